@@ -1,0 +1,36 @@
+# Holdfast: `make run` starts the suite, `make test` runs every test. Both set up what they need.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run test test-fast proto proto-check lint lock bench clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	$(PY) deploy/local/run.py
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/buf lint
+
+proto: $(STAMP)
+	$(PY) scripts/protogen.py
+
+# Re-pin every dependency from pyproject.toml (needs the package registry).
+lock: $(STAMP)
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header -o requirements.lock
+
+clean:
+	rm -rf $(VENV) .holdfast .pytest_cache

@@ -1,0 +1,445 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from holdfast.common.v1 import types_pb2 as _types_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class InboxAuthKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    INBOX_AUTH_KIND_UNSPECIFIED: _ClassVar[InboxAuthKind]
+    INBOX_AUTH_KIND_PASSWORD: _ClassVar[InboxAuthKind]
+    INBOX_AUTH_KIND_GOOGLE_OAUTH: _ClassVar[InboxAuthKind]
+    INBOX_AUTH_KIND_MICROSOFT_OAUTH: _ClassVar[InboxAuthKind]
+INBOX_AUTH_KIND_UNSPECIFIED: InboxAuthKind
+INBOX_AUTH_KIND_PASSWORD: InboxAuthKind
+INBOX_AUTH_KIND_GOOGLE_OAUTH: InboxAuthKind
+INBOX_AUTH_KIND_MICROSOFT_OAUTH: InboxAuthKind
+
+class Workspace(_message.Message):
+    __slots__ = ("id", "name", "subscription_status", "created_at")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    SUBSCRIPTION_STATUS_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    subscription_status: _types_pb2.SubscriptionStatus
+    created_at: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., subscription_status: _Optional[_Union[_types_pb2.SubscriptionStatus, str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class CreateWorkspaceRequest(_message.Message):
+    __slots__ = ("name", "owner_email")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    OWNER_EMAIL_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    owner_email: str
+    def __init__(self, name: _Optional[str] = ..., owner_email: _Optional[str] = ...) -> None: ...
+
+class CreateWorkspaceResponse(_message.Message):
+    __slots__ = ("workspace", "owner_member_id", "token")
+    WORKSPACE_FIELD_NUMBER: _ClassVar[int]
+    OWNER_MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    workspace: Workspace
+    owner_member_id: str
+    token: str
+    def __init__(self, workspace: _Optional[_Union[Workspace, _Mapping]] = ..., owner_member_id: _Optional[str] = ..., token: _Optional[str] = ...) -> None: ...
+
+class AuthenticateRequest(_message.Message):
+    __slots__ = ("token",)
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    token: str
+    def __init__(self, token: _Optional[str] = ...) -> None: ...
+
+class AuthenticateResponse(_message.Message):
+    __slots__ = ("workspace_id", "member_id")
+    WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    workspace_id: str
+    member_id: str
+    def __init__(self, workspace_id: _Optional[str] = ..., member_id: _Optional[str] = ...) -> None: ...
+
+class GetWorkspaceRequest(_message.Message):
+    __slots__ = ("workspace_id",)
+    WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    workspace_id: str
+    def __init__(self, workspace_id: _Optional[str] = ...) -> None: ...
+
+class GetWorkspaceResponse(_message.Message):
+    __slots__ = ("workspace",)
+    WORKSPACE_FIELD_NUMBER: _ClassVar[int]
+    workspace: Workspace
+    def __init__(self, workspace: _Optional[_Union[Workspace, _Mapping]] = ...) -> None: ...
+
+class ApplyBillingEventRequest(_message.Message):
+    __slots__ = ("event_id", "type", "workspace_id", "occurred_at")
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    type: str
+    workspace_id: str
+    occurred_at: _timestamp_pb2.Timestamp
+    def __init__(self, event_id: _Optional[str] = ..., type: _Optional[str] = ..., workspace_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ApplyBillingEventResponse(_message.Message):
+    __slots__ = ("applied",)
+    APPLIED_FIELD_NUMBER: _ClassVar[int]
+    applied: bool
+    def __init__(self, applied: _Optional[bool] = ...) -> None: ...
+
+class HealthChange(_message.Message):
+    __slots__ = ("status", "detail", "at")
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    status: _types_pb2.SenderStatus
+    detail: str
+    at: _timestamp_pb2.Timestamp
+    def __init__(self, status: _Optional[_Union[_types_pb2.SenderStatus, str]] = ..., detail: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class LinkedInAccount(_message.Message):
+    __slots__ = ("id", "workspace_id", "unipile_account_id", "name", "status", "status_since", "status_detail", "restriction_kind", "restriction_verified", "limits", "history", "created_at")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    UNIPILE_ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    STATUS_SINCE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_DETAIL_FIELD_NUMBER: _ClassVar[int]
+    RESTRICTION_KIND_FIELD_NUMBER: _ClassVar[int]
+    RESTRICTION_VERIFIED_FIELD_NUMBER: _ClassVar[int]
+    LIMITS_FIELD_NUMBER: _ClassVar[int]
+    HISTORY_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    workspace_id: str
+    unipile_account_id: str
+    name: str
+    status: _types_pb2.SenderStatus
+    status_since: _timestamp_pb2.Timestamp
+    status_detail: str
+    restriction_kind: str
+    restriction_verified: bool
+    limits: _containers.RepeatedCompositeFieldContainer[_types_pb2.SendingLimit]
+    history: _containers.RepeatedCompositeFieldContainer[HealthChange]
+    created_at: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., workspace_id: _Optional[str] = ..., unipile_account_id: _Optional[str] = ..., name: _Optional[str] = ..., status: _Optional[_Union[_types_pb2.SenderStatus, str]] = ..., status_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status_detail: _Optional[str] = ..., restriction_kind: _Optional[str] = ..., restriction_verified: _Optional[bool] = ..., limits: _Optional[_Iterable[_Union[_types_pb2.SendingLimit, _Mapping]]] = ..., history: _Optional[_Iterable[_Union[HealthChange, _Mapping]]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class CreateLinkedInAccountRequest(_message.Message):
+    __slots__ = ("workspace_id", "unipile_account_id", "name", "limits")
+    WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    UNIPILE_ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    LIMITS_FIELD_NUMBER: _ClassVar[int]
+    workspace_id: str
+    unipile_account_id: str
+    name: str
+    limits: _containers.RepeatedCompositeFieldContainer[_types_pb2.SendingLimit]
+    def __init__(self, workspace_id: _Optional[str] = ..., unipile_account_id: _Optional[str] = ..., name: _Optional[str] = ..., limits: _Optional[_Iterable[_Union[_types_pb2.SendingLimit, _Mapping]]] = ...) -> None: ...
+
+class CreateLinkedInAccountResponse(_message.Message):
+    __slots__ = ("account",)
+    ACCOUNT_FIELD_NUMBER: _ClassVar[int]
+    account: LinkedInAccount
+    def __init__(self, account: _Optional[_Union[LinkedInAccount, _Mapping]] = ...) -> None: ...
+
+class ListLinkedInAccountsRequest(_message.Message):
+    __slots__ = ("workspace_id",)
+    WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    workspace_id: str
+    def __init__(self, workspace_id: _Optional[str] = ...) -> None: ...
+
+class ListLinkedInAccountsResponse(_message.Message):
+    __slots__ = ("accounts",)
+    ACCOUNTS_FIELD_NUMBER: _ClassVar[int]
+    accounts: _containers.RepeatedCompositeFieldContainer[LinkedInAccount]
+    def __init__(self, accounts: _Optional[_Iterable[_Union[LinkedInAccount, _Mapping]]] = ...) -> None: ...
+
+class GetLinkedInAccountRequest(_message.Message):
+    __slots__ = ("workspace_id", "account_id")
+    WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    workspace_id: str
+    account_id: str
+    def __init__(self, workspace_id: _Optional[str] = ..., account_id: _Optional[str] = ...) -> None: ...
+
+class GetLinkedInAccountResponse(_message.Message):
+    __slots__ = ("account",)
+    ACCOUNT_FIELD_NUMBER: _ClassVar[int]
+    account: LinkedInAccount
+    def __init__(self, account: _Optional[_Union[LinkedInAccount, _Mapping]] = ...) -> None: ...
+
+class CreateReconnectLinkRequest(_message.Message):
+    __slots__ = ("workspace_id", "account_id")
+    WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    workspace_id: str
+    account_id: str
+    def __init__(self, workspace_id: _Optional[str] = ..., account_id: _Optional[str] = ...) -> None: ...
+
+class CreateReconnectLinkResponse(_message.Message):
+    __slots__ = ("url", "expires_at")
+    URL_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    url: str
+    expires_at: _timestamp_pb2.Timestamp
+    def __init__(self, url: _Optional[str] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class HandleAccountStatusWebhookRequest(_message.Message):
+    __slots__ = ("unipile_account_id", "account_type", "message")
+    UNIPILE_ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    unipile_account_id: str
+    account_type: str
+    message: str
+    def __init__(self, unipile_account_id: _Optional[str] = ..., account_type: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
+
+class HandleAccountStatusWebhookResponse(_message.Message):
+    __slots__ = ("changed",)
+    CHANGED_FIELD_NUMBER: _ClassVar[int]
+    changed: bool
+    def __init__(self, changed: _Optional[bool] = ...) -> None: ...
+
+class RecordRestrictionRequest(_message.Message):
+    __slots__ = ("workspace_id", "account_id", "kind", "detail", "actor")
+    WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    workspace_id: str
+    account_id: str
+    kind: str
+    detail: str
+    actor: _types_pb2.Actor
+    def __init__(self, workspace_id: _Optional[str] = ..., account_id: _Optional[str] = ..., kind: _Optional[str] = ..., detail: _Optional[str] = ..., actor: _Optional[_Union[_types_pb2.Actor, _Mapping]] = ...) -> None: ...
+
+class RecordRestrictionResponse(_message.Message):
+    __slots__ = ("account",)
+    ACCOUNT_FIELD_NUMBER: _ClassVar[int]
+    account: LinkedInAccount
+    def __init__(self, account: _Optional[_Union[LinkedInAccount, _Mapping]] = ...) -> None: ...
+
+class VerifyLinkedInAccountRequest(_message.Message):
+    __slots__ = ("workspace_id", "account_id", "actor")
+    WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    workspace_id: str
+    account_id: str
+    actor: _types_pb2.Actor
+    def __init__(self, workspace_id: _Optional[str] = ..., account_id: _Optional[str] = ..., actor: _Optional[_Union[_types_pb2.Actor, _Mapping]] = ...) -> None: ...
+
+class VerifyLinkedInAccountResponse(_message.Message):
+    __slots__ = ("account",)
+    ACCOUNT_FIELD_NUMBER: _ClassVar[int]
+    account: LinkedInAccount
+    def __init__(self, account: _Optional[_Union[LinkedInAccount, _Mapping]] = ...) -> None: ...
+
+class ReportAccountFailureRequest(_message.Message):
+    __slots__ = ("sender_kind", "sender_id", "status", "restriction_kind", "detail", "attempt_id")
+    SENDER_KIND_FIELD_NUMBER: _ClassVar[int]
+    SENDER_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    RESTRICTION_KIND_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_ID_FIELD_NUMBER: _ClassVar[int]
+    sender_kind: _types_pb2.SenderKind
+    sender_id: str
+    status: _types_pb2.SenderStatus
+    restriction_kind: str
+    detail: str
+    attempt_id: str
+    def __init__(self, sender_kind: _Optional[_Union[_types_pb2.SenderKind, str]] = ..., sender_id: _Optional[str] = ..., status: _Optional[_Union[_types_pb2.SenderStatus, str]] = ..., restriction_kind: _Optional[str] = ..., detail: _Optional[str] = ..., attempt_id: _Optional[str] = ...) -> None: ...
+
+class ReportAccountFailureResponse(_message.Message):
+    __slots__ = ("changed",)
+    CHANGED_FIELD_NUMBER: _ClassVar[int]
+    changed: bool
+    def __init__(self, changed: _Optional[bool] = ...) -> None: ...
+
+class ServerSettings(_message.Message):
+    __slots__ = ("host", "port", "security", "username", "password")
+    HOST_FIELD_NUMBER: _ClassVar[int]
+    PORT_FIELD_NUMBER: _ClassVar[int]
+    SECURITY_FIELD_NUMBER: _ClassVar[int]
+    USERNAME_FIELD_NUMBER: _ClassVar[int]
+    PASSWORD_FIELD_NUMBER: _ClassVar[int]
+    host: str
+    port: int
+    security: str
+    username: str
+    password: str
+    def __init__(self, host: _Optional[str] = ..., port: _Optional[int] = ..., security: _Optional[str] = ..., username: _Optional[str] = ..., password: _Optional[str] = ...) -> None: ...
+
+class Inbox(_message.Message):
+    __slots__ = ("id", "workspace_id", "email", "auth_kind", "smtp", "imap", "status", "status_since", "status_detail", "limits", "history", "created_at")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    AUTH_KIND_FIELD_NUMBER: _ClassVar[int]
+    SMTP_FIELD_NUMBER: _ClassVar[int]
+    IMAP_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    STATUS_SINCE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_DETAIL_FIELD_NUMBER: _ClassVar[int]
+    LIMITS_FIELD_NUMBER: _ClassVar[int]
+    HISTORY_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    workspace_id: str
+    email: str
+    auth_kind: InboxAuthKind
+    smtp: ServerSettings
+    imap: ServerSettings
+    status: _types_pb2.SenderStatus
+    status_since: _timestamp_pb2.Timestamp
+    status_detail: str
+    limits: _containers.RepeatedCompositeFieldContainer[_types_pb2.SendingLimit]
+    history: _containers.RepeatedCompositeFieldContainer[HealthChange]
+    created_at: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., workspace_id: _Optional[str] = ..., email: _Optional[str] = ..., auth_kind: _Optional[_Union[InboxAuthKind, str]] = ..., smtp: _Optional[_Union[ServerSettings, _Mapping]] = ..., imap: _Optional[_Union[ServerSettings, _Mapping]] = ..., status: _Optional[_Union[_types_pb2.SenderStatus, str]] = ..., status_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status_detail: _Optional[str] = ..., limits: _Optional[_Iterable[_Union[_types_pb2.SendingLimit, _Mapping]]] = ..., history: _Optional[_Iterable[_Union[HealthChange, _Mapping]]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class CreateInboxRequest(_message.Message):
+    __slots__ = ("workspace_id", "email", "smtp", "imap", "limits", "auth_kind")
+    WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    SMTP_FIELD_NUMBER: _ClassVar[int]
+    IMAP_FIELD_NUMBER: _ClassVar[int]
+    LIMITS_FIELD_NUMBER: _ClassVar[int]
+    AUTH_KIND_FIELD_NUMBER: _ClassVar[int]
+    workspace_id: str
+    email: str
+    smtp: ServerSettings
+    imap: ServerSettings
+    limits: _containers.RepeatedCompositeFieldContainer[_types_pb2.SendingLimit]
+    auth_kind: InboxAuthKind
+    def __init__(self, workspace_id: _Optional[str] = ..., email: _Optional[str] = ..., smtp: _Optional[_Union[ServerSettings, _Mapping]] = ..., imap: _Optional[_Union[ServerSettings, _Mapping]] = ..., limits: _Optional[_Iterable[_Union[_types_pb2.SendingLimit, _Mapping]]] = ..., auth_kind: _Optional[_Union[InboxAuthKind, str]] = ...) -> None: ...
+
+class CreateInboxResponse(_message.Message):
+    __slots__ = ("inbox",)
+    INBOX_FIELD_NUMBER: _ClassVar[int]
+    inbox: Inbox
+    def __init__(self, inbox: _Optional[_Union[Inbox, _Mapping]] = ...) -> None: ...
+
+class ListInboxesRequest(_message.Message):
+    __slots__ = ("workspace_id",)
+    WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    workspace_id: str
+    def __init__(self, workspace_id: _Optional[str] = ...) -> None: ...
+
+class ListInboxesResponse(_message.Message):
+    __slots__ = ("inboxes",)
+    INBOXES_FIELD_NUMBER: _ClassVar[int]
+    inboxes: _containers.RepeatedCompositeFieldContainer[Inbox]
+    def __init__(self, inboxes: _Optional[_Iterable[_Union[Inbox, _Mapping]]] = ...) -> None: ...
+
+class GetInboxRequest(_message.Message):
+    __slots__ = ("workspace_id", "inbox_id")
+    WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    INBOX_ID_FIELD_NUMBER: _ClassVar[int]
+    workspace_id: str
+    inbox_id: str
+    def __init__(self, workspace_id: _Optional[str] = ..., inbox_id: _Optional[str] = ...) -> None: ...
+
+class GetInboxResponse(_message.Message):
+    __slots__ = ("inbox",)
+    INBOX_FIELD_NUMBER: _ClassVar[int]
+    inbox: Inbox
+    def __init__(self, inbox: _Optional[_Union[Inbox, _Mapping]] = ...) -> None: ...
+
+class UpdateInboxCredentialsRequest(_message.Message):
+    __slots__ = ("workspace_id", "inbox_id", "smtp", "imap", "actor")
+    WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    INBOX_ID_FIELD_NUMBER: _ClassVar[int]
+    SMTP_FIELD_NUMBER: _ClassVar[int]
+    IMAP_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    workspace_id: str
+    inbox_id: str
+    smtp: ServerSettings
+    imap: ServerSettings
+    actor: _types_pb2.Actor
+    def __init__(self, workspace_id: _Optional[str] = ..., inbox_id: _Optional[str] = ..., smtp: _Optional[_Union[ServerSettings, _Mapping]] = ..., imap: _Optional[_Union[ServerSettings, _Mapping]] = ..., actor: _Optional[_Union[_types_pb2.Actor, _Mapping]] = ...) -> None: ...
+
+class UpdateInboxCredentialsResponse(_message.Message):
+    __slots__ = ("inbox",)
+    INBOX_FIELD_NUMBER: _ClassVar[int]
+    inbox: Inbox
+    def __init__(self, inbox: _Optional[_Union[Inbox, _Mapping]] = ...) -> None: ...
+
+class StartInboxOAuthRequest(_message.Message):
+    __slots__ = ("workspace_id", "inbox_id", "provider", "redirect_uri")
+    WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    INBOX_ID_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    REDIRECT_URI_FIELD_NUMBER: _ClassVar[int]
+    workspace_id: str
+    inbox_id: str
+    provider: InboxAuthKind
+    redirect_uri: str
+    def __init__(self, workspace_id: _Optional[str] = ..., inbox_id: _Optional[str] = ..., provider: _Optional[_Union[InboxAuthKind, str]] = ..., redirect_uri: _Optional[str] = ...) -> None: ...
+
+class StartInboxOAuthResponse(_message.Message):
+    __slots__ = ("url",)
+    URL_FIELD_NUMBER: _ClassVar[int]
+    url: str
+    def __init__(self, url: _Optional[str] = ...) -> None: ...
+
+class CompleteInboxOAuthRequest(_message.Message):
+    __slots__ = ("state", "code")
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    state: str
+    code: str
+    def __init__(self, state: _Optional[str] = ..., code: _Optional[str] = ...) -> None: ...
+
+class CompleteInboxOAuthResponse(_message.Message):
+    __slots__ = ("inbox",)
+    INBOX_FIELD_NUMBER: _ClassVar[int]
+    inbox: Inbox
+    def __init__(self, inbox: _Optional[_Union[Inbox, _Mapping]] = ...) -> None: ...
+
+class UpdateSendingLimitsRequest(_message.Message):
+    __slots__ = ("workspace_id", "sender_kind", "sender_id", "limits")
+    WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    SENDER_KIND_FIELD_NUMBER: _ClassVar[int]
+    SENDER_ID_FIELD_NUMBER: _ClassVar[int]
+    LIMITS_FIELD_NUMBER: _ClassVar[int]
+    workspace_id: str
+    sender_kind: _types_pb2.SenderKind
+    sender_id: str
+    limits: _containers.RepeatedCompositeFieldContainer[_types_pb2.SendingLimit]
+    def __init__(self, workspace_id: _Optional[str] = ..., sender_kind: _Optional[_Union[_types_pb2.SenderKind, str]] = ..., sender_id: _Optional[str] = ..., limits: _Optional[_Iterable[_Union[_types_pb2.SendingLimit, _Mapping]]] = ...) -> None: ...
+
+class UpdateSendingLimitsResponse(_message.Message):
+    __slots__ = ("limits",)
+    LIMITS_FIELD_NUMBER: _ClassVar[int]
+    limits: _containers.RepeatedCompositeFieldContainer[_types_pb2.SendingLimit]
+    def __init__(self, limits: _Optional[_Iterable[_Union[_types_pb2.SendingLimit, _Mapping]]] = ...) -> None: ...
+
+class ListHealthEventsRequest(_message.Message):
+    __slots__ = ("after_sequence", "limit")
+    AFTER_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    after_sequence: int
+    limit: int
+    def __init__(self, after_sequence: _Optional[int] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class ListHealthEventsResponse(_message.Message):
+    __slots__ = ("events", "last_sequence")
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    LAST_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[_types_pb2.HealthEvent]
+    last_sequence: int
+    def __init__(self, events: _Optional[_Iterable[_Union[_types_pb2.HealthEvent, _Mapping]]] = ..., last_sequence: _Optional[int] = ...) -> None: ...

@@ -1,0 +1,249 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from holdfast.common.v1 import types_pb2 as _types_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class PlanStep(_message.Message):
+    __slots__ = ("index", "channel", "action_type", "delay_hours", "text", "subject", "body")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    ACTION_TYPE_FIELD_NUMBER: _ClassVar[int]
+    DELAY_HOURS_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    BODY_FIELD_NUMBER: _ClassVar[int]
+    index: int
+    channel: _types_pb2.Channel
+    action_type: _types_pb2.ActionType
+    delay_hours: int
+    text: str
+    subject: str
+    body: str
+    def __init__(self, index: _Optional[int] = ..., channel: _Optional[_Union[_types_pb2.Channel, str]] = ..., action_type: _Optional[_Union[_types_pb2.ActionType, str]] = ..., delay_hours: _Optional[int] = ..., text: _Optional[str] = ..., subject: _Optional[str] = ..., body: _Optional[str] = ...) -> None: ...
+
+class UpsertCampaignPlanRequest(_message.Message):
+    __slots__ = ("campaign_id", "workspace_id", "version", "days", "window_start", "window_end", "timezone", "randomize_within_window", "steps", "linkedin_account_ids", "inbox_ids", "active")
+    CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
+    WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    DAYS_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_START_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_END_FIELD_NUMBER: _ClassVar[int]
+    TIMEZONE_FIELD_NUMBER: _ClassVar[int]
+    RANDOMIZE_WITHIN_WINDOW_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    LINKEDIN_ACCOUNT_IDS_FIELD_NUMBER: _ClassVar[int]
+    INBOX_IDS_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    campaign_id: str
+    workspace_id: str
+    version: int
+    days: _containers.RepeatedScalarFieldContainer[str]
+    window_start: str
+    window_end: str
+    timezone: str
+    randomize_within_window: bool
+    steps: _containers.RepeatedCompositeFieldContainer[PlanStep]
+    linkedin_account_ids: _containers.RepeatedScalarFieldContainer[str]
+    inbox_ids: _containers.RepeatedScalarFieldContainer[str]
+    active: bool
+    def __init__(self, campaign_id: _Optional[str] = ..., workspace_id: _Optional[str] = ..., version: _Optional[int] = ..., days: _Optional[_Iterable[str]] = ..., window_start: _Optional[str] = ..., window_end: _Optional[str] = ..., timezone: _Optional[str] = ..., randomize_within_window: _Optional[bool] = ..., steps: _Optional[_Iterable[_Union[PlanStep, _Mapping]]] = ..., linkedin_account_ids: _Optional[_Iterable[str]] = ..., inbox_ids: _Optional[_Iterable[str]] = ..., active: _Optional[bool] = ...) -> None: ...
+
+class UpsertCampaignPlanResponse(_message.Message):
+    __slots__ = ("applied", "replanned")
+    APPLIED_FIELD_NUMBER: _ClassVar[int]
+    REPLANNED_FIELD_NUMBER: _ClassVar[int]
+    applied: bool
+    replanned: int
+    def __init__(self, applied: _Optional[bool] = ..., replanned: _Optional[int] = ...) -> None: ...
+
+class EnrolledProspect(_message.Message):
+    __slots__ = ("prospect_id", "linkedin_provider_id", "email")
+    PROSPECT_ID_FIELD_NUMBER: _ClassVar[int]
+    LINKEDIN_PROVIDER_ID_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    prospect_id: str
+    linkedin_provider_id: str
+    email: str
+    def __init__(self, prospect_id: _Optional[str] = ..., linkedin_provider_id: _Optional[str] = ..., email: _Optional[str] = ...) -> None: ...
+
+class EnrollProspectsRequest(_message.Message):
+    __slots__ = ("campaign_id", "prospects")
+    CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
+    PROSPECTS_FIELD_NUMBER: _ClassVar[int]
+    campaign_id: str
+    prospects: _containers.RepeatedCompositeFieldContainer[EnrolledProspect]
+    def __init__(self, campaign_id: _Optional[str] = ..., prospects: _Optional[_Iterable[_Union[EnrolledProspect, _Mapping]]] = ...) -> None: ...
+
+class EnrollProspectsResponse(_message.Message):
+    __slots__ = ("enrolled",)
+    ENROLLED_FIELD_NUMBER: _ClassVar[int]
+    enrolled: int
+    def __init__(self, enrolled: _Optional[int] = ...) -> None: ...
+
+class SetCampaignHoldsRequest(_message.Message):
+    __slots__ = ("campaign_id", "version", "held_scopes")
+    CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    HELD_SCOPES_FIELD_NUMBER: _ClassVar[int]
+    campaign_id: str
+    version: int
+    held_scopes: _containers.RepeatedScalarFieldContainer[_types_pb2.Scope]
+    def __init__(self, campaign_id: _Optional[str] = ..., version: _Optional[int] = ..., held_scopes: _Optional[_Iterable[_Union[_types_pb2.Scope, str]]] = ...) -> None: ...
+
+class SetCampaignHoldsResponse(_message.Message):
+    __slots__ = ("applied",)
+    APPLIED_FIELD_NUMBER: _ClassVar[int]
+    applied: bool
+    def __init__(self, applied: _Optional[bool] = ...) -> None: ...
+
+class SetSenderStateRequest(_message.Message):
+    __slots__ = ("kind", "sender_id", "version", "status", "limits", "timezone")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    SENDER_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    LIMITS_FIELD_NUMBER: _ClassVar[int]
+    TIMEZONE_FIELD_NUMBER: _ClassVar[int]
+    kind: _types_pb2.SenderKind
+    sender_id: str
+    version: int
+    status: _types_pb2.SenderStatus
+    limits: _containers.RepeatedCompositeFieldContainer[_types_pb2.SendingLimit]
+    timezone: str
+    def __init__(self, kind: _Optional[_Union[_types_pb2.SenderKind, str]] = ..., sender_id: _Optional[str] = ..., version: _Optional[int] = ..., status: _Optional[_Union[_types_pb2.SenderStatus, str]] = ..., limits: _Optional[_Iterable[_Union[_types_pb2.SendingLimit, _Mapping]]] = ..., timezone: _Optional[str] = ...) -> None: ...
+
+class SetSenderStateResponse(_message.Message):
+    __slots__ = ("applied",)
+    APPLIED_FIELD_NUMBER: _ClassVar[int]
+    applied: bool
+    def __init__(self, applied: _Optional[bool] = ...) -> None: ...
+
+class DayCount(_message.Message):
+    __slots__ = ("date", "channel", "count")
+    DATE_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    date: str
+    channel: _types_pb2.Channel
+    count: int
+    def __init__(self, date: _Optional[str] = ..., channel: _Optional[_Union[_types_pb2.Channel, str]] = ..., count: _Optional[int] = ...) -> None: ...
+
+class ReclampOnResumeRequest(_message.Message):
+    __slots__ = ("campaign_id", "scopes")
+    CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
+    SCOPES_FIELD_NUMBER: _ClassVar[int]
+    campaign_id: str
+    scopes: _containers.RepeatedScalarFieldContainer[_types_pb2.Scope]
+    def __init__(self, campaign_id: _Optional[str] = ..., scopes: _Optional[_Iterable[_Union[_types_pb2.Scope, str]]] = ...) -> None: ...
+
+class ReclampOnResumeResponse(_message.Message):
+    __slots__ = ("replanned", "days", "next_sends")
+    REPLANNED_FIELD_NUMBER: _ClassVar[int]
+    DAYS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_SENDS_FIELD_NUMBER: _ClassVar[int]
+    replanned: int
+    days: _containers.RepeatedCompositeFieldContainer[DayCount]
+    next_sends: _containers.RepeatedCompositeFieldContainer[NextChannelSend]
+    def __init__(self, replanned: _Optional[int] = ..., days: _Optional[_Iterable[_Union[DayCount, _Mapping]]] = ..., next_sends: _Optional[_Iterable[_Union[NextChannelSend, _Mapping]]] = ...) -> None: ...
+
+class NextChannelSend(_message.Message):
+    __slots__ = ("channel", "planned_at")
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    PLANNED_AT_FIELD_NUMBER: _ClassVar[int]
+    channel: _types_pb2.Channel
+    planned_at: _timestamp_pb2.Timestamp
+    def __init__(self, channel: _Optional[_Union[_types_pb2.Channel, str]] = ..., planned_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class GetResumePreviewRequest(_message.Message):
+    __slots__ = ("campaign_id",)
+    CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
+    campaign_id: str
+    def __init__(self, campaign_id: _Optional[str] = ...) -> None: ...
+
+class GetResumePreviewResponse(_message.Message):
+    __slots__ = ("overdue", "days", "first_at", "last_at")
+    OVERDUE_FIELD_NUMBER: _ClassVar[int]
+    DAYS_FIELD_NUMBER: _ClassVar[int]
+    FIRST_AT_FIELD_NUMBER: _ClassVar[int]
+    LAST_AT_FIELD_NUMBER: _ClassVar[int]
+    overdue: int
+    days: _containers.RepeatedCompositeFieldContainer[DayCount]
+    first_at: _timestamp_pb2.Timestamp
+    last_at: _timestamp_pb2.Timestamp
+    def __init__(self, overdue: _Optional[int] = ..., days: _Optional[_Iterable[_Union[DayCount, _Mapping]]] = ..., first_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ProspectPlan(_message.Message):
+    __slots__ = ("prospect_id", "step_index", "state", "next_action_at", "why_not_now")
+    PROSPECT_ID_FIELD_NUMBER: _ClassVar[int]
+    STEP_INDEX_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    NEXT_ACTION_AT_FIELD_NUMBER: _ClassVar[int]
+    WHY_NOT_NOW_FIELD_NUMBER: _ClassVar[int]
+    prospect_id: str
+    step_index: int
+    state: str
+    next_action_at: _timestamp_pb2.Timestamp
+    why_not_now: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, prospect_id: _Optional[str] = ..., step_index: _Optional[int] = ..., state: _Optional[str] = ..., next_action_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., why_not_now: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ListProspectPlansRequest(_message.Message):
+    __slots__ = ("campaign_id", "prospect_ids")
+    CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
+    PROSPECT_IDS_FIELD_NUMBER: _ClassVar[int]
+    campaign_id: str
+    prospect_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, campaign_id: _Optional[str] = ..., prospect_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ListProspectPlansResponse(_message.Message):
+    __slots__ = ("plans",)
+    PLANS_FIELD_NUMBER: _ClassVar[int]
+    plans: _containers.RepeatedCompositeFieldContainer[ProspectPlan]
+    def __init__(self, plans: _Optional[_Iterable[_Union[ProspectPlan, _Mapping]]] = ...) -> None: ...
+
+class RecordInviteAcceptedRequest(_message.Message):
+    __slots__ = ("unipile_account_id", "provider_id", "public_identifier", "seen_at")
+    UNIPILE_ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_ID_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_IDENTIFIER_FIELD_NUMBER: _ClassVar[int]
+    SEEN_AT_FIELD_NUMBER: _ClassVar[int]
+    unipile_account_id: str
+    provider_id: str
+    public_identifier: str
+    seen_at: _timestamp_pb2.Timestamp
+    def __init__(self, unipile_account_id: _Optional[str] = ..., provider_id: _Optional[str] = ..., public_identifier: _Optional[str] = ..., seen_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class RecordInviteAcceptedResponse(_message.Message):
+    __slots__ = ("prospects_advanced",)
+    PROSPECTS_ADVANCED_FIELD_NUMBER: _ClassVar[int]
+    prospects_advanced: int
+    def __init__(self, prospects_advanced: _Optional[int] = ...) -> None: ...
+
+class GetSenderStatsRequest(_message.Message):
+    __slots__ = ("kind", "sender_id")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    SENDER_ID_FIELD_NUMBER: _ClassVar[int]
+    kind: _types_pb2.SenderKind
+    sender_id: str
+    def __init__(self, kind: _Optional[_Union[_types_pb2.SenderKind, str]] = ..., sender_id: _Optional[str] = ...) -> None: ...
+
+class GetSenderStatsResponse(_message.Message):
+    __slots__ = ("sent_today", "sent_last_7_days", "ramp_day", "failure_rate", "failure_sample")
+    SENT_TODAY_FIELD_NUMBER: _ClassVar[int]
+    SENT_LAST_7_DAYS_FIELD_NUMBER: _ClassVar[int]
+    RAMP_DAY_FIELD_NUMBER: _ClassVar[int]
+    FAILURE_RATE_FIELD_NUMBER: _ClassVar[int]
+    FAILURE_SAMPLE_FIELD_NUMBER: _ClassVar[int]
+    sent_today: int
+    sent_last_7_days: int
+    ramp_day: int
+    failure_rate: float
+    failure_sample: int
+    def __init__(self, sent_today: _Optional[int] = ..., sent_last_7_days: _Optional[int] = ..., ramp_day: _Optional[int] = ..., failure_rate: _Optional[float] = ..., failure_sample: _Optional[int] = ...) -> None: ...

@@ -1,0 +1,5 @@
+from services.accounts.config import Settings
+from services.accounts.server import MIGRATIONS, start
+from services.common.service_main import main
+
+main(name="accounts", settings_cls=Settings, start=start, migrations=MIGRATIONS)

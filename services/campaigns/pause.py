@@ -1,0 +1,134 @@
+"""The canonical pause helper (DESIGN P4): the only code that adds or clears pause reasons, whoever asks
+(a member, a webhook, a sweeper, the failure detector, billing). Each change locks the campaign row,
+writes the reason, recomputes status and displayed reason (P2), and records history with its actor, in
+one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from services.campaigns.domain import (
+    CATALOG,
+    ActiveReason,
+    Actor,
+    Campaign,
+    Gate,
+    displayed_reason,
+    status_for,
+)
+from services.campaigns.repository import Repository, Transaction
+from services.common.clock import Clock
+from services.common.errors import FailedPrecondition, NotFound
+
+# Evaluates the gate of one active reason on resume (P8).
+GateCheck = Callable[[Campaign, ActiveReason], Awaitable[Gate]]
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    campaign: Campaign
+    changed: bool
+    message: str
+
+
+class PauseStates:
+    def __init__(self, repository: Repository, clock: Clock, gate_check: GateCheck):
+        self._repo = repository
+        self._clock = clock
+        self._gate_check = gate_check
+
+    async def add(self, workspace_id: str, campaign_id: str, reason: str, scope: str, actor: Actor, *,
+                  subject: str = "", detail: str = "") -> Change:
+        async with self._repo.transaction() as tx:
+            campaign = await self._lock_started(tx, workspace_id, campaign_id)
+            now = self._clock.now()
+            if not await tx.add_reason(campaign.id, reason, scope, subject, detail, now):
+                return Change(campaign, False, f"already paused: {reason} is active")
+            added = ActiveReason(reason, scope, subject, now, detail)
+            campaign = await self._apply(tx, campaign, actor, "added", added)
+        return Change(campaign, True, f"paused: {reason}")
+
+    async def clear(self, workspace_id: str, campaign_id: str, reason: str, actor: Actor, *,
+                    subject: str = "") -> Change:
+        async with self._repo.transaction() as tx:
+            campaign = await self._lock_started(tx, workspace_id, campaign_id)
+            removed = await tx.remove_reason(campaign.id, reason, subject)
+            if removed is None:
+                return Change(campaign, False, f"{reason} was not active")
+            campaign = await self._apply(tx, campaign, actor, "cleared", removed)
+        return Change(campaign, True, f"cleared: {reason}")
+
+    async def resume(self, workspace_id: str, campaign_id: str, actor: Actor) -> Change:
+        """P8: clear every reason whose gate passes; if any remains, refuse naming each one."""
+        campaign = await self._get(workspace_id, campaign_id)
+        if campaign.status == "active":
+            return Change(campaign, False, "campaign is already active")
+        if campaign.status != "paused":
+            raise FailedPrecondition(f"a {campaign.status} campaign cannot be resumed", code="invalid_state",
+                                     details={"status": campaign.status})
+        # Gates may call other services: evaluate them before taking the row lock.
+        gates = {(r.reason, r.subject): await self._gate_check(campaign, r) for r in campaign.reasons}
+        async with self._repo.transaction() as tx:
+            campaign = await self._lock_started(tx, workspace_id, campaign_id)
+            blocking: list[Gate] = []
+            for reason in campaign.reasons:
+                gate = gates.get((reason.reason, reason.subject))
+                if gate is None or not gate.passes:
+                    # A reason added after the gates were read is never cleared unchecked.
+                    blocking.append(gate or Gate(reason.reason, "not_checked", False,
+                                                 "this reason appeared while resuming",
+                                                 "Try Resume again."))
+                    continue
+                removed = await tx.remove_reason(campaign.id, reason.reason, reason.subject)
+                if removed is not None:
+                    campaign = await self._apply(tx, campaign, actor, "cleared", removed)
+        if blocking:
+            raise FailedPrecondition(
+                "the campaign cannot resume yet: " + "; ".join(sorted({g.reason for g in blocking})),
+                code="resume_blocked",
+                details={"blocking": [{"reason": g.reason, "gate": g.gate, "message": g.message,
+                                       "action": g.action or CATALOG[g.reason].action}
+                                      for g in _unique(blocking)]},
+            )
+        return Change(campaign, True, "campaign resumed")
+
+    async def _get(self, workspace_id: str, campaign_id: str) -> Campaign:
+        campaign = await self._repo.get_campaign(workspace_id, campaign_id)
+        if campaign is None:
+            raise NotFound("campaign not found")
+        return campaign
+
+    async def _lock_started(self, tx: Transaction, workspace_id: str, campaign_id: str) -> Campaign:
+        campaign = await tx.lock_campaign(workspace_id, campaign_id)
+        if campaign is None:
+            raise NotFound("campaign not found")
+        if campaign.status not in ("active", "paused"):
+            raise FailedPrecondition(
+                f"a {campaign.status} campaign has no pause state; "
+                + ("activate it first" if campaign.status == "draft" else "it has ended"),
+                code="invalid_state", details={"status": campaign.status})
+        return campaign
+
+    async def _apply(self, tx: Transaction, campaign: Campaign, actor: Actor, action: str,
+                     reason: ActiveReason) -> Campaign:
+        now = self._clock.now()
+        fresh = await tx.get_campaign(campaign.workspace_id, campaign.id)
+        assert fresh is not None  # the row is locked by this transaction
+        active = [r.reason for r in fresh.reasons]
+        status = status_for(active)
+        await tx.set_status(campaign.id, status, displayed_reason(active), now, pause_changed=True)
+        await tx.record_history(campaign.id, action, reason, actor, status, now)
+        updated = await tx.get_campaign(campaign.workspace_id, campaign.id)
+        assert updated is not None
+        return updated
+
+
+def _unique(gates: list[Gate]) -> list[Gate]:
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for gate in gates:
+        if (gate.reason, gate.gate) not in seen:
+            seen.add((gate.reason, gate.gate))
+            out.append(gate)
+    return out

@@ -1,0 +1,140 @@
+"""All SQL of the campaigns service."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime, time
+
+import asyncpg
+
+from services.campaigns.domain import ActiveReason, Actor, Campaign, HistoryEntry, Schedule
+
+_COLUMNS = """c.id, c.workspace_id, c.name, c.kind, c.status, c.paused_reason, c.schedule_days,
+              c.window_start, c.window_end, c.timezone, c.randomize_within_window, c.pause_version,
+              c.created_at, c.updated_at"""
+# Reasons ride along as one array so a campaign and its pause state are read in one round trip.
+_WITH_REASONS = f"""SELECT {_COLUMNS},
+       COALESCE((SELECT array_agg(ROW(r.reason, r.scope, r.subject, r.since, r.detail) ORDER BY r.since, r.reason)
+                 FROM campaigns.pause_reasons r WHERE r.campaign_id = c.id), '{{}}') AS reasons
+  FROM campaigns.campaigns c"""
+
+
+def _hhmm(value: time) -> str:
+    return value.strftime("%H:%M")
+
+
+def _campaign(row: asyncpg.Record) -> Campaign:
+    return Campaign(
+        id=str(row["id"]), workspace_id=str(row["workspace_id"]), name=row["name"], kind=row["kind"],
+        status=row["status"], paused_reason=row["paused_reason"],
+        schedule=Schedule(days=tuple(row["schedule_days"]), window_start=_hhmm(row["window_start"]),
+                          window_end=_hhmm(row["window_end"]), timezone=row["timezone"],
+                          randomize_within_window=row["randomize_within_window"]),
+        created_at=row["created_at"], updated_at=row["updated_at"], pause_version=row["pause_version"],
+        reasons=tuple(ActiveReason(reason=r[0], scope=r[1], subject=r[2], since=r[3], detail=r[4])
+                      for r in row["reasons"]),
+    )
+
+
+class Transaction:
+    """Repository operations bound to one connection inside one transaction."""
+
+    def __init__(self, conn: asyncpg.Connection):
+        self._conn = conn
+
+    async def lock_campaign(self, workspace_id: str, campaign_id: str) -> Campaign | None:
+        """Lock the campaign row: pause-state changes of one campaign happen one at a time."""
+        locked = await self._conn.fetchval(
+            "SELECT id FROM campaigns.campaigns WHERE id = $1 AND workspace_id = $2 FOR UPDATE",
+            campaign_id, workspace_id)
+        if locked is None:
+            return None
+        return await self.get_campaign(workspace_id, campaign_id)
+
+    async def get_campaign(self, workspace_id: str, campaign_id: str) -> Campaign | None:
+        row = await self._conn.fetchrow(f"{_WITH_REASONS} WHERE c.id = $1 AND c.workspace_id = $2",
+                                        campaign_id, workspace_id)
+        return None if row is None else _campaign(row)
+
+    async def add_reason(self, campaign_id: str, reason: str, scope: str, subject: str, detail: str,
+                         now: datetime) -> bool:
+        added = await self._conn.fetchval(
+            "INSERT INTO campaigns.pause_reasons (campaign_id, reason, scope, subject, detail, since)"
+            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING true",
+            campaign_id, reason, scope, subject, detail, now)
+        return bool(added)
+
+    async def remove_reason(self, campaign_id: str, reason: str, subject: str) -> ActiveReason | None:
+        row = await self._conn.fetchrow(
+            "DELETE FROM campaigns.pause_reasons WHERE campaign_id = $1 AND reason = $2 AND subject = $3"
+            " RETURNING reason, scope, subject, since, detail", campaign_id, reason, subject)
+        return None if row is None else ActiveReason(**dict(row))
+
+    async def set_status(self, campaign_id: str, status: str, paused_reason: str | None,
+                         now: datetime, *, pause_changed: bool) -> None:
+        await self._conn.execute(
+            "UPDATE campaigns.campaigns SET status = $2, paused_reason = $3, updated_at = $4,"
+            " pause_version = pause_version + $5::int WHERE id = $1",
+            campaign_id, status, paused_reason, now, 1 if pause_changed else 0)
+
+    async def record_history(self, campaign_id: str, action: str, reason: ActiveReason, actor: Actor,
+                             status_after: str, now: datetime) -> None:
+        await self._conn.execute(
+            "INSERT INTO campaigns.pause_history (campaign_id, action, reason, subject, scope, actor_kind,"
+            " actor_member_id, actor_source, actor_event_id, detail, status_after, at)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            campaign_id, action, reason.reason, reason.subject, reason.scope, actor.kind, actor.member_id,
+            actor.source, actor.event_id, reason.detail, status_after, now)
+
+
+class Repository:
+    def __init__(self, pool: asyncpg.Pool):
+        self._pool = pool
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        async with self._pool.acquire() as conn, conn.transaction():
+            yield Transaction(conn)
+
+    async def create_campaign(self, workspace_id: str, name: str, kind: str, schedule: Schedule,
+                              now: datetime) -> Campaign:
+        async with self._pool.acquire() as conn:
+            campaign_id = await conn.fetchval(
+                "INSERT INTO campaigns.campaigns (workspace_id, name, kind, schedule_days, window_start,"
+                " window_end, timezone, randomize_within_window, created_at, updated_at)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id",
+                workspace_id, name, kind, list(schedule.days), time.fromisoformat(schedule.window_start),
+                time.fromisoformat(schedule.window_end), schedule.timezone,
+                schedule.randomize_within_window, now)
+            return await Transaction(conn).get_campaign(workspace_id, str(campaign_id))  # type: ignore[return-value]
+
+    async def get_campaign(self, workspace_id: str, campaign_id: str) -> Campaign | None:
+        async with self._pool.acquire() as conn:
+            return await Transaction(conn).get_campaign(workspace_id, campaign_id)
+
+    async def list_campaigns(self, workspace_id: str, limit: int,
+                             after: tuple[datetime, str] | None) -> list[Campaign]:
+        """Keyset pagination on (created_at, id): stable under concurrent inserts."""
+        if after is None:
+            rows = await self._pool.fetch(
+                f"{_WITH_REASONS} WHERE c.workspace_id = $1 ORDER BY c.created_at, c.id LIMIT $2",
+                workspace_id, limit)
+        else:
+            rows = await self._pool.fetch(
+                f"{_WITH_REASONS} WHERE c.workspace_id = $1 AND (c.created_at, c.id) > ($3, $4::uuid)"
+                " ORDER BY c.created_at, c.id LIMIT $2", workspace_id, limit, after[0], after[1])
+        return [_campaign(r) for r in rows]
+
+    async def history(self, workspace_id: str, campaign_id: str, limit: int,
+                      after_id: int) -> list[HistoryEntry]:
+        rows = await self._pool.fetch(
+            "SELECT h.* FROM campaigns.pause_history h JOIN campaigns.campaigns c ON c.id = h.campaign_id"
+            " WHERE h.campaign_id = $1 AND c.workspace_id = $2 AND h.id > $3 ORDER BY h.id LIMIT $4",
+            campaign_id, workspace_id, after_id, limit)
+        return [HistoryEntry(
+            id=r["id"], action=r["action"], reason=r["reason"], scope=r["scope"],
+            actor=Actor(kind=r["actor_kind"],
+                        member_id=None if r["actor_member_id"] is None else str(r["actor_member_id"]),
+                        source=r["actor_source"], event_id=r["actor_event_id"]),
+            detail=r["detail"], status_after=r["status_after"], at=r["at"]) for r in rows]

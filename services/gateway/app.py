@@ -1,0 +1,78 @@
+"""The gateway's aiohttp application: HTTP API under /api/v1 (and, later, the web UI at /)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator
+
+import structlog
+from aiohttp import web
+
+from services.common.errors import DomainError
+from services.gateway import openapi
+from services.gateway.config import Settings
+from services.gateway.routes import OPENAPI, ROUTES, UPSTREAMS
+from services.gateway.upstreams import Upstreams
+
+log = structlog.get_logger(__name__)
+REQUEST_ID_HEADER = "X-Request-Id"
+
+
+def error_response(status: int, code: str, message: str, details: dict | None = None,
+                   request_id: str | None = None) -> web.Response:
+    response = web.json_response({"error": {"code": code, "message": message, "details": details or {}}},
+                                 status=status)
+    if request_id:
+        response.headers[REQUEST_ID_HEADER] = request_id
+    return response
+
+
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
+               415: "unsupported_media_type"}
+
+
+@web.middleware
+async def errors_and_context(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+    """Every answer carries a request id; every failure has the {"error": {...}} shape."""
+    request_id = request.headers.get(REQUEST_ID_HEADER, "")[:64] or uuid.uuid4().hex
+    structlog.contextvars.bind_contextvars(request_id=request_id, http=f"{request.method} {request.path}")
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        response.headers[REQUEST_ID_HEADER] = request_id
+        return response
+    except DomainError as exc:
+        status = exc.http_status
+        return error_response(status, exc.code, exc.message, exc.details, request_id)
+    except web.HTTPException as exc:
+        status = exc.status
+        code = _HTTP_CODES.get(exc.status, "http_error")
+        message = "no such route" if exc.status == 404 else exc.reason
+        return error_response(status, code, message, {}, request_id)
+    except Exception:
+        log.exception("request failed")
+        return error_response(500, "internal", "internal error", {}, request_id)
+    finally:
+        log.info("http", status=status, ms=round((time.perf_counter() - started) * 1000, 2))
+        structlog.contextvars.unbind_contextvars("request_id", "http")
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(middlewares=[errors_and_context], client_max_size=settings.max_body_bytes)
+
+    async def connect(app: web.Application) -> AsyncIterator[None]:
+        app[UPSTREAMS] = Upstreams.connect(
+            {"accounts": settings.accounts_target, "campaigns": settings.campaigns_target,
+             "scheduler": settings.scheduler_target},
+            timeout=settings.rpc_timeout_seconds)
+        yield
+        await app[UPSTREAMS].close()
+
+    app.cleanup_ctx.append(connect)
+    app[OPENAPI] = openapi.build()
+    for route in ROUTES:
+        app.router.add_route(route.method, route.path, route.handler)
+    return app

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.common.config import CommonSettings, parse_listen, setting
+
+
+def _port(raw: str) -> int:
+    port = int(raw)
+    if not 0 <= port <= 65535:
+        raise ValueError("port must be 0..65535")
+    return port
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings(CommonSettings):
+    http_host: str = setting("HOLDFAST_HTTP_HOST", "127.0.0.1", help="address the HTTP server binds")
+    http_port: int = setting("HOLDFAST_HTTP_PORT", 8080, parse=_port, help="port of the HTTP API and web UI")
+    accounts_target: str = setting("HOLDFAST_ACCOUNTS_TARGET", "127.0.0.1:50051", parse=parse_listen,
+                                   help="host:port of the accounts gRPC service")
+    campaigns_target: str = setting("HOLDFAST_CAMPAIGNS_TARGET", "127.0.0.1:50052", parse=parse_listen,
+                                    help="host:port of the campaigns gRPC service")
+    scheduler_target: str = setting("HOLDFAST_SCHEDULER_TARGET", "127.0.0.1:50053", parse=parse_listen,
+                                    help="host:port of the scheduler gRPC service")
+    max_body_bytes: int = setting("HOLDFAST_MAX_BODY_BYTES", 8 * 1024 * 1024, parse=int,
+                                  help="largest request body accepted (prospect uploads are the big ones)")

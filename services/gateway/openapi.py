@@ -1,0 +1,64 @@
+"""The OpenAPI 3.1 document, built from the route table and the pydantic models it names."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from services.gateway import models
+from services.gateway.routes import ROUTES
+
+_ERROR_TEXT = {400: "Invalid input; `details.field` names the field. Nothing was written.",
+               401: "Missing or unknown bearer token.", 404: "No such object in this workspace.",
+               409: "The current state refuses the request; `error.code` says why.",
+               413: "The body is too large.", 503: "Not ready."}
+
+
+def build() -> dict[str, Any]:
+    used: set[type[BaseModel]] = {models.ErrorOut}
+    for route in ROUTES:
+        used.update(m for m in (route.body, route.response) if m is not None)
+    _, schema = models_json_schema([(m, "validation" if issubclass(m, models.Request) else "serialization")
+                                    for m in sorted(used, key=lambda m: m.__name__)],
+                                   ref_template="#/components/schemas/{model}")
+    paths: dict[str, dict[str, Any]] = {}
+    for route in ROUTES:
+        op: dict[str, Any] = {"summary": route.summary, "tags": [route.tag],
+                              "operationId": route.handler.__name__ if route.handler.__name__ != "handler"
+                              else route.path.rsplit("/", 1)[-1] + "_campaign"}
+        params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+                  for name in re.findall(r"{(\w+)}", route.path)]
+        if route.query is not None:
+            for name, fld in route.query.model_fields.items():
+                params.append({"name": name, "in": "query", "required": False,
+                               "schema": {"type": "integer" if fld.annotation is int else "string"}})
+        if params:
+            op["parameters"] = params
+        if route.body is not None:
+            op["requestBody"] = {"required": bool(route.body.model_fields),
+                                 "content": {"application/json": {"schema": _ref(route.body)}}}
+        ok: dict[str, Any] = {"description": "OK"}
+        if route.response is not None:
+            ok["content"] = {"application/json": {"schema": _ref(route.response)}}
+        op["responses"] = {str(route.status): ok}
+        for code in route.errors + ((413,) if route.body is not None else ()):
+            op["responses"][str(code)] = {"description": _ERROR_TEXT[code],
+                                          "content": {"application/json": {"schema": _ref(models.ErrorOut)}}}
+        if route.auth:
+            op["security"] = [{"bearer": []}]
+        paths.setdefault(route.path, {})[route.method.lower()] = op
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Holdfast API", "version": "1",
+                 "description": "Outreach campaigns that pause safely and resume without a burst."},
+        "paths": paths,
+        "components": {"schemas": schema.get("$defs", {}),
+                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+    }
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}

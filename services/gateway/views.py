@@ -1,0 +1,57 @@
+"""Protobuf messages from the services -> the HTTP API's response models."""
+
+from __future__ import annotations
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from holdfast.accounts.v1 import accounts_pb2
+from holdfast.campaigns.v1 import campaigns_pb2
+from holdfast.common.v1 import types_pb2
+from services.common.proto_enums import to_word
+from services.gateway import models
+
+
+def iso(ts: Timestamp) -> str:
+    return ts.ToJsonString()
+
+
+def workspace(w: accounts_pb2.Workspace) -> models.WorkspaceOut:
+    return models.WorkspaceOut(id=w.id, name=w.name,
+                               subscription_status=to_word(types_pb2.SubscriptionStatus, w.subscription_status))
+
+
+def campaign(c: campaigns_pb2.Campaign) -> models.CampaignOut:
+    return models.CampaignOut(
+        id=c.id, name=c.name, kind=to_word(campaigns_pb2.CampaignKind, c.kind),
+        status=to_word(campaigns_pb2.CampaignStatus, c.status),
+        paused_reason=to_word(types_pb2.PauseReason, c.paused_reason),
+        pause_reasons=[models.PauseReasonOut(
+            reason=to_word(types_pb2.PauseReason, r.reason), scope=to_word(types_pb2.Scope, r.scope),
+            since=iso(r.since), detail=r.detail, explanation=r.explanation, action=r.action)
+            for r in c.pause_reasons],
+        schedule=models.ScheduleOut(
+            days=list(c.schedule.days), window={"start": c.schedule.window_start, "end": c.schedule.window_end},
+            timezone=c.schedule.timezone, randomize_within_window=c.schedule.randomize_within_window),
+        created_at=iso(c.created_at), updated_at=iso(c.updated_at),
+    )
+
+
+def change(response: campaigns_pb2.PauseCampaignResponse | campaigns_pb2.ResumeCampaignResponse
+           | campaigns_pb2.ActivateCampaignResponse) -> models.CampaignChange:
+    return models.CampaignChange(campaign=campaign(response.campaign), changed=response.changed,
+                                 message=response.message)
+
+
+def actor(a: types_pb2.Actor) -> models.ActorOut:
+    kind = to_word(types_pb2.ActorKind, a.kind)
+    if kind == "member":
+        return models.ActorOut(kind="member", member_id=a.member_id, event_id=a.event_id or None)
+    return models.ActorOut(kind="system", source=a.source, event_id=a.event_id or None)
+
+
+def history_entry(e: campaigns_pb2.PauseHistoryEntry) -> models.HistoryEntryOut:
+    return models.HistoryEntryOut(
+        id=e.id, action=to_word(campaigns_pb2.PauseHistoryAction, e.action),
+        reason=to_word(types_pb2.PauseReason, e.reason), scope=to_word(types_pb2.Scope, e.scope),
+        actor=actor(e.actor), detail=e.detail, at=iso(e.at),
+        status_after=to_word(campaigns_pb2.CampaignStatus, e.status_after))

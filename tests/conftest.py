@@ -1,0 +1,115 @@
+"""Shared fixtures: a real PostgreSQL (embedded, throwaway; or TEST_DATABASE_URL), fresh databases, and
+the whole suite running in-process: real gRPC servers on 127.0.0.1:0 and the gateway on real HTTP."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import asyncpg
+import pytest
+from aiohttp import web
+
+from services.accounts import server as accounts_server
+from services.accounts.config import Settings as AccountsSettings
+from services.campaigns import server as campaigns_server
+from services.campaigns.config import Settings as CampaignsSettings
+from services.common import embedded_pg
+from services.common import logging as holdfast_logging
+from services.common.clock import ManualClock, SystemClock
+from services.common.grpc_server import RunningServer
+from services.gateway.app import create_app
+from services.gateway.config import Settings as GatewaySettings
+from services.scheduler import server as scheduler_server
+from services.scheduler.config import Settings as SchedulerSettings
+
+holdfast_logging.configure("tests", level="warning", fmt="json")
+
+
+@pytest.fixture(scope="session")
+def pg_dsn() -> Iterator[str]:
+    """DSN of the server the tests use (its `postgres` database is only used to create others)."""
+    external = os.environ.get("TEST_DATABASE_URL")
+    if external:
+        yield external
+        return
+    server, dsn = embedded_pg.start_throwaway()
+    yield dsn
+    server.cleanup()  # type: ignore[attr-defined]
+
+
+async def create_database(pg_dsn: str) -> str:
+    name = f"hf_test_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(pg_dsn)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return embedded_pg.with_database(pg_dsn, name)
+
+
+@pytest.fixture
+async def fresh_dsn(pg_dsn: str) -> str:
+    """A new, empty database for a test that needs one of its own."""
+    return await create_database(pg_dsn)
+
+
+@dataclass
+class Suite:
+    base_url: str
+    dsn: str
+    ports: dict[str, int]
+    http: aiohttp.ClientSession
+
+    async def new_workspace(self, name: str = "Acme") -> tuple[str, dict[str, str]]:
+        async with self.http.post(f"{self.base_url}/api/v1/workspaces",
+                                  json={"name": name, "owner_email": f"{uuid.uuid4().hex[:8]}@acme.example"}) as r:
+            assert r.status == 201, await r.text()
+            body = await r.json()
+        return body["workspace"]["id"], {"Authorization": f"Bearer {body['token']}"}
+
+    async def call(self, method: str, path: str, headers: dict[str, str] | None = None,
+                   **kwargs: Any) -> tuple[int, Any]:
+        async with self.http.request(method, f"{self.base_url}{path}", headers=headers, **kwargs) as r:
+            return r.status, await r.json()
+
+
+async def start_suite(dsn: str, stack: AsyncExitStack, clock: Any) -> Suite:
+    common = {"database_url": dsn, "grpc_listen": "127.0.0.1:0", "shutdown_grace_seconds": 1.0}
+    ports: dict[str, int] = {}
+    starters = {"accounts": (accounts_server.start, AccountsSettings),
+                "campaigns": (campaigns_server.start, CampaignsSettings),
+                "scheduler": (scheduler_server.start, SchedulerSettings)}
+    for name, (start, settings_cls) in starters.items():
+        running: RunningServer = await start(settings_cls(**common), stack, clock)
+        await running.mark_serving()
+        ports[name] = running.port
+    gateway = GatewaySettings(**{f"{n}_target": f"127.0.0.1:{p}" for n, p in ports.items()})
+    runner = web.AppRunner(create_app(gateway), access_log=None)
+    await runner.setup()
+    stack.push_async_callback(runner.cleanup)
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    ports["http"] = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    http = aiohttp.ClientSession()
+    stack.push_async_callback(http.close)
+    return Suite(base_url=f"http://127.0.0.1:{ports['http']}", dsn=dsn, ports=ports, http=http)
+
+
+@pytest.fixture(scope="session")
+async def suite(pg_dsn: str) -> AsyncIterator[Suite]:
+    """The whole suite on the system clock, shared by tests (each works in its own workspace)."""
+    async with AsyncExitStack() as stack:
+        yield await start_suite(await create_database(pg_dsn), stack, SystemClock())
+
+
+@pytest.fixture
+def manual_clock() -> ManualClock:
+    from datetime import UTC, datetime
+
+    return ManualClock(datetime(2026, 3, 2, 8, 0, tzinfo=UTC))

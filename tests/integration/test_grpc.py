@@ -1,0 +1,152 @@
+"""The internal services over real gRPC: health, reflection, rich errors and the resume gates."""
+
+from __future__ import annotations
+
+import uuid
+
+import grpc
+import pytest
+from google.protobuf import descriptor_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+from holdfast.campaigns.v1 import campaigns_pb2, campaigns_pb2_grpc
+from holdfast.common.v1 import types_pb2
+from services.campaigns.domain import Actor
+from services.campaigns.repository import Repository
+from services.campaigns.service import CampaignsService
+from services.common import errors
+from services.common.clock import SystemClock
+from services.common.db import create_pool
+from services.common.grpc_client import open_channel
+
+SERVICES = {"accounts": "holdfast.accounts.v1.AccountsService",
+            "campaigns": "holdfast.campaigns.v1.CampaignsService",
+            "scheduler": "holdfast.scheduler.v1.SchedulerService"}
+
+
+@pytest.mark.parametrize("name", SERVICES)
+async def test_every_service_serves_health(suite, name):
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{suite.ports[name]}") as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        for service in ("", SERVICES[name]):
+            reply = await stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=2)
+            assert reply.status == health_pb2.HealthCheckResponse.SERVING
+        with pytest.raises(grpc.aio.AioRpcError) as exc:
+            await stub.Check(health_pb2.HealthCheckRequest(service="no.such.Service"), timeout=2)
+        assert exc.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+@pytest.mark.parametrize("name", SERVICES)
+async def test_every_service_serves_reflection(suite, name):
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{suite.ports[name]}") as channel:
+        stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+
+        async def ask(request):
+            async for reply in stub.ServerReflectionInfo(iter([request]), timeout=2):
+                return reply
+
+        listed = await ask(reflection_pb2.ServerReflectionRequest(list_services=""))
+        names = {s.name for s in listed.list_services_response.service}
+        assert {SERVICES[name], "grpc.health.v1.Health"} <= names
+        found = await ask(reflection_pb2.ServerReflectionRequest(file_containing_symbol=SERVICES[name]))
+        files = [descriptor_pb2.FileDescriptorProto.FromString(raw)
+                 for raw in found.file_descriptor_response.file_descriptor_proto]
+        assert any(s.name == SERVICES[name].rsplit(".", 1)[-1] for f in files for s in f.service)
+
+
+async def test_domain_errors_cross_grpc_with_code_and_field(suite):
+    async with open_channel(f"127.0.0.1:{suite.ports['campaigns']}") as channel:
+        stub = campaigns_pb2_grpc.CampaignsServiceStub(channel)
+        with pytest.raises(errors.InvalidArgument) as exc:
+            await stub.CreateCampaign(campaigns_pb2.CreateCampaignRequest(
+                workspace_id=str(uuid.uuid4()), name="x",
+                schedule=campaigns_pb2.Schedule(days=["mon"], window_start="09:00", window_end="10:00",
+                                                timezone="Nowhere/Town")))
+        assert exc.value.code == "invalid_argument"
+        assert exc.value.field == "schedule.timezone"
+        with pytest.raises(errors.NotFound):
+            await stub.GetCampaign(campaigns_pb2.GetCampaignRequest(workspace_id=str(uuid.uuid4()),
+                                                                   campaign_id=str(uuid.uuid4())))
+
+
+async def test_raw_grpc_clients_see_the_rich_status(suite):
+    """A client in any language gets google.rpc.Status with ErrorInfo in the trailers."""
+    from google.rpc import error_details_pb2, status_pb2
+
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{suite.ports['campaigns']}") as channel:
+        stub = campaigns_pb2_grpc.CampaignsServiceStub(channel)
+        with pytest.raises(grpc.aio.AioRpcError) as exc:
+            await stub.GetCampaign(campaigns_pb2.GetCampaignRequest(workspace_id="nope", campaign_id="x"), timeout=2)
+    assert exc.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    raw = dict(exc.value.trailing_metadata())["grpc-status-details-bin"]
+    status = status_pb2.Status.FromString(raw)
+    info = error_details_pb2.ErrorInfo()
+    assert status.details[0].Unpack(info)
+    assert info.reason == "invalid_argument" and info.domain == "holdfast"
+
+
+async def test_an_actor_is_required_to_pause(suite):
+    workspace_id, auth = await suite.new_workspace()
+    _, created = await suite.call("POST", "/api/v1/campaigns", auth, json={
+        "name": "c", "schedule": {"days": ["mon"], "window": {"start": "09:00", "end": "10:00"}, "timezone": "UTC"}})
+    async with open_channel(f"127.0.0.1:{suite.ports['campaigns']}") as channel:
+        stub = campaigns_pb2_grpc.CampaignsServiceStub(channel)
+        with pytest.raises(errors.InvalidArgument) as exc:
+            await stub.PauseCampaign(campaigns_pb2.PauseCampaignRequest(workspace_id=workspace_id,
+                                                                       campaign_id=created["id"]))
+        assert exc.value.field == "actor"
+
+
+async def test_resume_blocked_names_each_reason_gate_and_action(suite):
+    """P8 over gRPC and HTTP: a reason whose gate does not pass blocks resume with a structured 409, and
+    clears nothing it should not; the manual reason, whose gate passes, is cleared."""
+    workspace_id, auth = await suite.new_workspace()
+    _, created = await suite.call("POST", "/api/v1/campaigns", auth, json={
+        "name": "c", "schedule": {"days": ["mon"], "window": {"start": "09:00", "end": "10:00"}, "timezone": "UTC"}})
+    cid = created["id"]
+    await suite.call("POST", f"/api/v1/campaigns/{cid}/activate", auth)
+    await suite.call("POST", f"/api/v1/campaigns/{cid}/pause", auth)
+    # A system reason added through the canonical helper (health events arrive in a later issue).
+    pool = await create_pool(suite.dsn, application_name="test")
+    try:
+        helper = CampaignsService(Repository(pool), SystemClock()).pause_states
+        change = await helper.add(workspace_id, cid, "subscription_canceled", "campaign",
+                                  Actor(kind="system", source="billing", event_id="evt_1"))
+        assert change.changed and change.campaign.paused_reason == "subscription_canceled"
+    finally:
+        await pool.close()
+
+    status, body = await suite.call("POST", f"/api/v1/campaigns/{cid}/resume", auth)
+    assert status == 409
+    assert body["error"]["code"] == "resume_blocked"
+    assert body["error"]["details"]["blocking"] == [{
+        "reason": "subscription_canceled", "gate": "subscription_active",
+        "message": "the workspace subscription is not active",
+        "action": "Renew the subscription; campaigns resume by themselves."}]
+    _, got = await suite.call("GET", f"/api/v1/campaigns/{cid}", auth)
+    assert got["status"] == "paused" and got["paused_reason"] == "subscription_canceled"
+    assert [r["reason"] for r in got["pause_reasons"]] == ["subscription_canceled"], "manual was cleared"
+    _, history = await suite.call("GET", f"/api/v1/campaigns/{cid}/pause-history", auth)
+    assert [(e["action"], e["reason"], e["actor"]["kind"]) for e in history["entries"]] == [
+        ("added", "manual", "member"), ("added", "subscription_canceled", "system"),
+        ("cleared", "manual", "member")]
+    assert history["entries"][1]["actor"] == {"kind": "system", "member_id": None, "source": "billing",
+                                              "event_id": "evt_1"}
+
+
+async def test_unimplemented_rpcs_say_so(suite):
+    async with open_channel(f"127.0.0.1:{suite.ports['scheduler']}") as channel:
+        from holdfast.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
+
+        with pytest.raises(errors.NotImplementedYet):
+            await scheduler_pb2_grpc.SchedulerServiceStub(channel).GetResumePreview(
+                scheduler_pb2.GetResumePreviewRequest(campaign_id=str(uuid.uuid4())))
+
+
+def test_reason_enum_matches_the_database_and_domain():
+    from services.campaigns.domain import PRECEDENCE, REASONS
+    from services.common.proto_enums import to_word
+
+    words = {to_word(types_pb2.PauseReason, v) for v in types_pb2.PauseReason.values() if v}
+    assert words == set(REASONS) == set(PRECEDENCE)
