@@ -30,8 +30,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-async def wait_serving(target: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
+async def wait_serving(target: str, within_s: float = 30) -> None:
+    deadline = time.monotonic() + within_s
     async with grpc.aio.insecure_channel(target) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         while time.monotonic() < deadline:
