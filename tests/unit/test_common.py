@@ -103,3 +103,16 @@ def test_manual_clock_only_moves_forward():
         clock.advance(timedelta(seconds=-1))
     with pytest.raises(ValueError):
         ManualClock(datetime(2026, 1, 1))
+
+
+def test_readme_configuration_table_matches_the_code():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    table = subprocess.run([sys.executable, "scripts/config_table.py"], cwd=root, capture_output=True, text=True,
+                           check=True).stdout.strip()
+    readme = (root / "README.md").read_text()
+    documented = readme.split("<!-- config-table:start -->")[1].split("<!-- config-table:end -->")[0].strip()
+    assert documented == table, "README configuration table is stale: paste `python scripts/config_table.py`"
