@@ -3,6 +3,7 @@ the whole suite running in-process: real gRPC servers on 127.0.0.1:0 and the gat
 
 from __future__ import annotations
 
+import base64
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -19,7 +20,7 @@ from services.accounts import server as accounts_server
 from services.accounts.config import Settings as AccountsSettings
 from services.campaigns import server as campaigns_server
 from services.campaigns.config import Settings as CampaignsSettings
-from services.common import embedded_pg
+from services.common import config, embedded_pg
 from services.common import logging as holdfast_logging
 from services.common.clock import ManualClock, SystemClock
 from services.common.grpc_server import RunningServer
@@ -79,17 +80,29 @@ class Suite:
             return r.status, await r.json()
 
 
-async def start_suite(dsn: str, stack: AsyncExitStack, clock: Any) -> Suite:
-    common = {"database_url": dsn, "grpc_listen": "127.0.0.1:0", "shutdown_grace_seconds": 1.0}
+TEST_SECRET_KEYS = "test1:" + base64.urlsafe_b64encode(b"k" * 32).decode()
+
+
+def suite_env(dsn: str, **extra: str) -> dict[str, str]:
+    """The environment every in-process service of a test suite reads its settings from."""
+    return {"DATABASE_URL": dsn, "HOLDFAST_GRPC_LISTEN": "127.0.0.1:0", "HOLDFAST_SHUTDOWN_GRACE_SECONDS": "1",
+            "HOLDFAST_SECRET_KEYS": TEST_SECRET_KEYS, "HOLDFAST_DISPATCH_INTERVAL_SECONDS": "0.05", **extra}
+
+
+async def start_suite(dsn: str, stack: AsyncExitStack, clock: Any, **extra_env: str) -> Suite:
+    env = suite_env(dsn, **extra_env)
     ports: dict[str, int] = {}
-    starters = {"accounts": (accounts_server.start, AccountsSettings),
-                "campaigns": (campaigns_server.start, CampaignsSettings),
-                "scheduler": (scheduler_server.start, SchedulerSettings)}
+    # Started in dependency order: each learns the ports of those already running.
+    starters = {"scheduler": (scheduler_server.start, SchedulerSettings),
+                "accounts": (accounts_server.start, AccountsSettings),
+                "campaigns": (campaigns_server.start, CampaignsSettings)}
     for name, (start, settings_cls) in starters.items():
-        running: RunningServer = await start(settings_cls(**common), stack, clock)
+        targets = {f"HOLDFAST_{n.upper()}_TARGET": f"127.0.0.1:{p}" for n, p in ports.items()}
+        running: RunningServer = await start(config.load(settings_cls, {**env, **targets}), stack, clock)
         await running.mark_serving()
         ports[name] = running.port
-    gateway = GatewaySettings(**{f"{n}_target": f"127.0.0.1:{p}" for n, p in ports.items()})
+    targets = {f"HOLDFAST_{n.upper()}_TARGET": f"127.0.0.1:{p}" for n, p in ports.items()}
+    gateway = config.load(GatewaySettings, {**env, **targets})
     runner = web.AppRunner(create_app(gateway), access_log=None)
     await runner.setup()
     stack.push_async_callback(runner.cleanup)

@@ -107,7 +107,7 @@ class HealthChange(_message.Message):
     def __init__(self, status: _Optional[_Union[_types_pb2.SenderStatus, str]] = ..., detail: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class LinkedInAccount(_message.Message):
-    __slots__ = ("id", "workspace_id", "unipile_account_id", "name", "status", "status_since", "status_detail", "restriction_kind", "restriction_verified", "limits", "history", "created_at")
+    __slots__ = ("id", "workspace_id", "unipile_account_id", "name", "status", "status_since", "status_detail", "restriction_kind", "restriction_verified", "limits", "history", "created_at", "timezone")
     ID_FIELD_NUMBER: _ClassVar[int]
     WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
     UNIPILE_ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -120,6 +120,7 @@ class LinkedInAccount(_message.Message):
     LIMITS_FIELD_NUMBER: _ClassVar[int]
     HISTORY_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    TIMEZONE_FIELD_NUMBER: _ClassVar[int]
     id: str
     workspace_id: str
     unipile_account_id: str
@@ -132,19 +133,22 @@ class LinkedInAccount(_message.Message):
     limits: _containers.RepeatedCompositeFieldContainer[_types_pb2.SendingLimit]
     history: _containers.RepeatedCompositeFieldContainer[HealthChange]
     created_at: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., workspace_id: _Optional[str] = ..., unipile_account_id: _Optional[str] = ..., name: _Optional[str] = ..., status: _Optional[_Union[_types_pb2.SenderStatus, str]] = ..., status_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status_detail: _Optional[str] = ..., restriction_kind: _Optional[str] = ..., restriction_verified: _Optional[bool] = ..., limits: _Optional[_Iterable[_Union[_types_pb2.SendingLimit, _Mapping]]] = ..., history: _Optional[_Iterable[_Union[HealthChange, _Mapping]]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    timezone: str
+    def __init__(self, id: _Optional[str] = ..., workspace_id: _Optional[str] = ..., unipile_account_id: _Optional[str] = ..., name: _Optional[str] = ..., status: _Optional[_Union[_types_pb2.SenderStatus, str]] = ..., status_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status_detail: _Optional[str] = ..., restriction_kind: _Optional[str] = ..., restriction_verified: _Optional[bool] = ..., limits: _Optional[_Iterable[_Union[_types_pb2.SendingLimit, _Mapping]]] = ..., history: _Optional[_Iterable[_Union[HealthChange, _Mapping]]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., timezone: _Optional[str] = ...) -> None: ...
 
 class CreateLinkedInAccountRequest(_message.Message):
-    __slots__ = ("workspace_id", "unipile_account_id", "name", "limits")
+    __slots__ = ("workspace_id", "unipile_account_id", "name", "limits", "timezone")
     WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
     UNIPILE_ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     LIMITS_FIELD_NUMBER: _ClassVar[int]
+    TIMEZONE_FIELD_NUMBER: _ClassVar[int]
     workspace_id: str
     unipile_account_id: str
     name: str
     limits: _containers.RepeatedCompositeFieldContainer[_types_pb2.SendingLimit]
-    def __init__(self, workspace_id: _Optional[str] = ..., unipile_account_id: _Optional[str] = ..., name: _Optional[str] = ..., limits: _Optional[_Iterable[_Union[_types_pb2.SendingLimit, _Mapping]]] = ...) -> None: ...
+    timezone: str
+    def __init__(self, workspace_id: _Optional[str] = ..., unipile_account_id: _Optional[str] = ..., name: _Optional[str] = ..., limits: _Optional[_Iterable[_Union[_types_pb2.SendingLimit, _Mapping]]] = ..., timezone: _Optional[str] = ...) -> None: ...
 
 class CreateLinkedInAccountResponse(_message.Message):
     __slots__ = ("account",)
@@ -283,7 +287,7 @@ class ServerSettings(_message.Message):
     def __init__(self, host: _Optional[str] = ..., port: _Optional[int] = ..., security: _Optional[str] = ..., username: _Optional[str] = ..., password: _Optional[str] = ...) -> None: ...
 
 class Inbox(_message.Message):
-    __slots__ = ("id", "workspace_id", "email", "auth_kind", "smtp", "imap", "status", "status_since", "status_detail", "limits", "history", "created_at")
+    __slots__ = ("id", "workspace_id", "email", "auth_kind", "smtp", "imap", "status", "status_since", "status_detail", "limits", "history", "created_at", "timezone", "display_name")
     ID_FIELD_NUMBER: _ClassVar[int]
     WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
     EMAIL_FIELD_NUMBER: _ClassVar[int]
@@ -296,6 +300,8 @@ class Inbox(_message.Message):
     LIMITS_FIELD_NUMBER: _ClassVar[int]
     HISTORY_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    TIMEZONE_FIELD_NUMBER: _ClassVar[int]
+    DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
     id: str
     workspace_id: str
     email: str
@@ -308,23 +314,29 @@ class Inbox(_message.Message):
     limits: _containers.RepeatedCompositeFieldContainer[_types_pb2.SendingLimit]
     history: _containers.RepeatedCompositeFieldContainer[HealthChange]
     created_at: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., workspace_id: _Optional[str] = ..., email: _Optional[str] = ..., auth_kind: _Optional[_Union[InboxAuthKind, str]] = ..., smtp: _Optional[_Union[ServerSettings, _Mapping]] = ..., imap: _Optional[_Union[ServerSettings, _Mapping]] = ..., status: _Optional[_Union[_types_pb2.SenderStatus, str]] = ..., status_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status_detail: _Optional[str] = ..., limits: _Optional[_Iterable[_Union[_types_pb2.SendingLimit, _Mapping]]] = ..., history: _Optional[_Iterable[_Union[HealthChange, _Mapping]]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    timezone: str
+    display_name: str
+    def __init__(self, id: _Optional[str] = ..., workspace_id: _Optional[str] = ..., email: _Optional[str] = ..., auth_kind: _Optional[_Union[InboxAuthKind, str]] = ..., smtp: _Optional[_Union[ServerSettings, _Mapping]] = ..., imap: _Optional[_Union[ServerSettings, _Mapping]] = ..., status: _Optional[_Union[_types_pb2.SenderStatus, str]] = ..., status_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status_detail: _Optional[str] = ..., limits: _Optional[_Iterable[_Union[_types_pb2.SendingLimit, _Mapping]]] = ..., history: _Optional[_Iterable[_Union[HealthChange, _Mapping]]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., timezone: _Optional[str] = ..., display_name: _Optional[str] = ...) -> None: ...
 
 class CreateInboxRequest(_message.Message):
-    __slots__ = ("workspace_id", "email", "smtp", "imap", "limits", "auth_kind")
+    __slots__ = ("workspace_id", "email", "smtp", "imap", "limits", "auth_kind", "timezone", "display_name")
     WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
     EMAIL_FIELD_NUMBER: _ClassVar[int]
     SMTP_FIELD_NUMBER: _ClassVar[int]
     IMAP_FIELD_NUMBER: _ClassVar[int]
     LIMITS_FIELD_NUMBER: _ClassVar[int]
     AUTH_KIND_FIELD_NUMBER: _ClassVar[int]
+    TIMEZONE_FIELD_NUMBER: _ClassVar[int]
+    DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
     workspace_id: str
     email: str
     smtp: ServerSettings
     imap: ServerSettings
     limits: _containers.RepeatedCompositeFieldContainer[_types_pb2.SendingLimit]
     auth_kind: InboxAuthKind
-    def __init__(self, workspace_id: _Optional[str] = ..., email: _Optional[str] = ..., smtp: _Optional[_Union[ServerSettings, _Mapping]] = ..., imap: _Optional[_Union[ServerSettings, _Mapping]] = ..., limits: _Optional[_Iterable[_Union[_types_pb2.SendingLimit, _Mapping]]] = ..., auth_kind: _Optional[_Union[InboxAuthKind, str]] = ...) -> None: ...
+    timezone: str
+    display_name: str
+    def __init__(self, workspace_id: _Optional[str] = ..., email: _Optional[str] = ..., smtp: _Optional[_Union[ServerSettings, _Mapping]] = ..., imap: _Optional[_Union[ServerSettings, _Mapping]] = ..., limits: _Optional[_Iterable[_Union[_types_pb2.SendingLimit, _Mapping]]] = ..., auth_kind: _Optional[_Union[InboxAuthKind, str]] = ..., timezone: _Optional[str] = ..., display_name: _Optional[str] = ...) -> None: ...
 
 class CreateInboxResponse(_message.Message):
     __slots__ = ("inbox",)
@@ -443,3 +455,23 @@ class ListHealthEventsResponse(_message.Message):
     events: _containers.RepeatedCompositeFieldContainer[_types_pb2.HealthEvent]
     last_sequence: int
     def __init__(self, events: _Optional[_Iterable[_Union[_types_pb2.HealthEvent, _Mapping]]] = ..., last_sequence: _Optional[int] = ...) -> None: ...
+
+class GetSenderCredentialsRequest(_message.Message):
+    __slots__ = ("sender_kind", "sender_id")
+    SENDER_KIND_FIELD_NUMBER: _ClassVar[int]
+    SENDER_ID_FIELD_NUMBER: _ClassVar[int]
+    sender_kind: _types_pb2.SenderKind
+    sender_id: str
+    def __init__(self, sender_kind: _Optional[_Union[_types_pb2.SenderKind, str]] = ..., sender_id: _Optional[str] = ...) -> None: ...
+
+class GetSenderCredentialsResponse(_message.Message):
+    __slots__ = ("smtp", "email", "display_name", "unipile_account_id")
+    SMTP_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    UNIPILE_ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    smtp: ServerSettings
+    email: str
+    display_name: str
+    unipile_account_id: str
+    def __init__(self, smtp: _Optional[_Union[ServerSettings, _Mapping]] = ..., email: _Optional[str] = ..., display_name: _Optional[str] = ..., unipile_account_id: _Optional[str] = ...) -> None: ...

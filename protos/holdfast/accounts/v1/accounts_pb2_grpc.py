@@ -129,6 +129,11 @@ class AccountsServiceStub:
                 request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.UpdateSendingLimitsRequest.SerializeToString,
                 response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.UpdateSendingLimitsResponse.FromString,
                 _registered_method=True)
+        self.GetSenderCredentials = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/GetSenderCredentials',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.GetSenderCredentialsRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.GetSenderCredentialsResponse.FromString,
+                _registered_method=True)
         self.ListHealthEvents = channel.unary_unary(
                 '/holdfast.accounts.v1.AccountsService/ListHealthEvents',
                 request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListHealthEventsRequest.SerializeToString,
@@ -260,6 +265,13 @@ class AccountsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetSenderCredentials(self, request, context):
+        """Decrypted credentials of an inbox, for the scheduler's sends only (internal; never exposed over HTTP).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListHealthEvents(self, request, context):
         """Reconciliation: the current health of every sender and subscription, newer than a version.
         """
@@ -364,6 +376,11 @@ def add_AccountsServiceServicer_to_server(servicer, server):
                     servicer.UpdateSendingLimits,
                     request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.UpdateSendingLimitsRequest.FromString,
                     response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.UpdateSendingLimitsResponse.SerializeToString,
+            ),
+            'GetSenderCredentials': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSenderCredentials,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.GetSenderCredentialsRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.GetSenderCredentialsResponse.SerializeToString,
             ),
             'ListHealthEvents': grpc.unary_unary_rpc_method_handler(
                     servicer.ListHealthEvents,
@@ -884,6 +901,33 @@ class AccountsService:
             '/holdfast.accounts.v1.AccountsService/UpdateSendingLimits',
             holdfast_dot_accounts_dot_v1_dot_accounts__pb2.UpdateSendingLimitsRequest.SerializeToString,
             holdfast_dot_accounts_dot_v1_dot_accounts__pb2.UpdateSendingLimitsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSenderCredentials(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/GetSenderCredentials',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.GetSenderCredentialsRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.GetSenderCredentialsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -65,14 +65,29 @@ class UpsertCampaignPlanResponse(_message.Message):
     def __init__(self, applied: _Optional[bool] = ..., replanned: _Optional[int] = ...) -> None: ...
 
 class EnrolledProspect(_message.Message):
-    __slots__ = ("prospect_id", "linkedin_provider_id", "email")
+    __slots__ = ("prospect_id", "linkedin_provider_id", "email", "first_name", "last_name", "company", "fields")
+    class FieldsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     PROSPECT_ID_FIELD_NUMBER: _ClassVar[int]
     LINKEDIN_PROVIDER_ID_FIELD_NUMBER: _ClassVar[int]
     EMAIL_FIELD_NUMBER: _ClassVar[int]
+    FIRST_NAME_FIELD_NUMBER: _ClassVar[int]
+    LAST_NAME_FIELD_NUMBER: _ClassVar[int]
+    COMPANY_FIELD_NUMBER: _ClassVar[int]
+    FIELDS_FIELD_NUMBER: _ClassVar[int]
     prospect_id: str
     linkedin_provider_id: str
     email: str
-    def __init__(self, prospect_id: _Optional[str] = ..., linkedin_provider_id: _Optional[str] = ..., email: _Optional[str] = ...) -> None: ...
+    first_name: str
+    last_name: str
+    company: str
+    fields: _containers.ScalarMap[str, str]
+    def __init__(self, prospect_id: _Optional[str] = ..., linkedin_provider_id: _Optional[str] = ..., email: _Optional[str] = ..., first_name: _Optional[str] = ..., last_name: _Optional[str] = ..., company: _Optional[str] = ..., fields: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class EnrollProspectsRequest(_message.Message):
     __slots__ = ("campaign_id", "prospects")
@@ -105,20 +120,26 @@ class SetCampaignHoldsResponse(_message.Message):
     def __init__(self, applied: _Optional[bool] = ...) -> None: ...
 
 class SetSenderStateRequest(_message.Message):
-    __slots__ = ("kind", "sender_id", "version", "status", "limits", "timezone")
+    __slots__ = ("kind", "sender_id", "version", "status", "limits", "timezone", "workspace_id", "unipile_account_id", "email")
     KIND_FIELD_NUMBER: _ClassVar[int]
     SENDER_ID_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     LIMITS_FIELD_NUMBER: _ClassVar[int]
     TIMEZONE_FIELD_NUMBER: _ClassVar[int]
+    WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    UNIPILE_ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
     kind: _types_pb2.SenderKind
     sender_id: str
     version: int
     status: _types_pb2.SenderStatus
     limits: _containers.RepeatedCompositeFieldContainer[_types_pb2.SendingLimit]
     timezone: str
-    def __init__(self, kind: _Optional[_Union[_types_pb2.SenderKind, str]] = ..., sender_id: _Optional[str] = ..., version: _Optional[int] = ..., status: _Optional[_Union[_types_pb2.SenderStatus, str]] = ..., limits: _Optional[_Iterable[_Union[_types_pb2.SendingLimit, _Mapping]]] = ..., timezone: _Optional[str] = ...) -> None: ...
+    workspace_id: str
+    unipile_account_id: str
+    email: str
+    def __init__(self, kind: _Optional[_Union[_types_pb2.SenderKind, str]] = ..., sender_id: _Optional[str] = ..., version: _Optional[int] = ..., status: _Optional[_Union[_types_pb2.SenderStatus, str]] = ..., limits: _Optional[_Iterable[_Union[_types_pb2.SendingLimit, _Mapping]]] = ..., timezone: _Optional[str] = ..., workspace_id: _Optional[str] = ..., unipile_account_id: _Optional[str] = ..., email: _Optional[str] = ...) -> None: ...
 
 class SetSenderStateResponse(_message.Message):
     __slots__ = ("applied",)

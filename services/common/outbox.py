@@ -1,0 +1,147 @@
+"""Transactional outbox: events between services are written in the same transaction as the change that
+causes them, then delivered over gRPC by a relay, with retries, in order per ordering key.
+
+Each service that sends events has a `<schema>.outbox` table (see `table_sql`). The relay claims the
+oldest undelivered row of each key with FOR UPDATE SKIP LOCKED, so several replicas share the work and
+never deliver the same row at once; a delivered row is deleted. Receivers are idempotent (event id or
+per-entity version), so a row delivered twice after a crash changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+import asyncpg
+import structlog
+
+from services.common.errors import DomainError
+
+log = structlog.get_logger(__name__)
+
+Deliver = Callable[[bytes], Awaitable[None]]
+
+
+def table_sql(schema: str) -> str:
+    return f"""
+CREATE TABLE {schema}.outbox (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    destination text NOT NULL,
+    ordering_key text NOT NULL,
+    payload bytea NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    attempts integer NOT NULL DEFAULT 0,
+    next_attempt_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    last_error text
+);
+CREATE INDEX outbox_by_key ON {schema}.outbox (ordering_key, id);
+"""
+
+
+async def enqueue(conn: asyncpg.Connection, schema: str, destination: str, ordering_key: str,
+                  payload: bytes) -> int:
+    """Write an event inside the caller's transaction; returns its id."""
+    return await conn.fetchval(
+        f"INSERT INTO {schema}.outbox (destination, ordering_key, payload) VALUES ($1, $2, $3) RETURNING id",
+        destination, ordering_key, payload)
+
+
+class Relay:
+    """Delivers outbox rows. `kick()` after a commit delivers at once; a poll catches rows written by
+    other replicas and retries failures with backoff."""
+
+    def __init__(self, pool: asyncpg.Pool, schema: str, destinations: dict[str, Deliver], *,
+                 poll_seconds: float = 1.0, batch: int = 100, max_backoff: timedelta = timedelta(seconds=30)):
+        self._pool = pool
+        self._schema = schema
+        self._destinations = destinations
+        self._poll = poll_seconds
+        self._batch = batch
+        self._max_backoff = max_backoff
+        self._wake = asyncio.Event()
+        self._delivered = asyncio.Condition()
+        self._task: asyncio.Task[None] | None = None
+
+    def kick(self) -> None:
+        self._wake.set()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self._schema}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def wait_delivered(self, event_id: int, within_s: float) -> bool:
+        """Wait until the row is gone (delivered, here or by another replica). False on time-out."""
+        self.kick()
+        deadline = time.monotonic() + within_s
+        while True:
+            exists = await self._pool.fetchval(f"SELECT true FROM {self._schema}.outbox WHERE id = $1", event_id)
+            if not exists:
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            async with self._delivered:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._delivered.wait(), min(remaining, 0.05))
+
+    async def backlog(self) -> int:
+        return await self._pool.fetchval(f"SELECT count(*) FROM {self._schema}.outbox")
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                delivered = await self.deliver_once()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("outbox relay cannot reach the database", error=str(exc))
+                delivered = 0
+            if delivered:
+                continue  # there may be more, including the next row of the same keys
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._poll)
+
+    async def deliver_once(self) -> int:
+        """Claim and deliver one batch; returns how many were delivered."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                f"""SELECT o.id, o.destination, o.payload, o.attempts FROM {self._schema}.outbox o
+                     WHERE o.next_attempt_at <= clock_timestamp()
+                       AND NOT EXISTS (SELECT 1 FROM {self._schema}.outbox p
+                                        WHERE p.ordering_key = o.ordering_key AND p.id < o.id)
+                     ORDER BY o.id LIMIT $1 FOR UPDATE SKIP LOCKED""", self._batch)
+            if not rows:
+                return 0
+            results = await asyncio.gather(*(self._deliver(r["destination"], r["payload"]) for r in rows))
+            done = [r["id"] for r, error in zip(rows, results, strict=True) if error is None]
+            failed = [(r["id"], r["attempts"], error) for r, error in zip(rows, results, strict=True) if error]
+            if done:
+                await conn.execute(f"DELETE FROM {self._schema}.outbox WHERE id = ANY($1::bigint[])", done)
+            for row_id, attempts, error in failed:
+                backoff = min(self._max_backoff.total_seconds(), 0.2 * 2 ** min(attempts, 10))
+                await conn.execute(
+                    f"UPDATE {self._schema}.outbox SET attempts = attempts + 1, last_error = $2,"
+                    f" next_attempt_at = clock_timestamp() + make_interval(secs => $3) WHERE id = $1",
+                    row_id, error[:500], backoff)
+                log.warning("outbox delivery failed", event_id=row_id, attempts=attempts + 1, error=error)
+        if done:
+            async with self._delivered:
+                self._delivered.notify_all()
+        return len(done)
+
+    async def _deliver(self, destination: str, payload: bytes) -> str | None:
+        handler = self._destinations.get(destination)
+        if handler is None:
+            return f"no handler for {destination}"
+        try:
+            await handler(payload)
+        except DomainError as exc:
+            return f"{exc.code}: {exc.message}"
+        return None
