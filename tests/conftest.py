@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import os
+import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack
@@ -74,6 +75,12 @@ class Suite:
             body = await r.json()
         return body["workspace"]["id"], {"Authorization": f"Bearer {body['token']}"}
 
+    async def linkedin_account(self, auth: dict[str, str], **overrides: Any) -> str:
+        body = {"unipile_account_id": f"acc-{uuid.uuid4().hex[:12]}", "name": "Sales Nav", **overrides}
+        status, created = await self.call("POST", "/api/v1/linkedin-accounts", auth, json=body)
+        assert status == 201, created
+        return created["id"]
+
     async def call(self, method: str, path: str, headers: dict[str, str] | None = None,
                    **kwargs: Any) -> tuple[int, Any]:
         async with self.http.request(method, f"{self.base_url}{path}", headers=headers, **kwargs) as r:
@@ -89,20 +96,25 @@ def suite_env(dsn: str, **extra: str) -> dict[str, str]:
             "HOLDFAST_SECRET_KEYS": TEST_SECRET_KEYS, "HOLDFAST_DISPATCH_INTERVAL_SECONDS": "0.05", **extra}
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 async def start_suite(dsn: str, stack: AsyncExitStack, clock: Any, **extra_env: str) -> Suite:
     env = suite_env(dsn, **extra_env)
-    ports: dict[str, int] = {}
-    # Started in dependency order: each learns the ports of those already running.
+    # Services call each other (accounts <-> scheduler), so every address is known before any starts.
     starters = {"scheduler": (scheduler_server.start, SchedulerSettings),
                 "accounts": (accounts_server.start, AccountsSettings),
                 "campaigns": (campaigns_server.start, CampaignsSettings)}
+    ports = {name: free_port() for name in starters}
+    env.update({f"HOLDFAST_{n.upper()}_TARGET": f"127.0.0.1:{p}" for n, p in ports.items()})
     for name, (start, settings_cls) in starters.items():
-        targets = {f"HOLDFAST_{n.upper()}_TARGET": f"127.0.0.1:{p}" for n, p in ports.items()}
-        running: RunningServer = await start(config.load(settings_cls, {**env, **targets}), stack, clock)
+        listen = {"HOLDFAST_GRPC_LISTEN": f"127.0.0.1:{ports[name]}"}
+        running: RunningServer = await start(config.load(settings_cls, {**env, **listen}), stack, clock)
         await running.mark_serving()
-        ports[name] = running.port
-    targets = {f"HOLDFAST_{n.upper()}_TARGET": f"127.0.0.1:{p}" for n, p in ports.items()}
-    gateway = config.load(GatewaySettings, {**env, **targets})
+    gateway = config.load(GatewaySettings, env)
     runner = web.AppRunner(create_app(gateway), access_log=None)
     await runner.setup()
     stack.push_async_callback(runner.cleanup)

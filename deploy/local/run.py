@@ -4,13 +4,19 @@ It uses DATABASE_URL when set, else an embedded PostgreSQL whose data is kept un
 between runs; applies every schema's migrations; starts accounts, campaigns, scheduler and gateway as
 child processes; waits until the gateway's /readyz answers 200 and prints the URL. Ctrl-C or SIGTERM
 stops the services gracefully, then the database, and leaves no process behind.
+
+Unless HOLDFAST_UNIPILE_DSN is set, it first starts the sandbox providers (`python -m sandbox`: the Unipile
+fake and an SMTP server) and points the services at them.
 """
 
 from __future__ import annotations
 
 import ctypes
+import json
 import os
+import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -21,8 +27,12 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from services.common import embedded_pg  # noqa: E402
+from services.common.crypto import generate_entry  # noqa: E402
 
 SERVICES = {"accounts": 50051, "campaigns": 50052, "scheduler": 50053}
+# The sandbox's credentials are fixed and printed: they guard nothing but fakes on 127.0.0.1.
+SANDBOX_API_KEY = "sandbox-key"
+SANDBOX_SMTP_LOGIN = "sandbox"
 PR_SET_PDEATHSIG = 1
 
 
@@ -51,6 +61,83 @@ def _wait_ready(url: str, children: list[subprocess.Popen[bytes]], timeout: floa
     raise SystemExit(f"the suite was not ready within {timeout:.0f}s")
 
 
+def _wait_listening(ports: list[int], child: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    waiting = list(ports)
+    while waiting:
+        if child.poll() is not None:
+            raise SystemExit(f"the sandbox exited during start-up (exit {child.returncode}); see its log above")
+        if time.monotonic() > deadline:
+            raise SystemExit(f"the sandbox did not listen on {waiting} within {timeout:.0f}s")
+        try:
+            with socket.create_connection(("127.0.0.1", waiting[0]), timeout=1):
+                waiting.pop(0)
+        except OSError:
+            time.sleep(0.1)
+
+
+def _port(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name) or str(default)
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise SystemExit(f"{name}={raw!r} is not a port number")
+    return int(raw)
+
+
+def _start_sandbox(env: dict[str, str], providers: list[subprocess.Popen[bytes]]) -> str:
+    """Start the sandbox providers, point the services' environment at them; return where they listen."""
+    unipile_port = _port(env, "HOLDFAST_SANDBOX_UNIPILE_PORT", 8090)
+    smtp_port = _port(env, "HOLDFAST_SANDBOX_SMTP_PORT", 2525)
+    sandbox = _spawn(["-m", "sandbox", "--unipile-port", str(unipile_port), "--smtp-port", str(smtp_port),
+                      "--api-key", SANDBOX_API_KEY, "--smtp-user", SANDBOX_SMTP_LOGIN,
+                      "--smtp-password", SANDBOX_SMTP_LOGIN], env)
+    providers.append(sandbox)
+    _wait_listening([unipile_port, smtp_port], sandbox, timeout=30)
+    unipile = f"http://127.0.0.1:{unipile_port}"
+    env.update(HOLDFAST_UNIPILE_DSN=unipile, HOLDFAST_UNIPILE_API_KEY=SANDBOX_API_KEY, HOLDFAST_SANDBOX="true")
+    return (f"sandbox Unipile at {unipile} (X-API-KEY {SANDBOX_API_KEY}), sandbox SMTP at 127.0.0.1:{smtp_port} "
+            f"(login {SANDBOX_SMTP_LOGIN}, password {SANDBOX_SMTP_LOGIN})")
+
+
+def _local_secrets(env: dict[str, str], data: Path) -> None:
+    """Secrets a local run needs, made once and kept (mode 0600) so stored credentials stay readable
+    across runs. Values already in the environment win."""
+    path = data / "local-secrets.json"
+    data.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        saved = json.loads(path.read_text())
+    else:
+        saved = {"HOLDFAST_SECRET_KEYS": generate_entry("local1"),
+                 "HOLDFAST_UNIPILE_WEBHOOK_SECRET": secrets.token_urlsafe(24)}
+        path.touch(mode=0o600)
+        path.write_text(json.dumps(saved))
+    for name, value in saved.items():
+        env.setdefault(name, value)
+
+
+def _register_webhooks(env: dict[str, str], gateway: str) -> None:
+    """Ask the (sandbox) Unipile to call our webhook, with the shared secret in its header."""
+    for source in ("users", "account_status"):
+        body = json.dumps({"request_url": f"{gateway}/webhooks/unipile", "source": source, "name": f"holdfast-{source}",
+                           "headers": [{"key": "Unipile-Auth", "value": env["HOLDFAST_UNIPILE_WEBHOOK_SECRET"]}]})
+        request = urllib.request.Request(f"{env['HOLDFAST_UNIPILE_DSN']}/api/v1/webhooks", data=body.encode(),
+                                         method="POST", headers={"X-API-KEY": env["HOLDFAST_UNIPILE_API_KEY"],
+                                                                 "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=5):
+            pass
+
+
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for child in processes:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in processes:
+        try:
+            child.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
 def main() -> int:
     stopping = False
 
@@ -62,9 +149,11 @@ def main() -> int:
     signal.signal(signal.SIGINT, request_stop)
 
     env = dict(os.environ)
+    data = Path(env.get("HOLDFAST_LOCAL_DATA") or ROOT / ".holdfast")
+    _local_secrets(env, data)
     database = None
     if not env.get("DATABASE_URL"):
-        pgdata = Path(env.get("HOLDFAST_LOCAL_DATA") or ROOT / ".holdfast") / "pgdata"
+        pgdata = data / "pgdata"
         database, dsn = embedded_pg.start(pgdata, keep=True)
         env["DATABASE_URL"] = dsn
         print(f"holdfast: embedded PostgreSQL with data in {pgdata}", flush=True)
@@ -74,37 +163,36 @@ def main() -> int:
     http_port = env.get("HOLDFAST_HTTP_PORT", "8080")
     http_host = env.get("HOLDFAST_HTTP_HOST", "127.0.0.1")
     children: list[subprocess.Popen[bytes]] = []
+    # Stopped after the services, which may still call them while they drain (like the database).
+    providers: list[subprocess.Popen[bytes]] = []
     try:
+        sandbox = "" if env.get("HOLDFAST_UNIPILE_DSN") else _start_sandbox(env, providers)
         for name in SERVICES:
             if subprocess.run([sys.executable, "-m", f"services.{name}", "migrate"], cwd=ROOT, env=env).returncode:
                 raise SystemExit(f"migrating {name} failed")
-        for name, port in SERVICES.items():
-            child_env = {**env, "HOLDFAST_GRPC_LISTEN": env.get(f"HOLDFAST_{name.upper()}_LISTEN",
-                                                                 f"127.0.0.1:{port}")}
-            children.append(_spawn(["-m", f"services.{name}"], child_env))
-        gateway_env = {**env, **{f"HOLDFAST_{n.upper()}_TARGET": env.get(f"HOLDFAST_{n.upper()}_LISTEN",
-                                                                         f"127.0.0.1:{p}")
-                                 for n, p in SERVICES.items()}}
-        children.append(_spawn(["-m", "services.gateway"], gateway_env))
+        listen = {name: env.get(f"HOLDFAST_{name.upper()}_LISTEN", f"127.0.0.1:{port}")
+                  for name, port in SERVICES.items()}
+        env.update({f"HOLDFAST_{name.upper()}_TARGET": address for name, address in listen.items()})
+        for name in SERVICES:
+            children.append(_spawn(["-m", f"services.{name}"], {**env, "HOLDFAST_GRPC_LISTEN": listen[name]}))
+        children.append(_spawn(["-m", "services.gateway"], env))
         base = f"http://{http_host}:{http_port}"
-        _wait_ready(f"{base}/readyz", children, timeout=60)
-        print(f"\nholdfast: ready at {base}  (API under {base}/api/v1, Ctrl-C to stop)\n", flush=True)
+        _wait_ready(f"{base}/readyz", providers + children, timeout=60)
+        if sandbox:
+            _register_webhooks(env, base)
+        print(f"\nholdfast: ready at {base}  (API under {base}/api/v1, Ctrl-C to stop)", flush=True)
+        if sandbox:
+            print(f"holdfast: {sandbox}", flush=True)
+        print(flush=True)
         while not stopping:
-            if any(child.poll() is not None for child in children):
+            if any(child.poll() is not None for child in providers + children):
                 print("holdfast: a service stopped unexpectedly; stopping the rest", file=sys.stderr, flush=True)
                 return 1
             time.sleep(0.3)
         return 0
     finally:
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        for child in children:
-            try:
-                child.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+        _stop(children)
+        _stop(providers)
         if database is not None:
             database.cleanup()  # type: ignore[attr-defined]
         print("holdfast: stopped", flush=True)

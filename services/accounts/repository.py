@@ -1,38 +1,290 @@
+"""All SQL of the accounts service."""
+
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from datetime import datetime
 
 import asyncpg
 
-from services.accounts.domain import Principal, Workspace
+from services.accounts.domain import (
+    ACTION_TYPES,
+    Inbox,
+    LinkedInAccount,
+    Principal,
+    SendingLimit,
+    ServerConfig,
+    Workspace,
+)
+from services.common import outbox
+from services.common.errors import AlreadyExists, NotFound
+
+SCHEMA = "accounts"
+# The table of each sender kind (fixed names, never from input).
+_TABLE = {"linkedin_account": "accounts.linkedin_accounts", "inbox": "accounts.inboxes"}
+# A sender's limits ride along as one array, so a sender is read in one round trip.
+_LIMITS = """COALESCE((SELECT array_agg(ROW(l.action_type, l.daily_cap, l.weekly_cap, l.ramp_start, l.ramp_step,
+                                              l.pacing_min_seconds, l.pacing_max_seconds))
+                        FROM accounts.sending_limits l
+                       WHERE l.sender_kind = '{kind}' AND l.sender_id = s.id), '{{}}') AS limits"""
+_LINKEDIN = f"""SELECT s.id, s.workspace_id, s.unipile_account_id, s.name, s.timezone, s.status, s.status_since,
+                       s.status_detail, s.restriction_kind, s.restriction_verified, s.version, s.created_at,
+                       {_LIMITS.format(kind="linkedin_account")}
+                  FROM accounts.linkedin_accounts s"""
+_INBOX = f"""SELECT s.id, s.workspace_id, s.email, s.display_name, s.timezone, s.auth_kind, s.smtp_host, s.smtp_port,
+                    s.smtp_security, s.smtp_username, s.imap_host, s.imap_port, s.imap_security, s.imap_username,
+                    s.status, s.status_since, s.status_detail, s.version, s.created_at,
+                    {_LIMITS.format(kind="inbox")}
+               FROM accounts.inboxes s"""
+_DUPLICATES = {
+    "linkedin_accounts_unipile_account_id_key": (
+        "this Unipile account is already connected to a workspace",
+        "unipile_account_id",
+    ),
+    "inboxes_workspace_id_email_key": ("an inbox with this email address already exists in this workspace", "email"),
+}
 
 
 def _workspace(row: asyncpg.Record) -> Workspace:
-    return Workspace(id=str(row["id"]), name=row["name"], subscription_status=row["subscription_status"],
-                     created_at=row["created_at"])
+    return Workspace(
+        id=str(row["id"]),
+        name=row["name"],
+        subscription_status=row["subscription_status"],
+        created_at=row["created_at"],
+    )
+
+
+def _limits(rows: Iterable[asyncpg.Record]) -> tuple[SendingLimit, ...]:
+    limits = [SendingLimit(*row) for row in rows]
+    return tuple(sorted(limits, key=lambda limit: ACTION_TYPES.index(limit.action_type)))
+
+
+def _linkedin_account(row: asyncpg.Record) -> LinkedInAccount:
+    return LinkedInAccount(
+        id=str(row["id"]),
+        workspace_id=str(row["workspace_id"]),
+        unipile_account_id=row["unipile_account_id"],
+        name=row["name"],
+        timezone=row["timezone"],
+        status=row["status"],
+        status_since=row["status_since"],
+        status_detail=row["status_detail"],
+        restriction_kind=row["restriction_kind"],
+        restriction_verified=row["restriction_verified"],
+        version=row["version"],
+        created_at=row["created_at"],
+        limits=_limits(row["limits"]),
+    )
+
+
+def _server(row: asyncpg.Record, prefix: str) -> ServerConfig | None:
+    if row[f"{prefix}_host"] is None:
+        return None
+    return ServerConfig(
+        host=row[f"{prefix}_host"],
+        port=row[f"{prefix}_port"],
+        security=row[f"{prefix}_security"],
+        username=row[f"{prefix}_username"],
+    )
+
+
+def _inbox(row: asyncpg.Record) -> Inbox:
+    return Inbox(
+        id=str(row["id"]),
+        workspace_id=str(row["workspace_id"]),
+        email=row["email"],
+        display_name=row["display_name"],
+        timezone=row["timezone"],
+        auth_kind=row["auth_kind"],
+        smtp=_server(row, "smtp"),
+        imap=_server(row, "imap"),
+        status=row["status"],
+        status_since=row["status_since"],
+        status_detail=row["status_detail"],
+        version=row["version"],
+        created_at=row["created_at"],
+        limits=_limits(row["limits"]),
+    )
+
+
+@asynccontextmanager
+async def _refusing_duplicates() -> AsyncIterator[None]:
+    """Turn the unique and foreign-key violations of a sender insert into the domain's errors."""
+    try:
+        yield
+    except asyncpg.UniqueViolationError as exc:
+        message, field = _DUPLICATES.get(exc.constraint_name or "", ("this sender already exists", ""))
+        raise AlreadyExists(message, details={"field": field} if field else None) from None
+    except asyncpg.ForeignKeyViolationError:
+        raise NotFound("workspace not found") from None
+
+
+class Transaction:
+    """Repository operations bound to one connection inside one transaction."""
+
+    def __init__(self, conn: asyncpg.Connection):
+        self._conn = conn
+
+    async def insert_linkedin_account(
+        self, workspace_id: str, unipile_account_id: str, name: str, timezone: str, now: datetime
+    ) -> str:
+        async with _refusing_duplicates():
+            account_id = await self._conn.fetchval(
+                "INSERT INTO accounts.linkedin_accounts (workspace_id, unipile_account_id, name, timezone,"
+                " status_since, created_at) VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+                workspace_id,
+                unipile_account_id,
+                name,
+                timezone,
+                now,
+            )
+        return str(account_id)
+
+    async def insert_inbox(
+        self,
+        inbox_id: str,
+        workspace_id: str,
+        email: str,
+        display_name: str,
+        timezone: str,
+        auth_kind: str,
+        smtp: ServerConfig | None,
+        smtp_password: bytes | None,
+        imap: ServerConfig | None,
+        imap_password: bytes | None,
+        now: datetime,
+    ) -> None:
+        def server(config: ServerConfig | None) -> tuple[object, ...]:
+            if config is None:
+                return (None, None, None, None)
+            return (config.host, config.port, config.security, config.username)
+
+        async with _refusing_duplicates():
+            await self._conn.execute(
+                "INSERT INTO accounts.inboxes (id, workspace_id, email, display_name, timezone, auth_kind,"
+                " smtp_host, smtp_port, smtp_security, smtp_username, smtp_password,"
+                " imap_host, imap_port, imap_security, imap_username, imap_password, status_since, created_at)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)",
+                inbox_id,
+                workspace_id,
+                email,
+                display_name,
+                timezone,
+                auth_kind,
+                *server(smtp),
+                smtp_password,
+                *server(imap),
+                imap_password,
+                now,
+            )
+
+    async def put_limits(self, kind: str, sender_id: str, limits: Iterable[SendingLimit]) -> None:
+        """Insert or replace the limits of the given action types; the others are kept."""
+        limits = list(limits)
+        await self._conn.execute(
+            """INSERT INTO accounts.sending_limits (sender_kind, sender_id, action_type, daily_cap, weekly_cap,
+                                                    ramp_start, ramp_step, pacing_min_seconds, pacing_max_seconds)
+               SELECT $1, $2, * FROM unnest($3::text[], $4::int[], $5::int[], $6::int[], $7::int[], $8::int[],
+                                             $9::int[])
+               ON CONFLICT (sender_kind, sender_id, action_type) DO UPDATE
+                  SET daily_cap = excluded.daily_cap, weekly_cap = excluded.weekly_cap,
+                      ramp_start = excluded.ramp_start, ramp_step = excluded.ramp_step,
+                      pacing_min_seconds = excluded.pacing_min_seconds,
+                      pacing_max_seconds = excluded.pacing_max_seconds""",
+            kind,
+            sender_id,
+            [x.action_type for x in limits],
+            [x.daily_cap for x in limits],
+            [x.weekly_cap for x in limits],
+            [x.ramp_start for x in limits],
+            [x.ramp_step for x in limits],
+            [x.pacing_min_seconds for x in limits],
+            [x.pacing_max_seconds for x in limits],
+        )
+
+    async def lock_sender(self, kind: str, workspace_id: str, sender_id: str) -> bool:
+        """Lock the sender's row (changes of one sender happen one at a time); False if it is not there."""
+        found = await self._conn.fetchval(
+            f"SELECT true FROM {_TABLE[kind]} WHERE id = $1 AND workspace_id = $2 FOR UPDATE", sender_id, workspace_id
+        )
+        return bool(found)
+
+    async def bump_version(self, kind: str, sender_id: str) -> None:
+        await self._conn.execute(f"UPDATE {_TABLE[kind]} SET version = version + 1 WHERE id = $1", sender_id)
+
+    async def get_linkedin_account(self, workspace_id: str, account_id: str) -> LinkedInAccount | None:
+        row = await self._conn.fetchrow(
+            f"{_LINKEDIN} WHERE s.id = $1 AND s.workspace_id = $2", account_id, workspace_id
+        )
+        return None if row is None else _linkedin_account(row)
+
+    async def get_inbox(self, workspace_id: str, inbox_id: str) -> Inbox | None:
+        row = await self._conn.fetchrow(f"{_INBOX} WHERE s.id = $1 AND s.workspace_id = $2", inbox_id, workspace_id)
+        return None if row is None else _inbox(row)
+
+    async def enqueue(self, destination: str, ordering_key: str, payload: bytes) -> int:
+        return await outbox.enqueue(self._conn, SCHEMA, destination, ordering_key, payload)
+
+    async def inbox_secrets_after(
+        self, after_id: str | None, limit: int
+    ) -> list[tuple[str, bytes | None, bytes | None]]:
+        """Inboxes in id order after `after_id`, locked, with their encrypted passwords (for key rotation)."""
+        rows = await self._conn.fetch(
+            "SELECT id, smtp_password, imap_password FROM accounts.inboxes"
+            " WHERE ($1::uuid IS NULL OR id > $1::uuid) ORDER BY id LIMIT $2 FOR UPDATE",
+            after_id,
+            limit,
+        )
+        return [(str(r["id"]), r["smtp_password"], r["imap_password"]) for r in rows]
+
+    async def set_inbox_secrets(self, inbox_id: str, smtp_password: bytes | None, imap_password: bytes | None) -> None:
+        await self._conn.execute(
+            "UPDATE accounts.inboxes SET smtp_password = $2, imap_password = $3 WHERE id = $1",
+            inbox_id,
+            smtp_password,
+            imap_password,
+        )
 
 
 class Repository:
     def __init__(self, pool: asyncpg.Pool):
         self._pool = pool
 
-    async def create_workspace(self, name: str, owner_email: str, token_hash: bytes,
-                               now: datetime) -> tuple[Workspace, str]:
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        async with self._pool.acquire() as conn, conn.transaction():
+            yield Transaction(conn)
+
+    async def create_workspace(
+        self, name: str, owner_email: str, token_hash: bytes, now: datetime
+    ) -> tuple[Workspace, str]:
         async with self._pool.acquire() as conn, conn.transaction():
             row = await conn.fetchrow(
-                "INSERT INTO accounts.workspaces (name, created_at) VALUES ($1, $2) RETURNING *", name, now)
+                "INSERT INTO accounts.workspaces (name, created_at) VALUES ($1, $2) RETURNING *", name, now
+            )
             member_id = await conn.fetchval(
                 "INSERT INTO accounts.members (workspace_id, email, role, created_at)"
-                " VALUES ($1, $2, 'owner', $3) RETURNING id", row["id"], owner_email, now)
+                " VALUES ($1, $2, 'owner', $3) RETURNING id",
+                row["id"],
+                owner_email,
+                now,
+            )
             await conn.execute(
                 "INSERT INTO accounts.api_tokens (member_id, workspace_id, token_hash, created_at)"
-                " VALUES ($1, $2, $3, $4)", member_id, row["id"], token_hash, now)
+                " VALUES ($1, $2, $3, $4)",
+                member_id,
+                row["id"],
+                token_hash,
+                now,
+            )
         return _workspace(row), str(member_id)
 
     async def principal_for(self, token_hash: bytes) -> Principal | None:
         row = await self._pool.fetchrow(
-            "SELECT workspace_id, member_id FROM accounts.api_tokens"
-            " WHERE token_hash = $1 AND revoked_at IS NULL", token_hash)
+            "SELECT workspace_id, member_id FROM accounts.api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+            token_hash,
+        )
         if row is None:
             return None
         return Principal(workspace_id=str(row["workspace_id"]), member_id=str(row["member_id"]))
@@ -40,3 +292,35 @@ class Repository:
     async def get_workspace(self, workspace_id: str) -> Workspace | None:
         row = await self._pool.fetchrow("SELECT * FROM accounts.workspaces WHERE id = $1", workspace_id)
         return None if row is None else _workspace(row)
+
+    async def list_linkedin_accounts(self, workspace_id: str) -> list[LinkedInAccount]:
+        rows = await self._pool.fetch(
+            f"{_LINKEDIN} WHERE s.workspace_id = $1 ORDER BY s.created_at, s.id", workspace_id
+        )
+        return [_linkedin_account(r) for r in rows]
+
+    async def get_linkedin_account(self, workspace_id: str, account_id: str) -> LinkedInAccount | None:
+        async with self._pool.acquire() as conn:
+            return await Transaction(conn).get_linkedin_account(workspace_id, account_id)
+
+    async def list_inboxes(self, workspace_id: str) -> list[Inbox]:
+        rows = await self._pool.fetch(f"{_INBOX} WHERE s.workspace_id = $1 ORDER BY s.created_at, s.id", workspace_id)
+        return [_inbox(r) for r in rows]
+
+    async def get_inbox(self, workspace_id: str, inbox_id: str) -> Inbox | None:
+        async with self._pool.acquire() as conn:
+            return await Transaction(conn).get_inbox(workspace_id, inbox_id)
+
+    async def unipile_account_of(self, account_id: str) -> str | None:
+        return await self._pool.fetchval(
+            "SELECT unipile_account_id FROM accounts.linkedin_accounts WHERE id = $1", account_id
+        )
+
+    async def inbox_login(self, inbox_id: str) -> tuple[Inbox, bytes | None] | None:
+        """An inbox (any workspace: for the scheduler's sends) and its encrypted SMTP password."""
+        async with self._pool.acquire() as conn:
+            row = await conn.fetchrow(
+                f"SELECT q.*, i.smtp_password FROM ({_INBOX} WHERE s.id = $1) q JOIN accounts.inboxes i ON i.id = q.id",
+                inbox_id,
+            )
+        return None if row is None else (_inbox(row), row["smtp_password"])

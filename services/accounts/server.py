@@ -4,19 +4,34 @@ from __future__ import annotations
 
 from contextlib import AsyncExitStack
 from pathlib import Path
+from typing import Any
 
 import grpc
+from google.protobuf.message import DecodeError
 
 from holdfast.accounts.v1 import accounts_pb2 as pb
 from holdfast.accounts.v1 import accounts_pb2_grpc as pb_grpc
 from holdfast.common.v1 import types_pb2
+from holdfast.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
 from services.accounts.config import Settings
-from services.accounts.domain import Workspace
-from services.accounts.repository import Repository
-from services.accounts.service import AccountsService
+from services.accounts.domain import (
+    Inbox,
+    LinkedInAccount,
+    Sender,
+    SendingLimit,
+    ServerConfig,
+    ServerLogin,
+    Workspace,
+)
+from services.accounts.repository import SCHEMA, Repository
+from services.accounts.service import SET_SENDER_STATE, AccountsService
 from services.common.clock import Clock, SystemClock
 from services.common.db import create_pool
+from services.common.errors import DomainError
+from services.common.grpc_client import open_channel
 from services.common.grpc_server import Registration, RunningServer, start_server
+from services.common.outbox import Relay
+from services.common.proto_enums import from_word, to_word
 from services.common.proto_time import to_timestamp
 from services.common.service_main import prepare_schema
 
@@ -28,41 +43,265 @@ _SUBSCRIPTION = {
 
 
 def _workspace(w: Workspace) -> pb.Workspace:
-    return pb.Workspace(id=w.id, name=w.name, subscription_status=_SUBSCRIPTION[w.subscription_status],
-                        created_at=to_timestamp(w.created_at))
+    return pb.Workspace(
+        id=w.id,
+        name=w.name,
+        subscription_status=_SUBSCRIPTION[w.subscription_status],
+        created_at=to_timestamp(w.created_at),
+    )
+
+
+def _word(enum_type: Any, value: int) -> str:
+    """The word of an enum value; "" for UNSPECIFIED or a number this build does not know."""
+    try:
+        return to_word(enum_type, value) or ""
+    except ValueError:
+        return ""
+
+
+def limit_pb(limit: SendingLimit) -> types_pb2.SendingLimit:
+    return types_pb2.SendingLimit(
+        action_type=from_word(types_pb2.ActionType, limit.action_type),
+        daily_cap=limit.daily_cap,
+        weekly_cap=limit.weekly_cap,
+        ramp_start=limit.ramp_start,
+        ramp_step=limit.ramp_step,
+        pacing_min_seconds=limit.pacing_min_seconds,
+        pacing_max_seconds=limit.pacing_max_seconds,
+    )
+
+
+def limits_from_pb(limits: Any) -> list[SendingLimit]:
+    return [
+        SendingLimit(
+            action_type=_word(types_pb2.ActionType, x.action_type),
+            daily_cap=x.daily_cap,
+            weekly_cap=x.weekly_cap,
+            ramp_start=x.ramp_start,
+            ramp_step=x.ramp_step,
+            pacing_min_seconds=x.pacing_min_seconds,
+            pacing_max_seconds=x.pacing_max_seconds,
+        )
+        for x in limits
+    ]
+
+
+def linkedin_account_pb(a: LinkedInAccount) -> pb.LinkedInAccount:
+    return pb.LinkedInAccount(
+        id=a.id,
+        workspace_id=a.workspace_id,
+        unipile_account_id=a.unipile_account_id,
+        name=a.name,
+        status=from_word(types_pb2.SenderStatus, a.status),
+        status_since=to_timestamp(a.status_since),
+        status_detail=a.status_detail,
+        restriction_kind=a.restriction_kind or "",
+        restriction_verified=a.restriction_verified,
+        limits=[limit_pb(x) for x in a.limits],
+        created_at=to_timestamp(a.created_at),
+        timezone=a.timezone,
+    )
+
+
+def _server_pb(config: ServerConfig | None) -> pb.ServerSettings | None:
+    if config is None:
+        return None
+    # The password is write-only: it is never set on a response.
+    return pb.ServerSettings(host=config.host, port=config.port, security=config.security, username=config.username)
+
+
+def inbox_pb(i: Inbox) -> pb.Inbox:
+    return pb.Inbox(
+        id=i.id,
+        workspace_id=i.workspace_id,
+        email=i.email,
+        auth_kind=from_word(pb.InboxAuthKind, i.auth_kind),
+        smtp=_server_pb(i.smtp),
+        imap=_server_pb(i.imap),
+        status=from_word(types_pb2.SenderStatus, i.status),
+        status_since=to_timestamp(i.status_since),
+        status_detail=i.status_detail,
+        limits=[limit_pb(x) for x in i.limits],
+        created_at=to_timestamp(i.created_at),
+        timezone=i.timezone,
+        display_name=i.display_name,
+    )
+
+
+def _login(request: Any, name: str) -> ServerLogin | None:
+    if not request.HasField(name):
+        return None
+    s = getattr(request, name)
+    return ServerLogin(host=s.host, port=s.port, security=s.security, username=s.username, password=s.password)
+
+
+def sender_state(sender: Sender) -> bytes:
+    """The outbox payload telling the scheduler a sender's state: a SetSenderStateRequest."""
+    request = scheduler_pb2.SetSenderStateRequest(
+        sender_id=sender.id,
+        version=sender.version,
+        status=from_word(types_pb2.SenderStatus, sender.status),
+        limits=[limit_pb(x) for x in sender.limits],
+        timezone=sender.timezone,
+        workspace_id=sender.workspace_id,
+    )
+    if isinstance(sender, LinkedInAccount):
+        request.kind = types_pb2.SENDER_KIND_LINKEDIN_ACCOUNT
+        request.unipile_account_id = sender.unipile_account_id
+    else:
+        request.kind = types_pb2.SENDER_KIND_INBOX
+        request.email = sender.email
+    return request.SerializeToString()
 
 
 class AccountsServicer(pb_grpc.AccountsServiceServicer):
     def __init__(self, service: AccountsService):
         self._service = service
 
-    async def CreateWorkspace(self, request: pb.CreateWorkspaceRequest,
-                              context: grpc.aio.ServicerContext) -> pb.CreateWorkspaceResponse:
+    async def CreateWorkspace(
+        self, request: pb.CreateWorkspaceRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CreateWorkspaceResponse:
         workspace, member_id, token = await self._service.create_workspace(request.name, request.owner_email)
-        return pb.CreateWorkspaceResponse(workspace=_workspace(workspace), owner_member_id=member_id,
-                                          token=token)
+        return pb.CreateWorkspaceResponse(workspace=_workspace(workspace), owner_member_id=member_id, token=token)
 
-    async def Authenticate(self, request: pb.AuthenticateRequest,
-                           context: grpc.aio.ServicerContext) -> pb.AuthenticateResponse:
+    async def Authenticate(
+        self, request: pb.AuthenticateRequest, context: grpc.aio.ServicerContext
+    ) -> pb.AuthenticateResponse:
         principal = await self._service.authenticate(request.token)
         return pb.AuthenticateResponse(workspace_id=principal.workspace_id, member_id=principal.member_id)
 
-    async def GetWorkspace(self, request: pb.GetWorkspaceRequest,
-                           context: grpc.aio.ServicerContext) -> pb.GetWorkspaceResponse:
-        return pb.GetWorkspaceResponse(workspace=_workspace(await self._service.get_workspace(
-            request.workspace_id)))
+    async def GetWorkspace(
+        self, request: pb.GetWorkspaceRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetWorkspaceResponse:
+        return pb.GetWorkspaceResponse(workspace=_workspace(await self._service.get_workspace(request.workspace_id)))
+
+    async def CreateLinkedInAccount(
+        self, request: pb.CreateLinkedInAccountRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CreateLinkedInAccountResponse:
+        account = await self._service.create_linkedin_account(
+            request.workspace_id,
+            request.unipile_account_id,
+            request.name,
+            request.timezone,
+            limits_from_pb(request.limits),
+        )
+        return pb.CreateLinkedInAccountResponse(account=linkedin_account_pb(account))
+
+    async def ListLinkedInAccounts(
+        self, request: pb.ListLinkedInAccountsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListLinkedInAccountsResponse:
+        accounts = await self._service.list_linkedin_accounts(request.workspace_id)
+        return pb.ListLinkedInAccountsResponse(accounts=[linkedin_account_pb(a) for a in accounts])
+
+    async def GetLinkedInAccount(
+        self, request: pb.GetLinkedInAccountRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetLinkedInAccountResponse:
+        account = await self._service.get_linkedin_account(request.workspace_id, request.account_id)
+        return pb.GetLinkedInAccountResponse(account=linkedin_account_pb(account))
+
+    async def CreateInbox(
+        self, request: pb.CreateInboxRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CreateInboxResponse:
+        inbox = await self._service.create_inbox(
+            request.workspace_id,
+            request.email,
+            request.display_name,
+            request.timezone,
+            _word(pb.InboxAuthKind, request.auth_kind) if request.auth_kind else "",
+            _login(request, "smtp"),
+            _login(request, "imap"),
+            limits_from_pb(request.limits),
+        )
+        return pb.CreateInboxResponse(inbox=inbox_pb(inbox))
+
+    async def ListInboxes(
+        self, request: pb.ListInboxesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListInboxesResponse:
+        inboxes = await self._service.list_inboxes(request.workspace_id)
+        return pb.ListInboxesResponse(inboxes=[inbox_pb(i) for i in inboxes])
+
+    async def GetInbox(self, request: pb.GetInboxRequest, context: grpc.aio.ServicerContext) -> pb.GetInboxResponse:
+        return pb.GetInboxResponse(
+            inbox=inbox_pb(await self._service.get_inbox(request.workspace_id, request.inbox_id))
+        )
+
+    async def UpdateSendingLimits(
+        self, request: pb.UpdateSendingLimitsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.UpdateSendingLimitsResponse:
+        limits = await self._service.update_limits(
+            request.workspace_id,
+            _word(types_pb2.SenderKind, request.sender_kind),
+            request.sender_id,
+            limits_from_pb(request.limits),
+        )
+        return pb.UpdateSendingLimitsResponse(limits=[limit_pb(x) for x in limits])
+
+    async def GetSenderCredentials(
+        self, request: pb.GetSenderCredentialsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetSenderCredentialsResponse:
+        found = await self._service.sender_credentials(
+            _word(types_pb2.SenderKind, request.sender_kind), request.sender_id
+        )
+        reply = pb.GetSenderCredentialsResponse(
+            email=found.email, display_name=found.display_name, unipile_account_id=found.unipile_account_id
+        )
+        if found.smtp is not None:
+            s = found.smtp
+            reply.smtp.CopyFrom(
+                pb.ServerSettings(
+                    host=s.host, port=s.port, security=s.security, username=s.username, password=s.password
+                )
+            )
+        return reply
+
+
+def scheduler_delivery(stub: scheduler_pb2_grpc.SchedulerServiceStub) -> Any:
+    """The outbox handler of SET_SENDER_STATE: the stored payload, sent to the scheduler as is."""
+
+    async def deliver(payload: bytes) -> None:
+        try:
+            request = scheduler_pb2.SetSenderStateRequest.FromString(payload)
+        except DecodeError:
+            raise DomainError("the outbox payload is not a SetSenderStateRequest") from None
+        await stub.SetSenderState(request)  # the channel's interceptor sets the deadline
+
+    return deliver
 
 
 async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None = None) -> RunningServer:
-    pool = await create_pool(settings.database_url, application_name="holdfast-accounts",
-                             max_size=settings.db_pool_max, wait_seconds=settings.db_wait_seconds)
+    pool = await create_pool(
+        settings.database_url,
+        application_name="holdfast-accounts",
+        max_size=settings.db_pool_max,
+        wait_seconds=settings.db_wait_seconds,
+    )
     stack.push_async_callback(pool.close)
-    await prepare_schema(pool, "accounts", MIGRATIONS, apply=settings.migrate_on_start)
-    service = AccountsService(Repository(pool), clock or SystemClock())
+    await prepare_schema(pool, SCHEMA, MIGRATIONS, apply=settings.migrate_on_start)
+    # Sender state reaches the scheduler through the outbox. The stack unwinds last-in first-out: the server
+    # stops first, then the relay, then the channel, then the pool.
+    channel = open_channel(settings.scheduler_target, default_timeout=settings.rpc_timeout_seconds)
+    stack.push_async_callback(channel.close)
+    relay = Relay(
+        pool, SCHEMA, {SET_SENDER_STATE: scheduler_delivery(scheduler_pb2_grpc.SchedulerServiceStub(channel))}
+    )
+    await relay.start()
+    stack.push_async_callback(relay.stop)
+    service = AccountsService(
+        Repository(pool),
+        clock or SystemClock(),
+        keyring=settings.secret_keys,
+        sender_state=sender_state,
+        committed=relay.kick,
+    )
     servicer = AccountsServicer(service)
-    running = await start_server(settings.grpc_listen, [Registration(
-        pb.DESCRIPTOR.services_by_name["AccountsService"].full_name,
-        lambda server: pb_grpc.add_AccountsServiceServicer_to_server(servicer, server),
-    )])
+    running = await start_server(
+        settings.grpc_listen,
+        [
+            Registration(
+                pb.DESCRIPTOR.services_by_name["AccountsService"].full_name,
+                lambda server: pb_grpc.add_AccountsServiceServicer_to_server(servicer, server),
+            )
+        ],
+    )
     stack.push_async_callback(running.stop, settings.shutdown_grace_seconds)
     return running

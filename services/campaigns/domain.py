@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
+
+from services.common.errors import InvalidArgument
 
 REASONS = (
     "manual",
@@ -114,6 +117,27 @@ class Schedule:
 
 
 @dataclass(frozen=True, slots=True)
+class Step:
+    index: int
+    channel: str  # "linkedin" or "email"
+    action: str  # "invite", "message", "inmail" or "email"
+    delay_hours: int
+    text: str = ""
+    subject: str = ""
+    body: str = ""
+
+    @property
+    def action_type(self) -> str:
+        return "email" if self.channel == "email" else f"linkedin_{self.action}"
+
+
+@dataclass(frozen=True, slots=True)
+class Senders:
+    linkedin_account_ids: tuple[str, ...] = ()
+    inbox_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Campaign:
     id: str
     workspace_id: str
@@ -126,6 +150,33 @@ class Campaign:
     updated_at: datetime
     pause_version: int
     reasons: tuple[ActiveReason, ...] = field(default=())
+    steps: tuple[Step, ...] = field(default=())
+    senders: Senders = field(default_factory=Senders)
+    definition_version: int = 1
+
+    def uses(self, channel: str) -> bool:
+        return any(step.channel == channel for step in self.steps)
+
+    def held_scopes(self) -> list[str]:
+        return sorted({r.scope for r in self.reasons})
+
+
+@dataclass(frozen=True, slots=True)
+class ProspectIn:
+    linkedin_provider_id: str | None
+    linkedin_public_identifier: str | None
+    email: str | None
+    first_name: str = ""
+    last_name: str = ""
+    company: str = ""
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Prospect:
+    id: str
+    data: ProspectIn
+    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,3 +211,72 @@ class Gate:
     passes: bool
     message: str = ""
     action: str = ""
+
+
+MAX_STEPS = 50
+LINKEDIN_ACTIONS = ("invite", "message", "inmail")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def validate_steps(steps: list[Step]) -> list[Step]:
+    """The sequence must make sense before it is stored: each error names its field."""
+    if len(steps) > MAX_STEPS:
+        raise InvalidArgument(f"at most {MAX_STEPS} steps", field="steps")
+    invited = False
+    for i, step in enumerate(steps):
+        where = f"steps.{i}"
+        if step.channel not in ("linkedin", "email"):
+            raise InvalidArgument("channel must be linkedin or email", field=f"{where}.channel")
+        allowed = LINKEDIN_ACTIONS if step.channel == "linkedin" else ("email",)
+        if step.action not in allowed:
+            raise InvalidArgument(f"a {step.channel} step's action is one of {', '.join(allowed)}",
+                                  field=f"{where}.action")
+        if not 0 <= step.delay_hours <= 366 * 24:
+            raise InvalidArgument("delay must be between 0 and 366 days", field=f"{where}.delay")
+        if step.action == "invite":
+            if invited:
+                raise InvalidArgument("a campaign invites a prospect once", field=f"{where}.action")
+            invited = True
+            if len(step.text) > 300:
+                raise InvalidArgument("LinkedIn allows at most 300 characters in an invitation note",
+                                      field=f"{where}.text")
+        elif step.action in ("message", "inmail"):
+            if step.action == "message" and not invited:
+                raise InvalidArgument("a LinkedIn message goes to a connection: put an invite step before it "
+                                      "(or use inmail)", field=f"{where}.action")
+            if not 1 <= len(step.text.strip()) <= 8000:
+                raise InvalidArgument("text must be 1 to 8000 characters", field=f"{where}.text")
+        else:
+            if not 1 <= len(step.subject.strip()) <= 998:
+                raise InvalidArgument("subject must be 1 to 998 characters", field=f"{where}.subject")
+            if not 1 <= len(step.body.strip()) <= 100_000:
+                raise InvalidArgument("body must be 1 to 100000 characters", field=f"{where}.body")
+    return [Step(i, s.channel, s.action, s.delay_hours, s.text, s.subject, s.body) for i, s in enumerate(steps)]
+
+
+def validate_senders(steps: list[Step], senders: Senders) -> None:
+    for field_name, ids in (("linkedin_account_ids", senders.linkedin_account_ids), ("inbox_ids", senders.inbox_ids)):
+        if len(ids) > 20:
+            raise InvalidArgument("at most 20 senders of each kind", field=f"senders.{field_name}")
+        if len(set(ids)) != len(ids):
+            raise InvalidArgument("a sender is listed twice", field=f"senders.{field_name}")
+    if any(s.channel == "linkedin" for s in steps) and not senders.linkedin_account_ids:
+        raise InvalidArgument("LinkedIn steps need at least one LinkedIn account",
+                              field="senders.linkedin_account_ids")
+    if any(s.channel == "email" for s in steps) and not senders.inbox_ids:
+        raise InvalidArgument("email steps need at least one inbox", field="senders.inbox_ids")
+
+
+def refusal(prospect: ProspectIn, steps: tuple[Step, ...]) -> tuple[str, str] | None:
+    """Why a prospect cannot join this campaign, or None."""
+    if not (prospect.linkedin_provider_id or prospect.linkedin_public_identifier or prospect.email):
+        return "missing_identity", "give linkedin_provider_id, linkedin_public_identifier or email"
+    if prospect.email is not None and (len(prospect.email) > 254 or not _EMAIL.match(prospect.email)):
+        return "invalid_email", "email is not an email address"
+    if any(s.channel == "linkedin" for s in steps) and not prospect.linkedin_provider_id:
+        return "missing_linkedin_provider_id", "the campaign has LinkedIn steps, which need linkedin_provider_id"
+    if any(s.channel == "email" for s in steps) and not prospect.email:
+        return "missing_email", "the campaign has email steps, which need an email"
+    if len(prospect.fields) > 50 or any(len(k) > 64 or len(v) > 2000 for k, v in prospect.fields.items()):
+        return "fields_too_large", "at most 50 fields, keys up to 64 and values up to 2000 characters"
+    return None

@@ -17,6 +17,7 @@ from services.campaigns.domain import (
     displayed_reason,
     status_for,
 )
+from services.campaigns.ports import Events
 from services.campaigns.repository import Repository, Transaction
 from services.common.clock import Clock
 from services.common.errors import FailedPrecondition, NotFound
@@ -30,13 +31,16 @@ class Change:
     campaign: Campaign
     changed: bool
     message: str
+    # The outbox event that carries the new holds to the scheduler, when the pause state changed.
+    holds_event: int | None = None
 
 
 class PauseStates:
-    def __init__(self, repository: Repository, clock: Clock, gate_check: GateCheck):
+    def __init__(self, repository: Repository, clock: Clock, gate_check: GateCheck, events: Events):
         self._repo = repository
         self._clock = clock
         self._gate_check = gate_check
+        self._events = events
 
     async def add(self, workspace_id: str, campaign_id: str, reason: str, scope: str, actor: Actor, *,
                   subject: str = "", detail: str = "") -> Change:
@@ -47,7 +51,8 @@ class PauseStates:
                 return Change(campaign, False, f"already paused: {reason} is active")
             added = ActiveReason(reason, scope, subject, now, detail)
             campaign = await self._apply(tx, campaign, actor, "added", added)
-        return Change(campaign, True, f"paused: {reason}")
+            event = await tx.enqueue(self._events.holds(campaign))
+        return Change(campaign, True, f"paused: {reason}", event)
 
     async def clear(self, workspace_id: str, campaign_id: str, reason: str, actor: Actor, *,
                     subject: str = "") -> Change:
@@ -57,7 +62,8 @@ class PauseStates:
             if removed is None:
                 return Change(campaign, False, f"{reason} was not active")
             campaign = await self._apply(tx, campaign, actor, "cleared", removed)
-        return Change(campaign, True, f"cleared: {reason}")
+            event = await tx.enqueue(self._events.holds(campaign))
+        return Change(campaign, True, f"cleared: {reason}", event)
 
     async def resume(self, workspace_id: str, campaign_id: str, actor: Actor) -> Change:
         """P8: clear every reason whose gate passes; if any remains, refuse naming each one."""
@@ -69,9 +75,11 @@ class PauseStates:
                                      details={"status": campaign.status})
         # Gates may call other services: evaluate them before taking the row lock.
         gates = {(r.reason, r.subject): await self._gate_check(campaign, r) for r in campaign.reasons}
+        event = None
         async with self._repo.transaction() as tx:
             campaign = await self._lock_started(tx, workspace_id, campaign_id)
             blocking: list[Gate] = []
+            cleared = False
             for reason in campaign.reasons:
                 gate = gates.get((reason.reason, reason.subject))
                 if gate is None or not gate.passes:
@@ -83,6 +91,9 @@ class PauseStates:
                 removed = await tx.remove_reason(campaign.id, reason.reason, reason.subject)
                 if removed is not None:
                     campaign = await self._apply(tx, campaign, actor, "cleared", removed)
+                    cleared = True
+            if cleared:
+                event = await tx.enqueue(self._events.holds(campaign))
         if blocking:
             raise FailedPrecondition(
                 "the campaign cannot resume yet: " + "; ".join(sorted({g.reason for g in blocking})),
@@ -91,7 +102,7 @@ class PauseStates:
                                        "action": g.action or CATALOG[g.reason].action}
                                       for g in _unique(blocking)]},
             )
-        return Change(campaign, True, "campaign resumed")
+        return Change(campaign, True, "campaign resumed", event)
 
     async def _get(self, workspace_id: str, campaign_id: str) -> Campaign:
         campaign = await self._repo.get_campaign(workspace_id, campaign_id)

@@ -2,17 +2,41 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import json
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, time
 
 import asyncpg
 
-from services.campaigns.domain import ActiveReason, Actor, Campaign, HistoryEntry, Schedule
+from services.campaigns.domain import (
+    ActiveReason,
+    Actor,
+    Campaign,
+    HistoryEntry,
+    Prospect,
+    ProspectIn,
+    Schedule,
+    Senders,
+    Step,
+)
+from services.common import outbox
+
+# (destination, ordering key, serialized request): built by the gRPC edge, written here.
+Event = tuple[str, str, bytes]
 
 _COLUMNS = """c.id, c.workspace_id, c.name, c.kind, c.status, c.paused_reason, c.schedule_days,
               c.window_start, c.window_end, c.timezone, c.randomize_within_window, c.pause_version,
-              c.created_at, c.updated_at"""
+              c.created_at, c.updated_at, c.definition_version,
+              COALESCE((SELECT json_agg(json_build_object('index', s.index, 'channel', s.channel, 'action', s.action,
+                                 'delay_hours', s.delay_hours, 'text', s.text, 'subject', s.subject, 'body', s.body)
+                                 ORDER BY s.index)
+                        FROM campaigns.steps s WHERE s.campaign_id = c.id), '[]') AS steps,
+              ARRAY(SELECT x.sender_id::text FROM campaigns.campaign_senders x
+                     WHERE x.campaign_id = c.id AND x.sender_kind = 'linkedin_account' ORDER BY x.sender_id)
+                  AS linkedin_account_ids,
+              ARRAY(SELECT x.sender_id::text FROM campaigns.campaign_senders x
+                     WHERE x.campaign_id = c.id AND x.sender_kind = 'inbox' ORDER BY x.sender_id) AS inbox_ids"""
 # Reasons ride along as one array so a campaign and its pause state are read in one round trip.
 _WITH_REASONS = f"""SELECT {_COLUMNS},
        COALESCE((SELECT array_agg(ROW(r.reason, r.scope, r.subject, r.since, r.detail) ORDER BY r.since, r.reason)
@@ -34,7 +58,17 @@ def _campaign(row: asyncpg.Record) -> Campaign:
         created_at=row["created_at"], updated_at=row["updated_at"], pause_version=row["pause_version"],
         reasons=tuple(ActiveReason(reason=r[0], scope=r[1], subject=r[2], since=r[3], detail=r[4])
                       for r in row["reasons"]),
+        steps=tuple(Step(**s) for s in json.loads(row["steps"])),
+        senders=Senders(tuple(row["linkedin_account_ids"]), tuple(row["inbox_ids"])),
+        definition_version=row["definition_version"],
     )
+
+
+def _prospect(row: asyncpg.Record) -> Prospect:
+    return Prospect(id=str(row["id"]), created_at=row["created_at"], data=ProspectIn(
+        linkedin_provider_id=row["linkedin_provider_id"], linkedin_public_identifier=row["linkedin_public_identifier"],
+        email=row["email"], first_name=row["first_name"], last_name=row["last_name"], company=row["company"],
+        fields=json.loads(row["fields"])))
 
 
 class Transaction:
@@ -42,6 +76,31 @@ class Transaction:
 
     def __init__(self, conn: asyncpg.Connection):
         self._conn = conn
+
+    async def enqueue(self, event: Event) -> int:
+        """Write an event for another service in this transaction (it leaves only if this commits)."""
+        return await outbox.enqueue(self._conn, "campaigns", *event)
+
+    async def bump_definition(self, campaign_id: str) -> None:
+        await self._conn.execute(
+            "UPDATE campaigns.campaigns SET definition_version = definition_version + 1 WHERE id = $1", campaign_id)
+
+    async def add_prospects(self, campaign_id: str, prospects: list[ProspectIn], now: datetime) -> list[Prospect]:
+        """Insert the new ones; a prospect already present under any identifier is skipped. Set-based."""
+        rows = await self._conn.fetch(
+            """INSERT INTO campaigns.prospects (campaign_id, linkedin_provider_id, linkedin_public_identifier, email,
+                   first_name, last_name, company, fields, created_at)
+               SELECT $1, t.pid, t.pub, t.email, t.first, t.last, t.company, t.fields, $9
+                 FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::jsonb[])
+                      WITH ORDINALITY AS t(pid, pub, email, first, last, company, fields, n)
+                ORDER BY t.n
+               ON CONFLICT DO NOTHING
+               RETURNING *""",
+            campaign_id, [p.linkedin_provider_id for p in prospects],
+            [p.linkedin_public_identifier for p in prospects], [p.email for p in prospects],
+            [p.first_name for p in prospects], [p.last_name for p in prospects], [p.company for p in prospects],
+            [json.dumps(p.fields) for p in prospects], now)
+        return [_prospect(r) for r in rows]
 
     async def lock_campaign(self, workspace_id: str, campaign_id: str) -> Campaign | None:
         """Lock the campaign row: pause-state changes of one campaign happen one at a time."""
@@ -97,9 +156,9 @@ class Repository:
         async with self._pool.acquire() as conn, conn.transaction():
             yield Transaction(conn)
 
-    async def create_campaign(self, workspace_id: str, name: str, kind: str, schedule: Schedule,
-                              now: datetime) -> Campaign:
-        async with self._pool.acquire() as conn:
+    async def create_campaign(self, workspace_id: str, name: str, kind: str, schedule: Schedule, steps: list[Step],
+                              senders: Senders, now: datetime, plan_event: Callable[[Campaign], Event]) -> Campaign:
+        async with self._pool.acquire() as conn, conn.transaction():
             campaign_id = await conn.fetchval(
                 "INSERT INTO campaigns.campaigns (workspace_id, name, kind, schedule_days, window_start,"
                 " window_end, timezone, randomize_within_window, created_at, updated_at)"
@@ -107,7 +166,31 @@ class Repository:
                 workspace_id, name, kind, list(schedule.days), time.fromisoformat(schedule.window_start),
                 time.fromisoformat(schedule.window_end), schedule.timezone,
                 schedule.randomize_within_window, now)
-            return await Transaction(conn).get_campaign(workspace_id, str(campaign_id))  # type: ignore[return-value]
+            await conn.executemany(
+                "INSERT INTO campaigns.steps (campaign_id, index, channel, action, delay_hours, text, subject, body)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                [(campaign_id, s.index, s.channel, s.action, s.delay_hours, s.text, s.subject, s.body) for s in steps])
+            await conn.executemany(
+                "INSERT INTO campaigns.campaign_senders (campaign_id, sender_kind, sender_id) VALUES ($1, $2, $3)",
+                [(campaign_id, "linkedin_account", x) for x in senders.linkedin_account_ids]
+                + [(campaign_id, "inbox", x) for x in senders.inbox_ids])
+            tx = Transaction(conn)
+            campaign = await tx.get_campaign(workspace_id, str(campaign_id))
+            assert campaign is not None
+            await tx.enqueue(plan_event(campaign))
+            return campaign
+
+    async def list_prospects(self, campaign_id: str, limit: int,
+                             after: tuple[datetime, str] | None) -> list[Prospect]:
+        if after is None:
+            rows = await self._pool.fetch(
+                "SELECT * FROM campaigns.prospects WHERE campaign_id = $1 ORDER BY created_at, id LIMIT $2",
+                campaign_id, limit)
+        else:
+            rows = await self._pool.fetch(
+                "SELECT * FROM campaigns.prospects WHERE campaign_id = $1 AND (created_at, id) > ($3, $4::uuid)"
+                " ORDER BY created_at, id LIMIT $2", campaign_id, limit, after[0], after[1])
+        return [_prospect(r) for r in rows]
 
     async def get_campaign(self, workspace_id: str, campaign_id: str) -> Campaign | None:
         async with self._pool.acquire() as conn:

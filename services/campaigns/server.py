@@ -3,24 +3,40 @@
 from __future__ import annotations
 
 from contextlib import AsyncExitStack
+from datetime import datetime
 from pathlib import Path
 
 import grpc
 
+from holdfast.accounts.v1 import accounts_pb2, accounts_pb2_grpc
 from holdfast.campaigns.v1 import campaigns_pb2 as pb
 from holdfast.campaigns.v1 import campaigns_pb2_grpc as pb_grpc
 from holdfast.common.v1 import types_pb2
+from holdfast.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
 from services.campaigns.config import Settings
-from services.campaigns.domain import CATALOG, Actor, Campaign, HistoryEntry, Schedule
+from services.campaigns.domain import (
+    CATALOG,
+    Actor,
+    Campaign,
+    HistoryEntry,
+    Prospect,
+    ProspectIn,
+    Schedule,
+    Senders,
+    Step,
+)
 from services.campaigns.pause import Change
-from services.campaigns.repository import Repository
+from services.campaigns.ports import PlanInfo
+from services.campaigns.repository import Event, Repository
 from services.campaigns.service import CampaignsService
 from services.common.clock import Clock, SystemClock
 from services.common.db import create_pool
-from services.common.errors import InvalidArgument
+from services.common.errors import InvalidArgument, NotFound
+from services.common.grpc_client import open_channel
 from services.common.grpc_server import Registration, RunningServer, start_server
+from services.common.outbox import Relay
 from services.common.proto_enums import from_word, to_word
-from services.common.proto_time import to_timestamp
+from services.common.proto_time import from_timestamp, to_timestamp
 from services.common.service_main import prepare_schema
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -38,8 +54,96 @@ def campaign_pb(c: Campaign) -> pb.Campaign:
         schedule=pb.Schedule(days=list(c.schedule.days), window_start=c.schedule.window_start,
                              window_end=c.schedule.window_end, timezone=c.schedule.timezone,
                              randomize_within_window=c.schedule.randomize_within_window),
+        steps=[pb.Step(index=s.index, channel=from_word(types_pb2.Channel, s.channel),
+                       action=from_word(pb.StepAction, s.action),
+                       delay=pb.Delay(days=s.delay_hours // 24, hours=s.delay_hours % 24), text=s.text,
+                       subject=s.subject, body=s.body) for s in c.steps],
+        senders=pb.Senders(linkedin_account_ids=list(c.senders.linkedin_account_ids),
+                           inbox_ids=list(c.senders.inbox_ids)),
         created_at=to_timestamp(c.created_at), updated_at=to_timestamp(c.updated_at),
     )
+
+
+def _step(s: pb.Step) -> Step:
+    return Step(index=s.index, channel=to_word(types_pb2.Channel, s.channel) or "",
+                action=to_word(pb.StepAction, s.action) or "", delay_hours=s.delay.days * 24 + s.delay.hours,
+                text=s.text, subject=s.subject, body=s.body)
+
+
+def _prospect_pb(p: ProspectIn) -> pb.Prospect:
+    return pb.Prospect(linkedin_provider_id=p.linkedin_provider_id or "",
+                       linkedin_public_identifier=p.linkedin_public_identifier or "", email=p.email or "",
+                       first_name=p.first_name, last_name=p.last_name, company=p.company, fields=p.fields)
+
+
+class ProtoEvents:
+    """Campaign changes as the scheduler's requests, ordered per campaign."""
+
+    def plan(self, campaign: Campaign) -> Event:
+        request = scheduler_pb2.UpsertCampaignPlanRequest(
+            campaign_id=campaign.id, workspace_id=campaign.workspace_id, version=campaign.definition_version,
+            days=list(campaign.schedule.days), window_start=campaign.schedule.window_start,
+            window_end=campaign.schedule.window_end, timezone=campaign.schedule.timezone,
+            randomize_within_window=campaign.schedule.randomize_within_window,
+            steps=[scheduler_pb2.PlanStep(index=s.index, channel=from_word(types_pb2.Channel, s.channel),
+                                          action_type=from_word(types_pb2.ActionType, s.action_type),
+                                          delay_hours=s.delay_hours, text=s.text, subject=s.subject, body=s.body)
+                   for s in campaign.steps],
+            linkedin_account_ids=list(campaign.senders.linkedin_account_ids),
+            inbox_ids=list(campaign.senders.inbox_ids), active=campaign.status in ("active", "paused"))
+        return "scheduler.UpsertCampaignPlan", campaign.id, request.SerializeToString()
+
+    def holds(self, campaign: Campaign) -> Event:
+        request = scheduler_pb2.SetCampaignHoldsRequest(
+            campaign_id=campaign.id, version=campaign.pause_version,
+            held_scopes=[from_word(types_pb2.Scope, s) for s in campaign.held_scopes()])
+        return "scheduler.SetCampaignHolds", campaign.id, request.SerializeToString()
+
+    def enrollment(self, campaign: Campaign, prospects: list[Prospect]) -> list[Event]:
+        events = []
+        for start in range(0, len(prospects), 2000):
+            request = scheduler_pb2.EnrollProspectsRequest(campaign_id=campaign.id, prospects=[
+                scheduler_pb2.EnrolledProspect(
+                    prospect_id=p.id, linkedin_provider_id=p.data.linkedin_provider_id or "",
+                    email=p.data.email or "", first_name=p.data.first_name, last_name=p.data.last_name,
+                    company=p.data.company, fields=p.data.fields) for p in prospects[start:start + 2000]])
+            events.append(("scheduler.EnrollProspects", campaign.id, request.SerializeToString()))
+        return events
+
+
+class SchedulerClient:
+    def __init__(self, stub: scheduler_pb2_grpc.SchedulerServiceStub):
+        self._stub = stub
+
+    async def next_sends(self, campaign_id: str) -> dict[str, datetime]:
+        reply = await self._stub.ReclampOnResume(scheduler_pb2.ReclampOnResumeRequest(campaign_id=campaign_id))
+        return {to_word(types_pb2.Channel, n.channel) or "": from_timestamp(n.planned_at) for n in reply.next_sends}
+
+    async def plans(self, campaign_id: str, prospect_ids: list[str]) -> dict[str, PlanInfo]:
+        reply = await self._stub.ListProspectPlans(scheduler_pb2.ListProspectPlansRequest(
+            campaign_id=campaign_id, prospect_ids=prospect_ids))
+        return {p.prospect_id: PlanInfo(p.state, p.step_index,
+                                        from_timestamp(p.next_action_at) if p.HasField("next_action_at") else None,
+                                        list(p.why_not_now)) for p in reply.plans}
+
+
+class AccountsDirectory:
+    def __init__(self, stub: accounts_pb2_grpc.AccountsServiceStub):
+        self._stub = stub
+
+    async def check_senders(self, workspace_id: str, senders: Senders) -> None:
+        for i, sender_id in enumerate(senders.linkedin_account_ids):
+            try:
+                await self._stub.GetLinkedInAccount(accounts_pb2.GetLinkedInAccountRequest(
+                    workspace_id=workspace_id, account_id=sender_id))
+            except NotFound:
+                raise InvalidArgument("not a LinkedIn account of this workspace",
+                                      field=f"senders.linkedin_account_ids.{i}") from None
+        for i, sender_id in enumerate(senders.inbox_ids):
+            try:
+                await self._stub.GetInbox(accounts_pb2.GetInboxRequest(workspace_id=workspace_id, inbox_id=sender_id))
+            except NotFound:
+                raise InvalidArgument("not an inbox of this workspace", field=f"senders.inbox_ids.{i}") from None
 
 
 def actor_from_pb(actor: types_pb2.Actor) -> Actor:
@@ -75,9 +179,31 @@ class CampaignsServicer(pb_grpc.CampaignsServiceServicer):
     async def CreateCampaign(self, request: pb.CreateCampaignRequest,
                              context: grpc.aio.ServicerContext) -> pb.CreateCampaignResponse:
         kind = to_word(pb.CampaignKind, request.kind) or "outreach"
-        campaign = await self._service.create(request.workspace_id, request.name, kind,
-                                              _schedule(request.schedule))
+        campaign = await self._service.create(
+            request.workspace_id, request.name, kind, _schedule(request.schedule),
+            [_step(s) for s in request.steps],
+            Senders(tuple(request.senders.linkedin_account_ids), tuple(request.senders.inbox_ids)))
         return pb.CreateCampaignResponse(campaign=campaign_pb(campaign))
+
+    async def AddProspects(self, request: pb.AddProspectsRequest,
+                           context: grpc.aio.ServicerContext) -> pb.AddProspectsResponse:
+        result = await self._service.add_prospects(request.workspace_id, request.campaign_id, [ProspectIn(
+            linkedin_provider_id=p.linkedin_provider_id or None,
+            linkedin_public_identifier=p.linkedin_public_identifier or None, email=p.email or None,
+            first_name=p.first_name, last_name=p.last_name, company=p.company, fields=dict(p.fields))
+            for p in request.prospects])
+        return pb.AddProspectsResponse(added=result.added, already_present=result.already_present, refused=[
+            pb.RefusedProspect(index=i, code=code, message=message) for i, code, message in result.refused])
+
+    async def ListProspects(self, request: pb.ListProspectsRequest,
+                            context: grpc.aio.ServicerContext) -> pb.ListProspectsResponse:
+        views, token = await self._service.list_prospects(request.workspace_id, request.campaign_id,
+                                                          request.page_size, request.page_token)
+        return pb.ListProspectsResponse(next_page_token=token, prospects=[pb.ProspectView(
+            id=v.prospect.id, prospect=_prospect_pb(v.prospect.data),
+            state=v.plan.state if v.plan else "enrolling", current_step=v.plan.step_index if v.plan else 0,
+            next_action_at=to_timestamp(v.plan.next_action_at) if v.plan else None,
+            why_not_now=v.plan.why_not_now if v.plan else ["enrolling"]) for v in views])
 
     async def GetCampaign(self, request: pb.GetCampaignRequest,
                           context: grpc.aio.ServicerContext) -> pb.GetCampaignResponse:
@@ -103,9 +229,11 @@ class CampaignsServicer(pb_grpc.CampaignsServiceServicer):
 
     async def ResumeCampaign(self, request: pb.ResumeCampaignRequest,
                              context: grpc.aio.ServicerContext) -> pb.ResumeCampaignResponse:
-        change = await self._service.resume(request.workspace_id, request.campaign_id,
-                                            actor_from_pb(request.actor))
-        return pb.ResumeCampaignResponse(**_change(change))
+        change, next_sends = await self._service.resume(request.workspace_id, request.campaign_id,
+                                                        actor_from_pb(request.actor))
+        return pb.ResumeCampaignResponse(**_change(change), next_sends=[
+            pb.NextSend(channel=from_word(types_pb2.Channel, channel), planned_at=to_timestamp(at))
+            for channel, at in sorted(next_sends.items())])
 
     async def GetPauseHistory(self, request: pb.GetPauseHistoryRequest,
                               context: grpc.aio.ServicerContext) -> pb.GetPauseHistoryResponse:
@@ -123,7 +251,26 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
                              max_size=settings.db_pool_max, wait_seconds=settings.db_wait_seconds)
     stack.push_async_callback(pool.close)
     await prepare_schema(pool, "campaigns", MIGRATIONS, apply=settings.migrate_on_start)
-    servicer = CampaignsServicer(CampaignsService(Repository(pool), clock or SystemClock()))
+    channels = {name: open_channel(target, default_timeout=settings.rpc_timeout_seconds)
+                for name, target in (("accounts", settings.accounts_target), ("scheduler", settings.scheduler_target))}
+    for channel in channels.values():
+        stack.push_async_callback(channel.close)
+    scheduler = scheduler_pb2_grpc.SchedulerServiceStub(channels["scheduler"])
+    relay = Relay(pool, "campaigns", {
+        "scheduler.UpsertCampaignPlan": lambda b: scheduler.UpsertCampaignPlan(
+            scheduler_pb2.UpsertCampaignPlanRequest.FromString(b)),
+        "scheduler.EnrollProspects": lambda b: scheduler.EnrollProspects(
+            scheduler_pb2.EnrollProspectsRequest.FromString(b)),
+        "scheduler.SetCampaignHolds": lambda b: scheduler.SetCampaignHolds(
+            scheduler_pb2.SetCampaignHoldsRequest.FromString(b)),
+    })
+    await relay.start()
+    stack.push_async_callback(relay.stop)
+    service = CampaignsService(
+        Repository(pool), clock or SystemClock(), events=ProtoEvents(), outbox=relay,
+        scheduler=SchedulerClient(scheduler),
+        directory=AccountsDirectory(accounts_pb2_grpc.AccountsServiceStub(channels["accounts"])))
+    servicer = CampaignsServicer(service)
     running = await start_server(settings.grpc_listen, [Registration(
         pb.DESCRIPTOR.services_by_name["CampaignsService"].full_name,
         lambda server: pb_grpc.add_CampaignsServiceServicer_to_server(servicer, server),

@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
 
-from services.campaigns.domain import KINDS, Actor, Campaign, HistoryEntry, Schedule
+from services.campaigns.domain import (
+    CATALOG,
+    KINDS,
+    Actor,
+    Campaign,
+    HistoryEntry,
+    Prospect,
+    ProspectIn,
+    Schedule,
+    Senders,
+    Step,
+    refusal,
+    validate_senders,
+    validate_steps,
+)
 from services.campaigns.gates import check_gate
 from services.campaigns.pause import Change, PauseStates
+from services.campaigns.ports import Directory, Events, Outbox, PlanInfo, Scheduler
 from services.campaigns.repository import Repository
 from services.common.clock import Clock
 from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
@@ -19,6 +35,9 @@ from services.common.timemath import ScheduleError
 
 log = structlog.get_logger(__name__)
 MAX_PAGE = 200
+MAX_PROSPECTS_PER_CALL = 10_000
+# How long pause/resume wait for the scheduler to apply the new holds before answering.
+HOLDS_ACK_SECONDS = 5.0
 
 
 def validate_schedule(schedule: Schedule) -> Schedule:
@@ -39,22 +58,51 @@ def _page_size(requested: int) -> int:
     return min(requested or 50, MAX_PAGE)
 
 
+@dataclass(frozen=True, slots=True)
+class AddResult:
+    added: int
+    already_present: int
+    refused: list[tuple[int, str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class ProspectView:
+    prospect: Prospect
+    plan: PlanInfo | None
+
+
 class CampaignsService:
-    def __init__(self, repository: Repository, clock: Clock):
+    def __init__(self, repository: Repository, clock: Clock, *, events: Events, outbox: Outbox,
+                 scheduler: Scheduler, directory: Directory):
         self._repo = repository
         self._clock = clock
-        self.pause_states = PauseStates(repository, clock, check_gate)
+        self._events = events
+        self._outbox = outbox
+        self._scheduler = scheduler
+        self._directory = directory
+        self.pause_states = PauseStates(repository, clock, check_gate, events)
 
-    async def create(self, workspace_id: str, name: str, kind: str, schedule: Schedule) -> Campaign:
+    async def create(self, workspace_id: str, name: str, kind: str, schedule: Schedule,
+                     steps: list[Step] | None = None, senders: Senders | None = None) -> Campaign:
         workspace_id = parse_uuid(workspace_id, "workspace_id")
         name = name.strip()
         if not 1 <= len(name) <= 200:
             raise InvalidArgument("name must be 1 to 200 characters", field="name")
         if kind not in KINDS:
             raise InvalidArgument(f"kind must be one of {', '.join(KINDS)}", field="kind")
-        campaign = await self._repo.create_campaign(workspace_id, name, kind, validate_schedule(schedule),
-                                                    self._clock.now())
-        log.info("campaign created", campaign_id=campaign.id, workspace_id=workspace_id)
+        schedule = validate_schedule(schedule)
+        steps = validate_steps(steps or [])
+        senders = senders or Senders()
+        for field_name, ids in (("linkedin_account_ids", senders.linkedin_account_ids),
+                                ("inbox_ids", senders.inbox_ids)):
+            for i, sender_id in enumerate(ids):
+                parse_uuid(sender_id, f"senders.{field_name}.{i}")
+        validate_senders(steps, senders)
+        await self._directory.check_senders(workspace_id, senders)
+        campaign = await self._repo.create_campaign(workspace_id, name, kind, schedule, steps, senders,
+                                                    self._clock.now(), self._events.plan)
+        self._outbox.kick()
+        log.info("campaign created", campaign_id=campaign.id, workspace_id=workspace_id, steps=len(steps))
         return campaign
 
     async def get(self, workspace_id: str, campaign_id: str) -> Campaign:
@@ -80,13 +128,18 @@ class CampaignsService:
                 f"a {campaign.status} campaign cannot be activated"
                 + ("; resume it instead" if campaign.status == "paused" else ""),
                 code="invalid_state", details={"status": campaign.status})
+        if not campaign.steps:
+            raise FailedPrecondition("add at least one step before activating", code="no_steps")
         async with self._repo.transaction() as tx:
             locked = await tx.lock_campaign(campaign.workspace_id, campaign.id)
             if locked is None or locked.status != "draft":
                 raise FailedPrecondition("the campaign changed meanwhile; try again", code="conflict")
             await tx.set_status(campaign.id, "active", None, self._clock.now(), pause_changed=False)
+            await tx.bump_definition(campaign.id)
             activated = await tx.get_campaign(campaign.workspace_id, campaign.id)
-        assert activated is not None
+            assert activated is not None
+            event = await tx.enqueue(self._events.plan(activated))
+        await self._outbox.wait_delivered(event, HOLDS_ACK_SECONDS)
         log.info("campaign activated", campaign_id=campaign.id, actor=actor.kind)
         return Change(activated, True, "campaign activated")
 
@@ -96,15 +149,74 @@ class CampaignsService:
                                              subject="")
         if not change.changed:
             return Change(change.campaign, False, "campaign is already paused by a member")
+        await self._acknowledge_holds(change)
         log.info("campaign paused", campaign_id=campaign.id, reason="manual")
         return change
 
-    async def resume(self, workspace_id: str, campaign_id: str, actor: Actor) -> Change:
+    async def resume(self, workspace_id: str, campaign_id: str, actor: Actor) -> tuple[Change, dict[str, datetime]]:
+        """Returns the change and, per channel, when the next send is planned (P8)."""
         campaign = await self.get(workspace_id, campaign_id)
-        change = await self.pause_states.resume(campaign.workspace_id, campaign.id, actor)
+        try:
+            change = await self.pause_states.resume(campaign.workspace_id, campaign.id, actor)
+        finally:
+            self._outbox.kick()  # a refused resume may still have cleared reasons whose gates passed
         if change.changed:
+            await self._acknowledge_holds(change)
             log.info("campaign resumed", campaign_id=campaign.id)
-        return change
+        return change, await self._scheduler.next_sends(campaign.id)
+
+    async def _acknowledge_holds(self, change: Change) -> None:
+        """Answer only once the scheduler enforces the new holds (or say in the log that it did not yet)."""
+        if change.holds_event is None:
+            return
+        if not await self._outbox.wait_delivered(change.holds_event, HOLDS_ACK_SECONDS):
+            log.warning("holds not yet applied by the scheduler; the outbox keeps retrying",
+                        campaign_id=change.campaign.id)
+
+    async def add_prospects(self, workspace_id: str, campaign_id: str, prospects: list[ProspectIn]) -> AddResult:
+        campaign = await self.get(workspace_id, campaign_id)
+        if len(prospects) > MAX_PROSPECTS_PER_CALL:
+            raise InvalidArgument(f"at most {MAX_PROSPECTS_PER_CALL} prospects per call", field="prospects")
+        if campaign.status == "finished":
+            raise FailedPrecondition("a finished campaign takes no prospects", code="invalid_state")
+        valid: list[ProspectIn] = []
+        refused: list[tuple[int, str, str]] = []
+        for index, prospect in enumerate(prospects):
+            normalized = ProspectIn(
+                linkedin_provider_id=(prospect.linkedin_provider_id or "").strip() or None,
+                linkedin_public_identifier=(prospect.linkedin_public_identifier or "").strip() or None,
+                email=(prospect.email or "").strip().lower() or None, first_name=prospect.first_name.strip(),
+                last_name=prospect.last_name.strip(), company=prospect.company.strip(), fields=prospect.fields)
+            why = refusal(normalized, campaign.steps)
+            if why is None:
+                valid.append(normalized)
+            else:
+                refused.append((index, *why))
+        async with self._repo.transaction() as tx:
+            added = await tx.add_prospects(campaign.id, valid, self._clock.now())
+            for event in self._events.enrollment(campaign, added):
+                await tx.enqueue(event)
+        self._outbox.kick()
+        log.info("prospects added", campaign_id=campaign.id, added=len(added), refused=len(refused))
+        return AddResult(len(added), len(valid) - len(added), refused)
+
+    async def list_prospects(self, workspace_id: str, campaign_id: str, page_size: int,
+                             page_token: str) -> tuple[list[ProspectView], str]:
+        campaign = await self.get(workspace_id, campaign_id)
+        size = _page_size(page_size)
+        after = _decode_cursor(page_token) if page_token else None
+        prospects = await self._repo.list_prospects(campaign.id, size + 1, after)
+        next_token = _encode_cursor(prospects[size - 1]) if len(prospects) > size else ""
+        page = prospects[:size]
+        plans = await self._scheduler.plans(campaign.id, [p.id for p in page]) if page else {}
+        views = []
+        for prospect in page:
+            plan = plans.get(prospect.id)
+            if plan is not None:
+                plan = PlanInfo(plan.state, plan.step_index, plan.next_action_at,
+                                _with_reasons(plan.why_not_now, campaign))
+            views.append(ProspectView(prospect, plan))
+        return views, next_token
 
     async def history(self, workspace_id: str, campaign_id: str, page_size: int,
                       page_token: str) -> tuple[list[HistoryEntry], str]:
@@ -119,8 +231,21 @@ class CampaignsService:
         return entries[:size], next_token
 
 
-def _encode_cursor(campaign: Campaign) -> str:
-    raw = f"{campaign.created_at.isoformat()}|{campaign.id}"
+def _with_reasons(why: list[str], campaign: Campaign) -> list[str]:
+    """S11: the scheduler knows a channel is held; the campaign knows why. Name the reasons."""
+    out: list[str] = []
+    for item in why:
+        if item.startswith("held:"):
+            channel = item.removeprefix("held:")
+            reasons = [r.reason for r in campaign.reasons if r.scope in ("campaign", channel)]
+            out += [f"paused:{r}" for r in sorted(set(reasons), key=list(CATALOG).index)] or [item]
+        else:
+            out.append(item)
+    return out
+
+
+def _encode_cursor(item: Campaign | Prospect) -> str:
+    raw = f"{item.created_at.isoformat()}|{item.id}"
     return base64.urlsafe_b64encode(raw.encode()).decode()
 
 

@@ -177,7 +177,8 @@ def _to_utc(at: datetime) -> datetime:
 def _load_zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
+    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
+        # OSError: a folder of the zone database such as "America" is not a zone.
         raise ScheduleError("timezone", f"unknown IANA timezone {name!r}") from None
 
 

@@ -11,8 +11,9 @@ from aiohttp import web
 
 from services.common.errors import DomainError
 from services.gateway import openapi
+from services.gateway.api import OPENAPI, SETTINGS, UPSTREAMS
 from services.gateway.config import Settings
-from services.gateway.routes import OPENAPI, ROUTES, UPSTREAMS
+from services.gateway.routes import ROUTES
 from services.gateway.upstreams import Upstreams
 
 log = structlog.get_logger(__name__)
@@ -72,6 +73,7 @@ def create_app(settings: Settings) -> web.Application:
         await app[UPSTREAMS].close()
 
     app.cleanup_ctx.append(connect)
+    app[SETTINGS] = settings
     app[OPENAPI] = openapi.build()
     for route in ROUTES:
         app.router.add_route(route.method, route.path, route.handler)

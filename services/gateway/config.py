@@ -24,3 +24,7 @@ class Settings(CommonSettings):
                                     help="host:port of the scheduler gRPC service")
     max_body_bytes: int = setting("HOLDFAST_MAX_BODY_BYTES", 8 * 1024 * 1024, parse=int,
                                   help="largest request body accepted (prospect uploads are the big ones)")
+    unipile_webhook_secret: str = setting("HOLDFAST_UNIPILE_WEBHOOK_SECRET", "", secret=True,
+                                          help="shared secret Unipile sends with each webhook (empty: refused)")
+    unipile_webhook_header: str = setting("HOLDFAST_UNIPILE_WEBHOOK_HEADER", "Unipile-Auth",
+                                          help="header that carries the Unipile webhook secret")

@@ -43,10 +43,47 @@ class ScheduleIn(Request):
     randomize_within_window: bool = False
 
 
+class Delay(Request):
+    days: int = Field(0, ge=0, le=366)
+    hours: int = Field(0, ge=0, le=23)
+
+
+class StepIn(Request):
+    channel: Literal["linkedin", "email"]
+    action: Literal["invite", "message", "inmail", "email"]
+    delay: Delay = Field(default_factory=Delay, description="after the previous step completed (for a message "
+                         "after an invite: after the invite was accepted)")
+    text: str = Field("", max_length=8000, description="invite note (up to 300) or LinkedIn message; "
+                      "{{first_name}}, {{last_name}}, {{company}} and custom fields are filled in")
+    subject: str = Field("", max_length=998, description="email subject")
+    body: str = Field("", max_length=100_000, description="email body")
+
+
+class SendersIn(Request):
+    linkedin_account_ids: list[str] = Field(default_factory=list, max_length=20)
+    inbox_ids: list[str] = Field(default_factory=list, max_length=20)
+
+
 class CreateCampaign(Request):
     name: str = Field(max_length=200)
     kind: Literal["outreach", "warmup"] = "outreach"
     schedule: ScheduleIn
+    steps: list[StepIn] = Field(default_factory=list, max_length=50)
+    senders: SendersIn = Field(default_factory=SendersIn)
+
+
+class ProspectIn(Request):
+    linkedin_provider_id: str | None = Field(None, max_length=200)
+    linkedin_public_identifier: str | None = Field(None, max_length=200)
+    email: str | None = Field(None, max_length=254)
+    first_name: str = Field("", max_length=200)
+    last_name: str = Field("", max_length=200)
+    company: str = Field("", max_length=200)
+    fields: dict[str, str] = Field(default_factory=dict, description="custom fields for templates")
+
+
+class AddProspects(Request):
+    prospects: list[ProspectIn] = Field(max_length=10_000)
 
 
 # Responses
@@ -79,6 +116,21 @@ class PauseReasonOut(Response):
     action: str = Field(description="what the user can do about it")
 
 
+class StepOut(Response):
+    index: int
+    channel: Literal["linkedin", "email"]
+    action: Literal["invite", "message", "inmail", "email"]
+    delay: dict[Literal["days", "hours"], int]
+    text: str
+    subject: str
+    body: str
+
+
+class SendersOut(Response):
+    linkedin_account_ids: list[str]
+    inbox_ids: list[str]
+
+
 class CampaignOut(Response):
     id: str
     name: str
@@ -87,6 +139,8 @@ class CampaignOut(Response):
     paused_reason: Reason | None = Field(description="the highest-precedence active reason; null unless paused")
     pause_reasons: list[PauseReasonOut]
     schedule: ScheduleOut
+    steps: list[StepOut]
+    senders: SendersOut
     created_at: str
     updated_at: str
 
@@ -100,6 +154,53 @@ class CampaignChange(Response):
     campaign: CampaignOut
     changed: bool = Field(description="false when the call found the campaign already in that state")
     message: str
+    next_sends: dict[Literal["linkedin", "email"], str] | None = Field(
+        None, description="after a resume: when each channel's next send is planned")
+
+
+class RefusedOut(Response):
+    index: int = Field(description="position in the request's prospects")
+    code: str
+    message: str
+
+
+class AddedProspects(Response):
+    added: int
+    already_present: int = Field(description="already in the campaign under one of their identifiers")
+    refused: list[RefusedOut]
+
+
+class ProspectOut(Response):
+    id: str
+    linkedin_provider_id: str | None
+    linkedin_public_identifier: str | None
+    email: str | None
+    first_name: str
+    last_name: str
+    company: str
+    fields: dict[str, str]
+    state: str = Field(description="enrolling, scheduled, in_flight, waiting_acceptance, done or stopped")
+    current_step: int
+    next_action_at: str | None
+    why_not_now: list[str] = Field(description="every reason the next action is not happening now (S11)")
+
+
+class ProspectPage(Response):
+    prospects: list[ProspectOut]
+    next_page_token: str | None
+
+
+class PreviewDay(Response):
+    date: str = Field(description="local date in the campaign's timezone")
+    channel: Literal["linkedin", "email"]
+    count: int
+
+
+class ResumePreview(Response):
+    overdue: int = Field(description="actions that fell due while the campaign could not send")
+    days: list[PreviewDay]
+    first_at: str | None
+    last_at: str | None
 
 
 class ActorOut(Response):

@@ -1,94 +1,33 @@
-"""HTTP handlers. Each one authenticates (unless public), parses its body strictly, calls one or more
-services over gRPC and answers through a response model. The route table drives both the router and the
-OpenAPI document."""
+"""HTTP handlers of the campaign API. Each one authenticates (unless public), parses its body strictly,
+calls one or more services over gRPC and answers through a response model. ROUTES drives both the router
+and the OpenAPI document."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel, ValidationError
 
 from holdfast.accounts.v1 import accounts_pb2
 from holdfast.campaigns.v1 import campaigns_pb2
 from holdfast.common.v1 import types_pb2
-from services.common.errors import InvalidArgument, Unauthenticated
+from holdfast.scheduler.v1 import scheduler_pb2
+from services.common.proto_enums import from_word, to_word
 from services.gateway import models, views
-from services.gateway.upstreams import Upstreams
-
-M = TypeVar("M", bound=BaseModel)
-UPSTREAMS = web.AppKey("upstreams", Upstreams)
-OPENAPI = web.AppKey("openapi", dict)
-
-
-@dataclass(frozen=True)
-class Principal:
-    workspace_id: str
-    member_id: str
-
-    def actor(self) -> types_pb2.Actor:
-        return types_pb2.Actor(kind=types_pb2.ACTOR_KIND_MEMBER, member_id=self.member_id)
-
-
-def upstreams(request: web.Request) -> Upstreams:
-    return request.app[UPSTREAMS]
-
-
-async def authenticate(request: web.Request) -> Principal:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated("send Authorization: Bearer <token>")
-    reply = await upstreams(request).accounts.Authenticate(accounts_pb2.AuthenticateRequest(token=token.strip()))
-    return Principal(workspace_id=reply.workspace_id, member_id=reply.member_id)
-
-
-def pydantic_error(exc: ValidationError) -> InvalidArgument:
-    problems = [{"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"], "type": e["type"]}
-                for e in exc.errors(include_url=False, include_input=False)]
-    first = problems[0]
-    return InvalidArgument(f"{first['field']}: {first['message']}", field=first["field"],
-                           details={"errors": problems})
-
-
-async def parse_body(request: web.Request, model: type[M]) -> M:
-    raw = await request.read()
-    if not raw.strip():
-        raw = b"{}"
-    try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidArgument(f"the body is not valid JSON: {exc}", code="malformed_json", field="body") from None
-    if not isinstance(data, dict):
-        raise InvalidArgument("the body must be a JSON object", code="malformed_json", field="body")
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise pydantic_error(exc) from None
-
-
-def parse_query(request: web.Request, model: type[M]) -> M:
-    try:
-        return model.model_validate(dict(request.query), strict=False)
-    except ValidationError as exc:
-        raise pydantic_error(exc) from None
-
-
-def reply(model: BaseModel, status: int = 200) -> web.Response:
-    return web.json_response(model.model_dump(mode="json"), status=status)
-
-
-class Empty(models.Request):
-    pass
-
-
-class Paging(models.Request):
-    page_size: int = 50
-    page_token: str = ""
-
+from services.gateway.api import (
+    OPENAPI,
+    Empty,
+    Paging,
+    Route,
+    authenticate,
+    parse_body,
+    parse_query,
+    reply,
+    upstreams,
+)
+from services.gateway.sender_routes import SENDER_ROUTES
+from services.gateway.webhooks import WEBHOOK_ROUTES
 
 # Handlers
 
@@ -122,13 +61,58 @@ async def create_campaign(request: web.Request) -> web.Response:
     body = await parse_body(request, models.CreateCampaign)
     created = await upstreams(request).campaigns.CreateCampaign(campaigns_pb2.CreateCampaignRequest(
         workspace_id=principal.workspace_id, name=body.name,
-        kind=campaigns_pb2.CampaignKind.Value(f"CAMPAIGN_KIND_{body.kind.upper()}"),
+        kind=from_word(campaigns_pb2.CampaignKind, body.kind),
         schedule=campaigns_pb2.Schedule(
             days=body.schedule.days, window_start=body.schedule.window.start,
             window_end=body.schedule.window.end, timezone=body.schedule.timezone,
             randomize_within_window=body.schedule.randomize_within_window),
+        steps=[campaigns_pb2.Step(
+            index=i, channel=from_word(types_pb2.Channel, s.channel),
+            action=from_word(campaigns_pb2.StepAction, s.action),
+            delay=campaigns_pb2.Delay(days=s.delay.days, hours=s.delay.hours), text=s.text, subject=s.subject,
+            body=s.body) for i, s in enumerate(body.steps)],
+        senders=campaigns_pb2.Senders(linkedin_account_ids=body.senders.linkedin_account_ids,
+                                      inbox_ids=body.senders.inbox_ids),
         actor=principal.actor()))
     return reply(views.campaign(created.campaign), 201)
+
+
+async def add_prospects(request: web.Request) -> web.Response:
+    principal = await authenticate(request)
+    body = await parse_body(request, models.AddProspects)
+    added = await upstreams(request).campaigns.AddProspects(campaigns_pb2.AddProspectsRequest(
+        workspace_id=principal.workspace_id, campaign_id=request.match_info["campaign_id"],
+        prospects=[campaigns_pb2.Prospect(
+            linkedin_provider_id=p.linkedin_provider_id or "", linkedin_public_identifier=p.linkedin_public_identifier
+            or "", email=p.email or "", first_name=p.first_name, last_name=p.last_name, company=p.company,
+            fields=p.fields) for p in body.prospects]), timeout=60)
+    return reply(models.AddedProspects(added=added.added, already_present=added.already_present, refused=[
+        models.RefusedOut(index=r.index, code=r.code, message=r.message) for r in added.refused]))
+
+
+async def list_prospects(request: web.Request) -> web.Response:
+    principal = await authenticate(request)
+    paging = parse_query(request, Paging)
+    listed = await upstreams(request).campaigns.ListProspects(campaigns_pb2.ListProspectsRequest(
+        workspace_id=principal.workspace_id, campaign_id=request.match_info["campaign_id"],
+        page_size=paging.page_size, page_token=paging.page_token))
+    return reply(models.ProspectPage(prospects=[views.prospect(p) for p in listed.prospects],
+                                     next_page_token=listed.next_page_token or None))
+
+
+async def resume_preview(request: web.Request) -> web.Response:
+    principal = await authenticate(request)
+    services = upstreams(request)
+    got = await services.campaigns.GetCampaign(campaigns_pb2.GetCampaignRequest(
+        workspace_id=principal.workspace_id, campaign_id=request.match_info["campaign_id"]))
+    preview = await services.scheduler.GetResumePreview(
+        scheduler_pb2.GetResumePreviewRequest(campaign_id=got.campaign.id))
+    return reply(models.ResumePreview(
+        overdue=preview.overdue,
+        days=[models.PreviewDay(date=d.date, channel=to_word(types_pb2.Channel, d.channel), count=d.count)
+              for d in preview.days],
+        first_at=views.iso(preview.first_at) if preview.HasField("first_at") else None,
+        last_at=views.iso(preview.last_at) if preview.HasField("last_at") else None))
 
 
 async def list_campaigns(request: web.Request) -> web.Response:
@@ -175,21 +159,6 @@ async def pause_history(request: web.Request) -> web.Response:
                                      next_page_token=history.next_page_token or None))
 
 
-@dataclass(frozen=True)
-class Route:
-    method: str
-    path: str
-    handler: Callable[[web.Request], Awaitable[web.Response]]
-    summary: str
-    response: type[BaseModel] | None
-    status: int = 200
-    body: type[BaseModel] | None = None
-    query: type[BaseModel] | None = None
-    auth: bool = True
-    errors: tuple[int, ...] = field(default=(400, 401, 404))
-    tag: str = "campaigns"
-
-
 CAMPAIGN = "/api/v1/campaigns/{campaign_id}"
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/healthz", healthz, "The process is alive.", models.Health, auth=False, errors=(),
@@ -213,6 +182,16 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", f"{CAMPAIGN}/resume", resume_campaign,
           "Resume: every gate is re-checked; 409 resume_blocked names what still blocks and what to do.",
           models.CampaignChange, body=Empty, errors=(400, 401, 404, 409)),
+    Route("POST", f"{CAMPAIGN}/prospects", add_prospects,
+          "Add up to 10,000 prospects; idempotent on each prospect's identity. Refusals say why.",
+          models.AddedProspects, body=models.AddProspects, errors=(400, 401, 404, 409)),
+    Route("GET", f"{CAMPAIGN}/prospects", list_prospects,
+          "The campaign's prospects: state, current step, next action time and why not now.", models.ProspectPage,
+          query=Paging),
+    Route("GET", f"{CAMPAIGN}/resume-preview", resume_preview,
+          "How many actions are overdue and on which days a resume would send them.", models.ResumePreview),
     Route("GET", f"{CAMPAIGN}/pause-history", pause_history, "Every pause reason added and cleared, with its actor.",
           models.PauseHistory, query=Paging),
+    *SENDER_ROUTES,
+    *WEBHOOK_ROUTES,
 )

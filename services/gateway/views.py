@@ -32,14 +32,33 @@ def campaign(c: campaigns_pb2.Campaign) -> models.CampaignOut:
         schedule=models.ScheduleOut(
             days=list(c.schedule.days), window={"start": c.schedule.window_start, "end": c.schedule.window_end},
             timezone=c.schedule.timezone, randomize_within_window=c.schedule.randomize_within_window),
+        steps=[models.StepOut(index=s.index, channel=to_word(types_pb2.Channel, s.channel),
+                              action=to_word(campaigns_pb2.StepAction, s.action),
+                              delay={"days": s.delay.days, "hours": s.delay.hours}, text=s.text, subject=s.subject,
+                              body=s.body) for s in c.steps],
+        senders=models.SendersOut(linkedin_account_ids=list(c.senders.linkedin_account_ids),
+                                  inbox_ids=list(c.senders.inbox_ids)),
         created_at=iso(c.created_at), updated_at=iso(c.updated_at),
     )
 
 
+def prospect(v: campaigns_pb2.ProspectView) -> models.ProspectOut:
+    p = v.prospect
+    return models.ProspectOut(
+        id=v.id, linkedin_provider_id=p.linkedin_provider_id or None,
+        linkedin_public_identifier=p.linkedin_public_identifier or None, email=p.email or None,
+        first_name=p.first_name, last_name=p.last_name, company=p.company, fields=dict(p.fields), state=v.state,
+        current_step=v.current_step, next_action_at=iso(v.next_action_at) if v.HasField("next_action_at") else None,
+        why_not_now=list(v.why_not_now))
+
+
 def change(response: campaigns_pb2.PauseCampaignResponse | campaigns_pb2.ResumeCampaignResponse
            | campaigns_pb2.ActivateCampaignResponse) -> models.CampaignChange:
+    next_sends = None
+    if isinstance(response, campaigns_pb2.ResumeCampaignResponse):
+        next_sends = {to_word(types_pb2.Channel, n.channel): iso(n.planned_at) for n in response.next_sends}
     return models.CampaignChange(campaign=campaign(response.campaign), changed=response.changed,
-                                 message=response.message)
+                                 message=response.message, next_sends=next_sends)
 
 
 def actor(a: types_pb2.Actor) -> models.ActorOut:

@@ -1,36 +1,163 @@
-"""gRPC edge of the scheduler service. The planner and dispatcher arrive with the scheduler issue; until
-then its RPCs answer UNIMPLEMENTED (the generated base servicer), and the service runs its schema and
-health like the others."""
+"""gRPC edge of the scheduler service: protobuf <-> domain, and the wiring of its background work."""
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import AsyncExitStack
+from datetime import timedelta
 from pathlib import Path
 
+import aiohttp
+import grpc
+
+from holdfast.accounts.v1 import accounts_pb2, accounts_pb2_grpc
+from holdfast.common.v1 import types_pb2
 from holdfast.scheduler.v1 import scheduler_pb2 as pb
 from holdfast.scheduler.v1 import scheduler_pb2_grpc as pb_grpc
-from services.common.clock import Clock
+from services.common.clock import Clock, SystemClock
 from services.common.db import create_pool
+from services.common.errors import InvalidArgument
+from services.common.grpc_client import open_channel
 from services.common.grpc_server import Registration, RunningServer, start_server
+from services.common.ids import parse_uuid
+from services.common.proto_enums import from_word, to_word
+from services.common.proto_time import from_timestamp, to_timestamp
+from services.common.providers.smtp import SmtpSettings
+from services.common.providers.unipile import UnipileClient
 from services.common.service_main import prepare_schema
+from services.common.timemath import Schedule, ScheduleError
 from services.scheduler.config import Settings
+from services.scheduler.dispatcher import Dispatcher, cancel, run_loop
+from services.scheduler.domain import CampaignPlan, Limits, Step
+from services.scheduler.providers import Providers
+from services.scheduler.repository import Enrollee, Repository
+from services.scheduler.service import SchedulerService
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+def _limits(items: list[types_pb2.SendingLimit]) -> dict[str, Limits]:
+    return {to_word(types_pb2.ActionType, x.action_type) or "": Limits(
+        x.daily_cap, x.weekly_cap, x.ramp_start, x.ramp_step, x.pacing_min_seconds, x.pacing_max_seconds)
+        for x in items}
+
+
+def _plan(request: pb.UpsertCampaignPlanRequest) -> CampaignPlan:
+    try:
+        schedule = Schedule.parse(list(request.days), request.window_start, request.window_end, request.timezone,
+                                  request.randomize_within_window)
+    except ScheduleError as exc:
+        raise InvalidArgument(exc.message, field=exc.field) from None
+    return CampaignPlan(
+        campaign_id=parse_uuid(request.campaign_id, "campaign_id"),
+        workspace_id=parse_uuid(request.workspace_id, "workspace_id"), version=request.version, schedule=schedule,
+        active=request.active, linkedin_account_ids=tuple(request.linkedin_account_ids),
+        inbox_ids=tuple(request.inbox_ids),
+        steps=tuple(Step(s.index, to_word(types_pb2.Channel, s.channel) or "",
+                         to_word(types_pb2.ActionType, s.action_type) or "", s.delay_hours, s.text, s.subject, s.body)
+                    for s in request.steps))
+
+
 class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
-    pass
+    def __init__(self, service: SchedulerService, dispatcher: Dispatcher):
+        self._service = service
+        self._dispatcher = dispatcher
+
+    async def UpsertCampaignPlan(self, request: pb.UpsertCampaignPlanRequest,
+                                 context: grpc.aio.ServicerContext) -> pb.UpsertCampaignPlanResponse:
+        applied, replanned = await self._service.upsert_plan(_plan(request))
+        return pb.UpsertCampaignPlanResponse(applied=applied, replanned=replanned)
+
+    async def EnrollProspects(self, request: pb.EnrollProspectsRequest,
+                              context: grpc.aio.ServicerContext) -> pb.EnrollProspectsResponse:
+        enrolled = await self._service.enroll(parse_uuid(request.campaign_id, "campaign_id"), [Enrollee(
+            prospect_id=parse_uuid(p.prospect_id, "prospect_id"), linkedin_provider_id=p.linkedin_provider_id or None,
+            email=p.email or None, first_name=p.first_name, last_name=p.last_name, company=p.company,
+            fields=dict(p.fields)) for p in request.prospects])
+        return pb.EnrollProspectsResponse(enrolled=enrolled)
+
+    async def SetCampaignHolds(self, request: pb.SetCampaignHoldsRequest,
+                               context: grpc.aio.ServicerContext) -> pb.SetCampaignHoldsResponse:
+        scopes = sorted({to_word(types_pb2.Scope, s) or "" for s in request.held_scopes} - {""})
+        applied, _ = await self._service.set_holds(parse_uuid(request.campaign_id, "campaign_id"), request.version,
+                                                   scopes)
+        return pb.SetCampaignHoldsResponse(applied=applied)
+
+    async def SetSenderState(self, request: pb.SetSenderStateRequest,
+                             context: grpc.aio.ServicerContext) -> pb.SetSenderStateResponse:
+        applied = await self._service.set_sender(
+            to_word(types_pb2.SenderKind, request.kind) or "", parse_uuid(request.sender_id, "sender_id"),
+            request.version, to_word(types_pb2.SenderStatus, request.status) or "connected", request.timezone,
+            request.workspace_id or None, request.unipile_account_id, request.email, _limits(list(request.limits)))
+        return pb.SetSenderStateResponse(applied=applied)
+
+    async def ReclampOnResume(self, request: pb.ReclampOnResumeRequest,
+                              context: grpc.aio.ServicerContext) -> pb.ReclampOnResumeResponse:
+        campaign_id = parse_uuid(request.campaign_id, "campaign_id")
+        channels = sorted({to_word(types_pb2.Scope, s) or "" for s in request.scopes} - {""})
+        replanned = await self._service.reclamp(campaign_id, channels) if channels else 0
+        next_sends = await self._service.next_sends(campaign_id)
+        return pb.ReclampOnResumeResponse(replanned=replanned, next_sends=[
+            pb.NextChannelSend(channel=from_word(types_pb2.Channel, c), planned_at=to_timestamp(at))
+            for c, at in sorted(next_sends.items())])
+
+    async def GetResumePreview(self, request: pb.GetResumePreviewRequest,
+                               context: grpc.aio.ServicerContext) -> pb.GetResumePreviewResponse:
+        preview = await self._service.preview(parse_uuid(request.campaign_id, "campaign_id", missing_is_not_found=True))
+        return pb.GetResumePreviewResponse(
+            overdue=preview.overdue,
+            days=[pb.DayCount(date=d.isoformat(), channel=from_word(types_pb2.Channel, c), count=n)
+                  for d, c, n in preview.days],
+            first_at=to_timestamp(preview.first_at), last_at=to_timestamp(preview.last_at))
+
+    async def ListProspectPlans(self, request: pb.ListProspectPlansRequest,
+                                context: grpc.aio.ServicerContext) -> pb.ListProspectPlansResponse:
+        views = await self._service.list_plans(parse_uuid(request.campaign_id, "campaign_id"),
+                                               [parse_uuid(p, "prospect_ids") for p in request.prospect_ids])
+        return pb.ListProspectPlansResponse(plans=[pb.ProspectPlan(
+            prospect_id=v.plan.prospect_id, step_index=v.plan.step_index, state=v.plan.state,
+            next_action_at=to_timestamp(v.plan.next_action_at), why_not_now=v.why_not_now) for v in views])
+
+    async def RecordInviteAccepted(self, request: pb.RecordInviteAcceptedRequest,
+                                   context: grpc.aio.ServicerContext) -> pb.RecordInviteAcceptedResponse:
+        seen = from_timestamp(request.seen_at) if request.HasField("seen_at") else None
+        advanced = await self._dispatcher.invite_accepted(request.unipile_account_id, request.provider_id, seen)
+        return pb.RecordInviteAcceptedResponse(prospects_advanced=advanced)
 
 
 async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None = None) -> RunningServer:
+    clock = clock or SystemClock()
     pool = await create_pool(settings.database_url, application_name="holdfast-scheduler",
                              max_size=settings.db_pool_max, wait_seconds=settings.db_wait_seconds)
     stack.push_async_callback(pool.close)
     await prepare_schema(pool, "scheduler", MIGRATIONS, apply=settings.migrate_on_start)
-    servicer = SchedulerServicer()
+    repository = Repository(pool)
+
+    accounts_channel = open_channel(settings.accounts_target, default_timeout=settings.rpc_timeout_seconds)
+    stack.push_async_callback(accounts_channel.close)
+    accounts = accounts_pb2_grpc.AccountsServiceStub(accounts_channel)
+
+    async def credentials(inbox_id: str) -> SmtpSettings:
+        reply = await accounts.GetSenderCredentials(accounts_pb2.GetSenderCredentialsRequest(
+            sender_kind=types_pb2.SENDER_KIND_INBOX, sender_id=inbox_id))
+        return SmtpSettings(host=reply.smtp.host, port=reply.smtp.port, security=reply.smtp.security,
+                            username=reply.smtp.username, password=reply.smtp.password)
+
+    http = aiohttp.ClientSession()
+    stack.push_async_callback(http.close)
+    unipile = UnipileClient(settings.unipile_dsn, settings.unipile_api_key, http) if settings.unipile_dsn else None
+    dispatcher = Dispatcher(repository, Providers(unipile, credentials), clock, batch=settings.dispatch_batch,
+                            unipile=unipile, stale_after=timedelta(seconds=settings.attempt_stale_seconds))
+    servicer = SchedulerServicer(SchedulerService(repository, clock), dispatcher)
     running = await start_server(settings.grpc_listen, [Registration(
         pb.DESCRIPTOR.services_by_name["SchedulerService"].full_name,
         lambda server: pb_grpc.add_SchedulerServiceServicer_to_server(servicer, server),
     )])
+    if settings.dispatch_enabled:
+        reconcile_every = max(settings.attempt_stale_seconds / 4, 1.0)
+        for name, interval, step in (("dispatch", settings.dispatch_interval_seconds, dispatcher.run_once),
+                                     ("reconcile", reconcile_every, dispatcher.reconcile_once)):
+            task = asyncio.create_task(run_loop(name, interval, step), name=f"scheduler-{name}")
+            stack.push_async_callback(cancel, task)
     stack.push_async_callback(running.stop, settings.shutdown_grace_seconds)
     return running

@@ -20,6 +20,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from holdfast.campaigns.v1 import campaigns_pb2, campaigns_pb2_grpc
 from holdfast.common.v1 import types_pb2
+from tests.conftest import suite_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -66,7 +67,7 @@ def test_malformed_setting_is_reported_without_echoing_secrets():
 async def test_sigterm_drains_in_flight_calls_then_exits_zero(fresh_dsn):
     """SIGTERM: health goes NOT_SERVING, a call already running finishes, the process exits 0."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": fresh_dsn, "HOLDFAST_GRPC_LISTEN": f"127.0.0.1:{port}",
+    env = {**os.environ, **suite_env(fresh_dsn), "HOLDFAST_GRPC_LISTEN": f"127.0.0.1:{port}",
            "HOLDFAST_SHUTDOWN_GRACE_SECONDS": "20", "HOLDFAST_LOG_FORMAT": "json"}
     proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "services.campaigns", cwd=ROOT, env=env,
                                                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
@@ -77,23 +78,20 @@ async def test_sigterm_drains_in_flight_calls_then_exits_zero(fresh_dsn):
             stub = campaigns_pb2_grpc.CampaignsServiceStub(channel)
             workspace = "6d3f1a52-54f4-4b1c-9d26-1f0b8a0c7e11"
             member = types_pb2.Actor(kind=types_pb2.ACTOR_KIND_MEMBER, member_id="0b5e0f6c-9a7e-4a59-8d0c-2e3c4f5a6b7c")
-            created = await stub.CreateCampaign(campaigns_pb2.CreateCampaignRequest(
+            request = campaigns_pb2.CreateCampaignRequest(
                 workspace_id=workspace, name="c", actor=member,
                 schedule=campaigns_pb2.Schedule(days=["mon"], window_start="09:00", window_end="10:00",
-                                                timezone="UTC")), timeout=5)
-            cid = created.campaign.id
-            await stub.ActivateCampaign(campaigns_pb2.ActivateCampaignRequest(
-                workspace_id=workspace, campaign_id=cid, actor=member), timeout=5)
+                                                timezone="UTC"))
+            await stub.CreateCampaign(request, timeout=5)  # warm: the schema is there
 
-            # Hold the campaign's row so the pause call blocks inside the server, in flight.
+            # Lock the table so the next create blocks inside the server, in flight.
             blocker = await asyncpg.connect(fresh_dsn)
             tx = blocker.transaction()
             await tx.start()
-            await blocker.execute("SELECT 1 FROM campaigns.campaigns WHERE id = $1 FOR UPDATE", cid)
+            await blocker.execute("LOCK TABLE campaigns.campaigns IN EXCLUSIVE MODE")
             watch = health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest(), timeout=30)
             assert (await watch.read()).status == health_pb2.HealthCheckResponse.SERVING
-            in_flight = asyncio.ensure_future(stub.PauseCampaign(campaigns_pb2.PauseCampaignRequest(
-                workspace_id=workspace, campaign_id=cid, actor=member), timeout=30))
+            in_flight = asyncio.ensure_future(stub.CreateCampaign(request, timeout=30))
             await asyncio.sleep(0.5)
             assert not in_flight.done()
 
@@ -104,7 +102,7 @@ async def test_sigterm_drains_in_flight_calls_then_exits_zero(fresh_dsn):
             await tx.rollback()
             await blocker.close()
             reply = await in_flight
-            assert reply.changed and reply.campaign.status == campaigns_pb2.CAMPAIGN_STATUS_PAUSED
+            assert reply.campaign.status == campaigns_pb2.CAMPAIGN_STATUS_DRAFT and reply.campaign.id
         assert await asyncio.wait_for(proc.wait(), 30) == 0
     finally:
         if proc.returncode is None:

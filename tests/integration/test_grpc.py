@@ -13,8 +13,10 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from holdfast.campaigns.v1 import campaigns_pb2, campaigns_pb2_grpc
 from holdfast.common.v1 import types_pb2
 from services.campaigns.domain import Actor
+from services.campaigns.gates import check_gate
+from services.campaigns.pause import PauseStates
 from services.campaigns.repository import Repository
-from services.campaigns.service import CampaignsService
+from services.campaigns.server import ProtoEvents
 from services.common import errors
 from services.common.clock import SystemClock
 from services.common.db import create_pool
@@ -102,15 +104,17 @@ async def test_resume_blocked_names_each_reason_gate_and_action(suite):
     """P8 over gRPC and HTTP: a reason whose gate does not pass blocks resume with a structured 409, and
     clears nothing it should not; the manual reason, whose gate passes, is cleared."""
     workspace_id, auth = await suite.new_workspace()
+    account = await suite.linkedin_account(auth)
     _, created = await suite.call("POST", "/api/v1/campaigns", auth, json={
-        "name": "c", "schedule": {"days": ["mon"], "window": {"start": "09:00", "end": "10:00"}, "timezone": "UTC"}})
+        "name": "c", "schedule": {"days": ["mon"], "window": {"start": "09:00", "end": "10:00"}, "timezone": "UTC"},
+        "steps": [{"channel": "linkedin", "action": "invite"}], "senders": {"linkedin_account_ids": [account]}})
     cid = created["id"]
     await suite.call("POST", f"/api/v1/campaigns/{cid}/activate", auth)
     await suite.call("POST", f"/api/v1/campaigns/{cid}/pause", auth)
     # A system reason added through the canonical helper (health events arrive in a later issue).
     pool = await create_pool(suite.dsn, application_name="test")
     try:
-        helper = CampaignsService(Repository(pool), SystemClock()).pause_states
+        helper = PauseStates(Repository(pool), SystemClock(), check_gate, ProtoEvents())
         change = await helper.add(workspace_id, cid, "subscription_canceled", "campaign",
                                   Actor(kind="system", source="billing", event_id="evt_1"))
         assert change.changed and change.campaign.paused_reason == "subscription_canceled"
@@ -140,8 +144,8 @@ async def test_unimplemented_rpcs_say_so(suite):
         from holdfast.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
 
         with pytest.raises(errors.NotImplementedYet):
-            await scheduler_pb2_grpc.SchedulerServiceStub(channel).GetResumePreview(
-                scheduler_pb2.GetResumePreviewRequest(campaign_id=str(uuid.uuid4())))
+            await scheduler_pb2_grpc.SchedulerServiceStub(channel).GetSenderStats(
+                scheduler_pb2.GetSenderStatsRequest(sender_id=str(uuid.uuid4())))
 
 
 def test_reason_enum_matches_the_database_and_domain():

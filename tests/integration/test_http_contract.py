@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import uuid
 
 import asyncpg
@@ -21,9 +22,14 @@ def campaign_body(**overrides):
 
 
 async def create_campaign(suite, auth, **overrides):
-    status, body = await suite.call("POST", "/api/v1/campaigns", auth, json=campaign_body(**overrides))
-    assert status == 201, body
-    return body
+    """A campaign that can be activated: one invite step sent by a LinkedIn account of the workspace."""
+    account = await suite.linkedin_account(auth)
+    body = campaign_body(steps=[{"channel": "linkedin", "action": "invite", "text": "Hi {{first_name}}"}],
+                         senders={"linkedin_account_ids": [account]})
+    body.update(overrides)
+    status, created = await suite.call("POST", "/api/v1/campaigns", auth, json=body)
+    assert status == 201, created
+    return created
 
 
 def assert_error(body, code, field=None):
@@ -63,6 +69,7 @@ async def test_campaign_lifecycle_draft_active_paused_active(suite):
     assert created["status"] == "draft"
     assert created["paused_reason"] is None and created["pause_reasons"] == []
     assert created["schedule"] == SCHEDULE
+    assert created["steps"][0]["action"] == "invite" and len(created["senders"]["linkedin_account_ids"]) == 1
     cid = created["id"]
 
     status, got = await suite.call("GET", f"/api/v1/campaigns/{cid}", auth)
@@ -191,7 +198,7 @@ async def test_missing_or_bad_token_is_401(suite, header):
 
 @pytest.mark.parametrize("route", [r for r in ROUTES if r.auth], ids=lambda r: f"{r.method} {r.path}")
 async def test_every_authenticated_route_refuses_without_a_token(suite, route):
-    path = route.path.replace("{campaign_id}", str(uuid.uuid4()))
+    path = re.sub(r"\{\w+\}", str(uuid.uuid4()), route.path)
     status, body = await suite.call(route.method, path, json={} if route.method == "POST" else None)
     assert status == 401, body
     assert_error(body, "unauthenticated")
@@ -199,6 +206,7 @@ async def test_every_authenticated_route_refuses_without_a_token(suite, route):
 
 BAD_CAMPAIGNS = [
     ("bad timezone", {"schedule": {**SCHEDULE, "timezone": "Mars/Olympus"}}, "schedule.timezone"),
+    ("timezone folder", {"schedule": {**SCHEDULE, "timezone": "America"}}, "schedule.timezone"),
     ("no days", {"schedule": {**SCHEDULE, "days": []}}, "schedule.days"),
     ("unknown day", {"schedule": {**SCHEDULE, "days": ["mon", "funday"]}}, "schedule.days.1"),
     ("duplicate day", {"schedule": {**SCHEDULE, "days": ["mon", "mon"]}}, "schedule.days"),

@@ -11,6 +11,7 @@ import asyncpg
 import pytest
 
 from services.common.migrations import MigrationError, check, migrate
+from tests.conftest import suite_env
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = {name: ROOT / "services" / name / "migrations" for name in ("accounts", "campaigns", "scheduler")}
@@ -68,7 +69,7 @@ async def test_migrations_are_idempotent(fresh_dsn):
 
 
 async def test_two_processes_migrating_at_once_apply_each_migration_once(fresh_dsn):
-    env = {**os.environ, "DATABASE_URL": fresh_dsn, "HOLDFAST_LOG_FORMAT": "json"}
+    env = {**os.environ, **suite_env(fresh_dsn), "HOLDFAST_LOG_FORMAT": "json"}
 
     async def run(schema: str) -> tuple[int, bytes]:
         proc = await asyncio.create_subprocess_exec(

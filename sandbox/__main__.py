@@ -1,0 +1,88 @@
+"""`python -m sandbox`: the third-party fakes as one local process, for `make run` and end-to-end tests.
+
+Serves the Unipile fake (HTTP, `sandbox.unipile`) and the SMTP server (`sandbox.smtp`) on 127.0.0.1, logs
+one line with both addresses once both listen, and on SIGTERM or SIGINT stops both and exits 0. Exit 1 when
+a port cannot be bound, 2 on bad settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from contextlib import AsyncExitStack
+
+import structlog
+from aiohttp import web
+
+from sandbox.smtp import SandboxSmtp
+from sandbox.unipile import create_app
+from services.common import config
+from services.common import logging as holdfast_logging
+
+HOST = "127.0.0.1"
+log = structlog.get_logger("sandbox")
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m sandbox", description="Serve the Unipile fake and the SMTP sandbox on 127.0.0.1."
+    )
+    parser.add_argument("--unipile-port", type=int, default=8090, help="port of the Unipile fake (0: any free port)")
+    parser.add_argument("--smtp-port", type=int, default=2525, help="port of the SMTP server (0: any free port)")
+    parser.add_argument("--api-key", default="sandbox-key", help="X-API-KEY the Unipile fake accepts")
+    parser.add_argument("--smtp-user", default="sandbox", help="login the SMTP server accepts")
+    parser.add_argument("--smtp-password", default="sandbox", help="password of that login")
+    return parser.parse_args(argv)
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with AsyncExitStack() as stack:
+        runner = web.AppRunner(create_app(args.api_key), access_log=None)
+        await runner.setup()
+        stack.push_async_callback(runner.cleanup)
+        await web.TCPSite(runner, HOST, args.unipile_port).start()
+        unipile_port = runner.addresses[0][1]
+
+        smtp = SandboxSmtp()
+        smtp.set_password(args.smtp_user, args.smtp_password)
+        smtp_port = await smtp.start(HOST, args.smtp_port)
+        stack.push_async_callback(smtp.stop)
+
+        log.info(
+            "sandbox serving",
+            unipile_url=f"http://{HOST}:{unipile_port}",
+            smtp_address=f"{HOST}:{smtp_port}",
+            smtp_user=args.smtp_user,
+        )
+        await stop.wait()
+        log.info("sandbox stopping")
+    log.info("stopped")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
+    try:
+        settings = config.load(config.CommonSettings)
+    except config.ConfigError as exc:
+        print(f"holdfast sandbox: {exc}", file=sys.stderr)
+        return 2
+    holdfast_logging.configure("sandbox", level=settings.log_level, fmt=settings.log_format)
+    # aiosmtpd logs every command at info and warns on each AUTH about an attribute it sets itself.
+    logging.getLogger("mail.log").setLevel(logging.ERROR)
+    try:
+        asyncio.run(_serve(args))
+    except OSError as exc:
+        log.error("start-up failed", error=str(exc))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

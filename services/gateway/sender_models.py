@@ -1,0 +1,144 @@
+"""Request and response bodies of the sender routes: LinkedIn accounts and email inboxes, with their sending
+limits. Requests are strict like every request of the API; the rules on values (caps, ports, timezones)
+are the accounts service's, which names the field of each violation."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from services.gateway.models import Request, Response
+
+# Any int32: the accounts service checks the ranges, so its messages explain the rule.
+Int32 = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+SenderStatus = Literal["connected", "degraded", "disconnected", "restricted"]
+Security = Literal["ssl", "starttls", "none"]
+
+
+# Requests
+
+
+class LimitIn(Request):
+    """The complete limits of one action type; they replace that action type's limits."""
+
+    daily_cap: Int32 = Field(description="actions per day, in the sender's local day (1 to 10000)", examples=[80])
+    weekly_cap: Int32 = Field(description="actions per rolling 7 days, at least daily_cap", examples=[200])
+    ramp_start: Int32 = Field(description="the cap of the first day the sender sends (1 to daily_cap)", examples=[10])
+    ramp_step: Int32 = Field(description="added to the ramp cap after each day the sender actually sent", examples=[5])
+    pacing_min_seconds: Int32 = Field(
+        description="smallest random gap between two actions of the sender", examples=[120]
+    )
+    pacing_max_seconds: Int32 = Field(description="largest random gap, at least pacing_min_seconds", examples=[300])
+
+
+class LinkedInLimitsIn(Request):
+    """Limits per action type; an action type left out keeps its current (or default) limits."""
+
+    linkedin_invite: LimitIn | None = None
+    linkedin_message: LimitIn | None = None
+    linkedin_inmail: LimitIn | None = None
+
+
+class InboxLimitsIn(Request):
+    """Limits per action type; left out, the current (or default) limits are kept."""
+
+    email: LimitIn | None = None
+
+
+class CreateLinkedInAccount(Request):
+    unipile_account_id: str = Field(
+        description="the Unipile account that sends (1 to 200 characters)", examples=["t5XY4yQzR9WVrlNFyzPMhw"]
+    )
+    name: str = Field(description="1 to 100 characters", examples=["Jane's LinkedIn"])
+    timezone: str = Field(
+        "UTC",
+        description="IANA timezone of the account's owner: daily caps count in its day",
+        examples=["Europe/Paris"],
+    )
+    limits: LinkedInLimitsIn | None = None
+
+
+class ServerIn(Request):
+    host: str = Field(examples=["smtp.acme.example"])
+    port: Int32 = Field(description="1 to 65535", examples=[465])
+    security: Security = Field(examples=["ssl"])
+    username: str = Field(examples=["jane@acme.example"])
+    password: str = Field(
+        description="write-only: stored encrypted, never returned", json_schema_extra={"writeOnly": True}
+    )
+
+
+class CreateInbox(Request):
+    email: str = Field(examples=["jane@acme.example"], description="unique in the workspace (case-insensitive)")
+    display_name: str = Field("", description="the From name, up to 100 characters", examples=["Jane Doe"])
+    timezone: str = Field("UTC", description="IANA timezone: daily caps count in its day", examples=["Europe/Paris"])
+    smtp: ServerIn
+    imap: ServerIn
+    limits: InboxLimitsIn | None = None
+
+
+# Responses
+
+
+class LimitOut(Response):
+    daily_cap: int
+    weekly_cap: int
+    ramp_start: int
+    ramp_step: int
+    pacing_min_seconds: int
+    pacing_max_seconds: int
+
+
+class LinkedInLimitsOut(Response):
+    linkedin_invite: LimitOut
+    linkedin_message: LimitOut
+    linkedin_inmail: LimitOut
+
+
+class InboxLimitsOut(Response):
+    email: LimitOut
+
+
+class LinkedInAccountOut(Response):
+    id: str
+    name: str
+    unipile_account_id: str
+    timezone: str
+    status: SenderStatus
+    status_since: str
+    status_detail: str
+    limits: LinkedInLimitsOut
+    created_at: str
+
+
+class LinkedInAccountList(Response):
+    linkedin_accounts: list[LinkedInAccountOut]
+
+
+class ServerOut(Response):
+    """Where the inbox connects; the password is never returned."""
+
+    host: str
+    port: int
+    security: Security
+    username: str
+
+
+class InboxOut(Response):
+    id: str
+    email: str
+    display_name: str
+    timezone: str
+    auth_kind: Literal["password", "google_oauth", "microsoft_oauth"]
+    smtp: ServerOut | None
+    imap: ServerOut | None
+    status: SenderStatus
+    status_since: str
+    status_detail: str
+    limits: InboxLimitsOut
+    created_at: str
+
+
+class InboxList(Response):
+    inboxes: list[InboxOut]

@@ -1,0 +1,274 @@
+"""HTTP handlers of the senders: LinkedIn accounts and email inboxes, with their sending limits. Passwords
+are accepted on creation and never returned. `SENDER_ROUTES` joins the gateway's route table."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable
+from typing import TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from holdfast.accounts.v1 import accounts_pb2
+from holdfast.common.v1 import types_pb2
+from services.common.errors import InvalidArgument
+from services.common.proto_enums import from_word
+from services.gateway import sender_models as sm
+from services.gateway import sender_views as views
+from services.gateway.api import Route, authenticate, parse_body, reply, upstreams
+
+T = TypeVar("T")
+_INDEXED = re.compile(r"\blimits\.(\d+)\.")
+
+
+def _limits(given: BaseModel | None) -> tuple[list[types_pb2.SendingLimit], list[str]]:
+    """The action types given in a limits map, as the gRPC list, and the action type at each index."""
+    if given is None:
+        return [], []
+    actions = [name for name in type(given).model_fields if getattr(given, name) is not None]
+    return [
+        types_pb2.SendingLimit(
+            action_type=from_word(types_pb2.ActionType, action), **getattr(given, action).model_dump()
+        )
+        for action in actions
+    ], actions
+
+
+async def _naming_limits(call: Awaitable[T], actions: list[str], prefix: str) -> T:
+    """The accounts service names a limit by its index in the list ("limits.0.weekly_cap"); the HTTP API
+    names it by its key in the map ("limits.linkedin_invite.weekly_cap")."""
+    try:
+        return await call
+    except InvalidArgument as exc:
+
+        def rename(text: str) -> str:
+            return _INDEXED.sub(lambda m: f"{prefix}{actions[int(m[1])]}." if int(m[1]) < len(actions) else m[0], text)
+
+        details = dict(exc.details)
+        if isinstance(details.get("field"), str):
+            details["field"] = rename(details["field"])
+        if isinstance(details.get("errors"), list):
+            details["errors"] = [
+                {k: rename(v) if isinstance(v, str) else v for k, v in e.items()} if isinstance(e, dict) else e
+                for e in details["errors"]
+            ]
+        raise InvalidArgument(rename(exc.message), code=exc.code, details=details) from None
+
+
+def _at_least_one(actions: list[str]) -> None:
+    if not actions:
+        raise InvalidArgument("body: give the limits of at least one action type", field="body")
+
+
+# LinkedIn accounts
+
+
+async def create_linkedin_account(request: web.Request) -> web.Response:
+    principal = await authenticate(request)
+    body = await parse_body(request, sm.CreateLinkedInAccount)
+    limits, actions = _limits(body.limits)
+    created = await _naming_limits(
+        upstreams(request).accounts.CreateLinkedInAccount(
+            accounts_pb2.CreateLinkedInAccountRequest(
+                workspace_id=principal.workspace_id,
+                unipile_account_id=body.unipile_account_id,
+                name=body.name,
+                timezone=body.timezone,
+                limits=limits,
+            )
+        ),
+        actions,
+        "limits.",
+    )
+    return reply(views.linkedin_account(created.account), 201)
+
+
+async def list_linkedin_accounts(request: web.Request) -> web.Response:
+    principal = await authenticate(request)
+    listed = await upstreams(request).accounts.ListLinkedInAccounts(
+        accounts_pb2.ListLinkedInAccountsRequest(workspace_id=principal.workspace_id)
+    )
+    return reply(sm.LinkedInAccountList(linkedin_accounts=[views.linkedin_account(a) for a in listed.accounts]))
+
+
+async def get_linkedin_account(request: web.Request) -> web.Response:
+    principal = await authenticate(request)
+    got = await upstreams(request).accounts.GetLinkedInAccount(
+        accounts_pb2.GetLinkedInAccountRequest(
+            workspace_id=principal.workspace_id, account_id=request.match_info["account_id"]
+        )
+    )
+    return reply(views.linkedin_account(got.account))
+
+
+async def update_linkedin_account_limits(request: web.Request) -> web.Response:
+    principal = await authenticate(request)
+    body = await parse_body(request, sm.LinkedInLimitsIn)
+    limits, actions = _limits(body)
+    _at_least_one(actions)
+    updated = await _naming_limits(
+        upstreams(request).accounts.UpdateSendingLimits(
+            accounts_pb2.UpdateSendingLimitsRequest(
+                workspace_id=principal.workspace_id,
+                sender_kind=types_pb2.SENDER_KIND_LINKEDIN_ACCOUNT,
+                sender_id=request.match_info["account_id"],
+                limits=limits,
+            )
+        ),
+        actions,
+        "",
+    )
+    return reply(views.linkedin_limits(updated.limits))
+
+
+# Email inboxes
+
+
+def _server(server: sm.ServerIn) -> accounts_pb2.ServerSettings:
+    return accounts_pb2.ServerSettings(
+        host=server.host, port=server.port, security=server.security, username=server.username, password=server.password
+    )
+
+
+async def create_inbox(request: web.Request) -> web.Response:
+    principal = await authenticate(request)
+    body = await parse_body(request, sm.CreateInbox)
+    limits, actions = _limits(body.limits)
+    created = await _naming_limits(
+        upstreams(request).accounts.CreateInbox(
+            accounts_pb2.CreateInboxRequest(
+                workspace_id=principal.workspace_id,
+                email=body.email,
+                display_name=body.display_name,
+                timezone=body.timezone,
+                auth_kind=accounts_pb2.INBOX_AUTH_KIND_PASSWORD,
+                smtp=_server(body.smtp),
+                imap=_server(body.imap),
+                limits=limits,
+            )
+        ),
+        actions,
+        "limits.",
+    )
+    return reply(views.inbox(created.inbox), 201)
+
+
+async def list_inboxes(request: web.Request) -> web.Response:
+    principal = await authenticate(request)
+    listed = await upstreams(request).accounts.ListInboxes(
+        accounts_pb2.ListInboxesRequest(workspace_id=principal.workspace_id)
+    )
+    return reply(sm.InboxList(inboxes=[views.inbox(i) for i in listed.inboxes]))
+
+
+async def get_inbox(request: web.Request) -> web.Response:
+    principal = await authenticate(request)
+    got = await upstreams(request).accounts.GetInbox(
+        accounts_pb2.GetInboxRequest(workspace_id=principal.workspace_id, inbox_id=request.match_info["inbox_id"])
+    )
+    return reply(views.inbox(got.inbox))
+
+
+async def update_inbox_limits(request: web.Request) -> web.Response:
+    principal = await authenticate(request)
+    body = await parse_body(request, sm.InboxLimitsIn)
+    limits, actions = _limits(body)
+    _at_least_one(actions)
+    updated = await _naming_limits(
+        upstreams(request).accounts.UpdateSendingLimits(
+            accounts_pb2.UpdateSendingLimitsRequest(
+                workspace_id=principal.workspace_id,
+                sender_kind=types_pb2.SENDER_KIND_INBOX,
+                sender_id=request.match_info["inbox_id"],
+                limits=limits,
+            )
+        ),
+        actions,
+        "",
+    )
+    return reply(views.inbox_limits(updated.limits))
+
+
+ACCOUNT = "/api/v1/linkedin-accounts/{account_id}"
+INBOX = "/api/v1/inboxes/{inbox_id}"
+SENDER_ROUTES: tuple[Route, ...] = (
+    Route(
+        "POST",
+        "/api/v1/linkedin-accounts",
+        create_linkedin_account,
+        "Add a LinkedIn account connected through Unipile; limits left out get the defaults.",
+        sm.LinkedInAccountOut,
+        status=201,
+        body=sm.CreateLinkedInAccount,
+        errors=(400, 401, 409),
+        tag="senders",
+    ),
+    Route(
+        "GET",
+        "/api/v1/linkedin-accounts",
+        list_linkedin_accounts,
+        "List this workspace's LinkedIn accounts, oldest first.",
+        sm.LinkedInAccountList,
+        errors=(401,),
+        tag="senders",
+    ),
+    Route(
+        "GET",
+        ACCOUNT,
+        get_linkedin_account,
+        "One LinkedIn account with its status and limits.",
+        sm.LinkedInAccountOut,
+        errors=(401, 404),
+        tag="senders",
+    ),
+    Route(
+        "PUT",
+        f"{ACCOUNT}/limits",
+        update_linkedin_account_limits,
+        "Replace the limits of the action types given; the others are kept.",
+        sm.LinkedInLimitsOut,
+        body=sm.LinkedInLimitsIn,
+        errors=(400, 401, 404),
+        tag="senders",
+    ),
+    Route(
+        "POST",
+        "/api/v1/inboxes",
+        create_inbox,
+        "Add an email inbox by SMTP and IMAP login; passwords are stored encrypted and never returned.",
+        sm.InboxOut,
+        status=201,
+        body=sm.CreateInbox,
+        errors=(400, 401, 409),
+        tag="senders",
+    ),
+    Route(
+        "GET",
+        "/api/v1/inboxes",
+        list_inboxes,
+        "List this workspace's inboxes, oldest first.",
+        sm.InboxList,
+        errors=(401,),
+        tag="senders",
+    ),
+    Route(
+        "GET",
+        INBOX,
+        get_inbox,
+        "One inbox with its status and limits (no password).",
+        sm.InboxOut,
+        errors=(401, 404),
+        tag="senders",
+    ),
+    Route(
+        "PUT",
+        f"{INBOX}/limits",
+        update_inbox_limits,
+        "Replace the email limits of the inbox.",
+        sm.InboxLimitsOut,
+        body=sm.InboxLimitsIn,
+        errors=(400, 401, 404),
+        tag="senders",
+    ),
+)

@@ -1,0 +1,227 @@
+"""The dispatcher (DESIGN S5-S10): claims due actions, records an attempt before the provider is called,
+performs them concurrently, and plans each prospect's next step from the outcome.
+
+Safe with several replicas: a claim locks the sender rows (FOR UPDATE SKIP LOCKED), so one sender's caps
+and pacing are decided by one transaction at a time, and the attempt's unique index makes a second attempt
+of the same step impossible."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import structlog
+
+from services.common import timemath
+from services.common.clock import Clock
+from services.common.providers.unipile import FailureKind, UnipileClient, UnipileError
+from services.scheduler.domain import CampaignPlan
+from services.scheduler.planner import due_after, planned_at
+from services.scheduler.providers import Outcome, Providers
+from services.scheduler.repository import PlanRow, Repository, Tx
+from services.scheduler.service import FALLBACK_LIMITS
+
+log = structlog.get_logger(__name__)
+MAX_TRANSIENT_FAILURES = 5
+
+
+class Dispatcher:
+    def __init__(self, repository: Repository, providers: Providers, clock: Clock, *, batch: int = 100,
+                 unipile: UnipileClient | None = None, stale_after: timedelta = timedelta(minutes=10)):
+        self._repo = repository
+        self._providers = providers
+        self._clock = clock
+        self._batch = batch
+        self._unipile = unipile
+        self._stale_after = stale_after
+
+    async def run_once(self) -> int:
+        """Claim and perform one batch; returns how many actions were attempted."""
+        now = self._clock.now()
+        work: list[tuple[str, PlanRow, object, CampaignPlan]] = []
+        async with self._repo.transaction() as tx:
+            plans: dict[str, CampaignPlan] = {}
+            for row, sender in await tx.claim(now, self._batch):
+                plan = plans.get(row.campaign_id) or await tx.plan(row.campaign_id)
+                assert plan is not None and row.action_type is not None
+                plans[row.campaign_id] = plan
+                limits = sender.limits.get(row.action_type, FALLBACK_LIMITS)
+                day = timemath.local_date(sender.timezone, now)
+                ramp_day = sender.ramp_day + (1 if sender.last_sent_local_date and sender.last_sent_local_date < day
+                                              else 0)
+                today = await tx.counted(sender.sender_id, row.action_type, day, day)
+                week = await tx.counted(sender.sender_id, row.action_type, day - timedelta(days=6), day)
+                if today >= limits.cap_on_ramp_day(ramp_day) or week >= limits.weekly_cap:
+                    # S5/S6: the sender's day (or week) is full: the action waits for its next local day.
+                    tomorrow = datetime.combine(day + timedelta(days=1), time.min, tzinfo=ZoneInfo(sender.timezone))
+                    await self._reschedule(tx, row, plan, max(tomorrow, now), now)
+                    continue
+                gap = random.Random(f"{row.prospect_id}:{row.step_index}:gap").uniform(
+                    limits.pacing_min_seconds, limits.pacing_max_seconds)
+                attempt_id = await tx.start_attempt(row, sender, day, now, now + timedelta(seconds=gap))
+                work.append((attempt_id, row, sender, plan))
+        if not work:
+            return 0
+        outcomes = await asyncio.gather(*(self._providers.perform(a, row, sender, plan.step(row.step_index))
+                                          for a, row, sender, plan in work), return_exceptions=True)
+        for (attempt_id, row, sender, plan), outcome in zip(work, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                # Whatever happened at the provider is unknown: leave the attempt for the reconciler.
+                log.error("send raised", attempt_id=attempt_id, error=repr(outcome))
+                continue
+            async with self._repo.transaction() as tx:
+                await self._record(tx, attempt_id, row, sender.sender_id, plan, outcome)  # type: ignore[attr-defined]
+        return len(work)
+
+    async def _record(self, tx: Tx, attempt_id: str, row: PlanRow, sender_id: str, plan: CampaignPlan,
+                      outcome: Outcome) -> None:
+        now = self._clock.now()
+        kind = outcome.kind
+        if outcome.ok:
+            await tx.finish_attempt(attempt_id, "succeeded", "sent", outcome.provider_ref, "", now)
+            await self.step_done(tx, row, plan, now)
+        elif kind is FailureKind.PROSPECT_REFUSED:
+            await tx.finish_attempt(attempt_id, "refused", outcome.error_type, "", outcome.detail, now)
+            if row.action_type == "linkedin_invite" and outcome.error_type == "errors/already_invited_recently":
+                await self._wait_acceptance(tx, row, now)  # an invitation is out there: wait for it
+            else:
+                await tx.update_plan(row.prospect_id, state="stopped", step_index=row.step_index, channel=None,
+                                     action_type=None, sender_id=None, due_at=None, next_action_at=None,
+                                     failures=row.failures, stop_reason=outcome.error_type or "refused", now=now)
+        elif kind in (FailureKind.RATE_LIMITED, FailureKind.COOLDOWN):
+            await tx.finish_attempt(attempt_id, "failed", kind.value, "", outcome.detail, now)
+            wait = timedelta(seconds=outcome.retry_after_s) if outcome.retry_after_s else (
+                timedelta(hours=24) if kind is FailureKind.COOLDOWN else timedelta(minutes=15))
+            await tx.defer_sender(sender_id, now + wait)
+            await self._reschedule(tx, row, plan, now + wait, now)
+        elif kind in (FailureKind.DISCONNECTED, FailureKind.RESTRICTED):
+            await tx.finish_attempt(attempt_id, "failed", kind.value, "", outcome.detail, now)
+            await tx.mark_sender(sender_id, "disconnected" if kind is FailureKind.DISCONNECTED else "restricted", now)
+            await self._reschedule(tx, row, plan, now, now)
+        else:
+            await tx.finish_attempt(attempt_id, "failed", (kind or FailureKind.UNKNOWN).value, "", outcome.detail,
+                                    now)
+            failures = row.failures + 1
+            if failures >= MAX_TRANSIENT_FAILURES:
+                await tx.update_plan(row.prospect_id, state="stopped", step_index=row.step_index, channel=None,
+                                     action_type=None, sender_id=None, due_at=None, next_action_at=None,
+                                     failures=failures, stop_reason="provider_failures", now=now)
+            else:
+                await self._reschedule(tx, row, plan, now + timedelta(minutes=5 * 2 ** failures), now,
+                                       failures=failures)
+
+    async def step_done(self, tx: Tx, row: PlanRow, plan: CampaignPlan, completed_at: datetime) -> None:
+        """The current step was performed: an invite waits for acceptance, anything else moves on."""
+        if row.action_type == "linkedin_invite":
+            await self._wait_acceptance(tx, row, completed_at)
+            return
+        await self.advance(tx, row, plan, completed_at)
+
+    async def advance(self, tx: Tx, row: PlanRow, plan: CampaignPlan, completed_at: datetime) -> None:
+        now = self._clock.now()
+        step = plan.step(row.step_index + 1)
+        if step is None:
+            await tx.update_plan(row.prospect_id, state="done", step_index=row.step_index + 1, channel=None,
+                                 action_type=None, sender_id=None, due_at=None, next_action_at=None, failures=0,
+                                 stop_reason="", now=now)
+            return
+        due = due_after(completed_at, step)
+        sender = row.linkedin_sender_id if step.channel == "linkedin" else row.inbox_id
+        await tx.update_plan(row.prospect_id, state="scheduled", step_index=step.index, channel=step.channel,
+                             action_type=step.action_type, sender_id=sender, due_at=due,
+                             next_action_at=planned_at(plan.schedule, max(due, now), row.prospect_id, step.index),
+                             failures=0, stop_reason="", now=now)
+
+    async def _wait_acceptance(self, tx: Tx, row: PlanRow, now: datetime) -> None:
+        await tx.update_plan(row.prospect_id, state="waiting_acceptance", step_index=row.step_index,
+                             channel=row.channel, action_type=row.action_type, sender_id=row.sender_id,
+                             due_at=row.due_at, next_action_at=None, failures=0, stop_reason="", now=now)
+
+    async def _reschedule(self, tx: Tx, row: PlanRow, plan: CampaignPlan, not_before: datetime, now: datetime, *,
+                          failures: int | None = None) -> None:
+        await tx.update_plan(row.prospect_id, state="scheduled", step_index=row.step_index, channel=row.channel,
+                             action_type=row.action_type, sender_id=row.sender_id, due_at=row.due_at,
+                             next_action_at=planned_at(plan.schedule, not_before, row.prospect_id, row.step_index),
+                             failures=row.failures if failures is None else failures, stop_reason="", now=now)
+
+    async def reconcile_once(self) -> int:
+        """S8: an attempt still 'started' long after it began was cut off by a crash. Ask the provider
+        whether it happened rather than sending again."""
+        now = self._clock.now()
+        resolved = 0
+        async with self._repo.transaction() as tx:
+            for attempt in await tx.stale_attempts(now - self._stale_after, 50):
+                row = await tx.lock_plan(str(attempt["prospect_id"]))
+                plan = await tx.plan(str(attempt["campaign_id"]))
+                if row is None or plan is None or row.state != "in_flight":
+                    await tx.finish_attempt(str(attempt["id"]), "abandoned", "orphan", "", "", now)
+                    continue
+                sent = await self._was_sent(attempt, row)
+                if sent is False:
+                    # The provider confirms nothing went out: the step may be tried again.
+                    await tx.finish_attempt(str(attempt["id"]), "abandoned", "not_sent", "", "", now)
+                    await self._reschedule(tx, row, plan, now, now)
+                else:
+                    # Sent, or unknowable: at most once wins, the prospect moves on (S8).
+                    await tx.finish_attempt(str(attempt["id"]), "reconciled_sent",
+                                            "confirmed" if sent else "assumed", "", "", now)
+                    await self.step_done(tx, row, plan, now)
+                resolved += 1
+        return resolved
+
+    async def _was_sent(self, attempt: object, row: PlanRow) -> bool | None:
+        """True or False when the provider can tell, None when it cannot."""
+        if row.action_type != "linkedin_invite" or self._unipile is None or not row.linkedin_provider_id:
+            return None
+        account = attempt["unipile_account_id"]  # type: ignore[index]
+        try:
+            cursor = None
+            for _ in range(20):
+                page = await self._unipile.list_sent_invitations(account, cursor=cursor)
+                if any(i.provider_id == row.linkedin_provider_id for i in page.items):
+                    return True
+                cursor = page.cursor
+                if cursor is None:
+                    break
+            relations = await self._unipile.list_relations(account)
+            if any(r.provider_id == row.linkedin_provider_id for r in relations.items):
+                return True
+        except UnipileError:
+            return None
+        return False
+
+    async def invite_accepted(self, unipile_account_id: str, provider_id: str,
+                              accepted_at: datetime | None = None) -> int:
+        """S9: the message after an invite is due its delay after acceptance; never invite again."""
+        accepted_at = accepted_at or self._clock.now()
+        advanced = 0
+        async with self._repo.transaction() as tx:
+            for row in await tx.awaiting_acceptance(unipile_account_id, provider_id):
+                plan = await tx.plan(row.campaign_id)
+                if plan is not None:
+                    await self.advance(tx, row, plan, accepted_at)
+                    advanced += 1
+        return advanced
+
+
+async def run_loop(name: str, interval_s: float, step: object) -> None:
+    """Run `step` forever, sleeping when it found nothing to do; errors are logged, never fatal."""
+    while True:
+        done = 0
+        try:
+            done = await step()  # type: ignore[operator]
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("background step failed", loop=name)
+        if not done:
+            await asyncio.sleep(interval_s)
+
+
+async def cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

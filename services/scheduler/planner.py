@@ -1,0 +1,90 @@
+"""Planning arithmetic (DESIGN S3-S7): when a prospect's next step is due, and how many actions each
+sender can take on each of the coming days under its caps, ramp and pacing. Pure functions; the set-based
+SQL that applies a plan lives in the repository."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from services.common import timemath
+from services.scheduler.domain import Limits, Step
+
+# Far enough for any realistic backlog; bounds every search.
+MAX_HORIZON_DAYS = 400
+
+
+def due_after(completed_at: datetime, step: Step) -> datetime:
+    """S3: a step is due its delay after the previous step completed."""
+    return completed_at + timedelta(hours=step.delay_hours)
+
+
+def planned_at(schedule: timemath.Schedule, due: datetime, prospect_id: str, step_index: int) -> datetime:
+    """S3: the due instant placed into the next valid window (randomized, seeded by prospect and step)."""
+    return timemath.place(schedule, due, f"{prospect_id}:{step_index}")
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """`capacity` actions of one sender fit evenly spread in [start, end)."""
+
+    start: datetime
+    end: datetime
+    capacity: int
+
+
+@dataclass(frozen=True, slots=True)
+class SenderLoad:
+    """What a sender has already used or been promised, by its local date."""
+
+    limits: Limits
+    timezone: str
+    ramp_day: int
+    last_sent_local_date: date | None
+    # Actions already counted (sent) or already planned, per local date.
+    used: dict[date, int]
+
+
+def _ramp_day_on(load: SenderLoad, day: date, sending_days_before: int) -> int:
+    """The ramp day the sender would be on `day`, if it sends on every slot day from now."""
+    base = load.ramp_day
+    if load.last_sent_local_date is not None and load.last_sent_local_date < day:
+        base += 1  # its last sending day is behind it by then
+    return base + sending_days_before
+
+
+def spread(schedule: timemath.Schedule, load: SenderLoad, start: datetime, needed: int) -> list[Slot]:
+    """S4: the windows from `start` on, and how many actions fit in each, until `needed` fit.
+
+    Each day's capacity is the smallest of: the ramp cap that day, the daily cap, what the rolling 7-day
+    weekly cap leaves, and how many paced actions fit in the window. Days already partly used count."""
+    slots: list[Slot] = []
+    remaining = needed
+    at = start
+    window_days: deque[tuple[date, int]] = deque()  # (local date, count) of the last 7 days
+    sending_days = 0
+    for _ in range(MAX_HORIZON_DAYS):
+        if remaining <= 0:
+            break
+        window_start, window_end = timemath.next_window(schedule, at)
+        lower = max(window_start, start)
+        day = timemath.local_date(load.timezone, lower)
+        while window_days and (day - window_days[0][0]).days >= 7:
+            window_days.popleft()
+        used_today = load.used.get(day, 0)
+        used_week = sum(load.used.get(day - timedelta(days=back), 0) for back in range(1, 7)) + used_today
+        used_week += sum(count for d, count in window_days if d != day)
+        cap = load.limits.cap_on_ramp_day(_ramp_day_on(load, day, sending_days))
+        pacing = max(load.limits.pacing_min_seconds, 1)
+        fits_in_window = int((window_end - lower).total_seconds() // pacing)
+        capacity = max(0, min(cap - used_today, load.limits.weekly_cap - used_week, fits_in_window, remaining))
+        if capacity > 0:
+            slots.append(Slot(lower, window_end, capacity))
+            window_days.append((day, capacity))
+            remaining -= capacity
+            sending_days += 1
+        at = window_end
+    if remaining > 0:
+        raise RuntimeError(f"{needed} actions do not fit in {MAX_HORIZON_DAYS} days")
+    return slots

@@ -1,0 +1,70 @@
+"""Performs one action at a provider and says what happened, in the scheduler's words (DESIGN S10)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import structlog
+
+from services.common.errors import DomainError
+from services.common.providers.smtp import SmtpError, SmtpSettings, send_email
+from services.common.providers.unipile import FailureKind, UnipileClient, UnipileError
+from services.scheduler.domain import Sender, Step, render
+from services.scheduler.repository import PlanRow
+
+log = structlog.get_logger(__name__)
+Credentials = Callable[[str], Awaitable[SmtpSettings]]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    ok: bool
+    kind: FailureKind | None = None
+    error_type: str = ""
+    provider_ref: str = ""
+    detail: str = ""
+    retry_after_s: float | None = None
+
+
+class Providers:
+    def __init__(self, unipile: UnipileClient | None, credentials: Credentials):
+        self._unipile = unipile
+        self._credentials = credentials
+
+    async def perform(self, attempt_id: str, plan: PlanRow, sender: Sender, step: Step) -> Outcome:
+        values = {"first_name": plan.first_name, "last_name": plan.last_name, "company": plan.company, **plan.fields}
+        try:
+            if step.channel == "email":
+                return await self._email(attempt_id, plan, sender, step, values)
+            return await self._linkedin(plan, sender, step, values)
+        except UnipileError as exc:
+            return Outcome(False, exc.kind, exc.type, detail=exc.title or exc.detail, retry_after_s=exc.retry_after_s)
+        except SmtpError as exc:
+            return Outcome(False, exc.kind, str(exc.code or ""), detail=exc.message)
+
+    async def _linkedin(self, plan: PlanRow, sender: Sender, step: Step, values: dict[str, str]) -> Outcome:
+        if self._unipile is None:
+            return Outcome(False, FailureKind.TRANSIENT, "no_provider", detail="no Unipile DSN is configured")
+        if not plan.linkedin_provider_id:
+            return Outcome(False, FailureKind.PROSPECT_REFUSED, "missing_provider_id")
+        text = render(step.text, values)
+        if step.action_type == "linkedin_invite":
+            ref = await self._unipile.send_invite(sender.unipile_account_id, plan.linkedin_provider_id, text or None)
+            return Outcome(True, provider_ref=ref)
+        chat = await self._unipile.start_chat(sender.unipile_account_id, plan.linkedin_provider_id, text)
+        return Outcome(True, provider_ref=chat.message_id or chat.chat_id or "")
+
+    async def _email(self, attempt_id: str, plan: PlanRow, sender: Sender, step: Step,
+                     values: dict[str, str]) -> Outcome:
+        if not plan.email:
+            return Outcome(False, FailureKind.PROSPECT_REFUSED, "missing_email")
+        try:
+            settings = await self._credentials(sender.sender_id)
+        except DomainError as exc:
+            # Nothing reached the mail server: safe to try again later.
+            return Outcome(False, FailureKind.TRANSIENT, "credentials_unavailable", detail=exc.message)
+        # The Message-ID carries the attempt, so a send can be found again when reconciling.
+        result = await send_email(settings, sender=sender.email, to=plan.email, subject=render(step.subject, values),
+                                  body=render(step.body, values), message_id=f"<{attempt_id}@holdfast>")
+        return Outcome(True, provider_ref=result.message_id)

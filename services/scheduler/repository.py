@@ -1,0 +1,410 @@
+"""All SQL of the scheduler."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import asyncpg
+
+from services.common.timemath import Schedule
+from services.scheduler.domain import COUNTED, CampaignPlan, Limits, Sender, Step
+
+WEEKDAY_NUMBER = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+WEEKDAY_NAME = {v: k for k, v in WEEKDAY_NUMBER.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class Enrollee:
+    prospect_id: str
+    linkedin_provider_id: str | None
+    email: str | None
+    first_name: str
+    last_name: str
+    company: str
+    fields: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRow:
+    prospect_id: str
+    campaign_id: str
+    step_index: int
+    state: str
+    channel: str | None
+    action_type: str | None
+    sender_id: str | None
+    due_at: datetime | None
+    next_action_at: datetime | None
+    linkedin_provider_id: str | None
+    email: str | None
+    first_name: str
+    last_name: str
+    company: str
+    fields: dict[str, str]
+    linkedin_sender_id: str | None
+    inbox_id: str | None
+    failures: int
+    stop_reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """An action claimed for sending, with its attempt already recorded."""
+
+    attempt_id: str
+    plan: PlanRow
+    sender: Sender
+
+
+def _plan_row(r: asyncpg.Record) -> PlanRow:
+    def s(v: object) -> str | None:
+        return None if v is None else str(v)
+
+    fields = r["fields"]
+    return PlanRow(
+        prospect_id=str(r["prospect_id"]), campaign_id=str(r["campaign_id"]), step_index=r["step_index"],
+        state=r["state"], channel=r["channel"], action_type=r["action_type"], sender_id=s(r["sender_id"]),
+        due_at=r["due_at"], next_action_at=r["next_action_at"], linkedin_provider_id=r["linkedin_provider_id"],
+        email=r["email"], first_name=r["first_name"], last_name=r["last_name"], company=r["company"],
+        fields=json.loads(fields) if isinstance(fields, str) else dict(fields),
+        linkedin_sender_id=s(r["linkedin_sender_id"]), inbox_id=s(r["inbox_id"]), failures=r["failures"],
+        stop_reason=r["stop_reason"])
+
+
+def _sender(r: asyncpg.Record, limits: dict[str, Limits]) -> Sender:
+    return Sender(sender_id=str(r["sender_id"]), kind=r["sender_kind"], status=r["status"], timezone=r["timezone"],
+                  unipile_account_id=r["unipile_account_id"], email=r["email"], ramp_day=r["ramp_day"],
+                  last_sent_local_date=r["last_sent_local_date"], next_send_after=r["next_send_after"],
+                  limits=limits)
+
+
+def _limits(rows: Sequence[asyncpg.Record]) -> dict[str, dict[str, Limits]]:
+    out: dict[str, dict[str, Limits]] = {}
+    for r in rows:
+        out.setdefault(str(r["sender_id"]), {})[r["action_type"]] = Limits(
+            r["daily_cap"], r["weekly_cap"], r["ramp_start"], r["ramp_step"], r["pacing_min_seconds"],
+            r["pacing_max_seconds"])
+    return out
+
+
+class Tx:
+    """Operations inside one transaction."""
+
+    def __init__(self, conn: asyncpg.Connection):
+        self.conn = conn
+
+    # Campaign plans and holds
+
+    async def upsert_plan(self, plan: CampaignPlan, now: datetime) -> tuple[bool, bool]:
+        """Returns (applied, became_active)."""
+        previous = await self.conn.fetchrow(
+            "SELECT version, active FROM scheduler.campaign_plans WHERE campaign_id = $1 FOR UPDATE", plan.campaign_id)
+        if previous is not None and previous["version"] >= plan.version:
+            return False, False
+        s = plan.schedule
+        await self.conn.execute(
+            """INSERT INTO scheduler.campaign_plans (campaign_id, workspace_id, version, days, window_start, window_end,
+                   timezone, randomize, active, linkedin_account_ids, inbox_ids, updated_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+               ON CONFLICT (campaign_id) DO UPDATE SET version = $3, days = $4, window_start = $5, window_end = $6,
+                   timezone = $7, randomize = $8, active = $9, linkedin_account_ids = $10, inbox_ids = $11,
+                   updated_at = $12""",
+            plan.campaign_id, plan.workspace_id, plan.version, [WEEKDAY_NAME[d] for d in sorted(s.days)],
+            s.window_start, s.window_end, s.timezone, s.randomize_within_window, plan.active,
+            list(plan.linkedin_account_ids), list(plan.inbox_ids), now)
+        await self.conn.execute("DELETE FROM scheduler.plan_steps WHERE campaign_id = $1", plan.campaign_id)
+        await self.conn.executemany(
+            "INSERT INTO scheduler.plan_steps (campaign_id, index, channel, action_type, delay_hours, text, subject,"
+            " body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            [(plan.campaign_id, st.index, st.channel, st.action_type, st.delay_hours, st.text, st.subject, st.body)
+             for st in plan.steps])
+        # Every campaign has a holds row, so a claim can lock it and a hold change waits for running claims.
+        await self.conn.execute(
+            "INSERT INTO scheduler.campaign_holds (campaign_id, version, held_scopes, updated_at)"
+            " VALUES ($1, 0, '{}', $2) ON CONFLICT DO NOTHING", plan.campaign_id, now)
+        return True, plan.active and (previous is None or not previous["active"])
+
+    async def plan(self, campaign_id: str) -> CampaignPlan | None:
+        r = await self.conn.fetchrow("SELECT * FROM scheduler.campaign_plans WHERE campaign_id = $1", campaign_id)
+        if r is None:
+            return None
+        steps = await self.conn.fetch(
+            "SELECT * FROM scheduler.plan_steps WHERE campaign_id = $1 ORDER BY index", campaign_id)
+        return CampaignPlan(
+            campaign_id=str(r["campaign_id"]), workspace_id=str(r["workspace_id"]), version=r["version"],
+            schedule=Schedule(days=frozenset(WEEKDAY_NUMBER[d] for d in r["days"]), window_start=r["window_start"],
+                              window_end=r["window_end"], timezone=r["timezone"],
+                              randomize_within_window=r["randomize"]),
+            active=r["active"], linkedin_account_ids=tuple(str(x) for x in r["linkedin_account_ids"]),
+            inbox_ids=tuple(str(x) for x in r["inbox_ids"]),
+            steps=tuple(Step(s["index"], s["channel"], s["action_type"], s["delay_hours"], s["text"], s["subject"],
+                             s["body"]) for s in steps))
+
+    async def set_holds(self, campaign_id: str, version: int, scopes: list[str], now: datetime) -> list[str] | None:
+        """Apply a newer hold state; returns the scopes it released, or None for a stale version."""
+        row = await self.conn.fetchrow(
+            "SELECT version, held_scopes FROM scheduler.campaign_holds WHERE campaign_id = $1 FOR UPDATE", campaign_id)
+        if row is not None and row["version"] >= version:
+            return None
+        await self.conn.execute(
+            """INSERT INTO scheduler.campaign_holds (campaign_id, version, held_scopes, updated_at)
+               VALUES ($1, $2, $3, $4)
+               ON CONFLICT (campaign_id) DO UPDATE SET version = $2, held_scopes = $3, updated_at = $4""",
+            campaign_id, version, scopes, now)
+        before = set(row["held_scopes"]) if row is not None else set()
+        return sorted(before - set(scopes))
+
+    async def held_scopes(self, campaign_id: str) -> list[str]:
+        scopes = await self.conn.fetchval(
+            "SELECT held_scopes FROM scheduler.campaign_holds WHERE campaign_id = $1", campaign_id)
+        return list(scopes or [])
+
+    # Senders
+
+    async def set_sender(self, kind: str, sender_id: str, version: int, status: str, timezone: str,
+                         workspace_id: str | None, unipile_account_id: str, email: str,
+                         limits: dict[str, Limits], now: datetime) -> bool:
+        current = await self.conn.fetchval(
+            "SELECT version FROM scheduler.sender_states WHERE sender_id = $1 FOR UPDATE", sender_id)
+        if current is not None and current >= version:
+            return False
+        await self.conn.execute(
+            """INSERT INTO scheduler.sender_states (sender_kind, sender_id, version, status, timezone, updated_at,
+                   workspace_id, unipile_account_id, email)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+               ON CONFLICT (sender_kind, sender_id) DO UPDATE SET version = $3, status = $4, timezone = $5,
+                   updated_at = $6, workspace_id = $7, unipile_account_id = $8, email = $9""",
+            kind, sender_id, version, status, timezone, now, workspace_id, unipile_account_id, email)
+        if limits:
+            await self.conn.execute("DELETE FROM scheduler.sender_limits WHERE sender_id = $1", sender_id)
+            await self.conn.executemany(
+                "INSERT INTO scheduler.sender_limits VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                [(sender_id, action, lim.daily_cap, lim.weekly_cap, lim.ramp_start, lim.ramp_step,
+                  lim.pacing_min_seconds, lim.pacing_max_seconds) for action, lim in limits.items()])
+        return True
+
+    async def senders(self, sender_ids: Sequence[str]) -> dict[str, Sender]:
+        rows = await self.conn.fetch("SELECT * FROM scheduler.sender_states WHERE sender_id = ANY($1::uuid[])",
+                                     list(sender_ids))
+        limits = _limits(await self.conn.fetch(
+            "SELECT * FROM scheduler.sender_limits WHERE sender_id = ANY($1::uuid[])", list(sender_ids)))
+        return {str(r["sender_id"]): _sender(r, limits.get(str(r["sender_id"]), {})) for r in rows}
+
+    async def mark_sender(self, sender_id: str, status: str, now: datetime) -> None:
+        """A provider said the account cannot send: stop claiming for it at once. The authoritative state
+        still comes from accounts, whose next version overwrites this."""
+        await self.conn.execute(
+            "UPDATE scheduler.sender_states SET status = $2, updated_at = $3 WHERE sender_id = $1",
+            sender_id, status, now)
+
+    async def defer_sender(self, sender_id: str, until: datetime) -> None:
+        await self.conn.execute(
+            "UPDATE scheduler.sender_states SET next_send_after = greatest(next_send_after, $2) WHERE sender_id = $1",
+            sender_id, until)
+
+    # Prospects
+
+    async def enroll(self, rows: list[tuple], now: datetime) -> int:
+        """rows: (prospect_id, campaign_id, provider_id, email, first, last, company, fields_json,
+        linkedin_sender_id, inbox_id, state, channel, action_type, sender_id, due_at, next_action_at)."""
+        if not rows:
+            return 0
+        columns = list(zip(*rows, strict=True))
+        inserted = await self.conn.fetchval(
+            """WITH ins AS (
+                 INSERT INTO scheduler.prospect_plans (prospect_id, campaign_id, linkedin_provider_id, email,
+                     first_name, last_name, company, fields, linkedin_sender_id, inbox_id, state, channel,
+                     action_type, sender_id, due_at, next_action_at, updated_at)
+                 SELECT t.*, $17::timestamptz FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],
+                     $6::text[], $7::text[], $8::jsonb[], $9::uuid[], $10::uuid[], $11::text[], $12::text[],
+                     $13::text[], $14::uuid[], $15::timestamptz[], $16::timestamptz[]) AS t
+                 ON CONFLICT (prospect_id) DO NOTHING RETURNING 1)
+               SELECT count(*) FROM ins""",
+            *[list(c) for c in columns], now)
+        return int(inserted)
+
+    async def plans(self, prospect_ids: Sequence[str]) -> list[PlanRow]:
+        rows = await self.conn.fetch(
+            "SELECT * FROM scheduler.prospect_plans WHERE prospect_id = ANY($1::uuid[])", list(prospect_ids))
+        return [_plan_row(r) for r in rows]
+
+    async def lock_plan(self, prospect_id: str) -> PlanRow | None:
+        r = await self.conn.fetchrow(
+            "SELECT * FROM scheduler.prospect_plans WHERE prospect_id = $1 FOR UPDATE", prospect_id)
+        return None if r is None else _plan_row(r)
+
+    async def update_plan(self, prospect_id: str, *, state: str, step_index: int, channel: str | None,
+                          action_type: str | None, sender_id: str | None, due_at: datetime | None,
+                          next_action_at: datetime | None, failures: int, stop_reason: str, now: datetime) -> None:
+        await self.conn.execute(
+            """UPDATE scheduler.prospect_plans SET state = $2, step_index = $3, channel = $4, action_type = $5,
+                   sender_id = $6, due_at = $7, next_action_at = $8, failures = $9, stop_reason = $10,
+                   updated_at = $11 WHERE prospect_id = $1""",
+            prospect_id, state, step_index, channel, action_type, sender_id, due_at, next_action_at, failures,
+            stop_reason, now)
+
+    async def awaiting_acceptance(self, unipile_account_id: str, provider_id: str) -> list[PlanRow]:
+        rows = await self.conn.fetch(
+            """SELECT p.* FROM scheduler.prospect_plans p
+                 JOIN scheduler.sender_states s ON s.sender_id = p.linkedin_sender_id
+                WHERE s.unipile_account_id = $1 AND p.linkedin_provider_id = $2 AND p.state = 'waiting_acceptance'
+                FOR UPDATE OF p""", unipile_account_id, provider_id)
+        return [_plan_row(r) for r in rows]
+
+    # Capacity
+
+    async def used_per_day(self, sender_id: str, action_type: str, since: date, until: date, now: datetime,
+                           exclude_overdue_of: str | None = None) -> dict[date, int]:
+        """Per local date of the sender: attempts that counted plus actions already planned, leaving out the
+        overdue actions of `exclude_overdue_of`, which are the ones being re-planned."""
+        rows = await self.conn.fetch(
+            """WITH tz AS (SELECT coalesce((SELECT timezone FROM scheduler.sender_states WHERE sender_id = $1), 'UTC')
+                            AS name)
+               SELECT sender_local_date AS d, count(*) AS n FROM scheduler.send_attempts
+                WHERE sender_id = $1 AND action_type = $2 AND sender_local_date BETWEEN $3 AND $4
+                  AND status = ANY($5::text[]) GROUP BY 1
+               UNION ALL
+               SELECT (p.next_action_at AT TIME ZONE tz.name)::date, count(*) FROM scheduler.prospect_plans p, tz
+                WHERE p.sender_id = $1 AND p.action_type = $2 AND p.state = 'scheduled'
+                  AND (p.next_action_at AT TIME ZONE tz.name)::date BETWEEN $3 AND $4
+                  AND NOT (p.campaign_id IS NOT DISTINCT FROM $6::uuid AND p.next_action_at <= $7) GROUP BY 1""",
+            sender_id, action_type, since, until, list(COUNTED), exclude_overdue_of, now)
+        used: dict[date, int] = {}
+        for row in rows:
+            used[row["d"]] = used.get(row["d"], 0) + row["n"]
+        return used
+
+    async def overdue_groups(self, campaign_id: str, channels: Sequence[str], now: datetime) -> list[asyncpg.Record]:
+        return await self.conn.fetch(
+            """SELECT sender_id, action_type, count(*) AS n FROM scheduler.prospect_plans
+                WHERE campaign_id = $1 AND state = 'scheduled' AND next_action_at <= $2 AND channel = ANY($3::text[])
+                GROUP BY 1, 2""", campaign_id, now, list(channels))
+
+    async def reclamp(self, campaign_id: str, channels: Sequence[str], now: datetime,
+                      slots: list[tuple[str, str, datetime, datetime, int, int]]) -> int:
+        """S4, set-based: every overdue action of the campaign goes, in the order it was originally due, into
+        the k-th place of its sender's slots, spread evenly inside each slot's window."""
+        if not slots:
+            return 0
+        columns = [list(c) for c in zip(*slots, strict=True)]
+        return int(await self.conn.fetchval(
+            """WITH overdue AS (
+                   SELECT prospect_id, sender_id, action_type,
+                          row_number() OVER (PARTITION BY sender_id, action_type ORDER BY due_at, prospect_id) - 1 AS k
+                     FROM scheduler.prospect_plans
+                    WHERE campaign_id = $1 AND state = 'scheduled' AND next_action_at <= $2
+                      AND channel = ANY($3::text[])
+               ), slots AS (
+                   SELECT * FROM unnest($4::uuid[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::int[],
+                                        $9::bigint[]) AS s(sender_id, action_type, start_at, end_at, capacity, before)
+               ), moved AS (
+                   UPDATE scheduler.prospect_plans p
+                      SET next_action_at = s.start_at + (s.end_at - s.start_at) * (o.k - s.before) / s.capacity,
+                          updated_at = $2
+                     FROM overdue o
+                     JOIN slots s ON s.sender_id = o.sender_id AND s.action_type = o.action_type
+                                 AND o.k >= s.before AND o.k < s.before + s.capacity
+                    WHERE p.prospect_id = o.prospect_id
+                   RETURNING 1)
+               SELECT count(*) FROM moved""", campaign_id, now, list(channels), *columns))
+
+    async def overdue_count(self, campaign_id: str, now: datetime) -> int:
+        return int(await self.conn.fetchval(
+            "SELECT count(*) FROM scheduler.prospect_plans WHERE campaign_id = $1 AND state = 'scheduled'"
+            " AND next_action_at < $2", campaign_id, now))
+
+    async def next_sends(self, campaign_id: str) -> dict[str, datetime]:
+        rows = await self.conn.fetch(
+            "SELECT channel, min(next_action_at) AS at FROM scheduler.prospect_plans WHERE campaign_id = $1"
+            " AND state = 'scheduled' GROUP BY channel", campaign_id)
+        return {r["channel"]: r["at"] for r in rows}
+
+    async def days_histogram(self, campaign_id: str, timezone: str, since: datetime) -> list[asyncpg.Record]:
+        return await self.conn.fetch(
+            """SELECT (next_action_at AT TIME ZONE $2)::date AS day, channel, count(*) AS n
+                 FROM scheduler.prospect_plans WHERE campaign_id = $1 AND state = 'scheduled' AND next_action_at >= $3
+                GROUP BY 1, 2 ORDER BY 1, 2""", campaign_id, timezone, since)
+
+    # Dispatch
+
+    async def claim(self, now: datetime, batch: int) -> list[tuple[PlanRow, Sender]]:
+        """Lock up to `batch` senders that may act now, each with its earliest due, unheld action. Holds are
+        read FOR SHARE, so a hold being set waits for this claim, and a claim after it sees it."""
+        senders = await self.conn.fetch(
+            """SELECT s.* FROM scheduler.sender_states s
+                WHERE s.status IN ('connected', 'degraded') AND s.next_send_after <= $1
+                  AND EXISTS (SELECT 1 FROM scheduler.prospect_plans p
+                               WHERE p.sender_id = s.sender_id AND p.state = 'scheduled' AND p.next_action_at <= $1)
+                ORDER BY s.next_send_after LIMIT $2
+                FOR UPDATE OF s SKIP LOCKED""", now, batch)
+        if not senders:
+            return []
+        ids = [r["sender_id"] for r in senders]
+        rows = await self.conn.fetch(
+            """SELECT p.* FROM unnest($1::uuid[]) AS s(sender_id)
+               CROSS JOIN LATERAL (
+                   SELECT p.* FROM scheduler.prospect_plans p
+                     JOIN scheduler.campaign_plans c ON c.campaign_id = p.campaign_id AND c.active
+                     JOIN scheduler.campaign_holds h ON h.campaign_id = p.campaign_id
+                    WHERE p.sender_id = s.sender_id AND p.state = 'scheduled' AND p.next_action_at <= $2
+                      AND NOT (h.held_scopes && ARRAY['campaign', p.channel])
+                    ORDER BY p.next_action_at LIMIT 1
+                    FOR UPDATE OF p SKIP LOCKED FOR SHARE OF h) p""", ids, now)
+        limits = _limits(await self.conn.fetch(
+            "SELECT * FROM scheduler.sender_limits WHERE sender_id = ANY($1::uuid[])", ids))
+        by_id = {str(r["sender_id"]): _sender(r, limits.get(str(r["sender_id"]), {})) for r in senders}
+        return [(plan, by_id[plan.sender_id]) for plan in map(_plan_row, rows)]  # type: ignore[index]
+
+    async def counted(self, sender_id: str, action_type: str, since: date, until: date) -> int:
+        return int(await self.conn.fetchval(
+            """SELECT count(*) FROM scheduler.send_attempts WHERE sender_id = $1 AND action_type = $2
+                 AND sender_local_date BETWEEN $3 AND $4 AND status = ANY($5::text[])""",
+            sender_id, action_type, since, until, list(COUNTED)))
+
+    async def start_attempt(self, plan: PlanRow, sender: Sender, local_day: date, now: datetime,
+                            next_send_after: datetime) -> str:
+        attempt_id = await self.conn.fetchval(
+            """INSERT INTO scheduler.send_attempts (prospect_id, campaign_id, step_index, sender_id, channel,
+                   action_type, status, started_at, sender_local_date)
+               VALUES ($1, $2, $3, $4, $5, $6, 'started', $7, $8) RETURNING id""",
+            plan.prospect_id, plan.campaign_id, plan.step_index, sender.sender_id, plan.channel, plan.action_type,
+            now, local_day)
+        await self.conn.execute(
+            "UPDATE scheduler.prospect_plans SET state = 'in_flight', next_action_at = NULL, updated_at = $2"
+            " WHERE prospect_id = $1", plan.prospect_id, now)
+        # S6: a new sending day moves the ramp on by one; S7: the next action waits its paced gap.
+        await self.conn.execute(
+            """UPDATE scheduler.sender_states SET
+                   ramp_day = ramp_day + CASE WHEN last_sent_local_date IS NOT NULL AND last_sent_local_date < $2
+                                              THEN 1 ELSE 0 END,
+                   last_sent_local_date = greatest(coalesce(last_sent_local_date, $2), $2),
+                   next_send_after = $3
+               WHERE sender_id = $1""", sender.sender_id, local_day, next_send_after)
+        return str(attempt_id)
+
+    async def finish_attempt(self, attempt_id: str, status: str, outcome: str, provider_ref: str, detail: str,
+                             now: datetime) -> None:
+        await self.conn.execute(
+            """UPDATE scheduler.send_attempts SET status = $2, outcome = $3, provider_ref = $4, detail = $5,
+                   finished_at = $6 WHERE id = $1""", attempt_id, status, outcome, provider_ref, detail[:500], now)
+
+    async def stale_attempts(self, older_than: datetime, limit: int) -> list[asyncpg.Record]:
+        return await self.conn.fetch(
+            """SELECT a.*, s.unipile_account_id FROM scheduler.send_attempts a
+                 JOIN scheduler.sender_states s ON s.sender_id = a.sender_id
+                WHERE a.status = 'started' AND a.started_at < $1 ORDER BY a.started_at LIMIT $2
+                FOR UPDATE OF a SKIP LOCKED""", older_than, limit)
+
+
+class Repository:
+    def __init__(self, pool: asyncpg.Pool):
+        self.pool = pool
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        async with self.pool.acquire() as conn, conn.transaction():
+            yield Tx(conn)

@@ -1,0 +1,235 @@
+"""Use cases of the scheduler. No gRPC and no SQL here."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import structlog
+
+from services.common import timemath
+from services.common.clock import Clock
+from services.common.errors import FailedPrecondition, NotFound
+from services.scheduler.domain import CampaignPlan, Limits, Sender, hold_blocks
+from services.scheduler.planner import MAX_HORIZON_DAYS, SenderLoad, Slot, spread
+from services.scheduler.repository import Enrollee, PlanRow, Repository, Tx
+
+log = structlog.get_logger(__name__)
+CHANNELS = ("linkedin", "email")
+# Used only until a sender's own limits arrive from accounts: the most careful of the defaults.
+FALLBACK_LIMITS = Limits(daily_cap=10, weekly_cap=50, ramp_start=5, ramp_step=5, pacing_min_seconds=300,
+                         pacing_max_seconds=600)
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    overdue: int
+    days: list[tuple[date, str, int]]
+    first_at: datetime | None
+    last_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedSlot:
+    """A slot of one sender and action type; `before` actions of the same group go in earlier slots."""
+
+    channel: str
+    sender_id: str
+    action_type: str
+    slot: Slot
+    before: int
+
+
+@dataclass(frozen=True, slots=True)
+class PlanView:
+    plan: PlanRow
+    why_not_now: list[str]
+
+
+def pick(ids: tuple[str, ...], prospect_id: str) -> str | None:
+    """A sticky, even choice of sender per prospect."""
+    if not ids:
+        return None
+    return ids[int(hashlib.sha256(prospect_id.encode()).hexdigest(), 16) % len(ids)]
+
+
+class SchedulerService:
+    def __init__(self, repository: Repository, clock: Clock):
+        self._repo = repository
+        self._clock = clock
+
+    async def upsert_plan(self, plan: CampaignPlan) -> tuple[bool, int]:
+        now = self._clock.now()
+        async with self._repo.transaction() as tx:
+            applied, became_active = await tx.upsert_plan(plan, now)
+            replanned = 0
+            if became_active:
+                released = [c for c in CHANNELS if not hold_blocks(await tx.held_scopes(plan.campaign_id), c)]
+                replanned = await self._reclamp(tx, plan, released, now)
+        return applied, replanned
+
+    async def enroll(self, campaign_id: str, enrollees: list[Enrollee]) -> int:
+        now = self._clock.now()
+        async with self._repo.transaction() as tx:
+            plan = await tx.plan(campaign_id)
+            if plan is None:
+                # The plan travels first on the same ordered channel; the sender retries.
+                raise FailedPrecondition("the campaign's plan has not arrived yet", code="plan_unknown")
+            first = plan.step(0)
+            rows = []
+            for e in enrollees:
+                linkedin = pick(plan.linkedin_account_ids, e.prospect_id)
+                inbox = pick(plan.inbox_ids, e.prospect_id)
+                if first is None:
+                    state, channel, action, sender, due = "done", None, None, None, None
+                else:
+                    state, channel, action, due = "scheduled", first.channel, first.action_type, now
+                    sender = linkedin if first.channel == "linkedin" else inbox
+                # New prospects are due now and, like a backlog after a pause, get spread by the re-clamp.
+                rows.append((e.prospect_id, campaign_id, e.linkedin_provider_id, e.email, e.first_name, e.last_name,
+                             e.company, json.dumps(e.fields), linkedin, inbox, state, channel, action, sender, due,
+                             due))
+            enrolled = await tx.enroll(rows, now)
+            if plan.active and enrolled:
+                held = await tx.held_scopes(campaign_id)
+                await self._reclamp(tx, plan, [c for c in CHANNELS if not hold_blocks(held, c)], now)
+        return enrolled
+
+    async def set_holds(self, campaign_id: str, version: int, scopes: list[str]) -> tuple[bool, int]:
+        """Returns (applied, re-planned). Releasing a scope re-plans what fell due while it was held (S4)."""
+        now = self._clock.now()
+        async with self._repo.transaction() as tx:
+            released = await tx.set_holds(campaign_id, version, scopes, now)
+            if released is None:
+                return False, 0
+            plan = await tx.plan(campaign_id)
+            channels = [c for c in CHANNELS if not hold_blocks(scopes, c)
+                        and ("campaign" in released or c in released)]
+            replanned = await self._reclamp(tx, plan, channels, now) if plan and plan.active and channels else 0
+        log.info("holds set", campaign_id=campaign_id, held=scopes, released=released, replanned=replanned)
+        return True, replanned
+
+    async def set_sender(self, kind: str, sender_id: str, version: int, status: str, timezone: str,
+                         workspace_id: str | None, unipile_account_id: str, email: str,
+                         limits: dict[str, Limits]) -> bool:
+        async with self._repo.transaction() as tx:
+            return await tx.set_sender(kind, sender_id, version, status, timezone or "UTC", workspace_id,
+                                       unipile_account_id, email, limits, self._clock.now())
+
+    async def preview(self, campaign_id: str) -> Preview:
+        """What a resume would do now: how many actions are overdue and the days they would go out on."""
+        now = self._clock.now()
+        async with self._repo.transaction() as tx:
+            plan = await self._plan(tx, campaign_id)
+            overdue = await tx.overdue_count(campaign_id, now)
+            slots = await self._slots(tx, plan, list(CHANNELS), now)
+        per_day: dict[tuple[date, str], int] = {}
+        for placed in slots:
+            day = timemath.local_date(plan.schedule.timezone, placed.slot.start)
+            per_day[(day, placed.channel)] = per_day.get((day, placed.channel), 0) + placed.slot.capacity
+        starts = [p.slot.start for p in slots]
+        ends = [p.slot.end for p in slots]
+        return Preview(overdue, [(d, c, n) for (d, c), n in sorted(per_day.items())],
+                       min(starts) if starts else None, max(ends) if ends else None)
+
+    async def reclamp(self, campaign_id: str, scopes: list[str]) -> int:
+        """Re-plan now what is overdue in these scopes ("campaign" means every channel)."""
+        now = self._clock.now()
+        async with self._repo.transaction() as tx:
+            plan = await self._plan(tx, campaign_id)
+            held = await tx.held_scopes(campaign_id)
+            channels = [c for c in CHANNELS if ("campaign" in scopes or c in scopes) and not hold_blocks(held, c)]
+            return await self._reclamp(tx, plan, channels, now) if plan.active else 0
+
+    async def next_sends(self, campaign_id: str) -> dict[str, datetime]:
+        async with self._repo.transaction() as tx:
+            return await tx.next_sends(campaign_id)
+
+    async def list_plans(self, campaign_id: str, prospect_ids: list[str]) -> list[PlanView]:
+        now = self._clock.now()
+        async with self._repo.transaction() as tx:
+            plan = await self._plan(tx, campaign_id)
+            rows = [r for r in await tx.plans(prospect_ids) if r.campaign_id == campaign_id]
+            held = await tx.held_scopes(campaign_id)
+            senders = await tx.senders({r.sender_id for r in rows if r.sender_id})
+            views = []
+            for row in rows:
+                sender = senders.get(row.sender_id or "")
+                views.append(PlanView(row, await self._why_not_now(tx, plan, row, held, sender, now)))
+        return views
+
+    async def _why_not_now(self, tx: Tx, plan: CampaignPlan, row: PlanRow, held: list[str], sender: Sender | None,
+                           now: datetime) -> list[str]:
+        """S11: every reason the prospect's next action is not happening now, most important first."""
+        if row.state in ("done", "stopped"):
+            return [row.state if not row.stop_reason else f"stopped:{row.stop_reason}"]
+        if row.state == "waiting_acceptance":
+            return ["waiting_for_acceptance"]
+        if row.state == "in_flight":
+            return ["sending_now"]
+        reasons = []
+        if not plan.active:
+            reasons.append("campaign_not_active")
+        if row.channel and hold_blocks(held, row.channel):
+            reasons.append(f"held:{row.channel}")
+        if sender is None or not sender.can_send:
+            reasons.append(f"sender_{sender.status if sender else 'unknown'}")
+        if not timemath.is_open(plan.schedule, now):
+            local = now.astimezone(plan.schedule.zone)
+            reasons.append("day_not_in_schedule" if local.weekday() not in plan.schedule.days else "window_closed")
+        if sender is not None and row.action_type:
+            limits = sender.limits.get(row.action_type, FALLBACK_LIMITS)
+            day = timemath.local_date(sender.timezone, now)
+            sent_today = await tx.counted(sender.sender_id, row.action_type, day, day)
+            ramp = sender.ramp_day + (1 if sender.last_sent_local_date and sender.last_sent_local_date < day else 0)
+            if sent_today >= limits.daily_cap:
+                reasons.append("daily_cap_reached")
+            elif sent_today >= limits.cap_on_ramp_day(ramp):
+                reasons.append("ramp_limit_reached")
+            if await tx.counted(sender.sender_id, row.action_type, day - timedelta(days=6), day) >= limits.weekly_cap:
+                reasons.append("weekly_cap_reached")
+            if sender.next_send_after > now:
+                reasons.append("pacing")
+        if row.next_action_at and row.next_action_at > now and not reasons:
+            reasons.append("scheduled_later")
+        return reasons
+
+    async def _plan(self, tx: Tx, campaign_id: str) -> CampaignPlan:
+        plan = await tx.plan(campaign_id)
+        if plan is None:
+            raise NotFound("no plan for this campaign")
+        return plan
+
+    async def _slots(self, tx: Tx, plan: CampaignPlan, channels: list[str], now: datetime) -> list[PlacedSlot]:
+        """Where the campaign's overdue actions fit, per sender and action type, under caps, ramp and pacing."""
+        groups = await tx.overdue_groups(plan.campaign_id, channels, now)
+        senders = await tx.senders([str(g["sender_id"]) for g in groups if g["sender_id"]])
+        out: list[PlacedSlot] = []
+        for g in groups:
+            if g["sender_id"] is None:
+                continue
+            sender_id, action = str(g["sender_id"]), g["action_type"]
+            sender = senders.get(sender_id)
+            tz = sender.timezone if sender else "UTC"
+            limits = sender.limits.get(action, FALLBACK_LIMITS) if sender else FALLBACK_LIMITS
+            today = timemath.local_date(tz, now)
+            used = await tx.used_per_day(sender_id, action, today - timedelta(days=6),
+                                         today + timedelta(days=MAX_HORIZON_DAYS), now,
+                                         exclude_overdue_of=plan.campaign_id)
+            load = SenderLoad(limits, tz, sender.ramp_day if sender else 0,
+                              sender.last_sent_local_date if sender else None, used)  # type: ignore[arg-type]
+            before = 0
+            channel = "email" if action == "email" else "linkedin"
+            for slot in spread(plan.schedule, load, now, g["n"]):
+                out.append(PlacedSlot(channel, sender_id, action, slot, before))
+                before += slot.capacity
+        return out
+
+    async def _reclamp(self, tx: Tx, plan: CampaignPlan | None, channels: list[str], now: datetime) -> int:
+        if plan is None or not channels:
+            return 0
+        slots = await self._slots(tx, plan, channels, now)
+        return await tx.reclamp(plan.campaign_id, channels, now, [
+            (p.sender_id, p.action_type, p.slot.start, p.slot.end, p.slot.capacity, p.before) for p in slots])

@@ -1,0 +1,291 @@
+"""The scheduler's planner and dispatcher on virtual time: real PostgreSQL, the real Unipile client over
+real HTTP to the Unipile-compatible sandbox."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import aiohttp
+import asyncpg
+import pytest
+from aiohttp import web
+
+from sandbox.unipile import STATE, SandboxState
+from sandbox.unipile import create_app as create_unipile
+from services.common import timemath
+from services.common.clock import ManualClock
+from services.common.migrations import migrate
+from services.common.providers.unipile import UnipileClient
+from services.scheduler.dispatcher import Dispatcher
+from services.scheduler.domain import CampaignPlan, Limits, Step
+from services.scheduler.providers import Providers
+from services.scheduler.repository import Enrollee, Repository
+from services.scheduler.server import MIGRATIONS
+from services.scheduler.service import SchedulerService
+
+PARIS = timemath.Schedule.parse(["mon", "tue", "wed", "thu", "fri"], "09:00", "17:00", "Europe/Paris")
+MONDAY_7_UTC = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)  # 08:00 in Paris, before the window
+INVITE_THEN_MESSAGE = (Step(0, "linkedin", "linkedin_invite", 0, "Hi {{first_name}}"),
+                       Step(1, "linkedin", "linkedin_message", 48, "Thanks for connecting, {{first_name}}!"))
+
+
+@dataclass
+class Rig:
+    clock: ManualClock
+    pool: asyncpg.Pool
+    service: SchedulerService
+    dispatcher: Dispatcher
+    sandbox: SandboxState
+    sandbox_url: str
+    http: aiohttp.ClientSession
+
+    async def control(self, path: str, body: dict) -> dict:
+        async with self.http.post(f"{self.sandbox_url}/_sandbox/{path}", json=body) as r:
+            assert r.status < 300, await r.text()
+            return await r.json() if r.content_length != 0 and r.status != 204 else {}
+
+    async def add_sender(self, limits: Limits, tz: str = "Europe/Paris") -> str:
+        sender_id = str(uuid.uuid4())
+        account = f"acc-{sender_id[:8]}"
+        await self.control("accounts", {"id": account, "name": account})
+        await self.service.set_sender("linkedin_account", sender_id, 1, "connected", tz, None, account, "",
+                                      {"linkedin_invite": limits, "linkedin_message": limits})
+        return sender_id
+
+    async def accept(self, account_id: str, provider_id: str) -> None:
+        await self.control(f"accounts/{account_id}/accept", {"provider_id": provider_id, "notify": False})
+
+    async def campaign(self, senders: list[str], n: int, steps=INVITE_THEN_MESSAGE, schedule=PARIS,
+                       active: bool = True) -> tuple[str, list[str]]:
+        campaign_id = str(uuid.uuid4())
+        plan = CampaignPlan(campaign_id, str(uuid.uuid4()), 1, schedule, active, tuple(senders), (), steps)
+        assert (await self.service.upsert_plan(plan))[0]
+        prospects = [str(uuid.uuid4()) for _ in range(n)]
+        await self.service.enroll(campaign_id, [Enrollee(p, f"prov-{p[:12]}", None, f"P{i}", "", "", {})
+                                                for i, p in enumerate(prospects)])
+        return campaign_id, prospects
+
+    async def run_until(self, end: datetime, max_rounds: int = 100_000) -> int:
+        """Advance virtual time from event to event (the next due action or paced sender), dispatching."""
+        sent = 0
+        for _ in range(max_rounds):
+            sent += await self.dispatcher.run_once()
+            nxt = await self.pool.fetchval(
+                """SELECT min(greatest(p.next_action_at, s.next_send_after)) FROM scheduler.prospect_plans p
+                     JOIN scheduler.sender_states s ON s.sender_id = p.sender_id
+                     JOIN scheduler.campaign_holds h ON h.campaign_id = p.campaign_id
+                    WHERE p.state = 'scheduled' AND s.status IN ('connected', 'degraded')
+                      AND NOT (h.held_scopes && ARRAY['campaign', p.channel])""")
+            if nxt is None or nxt > end:
+                self.clock.set(max(end, self.clock.now()))
+                return sent
+            if nxt > self.clock.now():
+                self.clock.set(nxt)
+        raise AssertionError("simulation did not settle")
+
+
+@pytest.fixture
+async def rig(fresh_dsn) -> AsyncIterator[Rig]:
+    clock = ManualClock(MONDAY_7_UTC)
+    pool = await asyncpg.create_pool(fresh_dsn, min_size=1, max_size=8)
+    async with pool.acquire() as conn:
+        await migrate(conn, "scheduler", MIGRATIONS)
+    app = create_unipile("test-key")
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    http = aiohttp.ClientSession()
+    unipile = UnipileClient(f"http://127.0.0.1:{port}", "test-key", http)
+
+    async def no_email(_: str):
+        raise AssertionError("no email in these tests")
+
+    repo = Repository(pool)
+    dispatcher = Dispatcher(repo, Providers(unipile, no_email), clock, batch=50, unipile=unipile,
+                            stale_after=timedelta(minutes=10))
+    yield Rig(clock, pool, SchedulerService(repo, clock), dispatcher, app[STATE], f"http://127.0.0.1:{port}", http)
+    await http.close()
+    await runner.cleanup()
+    await pool.close()
+
+
+NO_PACING = Limits(daily_cap=10, weekly_cap=1000, ramp_start=10, ramp_step=0, pacing_min_seconds=0,
+                   pacing_max_seconds=0)
+
+
+async def planned(rig: Rig, campaign_id: str) -> list[datetime]:
+    rows = await rig.pool.fetch("SELECT next_action_at FROM scheduler.prospect_plans WHERE campaign_id = $1"
+                                " AND state = 'scheduled' ORDER BY next_action_at", uuid.UUID(campaign_id))
+    return [r["next_action_at"] for r in rows]
+
+
+def per_local_day(instants: list[datetime], tz: str = "Europe/Paris") -> Counter:
+    return Counter(timemath.local_date(tz, i) for i in instants)
+
+
+async def test_enrolling_a_large_list_spreads_it_under_the_cap(rig):
+    sender = await rig.add_sender(NO_PACING)
+    campaign, _ = await rig.campaign([sender], 25)
+    times = await planned(rig, campaign)
+    assert len(times) == 25
+    assert sorted(per_local_day(times).values()) == [5, 10, 10]
+    assert all(timemath.is_open(PARIS, t) for t in times)
+
+
+async def test_invites_go_out_inside_windows_under_caps_once_each(rig):
+    sender = await rig.add_sender(NO_PACING)
+    campaign, prospects = await rig.campaign([sender], 25)
+    sent = await rig.run_until(MONDAY_7_UTC + timedelta(days=7))
+    assert sent == 25
+    invites = rig.sandbox.invitations
+    assert len(invites) == 25
+    assert len({i.provider_id for i in invites}) == 25, "nobody was invited twice"
+    attempts = await rig.pool.fetch("SELECT started_at, status FROM scheduler.send_attempts")
+    assert {a["status"] for a in attempts} == {"succeeded"}
+    assert all(timemath.is_open(PARIS, a["started_at"]) for a in attempts)
+    assert max(per_local_day([a["started_at"] for a in attempts]).values()) <= 10
+    states = await rig.pool.fetch("SELECT state FROM scheduler.prospect_plans")
+    assert {s["state"] for s in states} == {"waiting_acceptance"}
+
+
+async def test_acceptance_schedules_the_message_after_its_delay_and_never_reinvites(rig):
+    sender = await rig.add_sender(NO_PACING)
+    campaign, prospects = await rig.campaign([sender], 3)
+    await rig.run_until(MONDAY_7_UTC + timedelta(days=1))
+    invitation = rig.sandbox.invitations[0]
+    accepted_at = rig.clock.now()
+    await rig.accept(invitation.account_id, invitation.provider_id)
+    advanced = await rig.dispatcher.invite_accepted(invitation.account_id, invitation.provider_id, accepted_at)
+    assert advanced == 1
+    row = await rig.pool.fetchrow("SELECT * FROM scheduler.prospect_plans WHERE linkedin_provider_id = $1",
+                                  invitation.provider_id)
+    assert row["state"] == "scheduled" and row["step_index"] == 1
+    assert row["due_at"] == accepted_at + timedelta(hours=48)
+    assert row["next_action_at"] >= row["due_at"] and timemath.is_open(PARIS, row["next_action_at"])
+    # Accepting again (a duplicated webhook) changes nothing.
+    assert await rig.dispatcher.invite_accepted(invitation.account_id, invitation.provider_id, accepted_at) == 0
+    await rig.run_until(accepted_at + timedelta(days=5))
+    messages = [m for c in rig.sandbox.chats.values() for m in c.messages]
+    assert len(messages) == 1 and "Thanks for connecting" in messages[0].text
+    assert len([i for i in rig.sandbox.invitations if i.provider_id == invitation.provider_id]) == 1
+
+
+async def test_a_three_day_pause_spreads_its_backlog_as_the_preview_said(rig):
+    sender = await rig.add_sender(NO_PACING)
+    campaign, _ = await rig.campaign([sender], 40)
+    await rig.run_until(MONDAY_7_UTC + timedelta(hours=3))  # Monday morning: some went out
+    sent_before = len(rig.sandbox.invitations)
+    assert 0 < sent_before <= 10
+    assert (await rig.service.set_holds(campaign, 1, ["campaign"]))[0]
+    await rig.run_until(MONDAY_7_UTC + timedelta(days=3, hours=3))  # held: nothing goes out until Thursday
+    assert len(rig.sandbox.invitations) == sent_before
+
+    preview = await rig.service.preview(campaign)
+    overdue_ids = [r["prospect_id"] for r in await rig.pool.fetch(
+        "SELECT prospect_id FROM scheduler.prospect_plans WHERE state = 'scheduled' AND next_action_at <= $1",
+        rig.clock.now())]
+    assert preview.overdue == len(overdue_ids) > 0
+    applied, replanned = await rig.service.set_holds(campaign, 2, [])
+    assert applied and replanned == preview.overdue
+    replanned_times = [r["next_action_at"] for r in await rig.pool.fetch(
+        "SELECT next_action_at FROM scheduler.prospect_plans WHERE prospect_id = ANY($1)", overdue_ids)]
+    assert {(d, "linkedin", n) for d, n in per_local_day(replanned_times).items()} == set(preview.days)
+    times = await planned(rig, campaign)
+    assert max(per_local_day(times).values()) <= 10, "no day over the cap: no burst"
+    assert min(times) >= rig.clock.now() and all(timemath.is_open(PARIS, t) for t in times)
+    # Order is kept: who was due first goes first.
+    rows = await rig.pool.fetch("SELECT due_at, next_action_at FROM scheduler.prospect_plans WHERE state = 'scheduled'"
+                                " ORDER BY next_action_at")
+    assert [r["due_at"] for r in rows] == sorted(r["due_at"] for r in rows)
+    # A stale hold version changes nothing.
+    assert (await rig.service.set_holds(campaign, 1, ["campaign"])) == (False, 0)
+
+
+async def test_a_held_channel_does_not_stop_the_other(rig):
+    sender = await rig.add_sender(NO_PACING)
+    campaign, _ = await rig.campaign([sender], 5)
+    await rig.service.set_holds(campaign, 1, ["email"])
+    assert await rig.run_until(MONDAY_7_UTC + timedelta(days=1)) == 5
+
+
+async def test_an_attempt_cut_off_by_a_crash_is_reconciled_not_repeated(rig):
+    sender = await rig.add_sender(NO_PACING)
+    campaign, prospects = await rig.campaign([sender], 2)
+    rig.clock.set(MONDAY_7_UTC + timedelta(hours=2))
+    # Simulate a crash after the provider call: the invite exists at Unipile, the attempt stayed 'started'.
+    async with rig.service._repo.transaction() as tx:  # noqa: SLF001 (test drives the claim itself)
+        claimed = await tx.claim(rig.clock.now(), 10)
+        assert len(claimed) == 1
+        row, snd = claimed[0]
+        await tx.start_attempt(row, snd, timemath.local_date("Europe/Paris", rig.clock.now()), rig.clock.now(),
+                               rig.clock.now())
+    await rig.dispatcher._unipile.send_invite(snd.unipile_account_id, row.linkedin_provider_id, "Hi")  # noqa: SLF001
+    rig.clock.advance(timedelta(minutes=11))
+    assert await rig.dispatcher.reconcile_once() == 1
+    attempt = await rig.pool.fetchrow("SELECT status, outcome FROM scheduler.send_attempts")
+    assert (attempt["status"], attempt["outcome"]) == ("reconciled_sent", "confirmed")
+    await rig.run_until(MONDAY_7_UTC + timedelta(days=2))
+    assert sorted(i.provider_id for i in rig.sandbox.invitations) == sorted(
+        f"prov-{p[:12]}" for p in prospects), "each prospect invited exactly once"
+
+
+async def test_a_crash_before_the_provider_call_retries_the_step_once(rig):
+    sender = await rig.add_sender(NO_PACING)
+    await rig.campaign([sender], 1)
+    rig.clock.set(MONDAY_7_UTC + timedelta(hours=2))
+    async with rig.service._repo.transaction() as tx:  # noqa: SLF001
+        row, snd = (await tx.claim(rig.clock.now(), 10))[0]
+        await tx.start_attempt(row, snd, timemath.local_date("Europe/Paris", rig.clock.now()), rig.clock.now(),
+                               rig.clock.now())
+    rig.clock.advance(timedelta(minutes=11))
+    assert await rig.dispatcher.reconcile_once() == 1
+    assert await rig.pool.fetchval("SELECT status FROM scheduler.send_attempts") == "abandoned"
+    await rig.run_until(MONDAY_7_UTC + timedelta(days=1))
+    assert len(rig.sandbox.invitations) == 1
+    assert await rig.pool.fetchval("SELECT count(*) FROM scheduler.send_attempts WHERE status = 'succeeded'") == 1
+
+
+async def test_two_dispatchers_on_one_database_never_send_twice(rig, fresh_dsn):
+    senders = [await rig.add_sender(Limits(50, 1000, 50, 0, 0, 0)) for _ in range(4)]
+    await rig.campaign(senders, 120)
+    other_pool = await asyncpg.create_pool(fresh_dsn, min_size=1, max_size=8)
+    try:
+        second = Dispatcher(Repository(other_pool), rig.dispatcher._providers, rig.clock, batch=50)  # noqa: SLF001
+        import asyncio
+
+        rig.clock.set(MONDAY_7_UTC + timedelta(hours=9))
+        for _ in range(100):
+            done = await asyncio.gather(rig.dispatcher.run_once(), second.run_once())
+            if sum(done) == 0:
+                break
+    finally:
+        await other_pool.close()
+    assert len(rig.sandbox.invitations) == 120
+    assert len({i.provider_id for i in rig.sandbox.invitations}) == 120
+
+
+async def test_rate_limits_defer_without_counting_and_disconnection_stops_the_sender(rig):
+    sender = await rig.add_sender(NO_PACING)
+    await rig.campaign([sender], 3)
+    rig.clock.set(MONDAY_7_UTC + timedelta(hours=2))
+    await rig.control("failures", {"endpoint": "send_invite", "status": 429, "type": "errors/too_many_requests",
+                                   "retry_after": 600})
+    assert await rig.dispatcher.run_once() == 1
+    attempt = await rig.pool.fetchrow("SELECT status, outcome FROM scheduler.send_attempts")
+    assert (attempt["status"], attempt["outcome"]) == ("failed", "rate_limited")
+    assert await rig.dispatcher.run_once() == 0, "the sender waits out the provider's Retry-After"
+    rig.clock.advance(timedelta(minutes=11))
+    await rig.control("failures", {"endpoint": "send_invite", "status": 401, "type": "errors/disconnected_account"})
+    assert await rig.dispatcher.run_once() == 1
+    assert await rig.pool.fetchval("SELECT status FROM scheduler.sender_states") == "disconnected"
+    await rig.run_until(MONDAY_7_UTC + timedelta(days=3))
+    assert rig.sandbox.invitations == [], "nothing is sent through a disconnected account"
+    views = await rig.service.list_plans(*(await rig.pool.fetchrow(
+        "SELECT campaign_id::text, array_agg(prospect_id::text) AS ids FROM scheduler.prospect_plans GROUP BY 1")))
+    assert all("sender_disconnected" in v.why_not_now for v in views)

@@ -1,0 +1,87 @@
+"""S4-S7 capacity arithmetic: how a backlog spreads over days under caps, ramp, weekly cap and pacing."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from services.common import timemath
+from services.scheduler.domain import Limits, render
+from services.scheduler.planner import SenderLoad, spread
+
+PARIS_WEEKDAYS = timemath.Schedule.parse(["mon", "tue", "wed", "thu", "fri"], "09:00", "17:00", "Europe/Paris")
+MONDAY_8_UTC = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # 09:00 in Paris
+
+
+def load(limits: Limits, used: dict[date, int] | None = None, ramp_day: int = 0,
+         last_sent: date | None = None) -> SenderLoad:
+    return SenderLoad(limits, "Europe/Paris", ramp_day, last_sent, used or {})
+
+
+def test_backlog_spreads_at_the_daily_cap_on_schedule_days_only():
+    slots = spread(PARIS_WEEKDAYS, load(Limits(20, 1000, 20, 0, 0, 0)), MONDAY_8_UTC, 130)
+    assert [s.capacity for s in slots] == [20] * 6 + [10]
+    days = [timemath.local_date("Europe/Paris", s.start) for s in slots]
+    assert all(d.weekday() < 5 for d in days)
+    assert days[5] == date(2026, 3, 9), "the weekend is skipped"
+    for slot in slots:
+        assert timemath.is_open(PARIS_WEEKDAYS, slot.start)
+        assert slot.end <= timemath.next_window(PARIS_WEEKDAYS, slot.start)[1]
+
+
+def test_ramp_grows_per_sending_day_up_to_the_cap():
+    slots = spread(PARIS_WEEKDAYS, load(Limits(25, 1000, 5, 5, 0, 0)), MONDAY_8_UTC, 100)
+    assert [s.capacity for s in slots] == [5, 10, 15, 20, 25, 25]
+
+
+def test_ramp_continues_from_where_the_sender_is():
+    # It sent on 3 earlier days (ramp day 3 after its last sending day, which is before today).
+    slots = spread(PARIS_WEEKDAYS, load(Limits(100, 1000, 10, 10, 0, 0), ramp_day=2, last_sent=date(2026, 2, 27)),
+                   MONDAY_8_UTC, 90)
+    assert [s.capacity for s in slots] == [40, 50]
+
+
+def test_what_is_already_used_today_counts():
+    slots = spread(PARIS_WEEKDAYS, load(Limits(20, 1000, 20, 0, 0, 0), used={date(2026, 3, 2): 15}),
+                   MONDAY_8_UTC, 30)
+    assert [s.capacity for s in slots] == [5, 20, 5]
+
+
+def test_weekly_cap_is_a_rolling_seven_days():
+    slots = spread(PARIS_WEEKDAYS, load(Limits(20, 50, 20, 0, 0, 0)), MONDAY_8_UTC, 120)
+    per_day = {timemath.local_date("Europe/Paris", s.start): s.capacity for s in slots}
+    days = sorted(per_day)
+    for day in days:
+        week = sum(n for d, n in per_day.items() if timedelta(0) <= day - d < timedelta(days=7))
+        assert week <= 50, (day, week)
+    assert sum(per_day.values()) == 120
+
+
+def test_pacing_bounds_how_many_fit_in_a_window():
+    # An 8-hour window with at least 10 minutes between actions fits 48.
+    slots = spread(PARIS_WEEKDAYS, load(Limits(100, 1000, 100, 0, 600, 900)), MONDAY_8_UTC, 100)
+    assert [s.capacity for s in slots] == [48, 48, 4]
+    for slot in slots:
+        assert (slot.end - slot.start) / slot.capacity >= timedelta(seconds=600)
+
+
+def test_starting_mid_window_uses_the_rest_of_today():
+    noon = MONDAY_8_UTC + timedelta(hours=4)
+    slots = spread(PARIS_WEEKDAYS, load(Limits(100, 1000, 100, 0, 3600, 3600)), noon, 10)
+    assert slots[0].start == noon and slots[0].capacity == 4
+
+
+@pytest.mark.parametrize("needed", [1, 7, 500])
+def test_capacity_adds_up_exactly(needed):
+    slots = spread(PARIS_WEEKDAYS, load(Limits(30, 100, 10, 5, 120, 300)), MONDAY_8_UTC, needed)
+    assert sum(s.capacity for s in slots) == needed
+    assert len({s.start for s in slots}) == len(slots)
+    days = Counter(timemath.local_date("Europe/Paris", s.start) for s in slots)
+    assert max(days.values()) == 1, "one slot per day"
+
+
+def test_templates_fill_known_fields_and_drop_unknown_ones():
+    assert render("Hi {{first_name}} at {{ company }}{{nope}}!", {"first_name": "Ana", "company": "Acme"}) == \
+        "Hi Ana at Acme!"
