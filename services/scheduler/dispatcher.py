@@ -48,6 +48,10 @@ class Dispatcher:
                 plan = plans.get(row.campaign_id) or await tx.plan(row.campaign_id)
                 assert plan is not None and row.action_type is not None
                 plans[row.campaign_id] = plan
+                if not timemath.is_open(plan.schedule, now):
+                    # Planned inside a window, but pacing or a retry pushed the claim past its end.
+                    await self._reschedule(tx, row, plan, now, now)
+                    continue
                 limits = sender.limits.get(row.action_type, FALLBACK_LIMITS)
                 day = timemath.local_date(sender.timezone, now)
                 ramp_day = sender.ramp_day + (1 if sender.last_sent_local_date and sender.last_sent_local_date < day

@@ -3,116 +3,27 @@ real HTTP to the Unipile-compatible sandbox."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-import aiohttp
 import asyncpg
 import pytest
-from aiohttp import web
 
-from sandbox.unipile import STATE, SandboxState
-from sandbox.unipile import create_app as create_unipile
 from services.common import timemath
 from services.common.clock import ManualClock
-from services.common.migrations import migrate
-from services.common.providers.unipile import UnipileClient
 from services.scheduler.dispatcher import Dispatcher
-from services.scheduler.domain import CampaignPlan, Limits, Step
-from services.scheduler.providers import Providers
-from services.scheduler.repository import Enrollee, Repository
-from services.scheduler.server import MIGRATIONS
-from services.scheduler.service import SchedulerService
-
-PARIS = timemath.Schedule.parse(["mon", "tue", "wed", "thu", "fri"], "09:00", "17:00", "Europe/Paris")
-MONDAY_7_UTC = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)  # 08:00 in Paris, before the window
-INVITE_THEN_MESSAGE = (Step(0, "linkedin", "linkedin_invite", 0, "Hi {{first_name}}"),
-                       Step(1, "linkedin", "linkedin_message", 48, "Thanks for connecting, {{first_name}}!"))
-
-
-@dataclass
-class Rig:
-    clock: ManualClock
-    pool: asyncpg.Pool
-    service: SchedulerService
-    dispatcher: Dispatcher
-    sandbox: SandboxState
-    sandbox_url: str
-    http: aiohttp.ClientSession
-
-    async def control(self, path: str, body: dict) -> dict:
-        async with self.http.post(f"{self.sandbox_url}/_sandbox/{path}", json=body) as r:
-            assert r.status < 300, await r.text()
-            return await r.json() if r.content_length != 0 and r.status != 204 else {}
-
-    async def add_sender(self, limits: Limits, tz: str = "Europe/Paris") -> str:
-        sender_id = str(uuid.uuid4())
-        account = f"acc-{sender_id[:8]}"
-        await self.control("accounts", {"id": account, "name": account})
-        await self.service.set_sender("linkedin_account", sender_id, 1, "connected", tz, None, account, "",
-                                      {"linkedin_invite": limits, "linkedin_message": limits})
-        return sender_id
-
-    async def accept(self, account_id: str, provider_id: str) -> None:
-        await self.control(f"accounts/{account_id}/accept", {"provider_id": provider_id, "notify": False})
-
-    async def campaign(self, senders: list[str], n: int, steps=INVITE_THEN_MESSAGE, schedule=PARIS,
-                       active: bool = True) -> tuple[str, list[str]]:
-        campaign_id = str(uuid.uuid4())
-        plan = CampaignPlan(campaign_id, str(uuid.uuid4()), 1, schedule, active, tuple(senders), (), steps)
-        assert (await self.service.upsert_plan(plan))[0]
-        prospects = [str(uuid.uuid4()) for _ in range(n)]
-        await self.service.enroll(campaign_id, [Enrollee(p, f"prov-{p[:12]}", None, f"P{i}", "", "", {})
-                                                for i, p in enumerate(prospects)])
-        return campaign_id, prospects
-
-    async def run_until(self, end: datetime, max_rounds: int = 100_000) -> int:
-        """Advance virtual time from event to event (the next due action or paced sender), dispatching."""
-        sent = 0
-        for _ in range(max_rounds):
-            sent += await self.dispatcher.run_once()
-            nxt = await self.pool.fetchval(
-                """SELECT min(greatest(p.next_action_at, s.next_send_after)) FROM scheduler.prospect_plans p
-                     JOIN scheduler.sender_states s ON s.sender_id = p.sender_id
-                     JOIN scheduler.campaign_holds h ON h.campaign_id = p.campaign_id
-                    WHERE p.state = 'scheduled' AND s.status IN ('connected', 'degraded')
-                      AND NOT (h.held_scopes && ARRAY['campaign', p.channel])""")
-            if nxt is None or nxt > end:
-                self.clock.set(max(end, self.clock.now()))
-                return sent
-            if nxt > self.clock.now():
-                self.clock.set(nxt)
-        raise AssertionError("simulation did not settle")
+from services.scheduler.domain import Limits
+from services.scheduler.repository import Repository
+from tests.scheduler_rig import MONDAY_7_UTC, PARIS, Rig, scheduler_rig
 
 
 @pytest.fixture
 async def rig(fresh_dsn) -> AsyncIterator[Rig]:
-    clock = ManualClock(MONDAY_7_UTC)
-    pool = await asyncpg.create_pool(fresh_dsn, min_size=1, max_size=8)
-    async with pool.acquire() as conn:
-        await migrate(conn, "scheduler", MIGRATIONS)
-    app = create_unipile("test-key")
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    http = aiohttp.ClientSession()
-    unipile = UnipileClient(f"http://127.0.0.1:{port}", "test-key", http)
-
-    async def no_email(_: str):
-        raise AssertionError("no email in these tests")
-
-    repo = Repository(pool)
-    dispatcher = Dispatcher(repo, Providers(unipile, no_email), clock, batch=50, unipile=unipile,
-                            stale_after=timedelta(minutes=10))
-    yield Rig(clock, pool, SchedulerService(repo, clock), dispatcher, app[STATE], f"http://127.0.0.1:{port}", http)
-    await http.close()
-    await runner.cleanup()
-    await pool.close()
+    async with scheduler_rig(fresh_dsn, ManualClock(MONDAY_7_UTC)) as built:
+        yield built
 
 
 NO_PACING = Limits(daily_cap=10, weekly_cap=1000, ramp_start=10, ramp_step=0, pacing_min_seconds=0,
@@ -257,9 +168,7 @@ async def test_two_dispatchers_on_one_database_never_send_twice(rig, fresh_dsn):
     other_pool = await asyncpg.create_pool(fresh_dsn, min_size=1, max_size=8)
     try:
         second = Dispatcher(Repository(other_pool), rig.dispatcher._providers, rig.clock, batch=50)  # noqa: SLF001
-        import asyncio
-
-        rig.clock.set(MONDAY_7_UTC + timedelta(hours=9))
+        rig.clock.set(MONDAY_7_UTC + timedelta(hours=8, minutes=59))  # 16:59 in Paris: all of Monday is due
         for _ in range(100):
             done = await asyncio.gather(rig.dispatcher.run_once(), second.run_once())
             if sum(done) == 0:
@@ -289,3 +198,17 @@ async def test_rate_limits_defer_without_counting_and_disconnection_stops_the_se
     views = await rig.service.list_plans(*(await rig.pool.fetchrow(
         "SELECT campaign_id::text, array_agg(prospect_id::text) AS ids FROM scheduler.prospect_plans GROUP BY 1")))
     assert all("sender_disconnected" in v.why_not_now for v in views)
+
+
+async def test_pacing_never_pushes_a_send_past_the_window_end(rig):
+    """Found by the 30-day simulation: an action planned inside the window, delayed by its sender's pacing
+    gap past the window's end, must wait for the next window rather than go out late."""
+    short = timemath.Schedule.parse(["mon", "tue", "wed", "thu", "fri"], "09:00", "10:00", "Europe/Paris")
+    # Planned 10 minutes apart (the minimum gap), but each real gap is drawn up to 50 minutes.
+    sender = await rig.add_sender(Limits(10, 100, 10, 0, 600, 3000))
+    await rig.campaign([sender], 12, schedule=short)
+    await rig.run_until(MONDAY_7_UTC + timedelta(days=14))
+    attempts = await rig.pool.fetch("SELECT started_at FROM scheduler.send_attempts WHERE status = 'succeeded'")
+    assert len(attempts) == 12
+    assert all(timemath.is_open(short, a["started_at"]) for a in attempts)
+    assert len(per_local_day([a["started_at"] for a in attempts])) > 2, "the overflow waited for later windows"
