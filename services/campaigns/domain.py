@@ -175,6 +175,7 @@ class ProspectIn:
 @dataclass(frozen=True, slots=True)
 class Prospect:
     id: str
+    seq: int
     data: ProspectIn
     created_at: datetime
 

@@ -65,7 +65,7 @@ def _campaign(row: asyncpg.Record) -> Campaign:
 
 
 def _prospect(row: asyncpg.Record) -> Prospect:
-    return Prospect(id=str(row["id"]), created_at=row["created_at"], data=ProspectIn(
+    return Prospect(id=str(row["id"]), seq=row["seq"], created_at=row["created_at"], data=ProspectIn(
         linkedin_provider_id=row["linkedin_provider_id"], linkedin_public_identifier=row["linkedin_public_identifier"],
         email=row["email"], first_name=row["first_name"], last_name=row["last_name"], company=row["company"],
         fields=json.loads(row["fields"])))
@@ -180,16 +180,10 @@ class Repository:
             await tx.enqueue(plan_event(campaign))
             return campaign
 
-    async def list_prospects(self, campaign_id: str, limit: int,
-                             after: tuple[datetime, str] | None) -> list[Prospect]:
-        if after is None:
-            rows = await self._pool.fetch(
-                "SELECT * FROM campaigns.prospects WHERE campaign_id = $1 ORDER BY created_at, id LIMIT $2",
-                campaign_id, limit)
-        else:
-            rows = await self._pool.fetch(
-                "SELECT * FROM campaigns.prospects WHERE campaign_id = $1 AND (created_at, id) > ($3, $4::uuid)"
-                " ORDER BY created_at, id LIMIT $2", campaign_id, limit, after[0], after[1])
+    async def list_prospects(self, campaign_id: str, limit: int, after_seq: int) -> list[Prospect]:
+        rows = await self._pool.fetch(
+            "SELECT * FROM campaigns.prospects WHERE campaign_id = $1 AND seq > $3 ORDER BY seq LIMIT $2",
+            campaign_id, limit, after_seq)
         return [_prospect(r) for r in rows]
 
     async def get_campaign(self, workspace_id: str, campaign_id: str) -> Campaign | None:

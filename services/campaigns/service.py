@@ -204,9 +204,12 @@ class CampaignsService:
                              page_token: str) -> tuple[list[ProspectView], str]:
         campaign = await self.get(workspace_id, campaign_id)
         size = _page_size(page_size)
-        after = _decode_cursor(page_token) if page_token else None
-        prospects = await self._repo.list_prospects(campaign.id, size + 1, after)
-        next_token = _encode_cursor(prospects[size - 1]) if len(prospects) > size else ""
+        try:
+            after_seq = int(page_token) if page_token else 0
+        except ValueError:
+            raise InvalidArgument("page_token is not valid", field="page_token") from None
+        prospects = await self._repo.list_prospects(campaign.id, size + 1, after_seq)
+        next_token = str(prospects[size - 1].seq) if len(prospects) > size else ""
         page = prospects[:size]
         plans = await self._scheduler.plans(campaign.id, [p.id for p in page]) if page else {}
         views = []
@@ -244,8 +247,8 @@ def _with_reasons(why: list[str], campaign: Campaign) -> list[str]:
     return out
 
 
-def _encode_cursor(item: Campaign | Prospect) -> str:
-    raw = f"{item.created_at.isoformat()}|{item.id}"
+def _encode_cursor(campaign: Campaign) -> str:
+    raw = f"{campaign.created_at.isoformat()}|{campaign.id}"
     return base64.urlsafe_b64encode(raw.encode()).decode()
 
 

@@ -19,6 +19,9 @@ class Settings(ServiceSettings):
                                   help="senders claimed per dispatcher round")
     attempt_stale_seconds: float = setting("HOLDFAST_ATTEMPT_STALE_SECONDS", 600.0, parse=float,
                                            help="an attempt unfinished after this long is reconciled with the provider")
+    relations_poll_seconds: float = setting("HOLDFAST_RELATIONS_POLL_SECONDS", 4 * 3600.0, parse=float,
+                                            help="how often (jittered ±25%) each LinkedIn sender's relations are "
+                                            "read to catch acceptances the webhook missed")
     unipile_dsn: str = setting("HOLDFAST_UNIPILE_DSN", "", help="Unipile base URL (https://apiN.unipile.com:PORT); "
                                "make run points it at the sandbox")
     unipile_api_key: str = setting("HOLDFAST_UNIPILE_API_KEY", "", secret=True, help="Unipile X-API-KEY")

@@ -30,13 +30,15 @@ MAX_TRANSIENT_FAILURES = 5
 
 class Dispatcher:
     def __init__(self, repository: Repository, providers: Providers, clock: Clock, *, batch: int = 100,
-                 unipile: UnipileClient | None = None, stale_after: timedelta = timedelta(minutes=10)):
+                 unipile: UnipileClient | None = None, stale_after: timedelta = timedelta(minutes=10),
+                 relations_poll: timedelta = timedelta(hours=4)):
         self._repo = repository
         self._providers = providers
         self._clock = clock
         self._batch = batch
         self._unipile = unipile
         self._stale_after = stale_after
+        self._relations_poll = relations_poll
 
     async def run_once(self) -> int:
         """Claim and perform one batch; returns how many actions were attempted."""
@@ -163,7 +165,12 @@ class Dispatcher:
                 if row is None or plan is None or row.state != "in_flight":
                     await tx.finish_attempt(str(attempt["id"]), "abandoned", "orphan", "", "", now)
                     continue
-                sent = await self._was_sent(attempt, row)
+                try:
+                    sent = await self._was_sent(attempt, row)
+                except UnipileError as exc:
+                    # The provider could tell but did not answer now: ask again next round, never guess (S8).
+                    log.warning("reconcile deferred", attempt_id=str(attempt["id"]), kind=exc.kind.value)
+                    continue
                 if sent is False:
                     # The provider confirms nothing went out: the step may be tried again.
                     await tx.finish_attempt(str(attempt["id"]), "abandoned", "not_sent", "", "", now)
@@ -177,25 +184,21 @@ class Dispatcher:
         return resolved
 
     async def _was_sent(self, attempt: object, row: PlanRow) -> bool | None:
-        """True or False when the provider can tell, None when it cannot."""
+        """True or False when the provider can tell, None when it never can (no lookup for this action).
+        Raises UnipileError when it could tell but did not answer now."""
         if row.action_type != "linkedin_invite" or self._unipile is None or not row.linkedin_provider_id:
             return None
         account = attempt["unipile_account_id"]  # type: ignore[index]
-        try:
-            cursor = None
-            for _ in range(20):
-                page = await self._unipile.list_sent_invitations(account, cursor=cursor)
-                if any(i.provider_id == row.linkedin_provider_id for i in page.items):
-                    return True
-                cursor = page.cursor
-                if cursor is None:
-                    break
-            relations = await self._unipile.list_relations(account)
-            if any(r.provider_id == row.linkedin_provider_id for r in relations.items):
+        cursor = None
+        for _ in range(20):
+            page = await self._unipile.list_sent_invitations(account, cursor=cursor)
+            if any(i.provider_id == row.linkedin_provider_id for i in page.items):
                 return True
-        except UnipileError:
-            return None
-        return False
+            cursor = page.cursor
+            if cursor is None:
+                break
+        relations = await self._unipile.list_relations(account)
+        return any(r.provider_id == row.linkedin_provider_id for r in relations.items)
 
     async def invite_accepted(self, unipile_account_id: str, provider_id: str,
                               accepted_at: datetime | None = None) -> int:
@@ -208,6 +211,33 @@ class Dispatcher:
                 if plan is not None:
                     await self.advance(tx, row, plan, accepted_at)
                     advanced += 1
+        return advanced
+
+
+    async def poll_acceptances_once(self) -> int:
+        """S9 fallback: read the relations of senders with prospects waiting for acceptance; a waiting
+        prospect found among them has accepted. Returns how many prospects moved on."""
+        if self._unipile is None:
+            return 0
+        now = self._clock.now()
+        async with self._repo.transaction() as tx:
+            due = await tx.claim_relation_polls(now, 5, self._relations_poll.total_seconds(), now.isoformat())
+        advanced = 0
+        for _sender_id, account, waiting in due:
+            found: set[str] = set()
+            cursor = None
+            try:
+                for _ in range(10):  # the newest relations come first; acceptances are recent
+                    page = await self._unipile.list_relations(account, cursor=cursor)
+                    found |= {r.provider_id for r in page.items if r.provider_id in waiting}
+                    cursor = page.cursor
+                    if cursor is None or found == waiting:
+                        break
+            except UnipileError as exc:
+                log.warning("relations poll failed", account=account, kind=exc.kind.value)
+                continue
+            for provider_id in found:
+                advanced += await self.invite_accepted(account, provider_id, now)
         return advanced
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 
@@ -75,10 +76,15 @@ def _plan_row(r: asyncpg.Record) -> PlanRow:
         stop_reason=r["stop_reason"])
 
 
+def _aware(value: datetime) -> datetime:
+    # asyncpg returns PostgreSQL's -infinity/infinity as naive datetime.min/max.
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
 def _sender(r: asyncpg.Record, limits: dict[str, Limits]) -> Sender:
     return Sender(sender_id=str(r["sender_id"]), kind=r["sender_kind"], status=r["status"], timezone=r["timezone"],
                   unipile_account_id=r["unipile_account_id"], email=r["email"], ramp_day=r["ramp_day"],
-                  last_sent_local_date=r["last_sent_local_date"], next_send_after=r["next_send_after"],
+                  last_sent_local_date=r["last_sent_local_date"], next_send_after=_aware(r["next_send_after"]),
                   limits=limits)
 
 
@@ -391,6 +397,30 @@ class Tx:
         await self.conn.execute(
             """UPDATE scheduler.send_attempts SET status = $2, outcome = $3, provider_ref = $4, detail = $5,
                    finished_at = $6 WHERE id = $1""", attempt_id, status, outcome, provider_ref, detail[:500], now)
+
+    async def claim_relation_polls(self, now: datetime, limit: int, interval_s: float,
+                                   seed: str) -> list[tuple[str, str, set[str]]]:
+        """LinkedIn senders due a relations poll that have prospects waiting for acceptance, with those
+        prospects' provider ids. Their next poll is set (jittered) before anyone reads Unipile, so replicas
+        do not poll the same account twice."""
+        rows = await self.conn.fetch(
+            """SELECT s.sender_id, s.unipile_account_id FROM scheduler.sender_states s
+                WHERE s.sender_kind = 'linkedin_account' AND s.status IN ('connected', 'degraded')
+                  AND s.next_relations_poll_at <= $1
+                  AND EXISTS (SELECT 1 FROM scheduler.prospect_plans p
+                               WHERE p.linkedin_sender_id = s.sender_id AND p.state = 'waiting_acceptance')
+                ORDER BY s.next_relations_poll_at LIMIT $2 FOR UPDATE OF s SKIP LOCKED""", now, limit)
+        out = []
+        for r in rows:
+            jitter = 0.75 + 0.5 * random.Random(f"{seed}:{r['sender_id']}").random()
+            await self.conn.execute(
+                "UPDATE scheduler.sender_states SET next_relations_poll_at = $2 WHERE sender_id = $1",
+                r["sender_id"], now + timedelta(seconds=interval_s * jitter))
+            waiting = await self.conn.fetch(
+                "SELECT linkedin_provider_id FROM scheduler.prospect_plans WHERE linkedin_sender_id = $1"
+                " AND state = 'waiting_acceptance'", r["sender_id"])
+            out.append((str(r["sender_id"]), r["unipile_account_id"], {w[0] for w in waiting if w[0]}))
+        return out
 
     async def stale_attempts(self, older_than: datetime, limit: int) -> list[asyncpg.Record]:
         return await self.conn.fetch(

@@ -147,7 +147,8 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
     stack.push_async_callback(http.close)
     unipile = UnipileClient(settings.unipile_dsn, settings.unipile_api_key, http) if settings.unipile_dsn else None
     dispatcher = Dispatcher(repository, Providers(unipile, credentials), clock, batch=settings.dispatch_batch,
-                            unipile=unipile, stale_after=timedelta(seconds=settings.attempt_stale_seconds))
+                            unipile=unipile, stale_after=timedelta(seconds=settings.attempt_stale_seconds),
+                            relations_poll=timedelta(seconds=settings.relations_poll_seconds))
     servicer = SchedulerServicer(SchedulerService(repository, clock), dispatcher)
     running = await start_server(settings.grpc_listen, [Registration(
         pb.DESCRIPTOR.services_by_name["SchedulerService"].full_name,
@@ -156,7 +157,8 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
     if settings.dispatch_enabled:
         reconcile_every = max(settings.attempt_stale_seconds / 4, 1.0)
         for name, interval, step in (("dispatch", settings.dispatch_interval_seconds, dispatcher.run_once),
-                                     ("reconcile", reconcile_every, dispatcher.reconcile_once)):
+                                     ("reconcile", reconcile_every, dispatcher.reconcile_once),
+                                     ("relations", 60.0, dispatcher.poll_acceptances_once)):
             task = asyncio.create_task(run_loop(name, interval, step), name=f"scheduler-{name}")
             stack.push_async_callback(cancel, task)
     stack.push_async_callback(running.stop, settings.shutdown_grace_seconds)

@@ -212,3 +212,23 @@ async def test_pacing_never_pushes_a_send_past_the_window_end(rig):
     assert len(attempts) == 12
     assert all(timemath.is_open(short, a["started_at"]) for a in attempts)
     assert len(per_local_day([a["started_at"] for a in attempts])) > 2, "the overflow waited for later windows"
+
+
+async def test_acceptances_the_webhook_missed_are_found_by_polling_relations(rig):
+    sender = await rig.add_sender(NO_PACING)
+    await rig.campaign([sender], 3)
+    await rig.run_until(MONDAY_7_UTC + timedelta(days=1))
+    invitation = rig.sandbox.invitations[1]
+    # Accepted on LinkedIn, but no webhook arrives.
+    await rig.control(f"accounts/{invitation.account_id}/accept", {"provider_id": invitation.provider_id,
+                                                                   "notify": False})
+    assert await rig.dispatcher.poll_acceptances_once() == 1
+    states = dict(await rig.pool.fetch("SELECT linkedin_provider_id, state FROM scheduler.prospect_plans"))
+    assert states[invitation.provider_id] == "scheduled"
+    assert sorted(states.values()) == ["scheduled", "waiting_acceptance", "waiting_acceptance"]
+    # The next poll of that account is a few hours away (4 h +-25 %), not immediate.
+    next_poll = await rig.pool.fetchval("SELECT next_relations_poll_at FROM scheduler.sender_states")
+    assert timedelta(hours=3) <= next_poll - rig.clock.now() <= timedelta(hours=5)
+    assert await rig.dispatcher.poll_acceptances_once() == 0
+    rig.clock.advance(timedelta(hours=5))
+    assert await rig.dispatcher.poll_acceptances_once() == 0, "nothing new accepted"

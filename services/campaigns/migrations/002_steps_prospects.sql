@@ -26,6 +26,8 @@ CREATE INDEX campaign_senders_by_sender ON campaigns.campaign_senders (sender_id
 -- of their identifiers changes nothing.
 CREATE TABLE campaigns.prospects (
     id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    -- Upload order: prospects are listed in the order they were given.
+    seq bigint GENERATED ALWAYS AS IDENTITY,
     campaign_id uuid NOT NULL REFERENCES campaigns.campaigns (id) ON DELETE CASCADE,
     linkedin_provider_id text,
     linkedin_public_identifier text,
@@ -42,7 +44,7 @@ CREATE UNIQUE INDEX prospects_by_provider_id ON campaigns.prospects (campaign_id
 CREATE UNIQUE INDEX prospects_by_public_identifier ON campaigns.prospects (campaign_id, linkedin_public_identifier)
     WHERE linkedin_public_identifier IS NOT NULL;
 CREATE UNIQUE INDEX prospects_by_email ON campaigns.prospects (campaign_id, email) WHERE email IS NOT NULL;
-CREATE INDEX prospects_page ON campaigns.prospects (campaign_id, created_at, id);
+CREATE INDEX prospects_page ON campaigns.prospects (campaign_id, seq);
 
 CREATE TABLE campaigns.outbox (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
