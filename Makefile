@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test test-fast proto proto-check lint lock bench clean
+.PHONY: setup run demo test proto lint lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ setup: $(STAMP)
 
 run: $(STAMP)
 	$(PY) deploy/local/run.py
+
+# Against a running `make run`: create and watch a demo campaign in the sandbox.
+demo: $(STAMP)
+	$(PY) scripts/demo.py
 
 test: $(STAMP)
 	$(PY) -m pytest

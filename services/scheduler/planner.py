@@ -27,11 +27,13 @@ def planned_at(schedule: timemath.Schedule, due: datetime, prospect_id: str, ste
 
 @dataclass(frozen=True, slots=True)
 class Slot:
-    """`capacity` actions of one sender fit evenly spread in [start, end)."""
+    """`capacity` actions of one sender go in [start, end), one every (end - start) / `rate`: the pace the
+    sender's day allows, so a small batch flows at a steady rate instead of being stretched over the day."""
 
     start: datetime
     end: datetime
     capacity: int
+    rate: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +80,10 @@ def spread(schedule: timemath.Schedule, load: SenderLoad, start: datetime, neede
         cap = load.limits.cap_on_ramp_day(_ramp_day_on(load, day, sending_days))
         pacing = max(load.limits.pacing_min_seconds, 1)
         fits_in_window = int((window_end - lower).total_seconds() // pacing)
-        capacity = max(0, min(cap - used_today, load.limits.weekly_cap - used_week, fits_in_window, remaining))
+        rate = max(0, min(cap - used_today, load.limits.weekly_cap - used_week, fits_in_window))
+        capacity = min(rate, remaining)
         if capacity > 0:
-            slots.append(Slot(lower, window_end, capacity))
+            slots.append(Slot(lower, window_end, capacity, rate))
             window_days.append((day, capacity))
             remaining -= capacity
             sending_days += 1

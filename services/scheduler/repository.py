@@ -291,9 +291,9 @@ class Tx:
                 GROUP BY 1, 2""", campaign_id, now, list(channels))
 
     async def reclamp(self, campaign_id: str, channels: Sequence[str], now: datetime,
-                      slots: list[tuple[str, str, datetime, datetime, int, int]]) -> int:
+                      slots: list[tuple[str, str, datetime, datetime, int, int, int]]) -> int:
         """S4, set-based: every overdue action of the campaign goes, in the order it was originally due, into
-        the k-th place of its sender's slots, spread evenly inside each slot's window."""
+        the k-th place of its sender's slots, one every (window length / the day's rate)."""
         if not slots:
             return 0
         columns = [list(c) for c in zip(*slots, strict=True)]
@@ -306,10 +306,11 @@ class Tx:
                       AND channel = ANY($3::text[])
                ), slots AS (
                    SELECT * FROM unnest($4::uuid[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::int[],
-                                        $9::bigint[]) AS s(sender_id, action_type, start_at, end_at, capacity, before)
+                                        $9::int[], $10::bigint[])
+                                 AS s(sender_id, action_type, start_at, end_at, capacity, rate, before)
                ), moved AS (
                    UPDATE scheduler.prospect_plans p
-                      SET next_action_at = s.start_at + (s.end_at - s.start_at) * (o.k - s.before) / s.capacity,
+                      SET next_action_at = s.start_at + (s.end_at - s.start_at) * (o.k - s.before) / s.rate,
                           updated_at = $2
                      FROM overdue o
                      JOIN slots s ON s.sender_id = o.sender_id AND s.action_type = o.action_type

@@ -232,4 +232,5 @@ class SchedulerService:
             return 0
         slots = await self._slots(tx, plan, channels, now)
         return await tx.reclamp(plan.campaign_id, channels, now, [
-            (p.sender_id, p.action_type, p.slot.start, p.slot.end, p.slot.capacity, p.before) for p in slots])
+            (p.sender_id, p.action_type, p.slot.start, p.slot.end, p.slot.capacity, p.slot.rate, p.before)
+            for p in slots])

@@ -67,6 +67,12 @@ def test_pacing_bounds_how_many_fit_in_a_window():
         assert (slot.end - slot.start) / slot.capacity >= timedelta(seconds=600)
 
 
+def test_a_small_batch_keeps_the_days_pace_instead_of_stretching_over_the_window():
+    slots = spread(PARIS_WEEKDAYS, load(Limits(48, 1000, 48, 0, 0, 0)), MONDAY_8_UTC, 5)
+    assert [(s.capacity, s.rate) for s in slots] == [(5, 48)]
+    assert (slots[0].end - slots[0].start) / slots[0].rate == timedelta(minutes=10)
+
+
 def test_starting_mid_window_uses_the_rest_of_today():
     noon = MONDAY_8_UTC + timedelta(hours=4)
     slots = spread(PARIS_WEEKDAYS, load(Limits(100, 1000, 100, 0, 3600, 3600)), noon, 10)
