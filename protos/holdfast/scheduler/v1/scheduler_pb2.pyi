@@ -268,3 +268,39 @@ class GetSenderStatsResponse(_message.Message):
     failure_rate: float
     failure_sample: int
     def __init__(self, sent_today: _Optional[int] = ..., sent_last_7_days: _Optional[int] = ..., ramp_day: _Optional[int] = ..., failure_rate: _Optional[float] = ..., failure_sample: _Optional[int] = ...) -> None: ...
+
+class GetActiveChannelsRequest(_message.Message):
+    __slots__ = ("campaign_ids",)
+    CAMPAIGN_IDS_FIELD_NUMBER: _ClassVar[int]
+    campaign_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, campaign_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class CampaignChannels(_message.Message):
+    __slots__ = ("campaign_id", "channels")
+    CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANNELS_FIELD_NUMBER: _ClassVar[int]
+    campaign_id: str
+    channels: _containers.RepeatedScalarFieldContainer[_types_pb2.Channel]
+    def __init__(self, campaign_id: _Optional[str] = ..., channels: _Optional[_Iterable[_Union[_types_pb2.Channel, str]]] = ...) -> None: ...
+
+class GetActiveChannelsResponse(_message.Message):
+    __slots__ = ("campaigns",)
+    CAMPAIGNS_FIELD_NUMBER: _ClassVar[int]
+    campaigns: _containers.RepeatedCompositeFieldContainer[CampaignChannels]
+    def __init__(self, campaigns: _Optional[_Iterable[_Union[CampaignChannels, _Mapping]]] = ...) -> None: ...
+
+class StartProbationRequest(_message.Message):
+    __slots__ = ("event_id", "sender_ids", "until")
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    SENDER_IDS_FIELD_NUMBER: _ClassVar[int]
+    UNTIL_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    sender_ids: _containers.RepeatedScalarFieldContainer[str]
+    until: _timestamp_pb2.Timestamp
+    def __init__(self, event_id: _Optional[str] = ..., sender_ids: _Optional[_Iterable[str]] = ..., until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class StartProbationResponse(_message.Message):
+    __slots__ = ("applied",)
+    APPLIED_FIELD_NUMBER: _ClassVar[int]
+    applied: bool
+    def __init__(self, applied: _Optional[bool] = ...) -> None: ...

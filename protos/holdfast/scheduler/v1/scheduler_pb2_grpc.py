@@ -79,6 +79,16 @@ class SchedulerServiceStub:
                 request_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetSenderStatsRequest.SerializeToString,
                 response_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetSenderStatsResponse.FromString,
                 _registered_method=True)
+        self.GetActiveChannels = channel.unary_unary(
+                '/holdfast.scheduler.v1.SchedulerService/GetActiveChannels',
+                request_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetActiveChannelsRequest.SerializeToString,
+                response_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetActiveChannelsResponse.FromString,
+                _registered_method=True)
+        self.StartProbation = channel.unary_unary(
+                '/holdfast.scheduler.v1.SchedulerService/StartProbation',
+                request_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.StartProbationRequest.SerializeToString,
+                response_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.StartProbationResponse.FromString,
+                _registered_method=True)
 
 
 class SchedulerServiceServicer:
@@ -142,6 +152,22 @@ class SchedulerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetActiveChannels(self, request, context):
+        """DESIGN P6: per campaign, the channels of its active steps (a step at least one unfinished prospect
+        still has to perform). A sender problem pauses a campaign only for such a channel.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StartProbation(self, request, context):
+        """After a member resumes a campaign paused for a high failure rate, its senders are on probation: a
+        smaller sample re-pauses (DESIGN P7).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SchedulerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -189,6 +215,16 @@ def add_SchedulerServiceServicer_to_server(servicer, server):
                     servicer.GetSenderStats,
                     request_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetSenderStatsRequest.FromString,
                     response_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetSenderStatsResponse.SerializeToString,
+            ),
+            'GetActiveChannels': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetActiveChannels,
+                    request_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetActiveChannelsRequest.FromString,
+                    response_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetActiveChannelsResponse.SerializeToString,
+            ),
+            'StartProbation': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartProbation,
+                    request_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.StartProbationRequest.FromString,
+                    response_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.StartProbationResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -434,6 +470,60 @@ class SchedulerService:
             '/holdfast.scheduler.v1.SchedulerService/GetSenderStats',
             holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetSenderStatsRequest.SerializeToString,
             holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetSenderStatsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetActiveChannels(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.scheduler.v1.SchedulerService/GetActiveChannels',
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetActiveChannelsRequest.SerializeToString,
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetActiveChannelsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartProbation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.scheduler.v1.SchedulerService/StartProbation',
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.StartProbationRequest.SerializeToString,
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.StartProbationResponse.FromString,
             options,
             channel_credentials,
             insecure,
