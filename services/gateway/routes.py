@@ -13,6 +13,7 @@ from holdfast.accounts.v1 import accounts_pb2
 from holdfast.campaigns.v1 import campaigns_pb2
 from holdfast.common.v1 import types_pb2
 from holdfast.scheduler.v1 import scheduler_pb2
+from services.common.errors import NotFound
 from services.common.proto_enums import from_word, to_word
 from services.gateway import models, views
 from services.gateway.api import (
@@ -105,8 +106,12 @@ async def resume_preview(request: web.Request) -> web.Response:
     services = upstreams(request)
     got = await services.campaigns.GetCampaign(campaigns_pb2.GetCampaignRequest(
         workspace_id=principal.workspace_id, campaign_id=request.match_info["campaign_id"]))
-    preview = await services.scheduler.GetResumePreview(
-        scheduler_pb2.GetResumePreviewRequest(campaign_id=got.campaign.id))
+    try:
+        preview = await services.scheduler.GetResumePreview(
+            scheduler_pb2.GetResumePreviewRequest(campaign_id=got.campaign.id))
+    except NotFound:
+        # The campaign's plan is still on its way to the scheduler: nothing can be overdue yet.
+        preview = scheduler_pb2.GetResumePreviewResponse()
     return reply(models.ResumePreview(
         overdue=preview.overdue,
         days=[models.PreviewDay(date=d.date, channel=to_word(types_pb2.Channel, d.channel), count=d.count)
