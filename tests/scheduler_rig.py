@@ -22,10 +22,11 @@ from services.common.migrations import migrate
 from services.common.providers.smtp import SmtpSettings
 from services.common.providers.unipile import UnipileClient
 from services.scheduler.dispatcher import Dispatcher
-from services.scheduler.domain import CampaignPlan, Limits, Step
+from services.scheduler.domain import CampaignPlan, FailurePolicy, Limits, Step
+from services.scheduler.failure_rate import FailureRateMonitor
 from services.scheduler.providers import Providers
 from services.scheduler.repository import Enrollee, Repository
-from services.scheduler.server import MIGRATIONS
+from services.scheduler.server import MIGRATIONS, ProtoEvents
 from services.scheduler.service import SchedulerService
 
 PARIS = timemath.Schedule.parse(["mon", "tue", "wed", "thu", "fri"], "09:00", "17:00", "Europe/Paris")
@@ -43,19 +44,31 @@ class Rig:
     sandbox: SandboxState
     sandbox_url: str
     http: aiohttp.ClientSession
+    failure_rates: FailureRateMonitor
+
+    async def outbox(self, destination: str) -> list[tuple[str, bytes]]:
+        """Events the scheduler wrote for `destination`, oldest first, as (ordering key, payload)."""
+        rows = await self.pool.fetch("SELECT ordering_key, payload FROM scheduler.outbox WHERE destination = $1"
+                                     " ORDER BY id", destination)
+        return [(r["ordering_key"], bytes(r["payload"])) for r in rows]
 
     async def control(self, path: str, body: dict) -> dict:
         async with self.http.post(f"{self.sandbox_url}/_sandbox/{path}", json=body) as r:
             assert r.status < 300, await r.text()
             return await r.json() if r.content_length != 0 and r.status != 204 else {}
 
-    async def add_sender(self, limits: Limits, tz: str = "Europe/Paris") -> str:
+    async def add_sender(self, limits: Limits, tz: str = "Europe/Paris", connections: list[str] | None = None) -> str:
+        """A connected LinkedIn sender (its sandbox account already related to `connections`)."""
         sender_id = str(uuid.uuid4())
         account = f"acc-{sender_id[:8]}"
-        await self.control("accounts", {"id": account, "name": account})
+        await self.control("accounts", {"id": account, "name": account, "connections": connections or []})
         await self.service.set_sender("linkedin_account", sender_id, 1, "connected", tz, None, account, "",
                                       {"linkedin_invite": limits, "linkedin_message": limits})
         return sender_id
+
+    async def account_of(self, sender_id: str) -> str:
+        return await self.pool.fetchval("SELECT unipile_account_id FROM scheduler.sender_states WHERE sender_id = $1",
+                                        uuid.UUID(sender_id))
 
     async def accept(self, account_id: str, provider_id: str) -> None:
         await self.control(f"accounts/{account_id}/accept", {"provider_id": provider_id, "notify": False})
@@ -95,7 +108,8 @@ async def _no_email(_: str) -> SmtpSettings:
 
 @asynccontextmanager
 async def scheduler_rig(dsn: str, clock: ManualClock,
-                        credentials: Callable[[str], Awaitable[SmtpSettings]] = _no_email) -> AsyncIterator[Rig]:
+                        credentials: Callable[[str], Awaitable[SmtpSettings]] = _no_email,
+                        policy: FailurePolicy | None = None, hold_drain_seconds: float = 30.0) -> AsyncIterator[Rig]:
     pool = await asyncpg.create_pool(dsn, min_size=1, max_size=8)
     async with pool.acquire() as conn:
         await migrate(conn, "scheduler", MIGRATIONS)
@@ -108,11 +122,14 @@ async def scheduler_rig(dsn: str, clock: ManualClock,
     http = aiohttp.ClientSession()
     unipile = UnipileClient(f"http://127.0.0.1:{port}", "test-key", http)
     repo = Repository(pool)
+    events = ProtoEvents()
+    failure_rates = FailureRateMonitor(repo, clock, events, policy)
     dispatcher = Dispatcher(repo, Providers(unipile, credentials), clock, batch=50, unipile=unipile,
-                            stale_after=timedelta(minutes=10))
+                            stale_after=timedelta(minutes=10), failure_rates=failure_rates, events=events)
+    service = SchedulerService(repo, clock, failure_rates=failure_rates, hold_drain_seconds=hold_drain_seconds,
+                               stale_after=timedelta(minutes=10))
     try:
-        yield Rig(clock, pool, SchedulerService(repo, clock), dispatcher, app[STATE], f"http://127.0.0.1:{port}",
-                  http)
+        yield Rig(clock, pool, service, dispatcher, app[STATE], f"http://127.0.0.1:{port}", http, failure_rates)
     finally:
         await http.close()
         await runner.cleanup()

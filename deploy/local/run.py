@@ -107,11 +107,16 @@ def _local_secrets(env: dict[str, str], data: Path) -> None:
         saved = json.loads(path.read_text())
     else:
         saved = {"HOLDFAST_SECRET_KEYS": generate_entry("local1"),
-                 "HOLDFAST_UNIPILE_WEBHOOK_SECRET": secrets.token_urlsafe(24)}
+                 "HOLDFAST_UNIPILE_WEBHOOK_SECRET": secrets.token_urlsafe(24),
+                 "HOLDFAST_BILLING_WEBHOOK_SECRET": secrets.token_urlsafe(24)}
         path.touch(mode=0o600)
         path.write_text(json.dumps(saved))
     for name, value in saved.items():
         env.setdefault(name, value)
+    if "HOLDFAST_BILLING_WEBHOOK_SECRET" not in saved:  # made by an older runner
+        saved["HOLDFAST_BILLING_WEBHOOK_SECRET"] = secrets.token_urlsafe(24)
+        path.write_text(json.dumps(saved))
+        env.setdefault("HOLDFAST_BILLING_WEBHOOK_SECRET", saved["HOLDFAST_BILLING_WEBHOOK_SECRET"])
 
 
 def _register_webhooks(env: dict[str, str], gateway: str) -> None:
@@ -162,6 +167,7 @@ def main() -> int:
 
     http_port = env.get("HOLDFAST_HTTP_PORT", "8080")
     http_host = env.get("HOLDFAST_HTTP_HOST", "127.0.0.1")
+    env.setdefault("HOLDFAST_PUBLIC_URL", f"http://{http_host}:{http_port}")
     children: list[subprocess.Popen[bytes]] = []
     # Stopped after the services, which may still call them while they drain (like the database).
     providers: list[subprocess.Popen[bytes]] = []

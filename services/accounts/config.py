@@ -1,9 +1,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlsplit
 
 from services.common.config import ServiceSettings, parse_listen, setting
 from services.common.crypto import Keyring
+
+
+def parse_base_url(raw: str) -> str:
+    parsed = urlsplit(raw.strip())
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ValueError(f"expected an http(s) URL, got {raw!r}")
+    return raw.strip().rstrip("/")
+
+
+def parse_positive_seconds(raw: str) -> float:
+    seconds = float(raw)
+    if not 0 < seconds <= 7 * 86_400:
+        raise ValueError("must be more than 0 and at most 604800 (7 days)")
+    return seconds
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -27,3 +43,33 @@ class Settings(ServiceSettings):
         parse=parse_listen,
         help="host:port of the scheduler gRPC service",
     )
+    campaigns_target: str = setting(
+        "HOLDFAST_CAMPAIGNS_TARGET",
+        "127.0.0.1:50052",
+        parse=parse_listen,
+        help="host:port of the campaigns gRPC service",
+    )
+    unipile_dsn: str = setting(
+        "HOLDFAST_UNIPILE_DSN",
+        "",
+        parse=parse_base_url,
+        help="Unipile base URL (https://apiN.unipile.com:PORT); make run points it at the sandbox",
+    )
+    unipile_api_key: str = setting("HOLDFAST_UNIPILE_API_KEY", "", secret=True, help="Unipile X-API-KEY")
+    account_grace_seconds: float = setting(
+        "HOLDFAST_ACCOUNT_GRACE_SECONDS",
+        900.0,
+        parse=parse_positive_seconds,
+        help="how long a LinkedIn account Unipile reports CONNECTING, ERROR or STOPPED still counts as connected "
+        "(degraded) before it is disconnected",
+    )
+    public_url: str = setting(
+        "HOLDFAST_PUBLIC_URL",
+        "http://127.0.0.1:8080",
+        parse=parse_base_url,
+        help="where users reach Holdfast; hosted reconnect links send them back there",
+    )
+
+    @property
+    def grace(self) -> timedelta:
+        return timedelta(seconds=self.account_grace_seconds)

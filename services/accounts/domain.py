@@ -7,7 +7,7 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from services.common.errors import InvalidArgument
@@ -279,6 +279,16 @@ def _is_ip(host: str) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
+class HealthChange:
+    """One entry of a sender's health history."""
+
+    status: str
+    detail: str
+    source: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class LinkedInAccount:
     id: str
     workspace_id: str
@@ -293,6 +303,8 @@ class LinkedInAccount:
     version: int
     created_at: datetime
     limits: tuple[SendingLimit, ...]
+    # The last HISTORY_LENGTH health changes, newest first.
+    history: tuple[HealthChange, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,3 +341,149 @@ class SenderCredentials:
 def secret_context(inbox_id: str, server: str) -> str:
     """The associated data a stored inbox password is bound to: it decrypts only in its own row and field."""
     return f"inbox:{inbox_id}:{server}"
+
+
+# Health of LinkedIn accounts (DESIGN A1-A3) and of the workspace subscription (A6).
+
+# Why a health change happened; written to the history with each change.
+HEALTH_SOURCES = ("unipile_webhook", "grace_expired", "send_failure", "operator", "reconnect")
+RESTRICTION_KINDS = ("warning", "jail", "partial")
+HISTORY_LENGTH = 20
+MAX_DETAIL_CHARS = 500
+# Billing event types and the subscription status each one sets.
+BILLING_EVENT_TYPES = {"subscription.canceled": "canceled", "subscription.activated": "active"}
+# What a re-read of the account at Unipile says: the worst status of its sources (UnipileClient.get_account),
+# "UNKNOWN" when it lists none, and DELETED here when Unipile answers 404.
+UNIPILE_OK = "OK"
+UNIPILE_DELETED = "DELETED"
+# Transient states: the account counts as connected ("degraded") for a grace period, then as disconnected.
+UNIPILE_TRANSIENT = ("CONNECTING", "ERROR", "STOPPED")
+_DISCONNECTED_BECAUSE = {
+    "CREDENTIALS": "Unipile reports CREDENTIALS: the LinkedIn session ended (password, 2FA or login location "
+    "changed); reconnect the account",
+    "PERMISSIONS": "Unipile reports PERMISSIONS: the account lacks a permission it needs; reconnect the account",
+    "UNKNOWN": "Unipile lists no working connection for the account; reconnect the account",
+    UNIPILE_DELETED: "the account no longer exists at Unipile; connect it again",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class HealthDecision:
+    """The status an account moves to, and why. `grace_expired`: a transient state outlived its grace."""
+
+    status: str
+    detail: str
+    grace_expired: bool = False
+
+
+def _duration(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    if seconds % 3600 == 0 and seconds:
+        return f"{seconds // 3600} h"
+    if seconds % 60 == 0 and seconds:
+        return f"{seconds // 60} min"
+    return f"{seconds} s"
+
+
+def decide_linkedin_health(
+    current: str, since: datetime, unipile_status: str, now: datetime, grace: timedelta
+) -> HealthDecision | None:
+    """What a fresh read of the account at Unipile means for an account now `current` since `since` (A1, A2);
+    None when nothing changes.
+
+    OK is connected. CONNECTING, ERROR and STOPPED are transient: a connected account becomes degraded (still
+    counted as connected for sending), and a degraded one becomes disconnected once it has been degraded for
+    the grace period. Anything else (CREDENTIALS, PERMISSIONS, UNKNOWN, DELETED, a status Unipile adds later)
+    is disconnected. A restricted account stays restricted whatever Unipile says, until an operator verifies it.
+    """
+    if current == "restricted":
+        return None
+    if unipile_status == UNIPILE_OK:
+        return None if current == "connected" else HealthDecision("connected", "Unipile reports the account OK")
+    if unipile_status in UNIPILE_TRANSIENT:
+        if current == "connected":
+            return HealthDecision(
+                "degraded",
+                f"Unipile reports {unipile_status}; still sending, disconnected if not OK within {_duration(grace)}",
+            )
+        if current == "degraded" and now >= since + grace:
+            return HealthDecision(
+                "disconnected",
+                f"Unipile still reports {unipile_status} after the {_duration(grace)} grace period; reconnect "
+                "the account",
+                grace_expired=True,
+            )
+        return None  # degraded inside its grace period, or already disconnected
+    if current == "disconnected":
+        return None
+    return HealthDecision(
+        "disconnected", _DISCONNECTED_BECAUSE.get(unipile_status, f"Unipile reports {unipile_status}")
+    )
+
+
+def validate_restriction_kind(kind: str, field: str = "kind") -> str:
+    kind = kind.strip().lower()
+    if kind not in RESTRICTION_KINDS:
+        raise InvalidArgument(f"{field} must be one of {', '.join(RESTRICTION_KINDS)}", field=field)
+    return kind
+
+
+def validate_detail(detail: str, field: str = "detail") -> str:
+    detail = detail.strip()
+    if len(detail) > MAX_DETAIL_CHARS:
+        raise InvalidArgument(f"{field} must be at most {MAX_DETAIL_CHARS} characters", field=field)
+    return detail
+
+
+def restriction_detail(kind: str, detail: str) -> str:
+    return f"restricted by LinkedIn ({kind})" + (f": {detail}" if detail else "")
+
+
+@dataclass(frozen=True, slots=True)
+class SenderHealthEvent:
+    """A sender's health as campaigns learns it (holdfast.common.v1.HealthEvent with a SenderHealth)."""
+
+    event_id: str
+    workspace_id: str
+    # The sender's version: orders the events of one sender.
+    version: int
+    occurred_at: datetime
+    sender_kind: str
+    sender_id: str
+    status: str
+    restriction_kind: str | None
+    restriction_verified: bool
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionHealthEvent:
+    """A workspace's subscription as campaigns learns it (a HealthEvent with a SubscriptionHealth)."""
+
+    event_id: str
+    workspace_id: str
+    version: int
+    occurred_at: datetime
+    status: str
+
+
+HealthEvent = SenderHealthEvent | SubscriptionHealthEvent
+
+
+@dataclass(frozen=True, slots=True)
+class BillingEvent:
+    event_id: str
+    type: str
+    workspace_id: str
+    occurred_at: datetime
+
+
+def validate_billing_event(event_id: str, type_: str, workspace_id: str, occurred_at: datetime | None) -> BillingEvent:
+    event_id = event_id.strip()
+    if not 1 <= len(event_id) <= 255:
+        raise InvalidArgument("event_id must be 1 to 255 characters", field="event_id")
+    if type_ not in BILLING_EVENT_TYPES:
+        raise InvalidArgument(f"type must be one of {', '.join(BILLING_EVENT_TYPES)}", field="type")
+    if occurred_at is None:
+        raise InvalidArgument("occurred_at is required", field="occurred_at")
+    return BillingEvent(event_id, type_, workspace_id, occurred_at)

@@ -10,11 +10,16 @@ import asyncpg
 
 from services.accounts.domain import (
     ACTION_TYPES,
+    HISTORY_LENGTH,
+    HealthChange,
+    HealthEvent,
     Inbox,
     LinkedInAccount,
     Principal,
+    SenderHealthEvent,
     SendingLimit,
     ServerConfig,
+    SubscriptionHealthEvent,
     Workspace,
 )
 from services.common import outbox
@@ -28,9 +33,14 @@ _LIMITS = """COALESCE((SELECT array_agg(ROW(l.action_type, l.daily_cap, l.weekly
                                               l.pacing_min_seconds, l.pacing_max_seconds))
                         FROM accounts.sending_limits l
                        WHERE l.sender_kind = '{kind}' AND l.sender_id = s.id), '{{}}') AS limits"""
+# The last HISTORY_LENGTH health changes, newest first, ride along the same way.
+_HISTORY = f"""COALESCE((SELECT array_agg(ROW(h.status, h.detail, h.source, h.at) ORDER BY h.id DESC)
+                         FROM (SELECT h0.id, h0.status, h0.detail, h0.source, h0.at FROM accounts.health_history h0
+                                WHERE h0.sender_kind = '{{kind}}' AND h0.sender_id = s.id
+                                ORDER BY h0.id DESC LIMIT {HISTORY_LENGTH}) h), '{{{{}}}}') AS history"""
 _LINKEDIN = f"""SELECT s.id, s.workspace_id, s.unipile_account_id, s.name, s.timezone, s.status, s.status_since,
                        s.status_detail, s.restriction_kind, s.restriction_verified, s.version, s.created_at,
-                       {_LIMITS.format(kind="linkedin_account")}
+                       {_LIMITS.format(kind="linkedin_account")}, {_HISTORY.format(kind="linkedin_account")}
                   FROM accounts.linkedin_accounts s"""
 _INBOX = f"""SELECT s.id, s.workspace_id, s.email, s.display_name, s.timezone, s.auth_kind, s.smtp_host, s.smtp_port,
                     s.smtp_security, s.smtp_username, s.imap_host, s.imap_port, s.imap_security, s.imap_username,
@@ -75,6 +85,7 @@ def _linkedin_account(row: asyncpg.Record) -> LinkedInAccount:
         version=row["version"],
         created_at=row["created_at"],
         limits=_limits(row["limits"]),
+        history=tuple(HealthChange(*h) for h in row["history"]),
     )
 
 
@@ -246,6 +257,160 @@ class Transaction:
             imap_password,
         )
 
+    # Health (DESIGN A1-A3, A6)
+
+    async def lock_linkedin_account(self, account_id: str, workspace_id: str | None = None) -> LinkedInAccount | None:
+        """Lock an account's row (its health changes one at a time) and read it; any workspace when None."""
+        found = await self._conn.fetchval(
+            "SELECT workspace_id FROM accounts.linkedin_accounts WHERE id = $1"
+            " AND ($2::uuid IS NULL OR workspace_id = $2::uuid) FOR UPDATE",
+            account_id,
+            workspace_id,
+        )
+        if found is None:
+            return None
+        return await self.get_linkedin_account(str(found), account_id)
+
+    async def claim_degraded(self, account_id: str, degraded_before: datetime) -> LinkedInAccount | None:
+        """Claim an account still degraded since before the instant, unless another replica holds it."""
+        found = await self._conn.fetchval(
+            "SELECT workspace_id FROM accounts.linkedin_accounts WHERE id = $1 AND status = 'degraded'"
+            " AND status_since <= $2 FOR UPDATE SKIP LOCKED",
+            account_id,
+            degraded_before,
+        )
+        if found is None:
+            return None
+        return await self.get_linkedin_account(str(found), account_id)
+
+    async def next_health_sequence(self) -> int:
+        """The next number of the global change sequence. The row stays locked until commit, so numbers are
+        handed out in commit order (see migration 003)."""
+        return await self._conn.fetchval("UPDATE accounts.health_sequence SET value = value + 1 RETURNING value")
+
+    async def set_linkedin_health(
+        self,
+        account_id: str,
+        status: str,
+        detail: str,
+        restriction_kind: str | None,
+        restriction_verified: bool,
+        now: datetime,
+        sequence: int,
+        event_id: str,
+    ) -> int:
+        """Write a health change (status_since moves only when the status does); returns the new version."""
+        return await self._conn.fetchval(
+            """UPDATE accounts.linkedin_accounts
+                  SET status_since = CASE WHEN status = $2 THEN status_since ELSE $6 END, status = $2,
+                      status_detail = $3, restriction_kind = $4, restriction_verified = $5, version = version + 1,
+                      health_sequence = $7, health_event_id = $8
+                WHERE id = $1 RETURNING version""",
+            account_id,
+            status,
+            detail,
+            restriction_kind,
+            restriction_verified,
+            now,
+            sequence,
+            event_id,
+        )
+
+    async def add_health_history(
+        self,
+        kind: str,
+        sender_id: str,
+        status: str,
+        detail: str,
+        source: str,
+        actor: str,
+        restriction_kind: str | None,
+        version: int,
+        at: datetime,
+    ) -> None:
+        await self._conn.execute(
+            "INSERT INTO accounts.health_history (sender_kind, sender_id, status, detail, source, actor,"
+            " restriction_kind, version, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            kind,
+            sender_id,
+            status,
+            detail,
+            source,
+            actor[:200],
+            restriction_kind,
+            version,
+            at,
+        )
+
+    async def claim_failure_report(self, attempt_id: str, sender_id: str, status: str, now: datetime) -> bool | None:
+        """Record a failure report by its attempt id: None if it is new, else what the first report changed.
+        A concurrent report of the same attempt waits here until the first one commits."""
+        inserted = await self._conn.fetchval(
+            "INSERT INTO accounts.account_failure_reports (attempt_id, sender_id, status, changed, received_at)"
+            " VALUES ($1, $2, $3, false, $4) ON CONFLICT (attempt_id) DO NOTHING RETURNING true",
+            attempt_id,
+            sender_id,
+            status,
+            now,
+        )
+        if inserted:
+            return None
+        return await self._conn.fetchval(
+            "SELECT changed FROM accounts.account_failure_reports WHERE attempt_id = $1", attempt_id
+        )
+
+    async def set_failure_report_changed(self, attempt_id: str, changed: bool) -> None:
+        await self._conn.execute(
+            "UPDATE accounts.account_failure_reports SET changed = $2 WHERE attempt_id = $1", attempt_id, changed
+        )
+
+    async def record_billing_event(
+        self, event_id: str, type_: str, workspace_id: str | None, occurred_at: datetime, now: datetime
+    ) -> bool:
+        """Remember a billing event; False if it was seen before (a replay). A concurrent replay waits here
+        until the first one commits."""
+        inserted = await self._conn.fetchval(
+            "INSERT INTO accounts.billing_events (event_id, workspace_id, type, occurred_at, received_at, applied)"
+            " VALUES ($1, $2, $3, $4, $5, false) ON CONFLICT (event_id) DO NOTHING RETURNING true",
+            event_id,
+            workspace_id,
+            type_,
+            occurred_at,
+            now,
+        )
+        return bool(inserted)
+
+    async def mark_billing_event_applied(self, event_id: str) -> None:
+        await self._conn.execute("UPDATE accounts.billing_events SET applied = true WHERE event_id = $1", event_id)
+
+    async def lock_workspace_subscription(self, workspace_id: str) -> asyncpg.Record | None:
+        return await self._conn.fetchrow(
+            "SELECT subscription_status, subscription_version, billing_event_at FROM accounts.workspaces"
+            " WHERE id = $1 FOR UPDATE",
+            workspace_id,
+        )
+
+    async def set_billing_event_at(self, workspace_id: str, occurred_at: datetime) -> None:
+        await self._conn.execute(
+            "UPDATE accounts.workspaces SET billing_event_at = $2 WHERE id = $1", workspace_id, occurred_at
+        )
+
+    async def set_subscription(
+        self, workspace_id: str, status: str, now: datetime, sequence: int, event_id: str
+    ) -> int:
+        """Change the subscription status; returns its new version."""
+        return await self._conn.fetchval(
+            """UPDATE accounts.workspaces
+                  SET subscription_status = $2, subscription_since = $3,
+                      subscription_version = subscription_version + 1, health_sequence = $4, health_event_id = $5
+                WHERE id = $1 RETURNING subscription_version""",
+            workspace_id,
+            status,
+            now,
+            sequence,
+            event_id,
+        )
+
 
 class Repository:
     def __init__(self, pool: asyncpg.Pool):
@@ -261,7 +426,10 @@ class Repository:
     ) -> tuple[Workspace, str]:
         async with self._pool.acquire() as conn, conn.transaction():
             row = await conn.fetchrow(
-                "INSERT INTO accounts.workspaces (name, created_at) VALUES ($1, $2) RETURNING *", name, now
+                "INSERT INTO accounts.workspaces (name, created_at, subscription_since)"
+                " VALUES ($1, $2, $2) RETURNING *",
+                name,
+                now,
             )
             member_id = await conn.fetchval(
                 "INSERT INTO accounts.members (workspace_id, email, role, created_at)"
@@ -324,3 +492,68 @@ class Repository:
                 inbox_id,
             )
         return None if row is None else (_inbox(row), row["smtp_password"])
+
+    # Health
+
+    async def linkedin_account_by_unipile(self, unipile_account_id: str) -> str | None:
+        """Our id of the LinkedIn account connected as this Unipile account (any workspace)."""
+        found = await self._pool.fetchval(
+            "SELECT id FROM accounts.linkedin_accounts WHERE unipile_account_id = $1", unipile_account_id
+        )
+        return None if found is None else str(found)
+
+    async def degraded_before(self, instant: datetime, limit: int) -> list[str]:
+        """Accounts degraded since before the instant (their grace period is over), oldest first."""
+        rows = await self._pool.fetch(
+            "SELECT id FROM accounts.linkedin_accounts WHERE status = 'degraded' AND status_since <= $1"
+            " ORDER BY status_since LIMIT $2",
+            instant,
+            limit,
+        )
+        return [str(r["id"]) for r in rows]
+
+    async def health_after(self, after_sequence: int, limit: int) -> list[tuple[int, HealthEvent]]:
+        """The current health of every sender and subscription changed after the sequence number, in order."""
+        rows = await self._pool.fetch(
+            """SELECT * FROM (
+                 SELECT 'linkedin_account' AS kind, id, workspace_id, version, status_since AS at, status,
+                        restriction_kind, restriction_verified, status_detail, health_sequence, health_event_id
+                   FROM accounts.linkedin_accounts WHERE health_sequence > $1
+                 UNION ALL
+                 SELECT 'inbox', id, workspace_id, version, status_since, status, NULL, false, status_detail,
+                        health_sequence, health_event_id
+                   FROM accounts.inboxes WHERE health_sequence > $1
+                 UNION ALL
+                 SELECT 'workspace', id, id, subscription_version, subscription_since, subscription_status, NULL,
+                        false, '', health_sequence, health_event_id
+                   FROM accounts.workspaces WHERE health_sequence > $1) changed
+               ORDER BY health_sequence LIMIT $2""",
+            after_sequence,
+            limit,
+        )
+        found: list[tuple[int, HealthEvent]] = []
+        for r in rows:
+            event: HealthEvent
+            if r["kind"] == "workspace":
+                event = SubscriptionHealthEvent(
+                    event_id=str(r["health_event_id"]),
+                    workspace_id=str(r["workspace_id"]),
+                    version=r["version"],
+                    occurred_at=r["at"],
+                    status=r["status"],
+                )
+            else:
+                event = SenderHealthEvent(
+                    event_id=str(r["health_event_id"]),
+                    workspace_id=str(r["workspace_id"]),
+                    version=r["version"],
+                    occurred_at=r["at"],
+                    sender_kind=r["kind"],
+                    sender_id=str(r["id"]),
+                    status=r["status"],
+                    restriction_kind=r["restriction_kind"],
+                    restriction_verified=r["restriction_verified"],
+                    detail=r["status_detail"],
+                )
+            found.append((r["health_sequence"], event))
+        return found

@@ -2,29 +2,38 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+import asyncpg
 import grpc
+import structlog
 from google.protobuf.message import DecodeError
 
 from holdfast.accounts.v1 import accounts_pb2 as pb
 from holdfast.accounts.v1 import accounts_pb2_grpc as pb_grpc
+from holdfast.campaigns.v1 import campaigns_pb2, campaigns_pb2_grpc
 from holdfast.common.v1 import types_pb2
 from holdfast.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
 from services.accounts.config import Settings
 from services.accounts.domain import (
+    HealthEvent,
     Inbox,
     LinkedInAccount,
     Sender,
+    SenderHealthEvent,
     SendingLimit,
     ServerConfig,
     ServerLogin,
     Workspace,
 )
 from services.accounts.repository import SCHEMA, Repository
-from services.accounts.service import SET_SENDER_STATE, AccountsService
+from services.accounts.service import APPLY_HEALTH_EVENT, SET_SENDER_STATE, AccountsService
 from services.common.clock import Clock, SystemClock
 from services.common.db import create_pool
 from services.common.errors import DomainError
@@ -32,8 +41,11 @@ from services.common.grpc_client import open_channel
 from services.common.grpc_server import Registration, RunningServer, start_server
 from services.common.outbox import Relay
 from services.common.proto_enums import from_word, to_word
-from services.common.proto_time import to_timestamp
+from services.common.proto_time import from_timestamp, to_timestamp
+from services.common.providers.unipile import UnipileClient
 from services.common.service_main import prepare_schema
+
+log = structlog.get_logger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _SUBSCRIPTION = {
@@ -98,6 +110,11 @@ def linkedin_account_pb(a: LinkedInAccount) -> pb.LinkedInAccount:
         restriction_kind=a.restriction_kind or "",
         restriction_verified=a.restriction_verified,
         limits=[limit_pb(x) for x in a.limits],
+        history=[
+            pb.HealthChange(status=from_word(types_pb2.SenderStatus, h.status), detail=h.detail, at=to_timestamp(h.at),
+                            source=h.source)
+            for h in a.history
+        ],
         created_at=to_timestamp(a.created_at),
         timezone=a.timezone,
     )
@@ -152,6 +169,40 @@ def sender_state(sender: Sender) -> bytes:
         request.kind = types_pb2.SENDER_KIND_INBOX
         request.email = sender.email
     return request.SerializeToString()
+
+
+def health_event_pb(event: HealthEvent) -> types_pb2.HealthEvent:
+    message = types_pb2.HealthEvent(
+        event_id=event.event_id,
+        workspace_id=event.workspace_id,
+        version=event.version,
+        occurred_at=to_timestamp(event.occurred_at),
+    )
+    if isinstance(event, SenderHealthEvent):
+        message.sender.CopyFrom(
+            types_pb2.SenderHealth(
+                kind=from_word(types_pb2.SenderKind, event.sender_kind),
+                sender_id=event.sender_id,
+                status=from_word(types_pb2.SenderStatus, event.status),
+                restriction_kind=event.restriction_kind or "",
+                restriction_verified=event.restriction_verified,
+                detail=event.detail,
+            )
+        )
+    else:
+        message.subscription.CopyFrom(types_pb2.SubscriptionHealth(status=_SUBSCRIPTION[event.status]))
+    return message
+
+
+def health_event_payload(event: HealthEvent) -> bytes:
+    """The outbox payload telling campaigns of a health change: an ApplyHealthEventRequest."""
+    return campaigns_pb2.ApplyHealthEventRequest(event=health_event_pb(event)).SerializeToString()
+
+
+def _actor(actor: types_pb2.Actor) -> str:
+    if actor.kind == types_pb2.ACTOR_KIND_MEMBER:
+        return f"member:{actor.member_id}"
+    return ":".join(part for part in (actor.source, actor.event_id) if part)
 
 
 class AccountsServicer(pb_grpc.AccountsServiceServicer):
@@ -254,6 +305,66 @@ class AccountsServicer(pb_grpc.AccountsServiceServicer):
             )
         return reply
 
+    # Health (DESIGN A1-A3, A6)
+
+    async def HandleAccountStatusWebhook(
+        self, request: pb.HandleAccountStatusWebhookRequest, context: grpc.aio.ServicerContext
+    ) -> pb.HandleAccountStatusWebhookResponse:
+        changed = await self._service.handle_account_status_webhook(request.unipile_account_id, request.message)
+        return pb.HandleAccountStatusWebhookResponse(changed=changed)
+
+    async def ReportAccountFailure(
+        self, request: pb.ReportAccountFailureRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ReportAccountFailureResponse:
+        changed = await self._service.report_account_failure(
+            _word(types_pb2.SenderKind, request.sender_kind),
+            request.sender_id,
+            _word(types_pb2.SenderStatus, request.status),
+            request.restriction_kind,
+            request.detail,
+            request.attempt_id,
+        )
+        return pb.ReportAccountFailureResponse(changed=changed)
+
+    async def RecordRestriction(
+        self, request: pb.RecordRestrictionRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RecordRestrictionResponse:
+        account = await self._service.record_restriction(
+            request.workspace_id, request.account_id, request.kind, request.detail, _actor(request.actor)
+        )
+        return pb.RecordRestrictionResponse(account=linkedin_account_pb(account))
+
+    async def VerifyLinkedInAccount(
+        self, request: pb.VerifyLinkedInAccountRequest, context: grpc.aio.ServicerContext
+    ) -> pb.VerifyLinkedInAccountResponse:
+        account = await self._service.verify_linkedin_account(
+            request.workspace_id, request.account_id, _actor(request.actor)
+        )
+        return pb.VerifyLinkedInAccountResponse(account=linkedin_account_pb(account))
+
+    async def CreateReconnectLink(
+        self, request: pb.CreateReconnectLinkRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CreateReconnectLinkResponse:
+        link = await self._service.create_reconnect_link(request.workspace_id, request.account_id)
+        return pb.CreateReconnectLinkResponse(url=link.url, expires_at=to_timestamp(link.expires_at))
+
+    async def ApplyBillingEvent(
+        self, request: pb.ApplyBillingEventRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ApplyBillingEventResponse:
+        applied = await self._service.apply_billing_event(
+            request.event_id,
+            request.type,
+            request.workspace_id,
+            from_timestamp(request.occurred_at) if request.HasField("occurred_at") else None,
+        )
+        return pb.ApplyBillingEventResponse(applied=applied)
+
+    async def ListHealthEvents(
+        self, request: pb.ListHealthEventsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListHealthEventsResponse:
+        events, last = await self._service.list_health_events(request.after_sequence, request.limit)
+        return pb.ListHealthEventsResponse(events=[health_event_pb(e) for e in events], last_sequence=last)
+
 
 def scheduler_delivery(stub: scheduler_pb2_grpc.SchedulerServiceStub) -> Any:
     """The outbox handler of SET_SENDER_STATE: the stored payload, sent to the scheduler as is."""
@@ -268,6 +379,68 @@ def scheduler_delivery(stub: scheduler_pb2_grpc.SchedulerServiceStub) -> Any:
     return deliver
 
 
+def campaigns_delivery(stub: campaigns_pb2_grpc.CampaignsServiceStub) -> Any:
+    """The outbox handler of APPLY_HEALTH_EVENT: the stored payload, sent to campaigns as is. A failure (campaigns
+    down, or UNIMPLEMENTED) leaves the row for a retry; campaigns is idempotent by event id and version."""
+
+    async def deliver(payload: bytes) -> None:
+        try:
+            request = campaigns_pb2.ApplyHealthEventRequest.FromString(payload)
+        except DecodeError:
+            raise DomainError("the outbox payload is not an ApplyHealthEventRequest") from None
+        await stub.ApplyHealthEvent(request)
+
+    return deliver
+
+
+def build_service(
+    settings: Settings,
+    pool: asyncpg.Pool,
+    clock: Clock,
+    *,
+    unipile: UnipileClient | None,
+    committed: Callable[[], None] = lambda: None,
+) -> AccountsService:
+    """The accounts use cases wired as the server runs them (tests build a second one, like another replica)."""
+    return AccountsService(
+        Repository(pool),
+        clock,
+        keyring=settings.secret_keys,
+        sender_state=sender_state,
+        committed=committed,
+        health_event=health_event_payload,
+        unipile=unipile,
+        unipile_api_url=settings.unipile_dsn,
+        grace=settings.grace,
+        public_url=settings.public_url,
+    )
+
+
+def grace_interval_seconds(settings: Settings) -> float:
+    """How often degraded accounts past their grace period are looked for: a quarter of it, at most a minute."""
+    return min(settings.account_grace_seconds / 4, 60.0)
+
+
+async def _every(name: str, interval_s: float, step: Callable[[], Awaitable[int]]) -> None:
+    """Run `step` forever, at once again while it finds work, else after `interval_s`; errors are logged."""
+    while True:
+        done = 0
+        try:
+            done = await step()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("background step failed", loop=name)
+        if not done:
+            await asyncio.sleep(interval_s)
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None = None) -> RunningServer:
     pool = await create_pool(
         settings.database_url,
@@ -277,22 +450,36 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
     )
     stack.push_async_callback(pool.close)
     await prepare_schema(pool, SCHEMA, MIGRATIONS, apply=settings.migrate_on_start)
-    # Sender state reaches the scheduler through the outbox. The stack unwinds last-in first-out: the server
-    # stops first, then the relay, then the channel, then the pool.
+    # Sender state reaches the scheduler, and health changes reach campaigns, through the outbox. The stack
+    # unwinds last-in first-out: the server stops first, then the grace loop, the relay, the Unipile session,
+    # the channels, then the pool.
     channel = open_channel(settings.scheduler_target, default_timeout=settings.rpc_timeout_seconds)
     stack.push_async_callback(channel.close)
+    campaigns_channel = open_channel(settings.campaigns_target, default_timeout=settings.rpc_timeout_seconds)
+    stack.push_async_callback(campaigns_channel.close)
+    unipile: UnipileClient | None = None
+    if settings.unipile_dsn:
+        if not settings.unipile_api_key:
+            raise RuntimeError("HOLDFAST_UNIPILE_API_KEY is required when HOLDFAST_UNIPILE_DSN is set")
+        http = aiohttp.ClientSession()
+        stack.push_async_callback(http.close)
+        # Short: a health decision waits for this read while it holds the account's row lock.
+        unipile = UnipileClient(settings.unipile_dsn, settings.unipile_api_key, http, timeout_s=10.0)
     relay = Relay(
-        pool, SCHEMA, {SET_SENDER_STATE: scheduler_delivery(scheduler_pb2_grpc.SchedulerServiceStub(channel))}
+        pool,
+        SCHEMA,
+        {
+            SET_SENDER_STATE: scheduler_delivery(scheduler_pb2_grpc.SchedulerServiceStub(channel)),
+            APPLY_HEALTH_EVENT: campaigns_delivery(campaigns_pb2_grpc.CampaignsServiceStub(campaigns_channel)),
+        },
     )
     await relay.start()
     stack.push_async_callback(relay.stop)
-    service = AccountsService(
-        Repository(pool),
-        clock or SystemClock(),
-        keyring=settings.secret_keys,
-        sender_state=sender_state,
-        committed=relay.kick,
+    service = build_service(settings, pool, clock or SystemClock(), unipile=unipile, committed=relay.kick)
+    grace_loop = asyncio.create_task(
+        _every("grace", grace_interval_seconds(settings), service.expire_grace_once), name="accounts-grace"
     )
+    stack.push_async_callback(_cancel, grace_loop)
     servicer = AccountsServicer(service)
     running = await start_server(
         settings.grpc_listen,

@@ -4,27 +4,41 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
 
 import structlog
 
 from services.accounts.domain import (
     AUTH_KINDS,
+    BILLING_EVENT_TYPES,
     SENDER_KINDS,
+    UNIPILE_DELETED,
+    UNIPILE_OK,
+    HealthEvent,
     Inbox,
     LinkedInAccount,
     Principal,
     Sender,
     SenderCredentials,
+    SenderHealthEvent,
     SendingLimit,
     ServerLogin,
+    SubscriptionHealthEvent,
     Workspace,
+    decide_linkedin_health,
     hash_token,
     limits_with_defaults,
     new_token,
+    restriction_detail,
     secret_context,
+    validate_billing_event,
+    validate_detail,
     validate_display_name,
     validate_email,
     validate_limits,
+    validate_restriction_kind,
     validate_sender_name,
     validate_server,
     validate_timezone,
@@ -34,13 +48,56 @@ from services.accounts.domain import (
 from services.accounts.repository import Repository, Transaction
 from services.common.clock import Clock
 from services.common.crypto import Keyring, SecretError, key_id_of
-from services.common.errors import FailedPrecondition, InvalidArgument, NotFound, Unauthenticated
+from services.common.errors import (
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    NotImplementedYet,
+    Unauthenticated,
+    Unavailable,
+)
 from services.common.ids import parse_uuid
+from services.common.providers.unipile import Account as UnipileAccount
+from services.common.providers.unipile import UnipileError
 
 log = structlog.get_logger(__name__)
 
 # The outbox destination that carries a sender's state (status, limits, timezone) to the scheduler.
 SET_SENDER_STATE = "scheduler.SetSenderState"
+# The outbox destination that carries health changes (senders, subscriptions) to campaigns.
+APPLY_HEALTH_EVENT = "campaigns.ApplyHealthEvent"
+# Hosted reconnect links expire after this long (A3: a fresh one per click).
+RECONNECT_LINK_LIFETIME = timedelta(hours=24)
+# The largest page of ListHealthEvents.
+MAX_HEALTH_EVENTS_PAGE = 1000
+
+
+def campaigns_ordering_key(subject_id: str) -> str:
+    """The outbox ordering key of the events for campaigns about one sender or workspace. It differs from the
+    scheduler's key (the bare sender id): the relay delivers one key in order, so a shared key would make a
+    campaigns outage hold back the sender state the scheduler gates sending on."""
+    return f"campaigns:{subject_id}"
+
+
+class Unipile(Protocol):
+    """What the accounts service asks Unipile (services.common.providers.unipile.UnipileClient)."""
+
+    async def get_account(self, account_id: str) -> UnipileAccount: ...
+
+    async def create_reconnect_link(
+        self,
+        account_id: str,
+        expires_on: datetime,
+        api_url: str,
+        notify_url: str | None = None,
+        success_redirect_url: str | None = None,
+    ) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ReconnectLink:
+    url: str
+    expires_at: datetime
 
 
 class AccountsService:
@@ -52,14 +109,25 @@ class AccountsService:
         keyring: Keyring,
         sender_state: Callable[[Sender], bytes],
         committed: Callable[[], None] = lambda: None,
+        health_event: Callable[[HealthEvent], bytes] = lambda event: b"",
+        unipile: Unipile | None = None,
+        unipile_api_url: str = "",
+        grace: timedelta = timedelta(seconds=900),
+        public_url: str = "http://127.0.0.1:8080",
     ):
-        """`sender_state` serializes a sender's state for the scheduler (the outbox payload); `committed` is
-        called after each committed write that enqueued one (it kicks the outbox relay)."""
+        """`sender_state` serializes a sender's state for the scheduler and `health_event` a health event for
+        campaigns (the outbox payloads); `committed` is called after each committed write that enqueued one (it
+        kicks the outbox relay). Without `unipile`, nothing that must read Unipile can be done."""
         self._repo = repository
         self._clock = clock
         self._keyring = keyring
         self._sender_state = sender_state
         self._committed = committed
+        self._health_event = health_event
+        self._unipile = unipile
+        self._unipile_api_url = unipile_api_url.rstrip("/")
+        self._grace = grace
+        self._public_url = public_url.rstrip("/")
 
     async def create_workspace(self, name: str, owner_email: str) -> tuple[Workspace, str, str]:
         """Returns the workspace, its owner's member id and the owner's bearer token (shown once)."""
@@ -282,3 +350,366 @@ class AccountsService:
     async def _announce(self, tx: Transaction, sender: Sender) -> None:
         """Enqueue the sender's state for the scheduler, in the caller's transaction, ordered per sender."""
         await tx.enqueue(SET_SENDER_STATE, sender.id, self._sender_state(sender))
+
+    # Health of LinkedIn accounts (DESIGN A1-A3). A status change is decided on a fresh read of the account at
+    # Unipile made while holding the account's row lock: a later decision is always made on a later read, so
+    # forged, duplicated or reordered webhooks cannot leave a stale status behind.
+
+    async def handle_account_status_webhook(self, unipile_account_id: str, message: str) -> bool:
+        """A Unipile account_status webhook: only a trigger to re-read the account. False when the account is
+        unknown (never an error: Unipile would retry) or nothing changed."""
+        unipile_account_id = unipile_account_id.strip()
+        account_id = await self._repo.linkedin_account_by_unipile(unipile_account_id) if unipile_account_id else None
+        if account_id is None:
+            log.info("account status webhook for an unknown account", unipile_account_id=unipile_account_id[:200])
+            return False
+        self._require_unipile()
+        async with self._repo.transaction() as tx:
+            account = await tx.lock_linkedin_account(account_id)
+            if account is None:
+                return False
+            unipile_status = await self._reread(account.unipile_account_id)
+            changed = await self._apply_unipile_status(
+                tx,
+                account,
+                unipile_status,
+                source="reconnect" if message.strip().upper() == "RECONNECTED" else "unipile_webhook",
+                webhook_said=message.strip().upper()[:40],
+            )
+        if changed:
+            self._committed()
+        return changed
+
+    async def expire_grace_once(self, batch: int = 50) -> int:
+        """Re-read every account degraded for longer than the grace period and decide (replica-safe: each is
+        claimed FOR UPDATE SKIP LOCKED). Returns how many changed."""
+        if self._unipile is None:
+            return 0
+        cutoff = self._clock.now() - self._grace
+        changed = 0
+        for account_id in await self._repo.degraded_before(cutoff, batch):
+            try:
+                async with self._repo.transaction() as tx:
+                    account = await tx.claim_degraded(account_id, cutoff)
+                    if account is None:
+                        continue  # another replica has it, or it changed meanwhile
+                    unipile_status = await self._reread(account.unipile_account_id)
+                    if await self._apply_unipile_status(tx, account, unipile_status, source="grace_expired"):
+                        changed += 1
+            except Unavailable as exc:
+                log.warning("degraded account not re-read; next round", account_id=account_id, error=exc.message)
+        if changed:
+            self._committed()
+        return changed
+
+    async def report_account_failure(
+        self, kind: str, sender_id: str, status: str, restriction_kind: str, detail: str, attempt_id: str
+    ) -> bool:
+        """An account-level send failure seen by the scheduler (S10), idempotent by attempt id. Disconnected:
+        the account is re-read and the read decides (nothing is recorded if it says OK). Restricted: recorded
+        with its kind (default warning) until an operator verifies the account (A2)."""
+        if kind == "inbox":
+            raise NotImplementedYet("inbox health arrives with the email issue")
+        if kind != "linkedin_account":
+            raise InvalidArgument("sender_kind must be linkedin_account", field="sender_kind")
+        sender_id = parse_uuid(sender_id, "sender_id")
+        attempt_id = attempt_id.strip()
+        if not 1 <= len(attempt_id) <= 200:
+            raise InvalidArgument("attempt_id must be 1 to 200 characters", field="attempt_id")
+        if status not in ("disconnected", "restricted"):
+            raise InvalidArgument("status must be disconnected or restricted", field="status")
+        kind_of_restriction = (
+            validate_restriction_kind(restriction_kind or "warning", "restriction_kind")
+            if status == "restricted"
+            else None
+        )
+        detail = validate_detail(detail)
+        if status == "disconnected":
+            self._require_unipile()
+        async with self._repo.transaction() as tx:
+            earlier = await tx.claim_failure_report(attempt_id, sender_id, status, self._clock.now())
+            if earlier is not None:
+                return earlier  # a repeated report: the first one's answer, nothing more
+            account = await tx.lock_linkedin_account(sender_id)
+            if account is None:
+                raise NotFound("linkedin account not found")
+            if kind_of_restriction is not None:
+                changed = await self._restrict(tx, account, kind_of_restriction, detail, "send_failure", attempt_id)
+            else:
+                unipile_status = await self._reread(account.unipile_account_id)
+                changed = await self._apply_unipile_status(
+                    tx, account, unipile_status, source="send_failure", actor=attempt_id, send_error=detail
+                )
+            await tx.set_failure_report_changed(attempt_id, changed)
+        if changed:
+            self._committed()
+        return changed
+
+    async def record_restriction(
+        self, workspace_id: str, account_id: str, kind: str, detail: str, actor: str
+    ) -> LinkedInAccount:
+        """An operator records a LinkedIn restriction (warning, jail or partial) of the account (A2)."""
+        workspace_id = parse_uuid(workspace_id, "workspace_id")
+        account_id = parse_uuid(account_id, "account_id", missing_is_not_found=True)
+        kind = validate_restriction_kind(kind)
+        detail = validate_detail(detail)
+        async with self._repo.transaction() as tx:
+            account = await tx.lock_linkedin_account(account_id, workspace_id)
+            if account is None:
+                raise NotFound("linkedin account not found")
+            changed = await self._restrict(tx, account, kind, detail, "operator", actor)
+            account = await tx.get_linkedin_account(workspace_id, account_id)
+            assert account is not None
+        if changed:
+            self._committed()
+        return account
+
+    async def verify_linkedin_account(self, workspace_id: str, account_id: str, actor: str) -> LinkedInAccount:
+        """An operator says the restriction has lifted: accepted only if Unipile reports the account OK now;
+        the account is then connected and marked verified (A2)."""
+        workspace_id = parse_uuid(workspace_id, "workspace_id")
+        account_id = parse_uuid(account_id, "account_id", missing_is_not_found=True)
+        self._require_unipile()
+        async with self._repo.transaction() as tx:
+            account = await tx.lock_linkedin_account(account_id, workspace_id)
+            if account is None:
+                raise NotFound("linkedin account not found")
+            if account.status != "restricted":
+                raise FailedPrecondition(
+                    f"only a restricted account can be verified; this one is {account.status}",
+                    code="not_restricted",
+                    details={"status": account.status},
+                )
+            unipile_status = await self._reread(account.unipile_account_id)
+            if unipile_status != UNIPILE_OK:
+                raise FailedPrecondition(
+                    f"Unipile reports the account {unipile_status}; it must be OK before the account can be verified",
+                    code="still_restricted",
+                    details={"unipile_status": unipile_status, "restriction_kind": account.restriction_kind},
+                )
+            account = await self._change_health(
+                tx,
+                account,
+                status="connected",
+                detail=f"verified by an operator after the {account.restriction_kind} restriction lifted; "
+                "Unipile reports the account OK",
+                source="operator",
+                actor=actor,
+                restriction_kind=account.restriction_kind,
+                restriction_verified=True,
+            )
+        self._committed()
+        return account
+
+    async def create_reconnect_link(self, workspace_id: str, account_id: str) -> ReconnectLink:
+        """A fresh Unipile hosted-auth link that reconnects the account (A3); it expires in 24 hours."""
+        account = await self.get_linkedin_account(workspace_id, account_id)
+        unipile = self._require_unipile()
+        expires_at = self._clock.now() + RECONNECT_LINK_LIFETIME
+        try:
+            url = await unipile.create_reconnect_link(
+                account.unipile_account_id,
+                expires_at,
+                api_url=self._unipile_api_url,
+                success_redirect_url=f"{self._public_url}/linkedin-accounts/{account.id}?reconnected=1",
+            )
+        except UnipileError as exc:
+            if exc.status == 404:
+                raise FailedPrecondition(
+                    "Unipile no longer knows this account; connect it again", code="unipile_account_missing"
+                ) from None
+            raise Unavailable(f"Unipile could not create a reconnect link: {exc}", code="unipile_unavailable") from None
+        log.info("reconnect link created", account_id=account.id, expires_at=expires_at.isoformat())
+        return ReconnectLink(url=url, expires_at=expires_at)
+
+    async def list_health_events(self, after_sequence: int, limit: int) -> tuple[list[HealthEvent], int]:
+        """The current health of every sender and subscription whose last change is numbered after
+        `after_sequence`, in order, and the number to ask after next (campaigns' reconciliation)."""
+        if after_sequence < 0:
+            raise InvalidArgument("after_sequence must not be negative", field="after_sequence")
+        if limit < 0:
+            raise InvalidArgument("limit must not be negative", field="limit")
+        limit = min(limit or 500, MAX_HEALTH_EVENTS_PAGE)
+        found = await self._repo.health_after(after_sequence, limit)
+        return [event for _, event in found], (found[-1][0] if found else after_sequence)
+
+    # Subscription (DESIGN A6)
+
+    async def apply_billing_event(
+        self, event_id: str, type_: str, workspace_id: str, occurred_at: datetime | None
+    ) -> bool:
+        """A verified billing event. False for a replay (same event id), an event older than the newest one
+        applied to the workspace, or an unknown workspace; nothing changes then."""
+        event = validate_billing_event(event_id, type_, workspace_id, occurred_at)
+        workspace_id = parse_uuid(workspace_id, "workspace_id")
+        now = self._clock.now()
+        status = BILLING_EVENT_TYPES[event.type]
+        changed = False
+        async with self._repo.transaction() as tx:
+            if not await tx.record_billing_event(event.event_id, event.type, workspace_id, event.occurred_at, now):
+                log.info("billing event replayed", event_id=event.event_id)
+                return False
+            current = await tx.lock_workspace_subscription(workspace_id)
+            if current is None:
+                log.warning("billing event for an unknown workspace", event_id=event.event_id)
+                return False
+            if current["billing_event_at"] is not None and event.occurred_at < current["billing_event_at"]:
+                log.info("billing event older than the state applied", event_id=event.event_id)
+                return False
+            await tx.mark_billing_event_applied(event.event_id)
+            await tx.set_billing_event_at(workspace_id, event.occurred_at)
+            if current["subscription_status"] != status:
+                sequence = await tx.next_health_sequence()
+                health_event_id = str(uuid.uuid4())
+                version = await tx.set_subscription(workspace_id, status, now, sequence, health_event_id)
+                payload = self._health_event(
+                    SubscriptionHealthEvent(
+                        event_id=health_event_id,
+                        workspace_id=workspace_id,
+                        version=version,
+                        occurred_at=now,
+                        status=status,
+                    )
+                )
+                await tx.enqueue(APPLY_HEALTH_EVENT, campaigns_ordering_key(workspace_id), payload)
+                changed = True
+        if changed:
+            self._committed()
+        log.info(
+            "billing event applied", event_id=event.event_id, workspace_id=workspace_id, status=status, changed=changed
+        )
+        return True
+
+    # Helpers of the health use cases
+
+    def _require_unipile(self) -> Unipile:
+        if self._unipile is None:
+            raise FailedPrecondition("Unipile is not configured (HOLDFAST_UNIPILE_DSN)", code="unipile_not_configured")
+        return self._unipile
+
+    async def _reread(self, unipile_account_id: str) -> str:
+        """The account's status at Unipile now; DELETED when Unipile does not know it."""
+        unipile = self._require_unipile()
+        try:
+            return (await unipile.get_account(unipile_account_id)).status
+        except UnipileError as exc:
+            if exc.status == 404:
+                return UNIPILE_DELETED
+            raise Unavailable(
+                f"the account could not be read from Unipile: {exc}", code="unipile_unavailable"
+            ) from None
+
+    async def _apply_unipile_status(
+        self,
+        tx: Transaction,
+        account: LinkedInAccount,
+        unipile_status: str,
+        *,
+        source: str,
+        actor: str = "",
+        webhook_said: str = "",
+        send_error: str = "",
+    ) -> bool:
+        """Decide on a fresh read (A1) and write the change, if any. `source` "reconnect" applies only to a
+        change to connected; any change decided because a grace period ran out is "grace_expired"."""
+        decision = decide_linkedin_health(
+            account.status, account.status_since, unipile_status, self._clock.now(), self._grace
+        )
+        if decision is None:
+            log.info(
+                "account re-read: no change",
+                account_id=account.id,
+                status=account.status,
+                unipile_status=unipile_status,
+                webhook_said=webhook_said or None,
+            )
+            return False
+        if decision.grace_expired:
+            source = "grace_expired"
+        elif source == "reconnect" and decision.status != "connected":
+            source = "unipile_webhook"
+        detail = decision.detail
+        if send_error:
+            detail = f"{detail} (a send failed: {send_error})"
+        await self._change_health(
+            tx,
+            account,
+            status=decision.status,
+            detail=detail,
+            source=source,
+            actor=actor,
+            restriction_kind=account.restriction_kind,
+            restriction_verified=account.restriction_verified,
+        )
+        return True
+
+    async def _restrict(
+        self, tx: Transaction, account: LinkedInAccount, kind: str, detail: str, source: str, actor: str
+    ) -> bool:
+        if account.status == "restricted" and account.restriction_kind == kind:
+            return False  # already recorded; still waiting for an operator's verification
+        await self._change_health(
+            tx,
+            account,
+            status="restricted",
+            detail=restriction_detail(kind, detail),
+            source=source,
+            actor=actor,
+            restriction_kind=kind,
+            restriction_verified=False,
+        )
+        return True
+
+    async def _change_health(
+        self,
+        tx: Transaction,
+        account: LinkedInAccount,
+        *,
+        status: str,
+        detail: str,
+        source: str,
+        actor: str,
+        restriction_kind: str | None,
+        restriction_verified: bool,
+    ) -> LinkedInAccount:
+        """Write one health change in the caller's transaction: the new state (version bumped, numbered in the
+        global change sequence), a history row, the sender state for the scheduler and a HealthEvent for
+        campaigns."""
+        now = self._clock.now()
+        sequence = await tx.next_health_sequence()
+        event_id = str(uuid.uuid4())
+        version = await tx.set_linkedin_health(
+            account.id, status, detail, restriction_kind, restriction_verified, now, sequence, event_id
+        )
+        await tx.add_health_history(
+            "linkedin_account", account.id, status, detail, source, actor, restriction_kind, version, now
+        )
+        updated = await tx.get_linkedin_account(account.workspace_id, account.id)
+        assert updated is not None
+        await self._announce(tx, updated)
+        payload = self._health_event(
+            SenderHealthEvent(
+                event_id=event_id,
+                workspace_id=updated.workspace_id,
+                version=version,
+                occurred_at=now,
+                sender_kind="linkedin_account",
+                sender_id=updated.id,
+                status=status,
+                restriction_kind=restriction_kind,
+                restriction_verified=restriction_verified,
+                detail=detail,
+            )
+        )
+        await tx.enqueue(APPLY_HEALTH_EVENT, campaigns_ordering_key(updated.id), payload)
+        log.info(
+            "linkedin account health changed",
+            account_id=updated.id,
+            workspace_id=updated.workspace_id,
+            previous=account.status,
+            status=status,
+            source=source,
+            version=version,
+            sequence=sequence,
+        )
+        return updated

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.common.config import ServiceSettings, parse_listen, setting
+from services.common.config import ServiceSettings, parse_bool, parse_listen, setting
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -13,3 +13,14 @@ class Settings(ServiceSettings):
                                    help="host:port of the accounts gRPC service")
     scheduler_target: str = setting("HOLDFAST_SCHEDULER_TARGET", "127.0.0.1:50053", parse=parse_listen,
                                     help="host:port of the scheduler gRPC service")
+    auto_resume_cooldown_seconds: float = setting(
+        "HOLDFAST_AUTO_RESUME_COOLDOWN_SECONDS", 600.0, parse=float,
+        help="P9: a campaign auto-resumes at most once per this period; a flapping cause waits it out")
+    probation_seconds: float = setting("HOLDFAST_PROBATION_SECONDS", 86400.0, parse=float,
+                                       help="after a member resumes a high failure rate, how long a smaller "
+                                       "sample of failures pauses again")
+    sweep_seconds: float = setting("HOLDFAST_SWEEP_SECONDS", 30.0, parse=float,
+                                   help="how often the sweeper reconciles health with accounts (one replica at a "
+                                   "time)")
+    sweeper_enabled: bool = setting("HOLDFAST_SWEEPER_ENABLED", True, parse=parse_bool,
+                                    help="run the reconciliation sweeper in this process")

@@ -153,6 +153,7 @@ class Campaign:
     steps: tuple[Step, ...] = field(default=())
     senders: Senders = field(default_factory=Senders)
     definition_version: int = 1
+    last_auto_resumed_at: datetime | None = None
 
     def uses(self, channel: str) -> bool:
         return any(step.channel == channel for step in self.steps)

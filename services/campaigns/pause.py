@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from services.campaigns.domain import (
     CATALOG,
@@ -36,11 +37,15 @@ class Change:
 
 
 class PauseStates:
-    def __init__(self, repository: Repository, clock: Clock, gate_check: GateCheck, events: Events):
+    def __init__(self, repository: Repository, clock: Clock, gate_check: GateCheck, events: Events, *,
+                 auto_resume_cooldown: timedelta = timedelta(minutes=10),
+                 probation: timedelta = timedelta(hours=24)):
         self._repo = repository
         self._clock = clock
         self._gate_check = gate_check
         self._events = events
+        self._cooldown = auto_resume_cooldown
+        self._probation = probation
 
     async def add(self, workspace_id: str, campaign_id: str, reason: str, scope: str, actor: Actor, *,
                   subject: str = "", detail: str = "") -> Change:
@@ -55,9 +60,17 @@ class PauseStates:
         return Change(campaign, True, f"paused: {reason}", event)
 
     async def clear(self, workspace_id: str, campaign_id: str, reason: str, actor: Actor, *,
-                    subject: str = "") -> Change:
+                    subject: str = "", damped: bool = True) -> Change:
+        """Clear a reason whose cause is gone. P9: when the system would resume a campaign it auto-resumed
+        less than a cool-down ago, the clear waits (the sweeper does it once the cool-down has passed)."""
         async with self._repo.transaction() as tx:
             campaign = await self._lock_started(tx, workspace_id, campaign_id)
+            now = self._clock.now()
+            is_last = [(r.reason, r.subject) for r in campaign.reasons] == [(reason, subject)]
+            resumed = campaign.last_auto_resumed_at
+            if damped and actor.kind == "system" and is_last and resumed and now - resumed < self._cooldown:
+                await tx.mark_clear_pending(campaign.id, reason, subject)
+                return Change(campaign, False, f"{reason} clears after the auto-resume cool-down")
             removed = await tx.remove_reason(campaign.id, reason, subject)
             if removed is None:
                 return Change(campaign, False, f"{reason} was not active")
@@ -77,7 +90,7 @@ class PauseStates:
         gates = {(r.reason, r.subject): await self._gate_check(campaign, r) for r in campaign.reasons}
         event = None
         async with self._repo.transaction() as tx:
-            campaign = await self._lock_started(tx, workspace_id, campaign_id)
+            campaign = campaign_before = await self._lock_started(tx, workspace_id, campaign_id)
             blocking: list[Gate] = []
             cleared = False
             for reason in campaign.reasons:
@@ -94,6 +107,12 @@ class PauseStates:
                     cleared = True
             if cleared:
                 event = await tx.enqueue(self._events.holds(campaign))
+                failing = [r.subject for r in campaign_before.reasons
+                           if r.reason == "linkedin_high_failure_rate" and gates.get((r.reason, r.subject))
+                           and gates[(r.reason, r.subject)].passes]
+                if failing:
+                    # P7: after a member's resume, a smaller sample of failures pauses again for a while.
+                    await tx.enqueue(self._events.probation(failing, self._clock.now() + self._probation))
         if blocking:
             raise FailedPrecondition(
                 "the campaign cannot resume yet: " + "; ".join(sorted({g.reason for g in blocking})),
@@ -130,6 +149,8 @@ class PauseStates:
         status = status_for(active)
         await tx.set_status(campaign.id, status, displayed_reason(active), now, pause_changed=True)
         await tx.record_history(campaign.id, action, reason, actor, status, now)
+        if status == "active" and campaign.status == "paused" and actor.kind == "system":
+            await tx.set_auto_resumed(campaign.id, now)
         updated = await tx.get_campaign(campaign.workspace_id, campaign.id)
         assert updated is not None
         return updated

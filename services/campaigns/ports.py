@@ -20,6 +20,8 @@ class Events(Protocol):
 
     def enrollment(self, campaign: Campaign, prospects: list[Prospect]) -> list[Event]: ...
 
+    def probation(self, sender_ids: list[str], until: datetime) -> Event: ...
+
 
 @dataclass(frozen=True, slots=True)
 class PlanInfo:
@@ -32,13 +34,46 @@ class PlanInfo:
 class Scheduler(Protocol):
     async def next_sends(self, campaign_id: str) -> dict[str, datetime]: ...
 
+    async def active_channels(self, campaign_ids: list[str]) -> dict[str, set[str]]: ...
+
     async def plans(self, campaign_id: str, prospect_ids: list[str]) -> dict[str, PlanInfo]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class SenderHealth:
+    status: str  # connected, degraded, disconnected, restricted
+    restriction_verified: bool = False
+
+
 class Directory(Protocol):
+    """What accounts knows: the workspace's senders, their health and its subscription."""
+
     async def check_senders(self, workspace_id: str, senders: Senders) -> None:
         """Raise InvalidArgument naming the field when a sender is not one of the workspace's."""
         ...
+
+    async def sender_health(self, workspace_id: str, kind: str, sender_id: str) -> SenderHealth | None: ...
+
+    async def subscription_active(self, workspace_id: str) -> bool: ...
+
+    async def health_since(self, sequence: int) -> tuple[list[HealthChange], int]:
+        """Current health of every subject changed after `sequence`, and the new sequence."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class HealthChange:
+    """A health event from accounts, in the campaigns' words."""
+
+    event_id: str
+    workspace_id: str
+    version: int
+    # "linkedin_account", "inbox" or "subscription".
+    kind: str
+    subject_id: str
+    status: str  # connected/degraded/disconnected/restricted, or active/canceled for a subscription
+    restriction_verified: bool = False
+    detail: str = ""
 
 
 class Outbox(Protocol):

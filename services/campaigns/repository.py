@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -27,7 +28,7 @@ Event = tuple[str, str, bytes]
 
 _COLUMNS = """c.id, c.workspace_id, c.name, c.kind, c.status, c.paused_reason, c.schedule_days,
               c.window_start, c.window_end, c.timezone, c.randomize_within_window, c.pause_version,
-              c.created_at, c.updated_at, c.definition_version,
+              c.created_at, c.updated_at, c.definition_version, c.last_auto_resumed_at,
               COALESCE((SELECT json_agg(json_build_object('index', s.index, 'channel', s.channel, 'action', s.action,
                                  'delay_hours', s.delay_hours, 'text', s.text, 'subject', s.subject, 'body', s.body)
                                  ORDER BY s.index)
@@ -60,7 +61,7 @@ def _campaign(row: asyncpg.Record) -> Campaign:
                       for r in row["reasons"]),
         steps=tuple(Step(**s) for s in json.loads(row["steps"])),
         senders=Senders(tuple(row["linkedin_account_ids"]), tuple(row["inbox_ids"])),
-        definition_version=row["definition_version"],
+        definition_version=row["definition_version"], last_auto_resumed_at=row["last_auto_resumed_at"],
     )
 
 
@@ -118,6 +119,10 @@ class Transaction:
 
     async def add_reason(self, campaign_id: str, reason: str, scope: str, subject: str, detail: str,
                          now: datetime) -> bool:
+        # The cause is back before a damped clear happened: the reason simply stays.
+        await self._conn.execute(
+            "UPDATE campaigns.pause_reasons SET clear_pending = false WHERE campaign_id = $1 AND reason = $2"
+            " AND subject = $3 AND clear_pending", campaign_id, reason, subject)
         added = await self._conn.fetchval(
             "INSERT INTO campaigns.pause_reasons (campaign_id, reason, scope, subject, detail, since)"
             " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING true",
@@ -129,6 +134,32 @@ class Transaction:
             "DELETE FROM campaigns.pause_reasons WHERE campaign_id = $1 AND reason = $2 AND subject = $3"
             " RETURNING reason, scope, subject, since, detail", campaign_id, reason, subject)
         return None if row is None else ActiveReason(**dict(row))
+
+    async def mark_clear_pending(self, campaign_id: str, reason: str, subject: str) -> bool:
+        return await self._conn.fetchval(
+            "UPDATE campaigns.pause_reasons SET clear_pending = true WHERE campaign_id = $1 AND reason = $2"
+            " AND subject = $3 RETURNING true", campaign_id, reason, subject) or False
+
+    async def set_auto_resumed(self, campaign_id: str, now: datetime) -> None:
+        await self._conn.execute("UPDATE campaigns.campaigns SET last_auto_resumed_at = $2 WHERE id = $1",
+                                 campaign_id, now)
+
+    async def seen_event(self, event_id: str, subject: str, version: int) -> bool:
+        """True when this event was applied already, or a newer version of its subject was."""
+        if await self._conn.fetchval("SELECT true FROM campaigns.applied_events WHERE event_id = $1", event_id):
+            return True
+        current = await self._conn.fetchval(
+            "SELECT version FROM campaigns.subject_versions WHERE subject = $1 FOR UPDATE", subject)
+        return current is not None and current >= version
+
+    async def record_event(self, event_id: str, subject: str, version: int, now: datetime) -> None:
+        await self._conn.execute(
+            "INSERT INTO campaigns.applied_events (event_id, applied_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            event_id, now)
+        await self._conn.execute(
+            """INSERT INTO campaigns.subject_versions (subject, version) VALUES ($1, $2)
+               ON CONFLICT (subject) DO UPDATE SET version = greatest(campaigns.subject_versions.version, $2)""",
+            subject, version)
 
     async def set_status(self, campaign_id: str, status: str, paused_reason: str | None,
                          now: datetime, *, pause_changed: bool) -> None:
@@ -189,6 +220,64 @@ class Repository:
     async def get_campaign(self, workspace_id: str, campaign_id: str) -> Campaign | None:
         async with self._pool.acquire() as conn:
             return await Transaction(conn).get_campaign(workspace_id, campaign_id)
+
+    async def started_campaigns(self, *, sender_id: str | None = None,
+                                workspace_id: str | None = None) -> list[tuple[str, str]]:
+        """(workspace id, campaign id) of active or paused campaigns using a sender, or of a workspace."""
+        if sender_id is not None:
+            rows = await self._pool.fetch(
+                """SELECT c.workspace_id, c.id FROM campaigns.campaigns c
+                     JOIN campaigns.campaign_senders s ON s.campaign_id = c.id
+                    WHERE s.sender_id = $1 AND c.status IN ('active', 'paused') ORDER BY c.id""", sender_id)
+        else:
+            rows = await self._pool.fetch(
+                "SELECT workspace_id, id FROM campaigns.campaigns WHERE workspace_id = $1"
+                " AND status IN ('active', 'paused') ORDER BY id", workspace_id)
+        return [(str(r[0]), str(r[1])) for r in rows]
+
+    async def campaigns_with_reason(self, reason: str, subject: str) -> list[tuple[str, str]]:
+        rows = await self._pool.fetch(
+            """SELECT c.workspace_id, c.id FROM campaigns.pause_reasons r
+                 JOIN campaigns.campaigns c ON c.id = r.campaign_id
+                WHERE r.reason = $1 AND r.subject = $2 ORDER BY c.id""", reason, subject)
+        return [(str(r[0]), str(r[1])) for r in rows]
+
+    async def due_pending_clears(self, cooled_before: datetime) -> list[tuple[str, str, str, str]]:
+        rows = await self._pool.fetch(
+            """SELECT c.workspace_id, c.id, r.reason, r.subject FROM campaigns.pause_reasons r
+                 JOIN campaigns.campaigns c ON c.id = r.campaign_id
+                WHERE r.clear_pending AND (c.last_auto_resumed_at IS NULL OR c.last_auto_resumed_at <= $1)""",
+            cooled_before)
+        return [(str(r[0]), str(r[1]), r[2], r[3]) for r in rows]
+
+    async def health_reasons(self) -> list[tuple[str, str, str, str]]:
+        """Every reason whose gate is a fact about an account or the subscription, for reconciliation."""
+        rows = await self._pool.fetch(
+            """SELECT c.workspace_id, c.id, r.reason, r.subject FROM campaigns.pause_reasons r
+                 JOIN campaigns.campaigns c ON c.id = r.campaign_id
+                WHERE r.reason IN ('linkedin_account_disconnected', 'email_account_disconnected',
+                                   'subscription_canceled')""")
+        return [(str(r[0]), str(r[1]), r[2], r[3]) for r in rows]
+
+    @asynccontextmanager
+    async def exclusive(self, name: str) -> AsyncIterator[bool]:
+        """A session advisory lock: True for the one replica that holds it, False for the others."""
+        key = int.from_bytes(hashlib.sha256(f"holdfast.campaigns.{name}".encode()).digest()[:8], "big", signed=True)
+        async with self._pool.acquire() as conn:
+            held = await conn.fetchval("SELECT pg_try_advisory_lock($1)", key)
+            try:
+                yield bool(held)
+            finally:
+                if held:
+                    await conn.execute("SELECT pg_advisory_unlock($1)", key)
+
+    async def cursor(self, name: str) -> int:
+        return await self._pool.fetchval("SELECT position FROM campaigns.sync_cursors WHERE name = $1", name) or 0
+
+    async def set_cursor(self, name: str, position: int) -> None:
+        await self._pool.execute(
+            "INSERT INTO campaigns.sync_cursors (name, position) VALUES ($1, $2)"
+            " ON CONFLICT (name) DO UPDATE SET position = $2", name, position)
 
     async def list_campaigns(self, workspace_id: str, limit: int,
                              after: tuple[datetime, str] | None) -> list[Campaign]:

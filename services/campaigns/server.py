@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from contextlib import AsyncExitStack
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import grpc
@@ -26,7 +28,7 @@ from services.campaigns.domain import (
     Step,
 )
 from services.campaigns.pause import Change
-from services.campaigns.ports import PlanInfo
+from services.campaigns.ports import HealthChange, PlanInfo, SenderHealth
 from services.campaigns.repository import Event, Repository
 from services.campaigns.service import CampaignsService
 from services.common.clock import Clock, SystemClock
@@ -34,6 +36,7 @@ from services.common.db import create_pool
 from services.common.errors import InvalidArgument, NotFound
 from services.common.grpc_client import open_channel
 from services.common.grpc_server import Registration, RunningServer, start_server
+from services.common.loops import cancel, run_loop
 from services.common.outbox import Relay
 from services.common.proto_enums import from_word, to_word
 from services.common.proto_time import from_timestamp, to_timestamp
@@ -99,6 +102,11 @@ class ProtoEvents:
             held_scopes=[from_word(types_pb2.Scope, s) for s in campaign.held_scopes()])
         return "scheduler.SetCampaignHolds", campaign.id, request.SerializeToString()
 
+    def probation(self, sender_ids: list[str], until: datetime) -> Event:
+        request = scheduler_pb2.StartProbationRequest(event_id=str(uuid.uuid4()), sender_ids=sorted(set(sender_ids)),
+                                                      until=to_timestamp(until))
+        return "scheduler.StartProbation", f"probation:{','.join(sorted(set(sender_ids)))}", request.SerializeToString()
+
     def enrollment(self, campaign: Campaign, prospects: list[Prospect]) -> list[Event]:
         events = []
         for start in range(0, len(prospects), 2000):
@@ -119,6 +127,10 @@ class SchedulerClient:
         reply = await self._stub.ReclampOnResume(scheduler_pb2.ReclampOnResumeRequest(campaign_id=campaign_id))
         return {to_word(types_pb2.Channel, n.channel) or "": from_timestamp(n.planned_at) for n in reply.next_sends}
 
+    async def active_channels(self, campaign_ids: list[str]) -> dict[str, set[str]]:
+        reply = await self._stub.GetActiveChannels(scheduler_pb2.GetActiveChannelsRequest(campaign_ids=campaign_ids))
+        return {c.campaign_id: {to_word(types_pb2.Channel, ch) or "" for ch in c.channels} for c in reply.campaigns}
+
     async def plans(self, campaign_id: str, prospect_ids: list[str]) -> dict[str, PlanInfo]:
         reply = await self._stub.ListProspectPlans(scheduler_pb2.ListProspectPlansRequest(
             campaign_id=campaign_id, prospect_ids=prospect_ids))
@@ -127,9 +139,41 @@ class SchedulerClient:
                                         list(p.why_not_now)) for p in reply.plans}
 
 
+def health_change(event: types_pb2.HealthEvent) -> HealthChange:
+    if event.HasField("subscription"):
+        return HealthChange(event.event_id, event.workspace_id, event.version, "subscription", event.workspace_id,
+                            to_word(types_pb2.SubscriptionStatus, event.subscription.status) or "")
+    sender = event.sender
+    return HealthChange(event.event_id, event.workspace_id, event.version,
+                        to_word(types_pb2.SenderKind, sender.kind) or "", sender.sender_id,
+                        to_word(types_pb2.SenderStatus, sender.status) or "", sender.restriction_verified,
+                        sender.detail)
+
+
 class AccountsDirectory:
     def __init__(self, stub: accounts_pb2_grpc.AccountsServiceStub):
         self._stub = stub
+
+    async def sender_health(self, workspace_id: str, kind: str, sender_id: str) -> SenderHealth | None:
+        try:
+            if kind == "inbox":
+                inbox = (await self._stub.GetInbox(accounts_pb2.GetInboxRequest(
+                    workspace_id=workspace_id, inbox_id=sender_id))).inbox
+                return SenderHealth(to_word(types_pb2.SenderStatus, inbox.status) or "unknown")
+            account = (await self._stub.GetLinkedInAccount(accounts_pb2.GetLinkedInAccountRequest(
+                workspace_id=workspace_id, account_id=sender_id))).account
+        except NotFound:
+            return None
+        return SenderHealth(to_word(types_pb2.SenderStatus, account.status) or "unknown", account.restriction_verified)
+
+    async def subscription_active(self, workspace_id: str) -> bool:
+        reply = await self._stub.GetWorkspace(accounts_pb2.GetWorkspaceRequest(workspace_id=workspace_id))
+        return reply.workspace.subscription_status == types_pb2.SUBSCRIPTION_STATUS_ACTIVE
+
+    async def health_since(self, sequence: int) -> tuple[list[HealthChange], int]:
+        reply = await self._stub.ListHealthEvents(accounts_pb2.ListHealthEventsRequest(after_sequence=sequence,
+                                                                                       limit=500))
+        return [health_change(e) for e in reply.events], max(reply.last_sequence, sequence)
 
     async def check_senders(self, workspace_id: str, senders: Senders) -> None:
         for i, sender_id in enumerate(senders.linkedin_account_ids):
@@ -235,6 +279,20 @@ class CampaignsServicer(pb_grpc.CampaignsServiceServicer):
             pb.NextSend(channel=from_word(types_pb2.Channel, channel), planned_at=to_timestamp(at))
             for channel, at in sorted(next_sends.items())])
 
+    async def ApplyHealthEvent(self, request: pb.ApplyHealthEventRequest,
+                               context: grpc.aio.ServicerContext) -> pb.ApplyHealthEventResponse:
+        effect = await self._service.health.apply(health_change(request.event))
+        return pb.ApplyHealthEventResponse(applied=effect.applied, campaigns_paused=effect.paused,
+                                           campaigns_resumed=effect.resumed)
+
+    async def ApplyFailureRateSignal(self, request: pb.ApplyFailureRateSignalRequest,
+                                     context: grpc.aio.ServicerContext) -> pb.ApplyFailureRateSignalResponse:
+        detail = f"{request.failure_rate:.0%} of the last {request.sample_size} sends failed"
+        order = request.window_end.seconds * 1000 + request.window_end.nanos // 1_000_000
+        effect = await self._service.health.failure_signal(request.event_id, request.sender_id,
+                                                           request.above_threshold, order, detail)
+        return pb.ApplyFailureRateSignalResponse(applied=effect.applied)
+
     async def GetPauseHistory(self, request: pb.GetPauseHistoryRequest,
                               context: grpc.aio.ServicerContext) -> pb.GetPauseHistoryResponse:
         entries, token = await self._service.history(request.workspace_id, request.campaign_id,
@@ -262,14 +320,22 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
         "scheduler.EnrollProspects": lambda b: scheduler.EnrollProspects(
             scheduler_pb2.EnrollProspectsRequest.FromString(b)),
         "scheduler.SetCampaignHolds": lambda b: scheduler.SetCampaignHolds(
-            scheduler_pb2.SetCampaignHoldsRequest.FromString(b)),
+            scheduler_pb2.SetCampaignHoldsRequest.FromString(b), timeout=60),
+        "scheduler.StartProbation": lambda b: scheduler.StartProbation(
+            scheduler_pb2.StartProbationRequest.FromString(b)),
     })
     await relay.start()
     stack.push_async_callback(relay.stop)
     service = CampaignsService(
         Repository(pool), clock or SystemClock(), events=ProtoEvents(), outbox=relay,
         scheduler=SchedulerClient(scheduler),
-        directory=AccountsDirectory(accounts_pb2_grpc.AccountsServiceStub(channels["accounts"])))
+        directory=AccountsDirectory(accounts_pb2_grpc.AccountsServiceStub(channels["accounts"])),
+        auto_resume_cooldown=timedelta(seconds=settings.auto_resume_cooldown_seconds),
+        probation=timedelta(seconds=settings.probation_seconds))
+    if settings.sweeper_enabled:
+        sweeper = asyncio.create_task(run_loop("sweeper", settings.sweep_seconds, service.health.sweep_once,
+                                               idle_only=False))
+        stack.push_async_callback(cancel, sweeper)
     servicer = CampaignsServicer(service)
     running = await start_server(settings.grpc_listen, [Registration(
         pb.DESCRIPTOR.services_by_name["CampaignsService"].full_name,

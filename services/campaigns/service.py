@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import structlog
 
@@ -23,7 +23,8 @@ from services.campaigns.domain import (
     validate_senders,
     validate_steps,
 )
-from services.campaigns.gates import check_gate
+from services.campaigns.gates import Gates
+from services.campaigns.health import HealthReactions
 from services.campaigns.pause import Change, PauseStates
 from services.campaigns.ports import Directory, Events, Outbox, PlanInfo, Scheduler
 from services.campaigns.repository import Repository
@@ -73,14 +74,18 @@ class ProspectView:
 
 class CampaignsService:
     def __init__(self, repository: Repository, clock: Clock, *, events: Events, outbox: Outbox,
-                 scheduler: Scheduler, directory: Directory):
+                 scheduler: Scheduler, directory: Directory, auto_resume_cooldown: timedelta = timedelta(minutes=10),
+                 probation: timedelta = timedelta(hours=24)):
         self._repo = repository
         self._clock = clock
         self._events = events
         self._outbox = outbox
         self._scheduler = scheduler
         self._directory = directory
-        self.pause_states = PauseStates(repository, clock, check_gate, events)
+        self.pause_states = PauseStates(repository, clock, Gates(directory).check, events,
+                                        auto_resume_cooldown=auto_resume_cooldown, probation=probation)
+        self.health = HealthReactions(repository, self.pause_states, scheduler, directory, clock,
+                                      cooldown=auto_resume_cooldown)
 
     async def create(self, workspace_id: str, name: str, kind: str, schedule: Schedule,
                      steps: list[Step] | None = None, senders: Senders | None = None) -> Campaign:

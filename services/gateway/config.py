@@ -28,3 +28,6 @@ class Settings(CommonSettings):
                                           help="shared secret Unipile sends with each webhook (empty: refused)")
     unipile_webhook_header: str = setting("HOLDFAST_UNIPILE_WEBHOOK_HEADER", "Unipile-Auth",
                                           help="header that carries the Unipile webhook secret")
+    billing_webhook_secret: str = setting("HOLDFAST_BILLING_WEBHOOK_SECRET", "", secret=True,
+                                          help="secret signing billing webhooks (Holdfast-Signature, HMAC-SHA256; "
+                                          "empty: refused)")

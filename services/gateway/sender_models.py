@@ -14,6 +14,7 @@ from services.gateway.models import Request, Response
 Int32 = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
 SenderStatus = Literal["connected", "degraded", "disconnected", "restricted"]
 Security = Literal["ssl", "starttls", "none"]
+RestrictionKind = Literal["warning", "jail", "partial"]
 
 
 # Requests
@@ -59,6 +60,13 @@ class CreateLinkedInAccount(Request):
     limits: LinkedInLimitsIn | None = None
 
 
+class RecordRestriction(Request):
+    """A LinkedIn restriction an operator saw; the account stops sending until it is verified after it lifts."""
+
+    kind: RestrictionKind = Field(description="warning, jail or partial", examples=["warning"])
+    detail: str = Field("", max_length=500, description="what LinkedIn said", examples=["Weekly invitation limit"])
+
+
 class ServerIn(Request):
     host: str = Field(examples=["smtp.acme.example"])
     port: Int32 = Field(description="1 to 65535", examples=[465])
@@ -100,16 +108,39 @@ class InboxLimitsOut(Response):
     email: LimitOut
 
 
+class HealthChangeOut(Response):
+    status: SenderStatus
+    detail: str = Field(description="why, in words (what Unipile reported, the restriction, who verified)")
+    source: str = Field(description="what noticed it: unipile_webhook, grace_expired, send_failure, operator, "
+                        "reconnect")
+    at: str
+
+
 class LinkedInAccountOut(Response):
     id: str
     name: str
     unipile_account_id: str
     timezone: str
-    status: SenderStatus
+    status: SenderStatus = Field(
+        description="connected; degraded (Unipile reports a transient state: still sending, disconnected if it "
+        "lasts past the grace period); disconnected (reconnect it); restricted (sends nothing until verified)"
+    )
     status_since: str
-    status_detail: str
+    status_detail: str = Field(description="why the account has its status")
+    restriction_kind: RestrictionKind | None = Field(
+        description="the kind of the current or last restriction; null if the account was never restricted"
+    )
+    restriction_verified: bool = Field(
+        description="true once an operator verified the account healthy after its last restriction"
+    )
+    history: list[HealthChangeOut] = Field(description="the last 20 health changes, newest first")
     limits: LinkedInLimitsOut
     created_at: str
+
+
+class ReconnectLinkOut(Response):
+    url: str = Field(description="a fresh Unipile hosted-auth page that reconnects the account")
+    expires_at: str
 
 
 class LinkedInAccountList(Response):

@@ -16,7 +16,7 @@ from services.common.errors import InvalidArgument
 from services.common.proto_enums import from_word
 from services.gateway import sender_models as sm
 from services.gateway import sender_views as views
-from services.gateway.api import Route, authenticate, parse_body, reply, upstreams
+from services.gateway.api import Empty, Route, authenticate, parse_body, reply, upstreams
 
 T = TypeVar("T")
 _INDEXED = re.compile(r"\blimits\.(\d+)\.")
@@ -122,6 +122,46 @@ async def update_linkedin_account_limits(request: web.Request) -> web.Response:
     return reply(views.linkedin_limits(updated.limits))
 
 
+# LinkedIn account health (DESIGN A1-A3)
+
+
+async def reconnect_linkedin_account(request: web.Request) -> web.Response:
+    principal = await authenticate(request)
+    await parse_body(request, Empty)
+    link = await upstreams(request).accounts.CreateReconnectLink(
+        accounts_pb2.CreateReconnectLinkRequest(
+            workspace_id=principal.workspace_id, account_id=request.match_info["account_id"]
+        )
+    )
+    return reply(sm.ReconnectLinkOut(url=link.url, expires_at=views.iso(link.expires_at)))
+
+
+async def record_linkedin_restriction(request: web.Request) -> web.Response:
+    principal = await authenticate(request)
+    body = await parse_body(request, sm.RecordRestriction)
+    recorded = await upstreams(request).accounts.RecordRestriction(
+        accounts_pb2.RecordRestrictionRequest(
+            workspace_id=principal.workspace_id,
+            account_id=request.match_info["account_id"],
+            kind=body.kind,
+            detail=body.detail,
+            actor=principal.actor(),
+        )
+    )
+    return reply(views.linkedin_account(recorded.account))
+
+
+async def verify_linkedin_account(request: web.Request) -> web.Response:
+    principal = await authenticate(request)
+    await parse_body(request, Empty)
+    verified = await upstreams(request).accounts.VerifyLinkedInAccount(
+        accounts_pb2.VerifyLinkedInAccountRequest(
+            workspace_id=principal.workspace_id, account_id=request.match_info["account_id"], actor=principal.actor()
+        )
+    )
+    return reply(views.linkedin_account(verified.account))
+
+
 # Email inboxes
 
 
@@ -208,7 +248,8 @@ SENDER_ROUTES: tuple[Route, ...] = (
         "GET",
         "/api/v1/linkedin-accounts",
         list_linkedin_accounts,
-        "List this workspace's LinkedIn accounts, oldest first.",
+        "List this workspace's LinkedIn accounts, oldest first, each with its status, since when and why, and "
+        "its health history.",
         sm.LinkedInAccountList,
         errors=(401,),
         tag="senders",
@@ -217,7 +258,7 @@ SENDER_ROUTES: tuple[Route, ...] = (
         "GET",
         ACCOUNT,
         get_linkedin_account,
-        "One LinkedIn account with its status and limits.",
+        "One LinkedIn account with its status (since when and why), health history and limits.",
         sm.LinkedInAccountOut,
         errors=(401, 404),
         tag="senders",
@@ -230,6 +271,39 @@ SENDER_ROUTES: tuple[Route, ...] = (
         sm.LinkedInLimitsOut,
         body=sm.LinkedInLimitsIn,
         errors=(400, 401, 404),
+        tag="senders",
+    ),
+    Route(
+        "POST",
+        f"{ACCOUNT}/reconnect",
+        reconnect_linkedin_account,
+        "A fresh Unipile hosted-auth link that reconnects the account (a new one on every call; it expires in "
+        "24 hours).",
+        sm.ReconnectLinkOut,
+        body=Empty,
+        errors=(400, 401, 404, 409, 503),
+        tag="senders",
+    ),
+    Route(
+        "POST",
+        f"{ACCOUNT}/restriction",
+        record_linkedin_restriction,
+        "Record a LinkedIn restriction (warning, jail or partial): the account sends nothing until it is verified "
+        "after the restriction lifts.",
+        sm.LinkedInAccountOut,
+        body=sm.RecordRestriction,
+        errors=(400, 401, 404),
+        tag="senders",
+    ),
+    Route(
+        "POST",
+        f"{ACCOUNT}/verify",
+        verify_linkedin_account,
+        "Mark a restricted account verified once the restriction has lifted; refused (409 still_restricted) "
+        "unless Unipile reports the account OK now.",
+        sm.LinkedInAccountOut,
+        body=Empty,
+        errors=(400, 401, 404, 409, 503),
         tag="senders",
     ),
     Route(

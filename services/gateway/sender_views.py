@@ -42,6 +42,13 @@ def linkedin_account(a: accounts_pb2.LinkedInAccount) -> sm.LinkedInAccountOut:
         status=to_word(types_pb2.SenderStatus, a.status),
         status_since=iso(a.status_since),
         status_detail=a.status_detail,
+        restriction_kind=a.restriction_kind or None,
+        restriction_verified=a.restriction_verified,
+        history=[
+            sm.HealthChangeOut(status=to_word(types_pb2.SenderStatus, h.status), detail=h.detail, source=h.source,
+                               at=iso(h.at))
+            for h in a.history
+        ],
         limits=linkedin_limits(a.limits),
         created_at=iso(a.created_at),
     )

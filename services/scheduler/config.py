@@ -2,7 +2,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.common.config import ServiceSettings, parse_bool, parse_listen, setting
+from services.common.config import ConfigError, ServiceSettings, parse_bool, parse_listen, setting
+
+
+def _positive(raw: str) -> float:
+    value = float(raw)
+    if not value > 0:
+        raise ValueError(f"expected a positive number, got {raw!r}")
+    return value
+
+
+def _non_negative(raw: str) -> float:
+    value = float(raw)
+    if not value >= 0:
+        raise ValueError(f"expected a number >= 0, got {raw!r}")
+    return value
+
+
+def _fraction(raw: str) -> float:
+    value = float(raw)
+    if not 0 <= value < 1:
+        raise ValueError(f"expected a fraction in [0, 1), got {raw!r}")
+    return value
+
+
+def _at_least_one(raw: str) -> int:
+    value = int(raw)
+    if value < 1:
+        raise ValueError(f"expected an integer >= 1, got {raw!r}")
+    return value
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -11,6 +39,8 @@ class Settings(ServiceSettings):
                                help="host:port the scheduler gRPC server listens on")
     accounts_target: str = setting("HOLDFAST_ACCOUNTS_TARGET", "127.0.0.1:50051", parse=parse_listen,
                                    help="host:port of the accounts gRPC service")
+    campaigns_target: str = setting("HOLDFAST_CAMPAIGNS_TARGET", "127.0.0.1:50052", parse=parse_listen,
+                                    help="host:port of the campaigns gRPC service")
     dispatch_enabled: bool = setting("HOLDFAST_DISPATCH_ENABLED", True, parse=parse_bool,
                                      help="run the dispatcher, reconciler and acceptance polling in this process")
     dispatch_interval_seconds: float = setting("HOLDFAST_DISPATCH_INTERVAL_SECONDS", 1.0, parse=float,
@@ -22,6 +52,28 @@ class Settings(ServiceSettings):
     relations_poll_seconds: float = setting("HOLDFAST_RELATIONS_POLL_SECONDS", 4 * 3600.0, parse=float,
                                             help="how often (jittered ±25%) each LinkedIn sender's relations are "
                                             "read to catch acceptances the webhook missed")
+    provider_timeout_seconds: float = setting("HOLDFAST_PROVIDER_TIMEOUT_SECONDS", 15.0, parse=float,
+                                              help="longest wait for Unipile or an SMTP server on one send")
     unipile_dsn: str = setting("HOLDFAST_UNIPILE_DSN", "", help="Unipile base URL (https://apiN.unipile.com:PORT); "
                                "make run points it at the sandbox")
     unipile_api_key: str = setting("HOLDFAST_UNIPILE_API_KEY", "", secret=True, help="Unipile X-API-KEY")
+    failure_window_seconds: float = setting("HOLDFAST_FAILURE_WINDOW_SECONDS", 6 * 3600.0, parse=_positive,
+                                            help="sliding window over which each LinkedIn sender's failure rate "
+                                            "is measured")
+    failure_rate_threshold: float = setting("HOLDFAST_FAILURE_RATE_THRESHOLD", 0.5, parse=_fraction,
+                                            help="failures / attempts above which a sender's campaigns pause "
+                                            "(linkedin_high_failure_rate)")
+    failure_min_sample: int = setting("HOLDFAST_FAILURE_MIN_SAMPLE", 10, parse=_at_least_one,
+                                      help="attempts in the window needed before a failure rate can pause")
+    failure_probation_sample: int = setting("HOLDFAST_FAILURE_PROBATION_SAMPLE", 3, parse=_at_least_one,
+                                            help="attempts needed while a sender is on probation after a resume")
+    hold_drain_seconds: float = setting("HOLDFAST_HOLD_DRAIN_SECONDS", 30.0, parse=_non_negative,
+                                        help="how long setting a hold waits for sends already at the provider "
+                                        "on the held scope before it answers anyway (with a warning)")
+
+    def __post_init__(self) -> None:
+        # An attempt older than the stale threshold is taken for cut off by a crash; if a live send could
+        # still be waiting on its provider by then, another replica would reconcile it while it runs.
+        if self.attempt_stale_seconds < 2 * self.provider_timeout_seconds:
+            raise ConfigError([f"HOLDFAST_ATTEMPT_STALE_SECONDS ({self.attempt_stale_seconds:g}) must be at least "
+                               f"twice HOLDFAST_PROVIDER_TIMEOUT_SECONDS ({self.provider_timeout_seconds:g})"])

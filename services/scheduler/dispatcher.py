@@ -8,8 +8,8 @@ of the same step impossible."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
+from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,7 +18,8 @@ import structlog
 from services.common import timemath
 from services.common.clock import Clock
 from services.common.providers.unipile import FailureKind, UnipileClient, UnipileError
-from services.scheduler.domain import CampaignPlan
+from services.scheduler.domain import AccountFailure, CampaignPlan, Events, Sender
+from services.scheduler.failure_rate import FailureRateMonitor
 from services.scheduler.planner import due_after, planned_at
 from services.scheduler.providers import Outcome, Providers
 from services.scheduler.repository import PlanRow, Repository, Tx
@@ -31,7 +32,11 @@ MAX_TRANSIENT_FAILURES = 5
 class Dispatcher:
     def __init__(self, repository: Repository, providers: Providers, clock: Clock, *, batch: int = 100,
                  unipile: UnipileClient | None = None, stale_after: timedelta = timedelta(minutes=10),
-                 relations_poll: timedelta = timedelta(hours=4)):
+                 relations_poll: timedelta = timedelta(hours=4), failure_rates: FailureRateMonitor | None = None,
+                 events: Events | None = None, kick: Callable[[], None] | None = None):
+        """`failure_rates` evaluates each sender's failure rate with every outcome; `events` reports
+        account-level failures to accounts (without them, in bare test set-ups, neither happens); `kick`
+        tells the outbox relay that events were committed."""
         self._repo = repository
         self._providers = providers
         self._clock = clock
@@ -39,6 +44,9 @@ class Dispatcher:
         self._unipile = unipile
         self._stale_after = stale_after
         self._relations_poll = relations_poll
+        self._failure_rates = failure_rates
+        self._events = events
+        self._kick = kick or (lambda: None)
 
     async def run_once(self) -> int:
         """Claim and perform one batch; returns how many actions were attempted."""
@@ -73,18 +81,32 @@ class Dispatcher:
             return 0
         outcomes = await asyncio.gather(*(self._providers.perform(a, row, sender, plan.step(row.step_index))
                                           for a, row, sender, plan in work), return_exceptions=True)
+        events = 0
         for (attempt_id, row, sender, plan), outcome in zip(work, outcomes, strict=True):
             if isinstance(outcome, BaseException):
                 # Whatever happened at the provider is unknown: leave the attempt for the reconciler.
                 log.error("send raised", attempt_id=attempt_id, error=repr(outcome))
                 continue
             async with self._repo.transaction() as tx:
-                await self._record(tx, attempt_id, row, sender.sender_id, plan, outcome)  # type: ignore[attr-defined]
+                events += await self._record(tx, attempt_id, row, sender, plan, outcome)  # type: ignore[arg-type]
+        if events:
+            self._kick()
         return len(work)
 
-    async def _record(self, tx: Tx, attempt_id: str, row: PlanRow, sender_id: str, plan: CampaignPlan,
-                      outcome: Outcome) -> None:
+    async def _record(self, tx: Tx, attempt_id: str, row: PlanRow, sender: Sender, plan: CampaignPlan,
+                      outcome: Outcome) -> int:
+        """Record an outcome and its consequences in one transaction; returns how many events it wrote."""
         now = self._clock.now()
+        sender_id = sender.sender_id
+        events = await self._apply_outcome(tx, attempt_id, row, sender, plan, outcome, now)
+        if self._failure_rates is not None:
+            # S10: the failure rate moves with this outcome, decided in the same transaction.
+            events += await self._failure_rates.evaluate(tx, [sender_id], now)
+        return events
+
+    async def _apply_outcome(self, tx: Tx, attempt_id: str, row: PlanRow, sender: Sender, plan: CampaignPlan,
+                             outcome: Outcome, now: datetime) -> int:
+        sender_id = sender.sender_id
         kind = outcome.kind
         if outcome.ok:
             await tx.finish_attempt(attempt_id, "succeeded", "sent", outcome.provider_ref, "", now)
@@ -104,12 +126,25 @@ class Dispatcher:
             await tx.defer_sender(sender_id, now + wait)
             await self._reschedule(tx, row, plan, now + wait, now)
         elif kind in (FailureKind.DISCONNECTED, FailureKind.RESTRICTED):
+            status = "disconnected" if kind is FailureKind.DISCONNECTED else "restricted"
             await tx.finish_attempt(attempt_id, "failed", kind.value, "", outcome.detail, now)
-            await tx.mark_sender(sender_id, "disconnected" if kind is FailureKind.DISCONNECTED else "restricted", now)
+            await tx.mark_sender(sender_id, status, now)
             await self._reschedule(tx, row, plan, now, now)
+            if self._events is not None:
+                # S10: accounts owns the account's health; it hears of this from the attempt that saw it.
+                await tx.enqueue(self._events.account_failure(AccountFailure(
+                    sender_kind=sender.kind, sender_id=sender_id, status=status,
+                    restriction_kind=outcome.restriction_kind, detail=outcome.detail, attempt_id=attempt_id)))
+                log.warning("account failure reported", sender_id=sender_id, status=status, attempt_id=attempt_id)
+                return 1
+        elif kind is FailureKind.UNKNOWN or kind is None:
+            # S8: the provider may have acted (no answer, an unreadable answer, a time-out during SMTP DATA).
+            # Sending again could send twice: the attempt stays open for the reconciler, which asks the
+            # provider where it can and otherwise counts it as sent.
+            log.warning("send outcome unknown; left for reconciliation", attempt_id=attempt_id,
+                        error=outcome.error_type)
         else:
-            await tx.finish_attempt(attempt_id, "failed", (kind or FailureKind.UNKNOWN).value, "", outcome.detail,
-                                    now)
+            await tx.finish_attempt(attempt_id, "failed", kind.value, "", outcome.detail, now)
             failures = row.failures + 1
             if failures >= MAX_TRANSIENT_FAILURES:
                 await tx.update_plan(row.prospect_id, state="stopped", step_index=row.step_index, channel=None,
@@ -118,6 +153,7 @@ class Dispatcher:
             else:
                 await self._reschedule(tx, row, plan, now + timedelta(minutes=5 * 2 ** failures), now,
                                        failures=failures)
+        return 0
 
     async def step_done(self, tx: Tx, row: PlanRow, plan: CampaignPlan, completed_at: datetime) -> None:
         """The current step was performed: an invite waits for acceptance, anything else moves on."""
@@ -239,23 +275,3 @@ class Dispatcher:
             for provider_id in found:
                 advanced += await self.invite_accepted(account, provider_id, now)
         return advanced
-
-
-async def run_loop(name: str, interval_s: float, step: object) -> None:
-    """Run `step` forever, sleeping when it found nothing to do; errors are logged, never fatal."""
-    while True:
-        done = 0
-        try:
-            done = await step()  # type: ignore[operator]
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("background step failed", loop=name)
-        if not done:
-            await asyncio.sleep(interval_s)
-
-
-async def cancel(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from services.common.timemath import Schedule
 
@@ -13,6 +14,17 @@ CHANNEL_OF = {"linkedin_invite": "linkedin", "linkedin_message": "linkedin", "li
               "email": "email"}
 # Attempts that count against a sender's caps: the provider was asked to act.
 COUNTED = ("started", "succeeded", "refused", "reconciled_sent")
+
+# Failure rate (S10). Attempts are outcomes that reached the provider or were refused by it: succeeded,
+# refused, and failed transient or unknown. Rate limits and cool-downs are the provider pacing us, and
+# disconnected or restricted accounts have reasons of their own: neither counts.
+FAILED_OUTCOMES_COUNTED = ("transient", "unknown")
+# Refusals decided before any provider call (the prospect lacks an address): they say nothing of the account.
+LOCAL_REFUSALS = ("missing_provider_id", "missing_email")
+# Refusals that are attempts but not failures: an invitation is already out there.
+HARMLESS_REFUSALS = ("errors/already_invited_recently",)
+# Senders whose failure rate is watched: the pause reason it feeds is linkedin_high_failure_rate (P1).
+FAILURE_RATE_KINDS = ("linkedin_account",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,3 +95,69 @@ def render(template: str, values: dict[str, str]) -> str:
 
 def hold_blocks(held_scopes: list[str] | tuple[str, ...], channel: str) -> bool:
     return "campaign" in held_scopes or channel in held_scopes
+
+
+@dataclass(frozen=True, slots=True)
+class FailurePolicy:
+    """S10/P7: a sender is above when, over the sliding window, failures / attempts exceeds the threshold
+    with at least the minimum sample (a smaller one while on probation)."""
+
+    window_seconds: float = 6 * 3600.0
+    threshold: float = 0.5
+    min_sample: int = 10
+    probation_sample: int = 3
+
+    def judge(self, attempts: int, failures: int, on_probation: bool) -> tuple[bool, float]:
+        """(above, rate); a sample too small is never above."""
+        rate = failures / attempts if attempts else 0.0
+        needed = self.probation_sample if on_probation else self.min_sample
+        return attempts >= max(needed, 1) and rate > self.threshold, rate
+
+
+@dataclass(frozen=True, slots=True)
+class FailureSignal:
+    """A sender crossed the failure-rate threshold (above) or came back under it (or its sample got too small)."""
+
+    event_id: str
+    sender_kind: str
+    sender_id: str
+    above: bool
+    rate: float
+    sample: int
+    window_end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AccountFailure:
+    """A provider said the account cannot send (disconnected or restricted), seen by one attempt."""
+
+    sender_kind: str
+    sender_id: str
+    status: str  # "disconnected" or "restricted"
+    restriction_kind: str
+    detail: str
+    attempt_id: str
+
+
+# An outbox event: (destination, ordering key, payload).
+Event = tuple[str, str, bytes]
+
+
+class Events(Protocol):
+    """Turns scheduler facts into other services' requests (implemented at the gRPC edge)."""
+
+    def failure_rate(self, signal: FailureSignal) -> Event: ...
+
+    def account_failure(self, failure: AccountFailure) -> Event: ...
+
+
+_RESTRICTION_KIND = re.compile(r"\b(warning|jail|partial)\b", re.IGNORECASE)
+
+
+def restriction_kind(*texts: str) -> str:
+    """A2: the kind of a restriction ("warning", "jail", "partial") when the provider's words name it."""
+    for text in texts:
+        match = _RESTRICTION_KIND.search(text or "")
+        if match:
+            return match[1].lower()
+    return ""

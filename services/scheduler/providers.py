@@ -10,7 +10,7 @@ import structlog
 from services.common.errors import DomainError
 from services.common.providers.smtp import SmtpError, SmtpSettings, send_email
 from services.common.providers.unipile import FailureKind, UnipileClient, UnipileError
-from services.scheduler.domain import Sender, Step, render
+from services.scheduler.domain import Sender, Step, render, restriction_kind
 from services.scheduler.repository import PlanRow
 
 log = structlog.get_logger(__name__)
@@ -25,12 +25,15 @@ class Outcome:
     provider_ref: str = ""
     detail: str = ""
     retry_after_s: float | None = None
+    # A restricted account: "warning", "jail" or "partial" when the provider's answer says which.
+    restriction_kind: str = ""
 
 
 class Providers:
-    def __init__(self, unipile: UnipileClient | None, credentials: Credentials):
+    def __init__(self, unipile: UnipileClient | None, credentials: Credentials, *, timeout_s: float = 15.0):
         self._unipile = unipile
         self._credentials = credentials
+        self._timeout_s = timeout_s
 
     async def perform(self, attempt_id: str, plan: PlanRow, sender: Sender, step: Step) -> Outcome:
         values = {"first_name": plan.first_name, "last_name": plan.last_name, "company": plan.company, **plan.fields}
@@ -39,7 +42,9 @@ class Providers:
                 return await self._email(attempt_id, plan, sender, step, values)
             return await self._linkedin(plan, sender, step, values)
         except UnipileError as exc:
-            return Outcome(False, exc.kind, exc.type, detail=exc.title or exc.detail, retry_after_s=exc.retry_after_s)
+            restricted = restriction_kind(exc.title, exc.detail) if exc.kind is FailureKind.RESTRICTED else ""
+            return Outcome(False, exc.kind, exc.type, detail=exc.title or exc.detail, retry_after_s=exc.retry_after_s,
+                           restriction_kind=restricted)
         except SmtpError as exc:
             return Outcome(False, exc.kind, str(exc.code or ""), detail=exc.message)
 
@@ -66,5 +71,6 @@ class Providers:
             return Outcome(False, FailureKind.TRANSIENT, "credentials_unavailable", detail=exc.message)
         # The Message-ID carries the attempt, so a send can be found again when reconciling.
         result = await send_email(settings, sender=sender.email, to=plan.email, subject=render(step.subject, values),
-                                  body=render(step.body, values), message_id=f"<{attempt_id}@holdfast>")
+                                  body=render(step.body, values), message_id=f"<{attempt_id}@holdfast>",
+                                  timeout_s=self._timeout_s)
         return Outcome(True, provider_ref=result.message_id)

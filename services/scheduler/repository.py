@@ -11,8 +11,19 @@ from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 
+from services.common import outbox
 from services.common.timemath import Schedule
-from services.scheduler.domain import COUNTED, CampaignPlan, Limits, Sender, Step
+from services.scheduler.domain import (
+    COUNTED,
+    FAILED_OUTCOMES_COUNTED,
+    HARMLESS_REFUSALS,
+    LOCAL_REFUSALS,
+    CampaignPlan,
+    Event,
+    Limits,
+    Sender,
+    Step,
+)
 
 WEEKDAY_NUMBER = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 WEEKDAY_NAME = {v: k for k, v in WEEKDAY_NUMBER.items()}
@@ -156,13 +167,37 @@ class Tx:
             "SELECT version, held_scopes FROM scheduler.campaign_holds WHERE campaign_id = $1 FOR UPDATE", campaign_id)
         if row is not None and row["version"] >= version:
             return None
+        # changed_at is read after the row lock: every claim that saw the previous holds has committed.
         await self.conn.execute(
-            """INSERT INTO scheduler.campaign_holds (campaign_id, version, held_scopes, updated_at)
-               VALUES ($1, $2, $3, $4)
-               ON CONFLICT (campaign_id) DO UPDATE SET version = $2, held_scopes = $3, updated_at = $4""",
+            """INSERT INTO scheduler.campaign_holds (campaign_id, version, held_scopes, updated_at, changed_at)
+               VALUES ($1, $2, $3, $4, clock_timestamp())
+               ON CONFLICT (campaign_id) DO UPDATE SET version = $2, held_scopes = $3, updated_at = $4,
+                   changed_at = clock_timestamp()""",
             campaign_id, version, scopes, now)
         before = set(row["held_scopes"]) if row is not None else set()
         return sorted(before - set(scopes))
+
+    async def in_flight(self, campaign_id: str, channels: Sequence[str], started_after: datetime) -> int:
+        """Attempts of the campaign on these channels still at the provider (begun after `started_after`:
+        older ones were cut off by a crash and belong to the reconciler)."""
+        return int(await self.conn.fetchval(
+            """SELECT count(*) FROM scheduler.send_attempts WHERE status = 'started' AND campaign_id = $1
+                 AND channel = ANY($2::text[]) AND started_at > $3""", campaign_id, list(channels), started_after))
+
+    async def active_channels(self, campaign_ids: Sequence[str]) -> dict[str, list[str]]:
+        """P6: per campaign, the channels of the steps at least one unfinished prospect still has to perform
+        (a prospect at step i has steps i.. ahead of it; one waiting for acceptance still has those after its
+        invite). One query for every campaign."""
+        rows = await self.conn.fetch(
+            """WITH lowest AS (
+                   SELECT campaign_id, min(step_index) AS step_index FROM scheduler.prospect_plans
+                    WHERE campaign_id = ANY($1::uuid[]) AND state IN ('scheduled', 'in_flight', 'waiting_acceptance')
+                    GROUP BY campaign_id)
+               SELECT l.campaign_id, array_agg(DISTINCT s.channel) AS channels
+                 FROM lowest l JOIN scheduler.plan_steps s ON s.campaign_id = l.campaign_id
+                                                          AND s.index >= l.step_index
+                GROUP BY l.campaign_id""", list(campaign_ids))
+        return {str(r["campaign_id"]): list(r["channels"]) for r in rows}
 
     async def held_scopes(self, campaign_id: str) -> list[str]:
         scopes = await self.conn.fetchval(
@@ -206,6 +241,73 @@ class Tx:
         await self.conn.execute(
             "UPDATE scheduler.sender_states SET status = $2, updated_at = $3 WHERE sender_id = $1",
             sender_id, status, now)
+
+    async def first_time(self, event_id: str, kind: str, now: datetime) -> bool:
+        """Record an incoming event id; False when it was already processed."""
+        return bool(await self.conn.fetchval(
+            "INSERT INTO scheduler.processed_events (event_id, kind, processed_at) VALUES ($1, $2, $3)"
+            " ON CONFLICT DO NOTHING RETURNING true", event_id, kind, now))
+
+    async def start_probation(self, sender_ids: Sequence[str], until: datetime, now: datetime) -> list[str]:
+        """P7: the senders' failure sample starts afresh now, and until `until` a smaller one suffices."""
+        rows = await self.conn.fetch(
+            """UPDATE scheduler.sender_states
+                  SET probation_until = greatest(coalesce(probation_until, $2), $2), failure_window_start = $3
+                WHERE sender_id = ANY($1::uuid[]) RETURNING sender_id""", list(sender_ids), until, now)
+        return [str(r["sender_id"]) for r in rows]
+
+    async def lock_failure_states(self, sender_ids: Sequence[str], kinds: Sequence[str]) -> list[asyncpg.Record]:
+        return await self.conn.fetch(
+            """SELECT sender_id, sender_kind, failure_alert, probation_until, failure_window_start
+                 FROM scheduler.sender_states WHERE sender_id = ANY($1::uuid[]) AND sender_kind = ANY($2::text[])
+                ORDER BY sender_id FOR UPDATE""", list(sender_ids), list(kinds))
+
+    async def claim_failure_evaluations(self, now: datetime, evaluated_before: datetime, finished_after: datetime,
+                                        kinds: Sequence[str], limit: int) -> list[asyncpg.Record]:
+        """Senders whose failure rate may have changed with time alone (the window slid): those in alert, and
+        those with outcomes recent enough to still be in the window, not evaluated lately. Locked SKIP LOCKED,
+        so replicas share the work."""
+        return await self.conn.fetch(
+            """SELECT s.sender_id, s.sender_kind, s.failure_alert, s.probation_until, s.failure_window_start
+                 FROM scheduler.sender_states s
+                WHERE s.sender_kind = ANY($4::text[]) AND s.failure_evaluated_at <= $2
+                  AND (s.failure_alert OR EXISTS (
+                       SELECT 1 FROM scheduler.send_attempts a
+                        WHERE a.sender_id = s.sender_id AND a.finished_at > $3 AND a.finished_at <= $1))
+                ORDER BY s.failure_evaluated_at LIMIT $5
+                FOR UPDATE OF s SKIP LOCKED""", now, evaluated_before, finished_after, list(kinds), limit)
+
+    async def failure_counts(self, sender_ids: Sequence[str], window_start: datetime,
+                             now: datetime) -> dict[str, tuple[int, int]]:
+        """Per sender, (attempts, failures) over (window_start, now], none before its failure_window_start."""
+        rows = await self.conn.fetch(
+            """SELECT s.sender_id,
+                      count(*) FILTER (WHERE a.status = 'succeeded'
+                                          OR (a.status = 'refused' AND a.outcome <> ALL($4::text[]))
+                                          OR (a.status = 'failed' AND a.outcome = ANY($6::text[]))) AS attempts,
+                      count(*) FILTER (WHERE (a.status = 'refused' AND a.outcome <> ALL($4::text[])
+                                                                  AND a.outcome <> ALL($5::text[]))
+                                          OR (a.status = 'failed' AND a.outcome = ANY($6::text[]))) AS failures
+                 FROM scheduler.sender_states s
+                 JOIN scheduler.send_attempts a ON a.sender_id = s.sender_id
+                      AND a.finished_at > $2 AND a.finished_at >= s.failure_window_start AND a.finished_at <= $3
+                WHERE s.sender_id = ANY($1::uuid[])
+                GROUP BY s.sender_id""",
+            list(sender_ids), window_start, now, list(LOCAL_REFUSALS), list(HARMLESS_REFUSALS),
+            list(FAILED_OUTCOMES_COUNTED))
+        return {str(r["sender_id"]): (int(r["attempts"]), int(r["failures"])) for r in rows}
+
+    async def save_failure_states(self, rows: Sequence[tuple[str, bool, float, int, bool]], now: datetime) -> None:
+        """rows: (sender_id, alert, rate, sample, changed)."""
+        await self.conn.executemany(
+            """UPDATE scheduler.sender_states SET failure_alert = $2, failure_rate = $3, failure_sample = $4,
+                   failure_evaluated_at = $6,
+                   failure_alert_changed_at = CASE WHEN $5 THEN $6 ELSE failure_alert_changed_at END
+                WHERE sender_id = $1""", [(*r, now) for r in rows])
+
+    async def enqueue(self, event: Event) -> int:
+        destination, key, payload = event
+        return await outbox.enqueue(self.conn, "scheduler", destination, key, payload)
 
     async def defer_sender(self, sender_id: str, until: datetime) -> None:
         await self.conn.execute(
@@ -397,7 +499,8 @@ class Tx:
                              now: datetime) -> None:
         await self.conn.execute(
             """UPDATE scheduler.send_attempts SET status = $2, outcome = $3, provider_ref = $4, detail = $5,
-                   finished_at = $6 WHERE id = $1""", attempt_id, status, outcome, provider_ref, detail[:500], now)
+                   finished_at = $6, settled_at = clock_timestamp() WHERE id = $1""",
+            attempt_id, status, outcome, provider_ref, detail[:500], now)
 
     async def claim_relation_polls(self, now: datetime, limit: int, interval_s: float,
                                    seed: str) -> list[tuple[str, str, set[str]]]:

@@ -11,6 +11,7 @@ import aiohttp
 import grpc
 
 from holdfast.accounts.v1 import accounts_pb2, accounts_pb2_grpc
+from holdfast.campaigns.v1 import campaigns_pb2, campaigns_pb2_grpc
 from holdfast.common.v1 import types_pb2
 from holdfast.scheduler.v1 import scheduler_pb2 as pb
 from holdfast.scheduler.v1 import scheduler_pb2_grpc as pb_grpc
@@ -20,6 +21,8 @@ from services.common.errors import InvalidArgument
 from services.common.grpc_client import open_channel
 from services.common.grpc_server import Registration, RunningServer, start_server
 from services.common.ids import parse_uuid
+from services.common.loops import cancel, run_loop
+from services.common.outbox import Relay
 from services.common.proto_enums import from_word, to_word
 from services.common.proto_time import from_timestamp, to_timestamp
 from services.common.providers.smtp import SmtpSettings
@@ -27,8 +30,9 @@ from services.common.providers.unipile import UnipileClient
 from services.common.service_main import prepare_schema
 from services.common.timemath import Schedule, ScheduleError
 from services.scheduler.config import Settings
-from services.scheduler.dispatcher import Dispatcher, cancel, run_loop
-from services.scheduler.domain import CampaignPlan, Limits, Step
+from services.scheduler.dispatcher import Dispatcher
+from services.scheduler.domain import AccountFailure, CampaignPlan, Event, FailurePolicy, FailureSignal, Limits, Step
+from services.scheduler.failure_rate import FailureRateMonitor
 from services.scheduler.providers import Providers
 from services.scheduler.repository import Enrollee, Repository
 from services.scheduler.service import SchedulerService
@@ -56,6 +60,26 @@ def _plan(request: pb.UpsertCampaignPlanRequest) -> CampaignPlan:
         steps=tuple(Step(s.index, to_word(types_pb2.Channel, s.channel) or "",
                          to_word(types_pb2.ActionType, s.action_type) or "", s.delay_hours, s.text, s.subject, s.body)
                     for s in request.steps))
+
+
+class ProtoEvents:
+    """Scheduler facts as other services' requests, for the outbox."""
+
+    def failure_rate(self, signal: FailureSignal) -> Event:
+        request = campaigns_pb2.ApplyFailureRateSignalRequest(
+            event_id=signal.event_id, sender_kind=from_word(types_pb2.SenderKind, signal.sender_kind),
+            sender_id=signal.sender_id, above_threshold=signal.above, failure_rate=signal.rate,
+            sample_size=signal.sample, window_end=to_timestamp(signal.window_end))
+        # In order per sender: an "above" and the "below" after it must not swap.
+        return "campaigns.ApplyFailureRateSignal", signal.sender_id, request.SerializeToString()
+
+    def account_failure(self, failure: AccountFailure) -> Event:
+        request = accounts_pb2.ReportAccountFailureRequest(
+            sender_kind=from_word(types_pb2.SenderKind, failure.sender_kind), sender_id=failure.sender_id,
+            status=from_word(types_pb2.SenderStatus, failure.status), restriction_kind=failure.restriction_kind,
+            detail=failure.detail[:500], attempt_id=failure.attempt_id)
+        # Its own ordering key: a receiver that is down (campaigns) must not hold up accounts' reports.
+        return "accounts.ReportAccountFailure", f"accounts:{failure.sender_id}", request.SerializeToString()
 
 
 class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
@@ -124,6 +148,22 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
         advanced = await self._dispatcher.invite_accepted(request.unipile_account_id, request.provider_id, seen)
         return pb.RecordInviteAcceptedResponse(prospects_advanced=advanced)
 
+    async def GetActiveChannels(self, request: pb.GetActiveChannelsRequest,
+                                context: grpc.aio.ServicerContext) -> pb.GetActiveChannelsResponse:
+        ids = [parse_uuid(c, "campaign_ids") for c in request.campaign_ids]
+        found = await self._service.active_channels(ids)
+        return pb.GetActiveChannelsResponse(campaigns=[pb.CampaignChannels(
+            campaign_id=c, channels=[from_word(types_pb2.Channel, ch) for ch in found[c]]) for c in ids])
+
+    async def StartProbation(self, request: pb.StartProbationRequest,
+                             context: grpc.aio.ServicerContext) -> pb.StartProbationResponse:
+        if not request.HasField("until"):
+            raise InvalidArgument("until is required", field="until")
+        applied = await self._service.start_probation(
+            parse_uuid(request.event_id, "event_id"), [parse_uuid(s, "sender_ids") for s in request.sender_ids],
+            from_timestamp(request.until))
+        return pb.StartProbationResponse(applied=applied)
+
 
 async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None = None) -> RunningServer:
     clock = clock or SystemClock()
@@ -143,13 +183,37 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
         return SmtpSettings(host=reply.smtp.host, port=reply.smtp.port, security=reply.smtp.security,
                             username=reply.smtp.username, password=reply.smtp.password)
 
+    campaigns_channel = open_channel(settings.campaigns_target, default_timeout=settings.rpc_timeout_seconds)
+    stack.push_async_callback(campaigns_channel.close)
+    campaigns = campaigns_pb2_grpc.CampaignsServiceStub(campaigns_channel)
+    # Events to campaigns (failure-rate signals) and accounts (account-level failures), retried until taken.
+    relay = Relay(pool, "scheduler", {
+        "campaigns.ApplyFailureRateSignal": lambda b: campaigns.ApplyFailureRateSignal(
+            campaigns_pb2.ApplyFailureRateSignalRequest.FromString(b)),
+        "accounts.ReportAccountFailure": lambda b: accounts.ReportAccountFailure(
+            accounts_pb2.ReportAccountFailureRequest.FromString(b)),
+    })
+    await relay.start()
+    stack.push_async_callback(relay.stop)
+    events = ProtoEvents()
+    failure_rates = FailureRateMonitor(repository, clock, events, FailurePolicy(
+        window_seconds=settings.failure_window_seconds, threshold=settings.failure_rate_threshold,
+        min_sample=settings.failure_min_sample, probation_sample=settings.failure_probation_sample),
+        kick=relay.kick)
+
     http = aiohttp.ClientSession()
     stack.push_async_callback(http.close)
-    unipile = UnipileClient(settings.unipile_dsn, settings.unipile_api_key, http) if settings.unipile_dsn else None
-    dispatcher = Dispatcher(repository, Providers(unipile, credentials), clock, batch=settings.dispatch_batch,
-                            unipile=unipile, stale_after=timedelta(seconds=settings.attempt_stale_seconds),
-                            relations_poll=timedelta(seconds=settings.relations_poll_seconds))
-    servicer = SchedulerServicer(SchedulerService(repository, clock), dispatcher)
+    unipile = (UnipileClient(settings.unipile_dsn, settings.unipile_api_key, http,
+                             timeout_s=settings.provider_timeout_seconds) if settings.unipile_dsn else None)
+    stale_after = timedelta(seconds=settings.attempt_stale_seconds)
+    providers = Providers(unipile, credentials, timeout_s=settings.provider_timeout_seconds)
+    dispatcher = Dispatcher(repository, providers, clock, batch=settings.dispatch_batch,
+                            unipile=unipile, stale_after=stale_after,
+                            relations_poll=timedelta(seconds=settings.relations_poll_seconds),
+                            failure_rates=failure_rates, events=events, kick=relay.kick)
+    servicer = SchedulerServicer(SchedulerService(repository, clock, failure_rates=failure_rates,
+                                                  hold_drain_seconds=settings.hold_drain_seconds,
+                                                  stale_after=stale_after), dispatcher)
     running = await start_server(settings.grpc_listen, [Registration(
         pb.DESCRIPTOR.services_by_name["SchedulerService"].full_name,
         lambda server: pb_grpc.add_SchedulerServiceServicer_to_server(servicer, server),
@@ -158,7 +222,8 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
         reconcile_every = max(settings.attempt_stale_seconds / 4, 1.0)
         for name, interval, step in (("dispatch", settings.dispatch_interval_seconds, dispatcher.run_once),
                                      ("reconcile", reconcile_every, dispatcher.reconcile_once),
-                                     ("relations", 60.0, dispatcher.poll_acceptances_once)):
+                                     ("relations", 60.0, dispatcher.poll_acceptances_once),
+                                     ("failure-rate", 60.0, failure_rates.evaluate_failure_rates_once)):
             task = asyncio.create_task(run_loop(name, interval, step), name=f"scheduler-{name}")
             stack.push_async_callback(cancel, task)
     stack.push_async_callback(running.stop, settings.shutdown_grace_seconds)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -13,6 +16,7 @@ from services.common import timemath
 from services.common.clock import Clock
 from services.common.errors import FailedPrecondition, NotFound
 from services.scheduler.domain import CampaignPlan, Limits, Sender, hold_blocks
+from services.scheduler.failure_rate import FailureRateMonitor
 from services.scheduler.planner import MAX_HORIZON_DAYS, SenderLoad, Slot, spread
 from services.scheduler.repository import Enrollee, PlanRow, Repository, Tx
 
@@ -56,9 +60,15 @@ def pick(ids: tuple[str, ...], prospect_id: str) -> str | None:
 
 
 class SchedulerService:
-    def __init__(self, repository: Repository, clock: Clock):
+    def __init__(self, repository: Repository, clock: Clock, *, failure_rates: FailureRateMonitor | None = None,
+                 hold_drain_seconds: float = 30.0, stale_after: timedelta = timedelta(minutes=10)):
+        """`hold_drain_seconds`: how long set_holds waits for sends already at the provider on a held channel;
+        `stale_after`: an attempt older than this was cut off by a crash (the reconciler's), not in flight."""
         self._repo = repository
         self._clock = clock
+        self._failure_rates = failure_rates
+        self._hold_drain_seconds = hold_drain_seconds
+        self._stale_after = stale_after
 
     async def upsert_plan(self, plan: CampaignPlan) -> tuple[bool, int]:
         now = self._clock.now()
@@ -98,18 +108,67 @@ class SchedulerService:
         return enrolled
 
     async def set_holds(self, campaign_id: str, version: int, scopes: list[str]) -> tuple[bool, int]:
-        """Returns (applied, re-planned). Releasing a scope re-plans what fell due while it was held (S4)."""
+        """Returns (applied, re-planned). Releasing a scope re-plans what fell due while it was held (S4).
+
+        The pause guarantee: once this returns, no send on a held channel of the campaign starts, and none is
+        still at the provider. Claims read the holds row FOR SHARE, so this change waits for running claims
+        and every later claim sees it; then the sends those claims started are waited for (drained). A
+        redelivered or stale request drains too, so a caller that timed out and retries gets the same promise."""
         now = self._clock.now()
         async with self._repo.transaction() as tx:
             released = await tx.set_holds(campaign_id, version, scopes, now)
-            if released is None:
-                return False, 0
-            plan = await tx.plan(campaign_id)
-            channels = [c for c in CHANNELS if not hold_blocks(scopes, c)
-                        and ("campaign" in released or c in released)]
-            replanned = await self._reclamp(tx, plan, channels, now) if plan and plan.active and channels else 0
-        log.info("holds set", campaign_id=campaign_id, held=scopes, released=released, replanned=replanned)
-        return True, replanned
+            held = scopes if released is not None else await tx.held_scopes(campaign_id)
+            replanned = 0
+            if released is not None:
+                plan = await tx.plan(campaign_id)
+                channels = [c for c in CHANNELS if not hold_blocks(scopes, c)
+                            and ("campaign" in released or c in released)]
+                replanned = await self._reclamp(tx, plan, channels, now) if plan and plan.active and channels else 0
+        if released is not None:
+            log.info("holds set", campaign_id=campaign_id, held=scopes, released=released, replanned=replanned)
+        await self._drain(campaign_id, held)
+        return released is not None, replanned
+
+    async def _drain(self, campaign_id: str, held: list[str]) -> None:
+        """Wait (up to hold_drain_seconds) until no attempt of the campaign on a held channel is at the provider."""
+        channels = [c for c in CHANNELS if hold_blocks(held, c)]
+        if not channels:
+            return
+        deadline = time.monotonic() + self._hold_drain_seconds
+        pause = 0.002
+        while True:
+            async with self._repo.transaction() as tx:
+                in_flight = await tx.in_flight(campaign_id, channels, self._clock.now() - self._stale_after)
+            if not in_flight:
+                return
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                log.warning("holds set but sends are still in flight on the held scope", campaign_id=campaign_id,
+                            held=held, in_flight=in_flight, waited_seconds=self._hold_drain_seconds)
+                return
+            await asyncio.sleep(min(pause, remaining))
+            pause = min(pause * 2, 0.05)
+
+    async def active_channels(self, campaign_ids: Sequence[str]) -> dict[str, list[str]]:
+        """P6: per campaign (every one asked for), the channels of its active steps, in CHANNELS order."""
+        async with self._repo.transaction() as tx:
+            found = await tx.active_channels(list(dict.fromkeys(campaign_ids)))
+        return {c: [ch for ch in CHANNELS if ch in found.get(c, ())] for c in campaign_ids}
+
+    async def start_probation(self, event_id: str, sender_ids: Sequence[str], until: datetime) -> bool:
+        """P7: after a member resumed a campaign paused for a high failure rate, its senders' samples start
+        afresh and, until `until`, a smaller one re-pauses. Idempotent per event id; returns whether applied."""
+        now = self._clock.now()
+        async with self._repo.transaction() as tx:
+            if not await tx.first_time(event_id, "start_probation", now):
+                return False
+            started = await tx.start_probation(list(dict.fromkeys(sender_ids)), until, now)
+            changed = await self._failure_rates.evaluate(tx, started, now) if self._failure_rates else 0
+        if changed and self._failure_rates is not None:
+            self._failure_rates.kick()
+        unknown = sorted(set(sender_ids) - set(started))
+        log.info("probation started", senders=started, until=until.isoformat(), unknown_senders=unknown)
+        return True
 
     async def set_sender(self, kind: str, sender_id: str, version: int, status: str, timezone: str,
                          workspace_id: str | None, unipile_account_id: str, email: str,

@@ -3,6 +3,7 @@ nothing, idempotent prospect uploads of up to 10,000, paging and workspace isola
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 
@@ -101,6 +102,18 @@ async def campaign(suite, auth, steps=(INVITE, EMAIL)):
     return created["id"]
 
 
+async def enrolled(suite, auth, cid) -> dict:
+    """The prospects page once the scheduler has them (enrollment travels by outbox, in milliseconds)."""
+    for _ in range(100):
+        status, page = await suite.call("GET", f"/api/v1/campaigns/{cid}/prospects", auth)
+        assert status == 200
+        if all(p["state"] != "enrolling" for p in page["prospects"]):
+            return page
+        assert all(p["why_not_now"] == ["enrolling"] for p in page["prospects"] if p["state"] == "enrolling")
+        await asyncio.sleep(0.05)
+    raise AssertionError("prospects were never enrolled")
+
+
 async def test_prospects_are_refused_with_reasons_and_added_once(suite):
     _, auth = await suite.new_workspace()
     cid = await campaign(suite, auth)
@@ -122,7 +135,7 @@ async def test_prospects_are_refused_with_reasons_and_added_once(suite):
         {"linkedin_provider_id": "ACoX", "email": "d@x.example"},
         {"linkedin_provider_id": "ACoA", "email": "a@x.example"}]})
     assert (again["added"], again["already_present"]) == (0, 2)
-    status, page = await suite.call("GET", f"/api/v1/campaigns/{cid}/prospects", auth)
+    page = await enrolled(suite, auth, cid)
     assert [(p["linkedin_provider_id"], p["email"]) for p in page["prospects"]] == [
         ("ACoA", "a@x.example"), ("ACoD", "d@x.example")]
     assert page["prospects"][1]["fields"] == {"title": "CTO"}

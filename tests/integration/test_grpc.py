@@ -10,13 +10,14 @@ from google.protobuf import descriptor_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
+from holdfast.accounts.v1.accounts_pb2_grpc import AccountsServiceStub
 from holdfast.campaigns.v1 import campaigns_pb2, campaigns_pb2_grpc
 from holdfast.common.v1 import types_pb2
-from services.campaigns.domain import Actor
-from services.campaigns.gates import check_gate
+from services.campaigns.domain import CATALOG, Actor
+from services.campaigns.gates import Gates
 from services.campaigns.pause import PauseStates
 from services.campaigns.repository import Repository
-from services.campaigns.server import ProtoEvents
+from services.campaigns.server import AccountsDirectory, ProtoEvents
 from services.common import errors
 from services.common.clock import SystemClock
 from services.common.db import create_pool
@@ -114,10 +115,11 @@ async def test_resume_blocked_names_each_reason_gate_and_action(suite):
     # A system reason added through the canonical helper (health events arrive in a later issue).
     pool = await create_pool(suite.dsn, application_name="test")
     try:
-        helper = PauseStates(Repository(pool), SystemClock(), check_gate, ProtoEvents())
-        change = await helper.add(workspace_id, cid, "subscription_canceled", "campaign",
-                                  Actor(kind="system", source="billing", event_id="evt_1"))
-        assert change.changed and change.campaign.paused_reason == "subscription_canceled"
+        directory = AccountsDirectory(AccountsServiceStub(open_channel(f"127.0.0.1:{suite.ports['accounts']}")))
+        helper = PauseStates(Repository(pool), SystemClock(), Gates(directory).check, ProtoEvents())
+        change = await helper.add(workspace_id, cid, "account_restricted", "linkedin",
+                                  Actor(kind="system", source="send_failure", event_id="evt_1"), subject=account)
+        assert change.changed and change.campaign.paused_reason == "account_restricted"
     finally:
         await pool.close()
 
@@ -125,17 +127,18 @@ async def test_resume_blocked_names_each_reason_gate_and_action(suite):
     assert status == 409
     assert body["error"]["code"] == "resume_blocked"
     assert body["error"]["details"]["blocking"] == [{
-        "reason": "subscription_canceled", "gate": "subscription_active",
-        "message": "the workspace subscription is not active",
-        "action": "Renew the subscription; campaigns resume by themselves."}]
+        "reason": "account_restricted", "gate": "restriction_lifted_and_verified",
+        "message": "the account is connected and has not been verified since its restriction",
+        "action": CATALOG["account_restricted"].action}]
     _, got = await suite.call("GET", f"/api/v1/campaigns/{cid}", auth)
-    assert got["status"] == "paused" and got["paused_reason"] == "subscription_canceled"
-    assert [r["reason"] for r in got["pause_reasons"]] == ["subscription_canceled"], "manual was cleared"
+    assert got["status"] == "paused" and got["paused_reason"] == "account_restricted"
+    assert [(r["reason"], r["scope"]) for r in got["pause_reasons"]] == [("account_restricted", "linkedin")], \
+        "manual was cleared"
     _, history = await suite.call("GET", f"/api/v1/campaigns/{cid}/pause-history", auth)
     assert [(e["action"], e["reason"], e["actor"]["kind"]) for e in history["entries"]] == [
-        ("added", "manual", "member"), ("added", "subscription_canceled", "system"),
+        ("added", "manual", "member"), ("added", "account_restricted", "system"),
         ("cleared", "manual", "member")]
-    assert history["entries"][1]["actor"] == {"kind": "system", "member_id": None, "source": "billing",
+    assert history["entries"][1]["actor"] == {"kind": "system", "member_id": None, "source": "send_failure",
                                               "event_id": "evt_1"}
 
 

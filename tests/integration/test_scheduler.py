@@ -14,8 +14,10 @@ import pytest
 
 from services.common import timemath
 from services.common.clock import ManualClock
+from services.common.providers.unipile import UnipileClient
 from services.scheduler.dispatcher import Dispatcher
 from services.scheduler.domain import Limits
+from services.scheduler.providers import Providers
 from services.scheduler.repository import Repository
 from tests.scheduler_rig import MONDAY_7_UTC, PARIS, Rig, scheduler_rig
 
@@ -232,3 +234,27 @@ async def test_acceptances_the_webhook_missed_are_found_by_polling_relations(rig
     assert await rig.dispatcher.poll_acceptances_once() == 0
     rig.clock.advance(timedelta(hours=5))
     assert await rig.dispatcher.poll_acceptances_once() == 0, "nothing new accepted"
+
+
+async def test_an_unknown_outcome_is_reconciled_not_retried_blindly(rig):
+    """S8: no answer within the time-out means Unipile may have acted. The attempt stays open; the
+    reconciler asks Unipile, finds no invitation, and only then is the step tried again, once."""
+    sender = await rig.add_sender(NO_PACING)
+    await rig.campaign([sender], 1)
+    rig.clock.set(MONDAY_7_UTC + timedelta(hours=2))
+    impatient = UnipileClient(rig.sandbox_url, "test-key", rig.http, timeout_s=0.2)
+    hasty = Dispatcher(Repository(rig.pool), Providers(impatient, rig.dispatcher._providers._credentials),  # noqa: SLF001
+                       rig.clock, unipile=impatient)
+    await rig.control("latency", {"endpoint": "send_invite", "ms": 1000})
+    assert await hasty.run_once() == 1
+    await rig.control("latency", {"endpoint": "send_invite", "ms": 0})
+    assert await rig.pool.fetchval("SELECT status FROM scheduler.send_attempts") == "started"
+    assert await rig.pool.fetchval("SELECT state FROM scheduler.prospect_plans") == "in_flight"
+    rig.clock.advance(timedelta(minutes=5))
+    assert await rig.dispatcher.run_once() == 0, "not retried while its outcome is unknown"
+    rig.clock.advance(timedelta(minutes=6))
+    assert await rig.dispatcher.reconcile_once() == 1
+    await rig.run_until(MONDAY_7_UTC + timedelta(days=1))
+    assert len(rig.sandbox.invitations) == 1
+    statuses = sorted(r["status"] for r in await rig.pool.fetch("SELECT status FROM scheduler.send_attempts"))
+    assert statuses == ["abandoned", "succeeded"]

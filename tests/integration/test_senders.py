@@ -155,9 +155,13 @@ async def test_linkedin_account_create_list_get_with_defaults(suite):
         "status",
         "status_since",
         "status_detail",
+        "restriction_kind",
+        "restriction_verified",
+        "history",
         "limits",
         "created_at",
     }
+    assert (created["restriction_kind"], created["restriction_verified"], created["history"]) == (None, False, [])
     assert (created["name"], created["unipile_account_id"], created["timezone"]) == (
         body["name"],
         body["unipile_account_id"],

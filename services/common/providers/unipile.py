@@ -56,6 +56,9 @@ _KIND_BY_TYPE: dict[str, FailureKind] = {
 }
 
 NETWORK_ERROR_TYPE = "network"
+# The request may have reached Unipile (a time-out or a dropped connection after sending): whether it acted
+# is unknown, so the caller must not simply send again (DESIGN S8).
+NO_ANSWER_TYPE = "no_answer"
 MALFORMED_RESPONSE_TYPE = "malformed_response"
 
 
@@ -64,6 +67,8 @@ def classify(status: int, error_type: str) -> FailureKind:
     kind = _KIND_BY_TYPE.get(error_type)
     if kind is not None:
         return kind
+    if error_type == NO_ANSWER_TYPE:
+        return FailureKind.UNKNOWN
     if status == 0 or status >= 500:
         return FailureKind.TRANSIENT
     # A 429 without Unipile's body (e.g. from a proxy in front of it) is still a rate limit.
@@ -306,9 +311,11 @@ class UnipileClient:
                 retry_after = response.headers.get("Retry-After")
                 raw = await response.read()
         except (aiohttp.ClientError, TimeoutError) as exc:
+            # Could not connect: nothing was sent. Anything later: Unipile may have acted.
+            error_type = NETWORK_ERROR_TYPE if isinstance(exc, aiohttp.ClientConnectorError) else NO_ANSWER_TYPE
             # `from None`: aiohttp's exceptions can carry the request headers, API key included.
             raise UnipileError(
-                0, NETWORK_ERROR_TYPE, type(exc).__name__, self._redact(str(exc) or "request timed out")
+                0, error_type, type(exc).__name__, self._redact(str(exc) or "request timed out")
             ) from None
         if 200 <= status < 300:
             return _Payload(status, _decode_success(status, raw))

@@ -97,14 +97,16 @@ class ApplyBillingEventResponse(_message.Message):
     def __init__(self, applied: _Optional[bool] = ...) -> None: ...
 
 class HealthChange(_message.Message):
-    __slots__ = ("status", "detail", "at")
+    __slots__ = ("status", "detail", "at", "source")
     STATUS_FIELD_NUMBER: _ClassVar[int]
     DETAIL_FIELD_NUMBER: _ClassVar[int]
     AT_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
     status: _types_pb2.SenderStatus
     detail: str
     at: _timestamp_pb2.Timestamp
-    def __init__(self, status: _Optional[_Union[_types_pb2.SenderStatus, str]] = ..., detail: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    source: str
+    def __init__(self, status: _Optional[_Union[_types_pb2.SenderStatus, str]] = ..., detail: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., source: _Optional[str] = ...) -> None: ...
 
 class LinkedInAccount(_message.Message):
     __slots__ = ("id", "workspace_id", "unipile_account_id", "name", "status", "status_since", "status_detail", "restriction_kind", "restriction_verified", "limits", "history", "created_at", "timezone")

@@ -1,0 +1,109 @@
+"""Failure rate of each sender over a sliding window (DESIGN S10, P7).
+
+Evaluated in the transaction that records each outcome, and by a periodic job, because the window slides
+while nothing is sent (a paused campaign sends nothing, yet its sender's old failures age out). Each sender
+keeps its alert state; only transitions travel to campaigns (through the outbox, in order per sender):
+above the threshold with enough attempts -> above; back under it, or a sample too small -> below."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+
+import asyncpg
+import structlog
+
+from services.common.clock import Clock
+from services.scheduler.domain import FAILURE_RATE_KINDS, Events, FailurePolicy, FailureSignal
+from services.scheduler.repository import Repository, Tx
+
+log = structlog.get_logger(__name__)
+
+
+class FailureRateMonitor:
+    def __init__(
+        self,
+        repository: Repository,
+        clock: Clock,
+        events: Events,
+        policy: FailurePolicy | None = None,
+        *,
+        every: timedelta = timedelta(seconds=60),
+        batch: int = 200,
+        kick: Callable[[], None] | None = None,
+    ):
+        self._repo = repository
+        self._clock = clock
+        self._events = events
+        self.policy = policy or FailurePolicy()
+        self._every = every
+        self._batch = batch
+        self._kick = kick or (lambda: None)
+
+    @property
+    def window(self) -> timedelta:
+        return timedelta(seconds=self.policy.window_seconds)
+
+    async def evaluate(self, tx: Tx, sender_ids: Sequence[str], now: datetime) -> int:
+        """Re-evaluate these senders inside the caller's transaction (locks their rows); returns how many
+        changed state, each with its event written to the outbox."""
+        states = await tx.lock_failure_states(sender_ids, FAILURE_RATE_KINDS)
+        return await self._apply(tx, states, now)
+
+    async def evaluate_failure_rates_once(self) -> int:
+        """The periodic job: re-evaluate the senders the sliding window may have changed; returns how many
+        were evaluated (0: nothing to do until time moves on). Safe with several replicas."""
+        now = self._clock.now()
+        async with self._repo.transaction() as tx:
+            states = await tx.claim_failure_evaluations(
+                now, now - self._every, now - self.window - self._every, FAILURE_RATE_KINDS, self._batch
+            )
+            changed = await self._apply(tx, states, now)
+        if changed:
+            self.kick()
+        return len(states)
+
+    def kick(self) -> None:
+        """Deliver written events now rather than at the relay's next poll (call after the commit)."""
+        self._kick()
+
+    async def _apply(self, tx: Tx, states: Sequence[asyncpg.Record], now: datetime) -> int:
+        if not states:
+            return 0
+        counts = await tx.failure_counts([str(s["sender_id"]) for s in states], now - self.window, now)
+        saved: list[tuple[str, bool, float, int, bool]] = []
+        changed = 0
+        for state in states:
+            sender_id = str(state["sender_id"])
+            attempts, failures = counts.get(sender_id, (0, 0))
+            probation = state["probation_until"]
+            above, rate = self.policy.judge(attempts, failures, probation is not None and probation > now)
+            transition = above != state["failure_alert"]
+            saved.append((sender_id, above, rate, attempts, transition))
+            if not transition:
+                continue
+            changed += 1
+            await tx.enqueue(
+                self._events.failure_rate(
+                    FailureSignal(
+                        event_id=str(uuid.uuid4()),
+                        sender_kind=state["sender_kind"],
+                        sender_id=sender_id,
+                        above=above,
+                        rate=rate,
+                        sample=attempts,
+                        window_end=now,
+                    )
+                )
+            )
+            log.info(
+                "failure rate " + ("above threshold" if above else "back under threshold"),
+                sender_id=sender_id,
+                failure_rate=round(rate, 3),
+                sample=attempts,
+                failures=failures,
+                probation=probation is not None and probation > now,
+            )
+        await tx.save_failure_states(saved, now)
+        return changed
