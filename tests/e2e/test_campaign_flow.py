@@ -4,138 +4,11 @@ and a three-day pause whose backlog is spread as the resume preview said."""
 
 from __future__ import annotations
 
-import asyncio
-import time
-import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-import aiohttp
-import asyncpg
-import pytest
-from aiohttp import web
-
-from sandbox.smtp import SandboxSmtp
-from sandbox.unipile import STATE, SandboxState
-from sandbox.unipile import create_app as create_unipile
 from services.common import timemath
-from services.common.clock import ManualClock
-from services.common.providers.unipile import UnipileClient
-from tests.conftest import Suite, create_database, start_suite
-
-MONDAY_0800_PARIS = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
-SCHEDULE = {"days": ["mon", "tue", "wed", "thu", "fri"], "window": {"start": "09:00", "end": "17:00"},
-            "timezone": "Europe/Paris", "randomize_within_window": True}
-PARIS = timemath.Schedule.parse(SCHEDULE["days"], "09:00", "17:00", "Europe/Paris", True)
-WEBHOOK_SECRET = "whsec-test-0123456789"
-
-
-@dataclass
-class World:
-    suite: Suite
-    clock: ManualClock
-    unipile: SandboxState
-    unipile_url: str
-    smtp: SandboxSmtp
-    smtp_port: int
-    db: asyncpg.Pool
-
-    async def settle(self, within_s: float = 10.0) -> None:
-        """Wait until the dispatcher has done everything due at the current virtual instant."""
-        deadline = time.monotonic() + within_s
-        while time.monotonic() < deadline:
-            pending = await self.db.fetchval(
-                """SELECT count(*) FROM scheduler.prospect_plans p
-                     JOIN scheduler.sender_states s ON s.sender_id = p.sender_id
-                     JOIN scheduler.campaign_holds h ON h.campaign_id = p.campaign_id
-                     JOIN scheduler.campaign_plans c ON c.campaign_id = p.campaign_id AND c.active
-                    WHERE (p.state = 'in_flight')
-                       OR (p.state = 'scheduled' AND p.next_action_at <= $1 AND s.next_send_after <= $1
-                           AND s.status = 'connected' AND NOT (h.held_scopes && ARRAY['campaign', p.channel]))""",
-                self.clock.now())
-            outbox = await self.db.fetchval("SELECT (SELECT count(*) FROM campaigns.outbox)"
-                                            " + (SELECT count(*) FROM accounts.outbox)")
-            if pending == 0 and outbox == 0:
-                return
-            await asyncio.sleep(0.02)
-        raise AssertionError("the suite did not settle")
-
-    async def run_until(self, end: datetime) -> None:
-        """Jump from one due action to the next (virtual time), letting the real dispatcher work."""
-        await self.settle()
-        while True:
-            nxt = await self.db.fetchval(
-                """SELECT min(greatest(p.next_action_at, s.next_send_after)) FROM scheduler.prospect_plans p
-                     JOIN scheduler.sender_states s ON s.sender_id = p.sender_id
-                     JOIN scheduler.campaign_holds h ON h.campaign_id = p.campaign_id
-                    WHERE p.state = 'scheduled' AND s.status = 'connected'
-                      AND NOT (h.held_scopes && ARRAY['campaign', p.channel])""")
-            if nxt is None or nxt > end:
-                self.clock.set(max(end, self.clock.now()))
-                await self.settle()
-                return
-            self.clock.set(max(nxt, self.clock.now()))
-            await self.settle()
-
-
-@pytest.fixture
-async def world(pg_dsn) -> AsyncIterator[World]:
-    async with AsyncExitStack() as stack:
-        clock = ManualClock(MONDAY_0800_PARIS)
-        unipile_app = create_unipile("sandbox-key")
-        runner = web.AppRunner(unipile_app, access_log=None)
-        await runner.setup()
-        stack.push_async_callback(runner.cleanup)
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        unipile_url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
-        smtp = SandboxSmtp()
-        smtp.set_password("sender@acme.example", "app-password-1")
-        smtp_port = await smtp.start()
-        stack.push_async_callback(smtp.stop)
-        dsn = await create_database(pg_dsn)
-        suite = await start_suite(dsn, stack, clock, HOLDFAST_UNIPILE_DSN=unipile_url,
-                                  HOLDFAST_UNIPILE_API_KEY="sandbox-key",
-                                  HOLDFAST_UNIPILE_WEBHOOK_SECRET=WEBHOOK_SECRET)
-        db = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
-        stack.push_async_callback(db.close)
-        async with aiohttp.ClientSession() as http:
-            client = UnipileClient(unipile_url, "sandbox-key", http)
-            await client.create_webhook(f"{suite.base_url}/webhooks/unipile", "users",
-                                        {"Unipile-Auth": WEBHOOK_SECRET})
-        yield World(suite, clock, unipile_app[STATE], unipile_url, smtp, smtp_port, db)
-
-
-async def setup_campaign(w: World, prospects: int, steps: list[dict], invite_cap: int = 100) -> tuple[dict, str]:
-    _, auth = await w.suite.new_workspace()
-    account = f"acc-{uuid.uuid4().hex[:8]}"
-    async with w.suite.http.post(f"{w.unipile_url}/_sandbox/accounts", json={"id": account, "name": "Ana"}) as r:
-        assert r.status < 300
-    no_pacing = {"daily_cap": invite_cap, "weekly_cap": max(invite_cap * 5, 200), "ramp_start": invite_cap,
-                 "ramp_step": 0, "pacing_min_seconds": 0, "pacing_max_seconds": 0}
-    li = await w.suite.linkedin_account(auth, unipile_account_id=account, timezone="Europe/Paris",
-                                        limits={"linkedin_invite": no_pacing, "linkedin_message": no_pacing})
-    server = {"host": "127.0.0.1", "port": w.smtp_port, "security": "none", "username": "sender@acme.example",
-              "password": "app-password-1"}
-    status, inbox = await w.suite.call("POST", "/api/v1/inboxes", auth, json={
-        "email": "sender@acme.example", "smtp": server, "imap": {**server, "port": 1},
-        "timezone": "Europe/Paris", "limits": {"email": {**no_pacing, "daily_cap": 100, "ramp_start": 100}}})
-    assert status == 201, inbox
-    status, campaign = await w.suite.call("POST", "/api/v1/campaigns", auth, json={
-        "name": "Founders", "schedule": SCHEDULE, "steps": steps,
-        "senders": {"linkedin_account_ids": [li], "inbox_ids": [inbox["id"]]}})
-    assert status == 201, campaign
-    cid = campaign["id"]
-    status, added = await w.suite.call("POST", f"/api/v1/campaigns/{cid}/prospects", auth, json={"prospects": [
-        {"linkedin_provider_id": f"ACo{i:04d}", "email": f"p{i}@prospect.example", "first_name": f"Name{i}"}
-        for i in range(prospects)]})
-    assert status == 200 and added["added"] == prospects, added
-    status, activated = await w.suite.call("POST", f"/api/v1/campaigns/{cid}/activate", auth)
-    assert status == 200, activated
-    return auth, cid
+from tests.e2e.conftest import MONDAY_0800_PARIS, PARIS, setup_campaign
 
 
 async def test_invite_acceptance_message_and_email_go_out_at_valid_times(world):
@@ -144,7 +17,8 @@ async def test_invite_acceptance_message_and_email_go_out_at_valid_times(world):
              {"channel": "linkedin", "action": "message", "delay": {"days": 1}, "text": "Thanks {{first_name}}!"},
              {"channel": "email", "action": "email", "delay": {"days": 2}, "subject": "Hello {{first_name}}",
               "body": "Following up, {{first_name}}."}]
-    auth, cid = await setup_campaign(w, 3, steps)
+    setup = await setup_campaign(w, 3, steps)
+    auth, cid = setup.auth, setup.campaign_id
     await w.run_until(MONDAY_0800_PARIS + timedelta(days=1))
     assert sorted(i.provider_id for i in w.unipile.invitations) == ["ACo0000", "ACo0001", "ACo0002"]
 
@@ -182,7 +56,8 @@ async def test_invite_acceptance_message_and_email_go_out_at_valid_times(world):
 
 async def test_a_three_day_pause_resumes_as_the_preview_said_without_a_burst(world):
     w = world
-    auth, cid = await setup_campaign(w, 40, [{"channel": "linkedin", "action": "invite"}], invite_cap=10)
+    setup = await setup_campaign(w, 40, [{"channel": "linkedin", "action": "invite"}], invite_cap=10)
+    auth, cid = setup.auth, setup.campaign_id
     await w.run_until(MONDAY_0800_PARIS + timedelta(hours=4))  # Monday noon in Paris
     before = len(w.unipile.invitations)
     assert 0 < before <= 10
