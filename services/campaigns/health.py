@@ -11,7 +11,7 @@ import structlog
 
 from services.campaigns.domain import Actor
 from services.campaigns.pause import PauseStates
-from services.campaigns.ports import Directory, HealthChange, Scheduler
+from services.campaigns.ports import Directory, HealthChange, Outbox, Scheduler
 from services.campaigns.repository import Repository
 from services.common.clock import Clock
 from services.common.errors import DomainError
@@ -35,8 +35,9 @@ class Effect:
 
 class HealthReactions:
     def __init__(self, repository: Repository, pause_states: PauseStates, scheduler: Scheduler,
-                 directory: Directory, clock: Clock, *, cooldown: timedelta):
+                 directory: Directory, outbox: Outbox, clock: Clock, *, cooldown: timedelta):
         self._repo = repository
+        self._outbox = outbox
         self._pause = pause_states
         self._scheduler = scheduler
         self._directory = directory
@@ -57,6 +58,8 @@ class HealthReactions:
             effect = await self._sender(change, actor)
         async with self._repo.transaction() as tx:
             await tx.record_event(change.event_id, subject, change.version, self._clock.now())
+        if effect.paused or effect.resumed:
+            self._outbox.kick()  # the new holds leave for the scheduler now, not at the next poll
         log.info("health applied", subject=subject, status=change.status, paused=effect.paused,
                  resumed=effect.resumed)
         return effect
@@ -116,6 +119,8 @@ class HealthReactions:
             effect = Effect(True, resumed=await self._clear("linkedin_high_failure_rate", sender_id, actor))
         async with self._repo.transaction() as tx:
             await tx.record_event(event_id, subject, order, self._clock.now())
+        if effect.paused or effect.resumed:
+            self._outbox.kick()
         return effect
 
     async def sweep_once(self) -> int:
@@ -131,6 +136,8 @@ class HealthReactions:
                 change = await self._pause.clear(workspace_id, campaign_id, reason, actor, subject=subject,
                                                  damped=False)
                 done += change.changed
+            if done:
+                self._outbox.kick()
             try:
                 changes, position = await self._directory.health_since(await self._repo.cursor("accounts"))
             except DomainError as exc:

@@ -145,12 +145,14 @@ class Transaction:
                                  campaign_id, now)
 
     async def seen_event(self, event_id: str, subject: str, version: int) -> bool:
-        """True when this event was applied already, or a newer version of its subject was."""
-        if await self._conn.fetchval("SELECT true FROM campaigns.applied_events WHERE event_id = $1", event_id):
-            return True
+        """True when this version of the subject (or a newer one) was applied already. The version decides:
+        reconciliation re-sends a subject's current state under the id of its last pushed event."""
         current = await self._conn.fetchval(
             "SELECT version FROM campaigns.subject_versions WHERE subject = $1 FOR UPDATE", subject)
-        return current is not None and current >= version
+        if current is not None:
+            return current >= version
+        return bool(await self._conn.fetchval("SELECT true FROM campaigns.applied_events WHERE event_id = $1",
+                                              event_id))
 
     async def record_event(self, event_id: str, subject: str, version: int, now: datetime) -> None:
         await self._conn.execute(

@@ -84,7 +84,7 @@ class CampaignsService:
         self._directory = directory
         self.pause_states = PauseStates(repository, clock, Gates(directory).check, events,
                                         auto_resume_cooldown=auto_resume_cooldown, probation=probation)
-        self.health = HealthReactions(repository, self.pause_states, scheduler, directory, clock,
+        self.health = HealthReactions(repository, self.pause_states, scheduler, directory, outbox, clock,
                                       cooldown=auto_resume_cooldown)
 
     async def create(self, workspace_id: str, name: str, kind: str, schedule: Schedule,

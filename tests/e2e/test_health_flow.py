@@ -127,3 +127,84 @@ async def test_a_lapsed_subscription_holds_everything_and_renewal_resumes(world)
     assert not (await billing("subscription.canceled", "evt_1", now - 10))["applied"], "a replay changes nothing"
     assert (await billing("subscription.activated", "evt_2", now - 5))["applied"]
     await wait_for(w, s.auth, s.campaign_id, "active")
+
+
+async def test_a_restricted_account_resumes_only_after_verification(world):
+    w = world
+    s = await setup_campaign(w, 2, [INVITE])
+    status, account = await w.suite.call("POST", f"/api/v1/linkedin-accounts/{s.linkedin_account_id}/restriction",
+                                         s.auth, json={"kind": "jail", "detail": "LinkedIn jail notice"})
+    assert status == 200 and account["status"] == "restricted" and account["restriction_kind"] == "jail"
+    campaign, _ = await wait_for(w, s.auth, s.campaign_id, "paused")
+    assert campaign["paused_reason"] == "account_restricted"
+    status, refused = await w.suite.call("POST", f"/api/v1/campaigns/{s.campaign_id}/resume", s.auth)
+    assert status == 409
+    assert [b["gate"] for b in refused["error"]["details"]["blocking"]] == ["restriction_lifted_and_verified"]
+    status, verified = await w.suite.call("POST", f"/api/v1/linkedin-accounts/{s.linkedin_account_id}/verify", s.auth)
+    assert status == 200 and verified["restriction_verified"] and verified["status"] == "connected"
+    await asyncio.sleep(0.5)
+    _, campaign = await w.suite.call("GET", f"/api/v1/campaigns/{s.campaign_id}", s.auth)
+    assert campaign["status"] == "paused", "a restriction is never cleared by the system, even once verified"
+    status, resumed = await w.suite.call("POST", f"/api/v1/campaigns/{s.campaign_id}/resume", s.auth)
+    assert status == 200 and resumed["campaign"]["status"] == "active"
+
+
+async def test_webhook_to_effective_hold_delay(world):
+    """Issue 4 #6: from Unipile's webhook to the scheduler refusing to send on the held scope."""
+    w = world
+    s = await setup_campaign(w, 1, [INVITE])
+    started = time.monotonic()
+    async with w.suite.http.post(f"{w.unipile_url}/_sandbox/accounts/{s.unipile_account_id}/status",
+                                 json={"status": "CREDENTIALS"}) as r:
+        assert r.status < 300
+    while True:
+        held = await w.db.fetchval("SELECT held_scopes FROM scheduler.campaign_holds WHERE campaign_id = $1::uuid",
+                                   s.campaign_id)
+        sender = await w.db.fetchval("SELECT status FROM scheduler.sender_states WHERE sender_id = $1::uuid",
+                                     s.linkedin_account_id)
+        if held == ["linkedin"] and sender == "disconnected":
+            break
+        assert time.monotonic() - started < 5
+        await asyncio.sleep(0.005)
+    elapsed = time.monotonic() - started
+    print(f"\nwebhook -> hold effective in the scheduler: {elapsed * 1000:.0f} ms")  # noqa: T201
+    assert elapsed < 0.5, "the hold must travel at once, not wait for an outbox poll"
+
+
+async def test_a_lost_push_is_caught_by_reconciliation(world):
+    """The sweeper reads accounts' current health: a change whose event never arrived still pauses."""
+    w = world
+    s = await setup_campaign(w, 1, [INVITE])
+    async with w.db.acquire() as conn, conn.transaction():  # a change in accounts with no outbox row
+        seq = await conn.fetchval("UPDATE accounts.health_sequence SET value = value + 1 RETURNING value")
+        await conn.execute(
+            "UPDATE accounts.linkedin_accounts SET status = 'disconnected', version = version + 1,"
+            " health_sequence = $2, status_detail = 'lost push' WHERE id = $1::uuid", s.linkedin_account_id, seq)
+    campaign, _ = await wait_for(w, s.auth, s.campaign_id, "paused")
+    assert campaign["paused_reason"] == "linkedin_account_disconnected"
+    _, history = await w.suite.call("GET", f"/api/v1/campaigns/{s.campaign_id}/pause-history", s.auth)
+    assert history["entries"][0]["actor"]["source"] == "reconciliation"
+
+
+async def test_a_member_resume_of_a_failure_rate_pause_puts_the_sender_on_probation(world):
+    w = world
+    s = await setup_campaign(w, 12, [INVITE])
+    async with w.suite.http.post(f"{w.unipile_url}/_sandbox/failures", json={
+            "endpoint": "send_invite", "status": 422, "type": "errors/invalid_recipient", "count": 12}) as r:
+        assert r.status < 300
+    from datetime import timedelta
+
+    from tests.e2e.conftest import MONDAY_0800_PARIS
+
+    await w.run_until(MONDAY_0800_PARIS + timedelta(hours=9))
+    campaign, _ = await wait_for(w, s.auth, s.campaign_id, "paused")
+    assert campaign["paused_reason"] == "linkedin_high_failure_rate"
+    status, resumed = await w.suite.call("POST", f"/api/v1/campaigns/{s.campaign_id}/resume", s.auth)
+    assert status == 200 and resumed["campaign"]["status"] == "active"
+    for _ in range(100):
+        until = await w.db.fetchval("SELECT probation_until FROM scheduler.sender_states WHERE sender_id = $1::uuid",
+                                    s.linkedin_account_id)
+        if until is not None:
+            break
+        await asyncio.sleep(0.05)
+    assert until is not None and until > w.clock.now(), "a smaller sample pauses again for a while (P7)"
