@@ -27,6 +27,9 @@ from services.scheduler.service import FALLBACK_LIMITS
 
 log = structlog.get_logger(__name__)
 MAX_TRANSIENT_FAILURES = 5
+# How long a sender waits after the provider said its account is disconnected or restricted, unless accounts
+# confirms it (then its status holds it for as long as needed).
+PROVIDER_BLOCK = timedelta(minutes=15)
 
 
 class Dispatcher:
@@ -128,7 +131,7 @@ class Dispatcher:
         elif kind in (FailureKind.DISCONNECTED, FailureKind.RESTRICTED):
             status = "disconnected" if kind is FailureKind.DISCONNECTED else "restricted"
             await tx.finish_attempt(attempt_id, "failed", kind.value, "", outcome.detail, now)
-            await tx.mark_sender(sender_id, status, now)
+            await tx.block_sender(sender_id, status, now + PROVIDER_BLOCK)
             await self._reschedule(tx, row, plan, now, now)
             if self._events is not None:
                 # S10: accounts owns the account's health; it hears of this from the attempt that saw it.

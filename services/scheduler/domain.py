@@ -79,6 +79,8 @@ class Sender:
     last_sent_local_date: object | None
     next_send_after: datetime
     limits: dict[str, Limits]
+    # Set when a send failed with an account-level error ("disconnected", "restricted").
+    provider_block: str = ""
 
     @property
     def can_send(self) -> bool:

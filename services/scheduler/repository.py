@@ -96,7 +96,7 @@ def _sender(r: asyncpg.Record, limits: dict[str, Limits]) -> Sender:
     return Sender(sender_id=str(r["sender_id"]), kind=r["sender_kind"], status=r["status"], timezone=r["timezone"],
                   unipile_account_id=r["unipile_account_id"], email=r["email"], ramp_day=r["ramp_day"],
                   last_sent_local_date=r["last_sent_local_date"], next_send_after=_aware(r["next_send_after"]),
-                  limits=limits)
+                  limits=limits, provider_block=r["provider_block"])
 
 
 def _limits(rows: Sequence[asyncpg.Record]) -> dict[str, dict[str, Limits]]:
@@ -235,12 +235,13 @@ class Tx:
             "SELECT * FROM scheduler.sender_limits WHERE sender_id = ANY($1::uuid[])", list(sender_ids)))
         return {str(r["sender_id"]): _sender(r, limits.get(str(r["sender_id"]), {})) for r in rows}
 
-    async def mark_sender(self, sender_id: str, status: str, now: datetime) -> None:
-        """A provider said the account cannot send: stop claiming for it at once. The authoritative state
-        still comes from accounts, whose next version overwrites this."""
+    async def block_sender(self, sender_id: str, status: str, until: datetime) -> None:
+        """A provider said the account cannot send: stop claiming for it at once, for a while. Accounts,
+        told through the outbox, decides the account's real status; if it finds the account fine, sending
+        simply resumes after the block instead of waiting for a change that may never come."""
         await self.conn.execute(
-            "UPDATE scheduler.sender_states SET status = $2, updated_at = $3 WHERE sender_id = $1",
-            sender_id, status, now)
+            "UPDATE scheduler.sender_states SET next_send_after = greatest(next_send_after, $3), provider_block = $2"
+            " WHERE sender_id = $1", sender_id, status, until)
 
     async def first_time(self, event_id: str, kind: str, now: datetime) -> bool:
         """Record an incoming event id; False when it was already processed."""
@@ -491,7 +492,7 @@ class Tx:
                    ramp_day = ramp_day + CASE WHEN last_sent_local_date IS NOT NULL AND last_sent_local_date < $2
                                               THEN 1 ELSE 0 END,
                    last_sent_local_date = greatest(coalesce(last_sent_local_date, $2), $2),
-                   next_send_after = $3
+                   next_send_after = $3, provider_block = ''
                WHERE sender_id = $1""", sender.sender_id, local_day, next_send_after)
         return str(attempt_id)
 

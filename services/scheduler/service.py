@@ -250,7 +250,7 @@ class SchedulerService:
             if await tx.counted(sender.sender_id, row.action_type, day - timedelta(days=6), day) >= limits.weekly_cap:
                 reasons.append("weekly_cap_reached")
             if sender.next_send_after > now:
-                reasons.append("pacing")
+                reasons.append(f"sender_reported_{sender.provider_block}" if sender.provider_block else "pacing")
         if row.next_action_at and row.next_action_at > now and not reasons:
             reasons.append("scheduled_later")
         return reasons

@@ -183,7 +183,7 @@ async def test_two_dispatchers_on_one_database_never_send_twice(rig, fresh_dsn):
 
 async def test_rate_limits_defer_without_counting_and_disconnection_stops_the_sender(rig):
     sender = await rig.add_sender(NO_PACING)
-    await rig.campaign([sender], 3)
+    campaign, _ = await rig.campaign([sender], 3)
     rig.clock.set(MONDAY_7_UTC + timedelta(hours=2))
     await rig.control("failures", {"endpoint": "send_invite", "status": 429, "type": "errors/too_many_requests",
                                    "retry_after": 600})
@@ -194,12 +194,31 @@ async def test_rate_limits_defer_without_counting_and_disconnection_stops_the_se
     rig.clock.advance(timedelta(minutes=11))
     await rig.control("failures", {"endpoint": "send_invite", "status": 401, "type": "errors/disconnected_account"})
     assert await rig.dispatcher.run_once() == 1
-    assert await rig.pool.fetchval("SELECT status FROM scheduler.sender_states") == "disconnected"
+    # The provider's word stops the sender at once; its status stays what accounts says.
+    assert await rig.pool.fetchval("SELECT status FROM scheduler.sender_states") == "connected"
+    rig.clock.advance(timedelta(minutes=10))
+    assert await rig.dispatcher.run_once() == 0
+    ids = [str(r[0]) for r in await rig.pool.fetch("SELECT prospect_id FROM scheduler.prospect_plans")]
+    views = await rig.service.list_plans(campaign, ids)
+    assert all("sender_reported_disconnected" in v.why_not_now for v in views), [v.why_not_now for v in views]
+    # Accounts re-read the account and found it fine (it says nothing): sending resumes after the block.
+    await rig.run_until(MONDAY_7_UTC + timedelta(hours=5))
+    assert len(rig.sandbox.invitations) == 3
+
+
+async def test_a_disconnection_confirmed_by_accounts_stops_the_sender_until_it_reconnects(rig):
+    sender = await rig.add_sender(NO_PACING)
+    campaign, ids = await rig.campaign([sender], 3)
+    rig.clock.set(MONDAY_7_UTC + timedelta(hours=2))
+    account = await rig.pool.fetchval("SELECT unipile_account_id FROM scheduler.sender_states")
+    await rig.service.set_sender("linkedin_account", sender, 2, "disconnected", "Europe/Paris", None, account, "", {})
     await rig.run_until(MONDAY_7_UTC + timedelta(days=3))
     assert rig.sandbox.invitations == [], "nothing is sent through a disconnected account"
-    views = await rig.service.list_plans(*(await rig.pool.fetchrow(
-        "SELECT campaign_id::text, array_agg(prospect_id::text) AS ids FROM scheduler.prospect_plans GROUP BY 1")))
+    views = await rig.service.list_plans(campaign, ids)
     assert all("sender_disconnected" in v.why_not_now for v in views)
+    await rig.service.set_sender("linkedin_account", sender, 3, "connected", "Europe/Paris", None, account, "", {})
+    await rig.run_until(MONDAY_7_UTC + timedelta(days=4))
+    assert len(rig.sandbox.invitations) == 3
 
 
 async def test_pacing_never_pushes_a_send_past_the_window_end(rig):
