@@ -22,6 +22,7 @@ from services.campaigns.ports import Events
 from services.campaigns.repository import Repository, Transaction
 from services.common.clock import Clock
 from services.common.errors import FailedPrecondition, NotFound
+from services.common.metrics import PAUSE_CHANGES
 
 # Evaluates the gate of one active reason on resume (P8).
 GateCheck = Callable[[Campaign, ActiveReason], Awaitable[Gate]]
@@ -149,6 +150,7 @@ class PauseStates:
         status = status_for(active)
         await tx.set_status(campaign.id, status, displayed_reason(active), now, pause_changed=True)
         await tx.record_history(campaign.id, action, reason, actor, status, now)
+        PAUSE_CHANGES.labels(reason.reason, action, actor.source or actor.kind).inc()
         if status == "active" and campaign.status == "paused" and actor.kind == "system":
             await tx.set_auto_resumed(campaign.id, now)
         updated = await tx.get_campaign(campaign.workspace_id, campaign.id)

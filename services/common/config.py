@@ -107,3 +107,5 @@ class ServiceSettings(CommonSettings):
     db_pool_max: int = setting("HOLDFAST_DB_POOL_MAX", 10, parse=int, help="database connections per process")
     db_wait_seconds: float = setting("HOLDFAST_DB_WAIT_SECONDS", 30.0, parse=float,
                                      help="how long start-up waits for the database")
+    metrics_port: int = setting("HOLDFAST_METRICS_PORT", 0, parse=int,
+                                help="port of the Prometheus /metrics endpoint (0: not served)")

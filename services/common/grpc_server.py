@@ -24,6 +24,7 @@ from grpc_reflection.v1alpha import reflection
 
 from services.common import errors
 from services.common.grpc_errors import to_status
+from services.common.metrics import GRPC_LATENCY, GRPC_REQUESTS
 
 log = structlog.get_logger(__name__)
 
@@ -46,26 +47,33 @@ class ContextInterceptor(grpc.aio.ServerInterceptor):
         async def unary_unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
             structlog.contextvars.bind_contextvars(request_id=request_id, rpc=method)
             started = time.perf_counter()
+            code = "OK"
             try:
                 return await inner(request, context)
             except errors.DomainError as exc:
-                code, message, trailers = to_status(exc)
-                log.info("rpc refused", code=exc.code, status=code.name)
-                await context.abort(code, message, trailing_metadata=trailers)
+                status, message, trailers = to_status(exc)
+                code = status.name
+                log.info("rpc refused", code=exc.code, status=code)
+                await context.abort(status, message, trailing_metadata=trailers)
             except asyncio.CancelledError:
                 raise
             except NotImplementedError:
                 # The generated base servicer's answer for an RPC that is in the contract but not built yet.
-                code, message, trailers = to_status(errors.NotImplementedYet(f"{method} is not implemented yet"))
-                await context.abort(code, message, trailing_metadata=trailers)
+                code = "UNIMPLEMENTED"
+                status, message, trailers = to_status(errors.NotImplementedYet(f"{method} is not implemented yet"))
+                await context.abort(status, message, trailing_metadata=trailers)
             except Exception as exc:
                 if isinstance(exc, grpc.aio.AbortError):
                     raise
                 log.exception("rpc failed")
-                code, message, trailers = to_status(errors.DomainError("internal error"))
-                await context.abort(code, message, trailing_metadata=trailers)
+                code = "INTERNAL"
+                status, message, trailers = to_status(errors.DomainError("internal error"))
+                await context.abort(status, message, trailing_metadata=trailers)
             finally:
-                log.debug("rpc done", ms=round((time.perf_counter() - started) * 1000, 2))
+                elapsed = time.perf_counter() - started
+                GRPC_REQUESTS.labels(method, code).inc()
+                GRPC_LATENCY.labels(method).observe(elapsed)
+                log.debug("rpc done", ms=round(elapsed * 1000, 2))
                 structlog.contextvars.unbind_contextvars("request_id", "rpc")
 
         return grpc.unary_unary_rpc_method_handler(

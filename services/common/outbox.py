@@ -19,6 +19,7 @@ import asyncpg
 import structlog
 
 from services.common.errors import DomainError
+from services.common.metrics import OUTBOX_BACKLOG
 
 log = structlog.get_logger(__name__)
 
@@ -104,6 +105,8 @@ class Relay:
                 delivered = 0
             if delivered:
                 continue  # there may be more, including the next row of the same keys
+            with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                OUTBOX_BACKLOG.labels(self._schema).set(await self.backlog())
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll)

@@ -15,6 +15,7 @@ import structlog
 from services.common import config, logging
 from services.common.db import create_pool
 from services.common.grpc_server import RunningServer, serve_forever
+from services.common.metrics import serve_metrics
 from services.common.migrations import MigrationError, check, migrate
 
 Start = Callable[[Any, AsyncExitStack], Awaitable[RunningServer]]
@@ -39,6 +40,14 @@ async def _migrate_only(settings: config.ServiceSettings, schema: str, folder: P
         await pool.close()
 
 
+async def _with_metrics(settings: config.ServiceSettings, stack: AsyncExitStack, start: Start) -> RunningServer:
+    if settings.metrics_port:
+        host = settings.grpc_listen.rpartition(":")[0]  # type: ignore[attr-defined]
+        runner = await serve_metrics(host, settings.metrics_port)
+        stack.push_async_callback(runner.cleanup)
+    return await start(settings, stack)
+
+
 def main(*, name: str, settings_cls: type, start: Start, migrations: Path) -> None:
     parser = argparse.ArgumentParser(prog=f"python -m services.{name}")
     parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"],
@@ -55,7 +64,7 @@ def main(*, name: str, settings_cls: type, start: Start, migrations: Path) -> No
         if args.command == "migrate":
             asyncio.run(_migrate_only(settings, name, migrations))
         else:
-            asyncio.run(serve_forever(lambda stack: start(settings, stack),
+            asyncio.run(serve_forever(lambda stack: _with_metrics(settings, stack, start),
                                       grace=settings.shutdown_grace_seconds))
     except (MigrationError, RuntimeError) as exc:
         log.error("start-up failed", error=str(exc))

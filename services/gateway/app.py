@@ -10,6 +10,7 @@ import structlog
 from aiohttp import web
 
 from services.common.errors import DomainError
+from services.common.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from services.gateway import openapi
 from services.gateway.api import OPENAPI, SETTINGS, UPSTREAMS
 from services.gateway.config import Settings
@@ -57,7 +58,12 @@ async def errors_and_context(request: web.Request, handler: web.Handler) -> web.
         log.exception("request failed")
         return error_response(500, "internal", "internal error", {}, request_id)
     finally:
-        log.info("http", status=status, ms=round((time.perf_counter() - started) * 1000, 2))
+        elapsed = time.perf_counter() - started
+        # The route's pattern, not the path: ids must not explode the label space.
+        route = request.match_info.route.resource.canonical if request.match_info.route.resource else "unmatched"
+        HTTP_REQUESTS.labels(route, str(status)).inc()
+        HTTP_LATENCY.labels(route).observe(elapsed)
+        log.info("http", status=status, ms=round(elapsed * 1000, 2))
         structlog.contextvars.unbind_contextvars("request_id", "http")
 
 

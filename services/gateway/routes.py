@@ -14,6 +14,7 @@ from holdfast.campaigns.v1 import campaigns_pb2
 from holdfast.common.v1 import types_pb2
 from holdfast.scheduler.v1 import scheduler_pb2
 from services.common.errors import NotFound
+from services.common.metrics import metrics_handler
 from services.common.proto_enums import from_word, to_word
 from services.gateway import models, views
 from services.gateway.api import (
@@ -171,6 +172,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/readyz", readyz, "Ready: every upstream gRPC service reports SERVING.", models.Health,
           auth=False, errors=(503,), tag="operations"),
     Route("GET", "/api/v1/openapi.json", openapi, "This document.", None, auth=False, errors=(),
+          tag="operations"),
+    Route("GET", "/metrics", metrics_handler, "Prometheus metrics of the gateway.", None, auth=False, errors=(),
           tag="operations"),
     Route("POST", "/api/v1/workspaces", create_workspace, "Create a workspace and its owner's API token.",
           models.CreatedWorkspace, status=201, body=models.CreateWorkspace, auth=False, errors=(400,),

@@ -17,6 +17,7 @@ import structlog
 
 from services.common import timemath
 from services.common.clock import Clock
+from services.common.metrics import DISPATCH_LAG, SENDS
 from services.common.providers.unipile import FailureKind, UnipileClient, UnipileError
 from services.scheduler.domain import AccountFailure, CampaignPlan, Events, Sender
 from services.scheduler.failure_rate import FailureRateMonitor
@@ -78,6 +79,8 @@ class Dispatcher:
                     continue
                 gap = random.Random(f"{row.prospect_id}:{row.step_index}:gap").uniform(
                     limits.pacing_min_seconds, limits.pacing_max_seconds)
+                if row.next_action_at is not None:
+                    DISPATCH_LAG.observe(max(0.0, (now - row.next_action_at).total_seconds()))
                 attempt_id = await tx.start_attempt(row, sender, day, now, now + timedelta(seconds=gap))
                 work.append((attempt_id, row, sender, plan))
         if not work:
@@ -111,6 +114,7 @@ class Dispatcher:
                              outcome: Outcome, now: datetime) -> int:
         sender_id = sender.sender_id
         kind = outcome.kind
+        SENDS.labels(row.channel or "", "sent" if outcome.ok else (kind.value if kind else "unknown")).inc()
         if outcome.ok:
             await tx.finish_attempt(attempt_id, "succeeded", "sent", outcome.provider_ref, "", now)
             await self.step_done(tx, row, plan, now)

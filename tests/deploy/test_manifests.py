@@ -268,7 +268,11 @@ def test_ports_agree_with_the_listen_settings(rendered: Rendered) -> None:
         literal, _, _ = _environment(rendered, container)
         host, _, port = literal["HOLDFAST_GRPC_LISTEN"].rpartition(":")
         assert (host, int(port)) == ("0.0.0.0", expected), f"{name}: listen on 0.0.0.0:{expected}"
-        assert [(p["name"], p["containerPort"]) for p in container["ports"]] == [("grpc", expected)]
+        metrics = int(literal["HOLDFAST_METRICS_PORT"])
+        assert [(p["name"], p["containerPort"]) for p in container["ports"]] == [("grpc", expected),
+                                                                               ("metrics", metrics)]
+        annotations = rendered.get("Deployment", f"holdfast-{name}")["spec"]["template"]["metadata"]["annotations"]
+        assert annotations["prometheus.io/port"] == str(metrics), f"{name}: Prometheus scrapes the metrics port"
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
             assert container[probe].get("grpc", {}).get("port") == expected, f"{name}: {probe} is a native gRPC probe"
         assert [(p["port"], p["targetPort"]) for p in services[f"holdfast-{name}"]["spec"]["ports"]] == \

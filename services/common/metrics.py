@@ -1,0 +1,34 @@
+"""Prometheus metrics shared by the services. Each process exposes them on /metrics: the gateway on its
+HTTP port, the gRPC services on HOLDFAST_METRICS_PORT."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+
+GRPC_REQUESTS = Counter("holdfast_grpc_requests_total", "gRPC calls served", ["method", "code"])
+GRPC_LATENCY = Histogram("holdfast_grpc_request_seconds", "gRPC call latency", ["method"], buckets=LATENCY_BUCKETS)
+HTTP_REQUESTS = Counter("holdfast_http_requests_total", "HTTP requests served", ["route", "status"])
+HTTP_LATENCY = Histogram("holdfast_http_request_seconds", "HTTP request latency", ["route"], buckets=LATENCY_BUCKETS)
+PAUSE_CHANGES = Counter("holdfast_pause_reason_changes_total", "pause reasons added and cleared",
+                        ["reason", "action", "actor"])
+SENDS = Counter("holdfast_sends_total", "send attempts by channel and outcome", ["channel", "outcome"])
+DISPATCH_LAG = Histogram("holdfast_dispatch_lag_seconds", "claim time minus planned time of a send",
+                         buckets=(0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600))
+OUTBOX_BACKLOG = Gauge("holdfast_outbox_backlog", "outbox events not yet delivered", ["schema"])
+
+
+async def metrics_handler(_: web.Request) -> web.Response:
+    return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+async def serve_metrics(host: str, port: int) -> web.AppRunner:
+    """A small HTTP server with /metrics, for the gRPC services."""
+    app = web.Application()
+    app.router.add_get("/metrics", metrics_handler)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner
