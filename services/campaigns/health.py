@@ -5,7 +5,7 @@ Every change goes through the canonical pause helper."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import structlog
 
@@ -64,7 +64,8 @@ class HealthReactions:
                  resumed=effect.resumed)
         return effect
 
-    async def _hold_users_of(self, sender_id: str, reason: str, channel: str, actor: Actor, detail: str) -> int:
+    async def _hold_users_of(self, sender_id: str, reason: str, channel: str, actor: Actor, detail: str,
+                             caused_at: datetime | None = None) -> int:
         """P6: of the campaigns using the sender, only those with an active step on the channel are held."""
         using = await self._repo.started_campaigns(sender_id=sender_id)
         active = await self._scheduler.active_channels([c for _, c in using]) if using else {}
@@ -72,35 +73,39 @@ class HealthReactions:
         for workspace_id, campaign_id in using:
             if channel in active.get(campaign_id, set()):
                 done = await self._pause.add(workspace_id, campaign_id, reason, channel, actor, subject=sender_id,
-                                             detail=detail)
+                                             detail=detail, caused_at=caused_at)
                 paused += done.changed
         return paused
 
     async def _sender(self, change: HealthChange, actor: Actor) -> Effect:
         reason = _SENDER_REASONS.get((change.kind, change.status))
         if reason is not None:
-            return Effect(True, paused=await self._hold_users_of(change.subject_id, *reason, actor, change.detail))
+            return Effect(True, paused=await self._hold_users_of(change.subject_id, *reason, actor, change.detail,
+                                                                 change.occurred_at))
         if change.status in ("connected", "degraded"):
             # A restriction is never cleared by the system (P7): verification makes Resume pass its gate.
-            return Effect(True, resumed=await self._clear(_RECOVERABLE[change.kind], change.subject_id, actor))
+            return Effect(True, resumed=await self._clear(_RECOVERABLE[change.kind], change.subject_id, actor,
+                                                          caused_at=change.occurred_at))
         return Effect(True)
 
     async def _subscription(self, change: HealthChange, actor: Actor) -> Effect:
         if change.status == "canceled":
             paused = 0
             for workspace_id, campaign_id in await self._repo.started_campaigns(workspace_id=change.workspace_id):
-                done = await self._pause.add(workspace_id, campaign_id, "subscription_canceled", "campaign", actor)
+                done = await self._pause.add(workspace_id, campaign_id, "subscription_canceled", "campaign", actor,
+                                             caused_at=change.occurred_at)
                 paused += done.changed
             return Effect(True, paused=paused)
         return Effect(True, resumed=await self._clear("subscription_canceled", "", actor,
-                                                      workspace_id=change.workspace_id))
+                                                      workspace_id=change.workspace_id, caused_at=change.occurred_at))
 
-    async def _clear(self, reason: str, subject: str, actor: Actor, workspace_id: str | None = None) -> int:
+    async def _clear(self, reason: str, subject: str, actor: Actor, workspace_id: str | None = None,
+                     caused_at: datetime | None = None) -> int:
         resumed = 0
         for ws, campaign_id in await self._repo.campaigns_with_reason(reason, subject):
             if workspace_id is not None and ws != workspace_id:
                 continue
-            done = await self._pause.clear(ws, campaign_id, reason, actor, subject=subject)
+            done = await self._pause.clear(ws, campaign_id, reason, actor, subject=subject, caused_at=caused_at)
             resumed += done.changed and done.campaign.status == "active"
         return resumed
 

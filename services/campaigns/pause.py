@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from services.campaigns.domain import (
     CATALOG,
@@ -49,7 +49,8 @@ class PauseStates:
         self._probation = probation
 
     async def add(self, workspace_id: str, campaign_id: str, reason: str, scope: str, actor: Actor, *,
-                  subject: str = "", detail: str = "") -> Change:
+                  subject: str = "", detail: str = "", caused_at: datetime | None = None) -> Change:
+        """`caused_at`: when the cause happened (a webhook processed upstream), else now."""
         async with self._repo.transaction() as tx:
             campaign = await self._lock_started(tx, workspace_id, campaign_id)
             now = self._clock.now()
@@ -57,11 +58,11 @@ class PauseStates:
                 return Change(campaign, False, f"already paused: {reason} is active")
             added = ActiveReason(reason, scope, subject, now, detail)
             campaign = await self._apply(tx, campaign, actor, "added", added)
-            event = await tx.enqueue(self._events.holds(campaign))
+            event = await tx.enqueue(self._events.holds(campaign, caused_at or now))
         return Change(campaign, True, f"paused: {reason}", event)
 
     async def clear(self, workspace_id: str, campaign_id: str, reason: str, actor: Actor, *,
-                    subject: str = "", damped: bool = True) -> Change:
+                    subject: str = "", damped: bool = True, caused_at: datetime | None = None) -> Change:
         """Clear a reason whose cause is gone. P9: when the system would resume a campaign it auto-resumed
         less than a cool-down ago, the clear waits (the sweeper does it once the cool-down has passed)."""
         async with self._repo.transaction() as tx:
@@ -76,7 +77,7 @@ class PauseStates:
             if removed is None:
                 return Change(campaign, False, f"{reason} was not active")
             campaign = await self._apply(tx, campaign, actor, "cleared", removed)
-            event = await tx.enqueue(self._events.holds(campaign))
+            event = await tx.enqueue(self._events.holds(campaign, caused_at or now))
         return Change(campaign, True, f"cleared: {reason}", event)
 
     async def resume(self, workspace_id: str, campaign_id: str, actor: Actor) -> Change:
@@ -107,7 +108,7 @@ class PauseStates:
                     campaign = await self._apply(tx, campaign, actor, "cleared", removed)
                     cleared = True
             if cleared:
-                event = await tx.enqueue(self._events.holds(campaign))
+                event = await tx.enqueue(self._events.holds(campaign, self._clock.now()))
                 failing = [r.subject for r in campaign_before.reasons
                            if r.reason == "linkedin_high_failure_rate" and gates.get((r.reason, r.subject))
                            and gates[(r.reason, r.subject)].passes]

@@ -16,7 +16,7 @@ class Events(Protocol):
 
     def plan(self, campaign: Campaign) -> Event: ...
 
-    def holds(self, campaign: Campaign) -> Event: ...
+    def holds(self, campaign: Campaign, caused_at: datetime) -> Event: ...
 
     def enrollment(self, campaign: Campaign, prospects: list[Prospect]) -> list[Event]: ...
 
@@ -74,6 +74,7 @@ class HealthChange:
     status: str  # connected/degraded/disconnected/restricted, or active/canceled for a subscription
     restriction_verified: bool = False
     detail: str = ""
+    occurred_at: datetime | None = None
 
 
 class Outbox(Protocol):

@@ -96,10 +96,11 @@ class ProtoEvents:
             inbox_ids=list(campaign.senders.inbox_ids), active=campaign.status in ("active", "paused"))
         return "scheduler.UpsertCampaignPlan", campaign.id, request.SerializeToString()
 
-    def holds(self, campaign: Campaign) -> Event:
+    def holds(self, campaign: Campaign, caused_at: datetime) -> Event:
         request = scheduler_pb2.SetCampaignHoldsRequest(
             campaign_id=campaign.id, version=campaign.pause_version,
-            held_scopes=[from_word(types_pb2.Scope, s) for s in campaign.held_scopes()])
+            held_scopes=[from_word(types_pb2.Scope, s) for s in campaign.held_scopes()],
+            caused_at=to_timestamp(caused_at))
         return "scheduler.SetCampaignHolds", campaign.id, request.SerializeToString()
 
     def probation(self, sender_ids: list[str], until: datetime) -> Event:
@@ -140,14 +141,16 @@ class SchedulerClient:
 
 
 def health_change(event: types_pb2.HealthEvent) -> HealthChange:
+    occurred = from_timestamp(event.occurred_at) if event.HasField("occurred_at") else None
     if event.HasField("subscription"):
         return HealthChange(event.event_id, event.workspace_id, event.version, "subscription", event.workspace_id,
-                            to_word(types_pb2.SubscriptionStatus, event.subscription.status) or "")
+                            to_word(types_pb2.SubscriptionStatus, event.subscription.status) or "",
+                            occurred_at=occurred)
     sender = event.sender
     return HealthChange(event.event_id, event.workspace_id, event.version,
                         to_word(types_pb2.SenderKind, sender.kind) or "", sender.sender_id,
                         to_word(types_pb2.SenderStatus, sender.status) or "", sender.restriction_verified,
-                        sender.detail)
+                        sender.detail, occurred_at=occurred)
 
 
 class AccountsDirectory:

@@ -17,6 +17,8 @@ PAUSE_CHANGES = Counter("holdfast_pause_reason_changes_total", "pause reasons ad
 SENDS = Counter("holdfast_sends_total", "send attempts by channel and outcome", ["channel", "outcome"])
 DISPATCH_LAG = Histogram("holdfast_dispatch_lag_seconds", "claim time minus planned time of a send",
                          buckets=(0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600))
+HOLD_DELAY = Histogram("holdfast_hold_delay_seconds", "from a pause or resume cause to the scheduler enforcing it",
+                       ["action"], buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
 OUTBOX_BACKLOG = Gauge("holdfast_outbox_backlog", "outbox events not yet delivered", ["schema"])
 
 

@@ -103,8 +103,9 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
     async def SetCampaignHolds(self, request: pb.SetCampaignHoldsRequest,
                                context: grpc.aio.ServicerContext) -> pb.SetCampaignHoldsResponse:
         scopes = sorted({to_word(types_pb2.Scope, s) or "" for s in request.held_scopes} - {""})
+        caused_at = from_timestamp(request.caused_at) if request.HasField("caused_at") else None
         applied, _ = await self._service.set_holds(parse_uuid(request.campaign_id, "campaign_id"), request.version,
-                                                   scopes)
+                                                   scopes, caused_at)
         return pb.SetCampaignHoldsResponse(applied=applied)
 
     async def SetSenderState(self, request: pb.SetSenderStateRequest,

@@ -15,6 +15,7 @@ import structlog
 from services.common import timemath
 from services.common.clock import Clock
 from services.common.errors import FailedPrecondition, NotFound
+from services.common.metrics import HOLD_DELAY
 from services.scheduler.domain import CampaignPlan, Limits, Sender, hold_blocks
 from services.scheduler.failure_rate import FailureRateMonitor
 from services.scheduler.planner import MAX_HORIZON_DAYS, SenderLoad, Slot, spread
@@ -107,7 +108,8 @@ class SchedulerService:
                 await self._reclamp(tx, plan, [c for c in CHANNELS if not hold_blocks(held, c)], now)
         return enrolled
 
-    async def set_holds(self, campaign_id: str, version: int, scopes: list[str]) -> tuple[bool, int]:
+    async def set_holds(self, campaign_id: str, version: int, scopes: list[str],
+                        caused_at: datetime | None = None) -> tuple[bool, int]:
         """Returns (applied, re-planned). Releasing a scope re-plans what fell due while it was held (S4).
 
         The pause guarantee: once this returns, no send on a held channel of the campaign starts, and none is
@@ -126,6 +128,10 @@ class SchedulerService:
                 replanned = await self._reclamp(tx, plan, channels, now) if plan and plan.active and channels else 0
         if released is not None:
             log.info("holds set", campaign_id=campaign_id, held=scopes, released=released, replanned=replanned)
+            if caused_at is not None:
+                # From the cause (a webhook processed, a member's click) to the scheduler enforcing it.
+                HOLD_DELAY.labels("held" if scopes else "released").observe(
+                    max(0.0, (self._clock.now() - caused_at).total_seconds()))
         await self._drain(campaign_id, held)
         return released is not None, replanned
 

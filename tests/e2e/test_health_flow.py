@@ -208,3 +208,24 @@ async def test_a_member_resume_of_a_failure_rate_pause_puts_the_sender_on_probat
             break
         await asyncio.sleep(0.05)
     assert until is not None and until > w.clock.now(), "a smaller sample pauses again for a while (P7)"
+
+
+async def test_the_hold_delay_is_measured(world):
+    """Issue 4 #6 / issue 7: the delay from the webhook to the hold in force is a metric."""
+    from prometheus_client import REGISTRY
+
+    def observed() -> float:
+        return REGISTRY.get_sample_value("holdfast_hold_delay_seconds_count", {"action": "held"}) or 0.0
+
+    w = world
+    s = await setup_campaign(w, 1, [INVITE])
+    before = observed()
+    async with w.suite.http.post(f"{w.unipile_url}/_sandbox/accounts/{s.unipile_account_id}/status",
+                                 json={"status": "CREDENTIALS"}) as r:
+        assert r.status < 300
+    await wait_for(w, s.auth, s.campaign_id, "paused")
+    for _ in range(100):
+        if observed() > before:
+            break
+        await asyncio.sleep(0.01)
+    assert observed() == before + 1

@@ -104,14 +104,16 @@ class EnrollProspectsResponse(_message.Message):
     def __init__(self, enrolled: _Optional[int] = ...) -> None: ...
 
 class SetCampaignHoldsRequest(_message.Message):
-    __slots__ = ("campaign_id", "version", "held_scopes")
+    __slots__ = ("campaign_id", "version", "held_scopes", "caused_at")
     CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     HELD_SCOPES_FIELD_NUMBER: _ClassVar[int]
+    CAUSED_AT_FIELD_NUMBER: _ClassVar[int]
     campaign_id: str
     version: int
     held_scopes: _containers.RepeatedScalarFieldContainer[_types_pb2.Scope]
-    def __init__(self, campaign_id: _Optional[str] = ..., version: _Optional[int] = ..., held_scopes: _Optional[_Iterable[_Union[_types_pb2.Scope, str]]] = ...) -> None: ...
+    caused_at: _timestamp_pb2.Timestamp
+    def __init__(self, campaign_id: _Optional[str] = ..., version: _Optional[int] = ..., held_scopes: _Optional[_Iterable[_Union[_types_pb2.Scope, str]]] = ..., caused_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class SetCampaignHoldsResponse(_message.Message):
     __slots__ = ("applied",)
