@@ -8,11 +8,18 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+import structlog
+
 from services.common import timemath
 from services.scheduler.domain import Limits, Step
 
-# Far enough for any realistic backlog; bounds every search.
-MAX_HORIZON_DAYS = 400
+log = structlog.get_logger(__name__)
+
+# Bounds every search: ten years of windows. A backlog longer than that is placed as far as it goes; the rest
+# stays overdue and the dispatcher, which checks caps at every claim, still sends it without a burst.
+MAX_HORIZON_DAYS = 3650
+# Windows in a row too short for even one paced action: the schedule cannot fit this sender at all.
+_IMPOSSIBLE_AFTER = 14
 
 
 def due_after(completed_at: datetime, step: Step) -> datetime:
@@ -66,8 +73,9 @@ def spread(schedule: timemath.Schedule, load: SenderLoad, start: datetime, neede
     at = start
     window_days: deque[tuple[date, int]] = deque()  # (local date, count) of the last 7 days
     sending_days = 0
+    too_short = 0
     for _ in range(MAX_HORIZON_DAYS):
-        if remaining <= 0:
+        if remaining <= 0 or too_short >= _IMPOSSIBLE_AFTER:
             break
         window_start, window_end = timemath.next_window(schedule, at)
         lower = max(window_start, start)
@@ -80,6 +88,7 @@ def spread(schedule: timemath.Schedule, load: SenderLoad, start: datetime, neede
         cap = load.limits.cap_on_ramp_day(_ramp_day_on(load, day, sending_days))
         pacing = max(load.limits.pacing_min_seconds, 1)
         fits_in_window = int((window_end - lower).total_seconds() // pacing)
+        too_short = too_short + 1 if fits_in_window == 0 and lower == window_start else 0
         rate = max(0, min(cap - used_today, load.limits.weekly_cap - used_week, fits_in_window))
         capacity = min(rate, remaining)
         if capacity > 0:
@@ -89,5 +98,6 @@ def spread(schedule: timemath.Schedule, load: SenderLoad, start: datetime, neede
             sending_days += 1
         at = window_end
     if remaining > 0:
-        raise RuntimeError(f"{needed} actions do not fit in {MAX_HORIZON_DAYS} days")
+        log.warning("backlog does not fit the planning horizon; the rest stays overdue and goes out under caps",
+                    needed=needed, placed=needed - remaining)
     return slots

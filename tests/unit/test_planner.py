@@ -91,3 +91,15 @@ def test_capacity_adds_up_exactly(needed):
 def test_templates_fill_known_fields_and_drop_unknown_ones():
     assert render("Hi {{first_name}} at {{ company }}{{nope}}!", {"first_name": "Ana", "company": "Acme"}) == \
         "Hi Ana at Acme!"
+
+
+def test_a_backlog_of_years_is_placed_as_far_as_the_horizon_goes():
+    # 50,000 on one account at 80 a day: more than two years of weekdays.
+    slots = spread(PARIS_WEEKDAYS, load(Limits(80, 400, 80, 0, 0, 0)), MONDAY_8_UTC, 50_000)
+    assert sum(s.capacity for s in slots) == 50_000
+    assert max(s.capacity for s in slots) == 80
+
+
+def test_a_window_shorter_than_the_pacing_places_nothing_and_gives_up_quickly():
+    short = timemath.Schedule.parse(["mon"], "09:00", "09:01", "Europe/Paris")
+    assert spread(short, load(Limits(80, 400, 80, 0, 120, 300)), MONDAY_8_UTC, 10) == []
