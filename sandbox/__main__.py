@@ -1,8 +1,8 @@
 """`python -m sandbox`: the third-party fakes as one local process, for `make run` and end-to-end tests.
 
-Serves the Unipile fake (HTTP, `sandbox.unipile`) and the SMTP server (`sandbox.smtp`) on 127.0.0.1, logs
-one line with both addresses once both listen, and on SIGTERM or SIGINT stops both and exits 0. Exit 1 when
-a port cannot be bound, 2 on bad settings.
+Serves the Unipile fake (HTTP, `sandbox.unipile`), the SMTP server (`sandbox.smtp`) and the IMAP server
+(`sandbox.imap`, same login as SMTP) on 127.0.0.1, logs one line with every address once all listen, and on
+SIGTERM or SIGINT stops them all and exits 0. Exit 1 when a port cannot be bound, 2 on bad settings.
 """
 
 from __future__ import annotations
@@ -17,23 +17,32 @@ from contextlib import AsyncExitStack
 import structlog
 from aiohttp import web
 
+from sandbox.imap import SandboxImap
 from sandbox.smtp import SandboxSmtp
 from sandbox.unipile import create_app
 from services.common import config
 from services.common import logging as holdfast_logging
 
 HOST = "127.0.0.1"
+DEFAULT_IMAP_PORT = 1143
 log = structlog.get_logger("sandbox")
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m sandbox", description="Serve the Unipile fake and the SMTP sandbox on 127.0.0.1."
+        prog="python -m sandbox",
+        description="Serve the Unipile fake and the SMTP and IMAP sandboxes on 127.0.0.1.",
     )
     parser.add_argument("--unipile-port", type=int, default=8090, help="port of the Unipile fake (0: any free port)")
     parser.add_argument("--smtp-port", type=int, default=2525, help="port of the SMTP server (0: any free port)")
+    parser.add_argument(
+        "--imap-port",
+        type=int,
+        default=None,
+        help=f"port of the IMAP server (0: any free port; default {DEFAULT_IMAP_PORT}, or a free one if taken)",
+    )
     parser.add_argument("--api-key", default="sandbox-key", help="X-API-KEY the Unipile fake accepts")
-    parser.add_argument("--smtp-user", default="sandbox", help="login the SMTP server accepts")
+    parser.add_argument("--smtp-user", default="sandbox", help="login the SMTP and IMAP servers accept")
     parser.add_argument("--smtp-password", default="sandbox", help="password of that login")
     return parser.parse_args(argv)
 
@@ -55,10 +64,25 @@ async def _serve(args: argparse.Namespace) -> None:
         smtp_port = await smtp.start(HOST, args.smtp_port)
         stack.push_async_callback(smtp.stop)
 
+        imap = SandboxImap()
+        imap.set_password(args.smtp_user, args.smtp_password)
+        if args.imap_port is not None:
+            imap_port = await imap.start(HOST, args.imap_port)
+        else:
+            # The IMAP server came after the callers that name every port (tests, the make run runner): when the
+            # default is taken, another one is as good, and the line below says which.
+            try:
+                imap_port = await imap.start(HOST, DEFAULT_IMAP_PORT)
+            except OSError:
+                log.warning("default IMAP port taken; using a free one", port=DEFAULT_IMAP_PORT)
+                imap_port = await imap.start(HOST, 0)
+        stack.push_async_callback(imap.stop)
+
         log.info(
             "sandbox serving",
             unipile_url=f"http://{HOST}:{unipile_port}",
             smtp_address=f"{HOST}:{smtp_port}",
+            imap_address=f"{HOST}:{imap_port}",
             smtp_user=args.smtp_user,
         )
         await stop.wait()

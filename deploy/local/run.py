@@ -87,15 +87,16 @@ def _start_sandbox(env: dict[str, str], providers: list[subprocess.Popen[bytes]]
     """Start the sandbox providers, point the services' environment at them; return where they listen."""
     unipile_port = _port(env, "HOLDFAST_SANDBOX_UNIPILE_PORT", 8090)
     smtp_port = _port(env, "HOLDFAST_SANDBOX_SMTP_PORT", 2525)
+    imap_port = _port(env, "HOLDFAST_SANDBOX_IMAP_PORT", 1143)
     sandbox = _spawn(["-m", "sandbox", "--unipile-port", str(unipile_port), "--smtp-port", str(smtp_port),
-                      "--api-key", SANDBOX_API_KEY, "--smtp-user", SANDBOX_SMTP_LOGIN,
+                      "--imap-port", str(imap_port), "--api-key", SANDBOX_API_KEY, "--smtp-user", SANDBOX_SMTP_LOGIN,
                       "--smtp-password", SANDBOX_SMTP_LOGIN], env)
     providers.append(sandbox)
-    _wait_listening([unipile_port, smtp_port], sandbox, timeout=30)
+    _wait_listening([unipile_port, smtp_port, imap_port], sandbox, timeout=30)
     unipile = f"http://127.0.0.1:{unipile_port}"
     env.update(HOLDFAST_UNIPILE_DSN=unipile, HOLDFAST_UNIPILE_API_KEY=SANDBOX_API_KEY, HOLDFAST_SANDBOX="true")
     return (f"sandbox Unipile at {unipile} (X-API-KEY {SANDBOX_API_KEY}), sandbox SMTP at 127.0.0.1:{smtp_port} "
-            f"(login {SANDBOX_SMTP_LOGIN}, password {SANDBOX_SMTP_LOGIN})")
+            f"and IMAP at 127.0.0.1:{imap_port} (login {SANDBOX_SMTP_LOGIN}, password {SANDBOX_SMTP_LOGIN})")
 
 
 def _local_secrets(env: dict[str, str], data: Path) -> None:

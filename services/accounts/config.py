@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from services.common.config import ServiceSettings, parse_listen, setting
+from services.common.config import ServiceSettings, parse_bool, parse_listen, setting
 from services.common.crypto import Keyring
 
 
@@ -13,6 +13,20 @@ def parse_base_url(raw: str) -> str:
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise ValueError(f"expected an http(s) URL, got {raw!r}")
     return raw.strip().rstrip("/")
+
+
+def parse_failure_count(raw: str) -> int:
+    count = int(raw)
+    if not 1 <= count <= 100:
+        raise ValueError("must be 1 to 100")
+    return count
+
+
+def parse_login_timeout(raw: str) -> float:
+    seconds = float(raw)
+    if not 0 < seconds <= 120:
+        raise ValueError("must be more than 0 and at most 120")
+    return seconds
 
 
 def parse_positive_seconds(raw: str) -> float:
@@ -68,6 +82,36 @@ class Settings(ServiceSettings):
         "http://127.0.0.1:8080",
         parse=parse_base_url,
         help="where users reach Holdfast; hosted reconnect links send them back there",
+    )
+    inbox_probe_seconds: float = setting(
+        "HOLDFAST_INBOX_PROBE_SECONDS",
+        300.0,
+        parse=parse_positive_seconds,
+        help="how often (jittered ±20%) each password inbox's SMTP and IMAP logins are checked",
+    )
+    inbox_auth_failures: int = setting(
+        "HOLDFAST_INBOX_AUTH_FAILURES",
+        3,
+        parse=parse_failure_count,
+        help="consecutive probes whose SMTP or IMAP login is refused before the inbox is disconnected",
+    )
+    inbox_network_grace_seconds: float = setting(
+        "HOLDFAST_INBOX_NETWORK_GRACE_SECONDS",
+        900.0,
+        parse=parse_positive_seconds,
+        help="how long an inbox's mail servers may stay unreachable (every probe failing) before it is disconnected",
+    )
+    inbox_login_timeout_seconds: float = setting(
+        "HOLDFAST_INBOX_LOGIN_TIMEOUT_SECONDS",
+        15.0,
+        parse=parse_login_timeout,
+        help="longest wait for one SMTP or IMAP login of a probe or a reconnect",
+    )
+    inbox_probes_enabled: bool = setting(
+        "HOLDFAST_INBOX_PROBES_ENABLED",
+        True,
+        parse=parse_bool,
+        help="run the inbox login probes in this process (replica-safe: any number may)",
     )
 
     @property

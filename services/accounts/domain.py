@@ -323,9 +323,33 @@ class Inbox:
     version: int
     created_at: datetime
     limits: tuple[SendingLimit, ...]
+    # The last HISTORY_LENGTH health changes, newest first.
+    history: tuple[HealthChange, ...] = ()
 
 
 Sender = LinkedInAccount | Inbox
+
+
+@dataclass(frozen=True, slots=True)
+class InboxProbeClaim:
+    """A password inbox's servers and encrypted passwords, as a login probe or a reconnect reads them."""
+
+    inbox_id: str
+    workspace_id: str
+    smtp: ServerConfig
+    smtp_secret: bytes = dataclasses.field(repr=False)
+    imap: ServerConfig
+    imap_secret: bytes = dataclasses.field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class InboxProbeState:
+    """An inbox's probe counters under its row lock, with what it would be probed with."""
+
+    claim: InboxProbeClaim
+    status: str
+    auth_failures: int
+    network_failing_since: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -487,3 +511,74 @@ def validate_billing_event(event_id: str, type_: str, workspace_id: str, occurre
     if occurred_at is None:
         raise InvalidArgument("occurred_at is required", field="occurred_at")
     return BillingEvent(event_id, type_, workspace_id, occurred_at)
+
+
+# Health of password inboxes (DESIGN A4): a periodic SMTP and IMAP login probe.
+
+PROBE_SERVERS = ("smtp", "imap")
+
+
+@dataclass(frozen=True, slots=True)
+class LoginOutcome:
+    """One login of a probe or a reconnect: `failure` is None (it worked), "auth" (the server refused the
+    credentials) or "network" (no usable answer: unreachable, timed out, a temporary refusal)."""
+
+    server: str
+    failure: str | None = None
+    # What went wrong, never with the password; '' on success.
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class InboxProbeDecision:
+    auth_failures: int
+    network_failing_since: datetime | None
+    # What the failed logins said ('' when both worked).
+    error: str
+    # The new status, or None to keep it.
+    status: str | None
+    detail: str
+
+
+def _minutes(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def decide_inbox_probe(
+    status: str,
+    auth_failures: int,
+    network_failing_since: datetime | None,
+    outcomes: Sequence[LoginOutcome],
+    now: datetime,
+    auth_threshold: int,
+    network_grace: timedelta,
+) -> InboxProbeDecision:
+    """What one probe means for an inbox. Refused logins count up and disconnect at `auth_threshold` in a row;
+    unreachable servers disconnect only once every probe has failed for `network_grace`; a probe where both
+    logins work resets the counters and connects a disconnected inbox again (its stored credentials work)."""
+    refused = [o for o in outcomes if o.failure == "auth"]
+    unreachable = [o for o in outcomes if o.failure == "network"]
+    if not refused and not unreachable:
+        if status == "disconnected":
+            return InboxProbeDecision(0, None, "", "connected", "the SMTP and IMAP logins work again (probe)")
+        return InboxProbeDecision(0, None, "", None, "")
+    failures = auth_failures + 1 if refused else auth_failures
+    since = (network_failing_since or now) if unreachable else None
+    error = "; ".join(f"{o.server.upper()} {o.message}" for o in (*refused, *unreachable))[:1000]
+    if status == "disconnected":
+        return InboxProbeDecision(failures, since, error, None, "")
+    if refused and failures >= auth_threshold:
+        servers = " and ".join(o.server.upper() for o in refused)
+        detail = f"the {servers} server refused the login {failures} probes in a row: {error}"
+        return InboxProbeDecision(failures, since, error, "disconnected", clip_detail(detail))
+    if since is not None and now - since >= network_grace:
+        servers = " and ".join(o.server.upper() for o in unreachable)
+        detail = f"the {servers} server could not be reached for {_minutes(now - since)}: {error}"
+        return InboxProbeDecision(failures, since, error, "disconnected", clip_detail(detail))
+    return InboxProbeDecision(failures, since, error, None, "")
+
+
+def clip_detail(detail: str) -> str:
+    """A status detail cut to what the history keeps (1000 characters)."""
+    return detail if len(detail) <= 1000 else detail[:999] + "…"

@@ -14,6 +14,8 @@ from services.accounts.domain import (
     HealthChange,
     HealthEvent,
     Inbox,
+    InboxProbeClaim,
+    InboxProbeState,
     LinkedInAccount,
     Principal,
     SenderHealthEvent,
@@ -45,7 +47,7 @@ _LINKEDIN = f"""SELECT s.id, s.workspace_id, s.unipile_account_id, s.name, s.tim
 _INBOX = f"""SELECT s.id, s.workspace_id, s.email, s.display_name, s.timezone, s.auth_kind, s.smtp_host, s.smtp_port,
                     s.smtp_security, s.smtp_username, s.imap_host, s.imap_port, s.imap_security, s.imap_username,
                     s.status, s.status_since, s.status_detail, s.version, s.created_at,
-                    {_LIMITS.format(kind="inbox")}
+                    {_LIMITS.format(kind="inbox")}, {_HISTORY.format(kind="inbox")}
                FROM accounts.inboxes s"""
 _DUPLICATES = {
     "linkedin_accounts_unipile_account_id_key": (
@@ -116,6 +118,20 @@ def _inbox(row: asyncpg.Record) -> Inbox:
         version=row["version"],
         created_at=row["created_at"],
         limits=_limits(row["limits"]),
+        history=tuple(HealthChange(*h) for h in row["history"]),
+    )
+
+
+def _probe_claim(row: asyncpg.Record) -> InboxProbeClaim:
+    smtp, imap = _server(row, "smtp"), _server(row, "imap")
+    assert smtp is not None and imap is not None  # only password inboxes are probed
+    return InboxProbeClaim(
+        inbox_id=str(row["id"]),
+        workspace_id=str(row["workspace_id"]),
+        smtp=smtp,
+        smtp_secret=row["smtp_password"],
+        imap=imap,
+        imap_secret=row["imap_password"],
     )
 
 
@@ -340,6 +356,125 @@ class Transaction:
             restriction_kind,
             version,
             at,
+        )
+
+    # Inbox health (DESIGN A4)
+
+    async def claim_due_inboxes(self, now: datetime, interval_s: float, limit: int) -> list[InboxProbeClaim]:
+        """Claim password inboxes due for a login probe, unless another replica holds them, and move their next
+        probe a jittered interval (±20 %) ahead in the same statement: once this commits, no replica claims them
+        again before then."""
+        rows = await self._conn.fetch(
+            """UPDATE accounts.inboxes i
+                  SET next_probe_at = $1::timestamptz + make_interval(secs => $2 * (0.8 + 0.4 * random())),
+                      last_probe_at = $1
+                WHERE i.id IN (SELECT id FROM accounts.inboxes
+                                WHERE auth_kind = 'password' AND (next_probe_at IS NULL OR next_probe_at <= $1)
+                                ORDER BY next_probe_at NULLS FIRST, id LIMIT $3 FOR UPDATE SKIP LOCKED)
+            RETURNING i.id, i.workspace_id, i.smtp_host, i.smtp_port, i.smtp_security, i.smtp_username,
+                      i.smtp_password, i.imap_host, i.imap_port, i.imap_security, i.imap_username, i.imap_password""",
+            now,
+            interval_s,
+            limit,
+        )
+        return [_probe_claim(r) for r in rows]
+
+    async def lock_inbox_probe_state(self, inbox_id: str) -> InboxProbeState | None:
+        """Lock an inbox's row (its health changes one at a time) and read its probe state and credentials."""
+        row = await self._conn.fetchrow(
+            """SELECT id, workspace_id, smtp_host, smtp_port, smtp_security, smtp_username, smtp_password,
+                      imap_host, imap_port, imap_security, imap_username, imap_password, status, auth_failures,
+                      network_failing_since
+                 FROM accounts.inboxes WHERE id = $1 FOR UPDATE""",
+            inbox_id,
+        )
+        if row is None:
+            return None
+        return InboxProbeState(
+            claim=_probe_claim(row),
+            status=row["status"],
+            auth_failures=row["auth_failures"],
+            network_failing_since=row["network_failing_since"],
+        )
+
+    async def lock_inbox(self, inbox_id: str, workspace_id: str) -> InboxProbeState | None:
+        """Lock an inbox of the workspace and read its probe state and credentials; None if it is not there."""
+        found = await self._conn.fetchval(
+            "SELECT true FROM accounts.inboxes WHERE id = $1 AND workspace_id = $2", inbox_id, workspace_id
+        )
+        return await self.lock_inbox_probe_state(inbox_id) if found else None
+
+    async def probe_inbox_soon(self, inbox_id: str, now: datetime) -> bool:
+        """Make a password inbox due for a probe now (unless it already is); False if there is no such inbox."""
+        found = await self._conn.fetchval(
+            "UPDATE accounts.inboxes SET next_probe_at = LEAST(COALESCE(next_probe_at, $2), $2) WHERE id = $1"
+            " RETURNING true",
+            inbox_id,
+            now,
+        )
+        return bool(found)
+
+    async def record_probe(
+        self, inbox_id: str, auth_failures: int, network_failing_since: datetime | None, error: str
+    ) -> None:
+        await self._conn.execute(
+            "UPDATE accounts.inboxes SET auth_failures = $2, network_failing_since = $3, last_probe_error = $4"
+            " WHERE id = $1",
+            inbox_id,
+            auth_failures,
+            network_failing_since,
+            error[:1000],
+        )
+
+    async def set_inbox_credentials(
+        self,
+        inbox_id: str,
+        smtp: ServerConfig,
+        smtp_password: bytes,
+        imap: ServerConfig,
+        imap_password: bytes,
+        now: datetime,
+        interval_s: float,
+    ) -> None:
+        """Store checked credentials: the probe counters start over and the next probe is an interval away."""
+        await self._conn.execute(
+            """UPDATE accounts.inboxes
+                  SET smtp_host = $2, smtp_port = $3, smtp_security = $4, smtp_username = $5, smtp_password = $6,
+                      imap_host = $7, imap_port = $8, imap_security = $9, imap_username = $10, imap_password = $11,
+                      auth_failures = 0, network_failing_since = NULL, last_probe_error = '',
+                      last_probe_at = $12::timestamptz,
+                      next_probe_at = $12::timestamptz + make_interval(secs => $13 * (0.8 + 0.4 * random()))
+                WHERE id = $1""",
+            inbox_id,
+            smtp.host,
+            smtp.port,
+            smtp.security,
+            smtp.username,
+            smtp_password,
+            imap.host,
+            imap.port,
+            imap.security,
+            imap.username,
+            imap_password,
+            now,
+            interval_s,
+        )
+
+    async def set_inbox_health(
+        self, inbox_id: str, status: str, detail: str, now: datetime, sequence: int, event_id: str
+    ) -> int:
+        """Write an inbox health change (status_since moves only when the status does); returns the new version."""
+        return await self._conn.fetchval(
+            """UPDATE accounts.inboxes
+                  SET status_since = CASE WHEN status = $2 THEN status_since ELSE $4 END, status = $2,
+                      status_detail = $3, version = version + 1, health_sequence = $5, health_event_id = $6
+                WHERE id = $1 RETURNING version""",
+            inbox_id,
+            status,
+            detail,
+            now,
+            sequence,
+            event_id,
         )
 
     async def claim_failure_report(self, attempt_id: str, sender_id: str, status: str, now: datetime) -> bool | None:

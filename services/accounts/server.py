@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ from services.accounts.domain import (
     Workspace,
 )
 from services.accounts.repository import SCHEMA, Repository
-from services.accounts.service import APPLY_HEALTH_EVENT, SET_SENDER_STATE, AccountsService
+from services.accounts.service import APPLY_HEALTH_EVENT, SET_SENDER_STATE, AccountsService, InboxHealthSettings
 from services.common.clock import Clock, SystemClock
 from services.common.db import create_pool
 from services.common.errors import DomainError
@@ -111,8 +112,12 @@ def linkedin_account_pb(a: LinkedInAccount) -> pb.LinkedInAccount:
         restriction_verified=a.restriction_verified,
         limits=[limit_pb(x) for x in a.limits],
         history=[
-            pb.HealthChange(status=from_word(types_pb2.SenderStatus, h.status), detail=h.detail, at=to_timestamp(h.at),
-                            source=h.source)
+            pb.HealthChange(
+                status=from_word(types_pb2.SenderStatus, h.status),
+                detail=h.detail,
+                at=to_timestamp(h.at),
+                source=h.source,
+            )
             for h in a.history
         ],
         created_at=to_timestamp(a.created_at),
@@ -139,6 +144,15 @@ def inbox_pb(i: Inbox) -> pb.Inbox:
         status_since=to_timestamp(i.status_since),
         status_detail=i.status_detail,
         limits=[limit_pb(x) for x in i.limits],
+        history=[
+            pb.HealthChange(
+                status=from_word(types_pb2.SenderStatus, h.status),
+                detail=h.detail,
+                at=to_timestamp(h.at),
+                source=h.source,
+            )
+            for h in i.history
+        ],
         created_at=to_timestamp(i.created_at),
         timezone=i.timezone,
         display_name=i.display_name,
@@ -275,6 +289,18 @@ class AccountsServicer(pb_grpc.AccountsServiceServicer):
         return pb.GetInboxResponse(
             inbox=inbox_pb(await self._service.get_inbox(request.workspace_id, request.inbox_id))
         )
+
+    async def UpdateInboxCredentials(
+        self, request: pb.UpdateInboxCredentialsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.UpdateInboxCredentialsResponse:
+        inbox = await self._service.update_inbox_credentials(
+            request.workspace_id,
+            request.inbox_id,
+            _login(request, "smtp"),
+            _login(request, "imap"),
+            _actor(request.actor),
+        )
+        return pb.UpdateInboxCredentialsResponse(inbox=inbox_pb(inbox))
 
     async def UpdateSendingLimits(
         self, request: pb.UpdateSendingLimitsRequest, context: grpc.aio.ServicerContext
@@ -413,7 +439,22 @@ def build_service(
         unipile_api_url=settings.unipile_dsn,
         grace=settings.grace,
         public_url=settings.public_url,
+        inbox_health=inbox_health_settings(settings),
     )
+
+
+def inbox_health_settings(settings: Settings) -> InboxHealthSettings:
+    return InboxHealthSettings(
+        probe_interval=timedelta(seconds=settings.inbox_probe_seconds),
+        auth_failures=settings.inbox_auth_failures,
+        network_grace=timedelta(seconds=settings.inbox_network_grace_seconds),
+        login_timeout_s=settings.inbox_login_timeout_seconds,
+    )
+
+
+def probe_loop_interval_seconds(settings: Settings) -> float:
+    """How often inboxes due for a login probe are looked for: a tenth of the probe interval, at most 30 s."""
+    return min(settings.inbox_probe_seconds / 10, 30.0)
 
 
 def grace_interval_seconds(settings: Settings) -> float:
@@ -433,6 +474,26 @@ async def _every(name: str, interval_s: float, step: Callable[[], Awaitable[int]
             log.exception("background step failed", loop=name)
         if not done:
             await asyncio.sleep(interval_s)
+
+
+PROBE_BATCH = 50
+
+
+async def _probe_every(interval_s: float, service: AccountsService) -> None:
+    """Probe the inboxes due, first after `interval_s`, then every `interval_s` (at once again only while whole
+    batches are due): each login takes a while, and probe times are spread by their own jitter."""
+    while True:
+        await asyncio.sleep(interval_s)
+        while True:
+            probed = 0
+            try:
+                probed = await service.probe_inboxes_once(PROBE_BATCH)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("background step failed", loop="inbox-probe")
+            if probed < PROBE_BATCH:
+                break
 
 
 async def _cancel(task: asyncio.Task[None]) -> None:
@@ -480,6 +541,11 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
         _every("grace", grace_interval_seconds(settings), service.expire_grace_once), name="accounts-grace"
     )
     stack.push_async_callback(_cancel, grace_loop)
+    if settings.inbox_probes_enabled:
+        probe_loop = asyncio.create_task(
+            _probe_every(probe_loop_interval_seconds(settings), service), name="accounts-inbox-probe"
+        )
+        stack.push_async_callback(_cancel, probe_loop)
     servicer = AccountsServicer(service)
     running = await start_server(
         settings.grpc_listen,

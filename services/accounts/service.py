@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -13,12 +14,15 @@ import structlog
 from services.accounts.domain import (
     AUTH_KINDS,
     BILLING_EVENT_TYPES,
+    PROBE_SERVERS,
     SENDER_KINDS,
     UNIPILE_DELETED,
     UNIPILE_OK,
     HealthEvent,
     Inbox,
+    InboxProbeClaim,
     LinkedInAccount,
+    LoginOutcome,
     Principal,
     Sender,
     SenderCredentials,
@@ -27,6 +31,7 @@ from services.accounts.domain import (
     ServerLogin,
     SubscriptionHealthEvent,
     Workspace,
+    decide_inbox_probe,
     decide_linkedin_health,
     hash_token,
     limits_with_defaults,
@@ -52,13 +57,14 @@ from services.common.errors import (
     FailedPrecondition,
     InvalidArgument,
     NotFound,
-    NotImplementedYet,
     Unauthenticated,
     Unavailable,
 )
 from services.common.ids import parse_uuid
+from services.common.providers import imap as imap_provider
+from services.common.providers import smtp as smtp_provider
 from services.common.providers.unipile import Account as UnipileAccount
-from services.common.providers.unipile import UnipileError
+from services.common.providers.unipile import FailureKind, UnipileError
 
 log = structlog.get_logger(__name__)
 
@@ -94,6 +100,36 @@ class Unipile(Protocol):
     ) -> str: ...
 
 
+# Checks one server login: raises SmtpError or ImapError (anything with a FailureKind `kind` and a `message`).
+LoginCheck = Callable[[ServerLogin, float], Awaitable[None]]
+
+
+async def check_smtp_login(login: ServerLogin, timeout_s: float) -> None:
+    settings = smtp_provider.SmtpSettings(login.host, login.port, login.security, login.username, login.password)  # type: ignore[arg-type]
+    await smtp_provider.check_login(settings, timeout_s)
+
+
+async def check_imap_login(login: ServerLogin, timeout_s: float) -> None:
+    settings = imap_provider.ImapSettings(login.host, login.port, login.security, login.username, login.password)  # type: ignore[arg-type]
+    await imap_provider.check_login(settings, timeout_s)
+
+
+@dataclass(frozen=True, slots=True)
+class InboxHealthSettings:
+    """The inbox probe's rules (HOLDFAST_INBOX_*)."""
+
+    probe_interval: timedelta = timedelta(seconds=300)
+    auth_failures: int = 3
+    network_grace: timedelta = timedelta(seconds=900)
+    login_timeout_s: float = 15.0
+
+
+class LoginFailed(FailedPrecondition):
+    """New inbox credentials did not log in: nothing was stored. The gateway answers 422."""
+
+    code = "login_failed"
+
+
 @dataclass(frozen=True, slots=True)
 class ReconnectLink:
     url: str
@@ -114,6 +150,8 @@ class AccountsService:
         unipile_api_url: str = "",
         grace: timedelta = timedelta(seconds=900),
         public_url: str = "http://127.0.0.1:8080",
+        inbox_health: InboxHealthSettings | None = None,
+        login_checks: dict[str, LoginCheck] | None = None,
     ):
         """`sender_state` serializes a sender's state for the scheduler and `health_event` a health event for
         campaigns (the outbox payloads); `committed` is called after each committed write that enqueued one (it
@@ -128,6 +166,10 @@ class AccountsService:
         self._unipile_api_url = unipile_api_url.rstrip("/")
         self._grace = grace
         self._public_url = public_url.rstrip("/")
+        self._inbox_health = inbox_health or InboxHealthSettings()
+        # The live login checks of inboxes by server ("smtp", "imap"); tests may replace them.
+        self._login_checks: dict[str, LoginCheck] = {"smtp": check_smtp_login, "imap": check_imap_login}
+        self._login_checks.update(login_checks or {})
 
     async def create_workspace(self, name: str, owner_email: str) -> tuple[Workspace, str, str]:
         """Returns the workspace, its owner's member id and the owner's bearer token (shown once)."""
@@ -402,22 +444,262 @@ class AccountsService:
             self._committed()
         return changed
 
+    # Health of password inboxes (DESIGN A4): a periodic live SMTP and IMAP login, and reconnect by new
+    # credentials, checked live before anything is stored.
+
+    async def probe_inboxes_once(self, batch: int = 50) -> int:
+        """Log in to the SMTP and IMAP servers of every password inbox due for a probe and decide (replica-safe:
+        inboxes are claimed FOR UPDATE SKIP LOCKED and their next probe moved ahead before any login, so two runs
+        at once probe an inbox once). Returns how many inboxes were probed."""
+        now = self._clock.now()
+        interval_s = self._inbox_health.probe_interval.total_seconds()
+        async with self._repo.transaction() as tx:
+            claims = await tx.claim_due_inboxes(now, interval_s, batch)
+        if not claims:
+            return 0
+        outcomes = await asyncio.gather(*(self._probe(claim) for claim in claims))
+        changed = 0
+        for claim, outcome in zip(claims, outcomes, strict=True):
+            if outcome is None:
+                continue
+            try:
+                if await self._apply_probe(claim, outcome):
+                    changed += 1
+            except Exception:
+                log.exception("inbox probe not recorded; next round", inbox_id=claim.inbox_id)
+        if changed:
+            self._committed()
+        log.info("inbox probes", probed=len(claims), changed=changed)
+        return len(claims)
+
+    async def _probe(self, claim: InboxProbeClaim) -> list[LoginOutcome] | None:
+        """Both logins of one inbox with its stored credentials; None when they cannot be decrypted."""
+        try:
+            logins = self._decrypted(claim)
+        except SecretError as exc:
+            log.error("stored inbox password cannot be decrypted; not probed", inbox_id=claim.inbox_id, reason=str(exc))
+            return None
+        return await self._check_logins(logins)
+
+    def _decrypted(self, claim: InboxProbeClaim) -> dict[str, ServerLogin]:
+        logins = {}
+        servers = (("smtp", claim.smtp, claim.smtp_secret), ("imap", claim.imap, claim.imap_secret))
+        for server, config, secret in servers:
+            password = self._keyring.decrypt(secret, context=secret_context(claim.inbox_id, server))
+            logins[server] = ServerLogin(config.host, config.port, config.security, config.username, password)
+        return logins
+
+    async def _check_logins(self, logins: dict[str, ServerLogin]) -> list[LoginOutcome]:
+        """Both logins at once; each outcome says whether the server refused the credentials or could not tell."""
+        timeout_s = self._inbox_health.login_timeout_s
+
+        async def one(server: str) -> LoginOutcome:
+            login = logins[server]
+            try:
+                await self._login_checks[server](login, timeout_s)
+            except (smtp_provider.SmtpError, imap_provider.ImapError) as exc:
+                failure = "auth" if exc.kind is FailureKind.DISCONNECTED else "network"
+                answer = exc.code if isinstance(exc, smtp_provider.SmtpError) else exc.status
+                text = f"{answer} {exc.message}" if answer is not None else exc.message
+                return LoginOutcome(server, failure, text.replace(login.password, "[redacted]")[:400])
+            except Exception as exc:  # a bug or an unexpected answer: never counts as refused credentials
+                log.warning("inbox login check failed unexpectedly", server=server, error=type(exc).__name__)
+                return LoginOutcome(server, "network", f"unexpected {type(exc).__name__}")
+            return LoginOutcome(server)
+
+        return list(await asyncio.gather(*(one(server) for server in PROBE_SERVERS)))
+
+    async def _apply_probe(self, claim: InboxProbeClaim, outcomes: list[LoginOutcome]) -> bool:
+        async with self._repo.transaction() as tx:
+            state = await tx.lock_inbox_probe_state(claim.inbox_id)
+            if state is None or state.claim != claim:
+                # Deleted, or reconnected with other credentials while this probe ran: its answer is stale.
+                log.info("inbox probe outdated by a credentials change", inbox_id=claim.inbox_id)
+                return False
+            decision = decide_inbox_probe(
+                state.status,
+                state.auth_failures,
+                state.network_failing_since,
+                outcomes,
+                self._clock.now(),
+                self._inbox_health.auth_failures,
+                self._inbox_health.network_grace,
+            )
+            await tx.record_probe(
+                claim.inbox_id, decision.auth_failures, decision.network_failing_since, decision.error
+            )
+            if decision.error:
+                log.info(
+                    "inbox probe failed",
+                    inbox_id=claim.inbox_id,
+                    auth_failures=decision.auth_failures,
+                    network_failing_since=decision.network_failing_since,
+                    error=decision.error,
+                )
+            if decision.status is None:
+                return False
+            inbox = await tx.get_inbox(claim.workspace_id, claim.inbox_id)
+            assert inbox is not None
+            await self._change_inbox_health(
+                tx, inbox, status=decision.status, detail=decision.detail, source="probe", actor=""
+            )
+        return True
+
+    async def update_inbox_credentials(
+        self, workspace_id: str, inbox_id: str, smtp: ServerLogin | None, imap: ServerLogin | None, actor: str
+    ) -> Inbox:
+        """Reconnect an inbox with new credentials (A4). What is not given is kept (host, port, security and
+        username default to the stored ones; a server without a password keeps its stored password). Both logins
+        are checked live first: if one fails, nothing changes and LoginFailed names it. Then the passwords are
+        encrypted anew and stored, and a disconnected inbox becomes connected."""
+        workspace_id = parse_uuid(workspace_id, "workspace_id")
+        inbox_id = parse_uuid(inbox_id, "inbox_id", missing_is_not_found=True)
+        if smtp is None and imap is None:
+            raise InvalidArgument("give the new credentials of smtp, imap or both", field="smtp")
+        async with self._repo.transaction() as tx:
+            state = await tx.lock_inbox(inbox_id, workspace_id)
+        if state is None:
+            raise NotFound("inbox not found")
+        try:
+            current = self._decrypted(state.claim)
+        except SecretError:
+            current = {}
+        logins: dict[str, ServerLogin] = {}
+        for server, given in (("smtp", smtp), ("imap", imap)):
+            stored = state.claim.smtp if server == "smtp" else state.claim.imap
+            password = given.password if given is not None and given.password else None
+            if password is None:
+                if server not in current:
+                    raise FailedPrecondition(
+                        f"the stored {server} password cannot be decrypted; give a new one",
+                        code="credentials_unreadable",
+                        details={"field": f"{server}.password"},
+                    )
+                password = current[server].password
+            merged = ServerLogin(
+                (given.host if given is not None and given.host else stored.host),
+                (given.port if given is not None and given.port else stored.port),
+                (given.security if given is not None and given.security else stored.security),
+                (given.username if given is not None and given.username else stored.username),
+                password,
+            )
+            logins[server] = validate_server(merged, server)
+        outcomes = await self._check_logins(logins)
+        failed = [o for o in outcomes if o.failure is not None]
+        if failed:
+            log.info("inbox credentials refused: a login failed", inbox_id=inbox_id, failed=[o.server for o in failed])
+            raise LoginFailed(
+                "the new credentials did not log in to "
+                + " and ".join(o.server.upper() for o in failed)
+                + "; nothing was changed",
+                details={
+                    "failed": [o.server for o in failed],
+                    "reasons": {o.server: ("refused" if o.failure == "auth" else "unreachable") for o in failed},
+                    "messages": {o.server: o.message for o in failed},
+                },
+            )
+        smtp_secret = self._keyring.encrypt(logins["smtp"].password, context=secret_context(inbox_id, "smtp"))
+        imap_secret = self._keyring.encrypt(logins["imap"].password, context=secret_context(inbox_id, "imap"))
+        async with self._repo.transaction() as tx:
+            locked = await tx.lock_inbox(inbox_id, workspace_id)
+            if locked is None:
+                raise NotFound("inbox not found")
+            await tx.set_inbox_credentials(
+                inbox_id,
+                logins["smtp"].config(),
+                smtp_secret,
+                logins["imap"].config(),
+                imap_secret,
+                self._clock.now(),
+                self._inbox_health.probe_interval.total_seconds(),
+            )
+            inbox = await tx.get_inbox(workspace_id, inbox_id)
+            assert inbox is not None
+            changed = inbox.status != "connected"
+            if changed:
+                inbox = await self._change_inbox_health(
+                    tx,
+                    inbox,
+                    status="connected",
+                    detail="reconnected with new credentials; SMTP and IMAP logins work",
+                    source="reconnect",
+                    actor=actor,
+                )
+        if changed:
+            self._committed()
+        log.info("inbox credentials updated", inbox_id=inbox_id, workspace_id=workspace_id, reconnected=changed)
+        return inbox
+
+    async def _inbox_failure_reported(self, inbox_id: str, status: str, attempt_id: str) -> bool:
+        """A send of the inbox was refused for its login: the probe decides (A4), so the inbox is only made due
+        for a probe now; the counters and thresholds apply as to any probe. Idempotent by attempt id; changes no
+        status by itself (returns False)."""
+        async with self._repo.transaction() as tx:
+            earlier = await tx.claim_failure_report(attempt_id, inbox_id, status, self._clock.now())
+            if earlier is not None:
+                return earlier
+            if not await tx.probe_inbox_soon(inbox_id, self._clock.now()):
+                raise NotFound("inbox not found")
+        log.info("inbox send failure reported; probing it now", inbox_id=inbox_id, attempt_id=attempt_id)
+        return False
+
+    async def _change_inbox_health(
+        self, tx: Transaction, inbox: Inbox, *, status: str, detail: str, source: str, actor: str
+    ) -> Inbox:
+        """Write one inbox health change in the caller's transaction, as `_change_health` does for LinkedIn: the
+        new state (version bumped, numbered in the global change sequence), a history row, the sender state for
+        the scheduler and a HealthEvent for campaigns."""
+        now = self._clock.now()
+        sequence = await tx.next_health_sequence()
+        event_id = str(uuid.uuid4())
+        version = await tx.set_inbox_health(inbox.id, status, detail, now, sequence, event_id)
+        await tx.add_health_history("inbox", inbox.id, status, detail, source, actor, None, version, now)
+        updated = await tx.get_inbox(inbox.workspace_id, inbox.id)
+        assert updated is not None
+        await self._announce(tx, updated)
+        payload = self._health_event(
+            SenderHealthEvent(
+                event_id=event_id,
+                workspace_id=updated.workspace_id,
+                version=version,
+                occurred_at=now,
+                sender_kind="inbox",
+                sender_id=updated.id,
+                status=status,
+                restriction_kind=None,
+                restriction_verified=False,
+                detail=detail,
+            )
+        )
+        await tx.enqueue(APPLY_HEALTH_EVENT, campaigns_ordering_key(updated.id), payload)
+        log.info(
+            "inbox health changed",
+            inbox_id=updated.id,
+            workspace_id=updated.workspace_id,
+            previous=inbox.status,
+            status=status,
+            source=source,
+            version=version,
+            sequence=sequence,
+        )
+        return updated
+
     async def report_account_failure(
         self, kind: str, sender_id: str, status: str, restriction_kind: str, detail: str, attempt_id: str
     ) -> bool:
         """An account-level send failure seen by the scheduler (S10), idempotent by attempt id. Disconnected:
         the account is re-read and the read decides (nothing is recorded if it says OK). Restricted: recorded
         with its kind (default warning) until an operator verifies the account (A2)."""
-        if kind == "inbox":
-            raise NotImplementedYet("inbox health arrives with the email issue")
-        if kind != "linkedin_account":
-            raise InvalidArgument("sender_kind must be linkedin_account", field="sender_kind")
+        if kind not in SENDER_KINDS:
+            raise InvalidArgument(f"sender_kind must be one of {', '.join(SENDER_KINDS)}", field="sender_kind")
         sender_id = parse_uuid(sender_id, "sender_id")
         attempt_id = attempt_id.strip()
         if not 1 <= len(attempt_id) <= 200:
             raise InvalidArgument("attempt_id must be 1 to 200 characters", field="attempt_id")
         if status not in ("disconnected", "restricted"):
             raise InvalidArgument("status must be disconnected or restricted", field="status")
+        if kind == "inbox":
+            return await self._inbox_failure_reported(sender_id, status, attempt_id)
         kind_of_restriction = (
             validate_restriction_kind(restriction_kind or "warning", "restriction_kind")
             if status == "restricted"

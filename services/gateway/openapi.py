@@ -14,7 +14,9 @@ from services.gateway.routes import ROUTES
 _ERROR_TEXT = {400: "Invalid input; `details.field` names the field. Nothing was written.",
                401: "Missing or unknown bearer token.", 404: "No such object in this workspace.",
                409: "The current state refuses the request; `error.code` says why.",
-               413: "The body is too large.", 503: "Not ready, or not configured."}
+               413: "The body is too large.",
+               422: "A live check refused it (e.g. a login failed); nothing changed.",
+               503: "Not ready, or not configured."}
 
 
 def build() -> dict[str, Any]:

@@ -86,6 +86,31 @@ class CreateInbox(Request):
     limits: InboxLimitsIn | None = None
 
 
+class ServerCredentialsIn(Request):
+    """New login of one server; what is left out keeps its stored value (a server without a password keeps
+    its stored password, and its login is still checked)."""
+
+    host: str | None = Field(None, examples=["smtp.acme.example"])
+    port: Int32 | None = Field(None, description="1 to 65535", examples=[465])
+    security: Security | None = Field(None, examples=["ssl"])
+    username: str | None = Field(None, examples=["jane@acme.example"])
+    password: str | None = Field(
+        None, description="write-only: stored encrypted, never returned", json_schema_extra={"writeOnly": True}
+    )
+
+
+class UpdateInboxCredentials(Request):
+    """New SMTP and IMAP credentials, logged in live before anything is stored."""
+
+    smtp: ServerCredentialsIn | None = None
+    imap: ServerCredentialsIn | None = None
+    app_password: str | None = Field(
+        None,
+        description="shortcut: the same (app) password for SMTP and IMAP; not with smtp.password or imap.password",
+        json_schema_extra={"writeOnly": True},
+    )
+
+
 # Responses
 
 
@@ -111,8 +136,9 @@ class InboxLimitsOut(Response):
 class HealthChangeOut(Response):
     status: SenderStatus
     detail: str = Field(description="why, in words (what Unipile reported, the restriction, who verified)")
-    source: str = Field(description="what noticed it: unipile_webhook, grace_expired, send_failure, operator, "
-                        "reconnect")
+    source: str = Field(
+        description="what noticed it: unipile_webhook, grace_expired, send_failure, operator, reconnect, probe"
+    )
     at: str
 
 

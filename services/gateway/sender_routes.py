@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from holdfast.accounts.v1 import accounts_pb2
 from holdfast.common.v1 import types_pb2
-from services.common.errors import InvalidArgument
+from services.common.errors import DomainError, FailedPrecondition, InvalidArgument
 from services.common.proto_enums import from_word
 from services.gateway import sender_models as sm
 from services.gateway import sender_views as views
@@ -230,6 +230,57 @@ async def update_inbox_limits(request: web.Request) -> web.Response:
     return reply(views.inbox_limits(updated.limits))
 
 
+class LoginFailed(DomainError):
+    """New inbox credentials did not log in; `details.failed` names the servers. Nothing was changed."""
+
+    code = "login_failed"
+    http_status = 422
+
+
+def _credentials(server: sm.ServerCredentialsIn | None, app_password: str | None) -> accounts_pb2.ServerSettings:
+    given = server or sm.ServerCredentialsIn()
+    return accounts_pb2.ServerSettings(
+        host=given.host or "",
+        port=given.port or 0,
+        security=given.security or "",
+        username=given.username or "",
+        password=app_password or given.password or "",
+    )
+
+
+async def update_inbox_credentials(request: web.Request) -> web.Response:
+    principal = await authenticate(request)
+    body = await parse_body(request, sm.UpdateInboxCredentials)
+    if body.app_password is not None:
+        if not body.app_password:
+            raise InvalidArgument("app_password must not be empty", field="app_password")
+        for name in ("smtp", "imap"):
+            given = getattr(body, name)
+            if given is not None and given.password is not None:
+                raise InvalidArgument(
+                    f"give either app_password or {name}.password, not both", field=f"{name}.password"
+                )
+    elif body.smtp is None and body.imap is None:
+        raise InvalidArgument("body: give smtp, imap or app_password", field="body")
+    with_app = body.app_password
+    send_smtp = body.smtp is not None or with_app is not None
+    send_imap = body.imap is not None or with_app is not None
+    message = accounts_pb2.UpdateInboxCredentialsRequest(
+        workspace_id=principal.workspace_id, inbox_id=request.match_info["inbox_id"], actor=principal.actor()
+    )
+    if send_smtp:
+        message.smtp.CopyFrom(_credentials(body.smtp, with_app))
+    if send_imap:
+        message.imap.CopyFrom(_credentials(body.imap, with_app))
+    try:
+        updated = await upstreams(request).accounts.UpdateInboxCredentials(message)
+    except FailedPrecondition as exc:
+        if exc.code == "login_failed":
+            raise LoginFailed(exc.message, details=exc.details) from None
+        raise
+    return reply(views.inbox(updated.inbox))
+
+
 ACCOUNT = "/api/v1/linkedin-accounts/{account_id}"
 INBOX = "/api/v1/inboxes/{inbox_id}"
 SENDER_ROUTES: tuple[Route, ...] = (
@@ -333,6 +384,19 @@ SENDER_ROUTES: tuple[Route, ...] = (
         "One inbox with its status and limits (no password).",
         sm.InboxOut,
         errors=(401, 404),
+        tag="senders",
+    ),
+    Route(
+        "PUT",
+        f"{INBOX}/credentials",
+        update_inbox_credentials,
+        "Reconnect an inbox with new SMTP and IMAP credentials (or one app_password for both). Both logins are "
+        "checked live first: if one fails the answer is 422 login_failed with `details.failed` naming smtp and/or "
+        "imap, and nothing changes. Else the passwords are stored encrypted and a disconnected inbox is connected "
+        "again (its campaigns resume by themselves). Passwords are never returned.",
+        sm.InboxOut,
+        body=sm.UpdateInboxCredentials,
+        errors=(400, 401, 404, 409, 422),
         tag="senders",
     ),
     Route(

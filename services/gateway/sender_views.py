@@ -45,8 +45,9 @@ def linkedin_account(a: accounts_pb2.LinkedInAccount) -> sm.LinkedInAccountOut:
         restriction_kind=a.restriction_kind or None,
         restriction_verified=a.restriction_verified,
         history=[
-            sm.HealthChangeOut(status=to_word(types_pb2.SenderStatus, h.status), detail=h.detail, source=h.source,
-                               at=iso(h.at))
+            sm.HealthChangeOut(
+                status=to_word(types_pb2.SenderStatus, h.status), detail=h.detail, source=h.source, at=iso(h.at)
+            )
             for h in a.history
         ],
         limits=linkedin_limits(a.limits),

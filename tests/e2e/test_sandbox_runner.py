@@ -210,12 +210,14 @@ def make_run(tmp_path: Path, **extra_env: str) -> Iterator[RunningSuite]:
 
 def test_make_run_starts_the_sandbox_and_points_the_services_at_it(tmp_path: Path) -> None:
     """The sandbox is one more child, the services' environment names it, and it stops after them."""
-    unipile_port, smtp_port = free_port(), free_port()
+    unipile_port, smtp_port, imap_port = free_port(), free_port(), free_port()
     with make_run(
-        tmp_path, HOLDFAST_SANDBOX_UNIPILE_PORT=str(unipile_port), HOLDFAST_SANDBOX_SMTP_PORT=str(smtp_port)
+        tmp_path, HOLDFAST_SANDBOX_UNIPILE_PORT=str(unipile_port), HOLDFAST_SANDBOX_SMTP_PORT=str(smtp_port),
+        HOLDFAST_SANDBOX_IMAP_PORT=str(imap_port)
     ) as suite:
         assert f"sandbox Unipile at http://127.0.0.1:{unipile_port}" in suite.output
         assert f"sandbox SMTP at 127.0.0.1:{smtp_port}" in suite.output
+        assert f"IMAP at 127.0.0.1:{imap_port}" in suite.output
         assert len(suite.sandboxes()) == 1
         for environ in suite.service_environments():
             assert environ["HOLDFAST_UNIPILE_DSN"] == f"http://127.0.0.1:{unipile_port}"

@@ -1,0 +1,177 @@
+"""Checks an IMAP login (RFC 3501) on asyncio streams: the live check behind inbox health and reconnect (DESIGN A4).
+
+Every failure becomes an `ImapError` whose `kind` is the Unipile client's `FailureKind`, classified like the SMTP
+provider's: the server refused the login (`NO`, `[AUTHENTICATIONFAILED]`...) -> DISCONNECTED; network trouble, a
+timeout, a server answering `BYE` or `NO [UNAVAILABLE]` -> TRANSIENT; anything else (`BAD`, garbage) -> UNKNOWN.
+The password never appears in an error, a repr or a log line; it is sent as a quoted string, or as a literal
+when quoting cannot carry it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ssl
+from dataclasses import dataclass, field
+from typing import Literal, get_args
+
+from services.common.providers.unipile import FailureKind
+
+Security = Literal["ssl", "starttls", "none"]
+# Response codes of a NO that say "try later", not "these credentials are wrong" (RFC 5530).
+_TRANSIENT_CODES = ("UNAVAILABLE", "INUSE", "LIMIT", "SERVERBUG")
+_MAX_LINE = 65536
+_LOGOUT_TIMEOUT_S = 2.0
+
+
+@dataclass(frozen=True)
+class ImapSettings:
+    host: str
+    port: int
+    security: Security
+    username: str
+    password: str = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if self.security not in get_args(Security):
+            raise ValueError(f"security must be one of {', '.join(get_args(Security))}, got {self.security!r}")
+        if not 0 < self.port < 65536:
+            raise ValueError(f"port must be between 1 and 65535, got {self.port}")
+
+
+class ImapError(Exception):
+    """A failed IMAP exchange; `status` is the server's answer (NO, BAD, BYE), None when there was none."""
+
+    def __init__(self, kind: FailureKind, status: str | None, message: str) -> None:
+        super().__init__(kind, status, message)
+        self.kind = kind
+        self.status = status
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"IMAP {self.status or '-'} ({self.kind}): {self.message}"
+
+    def __repr__(self) -> str:
+        return f"ImapError(kind={self.kind.value!r}, status={self.status!r}, message={self.message!r})"
+
+
+async def check_login(settings: ImapSettings, timeout_s: float = 15) -> None:
+    """Connect, log in and log out, nothing more. `timeout_s` bounds the whole exchange, connection included."""
+    if timeout_s <= 0:
+        raise ValueError("timeout_s must be positive")
+    stage = "connect"
+    writer: asyncio.StreamWriter | None = None
+    try:
+        async with asyncio.timeout(timeout_s):
+            reader, writer = await asyncio.open_connection(
+                settings.host,
+                settings.port,
+                ssl=_tls_context() if settings.security == "ssl" else None,
+                limit=_MAX_LINE,
+            )
+            session = _Session(reader, writer)
+            stage = "greeting"
+            greeting = await session.line()
+            if greeting.startswith("* BYE"):
+                raise ImapError(FailureKind.TRANSIENT, "BYE", greeting[2:])
+            if not (greeting.startswith("* OK") or greeting.startswith("* PREAUTH")):
+                raise ImapError(FailureKind.UNKNOWN, None, f"unexpected greeting {greeting[:200]!r}")
+            if settings.security == "starttls":
+                stage = "starttls"
+                status, text = await session.command("STARTTLS")
+                if status != "OK":
+                    raise ImapError(FailureKind.UNKNOWN, status, f"STARTTLS refused: {text}")
+                await writer.start_tls(_tls_context(), server_hostname=settings.host)
+            if not greeting.startswith("* PREAUTH"):
+                stage = "login"
+                status, text = await session.command("LOGIN", settings.username, settings.password)
+                if status != "OK":
+                    raise ImapError(_classify_refusal(status, text), status, text)
+        stage = "logout"
+        with contextlib.suppress(OSError, TimeoutError, asyncio.IncompleteReadError, ImapError, ValueError):
+            async with asyncio.timeout(_LOGOUT_TIMEOUT_S):
+                await session.command("LOGOUT")
+    except ImapError as exc:
+        raise _redacted(exc, stage, settings) from None
+    except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as exc:
+        text = str(exc) or ("timed out" if isinstance(exc, TimeoutError) else type(exc).__name__)
+        if isinstance(exc, asyncio.IncompleteReadError):
+            text = "the server closed the connection"
+        kind = FailureKind.UNKNOWN if isinstance(exc, ValueError) else FailureKind.TRANSIENT
+        raise _redacted(ImapError(kind, None, text), stage, settings) from None
+    finally:
+        if writer is not None:
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+
+def _tls_context() -> ssl.SSLContext:
+    return ssl.create_default_context()
+
+
+def _classify_refusal(status: str, text: str) -> FailureKind:
+    if status == "BYE":
+        return FailureKind.TRANSIENT
+    if status == "NO":
+        code = text[1 : text.find("]")].split(" ", 1)[0].upper() if text.startswith("[") and "]" in text else ""
+        return FailureKind.TRANSIENT if code in _TRANSIENT_CODES else FailureKind.DISCONNECTED
+    return FailureKind.UNKNOWN
+
+
+def _redacted(exc: ImapError, stage: str, settings: ImapSettings) -> ImapError:
+    text = exc.message
+    if settings.password:
+        text = text.replace(settings.password, "[redacted]")
+    return ImapError(exc.kind, exc.status, f"{stage}: {text[:500]}")
+
+
+def _quotable(value: str) -> bool:
+    return value.isascii() and not any(c in value for c in "\r\n\0")
+
+
+class _Session:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._reader = reader
+        self._writer = writer
+        self._next = 0
+
+    async def line(self) -> str:
+        raw = await self._reader.readuntil(b"\r\n")
+        return raw[:-2].decode("utf-8", "replace")
+
+    async def command(self, name: str, *args: str) -> tuple[str, str]:
+        """Send one command and return its tagged status (OK, NO, BAD; BYE if the server hangs up) and text."""
+        self._next += 1
+        tag = f"h{self._next}"
+        pending = f"{tag} {name}".encode()
+        for arg in args:
+            if _quotable(arg):
+                quoted = arg.replace("\\", "\\\\").replace('"', '\\"')
+                pending += f' "{quoted}"'.encode()
+                continue
+            data = arg.encode("utf-8")
+            self._writer.write(pending + b" {%d}\r\n" % len(data))
+            await self._writer.drain()
+            while True:  # untagged data may come before the continuation request
+                reply = await self.line()
+                if reply.startswith("+"):
+                    break
+                if reply.startswith(f"{tag} ") or reply.startswith("* BYE"):
+                    return _status(reply, tag)
+            pending = data
+        self._writer.write(pending + b"\r\n")
+        await self._writer.drain()
+        while True:
+            reply = await self.line()
+            if reply.startswith(f"{tag} ") or (reply.startswith("* BYE") and name != "LOGOUT"):
+                return _status(reply, tag)
+            if reply.startswith("+"):
+                raise ValueError("unexpected continuation request")
+
+
+def _status(reply: str, tag: str) -> tuple[str, str]:
+    if reply.startswith("* BYE"):
+        return "BYE", reply[6:]
+    status, _, text = reply[len(tag) + 1 :].partition(" ")
+    return status.upper(), text
