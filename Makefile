@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run demo test proto lint lock clean
+.PHONY: setup run demo test bench proto lint lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+# Benchmarks (opt-in: a few minutes; figures and how to read them in docs/BENCHMARKS.md).
+bench: $(STAMP)
+	$(PY) -m bench.b1_reclamp
+	$(PY) -m bench.b2_dispatch
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

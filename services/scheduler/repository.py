@@ -366,25 +366,34 @@ class Tx:
 
     # Capacity
 
-    async def used_per_day(self, sender_id: str, action_type: str, since: date, until: date, now: datetime,
-                           exclude_overdue_of: str | None = None) -> dict[date, int]:
-        """Per local date of the sender: attempts that counted plus actions already planned, leaving out the
-        overdue actions of `exclude_overdue_of`, which are the ones being re-planned."""
+    async def used_per_day(self, keys: Sequence[tuple[str, str]], now: datetime,
+                           exclude_overdue_of: str | None = None) -> dict[tuple[str, str], dict[date, int]]:
+        """For each (sender, action type), per local date of the sender from a week ago on: attempts that
+        counted plus actions already planned, leaving out the overdue actions of `exclude_overdue_of`, which
+        are the ones being re-planned. One query for all senders."""
+        if not keys:
+            return {}
         rows = await self.conn.fetch(
-            """WITH tz AS (SELECT coalesce((SELECT timezone FROM scheduler.sender_states WHERE sender_id = $1), 'UTC')
-                            AS name)
-               SELECT sender_local_date AS d, count(*) AS n FROM scheduler.send_attempts
-                WHERE sender_id = $1 AND action_type = $2 AND sender_local_date BETWEEN $3 AND $4
-                  AND status = ANY($5::text[]) GROUP BY 1
+            """WITH k AS (
+                   SELECT k.sender_id, k.action_type, coalesce(s.timezone, 'UTC') AS tz
+                     FROM unnest($1::uuid[], $2::text[]) AS k(sender_id, action_type)
+                     LEFT JOIN scheduler.sender_states s ON s.sender_id = k.sender_id)
+               SELECT a.sender_id, a.action_type, a.sender_local_date AS d, count(*) AS n
+                 FROM scheduler.send_attempts a JOIN k ON k.sender_id = a.sender_id AND k.action_type = a.action_type
+                WHERE a.sender_local_date >= ($3::timestamptz AT TIME ZONE k.tz)::date - 6
+                  AND a.status = ANY($4::text[])
+                GROUP BY 1, 2, 3
                UNION ALL
-               SELECT (p.next_action_at AT TIME ZONE tz.name)::date, count(*) FROM scheduler.prospect_plans p, tz
-                WHERE p.sender_id = $1 AND p.action_type = $2 AND p.state = 'scheduled'
-                  AND (p.next_action_at AT TIME ZONE tz.name)::date BETWEEN $3 AND $4
-                  AND NOT (p.campaign_id IS NOT DISTINCT FROM $6::uuid AND p.next_action_at <= $7) GROUP BY 1""",
-            sender_id, action_type, since, until, list(COUNTED), exclude_overdue_of, now)
-        used: dict[date, int] = {}
+               SELECT p.sender_id, p.action_type, (p.next_action_at AT TIME ZONE k.tz)::date, count(*)
+                 FROM scheduler.prospect_plans p JOIN k ON k.sender_id = p.sender_id AND k.action_type = p.action_type
+                WHERE p.state = 'scheduled' AND p.next_action_at >= $3::timestamptz - interval '7 days'
+                  AND NOT (p.campaign_id IS NOT DISTINCT FROM $5::uuid AND p.next_action_at <= $3)
+                GROUP BY 1, 2, 3""",
+            [k[0] for k in keys], [k[1] for k in keys], now, list(COUNTED), exclude_overdue_of)
+        used: dict[tuple[str, str], dict[date, int]] = {key: {} for key in keys}
         for row in rows:
-            used[row["d"]] = used.get(row["d"], 0) + row["n"]
+            per_day = used.setdefault((str(row["sender_id"]), row["action_type"]), {})
+            per_day[row["d"]] = per_day.get(row["d"], 0) + row["n"]
         return used
 
     async def overdue_groups(self, campaign_id: str, channels: Sequence[str], now: datetime) -> list[asyncpg.Record]:

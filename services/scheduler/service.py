@@ -18,7 +18,7 @@ from services.common.errors import FailedPrecondition, NotFound
 from services.common.metrics import HOLD_DELAY
 from services.scheduler.domain import CampaignPlan, Limits, Sender, hold_blocks
 from services.scheduler.failure_rate import FailureRateMonitor
-from services.scheduler.planner import MAX_HORIZON_DAYS, SenderLoad, Slot, spread
+from services.scheduler.planner import SenderLoad, Slot, spread
 from services.scheduler.repository import Enrollee, PlanRow, Repository, Tx
 
 log = structlog.get_logger(__name__)
@@ -271,6 +271,8 @@ class SchedulerService:
         """Where the campaign's overdue actions fit, per sender and action type, under caps, ramp and pacing."""
         groups = await tx.overdue_groups(plan.campaign_id, channels, now)
         senders = await tx.senders([str(g["sender_id"]) for g in groups if g["sender_id"]])
+        usage = await tx.used_per_day([(str(g["sender_id"]), g["action_type"]) for g in groups if g["sender_id"]],
+                                      now, exclude_overdue_of=plan.campaign_id)
         out: list[PlacedSlot] = []
         for g in groups:
             if g["sender_id"] is None:
@@ -279,12 +281,9 @@ class SchedulerService:
             sender = senders.get(sender_id)
             tz = sender.timezone if sender else "UTC"
             limits = sender.limits.get(action, FALLBACK_LIMITS) if sender else FALLBACK_LIMITS
-            today = timemath.local_date(tz, now)
-            used = await tx.used_per_day(sender_id, action, today - timedelta(days=6),
-                                         today + timedelta(days=MAX_HORIZON_DAYS), now,
-                                         exclude_overdue_of=plan.campaign_id)
             load = SenderLoad(limits, tz, sender.ramp_day if sender else 0,
-                              sender.last_sent_local_date if sender else None, used)  # type: ignore[arg-type]
+                              sender.last_sent_local_date if sender else None,  # type: ignore[arg-type]
+                              usage[(sender_id, action)])
             before = 0
             channel = "email" if action == "email" else "linkedin"
             for slot in spread(plan.schedule, load, now, g["n"]):
