@@ -87,15 +87,18 @@ class Dispatcher:
             return 0
         outcomes = await asyncio.gather(*(self._providers.perform(a, row, sender, plan.step(row.step_index))
                                           for a, row, sender, plan in work), return_exceptions=True)
-        events = 0
-        for (attempt_id, row, sender, plan), outcome in zip(work, outcomes, strict=True):
+
+        async def record(attempt_id: str, row: PlanRow, sender: Sender, plan: CampaignPlan, outcome: object) -> int:
             if isinstance(outcome, BaseException):
                 # Whatever happened at the provider is unknown: leave the attempt for the reconciler.
                 log.error("send raised", attempt_id=attempt_id, error=repr(outcome))
-                continue
+                return 0
             async with self._repo.transaction() as tx:
-                events += await self._record(tx, attempt_id, row, sender, plan, outcome)  # type: ignore[arg-type]
-        if events:
+                return await self._record(tx, attempt_id, row, sender, plan, outcome)  # type: ignore[arg-type]
+
+        # One action per sender per round: the outcomes touch different rows and are recorded side by side.
+        events = await asyncio.gather(*(record(*item, outcome) for item, outcome in zip(work, outcomes, strict=True)))
+        if sum(events):
             self._kick()
         return len(work)
 
