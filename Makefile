@@ -22,7 +22,9 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(PY) scripts/demo.py
 
+# The browser tests drive Debian's Chromium (installed here through apt when missing; never a download).
 test: $(STAMP)
+	bash scripts/ensure_chromium.sh
 	$(PY) -m pytest
 
 # Benchmarks (opt-in: a few minutes; figures and how to read them in docs/BENCHMARKS.md).

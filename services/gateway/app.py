@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import structlog
 from aiohttp import web
@@ -19,6 +20,7 @@ from services.gateway.upstreams import Upstreams
 
 log = structlog.get_logger(__name__)
 REQUEST_ID_HEADER = "X-Request-Id"
+UI_DIR = Path(__file__).parent / "ui"
 
 
 def error_response(status: int, code: str, message: str, details: dict | None = None,
@@ -83,4 +85,13 @@ def create_app(settings: Settings) -> web.Application:
     app[OPENAPI] = openapi.build()
     for route in ROUTES:
         app.router.add_route(route.method, route.path, route.handler)
+    # The web UI: static files, no build step (not API routes, so not in ROUTES nor the OpenAPI document).
+    app.router.add_get("/", ui_index)
+    app.router.add_static("/ui/", UI_DIR, append_version=False)
     return app
+
+
+async def ui_index(request: web.Request) -> web.FileResponse:
+    response = web.FileResponse(UI_DIR / "index.html")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
