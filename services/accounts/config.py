@@ -113,6 +113,44 @@ class Settings(ServiceSettings):
         parse=parse_bool,
         help="run the inbox login probes in this process (replica-safe: any number may)",
     )
+    google_client_id: str = setting(
+        "HOLDFAST_GOOGLE_CLIENT_ID", "", help="OAuth client id of the Google app inboxes connect with (empty: off)"
+    )
+    google_client_secret: str = setting(
+        "HOLDFAST_GOOGLE_CLIENT_SECRET", "", secret=True, help="OAuth client secret of that Google app"
+    )
+    google_auth_url: str = setting(
+        "HOLDFAST_GOOGLE_AUTH_URL",
+        "https://accounts.google.com/o/oauth2/v2/auth",
+        parse=parse_base_url,
+        help="Google's authorization endpoint (the consent page inboxes are sent to)",
+    )
+    google_token_url: str = setting(
+        "HOLDFAST_GOOGLE_TOKEN_URL",
+        "https://oauth2.googleapis.com/token",
+        parse=parse_base_url,
+        help="Google's token endpoint (codes and refresh tokens are exchanged there)",
+    )
+    microsoft_client_id: str = setting(
+        "HOLDFAST_MICROSOFT_CLIENT_ID",
+        "",
+        help="OAuth client (application) id of the Microsoft app inboxes connect with (empty: off)",
+    )
+    microsoft_client_secret: str = setting(
+        "HOLDFAST_MICROSOFT_CLIENT_SECRET", "", secret=True, help="OAuth client secret of that Microsoft app"
+    )
+    microsoft_auth_url: str = setting(
+        "HOLDFAST_MICROSOFT_AUTH_URL",
+        "https://login.microsoftonline.com/common/oauth2/v2.0/authorize",
+        parse=parse_base_url,
+        help="Microsoft identity platform authorization endpoint",
+    )
+    microsoft_token_url: str = setting(
+        "HOLDFAST_MICROSOFT_TOKEN_URL",
+        "https://login.microsoftonline.com/common/oauth2/v2.0/token",
+        parse=parse_base_url,
+        help="Microsoft identity platform token endpoint",
+    )
 
     @property
     def grace(self) -> timedelta:

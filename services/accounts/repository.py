@@ -147,6 +147,14 @@ async def _refusing_duplicates() -> AsyncIterator[None]:
         raise NotFound("workspace not found") from None
 
 
+# True when the secret in {col} is not under the key id $1 (malformed secrets count as not under it).
+_SECRET_COLUMNS = {"smtp": "smtp_password", "imap": "imap_password", "oauth": "oauth_refresh_token"}
+_STALE = (
+    "({col} IS NOT NULL AND CASE WHEN length({col}) < 2 THEN true"
+    " ELSE substring({col} FROM 3 FOR get_byte({col}, 1)) <> $1::bytea END)"
+)
+
+
 class Transaction:
     """Repository operations bound to one connection inside one transaction."""
 
@@ -253,24 +261,117 @@ class Transaction:
     async def enqueue(self, destination: str, ordering_key: str, payload: bytes) -> int:
         return await outbox.enqueue(self._conn, SCHEMA, destination, ordering_key, payload)
 
-    async def inbox_secrets_after(
-        self, after_id: str | None, limit: int
-    ) -> list[tuple[str, bytes | None, bytes | None]]:
-        """Inboxes in id order after `after_id`, locked, with their encrypted passwords (for key rotation)."""
+    async def inbox_secrets_to_rotate(
+        self, active_key_id: str, after_id: str | None, limit: int, *, skip_locked: bool
+    ) -> list[tuple[str, dict[str, bytes | None]]]:
+        """Inboxes in id order after `after_id` with a secret not under `active_key_id`, locked (rows another
+        transaction holds are skipped when `skip_locked`), with their encrypted secrets by name (smtp, imap,
+        oauth), for key rotation.
+
+        A stored secret starts `version | key id length | key id` (services/common/crypto.py), so the key id is
+        read in SQL and rows already under the active key are not even locked."""
+        lock = "FOR UPDATE SKIP LOCKED" if skip_locked else "FOR UPDATE"
+        stale = " OR ".join(_STALE.format(col=c) for c in _SECRET_COLUMNS.values())
         rows = await self._conn.fetch(
-            "SELECT id, smtp_password, imap_password FROM accounts.inboxes"
-            " WHERE ($1::uuid IS NULL OR id > $1::uuid) ORDER BY id LIMIT $2 FOR UPDATE",
+            f"SELECT id, {', '.join(_SECRET_COLUMNS.values())} FROM accounts.inboxes"
+            f" WHERE ($2::uuid IS NULL OR id > $2::uuid) AND ({stale})"
+            f" ORDER BY id LIMIT $3 {lock}",
+            active_key_id.encode(),
             after_id,
             limit,
         )
-        return [(str(r["id"]), r["smtp_password"], r["imap_password"]) for r in rows]
+        return [(str(r["id"]), {name: r[col] for name, col in _SECRET_COLUMNS.items()}) for r in rows]
 
-    async def set_inbox_secrets(self, inbox_id: str, smtp_password: bytes | None, imap_password: bytes | None) -> None:
+    async def set_inbox_secrets(self, inbox_id: str, secrets: dict[str, bytes | None]) -> None:
+        """Write re-encrypted secrets (by name: smtp, imap, oauth); the others are left as they are."""
+        given = [(col, secrets[name]) for name, col in _SECRET_COLUMNS.items() if name in secrets]
+        assignments = ", ".join(f"{col} = ${n}" for n, (col, _) in enumerate(given, 2))
         await self._conn.execute(
-            "UPDATE accounts.inboxes SET smtp_password = $2, imap_password = $3 WHERE id = $1",
+            f"UPDATE accounts.inboxes SET {assignments} WHERE id = $1", inbox_id, *(v for _, v in given)
+        )
+
+    # OAuth inboxes (DESIGN A4)
+
+    async def insert_oauth_state(
+        self,
+        state_hash: bytes,
+        inbox_id: str,
+        workspace_id: str,
+        provider: str,
+        redirect_uri: str,
+        code_verifier: bytes,
+        now: datetime,
+        expires_at: datetime,
+    ) -> None:
+        await self._conn.execute("DELETE FROM accounts.oauth_states WHERE expires_at <= $1", now)
+        await self._conn.execute(
+            "INSERT INTO accounts.oauth_states (state_hash, inbox_id, workspace_id, provider, redirect_uri,"
+            " code_verifier, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            state_hash,
             inbox_id,
-            smtp_password,
-            imap_password,
+            workspace_id,
+            provider,
+            redirect_uri,
+            code_verifier,
+            now,
+            expires_at,
+        )
+
+    async def take_oauth_state(self, state_hash: bytes) -> asyncpg.Record | None:
+        """Remove and return a pending authorization request (single use), expired or not."""
+        return await self._conn.fetchrow(
+            "DELETE FROM accounts.oauth_states WHERE state_hash = $1"
+            " RETURNING inbox_id::text, workspace_id::text, provider, redirect_uri, code_verifier, expires_at",
+            state_hash,
+        )
+
+    async def set_inbox_oauth(
+        self, inbox_id: str, auth_kind: str, refresh_token: bytes, now: datetime, interval_s: float
+    ) -> None:
+        """Store a refresh token that just worked: the probe counters start over, the next probe an interval away."""
+        await self._conn.execute(
+            """UPDATE accounts.inboxes
+                  SET auth_kind = $2, oauth_refresh_token = $3,
+                      auth_failures = 0, network_failing_since = NULL, last_probe_error = '',
+                      last_probe_at = $4::timestamptz,
+                      next_probe_at = $4::timestamptz + make_interval(secs => $5 * (0.8 + 0.4 * random()))
+                WHERE id = $1""",
+            inbox_id,
+            auth_kind,
+            refresh_token,
+            now,
+            interval_s,
+        )
+
+    async def claim_due_oauth_inboxes(
+        self, now: datetime, interval_s: float, limit: int
+    ) -> list[tuple[str, str, str, bytes]]:
+        """Like claim_due_inboxes, for OAuth inboxes: (id, workspace id, auth kind, encrypted refresh token)."""
+        rows = await self._conn.fetch(
+            """UPDATE accounts.inboxes i
+                  SET next_probe_at = $1::timestamptz + make_interval(secs => $2 * (0.8 + 0.4 * random())),
+                      last_probe_at = $1
+                WHERE i.id IN (SELECT id FROM accounts.inboxes
+                                WHERE auth_kind <> 'password' AND (next_probe_at IS NULL OR next_probe_at <= $1)
+                                ORDER BY next_probe_at NULLS FIRST, id LIMIT $3 FOR UPDATE SKIP LOCKED)
+            RETURNING i.id::text, i.workspace_id::text, i.auth_kind, i.oauth_refresh_token""",
+            now,
+            interval_s,
+            limit,
+        )
+        return [(r["id"], r["workspace_id"], r["auth_kind"], r["oauth_refresh_token"]) for r in rows]
+
+    async def lock_inbox_oauth(self, inbox_id: str) -> asyncpg.Record | None:
+        """Lock an inbox's row and read its probe counters and refresh token."""
+        return await self._conn.fetchrow(
+            "SELECT status, auth_failures, network_failing_since, auth_kind, oauth_refresh_token"
+            " FROM accounts.inboxes WHERE id = $1 FOR UPDATE",
+            inbox_id,
+        )
+
+    async def replace_oauth_refresh_token(self, inbox_id: str, refresh_token: bytes) -> None:
+        await self._conn.execute(
+            "UPDATE accounts.inboxes SET oauth_refresh_token = $2 WHERE id = $1", inbox_id, refresh_token
         )
 
     # Health (DESIGN A1-A3, A6)
@@ -441,6 +542,7 @@ class Transaction:
             """UPDATE accounts.inboxes
                   SET smtp_host = $2, smtp_port = $3, smtp_security = $4, smtp_username = $5, smtp_password = $6,
                       imap_host = $7, imap_port = $8, imap_security = $9, imap_username = $10, imap_password = $11,
+                      auth_kind = 'password', oauth_refresh_token = NULL,
                       auth_failures = 0, network_failing_since = NULL, last_probe_error = '',
                       last_probe_at = $12::timestamptz,
                       next_probe_at = $12::timestamptz + make_interval(secs => $13 * (0.8 + 0.4 * random()))

@@ -21,6 +21,7 @@ from holdfast.accounts.v1 import accounts_pb2_grpc as pb_grpc
 from holdfast.campaigns.v1 import campaigns_pb2, campaigns_pb2_grpc
 from holdfast.common.v1 import types_pb2
 from holdfast.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
+from services.accounts import oauth
 from services.accounts.config import Settings
 from services.accounts.domain import (
     HealthEvent,
@@ -33,6 +34,7 @@ from services.accounts.domain import (
     ServerLogin,
     Workspace,
 )
+from services.accounts.oauth import providers_from
 from services.accounts.repository import SCHEMA, Repository
 from services.accounts.service import APPLY_HEALTH_EVENT, SET_SENDER_STATE, AccountsService, InboxHealthSettings
 from services.common.clock import Clock, SystemClock
@@ -302,6 +304,21 @@ class AccountsServicer(pb_grpc.AccountsServiceServicer):
         )
         return pb.UpdateInboxCredentialsResponse(inbox=inbox_pb(inbox))
 
+    async def StartInboxOAuth(
+        self, request: pb.StartInboxOAuthRequest, context: grpc.aio.ServicerContext
+    ) -> pb.StartInboxOAuthResponse:
+        kind = _word(pb.InboxAuthKind, request.provider)
+        url = await self._service.start_inbox_oauth(
+            request.workspace_id, request.inbox_id, oauth.PROVIDER_OF.get(kind, kind), request.redirect_uri
+        )
+        return pb.StartInboxOAuthResponse(url=url)
+
+    async def CompleteInboxOAuth(
+        self, request: pb.CompleteInboxOAuthRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CompleteInboxOAuthResponse:
+        inbox = await self._service.complete_inbox_oauth(request.state, request.code)
+        return pb.CompleteInboxOAuthResponse(inbox=inbox_pb(inbox))
+
     async def UpdateSendingLimits(
         self, request: pb.UpdateSendingLimitsRequest, context: grpc.aio.ServicerContext
     ) -> pb.UpdateSendingLimitsResponse:
@@ -440,6 +457,7 @@ def build_service(
         grace=settings.grace,
         public_url=settings.public_url,
         inbox_health=inbox_health_settings(settings),
+        oauth=providers_from(settings),
     )
 
 

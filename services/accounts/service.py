@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
+from urllib.parse import urlsplit
 
 import structlog
 
+from services.accounts import oauth
 from services.accounts.domain import (
     AUTH_KINDS,
     BILLING_EVENT_TYPES,
@@ -50,9 +52,10 @@ from services.accounts.domain import (
     validate_unipile_account_id,
     validate_workspace_name,
 )
+from services.accounts.oauth import OAuthProvider
 from services.accounts.repository import Repository, Transaction
 from services.common.clock import Clock
-from services.common.crypto import Keyring, SecretError, key_id_of
+from services.common.crypto import Keyring, SecretError
 from services.common.errors import (
     FailedPrecondition,
     InvalidArgument,
@@ -74,6 +77,8 @@ SET_SENDER_STATE = "scheduler.SetSenderState"
 APPLY_HEALTH_EVENT = "campaigns.ApplyHealthEvent"
 # Hosted reconnect links expire after this long (A3: a fresh one per click).
 RECONNECT_LINK_LIFETIME = timedelta(hours=24)
+# How long an OAuth authorization request (its state) may wait for the callback.
+OAUTH_STATE_TTL = timedelta(minutes=10)
 # The largest page of ListHealthEvents.
 MAX_HEALTH_EVENTS_PAGE = 1000
 
@@ -136,6 +141,19 @@ class ReconnectLink:
     expires_at: datetime
 
 
+@dataclass(frozen=True)
+class Rotation:
+    """What a key rotation did: secrets re-encrypted, and secrets left as they were because no key of
+    HOLDFAST_SECRET_KEYS decrypts them (with the reasons, which name at most a key id)."""
+
+    rewritten: int
+    unreadable: int = 0
+    reasons: list[str] = field(default_factory=list)
+
+    def unreadable_message(self) -> str:
+        return f"{self.unreadable} stored secret(s) cannot be re-encrypted: {'; '.join(self.reasons)}"
+
+
 class AccountsService:
     def __init__(
         self,
@@ -152,6 +170,7 @@ class AccountsService:
         public_url: str = "http://127.0.0.1:8080",
         inbox_health: InboxHealthSettings | None = None,
         login_checks: dict[str, LoginCheck] | None = None,
+        oauth: dict[str, OAuthProvider] | None = None,
     ):
         """`sender_state` serializes a sender's state for the scheduler and `health_event` a health event for
         campaigns (the outbox payloads); `committed` is called after each committed write that enqueued one (it
@@ -170,6 +189,8 @@ class AccountsService:
         # The live login checks of inboxes by server ("smtp", "imap"); tests may replace them.
         self._login_checks: dict[str, LoginCheck] = {"smtp": check_smtp_login, "imap": check_imap_login}
         self._login_checks.update(login_checks or {})
+        # OAuth apps inboxes connect with, by provider ("google", "microsoft"); empty: OAuth is off.
+        self._oauth = oauth or {}
 
     async def create_workspace(self, name: str, owner_email: str) -> tuple[Workspace, str, str]:
         """Returns the workspace, its owner's member id and the owner's bearer token (shown once)."""
@@ -357,37 +378,58 @@ class AccountsService:
 
     async def rotate_secrets(self, batch: int = 100) -> int:
         """Re-encrypt every stored secret not under the active key (after a new key was put first in
-        HOLDFAST_SECRET_KEYS). Idempotent and safe alongside other replicas; returns how many were rewritten."""
-        rewritten = 0
-        after: str | None = None
-        while True:
-            async with self._repo.transaction() as tx:
-                rows = await tx.inbox_secrets_after(after, batch)
-                for inbox_id, smtp, imap in rows:
-                    stale = [s for s in (smtp, imap) if s is not None and self._keyring.needs_rotation(s)]
-                    if not stale:
-                        continue
-                    await tx.set_inbox_secrets(
-                        inbox_id,
-                        self._rotated(smtp, secret_context(inbox_id, "smtp")),
-                        self._rotated(imap, secret_context(inbox_id, "imap")),
-                    )
-                    rewritten += len(stale)
-            if len(rows) < batch:
-                break
-            after = rows[-1][0]
-        log.info("secrets rotated", rewritten=rewritten, active_key=self._keyring.active_key_id)
-        return rewritten
+        HOLDFAST_SECRET_KEYS). Idempotent and safe alongside other replicas; returns how many were rewritten.
+        Raises FailedPrecondition (credentials_unreadable) when some secret's key is no longer in the keyring."""
+        rotation = await self.rotate_secret_keys(batch)
+        if rotation.unreadable:
+            raise FailedPrecondition(rotation.unreadable_message(), code="credentials_unreadable")
+        return rotation.rewritten
 
-    def _rotated(self, secret: bytes | None, context: str) -> bytes | None:
-        if secret is None or not self._keyring.needs_rotation(secret):
-            return secret
+    async def rotate_secret_keys(self, batch: int = 100) -> Rotation:
+        """Re-encrypt, in batches of `batch` inboxes (one transaction each), every stored secret not under the
+        active key. Secrets that cannot be decrypted are left as they are and counted, the others still rotate.
+
+        Two runs at once (or a run beside serving replicas) are safe: the first pass locks its rows with SKIP
+        LOCKED, so concurrent runs share the work; a second pass waits for the rows that were locked by someone
+        else and, once it has them, sees their committed state (a row already rotated no longer matches)."""
+        if batch < 1:
+            raise InvalidArgument("batch must be at least 1", field="batch")
+        active = self._keyring.active_key_id
+        rewritten = 0
+        unreadable: dict[tuple[str, str], str] = {}
+        for skip_locked in (True, False):
+            after: str | None = None
+            while True:
+                async with self._repo.transaction() as tx:
+                    rows = await tx.inbox_secrets_to_rotate(active, after, batch, skip_locked=skip_locked)
+                    for inbox_id, stored in rows:
+                        fresh: dict[str, bytes | None] = {}
+                        for name, secret in stored.items():
+                            if secret is None or not self._stale(secret):
+                                continue
+                            try:
+                                fresh[name] = self._keyring.reencrypt(secret, context=secret_context(inbox_id, name))
+                            except SecretError as exc:
+                                unreadable[(inbox_id, name)] = str(exc)
+                                continue
+                            unreadable.pop((inbox_id, name), None)
+                            rewritten += 1
+                        if fresh:
+                            await tx.set_inbox_secrets(inbox_id, fresh)
+                if not rows:
+                    break
+                after = rows[-1][0]
+        for (inbox_id, server), reason in sorted(unreadable.items()):
+            # The reason names at most a key id, never key material or the password.
+            log.error("stored inbox secret cannot be re-encrypted", inbox_id=inbox_id, secret=server, reason=reason)
+        log.info("secrets rotated", rewritten=rewritten, unreadable=len(unreadable), active_key=active)
+        return Rotation(rewritten=rewritten, unreadable=len(unreadable), reasons=sorted(set(unreadable.values())))
+
+    def _stale(self, secret: bytes) -> bool:
         try:
-            return self._keyring.reencrypt(secret, context=context)
-        except SecretError as exc:
-            raise FailedPrecondition(
-                f"a secret under key {key_id_of(secret)!r} cannot be re-encrypted: {exc}", code="credentials_unreadable"
-            ) from None
+            return self._keyring.needs_rotation(secret)
+        except SecretError:
+            return True  # malformed: reencrypt reports it as unreadable
 
     async def _announce(self, tx: Transaction, sender: Sender) -> None:
         """Enqueue the sender's state for the scheduler, in the caller's transaction, ordered per sender."""
@@ -455,8 +497,9 @@ class AccountsService:
         interval_s = self._inbox_health.probe_interval.total_seconds()
         async with self._repo.transaction() as tx:
             claims = await tx.claim_due_inboxes(now, interval_s, batch)
+        oauth_probed = await self._probe_oauth_inboxes(now, interval_s, batch)
         if not claims:
-            return 0
+            return oauth_probed
         outcomes = await asyncio.gather(*(self._probe(claim) for claim in claims))
         changed = 0
         for claim, outcome in zip(claims, outcomes, strict=True):
@@ -470,7 +513,7 @@ class AccountsService:
         if changed:
             self._committed()
         log.info("inbox probes", probed=len(claims), changed=changed)
-        return len(claims)
+        return len(claims) + oauth_probed
 
     async def _probe(self, claim: InboxProbeClaim) -> list[LoginOutcome] | None:
         """Both logins of one inbox with its stored credentials; None when they cannot be decrypted."""
@@ -543,6 +586,179 @@ class AccountsService:
             await self._change_inbox_health(
                 tx, inbox, status=decision.status, detail=decision.detail, source="probe", actor=""
             )
+        return True
+
+    # OAuth inboxes (DESIGN A4): the authorization-code flow with PKCE, and probes that refresh the access token.
+
+    def _oauth_provider(self, provider: str) -> OAuthProvider:
+        found = self._oauth.get(provider)
+        if found is None or not found.configured:
+            raise FailedPrecondition(
+                f"{provider} OAuth is not configured (HOLDFAST_{provider.upper()}_CLIENT_ID and _CLIENT_SECRET)",
+                code="oauth_not_configured",
+            )
+        return found
+
+    async def start_inbox_oauth(self, workspace_id: str, inbox_id: str, provider: str, redirect_uri: str) -> str:
+        """The URL of the provider's consent page for this inbox. The state (single use, OAUTH_STATE_TTL) and the
+        PKCE verifier stay here; the callback (complete_inbox_oauth) brings the state and a code back."""
+        workspace_id = parse_uuid(workspace_id, "workspace_id")
+        inbox_id = parse_uuid(inbox_id, "inbox_id", missing_is_not_found=True)
+        if provider not in oauth.AUTH_KINDS:
+            raise InvalidArgument(f"provider must be one of {', '.join(oauth.AUTH_KINDS)}", field="provider")
+        redirect_uri = (redirect_uri or f"{self._public_url}/oauth/callback").strip()
+        parsed = urlsplit(redirect_uri)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.fragment or len(redirect_uri) > 2000:
+            raise InvalidArgument(
+                "redirect_uri must be an absolute http(s) URL without a fragment", field="redirect_uri"
+            )
+        app = self._oauth_provider(provider)
+        state = oauth.new_state()
+        digest = oauth.state_hash(state)
+        verifier, challenge = oauth.pkce_pair()
+        now = self._clock.now()
+        async with self._repo.transaction() as tx:
+            inbox = await tx.get_inbox(workspace_id, inbox_id)
+            if inbox is None:
+                raise NotFound("inbox not found")
+            await tx.insert_oauth_state(
+                digest,
+                inbox_id,
+                workspace_id,
+                provider,
+                redirect_uri,
+                self._keyring.encrypt(verifier, context=f"oauth-state:{digest.hex()}"),
+                now,
+                now + OAUTH_STATE_TTL,
+            )
+        log.info("inbox oauth started", inbox_id=inbox_id, provider=provider)
+        return oauth.authorization_url(app, redirect_uri, state, challenge, inbox.email)
+
+    async def complete_inbox_oauth(self, state: str, code: str, actor: str = "") -> Inbox:
+        """The callback: exchange the code (with the PKCE verifier) for tokens at the provider's token endpoint,
+        store the refresh token encrypted, and connect the inbox. A state is used once; an unknown, used or expired
+        one, or a code the provider refuses, changes nothing."""
+        if not state or not code:
+            raise InvalidArgument("state and code are required", field="state" if not state else "code")
+        digest = oauth.state_hash(state)
+        async with self._repo.transaction() as tx:
+            pending = await tx.take_oauth_state(digest)
+        if pending is None:
+            raise FailedPrecondition("unknown or already used OAuth state; start again", code="oauth_state_invalid")
+        if pending["expires_at"] <= self._clock.now():
+            raise FailedPrecondition("the OAuth request expired; start again", code="oauth_state_invalid")
+        inbox_id, workspace_id, provider = pending["inbox_id"], pending["workspace_id"], pending["provider"]
+        app = self._oauth_provider(provider)
+        try:
+            verifier = self._keyring.decrypt(pending["code_verifier"], context=f"oauth-state:{digest.hex()}")
+        except SecretError:
+            raise FailedPrecondition(
+                "the OAuth request cannot be read; start again", code="oauth_state_invalid"
+            ) from None
+        try:
+            tokens = await oauth.exchange_code(
+                app, code, pending["redirect_uri"], verifier, self._inbox_health.login_timeout_s
+            )
+        except oauth.TokenError as exc:
+            log.info("inbox oauth refused", inbox_id=inbox_id, provider=provider, error=exc.error)
+            if exc.kind == "network" and not exc.error:
+                raise Unavailable(exc.message, code="oauth_unavailable") from None
+            raise FailedPrecondition(exc.message, code="oauth_refused", details={"error": exc.error}) from None
+        assert tokens.refresh_token is not None
+        secret = self._keyring.encrypt(tokens.refresh_token, context=secret_context(inbox_id, "oauth"))
+        async with self._repo.transaction() as tx:
+            locked = await tx.lock_inbox(inbox_id, workspace_id)
+            if locked is None:
+                raise NotFound("inbox not found")
+            await tx.set_inbox_oauth(
+                inbox_id,
+                oauth.AUTH_KINDS[provider],
+                secret,
+                self._clock.now(),
+                self._inbox_health.probe_interval.total_seconds(),
+            )
+            inbox = await tx.get_inbox(workspace_id, inbox_id)
+            assert inbox is not None
+            changed = inbox.status != "connected"
+            if changed:
+                inbox = await self._change_inbox_health(
+                    tx,
+                    inbox,
+                    status="connected",
+                    detail=f"connected with {provider} OAuth; the refresh token works",
+                    source="reconnect",
+                    actor=actor,
+                )
+        if changed:
+            self._committed()
+        log.info("inbox oauth connected", inbox_id=inbox_id, provider=provider, reconnected=changed)
+        return inbox
+
+    async def _probe_oauth_inboxes(self, now: datetime, interval_s: float, batch: int) -> int:
+        async with self._repo.transaction() as tx:
+            claims = await tx.claim_due_oauth_inboxes(now, interval_s, batch)
+        if not claims:
+            return 0
+        results = await asyncio.gather(*(self._probe_oauth(*claim) for claim in claims), return_exceptions=True)
+        for claim, result in zip(claims, results, strict=True):
+            if isinstance(result, BaseException):
+                log.error("oauth inbox probe not recorded; next round", inbox_id=claim[0], error=repr(result))
+        if any(result is True for result in results):
+            self._committed()
+        return len(claims)
+
+    async def _probe_oauth(self, inbox_id: str, workspace_id: str, auth_kind: str, stored: bytes) -> bool:
+        """Refresh the access token of one OAuth inbox: invalid_grant counts as a refused login (RFC 6749: the
+        grant was revoked or expired), anything else as an unreachable server. True if its health changed."""
+        provider = oauth.PROVIDER_OF[auth_kind]
+        try:
+            refresh_token = self._keyring.decrypt(stored, context=secret_context(inbox_id, "oauth"))
+        except SecretError as exc:
+            log.error("stored inbox refresh token cannot be decrypted; not probed", inbox_id=inbox_id, reason=str(exc))
+            return False
+        server = f"{provider} oauth"
+        tokens: oauth.Tokens | None = None
+        app = self._oauth.get(provider)
+        if app is None or not app.configured:
+            outcome = LoginOutcome(server, "network", f"{provider} OAuth is not configured")
+        else:
+            try:
+                tokens = await oauth.refresh(app, refresh_token, self._inbox_health.login_timeout_s)
+                outcome = LoginOutcome(server)
+            except oauth.TokenError as exc:
+                outcome = LoginOutcome(server, exc.kind, exc.message)
+        async with self._repo.transaction() as tx:
+            row = await tx.lock_inbox_oauth(inbox_id)
+            if row is None or row["oauth_refresh_token"] != stored:
+                log.info("inbox probe outdated by a credentials change", inbox_id=inbox_id)
+                return False
+            if tokens is not None and tokens.refresh_token and tokens.refresh_token != refresh_token:
+                # Microsoft answers a new refresh token with each refresh: keep the newest.
+                await tx.replace_oauth_refresh_token(
+                    inbox_id, self._keyring.encrypt(tokens.refresh_token, context=secret_context(inbox_id, "oauth"))
+                )
+            decision = decide_inbox_probe(
+                row["status"],
+                row["auth_failures"],
+                row["network_failing_since"],
+                [outcome],
+                self._clock.now(),
+                self._inbox_health.auth_failures,
+                self._inbox_health.network_grace,
+            )
+            await tx.record_probe(inbox_id, decision.auth_failures, decision.network_failing_since, decision.error)
+            if decision.error:
+                log.info(
+                    "inbox probe failed", inbox_id=inbox_id, auth_failures=decision.auth_failures, error=decision.error
+                )
+            if decision.status is None:
+                return False
+            detail = decision.detail
+            if decision.status == "connected":
+                detail = f"the {provider} OAuth refresh token works again (probe)"
+            inbox = await tx.get_inbox(workspace_id, inbox_id)
+            assert inbox is not None
+            await self._change_inbox_health(tx, inbox, status=decision.status, detail=detail, source="probe", actor="")
         return True
 
     async def update_inbox_credentials(

@@ -1,4 +1,7 @@
-"""The entry point every internal service shares: `python -m services.<name> [serve|migrate|check]`."""
+"""The entry point every internal service shares: `python -m services.<name> [serve|migrate|<command>]`.
+
+A service may register extra one-shot commands (`main(..., commands={"rotate-keys": fn})`): `fn(settings)` is
+awaited with the loaded settings, logging configured, and its return value is the process's exit code."""
 
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ from services.common.metrics import serve_metrics
 from services.common.migrations import MigrationError, check, migrate
 
 Start = Callable[[Any, AsyncExitStack], Awaitable[RunningServer]]
+Command = Callable[[Any], Awaitable[int]]
 
 
 async def prepare_schema(pool: Any, schema: str, folder: Path, *, apply: bool) -> None:
@@ -32,8 +36,12 @@ async def prepare_schema(pool: Any, schema: str, folder: Path, *, apply: bool) -
 
 
 async def _migrate_only(settings: config.ServiceSettings, schema: str, folder: Path) -> None:
-    pool = await create_pool(settings.database_url, application_name=f"holdfast-{schema}-migrate",
-                             max_size=1, wait_seconds=settings.db_wait_seconds)
+    pool = await create_pool(
+        settings.database_url,
+        application_name=f"holdfast-{schema}-migrate",
+        max_size=1,
+        wait_seconds=settings.db_wait_seconds,
+    )
     try:
         await prepare_schema(pool, schema, folder, apply=True)
     finally:
@@ -48,10 +56,31 @@ async def _with_metrics(settings: config.ServiceSettings, stack: AsyncExitStack,
     return await start(settings, stack)
 
 
-def main(*, name: str, settings_cls: type, start: Start, migrations: Path) -> None:
-    parser = argparse.ArgumentParser(prog=f"python -m services.{name}")
-    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"],
-                        help="serve (default) or apply the schema migrations and exit")
+def _summary(command: Command) -> str:
+    doc = (command.__doc__ or "").strip()
+    return doc.split("\n\n")[0].replace("\n", " ") if doc else "(no description)"
+
+
+def main(
+    *, name: str, settings_cls: type, start: Start, migrations: Path, commands: dict[str, Command] | None = None
+) -> None:
+    extra = dict(commands or {})
+    clash = {"serve", "migrate"} & set(extra)
+    if clash:
+        raise ValueError(f"commands may not replace the built-in ones: {sorted(clash)}")
+    epilog = "\n".join(f"  {cmd}: {_summary(fn)}" for cmd, fn in extra.items())
+    parser = argparse.ArgumentParser(
+        prog=f"python -m services.{name}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=f"other commands:\n{epilog}" if epilog else None,
+    )
+    parser.add_argument(
+        "command",
+        nargs="?",
+        default="serve",
+        choices=["serve", "migrate", *extra],
+        help="serve (default), apply the schema migrations and exit, or one of the commands below",
+    )
     args = parser.parse_args()
     try:
         settings = config.load(settings_cls)
@@ -63,9 +92,15 @@ def main(*, name: str, settings_cls: type, start: Start, migrations: Path) -> No
     try:
         if args.command == "migrate":
             asyncio.run(_migrate_only(settings, name, migrations))
+        elif args.command in extra:
+            code = asyncio.run(extra[args.command](settings))
+            sys.exit(code)
         else:
-            asyncio.run(serve_forever(lambda stack: _with_metrics(settings, stack, start),
-                                      grace=settings.shutdown_grace_seconds))
+            asyncio.run(
+                serve_forever(
+                    lambda stack: _with_metrics(settings, stack, start), grace=settings.shutdown_grace_seconds
+                )
+            )
     except (MigrationError, RuntimeError) as exc:
         log.error("start-up failed", error=str(exc))
         sys.exit(1)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from services.gateway.models import Request, Response
 
@@ -111,7 +111,34 @@ class UpdateInboxCredentials(Request):
     )
 
 
+class StartInboxOAuth(Request):
+    """Connect an inbox with Google or Microsoft OAuth: where to send the user."""
+
+    provider: Literal["google", "microsoft"] = Field(examples=["google"])
+    redirect_uri: str | None = Field(
+        None,
+        max_length=2000,
+        description="where the provider sends the user back; default: {HOLDFAST_PUBLIC_URL}/oauth/callback "
+        "(it must be registered with the OAuth app and reach GET /oauth/callback)",
+    )
+
+
+class OAuthCallbackQuery(Request):
+    """What the provider appends to the redirect URI (other parameters it adds are ignored)."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+    state: str | None = None
+    code: str | None = Field(None, json_schema_extra={"writeOnly": True})
+    error: str | None = None
+    error_description: str | None = None
+
+
 # Responses
+
+
+class OAuthStartOut(Response):
+    url: str = Field(description="the provider's consent page; open it in the user's browser")
 
 
 class LimitOut(Response):

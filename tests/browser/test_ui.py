@@ -136,7 +136,8 @@ async def test_create_workspace_on_a_phone(world: World, browser: Browser, shots
     page = await context.new_page()
     try:
         await page.goto(world.suite.base_url + "/")
-        # Keyboard: the skip link comes first, then the brand, then the token field; a wrong token is refused in an alert.
+        # Keyboard: the skip link comes first, then the brand, then the token field;
+        # a wrong token is refused in an alert.
         await page.keyboard.press("Tab")
         assert await page.evaluate("document.activeElement.className") == "skip"
         await page.keyboard.press("Tab")

@@ -1,0 +1,52 @@
+"""One-shot commands of the accounts service (`python -m services.accounts <command>`)."""
+
+from __future__ import annotations
+
+import sys
+
+import structlog
+
+from services.accounts.config import Settings
+from services.accounts.repository import SCHEMA
+from services.accounts.server import MIGRATIONS, build_service
+from services.common.clock import SystemClock
+from services.common.db import create_pool
+from services.common.service_main import prepare_schema
+
+ROTATE_BATCH = 100
+
+
+async def rotate_keys(settings: Settings) -> int:
+    """Re-encrypt every stored secret not under the active (first) key of HOLDFAST_SECRET_KEYS, then exit.
+
+    Runs in batches, is idempotent, and may run beside serving replicas or another rotate-keys. Prints how many
+    secrets were re-encrypted; exits 0 when every secret is now under the active key, 1 when some cannot be
+    decrypted with any key of HOLDFAST_SECRET_KEYS (they are left as they are, the others are rotated).
+    """
+    log = structlog.get_logger(__name__)
+    pool = await create_pool(
+        settings.database_url,
+        application_name="holdfast-accounts-rotate-keys",
+        max_size=1,
+        wait_seconds=settings.db_wait_seconds,
+    )
+    try:
+        await prepare_schema(pool, SCHEMA, MIGRATIONS, apply=False)
+        service = build_service(settings, pool, SystemClock(), unipile=None)
+        rotation = await service.rotate_secret_keys(ROTATE_BATCH)
+    finally:
+        await pool.close()
+    active = settings.secret_keys.active_key_id
+    print(f"re-encrypted {rotation.rewritten} secret(s) under key {active!r}")  # noqa: T201 (the command's output)
+    if rotation.unreadable:
+        print(
+            f"error: {rotation.unreadable_message()}; put the missing key back in HOLDFAST_SECRET_KEYS (after the"
+            " active one) and run rotate-keys again",
+            file=sys.stderr,
+        )
+        log.error("key rotation incomplete", unreadable=rotation.unreadable)
+        return 1
+    return 0
+
+
+COMMANDS = {"rotate-keys": rotate_keys}
