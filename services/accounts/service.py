@@ -872,32 +872,10 @@ class AccountsService:
         await tx.add_health_history("inbox", inbox.id, status, detail, source, actor, None, version, now)
         updated = await tx.get_inbox(inbox.workspace_id, inbox.id)
         assert updated is not None
-        await self._announce(tx, updated)
-        payload = self._health_event(
-            SenderHealthEvent(
-                event_id=event_id,
-                workspace_id=updated.workspace_id,
-                version=version,
-                occurred_at=now,
-                sender_kind="inbox",
-                sender_id=updated.id,
-                status=status,
-                restriction_kind=None,
-                restriction_verified=False,
-                detail=detail,
-            )
-        )
-        await tx.enqueue(APPLY_HEALTH_EVENT, campaigns_ordering_key(updated.id), payload)
-        log.info(
-            "inbox health changed",
-            inbox_id=updated.id,
-            workspace_id=updated.workspace_id,
-            previous=inbox.status,
-            status=status,
-            source=source,
-            version=version,
-            sequence=sequence,
-        )
+        await self._publish_health(tx, updated, SenderHealthEvent(
+            event_id=event_id, workspace_id=updated.workspace_id, version=version, occurred_at=now,
+            sender_kind="inbox", sender_id=updated.id, status=status, restriction_kind=None,
+            restriction_verified=False, detail=detail), previous=inbox.status, source=source, sequence=sequence)
         return updated
 
     async def report_account_failure(
@@ -1184,30 +1162,19 @@ class AccountsService:
         )
         updated = await tx.get_linkedin_account(account.workspace_id, account.id)
         assert updated is not None
-        await self._announce(tx, updated)
-        payload = self._health_event(
-            SenderHealthEvent(
-                event_id=event_id,
-                workspace_id=updated.workspace_id,
-                version=version,
-                occurred_at=now,
-                sender_kind="linkedin_account",
-                sender_id=updated.id,
-                status=status,
-                restriction_kind=restriction_kind,
-                restriction_verified=restriction_verified,
-                detail=detail,
-            )
-        )
-        await tx.enqueue(APPLY_HEALTH_EVENT, campaigns_ordering_key(updated.id), payload)
-        log.info(
-            "linkedin account health changed",
-            account_id=updated.id,
-            workspace_id=updated.workspace_id,
-            previous=account.status,
-            status=status,
-            source=source,
-            version=version,
-            sequence=sequence,
-        )
+        await self._publish_health(tx, updated, SenderHealthEvent(
+            event_id=event_id, workspace_id=updated.workspace_id, version=version, occurred_at=now,
+            sender_kind="linkedin_account", sender_id=updated.id, status=status, restriction_kind=restriction_kind,
+            restriction_verified=restriction_verified, detail=detail), previous=account.status, source=source,
+            sequence=sequence)
         return updated
+
+    async def _publish_health(self, tx: Transaction, sender: Sender, event: SenderHealthEvent, *, previous: str,
+                              source: str, sequence: int) -> None:
+        """A sender's health changed (in the caller's transaction): its new state for the scheduler and the
+        HealthEvent for campaigns leave through the outbox, ordered per sender."""
+        await self._announce(tx, sender)
+        await tx.enqueue(APPLY_HEALTH_EVENT, campaigns_ordering_key(sender.id), self._health_event(event))
+        log.info("sender health changed", kind=event.sender_kind, sender_id=sender.id,
+                 workspace_id=sender.workspace_id, previous=previous, status=event.status, source=source,
+                 version=event.version, sequence=sequence)

@@ -503,6 +503,6 @@ async def test_passwords_never_reach_a_log_line(w: World) -> None:
         status, _ = await inbox.put_credentials({"app_password": "secret-new-pw-77"})
         assert status == 200
     text = repr(logs)
-    assert any(entry["event"] == "inbox health changed" for entry in logs), logs
+    assert any(entry["event"] == "sender health changed" and entry.get("kind") == "inbox" for entry in logs), logs
     for secret in (inbox.password, "secret-new-pw-77", "secret-wrong-pw-66"):
         assert secret not in text
