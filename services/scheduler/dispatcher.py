@@ -58,7 +58,12 @@ class Dispatcher:
         work: list[tuple[str, PlanRow, object, CampaignPlan]] = []
         async with self._repo.transaction() as tx:
             plans: dict[str, CampaignPlan] = {}
-            for row, sender in await tx.claim(now, self._batch):
+            claimed = await tx.claim(now, self._batch)
+            # Today's and the rolling week's counts of every claimed sender, in one query.
+            counts = await tx.day_and_week_counts([
+                (sender.sender_id, row.action_type or "", timemath.local_date(sender.timezone, now))
+                for row, sender in claimed])
+            for row, sender in claimed:
                 plan = plans.get(row.campaign_id) or await tx.plan(row.campaign_id)
                 assert plan is not None and row.action_type is not None
                 plans[row.campaign_id] = plan
@@ -70,8 +75,7 @@ class Dispatcher:
                 day = timemath.local_date(sender.timezone, now)
                 ramp_day = sender.ramp_day + (1 if sender.last_sent_local_date and sender.last_sent_local_date < day
                                               else 0)
-                today = await tx.counted(sender.sender_id, row.action_type, day, day)
-                week = await tx.counted(sender.sender_id, row.action_type, day - timedelta(days=6), day)
+                today, week = counts.get((sender.sender_id, row.action_type), (0, 0))
                 if today >= limits.cap_on_ramp_day(ramp_day) or week >= limits.weekly_cap:
                     # S5/S6: the sender's day (or week) is full: the action waits for its next local day.
                     tomorrow = datetime.combine(day + timedelta(days=1), time.min, tzinfo=ZoneInfo(sender.timezone))

@@ -478,6 +478,22 @@ class Tx:
         by_id = {str(r["sender_id"]): _sender(r, limits.get(str(r["sender_id"]), {})) for r in senders}
         return [(plan, by_id[plan.sender_id]) for plan in map(_plan_row, rows)]  # type: ignore[index]
 
+    async def day_and_week_counts(self, keys: Sequence[tuple[str, str, date]],
+                                  ) -> dict[tuple[str, str], tuple[int, int]]:
+        """For each (sender, action type, local day): attempts that counted that day and in the 7 days to it."""
+        if not keys:
+            return {}
+        rows = await self.conn.fetch(
+            """SELECT k.sender_id, k.action_type,
+                      count(*) FILTER (WHERE a.sender_local_date = k.day) AS today, count(a.id) AS week
+                 FROM unnest($1::uuid[], $2::text[], $3::date[]) AS k(sender_id, action_type, day)
+                 LEFT JOIN scheduler.send_attempts a
+                   ON a.sender_id = k.sender_id AND a.action_type = k.action_type
+                  AND a.sender_local_date BETWEEN k.day - 6 AND k.day AND a.status = ANY($4::text[])
+                GROUP BY 1, 2""",
+            [k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys], list(COUNTED))
+        return {(str(r["sender_id"]), r["action_type"]): (r["today"], r["week"]) for r in rows}
+
     async def counted(self, sender_id: str, action_type: str, since: date, until: date) -> int:
         return int(await self.conn.fetchval(
             """SELECT count(*) FROM scheduler.send_attempts WHERE sender_id = $1 AND action_type = $2
