@@ -41,6 +41,7 @@ def main() -> None:
     parser.add_argument("--api", default="http://127.0.0.1:8080")
     parser.add_argument("--unipile", default="http://127.0.0.1:8090")
     parser.add_argument("--smtp-port", type=int, default=2525)
+    parser.add_argument("--imap-port", type=int, default=1143)
     parser.add_argument("--prospects", type=int, default=5)
     parser.add_argument("--minutes", type=float, default=3.0)
     args = parser.parse_args()
@@ -55,7 +56,8 @@ def main() -> None:
                                                                      "linkedin_message": FAST}}, token)
     server = {"host": "127.0.0.1", "port": args.smtp_port, "security": "none", "username": "sandbox",
               "password": "sandbox"}
-    inbox = call("POST", f"{api}/inboxes", {"email": "demo@sandbox.example", "smtp": server, "imap": server,
+    imap = {**server, "port": args.imap_port}
+    inbox = call("POST", f"{api}/inboxes", {"email": "demo@sandbox.example", "smtp": server, "imap": imap,
                                             "limits": {"email": FAST}}, token)
     campaign = call("POST", f"{api}/campaigns", {
         "name": "Demo outreach",
