@@ -359,6 +359,99 @@ function accountsView() {
   };
 }
 
+// ---------------------------------------------------------------- email inboxes
+
+const SERVER = { smtp: "SMTP (sending)", imap: "IMAP (reading replies)" };
+
+function loginFailedAlert(err) {
+  const failed = (err.details && err.details.failed) || [];
+  const reasons = (err.details && err.details.reasons) || {};
+  const names = failed.map((s) => s.toUpperCase()).join(" and ") || "the server";
+  return `<p><strong>Not reconnected: the ${esc(names)} login failed.</strong> Nothing was changed.</p>
+    <ul>${failed.map((s) => `<li data-server="${esc(s)}">${esc(SERVER[s] || s.toUpperCase())}:
+      ${reasons[s] === "unreachable" ? "the server could not be reached" : "the password was refused"}</li>`).join("")}</ul>
+    <p>Check the password (for Gmail or Outlook, an app password) and try again.</p>`;
+}
+
+function inboxesView() {
+  main.innerHTML = `<h1>Email inboxes</h1><div id="inboxes"><p>Loading…</p></div>`;
+  const box = document.getElementById("inboxes");
+  let shape = ""; // the inbox ids on screen: the forms are built once per set, so polling never clears a field
+
+  function renderStatus(li, inbox) {
+    const me = viewerZone();
+    li.dataset.status = inbox.status;
+    patch(li.querySelector(".inbox-status"), `${statusBadge(inbox.status)}
+      ${inbox.status === "connected" ? "" : `since ${esc(when(inbox.status_since, me))}`}`);
+    patch(li.querySelector(".why-status"), inbox.status === "connected" ? "" : esc(inbox.status_detail));
+    const details = li.querySelector("details");
+    if (!details) return; // an OAuth inbox: no password form
+    if (inbox.status !== "connected" && !details.dataset.touched) details.open = true;
+    li.querySelector(".reconnect-submit").classList.toggle("primary", inbox.status !== "connected");
+  }
+
+  box.addEventListener("toggle", (event) => { event.target.dataset.touched = "1"; }, true);
+  box.addEventListener("submit", async (event) => {
+    const form = event.target.closest("form[data-inbox]");
+    if (!form) return;
+    event.preventDefault();
+    const li = form.closest("li");
+    const out = form.querySelector(".reconnect-out");
+    const input = form.elements.app_password;
+    const button = form.querySelector("button[type=submit]");
+    if (!input.value) { input.focus(); return; }
+    button.disabled = true;
+    out.innerHTML = `<p class="muted">Checking the SMTP and IMAP logins…</p>`;
+    try {
+      const inbox = await api("PUT", `/inboxes/${form.dataset.inbox}/credentials`, { app_password: input.value });
+      input.value = "";
+      out.innerHTML = "";
+      renderStatus(li, inbox);
+      say(`${inbox.email} is ${inbox.status}.`);
+    } catch (err) {
+      if (handleAuthError(err)) return;
+      out.innerHTML = `<div class="alert" role="alert" tabindex="-1">${err instanceof ApiError && err.code === "login_failed"
+        ? loginFailedAlert(err) : `<p>${esc(errorText(err))}</p>`}</div>`;
+      out.firstElementChild.focus();
+    } finally {
+      button.disabled = false;
+    }
+  });
+
+  return {
+    async refresh() {
+      const { inboxes } = await api("GET", "/inboxes");
+      if (!box.isConnected) return;
+      const ids = inboxes.map((i) => i.id).join(",");
+      if (ids !== shape) {
+        shape = ids;
+        box.innerHTML = inboxes.length ? `<ul class="accounts" role="list">${inboxes.map((i) => `
+          <li class="card account inbox" data-inbox-id="${esc(i.id)}" aria-labelledby="inbox-h-${esc(i.id)}">
+            <h2 id="inbox-h-${esc(i.id)}">${esc(i.email)}</h2>
+            <p class="inbox-status" aria-live="polite" aria-atomic="true"></p>
+            <p class="why-status"></p>
+            ${i.auth_kind === "password" ? `<details><summary>Reconnect</summary>
+              <form data-inbox="${esc(i.id)}" novalidate>
+                <label for="pw-${esc(i.id)}">New password or app password</label>
+                <input id="pw-${esc(i.id)}" name="app_password" type="password" autocomplete="new-password"
+                  spellcheck="false" required aria-describedby="pw-hint-${esc(i.id)}">
+                <p class="hint" id="pw-hint-${esc(i.id)}">Used for both SMTP and IMAP. Both logins are checked
+                  before anything is saved.</p>
+                <button type="submit" class="reconnect-submit">Reconnect ${esc(i.email)}</button>
+                <div class="reconnect-out"></div>
+              </form></details>`
+            : `<p class="hint">Signed in with ${i.auth_kind === "google_oauth" ? "Google" : "Microsoft"}:
+                reconnect it through the API's OAuth flow.</p>`}
+          </li>`).join("")}</ul>` : "<p>No inboxes yet.</p>";
+      }
+      for (const inbox of inboxes) {
+        const li = box.querySelector(`[data-inbox-id="${inbox.id}"]`);
+        if (li) renderStatus(li, inbox);
+      }
+    },
+  };
+}
+
 // ---------------------------------------------------------------- routing and polling
 
 async function tick() {
@@ -392,6 +485,7 @@ function route(event) {
   const match = hash.match(/^#\/campaigns\/([\w-]+)/);
   if (match) current = campaignView(match[1]);
   else if (hash.startsWith("#/accounts")) { current = accountsView(); document.title = "LinkedIn accounts · Holdfast"; }
+  else if (hash.startsWith("#/inboxes")) { current = inboxesView(); document.title = "Email inboxes · Holdfast"; }
   else { current = campaignsView(); document.title = "Campaigns · Holdfast"; }
   if (moved) focusHeading();
   polling = false;
