@@ -94,7 +94,8 @@ def _start_sandbox(env: dict[str, str], providers: list[subprocess.Popen[bytes]]
     providers.append(sandbox)
     _wait_listening([unipile_port, smtp_port, imap_port], sandbox, timeout=30)
     unipile = f"http://127.0.0.1:{unipile_port}"
-    env.update(HOLDFAST_UNIPILE_DSN=unipile, HOLDFAST_UNIPILE_API_KEY=SANDBOX_API_KEY, HOLDFAST_SANDBOX="true")
+    env.update(HOLDFAST_UNIPILE_DSN=unipile, HOLDFAST_UNIPILE_API_KEY=SANDBOX_API_KEY, HOLDFAST_SANDBOX="true",
+               HOLDFAST_SANDBOX_UNIPILE_URL=unipile)
     return (f"sandbox Unipile at {unipile} (X-API-KEY {SANDBOX_API_KEY}), sandbox SMTP at 127.0.0.1:{smtp_port} "
             f"and IMAP at 127.0.0.1:{imap_port} (login {SANDBOX_SMTP_LOGIN}, password {SANDBOX_SMTP_LOGIN})")
 

@@ -31,3 +31,6 @@ class Settings(CommonSettings):
     billing_webhook_secret: str = setting("HOLDFAST_BILLING_WEBHOOK_SECRET", "", secret=True,
                                           help="secret signing billing webhooks (Holdfast-Signature, HMAC-SHA256; "
                                           "empty: refused)")
+    sandbox_unipile_url: str = setting("HOLDFAST_SANDBOX_UNIPILE_URL", "",
+                                       help="base URL of the local Unipile sandbox; when set, /api/v1/sandbox routes "
+                                       "let the UI disconnect, reconnect or fail an account (empty: no sandbox)")

@@ -28,6 +28,7 @@ from services.gateway.api import (
     reply,
     upstreams,
 )
+from services.gateway.sandbox_routes import SANDBOX_ROUTES
 from services.gateway.sender_routes import SENDER_ROUTES
 from services.gateway.webhooks import WEBHOOK_ROUTES
 
@@ -202,4 +203,5 @@ ROUTES: tuple[Route, ...] = (
           models.PauseHistory, query=Paging),
     *SENDER_ROUTES,
     *WEBHOOK_ROUTES,
+    *SANDBOX_ROUTES,
 )

@@ -5,11 +5,21 @@ in-process (the e2e world). A missing or broken Chromium makes these tests fail,
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from pathlib import Path
 
+import aiohttp
+import asyncpg
 import pytest
+from aiohttp import web
 from playwright.async_api import Browser, async_playwright
 
+from sandbox.unipile import STATE
+from sandbox.unipile import create_app as create_unipile
+from services.common.clock import ManualClock
+from services.common.providers.unipile import UnipileClient
+from tests.conftest import create_database, start_suite
+from tests.e2e import conftest as e2e
 from tests.e2e.conftest import world  # noqa: F401
 
 CHROMIUM = "/usr/bin/chromium"
@@ -40,3 +50,37 @@ def shots(request: pytest.FixtureRequest):
         return path
 
     return shot
+
+
+@pytest.fixture
+async def sandbox_world(pg_dsn) -> AsyncIterator[e2e.World]:
+    """The e2e world with the gateway's sandbox controls on (HOLDFAST_SANDBOX_UNIPILE_URL), like `make run`."""
+    async with AsyncExitStack() as stack:
+        clock = ManualClock(e2e.MONDAY_0800_PARIS)
+        unipile_app = create_unipile("sandbox-key")
+        unipile_app[STATE].clock = clock.now
+        runner = web.AppRunner(unipile_app, access_log=None)
+        await runner.setup()
+        stack.push_async_callback(runner.cleanup)
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        unipile_url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+        smtp = e2e.SandboxSmtp()
+        smtp.set_password("sender@acme.example", "app-password-1")
+        smtp_port = await smtp.start()
+        stack.push_async_callback(smtp.stop)
+        dsn = await create_database(pg_dsn)
+        suite = await start_suite(dsn, stack, clock, HOLDFAST_UNIPILE_DSN=unipile_url,
+                                  HOLDFAST_UNIPILE_API_KEY="sandbox-key",
+                                  HOLDFAST_UNIPILE_WEBHOOK_SECRET=e2e.WEBHOOK_SECRET,
+                                  HOLDFAST_BILLING_WEBHOOK_SECRET=e2e.BILLING_SECRET,
+                                  HOLDFAST_PUBLIC_URL="http://127.0.0.1:1",
+                                  HOLDFAST_SANDBOX_UNIPILE_URL=unipile_url)
+        db = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
+        stack.push_async_callback(db.close)
+        async with aiohttp.ClientSession() as http:
+            client = UnipileClient(unipile_url, "sandbox-key", http)
+            for source in ("users", "account_status"):
+                await client.create_webhook(f"{suite.base_url}/webhooks/unipile", source,
+                                            {"Unipile-Auth": e2e.WEBHOOK_SECRET})
+        yield e2e.World(suite, clock, unipile_app[STATE], unipile_url, smtp, smtp_port, db)

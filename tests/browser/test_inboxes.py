@@ -135,3 +135,36 @@ async def test_inbox_disconnects_wrong_password_refused_new_password_reconnects(
         assert errors == []
     finally:
         await context.close()
+
+
+async def test_sign_in_with_a_provider_shows_the_apis_refusal_inline(world: World, browser: Browser, shots) -> None:
+    w = world
+    _, auth = await w.suite.new_workspace()
+    smtp = {"host": "127.0.0.1", "port": w.smtp_port, "security": "none", "username": USER, "password": OLD_PASSWORD}
+    status, inbox = await w.suite.call("POST", "/api/v1/inboxes", auth, json={
+        "email": USER, "smtp": smtp, "imap": {**smtp, "port": 1}, "timezone": "Europe/Paris"})
+    assert status == 201, inbox
+    context = await browser.new_context(viewport={"width": 1100, "height": 900})
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        await page.goto(w.suite.base_url + "/")
+        await page.get_by_label("API token", exact=True).fill(auth["Authorization"].split()[1])
+        await page.get_by_role("button", name="Sign in").click()
+        await expect(page.get_by_role("heading", name="Campaigns")).to_be_visible()
+        await page.get_by_role("navigation", name="Main").get_by_role("link", name="Inboxes").click()
+        row = page.locator(f'[data-inbox-id="{inbox["id"]}"]')
+        await expect(row.get_by_role("button", name="Sign in with Microsoft")).to_be_visible()
+        # The world configures no OAuth client: the API's error is shown inline, no tab opens.
+        await row.get_by_role("button", name="Sign in with Google").click()
+        alert = row.get_by_role("alert")
+        await expect(alert).to_be_visible()
+        status, refused = await w.suite.call("POST", f"/api/v1/inboxes/{inbox['id']}/oauth/start", auth,
+                                             json={"provider": "google"})
+        assert status >= 400, refused
+        await expect(alert).to_contain_text(refused["error"]["code"])
+        await shots(page, "inbox-oauth-refused")
+        assert errors == []
+    finally:
+        await context.close()

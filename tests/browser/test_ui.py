@@ -166,3 +166,41 @@ async def test_create_workspace_on_a_phone(world: World, browser: Browser, shots
         await shots(page, "phone-campaigns")
     finally:
         await context.close()
+
+
+async def test_sandbox_controls_disconnect_pauses_and_reconnect_resumes(sandbox_world: World, browser: Browser,
+                                                                         shots):
+    w = sandbox_world
+    s = await setup_campaign(w, 3, [INVITE, EMAIL])
+    context = await browser.new_context(viewport={"width": 1100, "height": 900})
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        await page.goto(w.suite.base_url + "/")
+        await page.get_by_label("API token", exact=True).fill(s.auth["Authorization"].split()[1])
+        await page.get_by_role("button", name="Sign in").click()
+        row = page.locator(f'[data-campaign-id="{s.campaign_id}"]')
+        await expect(row).to_have_attribute("data-status", "active")
+
+        await page.get_by_role("link", name="LinkedIn accounts").click()
+        account = page.locator(f'[data-account-id="{s.linkedin_account_id}"]')
+        group = account.get_by_role("group", name="Sandbox")
+        await expect(group).to_be_visible()
+        await expect(group.get_by_role("button", name="Make sends fail", exact=True)).to_be_visible()
+        await group.get_by_role("button", name="Disconnect", exact=True).click()
+        await expect(account).to_have_attribute("data-status", "disconnected", timeout=WAIT_MS)
+        assert w.unipile.accounts[s.unipile_account_id].status == "CREDENTIALS"
+        await shots(page, "sandbox-disconnected")
+        await page.get_by_role("link", name="Campaigns").click()
+        await expect(row).to_have_attribute("data-status", "paused", timeout=WAIT_MS)
+        await expect(row.locator('.chip[data-reason="linkedin_account_disconnected"]')).to_be_visible()
+
+        await page.get_by_role("link", name="LinkedIn accounts").click()
+        await group.get_by_role("button", name="Reconnect", exact=True).click()
+        await expect(account).to_have_attribute("data-status", "connected", timeout=WAIT_MS)
+        await page.get_by_role("link", name="Campaigns").click()
+        await expect(row).to_have_attribute("data-status", "active", timeout=WAIT_MS)
+        assert errors == []
+    finally:
+        await context.close()

@@ -320,7 +320,10 @@ function campaignView(id) {
 function accountsView() {
   main.innerHTML = `<h1>LinkedIn accounts</h1><div id="accounts"><p>Loading…</p></div><div id="reconnect-out"></div>`;
   const box = document.getElementById("accounts");
+  let sandbox = null; // whether the local sandbox controls are on: asked once per visit
   box.addEventListener("click", async (event) => {
+    const control = event.target.closest("button[data-sandbox]");
+    if (control) { sandboxControl(control); return; }
     const button = event.target.closest("button[data-reconnect]");
     if (!button) return;
     const out = document.getElementById("reconnect-out");
@@ -338,11 +341,54 @@ function accountsView() {
       button.disabled = false;
     }
   });
+  async function sandboxControl(button) {
+    const li = button.closest("li[data-account-id]");
+    const out = li.querySelector(".sandbox-out");
+    const name = li.querySelector("h2").textContent;
+    button.disabled = true;
+    try {
+      await api("POST", `/sandbox/linkedin-accounts/${li.dataset.accountId}/${button.dataset.sandbox}`, {});
+      const done = { disconnect: `The sandbox now reports ${name} disconnected: its campaigns pause by themselves.`,
+        reconnect: `The sandbox now reports ${name} connected: its campaigns resume by themselves.`,
+        "fail-sends": `The next 10 invitations from ${name} will fail in the sandbox.` }[button.dataset.sandbox];
+      out.innerHTML = `<p class="notice" role="status">${esc(done)}</p>`;
+    } catch (err) {
+      if (handleAuthError(err)) return;
+      out.innerHTML = `<p class="error" role="alert">${esc(errorText(err))}</p>`;
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  function sandboxGroup(a) {
+    if (!sandbox) return "";
+    return `<fieldset class="sandbox" aria-describedby="sandbox-hint-${esc(a.id)}"><legend>Sandbox</legend>
+      <p class="hint" id="sandbox-hint-${esc(a.id)}">Local sandbox only: make the fake Unipile change this account,
+        then watch its campaigns pause and resume by themselves.</p>
+      <div class="sandbox-buttons">
+        <button type="button" data-sandbox="disconnect">Disconnect</button>
+        <button type="button" data-sandbox="reconnect">Reconnect</button>
+        <button type="button" data-sandbox="fail-sends">Make sends fail</button>
+      </div>
+      <div class="sandbox-out"></div></fieldset>`;
+  }
+
   return {
     async refresh() {
+      if (sandbox === null) {
+        try { sandbox = (await api("GET", "/sandbox")).enabled === true; } catch (err) {
+          if (handleAuthError(err)) return;
+          sandbox = false;
+        }
+      }
       const { linkedin_accounts: accounts } = await api("GET", "/linkedin-accounts");
       if (!box.isConnected) return;
       const me = viewerZone();
+      // The sandbox messages live outside the patched markup: keep them across refreshes.
+      const kept = {};
+      for (const out of box.querySelectorAll("li[data-account-id] .sandbox-out")) {
+        kept[out.closest("li").dataset.accountId] = out.innerHTML;
+      }
       patch(box, accounts.length ? `<ul class="accounts" role="list">${accounts.map((a) => `
         <li class="card account" data-account-id="${esc(a.id)}" data-status="${esc(a.status)}">
           <h2>${esc(a.name)}</h2>
@@ -354,7 +400,12 @@ function accountsView() {
             <ol class="history">${a.history.map((h) => `<li><time datetime="${esc(h.at)}">${esc(when(h.at, me))}</time>
               ${statusBadge(h.status)} <span class="muted">${esc(h.detail)} (${esc(h.source)})</span></li>`).join("")}</ol>
           </details>
+          ${sandboxGroup(a)}
         </li>`).join("")}</ul>` : "<p>No LinkedIn accounts yet.</p>");
+      for (const [id, html] of Object.entries(kept)) {
+        const out = box.querySelector(`li[data-account-id="${id}"] .sandbox-out`);
+        if (out && !out.innerHTML) out.innerHTML = html;
+      }
     },
   };
 }
@@ -390,6 +441,26 @@ function inboxesView() {
     li.querySelector(".reconnect-submit").classList.toggle("primary", inbox.status !== "connected");
   }
 
+  box.addEventListener("click", async (event) => {
+    const button = event.target.closest("button[data-oauth]");
+    if (!button) return;
+    const li = button.closest("li[data-inbox-id]");
+    const out = li.querySelector(".oauth-out");
+    button.disabled = true;
+    out.innerHTML = "";
+    try {
+      const started = await api("POST", `/inboxes/${li.dataset.inboxId}/oauth/start`, { provider: button.dataset.oauth });
+      window.open(started.url, "_blank", "noopener");
+      out.innerHTML = `<p class="notice" role="status">The sign-in page opened in a new tab. Not there?
+        <a href="${esc(started.url)}" target="_blank" rel="noopener">Open the sign-in page</a>
+        (valid for 10 minutes).</p>`;
+    } catch (err) {
+      if (handleAuthError(err)) return;
+      out.innerHTML = `<div class="alert" role="alert" tabindex="-1"><p>${esc(errorText(err))}</p></div>`;
+    } finally {
+      button.disabled = false;
+    }
+  });
   box.addEventListener("toggle", (event) => { event.target.dataset.touched = "1"; }, true);
   box.addEventListener("submit", async (event) => {
     const form = event.target.closest("form[data-inbox]");
@@ -441,7 +512,12 @@ function inboxesView() {
                 <div class="reconnect-out"></div>
               </form></details>`
             : `<p class="hint">Signed in with ${i.auth_kind === "google_oauth" ? "Google" : "Microsoft"}:
-                reconnect it through the API's OAuth flow.</p>`}
+                sign in again below to reconnect it.</p>`}
+            <div class="oauth" role="group" aria-label="Sign in ${esc(i.email)} with a provider">
+              <button type="button" data-oauth="google">Sign in with Google</button>
+              <button type="button" data-oauth="microsoft">Sign in with Microsoft</button>
+            </div>
+            <div class="oauth-out"></div>
           </li>`).join("")}</ul>` : "<p>No inboxes yet.</p>";
       }
       for (const inbox of inboxes) {
