@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from datetime import timedelta
 from pathlib import Path
@@ -24,6 +24,7 @@ from holdfast.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
 from services.accounts import oauth
 from services.accounts.config import Settings
 from services.accounts.domain import (
+    HealthChange,
     HealthEvent,
     Inbox,
     LinkedInAccount,
@@ -113,18 +114,15 @@ def linkedin_account_pb(a: LinkedInAccount) -> pb.LinkedInAccount:
         restriction_kind=a.restriction_kind or "",
         restriction_verified=a.restriction_verified,
         limits=[limit_pb(x) for x in a.limits],
-        history=[
-            pb.HealthChange(
-                status=from_word(types_pb2.SenderStatus, h.status),
-                detail=h.detail,
-                at=to_timestamp(h.at),
-                source=h.source,
-            )
-            for h in a.history
-        ],
+        history=history_pb(a.history),
         created_at=to_timestamp(a.created_at),
         timezone=a.timezone,
     )
+
+
+def history_pb(history: Sequence[HealthChange]) -> list[pb.HealthChange]:
+    return [pb.HealthChange(status=from_word(types_pb2.SenderStatus, h.status), detail=h.detail,
+                            at=to_timestamp(h.at), source=h.source) for h in history]
 
 
 def _server_pb(config: ServerConfig | None) -> pb.ServerSettings | None:
@@ -146,15 +144,7 @@ def inbox_pb(i: Inbox) -> pb.Inbox:
         status_since=to_timestamp(i.status_since),
         status_detail=i.status_detail,
         limits=[limit_pb(x) for x in i.limits],
-        history=[
-            pb.HealthChange(
-                status=from_word(types_pb2.SenderStatus, h.status),
-                detail=h.detail,
-                at=to_timestamp(h.at),
-                source=h.source,
-            )
-            for h in i.history
-        ],
+        history=history_pb(i.history),
         created_at=to_timestamp(i.created_at),
         timezone=i.timezone,
         display_name=i.display_name,

@@ -252,15 +252,6 @@ class Repository:
             cooled_before)
         return [(str(r[0]), str(r[1]), r[2], r[3]) for r in rows]
 
-    async def health_reasons(self) -> list[tuple[str, str, str, str]]:
-        """Every reason whose gate is a fact about an account or the subscription, for reconciliation."""
-        rows = await self._pool.fetch(
-            """SELECT c.workspace_id, c.id, r.reason, r.subject FROM campaigns.pause_reasons r
-                 JOIN campaigns.campaigns c ON c.id = r.campaign_id
-                WHERE r.reason IN ('linkedin_account_disconnected', 'email_account_disconnected',
-                                   'subscription_canceled')""")
-        return [(str(r[0]), str(r[1]), r[2], r[3]) for r in rows]
-
     @asynccontextmanager
     async def exclusive(self, name: str) -> AsyncIterator[bool]:
         """A session advisory lock: True for the one replica that holds it, False for the others."""

@@ -4,8 +4,8 @@ are accepted on creation and never returned. `SENDER_ROUTES` joins the gateway's
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel
@@ -102,24 +102,29 @@ async def get_linkedin_account(request: web.Request) -> web.Response:
     return reply(views.linkedin_account(got.account))
 
 
-async def update_linkedin_account_limits(request: web.Request) -> web.Response:
-    principal = await authenticate(request)
-    body = await parse_body(request, sm.LinkedInLimitsIn)
-    limits, actions = _limits(body)
-    _at_least_one(actions)
-    updated = await _naming_limits(
-        upstreams(request).accounts.UpdateSendingLimits(
-            accounts_pb2.UpdateSendingLimitsRequest(
-                workspace_id=principal.workspace_id,
-                sender_kind=types_pb2.SENDER_KIND_LINKEDIN_ACCOUNT,
-                sender_id=request.match_info["account_id"],
-                limits=limits,
-            )
-        ),
-        actions,
-        "",
-    )
-    return reply(views.linkedin_limits(updated.limits))
+def _update_limits(model: type[BaseModel], kind: int, id_key: str,
+                   view: Callable[[Any], BaseModel]) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """PUT …/limits of one kind of sender: partial (only the action types given), fields named on error."""
+
+    async def handler(request: web.Request) -> web.Response:
+        principal = await authenticate(request)
+        limits, actions = _limits(await parse_body(request, model))
+        _at_least_one(actions)
+        updated = await _naming_limits(
+            upstreams(request).accounts.UpdateSendingLimits(accounts_pb2.UpdateSendingLimitsRequest(
+                workspace_id=principal.workspace_id, sender_kind=kind, sender_id=request.match_info[id_key],
+                limits=limits)),
+            actions,
+            "",
+        )
+        return reply(view(updated.limits))
+
+    handler.__name__ = f"update_{id_key.removesuffix('_id')}_limits"  # the OpenAPI operationId
+    return handler
+
+
+update_linkedin_account_limits = _update_limits(sm.LinkedInLimitsIn, types_pb2.SENDER_KIND_LINKEDIN_ACCOUNT,
+                                                "account_id", views.linkedin_limits)
 
 
 # LinkedIn account health (DESIGN A1-A3)
@@ -210,24 +215,8 @@ async def get_inbox(request: web.Request) -> web.Response:
     return reply(views.inbox(got.inbox))
 
 
-async def update_inbox_limits(request: web.Request) -> web.Response:
-    principal = await authenticate(request)
-    body = await parse_body(request, sm.InboxLimitsIn)
-    limits, actions = _limits(body)
-    _at_least_one(actions)
-    updated = await _naming_limits(
-        upstreams(request).accounts.UpdateSendingLimits(
-            accounts_pb2.UpdateSendingLimitsRequest(
-                workspace_id=principal.workspace_id,
-                sender_kind=types_pb2.SENDER_KIND_INBOX,
-                sender_id=request.match_info["inbox_id"],
-                limits=limits,
-            )
-        ),
-        actions,
-        "",
-    )
-    return reply(views.inbox_limits(updated.limits))
+update_inbox_limits = _update_limits(sm.InboxLimitsIn, types_pb2.SENDER_KIND_INBOX, "inbox_id",
+                                     views.inbox_limits)
 
 
 class LoginFailed(DomainError):

@@ -442,14 +442,6 @@ class Tx:
             " AND state = 'scheduled' GROUP BY channel", campaign_id)
         return {r["channel"]: r["at"] for r in rows}
 
-    async def days_histogram(self, campaign_id: str, timezone: str, since: datetime) -> list[asyncpg.Record]:
-        return await self.conn.fetch(
-            """SELECT (next_action_at AT TIME ZONE $2)::date AS day, channel, count(*) AS n
-                 FROM scheduler.prospect_plans WHERE campaign_id = $1 AND state = 'scheduled' AND next_action_at >= $3
-                GROUP BY 1, 2 ORDER BY 1, 2""", campaign_id, timezone, since)
-
-    # Dispatch
-
     async def claim(self, now: datetime, batch: int) -> list[tuple[PlanRow, Sender]]:
         """Lock up to `batch` senders that may act now, each with its earliest due, unheld action. Holds are
         read FOR SHARE, so a hold being set waits for this claim, and a claim after it sees it."""
