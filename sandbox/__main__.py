@@ -1,8 +1,10 @@
 """`python -m sandbox`: the third-party fakes as one local process, for `make run` and end-to-end tests.
 
-Serves the Unipile fake (HTTP, `sandbox.unipile`), the SMTP server (`sandbox.smtp`) and the IMAP server
-(`sandbox.imap`, same login as SMTP) on 127.0.0.1, logs one line with every address once all listen, and on
-SIGTERM or SIGINT stops them all and exits 0. Exit 1 when a port cannot be bound, 2 on bad settings.
+Serves the Unipile fake (HTTP, `sandbox.unipile`), the SMTP server (`sandbox.smtp`), the IMAP server
+(`sandbox.imap`, same login as SMTP) and the Google and Microsoft OAuth authorization servers (`sandbox.oauth`,
+whose access tokens the SMTP server accepts with AUTH XOAUTH2) on 127.0.0.1, logs one line with every address once
+all listen, and on SIGTERM or SIGINT stops them all and exits 0. Exit 1 when a port cannot be bound, 2 on bad
+settings.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from contextlib import AsyncExitStack
 import structlog
 from aiohttp import web
 
+from sandbox import oauth
 from sandbox.imap import SandboxImap
 from sandbox.smtp import SandboxSmtp
 from sandbox.unipile import create_app
@@ -25,6 +28,7 @@ from services.common import logging as holdfast_logging
 
 HOST = "127.0.0.1"
 DEFAULT_IMAP_PORT = 1143
+DEFAULT_OAUTH_PORTS = {"google": 8091, "microsoft": 8092}
 log = structlog.get_logger("sandbox")
 
 
@@ -44,7 +48,46 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--api-key", default="sandbox-key", help="X-API-KEY the Unipile fake accepts")
     parser.add_argument("--smtp-user", default="sandbox", help="login the SMTP and IMAP servers accept")
     parser.add_argument("--smtp-password", default="sandbox", help="password of that login")
+    for flavor, default_port in DEFAULT_OAUTH_PORTS.items():
+        parser.add_argument(
+            f"--{flavor}-oauth-port",
+            type=int,
+            default=None,
+            help=f"port of the fake {flavor.title()} OAuth server (0: any free port; default {default_port}, "
+            "or a free one if taken)",
+        )
+        parser.add_argument(
+            f"--{flavor}-client-id", default=f"sandbox-{flavor}-client", help="OAuth client id that server accepts"
+        )
+        parser.add_argument(
+            f"--{flavor}-client-secret", default=f"sandbox-{flavor}-secret", help="client secret of that client"
+        )
     return parser.parse_args(argv)
+
+
+async def _serve_http(stack: AsyncExitStack, app: web.Application, port: int) -> int:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    stack.push_async_callback(runner.cleanup)
+    await web.TCPSite(runner, HOST, port).start()
+    return int(runner.addresses[0][1])
+
+
+async def _serve_oauth(stack: AsyncExitStack, args: argparse.Namespace, flavor: str) -> tuple[str, oauth.OAuthState]:
+    """One fake OAuth server; returns its base URL and its state (for the SMTP server to trust its tokens)."""
+    client = getattr(args, f"{flavor}_client_id"), getattr(args, f"{flavor}_client_secret")
+    app = oauth.create_app(flavor, *client)
+    port = getattr(args, f"{flavor}_oauth_port")
+    try:
+        port = await _serve_http(stack, app, DEFAULT_OAUTH_PORTS[flavor] if port is None else port)
+    except OSError:
+        if port is not None:
+            raise
+        # Like IMAP: callers that came before these servers name no port for them; another one is as good.
+        log.warning("default OAuth port taken; using a free one", flavor=flavor, port=DEFAULT_OAUTH_PORTS[flavor])
+        app = oauth.create_app(flavor, *client)
+        port = await _serve_http(stack, app, 0)
+    return f"http://{HOST}:{port}", app[oauth.STATE]
 
 
 async def _serve(args: argparse.Namespace) -> None:
@@ -53,11 +96,7 @@ async def _serve(args: argparse.Namespace) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     async with AsyncExitStack() as stack:
-        runner = web.AppRunner(create_app(args.api_key), access_log=None)
-        await runner.setup()
-        stack.push_async_callback(runner.cleanup)
-        await web.TCPSite(runner, HOST, args.unipile_port).start()
-        unipile_port = runner.addresses[0][1]
+        unipile_port = await _serve_http(stack, create_app(args.api_key), args.unipile_port)
 
         smtp = SandboxSmtp()
         smtp.set_password(args.smtp_user, args.smtp_password)
@@ -78,12 +117,20 @@ async def _serve(args: argparse.Namespace) -> None:
                 imap_port = await imap.start(HOST, 0)
         stack.push_async_callback(imap.stop)
 
+        google_url, google = await _serve_oauth(stack, args, "google")
+        microsoft_url, microsoft = await _serve_oauth(stack, args, "microsoft")
+        smtp.trust_oauth(google, microsoft)
+
         log.info(
             "sandbox serving",
             unipile_url=f"http://{HOST}:{unipile_port}",
             smtp_address=f"{HOST}:{smtp_port}",
             imap_address=f"{HOST}:{imap_port}",
+            google_oauth_url=google_url,
+            microsoft_oauth_url=microsoft_url,
             smtp_user=args.smtp_user,
+            google_client_id=args.google_client_id,
+            microsoft_client_id=args.microsoft_client_id,
         )
         await stop.wait()
         log.info("sandbox stopping")

@@ -1,19 +1,30 @@
 """A real IMAP server for tests and local runs: the sandbox of an inbox's incoming mail server.
 
 A small IMAP4rev1 server (RFC 3501) on asyncio streams, enough for the login check behind inbox health and
-reconnect (DESIGN A4): CAPABILITY, NOOP, LOGOUT, LOGIN (plain text, no TLS here), SELECT and EXAMINE of an
-always empty INBOX, CLOSE. Arguments are atoms, quoted strings or synchronizing literals, as clients send
-them; a command in the wrong state answers BAD, an unknown one BAD, a refused login
+reconnect (DESIGN A4) and for bounce detection: CAPABILITY, NOOP, LOGOUT, LOGIN (plain text, no TLS here),
+SELECT and EXAMINE of each user's INBOX (EXISTS, UIDVALIDITY, UIDNEXT), CLOSE, and SEARCH / FETCH with their
+UID forms: search keys ALL, UID <set>, HEADER <field> <string> (all of them must match); fetch items UID,
+FLAGS, RFC822.SIZE, RFC822, BODY[] and BODY.PEEK[] with an optional partial range <offset.count> (BODY[]
+sets the Seen flag unless the mailbox was EXAMINEd). Arguments are atoms, quoted strings or synchronizing literals,
+as clients send them; a command in the wrong state answers BAD, an unknown one BAD, a refused login
 `NO [AUTHENTICATIONFAILED]`. Tests steer it: change a password (later logins with the old one are refused;
-sessions already logged in stay logged in), read the login attempts.
+sessions already logged in stay logged in), read the login attempts, deliver a message or a delivery-status
+notification (RFC 3464) for a message that was sent into a user's INBOX, or renumber a mailbox (a new
+UIDVALIDITY).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import email.policy
 import hmac
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.parser import BytesHeaderParser, BytesParser
+from email.utils import format_datetime, make_msgid
 
 SERVER_NAME = "imap.sandbox.invalid"
 CAPABILITIES = "IMAP4rev1"
@@ -21,6 +32,23 @@ CAPABILITIES = "IMAP4rev1"
 _MAX_LINE = 8192
 _MAX_LITERAL = 8192
 _FLAGS = r"(\Answered \Flagged \Deleted \Seen \Draft)"
+
+
+_PARTIAL = re.compile(r"^BODY(\.PEEK)?\[\](?:<(\d+)\.(\d+)>)?$")
+
+
+@dataclass
+class _Message:
+    uid: int
+    data: bytes
+    flags: set[str] = field(default_factory=set)
+
+
+@dataclass
+class _Mailbox:
+    uidvalidity: int = 1
+    uidnext: int = 1
+    messages: list[_Message] = field(default_factory=list)
 
 
 class _ProtocolError(Exception):
@@ -34,10 +62,11 @@ class LoginAttempt:
 
 
 class SandboxImap:
-    """One IMAP server with an empty INBOX for every user."""
+    """One IMAP server with an INBOX for every user (empty until something is delivered into it)."""
 
     def __init__(self) -> None:
         self._passwords: dict[str, str] = {}
+        self._mailboxes: dict[str, _Mailbox] = {}
         self._attempts: list[LoginAttempt] = []
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -77,6 +106,31 @@ class SandboxImap:
         """Forget the login attempts; users and passwords stay."""
         self._attempts.clear()
 
+    def mailbox(self, username: str) -> _Mailbox:
+        return self._mailboxes.setdefault(username, _Mailbox())
+
+    def deliver(self, username: str, message: bytes) -> int:
+        """Append a message (its raw bytes, CRLF or LF line ends) to the user's INBOX; returns its UID."""
+        box = self.mailbox(username)
+        uid = box.uidnext
+        box.uidnext += 1
+        box.messages.append(_Message(uid, message.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")))
+        return uid
+
+    def deliver_dsn(self, username: str, sent: bytes, *, status: str = "5.1.1", action: str = "failed",
+                    diagnostic: str = "550 5.1.1 The email account that you tried to reach does not exist") -> int:
+        """Deliver to the user's INBOX the delivery-status notification (RFC 3464) a receiving server would send
+        back for `sent` (a message as it was sent, e.g. one the SMTP sandbox received); returns its UID."""
+        return self.deliver(username, build_dsn(sent, status=status, action=action, diagnostic=diagnostic))
+
+    def renumber(self, username: str) -> None:
+        """Give the user's INBOX a new UIDVALIDITY and renumber its messages from 1 (as a server rebuilding its
+        index does): a client's remembered UIDs mean nothing any more."""
+        old = self.mailbox(username)
+        self._mailboxes[username] = _Mailbox(uidvalidity=old.uidvalidity + 1)
+        for message in old.messages:
+            self.deliver(username, message.data)
+
     def _check(self, user: str, password: str) -> bool:
         expected = self._passwords.get(user)
         accepted = expected is not None and hmac.compare_digest(password.encode(), expected.encode())
@@ -109,6 +163,7 @@ class _Session:
         self._writer = writer
         self._user: str | None = None
         self._selected: str | None = None
+        self._read_only = False
 
     async def _send(self, line: str) -> None:
         self._writer.write(line.encode("utf-8") + b"\r\n")
@@ -123,6 +178,10 @@ class _Session:
             tag = "*"
             try:
                 tag, command, rest = _split_command(line)
+                if command.upper() in ("UID", "SEARCH", "FETCH"):
+                    # Their arguments hold lists and sections ("(UID BODY.PEEK[])"), not just atoms and strings.
+                    await self._search_or_fetch(tag, command.upper(), rest[:-2].decode("utf-8", "replace"))
+                    continue
                 args = await self._arguments(rest)
                 if not await self._dispatch(tag, command.upper(), args):
                     return
@@ -179,11 +238,13 @@ class _Session:
                 return True
             self._selected = "INBOX"
             writable = command == "SELECT"
+            self._read_only = not writable
+            box = self._sandbox.mailbox(self._user)
             await self._send(f"* FLAGS {_FLAGS}")
-            await self._send("* 0 EXISTS")
+            await self._send(f"* {len(box.messages)} EXISTS")
             await self._send("* 0 RECENT")
-            await self._send("* OK [UIDVALIDITY 1] UIDs valid")
-            await self._send("* OK [UIDNEXT 1] Predicted next UID")
+            await self._send(f"* OK [UIDVALIDITY {box.uidvalidity}] UIDs valid")
+            await self._send(f"* OK [UIDNEXT {box.uidnext}] Predicted next UID")
             await self._send(
                 f"* OK [PERMANENTFLAGS {_FLAGS[:-1]} \\*)] Limited"
                 if writable
@@ -199,6 +260,182 @@ class _Session:
         else:
             raise _ProtocolError(f"unknown command {command[:40]}")
         return True
+
+
+    async def _search_or_fetch(self, tag: str, command: str, rest: str) -> None:
+        by_uid = command == "UID"
+        if by_uid:
+            command, _, rest = rest.partition(" ")
+            command = command.upper()
+            if command not in ("SEARCH", "FETCH"):
+                raise _ProtocolError(f"UID {command[:20]} is not supported")
+        if self._user is None or self._selected is None:
+            raise _ProtocolError(f"{command} is valid only with a mailbox selected")
+        box = self._sandbox.mailbox(self._user)
+        name = f"UID {command}" if by_uid else command
+        if command == "SEARCH":
+            found = _search(box, _tokens(rest))
+            numbers = [m.uid if by_uid else box.messages.index(m) + 1 for m in found]
+            await self._send("* SEARCH" + "".join(f" {n}" for n in numbers))
+            await self._send(f"{tag} OK {name} completed")
+            return
+        wanted, _, items = rest.strip().partition(" ")
+        if not wanted or not items:
+            raise _ProtocolError("expected: FETCH sequence-set items")
+        names = _fetch_items(items)
+        if by_uid and "UID" not in names:
+            names.insert(0, "UID")  # RFC 3501 6.4.8: a UID FETCH always returns the UID
+        for number, message in _in_set(box, wanted, by_uid):
+            parts: list[bytes] = []
+            for item in names:
+                parts.append(self._fetch_item(message, item))
+            self._writer.write(f"* {number} FETCH (".encode() + b" ".join(parts) + b")\r\n")
+        await self._writer.drain()
+        await self._send(f"{tag} OK {name} completed")
+
+    def _fetch_item(self, message: _Message, item: str) -> bytes:
+        if item == "UID":
+            return f"UID {message.uid}".encode()
+        if item == "FLAGS":
+            return f"FLAGS ({' '.join(sorted(message.flags))})".encode()
+        if item == "RFC822.SIZE":
+            return f"RFC822.SIZE {len(message.data)}".encode()
+        if item == "RFC822":
+            return _literal("RFC822", message.data)
+        partial = _PARTIAL.match(item)
+        assert partial is not None  # _fetch_items accepts nothing else
+        if not partial[1] and not self._read_only:
+            message.flags.add("\\Seen")
+        data = message.data
+        label = "BODY[]"
+        if partial[2] is not None:
+            start = int(partial[2])
+            data = data[start : start + int(partial[3])]
+            label = f"BODY[]<{start}>"
+        return _literal(label, data)
+
+
+def _literal(label: str, data: bytes) -> bytes:
+    return f"{label} {{{len(data)}}}\r\n".encode() + data
+
+
+def _fetch_items(text: str) -> list[str]:
+    """A fetch item or a parenthesized list of them; only the items this sandbox serves."""
+    text = text.strip()
+    if text.startswith("("):
+        if not text.endswith(")"):
+            raise _ProtocolError("unbalanced parentheses in fetch items")
+        text = text[1:-1]
+    items = [i.upper() for i in text.split()]
+    for item in items:
+        if item not in ("UID", "FLAGS", "RFC822.SIZE", "RFC822") and not _PARTIAL.match(item):
+            raise _ProtocolError(f"fetch item {item[:40]} is not supported")
+    if not items:
+        raise _ProtocolError("no fetch items")
+    return items
+
+
+def _tokens(text: str) -> list[str]:
+    """Search keys: atoms and quoted strings."""
+    try:
+        args, literal = _parse_arguments(text.encode() + b"\r\n")
+    except _ProtocolError:
+        raise
+    if literal is not None:
+        raise _ProtocolError("literals are not supported in SEARCH here")
+    return args
+
+
+def _search(box: _Mailbox, keys: list[str]) -> list[_Message]:
+    """Messages matching every key (RFC 3501 6.4.4: a list of keys is their AND)."""
+    found = list(box.messages)
+    i = 0
+    while i < len(keys):
+        key = keys[i].upper()
+        if key == "ALL":
+            i += 1
+        elif key == "UID" and i + 1 < len(keys):
+            uids = {m.uid for _, m in _in_set(box, keys[i + 1], True)}
+            found = [m for m in found if m.uid in uids]
+            i += 2
+        elif key == "HEADER" and i + 2 < len(keys):
+            name, value = keys[i + 1], keys[i + 2].lower()
+            found = [m for m in found if any(value in str(v).lower() for v in _headers(m).get_all(name, []))]
+            i += 3
+        elif key[:1].isdigit() or key[:1] == "*":
+            numbers = {n for n, _ in _in_set(box, keys[i], False)}
+            found = [m for m in found if box.messages.index(m) + 1 in numbers]
+            i += 1
+        else:
+            raise _ProtocolError(f"search key {key[:40]} is not supported")
+    return found
+
+
+def _headers(message: _Message) -> EmailMessage:
+    return BytesHeaderParser(policy=email.policy.compat32).parsebytes(message.data)  # type: ignore[return-value]
+
+
+def _in_set(box: _Mailbox, sequence_set: str, by_uid: bool) -> list[tuple[int, _Message]]:
+    """(message sequence number, message) of a sequence set such as 1,3:5,7:* (RFC 3501 9: seq-set). `*` is the
+    highest number in use, so n:* always includes the last message, even when n is above it."""
+    if not box.messages:
+        return []
+    highest = box.messages[-1].uid if by_uid else len(box.messages)
+    wanted: set[int] = set()
+    for part in sequence_set.split(","):
+        low, _, high = part.partition(":")
+        try:
+            a = highest if low == "*" else int(low)
+            b = a if not high else (highest if high == "*" else int(high))
+        except ValueError:
+            raise _ProtocolError(f"invalid sequence set {sequence_set[:40]}") from None
+        if a < 1 or b < 1:
+            raise _ProtocolError("sequence numbers start at 1")
+        lo, hi = min(a, b), max(a, b)
+        wanted.update(range(lo, min(hi, highest) + 1))
+    return [(n, m) for n, m in enumerate(box.messages, 1) if (m.uid if by_uid else n) in wanted]
+
+
+def build_dsn(sent: bytes, *, status: str = "5.1.1", action: str = "failed",
+              diagnostic: str = "550 5.1.1 The email account that you tried to reach does not exist",
+              reporting_mta: str = "mx.sandbox.invalid") -> bytes:
+    """The delivery-status notification (RFC 3464: multipart/report; report-type=delivery-status) a receiving
+    server sends back for a message it could not deliver: a human-readable part, the machine-readable
+    message/delivery-status part, and the returned message's headers (text/rfc822-headers)."""
+    original = BytesParser(policy=email.policy.default).parsebytes(sent, headersonly=True)
+    recipient = str(original["To"] or "unknown@invalid")
+    dsn = EmailMessage(policy=email.policy.SMTP)
+    dsn["From"] = f"Mail Delivery Subsystem <mailer-daemon@{reporting_mta}>"
+    dsn["To"] = str(original["From"] or "")
+    dsn["Subject"] = "Delivery Status Notification (Failure)" if action == "failed" else "Delivery Status Notification"
+    dsn["Date"] = format_datetime(datetime.now(UTC))
+    dsn["Message-ID"] = make_msgid(domain=reporting_mta)
+    if original["Message-ID"]:
+        dsn["In-Reply-To"] = str(original["Message-ID"])
+        dsn["References"] = str(original["Message-ID"])
+    dsn.set_content(f"Your message to {recipient} could not be delivered.\n\n{diagnostic}\n")
+    dsn.make_mixed()
+    dsn.replace_header("Content-Type", "multipart/report")
+    dsn.set_param("report-type", "delivery-status")
+    # The email package holds a message/delivery-status payload as its field blocks, each a header-only message.
+    per_message = EmailMessage(policy=email.policy.SMTP)
+    per_message["Reporting-MTA"] = f"dns; {reporting_mta}"
+    per_message["Arrival-Date"] = str(dsn["Date"])
+    per_recipient = EmailMessage(policy=email.policy.SMTP)
+    per_recipient["Final-Recipient"] = f"rfc822; {recipient}"
+    per_recipient["Action"] = action
+    per_recipient["Status"] = status
+    per_recipient["Diagnostic-Code"] = f"smtp; {diagnostic}"
+    status_part = EmailMessage(policy=email.policy.SMTP)
+    status_part["Content-Type"] = "message/delivery-status"
+    status_part.set_payload([per_message, per_recipient])
+    headers_part = EmailMessage(policy=email.policy.SMTP)
+    header_block = sent.replace(b"\r\n", b"\n").split(b"\n\n", 1)[0].decode("ascii", "replace")
+    headers_part.set_payload(header_block.replace("\n", "\r\n") + "\r\n")
+    headers_part["Content-Type"] = "text/rfc822-headers"
+    dsn.attach(status_part)
+    dsn.attach(headers_part)
+    return dsn.as_bytes()
 
 
 def _arity(args: list[str], count: int) -> None:

@@ -11,13 +11,17 @@ with PKCE, refresh tokens), for tests: `create_app("google" | "microsoft", clien
                     invalid_client); Microsoft adds error_codes, timestamp, trace_id and correlation_id.
 
 Control API (JSON, no auth) under `/_sandbox/`:
-  GET  /_sandbox/state   codes issued, refresh grants answered, live refresh tokens (counts only)
-  POST /_sandbox/revoke  {refresh_token?}: revoke one refresh token, or all (the user removed the app's access)
+  GET  /_sandbox/state   codes issued, refresh grants answered, live refresh and access tokens (counts only)
+  POST /_sandbox/revoke  {refresh_token?}: revoke one refresh token, or all (the user removed the app's access);
+                         the access tokens issued from a revoked grant stop working too
   POST /_sandbox/deny    {deny: bool}: the next consents are refused (access_denied)
   POST /_sandbox/fail    {status, count?}: the next token requests answer this HTTP status (5xx: the server is down)
 
-Codes are single-use and live 60 seconds (wall clock); Microsoft rotates the refresh token on every refresh, Google
-keeps it.
+The user who consents is the authorization request's login_hint. Codes are single-use and live 60 seconds; access
+tokens live an hour (`expires_in` 3599) and are shaped like the provider's ("ya29." for Google, "EwB" for
+Microsoft); Microsoft rotates the refresh token on every refresh, Google keeps it. Time is `OAuthState.clock` (wall
+clock unless a test shares its virtual clock). The sandbox SMTP server (sandbox/smtp.py) asks `bearer_refusal`
+whether an XOAUTH2 login's access token is good, as Gmail and Outlook check theirs.
 """
 
 from __future__ import annotations
@@ -26,17 +30,34 @@ import base64
 import binascii
 import hashlib
 import secrets
-import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
 
-CODE_SECONDS = 60
+CODE_LIFETIME = timedelta(seconds=60)
+ACCESS_TOKEN_SECONDS = 3599
 FLAVORS = ("google", "microsoft")
+ACCESS_TOKEN_PREFIX = {"google": "ya29.", "microsoft": "EwB"}
+# The scope an access token needs to send mail over SMTP, by provider.
+SMTP_SCOPE = {"google": "https://mail.google.com/", "microsoft": "https://outlook.office.com/SMTP.Send"}
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(eq=False)
+class Consent:
+    """One user's authorization of the app: its refresh token(s) and access tokens all stand on it."""
+
+    user: str
+    scope: str
+    revoked: bool = False
 
 
 @dataclass
@@ -44,8 +65,14 @@ class Grant:
     client_id: str
     redirect_uri: str
     challenge: str
-    scope: str
-    issued: float
+    consent: Consent
+    issued: datetime
+
+
+@dataclass
+class AccessToken:
+    consent: Consent
+    expires_at: datetime
 
 
 @dataclass
@@ -54,12 +81,51 @@ class OAuthState:
     client_id: str
     client_secret: str
     codes: dict[str, Grant] = field(default_factory=dict)
-    refresh_tokens: dict[str, str] = field(default_factory=dict)  # token -> scope
+    refresh_tokens: dict[str, Consent] = field(default_factory=dict)
+    access_tokens: dict[str, AccessToken] = field(default_factory=dict)
     issued_codes: int = 0
     refresh_grants: int = 0
     deny: bool = False
     fail_status: int = 0
     fail_count: int = 0
+    clock: Callable[[], datetime] = _utc_now
+
+    def issued(self, access_token: str) -> bool:
+        """Whether the token is (or looks like) one of this server's, live or not: a mail server refusing it
+        answers as this provider's does."""
+        return access_token in self.access_tokens or access_token.startswith(ACCESS_TOKEN_PREFIX[self.flavor])
+
+    def bearer_refusal(self, user: str, access_token: str) -> str | None:
+        """Why a mail server would refuse this access token for `user`, or None when it is good: issued here,
+        not expired, its grant not revoked, consented by that user, with the SMTP scope."""
+        found = self.access_tokens.get(access_token)
+        if found is None:
+            return "unknown token"
+        if found.consent.revoked:
+            return "revoked"
+        if found.expires_at <= self.clock():
+            return "expired"
+        if found.consent.user.lower() != user.lower():
+            return "issued to another user"
+        if SMTP_SCOPE[self.flavor] not in found.consent.scope.split():
+            return "scope does not allow SMTP"
+        return None
+
+    def revoke(self, refresh_token: str | None = None) -> int:
+        """Revoke one refresh token's grant, or every grant; returns how many refresh tokens went."""
+        if refresh_token:
+            consent = self.refresh_tokens.get(refresh_token)
+            if consent is None:
+                return 0
+            consent.revoked = True
+            gone = [token for token, c in self.refresh_tokens.items() if c is consent]
+        else:
+            for c in self.refresh_tokens.values():
+                c.revoked = True
+            gone = list(self.refresh_tokens)
+        for token in gone:
+            del self.refresh_tokens[token]
+        return len(gone)
 
 
 STATE: web.AppKey[OAuthState] = web.AppKey("oauth_state", OAuthState)
@@ -99,7 +165,8 @@ async def authorize(request: web.Request) -> web.Response:
         back = {"error": "access_denied", "error_description": "the user declined"}
     else:
         code = secrets.token_urlsafe(24)
-        state.codes[code] = Grant(state.client_id, redirect_uri, q["code_challenge"], q.get("scope", ""), time.time())
+        consent = Consent(user=q.get("login_hint", ""), scope=q.get("scope", ""))
+        state.codes[code] = Grant(state.client_id, redirect_uri, q["code_challenge"], consent, state.clock())
         state.issued_codes += 1
         back = {"code": code}
     if "state" in q:
@@ -133,38 +200,40 @@ async def token(request: web.Request) -> web.Response:
     grant_type = form.get("grant_type")
     if grant_type == "authorization_code":
         grant = state.codes.pop(str(form.get("code", "")), None)
-        if grant is None or time.time() - grant.issued > CODE_SECONDS:
+        if grant is None or state.clock() - grant.issued > CODE_LIFETIME:
             return _error(state, "invalid_grant", "the authorization code is invalid, expired or already used")
         if form.get("redirect_uri") != grant.redirect_uri:
             return _error(state, "invalid_grant", "redirect_uri does not match the authorization request")
         if _challenge(str(form.get("code_verifier", ""))) != grant.challenge:
             return _error(state, "invalid_grant", "the code_verifier does not match the code_challenge")
         refresh = f"{state.flavor[0]}rt-{secrets.token_urlsafe(32)}"
-        state.refresh_tokens[refresh] = grant.scope
-        return _tokens(grant.scope, refresh)
+        state.refresh_tokens[refresh] = grant.consent
+        return _tokens(state, grant.consent, refresh)
     if grant_type == "refresh_token":
         refresh = str(form.get("refresh_token", ""))
-        scope = state.refresh_tokens.get(refresh)
-        if scope is None:
+        consent = state.refresh_tokens.get(refresh)
+        if consent is None:
             return _error(state, "invalid_grant", "the refresh token has expired or been revoked")
         state.refresh_grants += 1
         if state.flavor == "microsoft":  # Microsoft answers a new refresh token each time
             del state.refresh_tokens[refresh]
             refresh = f"mrt-{secrets.token_urlsafe(32)}"
-            state.refresh_tokens[refresh] = scope
-            return _tokens(scope, refresh)
-        return _tokens(scope, None)
+            state.refresh_tokens[refresh] = consent
+            return _tokens(state, consent, refresh)
+        return _tokens(state, consent, None)
     if not grant_type:
         return _error(state, "invalid_request", "grant_type is required")
     return _error(state, "unsupported_grant_type", f"grant_type {grant_type!r} is not supported")
 
 
-def _tokens(scope: str, refresh: str | None) -> web.Response:
+def _tokens(state: OAuthState, consent: Consent, refresh: str | None) -> web.Response:
+    access = f"{ACCESS_TOKEN_PREFIX[state.flavor]}{secrets.token_urlsafe(32)}"
+    state.access_tokens[access] = AccessToken(consent, state.clock() + timedelta(seconds=ACCESS_TOKEN_SECONDS))
     body: dict[str, Any] = {
-        "access_token": f"at-{secrets.token_urlsafe(24)}",
+        "access_token": access,
         "token_type": "Bearer",
-        "expires_in": 3599,
-        "scope": scope,
+        "expires_in": ACCESS_TOKEN_SECONDS,
+        "scope": consent.scope,
     }
     if refresh is not None:
         body["refresh_token"] = refresh
@@ -178,6 +247,9 @@ async def control_state(request: web.Request) -> web.Response:
             "issued_codes": state.issued_codes,
             "refresh_grants": state.refresh_grants,
             "live_refresh_tokens": len(state.refresh_tokens),
+            "live_access_tokens": sum(
+                1 for a in state.access_tokens.values() if not a.consent.revoked and a.expires_at > state.clock()
+            ),
         }
     )
 
@@ -186,12 +258,7 @@ async def control_revoke(request: web.Request) -> web.Response:
     state = request.app[STATE]
     body = await request.json() if request.can_read_body else {}
     one = body.get("refresh_token") if isinstance(body, dict) else None
-    if one:
-        revoked = int(state.refresh_tokens.pop(one, None) is not None)
-    else:
-        revoked = len(state.refresh_tokens)
-        state.refresh_tokens.clear()
-    return web.json_response({"revoked": revoked})
+    return web.json_response({"revoked": state.revoke(str(one) if one else None)})
 
 
 async def control_deny(request: web.Request) -> web.Response:

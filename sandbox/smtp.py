@@ -5,6 +5,11 @@ EHLO, AUTH PLAIN or LOGIN over plain text (no TLS here), MAIL FROM refused with 
 providers do, RCPT, DATA. Tests steer it: change a password (later logins with the old one answer 535), refuse
 a recipient, hold the answer to DATA (the client times out although the message arrived: S8's unknown outcome).
 
+AUTH XOAUTH2 (Gmail's and Outlook's SASL mechanism for OAuth 2.0 access tokens) is served once an OAuth sandbox
+(`sandbox.oauth`) is trusted with `trust_oauth`: the bearer token must be a live access token that server issued to
+the user named in the login. A refused token gets the provider's answer: Gmail sends a 334 challenge carrying a
+base64 JSON error, waits for the client's empty line, then answers 535 5.7.8; Outlook answers 535 5.7.3 at once.
+
 It runs on the caller's event loop rather than in aiosmtpd's Controller thread: the Controller cannot serve
 port 0 (its readiness probe connects to the configured port), and with one loop `start`/`stop` are plain awaits
 and the recorded messages need no lock.
@@ -13,22 +18,43 @@ and the recorded messages need no lock.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import hmac
+import json
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import default as default_policy
 from typing import Any, cast
 
-from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, LoginPassword, Session
+
+from sandbox.oauth import SMTP_SCOPE, OAuthState
 
 SERVER_NAME = "smtp.sandbox.invalid"
+# What Gmail and Outlook answer when an XOAUTH2 login is refused.
+GMAIL_XOAUTH2_REFUSED = (
+    "535-5.7.8 Username and Password not accepted. For more information, go to\r\n"
+    "535 5.7.8  https://support.google.com/mail/?p=BadCredentials - gsmtp"
+)
+OUTLOOK_XOAUTH2_REFUSED = "535 5.7.3 Authentication unsuccessful"
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    """Who a session logged in as and how: kept as the session's auth_data (never the password or token)."""
+
+    login: bytes
+    mechanism: str
 
 
 @dataclass(frozen=True)
 class ReceivedMessage:
     # The login the client authenticated as.
     user: str
+    # The SASL mechanism it authenticated with: PLAIN, LOGIN or XOAUTH2.
+    mechanism: str
     mail_from: str
     rcpt_tos: tuple[str, ...]
     message_id: str
@@ -49,6 +75,7 @@ class SandboxSmtp:
         self._data_reply_delay_s = 0.0
         self._server: asyncio.Server | None = None
         self._connections: set[_Connection] = set()
+        self._oauth: list[OAuthState] = []
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
         """Listen on host:port (0: any free port) and return the bound port."""
@@ -77,6 +104,11 @@ class SandboxSmtp:
         """Create the user or change its password; sessions already logged in stay logged in."""
         self._passwords[username] = password
 
+    def trust_oauth(self, *servers: OAuthState) -> None:
+        """Accept AUTH XOAUTH2 with the access tokens these OAuth sandboxes issue (checked at each login, so a
+        revoked or expired token is refused from then on)."""
+        self._oauth.extend(servers)
+
     def reject_recipient(self, address: str, code: int = 550) -> None:
         """Answer RCPT TO for this address (any case) with `code`: 5xx refuses it for good, 4xx for now."""
         if not 400 <= code < 600:
@@ -99,14 +131,47 @@ class SandboxSmtp:
         self._data_reply_delay_s = 0.0
 
     def _authenticate(
-        self, _server: SMTP, _session: Session, _envelope: Envelope, _mechanism: str, auth_data: Any
+        self, _server: SMTP, _session: Session, _envelope: Envelope, mechanism: str, auth_data: Any
     ) -> AuthResult:
         # aiosmtpd's built-in PLAIN and LOGIN both hand over a LoginPassword; a failure answers 535.
         if isinstance(auth_data, LoginPassword):
             expected = self._passwords.get(auth_data.login.decode("utf-8", "replace"))
             if expected is not None and hmac.compare_digest(auth_data.password, expected.encode()):
-                return AuthResult(success=True, auth_data=auth_data)
+                return AuthResult(success=True, auth_data=Authenticated(auth_data.login, mechanism))
         return AuthResult(success=False, handled=False)
+
+    async def auth_XOAUTH2(self, server: SMTP, args: list[str]) -> AuthResult:
+        """aiosmtpd calls `auth_<MECHANISM>` methods of the handler. The initial response is
+        base64("user=" user "\\x01auth=Bearer " token "\\x01\\x01"), inline or after an empty 334 challenge.
+        Offered only once an OAuth sandbox is trusted (see _Connection)."""
+        if len(args) == 1:
+            blob = await server.challenge_auth("")
+            if blob is MISSING:
+                return AuthResult(success=False, handled=True)  # aiosmtpd has answered 501
+        else:
+            try:
+                blob = base64.b64decode(args[1], validate=True)
+            except binascii.Error:
+                await server.push("501 5.5.2 Cannot Decode response")
+                return AuthResult(success=False, handled=True)
+        assert isinstance(blob, bytes)
+        fields = dict(part.partition(b"=")[::2] for part in blob.rstrip(b"\x01").split(b"\x01"))
+        user = fields.get(b"user", b"").decode("utf-8", "replace")
+        scheme, _, token = fields.get(b"auth", b"").decode("utf-8", "replace").partition(" ")
+        if not user or scheme.lower() != "bearer" or not token:
+            await server.push("501 5.5.2 Invalid XOAUTH2 initial response")
+            return AuthResult(success=False, handled=True)
+        issuer = next((o for o in self._oauth if o.issued(token)), self._oauth[0])
+        if issuer.bearer_refusal(user, token) is None:
+            return AuthResult(success=True, auth_data=Authenticated(user.encode(), "XOAUTH2"))
+        if issuer.flavor == "microsoft":
+            return AuthResult(success=False, handled=False, message=OUTLOOK_XOAUTH2_REFUSED)
+        # Gmail: the error as a JSON challenge (the example of Google's XOAUTH2 protocol page); the client answers
+        # with an empty line, then comes the 535.
+        error = {"status": "401", "schemes": "bearer mac", "scope": SMTP_SCOPE["google"]}
+        if await server.challenge_auth(json.dumps(error, separators=(",", ":"))) is MISSING:
+            return AuthResult(success=False, handled=True)
+        return AuthResult(success=False, handled=False, message=GMAIL_XOAUTH2_REFUSED)
 
     async def handle_MAIL(
         self, _server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
@@ -136,8 +201,9 @@ class SandboxSmtp:
         message_id = str(message.get("Message-ID", ""))
         self._messages.append(
             ReceivedMessage(
-                # MAIL needs a login, so auth_data is the LoginPassword `_authenticate` accepted.
+                # MAIL needs a login, so auth_data is the Authenticated of `_authenticate` or `auth_XOAUTH2`.
                 user=session.auth_data.login.decode("utf-8", "replace"),
+                mechanism=session.auth_data.mechanism,
                 mail_from=envelope.mail_from or "",
                 rcpt_tos=tuple(envelope.rcpt_tos),
                 message_id=message_id,
@@ -162,6 +228,8 @@ class _Connection(SMTP):
             authenticator=sandbox._authenticate,
             # No TLS in the sandbox, so AUTH must be allowed in clear text.
             auth_require_tls=False,
+            # Like a password-only server, XOAUTH2 is not even offered until an OAuth sandbox is trusted.
+            auth_exclude_mechanism=() if sandbox._oauth else ("XOAUTH2",),
             loop=loop,
         )
         self._sandbox = sandbox

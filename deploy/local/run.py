@@ -6,7 +6,8 @@ child processes; waits until the gateway's /readyz answers 200 and prints the UR
 stops the services gracefully, then the database, and leaves no process behind.
 
 Unless HOLDFAST_UNIPILE_DSN is set, it first starts the sandbox providers (`python -m sandbox`: the Unipile
-fake and an SMTP server) and points the services at them.
+fake, SMTP and IMAP servers, fake Google and Microsoft OAuth servers) and points the services at them; a Google or
+Microsoft OAuth app named in the environment (HOLDFAST_<PROVIDER>_CLIENT_ID) is used instead of that provider's fake.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ SERVICES = {"accounts": 50051, "campaigns": 50052, "scheduler": 50053}
 # The sandbox's credentials are fixed and printed: they guard nothing but fakes on 127.0.0.1.
 SANDBOX_API_KEY = "sandbox-key"
 SANDBOX_SMTP_LOGIN = "sandbox"
+SANDBOX_OAUTH_PORTS = {"GOOGLE": 8091, "MICROSOFT": 8092}
 PR_SET_PDEATHSIG = 1
 
 
@@ -61,16 +63,17 @@ def _wait_ready(url: str, children: list[subprocess.Popen[bytes]], timeout: floa
     raise SystemExit(f"the suite was not ready within {timeout:.0f}s")
 
 
-def _wait_listening(ports: list[int], child: subprocess.Popen[bytes], timeout: float) -> None:
+def _wait_listening(ports: list[int], child: subprocess.Popen[bytes], timeout: float, what: str = "the sandbox",
+                    host: str = "127.0.0.1") -> None:
     deadline = time.monotonic() + timeout
     waiting = list(ports)
     while waiting:
         if child.poll() is not None:
-            raise SystemExit(f"the sandbox exited during start-up (exit {child.returncode}); see its log above")
+            raise SystemExit(f"{what} exited during start-up (exit {child.returncode}); see its log above")
         if time.monotonic() > deadline:
-            raise SystemExit(f"the sandbox did not listen on {waiting} within {timeout:.0f}s")
+            raise SystemExit(f"{what} did not listen on {waiting} within {timeout:.0f}s")
         try:
-            with socket.create_connection(("127.0.0.1", waiting[0]), timeout=1):
+            with socket.create_connection((host, waiting[0]), timeout=1):
                 waiting.pop(0)
         except OSError:
             time.sleep(0.1)
@@ -88,16 +91,43 @@ def _start_sandbox(env: dict[str, str], providers: list[subprocess.Popen[bytes]]
     unipile_port = _port(env, "HOLDFAST_SANDBOX_UNIPILE_PORT", 8090)
     smtp_port = _port(env, "HOLDFAST_SANDBOX_SMTP_PORT", 2525)
     imap_port = _port(env, "HOLDFAST_SANDBOX_IMAP_PORT", 1143)
+    oauth_ports = {provider: _port(env, f"HOLDFAST_SANDBOX_{provider}_OAUTH_PORT", default)
+                   for provider, default in SANDBOX_OAUTH_PORTS.items()}
+    oauth_arguments = []
+    for provider, port in oauth_ports.items():
+        flavor, (client_id, client_secret) = provider.lower(), _sandbox_client(provider)
+        oauth_arguments += [f"--{flavor}-oauth-port", str(port), f"--{flavor}-client-id", client_id,
+                            f"--{flavor}-client-secret", client_secret]
     sandbox = _spawn(["-m", "sandbox", "--unipile-port", str(unipile_port), "--smtp-port", str(smtp_port),
                       "--imap-port", str(imap_port), "--api-key", SANDBOX_API_KEY, "--smtp-user", SANDBOX_SMTP_LOGIN,
-                      "--smtp-password", SANDBOX_SMTP_LOGIN], env)
+                      "--smtp-password", SANDBOX_SMTP_LOGIN, *oauth_arguments], env)
     providers.append(sandbox)
-    _wait_listening([unipile_port, smtp_port, imap_port], sandbox, timeout=30)
+    _wait_listening([unipile_port, smtp_port, imap_port, *oauth_ports.values()], sandbox, timeout=30)
     unipile = f"http://127.0.0.1:{unipile_port}"
     env.update(HOLDFAST_UNIPILE_DSN=unipile, HOLDFAST_UNIPILE_API_KEY=SANDBOX_API_KEY, HOLDFAST_SANDBOX="true",
                HOLDFAST_SANDBOX_UNIPILE_URL=unipile)
+    faked = []
+    for provider, port in oauth_ports.items():
+        if env.get(f"HOLDFAST_{provider}_CLIENT_ID"):
+            continue  # a real OAuth app: its own consent page, token endpoint and SMTP server
+        # "Sign in with Google/Microsoft" goes to the sandbox's consent page (it consents at once for the inbox's
+        # address), and the inboxes connected so send through the sandbox SMTP server, which takes its tokens.
+        oauth, (client_id, client_secret) = f"http://127.0.0.1:{port}", _sandbox_client(provider)
+        env.setdefault(f"HOLDFAST_{provider}_CLIENT_ID", client_id)
+        env.setdefault(f"HOLDFAST_{provider}_CLIENT_SECRET", client_secret)
+        env.setdefault(f"HOLDFAST_{provider}_AUTH_URL", f"{oauth}/authorize")
+        env.setdefault(f"HOLDFAST_{provider}_TOKEN_URL", f"{oauth}/token")
+        env.setdefault(f"HOLDFAST_{provider}_SMTP", f"127.0.0.1:{smtp_port}")
+        env.setdefault(f"HOLDFAST_{provider}_SMTP_SECURITY", "none")  # no TLS there
+        faked.append(f"{provider.title()} OAuth at {oauth}")
     return (f"sandbox Unipile at {unipile} (X-API-KEY {SANDBOX_API_KEY}), sandbox SMTP at 127.0.0.1:{smtp_port} "
-            f"and IMAP at 127.0.0.1:{imap_port} (login {SANDBOX_SMTP_LOGIN}, password {SANDBOX_SMTP_LOGIN})")
+            f"and IMAP at 127.0.0.1:{imap_port} (login {SANDBOX_SMTP_LOGIN}, password {SANDBOX_SMTP_LOGIN})"
+            + (f", sandbox {' and '.join(faked)} (inboxes: Sign in with Google/Microsoft)" if faked else ""))
+
+
+def _sandbox_client(provider: str) -> tuple[str, str]:
+    """The client id and secret the sandbox's fake OAuth server of this provider accepts."""
+    return f"sandbox-{provider.lower()}-client", f"sandbox-{provider.lower()}-secret"
 
 
 def _local_secrets(env: dict[str, str], data: Path) -> None:
@@ -183,6 +213,13 @@ def main() -> int:
         env.update({f"HOLDFAST_{name.upper()}_TARGET": address for name, address in listen.items()})
         for name in SERVICES:
             children.append(_spawn(["-m", f"services.{name}"], {**env, "HOLDFAST_GRPC_LISTEN": listen[name]}))
+            if name == "accounts":
+                # Campaigns calls it as it starts (its sweeper), and a gRPC channel whose first connection is refused
+                # fails every call for its reconnect backoff (about a second), so a "ready" suite would answer 503.
+                host, _, port = listen[name].rpartition(":")
+                host = host.strip("[]")
+                _wait_listening([int(port)], children[-1], timeout=60, what="the accounts service",
+                                host="127.0.0.1" if host in ("", "0.0.0.0", "::") else host)
         children.append(_spawn(["-m", "services.gateway"], env))
         base = f"http://{http_host}:{http_port}"
         _wait_ready(f"{base}/readyz", providers + children, timeout=60)

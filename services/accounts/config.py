@@ -29,6 +29,19 @@ def parse_login_timeout(raw: str) -> float:
     return seconds
 
 
+def parse_server(raw: str) -> str:
+    host, _, port = parse_listen(raw).rpartition(":")
+    if int(port) == 0:
+        raise ValueError(f"expected host:port with a port from 1 to 65535, got {raw!r}")
+    return raw
+
+
+def parse_smtp_security(raw: str) -> str:
+    if raw not in ("ssl", "starttls", "none"):
+        raise ValueError(f"expected ssl, starttls or none, got {raw!r}")
+    return raw
+
+
 def parse_positive_seconds(raw: str) -> float:
     seconds = float(raw)
     if not 0 < seconds <= 7 * 86_400:
@@ -113,6 +126,18 @@ class Settings(ServiceSettings):
         parse=parse_bool,
         help="run the inbox login probes in this process (replica-safe: any number may)",
     )
+    bounce_poll_seconds: float = setting(
+        "HOLDFAST_BOUNCE_POLL_SECONDS",
+        300.0,
+        parse=parse_positive_seconds,
+        help="how often (jittered ±20%) each password inbox's IMAP INBOX is read for new bounce reports (DSNs)",
+    )
+    bounce_polls_enabled: bool = setting(
+        "HOLDFAST_BOUNCE_POLLS_ENABLED",
+        True,
+        parse=parse_bool,
+        help="read inboxes for bounce reports in this process (replica-safe: any number may)",
+    )
     google_client_id: str = setting(
         "HOLDFAST_GOOGLE_CLIENT_ID", "", help="OAuth client id of the Google app inboxes connect with (empty: off)"
     )
@@ -150,6 +175,30 @@ class Settings(ServiceSettings):
         "https://login.microsoftonline.com/common/oauth2/v2.0/token",
         parse=parse_base_url,
         help="Microsoft identity platform token endpoint",
+    )
+    google_smtp: str = setting(
+        "HOLDFAST_GOOGLE_SMTP",
+        "smtp.gmail.com:587",
+        parse=parse_server,
+        help="host:port Google OAuth inboxes send through (SASL XOAUTH2); make run points it at the sandbox",
+    )
+    google_smtp_security: str = setting(
+        "HOLDFAST_GOOGLE_SMTP_SECURITY",
+        "starttls",
+        parse=parse_smtp_security,
+        help="ssl, starttls or none for that server",
+    )
+    microsoft_smtp: str = setting(
+        "HOLDFAST_MICROSOFT_SMTP",
+        "smtp.office365.com:587",
+        parse=parse_server,
+        help="host:port Microsoft OAuth inboxes send through (SASL XOAUTH2); make run points it at the sandbox",
+    )
+    microsoft_smtp_security: str = setting(
+        "HOLDFAST_MICROSOFT_SMTP_SECURITY",
+        "starttls",
+        parse=parse_smtp_security,
+        help="ssl, starttls or none for that server",
     )
 
     @property

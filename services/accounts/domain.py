@@ -343,6 +343,17 @@ class InboxProbeClaim:
 
 
 @dataclass(frozen=True, slots=True)
+class BouncePollClaim:
+    """A password inbox's IMAP server, encrypted password and bounce cursor (UIDVALIDITY and last UID read)."""
+
+    inbox_id: str
+    imap: ServerConfig
+    imap_secret: bytes = dataclasses.field(repr=False)
+    uidvalidity: int | None
+    last_uid: int
+
+
+@dataclass(frozen=True, slots=True)
 class InboxProbeState:
     """An inbox's probe counters under its row lock, with what it would be probed with."""
 

@@ -1,5 +1,6 @@
 """OAuth 2.0 for inboxes (DESIGN A4): Google and Microsoft, authorization-code flow with PKCE (RFC 7636), refresh
-tokens (RFC 6749 section 6), and what a token endpoint's error means for an inbox's health.
+tokens (RFC 6749 section 6), what a token endpoint's error means for an inbox's health, and where an OAuth inbox
+sends its mail (the provider's SMTP server, SASL XOAUTH2 with an access token).
 
 Nothing here puts a code, a verifier, a refresh or access token or the client secret into a message or a repr."""
 
@@ -9,10 +10,13 @@ import base64
 import hashlib
 import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
+
+from services.accounts.domain import SenderCredentials
 
 # The providers an inbox can connect with, and the inbox auth_kind each gives.
 AUTH_KINDS = {"google": "google_oauth", "microsoft": "microsoft_oauth"}
@@ -24,6 +28,9 @@ SCOPES = {
 }
 # RFC 6749 section 5.2: the grant (refresh token or code) is invalid, expired or revoked: the user must connect again.
 REVOKED = frozenset({"invalid_grant"})
+# A cached access token is handed out for a send only while it has at least this long to live, so that the whole
+# SMTP exchange (connect, STARTTLS, AUTH, DATA) happens before it expires; otherwise it is refreshed first.
+ACCESS_TOKEN_MIN_LIFETIME = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,10 @@ class OAuthProvider:
     client_secret: str = field(repr=False)
     auth_url: str
     token_url: str
+    # The provider's SMTP server for mail sent with its access tokens.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_security: str = "starttls"
 
     @property
     def configured(self) -> bool:
@@ -40,16 +51,28 @@ class OAuthProvider:
 
 
 def providers_from(settings: Any) -> dict[str, OAuthProvider]:
-    return {
-        name: OAuthProvider(
+    providers = {}
+    for name in AUTH_KINDS:
+        smtp_host, _, smtp_port = getattr(settings, f"{name}_smtp").rpartition(":")
+        providers[name] = OAuthProvider(
             name,
             getattr(settings, f"{name}_client_id"),
             getattr(settings, f"{name}_client_secret"),
             getattr(settings, f"{name}_auth_url"),
             getattr(settings, f"{name}_token_url"),
+            smtp_host,
+            int(smtp_port),
+            getattr(settings, f"{name}_smtp_security"),
         )
-        for name in AUTH_KINDS
-    }
+    return providers
+
+
+@dataclass(frozen=True, slots=True)
+class OAuthSenderCredentials(SenderCredentials):
+    """An OAuth inbox's: `smtp` carries no password; the sender logs in with SASL XOAUTH2 as smtp.username with
+    `access_token`, which has at least ACCESS_TOKEN_MIN_LIFETIME to live."""
+
+    access_token: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)

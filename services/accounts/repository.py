@@ -11,6 +11,7 @@ import asyncpg
 from services.accounts.domain import (
     ACTION_TYPES,
     HISTORY_LENGTH,
+    BouncePollClaim,
     HealthChange,
     HealthEvent,
     Inbox,
@@ -148,7 +149,12 @@ async def _refusing_duplicates() -> AsyncIterator[None]:
 
 
 # True when the secret in {col} is not under the key id $1 (malformed secrets count as not under it).
-_SECRET_COLUMNS = {"smtp": "smtp_password", "imap": "imap_password", "oauth": "oauth_refresh_token"}
+_SECRET_COLUMNS = {
+    "smtp": "smtp_password",
+    "imap": "imap_password",
+    "oauth": "oauth_refresh_token",
+    "oauth_access": "oauth_access_token",
+}
 _STALE = (
     "({col} IS NOT NULL AND CASE WHEN length({col}) < 2 THEN true"
     " ELSE substring({col} FROM 3 FOR get_byte({col}, 1)) <> $1::bytea END)"
@@ -332,6 +338,7 @@ class Transaction:
         await self._conn.execute(
             """UPDATE accounts.inboxes
                   SET auth_kind = $2, oauth_refresh_token = $3,
+                      oauth_access_token = NULL, oauth_access_expires_at = NULL,
                       auth_failures = 0, network_failing_since = NULL, last_probe_error = '',
                       last_probe_at = $4::timestamptz,
                       next_probe_at = $4::timestamptz + make_interval(secs => $5 * (0.8 + 0.4 * random()))
@@ -372,6 +379,34 @@ class Transaction:
     async def replace_oauth_refresh_token(self, inbox_id: str, refresh_token: bytes) -> None:
         await self._conn.execute(
             "UPDATE accounts.inboxes SET oauth_refresh_token = $2 WHERE id = $1", inbox_id, refresh_token
+        )
+
+    async def lock_oauth_access(self, inbox_id: str) -> asyncpg.Record | None:
+        """Lock an inbox's row (its access token is refreshed once at a time) and read its encrypted refresh token
+        and cached access token with the latter's expiry."""
+        return await self._conn.fetchrow(
+            "SELECT oauth_refresh_token, oauth_access_token, oauth_access_expires_at"
+            " FROM accounts.inboxes WHERE id = $1 FOR UPDATE",
+            inbox_id,
+        )
+
+    async def store_oauth_access(
+        self, inbox_id: str, access_token: bytes, expires_at: datetime, refresh_token: bytes | None
+    ) -> None:
+        """Cache a fresh (encrypted) access token; a new refresh token (Microsoft rotates them) replaces the old."""
+        await self._conn.execute(
+            "UPDATE accounts.inboxes SET oauth_access_token = $2, oauth_access_expires_at = $3,"
+            " oauth_refresh_token = COALESCE($4, oauth_refresh_token) WHERE id = $1",
+            inbox_id,
+            access_token,
+            expires_at,
+            refresh_token,
+        )
+
+    async def forget_oauth_access(self, inbox_id: str) -> None:
+        await self._conn.execute(
+            "UPDATE accounts.inboxes SET oauth_access_token = NULL, oauth_access_expires_at = NULL WHERE id = $1",
+            inbox_id,
         )
 
     # Health (DESIGN A1-A3, A6)
@@ -515,6 +550,52 @@ class Transaction:
         )
         return bool(found)
 
+    # Bounce detection: the IMAP INBOX of each password inbox, read periodically for delivery reports.
+
+    async def claim_due_bounce_polls(self, now: datetime, interval_s: float, limit: int) -> list[BouncePollClaim]:
+        """Claim password inboxes due for a bounce poll, unless another replica holds them, moving their next poll
+        a jittered interval (±20 %) ahead in the same statement, as the login probe's claim does."""
+        rows = await self._conn.fetch(
+            """UPDATE accounts.inboxes i
+                  SET next_bounce_poll_at = $1::timestamptz + make_interval(secs => $2 * (0.8 + 0.4 * random()))
+                WHERE i.id IN (SELECT id FROM accounts.inboxes
+                                WHERE auth_kind = 'password' AND status <> 'disconnected'
+                                  AND (next_bounce_poll_at IS NULL OR next_bounce_poll_at <= $1)
+                                ORDER BY next_bounce_poll_at NULLS FIRST, id LIMIT $3 FOR UPDATE SKIP LOCKED)
+            RETURNING i.id, i.imap_host, i.imap_port, i.imap_security, i.imap_username, i.imap_password,
+                      i.bounce_uidvalidity, i.bounce_last_uid""",
+            now,
+            interval_s,
+            limit,
+        )
+        claims = []
+        for row in rows:
+            imap = _server(row, "imap")
+            assert imap is not None  # only password inboxes are polled
+            claims.append(BouncePollClaim(str(row["id"]), imap, row["imap_password"], row["bounce_uidvalidity"],
+                                          row["bounce_last_uid"]))
+        return claims
+
+    async def advance_bounce_cursor(self, claim: BouncePollClaim, uidvalidity: int, last_uid: int) -> bool:
+        """Move the inbox's cursor on from where the claim read it; False when it moved meanwhile (a slower poll
+        of an earlier round finished after this one started) or the credentials changed: nothing is saved."""
+        return await self._conn.fetchval(
+            """UPDATE accounts.inboxes SET bounce_uidvalidity = $4, bounce_last_uid = $5, last_bounce_poll_error = ''
+                WHERE id = $1 AND bounce_uidvalidity IS NOT DISTINCT FROM $2 AND bounce_last_uid = $3
+                  AND imap_password = $6 RETURNING true""",
+            claim.inbox_id,
+            claim.uidvalidity,
+            claim.last_uid,
+            uidvalidity,
+            last_uid,
+            claim.imap_secret,
+        ) is not None
+
+    async def record_bounce_poll_error(self, inbox_id: str, error: str) -> None:
+        await self._conn.execute(
+            "UPDATE accounts.inboxes SET last_bounce_poll_error = $2 WHERE id = $1", inbox_id, error[:1000]
+        )
+
     async def record_probe(
         self, inbox_id: str, auth_failures: int, network_failing_since: datetime | None, error: str
     ) -> None:
@@ -543,6 +624,7 @@ class Transaction:
                   SET smtp_host = $2, smtp_port = $3, smtp_security = $4, smtp_username = $5, smtp_password = $6,
                       imap_host = $7, imap_port = $8, imap_security = $9, imap_username = $10, imap_password = $11,
                       auth_kind = 'password', oauth_refresh_token = NULL,
+                      oauth_access_token = NULL, oauth_access_expires_at = NULL,
                       auth_failures = 0, network_failing_since = NULL, last_probe_error = '',
                       last_probe_at = $12::timestamptz,
                       next_probe_at = $12::timestamptz + make_interval(secs => $13 * (0.8 + 0.4 * random()))
@@ -729,6 +811,12 @@ class Repository:
                 inbox_id,
             )
         return None if row is None else (_inbox(row), row["smtp_password"])
+
+    async def oauth_access(self, inbox_id: str) -> asyncpg.Record | None:
+        """An inbox's cached (encrypted) OAuth access token and its expiry, read without a lock."""
+        return await self._pool.fetchrow(
+            "SELECT oauth_access_token, oauth_access_expires_at FROM accounts.inboxes WHERE id = $1", inbox_id
+        )
 
     # Health
 

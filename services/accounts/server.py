@@ -22,6 +22,7 @@ from holdfast.campaigns.v1 import campaigns_pb2, campaigns_pb2_grpc
 from holdfast.common.v1 import types_pb2
 from holdfast.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
 from services.accounts import oauth
+from services.accounts.bounces import RECORD_BOUNCES, BouncePoller, FoundBounce
 from services.accounts.config import Settings
 from services.accounts.domain import (
     HealthChange,
@@ -336,6 +337,8 @@ class AccountsServicer(pb_grpc.AccountsServiceServicer):
                     host=s.host, port=s.port, security=s.security, username=s.username, password=s.password
                 )
             )
+        if isinstance(found, oauth.OAuthSenderCredentials):
+            reply.oauth_access_token = found.access_token
         return reply
 
     # Health (DESIGN A1-A3, A6)
@@ -410,6 +413,34 @@ def scheduler_delivery(stub: scheduler_pb2_grpc.SchedulerServiceStub) -> Any:
         await stub.SetSenderState(request)  # the channel's interceptor sets the deadline
 
     return deliver
+
+
+def bounces_payload(inbox_id: str, bounces: list[FoundBounce]) -> bytes:
+    """The outbox payload telling the scheduler of an inbox's hard bounces: a RecordBouncesRequest."""
+    return scheduler_pb2.RecordBouncesRequest(inbox_id=inbox_id, bounces=[scheduler_pb2.Bounce(
+        message_id=b.message_id, recipient=b.recipient, status=b.status, diagnostic=b.diagnostic,
+        received_at=to_timestamp(b.received_at)) for b in bounces]).SerializeToString()
+
+
+def bounces_delivery(stub: scheduler_pb2_grpc.SchedulerServiceStub) -> Any:
+    """The outbox handler of RECORD_BOUNCES; the scheduler records each bounce once, so a retry is harmless."""
+
+    async def deliver(payload: bytes) -> None:
+        try:
+            request = scheduler_pb2.RecordBouncesRequest.FromString(payload)
+        except DecodeError:
+            raise DomainError("the outbox payload is not a RecordBouncesRequest") from None
+        await stub.RecordBounces(request)
+
+    return deliver
+
+
+def build_bounce_poller(settings: Settings, pool: asyncpg.Pool, clock: Clock, *,
+                        committed: Callable[[], None] = lambda: None) -> BouncePoller:
+    """The bounce poller wired as the server runs it (tests build another one, like another replica)."""
+    return BouncePoller(Repository(pool), clock, keyring=settings.secret_keys, payload=bounces_payload,
+                        committed=committed, interval=timedelta(seconds=settings.bounce_poll_seconds),
+                        login_timeout_s=settings.inbox_login_timeout_seconds)
 
 
 def campaigns_delivery(stub: campaigns_pb2_grpc.CampaignsServiceStub) -> Any:
@@ -539,6 +570,7 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
         SCHEMA,
         {
             SET_SENDER_STATE: scheduler_delivery(scheduler_pb2_grpc.SchedulerServiceStub(channel)),
+            RECORD_BOUNCES: bounces_delivery(scheduler_pb2_grpc.SchedulerServiceStub(channel)),
             APPLY_HEALTH_EVENT: campaigns_delivery(campaigns_pb2_grpc.CampaignsServiceStub(campaigns_channel)),
         },
     )
@@ -554,6 +586,13 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
             _probe_every(probe_loop_interval_seconds(settings), service), name="accounts-inbox-probe"
         )
         stack.push_async_callback(_cancel, probe_loop)
+    if settings.bounce_polls_enabled:
+        poller = build_bounce_poller(settings, pool, clock or SystemClock(), committed=relay.kick)
+        bounce_loop = asyncio.create_task(
+            _every("bounce-poll", min(settings.bounce_poll_seconds / 10, 30.0), poller.poll_once),
+            name="accounts-bounce-poll",
+        )
+        stack.push_async_callback(_cancel, bounce_loop)
     servicer = AccountsServicer(service)
     running = await start_server(
         settings.grpc_listen,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import structlog
@@ -358,6 +358,8 @@ class AccountsService:
         if found is None:
             raise NotFound("inbox not found")
         inbox, secret = found
+        if inbox.auth_kind != "password":
+            return await self._oauth_sender_credentials(inbox)
         if inbox.smtp is None or secret is None:
             raise FailedPrecondition("this inbox has no SMTP password", code="no_credentials")
         try:
@@ -761,6 +763,75 @@ class AccountsService:
             await self._change_inbox_health(tx, inbox, status=decision.status, detail=detail, source="probe", actor="")
         return True
 
+    async def _oauth_sender_credentials(self, inbox: Inbox) -> oauth.OAuthSenderCredentials:
+        """Send as an OAuth inbox: its provider's SMTP server and an access token, the cached one while it has
+        ACCESS_TOKEN_MIN_LIFETIME to live, else a fresh one from the token endpoint, cached encrypted. One refresh
+        at a time per inbox (under its row lock), so replicas sending at once refresh it once. A refused refresh
+        token (invalid_grant) raises FailedPrecondition oauth_revoked: an account-level failure of the send (A4);
+        an unreachable token endpoint raises Unavailable: the send may be tried again later."""
+        provider = oauth.PROVIDER_OF[inbox.auth_kind]
+        app = self._oauth_provider(provider)
+        access_token = self._cached_access_token(inbox.id, await self._repo.oauth_access(inbox.id))
+        if access_token is None:
+            async with self._repo.transaction() as tx:
+                row = await tx.lock_oauth_access(inbox.id)
+                if row is None or row["oauth_refresh_token"] is None:
+                    raise FailedPrecondition("this inbox is no longer connected with OAuth", code="no_credentials")
+                # Another replica may have refreshed it while this one waited for the lock.
+                access_token = self._cached_access_token(inbox.id, row)
+                if access_token is None:
+                    access_token = await self._refresh_for_sending(tx, inbox.id, app, row["oauth_refresh_token"])
+        return oauth.OAuthSenderCredentials(
+            smtp=ServerLogin(app.smtp_host, app.smtp_port, app.smtp_security, inbox.email, ""),
+            email=inbox.email,
+            display_name=inbox.display_name,
+            access_token=access_token,
+        )
+
+    def _cached_access_token(self, inbox_id: str, row: Mapping[str, Any] | None) -> str | None:
+        if row is None or row["oauth_access_token"] is None:
+            return None
+        if row["oauth_access_expires_at"] - self._clock.now() < oauth.ACCESS_TOKEN_MIN_LIFETIME:
+            return None
+        try:
+            return self._keyring.decrypt(row["oauth_access_token"], context=secret_context(inbox_id, "oauth_access"))
+        except SecretError:
+            return None  # under a key no longer configured: a refresh replaces it
+
+    async def _refresh_for_sending(self, tx: Transaction, inbox_id: str, app: OAuthProvider, stored: bytes) -> str:
+        try:
+            refresh_token = self._keyring.decrypt(stored, context=secret_context(inbox_id, "oauth"))
+        except SecretError as exc:
+            log.error("stored inbox refresh token cannot be decrypted", inbox_id=inbox_id, reason=str(exc))
+            raise FailedPrecondition(
+                "the inbox's stored credentials cannot be decrypted; check HOLDFAST_SECRET_KEYS",
+                code="credentials_unreadable",
+            ) from None
+        try:
+            tokens = await oauth.refresh(app, refresh_token, self._inbox_health.login_timeout_s)
+        except oauth.TokenError as exc:
+            log.info("inbox oauth refresh for sending failed", inbox_id=inbox_id, provider=app.name, error=exc.error)
+            if exc.kind == "auth":
+                raise FailedPrecondition(
+                    f"{exc.message}; connect the inbox with {app.name} again",
+                    code="oauth_revoked",
+                    details={"error": exc.error},
+                ) from None
+            raise Unavailable(exc.message, code="oauth_unavailable") from None
+        rotated = None
+        if tokens.refresh_token and tokens.refresh_token != refresh_token:
+            # Microsoft answers a new refresh token with each refresh: keep the newest.
+            rotated = self._keyring.encrypt(tokens.refresh_token, context=secret_context(inbox_id, "oauth"))
+        await tx.store_oauth_access(
+            inbox_id,
+            self._keyring.encrypt(tokens.access_token, context=secret_context(inbox_id, "oauth_access")),
+            self._clock.now() + timedelta(seconds=tokens.expires_in),
+            rotated,
+        )
+        log.info("inbox oauth access token refreshed for sending", inbox_id=inbox_id, provider=app.name,
+                 expires_in=tokens.expires_in)
+        return tokens.access_token
+
     async def update_inbox_credentials(
         self, workspace_id: str, inbox_id: str, smtp: ServerLogin | None, imap: ServerLogin | None, actor: str
     ) -> Inbox:
@@ -856,6 +927,8 @@ class AccountsService:
                 return earlier
             if not await tx.probe_inbox_soon(inbox_id, self._clock.now()):
                 raise NotFound("inbox not found")
+            # The server may have refused the cached OAuth access token itself: the next send refreshes it.
+            await tx.forget_oauth_access(inbox_id)
         log.info("inbox send failure reported; probing it now", inbox_id=inbox_id, attempt_id=attempt_id)
         return False
 

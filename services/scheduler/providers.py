@@ -15,6 +15,8 @@ from services.scheduler.repository import PlanRow
 
 log = structlog.get_logger(__name__)
 Credentials = Callable[[str], Awaitable[SmtpSettings]]
+# The error code of accounts' GetSenderCredentials when an OAuth inbox's grant was revoked or expired.
+OAUTH_REVOKED = "oauth_revoked"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +69,9 @@ class Providers:
         try:
             settings = await self._credentials(sender.sender_id)
         except DomainError as exc:
+            if exc.code == OAUTH_REVOKED:
+                # A4: the provider refused the OAuth inbox's refresh token (invalid_grant), an account-level failure.
+                return Outcome(False, FailureKind.DISCONNECTED, "invalid_grant", detail=exc.message)
             # Nothing reached the mail server: safe to try again later.
             return Outcome(False, FailureKind.TRANSIENT, "credentials_unavailable", detail=exc.message)
         # The Message-ID carries the attempt, so a send can be found again when reconciling.

@@ -1,4 +1,5 @@
-"""Checks an IMAP login (RFC 3501) on asyncio streams: the live check behind inbox health and reconnect (DESIGN A4).
+"""Checks an IMAP login (RFC 3501) on asyncio streams: the live check behind inbox health and reconnect (DESIGN A4);
+and reads the new delivery-status notifications of an INBOX (`fetch_reports`), for bounce detection.
 
 Every failure becomes an `ImapError` whose `kind` is the Unipile client's `FailureKind`, classified like the SMTP
 provider's: the server refused the login (`NO`, `[AUTHENTICATIONFAILED]`...) -> DISCONNECTED; network trouble, a
@@ -11,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import ssl
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
@@ -22,6 +25,13 @@ Security = Literal["ssl", "starttls", "none"]
 _TRANSIENT_CODES = ("UNAVAILABLE", "INUSE", "LIMIT", "SERVERBUG")
 _MAX_LINE = 65536
 _LOGOUT_TIMEOUT_S = 2.0
+# Of each report, only its first bytes are read (a partial FETCH): a DSN's status part and the returned headers
+# come first, and a huge returned message must not be held in memory.
+REPORT_BYTES = 256 * 1024
+_LITERAL = re.compile(rb"\{(\d+)\}$")
+_UIDVALIDITY = re.compile(r"\[UIDVALIDITY (\d+)\]", re.IGNORECASE)
+_UIDNEXT = re.compile(r"\[UIDNEXT (\d+)\]", re.IGNORECASE)
+_FETCH_UID = re.compile(rb"^\* \d+ FETCH \(.*?\bUID (\d+)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -55,8 +65,67 @@ class ImapError(Exception):
         return f"ImapError(kind={self.kind.value!r}, status={self.status!r}, message={self.message!r})"
 
 
+@dataclass(frozen=True)
+class Reports:
+    """What one read of an INBOX found: its UIDVALIDITY, the highest UID looked at (the next read starts after
+    it), and each delivery report newer than the caller's last UID, oldest first, as (uid, message bytes)."""
+
+    uidvalidity: int
+    last_uid: int
+    messages: list[tuple[int, bytes]]
+
+
 async def check_login(settings: ImapSettings, timeout_s: float = 15) -> None:
     """Connect, log in and log out, nothing more. `timeout_s` bounds the whole exchange, connection included."""
+    async with _logged_in(settings, timeout_s):
+        pass
+
+
+async def fetch_reports(settings: ImapSettings, uidvalidity: int | None, after_uid: int, *, limit: int = 50,
+                        timeout_s: float = 30) -> Reports:
+    """Read-only (EXAMINE, BODY.PEEK: nothing is marked seen) look at INBOX for the delivery reports (Content-Type
+    multipart/report) that arrived after `after_uid`, at most `limit` of them. When the mailbox's UIDVALIDITY is
+    not `uidvalidity`, the old UIDs mean nothing any more (RFC 3501 2.3.1.1) and the whole mailbox is read again."""
+    async with _logged_in(settings, timeout_s) as session:
+        status, text, untagged = await session.exchange("EXAMINE INBOX")
+        if status != "OK":
+            raise ImapError(FailureKind.UNKNOWN, status, f"EXAMINE INBOX refused: {text}")
+        found = [m for line, _ in untagged for m in (_UIDVALIDITY.search(line),) if m]
+        if not found:
+            raise ImapError(FailureKind.UNKNOWN, None, "the server sent no UIDVALIDITY for INBOX")
+        validity = int(found[-1][1])
+        start = after_uid if validity == uidvalidity else 0
+        uidnext = next((int(m[1]) for line, _ in untagged for m in (_UIDNEXT.search(line),) if m), None)
+        # "UID n:*" always matches the highest message, even below n (RFC 3501 6.4.8): filtered below.
+        status, text, untagged = await session.exchange(
+            f'UID SEARCH UID {start + 1}:* HEADER Content-Type "multipart/report"')
+        if status != "OK":
+            raise ImapError(FailureKind.UNKNOWN, status, f"UID SEARCH refused: {text}")
+        uids = sorted({int(u) for line, _ in untagged if line.upper().startswith("* SEARCH")
+                       for u in line.split()[2:] if u.isdigit() and int(u) > start})
+        batch = uids[:limit]
+        messages: list[tuple[int, bytes]] = []
+        if batch:
+            status, text, untagged = await session.exchange(
+                f"UID FETCH {','.join(map(str, batch))} (UID BODY.PEEK[]<0.{REPORT_BYTES}>)")
+            if status != "OK":
+                raise ImapError(FailureKind.UNKNOWN, status, f"UID FETCH refused: {text}")
+            for line, literals in untagged:
+                uid = _FETCH_UID.match(line.encode())
+                if uid and literals and int(uid[1]) in batch:
+                    messages.append((int(uid[1]), literals[0]))
+            messages.sort()
+        if len(uids) > limit:
+            last = batch[-1]
+        else:
+            # Nothing after the highest report; without UIDNEXT, the highest report is as far as we know.
+            last = max([start, *uids, *([uidnext - 1] if uidnext else [])])
+        return Reports(validity, last, messages)
+
+
+@contextlib.asynccontextmanager
+async def _logged_in(settings: ImapSettings, timeout_s: float) -> AsyncIterator[_Session]:
+    """A logged-in session; every failure becomes an ImapError. `timeout_s` bounds the whole exchange."""
     if timeout_s <= 0:
         raise ValueError("timeout_s must be positive")
     stage = "connect"
@@ -87,6 +156,8 @@ async def check_login(settings: ImapSettings, timeout_s: float = 15) -> None:
                 status, text = await session.command("LOGIN", settings.username, settings.password)
                 if status != "OK":
                     raise ImapError(_classify_refusal(status, text), status, text)
+            stage = "session"
+            yield session
         stage = "logout"
         with contextlib.suppress(OSError, TimeoutError, asyncio.IncompleteReadError, ImapError, ValueError):
             async with asyncio.timeout(_LOGOUT_TIMEOUT_S):
@@ -139,6 +210,29 @@ class _Session:
     async def line(self) -> str:
         raw = await self._reader.readuntil(b"\r\n")
         return raw[:-2].decode("utf-8", "replace")
+
+    async def exchange(self, command: str) -> tuple[str, str, list[tuple[str, list[bytes]]]]:
+        """Send a command line as is (atoms only, no literal) and collect its untagged answers, each a line (its
+        literals replaced by their announcement) with the literals' bytes; returns (status, text, answers)."""
+        self._next += 1
+        tag = f"h{self._next}"
+        self._writer.write(f"{tag} {command}\r\n".encode())
+        await self._writer.drain()
+        answers: list[tuple[str, list[bytes]]] = []
+        while True:
+            raw = (await self._reader.readuntil(b"\r\n"))[:-2]
+            if raw.startswith(f"{tag} ".encode()) or raw.startswith(b"* BYE"):
+                status, text = _status(raw.decode("utf-8", "replace"), tag)
+                return status, text, answers
+            literals: list[bytes] = []
+            line = raw
+            while (size := _LITERAL.search(raw)) is not None:
+                if int(size[1]) > REPORT_BYTES + 1024:
+                    raise ValueError("literal larger than asked for")
+                literals.append(await self._reader.readexactly(int(size[1])))
+                raw = (await self._reader.readuntil(b"\r\n"))[:-2]
+                line += b" " + raw
+            answers.append((line.decode("utf-8", "replace"), literals))
 
     async def command(self, name: str, *args: str) -> tuple[str, str]:
         """Send one command and return its tagged status (OK, NO, BAD; BYE if the server hangs up) and text."""

@@ -1,9 +1,10 @@
-"""Sends email over SMTP (aiosmtplib) and probes a login, for inboxes connected by SMTP credentials.
+"""Sends email over SMTP (aiosmtplib) and probes a login, for inboxes connected by SMTP credentials or by OAuth
+(SASL XOAUTH2 with an access token, as Gmail and Outlook take it).
 
 Every failure becomes an `SmtpError` whose `kind` is the Unipile client's `FailureKind`, so the scheduler
 classifies both providers the same way (DESIGN S10, A4): authentication refused -> DISCONNECTED, recipient
 refused -> PROSPECT_REFUSED, 4xx and network trouble -> TRANSIENT, anything else -> UNKNOWN. The password never
-appears in an error, a repr or a log line.
+appears in an error, a repr or a log line, nor does an access token.
 
 A send carries the caller's Message-ID so that an attempt whose outcome is unknown can be reconciled later
 (DESIGN S8). That is also why a network failure while the server answers DATA is UNKNOWN and not TRANSIENT: the
@@ -44,12 +45,16 @@ class SmtpSettings:
     # Empty: the server takes mail without AUTH (a local relay).
     username: str
     password: str = field(repr=False)
+    # An OAuth 2.0 access token: log in with XOAUTH2 as `username` instead of with the password.
+    access_token: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
         if self.security not in get_args(Security):
             raise ValueError(f"security must be one of {', '.join(get_args(Security))}, got {self.security!r}")
         if not 0 < self.port < 65536:
             raise ValueError(f"port must be between 1 and 65535, got {self.port}")
+        if self.access_token and (self.password or not self.username):
+            raise ValueError("an access token logs in as a username and takes no password")
 
 
 @dataclass(frozen=True)
@@ -162,7 +167,11 @@ def _client(settings: SmtpSettings, timeout_s: float) -> aiosmtplib.SMTP:
 
 
 async def _login(client: aiosmtplib.SMTP, settings: SmtpSettings) -> None:
-    if settings.username:
+    if settings.access_token:
+        # aiosmtplib's XOAUTH2: on a refused token it answers the server's 334 error challenge with an empty
+        # line and raises SMTPAuthenticationError with the final 535.
+        await client.auth_xoauth2(settings.username, settings.access_token)
+    elif settings.username:
         await client.login(settings.username, settings.password)
 
 
@@ -179,8 +188,9 @@ def _error(exc: BaseException, stage: str, settings: SmtpSettings) -> SmtpError:
     text = str(getattr(exc, "message", "") or exc) or ("timed out" if isinstance(exc, TimeoutError) else repr(exc))
     if kind is FailureKind.UNKNOWN and code is None and stage == "data":
         text = f"no answer to DATA, the message may have been delivered ({text})"
-    if settings.password:
-        text = text.replace(settings.password, "[redacted]")
+    for secret in (settings.password, settings.access_token):
+        if secret:
+            text = text.replace(secret, "[redacted]")
     return SmtpError(kind, code, f"{stage}: {text}")
 
 

@@ -467,13 +467,15 @@ class GetSenderCredentialsRequest(_message.Message):
     def __init__(self, sender_kind: _Optional[_Union[_types_pb2.SenderKind, str]] = ..., sender_id: _Optional[str] = ...) -> None: ...
 
 class GetSenderCredentialsResponse(_message.Message):
-    __slots__ = ("smtp", "email", "display_name", "unipile_account_id")
+    __slots__ = ("smtp", "email", "display_name", "unipile_account_id", "oauth_access_token")
     SMTP_FIELD_NUMBER: _ClassVar[int]
     EMAIL_FIELD_NUMBER: _ClassVar[int]
     DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
     UNIPILE_ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    OAUTH_ACCESS_TOKEN_FIELD_NUMBER: _ClassVar[int]
     smtp: ServerSettings
     email: str
     display_name: str
     unipile_account_id: str
-    def __init__(self, smtp: _Optional[_Union[ServerSettings, _Mapping]] = ..., email: _Optional[str] = ..., display_name: _Optional[str] = ..., unipile_account_id: _Optional[str] = ...) -> None: ...
+    oauth_access_token: str
+    def __init__(self, smtp: _Optional[_Union[ServerSettings, _Mapping]] = ..., email: _Optional[str] = ..., display_name: _Optional[str] = ..., unipile_account_id: _Optional[str] = ..., oauth_access_token: _Optional[str] = ...) -> None: ...

@@ -1,0 +1,123 @@
+"""Bounce detection (issue 5): read each password inbox's IMAP INBOX for delivery-status notifications and
+report the hard bounces of our emails to the scheduler.
+
+Periodic and jittered, claimed like the login probe (the claim moves the next poll ahead before any login, FOR
+UPDATE SKIP LOCKED), so replicas never poll the same inbox at once. The cursor is the last UID read under the
+mailbox's UIDVALIDITY. A poll's bounces are written to the outbox in the transaction that moves the cursor on,
+so a crash either loses neither or repeats the report (the scheduler records a bounce once per message).
+
+Only our own emails count: their Message-ID is `<attempt id@holdfast>` (services/scheduler/providers.py); a
+DSN about anything else (a message sent from the inbox by hand, by another tool) is read and ignored.
+OAuth-only inboxes are not polled: their IMAP login needs XOAUTH2, which the IMAP client does not speak yet."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import structlog
+
+from services.accounts.domain import BouncePollClaim, secret_context
+from services.accounts.dsn import parse_report
+from services.accounts.repository import Repository
+from services.common.clock import Clock
+from services.common.crypto import Keyring, SecretError
+from services.common.providers import imap as imap_provider
+
+log = structlog.get_logger(__name__)
+# The outbox destination that carries an inbox's hard bounces to the scheduler.
+RECORD_BOUNCES = "scheduler.RecordBounces"
+# Our Message-IDs end with this (the scheduler checks the attempt itself).
+OUR_MESSAGE_IDS = "@holdfast>"
+FetchReports = Callable[..., Awaitable[imap_provider.Reports]]
+
+
+@dataclass(frozen=True, slots=True)
+class FoundBounce:
+    message_id: str
+    recipient: str
+    status: str
+    diagnostic: str
+    received_at: datetime
+
+
+def bounces_in(messages: Sequence[tuple[int, bytes]], received_at: datetime) -> list[FoundBounce]:
+    """The hard bounces of our emails among these messages (anything else is ignored)."""
+    found = []
+    for _uid, raw in messages:
+        report = parse_report(raw)
+        if report is None or not report.original_message_id.lower().endswith(OUR_MESSAGE_IDS):
+            continue
+        for recipient in report.hard_bounces:
+            found.append(FoundBounce(report.original_message_id, recipient.recipient, recipient.status,
+                                     recipient.diagnostic, received_at))
+    return found
+
+
+class BouncePoller:
+    def __init__(self, repository: Repository, clock: Clock, *, keyring: Keyring,
+                 payload: Callable[[str, list[FoundBounce]], bytes], committed: Callable[[], None] = lambda: None,
+                 interval: timedelta = timedelta(seconds=300), login_timeout_s: float = 15.0, batch: int = 50,
+                 fetch: FetchReports = imap_provider.fetch_reports):
+        """`payload` serializes an inbox's bounces for the scheduler (the outbox payload); `committed` kicks the
+        relay after a commit that enqueued one; `batch`: most reports read per inbox and poll."""
+        self._repo = repository
+        self._clock = clock
+        self._keyring = keyring
+        self._payload = payload
+        self._committed = committed
+        self._interval = interval
+        self._timeout_s = login_timeout_s
+        self._batch = batch
+        self._fetch = fetch
+
+    async def poll_once(self, limit: int = 20) -> int:
+        """Poll every inbox due (at most `limit`); returns how many were polled."""
+        now = self._clock.now()
+        async with self._repo.transaction() as tx:
+            claims = await tx.claim_due_bounce_polls(now, self._interval.total_seconds(), limit)
+        if not claims:
+            return 0
+        results = await asyncio.gather(*(self._poll(claim, now) for claim in claims), return_exceptions=True)
+        reported = 0
+        for claim, result in zip(claims, results, strict=True):
+            if isinstance(result, BaseException):
+                log.error("bounce poll failed; next round", inbox_id=claim.inbox_id, error=repr(result))
+            else:
+                reported += result
+        if reported:
+            self._committed()
+        return len(claims)
+
+    async def _poll(self, claim: BouncePollClaim, now: datetime) -> int:
+        """Read one inbox's new reports and record where it stopped; returns how many bounces it reported."""
+        try:
+            password = self._keyring.decrypt(claim.imap_secret, context=secret_context(claim.inbox_id, "imap"))
+        except SecretError as exc:
+            log.error("stored IMAP password cannot be decrypted; no bounce poll", inbox_id=claim.inbox_id,
+                      reason=str(exc))
+            return 0
+        settings = imap_provider.ImapSettings(claim.imap.host, claim.imap.port, claim.imap.security,
+                                              claim.imap.username, password)
+        try:
+            reports = await self._fetch(settings, claim.uidvalidity, claim.last_uid, limit=self._batch,
+                                        timeout_s=self._timeout_s)
+        except imap_provider.ImapError as exc:
+            # The login probe decides what a refused login means for the inbox's health; here it only waits.
+            log.warning("bounce poll could not read the inbox", inbox_id=claim.inbox_id, error=exc.message)
+            async with self._repo.transaction() as tx:
+                await tx.record_bounce_poll_error(claim.inbox_id, str(exc))
+            return 0
+        bounces = bounces_in(reports.messages, now)
+        async with self._repo.transaction() as tx:
+            if not await tx.advance_bounce_cursor(claim, reports.uidvalidity, reports.last_uid):
+                log.info("bounce poll outdated; the next one reads again", inbox_id=claim.inbox_id)
+                return 0
+            if bounces:
+                await tx.enqueue(RECORD_BOUNCES, f"bounces:{claim.inbox_id}", self._payload(claim.inbox_id, bounces))
+        if bounces or reports.messages:
+            log.info("bounce reports read", inbox_id=claim.inbox_id, reports=len(reports.messages),
+                     hard_bounces=len(bounces), renumbered=claim.uidvalidity not in (None, reports.uidvalidity))
+        return len(bounces)

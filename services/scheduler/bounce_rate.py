@@ -1,0 +1,172 @@
+"""Hard bounces and each inbox's bounce rate over a sliding window (DESIGN S10, P1: email_high_bounce_rate).
+
+Accounts finds delivery-status notifications in the sending inbox and reports each hard bounce by the
+Message-ID we gave the email (`<attempt id@holdfast>`). A bounce is recorded once per attempt: the prospect
+stops (its address is invalid, like a refusal for this prospect) and the inbox's rate is re-evaluated in the
+same transaction. The rate is the share of the emails sent in the window that bounced; like the failure rate,
+it is also re-evaluated by a periodic job because the window slides while nothing is sent, and only
+transitions travel to campaigns (through the outbox, in order per inbox): above the threshold with enough
+emails sent -> above; back under it, or a sample too small -> below (auto-clear)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import asyncpg
+import structlog
+
+from services.common.clock import Clock
+from services.scheduler.bounce_repository import BounceTx
+from services.scheduler.domain import Event
+from services.scheduler.repository import Repository, Tx
+
+log = structlog.get_logger(__name__)
+# What a bounced prospect's plan says (S11: "stopped:email_bounced").
+STOP_REASON = "email_bounced"
+# The domain of the Message-IDs the email sender writes (services/scheduler/providers.py).
+MESSAGE_ID_DOMAIN = "holdfast"
+
+
+@dataclass(frozen=True, slots=True)
+class BouncePolicy:
+    """An inbox is above when, over the sliding window, bounces / emails sent exceeds the threshold with at
+    least the minimum sample."""
+
+    window_seconds: float = 7 * 86400.0
+    threshold: float = 0.05
+    min_sample: int = 20
+
+    def judge(self, sent: int, bounced: int) -> tuple[bool, float]:
+        """(above, rate); a sample too small is never above."""
+        rate = bounced / sent if sent else 0.0
+        return sent >= max(self.min_sample, 1) and rate > self.threshold, rate
+
+
+@dataclass(frozen=True, slots=True)
+class BounceSignal:
+    """An inbox crossed the bounce-rate threshold (above) or came back under it (or its sample got too small)."""
+
+    event_id: str
+    inbox_id: str
+    above: bool
+    rate: float
+    sample: int
+    bounces: int
+    window_end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Bounce:
+    message_id: str
+    recipient: str
+    status: str
+    diagnostic: str
+    received_at: datetime
+
+
+def attempt_id_of(message_id: str) -> str | None:
+    """The attempt a Message-ID we wrote names (`<uuid@holdfast>`); None for anyone else's."""
+    local, at, domain = message_id.strip().strip("<>").partition("@")
+    if not at or domain.lower() != MESSAGE_ID_DOMAIN:
+        return None
+    try:
+        return str(uuid.UUID(local))
+    except ValueError:
+        return None
+
+
+class BounceRateMonitor:
+    def __init__(self, repository: Repository, clock: Clock, signal_event: Callable[[BounceSignal], Event],
+                 policy: BouncePolicy | None = None, *, every: timedelta = timedelta(seconds=60), batch: int = 200,
+                 kick: Callable[[], None] | None = None):
+        """`signal_event` turns a signal into the outbox event for campaigns; `kick` tells the relay."""
+        self._repo = repository
+        self._clock = clock
+        self._signal_event = signal_event
+        self.policy = policy or BouncePolicy()
+        self._every = every
+        self._batch = batch
+        self._kick = kick or (lambda: None)
+
+    @property
+    def window(self) -> timedelta:
+        return timedelta(seconds=self.policy.window_seconds)
+
+    async def record(self, inbox_id: str, bounces: Sequence[Bounce]) -> int:
+        """Record the hard bounces accounts found in the inbox; returns how many were new. Idempotent per
+        message: a DSN delivered twice, or reported again after a crash, counts once."""
+        now = self._clock.now()
+        recorded = changed = 0
+        async with self._repo.transaction() as tx:
+            store = BounceTx(tx)
+            for bounce in bounces:
+                attempt_id = attempt_id_of(bounce.message_id)
+                if attempt_id is None:
+                    continue
+                prospect_id = await store.record_bounce(attempt_id, inbox_id, bounce.recipient, bounce.status,
+                                                        bounce.diagnostic, bounce.received_at, now)
+                if prospect_id is None:
+                    continue
+                recorded += 1
+                stopped = await store.stop_prospect(prospect_id, STOP_REASON, now)
+                log.info("email bounced", inbox_id=inbox_id, attempt_id=attempt_id, status=bounce.status,
+                         prospect_stopped=stopped)
+            if recorded:
+                changed = await self.evaluate(tx, [inbox_id], now)
+        if changed:
+            self._kick()
+        return recorded
+
+    async def evaluate(self, tx: Tx, inbox_ids: Sequence[str], now: datetime) -> int:
+        """Re-evaluate these inboxes inside the caller's transaction (locks their rows); returns how many changed
+        state, each with its event written to the outbox."""
+        store = BounceTx(tx)
+        return await self._apply(tx, store, await store.lock_states(inbox_ids), now)
+
+    async def restart(self, tx: Tx, inbox_ids: Sequence[str], now: datetime) -> int:
+        """A member resumed a campaign paused for this rate (P7: they say the cause is fixed): emails sent
+        before now no longer count, so the same full sample must build up again before a re-pause."""
+        store = BounceTx(tx)
+        restarted = await store.restart_sample(inbox_ids, now)
+        return await self._apply(tx, store, await store.lock_states(restarted), now) if restarted else 0
+
+    async def evaluate_bounce_rates_once(self) -> int:
+        """The periodic job: re-evaluate the inboxes the sliding window may have changed; returns how many were
+        evaluated. Safe with several replicas."""
+        now = self._clock.now()
+        async with self._repo.transaction() as tx:
+            store = BounceTx(tx)
+            states = await store.claim_evaluations(now - self._every, now - self.window - self._every, self._batch)
+            changed = await self._apply(tx, store, states, now)
+        if changed:
+            self._kick()
+        return len(states)
+
+    def kick(self) -> None:
+        self._kick()
+
+    async def _apply(self, tx: Tx, store: BounceTx, states: Sequence[asyncpg.Record], now: datetime) -> int:
+        if not states:
+            return 0
+        counts = await store.counts([str(s["sender_id"]) for s in states], now - self.window, now)
+        saved: list[tuple[str, bool, float, int, bool]] = []
+        changed = 0
+        for state in states:
+            inbox_id = str(state["sender_id"])
+            sent, bounced = counts.get(inbox_id, (0, 0))
+            above, rate = self.policy.judge(sent, bounced)
+            transition = above != state["bounce_alert"]
+            saved.append((inbox_id, above, rate, sent, transition))
+            if not transition:
+                continue
+            changed += 1
+            await tx.enqueue(self._signal_event(BounceSignal(
+                event_id=str(uuid.uuid4()), inbox_id=inbox_id, above=above, rate=rate, sample=sent,
+                bounces=bounced, window_end=now)))
+            log.info("bounce rate " + ("above threshold" if above else "back under threshold"), inbox_id=inbox_id,
+                     bounce_rate=round(rate, 3), sample=sent, bounces=bounced)
+        await store.save_states(saved, now)
+        return changed
