@@ -14,7 +14,9 @@ Control API (JSON, no auth) under `/_sandbox/`, for tests and the local demo:
                                           -> relation added, `users` webhooks with event new_relation
   POST /_sandbox/failures                 {endpoint, status, type, count?, title?, detail?, retry_after?,
                                            non_json?}: the next `count` calls to `endpoint` fail that way
-  POST /_sandbox/latency                  {endpoint?, ms}: fixed delay for one endpoint, or global (null)
+  POST /_sandbox/latency                  {endpoint?, ms, after_acting?}: fixed delay for one endpoint, or global
+                                          (null); with after_acting the call takes effect first and only its
+                                          answer is late (a client that times out cannot know it acted)
   GET  /_sandbox/hosted/{token}           the page a hosted reconnect link opens
   POST /_sandbox/hosted/{token}/complete  finish that reconnect: status OK, RECONNECTED webhooks, notify_url
 A profile is {provider_id, full_name?, public_identifier?, picture_url?}.
@@ -175,6 +177,7 @@ class SandboxState:
     failures: dict[str, InjectedFailure] = field(default_factory=dict)
     latency_ms: dict[str, int] = field(default_factory=dict)
     global_latency_ms: int = 0
+    late_answer_ms: dict[str, int] = field(default_factory=dict)
     # Calls per endpoint, counted before authentication, so tests can prove a call was never made.
     calls: Counter[str] = field(default_factory=Counter)
 
@@ -189,6 +192,7 @@ class SandboxState:
             self.hosted_links,
             self.failures,
             self.latency_ms,
+            self.late_answer_ms,
             self.calls,
         ):
             collection.clear()
@@ -344,7 +348,11 @@ async def _api_gate(request: web.Request, handler: Handler) -> web.StreamRespons
     failure = state.take_failure(endpoint)
     if failure is not None:
         return _failure_response(failure)
-    return await handler(request)
+    response = await handler(request)
+    late_ms = state.late_answer_ms.get(endpoint, 0)
+    if late_ms:
+        await asyncio.sleep(late_ms / 1000)
+    return response
 
 
 def _failure_response(failure: InjectedFailure) -> web.Response:
@@ -936,6 +944,11 @@ async def _control_set_latency(request: web.Request) -> web.Response:
     ms = body.get("ms")
     if not isinstance(ms, int) or isinstance(ms, bool) or ms < 0:
         raise _control_invalid("'ms' must be a non-negative integer.")
+    if _optional_bool(body, "after_acting", False):
+        if endpoint not in ENDPOINTS:
+            raise _control_invalid(f"'after_acting' needs 'endpoint', one of {', '.join(ENDPOINTS)}.")
+        state.late_answer_ms[str(endpoint)] = ms
+        return _json({"endpoint": endpoint, "ms": ms, "after_acting": True})
     if endpoint is None:
         state.global_latency_ms = ms
     elif endpoint in ENDPOINTS:

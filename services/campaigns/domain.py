@@ -82,9 +82,11 @@ CATALOG: dict[str, ReasonInfo] = {
         clears_automatically=True,
     ),
     "email_high_bounce_rate": ReasonInfo(
-        "Too many recent emails from this inbox bounced, which hurts its sender reputation. Email steps "
-        "are held.",
-        "Clean the prospect list of invalid addresses, then click Resume.",
+        "Too many recent emails from this inbox bounced (the addresses do not exist), which hurts the "
+        "inbox's sender reputation and can get it blocked. Email steps are held; LinkedIn steps go on, and "
+        "prospects whose email bounced get no more emails.",
+        "Check the prospect list (verify or remove invalid addresses), then click Resume. It also clears by "
+        "itself once the share of bounces over the last days falls back under the limit.",
         clears_automatically=True,
     ),
 }

@@ -5,12 +5,14 @@ one transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from services.campaigns.domain import (
     CATALOG,
+    PRECEDENCE,
     ActiveReason,
     Actor,
     Campaign,
@@ -18,7 +20,7 @@ from services.campaigns.domain import (
     displayed_reason,
     status_for,
 )
-from services.campaigns.ports import Events
+from services.campaigns.ports import Events, HoldState
 from services.campaigns.repository import Repository, Transaction
 from services.common.clock import Clock
 from services.common.errors import FailedPrecondition, NotFound
@@ -35,6 +37,16 @@ class Change:
     message: str
     # The outbox event that carries the new holds to the scheduler, when the pause state changed.
     holds_event: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BulkChange:
+    """What a change of many campaigns did: the campaigns changed, those of them now active again (resumed),
+    and the outbox events carrying their holds to the scheduler."""
+
+    changed: tuple[str, ...]
+    resumed: tuple[str, ...]
+    holds_events: tuple[int, ...]
 
 
 class PauseStates:
@@ -80,6 +92,58 @@ class PauseStates:
             event = await tx.enqueue(self._events.holds(campaign, caused_at or now))
         return Change(campaign, True, f"cleared: {reason}", event)
 
+    async def add_many(self, campaign_ids: Sequence[str], reason: str, scope: str, actor: Actor, *,
+                       subject: str = "", detail: str = "", caused_at: datetime | None = None,
+                       committed: Callable[[], None] = lambda: None) -> BulkChange:
+        """`add` for many campaigns (a subscription lapse, an account used by thousands of campaigns): a few
+        set-based statements per chunk of campaigns, each chunk one transaction, the chunks side by side.
+        Campaigns not started are skipped; one that has the reason already is left as it is. Each campaign
+        changed gets its history row and its holds. `committed` is called as each chunk commits (to send its
+        holds at once, while the next chunks are still being written)."""
+
+        async def chunk(ids: Sequence[str]) -> BulkChange:
+            async with self._repo.transaction() as tx:
+                locked = await tx.lock_started_many(ids)
+                now = self._clock.now()
+                added = await tx.add_reasons(list(locked), reason, scope, subject, detail, now) if locked else []
+                if not added:
+                    return BulkChange((), (), ())
+                entry = ActiveReason(reason, scope, subject, now, detail)
+                holds, resumed = await self._apply_many(tx, {c: entry for c in added}, actor, "added")
+                events = [await tx.enqueue(e) for e in self._events.holds_many(holds, caused_at or now)]
+            committed()
+            return BulkChange(tuple(added), tuple(resumed), tuple(events))
+
+        return await _in_chunks(campaign_ids, chunk)
+
+    async def clear_many(self, campaign_ids: Sequence[str], reason: str, actor: Actor, *, subject: str = "",
+                         damped: bool = True, caused_at: datetime | None = None,
+                         committed: Callable[[], None] = lambda: None) -> BulkChange:
+        """`clear` for many campaigns, in chunks like `add_many`, with the same P9 damping per campaign: a system
+        clear of a campaign's last reason within the cool-down of its last auto-resume waits for the sweeper."""
+
+        async def chunk(ids: Sequence[str]) -> BulkChange:
+            async with self._repo.transaction() as tx:
+                locked = await tx.lock_started_many(ids)
+                now = self._clock.now()
+                # P9: those whose last reason this is and that auto-resumed less than a cool-down ago wait.
+                recently = [c for c, resumed in locked.items() if resumed and now - resumed < self._cooldown]
+                held_back = []
+                if damped and actor.kind == "system" and recently:
+                    held_back = await tx.only_reason(recently, reason, subject)
+                if held_back:
+                    await tx.mark_clears_pending(held_back, reason, subject)
+                waiting = set(held_back)
+                removed = await tx.remove_reasons([c for c in locked if c not in waiting], reason, subject)
+                if not removed:
+                    return BulkChange((), (), ())
+                holds, resumed = await self._apply_many(tx, removed, actor, "cleared")
+                events = [await tx.enqueue(e) for e in self._events.holds_many(holds, caused_at or now)]
+            committed()
+            return BulkChange(tuple(removed), tuple(resumed), tuple(events))
+
+        return await _in_chunks(campaign_ids, chunk)
+
     async def resume(self, workspace_id: str, campaign_id: str, actor: Actor) -> Change:
         """P8: clear every reason whose gate passes; if any remains, refuse naming each one."""
         campaign = await self._get(workspace_id, campaign_id)
@@ -110,10 +174,11 @@ class PauseStates:
             if cleared:
                 event = await tx.enqueue(self._events.holds(campaign, self._clock.now()))
                 failing = [r.subject for r in campaign_before.reasons
-                           if r.reason == "linkedin_high_failure_rate" and gates.get((r.reason, r.subject))
-                           and gates[(r.reason, r.subject)].passes]
+                           if r.reason in ("linkedin_high_failure_rate", "email_high_bounce_rate")
+                           and gates.get((r.reason, r.subject)) and gates[(r.reason, r.subject)].passes]
                 if failing:
-                    # P7: after a member's resume, a smaller sample of failures pauses again for a while.
+                    # P7: after a member's resume, a smaller sample of failures pauses again for a while; an
+                    # inbox's bounce sample starts afresh (the old list's bounces no longer count).
                     await tx.enqueue(self._events.probation(failing, self._clock.now() + self._probation))
         if blocking:
             raise FailedPrecondition(
@@ -157,6 +222,32 @@ class PauseStates:
         updated = await tx.get_campaign(campaign.workspace_id, campaign.id)
         assert updated is not None
         return updated
+
+    async def _apply_many(self, tx: Transaction, changed: dict[str, ActiveReason], actor: Actor,
+                          action: str) -> tuple[list[HoldState], list[str]]:
+        """`_apply` for many campaigns, set-based: status and displayed reason (P2, the domain's precedence) from
+        each one's remaining reasons, the auto-resume mark, a history row each. Returns the new holds and the
+        campaigns now active again."""
+        now = self._clock.now()
+        rows = await tx.recompute_pause_states(list(changed), PRECEDENCE, now, auto_resumed=actor.kind == "system")
+        await tx.record_histories([(str(r["id"]), changed[str(r["id"])], r["status"]) for r in rows], action, actor,
+                                  now)
+        PAUSE_CHANGES.labels(next(iter(changed.values())).reason, action, actor.source or actor.kind).inc(len(rows))
+        resumed = [str(r["id"]) for r in rows if r["status"] == "active" and r["status_before"] == "paused"]
+        return [HoldState(str(r["id"]), r["pause_version"], tuple(r["held"])) for r in rows], resumed
+
+
+# Campaigns per transaction of a bulk change. Chunks run side by side (the database has more than one core)
+# and hold their row locks briefly; each campaign still changes atomically, as one by one.
+BULK_CHUNK = 2500
+
+
+async def _in_chunks(campaign_ids: Sequence[str], work: Callable[[Sequence[str]], Awaitable[BulkChange]]) -> BulkChange:
+    # Sorted before cutting: every chunk locks its rows in id order, and no two chunks share a row.
+    ids = sorted(set(campaign_ids))
+    done = await asyncio.gather(*(work(ids[i:i + BULK_CHUNK]) for i in range(0, len(ids), BULK_CHUNK)))
+    return BulkChange(tuple(c for d in done for c in d.changed), tuple(c for d in done for c in d.resumed),
+                      tuple(e for d in done for e in d.holds_events))
 
 
 def _unique(gates: list[Gate]) -> list[Gate]:

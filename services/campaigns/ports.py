@@ -11,12 +11,25 @@ from services.campaigns.domain import Campaign, Prospect, Senders
 from services.campaigns.repository import Event
 
 
+@dataclass(frozen=True, slots=True)
+class HoldState:
+    """A campaign's held scopes at one version of its pause state, as the scheduler enforces them."""
+
+    campaign_id: str
+    version: int
+    held_scopes: tuple[str, ...]
+
+
 class Events(Protocol):
     """Builds the outbox events that carry campaign changes to the scheduler."""
 
     def plan(self, campaign: Campaign) -> Event: ...
 
     def holds(self, campaign: Campaign, caused_at: datetime) -> Event: ...
+
+    def holds_many(self, states: list[HoldState], caused_at: datetime) -> list[Event]:
+        """The holds of many campaigns, in a few events (each one scheduler call)."""
+        ...
 
     def enrollment(self, campaign: Campaign, prospects: list[Prospect]) -> list[Event]: ...
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, time
 
@@ -139,6 +139,96 @@ class Transaction:
         return await self._conn.fetchval(
             "UPDATE campaigns.pause_reasons SET clear_pending = true WHERE campaign_id = $1 AND reason = $2"
             " AND subject = $3 RETURNING true", campaign_id, reason, subject) or False
+
+    # The same pause-state writes for many campaigns at once (a subscription lapse, an account used by
+    # thousands of campaigns): a few set-based statements instead of a transaction per campaign.
+
+    async def lock_started_many(self, campaign_ids: Sequence[str]) -> dict[str, datetime | None]:
+        """Lock the rows of those campaigns that are active or paused, in id order (no deadlock between two
+        bulk changes or with a single one); returns each one's last auto-resume (P9)."""
+        rows = await self._conn.fetch(
+            "SELECT c.id, c.last_auto_resumed_at FROM unnest($1::uuid[]) AS t(id) JOIN campaigns.campaigns c"
+            " ON c.id = t.id WHERE c.status IN ('active', 'paused') ORDER BY c.id FOR UPDATE OF c",
+            list(campaign_ids))
+        return {str(r["id"]): r["last_auto_resumed_at"] for r in rows}
+
+    async def only_reason(self, campaign_ids: Sequence[str], reason: str, subject: str) -> list[str]:
+        """Of these campaigns, those whose one active reason is this one."""
+        rows = await self._conn.fetch(
+            """SELECT r.campaign_id FROM unnest($1::uuid[]) AS t(id)
+                 JOIN campaigns.pause_reasons r ON r.campaign_id = t.id
+                GROUP BY r.campaign_id HAVING count(*) = 1 AND bool_and(r.reason = $2 AND r.subject = $3)""",
+            list(campaign_ids), reason, subject)
+        return [str(r["campaign_id"]) for r in rows]
+
+    async def add_reasons(self, campaign_ids: Sequence[str], reason: str, scope: str, subject: str, detail: str,
+                          now: datetime) -> list[str]:
+        """`add_reason` for many campaigns; returns those that did not have it yet."""
+        await self._conn.execute(
+            "UPDATE campaigns.pause_reasons r SET clear_pending = false FROM unnest($1::uuid[]) AS t(id)"
+            " WHERE r.campaign_id = t.id AND r.reason = $2 AND r.subject = $3 AND r.clear_pending",
+            list(campaign_ids), reason, subject)
+        rows = await self._conn.fetch(
+            """INSERT INTO campaigns.pause_reasons (campaign_id, reason, scope, subject, detail, since)
+               SELECT c, $2, $3, $4, $5, $6 FROM unnest($1::uuid[]) AS t(c)
+               ON CONFLICT DO NOTHING RETURNING campaign_id""",
+            list(campaign_ids), reason, scope, subject, detail, now)
+        return [str(r["campaign_id"]) for r in rows]
+
+    async def remove_reasons(self, campaign_ids: Sequence[str], reason: str, subject: str) -> dict[str, ActiveReason]:
+        rows = await self._conn.fetch(
+            "DELETE FROM campaigns.pause_reasons r USING unnest($1::uuid[]) AS t(id) WHERE r.campaign_id = t.id"
+            " AND r.reason = $2 AND r.subject = $3 RETURNING r.campaign_id, r.reason, r.scope, r.subject, r.since,"
+            " r.detail", list(campaign_ids), reason, subject)
+        return {str(r["campaign_id"]): ActiveReason(r["reason"], r["scope"], r["subject"], r["since"], r["detail"])
+                for r in rows}
+
+    async def mark_clears_pending(self, campaign_ids: Sequence[str], reason: str, subject: str) -> None:
+        await self._conn.execute(
+            "UPDATE campaigns.pause_reasons r SET clear_pending = true FROM unnest($1::uuid[]) AS t(id)"
+            " WHERE r.campaign_id = t.id AND r.reason = $2 AND r.subject = $3", list(campaign_ids), reason, subject)
+
+    async def recompute_pause_states(self, campaign_ids: Sequence[str], precedence: Sequence[str], now: datetime,
+                                     *, auto_resumed: bool) -> list[asyncpg.Record]:
+        """After their reasons changed, each campaign's status and displayed reason from the reasons it has now
+        (P2, with the domain's precedence: paused exactly when one is active, the first of them in `precedence`
+        shown), its pause_version bumped, and, with `auto_resumed`, the auto-resume mark on those that go from
+        paused to active (P9). One statement. Returns per campaign: id, status, status_before, pause_version and
+        held (its reasons' scopes, sorted)."""
+        return await self._conn.fetch(
+            # Aggregated once and joined (not a subquery per campaign): right whatever the planner's statistics
+            # say of pause_reasons, which a bulk change has just grown by thousands of rows.
+            """WITH reasons AS (
+                   SELECT r.campaign_id, (array_agg(r.reason ORDER BY array_position($2::text[], r.reason),
+                                                    r.reason))[1] AS shown,
+                          array_agg(DISTINCT r.scope ORDER BY r.scope) AS held
+                     FROM unnest($1::uuid[]) AS t(id) JOIN campaigns.pause_reasons r ON r.campaign_id = t.id
+                    GROUP BY r.campaign_id
+               ), fresh AS (
+                   SELECT c.id, c.status AS status_before, r.shown, COALESCE(r.held, '{}') AS held
+                     FROM unnest($1::uuid[]) AS t(id) JOIN campaigns.campaigns c ON c.id = t.id
+                     LEFT JOIN reasons r ON r.campaign_id = c.id)
+               UPDATE campaigns.campaigns c
+                  SET status = CASE WHEN cardinality(f.held) > 0 THEN 'paused' ELSE 'active' END,
+                      paused_reason = f.shown, updated_at = $3, pause_version = c.pause_version + 1,
+                      last_auto_resumed_at = CASE WHEN $4 AND cardinality(f.held) = 0 AND f.status_before = 'paused'
+                                                  THEN $3 ELSE c.last_auto_resumed_at END
+                 FROM fresh f WHERE c.id = f.id
+               RETURNING c.id, c.status, f.status_before, c.pause_version, f.held""",
+            list(campaign_ids), list(precedence), now, auto_resumed)
+
+    async def record_histories(self, entries: Sequence[tuple[str, ActiveReason, str]], action: str, actor: Actor,
+                               now: datetime) -> None:
+        """One history row per (campaign, reason, status after), all with the same actor."""
+        await self._conn.execute(
+            """INSERT INTO campaigns.pause_history (campaign_id, action, reason, subject, scope, actor_kind,
+                   actor_member_id, actor_source, actor_event_id, detail, status_after, at)
+               SELECT t.c, $6, t.reason, t.subject, t.scope, $7, $8, $9, $10, t.detail, t.status_after, $11
+                 FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $12::text[])
+                      AS t(c, reason, subject, scope, detail, status_after)""",
+            [c for c, _, _ in entries], [r.reason for _, r, _ in entries], [r.subject for _, r, _ in entries],
+            [r.scope for _, r, _ in entries], [r.detail for _, r, _ in entries], action, actor.kind,
+            actor.member_id, actor.source, actor.event_id, now, [s for _, _, s in entries])
 
     async def set_auto_resumed(self, campaign_id: str, now: datetime) -> None:
         await self._conn.execute("UPDATE campaigns.campaigns SET last_auto_resumed_at = $2 WHERE id = $1",

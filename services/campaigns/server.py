@@ -28,7 +28,7 @@ from services.campaigns.domain import (
     Step,
 )
 from services.campaigns.pause import Change
-from services.campaigns.ports import HealthChange, PlanInfo, SenderHealth
+from services.campaigns.ports import HealthChange, HoldState, PlanInfo, SenderHealth
 from services.campaigns.repository import Event, Repository
 from services.campaigns.service import CampaignsService
 from services.common.clock import Clock, SystemClock
@@ -43,6 +43,8 @@ from services.common.proto_time import from_timestamp, to_timestamp
 from services.common.service_main import prepare_schema
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Campaigns per SetCampaignHoldsBatch call: about 70 kB, well under gRPC's 4 MB limit.
+HOLDS_PER_BATCH = 1000
 
 
 def campaign_pb(c: Campaign) -> pb.Campaign:
@@ -102,6 +104,24 @@ class ProtoEvents:
             held_scopes=[from_word(types_pb2.Scope, s) for s in campaign.held_scopes()],
             caused_at=to_timestamp(caused_at))
         return "scheduler.SetCampaignHolds", campaign.id, request.SerializeToString()
+
+    def holds_many(self, states: list[HoldState], caused_at: datetime) -> list[Event]:
+        caused = to_timestamp(caused_at)
+        scopes = {s: from_word(types_pb2.Scope, s) for h in states for s in h.held_scopes}
+        requests = [scheduler_pb2.SetCampaignHoldsRequest(
+            campaign_id=h.campaign_id, version=h.version, caused_at=caused,
+            held_scopes=[scopes[s] for s in h.held_scopes]) for h in states]
+        if len(requests) == 1:
+            # One campaign: the ordinary event, in line with that campaign's other events.
+            return [("scheduler.SetCampaignHolds", states[0].campaign_id, requests[0].SerializeToString())]
+        events = []
+        for start in range(0, len(requests), HOLDS_PER_BATCH):
+            request = scheduler_pb2.SetCampaignHoldsBatchRequest(holds=requests[start:start + HOLDS_PER_BATCH])
+            # Campaigns of one batch are in no other batch of it, and each campaign's version orders its holds
+            # whatever the delivery order, so the batches need no common key: they go out side by side.
+            events.append(("scheduler.SetCampaignHoldsBatch", f"holds-batch:{uuid.uuid4()}",
+                           request.SerializeToString()))
+        return events
 
     def probation(self, sender_ids: list[str], until: datetime) -> Event:
         request = scheduler_pb2.StartProbationRequest(event_id=str(uuid.uuid4()), sender_ids=sorted(set(sender_ids)),
@@ -296,6 +316,15 @@ class CampaignsServicer(pb_grpc.CampaignsServiceServicer):
                                                            request.above_threshold, order, detail)
         return pb.ApplyFailureRateSignalResponse(applied=effect.applied)
 
+    async def ApplyBounceRateSignal(self, request: pb.ApplyBounceRateSignalRequest,
+                                    context: grpc.aio.ServicerContext) -> pb.ApplyBounceRateSignalResponse:
+        detail = f"{request.bounce_rate:.0%} of the last {request.sample_size} emails bounced ({request.bounces})"
+        order = request.window_end.seconds * 1000 + request.window_end.nanos // 1_000_000
+        effect = await self._service.health.failure_signal(
+            request.event_id, request.inbox_id, request.above_threshold, order, detail,
+            reason="email_high_bounce_rate", channel="email", source="bounce_detector")
+        return pb.ApplyBounceRateSignalResponse(applied=effect.applied)
+
     async def GetPauseHistory(self, request: pb.GetPauseHistoryRequest,
                               context: grpc.aio.ServicerContext) -> pb.GetPauseHistoryResponse:
         entries, token = await self._service.history(request.workspace_id, request.campaign_id,
@@ -324,6 +353,8 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
             scheduler_pb2.EnrollProspectsRequest.FromString(b)),
         "scheduler.SetCampaignHolds": lambda b: scheduler.SetCampaignHolds(
             scheduler_pb2.SetCampaignHoldsRequest.FromString(b), timeout=60),
+        "scheduler.SetCampaignHoldsBatch": lambda b: scheduler.SetCampaignHoldsBatch(
+            scheduler_pb2.SetCampaignHoldsBatchRequest.FromString(b), timeout=60),
         "scheduler.StartProbation": lambda b: scheduler.StartProbation(
             scheduler_pb2.StartProbationRequest.FromString(b)),
     })

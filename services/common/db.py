@@ -31,3 +31,47 @@ async def create_pool(dsn: str, *, application_name: str, min_size: int = 1, max
             log.warning("database not ready, retrying", error=str(exc), retry_in=round(delay, 2))
             await asyncio.sleep(delay)
             delay = min(delay * 2, 2.0)
+
+
+# What a database that is down, restarting or cut off looks like to a client: a refused or dropped connection,
+# or the server saying it is shutting down or starting up. Not a bug of ours: callers answer "unavailable".
+UNREACHABLE_ERRORS: tuple[type[BaseException], ...] = (
+    ConnectionError,
+    FileNotFoundError,  # the unix socket is gone while the server is stopped
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,  # 57P01 admin shutdown, 57P02 crash, 57P03 cannot connect now
+)
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    if isinstance(exc, asyncpg.InterfaceError):
+        # asyncpg's word for a connection it already knows to be closed.
+        return "connection is closed" in str(exc)
+    return isinstance(exc, UNREACHABLE_ERRORS)
+
+
+class DatabaseProbe:
+    """Whether the database answers right now, on a connection of its own (so a busy pool does not make a
+    healthy database look down). Reconnects as needed; never raises."""
+
+    def __init__(self, dsn: str, *, application_name: str, timeout_s: float = 2.0):
+        self._dsn = dsn
+        self._application_name = application_name
+        self._timeout_s = timeout_s
+        self._conn: asyncpg.Connection | None = None
+
+    async def answers(self) -> bool:
+        try:
+            if self._conn is None or self._conn.is_closed():
+                self._conn = await asyncpg.connect(self._dsn, timeout=self._timeout_s,
+                                                   server_settings={"application_name": self._application_name})
+            await self._conn.fetchval("SELECT 1", timeout=self._timeout_s)
+            return True
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            await self.close()
+            return False
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            self._conn.terminate()
+            self._conn = None

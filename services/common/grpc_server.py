@@ -9,6 +9,7 @@ NOT_SERVING, drain in-flight calls for the grace period, stop, then close the re
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import time
 import uuid
@@ -23,12 +24,16 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from services.common import errors
+from services.common.db import is_unreachable
 from services.common.grpc_errors import to_status
 from services.common.metrics import GRPC_LATENCY, GRPC_REQUESTS
 
 log = structlog.get_logger(__name__)
 
 REQUEST_ID_KEY = "x-request-id"
+# The health name for liveness probes: SERVING once started, whatever the database says (a restart would not bring
+# the database back). "" and the service names are readiness: NOT_SERVING while the database is unreachable.
+LIVENESS = "liveness"
 
 
 class ContextInterceptor(grpc.aio.ServerInterceptor):
@@ -65,6 +70,13 @@ class ContextInterceptor(grpc.aio.ServerInterceptor):
             except Exception as exc:
                 if isinstance(exc, grpc.aio.AbortError):
                     raise
+                if is_unreachable(exc):
+                    # The database is down or restarting: the caller may retry later (a 503, not a 500).
+                    code = "UNAVAILABLE"
+                    log.warning("rpc failed: database unreachable", error=repr(exc))
+                    status, message, trailers = to_status(errors.Unavailable(
+                        "the database is unreachable; retry later", code="database_unavailable"))
+                    await context.abort(status, message, trailing_metadata=trailers)
                 log.exception("rpc failed")
                 code = "INTERNAL"
                 status, message, trailers = to_status(errors.DomainError("internal error"))
@@ -98,12 +110,44 @@ class RunningServer:
         self.port = port
         self.health = health_servicer
         self.names = list(names)
+        self._started = False
+        self._dependency_up = True
+        self._follower: asyncio.Task[None] | None = None
 
     async def mark_serving(self) -> None:
+        self._started = True
+        await self._publish()
+
+    def follow(self, answers: Callable[[], Awaitable[bool]], every_s: float = 1.0) -> None:
+        """Keep health in step with a dependency (the database): NOT_SERVING while `answers()` says no,
+        SERVING again by itself once it says yes, so load balancers and the gateway's /readyz see an outage."""
+        self._follower = asyncio.create_task(self._follow(answers, every_s))
+
+    async def _follow(self, answers: Callable[[], Awaitable[bool]], every_s: float) -> None:
+        while True:
+            up = await answers()
+            if up != self._dependency_up:
+                self._dependency_up = up
+                if up:
+                    log.info("database answers again; serving")
+                else:
+                    log.warning("database unreachable; not serving")
+                await self._publish()
+            await asyncio.sleep(every_s)
+
+    async def _publish(self) -> None:
+        serving, not_serving = health_pb2.HealthCheckResponse.SERVING, health_pb2.HealthCheckResponse.NOT_SERVING
+        ready = self._started and self._dependency_up
+        # Ignored once graceful shutdown has begun (everything is NOT_SERVING then).
+        await self.health.set(LIVENESS, serving if self._started else not_serving)
         for name in ["", *self.names]:
-            await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+            await self.health.set(name, serving if ready else not_serving)
 
     async def stop(self, grace: float) -> None:
+        if self._follower is not None:
+            self._follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._follower
         await self.health.enter_graceful_shutdown()
         await self.server.stop(grace)
 
@@ -122,7 +166,7 @@ async def start_server(listen: str, registrations: Sequence[Registration]) -> Ru
         [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME],
         server,
     )
-    for name in ["", *names]:
+    for name in ["", LIVENESS, *names]:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
     port = server.add_insecure_port(listen)
     if port == 0:

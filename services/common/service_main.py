@@ -16,7 +16,7 @@ from typing import Any
 import structlog
 
 from services.common import config, logging
-from services.common.db import create_pool
+from services.common.db import DatabaseProbe, create_pool
 from services.common.grpc_server import RunningServer, serve_forever
 from services.common.metrics import serve_metrics
 from services.common.migrations import MigrationError, check, migrate
@@ -48,12 +48,17 @@ async def _migrate_only(settings: config.ServiceSettings, schema: str, folder: P
         await pool.close()
 
 
-async def _with_metrics(settings: config.ServiceSettings, stack: AsyncExitStack, start: Start) -> RunningServer:
+async def _with_metrics(settings: config.ServiceSettings, stack: AsyncExitStack, start: Start,
+                        name: str) -> RunningServer:
     if settings.metrics_port:
         host = settings.grpc_listen.rpartition(":")[0]  # type: ignore[attr-defined]
         runner = await serve_metrics(host, settings.metrics_port)
         stack.push_async_callback(runner.cleanup)
-    return await start(settings, stack)
+    probe = DatabaseProbe(settings.database_url, application_name=f"holdfast-{name}-readiness")
+    stack.push_async_callback(probe.close)  # closed last: the server's stop ends the follower first
+    running = await start(settings, stack)
+    running.follow(probe.answers)
+    return running
 
 
 def _summary(command: Command) -> str:
@@ -98,7 +103,7 @@ def main(
         else:
             asyncio.run(
                 serve_forever(
-                    lambda stack: _with_metrics(settings, stack, start), grace=settings.shutdown_grace_seconds
+                    lambda stack: _with_metrics(settings, stack, start, name), grace=settings.shutdown_grace_seconds
                 )
             )
     except (MigrationError, RuntimeError) as exc:

@@ -3,13 +3,15 @@ through response models, and the Route record that drives both the router and th
 
 from __future__ import annotations
 
+import hashlib
 import json
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 from aiohttp import web
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from holdfast.accounts.v1 import accounts_pb2
 from holdfast.common.v1 import types_pb2
@@ -37,13 +39,60 @@ def upstreams(request: web.Request) -> Upstreams:
     return request.app[UPSTREAMS]
 
 
+class PrincipalCache:
+    """Who a bearer token belongs to, remembered for `ttl_s` seconds: every API call authenticates, and asking
+    accounts each time doubles a read's gRPC work (B5). Only successes are kept, so a new token works at once,
+    and a revoked one stops within `ttl_s` (0 turns the cache off). Keyed by the token's hash: no token is kept."""
+
+    def __init__(self, ttl_s: float, max_entries: int = 10_000, *, clock: Callable[[], float] = time.monotonic):
+        self._ttl_s = ttl_s
+        self._max_entries = max_entries
+        self._clock = clock
+        self._entries: dict[bytes, tuple[float, Principal]] = {}
+
+    @staticmethod
+    def _key(token: str) -> bytes:
+        return hashlib.sha256(token.encode()).digest()
+
+    def get(self, token: str) -> Principal | None:
+        if self._ttl_s <= 0:
+            return None
+        key = self._key(token)
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry[0] <= self._clock():
+            del self._entries[key]
+            return None
+        return entry[1]
+
+    def put(self, token: str, principal: Principal) -> None:
+        if self._ttl_s <= 0:
+            return
+        now = self._clock()
+        if len(self._entries) >= self._max_entries:
+            self._entries = {k: v for k, v in self._entries.items() if v[0] > now}
+            while len(self._entries) >= self._max_entries:  # still full: the oldest go first
+                del self._entries[next(iter(self._entries))]
+        self._entries[self._key(token)] = (now + self._ttl_s, principal)
+
+
+PRINCIPALS = web.AppKey("principals", PrincipalCache)
+
+
 async def authenticate(request: web.Request) -> Principal:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
         raise Unauthenticated("send Authorization: Bearer <token>")
-    reply = await upstreams(request).accounts.Authenticate(accounts_pb2.AuthenticateRequest(token=token.strip()))
-    return Principal(workspace_id=reply.workspace_id, member_id=reply.member_id)
+    cache = request.app[PRINCIPALS]
+    principal = cache.get(token)
+    if principal is None:
+        reply = await upstreams(request).accounts.Authenticate(accounts_pb2.AuthenticateRequest(token=token))
+        principal = Principal(workspace_id=reply.workspace_id, member_id=reply.member_id)
+        cache.put(token, principal)
+    return principal
 
 
 def pydantic_error(exc: ValidationError) -> InvalidArgument:
@@ -54,16 +103,44 @@ def pydantic_error(exc: ValidationError) -> InvalidArgument:
                            details={"errors": problems})
 
 
+def check_text(value: object, field: str = "body") -> None:
+    """Refuse text that cannot be stored or sent on: NUL (PostgreSQL text refuses it) and lone surrogates (JSON
+    allows "\\ud800", UTF-8 and so protobuf do not). Keys are checked as well as values; iterative, since JSON
+    may nest as deep as the parser allows."""
+    pending: list[tuple[object, str]] = [(value, field)]
+    while pending:
+        item, at = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item or (not item.isascii() and _has_lone_surrogate(item)):
+                raise InvalidArgument(f"{at}: text must be valid Unicode without NUL characters", field=at)
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                pending += [(key, at), (child, f"{at}.{key}" if at != "body" else str(key))]
+        elif isinstance(item, list):
+            pending += [(child, f"{at}.{index}") for index, child in enumerate(item)]
+
+
+def _has_lone_surrogate(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 async def parse_body(request: web.Request, model: type[M]) -> M:
     raw = await request.read()
     if not raw.strip():
         raw = b"{}"
     try:
         data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    # ValueError covers bad JSON and bad UTF-8, and also an integer too long to convert (over 4,300 digits);
+    # RecursionError, JSON nested deeper than the parser goes.
+    except (ValueError, RecursionError) as exc:
         raise InvalidArgument(f"the body is not valid JSON: {exc}", code="malformed_json", field="body") from None
     if not isinstance(data, dict):
         raise InvalidArgument("the body must be a JSON object", code="malformed_json", field="body")
+    check_text(data)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -71,6 +148,7 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
 
 
 def parse_query(request: web.Request, model: type[M]) -> M:
+    check_text(dict(request.query))
     try:
         return model.model_validate(dict(request.query), strict=False)
     except ValidationError as exc:
@@ -86,7 +164,8 @@ class Empty(models.Request):
 
 
 class Paging(models.Request):
-    page_size: int = 50
+    # An int32 over gRPC: anything larger is refused here, not left to fail the call (0: the default size).
+    page_size: int = Field(50, ge=0, le=2**31 - 1)
     page_token: str = ""
 
 

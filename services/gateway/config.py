@@ -22,6 +22,9 @@ class Settings(CommonSettings):
                                     help="host:port of the campaigns gRPC service")
     scheduler_target: str = setting("HOLDFAST_SCHEDULER_TARGET", "127.0.0.1:50053", parse=parse_listen,
                                     help="host:port of the scheduler gRPC service")
+    auth_cache_seconds: float = setting("HOLDFAST_AUTH_CACHE_SECONDS", 10.0, parse=float,
+                                        help="how long the gateway remembers who a valid API token belongs to "
+                                        "(a revoked token stops working within this; 0: ask accounts every time)")
     max_body_bytes: int = setting("HOLDFAST_MAX_BODY_BYTES", 8 * 1024 * 1024, parse=int,
                                   help="largest request body accepted (prospect uploads are the big ones)")
     unipile_webhook_secret: str = setting("HOLDFAST_UNIPILE_WEBHOOK_SECRET", "", secret=True,

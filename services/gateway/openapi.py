@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import annotated_types
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 from pydantic.json_schema import models_json_schema
 
 from services.gateway import models
@@ -36,7 +38,7 @@ def build() -> dict[str, Any]:
         if route.query is not None:
             for name, fld in route.query.model_fields.items():
                 params.append({"name": name, "in": "query", "required": False,
-                               "schema": {"type": "integer" if fld.annotation is int else "string"}})
+                               "schema": {"type": "integer" if fld.annotation is int else "string", **_bounds(fld)}})
         if params:
             op["parameters"] = params
         if route.body is not None:
@@ -60,6 +62,17 @@ def build() -> dict[str, Any]:
         "components": {"schemas": schema.get("$defs", {}),
                        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
     }
+
+
+def _bounds(fld: FieldInfo) -> dict[str, Any]:
+    """The field's ge/le constraints as JSON Schema minimum/maximum."""
+    bounds: dict[str, Any] = {}
+    for constraint in fld.metadata:
+        if isinstance(constraint, annotated_types.Ge):
+            bounds["minimum"] = constraint.ge
+        elif isinstance(constraint, annotated_types.Le):
+            bounds["maximum"] = constraint.le
+    return bounds
 
 
 def _ref(model: type[BaseModel]) -> dict[str, str]:

@@ -20,7 +20,7 @@ from holdfast.scheduler.v1 import scheduler_pb2
 from services.common.clock import Clock, SystemClock
 from services.common.errors import InvalidArgument, Unauthenticated, Unavailable
 from services.gateway import models
-from services.gateway.api import SETTINGS, Route, upstreams
+from services.gateway.api import SETTINGS, Route, check_text, upstreams
 
 log = structlog.get_logger(__name__)
 
@@ -142,10 +142,11 @@ def _check_secret(request: web.Request) -> None:
 def _json_object(raw: bytes) -> dict[str, Any]:
     try:
         payload = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (ValueError, RecursionError):  # bad JSON or UTF-8, a 4,300-digit integer, nesting past the parser
         raise InvalidArgument("the body is not valid JSON", code="malformed_json", field="body") from None
     if not isinstance(payload, dict):
         raise InvalidArgument("the body must be a JSON object", code="malformed_json", field="body")
+    check_text(payload)
     return payload
 
 

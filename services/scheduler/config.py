@@ -67,6 +67,14 @@ class Settings(ServiceSettings):
                                       help="attempts in the window needed before a failure rate can pause")
     failure_probation_sample: int = setting("HOLDFAST_FAILURE_PROBATION_SAMPLE", 3, parse=_at_least_one,
                                             help="attempts needed while a sender is on probation after a resume")
+    bounce_window_seconds: float = setting("HOLDFAST_BOUNCE_WINDOW_SECONDS", 7 * 86400.0, parse=_positive,
+                                           help="sliding window of sent emails over which each inbox's hard-bounce "
+                                           "rate is measured")
+    bounce_rate_threshold: float = setting("HOLDFAST_BOUNCE_RATE_THRESHOLD", 0.05, parse=_fraction,
+                                           help="hard bounces / emails sent above which an inbox's campaigns pause "
+                                           "their email steps (email_high_bounce_rate)")
+    bounce_min_sample: int = setting("HOLDFAST_BOUNCE_MIN_SAMPLE", 20, parse=_at_least_one,
+                                     help="emails sent in the window needed before a bounce rate can pause")
     hold_drain_seconds: float = setting("HOLDFAST_HOLD_DRAIN_SECONDS", 30.0, parse=_non_negative,
                                         help="how long setting a hold waits for sends already at the provider "
                                         "on the held scope before it answers anyway (with a warning)")

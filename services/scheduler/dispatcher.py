@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Callable
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import asyncpg
 import structlog
 
 from services.common import timemath
@@ -38,7 +39,7 @@ class Dispatcher:
                  unipile: UnipileClient | None = None, stale_after: timedelta = timedelta(minutes=10),
                  relations_poll: timedelta = timedelta(hours=4), failure_rates: FailureRateMonitor | None = None,
                  events: Events | None = None, kick: Callable[[], None] | None = None):
-        """`failure_rates` evaluates each sender's failure rate with every outcome; `events` reports
+        """`failure_rates` evaluates the failure rate of a round's senders with its outcomes; `events` reports
         account-level failures to accounts (without them, in bare test set-ups, neither happens); `kick`
         tells the outbox relay that events were committed."""
         self._repo = repository
@@ -55,21 +56,24 @@ class Dispatcher:
     async def run_once(self) -> int:
         """Claim and perform one batch; returns how many actions were attempted."""
         now = self._clock.now()
-        work: list[tuple[str, PlanRow, object, CampaignPlan]] = []
         async with self._repo.transaction() as tx:
-            plans: dict[str, CampaignPlan] = {}
             claimed = await tx.claim(now, self._batch)
+            if not claimed:
+                return 0
+            plans = await tx.campaign_plans({row.campaign_id for row, _ in claimed})
             # Today's and the rolling week's counts of every claimed sender, in one query.
             counts = await tx.day_and_week_counts([
                 (sender.sender_id, row.action_type or "", timemath.local_date(sender.timezone, now))
                 for row, sender in claimed])
+            # The round's writes go in a few statements, not a few per action.
+            writes = tx.buffered()
+            starts: list[tuple[PlanRow, Sender, date, datetime]] = []
             for row, sender in claimed:
-                plan = plans.get(row.campaign_id) or await tx.plan(row.campaign_id)
-                assert plan is not None and row.action_type is not None
-                plans[row.campaign_id] = plan
+                plan = plans[row.campaign_id]
+                assert row.action_type is not None
                 if not timemath.is_open(plan.schedule, now):
                     # Planned inside a window, but pacing or a retry pushed the claim past its end.
-                    await self._reschedule(tx, row, plan, now, now)
+                    await self._reschedule(writes, row, plan, now, now)
                     continue
                 limits = sender.limits.get(row.action_type, FALLBACK_LIMITS)
                 day = timemath.local_date(sender.timezone, now)
@@ -79,49 +83,70 @@ class Dispatcher:
                 if today >= limits.cap_on_ramp_day(ramp_day) or week >= limits.weekly_cap:
                     # S5/S6: the sender's day (or week) is full: the action waits for its next local day.
                     tomorrow = datetime.combine(day + timedelta(days=1), time.min, tzinfo=ZoneInfo(sender.timezone))
-                    await self._reschedule(tx, row, plan, max(tomorrow, now), now)
+                    await self._reschedule(writes, row, plan, max(tomorrow, now), now)
                     continue
                 gap = random.Random(f"{row.prospect_id}:{row.step_index}:gap").uniform(
                     limits.pacing_min_seconds, limits.pacing_max_seconds)
                 if row.next_action_at is not None:
                     DISPATCH_LAG.observe(max(0.0, (now - row.next_action_at).total_seconds()))
-                attempt_id = await tx.start_attempt(row, sender, day, now, now + timedelta(seconds=gap))
-                work.append((attempt_id, row, sender, plan))
+                starts.append((row, sender, day, now + timedelta(seconds=gap)))
+            await writes.flush()
+            # S8: every attempt is recorded (and committed) before its provider call.
+            attempt_ids = await tx.start_attempts(starts, now)
+        work = [(attempt_ids[row.prospect_id], row, sender, plans[row.campaign_id]) for row, sender, _, _ in starts]
         if not work:
             return 0
         outcomes = await asyncio.gather(*(self._providers.perform(a, row, sender, plan.step(row.step_index))
                                           for a, row, sender, plan in work), return_exceptions=True)
-
-        async def record(attempt_id: str, row: PlanRow, sender: Sender, plan: CampaignPlan, outcome: object) -> int:
+        settled: list[tuple[str, PlanRow, Sender, CampaignPlan, Outcome]] = []
+        for (attempt_id, row, sender, plan), outcome in zip(work, outcomes, strict=True):
             if isinstance(outcome, BaseException):
                 # Whatever happened at the provider is unknown: leave the attempt for the reconciler.
                 log.error("send raised", attempt_id=attempt_id, error=repr(outcome))
-                return 0
-            async with self._repo.transaction() as tx:
-                return await self._record(tx, attempt_id, row, sender, plan, outcome)  # type: ignore[arg-type]
-
-        # One action per sender per round: the outcomes touch different rows and are recorded side by side.
-        events = await asyncio.gather(*(record(*item, outcome) for item, outcome in zip(work, outcomes, strict=True)))
-        if sum(events):
+            else:
+                settled.append((attempt_id, row, sender, plan, outcome))
+        if await self._record_round(settled):
             self._kick()
+        for _, row, _, _, outcome in settled:
+            kind = outcome.kind
+            SENDS.labels(row.channel or "", "sent" if outcome.ok else (kind.value if kind else "unknown")).inc()
         return len(work)
 
-    async def _record(self, tx: Tx, attempt_id: str, row: PlanRow, sender: Sender, plan: CampaignPlan,
-                      outcome: Outcome) -> int:
-        """Record an outcome and its consequences in one transaction; returns how many events it wrote."""
+    async def _record_round(self, settled: list[tuple[str, PlanRow, Sender, CampaignPlan, Outcome]]) -> int:
+        """Record a round's outcomes and their consequences in one transaction, then evaluate the failure rate
+        of its senders once (S10); returns how many events were written. Should that transaction fail, each
+        outcome is recorded on its own, so one bad row cannot leave a whole round to the reconciler."""
+        if not settled:
+            return 0
         now = self._clock.now()
-        sender_id = sender.sender_id
-        events = await self._apply_outcome(tx, attempt_id, row, sender, plan, outcome, now)
-        if self._failure_rates is not None:
-            # S10: the failure rate moves with this outcome, decided in the same transaction.
-            events += await self._failure_rates.evaluate(tx, [sender_id], now)
-        return events
+        try:
+            async with self._repo.transaction() as tx:
+                await tx.lock_senders(sorted({sender.sender_id for _, _, sender, _, _ in settled}))
+                writes = tx.buffered()
+                events = 0
+                for attempt_id, row, sender, plan, outcome in settled:
+                    events += await self._apply_outcome(writes, attempt_id, row, sender, plan, outcome, now)
+                await writes.flush()
+                if self._failure_rates is not None:
+                    # The rate moves with these outcomes, decided in the transaction that records them.
+                    events += await self._failure_rates.evaluate(
+                        tx, sorted({sender.sender_id for _, _, sender, _, _ in settled}), now)
+                return events
+        except asyncpg.PostgresError as exc:
+            if len(settled) == 1 or isinstance(exc, asyncpg.PostgresConnectionError):
+                raise
+            log.warning("recording a round failed; recording its outcomes one by one", error=repr(exc))
+        counted = await asyncio.gather(*(self._record_round([item]) for item in settled), return_exceptions=True)
+        for item, result in zip(settled, counted, strict=True):
+            if isinstance(result, BaseException):
+                log.error("recording an outcome failed; left for reconciliation", attempt_id=item[0],
+                          error=repr(result))
+        return sum(r for r in counted if isinstance(r, int))
 
     async def _apply_outcome(self, tx: Tx, attempt_id: str, row: PlanRow, sender: Sender, plan: CampaignPlan,
                              outcome: Outcome, now: datetime) -> int:
         sender_id = sender.sender_id
         kind = outcome.kind
-        SENDS.labels(row.channel or "", "sent" if outcome.ok else (kind.value if kind else "unknown")).inc()
         if outcome.ok:
             await tx.finish_attempt(attempt_id, "succeeded", "sent", outcome.provider_ref, "", now)
             await self.step_done(tx, row, plan, now)

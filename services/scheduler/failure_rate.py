@@ -1,9 +1,10 @@
 """Failure rate of each sender over a sliding window (DESIGN S10, P7).
 
-Evaluated in the transaction that records each outcome, and by a periodic job, because the window slides
-while nothing is sent (a paused campaign sends nothing, yet its sender's old failures age out). Each sender
-keeps its alert state; only transitions travel to campaigns (through the outbox, in order per sender):
-above the threshold with enough attempts -> above; back under it, or a sample too small -> below."""
+Evaluated once per dispatch round, in the transaction that records its outcomes, and by a periodic job,
+because the window slides while nothing is sent (a paused campaign sends nothing, yet its sender's old
+failures age out). Each sender keeps its alert state; only transitions travel to campaigns (through the
+outbox, in order per sender): above the threshold with enough attempts -> above; back under it, or a sample
+too small -> below."""
 
 from __future__ import annotations
 

@@ -99,6 +99,17 @@ def _sender(r: asyncpg.Record, limits: dict[str, Limits]) -> Sender:
                   limits=limits, provider_block=r["provider_block"])
 
 
+def _campaign_plan(r: asyncpg.Record, steps: Sequence[asyncpg.Record]) -> CampaignPlan:
+    return CampaignPlan(
+        campaign_id=str(r["campaign_id"]), workspace_id=str(r["workspace_id"]), version=r["version"],
+        schedule=Schedule(days=frozenset(WEEKDAY_NUMBER[d] for d in r["days"]), window_start=r["window_start"],
+                          window_end=r["window_end"], timezone=r["timezone"], randomize_within_window=r["randomize"]),
+        active=r["active"], linkedin_account_ids=tuple(str(x) for x in r["linkedin_account_ids"]),
+        inbox_ids=tuple(str(x) for x in r["inbox_ids"]),
+        steps=tuple(Step(s["index"], s["channel"], s["action_type"], s["delay_hours"], s["text"], s["subject"],
+                         s["body"]) for s in steps))
+
+
 def _limits(rows: Sequence[asyncpg.Record]) -> dict[str, dict[str, Limits]]:
     out: dict[str, dict[str, Limits]] = {}
     for r in rows:
@@ -151,15 +162,18 @@ class Tx:
             return None
         steps = await self.conn.fetch(
             "SELECT * FROM scheduler.plan_steps WHERE campaign_id = $1 ORDER BY index", campaign_id)
-        return CampaignPlan(
-            campaign_id=str(r["campaign_id"]), workspace_id=str(r["workspace_id"]), version=r["version"],
-            schedule=Schedule(days=frozenset(WEEKDAY_NUMBER[d] for d in r["days"]), window_start=r["window_start"],
-                              window_end=r["window_end"], timezone=r["timezone"],
-                              randomize_within_window=r["randomize"]),
-            active=r["active"], linkedin_account_ids=tuple(str(x) for x in r["linkedin_account_ids"]),
-            inbox_ids=tuple(str(x) for x in r["inbox_ids"]),
-            steps=tuple(Step(s["index"], s["channel"], s["action_type"], s["delay_hours"], s["text"], s["subject"],
-                             s["body"]) for s in steps))
+        return _campaign_plan(r, steps)
+
+    async def campaign_plans(self, campaign_ids: Sequence[str]) -> dict[str, CampaignPlan]:
+        """`plan` for many campaigns in two queries (a dispatch round spans many campaigns)."""
+        ids = list(campaign_ids)
+        rows = await self.conn.fetch("SELECT * FROM scheduler.campaign_plans WHERE campaign_id = ANY($1::uuid[])", ids)
+        steps: dict[str, list[asyncpg.Record]] = {}
+        for s in await self.conn.fetch(
+                "SELECT * FROM scheduler.plan_steps WHERE campaign_id = ANY($1::uuid[]) ORDER BY campaign_id, index",
+                ids):
+            steps.setdefault(str(s["campaign_id"]), []).append(s)
+        return {str(r["campaign_id"]): _campaign_plan(r, steps.get(str(r["campaign_id"]), [])) for r in rows}
 
     async def set_holds(self, campaign_id: str, version: int, scopes: list[str], now: datetime) -> list[str] | None:
         """Apply a newer hold state; returns the scopes it released, or None for a stale version."""
@@ -176,6 +190,46 @@ class Tx:
             campaign_id, version, scopes, now)
         before = set(row["held_scopes"]) if row is not None else set()
         return sorted(before - set(scopes))
+
+    async def set_holds_many(self, holds: Sequence[tuple[str, int, list[str]]],
+                             now: datetime) -> dict[str, list[str]]:
+        """`set_holds` for many campaigns in one statement: each (campaign, version, scopes) newer than what is
+        stored is applied. Returns, per campaign applied, the scopes it released."""
+        newest: dict[str, tuple[int, list[str]]] = {}
+        for campaign_id, version, scopes in holds:
+            if campaign_id not in newest or version > newest[campaign_id][0]:
+                newest[campaign_id] = (version, scopes)
+        # Rows are written (and locked) in id order, so two batches over the same campaigns cannot deadlock;
+        # a row locked by a running claim (FOR SHARE) is waited for, as in set_holds.
+        ids = sorted(newest)
+        rows = await self.conn.fetch(
+            """INSERT INTO scheduler.campaign_holds AS h (campaign_id, version, held_scopes, updated_at, changed_at)
+               SELECT t.c, t.v, string_to_array(t.s, ','), $4, clock_timestamp()
+                 FROM unnest($1::uuid[], $2::bigint[], $3::text[]) WITH ORDINALITY AS t(c, v, s, n) ORDER BY t.n
+               ON CONFLICT (campaign_id) DO UPDATE SET version = EXCLUDED.version,
+                   held_scopes = EXCLUDED.held_scopes, updated_at = EXCLUDED.updated_at,
+                   changed_at = clock_timestamp()
+                WHERE h.version < EXCLUDED.version
+               RETURNING h.campaign_id, old.held_scopes AS before""",
+            ids, [newest[c][0] for c in ids], [",".join(newest[c][1]) for c in ids], now)
+        return {str(r["campaign_id"]): sorted(set(r["before"] or ()) - set(newest[str(r["campaign_id"])][1]))
+                for r in rows}
+
+    async def with_overdue(self, campaign_ids: Sequence[str], now: datetime) -> list[str]:
+        """Of these campaigns, those with an action that fell due (only they need a re-clamp on release)."""
+        rows = await self.conn.fetch(
+            """SELECT DISTINCT campaign_id FROM scheduler.prospect_plans
+                WHERE campaign_id = ANY($1::uuid[]) AND state = 'scheduled' AND next_action_at <= $2""",
+            list(campaign_ids), now)
+        return [str(r["campaign_id"]) for r in rows]
+
+    async def in_flight_held(self, campaign_ids: Sequence[str], started_after: datetime) -> int:
+        """Attempts of these campaigns still at the provider on a scope their holds now block."""
+        return int(await self.conn.fetchval(
+            """SELECT count(*) FROM scheduler.send_attempts a
+                 JOIN scheduler.campaign_holds h ON h.campaign_id = a.campaign_id
+                WHERE a.status = 'started' AND a.campaign_id = ANY($1::uuid[]) AND a.started_at > $2
+                  AND h.held_scopes && ARRAY['campaign', a.channel]""", list(campaign_ids), started_after))
 
     async def in_flight(self, campaign_id: str, channels: Sequence[str], started_after: datetime) -> int:
         """Attempts of the campaign on these channels still at the provider (begun after `started_after`:
@@ -299,12 +353,17 @@ class Tx:
         return {str(r["sender_id"]): (int(r["attempts"]), int(r["failures"])) for r in rows}
 
     async def save_failure_states(self, rows: Sequence[tuple[str, bool, float, int, bool]], now: datetime) -> None:
-        """rows: (sender_id, alert, rate, sample, changed)."""
-        await self.conn.executemany(
-            """UPDATE scheduler.sender_states SET failure_alert = $2, failure_rate = $3, failure_sample = $4,
-                   failure_evaluated_at = $6,
-                   failure_alert_changed_at = CASE WHEN $5 THEN $6 ELSE failure_alert_changed_at END
-                WHERE sender_id = $1""", [(*r, now) for r in rows])
+        """rows: (sender_id, alert, rate, sample, changed). One statement for all (a dispatch round saves hundreds)."""
+        if not rows:
+            return
+        columns = [list(c) for c in zip(*rows, strict=True)]
+        await self.conn.execute(
+            """UPDATE scheduler.sender_states s SET failure_alert = t.alert, failure_rate = t.rate,
+                   failure_sample = t.sample, failure_evaluated_at = $6,
+                   failure_alert_changed_at = CASE WHEN t.changed THEN $6 ELSE s.failure_alert_changed_at END
+                 FROM unnest($1::uuid[], $2::bool[], $3::float8[], $4::int[], $5::bool[])
+                      AS t(sender_id, alert, rate, sample, changed)
+                WHERE s.sender_id = t.sender_id""", *columns, now)
 
     async def enqueue(self, event: Event) -> int:
         destination, key, payload = event
@@ -427,7 +486,8 @@ class Tx:
                      FROM overdue o
                      JOIN slots s ON s.sender_id = o.sender_id AND s.action_type = o.action_type
                                  AND o.k >= s.before AND o.k < s.before + s.capacity
-                    WHERE p.prospect_id = o.prospect_id
+                    -- Re-checked on the row itself: one the dispatcher claimed meanwhile is no longer ours to move.
+                    WHERE p.prospect_id = o.prospect_id AND p.state = 'scheduled' AND p.next_action_at <= $2
                    RETURNING 1)
                SELECT count(*) FROM moved""", campaign_id, now, list(channels), *columns))
 
@@ -513,12 +573,89 @@ class Tx:
                WHERE sender_id = $1""", sender.sender_id, local_day, next_send_after)
         return str(attempt_id)
 
+    async def start_attempts(self, starts: Sequence[tuple[PlanRow, Sender, date, datetime]],
+                             now: datetime) -> dict[str, str]:
+        """`start_attempt` for a round in one statement: starts are (plan, sender, sender's local day, its next
+        send after), at most one per sender and per prospect. Returns the attempt id of each prospect."""
+        if not starts:
+            return {}
+        rows = await self.conn.fetch(
+            """WITH t AS (
+                   SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::uuid[], $5::text[], $6::text[],
+                                        $7::date[], $8::timestamptz[])
+                            AS t(prospect_id, campaign_id, step_index, sender_id, channel, action_type, day, next_at)
+               ), attempts AS (
+                   INSERT INTO scheduler.send_attempts (prospect_id, campaign_id, step_index, sender_id, channel,
+                       action_type, status, started_at, sender_local_date)
+                   SELECT prospect_id, campaign_id, step_index, sender_id, channel, action_type, 'started', $9, day
+                     FROM t
+                   RETURNING id, prospect_id
+               ), plans AS (
+                   UPDATE scheduler.prospect_plans p SET state = 'in_flight', next_action_at = NULL, updated_at = $9
+                     FROM t WHERE p.prospect_id = t.prospect_id
+               ), senders AS (
+                   -- S6: a new sending day moves the ramp on by one; S7: the next action waits its paced gap.
+                   UPDATE scheduler.sender_states s SET
+                       ramp_day = s.ramp_day + CASE WHEN s.last_sent_local_date IS NOT NULL
+                                                     AND s.last_sent_local_date < t.day THEN 1 ELSE 0 END,
+                       last_sent_local_date = greatest(coalesce(s.last_sent_local_date, t.day), t.day),
+                       next_send_after = t.next_at, provider_block = ''
+                     FROM t WHERE s.sender_id = t.sender_id
+               )
+               SELECT prospect_id, id FROM attempts""",
+            [p.prospect_id for p, _, _, _ in starts], [p.campaign_id for p, _, _, _ in starts],
+            [p.step_index for p, _, _, _ in starts], [s.sender_id for _, s, _, _ in starts],
+            [p.channel for p, _, _, _ in starts], [p.action_type for p, _, _, _ in starts],
+            [d for _, _, d, _ in starts], [n for _, _, _, n in starts], now)
+        return {str(r["prospect_id"]): str(r["id"]) for r in rows}
+
     async def finish_attempt(self, attempt_id: str, status: str, outcome: str, provider_ref: str, detail: str,
                              now: datetime) -> None:
         await self.conn.execute(
             """UPDATE scheduler.send_attempts SET status = $2, outcome = $3, provider_ref = $4, detail = $5,
                    finished_at = $6, settled_at = clock_timestamp() WHERE id = $1""",
             attempt_id, status, outcome, provider_ref, detail[:500], now)
+
+    async def finish_attempts(self, rows: Sequence[tuple[str, str, str, str, str, datetime]]) -> None:
+        """`finish_attempt` for many: rows are (attempt id, status, outcome, provider ref, detail, now)."""
+        if not rows:
+            return
+        columns = [list(c) for c in zip(*rows, strict=True)]
+        await self.conn.execute(
+            """UPDATE scheduler.send_attempts a SET status = t.status, outcome = t.outcome,
+                   provider_ref = t.provider_ref, detail = left(t.detail, 500), finished_at = t.finished_at,
+                   settled_at = clock_timestamp()
+                 FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
+                      AS t(id, status, outcome, provider_ref, detail, finished_at)
+                WHERE a.id = t.id""", *columns)
+
+    async def update_plans(self, rows: Sequence[tuple]) -> None:
+        """`update_plan` for many: rows are (prospect id, state, step index, channel, action type, sender id,
+        due at, next action at, failures, stop reason, now)."""
+        if not rows:
+            return
+        columns = [list(c) for c in zip(*rows, strict=True)]
+        await self.conn.execute(
+            """UPDATE scheduler.prospect_plans p SET state = t.state, step_index = t.step_index, channel = t.channel,
+                   action_type = t.action_type, sender_id = t.sender_id, due_at = t.due_at,
+                   next_action_at = t.next_action_at, failures = t.failures, stop_reason = t.stop_reason,
+                   updated_at = t.updated_at
+                 FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::uuid[],
+                             $7::timestamptz[], $8::timestamptz[], $9::int[], $10::text[], $11::timestamptz[])
+                      AS t(prospect_id, state, step_index, channel, action_type, sender_id, due_at, next_action_at,
+                           failures, stop_reason, updated_at)
+                WHERE p.prospect_id = t.prospect_id""", *columns)
+
+    async def lock_senders(self, sender_ids: Sequence[str]) -> None:
+        """Lock these senders' rows in id order, so transactions that each touch several senders cannot
+        deadlock."""
+        await self.conn.execute(
+            """SELECT 1 FROM scheduler.sender_states WHERE sender_id = ANY($1::uuid[])
+                ORDER BY sender_id FOR UPDATE""", list(sender_ids))
+
+    def buffered(self) -> BufferedTx:
+        """This transaction, with plan updates and attempt outcomes held back until `flush` (see BufferedTx)."""
+        return BufferedTx(self.conn)
 
     async def claim_relation_polls(self, now: datetime, limit: int, interval_s: float,
                                    seed: str) -> list[tuple[str, str, set[str]]]:
@@ -550,6 +687,34 @@ class Tx:
                  JOIN scheduler.sender_states s ON s.sender_id = a.sender_id
                 WHERE a.status = 'started' AND a.started_at < $1 ORDER BY a.started_at LIMIT $2
                 FOR UPDATE OF a SKIP LOCKED""", older_than, limit)
+
+
+class BufferedTx(Tx):
+    """A dispatch round's transaction: `update_plan` and `finish_attempt` are held back and written by `flush`
+    in one statement each (a round has hundreds), everything else goes straight through. Reads of plans or
+    attempts see the held-back writes only after `flush`."""
+
+    def __init__(self, conn: asyncpg.Connection):
+        super().__init__(conn)
+        self._plans: dict[str, tuple] = {}
+        self._attempts: dict[str, tuple[str, str, str, str, str, datetime]] = {}
+
+    async def update_plan(self, prospect_id: str, *, state: str, step_index: int, channel: str | None,
+                          action_type: str | None, sender_id: str | None, due_at: datetime | None,
+                          next_action_at: datetime | None, failures: int, stop_reason: str, now: datetime) -> None:
+        # Keyed by prospect: a later update of the same prospect wins, as it would written one by one.
+        self._plans[prospect_id] = (prospect_id, state, step_index, channel, action_type, sender_id, due_at,
+                                    next_action_at, failures, stop_reason, now)
+
+    async def finish_attempt(self, attempt_id: str, status: str, outcome: str, provider_ref: str, detail: str,
+                             now: datetime) -> None:
+        self._attempts[attempt_id] = (attempt_id, status, outcome, provider_ref, detail, now)
+
+    async def flush(self) -> None:
+        await self.finish_attempts(list(self._attempts.values()))
+        await self.update_plans(list(self._plans.values()))
+        self._attempts.clear()
+        self._plans.clear()
 
 
 class Repository:

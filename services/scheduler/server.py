@@ -17,7 +17,7 @@ from holdfast.scheduler.v1 import scheduler_pb2 as pb
 from holdfast.scheduler.v1 import scheduler_pb2_grpc as pb_grpc
 from services.common.clock import Clock, SystemClock
 from services.common.db import create_pool
-from services.common.errors import InvalidArgument
+from services.common.errors import InvalidArgument, NotImplementedYet
 from services.common.grpc_client import open_channel
 from services.common.grpc_server import Registration, RunningServer, start_server
 from services.common.ids import parse_uuid
@@ -29,6 +29,7 @@ from services.common.providers.smtp import SmtpSettings
 from services.common.providers.unipile import UnipileClient
 from services.common.service_main import prepare_schema
 from services.common.timemath import Schedule, ScheduleError
+from services.scheduler.bounce_rate import Bounce, BouncePolicy, BounceRateMonitor, BounceSignal
 from services.scheduler.config import Settings
 from services.scheduler.dispatcher import Dispatcher
 from services.scheduler.domain import AccountFailure, CampaignPlan, Event, FailurePolicy, FailureSignal, Limits, Step
@@ -73,6 +74,14 @@ class ProtoEvents:
         # In order per sender: an "above" and the "below" after it must not swap.
         return "campaigns.ApplyFailureRateSignal", signal.sender_id, request.SerializeToString()
 
+    def bounce_rate(self, signal: BounceSignal) -> Event:
+        request = campaigns_pb2.ApplyBounceRateSignalRequest(
+            event_id=signal.event_id, inbox_id=signal.inbox_id, above_threshold=signal.above,
+            bounce_rate=signal.rate, sample_size=signal.sample, bounces=signal.bounces,
+            window_end=to_timestamp(signal.window_end))
+        # The inbox's key, like its failure-rate signals: an "above" and the "below" after it never swap.
+        return "campaigns.ApplyBounceRateSignal", signal.inbox_id, request.SerializeToString()
+
     def account_failure(self, failure: AccountFailure) -> Event:
         request = accounts_pb2.ReportAccountFailureRequest(
             sender_kind=from_word(types_pb2.SenderKind, failure.sender_kind), sender_id=failure.sender_id,
@@ -83,9 +92,11 @@ class ProtoEvents:
 
 
 class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
-    def __init__(self, service: SchedulerService, dispatcher: Dispatcher):
+    def __init__(self, service: SchedulerService, dispatcher: Dispatcher,
+                 bounce_rates: BounceRateMonitor | None = None):
         self._service = service
         self._dispatcher = dispatcher
+        self._bounce_rates = bounce_rates
 
     async def UpsertCampaignPlan(self, request: pb.UpsertCampaignPlanRequest,
                                  context: grpc.aio.ServicerContext) -> pb.UpsertCampaignPlanResponse:
@@ -107,6 +118,14 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
         applied, _ = await self._service.set_holds(parse_uuid(request.campaign_id, "campaign_id"), request.version,
                                                    scopes, caused_at)
         return pb.SetCampaignHoldsResponse(applied=applied)
+
+    async def SetCampaignHoldsBatch(self, request: pb.SetCampaignHoldsBatchRequest,
+                                    context: grpc.aio.ServicerContext) -> pb.SetCampaignHoldsBatchResponse:
+        holds = [(parse_uuid(h.campaign_id, "holds.campaign_id"), h.version,
+                  sorted({to_word(types_pb2.Scope, s) or "" for s in h.held_scopes} - {""}),
+                  from_timestamp(h.caused_at) if h.HasField("caused_at") else None) for h in request.holds]
+        applied, _ = await self._service.set_holds_many(holds)
+        return pb.SetCampaignHoldsBatchResponse(applied=applied)
 
     async def SetSenderState(self, request: pb.SetSenderStateRequest,
                              context: grpc.aio.ServicerContext) -> pb.SetSenderStateResponse:
@@ -165,6 +184,16 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
             from_timestamp(request.until))
         return pb.StartProbationResponse(applied=applied)
 
+    async def RecordBounces(self, request: pb.RecordBouncesRequest,
+                            context: grpc.aio.ServicerContext) -> pb.RecordBouncesResponse:
+        inbox_id = parse_uuid(request.inbox_id, "inbox_id")
+        if self._bounce_rates is None:
+            raise NotImplementedYet("bounces are not recorded by this scheduler")
+        recorded = await self._bounce_rates.record(inbox_id, [Bounce(
+            message_id=b.message_id, recipient=b.recipient, status=b.status, diagnostic=b.diagnostic,
+            received_at=from_timestamp(b.received_at)) for b in request.bounces])
+        return pb.RecordBouncesResponse(recorded=recorded)
+
 
 async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None = None) -> RunningServer:
     clock = clock or SystemClock()
@@ -181,8 +210,10 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
     async def credentials(inbox_id: str) -> SmtpSettings:
         reply = await accounts.GetSenderCredentials(accounts_pb2.GetSenderCredentialsRequest(
             sender_kind=types_pb2.SENDER_KIND_INBOX, sender_id=inbox_id))
+        # An OAuth inbox comes with an access token (and no password): the sender logs in with XOAUTH2.
         return SmtpSettings(host=reply.smtp.host, port=reply.smtp.port, security=reply.smtp.security,
-                            username=reply.smtp.username, password=reply.smtp.password)
+                            username=reply.smtp.username, password=reply.smtp.password,
+                            access_token=reply.oauth_access_token)
 
     campaigns_channel = open_channel(settings.campaigns_target, default_timeout=settings.rpc_timeout_seconds)
     stack.push_async_callback(campaigns_channel.close)
@@ -191,6 +222,8 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
     relay = Relay(pool, "scheduler", {
         "campaigns.ApplyFailureRateSignal": lambda b: campaigns.ApplyFailureRateSignal(
             campaigns_pb2.ApplyFailureRateSignalRequest.FromString(b)),
+        "campaigns.ApplyBounceRateSignal": lambda b: campaigns.ApplyBounceRateSignal(
+            campaigns_pb2.ApplyBounceRateSignalRequest.FromString(b)),
         "accounts.ReportAccountFailure": lambda b: accounts.ReportAccountFailure(
             accounts_pb2.ReportAccountFailureRequest.FromString(b)),
     })
@@ -201,6 +234,9 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
         window_seconds=settings.failure_window_seconds, threshold=settings.failure_rate_threshold,
         min_sample=settings.failure_min_sample, probation_sample=settings.failure_probation_sample),
         kick=relay.kick)
+    bounce_rates = BounceRateMonitor(repository, clock, events.bounce_rate, BouncePolicy(
+        window_seconds=settings.bounce_window_seconds, threshold=settings.bounce_rate_threshold,
+        min_sample=settings.bounce_min_sample), kick=relay.kick)
 
     http = aiohttp.ClientSession()
     stack.push_async_callback(http.close)
@@ -213,8 +249,9 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
                             relations_poll=timedelta(seconds=settings.relations_poll_seconds),
                             failure_rates=failure_rates, events=events, kick=relay.kick)
     servicer = SchedulerServicer(SchedulerService(repository, clock, failure_rates=failure_rates,
+                                                  bounce_rates=bounce_rates,
                                                   hold_drain_seconds=settings.hold_drain_seconds,
-                                                  stale_after=stale_after), dispatcher)
+                                                  stale_after=stale_after), dispatcher, bounce_rates)
     running = await start_server(settings.grpc_listen, [Registration(
         pb.DESCRIPTOR.services_by_name["SchedulerService"].full_name,
         lambda server: pb_grpc.add_SchedulerServiceServicer_to_server(servicer, server),
@@ -224,7 +261,8 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
         for name, interval, step in (("dispatch", settings.dispatch_interval_seconds, dispatcher.run_once),
                                      ("reconcile", reconcile_every, dispatcher.reconcile_once),
                                      ("relations", 60.0, dispatcher.poll_acceptances_once),
-                                     ("failure-rate", 60.0, failure_rates.evaluate_failure_rates_once)):
+                                     ("failure-rate", 60.0, failure_rates.evaluate_failure_rates_once),
+                                     ("bounce-rate", 60.0, bounce_rates.evaluate_bounce_rates_once)):
             task = asyncio.create_task(run_loop(name, interval, step), name=f"scheduler-{name}")
             stack.push_async_callback(cancel, task)
     stack.push_async_callback(running.stop, settings.shutdown_grace_seconds)

@@ -16,6 +16,7 @@ from services.common import timemath
 from services.common.clock import Clock
 from services.common.errors import FailedPrecondition, NotFound
 from services.common.metrics import HOLD_DELAY
+from services.scheduler.bounce_rate import BounceRateMonitor
 from services.scheduler.domain import CampaignPlan, Limits, Sender, hold_blocks
 from services.scheduler.failure_rate import FailureRateMonitor
 from services.scheduler.planner import SenderLoad, Slot, spread
@@ -62,12 +63,14 @@ def pick(ids: tuple[str, ...], prospect_id: str) -> str | None:
 
 class SchedulerService:
     def __init__(self, repository: Repository, clock: Clock, *, failure_rates: FailureRateMonitor | None = None,
-                 hold_drain_seconds: float = 30.0, stale_after: timedelta = timedelta(minutes=10)):
+                 bounce_rates: BounceRateMonitor | None = None, hold_drain_seconds: float = 30.0,
+                 stale_after: timedelta = timedelta(minutes=10)):
         """`hold_drain_seconds`: how long set_holds waits for sends already at the provider on a held channel;
         `stale_after`: an attempt older than this was cut off by a crash (the reconciler's), not in flight."""
         self._repo = repository
         self._clock = clock
         self._failure_rates = failure_rates
+        self._bounce_rates = bounce_rates
         self._hold_drain_seconds = hold_drain_seconds
         self._stale_after = stale_after
 
@@ -135,6 +138,49 @@ class SchedulerService:
         await self._drain(campaign_id, held)
         return released is not None, replanned
 
+    async def set_holds_many(self, holds: Sequence[tuple[str, int, list[str], datetime | None]]) -> tuple[int, int]:
+        """`set_holds` for many campaigns in one transaction, with the same guarantee for each; returns (applied,
+        re-planned). Only released campaigns with an action that fell due while held are re-planned."""
+        now = self._clock.now()
+        async with self._repo.transaction() as tx:
+            released = await tx.set_holds_many([(c, v, s) for c, v, s, _ in holds], now)
+            scopes = {c: s for c, _, s, _ in holds}
+            releasing = [c for c, r in released.items() if r]
+            replanned = 0
+            for campaign_id in await tx.with_overdue(releasing, now) if releasing else []:
+                plan = await tx.plan(campaign_id)
+                gone = released[campaign_id]
+                channels = [c for c in CHANNELS if not hold_blocks(scopes[campaign_id], c)
+                            and ("campaign" in gone or c in gone)]
+                if plan and plan.active and channels:
+                    replanned += await self._reclamp(tx, plan, channels, now)
+        if released:
+            log.info("holds set", campaigns=len(released), released=len(releasing), replanned=replanned)
+            done = self._clock.now()
+            for campaign_id, _, held, caused_at in holds:
+                if caused_at is not None and campaign_id in released:
+                    HOLD_DELAY.labels("held" if held else "released").observe(
+                        max(0.0, (done - caused_at).total_seconds()))
+        await self._drain_many([c for c, _, _, _ in holds])
+        return len(released), replanned
+
+    async def _drain_many(self, campaign_ids: list[str]) -> None:
+        """`_drain` for many campaigns: one query per look, on the holds as they now stand."""
+        deadline = time.monotonic() + self._hold_drain_seconds
+        pause = 0.002
+        while True:
+            async with self._repo.transaction() as tx:
+                in_flight = await tx.in_flight_held(campaign_ids, self._clock.now() - self._stale_after)
+            if not in_flight:
+                return
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                log.warning("holds set but sends are still in flight on the held scopes", campaigns=len(campaign_ids),
+                            in_flight=in_flight, waited_seconds=self._hold_drain_seconds)
+                return
+            await asyncio.sleep(min(pause, remaining))
+            pause = min(pause * 2, 0.05)
+
     async def _drain(self, campaign_id: str, held: list[str]) -> None:
         """Wait (up to hold_drain_seconds) until no attempt of the campaign on a held channel is at the provider."""
         channels = [c for c in CHANNELS if hold_blocks(held, c)]
@@ -170,8 +216,12 @@ class SchedulerService:
                 return False
             started = await tx.start_probation(list(dict.fromkeys(sender_ids)), until, now)
             changed = await self._failure_rates.evaluate(tx, started, now) if self._failure_rates else 0
+            # Inboxes resumed from email_high_bounce_rate: their sample of sent emails starts afresh.
+            bounces_changed = await self._bounce_rates.restart(tx, started, now) if self._bounce_rates else 0
         if changed and self._failure_rates is not None:
             self._failure_rates.kick()
+        if bounces_changed and self._bounce_rates is not None:
+            self._bounce_rates.kick()
         unknown = sorted(set(sender_ids) - set(started))
         log.info("probation started", senders=started, until=until.isoformat(), unknown_senders=unknown)
         return True

@@ -444,6 +444,30 @@ class ApplyFailureRateSignalResponse(_message.Message):
     applied: bool
     def __init__(self, applied: _Optional[bool] = ...) -> None: ...
 
+class ApplyBounceRateSignalRequest(_message.Message):
+    __slots__ = ("event_id", "inbox_id", "above_threshold", "bounce_rate", "sample_size", "bounces", "window_end")
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    INBOX_ID_FIELD_NUMBER: _ClassVar[int]
+    ABOVE_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    BOUNCE_RATE_FIELD_NUMBER: _ClassVar[int]
+    SAMPLE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    BOUNCES_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_END_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    inbox_id: str
+    above_threshold: bool
+    bounce_rate: float
+    sample_size: int
+    bounces: int
+    window_end: _timestamp_pb2.Timestamp
+    def __init__(self, event_id: _Optional[str] = ..., inbox_id: _Optional[str] = ..., above_threshold: _Optional[bool] = ..., bounce_rate: _Optional[float] = ..., sample_size: _Optional[int] = ..., bounces: _Optional[int] = ..., window_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ApplyBounceRateSignalResponse(_message.Message):
+    __slots__ = ("applied",)
+    APPLIED_FIELD_NUMBER: _ClassVar[int]
+    applied: bool
+    def __init__(self, applied: _Optional[bool] = ...) -> None: ...
+
 class ApplyProspectProgressRequest(_message.Message):
     __slots__ = ("event_id", "campaign_id", "prospect_id", "completed_step", "finished", "outcome")
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]

@@ -89,6 +89,11 @@ class CampaignsServiceStub:
                 request_serializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ApplyFailureRateSignalRequest.SerializeToString,
                 response_deserializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ApplyFailureRateSignalResponse.FromString,
                 _registered_method=True)
+        self.ApplyBounceRateSignal = channel.unary_unary(
+                '/holdfast.campaigns.v1.CampaignsService/ApplyBounceRateSignal',
+                request_serializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ApplyBounceRateSignalRequest.SerializeToString,
+                response_deserializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ApplyBounceRateSignalResponse.FromString,
+                _registered_method=True)
         self.ApplyProspectProgress = channel.unary_unary(
                 '/holdfast.campaigns.v1.CampaignsService/ApplyProspectProgress',
                 request_serializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ApplyProspectProgressRequest.SerializeToString,
@@ -169,6 +174,13 @@ class CampaignsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ApplyBounceRateSignal(self, request, context):
+        """An inbox's hard-bounce rate crossed (or fell back under) its threshold: email_high_bounce_rate.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ApplyProspectProgress(self, request, context):
         """Prospect progress reported by the scheduler (a step performed, a prospect finished).
         """
@@ -233,6 +245,11 @@ def add_CampaignsServiceServicer_to_server(servicer, server):
                     servicer.ApplyFailureRateSignal,
                     request_deserializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ApplyFailureRateSignalRequest.FromString,
                     response_serializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ApplyFailureRateSignalResponse.SerializeToString,
+            ),
+            'ApplyBounceRateSignal': grpc.unary_unary_rpc_method_handler(
+                    servicer.ApplyBounceRateSignal,
+                    request_deserializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ApplyBounceRateSignalRequest.FromString,
+                    response_serializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ApplyBounceRateSignalResponse.SerializeToString,
             ),
             'ApplyProspectProgress': grpc.unary_unary_rpc_method_handler(
                     servicer.ApplyProspectProgress,
@@ -537,6 +554,33 @@ class CampaignsService:
             '/holdfast.campaigns.v1.CampaignsService/ApplyFailureRateSignal',
             holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ApplyFailureRateSignalRequest.SerializeToString,
             holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ApplyFailureRateSignalResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ApplyBounceRateSignal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.campaigns.v1.CampaignsService/ApplyBounceRateSignal',
+            holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ApplyBounceRateSignalRequest.SerializeToString,
+            holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ApplyBounceRateSignalResponse.FromString,
             options,
             channel_credentials,
             insecure,

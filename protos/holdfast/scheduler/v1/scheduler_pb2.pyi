@@ -121,6 +121,18 @@ class SetCampaignHoldsResponse(_message.Message):
     applied: bool
     def __init__(self, applied: _Optional[bool] = ...) -> None: ...
 
+class SetCampaignHoldsBatchRequest(_message.Message):
+    __slots__ = ("holds",)
+    HOLDS_FIELD_NUMBER: _ClassVar[int]
+    holds: _containers.RepeatedCompositeFieldContainer[SetCampaignHoldsRequest]
+    def __init__(self, holds: _Optional[_Iterable[_Union[SetCampaignHoldsRequest, _Mapping]]] = ...) -> None: ...
+
+class SetCampaignHoldsBatchResponse(_message.Message):
+    __slots__ = ("applied",)
+    APPLIED_FIELD_NUMBER: _ClassVar[int]
+    applied: int
+    def __init__(self, applied: _Optional[int] = ...) -> None: ...
+
 class SetSenderStateRequest(_message.Message):
     __slots__ = ("kind", "sender_id", "version", "status", "limits", "timezone", "workspace_id", "unipile_account_id", "email")
     KIND_FIELD_NUMBER: _ClassVar[int]
@@ -306,3 +318,31 @@ class StartProbationResponse(_message.Message):
     APPLIED_FIELD_NUMBER: _ClassVar[int]
     applied: bool
     def __init__(self, applied: _Optional[bool] = ...) -> None: ...
+
+class Bounce(_message.Message):
+    __slots__ = ("message_id", "recipient", "status", "diagnostic", "received_at")
+    MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    RECIPIENT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    DIAGNOSTIC_FIELD_NUMBER: _ClassVar[int]
+    RECEIVED_AT_FIELD_NUMBER: _ClassVar[int]
+    message_id: str
+    recipient: str
+    status: str
+    diagnostic: str
+    received_at: _timestamp_pb2.Timestamp
+    def __init__(self, message_id: _Optional[str] = ..., recipient: _Optional[str] = ..., status: _Optional[str] = ..., diagnostic: _Optional[str] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class RecordBouncesRequest(_message.Message):
+    __slots__ = ("inbox_id", "bounces")
+    INBOX_ID_FIELD_NUMBER: _ClassVar[int]
+    BOUNCES_FIELD_NUMBER: _ClassVar[int]
+    inbox_id: str
+    bounces: _containers.RepeatedCompositeFieldContainer[Bounce]
+    def __init__(self, inbox_id: _Optional[str] = ..., bounces: _Optional[_Iterable[_Union[Bounce, _Mapping]]] = ...) -> None: ...
+
+class RecordBouncesResponse(_message.Message):
+    __slots__ = ("recorded",)
+    RECORDED_FIELD_NUMBER: _ClassVar[int]
+    recorded: int
+    def __init__(self, recorded: _Optional[int] = ...) -> None: ...

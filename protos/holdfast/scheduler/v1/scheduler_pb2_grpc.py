@@ -49,6 +49,11 @@ class SchedulerServiceStub:
                 request_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.SetCampaignHoldsRequest.SerializeToString,
                 response_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.SetCampaignHoldsResponse.FromString,
                 _registered_method=True)
+        self.SetCampaignHoldsBatch = channel.unary_unary(
+                '/holdfast.scheduler.v1.SchedulerService/SetCampaignHoldsBatch',
+                request_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.SetCampaignHoldsBatchRequest.SerializeToString,
+                response_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.SetCampaignHoldsBatchResponse.FromString,
+                _registered_method=True)
         self.SetSenderState = channel.unary_unary(
                 '/holdfast.scheduler.v1.SchedulerService/SetSenderState',
                 request_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.SetSenderStateRequest.SerializeToString,
@@ -89,6 +94,11 @@ class SchedulerServiceStub:
                 request_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.StartProbationRequest.SerializeToString,
                 response_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.StartProbationResponse.FromString,
                 _registered_method=True)
+        self.RecordBounces = channel.unary_unary(
+                '/holdfast.scheduler.v1.SchedulerService/RecordBounces',
+                request_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordBouncesRequest.SerializeToString,
+                response_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordBouncesResponse.FromString,
+                _registered_method=True)
 
 
 class SchedulerServiceServicer:
@@ -109,6 +119,14 @@ class SchedulerServiceServicer:
 
     def SetCampaignHolds(self, request, context):
         """Gates: which scopes of a campaign are held, and each sender's health and limits.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetCampaignHoldsBatch(self, request, context):
+        """The same for many campaigns at once (a subscription lapse or an account drop pausing thousands), in
+        one transaction; each campaign's version still decides.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -168,6 +186,14 @@ class SchedulerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordBounces(self, request, context):
+        """Hard bounces (RFC 3464 delivery-status notifications) found in an inbox by accounts: each marks the
+        attempt bounced and stops its prospect, and moves the inbox's bounce rate. Idempotent per message id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SchedulerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -185,6 +211,11 @@ def add_SchedulerServiceServicer_to_server(servicer, server):
                     servicer.SetCampaignHolds,
                     request_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.SetCampaignHoldsRequest.FromString,
                     response_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.SetCampaignHoldsResponse.SerializeToString,
+            ),
+            'SetCampaignHoldsBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetCampaignHoldsBatch,
+                    request_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.SetCampaignHoldsBatchRequest.FromString,
+                    response_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.SetCampaignHoldsBatchResponse.SerializeToString,
             ),
             'SetSenderState': grpc.unary_unary_rpc_method_handler(
                     servicer.SetSenderState,
@@ -225,6 +256,11 @@ def add_SchedulerServiceServicer_to_server(servicer, server):
                     servicer.StartProbation,
                     request_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.StartProbationRequest.FromString,
                     response_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.StartProbationResponse.SerializeToString,
+            ),
+            'RecordBounces': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordBounces,
+                    request_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordBouncesRequest.FromString,
+                    response_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordBouncesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -308,6 +344,33 @@ class SchedulerService:
             '/holdfast.scheduler.v1.SchedulerService/SetCampaignHolds',
             holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.SetCampaignHoldsRequest.SerializeToString,
             holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.SetCampaignHoldsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetCampaignHoldsBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.scheduler.v1.SchedulerService/SetCampaignHoldsBatch',
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.SetCampaignHoldsBatchRequest.SerializeToString,
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.SetCampaignHoldsBatchResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -524,6 +587,33 @@ class SchedulerService:
             '/holdfast.scheduler.v1.SchedulerService/StartProbation',
             holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.StartProbationRequest.SerializeToString,
             holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.StartProbationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordBounces(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.scheduler.v1.SchedulerService/RecordBounces',
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordBouncesRequest.SerializeToString,
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordBouncesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,129 @@
+"""B4: fan-out of one event to thousands of campaigns, through the whole suite (real gRPC and HTTP).
+
+* A signed billing webhook cancels a workspace's subscription: its 10,000 started campaigns pause
+  (subscription_canceled), and their holds reach the scheduler. Then the workspace subscribes again.
+* A Unipile account-status webhook says one LinkedIn account (used by 5,000 campaigns with an active
+  LinkedIn step) is disconnected: those campaigns pause (linkedin_account_disconnected, LinkedIn scope).
+  Then it says the account is OK again.
+
+Each is timed from the webhook's POST until every campaign is seen changed in the campaigns schema, and until
+every hold is seen changed in the scheduler's (committed rows, looked at every 20 ms). Target: <= 1 s to paused.
+The baseline, measured in the same run, is a bare SQL UPDATE setting the same rows' status.
+
+The campaigns, their steps, senders and plans are generated with set-based SQL in the campaigns and scheduler
+schemas (creating 15,000 campaigns through the API would take longer than the benchmark); the workspace and the
+LinkedIn account are created through the API, so accounts, its outbox and the webhooks are the real ones.
+
+    .venv/bin/python -m bench.b4_fanout [--campaigns 10000] [--account-campaigns 5000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+
+from bench.common import RunningSuite, generate_campaigns, running_suite
+
+
+async def bare_update(run: RunningSuite, ids: list[str], reason: str) -> float:
+    """The floor: the same rows' status set by one UPDATE (then put back)."""
+    started = time.perf_counter()
+    await run.db.execute("UPDATE campaigns.campaigns SET status = 'paused', paused_reason = $2 WHERE id = ANY($1)",
+                         ids, reason)
+    elapsed = time.perf_counter() - started
+    await run.db.execute("UPDATE campaigns.campaigns SET status = 'active', paused_reason = NULL WHERE id = ANY($1)",
+                         ids)
+    return elapsed
+
+
+async def until_done(run: RunningSuite, ids: list[str], status: str, held: list[str], since: float,
+                     within_s: float = 300.0) -> tuple[float, float]:
+    """Seconds from `since` (wall clock) until every campaign is seen with `status` and until every one of their
+    holds in the scheduler is seen as `held` (looked at every 20 ms: committed rows only)."""
+    deadline = time.monotonic() + within_s
+    campaigns_at = holds_at = None
+    while campaigns_at is None or holds_at is None:
+        done = await run.db.fetchrow(
+            """SELECT (SELECT count(*) FROM campaigns.campaigns WHERE id = ANY($1) AND status = $2) AS campaigns,
+                      (SELECT count(*) FROM scheduler.campaign_holds WHERE campaign_id = ANY($1)
+                          AND held_scopes = $3::text[]) AS holds""", ids, status, held)
+        now = time.time()
+        if campaigns_at is None and done["campaigns"] == len(ids):
+            campaigns_at = now
+        if holds_at is None and done["holds"] == len(ids):
+            holds_at = now
+        assert time.monotonic() < deadline, f"not done after {within_s} s: {dict(done)} of {len(ids)}"
+        await asyncio.sleep(0.02)
+    return campaigns_at - since, holds_at - since
+
+
+async def history_rows(run: RunningSuite, ids: list[str], reason: str) -> int:
+    return await run.db.fetchval("SELECT count(*) FROM campaigns.pause_history WHERE campaign_id = ANY($1)"
+                                 " AND reason = $2", ids, reason)
+
+
+def report(what: str, n: int, campaigns_s: float, holds_s: float, floor_s: float | None) -> None:
+    line = f"B4 {what} {n:>6,} campaigns: all changed in {campaigns_s * 1000:7.0f} ms, holds in the scheduler " \
+           f"{holds_s * 1000:7.0f} ms"
+    if floor_s is not None:
+        line += f"; bare UPDATE {floor_s * 1000:5.0f} ms; ratio {holds_s / floor_s:5.1f}x (target <= 1000 ms)"
+    print(line, flush=True)
+
+
+async def run(campaigns: int, account_campaigns: int) -> None:
+    async with running_suite() as run:
+        suite = run.suite
+        # The subscription: one workspace, its campaigns all started.
+        workspace_id, auth = await suite.new_workspace("Fan-out")
+        unipile_id = await run.unipile_account("Ana")
+        li = await suite.linkedin_account(auth, unipile_account_id=unipile_id)
+        started = time.perf_counter()
+        ids = await generate_campaigns(run.db, workspace_id, [li] * campaigns)
+        # The account: another workspace, so that each event reaches only its own campaigns.
+        other_ws, other_auth = await suite.new_workspace("Shared account")
+        shared_unipile = await run.unipile_account("Bo")
+        shared = await suite.linkedin_account(other_auth, unipile_account_id=shared_unipile)
+        users = await generate_campaigns(run.db, other_ws, [shared] * account_campaigns)
+        print(f"B4 generated {campaigns + account_campaigns:,} campaigns in {time.perf_counter() - started:.1f} s",
+              flush=True)
+
+        floor = await bare_update(run, ids, "subscription_canceled")
+        since = time.time()
+        await run.billing_webhook(workspace_id, "subscription.canceled")
+        report("subscription canceled ->  paused", campaigns, *await until_done(
+            run, ids, "paused", ["campaign"], since), floor)
+        assert await history_rows(run, ids, "subscription_canceled") == campaigns
+
+        since = time.time()
+        await run.billing_webhook(workspace_id, "subscription.activated")
+        report("subscribed again      ->  active", campaigns, *await until_done(run, ids, "active", [], since), None)
+
+        floor = await bare_update(run, users, "linkedin_account_disconnected")
+        await run.post(f"{run.unipile_url}/_sandbox/accounts/{shared_unipile}/status",
+                       json={"status": "CREDENTIALS", "notify": False})
+        since = time.time()
+        await run.account_status_webhook(shared_unipile, "CREDENTIALS")
+        report("account disconnected  ->  paused", account_campaigns, *await until_done(
+            run, users, "paused", ["linkedin"], since), floor)
+        assert await history_rows(run, users, "linkedin_account_disconnected") == account_campaigns
+
+        await run.post(f"{run.unipile_url}/_sandbox/accounts/{shared_unipile}/status",
+                       json={"status": "OK", "notify": False})
+        since = time.time()
+        await run.account_status_webhook(shared_unipile, "OK")
+        report("account reconnected   ->  active", account_campaigns, *await until_done(
+            run, users, "active", [], since), None)
+        assert await history_rows(run, users, "linkedin_account_disconnected") == 2 * account_campaigns
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--campaigns", type=int, default=10_000, help="started campaigns of the workspace")
+    parser.add_argument("--account-campaigns", type=int, default=5_000, help="campaigns using the LinkedIn account")
+    args = parser.parse_args()
+    asyncio.run(run(args.campaigns, args.account_campaigns))
+
+
+if __name__ == "__main__":
+    main()

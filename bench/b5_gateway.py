@@ -1,0 +1,290 @@
+"""B5: the gateway under load: `GET /api/v1/campaigns/{id}` with wrk at 64 connections against the suite as
+`make run` starts it (deploy/local/run.py: gateway, accounts, campaigns and scheduler as processes of their own,
+gRPC between them, a throwaway embedded PostgreSQL). Each request is authenticated (its bearer token) and
+read through the campaigns service. Targets: at least half the baseline's requests/s, p99 <= 50 ms.
+
+Baseline, in the same run and against the same database and rows: a bare aiohttp app whose handler runs the
+equivalent queries (the token's principal, then the campaign with its pause reasons) directly with asyncpg and
+answers the row as JSON. wrk comes from Debian (`apt-get install wrk`); the benchmark stops with that advice
+when it is missing.
+
+    .venv/bin/python -m bench.b5_gateway [--seconds 15] [--connections 64]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import aiohttp
+import asyncpg
+from aiohttp import web
+
+from services.campaigns.repository import _WITH_REASONS
+from services.common import embedded_pg
+
+ROOT = Path(__file__).resolve().parents[1]
+# wrk calls done() once at the end: the figures as one JSON line (latencies in microseconds).
+WRK_REPORT = """
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '{"requests": %d, "duration_us": %d, "connect_errors": %d, "read_errors": %d, "write_errors": %d, '
+    .. '"non_2xx": %d, "timeouts": %d, "p50": %d, "p90": %d, "p99": %d, "max": %d}\\n',
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
+end
+"""
+
+
+@dataclass(frozen=True)
+class Load:
+    requests_per_s: float
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    requests: int
+    # CPU time spent serving (our processes; PostgreSQL's backends), measured around the run: unlike requests/s,
+    # hardly moved by other work on the machine.
+    app_cpu_s: float = 0.0
+    db_cpu_s: float = 0.0
+
+    def cpu_ms_per_request(self) -> tuple[float, float]:
+        return 1000 * self.app_cpu_s / self.requests, 1000 * self.db_cpu_s / self.requests
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """utime + stime of these processes (they run on this machine: read /proc)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / CLOCK_TICKS
+
+
+def service_pids(runner: int) -> list[int]:
+    """The Holdfast services started by the local runner (its children running `-m services.<name>`)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        if ppid == runner and b"-m" in command and any(part.startswith(b"services.") for part in command):
+            pids.append(int(entry.name))
+    return pids
+
+
+def require_wrk() -> str:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise SystemExit("B5 needs wrk, which is not installed. Install it from Debian's packages:\n"
+                         "    sudo apt-get update && sudo apt-get install -y wrk\n"
+                         "(nothing is downloaded at run time)")
+    return wrk
+
+
+def free_ports(count: int) -> list[int]:
+    """Distinct free ports (all bound at once, so none is handed out twice)."""
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [probe.getsockname()[1] for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
+
+
+async def wrk(binary: str, url: str, token: str, seconds: int, connections: int, script: Path) -> Load:
+    process = await asyncio.create_subprocess_exec(
+        binary, "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "-s", str(script),
+        "-H", f"Authorization: Bearer {token}", url, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await process.communicate()
+    if process.returncode:
+        raise SystemExit(f"wrk failed (exit {process.returncode}): {err.decode().strip()}")
+    report = json.loads(out.decode().strip().splitlines()[-1])
+    failed = {k: report[k] for k in ("connect_errors", "read_errors", "write_errors", "non_2xx", "timeouts")
+              if report[k]}
+    if failed:
+        raise SystemExit(f"wrk saw failures against {url}: {failed}")
+    return Load(report["requests"] / (report["duration_us"] / 1e6), report["p50"] / 1000, report["p99"] / 1000,
+                report["max"] / 1000, report["requests"])
+
+
+async def measured(run: Awaitable[Load], app_pids: list[int], db: asyncpg.Pool) -> Load:
+    """`run`, with the CPU time our processes and PostgreSQL's backends spent meanwhile."""
+    backends = [r[0] for r in await db.fetch("SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend'"
+                                             " AND pid <> pg_backend_pid()")]
+    app, database = cpu_seconds(app_pids), cpu_seconds(backends)
+    load = await run
+    return replace(load, app_cpu_s=cpu_seconds(app_pids) - app, db_cpu_s=cpu_seconds(backends) - database)
+
+
+@asynccontextmanager
+async def suite(dsn: str, data: Path) -> AsyncIterator[tuple[str, str, list[int]]]:
+    """The suite as `make run` starts it (with its Unipile sandbox), on free ports; yields the gateway's URL,
+    the sandbox's and the services' process ids."""
+    port, accounts, campaigns, scheduler, unipile, smtp, imap, google, microsoft = free_ports(9)
+    env = {**os.environ, "DATABASE_URL": dsn, "HOLDFAST_LOCAL_DATA": str(data), "HOLDFAST_HTTP_PORT": str(port),
+           "HOLDFAST_ACCOUNTS_LISTEN": f"127.0.0.1:{accounts}", "HOLDFAST_CAMPAIGNS_LISTEN": f"127.0.0.1:{campaigns}",
+           "HOLDFAST_SCHEDULER_LISTEN": f"127.0.0.1:{scheduler}", "HOLDFAST_SANDBOX_UNIPILE_PORT": str(unipile),
+           "HOLDFAST_SANDBOX_SMTP_PORT": str(smtp), "HOLDFAST_SANDBOX_IMAP_PORT": str(imap),
+           "HOLDFAST_SANDBOX_GOOGLE_OAUTH_PORT": str(google), "HOLDFAST_SANDBOX_MICROSOFT_OAUTH_PORT": str(microsoft)}
+    log = (data / "suite.log").open("wb")
+    runner = await asyncio.create_subprocess_exec(sys.executable, str(ROOT / "deploy" / "local" / "run.py"), env=env,
+                                                  stdout=log, stderr=asyncio.subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as http:
+            deadline = time.monotonic() + 120
+            while True:
+                if runner.returncode is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"the suite did not start; see {data / 'suite.log'}")
+                try:
+                    async with http.get(f"{base}/readyz") as r:
+                        if r.status == 200:
+                            break
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.3)
+        yield base, f"http://127.0.0.1:{unipile}", service_pids(runner.pid)
+    finally:
+        if runner.returncode is None:
+            runner.send_signal(signal.SIGTERM)
+        await runner.wait()
+        log.close()
+
+
+@asynccontextmanager
+async def baseline_app(pool: asyncpg.Pool) -> AsyncIterator[str]:
+    """The floor: the same reads (token, then campaign with its reasons) straight from asyncpg, as JSON."""
+
+    async def get_campaign(request: web.Request) -> web.Response:
+        token = request.headers.get("Authorization", "").partition(" ")[2]
+        async with pool.acquire() as conn:
+            principal = await conn.fetchrow(
+                "SELECT workspace_id, member_id FROM accounts.api_tokens WHERE token_hash = $1"
+                " AND revoked_at IS NULL", hashlib.sha256(token.encode()).digest())
+            if principal is None:
+                return web.json_response({"error": {"code": "unauthenticated"}}, status=401)
+            row = await conn.fetchrow(f"{_WITH_REASONS} WHERE c.id = $1 AND c.workspace_id = $2",
+                                      request.match_info["campaign_id"], principal["workspace_id"])
+        if row is None:
+            return web.json_response({"error": {"code": "not_found"}}, status=404)
+        return web.json_response(dict(row), dumps=lambda v: json.dumps(v, default=str))
+
+    app = web.Application()
+    app.router.add_get("/api/v1/campaigns/{campaign_id}", get_campaign)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+    finally:
+        await runner.cleanup()
+
+
+async def created(http: aiohttp.ClientSession, url: str, body: dict, headers: dict[str, str] | None = None) -> dict:
+    """POST that must answer 201; a 503 is retried for a while (services just started may still be connecting
+    to each other)."""
+    for _ in range(50):
+        async with http.post(url, json=body, headers=headers) as r:
+            if r.status != 503:
+                assert r.status == 201, await r.text()
+                return await r.json()
+        await asyncio.sleep(0.2)
+    raise SystemExit(f"{url} still unavailable after 10 s")
+
+
+async def create_campaign(http: aiohttp.ClientSession, base: str, unipile: str) -> tuple[str, str]:
+    """A workspace, a LinkedIn account and a campaign sent from it, through the API; returns (token, campaign id)."""
+    token = (await created(http, f"{base}/api/v1/workspaces", {"name": "Bench", "owner_email": "b5@bench.example"}))[
+        "token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    async with http.post(f"{unipile}/_sandbox/accounts", json={"id": "acc-b5", "name": "Ana"}) as r:
+        assert r.status < 300, await r.text()
+    account = (await created(http, f"{base}/api/v1/linkedin-accounts",
+                             {"unipile_account_id": "acc-b5", "name": "Ana"}, auth))["id"]
+    body = {"name": "Founders", "schedule": {"days": ["mon", "tue", "wed", "thu", "fri"],
+                                             "window": {"start": "09:00", "end": "17:00"},
+                                             "timezone": "Europe/Paris", "randomize_within_window": True},
+            "steps": [{"channel": "linkedin", "action": "invite", "text": "Hi {{first_name}}"},
+                      {"channel": "linkedin", "action": "message", "delay": {"days": 2}, "text": "Thanks!"}],
+            "senders": {"linkedin_account_ids": [account]}}
+    return token, (await created(http, f"{base}/api/v1/campaigns", body, auth))["id"]
+
+
+async def run(seconds: int, connections: int) -> tuple[Load, Load]:
+    binary = require_wrk()
+    server, dsn = embedded_pg.start_throwaway()
+    data = Path(tempfile.mkdtemp(prefix="b5-", dir=ROOT / ".holdfast" / "tmp"))
+    try:
+        script = data / "report.lua"
+        script.write_text(WRK_REPORT)
+        async with suite(dsn, data) as (base, unipile, services), aiohttp.ClientSession() as http:
+            token, campaign = await create_campaign(http, base, unipile)
+            path = f"/api/v1/campaigns/{campaign}"
+            async with http.get(f"{base}{path}", headers={"Authorization": f"Bearer {token}"}) as r:
+                assert r.status == 200, await r.text()
+            pool = await asyncpg.create_pool(dsn, min_size=4, max_size=10)
+            try:
+                # Warm both up (connections, caches) before measuring, then measure one after the other.
+                await wrk(binary, f"{base}{path}", token, 2, connections, script)
+                gateway = await measured(wrk(binary, f"{base}{path}", token, seconds, connections, script), services,
+                                         pool)
+                async with baseline_app(pool) as floor:
+                    await wrk(binary, f"{floor}{path}", token, 2, connections, script)
+                    baseline = await measured(wrk(binary, f"{floor}{path}", token, seconds, connections, script),
+                                              [os.getpid()], pool)
+            finally:
+                await pool.close()
+        return gateway, baseline
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
+        server.cleanup()  # type: ignore[attr-defined]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--connections", type=int, default=64)
+    args = parser.parse_args()
+    require_wrk()
+    gateway, baseline = asyncio.run(run(args.seconds, args.connections))
+    ratio = gateway.requests_per_s / baseline.requests_per_s
+    for name, load in (("gateway (gRPC to accounts and campaigns)", gateway), ("baseline (bare aiohttp + asyncpg)",
+                                                                                baseline)):
+        app_cpu, db_cpu = load.cpu_ms_per_request()
+        print(f"B5 {name:<42} {load.requests_per_s:8.0f} req/s  p50 {load.p50_ms:6.1f} ms  "
+              f"p99 {load.p99_ms:6.1f} ms  max {load.max_ms:6.1f} ms  CPU per request: Python {app_cpu:.2f} ms, "
+              f"PostgreSQL {db_cpu:.2f} ms")
+    print(f"B5 ratio {ratio:.2f} (target >= 0.5: {'met' if ratio >= 0.5 else 'MISSED'}); gateway p99 "
+          f"{gateway.p99_ms:.1f} ms (target <= 50: {'met' if gateway.p99_ms <= 50 else 'MISSED'})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,204 @@
+"""The canonical pause helper's set-based path (B4): one health event reaching many campaigns changes them in
+one transaction, with the same rules as one by one: a history row per campaign with its actor, idempotent,
+P6 (only campaigns with an active step on the channel), P9 (damped auto-resume), and the holds reach the
+scheduler in batches."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import asyncpg
+import pytest
+
+from holdfast.common.v1 import types_pb2
+from holdfast.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
+from services.common import errors
+from services.common.grpc_client import open_channel
+from tests.integration.test_pause_state import EMAIL, INVITE, SCHEDULE, SERVER, Health
+
+
+async def new_campaign(suite, auth, li: str, inbox: str, steps: list[dict], prospects: int = 2, *,
+                       activate: bool = True) -> str:
+    status, created = await suite.call("POST", "/api/v1/campaigns", auth, json={
+        "name": "c", "schedule": SCHEDULE, "steps": steps,
+        "senders": {"linkedin_account_ids": [li], "inbox_ids": [inbox]}})
+    assert status == 201, created
+    cid = created["id"]
+    if prospects:
+        status, _ = await suite.call("POST", f"/api/v1/campaigns/{cid}/prospects", auth, json={"prospects": [
+            {"linkedin_provider_id": f"P{i}-{uuid.uuid4().hex[:6]}", "email": f"p{i}@x.example"}
+            for i in range(prospects)]})
+        assert status == 200
+    if activate:
+        status, body = await suite.call("POST", f"/api/v1/campaigns/{cid}/activate", auth)
+        assert status == 200, body
+    return cid
+
+
+async def shared_account(suite):
+    """A workspace, one LinkedIn account and one inbox its campaigns all send from."""
+    workspace_id, auth = await suite.new_workspace()
+    li = await suite.linkedin_account(auth)
+    status, inbox = await suite.call("POST", "/api/v1/inboxes", auth, json={
+        "email": f"{uuid.uuid4().hex[:8]}@acme.example", "smtp": SERVER, "imap": SERVER})
+    assert status == 201
+    return workspace_id, auth, li, inbox["id"]
+
+
+async def state(suite, auth, cid) -> dict:
+    status, body = await suite.call("GET", f"/api/v1/campaigns/{cid}", auth)
+    assert status == 200
+    return body
+
+
+async def history(suite, auth, cid) -> list[tuple[str, str, str, str, str]]:
+    _, body = await suite.call("GET", f"/api/v1/campaigns/{cid}/pause-history", auth)
+    return [(e["action"], e["reason"], e["actor"]["kind"], e["actor"]["source"], e["status_after"])
+            for e in body["entries"]]
+
+
+async def eventually_held(suite, campaign_ids: list[str], expected: list[str], within_s: float = 5.0) -> None:
+    """The holds travel by outbox (health events do not wait for them): wait until the scheduler has them."""
+    conn = await asyncpg.connect(suite.dsn)
+    try:
+        for _ in range(int(within_s / 0.05)):
+            rows = await conn.fetch("SELECT held_scopes FROM scheduler.campaign_holds WHERE campaign_id = ANY($1)",
+                                    [uuid.UUID(c) for c in campaign_ids])
+            if len(rows) == len(campaign_ids) and all(sorted(r[0]) == expected for r in rows):
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"holds never became {expected}: {[sorted(r[0]) for r in rows]}")
+    finally:
+        await conn.close()
+
+
+async def test_an_account_drop_pauses_every_campaign_with_an_active_linkedin_step_each_with_its_history(suite):
+    health = Health(suite)
+    ws, auth, li, inbox = await shared_account(suite)
+    invite = [await new_campaign(suite, auth, li, inbox, [INVITE]) for _ in range(3)]
+    email_then_invite = await new_campaign(suite, auth, li, inbox, [EMAIL, INVITE])
+    email_only = await new_campaign(suite, auth, li, inbox, [EMAIL])
+    nobody_left = await new_campaign(suite, auth, li, inbox, [INVITE], prospects=0)
+    draft = await new_campaign(suite, auth, li, inbox, [INVITE], activate=False)
+    held = [*invite, email_then_invite]
+
+    answer = await health.send(ws, sender=("linkedin_account", li), status="disconnected")
+    assert (answer.applied, answer.campaigns_paused) == (True, 4)
+    for cid in held:
+        got = await state(suite, auth, cid)
+        assert got["status"] == "paused" and got["paused_reason"] == "linkedin_account_disconnected"
+        assert [(r["reason"], r["scope"]) for r in got["pause_reasons"]] == [
+            ("linkedin_account_disconnected", "linkedin")]
+        assert await history(suite, auth, cid) == [
+            ("added", "linkedin_account_disconnected", "system", "account_health", "paused")]
+    # P6: no active LinkedIn step, no pause; a draft has no pause state at all.
+    for cid in (email_only, nobody_left):
+        assert (await state(suite, auth, cid))["status"] == "active"
+        assert await history(suite, auth, cid) == []
+    assert (await state(suite, auth, draft))["status"] == "draft"
+    await eventually_held(suite, held, ["linkedin"])
+    await eventually_held(suite, [email_only, nobody_left], [])
+
+    # Idempotent: the same cause again (a newer event saying the same) adds nothing and writes no history.
+    again = await health.send(ws, sender=("linkedin_account", li), status="disconnected")
+    assert (again.applied, again.campaigns_paused) == (True, 0)
+    for cid in held:
+        assert len(await history(suite, auth, cid)) == 1
+
+    answer = await health.send(ws, sender=("linkedin_account", li), status="connected")
+    assert (answer.applied, answer.campaigns_resumed) == (True, 4)
+    for cid in held:
+        got = await state(suite, auth, cid)
+        assert got["status"] == "active" and got["paused_reason"] is None and got["pause_reasons"] == []
+        assert [h[0] for h in await history(suite, auth, cid)] == ["added", "cleared"]
+        assert (await history(suite, auth, cid))[1] == (
+            "cleared", "linkedin_account_disconnected", "system", "account_health", "active")
+    await eventually_held(suite, held, [])
+
+
+async def test_a_clear_in_bulk_is_damped_per_campaign_and_keeps_other_reasons(suite):
+    """P9 per campaign: one that auto-resumed less than a cool-down ago waits (its reason stays, marked for the
+    sweeper); P2: one that also has a manual pause stays paused for it, and shows it."""
+    health = Health(suite)
+    ws, auth, li, inbox = await shared_account(suite)
+    flapping = [await new_campaign(suite, auth, li, inbox, [INVITE]) for _ in range(2)]
+    manual = await new_campaign(suite, auth, li, inbox, [INVITE])
+    await health.send(ws, sender=("linkedin_account", li), status="disconnected")
+    await health.send(ws, sender=("linkedin_account", li), status="connected")  # the first auto-resume
+    status, _ = await suite.call("POST", f"/api/v1/campaigns/{manual}/pause", auth)
+    assert status == 200
+    answer = await health.send(ws, sender=("linkedin_account", li), status="disconnected")
+    assert answer.campaigns_paused == 3
+    answer = await health.send(ws, sender=("linkedin_account", li), status="connected")
+    assert answer.campaigns_resumed == 0, "within the cool-down nothing auto-resumes again"
+    for cid in flapping:
+        got = await state(suite, auth, cid)
+        assert got["status"] == "paused" and got["paused_reason"] == "linkedin_account_disconnected"
+        assert [h[0] for h in await history(suite, auth, cid)] == ["added", "cleared", "added"]
+    got = await state(suite, auth, manual)
+    assert got["status"] == "paused" and got["paused_reason"] == "manual"
+    assert [r["reason"] for r in got["pause_reasons"]] == ["manual"], "not the last reason: cleared at once"
+    assert [(h[0], h[1], h[4]) for h in await history(suite, auth, manual)][-1] == (
+        "cleared", "linkedin_account_disconnected", "paused")
+    conn = await asyncpg.connect(suite.dsn)
+    try:
+        pending = await conn.fetchval("SELECT count(*) FROM campaigns.pause_reasons WHERE campaign_id = ANY($1)"
+                                      " AND clear_pending", [uuid.UUID(c) for c in flapping])
+    finally:
+        await conn.close()
+    assert pending == 2, "the sweeper clears them once the cool-down has passed"
+
+
+async def test_a_lapsed_subscription_pauses_every_started_campaign_of_the_workspace_only(suite):
+    health = Health(suite)
+    ws, auth, li, inbox = await shared_account(suite)
+    started = [await new_campaign(suite, auth, li, inbox, steps) for steps in ([INVITE], [EMAIL], [INVITE])]
+    draft = await new_campaign(suite, auth, li, inbox, [INVITE], activate=False)
+    other_ws, other_auth, other_li, other_inbox = await shared_account(suite)
+    elsewhere = await new_campaign(suite, other_auth, other_li, other_inbox, [INVITE])
+
+    answer = await health.send(ws, subscription="canceled")
+    assert answer.campaigns_paused == 3
+    for cid in started:
+        got = await state(suite, auth, cid)
+        assert got["status"] == "paused" and got["paused_reason"] == "subscription_canceled"
+        assert await history(suite, auth, cid) == [
+            ("added", "subscription_canceled", "system", "account_health", "paused")]
+    assert (await state(suite, auth, draft))["status"] == "draft"
+    assert (await state(suite, other_auth, elsewhere))["status"] == "active", "another workspace is untouched"
+    await eventually_held(suite, started, ["campaign"])
+
+    answer = await health.send(ws, subscription="active")
+    assert answer.campaigns_resumed == 3
+    for cid in started:
+        assert (await state(suite, auth, cid))["status"] == "active"
+    await eventually_held(suite, started, [])
+    assert (await state(suite, other_auth, elsewhere))["status"] == "active"
+
+
+async def test_the_scheduler_applies_a_batch_of_holds_by_each_campaign_version(suite):
+    stub = scheduler_pb2_grpc.SchedulerServiceStub(open_channel(f"127.0.0.1:{suite.ports['scheduler']}"))
+    a, b = str(uuid.uuid4()), str(uuid.uuid4())
+    linkedin, everything = types_pb2.SCOPE_LINKEDIN, types_pb2.SCOPE_CAMPAIGN
+
+    def hold(cid: str, version: int, *scopes: int) -> scheduler_pb2.SetCampaignHoldsRequest:
+        return scheduler_pb2.SetCampaignHoldsRequest(campaign_id=cid, version=version, held_scopes=list(scopes))
+
+    reply = await stub.SetCampaignHoldsBatch(scheduler_pb2.SetCampaignHoldsBatchRequest(
+        holds=[hold(a, 2, linkedin), hold(b, 1, everything)]))
+    assert reply.applied == 2
+    await eventually_held(suite, [a], ["linkedin"])
+    await eventually_held(suite, [b], ["campaign"])
+    # A redelivered or reordered (older) batch changes nothing; a newer version of one campaign does.
+    reply = await stub.SetCampaignHoldsBatch(scheduler_pb2.SetCampaignHoldsBatchRequest(
+        holds=[hold(a, 1), hold(b, 1, everything), hold(b, 3)]))
+    assert reply.applied == 1
+    await eventually_held(suite, [a], ["linkedin"])
+    await eventually_held(suite, [b], [])
+    # Bad input: a clear error naming the field, and nothing of the batch applied.
+    with pytest.raises(errors.InvalidArgument) as exc:
+        await stub.SetCampaignHoldsBatch(scheduler_pb2.SetCampaignHoldsBatchRequest(
+            holds=[hold(a, 9), hold("nope", 1)]))
+    assert exc.value.field == "holds.campaign_id"
+    await eventually_held(suite, [a], ["linkedin"])

@@ -1,0 +1,239 @@
+"""Workspace isolation, swept over the gateway's whole route table (services.gateway.routes.ROUTES, which holds the
+sender, sandbox and webhook routes too), so a route added later is covered without touching this test.
+
+Workspace A owns a LinkedIn account, an inbox and a paused campaign with prospects. Workspace B then calls every
+route that names an object with A's ids, each id written four ways (canonical, upper case, without dashes, as a
+urn:uuid: URN: all parse as the same UUID), with a body that would be valid: every answer must be 404 (or 403) with the
+error shape and hold no trace of A (ids, names, emails, Unipile id). Routes that name no object are called by B
+with bodies that point at A's objects (a campaign sending from A's account...): whatever they answer, nothing of
+A. Every authenticated route without a token, or with a made-up one, is 401. A's objects are read before and after:
+B changed nothing.
+
+A route whose path parameter or body this test does not know fails the test, naming what to add."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from sandbox.unipile import create_app as create_unipile
+from services.common.clock import SystemClock
+from services.gateway.routes import ROUTES
+from tests.conftest import Suite, create_database, start_suite
+
+LIMIT = {"daily_cap": 20, "weekly_cap": 100, "ramp_start": 5, "ramp_step": 5, "pacing_min_seconds": 0,
+         "pacing_max_seconds": 0}
+# A valid body for each request model, so a call gets past validation to the ownership check.
+VALID_BODIES: dict[str, Any] = {
+    "Empty": {},
+    "AddProspects": {"prospects": [{"linkedin_provider_id": "ACoB1", "first_name": "Bea"}]},
+    "LinkedInLimitsIn": {"linkedin_invite": LIMIT},
+    "InboxLimitsIn": {"email": LIMIT},
+    "RecordRestriction": {"kind": "jail", "detail": "by workspace B"},
+    "UpdateInboxCredentials": {"app_password": "b-password"},
+    "StartInboxOAuth": {"provider": "google"},
+    "FailSends": {"count": 1},
+}
+# Routes that are not workspace-scoped: public, or authenticated by the third party's secret or signature
+# (their sweep is tests/reliability/test_webhook_sweep.py), or by a single-use OAuth state.
+NOT_BEARER = {"/webhooks/unipile", "/webhooks/billing", "/oauth/callback"}
+
+
+@dataclass
+class Owner:
+    """Workspace A and what must never reach B."""
+
+    auth: dict[str, str]
+    ids: dict[str, str]  # path parameter name -> A's object
+    secrets: list[str]  # strings of A that must not appear in any answer to B
+
+
+@dataclass
+class Swept:
+    suite: Suite
+    a: Owner
+    b_auth: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+async def swept(pg_dsn: str) -> AsyncIterator[Swept]:
+    async with AsyncExitStack() as stack:
+        runner = web.AppRunner(create_unipile("sandbox-key"), access_log=None)
+        await runner.setup()
+        stack.push_async_callback(runner.cleanup)
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        unipile_url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+        suite = await start_suite(
+            await create_database(pg_dsn), stack, SystemClock(),
+            HOLDFAST_UNIPILE_DSN=unipile_url, HOLDFAST_UNIPILE_API_KEY="sandbox-key",
+            HOLDFAST_SANDBOX_UNIPILE_URL=unipile_url,
+            # OAuth configured, so starting it reaches the ownership check instead of "not configured".
+            HOLDFAST_GOOGLE_CLIENT_ID="isolation-client", HOLDFAST_GOOGLE_CLIENT_SECRET="isolation-secret",
+            HOLDFAST_INBOX_LOGIN_TIMEOUT_SECONDS="1")
+        yield Swept(suite, await workspace_a(suite, unipile_url), (await suite.new_workspace("Beta"))[1])
+
+
+async def workspace_a(suite: Suite, unipile_url: str) -> Owner:
+    marker = uuid.uuid4().hex[:10]
+    workspace_id, auth = await suite.new_workspace(f"Alpha {marker}")
+    unipile_id = f"acc-alpha-{marker}"
+    async with suite.http.post(f"{unipile_url}/_sandbox/accounts", json={"id": unipile_id, "name": "Ana"}) as r:
+        assert r.status < 300, await r.text()
+    account_id = await suite.linkedin_account(auth, unipile_account_id=unipile_id, name=f"Alpha LI {marker}")
+    server = {"host": "127.0.0.1", "port": 1, "security": "none", "username": f"alpha-{marker}",
+              "password": f"alpha-pw-{marker}"}
+    email = f"alpha-{marker}@alpha.example"
+    status, inbox = await suite.call("POST", "/api/v1/inboxes", auth, json={
+        "email": email, "display_name": f"Alpha Inbox {marker}", "smtp": server, "imap": server})
+    assert status == 201, inbox
+    status, campaign = await suite.call("POST", "/api/v1/campaigns", auth, json={
+        "name": f"Alpha campaign {marker}",
+        "schedule": {"days": ["mon", "tue", "wed", "thu", "fri"], "window": {"start": "09:00", "end": "17:00"},
+                     "timezone": "Europe/Paris"},
+        "steps": [{"channel": "linkedin", "action": "invite", "text": f"Hi from alpha {marker}"},
+                  {"channel": "email", "action": "email", "subject": f"alpha {marker}", "body": "Hello"}],
+        "senders": {"linkedin_account_ids": [account_id], "inbox_ids": [inbox["id"]]}})
+    assert status == 201, campaign
+    prospect_email = f"prospect-{marker}@alpha-leads.example"
+    status, added = await suite.call("POST", f"/api/v1/campaigns/{campaign['id']}/prospects", auth, json={
+        "prospects": [{"linkedin_provider_id": f"ACoAlpha{marker}", "email": prospect_email,
+                       "first_name": f"Alphonse{marker}"}]})
+    assert status == 200 and added["added"] == 1, added
+    for action in ("activate", "pause"):
+        status, body = await suite.call("POST", f"/api/v1/campaigns/{campaign['id']}/{action}", auth, json={})
+        assert status == 200, body
+    ids = {"campaign_id": campaign["id"], "account_id": account_id, "inbox_id": inbox["id"]}
+    return Owner(auth, ids, [workspace_id, *ids.values(), marker, unipile_id, email, prospect_email])
+
+
+def id_forms(value: str) -> list[str]:
+    """The same UUID written the ways uuid.UUID (and PostgreSQL) accept."""
+    return [value, value.upper(), value.replace("-", ""), f"urn:uuid:{value}"]
+
+
+def params(path: str) -> list[str]:
+    return re.findall(r"{(\w+)}", path)
+
+
+def leaked(a: Owner, text: str, sent: Any = None) -> list[str]:
+    """A's strings in an answer, except those the caller sent itself (an echo of its own input is no leak)."""
+    lowered, echoed = text.lower(), json.dumps(sent).lower()
+    found = [s for s in a.secrets if s.lower() in lowered and s.lower() not in echoed]
+    found += [s for s in a.ids.values()
+              if s.replace("-", "") in lowered.replace("-", "") and s not in echoed]
+    return sorted(set(found))
+
+
+def assert_error(status: int, body: Any, allowed: tuple[int, ...], where: str) -> None:
+    assert status in allowed, f"{where}: {status} {body}"
+    assert isinstance(body, dict) and set(body) == {"error"}, f"{where}: {body}"
+    error = body["error"]
+    assert error["code"] and error["message"] and isinstance(error["details"], dict), f"{where}: {body}"
+
+
+async def snapshot(suite: Suite, a: Owner) -> dict[str, Any]:
+    """Everything of A the API shows A."""
+    views = {}
+    for path in ("/api/v1/campaigns", "/api/v1/linkedin-accounts", "/api/v1/inboxes",
+                 f"/api/v1/campaigns/{a.ids['campaign_id']}", f"/api/v1/campaigns/{a.ids['campaign_id']}/prospects",
+                 f"/api/v1/campaigns/{a.ids['campaign_id']}/pause-history"):
+        status, views[path] = await suite.call("GET", path, a.auth)
+        assert status == 200, views[path]
+    return views
+
+
+async def test_no_route_shows_or_changes_another_workspaces_objects(swept: Swept) -> None:
+    suite, a, b_auth = swept.suite, swept.a, swept.b_auth
+    before = await snapshot(suite, a)
+    # B's bodies for routes that name no object: B's own objects, except that a campaign names A's senders.
+    foreign_bodies: dict[str, Any] = {
+        "CreateCampaign": {"name": "B steals", "schedule": {"days": ["mon"], "window": {"start": "09:00",
+                                                                                       "end": "17:00"},
+                                                               "timezone": "UTC"},
+                           "steps": [{"channel": "linkedin", "action": "invite"},
+                                     {"channel": "email", "action": "email", "subject": "s", "body": "b"}],
+                           "senders": {"linkedin_account_ids": [a.ids["account_id"]],
+                                       "inbox_ids": [a.ids["inbox_id"]]}},
+        "CreateLinkedInAccount": {"unipile_account_id": "acc-beta", "name": "Beta LI"},
+        "CreateInbox": {"email": "beta@beta.example",
+                        "smtp": {"host": "127.0.0.1", "port": 1, "security": "none", "username": "b",
+                                 "password": "b"},
+                        "imap": {"host": "127.0.0.1", "port": 1, "security": "none", "username": "b",
+                                 "password": "b"}},
+        "CreateWorkspace": {"name": "Gamma", "owner_email": "gamma@gamma.example"},
+    }
+    routes = calls = leaks = 0
+    for route in ROUTES:
+        if route.path in NOT_BEARER:
+            continue
+        routes += 1
+        names = params(route.path)
+        unknown = [n for n in names if n not in a.ids]
+        assert not unknown, f"{route.method} {route.path}: give workspace A an object for {unknown}"
+        model = route.body.__name__ if route.body is not None else None
+        if names:
+            assert model is None or model in VALID_BODIES, f"{route.method} {route.path}: add a valid {model} body"
+            body = VALID_BODIES.get(model) if model else None
+            for form in range(4):
+                path = route.path.format(**{n: id_forms(a.ids[n])[form] for n in names})
+                status, answer = await call(suite, route.method, path, b_auth, body)
+                calls += 1
+                where = f"B {route.method} {path}"
+                assert_error(status, answer, (403, 404), where)
+                found = leaked(a, json.dumps(answer))
+                leaks += bool(found)
+                assert not found, f"{where} answered {found} of A: {answer}"
+        else:
+            body = foreign_bodies.get(model) if model else None
+            assert model is None or body is not None, f"{route.method} {route.path}: add a {model} body for B"
+            status, answer = await call(suite, route.method, route.path, b_auth, body)
+            calls += 1
+            assert status < 500, f"B {route.method} {route.path}: {status} {answer}"
+            found = leaked(a, json.dumps(answer), sent=body)
+            leaks += bool(found)
+            assert not found, f"B {route.method} {route.path} answered {found} of A: {answer}"
+            if model == "CreateCampaign":  # a campaign of B sending from A's account and inbox: refused
+                assert_error(status, answer, (400, 403, 404), f"B {route.method} {route.path} with A's senders")
+        if route.auth:
+            path = route.path.format(**a.ids)
+            for headers in ({}, {"Authorization": f"Bearer {uuid.uuid4().hex}"}, {"Authorization": "Basic eA=="}):
+                status, answer = await call(suite, route.method, path, headers, VALID_BODIES.get(model or "", {}))
+                calls += 1
+                assert_error(status, answer, (401,), f"{headers or 'no token'} {route.method} {path}")
+                leaks += bool(leaked(a, json.dumps(answer)))
+    after = await snapshot(suite, a)
+    print(f"\nisolation sweep: {routes} routes, {calls} calls as workspace B or without a valid token,"
+          f" {leaks} leaks, A unchanged: {after == before}")
+    assert leaks == 0
+    assert after == before, "workspace B changed workspace A's objects"
+    assert routes >= 30
+
+    # The control: the same calls as A find the objects, in every id form, so B's 404s are about ownership.
+    controls = 0
+    for route in ROUTES:
+        names = params(route.path)
+        if route.path in NOT_BEARER or not names:
+            continue
+        body = VALID_BODIES.get(route.body.__name__) if route.body is not None else None
+        for form in range(4):
+            path = route.path.format(**{n: id_forms(a.ids[n])[form] for n in names})
+            status, answer = await call(suite, route.method, path, a.auth, body)
+            controls += 1
+            assert status not in (401, 403, 404) and status < 500, f"A {route.method} {path}: {status} {answer}"
+    print(f"control: {controls} of the same calls as workspace A reach A's objects")
+
+
+async def call(suite: Suite, method: str, path: str, headers: dict[str, str], body: Any) -> tuple[int, Any]:
+    async with suite.http.request(method, f"{suite.base_url}{path}", headers=headers,
+                                  json=body if method in ("POST", "PUT") else None) as r:
+        text = await r.text()
+        return r.status, (await r.json() if r.content_type == "application/json" else text)
