@@ -258,6 +258,22 @@ def validate_steps(steps: list[Step]) -> list[Step]:
     return [Step(i, s.channel, s.action, s.delay_hours, s.text, s.subject, s.body) for i, s in enumerate(steps)]
 
 
+# A warm-up writes its own emails: the scheduler fills these placeholders for each one it queues
+# (services/scheduler/warmup.py), so every warm-up email reads differently.
+WARMUP_STEP = Step(0, "email", "email", 0, subject="{{warmup_subject}}", body="{{warmup_body}}")
+
+
+def validate_warmup(steps: list[Step], senders: Senders) -> list[Step]:
+    """A warm-up campaign sends from exactly one inbox, to the workspace's other inboxes, with its own emails."""
+    if steps:
+        raise InvalidArgument("a warm-up campaign writes its own emails: give no steps", field="steps")
+    if senders.linkedin_account_ids:
+        raise InvalidArgument("a warm-up campaign sends email only", field="senders.linkedin_account_ids")
+    if len(senders.inbox_ids) != 1:
+        raise InvalidArgument("a warm-up campaign warms exactly one inbox", field="senders.inbox_ids")
+    return [WARMUP_STEP]
+
+
 def validate_senders(steps: list[Step], senders: Senders) -> None:
     for field_name, ids in (("linkedin_account_ids", senders.linkedin_account_ids), ("inbox_ids", senders.inbox_ids)):
         if len(ids) > 20:

@@ -44,8 +44,21 @@ class PlanInfo:
     why_not_now: list[str]
 
 
+@dataclass(frozen=True, slots=True)
+class WarmupProgress:
+    inbox_id: str
+    ramp_day: int
+    limit_today: int
+    sent_today: int
+    sent_total: int
+    queued: int
+    pool_size: int
+
+
 class Scheduler(Protocol):
     async def next_sends(self, campaign_id: str) -> dict[str, datetime]: ...
+
+    async def warmup_progress(self, campaign_id: str) -> WarmupProgress: ...
 
     async def active_channels(self, campaign_ids: list[str]) -> dict[str, set[str]]: ...
 
@@ -68,6 +81,8 @@ class Directory(Protocol):
     async def sender_health(self, workspace_id: str, kind: str, sender_id: str) -> SenderHealth | None: ...
 
     async def subscription_active(self, workspace_id: str) -> bool: ...
+
+    async def inbox_count(self, workspace_id: str) -> int: ...
 
     async def health_since(self, sequence: int) -> tuple[list[HealthChange], int]:
         """Current health of every subject changed after `sequence`, and the new sequence."""

@@ -28,7 +28,7 @@ from services.campaigns.domain import (
     Step,
 )
 from services.campaigns.pause import Change
-from services.campaigns.ports import HealthChange, HoldState, PlanInfo, SenderHealth
+from services.campaigns.ports import HealthChange, HoldState, PlanInfo, SenderHealth, WarmupProgress
 from services.campaigns.repository import Event, Repository
 from services.campaigns.service import CampaignsService
 from services.common.clock import Clock, SystemClock
@@ -95,7 +95,8 @@ class ProtoEvents:
                                           delay_hours=s.delay_hours, text=s.text, subject=s.subject, body=s.body)
                    for s in campaign.steps],
             linkedin_account_ids=list(campaign.senders.linkedin_account_ids),
-            inbox_ids=list(campaign.senders.inbox_ids), active=campaign.status in ("active", "paused"))
+            inbox_ids=list(campaign.senders.inbox_ids), active=campaign.status in ("active", "paused"),
+            warmup=campaign.kind == "warmup")
         return "scheduler.UpsertCampaignPlan", campaign.id, request.SerializeToString()
 
     def holds(self, campaign: Campaign, caused_at: datetime) -> Event:
@@ -148,6 +149,11 @@ class SchedulerClient:
         reply = await self._stub.ReclampOnResume(scheduler_pb2.ReclampOnResumeRequest(campaign_id=campaign_id))
         return {to_word(types_pb2.Channel, n.channel) or "": from_timestamp(n.planned_at) for n in reply.next_sends}
 
+    async def warmup_progress(self, campaign_id: str) -> WarmupProgress:
+        r = await self._stub.GetWarmupProgress(scheduler_pb2.GetWarmupProgressRequest(campaign_id=campaign_id))
+        return WarmupProgress(r.inbox_id, r.ramp_day, r.limit_today, r.sent_today, r.sent_total, r.queued,
+                              r.pool_size)
+
     async def active_channels(self, campaign_ids: list[str]) -> dict[str, set[str]]:
         reply = await self._stub.GetActiveChannels(scheduler_pb2.GetActiveChannelsRequest(campaign_ids=campaign_ids))
         return {c.campaign_id: {to_word(types_pb2.Channel, ch) or "" for ch in c.channels} for c in reply.campaigns}
@@ -197,6 +203,10 @@ class AccountsDirectory:
         reply = await self._stub.ListHealthEvents(accounts_pb2.ListHealthEventsRequest(after_sequence=sequence,
                                                                                        limit=500))
         return [health_change(e) for e in reply.events], max(reply.last_sequence, sequence)
+
+    async def inbox_count(self, workspace_id: str) -> int:
+        reply = await self._stub.ListInboxes(accounts_pb2.ListInboxesRequest(workspace_id=workspace_id))
+        return len(reply.inboxes)
 
     async def check_senders(self, workspace_id: str, senders: Senders) -> None:
         for i, sender_id in enumerate(senders.linkedin_account_ids):
@@ -276,6 +286,13 @@ class CampaignsServicer(pb_grpc.CampaignsServiceServicer):
                           context: grpc.aio.ServicerContext) -> pb.GetCampaignResponse:
         return pb.GetCampaignResponse(campaign=campaign_pb(
             await self._service.get(request.workspace_id, request.campaign_id)))
+
+    async def GetWarmupProgress(self, request: pb.GetWarmupProgressRequest,
+                                context: grpc.aio.ServicerContext) -> pb.GetWarmupProgressResponse:
+        p = await self._service.warmup_progress(request.workspace_id, request.campaign_id)
+        return pb.GetWarmupProgressResponse(inbox_id=p.inbox_id, ramp_day=p.ramp_day, limit_today=p.limit_today,
+                                            sent_today=p.sent_today, sent_total=p.sent_total, queued=p.queued,
+                                            pool_size=p.pool_size)
 
     async def ListCampaigns(self, request: pb.ListCampaignsRequest,
                             context: grpc.aio.ServicerContext) -> pb.ListCampaignsResponse:

@@ -22,11 +22,12 @@ from services.campaigns.domain import (
     refusal,
     validate_senders,
     validate_steps,
+    validate_warmup,
 )
 from services.campaigns.gates import Gates
 from services.campaigns.health import HealthReactions
 from services.campaigns.pause import Change, PauseStates
-from services.campaigns.ports import Directory, Events, Outbox, PlanInfo, Scheduler
+from services.campaigns.ports import Directory, Events, Outbox, PlanInfo, Scheduler, WarmupProgress
 from services.campaigns.repository import Repository
 from services.common.clock import Clock
 from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
@@ -96,14 +97,17 @@ class CampaignsService:
         if kind not in KINDS:
             raise InvalidArgument(f"kind must be one of {', '.join(KINDS)}", field="kind")
         schedule = validate_schedule(schedule)
-        steps = validate_steps(steps or [])
         senders = senders or Senders()
+        steps = validate_warmup(steps or [], senders) if kind == "warmup" else validate_steps(steps or [])
         for field_name, ids in (("linkedin_account_ids", senders.linkedin_account_ids),
                                 ("inbox_ids", senders.inbox_ids)):
             for i, sender_id in enumerate(ids):
                 parse_uuid(sender_id, f"senders.{field_name}.{i}")
         validate_senders(steps, senders)
         await self._directory.check_senders(workspace_id, senders)
+        if kind == "warmup" and await self._directory.inbox_count(workspace_id) < 2:
+            raise InvalidArgument("a warm-up writes to the workspace's other inboxes: connect at least one more "
+                                  "inbox first", field="senders.inbox_ids")
         campaign = await self._repo.create_campaign(workspace_id, name, kind, schedule, steps, senders,
                                                     self._clock.now(), self._events.plan)
         self._outbox.kick()
@@ -184,6 +188,9 @@ class CampaignsService:
             raise InvalidArgument(f"at most {MAX_PROSPECTS_PER_CALL} prospects per call", field="prospects")
         if campaign.status == "finished":
             raise FailedPrecondition("a finished campaign takes no prospects", code="invalid_state")
+        if campaign.kind == "warmup":
+            raise FailedPrecondition("a warm-up campaign writes to the workspace's other inboxes; it takes no "
+                                     "prospects", code="warmup_takes_no_prospects")
         valid: list[ProspectIn] = []
         refused: list[tuple[int, str, str]] = []
         for index, prospect in enumerate(prospects):
@@ -225,6 +232,14 @@ class CampaignsService:
                                 _with_reasons(plan.why_not_now, campaign))
             views.append(ProspectView(prospect, plan))
         return views, next_token
+
+    async def warmup_progress(self, workspace_id: str, campaign_id: str) -> WarmupProgress:
+        campaign = await self.get(workspace_id, campaign_id)
+        if campaign.kind != "warmup":
+            raise FailedPrecondition("not a warm-up campaign", code="not_warmup")
+        if campaign.status == "draft":
+            return WarmupProgress(campaign.senders.inbox_ids[0], 0, 0, 0, 0, 0, 0)
+        return await self._scheduler.warmup_progress(campaign.id)
 
     async def history(self, workspace_id: str, campaign_id: str, page_size: int,
                       page_token: str) -> tuple[list[HistoryEntry], str]:

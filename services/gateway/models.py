@@ -66,7 +66,9 @@ class SendersIn(Request):
 
 class CreateCampaign(Request):
     name: str = Field(max_length=200)
-    kind: Literal["outreach", "warmup"] = "outreach"
+    kind: Literal["outreach", "warmup"] = Field(
+        "outreach", description="warmup: one inbox (senders.inbox_ids, exactly one) sends a daily volume that grows "
+        "with each day it sent, to the workspace's other inboxes; give no steps or prospects")
     schedule: ScheduleIn
     steps: list[StepIn] = Field(default_factory=list, max_length=50)
     senders: SendersIn = Field(default_factory=SendersIn)
@@ -201,6 +203,16 @@ class ResumePreview(Response):
     days: list[PreviewDay]
     first_at: str | None
     last_at: str | None
+
+
+class WarmupProgress(Response):
+    inbox_id: str = Field(description="the inbox being warmed up")
+    ramp_day: int = Field(description="days on which the inbox actually sent before today (a pause never moves it)")
+    limit_today: int = Field(description="emails today's ramp day allows, up to the inbox's daily cap")
+    sent_today: int = Field(description="emails the inbox sent today (its local day), all campaigns together")
+    sent_total: int = Field(description="warm-up emails this campaign has sent")
+    queued: int = Field(description="warm-up emails planned and not sent yet")
+    pool_size: int = Field(description="the workspace's other inboxes the warm-up writes to")
 
 
 class ActorOut(Response):

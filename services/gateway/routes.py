@@ -138,6 +138,15 @@ async def get_campaign(request: web.Request) -> web.Response:
     return reply(views.campaign(got.campaign))
 
 
+async def warmup_progress(request: web.Request) -> web.Response:
+    principal = await authenticate(request)
+    p = await upstreams(request).campaigns.GetWarmupProgress(campaigns_pb2.GetWarmupProgressRequest(
+        workspace_id=principal.workspace_id, campaign_id=request.match_info["campaign_id"]))
+    return reply(models.WarmupProgress(inbox_id=p.inbox_id, ramp_day=p.ramp_day, limit_today=p.limit_today,
+                                       sent_today=p.sent_today, sent_total=p.sent_total, queued=p.queued,
+                                       pool_size=p.pool_size))
+
+
 def _transition(rpc: str, request_type: Any) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def handler(request: web.Request) -> web.Response:
         principal = await authenticate(request)
@@ -199,6 +208,9 @@ ROUTES: tuple[Route, ...] = (
           query=Paging),
     Route("GET", f"{CAMPAIGN}/resume-preview", resume_preview,
           "How many actions are overdue and on which days a resume would send them.", models.ResumePreview),
+    Route("GET", f"{CAMPAIGN}/warmup", warmup_progress,
+          "A warm-up campaign's ramp day and today's volume (409 not_warmup for other kinds).", models.WarmupProgress,
+          errors=(401, 404, 409)),
     Route("GET", f"{CAMPAIGN}/pause-history", pause_history, "Every pause reason added and cleared, with its actor.",
           models.PauseHistory, query=Paging),
     *SENDER_ROUTES,

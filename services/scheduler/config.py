@@ -75,6 +75,9 @@ class Settings(ServiceSettings):
                                            "their email steps (email_high_bounce_rate)")
     bounce_min_sample: int = setting("HOLDFAST_BOUNCE_MIN_SAMPLE", 20, parse=_at_least_one,
                                      help="emails sent in the window needed before a bounce rate can pause")
+    warmup_feed_interval_seconds: float = setting(
+        "HOLDFAST_WARMUP_FEED_INTERVAL_SECONDS", 60.0, parse=_positive,
+        help="how often warm-up campaigns' queues are topped up to what the next two ramp days allow")
     hold_drain_seconds: float = setting("HOLDFAST_HOLD_DRAIN_SECONDS", 30.0, parse=_non_negative,
                                         help="how long setting a hold waits for sends already at the provider "
                                         "on the held scope before it answers anyway (with a warning)")

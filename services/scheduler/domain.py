@@ -62,6 +62,7 @@ class CampaignPlan:
     linkedin_account_ids: tuple[str, ...]
     inbox_ids: tuple[str, ...]
     steps: tuple[Step, ...] = field(default=())
+    warmup: bool = False
 
     def step(self, index: int) -> Step | None:
         return self.steps[index] if 0 <= index < len(self.steps) else None

@@ -107,7 +107,8 @@ def _campaign_plan(r: asyncpg.Record, steps: Sequence[asyncpg.Record]) -> Campai
         active=r["active"], linkedin_account_ids=tuple(str(x) for x in r["linkedin_account_ids"]),
         inbox_ids=tuple(str(x) for x in r["inbox_ids"]),
         steps=tuple(Step(s["index"], s["channel"], s["action_type"], s["delay_hours"], s["text"], s["subject"],
-                         s["body"]) for s in steps))
+                         s["body"]) for s in steps),
+        warmup=r["warmup"])
 
 
 def _limits(rows: Sequence[asyncpg.Record]) -> dict[str, dict[str, Limits]]:
@@ -136,14 +137,14 @@ class Tx:
         s = plan.schedule
         await self.conn.execute(
             """INSERT INTO scheduler.campaign_plans (campaign_id, workspace_id, version, days, window_start, window_end,
-                   timezone, randomize, active, linkedin_account_ids, inbox_ids, updated_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                   timezone, randomize, active, linkedin_account_ids, inbox_ids, updated_at, warmup)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
                ON CONFLICT (campaign_id) DO UPDATE SET version = $3, days = $4, window_start = $5, window_end = $6,
                    timezone = $7, randomize = $8, active = $9, linkedin_account_ids = $10, inbox_ids = $11,
-                   updated_at = $12""",
+                   updated_at = $12, warmup = $13""",
             plan.campaign_id, plan.workspace_id, plan.version, [WEEKDAY_NAME[d] for d in sorted(s.days)],
             s.window_start, s.window_end, s.timezone, s.randomize_within_window, plan.active,
-            list(plan.linkedin_account_ids), list(plan.inbox_ids), now)
+            list(plan.linkedin_account_ids), list(plan.inbox_ids), now, plan.warmup)
         await self.conn.execute("DELETE FROM scheduler.plan_steps WHERE campaign_id = $1", plan.campaign_id)
         await self.conn.executemany(
             "INSERT INTO scheduler.plan_steps (campaign_id, index, channel, action_type, delay_hours, text, subject,"
@@ -250,8 +251,15 @@ class Tx:
                SELECT l.campaign_id, array_agg(DISTINCT s.channel) AS channels
                  FROM lowest l JOIN scheduler.plan_steps s ON s.campaign_id = l.campaign_id
                                                           AND s.index >= l.step_index
-                GROUP BY l.campaign_id""", list(campaign_ids))
-        return {str(r["campaign_id"]): list(r["channels"]) for r in rows}
+                GROUP BY l.campaign_id
+               UNION ALL
+               -- An active warm-up never runs out of emails to send: its queue is topped up as it goes.
+               SELECT campaign_id, ARRAY['email'] FROM scheduler.campaign_plans
+                WHERE campaign_id = ANY($1::uuid[]) AND warmup AND active""", list(campaign_ids))
+        found: dict[str, set[str]] = {}
+        for r in rows:
+            found.setdefault(str(r["campaign_id"]), set()).update(r["channels"])
+        return {campaign_id: sorted(channels) for campaign_id, channels in found.items()}
 
     async def held_scopes(self, campaign_id: str) -> list[str]:
         scopes = await self.conn.fetchval(

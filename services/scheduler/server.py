@@ -37,6 +37,7 @@ from services.scheduler.failure_rate import FailureRateMonitor
 from services.scheduler.providers import Providers
 from services.scheduler.repository import Enrollee, Repository
 from services.scheduler.service import SchedulerService
+from services.scheduler.warmup import WarmupFeeder
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -60,7 +61,8 @@ def _plan(request: pb.UpsertCampaignPlanRequest) -> CampaignPlan:
         inbox_ids=tuple(request.inbox_ids),
         steps=tuple(Step(s.index, to_word(types_pb2.Channel, s.channel) or "",
                          to_word(types_pb2.ActionType, s.action_type) or "", s.delay_hours, s.text, s.subject, s.body)
-                    for s in request.steps))
+                    for s in request.steps),
+        warmup=request.warmup)
 
 
 class ProtoEvents:
@@ -92,15 +94,19 @@ class ProtoEvents:
 
 
 class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
-    def __init__(self, service: SchedulerService, dispatcher: Dispatcher,
+    def __init__(self, service: SchedulerService, dispatcher: Dispatcher, warmups: WarmupFeeder,
                  bounce_rates: BounceRateMonitor | None = None):
         self._service = service
         self._dispatcher = dispatcher
+        self._warmups = warmups
         self._bounce_rates = bounce_rates
 
     async def UpsertCampaignPlan(self, request: pb.UpsertCampaignPlanRequest,
                                  context: grpc.aio.ServicerContext) -> pb.UpsertCampaignPlanResponse:
-        applied, replanned = await self._service.upsert_plan(_plan(request))
+        plan = _plan(request)
+        applied, replanned = await self._service.upsert_plan(plan)
+        if applied and plan.warmup and plan.active:
+            await self._warmups.feed_once()  # the first warm-up emails are queued now, not at the next round
         return pb.UpsertCampaignPlanResponse(applied=applied, replanned=replanned)
 
     async def EnrollProspects(self, request: pb.EnrollProspectsRequest,
@@ -175,6 +181,13 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
         return pb.GetActiveChannelsResponse(campaigns=[pb.CampaignChannels(
             campaign_id=c, channels=[from_word(types_pb2.Channel, ch) for ch in found[c]]) for c in ids])
 
+    async def GetWarmupProgress(self, request: pb.GetWarmupProgressRequest,
+                                context: grpc.aio.ServicerContext) -> pb.GetWarmupProgressResponse:
+        p = await self._warmups.progress(parse_uuid(request.campaign_id, "campaign_id", missing_is_not_found=True))
+        return pb.GetWarmupProgressResponse(inbox_id=p.inbox_id, ramp_day=p.ramp_day, limit_today=p.limit_today,
+                                            sent_today=p.sent_today, sent_total=p.sent_total, queued=p.queued,
+                                            pool_size=p.pool_size)
+
     async def StartProbation(self, request: pb.StartProbationRequest,
                              context: grpc.aio.ServicerContext) -> pb.StartProbationResponse:
         if not request.HasField("until"):
@@ -248,10 +261,10 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
                             unipile=unipile, stale_after=stale_after,
                             relations_poll=timedelta(seconds=settings.relations_poll_seconds),
                             failure_rates=failure_rates, events=events, kick=relay.kick)
-    servicer = SchedulerServicer(SchedulerService(repository, clock, failure_rates=failure_rates,
-                                                  bounce_rates=bounce_rates,
-                                                  hold_drain_seconds=settings.hold_drain_seconds,
-                                                  stale_after=stale_after), dispatcher, bounce_rates)
+    service = SchedulerService(repository, clock, failure_rates=failure_rates, bounce_rates=bounce_rates,
+                               hold_drain_seconds=settings.hold_drain_seconds, stale_after=stale_after)
+    warmups = WarmupFeeder(repository, service, clock)
+    servicer = SchedulerServicer(service, dispatcher, warmups, bounce_rates)
     running = await start_server(settings.grpc_listen, [Registration(
         pb.DESCRIPTOR.services_by_name["SchedulerService"].full_name,
         lambda server: pb_grpc.add_SchedulerServiceServicer_to_server(servicer, server),
@@ -262,7 +275,8 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
                                      ("reconcile", reconcile_every, dispatcher.reconcile_once),
                                      ("relations", 60.0, dispatcher.poll_acceptances_once),
                                      ("failure-rate", 60.0, failure_rates.evaluate_failure_rates_once),
-                                     ("bounce-rate", 60.0, bounce_rates.evaluate_bounce_rates_once)):
+                                     ("bounce-rate", 60.0, bounce_rates.evaluate_bounce_rates_once),
+                                     ("warmup-feed", settings.warmup_feed_interval_seconds, warmups.feed_once)):
             task = asyncio.create_task(run_loop(name, interval, step), name=f"scheduler-{name}")
             stack.push_async_callback(cancel, task)
     stack.push_async_callback(running.stop, settings.shutdown_grace_seconds)

@@ -85,30 +85,35 @@ class SchedulerService:
         return applied, replanned
 
     async def enroll(self, campaign_id: str, enrollees: list[Enrollee]) -> int:
-        now = self._clock.now()
         async with self._repo.transaction() as tx:
             plan = await tx.plan(campaign_id)
             if plan is None:
                 # The plan travels first on the same ordered channel; the sender retries.
                 raise FailedPrecondition("the campaign's plan has not arrived yet", code="plan_unknown")
-            first = plan.step(0)
-            rows = []
-            for e in enrollees:
-                linkedin = pick(plan.linkedin_account_ids, e.prospect_id)
-                inbox = pick(plan.inbox_ids, e.prospect_id)
-                if first is None:
-                    state, channel, action, sender, due = "done", None, None, None, None
-                else:
-                    state, channel, action, due = "scheduled", first.channel, first.action_type, now
-                    sender = linkedin if first.channel == "linkedin" else inbox
-                # New prospects are due now and, like a backlog after a pause, get spread by the re-clamp.
-                rows.append((e.prospect_id, campaign_id, e.linkedin_provider_id, e.email, e.first_name, e.last_name,
-                             e.company, json.dumps(e.fields), linkedin, inbox, state, channel, action, sender, due,
-                             due))
-            enrolled = await tx.enroll(rows, now)
-            if plan.active and enrolled:
-                held = await tx.held_scopes(campaign_id)
-                await self._reclamp(tx, plan, [c for c in CHANNELS if not hold_blocks(held, c)], now)
+            return await self.enroll_in(tx, plan, enrollees)
+
+    async def enroll_in(self, tx: Tx, plan: CampaignPlan, enrollees: list[Enrollee]) -> int:
+        """Plan new prospects inside the caller's transaction: due now, then spread by the re-clamp."""
+        now = self._clock.now()
+        campaign_id = plan.campaign_id
+        first = plan.step(0)
+        rows = []
+        for e in enrollees:
+            linkedin = pick(plan.linkedin_account_ids, e.prospect_id)
+            inbox = pick(plan.inbox_ids, e.prospect_id)
+            if first is None:
+                state, channel, action, sender, due = "done", None, None, None, None
+            else:
+                state, channel, action, due = "scheduled", first.channel, first.action_type, now
+                sender = linkedin if first.channel == "linkedin" else inbox
+            # New prospects are due now and, like a backlog after a pause, get spread by the re-clamp.
+            rows.append((e.prospect_id, campaign_id, e.linkedin_provider_id, e.email, e.first_name, e.last_name,
+                         e.company, json.dumps(e.fields), linkedin, inbox, state, channel, action, sender, due,
+                         due))
+        enrolled = await tx.enroll(rows, now)
+        if plan.active and enrolled:
+            held = await tx.held_scopes(campaign_id)
+            await self._reclamp(tx, plan, [c for c in CHANNELS if not hold_blocks(held, c)], now)
         return enrolled
 
     async def set_holds(self, campaign_id: str, version: int, scopes: list[str],

@@ -171,6 +171,7 @@ function campaignsView() {
       patch(box, `<ul class="campaigns" role="list">${campaigns.map((c) => `
         <li class="campaign-row" data-campaign-id="${esc(c.id)}" data-status="${esc(c.status)}">
           <a class="campaign-name" href="#/campaigns/${esc(c.id)}">${esc(c.name)}</a>
+          ${c.kind === "warmup" ? `<span class="muted">warm-up</span>` : ""}
           ${statusBadge(c.status)}
           ${listChip(c)}
         </li>`).join("")}</ul>`);
@@ -271,6 +272,7 @@ function campaignView(id) {
         api("GET", `/campaigns/${id}/pause-history?page_size=50`),
       ]);
       const preview = c.status === "paused" ? await api("GET", `/campaigns/${id}/resume-preview`) : null;
+      const warmup = c.kind === "warmup" ? await api("GET", `/campaigns/${id}/warmup`) : null;
       if (current !== view) return; // the user moved on while this was loading
       campaign = c;
       const tz = c.schedule.timezone;
@@ -290,7 +292,13 @@ function campaignView(id) {
       patch(el("preview"), preview ? `<strong>If you resume now:</strong> ${esc(previewText(preview, tz))}` : "");
       if (c.status !== "paused") patch(el("resume-alert"), "");
       render();
-      patch(el("prospects"), prospects.prospects.length ? `
+      el("prospects-h").textContent = warmup ? "Warm-up" : "Prospects";
+      if (warmup) {
+        patch(el("prospects"), `<p id="warmup-progress">Ramp day ${warmup.ramp_day + 1}: ${warmup.sent_today} of
+          ${warmup.limit_today} emails sent today; ${warmup.sent_total} sent in all, ${warmup.queued} queued, to
+          ${warmup.pool_size} other inbox${warmup.pool_size === 1 ? "" : "es"} of this workspace.</p>
+          <p class="hint">The daily volume grows only on days the inbox actually sends: a pause keeps the ramp day.</p>`);
+      } else patch(el("prospects"), prospects.prospects.length ? `
         <div class="table-wrap" role="region" aria-labelledby="prospects-h" tabindex="0">
         <table><thead><tr><th scope="col">Prospect</th><th scope="col">State</th><th scope="col">Step</th>
           <th scope="col">Next action (${esc(tz)})</th>${me !== tz ? `<th scope="col">Your time (${esc(me)})</th>` : ""}

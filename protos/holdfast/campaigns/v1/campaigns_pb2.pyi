@@ -185,6 +185,32 @@ class GetCampaignResponse(_message.Message):
     campaign: Campaign
     def __init__(self, campaign: _Optional[_Union[Campaign, _Mapping]] = ...) -> None: ...
 
+class GetWarmupProgressRequest(_message.Message):
+    __slots__ = ("workspace_id", "campaign_id")
+    WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
+    workspace_id: str
+    campaign_id: str
+    def __init__(self, workspace_id: _Optional[str] = ..., campaign_id: _Optional[str] = ...) -> None: ...
+
+class GetWarmupProgressResponse(_message.Message):
+    __slots__ = ("inbox_id", "ramp_day", "limit_today", "sent_today", "sent_total", "queued", "pool_size")
+    INBOX_ID_FIELD_NUMBER: _ClassVar[int]
+    RAMP_DAY_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_TODAY_FIELD_NUMBER: _ClassVar[int]
+    SENT_TODAY_FIELD_NUMBER: _ClassVar[int]
+    SENT_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    QUEUED_FIELD_NUMBER: _ClassVar[int]
+    POOL_SIZE_FIELD_NUMBER: _ClassVar[int]
+    inbox_id: str
+    ramp_day: int
+    limit_today: int
+    sent_today: int
+    sent_total: int
+    queued: int
+    pool_size: int
+    def __init__(self, inbox_id: _Optional[str] = ..., ramp_day: _Optional[int] = ..., limit_today: _Optional[int] = ..., sent_today: _Optional[int] = ..., sent_total: _Optional[int] = ..., queued: _Optional[int] = ..., pool_size: _Optional[int] = ...) -> None: ...
+
 class ListCampaignsRequest(_message.Message):
     __slots__ = ("workspace_id", "page_size", "page_token")
     WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]

@@ -54,6 +54,11 @@ class CampaignsServiceStub:
                 request_serializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ActivateCampaignRequest.SerializeToString,
                 response_deserializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ActivateCampaignResponse.FromString,
                 _registered_method=True)
+        self.GetWarmupProgress = channel.unary_unary(
+                '/holdfast.campaigns.v1.CampaignsService/GetWarmupProgress',
+                request_serializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.GetWarmupProgressRequest.SerializeToString,
+                response_deserializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.GetWarmupProgressResponse.FromString,
+                _registered_method=True)
         self.PauseCampaign = channel.unary_unary(
                 '/holdfast.campaigns.v1.CampaignsService/PauseCampaign',
                 request_serializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.PauseCampaignRequest.SerializeToString,
@@ -124,6 +129,13 @@ class CampaignsServiceServicer:
 
     def ActivateCampaign(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetWarmupProgress(self, request, context):
+        """Where a warm-up campaign stands (ramp day, today's volume); FAILED_PRECONDITION for other kinds.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -210,6 +222,11 @@ def add_CampaignsServiceServicer_to_server(servicer, server):
                     servicer.ActivateCampaign,
                     request_deserializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ActivateCampaignRequest.FromString,
                     response_serializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ActivateCampaignResponse.SerializeToString,
+            ),
+            'GetWarmupProgress': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetWarmupProgress,
+                    request_deserializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.GetWarmupProgressRequest.FromString,
+                    response_serializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.GetWarmupProgressResponse.SerializeToString,
             ),
             'PauseCampaign': grpc.unary_unary_rpc_method_handler(
                     servicer.PauseCampaign,
@@ -365,6 +382,33 @@ class CampaignsService:
             '/holdfast.campaigns.v1.CampaignsService/ActivateCampaign',
             holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ActivateCampaignRequest.SerializeToString,
             holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ActivateCampaignResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetWarmupProgress(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.campaigns.v1.CampaignsService/GetWarmupProgress',
+            holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.GetWarmupProgressRequest.SerializeToString,
+            holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.GetWarmupProgressResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -29,7 +29,7 @@ class PlanStep(_message.Message):
     def __init__(self, index: _Optional[int] = ..., channel: _Optional[_Union[_types_pb2.Channel, str]] = ..., action_type: _Optional[_Union[_types_pb2.ActionType, str]] = ..., delay_hours: _Optional[int] = ..., text: _Optional[str] = ..., subject: _Optional[str] = ..., body: _Optional[str] = ...) -> None: ...
 
 class UpsertCampaignPlanRequest(_message.Message):
-    __slots__ = ("campaign_id", "workspace_id", "version", "days", "window_start", "window_end", "timezone", "randomize_within_window", "steps", "linkedin_account_ids", "inbox_ids", "active")
+    __slots__ = ("campaign_id", "workspace_id", "version", "days", "window_start", "window_end", "timezone", "randomize_within_window", "steps", "linkedin_account_ids", "inbox_ids", "active", "warmup")
     CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
     WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -42,6 +42,7 @@ class UpsertCampaignPlanRequest(_message.Message):
     LINKEDIN_ACCOUNT_IDS_FIELD_NUMBER: _ClassVar[int]
     INBOX_IDS_FIELD_NUMBER: _ClassVar[int]
     ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    WARMUP_FIELD_NUMBER: _ClassVar[int]
     campaign_id: str
     workspace_id: str
     version: int
@@ -54,7 +55,8 @@ class UpsertCampaignPlanRequest(_message.Message):
     linkedin_account_ids: _containers.RepeatedScalarFieldContainer[str]
     inbox_ids: _containers.RepeatedScalarFieldContainer[str]
     active: bool
-    def __init__(self, campaign_id: _Optional[str] = ..., workspace_id: _Optional[str] = ..., version: _Optional[int] = ..., days: _Optional[_Iterable[str]] = ..., window_start: _Optional[str] = ..., window_end: _Optional[str] = ..., timezone: _Optional[str] = ..., randomize_within_window: _Optional[bool] = ..., steps: _Optional[_Iterable[_Union[PlanStep, _Mapping]]] = ..., linkedin_account_ids: _Optional[_Iterable[str]] = ..., inbox_ids: _Optional[_Iterable[str]] = ..., active: _Optional[bool] = ...) -> None: ...
+    warmup: bool
+    def __init__(self, campaign_id: _Optional[str] = ..., workspace_id: _Optional[str] = ..., version: _Optional[int] = ..., days: _Optional[_Iterable[str]] = ..., window_start: _Optional[str] = ..., window_end: _Optional[str] = ..., timezone: _Optional[str] = ..., randomize_within_window: _Optional[bool] = ..., steps: _Optional[_Iterable[_Union[PlanStep, _Mapping]]] = ..., linkedin_account_ids: _Optional[_Iterable[str]] = ..., inbox_ids: _Optional[_Iterable[str]] = ..., active: _Optional[bool] = ..., warmup: _Optional[bool] = ...) -> None: ...
 
 class UpsertCampaignPlanResponse(_message.Message):
     __slots__ = ("applied", "replanned")
@@ -346,3 +348,27 @@ class RecordBouncesResponse(_message.Message):
     RECORDED_FIELD_NUMBER: _ClassVar[int]
     recorded: int
     def __init__(self, recorded: _Optional[int] = ...) -> None: ...
+
+class GetWarmupProgressRequest(_message.Message):
+    __slots__ = ("campaign_id",)
+    CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
+    campaign_id: str
+    def __init__(self, campaign_id: _Optional[str] = ...) -> None: ...
+
+class GetWarmupProgressResponse(_message.Message):
+    __slots__ = ("inbox_id", "ramp_day", "limit_today", "sent_today", "sent_total", "queued", "pool_size")
+    INBOX_ID_FIELD_NUMBER: _ClassVar[int]
+    RAMP_DAY_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_TODAY_FIELD_NUMBER: _ClassVar[int]
+    SENT_TODAY_FIELD_NUMBER: _ClassVar[int]
+    SENT_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    QUEUED_FIELD_NUMBER: _ClassVar[int]
+    POOL_SIZE_FIELD_NUMBER: _ClassVar[int]
+    inbox_id: str
+    ramp_day: int
+    limit_today: int
+    sent_today: int
+    sent_total: int
+    queued: int
+    pool_size: int
+    def __init__(self, inbox_id: _Optional[str] = ..., ramp_day: _Optional[int] = ..., limit_today: _Optional[int] = ..., sent_today: _Optional[int] = ..., sent_total: _Optional[int] = ..., queued: _Optional[int] = ..., pool_size: _Optional[int] = ...) -> None: ...

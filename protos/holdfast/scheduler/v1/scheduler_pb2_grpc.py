@@ -84,6 +84,11 @@ class SchedulerServiceStub:
                 request_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetSenderStatsRequest.SerializeToString,
                 response_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetSenderStatsResponse.FromString,
                 _registered_method=True)
+        self.GetWarmupProgress = channel.unary_unary(
+                '/holdfast.scheduler.v1.SchedulerService/GetWarmupProgress',
+                request_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetWarmupProgressRequest.SerializeToString,
+                response_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetWarmupProgressResponse.FromString,
+                _registered_method=True)
         self.GetActiveChannels = channel.unary_unary(
                 '/holdfast.scheduler.v1.SchedulerService/GetActiveChannels',
                 request_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetActiveChannelsRequest.SerializeToString,
@@ -170,6 +175,13 @@ class SchedulerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetWarmupProgress(self, request, context):
+        """Where a warm-up campaign stands: its inbox's ramp day (S6) and today's volume.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetActiveChannels(self, request, context):
         """DESIGN P6: per campaign, the channels of its active steps (a step at least one unfinished prospect
         still has to perform). A sender problem pauses a campaign only for such a channel.
@@ -246,6 +258,11 @@ def add_SchedulerServiceServicer_to_server(servicer, server):
                     servicer.GetSenderStats,
                     request_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetSenderStatsRequest.FromString,
                     response_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetSenderStatsResponse.SerializeToString,
+            ),
+            'GetWarmupProgress': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetWarmupProgress,
+                    request_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetWarmupProgressRequest.FromString,
+                    response_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetWarmupProgressResponse.SerializeToString,
             ),
             'GetActiveChannels': grpc.unary_unary_rpc_method_handler(
                     servicer.GetActiveChannels,
@@ -533,6 +550,33 @@ class SchedulerService:
             '/holdfast.scheduler.v1.SchedulerService/GetSenderStats',
             holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetSenderStatsRequest.SerializeToString,
             holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetSenderStatsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetWarmupProgress(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.scheduler.v1.SchedulerService/GetWarmupProgress',
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetWarmupProgressRequest.SerializeToString,
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetWarmupProgressResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,147 @@
+"""Warm-up campaigns (issue 5, DESIGN S6): one inbox sends a daily volume that grows with each day it actually
+sent, to the workspace's other inboxes. The feeder only keeps each warm-up's queue a little ahead of what the
+ramp allows; planning, caps, ramp, pacing, holds and the re-clamp on resume are the ones every campaign gets, so
+a pause holds the queue where it is and the ramp day moves on only on days the inbox sent."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import asyncpg
+import structlog
+
+from services.common import timemath
+from services.common.clock import Clock
+from services.common.errors import FailedPrecondition, NotFound
+from services.scheduler.domain import Limits
+from services.scheduler.repository import Enrollee, Repository, Tx
+from services.scheduler.service import FALLBACK_LIMITS, SchedulerService
+
+log = structlog.get_logger(__name__)
+# The warm-up step's templates: each queued email carries its own subject and body in its fields.
+SUBJECT_TEMPLATE = "{{warmup_subject}}"
+BODY_TEMPLATE = "{{warmup_body}}"
+# One replica feeds at a time (DESIGN §1: work done once is claimed in Postgres, never with a flag).
+_FEED_LOCK = "scheduler.warmup_feed"
+
+_SUBJECTS = ("Quick question about next week", "Notes from today", "Following up on our chat", "Lunch on Thursday?",
+             "The document you asked for", "Small update", "Thanks again", "Plans for the quarter")
+_OPENINGS = ("Hi,", "Hello,", "Hi there,", "Good morning,")
+_LINES = ("I went through the notes from our call and everything looks fine on my side.",
+          "Could you have a look at the draft when you have a minute? No rush at all.",
+          "Thanks for sending this over, it helped a lot.",
+          "Let me know if Thursday still works for you; otherwise Friday is fine too.",
+          "I have updated the figures and shared the new version with the team.",
+          "Just checking in to see how things are going on your end.")
+
+
+def content(n: int, sender_email: str) -> dict[str, str]:
+    """The n-th warm-up email of an inbox: ordinary, varied text (deterministic, so a replay writes the same)."""
+    name = sender_email.split("@", 1)[0].replace(".", " ").title()
+    subject = _SUBJECTS[n % len(_SUBJECTS)]
+    line_a = _LINES[n % len(_LINES)]
+    line_b = _LINES[(n // len(_LINES) + n + 3) % len(_LINES)]
+    body = f"{_OPENINGS[n % len(_OPENINGS)]}\n\n{line_a}\n{line_b if line_b != line_a else ''}\n\nBest,\n{name}\n"
+    return {"warmup_subject": subject, "warmup_body": body}
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    inbox_id: str
+    ramp_day: int
+    limit_today: int
+    sent_today: int
+    sent_total: int
+    queued: int
+    pool_size: int
+
+
+_STATE = """
+SELECT c.campaign_id, c.workspace_id, c.inbox_ids[1] AS inbox_id, s.email, s.timezone, s.ramp_day,
+       s.last_sent_local_date, l.daily_cap, l.weekly_cap, l.ramp_start, l.ramp_step,
+       l.pacing_min_seconds, l.pacing_max_seconds,
+       (SELECT count(*) FROM scheduler.prospect_plans p
+         WHERE p.campaign_id = c.campaign_id AND p.state IN ('scheduled', 'in_flight')) AS queued,
+       (SELECT count(*) FROM scheduler.prospect_plans p WHERE p.campaign_id = c.campaign_id) AS fed,
+       ARRAY(SELECT o.email FROM scheduler.sender_states o
+              WHERE o.sender_kind = 'inbox' AND o.workspace_id = c.workspace_id AND o.email <> ''
+                AND o.sender_id <> c.inbox_ids[1] ORDER BY o.email) AS pool
+  FROM scheduler.campaign_plans c
+  LEFT JOIN scheduler.sender_states s ON s.sender_kind = 'inbox' AND s.sender_id = c.inbox_ids[1]
+  LEFT JOIN scheduler.sender_limits l ON l.sender_id = c.inbox_ids[1] AND l.action_type = 'email'
+ WHERE c.warmup"""
+
+
+def _limits(row: asyncpg.Record) -> Limits:
+    if row["daily_cap"] is None:
+        return FALLBACK_LIMITS
+    return Limits(row["daily_cap"], row["weekly_cap"], row["ramp_start"], row["ramp_step"],
+                  row["pacing_min_seconds"], row["pacing_max_seconds"])
+
+
+def _ramp_day_today(row: asyncpg.Record, today: date) -> int:
+    """S6: ramp_day counts sending days before the last one; a later day starts the next ramp day."""
+    last = row["last_sent_local_date"]
+    return (row["ramp_day"] or 0) + (1 if last is not None and last < today else 0)
+
+
+class WarmupFeeder:
+    def __init__(self, repository: Repository, service: SchedulerService, clock: Clock):
+        self._repo = repository
+        self._service = service
+        self._clock = clock
+
+    async def feed_once(self) -> int:
+        """Top up every active, unheld warm-up so its queue covers today's and the next sending day's ramp
+        allowance. A held warm-up gets nothing: its queue waits in place. Returns the emails queued."""
+        now = self._clock.now()
+        fed = 0
+        async with self._repo.transaction() as tx:
+            if not await tx.conn.fetchval("SELECT pg_try_advisory_xact_lock(hashtext($1))", _FEED_LOCK):
+                return 0
+            rows = await tx.conn.fetch(
+                _STATE + """ AND c.active AND NOT EXISTS (
+                    SELECT 1 FROM scheduler.campaign_holds h
+                     WHERE h.campaign_id = c.campaign_id AND h.held_scopes && ARRAY['campaign', 'email'])""")
+            for row in rows:
+                fed += await self._top_up(tx, row, now)
+        return fed
+
+    async def _top_up(self, tx: Tx, row: asyncpg.Record, now: datetime) -> int:
+        pool = list(row["pool"])
+        if row["email"] is None or not pool:
+            return 0  # the inbox or the other inboxes are not known here yet; accounts pushes them
+        limits = _limits(row)
+        ramp_day = _ramp_day_today(row, timemath.local_date(row["timezone"], now))
+        wanted = limits.cap_on_ramp_day(ramp_day) + limits.cap_on_ramp_day(ramp_day + 1) - row["queued"]
+        if wanted <= 0:
+            return 0
+        plan = await tx.plan(str(row["campaign_id"]))
+        if plan is None:
+            return 0
+        start = row["fed"]
+        enrollees = [Enrollee(str(uuid.uuid4()), None, pool[n % len(pool)], "", "", "", content(n, row["email"]))
+                     for n in range(start, start + wanted)]
+        queued = await self._service.enroll_in(tx, plan, enrollees)
+        log.info("warm-up queue topped up", campaign_id=plan.campaign_id, queued=queued, ramp_day=ramp_day)
+        return queued
+
+    async def progress(self, campaign_id: str) -> Progress:
+        now = self._clock.now()
+        async with self._repo.transaction() as tx:
+            row = await tx.conn.fetchrow(_STATE + " AND c.campaign_id = $1", campaign_id)
+            if row is None:
+                if await tx.plan(campaign_id) is None:
+                    raise NotFound("no plan for this campaign")
+                raise FailedPrecondition("not a warm-up campaign", code="not_warmup")
+            inbox_id = str(row["inbox_id"])
+            today = timemath.local_date(row["timezone"] or "UTC", now)
+            sent_today = await tx.counted(inbox_id, "email", today, today)
+            sent_total = await tx.conn.fetchval(
+                "SELECT count(*) FROM scheduler.send_attempts WHERE campaign_id = $1"
+                " AND status IN ('succeeded', 'reconciled_sent')", campaign_id)
+        ramp_day = _ramp_day_today(row, today)
+        return Progress(inbox_id, ramp_day, _limits(row).cap_on_ramp_day(ramp_day), sent_today, int(sent_total),
+                        int(row["queued"]), len(row["pool"]))
