@@ -27,10 +27,15 @@ test: $(STAMP)
 	bash scripts/ensure_chromium.sh
 	$(PY) -m pytest
 
-# Benchmarks (opt-in: a few minutes; figures and how to read them in docs/BENCHMARKS.md).
+# Benchmarks (opt-in: about 15 minutes in all; figures and how to read them in docs/BENCHMARKS.md).
+# B5 drives the gateway with Debian's wrk (apt-get install wrk).
 bench: $(STAMP)
 	$(PY) -m bench.b1_reclamp
-	$(PY) -m bench.b2_dispatch
+	$(PY) -m bench.b2_dispatch --runs 3
+	$(PY) -m bench.b3_propagation
+	$(PY) -m bench.b4_fanout
+	$(PY) -m bench.b5_gateway
+	$(PY) -m bench.b6_claim_scale --explain
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
