@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
-from aiohttp import web
 
+from sandbox.serving import serve
 from sandbox.unipile import create_app as create_unipile
 from services.common import embedded_pg
 from services.common.clock import SystemClock
@@ -130,12 +130,7 @@ async def running_suite(**extra_env: str) -> AsyncIterator[RunningSuite]:
     try:
         async with AsyncExitStack() as stack:
             unipile_app = create_unipile(UNIPILE_KEY)
-            runner = web.AppRunner(unipile_app, access_log=None)
-            await runner.setup()
-            stack.push_async_callback(runner.cleanup)
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            await site.start()
-            unipile_url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+            unipile_url = await serve(unipile_app, stack)
             database = await create_database(dsn)
             suite = await start_suite(database, stack, SystemClock(), HOLDFAST_UNIPILE_DSN=unipile_url,
                                       HOLDFAST_UNIPILE_API_KEY=UNIPILE_KEY,

@@ -11,16 +11,16 @@ from pathlib import Path
 import aiohttp
 import asyncpg
 import pytest
-from aiohttp import web
 from playwright.async_api import Browser, async_playwright
 
+from sandbox.serving import serve
 from sandbox.unipile import STATE
 from sandbox.unipile import create_app as create_unipile
 from services.common.clock import ManualClock
 from services.common.providers.unipile import UnipileClient
 from tests.conftest import create_database, start_suite
 from tests.e2e import conftest as e2e
-from tests.e2e.conftest import world  # noqa: F401
+from tests.e2e.conftest import imap, replica, world  # noqa: F401 (fixtures shared with the e2e tests)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -59,12 +59,7 @@ async def sandbox_world(pg_dsn) -> AsyncIterator[e2e.World]:
         clock = ManualClock(e2e.MONDAY_0800_PARIS)
         unipile_app = create_unipile("sandbox-key")
         unipile_app[STATE].clock = clock.now
-        runner = web.AppRunner(unipile_app, access_log=None)
-        await runner.setup()
-        stack.push_async_callback(runner.cleanup)
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        unipile_url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+        unipile_url = await serve(unipile_app, stack)
         smtp = e2e.SandboxSmtp()
         smtp.set_password("sender@acme.example", "app-password-1")
         smtp_port = await smtp.start()

@@ -5,19 +5,12 @@ failed logins (the inbox stays disconnected), then the new password reconnects i
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import pytest
 from playwright.async_api import Browser, expect
 
 from sandbox.imap import SandboxImap
-from services.accounts import server as accounts_server
-from services.accounts.config import Settings as AccountsSettings
 from services.accounts.service import AccountsService
-from services.common import config
-from services.common.db import create_pool
-from tests.conftest import suite_env
 from tests.e2e.conftest import World
 
 USER = "sender@acme.example"
@@ -25,24 +18,6 @@ OLD_PASSWORD = "app-password-1"  # the world's SMTP sandbox starts with it
 NEW_PASSWORD = "app-password-2"
 WAIT_MS = 8000
 PROBE_STEP = timedelta(seconds=361)  # more than the largest jittered probe interval (300 s + 20 %)
-
-
-@pytest.fixture
-async def imap() -> AsyncIterator[SandboxImap]:
-    sandbox = SandboxImap()
-    await sandbox.start()
-    sandbox.set_password(USER, OLD_PASSWORD)
-    yield sandbox
-    await sandbox.stop()
-
-
-@pytest.fixture
-async def replica(world: World) -> AsyncIterator[AccountsService]:
-    """Another accounts service on the suite's database: runs the probe job when the test says so."""
-    pool = await create_pool(world.suite.dsn, application_name="test-accounts-replica", max_size=2)
-    settings = config.load(AccountsSettings, suite_env(world.suite.dsn))
-    yield accounts_server.build_service(settings, pool, world.clock, unipile=None)
-    await pool.close()
 
 
 async def test_inbox_disconnects_wrong_password_refused_new_password_reconnects(

@@ -14,21 +14,29 @@ from datetime import UTC, datetime
 import aiohttp
 import asyncpg
 import pytest
-from aiohttp import web
 
+from sandbox.imap import SandboxImap
+from sandbox.serving import serve
 from sandbox.smtp import SandboxSmtp
 from sandbox.unipile import STATE, SandboxState
 from sandbox.unipile import create_app as create_unipile
-from services.common import timemath
+from services.accounts import server as accounts_server
+from services.accounts.config import Settings as AccountsSettings
+from services.accounts.service import AccountsService
+from services.common import config, timemath
 from services.common.clock import ManualClock
+from services.common.db import create_pool
 from services.common.providers.unipile import UnipileClient
-from tests.conftest import Suite, create_database, start_suite
+from tests.conftest import Suite, create_database, start_suite, suite_env
 
 MONDAY_0800_PARIS = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 SCHEDULE = {"days": ["mon", "tue", "wed", "thu", "fri"], "window": {"start": "09:00", "end": "17:00"},
             "timezone": "Europe/Paris", "randomize_within_window": True}
 PARIS = timemath.Schedule.parse(SCHEDULE["days"], "09:00", "17:00", "Europe/Paris", True)
 WEBHOOK_SECRET = "whsec-test-0123456789"
+# The inbox login the world's SMTP sandbox (and the `imap` fixture) accept from the start.
+SENDER = "sender@acme.example"
+SENDER_PASSWORD = "app-password-1"
 BILLING_SECRET = "billing-secret-0123456789"
 
 
@@ -86,14 +94,9 @@ async def world(pg_dsn) -> AsyncIterator[World]:
         clock = ManualClock(MONDAY_0800_PARIS)
         unipile_app = create_unipile("sandbox-key")
         unipile_app[STATE].clock = clock.now  # the fake third party lives on the same virtual time
-        runner = web.AppRunner(unipile_app, access_log=None)
-        await runner.setup()
-        stack.push_async_callback(runner.cleanup)
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        unipile_url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+        unipile_url = await serve(unipile_app, stack)
         smtp = SandboxSmtp()
-        smtp.set_password("sender@acme.example", "app-password-1")
+        smtp.set_password(SENDER, SENDER_PASSWORD)
         smtp_port = await smtp.start()
         stack.push_async_callback(smtp.stop)
         dsn = await create_database(pg_dsn)
@@ -150,3 +153,20 @@ async def setup_campaign(w: World, prospects: int, steps: list[dict], invite_cap
     return Setup(auth, cid, li, account, inbox["id"])
 
 
+@pytest.fixture
+async def imap() -> AsyncIterator[SandboxImap]:
+    """A real IMAP server that accepts the world's sender login (the SMTP sandbox's first password)."""
+    sandbox = SandboxImap()
+    await sandbox.start()
+    sandbox.set_password(SENDER, SENDER_PASSWORD)
+    yield sandbox
+    await sandbox.stop()
+
+
+@pytest.fixture
+async def replica(world: World) -> AsyncIterator[AccountsService]:
+    """Another accounts service on the suite's database: runs the probe job when the test says so."""
+    pool = await create_pool(world.suite.dsn, application_name="test-accounts-replica", max_size=2)
+    settings = config.load(AccountsSettings, suite_env(world.suite.dsn))
+    yield accounts_server.build_service(settings, pool, world.clock, unipile=None)
+    await pool.close()

@@ -38,15 +38,6 @@ NO_PACING = {"daily_cap": 100, "weekly_cap": 500, "ramp_start": 100, "ramp_step"
 
 
 @pytest.fixture
-async def imap() -> AsyncIterator[SandboxImap]:
-    sandbox = SandboxImap()
-    await sandbox.start()
-    sandbox.set_password(USER, PASSWORD)
-    yield sandbox
-    await sandbox.stop()
-
-
-@pytest.fixture
 async def poller(world: World) -> AsyncIterator[BouncePoller]:
     """Another accounts replica's bounce poller on the suite's database, run when the test says so."""
     pool = await create_pool(world.suite.dsn, application_name="test-bounce-poller", max_size=2)

@@ -8,18 +8,10 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from sandbox.imap import SandboxImap
-from services.accounts import server as accounts_server
-from services.accounts.config import Settings as AccountsSettings
 from services.accounts.service import AccountsService
-from services.common import config
-from services.common.db import create_pool
-from tests.conftest import suite_env
 from tests.e2e.conftest import World
 
 USER = "sender@acme.example"
@@ -36,24 +28,6 @@ SCHEDULE = {
 }
 PARIS_0905 = datetime(2026, 3, 2, 8, 5, tzinfo=UTC)
 PROBE_STEP = timedelta(seconds=361)  # more than the largest jittered probe interval (300 s + 20 %)
-
-
-@pytest.fixture
-async def imap() -> AsyncIterator[SandboxImap]:
-    sandbox = SandboxImap()
-    await sandbox.start()
-    sandbox.set_password(USER, OLD_PASSWORD)
-    yield sandbox
-    await sandbox.stop()
-
-
-@pytest.fixture
-async def replica(world: World) -> AsyncIterator[AccountsService]:
-    """Another accounts service on the suite's database: runs the probe job when the test says so."""
-    pool = await create_pool(world.suite.dsn, application_name="test-accounts-replica", max_size=2)
-    settings = config.load(AccountsSettings, suite_env(world.suite.dsn))
-    yield accounts_server.build_service(settings, pool, world.clock, unipile=None)
-    await pool.close()
 
 
 async def wait_for_status(w: World, auth: dict, cid: str, status: str, within_s: float = 10.0) -> dict:

@@ -17,12 +17,12 @@ from typing import Any
 import aiohttp
 import asyncpg
 import pytest
-from aiohttp import web
 
 from holdfast.accounts.v1 import accounts_pb2, accounts_pb2_grpc
 from holdfast.campaigns.v1 import campaigns_pb2
 from holdfast.common.v1 import types_pb2
 from holdfast.scheduler.v1 import scheduler_pb2
+from sandbox.serving import serve
 from sandbox.unipile import STATE, SandboxState
 from sandbox.unipile import create_app as create_unipile
 from services.accounts import server as accounts_server
@@ -151,12 +151,7 @@ async def h(pg_dsn: str) -> AsyncIterator[Health]:
     async with AsyncExitStack() as stack:
         clock = ManualClock(datetime.now(UTC))  # the sandbox checks link expiry against the real time
         unipile_app = create_unipile(API_KEY)
-        runner = web.AppRunner(unipile_app, access_log=None)
-        await runner.setup()
-        stack.push_async_callback(runner.cleanup)
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        unipile_url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+        unipile_url = await serve(unipile_app, stack)
         dsn = await create_database(pg_dsn)
         extra = {
             "HOLDFAST_UNIPILE_DSN": unipile_url,

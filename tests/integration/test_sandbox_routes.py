@@ -9,8 +9,8 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
 import pytest
-from aiohttp import web
 
+from sandbox.serving import serve
 from sandbox.unipile import STATE, SandboxState
 from sandbox.unipile import create_app as create_unipile
 from services.common.clock import SystemClock
@@ -30,12 +30,7 @@ class Sandboxed:
 async def sandboxed(pg_dsn: str) -> AsyncIterator[Sandboxed]:
     async with AsyncExitStack() as stack:
         app = create_unipile("sandbox-key")
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        stack.push_async_callback(runner.cleanup)
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+        url = await serve(app, stack)
         suite = await start_suite(await create_database(pg_dsn), stack, SystemClock(), HOLDFAST_UNIPILE_DSN=url,
                                   HOLDFAST_UNIPILE_API_KEY="sandbox-key", HOLDFAST_SANDBOX_UNIPILE_URL=url)
         yield Sandboxed(suite, app[STATE], url)

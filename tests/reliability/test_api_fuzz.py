@@ -26,7 +26,6 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
-from aiohttp import web
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
@@ -40,6 +39,7 @@ from schemathesis.checks import (
 )
 from schemathesis.errors import FailureGroup
 
+from sandbox.serving import serve
 from sandbox.unipile import create_app as create_unipile
 from services.common.clock import SystemClock
 from services.gateway.routes import ROUTES
@@ -69,12 +69,7 @@ class Fuzzed:
 @pytest.fixture(scope="module")
 async def fuzzed(pg_dsn: str) -> AsyncIterator[Fuzzed]:
     async with AsyncExitStack() as stack:
-        runner = web.AppRunner(create_unipile("sandbox-key"), access_log=None)
-        await runner.setup()
-        stack.push_async_callback(runner.cleanup)
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        unipile_url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+        unipile_url = await serve(create_unipile("sandbox-key"), stack)
         suite = await start_suite(
             await create_database(pg_dsn), stack, SystemClock(),
             HOLDFAST_UNIPILE_DSN=unipile_url, HOLDFAST_UNIPILE_API_KEY="sandbox-key",

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from aiohttp import web
 
+from sandbox.serving import serve
 from sandbox.unipile import create_app as create_unipile
 from services.common.clock import SystemClock
 from services.gateway.routes import ROUTES
@@ -66,12 +66,7 @@ class Swept:
 @pytest.fixture(scope="module")
 async def swept(pg_dsn: str) -> AsyncIterator[Swept]:
     async with AsyncExitStack() as stack:
-        runner = web.AppRunner(create_unipile("sandbox-key"), access_log=None)
-        await runner.setup()
-        stack.push_async_callback(runner.cleanup)
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        unipile_url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+        unipile_url = await serve(create_unipile("sandbox-key"), stack)
         suite = await start_suite(
             await create_database(pg_dsn), stack, SystemClock(),
             HOLDFAST_UNIPILE_DSN=unipile_url, HOLDFAST_UNIPILE_API_KEY="sandbox-key",

@@ -32,10 +32,10 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 
 from holdfast.accounts.v1 import accounts_pb2, accounts_pb2_grpc
 from holdfast.common.v1 import types_pb2
+from sandbox.serving import serve
 from sandbox.unipile import create_app as create_unipile
 from services.common.clock import ManualClock
 from services.common.grpc_client import open_channel
@@ -76,12 +76,7 @@ class Swept:
 @pytest.fixture(scope="module")
 async def swept(pg_dsn: str) -> AsyncIterator[Swept]:
     async with AsyncExitStack() as stack:
-        runner = web.AppRunner(create_unipile(API_KEY), access_log=None)
-        await runner.setup()
-        stack.push_async_callback(runner.cleanup)
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        unipile_url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+        unipile_url = await serve(create_unipile(API_KEY), stack)
         suite = await start_suite(
             await create_database(pg_dsn), stack, ManualClock(datetime.now(UTC)),
             HOLDFAST_UNIPILE_DSN=unipile_url, HOLDFAST_UNIPILE_API_KEY=API_KEY,
