@@ -61,7 +61,8 @@ def configure(service: str, *, level: str = "info", fmt: str = "auto") -> None:
                      else structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty()))
     # Redaction runs last before rendering, after exceptions were formatted into text.
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        # A call below the level is dropped before any other work (debug lines sit on hot paths: every RPC).
+        processors=[structlog.stdlib.filter_by_level, *shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
