@@ -17,6 +17,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from datetime import UTC, datetime
 
 FAST = {"daily_cap": 2000, "weekly_cap": 10000, "ramp_start": 2000, "ramp_step": 0, "pacing_min_seconds": 3,
         "pacing_max_seconds": 6}
@@ -61,8 +62,10 @@ def main() -> None:
                                             "limits": {"email": FAST}}, token)
     campaign = call("POST", f"{api}/campaigns", {
         "name": "Demo outreach",
+        # Open now, whenever the demo runs (the last minutes of a UTC day fall outside 00:00-23:59).
         "schedule": {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-                     "window": {"start": "00:00", "end": "23:59"}, "timezone": "UTC"},
+                     "window": {"start": "00:00", "end": "23:59"},
+                     "timezone": "UTC" if 0 < datetime.now(UTC).hour < 23 else "Etc/GMT-12"},
         "steps": [{"channel": "linkedin", "action": "invite", "text": "Hi {{first_name}}, let's connect"},
                   {"channel": "linkedin", "action": "message", "text": "Thanks for connecting, {{first_name}}!"},
                   {"channel": "email", "action": "email", "subject": "Hello {{first_name}}",
