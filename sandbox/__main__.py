@@ -2,7 +2,7 @@
 
 Serves the Unipile fake (HTTP, `sandbox.unipile`), the SMTP server (`sandbox.smtp`), the IMAP server
 (`sandbox.imap`, same login as SMTP) and the Google and Microsoft OAuth authorization servers (`sandbox.oauth`,
-whose access tokens the SMTP server accepts with AUTH XOAUTH2) on 127.0.0.1, logs one line with every address once
+whose access tokens the SMTP and IMAP servers accept with XOAUTH2) on 127.0.0.1, logs one line with every address once
 all listen, and on SIGTERM or SIGINT stops them all and exits 0. Exit 1 when a port cannot be bound, 2 on bad
 settings.
 """
@@ -120,6 +120,7 @@ async def _serve(args: argparse.Namespace) -> None:
         google_url, google = await _serve_oauth(stack, args, "google")
         microsoft_url, microsoft = await _serve_oauth(stack, args, "microsoft")
         smtp.trust_oauth(google, microsoft)
+        imap.trust_oauth(google, microsoft)
 
         log.info(
             "sandbox serving",

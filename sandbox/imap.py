@@ -11,14 +11,23 @@ as clients send them; a command in the wrong state answers BAD, an unknown one B
 sessions already logged in stay logged in), read the login attempts, deliver a message or a delivery-status
 notification (RFC 3464) for a message that was sent into a user's INBOX, or renumber a mailbox (a new
 UIDVALIDITY).
+
+AUTHENTICATE XOAUTH2 (Gmail's and Outlook's SASL mechanism for OAuth 2.0 access tokens), with SASL-IR (RFC 4959),
+is served once an OAuth sandbox (`sandbox.oauth`) is trusted with `trust_oauth`, as the SMTP sandbox does: the bearer
+token must be a live access token that server issued to the user named in the login, with the IMAP scope. A refused
+token gets the provider's answer: Gmail sends a continuation carrying a base64 JSON error, waits for the client's
+empty line, then answers `NO [AUTHENTICATIONFAILED]`; Outlook answers `NO AUTHENTICATE failed.` at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
 import email.policy
 import hmac
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,8 +35,16 @@ from email.message import EmailMessage
 from email.parser import BytesHeaderParser, BytesParser
 from email.utils import format_datetime, make_msgid
 
+from sandbox.oauth import OAuthState
+
 SERVER_NAME = "imap.sandbox.invalid"
 CAPABILITIES = "IMAP4rev1"
+# Offered on top once an OAuth sandbox is trusted, as Gmail and Outlook offer them.
+OAUTH_CAPABILITIES = "SASL-IR AUTH=XOAUTH2"
+# The scope an access token needs to read mail over IMAP, by provider.
+IMAP_SCOPE = {"google": "https://mail.google.com/", "microsoft": "https://outlook.office.com/IMAP.AccessAsUser.All"}
+GMAIL_XOAUTH2_REFUSED = "NO [AUTHENTICATIONFAILED] Invalid credentials (Failure)"
+OUTLOOK_XOAUTH2_REFUSED = "NO AUTHENTICATE failed."
 # Longest command line and literal accepted: an attacker cannot make the sandbox buffer without bound.
 _MAX_LINE = 8192
 _MAX_LITERAL = 8192
@@ -59,6 +76,8 @@ class _ProtocolError(Exception):
 class LoginAttempt:
     user: str
     accepted: bool
+    # LOGIN, or XOAUTH2 for AUTHENTICATE XOAUTH2.
+    mechanism: str = "LOGIN"
 
 
 class SandboxImap:
@@ -71,6 +90,7 @@ class SandboxImap:
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._writers: set[asyncio.StreamWriter] = set()
+        self._oauth: list[OAuthState] = []
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
         """Listen on host:port (0: any free port) and return the bound port."""
@@ -96,6 +116,15 @@ class SandboxImap:
     def set_password(self, username: str, password: str) -> None:
         """Create the user or change its password; sessions already logged in stay logged in."""
         self._passwords[username] = password
+
+    def trust_oauth(self, *servers: OAuthState) -> None:
+        """Accept AUTHENTICATE XOAUTH2 with the access tokens these OAuth sandboxes issue (checked at each login, so
+        a revoked or expired token is refused from then on)."""
+        self._oauth.extend(servers)
+
+    @property
+    def capabilities(self) -> str:
+        return f"{CAPABILITIES} {OAUTH_CAPABILITIES}" if self._oauth else CAPABILITIES
 
     @property
     def login_attempts(self) -> list[LoginAttempt]:
@@ -137,6 +166,15 @@ class SandboxImap:
         self._attempts.append(LoginAttempt(user, accepted))
         return accepted
 
+    def _check_bearer(self, user: str, token: str) -> OAuthState | None:
+        """None when the token is good for `user`, else the OAuth server whose refusal the client gets."""
+        issuer = next((o for o in self._oauth if o.issued(token)), self._oauth[0])
+        found = issuer.access_tokens.get(token)
+        accepted = issuer.bearer_refusal(user, token) is None and found is not None and (
+            IMAP_SCOPE[issuer.flavor] in found.consent.scope.split())
+        self._attempts.append(LoginAttempt(user, accepted, "XOAUTH2"))
+        return None if accepted else issuer
+
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
@@ -170,7 +208,7 @@ class _Session:
         await self._writer.drain()
 
     async def run(self) -> None:
-        await self._send(f"* OK [CAPABILITY {CAPABILITIES}] {SERVER_NAME} Holdfast IMAP sandbox ready")
+        await self._send(f"* OK [CAPABILITY {self._sandbox.capabilities}] {SERVER_NAME} Holdfast IMAP sandbox ready")
         while True:
             line = await self._reader.readuntil(b"\r\n")
             if len(line) > _MAX_LINE:
@@ -209,7 +247,7 @@ class _Session:
         """Answer one command; False once the connection must close."""
         if command == "CAPABILITY":
             _arity(args, 0)
-            await self._send(f"* CAPABILITY {CAPABILITIES}")
+            await self._send(f"* CAPABILITY {self._sandbox.capabilities}")
             await self._send(f"{tag} OK CAPABILITY completed")
         elif command == "NOOP":
             _arity(args, 0)
@@ -225,9 +263,15 @@ class _Session:
                 raise _ProtocolError("already logged in")
             if self._sandbox._check(args[0], args[1]):
                 self._user = args[0]
-                await self._send(f"{tag} OK [CAPABILITY {CAPABILITIES}] Logged in")
+                await self._send(f"{tag} OK [CAPABILITY {self._sandbox.capabilities}] Logged in")
             else:
                 await self._send(f"{tag} NO [AUTHENTICATIONFAILED] Invalid credentials")
+        elif command == "AUTHENTICATE":
+            if not 1 <= len(args) <= 2:
+                raise _ProtocolError("expected: AUTHENTICATE mechanism [initial-response]")
+            if self._user is not None:
+                raise _ProtocolError("already logged in")
+            await self._authenticate(tag, args[0], args[1] if len(args) == 2 else None)
         elif command in ("SELECT", "EXAMINE"):
             _arity(args, 1)
             if self._user is None:
@@ -261,6 +305,41 @@ class _Session:
             raise _ProtocolError(f"unknown command {command[:40]}")
         return True
 
+
+    async def _authenticate(self, tag: str, mechanism: str, initial: str | None) -> None:
+        """AUTHENTICATE XOAUTH2 (RFC 3501 6.2.2); its initial response inline (SASL-IR) or after a continuation."""
+        if mechanism.upper() != "XOAUTH2" or not self._sandbox._oauth:
+            await self._send(f"{tag} NO [CANNOT] Unsupported authentication mechanism")
+            return
+        if initial is not None and "SASL-IR" not in self._sandbox.capabilities.split():
+            raise _ProtocolError("an initial response needs SASL-IR (RFC 4959)")
+        if initial is None:
+            await self._send("+ ")
+            initial = (await self._reader.readuntil(b"\r\n"))[:-2].decode("ascii", "replace")
+            if initial == "*":
+                raise _ProtocolError("AUTHENTICATE cancelled")
+        try:
+            blob = base64.b64decode(initial, validate=True)
+        except binascii.Error:
+            raise _ProtocolError("invalid base64 in the SASL response") from None
+        fields = dict(part.partition(b"=")[::2] for part in blob.rstrip(b"\x01").split(b"\x01"))
+        user = fields.get(b"user", b"").decode("utf-8", "replace")
+        scheme, _, token = fields.get(b"auth", b"").decode("utf-8", "replace").partition(" ")
+        if not user or scheme.lower() != "bearer" or not token:
+            raise _ProtocolError("invalid XOAUTH2 initial response")
+        refused_by = self._sandbox._check_bearer(user, token)
+        if refused_by is None:
+            self._user = user
+            await self._send(f"{tag} OK [CAPABILITY {self._sandbox.capabilities}] {user} authenticated (Success)")
+            return
+        if refused_by.flavor == "microsoft":
+            await self._send(f"{tag} {OUTLOOK_XOAUTH2_REFUSED}")
+            return
+        # Gmail: the error as a base64 JSON continuation; the client answers with an empty line, then comes the NO.
+        error = {"status": "401", "schemes": "bearer", "scope": IMAP_SCOPE["google"]}
+        await self._send("+ " + base64.b64encode(json.dumps(error, separators=(",", ":")).encode()).decode())
+        await self._reader.readuntil(b"\r\n")
+        await self._send(f"{tag} {GMAIL_XOAUTH2_REFUSED}")
 
     async def _search_or_fetch(self, tag: str, command: str, rest: str) -> None:
         by_uid = command == "UID"

@@ -90,11 +90,17 @@ class Suite:
 TEST_SECRET_KEYS = "test1:" + base64.urlsafe_b64encode(b"k" * 32).decode()
 
 
+# Tests never reach a real mail provider: an OAuth inbox's SMTP and IMAP servers default to a closed local port
+# (a test that sends or polls through them points them at its sandboxes).
+NO_PROVIDER_MAIL = {f"HOLDFAST_{provider}_{server}": "127.0.0.1:1"
+                    for provider in ("GOOGLE", "MICROSOFT") for server in ("SMTP", "IMAP")}
+
+
 def suite_env(dsn: str, **extra: str) -> dict[str, str]:
     """The environment every in-process service of a test suite reads its settings from."""
     return {"DATABASE_URL": dsn, "HOLDFAST_GRPC_LISTEN": "127.0.0.1:0", "HOLDFAST_SHUTDOWN_GRACE_SECONDS": "1",
             "HOLDFAST_SECRET_KEYS": TEST_SECRET_KEYS, "HOLDFAST_DISPATCH_INTERVAL_SECONDS": "0.05",
-            "HOLDFAST_SWEEP_SECONDS": "0.2", "HOLDFAST_INBOX_PROBES_ENABLED": "false", **extra}
+            "HOLDFAST_SWEEP_SECONDS": "0.2", "HOLDFAST_INBOX_PROBES_ENABLED": "false", **NO_PROVIDER_MAIL, **extra}
 
 
 def free_port() -> int:

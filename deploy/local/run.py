@@ -109,7 +109,7 @@ def _start_sandbox(env: dict[str, str], providers: list[subprocess.Popen[bytes]]
     faked = []
     for provider, port in oauth_ports.items():
         if env.get(f"HOLDFAST_{provider}_CLIENT_ID"):
-            continue  # a real OAuth app: its own consent page, token endpoint and SMTP server
+            continue  # a real OAuth app: its own consent page, token endpoint, SMTP and IMAP servers
         # "Sign in with Google/Microsoft" goes to the sandbox's consent page (it consents at once for the inbox's
         # address), and the inboxes connected so send through the sandbox SMTP server, which takes its tokens.
         oauth, (client_id, client_secret) = f"http://127.0.0.1:{port}", _sandbox_client(provider)
@@ -119,6 +119,9 @@ def _start_sandbox(env: dict[str, str], providers: list[subprocess.Popen[bytes]]
         env.setdefault(f"HOLDFAST_{provider}_TOKEN_URL", f"{oauth}/token")
         env.setdefault(f"HOLDFAST_{provider}_SMTP", f"127.0.0.1:{smtp_port}")
         env.setdefault(f"HOLDFAST_{provider}_SMTP_SECURITY", "none")  # no TLS there
+        # Bounce reports are read from the sandbox IMAP server, which takes its tokens too.
+        env.setdefault(f"HOLDFAST_{provider}_IMAP", f"127.0.0.1:{imap_port}")
+        env.setdefault(f"HOLDFAST_{provider}_IMAP_SECURITY", "none")
         faked.append(f"{provider.title()} OAuth at {oauth}")
     return (f"sandbox Unipile at {unipile} (X-API-KEY {SANDBOX_API_KEY}), sandbox SMTP at 127.0.0.1:{smtp_port} "
             f"and IMAP at 127.0.0.1:{imap_port} (login {SANDBOX_SMTP_LOGIN}, password {SANDBOX_SMTP_LOGIN})"

@@ -1,5 +1,8 @@
-"""Bounce detection (issue 5): read each password inbox's IMAP INBOX for delivery-status notifications and
-report the hard bounces of our emails to the scheduler.
+"""Bounce detection (issue 5): read each inbox's IMAP INBOX for delivery-status notifications and report the hard
+bounces of our emails to the scheduler. A password inbox is read from its own IMAP server with its password; a Google
+or Microsoft OAuth inbox from its provider's IMAP server (settings) with SASL XOAUTH2 and an access token from the
+same cache and refresh as its sends; when no token can be had (invalid_grant, the token endpoint down), the poll is
+skipped: the login probe decides what that means for the inbox's health.
 
 Periodic and jittered, claimed like the login probe (the claim moves the next poll ahead before any login, FOR
 UPDATE SKIP LOCKED), so replicas never poll the same inbox at once. The cursor is the last UID read under the
@@ -7,13 +10,12 @@ mailbox's UIDVALIDITY. A poll's bounces are written to the outbox in the transac
 so a crash either loses neither or repeats the report (the scheduler records a bounce once per message).
 
 Only our own emails count: their Message-ID is `<attempt id@holdfast>` (services/scheduler/providers.py); a
-DSN about anything else (a message sent from the inbox by hand, by another tool) is read and ignored.
-OAuth-only inboxes are not polled: their IMAP login needs XOAUTH2, which the IMAP client does not speak yet."""
+DSN about anything else (a message sent from the inbox by hand, by another tool) is read and ignored."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,6 +26,7 @@ from services.accounts.dsn import parse_report
 from services.accounts.repository import Repository
 from services.common.clock import Clock
 from services.common.crypto import Keyring, SecretError
+from services.common.errors import DomainError
 from services.common.providers import imap as imap_provider
 
 log = structlog.get_logger(__name__)
@@ -32,6 +35,8 @@ RECORD_BOUNCES = "scheduler.RecordBounces"
 # Our Message-IDs end with this (the scheduler checks the attempt itself).
 OUR_MESSAGE_IDS = "@holdfast>"
 FetchReports = Callable[..., Awaitable[imap_provider.Reports]]
+# An OAuth inbox's access token, by inbox id (raises a DomainError when none can be had).
+AccessToken = Callable[[str], Awaitable[str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,9 +65,12 @@ class BouncePoller:
     def __init__(self, repository: Repository, clock: Clock, *, keyring: Keyring,
                  payload: Callable[[str, list[FoundBounce]], bytes], committed: Callable[[], None] = lambda: None,
                  interval: timedelta = timedelta(seconds=300), login_timeout_s: float = 15.0, batch: int = 50,
-                 fetch: FetchReports = imap_provider.fetch_reports):
+                 fetch: FetchReports = imap_provider.fetch_reports,
+                 oauth_imap: Mapping[str, tuple[str, int, imap_provider.Security]] | None = None,
+                 access_token: AccessToken | None = None):
         """`payload` serializes an inbox's bounces for the scheduler (the outbox payload); `committed` kicks the
-        relay after a commit that enqueued one; `batch`: most reports read per inbox and poll."""
+        relay after a commit that enqueued one; `batch`: most reports read per inbox and poll. `oauth_imap` is the
+        IMAP server (host, port, security) of each OAuth auth kind, `access_token` gives an OAuth inbox's token."""
         self._repo = repository
         self._clock = clock
         self._keyring = keyring
@@ -72,6 +80,8 @@ class BouncePoller:
         self._timeout_s = login_timeout_s
         self._batch = batch
         self._fetch = fetch
+        self._oauth_imap = dict(oauth_imap or {})
+        self._access_token = access_token
 
     async def poll_once(self, limit: int = 20) -> int:
         """Poll every inbox due (at most `limit`); returns how many were polled."""
@@ -93,14 +103,9 @@ class BouncePoller:
 
     async def _poll(self, claim: BouncePollClaim, now: datetime) -> int:
         """Read one inbox's new reports and record where it stopped; returns how many bounces it reported."""
-        try:
-            password = self._keyring.decrypt(claim.imap_secret, context=secret_context(claim.inbox_id, "imap"))
-        except SecretError as exc:
-            log.error("stored IMAP password cannot be decrypted; no bounce poll", inbox_id=claim.inbox_id,
-                      reason=str(exc))
+        settings = await self._imap_settings(claim)
+        if settings is None:
             return 0
-        settings = imap_provider.ImapSettings(claim.imap.host, claim.imap.port, claim.imap.security,
-                                              claim.imap.username, password)
         try:
             reports = await self._fetch(settings, claim.uidvalidity, claim.last_uid, limit=self._batch,
                                         timeout_s=self._timeout_s)
@@ -121,3 +126,33 @@ class BouncePoller:
             log.info("bounce reports read", inbox_id=claim.inbox_id, reports=len(reports.messages),
                      hard_bounces=len(bounces), renumbered=claim.uidvalidity not in (None, reports.uidvalidity))
         return len(bounces)
+
+    async def _imap_settings(self, claim: BouncePollClaim) -> imap_provider.ImapSettings | None:
+        """How to log in to the inbox's IMAP server now; None when it cannot be (logged, and the poll skipped)."""
+        if claim.auth_kind == "password":
+            assert claim.imap is not None and claim.imap_secret is not None
+            try:
+                password = self._keyring.decrypt(claim.imap_secret, context=secret_context(claim.inbox_id, "imap"))
+            except SecretError as exc:
+                log.error("stored IMAP password cannot be decrypted; no bounce poll", inbox_id=claim.inbox_id,
+                          reason=str(exc))
+                return None
+            return imap_provider.ImapSettings(claim.imap.host, claim.imap.port, claim.imap.security,
+                                              claim.imap.username, password)
+        server = self._oauth_imap.get(claim.auth_kind)
+        if server is None or self._access_token is None:
+            log.error("no IMAP server for this OAuth provider; no bounce poll", inbox_id=claim.inbox_id,
+                      auth_kind=claim.auth_kind)
+            return None
+        try:
+            token = await self._access_token(claim.inbox_id)
+        except DomainError as exc:
+            # A revoked grant (invalid_grant) or an unreachable token endpoint: the login probe decides what it
+            # means for the inbox's health; this poll only waits for the next round.
+            log.warning("no access token for a bounce poll; next round", inbox_id=claim.inbox_id, code=exc.code,
+                        error=exc.message)
+            async with self._repo.transaction() as tx:
+                await tx.record_bounce_poll_error(claim.inbox_id, f"access token: {exc.message}")
+            return None
+        host, port, security = server
+        return imap_provider.ImapSettings(host, port, security, claim.email, access_token=token)

@@ -130,7 +130,7 @@ class Settings(ServiceSettings):
         "HOLDFAST_BOUNCE_POLL_SECONDS",
         300.0,
         parse=parse_positive_seconds,
-        help="how often (jittered ±20%) each password inbox's IMAP INBOX is read for new bounce reports (DSNs)",
+        help="how often (jittered ±20%) each inbox's IMAP INBOX is read for new bounce reports (DSNs)",
     )
     bounce_polls_enabled: bool = setting(
         "HOLDFAST_BOUNCE_POLLS_ENABLED",
@@ -197,6 +197,32 @@ class Settings(ServiceSettings):
     microsoft_smtp_security: str = setting(
         "HOLDFAST_MICROSOFT_SMTP_SECURITY",
         "starttls",
+        parse=parse_smtp_security,
+        help="ssl, starttls or none for that server",
+    )
+    google_imap: str = setting(
+        "HOLDFAST_GOOGLE_IMAP",
+        "imap.gmail.com:993",
+        parse=parse_server,
+        help="host:port Google OAuth inboxes are read from for bounce reports (SASL XOAUTH2); make run points it at "
+        "the sandbox",
+    )
+    google_imap_security: str = setting(
+        "HOLDFAST_GOOGLE_IMAP_SECURITY",
+        "ssl",
+        parse=parse_smtp_security,
+        help="ssl, starttls or none for that server",
+    )
+    microsoft_imap: str = setting(
+        "HOLDFAST_MICROSOFT_IMAP",
+        "outlook.office365.com:993",
+        parse=parse_server,
+        help="host:port Microsoft OAuth inboxes are read from for bounce reports (SASL XOAUTH2); make run points it "
+        "at the sandbox",
+    )
+    microsoft_imap_security: str = setting(
+        "HOLDFAST_MICROSOFT_IMAP_SECURITY",
+        "ssl",
         parse=parse_smtp_security,
         help="ssl, starttls or none for that server",
     )

@@ -344,13 +344,17 @@ class InboxProbeClaim:
 
 @dataclass(frozen=True, slots=True)
 class BouncePollClaim:
-    """A password inbox's IMAP server, encrypted password and bounce cursor (UIDVALIDITY and last UID read)."""
+    """An inbox's bounce cursor (UIDVALIDITY and last UID read) and its login: a password inbox's IMAP server and
+    encrypted password; for an OAuth inbox (no `imap`), its auth kind and address, the provider's IMAP server coming
+    from the settings and an access token from the token cache."""
 
     inbox_id: str
-    imap: ServerConfig
-    imap_secret: bytes = dataclasses.field(repr=False)
+    imap: ServerConfig | None
+    imap_secret: bytes | None = dataclasses.field(repr=False)
     uidvalidity: int | None
     last_uid: int
+    auth_kind: str = "password"
+    email: str = ""
 
 
 @dataclass(frozen=True, slots=True)

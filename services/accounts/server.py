@@ -41,7 +41,7 @@ from services.accounts.repository import SCHEMA, Repository
 from services.accounts.service import APPLY_HEALTH_EVENT, SET_SENDER_STATE, AccountsService, InboxHealthSettings
 from services.common.clock import Clock, SystemClock
 from services.common.db import create_pool
-from services.common.errors import DomainError
+from services.common.errors import DomainError, FailedPrecondition
 from services.common.grpc_client import open_channel
 from services.common.grpc_server import Registration, RunningServer, start_server
 from services.common.outbox import Relay
@@ -436,11 +436,26 @@ def bounces_delivery(stub: scheduler_pb2_grpc.SchedulerServiceStub) -> Any:
 
 
 def build_bounce_poller(settings: Settings, pool: asyncpg.Pool, clock: Clock, *,
-                        committed: Callable[[], None] = lambda: None) -> BouncePoller:
-    """The bounce poller wired as the server runs it (tests build another one, like another replica)."""
+                        committed: Callable[[], None] = lambda: None,
+                        service: AccountsService | None = None) -> BouncePoller:
+    """The bounce poller wired as the server runs it (tests build another one, like another replica). OAuth inboxes
+    are read with the access token their sends use: `service`'s cached one, refreshed by the same path."""
+    service = service or build_service(settings, pool, clock, unipile=None)
+
+    async def access_token(inbox_id: str) -> str:
+        credentials = await service.sender_credentials("inbox", inbox_id)
+        if not isinstance(credentials, oauth.OAuthSenderCredentials):
+            raise FailedPrecondition("this inbox is no longer connected with OAuth", code="no_credentials")
+        return credentials.access_token
+
+    oauth_imap = {}
+    for provider, auth_kind in oauth.AUTH_KINDS.items():
+        host, _, port = getattr(settings, f"{provider}_imap").rpartition(":")
+        oauth_imap[auth_kind] = (host, int(port), getattr(settings, f"{provider}_imap_security"))
     return BouncePoller(Repository(pool), clock, keyring=settings.secret_keys, payload=bounces_payload,
                         committed=committed, interval=timedelta(seconds=settings.bounce_poll_seconds),
-                        login_timeout_s=settings.inbox_login_timeout_seconds)
+                        login_timeout_s=settings.inbox_login_timeout_seconds, oauth_imap=oauth_imap,
+                        access_token=access_token)
 
 
 def campaigns_delivery(stub: campaigns_pb2_grpc.CampaignsServiceStub) -> Any:
@@ -587,7 +602,7 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
         )
         stack.push_async_callback(_cancel, probe_loop)
     if settings.bounce_polls_enabled:
-        poller = build_bounce_poller(settings, pool, clock or SystemClock(), committed=relay.kick)
+        poller = build_bounce_poller(settings, pool, clock or SystemClock(), committed=relay.kick, service=service)
         bounce_loop = asyncio.create_task(
             _every("bounce-poll", min(settings.bounce_poll_seconds / 10, 30.0), poller.poll_once),
             name="accounts-bounce-poll",

@@ -6,11 +6,19 @@ provider's: the server refused the login (`NO`, `[AUTHENTICATIONFAILED]`...) -> 
 timeout, a server answering `BYE` or `NO [UNAVAILABLE]` -> TRANSIENT; anything else (`BAD`, garbage) -> UNKNOWN.
 The password never appears in an error, a repr or a log line; it is sent as a quoted string, or as a literal
 when quoting cannot carry it.
+
+With an OAuth access token instead of a password (Gmail, Outlook), the login is `AUTHENTICATE XOAUTH2` (RFC 3501
+6.2.2): the initial response base64("user=" user "\x01auth=Bearer " token "\x01\x01") goes on the command line when
+the server advertises SASL-IR (RFC 4959), else after the server's first continuation. A refused token makes Gmail send
+a further continuation with a base64 JSON error, which the client answers with an empty line before the `NO`. The
+token, like the password, never appears in an error, a repr or a log line.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
 import re
 import ssl
@@ -40,7 +48,9 @@ class ImapSettings:
     port: int
     security: Security
     username: str
-    password: str = field(repr=False)
+    password: str = field(default="", repr=False)
+    # An OAuth access token: the login is AUTHENTICATE XOAUTH2 with it instead of LOGIN with the password.
+    access_token: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
         if self.security not in get_args(Security):
@@ -153,7 +163,17 @@ async def _logged_in(settings: ImapSettings, timeout_s: float) -> AsyncIterator[
                 await writer.start_tls(_tls_context(), server_hostname=settings.host)
             if not greeting.startswith("* PREAUTH"):
                 stage = "login"
-                status, text = await session.command("LOGIN", settings.username, settings.password)
+                if settings.access_token:
+                    # Capabilities announced before STARTTLS are void after it (RFC 3501 6.2.1): ask again.
+                    capabilities = None if settings.security == "starttls" else _greeting_capabilities(greeting)
+                    if capabilities is None:
+                        capabilities = await session.capabilities()
+                    if "AUTH=XOAUTH2" not in capabilities:
+                        raise ImapError(FailureKind.UNKNOWN, None, "the server does not offer AUTH=XOAUTH2")
+                    status, text = await session.authenticate(
+                        "XOAUTH2", _xoauth2(settings.username, settings.access_token), "SASL-IR" in capabilities)
+                else:
+                    status, text = await session.command("LOGIN", settings.username, settings.password)
                 if status != "OK":
                     raise ImapError(_classify_refusal(status, text), status, text)
             stage = "session"
@@ -192,9 +212,33 @@ def _classify_refusal(status: str, text: str) -> FailureKind:
 
 def _redacted(exc: ImapError, stage: str, settings: ImapSettings) -> ImapError:
     text = exc.message
-    if settings.password:
-        text = text.replace(settings.password, "[redacted]")
+    secrets = [settings.password]
+    if settings.access_token:
+        initial_response = base64.b64encode(_xoauth2(settings.username, settings.access_token)).decode()
+        secrets += [settings.access_token, initial_response]
+    for secret in filter(None, secrets):
+        text = text.replace(secret, "[redacted]")
     return ImapError(exc.kind, exc.status, f"{stage}: {text[:500]}")
+
+
+def _xoauth2(username: str, access_token: str) -> bytes:
+    """The XOAUTH2 initial client response (Google's and Microsoft's SASL mechanism for OAuth 2.0 bearer tokens)."""
+    return f"user={username}\x01auth=Bearer {access_token}\x01\x01".encode()
+
+
+def _greeting_capabilities(greeting: str) -> set[str] | None:
+    """The capabilities a greeting's `[CAPABILITY ...]` response code lists, None when it lists none."""
+    found = re.search(r"\[CAPABILITY ([^\]]*)\]", greeting, re.IGNORECASE)
+    return set(found[1].upper().split()) if found else None
+
+
+def _sasl_error(challenge: str) -> str:
+    """What a server's error continuation (Gmail's base64 JSON) says, readable and short."""
+    try:
+        text = base64.b64decode(challenge, validate=True).decode("utf-8", "replace")
+    except (binascii.Error, ValueError):
+        text = challenge
+    return "".join(c for c in text if c.isprintable())[:200]
 
 
 def _quotable(value: str) -> bool:
@@ -210,6 +254,41 @@ class _Session:
     async def line(self) -> str:
         raw = await self._reader.readuntil(b"\r\n")
         return raw[:-2].decode("utf-8", "replace")
+
+    async def capabilities(self) -> set[str]:
+        status, text, untagged = await self.exchange("CAPABILITY")
+        if status != "OK":
+            raise ImapError(FailureKind.UNKNOWN, status, f"CAPABILITY refused: {text}")
+        return {c.upper() for line, _ in untagged if line.upper().startswith("* CAPABILITY ") for c in line.split()[2:]}
+
+    async def authenticate(self, mechanism: str, response: bytes, initial_inline: bool) -> tuple[str, str]:
+        """AUTHENTICATE with a one-step mechanism (RFC 3501 6.2.2): the initial response on the command line
+        (SASL-IR) or after the first continuation. A further continuation carries the server's error; it is
+        answered with an empty line and its text added to the tagged answer's."""
+        self._next += 1
+        tag = f"h{self._next}"
+        encoded = base64.b64encode(response)
+        self._writer.write(f"{tag} AUTHENTICATE {mechanism}".encode() + (b" " + encoded if initial_inline else b"")
+                           + b"\r\n")
+        await self._writer.drain()
+        pending: bytes | None = None if initial_inline else encoded
+        error: str | None = None
+        while True:
+            reply = await self.line()
+            if reply.startswith(f"{tag} ") or reply.startswith("* BYE"):
+                status, text = _status(reply, tag)
+                return status, f"{text} ({error})" if error and status != "OK" else text
+            if not reply.startswith("+"):
+                continue  # untagged data
+            if pending is not None:
+                self._writer.write(pending + b"\r\n")
+                pending = None
+            elif error is None:
+                error = _sasl_error(reply[1:].strip())
+                self._writer.write(b"\r\n")
+            else:
+                raise ValueError("unexpected continuation request")
+            await self._writer.drain()
 
     async def exchange(self, command: str) -> tuple[str, str, list[tuple[str, list[bytes]]]]:
         """Send a command line as is (atoms only, no literal) and collect its untagged answers, each a line (its
