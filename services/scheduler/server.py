@@ -106,7 +106,7 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
         plan = _plan(request)
         applied, replanned = await self._service.upsert_plan(plan)
         if applied and plan.warmup and plan.active:
-            await self._warmups.feed_once()  # the first warm-up emails are queued now, not at the next round
+            await self._warmups.feed_once(plan.campaign_id)  # its first emails are queued now, not next round
         return pb.UpsertCampaignPlanResponse(applied=applied, replanned=replanned)
 
     async def EnrollProspects(self, request: pb.EnrollProspectsRequest,

@@ -93,18 +93,20 @@ class WarmupFeeder:
         self._service = service
         self._clock = clock
 
-    async def feed_once(self) -> int:
-        """Top up every active, unheld warm-up so its queue covers today's and the next sending day's ramp
-        allowance. A held warm-up gets nothing: its queue waits in place. Returns the emails queued."""
+    async def feed_once(self, campaign_id: str | None = None) -> int:
+        """Top up every active, unheld warm-up (or only `campaign_id`) so its queue covers today's and the next
+        sending day's ramp allowance. A held warm-up gets nothing: its queue waits in place. Returns the emails
+        queued."""
         now = self._clock.now()
         fed = 0
         async with self._repo.transaction() as tx:
             if not await tx.conn.fetchval("SELECT pg_try_advisory_xact_lock(hashtext($1))", _FEED_LOCK):
                 return 0
             rows = await tx.conn.fetch(
-                _STATE + """ AND c.active AND NOT EXISTS (
+                _STATE + """ AND c.active AND ($1::uuid IS NULL OR c.campaign_id = $1) AND NOT EXISTS (
                     SELECT 1 FROM scheduler.campaign_holds h
-                     WHERE h.campaign_id = c.campaign_id AND h.held_scopes && ARRAY['campaign', 'email'])""")
+                     WHERE h.campaign_id = c.campaign_id AND h.held_scopes && ARRAY['campaign', 'email'])""",
+                campaign_id)
             for row in rows:
                 fed += await self._top_up(tx, row, now)
         return fed

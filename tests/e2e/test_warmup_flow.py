@@ -96,6 +96,9 @@ async def test_warmup_ramps_by_sending_day_and_a_three_day_pause_resumes_on_the_
     await w.settle()
     status, activated = await w.suite.call("POST", f"/api/v1/campaigns/{cid}/activate", auth)
     assert status == 200, activated
+    await w.settle()
+    # Activation queues the first emails at once: what ramp days 0 and 1 allow (2 + 4).
+    assert (await progress(w, auth, cid))["queued"] == 6
 
     # Monday and Tuesday: 2 then 4 emails (ramp days 0 and 1).
     await live_day(w, feeder, MON)
