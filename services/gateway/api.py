@@ -130,8 +130,8 @@ def _has_lone_surrogate(text: str) -> bool:
 
 async def parse_body(request: web.Request, model: type[M]) -> M:
     raw = await request.read()
-    if not raw.strip():
-        raw = b"{}"
+    if not raw:
+        raw = b"{}"  # no body at all is an empty object; anything else must be JSON (whitespace alone is not)
     try:
         data = json.loads(raw)
     # ValueError covers bad JSON and bad UTF-8, and also an integer too long to convert (over 4,300 digits);

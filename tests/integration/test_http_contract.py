@@ -242,7 +242,7 @@ async def test_invalid_campaign_is_400_naming_the_field_and_writes_nothing(suite
     assert listed["campaigns"] == []
 
 
-@pytest.mark.parametrize("raw", [b"{not json", b"[1, 2]", b"\xff\xfe", b'"text"'])
+@pytest.mark.parametrize("raw", [b"{not json", b"[1, 2]", b"\xff\xfe", b'"text"', b"\n\n", b"  "])
 async def test_malformed_json_is_400(suite, raw):
     _, auth = await suite.new_workspace()
     status, body = await suite.call("POST", "/api/v1/campaigns", {**auth, "Content-Type": "application/json"},
