@@ -77,8 +77,7 @@ class Dispatcher:
                     continue
                 limits = sender.limits.get(row.action_type, FALLBACK_LIMITS)
                 day = timemath.local_date(sender.timezone, now)
-                ramp_day = sender.ramp_day + (1 if sender.last_sent_local_date and sender.last_sent_local_date < day
-                                              else 0)
+                ramp_day = sender.ramp_day_on(day)
                 today, week = counts.get((sender.sender_id, row.action_type), (0, 0))
                 if today >= limits.cap_on_ramp_day(ramp_day) or week >= limits.weekly_cap:
                     # S5/S6: the sender's day (or week) is full: the action waits for its next local day.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from services.common.timemath import Schedule
@@ -86,6 +86,12 @@ class Sender:
     @property
     def can_send(self) -> bool:
         return self.status in ("connected", "degraded")
+
+    def ramp_day_on(self, day: date) -> int:
+        """S6: the ramp day a send on local `day` counts on: ramp_day counts the sending days before the last one,
+        so a later day than the last sending day is the next ramp day (a pause, sending nothing, moves nothing)."""
+        last = self.last_sent_local_date
+        return self.ramp_day + (1 if last is not None and last < day else 0)  # type: ignore[operator]
 
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}")

@@ -562,28 +562,12 @@ class Tx:
 
     async def start_attempt(self, plan: PlanRow, sender: Sender, local_day: date, now: datetime,
                             next_send_after: datetime) -> str:
-        attempt_id = await self.conn.fetchval(
-            """INSERT INTO scheduler.send_attempts (prospect_id, campaign_id, step_index, sender_id, channel,
-                   action_type, status, started_at, sender_local_date)
-               VALUES ($1, $2, $3, $4, $5, $6, 'started', $7, $8) RETURNING id""",
-            plan.prospect_id, plan.campaign_id, plan.step_index, sender.sender_id, plan.channel, plan.action_type,
-            now, local_day)
-        await self.conn.execute(
-            "UPDATE scheduler.prospect_plans SET state = 'in_flight', next_action_at = NULL, updated_at = $2"
-            " WHERE prospect_id = $1", plan.prospect_id, now)
-        # S6: a new sending day moves the ramp on by one; S7: the next action waits its paced gap.
-        await self.conn.execute(
-            """UPDATE scheduler.sender_states SET
-                   ramp_day = ramp_day + CASE WHEN last_sent_local_date IS NOT NULL AND last_sent_local_date < $2
-                                              THEN 1 ELSE 0 END,
-                   last_sent_local_date = greatest(coalesce(last_sent_local_date, $2), $2),
-                   next_send_after = $3, provider_block = ''
-               WHERE sender_id = $1""", sender.sender_id, local_day, next_send_after)
-        return str(attempt_id)
+        """One attempt (the dispatcher records a round's at once with `start_attempts`)."""
+        return (await self.start_attempts([(plan, sender, local_day, next_send_after)], now))[plan.prospect_id]
 
     async def start_attempts(self, starts: Sequence[tuple[PlanRow, Sender, date, datetime]],
                              now: datetime) -> dict[str, str]:
-        """`start_attempt` for a round in one statement: starts are (plan, sender, sender's local day, its next
+        """A round's attempts in one statement: starts are (plan, sender, sender's local day, its next
         send after), at most one per sender and per prospect. Returns the attempt id of each prospect."""
         if not starts:
             return {}

@@ -303,7 +303,7 @@ class SchedulerService:
             limits = sender.limits.get(row.action_type, FALLBACK_LIMITS)
             day = timemath.local_date(sender.timezone, now)
             sent_today = await tx.counted(sender.sender_id, row.action_type, day, day)
-            ramp = sender.ramp_day + (1 if sender.last_sent_local_date and sender.last_sent_local_date < day else 0)
+            ramp = sender.ramp_day_on(day)
             if sent_today >= limits.daily_cap:
                 reasons.append("daily_cap_reached")
             elif sent_today >= limits.cap_on_ramp_day(ramp):

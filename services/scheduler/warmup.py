@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 import asyncpg
 import structlog
@@ -15,7 +15,7 @@ import structlog
 from services.common import timemath
 from services.common.clock import Clock
 from services.common.errors import FailedPrecondition, NotFound
-from services.scheduler.domain import Limits
+from services.scheduler.domain import Sender
 from services.scheduler.repository import Enrollee, Repository, Tx
 from services.scheduler.service import FALLBACK_LIMITS, SchedulerService
 
@@ -59,9 +59,7 @@ class Progress:
 
 
 _STATE = """
-SELECT c.campaign_id, c.workspace_id, c.inbox_ids[1] AS inbox_id, s.email, s.timezone, s.ramp_day,
-       s.last_sent_local_date, l.daily_cap, l.weekly_cap, l.ramp_start, l.ramp_step,
-       l.pacing_min_seconds, l.pacing_max_seconds,
+SELECT c.campaign_id, c.inbox_ids[1] AS inbox_id,
        (SELECT count(*) FROM scheduler.prospect_plans p
          WHERE p.campaign_id = c.campaign_id AND p.state IN ('scheduled', 'in_flight')) AS queued,
        (SELECT count(*) FROM scheduler.prospect_plans p WHERE p.campaign_id = c.campaign_id) AS fed,
@@ -69,22 +67,7 @@ SELECT c.campaign_id, c.workspace_id, c.inbox_ids[1] AS inbox_id, s.email, s.tim
               WHERE o.sender_kind = 'inbox' AND o.workspace_id = c.workspace_id AND o.email <> ''
                 AND o.sender_id <> c.inbox_ids[1] ORDER BY o.email) AS pool
   FROM scheduler.campaign_plans c
-  LEFT JOIN scheduler.sender_states s ON s.sender_kind = 'inbox' AND s.sender_id = c.inbox_ids[1]
-  LEFT JOIN scheduler.sender_limits l ON l.sender_id = c.inbox_ids[1] AND l.action_type = 'email'
  WHERE c.warmup"""
-
-
-def _limits(row: asyncpg.Record) -> Limits:
-    if row["daily_cap"] is None:
-        return FALLBACK_LIMITS
-    return Limits(row["daily_cap"], row["weekly_cap"], row["ramp_start"], row["ramp_step"],
-                  row["pacing_min_seconds"], row["pacing_max_seconds"])
-
-
-def _ramp_day_today(row: asyncpg.Record, today: date) -> int:
-    """S6: ramp_day counts sending days before the last one; a later day starts the next ramp day."""
-    last = row["last_sent_local_date"]
-    return (row["ramp_day"] or 0) + (1 if last is not None and last < today else 0)
 
 
 class WarmupFeeder:
@@ -107,16 +90,17 @@ class WarmupFeeder:
                     SELECT 1 FROM scheduler.campaign_holds h
                      WHERE h.campaign_id = c.campaign_id AND h.held_scopes && ARRAY['campaign', 'email'])""",
                 campaign_id)
+            senders = await tx.senders([str(r["inbox_id"]) for r in rows])
             for row in rows:
-                fed += await self._top_up(tx, row, now)
+                fed += await self._top_up(tx, row, senders.get(str(row["inbox_id"])), now)
         return fed
 
-    async def _top_up(self, tx: Tx, row: asyncpg.Record, now: datetime) -> int:
+    async def _top_up(self, tx: Tx, row: asyncpg.Record, inbox: Sender | None, now: datetime) -> int:
         pool = list(row["pool"])
-        if row["email"] is None or not pool:
+        if inbox is None or not pool:
             return 0  # the inbox or the other inboxes are not known here yet; accounts pushes them
-        limits = _limits(row)
-        ramp_day = _ramp_day_today(row, timemath.local_date(row["timezone"], now))
+        limits = inbox.limits.get("email", FALLBACK_LIMITS)
+        ramp_day = inbox.ramp_day_on(timemath.local_date(inbox.timezone, now))
         wanted = limits.cap_on_ramp_day(ramp_day) + limits.cap_on_ramp_day(ramp_day + 1) - row["queued"]
         if wanted <= 0:
             return 0
@@ -124,7 +108,7 @@ class WarmupFeeder:
         if plan is None:
             return 0
         start = row["fed"]
-        enrollees = [Enrollee(str(uuid.uuid4()), None, pool[n % len(pool)], "", "", "", content(n, row["email"]))
+        enrollees = [Enrollee(str(uuid.uuid4()), None, pool[n % len(pool)], "", "", "", content(n, inbox.email))
                      for n in range(start, start + wanted)]
         queued = await self._service.enroll_in(tx, plan, enrollees)
         log.info("warm-up queue topped up", campaign_id=plan.campaign_id, queued=queued, ramp_day=ramp_day)
@@ -139,11 +123,13 @@ class WarmupFeeder:
                     raise NotFound("no plan for this campaign")
                 raise FailedPrecondition("not a warm-up campaign", code="not_warmup")
             inbox_id = str(row["inbox_id"])
-            today = timemath.local_date(row["timezone"] or "UTC", now)
+            inbox = (await tx.senders([inbox_id])).get(inbox_id)
+            today = timemath.local_date(inbox.timezone if inbox else "UTC", now)
             sent_today = await tx.counted(inbox_id, "email", today, today)
             sent_total = await tx.conn.fetchval(
                 "SELECT count(*) FROM scheduler.send_attempts WHERE campaign_id = $1"
                 " AND status IN ('succeeded', 'reconciled_sent')", campaign_id)
-        ramp_day = _ramp_day_today(row, today)
-        return Progress(inbox_id, ramp_day, _limits(row).cap_on_ramp_day(ramp_day), sent_today, int(sent_total),
+        ramp_day = inbox.ramp_day_on(today) if inbox else 0
+        limits = inbox.limits.get("email", FALLBACK_LIMITS) if inbox else FALLBACK_LIMITS
+        return Progress(inbox_id, ramp_day, limits.cap_on_ramp_day(ramp_day), sent_today, int(sent_total),
                         int(row["queued"]), len(row["pool"]))
