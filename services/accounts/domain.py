@@ -534,6 +534,16 @@ PROBE_SERVERS = ("smtp", "imap")
 
 
 @dataclass(frozen=True, slots=True)
+class InboxHealthSettings:
+    """The inbox probe's rules (HOLDFAST_INBOX_*)."""
+
+    probe_interval: timedelta = timedelta(seconds=300)
+    auth_failures: int = 3
+    network_grace: timedelta = timedelta(seconds=900)
+    login_timeout_s: float = 15.0
+
+
+@dataclass(frozen=True, slots=True)
 class LoginOutcome:
     """One login of a probe or a reconnect: `failure` is None (it worked), "auth" (the server refused the
     credentials) or "network" (no usable answer: unreachable, timed out, a temporary refusal)."""

@@ -25,7 +25,7 @@ from holdfast.scheduler.v1 import scheduler_pb2
 from sandbox.serving import serve
 from sandbox.unipile import STATE, SandboxState
 from sandbox.unipile import create_app as create_unipile
-from services.accounts import server as accounts_server
+from services.accounts import main as accounts_main
 from services.accounts.config import Settings as AccountsSettings
 from services.accounts.domain import decide_linkedin_health
 from services.accounts.service import AccountsService
@@ -175,7 +175,7 @@ async def h(pg_dsn: str) -> AsyncIterator[Health]:
         settings = config.load(AccountsSettings, suite_env(dsn, **extra))
         pool = await create_pool(dsn, application_name="test-accounts-replica", max_size=2)
         stack.push_async_callback(pool.close)
-        replica = accounts_server.build_service(settings, pool, clock, unipile=unipile)
+        replica = accounts_main.build_service(settings, pool, clock, unipile=unipile)
         yield Health(
             suite, clock, unipile_app[STATE], unipile_url, db, accounts_pb2_grpc.AccountsServiceStub(channel), replica
         )
@@ -224,9 +224,9 @@ def test_status_model(current: str, unipile: str, after_s: int, expected: str | 
 
 def test_the_grace_job_runs_every_quarter_grace_at_most_a_minute() -> None:
     env = suite_env("postgresql://x/y")
-    assert accounts_server.grace_interval_seconds(config.load(AccountsSettings, env)) == 60.0
+    assert accounts_main.grace_interval_seconds(config.load(AccountsSettings, env)) == 60.0
     short = config.load(AccountsSettings, {**env, "HOLDFAST_ACCOUNT_GRACE_SECONDS": "40"})
-    assert accounts_server.grace_interval_seconds(short) == 10.0
+    assert accounts_main.grace_interval_seconds(short) == 10.0
     with pytest.raises(config.ConfigError):
         config.load(AccountsSettings, {**env, "HOLDFAST_ACCOUNT_GRACE_SECONDS": "0"})
 
@@ -400,11 +400,11 @@ async def test_connecting_degrades_then_disconnects_after_the_grace_period(h: He
     assert states[-1].status == types_pb2.SENDER_STATUS_DEGRADED, "the scheduler keeps sending meanwhile"
 
     h.clock.advance(GRACE - timedelta(seconds=1))
-    await h.replica.expire_grace_once()
+    await h.replica.linkedin.expire_grace_once()
     assert (await a.get())["status"] == "degraded", "still inside the grace period"
 
     h.clock.advance(timedelta(seconds=2))
-    await h.replica.expire_grace_once()
+    await h.replica.linkedin.expire_grace_once()
     after = await a.get()
     assert after["status"] == "disconnected"
     assert "CONNECTING" in after["status_detail"] and "grace" in after["status_detail"]
@@ -412,7 +412,7 @@ async def test_connecting_degrades_then_disconnects_after_the_grace_period(h: He
     events = await h.campaigns_events(a.id)
     assert [e.sender.status for e in events] == [types_pb2.SENDER_STATUS_DEGRADED, types_pb2.SENDER_STATUS_DISCONNECTED]
     assert (await h.scheduler_states(a.id))[-1].status == types_pb2.SENDER_STATUS_DISCONNECTED
-    assert await h.replica.expire_grace_once() == 0, "nothing left to decide"
+    assert await h.replica.linkedin.expire_grace_once() == 0, "nothing left to decide"
 
 
 async def test_a_degraded_account_back_to_ok_is_connected_again(h: Health) -> None:
@@ -421,7 +421,7 @@ async def test_a_degraded_account_back_to_ok_is_connected_again(h: Health) -> No
     assert (await a.get())["status"] == "degraded"
     await a.set_unipile("OK", notify=False)  # the recovery's webhook is lost
     h.clock.advance(GRACE + timedelta(seconds=1))
-    await h.replica.expire_grace_once()
+    await h.replica.linkedin.expire_grace_once()
     assert (await a.get())["status"] == "connected"
     assert await a.history_sources() == [("degraded", "unipile_webhook"), ("connected", "grace_expired")]
 
@@ -432,7 +432,7 @@ async def test_the_grace_job_is_replica_safe(h: Health) -> None:
         await a.set_unipile("STOPPED")
     h.clock.advance(GRACE + timedelta(seconds=1))
     # The suite's own accounts service runs the job too, in the background: whoever claims an account decides.
-    changed = await asyncio.gather(*(h.replica.expire_grace_once() for _ in range(3)))
+    changed = await asyncio.gather(*(h.replica.linkedin.expire_grace_once() for _ in range(3)))
     assert sum(changed) <= 3
     for a in accounts:
         assert await a.history_sources() == [("degraded", "unipile_webhook"), ("disconnected", "grace_expired")]
