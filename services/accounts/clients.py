@@ -14,7 +14,8 @@ from holdfast.common.v1 import types_pb2
 from holdfast.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
 from services.accounts.bounces import FoundBounce
 from services.accounts.config import Settings
-from services.accounts.domain import HealthEvent, LinkedInAccount, Sender, SenderHealthEvent, SendingLimit, ServerLogin
+from services.accounts.domain import LinkedInAccount, Sender, SendingLimit, ServerLogin
+from services.accounts.health_domain import HealthEvent, SenderHealthEvent
 from services.common.errors import DomainError
 from services.common.proto_enums import from_word
 from services.common.proto_time import to_timestamp

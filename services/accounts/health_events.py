@@ -11,7 +11,8 @@ import uuid
 
 import structlog
 
-from services.accounts.domain import HealthEvent, Inbox, LinkedInAccount, Sender, SenderHealthEvent
+from services.accounts.domain import Inbox, LinkedInAccount, Sender
+from services.accounts.health_domain import HealthEvent, SenderHealthEvent
 from services.accounts.health_repository import HealthTx
 from services.accounts.inbox_repository import InboxTx
 from services.accounts.linkedin_repository import LinkedInTx

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.accounts.domain import HealthEvent, SenderHealthEvent, SubscriptionHealthEvent
+from services.accounts.health_domain import HealthEvent, SenderHealthEvent, SubscriptionHealthEvent
 from services.accounts.repository import Tx
 
 

@@ -12,14 +12,8 @@ from urllib.parse import urlsplit
 import structlog
 
 from services.accounts import oauth
-from services.accounts.domain import (
-    Inbox,
-    InboxHealthSettings,
-    LoginOutcome,
-    ServerLogin,
-    decide_inbox_probe,
-    secret_context,
-)
+from services.accounts.domain import Inbox, ServerLogin, secret_context
+from services.accounts.health_domain import InboxHealthSettings, LoginOutcome, decide_inbox_probe
 from services.accounts.health_events import HealthWriter
 from services.accounts.inbox_repository import InboxTx
 from services.accounts.oauth import OAuthProvider

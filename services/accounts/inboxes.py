@@ -12,14 +12,10 @@ import structlog
 
 from services.accounts.domain import (
     AUTH_KINDS,
-    PROBE_SERVERS,
     Inbox,
-    InboxHealthSettings,
     InboxProbeClaim,
-    LoginOutcome,
     SendingLimit,
     ServerLogin,
-    decide_inbox_probe,
     limits_with_defaults,
     secret_context,
     validate_display_name,
@@ -28,6 +24,7 @@ from services.accounts.domain import (
     validate_server,
     validate_timezone,
 )
+from services.accounts.health_domain import PROBE_SERVERS, InboxHealthSettings, LoginOutcome, decide_inbox_probe
 from services.accounts.health_events import HealthWriter
 from services.accounts.health_repository import HealthTx
 from services.accounts.inbox_oauth import InboxOAuthService

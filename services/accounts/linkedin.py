@@ -11,19 +11,21 @@ from datetime import datetime, timedelta
 import structlog
 
 from services.accounts.domain import (
-    UNIPILE_DELETED,
-    UNIPILE_OK,
     LinkedInAccount,
     SendingLimit,
-    decide_linkedin_health,
     limits_with_defaults,
-    restriction_detail,
-    validate_detail,
     validate_limits,
-    validate_restriction_kind,
     validate_sender_name,
     validate_timezone,
     validate_unipile_account_id,
+)
+from services.accounts.health_domain import (
+    UNIPILE_DELETED,
+    UNIPILE_OK,
+    decide_linkedin_health,
+    restriction_detail,
+    validate_detail,
+    validate_restriction_kind,
 )
 from services.accounts.health_events import HealthWriter
 from services.accounts.health_repository import HealthTx

@@ -27,7 +27,7 @@ from services.accounts.clients import (
     sender_state,
 )
 from services.accounts.config import Settings
-from services.accounts.domain import InboxHealthSettings
+from services.accounts.health_domain import InboxHealthSettings
 from services.accounts.health_events import APPLY_HEALTH_EVENT, SET_SENDER_STATE
 from services.accounts.inboxes import InboxService
 from services.accounts.oauth import providers_from

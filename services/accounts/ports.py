@@ -7,7 +7,8 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Protocol
 
-from services.accounts.domain import HealthEvent, Sender, ServerLogin
+from services.accounts.domain import Sender, ServerLogin
+from services.accounts.health_domain import HealthEvent
 from services.common.providers.unipile import Account as UnipileAccount
 
 # The outbox payload telling the scheduler a sender's state (a SetSenderStateRequest).

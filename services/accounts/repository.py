@@ -11,15 +11,8 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 
-from services.accounts.domain import (
-    ACTION_TYPES,
-    HISTORY_LENGTH,
-    HealthChange,
-    Inbox,
-    LinkedInAccount,
-    SendingLimit,
-    ServerConfig,
-)
+from services.accounts.domain import ACTION_TYPES, HealthChange, Inbox, LinkedInAccount, SendingLimit, ServerConfig
+from services.accounts.health_domain import HISTORY_LENGTH
 from services.common import outbox
 from services.common.errors import AlreadyExists, NotFound
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from services.accounts.clients import LOGIN_CHECKS
-from services.accounts.domain import InboxHealthSettings
+from services.accounts.health_domain import InboxHealthSettings
 from services.accounts.health_events import HealthFeed, HealthWriter
 from services.accounts.inbox_oauth import InboxOAuthService
 from services.accounts.inboxes import InboxService

@@ -9,16 +9,14 @@ from datetime import datetime
 import structlog
 
 from services.accounts.domain import (
-    BILLING_EVENT_TYPES,
     Principal,
-    SubscriptionHealthEvent,
     Workspace,
     hash_token,
     new_token,
-    validate_billing_event,
     validate_email,
     validate_workspace_name,
 )
+from services.accounts.health_domain import BILLING_EVENT_TYPES, SubscriptionHealthEvent, validate_billing_event
 from services.accounts.health_events import HealthWriter
 from services.accounts.health_repository import HealthTx
 from services.accounts.ports import Committed

@@ -27,7 +27,7 @@ from sandbox.unipile import STATE, SandboxState
 from sandbox.unipile import create_app as create_unipile
 from services.accounts import main as accounts_main
 from services.accounts.config import Settings as AccountsSettings
-from services.accounts.domain import decide_linkedin_health
+from services.accounts.health_domain import decide_linkedin_health
 from services.accounts.service import AccountsService
 from services.common import config, errors
 from services.common.clock import ManualClock

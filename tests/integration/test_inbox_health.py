@@ -24,7 +24,8 @@ from sandbox.imap import SandboxImap
 from sandbox.smtp import SandboxSmtp
 from services.accounts import main as accounts_main
 from services.accounts.config import Settings as AccountsSettings
-from services.accounts.domain import LoginOutcome, ServerLogin, decide_inbox_probe
+from services.accounts.domain import ServerLogin
+from services.accounts.health_domain import LoginOutcome, decide_inbox_probe
 from services.accounts.service import AccountsService
 from services.common import config
 from services.common.clock import ManualClock
