@@ -279,8 +279,9 @@ def _is_ip(host: str) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class HealthChange:
-    """One entry of a sender's health history."""
+class HistoryEntry:
+    """One entry of a sender's health history (the wire calls it HealthChange; campaigns uses that name for a
+    health event from accounts, so here it is what it is: an entry of the history)."""
 
     status: str
     detail: str
@@ -304,7 +305,7 @@ class LinkedInAccount:
     created_at: datetime
     limits: tuple[SendingLimit, ...]
     # The last HISTORY_LENGTH health changes, newest first.
-    history: tuple[HealthChange, ...] = ()
+    history: tuple[HistoryEntry, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,7 +325,7 @@ class Inbox:
     created_at: datetime
     limits: tuple[SendingLimit, ...]
     # The last HISTORY_LENGTH health changes, newest first.
-    history: tuple[HealthChange, ...] = ()
+    history: tuple[HistoryEntry, ...] = ()
 
 
 Sender = LinkedInAccount | Inbox

@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 
-from services.accounts.domain import ACTION_TYPES, HealthChange, Inbox, LinkedInAccount, SendingLimit, ServerConfig
+from services.accounts.domain import ACTION_TYPES, HistoryEntry, Inbox, LinkedInAccount, SendingLimit, ServerConfig
 from services.accounts.health_domain import HISTORY_LENGTH
 from services.common import outbox
 from services.common.errors import AlreadyExists, NotFound
@@ -67,7 +67,7 @@ def linkedin_account_row(row: asyncpg.Record) -> LinkedInAccount:
         version=row["version"],
         created_at=row["created_at"],
         limits=_limits(row["limits"]),
-        history=tuple(HealthChange(*h) for h in row["history"]),
+        history=tuple(HistoryEntry(*h) for h in row["history"]),
     )
 
 
@@ -98,7 +98,7 @@ def inbox_row(row: asyncpg.Record) -> Inbox:
         version=row["version"],
         created_at=row["created_at"],
         limits=_limits(row["limits"]),
-        history=tuple(HealthChange(*h) for h in row["history"]),
+        history=tuple(HistoryEntry(*h) for h in row["history"]),
     )
 
 

@@ -14,7 +14,7 @@ from holdfast.common.v1 import types_pb2
 from services.accounts import oauth
 from services.accounts.clients import SUBSCRIPTION, health_event_pb, limit_pb
 from services.accounts.domain import (
-    HealthChange,
+    HistoryEntry,
     Inbox,
     LinkedInAccount,
     SendingLimit,
@@ -77,7 +77,7 @@ def linkedin_account_pb(a: LinkedInAccount) -> pb.LinkedInAccount:
     )
 
 
-def history_pb(history: Sequence[HealthChange]) -> list[pb.HealthChange]:
+def history_pb(history: Sequence[HistoryEntry]) -> list[pb.HealthChange]:
     return [pb.HealthChange(status=from_word(types_pb2.SenderStatus, h.status), detail=h.detail,
                             at=to_timestamp(h.at), source=h.source) for h in history]
 
