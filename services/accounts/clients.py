@@ -143,7 +143,7 @@ async def open_unipile(settings: Settings, stack: AsyncExitStack) -> UnipileClie
         raise RuntimeError("HOLDFAST_UNIPILE_API_KEY is required when HOLDFAST_UNIPILE_DSN is set")
     http = aiohttp.ClientSession()
     stack.push_async_callback(http.close)
-    # Short: a health decision waits for this read while it holds the account's row lock.
+    # Short: a health decision, and the webhook that asked for it, waits for this read.
     return UnipileClient(settings.unipile_dsn, settings.unipile_api_key, http, timeout_s=10.0)
 
 

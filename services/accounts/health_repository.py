@@ -66,6 +66,12 @@ class HealthTx:
             "SELECT changed FROM accounts.account_failure_reports WHERE attempt_id = $1", attempt_id
         )
 
+    async def failure_report_of(self, attempt_id: str) -> bool | None:
+        """What an earlier report of this attempt changed; None when there is none (read without waiting)."""
+        return await self._conn.fetchval(
+            "SELECT changed FROM accounts.account_failure_reports WHERE attempt_id = $1", attempt_id
+        )
+
     async def set_failure_report_changed(self, attempt_id: str, changed: bool) -> None:
         await self._conn.execute(
             "UPDATE accounts.account_failure_reports SET changed = $2 WHERE attempt_id = $1", attempt_id, changed

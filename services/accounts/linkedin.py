@@ -41,6 +41,17 @@ log = structlog.get_logger(__name__)
 
 # Hosted reconnect links expire after this long (A3: a fresh one per click).
 RECONNECT_LINK_LIFETIME = timedelta(hours=24)
+# How many times a decision asks Unipile again because the account changed while Unipile answered.
+FRESH_READ_ATTEMPTS = 5
+
+
+class _ChangedMeanwhile(Exception):
+    """The account changed while Unipile answered: the decision's transaction is rolled back and read again."""
+
+
+def _kept_changing(account_id: str) -> Unavailable:
+    log.warning("account kept changing while Unipile was read; not decided", account_id=account_id)
+    return Unavailable("the account kept changing while it was read from Unipile; try again", code="account_busy")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,9 +114,11 @@ class LinkedInService:
             raise NotFound("linkedin account not found")
         return account
 
-    # Health (DESIGN A1-A3). A status change is decided on a fresh read of the account at Unipile made while
-    # holding the account's row lock: a later decision is always made on a later read, so forged, duplicated or
-    # reordered webhooks cannot leave a stale status behind.
+    # Health (DESIGN A1-A3). A status change is decided on a fresh read of the account at Unipile, and a later
+    # decision is always made on a later read, so forged, duplicated or reordered webhooks cannot leave a stale
+    # status behind. No row lock is held while Unipile answers (docs/DECISIONS.md, Locks): the account is read,
+    # Unipile is asked, then the row is locked and the decision made only if the account did not change
+    # meanwhile (same version); if it did, Unipile is asked again.
 
     async def handle_account_status_webhook(self, unipile_account_id: str, message: str) -> bool:
         """A Unipile account_status webhook: only a trigger to re-read the account. False when the account is
@@ -117,36 +130,49 @@ class LinkedInService:
             log.info("account status webhook for an unknown account", unipile_account_id=unipile_account_id[:200])
             return False
         self._require_unipile()
-        async with self._repo.transaction() as tx:
-            account = await LinkedInTx(tx).lock_linkedin_account(account_id)
-            if account is None:
+        said = message.strip().upper()
+        for _ in range(FRESH_READ_ATTEMPTS):
+            seen = await accounts.find_linkedin_account(account_id)
+            if seen is None:
                 return False
-            unipile_status = await self._reread(account.unipile_account_id)
-            changed = await self._apply_unipile_status(
-                tx,
-                account,
-                unipile_status,
-                source="reconnect" if message.strip().upper() == "RECONNECTED" else "unipile_webhook",
-                webhook_said=message.strip().upper()[:40],
-            )
-        if changed:
-            self._committed()
-        return changed
+            unipile_status = await self._reread(seen.unipile_account_id)
+            async with self._repo.transaction() as tx:
+                account = await LinkedInTx(tx).lock_linkedin_account(account_id)
+                if account is None:
+                    return False
+                if account.version != seen.version:
+                    continue  # decided on meanwhile: that read may be later than this one
+                changed = await self._apply_unipile_status(
+                    tx,
+                    account,
+                    unipile_status,
+                    source="reconnect" if said == "RECONNECTED" else "unipile_webhook",
+                    webhook_said=said[:40],
+                )
+            if changed:
+                self._committed()
+            return changed
+        raise _kept_changing(account_id)
 
     async def expire_grace_once(self, batch: int = 50) -> int:
         """Re-read every account degraded for longer than the grace period and decide (replica-safe: each is
-        claimed FOR UPDATE SKIP LOCKED). Returns how many changed."""
+        claimed FOR UPDATE SKIP LOCKED after Unipile answered, and decided only if unchanged since it was read).
+        Returns how many changed."""
         if self._unipile is None:
             return 0
         cutoff = self._clock.now() - self._grace
         changed = 0
-        for account_id in await LinkedInTx(self._repo.pool_tx()).degraded_before(cutoff, batch):
+        accounts = LinkedInTx(self._repo.pool_tx())
+        for account_id in await accounts.degraded_before(cutoff, batch):
             try:
+                seen = await accounts.find_linkedin_account(account_id)
+                if seen is None or seen.status != "degraded":
+                    continue  # decided on meanwhile
+                unipile_status = await self._reread(seen.unipile_account_id)
                 async with self._repo.transaction() as tx:
                     account = await LinkedInTx(tx).claim_degraded(account_id, cutoff)
-                    if account is None:
-                        continue  # another replica has it, or it changed meanwhile
-                    unipile_status = await self._reread(account.unipile_account_id)
+                    if account is None or account.version != seen.version:
+                        continue  # another replica has it, or it changed meanwhile: next round
                     if await self._apply_unipile_status(tx, account, unipile_status, source="grace_expired"):
                         changed += 1
             except Unavailable as exc:
@@ -167,8 +193,8 @@ class LinkedInService:
             else None
         )
         detail = validate_detail(detail)
-        if status == "disconnected":
-            self._require_unipile()
+        if kind_of_restriction is None:
+            return await self._disconnection_reported(sender_id, detail, attempt_id)
         async with self._repo.transaction() as tx:
             earlier = await HealthTx(tx).claim_failure_report(attempt_id, sender_id, status, self._clock.now())
             if earlier is not None:
@@ -176,17 +202,43 @@ class LinkedInService:
             account = await LinkedInTx(tx).lock_linkedin_account(sender_id)
             if account is None:
                 raise NotFound("linkedin account not found")
-            if kind_of_restriction is not None:
-                changed = await self._restrict(tx, account, kind_of_restriction, detail, "send_failure", attempt_id)
-            else:
-                unipile_status = await self._reread(account.unipile_account_id)
-                changed = await self._apply_unipile_status(
-                    tx, account, unipile_status, source="send_failure", actor=attempt_id, send_error=detail
-                )
+            changed = await self._restrict(tx, account, kind_of_restriction, detail, "send_failure", attempt_id)
             await HealthTx(tx).set_failure_report_changed(attempt_id, changed)
         if changed:
             self._committed()
         return changed
+
+    async def _disconnection_reported(self, sender_id: str, detail: str, attempt_id: str) -> bool:
+        """A send found the account disconnected: Unipile is asked, and its answer decides (idempotent by attempt
+        id: a repeated report gets the first one's answer and asks nothing)."""
+        self._require_unipile()
+        for _ in range(FRESH_READ_ATTEMPTS):
+            earlier = await HealthTx(self._repo.pool_tx()).failure_report_of(attempt_id)
+            if earlier is not None:
+                return earlier
+            seen = await LinkedInTx(self._repo.pool_tx()).find_linkedin_account(sender_id)
+            unipile_status = await self._reread(seen.unipile_account_id) if seen is not None else ""
+            try:
+                async with self._repo.transaction() as tx:
+                    now = self._clock.now()
+                    earlier = await HealthTx(tx).claim_failure_report(attempt_id, sender_id, "disconnected", now)
+                    if earlier is not None:
+                        return earlier  # a concurrent report of the same attempt came first
+                    account = await LinkedInTx(tx).lock_linkedin_account(sender_id)
+                    if account is None:
+                        raise NotFound("linkedin account not found")
+                    if seen is None or account.version != seen.version:
+                        raise _ChangedMeanwhile  # rolls the claim back: this report is decided again
+                    changed = await self._apply_unipile_status(
+                        tx, account, unipile_status, source="send_failure", actor=attempt_id, send_error=detail
+                    )
+                    await HealthTx(tx).set_failure_report_changed(attempt_id, changed)
+            except _ChangedMeanwhile:
+                continue
+            if changed:
+                self._committed()
+            return changed
+        raise _kept_changing(sender_id)
 
     async def record_restriction(
         self, workspace_id: str, account_id: str, kind: str, detail: str, actor: str
@@ -213,36 +265,43 @@ class LinkedInService:
         workspace_id = parse_uuid(workspace_id, "workspace_id")
         account_id = parse_uuid(account_id, "account_id", missing_is_not_found=True)
         self._require_unipile()
-        async with self._repo.transaction() as tx:
-            account = await LinkedInTx(tx).lock_linkedin_account(account_id, workspace_id)
-            if account is None:
+        for _ in range(FRESH_READ_ATTEMPTS):
+            seen = await LinkedInTx(self._repo.pool_tx()).find_linkedin_account(account_id, workspace_id)
+            if seen is None:
                 raise NotFound("linkedin account not found")
-            if account.status != "restricted":
+            if seen.status != "restricted":
                 raise FailedPrecondition(
-                    f"only a restricted account can be verified; this one is {account.status}",
+                    f"only a restricted account can be verified; this one is {seen.status}",
                     code="not_restricted",
-                    details={"status": account.status},
+                    details={"status": seen.status},
                 )
-            unipile_status = await self._reread(account.unipile_account_id)
+            unipile_status = await self._reread(seen.unipile_account_id)
             if unipile_status != UNIPILE_OK:
                 raise FailedPrecondition(
                     f"Unipile reports the account {unipile_status}; it must be OK before the account can be verified",
                     code="still_restricted",
-                    details={"unipile_status": unipile_status, "restriction_kind": account.restriction_kind},
+                    details={"unipile_status": unipile_status, "restriction_kind": seen.restriction_kind},
                 )
-            account = await self._health.change_linkedin(
-                tx,
-                account,
-                status="connected",
-                detail=f"verified by an operator after the {account.restriction_kind} restriction lifted; "
-                "Unipile reports the account OK",
-                source="operator",
-                actor=actor,
-                restriction_kind=account.restriction_kind,
-                restriction_verified=True,
-            )
-        self._committed()
-        return account
+            async with self._repo.transaction() as tx:
+                account = await LinkedInTx(tx).lock_linkedin_account(account_id, workspace_id)
+                if account is None:
+                    raise NotFound("linkedin account not found")
+                if account.version != seen.version:
+                    continue  # changed while Unipile answered: check it again
+                account = await self._health.change_linkedin(
+                    tx,
+                    account,
+                    status="connected",
+                    detail=f"verified by an operator after the {account.restriction_kind} restriction lifted; "
+                    "Unipile reports the account OK",
+                    source="operator",
+                    actor=actor,
+                    restriction_kind=account.restriction_kind,
+                    restriction_verified=True,
+                )
+            self._committed()
+            return account
+        raise _kept_changing(account_id)
 
     async def create_reconnect_link(self, workspace_id: str, account_id: str) -> ReconnectLink:
         """A fresh Unipile hosted-auth link that reconnects the account (A3); it expires in 24 hours."""

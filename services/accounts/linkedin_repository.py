@@ -61,6 +61,16 @@ class LinkedInTx:
         )
         return [str(r["id"]) for r in rows]
 
+    async def find_linkedin_account(self, account_id: str, workspace_id: str | None = None) -> LinkedInAccount | None:
+        """An account read without a lock (any workspace when None): what a decision asks Unipile about before it
+        locks the row and checks the account is still at this version."""
+        row = await self._conn.fetchrow(
+            f"{LINKEDIN_SELECT} WHERE s.id = $1 AND ($2::uuid IS NULL OR s.workspace_id = $2::uuid)",
+            account_id,
+            workspace_id,
+        )
+        return None if row is None else linkedin_account_row(row)
+
     async def lock_linkedin_account(self, account_id: str, workspace_id: str | None = None) -> LinkedInAccount | None:
         """Lock an account's row (its health changes one at a time) and read it; any workspace when None."""
         found = await self._conn.fetchval(

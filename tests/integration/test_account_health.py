@@ -710,3 +710,88 @@ async def test_the_scheduler_learns_every_health_change(h: Health) -> None:
         "SELECT status, version FROM scheduler.sender_states WHERE sender_id = $1", uuid.UUID(a.id)
     )
     assert (row["status"], row["version"]) == ("connected", 3)
+
+
+# The lock policy (docs/DECISIONS.md, Locks): no row lock is held while Unipile answers; a decision whose account
+# changed meanwhile asks Unipile again.
+
+
+async def _slow_unipile_reads(h: Health, ms: int) -> None:
+    await h.sandbox("POST", "/_sandbox/latency", {"endpoint": "get_account", "ms": ms})
+
+
+async def _until_reads(h: Health, count: int) -> None:
+    """Wait until Unipile has received `count` account reads in all (the last one may still be answering)."""
+    for _ in range(500):
+        if h.unipile.calls["get_account"] >= count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"Unipile was not read {count} times")
+
+
+@pytest.mark.parametrize("trigger", ["webhook", "send failure"])
+async def test_no_row_lock_is_held_while_unipile_answers(h: Health, trigger: str) -> None:
+    a = await h.account()
+    await a.set_unipile("CREDENTIALS", notify=False)
+    reads = h.unipile.calls["get_account"]
+    await _slow_unipile_reads(h, 1500)
+
+    async def decide() -> bool:
+        if trigger == "webhook":
+            status, body = await h.unipile_webhook(a.unipile_id, "CREDENTIALS")
+            assert status == 200, body
+            return body["changed"]
+        report = accounts_pb2.ReportAccountFailureRequest(
+            sender_kind=types_pb2.SENDER_KIND_LINKEDIN_ACCOUNT,
+            sender_id=a.id,
+            status=types_pb2.SENDER_STATUS_DISCONNECTED,
+            detail="errors/disconnected_account",
+            attempt_id=f"attempt-{uuid.uuid4()}",
+        )
+        return (await h.stub.ReportAccountFailure(report)).changed
+
+    decision = asyncio.create_task(decide())
+    try:
+        await _until_reads(h, reads + 1)
+        assert not decision.done(), "the decision waits for Unipile's answer"
+        async with h.db.acquire() as conn, conn.transaction():
+            # NOWAIT fails at once if any transaction holds the account's row lock.
+            locked = await conn.fetchval(
+                "SELECT id FROM accounts.linkedin_accounts WHERE id = $1 FOR UPDATE NOWAIT", uuid.UUID(a.id)
+            )
+        assert str(locked) == a.id
+    finally:
+        await _slow_unipile_reads(h, 0)
+        await asyncio.wait([decision])
+    assert decision.result() is True
+    assert (await a.get())["status"] == "disconnected"
+
+
+async def test_a_change_while_unipile_answers_makes_the_decision_read_unipile_again(h: Health) -> None:
+    a = await h.account()
+    await a.set_unipile("CREDENTIALS", notify=False)
+    reads = h.unipile.calls["get_account"]
+    await _slow_unipile_reads(h, 1000)
+    webhook = asyncio.create_task(h.unipile_webhook(a.unipile_id, "CREDENTIALS"))
+    try:
+        await _until_reads(h, reads + 1)
+        # A member changes the account's limits meanwhile: not held up by the webhook, and the account's version
+        # moves on, so the read in flight no longer decides.
+        status, limits = await h.suite.call(
+            "PUT",
+            f"/api/v1/linkedin-accounts/{a.id}/limits",
+            a.auth,
+            json={"linkedin_invite": {"daily_cap": 7, "weekly_cap": 30, "ramp_start": 7, "ramp_step": 0,
+                                      "pacing_min_seconds": 60, "pacing_max_seconds": 120}},
+        )
+        assert status == 200, limits
+        assert not webhook.done(), "the limits changed while Unipile was still answering"
+        status, body = await webhook
+    finally:
+        await _slow_unipile_reads(h, 0)
+        await asyncio.wait([webhook])
+    assert status == 200 and body["changed"] is True, body
+    assert h.unipile.calls["get_account"] == reads + 2, "Unipile was asked again after the change"
+    got = await a.get()
+    assert got["status"] == "disconnected" and got["limits"]["linkedin_invite"]["daily_cap"] == 7
+    assert await a.history_sources() == [("disconnected", "unipile_webhook")]
