@@ -7,15 +7,17 @@ from contextlib import AsyncExitStack
 from typing import Any
 
 import aiohttp
+import grpc
 from google.protobuf.message import DecodeError
 
 from holdfast.campaigns.v1 import campaigns_pb2, campaigns_pb2_grpc
 from holdfast.common.v1 import types_pb2
 from holdfast.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
-from services.accounts.bounces import FoundBounce
+from services.accounts.bounces import RECORD_BOUNCES, FoundBounce
 from services.accounts.config import Settings
 from services.accounts.domain import LinkedInAccount, Sender, SendingLimit, ServerLogin
 from services.accounts.health_domain import HealthEvent, SenderHealthEvent
+from services.accounts.health_events import APPLY_HEALTH_EVENT, SET_SENDER_STATE
 from services.common.errors import DomainError
 from services.common.proto_enums import from_word
 from services.common.proto_time import to_timestamp
@@ -133,6 +135,15 @@ def campaigns_delivery(stub: campaigns_pb2_grpc.CampaignsServiceStub) -> Any:
         await stub.ApplyHealthEvent(request)
 
     return deliver
+
+
+def outbox_deliveries(scheduler: grpc.aio.Channel, campaigns: grpc.aio.Channel) -> dict[str, Any]:
+    """The outbox relay's handler of each destination accounts writes to."""
+    return {
+        SET_SENDER_STATE: scheduler_delivery(scheduler_pb2_grpc.SchedulerServiceStub(scheduler)),
+        RECORD_BOUNCES: bounces_delivery(scheduler_pb2_grpc.SchedulerServiceStub(scheduler)),
+        APPLY_HEALTH_EVENT: campaigns_delivery(campaigns_pb2_grpc.CampaignsServiceStub(campaigns)),
+    }
 
 
 async def open_unipile(settings: Settings, stack: AsyncExitStack) -> UnipileClient | None:

@@ -11,35 +11,28 @@ from pathlib import Path
 
 import asyncpg
 
-from holdfast.accounts.v1 import accounts_pb2 as pb
-from holdfast.accounts.v1 import accounts_pb2_grpc as pb_grpc
-from holdfast.campaigns.v1 import campaigns_pb2_grpc
-from holdfast.scheduler.v1 import scheduler_pb2_grpc
 from services.accounts import oauth
-from services.accounts.bounces import RECORD_BOUNCES, BouncePoller
+from services.accounts.bounces import BouncePoller
 from services.accounts.clients import (
-    bounces_delivery,
     bounces_payload,
-    campaigns_delivery,
     health_event_payload,
     open_unipile,
-    scheduler_delivery,
+    outbox_deliveries,
     sender_state,
 )
 from services.accounts.config import Settings
 from services.accounts.health_domain import InboxHealthSettings
-from services.accounts.health_events import APPLY_HEALTH_EVENT, SET_SENDER_STATE
 from services.accounts.inboxes import InboxService
 from services.accounts.oauth import providers_from
 from services.accounts.ports import Unipile
 from services.accounts.repository import SCHEMA, Repository
-from services.accounts.server import AccountsServicer
+from services.accounts.server import AccountsServicer, registration
 from services.accounts.service import AccountsService
 from services.common.clock import Clock, SystemClock
 from services.common.db import create_pool
 from services.common.errors import FailedPrecondition
 from services.common.grpc_client import open_channel
-from services.common.grpc_server import Registration, RunningServer, start_server
+from services.common.grpc_server import RunningServer, start_server
 from services.common.loops import cancel, run_loop
 from services.common.outbox import Relay
 from services.common.service_main import prepare_schema
@@ -144,15 +137,7 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
     campaigns_channel = open_channel(settings.campaigns_target, default_timeout=settings.rpc_timeout_seconds)
     stack.push_async_callback(campaigns_channel.close)
     unipile = await open_unipile(settings, stack)
-    relay = Relay(
-        pool,
-        SCHEMA,
-        {
-            SET_SENDER_STATE: scheduler_delivery(scheduler_pb2_grpc.SchedulerServiceStub(channel)),
-            RECORD_BOUNCES: bounces_delivery(scheduler_pb2_grpc.SchedulerServiceStub(channel)),
-            APPLY_HEALTH_EVENT: campaigns_delivery(campaigns_pb2_grpc.CampaignsServiceStub(campaigns_channel)),
-        },
-    )
+    relay = Relay(pool, SCHEMA, outbox_deliveries(channel, campaigns_channel))
     await relay.start()
     stack.push_async_callback(relay.stop)
     service = build_service(settings, pool, clock or SystemClock(), unipile=unipile, committed=relay.kick)
@@ -172,15 +157,6 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
             name="accounts-bounce-poll",
         )
         stack.push_async_callback(cancel, bounce_loop)
-    servicer = AccountsServicer(service)
-    running = await start_server(
-        settings.grpc_listen,
-        [
-            Registration(
-                pb.DESCRIPTOR.services_by_name["AccountsService"].full_name,
-                lambda server: pb_grpc.add_AccountsServiceServicer_to_server(servicer, server),
-            )
-        ],
-    )
+    running = await start_server(settings.grpc_listen, [registration(AccountsServicer(service))])
     stack.push_async_callback(running.stop, settings.shutdown_grace_seconds)
     return running

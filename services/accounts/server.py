@@ -23,6 +23,7 @@ from services.accounts.domain import (
     Workspace,
 )
 from services.accounts.service import AccountsService
+from services.common.grpc_server import Registration
 from services.common.proto_enums import from_word, to_word
 from services.common.proto_time import from_timestamp, to_timestamp
 
@@ -312,3 +313,11 @@ class AccountsServicer(pb_grpc.AccountsServiceServicer):
     ) -> pb.ListHealthEventsResponse:
         events, last = await self._service.health_feed.list_health_events(request.after_sequence, request.limit)
         return pb.ListHealthEventsResponse(events=[health_event_pb(e) for e in events], last_sequence=last)
+
+
+def registration(servicer: AccountsServicer) -> Registration:
+    """The servicer as the gRPC server registers it."""
+    return Registration(
+        pb.DESCRIPTOR.services_by_name["AccountsService"].full_name,
+        lambda server: pb_grpc.add_AccountsServiceServicer_to_server(servicer, server),
+    )
