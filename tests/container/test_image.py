@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import secrets
 import socket
 import subprocess
@@ -134,7 +135,7 @@ def _run(stack: ExitStack, workload: manifests.Workload, prefix: str, network: s
 def _build_image() -> float:
     started = time.monotonic()
     build = subprocess.run(["bash", "scripts/image_build.sh", IMAGE], cwd=ROOT, capture_output=True, text=True,
-                           timeout=1800, env={**__import__("os").environ, "PYTHON": sys.executable})
+                           timeout=1800, env={**os.environ, "PYTHON": sys.executable})
     assert build.returncode == 0, f"make image failed:\n{build.stdout[-3000:]}\n{build.stderr[-3000:]}"
     return time.monotonic() - started
 
