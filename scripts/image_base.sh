@@ -38,28 +38,33 @@ if [ -z "$MIRROR" ]; then
 fi
 
 root=$(mktemp -d /var/tmp/holdfast-base.XXXXXX)
+log=$root.log
 cleanup() {
     umount "$root/proc" 2>/dev/null || true
-    rm -rf "$root"
+    rm -rf "$root" "$log"
 }
 trap cleanup EXIT
+fail() { tail -n 30 "$log" >&2; exit 1; }
 
-echo "image-base: debootstrap bookworm from $MIRROR"
-debootstrap --variant=minbase --include=python3.11,ca-certificates bookworm "$root" "$MIRROR" >"$root.log" 2>&1 \
-    || { tail -n 30 "$root.log" >&2; rm -f "$root.log"; exit 1; }
-rm -f "$root.log"
+# debootstrap checks the mirror's Release file against Debian's archive keyring (and every package against
+# the checksums it signs); with --keyring a missing or bad signature stops the build.
+KEYRING=${HOLDFAST_DEBIAN_KEYRING:-/usr/share/keyrings/debian-archive-keyring.gpg}
+echo "image-base: debootstrap bookworm from $MIRROR (signatures checked against $KEYRING)"
+debootstrap --variant=minbase --keyring="$KEYRING" --include=python3.11,ca-certificates \
+    bookworm "$root" "$MIRROR" >"$log" 2>&1 || fail
+grep -q "Valid Release signature" "$log" || { echo "image-base: the Release signature was not verified" >&2; fail; }
 
 # python3.11-venv does not configure inside debootstrap's own run; apt in the finished chroot installs it.
 mount -t proc proc "$root/proc"
 chroot "$root" /usr/bin/env DEBIAN_FRONTEND=noninteractive \
-    apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends python3.11-venv >/dev/null
+    apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends python3.11-venv >>"$log" 2>&1 || fail
 chroot "$root" apt-get clean
 umount "$root/proc"
 rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/usr/share/doc/* "$root"/usr/share/man/*
 # `python` and `python3` on the PATH, as in the official image.
 ln -sf /usr/bin/python3.11 "$root/usr/local/bin/python"
 ln -sf /usr/bin/python3.11 "$root/usr/local/bin/python3"
-"$root/usr/bin/python3.11" --version >/dev/null 2>&1 || chroot "$root" python --version >/dev/null
+chroot "$root" python -c "import venv, ssl" || { echo "image-base: python in the base is incomplete" >&2; exit 1; }
 
 tar --numeric-owner -C "$root" -c . | $DOCKER import \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
@@ -67,4 +72,4 @@ tar --numeric-owner -C "$root" -c . | $DOCKER import \
     --change 'CMD ["python"]' \
     --message "holdfast local base: debootstrap bookworm minbase + python3.11, python3.11-venv, ca-certificates" \
     - "$NAME" >/dev/null
-echo "image-base: made $NAME ($($DOCKER image inspect -f '{{.Size}}' "$NAME") bytes)"
+echo "image-base: made $NAME, $($DOCKER image inspect -f '{{.Id}} ({{.Size}} bytes)' "$NAME")"

@@ -13,6 +13,11 @@ LOCAL_BASE=${HOLDFAST_LOCAL_BASE:-holdfast-base:bookworm-py311}
 PYTHON=${PYTHON:-python3}
 DOCKER=${DOCKER:-docker}
 
+if ! $DOCKER version -f '{{.Server.Version}}' >/dev/null 2>&1; then
+    echo "image: no Docker engine answers; start one (as root: dockerd --iptables=false --bridge=none) or run" \
+         "make test-image, which starts one for its run" >&2
+    exit 1
+fi
 pinned=$(sed -n 's/^ARG PYTHON_IMAGE=//p' deploy/Dockerfile)
 choice=${HOLDFAST_IMAGE_BASE:-auto}
 base=""
@@ -57,10 +62,10 @@ if [ -f "$secrets/pip-cert" ]; then
     secret_args+=(--secret "id=pip-cert,src=$secrets/pip-cert")
 fi
 
-# Host networking: the build's pip reaches the index the way this machine does (dockerd may run without a
-# bridge network, as it does here).
+# Host networking by default: the build's pip reaches the index the way this machine does (dockerd may run
+# without a bridge network, as it does here). HOLDFAST_BUILD_NETWORK=default uses the builder's own network.
 start=$(date +%s)
-"${build[@]}" --network host --progress "${HOLDFAST_BUILD_PROGRESS:-auto}" "${secret_args[@]}" \
+"${build[@]}" --network "${HOLDFAST_BUILD_NETWORK:-host}" --progress "${HOLDFAST_BUILD_PROGRESS:-auto}" "${secret_args[@]}" \
     --build-arg "PYTHON_IMAGE=$base" -f deploy/Dockerfile -t "$IMAGE" .
 seconds=$(( $(date +%s) - start ))
 size=$($DOCKER image inspect -f '{{.Size}}' "$IMAGE")
