@@ -62,6 +62,7 @@ image: $(STAMP)
 # The image run as the prod overlay runs it, against an embedded PostgreSQL (tests/container).
 test-image: $(STAMP)
 	HOLDFAST_CONTAINER_TEST=1 $(PY) -m pytest tests/container -q
+	@cat .holdfast/container-test.json
 
 clean:
 	rm -rf $(VENV) .holdfast .pytest_cache
