@@ -32,7 +32,8 @@ def render_prod() -> list[dict[str, Any]]:
 
 @dataclass
 class Workload:
-    """One Deployment's or Job's single container, as docker run will run it."""
+    """One Deployment's or Job's single container, as docker run will run it (`env` goes in an env file, so
+    no secret value appears on a command line)."""
     kind: str
     name: str
     service_alias: str | None
@@ -148,8 +149,6 @@ def workloads(docs: list[dict[str, Any]], secret: dict[str, str], image: str) ->
             run_args += ["--memory", str(_bytes(limits["memory"]))]
         if "cpu" in limits:
             run_args += ["--cpus", _cpus(str(limits["cpu"]))]
-        for key, value in env.items():
-            run_args += ["--env", f"{key}={value}"]
         pre_stop = container.get("lifecycle", {}).get("preStop", {})
         _unknown(f"{name} preStop", pre_stop, {"sleep"})
         found[name] = Workload(

@@ -14,9 +14,11 @@ import asyncio
 import json
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -127,8 +129,12 @@ def call(gateway: Running, method: str, path: str, token: str | None = None,
 def _run(stack: ExitStack, workload: manifests.Workload, prefix: str, network: str) -> str:
     name = f"{prefix}-{workload.name.removeprefix('holdfast-')}"
     alias = ["--network-alias", workload.service_alias] if workload.service_alias else []
+    env_file = Path(tempfile.mkdtemp(prefix="hf-ct-env-")) / "env"
+    stack.callback(shutil.rmtree, env_file.parent, ignore_errors=True)
+    env_file.write_text("".join(f"{key}={value}\n" for key, value in workload.env.items()))
     stack.callback(docker, "rm", "-f", name, check=False)
-    docker("run", "--detach", "--name", name, "--network", network, *alias, *workload.run_args, *workload.command)
+    docker("run", "--detach", "--name", name, "--network", network, *alias, "--env-file", str(env_file),
+           *workload.run_args, *workload.command)
     return name
 
 
