@@ -5,11 +5,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run demo test bench proto lint lock clean
+.PHONY: setup run demo test bench proto lint lock clean image test-image
 
-$(STAMP): requirements.lock pyproject.toml
+# requirements.lock pins what the services run on (the image installs only it); requirements-dev.lock pins the
+# dev and test tools on top, at the same versions for everything the two share.
+$(STAMP): requirements.lock requirements-dev.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock -r requirements-dev.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
@@ -44,9 +46,23 @@ lint: $(STAMP)
 proto: $(STAMP)
 	$(PY) scripts/protogen.py
 
-# Re-pin every dependency from pyproject.toml (needs the package registry).
+# Re-pin every dependency from pyproject.toml (needs the package registry): the runtime set, then the dev set
+# constrained to the runtime pins.
 lock: $(STAMP)
-	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header -o requirements.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --python-version 3.11 --no-header -o requirements.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev -c requirements.lock --python-version 3.11 --no-header \
+		-o requirements-dev.lock
+
+# The service image from deploy/Dockerfile (on the pinned base, or a local Debian base where it cannot be
+# pulled; docs/OPERATIONS.md). Needs a running dockerd; `make test-image` starts one when none runs.
+IMAGE ?= holdfast:dev
+image: $(STAMP)
+	PYTHON=$(PY) bash scripts/image_build.sh $(IMAGE)
+
+# The image run as the prod overlay runs it, against an embedded PostgreSQL (tests/container).
+test-image: $(STAMP)
+	HOLDFAST_CONTAINER_TEST=1 $(PY) -m pytest tests/container -q
+	@cat .holdfast/container-test.json
 
 clean:
 	rm -rf $(VENV) .holdfast .pytest_cache
