@@ -58,6 +58,33 @@ async def test_every_service_serves_reflection(suite, name):
         assert any(s.name == SERVICES[name].rsplit(".", 1)[-1] for f in files for s in f.service)
 
 
+@pytest.mark.parametrize("name", SERVICES)
+async def test_every_service_serves_reflection_v1(suite, name):
+    """grpcurl and current clients ask `grpc.reflection.v1` first. Its messages are v1alpha's, field for field, in
+    another package, so the v1alpha classes encode the v1 wire format; only the method path differs."""
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{suite.ports[name]}") as channel:
+        call = channel.stream_stream(
+            "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+            request_serializer=reflection_pb2.ServerReflectionRequest.SerializeToString,
+            response_deserializer=reflection_pb2.ServerReflectionResponse.FromString,
+        )
+
+        async def ask(request):
+            async for reply in call(iter([request]), timeout=2):
+                return reply
+
+        listed = await ask(reflection_pb2.ServerReflectionRequest(list_services=""))
+        names = {s.name for s in listed.list_services_response.service}
+        assert {SERVICES[name], "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection",
+                "grpc.reflection.v1alpha.ServerReflection"} <= names
+        for symbol in (SERVICES[name], "grpc.reflection.v1.ServerReflection"):
+            found = await ask(reflection_pb2.ServerReflectionRequest(file_containing_symbol=symbol))
+            files = [descriptor_pb2.FileDescriptorProto.FromString(raw)
+                     for raw in found.file_descriptor_response.file_descriptor_proto]
+            package, _, service = symbol.rpartition(".")
+            assert any(f.package == package and s.name == service for f in files for s in f.service), symbol
+
+
 async def test_domain_errors_cross_grpc_with_code_and_field(suite):
     async with open_channel(f"127.0.0.1:{suite.ports['campaigns']}") as channel:
         stub = campaigns_pb2_grpc.CampaignsServiceStub(channel)
