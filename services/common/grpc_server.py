@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import signal
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ import grpc
 import structlog
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
-from services.common import errors, reflection
+from services.common import errors, reflection, request_ids
 from services.common.db import is_unreachable
 from services.common.grpc_errors import to_status
 from services.common.metrics import GRPC_LATENCY, GRPC_REQUESTS
@@ -45,7 +44,7 @@ class ContextInterceptor(grpc.aio.ServerInterceptor):
             return handler
         method = details.method
         metadata = dict(details.invocation_metadata or ())
-        request_id = metadata.get(REQUEST_ID_KEY) or uuid.uuid4().hex
+        request_id = request_ids.accept(metadata.get(REQUEST_ID_KEY))
         inner = handler.unary_unary
 
         async def unary_unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
