@@ -13,6 +13,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from holdfast.accounts.v1.accounts_pb2_grpc import AccountsServiceStub
 from holdfast.campaigns.v1 import campaigns_pb2, campaigns_pb2_grpc
 from holdfast.common.v1 import types_pb2
+from holdfast.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
 from services.campaigns.domain import CATALOG, Actor
 from services.campaigns.gates import Gates
 from services.campaigns.pause import PauseStates
@@ -184,3 +185,15 @@ def test_reason_enum_matches_the_database_and_domain():
 
     words = {to_word(types_pb2.PauseReason, v) for v in types_pb2.PauseReason.values() if v}
     assert words == set(REASONS) == set(PRECEDENCE)
+
+
+@pytest.mark.parametrize("rpc", ["GetResumePreview", "GetWarmupProgress", "ListProspectPlans", "SetCampaignHolds", "EnrollProspects"])
+async def test_the_scheduler_refuses_a_malformed_campaign_id_as_invalid_argument(suite, rpc):
+    """Like every other service: an id that does not parse is a bad argument naming its field, not a missing
+    object (the gateway decides what a malformed id in a URL means, before any call)."""
+    async with open_channel(f"127.0.0.1:{suite.ports['scheduler']}") as channel:
+        stub = scheduler_pb2_grpc.SchedulerServiceStub(channel)
+        request = getattr(scheduler_pb2, f"{rpc}Request")(campaign_id="not-a-uuid")
+        with pytest.raises(errors.InvalidArgument) as exc:
+            await getattr(stub, rpc)(request)
+        assert exc.value.field == "campaign_id"
