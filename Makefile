@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run demo test bench proto lint lock clean
+.PHONY: setup run demo test bench proto proto-baseline lint lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/buf lint
+	$(VENV)/bin/buf breaking --against protos/baseline.binpb
+
+# After a deliberate breaking change to a .proto (agreed with every caller): make it the new reference.
+proto-baseline: $(STAMP)
+	$(VENV)/bin/buf build -o protos/baseline.binpb
 
 proto: $(STAMP)
 	$(PY) scripts/protogen.py
