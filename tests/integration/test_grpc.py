@@ -187,7 +187,8 @@ def test_reason_enum_matches_the_database_and_domain():
     assert words == set(REASONS) == set(PRECEDENCE)
 
 
-@pytest.mark.parametrize("rpc", ["GetResumePreview", "GetWarmupProgress", "ListProspectPlans", "SetCampaignHolds", "EnrollProspects"])
+@pytest.mark.parametrize(
+    "rpc", ["GetResumePreview", "GetWarmupProgress", "ListProspectPlans", "SetCampaignHolds", "EnrollProspects"])
 async def test_the_scheduler_refuses_a_malformed_campaign_id_as_invalid_argument(suite, rpc):
     """Like every other service: an id that does not parse is a bad argument naming its field, not a missing
     object (the gateway decides what a malformed id in a URL means, before any call)."""
