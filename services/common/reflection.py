@@ -47,7 +47,9 @@ def enable(server: grpc.aio.Server, service_names: Sequence[str]) -> None:
         request_deserializer=reflection_pb2.ServerReflectionRequest.FromString,
         response_serializer=reflection_pb2.ServerReflectionResponse.SerializeToString,
     )
-    server.add_generic_rpc_handlers([
-        grpc.method_handlers_generic_handler(name, {"ServerReflectionInfo": v1alpha_handler})
-        for name in (V1_SERVICE_NAME, V1ALPHA_SERVICE_NAME)
-    ])
+    server.add_generic_rpc_handlers(
+        [
+            grpc.method_handlers_generic_handler(name, {"ServerReflectionInfo": v1alpha_handler})
+            for name in (V1_SERVICE_NAME, V1ALPHA_SERVICE_NAME)
+        ]
+    )

@@ -30,11 +30,15 @@ def test_by_hand_block_runs_twice_in_a_row_and_the_banner_says_what_next(tmp_pat
         assert f"next, open http://127.0.0.1:{http} in a browser" in suite.output
         assert "`make demo` in another terminal" in suite.output
         # The block as written, on this suite's ports (a developer's own `make run` may hold the defaults).
-        script = by_hand_block().replace("localhost:8080", f"localhost:{http}").replace(
-            "localhost:8090", f"localhost:{ports['HOLDFAST_SANDBOX_UNIPILE_PORT']}")
+        script = (
+            by_hand_block()
+            .replace("localhost:8080", f"localhost:{http}")
+            .replace("localhost:8090", f"localhost:{ports['HOLDFAST_SANDBOX_UNIPILE_PORT']}")
+        )
         for run in (1, 2):
-            done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True,
-                                  timeout=120)
+            done = subprocess.run(
+                ["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True, timeout=120
+            )
             assert done.returncode == 0, f"run {run}: {done.stderr}\n{done.stdout}"
             # curl prints each answer without a newline; the OpenAPI document comes last (and describes errors).
             answers, openapi = done.stdout.split('{"openapi"', 1)
@@ -47,8 +51,14 @@ def test_by_hand_block_runs_twice_in_a_row_and_the_banner_says_what_next(tmp_pat
 def test_make_demo_follows_make_runs_port_variables(tmp_path: Path) -> None:
     with make_run(tmp_path, **sandbox_ports()) as suite:
         ports = {k: v for k, v in suite.env.items() if k.endswith("_PORT") or k == "HOLDFAST_HTTP_HOST"}
-        done = subprocess.run([sys.executable, "scripts/demo.py", "--minutes", "0.1", "--prospects", "2"], cwd=ROOT,
-                              env={"PATH": "/usr/bin:/bin", **ports}, capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "scripts/demo.py", "--minutes", "0.1", "--prospects", "2"],
+            cwd=ROOT,
+            env={"PATH": "/usr/bin:/bin", **ports},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stderr
         assert re.search(r"campaign [0-9a-f-]{36} is active", done.stdout), done.stdout
         assert "Prospect0" in done.stdout and "Prospect1" in done.stdout, done.stdout

@@ -17,8 +17,9 @@ SCRIPT = textwrap.dedent("""
 
 
 def test_a_throwaway_server_leaves_no_folder_after_its_process_exits() -> None:
-    done = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=120,
-                          cwd=embedded_pg.ROOT)
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=120, cwd=embedded_pg.ROOT
+    )
     assert done.returncode == 0, done.stderr
     folder = embedded_pg.ROOT / done.stdout.strip().splitlines()[-1]
     assert folder.name.startswith("pg-") and folder.parent == embedded_pg.ROOT / ".holdfast" / "tmp"
@@ -27,8 +28,9 @@ def test_a_throwaway_server_leaves_no_folder_after_its_process_exits() -> None:
 
 def test_a_throwaway_server_never_cleaned_up_by_hand_still_leaves_no_folder() -> None:
     script = SCRIPT.replace("server.cleanup()\n", "")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
-                          cwd=embedded_pg.ROOT)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=embedded_pg.ROOT
+    )
     assert done.returncode == 0, done.stderr
     folder = embedded_pg.ROOT / done.stdout.strip().splitlines()[-1]
     assert not folder.exists(), f"{folder} left behind"

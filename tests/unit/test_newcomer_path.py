@@ -20,8 +20,9 @@ def free_port() -> int:
 def test_demo_without_a_running_suite_says_to_start_make_run_at_the_port_make_run_would_use() -> None:
     port = free_port()  # nothing listens there
     env = {"PATH": "/usr/bin:/bin", "HOLDFAST_HTTP_PORT": str(port)}
-    done = subprocess.run([sys.executable, "scripts/demo.py"], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run(
+        [sys.executable, "scripts/demo.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 1
     assert f"nothing answers at http://127.0.0.1:{port}/api/v1/workspaces" in done.stderr
     assert "start `make run` first" in done.stderr
@@ -32,7 +33,12 @@ def test_the_readme_names_the_config_table_command_that_runs_as_written() -> Non
     readme = (ROOT / "README.md").read_text()
     assert "`.venv/bin/python scripts/config_table.py`" in readme
     assert "`python scripts/config_table.py`" not in readme
-    done = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "scripts/config_table.py"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "python"), "scripts/config_table.py"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("| variable | read by | default | meaning |")

@@ -14,7 +14,8 @@ from services.gateway import sender_models as sm
 def test_the_whitespace_class_is_pythons_str_strip():
     whitespace = re.compile(f"[{models.WS}]")
     assert [c for c in range(sys.maxunicode + 1) if chr(c).isspace()] == [
-        c for c in range(sys.maxunicode + 1) if whitespace.fullmatch(chr(c))]
+        c for c in range(sys.maxunicode + 1) if whitespace.fullmatch(chr(c))
+    ]
 
 
 def test_the_documented_limit_ranges_are_the_accounts_services():
@@ -33,8 +34,16 @@ def test_stripped_text_patterns_count_what_is_left_after_strip():
 
 def test_the_email_pattern_agrees_with_the_accounts_check():
     pattern = re.compile(models.EMAIL_PATTERN)
-    for text in ("jane@acme.example", " Jane@Acme.Example\x1c", "a@b.c", "a b@c.d", "a@b", "@b.c", "a@@b.c",
-                 "a\x1d@b.c"):
+    for text in (
+        "jane@acme.example",
+        " Jane@Acme.Example\x1c",
+        "a@b.c",
+        "a b@c.d",
+        "a@b",
+        "@b.c",
+        "a@@b.c",
+        "a\x1d@b.c",
+    ):
         try:
             accounts_domain.validate_email(text, "email")
             accepted = True

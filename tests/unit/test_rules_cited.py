@@ -29,15 +29,26 @@ def rules() -> dict[str, tuple[str, str, str, str]]:
 def scanned_files() -> list[Path]:
     files = [ROOT / "README.md", ROOT / "Makefile"]
     for folder in SCANNED:
-        files += [p for p in (ROOT / folder).rglob("*") if p.suffix in TEXT and p.is_file()
-                  and not p.name.endswith(("_pb2.py", "_pb2.pyi", "_pb2_grpc.py")) and ".venv" not in p.parts]
+        files += [
+            p
+            for p in (ROOT / folder).rglob("*")
+            if p.suffix in TEXT
+            and p.is_file()
+            and not p.name.endswith(("_pb2.py", "_pb2.pyi", "_pb2_grpc.py"))
+            and ".venv" not in p.parts
+        ]
     return files
 
 
 def test_rules_md_defines_each_family_in_full():
     defined = set(rules())
-    expected = ({f"P{n}" for n in range(1, 10)} | {f"S{n}" for n in range(1, 12)} | {f"A{n}" for n in range(1, 7)}
-                | {f"V{n}" for n in range(1, 10)} | {f"T{n}" for n in range(1, 9)})
+    expected = (
+        {f"P{n}" for n in range(1, 10)}
+        | {f"S{n}" for n in range(1, 12)}
+        | {f"A{n}" for n in range(1, 7)}
+        | {f"V{n}" for n in range(1, 10)}
+        | {f"T{n}" for n in range(1, 9)}
+    )
     assert defined == expected, sorted(defined ^ expected)
 
 
