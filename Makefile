@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run demo test bench proto lint lock clean image test-image
+.PHONY: setup run demo test bench proto proto-baseline lint lock clean image test-image
 
 # requirements.lock pins what the services run on (the image installs only it); requirements-dev.lock pins the
 # dev and test tools on top, at the same versions for everything the two share.
@@ -24,8 +24,9 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(PY) scripts/demo.py
 
-# The browser tests drive Debian's Chromium (installed here through apt when missing; never a download).
-test: $(STAMP)
+# Lint first (fast, and the tests assume it), then every test. The browser tests drive Debian's Chromium
+# (installed here through apt when missing; never a download).
+test: lint
 	bash scripts/ensure_chromium.sh
 	$(PY) -m pytest
 
@@ -39,9 +40,23 @@ bench: $(STAMP)
 	$(PY) -m bench.b5_gateway
 	$(PY) -m bench.b6_claim_scale --explain
 
+# Files kept in `ruff format` style. TODO(lead): once every branch is merged, run `ruff format .` once and
+# replace this list with `.` (formatting the whole tree now would conflict with every open branch).
+FORMATTED := services/common/request_ids.py services/common/reflection.py tests/unit/test_house_rules.py \
+	tests/unit/test_rules_cited.py tests/unit/test_embedded_pg.py tests/unit/test_newcomer_path.py \
+	tests/unit/test_openapi_constraints.py tests/e2e/test_newcomer_path.py
+
+# ruff, ruff format (the files above), mypy (strict: services/common and every domain.py, see pyproject.toml), buf.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check $(FORMATTED)
+	$(VENV)/bin/mypy
 	$(VENV)/bin/buf lint
+	$(VENV)/bin/buf breaking --against protos/baseline.binpb
+
+# After a deliberate breaking change to a .proto (agreed with every caller): make it the new reference.
+proto-baseline: $(STAMP)
+	$(VENV)/bin/buf build -o protos/baseline.binpb
 
 proto: $(STAMP)
 	$(PY) scripts/protogen.py
