@@ -58,7 +58,7 @@ grep -q "Valid Release signature" "$log" || { echo "image-base: the Release sign
 mount -t proc proc "$root/proc"
 chroot "$root" /usr/bin/env DEBIAN_FRONTEND=noninteractive \
     apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends python3.11-venv >>"$log" 2>&1 || fail
-chroot "$root" apt-get clean
+chroot "$root" apt-get -o DPkg::Lock::Timeout=600 clean
 umount "$root/proc"
 rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/usr/share/doc/* "$root"/usr/share/man/*
 # `python` and `python3` on the PATH, as in the official image.
