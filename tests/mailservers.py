@@ -2,7 +2,7 @@
 configuration under a temporary folder, on free loopback ports, with a private certificate authority.
 
 - Dovecot: IMAP with STARTTLS and with implicit TLS (and a plaintext port for `security: "none"` on loopback),
-  users from a passwd-file (changed at run time: Dovecot reads the file again when it changes), LMTP delivery,
+  users from passwd-files (one per user, changed at run time), LMTP delivery,
   and its auth service on a TCP port for Postfix's SASL.
 - Postfix: submission with STARTTLS and with implicit TLS (SASL through Dovecot), a plaintext port for relay
   tests, delivery over LMTP into Dovecot, real RFC 3464 bounces for unknown users (Dovecot's LMTP refuses them,
@@ -74,20 +74,25 @@ class MailServers:
     # --- users -------------------------------------------------------------------------------------------
 
     def add_user(self, address: str, password: str) -> None:
-        """Create the mailbox (or change its password): Dovecot re-reads the passwd-file when it changes."""
-        if ":" in password or "\n" in password:
-            raise ValueError("a passwd-file password cannot hold ':' or a line break")
+        """Create the mailbox, or change its password. Each user has a passwd-file of its own: Dovecot opens a
+        new one at once, but looks at a known file again at most once a second, so a password change waits for
+        the next second before returning (then every later login sees it)."""
+        if ":" in password or "\n" in password or "/" in address:
+            raise ValueError("a passwd-file password cannot hold ':' or a line break, an address no '/'")
+        local, _, domain = address.lower().partition("@")
+        changed = address.lower() in self._users
         self._users[address.lower()] = password
-        lines = "".join(f"{user}:{{PLAIN}}{secret}::::::\n" for user, secret in sorted(self._users.items()))
-        path = self.root / "dovecot" / "users"
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(lines)
-        os.chmod(tmp, 0o644)
-        # Dovecot compares the file's mtime in whole seconds (and its size): each version gets a later second,
-        # so a password changed to one of the same length within a second is still noticed.
-        self._stamp = max(int(time.time()), self._stamp + 1)
+        folder = self.root / "dovecot" / "users" / domain
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / local
+        tmp = folder / f".{local}.tmp"
+        tmp.write_text(f"{address.lower()}:{{PLAIN}}{password}::::::\n")
+        # A later mtime than the version Dovecot may hold, even within one second.
+        self._stamp = max(int(time.time()) - 3600, self._stamp + 1)
         os.utime(tmp, (self._stamp, self._stamp))
         tmp.replace(path)
+        if changed:
+            time.sleep(1.0 - time.time() % 1.0 + 0.01)
 
     def password(self, address: str) -> str:
         return self._users[address.lower()]
@@ -279,11 +284,11 @@ auth_mechanisms = plain login
 # Dovecot's real refusal delay is kept (2 s): the login deadlines are tested against it.
 passdb {{
   driver = passwd-file
-  args = scheme=PLAIN username_format=%Lu {conf}/users
+  args = scheme=PLAIN username_format=%Lu {conf}/users/%Ld/%Ln
 }}
 userdb {{
   driver = passwd-file
-  args = username_format=%Lu {conf}/users
+  args = username_format=%Lu {conf}/users/%Ld/%Ln
   default_fields = uid=mail gid=mail home={mail}/%Ld/%Ln
 }}
 first_valid_uid = 8

@@ -48,7 +48,9 @@ class Providers:
             return Outcome(False, exc.kind, exc.type, detail=exc.title or exc.detail, retry_after_s=exc.retry_after_s,
                            restriction_kind=restricted)
         except SmtpError as exc:
-            return Outcome(False, exc.kind, str(exc.code or ""), detail=exc.message)
+            # e.g. "550 5.7.1": the reply code and, when given, the RFC 3463 code (T5).
+            error_type = " ".join(part for part in (str(exc.code or ""), exc.enhanced) if part)
+            return Outcome(False, exc.kind, error_type, detail=exc.message)
 
     async def _linkedin(self, plan: PlanRow, sender: Sender, step: Step, values: dict[str, str]) -> Outcome:
         if self._unipile is None:

@@ -138,7 +138,8 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
         applied = await self._service.set_sender(
             to_word(types_pb2.SenderKind, request.kind) or "", parse_uuid(request.sender_id, "sender_id"),
             request.version, to_word(types_pb2.SenderStatus, request.status) or "connected", request.timezone,
-            request.workspace_id or None, request.unipile_account_id, request.email, _limits(list(request.limits)))
+            request.workspace_id or None, request.unipile_account_id, request.email, _limits(list(request.limits)),
+            credentials_renewed=request.credentials_renewed)
         return pb.SetSenderStateResponse(applied=applied)
 
     async def ReclampOnResume(self, request: pb.ReclampOnResumeRequest,

@@ -1,0 +1,163 @@
+"""Campaign email against real Dovecot and Postfix (tests/mailservers.py), through HTTP as a user sees it:
+how each SMTP refusal is booked (T5: by stage and RFC 3463 code, whose problem it is), and a reconnect that
+lifts every block the old password caused so the next email leaves within seconds (T8)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from services.accounts.service import AccountsService
+from tests.e2e.conftest import World
+from tests.mailservers import PROSPECT_DOMAIN, SENDER_DOMAIN, MailServers
+
+SCHEDULE = {"days": ["mon", "tue", "wed", "thu", "fri"], "window": {"start": "09:00", "end": "17:00"},
+            "timezone": "Europe/Paris", "randomize_within_window": False}
+PARIS_0905 = datetime(2026, 3, 2, 8, 5, tzinfo=UTC)
+PROBE_STEP = timedelta(seconds=361)  # more than the largest jittered probe interval (300 s + 20 %)
+
+
+def _limits(pacing_s: int) -> dict:
+    return {"daily_cap": 100, "weekly_cap": 500, "ramp_start": 100, "ramp_step": 0,
+            "pacing_min_seconds": pacing_s, "pacing_max_seconds": pacing_s}
+
+
+async def _inbox(w: World, servers: MailServers, auth: dict, *, login: str, password: str, address: str = "",
+                 pacing_s: int = 0) -> dict:
+    smtp = {"host": servers.host, "port": servers.ports["submission"], "security": "starttls",
+            "username": login, "password": password}
+    imap = {**smtp, "port": servers.ports["imaps"], "security": "ssl"}
+    status, inbox = await w.suite.call("POST", "/api/v1/inboxes", auth, json={
+        "email": address or login, "display_name": "Ada Lovelace", "smtp": smtp, "imap": imap,
+        "timezone": "Europe/Paris", "limits": {"email": _limits(pacing_s)}})
+    assert status == 201, inbox
+    return inbox
+
+
+async def _campaign(w: World, auth: dict, inbox_id: str, prospects: list[str], subject: str = "Hello {{first_name}}",
+                    ) -> str:
+    status, campaign = await w.suite.call("POST", "/api/v1/campaigns", auth, json={
+        "name": f"Real mail {uuid.uuid4().hex[:6]}", "schedule": SCHEDULE,
+        "steps": [{"channel": "email", "action": "email", "subject": subject, "body": "A short note."}],
+        "senders": {"inbox_ids": [inbox_id]}})
+    assert status == 201, campaign
+    cid = campaign["id"]
+    status, added = await w.suite.call("POST", f"/api/v1/campaigns/{cid}/prospects", auth, json={
+        "prospects": [{"email": e, "first_name": f"Name{i}"} for i, e in enumerate(prospects)]})
+    assert status == 200 and added["added"] == len(prospects), added
+    status, activated = await w.suite.call("POST", f"/api/v1/campaigns/{cid}/activate", auth)
+    assert status == 200, activated
+    return cid
+
+
+async def _prospects(w: World, auth: dict, cid: str) -> dict[str, dict]:
+    status, body = await w.suite.call("GET", f"/api/v1/campaigns/{cid}/prospects", auth)
+    assert status == 200, body
+    return {p["email"]: p for p in body["prospects"]}
+
+
+async def _attempts(w: World, cid: str) -> list[tuple[str, str, str]]:
+    rows = await w.db.fetch(
+        """SELECT p.email, a.status, a.outcome FROM scheduler.send_attempts a
+             JOIN scheduler.prospect_plans p ON p.prospect_id = a.prospect_id
+            WHERE a.campaign_id = $1 ORDER BY a.started_at, p.email""", uuid.UUID(cid))
+    return [(r["email"], r["status"], r["outcome"]) for r in rows]
+
+
+def _user(servers: MailServers, domain: str = PROSPECT_DOMAIN, prefix: str = "p") -> str:
+    address = f"{prefix}{uuid.uuid4().hex[:8]}@{domain}"
+    servers.add_user(address, "prospect-password")
+    return address
+
+
+async def test_a_refused_recipient_stops_that_prospect_only_and_a_content_refusal_is_not_booked_sent(
+        world: World, mail_servers: MailServers) -> None:
+    w, servers = world, mail_servers
+    _, auth = await w.suite.new_workspace()
+    sender = _user(servers, SENDER_DOMAIN, "sales")
+    inbox = await _inbox(w, servers, auth, login=sender, password="prospect-password")
+    unknown = f"nosuch-{uuid.uuid4().hex[:6]}@{PROSPECT_DOMAIN}"  # Postfix: 550 5.1.1 at RCPT
+    known = _user(servers)
+    cid = await _campaign(w, auth, inbox["id"], [unknown, known])
+    await w.run_until(PARIS_0905 + timedelta(hours=1))
+
+    attempts = await _attempts(w, cid)
+    assert (unknown, "refused", "550 5.1.1") in attempts
+    assert (known, "succeeded", "sent") in attempts
+    prospects = await _prospects(w, auth, cid)
+    assert prospects[unknown]["state"] == "stopped" and prospects[known]["state"] == "done"
+    delivered = await asyncio.to_thread(servers.wait_for_messages, known, 1)
+    assert len(delivered) == 1
+
+    # A content filter refuses the message at the end of DATA (550 5.7.1): definite, nothing was delivered,
+    # and it is booked as refused, never as sent (T1, T5).
+    target = _user(servers)
+    blocked = await _campaign(w, auth, inbox["id"], [target], subject="REJECT-CONTENT {{first_name}}")
+    await w.run_until(w.clock.now() + timedelta(hours=1))
+    assert await _attempts(w, blocked) == [(target, "refused", "550 5.7.1")]
+    assert (await _prospects(w, auth, blocked))[target]["state"] == "stopped"
+    assert servers.messages(target) == []
+
+
+async def test_a_sender_refusal_is_the_inboxs_problem_and_leaves_every_prospect_in_place(
+        world: World, mail_servers: MailServers) -> None:
+    w, servers = world, mail_servers
+    _, auth = await w.suite.new_workspace()
+    login = _user(servers, SENDER_DOMAIN, "login")
+    # The inbox sends as an address its login does not own: Postfix answers RCPT with
+    # "553 5.7.1 <…>: Sender address rejected: not owned by user …" (reject_sender_login_mismatch).
+    inbox = await _inbox(w, servers, auth, login=login, password="prospect-password",
+                         address=f"sales-{uuid.uuid4().hex[:6]}@{SENDER_DOMAIN}")
+    prospects = [_user(servers) for _ in range(3)]
+    cid = await _campaign(w, auth, inbox["id"], prospects)
+    await w.run_until(PARIS_0905 + timedelta(minutes=50))
+
+    attempts = await _attempts(w, cid)
+    assert len(attempts) == 1, "one refusal is enough: the inbox waits, it does not try every prospect"
+    assert attempts[0][1:] == ("failed", "sender_refused")
+    detail = await w.db.fetchval("SELECT detail FROM scheduler.send_attempts WHERE campaign_id = $1",
+                                 uuid.UUID(cid))
+    assert "Sender address rejected" in detail
+    listed = await _prospects(w, auth, cid)
+    assert all(p["state"] == "scheduled" for p in listed.values()), listed
+    assert all("sender_reported_sender_refused" in p["why_not_now"] for p in listed.values()), listed
+    assert all(servers.messages(p) == [] for p in prospects)
+
+
+async def test_reconnect_lifts_the_block_of_the_refused_send_and_the_next_email_leaves_within_seconds(
+        world: World, mail_servers: MailServers, replica: AccountsService) -> None:
+    w, servers = world, mail_servers
+    _, auth = await w.suite.new_workspace()
+    sender = _user(servers, SENDER_DOMAIN, "sales")
+    inbox = await _inbox(w, servers, auth, login=sender, password="prospect-password", pacing_s=1800)
+    prospects = [_user(servers) for _ in range(3)]
+    cid = await _campaign(w, auth, inbox["id"], prospects)
+    await w.run_until(PARIS_0905)
+    assert sum(len(servers.messages(p)) for p in prospects) == 1
+
+    # The mailbox's password changes: the next send is refused (535), which is how Holdfast learns of it.
+    servers.add_user(sender, "changed-password")
+    w.clock.advance(timedelta(minutes=30))
+    await w.settle(within_s=30)
+    assert (await _attempts(w, cid))[-1][1:] == ("failed", "disconnected")
+    for _ in range(3):
+        w.clock.advance(PROBE_STEP)
+        await replica.probe_inboxes_once()
+    _, got = await w.suite.call("GET", f"/api/v1/inboxes/{inbox['id']}", auth)
+    assert got["status"] == "disconnected", got
+
+    started = time.monotonic()
+    status, reconnected = await w.suite.call("PUT", f"/api/v1/inboxes/{inbox['id']}/credentials", auth,
+                                             json={"app_password": "changed-password"})
+    assert status == 200 and reconnected["status"] == "connected", reconnected
+    # No virtual time passes: only the lifted block lets the next email go.
+    while sum(len(servers.messages(p)) for p in prospects) < 2:
+        assert time.monotonic() - started < 5.0, await _prospects(w, auth, cid)
+        await asyncio.sleep(0.1)
+    elapsed = time.monotonic() - started
+    print(f"\nreconnect -> next email delivered (real servers): {elapsed * 1000:.0f} ms")  # noqa: T201
+    attempts = await _attempts(w, cid)
+    assert [a[1:] for a in attempts] == [("succeeded", "sent"), ("failed", "disconnected"), ("succeeded", "sent")]
+    assert attempts[1][0] == attempts[2][0], "the prospect the refused send was for is the next one served"
