@@ -16,7 +16,7 @@ from services.common.errors import DomainError, FailedPrecondition, InvalidArgum
 from services.common.proto_enums import from_word
 from services.gateway import sender_models as sm
 from services.gateway import sender_views as views
-from services.gateway.api import Empty, Route, authenticate, parse_body, parse_query, reply, upstreams
+from services.gateway.api import SETTINGS, Empty, Route, authenticate, parse_body, parse_query, reply, upstreams
 
 T = TypeVar("T")
 _INDEXED = re.compile(r"\blimits\.(\d+)\.")
@@ -191,7 +191,8 @@ async def create_inbox(request: web.Request) -> web.Response:
                 smtp=_server(body.smtp),
                 imap=_server(body.imap),
                 limits=limits,
-            )
+            ),
+            timeout=live_login_deadline(request),
         ),
         actions,
         "limits.",
@@ -217,6 +218,16 @@ async def get_inbox(request: web.Request) -> web.Response:
 
 update_inbox_limits = _update_limits(sm.InboxLimitsIn, types_pb2.SENDER_KIND_INBOX, "inbox_id",
                                      views.inbox_limits)
+
+
+# Beyond the login budget: accounts' own work around the logins (decrypting, saving, publishing the change).
+LIVE_LOGIN_MARGIN_S = 5.0
+
+
+def live_login_deadline(request: web.Request) -> float:
+    """The deadline of a call that logs in to an inbox's servers before it answers (SMTP and IMAP at once, each
+    within HOLDFAST_INBOX_LOGIN_TIMEOUT_SECONDS): a slow refusal is answered as the 422 it is, never a 504."""
+    return request.app[SETTINGS].inbox_login_timeout_seconds + LIVE_LOGIN_MARGIN_S
 
 
 class LoginFailed(DomainError):
@@ -262,7 +273,8 @@ async def update_inbox_credentials(request: web.Request) -> web.Response:
     if send_imap:
         message.imap.CopyFrom(_credentials(body.imap, with_app))
     try:
-        updated = await upstreams(request).accounts.UpdateInboxCredentials(message)
+        updated = await upstreams(request).accounts.UpdateInboxCredentials(
+            message, timeout=live_login_deadline(request))
     except FailedPrecondition as exc:
         if exc.code == "login_failed":
             raise LoginFailed(exc.message, details=exc.details) from None

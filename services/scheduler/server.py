@@ -205,7 +205,8 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
             raise NotImplementedYet("bounces are not recorded by this scheduler")
         recorded = await self._bounce_rates.record(inbox_id, [Bounce(
             message_id=b.message_id, recipient=b.recipient, status=b.status, diagnostic=b.diagnostic,
-            received_at=from_timestamp(b.received_at)) for b in request.bounces])
+            received_at=from_timestamp(b.received_at), original_recipient=b.original_recipient)
+            for b in request.bounces])
         return pb.RecordBouncesResponse(recorded=recorded)
 
 

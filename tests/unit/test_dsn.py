@@ -17,7 +17,7 @@ from services.accounts.bounces import bounces_in
 from services.accounts.dsn import parse_report
 from services.common.providers.imap import ImapError, ImapSettings, fetch_reports
 from services.common.providers.unipile import FailureKind
-from services.scheduler.bounce_rate import BouncePolicy, attempt_id_of
+from services.scheduler.bounce_rate import BouncePolicy, attempt_id_of, names_the_prospect
 
 ATTEMPT = "0b5c3f9e-3a51-4d2e-9a0e-6f1d2c3b4a59"
 OURS = f"<{ATTEMPT}@holdfast>"
@@ -248,8 +248,33 @@ def test_only_hard_bounces_of_our_own_messages_are_reported() -> None:
 def test_the_message_id_names_the_attempt() -> None:
     assert attempt_id_of(OURS) == ATTEMPT
     assert attempt_id_of(f"<{ATTEMPT.upper()}@HOLDFAST>") == ATTEMPT
-    for other in ("<CAB1234@mail.gmail.com>", f"<{ATTEMPT}@holdfast.evil.example>", "<not-a-uuid@holdfast>", ""):
+    # The sending inbox's domain is ours too (Message-IDs carry it now); no other domain is.
+    assert attempt_id_of(f"<{ATTEMPT}@Acme.example>", ["acme.example"]) == ATTEMPT
+    for other in ("<CAB1234@mail.gmail.com>", f"<{ATTEMPT}@holdfast.evil.example>", "<not-a-uuid@holdfast>", "",
+                  f"<{ATTEMPT}@acme.example>"):
         assert attempt_id_of(other) is None
+    assert attempt_id_of(f"<{ATTEMPT}@evil.example>", ["acme.example"]) is None
+
+
+@pytest.mark.parametrize(
+    ("final", "original", "counts"),
+    [
+        ("jane@corp.example", "", True),
+        ("JANE@Corp.example", "rfc822; x", True),
+        ("<jane@corp.example>", "", True),
+        # The receiving system rewrote the address of the same mailbox.
+        ("jane.doe@corp.example", "jane@corp.example", True),
+        ("", "jane@corp.example", True),
+        # A forwarder's bounce: the prospect's mailbox took the email, the copy forwarded elsewhere failed.
+        ("jane.private@mail.example", "jane@corp.example", False),
+        # A report about someone else (a forged DSN quoting our Message-ID, a list's other member).
+        ("someone@corp.example", "", False),
+        ("", "", False),
+    ],
+)
+def test_a_report_counts_only_when_its_failed_recipient_is_the_prospect(final: str, original: str,
+                                                                        counts: bool) -> None:
+    assert names_the_prospect("jane@corp.example", final, original) is counts
 
 
 def test_the_bounce_rate_needs_its_sample_and_must_exceed_the_threshold() -> None:

@@ -324,18 +324,20 @@ class StartProbationResponse(_message.Message):
     def __init__(self, applied: _Optional[bool] = ...) -> None: ...
 
 class Bounce(_message.Message):
-    __slots__ = ("message_id", "recipient", "status", "diagnostic", "received_at")
+    __slots__ = ("message_id", "recipient", "status", "diagnostic", "received_at", "original_recipient")
     MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
     RECIPIENT_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     DIAGNOSTIC_FIELD_NUMBER: _ClassVar[int]
     RECEIVED_AT_FIELD_NUMBER: _ClassVar[int]
+    ORIGINAL_RECIPIENT_FIELD_NUMBER: _ClassVar[int]
     message_id: str
     recipient: str
     status: str
     diagnostic: str
     received_at: _timestamp_pb2.Timestamp
-    def __init__(self, message_id: _Optional[str] = ..., recipient: _Optional[str] = ..., status: _Optional[str] = ..., diagnostic: _Optional[str] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    original_recipient: str
+    def __init__(self, message_id: _Optional[str] = ..., recipient: _Optional[str] = ..., status: _Optional[str] = ..., diagnostic: _Optional[str] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., original_recipient: _Optional[str] = ...) -> None: ...
 
 class RecordBouncesRequest(_message.Message):
     __slots__ = ("inbox_id", "bounces")
