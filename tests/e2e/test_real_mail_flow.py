@@ -7,9 +7,12 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 
 from services.accounts.service import AccountsService
+from services.common.clock import SystemClock
+from tests.conftest import create_database, start_suite
 from tests.e2e.conftest import World
 from tests.mailservers import PROSPECT_DOMAIN, SENDER_DOMAIN, MailServers
 
@@ -161,3 +164,33 @@ async def test_reconnect_lifts_the_block_of_the_refused_send_and_the_next_email_
     attempts = await _attempts(w, cid)
     assert [a[1:] for a in attempts] == [("succeeded", "sent"), ("failed", "disconnected"), ("succeeded", "sent")]
     assert attempts[1][0] == attempts[2][0], "the prospect the refused send was for is the next one served"
+
+
+async def test_a_refused_reconnect_answers_422_even_when_the_refusal_outlasts_the_general_rpc_deadline(
+        pg_dsn: str, mail_servers: MailServers) -> None:
+    """Item 2 of issue 14: Dovecot answers a wrong password after its 2 s failure delay. With the gateway's general
+    gRPC deadline at 1 s, the live-login calls still wait for accounts' answer (their own deadline is the login
+    budget plus a margin): a 422 naming the login, never a 504."""
+    servers = mail_servers
+    async with AsyncExitStack() as stack:
+        suite = await start_suite(await create_database(pg_dsn), stack, SystemClock(),
+                                  HOLDFAST_RPC_TIMEOUT_SECONDS="1", HOLDFAST_INBOX_LOGIN_TIMEOUT_SECONDS="10")
+        _, auth = await suite.new_workspace()
+        sender = _user(servers, SENDER_DOMAIN, "sales")
+        smtp = {"host": servers.host, "port": servers.ports["submission"], "security": "starttls",
+                "username": sender, "password": "prospect-password"}
+        imap = {**smtp, "port": servers.ports["imaps"], "security": "ssl"}
+        status, inbox = await suite.call("POST", "/api/v1/inboxes", auth, json={
+            "email": sender, "smtp": smtp, "imap": imap, "timezone": "Europe/Paris"})
+        assert status == 201, inbox
+        started = time.monotonic()
+        status, refused = await suite.call("PUT", f"/api/v1/inboxes/{inbox['id']}/credentials", auth,
+                                           json={"app_password": "not-the-password"})
+        elapsed = time.monotonic() - started
+        assert status == 422, refused
+        assert refused["error"]["code"] == "login_failed"
+        assert sorted(refused["error"]["details"]["failed"]) == ["imap", "smtp"]
+        assert 1.5 < elapsed < 10, elapsed  # Dovecot's delay, once: one SASL mechanism, not PLAIN then LOGIN
+        refusals = [line for line in servers.postfix_log().splitlines()
+                    if "authentication failed" in line and f"sasl_username={sender}" in line]
+        assert len(refusals) == 1 and "SASL PLAIN" in refusals[0], refusals
