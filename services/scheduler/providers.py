@@ -10,11 +10,22 @@ import structlog
 from services.common.errors import DomainError
 from services.common.providers.smtp import SmtpError, SmtpSettings, send_email
 from services.common.providers.unipile import FailureKind, UnipileClient, UnipileError
+from services.scheduler.bounce_rate import MESSAGE_ID_DOMAIN
 from services.scheduler.domain import Sender, Step, render, restriction_kind
 from services.scheduler.repository import PlanRow
 
 log = structlog.get_logger(__name__)
-Credentials = Callable[[str], Awaitable[SmtpSettings]]
+
+
+@dataclass(frozen=True, slots=True)
+class SendingAs:
+    """How an inbox sends: its SMTP login and the name its emails carry in From."""
+
+    smtp: SmtpSettings
+    display_name: str = ""
+
+
+Credentials = Callable[[str], Awaitable[SmtpSettings | SendingAs]]
 # The error code of accounts' GetSenderCredentials when an OAuth inbox's grant was revoked or expired.
 OAUTH_REVOKED = "oauth_revoked"
 
@@ -29,6 +40,12 @@ class Outcome:
     retry_after_s: float | None = None
     # A restricted account: "warning", "jail" or "partial" when the provider's answer says which.
     restriction_kind: str = ""
+
+
+def message_id(attempt_id: str, sender_address: str) -> str:
+    """`<attempt id@holdfast>`: the attempt, so a send can be found again when reconciling and its bounces
+    matched (T6)."""
+    return f"<{attempt_id}@{MESSAGE_ID_DOMAIN}>"
 
 
 class Providers:
@@ -76,8 +93,8 @@ class Providers:
                 return Outcome(False, FailureKind.DISCONNECTED, "invalid_grant", detail=exc.message)
             # Nothing reached the mail server: safe to try again later.
             return Outcome(False, FailureKind.TRANSIENT, "credentials_unavailable", detail=exc.message)
-        # The Message-ID carries the attempt, so a send can be found again when reconciling.
-        result = await send_email(settings, sender=sender.email, to=plan.email, subject=render(step.subject, values),
-                                  body=render(step.body, values), message_id=f"<{attempt_id}@holdfast>",
-                                  timeout_s=self._timeout_s)
+        identity = settings if isinstance(settings, SendingAs) else SendingAs(settings)
+        result = await send_email(identity.smtp, sender=sender.email, sender_name=identity.display_name,
+                                  to=plan.email, subject=render(step.subject, values), body=render(step.body, values),
+                                  message_id=message_id(attempt_id, sender.email), timeout_s=self._timeout_s)
         return Outcome(True, provider_ref=result.message_id)

@@ -5,6 +5,8 @@ lifts every block the old password caused so the next email leaves within second
 from __future__ import annotations
 
 import asyncio
+import email
+import email.policy
 import time
 import uuid
 from contextlib import AsyncExitStack
@@ -194,3 +196,47 @@ async def test_a_refused_reconnect_answers_422_even_when_the_refusal_outlasts_th
         refusals = [line for line in servers.postfix_log().splitlines()
                     if "authentication failed" in line and f"sasl_username={sender}" in line]
         assert len(refusals) == 1 and "SASL PLAIN" in refusals[0], refusals
+
+
+async def test_delivered_messages_carry_the_inbox_name_and_one_message_per_prospect_and_step(
+        world: World, mail_servers: MailServers) -> None:
+    w, servers = world, mail_servers
+    _, auth = await w.suite.new_workspace()
+    sender = _user(servers, SENDER_DOMAIN, "sales")
+    inbox = await _inbox(w, servers, auth, login=sender, password="prospect-password")
+    prospects = [_user(servers) for _ in range(3)]
+    status, campaign = await w.suite.call("POST", "/api/v1/campaigns", auth, json={
+        "name": "Hygiene", "schedule": SCHEDULE, "senders": {"inbox_ids": [inbox["id"]]},
+        "steps": [{"channel": "email", "action": "email", "subject": "Café, {{first_name}}?",
+                   "body": "Bonjour {{first_name}} — à bientôt ✓"},
+                  {"channel": "email", "action": "email", "delay": {"days": 1}, "subject": "Re: café",
+                   "body": "A follow-up."}]})
+    assert status == 201, campaign
+    cid = campaign["id"]
+    status, added = await w.suite.call("POST", f"/api/v1/campaigns/{cid}/prospects", auth, json={
+        "prospects": [{"email": e, "first_name": f"Zoë{i}"} for i, e in enumerate(prospects)]})
+    assert status == 200, added
+    assert (await w.suite.call("POST", f"/api/v1/campaigns/{cid}/activate", auth))[0] == 200
+    await w.run_until(PARIS_0905 + timedelta(days=2))
+
+    seen_ids = set()
+    for i, prospect in enumerate(prospects):
+        delivered = await asyncio.to_thread(servers.wait_for_messages, prospect, 2)
+        assert len(delivered) == 2, f"one message per step for {prospect}"
+        first, second = (email.message_from_bytes(raw, policy=email.policy.default) for raw in delivered)
+        for message, raw in ((first, delivered[0]), (second, delivered[1])):
+            assert message["From"].addresses[0].display_name == "Ada Lovelace"
+            assert message["From"].addresses[0].addr_spec == sender
+            assert message["To"].addresses[0].addr_spec == prospect
+            assert message.get_content_type() == "text/plain" and message.get_content_charset() == "utf-8"
+            assert message["Content-Transfer-Encoding"] in ("7bit", "quoted-printable", "base64")
+            assert message["Date"].datetime.tzinfo is not None
+            seen_ids.add(message["Message-ID"])
+            # The raw header block stays ASCII (RFC 2047 words for the name and the subject).
+            assert raw.split(b"\r\n\r\n", 1)[0].isascii()
+        assert str(first["Subject"]) == f"Café, Zoë{i}?"
+        assert first.get_content().strip() == f"Bonjour Zoë{i} — à bientôt ✓"
+        assert str(second["Subject"]) == "Re: café"
+    assert len(seen_ids) == 6, "every message has a Message-ID of its own"
+    attempts = await _attempts(w, cid)
+    assert len(attempts) == 6 and all(a[1:] == ("succeeded", "sent") for a in attempts)

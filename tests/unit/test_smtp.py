@@ -15,6 +15,7 @@ from services.common.providers.smtp import (
     SendResult,
     SmtpError,
     SmtpSettings,
+    build_message,
     check_login,
     classify,
     enhanced_code,
@@ -379,3 +380,18 @@ def test_enhanced_codes_are_read_from_the_start_of_the_reply_text() -> None:
     assert enhanced_code("  4.2.1 Mailbox busy") == "4.2.1"
     assert enhanced_code("Relay access denied (5.7.1 elsewhere)") == ""
     assert enhanced_code("5.7.1.2 not a code") == ""
+
+
+def test_the_from_header_carries_the_inbox_display_name() -> None:
+    raw = build_message(sender="ada@acme.example", sender_name="Ada Lovelace", to=PROSPECT, subject="Hi",
+                        body="Hello\n", message_id="<m1@acme.example>")
+    assert b"\r\nFrom: Ada Lovelace <ada@acme.example>\r\n" in raw
+    quoted = build_message(sender="ada@acme.example", sender_name="Lovelace, Ada", to=PROSPECT, subject="Hi",
+                           body="Hello\n", message_id="<m1@acme.example>")
+    assert b'\r\nFrom: "Lovelace, Ada" <ada@acme.example>\r\n' in quoted
+    encoded = build_message(sender="ada@acme.example", sender_name="Zoë Ñandú", to=PROSPECT, subject="Hi",
+                            body="Hello\n", message_id="<m1@acme.example>")
+    assert b"From: =?utf-8?" in encoded and encoded.isascii()
+    bare = build_message(sender="ada@acme.example", to=PROSPECT, subject="Hi", body="Hello\n",
+                         message_id="<m1@acme.example>")
+    assert b"\r\nFrom: ada@acme.example\r\n" in bare

@@ -24,6 +24,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Literal, get_args
@@ -109,10 +110,14 @@ async def send_email(
     body: str,
     message_id: str,
     headers: Mapping[str, str] | None = None,
+    sender_name: str = "",
     timeout_s: float = 30,
 ) -> SendResult:
-    """Send one plain-text UTF-8 email; `timeout_s` bounds the whole exchange, connection included."""
-    raw = _build_message(sender=sender, to=to, subject=subject, body=body, message_id=message_id, headers=headers)
+    """Send one plain-text UTF-8 email; `timeout_s` bounds the whole exchange, connection included. `sender_name`
+    is the From header's display name (`From: "Ada Lovelace" <ada@acme.example>`); `headers` are added as given
+    (List-Unsubscribe and the like)."""
+    raw = build_message(sender=sender, to=to, subject=subject, body=body, message_id=message_id, headers=headers,
+                        sender_name=sender_name)
     client = _client(settings, timeout_s)
     stage = "connect"
     try:
@@ -150,9 +155,11 @@ async def check_login(settings: SmtpSettings, timeout_s: float = 15) -> None:
         client.close()
 
 
-def _build_message(
-    *, sender: str, to: str, subject: str, body: str, message_id: str, headers: Mapping[str, str] | None
+def build_message(
+    *, sender: str, to: str, subject: str, body: str, message_id: str, headers: Mapping[str, str] | None = None,
+    sender_name: str = "",
 ) -> bytes:
+    """The message as it goes on the wire (CRLF, 7-bit). Extra `headers` come last, after the standard ones."""
     if not (message_id.startswith("<") and message_id.endswith(">") and "@" in message_id):
         raise ValueError(f"message_id must look like <id@domain>, got {message_id!r}")
     # Non-ASCII addresses need SMTPUTF8, which many servers lack; refuse them before any connection.
@@ -161,7 +168,9 @@ def _build_message(
     message = EmailMessage(policy=_POLICY)
     message["Message-ID"] = message_id
     message["Date"] = format_datetime(datetime.now(UTC))
-    message["From"] = sender
+    # A display name is quoted or RFC 2047-encoded by the email package as it needs; never a bare address
+    # when the inbox has a name (recipients' clients show the name).
+    message["From"] = Address(display_name=sender_name, addr_spec=sender) if sender_name else sender
     message["To"] = to
     message["Subject"] = subject
     message.set_content(body, charset="utf-8")
