@@ -26,6 +26,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
+from services.common.providers.tls import TLS_CERTIFICATE, certificate_problem, describe
 from services.common.providers.unipile import FailureKind
 
 Security = Literal["ssl", "starttls", "none"]
@@ -62,11 +63,13 @@ class ImapSettings:
 class ImapError(Exception):
     """A failed IMAP exchange; `status` is the server's answer (NO, BAD, BYE), None when there was none."""
 
-    def __init__(self, kind: FailureKind, status: str | None, message: str) -> None:
+    def __init__(self, kind: FailureKind, status: str | None, message: str, *, reason: str = "") -> None:
         super().__init__(kind, status, message)
         self.kind = kind
         self.status = status
         self.message = message
+        # "tls_certificate" when the server's certificate could not be verified (tls.py), else "".
+        self.reason = reason
 
     def __str__(self) -> str:
         return f"IMAP {self.status or '-'} ({self.kind}): {self.message}"
@@ -251,6 +254,10 @@ async def _logged_in(settings: ImapSettings, timeout_s: float) -> AsyncIterator[
     except ImapError as exc:
         raise _redacted(exc, stage, settings) from None
     except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as exc:
+        problem = certificate_problem(exc)
+        if problem is not None:
+            raise _redacted(ImapError(FailureKind.DISCONNECTED, None, describe(settings.host, problem),
+                                      reason=TLS_CERTIFICATE), stage, settings) from None
         text = str(exc) or ("timed out" if isinstance(exc, TimeoutError) else type(exc).__name__)
         if isinstance(exc, asyncio.IncompleteReadError):
             text = "the server closed the connection"
@@ -284,7 +291,7 @@ def _redacted(exc: ImapError, stage: str, settings: ImapSettings) -> ImapError:
         secrets += [settings.access_token, initial_response]
     for secret in filter(None, secrets):
         text = text.replace(secret, "[redacted]")
-    return ImapError(exc.kind, exc.status, f"{stage}: {text[:500]}")
+    return ImapError(exc.kind, exc.status, f"{stage}: {text[:500]}", reason=exc.reason)
 
 
 def _xoauth2(username: str, access_token: str) -> bytes:

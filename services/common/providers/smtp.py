@@ -31,6 +31,7 @@ from typing import Literal, get_args
 
 import aiosmtplib
 
+from services.common.providers.tls import TLS_CERTIFICATE, certificate_problem, describe
 from services.common.providers.unipile import FailureKind
 
 Security = Literal["ssl", "starttls", "none"]
@@ -85,13 +86,15 @@ class SmtpError(Exception):
     RFC 3463 status code ("5.7.1") when it gave one."""
 
     def __init__(self, kind: FailureKind, code: int | None, message: str, *, stage: str = "",
-                 enhanced: str = "") -> None:
+                 enhanced: str = "", reason: str = "") -> None:
         super().__init__(kind, code, message)
         self.kind = kind
         self.code = code
         self.message = message
         self.stage = stage
         self.enhanced = enhanced
+        # "tls_certificate" when the server's certificate could not be verified (tls.py), else "".
+        self.reason = reason
 
     def __str__(self) -> str:
         return f"SMTP {self.code if self.code is not None else '-'} ({self.kind}): {self.message}"
@@ -220,6 +223,12 @@ async def _quit(client: aiosmtplib.SMTP) -> None:
 
 
 def _error(exc: BaseException, stage: str, settings: SmtpSettings) -> SmtpError:
+    problem = certificate_problem(exc)
+    if problem is not None:
+        # Not the network: the member must fix the server name or the trust store. Nothing was sent; the inbox
+        # cannot send until then (A4, reported at once by the probe).
+        return SmtpError(FailureKind.DISCONNECTED, None, f"{stage}: {describe(settings.host, problem)}", stage=stage,
+                         reason=TLS_CERTIFICATE)
     code: int | None = getattr(exc, "code", None)
     if code is not None and not 200 <= code < 600:
         code = None  # aiosmtplib uses -1 for "no reply"
