@@ -21,6 +21,7 @@ from services.common.providers.smtp import (
     enhanced_code,
     send_email,
 )
+from services.common.providers.tls import plaintext_allowed
 from services.common.providers.unipile import FailureKind
 
 USER = "ada@acme.example"
@@ -395,3 +396,18 @@ def test_the_from_header_carries_the_inbox_display_name() -> None:
     bare = build_message(sender="ada@acme.example", to=PROSPECT, subject="Hi", body="Hello\n",
                          message_id="<m1@acme.example>")
     assert b"\r\nFrom: ada@acme.example\r\n" in bare
+
+
+async def test_a_password_never_travels_in_plaintext_to_a_public_address() -> None:
+    public = SmtpSettings("1.1.1.1", 25, "none", USER, PASSWORD)
+    with pytest.raises(SmtpError) as refused:
+        await send(public)
+    assert refused.value.reason == "plaintext_refused" and "1.1.1.1" in refused.value.message
+    assert PASSWORD not in refused.value.message
+    with pytest.raises(SmtpError):
+        await check_login(public)
+    assert await plaintext_allowed("127.0.0.1", 25) and await plaintext_allowed("localhost", 25)
+    assert await plaintext_allowed("10.1.2.3", 25) and await plaintext_allowed("192.168.0.9", 25)
+    assert not await plaintext_allowed("1.1.1.1", 25)
+    # Unresolvable: the connection fails as network trouble, as it always did (no password goes anywhere).
+    assert await plaintext_allowed("no-such-host.invalid", 25)

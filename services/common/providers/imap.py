@@ -26,7 +26,13 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
-from services.common.providers.tls import TLS_CERTIFICATE, certificate_problem, describe
+from services.common.providers.tls import (
+    PLAINTEXT_REFUSED,
+    TLS_CERTIFICATE,
+    certificate_problem,
+    describe,
+    plaintext_allowed,
+)
 from services.common.providers.unipile import FailureKind
 
 Security = Literal["ssl", "starttls", "none"]
@@ -52,6 +58,8 @@ class ImapSettings:
     password: str = field(default="", repr=False)
     # An OAuth access token: the login is AUTHENTICATE XOAUTH2 with it instead of LOGIN with the password.
     access_token: str = field(default="", repr=False)
+    # security "none" to a public address (the password in plaintext over the internet): refused unless allowed.
+    allow_public_plaintext: bool = False
 
     def __post_init__(self) -> None:
         if self.security not in get_args(Security):
@@ -211,6 +219,11 @@ async def _logged_in(settings: ImapSettings, timeout_s: float) -> AsyncIterator[
     writer: asyncio.StreamWriter | None = None
     try:
         async with asyncio.timeout(timeout_s):
+            if settings.security == "none" and not settings.allow_public_plaintext \
+                    and not await plaintext_allowed(settings.host, settings.port):
+                raise ImapError(FailureKind.DISCONNECTED, None,
+                                f"{PLAINTEXT_REFUSED}: {settings.host} is not a loopback or private address; "
+                                "security \"none\" would send the password unencrypted", reason=PLAINTEXT_REFUSED)
             reader, writer = await asyncio.open_connection(
                 settings.host,
                 settings.port,

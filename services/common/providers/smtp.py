@@ -31,7 +31,13 @@ from typing import Literal, get_args
 
 import aiosmtplib
 
-from services.common.providers.tls import TLS_CERTIFICATE, certificate_problem, describe
+from services.common.providers.tls import (
+    PLAINTEXT_REFUSED,
+    TLS_CERTIFICATE,
+    certificate_problem,
+    describe,
+    plaintext_allowed,
+)
 from services.common.providers.unipile import FailureKind
 
 Security = Literal["ssl", "starttls", "none"]
@@ -62,6 +68,8 @@ class SmtpSettings:
     password: str = field(repr=False)
     # An OAuth 2.0 access token: log in with XOAUTH2 as `username` instead of with the password.
     access_token: str = field(default="", repr=False)
+    # security "none" to a public address (the password in plaintext over the internet): refused unless allowed.
+    allow_public_plaintext: bool = False
 
     def __post_init__(self) -> None:
         if self.security not in get_args(Security):
@@ -125,6 +133,7 @@ async def send_email(
     stage = "connect"
     try:
         async with asyncio.timeout(timeout_s):
+            await _refuse_public_plaintext(settings)
             await client.connect()
             stage = "login"
             await _login(client, settings)
@@ -148,6 +157,7 @@ async def check_login(settings: SmtpSettings, timeout_s: float = 15) -> None:
     stage = "connect"
     try:
         async with asyncio.timeout(timeout_s):
+            await _refuse_public_plaintext(settings)
             await client.connect()
             stage = "login"
             await _login(client, settings)
@@ -214,6 +224,14 @@ async def _login(client: aiosmtplib.SMTP, settings: SmtpSettings) -> None:
             raise aiosmtplib.SMTPException(f"the server offers no usable AUTH mechanism ({', '.join(sorted(offered))})")
         login = client.auth_plain if mechanism == "PLAIN" else client.auth_login
         await login(settings.username, settings.password)
+
+
+async def _refuse_public_plaintext(settings: SmtpSettings) -> None:
+    if settings.security == "none" and settings.username and not settings.allow_public_plaintext \
+            and not await plaintext_allowed(settings.host, settings.port):
+        raise SmtpError(FailureKind.DISCONNECTED, None, f"connect: {PLAINTEXT_REFUSED}: {settings.host} is not a "
+                        "loopback or private address; security \"none\" would send the password unencrypted",
+                        stage="connect", reason=PLAINTEXT_REFUSED)
 
 
 async def _quit(client: aiosmtplib.SMTP) -> None:
