@@ -282,6 +282,15 @@ async def update_inbox_credentials(request: web.Request) -> web.Response:
     return reply(views.inbox(updated.inbox))
 
 
+async def check_inbox(request: web.Request) -> web.Response:
+    principal = await authenticate(request)
+    checked = await upstreams(request).accounts.CheckInbox(
+        accounts_pb2.CheckInboxRequest(workspace_id=principal.workspace_id, inbox_id=request.match_info["inbox_id"],
+                                       actor=principal.actor()),
+        timeout=live_login_deadline(request))
+    return reply(views.inbox(checked.inbox))
+
+
 ACCOUNT = "/api/v1/linkedin-accounts/{account_id}"
 
 
@@ -437,6 +446,18 @@ SENDER_ROUTES: tuple[Route, ...] = (
         sm.InboxOut,
         body=sm.UpdateInboxCredentials,
         errors=(400, 401, 404, 409, 422),
+        tag="senders",
+    ),
+    Route(
+        "POST",
+        f"{INBOX}/check",
+        check_inbox,
+        "Check now: log in to the inbox's SMTP and IMAP servers at once with the stored credentials (a disconnected "
+        "inbox is otherwise probed with back-off, and never again with a refused password that has not changed). "
+        "Answers the inbox with its status after the check.",
+        sm.InboxOut,
+        body=Empty,
+        errors=(401, 404),
         tag="senders",
     ),
     Route(
