@@ -43,7 +43,7 @@ def limit_pb(limit: SendingLimit) -> types_pb2.SendingLimit:
     )
 
 
-def sender_state(sender: Sender) -> bytes:
+def sender_state(sender: Sender, *, credentials_renewed: bool = False) -> bytes:
     """The outbox payload telling the scheduler a sender's state: a SetSenderStateRequest."""
     request = scheduler_pb2.SetSenderStateRequest(
         sender_id=sender.id,
@@ -52,6 +52,7 @@ def sender_state(sender: Sender) -> bytes:
         limits=[limit_pb(x) for x in sender.limits],
         timezone=sender.timezone,
         workspace_id=sender.workspace_id,
+        credentials_renewed=credentials_renewed,
     )
     if isinstance(sender, LinkedInAccount):
         request.kind = types_pb2.SENDER_KIND_LINKEDIN_ACCOUNT

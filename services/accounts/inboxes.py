@@ -161,8 +161,7 @@ class InboxService:
                     changed += 1
             except Exception:
                 log.exception("inbox probe not recorded; next round", inbox_id=claim.inbox_id)
-        if changed:
-            self._committed()
+        self._committed()
         log.info("inbox probes", probed=len(claims), changed=changed)
         return len(claims) + oauth_probed
 
@@ -319,8 +318,9 @@ class InboxService:
                     source="reconnect",
                     actor=actor,
                 )
-        if changed:
-            self._committed()
+            else:
+                inbox = await self._health.credentials_renewed(tx, inbox)
+        self._committed()
         log.info("inbox credentials updated", inbox_id=inbox_id, workspace_id=workspace_id, reconnected=changed)
         return inbox
 

@@ -12,7 +12,6 @@ import uuid
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 
-from services.accounts.service import AccountsService
 from services.common.clock import SystemClock
 from tests.conftest import create_database, start_suite
 from tests.e2e.conftest import World
@@ -132,7 +131,10 @@ async def test_a_sender_refusal_is_the_inboxs_problem_and_leaves_every_prospect_
 
 
 async def test_reconnect_lifts_the_block_of_the_refused_send_and_the_next_email_leaves_within_seconds(
-        world: World, mail_servers: MailServers, replica: AccountsService) -> None:
+        world: World, mail_servers: MailServers) -> None:
+    """Issue 14 item 4: the send refused for the changed password blocks the inbox for 15 minutes while accounts
+    decides; the member reconnects at once (the inbox still reads connected). The reconnect lifts that block in
+    the transaction that stores the new password (T8), so the next email leaves within seconds."""
     w, servers = world, mail_servers
     _, auth = await w.suite.new_workspace()
     sender = _user(servers, SENDER_DOMAIN, "sales")
@@ -147,22 +149,20 @@ async def test_reconnect_lifts_the_block_of_the_refused_send_and_the_next_email_
     w.clock.advance(timedelta(minutes=30))
     await w.settle(within_s=30)
     assert (await _attempts(w, cid))[-1][1:] == ("failed", "disconnected")
-    for _ in range(3):
-        w.clock.advance(PROBE_STEP)
-        await replica.probe_inboxes_once()
-    _, got = await w.suite.call("GET", f"/api/v1/inboxes/{inbox['id']}", auth)
-    assert got["status"] == "disconnected", got
+    listed = await _prospects(w, auth, cid)
+    assert any("sender_reported_disconnected" in p["why_not_now"] for p in listed.values()), listed
 
     started = time.monotonic()
     status, reconnected = await w.suite.call("PUT", f"/api/v1/inboxes/{inbox['id']}/credentials", auth,
                                              json={"app_password": "changed-password"})
     assert status == 200 and reconnected["status"] == "connected", reconnected
+    answered = time.monotonic()
     # No virtual time passes: only the lifted block lets the next email go.
     while sum(len(servers.messages(p)) for p in prospects) < 2:
-        assert time.monotonic() - started < 5.0, await _prospects(w, auth, cid)
-        await asyncio.sleep(0.1)
-    elapsed = time.monotonic() - started
-    print(f"\nreconnect -> next email delivered (real servers): {elapsed * 1000:.0f} ms")  # noqa: T201
+        assert time.monotonic() - answered < 5.0, await _prospects(w, auth, cid)
+        await asyncio.sleep(0.05)
+    print(f"\nreconnect answered in {(answered - started) * 1000:.0f} ms (its live logins), next email delivered "  # noqa: T201
+          f"{(time.monotonic() - answered) * 1000:.0f} ms later")
     attempts = await _attempts(w, cid)
     assert [a[1:] for a in attempts] == [("succeeded", "sent"), ("failed", "disconnected"), ("succeeded", "sent")]
     assert attempts[1][0] == attempts[2][0], "the prospect the refused send was for is the next one served"
