@@ -95,7 +95,8 @@ def bounces_payload(inbox_id: str, bounces: list[FoundBounce]) -> bytes:
     """The outbox payload telling the scheduler of an inbox's hard bounces: a RecordBouncesRequest."""
     return scheduler_pb2.RecordBouncesRequest(inbox_id=inbox_id, bounces=[scheduler_pb2.Bounce(
         message_id=b.message_id, recipient=b.recipient, status=b.status, diagnostic=b.diagnostic,
-        received_at=to_timestamp(b.received_at)) for b in bounces]).SerializeToString()
+        received_at=to_timestamp(b.received_at), original_recipient=b.original_recipient)
+        for b in bounces]).SerializeToString()
 
 
 def scheduler_delivery(stub: scheduler_pb2_grpc.SchedulerServiceStub) -> Any:

@@ -43,9 +43,10 @@ class Outcome:
 
 
 def message_id(attempt_id: str, sender_address: str) -> str:
-    """`<attempt id@holdfast>`: the attempt, so a send can be found again when reconciling and its bounces
-    matched (T6)."""
-    return f"<{attempt_id}@{MESSAGE_ID_DOMAIN}>"
+    """`<attempt id@sending domain>`: the attempt, so a send can be found again when reconciling and its bounces
+    matched (T6); the sending domain, as receiving servers and filters expect of a Message-ID."""
+    domain = sender_address.rpartition("@")[2].strip().lower() or MESSAGE_ID_DOMAIN
+    return f"<{attempt_id}@{domain}>"
 
 
 class Providers:

@@ -9,11 +9,20 @@ import email
 import email.policy
 import time
 import uuid
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from sandbox.imap import build_dsn
+from services.accounts import main as accounts_main
+from services.accounts.bounces import BouncePoller
+from services.accounts.config import Settings as AccountsSettings
+from services.common import config
 from services.common.clock import SystemClock
-from tests.conftest import create_database, start_suite
+from services.common.db import create_pool
+from tests.conftest import create_database, start_suite, suite_env
 from tests.e2e.conftest import World
 from tests.mailservers import PROSPECT_DOMAIN, SENDER_DOMAIN, MailServers
 
@@ -41,10 +50,13 @@ async def _inbox(w: World, servers: MailServers, auth: dict, *, login: str, pass
 
 
 async def _campaign(w: World, auth: dict, inbox_id: str, prospects: list[str], subject: str = "Hello {{first_name}}",
-                    ) -> str:
+                    follow_up: bool = False) -> str:
+    steps = [{"channel": "email", "action": "email", "subject": subject, "body": "A short note."}]
+    if follow_up:
+        steps.append({"channel": "email", "action": "email", "delay": {"days": 2}, "subject": "Re: hello",
+                      "body": "Following up."})
     status, campaign = await w.suite.call("POST", "/api/v1/campaigns", auth, json={
-        "name": f"Real mail {uuid.uuid4().hex[:6]}", "schedule": SCHEDULE,
-        "steps": [{"channel": "email", "action": "email", "subject": subject, "body": "A short note."}],
+        "name": f"Real mail {uuid.uuid4().hex[:6]}", "schedule": SCHEDULE, "steps": steps,
         "senders": {"inbox_ids": [inbox_id]}})
     assert status == 201, campaign
     cid = campaign["id"]
@@ -240,3 +252,59 @@ async def test_delivered_messages_carry_the_inbox_name_and_one_message_per_prosp
     assert len(seen_ids) == 6, "every message has a Message-ID of its own"
     attempts = await _attempts(w, cid)
     assert len(attempts) == 6 and all(a[1:] == ("succeeded", "sent") for a in attempts)
+
+
+@pytest.fixture
+async def poller(world: World) -> AsyncIterator[BouncePoller]:
+    """An accounts replica's bounce poller on the suite's database, run when the test says so."""
+    pool = await create_pool(world.suite.dsn, application_name="test-bounce-poller", max_size=2)
+    yield accounts_main.build_bounce_poller(config.load(AccountsSettings, suite_env(world.suite.dsn)), pool,
+                                            world.clock)
+    await pool.close()
+
+
+def _report_about(sent: bytes, final: str, original: str = "") -> bytes:
+    """A delivery report for a message we sent, naming `final` (and `original`) as the recipient that failed."""
+    report = build_dsn(sent, reporting_mta=f"mx.{PROSPECT_DOMAIN}")
+    original_line = f"Original-Recipient: rfc822; {original}\r\n" if original else ""
+    to = email.message_from_bytes(sent, policy=email.policy.default)["To"]
+    return report.replace(f"Final-Recipient: rfc822; {to}\r\n".encode(),
+                          f"{original_line}Final-Recipient: rfc822; {final}\r\n".encode())
+
+
+async def test_only_a_real_bounce_of_the_prospect_counts(world: World, mail_servers: MailServers,
+                                                         poller: BouncePoller) -> None:
+    """T6 against real servers: Postfix's own bounce for an unknown mailbox stops that prospect; a forwarder's
+    bounce (Original-Recipient the prospect, Final-Recipient a mailbox elsewhere) and a report quoting our
+    Message-ID about someone else are read from Dovecot and ignored."""
+    w, servers = world, mail_servers
+    _, auth = await w.suite.new_workspace()
+    sender = _user(servers, SENDER_DOMAIN, "sales")
+    inbox = await _inbox(w, servers, auth, login=sender, password="prospect-password")
+    ghost = f"ghost-{uuid.uuid4().hex[:6]}@{PROSPECT_DOMAIN}"  # accepted at RCPT, refused by Dovecot's LMTP
+    forwarding, forged = _user(servers), _user(servers)
+    cid = await _campaign(w, auth, inbox["id"], [ghost, forwarding, forged], follow_up=True)
+    await w.run_until(PARIS_0905 + timedelta(hours=1))
+    assert sorted(a[1:] for a in await _attempts(w, cid)) == [("succeeded", "sent")] * 3
+
+    # The real bounce reaches the inbox; the other two reports are put there as a forwarder and a forger would.
+    reports = await asyncio.to_thread(servers.wait_for_messages, sender, 1)
+    assert len(reports) == 1 and b"multipart/report" in reports[0]
+    for address, final, original in ((forwarding, "someone@elsewhere.example", forwarding),
+                                     (forged, f"victim@{PROSPECT_DOMAIN}", "")):
+        [sent] = servers.messages(address)
+        assert email.message_from_bytes(sent, policy=email.policy.default)["Message-ID"].endswith(
+            f"@{SENDER_DOMAIN}>"), "the Message-ID carries the sending domain"
+        await asyncio.to_thread(servers.append, sender, _report_about(sent, final, original))
+
+    w.clock.advance(timedelta(minutes=7))
+    assert await poller.poll_once() >= 1
+    await w.settle()
+    bounced = await w.db.fetch("SELECT b.recipient, b.status FROM scheduler.bounces b JOIN scheduler.send_attempts a"
+                               " ON a.id = b.attempt_id WHERE a.campaign_id = $1", uuid.UUID(cid))
+    assert [(r["recipient"], r["status"]) for r in bounced] == [(ghost, "5.1.1")]
+    listed = await _prospects(w, auth, cid)
+    assert listed[ghost]["state"] == "stopped"
+    assert listed[forwarding]["state"] == listed[forged]["state"] == "scheduled", "they get the follow-up"
+    _, got = await w.suite.call("GET", f"/api/v1/inboxes/{inbox['id']}", auth)
+    assert got["bounce_poll_error"] == ""

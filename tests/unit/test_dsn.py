@@ -326,10 +326,15 @@ async def test_reports_are_read_after_the_last_uid_and_again_after_a_new_uidvali
 async def test_a_limit_reads_reports_in_batches(imap) -> None:
     sandbox, settings = imap
     uids = [sandbox.deliver(settings.username, build_dsn(SENT)) for _ in range(5)]
+    # The first read of a mailbox takes the newest reports and moves the cursor to the top (T6)...
     first = await fetch_reports(settings, None, 0, limit=2)
-    assert [u for u, _ in first.messages] == uids[:2] and first.last_uid == uids[1]
-    rest = await fetch_reports(settings, first.uidvalidity, first.last_uid, limit=10)
-    assert [u for u, _ in rest.messages] == uids[2:]
+    assert [u for u, _ in first.messages] == uids[3:] and first.last_uid == uids[-1]
+    # ...later reads take what arrived since, oldest first, a batch at a time.
+    more = [sandbox.deliver(settings.username, build_dsn(SENT)) for _ in range(5)]
+    second = await fetch_reports(settings, first.uidvalidity, first.last_uid, limit=2)
+    assert [u for u, _ in second.messages] == more[:2] and second.last_uid == more[1]
+    rest = await fetch_reports(settings, second.uidvalidity, second.last_uid, limit=10)
+    assert [u for u, _ in rest.messages] == more[2:]
 
 
 async def test_examine_does_not_mark_reports_seen_and_a_refused_login_says_so(imap) -> None:
@@ -341,3 +346,17 @@ async def test_examine_does_not_mark_reports_seen_and_a_refused_login_says_so(im
     with pytest.raises(ImapError) as refused:
         await fetch_reports(settings, None, 0)
     assert refused.value.kind is FailureKind.DISCONNECTED and "pw-1" not in str(refused.value)
+
+
+def test_a_report_carries_its_final_and_original_recipients_and_the_sending_domain_is_ours() -> None:
+    sent = SENT.replace(OURS.encode(), f"<{ATTEMPT}@acme.example>".encode())
+    forwarded = build_dsn(sent).replace(b"Final-Recipient: rfc822; nobody@prospect.example\r\n",
+                                        b"Original-Recipient: rfc822; nobody@prospect.example\r\n"
+                                        b"Final-Recipient: rfc822; someone@elsewhere.example\r\n")
+    received = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    [found] = bounces_in([(1, forwarded)], received)
+    assert (found.message_id, found.recipient, found.original_recipient) == (
+        f"<{ATTEMPT}@acme.example>", "someone@elsewhere.example", "nobody@prospect.example")
+    # Not a UUID: someone else's Message-ID, whatever its domain.
+    other = SENT.replace(OURS.encode(), b"<CAB1234@acme.example>")
+    assert bounces_in([(1, build_dsn(other))], received) == []
