@@ -24,7 +24,13 @@ from services.accounts.domain import (
     validate_server,
     validate_timezone,
 )
-from services.accounts.health_domain import PROBE_SERVERS, InboxHealthSettings, LoginOutcome, decide_inbox_probe
+from services.accounts.health_domain import (
+    PROBE_SERVERS,
+    InboxHealthSettings,
+    LoginOutcome,
+    decide_inbox_probe,
+    next_probe_delay,
+)
 from services.accounts.health_events import HealthWriter
 from services.accounts.health_repository import HealthTx
 from services.accounts.inbox_oauth import InboxOAuthService
@@ -191,10 +197,10 @@ class InboxService:
             try:
                 await self._login_checks[server](login, timeout_s)
             except (smtp_provider.SmtpError, imap_provider.ImapError) as exc:
-                failure = "auth" if exc.kind is FailureKind.DISCONNECTED else "network"
+                failure = "tls" if exc.reason else "auth" if exc.kind is FailureKind.DISCONNECTED else "network"
                 answer = exc.code if isinstance(exc, smtp_provider.SmtpError) else exc.status
                 text = f"{answer} {exc.message}" if answer is not None else exc.message
-                return LoginOutcome(server, failure, text.replace(login.password, "[redacted]")[:400])
+                return LoginOutcome(server, failure, text.replace(login.password, "[redacted]")[:400], exc.reason)
             except Exception as exc:  # a bug or an unexpected answer: never counts as refused credentials
                 log.warning("inbox login check failed unexpectedly", server=server, error=type(exc).__name__)
                 return LoginOutcome(server, "network", f"unexpected {type(exc).__name__}")
@@ -221,6 +227,11 @@ class InboxService:
             await InboxTx(tx).record_probe(
                 claim.inbox_id, decision.auth_failures, decision.network_failing_since, decision.error
             )
+            now = self._clock.now()
+            backoff = next_probe_delay(decision.status or state.status, decision.network_failing_since, now,
+                                       self._inbox_health.probe_interval, self._inbox_health.max_probe_backoff)
+            if backoff is not None:
+                await InboxTx(tx).defer_probe(claim.inbox_id, now + backoff)
             if decision.error:
                 log.info(
                     "inbox probe failed",
@@ -287,7 +298,8 @@ class InboxService:
                 + "; nothing was changed",
                 details={
                     "failed": [o.server for o in failed],
-                    "reasons": {o.server: ("refused" if o.failure == "auth" else "unreachable") for o in failed},
+                    "reasons": {o.server: o.reason or ("refused" if o.failure == "auth" else "unreachable")
+                                for o in failed},
                     "messages": {o.server: o.message for o in failed},
                 },
             )
@@ -323,6 +335,25 @@ class InboxService:
         self._committed()
         log.info("inbox credentials updated", inbox_id=inbox_id, workspace_id=workspace_id, reconnected=changed)
         return inbox
+
+    async def check_inbox(self, workspace_id: str, inbox_id: str) -> Inbox:
+        """A member's check-now (T7): probe the inbox's logins at once with its stored credentials, whatever its
+        back-off, and answer the inbox as the probe left it. An OAuth inbox is checked by its next probe."""
+        workspace_id = parse_uuid(workspace_id, "workspace_id")
+        inbox_id = parse_uuid(inbox_id, "inbox_id", missing_is_not_found=True)
+        async with self._repo.transaction() as tx:
+            claim = await InboxTx(tx).claim_inbox_now(inbox_id, workspace_id, self._clock.now(),
+                                                      self._inbox_health.probe_interval.total_seconds())
+            if claim is None:
+                if await tx.get_inbox(workspace_id, inbox_id) is None:
+                    raise NotFound("inbox not found")
+                await InboxTx(tx).probe_inbox_soon(inbox_id, self._clock.now())
+        if claim is not None:
+            outcome = await self._probe(claim)
+            if outcome is not None and await self._apply_probe(claim, outcome):
+                self._committed()
+        log.info("inbox checked on request", inbox_id=inbox_id, workspace_id=workspace_id)
+        return await self.get_inbox(workspace_id, inbox_id)
 
     async def failure_reported(self, inbox_id: str, status: str, attempt_id: str) -> bool:
         """A send of the inbox was refused for its login: the probe decides (A4), so the inbox is only made due

@@ -331,8 +331,8 @@ class CheckInboxRequest(_message.Message):
     ACTOR_FIELD_NUMBER: _ClassVar[int]
     workspace_id: str
     inbox_id: str
-    actor: str
-    def __init__(self, workspace_id: _Optional[str] = ..., inbox_id: _Optional[str] = ..., actor: _Optional[str] = ...) -> None: ...
+    actor: _types_pb2.Actor
+    def __init__(self, workspace_id: _Optional[str] = ..., inbox_id: _Optional[str] = ..., actor: _Optional[_Union[_types_pb2.Actor, _Mapping]] = ...) -> None: ...
 
 class CheckInboxResponse(_message.Message):
     __slots__ = ("inbox",)
