@@ -171,6 +171,8 @@ class InboxHealthSettings:
     login_timeout_s: float = 15.0
     # The longest wait between two probes of a disconnected inbox whose servers cannot be reached (T7).
     max_probe_backoff: timedelta = timedelta(hours=6)
+    # A new inbox's logins are checked live before it is saved, as a reconnect's are.
+    check_on_create: bool = True
 
 
 @dataclass(frozen=True, slots=True)

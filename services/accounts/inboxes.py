@@ -108,6 +108,10 @@ class InboxService:
         smtp = validate_server(smtp, "smtp")
         imap = validate_server(imap, "imap")
         given = validate_limits("inbox", limits)
+        if self._inbox_health.check_on_create:
+            # The same live login as a reconnect: a wrong password or an untrusted certificate is refused here,
+            # with nothing saved, instead of an inbox that reads connected and cannot send.
+            await self._require_logins({"smtp": smtp, "imap": imap}, "the credentials did not log in to ")
         inbox_id = str(uuid.uuid4())  # chosen here: the passwords are bound to it before the row exists
         smtp_secret = self._keyring.encrypt(smtp.password, context=secret_context(inbox_id, "smtp"))
         imap_secret = self._keyring.encrypt(imap.password, context=secret_context(inbox_id, "imap"))
@@ -288,21 +292,7 @@ class InboxService:
                 password,
             )
             logins[server] = validate_server(merged, server)
-        outcomes = await self._check_logins(logins)
-        failed = [o for o in outcomes if o.failure is not None]
-        if failed:
-            log.info("inbox credentials refused: a login failed", inbox_id=inbox_id, failed=[o.server for o in failed])
-            raise LoginFailed(
-                "the new credentials did not log in to "
-                + " and ".join(o.server.upper() for o in failed)
-                + "; nothing was changed",
-                details={
-                    "failed": [o.server for o in failed],
-                    "reasons": {o.server: o.reason or ("refused" if o.failure == "auth" else "unreachable")
-                                for o in failed},
-                    "messages": {o.server: o.message for o in failed},
-                },
-            )
+        await self._require_logins(logins, "the new credentials did not log in to ")
         smtp_secret = self._keyring.encrypt(logins["smtp"].password, context=secret_context(inbox_id, "smtp"))
         imap_secret = self._keyring.encrypt(logins["imap"].password, context=secret_context(inbox_id, "imap"))
         async with self._repo.transaction() as tx:
@@ -354,6 +344,24 @@ class InboxService:
                 self._committed()
         log.info("inbox checked on request", inbox_id=inbox_id, workspace_id=workspace_id)
         return await self.get_inbox(workspace_id, inbox_id)
+
+    async def _require_logins(self, logins: dict[str, ServerLogin], refused: str) -> None:
+        """Both logins, live; LoginFailed names each that failed and why (refused, unreachable, tls_certificate,
+        plaintext_refused)."""
+        outcomes = await self._check_logins(logins)
+        failed = [o for o in outcomes if o.failure is not None]
+        if not failed:
+            return
+        log.info("inbox credentials refused: a login failed", failed=[o.server for o in failed])
+        raise LoginFailed(
+            refused + " and ".join(o.server.upper() for o in failed) + "; nothing was changed",
+            details={
+                "failed": [o.server for o in failed],
+                "reasons": {o.server: o.reason or ("refused" if o.failure == "auth" else "unreachable")
+                            for o in failed},
+                "messages": {o.server: o.message for o in failed},
+            },
+        )
 
     async def failure_reported(self, inbox_id: str, status: str, attempt_id: str) -> bool:
         """A send of the inbox was refused for its login: the probe decides (A4), so the inbox is only made due

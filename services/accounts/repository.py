@@ -69,9 +69,6 @@ def linkedin_account_row(row: asyncpg.Record) -> LinkedInAccount:
         created_at=row["created_at"],
         limits=_limits(row["limits"]),
         history=tuple(HistoryEntry(*h) for h in row["history"]),
-        bounce_poll_error=row["last_bounce_poll_error"],
-        # T7: a disconnected inbox whose password was refused is not probed again until it changes.
-        next_probe_at=None if row["status"] == "disconnected" and row["auth_failures"] > 0 else row["next_probe_at"],
     )
 
 

@@ -180,7 +180,18 @@ async def create_inbox(request: web.Request) -> web.Response:
     principal = await authenticate(request)
     body = await parse_body(request, sm.CreateInbox)
     limits, actions = _limits(body.limits)
-    created = await _naming_limits(
+    try:
+        created = await _create_inbox(request, principal, body, limits, actions)
+    except FailedPrecondition as exc:
+        if exc.code == "login_failed":
+            raise LoginFailed(exc.message, details=exc.details) from None
+        raise
+    return reply(views.inbox(created.inbox), 201)
+
+
+async def _create_inbox(request: web.Request, principal: Any, body: sm.CreateInbox, limits: Any,
+                        actions: Any) -> accounts_pb2.CreateInboxResponse:
+    return await _naming_limits(
         upstreams(request).accounts.CreateInbox(
             accounts_pb2.CreateInboxRequest(
                 workspace_id=principal.workspace_id,
@@ -197,7 +208,6 @@ async def create_inbox(request: web.Request) -> web.Response:
         actions,
         "limits.",
     )
-    return reply(views.inbox(created.inbox), 201)
 
 
 async def list_inboxes(request: web.Request) -> web.Response:
@@ -284,6 +294,7 @@ async def update_inbox_credentials(request: web.Request) -> web.Response:
 
 async def check_inbox(request: web.Request) -> web.Response:
     principal = await authenticate(request)
+    await parse_body(request, Empty)
     checked = await upstreams(request).accounts.CheckInbox(
         accounts_pb2.CheckInboxRequest(workspace_id=principal.workspace_id, inbox_id=request.match_info["inbox_id"],
                                        actor=principal.actor()),
@@ -410,11 +421,13 @@ SENDER_ROUTES: tuple[Route, ...] = (
         "POST",
         "/api/v1/inboxes",
         create_inbox,
-        "Add an email inbox by SMTP and IMAP login; passwords are stored encrypted and never returned.",
+        "Add an email inbox by SMTP and IMAP login. Both logins are checked live first, as at a reconnect: if one "
+        "fails the answer is 422 login_failed naming smtp and/or imap (details.reasons: refused, unreachable, "
+        "tls_certificate, plaintext_refused) and nothing is saved. Passwords are stored encrypted, never returned.",
         sm.InboxOut,
         status=201,
         body=sm.CreateInbox,
-        errors=(400, 401, 409),
+        errors=(400, 401, 409, 422),
         tag="senders",
     ),
     Route(
@@ -457,7 +470,7 @@ SENDER_ROUTES: tuple[Route, ...] = (
         "Answers the inbox with its status after the check.",
         sm.InboxOut,
         body=Empty,
-        errors=(401, 404),
+        errors=(400, 401, 404),
         tag="senders",
     ),
     Route(

@@ -188,12 +188,21 @@ async def test_a_refused_reconnect_answers_422_even_when_the_refusal_outlasts_th
     servers = mail_servers
     async with AsyncExitStack() as stack:
         suite = await start_suite(await create_database(pg_dsn), stack, SystemClock(),
-                                  HOLDFAST_RPC_TIMEOUT_SECONDS="1", HOLDFAST_INBOX_LOGIN_TIMEOUT_SECONDS="10")
+                                  HOLDFAST_RPC_TIMEOUT_SECONDS="1", HOLDFAST_INBOX_LOGIN_TIMEOUT_SECONDS="10",
+                                  HOLDFAST_INBOX_CHECK_LOGIN_ON_CREATE="true")
         _, auth = await suite.new_workspace()
         sender = _user(servers, SENDER_DOMAIN, "sales")
         smtp = {"host": servers.host, "port": servers.ports["submission"], "security": "starttls",
                 "username": sender, "password": "prospect-password"}
         imap = {**smtp, "port": servers.ports["imaps"], "security": "ssl"}
+
+        # Creation logs in as a reconnect does: a wrong password is refused, naming both logins; nothing saved.
+        status, refused = await suite.call("POST", "/api/v1/inboxes", auth, json={
+            "email": sender, "smtp": {**smtp, "password": "wrong"}, "imap": {**imap, "password": "wrong"}})
+        assert status == 422 and refused["error"]["code"] == "login_failed", refused
+        assert refused["error"]["details"]["reasons"] == {"smtp": "refused", "imap": "refused"}
+        assert (await suite.call("GET", "/api/v1/inboxes", auth))[1]["inboxes"] == []
+
         status, inbox = await suite.call("POST", "/api/v1/inboxes", auth, json={
             "email": sender, "smtp": smtp, "imap": imap, "timezone": "Europe/Paris"})
         assert status == 201, inbox
@@ -207,7 +216,8 @@ async def test_a_refused_reconnect_answers_422_even_when_the_refusal_outlasts_th
         assert 1.5 < elapsed < 10, elapsed  # Dovecot's delay, once: one SASL mechanism, not PLAIN then LOGIN
         refusals = [line for line in servers.postfix_log().splitlines()
                     if "authentication failed" in line and f"sasl_username={sender}" in line]
-        assert len(refusals) == 1 and "SASL PLAIN" in refusals[0], refusals
+        # One refusal per live login (the refused creation, the refused reconnect), never a second mechanism.
+        assert len(refusals) == 2 and all("SASL PLAIN" in line for line in refusals), refusals
 
 
 async def test_delivered_messages_carry_the_inbox_name_and_one_message_per_prospect_and_step(
@@ -308,3 +318,25 @@ async def test_only_a_real_bounce_of_the_prospect_counts(world: World, mail_serv
     assert listed[forwarding]["state"] == listed[forged]["state"] == "scheduled", "they get the follow-up"
     _, got = await w.suite.call("GET", f"/api/v1/inboxes/{inbox['id']}", auth)
     assert got["bounce_poll_error"] == ""
+
+
+async def test_an_untrusted_certificate_is_refused_at_creation_naming_it(
+        pg_dsn: str, mail_servers: MailServers, monkeypatch: pytest.MonkeyPatch) -> None:
+    servers = mail_servers
+    async with AsyncExitStack() as stack:
+        suite = await start_suite(await create_database(pg_dsn), stack, SystemClock(),
+                                  HOLDFAST_INBOX_CHECK_LOGIN_ON_CREATE="true")
+        _, auth = await suite.new_workspace()
+        sender = _user(servers, SENDER_DOMAIN, "sales")
+        smtp = {"host": servers.host, "port": servers.ports["smtps"], "security": "ssl",
+                "username": sender, "password": "prospect-password"}
+        imap = {**smtp, "port": servers.ports["imap"], "security": "starttls"}
+        monkeypatch.delenv("SSL_CERT_FILE")  # this machine does not trust the servers' private CA
+        status, refused = await suite.call("POST", "/api/v1/inboxes", auth, json={
+            "email": sender, "smtp": smtp, "imap": imap})
+        assert status == 422, refused
+        details = refused["error"]["details"]
+        assert details["reasons"] == {"smtp": "tls_certificate", "imap": "tls_certificate"}, details
+        assert all(f"the certificate of {servers.host} could not be verified" in m
+                   for m in details["messages"].values()), details
+        assert (await suite.call("GET", "/api/v1/inboxes", auth))[1]["inboxes"] == []
