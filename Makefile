@@ -24,10 +24,11 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(PY) scripts/demo.py
 
-# Lint first (fast, and the tests assume it), then every test. The browser tests drive Debian's Chromium
-# (installed here through apt when missing; never a download).
+# Lint first (fast, and the tests assume it), then every test. The browser tests drive Debian's Chromium, the
+# email tests Debian's Dovecot and Postfix (installed here through apt when missing; never a download).
 test: lint
 	bash scripts/ensure_chromium.sh
+	bash scripts/ensure_mailservers.sh
 	$(PY) -m pytest
 
 # Benchmarks (opt-in: about 15 minutes in all; figures and how to read them in docs/BENCHMARKS.md).

@@ -34,7 +34,7 @@ from services.scheduler.config import Settings
 from services.scheduler.dispatcher import Dispatcher
 from services.scheduler.domain import AccountFailure, CampaignPlan, Event, FailurePolicy, FailureSignal, Limits, Step
 from services.scheduler.failure_rate import FailureRateMonitor
-from services.scheduler.providers import Providers
+from services.scheduler.providers import Providers, SendingAs
 from services.scheduler.repository import Enrollee, Repository
 from services.scheduler.service import SchedulerService
 from services.scheduler.warmup import WarmupFeeder
@@ -138,7 +138,8 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
         applied = await self._service.set_sender(
             to_word(types_pb2.SenderKind, request.kind) or "", parse_uuid(request.sender_id, "sender_id"),
             request.version, to_word(types_pb2.SenderStatus, request.status) or "connected", request.timezone,
-            request.workspace_id or None, request.unipile_account_id, request.email, _limits(list(request.limits)))
+            request.workspace_id or None, request.unipile_account_id, request.email, _limits(list(request.limits)),
+            credentials_renewed=request.credentials_renewed)
         return pb.SetSenderStateResponse(applied=applied)
 
     async def ReclampOnResume(self, request: pb.ReclampOnResumeRequest,
@@ -204,7 +205,8 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
             raise NotImplementedYet("bounces are not recorded by this scheduler")
         recorded = await self._bounce_rates.record(inbox_id, [Bounce(
             message_id=b.message_id, recipient=b.recipient, status=b.status, diagnostic=b.diagnostic,
-            received_at=from_timestamp(b.received_at)) for b in request.bounces])
+            received_at=from_timestamp(b.received_at), original_recipient=b.original_recipient)
+            for b in request.bounces])
         return pb.RecordBouncesResponse(recorded=recorded)
 
 
@@ -220,13 +222,13 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
     stack.push_async_callback(accounts_channel.close)
     accounts = accounts_pb2_grpc.AccountsServiceStub(accounts_channel)
 
-    async def credentials(inbox_id: str) -> SmtpSettings:
+    async def credentials(inbox_id: str) -> SendingAs:
         reply = await accounts.GetSenderCredentials(accounts_pb2.GetSenderCredentialsRequest(
             sender_kind=types_pb2.SENDER_KIND_INBOX, sender_id=inbox_id))
         # An OAuth inbox comes with an access token (and no password): the sender logs in with XOAUTH2.
-        return SmtpSettings(host=reply.smtp.host, port=reply.smtp.port, security=reply.smtp.security,
-                            username=reply.smtp.username, password=reply.smtp.password,
-                            access_token=reply.oauth_access_token)
+        return SendingAs(SmtpSettings(host=reply.smtp.host, port=reply.smtp.port, security=reply.smtp.security,
+                                      username=reply.smtp.username, password=reply.smtp.password,
+                                      access_token=reply.oauth_access_token), display_name=reply.display_name)
 
     campaigns_channel = open_channel(settings.campaigns_target, default_timeout=settings.rpc_timeout_seconds)
     stack.push_async_callback(campaigns_channel.close)

@@ -136,7 +136,7 @@ class SetCampaignHoldsBatchResponse(_message.Message):
     def __init__(self, applied: _Optional[int] = ...) -> None: ...
 
 class SetSenderStateRequest(_message.Message):
-    __slots__ = ("kind", "sender_id", "version", "status", "limits", "timezone", "workspace_id", "unipile_account_id", "email")
+    __slots__ = ("kind", "sender_id", "version", "status", "limits", "timezone", "workspace_id", "unipile_account_id", "email", "credentials_renewed")
     KIND_FIELD_NUMBER: _ClassVar[int]
     SENDER_ID_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -146,6 +146,7 @@ class SetSenderStateRequest(_message.Message):
     WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
     UNIPILE_ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
     EMAIL_FIELD_NUMBER: _ClassVar[int]
+    CREDENTIALS_RENEWED_FIELD_NUMBER: _ClassVar[int]
     kind: _types_pb2.SenderKind
     sender_id: str
     version: int
@@ -155,7 +156,8 @@ class SetSenderStateRequest(_message.Message):
     workspace_id: str
     unipile_account_id: str
     email: str
-    def __init__(self, kind: _Optional[_Union[_types_pb2.SenderKind, str]] = ..., sender_id: _Optional[str] = ..., version: _Optional[int] = ..., status: _Optional[_Union[_types_pb2.SenderStatus, str]] = ..., limits: _Optional[_Iterable[_Union[_types_pb2.SendingLimit, _Mapping]]] = ..., timezone: _Optional[str] = ..., workspace_id: _Optional[str] = ..., unipile_account_id: _Optional[str] = ..., email: _Optional[str] = ...) -> None: ...
+    credentials_renewed: bool
+    def __init__(self, kind: _Optional[_Union[_types_pb2.SenderKind, str]] = ..., sender_id: _Optional[str] = ..., version: _Optional[int] = ..., status: _Optional[_Union[_types_pb2.SenderStatus, str]] = ..., limits: _Optional[_Iterable[_Union[_types_pb2.SendingLimit, _Mapping]]] = ..., timezone: _Optional[str] = ..., workspace_id: _Optional[str] = ..., unipile_account_id: _Optional[str] = ..., email: _Optional[str] = ..., credentials_renewed: _Optional[bool] = ...) -> None: ...
 
 class SetSenderStateResponse(_message.Message):
     __slots__ = ("applied",)
@@ -322,18 +324,20 @@ class StartProbationResponse(_message.Message):
     def __init__(self, applied: _Optional[bool] = ...) -> None: ...
 
 class Bounce(_message.Message):
-    __slots__ = ("message_id", "recipient", "status", "diagnostic", "received_at")
+    __slots__ = ("message_id", "recipient", "status", "diagnostic", "received_at", "original_recipient")
     MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
     RECIPIENT_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     DIAGNOSTIC_FIELD_NUMBER: _ClassVar[int]
     RECEIVED_AT_FIELD_NUMBER: _ClassVar[int]
+    ORIGINAL_RECIPIENT_FIELD_NUMBER: _ClassVar[int]
     message_id: str
     recipient: str
     status: str
     diagnostic: str
     received_at: _timestamp_pb2.Timestamp
-    def __init__(self, message_id: _Optional[str] = ..., recipient: _Optional[str] = ..., status: _Optional[str] = ..., diagnostic: _Optional[str] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    original_recipient: str
+    def __init__(self, message_id: _Optional[str] = ..., recipient: _Optional[str] = ..., status: _Optional[str] = ..., diagnostic: _Optional[str] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., original_recipient: _Optional[str] = ...) -> None: ...
 
 class RecordBouncesRequest(_message.Message):
     __slots__ = ("inbox_id", "bounces")
