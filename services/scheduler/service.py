@@ -21,6 +21,7 @@ from services.scheduler.domain import CampaignPlan, Limits, Sender, hold_blocks
 from services.scheduler.failure_rate import FailureRateMonitor
 from services.scheduler.planner import SenderLoad, Slot, spread
 from services.scheduler.repository import Enrollee, PlanRow, Repository, Tx
+from services.scheduler.voice_repository import VoiceTx
 
 log = structlog.get_logger(__name__)
 CHANNELS = ("linkedin", "email")
@@ -109,8 +110,12 @@ class SchedulerService:
             # New prospects are due now and, like a backlog after a pause, get spread by the re-clamp.
             rows.append((e.prospect_id, campaign_id, e.linkedin_provider_id, e.email, e.first_name, e.last_name,
                          e.company, json.dumps(e.fields), linkedin, inbox, state, channel, action, sender, due,
-                         due))
+                         due, e.linkedin_public_identifier))
+        # V6: the workspace's suppression list is read under its lock, so a suppression being added either
+        # sees these rows or is seen by them.
+        await VoiceTx(tx).lock_suppressions(plan.workspace_id)
         enrolled = await tx.enroll(rows, now)
+        await VoiceTx(tx).suppress_enrolled(plan.workspace_id, [e.prospect_id for e in enrollees])
         if plan.active and enrolled:
             held = await tx.held_scopes(campaign_id)
             await self._reclamp(tx, plan, [c for c in CHANNELS if not hold_blocks(held, c)], now)
