@@ -82,6 +82,9 @@ class Settings(ServiceSettings):
                                         help="how long setting a hold waits for sends already at the provider "
                                         "on the held scope before it answers anyway (with a warning)")
 
+    ooo_days: float = setting("HOLDFAST_OOO_DAYS", 7.0, parse=_positive,
+                              help="how long an out-of-office reply without a return date parks its prospect")
+
     def __post_init__(self) -> None:
         # An attempt older than the stale threshold is taken for cut off by a crash; if a live send could
         # still be waiting on its provider by then, another replica would reconcile it while it runs.

@@ -37,6 +37,7 @@ from services.scheduler.failure_rate import FailureRateMonitor
 from services.scheduler.providers import Providers
 from services.scheduler.repository import Enrollee, Repository
 from services.scheduler.service import SchedulerService
+from services.scheduler.voices import ProspectVoices, shown_state
 from services.scheduler.warmup import WarmupFeeder
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -62,7 +63,13 @@ def _plan(request: pb.UpsertCampaignPlanRequest) -> CampaignPlan:
         steps=tuple(Step(s.index, to_word(types_pb2.Channel, s.channel) or "",
                          to_word(types_pb2.ActionType, s.action_type) or "", s.delay_hours, s.text, s.subject, s.body)
                     for s in request.steps),
-        warmup=request.warmup)
+        warmup=request.warmup, stop_on_reply=_stop_on_reply(request.stop_on_reply))
+
+
+def _stop_on_reply(value: str) -> str:
+    if value not in ("", "prospect", "company"):
+        raise InvalidArgument("stop_on_reply must be prospect or company", field="stop_on_reply")
+    return value or "prospect"
 
 
 class ProtoEvents:
@@ -95,8 +102,9 @@ class ProtoEvents:
 
 class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
     def __init__(self, service: SchedulerService, dispatcher: Dispatcher, warmups: WarmupFeeder,
-                 bounce_rates: BounceRateMonitor | None = None):
+                 bounce_rates: BounceRateMonitor | None = None, voices: ProspectVoices | None = None):
         self._service = service
+        self._voices = voices or ProspectVoices(service.repository, service.clock)
         self._dispatcher = dispatcher
         self._warmups = warmups
         self._bounce_rates = bounce_rates
@@ -114,7 +122,8 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
         enrolled = await self._service.enroll(parse_uuid(request.campaign_id, "campaign_id"), [Enrollee(
             prospect_id=parse_uuid(p.prospect_id, "prospect_id"), linkedin_provider_id=p.linkedin_provider_id or None,
             email=p.email or None, first_name=p.first_name, last_name=p.last_name, company=p.company,
-            fields=dict(p.fields)) for p in request.prospects])
+            fields=dict(p.fields), linkedin_public_identifier=p.linkedin_public_identifier or None)
+            for p in request.prospects])
         return pb.EnrollProspectsResponse(enrolled=enrolled)
 
     async def SetCampaignHolds(self, request: pb.SetCampaignHoldsRequest,
@@ -153,8 +162,11 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
 
     async def GetResumePreview(self, request: pb.GetResumePreviewRequest,
                                context: grpc.aio.ServicerContext) -> pb.GetResumePreviewResponse:
-        preview = await self._service.preview(parse_uuid(request.campaign_id, "campaign_id", missing_is_not_found=True))
+        campaign_id = parse_uuid(request.campaign_id, "campaign_id", missing_is_not_found=True)
+        preview = await self._service.preview(campaign_id)
+        left_out = await self._voices.left_out(campaign_id)
         return pb.GetResumePreviewResponse(
+            left_out=[pb.LeftOut(reason=r, count=n) for r, n in sorted(left_out.items())],
             overdue=preview.overdue,
             days=[pb.DayCount(date=d.isoformat(), channel=from_word(types_pb2.Channel, c), count=n)
                   for d, c, n in preview.days],
@@ -164,9 +176,32 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
                                 context: grpc.aio.ServicerContext) -> pb.ListProspectPlansResponse:
         views = await self._service.list_plans(parse_uuid(request.campaign_id, "campaign_id"),
                                                [parse_uuid(p, "prospect_ids") for p in request.prospect_ids])
+        now = self._service.clock.now()
         return pb.ListProspectPlansResponse(plans=[pb.ProspectPlan(
-            prospect_id=v.plan.prospect_id, step_index=v.plan.step_index, state=v.plan.state,
-            next_action_at=to_timestamp(v.plan.next_action_at), why_not_now=v.why_not_now) for v in views])
+            prospect_id=v.plan.prospect_id, step_index=v.plan.step_index,
+            state=shown_state(v.plan.state, v.plan.voice, v.plan.parked_until, now),
+            next_action_at=to_timestamp(v.plan.next_action_at), why_not_now=v.why_not_now,
+            out_of_office_until=to_timestamp(v.plan.parked_until if v.plan.voice == "out_of_office"
+                                             and v.plan.parked_until and v.plan.parked_until > now else None))
+            for v in views])
+
+    async def RecordProspectVoice(self, request: pb.RecordProspectVoiceRequest,
+                                  context: grpc.aio.ServicerContext) -> pb.RecordProspectVoiceResponse:
+        recorded = await self._voices.record(
+            request.event_id, parse_uuid(request.prospect_id, "prospect_id", missing_is_not_found=True),
+            request.voice, until=from_timestamp(request.until) if request.HasField("until") else None,
+            channel=to_word(types_pb2.Channel, request.channel) or "", source=request.source,
+            snippet=request.snippet,
+            received_at=from_timestamp(request.received_at) if request.HasField("received_at") else None)
+        return pb.RecordProspectVoiceResponse(applied=recorded.applied, affected_prospect_ids=recorded.affected,
+                                              parked_until=to_timestamp(recorded.parked_until))
+
+    async def ApplySuppressions(self, request: pb.ApplySuppressionsRequest,
+                                context: grpc.aio.ServicerContext) -> pb.ApplySuppressionsResponse:
+        stopped = await self._voices.change_suppressions(
+            parse_uuid(request.workspace_id, "workspace_id"), [(e.kind, e.value) for e in request.add],
+            [(e.kind, e.value) for e in request.remove])
+        return pb.ApplySuppressionsResponse(prospects_stopped=stopped)
 
     async def RecordInviteAccepted(self, request: pb.RecordInviteAcceptedRequest,
                                    context: grpc.aio.ServicerContext) -> pb.RecordInviteAcceptedResponse:
@@ -264,7 +299,9 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
     service = SchedulerService(repository, clock, failure_rates=failure_rates, bounce_rates=bounce_rates,
                                hold_drain_seconds=settings.hold_drain_seconds, stale_after=stale_after)
     warmups = WarmupFeeder(repository, service, clock)
-    servicer = SchedulerServicer(service, dispatcher, warmups, bounce_rates)
+    voices = ProspectVoices(repository, clock, ooo_days=settings.ooo_days,
+                            drain_seconds=settings.hold_drain_seconds, stale_after=stale_after)
+    servicer = SchedulerServicer(service, dispatcher, warmups, bounce_rates, voices)
     running = await start_server(settings.grpc_listen, [Registration(
         pb.DESCRIPTOR.services_by_name["SchedulerService"].full_name,
         lambda server: pb_grpc.add_SchedulerServiceServicer_to_server(servicer, server),

@@ -75,6 +75,14 @@ class SchedulerService:
         self._hold_drain_seconds = hold_drain_seconds
         self._stale_after = stale_after
 
+    @property
+    def repository(self) -> Repository:
+        return self._repo
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
     async def upsert_plan(self, plan: CampaignPlan) -> tuple[bool, int]:
         now = self._clock.now()
         async with self._repo.transaction() as tx:
@@ -288,6 +296,8 @@ class SchedulerService:
     async def _why_not_now(self, tx: Tx, plan: CampaignPlan, row: PlanRow, held: list[str], sender: Sender | None,
                            now: datetime) -> list[str]:
         """S11: every reason the prospect's next action is not happening now, most important first."""
+        if row.voice in ("replied", "opted_out", "suppressed"):
+            return [row.voice]  # V1: it stops for good, whatever else holds it
         if row.state in ("done", "stopped"):
             return [row.state if not row.stop_reason else f"stopped:{row.stop_reason}"]
         if row.state == "waiting_acceptance":
@@ -295,6 +305,8 @@ class SchedulerService:
         if row.state == "in_flight":
             return ["sending_now"]
         reasons = []
+        if row.voice == "out_of_office" and row.parked_until and row.parked_until > now:
+            reasons.append("out_of_office")  # V3: parked until its return
         if not plan.active:
             reasons.append("campaign_not_active")
         if row.channel and hold_blocks(held, row.channel):

@@ -104,6 +104,16 @@ class SchedulerServiceStub:
                 request_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordBouncesRequest.SerializeToString,
                 response_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordBouncesResponse.FromString,
                 _registered_method=True)
+        self.RecordProspectVoice = channel.unary_unary(
+                '/holdfast.scheduler.v1.SchedulerService/RecordProspectVoice',
+                request_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordProspectVoiceRequest.SerializeToString,
+                response_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordProspectVoiceResponse.FromString,
+                _registered_method=True)
+        self.ApplySuppressions = channel.unary_unary(
+                '/holdfast.scheduler.v1.SchedulerService/ApplySuppressions',
+                request_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.ApplySuppressionsRequest.SerializeToString,
+                response_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.ApplySuppressionsResponse.FromString,
+                _registered_method=True)
 
 
 class SchedulerServiceServicer:
@@ -206,6 +216,23 @@ class SchedulerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordProspectVoice(self, request, context):
+        """DESIGN V1-V3, V8: what a prospect said. A reply or an opt-out stops it (or its company, V4) for good, an
+        out-of-office parks it until its return. Idempotent per event id (V9). Once it answers, no send to an
+        affected prospect starts and none is still at the provider.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ApplySuppressions(self, request, context):
+        """DESIGN V6: changes to a workspace's suppression list (campaigns owns it); every unfinished prospect a new
+        entry matches stops, with the same guarantee.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SchedulerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -278,6 +305,16 @@ def add_SchedulerServiceServicer_to_server(servicer, server):
                     servicer.RecordBounces,
                     request_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordBouncesRequest.FromString,
                     response_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordBouncesResponse.SerializeToString,
+            ),
+            'RecordProspectVoice': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordProspectVoice,
+                    request_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordProspectVoiceRequest.FromString,
+                    response_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordProspectVoiceResponse.SerializeToString,
+            ),
+            'ApplySuppressions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ApplySuppressions,
+                    request_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.ApplySuppressionsRequest.FromString,
+                    response_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.ApplySuppressionsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -658,6 +695,60 @@ class SchedulerService:
             '/holdfast.scheduler.v1.SchedulerService/RecordBounces',
             holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordBouncesRequest.SerializeToString,
             holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordBouncesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordProspectVoice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.scheduler.v1.SchedulerService/RecordProspectVoice',
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordProspectVoiceRequest.SerializeToString,
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordProspectVoiceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ApplySuppressions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.scheduler.v1.SchedulerService/ApplySuppressions',
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.ApplySuppressionsRequest.SerializeToString,
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.ApplySuppressionsResponse.FromString,
             options,
             channel_credentials,
             insecure,
