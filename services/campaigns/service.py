@@ -29,6 +29,7 @@ from services.campaigns.health import HealthReactions
 from services.campaigns.pause import Change, PauseStates
 from services.campaigns.ports import Directory, Events, Outbox, PlanInfo, Scheduler, WarmupProgress
 from services.campaigns.repository import Repository
+from services.campaigns.suppressions import Suppressions
 from services.common.clock import Clock
 from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.common.ids import parse_uuid
@@ -65,6 +66,8 @@ class AddResult:
     added: int
     already_present: int
     refused: list[tuple[int, str, str]]
+    # Added but on the workspace's suppression list: never sent (V6).
+    suppressed: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +86,7 @@ class CampaignsService:
         self._outbox = outbox
         self._scheduler = scheduler
         self._directory = directory
+        self.suppressions = Suppressions(repository, clock, outbox, events.suppressions)
         self.pause_states = PauseStates(repository, clock, Gates(directory).check, events,
                                         auto_resume_cooldown=auto_resume_cooldown, probation=probation)
         self.health = HealthReactions(repository, self.pause_states, scheduler, directory, outbox, clock,
@@ -209,8 +213,11 @@ class CampaignsService:
             for event in self._events.enrollment(campaign, added):
                 await tx.enqueue(event)
         self._outbox.kick()
-        log.info("prospects added", campaign_id=campaign.id, added=len(added), refused=len(refused))
-        return AddResult(len(added), len(valid) - len(added), refused)
+        suppressed = sum(await self.suppressions.suppressed(campaign.workspace_id, [
+            (p.data.email, p.data.linkedin_provider_id, p.data.linkedin_public_identifier) for p in added]))
+        log.info("prospects added", campaign_id=campaign.id, added=len(added), refused=len(refused),
+                 suppressed=suppressed)
+        return AddResult(len(added), len(valid) - len(added), refused, suppressed)
 
     async def list_prospects(self, workspace_id: str, campaign_id: str, page_size: int,
                              page_token: str) -> tuple[list[ProspectView], str]:
@@ -229,7 +236,7 @@ class CampaignsService:
             plan = plans.get(prospect.id)
             if plan is not None:
                 plan = PlanInfo(plan.state, plan.step_index, plan.next_action_at,
-                                _with_reasons(plan.why_not_now, campaign))
+                                _with_reasons(plan.why_not_now, campaign), plan.out_of_office_until)
             views.append(ProspectView(prospect, plan))
         return views, next_token
 

@@ -170,6 +170,7 @@ class AddedProspects(Response):
     added: int
     already_present: int = Field(description="already in the campaign under one of their identifiers")
     refused: list[RefusedOut]
+    suppressed: int = Field(0, description="added, but on the workspace's suppression list: never sent (V6)")
 
 
 class ProspectOut(Response):
@@ -181,10 +182,12 @@ class ProspectOut(Response):
     last_name: str
     company: str
     fields: dict[str, str]
-    state: str = Field(description="enrolling, scheduled, in_flight, waiting_acceptance, done or stopped")
+    state: str = Field(description="enrolling, scheduled, in_flight, waiting_acceptance, done or stopped; or what "
+                       "the prospect said: replied, opted_out, suppressed, out_of_office")
     current_step: int
     next_action_at: str | None
     why_not_now: list[str] = Field(description="every reason the next action is not happening now (S11)")
+    out_of_office_until: str | None = Field(None, description="while an out-of-office parks the prospect")
 
 
 class ProspectPage(Response):
@@ -203,6 +206,8 @@ class ResumePreview(Response):
     days: list[PreviewDay]
     first_at: str | None
     last_at: str | None
+    left_out: dict[str, int] = Field(default_factory=dict, description="prospects a resume leaves out because of "
+                                     "what they said, per reason: replied, opted_out, suppressed, out_of_office")
 
 
 class WarmupProgress(Response):
