@@ -88,6 +88,7 @@ class Suite:
 
 
 TEST_SECRET_KEYS = "test1:" + base64.urlsafe_b64encode(b"k" * 32).decode()
+TEST_UNSUBSCRIBE_KEY = "test-unsubscribe-key-" + "u" * 32
 
 
 # Tests never reach a real mail provider: an OAuth inbox's SMTP and IMAP servers default to a closed local port
@@ -101,7 +102,8 @@ def suite_env(dsn: str, **extra: str) -> dict[str, str]:
     return {"DATABASE_URL": dsn, "HOLDFAST_GRPC_LISTEN": "127.0.0.1:0", "HOLDFAST_SHUTDOWN_GRACE_SECONDS": "1",
             "HOLDFAST_SECRET_KEYS": TEST_SECRET_KEYS, "HOLDFAST_DISPATCH_INTERVAL_SECONDS": "0.05",
             "HOLDFAST_SWEEP_SECONDS": "0.2", "HOLDFAST_INBOX_PROBES_ENABLED": "false",
-            "HOLDFAST_BOUNCE_POLLS_ENABLED": "false", **NO_PROVIDER_MAIL, **extra}
+            "HOLDFAST_BOUNCE_POLLS_ENABLED": "false", "HOLDFAST_UNSUBSCRIBE_KEY": TEST_UNSUBSCRIBE_KEY,
+            **NO_PROVIDER_MAIL, **extra}
 
 
 def free_port() -> int:

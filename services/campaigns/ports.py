@@ -41,6 +41,10 @@ class Events(Protocol):
         """V6: changes to the workspace's suppression list, in order per workspace."""
         ...
 
+    def opt_out(self, event_id: str, prospect_id: str, source: str) -> Event:
+        """V5: a prospect's opt-out, for the scheduler to stop it."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class PlanInfo:

@@ -139,6 +139,12 @@ class ProtoEvents:
             remove=[scheduler_pb2.SuppressionEntry(kind=e.kind, value=e.value) for e in remove])
         return "scheduler.ApplySuppressions", f"suppressions:{workspace_id}", request.SerializeToString()
 
+    def opt_out(self, event_id: str, prospect_id: str, source: str) -> Event:
+        request = scheduler_pb2.RecordProspectVoiceRequest(
+            event_id=event_id, prospect_id=prospect_id, voice="opted_out", channel=types_pb2.CHANNEL_EMAIL,
+            source=source)
+        return "scheduler.RecordProspectVoice", f"voice:{prospect_id}", request.SerializeToString()
+
     def enrollment(self, campaign: Campaign, prospects: list[Prospect]) -> list[Event]:
         events = []
         for start in range(0, len(prospects), 2000):
@@ -309,6 +315,13 @@ class CampaignsServicer(pb_grpc.CampaignsServiceServicer):
             parse_uuid(request.suppression_id, "suppression_id", missing_is_not_found=True))
         return pb.DeleteSuppressionResponse(suppression=_suppression_pb(gone))
 
+    async def RecordOptOut(self, request: pb.RecordOptOutRequest,
+                           context: grpc.aio.ServicerContext) -> pb.RecordOptOutResponse:
+        recorded = await self._service.suppressions.opt_out(
+            parse_uuid(request.workspace_id, "workspace_id"),
+            parse_uuid(request.prospect_id, "prospect_id", missing_is_not_found=True), request.source or "unsubscribe")
+        return pb.RecordOptOutResponse(recorded=recorded)
+
     async def ListProspects(self, request: pb.ListProspectsRequest,
                             context: grpc.aio.ServicerContext) -> pb.ListProspectsResponse:
         views, token = await self._service.list_prospects(request.workspace_id, request.campaign_id,
@@ -419,6 +432,8 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
             scheduler_pb2.StartProbationRequest.FromString(b)),
         "scheduler.ApplySuppressions": lambda b: scheduler.ApplySuppressions(
             scheduler_pb2.ApplySuppressionsRequest.FromString(b), timeout=60),
+        "scheduler.RecordProspectVoice": lambda b: scheduler.RecordProspectVoice(
+            scheduler_pb2.RecordProspectVoiceRequest.FromString(b), timeout=60),
     })
     await relay.start()
     stack.push_async_callback(relay.stop)

@@ -86,7 +86,7 @@ class CampaignsService:
         self._outbox = outbox
         self._scheduler = scheduler
         self._directory = directory
-        self.suppressions = Suppressions(repository, clock, outbox, events.suppressions)
+        self.suppressions = Suppressions(repository, clock, outbox, events.suppressions, events.opt_out)
         self.pause_states = PauseStates(repository, clock, Gates(directory).check, events,
                                         auto_resume_cooldown=auto_resume_cooldown, probation=probation)
         self.health = HealthReactions(repository, self.pause_states, scheduler, directory, outbox, clock,

@@ -63,6 +63,14 @@ class SuppressionStore:
                 ORDER BY seq DESC LIMIT $3""", workspace_id, pattern, limit, before_seq)
         return [_suppression(r) for r in rows]
 
+    async def prospect(self, workspace_id: str, prospect_id: str) -> tuple[str | None, str | None] | None:
+        """A prospect of the workspace as (email, LinkedIn provider id), or None."""
+        r = await self._pool.fetchrow(
+            """SELECT p.email, p.linkedin_provider_id FROM campaigns.prospects p
+                 JOIN campaigns.campaigns c ON c.id = p.campaign_id
+                WHERE p.id = $2 AND c.workspace_id = $1""", workspace_id, prospect_id)
+        return None if r is None else (r["email"], r["linkedin_provider_id"])
+
     async def matching(self, workspace_id: str, emails: Sequence[str], domains: Sequence[str],
                        linkedin: Sequence[str]) -> set[Entry]:
         """Which of these candidate entries the workspace's list holds."""

@@ -26,6 +26,8 @@ MAX_PAGE = 1000
 
 # Builds the scheduler event for (workspace, added, removed).
 SuppressionEvent = Callable[[str, Sequence[Entry], Sequence[Entry]], Event]
+# Builds the scheduler event recording a prospect's opt-out: (event id, prospect id, source).
+OptOutEvent = Callable[[str, str, str], Event]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,12 +39,35 @@ class Added:
 
 
 class Suppressions:
-    def __init__(self, repository: Repository, clock: Clock, outbox: Outbox, event: SuppressionEvent):
+    def __init__(self, repository: Repository, clock: Clock, outbox: Outbox, event: SuppressionEvent,
+                 opt_out_event: OptOutEvent):
         self._repo = repository
         self._store = SuppressionStore(repository)
         self._clock = clock
         self._outbox = outbox
         self._event = event
+        self._opt_out_event = opt_out_event
+
+    async def opt_out(self, workspace_id: str, prospect_id: str, source: str) -> bool:
+        """V5: the prospect asked to hear no more. Its address (else its LinkedIn profile) joins the suppression
+        list, and the scheduler records the opt-out on the prospect; answers once both are enforced. Returns
+        False when it was recorded before."""
+        found = await self._store.prospect(workspace_id, prospect_id)
+        if found is None:
+            raise NotFound("no such prospect")
+        email, provider_id = found
+        entry = Entry("email", email) if email else Entry("linkedin", provider_id or "")
+        async with self._repo.transaction() as tx:
+            new = await self._store.add(tx, workspace_id, [entry], "opt_out", f"prospect:{prospect_id}",
+                                        self._clock.now()) if entry.value else []
+            suppressed = await tx.enqueue(self._event(workspace_id, new, [])) if new else None
+            # One opt-out per prospect: a second click, a redelivered POST or the mailto after the link is a no-op.
+            voice = await tx.enqueue(self._opt_out_event(f"opt-out:{prospect_id}", prospect_id, source))
+        await self._acknowledge(suppressed)
+        await self._acknowledge(voice)
+        log.info("prospect opted out", workspace_id=workspace_id, prospect_id=prospect_id, source=source,
+                 newly_suppressed=bool(new))
+        return bool(new)
 
     async def add(self, workspace_id: str, raw: list[tuple[str, str]], source: str, actor: str) -> Added:
         if source not in SOURCES:

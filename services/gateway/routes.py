@@ -31,6 +31,7 @@ from services.gateway.api import (
 from services.gateway.sandbox_routes import SANDBOX_ROUTES
 from services.gateway.sender_routes import SENDER_ROUTES
 from services.gateway.suppression_routes import SUPPRESSION_ROUTES
+from services.gateway.unsubscribe_routes import UNSUBSCRIBE_ROUTES
 from services.gateway.webhooks import WEBHOOK_ROUTES
 
 # Handlers
@@ -218,6 +219,7 @@ ROUTES: tuple[Route, ...] = (
           models.PauseHistory, query=Paging),
     *SENDER_ROUTES,
     *SUPPRESSION_ROUTES,
+    *UNSUBSCRIBE_ROUTES,
     *WEBHOOK_ROUTES,
     *SANDBOX_ROUTES,
 )

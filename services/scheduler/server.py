@@ -29,12 +29,13 @@ from services.common.providers.smtp import SmtpSettings
 from services.common.providers.unipile import UnipileClient
 from services.common.service_main import prepare_schema
 from services.common.timemath import Schedule, ScheduleError
+from services.common.unsubscribe import UnsubscribeTokens
 from services.scheduler.bounce_rate import Bounce, BouncePolicy, BounceRateMonitor, BounceSignal
 from services.scheduler.config import Settings
 from services.scheduler.dispatcher import Dispatcher
 from services.scheduler.domain import AccountFailure, CampaignPlan, Event, FailurePolicy, FailureSignal, Limits, Step
 from services.scheduler.failure_rate import FailureRateMonitor
-from services.scheduler.providers import Providers
+from services.scheduler.providers import Providers, UnsubscribeLinks
 from services.scheduler.repository import Enrollee, Repository
 from services.scheduler.service import SchedulerService
 from services.scheduler.voices import ProspectVoices, shown_state
@@ -291,7 +292,8 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
     unipile = (UnipileClient(settings.unipile_dsn, settings.unipile_api_key, http,
                              timeout_s=settings.provider_timeout_seconds) if settings.unipile_dsn else None)
     stale_after = timedelta(seconds=settings.attempt_stale_seconds)
-    providers = Providers(unipile, credentials, timeout_s=settings.provider_timeout_seconds)
+    unsubscribe = UnsubscribeLinks(settings.public_url, UnsubscribeTokens(settings.unsubscribe_key))
+    providers = Providers(unipile, credentials, timeout_s=settings.provider_timeout_seconds, unsubscribe=unsubscribe)
     dispatcher = Dispatcher(repository, providers, clock, batch=settings.dispatch_batch,
                             unipile=unipile, stale_after=stale_after,
                             relations_poll=timedelta(seconds=settings.relations_poll_seconds),

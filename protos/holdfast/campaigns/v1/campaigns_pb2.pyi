@@ -599,3 +599,19 @@ class DeleteSuppressionResponse(_message.Message):
     SUPPRESSION_FIELD_NUMBER: _ClassVar[int]
     suppression: Suppression
     def __init__(self, suppression: _Optional[_Union[Suppression, _Mapping]] = ...) -> None: ...
+
+class RecordOptOutRequest(_message.Message):
+    __slots__ = ("workspace_id", "prospect_id", "source")
+    WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    PROSPECT_ID_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    workspace_id: str
+    prospect_id: str
+    source: str
+    def __init__(self, workspace_id: _Optional[str] = ..., prospect_id: _Optional[str] = ..., source: _Optional[str] = ...) -> None: ...
+
+class RecordOptOutResponse(_message.Message):
+    __slots__ = ("recorded",)
+    RECORDED_FIELD_NUMBER: _ClassVar[int]
+    recorded: bool
+    def __init__(self, recorded: _Optional[bool] = ...) -> None: ...

@@ -119,6 +119,11 @@ class CampaignsServiceStub:
                 request_serializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.DeleteSuppressionRequest.SerializeToString,
                 response_deserializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.DeleteSuppressionResponse.FromString,
                 _registered_method=True)
+        self.RecordOptOut = channel.unary_unary(
+                '/holdfast.campaigns.v1.CampaignsService/RecordOptOut',
+                request_serializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.RecordOptOutRequest.SerializeToString,
+                response_deserializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.RecordOptOutResponse.FromString,
+                _registered_method=True)
 
 
 class CampaignsServiceServicer:
@@ -234,6 +239,14 @@ class CampaignsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordOptOut(self, request, context):
+        """DESIGN V5: a prospect opted out (the unsubscribe link, its one-click POST, the mailto): its address is
+        suppressed and it is stopped in every campaign, at once and idempotently.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CampaignsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -321,6 +334,11 @@ def add_CampaignsServiceServicer_to_server(servicer, server):
                     servicer.DeleteSuppression,
                     request_deserializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.DeleteSuppressionRequest.FromString,
                     response_serializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.DeleteSuppressionResponse.SerializeToString,
+            ),
+            'RecordOptOut': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordOptOut,
+                    request_deserializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.RecordOptOutRequest.FromString,
+                    response_serializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.RecordOptOutResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -782,6 +800,33 @@ class CampaignsService:
             '/holdfast.campaigns.v1.CampaignsService/DeleteSuppression',
             holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.DeleteSuppressionRequest.SerializeToString,
             holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.DeleteSuppressionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordOptOut(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.campaigns.v1.CampaignsService/RecordOptOut',
+            holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.RecordOptOutRequest.SerializeToString,
+            holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.RecordOptOutResponse.FromString,
             options,
             channel_credentials,
             insecure,
