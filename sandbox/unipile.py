@@ -20,6 +20,7 @@ Control API (JSON, no auth) under `/_sandbox/`, for tests and the local demo:
   GET  /_sandbox/hosted/{token}           the page a hosted reconnect link opens
   POST /_sandbox/hosted/{token}/complete  finish that reconnect: status OK, RECONNECTED webhooks, notify_url
 A profile is {provider_id, full_name?, public_identifier?, picture_url?}.
+Chat and message reads, a prospect writing to an account and `message_received` webhooks: unipile_messaging.
 """
 
 from __future__ import annotations
@@ -110,6 +111,8 @@ class Message:
     id: str
     text: str
     sent_at: datetime
+    # The attendee who wrote it; None for our own account (see unipile_messaging).
+    sender_provider_id: str | None = None
 
 
 @dataclass
@@ -263,6 +266,9 @@ def create_app(api_key: str) -> web.Application:
     app.router.add_post("/_sandbox/latency", _control_set_latency)
     app.router.add_get("/_sandbox/hosted/{token}", _hosted_page)
     app.router.add_post("/_sandbox/hosted/{token}/complete", _hosted_complete)
+    from sandbox.unipile_messaging import add_messaging  # it builds on this module
+
+    add_messaging(app)
     return app
 
 
@@ -621,6 +627,7 @@ async def _start_chat(request: web.Request) -> web.Response:
         state.chats[chat.id] = chat
     message = Message(id=secrets.token_urlsafe(16), text=text, sent_at=state.clock())
     chat.messages.append(message)
+    _sent_by_us(request.app, chat, message)
     return _json({"object": "ChatStarted", "chat_id": chat.id, "message_id": message.id}, 201)
 
 
@@ -634,7 +641,14 @@ async def _send_message(request: web.Request) -> web.Response:
     _usable_account(state, chat.account_id)
     message = Message(id=secrets.token_urlsafe(16), text=text, sent_at=state.clock())
     chat.messages.append(message)
+    _sent_by_us(request.app, chat, message)
     return _json({"object": "MessageSent", "message_id": message.id}, 201)
+
+
+def _sent_by_us(app: web.Application, chat: Chat, message: Message) -> None:
+    from sandbox.unipile_messaging import sent_by_us  # it builds on this module
+
+    sent_by_us(app, chat, message)
 
 
 async def _create_hosted_link(request: web.Request) -> web.Response:
