@@ -161,7 +161,7 @@ def _local_secrets(env: dict[str, str], data: Path) -> None:
 
 def _register_webhooks(env: dict[str, str], gateway: str) -> None:
     """Ask the (sandbox) Unipile to call our webhook, with the shared secret in its header."""
-    for source in ("users", "account_status"):
+    for source in ("users", "account_status", "messaging"):
         body = json.dumps({"request_url": f"{gateway}/webhooks/unipile", "source": source, "name": f"holdfast-{source}",
                            "headers": [{"key": "Unipile-Auth", "value": env["HOLDFAST_UNIPILE_WEBHOOK_SECRET"]}]})
         request = urllib.request.Request(f"{env['HOLDFAST_UNIPILE_DSN']}/api/v1/webhooks", data=body.encode(),

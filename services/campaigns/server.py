@@ -69,7 +69,7 @@ def campaign_pb(c: Campaign) -> pb.Campaign:
                        subject=s.subject, body=s.body) for s in c.steps],
         senders=pb.Senders(linkedin_account_ids=list(c.senders.linkedin_account_ids),
                            inbox_ids=list(c.senders.inbox_ids)),
-        created_at=to_timestamp(c.created_at), updated_at=to_timestamp(c.updated_at),
+        created_at=to_timestamp(c.created_at), updated_at=to_timestamp(c.updated_at), stop_on_reply=c.stop_on_reply,
     )
 
 
@@ -100,7 +100,7 @@ class ProtoEvents:
                    for s in campaign.steps],
             linkedin_account_ids=list(campaign.senders.linkedin_account_ids),
             inbox_ids=list(campaign.senders.inbox_ids), active=campaign.status in ("active", "paused"),
-            warmup=campaign.kind == "warmup")
+            warmup=campaign.kind == "warmup", stop_on_reply=campaign.stop_on_reply)
         return "scheduler.UpsertCampaignPlan", campaign.id, request.SerializeToString()
 
     def holds(self, campaign: Campaign, caused_at: datetime) -> Event:
@@ -279,7 +279,8 @@ class CampaignsServicer(pb_grpc.CampaignsServiceServicer):
         campaign = await self._service.create(
             request.workspace_id, request.name, kind, _schedule(request.schedule),
             [_step(s) for s in request.steps],
-            Senders(tuple(request.senders.linkedin_account_ids), tuple(request.senders.inbox_ids)))
+            Senders(tuple(request.senders.linkedin_account_ids), tuple(request.senders.inbox_ids)),
+            request.stop_on_reply or "prospect")
         return pb.CreateCampaignResponse(campaign=campaign_pb(campaign))
 
     async def AddProspects(self, request: pb.AddProspectsRequest,

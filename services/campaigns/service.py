@@ -93,7 +93,8 @@ class CampaignsService:
                                       cooldown=auto_resume_cooldown)
 
     async def create(self, workspace_id: str, name: str, kind: str, schedule: Schedule,
-                     steps: list[Step] | None = None, senders: Senders | None = None) -> Campaign:
+                     steps: list[Step] | None = None, senders: Senders | None = None,
+                     stop_on_reply: str = "prospect") -> Campaign:
         workspace_id = parse_uuid(workspace_id, "workspace_id")
         name = name.strip()
         if not 1 <= len(name) <= 200:
@@ -101,6 +102,8 @@ class CampaignsService:
         if kind not in KINDS:
             raise InvalidArgument(f"kind must be one of {', '.join(KINDS)}", field="kind")
         schedule = validate_schedule(schedule)
+        if stop_on_reply not in ("prospect", "company"):
+            raise InvalidArgument("stop_on_reply must be prospect or company", field="stop_on_reply")
         senders = senders or Senders()
         steps = validate_warmup(steps or [], senders) if kind == "warmup" else validate_steps(steps or [])
         for field_name, ids in (("linkedin_account_ids", senders.linkedin_account_ids),
@@ -113,7 +116,7 @@ class CampaignsService:
             raise InvalidArgument("a warm-up writes to the workspace's other inboxes: connect at least one more "
                                   "inbox first", field="senders.inbox_ids")
         campaign = await self._repo.create_campaign(workspace_id, name, kind, schedule, steps, senders,
-                                                    self._clock.now(), self._events.plan)
+                                                    self._clock.now(), self._events.plan, stop_on_reply)
         self._outbox.kick()
         log.info("campaign created", campaign_id=campaign.id, workspace_id=workspace_id, steps=len(steps))
         return campaign

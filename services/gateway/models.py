@@ -72,6 +72,9 @@ class CreateCampaign(Request):
     schedule: ScheduleIn
     steps: list[StepIn] = Field(default_factory=list, max_length=50)
     senders: SendersIn = Field(default_factory=SendersIn)
+    stop_on_reply: Literal["prospect", "company"] = Field(
+        "prospect", description="a reply stops its author (prospect) or every prospect of its company: same email "
+        "domain (free-mail excluded) or same company name (company)")
 
 
 class ProspectIn(Request):
@@ -143,6 +146,7 @@ class CampaignOut(Response):
     schedule: ScheduleOut
     steps: list[StepOut]
     senders: SendersOut
+    stop_on_reply: Literal["prospect", "company"]
     created_at: str
     updated_at: str
 

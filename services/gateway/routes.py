@@ -78,7 +78,7 @@ async def create_campaign(request: web.Request) -> web.Response:
             body=s.body) for i, s in enumerate(body.steps)],
         senders=campaigns_pb2.Senders(linkedin_account_ids=body.senders.linkedin_account_ids,
                                       inbox_ids=body.senders.inbox_ids),
-        actor=principal.actor()))
+        actor=principal.actor(), stop_on_reply=body.stop_on_reply))
     return reply(views.campaign(created.campaign), 201)
 
 

@@ -38,6 +38,7 @@ def campaign(c: campaigns_pb2.Campaign) -> models.CampaignOut:
                               body=s.body) for s in c.steps],
         senders=models.SendersOut(linkedin_account_ids=list(c.senders.linkedin_account_ids),
                                   inbox_ids=list(c.senders.inbox_ids)),
+        stop_on_reply="company" if c.stop_on_reply == "company" else "prospect",
         created_at=iso(c.created_at), updated_at=iso(c.updated_at),
     )
 

@@ -102,6 +102,9 @@ class Settings(ServiceSettings):
                                    "the gateway needs the same one")
     public_url: str = setting("HOLDFAST_PUBLIC_URL", "http://127.0.0.1:8080", parse=_base_url,
                               help="where users reach Holdfast; unsubscribe links point there")
+    chats_poll_seconds: float = setting("HOLDFAST_CHATS_POLL_SECONDS", 900.0, parse=_positive,
+                                        help="how often (jittered ±25%) each LinkedIn sender's recent chats are read "
+                                        "to catch replies whose webhook was lost")
     ooo_days: float = setting("HOLDFAST_OOO_DAYS", 7.0, parse=_positive,
                               help="how long an out-of-office reply without a return date parks its prospect")
 

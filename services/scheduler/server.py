@@ -17,7 +17,7 @@ from holdfast.scheduler.v1 import scheduler_pb2 as pb
 from holdfast.scheduler.v1 import scheduler_pb2_grpc as pb_grpc
 from services.common.clock import Clock, SystemClock
 from services.common.db import create_pool
-from services.common.errors import InvalidArgument, NotImplementedYet
+from services.common.errors import InvalidArgument, NotImplementedYet, Unavailable
 from services.common.grpc_client import open_channel
 from services.common.grpc_server import Registration, RunningServer, start_server
 from services.common.ids import parse_uuid
@@ -26,7 +26,7 @@ from services.common.outbox import Relay
 from services.common.proto_enums import from_word, to_word
 from services.common.proto_time import from_timestamp, to_timestamp
 from services.common.providers.smtp import SmtpSettings
-from services.common.providers.unipile import UnipileClient
+from services.common.providers.unipile import UnipileClient, UnipileError
 from services.common.service_main import prepare_schema
 from services.common.timemath import Schedule, ScheduleError
 from services.common.unsubscribe import UnsubscribeTokens
@@ -35,6 +35,7 @@ from services.scheduler.config import Settings
 from services.scheduler.dispatcher import Dispatcher
 from services.scheduler.domain import AccountFailure, CampaignPlan, Event, FailurePolicy, FailureSignal, Limits, Step
 from services.scheduler.failure_rate import FailureRateMonitor
+from services.scheduler.linkedin_replies import LinkedInReplies
 from services.scheduler.providers import Providers, UnsubscribeLinks
 from services.scheduler.repository import Enrollee, Repository
 from services.scheduler.service import SchedulerService
@@ -103,9 +104,12 @@ class ProtoEvents:
 
 class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
     def __init__(self, service: SchedulerService, dispatcher: Dispatcher, warmups: WarmupFeeder,
-                 bounce_rates: BounceRateMonitor | None = None, voices: ProspectVoices | None = None):
+                 bounce_rates: BounceRateMonitor | None = None, voices: ProspectVoices | None = None,
+                 linkedin_replies: LinkedInReplies | None = None):
         self._service = service
         self._voices = voices or ProspectVoices(service.repository, service.clock)
+        self._linkedin_replies = linkedin_replies or LinkedInReplies(service.repository, None, self._voices,
+                                                                     service.clock)
         self._dispatcher = dispatcher
         self._warmups = warmups
         self._bounce_rates = bounce_rates
@@ -196,6 +200,18 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
             received_at=from_timestamp(request.received_at) if request.HasField("received_at") else None)
         return pb.RecordProspectVoiceResponse(applied=recorded.applied, affected_prospect_ids=recorded.affected,
                                               parked_until=to_timestamp(recorded.parked_until))
+
+    async def RecordLinkedInMessage(self, request: pb.RecordLinkedInMessageRequest,
+                                    context: grpc.aio.ServicerContext) -> pb.RecordLinkedInMessageResponse:
+        if not request.unipile_account_id or not request.message_id:
+            raise InvalidArgument("unipile_account_id and message_id are required", field="message_id")
+        try:
+            heard = await self._linkedin_replies.on_webhook(request.unipile_account_id, request.message_id)
+        except UnipileError as exc:
+            # Unipile retries the webhook, and the chat poll catches the message anyway.
+            raise Unavailable(f"Unipile could not be read now ({exc.kind.value})",
+                              code="provider_unavailable") from None
+        return pb.RecordLinkedInMessageResponse(recorded=heard.recorded, ignored=heard.ignored)
 
     async def ApplySuppressions(self, request: pb.ApplySuppressionsRequest,
                                 context: grpc.aio.ServicerContext) -> pb.ApplySuppressionsResponse:
@@ -303,7 +319,10 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
     warmups = WarmupFeeder(repository, service, clock)
     voices = ProspectVoices(repository, clock, ooo_days=settings.ooo_days,
                             drain_seconds=settings.hold_drain_seconds, stale_after=stale_after)
-    servicer = SchedulerServicer(service, dispatcher, warmups, bounce_rates, voices)
+    linkedin_replies = LinkedInReplies(repository, unipile, voices, clock,
+                                       poll_interval=timedelta(seconds=settings.chats_poll_seconds),
+                                       ooo_days=settings.ooo_days)
+    servicer = SchedulerServicer(service, dispatcher, warmups, bounce_rates, voices, linkedin_replies)
     running = await start_server(settings.grpc_listen, [Registration(
         pb.DESCRIPTOR.services_by_name["SchedulerService"].full_name,
         lambda server: pb_grpc.add_SchedulerServiceServicer_to_server(servicer, server),
@@ -313,6 +332,7 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
         for name, interval, step in (("dispatch", settings.dispatch_interval_seconds, dispatcher.run_once),
                                      ("reconcile", reconcile_every, dispatcher.reconcile_once),
                                      ("relations", 60.0, dispatcher.poll_acceptances_once),
+                                     ("chats", 60.0, linkedin_replies.poll_once),
                                      ("failure-rate", 60.0, failure_rates.evaluate_failure_rates_once),
                                      ("bounce-rate", 60.0, bounce_rates.evaluate_bounce_rates_once),
                                      ("warmup-feed", settings.warmup_feed_interval_seconds, warmups.feed_once)):

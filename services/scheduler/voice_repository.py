@@ -7,9 +7,10 @@ is always seen by it, and a claim running when a voice is written makes the writ
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
@@ -191,3 +192,45 @@ class VoiceTx:
         caller holds the workspace's suppression lock)."""
         matched = await self.suppressed_prospects(workspace_id, None, prospect_ids)
         return await self.stop(matched, "suppressed") if matched else []
+
+    # LinkedIn replies (V2)
+
+    async def linkedin_prospects(self, unipile_account_id: str, provider_id: str) -> list[str]:
+        """Prospects this LinkedIn account writes to under this provider id (one per campaign)."""
+        rows = await self._conn.fetch(
+            """SELECT p.prospect_id FROM scheduler.prospect_plans p
+                 JOIN scheduler.sender_states s ON s.sender_id = p.linkedin_sender_id
+                WHERE s.unipile_account_id = $1 AND p.linkedin_provider_id = $2""", unipile_account_id, provider_id)
+        return [str(r["prospect_id"]) for r in rows]
+
+    async def claim_chat_polls(self, now: datetime, limit: int, interval_s: float,
+                               seed: str) -> list[tuple[str, str, datetime, set[str]]]:
+        """LinkedIn senders due a read of their recent chats, with prospects still being written to, as (sender,
+        Unipile account, read until, provider ids of those prospects). The next poll is set (jittered) before
+        anyone reads Unipile, so replicas do not poll the same account twice."""
+        rows = await self._conn.fetch(
+            """SELECT s.sender_id, s.unipile_account_id, s.chats_read_until FROM scheduler.sender_states s
+                WHERE s.sender_kind = 'linkedin_account' AND s.status IN ('connected', 'degraded')
+                  AND s.next_chats_poll_at <= $1
+                  AND EXISTS (SELECT 1 FROM scheduler.prospect_plans p WHERE p.linkedin_sender_id = s.sender_id
+                                 AND p.state = ANY($3::text[]) AND p.voice IN ('', 'out_of_office'))
+                ORDER BY s.next_chats_poll_at LIMIT $2 FOR UPDATE OF s SKIP LOCKED""", now, limit, list(UNFINISHED))
+        out = []
+        for r in rows:
+            jitter = 0.75 + 0.5 * random.Random(f"{seed}:{r['sender_id']}").random()
+            await self._conn.execute(
+                "UPDATE scheduler.sender_states SET next_chats_poll_at = $2 WHERE sender_id = $1",
+                r["sender_id"], now + timedelta(seconds=interval_s * jitter))
+            prospects = await self._conn.fetch(
+                """SELECT linkedin_provider_id FROM scheduler.prospect_plans WHERE linkedin_sender_id = $1
+                     AND state = ANY($2::text[]) AND voice IN ('', 'out_of_office')
+                     AND linkedin_provider_id IS NOT NULL""", r["sender_id"], list(UNFINISHED))
+            until = r["chats_read_until"]
+            out.append((str(r["sender_id"]), r["unipile_account_id"],
+                        until if until.tzinfo else until.replace(tzinfo=UTC), {p[0] for p in prospects}))
+        return out
+
+    async def chats_read(self, sender_id: str, until: datetime) -> None:
+        await self._conn.execute(
+            "UPDATE scheduler.sender_states SET chats_read_until = greatest(chats_read_until, $2) WHERE sender_id = $1",
+            sender_id, until)

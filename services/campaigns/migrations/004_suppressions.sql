@@ -14,3 +14,7 @@ CREATE TABLE campaigns.suppressions (
     UNIQUE (workspace_id, kind, value)
 );
 CREATE INDEX suppressions_page ON campaigns.suppressions (workspace_id, seq);
+
+-- DESIGN V4: a reply stops its author ("prospect") or every prospect of its company ("company").
+ALTER TABLE campaigns.campaigns ADD COLUMN stop_on_reply text NOT NULL DEFAULT 'prospect'
+    CHECK (stop_on_reply IN ('prospect', 'company'));

@@ -48,3 +48,9 @@ CREATE TABLE scheduler.voice_events (
     recorded_at timestamptz NOT NULL
 );
 CREATE INDEX voice_events_by_prospect ON scheduler.voice_events (prospect_id, received_at);
+
+-- V2: each LinkedIn sender's recent chats are read now and then (jittered), to catch a reply whose
+-- message_received webhook was lost; only messages newer than chats_read_until are looked at.
+ALTER TABLE scheduler.sender_states
+    ADD COLUMN next_chats_poll_at timestamptz NOT NULL DEFAULT '-infinity',
+    ADD COLUMN chats_read_until timestamptz NOT NULL DEFAULT '-infinity';

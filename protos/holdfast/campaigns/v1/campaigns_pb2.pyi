@@ -120,7 +120,7 @@ class ActivePauseReason(_message.Message):
     def __init__(self, reason: _Optional[_Union[_types_pb2.PauseReason, str]] = ..., scope: _Optional[_Union[_types_pb2.Scope, str]] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., detail: _Optional[str] = ..., explanation: _Optional[str] = ..., action: _Optional[str] = ...) -> None: ...
 
 class Campaign(_message.Message):
-    __slots__ = ("id", "workspace_id", "name", "kind", "status", "paused_reason", "pause_reasons", "schedule", "steps", "senders", "created_at", "updated_at")
+    __slots__ = ("id", "workspace_id", "name", "kind", "status", "paused_reason", "pause_reasons", "schedule", "steps", "senders", "created_at", "updated_at", "stop_on_reply")
     ID_FIELD_NUMBER: _ClassVar[int]
     WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -133,6 +133,7 @@ class Campaign(_message.Message):
     SENDERS_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    STOP_ON_REPLY_FIELD_NUMBER: _ClassVar[int]
     id: str
     workspace_id: str
     name: str
@@ -145,10 +146,11 @@ class Campaign(_message.Message):
     senders: Senders
     created_at: _timestamp_pb2.Timestamp
     updated_at: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., workspace_id: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[CampaignKind, str]] = ..., status: _Optional[_Union[CampaignStatus, str]] = ..., paused_reason: _Optional[_Union[_types_pb2.PauseReason, str]] = ..., pause_reasons: _Optional[_Iterable[_Union[ActivePauseReason, _Mapping]]] = ..., schedule: _Optional[_Union[Schedule, _Mapping]] = ..., steps: _Optional[_Iterable[_Union[Step, _Mapping]]] = ..., senders: _Optional[_Union[Senders, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    stop_on_reply: str
+    def __init__(self, id: _Optional[str] = ..., workspace_id: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[CampaignKind, str]] = ..., status: _Optional[_Union[CampaignStatus, str]] = ..., paused_reason: _Optional[_Union[_types_pb2.PauseReason, str]] = ..., pause_reasons: _Optional[_Iterable[_Union[ActivePauseReason, _Mapping]]] = ..., schedule: _Optional[_Union[Schedule, _Mapping]] = ..., steps: _Optional[_Iterable[_Union[Step, _Mapping]]] = ..., senders: _Optional[_Union[Senders, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., stop_on_reply: _Optional[str] = ...) -> None: ...
 
 class CreateCampaignRequest(_message.Message):
-    __slots__ = ("workspace_id", "name", "kind", "schedule", "steps", "senders", "actor")
+    __slots__ = ("workspace_id", "name", "kind", "schedule", "steps", "senders", "actor", "stop_on_reply")
     WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
@@ -156,6 +158,7 @@ class CreateCampaignRequest(_message.Message):
     STEPS_FIELD_NUMBER: _ClassVar[int]
     SENDERS_FIELD_NUMBER: _ClassVar[int]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
+    STOP_ON_REPLY_FIELD_NUMBER: _ClassVar[int]
     workspace_id: str
     name: str
     kind: CampaignKind
@@ -163,7 +166,8 @@ class CreateCampaignRequest(_message.Message):
     steps: _containers.RepeatedCompositeFieldContainer[Step]
     senders: Senders
     actor: _types_pb2.Actor
-    def __init__(self, workspace_id: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[CampaignKind, str]] = ..., schedule: _Optional[_Union[Schedule, _Mapping]] = ..., steps: _Optional[_Iterable[_Union[Step, _Mapping]]] = ..., senders: _Optional[_Union[Senders, _Mapping]] = ..., actor: _Optional[_Union[_types_pb2.Actor, _Mapping]] = ...) -> None: ...
+    stop_on_reply: str
+    def __init__(self, workspace_id: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[CampaignKind, str]] = ..., schedule: _Optional[_Union[Schedule, _Mapping]] = ..., steps: _Optional[_Iterable[_Union[Step, _Mapping]]] = ..., senders: _Optional[_Union[Senders, _Mapping]] = ..., actor: _Optional[_Union[_types_pb2.Actor, _Mapping]] = ..., stop_on_reply: _Optional[str] = ...) -> None: ...
 
 class CreateCampaignResponse(_message.Message):
     __slots__ = ("campaign",)

@@ -442,3 +442,19 @@ class ApplySuppressionsResponse(_message.Message):
     PROSPECTS_STOPPED_FIELD_NUMBER: _ClassVar[int]
     prospects_stopped: int
     def __init__(self, prospects_stopped: _Optional[int] = ...) -> None: ...
+
+class RecordLinkedInMessageRequest(_message.Message):
+    __slots__ = ("unipile_account_id", "message_id")
+    UNIPILE_ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    unipile_account_id: str
+    message_id: str
+    def __init__(self, unipile_account_id: _Optional[str] = ..., message_id: _Optional[str] = ...) -> None: ...
+
+class RecordLinkedInMessageResponse(_message.Message):
+    __slots__ = ("recorded", "ignored")
+    RECORDED_FIELD_NUMBER: _ClassVar[int]
+    IGNORED_FIELD_NUMBER: _ClassVar[int]
+    recorded: int
+    ignored: str
+    def __init__(self, recorded: _Optional[int] = ..., ignored: _Optional[str] = ...) -> None: ...

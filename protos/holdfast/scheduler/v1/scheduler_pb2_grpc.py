@@ -114,6 +114,11 @@ class SchedulerServiceStub:
                 request_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.ApplySuppressionsRequest.SerializeToString,
                 response_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.ApplySuppressionsResponse.FromString,
                 _registered_method=True)
+        self.RecordLinkedInMessage = channel.unary_unary(
+                '/holdfast.scheduler.v1.SchedulerService/RecordLinkedInMessage',
+                request_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordLinkedInMessageRequest.SerializeToString,
+                response_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordLinkedInMessageResponse.FromString,
+                _registered_method=True)
 
 
 class SchedulerServiceServicer:
@@ -233,6 +238,14 @@ class SchedulerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordLinkedInMessage(self, request, context):
+        """DESIGN V2: a Unipile message_received webhook named this message. A trigger only: the message and its chat
+        are read again from Unipile; a message from a prospect of that account is recorded as its reply.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SchedulerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -315,6 +328,11 @@ def add_SchedulerServiceServicer_to_server(servicer, server):
                     servicer.ApplySuppressions,
                     request_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.ApplySuppressionsRequest.FromString,
                     response_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.ApplySuppressionsResponse.SerializeToString,
+            ),
+            'RecordLinkedInMessage': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordLinkedInMessage,
+                    request_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordLinkedInMessageRequest.FromString,
+                    response_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordLinkedInMessageResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -749,6 +767,33 @@ class SchedulerService:
             '/holdfast.scheduler.v1.SchedulerService/ApplySuppressions',
             holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.ApplySuppressionsRequest.SerializeToString,
             holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.ApplySuppressionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordLinkedInMessage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.scheduler.v1.SchedulerService/RecordLinkedInMessage',
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordLinkedInMessageRequest.SerializeToString,
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordLinkedInMessageResponse.FromString,
             options,
             channel_credentials,
             insecure,
