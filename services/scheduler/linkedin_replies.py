@@ -78,13 +78,13 @@ class LinkedInReplies:
             try:
                 chats = await self._unipile.list_chats(account, limit=CHATS_PER_POLL)
                 for chat in chats.items:
-                    if chat.updated_at is not None and chat.updated_at <= read_until:
-                        break  # most recently active first: the rest were read before
+                    if chat.updated_at is not None and chat.updated_at < read_until:
+                        break  # most recently active first: the rest were read before (a tie is read again)
                     if chat.attendee_provider_id not in prospects:
                         continue
                     page = await self._unipile.list_chat_messages(chat.id, limit=MESSAGES_PER_CHAT)
                     for message in page.items:
-                        if message.sent_at is not None and message.sent_at <= read_until:
+                        if message.sent_at is not None and message.sent_at < read_until:
                             break
                         newest = max(newest, message.sent_at or newest)
                         if not message.is_sender and message.sender_provider_id == chat.attendee_provider_id:
