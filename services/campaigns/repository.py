@@ -305,10 +305,12 @@ class Repository:
             await tx.enqueue(plan_event(campaign))
             return campaign
 
-    async def list_prospects(self, campaign_id: str, limit: int, after_seq: int) -> list[Prospect]:
+    async def list_prospects(self, campaign_id: str, limit: int, after_seq: int,
+                             only: Sequence[str] | None = None) -> list[Prospect]:
         rows = await self._pool.fetch(
-            "SELECT * FROM campaigns.prospects WHERE campaign_id = $1 AND seq > $3 ORDER BY seq LIMIT $2",
-            campaign_id, limit, after_seq)
+            "SELECT * FROM campaigns.prospects WHERE campaign_id = $1 AND seq > $3"
+            " AND ($4::uuid[] IS NULL OR id = ANY($4::uuid[])) ORDER BY seq LIMIT $2",
+            campaign_id, limit, after_seq, None if only is None else list(only))
         return [_prospect(r) for r in rows]
 
     async def get_campaign(self, workspace_id: str, campaign_id: str) -> Campaign | None:

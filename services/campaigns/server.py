@@ -326,7 +326,8 @@ class CampaignsServicer(pb_grpc.CampaignsServiceServicer):
     async def ListProspects(self, request: pb.ListProspectsRequest,
                             context: grpc.aio.ServicerContext) -> pb.ListProspectsResponse:
         views, token = await self._service.list_prospects(request.workspace_id, request.campaign_id,
-                                                          request.page_size, request.page_token)
+                                                          request.page_size, request.page_token,
+                                                          list(request.prospect_ids) or None)
         return pb.ListProspectsResponse(next_page_token=token, prospects=[pb.ProspectView(
             id=v.prospect.id, prospect=_prospect_pb(v.prospect.data),
             state=v.plan.state if v.plan else "enrolling", current_step=v.plan.step_index if v.plan else 0,

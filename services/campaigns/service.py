@@ -223,14 +223,15 @@ class CampaignsService:
         return AddResult(len(added), len(valid) - len(added), refused, suppressed)
 
     async def list_prospects(self, workspace_id: str, campaign_id: str, page_size: int,
-                             page_token: str) -> tuple[list[ProspectView], str]:
+                             page_token: str, only: list[str] | None = None) -> tuple[list[ProspectView], str]:
         campaign = await self.get(workspace_id, campaign_id)
         size = _page_size(page_size)
         try:
             after_seq = int(page_token) if page_token else 0
         except ValueError:
             raise InvalidArgument("page_token is not valid", field="page_token") from None
-        prospects = await self._repo.list_prospects(campaign.id, size + 1, after_seq)
+        only = [parse_uuid(p, "prospect_ids", missing_is_not_found=True) for p in only] if only else None
+        prospects = await self._repo.list_prospects(campaign.id, size + 1, after_seq, only)
         next_token = str(prospects[size - 1].seq) if len(prospects) > size else ""
         page = prospects[:size]
         plans = await self._scheduler.plans(campaign.id, [p.id for p in page]) if page else {}

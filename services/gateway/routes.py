@@ -28,6 +28,7 @@ from services.gateway.api import (
     reply,
     upstreams,
 )
+from services.gateway.reply_routes import REPLY_ROUTES
 from services.gateway.sandbox_routes import SANDBOX_ROUTES
 from services.gateway.sender_routes import SENDER_ROUTES
 from services.gateway.suppression_routes import SUPPRESSION_ROUTES
@@ -218,6 +219,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", f"{CAMPAIGN}/pause-history", pause_history, "Every pause reason added and cleared, with its actor.",
           models.PauseHistory, query=Paging),
     *SENDER_ROUTES,
+    *REPLY_ROUTES,
     *SUPPRESSION_ROUTES,
     *UNSUBSCRIBE_ROUTES,
     *WEBHOOK_ROUTES,

@@ -213,6 +213,30 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
                               code="provider_unavailable") from None
         return pb.RecordLinkedInMessageResponse(recorded=heard.recorded, ignored=heard.ignored)
 
+    async def GetProspectHistory(self, request: pb.GetProspectHistoryRequest,
+                                 context: grpc.aio.ServicerContext) -> pb.GetProspectHistoryResponse:
+        events, attempts = await self._voices.history(
+            parse_uuid(request.campaign_id, "campaign_id", missing_is_not_found=True),
+            parse_uuid(request.prospect_id, "prospect_id", missing_is_not_found=True))
+        return pb.GetProspectHistoryResponse(
+            replies=[pb.ProspectReply(
+                id=e.event_id, received_at=to_timestamp(e.received_at), channel=from_word(types_pb2.Channel, e.channel),
+                classification=e.voice, snippet=e.snippet, source=e.source, affected=e.affected,
+                out_of_office_until=to_timestamp(e.until)) for e in events],
+            attempts=[pb.ProspectAttempt(
+                step_index=a.step_index, action_type=from_word(types_pb2.ActionType, a.action_type), status=a.status,
+                outcome=a.outcome, started_at=to_timestamp(a.started_at), finished_at=to_timestamp(a.finished_at))
+                for a in attempts])
+
+    async def ReclassifyReply(self, request: pb.ReclassifyReplyRequest,
+                              context: grpc.aio.ServicerContext) -> pb.ReclassifyReplyResponse:
+        done = await self._voices.reclassify(
+            parse_uuid(request.campaign_id, "campaign_id", missing_is_not_found=True),
+            parse_uuid(request.prospect_id, "prospect_id", missing_is_not_found=True), request.reply_id,
+            request.classification, f"member:{request.member_id}",
+            from_timestamp(request.until) if request.HasField("until") else None)
+        return pb.ReclassifyReplyResponse(changed=bool(done.affected), parked_until=to_timestamp(done.parked_until))
+
     async def ApplySuppressions(self, request: pb.ApplySuppressionsRequest,
                                 context: grpc.aio.ServicerContext) -> pb.ApplySuppressionsResponse:
         stopped = await self._voices.change_suppressions(

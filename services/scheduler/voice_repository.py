@@ -53,6 +53,11 @@ def _target(r: asyncpg.Record) -> Target:
                   r["next_action_at"])
 
 
+def _event(r: asyncpg.Record) -> VoiceEvent:
+    return VoiceEvent(r["event_id"], str(r["prospect_id"]), r["voice"], r["channel"], r["source"], r["snippet"],
+                      r["until"], r["affected"], r["received_at"], r["recorded_at"])
+
+
 class VoiceTx:
     def __init__(self, tx: Tx):
         self._conn: asyncpg.Connection = tx.conn
@@ -95,6 +100,8 @@ class VoiceTx:
         rows = await self._conn.fetch(
             """UPDATE scheduler.prospect_plans SET voice = $2, voice_changed_at = clock_timestamp(),
                    parked_until = NULL,
+                   stopped_from = CASE WHEN state IN ('scheduled', 'waiting_acceptance') THEN state
+                                       ELSE stopped_from END,
                    state = CASE WHEN state IN ('scheduled', 'waiting_acceptance') THEN 'stopped' ELSE state END,
                    next_action_at = CASE WHEN state IN ('scheduled', 'waiting_acceptance') THEN NULL
                                          ELSE next_action_at END,
@@ -113,6 +120,21 @@ class VoiceTx:
                 WHERE prospect_id = $1 AND voice IN ('', 'out_of_office') AND state = ANY($3::text[])
                 RETURNING true""", prospect_id, until, list(UNFINISHED)))
 
+    async def unstop(self, prospect_id: str, voice: str, until: datetime) -> bool:
+        """A member says the reply that stopped the prospect was an out-of-office: back to where it was, parked
+        until `until` (a prospect that was waiting for acceptance waits again)."""
+        return bool(await self._conn.fetchval(
+            """UPDATE scheduler.prospect_plans SET voice = 'out_of_office', voice_changed_at = clock_timestamp(),
+                   parked_until = $3, state = stopped_from, stop_reason = '',
+                   next_action_at = CASE WHEN stopped_from = 'scheduled' THEN greatest(due_at, $3) END
+                WHERE prospect_id = $1 AND voice = $2 AND state = 'stopped' AND stop_reason = $2
+                  AND stopped_from IS NOT NULL
+                RETURNING true""", prospect_id, voice, until))
+
+    async def event(self, event_id: str) -> VoiceEvent | None:
+        rows = await self._conn.fetch("SELECT * FROM scheduler.voice_events WHERE event_id = $1", event_id)
+        return _event(rows[0]) if rows else None
+
     async def record_event(self, event: VoiceEvent, campaign_id: str) -> None:
         await self._conn.execute(
             """INSERT INTO scheduler.voice_events (event_id, prospect_id, campaign_id, voice, channel, source, snippet,
@@ -125,8 +147,13 @@ class VoiceTx:
         rows = await self._conn.fetch(
             "SELECT * FROM scheduler.voice_events WHERE prospect_id = $1 ORDER BY received_at, recorded_at",
             prospect_id)
-        return [VoiceEvent(r["event_id"], str(r["prospect_id"]), r["voice"], r["channel"], r["source"], r["snippet"],
-                           r["until"], r["affected"], r["received_at"], r["recorded_at"]) for r in rows]
+        return [_event(r) for r in rows]
+
+    async def attempts_of(self, campaign_id: str, prospect_id: str) -> list[asyncpg.Record]:
+        return await self._conn.fetch(
+            """SELECT step_index, action_type, status, outcome, started_at, finished_at FROM scheduler.send_attempts
+                WHERE campaign_id = $1 AND prospect_id = $2 ORDER BY started_at, step_index""",
+            campaign_id, prospect_id)
 
     async def in_flight(self, prospect_ids: Sequence[str], started_after: datetime) -> int:
         return int(await self._conn.fetchval(

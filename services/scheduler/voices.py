@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 import structlog
 
 from services.common.clock import Clock
-from services.common.errors import InvalidArgument, NotFound
+from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.scheduler.domain import company_domain
 from services.scheduler.planner import planned_at
 from services.scheduler.repository import Repository
@@ -27,6 +27,16 @@ from services.scheduler.voice_repository import RANK, STOPPING, VoiceEvent, Voic
 log = structlog.get_logger(__name__)
 VOICES = ("out_of_office", "replied", "opted_out")
 SUPPRESSION_KINDS = ("email", "domain", "linkedin")
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    step_index: int
+    action_type: str
+    status: str
+    outcome: str
+    started_at: datetime
+    finished_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +97,45 @@ class ProspectVoices:
         await self._drain(affected)
         return Recorded(True, affected, parked)
 
+    async def reclassify(self, campaign_id: str, prospect_id: str, reply_id: str, voice: str, actor: str,
+                         until: datetime | None = None) -> Recorded:
+        """V3: a member says what a reply really was. A stronger reading applies like a new reply; an opt-out is
+        never undone this way (the suppression list is where a member lifts it); a reply re-read as an
+        out-of-office puts the prospect back where it was, parked. The re-classification joins the history."""
+        if voice not in VOICES:
+            raise InvalidArgument(f"classification must be one of {', '.join(VOICES)}", field="classification")
+        now = self._clock.now()
+        async with self._repo.transaction() as tx:
+            store = VoiceTx(tx)
+            original = await store.event(reply_id)
+            found = await store.prospect(prospect_id)
+            if original is None or original.prospect_id != prospect_id or found is None \
+                    or found[0].campaign_id != campaign_id:
+                raise NotFound("no such reply")
+            target = found[0]
+            if target.voice in ("opted_out", "suppressed") and RANK[voice] < RANK[target.voice]:
+                raise FailedPrecondition(f"the prospect is {target.voice.replace('_', ' ')}; that is never undone by "
+                                         "re-classifying a reply", code=f"{target.voice}_is_final")
+            plan = await tx.plan(campaign_id)
+            assert plan is not None
+            parked = None
+            await store.lock_targets([prospect_id])
+            if voice == "out_of_office":
+                back = max(until or original.received_at + self._ooo, now)
+                parked = planned_at(plan.schedule, back, prospect_id, target.step_index)
+                changed = (await store.unstop(prospect_id, target.voice, parked) if target.voice in STOPPING
+                           else await store.park(prospect_id, parked))
+            else:
+                changed = bool(await store.stop([prospect_id], voice))
+            event_id = f"{reply_id}#{voice}@{now.isoformat()}"
+            await store.record_event(VoiceEvent(
+                event_id, prospect_id, voice, original.channel, actor, f"re-classified {original.voice} -> {voice}",
+                parked, int(changed), original.received_at, now), campaign_id)
+        log.info("reply re-classified", prospect_id=prospect_id, was=original.voice, now=voice, actor=actor,
+                 changed=changed)
+        await self._drain([prospect_id] if voice != "out_of_office" else [])
+        return Recorded(True, [prospect_id] if changed else [], parked)
+
     async def change_suppressions(self, workspace_id: str, add: Sequence[tuple[str, str]],
                                   remove: Sequence[tuple[str, str]]) -> int:
         """V6: keep the scheduler's copy of the workspace's list; every unfinished prospect a new entry matches
@@ -115,6 +164,17 @@ class ProspectVoices:
     async def events(self, prospect_id: str) -> list[VoiceEvent]:
         async with self._repo.transaction() as tx:
             return await VoiceTx(tx).events_of(prospect_id)
+
+    async def history(self, campaign_id: str, prospect_id: str) -> tuple[list[VoiceEvent], list[Attempt]]:
+        """The prospect's replies and its send attempts (NotFound unless it is in that campaign)."""
+        async with self._repo.transaction() as tx:
+            store = VoiceTx(tx)
+            found = await store.prospect(prospect_id)
+            if found is None or found[0].campaign_id != campaign_id:
+                raise NotFound("no such prospect")
+            attempts = [Attempt(r["step_index"], r["action_type"], r["status"], r["outcome"], r["started_at"],
+                                r["finished_at"]) for r in await store.attempts_of(campaign_id, prospect_id)]
+            return await store.events_of(prospect_id), attempts
 
     async def _drain(self, prospect_ids: list[str]) -> None:
         """Wait (up to drain_seconds) until no send to these prospects is at the provider."""

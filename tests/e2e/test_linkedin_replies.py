@@ -135,3 +135,63 @@ async def test_stop_on_reply_company_and_a_reply_during_a_pause_is_honoured_at_r
     ed = [m.sent_at for c in w.unipile.chats.values() if c.attendee_provider_id == "ACo0104"
           for m in c.messages if m.sender_provider_id is None]
     assert ed and ed[0].date().isoformat() >= "2026-03-21"
+
+
+async def test_a_prospects_page_shows_its_replies_and_history_and_a_member_can_reclassify(world):
+    w = world
+    setup = await setup_campaign(w, 2, INVITE_THEN_MESSAGE)
+    auth, cid, account = setup.auth, setup.campaign_id, setup.unipile_account_id
+    await w.run_until(MONDAY_0800_PARIS + timedelta(hours=6))
+    await accept_all(w, account, ["ACo0000", "ACo0001"])
+    await write(w, account, "ACo0000", "Thanks! Travelling this week,\nlet's talk when I'm back.")
+    ids = {p["linkedin_provider_id"]: p["id"] for p in (await w.suite.call(
+        "GET", f"/api/v1/campaigns/{cid}/prospects", auth))[1]["prospects"]}
+
+    status, page = await w.suite.call("GET", f"/api/v1/campaigns/{cid}/prospects/{ids['ACo0000']}", auth)
+    assert status == 200 and page["prospect"]["state"] == "replied", page
+    (reply,) = page["replies"]
+    assert (reply["classification"], reply["channel"], reply["source"]) == ("replied", "linkedin", "unipile")
+    assert reply["snippet"] == "Thanks! Travelling this week, let's talk when I'm back."
+    assert [(h["action"], h["status"]) for h in page["history"]] == [("linkedin_invite", "succeeded")]
+
+    # It was really an out-of-office: back where it was, parked until the given day, then it continues.
+    path = f"/api/v1/campaigns/{cid}/prospects/{ids['ACo0000']}/replies/{reply['id']}/classification"
+    status, body = await w.suite.call("POST", path, auth, json={"classification": "out_of_office",
+                                                                "until": "2026-03-10T00:00:00+00:00"})
+    assert status == 200 and body["changed"] and body["out_of_office_until"] >= "2026-03-10", body
+    status, page = await w.suite.call("GET", f"/api/v1/campaigns/{cid}/prospects/{ids['ACo0000']}", auth)
+    assert page["prospect"]["state"] == "out_of_office" and page["prospect"]["out_of_office_until"]
+    assert [r["classification"] for r in page["replies"]] == ["replied", "out_of_office"]
+    assert page["replies"][1]["source"].startswith("member:")
+
+    # The other one asks not to be contacted again: suppressed, and an opt-out is never undone this way.
+    await write(w, account, "ACo0001", "Who is this?")
+    status, page = await w.suite.call("GET", f"/api/v1/campaigns/{cid}/prospects/{ids['ACo0001']}", auth)
+    path1 = f"/api/v1/campaigns/{cid}/prospects/{ids['ACo0001']}/replies/{page['replies'][0]['id']}/classification"
+    status, body = await w.suite.call("POST", path1, auth, json={"classification": "opted_out"})
+    assert status == 200 and body["changed"]
+    status, listed = await w.suite.call("GET", "/api/v1/suppressions", auth)
+    assert [(s["value"], s["source"]) for s in listed["suppressions"]] == [("p1@prospect.example", "reply")]
+    status, body = await w.suite.call("POST", path1, auth, json={"classification": "replied"})
+    assert status == 409 and body["error"]["code"] == "opted_out_is_final", body
+
+    # Bad input changes nothing; another workspace sees nothing.
+    for bad in ({"classification": "maybe"}, {"classification": "out_of_office", "until": "next week"},
+                {"classification": "out_of_office", "until": "2026-03-10T00:00:00"}):
+        status, body = await w.suite.call("POST", path, auth, json=bad)
+        assert status == 400, (bad, body)
+    status, body = await w.suite.call("POST", path.replace(reply["id"], "unipile:nope"), auth,
+                                      json={"classification": "replied"})
+    assert status == 404, body
+    _, other = await w.suite.new_workspace("Other")
+    status, _ = await w.suite.call("GET", f"/api/v1/campaigns/{cid}/prospects/{ids['ACo0000']}", other)
+    assert status == 404
+    status, _ = await w.suite.call("POST", path, other, json={"classification": "replied"})
+    assert status == 404
+
+    await w.run_until(MONDAY_0800_PARIS + timedelta(days=14))
+    sent = [m.sent_at for c in w.unipile.chats.values() if c.attendee_provider_id == "ACo0000"
+            for m in c.messages if m.sender_provider_id is None]
+    assert len(sent) == 1 and sent[0].date().isoformat() >= "2026-03-10"
+    assert not [m for c in w.unipile.chats.values() if c.attendee_provider_id == "ACo0001"
+                for m in c.messages if m.sender_provider_id is None]

@@ -12,6 +12,9 @@ ALTER TABLE scheduler.prospect_plans
     -- out_of_office: no action of the prospect is planned before this instant (the return date, in the window).
     ADD COLUMN parked_until timestamptz,
     ADD COLUMN linkedin_public_identifier text,
+    -- The state a voice stopped (scheduled or waiting_acceptance), so a member who re-classifies a reply as an
+    -- out-of-office can put the prospect back where it was.
+    ADD COLUMN stopped_from text,
     ADD CHECK ((voice = 'out_of_office') = (parked_until IS NOT NULL));
 CREATE INDEX prospect_plans_by_email ON scheduler.prospect_plans (lower(email)) WHERE email IS NOT NULL;
 CREATE INDEX prospect_plans_by_domain ON scheduler.prospect_plans (split_part(lower(email), '@', 2))

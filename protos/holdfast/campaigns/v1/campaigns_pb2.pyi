@@ -419,16 +419,18 @@ class ProspectView(_message.Message):
     def __init__(self, id: _Optional[str] = ..., prospect: _Optional[_Union[Prospect, _Mapping]] = ..., state: _Optional[str] = ..., current_step: _Optional[int] = ..., next_action_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., why_not_now: _Optional[_Iterable[str]] = ..., out_of_office_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ListProspectsRequest(_message.Message):
-    __slots__ = ("workspace_id", "campaign_id", "page_size", "page_token")
+    __slots__ = ("workspace_id", "campaign_id", "page_size", "page_token", "prospect_ids")
     WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
     CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PROSPECT_IDS_FIELD_NUMBER: _ClassVar[int]
     workspace_id: str
     campaign_id: str
     page_size: int
     page_token: str
-    def __init__(self, workspace_id: _Optional[str] = ..., campaign_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    prospect_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, workspace_id: _Optional[str] = ..., campaign_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., prospect_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ListProspectsResponse(_message.Message):
     __slots__ = ("prospects", "next_page_token")

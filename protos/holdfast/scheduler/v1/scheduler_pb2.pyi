@@ -458,3 +458,79 @@ class RecordLinkedInMessageResponse(_message.Message):
     recorded: int
     ignored: str
     def __init__(self, recorded: _Optional[int] = ..., ignored: _Optional[str] = ...) -> None: ...
+
+class GetProspectHistoryRequest(_message.Message):
+    __slots__ = ("campaign_id", "prospect_id")
+    CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
+    PROSPECT_ID_FIELD_NUMBER: _ClassVar[int]
+    campaign_id: str
+    prospect_id: str
+    def __init__(self, campaign_id: _Optional[str] = ..., prospect_id: _Optional[str] = ...) -> None: ...
+
+class ProspectReply(_message.Message):
+    __slots__ = ("id", "received_at", "channel", "classification", "snippet", "source", "affected", "out_of_office_until")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    RECEIVED_AT_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    CLASSIFICATION_FIELD_NUMBER: _ClassVar[int]
+    SNIPPET_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    AFFECTED_FIELD_NUMBER: _ClassVar[int]
+    OUT_OF_OFFICE_UNTIL_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    received_at: _timestamp_pb2.Timestamp
+    channel: _types_pb2.Channel
+    classification: str
+    snippet: str
+    source: str
+    affected: int
+    out_of_office_until: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., channel: _Optional[_Union[_types_pb2.Channel, str]] = ..., classification: _Optional[str] = ..., snippet: _Optional[str] = ..., source: _Optional[str] = ..., affected: _Optional[int] = ..., out_of_office_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ProspectAttempt(_message.Message):
+    __slots__ = ("step_index", "action_type", "status", "outcome", "started_at", "finished_at")
+    STEP_INDEX_FIELD_NUMBER: _ClassVar[int]
+    ACTION_TYPE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    STARTED_AT_FIELD_NUMBER: _ClassVar[int]
+    FINISHED_AT_FIELD_NUMBER: _ClassVar[int]
+    step_index: int
+    action_type: _types_pb2.ActionType
+    status: str
+    outcome: str
+    started_at: _timestamp_pb2.Timestamp
+    finished_at: _timestamp_pb2.Timestamp
+    def __init__(self, step_index: _Optional[int] = ..., action_type: _Optional[_Union[_types_pb2.ActionType, str]] = ..., status: _Optional[str] = ..., outcome: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class GetProspectHistoryResponse(_message.Message):
+    __slots__ = ("replies", "attempts")
+    REPLIES_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    replies: _containers.RepeatedCompositeFieldContainer[ProspectReply]
+    attempts: _containers.RepeatedCompositeFieldContainer[ProspectAttempt]
+    def __init__(self, replies: _Optional[_Iterable[_Union[ProspectReply, _Mapping]]] = ..., attempts: _Optional[_Iterable[_Union[ProspectAttempt, _Mapping]]] = ...) -> None: ...
+
+class ReclassifyReplyRequest(_message.Message):
+    __slots__ = ("campaign_id", "prospect_id", "reply_id", "classification", "member_id", "until")
+    CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
+    PROSPECT_ID_FIELD_NUMBER: _ClassVar[int]
+    REPLY_ID_FIELD_NUMBER: _ClassVar[int]
+    CLASSIFICATION_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    UNTIL_FIELD_NUMBER: _ClassVar[int]
+    campaign_id: str
+    prospect_id: str
+    reply_id: str
+    classification: str
+    member_id: str
+    until: _timestamp_pb2.Timestamp
+    def __init__(self, campaign_id: _Optional[str] = ..., prospect_id: _Optional[str] = ..., reply_id: _Optional[str] = ..., classification: _Optional[str] = ..., member_id: _Optional[str] = ..., until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ReclassifyReplyResponse(_message.Message):
+    __slots__ = ("changed", "parked_until")
+    CHANGED_FIELD_NUMBER: _ClassVar[int]
+    PARKED_UNTIL_FIELD_NUMBER: _ClassVar[int]
+    changed: bool
+    parked_until: _timestamp_pb2.Timestamp
+    def __init__(self, changed: _Optional[bool] = ..., parked_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

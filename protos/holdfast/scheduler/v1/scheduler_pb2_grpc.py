@@ -119,6 +119,16 @@ class SchedulerServiceStub:
                 request_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordLinkedInMessageRequest.SerializeToString,
                 response_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordLinkedInMessageResponse.FromString,
                 _registered_method=True)
+        self.GetProspectHistory = channel.unary_unary(
+                '/holdfast.scheduler.v1.SchedulerService/GetProspectHistory',
+                request_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetProspectHistoryRequest.SerializeToString,
+                response_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetProspectHistoryResponse.FromString,
+                _registered_method=True)
+        self.ReclassifyReply = channel.unary_unary(
+                '/holdfast.scheduler.v1.SchedulerService/ReclassifyReply',
+                request_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.ReclassifyReplyRequest.SerializeToString,
+                response_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.ReclassifyReplyResponse.FromString,
+                _registered_method=True)
 
 
 class SchedulerServiceServicer:
@@ -246,6 +256,20 @@ class SchedulerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetProspectHistory(self, request, context):
+        """A prospect's replies (what it said, as classified) and its send attempts, oldest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReclassifyReply(self, request, context):
+        """DESIGN V3: a member says what a reply really was; the effect and the member join the history.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SchedulerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -333,6 +357,16 @@ def add_SchedulerServiceServicer_to_server(servicer, server):
                     servicer.RecordLinkedInMessage,
                     request_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordLinkedInMessageRequest.FromString,
                     response_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordLinkedInMessageResponse.SerializeToString,
+            ),
+            'GetProspectHistory': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetProspectHistory,
+                    request_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetProspectHistoryRequest.FromString,
+                    response_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetProspectHistoryResponse.SerializeToString,
+            ),
+            'ReclassifyReply': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReclassifyReply,
+                    request_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.ReclassifyReplyRequest.FromString,
+                    response_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.ReclassifyReplyResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -794,6 +828,60 @@ class SchedulerService:
             '/holdfast.scheduler.v1.SchedulerService/RecordLinkedInMessage',
             holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordLinkedInMessageRequest.SerializeToString,
             holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordLinkedInMessageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetProspectHistory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.scheduler.v1.SchedulerService/GetProspectHistory',
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetProspectHistoryRequest.SerializeToString,
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetProspectHistoryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReclassifyReply(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.scheduler.v1.SchedulerService/ReclassifyReply',
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.ReclassifyReplyRequest.SerializeToString,
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.ReclassifyReplyResponse.FromString,
             options,
             channel_credentials,
             insecure,
