@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(PY) -m bench.b4_fanout
 	$(PY) -m bench.b5_gateway
 	$(PY) -m bench.b6_claim_scale --explain
+	$(PY) -m bench.b7_replies
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
