@@ -320,7 +320,8 @@ class CampaignsServicer(pb_grpc.CampaignsServiceServicer):
                            context: grpc.aio.ServicerContext) -> pb.RecordOptOutResponse:
         recorded = await self._service.suppressions.opt_out(
             parse_uuid(request.workspace_id, "workspace_id"),
-            parse_uuid(request.prospect_id, "prospect_id", missing_is_not_found=True), request.source or "unsubscribe")
+            parse_uuid(request.prospect_id, "prospect_id", missing_is_not_found=True), request.source or "unsubscribe",
+            record_voice=not request.suppress_only)
         return pb.RecordOptOutResponse(recorded=recorded)
 
     async def ListProspects(self, request: pb.ListProspectsRequest,

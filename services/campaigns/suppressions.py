@@ -48,7 +48,7 @@ class Suppressions:
         self._event = event
         self._opt_out_event = opt_out_event
 
-    async def opt_out(self, workspace_id: str, prospect_id: str, source: str) -> bool:
+    async def opt_out(self, workspace_id: str, prospect_id: str, source: str, *, record_voice: bool = True) -> bool:
         """V5: the prospect asked to hear no more. Its address (else its LinkedIn profile) joins the suppression
         list, and the scheduler records the opt-out on the prospect; answers once both are enforced. Returns
         False when it was recorded before."""
@@ -62,7 +62,8 @@ class Suppressions:
                                         self._clock.now()) if entry.value else []
             suppressed = await tx.enqueue(self._event(workspace_id, new, [])) if new else None
             # One opt-out per prospect: a second click, a redelivered POST or the mailto after the link is a no-op.
-            voice = await tx.enqueue(self._opt_out_event(f"opt-out:{prospect_id}", prospect_id, source))
+            voice = await tx.enqueue(self._opt_out_event(f"opt-out:{prospect_id}", prospect_id, source)) \
+                if record_voice else None
         await self._acknowledge(suppressed)
         await self._acknowledge(voice)
         log.info("prospect opted out", workspace_id=workspace_id, prospect_id=prospect_id, source=source,

@@ -93,6 +93,12 @@ class ProtoEvents:
         # The inbox's key, like its failure-rate signals: an "above" and the "below" after it never swap.
         return "campaigns.ApplyBounceRateSignal", signal.inbox_id, request.SerializeToString()
 
+    def suppress_opt_out(self, workspace_id: str, prospect_id: str, source: str) -> Event:
+        """V6: a prospect who asked to stop in a reply joins its workspace's suppression list."""
+        request = campaigns_pb2.RecordOptOutRequest(workspace_id=workspace_id, prospect_id=prospect_id,
+                                                    source=source, suppress_only=True)
+        return "campaigns.RecordOptOut", f"opt-out:{prospect_id}", request.SerializeToString()
+
     def account_failure(self, failure: AccountFailure) -> Event:
         request = accounts_pb2.ReportAccountFailureRequest(
             sender_kind=from_word(types_pb2.SenderKind, failure.sender_kind), sender_id=failure.sender_id,
@@ -313,6 +319,8 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
             campaigns_pb2.ApplyFailureRateSignalRequest.FromString(b)),
         "campaigns.ApplyBounceRateSignal": lambda b: campaigns.ApplyBounceRateSignal(
             campaigns_pb2.ApplyBounceRateSignalRequest.FromString(b)),
+        "campaigns.RecordOptOut": lambda b: campaigns.RecordOptOut(
+            campaigns_pb2.RecordOptOutRequest.FromString(b), timeout=30),
         "accounts.ReportAccountFailure": lambda b: accounts.ReportAccountFailure(
             accounts_pb2.ReportAccountFailureRequest.FromString(b)),
     })
@@ -342,7 +350,8 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
                                hold_drain_seconds=settings.hold_drain_seconds, stale_after=stale_after)
     warmups = WarmupFeeder(repository, service, clock)
     voices = ProspectVoices(repository, clock, ooo_days=settings.ooo_days,
-                            drain_seconds=settings.hold_drain_seconds, stale_after=stale_after)
+                            drain_seconds=settings.hold_drain_seconds, stale_after=stale_after,
+                            suppress=events.suppress_opt_out, kick=relay.kick)
     linkedin_replies = LinkedInReplies(repository, unipile, voices, clock,
                                        poll_interval=timedelta(seconds=settings.chats_poll_seconds),
                                        ooo_days=settings.ooo_days)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,13 +19,16 @@ import structlog
 
 from services.common.clock import Clock
 from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
-from services.scheduler.domain import company_domain
+from services.scheduler.domain import Event, company_domain
 from services.scheduler.planner import planned_at
 from services.scheduler.repository import Repository
 from services.scheduler.voice_repository import RANK, STOPPING, VoiceEvent, VoiceTx
 
 log = structlog.get_logger(__name__)
 VOICES = ("out_of_office", "replied", "opted_out")
+# Builds the event asking campaigns to put an opted-out prospect on its workspace's suppression list:
+# (workspace id, prospect id, source).
+SuppressEvent = Callable[[str, str, str], Event]
 SUPPRESSION_KINDS = ("email", "domain", "linkedin")
 
 
@@ -50,7 +53,12 @@ class Recorded:
 
 class ProspectVoices:
     def __init__(self, repository: Repository, clock: Clock, *, ooo_days: float = 7.0,
-                 drain_seconds: float = 30.0, stale_after: timedelta = timedelta(minutes=10)):
+                 drain_seconds: float = 30.0, stale_after: timedelta = timedelta(minutes=10),
+                 suppress: SuppressEvent | None = None, kick: Callable[[], None] = lambda: None):
+        """`suppress` builds the event asking campaigns to suppress an opted-out prospect's address (V6: opt-outs
+        feed the list); `kick` tells the outbox relay an event was committed."""
+        self._suppress = suppress
+        self._kick = kick
         self._repo = repository
         self._clock = clock
         self._ooo = timedelta(days=ooo_days)
@@ -73,7 +81,7 @@ class ProspectVoices:
             found = await store.prospect(prospect_id)
             if found is None:
                 raise NotFound("no such prospect")
-            target, _workspace, email, company = found
+            target, workspace_id, email, company = found
             if not await store.first_time(event_id):
                 return Recorded(False, [])
             plan = await tx.plan(target.campaign_id)
@@ -92,6 +100,11 @@ class ProspectVoices:
                 affected = await store.stop(sorted(set(ids)), voice)
             await store.record_event(VoiceEvent(event_id, prospect_id, voice, channel, source, snippet, parked,
                                                 len(affected), received_at, now), target.campaign_id)
+            suppressing = voice == "opted_out" and self._suppress is not None and not source.startswith("unsubscribe")
+            if suppressing:
+                await tx.enqueue(self._suppress(workspace_id, prospect_id, source))  # type: ignore[misc]
+        if suppressing:
+            self._kick()
         log.info("prospect voice recorded", prospect_id=prospect_id, voice=voice, affected=len(affected),
                  channel=channel, source=source)
         await self._drain(affected)

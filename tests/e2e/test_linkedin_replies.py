@@ -5,6 +5,7 @@ nothing; a reply during a pause is honoured at resume and the preview says so.""
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from datetime import timedelta
@@ -26,6 +27,11 @@ async def states(w: World, auth: dict, cid: str) -> dict[str, tuple[str, list[st
     status, page = await w.suite.call("GET", f"/api/v1/campaigns/{cid}/prospects?page_size=200", auth)
     assert status == 200, page
     return {p["linkedin_provider_id"]: (p["state"], p["why_not_now"]) for p in page["prospects"]}
+
+
+async def ids_of(w: World, auth: dict, cid: str) -> dict[str, str]:
+    status, page = await w.suite.call("GET", f"/api/v1/campaigns/{cid}/prospects?page_size=200", auth)
+    return {p["linkedin_provider_id"]: p["id"] for p in page["prospects"]}
 
 
 async def accept_all(w: World, account: str, providers: list[str]) -> None:
@@ -50,6 +56,14 @@ async def test_a_linkedin_reply_stops_that_prospect_within_a_second_and_our_own_
     elapsed = time.monotonic() - started
     assert seen["ACo0000"] == ("replied", ["replied"]) and elapsed < 1.0, (seen, elapsed)
     await write(w, account, "ACo0002", "Please remove me from your list.")
+    # An opt-out feeds the workspace's suppression list (through the scheduler's outbox to campaigns).
+    for _ in range(200):
+        status, listed = await w.suite.call("GET", "/api/v1/suppressions", auth)
+        if listed["suppressions"]:
+            break
+        await asyncio.sleep(0.02)
+    assert [(s["value"], s["source"], s["actor"]) for s in listed["suppressions"]] == [
+        ("p2@prospect.example", "opt_out", f"prospect:{(await ids_of(w, auth, cid))['ACo0002']}")]
     # A redelivered webhook (Unipile retries) records nothing new.
     delivery = next(d for d in w.unipile.deliveries if d.source == "messaging")
     status, ack = await w.suite.call("POST", "/webhooks/unipile", {"Unipile-Auth": WEBHOOK_SECRET},

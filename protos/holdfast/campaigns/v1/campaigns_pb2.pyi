@@ -607,14 +607,16 @@ class DeleteSuppressionResponse(_message.Message):
     def __init__(self, suppression: _Optional[_Union[Suppression, _Mapping]] = ...) -> None: ...
 
 class RecordOptOutRequest(_message.Message):
-    __slots__ = ("workspace_id", "prospect_id", "source")
+    __slots__ = ("workspace_id", "prospect_id", "source", "suppress_only")
     WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
     PROSPECT_ID_FIELD_NUMBER: _ClassVar[int]
     SOURCE_FIELD_NUMBER: _ClassVar[int]
+    SUPPRESS_ONLY_FIELD_NUMBER: _ClassVar[int]
     workspace_id: str
     prospect_id: str
     source: str
-    def __init__(self, workspace_id: _Optional[str] = ..., prospect_id: _Optional[str] = ..., source: _Optional[str] = ...) -> None: ...
+    suppress_only: bool
+    def __init__(self, workspace_id: _Optional[str] = ..., prospect_id: _Optional[str] = ..., source: _Optional[str] = ..., suppress_only: _Optional[bool] = ...) -> None: ...
 
 class RecordOptOutResponse(_message.Message):
     __slots__ = ("recorded",)
