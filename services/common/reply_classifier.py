@@ -82,6 +82,8 @@ _OPT_OUT = re.compile("|".join((
 )))
 _ONLY_STOP = re.compile(r"^\W*(?:stop|stopp|arret|arrete|alto|pare|basta)\W*$")
 _AUTO_PRECEDENCE = ("auto_reply", "bulk", "junk")
+# The headers that mark a message automatic: all a reader needs to pass on besides the text.
+AUTO_HEADERS = ("auto-submitted", "x-autoreply", "x-autorespond", "precedence")
 
 
 @dataclass(frozen=True, slots=True)

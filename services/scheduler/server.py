@@ -27,6 +27,7 @@ from services.common.proto_enums import from_word, to_word
 from services.common.proto_time import from_timestamp, to_timestamp
 from services.common.providers.smtp import SmtpSettings
 from services.common.providers.unipile import UnipileClient, UnipileError
+from services.common.reply_classifier import AUTO_HEADERS
 from services.common.service_main import prepare_schema
 from services.common.timemath import Schedule, ScheduleError
 from services.common.unsubscribe import UnsubscribeTokens
@@ -34,6 +35,7 @@ from services.scheduler.bounce_rate import Bounce, BouncePolicy, BounceRateMonit
 from services.scheduler.config import Settings
 from services.scheduler.dispatcher import Dispatcher
 from services.scheduler.domain import AccountFailure, CampaignPlan, Event, FailurePolicy, FailureSignal, Limits, Step
+from services.scheduler.email_replies import EmailReplies, InboundEmail
 from services.scheduler.failure_rate import FailureRateMonitor
 from services.scheduler.linkedin_replies import LinkedInReplies
 from services.scheduler.providers import Providers, UnsubscribeLinks
@@ -111,11 +113,12 @@ class ProtoEvents:
 class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
     def __init__(self, service: SchedulerService, dispatcher: Dispatcher, warmups: WarmupFeeder,
                  bounce_rates: BounceRateMonitor | None = None, voices: ProspectVoices | None = None,
-                 linkedin_replies: LinkedInReplies | None = None):
+                 linkedin_replies: LinkedInReplies | None = None, email_replies: EmailReplies | None = None):
         self._service = service
         self._voices = voices or ProspectVoices(service.repository, service.clock)
         self._linkedin_replies = linkedin_replies or LinkedInReplies(service.repository, None, self._voices,
                                                                      service.clock)
+        self._email_replies = email_replies or EmailReplies(service.repository, self._voices)
         self._dispatcher = dispatcher
         self._warmups = warmups
         self._bounce_rates = bounce_rates
@@ -243,6 +246,17 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
             from_timestamp(request.until) if request.HasField("until") else None)
         return pb.ReclassifyReplyResponse(changed=bool(done.affected), parked_until=to_timestamp(done.parked_until))
 
+    async def RecordInboundEmails(self, request: pb.RecordInboundEmailsRequest,
+                                  context: grpc.aio.ServicerContext) -> pb.RecordInboundEmailsResponse:
+        now = self._service.clock.now()
+        heard = await self._email_replies.record(parse_uuid(request.inbox_id, "inbox_id"), [InboundEmail(
+            message_id=e.message_id[:1000], in_reply_to=e.in_reply_to[:1000], references=tuple(e.references[-50:]),
+            from_address=e.from_address[:320], subject=e.subject[:1000], text=e.text[:8192],
+            received_at=from_timestamp(e.received_at) if e.HasField("received_at") else now,
+            headers={k.lower(): v[:200] for k, v in e.headers.items() if k.lower() in AUTO_HEADERS})
+            for e in request.emails])
+        return pb.RecordInboundEmailsResponse(recorded=heard.recorded, unmatched=heard.unmatched)
+
     async def ApplySuppressions(self, request: pb.ApplySuppressionsRequest,
                                 context: grpc.aio.ServicerContext) -> pb.ApplySuppressionsResponse:
         stopped = await self._voices.change_suppressions(
@@ -355,7 +369,8 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
     linkedin_replies = LinkedInReplies(repository, unipile, voices, clock,
                                        poll_interval=timedelta(seconds=settings.chats_poll_seconds),
                                        ooo_days=settings.ooo_days)
-    servicer = SchedulerServicer(service, dispatcher, warmups, bounce_rates, voices, linkedin_replies)
+    email_replies = EmailReplies(repository, voices, tokens=unsubscribe.tokens, ooo_days=settings.ooo_days)
+    servicer = SchedulerServicer(service, dispatcher, warmups, bounce_rates, voices, linkedin_replies, email_replies)
     running = await start_server(settings.grpc_listen, [Registration(
         pb.DESCRIPTOR.services_by_name["SchedulerService"].full_name,
         lambda server: pb_grpc.add_SchedulerServiceServicer_to_server(servicer, server),

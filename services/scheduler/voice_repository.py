@@ -220,6 +220,29 @@ class VoiceTx:
         matched = await self.suppressed_prospects(workspace_id, None, prospect_ids)
         return await self.stop(matched, "suppressed") if matched else []
 
+    # Email replies (V2, V5)
+
+    async def prospects_of_attempts(self, inbox_id: str, attempt_ids: Sequence[str]) -> list[tuple[str, str | None]]:
+        """Prospects (with their address) of these attempts, if this inbox sent them as emails."""
+        rows = await self._conn.fetch(
+            """SELECT DISTINCT p.prospect_id, p.email FROM scheduler.send_attempts a
+                 JOIN scheduler.prospect_plans p ON p.prospect_id = a.prospect_id
+                WHERE a.id = ANY($1::uuid[]) AND a.sender_id = $2 AND a.channel = 'email'""",
+            list(attempt_ids), inbox_id)
+        return [(str(r["prospect_id"]), r["email"]) for r in rows]
+
+    async def prospects_of_address(self, inbox_id: str, address: str) -> list[str]:
+        """Prospects this inbox writes to at this address (one per campaign)."""
+        rows = await self._conn.fetch(
+            "SELECT prospect_id FROM scheduler.prospect_plans WHERE inbox_id = $1 AND lower(email) = $2",
+            inbox_id, address.lower())
+        return [str(r["prospect_id"]) for r in rows]
+
+    async def inbox_writes_to(self, inbox_id: str, prospect_id: str) -> bool:
+        return bool(await self._conn.fetchval(
+            "SELECT true FROM scheduler.prospect_plans WHERE prospect_id = $1 AND inbox_id = $2",
+            prospect_id, inbox_id))
+
     # LinkedIn replies (V2)
 
     async def linkedin_prospects(self, unipile_account_id: str, provider_id: str) -> list[str]:

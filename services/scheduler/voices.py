@@ -100,7 +100,8 @@ class ProspectVoices:
                 affected = await store.stop(sorted(set(ids)), voice)
             await store.record_event(VoiceEvent(event_id, prospect_id, voice, channel, source, snippet, parked,
                                                 len(affected), received_at, now), target.campaign_id)
-            suppressing = voice == "opted_out" and self._suppress is not None and not source.startswith("unsubscribe")
+            # The unsubscribe link's opt-out comes from campaigns, which suppressed the address already.
+            suppressing = voice == "opted_out" and self._suppress is not None and source != "unsubscribe_link"
             if suppressing:
                 await tx.enqueue(self._suppress(workspace_id, prospect_id, source))  # type: ignore[misc]
         if suppressing:

@@ -534,3 +534,46 @@ class ReclassifyReplyResponse(_message.Message):
     changed: bool
     parked_until: _timestamp_pb2.Timestamp
     def __init__(self, changed: _Optional[bool] = ..., parked_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class InboundEmail(_message.Message):
+    __slots__ = ("message_id", "in_reply_to", "references", "from_address", "subject", "text", "received_at", "headers")
+    class HeadersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    IN_REPLY_TO_FIELD_NUMBER: _ClassVar[int]
+    REFERENCES_FIELD_NUMBER: _ClassVar[int]
+    FROM_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    RECEIVED_AT_FIELD_NUMBER: _ClassVar[int]
+    HEADERS_FIELD_NUMBER: _ClassVar[int]
+    message_id: str
+    in_reply_to: str
+    references: _containers.RepeatedScalarFieldContainer[str]
+    from_address: str
+    subject: str
+    text: str
+    received_at: _timestamp_pb2.Timestamp
+    headers: _containers.ScalarMap[str, str]
+    def __init__(self, message_id: _Optional[str] = ..., in_reply_to: _Optional[str] = ..., references: _Optional[_Iterable[str]] = ..., from_address: _Optional[str] = ..., subject: _Optional[str] = ..., text: _Optional[str] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., headers: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class RecordInboundEmailsRequest(_message.Message):
+    __slots__ = ("inbox_id", "emails")
+    INBOX_ID_FIELD_NUMBER: _ClassVar[int]
+    EMAILS_FIELD_NUMBER: _ClassVar[int]
+    inbox_id: str
+    emails: _containers.RepeatedCompositeFieldContainer[InboundEmail]
+    def __init__(self, inbox_id: _Optional[str] = ..., emails: _Optional[_Iterable[_Union[InboundEmail, _Mapping]]] = ...) -> None: ...
+
+class RecordInboundEmailsResponse(_message.Message):
+    __slots__ = ("recorded", "unmatched")
+    RECORDED_FIELD_NUMBER: _ClassVar[int]
+    UNMATCHED_FIELD_NUMBER: _ClassVar[int]
+    recorded: int
+    unmatched: int
+    def __init__(self, recorded: _Optional[int] = ..., unmatched: _Optional[int] = ...) -> None: ...

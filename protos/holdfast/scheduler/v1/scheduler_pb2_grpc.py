@@ -129,6 +129,11 @@ class SchedulerServiceStub:
                 request_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.ReclassifyReplyRequest.SerializeToString,
                 response_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.ReclassifyReplyResponse.FromString,
                 _registered_method=True)
+        self.RecordInboundEmails = channel.unary_unary(
+                '/holdfast.scheduler.v1.SchedulerService/RecordInboundEmails',
+                request_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordInboundEmailsRequest.SerializeToString,
+                response_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordInboundEmailsResponse.FromString,
+                _registered_method=True)
 
 
 class SchedulerServiceServicer:
@@ -270,6 +275,15 @@ class SchedulerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordInboundEmails(self, request, context):
+        """DESIGN V2, V5: messages found in an inbox's INBOX (bounce reports excluded). Each one from a prospect this
+        inbox writes to (by In-Reply-To/References to our Message-IDs, or by its address) is that prospect's reply;
+        "unsubscribe TOKEN" mails opt out. Idempotent per Message-ID.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SchedulerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -367,6 +381,11 @@ def add_SchedulerServiceServicer_to_server(servicer, server):
                     servicer.ReclassifyReply,
                     request_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.ReclassifyReplyRequest.FromString,
                     response_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.ReclassifyReplyResponse.SerializeToString,
+            ),
+            'RecordInboundEmails': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordInboundEmails,
+                    request_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordInboundEmailsRequest.FromString,
+                    response_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordInboundEmailsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -882,6 +901,33 @@ class SchedulerService:
             '/holdfast.scheduler.v1.SchedulerService/ReclassifyReply',
             holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.ReclassifyReplyRequest.SerializeToString,
             holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.ReclassifyReplyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordInboundEmails(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.scheduler.v1.SchedulerService/RecordInboundEmails',
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordInboundEmailsRequest.SerializeToString,
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordInboundEmailsResponse.FromString,
             options,
             channel_credentials,
             insecure,
