@@ -49,16 +49,18 @@ class Suppressions:
         self._opt_out_event = opt_out_event
 
     async def opt_out(self, workspace_id: str, prospect_id: str, source: str, *, record_voice: bool = True) -> bool:
-        """V5: the prospect asked to hear no more. Its address (else its LinkedIn profile) joins the suppression
-        list, and the scheduler records the opt-out on the prospect; answers once both are enforced. Returns
-        False when it was recorded before."""
+        """V5: the prospect asked to hear no more (or, source "hard_bounce", its address bounced: V6). Its address
+        (else its LinkedIn profile) joins the suppression list and, unless `record_voice` is off (the scheduler
+        recorded it already), the scheduler records the opt-out on the prospect; answers once both are enforced.
+        Returns False when it was recorded before."""
         found = await self._store.prospect(workspace_id, prospect_id)
         if found is None:
             raise NotFound("no such prospect")
         email, provider_id = found
         entry = Entry("email", email) if email else Entry("linkedin", provider_id or "")
         async with self._repo.transaction() as tx:
-            new = await self._store.add(tx, workspace_id, [entry], "opt_out", f"prospect:{prospect_id}",
+            listed_as = "hard_bounce" if source == "hard_bounce" else "opt_out"
+            new = await self._store.add(tx, workspace_id, [entry], listed_as, f"prospect:{prospect_id}",
                                         self._clock.now()) if entry.value else []
             suppressed = await tx.enqueue(self._event(workspace_id, new, [])) if new else None
             # One opt-out per prospect: a second click, a redelivered POST or the mailto after the link is a no-op.

@@ -347,7 +347,7 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
         kick=relay.kick)
     bounce_rates = BounceRateMonitor(repository, clock, events.bounce_rate, BouncePolicy(
         window_seconds=settings.bounce_window_seconds, threshold=settings.bounce_rate_threshold,
-        min_sample=settings.bounce_min_sample), kick=relay.kick)
+        min_sample=settings.bounce_min_sample), kick=relay.kick, suppress=events.suppress_opt_out)
 
     http = aiohttp.ClientSession()
     stack.push_async_callback(http.close)

@@ -120,3 +120,34 @@ async def test_email_replies_are_read_from_the_inbox_and_stop_or_park_their_pros
         "SELECT started_at FROM scheduler.send_attempts a JOIN scheduler.prospect_plans p USING (prospect_id)"
         " WHERE p.email = 'di@societe.example' AND a.step_index = 1")
     assert di_at.date().isoformat() >= "2026-03-21"
+
+
+async def test_a_hard_bounce_puts_the_address_on_the_suppression_list(world: World, imap: SandboxImap) -> None:
+    w = world
+    _, auth = await w.suite.new_workspace()
+    imap_port = imap._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    smtp = {"host": "127.0.0.1", "port": w.smtp_port, "security": "none", "username": USER, "password": PASSWORD}
+    _, inbox = await w.suite.call("POST", "/api/v1/inboxes", auth, json={
+        "email": USER, "smtp": smtp, "imap": {**smtp, "port": imap_port}, "timezone": "Europe/Paris",
+        "limits": {"email": NO_PACING}})
+    _, campaign = await w.suite.call("POST", "/api/v1/campaigns", auth, json={
+        "name": "Bounce", "schedule": SCHEDULE, "steps": STEPS, "senders": {"inbox_ids": [inbox["id"]]}})
+    await w.suite.call("POST", f"/api/v1/campaigns/{campaign['id']}/prospects", auth,
+                       json={"prospects": [{"email": "gone@acme.example"}, {"email": "here@acme.example"}]})
+    await w.suite.call("POST", f"/api/v1/campaigns/{campaign['id']}/activate", auth)
+    await w.run_until(MONDAY_0800_PARIS + timedelta(hours=10))
+    (sent,) = [m.message.as_bytes() for m in w.smtp.messages if m.rcpt_tos == ("gone@acme.example",)]
+    imap.deliver_dsn(USER, sent)
+    pool = await create_pool(w.suite.dsn, application_name="test-bounce-poller", max_size=2)
+    try:
+        settings = config.load(AccountsSettings, suite_env(w.suite.dsn))
+        bounces = accounts_main.build_bounce_poller(settings, pool, w.clock)
+        w.clock.advance(timedelta(seconds=361))
+        assert await bounces.poll_once() >= 1
+    finally:
+        await pool.close()
+    deadline = time.monotonic() + 10
+    while not (listed := (await w.suite.call("GET", "/api/v1/suppressions", auth))[1]["suppressions"]):
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.05)
+    assert [(s["type"], s["value"], s["source"]) for s in listed] == [("email", "gone@acme.example", "hard_bounce")]
