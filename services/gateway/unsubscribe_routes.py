@@ -50,6 +50,9 @@ async def unsubscribe_page(request: web.Request) -> web.Response:
 
 
 async def unsubscribe(request: web.Request) -> web.Response:
+    # The body (List-Unsubscribe=One-Click, or the page's form) says nothing the token does not; it is read all the
+    # same, so an oversized one is refused (413) like on every route.
+    await request.read()
     workspace_id, prospect_id = _read(request)
     await upstreams(request).campaigns.RecordOptOut(campaigns_pb2.RecordOptOutRequest(
         workspace_id=workspace_id, prospect_id=prospect_id, source="unsubscribe_link"), timeout=30)

@@ -229,7 +229,7 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
             parse_uuid(request.prospect_id, "prospect_id", missing_is_not_found=True))
         return pb.GetProspectHistoryResponse(
             replies=[pb.ProspectReply(
-                id=e.event_id, received_at=to_timestamp(e.received_at), channel=from_word(types_pb2.Channel, e.channel),
+                id=e.id, received_at=to_timestamp(e.received_at), channel=from_word(types_pb2.Channel, e.channel),
                 classification=e.voice, snippet=e.snippet, source=e.source, affected=e.affected,
                 out_of_office_until=to_timestamp(e.until)) for e in events],
             attempts=[pb.ProspectAttempt(
@@ -241,8 +241,9 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
                               context: grpc.aio.ServicerContext) -> pb.ReclassifyReplyResponse:
         done = await self._voices.reclassify(
             parse_uuid(request.campaign_id, "campaign_id", missing_is_not_found=True),
-            parse_uuid(request.prospect_id, "prospect_id", missing_is_not_found=True), request.reply_id,
-            request.classification, f"member:{request.member_id}",
+            parse_uuid(request.prospect_id, "prospect_id", missing_is_not_found=True),
+            parse_uuid(request.reply_id, "reply_id", missing_is_not_found=True), request.classification,
+            f"member:{request.member_id}",
             from_timestamp(request.until) if request.HasField("until") else None)
         return pb.ReclassifyReplyResponse(changed=bool(done.affected), parked_until=to_timestamp(done.parked_until))
 

@@ -46,6 +46,7 @@ class VoiceEvent:
     affected: int
     received_at: datetime
     recorded_at: datetime
+    id: str = ""
 
 
 def _target(r: asyncpg.Record) -> Target:
@@ -55,7 +56,7 @@ def _target(r: asyncpg.Record) -> Target:
 
 def _event(r: asyncpg.Record) -> VoiceEvent:
     return VoiceEvent(r["event_id"], str(r["prospect_id"]), r["voice"], r["channel"], r["source"], r["snippet"],
-                      r["until"], r["affected"], r["received_at"], r["recorded_at"])
+                      r["until"], r["affected"], r["received_at"], r["recorded_at"], str(r["id"]))
 
 
 class VoiceTx:
@@ -131,8 +132,9 @@ class VoiceTx:
                   AND stopped_from IS NOT NULL
                 RETURNING true""", prospect_id, voice, until))
 
-    async def event(self, event_id: str) -> VoiceEvent | None:
-        rows = await self._conn.fetch("SELECT * FROM scheduler.voice_events WHERE event_id = $1", event_id)
+    async def event(self, reply_id: str) -> VoiceEvent | None:
+        """A recorded voice by the id the API shows."""
+        rows = await self._conn.fetch("SELECT * FROM scheduler.voice_events WHERE id = $1", reply_id)
         return _event(rows[0]) if rows else None
 
     async def record_event(self, event: VoiceEvent, campaign_id: str) -> None:

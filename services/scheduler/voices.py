@@ -141,7 +141,7 @@ class ProspectVoices:
                            else await store.park(prospect_id, parked))
             else:
                 changed = bool(await store.stop([prospect_id], voice))
-            event_id = f"{reply_id}#{voice}@{now.isoformat()}"
+            event_id = f"{original.event_id}#{voice}@{now.isoformat()}"
             await store.record_event(VoiceEvent(
                 event_id, prospect_id, voice, original.channel, actor, f"re-classified {original.voice} -> {voice}",
                 parked, int(changed), original.received_at, now), campaign_id)

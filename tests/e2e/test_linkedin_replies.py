@@ -194,7 +194,7 @@ async def test_a_prospects_page_shows_its_replies_and_history_and_a_member_can_r
                 {"classification": "out_of_office", "until": "2026-03-10T00:00:00"}):
         status, body = await w.suite.call("POST", path, auth, json=bad)
         assert status == 400, (bad, body)
-    status, body = await w.suite.call("POST", path.replace(reply["id"], "unipile:nope"), auth,
+    status, body = await w.suite.call("POST", path.replace(reply["id"], str(uuid.uuid4())), auth,
                                       json={"classification": "replied"})
     assert status == 404, body
     _, other = await w.suite.new_workspace("Other")

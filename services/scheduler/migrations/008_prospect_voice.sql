@@ -38,6 +38,8 @@ CREATE TABLE scheduler.suppressions (
 -- Message-ID, so a redelivery records nothing new).
 CREATE TABLE scheduler.voice_events (
     event_id text PRIMARY KEY CHECK (length(event_id) BETWEEN 1 AND 1000),
+    -- The id the API shows (a reply's page, its re-classification).
+    id uuid NOT NULL UNIQUE DEFAULT gen_random_uuid(),
     prospect_id uuid NOT NULL,
     campaign_id uuid NOT NULL,
     voice text NOT NULL CHECK (voice IN ('out_of_office', 'replied', 'suppressed', 'opted_out')),
