@@ -234,6 +234,10 @@ class SandboxState:
 
 
 STATE = web.AppKey("unipile_sandbox_state", SandboxState)
+# Parts of the sandbox in modules of their own that build on this one (unipile_messaging), registered by the
+# sandbox package: each adds its routes to a new app, and may ask to hear of the messages our account sends.
+EXTENSIONS: list[Callable[[web.Application], None]] = []
+SENT_HOOKS = web.AppKey("unipile_sandbox_sent_hooks", list)
 _HTTP = web.AppKey("unipile_sandbox_http", aiohttp.ClientSession)
 
 
@@ -268,9 +272,9 @@ def create_app(api_key: str) -> web.Application:
     app.router.add_post("/_sandbox/latency", _control_set_latency)
     app.router.add_get("/_sandbox/hosted/{token}", _hosted_page)
     app.router.add_post("/_sandbox/hosted/{token}/complete", _hosted_complete)
-    from sandbox.unipile_messaging import add_messaging  # it builds on this module
-
-    add_messaging(app)
+    app[SENT_HOOKS] = []
+    for extend in EXTENSIONS:
+        extend(app)
     return app
 
 
@@ -652,9 +656,8 @@ async def _send_message(request: web.Request) -> web.Response:
 
 
 def _sent_by_us(app: web.Application, chat: Chat, message: Message) -> None:
-    from sandbox.unipile_messaging import sent_by_us  # it builds on this module
-
-    sent_by_us(app, chat, message)
+    for hook in app[SENT_HOOKS]:
+        hook(app, chat, message)
 
 
 async def _create_hosted_link(request: web.Request) -> web.Response:

@@ -19,6 +19,8 @@ from typing import Any
 from aiohttp import web
 
 from sandbox.unipile import (
+    EXTENSIONS,
+    SENT_HOOKS,
     STATE,
     Chat,
     Message,
@@ -46,6 +48,7 @@ _PENDING = web.AppKey("unipile_sandbox_pending_webhooks", set)
 
 def add_messaging(app: web.Application) -> None:
     app[_PENDING] = set()
+    app[SENT_HOOKS].append(sent_by_us)
     app.router.add_get("/api/v1/chats", _list_chats, name="list_chats")
     app.router.add_get("/api/v1/chats/{chat_id}", _get_chat, name="get_chat")
     app.router.add_get("/api/v1/chats/{chat_id}/messages", _list_chat_messages, name="list_chat_messages")
@@ -177,3 +180,5 @@ def _payload(state: SandboxState, webhook: Webhook, chat: Chat, message: Message
             "attendees": attendees, "attachments": [], "provider_chat_id": chat.id,
             "provider_message_id": message.id, "is_event": 0, "quoted": None}
 
+
+EXTENSIONS.append(add_messaging)
