@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(PY) -m bench.b4_fanout
 	$(PY) -m bench.b5_gateway
 	$(PY) -m bench.b6_claim_scale --explain
+	$(PY) -m bench.b7_replies
 
 # Files kept in `ruff format` style. TODO(lead): once every branch is merged, run `ruff format .` once and
 # replace this list with `.` (formatting the whole tree now would conflict with every open branch).

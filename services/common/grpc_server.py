@@ -28,6 +28,9 @@ from services.common.metrics import GRPC_LATENCY, GRPC_REQUESTS
 
 log = structlog.get_logger(__name__)
 
+# Largest gRPC message between the services (the gateway takes JSON bodies up to 8 MiB).
+MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+
 REQUEST_ID_KEY = "x-request-id"
 # The health name for liveness probes: SERVING once started, whatever the database says (a restart would not bring
 # the database back). "" and the service names are readiness: NOT_SERVING while the database is unreachable.
@@ -154,7 +157,9 @@ async def start_server(listen: str, registrations: Sequence[Registration]) -> Ru
     """Start serving on `listen` (host:port; port 0 picks a free one). Health stays NOT_SERVING until
     `mark_serving` is called by the caller once everything the service needs is ready."""
     server = grpc.aio.server(interceptors=[ContextInterceptor()],
-                             options=[("grpc.so_reuseport", 0)])
+                             options=[("grpc.so_reuseport", 0),
+                                      # A 100,000-entry suppression upload (V6) passes in one call.
+                                      ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES)])
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     names = [r.full_name for r in registrations]

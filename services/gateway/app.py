@@ -12,10 +12,12 @@ from aiohttp import web
 from services.common import request_ids
 from services.common.errors import DomainError
 from services.common.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from services.common.unsubscribe import UnsubscribeTokens
 from services.gateway import openapi
 from services.gateway.api import OPENAPI, PRINCIPALS, SETTINGS, UPSTREAMS, PrincipalCache
 from services.gateway.config import Settings
 from services.gateway.routes import ROUTES
+from services.gateway.unsubscribe_routes import TOKENS as UNSUBSCRIBE_TOKENS
 from services.gateway.upstreams import Upstreams
 
 log = structlog.get_logger(__name__)
@@ -91,6 +93,7 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     app[OPENAPI] = openapi.build()
     app[PRINCIPALS] = PrincipalCache(settings.auth_cache_seconds)
+    app[UNSUBSCRIBE_TOKENS] = UnsubscribeTokens(settings.unsubscribe_key)
     for route in ROUTES:
         app.router.add_route(route.method, route.path, route.handler)
     # The web UI: static files, no build step (not API routes, so not in ROUTES nor the OpenAPI document).

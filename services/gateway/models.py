@@ -126,6 +126,9 @@ class CreateCampaign(Request):
     schedule: ScheduleIn
     steps: list[StepIn] = Field(default_factory=list, max_length=50)
     senders: SendersIn = Field(default_factory=SendersIn)
+    stop_on_reply: Literal["prospect", "company"] = Field(
+        "prospect", description="a reply stops its author (prospect) or every prospect of its company: same email "
+        "domain (free-mail excluded) or same company name (company)")
 
 
 class ProspectIn(Request):
@@ -197,6 +200,7 @@ class CampaignOut(Response):
     schedule: ScheduleOut
     steps: list[StepOut]
     senders: SendersOut
+    stop_on_reply: Literal["prospect", "company"]
     created_at: str
     updated_at: str
 
@@ -224,6 +228,7 @@ class AddedProspects(Response):
     added: int
     already_present: int = Field(description="already in the campaign under one of their identifiers")
     refused: list[RefusedOut]
+    suppressed: int = Field(0, description="added, but on the workspace's suppression list: never sent (V6)")
 
 
 class ProspectOut(Response):
@@ -235,10 +240,12 @@ class ProspectOut(Response):
     last_name: str
     company: str
     fields: dict[str, str]
-    state: str = Field(description="enrolling, scheduled, in_flight, waiting_acceptance, done or stopped")
+    state: str = Field(description="enrolling, scheduled, in_flight, waiting_acceptance, done or stopped; or what "
+                       "the prospect said: replied, opted_out, suppressed, out_of_office")
     current_step: int
     next_action_at: str | None
     why_not_now: list[str] = Field(description="every reason the next action is not happening now (S11)")
+    out_of_office_until: str | None = Field(None, description="while an out-of-office parks the prospect")
 
 
 class ProspectPage(Response):
@@ -257,6 +264,8 @@ class ResumePreview(Response):
     days: list[PreviewDay]
     first_at: str | None
     last_at: str | None
+    left_out: dict[str, int] = Field(default_factory=dict, description="prospects a resume leaves out because of "
+                                     "what they said, per reason: replied, opted_out, suppressed, out_of_office")
 
 
 class WarmupProgress(Response):

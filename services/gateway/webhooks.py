@@ -41,6 +41,7 @@ class WebhookAck(models.Response):
     received: str
     prospects_advanced: int | None = None
     changed: bool | None = None
+    replies_recorded: int | None = None
 
 
 class BillingAck(models.Response):
@@ -174,6 +175,15 @@ async def unipile_webhook(request: web.Request) -> web.Response:
             )
         )
         return _ack(WebhookAck(received="new_relation", prospects_advanced=answer.prospects_advanced))
+    if payload.get("event") == "message_received":
+        # V2: a trigger only; the scheduler reads the message again from Unipile before recording anything.
+        answer = await upstreams(request).scheduler.RecordLinkedInMessage(
+            scheduler_pb2.RecordLinkedInMessageRequest(
+                unipile_account_id=_text(payload, "account_id", "account_id"),
+                message_id=_text(payload, "message_id", "message_id"),
+            )
+        )
+        return _ack(WebhookAck(received="message_received", replies_recorded=answer.recorded))
     if "AccountStatus" in payload:
         status = payload["AccountStatus"]
         if not isinstance(status, dict):

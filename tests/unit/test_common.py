@@ -121,7 +121,8 @@ def test_readme_configuration_table_matches_the_code():
 def test_the_scheduler_refuses_a_stale_threshold_shorter_than_a_send_can_take():
     from services.scheduler.config import Settings
 
-    base = {"DATABASE_URL": "postgresql://x/y", "HOLDFAST_PROVIDER_TIMEOUT_SECONDS": "15"}
+    base = {"DATABASE_URL": "postgresql://x/y", "HOLDFAST_PROVIDER_TIMEOUT_SECONDS": "15",
+            "HOLDFAST_UNSUBSCRIBE_KEY": "k" * 32}
     with pytest.raises(config.ConfigError, match="at least twice"):
         config.load(Settings, {**base, "HOLDFAST_ATTEMPT_STALE_SECONDS": "20"})
     assert config.load(Settings, {**base, "HOLDFAST_ATTEMPT_STALE_SECONDS": "30"}).attempt_stale_seconds == 30
