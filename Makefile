@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run demo test bench proto lint lock clean
+.PHONY: setup run demo test screenshots bench proto lint lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ demo: $(STAMP)
 test: $(STAMP)
 	bash scripts/ensure_chromium.sh
 	$(PY) -m pytest
+
+# The README's screenshots of the web UI at 1440 and 375 px (docs/screenshots/); `make test` never writes them.
+screenshots: $(STAMP)
+	bash scripts/ensure_chromium.sh
+	$(PY) -m pytest -q tests/browser/screenshots.py
 
 # Benchmarks (opt-in: about 15 minutes in all; figures and how to read them in docs/BENCHMARKS.md).
 # B5 drives the gateway with Debian's wrk (apt-get install wrk).

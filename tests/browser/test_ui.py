@@ -5,8 +5,6 @@ resume, and creating a workspace on a 375 px wide screen."""
 from __future__ import annotations
 
 import re
-import shutil
-from pathlib import Path
 
 from playwright.async_api import Browser, expect
 
@@ -14,14 +12,7 @@ from tests.e2e.conftest import World, setup_campaign
 
 INVITE = {"channel": "linkedin", "action": "invite", "text": "Hi {{first_name}}"}
 EMAIL = {"channel": "email", "action": "email", "delay": {"days": 3}, "subject": "Hello", "body": "A note"}
-DOCS_SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 WAIT_MS = 8000  # polling is every 2 s; the suite reacts in well under 100 ms
-
-
-def publish(shot: Path, name: str) -> None:
-    """Copy a representative screenshot where the README shows it."""
-    DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(shot, DOCS_SHOTS / name)
 
 
 async def test_disconnect_pause_refused_resume_reconnect_and_manual_pause(world: World, browser: Browser, shots):
@@ -62,7 +53,7 @@ async def test_disconnect_pause_refused_resume_reconnect_and_manual_pause(world:
         await expect(tip).to_contain_text("What to do:")
         await expect(tip).to_contain_text("Reconnect")
         await expect(chip).to_have_accessible_description(re.compile("Reconnect"))
-        publish(await shots(page, "list-paused-chip-focused"), "campaigns-paused-reason.png")
+        await shots(page, "list-paused-chip-focused")
 
         # The campaign: the chip, the resume preview, and a refused resume's inline alert.
         await row.get_by_role("link").click()
@@ -80,7 +71,7 @@ async def test_disconnect_pause_refused_resume_reconnect_and_manual_pause(world:
         await expect(alert).to_contain_text("What to do:")
         await expect(alert).to_contain_text("Reconnect")
         await detail_chip.hover()
-        publish(await shots(page, "detail-resume-refused"), "campaign-resume-refused.png")
+        await shots(page, "detail-resume-refused")
 
         # Reconnect: the API's hosted link opens in a new tab; completing it resumes the campaign by itself.
         await alert.get_by_role("link", name="Go to LinkedIn accounts").click()
@@ -114,7 +105,7 @@ async def test_disconnect_pause_refused_resume_reconnect_and_manual_pause(world:
         await expect(manual).to_contain_text("All sending held")
         await manual.focus()
         await expect(page.locator(f"#{await manual.get_attribute('aria-describedby')}")).to_be_visible()
-        publish(await shots(page, "detail-manual-pause"), "campaign-paused-manual.png")
+        await shots(page, "detail-manual-pause")
         # The same page on a 375 px wide phone: nothing wider than the screen (the table scrolls in its region).
         await page.set_viewport_size({"width": 375, "height": 740})
         assert await page.evaluate("document.documentElement.scrollWidth") <= 375
