@@ -1,0 +1,24 @@
+"""Small shared steps of the browser tests: sign in through the page, and find raw codes in what is shown."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.async_api import Page, expect
+
+# What a raw code looks like on screen: snake_case words, or a provider status in capitals.
+RAW_CODE = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b|\b(?:CREDENTIALS|PERMISSIONS|CONNECTING|STOPPED|UNKNOWN)\b|"
+                      r"Unipile reports|paused: manual")
+
+
+async def sign_in(page: Page, base_url: str, auth: dict[str, str], heading: str = "Campaigns") -> None:
+    await page.goto(base_url + "/")
+    await page.get_by_label("API token", exact=True).fill(auth["Authorization"].split()[1])
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("heading", level=1, name=heading)).to_be_visible()
+
+
+async def raw_codes(page: Page) -> list[str]:
+    """Every raw code in the visible text of the page, tooltips and closed details included."""
+    text = await page.evaluate("document.body.textContent")
+    return RAW_CODE.findall(text)
