@@ -4,9 +4,11 @@ import { token } from "./api.js";
 import { accountsView } from "./view-accounts.js";
 import { campaignView } from "./view-campaign.js";
 import { campaignsView } from "./view-campaigns.js";
+import { inboxNewView } from "./view-inbox-new.js";
 import { inboxesView } from "./view-inboxes.js";
+import { finishOAuth } from "./oauth-return.js";
 import { signInView } from "./view-signin.js";
-import { errorText, focusHeading, handleAuthError, main, say, sayError } from "./ui.js";
+import { errorText, focusHeading, handleAuthError, main, say, sayError, showFlash } from "./ui.js";
 
 const POLL_MS = 2000;
 const nav = document.getElementById("nav");
@@ -30,6 +32,7 @@ async function tick() {
 const PAGES = [
   [/^#\/campaigns\/([\w-]+)$/, (m) => campaignView(m[1]), null],
   [/^#\/accounts/, () => accountsView(), "LinkedIn accounts"],
+  [/^#\/inboxes\/new/, () => inboxNewView(), "Add an inbox"],
   [/^#\/inboxes/, () => inboxesView(), "Email inboxes"],
   [/^/, () => campaignsView(), "Campaigns"],
 ];
@@ -39,6 +42,7 @@ function route(event) {
   const hash = location.hash || "#/campaigns";
   say("");
   sayError("");
+  showFlash();
   if (!token.get() || hash === "#/sign-in") {
     current = signInView(hash === "#/sign-in" && !token.get() && sessionStorage.getItem("holdfast.expired")
       ? "Your session ended: sign in again." : "");
@@ -79,4 +83,6 @@ for (const type of ["focusin", "mouseover"]) {
 document.addEventListener("visibilitychange", () => { if (!document.hidden) tick(); });
 window.addEventListener("hashchange", route);
 setInterval(tick, POLL_MS);
-route();
+// Back from Google or Microsoft (/oauth/return?code&state): finish the sign-in, then show the Inboxes page.
+if (location.pathname === "/oauth/return") finishOAuth().then(route);
+else route();

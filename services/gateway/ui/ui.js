@@ -22,6 +22,17 @@ export function say(message) {
   if (message) sayError("");
 }
 
+// A message for the next page: routing clears both lines, then says it (e.g. "added" after a form).
+let flashed = null;
+export function flash(message, isError = false) {
+  flashed = { message, isError };
+}
+export function showFlash() {
+  const f = flashed;
+  flashed = null;
+  if (f) (f.isError ? sayError : say)(f.message);
+}
+
 // The error line (role=alert), styled as an error.
 export function sayError(message) {
   errorLine.textContent = message;

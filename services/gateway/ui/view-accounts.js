@@ -3,7 +3,7 @@
 import { api, ApiError } from "./api.js";
 import { esc, viewerZone, when } from "./format.js";
 import { errorBox, errorText, handleAuthError, main, patch, statusBadge } from "./ui.js";
-import { detailText, sourceText } from "./words.js";
+import { detailText, sourceText, statusLabel } from "./words.js";
 
 const SANDBOX_DONE = {
   disconnect: (name) => `The sandbox now reports ${name} disconnected: its campaigns pause by themselves.`,
@@ -12,8 +12,10 @@ const SANDBOX_DONE = {
 };
 
 export function accountsView() {
-  main.innerHTML = `<h1>LinkedIn accounts</h1><div id="accounts"><p>Loading…</p></div><div id="reconnect-out"></div>`;
+  main.innerHTML = `<h1>LinkedIn accounts</h1><div id="reconnect-out"></div><div id="accounts"><p>Loading…</p></div>`;
   const box = document.getElementById("accounts");
+  // Back from Unipile's hosted reconnect (#/accounts?reconnected=ID): say where that account stands now.
+  let returned = new URLSearchParams(location.hash.split("?")[1] || "").get("reconnected");
   let sandbox = null; // whether the local sandbox controls are on: asked once per visit
 
   async function reconnect(button) {
@@ -131,6 +133,13 @@ export function accountsView() {
       patch(box, accounts.length ? `<ul class="accounts" role="list">${accounts.map((a) => card(a, me)).join("")}</ul>`
         : `<div class="empty"><p>No LinkedIn accounts yet.</p><p>LinkedIn steps need a connected account.
           Email-only campaigns need just an inbox: <a href="#/inboxes">add an inbox</a>.</p></div>`);
+      const back = returned && accounts.find((a) => a.id === returned);
+      if (back) {
+        returned = null;
+        document.getElementById("reconnect-out").innerHTML = `<p class="notice" role="status" id="returned">Back from the
+          reconnect page: ${esc(back.name)} is ${esc(statusLabel(back.status).toLowerCase())}.${back.status === "connected"
+          ? " Its campaigns resume by themselves." : " It updates here by itself as soon as LinkedIn confirms."}</p>`;
+      }
       for (const [key, html] of Object.entries(kept)) {
         const [id, cls] = key.split(" ");
         const out = box.querySelector(`li[data-account-id="${id}"] ${cls}`);

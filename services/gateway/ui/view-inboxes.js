@@ -6,18 +6,20 @@ import { detailText, statusLabel } from "./words.js";
 
 const SERVER = { smtp: "SMTP (sending)", imap: "IMAP (reading replies)" };
 
-function loginFailedAlert(err) {
+export function loginFailedAlert(err, verb = "Not reconnected") {
   const failed = (err.details && err.details.failed) || [];
   const reasons = (err.details && err.details.reasons) || {};
   const names = failed.map((s) => s.toUpperCase()).join(" and ") || "the server";
-  return `<p><strong>Not reconnected: the ${esc(names)} login failed.</strong> Nothing was changed.</p>
+  return `<p><strong>${esc(verb)}: the ${esc(names)} login failed.</strong> Nothing was changed.</p>
     <ul>${failed.map((s) => `<li data-server="${esc(s)}">${esc(SERVER[s] || s.toUpperCase())}:
       ${reasons[s] === "unreachable" ? "the server could not be reached" : "the password was refused"}</li>`).join("")}</ul>
     <p>Check the password (for Gmail or Outlook, an app password) and try again.</p>`;
 }
 
 export function inboxesView() {
-  main.innerHTML = `<h1>Email inboxes</h1><div id="inboxes"><p>Loading…</p></div>`;
+  main.innerHTML = `<h1>Email inboxes</h1>
+    <p><a class="button primary" href="#/inboxes/new">Add inbox</a></p>
+    <div id="inboxes"><p>Loading…</p></div>`;
   const box = document.getElementById("inboxes");
   let shape = null; // the inbox ids on screen: the forms are built once per set, so polling never clears a field
 
@@ -41,7 +43,8 @@ export function inboxesView() {
     button.disabled = true;
     out.innerHTML = "";
     try {
-      const started = await api("POST", `/inboxes/${li.dataset.inboxId}/oauth/start`, { provider: button.dataset.oauth });
+      const started = await api("POST", `/inboxes/${li.dataset.inboxId}/oauth/start`, {
+        provider: button.dataset.oauth, redirect_uri: `${location.origin}/oauth/return` });
       window.open(started.url, "_blank", "noopener");
       out.innerHTML = `<p class="notice" role="status">The sign-in page opened in a new tab. Not there?
         <a href="${esc(started.url)}" target="_blank" rel="noopener">Open the sign-in page</a>

@@ -107,6 +107,8 @@ const PROVIDER_STATES = { CONNECTING: "reconnecting", ERROR: "in error", STOPPED
   DELETED: "deleted" };
 const providerState = (code) => PROVIDER_STATES[code] || "in an unexpected state";
 
+const SERVER_PARTS = { host: "server", port: "port", username: "login", password: "password", security: "security" };
+
 // The provider's wording (status details, history lines, refusals) rewritten without its status codes.
 export function detailText(detail) {
   let text = String(detail ?? "").trim();
@@ -119,6 +121,8 @@ export function detailText(detail) {
     .replace(/^Unipile reports ([A-Z_]+)/, (_, s) => `The LinkedIn connection is ${providerState(s)}`)
     .replace(/^Unipile lists no working connection/, "LinkedIn has no working connection")
     .replace(/\bnot OK\b/g, "not working again")
+    .replace(/\b(smtp|imap)\.(host|port|username|password|security)\b/gi,
+      (_, server, part) => `${server.toUpperCase()} ${SERVER_PARTS[part.toLowerCase()]}`)
     .replace(/\b[a-z]+(?:_[a-z]+)+\b/g, (code) => (REASONS[code] || words(code)).toLowerCase());
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
