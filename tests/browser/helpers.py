@@ -19,6 +19,6 @@ async def sign_in(page: Page, base_url: str, auth: dict[str, str], heading: str 
 
 
 async def raw_codes(page: Page) -> list[str]:
-    """Every raw code in the visible text of the page, tooltips and closed details included."""
+    """Every raw code in the text of the page, tooltips and closed details included."""
     text = await page.evaluate("document.body.textContent")
-    return RAW_CODE.findall(text)
+    return RAW_CODE.findall(re.sub(r"\{\{[^}]*\}\}", "", text))  # template variables are the user's own syntax

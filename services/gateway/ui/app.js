@@ -2,6 +2,7 @@
 // This module routes between the views and polls the one on screen every two seconds while visible.
 import { token } from "./api.js";
 import { accountsView } from "./view-accounts.js";
+import { builderView } from "./view-builder.js";
 import { campaignView } from "./view-campaign.js";
 import { campaignsView } from "./view-campaigns.js";
 import { inboxNewView } from "./view-inbox-new.js";
@@ -30,6 +31,7 @@ async function tick() {
 }
 
 const PAGES = [
+  [/^#\/campaigns\/new$/, () => builderView(), "New campaign"],
   [/^#\/campaigns\/([\w-]+)$/, (m) => campaignView(m[1]), null],
   [/^#\/accounts/, () => accountsView(), "LinkedIn accounts"],
   [/^#\/inboxes\/new/, () => inboxNewView(), "Add an inbox"],
