@@ -5,6 +5,7 @@ import { accountsView } from "./view-accounts.js";
 import { builderView } from "./view-builder.js";
 import { campaignView } from "./view-campaign.js";
 import { campaignsView } from "./view-campaigns.js";
+import { importView } from "./view-import.js";
 import { inboxNewView } from "./view-inbox-new.js";
 import { inboxesView } from "./view-inboxes.js";
 import { finishOAuth } from "./oauth-return.js";
@@ -32,6 +33,7 @@ async function tick() {
 
 const PAGES = [
   [/^#\/campaigns\/new$/, () => builderView(), "New campaign"],
+  [/^#\/campaigns\/([\w-]+)\/import$/, (m) => importView(m[1]), "Import prospects"],
   [/^#\/campaigns\/([\w-]+)$/, (m) => campaignView(m[1]), null],
   [/^#\/accounts/, () => accountsView(), "LinkedIn accounts"],
   [/^#\/inboxes\/new/, () => inboxNewView(), "Add an inbox"],

@@ -36,7 +36,7 @@ export function when(iso, timeZone) {
 }
 
 export function plural(n, one, many) {
-  return `${n} ${n === 1 ? one : many}`;
+  return `${Number(n).toLocaleString("en")} ${n === 1 ? one : many}`;
 }
 
 const DAY_NAMES = { mon: "Mon", tue: "Tue", wed: "Wed", thu: "Thu", fri: "Fri", sat: "Sat", sun: "Sun" };

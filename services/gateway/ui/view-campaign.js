@@ -65,6 +65,7 @@ export function campaignView(id) {
     </section>
     <section aria-labelledby="prospects-h" class="card">
       <h2 id="prospects-h">Prospects</h2>
+      <p id="import-link" hidden><a class="button" href="#/campaigns/${esc(id)}/import">Import prospects from a CSV file</a></p>
       <div id="prospects"></div>
       <nav class="pager" id="pager" aria-label="Prospect pages" hidden>
         <button type="button" id="prev-page">Previous page</button>
@@ -175,8 +176,7 @@ export function campaignView(id) {
         <td data-label="Why not now">${p.why_not_now.length ? `<ul class="why">${p.why_not_now.map((w) =>
           `<li data-code="${esc(w)}">${esc(whyText(w))}</li>`).join("")}</ul>` : "—"}</td>
       </tr>`).join("")}</tbody></table></div>`
-      : `<div class="empty"><p>No prospects yet.</p>
-         <p><a class="button primary" href="#/campaigns/${esc(c.id)}/import">Import prospects from a CSV file</a></p></div>`);
+      : `<div class="empty"><p>No prospects yet: import them from a CSV file.</p></div>`);
   }
 
   const view = {
@@ -215,6 +215,7 @@ export function campaignView(id) {
       patch(el("preview"), preview ? `<strong>If you resume now:</strong> ${esc(previewText(preview, tz))}` : "");
       render();
       el("prospects-h").textContent = warmup ? "Warm-up" : "Prospects";
+      el("import-link").hidden = Boolean(warmup) || c.status === "finished";
       if (warmup) {
         el("pager").hidden = true;
         patch(el("prospects"), `<p id="warmup-progress">Ramp day ${warmup.ramp_day + 1}: ${warmup.sent_today} of
