@@ -37,6 +37,7 @@ from services.scheduler.failure_rate import FailureRateMonitor
 from services.scheduler.providers import Providers
 from services.scheduler.repository import Enrollee, Repository
 from services.scheduler.service import SchedulerService
+from services.scheduler.stats import Stats
 from services.scheduler.warmup import WarmupFeeder
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -95,8 +96,9 @@ class ProtoEvents:
 
 class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
     def __init__(self, service: SchedulerService, dispatcher: Dispatcher, warmups: WarmupFeeder,
-                 bounce_rates: BounceRateMonitor | None = None):
+                 bounce_rates: BounceRateMonitor | None = None, stats: Stats | None = None):
         self._service = service
+        self._stats = stats
         self._dispatcher = dispatcher
         self._warmups = warmups
         self._bounce_rates = bounce_rates
@@ -188,6 +190,26 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
                                             sent_today=p.sent_today, sent_total=p.sent_total, queued=p.queued,
                                             pool_size=p.pool_size)
 
+    async def GetSenderStats(self, request: pb.GetSenderStatsRequest,
+                             context: grpc.aio.ServicerContext) -> pb.GetSenderStatsResponse:
+        if self._stats is None:
+            raise NotImplementedYet("sender stats are not served by this scheduler")
+        got = await self._stats.sender(parse_uuid(request.sender_id, "sender_id", missing_is_not_found=True))
+        return pb.GetSenderStatsResponse(sent_today=got.sent_today, sent_last_7_days=got.sent_last_7_days,
+                                         ramp_day=got.ramp_day, failure_rate=got.failure_rate,
+                                         failure_sample=got.failure_sample)
+
+    async def GetCampaignStats(self, request: pb.GetCampaignStatsRequest,
+                               context: grpc.aio.ServicerContext) -> pb.GetCampaignStatsResponse:
+        if self._stats is None:
+            raise NotImplementedYet("campaign stats are not served by this scheduler")
+        got = await self._stats.campaign(parse_uuid(request.campaign_id, "campaign_id", missing_is_not_found=True))
+        return pb.GetCampaignStatsResponse(
+            enrolled=got.enrolled, finished=got.finished, stopped=got.stopped,
+            steps=[pb.StepStats(step_index=t.step_index, reached=t.reached, sent=t.sent, failed=t.failed,
+                                bounced=t.bounced, accepted=t.accepted) for t in got.steps],
+            days=[pb.DayStats(date=d.date, sent=d.sent, failed=d.failed, bounced=d.bounced) for d in got.days])
+
     async def StartProbation(self, request: pb.StartProbationRequest,
                              context: grpc.aio.ServicerContext) -> pb.StartProbationResponse:
         if not request.HasField("until"):
@@ -264,7 +286,7 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
     service = SchedulerService(repository, clock, failure_rates=failure_rates, bounce_rates=bounce_rates,
                                hold_drain_seconds=settings.hold_drain_seconds, stale_after=stale_after)
     warmups = WarmupFeeder(repository, service, clock)
-    servicer = SchedulerServicer(service, dispatcher, warmups, bounce_rates)
+    servicer = SchedulerServicer(service, dispatcher, warmups, bounce_rates, Stats(repository, clock))
     running = await start_server(settings.grpc_listen, [Registration(
         pb.DESCRIPTOR.services_by_name["SchedulerService"].full_name,
         lambda server: pb_grpc.add_SchedulerServiceServicer_to_server(servicer, server),
