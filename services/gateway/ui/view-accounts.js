@@ -2,6 +2,7 @@
 // account, the health history, and under `make run` the sandbox controls.
 import { api, ApiError } from "./api.js";
 import { esc, viewerZone, when } from "./format.js";
+import { senderUsage } from "./results.js";
 import { errorBox, errorText, handleAuthError, main, patch, statusBadge } from "./ui.js";
 import { detailText, sourceText, statusLabel } from "./words.js";
 
@@ -99,6 +100,7 @@ export function accountsView() {
       <h2>${esc(a.name)}</h2>
       <p>${statusBadge(a.status)} since ${esc(when(a.status_since, me))}</p>
       <p class="why-status">${esc(detailText(a.status_detail))}</p>
+      ${a.usage ? `<p class="usage">${esc(senderUsage(a.usage, a.limits.linkedin_invite))}</p>` : ""}
       ${restricted ? `<p class="hint" id="verify-hint-${esc(a.id)}">Once LinkedIn has lifted the restriction, Verify
         checks the account with LinkedIn and lets it send again.</p>
         <button type="button" class="primary" data-verify="${esc(a.id)}" aria-describedby="verify-hint-${esc(a.id)}"
@@ -123,6 +125,8 @@ export function accountsView() {
         }
       }
       const { linkedin_accounts: accounts } = await api("GET", "/linkedin-accounts");
+      const usage = await Promise.all(accounts.map((a) => api("GET", `/linkedin-accounts/${a.id}/stats`).catch(() => null)));
+      accounts.forEach((a, i) => { a.usage = usage[i]; });
       if (!box.isConnected) return;
       const me = viewerZone();
       // Messages live outside the patched markup: keep them across refreshes.

@@ -2,6 +2,7 @@
 // block), the resume preview, the prospects page by page, and the pause history.
 import { api, ApiError } from "./api.js";
 import { dayList, esc, plural, viewerZone, when } from "./format.js";
+import { dayChart, progressMarkup, stepsTable } from "./results.js";
 import { changeAnnouncement } from "./view-campaigns.js";
 import { chip, errorBox, handleAuthError, main, patch, say, statusBadge } from "./ui.js";
 import {
@@ -62,6 +63,10 @@ export function campaignView(id) {
       </div>
       <p id="resume-why" class="blocked" tabindex="-1" hidden></p>
       <div id="resume-alert"></div>
+    </section>
+    <section aria-labelledby="results-h" class="card">
+      <h2 id="results-h">Results</h2>
+      <div id="results"></div>
     </section>
     <section aria-labelledby="prospects-h" class="card">
       <h2 id="prospects-h">Prospects</h2>
@@ -182,10 +187,11 @@ export function campaignView(id) {
   const view = {
     async refresh() {
       const token = pages[page] ? `&page_token=${encodeURIComponent(pages[page])}` : "";
-      const [c, prospects, history] = await Promise.all([
+      const [c, prospects, history, stats] = await Promise.all([
         api("GET", `/campaigns/${id}`),
         api("GET", `/campaigns/${id}/prospects?page_size=${PAGE_SIZE}${token}`),
         api("GET", `/campaigns/${id}/pause-history?page_size=50`),
+        api("GET", `/campaigns/${id}/stats`),
       ]);
       const preview = c.status === "paused" ? await api("GET", `/campaigns/${id}/resume-preview`) : null;
       const warmup = c.kind === "warmup" ? await api("GET", `/campaigns/${id}/warmup`) : null;
@@ -223,6 +229,15 @@ export function campaignView(id) {
           ${warmup.pool_size} other inbox${warmup.pool_size === 1 ? "" : "es"} of this workspace.</p>
           <p class="hint">The daily volume grows only on days the inbox actually sends: a pause keeps the ramp day.</p>`);
       } else renderProspects(c, prospects, tz, me);
+      const sent = stats.steps.reduce((a, st) => a + st.sent, 0);
+      patch(el("results"), `<ul class="figures">
+          <li><strong>${stats.enrolled.toLocaleString("en")}</strong> enrolled</li>
+          <li><strong>${sent.toLocaleString("en")}</strong> sent</li>
+          <li><strong>${stats.finished.toLocaleString("en")}</strong> finished</li>
+          <li><strong>${stats.stopped.toLocaleString("en")}</strong> stopped</li></ul>
+        ${progressMarkup(stats, "campaign-progress")}
+        ${stepsTable(stats)}
+        <h3>Per day (${esc(tz)})</h3>${dayChart(stats.days, "chart-title")}`);
       patch(el("history"), history.entries.length ? `
         <ol class="history">${history.entries.map((e) => `<li>
           <time datetime="${esc(e.at)}">${esc(when(e.at, me))}</time>

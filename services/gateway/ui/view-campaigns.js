@@ -1,6 +1,7 @@
 // The campaigns list: status, pause reason chips; automatic pauses and resumes are announced (aria-live).
 import { api } from "./api.js";
 import { esc } from "./format.js";
+import { progressMarkup, rate } from "./results.js";
 import { chip, main, patch, say, statusBadge } from "./ui.js";
 import { reasonLabel } from "./words.js";
 
@@ -22,6 +23,23 @@ export function changeAnnouncement(name, before, after) {
   return "";
 }
 
+// Progress and the key rates of one campaign, for its row in the list.
+function keyFigures(c, stats) {
+  const sum = (key) => stats.steps.reduce((a, s) => a + s[key], 0);
+  const invites = stats.steps.filter((s) => s.action === "invite");
+  const emails = stats.steps.filter((s) => s.channel === "email");
+  const parts = [`${sum("sent").toLocaleString("en")} sent`];
+  if (invites.length) {
+    const sent = invites.reduce((a, s) => a + s.sent, 0);
+    parts.push(`${rate(invites.reduce((a, s) => a + s.accepted, 0), sent)} accepted`);
+  }
+  if (emails.length) {
+    const sent = emails.reduce((a, s) => a + s.sent, 0);
+    parts.push(`${rate(emails.reduce((a, s) => a + s.bounced, 0), sent)} bounced`);
+  }
+  return `${progressMarkup(stats, `progress-${c.id}`)}<span class="muted key-figures">${esc(parts.join(" · "))}</span>`;
+}
+
 export function campaignsView() {
   main.innerHTML = `<h1>Campaigns</h1><div id="campaigns"><p>Loading…</p></div>`;
   const box = document.getElementById("campaigns");
@@ -29,6 +47,8 @@ export function campaignsView() {
   return {
     async refresh() {
       const { campaigns } = await api("GET", "/campaigns?page_size=200");
+      const stats = await Promise.all(campaigns.map((c) => (c.kind === "warmup" ? null
+        : api("GET", `/campaigns/${c.id}/stats`).catch(() => null))));
       if (!box.isConnected) return;
       const news = campaigns.map((c) => changeAnnouncement(`“${c.name}”`, seen.get(c.id), c)).filter(Boolean);
       campaigns.forEach((c) => seen.set(c.id, c));
@@ -41,12 +61,13 @@ export function campaignsView() {
         return;
       }
       patch(box, `<p><a class="button primary" href="#/campaigns/new">Create a campaign</a></p>
-        <ul class="campaigns" role="list">${campaigns.map((c) => `
+        <ul class="campaigns" role="list">${campaigns.map((c, i) => `
         <li class="campaign-row" data-campaign-id="${esc(c.id)}" data-status="${esc(c.status)}">
           <a class="campaign-name" href="#/campaigns/${esc(c.id)}">${esc(c.name)}</a>
           ${c.kind === "warmup" ? `<span class="muted">warm-up</span>` : ""}
           ${statusBadge(c.status)}
           ${listChip(c)}
+          ${stats[i] ? keyFigures(c, stats[i]) : ""}
         </li>`).join("")}</ul>`);
     },
   };

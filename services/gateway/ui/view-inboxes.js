@@ -1,6 +1,7 @@
 // Email inboxes: status since when and why, a reconnect form (a live-checked password) and Google/Microsoft sign-in.
 import { api, ApiError } from "./api.js";
 import { esc, viewerZone, when } from "./format.js";
+import { senderUsage } from "./results.js";
 import { errorBox, handleAuthError, main, patch, say, statusBadge } from "./ui.js";
 import { detailText, statusLabel } from "./words.js";
 
@@ -87,6 +88,7 @@ export function inboxesView() {
   return {
     async refresh() {
       const { inboxes } = await api("GET", "/inboxes");
+      const usage = await Promise.all(inboxes.map((i) => api("GET", `/inboxes/${i.id}/stats`).catch(() => null)));
       if (!box.isConnected) return;
       const ids = inboxes.map((i) => i.id).join(",");
       if (ids !== shape) {
@@ -96,6 +98,7 @@ export function inboxesView() {
             <h2 id="inbox-h-${esc(i.id)}">${esc(i.email)}</h2>
             <p class="inbox-status" aria-live="polite" aria-atomic="true"></p>
             <p class="why-status"></p>
+            <p class="usage"></p>
             ${i.auth_kind === "password" ? `<details><summary>Reconnect</summary>
               <form data-inbox="${esc(i.id)}" novalidate>
                 <label for="pw-${esc(i.id)}">New password or app password</label>
@@ -116,10 +119,12 @@ export function inboxesView() {
           </li>`).join("")}</ul>` : `<div class="empty"><p>No inboxes yet.</p>
           <p>Add the mailbox your campaigns send from: its SMTP and IMAP login are checked before it is saved.</p></div>`;
       }
-      for (const inbox of inboxes) {
+      inboxes.forEach((inbox, i) => {
         const li = box.querySelector(`[data-inbox-id="${inbox.id}"]`);
-        if (li) renderStatus(li, inbox);
-      }
+        if (!li) return;
+        renderStatus(li, inbox);
+        patch(li.querySelector(".usage"), usage[i] ? esc(senderUsage(usage[i], inbox.limits.email)) : "");
+      });
     },
   };
 }
