@@ -22,9 +22,11 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(PY) scripts/demo.py
 
-# The browser tests drive Debian's Chromium (installed here through apt when missing; never a download).
+# The browser tests drive Debian's Chromium (installed here through apt when missing; never a download) and inject
+# axe-core, pinned in tests/browser/package.json and installed there with npm when missing.
 test: $(STAMP)
 	bash scripts/ensure_chromium.sh
+	test -f tests/browser/node_modules/axe-core/axe.min.js || (cd tests/browser && npm install --no-audit --no-fund)
 	$(PY) -m pytest
 
 # The README's screenshots of the web UI at 1440 and 375 px (docs/screenshots/); `make test` never writes them.

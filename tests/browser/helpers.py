@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from playwright.async_api import Page, expect
 
@@ -22,3 +23,17 @@ async def raw_codes(page: Page) -> list[str]:
     """Every raw code in the text of the page, tooltips and closed details included."""
     text = await page.evaluate("document.body.textContent")
     return RAW_CODE.findall(re.sub(r"\{\{[^}]*\}\}", "", text))  # template variables are the user's own syntax
+
+
+AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
+
+
+async def no_axe_violations(page: Page, where: str) -> None:
+    """axe-core (pinned in tests/browser/package.json) finds no violation of any impact on the page as it is."""
+    assert AXE.exists(), "axe-core is missing: run `make test` (it installs tests/browser/package.json with npm)"
+    if not await page.evaluate("typeof window.axe !== 'undefined'"):
+        await page.add_script_tag(path=str(AXE))
+    violations = await page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' '))}))")
+    assert violations == [], f"{where}: {violations}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from playwright.async_api import Browser, expect
 
-from tests.browser.helpers import raw_codes, sign_in
+from tests.browser.helpers import no_axe_violations, raw_codes, sign_in
 from tests.e2e.conftest import World, setup_campaign
 
 
@@ -38,6 +38,7 @@ async def test_build_a_three_step_campaign_with_previews_counters_schedule_and_s
         await note.fill("x" * 310)
         await expect(page.locator("#step-0-count")).to_have_text("310 of 300 characters — 10 too many")
         await expect(page.locator("#step-0-count")).to_have_class("counter over")
+        await no_axe_violations(page, "builder, note too long")
 
         # Step 2, a message after acceptance; the sample prospect changes every preview.
         await page.get_by_role("button", name="Add a step").click()
@@ -75,12 +76,14 @@ async def test_build_a_three_step_campaign_with_previews_counters_schedule_and_s
         await page.locator(f'input[name=inbox][value="{s.inbox_id}"]').check()
         await expect(page.locator("#senders")).to_contain_text("a day, ramp from")
         assert await raw_codes(page) == []
+        await no_axe_violations(page, "builder, three steps")
         await save.click()
 
         await expect(page.get_by_role("heading", level=1)).to_have_text("Q3 founders")
         await expect(page.locator("#campaign-status")).to_have_attribute("data-status", "draft")
         await expect(page.locator("#status-line")).to_contain_text("is saved as a draft")
         await expect(page.get_by_role("button", name="Activate")).to_be_visible()
+        await no_axe_violations(page, "draft campaign")
         campaign_id = page.url.rsplit("/", 1)[-1]
         _, c = await w.suite.call("GET", f"/api/v1/campaigns/{campaign_id}", s.auth)
         assert [(st["action"], st["delay"]["days"], st["text"], st["subject"], st["body"]) for st in c["steps"]] == [

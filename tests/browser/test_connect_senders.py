@@ -18,7 +18,7 @@ from sandbox.oauth import create_app as create_oauth
 from sandbox.smtp import SandboxSmtp
 from sandbox.unipile import SandboxState
 from services.common.clock import ManualClock
-from tests.browser.helpers import raw_codes, sign_in
+from tests.browser.helpers import no_axe_violations, raw_codes, sign_in
 from tests.conftest import create_database, start_suite
 from tests.e2e.conftest import MONDAY_0800_PARIS, SENDER, SENDER_PASSWORD, World, setup_campaign
 
@@ -55,6 +55,7 @@ async def test_add_an_inbox_with_presets_refusals_in_place_and_the_live_api(worl
         await page.get_by_role("radio", name="Other").check()
         await expect(page.locator("#smtp-host")).to_have_value("")
         await expect(page.locator("#servers")).to_have_attribute("open", "")
+        await no_axe_violations(page, "add inbox, other provider")
 
         await page.get_by_label("Email address", exact=True).fill(SENDER)
         await page.get_by_label("App password").fill(SENDER_PASSWORD)
@@ -72,6 +73,7 @@ async def test_add_an_inbox_with_presets_refusals_in_place_and_the_live_api(worl
         await expect(page.get_by_role("alert")).to_have_text("IMAP port must be 1 to 65535.")
         await expect(page.locator("#imap-port")).to_be_focused()
         await expect(page.locator("#imap-port")).to_have_attribute("aria-invalid", "true")
+        await no_axe_violations(page, "add inbox refused")
         _, listed = await w.suite.call("GET", "/api/v1/inboxes", auth)
         assert listed["inboxes"] == []
         await page.locator("#imap-port").fill(str(imap_port))
@@ -85,6 +87,7 @@ async def test_add_an_inbox_with_presets_refusals_in_place_and_the_live_api(worl
         row = page.locator(f'[data-inbox-id="{inbox["id"]}"]')
         await expect(row).to_have_attribute("data-status", "connected")
         assert await raw_codes(page) == []
+        await no_axe_violations(page, "inbox added")
         assert errors == []
     finally:
         await context.close()
@@ -144,6 +147,7 @@ async def test_google_sign_in_comes_back_to_the_inboxes_page(oauth_world: World,
         await back.goto(back.url.replace("/#/inboxes", "/oauth/return?state=used&code=used"))
         await expect(back.get_by_role("heading", level=1)).to_have_text("Email inboxes")
         await expect(back.locator("#error-line")).to_contain_text("The sign-in was not completed")
+        await no_axe_violations(back, "sign-in refused")
         await back.goto(f"{w.suite.base_url}/oauth/return?error=access_denied")
         await expect(back.locator("#error-line")).to_contain_text("the provider did not give access")
     finally:
@@ -165,6 +169,7 @@ async def test_the_hosted_reconnect_comes_back_to_the_accounts_page(world: World
             f"Back from the reconnect page: {got['name']} is connected. Its campaigns resume by themselves.",
             use_inner_text=True)
         await expect(page.get_by_role("link", name="LinkedIn accounts")).to_have_attribute("aria-current", "page")
+        await no_axe_violations(page, "back from reconnect")
         async with w.suite.http.get(f"{w.suite.base_url}/linkedin-accounts/not%20an%20id",
                                     allow_redirects=False) as r:
             assert (r.status, r.headers["Location"]) == (302, "/#/accounts")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from playwright.async_api import Browser, expect
 
-from tests.browser.helpers import sign_in
+from tests.browser.helpers import no_axe_violations, sign_in
 from tests.e2e.conftest import World, setup_campaign
 
 EMAIL_STEP = {"channel": "email", "action": "email", "subject": "Hi {{first_name}}", "body": "About {{job_title}}"}
@@ -60,6 +60,7 @@ async def test_csv_import_maps_checks_each_row_and_imports_in_batches(world: Wor
                                ("Company", "company"), ("LinkedIn URL", "linkedin_url"), ("Job title", "field"),
                                ("Notes", "field")):
             await expect(page.get_by_label(f"Use {column} as")).to_have_value(target)
+        await no_axe_violations(page, "import mapping")
         await page.get_by_label("Use Notes as").select_option("ignore")
         await page.get_by_role("button", name="Check the rows").click()
         await expect(page.locator("#summary")).to_have_text(f"{GENERATED + 1:,} new, 2 duplicate, 2 invalid.")
@@ -73,12 +74,14 @@ async def test_csv_import_maps_checks_each_row_and_imports_in_batches(world: Wor
         await page.get_by_label("Show").select_option("invalid")
         await expect(page.locator('tr[data-line="5"]')).to_contain_text("the email is not an email address")
         await expect(page.locator('tr[data-line="6"]')).to_contain_text("not a linkedin.com/in/ address")
+        await no_axe_violations(page, "import dry run")
 
         await page.get_by_role("button", name=f"Import {GENERATED + 1:,} new prospects").click()
         progress = page.locator("#import-progress")
         await expect(page.locator("#progress-text")).to_have_text(f"Done: {GENERATED + 1:,} prospects added.",
                                                                   timeout=30_000)
         assert await progress.evaluate("p => [p.value, p.max]") == [GENERATED + 1, GENERATED + 1]
+        await no_axe_violations(page, "import done")
         prospects = await all_prospects(w, s)
         assert len(prospects) == 2 + GENERATED + 1
         ann = next(p for p in prospects if p["email"] == "new1@x.example")

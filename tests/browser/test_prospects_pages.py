@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from playwright.async_api import Browser, expect
 
-from tests.browser.helpers import raw_codes, sign_in
+from tests.browser.helpers import no_axe_violations, raw_codes, sign_in
 from tests.e2e.conftest import World, setup_campaign
 
 EMAIL_NOW = {"channel": "email", "action": "email", "subject": "Hello {{first_name}}", "body": "A note"}
@@ -60,6 +60,7 @@ async def test_250_prospects_page_by_page_and_finished_ones_read_done(world: Wor
         assert len(seen) == 250 and finished == done == await finished_count(w, s)
         await expect(following).to_be_disabled()
         assert await raw_codes(page) == []
+        await no_axe_violations(page, "last page of prospects")
         await previous.click()
         await expect(label).to_have_text("Prospects 101–200")
         await expect(rows).to_have_count(100)
@@ -76,12 +77,15 @@ async def test_empty_pages_name_the_next_action(world: World, browser: Browser):
         await expect(page.get_by_text("No campaigns yet.")).to_be_visible()
         await expect(page.get_by_role("link", name="Create a campaign")).to_be_visible()
         await expect(page.get_by_role("link", name="add an email inbox")).to_be_visible()
+        await no_axe_violations(page, "empty campaigns")
         nav = page.get_by_role("navigation", name="Main")
         await nav.get_by_role("link", name="Inboxes").click()
         await expect(page.get_by_text("No inboxes yet.")).to_be_visible()
         await expect(page.get_by_text("Loading…")).to_have_count(0)
+        await no_axe_violations(page, "empty inboxes")
         await nav.get_by_role("link", name="LinkedIn accounts").click()
         await expect(page.get_by_text("No LinkedIn accounts yet.")).to_be_visible()
         await expect(page.get_by_role("link", name="add an inbox")).to_be_visible()
+        await no_axe_violations(page, "empty accounts")
     finally:
         await context.close()

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from playwright.async_api import Browser, expect
 
-from tests.browser.helpers import raw_codes, sign_in
+from tests.browser.helpers import no_axe_violations, raw_codes, sign_in
 from tests.e2e.conftest import MONDAY_0800_PARIS, World, setup_campaign
 from tests.e2e.test_results_stats import STEPS
 
@@ -32,6 +32,7 @@ async def test_results_per_campaign_step_day_and_sender(world: World, browser: B
         row = page.locator(f'[data-campaign-id="{s.campaign_id}"]')
         await expect(row.locator(".progress-line")).to_contain_text("2 of 3 prospects (67%)")
         await expect(row.locator(".key-figures")).to_have_text("4 sent · 67% accepted · 0% bounced")
+        await no_axe_violations(page, "campaigns with progress")
         await row.get_by_role("link").click()
         results = page.locator("#results")
         await expect(results.locator(".figures")).to_contain_text("3 enrolled")
@@ -54,6 +55,7 @@ async def test_results_per_campaign_step_day_and_sender(world: World, browser: B
         assert heights[0] == 3 * heights[1] > 0, heights  # Monday's 3 invitations, Tuesday's one email
         await expect(chart.locator("rect.bar-failed").nth(1)).not_to_have_attribute("height", "0")
         assert await raw_codes(page) == []
+        await no_axe_violations(page, "campaign results")
 
         nav = page.get_by_role("navigation", name="Main")
         await nav.get_by_role("link", name="LinkedIn accounts").click()
@@ -61,6 +63,7 @@ async def test_results_per_campaign_step_day_and_sender(world: World, browser: B
             "Today 0 of 100 (daily cap), ramp day 2; last 7 days 3 of 500 (weekly cap)")
         await nav.get_by_role("link", name="Inboxes").click()
         await expect(page.locator(f'[data-inbox-id="{s.inbox_id}"] .usage')).to_contain_text("of 100 (daily cap)")
+        await no_axe_violations(page, "inboxes with usage")
         assert errors == []
     finally:
         await context.close()

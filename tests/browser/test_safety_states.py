@@ -8,7 +8,7 @@ import re
 
 from playwright.async_api import Browser, expect
 
-from tests.browser.helpers import raw_codes, sign_in
+from tests.browser.helpers import no_axe_violations, raw_codes, sign_in
 from tests.browser.test_ui import EMAIL, INVITE, WAIT_MS
 from tests.e2e.conftest import World, setup_campaign
 
@@ -51,6 +51,7 @@ async def test_messages_follow_the_state_focus_stays_and_changes_are_announced(w
         await expect(page.get_by_text("Campaign resumed")).to_have_count(0)
         await expect(page.get_by_role("button", name="Resume")).to_be_disabled()
         assert await raw_codes(page) == []
+        await no_axe_violations(page, "auto-paused, resume blocked")
 
         # It reconnects: the automatic resume is announced too, and Resume gives way to Pause.
         await unipile_status(w, s.unipile_account_id, "OK")
@@ -98,6 +99,7 @@ async def test_a_resume_refused_between_two_polls_is_explained_in_words(world: W
         await expect(alert.get_by_role("link", name="Go to LinkedIn accounts")).to_be_visible()
         await expect(alert).to_have_css("background-color", "rgb(253, 226, 225)")  # an error looks like one
         assert await raw_codes(page) == []
+        await no_axe_violations(page, "resume refused")
         # The refusal takes focus, and the page learned what blocks: Resume is disabled with its reason.
         await expect(alert).to_be_focused()
         await expect(resume).to_be_disabled()
@@ -131,6 +133,7 @@ async def test_a_restricted_account_is_verified_from_its_page(world: World, brow
         await expect(refused).to_contain_text("Not verified")
         await expect(refused).to_be_focused()
         assert await raw_codes(page) == []
+        await no_axe_violations(page, "verify refused")
         await unipile_status(w, s.unipile_account_id, "OK")
         await verify.click()
         await expect(account).to_have_attribute("data-status", "connected", timeout=WAIT_MS)

@@ -168,7 +168,7 @@ export function campaignView(id) {
     const first = page * PAGE_SIZE + 1;
     el("page-label").textContent = rows.length ? `Prospects ${first}–${first + rows.length - 1}` : "";
     patch(el("prospects"), rows.length ? `
-      <div class="table-wrap" role="region" aria-labelledby="prospects-h" tabindex="0">
+      <div class="table-wrap" role="region" aria-label="Prospects table (scrolls sideways)" tabindex="0">
       <table><thead><tr><th scope="col">Prospect</th><th scope="col">State</th><th scope="col">Step</th>
         <th scope="col">Next action (${esc(tz)})</th>${me !== tz ? `<th scope="col">Your time (${esc(me)})</th>` : ""}
         <th scope="col">Why not now</th></tr></thead>
