@@ -175,3 +175,34 @@ async def test_the_hosted_reconnect_comes_back_to_the_accounts_page(world: World
             assert (r.status, r.headers["Location"]) == (302, "/#/accounts")
     finally:
         await context.close()
+
+
+async def test_add_a_linkedin_account_connected_in_unipile(world: World, browser: Browser) -> None:
+    w = world
+    _, auth = await w.suite.new_workspace()
+    async with w.suite.http.post(f"{w.unipile_url}/_sandbox/accounts", json={"id": "acc-dayone", "name": "Ana"}) as r:
+        assert r.status < 300  # connected at Unipile (its hosted page or dashboard), not yet known to Holdfast
+    context = await browser.new_context(viewport={"width": 1100, "height": 900}, timezone_id="Europe/Paris")
+    page = await context.new_page()
+    try:
+        await sign_in(page, w.suite.base_url, auth)
+        await page.get_by_role("navigation", name="Main").get_by_role("link", name="LinkedIn accounts").click()
+        await expect(page.get_by_text("No LinkedIn accounts yet.")).to_be_visible()
+        await page.get_by_text("Add an account already connected in Unipile").click()
+        add = page.get_by_role("button", name="Add the account")
+        await add.click()
+        await expect(page.locator("#account-out [role=alert]")).to_have_text("Enter the Unipile account id.")
+        await expect(page.get_by_label("Unipile account id")).to_be_focused()
+        await no_axe_violations(page, "add account refused")
+        await page.get_by_label("Unipile account id").fill("acc-dayone")
+        await page.get_by_label("Name (shown in Holdfast)").fill("Ana's LinkedIn")
+        await add.click()
+        await expect(page.locator("#status-line")).to_have_text("Ana's LinkedIn is added: connected.")
+        card = page.locator("li[data-account-id]")
+        await expect(card).to_have_attribute("data-status", "connected")
+        await expect(card.get_by_role("heading", name="Ana's LinkedIn")).to_be_visible()
+        _, listed = await w.suite.call("GET", "/api/v1/linkedin-accounts", auth)
+        (account,) = listed["linkedin_accounts"]
+        assert (account["unipile_account_id"], account["timezone"]) == ("acc-dayone", "Europe/Paris"), account
+    finally:
+        await context.close()

@@ -3,7 +3,8 @@
 import { api, ApiError } from "./api.js";
 import { esc, viewerZone, when } from "./format.js";
 import { senderUsage } from "./results.js";
-import { errorBox, errorText, handleAuthError, main, patch, statusBadge } from "./ui.js";
+import { errorBox, errorText, handleAuthError, main, patch, say, statusBadge } from "./ui.js";
+import { isZone, zoneField } from "./zones.js";
 import { detailText, sourceText, statusLabel } from "./words.js";
 
 const SANDBOX_DONE = {
@@ -13,11 +14,55 @@ const SANDBOX_DONE = {
 };
 
 export function accountsView() {
-  main.innerHTML = `<h1>LinkedIn accounts</h1><div id="reconnect-out"></div><div id="accounts"><p>Loading…</p></div>`;
+  main.innerHTML = `<h1>LinkedIn accounts</h1><div id="reconnect-out"></div>
+    <details class="card" id="add-account"><summary>Add an account already connected in Unipile</summary>
+      <form id="account-form" novalidate>
+        <label for="unipile-id">Unipile account id</label>
+        <input id="unipile-id" required autocomplete="off" spellcheck="false" aria-describedby="unipile-hint">
+        <p class="hint" id="unipile-hint">Shown in Unipile's dashboard for the connected LinkedIn account.</p>
+        <label for="account-name">Name (shown in Holdfast)</label>
+        <input id="account-name" required maxlength="100" autocomplete="off">
+        ${zoneField("account-zone", "Timezone of the account's owner (daily caps count in its day)", viewerZone())}
+        <button type="submit" class="primary">Add the account</button>
+        <div id="account-out"></div>
+      </form></details>
+    <div id="accounts"><p>Loading…</p></div>`;
+  document.getElementById("account-form").addEventListener("submit", addAccount);
   const box = document.getElementById("accounts");
   // Back from Unipile's hosted reconnect (#/accounts?reconnected=ID): say where that account stands now.
   let returned = new URLSearchParams(location.hash.split("?")[1] || "").get("reconnected");
   let sandbox = null; // whether the local sandbox controls are on: asked once per visit
+
+  async function addAccount(event) {
+    event.preventDefault();
+    const $ = (x) => document.getElementById(x);
+    const out = $("account-out");
+    const refuse = (input, message) => {
+      input.setAttribute("aria-invalid", "true");
+      out.innerHTML = `<div class="alert" role="alert"><p>${esc(message)}</p></div>`;
+      input.focus();
+    };
+    event.target.querySelectorAll("[aria-invalid]").forEach((i) => i.removeAttribute("aria-invalid"));
+    if (!$("unipile-id").value.trim()) return refuse($("unipile-id"), "Enter the Unipile account id.");
+    if (!$("account-name").value.trim()) return refuse($("account-name"), "Give the account a name.");
+    if (!isZone($("account-zone").value)) return refuse($("account-zone"), "Choose a timezone from the list.");
+    try {
+      const added = await api("POST", "/linkedin-accounts", { unipile_account_id: $("unipile-id").value.trim(),
+        name: $("account-name").value.trim(), timezone: $("account-zone").value });
+      event.target.reset();
+      $("account-zone").value = viewerZone();
+      $("add-account").open = false;
+      out.innerHTML = "";
+      say(`${added.name} is added: ${statusLabel(added.status).toLowerCase()}.`);
+      await view.refresh();
+    } catch (err) {
+      if (handleAuthError(err)) return;
+      const field = err instanceof ApiError && err.details && err.details.field;
+      const input = { unipile_account_id: $("unipile-id"), name: $("account-name"), timezone: $("account-zone") }[field];
+      if (input) refuse(input, errorText(err));
+      else out.innerHTML = errorBox(err);
+    }
+  }
 
   async function reconnect(button) {
     const out = document.getElementById("reconnect-out");
