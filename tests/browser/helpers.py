@@ -9,7 +9,7 @@ from playwright.async_api import Page, expect
 
 # What a raw code looks like on screen: snake_case words, or a provider status in capitals.
 RAW_CODE = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b|\b(?:CREDENTIALS|PERMISSIONS|CONNECTING|STOPPED|UNKNOWN)\b|"
-                      r"Unipile reports|paused: manual")
+                      r"Unipile reports|paused: manual|Stopped: \d{3}\b")
 
 
 async def sign_in(page: Page, base_url: str, auth: dict[str, str], heading: str = "Campaigns") -> None:

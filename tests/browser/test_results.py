@@ -54,6 +54,8 @@ async def test_results_per_campaign_step_day_and_sender(world: World, browser: B
             "bars => bars.map(b => Number(b.getAttribute('height')))")
         assert heights[0] == 3 * heights[1] > 0, heights  # Monday's 3 invitations, Tuesday's one email
         await expect(chart.locator("rect.bar-failed").nth(1)).not_to_have_attribute("height", "0")
+        stopped = page.locator('#prospects tr[data-state="stopped"] [data-label="Why not now"]')
+        await expect(stopped).to_have_text("Stopped: the recipient's mail server refused the email")
         assert await raw_codes(page) == []
         await no_axe_violations(page, "campaign results")
 

@@ -91,13 +91,23 @@ export function actorText(actor) {
   return `Holdfast (${sourceText(actor.source || "check")})`;
 }
 
+// Why the scheduler stopped a prospect: a provider's error type, an SMTP reply code, or one of its own words.
+const STOPS = { refused: "the provider refused the send", provider_failures: "the send failed too many times",
+  bounced: "the email bounced", email_bounced: "the email bounced" };
+export function stopText(reason) {
+  if (STOPS[reason]) return STOPS[reason];
+  if (/^5\d\d$/.test(reason)) return "the recipient's mail server refused the email";
+  if (/^4\d\d$/.test(reason)) return "the recipient's mail server kept deferring the email";
+  return words(String(reason).replace(/^errors\//, "")).toLowerCase();
+}
+
 // S11 reasons arrive as stable codes; show them in words.
 export function whyText(code) {
   if (WHY[code]) return WHY[code];
   const [head, rest] = String(code).split(/:(.*)/s);
   if (head === "paused" && rest) return `Campaign paused: ${reasonLabel(rest)}`;
   if (head === "held" && rest) return `${rest === "campaign" ? "All sending" : rest === "email" ? "Email" : "LinkedIn"} held`;
-  if (head === "stopped" && rest) return `Stopped: ${words(rest).toLowerCase()}`;
+  if (head === "stopped" && rest) return `Stopped: ${stopText(rest)}`;
   if (head.startsWith("sender_reported_")) return `The provider asked to wait: ${words(head.slice(16)).toLowerCase()}`;
   return words(String(code).replace(":", ": "));
 }
