@@ -23,6 +23,8 @@ export function changeAnnouncement(name, before, after) {
   return "";
 }
 
+const STATS_MS = 10000;
+
 // Progress and the key rates of one campaign, for its row in the list.
 function keyFigures(c, stats) {
   const sum = (key) => stats.steps.reduce((a, s) => a + s[key], 0);
@@ -44,11 +46,18 @@ export function campaignsView() {
   main.innerHTML = `<h1>Campaigns</h1><div id="campaigns"><p>Loading…</p></div>`;
   const box = document.getElementById("campaigns");
   const seen = new Map();
+  const figures = new Map(); // campaign id -> its last stats
+  let statsAt = 0;
   return {
     async refresh() {
       const { campaigns } = await api("GET", "/campaigns?page_size=200");
-      const stats = await Promise.all(campaigns.map((c) => (c.kind === "warmup" ? null
-        : api("GET", `/campaigns/${c.id}/stats`).catch(() => null))));
+      // Figures move slowly: read them every STATS_MS (or for a campaign not seen yet), not on every poll.
+      const stale = Date.now() - statsAt > STATS_MS;
+      const wanted = campaigns.filter((c) => c.kind !== "warmup" && (stale || !figures.has(c.id)));
+      const fresh = await Promise.all(wanted.map((c) => api("GET", `/campaigns/${c.id}/stats`).catch(() => null)));
+      wanted.forEach((c, i) => figures.set(c.id, fresh[i]));
+      if (stale) statsAt = Date.now();
+      const stats = campaigns.map((c) => figures.get(c.id) || null);
       if (!box.isConnected) return;
       const news = campaigns.map((c) => changeAnnouncement(`“${c.name}”`, seen.get(c.id), c)).filter(Boolean);
       campaigns.forEach((c) => seen.set(c.id, c));
