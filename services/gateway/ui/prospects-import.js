@@ -58,10 +58,18 @@ export const identities = (p) => [p.linkedin_provider_id && `li:${p.linkedin_pro
   p.linkedin_public_identifier && `pub:${p.linkedin_public_identifier.toLowerCase()}`,
   p.email && `em:${p.email.toLowerCase()}`].filter(Boolean);
 
-// The verdict on each row: { status: new|duplicate|invalid, reason, prospect }.
-export function dryRun(rows, mapping, header, channels, existing) {
+// The verdict on each row: { status: new|duplicate|invalid, reason, prospect }; gives the page back every
+// 10,000 rows.
+export async function dryRun(rows, mapping, header, channels, existing) {
   const seen = new Map(); // identity -> the row number that brought it
-  return rows.map((row, index) => {
+  const verdicts = [];
+  for (const [index, row] of rows.entries()) {
+    if (index % 10000 === 0 && index) await new Promise((resolve) => { setTimeout(resolve, 0); });
+    verdicts.push(verdict(row, index));
+  }
+  return verdicts;
+
+  function verdict(row, index) {
     const { prospect, problems } = toProspect(row, mapping, header);
     const line = index + 2; // the header is line 1
     let reason = problems[0] || "";
@@ -82,5 +90,5 @@ export function dryRun(rows, mapping, header, channels, existing) {
     if (earlier) return { line, status: "duplicate", reason: `same person as line ${earlier}`, prospect };
     ids.forEach((id) => seen.set(id, line));
     return { line, status: "new", reason: "", prospect };
-  });
+  }
 }

@@ -62,7 +62,8 @@ export function importView(id) {
   $("csv-file").addEventListener("change", async () => {
     const file = $("csv-file").files[0];
     if (!file) return;
-    parsed = parseCsv(await file.text());
+    $("file-out").innerHTML = `<p class="muted">Reading ${esc(file.name)}…</p>`;
+    parsed = await parseCsv(await file.text());
     $("check-section").hidden = true;
     $("progress-section").hidden = true;
     if (!parsed.header.length || !parsed.rows.length) {
@@ -105,7 +106,7 @@ export function importView(id) {
     try {
       const existing = await existingIdentities(id);
       const channels = new Set((campaign ? campaign.steps : []).map((s) => s.channel));
-      verdicts = dryRun(parsed.rows, mapping, parsed.header, channels, existing);
+      verdicts = await dryRun(parsed.rows, mapping, parsed.header, channels, existing);
     } catch (err) {
       if (handleAuthError(err)) return;
       $("summary").innerHTML = errorBox(err);
