@@ -41,6 +41,7 @@ from services.scheduler.linkedin_replies import LinkedInReplies
 from services.scheduler.providers import Providers, SendingAs, UnsubscribeLinks
 from services.scheduler.repository import Enrollee, Repository
 from services.scheduler.service import SchedulerService
+from services.scheduler.stats import Stats
 from services.scheduler.voices import ProspectVoices, shown_state
 from services.scheduler.warmup import WarmupFeeder
 
@@ -113,8 +114,10 @@ class ProtoEvents:
 class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
     def __init__(self, service: SchedulerService, dispatcher: Dispatcher, warmups: WarmupFeeder,
                  bounce_rates: BounceRateMonitor | None = None, voices: ProspectVoices | None = None,
-                 linkedin_replies: LinkedInReplies | None = None, email_replies: EmailReplies | None = None):
+                 linkedin_replies: LinkedInReplies | None = None, email_replies: EmailReplies | None = None,
+                 stats: Stats | None = None):
         self._service = service
+        self._stats = stats
         self._voices = voices or ProspectVoices(service.repository, service.clock)
         self._linkedin_replies = linkedin_replies or LinkedInReplies(service.repository, None, self._voices,
                                                                      service.clock)
@@ -286,6 +289,26 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
                                             sent_today=p.sent_today, sent_total=p.sent_total, queued=p.queued,
                                             pool_size=p.pool_size)
 
+    async def GetSenderStats(self, request: pb.GetSenderStatsRequest,
+                             context: grpc.aio.ServicerContext) -> pb.GetSenderStatsResponse:
+        if self._stats is None:
+            raise NotImplementedYet("sender stats are not served by this scheduler")
+        got = await self._stats.sender(parse_uuid(request.sender_id, "sender_id", missing_is_not_found=True))
+        return pb.GetSenderStatsResponse(sent_today=got.sent_today, sent_last_7_days=got.sent_last_7_days,
+                                         ramp_day=got.ramp_day, failure_rate=got.failure_rate,
+                                         failure_sample=got.failure_sample)
+
+    async def GetCampaignStats(self, request: pb.GetCampaignStatsRequest,
+                               context: grpc.aio.ServicerContext) -> pb.GetCampaignStatsResponse:
+        if self._stats is None:
+            raise NotImplementedYet("campaign stats are not served by this scheduler")
+        got = await self._stats.campaign(parse_uuid(request.campaign_id, "campaign_id", missing_is_not_found=True))
+        return pb.GetCampaignStatsResponse(
+            enrolled=got.enrolled, finished=got.finished, stopped=got.stopped,
+            steps=[pb.StepStats(step_index=t.step_index, reached=t.reached, sent=t.sent, failed=t.failed,
+                                bounced=t.bounced, accepted=t.accepted) for t in got.steps],
+            days=[pb.DayStats(date=d.date, sent=d.sent, failed=d.failed, bounced=d.bounced) for d in got.days])
+
     async def StartProbation(self, request: pb.StartProbationRequest,
                              context: grpc.aio.ServicerContext) -> pb.StartProbationResponse:
         if not request.HasField("until"):
@@ -373,7 +396,8 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
                                        poll_interval=timedelta(seconds=settings.chats_poll_seconds),
                                        ooo_days=settings.ooo_days)
     email_replies = EmailReplies(repository, voices, tokens=unsubscribe.tokens, ooo_days=settings.ooo_days)
-    servicer = SchedulerServicer(service, dispatcher, warmups, bounce_rates, voices, linkedin_replies, email_replies)
+    servicer = SchedulerServicer(service, dispatcher, warmups, bounce_rates, voices, linkedin_replies, email_replies,
+                                 Stats(repository, clock))
     running = await start_server(settings.grpc_listen, [Registration(
         pb.DESCRIPTOR.services_by_name["SchedulerService"].full_name,
         lambda server: pb_grpc.add_SchedulerServiceServicer_to_server(servicer, server),

@@ -303,6 +303,54 @@ class GetSenderStatsResponse(_message.Message):
     failure_sample: int
     def __init__(self, sent_today: _Optional[int] = ..., sent_last_7_days: _Optional[int] = ..., ramp_day: _Optional[int] = ..., failure_rate: _Optional[float] = ..., failure_sample: _Optional[int] = ...) -> None: ...
 
+class GetCampaignStatsRequest(_message.Message):
+    __slots__ = ("campaign_id",)
+    CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
+    campaign_id: str
+    def __init__(self, campaign_id: _Optional[str] = ...) -> None: ...
+
+class StepStats(_message.Message):
+    __slots__ = ("step_index", "reached", "sent", "failed", "bounced", "accepted")
+    STEP_INDEX_FIELD_NUMBER: _ClassVar[int]
+    REACHED_FIELD_NUMBER: _ClassVar[int]
+    SENT_FIELD_NUMBER: _ClassVar[int]
+    FAILED_FIELD_NUMBER: _ClassVar[int]
+    BOUNCED_FIELD_NUMBER: _ClassVar[int]
+    ACCEPTED_FIELD_NUMBER: _ClassVar[int]
+    step_index: int
+    reached: int
+    sent: int
+    failed: int
+    bounced: int
+    accepted: int
+    def __init__(self, step_index: _Optional[int] = ..., reached: _Optional[int] = ..., sent: _Optional[int] = ..., failed: _Optional[int] = ..., bounced: _Optional[int] = ..., accepted: _Optional[int] = ...) -> None: ...
+
+class DayStats(_message.Message):
+    __slots__ = ("date", "sent", "failed", "bounced")
+    DATE_FIELD_NUMBER: _ClassVar[int]
+    SENT_FIELD_NUMBER: _ClassVar[int]
+    FAILED_FIELD_NUMBER: _ClassVar[int]
+    BOUNCED_FIELD_NUMBER: _ClassVar[int]
+    date: str
+    sent: int
+    failed: int
+    bounced: int
+    def __init__(self, date: _Optional[str] = ..., sent: _Optional[int] = ..., failed: _Optional[int] = ..., bounced: _Optional[int] = ...) -> None: ...
+
+class GetCampaignStatsResponse(_message.Message):
+    __slots__ = ("enrolled", "finished", "stopped", "steps", "days")
+    ENROLLED_FIELD_NUMBER: _ClassVar[int]
+    FINISHED_FIELD_NUMBER: _ClassVar[int]
+    STOPPED_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    DAYS_FIELD_NUMBER: _ClassVar[int]
+    enrolled: int
+    finished: int
+    stopped: int
+    steps: _containers.RepeatedCompositeFieldContainer[StepStats]
+    days: _containers.RepeatedCompositeFieldContainer[DayStats]
+    def __init__(self, enrolled: _Optional[int] = ..., finished: _Optional[int] = ..., stopped: _Optional[int] = ..., steps: _Optional[_Iterable[_Union[StepStats, _Mapping]]] = ..., days: _Optional[_Iterable[_Union[DayStats, _Mapping]]] = ...) -> None: ...
+
 class GetActiveChannelsRequest(_message.Message):
     __slots__ = ("campaign_ids",)
     CAMPAIGN_IDS_FIELD_NUMBER: _ClassVar[int]
