@@ -53,12 +53,22 @@ ENDPOINTS = (
     "list_relations",
     "create_reconnect_link",
     "create_webhook",
+    "get_user",
+    "list_accounts",
+    "list_chats",
+    "list_chat_messages",
+    "list_webhooks",
+    "delete_webhook",
 )
+# Unipile reports the share of the invitation limit used when it passes these (DESIGN §6).
+USAGE_THRESHOLDS = (50, 75, 90, 95)
+DEFAULT_INVITE_LIMIT = 100
 # Values of an account's `sources[].status`.
 SOURCE_STATUSES = ("OK", "CONNECTING", "CREDENTIALS", "PERMISSIONS", "STOPPED", "ERROR")
 WEBHOOK_SOURCES = ("account_status", "users", "messaging", "email", "email_tracking")
 INVITE_MESSAGE_MAX_CHARS = 300
-SENT_INVITATIONS_MAX_LIMIT = 250
+SENT_INVITATIONS_MAX_LIMIT = 100
+CHATS_MAX_LIMIT = 250
 RELATIONS_MAX_LIMIT = 1000
 DEFAULT_PAGE_LIMIT = 100
 
@@ -93,6 +103,10 @@ class SandboxAccount:
     restricted: bool
     created_at: datetime
     relations: dict[str, Relation] = field(default_factory=dict)
+    # LinkedIn's weekly invitation limit as this sandbox applies it, and the InMail credits left.
+    invite_limit: int = DEFAULT_INVITE_LIMIT
+    inmail_credits: int = 0
+    premium_features: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -110,6 +124,8 @@ class Message:
     id: str
     text: str
     sent_at: datetime
+    # 1 when the account sent it, 0 when the attendee did (Unipile's `is_sender`).
+    is_sender: int = 1
 
 
 @dataclass
@@ -118,6 +134,7 @@ class Chat:
     account_id: str
     attendee_provider_id: str
     messages: list[Message] = field(default_factory=list)
+    inmail: bool = False
 
 
 @dataclass
@@ -159,6 +176,9 @@ class HostedLink:
     notify_url: str | None
     success_redirect_url: str | None
     used: bool = False
+    # "reconnect" (account_id set) or "create" (an account is made when the user finishes).
+    type: str = "reconnect"
+    created_on: datetime | None = None
 
 
 @dataclass
@@ -218,14 +238,22 @@ class SandboxState:
             None,
         )
 
-    def take_failure(self, endpoint: str) -> InjectedFailure | None:
-        failure = self.failures.get(endpoint)
+    def take_failure(self, endpoint: str, account_id: str | None) -> InjectedFailure | None:
+        """The failure injected for this endpoint and this account (or, if none, for every account)."""
+        key = f"{endpoint}@{account_id}" if account_id and f"{endpoint}@{account_id}" in self.failures else endpoint
+        failure = self.failures.get(key)
         if failure is None:
             return None
         failure.remaining -= 1
         if failure.remaining <= 0:
-            del self.failures[endpoint]
+            del self.failures[key]
         return failure
+
+    def invite_usage(self, account: SandboxAccount) -> int:
+        """Per cent of the account's invitation limit used over the last 7 days."""
+        week_ago = self.clock().timestamp() - 7 * 86400
+        sent = sum(1 for i in self.invitations if i.account_id == account.id and i.sent_at.timestamp() > week_ago)
+        return sent * 100 // max(account.invite_limit, 1)
 
 
 STATE = web.AppKey("unipile_sandbox_state", SandboxState)
@@ -246,10 +274,17 @@ def create_app(api_key: str) -> web.Application:
     app = web.Application(middlewares=[_middleware])
     app[STATE] = SandboxState(api_key=api_key)
     app.cleanup_ctx.append(_http_session)
+    app.router.add_get("/api/v1/accounts", _list_accounts, name="list_accounts")
     app.router.add_get("/api/v1/accounts/{account_id}", _get_account, name="get_account")
+    app.router.add_get("/api/v1/chats", _list_chats, name="list_chats")
+    app.router.add_get("/api/v1/chats/{chat_id}/messages", _list_chat_messages, name="list_chat_messages")
+    app.router.add_get("/api/v1/webhooks", _list_webhooks, name="list_webhooks")
+    app.router.add_delete("/api/v1/webhooks/{webhook_id}", _delete_webhook, name="delete_webhook")
+    app.router.add_post("/_sandbox/profiles", _control_add_profile)
     app.router.add_post("/api/v1/users/invite", _send_invite, name="send_invite")
     app.router.add_get("/api/v1/users/invite/sent", _list_sent_invitations, name="list_sent_invitations")
     app.router.add_get("/api/v1/users/relations", _list_relations, name="list_relations")
+    app.router.add_get("/api/v1/users/{identifier}", _get_user, name="get_user")
     app.router.add_post("/api/v1/chats", _start_chat, name="start_chat")
     app.router.add_post("/api/v1/chats/{chat_id}/messages", _send_message, name="send_message")
     app.router.add_post("/api/v1/hosted/accounts/link", _create_hosted_link, name="create_reconnect_link")
@@ -345,7 +380,7 @@ async def _api_gate(request: web.Request, handler: Handler) -> web.StreamRespons
         )
     if endpoint is None:
         raise _not_found(f"No route for {request.method} {request.path}.")
-    failure = state.take_failure(endpoint)
+    failure = state.take_failure(endpoint, await _request_account(request))
     if failure is not None:
         return _failure_response(failure)
     response = await handler(request)
@@ -353,6 +388,29 @@ async def _api_gate(request: web.Request, handler: Handler) -> web.StreamRespons
     if late_ms:
         await asyncio.sleep(late_ms / 1000)
     return response
+
+
+async def _request_account(request: web.Request) -> str | None:
+    """The account a call acts for, so a failure can be injected for one account only."""
+    state = request.app[STATE]
+    found = request.match_info.get("account_id") or request.query.get("account_id")
+    if found:
+        return found
+    chat = state.chats.get(request.match_info.get("chat_id", ""))
+    if chat is not None:
+        return chat.account_id
+    try:
+        if request.content_type == "application/json":
+            body = await request.json()  # aiohttp keeps the body: the handler reads it again
+            if isinstance(body, dict):
+                value = body.get("account_id") or body.get("reconnect_account")
+                return value if isinstance(value, str) else None
+        elif request.content_type == "multipart/form-data":
+            value = (await request.post()).get("account_id")
+            return value if isinstance(value, str) else None
+    except (ValueError, ConnectionError):
+        return None  # the handler answers a malformed body; a client that hung up hears nothing
+    return None
 
 
 def _failure_response(failure: InjectedFailure) -> web.Response:
@@ -484,25 +542,63 @@ def _page(object_name: str, items: list[dict[str, Any]], offset: int, limit: int
 
 async def _get_account(request: web.Request) -> web.Response:
     state = request.app[STATE]
-    account = _account(state, request.match_info["account_id"])
-    return _json(
-        {
-            "object": "Account",
-            "type": "LINKEDIN",
-            "id": account.id,
-            "name": account.name,
-            "created_at": account.created_at,
-            "connection_params": {
-                "im": {
-                    "id": f"SELF{account.id}",
-                    "publicIdentifier": account.id.lower(),
-                    "username": account.name,
-                }
-            },
-            "sources": [{"id": f"{account.id}_MESSAGING", "status": account.status}],
-            "groups": [],
-        }
-    )
+    return _json(_account_object(_account(state, request.match_info["account_id"])))
+
+
+async def _list_accounts(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    offset, limit = _page_bounds(request, 250)
+    items = [_account_object(a) for a in state.accounts.values()]
+    return _page("AccountList", items, offset, limit)
+
+
+def _account_object(account: SandboxAccount) -> dict[str, Any]:
+    return {
+        "object": "Account",
+        "type": "LINKEDIN",
+        "id": account.id,
+        "name": account.name,
+        "created_at": account.created_at,
+        "connection_params": {
+            "im": {
+                "id": f"SELF{account.id}",
+                "publicIdentifier": account.id.lower(),
+                "username": account.name,
+                "premiumId": None,
+                "premiumContractId": None,
+                "premiumFeatures": list(account.premium_features),
+                "organizations": [],
+            }
+        },
+        "sources": [{"id": f"{account.id}_MESSAGING", "status": account.status}],
+        "groups": [],
+    }
+
+
+async def _get_user(request: web.Request) -> web.Response:
+    """A member by public identifier or provider id, as the account sees them (Unipile: step 1 of inviting)."""
+    state = request.app[STATE]
+    account = _usable_account(state, _required_str(request.query, "account_id", _invalid))
+    identifier = request.match_info["identifier"]
+    profile = next((p for p in state.profiles.values()
+                    if identifier in (p.public_identifier, p.provider_id)), None)
+    if profile is None:
+        raise _Reject(_unipile_error(422, "errors/invalid_recipient", "Invalid recipient",
+                                     "The recipient cannot be found."))
+    first_name, _, last_name = profile.full_name.partition(" ")
+    return _json({
+        "object": "UserProfile",
+        "provider": "LINKEDIN",
+        "provider_id": profile.provider_id,
+        "public_identifier": profile.public_identifier,
+        "first_name": first_name,
+        "last_name": last_name,
+        "headline": "",
+        "is_relationship": profile.provider_id in account.relations,
+        "network_distance": "FIRST_DEGREE" if profile.provider_id in account.relations else "OUT_OF_NETWORK",
+        "profile_picture_url": profile.picture_url,
+        "public_profile_url": profile.profile_url,
+    })
 
 
 async def _send_invite(request: web.Request) -> web.Response:
@@ -532,6 +628,10 @@ async def _send_invite(request: web.Request) -> web.Response:
             "Already invited recently",
             "An invitation was already sent to this user recently.",
         )
+    before = state.invite_usage(account)
+    if before >= 100:
+        return _unipile_error(422, "errors/limit_exceeded", "Limit exceeded",
+                              "The provider's invitation limit for this account is reached.")
     invitation = Invitation(
         id=str(secrets.randbits(62)),
         account_id=account_id,
@@ -540,7 +640,12 @@ async def _send_invite(request: web.Request) -> web.Response:
         sent_at=state.clock(),
     )
     state.invitations.append(invitation)
-    return _json({"object": "UserInvitationSent", "invitation_id": invitation.id}, 201)
+    answer: dict[str, Any] = {"object": "UserInvitationSent", "invitation_id": invitation.id}
+    after = state.invite_usage(account)
+    # `usage` comes only with the invite that passes a threshold.
+    if any(before < threshold <= after for threshold in USAGE_THRESHOLDS):
+        answer["usage"] = min(after, 100)
+    return _json(answer)
 
 
 async def _list_sent_invitations(request: web.Request) -> web.Response:
@@ -604,23 +709,37 @@ async def _start_chat(request: web.Request) -> web.Response:
     if len(attendees) != 1 or not isinstance(attendees[0], str) or not attendees[0]:
         raise _invalid("The sandbox supports exactly one entry in 'attendees_ids'.")
     attendee = attendees[0]
+    inmail = form.get("linkedin[inmail]") == "true"
+    api = form.get("linkedin[api]")
+    if api is not None and api not in ("classic", "sales_navigator", "recruiter"):
+        raise _invalid("'linkedin[api]' must be classic, sales_navigator or recruiter.")
     account = _usable_account(state, account_id)
+    if api in ("sales_navigator", "recruiter") and api not in account.premium_features:
+        return _unipile_error(403, "errors/feature_not_subscribed", "Feature not subscribed",
+                              f"The account has no {api} subscription.")
     if attendee not in account.relations:
-        return _unipile_error(
-            422,
-            "errors/no_connection_with_recipient",
-            "No connection with recipient",
-            "The recipient appears not to be first degree connection.",
-        )
+        if not inmail:
+            return _unipile_error(
+                422,
+                "errors/no_connection_with_recipient",
+                "No connection with recipient",
+                "The recipient appears not to be first degree connection.",
+            )
+        if account.inmail_credits <= 0:
+            return _unipile_error(422, "errors/insufficient_credits", "Insufficient credits",
+                                  "The account has no InMail credits left.")
+        account.inmail_credits -= 1
     chat = next(
-        (c for c in state.chats.values() if c.account_id == account.id and c.attendee_provider_id == attendee),
+        (c for c in state.chats.values()
+         if c.account_id == account.id and c.attendee_provider_id == attendee and c.inmail == inmail),
         None,
     )
     if chat is None:
-        chat = Chat(id=secrets.token_urlsafe(16), account_id=account.id, attendee_provider_id=attendee)
+        chat = Chat(id=secrets.token_urlsafe(16), account_id=account.id, attendee_provider_id=attendee, inmail=inmail)
         state.chats[chat.id] = chat
     message = Message(id=secrets.token_urlsafe(16), text=text, sent_at=state.clock())
     chat.messages.append(message)
+    await _fire_message(request.app, chat, message)
     return _json({"object": "ChatStarted", "chat_id": chat.id, "message_id": message.id}, 201)
 
 
@@ -634,18 +753,128 @@ async def _send_message(request: web.Request) -> web.Response:
     _usable_account(state, chat.account_id)
     message = Message(id=secrets.token_urlsafe(16), text=text, sent_at=state.clock())
     chat.messages.append(message)
+    await _fire_message(request.app, chat, message)
     return _json({"object": "MessageSent", "message_id": message.id}, 201)
+
+
+async def _list_chats(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    account = _usable_account(state, _required_str(request.query, "account_id", _invalid))
+    offset, limit = _page_bounds(request, CHATS_MAX_LIMIT)
+    chats = sorted((c for c in state.chats.values() if c.account_id == account.id),
+                   key=lambda c: c.messages[-1].sent_at if c.messages else account.created_at, reverse=True)
+    return _page("ChatList", [_chat_item(c) for c in chats], offset, limit)
+
+
+def _chat_item(chat: Chat) -> dict[str, Any]:
+    last = chat.messages[-1].sent_at if chat.messages else None
+    return {
+        "object": "Chat",
+        "id": chat.id,
+        "account_id": chat.account_id,
+        "account_type": "LINKEDIN",
+        "provider_id": f"chat-{chat.id}",
+        "attendee_provider_id": chat.attendee_provider_id,
+        "name": None,
+        "type": 0,
+        "timestamp": _iso(last) if last else None,
+        "unread_count": 0,
+        "archived": 0,
+        "muted_until": None,
+        "read_only": 0,
+        "disabledFeatures": [],
+        "subject": None,
+        "organization_id": None,
+        "mailbox_id": None,
+        "content_type": "inmail" if chat.inmail else None,
+        "folder": ["INBOX_LINKEDIN_CLASSIC"],
+    }
+
+
+async def _list_chat_messages(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    chat = state.chats.get(request.match_info["chat_id"])
+    if chat is None:
+        raise _not_found(f"Chat {request.match_info['chat_id']} not found.")
+    _usable_account(state, chat.account_id)
+    offset, limit = _page_bounds(request, CHATS_MAX_LIMIT)
+    after = request.query.get("after")
+    since = None
+    if after:
+        try:
+            since = datetime.fromisoformat(after)
+        except ValueError:
+            raise _invalid("'after' must be an ISO 8601 UTC datetime.") from None
+    newest_first = [m for m in reversed(chat.messages) if since is None or m.sent_at > since]
+    return _page("MessageList", [_message_item(chat, m) for m in newest_first], offset, limit)
+
+
+def _message_item(chat: Chat, message: Message) -> dict[str, Any]:
+    return {
+        "object": "Message",
+        "id": message.id,
+        "provider_id": f"msg-{message.id}",
+        "chat_id": chat.id,
+        "chat_provider_id": f"chat-{chat.id}",
+        "account_id": chat.account_id,
+        "sender_id": f"SELF{chat.account_id}" if message.is_sender else chat.attendee_provider_id,
+        "sender_attendee_id": f"att-{chat.account_id}" if message.is_sender else f"att-{chat.attendee_provider_id}",
+        "text": message.text,
+        "attachments": [],
+        "timestamp": _iso(message.sent_at),
+        "is_sender": message.is_sender,
+        "hidden": 0,
+        "deleted": 0,
+        "edited": 0,
+        "is_event": 0,
+        "delivered": 1,
+        "behavior": None,
+        "seen": 0,
+        "seen_by": {},
+        "subject": None,
+        "original": "{}",
+    }
+
+
+async def _fire_message(app: web.Application, chat: Chat, message: Message) -> None:
+    """`messaging` webhooks: Unipile reports the messages our account sends as well as those it receives."""
+    state = app[STATE]
+    profile = state.profile(chat.attendee_provider_id)
+
+    def payload(webhook: Webhook) -> dict[str, Any]:
+        sender = ({"attendee_id": f"att-{chat.account_id}", "attendee_name": chat.account_id,
+                   "attendee_provider_id": f"SELF{chat.account_id}", "attendee_profile_url": ""}
+                  if message.is_sender else
+                  {"attendee_id": f"att-{profile.provider_id}", "attendee_name": profile.full_name,
+                   "attendee_provider_id": profile.provider_id, "attendee_profile_url": profile.profile_url})
+        return {
+            "account_id": chat.account_id, "account_type": "LINKEDIN", "account_info": {"type": "LINKEDIN"},
+            "event": "message_received", "chat_id": chat.id, "timestamp": _iso(message.sent_at),
+            "webhook_name": webhook.name, "message_id": message.id, "message": message.text, "sender": sender,
+            "attendees": [{"attendee_id": f"att-{profile.provider_id}", "attendee_name": profile.full_name,
+                           "attendee_provider_id": profile.provider_id,
+                           "attendee_profile_url": profile.profile_url}],
+            "attachments": [], "is_event": 0, "is_sender": message.is_sender,
+        }
+
+    if any(w.source == "messaging" for w in state.webhooks):
+        await _fire(app, "messaging", payload)
 
 
 async def _create_hosted_link(request: web.Request) -> web.Response:
     state = request.app[STATE]
     body = await _json_object(request, _invalid)
-    if body.get("type") != "reconnect":
-        raise _invalid("The sandbox supports hosted links of type 'reconnect' only.")
-    account = _account(state, _required_str(body, "reconnect_account", _invalid))
+    link_type = body.get("type")
+    if link_type not in ("create", "reconnect"):
+        raise _invalid("'type' must be 'create' or 'reconnect'.")
+    account_id = None
+    if link_type == "reconnect":
+        account_id = _account(state, _required_str(body, "reconnect_account", _invalid)).id
     _required_str(body, "api_url", _invalid)
+    # Required to create an account; a reconnect may leave it out (the official SDK does).
     providers = body.get("providers")
-    if providers != "*" and not (isinstance(providers, list) and all(isinstance(p, str) for p in providers)):
+    if (providers is not None or link_type == "create") and providers != "*" and not (
+            isinstance(providers, list) and providers and all(isinstance(p, str) for p in providers)):
         raise _invalid("'providers' must be \"*\" or a list of provider names.")
     expires_raw = _required_str(body, "expiresOn", _invalid)
     try:
@@ -656,7 +885,9 @@ async def _create_hosted_link(request: web.Request) -> web.Response:
         raise _invalid("'expiresOn' must be a UTC datetime in the future.")
     link = HostedLink(
         token=secrets.token_urlsafe(24),
-        account_id=account.id,
+        account_id=account_id or "",
+        type=str(link_type),
+        created_on=state.clock(),
         expires_on=expires_on,
         name=_optional_str(body, "name", _invalid),
         notify_url=_optional_str(body, "notify_url", _invalid),
@@ -688,6 +919,24 @@ async def _create_webhook(request: web.Request) -> web.Response:
     )
     state.webhooks.append(webhook)
     return _json({"object": "WebhookCreated", "webhook_id": webhook.id}, 201)
+
+
+async def _list_webhooks(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    offset, limit = _page_bounds(request, 250)
+    items = [{"object": "Webhook", "id": w.id, "account_ids": [], "name": w.name, "source": w.source,
+              "request_url": w.request_url, "format": "json", "enabled": True,
+              "headers": [{"key": k, "value": v} for k, v in w.headers.items()]} for w in state.webhooks]
+    return _page("WebhookList", items, offset, limit)
+
+
+async def _delete_webhook(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    webhook_id = request.match_info["webhook_id"]
+    if not any(w.id == webhook_id for w in state.webhooks):
+        raise _not_found(f"Webhook {webhook_id} not found.")
+    state.webhooks[:] = [w for w in state.webhooks if w.id != webhook_id]
+    return _json({"object": "WebhookDeleted"})
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -833,12 +1082,37 @@ async def _control_create_account(request: web.Request) -> web.Response:
         status=_source_status(body.get("status", "OK")),
         restricted=_optional_bool(body, "restricted", False),
         created_at=now,
+        invite_limit=_positive_int(body, "invite_limit", DEFAULT_INVITE_LIMIT),
+        inmail_credits=_positive_int(body, "inmail_credits", 0),
+        premium_features=_string_list(body, "premium_features"),
     )
     for profile in profiles:
         state.profiles[profile.provider_id] = profile
         account.relations[profile.provider_id] = Relation(provider_id=profile.provider_id, created_at=now)
     state.accounts[account.id] = account
     return _json({"account": {"id": account.id, "name": account.name, "status": account.status}}, 201)
+
+
+def _positive_int(body: Mapping[str, Any], key: str, default: int) -> int:
+    value = body.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise _control_invalid(f"'{key}' must be a non-negative integer.")
+    return value
+
+
+def _string_list(body: Mapping[str, Any], key: str) -> list[str]:
+    value = body.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _control_invalid(f"'{key}' must be a list of strings.")
+    return value
+
+
+async def _control_add_profile(request: web.Request) -> web.Response:
+    """Register a LinkedIn member, so `GET /users/{public identifier}` finds them."""
+    state = request.app[STATE]
+    profile = _profile_from(state, await _json_object(request, _control_invalid))
+    state.profiles[profile.provider_id] = profile
+    return _json({"provider_id": profile.provider_id, "public_identifier": profile.public_identifier}, 201)
 
 
 async def _control_set_status(request: web.Request) -> web.Response:
@@ -925,7 +1199,8 @@ async def _control_inject_failure(request: web.Request) -> web.Response:
     if retry_after is not None and not isinstance(retry_after, str | int):
         raise _control_invalid("'retry_after' must be a header value (string or integer seconds).")
     error_type = _required_str(body, "type", _control_invalid)
-    state.failures[str(endpoint)] = InjectedFailure(
+    account_id = _optional_str(body, "account_id", _control_invalid)
+    state.failures[f"{endpoint}@{account_id}" if account_id else str(endpoint)] = InjectedFailure(
         status=status,
         type=error_type,
         remaining=count,
@@ -934,7 +1209,7 @@ async def _control_inject_failure(request: web.Request) -> web.Response:
         retry_after=None if retry_after is None else str(retry_after),
         non_json=_optional_bool(body, "non_json", False),
     )
-    return _json({"endpoint": endpoint, "remaining": count}, 201)
+    return _json({"endpoint": endpoint, "account_id": account_id, "remaining": count}, 201)
 
 
 async def _control_set_latency(request: web.Request) -> web.Response:
@@ -967,19 +1242,26 @@ def _live_link(request: web.Request) -> HostedLink:
     link = state.hosted_links.get(request.match_info["token"])
     if link is None:
         raise _Reject(web.Response(status=404, text="Unknown link.", content_type="text/plain"))
-    if link.used or link.expires_on <= state.clock():
+    now = state.clock()
+    # Every link dies at Unipile's daily restart (taken here as 00:00 UTC), whatever its stated expiry.
+    restarted = link.created_on is not None and now.astimezone(UTC).date() > link.created_on.astimezone(UTC).date()
+    if link.used or link.expires_on <= now or restarted:
         raise _Reject(web.Response(status=410, text="This link has expired.", content_type="text/plain"))
     return link
 
 
 async def _hosted_page(request: web.Request) -> web.Response:
     link = _live_link(request)
-    account = _account(request.app[STATE], link.account_id)
+    if link.type == "create":
+        title, action = "Connect a LinkedIn account", "Connect"
+    else:
+        title = f"Reconnect {_account(request.app[STATE], link.account_id).name}"
+        action = "Reconnect"
     html = (
-        "<!doctype html><html><head><title>Reconnect LinkedIn (sandbox)</title></head><body>"
-        f"<h1>Reconnect {escape(account.name)}</h1>"
+        f"<!doctype html><html><head><title>{escape(title)} (sandbox)</title></head><body>"
+        f"<h1>{escape(title)}</h1>"
         f'<form method="post" action="/_sandbox/hosted/{escape(link.token)}/complete">'
-        '<button type="submit">Reconnect</button></form></body></html>'
+        f'<button type="submit">{action}</button></form></body></html>'
     )
     return web.Response(text=html, content_type="text/html")
 
@@ -987,13 +1269,21 @@ async def _hosted_page(request: web.Request) -> web.Response:
 async def _hosted_complete(request: web.Request) -> web.Response:
     link = _live_link(request)
     state = request.app[STATE]
-    account = _account(state, link.account_id)
+    if link.type == "create":
+        # The user signed in: a new account exists, CREATION_SUCCESS as Unipile reports it.
+        account = SandboxAccount(id=secrets.token_urlsafe(16), name=link.name or "LinkedIn account", status="OK",
+                                 restricted=False, created_at=state.clock())
+        state.accounts[account.id] = account
+        event = "CREATION_SUCCESS"
+    else:
+        account = _account(state, link.account_id)
+        account.status = "OK"
+        event = "RECONNECTED"
     link.used = True
-    account.status = "OK"
-    await _fire(request.app, "account_status", lambda _: _account_status_payload(account.id, "RECONNECTED"))
+    await _fire(request.app, "account_status", lambda _: _account_status_payload(account.id, event))
     if link.notify_url is not None:
-        notice = {"status": "RECONNECTED", "account_id": account.id, "name": link.name}
+        notice = {"status": event, "account_id": account.id, "name": link.name}
         await _deliver(request.app, "notify_url", link.notify_url, notice, {})
     if link.success_redirect_url is not None:
         raise web.HTTPSeeOther(link.success_redirect_url)
-    return _json({"status": "RECONNECTED", "account_id": account.id})
+    return _json({"status": event, "account_id": account.id})

@@ -9,8 +9,8 @@ import structlog
 
 from services.common.errors import DomainError
 from services.common.providers.smtp import SmtpError, SmtpSettings, send_email
-from services.common.providers.unipile import FailureKind, UnipileClient, UnipileError
-from services.scheduler.domain import Sender, Step, render, restriction_kind
+from services.common.providers.unipile import INVITE_MESSAGE_MAX_CHARS, FailureKind, UnipileClient, UnipileError
+from services.scheduler.domain import NOTE_TOO_LONG, Sender, Step, render, restriction_kind, template_values
 from services.scheduler.repository import PlanRow
 
 log = structlog.get_logger(__name__)
@@ -29,6 +29,8 @@ class Outcome:
     retry_after_s: float | None = None
     # A restricted account: "warning", "jail" or "partial" when the provider's answer says which.
     restriction_kind: str = ""
+    # An invite's answer: the percentage of the provider's invitation limit the sender has used (T3).
+    usage: int | None = None
 
 
 class Providers:
@@ -36,9 +38,11 @@ class Providers:
         self._unipile = unipile
         self._credentials = credentials
         self._timeout_s = timeout_s
+        # Each account's InMail seat (`linkedin[api]`), read from Unipile once per process.
+        self._inmail_api: dict[str, str | None] = {}
 
     async def perform(self, attempt_id: str, plan: PlanRow, sender: Sender, step: Step) -> Outcome:
-        values = {"first_name": plan.first_name, "last_name": plan.last_name, "company": plan.company, **plan.fields}
+        values = template_values(plan)
         try:
             if step.channel == "email":
                 return await self._email(attempt_id, plan, sender, step, values)
@@ -57,10 +61,24 @@ class Providers:
             return Outcome(False, FailureKind.PROSPECT_REFUSED, "missing_provider_id")
         text = render(step.text, values)
         if step.action_type == "linkedin_invite":
-            ref = await self._unipile.send_invite(sender.unipile_account_id, plan.linkedin_provider_id, text or None)
-            return Outcome(True, provider_ref=ref)
-        chat = await self._unipile.start_chat(sender.unipile_account_id, plan.linkedin_provider_id, text)
+            if len(text) > INVITE_MESSAGE_MAX_CHARS:
+                # The dispatcher stops such a prospect before any attempt; this only keeps the promise here too.
+                return Outcome(False, FailureKind.PROSPECT_REFUSED, NOTE_TOO_LONG)
+            invite = await self._unipile.send_invite(sender.unipile_account_id, plan.linkedin_provider_id,
+                                                     text or None)
+            return Outcome(True, provider_ref=invite.invitation_id, usage=invite.usage)
+        inmail = step.action_type == "linkedin_inmail"
+        api = await self._inmail_seat(sender.unipile_account_id) if inmail else None
+        chat = await self._unipile.start_chat(sender.unipile_account_id, plan.linkedin_provider_id, text,
+                                              inmail=inmail, api=api)
+        # Both ids are nullable in Unipile's answer; a 2xx is the provider's yes either way.
         return Outcome(True, provider_ref=chat.message_id or chat.chat_id or "")
+
+    async def _inmail_seat(self, account_id: str) -> str | None:
+        assert self._unipile is not None
+        if account_id not in self._inmail_api:
+            self._inmail_api[account_id] = (await self._unipile.get_account(account_id)).inmail_api
+        return self._inmail_api[account_id]
 
     async def _email(self, attempt_id: str, plan: PlanRow, sender: Sender, step: Step,
                      values: dict[str, str]) -> Outcome:

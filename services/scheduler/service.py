@@ -54,6 +54,18 @@ class PlanView:
     why_not_now: list[str]
 
 
+def _sender_wait(block: str) -> str:
+    """S11/T3: why a sender waits: the provider's word ("sender_cooldown:errors/limit_exceeded",
+    "rate_limited:errors/too_many_requests", "sender_reported_disconnected") or its own pacing."""
+    if not block:
+        return "pacing"
+    if block.startswith("cooldown:"):
+        return f"sender_{block}"
+    if block.startswith("rate_limited:"):
+        return block
+    return f"sender_reported_{block}"
+
+
 def pick(ids: tuple[str, ...], prospect_id: str) -> str | None:
     """A sticky, even choice of sender per prospect."""
     if not ids:
@@ -308,10 +320,14 @@ class SchedulerService:
                 reasons.append("daily_cap_reached")
             elif sent_today >= limits.cap_on_ramp_day(ramp):
                 reasons.append("ramp_limit_reached")
+            elif row.action_type == "linkedin_invite" and sent_today >= sender.invite_cap(limits.daily_cap, now):
+                reasons.append(f"provider_usage_{sender.invite_usage}_percent")
             if await tx.counted(sender.sender_id, row.action_type, day - timedelta(days=6), day) >= limits.weekly_cap:
                 reasons.append("weekly_cap_reached")
             if sender.next_send_after > now:
-                reasons.append(f"sender_reported_{sender.provider_block}" if sender.provider_block else "pacing")
+                reasons.append(_sender_wait(sender.provider_block))
+        if row.stop_reason and row.next_action_at and row.next_action_at > now:
+            reasons.append(row.stop_reason)  # a scheduled prospect's own wait, e.g. recipient_cooldown:<type>
         if row.next_action_at and row.next_action_at > now and not reasons:
             reasons.append("scheduled_later")
         return reasons

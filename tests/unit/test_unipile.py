@@ -11,15 +11,19 @@ from typing import Any
 
 import aiohttp
 import pytest
+import structlog
 from aiohttp import web
 from multidict import CIMultiDictProxy
 
 from sandbox.unipile import ENDPOINTS, STATE, SandboxState, create_app
+from services.common.metrics import PROVIDER_UNMAPPED_ERRORS
 from services.common.providers.unipile import (
+    DOCUMENTED_ERRORS,
     Account,
     FailureKind,
     UnipileClient,
     UnipileError,
+    classify,
 )
 
 API_KEY = "sk-sandbox-Zq8v1W3nB7x0"
@@ -173,11 +177,11 @@ async def test_unknown_account_answers_resource_not_found(client: UnipileClient)
         await client.get_account("nobody")
 
     assert (caught.value.status, caught.value.type) == (404, "errors/resource_not_found")
-    assert caught.value.kind is FailureKind.UNKNOWN
+    assert caught.value.kind is FailureKind.PROSPECT_REFUSED  # a 4xx: definitely not performed (T1)
 
 
 async def test_send_invite_is_recorded_and_listed(client: UnipileClient, sandbox: Sandbox) -> None:
-    invitation_id = await client.send_invite(ACCOUNT, PROSPECT, "Hello Grace")
+    invitation_id = (await client.send_invite(ACCOUNT, PROSPECT, "Hello Grace")).invitation_id
 
     [sent] = sandbox.state.invitations
     assert (sent.id, sent.account_id, sent.provider_id, sent.message) == (
@@ -219,7 +223,8 @@ async def test_duplicate_invite_is_refused_for_the_prospect(client: UnipileClien
         await client.send_invite(ACCOUNT, PROSPECT, None)
 
     assert (caught.value.status, caught.value.type) == (422, "errors/already_invited_recently")
-    assert caught.value.kind is FailureKind.PROSPECT_REFUSED
+    # T3: it concerns this recipient for a while, not the sender.
+    assert caught.value.kind is FailureKind.RECIPIENT_COOLDOWN
 
 
 async def test_start_chat_then_send_message(client: UnipileClient, sandbox: Sandbox) -> None:
@@ -305,8 +310,9 @@ async def test_wrong_api_key_is_401_and_not_an_account_disconnection(
         await UnipileClient(sandbox.url, "wrong-key", http).get_account(ACCOUNT)
 
     assert (caught.value.status, caught.value.type) == (401, "errors/missing_credentials")
-    # A bad API key is our configuration, not the LinkedIn account: it must not mark the account disconnected.
-    assert caught.value.kind is FailureKind.UNKNOWN
+    # A bad API key is our configuration, not the LinkedIn account: it must not mark the account disconnected,
+    # nor stop any prospect; the senders wait.
+    assert caught.value.kind is FailureKind.SENDER_COOLDOWN
 
 
 async def test_missing_api_key_gets_unipile_error_shape(sandbox: Sandbox, http: aiohttp.ClientSession) -> None:
@@ -317,30 +323,74 @@ async def test_missing_api_key_gets_unipile_error_shape(sandbox: Sandbox, http: 
     assert {"title", "detail"} <= body.keys()
 
 
+P, R, S, RL, D, X, T, U = (FailureKind.PROSPECT_REFUSED, FailureKind.RECIPIENT_COOLDOWN, FailureKind.SENDER_COOLDOWN,
+                           FailureKind.RATE_LIMITED, FailureKind.DISCONNECTED, FailureKind.RESTRICTED,
+                           FailureKind.TRANSIENT, FailureKind.UNKNOWN)
+# Every error type Unipile documents for v1 (DESIGN §6), with the outcome class DESIGN T1-T3 gives it. Written
+# out here rather than read from the client, so a change of the client's table has to change this one too.
 CLASSIFICATION = [
-    (401, "errors/disconnected_account", FailureKind.DISCONNECTED),
-    (401, "errors/expired_credentials", FailureKind.DISCONNECTED),
-    (401, "errors/invalid_credentials", FailureKind.DISCONNECTED),
-    (401, "errors/checkpoint_error", FailureKind.DISCONNECTED),
-    (403, "errors/account_restricted", FailureKind.RESTRICTED),
-    (422, "errors/cannot_resend_yet", FailureKind.COOLDOWN),
-    (422, "errors/limit_exceeded", FailureKind.COOLDOWN),
-    (422, "errors/already_invited_recently", FailureKind.PROSPECT_REFUSED),
-    (422, "errors/invalid_recipient", FailureKind.PROSPECT_REFUSED),
-    (422, "errors/blocked_recipient", FailureKind.PROSPECT_REFUSED),
-    (422, "errors/cannot_invite_attendee", FailureKind.PROSPECT_REFUSED),
-    (429, "errors/too_many_requests", FailureKind.RATE_LIMITED),
-    (500, "errors/provider_error", FailureKind.TRANSIENT),
-    (503, "errors/network_down", FailureKind.TRANSIENT),
-    (503, "errors/service_unavailable", FailureKind.TRANSIENT),
-    (500, "errors/unexpected_error", FailureKind.TRANSIENT),
-    (504, "errors/request_timeout", FailureKind.TRANSIENT),
-    (429, "errors/some_future_type", FailureKind.RATE_LIMITED),
-    (401, "errors/missing_credentials", FailureKind.UNKNOWN),
-    (403, "errors/feature_not_subscribed", FailureKind.UNKNOWN),
-    (422, "errors/no_connection_with_recipient", FailureKind.UNKNOWN),
-    (400, "errors/invalid_parameters", FailureKind.UNKNOWN),
+    (400, "errors/invalid_parameters", P), (400, "errors/malformed_request", P),
+    (400, "errors/content_too_large", P), (400, "errors/invalid_url", P), (400, "errors/too_many_characters", P),
+    (400, "errors/unescaped_characters", P), (400, "errors/missing_parameters", P),
+    (401, "errors/missing_credentials", S), (401, "errors/multiple_sessions", D),
+    (401, "errors/disconnected_account", D), (401, "errors/expired_credentials", D),
+    (401, "errors/invalid_credentials", D), (401, "errors/checkpoint_error", D),
+    (403, "errors/account_restricted", X), (403, "errors/account_mismatch", P),
+    (403, "errors/insufficient_permissions", S), (403, "errors/feature_not_subscribed", S),
+    (403, "errors/action_required", S),
+    (404, "errors/resource_not_found", P), (404, "errors/invalid_resource_identifier", P),
+    (422, "errors/invalid_account", S), (422, "errors/invalid_recipient", P),
+    (422, "errors/no_connection_with_recipient", P), (422, "errors/blocked_recipient", P),
+    (422, "errors/user_unreachable", P), (422, "errors/action_already_performed", P),
+    (422, "errors/not_allowed_inmail", P), (422, "errors/insufficient_credits", S),
+    (422, "errors/cannot_resend_yet", R), (422, "errors/cannot_resend_within_24hrs", R),
+    (422, "errors/limit_exceeded", S), (422, "errors/already_invited_recently", R),
+    (422, "errors/cannot_invite_attendee", P),
+    (429, "errors/too_many_requests", RL),
+    (500, "errors/unexpected_error", U), (500, "errors/provider_error", T),
+    (500, "errors/authentication_intent_error", T), (501, "errors/feature_not_implemented", S),
+    (503, "errors/no_client_session", T), (503, "errors/no_channel", T), (503, "errors/no_handler", T),
+    (503, "errors/network_down", T), (503, "errors/service_unavailable", T),
+    (504, "errors/request_timeout", U),
+    # Undocumented types: a 4xx is still a definite no (T2); a 429 is still a rate limit; a 5xx cannot tell.
+    (429, "errors/some_future_type", RL), (422, "errors/some_future_type", P), (403, "errors/new_thing", P),
+    (502, "errors/some_future_type", U), (503, "errors/some_future_type", T),
 ]
+
+
+def test_every_documented_type_is_classified_by_the_table_above() -> None:
+    documented = {t for _, t, _ in CLASSIFICATION if "future" not in t and "new_thing" not in t}
+    assert documented == set(DOCUMENTED_ERRORS), "DESIGN §6 and the client disagree on the documented types"
+    assert {t: s for s, t, _ in CLASSIFICATION if t in DOCUMENTED_ERRORS} == {
+        t: s for t, (s, _) in DOCUMENTED_ERRORS.items()}
+
+
+def test_a_linkedin_limit_500_is_the_senders_cool_down() -> None:
+    # Unipile: exceeding LinkedIn's limits answers 429 or 500.
+    assert classify(500, "errors/provider_error", "LinkedIn weekly invitation limit reached") is S
+    assert classify(500, "errors/provider_error", "Something broke upstream") is T
+
+
+async def test_an_undocumented_4xx_is_refused_logged_and_counted(
+    client: UnipileClient, sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    counter = PROVIDER_UNMAPPED_ERRORS.labels("422", "errors/brand_new")
+    before = counter._value.get()
+    await control(http, sandbox, "failures", {"endpoint": "send_invite", "status": 422, "type": "errors/brand_new"})
+
+    with structlog.testing.capture_logs() as logs, pytest.raises(UnipileError) as caught:
+        await client.send_invite(ACCOUNT, PROSPECT, None)
+
+    assert caught.value.kind is FailureKind.PROSPECT_REFUSED
+    assert counter._value.get() == before + 1
+    assert [e["type"] for e in logs if e["event"] == "undocumented Unipile error type"] == ["errors/brand_new"]
+    # A documented type is not counted.
+    documented = PROVIDER_UNMAPPED_ERRORS.labels("422", "errors/invalid_recipient")
+    await control(http, sandbox, "failures", {"endpoint": "send_invite", "status": 422,
+                                              "type": "errors/invalid_recipient"})
+    with pytest.raises(UnipileError):
+        await client.send_invite(ACCOUNT, PROSPECT, None)
+    assert documented._value.get() == 0
 
 
 @pytest.mark.parametrize(("status", "error_type", "kind"), CLASSIFICATION, ids=[c[1] for c in CLASSIFICATION])
@@ -360,7 +410,7 @@ async def test_injected_failures_are_classified(
     assert (caught.value.status, caught.value.type, caught.value.kind) == (status, error_type, kind)
     assert caught.value.retry_after_s is None
     # Only the next call was to fail.
-    assert await client.send_invite(ACCOUNT, PROSPECT, None)
+    assert (await client.send_invite(ACCOUNT, PROSPECT, None)).invitation_id
 
 
 CALLS: dict[str, Callable[[UnipileClient], Awaitable[object]]] = {
@@ -374,6 +424,12 @@ CALLS: dict[str, Callable[[UnipileClient], Awaitable[object]]] = {
         ACCOUNT, datetime.now(UTC) + timedelta(hours=1), "http://127.0.0.1"
     ),
     "create_webhook": lambda c: c.create_webhook("http://127.0.0.1:9/hook", "users", {}),
+    "get_user": lambda c: c.get_user(ACCOUNT, "ada-lovelace"),
+    "list_accounts": lambda c: c.list_accounts(),
+    "list_chats": lambda c: c.list_chats(ACCOUNT),
+    "list_chat_messages": lambda c: c.list_chat_messages("any-chat"),
+    "list_webhooks": lambda c: c.list_webhooks(),
+    "delete_webhook": lambda c: c.delete_webhook("any-webhook"),
 }
 
 
@@ -452,7 +508,8 @@ async def test_retry_after_http_date_is_relative_to_the_injected_clock(
     assert caught.value.retry_after_s == 90.0
 
 
-@pytest.mark.parametrize(("status", "kind"), [(502, FailureKind.TRANSIENT), (429, FailureKind.RATE_LIMITED)])
+@pytest.mark.parametrize(("status", "kind"), [(502, FailureKind.UNKNOWN), (503, FailureKind.TRANSIENT),
+                                              (429, FailureKind.RATE_LIMITED)])
 async def test_non_json_error_body_does_not_crash(
     client: UnipileClient, sandbox: Sandbox, http: aiohttp.ClientSession, status: int, kind: FailureKind
 ) -> None:

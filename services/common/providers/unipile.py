@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,41 +20,92 @@ from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
 import aiohttp
+import structlog
 
+from services.common.metrics import PROVIDER_UNMAPPED_ERRORS
+
+log = structlog.get_logger(__name__)
 INVITE_MESSAGE_MAX_CHARS = 300
-SENT_INVITATIONS_MAX_LIMIT = 250
+SENT_INVITATIONS_MAX_LIMIT = 100
+CHATS_MAX_LIMIT = 250
 RELATIONS_MAX_LIMIT = 1000
 # Longest slice of a non-JSON error body kept in `detail` (HTML error pages can be large).
 _RAW_DETAIL_MAX_CHARS = 200
 
 
 class FailureKind(StrEnum):
+    """What a failed call means for sending (DESIGN T1-T3). Success is no failure at all."""
+
     DISCONNECTED = "disconnected"
     RESTRICTED = "restricted"
-    COOLDOWN = "cooldown"
+    # This sender may not act for a while (its LinkedIn limit, its InMail credits): prospects are untouched.
+    SENDER_COOLDOWN = "sender_cooldown"
+    # This recipient cannot be reached by this action for a while (an invitation withdrawn lately).
+    RECIPIENT_COOLDOWN = "recipient_cooldown"
+    # A definite no for this prospect: the action was not performed and asking again gets the same answer.
     PROSPECT_REFUSED = "prospect_refused"
     RATE_LIMITED = "rate_limited"
     TRANSIENT = "transient"
     UNKNOWN = "unknown"
 
 
-_KIND_BY_TYPE: dict[str, FailureKind] = {
-    "errors/disconnected_account": FailureKind.DISCONNECTED,
-    "errors/expired_credentials": FailureKind.DISCONNECTED,
-    "errors/invalid_credentials": FailureKind.DISCONNECTED,
-    "errors/checkpoint_error": FailureKind.DISCONNECTED,
-    "errors/account_restricted": FailureKind.RESTRICTED,
-    "errors/cannot_resend_yet": FailureKind.COOLDOWN,
-    "errors/limit_exceeded": FailureKind.COOLDOWN,
-    "errors/already_invited_recently": FailureKind.PROSPECT_REFUSED,
-    "errors/invalid_recipient": FailureKind.PROSPECT_REFUSED,
-    "errors/blocked_recipient": FailureKind.PROSPECT_REFUSED,
-    "errors/cannot_invite_attendee": FailureKind.PROSPECT_REFUSED,
-    "errors/too_many_requests": FailureKind.RATE_LIMITED,
-    "errors/provider_error": FailureKind.TRANSIENT,
-    "errors/network_down": FailureKind.TRANSIENT,
-    "errors/service_unavailable": FailureKind.TRANSIENT,
+# Every error type Unipile documents for v1 (DESIGN §6) and its outcome class, by HTTP status.
+DOCUMENTED_ERRORS: dict[str, tuple[int, FailureKind]] = {
+    # 400: the request as built for this prospect is refused; sending it again is refused again.
+    "errors/invalid_parameters": (400, FailureKind.PROSPECT_REFUSED),
+    "errors/malformed_request": (400, FailureKind.PROSPECT_REFUSED),
+    "errors/content_too_large": (400, FailureKind.PROSPECT_REFUSED),
+    "errors/invalid_url": (400, FailureKind.PROSPECT_REFUSED),
+    "errors/too_many_characters": (400, FailureKind.PROSPECT_REFUSED),
+    "errors/unescaped_characters": (400, FailureKind.PROSPECT_REFUSED),
+    "errors/missing_parameters": (400, FailureKind.PROSPECT_REFUSED),
+    # 401: our API key is refused (no account's fault: every sender waits), or the account's session is gone.
+    "errors/missing_credentials": (401, FailureKind.SENDER_COOLDOWN),
+    "errors/multiple_sessions": (401, FailureKind.DISCONNECTED),
+    "errors/disconnected_account": (401, FailureKind.DISCONNECTED),
+    "errors/expired_credentials": (401, FailureKind.DISCONNECTED),
+    "errors/invalid_credentials": (401, FailureKind.DISCONNECTED),
+    "errors/checkpoint_error": (401, FailureKind.DISCONNECTED),
+    # 403: the account is restricted, or this sender lacks what the action needs.
+    "errors/account_restricted": (403, FailureKind.RESTRICTED),
+    "errors/account_mismatch": (403, FailureKind.PROSPECT_REFUSED),
+    "errors/insufficient_permissions": (403, FailureKind.SENDER_COOLDOWN),
+    "errors/feature_not_subscribed": (403, FailureKind.SENDER_COOLDOWN),
+    "errors/action_required": (403, FailureKind.SENDER_COOLDOWN),
+    # 404: the recipient (or its chat) is not there.
+    "errors/resource_not_found": (404, FailureKind.PROSPECT_REFUSED),
+    "errors/invalid_resource_identifier": (404, FailureKind.PROSPECT_REFUSED),
+    # 422: scoped by what they concern (T3).
+    "errors/invalid_account": (422, FailureKind.SENDER_COOLDOWN),
+    "errors/invalid_recipient": (422, FailureKind.PROSPECT_REFUSED),
+    "errors/no_connection_with_recipient": (422, FailureKind.PROSPECT_REFUSED),
+    "errors/blocked_recipient": (422, FailureKind.PROSPECT_REFUSED),
+    "errors/user_unreachable": (422, FailureKind.PROSPECT_REFUSED),
+    "errors/action_already_performed": (422, FailureKind.PROSPECT_REFUSED),
+    "errors/not_allowed_inmail": (422, FailureKind.PROSPECT_REFUSED),
+    "errors/cannot_invite_attendee": (422, FailureKind.PROSPECT_REFUSED),
+    "errors/insufficient_credits": (422, FailureKind.SENDER_COOLDOWN),
+    "errors/limit_exceeded": (422, FailureKind.SENDER_COOLDOWN),
+    "errors/cannot_resend_yet": (422, FailureKind.RECIPIENT_COOLDOWN),
+    "errors/cannot_resend_within_24hrs": (422, FailureKind.RECIPIENT_COOLDOWN),
+    "errors/already_invited_recently": (422, FailureKind.RECIPIENT_COOLDOWN),
+    "errors/too_many_requests": (429, FailureKind.RATE_LIMITED),
+    # 500: an unexpected error may have happened after acting; the others failed before it.
+    "errors/unexpected_error": (500, FailureKind.UNKNOWN),
+    "errors/provider_error": (500, FailureKind.TRANSIENT),
+    "errors/authentication_intent_error": (500, FailureKind.TRANSIENT),
+    "errors/feature_not_implemented": (501, FailureKind.SENDER_COOLDOWN),
+    "errors/no_client_session": (503, FailureKind.TRANSIENT),
+    "errors/no_channel": (503, FailureKind.TRANSIENT),
+    "errors/no_handler": (503, FailureKind.TRANSIENT),
+    "errors/network_down": (503, FailureKind.TRANSIENT),
+    "errors/service_unavailable": (503, FailureKind.TRANSIENT),
+    # The provider did not answer Unipile in time: it may have acted.
+    "errors/request_timeout": (504, FailureKind.UNKNOWN),
 }
+_KIND_BY_TYPE = {error_type: kind for error_type, (_, kind) in DOCUMENTED_ERRORS.items()}
+# Unipile answers 500 when LinkedIn's own limits are hit (DESIGN §6): then the sender must wait, not retry soon.
+_LINKEDIN_LIMIT = re.compile(r"\blimit", re.IGNORECASE)
 
 NETWORK_ERROR_TYPE = "network"
 # The request may have reached Unipile (a time-out or a dropped connection after sending): whether it acted
@@ -62,19 +114,32 @@ NO_ANSWER_TYPE = "no_answer"
 MALFORMED_RESPONSE_TYPE = "malformed_response"
 
 
-def classify(status: int, error_type: str) -> FailureKind:
-    """Map an answer to what it means for sending (DESIGN §6); status 0 is a network failure."""
+def classify(status: int, error_type: str, detail: str = "") -> FailureKind:
+    """Map an answer to what it means for sending (DESIGN T1-T3); status 0 is a network failure.
+
+    A 4xx says the request was not performed: an undocumented 4xx type is a definite refusal (the caller
+    counts it, see `is_unmapped`). Unknown is kept for no answer, an unreadable 2xx, and a 5xx that cannot tell."""
+    if status == 500 and error_type == "errors/provider_error" and _LINKEDIN_LIMIT.search(detail):
+        return FailureKind.SENDER_COOLDOWN
     kind = _KIND_BY_TYPE.get(error_type)
     if kind is not None:
         return kind
-    if error_type == NO_ANSWER_TYPE:
+    if error_type in (NO_ANSWER_TYPE, MALFORMED_RESPONSE_TYPE):
         return FailureKind.UNKNOWN
-    if status == 0 or status >= 500:
-        return FailureKind.TRANSIENT
+    if status == 0:
+        return FailureKind.TRANSIENT  # could not connect: nothing was sent
     # A 429 without Unipile's body (e.g. from a proxy in front of it) is still a rate limit.
     if status == 429:
         return FailureKind.RATE_LIMITED
-    return FailureKind.UNKNOWN
+    if 400 <= status < 500:
+        return FailureKind.PROSPECT_REFUSED
+    # A 503 says the service did not take the request; another 5xx without a documented type cannot tell.
+    return FailureKind.TRANSIENT if status == 503 else FailureKind.UNKNOWN
+
+
+def is_unmapped(status: int, error_type: str) -> bool:
+    """A provider answer whose type Unipile does not document: worth a log line and a metric."""
+    return 400 <= status < 600 and error_type not in _KIND_BY_TYPE
 
 
 class UnipileError(Exception):
@@ -86,7 +151,7 @@ class UnipileError(Exception):
         self.type = type
         self.title = title
         self.detail = detail
-        self.kind = classify(status, type)
+        self.kind = classify(status, type, detail)
         self.retry_after_s = retry_after_s
 
     def __str__(self) -> str:
@@ -108,6 +173,54 @@ class Account:
     # The most severe of the account's `sources[].status` values: OK, CONNECTING, STOPPED, ERROR,
     # PERMISSIONS, CREDENTIALS; "UNKNOWN" when Unipile lists no source yet.
     status: str
+    # LinkedIn's paid products of the account ("sales_navigator", "recruiter", "premium").
+    premium_features: tuple[str, ...] = ()
+
+    @property
+    def inmail_api(self) -> str | None:
+        """The `linkedin[api]` an InMail of this account goes through: its Recruiter or Sales Navigator seat."""
+        for api in ("recruiter", "sales_navigator"):
+            if api in self.premium_features:
+                return api
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class InviteResult:
+    invitation_id: str
+    # The percentage of the provider's invitation limit used, sent only when it passes 50/75/90/95.
+    usage: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class UserProfile:
+    provider_id: str
+    public_identifier: str | None
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChatSummary:
+    id: str
+    # The other party of a one-to-one chat (LinkedIn member id); None for group chats.
+    attendee_provider_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage:
+    id: str
+    text: str | None
+    # True for a message our account sent.
+    is_sender: bool
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookInfo:
+    id: str
+    source: str
+    request_url: str
+    name: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,29 +292,79 @@ class UnipileClient:
 
     async def get_account(self, account_id: str) -> Account:
         payload = await self._request("GET", f"accounts/{_segment(account_id)}")
-        return Account(
-            id=payload.required_str("id"),
-            type=payload.required_str("type"),
-            name=payload.optional_str("name") or "",
-            status=_account_status(payload.body.get("sources")),
-        )
+        return _account(payload)
 
-    async def send_invite(self, account_id: str, provider_id: str, message: str | None) -> str:
+    async def list_accounts(self, cursor: str | None = None, limit: int = 100) -> Page[Account]:
+        params = {"limit": str(limit)}
+        if cursor:
+            params["cursor"] = cursor
+        payload = await self._request("GET", "accounts", params=params)
+        return Page(items=tuple(_account(item) for item in payload.items()),
+                    cursor=payload.optional_str("cursor") or None)
+
+    async def get_user(self, account_id: str, identifier: str) -> UserProfile:
+        """A LinkedIn member by public identifier (or provider id), as `account_id` sees it: the provider id an
+        invite needs (Unipile's first step of inviting)."""
+        payload = await self._request("GET", f"users/{_segment(identifier)}", params={"account_id": account_id})
+        name = " ".join(part for part in (payload.optional_str("first_name"), payload.optional_str("last_name"))
+                        if part)
+        return UserProfile(provider_id=payload.required_str("provider_id"),
+                           public_identifier=payload.optional_str("public_identifier"), name=name)
+
+    async def send_invite(self, account_id: str, provider_id: str, message: str | None) -> InviteResult:
         if message is not None and len(message) > INVITE_MESSAGE_MAX_CHARS:
+            # Callers check the rendered note before recording an attempt; this only guards the wire.
             raise ValueError(f"invite message is {len(message)} chars; LinkedIn allows {INVITE_MESSAGE_MAX_CHARS}")
         body: dict[str, str] = {"account_id": account_id, "provider_id": provider_id}
         if message:
             body["message"] = message
         payload = await self._request("POST", "users/invite", json_body=body)
-        return payload.required_str("invitation_id")
+        usage = payload.body.get("usage")
+        return InviteResult(invitation_id=payload.required_str("invitation_id"),
+                            usage=int(usage) if isinstance(usage, int | float) and not isinstance(usage, bool)
+                            else None)
 
-    async def start_chat(self, account_id: str, attendee_provider_id: str, text: str) -> ChatResult:
+    async def start_chat(self, account_id: str, attendee_provider_id: str, text: str, *, inmail: bool = False,
+                         api: str | None = None) -> ChatResult:
+        """A new chat with one member; `inmail` sends it as an InMail (to someone not connected), through the
+        account's Sales Navigator or Recruiter seat when `api` names one."""
         form = aiohttp.FormData(default_to_multipart=True)
         form.add_field("account_id", account_id)
         form.add_field("text", text)
         form.add_field("attendees_ids", attendee_provider_id)
+        if api is not None:
+            form.add_field("linkedin[api]", api)
+        if inmail:
+            form.add_field("linkedin[inmail]", "true")
         payload = await self._request("POST", "chats", data=form)
         return ChatResult(chat_id=payload.optional_str("chat_id"), message_id=payload.optional_str("message_id"))
+
+    async def list_chats(self, account_id: str, *, after: datetime | None = None, cursor: str | None = None,
+                         limit: int = 100) -> Page[ChatSummary]:
+        params = _page_params(account_id, cursor, limit, CHATS_MAX_LIMIT)
+        if after is not None:
+            params["after"] = _format_expires_on(after)
+        payload = await self._request("GET", "chats", params=params)
+        items = tuple(ChatSummary(id=item.required_str("id"),
+                                  attendee_provider_id=item.optional_str("attendee_provider_id"))
+                      for item in payload.items())
+        return Page(items=items, cursor=payload.optional_str("cursor") or None)
+
+    async def list_chat_messages(self, chat_id: str, *, after: datetime | None = None, cursor: str | None = None,
+                                 limit: int = 100) -> Page[ChatMessage]:
+        if not 1 <= limit <= CHATS_MAX_LIMIT:
+            raise ValueError(f"limit must be between 1 and {CHATS_MAX_LIMIT}")
+        params = {"limit": str(limit)}
+        if cursor:
+            params["cursor"] = cursor
+        if after is not None:
+            params["after"] = _format_expires_on(after)
+        payload = await self._request("GET", f"chats/{_segment(chat_id)}/messages", params=params)
+        items = tuple(ChatMessage(id=item.required_str("id"), text=item.optional_str("text"),
+                                  is_sender=item.body.get("is_sender") in (1, True),
+                                  sent_at=_parse_datetime(item.optional_str("timestamp")))
+                      for item in payload.items())
+        return Page(items=items, cursor=payload.optional_str("cursor") or None)
 
     async def send_message(self, chat_id: str, text: str) -> str:
         form = aiohttp.FormData(default_to_multipart=True)
@@ -271,6 +434,45 @@ class UnipileClient:
         payload = await self._request("POST", "hosted/accounts/link", json_body=body)
         return payload.required_str("url")
 
+    async def create_account_link(
+        self,
+        expires_on: datetime,
+        api_url: str,
+        notify_url: str,
+        name: str,
+        success_redirect_url: str | None = None,
+    ) -> str:
+        """A hosted-auth link that connects a new LinkedIn account; Unipile posts `{status, account_id, name}`
+        to `notify_url` once it is connected, `name` being ours (it says which workspace asked)."""
+        if expires_on.tzinfo is None:
+            raise ValueError("expires_on must be timezone-aware")
+        body: dict[str, Any] = {
+            "type": "create",
+            "providers": ["LINKEDIN"],
+            "api_url": api_url,
+            "expiresOn": _format_expires_on(expires_on),
+            "notify_url": notify_url,
+            "name": name,
+        }
+        if success_redirect_url is not None:
+            body["success_redirect_url"] = success_redirect_url
+        payload = await self._request("POST", "hosted/accounts/link", json_body=body)
+        return payload.required_str("url")
+
+    async def list_webhooks(self, cursor: str | None = None, limit: int = 100) -> Page[WebhookInfo]:
+        params = {"limit": str(limit)}
+        if cursor:
+            params["cursor"] = cursor
+        payload = await self._request("GET", "webhooks", params=params)
+        items = tuple(WebhookInfo(id=item.required_str("id"), source=item.optional_str("source") or "",
+                                  request_url=item.optional_str("request_url") or "",
+                                  name=item.optional_str("name") or "")
+                      for item in payload.items())
+        return Page(items=items, cursor=payload.optional_str("cursor") or None)
+
+    async def delete_webhook(self, webhook_id: str) -> None:
+        await self._request("DELETE", f"webhooks/{_segment(webhook_id)}")
+
     async def create_webhook(
         self, request_url: str, source: str, headers: Mapping[str, str], name: str | None = None
     ) -> str:
@@ -334,6 +536,11 @@ class UnipileClient:
             error_type = ""
             title = reason or f"HTTP {status}"
             detail = raw[:_RAW_DETAIL_MAX_CHARS].decode("utf-8", "replace")
+        if is_unmapped(status, error_type):
+            # T2: a type Unipile does not document is still a definite answer; make a new one visible.
+            PROVIDER_UNMAPPED_ERRORS.labels(str(status), error_type[:60] or "-").inc()
+            log.warning("undocumented Unipile error type", status=status, type=error_type[:60],
+                        title=self._redact(title)[:100])
         return UnipileError(
             status,
             error_type,
@@ -370,6 +577,19 @@ class _Payload:
         if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
             raise _malformed(self.status, "field 'items' is not a list of objects")
         return [_Payload(self.status, item) for item in items]
+
+
+def _account(payload: _Payload) -> Account:
+    im = payload.body.get("connection_params")
+    im = im.get("im") if isinstance(im, dict) else None
+    features = im.get("premiumFeatures") if isinstance(im, dict) else None
+    return Account(
+        id=payload.required_str("id"),
+        type=payload.required_str("type"),
+        name=payload.optional_str("name") or "",
+        status=_account_status(payload.body.get("sources")),
+        premium_features=tuple(f for f in features if isinstance(f, str)) if isinstance(features, list) else (),
+    )
 
 
 def _malformed(status: int, detail: str) -> UnipileError:
