@@ -135,6 +135,8 @@ class Chat:
     attendee_provider_id: str
     messages: list[Message] = field(default_factory=list)
     inmail: bool = False
+    # The `linkedin[api]` it was started through (None: LinkedIn Classic).
+    api: str | None = None
 
 
 @dataclass
@@ -735,7 +737,8 @@ async def _start_chat(request: web.Request) -> web.Response:
         None,
     )
     if chat is None:
-        chat = Chat(id=secrets.token_urlsafe(16), account_id=account.id, attendee_provider_id=attendee, inmail=inmail)
+        chat = Chat(id=secrets.token_urlsafe(16), account_id=account.id, attendee_provider_id=attendee, inmail=inmail,
+                    api=api if isinstance(api, str) and api != "classic" else None)
         state.chats[chat.id] = chat
     message = Message(id=secrets.token_urlsafe(16), text=text, sent_at=state.clock())
     chat.messages.append(message)

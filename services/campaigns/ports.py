@@ -37,11 +37,24 @@ class Events(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class AttemptInfo:
+    step_index: int
+    action_type: str
+    status: str
+    outcome: str
+    note: str
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class PlanInfo:
     state: str
     step_index: int
     next_action_at: datetime | None
     why_not_now: list[str]
+    # DESIGN T2: the prospect's send attempts, oldest first.
+    history: tuple[AttemptInfo, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

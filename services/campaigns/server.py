@@ -28,7 +28,7 @@ from services.campaigns.domain import (
     Step,
 )
 from services.campaigns.pause import Change
-from services.campaigns.ports import HealthChange, HoldState, PlanInfo, SenderHealth, WarmupProgress
+from services.campaigns.ports import AttemptInfo, HealthChange, HoldState, PlanInfo, SenderHealth, WarmupProgress
 from services.campaigns.repository import Event, Repository
 from services.campaigns.service import CampaignsService
 from services.common.clock import Clock, SystemClock
@@ -163,7 +163,14 @@ class SchedulerClient:
             campaign_id=campaign_id, prospect_ids=prospect_ids))
         return {p.prospect_id: PlanInfo(p.state, p.step_index,
                                         from_timestamp(p.next_action_at) if p.HasField("next_action_at") else None,
-                                        list(p.why_not_now)) for p in reply.plans}
+                                        list(p.why_not_now), tuple(_attempt(a) for a in p.history))
+                for p in reply.plans}
+
+
+def _attempt(a: scheduler_pb2.AttemptRecord) -> AttemptInfo:
+    return AttemptInfo(a.step_index, a.action_type, a.status, a.outcome, a.note,
+                       from_timestamp(a.started_at) if a.HasField("started_at") else None,
+                       from_timestamp(a.finished_at) if a.HasField("finished_at") else None)
 
 
 def health_change(event: types_pb2.HealthEvent) -> HealthChange:
@@ -280,7 +287,11 @@ class CampaignsServicer(pb_grpc.CampaignsServiceServicer):
             id=v.prospect.id, prospect=_prospect_pb(v.prospect.data),
             state=v.plan.state if v.plan else "enrolling", current_step=v.plan.step_index if v.plan else 0,
             next_action_at=to_timestamp(v.plan.next_action_at) if v.plan else None,
-            why_not_now=v.plan.why_not_now if v.plan else ["enrolling"]) for v in views])
+            why_not_now=v.plan.why_not_now if v.plan else ["enrolling"],
+            history=[pb.ProspectAttempt(step_index=a.step_index, action_type=a.action_type, status=a.status,
+                                        outcome=a.outcome, note=a.note, started_at=to_timestamp(a.started_at),
+                                        finished_at=to_timestamp(a.finished_at))
+                     for a in (v.plan.history if v.plan else ())]) for v in views])
 
     async def GetCampaign(self, request: pb.GetCampaignRequest,
                           context: grpc.aio.ServicerContext) -> pb.GetCampaignResponse:

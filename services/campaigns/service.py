@@ -229,7 +229,7 @@ class CampaignsService:
             plan = plans.get(prospect.id)
             if plan is not None:
                 plan = PlanInfo(plan.state, plan.step_index, plan.next_action_at,
-                                _with_reasons(plan.why_not_now, campaign))
+                                _with_reasons(plan.why_not_now, campaign), plan.history)
             views.append(ProspectView(prospect, plan))
         return views, next_token
 

@@ -147,6 +147,17 @@ class CampaignOut(Response):
     updated_at: str
 
 
+class TemplateWarningOut(Response):
+    field: str = Field(examples=["steps.0.text"])
+    message: str
+    sample_length: int = Field(description="the text's length filled with long sample values")
+
+
+class CreatedCampaign(CampaignOut):
+    warnings: list[TemplateWarningOut] = Field(
+        description="templates that would pass their channel's limit with long names, companies or fields")
+
+
 class CampaignList(Response):
     campaigns: list[CampaignOut]
     next_page_token: str | None
@@ -172,6 +183,16 @@ class AddedProspects(Response):
     refused: list[RefusedOut]
 
 
+class AttemptOut(Response):
+    step: int
+    action: str = Field(examples=["linkedin_invite"])
+    status: str = Field(description="started, succeeded, refused, failed, reconciled_sent or abandoned")
+    outcome: str = Field(description="the provider's error type, an outcome class, or confirmed/assumed")
+    note: str = Field(description="e.g. \"assumed sent: the provider's answer was lost\"")
+    started_at: str
+    finished_at: str | None
+
+
 class ProspectOut(Response):
     id: str
     linkedin_provider_id: str | None
@@ -185,6 +206,7 @@ class ProspectOut(Response):
     current_step: int
     next_action_at: str | None
     why_not_now: list[str] = Field(description="every reason the next action is not happening now (S11)")
+    history: list[AttemptOut] = Field(description="send attempts, oldest first, with the provider's answer (T2)")
 
 
 class ProspectPage(Response):

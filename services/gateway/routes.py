@@ -16,6 +16,7 @@ from holdfast.scheduler.v1 import scheduler_pb2
 from services.common.errors import NotFound
 from services.common.metrics import metrics_handler
 from services.common.proto_enums import from_word, to_word
+from services.common.templates import long_value_warnings
 from services.gateway import models, views
 from services.gateway.api import (
     OPENAPI,
@@ -77,7 +78,11 @@ async def create_campaign(request: web.Request) -> web.Response:
         senders=campaigns_pb2.Senders(linkedin_account_ids=body.senders.linkedin_account_ids,
                                       inbox_ids=body.senders.inbox_ids),
         actor=principal.actor()))
-    return reply(views.campaign(created.campaign), 201)
+    warnings = long_value_warnings((i, s.action, s.text) for i, s in enumerate(body.steps))
+    return reply(models.CreatedCampaign(
+        **views.campaign(created.campaign).model_dump(),
+        warnings=[models.TemplateWarningOut(field=w.field, message=w.message, sample_length=w.sample_length)
+                  for w in warnings]), 201)
 
 
 async def add_prospects(request: web.Request) -> web.Response:
@@ -188,7 +193,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/v1/workspaces", create_workspace, "Create a workspace and its owner's API token.",
           models.CreatedWorkspace, status=201, body=models.CreateWorkspace, auth=False, errors=(400,),
           tag="workspaces"),
-    Route("POST", "/api/v1/campaigns", create_campaign, "Create a campaign (a draft).", models.CampaignOut,
+    Route("POST", "/api/v1/campaigns", create_campaign, "Create a campaign (a draft).", models.CreatedCampaign,
           status=201, body=models.CreateCampaign, errors=(400, 401)),
     Route("GET", "/api/v1/campaigns", list_campaigns, "List this workspace's campaigns, oldest first.",
           models.CampaignList, query=Paging, errors=(400, 401)),

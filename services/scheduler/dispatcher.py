@@ -20,13 +20,13 @@ from services.common import timemath
 from services.common.clock import Clock
 from services.common.metrics import DISPATCH_LAG, SENDS
 from services.common.providers.unipile import INVITE_MESSAGE_MAX_CHARS, FailureKind, UnipileClient, UnipileError
+from services.common.templates import render
 from services.scheduler.domain import (
     NOTE_TOO_LONG,
     AccountFailure,
     CampaignPlan,
     Events,
     Sender,
-    render,
     template_values,
 )
 from services.scheduler.failure_rate import FailureRateMonitor

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
+from services.common.templates import render  # noqa: F401 -- re-exported: the scheduler fills the shared templates
 from services.common.timemath import Schedule
 
 ACTION_TYPES = ("linkedin_invite", "linkedin_message", "linkedin_inmail", "email")
@@ -114,18 +115,10 @@ class Sender:
         return self.ramp_day + (1 if last is not None and last < day else 0)  # type: ignore[operator]
 
 
-_PLACEHOLDER = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}")
-
-
 def template_values(plan: object) -> dict[str, str]:
     """The values a prospect's templates are filled with."""
     return {"first_name": plan.first_name, "last_name": plan.last_name,  # type: ignore[attr-defined]
             "company": plan.company, **plan.fields}  # type: ignore[attr-defined]
-
-
-def render(template: str, values: dict[str, str]) -> str:
-    """Fill {{first_name}}-style placeholders; an unknown one becomes empty rather than leaking braces."""
-    return _PLACEHOLDER.sub(lambda m: values.get(m[1], ""), template)
 
 
 def hold_blocks(held_scopes: list[str] | tuple[str, ...], channel: str) -> bool:

@@ -10,7 +10,8 @@ import structlog
 from services.common.errors import DomainError
 from services.common.providers.smtp import SmtpError, SmtpSettings, send_email
 from services.common.providers.unipile import INVITE_MESSAGE_MAX_CHARS, FailureKind, UnipileClient, UnipileError
-from services.scheduler.domain import NOTE_TOO_LONG, Sender, Step, render, restriction_kind, template_values
+from services.common.templates import render
+from services.scheduler.domain import NOTE_TOO_LONG, Sender, Step, restriction_kind, template_values
 from services.scheduler.repository import PlanRow
 
 log = structlog.get_logger(__name__)

@@ -166,7 +166,11 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
                                                [parse_uuid(p, "prospect_ids") for p in request.prospect_ids])
         return pb.ListProspectPlansResponse(plans=[pb.ProspectPlan(
             prospect_id=v.plan.prospect_id, step_index=v.plan.step_index, state=v.plan.state,
-            next_action_at=to_timestamp(v.plan.next_action_at), why_not_now=v.why_not_now) for v in views])
+            next_action_at=to_timestamp(v.plan.next_action_at), why_not_now=v.why_not_now,
+            history=[pb.AttemptRecord(step_index=a.step_index, action_type=a.action_type, status=a.status,
+                                      outcome=a.outcome, note=a.note, started_at=to_timestamp(a.started_at),
+                                      finished_at=to_timestamp(a.finished_at)) for a in v.history])
+            for v in views])
 
     async def RecordInviteAccepted(self, request: pb.RecordInviteAcceptedRequest,
                                    context: grpc.aio.ServicerContext) -> pb.RecordInviteAcceptedResponse:

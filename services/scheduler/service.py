@@ -7,7 +7,7 @@ import hashlib
 import json
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import structlog
@@ -49,9 +49,22 @@ class PlacedSlot:
 
 
 @dataclass(frozen=True, slots=True)
+class AttemptRecord:
+    step_index: int
+    action_type: str
+    status: str
+    outcome: str
+    note: str
+    started_at: datetime
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class PlanView:
     plan: PlanRow
     why_not_now: list[str]
+    # T2: the prospect's attempts, oldest first.
+    history: list[AttemptRecord] = field(default_factory=list)
 
 
 def _sender_wait(block: str) -> str:
@@ -286,10 +299,14 @@ class SchedulerService:
             rows = [r for r in await tx.plans(prospect_ids) if r.campaign_id == campaign_id]
             held = await tx.held_scopes(campaign_id)
             senders = await tx.senders({r.sender_id for r in rows if r.sender_id})
+            histories = await tx.attempt_history([r.prospect_id for r in rows])
             views = []
             for row in rows:
                 sender = senders.get(row.sender_id or "")
-                views.append(PlanView(row, await self._why_not_now(tx, plan, row, held, sender, now)))
+                history = [AttemptRecord(a["step_index"], a["action_type"], a["status"], a["outcome"], a["detail"],
+                                         a["started_at"], a["finished_at"])
+                           for a in histories.get(row.prospect_id, [])]
+                views.append(PlanView(row, await self._why_not_now(tx, plan, row, held, sender, now), history))
         return views
 
     async def _why_not_now(self, tx: Tx, plan: CampaignPlan, row: PlanRow, held: list[str], sender: Sender | None,
