@@ -7,18 +7,26 @@ the real `services.common.providers.unipile` client is what runs against it.
 Control API (JSON, no auth) under `/_sandbox/`, for tests and the local demo:
   POST /_sandbox/reset                    forget everything
   GET  /_sandbox/state                    everything sent and recorded (invites, chats, deliveries...)
-  POST /_sandbox/accounts                 {id?, name, status?, restricted?, connections?: [id | profile]}
+  POST /_sandbox/accounts                 {id?, name, status?, restricted?, connections?: [id | profile],
+                                           invite_limit? (weekly; `usage` is answered at 50/75/90/95 %),
+                                           inmail_credits?, premium_features?: ["sales_navigator", ...]}
   POST /_sandbox/accounts/{id}/status     {status?, restricted?, message?, notify?}
                                           -> `account_status` webhooks
   POST /_sandbox/accounts/{id}/accept     {provider_id, full_name?, public_identifier?, picture_url?, notify?}
                                           -> relation added, `users` webhooks with event new_relation
-  POST /_sandbox/failures                 {endpoint, status, type, count?, title?, detail?, retry_after?,
-                                           non_json?}: the next `count` calls to `endpoint` fail that way
+  POST /_sandbox/accounts/{id}/reply      {provider_id, text} -> the member writes; `messaging` webhooks
+  POST /_sandbox/profiles                 a profile (below), found by GET /users/{public identifier}
+  POST /_sandbox/failures                 {endpoint, status, type, account_id?, count?, title?, detail?,
+                                           retry_after?, non_json?}: the next `count` calls to `endpoint` (for
+                                          that account only, when given) fail that way; any type, documented
+                                          or not, can be injected
   POST /_sandbox/latency                  {endpoint?, ms, after_acting?}: fixed delay for one endpoint, or global
                                           (null); with after_acting the call takes effect first and only its
                                           answer is late (a client that times out cannot know it acted)
-  GET  /_sandbox/hosted/{token}           the page a hosted reconnect link opens
-  POST /_sandbox/hosted/{token}/complete  finish that reconnect: status OK, RECONNECTED webhooks, notify_url
+  GET  /_sandbox/hosted/{token}           the page a hosted link opens (links die at 00:00 UTC, Unipile's daily
+                                          restart, whatever their stated expiry)
+  POST /_sandbox/hosted/{token}/complete  finish it: a reconnect sets the account OK (RECONNECTED), a create
+                                          makes a new account (CREATION_SUCCESS); webhooks and notify_url
 A profile is {provider_id, full_name?, public_identifier?, picture_url?}.
 """
 
@@ -296,6 +304,7 @@ def create_app(api_key: str) -> web.Application:
     app.router.add_post("/_sandbox/accounts", _control_create_account)
     app.router.add_post("/_sandbox/accounts/{account_id}/status", _control_set_status)
     app.router.add_post("/_sandbox/accounts/{account_id}/accept", _control_accept)
+    app.router.add_post("/_sandbox/accounts/{account_id}/reply", _control_reply)
     app.router.add_post("/_sandbox/failures", _control_inject_failure)
     app.router.add_post("/_sandbox/latency", _control_set_latency)
     app.router.add_get("/_sandbox/hosted/{token}", _hosted_page)
@@ -1184,6 +1193,26 @@ async def _control_accept(request: web.Request) -> web.Response:
             "deliveries": [_delivery_view(d) for d in deliveries],
         }
     )
+
+
+async def _control_reply(request: web.Request) -> web.Response:
+    """A member writes to the account: the message lands in their chat, `messaging` webhooks fire."""
+    state = request.app[STATE]
+    account = state.accounts.get(request.match_info["account_id"])
+    if account is None:
+        raise _Reject(_control_error(404, "not_found", f"Account {request.match_info['account_id']} not found."))
+    body = await _json_object(request, _control_invalid)
+    provider_id = _required_str(body, "provider_id", _control_invalid)
+    text = _required_str(body, "text", _control_invalid)
+    chat = next((c for c in state.chats.values()
+                 if c.account_id == account.id and c.attendee_provider_id == provider_id), None)
+    if chat is None:
+        chat = Chat(id=secrets.token_urlsafe(16), account_id=account.id, attendee_provider_id=provider_id)
+        state.chats[chat.id] = chat
+    message = Message(id=secrets.token_urlsafe(16), text=text, sent_at=state.clock(), is_sender=0)
+    chat.messages.append(message)
+    await _fire_message(request.app, chat, message)
+    return _json({"chat_id": chat.id, "message_id": message.id}, 201)
 
 
 async def _control_inject_failure(request: web.Request) -> web.Response:

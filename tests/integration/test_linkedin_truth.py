@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
+from aiohttp import web
 
 from services.common.clock import ManualClock
 from services.common.providers.smtp import SmtpSettings
@@ -230,3 +231,29 @@ async def test_campaign_creation_warns_when_long_values_would_overflow_an_invite
     assert warning["field"] == "steps.0.text" and warning["sample_length"] > 300
     assert "300" in warning["message"]
     assert (await create("Hi {{first_name}}, glad to connect."))["warnings"] == []
+
+
+async def test_a_chat_answered_without_a_message_id_is_a_send(rig):
+    """Unipile documents `message_id` (and `chat_id`) as nullable: a 2xx without them is still its yes."""
+    async def answer(_: web.Request) -> web.Response:
+        return web.json_response({"object": "ChatStarted", "chat_id": "c-9", "message_id": None}, status=201)
+
+    app = web.Application()
+    app.router.add_post("/api/v1/chats", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        client = UnipileClient(f"http://127.0.0.1:{port}", "test-key", rig.http)
+        rig.dispatcher = Dispatcher(Repository(rig.pool), Providers(client, _no_email), rig.clock, unipile=client)
+        sender_id, _ = await sender(rig, connections=["friend-1"])
+        _, [prospect] = await campaign(rig, sender_id, MESSAGE, [("friend-1", {})])
+        await rig.run_until(MONDAY_EVENING)
+        row = await rig.pool.fetchrow("SELECT status, provider_ref FROM scheduler.send_attempts"
+                                      " WHERE prospect_id = $1", uuid.UUID(prospect))
+        assert (row["status"], row["provider_ref"]) == ("succeeded", "c-9")
+        assert (await plan_of(rig, prospect))["state"] == "done"
+    finally:
+        await runner.cleanup()

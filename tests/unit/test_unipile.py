@@ -806,3 +806,187 @@ async def test_sandbox_state_never_exposes_the_api_key(sandbox: Sandbox, http: a
 
     assert response.status == 200 and ACCOUNT in text
     assert API_KEY not in text
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Issue 13: the sandbox is faithful to what real Unipile answers
+
+
+async def test_failures_are_injected_for_one_account_only(
+    client: UnipileClient, sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    await control(http, sandbox, "accounts", {"id": "acc-other", "name": "Other workspace's account"})
+    await control(http, sandbox, "failures", {"endpoint": "send_invite", "account_id": ACCOUNT, "status": 422,
+                                              "type": "errors/invalid_recipient"})
+
+    # Another workspace's account is untouched; ours meets the failure on its next call.
+    assert (await client.send_invite("acc-other", PROSPECT, None)).invitation_id
+    with pytest.raises(UnipileError) as caught:
+        await client.send_invite(ACCOUNT, PROSPECT, None)
+    assert caught.value.type == "errors/invalid_recipient"
+
+
+async def test_invites_answer_usage_when_passing_each_threshold(
+    client: UnipileClient, sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    await control(http, sandbox, "accounts", {"id": "acc-small", "name": "Small", "invite_limit": 20})
+
+    usages = [(await client.send_invite("acc-small", f"P{i}", None)).usage for i in range(20)]
+
+    assert {i + 1: u for i, u in enumerate(usages) if u is not None} == {10: 50, 15: 75, 18: 90, 19: 95}
+    with pytest.raises(UnipileError) as caught:
+        await client.send_invite("acc-small", "P-over", None)
+    assert (caught.value.type, caught.value.kind) == ("errors/limit_exceeded", FailureKind.SENDER_COOLDOWN)
+
+
+async def test_a_message_to_a_stranger_needs_an_inmail_and_credits(
+    client: UnipileClient, sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    await control(http, sandbox, "accounts", {"id": "acc-nav", "name": "Nav", "inmail_credits": 1,
+                                              "premium_features": ["sales_navigator"]})
+    with pytest.raises(UnipileError) as caught:
+        await client.start_chat("acc-nav", "STRANGER", "hi")
+    assert caught.value.type == "errors/no_connection_with_recipient"
+
+    account = await client.get_account("acc-nav")
+    assert account.premium_features == ("sales_navigator",) and account.inmail_api == "sales_navigator"
+    sent = await client.start_chat("acc-nav", "STRANGER", "hi", inmail=True, api=account.inmail_api)
+    chat = sandbox.state.chats[sent.chat_id or ""]
+    assert (chat.inmail, chat.api) == (True, "sales_navigator")
+    with pytest.raises(UnipileError) as caught:
+        await client.start_chat("acc-nav", "STRANGER-2", "hi", inmail=True)
+    assert (caught.value.type, caught.value.kind) == ("errors/insufficient_credits", FailureKind.SENDER_COOLDOWN)
+    with pytest.raises(UnipileError) as caught:
+        await client.start_chat(ACCOUNT, "STRANGER-3", "hi", inmail=True, api="recruiter")
+    assert caught.value.type == "errors/feature_not_subscribed"
+
+
+async def test_chats_and_messages_can_be_read_back(
+    client: UnipileClient, sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    sent_at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    sandbox.state.clock = lambda: sent_at
+    try:
+        started = await client.start_chat(ACCOUNT, RELATION, "Thanks for connecting")
+        sent_at += timedelta(minutes=5)
+        await control(http, sandbox, f"accounts/{ACCOUNT}/reply", {"provider_id": RELATION, "text": "Welcome"})
+    finally:
+        sandbox.state.clock = lambda: datetime.now(UTC)
+
+    [chat] = (await client.list_chats(ACCOUNT)).items
+    assert (chat.id, chat.attendee_provider_id) == (started.chat_id, RELATION)
+    messages = (await client.list_chat_messages(chat.id)).items
+    assert [(m.text, m.is_sender, m.sent_at) for m in messages] == [
+        ("Welcome", False, datetime(2026, 3, 2, 9, 5, tzinfo=UTC)),
+        ("Thanks for connecting", True, datetime(2026, 3, 2, 9, 0, tzinfo=UTC))]
+    assert messages[1].id == started.message_id
+    after = datetime(2026, 3, 2, 9, 1, tzinfo=UTC)
+    assert [m.text for m in (await client.list_chat_messages(chat.id, after=after)).items] == ["Welcome"]
+
+
+async def test_profiles_are_found_by_public_identifier(
+    client: UnipileClient, sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    await control(http, sandbox, "profiles", {"provider_id": "ACoADA", "public_identifier": "ada-lovelace",
+                                              "full_name": "Ada Lovelace"})
+
+    profile = await client.get_user(ACCOUNT, "ada-lovelace")
+    assert (profile.provider_id, profile.public_identifier, profile.name) == ("ACoADA", "ada-lovelace",
+                                                                               "Ada Lovelace")
+    with pytest.raises(UnipileError) as caught:
+        await client.get_user(ACCOUNT, "nobody-here")
+    assert caught.value.kind is FailureKind.PROSPECT_REFUSED
+
+
+async def test_accounts_and_webhooks_are_listed_and_webhooks_deleted(client: UnipileClient, sandbox: Sandbox) -> None:
+    assert [a.id for a in (await client.list_accounts()).items] == [ACCOUNT]
+    hook = await client.create_webhook("http://127.0.0.1:9/hook", "messaging", {"X-Secret": "s"}, name="hf")
+
+    [listed] = (await client.list_webhooks()).items
+    assert (listed.id, listed.source, listed.request_url, listed.name) == (hook, "messaging",
+                                                                          "http://127.0.0.1:9/hook", "hf")
+    await client.delete_webhook(hook)
+    assert (await client.list_webhooks()).items == ()
+
+
+async def test_messaging_webhooks_report_our_messages_and_theirs(
+    client: UnipileClient, sandbox: Sandbox, http: aiohttp.ClientSession, receiver: Receiver
+) -> None:
+    await client.create_webhook(receiver.url, "messaging", {"X-Holdfast-Secret": "whsec-m"}, name="hf-messaging")
+    started = await client.start_chat(ACCOUNT, RELATION, "Hello")
+    await control(http, sandbox, f"accounts/{ACCOUNT}/reply", {"provider_id": RELATION, "text": "Hi back"})
+
+    ours, theirs = (r.body for r in receiver.received)
+    assert all(r.headers["X-Holdfast-Secret"] == "whsec-m" for r in receiver.received)
+    assert (ours["event"], ours["chat_id"], ours["message_id"], ours["message"]) == (
+        "message_received", started.chat_id, started.message_id, "Hello")
+    assert ours["sender"]["attendee_provider_id"] != RELATION
+    assert (theirs["sender"]["attendee_provider_id"], theirs["message"], theirs["webhook_name"]) == (
+        RELATION, "Hi back", "hf-messaging")
+
+
+async def test_reconnect_links_work_without_providers_and_die_at_the_daily_restart(
+    sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    now = datetime(2026, 3, 2, 23, 0, tzinfo=UTC)
+    sandbox.state.clock = lambda: now
+    try:
+        # As the official SDK sends it: no `providers`.
+        async with http.post(f"{sandbox.url}/api/v1/hosted/accounts/link", headers={"X-API-KEY": API_KEY}, json={
+                "type": "reconnect", "reconnect_account": ACCOUNT, "api_url": sandbox.url,
+                "expiresOn": "2026-03-04T00:00:00.000Z"}) as response:
+            assert response.status == 201, await response.text()
+            url = (await response.json())["url"]
+        async with http.get(url) as page:
+            assert page.status == 200
+        now = datetime(2026, 3, 3, 0, 5, tzinfo=UTC)  # past midnight UTC: Unipile restarted
+        async with http.get(url) as page:
+            assert page.status == 410
+    finally:
+        sandbox.state.clock = lambda: datetime.now(UTC)
+
+
+async def test_a_create_link_makes_a_new_account_and_notifies(
+    client: UnipileClient, sandbox: Sandbox, http: aiohttp.ClientSession, receiver: Receiver
+) -> None:
+    url = await client.create_account_link(datetime.now(UTC) + timedelta(hours=1), sandbox.url,
+                                           notify_url=receiver.url, name="ws-123")
+    async with http.post(url + "/complete") as done:
+        assert done.status == 200
+        body = await done.json()
+    [notice] = [r.body for r in receiver.received]
+    assert notice == {"status": "CREATION_SUCCESS", "account_id": body["account_id"], "name": "ws-123"}
+    assert (await client.get_account(body["account_id"])).status == "OK"
+
+
+# Documented response shapes (Unipile API reference, v1), including the fields it documents as nullable.
+DOCUMENTED_ANSWERS = [
+    ("start_chat", b'{"object": "ChatStarted", "chat_id": "c-1", "message_id": null}',
+     lambda c: c.start_chat(ACCOUNT, RELATION, "hi"), lambda r: (r.chat_id, r.message_id) == ("c-1", None)),
+    ("start_chat", b'{"object": "ChatStarted", "chat_id": null, "message_id": null}',
+     lambda c: c.start_chat(ACCOUNT, RELATION, "hi"), lambda r: (r.chat_id, r.message_id) == (None, None)),
+    ("send_invite", b'{"object": "UserInvitationSent", "invitation_id": "7123"}',
+     lambda c: c.send_invite(ACCOUNT, PROSPECT, None), lambda r: (r.invitation_id, r.usage) == ("7123", None)),
+    ("send_invite", b'{"object": "UserInvitationSent", "invitation_id": "7123", "usage": 75}',
+     lambda c: c.send_invite(ACCOUNT, PROSPECT, None), lambda r: r.usage == 75),
+    ("list_chat_messages", b'{"object": "MessageList", "cursor": null, "items": [{"object": "Message", "id": "m1",'
+     b' "text": null, "is_sender": 1, "timestamp": "2026-03-02T09:00:00.000Z", "attachments": []}]}',
+     lambda c: c.list_chat_messages("c-1"),
+     lambda r: [(m.id, m.text, m.is_sender, m.sent_at) for m in r.items]
+     == [("m1", None, True, datetime(2026, 3, 2, 9, tzinfo=UTC))]),
+    ("list_chats", b'{"object": "ChatList", "cursor": null, "items": [{"object": "Chat", "id": "c-1",'
+     b' "attendee_provider_id": null, "name": "A group", "type": 1}]}',
+     lambda c: c.list_chats(ACCOUNT), lambda r: [(x.id, x.attendee_provider_id) for x in r.items] == [("c-1", None)]),
+    ("get_user", b'{"object": "UserProfile", "provider": "LINKEDIN", "provider_id": "ACoA1",'
+     b' "public_identifier": "ada", "first_name": "Ada", "last_name": null}',
+     lambda c: c.get_user(ACCOUNT, "ada"), lambda r: (r.provider_id, r.name) == ("ACoA1", "Ada")),
+]
+
+
+@pytest.mark.parametrize(("name", "body", "call", "check"), DOCUMENTED_ANSWERS,
+                         ids=[f"{a[0]}-{i}" for i, a in enumerate(DOCUMENTED_ANSWERS)])
+async def test_documented_answers_are_read(stub: Stub, http: aiohttp.ClientSession, name: str, body: bytes,
+                                           call: Callable[[UnipileClient], Awaitable[Any]],
+                                           check: Callable[[Any], bool]) -> None:
+    stub.status, stub.body = 201 if name in ("start_chat",) else 200, body
+    assert check(await call(UnipileClient(stub.url, API_KEY, http)))
