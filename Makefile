@@ -25,6 +25,7 @@ demo: $(STAMP)
 # The browser tests drive Debian's Chromium (installed here through apt when missing; never a download).
 test: $(STAMP)
 	bash scripts/ensure_chromium.sh
+	bash scripts/ensure_node_sdk.sh
 	$(PY) -m pytest
 
 # Benchmarks (opt-in: about 15 minutes in all; figures and how to read them in docs/BENCHMARKS.md).

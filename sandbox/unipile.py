@@ -605,6 +605,7 @@ async def _get_user(request: web.Request) -> web.Response:
         "first_name": first_name,
         "last_name": last_name,
         "headline": "",
+        "websites": [],
         "is_relationship": profile.provider_id in account.relations,
         "network_distance": "FIRST_DEGREE" if profile.provider_id in account.relations else "OUT_OF_NETWORK",
         "profile_picture_url": profile.picture_url,
@@ -720,10 +721,12 @@ async def _start_chat(request: web.Request) -> web.Response:
     if len(attendees) != 1 or not isinstance(attendees[0], str) or not attendees[0]:
         raise _invalid("The sandbox supports exactly one entry in 'attendees_ids'.")
     attendee = attendees[0]
-    inmail = form.get("linkedin[inmail]") == "true"
     api = form.get("linkedin[api]")
     if api is not None and api not in ("classic", "sales_navigator", "recruiter"):
         raise _invalid("'linkedin[api]' must be classic, sales_navigator or recruiter.")
+    # As the official SDK sends them: a Classic InMail says so; a Sales Navigator or Recruiter chat with a
+    # stranger is an InMail by nature.
+    inmail = form.get("linkedin[inmail]") == "true" or api in ("sales_navigator", "recruiter")
     account = _usable_account(state, account_id)
     if api in ("sales_navigator", "recruiter") and api not in account.premium_features:
         return _unipile_error(403, "errors/feature_not_subscribed", "Feature not subscribed",
@@ -795,11 +798,9 @@ def _chat_item(chat: Chat) -> dict[str, Any]:
         "muted_until": None,
         "read_only": 0,
         "disabledFeatures": [],
-        "subject": None,
-        "organization_id": None,
-        "mailbox_id": None,
-        "content_type": "inmail" if chat.inmail else None,
         "folder": ["INBOX_LINKEDIN_CLASSIC"],
+        # Optional fields are left out, never null: the official SDK's validator refuses null for them.
+        **({"content_type": "inmail"} if chat.inmail else {}),
     }
 
 
@@ -833,6 +834,7 @@ def _message_item(chat: Chat, message: Message) -> dict[str, Any]:
         "sender_attendee_id": f"att-{chat.account_id}" if message.is_sender else f"att-{chat.attendee_provider_id}",
         "text": message.text,
         "attachments": [],
+        "reactions": [],
         "timestamp": _iso(message.sent_at),
         "is_sender": message.is_sender,
         "hidden": 0,
@@ -907,7 +909,8 @@ async def _create_hosted_link(request: web.Request) -> web.Response:
     )
     state.hosted_links[link.token] = link
     url = f"{request.url.origin()}/_sandbox/hosted/{link.token}"
-    return _json({"object": "HostedAuthURL", "url": url}, 201)
+    # The official SDK's validator expects this spelling of the object name.
+    return _json({"object": "HostedAuthUrl", "url": url}, 201)
 
 
 async def _create_webhook(request: web.Request) -> web.Response:
@@ -937,7 +940,7 @@ async def _list_webhooks(request: web.Request) -> web.Response:
     state = request.app[STATE]
     offset, limit = _page_bounds(request, 250)
     items = [{"object": "Webhook", "id": w.id, "account_ids": [], "name": w.name, "source": w.source,
-              "request_url": w.request_url, "format": "json", "enabled": True,
+              "type": "AUTO", "data": [], "request_url": w.request_url, "format": "json", "enabled": True,
               "headers": [{"key": k, "value": v} for k, v in w.headers.items()]} for w in state.webhooks]
     return _page("WebhookList", items, offset, limit)
 

@@ -332,10 +332,12 @@ class UnipileClient:
         form.add_field("account_id", account_id)
         form.add_field("text", text)
         form.add_field("attendees_ids", attendee_provider_id)
-        if api is not None:
-            form.add_field("linkedin[api]", api)
         if inmail:
-            form.add_field("linkedin[inmail]", "true")
+            # As the official SDK sends them: a Classic InMail is flagged; through a Sales Navigator or
+            # Recruiter seat the chat is an InMail by nature.
+            form.add_field("linkedin[api]", api or "classic")
+            if api is None:
+                form.add_field("linkedin[inmail]", "true")
         payload = await self._request("POST", "chats", data=form)
         return ChatResult(chat_id=payload.optional_str("chat_id"), message_id=payload.optional_str("message_id"))
 
