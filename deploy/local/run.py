@@ -155,15 +155,24 @@ def _local_secrets(env: dict[str, str], data: Path) -> None:
 
 
 def _register_webhooks(env: dict[str, str], gateway: str) -> None:
-    """Ask the (sandbox) Unipile to call our webhook, with the shared secret in its header."""
-    for source in ("users", "account_status"):
-        body = json.dumps({"request_url": f"{gateway}/webhooks/unipile", "source": source, "name": f"holdfast-{source}",
-                           "headers": [{"key": "Unipile-Auth", "value": env["HOLDFAST_UNIPILE_WEBHOOK_SECRET"]}]})
-        request = urllib.request.Request(f"{env['HOLDFAST_UNIPILE_DSN']}/api/v1/webhooks", data=body.encode(),
-                                         method="POST", headers={"X-API-KEY": env["HOLDFAST_UNIPILE_API_KEY"],
-                                                                 "Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=5):
-            pass
+    """Ask the (sandbox) Unipile to call our webhooks, with the shared secret in its header: the code the
+    production Job runs (`python -m services.accounts register-webhooks`)."""
+    import asyncio
+
+    import aiohttp
+
+    from services.common.providers.unipile import UnipileClient
+    from services.common.providers.unipile_webhooks import register_webhooks
+
+    async def register() -> str:
+        async with aiohttp.ClientSession() as http:
+            client = UnipileClient(env["HOLDFAST_UNIPILE_DSN"], env["HOLDFAST_UNIPILE_API_KEY"], http)
+            done = await register_webhooks(client, f"{gateway}/webhooks/unipile",
+                                           env.get("HOLDFAST_UNIPILE_WEBHOOK_HEADER", "Unipile-Auth"),
+                                           env["HOLDFAST_UNIPILE_WEBHOOK_SECRET"])
+            return done.summary()
+
+    print(f"holdfast: {asyncio.run(register())}", flush=True)
 
 
 def _stop(processes: list[subprocess.Popen[bytes]]) -> None:

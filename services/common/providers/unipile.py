@@ -12,7 +12,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
@@ -221,6 +221,8 @@ class WebhookInfo:
     source: str
     request_url: str
     name: str
+    # The headers Unipile sends with each call (our shared secret among them).
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -468,7 +470,7 @@ class UnipileClient:
         payload = await self._request("GET", "webhooks", params=params)
         items = tuple(WebhookInfo(id=item.required_str("id"), source=item.optional_str("source") or "",
                                   request_url=item.optional_str("request_url") or "",
-                                  name=item.optional_str("name") or "")
+                                  name=item.optional_str("name") or "", headers=_headers(item.body.get("headers")))
                       for item in payload.items())
         return Page(items=items, cursor=payload.optional_str("cursor") or None)
 
@@ -592,6 +594,13 @@ def _account(payload: _Payload) -> Account:
         status=_account_status(payload.body.get("sources")),
         premium_features=tuple(f for f in features if isinstance(f, str)) if isinstance(features, list) else (),
     )
+
+
+def _headers(value: object) -> dict[str, str]:
+    if not isinstance(value, list):
+        return {}
+    return {h["key"]: h["value"] for h in value
+            if isinstance(h, dict) and isinstance(h.get("key"), str) and isinstance(h.get("value"), str)}
 
 
 def _malformed(status: int, detail: str) -> UnipileError:
