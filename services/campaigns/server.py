@@ -135,6 +135,7 @@ class ProtoEvents:
             request = scheduler_pb2.EnrollProspectsRequest(campaign_id=campaign.id, prospects=[
                 scheduler_pb2.EnrolledProspect(
                     prospect_id=p.id, linkedin_provider_id=p.data.linkedin_provider_id or "",
+                    linkedin_public_identifier=p.data.linkedin_public_identifier or "",
                     email=p.data.email or "", first_name=p.data.first_name, last_name=p.data.last_name,
                     company=p.data.company, fields=p.data.fields) for p in prospects[start:start + 2000]])
             events.append(("scheduler.EnrollProspects", campaign.id, request.SerializeToString()))

@@ -76,7 +76,12 @@ class CreateCampaign(Request):
 
 class ProspectIn(Request):
     linkedin_provider_id: str | None = Field(None, max_length=200)
-    linkedin_public_identifier: str | None = Field(None, max_length=200)
+    linkedin_public_identifier: str | None = Field(
+        None, max_length=500, description="a public identifier (ada-lovelace) or a profile URL; Holdfast looks "
+        "up the provider id itself")
+    linkedin_url: str | None = Field(
+        None, max_length=500, examples=["https://www.linkedin.com/in/ada-lovelace/"],
+        description="a LinkedIn profile URL (or Sales Navigator lead URL); same as linkedin_public_identifier")
     email: str | None = Field(None, max_length=254)
     first_name: str = Field("", max_length=200)
     last_name: str = Field("", max_length=200)
@@ -202,7 +207,8 @@ class ProspectOut(Response):
     last_name: str
     company: str
     fields: dict[str, str]
-    state: str = Field(description="enrolling, scheduled, in_flight, waiting_acceptance, done or stopped")
+    state: str = Field(description="enrolling, resolving (its LinkedIn profile is being looked up), scheduled, "
+                                   "in_flight, waiting_acceptance, done, stopped or not_found")
     current_step: int
     next_action_at: str | None
     why_not_now: list[str] = Field(description="every reason the next action is not happening now (S11)")

@@ -91,9 +91,10 @@ async def add_prospects(request: web.Request) -> web.Response:
     added = await upstreams(request).campaigns.AddProspects(campaigns_pb2.AddProspectsRequest(
         workspace_id=principal.workspace_id, campaign_id=request.match_info["campaign_id"],
         prospects=[campaigns_pb2.Prospect(
-            linkedin_provider_id=p.linkedin_provider_id or "", linkedin_public_identifier=p.linkedin_public_identifier
-            or "", email=p.email or "", first_name=p.first_name, last_name=p.last_name, company=p.company,
-            fields=p.fields) for p in body.prospects]), timeout=60)
+            linkedin_provider_id=p.linkedin_provider_id or "",
+            linkedin_public_identifier=p.linkedin_url or p.linkedin_public_identifier or "", email=p.email or "",
+            first_name=p.first_name, last_name=p.last_name, company=p.company, fields=p.fields)
+            for p in body.prospects]), timeout=60)
     return reply(models.AddedProspects(added=added.added, already_present=added.already_present, refused=[
         models.RefusedOut(index=r.index, code=r.code, message=r.message) for r in added.refused]))
 

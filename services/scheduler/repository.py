@@ -38,6 +38,8 @@ class Enrollee:
     last_name: str
     company: str
     fields: dict[str, str]
+    # Issue 13: resolved into linkedin_provider_id in the background when that is missing.
+    linkedin_public_identifier: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,7 +249,8 @@ class Tx:
         rows = await self.conn.fetch(
             """WITH lowest AS (
                    SELECT campaign_id, min(step_index) AS step_index FROM scheduler.prospect_plans
-                    WHERE campaign_id = ANY($1::uuid[]) AND state IN ('scheduled', 'in_flight', 'waiting_acceptance')
+                    WHERE campaign_id = ANY($1::uuid[])
+                      AND state IN ('scheduled', 'in_flight', 'waiting_acceptance', 'resolving')
                     GROUP BY campaign_id)
                SELECT l.campaign_id, array_agg(DISTINCT s.channel) AS channels
                  FROM lowest l JOIN scheduler.plan_steps s ON s.campaign_id = l.campaign_id
@@ -406,7 +409,8 @@ class Tx:
 
     async def enroll(self, rows: list[tuple], now: datetime) -> int:
         """rows: (prospect_id, campaign_id, provider_id, email, first, last, company, fields_json,
-        linkedin_sender_id, inbox_id, state, channel, action_type, sender_id, due_at, next_action_at)."""
+        linkedin_sender_id, inbox_id, state, channel, action_type, sender_id, due_at, next_action_at,
+        public_identifier)."""
         if not rows:
             return 0
         columns = list(zip(*rows, strict=True))
@@ -414,10 +418,10 @@ class Tx:
             """WITH ins AS (
                  INSERT INTO scheduler.prospect_plans (prospect_id, campaign_id, linkedin_provider_id, email,
                      first_name, last_name, company, fields, linkedin_sender_id, inbox_id, state, channel,
-                     action_type, sender_id, due_at, next_action_at, updated_at)
-                 SELECT t.*, $17::timestamptz FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],
+                     action_type, sender_id, due_at, next_action_at, linkedin_public_identifier, updated_at)
+                 SELECT t.*, $18::timestamptz FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],
                      $6::text[], $7::text[], $8::jsonb[], $9::uuid[], $10::uuid[], $11::text[], $12::text[],
-                     $13::text[], $14::uuid[], $15::timestamptz[], $16::timestamptz[]) AS t
+                     $13::text[], $14::uuid[], $15::timestamptz[], $16::timestamptz[], $17::text[]) AS t
                  ON CONFLICT (prospect_id) DO NOTHING RETURNING 1)
                SELECT count(*) FROM ins""",
             *[list(c) for c in columns], now)

@@ -36,6 +36,7 @@ from services.scheduler.domain import AccountFailure, CampaignPlan, Event, Failu
 from services.scheduler.failure_rate import FailureRateMonitor
 from services.scheduler.providers import Providers
 from services.scheduler.repository import Enrollee, Repository
+from services.scheduler.resolver import ProfileResolver
 from services.scheduler.service import SchedulerService
 from services.scheduler.warmup import WarmupFeeder
 
@@ -114,7 +115,8 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
         enrolled = await self._service.enroll(parse_uuid(request.campaign_id, "campaign_id"), [Enrollee(
             prospect_id=parse_uuid(p.prospect_id, "prospect_id"), linkedin_provider_id=p.linkedin_provider_id or None,
             email=p.email or None, first_name=p.first_name, last_name=p.last_name, company=p.company,
-            fields=dict(p.fields)) for p in request.prospects])
+            fields=dict(p.fields), linkedin_public_identifier=p.linkedin_public_identifier or None)
+            for p in request.prospects])
         return pb.EnrollProspectsResponse(enrolled=enrolled)
 
     async def SetCampaignHolds(self, request: pb.SetCampaignHoldsRequest,
@@ -268,6 +270,8 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
     service = SchedulerService(repository, clock, failure_rates=failure_rates, bounce_rates=bounce_rates,
                                hold_drain_seconds=settings.hold_drain_seconds, stale_after=stale_after)
     warmups = WarmupFeeder(repository, service, clock)
+    resolver = ProfileResolver(repository, unipile, clock, daily_cap=settings.lookup_daily_cap,
+                               gap=timedelta(seconds=settings.lookup_gap_seconds))
     servicer = SchedulerServicer(service, dispatcher, warmups, bounce_rates)
     running = await start_server(settings.grpc_listen, [Registration(
         pb.DESCRIPTOR.services_by_name["SchedulerService"].full_name,
@@ -280,7 +284,8 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
                                      ("relations", 60.0, dispatcher.poll_acceptances_once),
                                      ("failure-rate", 60.0, failure_rates.evaluate_failure_rates_once),
                                      ("bounce-rate", 60.0, bounce_rates.evaluate_bounce_rates_once),
-                                     ("warmup-feed", settings.warmup_feed_interval_seconds, warmups.feed_once)):
+                                     ("warmup-feed", settings.warmup_feed_interval_seconds, warmups.feed_once),
+                                     ("profile-lookups", 5.0, resolver.run_once)):
             task = asyncio.create_task(run_loop(name, interval, step), name=f"scheduler-{name}")
             stack.push_async_callback(cancel, task)
     stack.push_async_callback(running.stop, settings.shutdown_grace_seconds)

@@ -123,6 +123,7 @@ class SchedulerService:
         campaign_id = plan.campaign_id
         first = plan.step(0)
         rows = []
+        uses_linkedin = any(step.channel == "linkedin" for step in plan.steps)
         for e in enrollees:
             linkedin = pick(plan.linkedin_account_ids, e.prospect_id)
             inbox = pick(plan.inbox_ids, e.prospect_id)
@@ -131,10 +132,14 @@ class SchedulerService:
             else:
                 state, channel, action, due = "scheduled", first.channel, first.action_type, now
                 sender = linkedin if first.channel == "linkedin" else inbox
+            next_at = due
+            if state == "scheduled" and uses_linkedin and not e.linkedin_provider_id and e.linkedin_public_identifier:
+                # Issue 13: its provider id is looked up first (services/scheduler/resolver.py), then it is planned.
+                state, next_at = "resolving", None
             # New prospects are due now and, like a backlog after a pause, get spread by the re-clamp.
             rows.append((e.prospect_id, campaign_id, e.linkedin_provider_id, e.email, e.first_name, e.last_name,
                          e.company, json.dumps(e.fields), linkedin, inbox, state, channel, action, sender, due,
-                         due))
+                         next_at, e.linkedin_public_identifier))
         enrolled = await tx.enroll(rows, now)
         if plan.active and enrolled:
             held = await tx.held_scopes(campaign_id)
@@ -318,6 +323,10 @@ class SchedulerService:
             return ["waiting_for_acceptance"]
         if row.state == "in_flight":
             return ["sending_now"]
+        if row.state == "resolving":
+            return ["resolving_linkedin_profile"]
+        if row.state == "not_found":
+            return [row.stop_reason or "not_found"]
         reasons = []
         if not plan.active:
             reasons.append("campaign_not_active")

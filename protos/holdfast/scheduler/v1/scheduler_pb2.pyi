@@ -67,7 +67,7 @@ class UpsertCampaignPlanResponse(_message.Message):
     def __init__(self, applied: _Optional[bool] = ..., replanned: _Optional[int] = ...) -> None: ...
 
 class EnrolledProspect(_message.Message):
-    __slots__ = ("prospect_id", "linkedin_provider_id", "email", "first_name", "last_name", "company", "fields")
+    __slots__ = ("prospect_id", "linkedin_provider_id", "email", "first_name", "last_name", "company", "fields", "linkedin_public_identifier")
     class FieldsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -82,6 +82,7 @@ class EnrolledProspect(_message.Message):
     LAST_NAME_FIELD_NUMBER: _ClassVar[int]
     COMPANY_FIELD_NUMBER: _ClassVar[int]
     FIELDS_FIELD_NUMBER: _ClassVar[int]
+    LINKEDIN_PUBLIC_IDENTIFIER_FIELD_NUMBER: _ClassVar[int]
     prospect_id: str
     linkedin_provider_id: str
     email: str
@@ -89,7 +90,8 @@ class EnrolledProspect(_message.Message):
     last_name: str
     company: str
     fields: _containers.ScalarMap[str, str]
-    def __init__(self, prospect_id: _Optional[str] = ..., linkedin_provider_id: _Optional[str] = ..., email: _Optional[str] = ..., first_name: _Optional[str] = ..., last_name: _Optional[str] = ..., company: _Optional[str] = ..., fields: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    linkedin_public_identifier: str
+    def __init__(self, prospect_id: _Optional[str] = ..., linkedin_provider_id: _Optional[str] = ..., email: _Optional[str] = ..., first_name: _Optional[str] = ..., last_name: _Optional[str] = ..., company: _Optional[str] = ..., fields: _Optional[_Mapping[str, str]] = ..., linkedin_public_identifier: _Optional[str] = ...) -> None: ...
 
 class EnrollProspectsRequest(_message.Message):
     __slots__ = ("campaign_id", "prospects")
