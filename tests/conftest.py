@@ -17,7 +17,7 @@ import asyncpg
 import pytest
 from aiohttp import web
 
-from services.accounts import server as accounts_server
+from services.accounts import main as accounts_main
 from services.accounts.config import Settings as AccountsSettings
 from services.campaigns import server as campaigns_server
 from services.campaigns.config import Settings as CampaignsSettings
@@ -114,7 +114,7 @@ async def start_suite(dsn: str, stack: AsyncExitStack, clock: Any, **extra_env: 
     env = suite_env(dsn, **extra_env)
     # Services call each other (accounts <-> scheduler), so every address is known before any starts.
     starters = {"scheduler": (scheduler_server.start, SchedulerSettings),
-                "accounts": (accounts_server.start, AccountsSettings),
+                "accounts": (accounts_main.start, AccountsSettings),
                 "campaigns": (campaigns_server.start, CampaignsSettings)}
     ports = {name: free_port() for name in starters}
     env.update({f"HOLDFAST_{n.upper()}_TARGET": f"127.0.0.1:{p}" for n, p in ports.items()})

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 
 import structlog
 
+from services.accounts.bounce_repository import BounceTx
 from services.accounts.domain import BouncePollClaim, secret_context
 from services.accounts.dsn import parse_report
 from services.accounts.repository import Repository
@@ -87,7 +88,7 @@ class BouncePoller:
         """Poll every inbox due (at most `limit`); returns how many were polled."""
         now = self._clock.now()
         async with self._repo.transaction() as tx:
-            claims = await tx.claim_due_bounce_polls(now, self._interval.total_seconds(), limit)
+            claims = await BounceTx(tx).claim_due_bounce_polls(now, self._interval.total_seconds(), limit)
         if not claims:
             return 0
         results = await asyncio.gather(*(self._poll(claim, now) for claim in claims), return_exceptions=True)
@@ -113,11 +114,11 @@ class BouncePoller:
             # The login probe decides what a refused login means for the inbox's health; here it only waits.
             log.warning("bounce poll could not read the inbox", inbox_id=claim.inbox_id, error=exc.message)
             async with self._repo.transaction() as tx:
-                await tx.record_bounce_poll_error(claim.inbox_id, str(exc))
+                await BounceTx(tx).record_bounce_poll_error(claim.inbox_id, str(exc))
             return 0
         bounces = bounces_in(reports.messages, now)
         async with self._repo.transaction() as tx:
-            if not await tx.advance_bounce_cursor(claim, reports.uidvalidity, reports.last_uid):
+            if not await BounceTx(tx).advance_bounce_cursor(claim, reports.uidvalidity, reports.last_uid):
                 log.info("bounce poll outdated; the next one reads again", inbox_id=claim.inbox_id)
                 return 0
             if bounces:
@@ -152,7 +153,7 @@ class BouncePoller:
             log.warning("no access token for a bounce poll; next round", inbox_id=claim.inbox_id, code=exc.code,
                         error=exc.message)
             async with self._repo.transaction() as tx:
-                await tx.record_bounce_poll_error(claim.inbox_id, f"access token: {exc.message}")
+                await BounceTx(tx).record_bounce_poll_error(claim.inbox_id, f"access token: {exc.message}")
             return None
         host, port, security = server
         return imap_provider.ImapSettings(host, port, security, claim.email, access_token=token)

@@ -20,7 +20,7 @@ from sandbox.serving import serve
 from sandbox.smtp import SandboxSmtp
 from sandbox.unipile import STATE, SandboxState
 from sandbox.unipile import create_app as create_unipile
-from services.accounts import server as accounts_server
+from services.accounts import main as accounts_main
 from services.accounts.config import Settings as AccountsSettings
 from services.accounts.service import AccountsService
 from services.common import config, timemath
@@ -168,5 +168,5 @@ async def replica(world: World) -> AsyncIterator[AccountsService]:
     """Another accounts service on the suite's database: runs the probe job when the test says so."""
     pool = await create_pool(world.suite.dsn, application_name="test-accounts-replica", max_size=2)
     settings = config.load(AccountsSettings, suite_env(world.suite.dsn))
-    yield accounts_server.build_service(settings, pool, world.clock, unipile=None)
+    yield accounts_main.build_service(settings, pool, world.clock, unipile=None)
     await pool.close()

@@ -22,9 +22,10 @@ from holdfast.common.v1 import types_pb2
 from holdfast.scheduler.v1 import scheduler_pb2
 from sandbox.imap import SandboxImap
 from sandbox.smtp import SandboxSmtp
-from services.accounts import server as accounts_server
+from services.accounts import main as accounts_main
 from services.accounts.config import Settings as AccountsSettings
-from services.accounts.domain import LoginOutcome, ServerLogin, decide_inbox_probe
+from services.accounts.domain import ServerLogin
+from services.accounts.health_domain import LoginOutcome, decide_inbox_probe
 from services.accounts.service import AccountsService
 from services.common import config
 from services.common.clock import ManualClock
@@ -88,7 +89,7 @@ class World:
     async def probe(self) -> int:
         """Advance the clock past the probe interval and run the probe once."""
         self.clock.advance(STEP)
-        return await self.replica.probe_inboxes_once(batch=1000)
+        return await self.replica.inboxes.probe_inboxes_once(batch=1000)
 
 
 @dataclass
@@ -163,7 +164,7 @@ async def w(pg_dsn: str) -> AsyncIterator[World]:
         for _ in range(2):
             pool = await create_pool(dsn, application_name="test-accounts-replica", max_size=4)
             stack.push_async_callback(pool.close)
-            replicas.append(accounts_server.build_service(settings, pool, clock, unipile=None))
+            replicas.append(accounts_main.build_service(settings, pool, clock, unipile=None))
         yield World(suite, clock, smtp, smtp_port, imap, imap_port, db, *replicas)
 
 
@@ -315,22 +316,22 @@ async def test_two_probe_runs_at_once_probe_an_inbox_once(w: World) -> None:
     w.imap.clear()
     w.clock.advance(timedelta(seconds=1))
     probed = await asyncio.gather(
-        w.replica.probe_inboxes_once(batch=1000),
-        w.replica2.probe_inboxes_once(batch=1000),
-        w.replica.probe_inboxes_once(batch=1000),
+        w.replica.inboxes.probe_inboxes_once(batch=1000),
+        w.replica2.inboxes.probe_inboxes_once(batch=1000),
+        w.replica.inboxes.probe_inboxes_once(batch=1000),
     )
     assert sum(probed) == 1, probed
     assert [a.user for a in w.imap.login_attempts] == [inbox.user]
     row = await inbox.row()
     assert w.clock.now() + timedelta(seconds=240) <= row["next_probe_at"] <= w.clock.now() + timedelta(seconds=360)
-    assert await w.replica.probe_inboxes_once() == 0, "not due again before its next probe time"
+    assert await w.replica.inboxes.probe_inboxes_once() == 0, "not due again before its next probe time"
 
 
 async def test_probe_times_are_jittered(w: World) -> None:
     await w.probe()
     inboxes = [await w.inbox() for _ in range(8)]
     w.clock.advance(timedelta(seconds=1))
-    await w.replica.probe_inboxes_once(batch=1000)
+    await w.replica.inboxes.probe_inboxes_once(batch=1000)
     offsets = {((await i.row())["next_probe_at"] - w.clock.now()).total_seconds() for i in inboxes}
     assert len(offsets) > 1 and all(240 <= s <= 360 for s in offsets), offsets
 
@@ -344,7 +345,7 @@ async def test_a_probe_outdated_by_a_reconnect_is_ignored(w: World) -> None:
     # A probe with the old credentials is at the servers while the user reconnects with the new password.
     release = asyncio.Event()
     started = asyncio.Event()
-    from services.accounts.service import check_imap_login
+    from services.accounts.clients import check_imap_login
 
     async def slow_imap(login: ServerLogin, timeout_s: float) -> None:
         started.set()
@@ -360,7 +361,7 @@ async def test_a_probe_outdated_by_a_reconnect_is_ignored(w: World) -> None:
         login_checks={"imap": slow_imap},
     )
     w.clock.advance(STEP)
-    probing = asyncio.create_task(slow.probe_inboxes_once(batch=1000))
+    probing = asyncio.create_task(slow.inboxes.probe_inboxes_once(batch=1000))
     await asyncio.wait_for(started.wait(), 5)
     status, body = await inbox.put_credentials({"app_password": "rotated-1"})
     assert status == 200, body
@@ -437,7 +438,7 @@ async def test_reconnect_with_the_new_password_connects_and_reencrypts(w: World)
     # The stored credentials are the new ones: the next probes succeed, and sending uses them.
     await w.probe()
     assert (await inbox.row())["last_probe_error"] == ""
-    creds = await w.replica.sender_credentials("inbox", inbox.id)
+    creds = await w.replica.senders.sender_credentials("inbox", inbox.id)
     assert creds.smtp is not None and creds.smtp.password == "new-app-password-2"
 
 
@@ -478,14 +479,18 @@ async def test_a_refused_send_makes_the_inbox_due_for_a_probe_now(w: World) -> N
     inbox.set_server_password("changed-mid-send")
     attempt = f"att-{uuid.uuid4().hex[:8]}"
     assert (
-        await w.replica.report_account_failure("inbox", inbox.id, "disconnected", "", "535 refused", attempt) is False
+        await w.replica.senders.report_account_failure(
+            "inbox", inbox.id, "disconnected", "", "535 refused", attempt
+        ) is False
     )
     assert (await inbox.row())["next_probe_at"] == w.clock.now()
     # The same report again changes nothing more.
     assert (
-        await w.replica.report_account_failure("inbox", inbox.id, "disconnected", "", "535 refused", attempt) is False
+        await w.replica.senders.report_account_failure(
+            "inbox", inbox.id, "disconnected", "", "535 refused", attempt
+        ) is False
     )
-    assert await w.replica.probe_inboxes_once(batch=1000) >= 1  # no time passed: it was due at once
+    assert await w.replica.inboxes.probe_inboxes_once(batch=1000) >= 1  # no time passed: it was due at once
     row = await inbox.row()
     assert (row["status"], row["auth_failures"]) == ("connected", 1), "one refusal counts once; the probe decides"
 

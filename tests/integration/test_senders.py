@@ -21,7 +21,7 @@ import pytest
 from holdfast.accounts.v1 import accounts_pb2, accounts_pb2_grpc
 from holdfast.common.v1 import types_pb2
 from holdfast.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
-from services.accounts import server as accounts_server
+from services.accounts import main as accounts_main
 from services.accounts.config import Settings as AccountsSettings
 from services.accounts.domain import ServerLogin
 from services.accounts.repository import Repository
@@ -811,7 +811,7 @@ async def private(pg_dsn):
         stack.push_async_callback(scheduler.stop, None)
         dsn = await create_database(pg_dsn)
         settings = config.load(AccountsSettings, suite_env(dsn, HOLDFAST_SCHEDULER_TARGET=f"127.0.0.1:{port}"))
-        running = await accounts_server.start(settings, stack, SystemClock())
+        running = await accounts_main.start(settings, stack, SystemClock())
         await running.mark_serving()
         channel = open_channel(f"127.0.0.1:{running.port}")
         stack.push_async_callback(channel.close)
@@ -1034,8 +1034,8 @@ async def test_key_rotation_reencrypts_stored_passwords(private):
     pool = await create_pool(private.dsn, application_name="test-rotation", max_size=2)
     try:
         service = AccountsService(Repository(pool), SystemClock(), keyring=rotated, sender_state=lambda s: b"")
-        assert await service.rotate_secrets(batch=1) >= 2
-        assert await service.rotate_secrets() == 0, "nothing left under the old key"
+        assert await service.keys.rotate_secrets(batch=1) >= 2
+        assert await service.keys.rotate_secrets() == 0, "nothing left under the old key"
         conn = await asyncpg.connect(private.dsn)
         try:
             row = await conn.fetchrow(
@@ -1045,7 +1045,7 @@ async def test_key_rotation_reencrypts_stored_passwords(private):
             await conn.close()
         assert key_id_of(row["smtp_password"]) == "k2" and key_id_of(row["imap_password"]) == "k2"
         assert rotated.decrypt(row["imap_password"], context=f"inbox:{inbox.id}:imap") == "old-key-imap"
-        found = await service.sender_credentials("inbox", inbox.id)
+        found = await service.senders.sender_credentials("inbox", inbox.id)
         assert found.smtp is not None and found.smtp.password == "old-key-smtp"
         # The running server only knows the old key now: it says so, without leaking anything.
         with pytest.raises(errors.FailedPrecondition) as exc:
