@@ -60,7 +60,7 @@ async def list_accounts(request: web.Request) -> web.Response:
 def _account_object(account: SandboxAccount) -> dict[str, Any]:
     return {
         "object": "Account",
-        "type": "LINKEDIN",
+        "type": account.type,
         "id": account.id,
         "name": account.name,
         "created_at": account.created_at,

@@ -157,6 +157,7 @@ async def control_create_account(request: web.Request) -> web.Response:
         invite_limit=_positive_int(body, "invite_limit", DEFAULT_INVITE_LIMIT),
         inmail_credits=_positive_int(body, "inmail_credits", 0),
         premium_features=_string_list(body, "premium_features"),
+        type=_optional_str(body, "type", _control_invalid) or "LINKEDIN",
     )
     for profile in profiles:
         state.profiles[profile.provider_id] = profile

@@ -82,6 +82,8 @@ class SandboxAccount:
     invite_limit: int = DEFAULT_INVITE_LIMIT
     inmail_credits: int = 0
     premium_features: list[str] = field(default_factory=list)
+    # Unipile serves other providers too; Holdfast must refuse anything but LINKEDIN.
+    type: str = "LINKEDIN"
 
 
 @dataclass

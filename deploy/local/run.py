@@ -155,24 +155,13 @@ def _local_secrets(env: dict[str, str], data: Path) -> None:
 
 
 def _register_webhooks(env: dict[str, str], gateway: str) -> None:
-    """Ask the (sandbox) Unipile to call our webhooks, with the shared secret in its header: the code the
-    production Job runs (`python -m services.accounts register-webhooks`)."""
-    import asyncio
-
-    import aiohttp
-
-    from services.common.providers.unipile import UnipileClient
-    from services.common.providers.unipile_webhooks import register_webhooks
-
-    async def register() -> str:
-        async with aiohttp.ClientSession() as http:
-            client = UnipileClient(env["HOLDFAST_UNIPILE_DSN"], env["HOLDFAST_UNIPILE_API_KEY"], http)
-            done = await register_webhooks(client, f"{gateway}/webhooks/unipile",
-                                           env.get("HOLDFAST_UNIPILE_WEBHOOK_HEADER", "Unipile-Auth"),
-                                           env["HOLDFAST_UNIPILE_WEBHOOK_SECRET"])
-            return done.summary()
-
-    print(f"holdfast: {asyncio.run(register())}", flush=True)
+    """Ask the (sandbox) Unipile to call our webhooks, with the shared secret in its header: the command the
+    production Job runs."""
+    done = subprocess.run([sys.executable, "-m", "services.accounts", "register-webhooks"], cwd=ROOT,
+                          env={**env, "HOLDFAST_PUBLIC_URL": gateway}, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"registering the Unipile webhooks failed: {done.stderr.strip()[-500:]}")
+    print(f"holdfast: {done.stdout.strip()}", flush=True)
 
 
 def _stop(processes: list[subprocess.Popen[bytes]]) -> None:

@@ -72,6 +72,7 @@ class LinkedInService:
         unipile_api_url: str,
         grace: timedelta,
         public_url: str,
+        recheck: timedelta = timedelta(minutes=5),
     ):
         """Without `unipile`, nothing that must read Unipile can be done."""
         self._repo = repository
@@ -82,6 +83,7 @@ class LinkedInService:
         self._unipile_api_url = unipile_api_url.rstrip("/")
         self._grace = grace
         self._public_url = public_url.rstrip("/")
+        self._recheck = recheck
 
     async def create_linkedin_account(
         self, workspace_id: str, unipile_account_id: str, name: str, timezone: str, limits: Sequence[SendingLimit]
@@ -91,6 +93,8 @@ class LinkedInService:
         name = validate_sender_name(name)
         timezone = validate_timezone(timezone)
         given = validate_limits("linkedin_account", limits)
+        # Issue 13: a real account only. Read before anything is written (no lock is held while Unipile answers).
+        unipile_status = await self._unipile_linkedin_status(unipile_account_id) if self._unipile else None
         async with self._repo.transaction() as tx:
             account_id = await LinkedInTx(tx).insert_linkedin_account(
                 workspace_id, unipile_account_id, name, timezone, self._clock.now()
@@ -98,6 +102,11 @@ class LinkedInService:
             await tx.put_limits("linkedin_account", account_id, limits_with_defaults("linkedin_account", given))
             account = await tx.get_linkedin_account(workspace_id, account_id)
             assert account is not None
+            if unipile_status is not None and unipile_status != UNIPILE_OK:
+                # Its health starts from what Unipile says (CREDENTIALS: disconnected at once).
+                await self._apply_unipile_status(tx, account, unipile_status, source="unipile_read")
+                account = await tx.get_linkedin_account(workspace_id, account_id)
+                assert account is not None
             await self._health.announce(tx, account)
         self._committed()
         log.info("linkedin account created", account_id=account.id, workspace_id=workspace_id)
@@ -177,6 +186,36 @@ class LinkedInService:
                         changed += 1
             except Unavailable as exc:
                 log.warning("degraded account not re-read; next round", account_id=account_id, error=exc.message)
+        if changed:
+            self._committed()
+        return changed
+
+    async def recheck_once(self, batch: int = 50) -> int:
+        """T4: re-read every LinkedIn account that is not OK (disconnected, degraded) whose re-read is due, so an
+        account that came back without a webhook resumes within minutes. Replica-safe: accounts are claimed SKIP
+        LOCKED and their next re-read moved on (jittered) before Unipile is asked; a decision is made only if the
+        account did not change meanwhile. Restricted accounts wait for an operator (A2). Returns how many changed."""
+        if self._unipile is None:
+            return 0
+        now = self._clock.now()
+        async with self._repo.transaction() as tx:
+            due = await LinkedInTx(tx).claim_rechecks(now, self._recheck, batch)
+        changed = 0
+        accounts = LinkedInTx(self._repo.pool_tx())
+        for account_id in due:
+            try:
+                seen = await accounts.find_linkedin_account(account_id)
+                if seen is None or seen.status not in ("disconnected", "degraded"):
+                    continue
+                unipile_status = await self._reread(seen.unipile_account_id)
+                async with self._repo.transaction() as tx:
+                    account = await LinkedInTx(tx).lock_linkedin_account(account_id)
+                    if account is None or account.version != seen.version:
+                        continue  # decided on meanwhile, on a read at least as fresh
+                    if await self._apply_unipile_status(tx, account, unipile_status, source="unipile_read"):
+                        changed += 1
+            except Unavailable as exc:
+                log.warning("account not re-read; next round", account_id=account_id, error=exc.message)
         if changed:
             self._committed()
         return changed
@@ -323,6 +362,27 @@ class LinkedInService:
             raise Unavailable(f"Unipile could not create a reconnect link: {exc}", code="unipile_unavailable") from None
         log.info("reconnect link created", account_id=account.id, expires_at=expires_at.isoformat())
         return ReconnectLink(url=url, expires_at=expires_at)
+
+    async def _unipile_linkedin_status(self, unipile_account_id: str) -> str:
+        """The status of a LinkedIn account Unipile knows; refused (nothing written) when it does not know it or
+        it is not a LinkedIn account."""
+        unipile = self._require_unipile()
+        try:
+            found = await unipile.get_account(unipile_account_id)
+        except UnipileError as exc:
+            if 400 <= exc.status < 500 and exc.status not in (401, 429):
+                raise FailedPrecondition(
+                    "Unipile has no account with this id: connect the account through Unipile (or the hosted "
+                    "connect link) and give the id it shows", code="unipile_account_unknown",
+                    details={"field": "unipile_account_id"}) from None
+            raise Unavailable(
+                f"the account could not be read from Unipile: {exc}", code="unipile_unavailable"
+            ) from None
+        if found.type.upper() != "LINKEDIN":
+            raise FailedPrecondition(
+                f"Unipile account {unipile_account_id} is a {found.type} account, not LinkedIn",
+                code="not_a_linkedin_account", details={"field": "unipile_account_id", "type": found.type})
+        return found.status
 
     # Helpers of the health use cases
 

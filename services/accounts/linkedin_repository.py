@@ -5,7 +5,7 @@ connection of a `Tx`, so a health change and the outbox rows it enqueues commit 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from services.accounts.domain import LinkedInAccount
 from services.accounts.repository import LINKEDIN_SELECT, Tx, linkedin_account_row, refusing_duplicates
@@ -59,6 +59,20 @@ class LinkedInTx:
             instant,
             limit,
         )
+        return [str(r["id"]) for r in rows]
+
+    async def claim_rechecks(self, now: datetime, interval: timedelta, limit: int) -> list[str]:
+        """Accounts not OK whose re-read is due, locked SKIP LOCKED, their next re-read set now (interval +-25 %,
+        jittered per account and round so replicas and accounts spread out)."""
+        rows = await self._conn.fetch(
+            """WITH due AS (
+                   SELECT id FROM accounts.linkedin_accounts
+                    WHERE status IN ('disconnected', 'degraded') AND next_recheck_at <= $1
+                    ORDER BY next_recheck_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+               UPDATE accounts.linkedin_accounts a
+                  SET next_recheck_at = $1 + $2 * (0.75 + 0.5 * random())
+                 FROM due WHERE a.id = due.id RETURNING a.id""",
+            now, interval, limit)
         return [str(r["id"]) for r in rows]
 
     async def find_linkedin_account(self, account_id: str, workspace_id: str | None = None) -> LinkedInAccount | None:

@@ -164,7 +164,8 @@ class HealthChangeOut(Response):
     status: SenderStatus
     detail: str = Field(description="why, in words (what Unipile reported, the restriction, who verified)")
     source: str = Field(
-        description="what noticed it: unipile_webhook, grace_expired, send_failure, operator, reconnect, probe"
+        description="what noticed it: unipile_webhook, grace_expired, send_failure, operator, reconnect, probe, "
+        "unipile_read (Holdfast's own re-read of the account)"
     )
     at: str
 

@@ -68,7 +68,7 @@ async def create_linkedin_account(request: web.Request) -> web.Response:
     principal = await authenticate(request)
     body = await parse_body(request, sm.CreateLinkedInAccount)
     limits, actions = _limits(body.limits)
-    created = await _naming_limits(
+    created = await _unprocessable_account(_naming_limits(
         upstreams(request).accounts.CreateLinkedInAccount(
             accounts_pb2.CreateLinkedInAccountRequest(
                 workspace_id=principal.workspace_id,
@@ -80,7 +80,7 @@ async def create_linkedin_account(request: web.Request) -> web.Response:
         ),
         actions,
         "limits.",
-    )
+    ))
     return reply(views.linkedin_account(created.account), 201)
 
 
@@ -219,6 +219,22 @@ update_inbox_limits = _update_limits(sm.InboxLimitsIn, types_pb2.SENDER_KIND_INB
                                      views.inbox_limits)
 
 
+class UnipileAccountRefused(DomainError):
+    """The Unipile account id names no LinkedIn account Unipile knows (issue 13); nothing was written."""
+
+    code = "unipile_account_refused"
+    http_status = 422
+
+
+async def _unprocessable_account(call: Awaitable[T]) -> T:
+    try:
+        return await call
+    except FailedPrecondition as exc:
+        if exc.code in ("unipile_account_unknown", "not_a_linkedin_account"):
+            raise UnipileAccountRefused(exc.message, code=exc.code, details=exc.details) from None
+        raise
+
+
 class LoginFailed(DomainError):
     """New inbox credentials did not log in; `details.failed` names the servers. Nothing was changed."""
 
@@ -316,11 +332,13 @@ SENDER_ROUTES: tuple[Route, ...] = (
         "POST",
         "/api/v1/linkedin-accounts",
         create_linkedin_account,
-        "Add a LinkedIn account connected through Unipile; limits left out get the defaults.",
+        "Add a LinkedIn account connected through Unipile; limits left out get the defaults. The account is read "
+        "from Unipile first: an id Unipile does not know, or not a LinkedIn account, is refused (422) and nothing "
+        "is written; its health starts from what Unipile reports.",
         sm.LinkedInAccountOut,
         status=201,
         body=sm.CreateLinkedInAccount,
-        errors=(400, 401, 409),
+        errors=(400, 401, 409, 422, 503),
         tag="senders",
     ),
     Route(
