@@ -56,10 +56,14 @@ async def register_webhooks(settings: Settings) -> int:
     """Make Unipile call Holdfast's webhook (`HOLDFAST_PUBLIC_URL/webhooks/unipile`) for account_status, users and
     messaging, carrying the shared secret (DESIGN T4). Idempotent: creates what is missing, replaces ours whose
     URL or secret changed, leaves anything else alone. Run on every deploy (the Kubernetes Job) and by
-    `make run`. Exits 0 when all three are in place, 1 (with the reason) when Unipile could not be told."""
-    if not settings.unipile_dsn or not settings.unipile_api_key or not settings.unipile_webhook_secret:
-        print("error: register-webhooks needs HOLDFAST_UNIPILE_DSN, HOLDFAST_UNIPILE_API_KEY and "
-              "HOLDFAST_UNIPILE_WEBHOOK_SECRET", file=sys.stderr)
+    `make run`. Exits 0 when all three are in place (or Unipile is not configured at all), 1 (with the reason)
+    when Unipile could not be told."""
+    if not settings.unipile_dsn:
+        print("Unipile is not configured (HOLDFAST_UNIPILE_DSN): no webhooks to register")  # noqa: T201
+        return 0
+    if not settings.unipile_api_key or not settings.unipile_webhook_secret:
+        print("error: register-webhooks needs HOLDFAST_UNIPILE_API_KEY and HOLDFAST_UNIPILE_WEBHOOK_SECRET",
+              file=sys.stderr)
         return 1
     async with aiohttp.ClientSession() as http:
         client = UnipileClient(settings.unipile_dsn, settings.unipile_api_key, http)

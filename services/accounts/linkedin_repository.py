@@ -70,7 +70,7 @@ class LinkedInTx:
                     WHERE status IN ('disconnected', 'degraded') AND next_recheck_at <= $1
                     ORDER BY next_recheck_at LIMIT $3 FOR UPDATE SKIP LOCKED)
                UPDATE accounts.linkedin_accounts a
-                  SET next_recheck_at = $1 + $2 * (0.75 + 0.5 * random())
+                  SET next_recheck_at = $1 + $2::interval * (0.75 + 0.5 * random())
                  FROM due WHERE a.id = due.id RETURNING a.id""",
             now, interval, limit)
         return [str(r["id"]) for r in rows]
