@@ -4,6 +4,8 @@ verification, reconnect links)."""
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,7 +35,7 @@ from services.accounts.linkedin_repository import LinkedInTx
 from services.accounts.ports import Committed, Unipile
 from services.accounts.repository import Repository, Tx
 from services.common.clock import Clock
-from services.common.errors import FailedPrecondition, NotFound, Unavailable
+from services.common.errors import AlreadyExists, FailedPrecondition, NotFound, Unavailable
 from services.common.ids import parse_uuid
 from services.common.providers.unipile import UnipileError
 
@@ -43,6 +45,10 @@ log = structlog.get_logger(__name__)
 RECONNECT_LINK_LIFETIME = timedelta(hours=24)
 # How many times a decision asks Unipile again because the account changed while Unipile answered.
 FRESH_READ_ATTEMPTS = 5
+
+
+def _digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
 
 
 class _ChangedMeanwhile(Exception):
@@ -111,6 +117,54 @@ class LinkedInService:
         self._committed()
         log.info("linkedin account created", account_id=account.id, workspace_id=workspace_id)
         return account
+
+    async def create_connect_link(self, workspace_id: str, name: str, timezone: str) -> ReconnectLink:
+        """A Unipile hosted-auth link that connects a new LinkedIn account (issue 13). Its `name` is a fresh,
+        unguessable token: Unipile echoes it to our notify URL, which is how the account, once connected,
+        is recorded in this workspace (complete_connect)."""
+        workspace_id = parse_uuid(workspace_id, "workspace_id")
+        name = validate_sender_name(name)
+        timezone = validate_timezone(timezone)
+        unipile = self._require_unipile()
+        token = secrets.token_urlsafe(32)
+        now = self._clock.now()
+        expires_at = now + RECONNECT_LINK_LIFETIME
+        async with self._repo.transaction() as tx:
+            await LinkedInTx(tx).insert_connect_link(_digest(token), workspace_id, name, timezone, now, expires_at)
+        try:
+            url = await unipile.create_account_link(
+                expires_at, api_url=self._unipile_api_url, notify_url=f"{self._public_url}/webhooks/unipile/connected",
+                name=token, success_redirect_url=f"{self._public_url}/linkedin-accounts?connected=1")
+        except UnipileError as exc:
+            raise Unavailable(f"Unipile could not create a connect link: {exc}", code="unipile_unavailable") from None
+        log.info("connect link created", workspace_id=workspace_id, expires_at=expires_at.isoformat())
+        return ReconnectLink(url=url, expires_at=expires_at)
+
+    async def complete_connect(self, token: str, unipile_account_id: str) -> tuple[LinkedInAccount, bool]:
+        """Unipile says the account of a connect link exists: record it in the link's workspace, read from Unipile
+        first like any new account. Idempotent: a repeated notification returns the account, created False."""
+        digest = _digest(token)
+        link = await LinkedInTx(self._repo.pool_tx()).find_connect_link(digest) if token else None
+        if link is None:
+            raise NotFound("no such connect link")
+        workspace_id = str(link["workspace_id"])
+        if link["account_id"] is not None:
+            return await self.get_linkedin_account(workspace_id, str(link["account_id"])), False
+        if link["expires_at"] <= self._clock.now():
+            raise FailedPrecondition("this connect link has expired; create a new one", code="link_expired")
+        created = True
+        try:
+            account = await self.create_linkedin_account(workspace_id, unipile_account_id, link["name"],
+                                                         link["timezone"], [])
+        except AlreadyExists:
+            existing = await LinkedInTx(self._repo.pool_tx()).linkedin_account_by_unipile(unipile_account_id.strip())
+            found = await self._repo.pool_tx().get_linkedin_account(workspace_id, existing) if existing else None
+            if found is None:
+                raise  # another workspace's account: not this link's to claim
+            account, created = found, False
+        async with self._repo.transaction() as tx:
+            await LinkedInTx(tx).set_connect_link_account(digest, account.id)
+        return account, created
 
     async def list_linkedin_accounts(self, workspace_id: str) -> list[LinkedInAccount]:
         return await LinkedInTx(self._repo.pool_tx()).list_linkedin_accounts(parse_uuid(workspace_id, "workspace_id"))

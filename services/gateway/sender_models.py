@@ -192,6 +192,18 @@ class LinkedInAccountOut(Response):
     created_at: str
 
 
+class CreateConnectLink(Request):
+    name: str = Field(description="the new account's name in Holdfast (1 to 100 characters)",
+                      examples=["Jane's LinkedIn"])
+    timezone: str = Field("UTC", description="IANA timezone of the account's owner", examples=["Europe/Paris"])
+
+
+class ConnectLinkOut(Response):
+    url: str = Field(description="a Unipile hosted-auth page where the user signs in to LinkedIn; the account is "
+                     "added to this workspace when Unipile reports it connected")
+    expires_at: str
+
+
 class ReconnectLinkOut(Response):
     url: str = Field(description="a fresh Unipile hosted-auth page that reconnects the account")
     expires_at: str

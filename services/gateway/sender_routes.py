@@ -141,6 +141,16 @@ async def reconnect_linkedin_account(request: web.Request) -> web.Response:
     return reply(sm.ReconnectLinkOut(url=link.url, expires_at=views.iso(link.expires_at)))
 
 
+async def connect_linkedin_account(request: web.Request) -> web.Response:
+    principal = await authenticate(request)
+    body = await parse_body(request, sm.CreateConnectLink)
+    link = await upstreams(request).accounts.CreateConnectLink(
+        accounts_pb2.CreateConnectLinkRequest(workspace_id=principal.workspace_id, name=body.name,
+                                              timezone=body.timezone)
+    )
+    return reply(sm.ConnectLinkOut(url=link.url, expires_at=views.iso(link.expires_at)), 201)
+
+
 async def record_linkedin_restriction(request: web.Request) -> web.Response:
     principal = await authenticate(request)
     body = await parse_body(request, sm.RecordRestriction)
@@ -339,6 +349,19 @@ SENDER_ROUTES: tuple[Route, ...] = (
         status=201,
         body=sm.CreateLinkedInAccount,
         errors=(400, 401, 409, 422, 503),
+        tag="senders",
+    ),
+    Route(
+        "POST",
+        "/api/v1/linkedin-accounts/connect-link",
+        connect_linkedin_account,
+        "A Unipile hosted-auth link that connects a new LinkedIn account (a new one on every call; it expires in "
+        "24 hours, or at Unipile's daily restart). Once the user has signed in, Unipile notifies Holdfast and the "
+        "account is added to this workspace, read from Unipile first: nobody copies a Unipile id by hand.",
+        sm.ConnectLinkOut,
+        status=201,
+        body=sm.CreateConnectLink,
+        errors=(400, 401, 409, 503),
         tag="senders",
     ),
     Route(

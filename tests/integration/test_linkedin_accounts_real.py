@@ -119,3 +119,32 @@ async def test_register_webhooks_is_idempotent_and_fails_loudly(sandboxed):
     assert wrong_key.returncode == 1 and "missing_credentials" in wrong_key.stderr
     no_secret = await asyncio.to_thread(_command, {**env, "HOLDFAST_UNIPILE_WEBHOOK_SECRET": ""})
     assert no_secret.returncode == 1 and "HOLDFAST_UNIPILE_WEBHOOK_SECRET" in no_secret.stderr
+
+
+async def test_a_new_account_connects_through_a_hosted_link_and_is_recorded_when_unipile_notifies(sandboxed):
+    s = sandboxed.suite
+    _, auth = await s.new_workspace()
+    status, link = await s.call("POST", "/api/v1/linkedin-accounts/connect-link", auth,
+                                json={"name": "Jane's LinkedIn", "timezone": "Europe/Paris"})
+    assert status == 201, link
+    [hosted] = sandboxed.unipile.hosted_links.values()
+    assert hosted.type == "create" and hosted.notify_url.endswith("/webhooks/unipile/connected")
+    assert hosted.name and len(hosted.name) >= 40, "the link is named by an unguessable token"
+    # HOLDFAST_PUBLIC_URL is not this test gateway's address: send Unipile's notification where it listens.
+    hosted.notify_url = f"{s.base_url}/webhooks/unipile/connected"
+    async with s.http.post(f"{link['url']}/complete", allow_redirects=False) as done:  # the user signs in
+        assert done.status == 303 and done.headers["Location"].endswith("/linkedin-accounts?connected=1")
+    [delivery] = [d for d in sandboxed.unipile.deliveries if d.source == "notify_url"]
+    assert delivery.status == 200, delivery
+    unipile_id = delivery.payload["account_id"]
+    status, listed = await s.call("GET", "/api/v1/linkedin-accounts", auth)
+    assert [(a["unipile_account_id"], a["name"], a["timezone"], a["status"]) for a in listed["linkedin_accounts"]] \
+        == [(unipile_id, "Jane's LinkedIn", "Europe/Paris", "connected")]
+    # A repeated notification records nothing more; a forged one (unknown token) is refused.
+    async with s.http.post(f"{s.base_url}/webhooks/unipile/connected", json=delivery.payload) as again:
+        assert again.status == 200 and (await again.json())["changed"] is False
+    forged = {**delivery.payload, "name": "x" * 43}
+    async with s.http.post(f"{s.base_url}/webhooks/unipile/connected", json=forged) as refused:
+        assert refused.status == 404
+    status, listed = await s.call("GET", "/api/v1/linkedin-accounts", auth)
+    assert len(listed["linkedin_accounts"]) == 1
