@@ -36,13 +36,15 @@ class ProfileResolver:
         self._daily_cap = daily_cap
         self._gap = gap
         self._batch = batch
+        # Its own generator: pacing jitter needs no shared global state.
+        self._rng = random.Random()
 
     async def run_once(self) -> int:
         """Look up one profile for each sender that may; returns how many look-ups were made."""
         if self._unipile is None:
             return 0
         now = self._clock.now()
-        jitter = 0.75 + 0.5 * random.random()  # noqa: S311 -- pacing jitter, not a secret
+        jitter = 0.75 + 0.5 * self._rng.random()
         async with self._repo.transaction() as tx:
             lookups = await LookupTx(tx).claim(now, now.date(), self._daily_cap, self._gap, jitter, self._batch)
         if not lookups:
