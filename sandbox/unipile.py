@@ -83,6 +83,9 @@ from sandbox.unipile_state import (
     _unipile_error,
 )
 
+# What a server logs when the client closed the connection before it answered (nginx's convention).
+CLIENT_CLOSED_REQUEST = 499
+
 
 def create_app(api_key: str) -> web.Application:
     if not api_key:
@@ -133,6 +136,10 @@ async def _middleware(request: web.Request, handler: Handler) -> web.StreamRespo
         return await handler(request)
     except _Reject as reject:
         return reject.response
+    except ConnectionResetError:
+        # The client gave up before its request was read (a time-out tests cause on purpose, with injected
+        # latency): nobody is left to answer, and this is no error of the sandbox worth a traceback.
+        return web.Response(status=CLIENT_CLOSED_REQUEST)
 
 
 async def _api_gate(request: web.Request, handler: Handler) -> web.StreamResponse:

@@ -229,6 +229,11 @@ def main() -> int:
         print(f"\nholdfast: ready at {base}  (API under {base}/api/v1, Ctrl-C to stop)", flush=True)
         if sandbox:
             print(f"holdfast: {sandbox}", flush=True)
+        print(f"holdfast: next, open {base} in a browser and create a workspace (or sign in with a workspace token)",
+              flush=True)
+        if sandbox:  # the demo drives the sandbox providers
+            print("holdfast: or run `make demo` in another terminal, with the same HOLDFAST_* variables: it creates "
+                  "a campaign in the sandbox and prints what it sends", flush=True)
         print(flush=True)
         while not stopping:
             if any(child.poll() is not None for child in providers + children):

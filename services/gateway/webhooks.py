@@ -261,6 +261,9 @@ WEBHOOK_ROUTES: tuple[Route, ...] = (
         auth=False,
         errors=(400, 401, 409, 503),
         tag="webhooks",
+        raw_body=models.json_object_without_nul(
+            "new_relation: event, account_id, user_provider_id; account_status: AccountStatus {account_id, "
+            "account_type, message}; any other event is ignored"),
     ),
     Route(
         "POST",
@@ -285,5 +288,6 @@ WEBHOOK_ROUTES: tuple[Route, ...] = (
         auth=False,
         errors=(400, 401, 503),
         tag="webhooks",
+        raw_body=models.json_object_without_nul("id, type, created (unix seconds), data {workspace_id}"),
     ),
 )

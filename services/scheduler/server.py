@@ -155,7 +155,7 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
 
     async def GetResumePreview(self, request: pb.GetResumePreviewRequest,
                                context: grpc.aio.ServicerContext) -> pb.GetResumePreviewResponse:
-        preview = await self._service.preview(parse_uuid(request.campaign_id, "campaign_id", missing_is_not_found=True))
+        preview = await self._service.preview(parse_uuid(request.campaign_id, "campaign_id"))
         return pb.GetResumePreviewResponse(
             overdue=preview.overdue,
             days=[pb.DayCount(date=d.isoformat(), channel=from_word(types_pb2.Channel, c), count=n)
@@ -189,7 +189,7 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
 
     async def GetWarmupProgress(self, request: pb.GetWarmupProgressRequest,
                                 context: grpc.aio.ServicerContext) -> pb.GetWarmupProgressResponse:
-        p = await self._warmups.progress(parse_uuid(request.campaign_id, "campaign_id", missing_is_not_found=True))
+        p = await self._warmups.progress(parse_uuid(request.campaign_id, "campaign_id"))
         return pb.GetWarmupProgressResponse(inbox_id=p.inbox_id, ramp_day=p.ramp_day, limit_today=p.limit_today,
                                             sent_today=p.sent_today, sent_total=p.sent_total, queued=p.queued,
                                             pool_size=p.pool_size)

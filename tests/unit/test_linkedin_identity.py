@@ -12,7 +12,7 @@ from services.campaigns.linkedin_identity import IdentityError, linkedin_identif
     ("https://www.linkedin.com/in/ada-lovelace", "ada-lovelace"),
     ("http://linkedin.com/in/ada-lovelace/details/experience/", "ada-lovelace"),
     ("www.linkedin.com/in/ada-lovelace?originalSubdomain=uk", "ada-lovelace"),
-    ("https://fr.linkedin.com/in/jos%C3%A9-garc%C3%ADa-1a2b3c/", "josé-garcía-1a2b3c"),
+    ("https://de.linkedin.com/in/m%C3%BCller-1a2b3c/", "müller-1a2b3c"),
     ("  ada-lovelace  ", "ada-lovelace"),
     ("https://www.linkedin.com/sales/lead/ACwAAAB1c2VyMTIz,NAME_SEARCH,abcd", "ACwAAAB1c2VyMTIz"),
     ("https://www.linkedin.com/sales/people/ACwAAAB1c2VyMTIz,name", "ACwAAAB1c2VyMTIz"),
