@@ -353,7 +353,7 @@ SENDER_ROUTES: tuple[Route, ...] = (
     ),
     Route(
         "POST",
-        "/api/v1/linkedin-accounts/connect-link",
+        "/api/v1/linkedin-connect-links",
         connect_linkedin_account,
         "A Unipile hosted-auth link that connects a new LinkedIn account (a new one on every call; it expires in "
         "24 hours, or at Unipile's daily restart). Once the user has signed in, Unipile notifies Holdfast and the "

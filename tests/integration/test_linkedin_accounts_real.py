@@ -124,7 +124,7 @@ async def test_register_webhooks_is_idempotent_and_fails_loudly(sandboxed):
 async def test_a_new_account_connects_through_a_hosted_link_and_is_recorded_when_unipile_notifies(sandboxed):
     s = sandboxed.suite
     _, auth = await s.new_workspace()
-    status, link = await s.call("POST", "/api/v1/linkedin-accounts/connect-link", auth,
+    status, link = await s.call("POST", "/api/v1/linkedin-connect-links", auth,
                                 json={"name": "Jane's LinkedIn", "timezone": "Europe/Paris"})
     assert status == 201, link
     [hosted] = sandboxed.unipile.hosted_links.values()
