@@ -209,6 +209,10 @@ def main() -> int:
         for name in SERVICES:
             if subprocess.run([sys.executable, "-m", f"services.{name}", "migrate"], cwd=ROOT, env=env).returncode:
                 raise SystemExit(f"migrating {name} failed")
+        base = f"http://{http_host}:{http_port}"
+        if sandbox:
+            # Before the services start: Unipile only needs the URL, and the services then start with it done.
+            _register_webhooks(env, base)
         listen = {name: env.get(f"HOLDFAST_{name.upper()}_LISTEN", f"127.0.0.1:{port}")
                   for name, port in SERVICES.items()}
         env.update({f"HOLDFAST_{name.upper()}_TARGET": address for name, address in listen.items()})
@@ -222,10 +226,7 @@ def main() -> int:
                 _wait_listening([int(port)], children[-1], timeout=60, what="the accounts service",
                                 host="127.0.0.1" if host in ("", "0.0.0.0", "::") else host)
         children.append(_spawn(["-m", "services.gateway"], env))
-        base = f"http://{http_host}:{http_port}"
         _wait_ready(f"{base}/readyz", providers + children, timeout=60)
-        if sandbox:
-            _register_webhooks(env, base)
         print(f"\nholdfast: ready at {base}  (API under {base}/api/v1, Ctrl-C to stop)", flush=True)
         if sandbox:
             print(f"holdfast: {sandbox}", flush=True)
