@@ -31,6 +31,7 @@ test: lint
 	bash scripts/ensure_chromium.sh
 	bash scripts/ensure_mailservers.sh
 	test -f tests/browser/node_modules/axe-core/axe.min.js || (cd tests/browser && npm install --no-audit --no-fund)
+	bash scripts/ensure_node_sdk.sh
 	$(PY) -m pytest
 
 # The README's screenshots of the web UI at 1440 and 375 px (docs/screenshots/); `make test` never writes them.

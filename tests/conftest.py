@@ -83,6 +83,8 @@ class Suite:
     dsn: str
     ports: dict[str, int]
     http: aiohttp.ClientSession
+    # The Unipile sandbox the services were pointed at (HOLDFAST_UNIPILE_DSN), if any.
+    unipile_url: str = ""
 
     async def new_workspace(self, name: str = "Acme") -> tuple[str, dict[str, str]]:
         async with self.http.post(f"{self.base_url}/api/v1/workspaces",
@@ -93,6 +95,11 @@ class Suite:
 
     async def linkedin_account(self, auth: dict[str, str], **overrides: Any) -> str:
         body = {"unipile_account_id": f"acc-{uuid.uuid4().hex[:12]}", "name": "Sales Nav", **overrides}
+        if self.unipile_url:
+            # Accounts reads a new account from Unipile first (issue 13): it must exist there.
+            async with self.http.post(f"{self.unipile_url}/_sandbox/accounts",
+                                      json={"id": body["unipile_account_id"], "name": body["name"]}) as r:
+                assert r.status in (201, 409), await r.text()  # 409: the test made it itself
         status, created = await self.call("POST", "/api/v1/linkedin-accounts", auth, json=body)
         assert status == 201, created
         return created["id"]
@@ -151,7 +158,8 @@ async def start_suite(dsn: str, stack: AsyncExitStack, clock: Any, **extra_env: 
     ports["http"] = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     http = aiohttp.ClientSession()
     stack.push_async_callback(http.close)
-    return Suite(base_url=f"http://127.0.0.1:{ports['http']}", dsn=dsn, ports=ports, http=http)
+    return Suite(base_url=f"http://127.0.0.1:{ports['http']}", dsn=dsn, ports=ports, http=http,
+                 unipile_url=extra_env.get("HOLDFAST_UNIPILE_DSN", ""))
 
 
 @pytest.fixture(scope="session")

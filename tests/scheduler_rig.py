@@ -114,6 +114,7 @@ async def scheduler_rig(dsn: str, clock: ManualClock,
     async with pool.acquire() as conn:
         await migrate(conn, "scheduler", MIGRATIONS)
     app = create_unipile("test-key")
+    app[STATE].clock = clock.now  # the sandbox stamps invites and messages on the same virtual time
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -160,15 +160,13 @@ def _local_secrets(env: dict[str, str], data: Path) -> None:
 
 
 def _register_webhooks(env: dict[str, str], gateway: str) -> None:
-    """Ask the (sandbox) Unipile to call our webhook, with the shared secret in its header."""
-    for source in ("users", "account_status", "messaging"):
-        body = json.dumps({"request_url": f"{gateway}/webhooks/unipile", "source": source, "name": f"holdfast-{source}",
-                           "headers": [{"key": "Unipile-Auth", "value": env["HOLDFAST_UNIPILE_WEBHOOK_SECRET"]}]})
-        request = urllib.request.Request(f"{env['HOLDFAST_UNIPILE_DSN']}/api/v1/webhooks", data=body.encode(),
-                                         method="POST", headers={"X-API-KEY": env["HOLDFAST_UNIPILE_API_KEY"],
-                                                                 "Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=5):
-            pass
+    """Ask the (sandbox) Unipile to call our webhooks, with the shared secret in its header: the command the
+    production Job runs."""
+    done = subprocess.run([sys.executable, "-m", "services.accounts", "register-webhooks"], cwd=ROOT,
+                          env={**env, "HOLDFAST_PUBLIC_URL": gateway}, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"registering the Unipile webhooks failed: {done.stderr.strip()[-500:]}")
+    print(f"holdfast: {done.stdout.strip()}", flush=True)
 
 
 def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
@@ -216,6 +214,10 @@ def main() -> int:
         for name in SERVICES:
             if subprocess.run([sys.executable, "-m", f"services.{name}", "migrate"], cwd=ROOT, env=env).returncode:
                 raise SystemExit(f"migrating {name} failed")
+        base = f"http://{http_host}:{http_port}"
+        if sandbox:
+            # Before the services start: Unipile only needs the URL, and the services then start with it done.
+            _register_webhooks(env, base)
         listen = {name: env.get(f"HOLDFAST_{name.upper()}_LISTEN", f"127.0.0.1:{port}")
                   for name, port in SERVICES.items()}
         env.update({f"HOLDFAST_{name.upper()}_TARGET": address for name, address in listen.items()})
@@ -229,10 +231,7 @@ def main() -> int:
                 _wait_listening([int(port)], children[-1], timeout=60, what="the accounts service",
                                 host="127.0.0.1" if host in ("", "0.0.0.0", "::") else host)
         children.append(_spawn(["-m", "services.gateway"], env))
-        base = f"http://{http_host}:{http_port}"
         _wait_ready(f"{base}/readyz", providers + children, timeout=60)
-        if sandbox:
-            _register_webhooks(env, base)
         print(f"\nholdfast: ready at {base}  (API under {base}/api/v1, Ctrl-C to stop)", flush=True)
         if sandbox:
             print(f"holdfast: {sandbox}", flush=True)

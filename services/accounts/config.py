@@ -90,6 +90,24 @@ class Settings(ServiceSettings):
         help="how long a LinkedIn account Unipile reports CONNECTING, ERROR or STOPPED still counts as connected "
         "(degraded) before it is disconnected",
     )
+    account_recheck_seconds: float = setting(
+        "HOLDFAST_ACCOUNT_RECHECK_SECONDS",
+        300.0,
+        parse=parse_positive_seconds,
+        help="how often a LinkedIn account that is not OK (disconnected, degraded) is re-read from Unipile, "
+        "webhook or not (+-25 % jitter)",
+    )
+    unipile_webhook_secret: str = setting(
+        "HOLDFAST_UNIPILE_WEBHOOK_SECRET",
+        "",
+        secret=True,
+        help="register-webhooks: the shared secret Unipile sends with every webhook (the gateway checks it)",
+    )
+    unipile_webhook_header: str = setting(
+        "HOLDFAST_UNIPILE_WEBHOOK_HEADER",
+        "Unipile-Auth",
+        help="register-webhooks: the header carrying that secret",
+    )
     public_url: str = setting(
         "HOLDFAST_PUBLIC_URL",
         "http://127.0.0.1:8080",

@@ -13,7 +13,7 @@ from services.common.errors import InvalidArgument
 # Health of LinkedIn accounts (DESIGN A1-A3) and of the workspace subscription (A6).
 
 # Why a health change happened; written to the history with each change.
-HEALTH_SOURCES = ("unipile_webhook", "grace_expired", "send_failure", "operator", "reconnect")
+HEALTH_SOURCES = ("unipile_webhook", "grace_expired", "send_failure", "operator", "reconnect", "unipile_read")
 RESTRICTION_KINDS = ("warning", "jail", "partial")
 HISTORY_LENGTH = 20
 MAX_DETAIL_CHARS = 500

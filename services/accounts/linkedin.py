@@ -4,6 +4,8 @@ verification, reconnect links)."""
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,7 +35,7 @@ from services.accounts.linkedin_repository import LinkedInTx
 from services.accounts.ports import Committed, Unipile
 from services.accounts.repository import Repository, Tx
 from services.common.clock import Clock
-from services.common.errors import FailedPrecondition, NotFound, Unavailable
+from services.common.errors import AlreadyExists, FailedPrecondition, NotFound, Unavailable
 from services.common.ids import parse_uuid
 from services.common.providers.unipile import UnipileError
 
@@ -43,6 +45,10 @@ log = structlog.get_logger(__name__)
 RECONNECT_LINK_LIFETIME = timedelta(hours=24)
 # How many times a decision asks Unipile again because the account changed while Unipile answered.
 FRESH_READ_ATTEMPTS = 5
+
+
+def _digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
 
 
 class _ChangedMeanwhile(Exception):
@@ -72,6 +78,7 @@ class LinkedInService:
         unipile_api_url: str,
         grace: timedelta,
         public_url: str,
+        recheck: timedelta = timedelta(minutes=5),
     ):
         """Without `unipile`, nothing that must read Unipile can be done."""
         self._repo = repository
@@ -82,6 +89,7 @@ class LinkedInService:
         self._unipile_api_url = unipile_api_url.rstrip("/")
         self._grace = grace
         self._public_url = public_url.rstrip("/")
+        self._recheck = recheck
 
     async def create_linkedin_account(
         self, workspace_id: str, unipile_account_id: str, name: str, timezone: str, limits: Sequence[SendingLimit]
@@ -91,6 +99,8 @@ class LinkedInService:
         name = validate_sender_name(name)
         timezone = validate_timezone(timezone)
         given = validate_limits("linkedin_account", limits)
+        # Issue 13: a real account only. Read before anything is written (no lock is held while Unipile answers).
+        unipile_status = await self._unipile_linkedin_status(unipile_account_id) if self._unipile else None
         async with self._repo.transaction() as tx:
             account_id = await LinkedInTx(tx).insert_linkedin_account(
                 workspace_id, unipile_account_id, name, timezone, self._clock.now()
@@ -98,10 +108,63 @@ class LinkedInService:
             await tx.put_limits("linkedin_account", account_id, limits_with_defaults("linkedin_account", given))
             account = await tx.get_linkedin_account(workspace_id, account_id)
             assert account is not None
+            if unipile_status is not None and unipile_status != UNIPILE_OK:
+                # Its health starts from what Unipile says (CREDENTIALS: disconnected at once).
+                await self._apply_unipile_status(tx, account, unipile_status, source="unipile_read")
+                account = await tx.get_linkedin_account(workspace_id, account_id)
+                assert account is not None
             await self._health.announce(tx, account)
         self._committed()
         log.info("linkedin account created", account_id=account.id, workspace_id=workspace_id)
         return account
+
+    async def create_connect_link(self, workspace_id: str, name: str, timezone: str) -> ReconnectLink:
+        """A Unipile hosted-auth link that connects a new LinkedIn account (issue 13). Its `name` is a fresh,
+        unguessable token: Unipile echoes it to our notify URL, which is how the account, once connected,
+        is recorded in this workspace (complete_connect)."""
+        workspace_id = parse_uuid(workspace_id, "workspace_id")
+        name = validate_sender_name(name)
+        timezone = validate_timezone(timezone)
+        unipile = self._require_unipile()
+        token = secrets.token_urlsafe(32)
+        now = self._clock.now()
+        expires_at = now + RECONNECT_LINK_LIFETIME
+        async with self._repo.transaction() as tx:
+            await LinkedInTx(tx).insert_connect_link(_digest(token), workspace_id, name, timezone, now, expires_at)
+        try:
+            url = await unipile.create_account_link(
+                expires_at, api_url=self._unipile_api_url, notify_url=f"{self._public_url}/webhooks/unipile/connected",
+                name=token, success_redirect_url=f"{self._public_url}/linkedin-accounts?connected=1")
+        except UnipileError as exc:
+            raise Unavailable(f"Unipile could not create a connect link: {exc}", code="unipile_unavailable") from None
+        log.info("connect link created", workspace_id=workspace_id, expires_at=expires_at.isoformat())
+        return ReconnectLink(url=url, expires_at=expires_at)
+
+    async def complete_connect(self, token: str, unipile_account_id: str) -> tuple[LinkedInAccount, bool]:
+        """Unipile says the account of a connect link exists: record it in the link's workspace, read from Unipile
+        first like any new account. Idempotent: a repeated notification returns the account, created False."""
+        digest = _digest(token)
+        link = await LinkedInTx(self._repo.pool_tx()).find_connect_link(digest) if token else None
+        if link is None:
+            raise NotFound("no such connect link")
+        workspace_id = str(link["workspace_id"])
+        if link["account_id"] is not None:
+            return await self.get_linkedin_account(workspace_id, str(link["account_id"])), False
+        if link["expires_at"] <= self._clock.now():
+            raise FailedPrecondition("this connect link has expired; create a new one", code="link_expired")
+        created = True
+        try:
+            account = await self.create_linkedin_account(workspace_id, unipile_account_id, link["name"],
+                                                         link["timezone"], [])
+        except AlreadyExists:
+            existing = await LinkedInTx(self._repo.pool_tx()).linkedin_account_by_unipile(unipile_account_id.strip())
+            found = await self._repo.pool_tx().get_linkedin_account(workspace_id, existing) if existing else None
+            if found is None:
+                raise  # another workspace's account: not this link's to claim
+            account, created = found, False
+        async with self._repo.transaction() as tx:
+            await LinkedInTx(tx).set_connect_link_account(digest, account.id)
+        return account, created
 
     async def list_linkedin_accounts(self, workspace_id: str) -> list[LinkedInAccount]:
         return await LinkedInTx(self._repo.pool_tx()).list_linkedin_accounts(parse_uuid(workspace_id, "workspace_id"))
@@ -177,6 +240,36 @@ class LinkedInService:
                         changed += 1
             except Unavailable as exc:
                 log.warning("degraded account not re-read; next round", account_id=account_id, error=exc.message)
+        if changed:
+            self._committed()
+        return changed
+
+    async def recheck_once(self, batch: int = 50) -> int:
+        """T4: re-read every LinkedIn account that is not OK (disconnected, degraded) whose re-read is due, so an
+        account that came back without a webhook resumes within minutes. Replica-safe: accounts are claimed SKIP
+        LOCKED and their next re-read moved on (jittered) before Unipile is asked; a decision is made only if the
+        account did not change meanwhile. Restricted accounts wait for an operator (A2). Returns how many changed."""
+        if self._unipile is None:
+            return 0
+        now = self._clock.now()
+        async with self._repo.transaction() as tx:
+            due = await LinkedInTx(tx).claim_rechecks(now, self._recheck, batch)
+        changed = 0
+        accounts = LinkedInTx(self._repo.pool_tx())
+        for account_id in due:
+            try:
+                seen = await accounts.find_linkedin_account(account_id)
+                if seen is None or seen.status not in ("disconnected", "degraded"):
+                    continue
+                unipile_status = await self._reread(seen.unipile_account_id)
+                async with self._repo.transaction() as tx:
+                    account = await LinkedInTx(tx).lock_linkedin_account(account_id)
+                    if account is None or account.version != seen.version:
+                        continue  # decided on meanwhile, on a read at least as fresh
+                    if await self._apply_unipile_status(tx, account, unipile_status, source="unipile_read"):
+                        changed += 1
+            except Unavailable as exc:
+                log.warning("account not re-read; next round", account_id=account_id, error=exc.message)
         if changed:
             self._committed()
         return changed
@@ -323,6 +416,27 @@ class LinkedInService:
             raise Unavailable(f"Unipile could not create a reconnect link: {exc}", code="unipile_unavailable") from None
         log.info("reconnect link created", account_id=account.id, expires_at=expires_at.isoformat())
         return ReconnectLink(url=url, expires_at=expires_at)
+
+    async def _unipile_linkedin_status(self, unipile_account_id: str) -> str:
+        """The status of a LinkedIn account Unipile knows; refused (nothing written) when it does not know it or
+        it is not a LinkedIn account."""
+        unipile = self._require_unipile()
+        try:
+            found = await unipile.get_account(unipile_account_id)
+        except UnipileError as exc:
+            if 400 <= exc.status < 500 and exc.status not in (401, 429):
+                raise FailedPrecondition(
+                    "Unipile has no account with this id: connect the account through Unipile (or the hosted "
+                    "connect link) and give the id it shows", code="unipile_account_unknown",
+                    details={"field": "unipile_account_id"}) from None
+            raise Unavailable(
+                f"the account could not be read from Unipile: {exc}", code="unipile_unavailable"
+            ) from None
+        if found.type.upper() != "LINKEDIN":
+            raise FailedPrecondition(
+                f"Unipile account {unipile_account_id} is a {found.type} account, not LinkedIn",
+                code="not_a_linkedin_account", details={"field": "unipile_account_id", "type": found.type})
+        return found.status
 
     # Helpers of the health use cases
 

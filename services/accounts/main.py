@@ -66,6 +66,7 @@ def build_service(
         unipile=unipile,
         unipile_api_url=settings.unipile_dsn,
         grace=settings.grace,
+        recheck=timedelta(seconds=settings.account_recheck_seconds),
         public_url=settings.public_url,
         inbox_health=inbox_health_settings(settings),
         oauth=providers_from(settings),
@@ -166,6 +167,12 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
         run_loop("grace", grace_interval_seconds(settings), service.linkedin.expire_grace_once), name="accounts-grace"
     )
     stack.push_async_callback(cancel, grace_loop)
+    # T4: accounts that are not OK are re-read even when no webhook comes (each is due every recheck interval).
+    recheck_loop = asyncio.create_task(
+        run_loop("recheck", min(settings.account_recheck_seconds / 10, 30.0), service.linkedin.recheck_once),
+        name="accounts-recheck",
+    )
+    stack.push_async_callback(cancel, recheck_loop)
     if settings.inbox_probes_enabled:
         probe_loop = asyncio.create_task(
             _probe_every(probe_loop_interval_seconds(settings), service.inboxes), name="accounts-inbox-probe"

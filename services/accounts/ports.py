@@ -37,3 +37,12 @@ class Unipile(Protocol):
         notify_url: str | None = None,
         success_redirect_url: str | None = None,
     ) -> str: ...
+
+    async def create_account_link(
+        self,
+        expires_on: datetime,
+        api_url: str,
+        notify_url: str,
+        name: str,
+        success_redirect_url: str | None = None,
+    ) -> str: ...

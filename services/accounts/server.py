@@ -304,6 +304,20 @@ class AccountsServicer(pb_grpc.AccountsServiceServicer):
         link = await self._service.linkedin.create_reconnect_link(request.workspace_id, request.account_id)
         return pb.CreateReconnectLinkResponse(url=link.url, expires_at=to_timestamp(link.expires_at))
 
+    async def CreateConnectLink(
+        self, request: pb.CreateConnectLinkRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CreateConnectLinkResponse:
+        link = await self._service.linkedin.create_connect_link(request.workspace_id, request.name,
+                                                                request.timezone or "UTC")
+        return pb.CreateConnectLinkResponse(url=link.url, expires_at=to_timestamp(link.expires_at))
+
+    async def CompleteLinkedInConnect(
+        self, request: pb.CompleteLinkedInConnectRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CompleteLinkedInConnectResponse:
+        account, created = await self._service.linkedin.complete_connect(request.token,
+                                                                        request.unipile_account_id)
+        return pb.CompleteLinkedInConnectResponse(account=linkedin_account_pb(account), created=created)
+
     async def ApplyBillingEvent(
         self, request: pb.ApplyBillingEventRequest, context: grpc.aio.ServicerContext
     ) -> pb.ApplyBillingEventResponse:

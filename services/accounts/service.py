@@ -42,6 +42,7 @@ class AccountsService:
         unipile: Unipile | None = None,
         unipile_api_url: str = "",
         grace: timedelta = timedelta(seconds=900),
+        recheck: timedelta = timedelta(seconds=300),
         public_url: str = "http://127.0.0.1:8080",
         inbox_health: InboxHealthSettings | None = None,
         login_checks: dict[str, LoginCheck] | None = None,
@@ -67,6 +68,7 @@ class AccountsService:
             unipile_api_url=unipile_api_url,
             grace=grace,
             public_url=public_url,
+            recheck=recheck,
         )
         self.inbox_oauth = InboxOAuthService(
             repository,

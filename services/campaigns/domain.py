@@ -295,8 +295,10 @@ def refusal(prospect: ProspectIn, steps: tuple[Step, ...]) -> tuple[str, str] | 
         return "missing_identity", "give linkedin_provider_id, linkedin_public_identifier or email"
     if prospect.email is not None and (len(prospect.email) > 254 or not _EMAIL.match(prospect.email)):
         return "invalid_email", "email is not an email address"
-    if any(s.channel == "linkedin" for s in steps) and not prospect.linkedin_provider_id:
-        return "missing_linkedin_provider_id", "the campaign has LinkedIn steps, which need linkedin_provider_id"
+    if any(s.channel == "linkedin" for s in steps) and not (
+            prospect.linkedin_provider_id or prospect.linkedin_public_identifier):
+        return ("missing_linkedin_identity", "the campaign has LinkedIn steps, which need a LinkedIn profile URL, "
+                "public identifier or linkedin_provider_id")
     if any(s.channel == "email" for s in steps) and not prospect.email:
         return "missing_email", "the campaign has email steps, which need an email"
     if len(prospect.fields) > 50 or any(len(k) > 64 or len(v) > 2000 for k, v in prospect.fields.items()):

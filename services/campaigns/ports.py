@@ -47,6 +47,17 @@ class Events(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class AttemptInfo:
+    step_index: int
+    action_type: str
+    status: str
+    outcome: str
+    note: str
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class PlanInfo:
     state: str
     step_index: int
@@ -54,6 +65,8 @@ class PlanInfo:
     why_not_now: list[str]
     # V3: set while an out-of-office parks the prospect.
     out_of_office_until: datetime | None = None
+    # DESIGN T2: the prospect's send attempts, oldest first.
+    history: tuple[AttemptInfo, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,7 @@ from services.campaigns.domain import (
     Step,
 )
 from services.campaigns.pause import Change
-from services.campaigns.ports import HealthChange, HoldState, PlanInfo, SenderHealth, WarmupProgress
+from services.campaigns.ports import AttemptInfo, HealthChange, HoldState, PlanInfo, SenderHealth, WarmupProgress
 from services.campaigns.repository import Event, Repository
 from services.campaigns.service import CampaignsService
 from services.campaigns.suppression_entries import Entry
@@ -151,10 +151,9 @@ class ProtoEvents:
             request = scheduler_pb2.EnrollProspectsRequest(campaign_id=campaign.id, prospects=[
                 scheduler_pb2.EnrolledProspect(
                     prospect_id=p.id, linkedin_provider_id=p.data.linkedin_provider_id or "",
+                    linkedin_public_identifier=p.data.linkedin_public_identifier or "",
                     email=p.data.email or "", first_name=p.data.first_name, last_name=p.data.last_name,
-                    company=p.data.company, fields=p.data.fields,
-                    linkedin_public_identifier=p.data.linkedin_public_identifier or "")
-                for p in prospects[start:start + 2000]])
+                    company=p.data.company, fields=p.data.fields) for p in prospects[start:start + 2000]])
             events.append(("scheduler.EnrollProspects", campaign.id, request.SerializeToString()))
         return events
 
@@ -183,7 +182,14 @@ class SchedulerClient:
                                         from_timestamp(p.next_action_at) if p.HasField("next_action_at") else None,
                                         list(p.why_not_now),
                                         from_timestamp(p.out_of_office_until)
-                                        if p.HasField("out_of_office_until") else None) for p in reply.plans}
+                                        if p.HasField("out_of_office_until") else None,
+                                        tuple(_attempt(a) for a in p.history)) for p in reply.plans}
+
+
+def _attempt(a: scheduler_pb2.AttemptRecord) -> AttemptInfo:
+    return AttemptInfo(a.step_index, a.action_type, a.status, a.outcome, a.note,
+                       from_timestamp(a.started_at) if a.HasField("started_at") else None,
+                       from_timestamp(a.finished_at) if a.HasField("finished_at") else None)
 
 
 def health_change(event: types_pb2.HealthEvent) -> HealthChange:
@@ -334,7 +340,11 @@ class CampaignsServicer(pb_grpc.CampaignsServiceServicer):
             state=v.plan.state if v.plan else "enrolling", current_step=v.plan.step_index if v.plan else 0,
             next_action_at=to_timestamp(v.plan.next_action_at) if v.plan else None,
             why_not_now=v.plan.why_not_now if v.plan else ["enrolling"],
-            out_of_office_until=to_timestamp(v.plan.out_of_office_until) if v.plan else None) for v in views])
+            out_of_office_until=to_timestamp(v.plan.out_of_office_until) if v.plan else None,
+            history=[pb.ProspectAttempt(step_index=a.step_index, action_type=a.action_type, status=a.status,
+                                        outcome=a.outcome, note=a.note, started_at=to_timestamp(a.started_at),
+                                        finished_at=to_timestamp(a.finished_at))
+                     for a in (v.plan.history if v.plan else ())]) for v in views])
 
     async def GetCampaign(self, request: pb.GetCampaignRequest,
                           context: grpc.aio.ServicerContext) -> pb.GetCampaignResponse:

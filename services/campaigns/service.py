@@ -26,6 +26,7 @@ from services.campaigns.domain import (
 )
 from services.campaigns.gates import Gates
 from services.campaigns.health import HealthReactions
+from services.campaigns.linkedin_identity import IdentityError, linkedin_identifier
 from services.campaigns.pause import Change, PauseStates
 from services.campaigns.ports import Directory, Events, Outbox, PlanInfo, Scheduler, WarmupProgress
 from services.campaigns.repository import Repository
@@ -201,9 +202,16 @@ class CampaignsService:
         valid: list[ProspectIn] = []
         refused: list[tuple[int, str, str]] = []
         for index, prospect in enumerate(prospects):
+            try:
+                # A profile URL or a public identifier; the scheduler resolves it to a provider id (issue 13).
+                identifier = (linkedin_identifier(prospect.linkedin_public_identifier)
+                              if (prospect.linkedin_public_identifier or "").strip() else None)
+            except IdentityError as exc:
+                refused.append((index, exc.code, exc.message))
+                continue
             normalized = ProspectIn(
                 linkedin_provider_id=(prospect.linkedin_provider_id or "").strip() or None,
-                linkedin_public_identifier=(prospect.linkedin_public_identifier or "").strip() or None,
+                linkedin_public_identifier=identifier,
                 email=(prospect.email or "").strip().lower() or None, first_name=prospect.first_name.strip(),
                 last_name=prospect.last_name.strip(), company=prospect.company.strip(), fields=prospect.fields)
             why = refusal(normalized, campaign.steps)
@@ -240,7 +248,7 @@ class CampaignsService:
             plan = plans.get(prospect.id)
             if plan is not None:
                 plan = PlanInfo(plan.state, plan.step_index, plan.next_action_at,
-                                _with_reasons(plan.why_not_now, campaign), plan.out_of_office_until)
+                                _with_reasons(plan.why_not_now, campaign), plan.out_of_office_until, plan.history)
             views.append(ProspectView(prospect, plan))
         return views, next_token
 

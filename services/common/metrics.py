@@ -24,6 +24,9 @@ BOUNCE_REPORTS_IGNORED = Counter("holdfast_bounce_reports_ignored_total",
                                  ["reason"])
 BOUNCE_POLL_ERRORS = Counter("holdfast_bounce_poll_errors_total", "bounce polls of an inbox that failed",
                              ["kind"])
+PROVIDER_UNMAPPED_ERRORS = Counter("holdfast_provider_unmapped_errors_total",
+                                   "provider error answers of a type the provider does not document",
+                                   ["status", "type"])
 OUTBOX_BACKLOG = Gauge("holdfast_outbox_backlog", "outbox events not yet delivered", ["schema"])
 
 

@@ -133,7 +133,12 @@ class CreateCampaign(Request):
 
 class ProspectIn(Request):
     linkedin_provider_id: str | None = Field(None, max_length=200)
-    linkedin_public_identifier: str | None = Field(None, max_length=200)
+    linkedin_public_identifier: str | None = Field(
+        None, max_length=500, description="a public identifier (ada-lovelace) or a profile URL; Holdfast looks "
+        "up the provider id itself")
+    linkedin_url: str | None = Field(
+        None, max_length=500, examples=["https://www.linkedin.com/in/ada-lovelace/"],
+        description="a LinkedIn profile URL (or Sales Navigator lead URL); same as linkedin_public_identifier")
     email: str | None = Field(None, max_length=254)
     first_name: str = Field("", max_length=200)
     last_name: str = Field("", max_length=200)
@@ -205,6 +210,17 @@ class CampaignOut(Response):
     updated_at: str
 
 
+class TemplateWarningOut(Response):
+    field: str = Field(examples=["steps.0.text"])
+    message: str
+    sample_length: int = Field(description="the text's length filled with long sample values")
+
+
+class CreatedCampaign(CampaignOut):
+    warnings: list[TemplateWarningOut] = Field(
+        description="templates that would pass their channel's limit with long names, companies or fields")
+
+
 class CampaignList(Response):
     campaigns: list[CampaignOut]
     next_page_token: str | None
@@ -231,6 +247,16 @@ class AddedProspects(Response):
     suppressed: int = Field(0, description="added, but on the workspace's suppression list: never sent (V6)")
 
 
+class AttemptOut(Response):
+    step: int
+    action: str = Field(examples=["linkedin_invite"])
+    status: str = Field(description="started, succeeded, refused, failed, reconciled_sent or abandoned")
+    outcome: str = Field(description="the provider's error type, an outcome class, or confirmed/assumed")
+    note: str = Field(description="e.g. \"assumed sent: the provider's answer was lost\"")
+    started_at: str
+    finished_at: str | None
+
+
 class ProspectOut(Response):
     id: str
     linkedin_provider_id: str | None
@@ -240,12 +266,14 @@ class ProspectOut(Response):
     last_name: str
     company: str
     fields: dict[str, str]
-    state: str = Field(description="enrolling, scheduled, in_flight, waiting_acceptance, done or stopped; or what "
-                       "the prospect said: replied, opted_out, suppressed, out_of_office")
+    state: str = Field(description="enrolling, resolving (its LinkedIn profile is being looked up), scheduled, "
+                       "in_flight, waiting_acceptance, done, stopped or not_found; or what the prospect said: "
+                       "replied, opted_out, suppressed, out_of_office")
     current_step: int
     next_action_at: str | None
     why_not_now: list[str] = Field(description="every reason the next action is not happening now (S11)")
     out_of_office_until: str | None = Field(None, description="while an out-of-office parks the prospect")
+    history: list[AttemptOut] = Field(description="send attempts, oldest first, with the provider's answer (T2)")
 
 
 class ProspectPage(Response):

@@ -16,6 +16,7 @@ from holdfast.scheduler.v1 import scheduler_pb2
 from services.common.errors import NotFound
 from services.common.metrics import metrics_handler
 from services.common.proto_enums import from_word, to_word
+from services.common.templates import long_value_warnings
 from services.gateway import models, views
 from services.gateway.api import (
     OPENAPI,
@@ -81,7 +82,11 @@ async def create_campaign(request: web.Request) -> web.Response:
         senders=campaigns_pb2.Senders(linkedin_account_ids=body.senders.linkedin_account_ids,
                                       inbox_ids=body.senders.inbox_ids),
         actor=principal.actor(), stop_on_reply=body.stop_on_reply))
-    return reply(views.campaign(created.campaign), 201)
+    warnings = long_value_warnings((i, s.action, s.text) for i, s in enumerate(body.steps))
+    return reply(models.CreatedCampaign(
+        **views.campaign(created.campaign).model_dump(),
+        warnings=[models.TemplateWarningOut(field=w.field, message=w.message, sample_length=w.sample_length)
+                  for w in warnings]), 201)
 
 
 async def add_prospects(request: web.Request) -> web.Response:
@@ -90,9 +95,10 @@ async def add_prospects(request: web.Request) -> web.Response:
     added = await upstreams(request).campaigns.AddProspects(campaigns_pb2.AddProspectsRequest(
         workspace_id=principal.workspace_id, campaign_id=request.match_info["campaign_id"],
         prospects=[campaigns_pb2.Prospect(
-            linkedin_provider_id=p.linkedin_provider_id or "", linkedin_public_identifier=p.linkedin_public_identifier
-            or "", email=p.email or "", first_name=p.first_name, last_name=p.last_name, company=p.company,
-            fields=p.fields) for p in body.prospects]), timeout=60)
+            linkedin_provider_id=p.linkedin_provider_id or "",
+            linkedin_public_identifier=p.linkedin_url or p.linkedin_public_identifier or "", email=p.email or "",
+            first_name=p.first_name, last_name=p.last_name, company=p.company, fields=p.fields)
+            for p in body.prospects]), timeout=60)
     return reply(models.AddedProspects(added=added.added, already_present=added.already_present, refused=[
         models.RefusedOut(index=r.index, code=r.code, message=r.message) for r in added.refused],
         suppressed=added.suppressed))
@@ -194,7 +200,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/v1/workspaces", create_workspace, "Create a workspace and its owner's API token.",
           models.CreatedWorkspace, status=201, body=models.CreateWorkspace, auth=False, errors=(400,),
           tag="workspaces"),
-    Route("POST", "/api/v1/campaigns", create_campaign, "Create a campaign (a draft).", models.CampaignOut,
+    Route("POST", "/api/v1/campaigns", create_campaign, "Create a campaign (a draft).", models.CreatedCampaign,
           status=201, body=models.CreateCampaign, errors=(400, 401)),
     Route("GET", "/api/v1/campaigns", list_campaigns, "List this workspace's campaigns, oldest first.",
           models.CampaignList, query=Paging, errors=(400, 401)),

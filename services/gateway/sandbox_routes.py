@@ -87,7 +87,8 @@ reconnect = _set_status("OK", "reconnect")
 async def fail_sends(request: web.Request) -> web.Response:
     base, unipile_id = await _unipile_account(request)
     body = await parse_body(request, FailSends)
-    await _control(f"{base}/_sandbox/failures", {"endpoint": "send_invite", "status": 422,
+    # This account's invitations only: another workspace's sends are not this member's to break.
+    await _control(f"{base}/_sandbox/failures", {"endpoint": "send_invite", "account_id": unipile_id, "status": 422,
                                                  "type": "errors/invalid_recipient", "count": body.count})
     return reply(SandboxDone(account_id=request.match_info["account_id"], unipile_account_id=unipile_id,
                              action="fail-sends"))
@@ -106,6 +107,7 @@ SANDBOX_ROUTES: tuple[Route, ...] = (
           "Sandbox only: the sandbox Unipile reports the account OK again, so its campaigns auto-resume.",
           SandboxDone, body=Empty, errors=(400, 401, 404, 503), tag="sandbox"),
     Route("POST", f"{SANDBOX_ACCOUNT}/fail-sends", fail_sends,
-          "Sandbox only: the next `count` invitations (default 10) fail with 422 errors/invalid_recipient.",
+          "Sandbox only: the next `count` invitations of this account (default 10) fail with 422 "
+          "errors/invalid_recipient; other accounts are untouched.",
           SandboxDone, body=FailSends, errors=(400, 401, 404, 503), tag="sandbox"),
 )

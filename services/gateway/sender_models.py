@@ -226,7 +226,8 @@ class HealthChangeOut(Response):
     status: SenderStatus
     detail: str = Field(description="why, in words (what Unipile reported, the restriction, who verified)")
     source: str = Field(
-        description="what noticed it: unipile_webhook, grace_expired, send_failure, operator, reconnect, probe"
+        description="what noticed it: unipile_webhook, grace_expired, send_failure, operator, reconnect, probe, "
+        "unipile_read (Holdfast's own re-read of the account)"
     )
     at: str
 
@@ -251,6 +252,18 @@ class LinkedInAccountOut(Response):
     history: list[HealthChangeOut] = Field(description="the last 20 health changes, newest first")
     limits: LinkedInLimitsOut
     created_at: str
+
+
+class CreateConnectLink(Request):
+    name: str = Field(description="the new account's name in Holdfast (1 to 100 characters)",
+                      examples=["Jane's LinkedIn"])
+    timezone: str = Field("UTC", description="IANA timezone of the account's owner", examples=["Europe/Paris"])
+
+
+class ConnectLinkOut(Response):
+    url: str = Field(description="a Unipile hosted-auth page where the user signs in to LinkedIn; the account is "
+                     "added to this workspace when Unipile reports it connected")
+    expires_at: str
 
 
 class ReconnectLinkOut(Response):

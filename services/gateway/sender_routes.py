@@ -68,7 +68,7 @@ async def create_linkedin_account(request: web.Request) -> web.Response:
     principal = await authenticate(request)
     body = await parse_body(request, sm.CreateLinkedInAccount)
     limits, actions = _limits(body.limits)
-    created = await _naming_limits(
+    created = await _unprocessable_account(_naming_limits(
         upstreams(request).accounts.CreateLinkedInAccount(
             accounts_pb2.CreateLinkedInAccountRequest(
                 workspace_id=principal.workspace_id,
@@ -80,7 +80,7 @@ async def create_linkedin_account(request: web.Request) -> web.Response:
         ),
         actions,
         "limits.",
-    )
+    ))
     return reply(views.linkedin_account(created.account), 201)
 
 
@@ -139,6 +139,16 @@ async def reconnect_linkedin_account(request: web.Request) -> web.Response:
         )
     )
     return reply(sm.ReconnectLinkOut(url=link.url, expires_at=views.iso(link.expires_at)))
+
+
+async def connect_linkedin_account(request: web.Request) -> web.Response:
+    principal = await authenticate(request)
+    body = await parse_body(request, sm.CreateConnectLink)
+    link = await upstreams(request).accounts.CreateConnectLink(
+        accounts_pb2.CreateConnectLinkRequest(workspace_id=principal.workspace_id, name=body.name,
+                                              timezone=body.timezone)
+    )
+    return reply(sm.ConnectLinkOut(url=link.url, expires_at=views.iso(link.expires_at)), 201)
 
 
 async def record_linkedin_restriction(request: web.Request) -> web.Response:
@@ -238,6 +248,22 @@ def live_login_deadline(request: web.Request) -> float:
     """The deadline of a call that logs in to an inbox's servers before it answers (SMTP and IMAP at once, each
     within HOLDFAST_INBOX_LOGIN_TIMEOUT_SECONDS): a slow refusal is answered as the 422 it is, never a 504."""
     return request.app[SETTINGS].inbox_login_timeout_seconds + LIVE_LOGIN_MARGIN_S
+
+
+class UnipileAccountRefused(DomainError):
+    """The Unipile account id names no LinkedIn account Unipile knows (issue 13); nothing was written."""
+
+    code = "unipile_account_refused"
+    http_status = 422
+
+
+async def _unprocessable_account(call: Awaitable[T]) -> T:
+    try:
+        return await call
+    except FailedPrecondition as exc:
+        if exc.code in ("unipile_account_unknown", "not_a_linkedin_account"):
+            raise UnipileAccountRefused(exc.message, code=exc.code, details=exc.details) from None
+        raise
 
 
 class LoginFailed(DomainError):
@@ -348,11 +374,26 @@ SENDER_ROUTES: tuple[Route, ...] = (
         "POST",
         "/api/v1/linkedin-accounts",
         create_linkedin_account,
-        "Add a LinkedIn account connected through Unipile; limits left out get the defaults.",
+        "Add a LinkedIn account connected through Unipile; limits left out get the defaults. The account is read "
+        "from Unipile first: an id Unipile does not know, or not a LinkedIn account, is refused (422) and nothing "
+        "is written; its health starts from what Unipile reports.",
         sm.LinkedInAccountOut,
         status=201,
         body=sm.CreateLinkedInAccount,
-        errors=(400, 401, 409),
+        errors=(400, 401, 409, 422, 503),
+        tag="senders",
+    ),
+    Route(
+        "POST",
+        "/api/v1/linkedin-connect-links",
+        connect_linkedin_account,
+        "A Unipile hosted-auth link that connects a new LinkedIn account (a new one on every call; it expires in "
+        "24 hours, or at Unipile's daily restart). Once the user has signed in, Unipile notifies Holdfast and the "
+        "account is added to this workspace, read from Unipile first: nobody copies a Unipile id by hand.",
+        sm.ConnectLinkOut,
+        status=201,
+        body=sm.CreateConnectLink,
+        errors=(400, 401, 409, 503),
         tag="senders",
     ),
     Route(

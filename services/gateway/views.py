@@ -51,7 +51,11 @@ def prospect(v: campaigns_pb2.ProspectView) -> models.ProspectOut:
         first_name=p.first_name, last_name=p.last_name, company=p.company, fields=dict(p.fields), state=v.state,
         current_step=v.current_step, next_action_at=iso(v.next_action_at) if v.HasField("next_action_at") else None,
         why_not_now=list(v.why_not_now),
-        out_of_office_until=iso(v.out_of_office_until) if v.HasField("out_of_office_until") else None)
+        out_of_office_until=iso(v.out_of_office_until) if v.HasField("out_of_office_until") else None,
+        history=[models.AttemptOut(step=a.step_index, action=a.action_type, status=a.status, outcome=a.outcome,
+                                   note=a.note, started_at=iso(a.started_at),
+                                   finished_at=iso(a.finished_at) if a.HasField("finished_at") else None)
+                 for a in v.history])
 
 
 def change(response: campaigns_pb2.PauseCampaignResponse | campaigns_pb2.ResumeCampaignResponse

@@ -200,6 +200,22 @@ async def unipile_webhook(request: web.Request) -> web.Response:
     return _ack(WebhookAck(received="ignored"))
 
 
+async def unipile_connected(request: web.Request) -> web.Response:
+    """Unipile's notification of a hosted-auth link of type create: `{status, account_id, name}`. The `name` is
+    the link's unguessable token, which names the workspace; the account is read from Unipile before it is
+    recorded, so a forged notification records nothing Unipile does not hold for our API key."""
+    payload = _json_object(await request.read())
+    token = _text(payload, "name", "name")
+    account_id = _text(payload, "account_id", "account_id")
+    answer = await upstreams(request).accounts.CompleteLinkedInConnect(
+        accounts_pb2.CompleteLinkedInConnectRequest(
+            token=token, unipile_account_id=account_id,
+            status=_text(payload, "status", "status", required=False, max_chars=40),
+        )
+    )
+    return _ack(WebhookAck(received="account_connected", changed=answer.created))
+
+
 async def billing_webhook(request: web.Request) -> web.Response:
     """A signed billing event (DESIGN A6). The signature is checked on the raw body before it is parsed; a
     missing, wrong or stale one is refused with 401 and nothing changes."""
@@ -258,6 +274,18 @@ WEBHOOK_ROUTES: tuple[Route, ...] = (
         raw_body=models.json_object_without_nul(
             "new_relation: event, account_id, user_provider_id; account_status: AccountStatus {account_id, "
             "account_type, message}; any other event is ignored"),
+    ),
+    Route(
+        "POST",
+        "/webhooks/unipile/connected",
+        unipile_connected,
+        "Unipile's notification that a hosted connect link was used: {status, account_id, name}. Authenticated by "
+        "the link's unguessable name; the account is read from Unipile, then added to the link's workspace "
+        "(`changed` false on a repeated notification).",
+        WebhookAck,
+        auth=False,
+        errors=(400, 404, 409, 422, 503),
+        tag="webhooks",
     ),
     Route(
         "POST",

@@ -93,6 +93,10 @@ class Settings(ServiceSettings):
     warmup_feed_interval_seconds: float = setting(
         "HOLDFAST_WARMUP_FEED_INTERVAL_SECONDS", 60.0, parse=_positive,
         help="how often warm-up campaigns' queues are topped up to what the next two ramp days allow")
+    lookup_daily_cap: int = setting("HOLDFAST_LOOKUP_DAILY_CAP", 80, parse=_at_least_one,
+                                    help="profile look-ups (URL -> provider id) per LinkedIn sender per day")
+    lookup_gap_seconds: float = setting("HOLDFAST_LOOKUP_GAP_SECONDS", 90.0, parse=_non_negative,
+                                        help="seconds between two profile look-ups of one sender (+-25 % jitter)")
     hold_drain_seconds: float = setting("HOLDFAST_HOLD_DRAIN_SECONDS", 30.0, parse=_non_negative,
                                         help="how long setting a hold waits for sends already at the provider "
                                         "on the held scope before it answers anyway (with a warning)")

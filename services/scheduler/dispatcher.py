@@ -19,8 +19,16 @@ import structlog
 from services.common import timemath
 from services.common.clock import Clock
 from services.common.metrics import DISPATCH_LAG, SENDS
-from services.common.providers.unipile import FailureKind, UnipileClient, UnipileError
-from services.scheduler.domain import AccountFailure, CampaignPlan, Events, Sender
+from services.common.providers.unipile import INVITE_MESSAGE_MAX_CHARS, FailureKind, UnipileClient, UnipileError
+from services.common.templates import render
+from services.scheduler.domain import (
+    NOTE_TOO_LONG,
+    AccountFailure,
+    CampaignPlan,
+    Events,
+    Sender,
+    template_values,
+)
 from services.scheduler.failure_rate import FailureRateMonitor
 from services.scheduler.planner import due_after, planned_at
 from services.scheduler.providers import Outcome, Providers
@@ -29,6 +37,21 @@ from services.scheduler.service import FALLBACK_LIMITS
 
 log = structlog.get_logger(__name__)
 MAX_TRANSIENT_FAILURES = 5
+# T3: how long a recipient's cool-down lasts, by the provider's error type, and how many the prospect gets
+# before it stops (a withdrawn invitation blocks a new one for weeks; trying daily forever helps no one).
+RECIPIENT_COOLDOWN = {"errors/cannot_resend_within_24hrs": timedelta(hours=24),
+                      "errors/cannot_resend_yet": timedelta(days=7),
+                      "errors/already_invited_recently": timedelta(days=7)}
+MAX_RECIPIENT_COOLDOWNS = 3
+# T3: how long a sender waits on the provider's word when it gives no Retry-After.
+SENDER_COOLDOWN = {"errors/missing_credentials": timedelta(minutes=15),
+                   "errors/insufficient_credits": timedelta(hours=24),
+                   "errors/limit_exceeded": timedelta(hours=24)}
+# T2: how long the reconciler keeps asking a provider that cannot answer before it decides without it.
+RECONCILE_PATIENCE = timedelta(hours=24)
+ASSUMED_SENT = "assumed sent: the provider's answer was lost"
+# Provider and scheduler clocks differ a little: a message this much older than its attempt may still be it.
+CLOCK_SKEW = timedelta(minutes=2)
 # How long a sender waits after the provider said its account is disconnected or restricted, unless accounts
 # confirms it (then its status holds it for as long as needed).
 PROVIDER_BLOCK = timedelta(minutes=15)
@@ -78,11 +101,20 @@ class Dispatcher:
                     # Planned inside a window, but pacing or a retry pushed the claim past its end.
                     await self._reschedule(writes, row, plan, now, now)
                     continue
+                step = plan.step(row.step_index)
+                if (row.action_type == "linkedin_invite" and step is not None
+                        and len(render(step.text, template_values(row))) > INVITE_MESSAGE_MAX_CHARS):
+                    # Caught before any attempt: LinkedIn refuses a longer note, so trying again cannot help.
+                    await self._stop(writes, row, NOTE_TOO_LONG, now)
+                    continue
                 limits = sender.limits.get(row.action_type, FALLBACK_LIMITS)
                 day = timemath.local_date(sender.timezone, now)
                 ramp_day = sender.ramp_day_on(day)
                 today, week = counts.get((sender.sender_id, row.action_type), (0, 0))
-                if today >= limits.cap_on_ramp_day(ramp_day) or week >= limits.weekly_cap:
+                cap = limits.cap_on_ramp_day(ramp_day)
+                if row.action_type == "linkedin_invite":
+                    cap = sender.invite_cap(cap, now)  # T3: near LinkedIn's limit, slow down first
+                if today >= cap or week >= limits.weekly_cap:
                     # S5/S6: the sender's day (or week) is full: the action waits for its next local day.
                     tomorrow = datetime.combine(day + timedelta(days=1), time.min, tzinfo=ZoneInfo(sender.timezone))
                     await self._reschedule(writes, row, plan, max(tomorrow, now), now)
@@ -148,24 +180,43 @@ class Dispatcher:
 
     async def _apply_outcome(self, tx: Tx, attempt_id: str, row: PlanRow, sender: Sender, plan: CampaignPlan,
                              outcome: Outcome, now: datetime) -> int:
+        """One outcome class per provider answer (T1-T3): a definite answer closes the attempt, and what it
+        concerns (this prospect, this recipient for a while, this sender, the account) is what waits or stops."""
         sender_id = sender.sender_id
         kind = outcome.kind
         if outcome.ok:
             await tx.finish_attempt(attempt_id, "succeeded", "sent", outcome.provider_ref, "", now)
+            if outcome.usage is not None:
+                await tx.record_invite_usage(sender_id, outcome.usage, now)
             await self.step_done(tx, row, plan, now)
         elif kind is FailureKind.PROSPECT_REFUSED:
+            # T1: not performed, and asking again gets the same answer: never re-sent.
             await tx.finish_attempt(attempt_id, "refused", outcome.error_type, "", outcome.detail, now)
-            if row.action_type == "linkedin_invite" and outcome.error_type == "errors/already_invited_recently":
-                await self._wait_acceptance(tx, row, now)  # an invitation is out there: wait for it
+            if row.action_type == "linkedin_invite" and outcome.error_type == "errors/action_already_performed":
+                await self._wait_acceptance(tx, row, now)  # already invited or connected: wait for it
             else:
-                await tx.update_plan(row.prospect_id, state="stopped", step_index=row.step_index, channel=None,
-                                     action_type=None, sender_id=None, due_at=None, next_action_at=None,
-                                     failures=row.failures, stop_reason=outcome.error_type or "refused", now=now)
-        elif kind in (FailureKind.RATE_LIMITED, FailureKind.COOLDOWN):
-            await tx.finish_attempt(attempt_id, "failed", kind.value, "", outcome.detail, now)
-            wait = timedelta(seconds=outcome.retry_after_s) if outcome.retry_after_s else (
-                timedelta(hours=24) if kind is FailureKind.COOLDOWN else timedelta(minutes=15))
-            await tx.defer_sender(sender_id, now + wait)
+                await self._stop(tx, row, outcome.error_type or "refused", now)
+        elif kind is FailureKind.RECIPIENT_COOLDOWN:
+            # T3: this recipient cannot get this action for a while; the sender and other prospects go on.
+            await tx.finish_attempt(attempt_id, "refused", outcome.error_type, "", outcome.detail, now)
+            failures = row.failures + 1
+            if failures > MAX_RECIPIENT_COOLDOWNS:
+                await self._stop(tx, row, f"recipient_cooldown:{outcome.error_type}", now, failures)
+            else:
+                wait = RECIPIENT_COOLDOWN.get(outcome.error_type, timedelta(days=1))
+                await self._reschedule(tx, row, plan, now + wait, now, failures=failures,
+                                       note=f"recipient_cooldown:{outcome.error_type}")
+        elif kind in (FailureKind.RATE_LIMITED, FailureKind.SENDER_COOLDOWN):
+            # T3: the sender waits, with the provider's word as its reason; the prospect keeps its place.
+            await tx.finish_attempt(attempt_id, "failed", kind.value, "", outcome.error_type, now)
+            if outcome.retry_after_s:
+                wait = timedelta(seconds=outcome.retry_after_s)
+            elif kind is FailureKind.RATE_LIMITED:
+                wait = timedelta(minutes=15)
+            else:
+                wait = SENDER_COOLDOWN.get(outcome.error_type, timedelta(hours=24))
+            prefix = "rate_limited" if kind is FailureKind.RATE_LIMITED else "cooldown"
+            await tx.defer_sender(sender_id, now + wait, f"{prefix}:{outcome.error_type or 'unknown'}")
             await self._reschedule(tx, row, plan, now + wait, now)
         elif kind is FailureKind.SENDER_REFUSED:
             # The inbox's problem, not the prospect's (T3): nothing was sent, the prospect keeps its step and
@@ -188,22 +239,24 @@ class Dispatcher:
                 log.warning("account failure reported", sender_id=sender_id, status=status, attempt_id=attempt_id)
                 return 1
         elif kind is FailureKind.UNKNOWN or kind is None:
-            # S8: the provider may have acted (no answer, an unreadable answer, a time-out during SMTP DATA).
-            # Sending again could send twice: the attempt stays open for the reconciler, which asks the
-            # provider where it can and otherwise counts it as sent.
+            # S8/T1: no answer, an unreadable answer, or a 5xx that cannot tell: the provider may have acted.
+            # Sending again could send twice: the attempt stays open for the reconciler, which asks the provider.
             log.warning("send outcome unknown; left for reconciliation", attempt_id=attempt_id,
                         error=outcome.error_type)
         else:
             await tx.finish_attempt(attempt_id, "failed", kind.value, "", outcome.detail, now)
             failures = row.failures + 1
             if failures >= MAX_TRANSIENT_FAILURES:
-                await tx.update_plan(row.prospect_id, state="stopped", step_index=row.step_index, channel=None,
-                                     action_type=None, sender_id=None, due_at=None, next_action_at=None,
-                                     failures=failures, stop_reason="provider_failures", now=now)
+                await self._stop(tx, row, "provider_failures", now, failures)
             else:
                 await self._reschedule(tx, row, plan, now + timedelta(minutes=5 * 2 ** failures), now,
                                        failures=failures)
         return 0
+
+    async def _stop(self, tx: Tx, row: PlanRow, reason: str, now: datetime, failures: int | None = None) -> None:
+        await tx.update_plan(row.prospect_id, state="stopped", step_index=row.step_index, channel=None,
+                             action_type=None, sender_id=None, due_at=None, next_action_at=None,
+                             failures=row.failures if failures is None else failures, stop_reason=reason, now=now)
 
     async def step_done(self, tx: Tx, row: PlanRow, plan: CampaignPlan, completed_at: datetime) -> None:
         """The current step was performed: an invite waits for acceptance, anything else moves on."""
@@ -233,58 +286,92 @@ class Dispatcher:
                              due_at=row.due_at, next_action_at=None, failures=0, stop_reason="", now=now)
 
     async def _reschedule(self, tx: Tx, row: PlanRow, plan: CampaignPlan, not_before: datetime, now: datetime, *,
-                          failures: int | None = None) -> None:
+                          failures: int | None = None, note: str = "") -> None:
+        """`note`: why a scheduled prospect waits (kept in stop_reason while scheduled; shown by why-not-now)."""
         await tx.update_plan(row.prospect_id, state="scheduled", step_index=row.step_index, channel=row.channel,
                              action_type=row.action_type, sender_id=row.sender_id, due_at=row.due_at,
                              next_action_at=planned_at(plan.schedule, not_before, row.prospect_id, row.step_index),
-                             failures=row.failures if failures is None else failures, stop_reason="", now=now)
+                             failures=row.failures if failures is None else failures, stop_reason=note, now=now)
 
     async def reconcile_once(self) -> int:
-        """S8: an attempt still 'started' long after it began was cut off by a crash. Ask the provider
-        whether it happened rather than sending again."""
+        """S8/T2: an attempt still 'started' long after it began got no answer (a crash, a time-out, a 5xx
+        that cannot tell). Ask the provider whether it happened rather than sending again; book nothing as
+        sent that the provider does not show. Where the provider cannot tell (no look-up for the action, or
+        no answer for RECONCILE_PATIENCE), at most once wins: the step counts as sent, and the attempt says
+        so in the prospect's history."""
         now = self._clock.now()
         resolved = 0
         async with self._repo.transaction() as tx:
             for attempt in await tx.stale_attempts(now - self._stale_after, 50):
+                attempt_id = str(attempt["id"])
                 row = await tx.lock_plan(str(attempt["prospect_id"]))
                 plan = await tx.plan(str(attempt["campaign_id"]))
                 if row is None or plan is None or row.state != "in_flight":
-                    await tx.finish_attempt(str(attempt["id"]), "abandoned", "orphan", "", "", now)
+                    await tx.finish_attempt(attempt_id, "abandoned", "orphan", "", "", now)
                     continue
                 try:
                     sent = await self._was_sent(attempt, row)
                 except UnipileError as exc:
-                    # The provider could tell but did not answer now: ask again next round, never guess (S8).
-                    log.warning("reconcile deferred", attempt_id=str(attempt["id"]), kind=exc.kind.value)
-                    continue
+                    if now - attempt["started_at"] < RECONCILE_PATIENCE:
+                        # The provider could tell but did not answer now: ask again next round, never guess.
+                        log.warning("reconcile deferred", attempt_id=attempt_id, kind=exc.kind.value)
+                        continue
+                    sent = None
                 if sent is False:
-                    # The provider confirms nothing went out: the step may be tried again.
-                    await tx.finish_attempt(str(attempt["id"]), "abandoned", "not_sent", "", "", now)
+                    # The provider shows nothing went out: the step may be tried again.
+                    await tx.finish_attempt(attempt_id, "abandoned", "not_sent", "", "", now)
                     await self._reschedule(tx, row, plan, now, now)
+                elif sent is True:
+                    await tx.finish_attempt(attempt_id, "reconciled_sent", "confirmed", "", "", now)
+                    await self.step_done(tx, row, plan, now)
                 else:
-                    # Sent, or unknowable: at most once wins, the prospect moves on (S8).
-                    await tx.finish_attempt(str(attempt["id"]), "reconciled_sent",
-                                            "confirmed" if sent else "assumed", "", "", now)
+                    log.warning("attempt assumed sent", attempt_id=attempt_id, action=row.action_type)
+                    await tx.finish_attempt(attempt_id, "reconciled_sent", "assumed", "", ASSUMED_SENT, now)
                     await self.step_done(tx, row, plan, now)
                 resolved += 1
         return resolved
 
-    async def _was_sent(self, attempt: object, row: PlanRow) -> bool | None:
-        """True or False when the provider can tell, None when it never can (no lookup for this action).
+    async def _was_sent(self, attempt: asyncpg.Record, row: PlanRow) -> bool | None:
+        """True or False when the provider can tell, None when it never can (no look-up for this action).
         Raises UnipileError when it could tell but did not answer now."""
-        if row.action_type != "linkedin_invite" or self._unipile is None or not row.linkedin_provider_id:
+        if row.channel != "linkedin" or self._unipile is None or not row.linkedin_provider_id:
             return None
-        account = attempt["unipile_account_id"]  # type: ignore[index]
+        account = attempt["unipile_account_id"]
+        if row.action_type == "linkedin_invite":
+            return await self._invite_seen(account, row.linkedin_provider_id)
+        return await self._message_seen(account, row.linkedin_provider_id, attempt["started_at"])
+
+    async def _invite_seen(self, account: str, provider_id: str) -> bool:
+        assert self._unipile is not None
         cursor = None
         for _ in range(20):
             page = await self._unipile.list_sent_invitations(account, cursor=cursor)
-            if any(i.provider_id == row.linkedin_provider_id for i in page.items):
+            if any(i.provider_id == provider_id for i in page.items):
                 return True
             cursor = page.cursor
             if cursor is None:
                 break
         relations = await self._unipile.list_relations(account)
-        return any(r.provider_id == row.linkedin_provider_id for r in relations.items)
+        return any(r.provider_id == provider_id for r in relations.items)
+
+    async def _message_seen(self, account: str, provider_id: str, started_at: datetime) -> bool:
+        """T2: a message (or InMail) counts as sent only when the chat with the prospect holds a message our
+        account sent since the attempt began. Chats come most recently active first."""
+        assert self._unipile is not None
+        since = started_at - CLOCK_SKEW
+        cursor = None
+        for _ in range(10):
+            page = await self._unipile.list_chats(account, cursor=cursor)
+            for chat in page.items:
+                if chat.attendee_provider_id != provider_id:
+                    continue
+                messages = await self._unipile.list_chat_messages(chat.id, after=since)
+                if any(m.is_sender and (m.sent_at is None or m.sent_at >= since) for m in messages.items):
+                    return True
+            cursor = page.cursor
+            if cursor is None:
+                break
+        return False
 
     async def invite_accepted(self, unipile_account_id: str, provider_id: str,
                               accepted_at: datetime | None = None) -> int:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
+from services.common.templates import render  # noqa: F401 -- re-exported: the scheduler fills the shared templates
 from services.common.timemath import Schedule
 
 ACTION_TYPES = ("linkedin_invite", "linkedin_message", "linkedin_inmail", "email")
@@ -20,9 +21,10 @@ COUNTED = ("started", "succeeded", "refused", "reconciled_sent")
 # disconnected or restricted accounts have reasons of their own: neither counts.
 FAILED_OUTCOMES_COUNTED = ("transient", "unknown")
 # Refusals decided before any provider call (the prospect lacks an address): they say nothing of the account.
-LOCAL_REFUSALS = ("missing_provider_id", "missing_email")
-# Refusals that are attempts but not failures: an invitation is already out there.
-HARMLESS_REFUSALS = ("errors/already_invited_recently",)
+NOTE_TOO_LONG = "invite_note_too_long"
+LOCAL_REFUSALS = ("missing_provider_id", "missing_email", NOTE_TOO_LONG)
+# Refusals that are attempts but not failures of the sender: the recipient's own cool-downs (T3).
+HARMLESS_REFUSALS = ("errors/already_invited_recently", "errors/cannot_resend_yet", "errors/cannot_resend_within_24hrs")
 # Senders whose failure rate is watched: the pause reason it feeds is linkedin_high_failure_rate (P1).
 FAILURE_RATE_KINDS = ("linkedin_account",)
 
@@ -70,6 +72,11 @@ class CampaignPlan:
         return self.steps[index] if 0 <= index < len(self.steps) else None
 
 
+# Invite usage (%) the provider reported -> the share of the invite cap still used (95 % and over: none).
+USAGE_SLOWDOWN = ((95, 0.0), (90, 0.25), (75, 0.5), (50, 0.75))
+USAGE_TRUSTED = timedelta(days=7)
+
+
 @dataclass(frozen=True, slots=True)
 class Sender:
     sender_id: str
@@ -82,8 +89,22 @@ class Sender:
     last_sent_local_date: object | None
     next_send_after: datetime
     limits: dict[str, Limits]
-    # Set when a send failed with an account-level error ("disconnected", "restricted").
+    # Set when a send failed with an account-level error ("disconnected", "restricted"), or the provider asked
+    # this sender to wait ("cooldown:<error type>", "rate_limited:<error type>").
     provider_block: str = ""
+    # T3: the share (%) of LinkedIn's invitation limit the provider last said this sender used, and when.
+    invite_usage: int | None = None
+    invite_usage_at: datetime | None = None
+
+    def invite_cap(self, cap: int, now: datetime) -> int:
+        """The invitation cap once the provider's own usage figure is heeded: a sender near LinkedIn's limit
+        slows down before LinkedIn stops it. A figure is trusted for a week (LinkedIn's limit is weekly)."""
+        if self.invite_usage is None or self.invite_usage_at is None or now - self.invite_usage_at > USAGE_TRUSTED:
+            return cap
+        for threshold, share in USAGE_SLOWDOWN:
+            if self.invite_usage >= threshold:
+                return int(cap * share)
+        return cap
 
     @property
     def can_send(self) -> bool:
@@ -96,12 +117,10 @@ class Sender:
         return self.ramp_day + (1 if last is not None and last < day else 0)  # type: ignore[operator]
 
 
-_PLACEHOLDER = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}")
-
-
-def render(template: str, values: dict[str, str]) -> str:
-    """Fill {{first_name}}-style placeholders; an unknown one becomes empty rather than leaking braces."""
-    return _PLACEHOLDER.sub(lambda m: values.get(m[1], ""), template)
+def template_values(plan: object) -> dict[str, str]:
+    """The values a prospect's templates are filled with."""
+    return {"first_name": plan.first_name, "last_name": plan.last_name,  # type: ignore[attr-defined]
+            "company": plan.company, **plan.fields}  # type: ignore[attr-defined]
 
 
 def hold_blocks(held_scopes: list[str] | tuple[str, ...], channel: str) -> bool:

@@ -102,12 +102,12 @@ class LinkedInReplies:
         if not prospects:
             return Heard(0, "not_a_prospect")
         arrived = message.sent_at or self._clock.now()
-        said = classify_text("", message.text, arrived, default_ooo_days=self._ooo_days)
+        said = classify_text("", message.text or "", arrived, default_ooo_days=self._ooo_days)
         recorded = 0
         for prospect_id in prospects:
             result = await self._voices.record(
                 f"unipile:{message.id}:{prospect_id}", prospect_id, said.kind, until=said.until, channel="linkedin",
-                source="unipile", snippet=snippet(message.text), received_at=arrived)
+                source="unipile", snippet=snippet(message.text or ""), received_at=arrived)
             recorded += result.applied
         return Heard(recorded, "" if recorded else "already_recorded")
 

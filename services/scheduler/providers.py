@@ -9,10 +9,11 @@ import structlog
 
 from services.common.errors import DomainError
 from services.common.providers.smtp import SmtpError, SmtpSettings, send_email
-from services.common.providers.unipile import FailureKind, UnipileClient, UnipileError
+from services.common.providers.unipile import INVITE_MESSAGE_MAX_CHARS, FailureKind, UnipileClient, UnipileError
+from services.common.templates import render
 from services.common.unsubscribe import UnsubscribeTokens, list_unsubscribe_headers, unsubscribe_url
 from services.scheduler.bounce_rate import MESSAGE_ID_DOMAIN
-from services.scheduler.domain import Sender, Step, render, restriction_kind
+from services.scheduler.domain import NOTE_TOO_LONG, Sender, Step, restriction_kind, template_values
 from services.scheduler.repository import PlanRow
 
 log = structlog.get_logger(__name__)
@@ -41,6 +42,8 @@ class Outcome:
     retry_after_s: float | None = None
     # A restricted account: "warning", "jail" or "partial" when the provider's answer says which.
     restriction_kind: str = ""
+    # An invite's answer: the percentage of the provider's invitation limit the sender has used (T3).
+    usage: int | None = None
 
 
 def message_id(attempt_id: str, sender_address: str) -> str:
@@ -65,10 +68,12 @@ class Providers:
         self._credentials = credentials
         self._timeout_s = timeout_s
         self._unsubscribe = unsubscribe
+        # Each account's InMail seat (`linkedin[api]`), read from Unipile once per process.
+        self._inmail_api: dict[str, str | None] = {}
 
     async def perform(self, attempt_id: str, plan: PlanRow, sender: Sender, step: Step,
                       workspace_id: str = "") -> Outcome:
-        values = {"first_name": plan.first_name, "last_name": plan.last_name, "company": plan.company, **plan.fields}
+        values = template_values(plan)
         try:
             if step.channel == "email":
                 return await self._email(attempt_id, plan, sender, step, values, workspace_id)
@@ -89,10 +94,24 @@ class Providers:
             return Outcome(False, FailureKind.PROSPECT_REFUSED, "missing_provider_id")
         text = render(step.text, values)
         if step.action_type == "linkedin_invite":
-            ref = await self._unipile.send_invite(sender.unipile_account_id, plan.linkedin_provider_id, text or None)
-            return Outcome(True, provider_ref=ref)
-        chat = await self._unipile.start_chat(sender.unipile_account_id, plan.linkedin_provider_id, text)
+            if len(text) > INVITE_MESSAGE_MAX_CHARS:
+                # The dispatcher stops such a prospect before any attempt; this only keeps the promise here too.
+                return Outcome(False, FailureKind.PROSPECT_REFUSED, NOTE_TOO_LONG)
+            invite = await self._unipile.send_invite(sender.unipile_account_id, plan.linkedin_provider_id,
+                                                     text or None)
+            return Outcome(True, provider_ref=invite.invitation_id, usage=invite.usage)
+        inmail = step.action_type == "linkedin_inmail"
+        api = await self._inmail_seat(sender.unipile_account_id) if inmail else None
+        chat = await self._unipile.start_chat(sender.unipile_account_id, plan.linkedin_provider_id, text,
+                                              inmail=inmail, api=api)
+        # Both ids are nullable in Unipile's answer; a 2xx is the provider's yes either way.
         return Outcome(True, provider_ref=chat.message_id or chat.chat_id or "")
+
+    async def _inmail_seat(self, account_id: str) -> str | None:
+        assert self._unipile is not None
+        if account_id not in self._inmail_api:
+            self._inmail_api[account_id] = (await self._unipile.get_account(account_id)).inmail_api
+        return self._inmail_api[account_id]
 
     async def _email(self, attempt_id: str, plan: PlanRow, sender: Sender, step: Step,
                      values: dict[str, str], workspace_id: str) -> Outcome:

@@ -48,6 +48,7 @@ class Enrollee:
     last_name: str
     company: str
     fields: dict[str, str]
+    # Issue 13: resolved into linkedin_provider_id in the background when that is missing.
     linkedin_public_identifier: str | None = None
 
 
@@ -110,7 +111,8 @@ def _sender(r: asyncpg.Record, limits: dict[str, Limits]) -> Sender:
     return Sender(sender_id=str(r["sender_id"]), kind=r["sender_kind"], status=r["status"], timezone=r["timezone"],
                   unipile_account_id=r["unipile_account_id"], email=r["email"], ramp_day=r["ramp_day"],
                   last_sent_local_date=r["last_sent_local_date"], next_send_after=_aware(r["next_send_after"]),
-                  limits=limits, provider_block=r["provider_block"])
+                  limits=limits, provider_block=r["provider_block"], invite_usage=r["invite_usage"],
+                  invite_usage_at=r["invite_usage_at"])
 
 
 def _campaign_plan(r: asyncpg.Record, steps: Sequence[asyncpg.Record]) -> CampaignPlan:
@@ -260,7 +262,8 @@ class Tx:
         rows = await self.conn.fetch(
             """WITH lowest AS (
                    SELECT campaign_id, min(step_index) AS step_index FROM scheduler.prospect_plans
-                    WHERE campaign_id = ANY($1::uuid[]) AND state IN ('scheduled', 'in_flight', 'waiting_acceptance')
+                    WHERE campaign_id = ANY($1::uuid[])
+                      AND state IN ('scheduled', 'in_flight', 'waiting_acceptance', 'resolving')
                     GROUP BY campaign_id)
                SELECT l.campaign_id, array_agg(DISTINCT s.channel) AS channels
                  FROM lowest l JOIN scheduler.plan_steps s ON s.campaign_id = l.campaign_id
@@ -398,10 +401,29 @@ class Tx:
         destination, key, payload = event
         return await outbox.enqueue(self.conn, "scheduler", destination, key, payload)
 
-    async def defer_sender(self, sender_id: str, until: datetime) -> None:
+    async def defer_sender(self, sender_id: str, until: datetime, reason: str = "") -> None:
+        """The sender waits until `until`; `reason` (the provider's word) is what why-not-now shows meanwhile."""
         await self.conn.execute(
-            "UPDATE scheduler.sender_states SET next_send_after = greatest(next_send_after, $2) WHERE sender_id = $1",
-            sender_id, until)
+            "UPDATE scheduler.sender_states SET next_send_after = greatest(next_send_after, $2),"
+            " provider_block = CASE WHEN $3 = '' THEN provider_block ELSE $3 END WHERE sender_id = $1",
+            sender_id, until, reason)
+
+    async def record_invite_usage(self, sender_id: str, usage: int, now: datetime) -> None:
+        await self.conn.execute(
+            "UPDATE scheduler.sender_states SET invite_usage = $2, invite_usage_at = $3 WHERE sender_id = $1",
+            sender_id, max(0, min(usage, 100)), now)
+
+    async def attempt_history(self, prospect_ids: Sequence[str]) -> dict[str, list[asyncpg.Record]]:
+        """Every attempt of these prospects, oldest first: what was tried, what the provider said, and any
+        choice made without its answer."""
+        rows = await self.conn.fetch(
+            """SELECT prospect_id, step_index, action_type, status, outcome, detail, started_at, finished_at
+                 FROM scheduler.send_attempts WHERE prospect_id = ANY($1::uuid[]) ORDER BY started_at, id""",
+            list(prospect_ids))
+        out: dict[str, list[asyncpg.Record]] = {}
+        for r in rows:
+            out.setdefault(str(r["prospect_id"]), []).append(r)
+        return out
 
     # Prospects
 

@@ -40,6 +40,7 @@ from services.scheduler.failure_rate import FailureRateMonitor
 from services.scheduler.linkedin_replies import LinkedInReplies
 from services.scheduler.providers import Providers, SendingAs, UnsubscribeLinks
 from services.scheduler.repository import Enrollee, Repository
+from services.scheduler.resolver import ProfileResolver
 from services.scheduler.service import SchedulerService
 from services.scheduler.stats import Stats
 from services.scheduler.voices import ProspectVoices, shown_state
@@ -200,7 +201,10 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
             state=shown_state(v.plan.state, v.plan.voice, v.plan.parked_until, now),
             next_action_at=to_timestamp(v.plan.next_action_at), why_not_now=v.why_not_now,
             out_of_office_until=to_timestamp(v.plan.parked_until if v.plan.voice == "out_of_office"
-                                             and v.plan.parked_until and v.plan.parked_until > now else None))
+                                             and v.plan.parked_until and v.plan.parked_until > now else None),
+            history=[pb.AttemptRecord(step_index=a.step_index, action_type=a.action_type, status=a.status,
+                                      outcome=a.outcome, note=a.note, started_at=to_timestamp(a.started_at),
+                                      finished_at=to_timestamp(a.finished_at)) for a in v.history])
             for v in views])
 
     async def RecordProspectVoice(self, request: pb.RecordProspectVoiceRequest,
@@ -398,6 +402,8 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
     email_replies = EmailReplies(repository, voices, tokens=unsubscribe.tokens, ooo_days=settings.ooo_days)
     servicer = SchedulerServicer(service, dispatcher, warmups, bounce_rates, voices, linkedin_replies, email_replies,
                                  Stats(repository, clock))
+    resolver = ProfileResolver(repository, unipile, clock, daily_cap=settings.lookup_daily_cap,
+                               gap=timedelta(seconds=settings.lookup_gap_seconds))
     running = await start_server(settings.grpc_listen, [Registration(
         pb.DESCRIPTOR.services_by_name["SchedulerService"].full_name,
         lambda server: pb_grpc.add_SchedulerServiceServicer_to_server(servicer, server),
@@ -410,7 +416,8 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
                                      ("chats", 60.0, linkedin_replies.poll_once),
                                      ("failure-rate", 60.0, failure_rates.evaluate_failure_rates_once),
                                      ("bounce-rate", 60.0, bounce_rates.evaluate_bounce_rates_once),
-                                     ("warmup-feed", settings.warmup_feed_interval_seconds, warmups.feed_once)):
+                                     ("warmup-feed", settings.warmup_feed_interval_seconds, warmups.feed_once),
+                                     ("profile-lookups", 5.0, resolver.run_once)):
             task = asyncio.create_task(run_loop(name, interval, step), name=f"scheduler-{name}")
             stack.push_async_callback(cancel, task)
     stack.push_async_callback(running.stop, settings.shutdown_grace_seconds)

@@ -7,7 +7,7 @@ import hashlib
 import json
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import structlog
@@ -50,9 +50,34 @@ class PlacedSlot:
 
 
 @dataclass(frozen=True, slots=True)
+class AttemptRecord:
+    step_index: int
+    action_type: str
+    status: str
+    outcome: str
+    note: str
+    started_at: datetime
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class PlanView:
     plan: PlanRow
     why_not_now: list[str]
+    # T2: the prospect's attempts, oldest first.
+    history: list[AttemptRecord] = field(default_factory=list)
+
+
+def _sender_wait(block: str) -> str:
+    """S11/T3: why a sender waits: the provider's word ("sender_cooldown:errors/limit_exceeded",
+    "rate_limited:errors/too_many_requests", "sender_reported_disconnected") or its own pacing."""
+    if not block:
+        return "pacing"
+    if block.startswith("cooldown:"):
+        return f"sender_{block}"
+    if block.startswith("rate_limited:"):
+        return block
+    return f"sender_reported_{block}"
 
 
 def pick(ids: tuple[str, ...], prospect_id: str) -> str | None:
@@ -107,6 +132,7 @@ class SchedulerService:
         campaign_id = plan.campaign_id
         first = plan.step(0)
         rows = []
+        uses_linkedin = any(step.channel == "linkedin" for step in plan.steps)
         for e in enrollees:
             linkedin = pick(plan.linkedin_account_ids, e.prospect_id)
             inbox = pick(plan.inbox_ids, e.prospect_id)
@@ -115,10 +141,14 @@ class SchedulerService:
             else:
                 state, channel, action, due = "scheduled", first.channel, first.action_type, now
                 sender = linkedin if first.channel == "linkedin" else inbox
+            next_at = due
+            if state == "scheduled" and uses_linkedin and not e.linkedin_provider_id and e.linkedin_public_identifier:
+                # Issue 13: its provider id is looked up first (services/scheduler/resolver.py), then it is planned.
+                state, next_at = "resolving", None
             # New prospects are due now and, like a backlog after a pause, get spread by the re-clamp.
             rows.append((e.prospect_id, campaign_id, e.linkedin_provider_id, e.email, e.first_name, e.last_name,
                          e.company, json.dumps(e.fields), linkedin, inbox, state, channel, action, sender, due,
-                         due, e.linkedin_public_identifier))
+                         next_at, e.linkedin_public_identifier))
         # V6: the workspace's suppression list is read under its lock, so a suppression being added either
         # sees these rows or is seen by them.
         await VoiceTx(tx).lock_suppressions(plan.workspace_id)
@@ -289,10 +319,14 @@ class SchedulerService:
             rows = [r for r in await tx.plans(prospect_ids) if r.campaign_id == campaign_id]
             held = await tx.held_scopes(campaign_id)
             senders = await tx.senders({r.sender_id for r in rows if r.sender_id})
+            histories = await tx.attempt_history([r.prospect_id for r in rows])
             views = []
             for row in rows:
                 sender = senders.get(row.sender_id or "")
-                views.append(PlanView(row, await self._why_not_now(tx, plan, row, held, sender, now)))
+                history = [AttemptRecord(a["step_index"], a["action_type"], a["status"], a["outcome"], a["detail"],
+                                         a["started_at"], a["finished_at"])
+                           for a in histories.get(row.prospect_id, [])]
+                views.append(PlanView(row, await self._why_not_now(tx, plan, row, held, sender, now), history))
         return views
 
     async def _why_not_now(self, tx: Tx, plan: CampaignPlan, row: PlanRow, held: list[str], sender: Sender | None,
@@ -306,6 +340,10 @@ class SchedulerService:
             return ["waiting_for_acceptance"]
         if row.state == "in_flight":
             return ["sending_now"]
+        if row.state == "resolving":
+            return ["resolving_linkedin_profile"]
+        if row.state == "not_found":
+            return [row.stop_reason or "not_found"]
         reasons = []
         if row.voice == "out_of_office" and row.parked_until and row.parked_until > now:
             reasons.append("out_of_office")  # V3: parked until its return
@@ -327,10 +365,14 @@ class SchedulerService:
                 reasons.append("daily_cap_reached")
             elif sent_today >= limits.cap_on_ramp_day(ramp):
                 reasons.append("ramp_limit_reached")
+            elif row.action_type == "linkedin_invite" and sent_today >= sender.invite_cap(limits.daily_cap, now):
+                reasons.append(f"provider_usage_{sender.invite_usage}_percent")
             if await tx.counted(sender.sender_id, row.action_type, day - timedelta(days=6), day) >= limits.weekly_cap:
                 reasons.append("weekly_cap_reached")
             if sender.next_send_after > now:
-                reasons.append(f"sender_reported_{sender.provider_block}" if sender.provider_block else "pacing")
+                reasons.append(_sender_wait(sender.provider_block))
+        if row.stop_reason and row.next_action_at and row.next_action_at > now:
+            reasons.append(row.stop_reason)  # a scheduled prospect's own wait, e.g. recipient_cooldown:<type>
         if row.next_action_at and row.next_action_at > now and not reasons:
             reasons.append("scheduled_later")
         return reasons

@@ -72,13 +72,13 @@ async def test_a_linkedin_reply_stops_that_prospect_within_a_second_and_our_own_
 
     await w.run_until(MONDAY_0800_PARIS + timedelta(days=4))
     messaged = sorted(c.attendee_provider_id for c in w.unipile.chats.values()
-                      if any(m.sender_provider_id is None for m in c.messages))
+                      if any(m.is_sender for m in c.messages))
     assert messaged == ["ACo0001"], messaged
     seen = await states(w, auth, cid)
     assert seen["ACo0002"] == ("opted_out", ["opted_out"]) and seen["ACo0001"][0] == "done"
     # Our own message was reported too, as Unipile does; it was read back and ignored.
     ours = [d for d in w.unipile.deliveries if d.source == "messaging" and d.payload["sender"][
-        "attendee_provider_id"].startswith("me-")]
+        "attendee_provider_id"].startswith("SELF")]
     assert ours and all(d.status == 200 for d in ours)
 
 
@@ -144,10 +144,10 @@ async def test_stop_on_reply_company_and_a_reply_during_a_pause_is_honoured_at_r
     status, _ = await w.suite.call("POST", f"/api/v1/campaigns/{cid}/resume", auth)
     await w.run_until(MONDAY_0800_PARIS + timedelta(days=30))
     messaged = sorted(c.attendee_provider_id for c in w.unipile.chats.values()
-                      if any(m.sender_provider_id is None for m in c.messages))
+                      if any(m.is_sender for m in c.messages))
     assert messaged == ["ACo0103", "ACo0104"], messaged  # Ed once back, on March 23 (the window after the 21st)
     ed = [m.sent_at for c in w.unipile.chats.values() if c.attendee_provider_id == "ACo0104"
-          for m in c.messages if m.sender_provider_id is None]
+          for m in c.messages if m.is_sender]
     assert ed and ed[0].date().isoformat() >= "2026-03-21"
 
 
@@ -205,7 +205,7 @@ async def test_a_prospects_page_shows_its_replies_and_history_and_a_member_can_r
 
     await w.run_until(MONDAY_0800_PARIS + timedelta(days=14))
     sent = [m.sent_at for c in w.unipile.chats.values() if c.attendee_provider_id == "ACo0000"
-            for m in c.messages if m.sender_provider_id is None]
+            for m in c.messages if m.is_sender]
     assert len(sent) == 1 and sent[0].date().isoformat() >= "2026-03-10"
     assert not [m for c in w.unipile.chats.values() if c.attendee_provider_id == "ACo0001"
-                for m in c.messages if m.sender_provider_id is None]
+                for m in c.messages if m.is_sender]

@@ -337,6 +337,14 @@ def test_make_run_starts_the_sandbox_and_points_the_services_at_it(tmp_path: Pat
             urllib.request.urlopen(request, timeout=5)
         answer.value.close()
         assert answer.value.code == 404, "the sandbox takes the key the services were given (a wrong one is 401)"
+        # T4: the runner registered our webhooks with the code the production Job runs.
+        with urllib.request.urlopen(f"http://127.0.0.1:{unipile_port}/_sandbox/state", timeout=5) as response:
+            hooks = json.load(response)["webhooks"]
+        assert sorted((w["source"], w["name"]) for w in hooks) == [
+            ("account_status", "holdfast-account_status"), ("messaging", "holdfast-messaging"),
+            ("users", "holdfast-users")]
+        assert all(w["request_url"].endswith("/webhooks/unipile") and w["headers"] for w in hooks)
+        assert "holdfast: webhooks: created" in suite.output
     # The services drain first: a send in flight still reaches its provider.
     stops = suite.stop_events()
     sandbox_stop = stops.index(("sandbox", "sandbox stopping"))

@@ -166,14 +166,19 @@ async def test_rate_limits_and_cooldowns_do_not_count(rig):
     # Had they counted, 15 of 18 would be far above the threshold.
     await inject(rig, 429, "errors/too_many_requests", 10, retry_after=1)
     await rig.run_until(MONDAY_MIDDAY)
-    await inject(rig, 422, "errors/cannot_resend_yet", 5, retry_after=1)
+    await inject(rig, 422, "errors/limit_exceeded", 5, retry_after=1)
     await rig.campaign([sender], 3)
     await rig.run_until(MONDAY_MIDDAY + timedelta(days=1))
-    outcomes = dict(await rig.pool.fetch("SELECT outcome, count(*) FROM scheduler.send_attempts GROUP BY 1"))
-    assert outcomes == {"rate_limited": 10, "cooldown": 5, "sent": 6}
-    assert await signals(rig) == []
     state = await sender_state(rig, sender)
     assert (state["failure_sample"], state["failure_rate"]) == (6, 0.0)
+    # A recipient's own cool-down (T3) is no failure of the sender either.
+    await inject(rig, 422, "errors/cannot_resend_yet", 1)
+    await rig.campaign([sender], 1)
+    await rig.run_until(MONDAY_MIDDAY + timedelta(days=2))
+    outcomes = dict(await rig.pool.fetch("SELECT outcome, count(*) FROM scheduler.send_attempts GROUP BY 1"))
+    assert outcomes == {"rate_limited": 10, "sender_cooldown": 5, "errors/cannot_resend_yet": 1, "sent": 6}
+    assert await signals(rig) == []
+    assert (await sender_state(rig, sender))["failure_rate"] == 0.0
 
 
 async def test_account_failures_are_reported_to_accounts_and_do_not_count(rig):

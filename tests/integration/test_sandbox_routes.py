@@ -72,8 +72,9 @@ async def test_enabled_controls_the_sandbox_account_of_this_workspace_only(sandb
 
     status, body = await s.call("POST", f"{base}/fail-sends", auth, json={"count": 3})
     assert status == 200, body
-    failure = sandboxed.unipile.failures["send_invite"]
+    failure = sandboxed.unipile.failures[f"send_invite@{unipile_id}"]
     assert (failure.status, failure.type, failure.remaining) == (422, "errors/invalid_recipient", 3)
+    assert "send_invite" not in sandboxed.unipile.failures, "other accounts' sends are untouched"
     status, body = await s.call("POST", f"{base}/fail-sends", auth, json={"count": 0})
     assert status == 400, body
 
@@ -84,4 +85,4 @@ async def test_enabled_controls_the_sandbox_account_of_this_workspace_only(sandb
         assert status == 404, body
         assert body["error"]["code"] == "not_found"
     assert sandboxed.unipile.accounts[unipile_id].status == "OK"
-    assert sandboxed.unipile.failures["send_invite"].remaining == 3
+    assert sandboxed.unipile.failures[f"send_invite@{unipile_id}"].remaining == 3

@@ -185,6 +185,7 @@ async def test_no_route_shows_or_changes_another_workspaces_objects(swept: Swept
                            "senders": {"linkedin_account_ids": [a.ids["account_id"]],
                                        "inbox_ids": [a.ids["inbox_id"]]}},
         "CreateLinkedInAccount": {"unipile_account_id": "acc-beta", "name": "Beta LI"},
+        "CreateConnectLink": {"name": "Beta connect"},
         "CreateInbox": {"email": "beta@beta.example",
                         "smtp": {"host": "127.0.0.1", "port": 1, "security": "none", "username": "b",
                                  "password": "b"},

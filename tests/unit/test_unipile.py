@@ -13,15 +13,19 @@ from typing import Any
 
 import aiohttp
 import pytest
+import structlog
 from aiohttp import web
 from multidict import CIMultiDictProxy
 
 from sandbox.unipile import ENDPOINTS, STATE, SandboxState, create_app
+from services.common.metrics import PROVIDER_UNMAPPED_ERRORS
 from services.common.providers.unipile import (
+    DOCUMENTED_ERRORS,
     Account,
     FailureKind,
     UnipileClient,
     UnipileError,
+    classify,
 )
 
 API_KEY = "sk-sandbox-Zq8v1W3nB7x0"
@@ -175,11 +179,11 @@ async def test_unknown_account_answers_resource_not_found(client: UnipileClient)
         await client.get_account("nobody")
 
     assert (caught.value.status, caught.value.type) == (404, "errors/resource_not_found")
-    assert caught.value.kind is FailureKind.UNKNOWN
+    assert caught.value.kind is FailureKind.PROSPECT_REFUSED  # a 4xx: definitely not performed (T1)
 
 
 async def test_send_invite_is_recorded_and_listed(client: UnipileClient, sandbox: Sandbox) -> None:
-    invitation_id = await client.send_invite(ACCOUNT, PROSPECT, "Hello Grace")
+    invitation_id = (await client.send_invite(ACCOUNT, PROSPECT, "Hello Grace")).invitation_id
 
     [sent] = sandbox.state.invitations
     assert (sent.id, sent.account_id, sent.provider_id, sent.message) == (
@@ -221,7 +225,8 @@ async def test_duplicate_invite_is_refused_for_the_prospect(client: UnipileClien
         await client.send_invite(ACCOUNT, PROSPECT, None)
 
     assert (caught.value.status, caught.value.type) == (422, "errors/already_invited_recently")
-    assert caught.value.kind is FailureKind.PROSPECT_REFUSED
+    # T3: it concerns this recipient for a while, not the sender.
+    assert caught.value.kind is FailureKind.RECIPIENT_COOLDOWN
 
 
 async def test_start_chat_then_send_message(client: UnipileClient, sandbox: Sandbox) -> None:
@@ -307,8 +312,9 @@ async def test_wrong_api_key_is_401_and_not_an_account_disconnection(
         await UnipileClient(sandbox.url, "wrong-key", http).get_account(ACCOUNT)
 
     assert (caught.value.status, caught.value.type) == (401, "errors/missing_credentials")
-    # A bad API key is our configuration, not the LinkedIn account: it must not mark the account disconnected.
-    assert caught.value.kind is FailureKind.UNKNOWN
+    # A bad API key is our configuration, not the LinkedIn account: it must not mark the account disconnected,
+    # nor stop any prospect; the senders wait.
+    assert caught.value.kind is FailureKind.SENDER_COOLDOWN
 
 
 async def test_missing_api_key_gets_unipile_error_shape(sandbox: Sandbox, http: aiohttp.ClientSession) -> None:
@@ -319,30 +325,74 @@ async def test_missing_api_key_gets_unipile_error_shape(sandbox: Sandbox, http: 
     assert {"title", "detail"} <= body.keys()
 
 
+P, R, S, RL, D, X, T, U = (FailureKind.PROSPECT_REFUSED, FailureKind.RECIPIENT_COOLDOWN, FailureKind.SENDER_COOLDOWN,
+                           FailureKind.RATE_LIMITED, FailureKind.DISCONNECTED, FailureKind.RESTRICTED,
+                           FailureKind.TRANSIENT, FailureKind.UNKNOWN)
+# Every error type Unipile documents for v1 (DESIGN §6), with the outcome class DESIGN T1-T3 gives it. Written
+# out here rather than read from the client, so a change of the client's table has to change this one too.
 CLASSIFICATION = [
-    (401, "errors/disconnected_account", FailureKind.DISCONNECTED),
-    (401, "errors/expired_credentials", FailureKind.DISCONNECTED),
-    (401, "errors/invalid_credentials", FailureKind.DISCONNECTED),
-    (401, "errors/checkpoint_error", FailureKind.DISCONNECTED),
-    (403, "errors/account_restricted", FailureKind.RESTRICTED),
-    (422, "errors/cannot_resend_yet", FailureKind.COOLDOWN),
-    (422, "errors/limit_exceeded", FailureKind.COOLDOWN),
-    (422, "errors/already_invited_recently", FailureKind.PROSPECT_REFUSED),
-    (422, "errors/invalid_recipient", FailureKind.PROSPECT_REFUSED),
-    (422, "errors/blocked_recipient", FailureKind.PROSPECT_REFUSED),
-    (422, "errors/cannot_invite_attendee", FailureKind.PROSPECT_REFUSED),
-    (429, "errors/too_many_requests", FailureKind.RATE_LIMITED),
-    (500, "errors/provider_error", FailureKind.TRANSIENT),
-    (503, "errors/network_down", FailureKind.TRANSIENT),
-    (503, "errors/service_unavailable", FailureKind.TRANSIENT),
-    (500, "errors/unexpected_error", FailureKind.TRANSIENT),
-    (504, "errors/request_timeout", FailureKind.TRANSIENT),
-    (429, "errors/some_future_type", FailureKind.RATE_LIMITED),
-    (401, "errors/missing_credentials", FailureKind.UNKNOWN),
-    (403, "errors/feature_not_subscribed", FailureKind.UNKNOWN),
-    (422, "errors/no_connection_with_recipient", FailureKind.UNKNOWN),
-    (400, "errors/invalid_parameters", FailureKind.UNKNOWN),
+    (400, "errors/invalid_parameters", P), (400, "errors/malformed_request", P),
+    (400, "errors/content_too_large", P), (400, "errors/invalid_url", P), (400, "errors/too_many_characters", P),
+    (400, "errors/unescaped_characters", P), (400, "errors/missing_parameters", P),
+    (401, "errors/missing_credentials", S), (401, "errors/multiple_sessions", D),
+    (401, "errors/disconnected_account", D), (401, "errors/expired_credentials", D),
+    (401, "errors/invalid_credentials", D), (401, "errors/checkpoint_error", D),
+    (403, "errors/account_restricted", X), (403, "errors/account_mismatch", P),
+    (403, "errors/insufficient_permissions", S), (403, "errors/feature_not_subscribed", S),
+    (403, "errors/action_required", S),
+    (404, "errors/resource_not_found", P), (404, "errors/invalid_resource_identifier", P),
+    (422, "errors/invalid_account", S), (422, "errors/invalid_recipient", P),
+    (422, "errors/no_connection_with_recipient", P), (422, "errors/blocked_recipient", P),
+    (422, "errors/user_unreachable", P), (422, "errors/action_already_performed", P),
+    (422, "errors/not_allowed_inmail", P), (422, "errors/insufficient_credits", S),
+    (422, "errors/cannot_resend_yet", R), (422, "errors/cannot_resend_within_24hrs", R),
+    (422, "errors/limit_exceeded", S), (422, "errors/already_invited_recently", R),
+    (422, "errors/cannot_invite_attendee", P),
+    (429, "errors/too_many_requests", RL),
+    (500, "errors/unexpected_error", U), (500, "errors/provider_error", T),
+    (500, "errors/authentication_intent_error", T), (501, "errors/feature_not_implemented", S),
+    (503, "errors/no_client_session", T), (503, "errors/no_channel", T), (503, "errors/no_handler", T),
+    (503, "errors/network_down", T), (503, "errors/service_unavailable", T),
+    (504, "errors/request_timeout", U),
+    # Undocumented types: a 4xx is still a definite no (T2); a 429 is still a rate limit; a 5xx cannot tell.
+    (429, "errors/some_future_type", RL), (422, "errors/some_future_type", P), (403, "errors/new_thing", P),
+    (502, "errors/some_future_type", U), (503, "errors/some_future_type", T),
 ]
+
+
+def test_every_documented_type_is_classified_by_the_table_above() -> None:
+    documented = {t for _, t, _ in CLASSIFICATION if "future" not in t and "new_thing" not in t}
+    assert documented == set(DOCUMENTED_ERRORS), "DESIGN §6 and the client disagree on the documented types"
+    assert {t: s for s, t, _ in CLASSIFICATION if t in DOCUMENTED_ERRORS} == {
+        t: s for t, (s, _) in DOCUMENTED_ERRORS.items()}
+
+
+def test_a_linkedin_limit_500_is_the_senders_cool_down() -> None:
+    # Unipile: exceeding LinkedIn's limits answers 429 or 500.
+    assert classify(500, "errors/provider_error", "LinkedIn weekly invitation limit reached") is S
+    assert classify(500, "errors/provider_error", "Something broke upstream") is T
+
+
+async def test_an_undocumented_4xx_is_refused_logged_and_counted(
+    client: UnipileClient, sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    counter = PROVIDER_UNMAPPED_ERRORS.labels("422", "errors/brand_new")
+    before = counter._value.get()
+    await control(http, sandbox, "failures", {"endpoint": "send_invite", "status": 422, "type": "errors/brand_new"})
+
+    with structlog.testing.capture_logs() as logs, pytest.raises(UnipileError) as caught:
+        await client.send_invite(ACCOUNT, PROSPECT, None)
+
+    assert caught.value.kind is FailureKind.PROSPECT_REFUSED
+    assert counter._value.get() == before + 1
+    assert [e["type"] for e in logs if e["event"] == "undocumented Unipile error type"] == ["errors/brand_new"]
+    # A documented type is not counted.
+    documented = PROVIDER_UNMAPPED_ERRORS.labels("422", "errors/invalid_recipient")
+    await control(http, sandbox, "failures", {"endpoint": "send_invite", "status": 422,
+                                              "type": "errors/invalid_recipient"})
+    with pytest.raises(UnipileError):
+        await client.send_invite(ACCOUNT, PROSPECT, None)
+    assert documented._value.get() == 0
 
 
 @pytest.mark.parametrize(("status", "error_type", "kind"), CLASSIFICATION, ids=[c[1] for c in CLASSIFICATION])
@@ -362,7 +412,7 @@ async def test_injected_failures_are_classified(
     assert (caught.value.status, caught.value.type, caught.value.kind) == (status, error_type, kind)
     assert caught.value.retry_after_s is None
     # Only the next call was to fail.
-    assert await client.send_invite(ACCOUNT, PROSPECT, None)
+    assert (await client.send_invite(ACCOUNT, PROSPECT, None)).invitation_id
 
 
 CALLS: dict[str, Callable[[UnipileClient], Awaitable[object]]] = {
@@ -376,6 +426,14 @@ CALLS: dict[str, Callable[[UnipileClient], Awaitable[object]]] = {
         ACCOUNT, datetime.now(UTC) + timedelta(hours=1), "http://127.0.0.1"
     ),
     "create_webhook": lambda c: c.create_webhook("http://127.0.0.1:9/hook", "users", {}),
+    "get_user": lambda c: c.get_user(ACCOUNT, "ada-lovelace"),
+    "list_accounts": lambda c: c.list_accounts(),
+    "list_chats": lambda c: c.list_chats(ACCOUNT),
+    "list_chat_messages": lambda c: c.list_chat_messages("any-chat"),
+    "get_chat": lambda c: c.get_chat("any-chat"),
+    "get_message": lambda c: c.get_message("any-message"),
+    "list_webhooks": lambda c: c.list_webhooks(),
+    "delete_webhook": lambda c: c.delete_webhook("any-webhook"),
 }
 
 
@@ -454,7 +512,8 @@ async def test_retry_after_http_date_is_relative_to_the_injected_clock(
     assert caught.value.retry_after_s == 90.0
 
 
-@pytest.mark.parametrize(("status", "kind"), [(502, FailureKind.TRANSIENT), (429, FailureKind.RATE_LIMITED)])
+@pytest.mark.parametrize(("status", "kind"), [(502, FailureKind.UNKNOWN), (503, FailureKind.TRANSIENT),
+                                              (429, FailureKind.RATE_LIMITED)])
 async def test_non_json_error_body_does_not_crash(
     client: UnipileClient, sandbox: Sandbox, http: aiohttp.ClientSession, status: int, kind: FailureKind
 ) -> None:
@@ -751,6 +810,190 @@ async def test_sandbox_state_never_exposes_the_api_key(sandbox: Sandbox, http: a
 
     assert response.status == 200 and ACCOUNT in text
     assert API_KEY not in text
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Issue 13: the sandbox is faithful to what real Unipile answers
+
+
+async def test_failures_are_injected_for_one_account_only(
+    client: UnipileClient, sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    await control(http, sandbox, "accounts", {"id": "acc-other", "name": "Other workspace's account"})
+    await control(http, sandbox, "failures", {"endpoint": "send_invite", "account_id": ACCOUNT, "status": 422,
+                                              "type": "errors/invalid_recipient"})
+
+    # Another workspace's account is untouched; ours meets the failure on its next call.
+    assert (await client.send_invite("acc-other", PROSPECT, None)).invitation_id
+    with pytest.raises(UnipileError) as caught:
+        await client.send_invite(ACCOUNT, PROSPECT, None)
+    assert caught.value.type == "errors/invalid_recipient"
+
+
+async def test_invites_answer_usage_when_passing_each_threshold(
+    client: UnipileClient, sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    await control(http, sandbox, "accounts", {"id": "acc-small", "name": "Small", "invite_limit": 20})
+
+    usages = [(await client.send_invite("acc-small", f"P{i}", None)).usage for i in range(20)]
+
+    assert {i + 1: u for i, u in enumerate(usages) if u is not None} == {10: 50, 15: 75, 18: 90, 19: 95}
+    with pytest.raises(UnipileError) as caught:
+        await client.send_invite("acc-small", "P-over", None)
+    assert (caught.value.type, caught.value.kind) == ("errors/limit_exceeded", FailureKind.SENDER_COOLDOWN)
+
+
+async def test_a_message_to_a_stranger_needs_an_inmail_and_credits(
+    client: UnipileClient, sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    await control(http, sandbox, "accounts", {"id": "acc-nav", "name": "Nav", "inmail_credits": 1,
+                                              "premium_features": ["sales_navigator"]})
+    with pytest.raises(UnipileError) as caught:
+        await client.start_chat("acc-nav", "STRANGER", "hi")
+    assert caught.value.type == "errors/no_connection_with_recipient"
+
+    account = await client.get_account("acc-nav")
+    assert account.premium_features == ("sales_navigator",) and account.inmail_api == "sales_navigator"
+    sent = await client.start_chat("acc-nav", "STRANGER", "hi", inmail=True, api=account.inmail_api)
+    chat = sandbox.state.chats[sent.chat_id or ""]
+    assert (chat.inmail, chat.api) == (True, "sales_navigator")
+    with pytest.raises(UnipileError) as caught:
+        await client.start_chat("acc-nav", "STRANGER-2", "hi", inmail=True)
+    assert (caught.value.type, caught.value.kind) == ("errors/insufficient_credits", FailureKind.SENDER_COOLDOWN)
+    with pytest.raises(UnipileError) as caught:
+        await client.start_chat(ACCOUNT, "STRANGER-3", "hi", inmail=True, api="recruiter")
+    assert caught.value.type == "errors/feature_not_subscribed"
+
+
+async def test_chats_and_messages_can_be_read_back(
+    client: UnipileClient, sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    sent_at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    sandbox.state.clock = lambda: sent_at
+    try:
+        started = await client.start_chat(ACCOUNT, RELATION, "Thanks for connecting")
+        sent_at += timedelta(minutes=5)
+        await control(http, sandbox, f"accounts/{ACCOUNT}/reply", {"provider_id": RELATION, "text": "Welcome"})
+    finally:
+        sandbox.state.clock = lambda: datetime.now(UTC)
+
+    [chat] = (await client.list_chats(ACCOUNT)).items
+    assert (chat.id, chat.attendee_provider_id) == (started.chat_id, RELATION)
+    messages = (await client.list_chat_messages(chat.id)).items
+    assert [(m.text, m.is_sender, m.sent_at) for m in messages] == [
+        ("Welcome", False, datetime(2026, 3, 2, 9, 5, tzinfo=UTC)),
+        ("Thanks for connecting", True, datetime(2026, 3, 2, 9, 0, tzinfo=UTC))]
+    assert messages[1].id == started.message_id
+    after = datetime(2026, 3, 2, 9, 1, tzinfo=UTC)
+    assert [m.text for m in (await client.list_chat_messages(chat.id, after=after)).items] == ["Welcome"]
+
+
+async def test_profiles_are_found_by_public_identifier(
+    client: UnipileClient, sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    await control(http, sandbox, "profiles", {"provider_id": "ACoADA", "public_identifier": "ada-lovelace",
+                                              "full_name": "Ada Lovelace"})
+
+    profile = await client.get_user(ACCOUNT, "ada-lovelace")
+    assert (profile.provider_id, profile.public_identifier, profile.name) == ("ACoADA", "ada-lovelace",
+                                                                               "Ada Lovelace")
+    with pytest.raises(UnipileError) as caught:
+        await client.get_user(ACCOUNT, "nobody-here")
+    assert caught.value.kind is FailureKind.PROSPECT_REFUSED
+
+
+async def test_accounts_and_webhooks_are_listed_and_webhooks_deleted(client: UnipileClient, sandbox: Sandbox) -> None:
+    assert [a.id for a in (await client.list_accounts()).items] == [ACCOUNT]
+    hook = await client.create_webhook("http://127.0.0.1:9/hook", "messaging", {"X-Secret": "s"}, name="hf")
+
+    [listed] = (await client.list_webhooks()).items
+    assert (listed.id, listed.source, listed.request_url, listed.name) == (hook, "messaging",
+                                                                          "http://127.0.0.1:9/hook", "hf")
+    await client.delete_webhook(hook)
+    assert (await client.list_webhooks()).items == ()
+
+
+async def test_messaging_webhooks_report_our_messages_and_theirs(
+    client: UnipileClient, sandbox: Sandbox, http: aiohttp.ClientSession, receiver: Receiver
+) -> None:
+    await client.create_webhook(receiver.url, "messaging", {"X-Holdfast-Secret": "whsec-m"}, name="hf-messaging")
+    started = await client.start_chat(ACCOUNT, RELATION, "Hello")
+    await control(http, sandbox, f"accounts/{ACCOUNT}/reply", {"provider_id": RELATION, "text": "Hi back"})
+
+    ours, theirs = (r.body for r in receiver.received)
+    assert all(r.headers["X-Holdfast-Secret"] == "whsec-m" for r in receiver.received)
+    assert (ours["event"], ours["chat_id"], ours["message_id"], ours["message"]) == (
+        "message_received", started.chat_id, started.message_id, "Hello")
+    assert ours["sender"]["attendee_provider_id"] != RELATION
+    assert (theirs["sender"]["attendee_provider_id"], theirs["message"], theirs["webhook_name"]) == (
+        RELATION, "Hi back", "hf-messaging")
+
+
+async def test_reconnect_links_work_without_providers_and_die_at_the_daily_restart(
+    sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    now = datetime(2026, 3, 2, 23, 0, tzinfo=UTC)
+    sandbox.state.clock = lambda: now
+    try:
+        # As the official SDK sends it: no `providers`.
+        async with http.post(f"{sandbox.url}/api/v1/hosted/accounts/link", headers={"X-API-KEY": API_KEY}, json={
+                "type": "reconnect", "reconnect_account": ACCOUNT, "api_url": sandbox.url,
+                "expiresOn": "2026-03-04T00:00:00.000Z"}) as response:
+            assert response.status == 201, await response.text()
+            url = (await response.json())["url"]
+        async with http.get(url) as page:
+            assert page.status == 200
+        now = datetime(2026, 3, 3, 0, 5, tzinfo=UTC)  # past midnight UTC: Unipile restarted
+        async with http.get(url) as page:
+            assert page.status == 410
+    finally:
+        sandbox.state.clock = lambda: datetime.now(UTC)
+
+
+async def test_a_create_link_makes_a_new_account_and_notifies(
+    client: UnipileClient, sandbox: Sandbox, http: aiohttp.ClientSession, receiver: Receiver
+) -> None:
+    url = await client.create_account_link(datetime.now(UTC) + timedelta(hours=1), sandbox.url,
+                                           notify_url=receiver.url, name="ws-123")
+    async with http.post(url + "/complete") as done:
+        assert done.status == 200
+        body = await done.json()
+    [notice] = [r.body for r in receiver.received]
+    assert notice == {"status": "CREATION_SUCCESS", "account_id": body["account_id"], "name": "ws-123"}
+    assert (await client.get_account(body["account_id"])).status == "OK"
+
+
+# Documented response shapes (Unipile API reference, v1), including the fields it documents as nullable.
+DOCUMENTED_ANSWERS = [
+    ("start_chat", b'{"object": "ChatStarted", "chat_id": "c-1", "message_id": null}',
+     lambda c: c.start_chat(ACCOUNT, RELATION, "hi"), lambda r: (r.chat_id, r.message_id) == ("c-1", None)),
+    ("start_chat", b'{"object": "ChatStarted", "chat_id": null, "message_id": null}',
+     lambda c: c.start_chat(ACCOUNT, RELATION, "hi"), lambda r: (r.chat_id, r.message_id) == (None, None)),
+    ("send_invite", b'{"object": "UserInvitationSent", "invitation_id": "7123"}',
+     lambda c: c.send_invite(ACCOUNT, PROSPECT, None), lambda r: (r.invitation_id, r.usage) == ("7123", None)),
+    ("send_invite", b'{"object": "UserInvitationSent", "invitation_id": "7123", "usage": 75}',
+     lambda c: c.send_invite(ACCOUNT, PROSPECT, None), lambda r: r.usage == 75),
+    ("list_chat_messages", b'{"object": "MessageList", "cursor": null, "items": [{"object": "Message", "id": "m1",'
+     b' "text": null, "is_sender": 1, "timestamp": "2026-03-02T09:00:00.000Z", "attachments": []}]}',
+     lambda c: c.list_chat_messages("c-1"),
+     lambda r: [(m.id, m.text, m.is_sender, m.sent_at) for m in r.items]
+     == [("m1", None, True, datetime(2026, 3, 2, 9, tzinfo=UTC))]),
+    ("list_chats", b'{"object": "ChatList", "cursor": null, "items": [{"object": "Chat", "id": "c-1",'
+     b' "attendee_provider_id": null, "name": "A group", "type": 1}]}',
+     lambda c: c.list_chats(ACCOUNT), lambda r: [(x.id, x.attendee_provider_id) for x in r.items] == [("c-1", None)]),
+    ("get_user", b'{"object": "UserProfile", "provider": "LINKEDIN", "provider_id": "ACoA1",'
+     b' "public_identifier": "ada", "first_name": "Ada", "last_name": null}',
+     lambda c: c.get_user(ACCOUNT, "ada"), lambda r: (r.provider_id, r.name) == ("ACoA1", "Ada")),
+]
+
+
+@pytest.mark.parametrize(("name", "body", "call", "check"), DOCUMENTED_ANSWERS,
+                         ids=[f"{a[0]}-{i}" for i, a in enumerate(DOCUMENTED_ANSWERS)])
+async def test_documented_answers_are_read(stub: Stub, http: aiohttp.ClientSession, name: str, body: bytes,
+                                           call: Callable[[UnipileClient], Awaitable[Any]],
+                                           check: Callable[[Any], bool]) -> None:
+    stub.status, stub.body = 201 if name in ("start_chat",) else 200, body
+    assert check(await call(UnipileClient(stub.url, API_KEY, http)))
 
 
 async def test_a_client_that_times_out_before_its_body_is_read_leaves_no_traceback(

@@ -11,97 +11,51 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from enum import StrEnum
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
 import aiohttp
+import structlog
 
+from services.common.metrics import PROVIDER_UNMAPPED_ERRORS
+
+# Re-exported: callers import the error model from here, with the client.
+from services.common.providers.unipile_errors import (
+    DOCUMENTED_ERRORS as DOCUMENTED_ERRORS,
+)
+from services.common.providers.unipile_errors import (
+    MALFORMED_RESPONSE_TYPE as MALFORMED_RESPONSE_TYPE,
+)
+from services.common.providers.unipile_errors import (
+    NETWORK_ERROR_TYPE as NETWORK_ERROR_TYPE,
+)
+from services.common.providers.unipile_errors import (
+    NO_ANSWER_TYPE as NO_ANSWER_TYPE,
+)
+from services.common.providers.unipile_errors import (
+    FailureKind as FailureKind,
+)
+from services.common.providers.unipile_errors import (
+    UnipileError as UnipileError,
+)
+from services.common.providers.unipile_errors import (
+    classify as classify,
+)
+from services.common.providers.unipile_errors import (
+    is_unmapped as is_unmapped,
+)
+
+log = structlog.get_logger(__name__)
 INVITE_MESSAGE_MAX_CHARS = 300
-SENT_INVITATIONS_MAX_LIMIT = 250
+SENT_INVITATIONS_MAX_LIMIT = 100
 RELATIONS_MAX_LIMIT = 1000
 # Chats and chat messages are listed up to 250 a page.
 CHATS_MAX_LIMIT = 250
 # Longest slice of a non-JSON error body kept in `detail` (HTML error pages can be large).
 _RAW_DETAIL_MAX_CHARS = 200
-
-
-class FailureKind(StrEnum):
-    DISCONNECTED = "disconnected"
-    RESTRICTED = "restricted"
-    COOLDOWN = "cooldown"
-    PROSPECT_REFUSED = "prospect_refused"
-    RATE_LIMITED = "rate_limited"
-    TRANSIENT = "transient"
-    UNKNOWN = "unknown"
-    # SMTP only: the mail server refused the inbox itself (its sender address, relaying), not the recipient (T3, T5).
-    SENDER_REFUSED = "sender_refused"
-
-
-_KIND_BY_TYPE: dict[str, FailureKind] = {
-    "errors/disconnected_account": FailureKind.DISCONNECTED,
-    "errors/expired_credentials": FailureKind.DISCONNECTED,
-    "errors/invalid_credentials": FailureKind.DISCONNECTED,
-    "errors/checkpoint_error": FailureKind.DISCONNECTED,
-    "errors/account_restricted": FailureKind.RESTRICTED,
-    "errors/cannot_resend_yet": FailureKind.COOLDOWN,
-    "errors/limit_exceeded": FailureKind.COOLDOWN,
-    "errors/already_invited_recently": FailureKind.PROSPECT_REFUSED,
-    "errors/invalid_recipient": FailureKind.PROSPECT_REFUSED,
-    "errors/blocked_recipient": FailureKind.PROSPECT_REFUSED,
-    "errors/cannot_invite_attendee": FailureKind.PROSPECT_REFUSED,
-    "errors/too_many_requests": FailureKind.RATE_LIMITED,
-    "errors/provider_error": FailureKind.TRANSIENT,
-    "errors/network_down": FailureKind.TRANSIENT,
-    "errors/service_unavailable": FailureKind.TRANSIENT,
-}
-
-NETWORK_ERROR_TYPE = "network"
-# The request may have reached Unipile (a time-out or a dropped connection after sending): whether it acted
-# is unknown, so the caller must not simply send again (DESIGN S8).
-NO_ANSWER_TYPE = "no_answer"
-MALFORMED_RESPONSE_TYPE = "malformed_response"
-
-
-def classify(status: int, error_type: str) -> FailureKind:
-    """Map an answer to what it means for sending (DESIGN §6); status 0 is a network failure."""
-    kind = _KIND_BY_TYPE.get(error_type)
-    if kind is not None:
-        return kind
-    if error_type == NO_ANSWER_TYPE:
-        return FailureKind.UNKNOWN
-    if status == 0 or status >= 500:
-        return FailureKind.TRANSIENT
-    # A 429 without Unipile's body (e.g. from a proxy in front of it) is still a rate limit.
-    if status == 429:
-        return FailureKind.RATE_LIMITED
-    return FailureKind.UNKNOWN
-
-
-class UnipileError(Exception):
-    """A failed Unipile call. `status` is 0 for network errors and timeouts (type "network")."""
-
-    def __init__(self, status: int, type: str, title: str, detail: str, retry_after_s: float | None = None) -> None:
-        super().__init__(status, type, title, detail)
-        self.status = status
-        self.type = type
-        self.title = title
-        self.detail = detail
-        self.kind = classify(status, type)
-        self.retry_after_s = retry_after_s
-
-    def __str__(self) -> str:
-        text = f"Unipile {self.status} {self.type or '-'} ({self.kind}): {self.title}"
-        return f"{text}: {self.detail}" if self.detail else text
-
-    def __repr__(self) -> str:
-        return (
-            f"UnipileError(status={self.status!r}, type={self.type!r}, kind={self.kind.value!r}, "
-            f"title={self.title!r}, detail={self.detail!r}, retry_after_s={self.retry_after_s!r})"
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +66,40 @@ class Account:
     # The most severe of the account's `sources[].status` values: OK, CONNECTING, STOPPED, ERROR,
     # PERMISSIONS, CREDENTIALS; "UNKNOWN" when Unipile lists no source yet.
     status: str
+    # LinkedIn's paid products of the account ("sales_navigator", "recruiter", "premium").
+    premium_features: tuple[str, ...] = ()
+
+    @property
+    def inmail_api(self) -> str | None:
+        """The `linkedin[api]` an InMail of this account goes through: its Recruiter or Sales Navigator seat."""
+        for api in ("recruiter", "sales_navigator"):
+            if api in self.premium_features:
+                return api
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class InviteResult:
+    invitation_id: str
+    # The percentage of the provider's invitation limit used, sent only when it passes 50/75/90/95.
+    usage: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class UserProfile:
+    provider_id: str
+    public_identifier: str | None
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookInfo:
+    id: str
+    source: str
+    request_url: str
+    name: str
+    # The headers Unipile sends with each call (our shared secret among them).
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +135,7 @@ class ChatMessage:
     chat_id: str
     # The attendee who wrote it (LinkedIn's provider id); ours too when is_sender.
     sender_provider_id: str
-    text: str
+    text: str | None
     # True for a message our account sent: Unipile reports those as well.
     is_sender: bool
     sent_at: datetime | None
@@ -207,27 +195,52 @@ class UnipileClient:
 
     async def get_account(self, account_id: str) -> Account:
         payload = await self._request("GET", f"accounts/{_segment(account_id)}")
-        return Account(
-            id=payload.required_str("id"),
-            type=payload.required_str("type"),
-            name=payload.optional_str("name") or "",
-            status=_account_status(payload.body.get("sources")),
-        )
+        return _account(payload)
 
-    async def send_invite(self, account_id: str, provider_id: str, message: str | None) -> str:
+    async def list_accounts(self, cursor: str | None = None, limit: int = 100) -> Page[Account]:
+        params = {"limit": str(limit)}
+        if cursor:
+            params["cursor"] = cursor
+        payload = await self._request("GET", "accounts", params=params)
+        return Page(items=tuple(_account(item) for item in payload.items()),
+                    cursor=payload.optional_str("cursor") or None)
+
+    async def get_user(self, account_id: str, identifier: str) -> UserProfile:
+        """A LinkedIn member by public identifier (or provider id), as `account_id` sees it: the provider id an
+        invite needs (Unipile's first step of inviting)."""
+        payload = await self._request("GET", f"users/{_segment(identifier)}", params={"account_id": account_id})
+        name = " ".join(part for part in (payload.optional_str("first_name"), payload.optional_str("last_name"))
+                        if part)
+        return UserProfile(provider_id=payload.required_str("provider_id"),
+                           public_identifier=payload.optional_str("public_identifier"), name=name)
+
+    async def send_invite(self, account_id: str, provider_id: str, message: str | None) -> InviteResult:
         if message is not None and len(message) > INVITE_MESSAGE_MAX_CHARS:
+            # Callers check the rendered note before recording an attempt; this only guards the wire.
             raise ValueError(f"invite message is {len(message)} chars; LinkedIn allows {INVITE_MESSAGE_MAX_CHARS}")
         body: dict[str, str] = {"account_id": account_id, "provider_id": provider_id}
         if message:
             body["message"] = message
         payload = await self._request("POST", "users/invite", json_body=body)
-        return payload.required_str("invitation_id")
+        usage = payload.body.get("usage")
+        return InviteResult(invitation_id=payload.required_str("invitation_id"),
+                            usage=int(usage) if isinstance(usage, int | float) and not isinstance(usage, bool)
+                            else None)
 
-    async def start_chat(self, account_id: str, attendee_provider_id: str, text: str) -> ChatResult:
+    async def start_chat(self, account_id: str, attendee_provider_id: str, text: str, *, inmail: bool = False,
+                         api: str | None = None) -> ChatResult:
+        """A new chat with one member; `inmail` sends it as an InMail (to someone not connected), through the
+        account's Sales Navigator or Recruiter seat when `api` names one."""
         form = aiohttp.FormData(default_to_multipart=True)
         form.add_field("account_id", account_id)
         form.add_field("text", text)
         form.add_field("attendees_ids", attendee_provider_id)
+        if inmail:
+            # As the official SDK sends them: a Classic InMail is flagged; through a Sales Navigator or
+            # Recruiter seat the chat is an InMail by nature.
+            form.add_field("linkedin[api]", api or "classic")
+            if api is None:
+                form.add_field("linkedin[inmail]", "true")
         payload = await self._request("POST", "chats", data=form)
         return ChatResult(chat_id=payload.optional_str("chat_id"), message_id=payload.optional_str("message_id"))
 
@@ -280,18 +293,24 @@ class UnipileClient:
     async def get_chat(self, chat_id: str) -> ChatSummary:
         return _chat_summary(await self._request("GET", f"chats/{_segment(chat_id)}"))
 
-    async def list_chats(self, account_id: str, cursor: str | None = None, limit: int = 20) -> Page[ChatSummary]:
-        """The account's chats, most recently active first."""
-        payload = await self._request("GET", "chats", params=_page_params(account_id, cursor, limit, CHATS_MAX_LIMIT))
+    async def list_chats(self, account_id: str, cursor: str | None = None, limit: int = 20, *,
+                         after: datetime | None = None) -> Page[ChatSummary]:
+        """The account's chats, most recently active first (only those active since `after`, when given)."""
+        params = _page_params(account_id, cursor, limit, CHATS_MAX_LIMIT)
+        if after is not None:
+            params["after"] = _format_expires_on(after)
+        payload = await self._request("GET", "chats", params=params)
         return Page(items=tuple(_chat_summary(item) for item in payload.items()),
                     cursor=payload.optional_str("cursor") or None)
 
-    async def list_chat_messages(self, chat_id: str, cursor: str | None = None,
-                                 limit: int = 20) -> Page[ChatMessage]:
-        """A chat's messages, newest first."""
+    async def list_chat_messages(self, chat_id: str, cursor: str | None = None, limit: int = 20, *,
+                                 after: datetime | None = None) -> Page[ChatMessage]:
+        """A chat's messages, newest first (only those sent since `after`, when given)."""
         if not 1 <= limit <= CHATS_MAX_LIMIT:
             raise ValueError(f"limit must be between 1 and {CHATS_MAX_LIMIT}")
         params = {"limit": str(limit), **({"cursor": cursor} if cursor else {})}
+        if after is not None:
+            params["after"] = _format_expires_on(after)
         payload = await self._request("GET", f"chats/{_segment(chat_id)}/messages", params=params)
         return Page(items=tuple(_chat_message(item) for item in payload.items()),
                     cursor=payload.optional_str("cursor") or None)
@@ -320,6 +339,45 @@ class UnipileClient:
             body["success_redirect_url"] = success_redirect_url
         payload = await self._request("POST", "hosted/accounts/link", json_body=body)
         return payload.required_str("url")
+
+    async def create_account_link(
+        self,
+        expires_on: datetime,
+        api_url: str,
+        notify_url: str,
+        name: str,
+        success_redirect_url: str | None = None,
+    ) -> str:
+        """A hosted-auth link that connects a new LinkedIn account; Unipile posts `{status, account_id, name}`
+        to `notify_url` once it is connected, `name` being ours (it says which workspace asked)."""
+        if expires_on.tzinfo is None:
+            raise ValueError("expires_on must be timezone-aware")
+        body: dict[str, Any] = {
+            "type": "create",
+            "providers": ["LINKEDIN"],
+            "api_url": api_url,
+            "expiresOn": _format_expires_on(expires_on),
+            "notify_url": notify_url,
+            "name": name,
+        }
+        if success_redirect_url is not None:
+            body["success_redirect_url"] = success_redirect_url
+        payload = await self._request("POST", "hosted/accounts/link", json_body=body)
+        return payload.required_str("url")
+
+    async def list_webhooks(self, cursor: str | None = None, limit: int = 100) -> Page[WebhookInfo]:
+        params = {"limit": str(limit)}
+        if cursor:
+            params["cursor"] = cursor
+        payload = await self._request("GET", "webhooks", params=params)
+        items = tuple(WebhookInfo(id=item.required_str("id"), source=item.optional_str("source") or "",
+                                  request_url=item.optional_str("request_url") or "",
+                                  name=item.optional_str("name") or "", headers=_headers(item.body.get("headers")))
+                      for item in payload.items())
+        return Page(items=items, cursor=payload.optional_str("cursor") or None)
+
+    async def delete_webhook(self, webhook_id: str) -> None:
+        await self._request("DELETE", f"webhooks/{_segment(webhook_id)}")
 
     async def create_webhook(
         self, request_url: str, source: str, headers: Mapping[str, str], name: str | None = None
@@ -384,6 +442,11 @@ class UnipileClient:
             error_type = ""
             title = reason or f"HTTP {status}"
             detail = raw[:_RAW_DETAIL_MAX_CHARS].decode("utf-8", "replace")
+        if is_unmapped(status, error_type):
+            # T2: a type Unipile does not document is still a definite answer; make a new one visible.
+            PROVIDER_UNMAPPED_ERRORS.labels(str(status), error_type[:60] or "-").inc()
+            log.warning("undocumented Unipile error type", status=status, type=error_type[:60],
+                        title=self._redact(title)[:100])
         return UnipileError(
             status,
             error_type,
@@ -426,16 +489,36 @@ def _chat_message(payload: _Payload) -> ChatMessage:
     is_sender = payload.body.get("is_sender")
     if not isinstance(is_sender, bool | int):
         raise _malformed(payload.status, "field 'is_sender' is missing or not a number")
-    return ChatMessage(id=payload.required_str("id"), chat_id=payload.required_str("chat_id"),
+    return ChatMessage(id=payload.required_str("id"), chat_id=payload.optional_str("chat_id") or "",
                        sender_provider_id=payload.optional_str("sender_id") or "",
-                       text=payload.optional_str("text") or "", is_sender=bool(is_sender),
+                       text=payload.optional_str("text"), is_sender=bool(is_sender),
                        sent_at=_parse_datetime(payload.optional_str("timestamp")))
 
 
 def _chat_summary(payload: _Payload) -> ChatSummary:
-    return ChatSummary(id=payload.required_str("id"), account_id=payload.required_str("account_id"),
+    return ChatSummary(id=payload.required_str("id"), account_id=payload.optional_str("account_id") or "",
                        attendee_provider_id=payload.optional_str("attendee_provider_id"),
                        updated_at=_parse_datetime(payload.optional_str("timestamp")))
+
+
+def _account(payload: _Payload) -> Account:
+    im = payload.body.get("connection_params")
+    im = im.get("im") if isinstance(im, dict) else None
+    features = im.get("premiumFeatures") if isinstance(im, dict) else None
+    return Account(
+        id=payload.required_str("id"),
+        type=payload.required_str("type"),
+        name=payload.optional_str("name") or "",
+        status=_account_status(payload.body.get("sources")),
+        premium_features=tuple(f for f in features if isinstance(f, str)) if isinstance(features, list) else (),
+    )
+
+
+def _headers(value: object) -> dict[str, str]:
+    if not isinstance(value, list):
+        return {}
+    return {h["key"]: h["value"] for h in value
+            if isinstance(h, dict) and isinstance(h.get("key"), str) and isinstance(h.get("value"), str)}
 
 
 def _malformed(status: int, detail: str) -> UnipileError:

@@ -200,6 +200,42 @@ class CreateReconnectLinkResponse(_message.Message):
     expires_at: _timestamp_pb2.Timestamp
     def __init__(self, url: _Optional[str] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
+class CreateConnectLinkRequest(_message.Message):
+    __slots__ = ("workspace_id", "name", "timezone")
+    WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    TIMEZONE_FIELD_NUMBER: _ClassVar[int]
+    workspace_id: str
+    name: str
+    timezone: str
+    def __init__(self, workspace_id: _Optional[str] = ..., name: _Optional[str] = ..., timezone: _Optional[str] = ...) -> None: ...
+
+class CreateConnectLinkResponse(_message.Message):
+    __slots__ = ("url", "expires_at")
+    URL_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    url: str
+    expires_at: _timestamp_pb2.Timestamp
+    def __init__(self, url: _Optional[str] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class CompleteLinkedInConnectRequest(_message.Message):
+    __slots__ = ("token", "unipile_account_id", "status")
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    UNIPILE_ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    token: str
+    unipile_account_id: str
+    status: str
+    def __init__(self, token: _Optional[str] = ..., unipile_account_id: _Optional[str] = ..., status: _Optional[str] = ...) -> None: ...
+
+class CompleteLinkedInConnectResponse(_message.Message):
+    __slots__ = ("account", "created")
+    ACCOUNT_FIELD_NUMBER: _ClassVar[int]
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    account: LinkedInAccount
+    created: bool
+    def __init__(self, account: _Optional[_Union[LinkedInAccount, _Mapping]] = ..., created: _Optional[bool] = ...) -> None: ...
+
 class HandleAccountStatusWebhookRequest(_message.Message):
     __slots__ = ("unipile_account_id", "account_type", "message")
     UNIPILE_ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]

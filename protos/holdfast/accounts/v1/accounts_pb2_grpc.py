@@ -74,6 +74,16 @@ class AccountsServiceStub:
                 request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CreateReconnectLinkRequest.SerializeToString,
                 response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CreateReconnectLinkResponse.FromString,
                 _registered_method=True)
+        self.CreateConnectLink = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/CreateConnectLink',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CreateConnectLinkRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CreateConnectLinkResponse.FromString,
+                _registered_method=True)
+        self.CompleteLinkedInConnect = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/CompleteLinkedInConnect',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CompleteLinkedInConnectRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CompleteLinkedInConnectResponse.FromString,
+                _registered_method=True)
         self.HandleAccountStatusWebhook = channel.unary_unary(
                 '/holdfast.accounts.v1.AccountsService/HandleAccountStatusWebhook',
                 request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.HandleAccountStatusWebhookRequest.SerializeToString,
@@ -195,6 +205,20 @@ class AccountsServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CreateReconnectLink(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateConnectLink(self, request, context):
+        """Issue 13: a hosted-auth link that connects a new LinkedIn account; Unipile notifies us and the account is
+        recorded (CompleteLinkedInConnect), so nobody copies a Unipile id by hand.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CompleteLinkedInConnect(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -333,6 +357,16 @@ def add_AccountsServiceServicer_to_server(servicer, server):
                     servicer.CreateReconnectLink,
                     request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CreateReconnectLinkRequest.FromString,
                     response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CreateReconnectLinkResponse.SerializeToString,
+            ),
+            'CreateConnectLink': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateConnectLink,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CreateConnectLinkRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CreateConnectLinkResponse.SerializeToString,
+            ),
+            'CompleteLinkedInConnect': grpc.unary_unary_rpc_method_handler(
+                    servicer.CompleteLinkedInConnect,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CompleteLinkedInConnectRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CompleteLinkedInConnectResponse.SerializeToString,
             ),
             'HandleAccountStatusWebhook': grpc.unary_unary_rpc_method_handler(
                     servicer.HandleAccountStatusWebhook,
@@ -621,6 +655,60 @@ class AccountsService:
             '/holdfast.accounts.v1.AccountsService/CreateReconnectLink',
             holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CreateReconnectLinkRequest.SerializeToString,
             holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CreateReconnectLinkResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateConnectLink(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/CreateConnectLink',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CreateConnectLinkRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CreateConnectLinkResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CompleteLinkedInConnect(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/CompleteLinkedInConnect',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CompleteLinkedInConnectRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CompleteLinkedInConnectResponse.FromString,
             options,
             channel_credentials,
             insecure,

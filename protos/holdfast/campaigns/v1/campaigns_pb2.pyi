@@ -401,7 +401,7 @@ class AddProspectsResponse(_message.Message):
     def __init__(self, added: _Optional[int] = ..., already_present: _Optional[int] = ..., refused: _Optional[_Iterable[_Union[RefusedProspect, _Mapping]]] = ..., suppressed: _Optional[int] = ...) -> None: ...
 
 class ProspectView(_message.Message):
-    __slots__ = ("id", "prospect", "state", "current_step", "next_action_at", "why_not_now", "out_of_office_until")
+    __slots__ = ("id", "prospect", "state", "current_step", "next_action_at", "why_not_now", "out_of_office_until", "history")
     ID_FIELD_NUMBER: _ClassVar[int]
     PROSPECT_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -409,6 +409,7 @@ class ProspectView(_message.Message):
     NEXT_ACTION_AT_FIELD_NUMBER: _ClassVar[int]
     WHY_NOT_NOW_FIELD_NUMBER: _ClassVar[int]
     OUT_OF_OFFICE_UNTIL_FIELD_NUMBER: _ClassVar[int]
+    HISTORY_FIELD_NUMBER: _ClassVar[int]
     id: str
     prospect: Prospect
     state: str
@@ -416,7 +417,26 @@ class ProspectView(_message.Message):
     next_action_at: _timestamp_pb2.Timestamp
     why_not_now: _containers.RepeatedScalarFieldContainer[str]
     out_of_office_until: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., prospect: _Optional[_Union[Prospect, _Mapping]] = ..., state: _Optional[str] = ..., current_step: _Optional[int] = ..., next_action_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., why_not_now: _Optional[_Iterable[str]] = ..., out_of_office_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    history: _containers.RepeatedCompositeFieldContainer[ProspectAttempt]
+    def __init__(self, id: _Optional[str] = ..., prospect: _Optional[_Union[Prospect, _Mapping]] = ..., state: _Optional[str] = ..., current_step: _Optional[int] = ..., next_action_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., why_not_now: _Optional[_Iterable[str]] = ..., out_of_office_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., history: _Optional[_Iterable[_Union[ProspectAttempt, _Mapping]]] = ...) -> None: ...
+
+class ProspectAttempt(_message.Message):
+    __slots__ = ("step_index", "action_type", "status", "outcome", "note", "started_at", "finished_at")
+    STEP_INDEX_FIELD_NUMBER: _ClassVar[int]
+    ACTION_TYPE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    STARTED_AT_FIELD_NUMBER: _ClassVar[int]
+    FINISHED_AT_FIELD_NUMBER: _ClassVar[int]
+    step_index: int
+    action_type: str
+    status: str
+    outcome: str
+    note: str
+    started_at: _timestamp_pb2.Timestamp
+    finished_at: _timestamp_pb2.Timestamp
+    def __init__(self, step_index: _Optional[int] = ..., action_type: _Optional[str] = ..., status: _Optional[str] = ..., outcome: _Optional[str] = ..., note: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ListProspectsRequest(_message.Message):
     __slots__ = ("workspace_id", "campaign_id", "page_size", "page_token", "prospect_ids")

@@ -234,20 +234,40 @@ class LeftOut(_message.Message):
     def __init__(self, reason: _Optional[str] = ..., count: _Optional[int] = ...) -> None: ...
 
 class ProspectPlan(_message.Message):
-    __slots__ = ("prospect_id", "step_index", "state", "next_action_at", "why_not_now", "out_of_office_until")
+    __slots__ = ("prospect_id", "step_index", "state", "next_action_at", "why_not_now", "out_of_office_until", "history")
     PROSPECT_ID_FIELD_NUMBER: _ClassVar[int]
     STEP_INDEX_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     NEXT_ACTION_AT_FIELD_NUMBER: _ClassVar[int]
     WHY_NOT_NOW_FIELD_NUMBER: _ClassVar[int]
     OUT_OF_OFFICE_UNTIL_FIELD_NUMBER: _ClassVar[int]
+    HISTORY_FIELD_NUMBER: _ClassVar[int]
     prospect_id: str
     step_index: int
     state: str
     next_action_at: _timestamp_pb2.Timestamp
     why_not_now: _containers.RepeatedScalarFieldContainer[str]
     out_of_office_until: _timestamp_pb2.Timestamp
-    def __init__(self, prospect_id: _Optional[str] = ..., step_index: _Optional[int] = ..., state: _Optional[str] = ..., next_action_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., why_not_now: _Optional[_Iterable[str]] = ..., out_of_office_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    history: _containers.RepeatedCompositeFieldContainer[AttemptRecord]
+    def __init__(self, prospect_id: _Optional[str] = ..., step_index: _Optional[int] = ..., state: _Optional[str] = ..., next_action_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., why_not_now: _Optional[_Iterable[str]] = ..., out_of_office_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., history: _Optional[_Iterable[_Union[AttemptRecord, _Mapping]]] = ...) -> None: ...
+
+class AttemptRecord(_message.Message):
+    __slots__ = ("step_index", "action_type", "status", "outcome", "note", "started_at", "finished_at")
+    STEP_INDEX_FIELD_NUMBER: _ClassVar[int]
+    ACTION_TYPE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    STARTED_AT_FIELD_NUMBER: _ClassVar[int]
+    FINISHED_AT_FIELD_NUMBER: _ClassVar[int]
+    step_index: int
+    action_type: str
+    status: str
+    outcome: str
+    note: str
+    started_at: _timestamp_pb2.Timestamp
+    finished_at: _timestamp_pb2.Timestamp
+    def __init__(self, step_index: _Optional[int] = ..., action_type: _Optional[str] = ..., status: _Optional[str] = ..., outcome: _Optional[str] = ..., note: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ListProspectPlansRequest(_message.Message):
     __slots__ = ("campaign_id", "prospect_ids")
