@@ -216,7 +216,9 @@ export function campaignView(id) {
         ? `<p class="hint">Hover or focus a reason to see what happened and what to do.</p>
            <div class="chips" role="list">${c.pause_reasons.map((r, i) =>
              `<span role="listitem">${chip(r, c, `tip-reason-${i}-${r.reason}`)}</span>`).join("")}</div>`
-        : `<p>${c.status === "active" ? "Sending: nothing holds this campaign." : c.status === "draft"
+        : `<p>${c.status === "active" && stats.enrolled && stats.finished + stats.stopped === stats.enrolled
+          ? "Every prospect is through the sequence: nothing more will be sent. Import more prospects to go on."
+          : c.status === "active" ? "Sending: nothing holds this campaign." : c.status === "draft"
           ? "A draft: nothing is sent until you start it." : "This campaign has finished."}</p>`);
       patch(el("preview"), preview ? `<strong>If you resume now:</strong> ${esc(previewText(preview, tz))}` : "");
       render();
