@@ -42,7 +42,7 @@ async def test_inbox_disconnects_wrong_password_refused_new_password_reconnects(
     imap.set_password(USER, NEW_PASSWORD)
     for _ in range(3):
         w.clock.advance(PROBE_STEP)
-        assert await replica.probe_inboxes_once() == 1
+        assert await replica.inboxes.probe_inboxes_once() == 1
     _, got = await w.suite.call("GET", f"/api/v1/inboxes/{inbox['id']}", auth)
     assert got["status"] == "disconnected", got
 

@@ -7,13 +7,20 @@ import { detailText, statusLabel } from "./words.js";
 
 const SERVER = { smtp: "SMTP (sending)", imap: "IMAP (reading replies)" };
 
+const LOGIN_REASON = {
+  unreachable: "the server could not be reached",
+  tls_certificate: "its certificate could not be verified (wrong server name, or a certificate authority this " +
+    "system does not trust)",
+  plaintext_refused: "security \"none\" is only allowed for local or private addresses",
+};
+
 export function loginFailedAlert(err, verb = "Not reconnected") {
   const failed = (err.details && err.details.failed) || [];
   const reasons = (err.details && err.details.reasons) || {};
   const names = failed.map((s) => s.toUpperCase()).join(" and ") || "the server";
   return `<p><strong>${esc(verb)}: the ${esc(names)} login failed.</strong> Nothing was changed.</p>
     <ul>${failed.map((s) => `<li data-server="${esc(s)}">${esc(SERVER[s] || s.toUpperCase())}:
-      ${reasons[s] === "unreachable" ? "the server could not be reached" : "the password was refused"}</li>`).join("")}</ul>
+      ${LOGIN_REASON[reasons[s]] || "the password was refused"}</li>`).join("")}</ul>
     <p>Check the password (for Gmail or Outlook, an app password) and try again.</p>`;
 }
 
@@ -30,6 +37,8 @@ export function inboxesView() {
     patch(li.querySelector(".inbox-status"), `${statusBadge(inbox.status)}
       ${inbox.status === "connected" ? "" : `since ${esc(when(inbox.status_since, me))}`}`);
     patch(li.querySelector(".why-status"), inbox.status === "connected" ? "" : esc(detailText(inbox.status_detail)));
+    patch(li.querySelector(".bounce-poll-error"), inbox.bounce_poll_error
+      ? `Bounce reports could not be read: ${esc(detailText(inbox.bounce_poll_error))}` : "");
     const details = li.querySelector("details");
     if (!details) return; // an OAuth inbox: no password form
     if (inbox.status !== "connected" && !details.dataset.touched) details.open = true;
@@ -98,6 +107,7 @@ export function inboxesView() {
             <h2 id="inbox-h-${esc(i.id)}">${esc(i.email)}</h2>
             <p class="inbox-status" aria-live="polite" aria-atomic="true"></p>
             <p class="why-status"></p>
+            <p class="bounce-poll-error"></p>
             <p class="usage"></p>
             ${i.auth_kind === "password" ? `<details><summary>Reconnect</summary>
               <form data-inbox="${esc(i.id)}" novalidate>
