@@ -300,7 +300,8 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
                                context: grpc.aio.ServicerContext) -> pb.GetCampaignStatsResponse:
         got = await self._stats.campaign(parse_uuid(request.campaign_id, "campaign_id", missing_is_not_found=True))
         return pb.GetCampaignStatsResponse(
-            enrolled=got.enrolled, finished=got.finished, stopped=got.stopped,
+            enrolled=got.enrolled, finished=got.finished, stopped=got.stopped, replied=got.replied,
+            out_of_office=got.out_of_office, opted_out=got.opted_out,
             steps=[pb.StepStats(step_index=t.step_index, reached=t.reached, sent=t.sent, failed=t.failed,
                                 bounced=t.bounced, accepted=t.accepted) for t in got.steps],
             days=[pb.DayStats(date=d.date, sent=d.sent, failed=d.failed, bounced=d.bounced) for d in got.days])
