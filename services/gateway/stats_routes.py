@@ -40,7 +40,10 @@ class DayStatsOut(models.Response):
 class CampaignStatsOut(models.Response):
     enrolled: int = Field(description="prospects in the campaign's plan")
     finished: int = Field(description="prospects who got every step")
-    stopped: int = Field(description="prospects stopped before the end (a refusal, a bounce)")
+    stopped: int = Field(description="prospects stopped before the end (a refusal, a bounce, a reply)")
+    replied: int = Field(description="prospects who replied")
+    out_of_office: int = Field(description="prospects whose last answer was an out-of-office note")
+    opted_out: int = Field(description="prospects who asked to hear no more")
     steps: list[StepStatsOut]
     days: list[DayStatsOut] = Field(description="oldest first; days with a send, a failure or a bounce")
 
@@ -72,6 +75,7 @@ async def campaign_stats(request: web.Request) -> web.Response:
             action=to_word(campaigns_pb2.StepAction, step.action), reached=figures.reached, sent=figures.sent,
             failed=figures.failed, bounced=figures.bounced, accepted=figures.accepted))
     return reply(CampaignStatsOut(enrolled=stats.enrolled, finished=stats.finished, stopped=stats.stopped,
+                                  replied=stats.replied, out_of_office=stats.out_of_office, opted_out=stats.opted_out,
                                   steps=steps, days=[DayStatsOut(date=d.date, sent=d.sent, failed=d.failed,
                                                                  bounced=d.bounced) for d in stats.days]))
 

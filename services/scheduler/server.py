@@ -118,7 +118,7 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
                  linkedin_replies: LinkedInReplies | None = None, email_replies: EmailReplies | None = None,
                  stats: Stats | None = None):
         self._service = service
-        self._stats = stats
+        self._stats = stats or Stats(service.repository, service.clock)
         self._voices = voices or ProspectVoices(service.repository, service.clock)
         self._linkedin_replies = linkedin_replies or LinkedInReplies(service.repository, None, self._voices,
                                                                      service.clock)
@@ -295,8 +295,6 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
 
     async def GetSenderStats(self, request: pb.GetSenderStatsRequest,
                              context: grpc.aio.ServicerContext) -> pb.GetSenderStatsResponse:
-        if self._stats is None:
-            raise NotImplementedYet("sender stats are not served by this scheduler")
         got = await self._stats.sender(parse_uuid(request.sender_id, "sender_id", missing_is_not_found=True))
         return pb.GetSenderStatsResponse(sent_today=got.sent_today, sent_last_7_days=got.sent_last_7_days,
                                          ramp_day=got.ramp_day, failure_rate=got.failure_rate,
@@ -304,11 +302,10 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
 
     async def GetCampaignStats(self, request: pb.GetCampaignStatsRequest,
                                context: grpc.aio.ServicerContext) -> pb.GetCampaignStatsResponse:
-        if self._stats is None:
-            raise NotImplementedYet("campaign stats are not served by this scheduler")
         got = await self._stats.campaign(parse_uuid(request.campaign_id, "campaign_id", missing_is_not_found=True))
         return pb.GetCampaignStatsResponse(
-            enrolled=got.enrolled, finished=got.finished, stopped=got.stopped,
+            enrolled=got.enrolled, finished=got.finished, stopped=got.stopped, replied=got.replied,
+            out_of_office=got.out_of_office, opted_out=got.opted_out,
             steps=[pb.StepStats(step_index=t.step_index, reached=t.reached, sent=t.sent, failed=t.failed,
                                 bounced=t.bounced, accepted=t.accepted) for t in got.steps],
             days=[pb.DayStats(date=d.date, sent=d.sent, failed=d.failed, bounced=d.bounced) for d in got.days])

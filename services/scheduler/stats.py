@@ -47,6 +47,9 @@ class CampaignStats:
     stopped: int
     steps: tuple[StepStats, ...]
     days: tuple[DayStats, ...]
+    replied: int = 0
+    out_of_office: int = 0
+    opted_out: int = 0
 
 
 class Stats:
@@ -79,9 +82,12 @@ class Stats:
             states = await store.prospect_states(campaign_id)
             steps = await store.steps(campaign_id)
             days = await store.days(campaign_id, timezone)
+            voices = await store.voices(campaign_id)
         return CampaignStats(
             enrolled=sum(states.values()), finished=states.get("done", 0), stopped=states.get("stopped", 0),
             steps=tuple(StepStats(*(int(r[k]) for k in ("step_index", "reached", "sent", "failed", "bounced",
                                                          "accepted"))) for r in steps),
             days=tuple(DayStats(r["day"].isoformat(), int(r["sent"]), int(r["failed"]), int(r["bounced"]))
-                       for r in days))
+                       for r in days),
+            replied=voices.get("replied", 0), out_of_office=voices.get("out_of_office", 0),
+            opted_out=voices.get("opted_out", 0))

@@ -40,6 +40,12 @@ class StatsTx:
             campaign_id)
         return {r["state"]: int(r["n"]) for r in rows}
 
+    async def voices(self, campaign_id: str) -> dict[str, int]:
+        rows = await self._conn.fetch(
+            "SELECT voice, count(*) AS n FROM scheduler.prospect_plans WHERE campaign_id = $1 AND voice <> ''"
+            " GROUP BY voice", campaign_id)
+        return {r["voice"]: int(r["n"]) for r in rows}
+
     async def steps(self, campaign_id: str) -> list[asyncpg.Record]:
         """Per step: who reached it, sends, failures, bounces and (invitations) acceptances."""
         return await self._conn.fetch(

@@ -58,6 +58,18 @@ def shots(request: pytest.FixtureRequest):
 @pytest.fixture
 async def sandbox_world(pg_dsn) -> AsyncIterator[e2e.World]:
     """The e2e world with the gateway's sandbox controls on (HOLDFAST_SANDBOX_UNIPILE_URL), like `make run`."""
+    async for made in _world(pg_dsn, sandbox=True):
+        yield made
+
+
+@pytest.fixture
+async def live_login_world(pg_dsn) -> AsyncIterator[e2e.World]:
+    """The e2e world where adding an inbox logs in to its servers first, as in production."""
+    async for made in _world(pg_dsn, HOLDFAST_INBOX_CHECK_LOGIN_ON_CREATE="true"):
+        yield made
+
+
+async def _world(pg_dsn: str, sandbox: bool = False, **env: str) -> AsyncIterator[e2e.World]:
     async with AsyncExitStack() as stack:
         clock = ManualClock(e2e.MONDAY_0800_PARIS)
         unipile_app = create_unipile("sandbox-key")
@@ -73,7 +85,7 @@ async def sandbox_world(pg_dsn) -> AsyncIterator[e2e.World]:
                                   HOLDFAST_UNIPILE_WEBHOOK_SECRET=e2e.WEBHOOK_SECRET,
                                   HOLDFAST_BILLING_WEBHOOK_SECRET=e2e.BILLING_SECRET,
                                   HOLDFAST_PUBLIC_URL="http://127.0.0.1:1",
-                                  HOLDFAST_SANDBOX_UNIPILE_URL=unipile_url)
+                                  **({"HOLDFAST_SANDBOX_UNIPILE_URL": unipile_url} if sandbox else {}), **env)
         db = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
         stack.push_async_callback(db.close)
         async with aiohttp.ClientSession() as http:

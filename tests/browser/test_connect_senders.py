@@ -31,9 +31,10 @@ PRESET_SERVERS = {
 FIELDS = ("#smtp-host", "#smtp-port", "#smtp-security", "#imap-host", "#imap-port", "#imap-security")
 
 
-async def test_add_an_inbox_with_presets_refusals_in_place_and_the_live_api(world: World, imap: SandboxImap,
+async def test_add_an_inbox_with_presets_refusals_in_place_and_the_live_api(live_login_world: World,
+                                                                           imap: SandboxImap,
                                                                            browser: Browser) -> None:
-    w = world
+    w = live_login_world
     imap_port = imap._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     _, auth = await w.suite.new_workspace()
     context = await browser.new_context(viewport={"width": 1100, "height": 900}, timezone_id="Europe/Paris")
@@ -77,6 +78,17 @@ async def test_add_an_inbox_with_presets_refusals_in_place_and_the_live_api(worl
         _, listed = await w.suite.call("GET", "/api/v1/inboxes", auth)
         assert listed["inboxes"] == []
         await page.locator("#imap-port").fill(str(imap_port))
+        # A wrong app password: both logins are tried before anything is saved, and the failure names them.
+        await page.get_by_label("App password").fill("not-the-password")
+        await submit.click()
+        refused = page.locator('#inbox-out [role="alert"]')
+        await expect(refused).to_contain_text("Not added: the SMTP and IMAP login failed.", timeout=15_000)
+        await expect(refused.locator('li[data-server="smtp"]')).to_contain_text("the password was refused")
+        await expect(refused).to_be_focused()
+        await no_axe_violations(page, "add inbox, login failed")
+        _, listed = await w.suite.call("GET", "/api/v1/inboxes", auth)
+        assert listed["inboxes"] == []
+        await page.get_by_label("App password").fill(SENDER_PASSWORD)
         await submit.click()
         await expect(page.get_by_role("heading", level=1)).to_have_text("Email inboxes")
         await expect(page.locator("#status-line")).to_have_text(f"{SENDER} is added.")

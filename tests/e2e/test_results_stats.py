@@ -57,3 +57,23 @@ async def test_a_campaign_before_its_first_send_has_zero_figures(world: World) -
     status, stats = await w.suite.call("GET", f"/api/v1/campaigns/{s.campaign_id}/stats", s.auth)
     assert status == 200, stats
     assert stats["enrolled"] == 2 and stats["days"] == [] and [st["sent"] for st in stats["steps"]] == [0, 0]
+
+
+async def test_replies_and_opt_outs_are_counted(world: World) -> None:
+    w = world
+    s = await setup_campaign(w, 3, [STEPS[0], {"channel": "linkedin", "action": "message", "delay": {"days": 1},
+                                               "text": "Thanks!"}])
+    await w.run_until(MONDAY_0800_PARIS + timedelta(hours=6))
+    for provider in ("ACo0000", "ACo0001", "ACo0002"):
+        async with w.suite.http.post(f"{w.unipile_url}/_sandbox/accounts/{s.unipile_account_id}/accept",
+                                     json={"provider_id": provider}) as r:
+            assert r.status < 300, await r.text()
+    await w.settle()
+    for provider, text in (("ACo0000", "Yes, Thursday 10:00 works for me."),
+                           ("ACo0002", "Please remove me from your list.")):
+        async with w.suite.http.post(f"{w.unipile_url}/_sandbox/accounts/{s.unipile_account_id}/messages",
+                                     json={"provider_id": provider, "text": text, "notify": True}) as r:
+            assert r.status == 201, await r.text()
+    status, stats = await w.suite.call("GET", f"/api/v1/campaigns/{s.campaign_id}/stats", s.auth)
+    assert status == 200, stats
+    assert (stats["replied"], stats["opted_out"], stats["out_of_office"]) == (1, 1, 0), stats

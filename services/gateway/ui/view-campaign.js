@@ -2,7 +2,7 @@
 // block), the resume preview, the prospects page by page, and the pause history.
 import { api, ApiError } from "./api.js";
 import { dayList, esc, plural, viewerZone, when } from "./format.js";
-import { dayChart, progressMarkup, stepsTable } from "./results.js";
+import { dayChart, progressMarkup, rate, stepsTable } from "./results.js";
 import { changeAnnouncement } from "./view-campaigns.js";
 import { chip, errorBox, handleAuthError, main, patch, say, statusBadge } from "./ui.js";
 import {
@@ -36,7 +36,7 @@ function blockedAlert(err) {
 // Where a prospect stands in the sequence: never a step past its end.
 export function stepText(prospect, steps) {
   if (prospect.state === "done") return "Done";
-  if (prospect.state === "stopped") return "Stopped";
+  if (["stopped", "replied", "opted_out", "suppressed"].includes(prospect.state)) return "Stopped";
   if (!steps.length) return "—";
   const index = Math.min(prospect.current_step, steps.length - 1);
   return `Step ${index + 1} of ${steps.length}: ${stepLabel(steps[index])}`;
@@ -216,7 +216,9 @@ export function campaignView(id) {
         ? `<p class="hint">Hover or focus a reason to see what happened and what to do.</p>
            <div class="chips" role="list">${c.pause_reasons.map((r, i) =>
              `<span role="listitem">${chip(r, c, `tip-reason-${i}-${r.reason}`)}</span>`).join("")}</div>`
-        : `<p>${c.status === "active" ? "Sending: nothing holds this campaign." : c.status === "draft"
+        : `<p>${c.status === "active" && stats.enrolled && stats.finished + stats.stopped === stats.enrolled
+          ? "Every prospect is through the sequence: nothing more will be sent. Import more prospects to go on."
+          : c.status === "active" ? "Sending: nothing holds this campaign." : c.status === "draft"
           ? "A draft: nothing is sent until you start it." : "This campaign has finished."}</p>`);
       patch(el("preview"), preview ? `<strong>If you resume now:</strong> ${esc(previewText(preview, tz))}` : "");
       render();
@@ -234,7 +236,10 @@ export function campaignView(id) {
           <li><strong>${stats.enrolled.toLocaleString("en")}</strong> enrolled</li>
           <li><strong>${sent.toLocaleString("en")}</strong> sent</li>
           <li><strong>${stats.finished.toLocaleString("en")}</strong> finished</li>
-          <li><strong>${stats.stopped.toLocaleString("en")}</strong> stopped</li></ul>
+          <li><strong>${stats.stopped.toLocaleString("en")}</strong> stopped</li>
+          <li><strong>${stats.replied.toLocaleString("en")}</strong> replied (${rate(stats.replied, stats.enrolled)})</li>
+          <li><strong>${stats.out_of_office.toLocaleString("en")}</strong> out of office</li>
+          <li><strong>${stats.opted_out.toLocaleString("en")}</strong> opted out</li></ul>
         ${progressMarkup(stats, "campaign-progress")}
         ${stepsTable(stats)}
         <h3>Per day (${esc(tz)})</h3>${dayChart(stats.days, "chart-title")}`);

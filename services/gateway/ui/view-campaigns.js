@@ -30,7 +30,7 @@ function keyFigures(c, stats) {
   const sum = (key) => stats.steps.reduce((a, s) => a + s[key], 0);
   const invites = stats.steps.filter((s) => s.action === "invite");
   const emails = stats.steps.filter((s) => s.channel === "email");
-  const parts = [`${sum("sent").toLocaleString("en")} sent`];
+  const parts = [`${sum("sent").toLocaleString("en")} sent`, `${rate(stats.replied, stats.enrolled)} replied`];
   if (invites.length) {
     const sent = invites.reduce((a, s) => a + s.sent, 0);
     parts.push(`${rate(invites.reduce((a, s) => a + s.accepted, 0), sent)} accepted`);

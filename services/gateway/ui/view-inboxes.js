@@ -38,7 +38,7 @@ export function inboxesView() {
       ${inbox.status === "connected" ? "" : `since ${esc(when(inbox.status_since, me))}`}`);
     patch(li.querySelector(".why-status"), inbox.status === "connected" ? "" : esc(detailText(inbox.status_detail)));
     patch(li.querySelector(".bounce-poll-error"), inbox.bounce_poll_error
-      ? `Bounce reports could not be read: ${esc(inbox.bounce_poll_error)}` : "");
+      ? `Bounce reports could not be read: ${esc(detailText(inbox.bounce_poll_error))}` : "");
     const details = li.querySelector("details");
     if (!details) return; // an OAuth inbox: no password form
     if (inbox.status !== "connected" && !details.dataset.touched) details.open = true;

@@ -39,7 +39,8 @@ export const STATUSES = {
 
 export const PROSPECT_STATES = {
   enrolling: "Starting", scheduled: "Scheduled", in_flight: "Sending now",
-  waiting_acceptance: "Waiting for acceptance", done: "Done", stopped: "Stopped",
+  waiting_acceptance: "Waiting for acceptance", done: "Done", stopped: "Stopped", replied: "Replied",
+  opted_out: "Opted out", out_of_office: "Out of office", suppressed: "Suppressed",
 };
 
 export const SCOPES = { campaign: "all sending", linkedin: "LinkedIn steps", email: "email steps" };
@@ -68,6 +69,10 @@ export const WHY = {
   sender_restricted: "Sender restricted",
   sender_degraded: "Sender connection unstable",
   sender_unknown: "No sender available",
+  replied: "Replied: the sequence stopped",
+  opted_out: "Opted out: nothing more is sent",
+  suppressed: "On the suppression list: nothing is sent",
+  out_of_office: "Out of office: waiting until the return date",
 };
 
 const STEP_ACTIONS = { invite: "LinkedIn invitation", message: "LinkedIn message", inmail: "InMail", email: "Email" };

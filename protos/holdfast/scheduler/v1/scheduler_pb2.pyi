@@ -358,18 +358,24 @@ class DayStats(_message.Message):
     def __init__(self, date: _Optional[str] = ..., sent: _Optional[int] = ..., failed: _Optional[int] = ..., bounced: _Optional[int] = ...) -> None: ...
 
 class GetCampaignStatsResponse(_message.Message):
-    __slots__ = ("enrolled", "finished", "stopped", "steps", "days")
+    __slots__ = ("enrolled", "finished", "stopped", "steps", "days", "replied", "out_of_office", "opted_out")
     ENROLLED_FIELD_NUMBER: _ClassVar[int]
     FINISHED_FIELD_NUMBER: _ClassVar[int]
     STOPPED_FIELD_NUMBER: _ClassVar[int]
     STEPS_FIELD_NUMBER: _ClassVar[int]
     DAYS_FIELD_NUMBER: _ClassVar[int]
+    REPLIED_FIELD_NUMBER: _ClassVar[int]
+    OUT_OF_OFFICE_FIELD_NUMBER: _ClassVar[int]
+    OPTED_OUT_FIELD_NUMBER: _ClassVar[int]
     enrolled: int
     finished: int
     stopped: int
     steps: _containers.RepeatedCompositeFieldContainer[StepStats]
     days: _containers.RepeatedCompositeFieldContainer[DayStats]
-    def __init__(self, enrolled: _Optional[int] = ..., finished: _Optional[int] = ..., stopped: _Optional[int] = ..., steps: _Optional[_Iterable[_Union[StepStats, _Mapping]]] = ..., days: _Optional[_Iterable[_Union[DayStats, _Mapping]]] = ...) -> None: ...
+    replied: int
+    out_of_office: int
+    opted_out: int
+    def __init__(self, enrolled: _Optional[int] = ..., finished: _Optional[int] = ..., stopped: _Optional[int] = ..., steps: _Optional[_Iterable[_Union[StepStats, _Mapping]]] = ..., days: _Optional[_Iterable[_Union[DayStats, _Mapping]]] = ..., replied: _Optional[int] = ..., out_of_office: _Optional[int] = ..., opted_out: _Optional[int] = ...) -> None: ...
 
 class GetActiveChannelsRequest(_message.Message):
     __slots__ = ("campaign_ids",)
