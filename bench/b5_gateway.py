@@ -62,9 +62,14 @@ class Load:
     # hardly moved by other work on the machine.
     app_cpu_s: float = 0.0
     db_cpu_s: float = 0.0
+    # The same per process (its name: the service's module, "bench" for the baseline), CPU seconds.
+    per_process: tuple[tuple[str, float], ...] = ()
 
     def cpu_ms_per_request(self) -> tuple[float, float]:
         return 1000 * self.app_cpu_s / self.requests, 1000 * self.db_cpu_s / self.requests
+
+    def per_process_ms(self) -> str:
+        return ", ".join(f"{name} {1000 * cpu / self.requests:.2f}" for name, cpu in self.per_process)
 
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -80,6 +85,18 @@ def cpu_seconds(pids: list[int]) -> float:
             continue
         total += int(fields[11]) + int(fields[12])
     return total / CLOCK_TICKS
+
+
+def process_name(pid: int) -> str:
+    """The service a process runs (`services.gateway` -> gateway), else "bench"."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except FileNotFoundError:
+        return str(pid)
+    for part in command:
+        if part.startswith(b"services."):
+            return part.decode().removeprefix("services.")
+    return "bench"
 
 
 def service_pids(runner: int) -> list[int]:
@@ -141,8 +158,12 @@ async def measured(run: Awaitable[Load], app_pids: list[int], db: asyncpg.Pool) 
     backends = [r[0] for r in await db.fetch("SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend'"
                                              " AND pid <> pg_backend_pid()")]
     app, database = cpu_seconds(app_pids), cpu_seconds(backends)
+    each = {pid: cpu_seconds([pid]) for pid in app_pids}
     load = await run
-    return replace(load, app_cpu_s=cpu_seconds(app_pids) - app, db_cpu_s=cpu_seconds(backends) - database)
+    per_process = tuple(sorted(((process_name(pid), cpu_seconds([pid]) - before) for pid, before in each.items()),
+                               key=lambda item: -item[1]))
+    return replace(load, app_cpu_s=cpu_seconds(app_pids) - app, db_cpu_s=cpu_seconds(backends) - database,
+                   per_process=per_process)
 
 
 @asynccontextmanager
@@ -284,6 +305,7 @@ def main() -> None:
         print(f"B5 {name:<42} {load.requests_per_s:8.0f} req/s  p50 {load.p50_ms:6.1f} ms  "
               f"p99 {load.p99_ms:6.1f} ms  max {load.max_ms:6.1f} ms  CPU per request: Python {app_cpu:.2f} ms, "
               f"PostgreSQL {db_cpu:.2f} ms")
+        print(f"B5   CPU ms per request by process: {load.per_process_ms()}")
     p99_ratio = gateway.p99_ms / baseline.p99_ms
     print(f"B5 ratio {ratio:.2f} (target >= 0.5: {'met' if ratio >= 0.5 else 'MISSED'}); gateway p99 "
           f"{gateway.p99_ms:.1f} ms, {p99_ratio:.2f}x the baseline's (target <= 1.5x: "
