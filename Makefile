@@ -30,7 +30,7 @@ test: lint
 	bash scripts/ensure_chromium.sh
 	$(PY) -m pytest
 
-# Benchmarks (opt-in: about 15 minutes in all; figures and how to read them in docs/BENCHMARKS.md).
+# Benchmarks (opt-in: about 20 minutes in all; figures and how to read them in docs/BENCHMARKS.md).
 # B5 drives the gateway with Debian's wrk (apt-get install wrk). Each records its figures; the last step prints
 # them as one table (bench/summary.py; kept in .holdfast/bench/, untracked).
 bench: $(STAMP)
@@ -41,6 +41,7 @@ bench: $(STAMP)
 	$(PY) -m bench.b4_fanout
 	$(PY) -m bench.b5_gateway
 	$(PY) -m bench.b6_claim_scale --explain
+	$(PY) -m bench.b11_many_senders
 	$(PY) -m bench.summary
 
 # Files kept in `ruff format` style. TODO(lead): once every branch is merged, run `ruff format .` once and
