@@ -39,9 +39,11 @@ screenshots: $(STAMP)
 	bash scripts/ensure_chromium.sh
 	$(PY) -m pytest -q tests/browser/screenshots.py
 
-# Benchmarks (opt-in: about 15 minutes in all; figures and how to read them in docs/BENCHMARKS.md).
-# B5 drives the gateway with Debian's wrk (apt-get install wrk).
+# Benchmarks (opt-in: about 20 minutes in all; figures and how to read them in docs/BENCHMARKS.md).
+# B5 drives the gateway with Debian's wrk (apt-get install wrk). Each records its figures; the last step prints
+# them as one table (bench/summary.py; kept in .holdfast/bench/, untracked).
 bench: $(STAMP)
+	$(PY) -m bench.summary --reset
 	$(PY) -m bench.b1_reclamp
 	$(PY) -m bench.b2_dispatch --runs 3
 	$(PY) -m bench.b3_propagation
@@ -49,6 +51,8 @@ bench: $(STAMP)
 	$(PY) -m bench.b5_gateway
 	$(PY) -m bench.b6_claim_scale --explain
 	$(PY) -m bench.b7_replies
+	$(PY) -m bench.b11_many_senders
+	$(PY) -m bench.summary
 
 # Files kept in `ruff format` style. TODO(lead): once every branch is merged, run `ruff format .` once and
 # replace this list with `.` (formatting the whole tree now would conflict with every open branch).

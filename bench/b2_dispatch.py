@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 import aiohttp
 import asyncpg
 
+from bench import summary
 from bench.common import new_id, scheduler_database
 from services.common import timemath
 from services.common.clock import ManualClock
@@ -202,6 +203,11 @@ def main() -> None:
                   f"bare INSERT floor {r.floor:9.0f} rows/s; ratio {r.rate / r.floor:.3f}; "
                   f"{r.statements_per_action:.2f} statements/action; "
                   f"CPU ms/action: PostgreSQL {r.db_cpu_ms_per_action:.3f}, dispatcher {r.own_cpu_ms_per_action:.3f}")
+            summary.record("B2", f"dispatch {args.senders:,} senders, provider latency {latency} ms",
+                           f"{r.rate:.0f} actions/s", f"bare INSERT {r.floor:.0f} rows/s", r.rate / r.floor,
+                           f">= {target} actions/s", r.rate >= target,
+                           f"PostgreSQL {r.db_cpu_ms_per_action:.3f} ms, dispatcher {r.own_cpu_ms_per_action:.3f} ms"
+                           " per action")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,16 @@ import argparse
 import asyncio
 import time
 
+from bench import summary
 from bench.common import RunningSuite, generate_campaigns, percentiles, running_suite
+
+
+def note(what: str, seconds: list[float], floor: list[float], target_ms: float) -> None:
+    """The figure for the summary table: p99 against the floor's p99."""
+    p99, floor_p99 = percentiles(seconds)["p99"] * 1000, percentiles(floor)["p99"] * 1000
+    summary.record("B3", what, f"p99 {p99:.1f} ms (p50 {percentiles(seconds)['p50'] * 1000:.1f})",
+                   f"GET /healthz p99 {floor_p99:.1f} ms", p99 / floor_p99, f"p99 <= {target_ms:,.0f} ms",
+                   p99 <= target_ms)
 
 
 def line(what: str, seconds: list[float], target_ms: float | None = None) -> str:
@@ -95,8 +104,9 @@ async def run(accounts: int, rate: float) -> None:
         held = {str(r["campaign_id"]): r["changed_at"].timestamp() for r in await run.db.fetch(
             "SELECT campaign_id, changed_at FROM scheduler.campaign_holds WHERE campaign_id = ANY($1)", campaign_ids)}
         print(line("disconnect: webhook answered", [a - s for a, s in zip(answered, sent, strict=True)]))
-        print(line("disconnect: webhook -> hold in force", [held[c] - s for c, s in zip(campaign_ids, sent,
-                                                                                           strict=True)], 250))
+        hold_in_force = [held[c] - s for c, s in zip(campaign_ids, sent, strict=True)]
+        print(line("disconnect: webhook -> hold in force", hold_in_force, 250))
+        note(f"{accounts:,} disconnect webhooks -> hold in force", hold_in_force, floor, 250)
 
         for u in unipile_ids:
             await run.post(f"{run.unipile_url}/_sandbox/accounts/{u}/status", json={"status": "OK", "notify": False})
@@ -114,8 +124,9 @@ async def run(accounts: int, rate: float) -> None:
                  JOIN scheduler.campaign_holds h ON h.campaign_id = c.id WHERE c.id = ANY($1)""", campaign_ids)
         active = {str(r["id"]): r["updated_at"].timestamp() for r in rows}
         released = {str(r["id"]): r["changed_at"].timestamp() for r in rows}
-        print(line("reconnect: webhook -> campaign active", [active[c] - s for c, s in zip(campaign_ids, sent,
-                                                                                              strict=True)], 2000))
+        back_active = [active[c] - s for c, s in zip(campaign_ids, sent, strict=True)]
+        print(line("reconnect: webhook -> campaign active", back_active, 2000))
+        note(f"{accounts:,} reconnect webhooks -> campaign active", back_active, floor, 2000)
         print(line("reconnect: webhook -> hold lifted", [released[c] - s for c, s in zip(campaign_ids, sent,
                                                                                             strict=True)], 2000))
         history = await run.db.fetchval("SELECT count(*) FROM campaigns.pause_history WHERE campaign_id = ANY($1)",

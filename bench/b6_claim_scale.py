@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 
+from bench import summary
 from bench.common import new_id, scheduler_databases
 from services.scheduler.repository import Tx
 
@@ -157,6 +158,9 @@ async def run(sizes: list[int], senders: int, batches: list[int], runs: int, exp
             small, large = (statistics.median(timings[n]) for n in (min(sizes), max(sizes)))
             print(f"B6 claim (batch {batch}) at {max(sizes):,} vs {min(sizes):,} planned: {large * 1000:.2f} ms vs "
                   f"{small * 1000:.2f} ms (medians); ratio {large / small:.2f}x (target <= 1.3x)", flush=True)
+            summary.record("B6", f"claim, batch {batch}, {max(sizes):,} planned", f"median {large * 1000:.1f} ms",
+                           f"same claim at {min(sizes):,}: {small * 1000:.1f} ms", large / small, "<= 1.3x",
+                           large / small <= 1.3)
         if explain:
             for pool, size in zip(pools, sizes, strict=True):
                 print(f"--- EXPLAIN (ANALYZE, BUFFERS) of the claim, batch {batches[0]}, {size:,} planned ---")

@@ -22,6 +22,7 @@ from services.campaigns.domain import (
     Step,
 )
 from services.common import outbox
+from services.common.db import mark_session_state
 
 # (destination, ordering key, serialized request): built by the gRPC edge, written here.
 Event = tuple[str, str, bytes]
@@ -351,6 +352,7 @@ class Repository:
         """A session advisory lock: True for the one replica that holds it, False for the others."""
         key = int.from_bytes(hashlib.sha256(f"holdfast.campaigns.{name}".encode()).digest()[:8], "big", signed=True)
         async with self._pool.acquire() as conn:
+            mark_session_state(conn)  # a lock a cancelled unlock left behind still ends at release
             held = await conn.fetchval("SELECT pg_try_advisory_lock($1)", key)
             try:
                 yield bool(held)

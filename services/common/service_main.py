@@ -6,7 +6,6 @@ awaited with the loaded settings, logging configured, and its return value is th
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import AsyncExitStack
@@ -15,7 +14,7 @@ from typing import Any
 
 import structlog
 
-from services.common import config, logging
+from services.common import config, event_loop, logging
 from services.common.db import DatabaseProbe, create_pool
 from services.common.grpc_server import RunningServer, serve_forever
 from services.common.metrics import serve_metrics
@@ -96,12 +95,12 @@ def main(
     log = structlog.get_logger(__name__)
     try:
         if args.command == "migrate":
-            asyncio.run(_migrate_only(settings, name, migrations))
+            event_loop.run(_migrate_only(settings, name, migrations))
         elif args.command in extra:
-            code: int = asyncio.run(extra[args.command](settings))
+            code: int = event_loop.run(extra[args.command](settings))
             sys.exit(code)
         else:
-            asyncio.run(
+            event_loop.run(
                 serve_forever(
                     lambda stack: _with_metrics(settings, stack, start, name), grace=settings.shutdown_grace_seconds
                 )

@@ -7,7 +7,7 @@ import sys
 import structlog
 from aiohttp import web
 
-from services.common import config, logging
+from services.common import config, event_loop, logging
 from services.gateway.app import create_app
 from services.gateway.config import Settings
 
@@ -22,7 +22,8 @@ def main() -> None:
     log = structlog.get_logger(__name__)
     log.info("serving", url=f"http://{settings.http_host}:{settings.http_port}")
     web.run_app(create_app(settings), host=settings.http_host, port=settings.http_port,
-                shutdown_timeout=settings.shutdown_grace_seconds, access_log=None, print=None)
+                shutdown_timeout=settings.shutdown_grace_seconds, access_log=None, print=None,
+                loop=event_loop.new_loop())
     log.info("stopped")
 
 

@@ -156,7 +156,9 @@ def parse_query(request: web.Request, model: type[M]) -> M:
 
 
 def reply(model: BaseModel, status: int = 200) -> web.Response:
-    return web.json_response(model.model_dump(mode="json"), status=status)
+    # Serialized by pydantic's core straight to JSON bytes: no dict of Python objects, no stdlib json (B5).
+    return web.Response(body=model.__pydantic_serializer__.to_json(model), status=status,
+                        content_type="application/json", charset="utf-8")
 
 
 class Empty(models.Request):

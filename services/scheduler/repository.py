@@ -558,11 +558,20 @@ class Tx:
     async def claim(self, now: datetime, batch: int) -> list[tuple[PlanRow, Sender]]:
         """Lock up to `batch` senders that may act now, each with its earliest due, unheld action. Holds are
         read FOR SHARE, so a hold being set waits for this claim, and a claim after it sees it."""
+        # Senders come from the due actions of active, unheld campaigns (read per campaign through
+        # prospect_plans_due_by_campaign), then are looked up by id (an array: the planner then probes the index
+        # rather than scanning every sender). Probing every ready sender cost O(senders) per round (B11); now a
+        # sender with nothing due costs nothing, and one whose due actions are all held no longer takes a place in
+        # the batch. The hold is checked again, FOR SHARE, below.
         senders = await self.conn.fetch(
             """SELECT s.* FROM scheduler.sender_states s
                 WHERE s.status IN ('connected', 'degraded') AND s.next_send_after <= $1
-                  AND EXISTS (SELECT 1 FROM scheduler.prospect_plans p
-                               WHERE p.sender_id = s.sender_id AND p.state = 'scheduled' AND p.next_action_at <= $1)
+                  AND s.sender_id = ANY(ARRAY(
+                      SELECT DISTINCT p.sender_id FROM scheduler.campaign_plans c
+                        JOIN scheduler.campaign_holds h ON h.campaign_id = c.campaign_id
+                        JOIN scheduler.prospect_plans p ON p.campaign_id = c.campaign_id
+                             AND p.state = 'scheduled' AND p.next_action_at <= $1
+                       WHERE c.active AND NOT (h.held_scopes && ARRAY['campaign', p.channel])))
                 ORDER BY s.next_send_after LIMIT $2
                 FOR UPDATE OF s SKIP LOCKED""", now, batch)
         if not senders:
