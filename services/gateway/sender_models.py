@@ -256,8 +256,9 @@ class LinkedInAccountOut(Response):
 
 class CreateConnectLink(Request):
     name: str = Field(description="the new account's name in Holdfast (1 to 100 characters)",
-                      examples=["Jane's LinkedIn"])
-    timezone: str = Field("UTC", description="IANA timezone of the account's owner", examples=["Europe/Paris"])
+                      examples=["Jane's LinkedIn"], **_schema(pattern=stripped(100)))
+    timezone: str = Field("UTC", description="IANA timezone of the account's owner", examples=["Europe/Paris"],
+                          **TIMEZONE)
 
 
 class ConnectLinkOut(Response):

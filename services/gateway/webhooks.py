@@ -286,6 +286,11 @@ WEBHOOK_ROUTES: tuple[Route, ...] = (
         auth=False,
         errors=(400, 404, 409, 422, 503),
         tag="webhooks",
+        raw_body={**models.json_object_without_nul("{status, account_id, name}"), "required": ["account_id", "name"],
+                  "properties": {"account_id": {"type": "string", "minLength": 1, "maxLength": 255,
+                                                "pattern": models.NO_NUL},
+                                 "name": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": models.NO_NUL},
+                                 "status": {"type": "string", "maxLength": 40, "pattern": models.NO_NUL}}},
     ),
     Route(
         "POST",

@@ -149,6 +149,8 @@ def refusal_the_document_cannot_state(case: schemathesis.Case, error: dict[str, 
         return True  # weekly_cap >= daily_cap >= ramp_start, pacing_max >= pacing_min: relations between fields
     if field == "page_token":
         return True  # opaque: only tokens the API handed out are valid
+    if case.operation.label == "POST /api/v1/suppressions" and re.fullmatch(r"entries\[\d+\]\.value", field):
+        return True  # what a valid value is depends on the entry's type (an address, a domain, a profile)
     if case.operation.label == "POST /api/v1/campaigns" and CAMPAIGN_AS_A_WHOLE.match(field):
         return True  # a window's end after its start; which actions, texts and senders the steps need together
     # The provider's redirect: state and code together, or error (a denial); the state must be one we issued.
