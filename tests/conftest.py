@@ -104,6 +104,7 @@ class Suite:
 
 
 TEST_SECRET_KEYS = "test1:" + base64.urlsafe_b64encode(b"k" * 32).decode()
+TEST_UNSUBSCRIBE_KEY = "test-unsubscribe-key-" + "u" * 32
 
 
 # Tests never reach a real mail provider: an OAuth inbox's SMTP and IMAP servers default to a closed local port
@@ -117,7 +118,8 @@ def suite_env(dsn: str, **extra: str) -> dict[str, str]:
     return {"DATABASE_URL": dsn, "HOLDFAST_GRPC_LISTEN": "127.0.0.1:0", "HOLDFAST_SHUTDOWN_GRACE_SECONDS": "1",
             "HOLDFAST_SECRET_KEYS": TEST_SECRET_KEYS, "HOLDFAST_DISPATCH_INTERVAL_SECONDS": "0.05",
             "HOLDFAST_SWEEP_SECONDS": "0.2", "HOLDFAST_INBOX_PROBES_ENABLED": "false",
-            "HOLDFAST_BOUNCE_POLLS_ENABLED": "false", **NO_PROVIDER_MAIL,
+            "HOLDFAST_BOUNCE_POLLS_ENABLED": "false", "HOLDFAST_REPLY_POLLS_ENABLED": "false",
+            "HOLDFAST_UNSUBSCRIBE_KEY": TEST_UNSUBSCRIBE_KEY, **NO_PROVIDER_MAIL,
             # Most suites' inboxes point at servers that do not exist; the tests of creation turn the check on.
             "HOLDFAST_INBOX_CHECK_LOGIN_ON_CREATE": "false", **extra}
 

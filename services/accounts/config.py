@@ -139,6 +139,18 @@ class Settings(ServiceSettings):
         parse=parse_positive_seconds,
         help="how often (jittered ±20%) each inbox's IMAP INBOX is read for new bounce reports (DSNs)",
     )
+    reply_poll_seconds: float = setting(
+        "HOLDFAST_REPLY_POLL_SECONDS",
+        120.0,
+        parse=parse_positive_seconds,
+        help="how often (jittered ±20%) each inbox's IMAP INBOX is read for new replies",
+    )
+    reply_polls_enabled: bool = setting(
+        "HOLDFAST_REPLY_POLLS_ENABLED",
+        True,
+        parse=parse_bool,
+        help="read inboxes for replies in this process (replica-safe: any number may)",
+    )
     bounce_polls_enabled: bool = setting(
         "HOLDFAST_BOUNCE_POLLS_ENABLED",
         True,

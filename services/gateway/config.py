@@ -3,6 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.common.config import CommonSettings, parse_listen, setting
+from services.common.unsubscribe import MIN_KEY_CHARS
 
 
 def _login_timeout(raw: str) -> float:
@@ -17,6 +18,12 @@ def _port(raw: str) -> int:
     if not 0 <= port <= 65535:
         raise ValueError("port must be 0..65535")
     return port
+
+
+def _unsubscribe_key(raw: str) -> str:
+    if len(raw) < MIN_KEY_CHARS:
+        raise ValueError(f"expected at least {MIN_KEY_CHARS} characters")
+    return raw
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,6 +52,8 @@ class Settings(CommonSettings):
     billing_webhook_secret: str = setting("HOLDFAST_BILLING_WEBHOOK_SECRET", "", secret=True,
                                           help="secret signing billing webhooks (Holdfast-Signature, HMAC-SHA256; "
                                           "empty: refused)")
+    unsubscribe_key: str = setting("HOLDFAST_UNSUBSCRIBE_KEY", secret=True, parse=_unsubscribe_key,
+                                   help="key (32+ characters) the scheduler signs unsubscribe links with (V5)")
     sandbox_unipile_url: str = setting("HOLDFAST_SANDBOX_UNIPILE_URL", "",
                                        help="base URL of the local Unipile sandbox; when set, /api/v1/sandbox routes "
                                        "let the UI disconnect, reconnect or fail an account (empty: no sandbox)")

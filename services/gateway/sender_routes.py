@@ -123,7 +123,7 @@ def _update_limits(model: type[BaseModel], kind: int, id_key: str,
     return handler
 
 
-update_linkedin_account_limits = _update_limits(sm.LinkedInLimitsIn, types_pb2.SENDER_KIND_LINKEDIN_ACCOUNT,
+update_linkedin_account_limits = _update_limits(sm.LinkedInLimitsUpdate, types_pb2.SENDER_KIND_LINKEDIN_ACCOUNT,
                                                 "account_id", views.linkedin_limits)
 
 
@@ -226,7 +226,7 @@ async def get_inbox(request: web.Request) -> web.Response:
     return reply(views.inbox(got.inbox))
 
 
-update_inbox_limits = _update_limits(sm.InboxLimitsIn, types_pb2.SENDER_KIND_INBOX, "inbox_id",
+update_inbox_limits = _update_limits(sm.InboxLimitsUpdate, types_pb2.SENDER_KIND_INBOX, "inbox_id",
                                      views.inbox_limits)
 
 
@@ -380,7 +380,7 @@ SENDER_ROUTES: tuple[Route, ...] = (
         update_linkedin_account_limits,
         "Replace the limits of the action types given; the others are kept.",
         sm.LinkedInLimitsOut,
-        body=sm.LinkedInLimitsIn,
+        body=sm.LinkedInLimitsUpdate,
         errors=(400, 401, 404),
         tag="senders",
     ),
@@ -479,7 +479,7 @@ SENDER_ROUTES: tuple[Route, ...] = (
         update_inbox_limits,
         "Replace the email limits of the inbox.",
         sm.InboxLimitsOut,
-        body=sm.InboxLimitsIn,
+        body=sm.InboxLimitsUpdate,
         errors=(400, 401, 404),
         tag="senders",
     ),

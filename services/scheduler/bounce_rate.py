@@ -26,6 +26,7 @@ from services.common.metrics import BOUNCE_REPORTS_IGNORED
 from services.scheduler.bounce_repository import BounceTx
 from services.scheduler.domain import Event
 from services.scheduler.repository import Repository, Tx
+from services.scheduler.voice_repository import VoiceTx
 
 log = structlog.get_logger(__name__)
 # What a bounced prospect's plan says (S11: "stopped:email_bounced").
@@ -107,8 +108,11 @@ def names_the_prospect(prospect: str, final_recipient: str, original_recipient: 
 class BounceRateMonitor:
     def __init__(self, repository: Repository, clock: Clock, signal_event: Callable[[BounceSignal], Event],
                  policy: BouncePolicy | None = None, *, every: timedelta = timedelta(seconds=60), batch: int = 200,
-                 kick: Callable[[], None] | None = None):
-        """`signal_event` turns a signal into the outbox event for campaigns; `kick` tells the relay."""
+                 kick: Callable[[], None] | None = None,
+                 suppress: Callable[[str, str, str], Event] | None = None):
+        """`signal_event` turns a signal into the outbox event for campaigns; `kick` tells the relay; `suppress`
+        builds the event asking campaigns to suppress a hard-bounced prospect's address (V6)."""
+        self._suppress = suppress
         self._repo = repository
         self._clock = clock
         self._signal_event = signal_event
@@ -126,6 +130,7 @@ class BounceRateMonitor:
         message: a DSN delivered twice, or reported again after a crash, counts once."""
         now = self._clock.now()
         recorded = changed = 0
+        suppressing = False
         async with self._repo.transaction() as tx:
             store = BounceTx(tx)
             domains = await store.inbox_domains(inbox_id)
@@ -148,11 +153,16 @@ class BounceRateMonitor:
                     continue
                 recorded += 1
                 stopped = await store.stop_prospect(prospect_id, STOP_REASON, now)
+                found = await VoiceTx(tx).prospect(prospect_id) if self._suppress is not None else None
+                if found is not None and self._suppress is not None:
+                    # V6: a hard-bounced address joins the workspace's suppression list.
+                    await tx.enqueue(self._suppress(found[1], prospect_id, "hard_bounce"))
+                    suppressing = True
                 log.info("email bounced", inbox_id=inbox_id, attempt_id=attempt_id, status=bounce.status,
                          prospect_stopped=stopped)
             if recorded:
                 changed = await self.evaluate(tx, [inbox_id], now)
-        if changed:
+        if changed or suppressing:
             self._kick()
         return recorded
 

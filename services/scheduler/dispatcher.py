@@ -98,7 +98,8 @@ class Dispatcher:
         work = [(attempt_ids[row.prospect_id], row, sender, plans[row.campaign_id]) for row, sender, _, _ in starts]
         if not work:
             return 0
-        outcomes = await asyncio.gather(*(self._providers.perform(a, row, sender, plan.step(row.step_index))
+        outcomes = await asyncio.gather(*(self._providers.perform(a, row, sender, plan.step(row.step_index),
+                                                                  plan.workspace_id)
                                           for a, row, sender, plan in work), return_exceptions=True)
         settled: list[tuple[str, PlanRow, Sender, CampaignPlan, Outcome]] = []
         for (attempt_id, row, sender, plan), outcome in zip(work, outcomes, strict=True):

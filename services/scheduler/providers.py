@@ -10,6 +10,7 @@ import structlog
 from services.common.errors import DomainError
 from services.common.providers.smtp import SmtpError, SmtpSettings, send_email
 from services.common.providers.unipile import FailureKind, UnipileClient, UnipileError
+from services.common.unsubscribe import UnsubscribeTokens, list_unsubscribe_headers, unsubscribe_url
 from services.scheduler.bounce_rate import MESSAGE_ID_DOMAIN
 from services.scheduler.domain import Sender, Step, render, restriction_kind
 from services.scheduler.repository import PlanRow
@@ -49,17 +50,28 @@ def message_id(attempt_id: str, sender_address: str) -> str:
     return f"<{attempt_id}@{domain}>"
 
 
+@dataclass(frozen=True, slots=True)
+class UnsubscribeLinks:
+    """V5: where a campaign email's unsubscribe link points, and how its token is signed."""
+
+    public_url: str
+    tokens: UnsubscribeTokens
+
+
 class Providers:
-    def __init__(self, unipile: UnipileClient | None, credentials: Credentials, *, timeout_s: float = 15.0):
+    def __init__(self, unipile: UnipileClient | None, credentials: Credentials, *, timeout_s: float = 15.0,
+                 unsubscribe: UnsubscribeLinks | None = None):
         self._unipile = unipile
         self._credentials = credentials
         self._timeout_s = timeout_s
+        self._unsubscribe = unsubscribe
 
-    async def perform(self, attempt_id: str, plan: PlanRow, sender: Sender, step: Step) -> Outcome:
+    async def perform(self, attempt_id: str, plan: PlanRow, sender: Sender, step: Step,
+                      workspace_id: str = "") -> Outcome:
         values = {"first_name": plan.first_name, "last_name": plan.last_name, "company": plan.company, **plan.fields}
         try:
             if step.channel == "email":
-                return await self._email(attempt_id, plan, sender, step, values)
+                return await self._email(attempt_id, plan, sender, step, values, workspace_id)
             return await self._linkedin(plan, sender, step, values)
         except UnipileError as exc:
             restricted = restriction_kind(exc.title, exc.detail) if exc.kind is FailureKind.RESTRICTED else ""
@@ -83,9 +95,15 @@ class Providers:
         return Outcome(True, provider_ref=chat.message_id or chat.chat_id or "")
 
     async def _email(self, attempt_id: str, plan: PlanRow, sender: Sender, step: Step,
-                     values: dict[str, str]) -> Outcome:
+                     values: dict[str, str], workspace_id: str) -> Outcome:
         if not plan.email:
             return Outcome(False, FailureKind.PROSPECT_REFUSED, "missing_email")
+        headers: dict[str, str] = {}
+        if self._unsubscribe is not None and workspace_id:
+            # V5: every campaign email carries a one-click unsubscribe (RFC 8058) and may show the link.
+            token = self._unsubscribe.tokens.make(workspace_id, plan.prospect_id)
+            headers = list_unsubscribe_headers(self._unsubscribe.public_url, token, sender.email)
+            values = {**values, "unsubscribe_url": unsubscribe_url(self._unsubscribe.public_url, token)}
         try:
             settings = await self._credentials(sender.sender_id)
         except DomainError as exc:
@@ -97,5 +115,6 @@ class Providers:
         identity = settings if isinstance(settings, SendingAs) else SendingAs(settings)
         result = await send_email(identity.smtp, sender=sender.email, sender_name=identity.display_name,
                                   to=plan.email, subject=render(step.subject, values), body=render(step.body, values),
-                                  message_id=message_id(attempt_id, sender.email), timeout_s=self._timeout_s)
+                                  message_id=message_id(attempt_id, sender.email), headers=headers,
+                                  timeout_s=self._timeout_s)
         return Outcome(True, provider_ref=result.message_id)

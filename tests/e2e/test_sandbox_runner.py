@@ -249,6 +249,7 @@ class RunningSuite:
     output: str
     children: list[psutil.Process]
     log_path: Path
+    env: dict[str, str]
 
     def stop_events(self) -> list[tuple[str, str]]:
         """(service, event) of every stop line logged so far, in order."""
@@ -299,7 +300,8 @@ def make_run(tmp_path: Path, **extra_env: str) -> Iterator[RunningSuite]:
             assert time.monotonic() < deadline, log_path.read_text()
             time.sleep(0.3)
         suite = RunningSuite(
-            output=log_path.read_text(), children=psutil.Process(proc.pid).children(recursive=True), log_path=log_path
+            output=log_path.read_text(), children=psutil.Process(proc.pid).children(recursive=True), log_path=log_path,
+            env=env,
         )
         yield suite
         proc.send_signal(signal.SIGTERM)

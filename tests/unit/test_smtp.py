@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import socket
 from collections.abc import AsyncIterator
 from email.utils import parsedate_to_datetime
@@ -335,6 +336,15 @@ async def test_sandbox_stop_closes_open_connections_and_the_port() -> None:
     with pytest.raises(OSError):
         await asyncio.open_connection("127.0.0.1", port)
 
+
+async def test_a_sandbox_login_logs_no_deprecation_notice(
+    smtp: SandboxSmtp, settings: SmtpSettings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """aiosmtpd warns about its own `login_data` at every login; a clean run is not 488 such lines."""
+    with caplog.at_level(logging.DEBUG, logger="mail.log"):
+        assert await check_login(settings) is None
+    assert any(r.name == "mail.log" for r in caplog.records), "aiosmtpd's log was captured"
+    assert not [r for r in caplog.records if "deprecated" in r.getMessage()]
 
 # ---------------------------------------------------------------------------------------------------------
 # Outcomes by stage, code and RFC 3463 enhanced code (T5)

@@ -1,5 +1,6 @@
 """Checks an IMAP login (RFC 3501) on asyncio streams: the live check behind inbox health and reconnect (DESIGN A4);
-and reads the new delivery-status notifications of an INBOX (`fetch_reports`), for bounce detection.
+reads the new delivery-status notifications of an INBOX (`fetch_reports`), for bounce detection; and its new
+messages (`fetch_new_mail`), for replies.
 
 Every failure becomes an `ImapError` whose `kind` is the Unipile client's `FailureKind`, classified like the SMTP
 provider's: the server refused the login (`NO`, `[AUTHENTICATIONFAILED]`...) -> DISCONNECTED; network trouble, a
@@ -47,6 +48,7 @@ _LITERAL = re.compile(rb"\{(\d+)\}$")
 _UIDVALIDITY = re.compile(r"\[UIDVALIDITY (\d+)\]", re.IGNORECASE)
 _UIDNEXT = re.compile(r"\[UIDNEXT (\d+)\]", re.IGNORECASE)
 _FETCH_UID = re.compile(rb"^\* \d+ FETCH \(.*?\bUID (\d+)", re.IGNORECASE)
+_RFC822_SIZE = re.compile(r"\bRFC822\.SIZE (\d+)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -208,6 +210,66 @@ async def _fetch(session: _Session, uids: list[int]) -> list[tuple[int, bytes]]:
         if uid and literals and int(uid[1]) in wanted:
             messages.append((int(uid[1]), literals[0]))
     return sorted(messages)
+
+@dataclass(frozen=True)
+class NewMail:
+    """What one read of an INBOX for replies found: its UIDVALIDITY, the highest UID looked at, each new message
+    (its first `max_bytes`) oldest first as (uid, bytes), and the UIDs of messages too large to read as replies."""
+
+    uidvalidity: int
+    last_uid: int
+    messages: list[tuple[int, bytes]]
+    oversized: list[int]
+
+
+async def fetch_new_mail(settings: ImapSettings, uidvalidity: int | None, after_uid: int, *, limit: int = 50,
+                         max_bytes: int = 64 * 1024, max_message_bytes: int = 10 * 1024 * 1024,
+                         timeout_s: float = 30) -> NewMail:
+    """Read-only (EXAMINE, BODY.PEEK) look at the messages that arrived in INBOX after `after_uid`, at most `limit`,
+    each cut at `max_bytes` (a reply's headers and what its sender wrote come first). Its cost follows the new
+    messages, never the mailbox's size: a first read, or one after a new UIDVALIDITY (old UIDs mean nothing, RFC 3501
+    2.3.1.1), reads nothing and only marks where the mailbox ends, so the whole mailbox is never read again."""
+    async with _logged_in(settings, timeout_s) as session:
+        status, text, untagged = await session.exchange("EXAMINE INBOX")
+        if status != "OK":
+            raise ImapError(FailureKind.UNKNOWN, status, f"EXAMINE INBOX refused: {text}")
+        found = [m for line, _ in untagged for m in (_UIDVALIDITY.search(line),) if m]
+        if not found:
+            raise ImapError(FailureKind.UNKNOWN, None, "the server sent no UIDVALIDITY for INBOX")
+        validity = int(found[-1][1])
+        uidnext = next((int(m[1]) for line, _ in untagged for m in (_UIDNEXT.search(line),) if m), None)
+        if validity != uidvalidity and uidnext is not None:
+            return NewMail(validity, uidnext - 1, [], [])
+        start = after_uid if validity == uidvalidity else 0
+        # "UID n:*" always matches the highest message, even below n (RFC 3501 6.4.8): filtered below.
+        status, text, untagged = await session.exchange(f"UID SEARCH UID {start + 1}:*")
+        if status != "OK":
+            raise ImapError(FailureKind.UNKNOWN, status, f"UID SEARCH refused: {text}")
+        uids = sorted({int(u) for line, _ in untagged if line.upper().startswith("* SEARCH")
+                       for u in line.split()[2:] if u.isdigit() and int(u) > start})
+        if validity != uidvalidity:  # no UIDNEXT: the highest UID marks the end
+            return NewMail(validity, max([start, *uids]), [], [])
+        batch = uids[:limit]
+        messages: list[tuple[int, bytes]] = []
+        oversized: list[int] = []
+        if batch:
+            part = min(max_bytes, REPORT_BYTES)
+            status, text, untagged = await session.exchange(
+                f"UID FETCH {','.join(map(str, batch))} (UID RFC822.SIZE BODY.PEEK[]<0.{part}>)")
+            if status != "OK":
+                raise ImapError(FailureKind.UNKNOWN, status, f"UID FETCH refused: {text}")
+            for line, literals in untagged:
+                uid = _FETCH_UID.match(line.encode())
+                if not uid or int(uid[1]) not in batch:
+                    continue
+                size = _RFC822_SIZE.search(line)
+                if size and int(size[1]) > max_message_bytes:
+                    oversized.append(int(uid[1]))
+                elif literals:
+                    messages.append((int(uid[1]), literals[0]))
+            messages.sort()
+        last = batch[-1] if len(uids) > limit else max([start, *uids])
+        return NewMail(validity, last, messages, sorted(oversized))
 
 
 @contextlib.asynccontextmanager

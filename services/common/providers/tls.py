@@ -37,7 +37,7 @@ async def plaintext_allowed(host: str, port: int) -> bool:
     """`security: "none"` sends the password as is: only to loopback or private addresses (a relay on the same
     machine or network), unless the operator allows more. Every address the name resolves to must qualify."""
     try:
-        addresses = {info[4][0] for info in await asyncio.get_running_loop().getaddrinfo(host, port)}
+        addresses = {str(info[4][0]) for info in await asyncio.get_running_loop().getaddrinfo(host, port)}
     except OSError:
         # A name that does not resolve now: the connection fails the same way (network trouble, never a
         # refused login), and no password can reach anyone.
