@@ -1,11 +1,11 @@
-"""B7: email against real Dovecot and Postfix (tests/mailservers.py; needs root and scripts/ensure_mailservers.sh).
+"""B8: email against real Dovecot and Postfix (tests/mailservers.py; needs root and scripts/ensure_mailservers.sh).
 
 1. Refused-login answer time at reconnect: `PUT /api/v1/inboxes/{id}/credentials` with a wrong app password,
    `--tries` times; every answer must be the 422 naming the logins (Dovecot delays each refusal by 2 s).
 2. Bounce polls of a large INBOX: the first read of an INBOX holding `--reports` delivery reports (time and peak
    Python memory), then a steady-state read after one new report, against the same read of a 10-message INBOX.
 
-    .venv/bin/python -m bench.b7_email [--tries 20] [--reports 10000]
+    .venv/bin/python -m bench.b8_email [--tries 20] [--reports 10000]
 """
 
 from __future__ import annotations
