@@ -3,7 +3,7 @@ writes to, classified and recorded. No SQL and no IMAP here: the reader (account
 identifying headers and what its sender wrote.
 
 A message is a prospect's reply when its `In-Reply-To`/`References` names one of the Message-IDs this inbox
-sent (`<attempt id@holdfast>`) and it comes from that prospect's address or a colleague's (same non-free-mail
+sent (`<attempt id@sending domain>`) and it comes from that prospect's address or a colleague's (same non-free-mail
 domain), or when it comes from the address of a prospect this inbox writes to. A forged `In-Reply-To` from
 anyone else changes nothing. A message to the inbox whose subject is "unsubscribe TOKEN" (the mailto of the
 List-Unsubscribe header) opts out the prospect the token names, if this inbox writes to it. Each message is
@@ -27,7 +27,8 @@ from services.scheduler.voice_repository import VoiceTx
 from services.scheduler.voices import ProspectVoices
 
 log = structlog.get_logger(__name__)
-_OURS = re.compile(r"^<([0-9a-f-]{36})@holdfast>$", re.IGNORECASE)
+# `<attempt id@sending domain>` (`@holdfast` before): the attempt must be one this inbox sent (checked in SQL).
+_OURS = re.compile(r"^<([0-9a-f-]{36})@[^<>@\s]+>$", re.IGNORECASE)
 _UNSUBSCRIBE = re.compile(r"^(?:(?:re|aw|tr|fw|fwd)\s*:\s*)*unsubscribe\s+([A-Za-z0-9_-]{20,100})\s*$", re.I)
 
 

@@ -96,6 +96,11 @@ async def test_inbox_disconnects_wrong_password_refused_new_password_reconnects(
         await shots(page, "inbox-wrong-password-phone")
         await page.set_viewport_size({"width": 1100, "height": 900})
 
+        # Check now (T7: a refused password is not tried again by itself): one probe, still disconnected.
+        await row.get_by_role("button", name=f"Check {USER} now").click()
+        await expect(row.locator(".check-out")).to_have_text("Checked: disconnected.", timeout=WAIT_MS)
+        await expect(row).to_have_attribute("data-status", "disconnected")
+
         # The new password: connected, the alert is gone.
         await field.fill(NEW_PASSWORD)
         await field.press("Enter")

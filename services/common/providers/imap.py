@@ -102,6 +102,7 @@ class Reports:
 SEARCH_WINDOW = 2000
 # SEARCHes per read: with the window, how much of a mailbox one read may look at (40,000 UIDs).
 MAX_WINDOWS = 20
+_REPORTS = ' HEADER Content-Type "multipart/report"'
 
 
 async def check_login(settings: ImapSettings, timeout_s: float = 15) -> None:
@@ -159,10 +160,10 @@ async def _highest_uid(session: _Session, examined: list[tuple[str, list[bytes]]
     return max((int(m[1]) for line, _ in untagged for m in (_FETCH_UID.match(line.encode()),) if m), default=0)
 
 
-async def _search(session: _Session, low: int, high: int) -> list[int]:
-    """The reports among UIDs low..high, ascending (never "n:*", whose answer has no bound)."""
-    status, text, untagged = await session.exchange(
-        f'UID SEARCH UID {low}:{high} HEADER Content-Type "multipart/report"')
+async def _search(session: _Session, low: int, high: int, criteria: str = _REPORTS) -> list[int]:
+    """The messages among UIDs low..high that match `criteria` (the reports by default), ascending (never "n:*",
+    whose answer has no bound)."""
+    status, text, untagged = await session.exchange(f"UID SEARCH UID {low}:{high}{criteria}")
     if status != "OK":
         raise ImapError(FailureKind.UNKNOWN, status, f"UID SEARCH refused: {text}")
     return sorted({int(u) for line, _ in untagged if line.upper().startswith("* SEARCH")
@@ -170,13 +171,13 @@ async def _search(session: _Session, low: int, high: int) -> list[int]:
 
 
 async def _scan_up(session: _Session, start: int, top: int, limit: int, window: int,
-                   max_windows: int) -> tuple[list[int], int]:
-    """The oldest `limit` reports after `start`, and how far they were looked for."""
+                   max_windows: int, criteria: str = _REPORTS) -> tuple[list[int], int]:
+    """The oldest `limit` messages matching `criteria` after `start`, and how far they were looked for."""
     uids: list[int] = []
     low = start + 1
     for _ in range(max_windows):
         high = min(low + window - 1, top)
-        uids += await _search(session, low, high)
+        uids += await _search(session, low, high, criteria)
         if len(uids) >= limit:
             return uids[:limit], uids[limit - 1]
         if high >= top:
@@ -241,15 +242,13 @@ async def fetch_new_mail(settings: ImapSettings, uidvalidity: int | None, after_
         if validity != uidvalidity and uidnext is not None:
             return NewMail(validity, uidnext - 1, [], [])
         start = after_uid if validity == uidvalidity else 0
-        # "UID n:*" always matches the highest message, even below n (RFC 3501 6.4.8): filtered below.
-        status, text, untagged = await session.exchange(f"UID SEARCH UID {start + 1}:*")
-        if status != "OK":
-            raise ImapError(FailureKind.UNKNOWN, status, f"UID SEARCH refused: {text}")
-        uids = sorted({int(u) for line, _ in untagged if line.upper().startswith("* SEARCH")
-                       for u in line.split()[2:] if u.isdigit() and int(u) > start})
+        top = await _highest_uid(session, untagged)
         if validity != uidvalidity:  # no UIDNEXT: the highest UID marks the end
-            return NewMail(validity, max([start, *uids]), [], [])
-        batch = uids[:limit]
+            return NewMail(validity, top, [], [])
+        if top <= start:
+            return NewMail(validity, max(start, top), [], [])
+        # Searched a window at a time like the reports: a long backlog never makes one unbounded answer.
+        batch, last = await _scan_up(session, start, top, limit, SEARCH_WINDOW, MAX_WINDOWS, criteria="")
         messages: list[tuple[int, bytes]] = []
         oversized: list[int] = []
         if batch:
@@ -268,7 +267,6 @@ async def fetch_new_mail(settings: ImapSettings, uidvalidity: int | None, after_
                 elif literals:
                     messages.append((int(uid[1]), literals[0]))
             messages.sort()
-        last = batch[-1] if len(uids) > limit else max([start, *uids])
         return NewMail(validity, last, messages, sorted(oversized))
 
 

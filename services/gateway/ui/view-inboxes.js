@@ -66,6 +66,25 @@ export function inboxesView() {
       button.disabled = false;
     }
   });
+  box.addEventListener("click", async (event) => {
+    const button = event.target.closest("button[data-check]");
+    if (!button) return;
+    // T7: a disconnected inbox is not probed again with a refused password by itself; this probes it now.
+    const li = button.closest("li[data-inbox-id]");
+    const out = li.querySelector(".check-out");
+    button.disabled = true;
+    out.textContent = "Checking the SMTP and IMAP logins…";
+    try {
+      const inbox = await api("POST", `/inboxes/${button.dataset.check}/check`);
+      renderStatus(li, inbox);
+      out.textContent = `Checked: ${statusLabel(inbox.status).toLowerCase()}.`;
+    } catch (err) {
+      if (handleAuthError(err)) return;
+      out.innerHTML = errorBox(err);
+    } finally {
+      button.disabled = false;
+    }
+  });
   box.addEventListener("toggle", (event) => { event.target.dataset.touched = "1"; }, true);
   box.addEventListener("submit", async (event) => {
     const form = event.target.closest("form[data-inbox]");
@@ -109,6 +128,8 @@ export function inboxesView() {
             <p class="why-status"></p>
             <p class="bounce-poll-error"></p>
             <p class="usage"></p>
+            ${i.auth_kind === "password" ? `<p><button type="button" class="check-now" data-check="${esc(i.id)}">
+              Check ${esc(i.email)} now</button> <span class="check-out" aria-live="polite"></span></p>` : ""}
             ${i.auth_kind === "password" ? `<details><summary>Reconnect</summary>
               <form data-inbox="${esc(i.id)}" novalidate>
                 <label for="pw-${esc(i.id)}">New password or app password</label>
