@@ -28,6 +28,13 @@ PRECEDENCE = (
     "manual",
 )
 SCOPES = ("campaign", "linkedin", "email")
+# P5: which reason a sender's status calls for, and the channel it holds. A sender in any of these states
+# is unusable: a campaign with an active step on that channel is never active without that reason.
+SENDER_REASONS = {
+    ("linkedin_account", "disconnected"): ("linkedin_account_disconnected", "linkedin"),
+    ("linkedin_account", "restricted"): ("account_restricted", "linkedin"),
+    ("inbox", "disconnected"): ("email_account_disconnected", "email"),
+}
 KINDS = ("outreach", "warmup")
 
 

@@ -103,6 +103,10 @@ class Transaction:
             [json.dumps(p.fields) for p in prospects], now)
         return [_prospect(r) for r in rows]
 
+    async def has_prospects(self, campaign_id: str) -> bool:
+        return bool(await self._conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM campaigns.prospects WHERE campaign_id = $1)", campaign_id))
+
     async def lock_campaign(self, workspace_id: str, campaign_id: str) -> Campaign | None:
         """Lock the campaign row: pause-state changes of one campaign happen one at a time."""
         locked = await self._conn.fetchval(

@@ -314,10 +314,13 @@ class CampaignsServicer(pb_grpc.CampaignsServiceServicer):
     async def ResumeCampaign(self, request: pb.ResumeCampaignRequest,
                              context: grpc.aio.ServicerContext) -> pb.ResumeCampaignResponse:
         change, next_sends = await self._service.resume(request.workspace_id, request.campaign_id,
-                                                        actor_from_pb(request.actor))
+                                                        actor_from_pb(request.actor),
+                                                        when_unblocked=request.when_unblocked)
         return pb.ResumeCampaignResponse(**_change(change), next_sends=[
             pb.NextSend(channel=from_word(types_pb2.Channel, channel), planned_at=to_timestamp(at))
-            for channel, at in sorted(next_sends.items())])
+            for channel, at in sorted(next_sends.items())], waiting_for=[
+            pb.WaitingGate(reason=from_word(types_pb2.PauseReason, g.reason), gate=g.gate, message=g.message,
+                           action=g.action) for g in change.waiting])
 
     async def ApplyHealthEvent(self, request: pb.ApplyHealthEventRequest,
                                context: grpc.aio.ServicerContext) -> pb.ApplyHealthEventResponse:

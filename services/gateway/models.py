@@ -152,12 +152,28 @@ class CampaignList(Response):
     next_page_token: str | None
 
 
+class WaitingGateOut(Response):
+    reason: Reason
+    gate: str
+    message: str
+    action: str
+
+
 class CampaignChange(Response):
     campaign: CampaignOut
     changed: bool = Field(description="false when the call found the campaign already in that state")
     message: str
     next_sends: dict[Literal["linkedin", "email"], str] | None = Field(
         None, description="after a resume: when each channel's next send is planned")
+    waiting_for: list[WaitingGateOut] | None = Field(
+        None, description="after a resume with when_unblocked: the gates the campaign still waits for before it "
+                          "resumes by itself (empty when it resumed now)")
+
+
+class ResumeBody(Request):
+    when_unblocked: bool = Field(
+        False, description="when a gate still blocks: clear the manual pause and resume by itself once the other "
+                           "reasons clear, instead of a refusal that changes nothing")
 
 
 class RefusedOut(Response):

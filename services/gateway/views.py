@@ -54,11 +54,13 @@ def prospect(v: campaigns_pb2.ProspectView) -> models.ProspectOut:
 
 def change(response: campaigns_pb2.PauseCampaignResponse | campaigns_pb2.ResumeCampaignResponse
            | campaigns_pb2.ActivateCampaignResponse) -> models.CampaignChange:
-    next_sends = None
+    next_sends = waiting = None
     if isinstance(response, campaigns_pb2.ResumeCampaignResponse):
         next_sends = {to_word(types_pb2.Channel, n.channel): iso(n.planned_at) for n in response.next_sends}
+        waiting = [models.WaitingGateOut(reason=to_word(types_pb2.PauseReason, g.reason), gate=g.gate,
+                                         message=g.message, action=g.action) for g in response.waiting_for]
     return models.CampaignChange(campaign=campaign(response.campaign), changed=response.changed,
-                                 message=response.message, next_sends=next_sends)
+                                 message=response.message, next_sends=next_sends, waiting_for=waiting)
 
 
 def actor(a: types_pb2.Actor) -> models.ActorOut:

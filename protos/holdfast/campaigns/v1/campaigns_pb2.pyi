@@ -270,14 +270,28 @@ class PauseCampaignResponse(_message.Message):
     def __init__(self, campaign: _Optional[_Union[Campaign, _Mapping]] = ..., changed: _Optional[bool] = ..., message: _Optional[str] = ...) -> None: ...
 
 class ResumeCampaignRequest(_message.Message):
-    __slots__ = ("workspace_id", "campaign_id", "actor")
+    __slots__ = ("workspace_id", "campaign_id", "actor", "when_unblocked")
     WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
     CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
+    WHEN_UNBLOCKED_FIELD_NUMBER: _ClassVar[int]
     workspace_id: str
     campaign_id: str
     actor: _types_pb2.Actor
-    def __init__(self, workspace_id: _Optional[str] = ..., campaign_id: _Optional[str] = ..., actor: _Optional[_Union[_types_pb2.Actor, _Mapping]] = ...) -> None: ...
+    when_unblocked: bool
+    def __init__(self, workspace_id: _Optional[str] = ..., campaign_id: _Optional[str] = ..., actor: _Optional[_Union[_types_pb2.Actor, _Mapping]] = ..., when_unblocked: _Optional[bool] = ...) -> None: ...
+
+class WaitingGate(_message.Message):
+    __slots__ = ("reason", "gate", "message", "action")
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    GATE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    reason: _types_pb2.PauseReason
+    gate: str
+    message: str
+    action: str
+    def __init__(self, reason: _Optional[_Union[_types_pb2.PauseReason, str]] = ..., gate: _Optional[str] = ..., message: _Optional[str] = ..., action: _Optional[str] = ...) -> None: ...
 
 class NextSend(_message.Message):
     __slots__ = ("channel", "planned_at")
@@ -288,16 +302,18 @@ class NextSend(_message.Message):
     def __init__(self, channel: _Optional[_Union[_types_pb2.Channel, str]] = ..., planned_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ResumeCampaignResponse(_message.Message):
-    __slots__ = ("campaign", "changed", "message", "next_sends")
+    __slots__ = ("campaign", "changed", "message", "next_sends", "waiting_for")
     CAMPAIGN_FIELD_NUMBER: _ClassVar[int]
     CHANGED_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     NEXT_SENDS_FIELD_NUMBER: _ClassVar[int]
+    WAITING_FOR_FIELD_NUMBER: _ClassVar[int]
     campaign: Campaign
     changed: bool
     message: str
     next_sends: _containers.RepeatedCompositeFieldContainer[NextSend]
-    def __init__(self, campaign: _Optional[_Union[Campaign, _Mapping]] = ..., changed: _Optional[bool] = ..., message: _Optional[str] = ..., next_sends: _Optional[_Iterable[_Union[NextSend, _Mapping]]] = ...) -> None: ...
+    waiting_for: _containers.RepeatedCompositeFieldContainer[WaitingGate]
+    def __init__(self, campaign: _Optional[_Union[Campaign, _Mapping]] = ..., changed: _Optional[bool] = ..., message: _Optional[str] = ..., next_sends: _Optional[_Iterable[_Union[NextSend, _Mapping]]] = ..., waiting_for: _Optional[_Iterable[_Union[WaitingGate, _Mapping]]] = ...) -> None: ...
 
 class PauseHistoryEntry(_message.Message):
     __slots__ = ("id", "action", "reason", "scope", "actor", "detail", "at", "status_after")
