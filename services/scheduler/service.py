@@ -19,7 +19,7 @@ from services.common.metrics import HOLD_DELAY
 from services.scheduler.bounce_rate import BounceRateMonitor
 from services.scheduler.domain import CampaignPlan, Limits, Sender, hold_blocks
 from services.scheduler.failure_rate import FailureRateMonitor
-from services.scheduler.planner import SenderLoad, Slot, spread
+from services.scheduler.planner import SenderLoad, place
 from services.scheduler.repository import Enrollee, PlanRow, Repository, Tx
 
 log = structlog.get_logger(__name__)
@@ -38,14 +38,13 @@ class Preview:
 
 
 @dataclass(frozen=True, slots=True)
-class PlacedSlot:
-    """A slot of one sender and action type; `before` actions of the same group go in earlier slots."""
+class Placement:
+    """Where the overdue actions of one sender and action type go, in the order they were due."""
 
     channel: str
     sender_id: str
     action_type: str
-    slot: Slot
-    before: int
+    at: list[datetime]
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,20 +238,21 @@ class SchedulerService:
                                        unipile_account_id, email, limits, self._clock.now())
 
     async def preview(self, campaign_id: str) -> Preview:
-        """What a resume would do now: how many actions are overdue and the days they would go out on."""
+        """What a resume would do now: how many actions are overdue and when they would go out. The same
+        computation as the re-clamp a resume runs (`_placements`), so every figure is what the plan will hold."""
         now = self._clock.now()
         async with self._repo.transaction() as tx:
             plan = await self._plan(tx, campaign_id)
             overdue = await tx.overdue_count(campaign_id, now)
-            slots = await self._slots(tx, plan, list(CHANNELS), now)
+            placements = await self._placements(tx, plan, list(CHANNELS), now)
         per_day: dict[tuple[date, str], int] = {}
-        for placed in slots:
-            day = timemath.local_date(plan.schedule.timezone, placed.slot.start)
-            per_day[(day, placed.channel)] = per_day.get((day, placed.channel), 0) + placed.slot.capacity
-        starts = [p.slot.start for p in slots]
-        ends = [p.slot.end for p in slots]
+        instants = [at for p in placements for at in p.at]
+        for p in placements:
+            for at in p.at:
+                key = (timemath.local_date(plan.schedule.timezone, at), p.channel)
+                per_day[key] = per_day.get(key, 0) + 1
         return Preview(overdue, [(d, c, n) for (d, c), n in sorted(per_day.items())],
-                       min(starts) if starts else None, max(ends) if ends else None)
+                       min(instants) if instants else None, max(instants) if instants else None)
 
     async def reclamp(self, campaign_id: str, scopes: list[str]) -> int:
         """Re-plan now what is overdue in these scopes ("campaign" means every channel)."""
@@ -322,16 +322,17 @@ class SchedulerService:
             raise NotFound("no plan for this campaign")
         return plan
 
-    async def _slots(self, tx: Tx, plan: CampaignPlan, channels: list[str], now: datetime) -> list[PlacedSlot]:
-        """Where the campaign's overdue actions fit, per sender and action type, under caps, ramp and pacing."""
-        groups = await tx.overdue_groups(plan.campaign_id, channels, now)
-        senders = await tx.senders([str(g["sender_id"]) for g in groups if g["sender_id"]])
-        usage = await tx.used_per_day([(str(g["sender_id"]), g["action_type"]) for g in groups if g["sender_id"]],
-                                      now, exclude_overdue_of=plan.campaign_id)
-        out: list[PlacedSlot] = []
+    async def _placements(self, tx: Tx, plan: CampaignPlan, channels: list[str], now: datetime) -> list[Placement]:
+        """Where the campaign's overdue actions go, per sender and action type, under caps, ramp, window and
+        the pacing gap against everything else planned for each sender, whatever the campaign (S4)."""
+        groups = [g for g in await tx.overdue_groups(plan.campaign_id, channels, now) if g["sender_id"] is not None]
+        sender_ids = sorted({str(g["sender_id"]) for g in groups})
+        senders = await tx.senders(sender_ids)
+        usage = await tx.used_per_day([(str(g["sender_id"]), g["action_type"]) for g in groups], now,
+                                      exclude_overdue_of=plan.campaign_id)
+        busy = await tx.planned_instants(sender_ids, now, exclude_overdue_of=plan.campaign_id)
+        out: list[Placement] = []
         for g in groups:
-            if g["sender_id"] is None:
-                continue
             sender_id, action = str(g["sender_id"]), g["action_type"]
             sender = senders.get(sender_id)
             tz = sender.timezone if sender else "UTC"
@@ -339,17 +340,17 @@ class SchedulerService:
             load = SenderLoad(limits, tz, sender.ramp_day if sender else 0,
                               sender.last_sent_local_date if sender else None,  # type: ignore[arg-type]
                               usage[(sender_id, action)])
-            before = 0
-            channel = "email" if action == "email" else "linkedin"
-            for slot in spread(plan.schedule, load, now, g["n"]):
-                out.append(PlacedSlot(channel, sender_id, action, slot, before))
-                before += slot.capacity
+            # The dispatcher keeps one gap per sender whatever the action: the widest of its action types.
+            gap = timedelta(seconds=max([lim.pacing_min_seconds for lim in (sender.limits.values() if sender else ())]
+                                        + [limits.pacing_min_seconds]))
+            start = max(now, sender.next_send_after) if sender else now
+            at = place(plan.schedule, load, start, g["n"], busy.setdefault(sender_id, []), gap)
+            out.append(Placement("email" if action == "email" else "linkedin", sender_id, action, at))
         return out
 
     async def _reclamp(self, tx: Tx, plan: CampaignPlan | None, channels: list[str], now: datetime) -> int:
         if plan is None or not channels:
             return 0
-        slots = await self._slots(tx, plan, channels, now)
+        placements = await self._placements(tx, plan, channels, now)
         return await tx.reclamp(plan.campaign_id, channels, now, [
-            (p.sender_id, p.action_type, p.slot.start, p.slot.end, p.slot.capacity, p.slot.rate, p.before)
-            for p in slots])
+            (p.sender_id, p.action_type, k, at) for p in placements for k, at in enumerate(p.at)])
