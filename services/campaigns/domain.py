@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from services.common.errors import InvalidArgument
 
@@ -100,6 +101,39 @@ CATALOG: dict[str, ReasonInfo] = {
 
 
 @dataclass(frozen=True, slots=True)
+class ReasonView:
+    """What the API and the UI say of one active reason, true to the campaign's state now."""
+
+    explanation: str
+    action: str
+    # P9: when a reason whose cause is gone clears at the end of the cool-down, that instant and why.
+    clears_at: datetime | None = None
+    cooldown: str = ""
+
+
+def describe(campaign: Campaign, reason: ActiveReason, *, cooldown: timedelta, now: datetime) -> ReasonView:
+    """The catalog's texts, unless the state says otherwise: a reason waiting for its cool-down says so and
+    when it ends (not "resumes within seconds"), and a reason that clears by itself says what else holds."""
+    info = CATALOG[reason.reason]
+    others = sorted({r.reason for r in campaign.reasons if (r.reason, r.subject) != (reason.reason, reason.subject)},
+                    key=PRECEDENCE.index)
+    also = f" The campaign also stays paused for: {', '.join(others)}." if others else ""
+    resumed = campaign.last_auto_resumed_at
+    if not (reason.clear_pending and resumed):
+        return ReasonView(info.explanation, info.action + (also if info.clears_automatically else ""))
+    clears_at = max(resumed + cooldown, now)
+    minutes = max(1, math.ceil(cooldown.total_seconds() / 60))
+    recent = [t for t in reason.recent_adds if t >= resumed - cooldown] or [reason.since]
+    span = max(1, math.ceil((now - min(recent)).total_seconds() / 60))
+    why = f"the cause appeared {len(recent)} times in {span} minutes"
+    explanation = (f"The cause is gone now, but {why}, and this campaign resumed by itself at {resumed:%H:%M} UTC. "
+                   f"To avoid switching on and off, it resumes by itself at most once every {minutes} minutes.")
+    then = "this reason clears" if others else "the campaign resumes by itself"
+    action = f"Nothing to do: {then} at {clears_at:%H:%M} UTC. Click Resume to continue now.{also}"
+    return ReasonView(explanation, action, clears_at, why)
+
+
+@dataclass(frozen=True, slots=True)
 class Actor:
     kind: str  # "member" or "system"
     member_id: str | None = None
@@ -114,6 +148,9 @@ class ActiveReason:
     subject: str
     since: datetime
     detail: str
+    # P9: its cause is gone but the clear waits for the auto-resume cool-down; then when it was added lately.
+    clear_pending: bool = False
+    recent_adds: tuple[datetime, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

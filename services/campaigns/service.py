@@ -16,9 +16,11 @@ from services.campaigns.domain import (
     HistoryEntry,
     Prospect,
     ProspectIn,
+    ReasonView,
     Schedule,
     Senders,
     Step,
+    describe,
     refusal,
     validate_senders,
     validate_steps,
@@ -84,6 +86,7 @@ class CampaignsService:
         self._outbox = outbox
         self._scheduler = scheduler
         self._directory = directory
+        self._cooldown = auto_resume_cooldown
         self._gates = Gates(directory)
         self.pause_states = PauseStates(repository, clock, self._gates.check, events,
                                         auto_resume_cooldown=auto_resume_cooldown, probation=probation)
@@ -115,6 +118,11 @@ class CampaignsService:
         self._outbox.kick()
         log.info("campaign created", campaign_id=campaign.id, workspace_id=workspace_id, steps=len(steps))
         return campaign
+
+    def describe(self, campaign: Campaign) -> list[ReasonView]:
+        """What to say of each of the campaign's reasons now (P9 cool-downs included)."""
+        now = self._clock.now()
+        return [describe(campaign, r, cooldown=self._cooldown, now=now) for r in campaign.reasons]
 
     async def get(self, workspace_id: str, campaign_id: str) -> Campaign:
         campaign = await self._repo.get_campaign(parse_uuid(workspace_id, "workspace_id"),

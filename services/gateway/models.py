@@ -114,8 +114,12 @@ class PauseReasonOut(Response):
     scope: Literal["campaign", "linkedin", "email"]
     since: str
     detail: str
-    explanation: str = Field(description="what happened, in plain language")
+    explanation: str = Field(description="what happened, in plain language, true to the state now")
     action: str = Field(description="what the user can do about it")
+    clears_at: str | None = Field(None, description="set when the cause is gone but the reason waits for the "
+                                                    "auto-resume cool-down (P9): when it clears")
+    cooldown: str | None = Field(None, description="why it waits for the cool-down, e.g. 'the cause appeared 2 "
+                                                   "times in 3 minutes'")
 
 
 class StepOut(Response):

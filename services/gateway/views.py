@@ -27,7 +27,8 @@ def campaign(c: campaigns_pb2.Campaign) -> models.CampaignOut:
         paused_reason=to_word(types_pb2.PauseReason, c.paused_reason),
         pause_reasons=[models.PauseReasonOut(
             reason=to_word(types_pb2.PauseReason, r.reason), scope=to_word(types_pb2.Scope, r.scope),
-            since=iso(r.since), detail=r.detail, explanation=r.explanation, action=r.action)
+            since=iso(r.since), detail=r.detail, explanation=r.explanation, action=r.action,
+            clears_at=iso(r.clears_at) if r.HasField("clears_at") else None, cooldown=r.cooldown or None)
             for r in c.pause_reasons],
         schedule=models.ScheduleOut(
             days=list(c.schedule.days), window={"start": c.schedule.window_start, "end": c.schedule.window_end},

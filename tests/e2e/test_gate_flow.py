@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from tests.e2e.conftest import MONDAY_0800_PARIS, World, setup_campaign
 from tests.e2e.test_health_flow import EMAIL, INVITE, signed, wait_for
@@ -187,3 +187,36 @@ async def test_a_resume_checks_the_senders_even_when_their_reason_was_never_adde
         ("cleared", "manual", "member"), ("added", "linkedin_account_disconnected", "gate_check")]
     await lost_push(w, "linkedin_accounts", s.linkedin_account_id, "connected")
     await wait_for(w, s.auth, s.campaign_id, "active")
+
+
+async def test_a_cool_down_is_shown_with_when_it_ends_and_why_and_then_the_campaign_resumes(world):
+    """P9 made visible: an account that comes back a second time within the cool-down leaves its reason with
+    `clears_at` and why, and texts that say so (not "resumes by itself within seconds"); at `clears_at`
+    the campaign resumes by itself."""
+    w = world
+    s = await setup_campaign(w, 1, [INVITE])
+    await unipile_status(w, s.unipile_account_id, "CREDENTIALS")
+    await wait_for(w, s.auth, s.campaign_id, "paused")
+    await unipile_status(w, s.unipile_account_id, "OK")
+    await wait_for(w, s.auth, s.campaign_id, "active")
+    resumed_at = w.clock.now()
+    w.clock.advance(timedelta(minutes=2))
+    await unipile_status(w, s.unipile_account_id, "CREDENTIALS")
+    campaign, _ = await wait_for(w, s.auth, s.campaign_id, "paused")
+    [reason] = campaign["pause_reasons"]
+    assert reason["clears_at"] is None and reason["cooldown"] is None
+    assert "within seconds" in reason["action"], "while disconnected, the catalog's text is right"
+    w.clock.advance(timedelta(minutes=1))
+    await unipile_status(w, s.unipile_account_id, "OK")
+    await wait_sender(w, s.auth, f"/api/v1/linkedin-accounts/{s.linkedin_account_id}", "connected")
+    await w.settle()
+    _, campaign = await w.suite.call("GET", f"/api/v1/campaigns/{s.campaign_id}", s.auth)
+    assert campaign["status"] == "paused", "the second comeback within the cool-down waits"
+    [reason] = campaign["pause_reasons"]
+    assert datetime.fromisoformat(reason["clears_at"]) == resumed_at + timedelta(minutes=10)
+    assert reason["cooldown"] == "the cause appeared 2 times in 3 minutes"
+    assert "within seconds" not in reason["explanation"] + reason["action"]
+    assert f"resumes by itself at {resumed_at + timedelta(minutes=10):%H:%M} UTC" in reason["action"]
+    w.clock.set(resumed_at + timedelta(minutes=10))
+    campaign, _ = await wait_for(w, s.auth, s.campaign_id, "active")
+    assert (await history(w, s.auth, s.campaign_id))[-1] == ("cleared", "linkedin_account_disconnected", "sweeper")

@@ -58,6 +58,7 @@ function chip(reason, campaign, id) {
       <span class="tip-explanation">${esc(reason.explanation)}</span>
       <span class="tip-action"><strong>What to do:</strong> ${esc(reason.action)}</span>
       ${reason.since ? `<span class="tip-since">Since ${esc(when(reason.since, viewerZone()))}</span>` : ""}
+      ${reason.clears_at ? `<span class="tip-cooldown">Cool-down (${esc(reason.cooldown || "")}): clears at ${esc(when(reason.clears_at, viewerZone()))}</span>` : ""}
     </span>
   </span>`;
 }

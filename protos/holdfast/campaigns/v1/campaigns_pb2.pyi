@@ -104,20 +104,24 @@ class Senders(_message.Message):
     def __init__(self, linkedin_account_ids: _Optional[_Iterable[str]] = ..., inbox_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ActivePauseReason(_message.Message):
-    __slots__ = ("reason", "scope", "since", "detail", "explanation", "action")
+    __slots__ = ("reason", "scope", "since", "detail", "explanation", "action", "clears_at", "cooldown")
     REASON_FIELD_NUMBER: _ClassVar[int]
     SCOPE_FIELD_NUMBER: _ClassVar[int]
     SINCE_FIELD_NUMBER: _ClassVar[int]
     DETAIL_FIELD_NUMBER: _ClassVar[int]
     EXPLANATION_FIELD_NUMBER: _ClassVar[int]
     ACTION_FIELD_NUMBER: _ClassVar[int]
+    CLEARS_AT_FIELD_NUMBER: _ClassVar[int]
+    COOLDOWN_FIELD_NUMBER: _ClassVar[int]
     reason: _types_pb2.PauseReason
     scope: _types_pb2.Scope
     since: _timestamp_pb2.Timestamp
     detail: str
     explanation: str
     action: str
-    def __init__(self, reason: _Optional[_Union[_types_pb2.PauseReason, str]] = ..., scope: _Optional[_Union[_types_pb2.Scope, str]] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., detail: _Optional[str] = ..., explanation: _Optional[str] = ..., action: _Optional[str] = ...) -> None: ...
+    clears_at: _timestamp_pb2.Timestamp
+    cooldown: str
+    def __init__(self, reason: _Optional[_Union[_types_pb2.PauseReason, str]] = ..., scope: _Optional[_Union[_types_pb2.Scope, str]] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., detail: _Optional[str] = ..., explanation: _Optional[str] = ..., action: _Optional[str] = ..., clears_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cooldown: _Optional[str] = ...) -> None: ...
 
 class Campaign(_message.Message):
     __slots__ = ("id", "workspace_id", "name", "kind", "status", "paused_reason", "pause_reasons", "schedule", "steps", "senders", "created_at", "updated_at")
