@@ -43,8 +43,11 @@ KINDS = ("outreach", "warmup")
 class ReasonInfo:
     explanation: str
     action: str
-    # P7: whether the system clears it by itself once its cause is gone.
+    # P7: whether the system clears it by itself once its cause is gone, and when.
     clears_automatically: bool
+    # P5: what it holds ("campaign", "linkedin" or "email").
+    scope: str = "campaign"
+    clears_when: str = "never"
 
 
 # What the UI shows on hover and what a refused resume tells the user to do. Written for the person
@@ -54,6 +57,8 @@ CATALOG: dict[str, ReasonInfo] = {
         "Someone in your workspace paused this campaign. It stays paused until someone resumes it.",
         "Click Resume when you want sending to continue.",
         clears_automatically=False,
+        scope="campaign",
+        clears_when="never: only a member's Resume",
     ),
     "linkedin_account_disconnected": ReasonInfo(
         "The LinkedIn account that sends for this campaign lost its connection (LinkedIn ended the "
@@ -62,6 +67,8 @@ CATALOG: dict[str, ReasonInfo] = {
         "Reconnect the account on the LinkedIn accounts page; the campaign resumes by itself within "
         "seconds.",
         clears_automatically=True,
+        scope="linkedin",
+        clears_when="the account is connected again (auto-resume within seconds, P9 cool-down aside)",
     ),
     "linkedin_high_failure_rate": ReasonInfo(
         "Too many recent LinkedIn sends from this account failed. Sending on through a streak of "
@@ -69,6 +76,8 @@ CATALOG: dict[str, ReasonInfo] = {
         "Fix the cause (a broken template, missing InMail credits, wrong recipients), then click "
         "Resume. For a while after, a smaller number of failures pauses again.",
         clears_automatically=True,
+        scope="linkedin",
+        clears_when="the failure rate over its window falls back under the threshold",
     ),
     "account_restricted": ReasonInfo(
         "LinkedIn restricted the sending account (a warning, a temporary jail or a partial "
@@ -76,11 +85,16 @@ CATALOG: dict[str, ReasonInfo] = {
         "Wait until LinkedIn lifts the restriction, then ask your administrator to verify the account. "
         "Resume only works after that verification.",
         clears_automatically=False,
+        scope="linkedin",
+        clears_when="never: once the restriction is lifted and an administrator verified the account, a member's "
+                    "Resume",
     ),
     "subscription_canceled": ReasonInfo(
         "The workspace's subscription has lapsed. Every prospect keeps its place, but nothing is sent.",
         "Renew the subscription; campaigns resume by themselves.",
         clears_automatically=True,
+        scope="campaign",
+        clears_when="the workspace subscribes again",
     ),
     "email_account_disconnected": ReasonInfo(
         "The mailbox that sends for this campaign can no longer log in (its password or app password "
@@ -88,6 +102,8 @@ CATALOG: dict[str, ReasonInfo] = {
         "Reconnect the inbox with its new password or sign in again; the campaign continues exactly "
         "where it stopped.",
         clears_automatically=True,
+        scope="email",
+        clears_when="the inbox is reconnected and a live login succeeds",
     ),
     "email_high_bounce_rate": ReasonInfo(
         "Too many recent emails from this inbox bounced (the addresses do not exist), which hurts the "
@@ -96,6 +112,8 @@ CATALOG: dict[str, ReasonInfo] = {
         "Check the prospect list (verify or remove invalid addresses), then click Resume. It also clears by "
         "itself once the share of bounces over the last days falls back under the limit.",
         clears_automatically=True,
+        scope="email",
+        clears_when="the bounce share over its window falls back under the limit",
     ),
 }
 

@@ -21,6 +21,8 @@ _GATE_OF_SENDER_REASON = {
     "email_account_disconnected": "inbox_login_works",
     "account_restricted": "restriction_lifted_and_verified",
 }
+# Every reason's resume gate (P8), as documented in the reasons table.
+RESUME_GATES = {**_CLEARED_BY_MEMBER, **_GATE_OF_SENDER_REASON, "subscription_canceled": "subscription_active"}
 # Who adds a reason the gate check finds missing, in the pause history.
 GATE_CHECK = Actor(kind="system", source="gate_check")
 

@@ -21,6 +21,7 @@ from services.scheduler.domain import CampaignPlan, Limits, Sender, hold_blocks
 from services.scheduler.failure_rate import FailureRateMonitor
 from services.scheduler.planner import SenderLoad, place
 from services.scheduler.repository import Enrollee, PlanRow, Repository, Tx
+from services.scheduler.why_not_now import value as why
 
 log = structlog.get_logger(__name__)
 CHANNELS = ("linkedin", "email")
@@ -282,38 +283,42 @@ class SchedulerService:
 
     async def _why_not_now(self, tx: Tx, plan: CampaignPlan, row: PlanRow, held: list[str], sender: Sender | None,
                            now: datetime) -> list[str]:
-        """S11: every reason the prospect's next action is not happening now, most important first."""
-        if row.state in ("done", "stopped"):
-            return [row.state if not row.stop_reason else f"stopped:{row.stop_reason}"]
+        """S11: every reason the prospect's next action is not happening now, most important first. Values come
+        only from the catalog (why_not_now.py), which the docs' table is generated from."""
+        if row.state == "done":
+            return [why("done")]
+        if row.state == "stopped":
+            return [why("stopped:<reason>", row.stop_reason or "unknown")]
         if row.state == "waiting_acceptance":
-            return ["waiting_for_acceptance"]
+            return [why("waiting_for_acceptance")]
         if row.state == "in_flight":
-            return ["sending_now"]
+            return [why("sending_now")]
         reasons = []
         if not plan.active:
-            reasons.append("campaign_not_active")
+            reasons.append(why("campaign_not_active"))
         if row.channel and hold_blocks(held, row.channel):
-            reasons.append(f"held:{row.channel}")
+            reasons.append(why("held:<channel>", row.channel))
         if sender is None or not sender.can_send:
-            reasons.append(f"sender_{sender.status if sender else 'unknown'}")
+            reasons.append(why("sender_<status>", sender.status if sender else "unknown"))
         if not timemath.is_open(plan.schedule, now):
             local = now.astimezone(plan.schedule.zone)
-            reasons.append("day_not_in_schedule" if local.weekday() not in plan.schedule.days else "window_closed")
+            reasons.append(why("day_not_in_schedule" if local.weekday() not in plan.schedule.days else "window_closed"))
         if sender is not None and row.action_type:
             limits = sender.limits.get(row.action_type, FALLBACK_LIMITS)
             day = timemath.local_date(sender.timezone, now)
             sent_today = await tx.counted(sender.sender_id, row.action_type, day, day)
             ramp = sender.ramp_day_on(day)
             if sent_today >= limits.daily_cap:
-                reasons.append("daily_cap_reached")
+                reasons.append(why("daily_cap_reached"))
             elif sent_today >= limits.cap_on_ramp_day(ramp):
-                reasons.append("ramp_limit_reached")
+                reasons.append(why("ramp_limit_reached"))
             if await tx.counted(sender.sender_id, row.action_type, day - timedelta(days=6), day) >= limits.weekly_cap:
-                reasons.append("weekly_cap_reached")
+                reasons.append(why("weekly_cap_reached"))
             if sender.next_send_after > now:
-                reasons.append(f"sender_reported_{sender.provider_block}" if sender.provider_block else "pacing")
+                reasons.append(why("sender_reported_<block>", sender.provider_block) if sender.provider_block
+                               else why("pacing"))
         if row.next_action_at and row.next_action_at > now and not reasons:
-            reasons.append("scheduled_later")
+            reasons.append(why("scheduled_later"))
         return reasons
 
     async def _plan(self, tx: Tx, campaign_id: str) -> CampaignPlan:

@@ -1,0 +1,47 @@
+"""S11: every value a prospect's `why_not_now` can take, in the order they are listed. The scheduler builds
+its values only through `value`, which refuses one not here; docs/SCHEDULING.md's table is generated from
+this catalog (scripts/state_tables.py) and a test keeps the two in step. `<…>` marks the variable part."""
+
+from __future__ import annotations
+
+import re
+
+WHY_NOT_NOW: dict[str, str] = {
+    "enrolling": "just added: the scheduler has not planned the prospect yet (set by the campaigns service)",
+    "done": "the prospect went through every step; nothing more is planned",
+    "stopped:<reason>": "the prospect was stopped and gets nothing more: a refusal by the provider (its error "
+                        "type), `provider_failures` after repeated failures, or a bounce",
+    "waiting_for_acceptance": "the invitation was sent; the next LinkedIn step waits for the prospect to accept",
+    "sending_now": "the action is at the provider right now",
+    "campaign_not_active": "the campaign is a draft or has finished",
+    "paused:<reason>": "the campaign is paused on this prospect's channel by that reason (the campaigns service "
+                       "names the reason; see the reasons table)",
+    "held:<channel>": "the channel is held and the campaigns service could not name the reason (shown only "
+                      "when no active reason covers the channel)",
+    "sender_<status>": "the sender cannot send: `sender_disconnected`, `sender_restricted`, or "
+                       "`sender_unknown` (its state has not reached the scheduler yet)",
+    "day_not_in_schedule": "today is not one of the campaign's days",
+    "window_closed": "today is a campaign day but outside its window",
+    "daily_cap_reached": "the sender used its daily cap for this action today",
+    "ramp_limit_reached": "the sender used today's ramp-up allowance, below the daily cap",
+    "weekly_cap_reached": "the sender used its rolling 7-day cap for this action",
+    "sender_reported_<block>": "the provider answered a send with an account-level error (`disconnected`, "
+                               "`restricted`); the sender waits before trying again",
+    "pacing": "the sender's pacing gap since its last send has not passed",
+    "scheduled_later": "nothing blocks: the action is planned for `next_action_at`",
+}
+# A key with a variable part matches its fixed prefix followed by a word.
+_PATTERNS = [re.compile("^" + re.escape(key.split("<")[0]) + (r"[a-z_]+$" if "<" in key else "$"))
+             for key in WHY_NOT_NOW]
+
+
+def value(key: str, part: str = "") -> str:
+    """The value for a catalog entry, its `<…>` filled with `part`."""
+    if key not in WHY_NOT_NOW:
+        raise KeyError(f"why_not_now value {key!r} is not in the catalog")
+    return re.sub(r"<[^>]+>", part, key) if "<" in key else key
+
+
+def documented(found: str) -> bool:
+    """Whether a value seen in an answer is one the catalog lists."""
+    return any(p.match(found) for p in _PATTERNS)
