@@ -29,7 +29,8 @@ async def lost_push(w: World, table: str, sender_id: str, status: str) -> None:
     """A sender's status changes in accounts with no event pushed (the reconciliation carries it later)."""
     async with w.db.acquire() as conn, conn.transaction():
         seq = await conn.fetchval("UPDATE accounts.health_sequence SET value = value + 1 RETURNING value")
-        await conn.execute(f"UPDATE accounts.{table} SET status = $2, version = version + 1, health_sequence = $3"
+        await conn.execute(f"UPDATE accounts.{table} SET status = $2, version = version + 1, health_sequence = $3,"
+                           " health_event_id = gen_random_uuid()"
                            " WHERE id = $1::uuid", sender_id, status, seq)
 
 
@@ -220,3 +221,14 @@ async def test_a_cool_down_is_shown_with_when_it_ends_and_why_and_then_the_campa
     w.clock.set(resumed_at + timedelta(minutes=10))
     campaign, _ = await wait_for(w, s.auth, s.campaign_id, "active")
     assert (await history(w, s.auth, s.campaign_id))[-1] == ("cleared", "linkedin_account_disconnected", "sweeper")
+
+
+async def test_an_inbox_found_broken_by_reconciliation_holds_a_campaign_whose_email_step_is_ahead(world):
+    """A LinkedIn-then-email campaign whose inbox login breaks (the change reaches campaigns through the
+    reconciliation) is held on email with the inbox's reason (P6: the email step is ahead of its prospects,
+    so it is active)."""
+    w = world
+    s = await setup_campaign(w, 1, [INVITE, {**EMAIL, "delay": {"hours": 2}}])
+    await lost_push(w, "inboxes", s.inbox_id, "disconnected")
+    campaign, _ = await wait_for(w, s.auth, s.campaign_id, "paused")
+    assert [(r["reason"], r["scope"]) for r in campaign["pause_reasons"]] == [("email_account_disconnected", "email")]
