@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run demo test bench proto lint lock clean
+.PHONY: setup run demo test soak bench proto lint lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ demo: $(STAMP)
 test: $(STAMP)
 	bash scripts/ensure_chromium.sh
 	$(PY) -m pytest
+
+# The model-based test (tests/model) for longer, with a random seed (printed; HOLDFAST_MODEL_SEED=N repeats it).
+soak: $(STAMP)
+	HOLDFAST_MODEL_SEED=random HOLDFAST_MODEL_SEQUENCES=$${HOLDFAST_MODEL_SEQUENCES:-200} \
+		$(PY) -m pytest tests/model -x -q -s
 
 # Benchmarks (opt-in: about 15 minutes in all; figures and how to read them in docs/BENCHMARKS.md).
 # B5 drives the gateway with Debian's wrk (apt-get install wrk).

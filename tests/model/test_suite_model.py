@@ -3,7 +3,7 @@ gRPC, real HTTP, the Unipile and SMTP sandboxes, one virtual clock) with random 
 providers and billing do, and after every step checks the invariants of tests/model/invariants.py.
 
 Each sequence is a fresh workspace with two LinkedIn accounts and two inboxes on one running suite (time only
-goes forward across sequences). HOLDFAST_MODEL_SEQUENCES (default 12) and HOLDFAST_MODEL_STEPS (default 30)
+goes forward across sequences). HOLDFAST_MODEL_SEQUENCES (default 40) and HOLDFAST_MODEL_STEPS (default 30)
 size the run; HOLDFAST_MODEL_SEED=random explores (the seed is printed), any other value is the seed (default
 fixed, so `make test` repeats itself). `make soak` runs it longer with a random seed."""
 
@@ -27,7 +27,7 @@ from tests.e2e.conftest import PARIS, SCHEDULE, SENDER_PASSWORD, World
 from tests.e2e.test_health_flow import signed
 from tests.model import invariants
 
-SEQUENCES = int(os.environ.get("HOLDFAST_MODEL_SEQUENCES") or 12)
+SEQUENCES = int(os.environ.get("HOLDFAST_MODEL_SEQUENCES") or 40)
 STEPS = int(os.environ.get("HOLDFAST_MODEL_STEPS") or 30)
 _SEED = os.environ.get("HOLDFAST_MODEL_SEED") or "20261206"
 SEED = random.randrange(2**32) if _SEED == "random" else int(_SEED)
