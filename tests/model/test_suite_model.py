@@ -203,6 +203,14 @@ class SuiteModel(RuleBasedStateMachine):
         assert status == 200 and answer["campaign"]["status"] == "paused", answer
 
     @precondition(lambda self: self.started)
+    @rule(pick=st.integers(0, 99), hours=st.sampled_from([20, 3, 50]), when_unblocked=st.booleans())
+    def pause_a_while_then_resume(self, pick: int, hours: int, when_unblocked: bool) -> None:
+        """A member's pause over hours or days, then a resume that must do what its preview says."""
+        self.pause(pick)
+        self.time_passes(hours)
+        self.resume(pick, when_unblocked)
+
+    @precondition(lambda self: self.started)
     @rule(pick=st.integers(0, 99), when_unblocked=st.booleans())
     def resume(self, pick: int, when_unblocked: bool) -> None:
         cid = sorted(self.started)[pick % len(self.started)]
