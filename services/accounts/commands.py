@@ -7,8 +7,8 @@ import sys
 import structlog
 
 from services.accounts.config import Settings
+from services.accounts.main import MIGRATIONS, build_service
 from services.accounts.repository import SCHEMA
-from services.accounts.server import MIGRATIONS, build_service
 from services.common.clock import SystemClock
 from services.common.db import create_pool
 from services.common.service_main import prepare_schema
@@ -33,7 +33,7 @@ async def rotate_keys(settings: Settings) -> int:
     try:
         await prepare_schema(pool, SCHEMA, MIGRATIONS, apply=False)
         service = build_service(settings, pool, SystemClock(), unipile=None)
-        rotation = await service.rotate_secret_keys(ROTATE_BATCH)
+        rotation = await service.keys.rotate_secret_keys(ROTATE_BATCH)
     finally:
         await pool.close()
     active = settings.secret_keys.active_key_id

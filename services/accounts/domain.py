@@ -7,7 +7,7 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from services.common.errors import InvalidArgument
@@ -279,8 +279,9 @@ def _is_ip(host: str) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class HealthChange:
-    """One entry of a sender's health history."""
+class HistoryEntry:
+    """One entry of a sender's health history (the wire calls it HealthChange; campaigns uses that name for a
+    health event from accounts, so here it is what it is: an entry of the history)."""
 
     status: str
     detail: str
@@ -304,7 +305,7 @@ class LinkedInAccount:
     created_at: datetime
     limits: tuple[SendingLimit, ...]
     # The last HISTORY_LENGTH health changes, newest first.
-    history: tuple[HealthChange, ...] = ()
+    history: tuple[HistoryEntry, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,7 +325,11 @@ class Inbox:
     created_at: datetime
     limits: tuple[SendingLimit, ...]
     # The last HISTORY_LENGTH health changes, newest first.
-    history: tuple[HealthChange, ...] = ()
+    history: tuple[HistoryEntry, ...] = ()
+    # Why the last bounce poll failed ("" when it worked), and when the logins are next probed (None: not until
+    # the credentials change or a member asks, T7).
+    bounce_poll_error: str = ""
+    next_probe_at: datetime | None = None
 
 
 Sender = LinkedInAccount | Inbox
@@ -380,220 +385,3 @@ class SenderCredentials:
 def secret_context(inbox_id: str, server: str) -> str:
     """The associated data a stored inbox password is bound to: it decrypts only in its own row and field."""
     return f"inbox:{inbox_id}:{server}"
-
-
-# Health of LinkedIn accounts (DESIGN A1-A3) and of the workspace subscription (A6).
-
-# Why a health change happened; written to the history with each change.
-HEALTH_SOURCES = ("unipile_webhook", "grace_expired", "send_failure", "operator", "reconnect")
-RESTRICTION_KINDS = ("warning", "jail", "partial")
-HISTORY_LENGTH = 20
-MAX_DETAIL_CHARS = 500
-# Billing event types and the subscription status each one sets.
-BILLING_EVENT_TYPES = {"subscription.canceled": "canceled", "subscription.activated": "active"}
-# What a re-read of the account at Unipile says: the worst status of its sources (UnipileClient.get_account),
-# "UNKNOWN" when it lists none, and DELETED here when Unipile answers 404.
-UNIPILE_OK = "OK"
-UNIPILE_DELETED = "DELETED"
-# Transient states: the account counts as connected ("degraded") for a grace period, then as disconnected.
-UNIPILE_TRANSIENT = ("CONNECTING", "ERROR", "STOPPED")
-_DISCONNECTED_BECAUSE = {
-    "CREDENTIALS": "Unipile reports CREDENTIALS: the LinkedIn session ended (password, 2FA or login location "
-    "changed); reconnect the account",
-    "PERMISSIONS": "Unipile reports PERMISSIONS: the account lacks a permission it needs; reconnect the account",
-    "UNKNOWN": "Unipile lists no working connection for the account; reconnect the account",
-    UNIPILE_DELETED: "the account no longer exists at Unipile; connect it again",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class HealthDecision:
-    """The status an account moves to, and why. `grace_expired`: a transient state outlived its grace."""
-
-    status: str
-    detail: str
-    grace_expired: bool = False
-
-
-def _duration(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    if seconds % 3600 == 0 and seconds:
-        return f"{seconds // 3600} h"
-    if seconds % 60 == 0 and seconds:
-        return f"{seconds // 60} min"
-    return f"{seconds} s"
-
-
-def decide_linkedin_health(
-    current: str, since: datetime, unipile_status: str, now: datetime, grace: timedelta
-) -> HealthDecision | None:
-    """What a fresh read of the account at Unipile means for an account now `current` since `since` (A1, A2);
-    None when nothing changes.
-
-    OK is connected. CONNECTING, ERROR and STOPPED are transient: a connected account becomes degraded (still
-    counted as connected for sending), and a degraded one becomes disconnected once it has been degraded for
-    the grace period. Anything else (CREDENTIALS, PERMISSIONS, UNKNOWN, DELETED, a status Unipile adds later)
-    is disconnected. A restricted account stays restricted whatever Unipile says, until an operator verifies it.
-    """
-    if current == "restricted":
-        return None
-    if unipile_status == UNIPILE_OK:
-        return None if current == "connected" else HealthDecision("connected", "Unipile reports the account OK")
-    if unipile_status in UNIPILE_TRANSIENT:
-        if current == "connected":
-            return HealthDecision(
-                "degraded",
-                f"Unipile reports {unipile_status}; still sending, disconnected if not OK within {_duration(grace)}",
-            )
-        if current == "degraded" and now >= since + grace:
-            return HealthDecision(
-                "disconnected",
-                f"Unipile still reports {unipile_status} after the {_duration(grace)} grace period; reconnect "
-                "the account",
-                grace_expired=True,
-            )
-        return None  # degraded inside its grace period, or already disconnected
-    if current == "disconnected":
-        return None
-    return HealthDecision(
-        "disconnected", _DISCONNECTED_BECAUSE.get(unipile_status, f"Unipile reports {unipile_status}")
-    )
-
-
-def validate_restriction_kind(kind: str, field: str = "kind") -> str:
-    kind = kind.strip().lower()
-    if kind not in RESTRICTION_KINDS:
-        raise InvalidArgument(f"{field} must be one of {', '.join(RESTRICTION_KINDS)}", field=field)
-    return kind
-
-
-def validate_detail(detail: str, field: str = "detail") -> str:
-    detail = detail.strip()
-    if len(detail) > MAX_DETAIL_CHARS:
-        raise InvalidArgument(f"{field} must be at most {MAX_DETAIL_CHARS} characters", field=field)
-    return detail
-
-
-def restriction_detail(kind: str, detail: str) -> str:
-    return f"restricted by LinkedIn ({kind})" + (f": {detail}" if detail else "")
-
-
-@dataclass(frozen=True, slots=True)
-class SenderHealthEvent:
-    """A sender's health as campaigns learns it (holdfast.common.v1.HealthEvent with a SenderHealth)."""
-
-    event_id: str
-    workspace_id: str
-    # The sender's version: orders the events of one sender.
-    version: int
-    occurred_at: datetime
-    sender_kind: str
-    sender_id: str
-    status: str
-    restriction_kind: str | None
-    restriction_verified: bool
-    detail: str
-
-
-@dataclass(frozen=True, slots=True)
-class SubscriptionHealthEvent:
-    """A workspace's subscription as campaigns learns it (a HealthEvent with a SubscriptionHealth)."""
-
-    event_id: str
-    workspace_id: str
-    version: int
-    occurred_at: datetime
-    status: str
-
-
-HealthEvent = SenderHealthEvent | SubscriptionHealthEvent
-
-
-@dataclass(frozen=True, slots=True)
-class BillingEvent:
-    event_id: str
-    type: str
-    workspace_id: str
-    occurred_at: datetime
-
-
-def validate_billing_event(event_id: str, type_: str, workspace_id: str, occurred_at: datetime | None) -> BillingEvent:
-    event_id = event_id.strip()
-    if not 1 <= len(event_id) <= 255:
-        raise InvalidArgument("event_id must be 1 to 255 characters", field="event_id")
-    if type_ not in BILLING_EVENT_TYPES:
-        raise InvalidArgument(f"type must be one of {', '.join(BILLING_EVENT_TYPES)}", field="type")
-    if occurred_at is None:
-        raise InvalidArgument("occurred_at is required", field="occurred_at")
-    return BillingEvent(event_id, type_, workspace_id, occurred_at)
-
-
-# Health of password inboxes (DESIGN A4): a periodic SMTP and IMAP login probe.
-
-PROBE_SERVERS = ("smtp", "imap")
-
-
-@dataclass(frozen=True, slots=True)
-class LoginOutcome:
-    """One login of a probe or a reconnect: `failure` is None (it worked), "auth" (the server refused the
-    credentials) or "network" (no usable answer: unreachable, timed out, a temporary refusal)."""
-
-    server: str
-    failure: str | None = None
-    # What went wrong, never with the password; '' on success.
-    message: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class InboxProbeDecision:
-    auth_failures: int
-    network_failing_since: datetime | None
-    # What the failed logins said ('' when both worked).
-    error: str
-    # The new status, or None to keep it.
-    status: str | None
-    detail: str
-
-
-def _minutes(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
-
-
-def decide_inbox_probe(
-    status: str,
-    auth_failures: int,
-    network_failing_since: datetime | None,
-    outcomes: Sequence[LoginOutcome],
-    now: datetime,
-    auth_threshold: int,
-    network_grace: timedelta,
-) -> InboxProbeDecision:
-    """What one probe means for an inbox. Refused logins count up and disconnect at `auth_threshold` in a row;
-    unreachable servers disconnect only once every probe has failed for `network_grace`; a probe where both
-    logins work resets the counters and connects a disconnected inbox again (its stored credentials work)."""
-    refused = [o for o in outcomes if o.failure == "auth"]
-    unreachable = [o for o in outcomes if o.failure == "network"]
-    if not refused and not unreachable:
-        if status == "disconnected":
-            return InboxProbeDecision(0, None, "", "connected", "the SMTP and IMAP logins work again (probe)")
-        return InboxProbeDecision(0, None, "", None, "")
-    failures = auth_failures + 1 if refused else auth_failures
-    since = (network_failing_since or now) if unreachable else None
-    error = "; ".join(f"{o.server.upper()} {o.message}" for o in (*refused, *unreachable))[:1000]
-    if status == "disconnected":
-        return InboxProbeDecision(failures, since, error, None, "")
-    if refused and failures >= auth_threshold:
-        servers = " and ".join(o.server.upper() for o in refused)
-        detail = f"the {servers} server refused the login {failures} probes in a row: {error}"
-        return InboxProbeDecision(failures, since, error, "disconnected", clip_detail(detail))
-    if since is not None and now - since >= network_grace:
-        servers = " and ".join(o.server.upper() for o in unreachable)
-        detail = f"the {servers} server could not be reached for {_minutes(now - since)}: {error}"
-        return InboxProbeDecision(failures, since, error, "disconnected", clip_detail(detail))
-    return InboxProbeDecision(failures, since, error, None, "")
-
-
-def clip_detail(detail: str) -> str:
-    """A status detail cut to what the history keeps (1000 characters)."""
-    return detail if len(detail) <= 1000 else detail[:999] + "…"

@@ -8,7 +8,7 @@ import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, Field, ValidationError
@@ -182,5 +182,7 @@ class Route:
     auth: bool = True
     errors: tuple[int, ...] = field(default=(400, 401, 404))
     tag: str = "campaigns"
+    # The JSON Schema of a body the handler reads itself, without a model (webhooks: their raw bytes are signed).
+    raw_body: dict[str, Any] | None = None
 
 

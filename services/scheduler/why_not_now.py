@@ -8,11 +8,15 @@ import re
 
 WHY_NOT_NOW: dict[str, str] = {
     "enrolling": "just added: the scheduler has not planned the prospect yet (set by the campaigns service)",
+    "replied": "the prospect replied: nothing more is sent to it (V1)",
+    "opted_out": "the prospect asked to hear no more: nothing more is sent to it (V1)",
+    "suppressed": "the prospect is on the workspace's suppression list: nothing is sent to it (V1)",
     "done": "the prospect went through every step; nothing more is planned",
     "stopped:<reason>": "the prospect was stopped and gets nothing more: a refusal by the provider (its error "
                         "type), `provider_failures` after repeated failures, or a bounce",
     "waiting_for_acceptance": "the invitation was sent; the next LinkedIn step waits for the prospect to accept",
     "sending_now": "the action is at the provider right now",
+    "out_of_office": "the prospect's auto-reply said it is away: the action is parked until its return (V3)",
     "campaign_not_active": "the campaign is a draft or has finished",
     "paused:<reason>": "the campaign is paused on this prospect's channel by that reason (the campaigns service "
                        "names the reason; see the reasons table)",

@@ -20,7 +20,7 @@ from sandbox.serving import serve
 from sandbox.smtp import SandboxSmtp
 from sandbox.unipile import STATE, SandboxState
 from sandbox.unipile import create_app as create_unipile
-from services.accounts import server as accounts_server
+from services.accounts import main as accounts_main
 from services.accounts.config import Settings as AccountsSettings
 from services.accounts.service import AccountsService
 from services.common import config, timemath
@@ -109,7 +109,7 @@ async def world(pg_dsn) -> AsyncIterator[World]:
         stack.push_async_callback(db.close)
         async with aiohttp.ClientSession() as http:
             client = UnipileClient(unipile_url, "sandbox-key", http)
-            for source in ("users", "account_status"):
+            for source in ("users", "account_status", "messaging"):
                 await client.create_webhook(f"{suite.base_url}/webhooks/unipile", source,
                                             {"Unipile-Auth": WEBHOOK_SECRET})
         yield World(suite, clock, unipile_app[STATE], unipile_url, smtp, smtp_port, db)
@@ -170,5 +170,5 @@ async def replica(world: World) -> AsyncIterator[AccountsService]:
     """Another accounts service on the suite's database: runs the probe job when the test says so."""
     pool = await create_pool(world.suite.dsn, application_name="test-accounts-replica", max_size=2)
     settings = config.load(AccountsSettings, suite_env(world.suite.dsn))
-    yield accounts_server.build_service(settings, pool, world.clock, unipile=None)
+    yield accounts_main.build_service(settings, pool, world.clock, unipile=None)
     await pool.close()

@@ -17,7 +17,7 @@ import pytest
 
 from holdfast.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
 from sandbox.imap import SandboxImap
-from services.accounts import server as accounts_server
+from services.accounts import main as accounts_main
 from services.accounts.bounces import BouncePoller
 from services.accounts.config import Settings as AccountsSettings
 from services.common import config
@@ -42,7 +42,7 @@ async def poller(world: World) -> AsyncIterator[BouncePoller]:
     """Another accounts replica's bounce poller on the suite's database, run when the test says so."""
     pool = await create_pool(world.suite.dsn, application_name="test-bounce-poller", max_size=2)
     settings = config.load(AccountsSettings, suite_env(world.suite.dsn))
-    yield accounts_server.build_bounce_poller(settings, pool, world.clock)
+    yield accounts_main.build_bounce_poller(settings, pool, world.clock)
     await pool.close()
 
 

@@ -113,7 +113,7 @@ async def test_password_change_disconnects_pauses_and_reconnect_continues_in_seq
     imap.set_password(USER, NEW_PASSWORD)
     for _ in range(3):
         w.clock.advance(PROBE_STEP)
-        assert await replica.probe_inboxes_once() == 1
+        assert await replica.inboxes.probe_inboxes_once() == 1
     campaign = await wait_for_status(w, auth, cid, "paused")
     assert campaign["paused_reason"] == "email_account_disconnected"
     assert [(r["reason"], r["scope"]) for r in campaign["pause_reasons"]] == [("email_account_disconnected", "email")]

@@ -25,7 +25,7 @@ from sandbox.oauth import OAuthState
 from sandbox.oauth import create_app as create_oauth
 from sandbox.smtp import SandboxSmtp
 from sandbox.unipile import SandboxState
-from services.accounts import server as accounts_server
+from services.accounts import main as accounts_main
 from services.accounts.bounces import BouncePoller
 from services.accounts.config import Settings as AccountsSettings
 from services.common import config
@@ -90,7 +90,7 @@ async def obw(pg_dsn: str) -> AsyncIterator[OAuthBounceWorld]:
         stack.push_async_callback(db.close)
         pool = await create_pool(dsn, application_name="test-bounce-poller", max_size=2)
         stack.push_async_callback(pool.close)
-        poller = accounts_server.build_bounce_poller(config.load(AccountsSettings, suite_env(dsn, **env)), pool, clock)
+        poller = accounts_main.build_bounce_poller(config.load(AccountsSettings, suite_env(dsn, **env)), pool, clock)
         world = World(suite, clock, SandboxState("unused"), "", smtp, smtp_port, db)  # email only: no Unipile
         yield OAuthBounceWorld(world, imap, providers, urls, poller)
 

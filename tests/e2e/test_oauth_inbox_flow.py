@@ -33,7 +33,7 @@ from sandbox.oauth import OAuthState
 from sandbox.oauth import create_app as create_oauth
 from sandbox.smtp import SandboxSmtp
 from sandbox.unipile import SandboxState
-from services.accounts import server as accounts_server
+from services.accounts import main as accounts_main
 from services.accounts.config import Settings as AccountsSettings
 from services.accounts.repository import Repository
 from services.accounts.service import AccountsService
@@ -125,7 +125,7 @@ async def ow(logs: io.StringIO, pg_dsn: str) -> AsyncIterator[OAuthWorld]:
         # Another accounts replica on the suite's database: runs the probe job when the test says so.
         pool = await create_pool(dsn, application_name="test-accounts-replica", max_size=2)
         stack.push_async_callback(pool.close)
-        replica = accounts_server.build_service(
+        replica = accounts_main.build_service(
             config.load(AccountsSettings, suite_env(dsn, **env)), pool, clock, unipile=None
         )
         # An email-only world: no Unipile.
@@ -237,7 +237,7 @@ async def test_oauth_inbox_sends_with_xoauth2_pauses_on_revoke_and_resumes_after
     for _ in range(3):
         w.clock.advance(PROBE_STEP)
         await w.settle()
-        assert await ow.replica.probe_inboxes_once() == 1
+        assert await ow.replica.inboxes.probe_inboxes_once() == 1
     campaign = await wait_for_status(w, auth, cid, "paused")
     assert campaign["paused_reason"] == "email_account_disconnected"
     assert [(r["reason"], r["scope"]) for r in campaign["pause_reasons"]] == [("email_account_disconnected", "email")]
@@ -301,7 +301,7 @@ async def test_oauth_inbox_sends_with_xoauth2_pauses_on_revoke_and_resumes_after
     last = keyring.decrypt(await w.db.fetchval(query, uuid.UUID(inbox_id)), context=context)
     rotated = Keyring.parse("k2:" + "A" * 43 + "=," + TEST_SECRET_KEYS)
     rotation = await AccountsService(ow.replica_repository, w.clock, keyring=rotated,
-                                     sender_state=lambda s: b"").rotate_secret_keys()
+                                     sender_state=lambda s: b"").keys.rotate_secret_keys()
     assert rotation.unreadable == 0
     stored = await w.db.fetchval(query, uuid.UUID(inbox_id))
     assert key_id_of(stored) == "k2" and rotated.decrypt(stored, context=context) == last
@@ -327,7 +327,7 @@ async def test_sender_credentials_refresh_once_across_replicas_and_classify_refr
         request = accounts_pb2.GetSenderCredentialsRequest(sender_kind=types_pb2.SENDER_KIND_INBOX, sender_id=inbox_id)
         before = microsoft.refresh_grants
         over_grpc = asyncio.gather(*(stub.GetSenderCredentials(request) for _ in range(4)))
-        in_process = asyncio.gather(*(ow.replica.sender_credentials("inbox", inbox_id) for _ in range(4)))
+        in_process = asyncio.gather(*(ow.replica.senders.sender_credentials("inbox", inbox_id) for _ in range(4)))
         replies, found = await asyncio.gather(over_grpc, in_process)
         assert microsoft.refresh_grants - before == 1, "one refresh for eight requests on two replicas"
         tokens = {r.oauth_access_token for r in replies} | {getattr(f, "access_token", "") for f in found}

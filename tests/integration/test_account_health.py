@@ -25,9 +25,9 @@ from holdfast.scheduler.v1 import scheduler_pb2
 from sandbox.serving import serve
 from sandbox.unipile import STATE, SandboxState
 from sandbox.unipile import create_app as create_unipile
-from services.accounts import server as accounts_server
+from services.accounts import main as accounts_main
 from services.accounts.config import Settings as AccountsSettings
-from services.accounts.domain import decide_linkedin_health
+from services.accounts.health_domain import decide_linkedin_health
 from services.accounts.service import AccountsService
 from services.common import config, errors
 from services.common.clock import ManualClock
@@ -175,7 +175,7 @@ async def h(pg_dsn: str) -> AsyncIterator[Health]:
         settings = config.load(AccountsSettings, suite_env(dsn, **extra))
         pool = await create_pool(dsn, application_name="test-accounts-replica", max_size=2)
         stack.push_async_callback(pool.close)
-        replica = accounts_server.build_service(settings, pool, clock, unipile=unipile)
+        replica = accounts_main.build_service(settings, pool, clock, unipile=unipile)
         yield Health(
             suite, clock, unipile_app[STATE], unipile_url, db, accounts_pb2_grpc.AccountsServiceStub(channel), replica
         )
@@ -224,9 +224,9 @@ def test_status_model(current: str, unipile: str, after_s: int, expected: str | 
 
 def test_the_grace_job_runs_every_quarter_grace_at_most_a_minute() -> None:
     env = suite_env("postgresql://x/y")
-    assert accounts_server.grace_interval_seconds(config.load(AccountsSettings, env)) == 60.0
+    assert accounts_main.grace_interval_seconds(config.load(AccountsSettings, env)) == 60.0
     short = config.load(AccountsSettings, {**env, "HOLDFAST_ACCOUNT_GRACE_SECONDS": "40"})
-    assert accounts_server.grace_interval_seconds(short) == 10.0
+    assert accounts_main.grace_interval_seconds(short) == 10.0
     with pytest.raises(config.ConfigError):
         config.load(AccountsSettings, {**env, "HOLDFAST_ACCOUNT_GRACE_SECONDS": "0"})
 
@@ -400,11 +400,11 @@ async def test_connecting_degrades_then_disconnects_after_the_grace_period(h: He
     assert states[-1].status == types_pb2.SENDER_STATUS_DEGRADED, "the scheduler keeps sending meanwhile"
 
     h.clock.advance(GRACE - timedelta(seconds=1))
-    await h.replica.expire_grace_once()
+    await h.replica.linkedin.expire_grace_once()
     assert (await a.get())["status"] == "degraded", "still inside the grace period"
 
     h.clock.advance(timedelta(seconds=2))
-    await h.replica.expire_grace_once()
+    await h.replica.linkedin.expire_grace_once()
     after = await a.get()
     assert after["status"] == "disconnected"
     assert "CONNECTING" in after["status_detail"] and "grace" in after["status_detail"]
@@ -412,7 +412,7 @@ async def test_connecting_degrades_then_disconnects_after_the_grace_period(h: He
     events = await h.campaigns_events(a.id)
     assert [e.sender.status for e in events] == [types_pb2.SENDER_STATUS_DEGRADED, types_pb2.SENDER_STATUS_DISCONNECTED]
     assert (await h.scheduler_states(a.id))[-1].status == types_pb2.SENDER_STATUS_DISCONNECTED
-    assert await h.replica.expire_grace_once() == 0, "nothing left to decide"
+    assert await h.replica.linkedin.expire_grace_once() == 0, "nothing left to decide"
 
 
 async def test_a_degraded_account_back_to_ok_is_connected_again(h: Health) -> None:
@@ -421,7 +421,7 @@ async def test_a_degraded_account_back_to_ok_is_connected_again(h: Health) -> No
     assert (await a.get())["status"] == "degraded"
     await a.set_unipile("OK", notify=False)  # the recovery's webhook is lost
     h.clock.advance(GRACE + timedelta(seconds=1))
-    await h.replica.expire_grace_once()
+    await h.replica.linkedin.expire_grace_once()
     assert (await a.get())["status"] == "connected"
     assert await a.history_sources() == [("degraded", "unipile_webhook"), ("connected", "grace_expired")]
 
@@ -432,7 +432,7 @@ async def test_the_grace_job_is_replica_safe(h: Health) -> None:
         await a.set_unipile("STOPPED")
     h.clock.advance(GRACE + timedelta(seconds=1))
     # The suite's own accounts service runs the job too, in the background: whoever claims an account decides.
-    changed = await asyncio.gather(*(h.replica.expire_grace_once() for _ in range(3)))
+    changed = await asyncio.gather(*(h.replica.linkedin.expire_grace_once() for _ in range(3)))
     assert sum(changed) <= 3
     for a in accounts:
         assert await a.history_sources() == [("degraded", "unipile_webhook"), ("disconnected", "grace_expired")]
@@ -710,3 +710,88 @@ async def test_the_scheduler_learns_every_health_change(h: Health) -> None:
         "SELECT status, version FROM scheduler.sender_states WHERE sender_id = $1", uuid.UUID(a.id)
     )
     assert (row["status"], row["version"]) == ("connected", 3)
+
+
+# The lock policy (docs/DECISIONS.md, Locks): no row lock is held while Unipile answers; a decision whose account
+# changed meanwhile asks Unipile again.
+
+
+async def _slow_unipile_reads(h: Health, ms: int) -> None:
+    await h.sandbox("POST", "/_sandbox/latency", {"endpoint": "get_account", "ms": ms})
+
+
+async def _until_reads(h: Health, count: int) -> None:
+    """Wait until Unipile has received `count` account reads in all (the last one may still be answering)."""
+    for _ in range(500):
+        if h.unipile.calls["get_account"] >= count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"Unipile was not read {count} times")
+
+
+@pytest.mark.parametrize("trigger", ["webhook", "send failure"])
+async def test_no_row_lock_is_held_while_unipile_answers(h: Health, trigger: str) -> None:
+    a = await h.account()
+    await a.set_unipile("CREDENTIALS", notify=False)
+    reads = h.unipile.calls["get_account"]
+    await _slow_unipile_reads(h, 1500)
+
+    async def decide() -> bool:
+        if trigger == "webhook":
+            status, body = await h.unipile_webhook(a.unipile_id, "CREDENTIALS")
+            assert status == 200, body
+            return body["changed"]
+        report = accounts_pb2.ReportAccountFailureRequest(
+            sender_kind=types_pb2.SENDER_KIND_LINKEDIN_ACCOUNT,
+            sender_id=a.id,
+            status=types_pb2.SENDER_STATUS_DISCONNECTED,
+            detail="errors/disconnected_account",
+            attempt_id=f"attempt-{uuid.uuid4()}",
+        )
+        return (await h.stub.ReportAccountFailure(report)).changed
+
+    decision = asyncio.create_task(decide())
+    try:
+        await _until_reads(h, reads + 1)
+        assert not decision.done(), "the decision waits for Unipile's answer"
+        async with h.db.acquire() as conn, conn.transaction():
+            # NOWAIT fails at once if any transaction holds the account's row lock.
+            locked = await conn.fetchval(
+                "SELECT id FROM accounts.linkedin_accounts WHERE id = $1 FOR UPDATE NOWAIT", uuid.UUID(a.id)
+            )
+        assert str(locked) == a.id
+    finally:
+        await _slow_unipile_reads(h, 0)
+        await asyncio.wait([decision])
+    assert decision.result() is True
+    assert (await a.get())["status"] == "disconnected"
+
+
+async def test_a_change_while_unipile_answers_makes_the_decision_read_unipile_again(h: Health) -> None:
+    a = await h.account()
+    await a.set_unipile("CREDENTIALS", notify=False)
+    reads = h.unipile.calls["get_account"]
+    await _slow_unipile_reads(h, 1000)
+    webhook = asyncio.create_task(h.unipile_webhook(a.unipile_id, "CREDENTIALS"))
+    try:
+        await _until_reads(h, reads + 1)
+        # A member changes the account's limits meanwhile: not held up by the webhook, and the account's version
+        # moves on, so the read in flight no longer decides.
+        status, limits = await h.suite.call(
+            "PUT",
+            f"/api/v1/linkedin-accounts/{a.id}/limits",
+            a.auth,
+            json={"linkedin_invite": {"daily_cap": 7, "weekly_cap": 30, "ramp_start": 7, "ramp_step": 0,
+                                      "pacing_min_seconds": 60, "pacing_max_seconds": 120}},
+        )
+        assert status == 200, limits
+        assert not webhook.done(), "the limits changed while Unipile was still answering"
+        status, body = await webhook
+    finally:
+        await _slow_unipile_reads(h, 0)
+        await asyncio.wait([webhook])
+    assert status == 200 and body["changed"] is True, body
+    assert h.unipile.calls["get_account"] == reads + 2, "Unipile was asked again after the change"
+    got = await a.get()
+    assert got["status"] == "disconnected" and got["limits"]["linkedin_invite"]["daily_cap"] == 7
+    assert await a.history_sources() == [("disconnected", "unipile_webhook")]

@@ -20,7 +20,7 @@ from aiohttp import web
 from sandbox.oauth import STATE as OAUTH_STATE
 from sandbox.oauth import OAuthState
 from sandbox.oauth import create_app as create_oauth
-from services.accounts import server as accounts_server
+from services.accounts import main as accounts_main
 from services.accounts.config import Settings as AccountsSettings
 from services.accounts.repository import Repository
 from services.accounts.service import AccountsService
@@ -123,7 +123,7 @@ async def ow(pg_dsn: str) -> AsyncIterator[OAuthWorld]:
         pool = await create_pool(dsn, application_name="test-oauth-replica", max_size=2)
         stack.push_async_callback(pool.close)
         settings = config.load(AccountsSettings, suite_env(dsn, **env))
-        replica = accounts_server.build_service(settings, pool, clock, unipile=None)
+        replica = accounts_main.build_service(settings, pool, clock, unipile=None)
         yield OAuthWorld(suite, clock, providers, urls, db, replica, env)
 
 
@@ -170,14 +170,14 @@ async def test_probes_refresh_the_token_and_invalid_grant_disconnects(ow: OAuthW
     google = ow.providers["google"]
     before = google.refresh_grants
     ow.clock.advance(PROBE_STEP)
-    assert await ow.replica.probe_inboxes_once() >= 1
+    assert await ow.replica.inboxes.probe_inboxes_once() >= 1
     assert google.refresh_grants > before
     assert (await ow.row(inbox_id))["status"] == "connected"
 
     # A server error is not the inbox's fault: no auth failure counted.
     google.fail_status, google.fail_count = 503, 1000
     ow.clock.advance(PROBE_STEP)
-    await ow.replica.probe_inboxes_once()
+    await ow.replica.inboxes.probe_inboxes_once()
     assert (await ow.row(inbox_id))["auth_failures"] == 0
     google.fail_count = 0
 
@@ -185,7 +185,7 @@ async def test_probes_refresh_the_token_and_invalid_grant_disconnects(ow: OAuthW
     google.refresh_tokens.clear()
     for _ in range(3):
         ow.clock.advance(PROBE_STEP)
-        await ow.replica.probe_inboxes_once()
+        await ow.replica.inboxes.probe_inboxes_once()
     _, inbox = await ow.suite.call("GET", f"/api/v1/inboxes/{inbox_id}", auth)
     assert inbox["status"] == "disconnected", inbox
     assert "invalid_grant" in inbox["status_detail"] and "3 probes in a row" in inbox["status_detail"]
@@ -201,12 +201,12 @@ async def test_microsoft_rotates_refresh_tokens_and_we_keep_the_newest(ow: OAuth
     keyring = Keyring.parse(TEST_SECRET_KEYS)
     first = keyring.decrypt((await ow.row(inbox_id))["oauth_refresh_token"], context=f"inbox:{inbox_id}:oauth")
     ow.clock.advance(PROBE_STEP)
-    await ow.replica.probe_inboxes_once()
+    await ow.replica.inboxes.probe_inboxes_once()
     second = keyring.decrypt((await ow.row(inbox_id))["oauth_refresh_token"], context=f"inbox:{inbox_id}:oauth")
     assert second != first and second in ow.providers["microsoft"].refresh_tokens
     assert first not in ow.providers["microsoft"].refresh_tokens
     ow.clock.advance(PROBE_STEP)
-    await ow.replica.probe_inboxes_once()
+    await ow.replica.inboxes.probe_inboxes_once()
     assert (await ow.row(inbox_id))["status"] == "connected", "the newest token keeps working"
 
 
@@ -254,8 +254,8 @@ async def test_key_rotation_covers_refresh_tokens(ow: OAuthWorld) -> None:
     rotated = Keyring.parse("k2:" + "A" * 43 + "=," + TEST_SECRET_KEYS)
     pool = await create_pool(ow.suite.dsn, application_name="test-oauth-rotation", max_size=2)
     try:
-        service = AccountsService(Repository(pool), ow.clock, keyring=rotated, sender_state=lambda s: b"")
-        rotation = await service.rotate_secret_keys()
+        service = AccountsService(Repository(pool), ow.clock, keyring=rotated, sender_state=lambda s, **_: b"")
+        rotation = await service.keys.rotate_secret_keys()
     finally:
         await pool.close()
     assert rotation.unreadable == 0 and rotation.rewritten >= 3

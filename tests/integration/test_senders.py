@@ -21,7 +21,7 @@ import pytest
 from holdfast.accounts.v1 import accounts_pb2, accounts_pb2_grpc
 from holdfast.common.v1 import types_pb2
 from holdfast.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
-from services.accounts import server as accounts_server
+from services.accounts import main as accounts_main
 from services.accounts.config import Settings as AccountsSettings
 from services.accounts.domain import ServerLogin
 from services.accounts.repository import Repository
@@ -207,6 +207,8 @@ async def test_inbox_create_list_get_with_defaults(suite):
         "status_detail",
         "limits",
         "created_at",
+        "bounce_poll_error",
+        "next_probe_at",
     }
     assert created["email"] == "jane.doe@acme.example", "addresses are stored lower-cased"
     assert (created["display_name"], created["timezone"], created["auth_kind"]) == ("", "UTC", "password")
@@ -307,7 +309,8 @@ BAD_LIMITS = [
     ("pacing max below min", {"pacing_min_seconds": 300, "pacing_max_seconds": 120}, "pacing_max_seconds"),
     ("pacing over a day", {"pacing_max_seconds": 86_401}, "pacing_max_seconds"),
     ("cap as a string", {"daily_cap": "80"}, "daily_cap"),
-    ("cap as a float", {"daily_cap": 80.0}, "daily_cap"),
+    # 80.0 is the integer 80 in JSON (and in the OpenAPI document's JSON Schema): accepted; a fraction is not.
+    ("cap with a fraction", {"daily_cap": 80.5}, "daily_cap"),
     ("cap outside int32", {"daily_cap": 2**40}, "daily_cap"),
     ("unknown limit field", {"burst": 3}, "burst"),
 ]
@@ -323,6 +326,19 @@ async def counts(dsn: str) -> tuple[int, int, int]:
         )
     finally:
         await conn.close()
+
+
+async def test_a_whole_number_written_with_a_fraction_is_the_integer(suite):
+    """JSON has one number type and JSON Schema counts 602.0 as an integer: the API takes it as 602."""
+    _, auth = await suite.new_workspace()
+    account = await create(suite, auth, "/api/v1/linkedin-accounts", linkedin_body())
+    invite = limit(40, 120, 4, 2, 60, 90)
+    written = {key: float(value) for key, value in invite.items()}
+    status, limits = await suite.call(
+        "PUT", f"/api/v1/linkedin-accounts/{account['id']}/limits", auth, json={"linkedin_invite": written}
+    )
+    assert status == 200, limits
+    assert limits["linkedin_invite"] == invite
 
 
 @pytest.mark.parametrize(("case", "change", "attr"), BAD_LIMITS, ids=[c[0] for c in BAD_LIMITS])
@@ -811,7 +827,7 @@ async def private(pg_dsn):
         stack.push_async_callback(scheduler.stop, None)
         dsn = await create_database(pg_dsn)
         settings = config.load(AccountsSettings, suite_env(dsn, HOLDFAST_SCHEDULER_TARGET=f"127.0.0.1:{port}"))
-        running = await accounts_server.start(settings, stack, SystemClock())
+        running = await accounts_main.start(settings, stack, SystemClock())
         await running.mark_serving()
         channel = open_channel(f"127.0.0.1:{running.port}")
         stack.push_async_callback(channel.close)
@@ -1034,8 +1050,8 @@ async def test_key_rotation_reencrypts_stored_passwords(private):
     pool = await create_pool(private.dsn, application_name="test-rotation", max_size=2)
     try:
         service = AccountsService(Repository(pool), SystemClock(), keyring=rotated, sender_state=lambda s: b"")
-        assert await service.rotate_secrets(batch=1) >= 2
-        assert await service.rotate_secrets() == 0, "nothing left under the old key"
+        assert await service.keys.rotate_secrets(batch=1) >= 2
+        assert await service.keys.rotate_secrets() == 0, "nothing left under the old key"
         conn = await asyncpg.connect(private.dsn)
         try:
             row = await conn.fetchrow(
@@ -1045,7 +1061,7 @@ async def test_key_rotation_reencrypts_stored_passwords(private):
             await conn.close()
         assert key_id_of(row["smtp_password"]) == "k2" and key_id_of(row["imap_password"]) == "k2"
         assert rotated.decrypt(row["imap_password"], context=f"inbox:{inbox.id}:imap") == "old-key-imap"
-        found = await service.sender_credentials("inbox", inbox.id)
+        found = await service.senders.sender_credentials("inbox", inbox.id)
         assert found.smtp is not None and found.smtp.password == "old-key-smtp"
         # The running server only knows the old key now: it says so, without leaking anything.
         with pytest.raises(errors.FailedPrecondition) as exc:

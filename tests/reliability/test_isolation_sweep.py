@@ -26,6 +26,7 @@ import pytest
 from sandbox.serving import serve
 from sandbox.unipile import create_app as create_unipile
 from services.common.clock import SystemClock
+from services.common.providers.unipile import UnipileClient
 from services.gateway.routes import ROUTES
 from tests.conftest import Suite, create_database, start_suite
 
@@ -41,10 +42,15 @@ VALID_BODIES: dict[str, Any] = {
     "UpdateInboxCredentials": {"app_password": "b-password"},
     "StartInboxOAuth": {"provider": "google"},
     "FailSends": {"count": 1},
+    "Reclassify": {"classification": "replied"},
+    "AddSuppressions": {"entries": [{"type": "email", "value": "someone@beta.example"}]},
 }
 # Routes that are not workspace-scoped: public, or authenticated by the third party's secret or signature
 # (their sweep is tests/reliability/test_webhook_sweep.py), or by a single-use OAuth state.
-NOT_BEARER = {"/webhooks/unipile", "/webhooks/billing", "/oauth/callback"}
+NOT_BEARER = {"/webhooks/unipile", "/webhooks/billing", "/oauth/callback",
+              # an unsubscribe link: its signed token is the credential (tests/e2e/test_unsubscribe.py)
+              "/u/{token}"}
+WEBHOOK_SECRET = "isolation-webhook-secret-0123456789"
 
 
 @dataclass
@@ -54,6 +60,8 @@ class Owner:
     auth: dict[str, str]
     ids: dict[str, str]  # path parameter name -> A's object
     secrets: list[str]  # strings of A that must not appear in any answer to B
+    # For the control of DELETE routes: another object of A per id form (the first call deletes its object).
+    deletable: list[dict[str, str]]
 
 
 @dataclass
@@ -73,7 +81,7 @@ async def swept(pg_dsn: str) -> AsyncIterator[Swept]:
             HOLDFAST_SANDBOX_UNIPILE_URL=unipile_url,
             # OAuth configured, so starting it reaches the ownership check instead of "not configured".
             HOLDFAST_GOOGLE_CLIENT_ID="isolation-client", HOLDFAST_GOOGLE_CLIENT_SECRET="isolation-secret",
-            HOLDFAST_INBOX_LOGIN_TIMEOUT_SECONDS="1")
+            HOLDFAST_INBOX_LOGIN_TIMEOUT_SECONDS="1", HOLDFAST_UNIPILE_WEBHOOK_SECRET=WEBHOOK_SECRET)
         yield Swept(suite, await workspace_a(suite, unipile_url), (await suite.new_workspace("Beta"))[1])
 
 
@@ -106,8 +114,26 @@ async def workspace_a(suite: Suite, unipile_url: str) -> Owner:
     for action in ("activate", "pause"):
         status, body = await suite.call("POST", f"/api/v1/campaigns/{campaign['id']}/{action}", auth, json={})
         assert status == 200, body
-    ids = {"campaign_id": campaign["id"], "account_id": account_id, "inbox_id": inbox["id"]}
-    return Owner(auth, ids, [workspace_id, *ids.values(), marker, unipile_id, email, prospect_email])
+    # The prospect replies on LinkedIn (the sandbox calls our webhook), and A suppresses a few addresses.
+    await UnipileClient(unipile_url, "sandbox-key", suite.http).create_webhook(
+        f"{suite.base_url}/webhooks/unipile", "messaging", {"Unipile-Auth": WEBHOOK_SECRET})
+    async with suite.http.post(f"{unipile_url}/_sandbox/accounts/{unipile_id}/messages", json={
+            "provider_id": f"ACoAlpha{marker}", "text": f"Sounds good {marker}"}) as r:
+        assert r.status == 201, await r.text()
+    status, page = await suite.call("GET", f"/api/v1/campaigns/{campaign['id']}/prospects", auth)
+    prospect_id = page["prospects"][0]["id"]
+    status, detail = await suite.call("GET", f"/api/v1/campaigns/{campaign['id']}/prospects/{prospect_id}", auth)
+    assert status == 200 and len(detail["replies"]) == 1, detail
+    suppressed = [f"alpha-{n}-{marker}@alpha-block.example" for n in range(5)]
+    status, added = await suite.call("POST", "/api/v1/suppressions", auth, json={
+        "entries": [{"type": "email", "value": v} for v in suppressed]})
+    assert status == 200 and added["added"] == 5, added
+    status, listed = await suite.call("GET", "/api/v1/suppressions", auth)
+    suppression_ids = [s["id"] for s in listed["suppressions"]]
+    ids = {"campaign_id": campaign["id"], "account_id": account_id, "inbox_id": inbox["id"],
+           "prospect_id": prospect_id, "reply_id": detail["replies"][0]["id"], "suppression_id": suppression_ids[0]}
+    return Owner(auth, ids, [workspace_id, *ids.values(), marker, unipile_id, email, prospect_email, *suppressed],
+                 [{"suppression_id": s} for s in suppression_ids[1:]])
 
 
 def id_forms(value: str) -> list[str]:
@@ -165,6 +191,7 @@ async def test_no_route_shows_or_changes_another_workspaces_objects(swept: Swept
                         "imap": {"host": "127.0.0.1", "port": 1, "security": "none", "username": "b",
                                  "password": "b"}},
         "CreateWorkspace": {"name": "Gamma", "owner_email": "gamma@gamma.example"},
+        "AddSuppressions": {"entries": [{"type": "email", "value": "beta@beta.example"}]},
     }
     routes = calls = leaks = 0
     for route in ROUTES:
@@ -220,7 +247,8 @@ async def test_no_route_shows_or_changes_another_workspaces_objects(swept: Swept
             continue
         body = VALID_BODIES.get(route.body.__name__) if route.body is not None else None
         for form in range(4):
-            path = route.path.format(**{n: id_forms(a.ids[n])[form] for n in names})
+            own = {**a.ids, **a.deletable[form]} if route.method == "DELETE" else a.ids
+            path = route.path.format(**{n: id_forms(own[n])[form] for n in names})
             status, answer = await call(suite, route.method, path, a.auth, body)
             controls += 1
             assert status not in (401, 403, 404) and status < 500, f"A {route.method} {path}: {status} {answer}"

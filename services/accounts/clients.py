@@ -1,0 +1,197 @@
+"""Outbound adapters of the accounts service: the outbox payloads and deliveries to the scheduler and campaigns,
+the Unipile client, and the live SMTP and IMAP login checks. The use cases reach them through ports.py."""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+from typing import Any
+
+import aiohttp
+import grpc
+from google.protobuf.message import DecodeError
+
+from holdfast.campaigns.v1 import campaigns_pb2, campaigns_pb2_grpc
+from holdfast.common.v1 import types_pb2
+from holdfast.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
+from services.accounts.bounces import RECORD_BOUNCES, FoundBounce
+from services.accounts.config import Settings
+from services.accounts.domain import LinkedInAccount, Sender, SendingLimit, ServerLogin
+from services.accounts.health_domain import HealthEvent, SenderHealthEvent
+from services.accounts.health_events import APPLY_HEALTH_EVENT, SET_SENDER_STATE
+from services.accounts.replies import RECORD_INBOUND_EMAILS, FoundMessage
+from services.common.errors import DomainError
+from services.common.proto_enums import from_word
+from services.common.proto_time import to_timestamp
+from services.common.providers import imap as imap_provider
+from services.common.providers import smtp as smtp_provider
+from services.common.providers.unipile import UnipileClient
+
+SUBSCRIPTION = {
+    "active": types_pb2.SUBSCRIPTION_STATUS_ACTIVE,
+    "canceled": types_pb2.SUBSCRIPTION_STATUS_CANCELED,
+}
+
+
+def limit_pb(limit: SendingLimit) -> types_pb2.SendingLimit:
+    return types_pb2.SendingLimit(
+        action_type=from_word(types_pb2.ActionType, limit.action_type),
+        daily_cap=limit.daily_cap,
+        weekly_cap=limit.weekly_cap,
+        ramp_start=limit.ramp_start,
+        ramp_step=limit.ramp_step,
+        pacing_min_seconds=limit.pacing_min_seconds,
+        pacing_max_seconds=limit.pacing_max_seconds,
+    )
+
+
+def sender_state(sender: Sender, *, credentials_renewed: bool = False) -> bytes:
+    """The outbox payload telling the scheduler a sender's state: a SetSenderStateRequest."""
+    request = scheduler_pb2.SetSenderStateRequest(
+        sender_id=sender.id,
+        version=sender.version,
+        status=from_word(types_pb2.SenderStatus, sender.status),
+        limits=[limit_pb(x) for x in sender.limits],
+        timezone=sender.timezone,
+        workspace_id=sender.workspace_id,
+        credentials_renewed=credentials_renewed,
+    )
+    if isinstance(sender, LinkedInAccount):
+        request.kind = types_pb2.SENDER_KIND_LINKEDIN_ACCOUNT
+        request.unipile_account_id = sender.unipile_account_id
+    else:
+        request.kind = types_pb2.SENDER_KIND_INBOX
+        request.email = sender.email
+    return request.SerializeToString()
+
+
+def health_event_pb(event: HealthEvent) -> types_pb2.HealthEvent:
+    message = types_pb2.HealthEvent(
+        event_id=event.event_id,
+        workspace_id=event.workspace_id,
+        version=event.version,
+        occurred_at=to_timestamp(event.occurred_at),
+    )
+    if isinstance(event, SenderHealthEvent):
+        message.sender.CopyFrom(
+            types_pb2.SenderHealth(
+                kind=from_word(types_pb2.SenderKind, event.sender_kind),
+                sender_id=event.sender_id,
+                status=from_word(types_pb2.SenderStatus, event.status),
+                restriction_kind=event.restriction_kind or "",
+                restriction_verified=event.restriction_verified,
+                detail=event.detail,
+            )
+        )
+    else:
+        message.subscription.CopyFrom(types_pb2.SubscriptionHealth(status=SUBSCRIPTION[event.status]))
+    return message
+
+
+def health_event_payload(event: HealthEvent) -> bytes:
+    """The outbox payload telling campaigns of a health change: an ApplyHealthEventRequest."""
+    return campaigns_pb2.ApplyHealthEventRequest(event=health_event_pb(event)).SerializeToString()
+
+
+def bounces_payload(inbox_id: str, bounces: list[FoundBounce]) -> bytes:
+    """The outbox payload telling the scheduler of an inbox's hard bounces: a RecordBouncesRequest."""
+    return scheduler_pb2.RecordBouncesRequest(inbox_id=inbox_id, bounces=[scheduler_pb2.Bounce(
+        message_id=b.message_id, recipient=b.recipient, status=b.status, diagnostic=b.diagnostic,
+        received_at=to_timestamp(b.received_at), original_recipient=b.original_recipient)
+        for b in bounces]).SerializeToString()
+
+
+def scheduler_delivery(stub: scheduler_pb2_grpc.SchedulerServiceStub) -> Any:
+    """The outbox handler of SET_SENDER_STATE: the stored payload, sent to the scheduler as is."""
+
+    async def deliver(payload: bytes) -> None:
+        try:
+            request = scheduler_pb2.SetSenderStateRequest.FromString(payload)
+        except DecodeError:
+            raise DomainError("the outbox payload is not a SetSenderStateRequest") from None
+        await stub.SetSenderState(request)  # the channel's interceptor sets the deadline
+
+    return deliver
+
+
+def inbound_emails_payload(inbox_id: str, messages: list[FoundMessage]) -> bytes:
+    """The outbox payload handing an inbox's new messages to the scheduler: a RecordInboundEmailsRequest."""
+    return scheduler_pb2.RecordInboundEmailsRequest(inbox_id=inbox_id, emails=[scheduler_pb2.InboundEmail(
+        message_id=m.message_id, in_reply_to=m.in_reply_to, references=list(m.references),
+        from_address=m.from_address, subject=m.subject, text=m.text, received_at=to_timestamp(m.received_at),
+        headers=m.headers) for m in messages]).SerializeToString()
+
+
+def inbound_emails_delivery(stub: scheduler_pb2_grpc.SchedulerServiceStub) -> Any:
+    """The outbox handler of RECORD_INBOUND_EMAILS; the scheduler records each message once (by Message-ID)."""
+
+    async def deliver(payload: bytes) -> None:
+        try:
+            request = scheduler_pb2.RecordInboundEmailsRequest.FromString(payload)
+        except DecodeError:
+            raise DomainError("the outbox payload is not a RecordInboundEmailsRequest") from None
+        await stub.RecordInboundEmails(request, timeout=60)
+
+    return deliver
+
+
+def bounces_delivery(stub: scheduler_pb2_grpc.SchedulerServiceStub) -> Any:
+    """The outbox handler of RECORD_BOUNCES; the scheduler records each bounce once, so a retry is harmless."""
+
+    async def deliver(payload: bytes) -> None:
+        try:
+            request = scheduler_pb2.RecordBouncesRequest.FromString(payload)
+        except DecodeError:
+            raise DomainError("the outbox payload is not a RecordBouncesRequest") from None
+        await stub.RecordBounces(request)
+
+    return deliver
+
+
+def campaigns_delivery(stub: campaigns_pb2_grpc.CampaignsServiceStub) -> Any:
+    """The outbox handler of APPLY_HEALTH_EVENT: the stored payload, sent to campaigns as is. A failure (campaigns
+    down, or UNIMPLEMENTED) leaves the row for a retry; campaigns is idempotent by event id and version."""
+
+    async def deliver(payload: bytes) -> None:
+        try:
+            request = campaigns_pb2.ApplyHealthEventRequest.FromString(payload)
+        except DecodeError:
+            raise DomainError("the outbox payload is not an ApplyHealthEventRequest") from None
+        await stub.ApplyHealthEvent(request)
+
+    return deliver
+
+
+def outbox_deliveries(scheduler: grpc.aio.Channel, campaigns: grpc.aio.Channel) -> dict[str, Any]:
+    """The outbox relay's handler of each destination accounts writes to."""
+    return {
+        SET_SENDER_STATE: scheduler_delivery(scheduler_pb2_grpc.SchedulerServiceStub(scheduler)),
+        RECORD_BOUNCES: bounces_delivery(scheduler_pb2_grpc.SchedulerServiceStub(scheduler)),
+        RECORD_INBOUND_EMAILS: inbound_emails_delivery(scheduler_pb2_grpc.SchedulerServiceStub(scheduler)),
+        APPLY_HEALTH_EVENT: campaigns_delivery(campaigns_pb2_grpc.CampaignsServiceStub(campaigns)),
+    }
+
+
+async def open_unipile(settings: Settings, stack: AsyncExitStack) -> UnipileClient | None:
+    """The Unipile client when HOLDFAST_UNIPILE_DSN is set (its HTTP session closes with the stack), else None."""
+    if not settings.unipile_dsn:
+        return None
+    if not settings.unipile_api_key:
+        raise RuntimeError("HOLDFAST_UNIPILE_API_KEY is required when HOLDFAST_UNIPILE_DSN is set")
+    http = aiohttp.ClientSession()
+    stack.push_async_callback(http.close)
+    # Short: a health decision, and the webhook that asked for it, waits for this read.
+    return UnipileClient(settings.unipile_dsn, settings.unipile_api_key, http, timeout_s=10.0)
+
+
+async def check_smtp_login(login: ServerLogin, timeout_s: float) -> None:
+    settings = smtp_provider.SmtpSettings(login.host, login.port, login.security, login.username, login.password)  # type: ignore[arg-type]
+    await smtp_provider.check_login(settings, timeout_s)
+
+
+async def check_imap_login(login: ServerLogin, timeout_s: float) -> None:
+    settings = imap_provider.ImapSettings(login.host, login.port, login.security, login.username, login.password)  # type: ignore[arg-type]
+    await imap_provider.check_login(settings, timeout_s)
+
+
+# The live login checks of inboxes by server.
+LOGIN_CHECKS = {"smtp": check_smtp_login, "imap": check_imap_login}

@@ -1,0 +1,190 @@
+"""Wiring of the accounts service: the pool, the outbox relay and its deliveries, the use cases, the background
+loops (through services/common/loops.py) and the gRPC server. `python -m services.accounts` starts it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from contextlib import AsyncExitStack
+from datetime import timedelta
+from pathlib import Path
+from typing import TypeVar
+
+import asyncpg
+
+from services.accounts import oauth
+from services.accounts.bounces import BouncePoller
+from services.accounts.clients import (
+    bounces_payload,
+    health_event_payload,
+    inbound_emails_payload,
+    open_unipile,
+    outbox_deliveries,
+    sender_state,
+)
+from services.accounts.config import Settings
+from services.accounts.health_domain import InboxHealthSettings
+from services.accounts.inboxes import InboxService
+from services.accounts.oauth import providers_from
+from services.accounts.ports import Unipile
+from services.accounts.replies import ReplyPoller
+from services.accounts.repository import SCHEMA, Repository
+from services.accounts.server import AccountsServicer, registration
+from services.accounts.service import AccountsService
+from services.common.clock import Clock, SystemClock
+from services.common.db import create_pool
+from services.common.errors import FailedPrecondition
+from services.common.grpc_client import open_channel
+from services.common.grpc_server import RunningServer, start_server
+from services.common.loops import cancel, run_loop
+from services.common.outbox import Relay
+from services.common.service_main import prepare_schema
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+# A poller of inboxes' IMAP INBOX: bounce reports, or replies.
+P = TypeVar("P", bound=BouncePoller)
+# The most inboxes one probe round claims.
+PROBE_BATCH = 50
+
+
+def build_service(
+    settings: Settings,
+    pool: asyncpg.Pool,
+    clock: Clock,
+    *,
+    unipile: Unipile | None,
+    committed: Callable[[], None] = lambda: None,
+) -> AccountsService:
+    """The accounts use cases wired as the server runs them (tests build a second one, like another replica)."""
+    return AccountsService(
+        Repository(pool),
+        clock,
+        keyring=settings.secret_keys,
+        sender_state=sender_state,
+        committed=committed,
+        health_event=health_event_payload,
+        unipile=unipile,
+        unipile_api_url=settings.unipile_dsn,
+        grace=settings.grace,
+        public_url=settings.public_url,
+        inbox_health=inbox_health_settings(settings),
+        oauth=providers_from(settings),
+    )
+
+
+def inbox_health_settings(settings: Settings) -> InboxHealthSettings:
+    return InboxHealthSettings(
+        probe_interval=timedelta(seconds=settings.inbox_probe_seconds),
+        auth_failures=settings.inbox_auth_failures,
+        network_grace=timedelta(seconds=settings.inbox_network_grace_seconds),
+        login_timeout_s=settings.inbox_login_timeout_seconds,
+        check_on_create=settings.inbox_check_login_on_create,
+    )
+
+
+def probe_loop_interval_seconds(settings: Settings) -> float:
+    """How often inboxes due for a login probe are looked for: a tenth of the probe interval, at most 30 s."""
+    return min(settings.inbox_probe_seconds / 10, 30.0)
+
+
+def grace_interval_seconds(settings: Settings) -> float:
+    """How often degraded accounts past their grace period are looked for: a quarter of it, at most a minute."""
+    return min(settings.account_grace_seconds / 4, 60.0)
+
+
+def build_bounce_poller(settings: Settings, pool: asyncpg.Pool, clock: Clock, *,
+                        committed: Callable[[], None] = lambda: None,
+                        service: AccountsService | None = None) -> BouncePoller:
+    """The bounce poller wired as the server runs it (tests build another one, like another replica). OAuth inboxes
+    are read with the access token their sends use: `service`'s cached one, refreshed by the same path."""
+    return _inbox_poller(BouncePoller, bounces_payload, settings.bounce_poll_seconds, settings, pool, clock,
+                         committed=committed, service=service)
+
+
+def build_reply_poller(settings: Settings, pool: asyncpg.Pool, clock: Clock, *,
+                       committed: Callable[[], None] = lambda: None,
+                       service: AccountsService | None = None) -> ReplyPoller:
+    """The reply poller (issue 16) wired as the server runs it: the bounce poller's logins, its own cursor."""
+    return _inbox_poller(ReplyPoller, inbound_emails_payload, settings.reply_poll_seconds, settings, pool, clock,
+                         committed=committed, service=service)
+
+
+def _inbox_poller(cls: type[P], payload: Callable[..., bytes], interval_s: float, settings: Settings,
+                  pool: asyncpg.Pool, clock: Clock, *, committed: Callable[[], None],
+                  service: AccountsService | None) -> P:
+    service = service or build_service(settings, pool, clock, unipile=None)
+
+    async def access_token(inbox_id: str) -> str:
+        credentials = await service.senders.sender_credentials("inbox", inbox_id)
+        if not isinstance(credentials, oauth.OAuthSenderCredentials):
+            raise FailedPrecondition("this inbox is no longer connected with OAuth", code="no_credentials")
+        return credentials.access_token
+
+    oauth_imap = {}
+    for provider, auth_kind in oauth.AUTH_KINDS.items():
+        host, _, port = getattr(settings, f"{provider}_imap").rpartition(":")
+        oauth_imap[auth_kind] = (host, int(port), getattr(settings, f"{provider}_imap_security"))
+    return cls(Repository(pool), clock, keyring=settings.secret_keys, payload=payload,
+               committed=committed, interval=timedelta(seconds=interval_s),
+               login_timeout_s=settings.inbox_login_timeout_seconds, oauth_imap=oauth_imap,
+               access_token=access_token)
+
+
+async def _probe_every(interval_s: float, inboxes: InboxService) -> None:
+    """Probe the inboxes due, first after `interval_s`, then every `interval_s` (at once again only while whole
+    batches are due): each login takes a while, and probe times are spread by their own jitter."""
+
+    async def whole_batch() -> int:
+        return int(await inboxes.probe_inboxes_once(PROBE_BATCH) >= PROBE_BATCH)
+
+    await asyncio.sleep(interval_s)
+    await run_loop("inbox-probe", interval_s, whole_batch)
+
+
+async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None = None) -> RunningServer:
+    pool = await create_pool(
+        settings.database_url,
+        application_name="holdfast-accounts",
+        max_size=settings.db_pool_max,
+        wait_seconds=settings.db_wait_seconds,
+    )
+    stack.push_async_callback(pool.close)
+    await prepare_schema(pool, SCHEMA, MIGRATIONS, apply=settings.migrate_on_start)
+    # Sender state reaches the scheduler, and health changes reach campaigns, through the outbox. The stack
+    # unwinds last-in first-out: the server stops first, then the grace loop, the relay, the Unipile session,
+    # the channels, then the pool.
+    channel = open_channel(settings.scheduler_target, default_timeout=settings.rpc_timeout_seconds)
+    stack.push_async_callback(channel.close)
+    campaigns_channel = open_channel(settings.campaigns_target, default_timeout=settings.rpc_timeout_seconds)
+    stack.push_async_callback(campaigns_channel.close)
+    unipile = await open_unipile(settings, stack)
+    relay = Relay(pool, SCHEMA, outbox_deliveries(channel, campaigns_channel))
+    await relay.start()
+    stack.push_async_callback(relay.stop)
+    service = build_service(settings, pool, clock or SystemClock(), unipile=unipile, committed=relay.kick)
+    grace_loop = asyncio.create_task(
+        run_loop("grace", grace_interval_seconds(settings), service.linkedin.expire_grace_once), name="accounts-grace"
+    )
+    stack.push_async_callback(cancel, grace_loop)
+    if settings.inbox_probes_enabled:
+        probe_loop = asyncio.create_task(
+            _probe_every(probe_loop_interval_seconds(settings), service.inboxes), name="accounts-inbox-probe"
+        )
+        stack.push_async_callback(cancel, probe_loop)
+    if settings.bounce_polls_enabled:
+        poller = build_bounce_poller(settings, pool, clock or SystemClock(), committed=relay.kick, service=service)
+        bounce_loop = asyncio.create_task(
+            run_loop("bounce-poll", min(settings.bounce_poll_seconds / 10, 30.0), poller.poll_once),
+            name="accounts-bounce-poll",
+        )
+        stack.push_async_callback(cancel, bounce_loop)
+    if settings.reply_polls_enabled:
+        replies = build_reply_poller(settings, pool, clock or SystemClock(), committed=relay.kick, service=service)
+        reply_loop = asyncio.create_task(
+            run_loop("reply-poll", min(settings.reply_poll_seconds / 10, 30.0), replies.poll_once),
+            name="accounts-reply-poll",
+        )
+        stack.push_async_callback(cancel, reply_loop)
+    running = await start_server(settings.grpc_listen, [registration(AccountsServicer(service))])
+    stack.push_async_callback(running.stop, settings.shutdown_grace_seconds)
+    return running
