@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run demo test screenshots bench proto proto-baseline lint lock clean image test-image
+.PHONY: setup run demo test soak screenshots bench proto proto-baseline lint lock clean image test-image
 
 # requirements.lock pins what the services run on (the image installs only it); requirements-dev.lock pins the
 # dev and test tools on top, at the same versions for everything the two share.
@@ -33,6 +33,11 @@ test: lint
 	test -f tests/browser/node_modules/axe-core/axe.min.js || (cd tests/browser && npm install --no-audit --no-fund)
 	bash scripts/ensure_node_sdk.sh
 	$(PY) -m pytest
+
+# The model-based test (tests/model) for longer, with a random seed (printed; HOLDFAST_MODEL_SEED=N repeats it).
+soak: $(STAMP)
+	HOLDFAST_MODEL_SEED=random HOLDFAST_MODEL_SEQUENCES=$${HOLDFAST_MODEL_SEQUENCES:-200} \
+		$(PY) -m pytest tests/model -x -q -s
 
 # The README's screenshots of the web UI at 1440 and 375 px (docs/screenshots/); `make test` never writes them.
 screenshots: $(STAMP)

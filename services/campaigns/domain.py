@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from services.common.errors import InvalidArgument
 
@@ -28,6 +29,13 @@ PRECEDENCE = (
     "manual",
 )
 SCOPES = ("campaign", "linkedin", "email")
+# P5: which reason a sender's status calls for, and the channel it holds. A sender in any of these states
+# is unusable: a campaign with an active step on that channel is never active without that reason.
+SENDER_REASONS = {
+    ("linkedin_account", "disconnected"): ("linkedin_account_disconnected", "linkedin"),
+    ("linkedin_account", "restricted"): ("account_restricted", "linkedin"),
+    ("inbox", "disconnected"): ("email_account_disconnected", "email"),
+}
 KINDS = ("outreach", "warmup")
 
 
@@ -35,8 +43,11 @@ KINDS = ("outreach", "warmup")
 class ReasonInfo:
     explanation: str
     action: str
-    # P7: whether the system clears it by itself once its cause is gone.
+    # P7: whether the system clears it by itself once its cause is gone, and when.
     clears_automatically: bool
+    # P5: what it holds ("campaign", "linkedin" or "email").
+    scope: str = "campaign"
+    clears_when: str = "never"
 
 
 # What the UI shows on hover and what a refused resume tells the user to do. Written for the person
@@ -46,6 +57,8 @@ CATALOG: dict[str, ReasonInfo] = {
         "Someone in your workspace paused this campaign. It stays paused until someone resumes it.",
         "Click Resume when you want sending to continue.",
         clears_automatically=False,
+        scope="campaign",
+        clears_when="never: only a member's Resume",
     ),
     "linkedin_account_disconnected": ReasonInfo(
         "The LinkedIn account that sends for this campaign lost its connection (LinkedIn ended the "
@@ -54,6 +67,8 @@ CATALOG: dict[str, ReasonInfo] = {
         "Reconnect the account on the LinkedIn accounts page; the campaign resumes by itself within "
         "seconds.",
         clears_automatically=True,
+        scope="linkedin",
+        clears_when="the account is connected again (auto-resume within seconds, P9 cool-down aside)",
     ),
     "linkedin_high_failure_rate": ReasonInfo(
         "Too many recent LinkedIn sends from this account failed. Sending on through a streak of "
@@ -61,6 +76,8 @@ CATALOG: dict[str, ReasonInfo] = {
         "Fix the cause (a broken template, missing InMail credits, wrong recipients), then click "
         "Resume. For a while after, a smaller number of failures pauses again.",
         clears_automatically=True,
+        scope="linkedin",
+        clears_when="the failure rate over its window falls back under the threshold",
     ),
     "account_restricted": ReasonInfo(
         "LinkedIn restricted the sending account (a warning, a temporary jail or a partial "
@@ -68,11 +85,16 @@ CATALOG: dict[str, ReasonInfo] = {
         "Wait until LinkedIn lifts the restriction, then ask your administrator to verify the account. "
         "Resume only works after that verification.",
         clears_automatically=False,
+        scope="linkedin",
+        clears_when="never: once the restriction is lifted and an administrator verified the account, a member's "
+                    "Resume",
     ),
     "subscription_canceled": ReasonInfo(
         "The workspace's subscription has lapsed. Every prospect keeps its place, but nothing is sent.",
         "Renew the subscription; campaigns resume by themselves.",
         clears_automatically=True,
+        scope="campaign",
+        clears_when="the workspace subscribes again",
     ),
     "email_account_disconnected": ReasonInfo(
         "The mailbox that sends for this campaign can no longer log in (its password or app password "
@@ -80,6 +102,8 @@ CATALOG: dict[str, ReasonInfo] = {
         "Reconnect the inbox with its new password or sign in again; the campaign continues exactly "
         "where it stopped.",
         clears_automatically=True,
+        scope="email",
+        clears_when="the inbox is reconnected and a live login succeeds",
     ),
     "email_high_bounce_rate": ReasonInfo(
         "Too many recent emails from this inbox bounced (the addresses do not exist), which hurts the "
@@ -88,8 +112,43 @@ CATALOG: dict[str, ReasonInfo] = {
         "Check the prospect list (verify or remove invalid addresses), then click Resume. It also clears by "
         "itself once the share of bounces over the last days falls back under the limit.",
         clears_automatically=True,
+        scope="email",
+        clears_when="the bounce share over its window falls back under the limit",
     ),
 }
+
+
+@dataclass(frozen=True, slots=True)
+class ReasonView:
+    """What the API and the UI say of one active reason, true to the campaign's state now."""
+
+    explanation: str
+    action: str
+    # P9: when a reason whose cause is gone clears at the end of the cool-down, that instant and why.
+    clears_at: datetime | None = None
+    cooldown: str = ""
+
+
+def describe(campaign: Campaign, reason: ActiveReason, *, cooldown: timedelta, now: datetime) -> ReasonView:
+    """The catalog's texts, unless the state says otherwise: a reason waiting for its cool-down says so and
+    when it ends (not "resumes within seconds"), and a reason that clears by itself says what else holds."""
+    info = CATALOG[reason.reason]
+    others = sorted({r.reason for r in campaign.reasons if (r.reason, r.subject) != (reason.reason, reason.subject)},
+                    key=PRECEDENCE.index)
+    also = f" The campaign also stays paused for: {', '.join(others)}." if others else ""
+    resumed = campaign.last_auto_resumed_at
+    if not (reason.clear_pending and resumed):
+        return ReasonView(info.explanation, info.action + (also if info.clears_automatically else ""))
+    clears_at = max(resumed + cooldown, now)
+    minutes = max(1, math.ceil(cooldown.total_seconds() / 60))
+    recent = [t for t in reason.recent_adds if t >= resumed - cooldown] or [reason.since]
+    span = max(1, math.ceil((now - min(recent)).total_seconds() / 60))
+    why = f"the cause appeared {len(recent)} times in {span} minutes"
+    explanation = (f"The cause is gone now, but {why}, and this campaign resumed by itself at {resumed:%H:%M} UTC. "
+                   f"To avoid switching on and off, it resumes by itself at most once every {minutes} minutes.")
+    then = "this reason clears" if others else "the campaign resumes by itself"
+    action = f"Nothing to do: {then} at {clears_at:%H:%M} UTC. Click Resume to continue now.{also}"
+    return ReasonView(explanation, action, clears_at, why)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +166,9 @@ class ActiveReason:
     subject: str
     since: datetime
     detail: str
+    # P9: its cause is gone but the clear waits for the auto-resume cool-down; then when it was added lately.
+    clear_pending: bool = False
+    recent_adds: tuple[datetime, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from services.campaigns.domain import Actor
+from services.campaigns.domain import SENDER_REASONS, Actor
 from services.campaigns.pause import PauseStates
 from services.campaigns.ports import Directory, HealthChange, Outbox, Scheduler
 from services.campaigns.repository import Repository
@@ -20,12 +20,6 @@ from services.common.clock import Clock
 from services.common.errors import DomainError
 
 log = structlog.get_logger(__name__)
-# Which reason a sender's status means, and the channel it holds (P5).
-_SENDER_REASONS = {
-    ("linkedin_account", "disconnected"): ("linkedin_account_disconnected", "linkedin"),
-    ("linkedin_account", "restricted"): ("account_restricted", "linkedin"),
-    ("inbox", "disconnected"): ("email_account_disconnected", "email"),
-}
 _RECOVERABLE = {"linkedin_account": "linkedin_account_disconnected", "inbox": "email_account_disconnected"}
 
 
@@ -98,7 +92,7 @@ class HealthReactions:
         return len(done.changed)
 
     async def _sender(self, change: HealthChange, actor: Actor) -> Effect:
-        reason = _SENDER_REASONS.get((change.kind, change.status))
+        reason = SENDER_REASONS.get((change.kind, change.status))
         if reason is not None:
             return Effect(True, paused=await self._hold_users_of(change.subject_id, *reason, actor, change.detail,
                                                                  change.occurred_at))

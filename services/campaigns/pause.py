@@ -20,6 +20,7 @@ from services.campaigns.domain import (
     displayed_reason,
     status_for,
 )
+from services.campaigns.gates import GATE_CHECK, Needed, missing
 from services.campaigns.ports import Events, HoldState
 from services.campaigns.repository import Repository, Transaction
 from services.common.clock import Clock
@@ -37,6 +38,8 @@ class Change:
     message: str
     # The outbox event that carries the new holds to the scheduler, when the pause state changed.
     holds_event: int | None = None
+    # After a resume "when unblocked": the gates the campaign still waits for before it resumes by itself.
+    waiting: tuple[Gate, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,8 +147,34 @@ class PauseStates:
 
         return await _in_chunks(campaign_ids, chunk)
 
-    async def resume(self, workspace_id: str, campaign_id: str, actor: Actor) -> Change:
-        """P8: clear every reason whose gate passes; if any remains, refuse naming each one."""
+    async def add_needed(self, tx: Transaction, campaign: Campaign, needed: Sequence[Needed]) -> Campaign:
+        """Within the caller's transaction (the campaign row locked, the campaign started): add each needed
+        reason the campaign lacks, as the gate check. The caller sends the holds."""
+        now = self._clock.now()
+        for n in missing(campaign, needed):
+            if await tx.add_reason(campaign.id, n.reason, n.scope, n.subject, n.detail, now):
+                campaign = await self._apply(tx, campaign, GATE_CHECK, "added",
+                                             ActiveReason(n.reason, n.scope, n.subject, now, n.detail))
+        return campaign
+
+    async def enforce(self, workspace_id: str, campaign_id: str, needed: Sequence[Needed]) -> Change:
+        """The gate check's own transaction: a started campaign gets every needed reason it lacks."""
+        if not needed:
+            return Change(await self._get(workspace_id, campaign_id), False, "no reason missing")
+        async with self._repo.transaction() as tx:
+            campaign = await self._lock_started(tx, workspace_id, campaign_id)
+            if not missing(campaign, needed):
+                return Change(campaign, False, "no reason missing")
+            campaign = await self.add_needed(tx, campaign, needed)
+            event = await tx.enqueue(self._events.holds(campaign, self._clock.now()))
+        return Change(campaign, True, "paused: " + ", ".join(n.reason for n in missing(campaign, needed)), event)
+
+    async def resume(self, workspace_id: str, campaign_id: str, actor: Actor, *, needed: Sequence[Needed] = (),
+                     when_unblocked: bool = False) -> Change:
+        """P8: every gate passes (those of the active reasons, and `needed`: what the senders and subscription
+        call for now) and every reason is cleared; else the resume is refused naming each blocking gate, and
+        nothing changes. With `when_unblocked` the member's intent is kept instead: the reasons whose gates pass
+        are cleared, the needed ones added, and the campaign resumes by itself once the rest clear."""
         campaign = await self._get(workspace_id, campaign_id)
         if campaign.status == "active":
             return Change(campaign, False, "campaign is already active")
@@ -157,8 +186,8 @@ class PauseStates:
         event = None
         async with self._repo.transaction() as tx:
             campaign = campaign_before = await self._lock_started(tx, workspace_id, campaign_id)
-            blocking: list[Gate] = []
-            cleared = False
+            blocking: list[Gate] = [n.gate() for n in missing(campaign, needed)]
+            passing: list[ActiveReason] = []
             for reason in campaign.reasons:
                 gate = gates.get((reason.reason, reason.subject))
                 if gate is None or not gate.passes:
@@ -166,28 +195,32 @@ class PauseStates:
                     blocking.append(gate or Gate(reason.reason, "not_checked", False,
                                                  "this reason appeared while resuming",
                                                  "Try Resume again."))
-                    continue
-                removed = await tx.remove_reason(campaign.id, reason.reason, reason.subject)
-                if removed is not None:
-                    campaign = await self._apply(tx, campaign, actor, "cleared", removed)
-                    cleared = True
-            if cleared:
-                event = await tx.enqueue(self._events.holds(campaign, self._clock.now()))
-                failing = [r.subject for r in campaign_before.reasons
-                           if r.reason in ("linkedin_high_failure_rate", "email_high_bounce_rate")
-                           and gates.get((r.reason, r.subject)) and gates[(r.reason, r.subject)].passes]
+                else:
+                    passing.append(reason)
+            if blocking and not when_unblocked:
+                refused = _refusal(blocking)
+            else:
+                refused = None
+                for reason in passing:
+                    removed = await tx.remove_reason(campaign.id, reason.reason, reason.subject)
+                    if removed is not None:
+                        campaign = await self._apply(tx, campaign, actor, "cleared", removed)
+                campaign = await self.add_needed(tx, campaign, needed)
+                if campaign != campaign_before:
+                    event = await tx.enqueue(self._events.holds(campaign, self._clock.now()))
+                failing = [r.subject for r in passing
+                           if r.reason in ("linkedin_high_failure_rate", "email_high_bounce_rate")]
                 if failing:
                     # P7: after a member's resume, a smaller sample of failures pauses again for a while; an
                     # inbox's bounce sample starts afresh (the old list's bounces no longer count).
                     await tx.enqueue(self._events.probation(failing, self._clock.now() + self._probation))
+        if refused is not None:
+            raise refused
         if blocking:
-            raise FailedPrecondition(
-                "the campaign cannot resume yet: " + "; ".join(sorted({g.reason for g in blocking})),
-                code="resume_blocked",
-                details={"blocking": [{"reason": g.reason, "gate": g.gate, "message": g.message,
-                                       "action": g.action or CATALOG[g.reason].action}
-                                      for g in _unique(blocking)]},
-            )
+            waiting = tuple(_unique(blocking))
+            return Change(campaign, event is not None,
+                          "resumes by itself once: " + "; ".join(g.message or g.reason for g in waiting), event,
+                          waiting=waiting)
         return Change(campaign, True, "campaign resumed", event)
 
     async def _get(self, workspace_id: str, campaign_id: str) -> Campaign:
@@ -248,6 +281,14 @@ async def _in_chunks(campaign_ids: Sequence[str], work: Callable[[Sequence[str]]
     done = await asyncio.gather(*(work(ids[i:i + BULK_CHUNK]) for i in range(0, len(ids), BULK_CHUNK)))
     return BulkChange(tuple(c for d in done for c in d.changed), tuple(c for d in done for c in d.resumed),
                       tuple(e for d in done for e in d.holds_events))
+
+
+def _refusal(blocking: list[Gate]) -> FailedPrecondition:
+    return FailedPrecondition(
+        "the campaign cannot resume yet: " + "; ".join(sorted({g.reason for g in blocking})),
+        code="resume_blocked",
+        details={"blocking": [{"reason": g.reason, "gate": g.gate, "message": g.message,
+                               "action": g.action or CATALOG[g.reason].action} for g in _unique(blocking)]})
 
 
 def _unique(gates: list[Gate]) -> list[Gate]:

@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 
 import asyncpg
 
@@ -41,7 +41,15 @@ _COLUMNS = """c.id, c.workspace_id, c.name, c.kind, c.status, c.paused_reason, c
                      WHERE x.campaign_id = c.id AND x.sender_kind = 'inbox' ORDER BY x.sender_id) AS inbox_ids"""
 # Reasons ride along as one array so a campaign and its pause state are read in one round trip.
 _WITH_REASONS = f"""SELECT {_COLUMNS},
-       COALESCE((SELECT array_agg(ROW(r.reason, r.scope, r.subject, r.since, r.detail) ORDER BY r.since, r.reason)
+       COALESCE((SELECT array_agg(ROW(r.reason, r.scope, r.subject, r.since, r.detail, r.clear_pending,
+                                      -- P9: when a clear waits for the cool-down, the reason's recent adds say why.
+                                      CASE WHEN r.clear_pending THEN (
+                                          SELECT string_agg(extract(epoch FROM h.at)::text, ',' ORDER BY h.at)
+                                            FROM campaigns.pause_history h
+                                           WHERE h.campaign_id = c.id AND h.reason = r.reason
+                                             AND h.subject = r.subject AND h.action = 'added'
+                                             AND h.at >= c.last_auto_resumed_at - interval '1 day') END)
+                                  ORDER BY r.since, r.reason)
                  FROM campaigns.pause_reasons r WHERE r.campaign_id = c.id), '{{}}') AS reasons
   FROM campaigns.campaigns c"""
 
@@ -58,13 +66,19 @@ def _campaign(row: asyncpg.Record) -> Campaign:
                           window_end=_hhmm(row["window_end"]), timezone=row["timezone"],
                           randomize_within_window=row["randomize_within_window"]),
         created_at=row["created_at"], updated_at=row["updated_at"], pause_version=row["pause_version"],
-        reasons=tuple(ActiveReason(reason=r[0], scope=r[1], subject=r[2], since=r[3], detail=r[4])
+        reasons=tuple(ActiveReason(reason=r[0], scope=r[1], subject=r[2], since=r[3], detail=r[4],
+                                   clear_pending=r[5], recent_adds=_instants(r[6]))
                       for r in row["reasons"]),
         steps=tuple(Step(**s) for s in json.loads(row["steps"])),
         senders=Senders(tuple(row["linkedin_account_ids"]), tuple(row["inbox_ids"])),
         definition_version=row["definition_version"], last_auto_resumed_at=row["last_auto_resumed_at"],
         stop_on_reply=row["stop_on_reply"],
     )
+
+
+def _instants(epochs: str | None) -> tuple[datetime, ...]:
+    # Sent as text: asyncpg decodes no array inside an anonymous record.
+    return tuple(datetime.fromtimestamp(float(e), UTC) for e in epochs.split(",")) if epochs else ()
 
 
 def _prospect(row: asyncpg.Record) -> Prospect:
@@ -104,6 +118,10 @@ class Transaction:
             [p.first_name for p in prospects], [p.last_name for p in prospects], [p.company for p in prospects],
             [json.dumps(p.fields) for p in prospects], now)
         return [_prospect(r) for r in rows]
+
+    async def has_prospects(self, campaign_id: str) -> bool:
+        return bool(await self._conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM campaigns.prospects WHERE campaign_id = $1)", campaign_id))
 
     async def lock_campaign(self, workspace_id: str, campaign_id: str) -> Campaign | None:
         """Lock the campaign row: pause-state changes of one campaign happen one at a time."""

@@ -24,6 +24,7 @@ from services.campaigns.domain import (
     HistoryEntry,
     Prospect,
     ProspectIn,
+    ReasonView,
     Schedule,
     Senders,
     Step,
@@ -51,15 +52,18 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 HOLDS_PER_BATCH = 1000
 
 
-def campaign_pb(c: Campaign) -> pb.Campaign:
+def campaign_pb(c: Campaign, views: list[ReasonView] | None = None) -> pb.Campaign:
+    """`views`: what to say of each reason now (CampaignsService.describe); the catalog's texts without it."""
+    views = views or [ReasonView(CATALOG[r.reason].explanation, CATALOG[r.reason].action) for r in c.reasons]
     return pb.Campaign(
         id=c.id, workspace_id=c.workspace_id, name=c.name,
         kind=from_word(pb.CampaignKind, c.kind), status=from_word(pb.CampaignStatus, c.status),
         paused_reason=from_word(types_pb2.PauseReason, c.paused_reason),
         pause_reasons=[pb.ActivePauseReason(
             reason=from_word(types_pb2.PauseReason, r.reason), scope=from_word(types_pb2.Scope, r.scope),
-            since=to_timestamp(r.since), detail=r.detail, explanation=CATALOG[r.reason].explanation,
-            action=CATALOG[r.reason].action) for r in c.reasons],
+            since=to_timestamp(r.since), detail=r.detail, explanation=v.explanation, action=v.action,
+            clears_at=to_timestamp(v.clears_at) if v.clears_at else None, cooldown=v.cooldown)
+            for r, v in zip(c.reasons, views, strict=True)],
         schedule=pb.Schedule(days=list(c.schedule.days), window_start=c.schedule.window_start,
                              window_end=c.schedule.window_end, timezone=c.schedule.timezone,
                              randomize_within_window=c.schedule.randomize_within_window),
@@ -279,6 +283,12 @@ class CampaignsServicer(pb_grpc.CampaignsServiceServicer):
     def __init__(self, service: CampaignsService):
         self._service = service
 
+    def _pb(self, campaign: Campaign) -> pb.Campaign:
+        return campaign_pb(campaign, self._service.describe(campaign))
+
+    def _change(self, change: Change) -> dict[str, object]:
+        return {"campaign": self._pb(change.campaign), "changed": change.changed, "message": change.message}
+
     async def CreateCampaign(self, request: pb.CreateCampaignRequest,
                              context: grpc.aio.ServicerContext) -> pb.CreateCampaignResponse:
         kind = to_word(pb.CampaignKind, request.kind) or "outreach"
@@ -287,7 +297,7 @@ class CampaignsServicer(pb_grpc.CampaignsServiceServicer):
             [_step(s) for s in request.steps],
             Senders(tuple(request.senders.linkedin_account_ids), tuple(request.senders.inbox_ids)),
             request.stop_on_reply or "prospect")
-        return pb.CreateCampaignResponse(campaign=campaign_pb(campaign))
+        return pb.CreateCampaignResponse(campaign=self._pb(campaign))
 
     async def AddProspects(self, request: pb.AddProspectsRequest,
                            context: grpc.aio.ServicerContext) -> pb.AddProspectsResponse:
@@ -348,7 +358,7 @@ class CampaignsServicer(pb_grpc.CampaignsServiceServicer):
 
     async def GetCampaign(self, request: pb.GetCampaignRequest,
                           context: grpc.aio.ServicerContext) -> pb.GetCampaignResponse:
-        return pb.GetCampaignResponse(campaign=campaign_pb(
+        return pb.GetCampaignResponse(campaign=self._pb(
             await self._service.get(request.workspace_id, request.campaign_id)))
 
     async def GetWarmupProgress(self, request: pb.GetWarmupProgressRequest,
@@ -361,27 +371,30 @@ class CampaignsServicer(pb_grpc.CampaignsServiceServicer):
     async def ListCampaigns(self, request: pb.ListCampaignsRequest,
                             context: grpc.aio.ServicerContext) -> pb.ListCampaignsResponse:
         campaigns, token = await self._service.list(request.workspace_id, request.page_size, request.page_token)
-        return pb.ListCampaignsResponse(campaigns=[campaign_pb(c) for c in campaigns], next_page_token=token)
+        return pb.ListCampaignsResponse(campaigns=[self._pb(c) for c in campaigns], next_page_token=token)
 
     async def ActivateCampaign(self, request: pb.ActivateCampaignRequest,
                                context: grpc.aio.ServicerContext) -> pb.ActivateCampaignResponse:
         change = await self._service.activate(request.workspace_id, request.campaign_id,
                                               actor_from_pb(request.actor))
-        return pb.ActivateCampaignResponse(**_change(change))
+        return pb.ActivateCampaignResponse(**self._change(change))
 
     async def PauseCampaign(self, request: pb.PauseCampaignRequest,
                             context: grpc.aio.ServicerContext) -> pb.PauseCampaignResponse:
         change = await self._service.pause(request.workspace_id, request.campaign_id,
                                            actor_from_pb(request.actor))
-        return pb.PauseCampaignResponse(**_change(change))
+        return pb.PauseCampaignResponse(**self._change(change))
 
     async def ResumeCampaign(self, request: pb.ResumeCampaignRequest,
                              context: grpc.aio.ServicerContext) -> pb.ResumeCampaignResponse:
         change, next_sends = await self._service.resume(request.workspace_id, request.campaign_id,
-                                                        actor_from_pb(request.actor))
-        return pb.ResumeCampaignResponse(**_change(change), next_sends=[
+                                                        actor_from_pb(request.actor),
+                                                        when_unblocked=request.when_unblocked)
+        return pb.ResumeCampaignResponse(**self._change(change), next_sends=[
             pb.NextSend(channel=from_word(types_pb2.Channel, channel), planned_at=to_timestamp(at))
-            for channel, at in sorted(next_sends.items())])
+            for channel, at in sorted(next_sends.items())], waiting_for=[
+            pb.WaitingGate(reason=from_word(types_pb2.PauseReason, g.reason), gate=g.gate, message=g.message,
+                           action=g.action) for g in change.waiting])
 
     async def ApplyHealthEvent(self, request: pb.ApplyHealthEventRequest,
                                context: grpc.aio.ServicerContext) -> pb.ApplyHealthEventResponse:
@@ -416,10 +429,6 @@ class CampaignsServicer(pb_grpc.CampaignsServiceServicer):
 def _suppression_pb(s: Suppression) -> pb.Suppression:
     return pb.Suppression(id=s.id, type=s.kind, value=s.value, source=s.source, actor=s.actor,
                           created_at=to_timestamp(s.created_at))
-
-
-def _change(change: Change) -> dict[str, object]:
-    return {"campaign": campaign_pb(change.campaign), "changed": change.changed, "message": change.message}
 
 
 async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None = None) -> RunningServer:

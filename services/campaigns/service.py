@@ -16,15 +16,18 @@ from services.campaigns.domain import (
     HistoryEntry,
     Prospect,
     ProspectIn,
+    ReasonView,
     Schedule,
     Senders,
     Step,
+    describe,
     refusal,
     validate_senders,
     validate_steps,
     validate_warmup,
 )
-from services.campaigns.gates import Gates
+from services.campaigns.gates import Gates, Needed
+from services.campaigns.gates import missing as gates_missing
 from services.campaigns.health import HealthReactions
 from services.campaigns.linkedin_identity import IdentityError, linkedin_identifier
 from services.campaigns.pause import Change, PauseStates
@@ -88,7 +91,9 @@ class CampaignsService:
         self._scheduler = scheduler
         self._directory = directory
         self.suppressions = Suppressions(repository, clock, outbox, events.suppressions, events.opt_out)
-        self.pause_states = PauseStates(repository, clock, Gates(directory).check, events,
+        self._cooldown = auto_resume_cooldown
+        self._gates = Gates(directory)
+        self.pause_states = PauseStates(repository, clock, self._gates.check, events,
                                         auto_resume_cooldown=auto_resume_cooldown, probation=probation)
         self.health = HealthReactions(repository, self.pause_states, scheduler, directory, outbox, clock,
                                       cooldown=auto_resume_cooldown)
@@ -122,6 +127,11 @@ class CampaignsService:
         log.info("campaign created", campaign_id=campaign.id, workspace_id=workspace_id, steps=len(steps))
         return campaign
 
+    def describe(self, campaign: Campaign) -> list[ReasonView]:
+        """What to say of each of the campaign's reasons now (P9 cool-downs included)."""
+        now = self._clock.now()
+        return [describe(campaign, r, cooldown=self._cooldown, now=now) for r in campaign.reasons]
+
     async def get(self, workspace_id: str, campaign_id: str) -> Campaign:
         campaign = await self._repo.get_campaign(parse_uuid(workspace_id, "workspace_id"),
                                                  parse_uuid(campaign_id, "campaign_id", missing_is_not_found=True))
@@ -147,6 +157,11 @@ class CampaignsService:
                 code="invalid_state", details={"status": campaign.status})
         if not campaign.steps:
             raise FailedPrecondition("add at least one step before activating", code="no_steps")
+        # The gate check (P5, P6): a campaign never starts active on a channel it cannot send on. A draft's
+        # prospects are all at their first step, so every channel of its steps is active once it has one.
+        async with self._repo.transaction() as tx:
+            starting = campaign.kind == "warmup" or await tx.has_prospects(campaign.id)
+        needed = await self._gates.needed(campaign, _step_channels(campaign)) if starting else []
         async with self._repo.transaction() as tx:
             locked = await tx.lock_campaign(campaign.workspace_id, campaign.id)
             if locked is None or locked.status != "draft":
@@ -155,10 +170,29 @@ class CampaignsService:
             await tx.bump_definition(campaign.id)
             activated = await tx.get_campaign(campaign.workspace_id, campaign.id)
             assert activated is not None
+            if needed:
+                # The holds travel before the plan that starts the campaign: it never runs unheld.
+                activated = await self.pause_states.add_needed(tx, activated, needed)
+                await tx.enqueue(self._events.holds(activated, self._clock.now()))
             event = await tx.enqueue(self._events.plan(activated))
         await self._outbox.wait_delivered(event, HOLDS_ACK_SECONDS)
-        log.info("campaign activated", campaign_id=campaign.id, actor=actor.kind)
+        if starting:
+            # A sender that failed between the check and the commit was not seen by its health event either
+            # (the campaign was still a draft): check once more now that the campaign is started.
+            again = await self._enforce(activated, _step_channels(activated))
+            activated = again.campaign
+        log.info("campaign activated", campaign_id=campaign.id, actor=actor.kind, status=activated.status)
+        if activated.status == "paused":
+            return Change(activated, True, "campaign activated, and paused at once: " + "; ".join(
+                r.detail or r.reason for r in activated.reasons))
         return Change(activated, True, "campaign activated")
+
+    async def _enforce(self, campaign: Campaign, channels: set[str]) -> Change:
+        """The gate check on a started campaign, in its own transaction; answers once the holds are applied."""
+        change = await self.pause_states.enforce(campaign.workspace_id, campaign.id,
+                                                 await self._gates.needed(campaign, channels))
+        await self._acknowledge_holds(change)
+        return change
 
     async def pause(self, workspace_id: str, campaign_id: str, actor: Actor) -> Change:
         campaign = await self.get(workspace_id, campaign_id)
@@ -170,13 +204,17 @@ class CampaignsService:
         log.info("campaign paused", campaign_id=campaign.id, reason="manual")
         return change
 
-    async def resume(self, workspace_id: str, campaign_id: str, actor: Actor) -> tuple[Change, dict[str, datetime]]:
-        """Returns the change and, per channel, when the next send is planned (P8)."""
+    async def resume(self, workspace_id: str, campaign_id: str, actor: Actor, *,
+                     when_unblocked: bool = False) -> tuple[Change, dict[str, datetime]]:
+        """Returns the change and, per channel, when the next send is planned (P8). A refused resume changes
+        nothing; `when_unblocked` keeps the member's intent instead (see PauseStates.resume)."""
         campaign = await self.get(workspace_id, campaign_id)
-        try:
-            change = await self.pause_states.resume(campaign.workspace_id, campaign.id, actor)
-        finally:
-            self._outbox.kick()  # a refused resume may still have cleared reasons whose gates passed
+        needed: list[Needed] = []
+        if campaign.status == "paused":
+            channels = (await self._scheduler.active_channels([campaign.id])).get(campaign.id, set())
+            needed = await self._gates.needed(campaign, channels)
+        change = await self.pause_states.resume(campaign.workspace_id, campaign.id, actor, needed=needed,
+                                                when_unblocked=when_unblocked)
         if change.changed:
             await self._acknowledge_holds(change)
             log.info("campaign resumed", campaign_id=campaign.id)
@@ -219,11 +257,23 @@ class CampaignsService:
                 valid.append(normalized)
             else:
                 refused.append((index, *why))
+        # The gate check (P6): new prospects make every step of the campaign active again.
+        started = campaign.status in ("active", "paused") and bool(valid)
+        needed = await self._gates.needed(campaign, _step_channels(campaign)) if started else []
+        holds_event = None
         async with self._repo.transaction() as tx:
             added = await tx.add_prospects(campaign.id, valid, self._clock.now())
+            if added and needed:
+                locked = await tx.lock_campaign(campaign.workspace_id, campaign.id)
+                if locked is not None and locked.status in ("active", "paused") and gates_missing(locked, needed):
+                    # The holds travel before the prospects: none of them is ever sent to unheld.
+                    held = await self.pause_states.add_needed(tx, locked, needed)
+                    holds_event = await tx.enqueue(self._events.holds(held, self._clock.now()))
             for event in self._events.enrollment(campaign, added):
                 await tx.enqueue(event)
         self._outbox.kick()
+        if holds_event is not None:
+            await self._acknowledge_holds(Change(campaign, True, "", holds_event))
         suppressed = sum(await self.suppressions.suppressed(campaign.workspace_id, [
             (p.data.email, p.data.linkedin_provider_id, p.data.linkedin_public_identifier) for p in added]))
         log.info("prospects added", campaign_id=campaign.id, added=len(added), refused=len(refused),
@@ -271,6 +321,10 @@ class CampaignsService:
         entries = await self._repo.history(campaign.workspace_id, campaign.id, size + 1, after_id)
         next_token = str(entries[size - 1].id) if len(entries) > size else ""
         return entries[:size], next_token
+
+
+def _step_channels(campaign: Campaign) -> set[str]:
+    return {step.channel for step in campaign.steps}
 
 
 def _with_reasons(why: list[str], campaign: Campaign) -> list[str]:

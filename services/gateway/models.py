@@ -176,8 +176,12 @@ class PauseReasonOut(Response):
     scope: Literal["campaign", "linkedin", "email"]
     since: str
     detail: str
-    explanation: str = Field(description="what happened, in plain language")
+    explanation: str = Field(description="what happened, in plain language, true to the state now")
     action: str = Field(description="what the user can do about it")
+    clears_at: str | None = Field(None, description="set when the cause is gone but the reason waits for the "
+                                                    "auto-resume cool-down (P9): when it clears")
+    cooldown: str | None = Field(None, description="why it waits for the cool-down, e.g. 'the cause appeared 2 "
+                                                   "times in 3 minutes'")
 
 
 class StepOut(Response):
@@ -226,12 +230,28 @@ class CampaignList(Response):
     next_page_token: str | None
 
 
+class WaitingGateOut(Response):
+    reason: Reason
+    gate: str
+    message: str
+    action: str
+
+
 class CampaignChange(Response):
     campaign: CampaignOut
     changed: bool = Field(description="false when the call found the campaign already in that state")
     message: str
     next_sends: dict[Literal["linkedin", "email"], str] | None = Field(
         None, description="after a resume: when each channel's next send is planned")
+    waiting_for: list[WaitingGateOut] | None = Field(
+        None, description="after a resume with when_unblocked: the gates the campaign still waits for before it "
+                          "resumes by itself (empty when it resumed now)")
+
+
+class ResumeBody(Request):
+    when_unblocked: bool = Field(
+        False, description="when a gate still blocks: clear the manual pause and resume by itself once the other "
+                           "reasons clear, instead of a refusal that changes nothing")
 
 
 class RefusedOut(Response):

@@ -174,7 +174,14 @@ def _transition(rpc: str, request_type: Any) -> Callable[[web.Request], Awaitabl
 
 activate_campaign = _transition("ActivateCampaign", campaigns_pb2.ActivateCampaignRequest)
 pause_campaign = _transition("PauseCampaign", campaigns_pb2.PauseCampaignRequest)
-resume_campaign = _transition("ResumeCampaign", campaigns_pb2.ResumeCampaignRequest)
+
+async def resume_campaign(request: web.Request) -> web.Response:
+    principal = await authenticate(request)
+    body = await parse_body(request, models.ResumeBody)
+    answer = await upstreams(request).campaigns.ResumeCampaign(campaigns_pb2.ResumeCampaignRequest(
+        workspace_id=principal.workspace_id, campaign_id=request.match_info["campaign_id"],
+        actor=principal.actor(), when_unblocked=body.when_unblocked))
+    return reply(views.change(answer))
 
 
 async def pause_history(request: web.Request) -> web.Response:
@@ -210,8 +217,10 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", f"{CAMPAIGN}/pause", pause_campaign, "Pause a campaign (reason: manual).",
           models.CampaignChange, body=Empty, errors=(400, 401, 404, 409)),
     Route("POST", f"{CAMPAIGN}/resume", resume_campaign,
-          "Resume: every gate is re-checked; 409 resume_blocked names what still blocks and what to do.",
-          models.CampaignChange, body=Empty, errors=(400, 401, 404, 409)),
+          "Resume: every gate is re-checked; 409 resume_blocked names what still blocks and what to do, and "
+          "changes nothing. With when_unblocked the manual pause goes and the campaign resumes by itself once "
+          "the gates pass; waiting_for names them.",
+          models.CampaignChange, body=models.ResumeBody, errors=(400, 401, 404, 409)),
     Route("POST", f"{CAMPAIGN}/prospects", add_prospects,
           "Add up to 10,000 prospects; idempotent on each prospect's identity. Refusals say why.",
           models.AddedProspects, body=models.AddProspects, errors=(400, 401, 404, 409)),

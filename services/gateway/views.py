@@ -27,7 +27,8 @@ def campaign(c: campaigns_pb2.Campaign) -> models.CampaignOut:
         paused_reason=to_word(types_pb2.PauseReason, c.paused_reason),
         pause_reasons=[models.PauseReasonOut(
             reason=to_word(types_pb2.PauseReason, r.reason), scope=to_word(types_pb2.Scope, r.scope),
-            since=iso(r.since), detail=r.detail, explanation=r.explanation, action=r.action)
+            since=iso(r.since), detail=r.detail, explanation=r.explanation, action=r.action,
+            clears_at=iso(r.clears_at) if r.HasField("clears_at") else None, cooldown=r.cooldown or None)
             for r in c.pause_reasons],
         schedule=models.ScheduleOut(
             days=list(c.schedule.days), window={"start": c.schedule.window_start, "end": c.schedule.window_end},
@@ -60,11 +61,13 @@ def prospect(v: campaigns_pb2.ProspectView) -> models.ProspectOut:
 
 def change(response: campaigns_pb2.PauseCampaignResponse | campaigns_pb2.ResumeCampaignResponse
            | campaigns_pb2.ActivateCampaignResponse) -> models.CampaignChange:
-    next_sends = None
+    next_sends = waiting = None
     if isinstance(response, campaigns_pb2.ResumeCampaignResponse):
         next_sends = {to_word(types_pb2.Channel, n.channel): iso(n.planned_at) for n in response.next_sends}
+        waiting = [models.WaitingGateOut(reason=to_word(types_pb2.PauseReason, g.reason), gate=g.gate,
+                                         message=g.message, action=g.action) for g in response.waiting_for]
     return models.CampaignChange(campaign=campaign(response.campaign), changed=response.changed,
-                                 message=response.message, next_sends=next_sends)
+                                 message=response.message, next_sends=next_sends, waiting_for=waiting)
 
 
 def actor(a: types_pb2.Actor) -> models.ActorOut:

@@ -4,8 +4,9 @@ SQL that applies a plan lives in the repository."""
 
 from __future__ import annotations
 
+import bisect
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 import structlog
@@ -20,6 +21,9 @@ log = structlog.get_logger(__name__)
 MAX_HORIZON_DAYS = 3650
 # Windows in a row too short for even one paced action: the schedule cannot fit this sender at all.
 _IMPOSSIBLE_AFTER = 14
+# Rounds of `place`: each one starts after the windows the last one filled (actions pushed out of their window
+# by the sender's other plans go to later windows).
+_PLACE_ROUNDS = 50
 
 
 def due_after(completed_at: datetime, step: Step) -> datetime:
@@ -101,3 +105,49 @@ def spread(schedule: timemath.Schedule, load: SenderLoad, start: datetime, neede
         log.warning("backlog does not fit the planning horizon; the rest stays overdue and goes out under caps",
                     needed=needed, placed=needed - remaining)
     return slots
+
+
+def place(schedule: timemath.Schedule, load: SenderLoad, start: datetime, needed: int, busy: list[datetime],
+          gap: timedelta) -> list[datetime]:
+    """S4 across campaigns: the instants of `needed` actions of one sender and action type, in order, from
+    `start` on. The windows and per-day capacities are `spread`'s; in its slot each action goes at the slot's
+    steady pace, but never closer than `gap` (the sender's pacing) to anything else planned for the sender,
+    whatever the campaign (`busy`, sorted; the placed instants are added to it). An action pushed past its
+    window's end goes to a later window. Fewer than `needed` come back when the horizon runs out."""
+    placed: list[datetime] = []
+    used = dict(load.used)
+    at = start
+    for _ in range(_PLACE_ROUNDS):
+        if len(placed) >= needed:
+            break
+        slots = spread(schedule, replace(load, used=used), at, needed - len(placed))
+        if not slots:
+            break
+        for slot in slots:
+            at = slot.end
+            pace = (slot.end - slot.start) / slot.rate
+            t = slot.start
+            fitted = 0
+            for j in range(slot.capacity):
+                t = _free(max(t, slot.start + pace * j), busy, gap)
+                if t >= slot.end:
+                    break
+                placed.append(t)
+                bisect.insort(busy, t)
+                day = timemath.local_date(load.timezone, t)
+                used[day] = used.get(day, 0) + 1
+                t += gap
+                fitted += 1
+            if fitted < slot.capacity:
+                break  # the later slots assumed this one full: plan them again from its end
+    return placed
+
+
+def _free(t: datetime, busy: list[datetime], gap: timedelta) -> datetime:
+    """The first instant from `t` on at least `gap` away from every instant of `busy` (sorted)."""
+    i = bisect.bisect_left(busy, t - gap)
+    while i < len(busy) and busy[i] < t + gap:
+        if abs(t - busy[i]) < gap:
+            t = busy[i] + gap
+        i += 1
+    return t

@@ -514,13 +514,26 @@ class Tx:
                 WHERE campaign_id = $1 AND state = 'scheduled' AND next_action_at <= $2 AND channel = ANY($3::text[])
                 GROUP BY 1, 2""", campaign_id, now, list(channels))
 
+    async def planned_instants(self, sender_ids: Sequence[str], now: datetime,
+                               exclude_overdue_of: str | None = None) -> dict[str, list[datetime]]:
+        """Per sender, sorted: the instants of every action planned for it, whatever the campaign, from a day
+        ago on, leaving out the overdue actions of `exclude_overdue_of` (the ones being re-planned)."""
+        rows = await self.conn.fetch(
+            """SELECT sender_id, array_agg(next_action_at ORDER BY next_action_at) AS at
+                 FROM scheduler.prospect_plans
+                WHERE sender_id = ANY($1::uuid[]) AND state = 'scheduled'
+                  AND next_action_at >= $2::timestamptz - interval '1 day'
+                  AND NOT (campaign_id IS NOT DISTINCT FROM $3::uuid AND next_action_at <= $2)
+                GROUP BY sender_id""", list(sender_ids), now, exclude_overdue_of)
+        return {str(r["sender_id"]): [_aware(at) for at in r["at"]] for r in rows}
+
     async def reclamp(self, campaign_id: str, channels: Sequence[str], now: datetime,
-                      slots: list[tuple[str, str, datetime, datetime, int, int, int]]) -> int:
-        """S4, set-based: every overdue action of the campaign goes, in the order it was originally due, into
-        the k-th place of its sender's slots, one every (window length / the day's rate)."""
-        if not slots:
+                      placed: list[tuple[str, str, int, datetime]]) -> int:
+        """S4, set-based: the k-th overdue action of a sender and action type, in the order it was originally
+        due, goes to the k-th instant placed for them; those with no instant stay overdue."""
+        if not placed:
             return 0
-        columns = [list(c) for c in zip(*slots, strict=True)]
+        columns = [list(c) for c in zip(*placed, strict=True)]
         return int(await self.conn.fetchval(
             """WITH overdue AS (
                    SELECT prospect_id, sender_id, action_type,
@@ -528,17 +541,13 @@ class Tx:
                      FROM scheduler.prospect_plans
                     WHERE campaign_id = $1 AND state = 'scheduled' AND next_action_at <= $2
                       AND channel = ANY($3::text[])
-               ), slots AS (
-                   SELECT * FROM unnest($4::uuid[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::int[],
-                                        $9::int[], $10::bigint[])
-                                 AS s(sender_id, action_type, start_at, end_at, capacity, rate, before)
+               ), placed AS (
+                   SELECT * FROM unnest($4::uuid[], $5::text[], $6::bigint[], $7::timestamptz[])
+                                 AS s(sender_id, action_type, k, at)
                ), moved AS (
-                   UPDATE scheduler.prospect_plans p
-                      SET next_action_at = s.start_at + (s.end_at - s.start_at) * (o.k - s.before) / s.rate,
-                          updated_at = $2
+                   UPDATE scheduler.prospect_plans p SET next_action_at = s.at, updated_at = $2
                      FROM overdue o
-                     JOIN slots s ON s.sender_id = o.sender_id AND s.action_type = o.action_type
-                                 AND o.k >= s.before AND o.k < s.before + s.capacity
+                     JOIN placed s ON s.sender_id = o.sender_id AND s.action_type = o.action_type AND s.k = o.k
                     -- Re-checked on the row itself: one the dispatcher claimed meanwhile is no longer ours to move.
                     WHERE p.prospect_id = o.prospect_id AND p.state = 'scheduled' AND p.next_action_at <= $2
                    RETURNING 1)
@@ -547,7 +556,7 @@ class Tx:
     async def overdue_count(self, campaign_id: str, now: datetime) -> int:
         return int(await self.conn.fetchval(
             "SELECT count(*) FROM scheduler.prospect_plans WHERE campaign_id = $1 AND state = 'scheduled'"
-            " AND next_action_at < $2", campaign_id, now))
+            " AND next_action_at <= $2", campaign_id, now))
 
     async def next_sends(self, campaign_id: str) -> dict[str, datetime]:
         rows = await self.conn.fetch(

@@ -19,9 +19,10 @@ from services.common.metrics import HOLD_DELAY
 from services.scheduler.bounce_rate import BounceRateMonitor
 from services.scheduler.domain import CampaignPlan, Limits, Sender, hold_blocks
 from services.scheduler.failure_rate import FailureRateMonitor
-from services.scheduler.planner import SenderLoad, Slot, spread
+from services.scheduler.planner import SenderLoad, place
 from services.scheduler.repository import Enrollee, PlanRow, Repository, Tx
 from services.scheduler.voice_repository import VoiceTx
+from services.scheduler.why_not_now import value as why
 
 log = structlog.get_logger(__name__)
 CHANNELS = ("linkedin", "email")
@@ -39,14 +40,13 @@ class Preview:
 
 
 @dataclass(frozen=True, slots=True)
-class PlacedSlot:
-    """A slot of one sender and action type; `before` actions of the same group go in earlier slots."""
+class Placement:
+    """Where the overdue actions of one sender and action type go, in the order they were due."""
 
     channel: str
     sender_id: str
     action_type: str
-    slot: Slot
-    before: int
+    at: list[datetime]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,12 +72,12 @@ def _sender_wait(block: str) -> str:
     """S11/T3: why a sender waits: the provider's word ("sender_cooldown:errors/limit_exceeded",
     "rate_limited:errors/too_many_requests", "sender_reported_disconnected") or its own pacing."""
     if not block:
-        return "pacing"
+        return why("pacing")
     if block.startswith("cooldown:"):
-        return f"sender_{block}"
+        return why("sender_cooldown:<type>", block.removeprefix("cooldown:"))
     if block.startswith("rate_limited:"):
-        return block
-    return f"sender_reported_{block}"
+        return why("rate_limited:<type>", block.removeprefix("rate_limited:"))
+    return why("sender_reported_<block>", block)
 
 
 def pick(ids: tuple[str, ...], prospect_id: str) -> str | None:
@@ -284,20 +284,21 @@ class SchedulerService:
         return applied
 
     async def preview(self, campaign_id: str) -> Preview:
-        """What a resume would do now: how many actions are overdue and the days they would go out on."""
+        """What a resume would do now: how many actions are overdue and when they would go out. The same
+        computation as the re-clamp a resume runs (`_placements`), so every figure is what the plan will hold."""
         now = self._clock.now()
         async with self._repo.transaction() as tx:
             plan = await self._plan(tx, campaign_id)
             overdue = await tx.overdue_count(campaign_id, now)
-            slots = await self._slots(tx, plan, list(CHANNELS), now)
+            placements = await self._placements(tx, plan, list(CHANNELS), now)
         per_day: dict[tuple[date, str], int] = {}
-        for placed in slots:
-            day = timemath.local_date(plan.schedule.timezone, placed.slot.start)
-            per_day[(day, placed.channel)] = per_day.get((day, placed.channel), 0) + placed.slot.capacity
-        starts = [p.slot.start for p in slots]
-        ends = [p.slot.end for p in slots]
+        instants = [at for p in placements for at in p.at]
+        for p in placements:
+            for at in p.at:
+                key = (timemath.local_date(plan.schedule.timezone, at), p.channel)
+                per_day[key] = per_day.get(key, 0) + 1
         return Preview(overdue, [(d, c, n) for (d, c), n in sorted(per_day.items())],
-                       min(starts) if starts else None, max(ends) if ends else None)
+                       min(instants) if instants else None, max(instants) if instants else None)
 
     async def reclamp(self, campaign_id: str, scopes: list[str]) -> int:
         """Re-plan now what is overdue in these scopes ("campaign" means every channel)."""
@@ -331,50 +332,54 @@ class SchedulerService:
 
     async def _why_not_now(self, tx: Tx, plan: CampaignPlan, row: PlanRow, held: list[str], sender: Sender | None,
                            now: datetime) -> list[str]:
-        """S11: every reason the prospect's next action is not happening now, most important first."""
+        """S11: every reason the prospect's next action is not happening now, most important first. Values come
+        only from the catalog (why_not_now.py), which the docs' table is generated from."""
         if row.voice in ("replied", "opted_out", "suppressed"):
-            return [row.voice]  # V1: it stops for good, whatever else holds it
-        if row.state in ("done", "stopped"):
-            return [row.state if not row.stop_reason else f"stopped:{row.stop_reason}"]
-        if row.state == "waiting_acceptance":
-            return ["waiting_for_acceptance"]
-        if row.state == "in_flight":
-            return ["sending_now"]
-        if row.state == "resolving":
-            return ["resolving_linkedin_profile"]
+            return [why(row.voice)]  # V1: it stops for good, whatever else holds it
+        if row.state == "done":
+            return [why("done")]
+        if row.state == "stopped":
+            return [why("stopped:<reason>", row.stop_reason or "unknown")]
         if row.state == "not_found":
-            return [row.stop_reason or "not_found"]
+            return [why("not_found:<reason>", (row.stop_reason or "unknown").removeprefix("not_found:"))]
+        if row.state == "waiting_acceptance":
+            return [why("waiting_for_acceptance")]
+        if row.state == "in_flight":
+            return [why("sending_now")]
+        if row.state == "resolving":
+            return [why("resolving_linkedin_profile")]
         reasons = []
         if row.voice == "out_of_office" and row.parked_until and row.parked_until > now:
-            reasons.append("out_of_office")  # V3: parked until its return
+            reasons.append(why("out_of_office"))  # V3: parked until its return
         if not plan.active:
-            reasons.append("campaign_not_active")
+            reasons.append(why("campaign_not_active"))
         if row.channel and hold_blocks(held, row.channel):
-            reasons.append(f"held:{row.channel}")
+            reasons.append(why("held:<channel>", row.channel))
         if sender is None or not sender.can_send:
-            reasons.append(f"sender_{sender.status if sender else 'unknown'}")
+            reasons.append(why("sender_<status>", sender.status if sender else "unknown"))
         if not timemath.is_open(plan.schedule, now):
             local = now.astimezone(plan.schedule.zone)
-            reasons.append("day_not_in_schedule" if local.weekday() not in plan.schedule.days else "window_closed")
+            reasons.append(why("day_not_in_schedule" if local.weekday() not in plan.schedule.days else "window_closed"))
         if sender is not None and row.action_type:
             limits = sender.limits.get(row.action_type, FALLBACK_LIMITS)
             day = timemath.local_date(sender.timezone, now)
             sent_today = await tx.counted(sender.sender_id, row.action_type, day, day)
             ramp = sender.ramp_day_on(day)
             if sent_today >= limits.daily_cap:
-                reasons.append("daily_cap_reached")
+                reasons.append(why("daily_cap_reached"))
             elif sent_today >= limits.cap_on_ramp_day(ramp):
-                reasons.append("ramp_limit_reached")
+                reasons.append(why("ramp_limit_reached"))
             elif row.action_type == "linkedin_invite" and sent_today >= sender.invite_cap(limits.daily_cap, now):
-                reasons.append(f"provider_usage_{sender.invite_usage}_percent")
+                reasons.append(why("provider_usage_<n>_percent", str(sender.invite_usage)))
             if await tx.counted(sender.sender_id, row.action_type, day - timedelta(days=6), day) >= limits.weekly_cap:
-                reasons.append("weekly_cap_reached")
+                reasons.append(why("weekly_cap_reached"))
             if sender.next_send_after > now:
                 reasons.append(_sender_wait(sender.provider_block))
-        if row.stop_reason and row.next_action_at and row.next_action_at > now:
-            reasons.append(row.stop_reason)  # a scheduled prospect's own wait, e.g. recipient_cooldown:<type>
+        if row.stop_reason.startswith("recipient_cooldown:") and row.next_action_at and row.next_action_at > now:
+            # A scheduled prospect's own wait (T3).
+            reasons.append(why("recipient_cooldown:<type>", row.stop_reason.removeprefix("recipient_cooldown:")))
         if row.next_action_at and row.next_action_at > now and not reasons:
-            reasons.append("scheduled_later")
+            reasons.append(why("scheduled_later"))
         return reasons
 
     async def _plan(self, tx: Tx, campaign_id: str) -> CampaignPlan:
@@ -383,16 +388,17 @@ class SchedulerService:
             raise NotFound("no plan for this campaign")
         return plan
 
-    async def _slots(self, tx: Tx, plan: CampaignPlan, channels: list[str], now: datetime) -> list[PlacedSlot]:
-        """Where the campaign's overdue actions fit, per sender and action type, under caps, ramp and pacing."""
-        groups = await tx.overdue_groups(plan.campaign_id, channels, now)
-        senders = await tx.senders([str(g["sender_id"]) for g in groups if g["sender_id"]])
-        usage = await tx.used_per_day([(str(g["sender_id"]), g["action_type"]) for g in groups if g["sender_id"]],
-                                      now, exclude_overdue_of=plan.campaign_id)
-        out: list[PlacedSlot] = []
+    async def _placements(self, tx: Tx, plan: CampaignPlan, channels: list[str], now: datetime) -> list[Placement]:
+        """Where the campaign's overdue actions go, per sender and action type, under caps, ramp, window and
+        the pacing gap against everything else planned for each sender, whatever the campaign (S4)."""
+        groups = [g for g in await tx.overdue_groups(plan.campaign_id, channels, now) if g["sender_id"] is not None]
+        sender_ids = sorted({str(g["sender_id"]) for g in groups})
+        senders = await tx.senders(sender_ids)
+        usage = await tx.used_per_day([(str(g["sender_id"]), g["action_type"]) for g in groups], now,
+                                      exclude_overdue_of=plan.campaign_id)
+        busy = await tx.planned_instants(sender_ids, now, exclude_overdue_of=plan.campaign_id)
+        out: list[Placement] = []
         for g in groups:
-            if g["sender_id"] is None:
-                continue
             sender_id, action = str(g["sender_id"]), g["action_type"]
             sender = senders.get(sender_id)
             tz = sender.timezone if sender else "UTC"
@@ -400,17 +406,17 @@ class SchedulerService:
             load = SenderLoad(limits, tz, sender.ramp_day if sender else 0,
                               sender.last_sent_local_date if sender else None,  # type: ignore[arg-type]
                               usage[(sender_id, action)])
-            before = 0
-            channel = "email" if action == "email" else "linkedin"
-            for slot in spread(plan.schedule, load, now, g["n"]):
-                out.append(PlacedSlot(channel, sender_id, action, slot, before))
-                before += slot.capacity
+            # The dispatcher keeps one gap per sender whatever the action: the widest of its action types.
+            gap = timedelta(seconds=max([lim.pacing_min_seconds for lim in (sender.limits.values() if sender else ())]
+                                        + [limits.pacing_min_seconds]))
+            start = max(now, sender.next_send_after) if sender else now
+            at = place(plan.schedule, load, start, g["n"], busy.setdefault(sender_id, []), gap)
+            out.append(Placement("email" if action == "email" else "linkedin", sender_id, action, at))
         return out
 
     async def _reclamp(self, tx: Tx, plan: CampaignPlan | None, channels: list[str], now: datetime) -> int:
         if plan is None or not channels:
             return 0
-        slots = await self._slots(tx, plan, channels, now)
+        placements = await self._placements(tx, plan, channels, now)
         return await tx.reclamp(plan.campaign_id, channels, now, [
-            (p.sender_id, p.action_type, p.slot.start, p.slot.end, p.slot.capacity, p.slot.rate, p.before)
-            for p in slots])
+            (p.sender_id, p.action_type, k, at) for p in placements for k, at in enumerate(p.at)])

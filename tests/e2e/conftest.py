@@ -124,7 +124,8 @@ class Setup:
     inbox_id: str
 
 
-async def setup_campaign(w: World, prospects: int, steps: list[dict], invite_cap: int = 100) -> Setup:
+async def setup_campaign(w: World, prospects: int, steps: list[dict], invite_cap: int = 100, *,
+                         activate: bool = True) -> Setup:
     _, auth = await w.suite.new_workspace()
     account = f"acc-{uuid.uuid4().hex[:8]}"
     async with w.suite.http.post(f"{w.unipile_url}/_sandbox/accounts", json={"id": account, "name": "Ana"}) as r:
@@ -148,8 +149,9 @@ async def setup_campaign(w: World, prospects: int, steps: list[dict], invite_cap
         {"linkedin_provider_id": f"ACo{i:04d}", "email": f"p{i}@prospect.example", "first_name": f"Name{i}"}
         for i in range(prospects)]})
     assert status == 200 and added["added"] == prospects, added
-    status, activated = await w.suite.call("POST", f"/api/v1/campaigns/{cid}/activate", auth)
-    assert status == 200, activated
+    if activate:
+        status, activated = await w.suite.call("POST", f"/api/v1/campaigns/{cid}/activate", auth)
+        assert status == 200, activated
     return Setup(auth, cid, li, account, inbox["id"])
 
 

@@ -130,8 +130,8 @@ async def test_an_actor_is_required_to_pause(suite):
 
 
 async def test_resume_blocked_names_each_reason_gate_and_action(suite):
-    """P8 over gRPC and HTTP: a reason whose gate does not pass blocks resume with a structured 409, and
-    clears nothing it should not; the manual reason, whose gate passes, is cleared."""
+    """P8 over gRPC and HTTP: a reason whose gate does not pass blocks resume with a structured 409, and the
+    refused resume changes nothing: the manual reason, whose gate passes, stays (issue 15)."""
     workspace_id, auth = await suite.new_workspace()
     account = await suite.linkedin_account(auth)
     _, created = await suite.call("POST", "/api/v1/campaigns", auth, json={
@@ -160,12 +160,11 @@ async def test_resume_blocked_names_each_reason_gate_and_action(suite):
         "action": CATALOG["account_restricted"].action}]
     _, got = await suite.call("GET", f"/api/v1/campaigns/{cid}", auth)
     assert got["status"] == "paused" and got["paused_reason"] == "account_restricted"
-    assert [(r["reason"], r["scope"]) for r in got["pause_reasons"]] == [("account_restricted", "linkedin")], \
-        "manual was cleared"
+    assert sorted((r["reason"], r["scope"]) for r in got["pause_reasons"]) == [
+        ("account_restricted", "linkedin"), ("manual", "campaign")], "a refused resume changes nothing"
     _, history = await suite.call("GET", f"/api/v1/campaigns/{cid}/pause-history", auth)
     assert [(e["action"], e["reason"], e["actor"]["kind"]) for e in history["entries"]] == [
-        ("added", "manual", "member"), ("added", "account_restricted", "system"),
-        ("cleared", "manual", "member")]
+        ("added", "manual", "member"), ("added", "account_restricted", "system")]
     assert history["entries"][1]["actor"] == {"kind": "system", "member_id": None, "source": "send_failure",
                                               "event_id": "evt_1"}
 

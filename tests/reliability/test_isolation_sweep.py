@@ -35,6 +35,7 @@ LIMIT = {"daily_cap": 20, "weekly_cap": 100, "ramp_start": 5, "ramp_step": 5, "p
 # A valid body for each request model, so a call gets past validation to the ownership check.
 VALID_BODIES: dict[str, Any] = {
     "Empty": {},
+    "ResumeBody": {"when_unblocked": True},
     "AddProspects": {"prospects": [{"linkedin_provider_id": "ACoB1", "first_name": "Bea"}]},
     "LinkedInLimitsIn": {"linkedin_invite": LIMIT},
     "InboxLimitsIn": {"email": LIMIT},

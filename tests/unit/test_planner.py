@@ -9,7 +9,7 @@ import pytest
 
 from services.common import timemath
 from services.scheduler.domain import Limits, render
-from services.scheduler.planner import SenderLoad, spread
+from services.scheduler.planner import SenderLoad, place, spread
 
 PARIS_WEEKDAYS = timemath.Schedule.parse(["mon", "tue", "wed", "thu", "fri"], "09:00", "17:00", "Europe/Paris")
 MONDAY_8_UTC = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # 09:00 in Paris
@@ -103,3 +103,21 @@ def test_a_backlog_of_years_is_placed_as_far_as_the_horizon_goes():
 def test_a_window_shorter_than_the_pacing_places_nothing_and_gives_up_quickly():
     short = timemath.Schedule.parse(["mon"], "09:00", "09:01", "Europe/Paris")
     assert spread(short, load(Limits(80, 400, 80, 0, 120, 300)), MONDAY_8_UTC, 10) == []
+
+
+def test_place_keeps_the_gap_against_the_senders_other_plans_and_spills_to_the_next_window():
+    """S4 across campaigns: another campaign already planned an action every 2 minutes through Monday's window;
+    this backlog goes between them, at least the gap from each, and what no longer fits goes on Tuesday."""
+    gap = timedelta(seconds=60)
+    busy = [MONDAY_8_UTC + timedelta(minutes=2 * i) for i in range(240)]  # the whole 8-hour window
+    others = list(busy)
+    limits = Limits(500, 5000, 500, 0, 60, 60)
+    used = {date(2026, 3, 2): 240}
+    at = place(PARIS_WEEKDAYS, load(limits, used), MONDAY_8_UTC, 300, busy, gap)
+    assert len(at) == 300 and at == sorted(at)
+    everything = sorted(others + at)
+    assert min(b - a for a, b in zip(everything, everything[1:], strict=False)) >= gap
+    per_day = Counter(timemath.local_date("Europe/Paris", t) for t in at)
+    assert per_day[date(2026, 3, 2)] == 240 and per_day[date(2026, 3, 3)] == 60
+    assert all(timemath.is_open(PARIS_WEEKDAYS, t) for t in at)
+    assert len(busy) == 540, "the placed instants join the sender's plans for the next group"

@@ -87,6 +87,7 @@ export function chip(reason, campaign, id, more = 0, scopes = null) {
       <span class="tip-explanation">${esc(reason.explanation)}</span>
       <span class="tip-action"><strong>What to do:</strong> ${esc(reasonAction(reason.reason, reason.action))}</span>
       ${reason.since ? `<span class="tip-since">Since ${esc(when(reason.since, viewerZone()))}</span>` : ""}
+      ${reason.clears_at ? `<span class="tip-since">Cool-down (${esc(reason.cooldown || "")}): clears at ${esc(when(reason.clears_at, viewerZone()))}</span>` : ""}
     </span>
   </span>`;
 }

@@ -104,20 +104,24 @@ class Senders(_message.Message):
     def __init__(self, linkedin_account_ids: _Optional[_Iterable[str]] = ..., inbox_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ActivePauseReason(_message.Message):
-    __slots__ = ("reason", "scope", "since", "detail", "explanation", "action")
+    __slots__ = ("reason", "scope", "since", "detail", "explanation", "action", "clears_at", "cooldown")
     REASON_FIELD_NUMBER: _ClassVar[int]
     SCOPE_FIELD_NUMBER: _ClassVar[int]
     SINCE_FIELD_NUMBER: _ClassVar[int]
     DETAIL_FIELD_NUMBER: _ClassVar[int]
     EXPLANATION_FIELD_NUMBER: _ClassVar[int]
     ACTION_FIELD_NUMBER: _ClassVar[int]
+    CLEARS_AT_FIELD_NUMBER: _ClassVar[int]
+    COOLDOWN_FIELD_NUMBER: _ClassVar[int]
     reason: _types_pb2.PauseReason
     scope: _types_pb2.Scope
     since: _timestamp_pb2.Timestamp
     detail: str
     explanation: str
     action: str
-    def __init__(self, reason: _Optional[_Union[_types_pb2.PauseReason, str]] = ..., scope: _Optional[_Union[_types_pb2.Scope, str]] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., detail: _Optional[str] = ..., explanation: _Optional[str] = ..., action: _Optional[str] = ...) -> None: ...
+    clears_at: _timestamp_pb2.Timestamp
+    cooldown: str
+    def __init__(self, reason: _Optional[_Union[_types_pb2.PauseReason, str]] = ..., scope: _Optional[_Union[_types_pb2.Scope, str]] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., detail: _Optional[str] = ..., explanation: _Optional[str] = ..., action: _Optional[str] = ..., clears_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cooldown: _Optional[str] = ...) -> None: ...
 
 class Campaign(_message.Message):
     __slots__ = ("id", "workspace_id", "name", "kind", "status", "paused_reason", "pause_reasons", "schedule", "steps", "senders", "created_at", "updated_at", "stop_on_reply")
@@ -274,14 +278,28 @@ class PauseCampaignResponse(_message.Message):
     def __init__(self, campaign: _Optional[_Union[Campaign, _Mapping]] = ..., changed: _Optional[bool] = ..., message: _Optional[str] = ...) -> None: ...
 
 class ResumeCampaignRequest(_message.Message):
-    __slots__ = ("workspace_id", "campaign_id", "actor")
+    __slots__ = ("workspace_id", "campaign_id", "actor", "when_unblocked")
     WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
     CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
+    WHEN_UNBLOCKED_FIELD_NUMBER: _ClassVar[int]
     workspace_id: str
     campaign_id: str
     actor: _types_pb2.Actor
-    def __init__(self, workspace_id: _Optional[str] = ..., campaign_id: _Optional[str] = ..., actor: _Optional[_Union[_types_pb2.Actor, _Mapping]] = ...) -> None: ...
+    when_unblocked: bool
+    def __init__(self, workspace_id: _Optional[str] = ..., campaign_id: _Optional[str] = ..., actor: _Optional[_Union[_types_pb2.Actor, _Mapping]] = ..., when_unblocked: _Optional[bool] = ...) -> None: ...
+
+class WaitingGate(_message.Message):
+    __slots__ = ("reason", "gate", "message", "action")
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    GATE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    reason: _types_pb2.PauseReason
+    gate: str
+    message: str
+    action: str
+    def __init__(self, reason: _Optional[_Union[_types_pb2.PauseReason, str]] = ..., gate: _Optional[str] = ..., message: _Optional[str] = ..., action: _Optional[str] = ...) -> None: ...
 
 class NextSend(_message.Message):
     __slots__ = ("channel", "planned_at")
@@ -292,16 +310,18 @@ class NextSend(_message.Message):
     def __init__(self, channel: _Optional[_Union[_types_pb2.Channel, str]] = ..., planned_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ResumeCampaignResponse(_message.Message):
-    __slots__ = ("campaign", "changed", "message", "next_sends")
+    __slots__ = ("campaign", "changed", "message", "next_sends", "waiting_for")
     CAMPAIGN_FIELD_NUMBER: _ClassVar[int]
     CHANGED_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     NEXT_SENDS_FIELD_NUMBER: _ClassVar[int]
+    WAITING_FOR_FIELD_NUMBER: _ClassVar[int]
     campaign: Campaign
     changed: bool
     message: str
     next_sends: _containers.RepeatedCompositeFieldContainer[NextSend]
-    def __init__(self, campaign: _Optional[_Union[Campaign, _Mapping]] = ..., changed: _Optional[bool] = ..., message: _Optional[str] = ..., next_sends: _Optional[_Iterable[_Union[NextSend, _Mapping]]] = ...) -> None: ...
+    waiting_for: _containers.RepeatedCompositeFieldContainer[WaitingGate]
+    def __init__(self, campaign: _Optional[_Union[Campaign, _Mapping]] = ..., changed: _Optional[bool] = ..., message: _Optional[str] = ..., next_sends: _Optional[_Iterable[_Union[NextSend, _Mapping]]] = ..., waiting_for: _Optional[_Iterable[_Union[WaitingGate, _Mapping]]] = ...) -> None: ...
 
 class PauseHistoryEntry(_message.Message):
     __slots__ = ("id", "action", "reason", "scope", "actor", "detail", "at", "status_after")

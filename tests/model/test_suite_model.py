@@ -1,0 +1,363 @@
+"""A model-based test of the whole suite (issue 15): hypothesis drives the real services (real PostgreSQL, real
+gRPC, real HTTP, the Unipile and SMTP sandboxes, one virtual clock) with random sequences of what members,
+providers and billing do, and after every step checks the invariants of tests/model/invariants.py.
+
+Each sequence is a fresh workspace with two LinkedIn accounts and two inboxes on one running suite (time only
+goes forward across sequences). HOLDFAST_MODEL_SEQUENCES (default 40) and HOLDFAST_MODEL_STEPS (default 30)
+size the run; HOLDFAST_MODEL_SEED=random explores (the seed is printed), any other value is the seed (default
+fixed, so `make test` repeats itself). `make soak` runs it longer with a random seed."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import time
+import uuid
+from collections import Counter
+from datetime import datetime, timedelta
+
+from hypothesis import HealthCheck, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+
+from services.common import timemath
+from tests.e2e.conftest import PARIS, SCHEDULE, SENDER_PASSWORD, World
+from tests.e2e.test_health_flow import signed
+from tests.model import invariants
+
+SEQUENCES = int(os.environ.get("HOLDFAST_MODEL_SEQUENCES") or 40)
+STEPS = int(os.environ.get("HOLDFAST_MODEL_STEPS") or 30)
+_SEED = os.environ.get("HOLDFAST_MODEL_SEED") or "20261206"
+SEED = random.randrange(2**32) if _SEED == "random" else int(_SEED)
+PACING = 60
+LIMIT = {"daily_cap": 6, "weekly_cap": 30, "ramp_start": 6, "ramp_step": 0, "pacing_min_seconds": PACING,
+         "pacing_max_seconds": PACING}
+LIMITS = {t: (LIMIT["daily_cap"], PACING) for t in ("linkedin_invite", "linkedin_message", "email")}
+STEPS_OF = {
+    "linkedin": [{"channel": "linkedin", "action": "invite", "text": "Hi"}],
+    "email": [{"channel": "email", "action": "email", "subject": "Hello", "body": "A note"}],
+    "both": [{"channel": "linkedin", "action": "invite", "text": "Hi"},
+             {"channel": "email", "action": "email", "subject": "Hello", "body": "A note", "delay": {"hours": 2}}],
+}
+EVENTS: Counter[str] = Counter()
+LENGTHS: list[int] = []  # steps of each sequence run
+
+
+class Bridge:
+    """Runs the suite's coroutines on its own event loop from hypothesis' thread."""
+
+    def __init__(self, world: World, loop: asyncio.AbstractEventLoop):
+        self.w = world
+        self.loop = loop
+
+    def run(self, coro):  # noqa: ANN001, ANN201
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=120)
+
+    def call(self, method: str, path: str, auth: dict[str, str] | None = None, **kwargs) -> tuple[int, dict]:  # noqa: ANN003
+        return self.run(self.w.suite.call(method, path, auth, **kwargs))
+
+
+BRIDGE: Bridge | None = None
+
+
+async def settle(w: World) -> None:
+    """World.settle, saying what is left when the suite does not settle."""
+    try:
+        await w.settle(within_s=40)
+    except AssertionError:
+        outbox = await w.db.fetch("SELECT * FROM campaigns.outbox UNION ALL SELECT * FROM accounts.outbox")
+        pending = await w.db.fetch(
+            """SELECT p.*, s.status AS sender_status, s.next_send_after, h.held_scopes FROM scheduler.prospect_plans p
+                 JOIN scheduler.sender_states s ON s.sender_id = p.sender_id
+                 JOIN scheduler.campaign_holds h ON h.campaign_id = p.campaign_id
+                 JOIN scheduler.campaign_plans c ON c.campaign_id = p.campaign_id AND c.active
+                WHERE (p.state = 'in_flight')
+                   OR (p.state = 'scheduled' AND p.next_action_at <= $1 AND s.next_send_after <= $1
+                       AND s.status = 'connected' AND NOT (h.held_scopes && ARRAY['campaign', p.channel]))""",
+            w.clock.now())
+        busy = await w.db.fetch(
+            "SELECT state, wait_event_type, wait_event, left(query, 300) AS query FROM pg_stat_activity"
+            " WHERE datname = current_database() AND state <> 'idle' AND pid <> pg_backend_pid()")
+        attempts = await w.db.fetch("SELECT * FROM scheduler.send_attempts WHERE sender_id = ANY($1::uuid[])"
+                                    " ORDER BY started_at DESC LIMIT 5", [r["sender_id"] for r in pending])
+        raise AssertionError(f"the suite did not settle at {w.clock.now()}: outbox {[dict(r) for r in outbox]}, "
+                             f"pending {[dict(r) for r in pending]}, busy {[dict(r) for r in busy]}, "
+                             f"attempts {[dict(r) for r in attempts]}") from None
+
+
+async def advance(w: World, end: datetime) -> None:
+    """Jump from one instant the dispatcher may act at to the next (virtual time), letting it work. Unlike
+    World.run_until it only ever moves forward, so an action that stays due (a draft's) cannot stall it."""
+    await settle(w)
+    while True:
+        nxt = await w.db.fetchval(
+            """SELECT min(greatest(p.next_action_at, s.next_send_after)) FROM scheduler.prospect_plans p
+                 JOIN scheduler.sender_states s ON s.sender_id = p.sender_id
+                 JOIN scheduler.campaign_holds h ON h.campaign_id = p.campaign_id
+                 JOIN scheduler.campaign_plans c ON c.campaign_id = p.campaign_id AND c.active
+                WHERE p.state = 'scheduled' AND s.status IN ('connected', 'degraded')
+                  AND NOT (h.held_scopes && ARRAY['campaign', p.channel])
+                  AND greatest(p.next_action_at, s.next_send_after) > $1""", w.clock.now())
+        if nxt is None or nxt > end:
+            w.clock.set(max(end, w.clock.now()))
+            await settle(w)
+            return
+        w.clock.set(nxt)
+        await settle(w)
+
+
+class SuiteModel(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        assert BRIDGE is not None
+        self.b = BRIDGE
+        w = self.b.w
+        self.workspace, self.auth = self._new_workspace()
+        self.accounts: dict[str, str] = {}  # our id -> Unipile id
+        for _ in range(2):
+            unipile_id = f"acc-{uuid.uuid4().hex[:10]}"
+            self.b.run(self._post(f"{w.unipile_url}/_sandbox/accounts", {"id": unipile_id, "name": "Ana"}))
+            limits = {"linkedin_invite": LIMIT, "linkedin_message": LIMIT}
+            self.accounts[self.b.run(w.suite.linkedin_account(self.auth, unipile_account_id=unipile_id,
+                                                              timezone="Europe/Paris", limits=limits))] = unipile_id
+        self.inboxes: list[str] = []
+        for _ in range(2):
+            address = f"s{uuid.uuid4().hex[:8]}@acme.example"
+            w.smtp.set_password(address, SENDER_PASSWORD)
+            server = {"host": "127.0.0.1", "port": w.smtp_port, "security": "none", "username": address,
+                      "password": SENDER_PASSWORD}
+            status, inbox = self.b.call("POST", "/api/v1/inboxes", self.auth, json={
+                "email": address, "smtp": server, "imap": {**server, "port": 1}, "timezone": "Europe/Paris",
+                "limits": {"email": LIMIT}})
+            assert status == 201, inbox
+            self.inboxes.append(inbox["id"])
+        self.campaigns: list[str] = []
+        self.started: set[str] = set()
+        self.prospects = 0
+        self.billing_events = 0
+        self.checks = -1  # the invariant also runs once before the first step
+
+    def _new_workspace(self) -> tuple[str, dict[str, str]]:
+        return self.b.run(self.b.w.suite.new_workspace())
+
+    async def _post(self, url: str, body: dict) -> None:
+        async with self.b.w.suite.http.post(url, json=body) as r:
+            assert r.status < 300, await r.text()
+
+    def settle(self) -> None:
+        self.b.run(settle(self.b.w))
+
+    # ------------------------------------------------------------------ members
+
+    @rule(channels=st.sampled_from(["both", "linkedin", "email"]), senders=st.integers(1, 2),
+          prospects=st.integers(0, 4), activate=st.booleans())
+    def create_campaign(self, channels: str, senders: int, prospects: int, activate: bool) -> None:
+        EVENTS["create campaign"] += 1
+        linkedin = list(self.accounts)[:senders] if channels != "email" else []
+        inboxes = self.inboxes[:senders] if channels != "linkedin" else []
+        status, c = self.b.call("POST", "/api/v1/campaigns", self.auth, json={
+            "name": f"C{len(self.campaigns)}", "schedule": SCHEDULE, "steps": STEPS_OF[channels],
+            "senders": {"linkedin_account_ids": linkedin, "inbox_ids": inboxes}})
+        assert status == 201, c
+        self.campaigns.append(c["id"])
+        self._add(c["id"], prospects)
+        if activate:
+            self.activate(len(self.campaigns) - 1)
+
+    def _add(self, cid: str, n: int) -> None:
+        if n == 0:
+            return
+        people = [{"linkedin_provider_id": f"ACo{self.prospects + i:05d}{uuid.uuid4().hex[:4]}",
+                   "email": f"p{self.prospects + i}.{uuid.uuid4().hex[:6]}@prospect.example"} for i in range(n)]
+        self.prospects += n
+        status, added = self.b.call("POST", f"/api/v1/campaigns/{cid}/prospects", self.auth,
+                                    json={"prospects": people})
+        assert status == 200 and added["added"] == n, added
+        self.settle()
+
+    @precondition(lambda self: self.campaigns)
+    @rule(pick=st.integers(0, 99), n=st.integers(1, 4))
+    def add_prospects(self, pick: int, n: int) -> None:
+        EVENTS["add prospects"] += 1
+        self._add(self.campaigns[pick % len(self.campaigns)], n)
+
+    @precondition(lambda self: self.campaigns)
+    @rule(pick=st.integers(0, 99))
+    def activate(self, pick: int) -> None:
+        cid = self.campaigns[pick % len(self.campaigns)]
+        status, answer = self.b.call("POST", f"/api/v1/campaigns/{cid}/activate", self.auth)
+        EVENTS[f"activate -> {answer['campaign']['status'] if status == 200 else status}"] += 1
+        assert status in (200, 409), answer
+        if status == 200:
+            self.started.add(cid)
+        self.settle()
+
+    @precondition(lambda self: self.started)
+    @rule(pick=st.integers(0, 99))
+    def pause(self, pick: int) -> None:
+        EVENTS["manual pause"] += 1
+        cid = sorted(self.started)[pick % len(self.started)]
+        status, answer = self.b.call("POST", f"/api/v1/campaigns/{cid}/pause", self.auth)
+        assert status == 200 and answer["campaign"]["status"] == "paused", answer
+
+    @precondition(lambda self: self.started)
+    @rule(pick=st.integers(0, 99), hours=st.sampled_from([20, 3, 50]), when_unblocked=st.booleans())
+    def pause_a_while_then_resume(self, pick: int, hours: int, when_unblocked: bool) -> None:
+        """A member's pause over hours or days, then a resume that must do what its preview says."""
+        self.pause(pick)
+        self.time_passes(hours)
+        self.resume(pick, when_unblocked)
+
+    @precondition(lambda self: self.started)
+    @rule(pick=st.integers(0, 99), when_unblocked=st.booleans())
+    def resume(self, pick: int, when_unblocked: bool) -> None:
+        cid = sorted(self.started)[pick % len(self.started)]
+        self.settle()
+        _, before = self.b.call("GET", f"/api/v1/campaigns/{cid}", self.auth)
+        _, preview = self.b.call("GET", f"/api/v1/campaigns/{cid}/resume-preview", self.auth)
+        window_open = timemath.is_open(PARIS, self.b.w.clock.now())
+        overdue = self._overdue(cid)
+        body = {"when_unblocked": True} if when_unblocked else None
+        status, answer = self.b.call("POST", f"/api/v1/campaigns/{cid}/resume", self.auth, json=body)
+        EVENTS[f"resume{' when unblocked' if when_unblocked else ''} -> {status}"] += 1
+        if status == 409:
+            assert not when_unblocked, answer
+            _, after = self.b.call("GET", f"/api/v1/campaigns/{cid}", self.auth)
+            assert after == before, "a refused resume changes nothing"
+            return
+        assert status == 200, answer
+        if answer["campaign"]["status"] == "active" and before["status"] == "paused" and not window_open:
+            # Nothing was sent between the preview and the resume: the plan is what the preview said.
+            moved = sorted(at for p, at in self._planned(cid) if p in overdue)
+            assert len(moved) == preview["overdue"] == len(overdue), (preview, moved)
+            if moved:
+                assert datetime.fromisoformat(preview["first_at"]) == moved[0], (preview, moved)
+                assert datetime.fromisoformat(preview["last_at"]) == moved[-1], (preview, moved)
+            EVENTS["resume checked against its preview"] += 1
+
+    def _planned(self, cid: str) -> list[tuple[str, datetime]]:
+        rows = self.b.run(self.b.w.db.fetch(
+            "SELECT prospect_id::text, next_action_at FROM scheduler.prospect_plans WHERE campaign_id = $1::uuid"
+            " AND state = 'scheduled'", cid))
+        return [(r[0], r[1]) for r in rows]
+
+    def _overdue(self, cid: str) -> set[str]:
+        now = self.b.w.clock.now()
+        return {p for p, at in self._planned(cid) if at <= now}
+
+    # ------------------------------------------------------------------ providers and billing
+
+    @rule(pick=st.integers(0, 1), lost=st.booleans())
+    def disconnect_account(self, pick: int, lost: bool) -> None:
+        self._account_status(pick, "disconnected", lost)
+
+    @rule(pick=st.integers(0, 1), lost=st.booleans())
+    def reconnect_account(self, pick: int, lost: bool) -> None:
+        self._account_status(pick, "connected", lost)
+
+    def _account_status(self, pick: int, status: str, lost: bool) -> None:
+        EVENTS[f"account {status}{' (lost webhook)' if lost else ''}"] += 1
+        ours, unipile_id = list(self.accounts.items())[pick]
+        if lost:
+            self._lost_push("linkedin_accounts", ours, status)
+        else:
+            self.b.run(self._post(f"{self.b.w.unipile_url}/_sandbox/accounts/{unipile_id}/status",
+                                  {"status": "CREDENTIALS" if status == "disconnected" else "OK"}))
+            self.settle()
+
+    @rule(pick=st.integers(0, 1))
+    def restrict_account(self, pick: int) -> None:
+        EVENTS["account restricted"] += 1
+        ours = list(self.accounts)[pick]
+        status, _ = self.b.call("POST", f"/api/v1/linkedin-accounts/{ours}/restriction", self.auth,
+                                json={"kind": "jail", "detail": "model"})
+        assert status in (200, 409)
+        self.settle()
+
+    @rule(pick=st.integers(0, 1))
+    def verify_account(self, pick: int) -> None:
+        ours = list(self.accounts)[pick]
+        status, _ = self.b.call("POST", f"/api/v1/linkedin-accounts/{ours}/verify", self.auth)
+        EVENTS[f"account verified -> {status}"] += 1
+        self.settle()
+
+    @rule(pick=st.integers(0, 1), status=st.sampled_from(["disconnected", "connected"]))
+    def inbox_login(self, pick: int, status: str) -> None:
+        """An inbox's login broken or repaired, found by accounts (the reconciliation carries it)."""
+        EVENTS[f"inbox {status}"] += 1
+        self._lost_push("inboxes", self.inboxes[pick], status)
+
+    def _lost_push(self, table: str, sender_id: str, status: str) -> None:
+        async def change() -> int:
+            async with self.b.w.db.acquire() as conn, conn.transaction():
+                seq = await conn.fetchval("UPDATE accounts.health_sequence SET value = value + 1 RETURNING value")
+                changed = await conn.fetchval(
+                    f"UPDATE accounts.{table} SET status = $2, version = version + 1, health_sequence = $3,"
+                    " health_event_id = gen_random_uuid()"
+                    " WHERE id = $1::uuid AND status IN ('connected', 'disconnected') AND status <> $2"
+                    " RETURNING true", sender_id, status, seq)
+                return seq if changed else 0
+
+        seq = self.b.run(change())
+        deadline = time.monotonic() + 10
+        # The sweeper reconciles it: wait until its cursor has passed the change.
+        while seq and self.b.run(self.b.w.db.fetchval(
+                "SELECT coalesce(max(position), 0) FROM campaigns.sync_cursors WHERE name = 'accounts'")) < seq:
+            assert time.monotonic() < deadline, "the sweeper never caught up"
+            time.sleep(0.02)
+        self.settle()
+
+    @rule(cancel=st.booleans())
+    def billing(self, cancel: bool) -> None:
+        EVENTS[f"billing {'canceled' if cancel else 'renewed'}"] += 1
+        self.billing_events += 1
+        now = int(time.time())
+        raw, headers = signed({"id": f"evt_{uuid.uuid4().hex}", "type": "subscription.canceled" if cancel
+                               else "subscription.activated", "created": now - 100 + self.billing_events,
+                               "data": {"workspace_id": self.workspace}}, now)
+
+        async def post() -> None:
+            async with self.b.w.suite.http.post(f"{self.b.w.suite.base_url}/webhooks/billing", data=raw,
+                                                headers=headers) as r:
+                assert r.status == 200, await r.text()
+
+        self.b.run(post())
+        self.settle()
+
+    # ------------------------------------------------------------------ time
+
+    @rule(hours=st.sampled_from([1, 3, 8, 20, 50]))
+    def time_passes(self, hours: int) -> None:
+        EVENTS["time passes"] += 1
+        self.b.run(advance(self.b.w, self.b.w.clock.now() + timedelta(hours=hours)))
+
+    # ------------------------------------------------------------------ invariants
+
+    def teardown(self) -> None:
+        LENGTHS.append(self.checks)
+
+    @invariant()
+    def the_promises_hold(self) -> None:
+        self.checks += 1
+        db = self.b.w.db
+        found = (self.b.run(invariants.pause_states(db, self.workspace))
+                 + self.b.run(invariants.no_silent_active(db, self.workspace))
+                 + self.b.run(invariants.sends(db, self.workspace, PARIS, LIMITS)))
+        assert not found, found
+
+
+async def test_the_suite_keeps_its_promises_through_random_sequences(world: World) -> None:
+    global BRIDGE
+    BRIDGE = Bridge(world, asyncio.get_running_loop())
+    started = time.monotonic()
+    machine = hypothesis_seed(SEED)(SuiteModel)
+    options = settings(max_examples=SEQUENCES, stateful_step_count=STEPS, deadline=None, database=None,
+                       suppress_health_check=list(HealthCheck))
+    try:
+        await asyncio.to_thread(run_state_machine_as_test, machine, settings=options)
+    finally:
+        print(f"\nmodel: seed {SEED}, {len(LENGTHS)} sequences ({sum(n >= STEPS for n in LENGTHS)} of {STEPS} steps, "  # noqa: T201
+              f"{sum(LENGTHS)} steps in all) in {time.monotonic() - started:.0f} s; "
+              f"events: {dict(sorted(EVENTS.items()))}")
