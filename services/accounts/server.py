@@ -22,6 +22,7 @@ from services.accounts.domain import (
     ServerLogin,
     Workspace,
 )
+from services.accounts.members_server import MembersRpcs
 from services.accounts.service import AccountsService
 from services.common.grpc_server import Registration
 from services.common.proto_enums import from_word, to_word
@@ -122,7 +123,7 @@ def _actor(actor: types_pb2.Actor) -> str:
     return ":".join(part for part in (actor.source, actor.event_id) if part)
 
 
-class AccountsServicer(pb_grpc.AccountsServiceServicer):
+class AccountsServicer(MembersRpcs, pb_grpc.AccountsServiceServicer):
     def __init__(self, service: AccountsService):
         self._service = service
 
@@ -136,7 +137,8 @@ class AccountsServicer(pb_grpc.AccountsServiceServicer):
         self, request: pb.AuthenticateRequest, context: grpc.aio.ServicerContext
     ) -> pb.AuthenticateResponse:
         principal = await self._service.workspaces.authenticate(request.token)
-        return pb.AuthenticateResponse(workspace_id=principal.workspace_id, member_id=principal.member_id)
+        return pb.AuthenticateResponse(workspace_id=principal.workspace_id, member_id=principal.member_id,
+                                       role=principal.role, scopes=principal.scopes)
 
     async def GetWorkspace(
         self, request: pb.GetWorkspaceRequest, context: grpc.aio.ServicerContext

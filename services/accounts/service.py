@@ -1,7 +1,8 @@
 """The accounts use cases, composed: one object holding each seam's service, built from the dependencies they
 share. It holds no use case of its own; the servicer and the background jobs call the seam they need:
 
-- `workspaces`  workspaces, tokens and the subscription (workspaces.py)
+- `workspaces`  workspaces, authentication and the subscription (workspaces.py)
+- `members`     members, their roles and API tokens (members.py)
 - `linkedin`    LinkedIn accounts and their health (linkedin.py)
 - `inboxes`     inboxes, their login probes and reconnect by credentials (inboxes.py)
 - `inbox_oauth` the OAuth flow of inboxes, their probes and access tokens (inbox_oauth.py)
@@ -20,6 +21,7 @@ from services.accounts.inbox_oauth import InboxOAuthService
 from services.accounts.inboxes import InboxService
 from services.accounts.key_rotation import KeyRotation
 from services.accounts.linkedin import LinkedInService
+from services.accounts.members import MemberService
 from services.accounts.oauth import OAuthProvider
 from services.accounts.ports import Committed, HealthEventPayload, LoginCheck, SenderStatePayload, Unipile
 from services.accounts.repository import Repository
@@ -58,6 +60,7 @@ class AccountsService:
         health = HealthWriter(clock, sender_state=sender_state, health_event=health_event)
         settings = inbox_health or InboxHealthSettings()
         self.workspaces = WorkspaceService(repository, clock, health=health, committed=committed)
+        self.members = MemberService(repository, clock)
         self.linkedin = LinkedInService(
             repository,
             clock,

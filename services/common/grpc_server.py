@@ -27,6 +27,7 @@ from services.common import errors
 from services.common.db import is_unreachable
 from services.common.grpc_errors import to_status
 from services.common.metrics import GRPC_LATENCY, GRPC_REQUESTS
+from services.common.roles import ROLE_KEY, check_call
 
 log = structlog.get_logger(__name__)
 
@@ -37,7 +38,8 @@ LIVENESS = "liveness"
 
 
 class ContextInterceptor(grpc.aio.ServerInterceptor):
-    """Binds request id and method to the log context; maps domain errors to statuses."""
+    """Binds request id and method to the log context; refuses a call below its role (services.common.roles);
+    maps domain errors to statuses."""
 
     async def intercept_service(self, continuation: Callable[..., Awaitable[Any]],
                                 details: grpc.HandlerCallDetails) -> Any:
@@ -54,6 +56,7 @@ class ContextInterceptor(grpc.aio.ServerInterceptor):
             started = time.perf_counter()
             code = "OK"
             try:
+                check_call(method, metadata.get(ROLE_KEY))  # roles are enforced here, not only at the gateway
                 return await inner(request, context)
             except errors.DomainError as exc:
                 status, message, trailers = to_status(exc)

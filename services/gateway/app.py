@@ -12,8 +12,9 @@ from aiohttp import web
 
 from services.common.errors import DomainError
 from services.common.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from services.common.roles import CALLER_ROLE
 from services.gateway import openapi
-from services.gateway.api import OPENAPI, PRINCIPALS, SETTINGS, UPSTREAMS, PrincipalCache
+from services.gateway.api import OPENAPI, PRINCIPALS, ROUTE_ROLE, SETTINGS, UPSTREAMS, PrincipalCache, Route
 from services.gateway.config import Settings
 from services.gateway.routes import ROUTES
 from services.gateway.upstreams import Upstreams
@@ -89,11 +90,27 @@ def create_app(settings: Settings) -> web.Application:
     app[OPENAPI] = openapi.build()
     app[PRINCIPALS] = PrincipalCache(settings.auth_cache_seconds)
     for route in ROUTES:
-        app.router.add_route(route.method, route.path, route.handler)
+        app.router.add_route(route.method, route.path, _with_role(route))
     # The web UI: static files, no build step (not API routes, so not in ROUTES nor the OpenAPI document).
     app.router.add_get("/", ui_index)
     app.router.add_static("/ui/", UI_DIR, append_version=False)
     return app
+
+
+def _with_role(route: Route) -> web.Handler:
+    """The route's handler, told the least role it needs (authenticate() checks it)."""
+    role, handler = route.required_role, route.handler
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        request[ROUTE_ROLE] = role
+        # Requests of one keep-alive connection share a task: no role may outlive its request.
+        reset = CALLER_ROLE.set(None)
+        try:
+            return await handler(request)
+        finally:
+            CALLER_ROLE.reset(reset)
+
+    return handle
 
 
 async def ui_index(request: web.Request) -> web.FileResponse:

@@ -30,6 +30,7 @@ from services.gateway.api import (
 )
 from services.gateway.sandbox_routes import SANDBOX_ROUTES
 from services.gateway.sender_routes import SENDER_ROUTES
+from services.gateway.team_routes import TEAM_ROUTES
 from services.gateway.webhooks import WEBHOOK_ROUTES
 
 # Handlers
@@ -214,6 +215,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", f"{CAMPAIGN}/pause-history", pause_history, "Every pause reason added and cleared, with its actor.",
           models.PauseHistory, query=Paging),
     *SENDER_ROUTES,
+    *TEAM_ROUTES,
     *WEBHOOK_ROUTES,
     *SANDBOX_ROUTES,
 )

@@ -41,7 +41,10 @@ VALID_BODIES: dict[str, Any] = {
     "UpdateInboxCredentials": {"app_password": "b-password"},
     "StartInboxOAuth": {"provider": "google"},
     "FailSends": {"count": 1},
+    "ChangeRole": {"role": "viewer"},
 }
+# Routes that delete the object they name: their control (as A) runs last, once.
+REMOVES = {("DELETE", "/api/v1/members/{member_id}")}
 # Routes that are not workspace-scoped: public, or authenticated by the third party's secret or signature
 # (their sweep is tests/reliability/test_webhook_sweep.py), or by a single-use OAuth state.
 NOT_BEARER = {"/webhooks/unipile", "/webhooks/billing", "/oauth/callback"}
@@ -106,8 +109,16 @@ async def workspace_a(suite: Suite, unipile_url: str) -> Owner:
     for action in ("activate", "pause"):
         status, body = await suite.call("POST", f"/api/v1/campaigns/{campaign['id']}/{action}", auth, json={})
         assert status == 200, body
-    ids = {"campaign_id": campaign["id"], "account_id": account_id, "inbox_id": inbox["id"]}
-    return Owner(auth, ids, [workspace_id, *ids.values(), marker, unipile_id, email, prospect_email])
+    member_email = f"member-{marker}@alpha.example"
+    status, member = await suite.call("POST", "/api/v1/members", auth, json={"email": member_email, "role": "viewer"})
+    assert status == 201, member
+    status, token = await suite.call("POST", "/api/v1/tokens", auth,
+                                     json={"member_id": member["id"], "name": f"alpha token {marker}",
+                                           "scopes": ["read"]})
+    assert status == 201, token
+    ids = {"campaign_id": campaign["id"], "account_id": account_id, "inbox_id": inbox["id"],
+           "member_id": member["id"], "token_id": token["token"]["id"]}
+    return Owner(auth, ids, [workspace_id, *ids.values(), marker, unipile_id, email, prospect_email, member_email])
 
 
 def id_forms(value: str) -> list[str]:
@@ -140,7 +151,8 @@ async def snapshot(suite: Suite, a: Owner) -> dict[str, Any]:
     views = {}
     for path in ("/api/v1/campaigns", "/api/v1/linkedin-accounts", "/api/v1/inboxes",
                  f"/api/v1/campaigns/{a.ids['campaign_id']}", f"/api/v1/campaigns/{a.ids['campaign_id']}/prospects",
-                 f"/api/v1/campaigns/{a.ids['campaign_id']}/pause-history"):
+                 f"/api/v1/campaigns/{a.ids['campaign_id']}/pause-history", "/api/v1/workspace",
+                 "/api/v1/tokens"):
         status, views[path] = await suite.call("GET", path, a.auth)
         assert status == 200, views[path]
     return views
@@ -165,6 +177,10 @@ async def test_no_route_shows_or_changes_another_workspaces_objects(swept: Swept
                         "imap": {"host": "127.0.0.1", "port": 1, "security": "none", "username": "b",
                                  "password": "b"}},
         "CreateWorkspace": {"name": "Gamma", "owner_email": "gamma@gamma.example"},
+        "AddMember": {"email": "beta-member@beta.example", "role": "viewer"},
+        # A token or the ownership for A's member: refused as unknown.
+        "CreateToken": {"scopes": ["read"], "member_id": a.ids["member_id"]},
+        "TransferOwnership": {"member_id": a.ids["member_id"]},
     }
     routes = calls = leaks = 0
     for route in ROUTES:
@@ -198,6 +214,8 @@ async def test_no_route_shows_or_changes_another_workspaces_objects(swept: Swept
             assert not found, f"B {route.method} {route.path} answered {found} of A: {answer}"
             if model == "CreateCampaign":  # a campaign of B sending from A's account and inbox: refused
                 assert_error(status, answer, (400, 403, 404), f"B {route.method} {route.path} with A's senders")
+            if model in ("CreateToken", "TransferOwnership"):  # naming A's member
+                assert_error(status, answer, (404,), f"B {route.method} {route.path} with A's member")
         if route.auth:
             path = route.path.format(**a.ids)
             for headers in ({}, {"Authorization": f"Bearer {uuid.uuid4().hex}"}, {"Authorization": "Basic eA=="}):
@@ -214,12 +232,12 @@ async def test_no_route_shows_or_changes_another_workspaces_objects(swept: Swept
 
     # The control: the same calls as A find the objects, in every id form, so B's 404s are about ownership.
     controls = 0
-    for route in ROUTES:
+    for route in sorted(ROUTES, key=lambda r: (r.method, r.path) in REMOVES):
         names = params(route.path)
         if route.path in NOT_BEARER or not names:
             continue
         body = VALID_BODIES.get(route.body.__name__) if route.body is not None else None
-        for form in range(4):
+        for form in range(1 if (route.method, route.path) in REMOVES else 4):
             path = route.path.format(**{n: id_forms(a.ids[n])[form] for n in names})
             status, answer = await call(suite, route.method, path, a.auth, body)
             controls += 1
@@ -229,6 +247,6 @@ async def test_no_route_shows_or_changes_another_workspaces_objects(swept: Swept
 
 async def call(suite: Suite, method: str, path: str, headers: dict[str, str], body: Any) -> tuple[int, Any]:
     async with suite.http.request(method, f"{suite.base_url}{path}", headers=headers,
-                                  json=body if method in ("POST", "PUT") else None) as r:
+                                  json=body if method in ("POST", "PUT", "PATCH") else None) as r:
         text = await r.text()
         return r.status, (await r.json() if r.content_type == "application/json" else text)

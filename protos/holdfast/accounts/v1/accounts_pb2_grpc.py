@@ -49,6 +49,46 @@ class AccountsServiceStub:
                 request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.GetWorkspaceRequest.SerializeToString,
                 response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.GetWorkspaceResponse.FromString,
                 _registered_method=True)
+        self.ListMembers = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/ListMembers',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListMembersRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListMembersResponse.FromString,
+                _registered_method=True)
+        self.AddMember = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/AddMember',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.AddMemberRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.AddMemberResponse.FromString,
+                _registered_method=True)
+        self.ChangeMemberRole = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/ChangeMemberRole',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ChangeMemberRoleRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ChangeMemberRoleResponse.FromString,
+                _registered_method=True)
+        self.RemoveMember = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/RemoveMember',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RemoveMemberRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RemoveMemberResponse.FromString,
+                _registered_method=True)
+        self.TransferOwnership = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/TransferOwnership',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.TransferOwnershipRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.TransferOwnershipResponse.FromString,
+                _registered_method=True)
+        self.ListTokens = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/ListTokens',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListTokensRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListTokensResponse.FromString,
+                _registered_method=True)
+        self.CreateToken = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/CreateToken',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CreateTokenRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CreateTokenResponse.FromString,
+                _registered_method=True)
+        self.RevokeToken = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/RevokeToken',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RevokeTokenRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RevokeTokenResponse.FromString,
+                _registered_method=True)
         self.ApplyBillingEvent = channel.unary_unary(
                 '/holdfast.accounts.v1.AccountsService/ApplyBillingEvent',
                 request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ApplyBillingEventRequest.SerializeToString,
@@ -158,6 +198,56 @@ class AccountsServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetWorkspace(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListMembers(self, request, context):
+        """Members and their roles, API tokens and their scopes (services/common/roles.py). Each change names its actor,
+        whose role is read from the database: an admin manages members and tokens, the owner transfers ownership.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddMember(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ChangeMemberRole(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveMember(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TransferOwnership(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTokens(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateToken(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeToken(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -296,6 +386,46 @@ def add_AccountsServiceServicer_to_server(servicer, server):
                     servicer.GetWorkspace,
                     request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.GetWorkspaceRequest.FromString,
                     response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.GetWorkspaceResponse.SerializeToString,
+            ),
+            'ListMembers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListMembers,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListMembersRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListMembersResponse.SerializeToString,
+            ),
+            'AddMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddMember,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.AddMemberRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.AddMemberResponse.SerializeToString,
+            ),
+            'ChangeMemberRole': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChangeMemberRole,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ChangeMemberRoleRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ChangeMemberRoleResponse.SerializeToString,
+            ),
+            'RemoveMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveMember,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RemoveMemberRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RemoveMemberResponse.SerializeToString,
+            ),
+            'TransferOwnership': grpc.unary_unary_rpc_method_handler(
+                    servicer.TransferOwnership,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.TransferOwnershipRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.TransferOwnershipResponse.SerializeToString,
+            ),
+            'ListTokens': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTokens,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListTokensRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListTokensResponse.SerializeToString,
+            ),
+            'CreateToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateToken,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CreateTokenRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CreateTokenResponse.SerializeToString,
+            ),
+            'RevokeToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeToken,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RevokeTokenRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RevokeTokenResponse.SerializeToString,
             ),
             'ApplyBillingEvent': grpc.unary_unary_rpc_method_handler(
                     servicer.ApplyBillingEvent,
@@ -469,6 +599,222 @@ class AccountsService:
             '/holdfast.accounts.v1.AccountsService/GetWorkspace',
             holdfast_dot_accounts_dot_v1_dot_accounts__pb2.GetWorkspaceRequest.SerializeToString,
             holdfast_dot_accounts_dot_v1_dot_accounts__pb2.GetWorkspaceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListMembers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/ListMembers',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListMembersRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListMembersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/AddMember',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.AddMemberRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.AddMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChangeMemberRole(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/ChangeMemberRole',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ChangeMemberRoleRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ChangeMemberRoleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/RemoveMember',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RemoveMemberRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RemoveMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TransferOwnership(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/TransferOwnership',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.TransferOwnershipRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.TransferOwnershipResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTokens(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/ListTokens',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListTokensRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListTokensResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/CreateToken',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CreateTokenRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CreateTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/RevokeToken',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RevokeTokenRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RevokeTokenResponse.FromString,
             options,
             channel_credentials,
             insecure,
