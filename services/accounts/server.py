@@ -24,6 +24,7 @@ from services.accounts.domain import (
 )
 from services.accounts.members_server import MembersRpcs
 from services.accounts.service import AccountsService
+from services.accounts.webhooks_server import WebhooksRpcs
 from services.common.grpc_server import Registration
 from services.common.proto_enums import from_word, to_word
 from services.common.proto_time import from_timestamp, to_timestamp
@@ -123,7 +124,7 @@ def _actor(actor: types_pb2.Actor) -> str:
     return ":".join(part for part in (actor.source, actor.event_id) if part)
 
 
-class AccountsServicer(MembersRpcs, pb_grpc.AccountsServiceServicer):
+class AccountsServicer(MembersRpcs, WebhooksRpcs, pb_grpc.AccountsServiceServicer):
     def __init__(self, service: AccountsService):
         self._service = service
 

@@ -3,6 +3,7 @@ share. It holds no use case of its own; the servicer and the background jobs cal
 
 - `workspaces`  workspaces, authentication and the subscription (workspaces.py)
 - `members`     members, their roles and API tokens (members.py)
+- `webhooks`    outbound webhook endpoints, events and their signed deliveries (webhooks.py)
 - `linkedin`    LinkedIn accounts and their health (linkedin.py)
 - `inboxes`     inboxes, their login probes and reconnect by credentials (inboxes.py)
 - `inbox_oauth` the OAuth flow of inboxes, their probes and access tokens (inbox_oauth.py)
@@ -23,9 +24,17 @@ from services.accounts.key_rotation import KeyRotation
 from services.accounts.linkedin import LinkedInService
 from services.accounts.members import MemberService
 from services.accounts.oauth import OAuthProvider
-from services.accounts.ports import Committed, HealthEventPayload, LoginCheck, SenderStatePayload, Unipile
+from services.accounts.ports import (
+    Committed,
+    HealthEventPayload,
+    LoginCheck,
+    SenderStatePayload,
+    Unipile,
+    WebhookPoster,
+)
 from services.accounts.repository import Repository
 from services.accounts.senders import SenderService
+from services.accounts.webhooks import WebhookService
 from services.accounts.workspaces import WorkspaceService
 from services.common.clock import Clock
 from services.common.crypto import Keyring
@@ -48,6 +57,8 @@ class AccountsService:
         inbox_health: InboxHealthSettings | None = None,
         login_checks: dict[str, LoginCheck] | None = None,
         oauth: dict[str, OAuthProvider] | None = None,
+        webhook_poster: WebhookPoster | None = None,
+        webhooks_allow_private: bool = False,
     ):
         """`sender_state` serializes a sender's state for the scheduler and `health_event` a health event for
         campaigns (the outbox payloads); `committed` is called after each committed write that enqueued one (it
@@ -61,6 +72,8 @@ class AccountsService:
         settings = inbox_health or InboxHealthSettings()
         self.workspaces = WorkspaceService(repository, clock, health=health, committed=committed)
         self.members = MemberService(repository, clock)
+        self.webhooks = WebhookService(repository, clock, keyring=keyring, poster=webhook_poster,
+                                       allow_private=webhooks_allow_private)
         self.linkedin = LinkedInService(
             repository,
             clock,

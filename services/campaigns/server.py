@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from contextlib import AsyncExitStack
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import grpc
@@ -353,6 +354,15 @@ def _change(change: Change) -> dict[str, object]:
     return {"campaign": campaign_pb(change.campaign), "changed": change.changed, "message": change.message}
 
 
+def webhook_event_request(payload: bytes) -> accounts_pb2.RecordWebhookEventRequest:
+    """The outbox row of a pause's webhook event (JSON, written by the database trigger) as the accounts call."""
+    event = json.loads(payload)
+    occurred_at = to_timestamp(datetime.fromtimestamp(float(event["occurred_at_epoch"]), tz=UTC))
+    return accounts_pb2.RecordWebhookEventRequest(
+        event_id=event["event_id"], workspace_id=event["workspace_id"], type=event["type"], occurred_at=occurred_at,
+        data_json=json.dumps(event["data"]))
+
+
 async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None = None) -> RunningServer:
     pool = await create_pool(settings.database_url, application_name="holdfast-campaigns",
                              max_size=settings.db_pool_max, wait_seconds=settings.db_wait_seconds)
@@ -363,6 +373,7 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
     for channel in channels.values():
         stack.push_async_callback(channel.close)
     scheduler = scheduler_pb2_grpc.SchedulerServiceStub(channels["scheduler"])
+    accounts = accounts_pb2_grpc.AccountsServiceStub(channels["accounts"])
     relay = Relay(pool, "campaigns", {
         "scheduler.UpsertCampaignPlan": lambda b: scheduler.UpsertCampaignPlan(
             scheduler_pb2.UpsertCampaignPlanRequest.FromString(b)),
@@ -374,6 +385,8 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
             scheduler_pb2.SetCampaignHoldsBatchRequest.FromString(b), timeout=60),
         "scheduler.StartProbation": lambda b: scheduler.StartProbation(
             scheduler_pb2.StartProbationRequest.FromString(b)),
+        # Written by a trigger on the pause history (migrations/004_webhook_events.sql), as JSON.
+        "accounts.RecordWebhookEvent": lambda b: accounts.RecordWebhookEvent(webhook_event_request(b)),
     })
     await relay.start()
     stack.push_async_callback(relay.stop)

@@ -68,7 +68,9 @@ CALLER_ROLE: contextvars.ContextVar[Role | None] = contextvars.ContextVar("calle
 _MEMBER_CALLS = ("CreateCampaign", "ActivateCampaign", "PauseCampaign", "ResumeCampaign", "AddProspects")
 _ADMIN_CALLS = ("CreateLinkedInAccount", "CreateReconnectLink", "RecordRestriction", "VerifyLinkedInAccount",
                 "CreateInbox", "UpdateInboxCredentials", "StartInboxOAuth", "UpdateSendingLimits", "AddMember",
-                "ChangeMemberRole", "RemoveMember", "ListTokens", "CreateToken", "RevokeToken")
+                "ChangeMemberRole", "RemoveMember", "ListTokens", "CreateToken", "RevokeToken", "CreateWebhookEndpoint",
+                "ListWebhookEndpoints", "UpdateWebhookEndpoint", "DeleteWebhookEndpoint", "RotateWebhookSecret",
+                "ListWebhookDeliveries", "ReplayWebhookDelivery")
 _OWNER_CALLS = ("TransferOwnership",)
 # The least role of each member-facing call that changes something; any other call only needs a role at all.
 RPC_ROLES: dict[str, Role] = {
@@ -78,10 +80,24 @@ RPC_ROLES: dict[str, Role] = {
 }
 
 
+# Calls between the services only (another service's events, the credentials of a send): no member makes them.
+INTERNAL_CALLS = frozenset({
+    "/holdfast.accounts.v1.AccountsService/GetSenderCredentials",
+    "/holdfast.accounts.v1.AccountsService/RecordWebhookEvent",
+    "/holdfast.accounts.v1.AccountsService/ReportAccountFailure",
+    *(f"/holdfast.campaigns.v1.CampaignsService/{m}" for m in (
+        "ApplyHealthEvent", "ApplyFailureRateSignal", "ApplyBounceRateSignal", "ApplyProspectProgress")),
+})
+
+
 def check_call(method: str, role_word: str | None) -> None:
-    """Refuse `method` to a caller whose role (the metadata's word) is below the one it needs."""
+    """Refuse `method` to a caller whose role (the metadata's word) is below the one it needs, and a service's
+    internal call to any member."""
     if role_word is None:
         return
+    if method in INTERNAL_CALLS:
+        raise PermissionDenied("an internal call between services; no member makes it", code="forbidden",
+                               details={"required_role": "service", "role": role_word})
     try:
         held = Role[role_word.upper()]
     except KeyError:

@@ -31,6 +31,7 @@ from services.gateway.api import (
 from services.gateway.sandbox_routes import SANDBOX_ROUTES
 from services.gateway.sender_routes import SENDER_ROUTES
 from services.gateway.team_routes import TEAM_ROUTES
+from services.gateway.webhook_endpoint_routes import ENDPOINT_ROUTES
 from services.gateway.webhooks import WEBHOOK_ROUTES
 
 # Handlers
@@ -216,6 +217,7 @@ ROUTES: tuple[Route, ...] = (
           models.PauseHistory, query=Paging),
     *SENDER_ROUTES,
     *TEAM_ROUTES,
+    *ENDPOINT_ROUTES,
     *WEBHOOK_ROUTES,
     *SANDBOX_ROUTES,
 )

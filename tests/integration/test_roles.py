@@ -12,7 +12,7 @@ import grpc
 import pytest
 
 from services.common.grpc_errors import from_rpc_error
-from services.common.roles import ROLE_KEY, RPC_ROLES, Role
+from services.common.roles import INTERNAL_CALLS, ROLE_KEY, RPC_ROLES, Role
 from services.gateway.routes import ROUTES
 
 ROLES = [Role.OWNER, Role.ADMIN, Role.MEMBER, Role.VIEWER]
@@ -237,3 +237,12 @@ async def test_each_service_refuses_a_call_below_its_role_whatever_the_gateway_d
                 assert refused.details == {"required_role": needed.word, "role": role.word}
             else:
                 assert refused is None or refused.code != "forbidden", (role, refused)
+
+
+@pytest.mark.parametrize("method", sorted(INTERNAL_CALLS), ids=lambda v: v.rsplit("/", 1)[-1])
+async def test_internal_calls_are_refused_to_any_member(suite, method):
+    service = "accounts" if ".accounts." in method else "campaigns"
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{suite.ports[service]}") as channel:
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await channel.unary_unary(method)(b"", metadata=((ROLE_KEY, "owner"),), timeout=10)
+    assert from_rpc_error(refused.value).code == "forbidden"

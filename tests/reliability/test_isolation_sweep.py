@@ -13,6 +13,7 @@ A route whose path parameter or body this test does not know fails the test, nam
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import uuid
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 from sandbox.serving import serve
 from sandbox.unipile import create_app as create_unipile
@@ -42,9 +44,10 @@ VALID_BODIES: dict[str, Any] = {
     "StartInboxOAuth": {"provider": "google"},
     "FailSends": {"count": 1},
     "ChangeRole": {"role": "viewer"},
+    "UpdateEndpoint": {"events": ["campaign.resumed"]},
 }
 # Routes that delete the object they name: their control (as A) runs last, once.
-REMOVES = {("DELETE", "/api/v1/members/{member_id}")}
+REMOVES = {("DELETE", "/api/v1/members/{member_id}"), ("DELETE", "/api/v1/webhook-endpoints/{endpoint_id}")}
 # Routes that are not workspace-scoped: public, or authenticated by the third party's secret or signature
 # (their sweep is tests/reliability/test_webhook_sweep.py), or by a single-use OAuth state.
 NOT_BEARER = {"/webhooks/unipile", "/webhooks/billing", "/oauth/callback"}
@@ -76,11 +79,22 @@ async def swept(pg_dsn: str) -> AsyncIterator[Swept]:
             HOLDFAST_SANDBOX_UNIPILE_URL=unipile_url,
             # OAuth configured, so starting it reaches the ownership check instead of "not configured".
             HOLDFAST_GOOGLE_CLIENT_ID="isolation-client", HOLDFAST_GOOGLE_CLIENT_SECRET="isolation-secret",
-            HOLDFAST_INBOX_LOGIN_TIMEOUT_SECONDS="1")
-        yield Swept(suite, await workspace_a(suite, unipile_url), (await suite.new_workspace("Beta"))[1])
+            HOLDFAST_INBOX_LOGIN_TIMEOUT_SECONDS="1",
+            # A's webhook endpoint is a local receiver.
+            HOLDFAST_WEBHOOKS_ALLOW_PRIVATE="true", HOLDFAST_WEBHOOK_DELIVERY_SECONDS="0.1")
+        yield Swept(suite, await workspace_a(suite, unipile_url, stack), (await suite.new_workspace("Beta"))[1])
 
 
-async def workspace_a(suite: Suite, unipile_url: str) -> Owner:
+def receiver_app() -> web.Application:
+    async def hook(request: web.Request) -> web.Response:
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_post("/{name}", hook)
+    return app
+
+
+async def workspace_a(suite: Suite, unipile_url: str, stack: AsyncExitStack) -> Owner:
     marker = uuid.uuid4().hex[:10]
     workspace_id, auth = await suite.new_workspace(f"Alpha {marker}")
     unipile_id = f"acc-alpha-{marker}"
@@ -106,6 +120,10 @@ async def workspace_a(suite: Suite, unipile_url: str) -> Owner:
         "prospects": [{"linkedin_provider_id": f"ACoAlpha{marker}", "email": prospect_email,
                        "first_name": f"Alphonse{marker}"}]})
     assert status == 200 and added["added"] == 1, added
+    hook_url = await serve(receiver_app(), stack) + f"/hook-{marker}"
+    status, endpoint = await suite.call("POST", "/api/v1/webhook-endpoints", auth,
+                                        json={"url": hook_url, "events": ["campaign.paused"]})
+    assert status == 201, endpoint
     for action in ("activate", "pause"):
         status, body = await suite.call("POST", f"/api/v1/campaigns/{campaign['id']}/{action}", auth, json={})
         assert status == 200, body
@@ -116,8 +134,17 @@ async def workspace_a(suite: Suite, unipile_url: str) -> Owner:
                                      json={"member_id": member["id"], "name": f"alpha token {marker}",
                                            "scopes": ["read"]})
     assert status == 201, token
+    deliveries: list = []
+    for _ in range(200):  # the pause's webhook delivery, made once campaigns' outbox reached accounts
+        status, listed = await suite.call("GET", f"/api/v1/webhook-endpoints/{endpoint['id']}/deliveries", auth)
+        deliveries = listed["deliveries"]
+        if deliveries:
+            break
+        await asyncio.sleep(0.05)
+    assert deliveries, "no webhook delivery for A's pause"
     ids = {"campaign_id": campaign["id"], "account_id": account_id, "inbox_id": inbox["id"],
-           "member_id": member["id"], "token_id": token["token"]["id"]}
+           "member_id": member["id"], "token_id": token["token"]["id"], "endpoint_id": endpoint["id"],
+           "delivery_id": deliveries[0]["id"]}
     return Owner(auth, ids, [workspace_id, *ids.values(), marker, unipile_id, email, prospect_email, member_email])
 
 
@@ -152,7 +179,7 @@ async def snapshot(suite: Suite, a: Owner) -> dict[str, Any]:
     for path in ("/api/v1/campaigns", "/api/v1/linkedin-accounts", "/api/v1/inboxes",
                  f"/api/v1/campaigns/{a.ids['campaign_id']}", f"/api/v1/campaigns/{a.ids['campaign_id']}/prospects",
                  f"/api/v1/campaigns/{a.ids['campaign_id']}/pause-history", "/api/v1/workspace",
-                 "/api/v1/tokens"):
+                 "/api/v1/tokens", "/api/v1/webhook-endpoints"):
         status, views[path] = await suite.call("GET", path, a.auth)
         assert status == 200, views[path]
     return views
@@ -181,6 +208,7 @@ async def test_no_route_shows_or_changes_another_workspaces_objects(swept: Swept
         # A token or the ownership for A's member: refused as unknown.
         "CreateToken": {"scopes": ["read"], "member_id": a.ids["member_id"]},
         "TransferOwnership": {"member_id": a.ids["member_id"]},
+        "CreateEndpoint": {"url": "http://127.0.0.1:9/beta", "events": ["campaign.paused"]},
     }
     routes = calls = leaks = 0
     for route in ROUTES:

@@ -89,6 +89,46 @@ class AccountsServiceStub:
                 request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RevokeTokenRequest.SerializeToString,
                 response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RevokeTokenResponse.FromString,
                 _registered_method=True)
+        self.CreateWebhookEndpoint = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/CreateWebhookEndpoint',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CreateWebhookEndpointRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CreateWebhookEndpointResponse.FromString,
+                _registered_method=True)
+        self.ListWebhookEndpoints = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/ListWebhookEndpoints',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListWebhookEndpointsRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListWebhookEndpointsResponse.FromString,
+                _registered_method=True)
+        self.UpdateWebhookEndpoint = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/UpdateWebhookEndpoint',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.UpdateWebhookEndpointRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.UpdateWebhookEndpointResponse.FromString,
+                _registered_method=True)
+        self.DeleteWebhookEndpoint = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/DeleteWebhookEndpoint',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.DeleteWebhookEndpointRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.DeleteWebhookEndpointResponse.FromString,
+                _registered_method=True)
+        self.RotateWebhookSecret = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/RotateWebhookSecret',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RotateWebhookSecretRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RotateWebhookSecretResponse.FromString,
+                _registered_method=True)
+        self.ListWebhookDeliveries = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/ListWebhookDeliveries',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListWebhookDeliveriesRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListWebhookDeliveriesResponse.FromString,
+                _registered_method=True)
+        self.ReplayWebhookDelivery = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/ReplayWebhookDelivery',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ReplayWebhookDeliveryRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ReplayWebhookDeliveryResponse.FromString,
+                _registered_method=True)
+        self.RecordWebhookEvent = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/RecordWebhookEvent',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RecordWebhookEventRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RecordWebhookEventResponse.FromString,
+                _registered_method=True)
         self.ApplyBillingEvent = channel.unary_unary(
                 '/holdfast.accounts.v1.AccountsService/ApplyBillingEvent',
                 request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ApplyBillingEventRequest.SerializeToString,
@@ -249,6 +289,56 @@ class AccountsServiceServicer:
 
     def RevokeToken(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateWebhookEndpoint(self, request, context):
+        """Outbound webhooks: endpoints, their deliveries (signed, Standard Webhooks), and the events to send.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWebhookEndpoints(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateWebhookEndpoint(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteWebhookEndpoint(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RotateWebhookSecret(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWebhookDeliveries(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReplayWebhookDelivery(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordWebhookEvent(self, request, context):
+        """An event another service saw (campaigns: campaign.paused, campaign.resumed); idempotent on its id.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -426,6 +516,46 @@ def add_AccountsServiceServicer_to_server(servicer, server):
                     servicer.RevokeToken,
                     request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RevokeTokenRequest.FromString,
                     response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RevokeTokenResponse.SerializeToString,
+            ),
+            'CreateWebhookEndpoint': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateWebhookEndpoint,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CreateWebhookEndpointRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CreateWebhookEndpointResponse.SerializeToString,
+            ),
+            'ListWebhookEndpoints': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWebhookEndpoints,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListWebhookEndpointsRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListWebhookEndpointsResponse.SerializeToString,
+            ),
+            'UpdateWebhookEndpoint': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateWebhookEndpoint,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.UpdateWebhookEndpointRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.UpdateWebhookEndpointResponse.SerializeToString,
+            ),
+            'DeleteWebhookEndpoint': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteWebhookEndpoint,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.DeleteWebhookEndpointRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.DeleteWebhookEndpointResponse.SerializeToString,
+            ),
+            'RotateWebhookSecret': grpc.unary_unary_rpc_method_handler(
+                    servicer.RotateWebhookSecret,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RotateWebhookSecretRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RotateWebhookSecretResponse.SerializeToString,
+            ),
+            'ListWebhookDeliveries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWebhookDeliveries,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListWebhookDeliveriesRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListWebhookDeliveriesResponse.SerializeToString,
+            ),
+            'ReplayWebhookDelivery': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReplayWebhookDelivery,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ReplayWebhookDeliveryRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ReplayWebhookDeliveryResponse.SerializeToString,
+            ),
+            'RecordWebhookEvent': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordWebhookEvent,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RecordWebhookEventRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RecordWebhookEventResponse.SerializeToString,
             ),
             'ApplyBillingEvent': grpc.unary_unary_rpc_method_handler(
                     servicer.ApplyBillingEvent,
@@ -815,6 +945,222 @@ class AccountsService:
             '/holdfast.accounts.v1.AccountsService/RevokeToken',
             holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RevokeTokenRequest.SerializeToString,
             holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RevokeTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateWebhookEndpoint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/CreateWebhookEndpoint',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CreateWebhookEndpointRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CreateWebhookEndpointResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWebhookEndpoints(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/ListWebhookEndpoints',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListWebhookEndpointsRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListWebhookEndpointsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateWebhookEndpoint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/UpdateWebhookEndpoint',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.UpdateWebhookEndpointRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.UpdateWebhookEndpointResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteWebhookEndpoint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/DeleteWebhookEndpoint',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.DeleteWebhookEndpointRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.DeleteWebhookEndpointResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RotateWebhookSecret(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/RotateWebhookSecret',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RotateWebhookSecretRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RotateWebhookSecretResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWebhookDeliveries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/ListWebhookDeliveries',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListWebhookDeliveriesRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListWebhookDeliveriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReplayWebhookDelivery(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/ReplayWebhookDelivery',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ReplayWebhookDeliveryRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ReplayWebhookDeliveryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordWebhookEvent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/RecordWebhookEvent',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RecordWebhookEventRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RecordWebhookEventResponse.FromString,
             options,
             channel_credentials,
             insecure,
