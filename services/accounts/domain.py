@@ -32,6 +32,7 @@ class Principal:
     member_id: str
     role: str = "owner"
     scopes: tuple[str, ...] = ("read", "write", "admin")
+    token_id: str = ""
 
 
 def new_token() -> str:

@@ -12,6 +12,7 @@ from holdfast.accounts.v1 import accounts_pb2 as pb
 from holdfast.accounts.v1 import accounts_pb2_grpc as pb_grpc
 from holdfast.common.v1 import types_pb2
 from services.accounts import oauth
+from services.accounts.audit_server import AuditRpcs
 from services.accounts.clients import SUBSCRIPTION, health_event_pb, limit_pb
 from services.accounts.domain import (
     HistoryEntry,
@@ -124,7 +125,7 @@ def _actor(actor: types_pb2.Actor) -> str:
     return ":".join(part for part in (actor.source, actor.event_id) if part)
 
 
-class AccountsServicer(MembersRpcs, WebhooksRpcs, pb_grpc.AccountsServiceServicer):
+class AccountsServicer(MembersRpcs, WebhooksRpcs, AuditRpcs, pb_grpc.AccountsServiceServicer):
     def __init__(self, service: AccountsService):
         self._service = service
 
@@ -139,7 +140,8 @@ class AccountsServicer(MembersRpcs, WebhooksRpcs, pb_grpc.AccountsServiceService
     ) -> pb.AuthenticateResponse:
         principal = await self._service.workspaces.authenticate(request.token)
         return pb.AuthenticateResponse(workspace_id=principal.workspace_id, member_id=principal.member_id,
-                                       role=principal.role, scopes=principal.scopes)
+                                       role=principal.role, scopes=principal.scopes,
+                                       token_id=principal.token_id)
 
     async def GetWorkspace(
         self, request: pb.GetWorkspaceRequest, context: grpc.aio.ServicerContext

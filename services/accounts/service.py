@@ -3,6 +3,7 @@ share. It holds no use case of its own; the servicer and the background jobs cal
 
 - `workspaces`  workspaces, authentication and the subscription (workspaces.py)
 - `members`     members, their roles and API tokens (members.py)
+- `audit`       the audit log of members' and integrations' changes (audit.py)
 - `webhooks`    outbound webhook endpoints, events and their signed deliveries (webhooks.py)
 - `linkedin`    LinkedIn accounts and their health (linkedin.py)
 - `inboxes`     inboxes, their login probes and reconnect by credentials (inboxes.py)
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from services.accounts.audit import AuditService
 from services.accounts.clients import LOGIN_CHECKS
 from services.accounts.health_domain import InboxHealthSettings
 from services.accounts.health_events import HealthFeed, HealthWriter
@@ -72,6 +74,7 @@ class AccountsService:
         settings = inbox_health or InboxHealthSettings()
         self.workspaces = WorkspaceService(repository, clock, health=health, committed=committed)
         self.members = MemberService(repository, clock)
+        self.audit = AuditService(repository, clock)
         self.webhooks = WebhookService(repository, clock, keyring=keyring, poster=webhook_poster,
                                        allow_private=webhooks_allow_private)
         self.linkedin = LinkedInService(

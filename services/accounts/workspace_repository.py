@@ -58,14 +58,14 @@ class WorkspaceTx:
 
     async def principal_for(self, token_hash: bytes) -> Principal | None:
         row = await self._conn.fetchrow(
-            "SELECT t.workspace_id, t.member_id, m.role, t.scopes FROM accounts.api_tokens t"
+            "SELECT t.id, t.workspace_id, t.member_id, m.role, t.scopes FROM accounts.api_tokens t"
             " JOIN accounts.members m ON m.id = t.member_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
             token_hash,
         )
         if row is None:
             return None
         return Principal(workspace_id=str(row["workspace_id"]), member_id=str(row["member_id"]), role=row["role"],
-                         scopes=tuple(row["scopes"]))
+                         scopes=tuple(row["scopes"]), token_id=str(row["id"]))
 
     async def get_workspace(self, workspace_id: str) -> Workspace | None:
         row = await self._conn.fetchrow("SELECT * FROM accounts.workspaces WHERE id = $1", workspace_id)

@@ -70,7 +70,7 @@ _ADMIN_CALLS = ("CreateLinkedInAccount", "CreateReconnectLink", "RecordRestricti
                 "CreateInbox", "UpdateInboxCredentials", "StartInboxOAuth", "UpdateSendingLimits", "AddMember",
                 "ChangeMemberRole", "RemoveMember", "ListTokens", "CreateToken", "RevokeToken", "CreateWebhookEndpoint",
                 "ListWebhookEndpoints", "UpdateWebhookEndpoint", "DeleteWebhookEndpoint", "RotateWebhookSecret",
-                "ListWebhookDeliveries", "ReplayWebhookDelivery")
+                "ListWebhookDeliveries", "ReplayWebhookDelivery", "ListAuditEntries")
 _OWNER_CALLS = ("TransferOwnership",)
 # The least role of each member-facing call that changes something; any other call only needs a role at all.
 RPC_ROLES: dict[str, Role] = {
@@ -84,6 +84,7 @@ RPC_ROLES: dict[str, Role] = {
 INTERNAL_CALLS = frozenset({
     "/holdfast.accounts.v1.AccountsService/GetSenderCredentials",
     "/holdfast.accounts.v1.AccountsService/RecordWebhookEvent",
+    "/holdfast.accounts.v1.AccountsService/RecordAuditEntry",
     "/holdfast.accounts.v1.AccountsService/ReportAccountFailure",
     *(f"/holdfast.campaigns.v1.CampaignsService/{m}" for m in (
         "ApplyHealthEvent", "ApplyFailureRateSignal", "ApplyBounceRateSignal", "ApplyProspectProgress")),

@@ -33,6 +33,7 @@ class Principal:
     member_id: str
     # The member's role capped by the token's scopes (services/common/roles.py).
     role: Role = Role.OWNER
+    token_id: str = ""
 
     def actor(self) -> types_pb2.Actor:
         return types_pb2.Actor(kind=types_pb2.ACTOR_KIND_MEMBER, member_id=self.member_id)
@@ -87,6 +88,8 @@ class PrincipalCache:
 PRINCIPALS = web.AppKey("principals", PrincipalCache)
 # The least role the matched route needs (set by the router's wrapper in app.py; owner if unknown).
 ROUTE_ROLE = web.RequestKey("route_role", Role)
+# Who the request is served for, once authenticated (the audit log names them).
+PRINCIPAL = web.RequestKey("principal", Principal)
 
 
 async def authenticate(request: web.Request) -> Principal:
@@ -100,11 +103,13 @@ async def authenticate(request: web.Request) -> Principal:
     if principal is None:
         reply = await upstreams(request).accounts.Authenticate(accounts_pb2.AuthenticateRequest(token=token))
         principal = Principal(workspace_id=reply.workspace_id, member_id=reply.member_id,
-                              role=effective_role(Role.parse(reply.role), tuple(reply.scopes)))
+                              role=effective_role(Role.parse(reply.role), tuple(reply.scopes)),
+                              token_id=reply.token_id)
         cache.put(token, principal)
     # Every service this request calls checks the role again (services/common/grpc_server.py); refusing here
     # first answers 403 before the body is even read.
     CALLER_ROLE.set(principal.role)
+    request[PRINCIPAL] = principal
     require(principal.role, request.get(ROUTE_ROLE, Role.OWNER))
     return principal
 

@@ -13,7 +13,7 @@ from aiohttp import web
 from services.common.errors import DomainError
 from services.common.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from services.common.roles import CALLER_ROLE
-from services.gateway import openapi
+from services.gateway import audit, openapi
 from services.gateway.api import OPENAPI, PRINCIPALS, ROUTE_ROLE, SETTINGS, UPSTREAMS, PrincipalCache, Route
 from services.gateway.config import Settings
 from services.gateway.routes import ROUTES
@@ -98,7 +98,8 @@ def create_app(settings: Settings) -> web.Application:
 
 
 def _with_role(route: Route) -> web.Handler:
-    """The route's handler, told the least role it needs (authenticate() checks it)."""
+    """The route's handler, told the least role it needs (authenticate() checks it); a change it made is written
+    to the audit log (gateway/audit.py)."""
     role, handler = route.required_role, route.handler
 
     async def handle(request: web.Request) -> web.StreamResponse:
@@ -106,9 +107,11 @@ def _with_role(route: Route) -> web.Handler:
         # Requests of one keep-alive connection share a task: no role may outlive its request.
         reset = CALLER_ROLE.set(None)
         try:
-            return await handler(request)
+            response = await handler(request)
         finally:
             CALLER_ROLE.reset(reset)
+        await audit.record(request, route, response)
+        return response
 
     return handle
 

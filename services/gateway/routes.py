@@ -28,6 +28,7 @@ from services.gateway.api import (
     reply,
     upstreams,
 )
+from services.gateway.audit import AUDIT_ROUTES
 from services.gateway.sandbox_routes import SANDBOX_ROUTES
 from services.gateway.sender_routes import SENDER_ROUTES
 from services.gateway.team_routes import TEAM_ROUTES
@@ -218,6 +219,7 @@ ROUTES: tuple[Route, ...] = (
     *SENDER_ROUTES,
     *TEAM_ROUTES,
     *ENDPOINT_ROUTES,
+    *AUDIT_ROUTES,
     *WEBHOOK_ROUTES,
     *SANDBOX_ROUTES,
 )

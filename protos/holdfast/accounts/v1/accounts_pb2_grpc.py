@@ -129,6 +129,16 @@ class AccountsServiceStub:
                 request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RecordWebhookEventRequest.SerializeToString,
                 response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RecordWebhookEventResponse.FromString,
                 _registered_method=True)
+        self.RecordAuditEntry = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/RecordAuditEntry',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RecordAuditEntryRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RecordAuditEntryResponse.FromString,
+                _registered_method=True)
+        self.ListAuditEntries = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/ListAuditEntries',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListAuditEntriesRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListAuditEntriesResponse.FromString,
+                _registered_method=True)
         self.ApplyBillingEvent = channel.unary_unary(
                 '/holdfast.accounts.v1.AccountsService/ApplyBillingEvent',
                 request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ApplyBillingEventRequest.SerializeToString,
@@ -339,6 +349,19 @@ class AccountsServiceServicer:
     def RecordWebhookEvent(self, request, context):
         """An event another service saw (campaigns: campaign.paused, campaign.resumed); idempotent on its id.
         """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordAuditEntry(self, request, context):
+        """The audit log: every change a member or an integration made through the API (written by the gateway).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAuditEntries(self, request, context):
+        """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -556,6 +579,16 @@ def add_AccountsServiceServicer_to_server(servicer, server):
                     servicer.RecordWebhookEvent,
                     request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RecordWebhookEventRequest.FromString,
                     response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RecordWebhookEventResponse.SerializeToString,
+            ),
+            'RecordAuditEntry': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordAuditEntry,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RecordAuditEntryRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RecordAuditEntryResponse.SerializeToString,
+            ),
+            'ListAuditEntries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAuditEntries,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListAuditEntriesRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListAuditEntriesResponse.SerializeToString,
             ),
             'ApplyBillingEvent': grpc.unary_unary_rpc_method_handler(
                     servicer.ApplyBillingEvent,
@@ -1161,6 +1194,60 @@ class AccountsService:
             '/holdfast.accounts.v1.AccountsService/RecordWebhookEvent',
             holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RecordWebhookEventRequest.SerializeToString,
             holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RecordWebhookEventResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordAuditEntry(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/RecordAuditEntry',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RecordAuditEntryRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RecordAuditEntryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAuditEntries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/ListAuditEntries',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListAuditEntriesRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListAuditEntriesResponse.FromString,
             options,
             channel_credentials,
             insecure,
