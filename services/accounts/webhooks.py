@@ -41,7 +41,8 @@ log = structlog.get_logger(__name__)
 MAX_DELIVERIES_PAGE = 100
 
 
-def _context(workspace_id: str) -> str:
+def webhook_secret_context(workspace_id: str) -> str:
+    """What a stored signing secret is bound to (key rotation re-encrypts it under the same)."""
     return f"webhook-secret:{workspace_id}"
 
 
@@ -74,7 +75,7 @@ class WebhookService:
         secret = new_secret()
         async with self._repo.transaction() as tx:
             endpoint = await WebhookTx(tx).create_endpoint(
-                workspace_id, url, events_, self._keyring.encrypt(secret, context=_context(workspace_id)),
+                workspace_id, url, events_, self._keyring.encrypt(secret, context=webhook_secret_context(workspace_id)),
                 self._clock.now())
         log.info("webhook endpoint created", endpoint_id=endpoint.id, events=list(events_))
         return endpoint, secret
@@ -104,7 +105,7 @@ class WebhookService:
         secret = new_secret()
         async with self._repo.transaction() as tx:
             endpoint = await WebhookTx(tx).set_secret(
-                workspace_id, endpoint_id, self._keyring.encrypt(secret, context=_context(workspace_id)),
+                workspace_id, endpoint_id, self._keyring.encrypt(secret, context=webhook_secret_context(workspace_id)),
                 self._clock.now())
         if endpoint is None:
             raise NotFound("webhook endpoint not found")
@@ -157,7 +158,7 @@ class WebhookService:
         async with self._repo.transaction() as tx:
             claimed = await WebhookTx(tx).claim_due(now, now + CLAIM_LEASE, self._batch)
         for row in claimed:
-            secret = self._keyring.decrypt(row["secret"], context=_context(str(row["workspace_id"])))
+            secret = self._keyring.decrypt(row["secret"], context=webhook_secret_context(str(row["workspace_id"])))
             await self._attempt(Message(
                 delivery_id=str(row["id"]), endpoint_id=str(row["endpoint_id"]), url=row["url"], secret=secret,
                 event_id=str(row["event_id"]), event_type=row["type"],
