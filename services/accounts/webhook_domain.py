@@ -22,7 +22,8 @@ from urllib.parse import urlsplit
 from services.common.errors import InvalidArgument
 
 SECRET_PREFIX = "whsec_"
-EVENT_TYPES = ("campaign.paused", "campaign.resumed", "sender.disconnected", "sender.reconnected")
+EVENT_TYPES = ("campaign.paused", "campaign.resumed", "prospect.accepted", "sender.disconnected",
+               "sender.reconnected")
 # Retries stop this long after the event: the delivery has failed, and its endpoint is disabled.
 RETRY_WINDOW = timedelta(days=3)
 FIRST_RETRY = timedelta(seconds=5)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from contextlib import AsyncExitStack
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import grpc
@@ -42,6 +41,7 @@ from services.common.outbox import Relay
 from services.common.proto_enums import from_word, to_word
 from services.common.proto_time import from_timestamp, to_timestamp
 from services.common.service_main import prepare_schema
+from services.common.webhook_relay import RECORD_WEBHOOK_EVENT, webhook_event_request
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Campaigns per SetCampaignHoldsBatch call: about 70 kB, well under gRPC's 4 MB limit.
@@ -354,15 +354,6 @@ def _change(change: Change) -> dict[str, object]:
     return {"campaign": campaign_pb(change.campaign), "changed": change.changed, "message": change.message}
 
 
-def webhook_event_request(payload: bytes) -> accounts_pb2.RecordWebhookEventRequest:
-    """The outbox row of a pause's webhook event (JSON, written by the database trigger) as the accounts call."""
-    event = json.loads(payload)
-    occurred_at = to_timestamp(datetime.fromtimestamp(float(event["occurred_at_epoch"]), tz=UTC))
-    return accounts_pb2.RecordWebhookEventRequest(
-        event_id=event["event_id"], workspace_id=event["workspace_id"], type=event["type"], occurred_at=occurred_at,
-        data_json=json.dumps(event["data"]))
-
-
 async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None = None) -> RunningServer:
     pool = await create_pool(settings.database_url, application_name="holdfast-campaigns",
                              max_size=settings.db_pool_max, wait_seconds=settings.db_wait_seconds)
@@ -386,7 +377,7 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
         "scheduler.StartProbation": lambda b: scheduler.StartProbation(
             scheduler_pb2.StartProbationRequest.FromString(b)),
         # Written by a trigger on the pause history (migrations/004_webhook_events.sql), as JSON.
-        "accounts.RecordWebhookEvent": lambda b: accounts.RecordWebhookEvent(webhook_event_request(b)),
+        RECORD_WEBHOOK_EVENT: lambda b: accounts.RecordWebhookEvent(webhook_event_request(b)),
     })
     await relay.start()
     stack.push_async_callback(relay.stop)

@@ -14,7 +14,8 @@ from services.common.roles import Role
 from services.gateway import models, views
 from services.gateway.api import Empty, Route, authenticate, parse_body, parse_query, reply, upstreams
 
-EventType = Literal["campaign.paused", "campaign.resumed", "sender.disconnected", "sender.reconnected"]
+EventType = Literal["campaign.paused", "campaign.resumed", "prospect.accepted", "sender.disconnected",
+                    "sender.reconnected"]
 
 
 class CreateEndpoint(models.Request):

@@ -18,6 +18,7 @@ import json
 import os
 import random
 import time
+import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
@@ -27,6 +28,7 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
+from google.protobuf.timestamp_pb2 import Timestamp
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
@@ -40,9 +42,11 @@ from schemathesis.checks import (
 )
 from schemathesis.errors import FailureGroup
 
+from holdfast.accounts.v1 import accounts_pb2, accounts_pb2_grpc
 from sandbox.serving import serve
 from sandbox.unipile import create_app as create_unipile
 from services.common.clock import SystemClock
+from services.common.grpc_client import open_channel
 from services.gateway.routes import ROUTES
 from services.gateway.webhooks import SIGNATURE_HEADER, sign
 from tests.conftest import Suite, create_database, start_suite
@@ -80,7 +84,9 @@ async def fuzzed(pg_dsn: str) -> AsyncIterator[Fuzzed]:
             HOLDFAST_SANDBOX_UNIPILE_URL=unipile_url, HOLDFAST_UNIPILE_WEBHOOK_SECRET=UNIPILE_SECRET,
             HOLDFAST_BILLING_WEBHOOK_SECRET=BILLING_SECRET, HOLDFAST_MAX_BODY_BYTES=str(MAX_BODY_BYTES),
             # Fuzzed inbox credentials name hosts that do not exist: fail their live logins fast.
-            HOLDFAST_INBOX_LOGIN_TIMEOUT_SECONDS="1")
+            HOLDFAST_INBOX_LOGIN_TIMEOUT_SECONDS="1",
+            # A webhook endpoint on a closed local port gives the delivery routes a real id.
+            HOLDFAST_WEBHOOKS_ALLOW_PRIVATE="true")
         _, auth = await suite.new_workspace("Fuzz")
         async with suite.http.post(f"{unipile_url}/_sandbox/accounts", json={"id": "acc-fuzz", "name": "Ana"}) as r:
             assert r.status < 300, await r.text()
@@ -97,7 +103,30 @@ async def fuzzed(pg_dsn: str) -> AsyncIterator[Fuzzed]:
             "senders": {"linkedin_account_ids": [account_id]}})
         assert status == 201, campaign
         yield Fuzzed(suite, auth, {"campaign_id": campaign["id"], "account_id": account_id,
-                                   "inbox_id": inbox["id"]})
+                                   "inbox_id": inbox["id"], **await team_ids(suite, auth)})
+
+
+async def team_ids(suite: Suite, auth: dict[str, str]) -> dict[str, str]:
+    """Real ids for the member, token and webhook routes: another member and its token (not the fuzzer's own, which
+    a fuzzed revocation would take away), and an endpoint (on a closed local port) with one delivery."""
+    status, member = await suite.call("POST", "/api/v1/members", auth, json={"email": "v@fuzz.example",
+                                                                             "role": "viewer"})
+    assert status == 201, member
+    status, token = await suite.call("POST", "/api/v1/tokens", auth, json={"member_id": member["id"],
+                                                                           "scopes": ["read"]})
+    assert status == 201, token
+    status, endpoint = await suite.call("POST", "/api/v1/webhook-endpoints", auth, json={
+        "url": "http://127.0.0.1:9/fuzz", "events": ["campaign.paused"]})
+    assert status == 201, endpoint
+    status, workspace = await suite.call("GET", "/api/v1/workspace", auth)
+    async with open_channel(f"127.0.0.1:{suite.ports['accounts']}") as channel:
+        await accounts_pb2_grpc.AccountsServiceStub(channel).RecordWebhookEvent(
+            accounts_pb2.RecordWebhookEventRequest(event_id=str(uuid.uuid4()), workspace_id=workspace["id"],
+                                                   type="campaign.paused", occurred_at=Timestamp(seconds=1),
+                                                   data_json="{}"))
+    status, listed = await suite.call("GET", f"/api/v1/webhook-endpoints/{endpoint['id']}/deliveries", auth)
+    return {"member_id": member["id"], "token_id": token["token"]["id"], "endpoint_id": endpoint["id"],
+            "delivery_id": listed["deliveries"][0]["id"]}
 
 
 def error_shape(ctx: Any, response: schemathesis.Response, case: schemathesis.Case) -> bool | None:
