@@ -47,7 +47,8 @@ class AuditService:
         size = min(page_size or 50, MAX_PAGE)
         before: int | None = None
         if page_token:
-            if not page_token.isdigit() or len(page_token) > 18:
+            # ASCII digits only: str.isdigit() also takes "¹" and other digits int() refuses (found by the fuzzer).
+            if not (page_token.isascii() and page_token.isdigit()) or len(page_token) > 18:
                 raise InvalidArgument("page_token is not one this API gave", field="page_token")
             before = int(page_token)
         entries = await AuditTx(self._repo.pool_tx()).page(

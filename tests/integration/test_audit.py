@@ -70,8 +70,9 @@ async def test_the_audit_log_pages_newest_first_and_filters(suite):
     assert ids == sorted(ids, reverse=True)
     status, page = await suite.call("GET", f"/api/v1/audit?member_id={team.member_ids[Role.ADMIN]}", owner)
     assert status == 200 and page["entries"] == []
-    status, page = await suite.call("GET", "/api/v1/audit?page_token=abc", owner)
-    assert status == 400 and page["error"]["details"]["field"] == "page_token"
+    for bad in ("abc", "\u00b91", "-1"):
+        status, page = await suite.call("GET", "/api/v1/audit", owner, params={"page_token": bad})
+        assert status == 400 and page["error"]["details"]["field"] == "page_token", (bad, page)
     status, page = await suite.call("GET", "/api/v1/audit", team.auth[Role.MEMBER])
     assert status == 403 and page["error"]["details"]["required_role"] == "admin"
 
