@@ -32,6 +32,27 @@ def redact(value: Any) -> Any:
     return value
 
 
+# A list longer than this is written as its length (an import of 10,000 prospects is "10000 items", not 8 MB), and
+# an entry's fields larger than MAX_CHANGES_BYTES as their size alone.
+MAX_LIST_ITEMS = 10
+MAX_CHANGES_BYTES = 16 * 1024
+
+
+def summarize(changes: dict[str, Any]) -> dict[str, Any]:
+    """What a request changed, small enough to keep: secrets redacted, long lists counted, huge bodies sized."""
+
+    def shrink(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: shrink(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return f"{len(value)} items" if len(value) > MAX_LIST_ITEMS else [shrink(v) for v in value]
+        return value
+
+    small = shrink(redact(changes))
+    size = len(json.dumps(small))
+    return small if size <= MAX_CHANGES_BYTES else {"truncated": True, "bytes": size}
+
+
 def action_of(route: Route) -> str:
     """The route's operation name, as in the OpenAPI document (campaign transitions share one handler)."""
     name = route.handler.__name__
@@ -53,7 +74,7 @@ async def record(request: web.Request, route: Route, response: web.StreamRespons
         workspace_id=principal.workspace_id, member_id=principal.member_id, token_id=principal.token_id,
         action=action_of(route), method=route.method, path=request.path,
         target_json=json.dumps(dict(request.match_info)),
-        changes_json=json.dumps(redact(changes) if isinstance(changes, dict) else {}),
+        changes_json=json.dumps(summarize(changes) if isinstance(changes, dict) else {}),
         status=response.status, request_id=structlog.contextvars.get_contextvars().get("request_id", ""))
     try:
         await upstreams(request).accounts.RecordAuditEntry(entry)

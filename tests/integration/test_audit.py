@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from services.common.roles import Role
-from services.gateway.audit import REDACTED, redact
+from services.gateway.audit import MAX_CHANGES_BYTES, REDACTED, redact, summarize
 from tests.integration.test_roles import new_team
 
 SCHEDULE = {"days": ["mon", "tue", "wed", "thu", "fri"], "window": {"start": "09:00", "end": "17:00"},
@@ -23,6 +23,8 @@ async def test_changes_are_audited_with_actor_time_and_what_changed(suite):
         "senders": {"linkedin_account_ids": [account]}})
     assert status == 201, campaign
     path = f"/api/v1/campaigns/{campaign['id']}"
+    prospects = [{"linkedin_provider_id": f"ACo{i}", "first_name": "Bo"} for i in range(12)]
+    assert (await suite.call("POST", f"{path}/prospects", member, json={"prospects": prospects}))[0] == 200
     assert (await suite.call("POST", f"{path}/activate", owner, json={}))[0] == 200
     assert (await suite.call("POST", f"{path}/pause", member, json={}))[0] == 200
     assert (await suite.call("POST", f"{path}/resume", viewer, json={}))[0] == 403  # refused: not audited
@@ -33,13 +35,15 @@ async def test_changes_are_audited_with_actor_time_and_what_changed(suite):
     status, entries = await suite.call("GET", "/api/v1/audit", admin)
     assert status == 200, entries
     got = entries["entries"]
-    assert [e["action"] for e in got[:3]] == ["pause_campaign", "activate_campaign", "create_campaign"]
+    assert [e["action"] for e in got[:4]] == ["pause_campaign", "activate_campaign", "add_prospects",
+                                               "create_campaign"]
+    assert got[2]["changes"] == {"prospects": "12 items"} and got[2]["member_id"] == team.member_ids[Role.MEMBER]
     pause = got[0]
     assert pause["member_id"] == team.member_ids[Role.MEMBER] and pause["member_email"].startswith("member-")
     assert pause["method"] == "POST" and pause["path"] == f"{path}/pause" and pause["status"] == 200
     assert pause["target"] == {"campaign_id": campaign["id"]} and pause["token_id"] and pause["request_id"]
     assert datetime.fromisoformat(pause["at"])
-    created = got[2]
+    created = got[3]
     assert created["changes"]["name"] == "Audited" and created["member_id"] == team.member_ids[Role.OWNER]
     # The team's own setup is there too: members added and tokens made by the owner, oldest last.
     actions = [e["action"] for e in got]
@@ -83,3 +87,12 @@ def test_secrets_are_redacted_wherever_they_sit():
     assert redact(body) == {"email": "a@b.example", "smtp": {"host": "h", "password": REDACTED},
                             "app_password": REDACTED, "list": [{"refresh_token": REDACTED, "name": "n"}],
                             "api_key": REDACTED, "secret": REDACTED}
+
+
+def test_long_lists_are_counted_and_huge_bodies_sized():
+    prospects = [{"linkedin_provider_id": f"ACo{i}", "first_name": "x"} for i in range(10_000)]
+    assert summarize({"prospects": prospects}) == {"prospects": "10000 items"}
+    assert summarize({"days": ["mon", "tue"], "smtp": {"password": "p"}}) == {
+        "days": ["mon", "tue"], "smtp": {"password": REDACTED}}
+    huge = summarize({"text": "y" * (MAX_CHANGES_BYTES + 1)})
+    assert huge["truncated"] is True and huge["bytes"] > MAX_CHANGES_BYTES
