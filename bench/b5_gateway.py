@@ -101,7 +101,8 @@ def require_wrk() -> str:
     wrk = shutil.which("wrk")
     if wrk is None:
         raise SystemExit("B5 needs wrk, which is not installed. Install it from Debian's packages:\n"
-                         "    sudo apt-get update && sudo apt-get install -y wrk\n"
+                         "    sudo apt-get -o DPkg::Lock::Timeout=600 update\n"
+                         "    sudo apt-get -o DPkg::Lock::Timeout=600 install -y wrk\n"
                          "(nothing is downloaded at run time)")
     return wrk
 

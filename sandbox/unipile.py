@@ -20,6 +20,7 @@ Control API (JSON, no auth) under `/_sandbox/`, for tests and the local demo:
   GET  /_sandbox/hosted/{token}           the page a hosted reconnect link opens
   POST /_sandbox/hosted/{token}/complete  finish that reconnect: status OK, RECONNECTED webhooks, notify_url
 A profile is {provider_id, full_name?, public_identifier?, picture_url?}.
+Chat and message reads, a prospect writing to an account and `message_received` webhooks: unipile_messaging.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 API_PREFIX = "/api/v1/"
+# What a server logs when the client closed the connection before it answered (nginx's convention).
+CLIENT_CLOSED_REQUEST = 499
 # Endpoint names used by failure and latency injection; they match the client's method names.
 ENDPOINTS = (
     "get_account",
@@ -110,6 +113,8 @@ class Message:
     id: str
     text: str
     sent_at: datetime
+    # The attendee who wrote it; None for our own account (see unipile_messaging).
+    sender_provider_id: str | None = None
 
 
 @dataclass
@@ -229,6 +234,10 @@ class SandboxState:
 
 
 STATE = web.AppKey("unipile_sandbox_state", SandboxState)
+# Parts of the sandbox in modules of their own that build on this one (unipile_messaging), registered by the
+# sandbox package: each adds its routes to a new app, and may ask to hear of the messages our account sends.
+EXTENSIONS: list[Callable[[web.Application], None]] = []
+SENT_HOOKS = web.AppKey("unipile_sandbox_sent_hooks", list)
 _HTTP = web.AppKey("unipile_sandbox_http", aiohttp.ClientSession)
 
 
@@ -263,6 +272,9 @@ def create_app(api_key: str) -> web.Application:
     app.router.add_post("/_sandbox/latency", _control_set_latency)
     app.router.add_get("/_sandbox/hosted/{token}", _hosted_page)
     app.router.add_post("/_sandbox/hosted/{token}/complete", _hosted_complete)
+    app[SENT_HOOKS] = []
+    for extend in EXTENSIONS:
+        extend(app)
     return app
 
 
@@ -325,6 +337,10 @@ async def _middleware(request: web.Request, handler: Handler) -> web.StreamRespo
         return await handler(request)
     except _Reject as reject:
         return reject.response
+    except ConnectionResetError:
+        # The client gave up before its request was read (a time-out tests cause on purpose, with injected
+        # latency): nobody is left to answer, and this is no error of the sandbox worth a traceback.
+        return web.Response(status=CLIENT_CLOSED_REQUEST)
 
 
 async def _api_gate(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -621,6 +637,7 @@ async def _start_chat(request: web.Request) -> web.Response:
         state.chats[chat.id] = chat
     message = Message(id=secrets.token_urlsafe(16), text=text, sent_at=state.clock())
     chat.messages.append(message)
+    _sent_by_us(request.app, chat, message)
     return _json({"object": "ChatStarted", "chat_id": chat.id, "message_id": message.id}, 201)
 
 
@@ -634,7 +651,13 @@ async def _send_message(request: web.Request) -> web.Response:
     _usable_account(state, chat.account_id)
     message = Message(id=secrets.token_urlsafe(16), text=text, sent_at=state.clock())
     chat.messages.append(message)
+    _sent_by_us(request.app, chat, message)
     return _json({"object": "MessageSent", "message_id": message.id}, 201)
+
+
+def _sent_by_us(app: web.Application, chat: Chat, message: Message) -> None:
+    for hook in app[SENT_HOOKS]:
+        hook(app, chat, message)
 
 
 async def _create_hosted_link(request: web.Request) -> web.Response:

@@ -7,12 +7,17 @@ prospect's state and why-not-now. Pacing is shortened to seconds so there is som
 
     make run            # in one terminal
     make demo           # in another
+
+It reads the same port variables as `make run` (HOLDFAST_HTTP_HOST, HOLDFAST_HTTP_PORT,
+HOLDFAST_SANDBOX_UNIPILE_PORT, HOLDFAST_SANDBOX_SMTP_PORT, HOLDFAST_SANDBOX_IMAP_PORT), so the same
+environment finds the same suite; the command-line options override them.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 import urllib.error
 import urllib.request
@@ -21,6 +26,10 @@ from datetime import UTC, datetime
 
 FAST = {"daily_cap": 2000, "weekly_cap": 10000, "ramp_start": 2000, "ramp_step": 0, "pacing_min_seconds": 3,
         "pacing_max_seconds": 6}
+
+
+class NotRunning(Exception):
+    """Nothing answers where the suite should be."""
 
 
 def call(method: str, url: str, body: object | None = None, token: str | None = None) -> dict:
@@ -34,18 +43,35 @@ def call(method: str, url: str, body: object | None = None, token: str | None = 
             raw = response.read()
     except urllib.error.HTTPError as exc:
         raise SystemExit(f"{method} {url} -> {exc.code}: {exc.read().decode()}") from None
+    except (urllib.error.URLError, ConnectionError) as exc:  # refused, reset: no suite listening there
+        raise NotRunning(url) from exc
     return json.loads(raw) if raw else {}
 
 
+def _local_host(host: str) -> str:
+    # The runner may bind every address; the demo reaches it on the loopback.
+    return "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+
+
 def main() -> None:
+    env = os.environ
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--api", default="http://127.0.0.1:8080")
-    parser.add_argument("--unipile", default="http://127.0.0.1:8090")
-    parser.add_argument("--smtp-port", type=int, default=2525)
-    parser.add_argument("--imap-port", type=int, default=1143)
+    http_host = _local_host(env.get("HOLDFAST_HTTP_HOST", "127.0.0.1"))
+    parser.add_argument("--api", default=f"http://{http_host}:{env.get('HOLDFAST_HTTP_PORT', '8080')}")
+    parser.add_argument("--unipile", default=f"http://127.0.0.1:{env.get('HOLDFAST_SANDBOX_UNIPILE_PORT', '8090')}")
+    parser.add_argument("--smtp-port", type=int, default=int(env.get("HOLDFAST_SANDBOX_SMTP_PORT", "2525")))
+    parser.add_argument("--imap-port", type=int, default=int(env.get("HOLDFAST_SANDBOX_IMAP_PORT", "1143")))
     parser.add_argument("--prospects", type=int, default=5)
     parser.add_argument("--minutes", type=float, default=3.0)
     args = parser.parse_args()
+    try:
+        watch(args)
+    except NotRunning as exc:
+        raise SystemExit(f"demo: nothing answers at {exc}; start `make run` first (in another terminal, with "
+                         "the same HOLDFAST_* port variables), then run `make demo` again") from None
+
+
+def watch(args: argparse.Namespace) -> None:
     api = f"{args.api}/api/v1"
 
     workspace = call("POST", f"{api}/workspaces", {"name": "Demo", "owner_email": "demo@holdfast.example"})

@@ -8,11 +8,13 @@ fi
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
     if command -v sudo >/dev/null 2>&1; then SUDO="sudo -n"; else
-        echo "ensure_chromium: /usr/bin/chromium is missing and this is not root; run: apt-get install -y chromium" >&2
+        echo "ensure_chromium: /usr/bin/chromium is missing and this is not root; run: apt-get -o DPkg::Lock::Timeout=600 install -y chromium" >&2
         exit 1
     fi
 fi
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends chromium
+# Wait (up to 10 minutes) for another apt or dpkg run to let go of its lock instead of failing at once.
+APT=(apt-get -o DPkg::Lock::Timeout=600)
+$SUDO "${APT[@]}" update -qq
+$SUDO "${APT[@]}" install -y -qq --no-install-recommends chromium
 test -x /usr/bin/chromium

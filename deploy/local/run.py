@@ -145,11 +145,16 @@ def _local_secrets(env: dict[str, str], data: Path) -> None:
     else:
         saved = {"HOLDFAST_SECRET_KEYS": generate_entry("local1"),
                  "HOLDFAST_UNIPILE_WEBHOOK_SECRET": secrets.token_urlsafe(24),
-                 "HOLDFAST_BILLING_WEBHOOK_SECRET": secrets.token_urlsafe(24)}
+                 "HOLDFAST_BILLING_WEBHOOK_SECRET": secrets.token_urlsafe(24),
+                 "HOLDFAST_UNSUBSCRIBE_KEY": secrets.token_urlsafe(32)}
         path.touch(mode=0o600)
         path.write_text(json.dumps(saved))
     for name, value in saved.items():
         env.setdefault(name, value)
+    if "HOLDFAST_UNSUBSCRIBE_KEY" not in saved:  # made by an older runner
+        saved["HOLDFAST_UNSUBSCRIBE_KEY"] = secrets.token_urlsafe(32)
+        path.write_text(json.dumps(saved))
+        env.setdefault("HOLDFAST_UNSUBSCRIBE_KEY", saved["HOLDFAST_UNSUBSCRIBE_KEY"])
     if "HOLDFAST_BILLING_WEBHOOK_SECRET" not in saved:  # made by an older runner
         saved["HOLDFAST_BILLING_WEBHOOK_SECRET"] = secrets.token_urlsafe(24)
         path.write_text(json.dumps(saved))
@@ -158,7 +163,7 @@ def _local_secrets(env: dict[str, str], data: Path) -> None:
 
 def _register_webhooks(env: dict[str, str], gateway: str) -> None:
     """Ask the (sandbox) Unipile to call our webhook, with the shared secret in its header."""
-    for source in ("users", "account_status"):
+    for source in ("users", "account_status", "messaging"):
         body = json.dumps({"request_url": f"{gateway}/webhooks/unipile", "source": source, "name": f"holdfast-{source}",
                            "headers": [{"key": "Unipile-Auth", "value": env["HOLDFAST_UNIPILE_WEBHOOK_SECRET"]}]})
         request = urllib.request.Request(f"{env['HOLDFAST_UNIPILE_DSN']}/api/v1/webhooks", data=body.encode(),
@@ -233,6 +238,11 @@ def main() -> int:
         print(f"\nholdfast: ready at {base}  (API under {base}/api/v1, Ctrl-C to stop)", flush=True)
         if sandbox:
             print(f"holdfast: {sandbox}", flush=True)
+        print(f"holdfast: next, open {base} in a browser and create a workspace (or sign in with a workspace token)",
+              flush=True)
+        if sandbox:  # the demo drives the sandbox providers
+            print("holdfast: or run `make demo` in another terminal, with the same HOLDFAST_* variables: it creates "
+                  "a campaign in the sandbox and prints what it sends", flush=True)
         print(flush=True)
         while not stopping:
             if any(child.poll() is not None for child in providers + children):

@@ -20,6 +20,7 @@ from services.accounts.config import Settings
 from services.accounts.domain import LinkedInAccount, Sender, SendingLimit, ServerLogin
 from services.accounts.health_domain import HealthEvent, SenderHealthEvent
 from services.accounts.health_events import APPLY_HEALTH_EVENT, SET_SENDER_STATE
+from services.accounts.replies import RECORD_INBOUND_EMAILS, FoundMessage
 from services.common.errors import DomainError
 from services.common.proto_enums import from_word
 from services.common.proto_time import to_timestamp
@@ -45,7 +46,7 @@ def limit_pb(limit: SendingLimit) -> types_pb2.SendingLimit:
     )
 
 
-def sender_state(sender: Sender) -> bytes:
+def sender_state(sender: Sender, *, credentials_renewed: bool = False) -> bytes:
     """The outbox payload telling the scheduler a sender's state: a SetSenderStateRequest."""
     request = scheduler_pb2.SetSenderStateRequest(
         sender_id=sender.id,
@@ -54,6 +55,7 @@ def sender_state(sender: Sender) -> bytes:
         limits=[limit_pb(x) for x in sender.limits],
         timezone=sender.timezone,
         workspace_id=sender.workspace_id,
+        credentials_renewed=credentials_renewed,
     )
     if isinstance(sender, LinkedInAccount):
         request.kind = types_pb2.SENDER_KIND_LINKEDIN_ACCOUNT
@@ -96,7 +98,8 @@ def bounces_payload(inbox_id: str, bounces: list[FoundBounce]) -> bytes:
     """The outbox payload telling the scheduler of an inbox's hard bounces: a RecordBouncesRequest."""
     return scheduler_pb2.RecordBouncesRequest(inbox_id=inbox_id, bounces=[scheduler_pb2.Bounce(
         message_id=b.message_id, recipient=b.recipient, status=b.status, diagnostic=b.diagnostic,
-        received_at=to_timestamp(b.received_at)) for b in bounces]).SerializeToString()
+        received_at=to_timestamp(b.received_at), original_recipient=b.original_recipient)
+        for b in bounces]).SerializeToString()
 
 
 def scheduler_delivery(stub: scheduler_pb2_grpc.SchedulerServiceStub) -> Any:
@@ -108,6 +111,27 @@ def scheduler_delivery(stub: scheduler_pb2_grpc.SchedulerServiceStub) -> Any:
         except DecodeError:
             raise DomainError("the outbox payload is not a SetSenderStateRequest") from None
         await stub.SetSenderState(request)  # the channel's interceptor sets the deadline
+
+    return deliver
+
+
+def inbound_emails_payload(inbox_id: str, messages: list[FoundMessage]) -> bytes:
+    """The outbox payload handing an inbox's new messages to the scheduler: a RecordInboundEmailsRequest."""
+    return scheduler_pb2.RecordInboundEmailsRequest(inbox_id=inbox_id, emails=[scheduler_pb2.InboundEmail(
+        message_id=m.message_id, in_reply_to=m.in_reply_to, references=list(m.references),
+        from_address=m.from_address, subject=m.subject, text=m.text, received_at=to_timestamp(m.received_at),
+        headers=m.headers) for m in messages]).SerializeToString()
+
+
+def inbound_emails_delivery(stub: scheduler_pb2_grpc.SchedulerServiceStub) -> Any:
+    """The outbox handler of RECORD_INBOUND_EMAILS; the scheduler records each message once (by Message-ID)."""
+
+    async def deliver(payload: bytes) -> None:
+        try:
+            request = scheduler_pb2.RecordInboundEmailsRequest.FromString(payload)
+        except DecodeError:
+            raise DomainError("the outbox payload is not a RecordInboundEmailsRequest") from None
+        await stub.RecordInboundEmails(request, timeout=60)
 
     return deliver
 
@@ -144,6 +168,7 @@ def outbox_deliveries(scheduler: grpc.aio.Channel, campaigns: grpc.aio.Channel) 
     return {
         SET_SENDER_STATE: scheduler_delivery(scheduler_pb2_grpc.SchedulerServiceStub(scheduler)),
         RECORD_BOUNCES: bounces_delivery(scheduler_pb2_grpc.SchedulerServiceStub(scheduler)),
+        RECORD_INBOUND_EMAILS: inbound_emails_delivery(scheduler_pb2_grpc.SchedulerServiceStub(scheduler)),
         APPLY_HEALTH_EVENT: campaigns_delivery(campaigns_pb2_grpc.CampaignsServiceStub(campaigns)),
     }
 

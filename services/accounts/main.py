@@ -8,6 +8,7 @@ from collections.abc import Callable
 from contextlib import AsyncExitStack
 from datetime import timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import asyncpg
 
@@ -16,6 +17,7 @@ from services.accounts.bounces import BouncePoller
 from services.accounts.clients import (
     bounces_payload,
     health_event_payload,
+    inbound_emails_payload,
     open_unipile,
     open_webhook_poster,
     outbox_deliveries,
@@ -26,6 +28,7 @@ from services.accounts.health_domain import InboxHealthSettings
 from services.accounts.inboxes import InboxService
 from services.accounts.oauth import providers_from
 from services.accounts.ports import Unipile, WebhookPoster
+from services.accounts.replies import ReplyPoller
 from services.accounts.repository import SCHEMA, Repository
 from services.accounts.server import AccountsServicer, registration
 from services.accounts.service import AccountsService
@@ -39,6 +42,8 @@ from services.common.outbox import Relay
 from services.common.service_main import prepare_schema
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# A poller of inboxes' IMAP INBOX: bounce reports, or replies.
+P = TypeVar("P", bound=BouncePoller)
 # The most inboxes one probe round claims.
 PROBE_BATCH = 50
 
@@ -77,6 +82,7 @@ def inbox_health_settings(settings: Settings) -> InboxHealthSettings:
         auth_failures=settings.inbox_auth_failures,
         network_grace=timedelta(seconds=settings.inbox_network_grace_seconds),
         login_timeout_s=settings.inbox_login_timeout_seconds,
+        check_on_create=settings.inbox_check_login_on_create,
     )
 
 
@@ -95,6 +101,21 @@ def build_bounce_poller(settings: Settings, pool: asyncpg.Pool, clock: Clock, *,
                         service: AccountsService | None = None) -> BouncePoller:
     """The bounce poller wired as the server runs it (tests build another one, like another replica). OAuth inboxes
     are read with the access token their sends use: `service`'s cached one, refreshed by the same path."""
+    return _inbox_poller(BouncePoller, bounces_payload, settings.bounce_poll_seconds, settings, pool, clock,
+                         committed=committed, service=service)
+
+
+def build_reply_poller(settings: Settings, pool: asyncpg.Pool, clock: Clock, *,
+                       committed: Callable[[], None] = lambda: None,
+                       service: AccountsService | None = None) -> ReplyPoller:
+    """The reply poller (issue 16) wired as the server runs it: the bounce poller's logins, its own cursor."""
+    return _inbox_poller(ReplyPoller, inbound_emails_payload, settings.reply_poll_seconds, settings, pool, clock,
+                         committed=committed, service=service)
+
+
+def _inbox_poller(cls: type[P], payload: Callable[..., bytes], interval_s: float, settings: Settings,
+                  pool: asyncpg.Pool, clock: Clock, *, committed: Callable[[], None],
+                  service: AccountsService | None) -> P:
     service = service or build_service(settings, pool, clock, unipile=None)
 
     async def access_token(inbox_id: str) -> str:
@@ -107,10 +128,10 @@ def build_bounce_poller(settings: Settings, pool: asyncpg.Pool, clock: Clock, *,
     for provider, auth_kind in oauth.AUTH_KINDS.items():
         host, _, port = getattr(settings, f"{provider}_imap").rpartition(":")
         oauth_imap[auth_kind] = (host, int(port), getattr(settings, f"{provider}_imap_security"))
-    return BouncePoller(Repository(pool), clock, keyring=settings.secret_keys, payload=bounces_payload,
-                        committed=committed, interval=timedelta(seconds=settings.bounce_poll_seconds),
-                        login_timeout_s=settings.inbox_login_timeout_seconds, oauth_imap=oauth_imap,
-                        access_token=access_token)
+    return cls(Repository(pool), clock, keyring=settings.secret_keys, payload=payload,
+               committed=committed, interval=timedelta(seconds=interval_s),
+               login_timeout_s=settings.inbox_login_timeout_seconds, oauth_imap=oauth_imap,
+               access_token=access_token)
 
 
 async def _probe_every(interval_s: float, inboxes: InboxService) -> None:
@@ -168,6 +189,13 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
             name="accounts-bounce-poll",
         )
         stack.push_async_callback(cancel, bounce_loop)
+    if settings.reply_polls_enabled:
+        replies = build_reply_poller(settings, pool, clock or SystemClock(), committed=relay.kick, service=service)
+        reply_loop = asyncio.create_task(
+            run_loop("reply-poll", min(settings.reply_poll_seconds / 10, 30.0), replies.poll_once),
+            name="accounts-reply-poll",
+        )
+        stack.push_async_callback(cancel, reply_loop)
     running = await start_server(settings.grpc_listen, [registration(AccountsServicer(service))])
     stack.push_async_callback(running.stop, settings.shutdown_grace_seconds)
     return running

@@ -156,6 +156,8 @@ class Campaign:
     senders: Senders = field(default_factory=Senders)
     definition_version: int = 1
     last_auto_resumed_at: datetime | None = None
+    # V4: a reply stops its author ("prospect") or every prospect of its company ("company").
+    stop_on_reply: str = "prospect"
 
     def uses(self, channel: str) -> bool:
         return any(step.channel == channel for step in self.steps)

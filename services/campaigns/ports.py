@@ -3,12 +3,14 @@ use cases hold neither protobuf nor network code."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from services.campaigns.domain import Campaign, Prospect, Senders
 from services.campaigns.repository import Event
+from services.campaigns.suppression_entries import Entry
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +37,14 @@ class Events(Protocol):
 
     def probation(self, sender_ids: list[str], until: datetime) -> Event: ...
 
+    def suppressions(self, workspace_id: str, add: Sequence[Entry], remove: Sequence[Entry]) -> Event:
+        """V6: changes to the workspace's suppression list, in order per workspace."""
+        ...
+
+    def opt_out(self, event_id: str, prospect_id: str, source: str) -> Event:
+        """V5: a prospect's opt-out, for the scheduler to stop it."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class PlanInfo:
@@ -42,6 +52,8 @@ class PlanInfo:
     step_index: int
     next_action_at: datetime | None
     why_not_now: list[str]
+    # V3: set while an out-of-office parks the prospect.
+    out_of_office_until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ Event = tuple[str, str, bytes]
 
 _COLUMNS = """c.id, c.workspace_id, c.name, c.kind, c.status, c.paused_reason, c.schedule_days,
               c.window_start, c.window_end, c.timezone, c.randomize_within_window, c.pause_version,
-              c.created_at, c.updated_at, c.definition_version, c.last_auto_resumed_at,
+              c.created_at, c.updated_at, c.definition_version, c.last_auto_resumed_at, c.stop_on_reply,
               COALESCE((SELECT json_agg(json_build_object('index', s.index, 'channel', s.channel, 'action', s.action,
                                  'delay_hours', s.delay_hours, 'text', s.text, 'subject', s.subject, 'body', s.body)
                                  ORDER BY s.index)
@@ -62,6 +62,7 @@ def _campaign(row: asyncpg.Record) -> Campaign:
         steps=tuple(Step(**s) for s in json.loads(row["steps"])),
         senders=Senders(tuple(row["linkedin_account_ids"]), tuple(row["inbox_ids"])),
         definition_version=row["definition_version"], last_auto_resumed_at=row["last_auto_resumed_at"],
+        stop_on_reply=row["stop_on_reply"],
     )
 
 
@@ -280,15 +281,16 @@ class Repository:
             yield Transaction(conn)
 
     async def create_campaign(self, workspace_id: str, name: str, kind: str, schedule: Schedule, steps: list[Step],
-                              senders: Senders, now: datetime, plan_event: Callable[[Campaign], Event]) -> Campaign:
+                              senders: Senders, now: datetime, plan_event: Callable[[Campaign], Event],
+                              stop_on_reply: str = "prospect") -> Campaign:
         async with self._pool.acquire() as conn, conn.transaction():
             campaign_id = await conn.fetchval(
                 "INSERT INTO campaigns.campaigns (workspace_id, name, kind, schedule_days, window_start,"
-                " window_end, timezone, randomize_within_window, created_at, updated_at)"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id",
+                " window_end, timezone, randomize_within_window, created_at, updated_at, stop_on_reply)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10) RETURNING id",
                 workspace_id, name, kind, list(schedule.days), time.fromisoformat(schedule.window_start),
                 time.fromisoformat(schedule.window_end), schedule.timezone,
-                schedule.randomize_within_window, now)
+                schedule.randomize_within_window, now, stop_on_reply)
             await conn.executemany(
                 "INSERT INTO campaigns.steps (campaign_id, index, channel, action, delay_hours, text, subject, body)"
                 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -303,10 +305,12 @@ class Repository:
             await tx.enqueue(plan_event(campaign))
             return campaign
 
-    async def list_prospects(self, campaign_id: str, limit: int, after_seq: int) -> list[Prospect]:
+    async def list_prospects(self, campaign_id: str, limit: int, after_seq: int,
+                             only: Sequence[str] | None = None) -> list[Prospect]:
         rows = await self._pool.fetch(
-            "SELECT * FROM campaigns.prospects WHERE campaign_id = $1 AND seq > $3 ORDER BY seq LIMIT $2",
-            campaign_id, limit, after_seq)
+            "SELECT * FROM campaigns.prospects WHERE campaign_id = $1 AND seq > $3"
+            " AND ($4::uuid[] IS NULL OR id = ANY($4::uuid[])) ORDER BY seq LIMIT $2",
+            campaign_id, limit, after_seq, None if only is None else list(only))
         return [_prospect(r) for r in rows]
 
     async def get_campaign(self, workspace_id: str, campaign_id: str) -> Campaign | None:

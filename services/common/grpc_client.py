@@ -10,7 +10,7 @@ import grpc
 import structlog
 
 from services.common.grpc_errors import from_rpc_error
-from services.common.grpc_server import REQUEST_ID_KEY
+from services.common.grpc_server import MAX_MESSAGE_BYTES, REQUEST_ID_KEY
 from services.common.roles import CALLER_ROLE, ROLE_KEY
 
 
@@ -46,5 +46,7 @@ def open_channel(target: str, *, default_timeout: float = 5.0) -> grpc.aio.Chann
     return grpc.aio.insecure_channel(
         target,
         interceptors=[_DeadlineInterceptor(default_timeout)],
-        options=[("grpc.keepalive_time_ms", 30_000), ("grpc.enable_retries", 1)],
+        options=[("grpc.keepalive_time_ms", 30_000), ("grpc.enable_retries", 1),
+                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES)],
     )

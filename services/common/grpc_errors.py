@@ -36,7 +36,7 @@ _FROM_GRPC[grpc.StatusCode.CANCELLED] = errors.Unavailable
 def grpc_code(error: errors.DomainError) -> grpc.StatusCode:
     for cls in type(error).__mro__:
         if cls in _TO_GRPC:
-            return _TO_GRPC[cls]  # type: ignore[index]
+            return _TO_GRPC[cls]
     return grpc.StatusCode.INTERNAL
 
 

@@ -1,8 +1,8 @@
 """grpc.aio server bootstrap shared by the internal services.
 
-Every server gets the standard health service (SERVING only once the service is ready), reflection, and
-an interceptor that binds the request id and method into the log context and turns domain errors into
-rich gRPC statuses. `serve_forever` waits for SIGTERM or SIGINT and then shuts down in order: health
+Every server gets the standard health service (SERVING only once the service is ready), reflection (v1 and
+v1alpha), and an interceptor that binds the request id and method into the log context and turns domain errors
+into rich gRPC statuses. `serve_forever` waits for SIGTERM or SIGINT and then shuts down in order: health
 NOT_SERVING, drain in-flight calls for the grace period, stop, then close the rest (pool, channels).
 """
 
@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import signal
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -21,15 +20,17 @@ from typing import Any
 import grpc
 import structlog
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 
-from services.common import errors
+from services.common import errors, reflection, request_ids
 from services.common.db import is_unreachable
 from services.common.grpc_errors import to_status
 from services.common.metrics import GRPC_LATENCY, GRPC_REQUESTS
 from services.common.roles import ROLE_KEY, check_call
 
 log = structlog.get_logger(__name__)
+
+# Largest gRPC message between the services (the gateway takes JSON bodies up to 8 MiB).
+MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 
 REQUEST_ID_KEY = "x-request-id"
 # The health name for liveness probes: SERVING once started, whatever the database says (a restart would not bring
@@ -48,7 +49,7 @@ class ContextInterceptor(grpc.aio.ServerInterceptor):
             return handler
         method = details.method
         metadata = dict(details.invocation_metadata or ())
-        request_id = metadata.get(REQUEST_ID_KEY) or uuid.uuid4().hex
+        request_id = request_ids.accept(metadata.get(REQUEST_ID_KEY))
         inner = handler.unary_unary
 
         async def unary_unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
@@ -159,16 +160,15 @@ async def start_server(listen: str, registrations: Sequence[Registration]) -> Ru
     """Start serving on `listen` (host:port; port 0 picks a free one). Health stays NOT_SERVING until
     `mark_serving` is called by the caller once everything the service needs is ready."""
     server = grpc.aio.server(interceptors=[ContextInterceptor()],
-                             options=[("grpc.so_reuseport", 0)])
+                             options=[("grpc.so_reuseport", 0),
+                                      # A 100,000-entry suppression upload (V6) passes in one call.
+                                      ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES)])
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     names = [r.full_name for r in registrations]
     for registration in registrations:
         registration.add(server)
-    reflection.enable_server_reflection(
-        [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME],
-        server,
-    )
+    reflection.enable(server, [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name])
     for name in ["", LIVENESS, *names]:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
     port = server.add_insecure_port(listen)

@@ -45,9 +45,9 @@ CREATE INDEX outbox_by_key ON {schema}.outbox (ordering_key, id);
 async def enqueue(conn: asyncpg.Connection, schema: str, destination: str, ordering_key: str,
                   payload: bytes) -> int:
     """Write an event inside the caller's transaction; returns its id."""
-    return await conn.fetchval(
+    return int(await conn.fetchval(
         f"INSERT INTO {schema}.outbox (destination, ordering_key, payload) VALUES ($1, $2, $3) RETURNING id",
-        destination, ordering_key, payload)
+        destination, ordering_key, payload))
 
 
 class Relay:
@@ -94,7 +94,7 @@ class Relay:
                     await asyncio.wait_for(self._delivered.wait(), min(remaining, 0.05))
 
     async def backlog(self) -> int:
-        return await self._pool.fetchval(f"SELECT count(*) FROM {self._schema}.outbox")
+        return int(await self._pool.fetchval(f"SELECT count(*) FROM {self._schema}.outbox"))
 
     async def _run(self) -> None:
         while True:

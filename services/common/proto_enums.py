@@ -15,10 +15,10 @@ def to_word(enum_type: Any, value: int) -> str | None:
     """None for the UNSPECIFIED zero value."""
     if value == 0:
         return None
-    return enum_type.Name(value).removeprefix(_prefix(enum_type)).lower()
+    return str(enum_type.Name(value)).removeprefix(_prefix(enum_type)).lower()
 
 
 def from_word(enum_type: Any, word: str | None) -> int:
     if not word:
         return 0
-    return enum_type.Value(_prefix(enum_type) + word.upper())
+    return int(enum_type.Value(_prefix(enum_type) + word.upper()))

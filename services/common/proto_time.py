@@ -14,4 +14,5 @@ def to_timestamp(value: datetime | None) -> Timestamp | None:
 
 
 def from_timestamp(ts: Timestamp) -> datetime:
-    return ts.ToDatetime(tzinfo=UTC)
+    moment: datetime = ts.ToDatetime(tzinfo=UTC)  # protobuf ships no type hints
+    return moment

@@ -65,7 +65,10 @@ def require(held: Role, needed: Role) -> None:
 # The caller's effective role for the gRPC calls made while serving its request (the gateway sets it).
 CALLER_ROLE: contextvars.ContextVar[Role | None] = contextvars.ContextVar("caller_role", default=None)
 
-_MEMBER_CALLS = ("CreateCampaign", "ActivateCampaign", "PauseCampaign", "ResumeCampaign", "AddProspects")
+# Adding suppressions only makes sending safer, and a member's re-classification of a reply as an opt-out adds
+# one: a member's call. Removing one is an admin's (DeleteSuppression), as is the suppression route itself.
+_MEMBER_CALLS = ("CreateCampaign", "ActivateCampaign", "PauseCampaign", "ResumeCampaign", "AddProspects",
+                 "AddSuppressions")
 _ADMIN_CALLS = ("CreateLinkedInAccount", "CreateReconnectLink", "RecordRestriction", "VerifyLinkedInAccount",
                 "CreateInbox", "UpdateInboxCredentials", "StartInboxOAuth", "UpdateSendingLimits", "AddMember",
                 "ChangeMemberRole", "RemoveMember", "ListTokens", "CreateToken", "RevokeToken", "CreateWebhookEndpoint",
@@ -75,6 +78,8 @@ _OWNER_CALLS = ("TransferOwnership",)
 # The least role of each member-facing call that changes something; any other call only needs a role at all.
 RPC_ROLES: dict[str, Role] = {
     **{f"/holdfast.campaigns.v1.CampaignsService/{m}": Role.MEMBER for m in _MEMBER_CALLS},
+    "/holdfast.campaigns.v1.CampaignsService/DeleteSuppression": Role.ADMIN,
+    "/holdfast.scheduler.v1.SchedulerService/ReclassifyReply": Role.MEMBER,
     **{f"/holdfast.accounts.v1.AccountsService/{m}": Role.ADMIN for m in _ADMIN_CALLS},
     **{f"/holdfast.accounts.v1.AccountsService/{m}": Role.OWNER for m in _OWNER_CALLS},
 }
@@ -87,7 +92,8 @@ INTERNAL_CALLS = frozenset({
     "/holdfast.accounts.v1.AccountsService/RecordAuditEntry",
     "/holdfast.accounts.v1.AccountsService/ReportAccountFailure",
     *(f"/holdfast.campaigns.v1.CampaignsService/{m}" for m in (
-        "ApplyHealthEvent", "ApplyFailureRateSignal", "ApplyBounceRateSignal", "ApplyProspectProgress")),
+        "ApplyHealthEvent", "ApplyFailureRateSignal", "ApplyBounceRateSignal", "ApplyProspectProgress",
+        "RecordOptOut")),
 })
 
 

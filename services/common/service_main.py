@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from services.common.metrics import serve_metrics
 from services.common.migrations import MigrationError, check, migrate
 
 Start = Callable[[Any, AsyncExitStack], Awaitable[RunningServer]]
-Command = Callable[[Any], Awaitable[int]]
+Command = Callable[[Any], Coroutine[Any, Any, int]]
 
 
 async def prepare_schema(pool: Any, schema: str, folder: Path, *, apply: bool) -> None:
@@ -88,7 +88,7 @@ def main(
     )
     args = parser.parse_args()
     try:
-        settings = config.load(settings_cls)
+        settings: Any = config.load(settings_cls)  # one of the services' Settings classes
     except config.ConfigError as exc:
         print(f"holdfast {name}: {exc}", file=sys.stderr)
         sys.exit(2)
@@ -98,7 +98,7 @@ def main(
         if args.command == "migrate":
             asyncio.run(_migrate_only(settings, name, migrations))
         elif args.command in extra:
-            code = asyncio.run(extra[args.command](settings))
+            code: int = asyncio.run(extra[args.command](settings))
             sys.exit(code)
         else:
             asyncio.run(

@@ -8,7 +8,7 @@ import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, Field, ValidationError
@@ -201,8 +201,10 @@ class Route:
     auth: bool = True
     errors: tuple[int, ...] = field(default=(400, 401, 404))
     tag: str = "campaigns"
+    # The JSON Schema of a body the handler reads itself, without a model (webhooks: their raw bytes are signed).
+    raw_body: dict[str, Any] | None = None
     # The least role that may call it; unset: a read needs viewer, managing senders (and the sandbox's controls)
-    # admin, any other change member.
+    # and suppressions admin, any other change member.
     role: Role | None = None
 
     @property
@@ -211,6 +213,10 @@ class Route:
             return self.role
         if self.method in ("GET", "HEAD"):
             return Role.VIEWER
-        return Role.ADMIN if self.tag in ("senders", "sandbox") else Role.MEMBER
+        return Role.ADMIN if self.tag in ADMIN_TAGS else Role.MEMBER
+
+
+# Route tags whose changes are an admin's.
+ADMIN_TAGS = ("senders", "sandbox", "suppressions")
 
 

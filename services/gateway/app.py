@@ -1,22 +1,25 @@
-"""The gateway's aiohttp application: HTTP API under /api/v1 (and, later, the web UI at /)."""
+"""The gateway's aiohttp application: the HTTP API under /api/v1, its OpenAPI document, and the web UI at /."""
 
 from __future__ import annotations
 
+import re
 import time
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import structlog
 from aiohttp import web
 
+from services.common import request_ids
 from services.common.errors import DomainError
 from services.common.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from services.common.roles import CALLER_ROLE
+from services.common.unsubscribe import UnsubscribeTokens
 from services.gateway import audit, openapi
 from services.gateway.api import OPENAPI, PRINCIPALS, ROUTE_ROLE, SETTINGS, UPSTREAMS, PrincipalCache, Route
 from services.gateway.config import Settings
 from services.gateway.routes import ROUTES
+from services.gateway.unsubscribe_routes import TOKENS as UNSUBSCRIBE_TOKENS
 from services.gateway.upstreams import Upstreams
 
 log = structlog.get_logger(__name__)
@@ -41,7 +44,7 @@ _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_la
 @web.middleware
 async def errors_and_context(request: web.Request, handler: web.Handler) -> web.StreamResponse:
     """Every answer carries a request id; every failure has the {"error": {...}} shape."""
-    request_id = request.headers.get(REQUEST_ID_HEADER, "")[:64] or uuid.uuid4().hex
+    request_id = request_ids.accept(request.headers.get(REQUEST_ID_HEADER))
     structlog.contextvars.bind_contextvars(request_id=request_id, http=f"{request.method} {request.path}")
     started = time.perf_counter()
     status = 500
@@ -57,7 +60,10 @@ async def errors_and_context(request: web.Request, handler: web.Handler) -> web.
         status = exc.status
         code = _HTTP_CODES.get(exc.status, "http_error")
         message = "no such route" if exc.status == 404 else exc.reason
-        return error_response(status, code, message, {}, request_id)
+        response = error_response(status, code, message, {}, request_id)
+        if "Allow" in exc.headers:  # a 405 says which methods the route takes (RFC 9110 §15.5.6)
+            response.headers["Allow"] = exc.headers["Allow"]
+        return response
     except Exception:
         log.exception("request failed")
         return error_response(500, "internal", "internal error", {}, request_id)
@@ -89,10 +95,13 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     app[OPENAPI] = openapi.build()
     app[PRINCIPALS] = PrincipalCache(settings.auth_cache_seconds)
+    app[UNSUBSCRIBE_TOKENS] = UnsubscribeTokens(settings.unsubscribe_key)
     for route in ROUTES:
         app.router.add_route(route.method, route.path, _with_role(route))
     # The web UI: static files, no build step (not API routes, so not in ROUTES nor the OpenAPI document).
     app.router.add_get("/", ui_index)
+    app.router.add_get("/oauth/return", ui_index)  # Google / Microsoft send the browser back here (the UI finishes)
+    app.router.add_get("/linkedin-accounts/{account_id}", ui_account_return)  # a hosted reconnect's way back
     app.router.add_static("/ui/", UI_DIR, append_version=False)
     return app
 
@@ -114,6 +123,14 @@ def _with_role(route: Route) -> web.Handler:
         return response
 
     return handle
+
+
+async def ui_account_return(request: web.Request) -> web.Response:
+    """Unipile's hosted reconnect sends the browser back to /linkedin-accounts/{id}: the UI's accounts page."""
+    account_id = request.match_info["account_id"]
+    known = re.fullmatch(r"[0-9a-fA-F-]{1,64}", account_id)
+    where = f"/#/accounts?reconnected={account_id}" if known else "/#/accounts"
+    return web.Response(status=302, headers={"Location": where})
 
 
 async def ui_index(request: web.Request) -> web.FileResponse:

@@ -3,6 +3,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.common.config import CommonSettings, parse_listen, setting
+from services.common.unsubscribe import MIN_KEY_CHARS
+
+
+def _login_timeout(raw: str) -> float:
+    seconds = float(raw)
+    if not 0 < seconds <= 120:
+        raise ValueError("must be more than 0 and at most 120")
+    return seconds
 
 
 def _port(raw: str) -> int:
@@ -10,6 +18,12 @@ def _port(raw: str) -> int:
     if not 0 <= port <= 65535:
         raise ValueError("port must be 0..65535")
     return port
+
+
+def _unsubscribe_key(raw: str) -> str:
+    if len(raw) < MIN_KEY_CHARS:
+        raise ValueError(f"expected at least {MIN_KEY_CHARS} characters")
+    return raw
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -25,6 +39,10 @@ class Settings(CommonSettings):
     auth_cache_seconds: float = setting("HOLDFAST_AUTH_CACHE_SECONDS", 10.0, parse=float,
                                         help="how long the gateway remembers who a valid API token belongs to "
                                         "(a revoked token stops working within this; 0: ask accounts every time)")
+    inbox_login_timeout_seconds: float = setting(
+        "HOLDFAST_INBOX_LOGIN_TIMEOUT_SECONDS", 15.0, parse=_login_timeout,
+        help="accounts' budget for one live SMTP or IMAP login: inbox creation and reconnect, which log in before "
+        "saving, wait this long plus a margin for accounts' answer instead of the general RPC deadline")
     max_body_bytes: int = setting("HOLDFAST_MAX_BODY_BYTES", 8 * 1024 * 1024, parse=int,
                                   help="largest request body accepted (prospect uploads are the big ones)")
     unipile_webhook_secret: str = setting("HOLDFAST_UNIPILE_WEBHOOK_SECRET", "", secret=True,
@@ -34,6 +52,8 @@ class Settings(CommonSettings):
     billing_webhook_secret: str = setting("HOLDFAST_BILLING_WEBHOOK_SECRET", "", secret=True,
                                           help="secret signing billing webhooks (Holdfast-Signature, HMAC-SHA256; "
                                           "empty: refused)")
+    unsubscribe_key: str = setting("HOLDFAST_UNSUBSCRIBE_KEY", secret=True, parse=_unsubscribe_key,
+                                   help="key (32+ characters) the scheduler signs unsubscribe links with (V5)")
     sandbox_unipile_url: str = setting("HOLDFAST_SANDBOX_UNIPILE_URL", "",
                                        help="base URL of the local Unipile sandbox; when set, /api/v1/sandbox routes "
                                        "let the UI disconnect, reconnect or fail an account (empty: no sandbox)")

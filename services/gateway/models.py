@@ -4,9 +4,10 @@ drift from what the handlers send."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+from zoneinfo import available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 Status = Literal["draft", "active", "paused", "finished"]
@@ -18,6 +19,50 @@ class Request(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
+def integral(value: object) -> object:
+    # JSON has one number type: 602.0 is the integer 602 (JSON Schema agrees); 602.5 stays a float and is refused.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# An integer of a request body: strict (no strings, no booleans), but a whole number written 602.0 is accepted.
+Integer = Annotated[int, BeforeValidator(integral)]
+
+# What the validation enforces, stated in the OpenAPI document too (schema only: the services keep their own
+# messages). The services strip text with Python's str.strip(), whose whitespace is this class (written out: JSON
+# Schema's \s is not Python's). Required text is never blank once stripped.
+WS = "\\u0009-\\u000d\\u001c-\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+NOT_BLANK = f"^[{WS}]*[^{WS}\\u0000][^\\u0000]*$"
+
+
+def stripped(max_chars: int, *, required: bool = True) -> str:
+    """Text of 1 (or 0 when not required) to max_chars characters once surrounding whitespace is stripped."""
+    core = f"[^{WS}\u0000]([^\u0000]{{0,{max_chars - 2}}}[^{WS}\u0000])?"
+    return f"^[{WS}]*{core if required else f'({core})?'}[{WS}]*$"
+
+
+# The accounts service's email check (services/accounts/domain.py), without NUL.
+_EMAIL_PART = f"[^@{WS}\\u0000]+"
+EMAIL_PATTERN = f"^[{WS}]*{_EMAIL_PART}@{_EMAIL_PART}\\.{_EMAIL_PART}[{WS}]*$"
+TIMEZONES = sorted(available_timezones())
+# Request text is refused with NUL in it (PostgreSQL cannot store it; api.check_text).
+NO_NUL = "^[^\\u0000]*$"
+# Any JSON without NUL in a key or a string, at any depth: what a webhook's body may be (components/schemas).
+JSON_WITHOUT_NUL = {"anyOf": [
+    {"type": "string", "pattern": NO_NUL},
+    {"type": ["number", "boolean", "null"]},
+    {"type": "array", "items": {"$ref": "#/components/schemas/JsonWithoutNul"}},
+    {"type": "object", "propertyNames": {"pattern": NO_NUL},
+     "additionalProperties": {"$ref": "#/components/schemas/JsonWithoutNul"}},
+]}
+
+
+def json_object_without_nul(description: str) -> dict[str, Any]:
+    return {"type": "object", "description": description, "propertyNames": {"pattern": NO_NUL},
+            "additionalProperties": {"$ref": "#/components/schemas/JsonWithoutNul"}}
+
+
 class Response(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -26,26 +71,35 @@ class Response(BaseModel):
 
 
 class CreateWorkspace(Request):
-    name: str = Field(max_length=100, examples=["Acme Sales"])
-    owner_email: str = Field(max_length=254, examples=["owner@acme.example"])
+    name: str = Field(max_length=100, examples=["Acme Sales"], json_schema_extra={"pattern": NOT_BLANK})
+    owner_email: str = Field(max_length=254, examples=["owner@acme.example"],
+                             json_schema_extra={"pattern": EMAIL_PATTERN})
+
+
+UNIQUE = {"uniqueItems": True}
+# The campaigns service takes 00:00 to 23:59 (the gateway's own pattern only checks the shape).
+_HH_MM = {"pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"}
 
 
 class Window(Request):
-    start: str = Field(pattern=r"^\d{2}:\d{2}$", examples=["09:00"], description="local time, HH:MM")
+    start: str = Field(pattern=r"^\d{2}:\d{2}$", examples=["09:00"], description="local time, HH:MM",
+                       json_schema_extra=_HH_MM)
     end: str = Field(pattern=r"^\d{2}:\d{2}$", examples=["17:00"],
-                     description="local time, HH:MM, after start (windows across midnight are refused)")
+                     description="local time, HH:MM, after start (windows across midnight are refused)",
+                     json_schema_extra=_HH_MM)
 
 
 class ScheduleIn(Request):
-    days: list[Weekday] = Field(min_length=1, max_length=7)
+    days: list[Weekday] = Field(min_length=1, max_length=7, json_schema_extra={"uniqueItems": True})
     window: Window
-    timezone: str = Field(max_length=64, examples=["Europe/Paris"], description="IANA timezone")
+    timezone: str = Field(max_length=64, examples=["Europe/Paris"], description="IANA timezone",
+                          json_schema_extra={"enum": TIMEZONES})
     randomize_within_window: bool = False
 
 
 class Delay(Request):
-    days: int = Field(0, ge=0, le=366)
-    hours: int = Field(0, ge=0, le=23)
+    days: Integer = Field(0, ge=0, le=366)
+    hours: Integer = Field(0, ge=0, le=23)
 
 
 class StepIn(Request):
@@ -60,18 +114,21 @@ class StepIn(Request):
 
 
 class SendersIn(Request):
-    linkedin_account_ids: list[str] = Field(default_factory=list, max_length=20)
-    inbox_ids: list[str] = Field(default_factory=list, max_length=20)
+    linkedin_account_ids: list[str] = Field(default_factory=list, max_length=20, json_schema_extra=UNIQUE)
+    inbox_ids: list[str] = Field(default_factory=list, max_length=20, json_schema_extra=UNIQUE)
 
 
 class CreateCampaign(Request):
-    name: str = Field(max_length=200)
+    name: str = Field(max_length=200, json_schema_extra={"pattern": NOT_BLANK})
     kind: Literal["outreach", "warmup"] = Field(
         "outreach", description="warmup: one inbox (senders.inbox_ids, exactly one) sends a daily volume that grows "
         "with each day it sent, to the workspace's other inboxes; give no steps or prospects")
     schedule: ScheduleIn
     steps: list[StepIn] = Field(default_factory=list, max_length=50)
     senders: SendersIn = Field(default_factory=SendersIn)
+    stop_on_reply: Literal["prospect", "company"] = Field(
+        "prospect", description="a reply stops its author (prospect) or every prospect of its company: same email "
+        "domain (free-mail excluded) or same company name (company)")
 
 
 class ProspectIn(Request):
@@ -143,6 +200,7 @@ class CampaignOut(Response):
     schedule: ScheduleOut
     steps: list[StepOut]
     senders: SendersOut
+    stop_on_reply: Literal["prospect", "company"]
     created_at: str
     updated_at: str
 
@@ -170,6 +228,7 @@ class AddedProspects(Response):
     added: int
     already_present: int = Field(description="already in the campaign under one of their identifiers")
     refused: list[RefusedOut]
+    suppressed: int = Field(0, description="added, but on the workspace's suppression list: never sent (V6)")
 
 
 class ProspectOut(Response):
@@ -181,10 +240,12 @@ class ProspectOut(Response):
     last_name: str
     company: str
     fields: dict[str, str]
-    state: str = Field(description="enrolling, scheduled, in_flight, waiting_acceptance, done or stopped")
+    state: str = Field(description="enrolling, scheduled, in_flight, waiting_acceptance, done or stopped; or what "
+                       "the prospect said: replied, opted_out, suppressed, out_of_office")
     current_step: int
     next_action_at: str | None
     why_not_now: list[str] = Field(description="every reason the next action is not happening now (S11)")
+    out_of_office_until: str | None = Field(None, description="while an out-of-office parks the prospect")
 
 
 class ProspectPage(Response):
@@ -203,6 +264,8 @@ class ResumePreview(Response):
     days: list[PreviewDay]
     first_at: str | None
     last_at: str | None
+    left_out: dict[str, int] = Field(default_factory=dict, description="prospects a resume leaves out because of "
+                                     "what they said, per reason: replied, opted_out, suppressed, out_of_office")
 
 
 class WarmupProgress(Response):

@@ -8,7 +8,8 @@ from typing import Any
 import annotated_types
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue, models_json_schema
+from pydantic_core import core_schema
 
 from services.gateway import models
 from services.gateway.routes import ROUTES
@@ -24,13 +25,36 @@ _ERROR_TEXT = {400: "Invalid input; `details.field` names the field. Nothing was
                503: "Not ready, or not configured."}
 
 
+# Said for every string of a request that has no stricter pattern of its own.
+NO_NUL = models.NO_NUL
+
+
+class _Schemas(GenerateJsonSchema):
+    def str_schema(self, schema: core_schema.StringSchema) -> JsonSchemaValue:
+        generated = super().str_schema(schema)
+        if self.mode == "validation":
+            generated.setdefault("pattern", NO_NUL)
+        return generated
+
+    def dict_schema(self, schema: core_schema.DictSchema) -> JsonSchemaValue:
+        # pydantic states a key pattern as patternProperties, which lets any other key through unchecked: the
+        # keys' rule is propertyNames, the values' additionalProperties.
+        generated = super().dict_schema(schema)
+        by_key = generated.get("patternProperties", {})
+        if list(by_key) == [NO_NUL]:
+            generated.pop("patternProperties")
+            generated["propertyNames"] = {"pattern": NO_NUL}
+            generated["additionalProperties"] = by_key[NO_NUL]
+        return generated
+
+
 def build() -> dict[str, Any]:
     used: set[type[BaseModel]] = {models.ErrorOut}
     for route in ROUTES:
         used.update(m for m in (route.body, route.response) if m is not None)
     _, schema = models_json_schema([(m, "validation" if issubclass(m, models.Request) else "serialization")
                                     for m in sorted(used, key=lambda m: m.__name__)],
-                                   ref_template="#/components/schemas/{model}")
+                                   ref_template="#/components/schemas/{model}", schema_generator=_Schemas)
     paths: dict[str, dict[str, Any]] = {}
     for route in ROUTES:
         op: dict[str, Any] = {"summary": route.summary, "tags": [route.tag],
@@ -47,6 +71,8 @@ def build() -> dict[str, Any]:
         if route.body is not None:
             op["requestBody"] = {"required": bool(route.body.model_fields),
                                  "content": {"application/json": {"schema": _ref(route.body)}}}
+        elif route.raw_body is not None:
+            op["requestBody"] = {"required": True, "content": {"application/json": {"schema": route.raw_body}}}
         ok: dict[str, Any] = {"description": "OK"}
         if route.response is not None:
             ok["content"] = {"application/json": {"schema": _ref(route.response)}}
@@ -68,7 +94,7 @@ def build() -> dict[str, Any]:
         "info": {"title": "Holdfast API", "version": "1",
                  "description": "Outreach campaigns that pause safely and resume without a burst."},
         "paths": paths,
-        "components": {"schemas": schema.get("$defs", {}),
+        "components": {"schemas": {**schema.get("$defs", {}), "JsonWithoutNul": models.JSON_WITHOUT_NUL},
                        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
     }
 

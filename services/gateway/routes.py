@@ -29,9 +29,13 @@ from services.gateway.api import (
     upstreams,
 )
 from services.gateway.audit import AUDIT_ROUTES
+from services.gateway.reply_routes import REPLY_ROUTES
 from services.gateway.sandbox_routes import SANDBOX_ROUTES
 from services.gateway.sender_routes import SENDER_ROUTES
+from services.gateway.stats_routes import STATS_ROUTES
+from services.gateway.suppression_routes import SUPPRESSION_ROUTES
 from services.gateway.team_routes import TEAM_ROUTES
+from services.gateway.unsubscribe_routes import UNSUBSCRIBE_ROUTES
 from services.gateway.webhook_endpoint_routes import ENDPOINT_ROUTES
 from services.gateway.webhooks import WEBHOOK_ROUTES
 
@@ -79,7 +83,7 @@ async def create_campaign(request: web.Request) -> web.Response:
             body=s.body) for i, s in enumerate(body.steps)],
         senders=campaigns_pb2.Senders(linkedin_account_ids=body.senders.linkedin_account_ids,
                                       inbox_ids=body.senders.inbox_ids),
-        actor=principal.actor()))
+        actor=principal.actor(), stop_on_reply=body.stop_on_reply))
     return reply(views.campaign(created.campaign), 201)
 
 
@@ -93,7 +97,8 @@ async def add_prospects(request: web.Request) -> web.Response:
             or "", email=p.email or "", first_name=p.first_name, last_name=p.last_name, company=p.company,
             fields=p.fields) for p in body.prospects]), timeout=60)
     return reply(models.AddedProspects(added=added.added, already_present=added.already_present, refused=[
-        models.RefusedOut(index=r.index, code=r.code, message=r.message) for r in added.refused]))
+        models.RefusedOut(index=r.index, code=r.code, message=r.message) for r in added.refused],
+        suppressed=added.suppressed))
 
 
 async def list_prospects(request: web.Request) -> web.Response:
@@ -122,7 +127,8 @@ async def resume_preview(request: web.Request) -> web.Response:
         days=[models.PreviewDay(date=d.date, channel=to_word(types_pb2.Channel, d.channel), count=d.count)
               for d in preview.days],
         first_at=views.iso(preview.first_at) if preview.HasField("first_at") else None,
-        last_at=views.iso(preview.last_at) if preview.HasField("last_at") else None))
+        last_at=views.iso(preview.last_at) if preview.HasField("last_at") else None,
+        left_out={x.reason: x.count for x in preview.left_out}))
 
 
 async def list_campaigns(request: web.Request) -> web.Response:
@@ -217,6 +223,10 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", f"{CAMPAIGN}/pause-history", pause_history, "Every pause reason added and cleared, with its actor.",
           models.PauseHistory, query=Paging),
     *SENDER_ROUTES,
+    *REPLY_ROUTES,
+    *SUPPRESSION_ROUTES,
+    *UNSUBSCRIBE_ROUTES,
+    *STATS_ROUTES,
     *TEAM_ROUTES,
     *ENDPOINT_ROUTES,
     *AUDIT_ROUTES,

@@ -25,7 +25,7 @@ class SandboxInfo(models.Response):
 
 
 class FailSends(models.Request):
-    count: int = Field(default=10, ge=1, le=1000)
+    count: models.Integer = Field(default=10, ge=1, le=1000)
 
 
 class SandboxDone(models.Response):

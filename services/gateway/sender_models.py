@@ -6,12 +6,28 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field
 
-from services.gateway.models import Request, Response
+from services.gateway.models import EMAIL_PATTERN, TIMEZONES, WS, Request, Response, integral, stripped
 
-# Any int32: the accounts service checks the ranges, so its messages explain the rule.
-Int32 = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+# Any int32: the accounts service checks the ranges, so its messages explain the rule. The OpenAPI document
+# states those ranges (schema only, below), so a client knows them before it asks.
+Int32 = Annotated[int, Field(ge=-(2**31), le=2**31 - 1), BeforeValidator(integral)]
+
+
+def _schema(**constraints: object) -> dict[str, object]:
+    return {"json_schema_extra": constraints}
+
+
+# Host names as the accounts service takes them (letters, digits, hyphens, dots; an IPv4 address fits too).
+_LABEL = "[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
+HOST_PATTERN = f"^[{WS}]*{_LABEL}(\\.{_LABEL})*\\.?[{WS}]*$"
+PORT = _schema(minimum=1, maximum=65535)
+# The accounts service's ranges of sending limits (services/accounts/domain.py; a test keeps the two equal).
+MAX_DAILY_CAP = 10_000
+MAX_PACING_SECONDS = 86_400
+# A timezone may be left empty (UTC) or be an IANA name.
+TIMEZONE = _schema(enum=["", *TIMEZONES])
 SenderStatus = Literal["connected", "degraded", "disconnected", "restricted"]
 Security = Literal["ssl", "starttls", "none"]
 RestrictionKind = Literal["warning", "jail", "partial"]
@@ -23,14 +39,20 @@ RestrictionKind = Literal["warning", "jail", "partial"]
 class LimitIn(Request):
     """The complete limits of one action type; they replace that action type's limits."""
 
-    daily_cap: Int32 = Field(description="actions per day, in the sender's local day (1 to 10000)", examples=[80])
-    weekly_cap: Int32 = Field(description="actions per rolling 7 days, at least daily_cap", examples=[200])
-    ramp_start: Int32 = Field(description="the cap of the first day the sender sends (1 to daily_cap)", examples=[10])
-    ramp_step: Int32 = Field(description="added to the ramp cap after each day the sender actually sent", examples=[5])
+    daily_cap: Int32 = Field(description="actions per day, in the sender's local day (1 to 10000)", examples=[80],
+                             **_schema(minimum=1, maximum=MAX_DAILY_CAP))
+    weekly_cap: Int32 = Field(description="actions per rolling 7 days, at least daily_cap", examples=[200],
+                              **_schema(minimum=1, maximum=7 * MAX_DAILY_CAP))
+    ramp_start: Int32 = Field(description="the cap of the first day the sender sends (1 to daily_cap)", examples=[10],
+                              **_schema(minimum=1, maximum=MAX_DAILY_CAP))
+    ramp_step: Int32 = Field(description="added to the ramp cap after each day the sender actually sent", examples=[5],
+                             **_schema(minimum=0, maximum=MAX_DAILY_CAP))
     pacing_min_seconds: Int32 = Field(
-        description="smallest random gap between two actions of the sender", examples=[120]
+        description="smallest random gap between two actions of the sender", examples=[120],
+        **_schema(minimum=0, maximum=MAX_PACING_SECONDS),
     )
-    pacing_max_seconds: Int32 = Field(description="largest random gap, at least pacing_min_seconds", examples=[300])
+    pacing_max_seconds: Int32 = Field(description="largest random gap, at least pacing_min_seconds", examples=[300],
+                                      **_schema(minimum=0, maximum=MAX_PACING_SECONDS))
 
 
 class LinkedInLimitsIn(Request):
@@ -47,15 +69,35 @@ class InboxLimitsIn(Request):
     email: LimitIn | None = None
 
 
+def _at_least_one_of(*names: str) -> dict[str, object]:
+    """JSON Schema for "at least one of these fields, not null" (the route refuses a body without any)."""
+    return {"anyOf": [{"required": [name], "properties": {name: {"not": {"type": "null"}}}} for name in names]}
+
+
+class LinkedInLimitsUpdate(LinkedInLimitsIn):
+    """Limits per action type to change; at least one; the others keep their current limits."""
+
+    model_config = ConfigDict(json_schema_extra=_at_least_one_of("linkedin_invite", "linkedin_message",
+                                                                 "linkedin_inmail"))
+
+
+class InboxLimitsUpdate(InboxLimitsIn):
+    """The email limits to set."""
+
+    model_config = ConfigDict(json_schema_extra=_at_least_one_of("email"))
+
+
 class CreateLinkedInAccount(Request):
     unipile_account_id: str = Field(
-        description="the Unipile account that sends (1 to 200 characters)", examples=["t5XY4yQzR9WVrlNFyzPMhw"]
+        description="the Unipile account that sends (1 to 200 characters)", examples=["t5XY4yQzR9WVrlNFyzPMhw"],
+        **_schema(pattern=stripped(200)),
     )
-    name: str = Field(description="1 to 100 characters", examples=["Jane's LinkedIn"])
+    name: str = Field(description="1 to 100 characters", examples=["Jane's LinkedIn"], **_schema(pattern=stripped(100)))
     timezone: str = Field(
         "UTC",
         description="IANA timezone of the account's owner: daily caps count in its day",
         examples=["Europe/Paris"],
+        **TIMEZONE,
     )
     limits: LinkedInLimitsIn | None = None
 
@@ -68,19 +110,23 @@ class RecordRestriction(Request):
 
 
 class ServerIn(Request):
-    host: str = Field(examples=["smtp.acme.example"])
-    port: Int32 = Field(description="1 to 65535", examples=[465])
+    host: str = Field(examples=["smtp.acme.example"], **_schema(maxLength=253, pattern=HOST_PATTERN))
+    port: Int32 = Field(description="1 to 65535", examples=[465], **PORT)
     security: Security = Field(examples=["ssl"])
-    username: str = Field(examples=["jane@acme.example"])
+    username: str = Field(examples=["jane@acme.example"], **_schema(pattern=stripped(254)))
     password: str = Field(
-        description="write-only: stored encrypted, never returned", json_schema_extra={"writeOnly": True}
+        description="write-only: stored encrypted, never returned",
+        json_schema_extra={"writeOnly": True, "minLength": 1, "maxLength": 1024},
     )
 
 
 class CreateInbox(Request):
-    email: str = Field(examples=["jane@acme.example"], description="unique in the workspace (case-insensitive)")
-    display_name: str = Field("", description="the From name, up to 100 characters", examples=["Jane Doe"])
-    timezone: str = Field("UTC", description="IANA timezone: daily caps count in its day", examples=["Europe/Paris"])
+    email: str = Field(examples=["jane@acme.example"], description="unique in the workspace (case-insensitive)",
+                       **_schema(maxLength=254, pattern=EMAIL_PATTERN))
+    display_name: str = Field("", description="the From name, up to 100 characters", examples=["Jane Doe"],
+                              **_schema(pattern=stripped(100, required=False)))
+    timezone: str = Field("UTC", description="IANA timezone: daily caps count in its day", examples=["Europe/Paris"],
+                          **TIMEZONE)
     smtp: ServerIn
     imap: ServerIn
     limits: InboxLimitsIn | None = None
@@ -90,24 +136,38 @@ class ServerCredentialsIn(Request):
     """New login of one server; what is left out keeps its stored value (a server without a password keeps
     its stored password, and its login is still checked)."""
 
-    host: str | None = Field(None, examples=["smtp.acme.example"])
-    port: Int32 | None = Field(None, description="1 to 65535", examples=[465])
+    host: str | None = Field(None, examples=["smtp.acme.example"], **_schema(maxLength=253, pattern=HOST_PATTERN))
+    port: Int32 | None = Field(None, description="1 to 65535", examples=[465], **PORT)
     security: Security | None = Field(None, examples=["ssl"])
-    username: str | None = Field(None, examples=["jane@acme.example"])
+    username: str | None = Field(None, examples=["jane@acme.example"], **_schema(pattern=stripped(254)))
     password: str | None = Field(
-        None, description="write-only: stored encrypted, never returned", json_schema_extra={"writeOnly": True}
+        None, description="write-only: stored encrypted, never returned",
+        json_schema_extra={"writeOnly": True, "minLength": 1, "maxLength": 1024},
     )
+
+
+def _password_given(server: str) -> dict[str, object]:
+    return {"required": ["app_password", server],
+            "properties": {"app_password": {"type": "string"},
+                           server: {"type": "object", "required": ["password"],
+                                    "properties": {"password": {"type": "string"}}}}}
 
 
 class UpdateInboxCredentials(Request):
     """New SMTP and IMAP credentials, logged in live before anything is stored."""
+
+    model_config = ConfigDict(json_schema_extra={
+        **_at_least_one_of("smtp", "imap", "app_password"),
+        # app_password stands for both servers' passwords: not with either of them.
+        "not": {"anyOf": [_password_given("smtp"), _password_given("imap")]},
+    })
 
     smtp: ServerCredentialsIn | None = None
     imap: ServerCredentialsIn | None = None
     app_password: str | None = Field(
         None,
         description="shortcut: the same (app) password for SMTP and IMAP; not with smtp.password or imap.password",
-        json_schema_extra={"writeOnly": True},
+        json_schema_extra={"writeOnly": True, "minLength": 1},
     )
 
 
@@ -118,6 +178,8 @@ class StartInboxOAuth(Request):
     redirect_uri: str | None = Field(
         None,
         max_length=2000,
+        # Empty (the default), or an absolute http(s) URL with a host and no fragment.
+        **_schema(pattern=f"^$|^[{WS}]*[Hh][Tt][Tt][Pp][Ss]?://[^/?#{WS}\\u0000]+[^#\\u0000]*$"),
         description="where the provider sends the user back; default: {HOLDFAST_PUBLIC_URL}/oauth/callback "
         "(it must be registered with the OAuth app and reach GET /oauth/callback)",
     )
@@ -222,6 +284,10 @@ class InboxOut(Response):
     status_detail: str
     limits: InboxLimitsOut
     created_at: str
+    bounce_poll_error: str = Field(description="why the last read of the inbox's bounce reports failed; empty when "
+                                   "it worked")
+    next_probe_at: str | None = Field(description="when the inbox's logins are next checked (a disconnected inbox "
+                                      "backs off; a reconnect or check-now probes at once)")
 
 
 class InboxList(Response):

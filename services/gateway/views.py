@@ -38,6 +38,7 @@ def campaign(c: campaigns_pb2.Campaign) -> models.CampaignOut:
                               body=s.body) for s in c.steps],
         senders=models.SendersOut(linkedin_account_ids=list(c.senders.linkedin_account_ids),
                                   inbox_ids=list(c.senders.inbox_ids)),
+        stop_on_reply="company" if c.stop_on_reply == "company" else "prospect",
         created_at=iso(c.created_at), updated_at=iso(c.updated_at),
     )
 
@@ -49,7 +50,8 @@ def prospect(v: campaigns_pb2.ProspectView) -> models.ProspectOut:
         linkedin_public_identifier=p.linkedin_public_identifier or None, email=p.email or None,
         first_name=p.first_name, last_name=p.last_name, company=p.company, fields=dict(p.fields), state=v.state,
         current_step=v.current_step, next_action_at=iso(v.next_action_at) if v.HasField("next_action_at") else None,
-        why_not_now=list(v.why_not_now))
+        why_not_now=list(v.why_not_now),
+        out_of_office_until=iso(v.out_of_office_until) if v.HasField("out_of_office_until") else None)
 
 
 def change(response: campaigns_pb2.PauseCampaignResponse | campaigns_pb2.ResumeCampaignResponse

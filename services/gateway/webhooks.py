@@ -41,6 +41,7 @@ class WebhookAck(models.Response):
     received: str
     prospects_advanced: int | None = None
     changed: bool | None = None
+    replies_recorded: int | None = None
 
 
 class BillingAck(models.Response):
@@ -174,6 +175,15 @@ async def unipile_webhook(request: web.Request) -> web.Response:
             )
         )
         return _ack(WebhookAck(received="new_relation", prospects_advanced=answer.prospects_advanced))
+    if payload.get("event") == "message_received":
+        # V2: a trigger only; the scheduler reads the message again from Unipile before recording anything.
+        answer = await upstreams(request).scheduler.RecordLinkedInMessage(
+            scheduler_pb2.RecordLinkedInMessageRequest(
+                unipile_account_id=_text(payload, "account_id", "account_id"),
+                message_id=_text(payload, "message_id", "message_id"),
+            )
+        )
+        return _ack(WebhookAck(received="message_received", replies_recorded=answer.recorded))
     if "AccountStatus" in payload:
         status = payload["AccountStatus"]
         if not isinstance(status, dict):
@@ -245,6 +255,9 @@ WEBHOOK_ROUTES: tuple[Route, ...] = (
         auth=False,
         errors=(400, 401, 409, 503),
         tag="webhooks",
+        raw_body=models.json_object_without_nul(
+            "new_relation: event, account_id, user_provider_id; account_status: AccountStatus {account_id, "
+            "account_type, message}; any other event is ignored"),
     ),
     Route(
         "POST",
@@ -257,5 +270,6 @@ WEBHOOK_ROUTES: tuple[Route, ...] = (
         auth=False,
         errors=(400, 401, 503),
         tag="webhooks",
+        raw_body=models.json_object_without_nul("id, type, created (unix seconds), data {workspace_id}"),
     ),
 )

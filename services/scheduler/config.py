@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from services.common.config import ConfigError, ServiceSettings, parse_bool, parse_listen, setting
+from services.common.unsubscribe import MIN_KEY_CHARS
 
 
 def _positive(raw: str) -> float:
@@ -31,6 +33,19 @@ def _at_least_one(raw: str) -> int:
     if value < 1:
         raise ValueError(f"expected an integer >= 1, got {raw!r}")
     return value
+
+
+def _unsubscribe_key(raw: str) -> str:
+    if len(raw) < MIN_KEY_CHARS:
+        raise ValueError(f"expected at least {MIN_KEY_CHARS} characters")
+    return raw
+
+
+def _base_url(raw: str) -> str:
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError(f"expected an http(s) base URL, got {raw!r}")
+    return raw.strip().rstrip("/")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,6 +96,17 @@ class Settings(ServiceSettings):
     hold_drain_seconds: float = setting("HOLDFAST_HOLD_DRAIN_SECONDS", 30.0, parse=_non_negative,
                                         help="how long setting a hold waits for sends already at the provider "
                                         "on the held scope before it answers anyway (with a warning)")
+
+    unsubscribe_key: str = setting("HOLDFAST_UNSUBSCRIBE_KEY", secret=True, parse=_unsubscribe_key,
+                                   help="key (32+ characters) signing the unsubscribe links of campaign emails; "
+                                   "the gateway needs the same one")
+    public_url: str = setting("HOLDFAST_PUBLIC_URL", "http://127.0.0.1:8080", parse=_base_url,
+                              help="where users reach Holdfast; unsubscribe links point there")
+    chats_poll_seconds: float = setting("HOLDFAST_CHATS_POLL_SECONDS", 900.0, parse=_positive,
+                                        help="how often (jittered ±25%) each LinkedIn sender's recent chats are read "
+                                        "to catch replies whose webhook was lost")
+    ooo_days: float = setting("HOLDFAST_OOO_DAYS", 7.0, parse=_positive,
+                              help="how long an out-of-office reply without a return date parks its prospect")
 
     def __post_init__(self) -> None:
         # An attempt older than the stale threshold is taken for cut off by a crash; if a live send could

@@ -63,6 +63,8 @@ class CampaignPlan:
     inbox_ids: tuple[str, ...]
     steps: tuple[Step, ...] = field(default=())
     warmup: bool = False
+    # V4: "prospect" (a reply stops its author) or "company" (every prospect of the author's company).
+    stop_on_reply: str = "prospect"
 
     def step(self, index: int) -> Step | None:
         return self.steps[index] if 0 <= index < len(self.steps) else None
@@ -170,3 +172,23 @@ def restriction_kind(*texts: str) -> str:
         if match:
             return match[1].lower()
     return ""
+
+
+# V4: addresses at these domains belong to people, not companies: a reply from one stops no colleague.
+FREE_MAIL_DOMAINS = frozenset({
+    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "hotmail.fr", "hotmail.co.uk", "live.com",
+    "live.fr", "msn.com", "yahoo.com", "yahoo.fr", "yahoo.co.uk", "yahoo.de", "yahoo.es", "yahoo.it", "ymail.com",
+    "icloud.com", "me.com", "mac.com", "aol.com", "proton.me", "protonmail.com", "pm.me", "gmx.de", "gmx.net",
+    "gmx.com", "web.de", "t-online.de", "orange.fr", "wanadoo.fr", "free.fr", "sfr.fr", "laposte.net",
+    "libero.it", "virgilio.it", "mail.com", "zoho.com", "yandex.com", "yandex.ru", "mail.ru", "qq.com",
+    "163.com", "fastmail.com", "hey.com", "tutanota.com", "seznam.cz", "wp.pl", "o2.pl", "interia.pl",
+    "telenet.be", "skynet.be", "ziggo.nl", "kpnmail.nl", "bluewin.ch", "terra.com.br", "uol.com.br", "bol.com.br",
+})
+
+
+def company_domain(email: str | None) -> str | None:
+    """V4: the company an address names by its domain, or None for a free-mail (or no) address."""
+    if not email or "@" not in email:
+        return None
+    domain = email.rsplit("@", 1)[1].strip().lower()
+    return None if not domain or domain in FREE_MAIL_DOMAINS else domain

@@ -10,11 +10,23 @@ import structlog
 from services.common.errors import DomainError
 from services.common.providers.smtp import SmtpError, SmtpSettings, send_email
 from services.common.providers.unipile import FailureKind, UnipileClient, UnipileError
+from services.common.unsubscribe import UnsubscribeTokens, list_unsubscribe_headers, unsubscribe_url
+from services.scheduler.bounce_rate import MESSAGE_ID_DOMAIN
 from services.scheduler.domain import Sender, Step, render, restriction_kind
 from services.scheduler.repository import PlanRow
 
 log = structlog.get_logger(__name__)
-Credentials = Callable[[str], Awaitable[SmtpSettings]]
+
+
+@dataclass(frozen=True, slots=True)
+class SendingAs:
+    """How an inbox sends: its SMTP login and the name its emails carry in From."""
+
+    smtp: SmtpSettings
+    display_name: str = ""
+
+
+Credentials = Callable[[str], Awaitable[SmtpSettings | SendingAs]]
 # The error code of accounts' GetSenderCredentials when an OAuth inbox's grant was revoked or expired.
 OAUTH_REVOKED = "oauth_revoked"
 
@@ -31,24 +43,44 @@ class Outcome:
     restriction_kind: str = ""
 
 
+def message_id(attempt_id: str, sender_address: str) -> str:
+    """`<attempt id@sending domain>`: the attempt, so a send can be found again when reconciling and its bounces
+    matched (T6); the sending domain, as receiving servers and filters expect of a Message-ID."""
+    domain = sender_address.rpartition("@")[2].strip().lower() or MESSAGE_ID_DOMAIN
+    return f"<{attempt_id}@{domain}>"
+
+
+@dataclass(frozen=True, slots=True)
+class UnsubscribeLinks:
+    """V5: where a campaign email's unsubscribe link points, and how its token is signed."""
+
+    public_url: str
+    tokens: UnsubscribeTokens
+
+
 class Providers:
-    def __init__(self, unipile: UnipileClient | None, credentials: Credentials, *, timeout_s: float = 15.0):
+    def __init__(self, unipile: UnipileClient | None, credentials: Credentials, *, timeout_s: float = 15.0,
+                 unsubscribe: UnsubscribeLinks | None = None):
         self._unipile = unipile
         self._credentials = credentials
         self._timeout_s = timeout_s
+        self._unsubscribe = unsubscribe
 
-    async def perform(self, attempt_id: str, plan: PlanRow, sender: Sender, step: Step) -> Outcome:
+    async def perform(self, attempt_id: str, plan: PlanRow, sender: Sender, step: Step,
+                      workspace_id: str = "") -> Outcome:
         values = {"first_name": plan.first_name, "last_name": plan.last_name, "company": plan.company, **plan.fields}
         try:
             if step.channel == "email":
-                return await self._email(attempt_id, plan, sender, step, values)
+                return await self._email(attempt_id, plan, sender, step, values, workspace_id)
             return await self._linkedin(plan, sender, step, values)
         except UnipileError as exc:
             restricted = restriction_kind(exc.title, exc.detail) if exc.kind is FailureKind.RESTRICTED else ""
             return Outcome(False, exc.kind, exc.type, detail=exc.title or exc.detail, retry_after_s=exc.retry_after_s,
                            restriction_kind=restricted)
         except SmtpError as exc:
-            return Outcome(False, exc.kind, str(exc.code or ""), detail=exc.message)
+            # e.g. "550 5.7.1": the reply code and, when given, the RFC 3463 code (T5).
+            error_type = " ".join(part for part in (str(exc.code or ""), exc.enhanced) if part)
+            return Outcome(False, exc.kind, error_type, detail=exc.message)
 
     async def _linkedin(self, plan: PlanRow, sender: Sender, step: Step, values: dict[str, str]) -> Outcome:
         if self._unipile is None:
@@ -63,9 +95,15 @@ class Providers:
         return Outcome(True, provider_ref=chat.message_id or chat.chat_id or "")
 
     async def _email(self, attempt_id: str, plan: PlanRow, sender: Sender, step: Step,
-                     values: dict[str, str]) -> Outcome:
+                     values: dict[str, str], workspace_id: str) -> Outcome:
         if not plan.email:
             return Outcome(False, FailureKind.PROSPECT_REFUSED, "missing_email")
+        headers: dict[str, str] = {}
+        if self._unsubscribe is not None and workspace_id:
+            # V5: every campaign email carries a one-click unsubscribe (RFC 8058) and may show the link.
+            token = self._unsubscribe.tokens.make(workspace_id, plan.prospect_id)
+            headers = list_unsubscribe_headers(self._unsubscribe.public_url, token, sender.email)
+            values = {**values, "unsubscribe_url": unsubscribe_url(self._unsubscribe.public_url, token)}
         try:
             settings = await self._credentials(sender.sender_id)
         except DomainError as exc:
@@ -74,8 +112,9 @@ class Providers:
                 return Outcome(False, FailureKind.DISCONNECTED, "invalid_grant", detail=exc.message)
             # Nothing reached the mail server: safe to try again later.
             return Outcome(False, FailureKind.TRANSIENT, "credentials_unavailable", detail=exc.message)
-        # The Message-ID carries the attempt, so a send can be found again when reconciling.
-        result = await send_email(settings, sender=sender.email, to=plan.email, subject=render(step.subject, values),
-                                  body=render(step.body, values), message_id=f"<{attempt_id}@holdfast>",
+        identity = settings if isinstance(settings, SendingAs) else SendingAs(settings)
+        result = await send_email(identity.smtp, sender=sender.email, sender_name=identity.display_name,
+                                  to=plan.email, subject=render(step.subject, values), body=render(step.body, values),
+                                  message_id=message_id(attempt_id, sender.email), headers=headers,
                                   timeout_s=self._timeout_s)
         return Outcome(True, provider_ref=result.message_id)

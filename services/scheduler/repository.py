@@ -28,6 +28,16 @@ from services.scheduler.domain import (
 WEEKDAY_NUMBER = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 WEEKDAY_NAME = {v: k for k, v in WEEKDAY_NUMBER.items()}
 
+# V1/V8: a plan update written after the prospect spoke (the outcome of a send claimed before, an acceptance)
+# never revives it: a stopping voice turns any unfinished state into 'stopped', and a park keeps the next
+# action at or after parked_until. Format with s = the new state, n = the new next_action_at, r = the reason.
+_STOPPING = "p.voice IN ('replied', 'suppressed', 'opted_out')"
+_UNFINISHED = "IN ('scheduled', 'waiting_acceptance', 'in_flight')"
+_VOICE_STATE = "CASE WHEN " + _STOPPING + " AND {s} " + _UNFINISHED + " THEN 'stopped' ELSE {s} END"
+_VOICE_NEXT = ("CASE WHEN " + _STOPPING + " AND {s} " + _UNFINISHED + " THEN NULL"
+               " WHEN p.parked_until > {n} THEN p.parked_until ELSE {n} END")
+_VOICE_REASON = "CASE WHEN " + _STOPPING + " AND {s} " + _UNFINISHED + " THEN p.voice ELSE {r} END"
+
 
 @dataclass(frozen=True, slots=True)
 class Enrollee:
@@ -38,6 +48,7 @@ class Enrollee:
     last_name: str
     company: str
     fields: dict[str, str]
+    linkedin_public_identifier: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +72,9 @@ class PlanRow:
     inbox_id: str | None
     failures: int
     stop_reason: str
+    # V1/V3: what the prospect said ("" for nothing yet) and, for an out-of-office, until when it is parked.
+    voice: str = ""
+    parked_until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +98,7 @@ def _plan_row(r: asyncpg.Record) -> PlanRow:
         email=r["email"], first_name=r["first_name"], last_name=r["last_name"], company=r["company"],
         fields=json.loads(fields) if isinstance(fields, str) else dict(fields),
         linkedin_sender_id=s(r["linkedin_sender_id"]), inbox_id=s(r["inbox_id"]), failures=r["failures"],
-        stop_reason=r["stop_reason"])
+        stop_reason=r["stop_reason"], voice=r["voice"], parked_until=r["parked_until"])
 
 
 def _aware(value: datetime) -> datetime:
@@ -108,7 +122,7 @@ def _campaign_plan(r: asyncpg.Record, steps: Sequence[asyncpg.Record]) -> Campai
         inbox_ids=tuple(str(x) for x in r["inbox_ids"]),
         steps=tuple(Step(s["index"], s["channel"], s["action_type"], s["delay_hours"], s["text"], s["subject"],
                          s["body"]) for s in steps),
-        warmup=r["warmup"])
+        warmup=r["warmup"], stop_on_reply=r["stop_on_reply"])
 
 
 def _limits(rows: Sequence[asyncpg.Record]) -> dict[str, dict[str, Limits]]:
@@ -137,14 +151,14 @@ class Tx:
         s = plan.schedule
         await self.conn.execute(
             """INSERT INTO scheduler.campaign_plans (campaign_id, workspace_id, version, days, window_start, window_end,
-                   timezone, randomize, active, linkedin_account_ids, inbox_ids, updated_at, warmup)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                   timezone, randomize, active, linkedin_account_ids, inbox_ids, updated_at, warmup, stop_on_reply)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
                ON CONFLICT (campaign_id) DO UPDATE SET version = $3, days = $4, window_start = $5, window_end = $6,
                    timezone = $7, randomize = $8, active = $9, linkedin_account_ids = $10, inbox_ids = $11,
-                   updated_at = $12, warmup = $13""",
+                   updated_at = $12, warmup = $13, stop_on_reply = $14""",
             plan.campaign_id, plan.workspace_id, plan.version, [WEEKDAY_NAME[d] for d in sorted(s.days)],
             s.window_start, s.window_end, s.timezone, s.randomize_within_window, plan.active,
-            list(plan.linkedin_account_ids), list(plan.inbox_ids), now, plan.warmup)
+            list(plan.linkedin_account_ids), list(plan.inbox_ids), now, plan.warmup, plan.stop_on_reply)
         await self.conn.execute("DELETE FROM scheduler.plan_steps WHERE campaign_id = $1", plan.campaign_id)
         await self.conn.executemany(
             "INSERT INTO scheduler.plan_steps (campaign_id, index, channel, action_type, delay_hours, text, subject,"
@@ -270,11 +284,18 @@ class Tx:
 
     async def set_sender(self, kind: str, sender_id: str, version: int, status: str, timezone: str,
                          workspace_id: str | None, unipile_account_id: str, email: str,
-                         limits: dict[str, Limits], now: datetime) -> bool:
-        current = await self.conn.fetchval(
-            "SELECT version FROM scheduler.sender_states WHERE sender_id = $1 FOR UPDATE", sender_id)
-        if current is not None and current >= version:
+                         limits: dict[str, Limits], now: datetime, *, credentials_renewed: bool = False) -> bool:
+        current = await self.conn.fetchrow(
+            "SELECT version, status FROM scheduler.sender_states WHERE sender_id = $1 FOR UPDATE", sender_id)
+        if current is not None and current["version"] >= version:
             return False
+        if status == "connected" and current is not None and (credentials_renewed or current["status"] != "connected"):
+            # T8: new credentials (or a sender back from disconnected) lift every block a provider's refusal of
+            # the old ones left, in the transaction that records the new state; the prospects those refusals
+            # put back are due already, so the next round sends.
+            await self.conn.execute(
+                "UPDATE scheduler.sender_states SET next_send_after = least(next_send_after, $2), provider_block = ''"
+                " WHERE sender_id = $1 AND provider_block <> ''", sender_id, now)
         await self.conn.execute(
             """INSERT INTO scheduler.sender_states (sender_kind, sender_id, version, status, timezone, updated_at,
                    workspace_id, unipile_account_id, email)
@@ -386,7 +407,8 @@ class Tx:
 
     async def enroll(self, rows: list[tuple], now: datetime) -> int:
         """rows: (prospect_id, campaign_id, provider_id, email, first, last, company, fields_json,
-        linkedin_sender_id, inbox_id, state, channel, action_type, sender_id, due_at, next_action_at)."""
+        linkedin_sender_id, inbox_id, state, channel, action_type, sender_id, due_at, next_action_at,
+        public_identifier)."""
         if not rows:
             return 0
         columns = list(zip(*rows, strict=True))
@@ -394,10 +416,10 @@ class Tx:
             """WITH ins AS (
                  INSERT INTO scheduler.prospect_plans (prospect_id, campaign_id, linkedin_provider_id, email,
                      first_name, last_name, company, fields, linkedin_sender_id, inbox_id, state, channel,
-                     action_type, sender_id, due_at, next_action_at, updated_at)
-                 SELECT t.*, $17::timestamptz FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],
+                     action_type, sender_id, due_at, next_action_at, linkedin_public_identifier, updated_at)
+                 SELECT t.*, $18::timestamptz FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],
                      $6::text[], $7::text[], $8::jsonb[], $9::uuid[], $10::uuid[], $11::text[], $12::text[],
-                     $13::text[], $14::uuid[], $15::timestamptz[], $16::timestamptz[]) AS t
+                     $13::text[], $14::uuid[], $15::timestamptz[], $16::timestamptz[], $17::text[]) AS t
                  ON CONFLICT (prospect_id) DO NOTHING RETURNING 1)
                SELECT count(*) FROM ins""",
             *[list(c) for c in columns], now)
@@ -417,9 +439,10 @@ class Tx:
                           action_type: str | None, sender_id: str | None, due_at: datetime | None,
                           next_action_at: datetime | None, failures: int, stop_reason: str, now: datetime) -> None:
         await self.conn.execute(
-            """UPDATE scheduler.prospect_plans SET state = $2, step_index = $3, channel = $4, action_type = $5,
-                   sender_id = $6, due_at = $7, next_action_at = $8, failures = $9, stop_reason = $10,
-                   updated_at = $11 WHERE prospect_id = $1""",
+            f"""UPDATE scheduler.prospect_plans p SET state = {_VOICE_STATE.format(s="$2")}, step_index = $3,
+                   channel = $4, action_type = $5, sender_id = $6, due_at = $7,
+                   next_action_at = {_VOICE_NEXT.format(s="$2", n="$8")}, failures = $9,
+                   stop_reason = {_VOICE_REASON.format(s="$2", r="$10")}, updated_at = $11 WHERE prospect_id = $1""",
             prospect_id, state, step_index, channel, action_type, sender_id, due_at, next_action_at, failures,
             stop_reason, now)
 
@@ -628,10 +651,11 @@ class Tx:
             return
         columns = [list(c) for c in zip(*rows, strict=True)]
         await self.conn.execute(
-            """UPDATE scheduler.prospect_plans p SET state = t.state, step_index = t.step_index, channel = t.channel,
-                   action_type = t.action_type, sender_id = t.sender_id, due_at = t.due_at,
-                   next_action_at = t.next_action_at, failures = t.failures, stop_reason = t.stop_reason,
-                   updated_at = t.updated_at
+            f"""UPDATE scheduler.prospect_plans p SET state = {_VOICE_STATE.format(s="t.state")},
+                   step_index = t.step_index, channel = t.channel, action_type = t.action_type,
+                   sender_id = t.sender_id, due_at = t.due_at,
+                   next_action_at = {_VOICE_NEXT.format(s="t.state", n="t.next_action_at")}, failures = t.failures,
+                   stop_reason = {_VOICE_REASON.format(s="t.state", r="t.stop_reason")}, updated_at = t.updated_at
                  FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::uuid[],
                              $7::timestamptz[], $8::timestamptz[], $9::int[], $10::text[], $11::timestamptz[])
                       AS t(prospect_id, state, step_index, channel, action_type, sender_id, due_at, next_action_at,

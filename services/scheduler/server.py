@@ -17,7 +17,7 @@ from holdfast.scheduler.v1 import scheduler_pb2 as pb
 from holdfast.scheduler.v1 import scheduler_pb2_grpc as pb_grpc
 from services.common.clock import Clock, SystemClock
 from services.common.db import create_pool
-from services.common.errors import InvalidArgument, NotImplementedYet
+from services.common.errors import InvalidArgument, NotImplementedYet, Unavailable
 from services.common.grpc_client import open_channel
 from services.common.grpc_server import Registration, RunningServer, start_server
 from services.common.ids import parse_uuid
@@ -26,18 +26,24 @@ from services.common.outbox import Relay
 from services.common.proto_enums import from_word, to_word
 from services.common.proto_time import from_timestamp, to_timestamp
 from services.common.providers.smtp import SmtpSettings
-from services.common.providers.unipile import UnipileClient
+from services.common.providers.unipile import UnipileClient, UnipileError
+from services.common.reply_classifier import AUTO_HEADERS
 from services.common.service_main import prepare_schema
 from services.common.timemath import Schedule, ScheduleError
+from services.common.unsubscribe import UnsubscribeTokens
 from services.common.webhook_relay import RECORD_WEBHOOK_EVENT, webhook_event_request
 from services.scheduler.bounce_rate import Bounce, BouncePolicy, BounceRateMonitor, BounceSignal
 from services.scheduler.config import Settings
 from services.scheduler.dispatcher import Dispatcher
 from services.scheduler.domain import AccountFailure, CampaignPlan, Event, FailurePolicy, FailureSignal, Limits, Step
+from services.scheduler.email_replies import EmailReplies, InboundEmail
 from services.scheduler.failure_rate import FailureRateMonitor
-from services.scheduler.providers import Providers
+from services.scheduler.linkedin_replies import LinkedInReplies
+from services.scheduler.providers import Providers, SendingAs, UnsubscribeLinks
 from services.scheduler.repository import Enrollee, Repository
 from services.scheduler.service import SchedulerService
+from services.scheduler.stats import Stats
+from services.scheduler.voices import ProspectVoices, shown_state
 from services.scheduler.warmup import WarmupFeeder
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -63,7 +69,13 @@ def _plan(request: pb.UpsertCampaignPlanRequest) -> CampaignPlan:
         steps=tuple(Step(s.index, to_word(types_pb2.Channel, s.channel) or "",
                          to_word(types_pb2.ActionType, s.action_type) or "", s.delay_hours, s.text, s.subject, s.body)
                     for s in request.steps),
-        warmup=request.warmup)
+        warmup=request.warmup, stop_on_reply=_stop_on_reply(request.stop_on_reply))
+
+
+def _stop_on_reply(value: str) -> str:
+    if value not in ("", "prospect", "company"):
+        raise InvalidArgument("stop_on_reply must be prospect or company", field="stop_on_reply")
+    return value or "prospect"
 
 
 class ProtoEvents:
@@ -85,6 +97,12 @@ class ProtoEvents:
         # The inbox's key, like its failure-rate signals: an "above" and the "below" after it never swap.
         return "campaigns.ApplyBounceRateSignal", signal.inbox_id, request.SerializeToString()
 
+    def suppress_opt_out(self, workspace_id: str, prospect_id: str, source: str) -> Event:
+        """V6: a prospect who asked to stop in a reply joins its workspace's suppression list."""
+        request = campaigns_pb2.RecordOptOutRequest(workspace_id=workspace_id, prospect_id=prospect_id,
+                                                    source=source, suppress_only=True)
+        return "campaigns.RecordOptOut", f"opt-out:{prospect_id}", request.SerializeToString()
+
     def account_failure(self, failure: AccountFailure) -> Event:
         request = accounts_pb2.ReportAccountFailureRequest(
             sender_kind=from_word(types_pb2.SenderKind, failure.sender_kind), sender_id=failure.sender_id,
@@ -96,8 +114,15 @@ class ProtoEvents:
 
 class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
     def __init__(self, service: SchedulerService, dispatcher: Dispatcher, warmups: WarmupFeeder,
-                 bounce_rates: BounceRateMonitor | None = None):
+                 bounce_rates: BounceRateMonitor | None = None, voices: ProspectVoices | None = None,
+                 linkedin_replies: LinkedInReplies | None = None, email_replies: EmailReplies | None = None,
+                 stats: Stats | None = None):
         self._service = service
+        self._stats = stats
+        self._voices = voices or ProspectVoices(service.repository, service.clock)
+        self._linkedin_replies = linkedin_replies or LinkedInReplies(service.repository, None, self._voices,
+                                                                     service.clock)
+        self._email_replies = email_replies or EmailReplies(service.repository, self._voices)
         self._dispatcher = dispatcher
         self._warmups = warmups
         self._bounce_rates = bounce_rates
@@ -115,7 +140,8 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
         enrolled = await self._service.enroll(parse_uuid(request.campaign_id, "campaign_id"), [Enrollee(
             prospect_id=parse_uuid(p.prospect_id, "prospect_id"), linkedin_provider_id=p.linkedin_provider_id or None,
             email=p.email or None, first_name=p.first_name, last_name=p.last_name, company=p.company,
-            fields=dict(p.fields)) for p in request.prospects])
+            fields=dict(p.fields), linkedin_public_identifier=p.linkedin_public_identifier or None)
+            for p in request.prospects])
         return pb.EnrollProspectsResponse(enrolled=enrolled)
 
     async def SetCampaignHolds(self, request: pb.SetCampaignHoldsRequest,
@@ -139,7 +165,8 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
         applied = await self._service.set_sender(
             to_word(types_pb2.SenderKind, request.kind) or "", parse_uuid(request.sender_id, "sender_id"),
             request.version, to_word(types_pb2.SenderStatus, request.status) or "connected", request.timezone,
-            request.workspace_id or None, request.unipile_account_id, request.email, _limits(list(request.limits)))
+            request.workspace_id or None, request.unipile_account_id, request.email, _limits(list(request.limits)),
+            credentials_renewed=request.credentials_renewed)
         return pb.SetSenderStateResponse(applied=applied)
 
     async def ReclampOnResume(self, request: pb.ReclampOnResumeRequest,
@@ -154,8 +181,11 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
 
     async def GetResumePreview(self, request: pb.GetResumePreviewRequest,
                                context: grpc.aio.ServicerContext) -> pb.GetResumePreviewResponse:
-        preview = await self._service.preview(parse_uuid(request.campaign_id, "campaign_id", missing_is_not_found=True))
+        campaign_id = parse_uuid(request.campaign_id, "campaign_id")
+        preview = await self._service.preview(campaign_id)
+        left_out = await self._voices.left_out(campaign_id)
         return pb.GetResumePreviewResponse(
+            left_out=[pb.LeftOut(reason=r, count=n) for r, n in sorted(left_out.items())],
             overdue=preview.overdue,
             days=[pb.DayCount(date=d.isoformat(), channel=from_word(types_pb2.Channel, c), count=n)
                   for d, c, n in preview.days],
@@ -165,9 +195,80 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
                                 context: grpc.aio.ServicerContext) -> pb.ListProspectPlansResponse:
         views = await self._service.list_plans(parse_uuid(request.campaign_id, "campaign_id"),
                                                [parse_uuid(p, "prospect_ids") for p in request.prospect_ids])
+        now = self._service.clock.now()
         return pb.ListProspectPlansResponse(plans=[pb.ProspectPlan(
-            prospect_id=v.plan.prospect_id, step_index=v.plan.step_index, state=v.plan.state,
-            next_action_at=to_timestamp(v.plan.next_action_at), why_not_now=v.why_not_now) for v in views])
+            prospect_id=v.plan.prospect_id, step_index=v.plan.step_index,
+            state=shown_state(v.plan.state, v.plan.voice, v.plan.parked_until, now),
+            next_action_at=to_timestamp(v.plan.next_action_at), why_not_now=v.why_not_now,
+            out_of_office_until=to_timestamp(v.plan.parked_until if v.plan.voice == "out_of_office"
+                                             and v.plan.parked_until and v.plan.parked_until > now else None))
+            for v in views])
+
+    async def RecordProspectVoice(self, request: pb.RecordProspectVoiceRequest,
+                                  context: grpc.aio.ServicerContext) -> pb.RecordProspectVoiceResponse:
+        recorded = await self._voices.record(
+            request.event_id, parse_uuid(request.prospect_id, "prospect_id", missing_is_not_found=True),
+            request.voice, until=from_timestamp(request.until) if request.HasField("until") else None,
+            channel=to_word(types_pb2.Channel, request.channel) or "", source=request.source,
+            snippet=request.snippet,
+            received_at=from_timestamp(request.received_at) if request.HasField("received_at") else None)
+        return pb.RecordProspectVoiceResponse(applied=recorded.applied, affected_prospect_ids=recorded.affected,
+                                              parked_until=to_timestamp(recorded.parked_until))
+
+    async def RecordLinkedInMessage(self, request: pb.RecordLinkedInMessageRequest,
+                                    context: grpc.aio.ServicerContext) -> pb.RecordLinkedInMessageResponse:
+        if not request.unipile_account_id or not request.message_id:
+            raise InvalidArgument("unipile_account_id and message_id are required", field="message_id")
+        try:
+            heard = await self._linkedin_replies.on_webhook(request.unipile_account_id, request.message_id)
+        except UnipileError as exc:
+            # Unipile retries the webhook, and the chat poll catches the message anyway.
+            raise Unavailable(f"Unipile could not be read now ({exc.kind.value})",
+                              code="provider_unavailable") from None
+        return pb.RecordLinkedInMessageResponse(recorded=heard.recorded, ignored=heard.ignored)
+
+    async def GetProspectHistory(self, request: pb.GetProspectHistoryRequest,
+                                 context: grpc.aio.ServicerContext) -> pb.GetProspectHistoryResponse:
+        events, attempts = await self._voices.history(
+            parse_uuid(request.campaign_id, "campaign_id", missing_is_not_found=True),
+            parse_uuid(request.prospect_id, "prospect_id", missing_is_not_found=True))
+        return pb.GetProspectHistoryResponse(
+            replies=[pb.ProspectReply(
+                id=e.id, received_at=to_timestamp(e.received_at), channel=from_word(types_pb2.Channel, e.channel),
+                classification=e.voice, snippet=e.snippet, source=e.source, affected=e.affected,
+                out_of_office_until=to_timestamp(e.until)) for e in events],
+            attempts=[pb.ProspectAttempt(
+                step_index=a.step_index, action_type=from_word(types_pb2.ActionType, a.action_type), status=a.status,
+                outcome=a.outcome, started_at=to_timestamp(a.started_at), finished_at=to_timestamp(a.finished_at))
+                for a in attempts])
+
+    async def ReclassifyReply(self, request: pb.ReclassifyReplyRequest,
+                              context: grpc.aio.ServicerContext) -> pb.ReclassifyReplyResponse:
+        done = await self._voices.reclassify(
+            parse_uuid(request.campaign_id, "campaign_id", missing_is_not_found=True),
+            parse_uuid(request.prospect_id, "prospect_id", missing_is_not_found=True),
+            parse_uuid(request.reply_id, "reply_id", missing_is_not_found=True), request.classification,
+            f"member:{request.member_id}",
+            from_timestamp(request.until) if request.HasField("until") else None)
+        return pb.ReclassifyReplyResponse(changed=bool(done.affected), parked_until=to_timestamp(done.parked_until))
+
+    async def RecordInboundEmails(self, request: pb.RecordInboundEmailsRequest,
+                                  context: grpc.aio.ServicerContext) -> pb.RecordInboundEmailsResponse:
+        now = self._service.clock.now()
+        heard = await self._email_replies.record(parse_uuid(request.inbox_id, "inbox_id"), [InboundEmail(
+            message_id=e.message_id[:1000], in_reply_to=e.in_reply_to[:1000], references=tuple(e.references[-50:]),
+            from_address=e.from_address[:320], subject=e.subject[:1000], text=e.text[:8192],
+            received_at=from_timestamp(e.received_at) if e.HasField("received_at") else now,
+            headers={k.lower(): v[:200] for k, v in e.headers.items() if k.lower() in AUTO_HEADERS})
+            for e in request.emails])
+        return pb.RecordInboundEmailsResponse(recorded=heard.recorded, unmatched=heard.unmatched)
+
+    async def ApplySuppressions(self, request: pb.ApplySuppressionsRequest,
+                                context: grpc.aio.ServicerContext) -> pb.ApplySuppressionsResponse:
+        stopped = await self._voices.change_suppressions(
+            parse_uuid(request.workspace_id, "workspace_id"), [(e.kind, e.value) for e in request.add],
+            [(e.kind, e.value) for e in request.remove])
+        return pb.ApplySuppressionsResponse(prospects_stopped=stopped)
 
     async def RecordInviteAccepted(self, request: pb.RecordInviteAcceptedRequest,
                                    context: grpc.aio.ServicerContext) -> pb.RecordInviteAcceptedResponse:
@@ -184,10 +285,30 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
 
     async def GetWarmupProgress(self, request: pb.GetWarmupProgressRequest,
                                 context: grpc.aio.ServicerContext) -> pb.GetWarmupProgressResponse:
-        p = await self._warmups.progress(parse_uuid(request.campaign_id, "campaign_id", missing_is_not_found=True))
+        p = await self._warmups.progress(parse_uuid(request.campaign_id, "campaign_id"))
         return pb.GetWarmupProgressResponse(inbox_id=p.inbox_id, ramp_day=p.ramp_day, limit_today=p.limit_today,
                                             sent_today=p.sent_today, sent_total=p.sent_total, queued=p.queued,
                                             pool_size=p.pool_size)
+
+    async def GetSenderStats(self, request: pb.GetSenderStatsRequest,
+                             context: grpc.aio.ServicerContext) -> pb.GetSenderStatsResponse:
+        if self._stats is None:
+            raise NotImplementedYet("sender stats are not served by this scheduler")
+        got = await self._stats.sender(parse_uuid(request.sender_id, "sender_id", missing_is_not_found=True))
+        return pb.GetSenderStatsResponse(sent_today=got.sent_today, sent_last_7_days=got.sent_last_7_days,
+                                         ramp_day=got.ramp_day, failure_rate=got.failure_rate,
+                                         failure_sample=got.failure_sample)
+
+    async def GetCampaignStats(self, request: pb.GetCampaignStatsRequest,
+                               context: grpc.aio.ServicerContext) -> pb.GetCampaignStatsResponse:
+        if self._stats is None:
+            raise NotImplementedYet("campaign stats are not served by this scheduler")
+        got = await self._stats.campaign(parse_uuid(request.campaign_id, "campaign_id", missing_is_not_found=True))
+        return pb.GetCampaignStatsResponse(
+            enrolled=got.enrolled, finished=got.finished, stopped=got.stopped,
+            steps=[pb.StepStats(step_index=t.step_index, reached=t.reached, sent=t.sent, failed=t.failed,
+                                bounced=t.bounced, accepted=t.accepted) for t in got.steps],
+            days=[pb.DayStats(date=d.date, sent=d.sent, failed=d.failed, bounced=d.bounced) for d in got.days])
 
     async def StartProbation(self, request: pb.StartProbationRequest,
                              context: grpc.aio.ServicerContext) -> pb.StartProbationResponse:
@@ -205,7 +326,8 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
             raise NotImplementedYet("bounces are not recorded by this scheduler")
         recorded = await self._bounce_rates.record(inbox_id, [Bounce(
             message_id=b.message_id, recipient=b.recipient, status=b.status, diagnostic=b.diagnostic,
-            received_at=from_timestamp(b.received_at)) for b in request.bounces])
+            received_at=from_timestamp(b.received_at), original_recipient=b.original_recipient)
+            for b in request.bounces])
         return pb.RecordBouncesResponse(recorded=recorded)
 
 
@@ -221,13 +343,13 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
     stack.push_async_callback(accounts_channel.close)
     accounts = accounts_pb2_grpc.AccountsServiceStub(accounts_channel)
 
-    async def credentials(inbox_id: str) -> SmtpSettings:
+    async def credentials(inbox_id: str) -> SendingAs:
         reply = await accounts.GetSenderCredentials(accounts_pb2.GetSenderCredentialsRequest(
             sender_kind=types_pb2.SENDER_KIND_INBOX, sender_id=inbox_id))
         # An OAuth inbox comes with an access token (and no password): the sender logs in with XOAUTH2.
-        return SmtpSettings(host=reply.smtp.host, port=reply.smtp.port, security=reply.smtp.security,
-                            username=reply.smtp.username, password=reply.smtp.password,
-                            access_token=reply.oauth_access_token)
+        return SendingAs(SmtpSettings(host=reply.smtp.host, port=reply.smtp.port, security=reply.smtp.security,
+                                      username=reply.smtp.username, password=reply.smtp.password,
+                                      access_token=reply.oauth_access_token), display_name=reply.display_name)
 
     campaigns_channel = open_channel(settings.campaigns_target, default_timeout=settings.rpc_timeout_seconds)
     stack.push_async_callback(campaigns_channel.close)
@@ -238,9 +360,11 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
             campaigns_pb2.ApplyFailureRateSignalRequest.FromString(b)),
         "campaigns.ApplyBounceRateSignal": lambda b: campaigns.ApplyBounceRateSignal(
             campaigns_pb2.ApplyBounceRateSignalRequest.FromString(b)),
+        "campaigns.RecordOptOut": lambda b: campaigns.RecordOptOut(
+            campaigns_pb2.RecordOptOutRequest.FromString(b), timeout=30),
         "accounts.ReportAccountFailure": lambda b: accounts.ReportAccountFailure(
             accounts_pb2.ReportAccountFailureRequest.FromString(b)),
-        # prospect.accepted, written by a trigger on the prospect plans (migrations/008_webhook_events.sql), as JSON.
+        # prospect.accepted, written by a trigger on the prospect plans (migrations/009_webhook_events.sql), as JSON.
         RECORD_WEBHOOK_EVENT: lambda b: accounts.RecordWebhookEvent(webhook_event_request(b)),
     })
     await relay.start()
@@ -252,14 +376,15 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
         kick=relay.kick)
     bounce_rates = BounceRateMonitor(repository, clock, events.bounce_rate, BouncePolicy(
         window_seconds=settings.bounce_window_seconds, threshold=settings.bounce_rate_threshold,
-        min_sample=settings.bounce_min_sample), kick=relay.kick)
+        min_sample=settings.bounce_min_sample), kick=relay.kick, suppress=events.suppress_opt_out)
 
     http = aiohttp.ClientSession()
     stack.push_async_callback(http.close)
     unipile = (UnipileClient(settings.unipile_dsn, settings.unipile_api_key, http,
                              timeout_s=settings.provider_timeout_seconds) if settings.unipile_dsn else None)
     stale_after = timedelta(seconds=settings.attempt_stale_seconds)
-    providers = Providers(unipile, credentials, timeout_s=settings.provider_timeout_seconds)
+    unsubscribe = UnsubscribeLinks(settings.public_url, UnsubscribeTokens(settings.unsubscribe_key))
+    providers = Providers(unipile, credentials, timeout_s=settings.provider_timeout_seconds, unsubscribe=unsubscribe)
     dispatcher = Dispatcher(repository, providers, clock, batch=settings.dispatch_batch,
                             unipile=unipile, stale_after=stale_after,
                             relations_poll=timedelta(seconds=settings.relations_poll_seconds),
@@ -267,7 +392,15 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
     service = SchedulerService(repository, clock, failure_rates=failure_rates, bounce_rates=bounce_rates,
                                hold_drain_seconds=settings.hold_drain_seconds, stale_after=stale_after)
     warmups = WarmupFeeder(repository, service, clock)
-    servicer = SchedulerServicer(service, dispatcher, warmups, bounce_rates)
+    voices = ProspectVoices(repository, clock, ooo_days=settings.ooo_days,
+                            drain_seconds=settings.hold_drain_seconds, stale_after=stale_after,
+                            suppress=events.suppress_opt_out, kick=relay.kick)
+    linkedin_replies = LinkedInReplies(repository, unipile, voices, clock,
+                                       poll_interval=timedelta(seconds=settings.chats_poll_seconds),
+                                       ooo_days=settings.ooo_days)
+    email_replies = EmailReplies(repository, voices, tokens=unsubscribe.tokens, ooo_days=settings.ooo_days)
+    servicer = SchedulerServicer(service, dispatcher, warmups, bounce_rates, voices, linkedin_replies, email_replies,
+                                 Stats(repository, clock))
     running = await start_server(settings.grpc_listen, [Registration(
         pb.DESCRIPTOR.services_by_name["SchedulerService"].full_name,
         lambda server: pb_grpc.add_SchedulerServiceServicer_to_server(servicer, server),
@@ -277,6 +410,7 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
         for name, interval, step in (("dispatch", settings.dispatch_interval_seconds, dispatcher.run_once),
                                      ("reconcile", reconcile_every, dispatcher.reconcile_once),
                                      ("relations", 60.0, dispatcher.poll_acceptances_once),
+                                     ("chats", 60.0, linkedin_replies.poll_once),
                                      ("failure-rate", 60.0, failure_rates.evaluate_failure_rates_once),
                                      ("bounce-rate", 60.0, bounce_rates.evaluate_bounce_rates_once),
                                      ("warmup-feed", settings.warmup_feed_interval_seconds, warmups.feed_once)):

@@ -21,6 +21,7 @@ from services.scheduler.domain import CampaignPlan, Limits, Sender, hold_blocks
 from services.scheduler.failure_rate import FailureRateMonitor
 from services.scheduler.planner import SenderLoad, Slot, spread
 from services.scheduler.repository import Enrollee, PlanRow, Repository, Tx
+from services.scheduler.voice_repository import VoiceTx
 
 log = structlog.get_logger(__name__)
 CHANNELS = ("linkedin", "email")
@@ -74,6 +75,14 @@ class SchedulerService:
         self._hold_drain_seconds = hold_drain_seconds
         self._stale_after = stale_after
 
+    @property
+    def repository(self) -> Repository:
+        return self._repo
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
     async def upsert_plan(self, plan: CampaignPlan) -> tuple[bool, int]:
         now = self._clock.now()
         async with self._repo.transaction() as tx:
@@ -109,8 +118,12 @@ class SchedulerService:
             # New prospects are due now and, like a backlog after a pause, get spread by the re-clamp.
             rows.append((e.prospect_id, campaign_id, e.linkedin_provider_id, e.email, e.first_name, e.last_name,
                          e.company, json.dumps(e.fields), linkedin, inbox, state, channel, action, sender, due,
-                         due))
+                         due, e.linkedin_public_identifier))
+        # V6: the workspace's suppression list is read under its lock, so a suppression being added either
+        # sees these rows or is seen by them.
+        await VoiceTx(tx).lock_suppressions(plan.workspace_id)
         enrolled = await tx.enroll(rows, now)
+        await VoiceTx(tx).suppress_enrolled(plan.workspace_id, [e.prospect_id for e in enrollees])
         if plan.active and enrolled:
             held = await tx.held_scopes(campaign_id)
             await self._reclamp(tx, plan, [c for c in CHANNELS if not hold_blocks(held, c)], now)
@@ -233,10 +246,12 @@ class SchedulerService:
 
     async def set_sender(self, kind: str, sender_id: str, version: int, status: str, timezone: str,
                          workspace_id: str | None, unipile_account_id: str, email: str,
-                         limits: dict[str, Limits]) -> bool:
+                         limits: dict[str, Limits], *, credentials_renewed: bool = False) -> bool:
         async with self._repo.transaction() as tx:
-            return await tx.set_sender(kind, sender_id, version, status, timezone or "UTC", workspace_id,
-                                       unipile_account_id, email, limits, self._clock.now())
+            applied = await tx.set_sender(kind, sender_id, version, status, timezone or "UTC", workspace_id,
+                                          unipile_account_id, email, limits, self._clock.now(),
+                                          credentials_renewed=credentials_renewed)
+        return applied
 
     async def preview(self, campaign_id: str) -> Preview:
         """What a resume would do now: how many actions are overdue and the days they would go out on."""
@@ -283,6 +298,8 @@ class SchedulerService:
     async def _why_not_now(self, tx: Tx, plan: CampaignPlan, row: PlanRow, held: list[str], sender: Sender | None,
                            now: datetime) -> list[str]:
         """S11: every reason the prospect's next action is not happening now, most important first."""
+        if row.voice in ("replied", "opted_out", "suppressed"):
+            return [row.voice]  # V1: it stops for good, whatever else holds it
         if row.state in ("done", "stopped"):
             return [row.state if not row.stop_reason else f"stopped:{row.stop_reason}"]
         if row.state == "waiting_acceptance":
@@ -290,6 +307,8 @@ class SchedulerService:
         if row.state == "in_flight":
             return ["sending_now"]
         reasons = []
+        if row.voice == "out_of_office" and row.parked_until and row.parked_until > now:
+            reasons.append("out_of_office")  # V3: parked until its return
         if not plan.active:
             reasons.append("campaign_not_active")
         if row.channel and hold_blocks(held, row.channel):

@@ -18,13 +18,12 @@ from services.common.errors import FailedPrecondition, NotFound
 from services.scheduler.domain import Sender
 from services.scheduler.repository import Enrollee, Repository, Tx
 from services.scheduler.service import FALLBACK_LIMITS, SchedulerService
+from services.scheduler.warmup_repository import WarmupTx
 
 log = structlog.get_logger(__name__)
 # The warm-up step's templates: each queued email carries its own subject and body in its fields.
 SUBJECT_TEMPLATE = "{{warmup_subject}}"
 BODY_TEMPLATE = "{{warmup_body}}"
-# One replica feeds at a time (DESIGN §1: work done once is claimed in Postgres, never with a flag).
-_FEED_LOCK = "scheduler.warmup_feed"
 
 _SUBJECTS = ("Quick question about next week", "Notes from today", "Following up on our chat", "Lunch on Thursday?",
              "The document you asked for", "Small update", "Thanks again", "Plans for the quarter")
@@ -58,18 +57,6 @@ class Progress:
     pool_size: int
 
 
-_STATE = """
-SELECT c.campaign_id, c.inbox_ids[1] AS inbox_id,
-       (SELECT count(*) FROM scheduler.prospect_plans p
-         WHERE p.campaign_id = c.campaign_id AND p.state IN ('scheduled', 'in_flight')) AS queued,
-       (SELECT count(*) FROM scheduler.prospect_plans p WHERE p.campaign_id = c.campaign_id) AS fed,
-       ARRAY(SELECT o.email FROM scheduler.sender_states o
-              WHERE o.sender_kind = 'inbox' AND o.workspace_id = c.workspace_id AND o.email <> ''
-                AND o.sender_id <> c.inbox_ids[1] ORDER BY o.email) AS pool
-  FROM scheduler.campaign_plans c
- WHERE c.warmup"""
-
-
 class WarmupFeeder:
     def __init__(self, repository: Repository, service: SchedulerService, clock: Clock):
         self._repo = repository
@@ -83,13 +70,10 @@ class WarmupFeeder:
         now = self._clock.now()
         fed = 0
         async with self._repo.transaction() as tx:
-            if not await tx.conn.fetchval("SELECT pg_try_advisory_xact_lock(hashtext($1))", _FEED_LOCK):
+            warmups = WarmupTx(tx)
+            if not await warmups.take_feed_turn():
                 return 0
-            rows = await tx.conn.fetch(
-                _STATE + """ AND c.active AND ($1::uuid IS NULL OR c.campaign_id = $1) AND NOT EXISTS (
-                    SELECT 1 FROM scheduler.campaign_holds h
-                     WHERE h.campaign_id = c.campaign_id AND h.held_scopes && ARRAY['campaign', 'email'])""",
-                campaign_id)
+            rows = await warmups.feedable(campaign_id)
             senders = await tx.senders([str(r["inbox_id"]) for r in rows])
             for row in rows:
                 fed += await self._top_up(tx, row, senders.get(str(row["inbox_id"])), now)
@@ -117,7 +101,8 @@ class WarmupFeeder:
     async def progress(self, campaign_id: str) -> Progress:
         now = self._clock.now()
         async with self._repo.transaction() as tx:
-            row = await tx.conn.fetchrow(_STATE + " AND c.campaign_id = $1", campaign_id)
+            warmups = WarmupTx(tx)
+            row = await warmups.state(campaign_id)
             if row is None:
                 if await tx.plan(campaign_id) is None:
                     raise NotFound("no plan for this campaign")
@@ -126,9 +111,7 @@ class WarmupFeeder:
             inbox = (await tx.senders([inbox_id])).get(inbox_id)
             today = timemath.local_date(inbox.timezone if inbox else "UTC", now)
             sent_today = await tx.counted(inbox_id, "email", today, today)
-            sent_total = await tx.conn.fetchval(
-                "SELECT count(*) FROM scheduler.send_attempts WHERE campaign_id = $1"
-                " AND status IN ('succeeded', 'reconciled_sent')", campaign_id)
+            sent_total = await warmups.sent_total(campaign_id)
         ramp_day = inbox.ramp_day_on(today) if inbox else 0
         limits = inbox.limits.get("email", FALLBACK_LIMITS) if inbox else FALLBACK_LIMITS
         return Progress(inbox_id, ramp_day, limits.cap_on_ramp_day(ramp_day), sent_today, int(sent_total),

@@ -142,6 +142,8 @@ def _containers(r: Rendered) -> list[tuple[str, dict[str, Any], dict[str, Any]]]
 def _fake_secret(env: str) -> str:
     if env == "HOLDFAST_SECRET_KEYS":
         return "k1:" + base64.urlsafe_b64encode(bytes(32)).decode().rstrip("=")
+    if env == "HOLDFAST_UNSUBSCRIBE_KEY":
+        return "placeholder-" + "k" * 32
     if env == "DATABASE_URL":
         return "postgresql://holdfast@db.invalid:5432/holdfast"
     return "placeholder"

@@ -111,7 +111,7 @@ async def world(pg_dsn) -> AsyncIterator[World]:
         stack.push_async_callback(db.close)
         async with aiohttp.ClientSession() as http:
             client = UnipileClient(unipile_url, "sandbox-key", http)
-            for source in ("users", "account_status"):
+            for source in ("users", "account_status", "messaging"):
                 await client.create_webhook(f"{suite.base_url}/webhooks/unipile", source,
                                             {"Unipile-Auth": WEBHOOK_SECRET})
         yield World(suite, clock, unipile_app[STATE], unipile_url, smtp, smtp_port, db)

@@ -111,7 +111,10 @@ def test_make_run_runner_starts_everything_and_stops_cleanly(tmp_path):
     ports = [free_port() for _ in range(3)]
     env = {**os.environ, "HOLDFAST_HTTP_PORT": str(http_port), "HOLDFAST_LOG_FORMAT": "json",
            "HOLDFAST_ACCOUNTS_LISTEN": f"127.0.0.1:{ports[0]}", "HOLDFAST_CAMPAIGNS_LISTEN": f"127.0.0.1:{ports[1]}",
-           "HOLDFAST_SCHEDULER_LISTEN": f"127.0.0.1:{ports[2]}", "HOLDFAST_LOCAL_DATA": str(tmp_path / "data")}
+           "HOLDFAST_SCHEDULER_LISTEN": f"127.0.0.1:{ports[2]}", "HOLDFAST_LOCAL_DATA": str(tmp_path / "data"),
+           # Not the sandbox's fixed defaults, which a developer's `make run` (or another test run) may hold.
+           **{f"HOLDFAST_SANDBOX_{name}_PORT": str(free_port())
+              for name in ("UNIPILE", "SMTP", "IMAP", "GOOGLE_OAUTH", "MICROSOFT_OAUTH")}}
     env.pop("DATABASE_URL", None)
     with (tmp_path / "run.log").open("w") as log:
         proc = subprocess.Popen([sys.executable, "deploy/local/run.py"], cwd=ROOT, env=env, stdout=log,

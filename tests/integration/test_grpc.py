@@ -13,6 +13,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from holdfast.accounts.v1.accounts_pb2_grpc import AccountsServiceStub
 from holdfast.campaigns.v1 import campaigns_pb2, campaigns_pb2_grpc
 from holdfast.common.v1 import types_pb2
+from holdfast.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
 from services.campaigns.domain import CATALOG, Actor
 from services.campaigns.gates import Gates
 from services.campaigns.pause import PauseStates
@@ -56,6 +57,33 @@ async def test_every_service_serves_reflection(suite, name):
         files = [descriptor_pb2.FileDescriptorProto.FromString(raw)
                  for raw in found.file_descriptor_response.file_descriptor_proto]
         assert any(s.name == SERVICES[name].rsplit(".", 1)[-1] for f in files for s in f.service)
+
+
+@pytest.mark.parametrize("name", SERVICES)
+async def test_every_service_serves_reflection_v1(suite, name):
+    """grpcurl and current clients ask `grpc.reflection.v1` first. Its messages are v1alpha's, field for field, in
+    another package, so the v1alpha classes encode the v1 wire format; only the method path differs."""
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{suite.ports[name]}") as channel:
+        call = channel.stream_stream(
+            "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+            request_serializer=reflection_pb2.ServerReflectionRequest.SerializeToString,
+            response_deserializer=reflection_pb2.ServerReflectionResponse.FromString,
+        )
+
+        async def ask(request):
+            async for reply in call(iter([request]), timeout=2):
+                return reply
+
+        listed = await ask(reflection_pb2.ServerReflectionRequest(list_services=""))
+        names = {s.name for s in listed.list_services_response.service}
+        assert {SERVICES[name], "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection",
+                "grpc.reflection.v1alpha.ServerReflection"} <= names
+        for symbol in (SERVICES[name], "grpc.reflection.v1.ServerReflection"):
+            found = await ask(reflection_pb2.ServerReflectionRequest(file_containing_symbol=symbol))
+            files = [descriptor_pb2.FileDescriptorProto.FromString(raw)
+                     for raw in found.file_descriptor_response.file_descriptor_proto]
+            package, _, service = symbol.rpartition(".")
+            assert any(f.package == package and s.name == service for f in files for s in f.service), symbol
 
 
 async def test_domain_errors_cross_grpc_with_code_and_field(suite):
@@ -142,11 +170,11 @@ async def test_resume_blocked_names_each_reason_gate_and_action(suite):
                                               "event_id": "evt_1"}
 
 
-async def test_unimplemented_rpcs_say_so(suite):
+async def test_sender_stats_of_an_unknown_sender_is_not_found(suite):
     async with open_channel(f"127.0.0.1:{suite.ports['scheduler']}") as channel:
         from holdfast.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
 
-        with pytest.raises(errors.NotImplementedYet):
+        with pytest.raises(errors.NotFound):
             await scheduler_pb2_grpc.SchedulerServiceStub(channel).GetSenderStats(
                 scheduler_pb2.GetSenderStatsRequest(sender_id=str(uuid.uuid4())))
 
@@ -157,3 +185,16 @@ def test_reason_enum_matches_the_database_and_domain():
 
     words = {to_word(types_pb2.PauseReason, v) for v in types_pb2.PauseReason.values() if v}
     assert words == set(REASONS) == set(PRECEDENCE)
+
+
+@pytest.mark.parametrize(
+    "rpc", ["GetResumePreview", "GetWarmupProgress", "ListProspectPlans", "SetCampaignHolds", "EnrollProspects"])
+async def test_the_scheduler_refuses_a_malformed_campaign_id_as_invalid_argument(suite, rpc):
+    """Like every other service: an id that does not parse is a bad argument naming its field, not a missing
+    object (the gateway decides what a malformed id in a URL means, before any call)."""
+    async with open_channel(f"127.0.0.1:{suite.ports['scheduler']}") as channel:
+        stub = scheduler_pb2_grpc.SchedulerServiceStub(channel)
+        request = getattr(scheduler_pb2, f"{rpc}Request")(campaign_id="not-a-uuid")
+        with pytest.raises(errors.InvalidArgument) as exc:
+            await getattr(stub, rpc)(request)
+        assert exc.value.field == "campaign_id"

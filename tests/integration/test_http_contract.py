@@ -304,6 +304,28 @@ async def test_unknown_route_and_wrong_method_have_the_error_shape(suite):
     assert_error(body, "method_not_allowed")
 
 
+def methods_by_path() -> dict[str, set[str]]:
+    paths: dict[str, set[str]] = {}
+    for route in ROUTES:
+        paths.setdefault(route.path, set()).add(route.method)
+    return paths
+
+
+async def test_every_405_says_which_methods_the_route_takes(suite):
+    """RFC 9110: a 405 answer carries Allow. Every route of the API, with a method it does not take."""
+    checked = 0
+    for path, methods in methods_by_path().items():
+        concrete = re.sub(r"\{[^}]+\}", str(uuid.uuid4()), path)
+        for wrong in sorted({"GET", "POST", "PUT", "PATCH", "DELETE"} - methods):
+            async with suite.http.request(wrong, f"{suite.base_url}{concrete}") as r:
+                assert r.status == 405, (wrong, path)
+                assert_error(await r.json(), "method_not_allowed")
+                allowed = {m.strip() for m in r.headers["Allow"].split(",")}
+                assert methods <= allowed <= methods | {"HEAD"}, (wrong, path, allowed)
+                checked += 1
+    assert checked >= len(methods_by_path()) * 3
+
+
 async def test_oversized_body_is_refused(suite):
     _, auth = await suite.new_workspace()
     huge = b'{"name": "' + b"x" * (9 * 1024 * 1024) + b'"}'

@@ -6,6 +6,11 @@ import json
 import logging
 import uuid
 
+import grpc
+import pytest
+
+from holdfast.campaigns.v1 import campaigns_pb2, campaigns_pb2_grpc
+
 
 class Lines(logging.Handler):
     def __init__(self, formatter: logging.Formatter):
@@ -39,3 +44,43 @@ async def test_the_gateways_request_id_reaches_every_service_log(suite):
     assert any(line.get("http") and line.get("status") == 404 for line in mine), "the gateway's own line"
     assert all(line.get("request_id") in (request_id, None) for line in capture.lines
                if line.get("rpc") in rpcs), "no other id on those hops"
+
+
+async def test_an_over_long_request_id_is_cut_before_any_log_line_or_hop(suite):
+    """A caller's id is written into every log line: 6,000 characters of it would be logged on every hop."""
+    _, auth = await suite.new_workspace()
+    root = logging.getLogger()
+    capture = Lines(root.handlers[0].formatter)
+    level = root.level
+    root.addHandler(capture)
+    root.setLevel(logging.DEBUG)
+    long_id = "t" + uuid.uuid4().hex + "x" * 6000
+    try:
+        async with suite.http.get(f"{suite.base_url}/api/v1/campaigns/{uuid.uuid4()}",
+                                  headers={**auth, "X-Request-Id": long_id}) as r:
+            assert r.status == 404
+            assert r.headers["X-Request-Id"] == long_id[:64]
+        # Straight to a service, as another caller of its gRPC API would.
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{suite.ports['campaigns']}") as channel:
+            stub = campaigns_pb2_grpc.CampaignsServiceStub(channel)
+            with pytest.raises(grpc.aio.AioRpcError):
+                await stub.GetCampaign(campaigns_pb2.GetCampaignRequest(
+                    workspace_id=str(uuid.uuid4()), campaign_id=str(uuid.uuid4())),
+                    metadata=[("x-request-id", "g" + long_id)], timeout=5)
+    finally:
+        root.removeHandler(capture)
+        root.setLevel(level)
+    ids = {line.get("request_id") for line in capture.lines} - {None}
+    assert long_id[:64] in ids and ("g" + long_id)[:64] in ids, "both hops logged the cut id"
+    assert all(len(i) <= 64 for i in ids), sorted(ids, key=len)[-1][:100]
+    assert not [line for line in capture.lines if "x" * 100 in json.dumps(line)]
+
+
+def test_request_ids_are_bounded_and_printable():
+    from services.common.request_ids import MAX_CHARS, accept
+
+    assert accept("trace-1") == "trace-1"
+    assert accept("a" * 6000) == "a" * MAX_CHARS
+    for unusable in (None, "", "with space", "caf\u00e9", "tab\there"):
+        fresh = accept(unusable)
+        assert len(fresh) == 32 and fresh != unusable and int(fresh, 16) >= 0

@@ -207,6 +207,8 @@ async def test_inbox_create_list_get_with_defaults(suite):
         "status_detail",
         "limits",
         "created_at",
+        "bounce_poll_error",
+        "next_probe_at",
     }
     assert created["email"] == "jane.doe@acme.example", "addresses are stored lower-cased"
     assert (created["display_name"], created["timezone"], created["auth_kind"]) == ("", "UTC", "password")
@@ -307,7 +309,8 @@ BAD_LIMITS = [
     ("pacing max below min", {"pacing_min_seconds": 300, "pacing_max_seconds": 120}, "pacing_max_seconds"),
     ("pacing over a day", {"pacing_max_seconds": 86_401}, "pacing_max_seconds"),
     ("cap as a string", {"daily_cap": "80"}, "daily_cap"),
-    ("cap as a float", {"daily_cap": 80.0}, "daily_cap"),
+    # 80.0 is the integer 80 in JSON (and in the OpenAPI document's JSON Schema): accepted; a fraction is not.
+    ("cap with a fraction", {"daily_cap": 80.5}, "daily_cap"),
     ("cap outside int32", {"daily_cap": 2**40}, "daily_cap"),
     ("unknown limit field", {"burst": 3}, "burst"),
 ]
@@ -323,6 +326,19 @@ async def counts(dsn: str) -> tuple[int, int, int]:
         )
     finally:
         await conn.close()
+
+
+async def test_a_whole_number_written_with_a_fraction_is_the_integer(suite):
+    """JSON has one number type and JSON Schema counts 602.0 as an integer: the API takes it as 602."""
+    _, auth = await suite.new_workspace()
+    account = await create(suite, auth, "/api/v1/linkedin-accounts", linkedin_body())
+    invite = limit(40, 120, 4, 2, 60, 90)
+    written = {key: float(value) for key, value in invite.items()}
+    status, limits = await suite.call(
+        "PUT", f"/api/v1/linkedin-accounts/{account['id']}/limits", auth, json={"linkedin_invite": written}
+    )
+    assert status == 200, limits
+    assert limits["linkedin_invite"] == invite
 
 
 @pytest.mark.parametrize(("case", "change", "attr"), BAD_LIMITS, ids=[c[0] for c in BAD_LIMITS])

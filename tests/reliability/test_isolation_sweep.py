@@ -28,6 +28,7 @@ from aiohttp import web
 from sandbox.serving import serve
 from sandbox.unipile import create_app as create_unipile
 from services.common.clock import SystemClock
+from services.common.providers.unipile import UnipileClient
 from services.gateway.routes import ROUTES
 from tests.conftest import Suite, create_database, start_suite
 
@@ -45,12 +46,17 @@ VALID_BODIES: dict[str, Any] = {
     "FailSends": {"count": 1},
     "ChangeRole": {"role": "viewer"},
     "UpdateEndpoint": {"events": ["campaign.resumed"]},
+    "Reclassify": {"classification": "replied"},
+    "AddSuppressions": {"entries": [{"type": "email", "value": "someone@beta.example"}]},
 }
 # Routes that delete the object they name: their control (as A) runs last, once.
 REMOVES = {("DELETE", "/api/v1/members/{member_id}"), ("DELETE", "/api/v1/webhook-endpoints/{endpoint_id}")}
 # Routes that are not workspace-scoped: public, or authenticated by the third party's secret or signature
 # (their sweep is tests/reliability/test_webhook_sweep.py), or by a single-use OAuth state.
-NOT_BEARER = {"/webhooks/unipile", "/webhooks/billing", "/oauth/callback"}
+NOT_BEARER = {"/webhooks/unipile", "/webhooks/billing", "/oauth/callback",
+              # an unsubscribe link: its signed token is the credential (tests/e2e/test_unsubscribe.py)
+              "/u/{token}"}
+WEBHOOK_SECRET = "isolation-webhook-secret-0123456789"
 
 
 @dataclass
@@ -60,6 +66,8 @@ class Owner:
     auth: dict[str, str]
     ids: dict[str, str]  # path parameter name -> A's object
     secrets: list[str]  # strings of A that must not appear in any answer to B
+    # For the control of DELETE routes: another object of A per id form (the first call deletes its object).
+    deletable: list[dict[str, str]]
 
 
 @dataclass
@@ -79,7 +87,7 @@ async def swept(pg_dsn: str) -> AsyncIterator[Swept]:
             HOLDFAST_SANDBOX_UNIPILE_URL=unipile_url,
             # OAuth configured, so starting it reaches the ownership check instead of "not configured".
             HOLDFAST_GOOGLE_CLIENT_ID="isolation-client", HOLDFAST_GOOGLE_CLIENT_SECRET="isolation-secret",
-            HOLDFAST_INBOX_LOGIN_TIMEOUT_SECONDS="1",
+            HOLDFAST_INBOX_LOGIN_TIMEOUT_SECONDS="1", HOLDFAST_UNIPILE_WEBHOOK_SECRET=WEBHOOK_SECRET,
             # A's webhook endpoint is a local receiver.
             HOLDFAST_WEBHOOKS_ALLOW_PRIVATE="true", HOLDFAST_WEBHOOK_DELIVERY_SECONDS="0.1")
         yield Swept(suite, await workspace_a(suite, unipile_url, stack), (await suite.new_workspace("Beta"))[1])
@@ -127,6 +135,22 @@ async def workspace_a(suite: Suite, unipile_url: str, stack: AsyncExitStack) -> 
     for action in ("activate", "pause"):
         status, body = await suite.call("POST", f"/api/v1/campaigns/{campaign['id']}/{action}", auth, json={})
         assert status == 200, body
+    # The prospect replies on LinkedIn (the sandbox calls our webhook), and A suppresses a few addresses.
+    await UnipileClient(unipile_url, "sandbox-key", suite.http).create_webhook(
+        f"{suite.base_url}/webhooks/unipile", "messaging", {"Unipile-Auth": WEBHOOK_SECRET})
+    async with suite.http.post(f"{unipile_url}/_sandbox/accounts/{unipile_id}/messages", json={
+            "provider_id": f"ACoAlpha{marker}", "text": f"Sounds good {marker}"}) as r:
+        assert r.status == 201, await r.text()
+    status, page = await suite.call("GET", f"/api/v1/campaigns/{campaign['id']}/prospects", auth)
+    prospect_id = page["prospects"][0]["id"]
+    status, detail = await suite.call("GET", f"/api/v1/campaigns/{campaign['id']}/prospects/{prospect_id}", auth)
+    assert status == 200 and len(detail["replies"]) == 1, detail
+    suppressed = [f"alpha-{n}-{marker}@alpha-block.example" for n in range(5)]
+    status, added = await suite.call("POST", "/api/v1/suppressions", auth, json={
+        "entries": [{"type": "email", "value": v} for v in suppressed]})
+    assert status == 200 and added["added"] == 5, added
+    status, listed = await suite.call("GET", "/api/v1/suppressions", auth)
+    suppression_ids = [s["id"] for s in listed["suppressions"]]
     member_email = f"member-{marker}@alpha.example"
     status, member = await suite.call("POST", "/api/v1/members", auth, json={"email": member_email, "role": "viewer"})
     assert status == 201, member
@@ -143,9 +167,11 @@ async def workspace_a(suite: Suite, unipile_url: str, stack: AsyncExitStack) -> 
         await asyncio.sleep(0.05)
     assert deliveries, "no webhook delivery for A's pause"
     ids = {"campaign_id": campaign["id"], "account_id": account_id, "inbox_id": inbox["id"],
+           "prospect_id": prospect_id, "reply_id": detail["replies"][0]["id"], "suppression_id": suppression_ids[0],
            "member_id": member["id"], "token_id": token["token"]["id"], "endpoint_id": endpoint["id"],
            "delivery_id": deliveries[0]["id"]}
-    return Owner(auth, ids, [workspace_id, *ids.values(), marker, unipile_id, email, prospect_email, member_email])
+    return Owner(auth, ids, [workspace_id, *ids.values(), marker, unipile_id, email, prospect_email, *suppressed,
+                             member_email], [{"suppression_id": s} for s in suppression_ids[1:]])
 
 
 def id_forms(value: str) -> list[str]:
@@ -204,6 +230,7 @@ async def test_no_route_shows_or_changes_another_workspaces_objects(swept: Swept
                         "imap": {"host": "127.0.0.1", "port": 1, "security": "none", "username": "b",
                                  "password": "b"}},
         "CreateWorkspace": {"name": "Gamma", "owner_email": "gamma@gamma.example"},
+        "AddSuppressions": {"entries": [{"type": "email", "value": "beta@beta.example"}]},
         "AddMember": {"email": "beta-member@beta.example", "role": "viewer"},
         # A token or the ownership for A's member: refused as unknown.
         "CreateToken": {"scopes": ["read"], "member_id": a.ids["member_id"]},
@@ -266,7 +293,8 @@ async def test_no_route_shows_or_changes_another_workspaces_objects(swept: Swept
             continue
         body = VALID_BODIES.get(route.body.__name__) if route.body is not None else None
         for form in range(1 if (route.method, route.path) in REMOVES else 4):
-            path = route.path.format(**{n: id_forms(a.ids[n])[form] for n in names})
+            own = {**a.ids, **a.deletable[form]} if route.method == "DELETE" else a.ids
+            path = route.path.format(**{n: id_forms(own[n])[form] for n in names})
             status, answer = await call(suite, route.method, path, a.auth, body)
             controls += 1
             assert status not in (401, 403, 404) and status < 500, f"A {route.method} {path}: {status} {answer}"

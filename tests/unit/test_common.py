@@ -115,13 +115,14 @@ def test_readme_configuration_table_matches_the_code():
                            check=True).stdout.strip()
     readme = (root / "README.md").read_text()
     documented = readme.split("<!-- config-table:start -->")[1].split("<!-- config-table:end -->")[0].strip()
-    assert documented == table, "README configuration table is stale: paste `python scripts/config_table.py`"
+    assert documented == table, "README configuration table is stale: paste `.venv/bin/python scripts/config_table.py`"
 
 
 def test_the_scheduler_refuses_a_stale_threshold_shorter_than_a_send_can_take():
     from services.scheduler.config import Settings
 
-    base = {"DATABASE_URL": "postgresql://x/y", "HOLDFAST_PROVIDER_TIMEOUT_SECONDS": "15"}
+    base = {"DATABASE_URL": "postgresql://x/y", "HOLDFAST_PROVIDER_TIMEOUT_SECONDS": "15",
+            "HOLDFAST_UNSUBSCRIBE_KEY": "k" * 32}
     with pytest.raises(config.ConfigError, match="at least twice"):
         config.load(Settings, {**base, "HOLDFAST_ATTEMPT_STALE_SECONDS": "20"})
     assert config.load(Settings, {**base, "HOLDFAST_ATTEMPT_STALE_SECONDS": "30"}).attempt_stale_seconds == 30

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -749,3 +751,18 @@ async def test_sandbox_state_never_exposes_the_api_key(sandbox: Sandbox, http: a
 
     assert response.status == 200 and ACCOUNT in text
     assert API_KEY not in text
+
+
+async def test_a_client_that_times_out_before_its_body_is_read_leaves_no_traceback(
+    sandbox: Sandbox, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A deliberate time-out (injected latency) is normal in tests: the sandbox says nothing about the lost client."""
+    await control(http, sandbox, "latency", {"endpoint": "send_invite", "ms": 600})
+    client = UnipileClient(sandbox.url, API_KEY, http, timeout_s=0.1)
+    with caplog.at_level(logging.DEBUG, logger="aiohttp"):
+        with pytest.raises(UnipileError):
+            await client.send_invite(ACCOUNT, PROSPECT, None)
+        await asyncio.sleep(0.8)  # the sandbox wakes up and reads the body of a request nobody waits for
+    assert sandbox.state.calls["send_invite"] == 1
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], [r.getMessage() for r in caplog.records]
+    assert sandbox.state.invitations == [], "the invite was never sent"

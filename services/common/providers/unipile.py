@@ -23,6 +23,8 @@ import aiohttp
 INVITE_MESSAGE_MAX_CHARS = 300
 SENT_INVITATIONS_MAX_LIMIT = 250
 RELATIONS_MAX_LIMIT = 1000
+# Chats and chat messages are listed up to 250 a page.
+CHATS_MAX_LIMIT = 250
 # Longest slice of a non-JSON error body kept in `detail` (HTML error pages can be large).
 _RAW_DETAIL_MAX_CHARS = 200
 
@@ -35,6 +37,8 @@ class FailureKind(StrEnum):
     RATE_LIMITED = "rate_limited"
     TRANSIENT = "transient"
     UNKNOWN = "unknown"
+    # SMTP only: the mail server refused the inbox itself (its sender address, relaying), not the recipient (T3, T5).
+    SENDER_REFUSED = "sender_refused"
 
 
 _KIND_BY_TYPE: dict[str, FailureKind] = {
@@ -133,6 +137,30 @@ class Relation:
     provider_id: str
     public_identifier: str | None
     name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage:
+    """A message of a chat, as Unipile reports it (GET /messages/{id}, GET /chats/{id}/messages)."""
+
+    id: str
+    chat_id: str
+    # The attendee who wrote it (LinkedIn's provider id); ours too when is_sender.
+    sender_provider_id: str
+    text: str
+    # True for a message our account sent: Unipile reports those as well.
+    is_sender: bool
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChatSummary:
+    id: str
+    account_id: str
+    # The other person of a one-to-one chat.
+    attendee_provider_id: str | None
+    # The last activity in the chat.
+    updated_at: datetime | None
 
 
 T = TypeVar("T")
@@ -245,6 +273,28 @@ class UnipileClient:
             for item in payload.items()
         )
         return Page(items=items, cursor=payload.optional_str("cursor") or None)
+
+    async def get_message(self, message_id: str) -> ChatMessage:
+        return _chat_message(await self._request("GET", f"messages/{_segment(message_id)}"))
+
+    async def get_chat(self, chat_id: str) -> ChatSummary:
+        return _chat_summary(await self._request("GET", f"chats/{_segment(chat_id)}"))
+
+    async def list_chats(self, account_id: str, cursor: str | None = None, limit: int = 20) -> Page[ChatSummary]:
+        """The account's chats, most recently active first."""
+        payload = await self._request("GET", "chats", params=_page_params(account_id, cursor, limit, CHATS_MAX_LIMIT))
+        return Page(items=tuple(_chat_summary(item) for item in payload.items()),
+                    cursor=payload.optional_str("cursor") or None)
+
+    async def list_chat_messages(self, chat_id: str, cursor: str | None = None,
+                                 limit: int = 20) -> Page[ChatMessage]:
+        """A chat's messages, newest first."""
+        if not 1 <= limit <= CHATS_MAX_LIMIT:
+            raise ValueError(f"limit must be between 1 and {CHATS_MAX_LIMIT}")
+        params = {"limit": str(limit), **({"cursor": cursor} if cursor else {})}
+        payload = await self._request("GET", f"chats/{_segment(chat_id)}/messages", params=params)
+        return Page(items=tuple(_chat_message(item) for item in payload.items()),
+                    cursor=payload.optional_str("cursor") or None)
 
     async def create_reconnect_link(
         self,
@@ -370,6 +420,22 @@ class _Payload:
         if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
             raise _malformed(self.status, "field 'items' is not a list of objects")
         return [_Payload(self.status, item) for item in items]
+
+
+def _chat_message(payload: _Payload) -> ChatMessage:
+    is_sender = payload.body.get("is_sender")
+    if not isinstance(is_sender, bool | int):
+        raise _malformed(payload.status, "field 'is_sender' is missing or not a number")
+    return ChatMessage(id=payload.required_str("id"), chat_id=payload.required_str("chat_id"),
+                       sender_provider_id=payload.optional_str("sender_id") or "",
+                       text=payload.optional_str("text") or "", is_sender=bool(is_sender),
+                       sent_at=_parse_datetime(payload.optional_str("timestamp")))
+
+
+def _chat_summary(payload: _Payload) -> ChatSummary:
+    return ChatSummary(id=payload.required_str("id"), account_id=payload.required_str("account_id"),
+                       attendee_provider_id=payload.optional_str("attendee_provider_id"),
+                       updated_at=_parse_datetime(payload.optional_str("timestamp")))
 
 
 def _malformed(status: int, detail: str) -> UnipileError:

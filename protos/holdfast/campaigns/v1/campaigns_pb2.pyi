@@ -120,7 +120,7 @@ class ActivePauseReason(_message.Message):
     def __init__(self, reason: _Optional[_Union[_types_pb2.PauseReason, str]] = ..., scope: _Optional[_Union[_types_pb2.Scope, str]] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., detail: _Optional[str] = ..., explanation: _Optional[str] = ..., action: _Optional[str] = ...) -> None: ...
 
 class Campaign(_message.Message):
-    __slots__ = ("id", "workspace_id", "name", "kind", "status", "paused_reason", "pause_reasons", "schedule", "steps", "senders", "created_at", "updated_at")
+    __slots__ = ("id", "workspace_id", "name", "kind", "status", "paused_reason", "pause_reasons", "schedule", "steps", "senders", "created_at", "updated_at", "stop_on_reply")
     ID_FIELD_NUMBER: _ClassVar[int]
     WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -133,6 +133,7 @@ class Campaign(_message.Message):
     SENDERS_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    STOP_ON_REPLY_FIELD_NUMBER: _ClassVar[int]
     id: str
     workspace_id: str
     name: str
@@ -145,10 +146,11 @@ class Campaign(_message.Message):
     senders: Senders
     created_at: _timestamp_pb2.Timestamp
     updated_at: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., workspace_id: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[CampaignKind, str]] = ..., status: _Optional[_Union[CampaignStatus, str]] = ..., paused_reason: _Optional[_Union[_types_pb2.PauseReason, str]] = ..., pause_reasons: _Optional[_Iterable[_Union[ActivePauseReason, _Mapping]]] = ..., schedule: _Optional[_Union[Schedule, _Mapping]] = ..., steps: _Optional[_Iterable[_Union[Step, _Mapping]]] = ..., senders: _Optional[_Union[Senders, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    stop_on_reply: str
+    def __init__(self, id: _Optional[str] = ..., workspace_id: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[CampaignKind, str]] = ..., status: _Optional[_Union[CampaignStatus, str]] = ..., paused_reason: _Optional[_Union[_types_pb2.PauseReason, str]] = ..., pause_reasons: _Optional[_Iterable[_Union[ActivePauseReason, _Mapping]]] = ..., schedule: _Optional[_Union[Schedule, _Mapping]] = ..., steps: _Optional[_Iterable[_Union[Step, _Mapping]]] = ..., senders: _Optional[_Union[Senders, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., stop_on_reply: _Optional[str] = ...) -> None: ...
 
 class CreateCampaignRequest(_message.Message):
-    __slots__ = ("workspace_id", "name", "kind", "schedule", "steps", "senders", "actor")
+    __slots__ = ("workspace_id", "name", "kind", "schedule", "steps", "senders", "actor", "stop_on_reply")
     WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
@@ -156,6 +158,7 @@ class CreateCampaignRequest(_message.Message):
     STEPS_FIELD_NUMBER: _ClassVar[int]
     SENDERS_FIELD_NUMBER: _ClassVar[int]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
+    STOP_ON_REPLY_FIELD_NUMBER: _ClassVar[int]
     workspace_id: str
     name: str
     kind: CampaignKind
@@ -163,7 +166,8 @@ class CreateCampaignRequest(_message.Message):
     steps: _containers.RepeatedCompositeFieldContainer[Step]
     senders: Senders
     actor: _types_pb2.Actor
-    def __init__(self, workspace_id: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[CampaignKind, str]] = ..., schedule: _Optional[_Union[Schedule, _Mapping]] = ..., steps: _Optional[_Iterable[_Union[Step, _Mapping]]] = ..., senders: _Optional[_Union[Senders, _Mapping]] = ..., actor: _Optional[_Union[_types_pb2.Actor, _Mapping]] = ...) -> None: ...
+    stop_on_reply: str
+    def __init__(self, workspace_id: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[CampaignKind, str]] = ..., schedule: _Optional[_Union[Schedule, _Mapping]] = ..., steps: _Optional[_Iterable[_Union[Step, _Mapping]]] = ..., senders: _Optional[_Union[Senders, _Mapping]] = ..., actor: _Optional[_Union[_types_pb2.Actor, _Mapping]] = ..., stop_on_reply: _Optional[str] = ...) -> None: ...
 
 class CreateCampaignResponse(_message.Message):
     __slots__ = ("campaign",)
@@ -385,42 +389,48 @@ class RefusedProspect(_message.Message):
     def __init__(self, index: _Optional[int] = ..., code: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
 
 class AddProspectsResponse(_message.Message):
-    __slots__ = ("added", "already_present", "refused")
+    __slots__ = ("added", "already_present", "refused", "suppressed")
     ADDED_FIELD_NUMBER: _ClassVar[int]
     ALREADY_PRESENT_FIELD_NUMBER: _ClassVar[int]
     REFUSED_FIELD_NUMBER: _ClassVar[int]
+    SUPPRESSED_FIELD_NUMBER: _ClassVar[int]
     added: int
     already_present: int
     refused: _containers.RepeatedCompositeFieldContainer[RefusedProspect]
-    def __init__(self, added: _Optional[int] = ..., already_present: _Optional[int] = ..., refused: _Optional[_Iterable[_Union[RefusedProspect, _Mapping]]] = ...) -> None: ...
+    suppressed: int
+    def __init__(self, added: _Optional[int] = ..., already_present: _Optional[int] = ..., refused: _Optional[_Iterable[_Union[RefusedProspect, _Mapping]]] = ..., suppressed: _Optional[int] = ...) -> None: ...
 
 class ProspectView(_message.Message):
-    __slots__ = ("id", "prospect", "state", "current_step", "next_action_at", "why_not_now")
+    __slots__ = ("id", "prospect", "state", "current_step", "next_action_at", "why_not_now", "out_of_office_until")
     ID_FIELD_NUMBER: _ClassVar[int]
     PROSPECT_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     CURRENT_STEP_FIELD_NUMBER: _ClassVar[int]
     NEXT_ACTION_AT_FIELD_NUMBER: _ClassVar[int]
     WHY_NOT_NOW_FIELD_NUMBER: _ClassVar[int]
+    OUT_OF_OFFICE_UNTIL_FIELD_NUMBER: _ClassVar[int]
     id: str
     prospect: Prospect
     state: str
     current_step: int
     next_action_at: _timestamp_pb2.Timestamp
     why_not_now: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, id: _Optional[str] = ..., prospect: _Optional[_Union[Prospect, _Mapping]] = ..., state: _Optional[str] = ..., current_step: _Optional[int] = ..., next_action_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., why_not_now: _Optional[_Iterable[str]] = ...) -> None: ...
+    out_of_office_until: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., prospect: _Optional[_Union[Prospect, _Mapping]] = ..., state: _Optional[str] = ..., current_step: _Optional[int] = ..., next_action_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., why_not_now: _Optional[_Iterable[str]] = ..., out_of_office_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ListProspectsRequest(_message.Message):
-    __slots__ = ("workspace_id", "campaign_id", "page_size", "page_token")
+    __slots__ = ("workspace_id", "campaign_id", "page_size", "page_token", "prospect_ids")
     WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
     CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PROSPECT_IDS_FIELD_NUMBER: _ClassVar[int]
     workspace_id: str
     campaign_id: str
     page_size: int
     page_token: str
-    def __init__(self, workspace_id: _Optional[str] = ..., campaign_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    prospect_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, workspace_id: _Optional[str] = ..., campaign_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., prospect_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ListProspectsResponse(_message.Message):
     __slots__ = ("prospects", "next_page_token")
@@ -515,3 +525,101 @@ class ApplyProspectProgressResponse(_message.Message):
     APPLIED_FIELD_NUMBER: _ClassVar[int]
     applied: bool
     def __init__(self, applied: _Optional[bool] = ...) -> None: ...
+
+class SuppressionInput(_message.Message):
+    __slots__ = ("type", "value")
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    type: str
+    value: str
+    def __init__(self, type: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+
+class Suppression(_message.Message):
+    __slots__ = ("id", "type", "value", "source", "actor", "created_at")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    type: str
+    value: str
+    source: str
+    actor: str
+    created_at: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., type: _Optional[str] = ..., value: _Optional[str] = ..., source: _Optional[str] = ..., actor: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class AddSuppressionsRequest(_message.Message):
+    __slots__ = ("workspace_id", "entries", "source", "actor")
+    WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    workspace_id: str
+    entries: _containers.RepeatedCompositeFieldContainer[SuppressionInput]
+    source: str
+    actor: _types_pb2.Actor
+    def __init__(self, workspace_id: _Optional[str] = ..., entries: _Optional[_Iterable[_Union[SuppressionInput, _Mapping]]] = ..., source: _Optional[str] = ..., actor: _Optional[_Union[_types_pb2.Actor, _Mapping]] = ...) -> None: ...
+
+class AddSuppressionsResponse(_message.Message):
+    __slots__ = ("added", "already_listed", "enforced")
+    ADDED_FIELD_NUMBER: _ClassVar[int]
+    ALREADY_LISTED_FIELD_NUMBER: _ClassVar[int]
+    ENFORCED_FIELD_NUMBER: _ClassVar[int]
+    added: int
+    already_listed: int
+    enforced: bool
+    def __init__(self, added: _Optional[int] = ..., already_listed: _Optional[int] = ..., enforced: _Optional[bool] = ...) -> None: ...
+
+class ListSuppressionsRequest(_message.Message):
+    __slots__ = ("workspace_id", "query", "page_size", "page_token")
+    WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    workspace_id: str
+    query: str
+    page_size: int
+    page_token: str
+    def __init__(self, workspace_id: _Optional[str] = ..., query: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListSuppressionsResponse(_message.Message):
+    __slots__ = ("suppressions", "next_page_token")
+    SUPPRESSIONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    suppressions: _containers.RepeatedCompositeFieldContainer[Suppression]
+    next_page_token: str
+    def __init__(self, suppressions: _Optional[_Iterable[_Union[Suppression, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class DeleteSuppressionRequest(_message.Message):
+    __slots__ = ("workspace_id", "suppression_id")
+    WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    SUPPRESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    workspace_id: str
+    suppression_id: str
+    def __init__(self, workspace_id: _Optional[str] = ..., suppression_id: _Optional[str] = ...) -> None: ...
+
+class DeleteSuppressionResponse(_message.Message):
+    __slots__ = ("suppression",)
+    SUPPRESSION_FIELD_NUMBER: _ClassVar[int]
+    suppression: Suppression
+    def __init__(self, suppression: _Optional[_Union[Suppression, _Mapping]] = ...) -> None: ...
+
+class RecordOptOutRequest(_message.Message):
+    __slots__ = ("workspace_id", "prospect_id", "source", "suppress_only")
+    WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    PROSPECT_ID_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    SUPPRESS_ONLY_FIELD_NUMBER: _ClassVar[int]
+    workspace_id: str
+    prospect_id: str
+    source: str
+    suppress_only: bool
+    def __init__(self, workspace_id: _Optional[str] = ..., prospect_id: _Optional[str] = ..., source: _Optional[str] = ..., suppress_only: _Optional[bool] = ...) -> None: ...
+
+class RecordOptOutResponse(_message.Message):
+    __slots__ = ("recorded",)
+    RECORDED_FIELD_NUMBER: _ClassVar[int]
+    recorded: bool
+    def __init__(self, recorded: _Optional[bool] = ...) -> None: ...

@@ -104,6 +104,26 @@ class CampaignsServiceStub:
                 request_serializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ApplyProspectProgressRequest.SerializeToString,
                 response_deserializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ApplyProspectProgressResponse.FromString,
                 _registered_method=True)
+        self.AddSuppressions = channel.unary_unary(
+                '/holdfast.campaigns.v1.CampaignsService/AddSuppressions',
+                request_serializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.AddSuppressionsRequest.SerializeToString,
+                response_deserializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.AddSuppressionsResponse.FromString,
+                _registered_method=True)
+        self.ListSuppressions = channel.unary_unary(
+                '/holdfast.campaigns.v1.CampaignsService/ListSuppressions',
+                request_serializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ListSuppressionsRequest.SerializeToString,
+                response_deserializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ListSuppressionsResponse.FromString,
+                _registered_method=True)
+        self.DeleteSuppression = channel.unary_unary(
+                '/holdfast.campaigns.v1.CampaignsService/DeleteSuppression',
+                request_serializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.DeleteSuppressionRequest.SerializeToString,
+                response_deserializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.DeleteSuppressionResponse.FromString,
+                _registered_method=True)
+        self.RecordOptOut = channel.unary_unary(
+                '/holdfast.campaigns.v1.CampaignsService/RecordOptOut',
+                request_serializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.RecordOptOutRequest.SerializeToString,
+                response_deserializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.RecordOptOutResponse.FromString,
+                _registered_method=True)
 
 
 class CampaignsServiceServicer:
@@ -200,6 +220,33 @@ class CampaignsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AddSuppressions(self, request, context):
+        """DESIGN V6: the workspace's suppression list. Adding answers once the scheduler enforces the entries.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSuppressions(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteSuppression(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordOptOut(self, request, context):
+        """DESIGN V5: a prospect opted out (the unsubscribe link, its one-click POST, the mailto): its address is
+        suppressed and it is stopped in every campaign, at once and idempotently.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CampaignsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -272,6 +319,26 @@ def add_CampaignsServiceServicer_to_server(servicer, server):
                     servicer.ApplyProspectProgress,
                     request_deserializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ApplyProspectProgressRequest.FromString,
                     response_serializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ApplyProspectProgressResponse.SerializeToString,
+            ),
+            'AddSuppressions': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddSuppressions,
+                    request_deserializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.AddSuppressionsRequest.FromString,
+                    response_serializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.AddSuppressionsResponse.SerializeToString,
+            ),
+            'ListSuppressions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSuppressions,
+                    request_deserializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ListSuppressionsRequest.FromString,
+                    response_serializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ListSuppressionsResponse.SerializeToString,
+            ),
+            'DeleteSuppression': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteSuppression,
+                    request_deserializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.DeleteSuppressionRequest.FromString,
+                    response_serializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.DeleteSuppressionResponse.SerializeToString,
+            ),
+            'RecordOptOut': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordOptOut,
+                    request_deserializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.RecordOptOutRequest.FromString,
+                    response_serializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.RecordOptOutResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -652,6 +719,114 @@ class CampaignsService:
             '/holdfast.campaigns.v1.CampaignsService/ApplyProspectProgress',
             holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ApplyProspectProgressRequest.SerializeToString,
             holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ApplyProspectProgressResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddSuppressions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.campaigns.v1.CampaignsService/AddSuppressions',
+            holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.AddSuppressionsRequest.SerializeToString,
+            holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.AddSuppressionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSuppressions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.campaigns.v1.CampaignsService/ListSuppressions',
+            holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ListSuppressionsRequest.SerializeToString,
+            holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ListSuppressionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteSuppression(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.campaigns.v1.CampaignsService/DeleteSuppression',
+            holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.DeleteSuppressionRequest.SerializeToString,
+            holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.DeleteSuppressionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordOptOut(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.campaigns.v1.CampaignsService/RecordOptOut',
+            holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.RecordOptOutRequest.SerializeToString,
+            holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.RecordOptOutResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -84,6 +84,11 @@ class SchedulerServiceStub:
                 request_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetSenderStatsRequest.SerializeToString,
                 response_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetSenderStatsResponse.FromString,
                 _registered_method=True)
+        self.GetCampaignStats = channel.unary_unary(
+                '/holdfast.scheduler.v1.SchedulerService/GetCampaignStats',
+                request_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetCampaignStatsRequest.SerializeToString,
+                response_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetCampaignStatsResponse.FromString,
+                _registered_method=True)
         self.GetWarmupProgress = channel.unary_unary(
                 '/holdfast.scheduler.v1.SchedulerService/GetWarmupProgress',
                 request_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetWarmupProgressRequest.SerializeToString,
@@ -103,6 +108,36 @@ class SchedulerServiceStub:
                 '/holdfast.scheduler.v1.SchedulerService/RecordBounces',
                 request_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordBouncesRequest.SerializeToString,
                 response_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordBouncesResponse.FromString,
+                _registered_method=True)
+        self.RecordProspectVoice = channel.unary_unary(
+                '/holdfast.scheduler.v1.SchedulerService/RecordProspectVoice',
+                request_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordProspectVoiceRequest.SerializeToString,
+                response_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordProspectVoiceResponse.FromString,
+                _registered_method=True)
+        self.ApplySuppressions = channel.unary_unary(
+                '/holdfast.scheduler.v1.SchedulerService/ApplySuppressions',
+                request_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.ApplySuppressionsRequest.SerializeToString,
+                response_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.ApplySuppressionsResponse.FromString,
+                _registered_method=True)
+        self.RecordLinkedInMessage = channel.unary_unary(
+                '/holdfast.scheduler.v1.SchedulerService/RecordLinkedInMessage',
+                request_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordLinkedInMessageRequest.SerializeToString,
+                response_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordLinkedInMessageResponse.FromString,
+                _registered_method=True)
+        self.GetProspectHistory = channel.unary_unary(
+                '/holdfast.scheduler.v1.SchedulerService/GetProspectHistory',
+                request_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetProspectHistoryRequest.SerializeToString,
+                response_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetProspectHistoryResponse.FromString,
+                _registered_method=True)
+        self.ReclassifyReply = channel.unary_unary(
+                '/holdfast.scheduler.v1.SchedulerService/ReclassifyReply',
+                request_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.ReclassifyReplyRequest.SerializeToString,
+                response_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.ReclassifyReplyResponse.FromString,
+                _registered_method=True)
+        self.RecordInboundEmails = channel.unary_unary(
+                '/holdfast.scheduler.v1.SchedulerService/RecordInboundEmails',
+                request_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordInboundEmailsRequest.SerializeToString,
+                response_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordInboundEmailsResponse.FromString,
                 _registered_method=True)
 
 
@@ -175,6 +210,13 @@ class SchedulerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetCampaignStats(self, request, context):
+        """What a campaign's sends came to, per step and per local day of the campaign's timezone (the UI's results).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetWarmupProgress(self, request, context):
         """Where a warm-up campaign stands: its inbox's ramp day (S6) and today's volume.
         """
@@ -201,6 +243,54 @@ class SchedulerServiceServicer:
     def RecordBounces(self, request, context):
         """Hard bounces (RFC 3464 delivery-status notifications) found in an inbox by accounts: each marks the
         attempt bounced and stops its prospect, and moves the inbox's bounce rate. Idempotent per message id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordProspectVoice(self, request, context):
+        """DESIGN V1-V3, V8: what a prospect said. A reply or an opt-out stops it (or its company, V4) for good, an
+        out-of-office parks it until its return. Idempotent per event id (V9). Once it answers, no send to an
+        affected prospect starts and none is still at the provider.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ApplySuppressions(self, request, context):
+        """DESIGN V6: changes to a workspace's suppression list (campaigns owns it); every unfinished prospect a new
+        entry matches stops, with the same guarantee.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordLinkedInMessage(self, request, context):
+        """DESIGN V2: a Unipile message_received webhook named this message. A trigger only: the message and its chat
+        are read again from Unipile; a message from a prospect of that account is recorded as its reply.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetProspectHistory(self, request, context):
+        """A prospect's replies (what it said, as classified) and its send attempts, oldest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReclassifyReply(self, request, context):
+        """DESIGN V3: a member says what a reply really was; the effect and the member join the history.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordInboundEmails(self, request, context):
+        """DESIGN V2, V5: messages found in an inbox's INBOX (bounce reports excluded). Each one from a prospect this
+        inbox writes to (by In-Reply-To/References to our Message-IDs, or by its address) is that prospect's reply;
+        "unsubscribe TOKEN" mails opt out. Idempotent per Message-ID.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -259,6 +349,11 @@ def add_SchedulerServiceServicer_to_server(servicer, server):
                     request_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetSenderStatsRequest.FromString,
                     response_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetSenderStatsResponse.SerializeToString,
             ),
+            'GetCampaignStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCampaignStats,
+                    request_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetCampaignStatsRequest.FromString,
+                    response_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetCampaignStatsResponse.SerializeToString,
+            ),
             'GetWarmupProgress': grpc.unary_unary_rpc_method_handler(
                     servicer.GetWarmupProgress,
                     request_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetWarmupProgressRequest.FromString,
@@ -278,6 +373,36 @@ def add_SchedulerServiceServicer_to_server(servicer, server):
                     servicer.RecordBounces,
                     request_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordBouncesRequest.FromString,
                     response_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordBouncesResponse.SerializeToString,
+            ),
+            'RecordProspectVoice': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordProspectVoice,
+                    request_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordProspectVoiceRequest.FromString,
+                    response_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordProspectVoiceResponse.SerializeToString,
+            ),
+            'ApplySuppressions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ApplySuppressions,
+                    request_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.ApplySuppressionsRequest.FromString,
+                    response_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.ApplySuppressionsResponse.SerializeToString,
+            ),
+            'RecordLinkedInMessage': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordLinkedInMessage,
+                    request_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordLinkedInMessageRequest.FromString,
+                    response_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordLinkedInMessageResponse.SerializeToString,
+            ),
+            'GetProspectHistory': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetProspectHistory,
+                    request_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetProspectHistoryRequest.FromString,
+                    response_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetProspectHistoryResponse.SerializeToString,
+            ),
+            'ReclassifyReply': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReclassifyReply,
+                    request_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.ReclassifyReplyRequest.FromString,
+                    response_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.ReclassifyReplyResponse.SerializeToString,
+            ),
+            'RecordInboundEmails': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordInboundEmails,
+                    request_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordInboundEmailsRequest.FromString,
+                    response_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordInboundEmailsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -561,6 +686,33 @@ class SchedulerService:
             _registered_method=True)
 
     @staticmethod
+    def GetCampaignStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.scheduler.v1.SchedulerService/GetCampaignStats',
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetCampaignStatsRequest.SerializeToString,
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetCampaignStatsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def GetWarmupProgress(request,
             target,
             options=(),
@@ -658,6 +810,168 @@ class SchedulerService:
             '/holdfast.scheduler.v1.SchedulerService/RecordBounces',
             holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordBouncesRequest.SerializeToString,
             holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordBouncesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordProspectVoice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.scheduler.v1.SchedulerService/RecordProspectVoice',
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordProspectVoiceRequest.SerializeToString,
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordProspectVoiceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ApplySuppressions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.scheduler.v1.SchedulerService/ApplySuppressions',
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.ApplySuppressionsRequest.SerializeToString,
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.ApplySuppressionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordLinkedInMessage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.scheduler.v1.SchedulerService/RecordLinkedInMessage',
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordLinkedInMessageRequest.SerializeToString,
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordLinkedInMessageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetProspectHistory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.scheduler.v1.SchedulerService/GetProspectHistory',
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetProspectHistoryRequest.SerializeToString,
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetProspectHistoryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReclassifyReply(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.scheduler.v1.SchedulerService/ReclassifyReply',
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.ReclassifyReplyRequest.SerializeToString,
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.ReclassifyReplyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordInboundEmails(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.scheduler.v1.SchedulerService/RecordInboundEmails',
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordInboundEmailsRequest.SerializeToString,
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.RecordInboundEmailsResponse.FromString,
             options,
             channel_credentials,
             insecure,
