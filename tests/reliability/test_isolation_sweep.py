@@ -40,6 +40,8 @@ VALID_BODIES: dict[str, Any] = {
     "AddProspects": {"prospects": [{"linkedin_provider_id": "ACoB1", "first_name": "Bea"}]},
     "LinkedInLimitsIn": {"linkedin_invite": LIMIT},
     "InboxLimitsIn": {"email": LIMIT},
+    "LinkedInLimitsUpdate": {"linkedin_invite": LIMIT},
+    "InboxLimitsUpdate": {"email": LIMIT},
     "RecordRestriction": {"kind": "jail", "detail": "by workspace B"},
     "UpdateInboxCredentials": {"app_password": "b-password"},
     "StartInboxOAuth": {"provider": "google"},
