@@ -208,7 +208,7 @@ class HttpWebhookPoster:
     async def resolve(self, host: str) -> list[str]:
         try:
             found = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
-        except socket.gaierror:
+        except (socket.gaierror, UnicodeError, ValueError):  # no such name, or not one IDNA can encode
             return []
         return sorted({str(info[4][0]) for info in found})
 

@@ -4,7 +4,7 @@ signed and sent, at least once with the same webhook-id, retried with back-off f
 three days of failures disable the endpoint. Rules and signing: webhook_domain.py.
 
 Endpoint URLs resolving to loopback or private addresses are refused (when created or changed, and again before
-each attempt) unless `allow_private` (HOLDFAST_WEBHOOKS_ALLOW_PRIVATE)."""
+each attempt) unless `allow_private` (HOLDFAST_WEBHOOKS_ALLOW_PRIVATE); the gateway answers such a refusal 422."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ from services.accounts.webhook_domain import (
 from services.accounts.webhook_repository import WebhookTx
 from services.common.clock import Clock
 from services.common.crypto import Keyring
-from services.common.errors import InvalidArgument, NotFound
+from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.common.ids import parse_uuid
 
 log = structlog.get_logger(__name__)
@@ -60,11 +60,13 @@ class WebhookService:
         if self._allow_private or self._poster is None:
             return
         addresses = await self._poster.resolve(host)
+        # A live check (DNS), not the request's shape: refused as the gateway's 422, naming the field.
         if not addresses:
-            raise InvalidArgument(f"{field}: the host does not resolve", field=field, code="url_unresolvable")
+            raise FailedPrecondition(f"{field}: the host does not resolve", code="url_unresolvable",
+                                     details={"field": field})
         if any(is_private(a) for a in addresses):
-            raise InvalidArgument(f"{field}: the host resolves to a loopback or private address", field=field,
-                                  code="url_not_public")
+            raise FailedPrecondition(f"{field}: the host resolves to a loopback or private address",
+                                     code="url_not_public", details={"field": field})
 
     async def create_endpoint(self, workspace_id: str, url: str, events: list[str]) -> tuple[Endpoint, str]:
         """The endpoint and its signing secret (shown once)."""
@@ -176,7 +178,7 @@ class WebhookService:
             http_status = await self._poster.post(
                 message.url, signed_headers(message.secret, message_id(message.event_id), self._clock.now(), body),
                 body)
-        except InvalidArgument as exc:
+        except (InvalidArgument, FailedPrecondition) as exc:
             error = exc.message
         except OSError as exc:
             error = f"no answer: {type(exc).__name__}"

@@ -15,11 +15,14 @@ from services.gateway import models, views
 from services.gateway.api import PRINCIPALS, Route, authenticate, parse_body, reply, upstreams
 
 AssignableRole = Literal["admin", "member", "viewer"]
+# What accounts accepts (validate_email, parse_uuid), written so a value valid per the document is valid there too.
+EMAIL_PATTERN = r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$"
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
 Scope = Literal["read", "write", "admin"]
 
 
 class AddMember(models.Request):
-    email: str = Field(max_length=254, examples=["bea@acme.example"])
+    email: str = Field(max_length=254, pattern=EMAIL_PATTERN, examples=["bea@acme.example"])
     role: AssignableRole = Field(description="owner is handed over by a transfer of ownership")
 
 
@@ -28,14 +31,16 @@ class ChangeRole(models.Request):
 
 
 class TransferOwnership(models.Request):
-    member_id: str = Field(max_length=64, description="the member who becomes the owner; the owner becomes admin")
+    member_id: str = Field(max_length=64, pattern=UUID_PATTERN,
+                           description="the member who becomes the owner; the owner becomes admin")
 
 
 class CreateToken(models.Request):
     name: str = Field("", max_length=100, examples=["CRM sync"])
     scopes: list[Scope] = Field(min_length=1, max_length=3, examples=[["read"]],
                                 description="read: as a viewer; write: up to member; admin: up to the member's role")
-    member_id: str | None = Field(None, max_length=64, description="whose token (default: the caller's own)")
+    member_id: str | None = Field(None, max_length=64, pattern=UUID_PATTERN,
+                                  description="whose token (default: the caller's own)")
 
 
 class MemberOut(models.Response):

@@ -4,27 +4,40 @@ joins the gateway's route table."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Literal
 
 from aiohttp import web
 from pydantic import Field
 
 from holdfast.accounts.v1 import accounts_pb2
+from services.common.errors import DomainError, FailedPrecondition
 from services.common.roles import Role
 from services.gateway import models, views
 from services.gateway.api import Empty, Route, authenticate, parse_body, parse_query, reply, upstreams
+
+# What validate_url (accounts) takes, written so a URL valid per the document is valid there too.
+URL_PATTERN = r"^https?://(\[[0-9a-fA-F:.]+\]|[^\s/?#@:\[\]\x00]+)(:[0-9]{1,5})?([/?#][^\s\x00]*)?$"
+
+
+class UrlRefused(DomainError):
+    """The URL's host does not resolve, or resolves to a loopback or private address (SSRF): a live check."""
+
+    http_status = 422
+
 
 EventType = Literal["campaign.paused", "campaign.resumed", "prospect.accepted", "sender.disconnected",
                     "sender.reconnected"]
 
 
 class CreateEndpoint(models.Request):
-    url: str = Field(max_length=2000, examples=["https://hooks.example.com/holdfast"])
+    url: str = Field(max_length=2000, pattern=URL_PATTERN, examples=["https://hooks.example.com/holdfast"])
     events: list[EventType] = Field(min_length=1, max_length=20, examples=[["campaign.paused", "campaign.resumed"]])
 
 
 class UpdateEndpoint(models.Request):
-    url: str | None = Field(None, max_length=2000)
+    url: str | None = Field(None, max_length=2000, pattern=URL_PATTERN)
     events: list[EventType] | None = Field(None, min_length=1, max_length=20)
     enabled: bool | None = Field(None, description="true re-enables an endpoint disabled by a 410 or failures")
 
@@ -87,11 +100,22 @@ def _delivery(d: accounts_pb2.WebhookDelivery) -> DeliveryOut:
         created_at=views.iso(d.created_at))
 
 
+@contextmanager
+def _url_refusals() -> Iterator[None]:
+    try:
+        yield
+    except FailedPrecondition as exc:
+        if exc.code in ("url_not_public", "url_unresolvable"):
+            raise UrlRefused(exc.message, code=exc.code, details=exc.details) from None
+        raise
+
+
 async def create_endpoint(request: web.Request) -> web.Response:
     principal = await authenticate(request)
     body = await parse_body(request, CreateEndpoint)
-    created = await upstreams(request).accounts.CreateWebhookEndpoint(accounts_pb2.CreateWebhookEndpointRequest(
-        workspace_id=principal.workspace_id, url=body.url, events=body.events))
+    with _url_refusals():
+        created = await upstreams(request).accounts.CreateWebhookEndpoint(accounts_pb2.CreateWebhookEndpointRequest(
+            workspace_id=principal.workspace_id, url=body.url, events=body.events))
     return reply(_with_secret(created.endpoint, created.secret), 201)
 
 
@@ -112,7 +136,8 @@ async def update_endpoint(request: web.Request) -> web.Response:
         update.url = body.url
     if body.enabled is not None:
         update.enabled = body.enabled
-    updated = await upstreams(request).accounts.UpdateWebhookEndpoint(update)
+    with _url_refusals():
+        updated = await upstreams(request).accounts.UpdateWebhookEndpoint(update)
     return reply(_endpoint(updated.endpoint))
 
 
@@ -153,13 +178,14 @@ ENDPOINT = ENDPOINTS + "/{endpoint_id}"
 _ADMIN = {"tag": "webhook-endpoints", "role": Role.ADMIN}
 ENDPOINT_ROUTES: tuple[Route, ...] = (
     Route("POST", ENDPOINTS, create_endpoint,
-          "Send these events to a URL, signed (Standard Webhooks); answers the secret once. Loopback and private "
-          "addresses are refused.", EndpointWithSecret, status=201, body=CreateEndpoint, errors=(400, 401, 403),
+          "Send these events to a URL, signed (Standard Webhooks); answers the secret once. A host that does not "
+          "resolve, or resolves to a loopback or private address, is refused 422.", EndpointWithSecret, status=201,
+          body=CreateEndpoint, errors=(400, 401, 403, 422),
           **_ADMIN),
     Route("GET", ENDPOINTS, list_endpoints, "The workspace's webhook endpoints (never their secrets).", EndpointList,
           errors=(401, 403), **_ADMIN),
     Route("PATCH", ENDPOINT, update_endpoint, "Change the URL or events, or enable or disable the endpoint.",
-          EndpointOut, body=UpdateEndpoint, errors=(400, 401, 403, 404), **_ADMIN),
+          EndpointOut, body=UpdateEndpoint, errors=(400, 401, 403, 404, 422), **_ADMIN),
     Route("DELETE", ENDPOINT, delete_endpoint, "Delete the endpoint and its pending deliveries.", EndpointOut,
           errors=(401, 403, 404), **_ADMIN),
     Route("POST", f"{ENDPOINT}/rotate-secret", rotate_secret,

@@ -265,7 +265,7 @@ async def test_urls_resolving_to_loopback_or_private_addresses_are_refused(suite
     _, auth = await suite.new_workspace()
     status, body = await suite.call("POST", "/api/v1/webhook-endpoints", auth,
                                     json={"url": url, "events": ["campaign.paused"]})
-    assert status == 400 and body["error"]["code"] == "url_not_public" and body["error"]["details"]["field"] == "url"
+    assert status == 422 and body["error"]["code"] == "url_not_public" and body["error"]["details"]["field"] == "url"
     status, listed = await suite.call("GET", "/api/v1/webhook-endpoints", auth)
     assert listed == {"endpoints": []}
 
@@ -275,6 +275,7 @@ async def test_urls_resolving_to_loopback_or_private_addresses_are_refused(suite
     ({"url": "https://user:pw@hooks.example/x", "events": ["campaign.paused"]}, "url"),
     ({"url": "https://hooks.example/x", "events": []}, "events"),
     ({"url": "https://hooks.example/x", "events": ["campaign.exploded"]}, "events.0"),
+    ({"url": "http://:80/x", "events": ["campaign.paused"]}, "url"),
 ])
 async def test_bad_endpoints_are_400_naming_the_field(suite, body, field):
     _, auth = await suite.new_workspace()
@@ -286,3 +287,12 @@ def test_public_addresses_pass_the_ssrf_check():
     assert not is_private("93.184.216.34") and not is_private("2606:4700::1111")
     assert all(is_private(a) for a in ("127.0.0.1", "10.0.0.1", "172.16.0.1", "192.168.1.1", "169.254.1.1",
                                        "::1", "fe80::1", "fc00::1", "0.0.0.0", "224.0.0.1", "::ffff:10.0.0.1"))
+
+
+async def test_a_host_that_does_not_resolve_is_refused_422(suite):
+    _, auth = await suite.new_workspace()
+    for url in ("https://no-such-host.invalid/hook", "https://\u00e9\u00e9\u00e9.invalid/x"):
+        status, body = await suite.call("POST", "/api/v1/webhook-endpoints", auth,
+                                        json={"url": url, "events": ["campaign.paused"]})
+        assert status == 422 and body["error"]["code"] == "url_unresolvable", body
+        assert body["error"]["details"]["field"] == "url"

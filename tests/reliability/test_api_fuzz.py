@@ -181,6 +181,8 @@ def refusal_the_document_cannot_state(case: schemathesis.Case, error: dict[str, 
         return True  # opaque: only tokens the API handed out are valid
     if case.operation.label == "POST /api/v1/campaigns" and CAMPAIGN_AS_A_WHOLE.match(field):
         return True  # a window's end after its start; which actions, texts and senders the steps need together
+    if case.operation.label == "POST /api/v1/suppressions" and re.fullmatch(r"entries\[\d+\]\.value", field):
+        return True  # the entry's type (email or domain) decides what its value must be: a relation between fields
     # The provider's redirect: state and code together, or error (a denial); the state must be one we issued.
     return case.operation.label == "GET /oauth/callback"
 
