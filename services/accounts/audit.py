@@ -51,9 +51,14 @@ class AuditService:
             if not (page_token.isascii() and page_token.isdigit()) or len(page_token) > 18:
                 raise InvalidArgument("page_token is not one this API gave", field="page_token")
             before = int(page_token)
+        member: str | None = None
+        if member_id:
+            try:
+                member = parse_uuid(member_id, "member_id")
+            except InvalidArgument:
+                return [], ""  # a filter no member matches
         entries = await AuditTx(self._repo.pool_tx()).page(
-            parse_uuid(workspace_id, "workspace_id"), before, size + 1, action or None,
-            parse_uuid(member_id, "member_id") if member_id else None)
+            parse_uuid(workspace_id, "workspace_id"), before, size + 1, action or None, member)
         more = len(entries) > size
         entries = entries[:size]
         return entries, str(entries[-1].id) if more else ""

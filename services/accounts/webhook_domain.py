@@ -110,7 +110,10 @@ def next_attempt(attempts: int, created_at: datetime, now: datetime) -> datetime
 def validate_url(url: str, field: str = "url") -> tuple[str, str]:
     """An http(s) URL without credentials; returns it and its host."""
     url = url.strip()
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. a bracketed host that is not an IPv6 address
+        raise InvalidArgument(f"{field}: not a URL", field=field) from None
     if parts.scheme not in ("https", "http") or not parts.hostname or len(url) > 2000:
         raise InvalidArgument(f"{field}: an http or https URL is needed", field=field)
     if parts.username or parts.password:

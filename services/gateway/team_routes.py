@@ -16,7 +16,7 @@ from services.gateway.api import PRINCIPALS, Route, authenticate, parse_body, re
 
 AssignableRole = Literal["admin", "member", "viewer"]
 # What accounts accepts (validate_email, parse_uuid), written so a value valid per the document is valid there too.
-EMAIL_PATTERN = r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$"
+EMAIL_PATTERN = r"^[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s\x00-\x1f\x7f-\x9f]+\.[^@\s\x00-\x1f\x7f-\x9f]+$"
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
 Scope = Literal["read", "write", "admin"]
 

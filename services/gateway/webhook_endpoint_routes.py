@@ -17,8 +17,9 @@ from services.common.roles import Role
 from services.gateway import models, views
 from services.gateway.api import Empty, Route, authenticate, parse_body, parse_query, reply, upstreams
 
-# What validate_url (accounts) takes, written so a URL valid per the document is valid there too.
-URL_PATTERN = r"^https?://(\[[0-9a-fA-F:.]+\]|[^\s/?#@:\[\]\x00]+)(:[0-9]{1,5})?([/?#][^\s\x00]*)?$"
+# What validate_url (accounts) takes, written so a URL valid per the document is valid there too: a host name or
+# IPv4 address (no IPv6 literal), an optional port, no credentials, no whitespace or control characters.
+URL_PATTERN = r"^https?://[^\s/?#@:\[\]\x00-\x1f\x7f-\x9f]+(:[0-9]{1,5})?([/?#][^\s\x00-\x1f\x7f-\x9f]*)?$"
 
 
 class UrlRefused(DomainError):
