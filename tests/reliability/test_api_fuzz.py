@@ -151,6 +151,10 @@ def refusal_the_document_cannot_state(case: schemathesis.Case, error: dict[str, 
         return True  # opaque: only tokens the API handed out are valid
     if case.operation.label == "POST /api/v1/campaigns" and CAMPAIGN_AS_A_WHOLE.match(field):
         return True  # a window's end after its start; which actions, texts and senders the steps need together
+    if case.operation.label == "POST /api/v1/suppressions" and re.match(r"^entries\[\d+\]\.value$", field):
+        return True  # the value's form follows its type: an address, a domain, a LinkedIn provider id or profile URL
+    if case.operation.label.endswith("/classification") and field == "until":
+        return True  # a real instant with its offset (a pattern cannot tell 2026-02-30 from 2026-03-02)
     # The provider's redirect: state and code together, or error (a denial); the state must be one we issued.
     return case.operation.label == "GET /oauth/callback"
 
