@@ -121,7 +121,7 @@ SUPPRESSION_ROUTES: tuple[Route, ...] = (
           "Suppress email addresses, whole domains or LinkedIn profiles (up to 100,000 at once; an invalid entry "
           "refuses the call, named by its index, and nothing is written). Answers once the scheduler enforces them.",
           SuppressionsAdded, body=AddSuppressions, errors=(400, 401), tag="suppressions"),
-    Route("GET", f"{SUPPRESSIONS}/export.csv", export_suppressions, "The whole list as CSV.", None,
+    Route("GET", f"{SUPPRESSIONS}.csv", export_suppressions, "The whole list as CSV.", None,
           errors=(401,), tag="suppressions"),
     Route("DELETE", SUPPRESSIONS + "/{suppression_id}", delete_suppression,
           "Remove an entry: later uploads are no longer suppressed by it (prospects it stopped stay stopped).",

@@ -71,7 +71,7 @@ async def test_suppressed_addresses_domains_and_profiles_are_never_sent(world):
     values = [s["value"] for s in first["suppressions"] + rest["suppressions"]]
     assert sorted(values) == sorted(["p1@prospect.example", "ACo0002", "blocked.example", "jane-doe-42"])
     assert rest["next_page_token"] is None
-    async with w.suite.http.get(f"{w.suite.base_url}/api/v1/suppressions/export.csv", headers=auth) as r:
+    async with w.suite.http.get(f"{w.suite.base_url}/api/v1/suppressions.csv", headers=auth) as r:
         assert r.status == 200 and r.headers["Content-Type"].startswith("text/csv")
         rows = list(csv.reader(io.StringIO(await r.text())))
     assert rows[0] == ["type", "value", "source", "created_at"]
