@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run demo test bench proto proto-baseline lint lock clean image test-image
+.PHONY: setup run demo test screenshots bench proto proto-baseline lint lock clean image test-image
 
 # requirements.lock pins what the services run on (the image installs only it); requirements-dev.lock pins the
 # dev and test tools on top, at the same versions for everything the two share.
@@ -24,11 +24,19 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(PY) scripts/demo.py
 
-# Lint first (fast, and the tests assume it), then every test. The browser tests drive Debian's Chromium
-# (installed here through apt when missing; never a download).
+# Lint first (fast, and the tests assume it), then every test. The browser tests drive Debian's Chromium and
+# inject axe-core (pinned in tests/browser/package.json, installed there with npm when missing); the email tests
+# drive Debian's Dovecot and Postfix (installed here through apt when missing; never a download).
 test: lint
 	bash scripts/ensure_chromium.sh
+	bash scripts/ensure_mailservers.sh
+	test -f tests/browser/node_modules/axe-core/axe.min.js || (cd tests/browser && npm install --no-audit --no-fund)
 	$(PY) -m pytest
+
+# The README's screenshots of the web UI at 1440 and 375 px (docs/screenshots/); `make test` never writes them.
+screenshots: $(STAMP)
+	bash scripts/ensure_chromium.sh
+	$(PY) -m pytest -q tests/browser/screenshots.py
 
 # Benchmarks (opt-in: about 15 minutes in all; figures and how to read them in docs/BENCHMARKS.md).
 # B5 drives the gateway with Debian's wrk (apt-get install wrk).

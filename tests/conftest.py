@@ -29,6 +29,7 @@ from services.gateway.app import create_app
 from services.gateway.config import Settings as GatewaySettings
 from services.scheduler import server as scheduler_server
 from services.scheduler.config import Settings as SchedulerSettings
+from tests import mailservers
 
 holdfast_logging.configure("tests", level="warning", fmt="json")
 
@@ -53,6 +54,21 @@ async def create_database(pg_dsn: str) -> str:
     finally:
         await conn.close()
     return embedded_pg.with_database(pg_dsn, name)
+
+
+@pytest.fixture(scope="session")
+def mail_servers() -> Iterator[mailservers.MailServers]:
+    """Real Dovecot and Postfix on loopback (tests/mailservers.py), started once per session; the test process
+    trusts their private CA through SSL_CERT_FILE, as an operator would (docs/EMAIL.md)."""
+    servers = mailservers.start()
+    previous = os.environ.get("SSL_CERT_FILE")
+    os.environ["SSL_CERT_FILE"] = str(servers.ca_bundle)
+    yield servers
+    if previous is None:
+        os.environ.pop("SSL_CERT_FILE", None)
+    else:
+        os.environ["SSL_CERT_FILE"] = previous
+    servers.stop()
 
 
 @pytest.fixture
@@ -103,8 +119,9 @@ def suite_env(dsn: str, **extra: str) -> dict[str, str]:
             "HOLDFAST_SECRET_KEYS": TEST_SECRET_KEYS, "HOLDFAST_DISPATCH_INTERVAL_SECONDS": "0.05",
             "HOLDFAST_SWEEP_SECONDS": "0.2", "HOLDFAST_INBOX_PROBES_ENABLED": "false",
             "HOLDFAST_BOUNCE_POLLS_ENABLED": "false", "HOLDFAST_REPLY_POLLS_ENABLED": "false",
-            "HOLDFAST_UNSUBSCRIBE_KEY": TEST_UNSUBSCRIBE_KEY,
-            **NO_PROVIDER_MAIL, **extra}
+            "HOLDFAST_UNSUBSCRIBE_KEY": TEST_UNSUBSCRIBE_KEY, **NO_PROVIDER_MAIL,
+            # Most suites' inboxes point at servers that do not exist; the tests of creation turn the check on.
+            "HOLDFAST_INBOX_CHECK_LOGIN_ON_CREATE": "false", **extra}
 
 
 def free_port() -> int:

@@ -9,12 +9,16 @@ UPDATE SKIP LOCKED), so replicas never poll the same inbox at once. The cursor i
 mailbox's UIDVALIDITY. A poll's bounces are written to the outbox in the transaction that moves the cursor on,
 so a crash either loses neither or repeats the report (the scheduler records a bounce once per message).
 
-Only our own emails count: their Message-ID is `<attempt id@holdfast>` (services/scheduler/providers.py); a
-DSN about anything else (a message sent from the inbox by hand, by another tool) is read and ignored."""
+Only our own emails count: their Message-ID is `<attempt id@sending domain>` (services/scheduler/providers.py); a
+DSN about anything else (a message sent from the inbox by hand, by another tool) is read and ignored. Each bounce
+goes to the scheduler with its Final-Recipient and Original-Recipient, and counts only when they name the prospect
+the email went to (T6, decided there). A failed poll is kept on the inbox (`bounce_poll_error` in the API) and
+counted in `holdfast_bounce_poll_errors_total`."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,13 +32,15 @@ from services.accounts.repository import Repository
 from services.common.clock import Clock
 from services.common.crypto import Keyring, SecretError
 from services.common.errors import DomainError
+from services.common.metrics import BOUNCE_POLL_ERRORS
 from services.common.providers import imap as imap_provider
 
 log = structlog.get_logger(__name__)
 # The outbox destination that carries an inbox's hard bounces to the scheduler.
 RECORD_BOUNCES = "scheduler.RecordBounces"
-# Our Message-IDs end with this (the scheduler checks the attempt itself).
-OUR_MESSAGE_IDS = "@holdfast>"
+# Our Message-IDs: `<attempt id@sending domain>` (`<attempt id@holdfast>` before); the scheduler checks the
+# attempt, its inbox and its recipient itself (T6).
+OUR_MESSAGE_ID = re.compile(r"^<[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}@[^<>@\s]+>$", re.IGNORECASE)
 FetchReports = Callable[..., Awaitable[imap_provider.Reports]]
 # An OAuth inbox's access token, by inbox id (raises a DomainError when none can be had).
 AccessToken = Callable[[str], Awaitable[str]]
@@ -47,6 +53,7 @@ class FoundBounce:
     status: str
     diagnostic: str
     received_at: datetime
+    original_recipient: str = ""
 
 
 def bounces_in(messages: Sequence[tuple[int, bytes]], received_at: datetime) -> list[FoundBounce]:
@@ -54,11 +61,11 @@ def bounces_in(messages: Sequence[tuple[int, bytes]], received_at: datetime) -> 
     found = []
     for _uid, raw in messages:
         report = parse_report(raw)
-        if report is None or not report.original_message_id.lower().endswith(OUR_MESSAGE_IDS):
+        if report is None or not OUR_MESSAGE_ID.match(report.original_message_id):
             continue
         for recipient in report.hard_bounces:
             found.append(FoundBounce(report.original_message_id, recipient.recipient, recipient.status,
-                                     recipient.diagnostic, received_at))
+                                     recipient.diagnostic, received_at, recipient.original_recipient))
     return found
 
 
@@ -96,6 +103,7 @@ class BouncePoller:
         for claim, result in zip(claims, results, strict=True):
             if isinstance(result, BaseException):
                 log.error("bounce poll failed; next round", inbox_id=claim.inbox_id, error=repr(result))
+                BOUNCE_POLL_ERRORS.labels("unexpected").inc()
             else:
                 reported += result
         if reported:
@@ -115,6 +123,7 @@ class BouncePoller:
             log.warning("bounce poll could not read the inbox", inbox_id=claim.inbox_id, error=exc.message)
             async with self._repo.transaction() as tx:
                 await BounceTx(tx).record_bounce_poll_error(claim.inbox_id, str(exc))
+            BOUNCE_POLL_ERRORS.labels(exc.reason or exc.kind.value).inc()
             return 0
         bounces = bounces_in(reports.messages, now)
         async with self._repo.transaction() as tx:
@@ -154,6 +163,7 @@ class BouncePoller:
                         error=exc.message)
             async with self._repo.transaction() as tx:
                 await BounceTx(tx).record_bounce_poll_error(claim.inbox_id, f"access token: {exc.message}")
+            BOUNCE_POLL_ERRORS.labels("access_token").inc()
             return None
         host, port, security = server
         return imap_provider.ImapSettings(host, port, security, claim.email, access_token=token)

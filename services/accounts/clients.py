@@ -44,7 +44,7 @@ def limit_pb(limit: SendingLimit) -> types_pb2.SendingLimit:
     )
 
 
-def sender_state(sender: Sender) -> bytes:
+def sender_state(sender: Sender, *, credentials_renewed: bool = False) -> bytes:
     """The outbox payload telling the scheduler a sender's state: a SetSenderStateRequest."""
     request = scheduler_pb2.SetSenderStateRequest(
         sender_id=sender.id,
@@ -53,6 +53,7 @@ def sender_state(sender: Sender) -> bytes:
         limits=[limit_pb(x) for x in sender.limits],
         timezone=sender.timezone,
         workspace_id=sender.workspace_id,
+        credentials_renewed=credentials_renewed,
     )
     if isinstance(sender, LinkedInAccount):
         request.kind = types_pb2.SENDER_KIND_LINKEDIN_ACCOUNT
@@ -95,7 +96,8 @@ def bounces_payload(inbox_id: str, bounces: list[FoundBounce]) -> bytes:
     """The outbox payload telling the scheduler of an inbox's hard bounces: a RecordBouncesRequest."""
     return scheduler_pb2.RecordBouncesRequest(inbox_id=inbox_id, bounces=[scheduler_pb2.Bounce(
         message_id=b.message_id, recipient=b.recipient, status=b.status, diagnostic=b.diagnostic,
-        received_at=to_timestamp(b.received_at)) for b in bounces]).SerializeToString()
+        received_at=to_timestamp(b.received_at), original_recipient=b.original_recipient)
+        for b in bounces]).SerializeToString()
 
 
 def scheduler_delivery(stub: scheduler_pb2_grpc.SchedulerServiceStub) -> Any:

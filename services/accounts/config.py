@@ -120,6 +120,13 @@ class Settings(ServiceSettings):
         parse=parse_login_timeout,
         help="longest wait for one SMTP or IMAP login of a probe or a reconnect",
     )
+    inbox_check_login_on_create: bool = setting(
+        "HOLDFAST_INBOX_CHECK_LOGIN_ON_CREATE",
+        True,
+        parse=parse_bool,
+        help="log in to a new inbox's SMTP and IMAP servers before saving it, as a reconnect does (422 naming the "
+        "login that failed); off only for test suites whose inboxes point at servers that do not exist",
+    )
     inbox_probes_enabled: bool = setting(
         "HOLDFAST_INBOX_PROBES_ENABLED",
         True,

@@ -326,6 +326,10 @@ class Inbox:
     limits: tuple[SendingLimit, ...]
     # The last HISTORY_LENGTH health changes, newest first.
     history: tuple[HistoryEntry, ...] = ()
+    # Why the last bounce poll failed ("" when it worked), and when the logins are next probed (None: not until
+    # the credentials change or a member asks, T7).
+    bounce_poll_error: str = ""
+    next_probe_at: datetime | None = None
 
 
 Sender = LinkedInAccount | Inbox

@@ -27,10 +27,12 @@ _STATUS = re.compile(r"^[245]\.\d{1,3}\.\d{1,3}$")
 
 @dataclass(frozen=True, slots=True)
 class RecipientStatus:
+    # The Final-Recipient (the Original-Recipient when there is none), and the Original-Recipient as given.
     recipient: str
     action: str
     status: str
     diagnostic: str
+    original_recipient: str = ""
 
     @property
     def hard_bounce(self) -> bool:
@@ -101,13 +103,15 @@ def _text(part: Message) -> str:
 
 
 def _recipient(block: Message) -> RecipientStatus:
-    recipient = _typed_value(block.get("Final-Recipient") or block.get("Original-Recipient") or "")
+    original = _typed_value(block.get("Original-Recipient") or "")
+    recipient = _typed_value(block.get("Final-Recipient") or "") or original
     status = _field(block, "Status").split(" ", 1)[0]
     return RecipientStatus(
         recipient=recipient,
         action=_field(block, "Action").lower(),
         status=status if _STATUS.match(status) else "",
         diagnostic=_typed_value(block.get("Diagnostic-Code") or "")[:500],
+        original_recipient=original,
     )
 
 

@@ -169,17 +169,25 @@ class InboxHealthSettings:
     auth_failures: int = 3
     network_grace: timedelta = timedelta(seconds=900)
     login_timeout_s: float = 15.0
+    # The longest wait between two probes of a disconnected inbox whose servers cannot be reached (T7).
+    max_probe_backoff: timedelta = timedelta(hours=6)
+    # A new inbox's logins are checked live before it is saved, as a reconnect's are.
+    check_on_create: bool = True
 
 
 @dataclass(frozen=True, slots=True)
 class LoginOutcome:
     """One login of a probe or a reconnect: `failure` is None (it worked), "auth" (the server refused the
-    credentials) or "network" (no usable answer: unreachable, timed out, a temporary refusal)."""
+    credentials), "tls" (its certificate could not be verified, or the password would have gone in plaintext to a
+    public address: no password was sent) or "network" (no usable answer: unreachable, timed out, a temporary
+    refusal)."""
 
     server: str
     failure: str | None = None
     # What went wrong, never with the password; '' on success.
     message: str = ""
+    # The provider's reason for a "tls" failure: tls_certificate or plaintext_refused.
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +220,16 @@ def decide_inbox_probe(
     logins work resets the counters and connects a disconnected inbox again (its stored credentials work)."""
     refused = [o for o in outcomes if o.failure == "auth"]
     unreachable = [o for o in outcomes if o.failure == "network"]
+    insecure = [o for o in outcomes if o.failure == "tls"]
+    if insecure:
+        # Not a network hiccup to wait out, nor a refused password: the member must fix the server name or the
+        # trust store (or the security setting). Disconnected at once, saying which server and why.
+        error = "; ".join(f"{o.server.upper()} {o.message}" for o in (*insecure, *refused, *unreachable))[:1000]
+        if status == "disconnected":
+            return InboxProbeDecision(auth_failures, network_failing_since, error, None, "")
+        servers = " and ".join(o.server.upper() for o in insecure)
+        detail = f"{insecure[0].reason}: the {servers} connection is not secure: {error}"
+        return InboxProbeDecision(auth_failures, None, error, "disconnected", clip_detail(detail))
     if not refused and not unreachable:
         if status == "disconnected":
             return InboxProbeDecision(0, None, "", "connected", "the SMTP and IMAP logins work again (probe)")
@@ -230,6 +248,16 @@ def decide_inbox_probe(
         detail = f"the {servers} server could not be reached for {_minutes(now - since)}: {error}"
         return InboxProbeDecision(failures, since, error, "disconnected", clip_detail(detail))
     return InboxProbeDecision(failures, since, error, None, "")
+
+
+def next_probe_delay(status: str, network_failing_since: datetime | None, now: datetime, interval: timedelta,
+                     max_backoff: timedelta) -> timedelta | None:
+    """T7: the wait before the next probe of a disconnected inbox whose servers cannot be reached: as long as they
+    have been failing (so the waits double), at least one interval, at most `max_backoff`. None: the usual
+    interval."""
+    if status != "disconnected" or network_failing_since is None:
+        return None
+    return min(max(now - network_failing_since, interval), max_backoff)
 
 
 def clip_detail(detail: str) -> str:

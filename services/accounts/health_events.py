@@ -46,9 +46,20 @@ class HealthWriter:
         self._sender_state = sender_state
         self._health_event = health_event
 
-    async def announce(self, tx: Tx, sender: Sender) -> None:
+    async def announce(self, tx: Tx, sender: Sender, *, credentials_renewed: bool = False) -> None:
         """Enqueue the sender's state for the scheduler, in the caller's transaction, ordered per sender."""
-        await tx.enqueue(SET_SENDER_STATE, sender.id, self._sender_state(sender))
+        await tx.enqueue(SET_SENDER_STATE, sender.id,
+                         self._sender_state(sender, credentials_renewed=credentials_renewed))
+
+    async def credentials_renewed(self, tx: Tx, inbox: Inbox) -> Inbox:
+        """New credentials that log in were stored for an inbox that stays connected (T8): a new version of its
+        state tells the scheduler to lift every block a refusal of the old credentials left, in the transaction
+        that stores them (a return to connected tells it by itself, through `change_inbox`)."""
+        await tx.bump_version("inbox", inbox.id)
+        updated = await tx.get_inbox(inbox.workspace_id, inbox.id)
+        assert updated is not None
+        await self.announce(tx, updated, credentials_renewed=True)
+        return updated
 
     async def to_campaigns(self, tx: Tx, subject_id: str, event: HealthEvent) -> None:
         """Enqueue a HealthEvent for campaigns, in the caller's transaction, ordered per sender or workspace."""

@@ -154,8 +154,9 @@ class InboxOAuthService:
                     source="reconnect",
                     actor=actor,
                 )
-        if changed:
-            self._committed()
+            else:
+                inbox = await self._health.credentials_renewed(tx, inbox)
+        self._committed()
         log.info("inbox oauth connected", inbox_id=inbox_id, provider=provider, reconnected=changed)
         return inbox
 

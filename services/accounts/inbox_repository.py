@@ -95,6 +95,9 @@ class InboxTx:
                       last_probe_at = $1
                 WHERE i.id IN (SELECT id FROM accounts.inboxes
                                 WHERE auth_kind = 'password' AND (next_probe_at IS NULL OR next_probe_at <= $1)
+                                  -- T7: a disconnected inbox whose password was refused is not tried again
+                                  -- with it; new credentials (which reset the count) or a check-now do.
+                                  AND NOT (status = 'disconnected' AND auth_failures > 0)
                                 ORDER BY next_probe_at NULLS FIRST, id LIMIT $3 FOR UPDATE SKIP LOCKED)
             RETURNING i.id, i.workspace_id, i.smtp_host, i.smtp_port, i.smtp_security, i.smtp_username,
                       i.smtp_password, i.imap_host, i.imap_port, i.imap_security, i.imap_username, i.imap_password""",
@@ -103,6 +106,28 @@ class InboxTx:
             limit,
         )
         return [_probe_claim(r) for r in rows]
+
+    async def claim_inbox_now(self, inbox_id: str, workspace_id: str, now: datetime,
+                              interval_s: float) -> InboxProbeClaim | None:
+        """Claim one password inbox of the workspace for a probe now, due or not (a member's check-now); None if
+        there is no such inbox."""
+        row = await self._conn.fetchrow(
+            """UPDATE accounts.inboxes
+                  SET next_probe_at = $3::timestamptz + make_interval(secs => $4 * (0.8 + 0.4 * random())),
+                      last_probe_at = $3
+                WHERE id = $1 AND workspace_id = $2 AND auth_kind = 'password'
+            RETURNING id, workspace_id, smtp_host, smtp_port, smtp_security, smtp_username, smtp_password,
+                      imap_host, imap_port, imap_security, imap_username, imap_password""",
+            inbox_id,
+            workspace_id,
+            now,
+            interval_s,
+        )
+        return None if row is None else _probe_claim(row)
+
+    async def defer_probe(self, inbox_id: str, at: datetime) -> None:
+        """The next probe of an inbox whose servers stay unreachable: later each time (T7)."""
+        await self._conn.execute("UPDATE accounts.inboxes SET next_probe_at = $2 WHERE id = $1", inbox_id, at)
 
     async def lock_inbox_probe_state(self, inbox_id: str) -> InboxProbeState | None:
         """Lock an inbox's row (its health changes one at a time) and read its probe state and credentials."""

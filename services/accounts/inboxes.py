@@ -24,7 +24,13 @@ from services.accounts.domain import (
     validate_server,
     validate_timezone,
 )
-from services.accounts.health_domain import PROBE_SERVERS, InboxHealthSettings, LoginOutcome, decide_inbox_probe
+from services.accounts.health_domain import (
+    PROBE_SERVERS,
+    InboxHealthSettings,
+    LoginOutcome,
+    decide_inbox_probe,
+    next_probe_delay,
+)
 from services.accounts.health_events import HealthWriter
 from services.accounts.health_repository import HealthTx
 from services.accounts.inbox_oauth import InboxOAuthService
@@ -102,6 +108,10 @@ class InboxService:
         smtp = validate_server(smtp, "smtp")
         imap = validate_server(imap, "imap")
         given = validate_limits("inbox", limits)
+        if self._inbox_health.check_on_create:
+            # The same live login as a reconnect: a wrong password or an untrusted certificate is refused here,
+            # with nothing saved, instead of an inbox that reads connected and cannot send.
+            await self._require_logins({"smtp": smtp, "imap": imap}, "the credentials did not log in to ")
         inbox_id = str(uuid.uuid4())  # chosen here: the passwords are bound to it before the row exists
         smtp_secret = self._keyring.encrypt(smtp.password, context=secret_context(inbox_id, "smtp"))
         imap_secret = self._keyring.encrypt(imap.password, context=secret_context(inbox_id, "imap"))
@@ -161,8 +171,7 @@ class InboxService:
                     changed += 1
             except Exception:
                 log.exception("inbox probe not recorded; next round", inbox_id=claim.inbox_id)
-        if changed:
-            self._committed()
+        self._committed()
         log.info("inbox probes", probed=len(claims), changed=changed)
         return len(claims) + oauth_probed
 
@@ -192,10 +201,10 @@ class InboxService:
             try:
                 await self._login_checks[server](login, timeout_s)
             except (smtp_provider.SmtpError, imap_provider.ImapError) as exc:
-                failure = "auth" if exc.kind is FailureKind.DISCONNECTED else "network"
+                failure = "tls" if exc.reason else "auth" if exc.kind is FailureKind.DISCONNECTED else "network"
                 answer = exc.code if isinstance(exc, smtp_provider.SmtpError) else exc.status
                 text = f"{answer} {exc.message}" if answer is not None else exc.message
-                return LoginOutcome(server, failure, text.replace(login.password, "[redacted]")[:400])
+                return LoginOutcome(server, failure, text.replace(login.password, "[redacted]")[:400], exc.reason)
             except Exception as exc:  # a bug or an unexpected answer: never counts as refused credentials
                 log.warning("inbox login check failed unexpectedly", server=server, error=type(exc).__name__)
                 return LoginOutcome(server, "network", f"unexpected {type(exc).__name__}")
@@ -222,6 +231,11 @@ class InboxService:
             await InboxTx(tx).record_probe(
                 claim.inbox_id, decision.auth_failures, decision.network_failing_since, decision.error
             )
+            now = self._clock.now()
+            backoff = next_probe_delay(decision.status or state.status, decision.network_failing_since, now,
+                                       self._inbox_health.probe_interval, self._inbox_health.max_probe_backoff)
+            if backoff is not None:
+                await InboxTx(tx).defer_probe(claim.inbox_id, now + backoff)
             if decision.error:
                 log.info(
                     "inbox probe failed",
@@ -278,20 +292,7 @@ class InboxService:
                 password,
             )
             logins[server] = validate_server(merged, server)
-        outcomes = await self._check_logins(logins)
-        failed = [o for o in outcomes if o.failure is not None]
-        if failed:
-            log.info("inbox credentials refused: a login failed", inbox_id=inbox_id, failed=[o.server for o in failed])
-            raise LoginFailed(
-                "the new credentials did not log in to "
-                + " and ".join(o.server.upper() for o in failed)
-                + "; nothing was changed",
-                details={
-                    "failed": [o.server for o in failed],
-                    "reasons": {o.server: ("refused" if o.failure == "auth" else "unreachable") for o in failed},
-                    "messages": {o.server: o.message for o in failed},
-                },
-            )
+        await self._require_logins(logins, "the new credentials did not log in to ")
         smtp_secret = self._keyring.encrypt(logins["smtp"].password, context=secret_context(inbox_id, "smtp"))
         imap_secret = self._keyring.encrypt(logins["imap"].password, context=secret_context(inbox_id, "imap"))
         async with self._repo.transaction() as tx:
@@ -319,10 +320,48 @@ class InboxService:
                     source="reconnect",
                     actor=actor,
                 )
-        if changed:
-            self._committed()
+            else:
+                inbox = await self._health.credentials_renewed(tx, inbox)
+        self._committed()
         log.info("inbox credentials updated", inbox_id=inbox_id, workspace_id=workspace_id, reconnected=changed)
         return inbox
+
+    async def check_inbox(self, workspace_id: str, inbox_id: str) -> Inbox:
+        """A member's check-now (T7): probe the inbox's logins at once with its stored credentials, whatever its
+        back-off, and answer the inbox as the probe left it. An OAuth inbox is checked by its next probe."""
+        workspace_id = parse_uuid(workspace_id, "workspace_id")
+        inbox_id = parse_uuid(inbox_id, "inbox_id", missing_is_not_found=True)
+        async with self._repo.transaction() as tx:
+            claim = await InboxTx(tx).claim_inbox_now(inbox_id, workspace_id, self._clock.now(),
+                                                      self._inbox_health.probe_interval.total_seconds())
+            if claim is None:
+                if await tx.get_inbox(workspace_id, inbox_id) is None:
+                    raise NotFound("inbox not found")
+                await InboxTx(tx).probe_inbox_soon(inbox_id, self._clock.now())
+        if claim is not None:
+            outcome = await self._probe(claim)
+            if outcome is not None and await self._apply_probe(claim, outcome):
+                self._committed()
+        log.info("inbox checked on request", inbox_id=inbox_id, workspace_id=workspace_id)
+        return await self.get_inbox(workspace_id, inbox_id)
+
+    async def _require_logins(self, logins: dict[str, ServerLogin], refused: str) -> None:
+        """Both logins, live; LoginFailed names each that failed and why (refused, unreachable, tls_certificate,
+        plaintext_refused)."""
+        outcomes = await self._check_logins(logins)
+        failed = [o for o in outcomes if o.failure is not None]
+        if not failed:
+            return
+        log.info("inbox credentials refused: a login failed", failed=[o.server for o in failed])
+        raise LoginFailed(
+            refused + " and ".join(o.server.upper() for o in failed) + "; nothing was changed",
+            details={
+                "failed": [o.server for o in failed],
+                "reasons": {o.server: o.reason or ("refused" if o.failure == "auth" else "unreachable")
+                            for o in failed},
+                "messages": {o.server: o.message for o in failed},
+            },
+        )
 
     async def failure_reported(self, inbox_id: str, status: str, attempt_id: str) -> bool:
         """A send of the inbox was refused for its login: the probe decides (A4), so the inbox is only made due

@@ -78,6 +78,7 @@ def inbox_health_settings(settings: Settings) -> InboxHealthSettings:
         auth_failures=settings.inbox_auth_failures,
         network_grace=timedelta(seconds=settings.inbox_network_grace_seconds),
         login_timeout_s=settings.inbox_login_timeout_seconds,
+        check_on_create=settings.inbox_check_login_on_create,
     )
 
 

@@ -36,6 +36,7 @@ LINKEDIN_SELECT = f"""SELECT s.id, s.workspace_id, s.unipile_account_id, s.name,
 INBOX_SELECT = f"""SELECT s.id, s.workspace_id, s.email, s.display_name, s.timezone, s.auth_kind, s.smtp_host,
                     s.smtp_port, s.smtp_security, s.smtp_username, s.imap_host, s.imap_port, s.imap_security,
                     s.imap_username, s.status, s.status_since, s.status_detail, s.version, s.created_at,
+                    s.last_bounce_poll_error, s.next_probe_at, s.auth_failures,
                     {_LIMITS.format(kind="inbox")}, {_HISTORY.format(kind="inbox")}
                FROM accounts.inboxes s"""
 _DUPLICATES = {
@@ -99,6 +100,9 @@ def inbox_row(row: asyncpg.Record) -> Inbox:
         created_at=row["created_at"],
         limits=_limits(row["limits"]),
         history=tuple(HistoryEntry(*h) for h in row["history"]),
+        bounce_poll_error=row["last_bounce_poll_error"],
+        # T7: a disconnected inbox whose password was refused is not probed again until it changes.
+        next_probe_at=None if row["status"] == "disconnected" and row["auth_failures"] > 0 else row["next_probe_at"],
     )
 
 

@@ -106,6 +106,8 @@ def inbox_pb(i: Inbox) -> pb.Inbox:
         created_at=to_timestamp(i.created_at),
         timezone=i.timezone,
         display_name=i.display_name,
+        bounce_poll_error=i.bounce_poll_error,
+        next_probe_at=to_timestamp(i.next_probe_at) if i.next_probe_at is not None else None,
     )
 
 
@@ -205,6 +207,11 @@ class AccountsServicer(pb_grpc.AccountsServiceServicer):
             _actor(request.actor),
         )
         return pb.UpdateInboxCredentialsResponse(inbox=inbox_pb(inbox))
+
+    async def CheckInbox(self, request: pb.CheckInboxRequest, context: grpc.aio.ServicerContext
+                         ) -> pb.CheckInboxResponse:
+        inbox = await self._service.inboxes.check_inbox(request.workspace_id, request.inbox_id)
+        return pb.CheckInboxResponse(inbox=inbox_pb(inbox))
 
     async def StartInboxOAuth(
         self, request: pb.StartInboxOAuthRequest, context: grpc.aio.ServicerContext

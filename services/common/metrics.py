@@ -19,6 +19,11 @@ DISPATCH_LAG = Histogram("holdfast_dispatch_lag_seconds", "claim time minus plan
                          buckets=(0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600))
 HOLD_DELAY = Histogram("holdfast_hold_delay_seconds", "from a pause or resume cause to the scheduler enforcing it",
                        ["action"], buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+BOUNCE_REPORTS_IGNORED = Counter("holdfast_bounce_reports_ignored_total",
+                                 "delivery reports quoting one of our Message-IDs not counted as a bounce (T6)",
+                                 ["reason"])
+BOUNCE_POLL_ERRORS = Counter("holdfast_bounce_poll_errors_total", "bounce polls of an inbox that failed",
+                             ["kind"])
 OUTBOX_BACKLOG = Gauge("holdfast_outbox_backlog", "outbox events not yet delivered", ["schema"])
 
 

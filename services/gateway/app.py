@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -98,8 +99,18 @@ def create_app(settings: Settings) -> web.Application:
         app.router.add_route(route.method, route.path, route.handler)
     # The web UI: static files, no build step (not API routes, so not in ROUTES nor the OpenAPI document).
     app.router.add_get("/", ui_index)
+    app.router.add_get("/oauth/return", ui_index)  # Google / Microsoft send the browser back here (the UI finishes)
+    app.router.add_get("/linkedin-accounts/{account_id}", ui_account_return)  # a hosted reconnect's way back
     app.router.add_static("/ui/", UI_DIR, append_version=False)
     return app
+
+
+async def ui_account_return(request: web.Request) -> web.Response:
+    """Unipile's hosted reconnect sends the browser back to /linkedin-accounts/{id}: the UI's accounts page."""
+    account_id = request.match_info["account_id"]
+    known = re.fullmatch(r"[0-9a-fA-F-]{1,64}", account_id)
+    where = f"/#/accounts?reconnected={account_id}" if known else "/#/accounts"
+    return web.Response(status=302, headers={"Location": where})
 
 
 async def ui_index(request: web.Request) -> web.FileResponse:

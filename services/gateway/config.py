@@ -6,6 +6,13 @@ from services.common.config import CommonSettings, parse_listen, setting
 from services.common.unsubscribe import MIN_KEY_CHARS
 
 
+def _login_timeout(raw: str) -> float:
+    seconds = float(raw)
+    if not 0 < seconds <= 120:
+        raise ValueError("must be more than 0 and at most 120")
+    return seconds
+
+
 def _port(raw: str) -> int:
     port = int(raw)
     if not 0 <= port <= 65535:
@@ -32,6 +39,10 @@ class Settings(CommonSettings):
     auth_cache_seconds: float = setting("HOLDFAST_AUTH_CACHE_SECONDS", 10.0, parse=float,
                                         help="how long the gateway remembers who a valid API token belongs to "
                                         "(a revoked token stops working within this; 0: ask accounts every time)")
+    inbox_login_timeout_seconds: float = setting(
+        "HOLDFAST_INBOX_LOGIN_TIMEOUT_SECONDS", 15.0, parse=_login_timeout,
+        help="accounts' budget for one live SMTP or IMAP login: inbox creation and reconnect, which log in before "
+        "saving, wait this long plus a margin for accounts' answer instead of the general RPC deadline")
     max_body_bytes: int = setting("HOLDFAST_MAX_BODY_BYTES", 8 * 1024 * 1024, parse=int,
                                   help="largest request body accepted (prospect uploads are the big ones)")
     unipile_webhook_secret: str = setting("HOLDFAST_UNIPILE_WEBHOOK_SECRET", "", secret=True,

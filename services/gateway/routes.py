@@ -31,6 +31,7 @@ from services.gateway.api import (
 from services.gateway.reply_routes import REPLY_ROUTES
 from services.gateway.sandbox_routes import SANDBOX_ROUTES
 from services.gateway.sender_routes import SENDER_ROUTES
+from services.gateway.stats_routes import STATS_ROUTES
 from services.gateway.suppression_routes import SUPPRESSION_ROUTES
 from services.gateway.unsubscribe_routes import UNSUBSCRIBE_ROUTES
 from services.gateway.webhooks import WEBHOOK_ROUTES
@@ -222,6 +223,7 @@ ROUTES: tuple[Route, ...] = (
     *REPLY_ROUTES,
     *SUPPRESSION_ROUTES,
     *UNSUBSCRIBE_ROUTES,
+    *STATS_ROUTES,
     *WEBHOOK_ROUTES,
     *SANDBOX_ROUTES,
 )

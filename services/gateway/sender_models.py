@@ -284,6 +284,10 @@ class InboxOut(Response):
     status_detail: str
     limits: InboxLimitsOut
     created_at: str
+    bounce_poll_error: str = Field(description="why the last read of the inbox's bounce reports failed; empty when "
+                                   "it worked")
+    next_probe_at: str | None = Field(description="when the inbox's logins are next checked (a disconnected inbox "
+                                      "backs off; a reconnect or check-now probes at once)")
 
 
 class InboxList(Response):

@@ -16,7 +16,7 @@ from services.common.errors import DomainError, FailedPrecondition, InvalidArgum
 from services.common.proto_enums import from_word
 from services.gateway import sender_models as sm
 from services.gateway import sender_views as views
-from services.gateway.api import Empty, Route, authenticate, parse_body, parse_query, reply, upstreams
+from services.gateway.api import SETTINGS, Empty, Route, authenticate, parse_body, parse_query, reply, upstreams
 
 T = TypeVar("T")
 _INDEXED = re.compile(r"\blimits\.(\d+)\.")
@@ -180,7 +180,18 @@ async def create_inbox(request: web.Request) -> web.Response:
     principal = await authenticate(request)
     body = await parse_body(request, sm.CreateInbox)
     limits, actions = _limits(body.limits)
-    created = await _naming_limits(
+    try:
+        created = await _create_inbox(request, principal, body, limits, actions)
+    except FailedPrecondition as exc:
+        if exc.code == "login_failed":
+            raise LoginFailed(exc.message, details=exc.details) from None
+        raise
+    return reply(views.inbox(created.inbox), 201)
+
+
+async def _create_inbox(request: web.Request, principal: Any, body: sm.CreateInbox, limits: Any,
+                        actions: Any) -> accounts_pb2.CreateInboxResponse:
+    return await _naming_limits(
         upstreams(request).accounts.CreateInbox(
             accounts_pb2.CreateInboxRequest(
                 workspace_id=principal.workspace_id,
@@ -191,12 +202,12 @@ async def create_inbox(request: web.Request) -> web.Response:
                 smtp=_server(body.smtp),
                 imap=_server(body.imap),
                 limits=limits,
-            )
+            ),
+            timeout=live_login_deadline(request),
         ),
         actions,
         "limits.",
     )
-    return reply(views.inbox(created.inbox), 201)
 
 
 async def list_inboxes(request: web.Request) -> web.Response:
@@ -217,6 +228,16 @@ async def get_inbox(request: web.Request) -> web.Response:
 
 update_inbox_limits = _update_limits(sm.InboxLimitsUpdate, types_pb2.SENDER_KIND_INBOX, "inbox_id",
                                      views.inbox_limits)
+
+
+# Beyond the login budget: accounts' own work around the logins (decrypting, saving, publishing the change).
+LIVE_LOGIN_MARGIN_S = 5.0
+
+
+def live_login_deadline(request: web.Request) -> float:
+    """The deadline of a call that logs in to an inbox's servers before it answers (SMTP and IMAP at once, each
+    within HOLDFAST_INBOX_LOGIN_TIMEOUT_SECONDS): a slow refusal is answered as the 422 it is, never a 504."""
+    return request.app[SETTINGS].inbox_login_timeout_seconds + LIVE_LOGIN_MARGIN_S
 
 
 class LoginFailed(DomainError):
@@ -262,12 +283,23 @@ async def update_inbox_credentials(request: web.Request) -> web.Response:
     if send_imap:
         message.imap.CopyFrom(_credentials(body.imap, with_app))
     try:
-        updated = await upstreams(request).accounts.UpdateInboxCredentials(message)
+        updated = await upstreams(request).accounts.UpdateInboxCredentials(
+            message, timeout=live_login_deadline(request))
     except FailedPrecondition as exc:
         if exc.code == "login_failed":
             raise LoginFailed(exc.message, details=exc.details) from None
         raise
     return reply(views.inbox(updated.inbox))
+
+
+async def check_inbox(request: web.Request) -> web.Response:
+    principal = await authenticate(request)
+    await parse_body(request, Empty)
+    checked = await upstreams(request).accounts.CheckInbox(
+        accounts_pb2.CheckInboxRequest(workspace_id=principal.workspace_id, inbox_id=request.match_info["inbox_id"],
+                                       actor=principal.actor()),
+        timeout=live_login_deadline(request))
+    return reply(views.inbox(checked.inbox))
 
 
 ACCOUNT = "/api/v1/linkedin-accounts/{account_id}"
@@ -389,11 +421,13 @@ SENDER_ROUTES: tuple[Route, ...] = (
         "POST",
         "/api/v1/inboxes",
         create_inbox,
-        "Add an email inbox by SMTP and IMAP login; passwords are stored encrypted and never returned.",
+        "Add an email inbox by SMTP and IMAP login. Both logins are checked live first, as at a reconnect: if one "
+        "fails the answer is 422 login_failed naming smtp and/or imap (details.reasons: refused, unreachable, "
+        "tls_certificate, plaintext_refused) and nothing is saved. Passwords are stored encrypted, never returned.",
         sm.InboxOut,
         status=201,
         body=sm.CreateInbox,
-        errors=(400, 401, 409),
+        errors=(400, 401, 409, 422),
         tag="senders",
     ),
     Route(
@@ -425,6 +459,18 @@ SENDER_ROUTES: tuple[Route, ...] = (
         sm.InboxOut,
         body=sm.UpdateInboxCredentials,
         errors=(400, 401, 404, 409, 422),
+        tag="senders",
+    ),
+    Route(
+        "POST",
+        f"{INBOX}/check",
+        check_inbox,
+        "Check now: log in to the inbox's SMTP and IMAP servers at once with the stored credentials (a disconnected "
+        "inbox is otherwise probed with back-off, and never again with a refused password that has not changed). "
+        "Answers the inbox with its status after the check.",
+        sm.InboxOut,
+        body=Empty,
+        errors=(400, 401, 404),
         tag="senders",
     ),
     Route(

@@ -76,4 +76,6 @@ def inbox(i: accounts_pb2.Inbox) -> sm.InboxOut:
         status_detail=i.status_detail,
         limits=inbox_limits(i.limits),
         created_at=iso(i.created_at),
+        bounce_poll_error=i.bounce_poll_error,
+        next_probe_at=iso(i.next_probe_at) if i.HasField("next_probe_at") else None,
     )

@@ -1,7 +1,10 @@
 """Hard bounces and each inbox's bounce rate over a sliding window (DESIGN S10, P1: email_high_bounce_rate).
 
 Accounts finds delivery-status notifications in the sending inbox and reports each hard bounce by the
-Message-ID we gave the email (`<attempt id@holdfast>`). A bounce is recorded once per attempt: the prospect
+Message-ID we gave the email (`<attempt id@sending domain>`). It counts only when that Message-ID names an email
+this inbox sent and the report's failed recipient is that email's prospect (T6); any other report (a forwarder's
+bounce for another address, a forged one quoting our Message-ID) is ignored, logged and counted in a metric.
+A bounce is recorded once per attempt: the prospect
 stops (its address is invalid, like a refusal for this prospect) and the inbox's rate is re-evaluated in the
 same transaction. The rate is the share of the emails sent in the window that bounced; like the failure rate,
 it is also re-evaluated by a periodic job because the window slides while nothing is sent, and only
@@ -19,6 +22,7 @@ import asyncpg
 import structlog
 
 from services.common.clock import Clock
+from services.common.metrics import BOUNCE_REPORTS_IGNORED
 from services.scheduler.bounce_repository import BounceTx
 from services.scheduler.domain import Event
 from services.scheduler.repository import Repository, Tx
@@ -27,7 +31,7 @@ from services.scheduler.voice_repository import VoiceTx
 log = structlog.get_logger(__name__)
 # What a bounced prospect's plan says (S11: "stopped:email_bounced").
 STOP_REASON = "email_bounced"
-# The domain of the Message-IDs the email sender writes (services/scheduler/providers.py).
+# The domain of the Message-IDs the email sender wrote before they carried the sending domain; still ours.
 MESSAGE_ID_DOMAIN = "holdfast"
 
 
@@ -62,21 +66,43 @@ class BounceSignal:
 @dataclass(frozen=True, slots=True)
 class Bounce:
     message_id: str
+    # The report's Final-Recipient (or Original-Recipient when it has no Final-Recipient).
     recipient: str
     status: str
     diagnostic: str
     received_at: datetime
+    original_recipient: str = ""
 
 
-def attempt_id_of(message_id: str) -> str | None:
-    """The attempt a Message-ID we wrote names (`<uuid@holdfast>`); None for anyone else's."""
+def attempt_id_of(message_id: str, domains: Sequence[str] = ()) -> str | None:
+    """The attempt a Message-ID we wrote names (`<uuid@sending domain>`, or `<uuid@holdfast>` as written before);
+    None for anyone else's. `domains`: the sending inbox's domains besides the old one."""
     local, at, domain = message_id.strip().strip("<>").partition("@")
-    if not at or domain.lower() != MESSAGE_ID_DOMAIN:
+    if not at or domain.lower() not in {MESSAGE_ID_DOMAIN, *(d.lower() for d in domains)}:
         return None
     try:
         return str(uuid.UUID(local))
     except ValueError:
         return None
+
+
+def _address(value: str) -> str:
+    return value.strip().strip("<>").lower()
+
+
+def names_the_prospect(prospect: str, final_recipient: str, original_recipient: str) -> bool:
+    """T6: does the report's failed recipient stand for the prospect the email went to? Its Final-Recipient is the
+    prospect's address; or its Original-Recipient is, and the Final-Recipient (if any) is in the prospect's own
+    domain (the receiving system rewrote the address of the same mailbox). A forwarder's bounce (Original-Recipient
+    the prospect, Final-Recipient a mailbox elsewhere the prospect forwards to) says nothing about the prospect's
+    own address, which took the email."""
+    prospect, final, original = _address(prospect), _address(final_recipient), _address(original_recipient)
+    if not prospect:
+        return False
+    if final == prospect:
+        return True
+    same_domain = not final or final.rpartition("@")[2] == prospect.rpartition("@")[2]
+    return original == prospect and same_domain
 
 
 class BounceRateMonitor:
@@ -107,9 +133,19 @@ class BounceRateMonitor:
         suppressing = False
         async with self._repo.transaction() as tx:
             store = BounceTx(tx)
+            domains = await store.inbox_domains(inbox_id)
             for bounce in bounces:
-                attempt_id = attempt_id_of(bounce.message_id)
+                attempt_id = attempt_id_of(bounce.message_id, domains)
                 if attempt_id is None:
+                    continue
+                sent_to = await store.sent_to(attempt_id, inbox_id)
+                if sent_to is None:
+                    BOUNCE_REPORTS_IGNORED.labels("not_our_email").inc()
+                    continue
+                if not names_the_prospect(sent_to, bounce.recipient, bounce.original_recipient):
+                    BOUNCE_REPORTS_IGNORED.labels("other_recipient").inc()
+                    log.info("bounce report ignored: it names another recipient than the prospect",
+                             inbox_id=inbox_id, attempt_id=attempt_id, status=bounce.status)
                     continue
                 prospect_id = await store.record_bounce(attempt_id, inbox_id, bounce.recipient, bounce.status,
                                                         bounce.diagnostic, bounce.received_at, now)

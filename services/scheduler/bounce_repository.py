@@ -20,6 +20,20 @@ class BounceTx:
     def __init__(self, tx: Tx):
         self._conn: asyncpg.Connection = tx.conn
 
+    async def inbox_domains(self, inbox_id: str) -> list[str]:
+        """The domain of the inbox's address: the Message-IDs of its emails end with it."""
+        address = await self._conn.fetchval("SELECT email FROM scheduler.sender_states WHERE sender_id = $1",
+                                            inbox_id)
+        return [address.rpartition("@")[2]] if address and "@" in address else []
+
+    async def sent_to(self, attempt_id: str, inbox_id: str) -> str | None:
+        """The address an email this inbox sent went to; None when the attempt is no sent email of this inbox."""
+        return await self._conn.fetchval(
+            """SELECT p.email FROM scheduler.send_attempts a
+                 JOIN scheduler.prospect_plans p ON p.prospect_id = a.prospect_id
+                WHERE a.id = $1 AND a.sender_id = $2 AND a.channel = 'email' AND a.status = ANY($3::text[])""",
+            attempt_id, inbox_id, list(SENT))
+
     async def record_bounce(self, attempt_id: str, inbox_id: str, recipient: str, status: str, diagnostic: str,
                             received_at: datetime, now: datetime) -> str | None:
         """Record a hard bounce of an email the inbox sent; returns the prospect's id the first time, None for

@@ -32,6 +32,9 @@ MAX_TRANSIENT_FAILURES = 5
 # How long a sender waits after the provider said its account is disconnected or restricted, unless accounts
 # confirms it (then its status holds it for as long as needed).
 PROVIDER_BLOCK = timedelta(minutes=15)
+# How long an inbox waits after its mail server refused the inbox itself (a sender address it may not use,
+# relaying denied: T3, T5). Nothing about it changes by itself; a reconnect lifts it at once (T8).
+SENDER_REFUSED_BLOCK = timedelta(hours=1)
 
 
 class Dispatcher:
@@ -164,6 +167,14 @@ class Dispatcher:
                 timedelta(hours=24) if kind is FailureKind.COOLDOWN else timedelta(minutes=15))
             await tx.defer_sender(sender_id, now + wait)
             await self._reschedule(tx, row, plan, now + wait, now)
+        elif kind is FailureKind.SENDER_REFUSED:
+            # The inbox's problem, not the prospect's (T3): nothing was sent, the prospect keeps its step and
+            # place, and the inbox's email steps wait with the reason (why-not-now: sender_reported_sender_refused).
+            await tx.finish_attempt(attempt_id, "failed", kind.value, "", outcome.detail, now)
+            await tx.block_sender(sender_id, "sender_refused", now + SENDER_REFUSED_BLOCK)
+            await self._reschedule(tx, row, plan, now, now)
+            log.warning("the mail server refused the inbox itself; its sends wait", sender_id=sender_id,
+                        attempt_id=attempt_id, error=outcome.error_type, detail=outcome.detail)
         elif kind in (FailureKind.DISCONNECTED, FailureKind.RESTRICTED):
             status = "disconnected" if kind is FailureKind.DISCONNECTED else "restricted"
             await tx.finish_attempt(attempt_id, "failed", kind.value, "", outcome.detail, now)

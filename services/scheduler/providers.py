@@ -11,11 +11,22 @@ from services.common.errors import DomainError
 from services.common.providers.smtp import SmtpError, SmtpSettings, send_email
 from services.common.providers.unipile import FailureKind, UnipileClient, UnipileError
 from services.common.unsubscribe import UnsubscribeTokens, list_unsubscribe_headers, unsubscribe_url
+from services.scheduler.bounce_rate import MESSAGE_ID_DOMAIN
 from services.scheduler.domain import Sender, Step, render, restriction_kind
 from services.scheduler.repository import PlanRow
 
 log = structlog.get_logger(__name__)
-Credentials = Callable[[str], Awaitable[SmtpSettings]]
+
+
+@dataclass(frozen=True, slots=True)
+class SendingAs:
+    """How an inbox sends: its SMTP login and the name its emails carry in From."""
+
+    smtp: SmtpSettings
+    display_name: str = ""
+
+
+Credentials = Callable[[str], Awaitable[SmtpSettings | SendingAs]]
 # The error code of accounts' GetSenderCredentials when an OAuth inbox's grant was revoked or expired.
 OAUTH_REVOKED = "oauth_revoked"
 
@@ -30,6 +41,13 @@ class Outcome:
     retry_after_s: float | None = None
     # A restricted account: "warning", "jail" or "partial" when the provider's answer says which.
     restriction_kind: str = ""
+
+
+def message_id(attempt_id: str, sender_address: str) -> str:
+    """`<attempt id@sending domain>`: the attempt, so a send can be found again when reconciling and its bounces
+    matched (T6); the sending domain, as receiving servers and filters expect of a Message-ID."""
+    domain = sender_address.rpartition("@")[2].strip().lower() or MESSAGE_ID_DOMAIN
+    return f"<{attempt_id}@{domain}>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +78,9 @@ class Providers:
             return Outcome(False, exc.kind, exc.type, detail=exc.title or exc.detail, retry_after_s=exc.retry_after_s,
                            restriction_kind=restricted)
         except SmtpError as exc:
-            return Outcome(False, exc.kind, str(exc.code or ""), detail=exc.message)
+            # e.g. "550 5.7.1": the reply code and, when given, the RFC 3463 code (T5).
+            error_type = " ".join(part for part in (str(exc.code or ""), exc.enhanced) if part)
+            return Outcome(False, exc.kind, error_type, detail=exc.message)
 
     async def _linkedin(self, plan: PlanRow, sender: Sender, step: Step, values: dict[str, str]) -> Outcome:
         if self._unipile is None:
@@ -92,8 +112,9 @@ class Providers:
                 return Outcome(False, FailureKind.DISCONNECTED, "invalid_grant", detail=exc.message)
             # Nothing reached the mail server: safe to try again later.
             return Outcome(False, FailureKind.TRANSIENT, "credentials_unavailable", detail=exc.message)
-        # The Message-ID carries the attempt, so a send can be found again when reconciling.
-        result = await send_email(settings, sender=sender.email, to=plan.email, subject=render(step.subject, values),
-                                  body=render(step.body, values), message_id=f"<{attempt_id}@holdfast>",
-                                  headers=headers, timeout_s=self._timeout_s)
+        identity = settings if isinstance(settings, SendingAs) else SendingAs(settings)
+        result = await send_email(identity.smtp, sender=sender.email, sender_name=identity.display_name,
+                                  to=plan.email, subject=render(step.subject, values), body=render(step.body, values),
+                                  message_id=message_id(attempt_id, sender.email), headers=headers,
+                                  timeout_s=self._timeout_s)
         return Outcome(True, provider_ref=result.message_id)

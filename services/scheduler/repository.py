@@ -284,11 +284,18 @@ class Tx:
 
     async def set_sender(self, kind: str, sender_id: str, version: int, status: str, timezone: str,
                          workspace_id: str | None, unipile_account_id: str, email: str,
-                         limits: dict[str, Limits], now: datetime) -> bool:
-        current = await self.conn.fetchval(
-            "SELECT version FROM scheduler.sender_states WHERE sender_id = $1 FOR UPDATE", sender_id)
-        if current is not None and current >= version:
+                         limits: dict[str, Limits], now: datetime, *, credentials_renewed: bool = False) -> bool:
+        current = await self.conn.fetchrow(
+            "SELECT version, status FROM scheduler.sender_states WHERE sender_id = $1 FOR UPDATE", sender_id)
+        if current is not None and current["version"] >= version:
             return False
+        if status == "connected" and current is not None and (credentials_renewed or current["status"] != "connected"):
+            # T8: new credentials (or a sender back from disconnected) lift every block a provider's refusal of
+            # the old ones left, in the transaction that records the new state; the prospects those refusals
+            # put back are due already, so the next round sends.
+            await self.conn.execute(
+                "UPDATE scheduler.sender_states SET next_send_after = least(next_send_after, $2), provider_block = ''"
+                " WHERE sender_id = $1 AND provider_block <> ''", sender_id, now)
         await self.conn.execute(
             """INSERT INTO scheduler.sender_states (sender_kind, sender_id, version, status, timezone, updated_at,
                    workspace_id, unipile_account_id, email)

@@ -38,9 +38,10 @@ from services.scheduler.domain import AccountFailure, CampaignPlan, Event, Failu
 from services.scheduler.email_replies import EmailReplies, InboundEmail
 from services.scheduler.failure_rate import FailureRateMonitor
 from services.scheduler.linkedin_replies import LinkedInReplies
-from services.scheduler.providers import Providers, UnsubscribeLinks
+from services.scheduler.providers import Providers, SendingAs, UnsubscribeLinks
 from services.scheduler.repository import Enrollee, Repository
 from services.scheduler.service import SchedulerService
+from services.scheduler.stats import Stats
 from services.scheduler.voices import ProspectVoices, shown_state
 from services.scheduler.warmup import WarmupFeeder
 
@@ -113,8 +114,10 @@ class ProtoEvents:
 class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
     def __init__(self, service: SchedulerService, dispatcher: Dispatcher, warmups: WarmupFeeder,
                  bounce_rates: BounceRateMonitor | None = None, voices: ProspectVoices | None = None,
-                 linkedin_replies: LinkedInReplies | None = None, email_replies: EmailReplies | None = None):
+                 linkedin_replies: LinkedInReplies | None = None, email_replies: EmailReplies | None = None,
+                 stats: Stats | None = None):
         self._service = service
+        self._stats = stats
         self._voices = voices or ProspectVoices(service.repository, service.clock)
         self._linkedin_replies = linkedin_replies or LinkedInReplies(service.repository, None, self._voices,
                                                                      service.clock)
@@ -161,7 +164,8 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
         applied = await self._service.set_sender(
             to_word(types_pb2.SenderKind, request.kind) or "", parse_uuid(request.sender_id, "sender_id"),
             request.version, to_word(types_pb2.SenderStatus, request.status) or "connected", request.timezone,
-            request.workspace_id or None, request.unipile_account_id, request.email, _limits(list(request.limits)))
+            request.workspace_id or None, request.unipile_account_id, request.email, _limits(list(request.limits)),
+            credentials_renewed=request.credentials_renewed)
         return pb.SetSenderStateResponse(applied=applied)
 
     async def ReclampOnResume(self, request: pb.ReclampOnResumeRequest,
@@ -285,6 +289,26 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
                                             sent_today=p.sent_today, sent_total=p.sent_total, queued=p.queued,
                                             pool_size=p.pool_size)
 
+    async def GetSenderStats(self, request: pb.GetSenderStatsRequest,
+                             context: grpc.aio.ServicerContext) -> pb.GetSenderStatsResponse:
+        if self._stats is None:
+            raise NotImplementedYet("sender stats are not served by this scheduler")
+        got = await self._stats.sender(parse_uuid(request.sender_id, "sender_id", missing_is_not_found=True))
+        return pb.GetSenderStatsResponse(sent_today=got.sent_today, sent_last_7_days=got.sent_last_7_days,
+                                         ramp_day=got.ramp_day, failure_rate=got.failure_rate,
+                                         failure_sample=got.failure_sample)
+
+    async def GetCampaignStats(self, request: pb.GetCampaignStatsRequest,
+                               context: grpc.aio.ServicerContext) -> pb.GetCampaignStatsResponse:
+        if self._stats is None:
+            raise NotImplementedYet("campaign stats are not served by this scheduler")
+        got = await self._stats.campaign(parse_uuid(request.campaign_id, "campaign_id", missing_is_not_found=True))
+        return pb.GetCampaignStatsResponse(
+            enrolled=got.enrolled, finished=got.finished, stopped=got.stopped,
+            steps=[pb.StepStats(step_index=t.step_index, reached=t.reached, sent=t.sent, failed=t.failed,
+                                bounced=t.bounced, accepted=t.accepted) for t in got.steps],
+            days=[pb.DayStats(date=d.date, sent=d.sent, failed=d.failed, bounced=d.bounced) for d in got.days])
+
     async def StartProbation(self, request: pb.StartProbationRequest,
                              context: grpc.aio.ServicerContext) -> pb.StartProbationResponse:
         if not request.HasField("until"):
@@ -301,7 +325,8 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
             raise NotImplementedYet("bounces are not recorded by this scheduler")
         recorded = await self._bounce_rates.record(inbox_id, [Bounce(
             message_id=b.message_id, recipient=b.recipient, status=b.status, diagnostic=b.diagnostic,
-            received_at=from_timestamp(b.received_at)) for b in request.bounces])
+            received_at=from_timestamp(b.received_at), original_recipient=b.original_recipient)
+            for b in request.bounces])
         return pb.RecordBouncesResponse(recorded=recorded)
 
 
@@ -317,13 +342,13 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
     stack.push_async_callback(accounts_channel.close)
     accounts = accounts_pb2_grpc.AccountsServiceStub(accounts_channel)
 
-    async def credentials(inbox_id: str) -> SmtpSettings:
+    async def credentials(inbox_id: str) -> SendingAs:
         reply = await accounts.GetSenderCredentials(accounts_pb2.GetSenderCredentialsRequest(
             sender_kind=types_pb2.SENDER_KIND_INBOX, sender_id=inbox_id))
         # An OAuth inbox comes with an access token (and no password): the sender logs in with XOAUTH2.
-        return SmtpSettings(host=reply.smtp.host, port=reply.smtp.port, security=reply.smtp.security,
-                            username=reply.smtp.username, password=reply.smtp.password,
-                            access_token=reply.oauth_access_token)
+        return SendingAs(SmtpSettings(host=reply.smtp.host, port=reply.smtp.port, security=reply.smtp.security,
+                                      username=reply.smtp.username, password=reply.smtp.password,
+                                      access_token=reply.oauth_access_token), display_name=reply.display_name)
 
     campaigns_channel = open_channel(settings.campaigns_target, default_timeout=settings.rpc_timeout_seconds)
     stack.push_async_callback(campaigns_channel.close)
@@ -371,7 +396,8 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
                                        poll_interval=timedelta(seconds=settings.chats_poll_seconds),
                                        ooo_days=settings.ooo_days)
     email_replies = EmailReplies(repository, voices, tokens=unsubscribe.tokens, ooo_days=settings.ooo_days)
-    servicer = SchedulerServicer(service, dispatcher, warmups, bounce_rates, voices, linkedin_replies, email_replies)
+    servicer = SchedulerServicer(service, dispatcher, warmups, bounce_rates, voices, linkedin_replies, email_replies,
+                                 Stats(repository, clock))
     running = await start_server(settings.grpc_listen, [Registration(
         pb.DESCRIPTOR.services_by_name["SchedulerService"].full_name,
         lambda server: pb_grpc.add_SchedulerServiceServicer_to_server(servicer, server),

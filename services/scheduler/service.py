@@ -246,10 +246,12 @@ class SchedulerService:
 
     async def set_sender(self, kind: str, sender_id: str, version: int, status: str, timezone: str,
                          workspace_id: str | None, unipile_account_id: str, email: str,
-                         limits: dict[str, Limits]) -> bool:
+                         limits: dict[str, Limits], *, credentials_renewed: bool = False) -> bool:
         async with self._repo.transaction() as tx:
-            return await tx.set_sender(kind, sender_id, version, status, timezone or "UTC", workspace_id,
-                                       unipile_account_id, email, limits, self._clock.now())
+            applied = await tx.set_sender(kind, sender_id, version, status, timezone or "UTC", workspace_id,
+                                          unipile_account_id, email, limits, self._clock.now(),
+                                          credentials_renewed=credentials_renewed)
+        return applied
 
     async def preview(self, campaign_id: str) -> Preview:
         """What a resume would do now: how many actions are overdue and the days they would go out on."""

@@ -18,6 +18,7 @@ from sandbox.unipile import STATE
 from sandbox.unipile import create_app as create_unipile
 from services.common.clock import ManualClock
 from services.common.providers.unipile import UnipileClient
+from tests.browser.helpers import no_axe_violations
 from tests.conftest import create_database, start_suite
 from tests.e2e import conftest as e2e
 from tests.e2e.conftest import imap, replica, world  # noqa: F401 (fixtures shared with the e2e tests)
@@ -40,12 +41,14 @@ async def browser() -> AsyncIterator[Browser]:
 
 @pytest.fixture
 def shots(request: pytest.FixtureRequest):
-    """Saves a screenshot of a page under test-artifacts/browser/<test>-<n>-<name>.png."""
+    """Saves a screenshot of a page under test-artifacts/browser/<test>-<n>-<name>.png, after axe-core found no
+    violation of any impact in that state."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     counter = iter(range(1, 100))
 
     async def shot(page, name: str, full_page: bool = True) -> Path:
         path = ARTIFACTS / f"{request.node.name}-{next(counter):02d}-{name}.png"
+        await no_axe_violations(page, name)
         await page.screenshot(path=str(path), full_page=full_page)
         return path
 

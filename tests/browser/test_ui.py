@@ -1,12 +1,10 @@
 """The web UI against the real suite: sign in, watch a campaign auto-pause and auto-resume without reloading,
-read a reason's explanation from the keyboard, a refused resume's inline alert, Reconnect, manual pause and
+read a reason's explanation from the keyboard, Resume disabled while a gate blocks, Reconnect, manual pause and
 resume, and creating a workspace on a 375 px wide screen."""
 
 from __future__ import annotations
 
 import re
-import shutil
-from pathlib import Path
 
 from playwright.async_api import Browser, expect
 
@@ -14,14 +12,7 @@ from tests.e2e.conftest import World, setup_campaign
 
 INVITE = {"channel": "linkedin", "action": "invite", "text": "Hi {{first_name}}"}
 EMAIL = {"channel": "email", "action": "email", "delay": {"days": 3}, "subject": "Hello", "body": "A note"}
-DOCS_SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 WAIT_MS = 8000  # polling is every 2 s; the suite reacts in well under 100 ms
-
-
-def publish(shot: Path, name: str) -> None:
-    """Copy a representative screenshot where the README shows it."""
-    DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(shot, DOCS_SHOTS / name)
 
 
 async def test_disconnect_pause_refused_resume_reconnect_and_manual_pause(world: World, browser: Browser, shots):
@@ -40,7 +31,7 @@ async def test_disconnect_pause_refused_resume_reconnect_and_manual_pause(world:
         await page.get_by_role("button", name="Sign in").click()
         row = page.locator(f'[data-campaign-id="{s.campaign_id}"]')
         await expect(row).to_have_attribute("data-status", "active")
-        await expect(row.locator(".badge")).to_have_text("active")
+        await expect(row.locator(".badge")).to_have_text("Active")
         assert await page.evaluate("localStorage.getItem('holdfast.token')") == token
         await shots(page, "list-active")
 
@@ -62,9 +53,9 @@ async def test_disconnect_pause_refused_resume_reconnect_and_manual_pause(world:
         await expect(tip).to_contain_text("What to do:")
         await expect(tip).to_contain_text("Reconnect")
         await expect(chip).to_have_accessible_description(re.compile("Reconnect"))
-        publish(await shots(page, "list-paused-chip-focused"), "campaigns-paused-reason.png")
+        await shots(page, "list-paused-chip-focused")
 
-        # The campaign: the chip, the resume preview, and a refused resume's inline alert.
+        # The campaign: the chip, the resume preview, and Resume disabled with the reason.
         await row.get_by_role("link").click()
         await expect(page.get_by_role("heading", level=1)).to_have_text("Founders")
         detail_chip = page.locator('#reasons .chip[data-reason="linkedin_account_disconnected"]')
@@ -73,17 +64,18 @@ async def test_disconnect_pause_refused_resume_reconnect_and_manual_pause(world:
         await expect(page.locator("#prospects tbody tr")).to_have_count(3)
         await expect(page.locator("#prospects thead")).to_contain_text("Your time (America/New_York)")
         await expect(page.locator("#prospects tbody tr").first).to_contain_text("Outside the sending window")
-        await page.get_by_role("button", name="Resume").click()
-        alert = page.get_by_role("alert")
-        await expect(alert).to_contain_text("LinkedIn account disconnected")
-        await expect(alert).to_contain_text("the LinkedIn account is disconnected")
-        await expect(alert).to_contain_text("What to do:")
-        await expect(alert).to_contain_text("Reconnect")
+        # A gate known to block: Resume is disabled, described by the reason and what to do, with the way there.
+        resume = page.get_by_role("button", name="Resume")
+        await expect(resume).to_be_disabled()
+        await expect(resume).to_have_accessible_description(re.compile("Resume is not possible yet"))
+        why = page.locator("#resume-why")
+        await expect(why).to_contain_text("LinkedIn account disconnected")
+        await expect(why).to_contain_text("Reconnect the account on the LinkedIn accounts page")
         await detail_chip.hover()
-        publish(await shots(page, "detail-resume-refused"), "campaign-resume-refused.png")
+        await shots(page, "detail-resume-blocked")
 
         # Reconnect: the API's hosted link opens in a new tab; completing it resumes the campaign by itself.
-        await alert.get_by_role("link", name="Go to LinkedIn accounts").click()
+        await why.get_by_role("link", name="Go to LinkedIn accounts").click()
         account = page.locator(f'[data-account-id="{s.linkedin_account_id}"]')
         await expect(account).to_have_attribute("data-status", "disconnected")
         await expect(account.locator("details summary")).to_contain_text("History")
@@ -114,7 +106,7 @@ async def test_disconnect_pause_refused_resume_reconnect_and_manual_pause(world:
         await expect(manual).to_contain_text("All sending held")
         await manual.focus()
         await expect(page.locator(f"#{await manual.get_attribute('aria-describedby')}")).to_be_visible()
-        publish(await shots(page, "detail-manual-pause"), "campaign-paused-manual.png")
+        await shots(page, "detail-manual-pause")
         # The same page on a 375 px wide phone: nothing wider than the screen (the table scrolls in its region).
         await page.set_viewport_size({"width": 375, "height": 740})
         assert await page.evaluate("document.documentElement.scrollWidth") <= 375
@@ -122,7 +114,8 @@ async def test_disconnect_pause_refused_resume_reconnect_and_manual_pause(world:
         await page.set_viewport_size({"width": 1100, "height": 900})
         await page.get_by_role("button", name="Resume").click()
         await expect(page.locator("#campaign-status")).to_have_attribute("data-status", "active", timeout=WAIT_MS)
-        await expect(page.get_by_role("alert")).to_have_count(0)
+        await expect(page.locator("main [role=alert]")).to_have_count(0)
+        await expect(page.locator("#error-line")).to_be_hidden()
         _, campaign = await w.suite.call("GET", f"/api/v1/campaigns/{s.campaign_id}", s.auth)
         assert campaign["status"] == "active"
         await shots(page, "detail-resumed")

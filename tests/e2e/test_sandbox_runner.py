@@ -369,12 +369,13 @@ def call(method: str, url: str, body: object | None = None, token: str = "") -> 
 def test_make_run_connects_inboxes_with_sandbox_oauth_and_sends_with_xoauth2(tmp_path: Path) -> None:
     """Under `make run`, "Sign in with Google/Microsoft" goes to the sandbox's consent page, which sends the user back
     to the gateway's callback, and the inbox's campaign email goes out through the sandbox SMTP server with XOAUTH2.
-    The inboxes' own passwords are wrong: only the OAuth access token can log in."""
+    The inboxes are created with the sandbox's password login (checked live at creation); connecting them through
+    OAuth drops it: only the OAuth access token logs in afterwards."""
     oauth_ports = {"google": free_port(), "microsoft": free_port()}
     with make_run(
         tmp_path,
         HOLDFAST_SANDBOX_SMTP_PORT=str(smtp_port := free_port()),
-        HOLDFAST_SANDBOX_IMAP_PORT=str(free_port()),
+        HOLDFAST_SANDBOX_IMAP_PORT=str(imap_port := free_port()),
         HOLDFAST_SANDBOX_UNIPILE_PORT=str(free_port()),
         HOLDFAST_SANDBOX_GOOGLE_OAUTH_PORT=str(oauth_ports["google"]),
         HOLDFAST_SANDBOX_MICROSOFT_OAUTH_PORT=str(oauth_ports["microsoft"]),
@@ -396,9 +397,11 @@ def test_make_run_connects_inboxes_with_sandbox_oauth_and_sends_with_xoauth2(tmp
         campaigns = {}
         for flavor, url in sandbox_urls.items():
             email = f"{flavor}-sender@acme.example"
-            wrong = {"host": "127.0.0.1", "port": smtp_port, "security": "none", "username": "sandbox",
-                     "password": "not-the-sandbox-password"}  # fmt: skip
-            inbox = call("POST", f"{api}/api/v1/inboxes", {"email": email, "smtp": wrong, "imap": wrong,
+            # Created with the sandbox's password login (creation checks it live), then switched to OAuth.
+            login = {"host": "127.0.0.1", "port": smtp_port, "security": "none", "username": "sandbox",
+                     "password": "sandbox"}  # fmt: skip
+            inbox = call("POST", f"{api}/api/v1/inboxes", {"email": email, "smtp": login,
+                                                             "imap": {**login, "port": imap_port},
                                                              "limits": {"email": fast}}, token)  # fmt: skip
             started = call("POST", f"{api}/api/v1/inboxes/{inbox['id']}/oauth/start", {"provider": flavor}, token)
             assert started["url"].startswith(f"{url}/authorize?"), started

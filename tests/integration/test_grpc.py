@@ -170,11 +170,11 @@ async def test_resume_blocked_names_each_reason_gate_and_action(suite):
                                               "event_id": "evt_1"}
 
 
-async def test_unimplemented_rpcs_say_so(suite):
+async def test_sender_stats_of_an_unknown_sender_is_not_found(suite):
     async with open_channel(f"127.0.0.1:{suite.ports['scheduler']}") as channel:
         from holdfast.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
 
-        with pytest.raises(errors.NotImplementedYet):
+        with pytest.raises(errors.NotFound):
             await scheduler_pb2_grpc.SchedulerServiceStub(channel).GetSenderStats(
                 scheduler_pb2.GetSenderStatsRequest(sender_id=str(uuid.uuid4())))
 

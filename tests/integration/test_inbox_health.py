@@ -25,7 +25,7 @@ from sandbox.smtp import SandboxSmtp
 from services.accounts import main as accounts_main
 from services.accounts.config import Settings as AccountsSettings
 from services.accounts.domain import ServerLogin
-from services.accounts.health_domain import LoginOutcome, decide_inbox_probe
+from services.accounts.health_domain import LoginOutcome, decide_inbox_probe, next_probe_delay
 from services.accounts.service import AccountsService
 from services.common import config
 from services.common.clock import ManualClock
@@ -232,9 +232,9 @@ async def test_refused_logins_disconnect_after_three_probes_in_a_row(w: World) -
         (2, types_pb2.SENDER_STATUS_DISCONNECTED),
     ]
     assert states[-1].kind == types_pb2.SENDER_KIND_INBOX
-    # Still refused: counted, but no new change.
+    # T7: not probed again with the refused password: nothing more is counted, no new change.
     await w.probe()
-    assert (await inbox.row())["auth_failures"] == 4
+    assert (await inbox.row())["auth_failures"] == 3
     assert await inbox.history() == [("disconnected", "probe")]
     got = await inbox.get()
     assert got["status"] == "disconnected" and inbox.password not in str(got)
@@ -299,7 +299,9 @@ async def test_a_disconnected_inbox_whose_credentials_work_again_is_connected(w:
         await w.probe()
     assert (await inbox.row())["status"] == "disconnected"
     inbox.set_server_password(inbox.password)
-    await w.probe()
+    # T7: the refused password is not tried again by itself; a member's check-now tries it.
+    status, checked = await w.suite.call("POST", f"/api/v1/inboxes/{inbox.id}/check", inbox.auth)
+    assert status == 200 and checked["status"] == "connected", checked
     row = await inbox.row()
     assert (row["status"], row["auth_failures"], row["version"]) == ("connected", 0, 3)
     assert await inbox.history() == [("disconnected", "probe"), ("connected", "probe")]
@@ -450,7 +452,9 @@ async def test_reconnect_of_a_connected_inbox_only_replaces_the_credentials(w: W
     )
     assert status == 200 and body["status"] == "connected", body
     row = await inbox.row()
-    assert row["version"] == 1 and await inbox.history() == []
+    # No health change (no history), but a new version of its state: the scheduler lifts any block the old
+    # credentials caused (T8).
+    assert row["version"] == 2 and await inbox.history() == []
 
 
 async def test_reconnect_input_errors(w: World) -> None:
@@ -511,3 +515,72 @@ async def test_passwords_never_reach_a_log_line(w: World) -> None:
     assert any(entry["event"] == "sender health changed" and entry.get("kind") == "inbox" for entry in logs), logs
     for secret in (inbox.password, "secret-new-pw-77", "secret-wrong-pw-66"):
         assert secret not in text
+
+
+# T7: a disconnected inbox is left alone.
+
+INSECURE = (LoginOutcome("smtp", "tls", "tls_certificate: the certificate of mx could not be verified",
+                         "tls_certificate"), LoginOutcome("imap"))
+
+
+def test_a_certificate_problem_disconnects_at_once_naming_it() -> None:
+    decision = decide_inbox_probe("connected", 0, None, INSECURE, T0, 3, GRACE)
+    assert decision.status == "disconnected" and decision.auth_failures == 0
+    assert decision.detail.startswith("tls_certificate: the SMTP connection is not secure")
+    assert decide_inbox_probe("disconnected", 0, None, INSECURE, T0, 3, GRACE).status is None
+
+
+@pytest.mark.parametrize(
+    ("status", "failing_for_s", "expected_s"),
+    [
+        ("connected", 600, None),  # within the grace: the usual interval
+        ("disconnected", None, None),  # disconnected for another reason
+        ("disconnected", 900, 900),
+        ("disconnected", 1800, 1800),  # each wait as long as the outage so far: they double
+        ("disconnected", 60, 300),  # never below one interval
+        ("disconnected", 86400, 21600),  # never above the cap
+    ],
+)
+def test_an_unreachable_disconnected_inbox_is_probed_with_back_off(status, failing_for_s, expected_s) -> None:
+    since = None if failing_for_s is None else T0 - timedelta(seconds=failing_for_s)
+    delay = next_probe_delay(status, since, T0, timedelta(seconds=300), timedelta(hours=6))
+    assert (None if delay is None else delay.total_seconds()) == expected_s
+
+
+async def test_a_refused_password_is_not_tried_again_until_it_changes_or_a_member_checks(w: World) -> None:
+    inbox = await w.inbox()
+    inbox.set_server_password("changed-at-the-provider")
+    for _ in range(3):
+        await w.probe()
+    assert (await inbox.row())["status"] == "disconnected"
+    got = await inbox.get()
+    assert got["next_probe_at"] is None, "not probed again with the refused password"
+    tried = len([a for a in w.imap.login_attempts if a.user == inbox.user])
+    for _ in range(5):
+        await w.probe()
+    assert len([a for a in w.imap.login_attempts if a.user == inbox.user]) == tried
+
+    # A member checks now: one login with the stored password, still refused, still disconnected.
+    status, checked = await w.suite.call("POST", f"/api/v1/inboxes/{inbox.id}/check", inbox.auth)
+    assert status == 200 and checked["status"] == "disconnected", checked
+    assert len([a for a in w.imap.login_attempts if a.user == inbox.user]) == tried + 1
+    # The provider takes the old password back; a check-now connects the inbox again.
+    inbox.set_server_password(inbox.password)
+    status, checked = await w.suite.call("POST", f"/api/v1/inboxes/{inbox.id}/check", inbox.auth)
+    assert status == 200 and checked["status"] == "connected", checked
+    assert checked["next_probe_at"] is not None
+    _, other = await w.suite.new_workspace()
+    status, body = await w.suite.call("POST", f"/api/v1/inboxes/{inbox.id}/check", other)
+    assert status == 404, body
+
+
+async def test_a_disconnected_unreachable_inbox_backs_off(w: World) -> None:
+    inbox = await w.inbox(imap_port=_closed_port())
+    waits = []
+    for _ in range(12):
+        await w.probe()
+        row = await inbox.row()
+        if row["status"] == "disconnected":
+            waits.append((row["next_probe_at"] - w.clock.now()).total_seconds())
+            w.clock.set(row["next_probe_at"] - STEP)  # the next w.probe() lands when it is due
+    assert len(waits) >= 3 and waits == sorted(waits) and waits[-1] > 2 * waits[0], waits

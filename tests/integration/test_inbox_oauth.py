@@ -254,7 +254,7 @@ async def test_key_rotation_covers_refresh_tokens(ow: OAuthWorld) -> None:
     rotated = Keyring.parse("k2:" + "A" * 43 + "=," + TEST_SECRET_KEYS)
     pool = await create_pool(ow.suite.dsn, application_name="test-oauth-rotation", max_size=2)
     try:
-        service = AccountsService(Repository(pool), ow.clock, keyring=rotated, sender_state=lambda s: b"")
+        service = AccountsService(Repository(pool), ow.clock, keyring=rotated, sender_state=lambda s, **_: b"")
         rotation = await service.keys.rotate_secret_keys()
     finally:
         await pool.close()

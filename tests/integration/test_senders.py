@@ -207,6 +207,8 @@ async def test_inbox_create_list_get_with_defaults(suite):
         "status_detail",
         "limits",
         "created_at",
+        "bounce_poll_error",
+        "next_probe_at",
     }
     assert created["email"] == "jane.doe@acme.example", "addresses are stored lower-cased"
     assert (created["display_name"], created["timezone"], created["auth_kind"]) == ("", "UTC", "password")

@@ -17,7 +17,7 @@ from services.accounts.bounces import bounces_in
 from services.accounts.dsn import parse_report
 from services.common.providers.imap import ImapError, ImapSettings, fetch_reports
 from services.common.providers.unipile import FailureKind
-from services.scheduler.bounce_rate import BouncePolicy, attempt_id_of
+from services.scheduler.bounce_rate import BouncePolicy, attempt_id_of, names_the_prospect
 
 ATTEMPT = "0b5c3f9e-3a51-4d2e-9a0e-6f1d2c3b4a59"
 OURS = f"<{ATTEMPT}@holdfast>"
@@ -248,8 +248,33 @@ def test_only_hard_bounces_of_our_own_messages_are_reported() -> None:
 def test_the_message_id_names_the_attempt() -> None:
     assert attempt_id_of(OURS) == ATTEMPT
     assert attempt_id_of(f"<{ATTEMPT.upper()}@HOLDFAST>") == ATTEMPT
-    for other in ("<CAB1234@mail.gmail.com>", f"<{ATTEMPT}@holdfast.evil.example>", "<not-a-uuid@holdfast>", ""):
+    # The sending inbox's domain is ours too (Message-IDs carry it now); no other domain is.
+    assert attempt_id_of(f"<{ATTEMPT}@Acme.example>", ["acme.example"]) == ATTEMPT
+    for other in ("<CAB1234@mail.gmail.com>", f"<{ATTEMPT}@holdfast.evil.example>", "<not-a-uuid@holdfast>", "",
+                  f"<{ATTEMPT}@acme.example>"):
         assert attempt_id_of(other) is None
+    assert attempt_id_of(f"<{ATTEMPT}@evil.example>", ["acme.example"]) is None
+
+
+@pytest.mark.parametrize(
+    ("final", "original", "counts"),
+    [
+        ("jane@corp.example", "", True),
+        ("JANE@Corp.example", "rfc822; x", True),
+        ("<jane@corp.example>", "", True),
+        # The receiving system rewrote the address of the same mailbox.
+        ("jane.doe@corp.example", "jane@corp.example", True),
+        ("", "jane@corp.example", True),
+        # A forwarder's bounce: the prospect's mailbox took the email, the copy forwarded elsewhere failed.
+        ("jane.private@mail.example", "jane@corp.example", False),
+        # A report about someone else (a forged DSN quoting our Message-ID, a list's other member).
+        ("someone@corp.example", "", False),
+        ("", "", False),
+    ],
+)
+def test_a_report_counts_only_when_its_failed_recipient_is_the_prospect(final: str, original: str,
+                                                                        counts: bool) -> None:
+    assert names_the_prospect("jane@corp.example", final, original) is counts
 
 
 def test_the_bounce_rate_needs_its_sample_and_must_exceed_the_threshold() -> None:
@@ -301,10 +326,15 @@ async def test_reports_are_read_after_the_last_uid_and_again_after_a_new_uidvali
 async def test_a_limit_reads_reports_in_batches(imap) -> None:
     sandbox, settings = imap
     uids = [sandbox.deliver(settings.username, build_dsn(SENT)) for _ in range(5)]
+    # The first read of a mailbox takes the newest reports and moves the cursor to the top (T6)...
     first = await fetch_reports(settings, None, 0, limit=2)
-    assert [u for u, _ in first.messages] == uids[:2] and first.last_uid == uids[1]
-    rest = await fetch_reports(settings, first.uidvalidity, first.last_uid, limit=10)
-    assert [u for u, _ in rest.messages] == uids[2:]
+    assert [u for u, _ in first.messages] == uids[3:] and first.last_uid == uids[-1]
+    # ...later reads take what arrived since, oldest first, a batch at a time.
+    more = [sandbox.deliver(settings.username, build_dsn(SENT)) for _ in range(5)]
+    second = await fetch_reports(settings, first.uidvalidity, first.last_uid, limit=2)
+    assert [u for u, _ in second.messages] == more[:2] and second.last_uid == more[1]
+    rest = await fetch_reports(settings, second.uidvalidity, second.last_uid, limit=10)
+    assert [u for u, _ in rest.messages] == more[2:]
 
 
 async def test_examine_does_not_mark_reports_seen_and_a_refused_login_says_so(imap) -> None:
@@ -316,3 +346,17 @@ async def test_examine_does_not_mark_reports_seen_and_a_refused_login_says_so(im
     with pytest.raises(ImapError) as refused:
         await fetch_reports(settings, None, 0)
     assert refused.value.kind is FailureKind.DISCONNECTED and "pw-1" not in str(refused.value)
+
+
+def test_a_report_carries_its_final_and_original_recipients_and_the_sending_domain_is_ours() -> None:
+    sent = SENT.replace(OURS.encode(), f"<{ATTEMPT}@acme.example>".encode())
+    forwarded = build_dsn(sent).replace(b"Final-Recipient: rfc822; nobody@prospect.example\r\n",
+                                        b"Original-Recipient: rfc822; nobody@prospect.example\r\n"
+                                        b"Final-Recipient: rfc822; someone@elsewhere.example\r\n")
+    received = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    [found] = bounces_in([(1, forwarded)], received)
+    assert (found.message_id, found.recipient, found.original_recipient) == (
+        f"<{ATTEMPT}@acme.example>", "someone@elsewhere.example", "nobody@prospect.example")
+    # Not a UUID: someone else's Message-ID, whatever its domain.
+    other = SENT.replace(OURS.encode(), b"<CAB1234@acme.example>")
+    assert bounces_in([(1, build_dsn(other))], received) == []

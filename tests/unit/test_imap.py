@@ -206,3 +206,10 @@ async def test_stop_closes_open_sessions() -> None:
     with pytest.raises(ImapError) as caught:
         await check_login(ImapSettings("127.0.0.1", port, "none", USER, PASSWORD), timeout_s=5)
     assert caught.value.kind is FailureKind.TRANSIENT
+
+
+async def test_a_password_never_travels_in_plaintext_to_a_public_address() -> None:
+    with pytest.raises(ImapError) as refused:
+        await check_login(ImapSettings("1.1.1.1", 143, "none", USER, PASSWORD), timeout_s=5)
+    assert refused.value.reason == "plaintext_refused" and "1.1.1.1" in refused.value.message
+    assert refused.value.kind is FailureKind.DISCONNECTED and PASSWORD not in refused.value.message

@@ -12,7 +12,17 @@ from email.utils import parsedate_to_datetime
 import pytest
 
 from sandbox.smtp import SandboxSmtp
-from services.common.providers.smtp import SendResult, SmtpError, SmtpSettings, check_login, send_email
+from services.common.providers.smtp import (
+    SendResult,
+    SmtpError,
+    SmtpSettings,
+    build_message,
+    check_login,
+    classify,
+    enhanced_code,
+    send_email,
+)
+from services.common.providers.tls import plaintext_allowed
 from services.common.providers.unipile import FailureKind
 
 USER = "ada@acme.example"
@@ -213,7 +223,8 @@ async def test_check_login_with_a_wrong_password_is_an_account_level_failure(
         (550, FailureKind.PROSPECT_REFUSED),
         (553, FailureKind.PROSPECT_REFUSED),
         (450, FailureKind.TRANSIENT),
-        (552, FailureKind.UNKNOWN),
+        # T5: any 5xx at RCPT is definite (nothing was sent), never "unknown".
+        (552, FailureKind.PROSPECT_REFUSED),
     ],
 )
 async def test_refused_recipient_is_classified_by_its_code(
@@ -334,3 +345,79 @@ async def test_a_sandbox_login_logs_no_deprecation_notice(
         assert await check_login(settings) is None
     assert any(r.name == "mail.log" for r in caplog.records), "aiosmtpd's log was captured"
     assert not [r for r in caplog.records if "deprecated" in r.getMessage()]
+
+# ---------------------------------------------------------------------------------------------------------
+# Outcomes by stage, code and RFC 3463 enhanced code (T5)
+
+
+@pytest.mark.parametrize(
+    ("stage", "code", "text", "kind"),
+    [
+        ("rcpt", 550, "5.1.1 <x@example.test>: Recipient address rejected: User unknown", FailureKind.PROSPECT_REFUSED),
+        ("rcpt", 552, "5.2.2 Mailbox full", FailureKind.PROSPECT_REFUSED),
+        ("data", 550, "5.1.1 user unknown", FailureKind.PROSPECT_REFUSED),
+        ("rcpt", 553, "5.7.1 <s@holdfast.test>: Sender address rejected: not owned by user u@holdfast.test",
+         FailureKind.SENDER_REFUSED),
+        ("rcpt", 554, "5.7.1 <x@elsewhere.test>: Relay access denied", FailureKind.SENDER_REFUSED),
+        ("rcpt", 550, "5.7.1 Client does not have permissions to send as this sender", FailureKind.SENDER_REFUSED),
+        ("rcpt", 554, "Relay access denied", FailureKind.SENDER_REFUSED),
+        ("rcpt", 550, "5.7.1 Recipient address rejected: Access denied", FailureKind.PROSPECT_REFUSED),
+        ("rcpt", 553, "5.1.8 <s@nowhere>: Sender address rejected: Domain not found", FailureKind.SENDER_REFUSED),
+        ("mail", 550, "5.1.0 Address rejected", FailureKind.SENDER_REFUSED),
+        ("mail", 552, "5.3.4 Message size exceeds fixed limit", FailureKind.SENDER_REFUSED),
+        ("connect", 554, "5.7.1 Service unavailable; client host blocked", FailureKind.SENDER_REFUSED),
+        ("data", 550, "5.7.1 content rejected", FailureKind.PROSPECT_REFUSED),
+        ("data", 554, "Transaction failed", FailureKind.PROSPECT_REFUSED),
+        ("login", 535, "5.7.8 Error: authentication failed", FailureKind.DISCONNECTED),
+        ("mail", 530, "5.7.0 Authentication required", FailureKind.DISCONNECTED),
+        ("rcpt", 550, "5.7.8 authentication credentials invalid", FailureKind.DISCONNECTED),
+        ("login", 454, "4.7.0 Temporary authentication failure", FailureKind.TRANSIENT),
+        ("rcpt", 450, "4.2.1 Mailbox busy", FailureKind.TRANSIENT),
+        ("data", 451, "4.3.0 Error: queue file write error", FailureKind.TRANSIENT),
+        ("mail", 421, "4.7.0 Too many connections", FailureKind.TRANSIENT),
+        ("data", None, "timed out", FailureKind.UNKNOWN),
+        ("rcpt", None, "connection lost", FailureKind.TRANSIENT),
+        ("connect", None, "connection refused", FailureKind.TRANSIENT),
+    ],
+)
+def test_outcomes_are_classified_by_stage_code_and_enhanced_code(
+    stage: str, code: int | None, text: str, kind: FailureKind
+) -> None:
+    assert classify(stage, code, enhanced_code(text) if code else "", text) is kind
+
+
+def test_enhanced_codes_are_read_from_the_start_of_the_reply_text() -> None:
+    assert enhanced_code("5.7.1 <a@b>: Sender address rejected") == "5.7.1"
+    assert enhanced_code("  4.2.1 Mailbox busy") == "4.2.1"
+    assert enhanced_code("Relay access denied (5.7.1 elsewhere)") == ""
+    assert enhanced_code("5.7.1.2 not a code") == ""
+
+
+def test_the_from_header_carries_the_inbox_display_name() -> None:
+    raw = build_message(sender="ada@acme.example", sender_name="Ada Lovelace", to=PROSPECT, subject="Hi",
+                        body="Hello\n", message_id="<m1@acme.example>")
+    assert b"\r\nFrom: Ada Lovelace <ada@acme.example>\r\n" in raw
+    quoted = build_message(sender="ada@acme.example", sender_name="Lovelace, Ada", to=PROSPECT, subject="Hi",
+                           body="Hello\n", message_id="<m1@acme.example>")
+    assert b'\r\nFrom: "Lovelace, Ada" <ada@acme.example>\r\n' in quoted
+    encoded = build_message(sender="ada@acme.example", sender_name="Zoë Ñandú", to=PROSPECT, subject="Hi",
+                            body="Hello\n", message_id="<m1@acme.example>")
+    assert b"From: =?utf-8?" in encoded and encoded.isascii()
+    bare = build_message(sender="ada@acme.example", to=PROSPECT, subject="Hi", body="Hello\n",
+                         message_id="<m1@acme.example>")
+    assert b"\r\nFrom: ada@acme.example\r\n" in bare
+
+
+async def test_a_password_never_travels_in_plaintext_to_a_public_address() -> None:
+    public = SmtpSettings("1.1.1.1", 25, "none", USER, PASSWORD)
+    with pytest.raises(SmtpError) as refused:
+        await send(public)
+    assert refused.value.reason == "plaintext_refused" and "1.1.1.1" in refused.value.message
+    assert PASSWORD not in refused.value.message
+    with pytest.raises(SmtpError):
+        await check_login(public)
+    assert await plaintext_allowed("127.0.0.1", 25) and await plaintext_allowed("localhost", 25)
+    assert await plaintext_allowed("10.1.2.3", 25) and await plaintext_allowed("192.168.0.9", 25)
+    assert not await plaintext_allowed("1.1.1.1", 25)
+    # Unresolvable: the connection fails as network trouble, as it always did (no password goes anywhere).
+    assert await plaintext_allowed("no-such-host.invalid", 25)

@@ -27,6 +27,13 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
+from services.common.providers.tls import (
+    PLAINTEXT_REFUSED,
+    TLS_CERTIFICATE,
+    certificate_problem,
+    describe,
+    plaintext_allowed,
+)
 from services.common.providers.unipile import FailureKind
 
 Security = Literal["ssl", "starttls", "none"]
@@ -53,6 +60,8 @@ class ImapSettings:
     password: str = field(default="", repr=False)
     # An OAuth access token: the login is AUTHENTICATE XOAUTH2 with it instead of LOGIN with the password.
     access_token: str = field(default="", repr=False)
+    # security "none" to a public address (the password in plaintext over the internet): refused unless allowed.
+    allow_public_plaintext: bool = False
 
     def __post_init__(self) -> None:
         if self.security not in get_args(Security):
@@ -64,11 +73,13 @@ class ImapSettings:
 class ImapError(Exception):
     """A failed IMAP exchange; `status` is the server's answer (NO, BAD, BYE), None when there was none."""
 
-    def __init__(self, kind: FailureKind, status: str | None, message: str) -> None:
+    def __init__(self, kind: FailureKind, status: str | None, message: str, *, reason: str = "") -> None:
         super().__init__(kind, status, message)
         self.kind = kind
         self.status = status
         self.message = message
+        # "tls_certificate" when the server's certificate could not be verified (tls.py), else "".
+        self.reason = reason
 
     def __str__(self) -> str:
         return f"IMAP {self.status or '-'} ({self.kind}): {self.message}"
@@ -80,11 +91,17 @@ class ImapError(Exception):
 @dataclass(frozen=True)
 class Reports:
     """What one read of an INBOX found: its UIDVALIDITY, the highest UID looked at (the next read starts after
-    it), and each delivery report newer than the caller's last UID, oldest first, as (uid, message bytes)."""
+    it), and the delivery reports found, oldest first, as (uid, message bytes)."""
 
     uidvalidity: int
     last_uid: int
     messages: list[tuple[int, bytes]]
+
+
+# UIDs per SEARCH: its answer stays far below the line limit (2,000 UIDs of 10 digits: 22 KB of 64 KiB).
+SEARCH_WINDOW = 2000
+# SEARCHes per read: with the window, how much of a mailbox one read may look at (40,000 UIDs).
+MAX_WINDOWS = 20
 
 
 async def check_login(settings: ImapSettings, timeout_s: float = 15) -> None:
@@ -94,10 +111,18 @@ async def check_login(settings: ImapSettings, timeout_s: float = 15) -> None:
 
 
 async def fetch_reports(settings: ImapSettings, uidvalidity: int | None, after_uid: int, *, limit: int = 50,
-                        timeout_s: float = 30) -> Reports:
-    """Read-only (EXAMINE, BODY.PEEK: nothing is marked seen) look at INBOX for the delivery reports (Content-Type
-    multipart/report) that arrived after `after_uid`, at most `limit` of them. When the mailbox's UIDVALIDITY is
-    not `uidvalidity`, the old UIDs mean nothing any more (RFC 3501 2.3.1.1) and the whole mailbox is read again."""
+                        timeout_s: float = 30, window: int = SEARCH_WINDOW, max_windows: int = MAX_WINDOWS) -> Reports:
+    """Read-only (EXAMINE, BODY.PEEK: nothing is marked seen) look at INBOX for delivery reports (Content-Type
+    multipart/report), bounded whatever the mailbox's size (T6): the UIDs are searched `window` at a time, at most
+    `max_windows` times, and at most `limit` reports are fetched, each only its first REPORT_BYTES.
+
+    - Known mailbox (`uidvalidity` matches): the reports after `after_uid`, oldest first; the cursor moves past
+      what was looked at, so a backlog drains over the next reads and a new report is seen after it.
+    - First read, or a new UIDVALIDITY (the old UIDs mean nothing, RFC 3501 2.3.1.1): the newest reports first,
+      from the top of the mailbox down, and the cursor goes to the top: a mailbox connected with thousands of old
+      reports is not read from its oldest."""
+    if limit < 1 or window < 1 or max_windows < 1:
+        raise ValueError("limit, window and max_windows must be positive")
     async with _logged_in(settings, timeout_s) as session:
         status, text, untagged = await session.exchange("EXAMINE INBOX")
         if status != "OK":
@@ -106,34 +131,85 @@ async def fetch_reports(settings: ImapSettings, uidvalidity: int | None, after_u
         if not found:
             raise ImapError(FailureKind.UNKNOWN, None, "the server sent no UIDVALIDITY for INBOX")
         validity = int(found[-1][1])
-        start = after_uid if validity == uidvalidity else 0
-        uidnext = next((int(m[1]) for line, _ in untagged for m in (_UIDNEXT.search(line),) if m), None)
-        # "UID n:*" always matches the highest message, even below n (RFC 3501 6.4.8): filtered below.
-        status, text, untagged = await session.exchange(
-            f'UID SEARCH UID {start + 1}:* HEADER Content-Type "multipart/report"')
-        if status != "OK":
-            raise ImapError(FailureKind.UNKNOWN, status, f"UID SEARCH refused: {text}")
-        uids = sorted({int(u) for line, _ in untagged if line.upper().startswith("* SEARCH")
-                       for u in line.split()[2:] if u.isdigit() and int(u) > start})
-        batch = uids[:limit]
-        messages: list[tuple[int, bytes]] = []
-        if batch:
-            status, text, untagged = await session.exchange(
-                f"UID FETCH {','.join(map(str, batch))} (UID BODY.PEEK[]<0.{REPORT_BYTES}>)")
-            if status != "OK":
-                raise ImapError(FailureKind.UNKNOWN, status, f"UID FETCH refused: {text}")
-            for line, literals in untagged:
-                uid = _FETCH_UID.match(line.encode())
-                if uid and literals and int(uid[1]) in batch:
-                    messages.append((int(uid[1]), literals[0]))
-            messages.sort()
-        if len(uids) > limit:
-            last = batch[-1]
+        known = validity == uidvalidity
+        start = after_uid if known else 0
+        top = await _highest_uid(session, untagged)
+        if top <= start:
+            return Reports(validity, max(start, top), [])
+        if known:
+            uids, last = await _scan_up(session, start, top, limit, window, max_windows)
         else:
-            # Nothing after the highest report; without UIDNEXT, the highest report is as far as we know.
-            last = max([start, *uids, *([uidnext - 1] if uidnext else [])])
+            uids, last = await _scan_down(session, top, limit, window, max_windows), top
+        messages = await _fetch(session, uids) if uids else []
         return Reports(validity, last, messages)
 
+
+async def _highest_uid(session: _Session, examined: list[tuple[str, list[bytes]]]) -> int:
+    """The highest UID in use: UIDNEXT - 1 from EXAMINE, else the last message's UID (0 for an empty mailbox)."""
+    uidnext = next((int(m[1]) for line, _ in examined for m in (_UIDNEXT.search(line),) if m), None)
+    if uidnext is not None:
+        return uidnext - 1
+    exists = next((int(line.split()[1]) for line, _ in examined
+                   if line.upper().endswith(" EXISTS") and line.split()[1].isdigit()), 0)
+    if exists == 0:
+        return 0
+    status, text, untagged = await session.exchange("FETCH * (UID)")
+    if status != "OK":
+        raise ImapError(FailureKind.UNKNOWN, status, f"FETCH * (UID) refused: {text}")
+    return max((int(m[1]) for line, _ in untagged for m in (_FETCH_UID.match(line.encode()),) if m), default=0)
+
+
+async def _search(session: _Session, low: int, high: int) -> list[int]:
+    """The reports among UIDs low..high, ascending (never "n:*", whose answer has no bound)."""
+    status, text, untagged = await session.exchange(
+        f'UID SEARCH UID {low}:{high} HEADER Content-Type "multipart/report"')
+    if status != "OK":
+        raise ImapError(FailureKind.UNKNOWN, status, f"UID SEARCH refused: {text}")
+    return sorted({int(u) for line, _ in untagged if line.upper().startswith("* SEARCH")
+                   for u in line.split()[2:] if u.isdigit() and low <= int(u) <= high})
+
+
+async def _scan_up(session: _Session, start: int, top: int, limit: int, window: int,
+                   max_windows: int) -> tuple[list[int], int]:
+    """The oldest `limit` reports after `start`, and how far they were looked for."""
+    uids: list[int] = []
+    low = start + 1
+    for _ in range(max_windows):
+        high = min(low + window - 1, top)
+        uids += await _search(session, low, high)
+        if len(uids) >= limit:
+            return uids[:limit], uids[limit - 1]
+        if high >= top:
+            return uids, top
+        low = high + 1
+    return uids, low - 1
+
+
+async def _scan_down(session: _Session, top: int, limit: int, window: int, max_windows: int) -> list[int]:
+    """The newest `limit` reports, looked for from the top of the mailbox down."""
+    uids: list[int] = []
+    high = top
+    for _ in range(max_windows):
+        low = max(1, high - window + 1)
+        uids = await _search(session, low, high) + uids
+        if len(uids) >= limit or low == 1:
+            break
+        high = low - 1
+    return uids[-limit:]
+
+
+async def _fetch(session: _Session, uids: list[int]) -> list[tuple[int, bytes]]:
+    wanted = set(uids)
+    status, text, untagged = await session.exchange(
+        f"UID FETCH {','.join(map(str, uids))} (UID BODY.PEEK[]<0.{REPORT_BYTES}>)")
+    if status != "OK":
+        raise ImapError(FailureKind.UNKNOWN, status, f"UID FETCH refused: {text}")
+    messages = []
+    for line, literals in untagged:
+        uid = _FETCH_UID.match(line.encode())
+        if uid and literals and int(uid[1]) in wanted:
+            messages.append((int(uid[1]), literals[0]))
+    return sorted(messages)
 
 @dataclass(frozen=True)
 class NewMail:
@@ -205,6 +281,11 @@ async def _logged_in(settings: ImapSettings, timeout_s: float) -> AsyncIterator[
     writer: asyncio.StreamWriter | None = None
     try:
         async with asyncio.timeout(timeout_s):
+            if settings.security == "none" and not settings.allow_public_plaintext \
+                    and not await plaintext_allowed(settings.host, settings.port):
+                raise ImapError(FailureKind.DISCONNECTED, None,
+                                f"{PLAINTEXT_REFUSED}: {settings.host} is not a loopback or private address; "
+                                "security \"none\" would send the password unencrypted", reason=PLAINTEXT_REFUSED)
             reader, writer = await asyncio.open_connection(
                 settings.host,
                 settings.port,
@@ -248,6 +329,10 @@ async def _logged_in(settings: ImapSettings, timeout_s: float) -> AsyncIterator[
     except ImapError as exc:
         raise _redacted(exc, stage, settings) from None
     except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as exc:
+        problem = certificate_problem(exc)
+        if problem is not None:
+            raise _redacted(ImapError(FailureKind.DISCONNECTED, None, describe(settings.host, problem),
+                                      reason=TLS_CERTIFICATE), stage, settings) from None
         text = str(exc) or ("timed out" if isinstance(exc, TimeoutError) else type(exc).__name__)
         if isinstance(exc, asyncio.IncompleteReadError):
             text = "the server closed the connection"
@@ -281,7 +366,7 @@ def _redacted(exc: ImapError, stage: str, settings: ImapSettings) -> ImapError:
         secrets += [settings.access_token, initial_response]
     for secret in filter(None, secrets):
         text = text.replace(secret, "[redacted]")
-    return ImapError(exc.kind, exc.status, f"{stage}: {text[:500]}")
+    return ImapError(exc.kind, exc.status, f"{stage}: {text[:500]}", reason=exc.reason)
 
 
 def _xoauth2(username: str, access_token: str) -> bytes:

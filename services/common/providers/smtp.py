@@ -1,14 +1,18 @@
 """Sends email over SMTP (aiosmtplib) and probes a login, for inboxes connected by SMTP credentials or by OAuth
 (SASL XOAUTH2 with an access token, as Gmail and Outlook take it).
 
-Every failure becomes an `SmtpError` whose `kind` is the Unipile client's `FailureKind`, so the scheduler
-classifies both providers the same way (DESIGN S10, A4): authentication refused -> DISCONNECTED, recipient
-refused -> PROSPECT_REFUSED, 4xx and network trouble -> TRANSIENT, anything else -> UNKNOWN. The password never
-appears in an error, a repr or a log line, nor does an access token.
-
-A send carries the caller's Message-ID so that an attempt whose outcome is unknown can be reconciled later
-(DESIGN S8). That is also why a network failure while the server answers DATA is UNKNOWN and not TRANSIENT: the
-server may already hold the message, and a blind retry could send it twice.
+Every failure becomes an `SmtpError` with the stage it happened at (connect, login, mail, rcpt, data), the
+server's reply code and its RFC 3463 enhanced status code when given, and a `kind` (the Unipile client's
+`FailureKind`) that says whose problem it is (DESIGN T1, T3, T5):
+- authentication refused (530/534/535, 5.7.8, any 5xx to AUTH) -> DISCONNECTED, the probe decides (A4);
+- 4xx anywhere -> TRANSIENT, retry later;
+- a 5xx at MAIL, RCPT or DATA is definite, nothing was sent: 5.1.x/5.2.x at RCPT or DATA (no such mailbox, mailbox
+  full) -> PROSPECT_REFUSED, this recipient only; a 5xx at MAIL, or a 5.7.x whose text names the sender,
+  authentication or relaying -> SENDER_REFUSED, the inbox's problem (its email steps wait, the prospect keeps
+  its place); any other 5xx at RCPT or DATA (a content filter's 550 5.7.1) -> PROSPECT_REFUSED, this message;
+- only a missing answer once DATA was sent is UNKNOWN: the server may hold the message (S8), and a blind retry
+  could send it twice; the caller's Message-ID lets it be reconciled later.
+The password never appears in an error, a repr or a log line, nor does an access token.
 """
 
 from __future__ import annotations
@@ -16,22 +20,39 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.policy
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Literal, get_args
 
 import aiosmtplib
 
+from services.common.providers.tls import (
+    PLAINTEXT_REFUSED,
+    TLS_CERTIFICATE,
+    certificate_problem,
+    describe,
+    plaintext_allowed,
+)
 from services.common.providers.unipile import FailureKind
 
 Security = Literal["ssl", "starttls", "none"]
+Stage = Literal["connect", "login", "mail", "rcpt", "data"]
 # Authentication required (530), temporary auth failure treated as refused (534), bad credentials (535).
 _AUTH_CODES = frozenset({530, 534, 535})
-# Refusals that concern this recipient only: no such mailbox, not local, bad mailbox name, bad address syntax.
-_RECIPIENT_CODES = frozenset({550, 551, 553, 501})
+# RFC 3463: class.subject.detail at the start of the reply text.
+_ENHANCED = re.compile(r"^\s*([245])\.(\d{1,3})\.(\d{1,3})(?=\s|$)")
+# A policy refusal (5.7.x) is the inbox's when it says so: its sender address, its login, or relaying.
+_SENDER_WORDS = re.compile(r"\bsender\b|\bauthenticat|\brelay|\bnot owned by\b|\bsend as\b|\bspoof",
+                           re.IGNORECASE)
+# 5.1.7 bad sender mailbox syntax, 5.1.8 bad sender system address: the sender's, not the recipient's.
+_SENDER_ADDRESS_DETAILS = frozenset({"5.1.7", "5.1.8"})
+# SASL mechanisms tried, best first; only the first the server offers is used (see _login).
+_MECHANISMS = ("PLAIN", "LOGIN")
 # CRLF line ends and 7-bit transfer encodings only (quoted-printable or base64 for UTF-8): no server needs 8BITMIME.
 _POLICY = email.policy.SMTP.clone(cte_type="7bit")
 _QUIT_TIMEOUT_S = 2.0
@@ -47,6 +68,8 @@ class SmtpSettings:
     password: str = field(repr=False)
     # An OAuth 2.0 access token: log in with XOAUTH2 as `username` instead of with the password.
     access_token: str = field(default="", repr=False)
+    # security "none" to a public address (the password in plaintext over the internet): refused unless allowed.
+    allow_public_plaintext: bool = False
 
     def __post_init__(self) -> None:
         if self.security not in get_args(Security):
@@ -67,19 +90,26 @@ class SendResult:
 
 
 class SmtpError(Exception):
-    """A failed SMTP exchange. `code` is the server's reply code, None when there was no answer."""
+    """A failed SMTP exchange. `code` is the server's reply code, None when there was no answer; `enhanced` its
+    RFC 3463 status code ("5.7.1") when it gave one."""
 
-    def __init__(self, kind: FailureKind, code: int | None, message: str) -> None:
+    def __init__(self, kind: FailureKind, code: int | None, message: str, *, stage: str = "",
+                 enhanced: str = "", reason: str = "") -> None:
         super().__init__(kind, code, message)
         self.kind = kind
         self.code = code
         self.message = message
+        self.stage = stage
+        self.enhanced = enhanced
+        # "tls_certificate" when the server's certificate could not be verified (tls.py), else "".
+        self.reason = reason
 
     def __str__(self) -> str:
         return f"SMTP {self.code if self.code is not None else '-'} ({self.kind}): {self.message}"
 
     def __repr__(self) -> str:
-        return f"SmtpError(kind={self.kind.value!r}, code={self.code!r}, message={self.message!r})"
+        return (f"SmtpError(kind={self.kind.value!r}, code={self.code!r}, enhanced={self.enhanced!r}, "
+                f"stage={self.stage!r}, message={self.message!r})")
 
 
 async def send_email(
@@ -91,14 +121,19 @@ async def send_email(
     body: str,
     message_id: str,
     headers: Mapping[str, str] | None = None,
+    sender_name: str = "",
     timeout_s: float = 30,
 ) -> SendResult:
-    """Send one plain-text UTF-8 email; `timeout_s` bounds the whole exchange, connection included."""
-    raw = _build_message(sender=sender, to=to, subject=subject, body=body, message_id=message_id, headers=headers)
+    """Send one plain-text UTF-8 email; `timeout_s` bounds the whole exchange, connection included. `sender_name`
+    is the From header's display name (`From: "Ada Lovelace" <ada@acme.example>`); `headers` are added as given
+    (List-Unsubscribe and the like)."""
+    raw = build_message(sender=sender, to=to, subject=subject, body=body, message_id=message_id, headers=headers,
+                        sender_name=sender_name)
     client = _client(settings, timeout_s)
     stage = "connect"
     try:
         async with asyncio.timeout(timeout_s):
+            await _refuse_public_plaintext(settings)
             await client.connect()
             stage = "login"
             await _login(client, settings)
@@ -122,6 +157,7 @@ async def check_login(settings: SmtpSettings, timeout_s: float = 15) -> None:
     stage = "connect"
     try:
         async with asyncio.timeout(timeout_s):
+            await _refuse_public_plaintext(settings)
             await client.connect()
             stage = "login"
             await _login(client, settings)
@@ -132,9 +168,11 @@ async def check_login(settings: SmtpSettings, timeout_s: float = 15) -> None:
         client.close()
 
 
-def _build_message(
-    *, sender: str, to: str, subject: str, body: str, message_id: str, headers: Mapping[str, str] | None
+def build_message(
+    *, sender: str, to: str, subject: str, body: str, message_id: str, headers: Mapping[str, str] | None = None,
+    sender_name: str = "",
 ) -> bytes:
+    """The message as it goes on the wire (CRLF, 7-bit). Extra `headers` come last, after the standard ones."""
     if not (message_id.startswith("<") and message_id.endswith(">") and "@" in message_id):
         raise ValueError(f"message_id must look like <id@domain>, got {message_id!r}")
     # Non-ASCII addresses need SMTPUTF8, which many servers lack; refuse them before any connection.
@@ -143,7 +181,9 @@ def _build_message(
     message = EmailMessage(policy=_POLICY)
     message["Message-ID"] = message_id
     message["Date"] = format_datetime(datetime.now(UTC))
-    message["From"] = sender
+    # A display name is quoted or RFC 2047-encoded by the email package as it needs; never a bare address
+    # when the inbox has a name (recipients' clients show the name).
+    message["From"] = Address(display_name=sender_name, addr_spec=sender) if sender_name else sender
     message["To"] = to
     message["Subject"] = subject
     message.set_content(body, charset="utf-8")
@@ -172,7 +212,26 @@ async def _login(client: aiosmtplib.SMTP, settings: SmtpSettings) -> None:
         # line and raises SMTPAuthenticationError with the final 535.
         await client.auth_xoauth2(settings.username, settings.access_token)
     elif settings.username:
-        await client.login(settings.username, settings.password)
+        # One mechanism only: aiosmtplib's login() tries each offered mechanism in turn, so a wrong password is
+        # refused twice (PLAIN, then LOGIN), doubling the server's failure delay and the failed-login count that
+        # lockout policies and fail2ban watch. A password that one mechanism refuses, another refuses too.
+        await client._ehlo_or_helo_if_needed()
+        if not client.supports_extension("auth"):
+            raise aiosmtplib.SMTPException("the server offers no SMTP AUTH here (TLS may be required first)")
+        offered = {method.upper() for method in client.server_auth_methods}
+        mechanism = next((m for m in _MECHANISMS if m in offered), None)
+        if mechanism is None:
+            raise aiosmtplib.SMTPException(f"the server offers no usable AUTH mechanism ({', '.join(sorted(offered))})")
+        login = client.auth_plain if mechanism == "PLAIN" else client.auth_login
+        await login(settings.username, settings.password)
+
+
+async def _refuse_public_plaintext(settings: SmtpSettings) -> None:
+    if settings.security == "none" and settings.username and not settings.allow_public_plaintext \
+            and not await plaintext_allowed(settings.host, settings.port):
+        raise SmtpError(FailureKind.DISCONNECTED, None, f"connect: {PLAINTEXT_REFUSED}: {settings.host} is not a "
+                        "loopback or private address; security \"none\" would send the password unencrypted",
+                        stage="connect", reason=PLAINTEXT_REFUSED)
 
 
 async def _quit(client: aiosmtplib.SMTP) -> None:
@@ -182,31 +241,53 @@ async def _quit(client: aiosmtplib.SMTP) -> None:
 
 
 def _error(exc: BaseException, stage: str, settings: SmtpSettings) -> SmtpError:
+    problem = certificate_problem(exc)
+    if problem is not None:
+        # Not the network: the member must fix the server name or the trust store. Nothing was sent; the inbox
+        # cannot send until then (A4, reported at once by the probe).
+        return SmtpError(FailureKind.DISCONNECTED, None, f"{stage}: {describe(settings.host, problem)}", stage=stage,
+                         reason=TLS_CERTIFICATE)
     code: int | None = getattr(exc, "code", None)
-    kind = _classify(exc, code, stage)
+    if code is not None and not 200 <= code < 600:
+        code = None  # aiosmtplib uses -1 for "no reply"
     # asyncio.timeout's TimeoutError has no text of its own.
     text = str(getattr(exc, "message", "") or exc) or ("timed out" if isinstance(exc, TimeoutError) else repr(exc))
+    enhanced = enhanced_code(text) if code is not None else ""
+    kind = classify(stage, code, enhanced, text, auth_refused=isinstance(exc, aiosmtplib.SMTPAuthenticationError))
     if kind is FailureKind.UNKNOWN and code is None and stage == "data":
         text = f"no answer to DATA, the message may have been delivered ({text})"
     for secret in (settings.password, settings.access_token):
         if secret:
             text = text.replace(secret, "[redacted]")
-    return SmtpError(kind, code, f"{stage}: {text}")
+    return SmtpError(kind, code, f"{stage}: {text}", stage=stage, enhanced=enhanced)
 
 
-def _classify(exc: BaseException, code: int | None, stage: str) -> FailureKind:
-    if code in _AUTH_CODES:
-        return FailureKind.DISCONNECTED
-    # Before the AUTH check: a 454 "temporary authentication failure" is no reason to disconnect the inbox.
-    if code is not None and 400 <= code < 500:
-        return FailureKind.TRANSIENT
-    if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
-        return FailureKind.DISCONNECTED
-    if code is not None:
-        if stage == "rcpt" and code in _RECIPIENT_CODES:
-            return FailureKind.PROSPECT_REFUSED
-        return FailureKind.UNKNOWN
-    if isinstance(exc, OSError | TimeoutError):
-        # aiosmtplib's connection and timeout errors are OSError or TimeoutError subclasses too.
+def enhanced_code(text: str) -> str:
+    """The RFC 3463 status code at the start of a reply's text ("5.7.1"), or ""."""
+    found = _ENHANCED.match(text)
+    return ".".join(found.groups()) if found else ""
+
+
+def classify(stage: str, code: int | None, enhanced: str, text: str, *, auth_refused: bool = False) -> FailureKind:
+    """What an SMTP failure means, by the stage it happened at, the reply code and the enhanced code (T5)."""
+    if code is None:
+        # No answer: before DATA nothing can have been taken, after it the server may hold the message.
         return FailureKind.UNKNOWN if stage == "data" else FailureKind.TRANSIENT
-    return FailureKind.UNKNOWN
+    if code in _AUTH_CODES or enhanced == "5.7.8" or (stage == "login" and code >= 500) or (
+            auth_refused and code >= 500):
+        return FailureKind.DISCONNECTED
+    # After the AUTH check: a 454 "temporary authentication failure" is no reason to disconnect the inbox.
+    if 400 <= code < 500:
+        return FailureKind.TRANSIENT
+    if code < 500:
+        return FailureKind.UNKNOWN  # a 2xx or 3xx where a refusal was expected: cannot tell
+    subject = enhanced.split(".")[1] if enhanced else ""
+    if stage in ("connect", "mail") or enhanced in _SENDER_ADDRESS_DETAILS:
+        # Refused before any recipient was named (the greeting, EHLO, STARTTLS, MAIL FROM): the inbox's problem.
+        return FailureKind.SENDER_REFUSED
+    if subject in ("1", "2"):
+        return FailureKind.PROSPECT_REFUSED
+    if _SENDER_WORDS.search(text) and (subject == "7" or not enhanced):
+        return FailureKind.SENDER_REFUSED
+    # A definite refusal of this message to this recipient (a content filter at DATA, a policy at RCPT).
+    return FailureKind.PROSPECT_REFUSED

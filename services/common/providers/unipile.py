@@ -37,6 +37,8 @@ class FailureKind(StrEnum):
     RATE_LIMITED = "rate_limited"
     TRANSIENT = "transient"
     UNKNOWN = "unknown"
+    # SMTP only: the mail server refused the inbox itself (its sender address, relaying), not the recipient (T3, T5).
+    SENDER_REFUSED = "sender_refused"
 
 
 _KIND_BY_TYPE: dict[str, FailureKind] = {

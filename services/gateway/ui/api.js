@@ -17,12 +17,13 @@ export class ApiError extends Error {
   }
 }
 
-export async function api(method, path, body) {
+// `prefix`: the API lives under /api/v1; the OAuth callback sits at the root.
+export async function api(method, path, body, prefix = "/api/v1") {
   const headers = { Accept: "application/json" };
   const t = token.get();
   if (t) headers.Authorization = `Bearer ${t}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(`/api/v1${path}`, {
+  const response = await fetch(`${prefix}${path}`, {
     method, headers, body: body === undefined ? undefined : JSON.stringify(body),
   });
   let data = null;

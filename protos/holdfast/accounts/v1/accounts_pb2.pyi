@@ -289,7 +289,7 @@ class ServerSettings(_message.Message):
     def __init__(self, host: _Optional[str] = ..., port: _Optional[int] = ..., security: _Optional[str] = ..., username: _Optional[str] = ..., password: _Optional[str] = ...) -> None: ...
 
 class Inbox(_message.Message):
-    __slots__ = ("id", "workspace_id", "email", "auth_kind", "smtp", "imap", "status", "status_since", "status_detail", "limits", "history", "created_at", "timezone", "display_name")
+    __slots__ = ("id", "workspace_id", "email", "auth_kind", "smtp", "imap", "status", "status_since", "status_detail", "limits", "history", "created_at", "timezone", "display_name", "bounce_poll_error", "next_probe_at")
     ID_FIELD_NUMBER: _ClassVar[int]
     WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
     EMAIL_FIELD_NUMBER: _ClassVar[int]
@@ -304,6 +304,8 @@ class Inbox(_message.Message):
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     TIMEZONE_FIELD_NUMBER: _ClassVar[int]
     DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    BOUNCE_POLL_ERROR_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PROBE_AT_FIELD_NUMBER: _ClassVar[int]
     id: str
     workspace_id: str
     email: str
@@ -318,7 +320,25 @@ class Inbox(_message.Message):
     created_at: _timestamp_pb2.Timestamp
     timezone: str
     display_name: str
-    def __init__(self, id: _Optional[str] = ..., workspace_id: _Optional[str] = ..., email: _Optional[str] = ..., auth_kind: _Optional[_Union[InboxAuthKind, str]] = ..., smtp: _Optional[_Union[ServerSettings, _Mapping]] = ..., imap: _Optional[_Union[ServerSettings, _Mapping]] = ..., status: _Optional[_Union[_types_pb2.SenderStatus, str]] = ..., status_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status_detail: _Optional[str] = ..., limits: _Optional[_Iterable[_Union[_types_pb2.SendingLimit, _Mapping]]] = ..., history: _Optional[_Iterable[_Union[HealthChange, _Mapping]]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., timezone: _Optional[str] = ..., display_name: _Optional[str] = ...) -> None: ...
+    bounce_poll_error: str
+    next_probe_at: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., workspace_id: _Optional[str] = ..., email: _Optional[str] = ..., auth_kind: _Optional[_Union[InboxAuthKind, str]] = ..., smtp: _Optional[_Union[ServerSettings, _Mapping]] = ..., imap: _Optional[_Union[ServerSettings, _Mapping]] = ..., status: _Optional[_Union[_types_pb2.SenderStatus, str]] = ..., status_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status_detail: _Optional[str] = ..., limits: _Optional[_Iterable[_Union[_types_pb2.SendingLimit, _Mapping]]] = ..., history: _Optional[_Iterable[_Union[HealthChange, _Mapping]]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., timezone: _Optional[str] = ..., display_name: _Optional[str] = ..., bounce_poll_error: _Optional[str] = ..., next_probe_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class CheckInboxRequest(_message.Message):
+    __slots__ = ("workspace_id", "inbox_id", "actor")
+    WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    INBOX_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    workspace_id: str
+    inbox_id: str
+    actor: _types_pb2.Actor
+    def __init__(self, workspace_id: _Optional[str] = ..., inbox_id: _Optional[str] = ..., actor: _Optional[_Union[_types_pb2.Actor, _Mapping]] = ...) -> None: ...
+
+class CheckInboxResponse(_message.Message):
+    __slots__ = ("inbox",)
+    INBOX_FIELD_NUMBER: _ClassVar[int]
+    inbox: Inbox
+    def __init__(self, inbox: _Optional[_Union[Inbox, _Mapping]] = ...) -> None: ...
 
 class CreateInboxRequest(_message.Message):
     __slots__ = ("workspace_id", "email", "smtp", "imap", "limits", "auth_kind", "timezone", "display_name")

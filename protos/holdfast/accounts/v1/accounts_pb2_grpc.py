@@ -114,6 +114,11 @@ class AccountsServiceStub:
                 request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.UpdateInboxCredentialsRequest.SerializeToString,
                 response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.UpdateInboxCredentialsResponse.FromString,
                 _registered_method=True)
+        self.CheckInbox = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/CheckInbox',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CheckInboxRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CheckInboxResponse.FromString,
+                _registered_method=True)
         self.StartInboxOAuth = channel.unary_unary(
                 '/holdfast.accounts.v1.AccountsService/StartInboxOAuth',
                 request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.StartInboxOAuthRequest.SerializeToString,
@@ -246,6 +251,13 @@ class AccountsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CheckInbox(self, request, context):
+        """A member's "check now": probe the inbox's logins at once with its stored credentials (T7), answer the inbox.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def StartInboxOAuth(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -361,6 +373,11 @@ def add_AccountsServiceServicer_to_server(servicer, server):
                     servicer.UpdateInboxCredentials,
                     request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.UpdateInboxCredentialsRequest.FromString,
                     response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.UpdateInboxCredentialsResponse.SerializeToString,
+            ),
+            'CheckInbox': grpc.unary_unary_rpc_method_handler(
+                    servicer.CheckInbox,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CheckInboxRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CheckInboxResponse.SerializeToString,
             ),
             'StartInboxOAuth': grpc.unary_unary_rpc_method_handler(
                     servicer.StartInboxOAuth,
@@ -820,6 +837,33 @@ class AccountsService:
             '/holdfast.accounts.v1.AccountsService/UpdateInboxCredentials',
             holdfast_dot_accounts_dot_v1_dot_accounts__pb2.UpdateInboxCredentialsRequest.SerializeToString,
             holdfast_dot_accounts_dot_v1_dot_accounts__pb2.UpdateInboxCredentialsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CheckInbox(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/CheckInbox',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CheckInboxRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CheckInboxResponse.FromString,
             options,
             channel_credentials,
             insecure,

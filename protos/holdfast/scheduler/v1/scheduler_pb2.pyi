@@ -140,7 +140,7 @@ class SetCampaignHoldsBatchResponse(_message.Message):
     def __init__(self, applied: _Optional[int] = ...) -> None: ...
 
 class SetSenderStateRequest(_message.Message):
-    __slots__ = ("kind", "sender_id", "version", "status", "limits", "timezone", "workspace_id", "unipile_account_id", "email")
+    __slots__ = ("kind", "sender_id", "version", "status", "limits", "timezone", "workspace_id", "unipile_account_id", "email", "credentials_renewed")
     KIND_FIELD_NUMBER: _ClassVar[int]
     SENDER_ID_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -150,6 +150,7 @@ class SetSenderStateRequest(_message.Message):
     WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
     UNIPILE_ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
     EMAIL_FIELD_NUMBER: _ClassVar[int]
+    CREDENTIALS_RENEWED_FIELD_NUMBER: _ClassVar[int]
     kind: _types_pb2.SenderKind
     sender_id: str
     version: int
@@ -159,7 +160,8 @@ class SetSenderStateRequest(_message.Message):
     workspace_id: str
     unipile_account_id: str
     email: str
-    def __init__(self, kind: _Optional[_Union[_types_pb2.SenderKind, str]] = ..., sender_id: _Optional[str] = ..., version: _Optional[int] = ..., status: _Optional[_Union[_types_pb2.SenderStatus, str]] = ..., limits: _Optional[_Iterable[_Union[_types_pb2.SendingLimit, _Mapping]]] = ..., timezone: _Optional[str] = ..., workspace_id: _Optional[str] = ..., unipile_account_id: _Optional[str] = ..., email: _Optional[str] = ...) -> None: ...
+    credentials_renewed: bool
+    def __init__(self, kind: _Optional[_Union[_types_pb2.SenderKind, str]] = ..., sender_id: _Optional[str] = ..., version: _Optional[int] = ..., status: _Optional[_Union[_types_pb2.SenderStatus, str]] = ..., limits: _Optional[_Iterable[_Union[_types_pb2.SendingLimit, _Mapping]]] = ..., timezone: _Optional[str] = ..., workspace_id: _Optional[str] = ..., unipile_account_id: _Optional[str] = ..., email: _Optional[str] = ..., credentials_renewed: _Optional[bool] = ...) -> None: ...
 
 class SetSenderStateResponse(_message.Message):
     __slots__ = ("applied",)
@@ -301,6 +303,54 @@ class GetSenderStatsResponse(_message.Message):
     failure_sample: int
     def __init__(self, sent_today: _Optional[int] = ..., sent_last_7_days: _Optional[int] = ..., ramp_day: _Optional[int] = ..., failure_rate: _Optional[float] = ..., failure_sample: _Optional[int] = ...) -> None: ...
 
+class GetCampaignStatsRequest(_message.Message):
+    __slots__ = ("campaign_id",)
+    CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
+    campaign_id: str
+    def __init__(self, campaign_id: _Optional[str] = ...) -> None: ...
+
+class StepStats(_message.Message):
+    __slots__ = ("step_index", "reached", "sent", "failed", "bounced", "accepted")
+    STEP_INDEX_FIELD_NUMBER: _ClassVar[int]
+    REACHED_FIELD_NUMBER: _ClassVar[int]
+    SENT_FIELD_NUMBER: _ClassVar[int]
+    FAILED_FIELD_NUMBER: _ClassVar[int]
+    BOUNCED_FIELD_NUMBER: _ClassVar[int]
+    ACCEPTED_FIELD_NUMBER: _ClassVar[int]
+    step_index: int
+    reached: int
+    sent: int
+    failed: int
+    bounced: int
+    accepted: int
+    def __init__(self, step_index: _Optional[int] = ..., reached: _Optional[int] = ..., sent: _Optional[int] = ..., failed: _Optional[int] = ..., bounced: _Optional[int] = ..., accepted: _Optional[int] = ...) -> None: ...
+
+class DayStats(_message.Message):
+    __slots__ = ("date", "sent", "failed", "bounced")
+    DATE_FIELD_NUMBER: _ClassVar[int]
+    SENT_FIELD_NUMBER: _ClassVar[int]
+    FAILED_FIELD_NUMBER: _ClassVar[int]
+    BOUNCED_FIELD_NUMBER: _ClassVar[int]
+    date: str
+    sent: int
+    failed: int
+    bounced: int
+    def __init__(self, date: _Optional[str] = ..., sent: _Optional[int] = ..., failed: _Optional[int] = ..., bounced: _Optional[int] = ...) -> None: ...
+
+class GetCampaignStatsResponse(_message.Message):
+    __slots__ = ("enrolled", "finished", "stopped", "steps", "days")
+    ENROLLED_FIELD_NUMBER: _ClassVar[int]
+    FINISHED_FIELD_NUMBER: _ClassVar[int]
+    STOPPED_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    DAYS_FIELD_NUMBER: _ClassVar[int]
+    enrolled: int
+    finished: int
+    stopped: int
+    steps: _containers.RepeatedCompositeFieldContainer[StepStats]
+    days: _containers.RepeatedCompositeFieldContainer[DayStats]
+    def __init__(self, enrolled: _Optional[int] = ..., finished: _Optional[int] = ..., stopped: _Optional[int] = ..., steps: _Optional[_Iterable[_Union[StepStats, _Mapping]]] = ..., days: _Optional[_Iterable[_Union[DayStats, _Mapping]]] = ...) -> None: ...
+
 class GetActiveChannelsRequest(_message.Message):
     __slots__ = ("campaign_ids",)
     CAMPAIGN_IDS_FIELD_NUMBER: _ClassVar[int]
@@ -338,18 +388,20 @@ class StartProbationResponse(_message.Message):
     def __init__(self, applied: _Optional[bool] = ...) -> None: ...
 
 class Bounce(_message.Message):
-    __slots__ = ("message_id", "recipient", "status", "diagnostic", "received_at")
+    __slots__ = ("message_id", "recipient", "status", "diagnostic", "received_at", "original_recipient")
     MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
     RECIPIENT_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     DIAGNOSTIC_FIELD_NUMBER: _ClassVar[int]
     RECEIVED_AT_FIELD_NUMBER: _ClassVar[int]
+    ORIGINAL_RECIPIENT_FIELD_NUMBER: _ClassVar[int]
     message_id: str
     recipient: str
     status: str
     diagnostic: str
     received_at: _timestamp_pb2.Timestamp
-    def __init__(self, message_id: _Optional[str] = ..., recipient: _Optional[str] = ..., status: _Optional[str] = ..., diagnostic: _Optional[str] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    original_recipient: str
+    def __init__(self, message_id: _Optional[str] = ..., recipient: _Optional[str] = ..., status: _Optional[str] = ..., diagnostic: _Optional[str] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., original_recipient: _Optional[str] = ...) -> None: ...
 
 class RecordBouncesRequest(_message.Message):
     __slots__ = ("inbox_id", "bounces")

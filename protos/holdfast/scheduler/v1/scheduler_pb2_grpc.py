@@ -84,6 +84,11 @@ class SchedulerServiceStub:
                 request_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetSenderStatsRequest.SerializeToString,
                 response_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetSenderStatsResponse.FromString,
                 _registered_method=True)
+        self.GetCampaignStats = channel.unary_unary(
+                '/holdfast.scheduler.v1.SchedulerService/GetCampaignStats',
+                request_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetCampaignStatsRequest.SerializeToString,
+                response_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetCampaignStatsResponse.FromString,
+                _registered_method=True)
         self.GetWarmupProgress = channel.unary_unary(
                 '/holdfast.scheduler.v1.SchedulerService/GetWarmupProgress',
                 request_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetWarmupProgressRequest.SerializeToString,
@@ -201,6 +206,13 @@ class SchedulerServiceServicer:
 
     def GetSenderStats(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCampaignStats(self, request, context):
+        """What a campaign's sends came to, per step and per local day of the campaign's timezone (the UI's results).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -336,6 +348,11 @@ def add_SchedulerServiceServicer_to_server(servicer, server):
                     servicer.GetSenderStats,
                     request_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetSenderStatsRequest.FromString,
                     response_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetSenderStatsResponse.SerializeToString,
+            ),
+            'GetCampaignStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCampaignStats,
+                    request_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetCampaignStatsRequest.FromString,
+                    response_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetCampaignStatsResponse.SerializeToString,
             ),
             'GetWarmupProgress': grpc.unary_unary_rpc_method_handler(
                     servicer.GetWarmupProgress,
@@ -658,6 +675,33 @@ class SchedulerService:
             '/holdfast.scheduler.v1.SchedulerService/GetSenderStats',
             holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetSenderStatsRequest.SerializeToString,
             holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetSenderStatsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCampaignStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.scheduler.v1.SchedulerService/GetCampaignStats',
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetCampaignStatsRequest.SerializeToString,
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetCampaignStatsResponse.FromString,
             options,
             channel_credentials,
             insecure,

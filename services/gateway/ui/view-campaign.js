@@ -1,0 +1,252 @@
+// One campaign: its pause state with Pause / Resume (Resume disabled with the reason while a gate is known to
+// block), the resume preview, the prospects page by page, and the pause history.
+import { api, ApiError } from "./api.js";
+import { dayList, esc, plural, viewerZone, when } from "./format.js";
+import { dayChart, progressMarkup, stepsTable } from "./results.js";
+import { changeAnnouncement } from "./view-campaigns.js";
+import { chip, errorBox, handleAuthError, main, patch, say, statusBadge } from "./ui.js";
+import {
+  BLOCKS_RESUME, FIX_PAGE, SCOPES, actorText, detailText, prospectStateLabel, reasonAction, reasonLabel,
+  stepLabel, whyText,
+} from "./words.js";
+
+const PAGE_SIZE = 100;
+
+function previewText(preview, timeZone) {
+  if (!preview) return "";
+  if (!preview.overdue) return "Nothing is overdue: sending picks up where it stopped, inside the sending window.";
+  const days = new Set(preview.days.map((d) => d.date)).size;
+  return `${plural(preview.overdue, "overdue action", "overdue actions")} will go out over ${plural(days, "day", "days")}, `
+    + `first at ${when(preview.first_at, timeZone)}`
+    + (preview.last_at ? `, last at ${when(preview.last_at, timeZone)}` : "") + ". No burst: caps, ramp and pacing apply.";
+}
+
+const fixLink = (reason) => (FIX_PAGE[reason] ? ` <a href="${FIX_PAGE[reason][0]}">${FIX_PAGE[reason][1]}</a>` : "");
+
+function blockedAlert(err) {
+  const blocking = (err.details && err.details.blocking) || [];
+  return `<div class="alert" role="alert" tabindex="-1" data-code="resume_blocked">
+      <p><strong>Not resumed:</strong> ${blocking.length > 1 ? "these still hold" : "this still holds"} the campaign.</p>
+      <ul>${blocking.map((b) => `<li data-reason="${esc(b.reason)}"><strong>${esc(reasonLabel(b.reason))}</strong>:
+        ${esc(detailText(b.message))}. <span class="alert-action">What to do: ${esc(reasonAction(b.reason, b.action))}</span>
+        ${fixLink(b.reason)}</li>`).join("")}</ul>
+    </div>`;
+}
+
+// Where a prospect stands in the sequence: never a step past its end.
+export function stepText(prospect, steps) {
+  if (prospect.state === "done") return "Done";
+  if (prospect.state === "stopped") return "Stopped";
+  if (!steps.length) return "—";
+  const index = Math.min(prospect.current_step, steps.length - 1);
+  return `Step ${index + 1} of ${steps.length}: ${stepLabel(steps[index])}`;
+}
+
+function prospectName(p) {
+  return [p.first_name, p.last_name].filter(Boolean).join(" ") || p.email || p.linkedin_public_identifier
+    || p.linkedin_provider_id;
+}
+
+export function campaignView(id) {
+  main.innerHTML = `
+    <p><a href="#/campaigns">← All campaigns</a></p>
+    <h1 id="campaign-title">Campaign</h1>
+    <div id="campaign-head"></div>
+    <section aria-labelledby="reasons-h" class="card">
+      <h2 id="reasons-h">Pause state</h2>
+      <div id="reasons"></div>
+      <p id="preview" class="preview"></p>
+      <div class="actions">
+        <button type="button" id="pause-btn" hidden>Pause</button>
+        <button type="button" id="resume-btn" class="primary" hidden>Resume</button>
+        <button type="button" id="activate-btn" class="primary" hidden>Activate</button>
+      </div>
+      <p id="resume-why" class="blocked" tabindex="-1" hidden></p>
+      <div id="resume-alert"></div>
+    </section>
+    <section aria-labelledby="results-h" class="card">
+      <h2 id="results-h">Results</h2>
+      <div id="results"></div>
+    </section>
+    <section aria-labelledby="prospects-h" class="card">
+      <h2 id="prospects-h">Prospects</h2>
+      <p id="import-link" hidden><a class="button" href="#/campaigns/${esc(id)}/import">Import prospects from a CSV file</a></p>
+      <div id="prospects"></div>
+      <nav class="pager" id="pager" aria-label="Prospect pages" hidden>
+        <button type="button" id="prev-page">Previous page</button>
+        <span id="page-label" aria-live="polite"></span>
+        <button type="button" id="next-page">Next page</button>
+      </nav>
+    </section>
+    <section aria-labelledby="history-h" class="card">
+      <h2 id="history-h">Pause history</h2>
+      <div id="history"></div>
+    </section>`;
+  const el = (x) => document.getElementById(x);
+  const title = el("campaign-title");
+  let campaign = null;
+  let expected = null; // the status a member's own Pause/Resume/Activate is moving to: not announced as automatic
+  const pages = [""]; // page tokens: pages[i] opens page i
+  let page = 0;
+  let nextToken = null;
+  let busy = false;
+
+  async function transition(verb) {
+    const buttons = [el("pause-btn"), el("resume-btn"), el("activate-btn")];
+    buttons.forEach((b) => { b.disabled = true; });
+    busy = true;
+    let refused = false;
+    expected = verb === "pause" ? "paused" : "active";
+    try {
+      const answer = await api("POST", `/campaigns/${id}/${verb}`, {});
+      patch(el("resume-alert"), "");
+      const tz = answer.campaign.schedule.timezone;
+      const next = answer.next_sends ? Object.entries(answer.next_sends)
+        .map(([ch, at]) => ` Next ${ch === "email" ? "email" : "LinkedIn"} send: ${when(at, tz)}.`).join("") : "";
+      const done = { pause: "Campaign paused.", resume: "Campaign resumed.", activate: "Campaign started." }[verb];
+      say(answer.changed ? `${done}${next}` : `Nothing to do: the campaign was already ${answer.campaign.status}.`);
+      await view.refresh();
+    } catch (err) {
+      expected = null;
+      if (handleAuthError(err)) return;
+      const box = el("resume-alert");
+      box.innerHTML = err instanceof ApiError && err.code === "resume_blocked" ? blockedAlert(err) : errorBox(err);
+      box.dataset.html = "(alert)";
+      refused = true;
+      await view.refresh().catch(() => {}); // learn what now holds the campaign: Resume may be known to block
+    } finally {
+      busy = false;
+      buttons.forEach((b) => { b.disabled = false; });
+      render();
+      // A refusal takes focus (it says what to do); else focus stays on the control now in the same place.
+      if (refused) el("resume-alert").firstElementChild.focus();
+      else focusControl();
+    }
+  }
+  // After an action focus stays where the member acted: on the control now in that place.
+  function focusControl() {
+    const target = [el("pause-btn"), el("resume-btn"), el("activate-btn")].find((b) => !b.hidden && !b.disabled);
+    (target || el("resume-why")).focus();
+  }
+  el("pause-btn").addEventListener("click", () => transition("pause"));
+  el("resume-btn").addEventListener("click", () => transition("resume"));
+  el("activate-btn").addEventListener("click", () => transition("activate"));
+  el("prev-page").addEventListener("click", () => { page = Math.max(0, page - 1); view.refresh(); });
+  el("next-page").addEventListener("click", () => {
+    if (!nextToken) return;
+    pages[page + 1] = nextToken;
+    page += 1;
+    view.refresh();
+  });
+
+  function render() {
+    if (!campaign) return;
+    const c = campaign;
+    const blockers = c.status === "paused" ? c.pause_reasons.filter((r) => BLOCKS_RESUME.has(r.reason)) : [];
+    el("pause-btn").hidden = c.status !== "active";
+    el("resume-btn").hidden = c.status !== "paused";
+    el("activate-btn").hidden = c.status !== "draft";
+    const resume = el("resume-btn");
+    if (!busy) resume.disabled = blockers.length > 0;
+    if (blockers.length) {
+      resume.setAttribute("aria-describedby", "resume-why");
+    } else {
+      resume.removeAttribute("aria-describedby");
+    }
+    const why = el("resume-why");
+    why.hidden = !blockers.length;
+    patch(why, blockers.length ? `<strong>Resume is not possible yet.</strong> ${blockers.map((b) =>
+      `${esc(reasonLabel(b.reason))}: ${esc(reasonAction(b.reason, b.action))}${fixLink(b.reason)}`).join(" ")}` : "");
+  }
+
+  function renderProspects(c, prospects, tz, me) {
+    const rows = prospects.prospects;
+    nextToken = prospects.next_page_token;
+    el("pager").hidden = page === 0 && !nextToken;
+    el("prev-page").disabled = page === 0;
+    el("next-page").disabled = !nextToken;
+    const first = page * PAGE_SIZE + 1;
+    el("page-label").textContent = rows.length ? `Prospects ${first}–${first + rows.length - 1}` : "";
+    patch(el("prospects"), rows.length ? `
+      <div class="table-wrap" role="region" aria-label="Prospects table (scrolls sideways)" tabindex="0">
+      <table><thead><tr><th scope="col">Prospect</th><th scope="col">State</th><th scope="col">Step</th>
+        <th scope="col">Next action (${esc(tz)})</th>${me !== tz ? `<th scope="col">Your time (${esc(me)})</th>` : ""}
+        <th scope="col">Why not now</th></tr></thead>
+      <tbody>${rows.map((p) => `<tr data-prospect-id="${esc(p.id)}" data-state="${esc(p.state)}">
+        <th scope="row">${esc(prospectName(p))}</th>
+        <td data-label="State">${esc(prospectStateLabel(p.state))}</td>
+        <td data-label="Step" class="step">${esc(stepText(p, c.steps))}</td>
+        <td data-label="Next action (${esc(tz)})">${p.state === "done" ? "—" : esc(when(p.next_action_at, tz))}</td>${me !== tz
+          ? `<td data-label="Your time (${esc(me)})">${p.state === "done" ? "—" : esc(when(p.next_action_at, me))}</td>` : ""}
+        <td data-label="Why not now">${p.why_not_now.length ? `<ul class="why">${p.why_not_now.map((w) =>
+          `<li data-code="${esc(w)}">${esc(whyText(w))}</li>`).join("")}</ul>` : "—"}</td>
+      </tr>`).join("")}</tbody></table></div>`
+      : `<div class="empty"><p>No prospects yet: import them from a CSV file.</p></div>`);
+  }
+
+  const view = {
+    async refresh() {
+      const token = pages[page] ? `&page_token=${encodeURIComponent(pages[page])}` : "";
+      const [c, prospects, history, stats] = await Promise.all([
+        api("GET", `/campaigns/${id}`),
+        api("GET", `/campaigns/${id}/prospects?page_size=${PAGE_SIZE}${token}`),
+        api("GET", `/campaigns/${id}/pause-history?page_size=50`),
+        api("GET", `/campaigns/${id}/stats`),
+      ]);
+      const preview = c.status === "paused" ? await api("GET", `/campaigns/${id}/resume-preview`) : null;
+      const warmup = c.kind === "warmup" ? await api("GET", `/campaigns/${id}/warmup`) : null;
+      if (!title.isConnected) return; // the user moved on while this was loading
+      const before = campaign;
+      campaign = c;
+      if (before && before.status !== c.status) {
+        patch(el("resume-alert"), ""); // an old refusal no longer describes this state
+        if (expected !== c.status) say(changeAnnouncement("The campaign", before, c));
+      }
+      if (expected === c.status) expected = null;
+      const tz = c.schedule.timezone;
+      const me = viewerZone();
+      if (title.textContent !== c.name) {
+        title.textContent = c.name;
+        document.title = `${c.name} · Holdfast`;
+      }
+      patch(el("campaign-head"), `<p class="head" data-status="${esc(c.status)}" id="campaign-status">
+        ${statusBadge(c.status)} <span>Sends ${esc(dayList(c.schedule.days))}, ${esc(c.schedule.window.start)}–${esc(c.schedule.window.end)}
+        (${esc(tz)})</span> <span>Steps: ${esc(c.steps.map(stepLabel).join(" → ") || "none")}</span></p>`);
+      patch(el("reasons"), c.pause_reasons.length
+        ? `<p class="hint">Hover or focus a reason to see what happened and what to do.</p>
+           <div class="chips" role="list">${c.pause_reasons.map((r, i) =>
+             `<span role="listitem">${chip(r, c, `tip-reason-${i}-${r.reason}`)}</span>`).join("")}</div>`
+        : `<p>${c.status === "active" ? "Sending: nothing holds this campaign." : c.status === "draft"
+          ? "A draft: nothing is sent until you start it." : "This campaign has finished."}</p>`);
+      patch(el("preview"), preview ? `<strong>If you resume now:</strong> ${esc(previewText(preview, tz))}` : "");
+      render();
+      el("prospects-h").textContent = warmup ? "Warm-up" : "Prospects";
+      el("import-link").hidden = Boolean(warmup) || c.status === "finished";
+      if (warmup) {
+        el("pager").hidden = true;
+        patch(el("prospects"), `<p id="warmup-progress">Ramp day ${warmup.ramp_day + 1}: ${warmup.sent_today} of
+          ${warmup.limit_today} emails sent today; ${warmup.sent_total} sent in all, ${warmup.queued} queued, to
+          ${warmup.pool_size} other inbox${warmup.pool_size === 1 ? "" : "es"} of this workspace.</p>
+          <p class="hint">The daily volume grows only on days the inbox actually sends: a pause keeps the ramp day.</p>`);
+      } else renderProspects(c, prospects, tz, me);
+      const sent = stats.steps.reduce((a, st) => a + st.sent, 0);
+      patch(el("results"), `<ul class="figures">
+          <li><strong>${stats.enrolled.toLocaleString("en")}</strong> enrolled</li>
+          <li><strong>${sent.toLocaleString("en")}</strong> sent</li>
+          <li><strong>${stats.finished.toLocaleString("en")}</strong> finished</li>
+          <li><strong>${stats.stopped.toLocaleString("en")}</strong> stopped</li></ul>
+        ${progressMarkup(stats, "campaign-progress")}
+        ${stepsTable(stats)}
+        <h3>Per day (${esc(tz)})</h3>${dayChart(stats.days, "chart-title")}`);
+      patch(el("history"), history.entries.length ? `
+        <ol class="history">${history.entries.map((e) => `<li>
+          <time datetime="${esc(e.at)}">${esc(when(e.at, me))}</time>
+          <span class="h-${esc(e.action)}">${e.action === "added" ? "Paused" : "Cleared"}: ${esc(reasonLabel(e.reason))}</span>
+          <span class="muted">(${esc(SCOPES[e.scope] || e.scope)} ${e.action === "added" ? "held" : "released"}, by ${esc(actorText(e.actor))}; the campaign was
+          then ${esc((e.status_after === "active" ? "sending" : e.status_after))})</span>
+          ${e.detail ? `<span class="muted">— ${esc(detailText(e.detail))}</span>` : ""}</li>`).join("")}</ol>`
+        : "<p>Never paused.</p>");
+    },
+  };
+  return view;
+}

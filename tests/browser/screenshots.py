@@ -1,0 +1,91 @@
+"""The README's screenshots, at 1440 and 375 px wide: run by `make screenshots` only (this module is not named
+test_*, so `make test` never collects it and never rewrites a tracked file). Each scene is a real page of the
+running suite in Chromium; the pictures go to docs/screenshots/ (or HOLDFAST_SCREENSHOTS_DIR)."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from playwright.async_api import Browser, Page, expect
+
+from tests.browser.helpers import no_axe_violations, sign_in
+from tests.browser.test_import import csv_file
+from tests.browser.test_ui import WAIT_MS
+from tests.e2e.conftest import MONDAY_0800_PARIS, World, setup_campaign
+from tests.e2e.test_results_stats import STEPS
+
+OUT = Path(os.environ.get("HOLDFAST_SCREENSHOTS_DIR") or Path(__file__).resolve().parents[2] / "docs" / "screenshots")
+WIDTHS = {"1440": (1440, 900), "375": (375, 740)}
+
+
+async def snap(page: Page, name: str) -> None:
+    """The page at both widths; a phone never scrolls sideways, and axe finds nothing in either."""
+    for label, (width, height) in WIDTHS.items():
+        await page.set_viewport_size({"width": width, "height": height})
+        await page.wait_for_timeout(150)
+        assert await page.evaluate("document.documentElement.scrollWidth") <= width, (name, label)
+        await no_axe_violations(page, f"{name}-{label}")
+        await page.screenshot(path=str(OUT / f"{name}-{label}.png"), full_page=True)
+    await page.set_viewport_size({"width": 1440, "height": 900})
+
+
+async def test_screenshots(world: World, browser: Browser) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 (once, before the browser starts)
+    w = world
+    s = await setup_campaign(w, 3, STEPS)
+    w.smtp.reject_recipient("p2@prospect.example", 550)
+    await w.run_until(MONDAY_0800_PARIS + timedelta(hours=10))
+    for provider in ("ACo0000", "ACo0002"):
+        async with w.suite.http.post(f"{w.unipile_url}/_sandbox/accounts/{s.unipile_account_id}/accept",
+                                     json={"provider_id": provider}) as r:
+            assert r.status < 300, await r.text()
+    await w.settle()
+    await w.run_until(MONDAY_0800_PARIS + timedelta(days=1, hours=10))
+    context = await browser.new_context(viewport={"width": 1440, "height": 900}, timezone_id="Europe/Paris")
+    page = await context.new_page()
+    nav = page.get_by_role("navigation", name="Main")
+    try:
+        await sign_in(page, w.suite.base_url, s.auth)
+        row = page.locator(f'[data-campaign-id="{s.campaign_id}"]')
+        await expect(row.locator(".key-figures")).to_be_visible()
+        async with w.suite.http.post(f"{w.unipile_url}/_sandbox/accounts/{s.unipile_account_id}/status",
+                                     json={"status": "CREDENTIALS"}) as r:
+            assert r.status < 300, await r.text()
+        await expect(row).to_have_attribute("data-status", "paused", timeout=WAIT_MS)
+        await snap(page, "campaigns")
+
+        await row.get_by_role("link").click()
+        await expect(page.get_by_role("img", name="Sends per day", exact=False)).to_be_visible()
+        await snap(page, "campaign")
+
+        await nav.get_by_role("link", name="LinkedIn accounts").click()
+        await expect(page.locator(f'[data-account-id="{s.linkedin_account_id}"] .usage')).to_be_visible()
+        await snap(page, "accounts")
+
+        await nav.get_by_role("link", name="Inboxes").click()
+        await expect(page.locator(f'[data-inbox-id="{s.inbox_id}"] .usage')).to_be_visible()
+        await snap(page, "inboxes")
+
+        await page.get_by_role("link", name="Add inbox").click()
+        await page.get_by_role("radio", name="Outlook / Microsoft 365").check()
+        await snap(page, "add-inbox")
+
+        await nav.get_by_role("link", name="Campaigns").click()
+        await page.get_by_role("link", name="Create a campaign").click()
+        await page.get_by_label("Campaign name").fill("Q3 founders")
+        await page.locator("#step-0-text").fill("Hi {{first_name}}, we met at the {{company}} meetup.")
+        await page.get_by_role("button", name="Add a step").click()
+        await page.locator("#step-1-text").fill("Thanks for connecting, {{first_name}}!")
+        await snap(page, "builder")
+
+        await page.goto(f"{w.suite.base_url}/#/campaigns/{s.campaign_id}/import")
+        await page.locator("#csv-file").set_input_files(
+            files=[{"name": "leads.csv", "mimeType": "text/csv", "buffer": csv_file()}])
+        await page.get_by_role("button", name="Check the rows").click()
+        await expect(page.locator("#summary")).to_contain_text("new")
+        await page.get_by_label("Show").select_option("invalid")
+        await snap(page, "import")
+    finally:
+        await context.close()
