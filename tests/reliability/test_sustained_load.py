@@ -193,7 +193,20 @@ async def test_sustained_mix_of_api_calls_and_webhooks_has_no_errors_and_flat_me
                 if scheduled:
                     await make_all_due_now(db)
                 return sum((await outboxes(db)).values()) == 0 and unfinished == 0 and scheduled == 0
-            await wait_for("the load's work finished", settled, within_s=60)
+            async def left() -> str:
+                states = await db.fetch("SELECT state, count(*) AS n FROM scheduler.prospect_plans GROUP BY 1")
+                outbox = {s: await db.fetch(f"SELECT destination, count(*) AS n FROM {s}.outbox GROUP BY 1")
+                          for s in SERVICES}
+                stuck = await db.fetch(
+                    "SELECT p.channel, p.action_type, p.voice, p.next_action_at <= now() AS due, c.active,"
+                    " h.held_scopes, s.status, s.next_send_after <= now() AS free, s.provider_block, count(*) AS n"
+                    " FROM scheduler.prospect_plans p JOIN scheduler.campaign_plans c USING (campaign_id)"
+                    " LEFT JOIN scheduler.campaign_holds h USING (campaign_id)"
+                    " LEFT JOIN scheduler.sender_states s ON s.sender_id = p.sender_id"
+                    " WHERE p.state = 'scheduled' GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9")
+                return (f"outboxes {({s: [tuple(r) for r in rows] for s, rows in outbox.items()})}, "
+                        f"plans {[tuple(r) for r in states]}, scheduled {[tuple(r) for r in stuck]}")
+            await wait_for("the load's work finished", settled, within_s=60, describe=left)
             state = await client.sandbox_state()
             invited = Counter((i["account_id"], i["provider_id"]) for i in state["invitations"])
             assert max(invited.values()) == 1, "invited twice"
