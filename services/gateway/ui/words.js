@@ -41,6 +41,7 @@ export const PROSPECT_STATES = {
   enrolling: "Starting", scheduled: "Scheduled", in_flight: "Sending now",
   waiting_acceptance: "Waiting for acceptance", done: "Done", stopped: "Stopped", replied: "Replied",
   opted_out: "Opted out", out_of_office: "Out of office", suppressed: "Suppressed",
+  resolving: "Looking up LinkedIn profile", not_found: "Profile not found",
 };
 
 export const SCOPES = { campaign: "all sending", linkedin: "LinkedIn steps", email: "email steps" };
@@ -73,6 +74,8 @@ export const WHY = {
   opted_out: "Opted out: nothing more is sent",
   suppressed: "On the suppression list: nothing is sent",
   out_of_office: "Out of office: waiting until the return date",
+  resolving_linkedin_profile: "Looking up LinkedIn profile",
+  not_found: "Profile not found: nothing is sent",
 };
 
 const STEP_ACTIONS = { invite: "LinkedIn invitation", message: "LinkedIn message", inmail: "InMail", email: "Email" };
@@ -113,6 +116,7 @@ export function whyText(code) {
   if (head === "paused" && rest) return `Campaign paused: ${reasonLabel(rest)}`;
   if (head === "held" && rest) return `${rest === "campaign" ? "All sending" : rest === "email" ? "Email" : "LinkedIn"} held`;
   if (head === "stopped" && rest) return `Stopped: ${stopText(rest)}`;
+  if (head === "not_found" && rest) return `Profile not found: ${stopText(rest)}`;
   if (head.startsWith("sender_reported_")) return `The provider asked to wait: ${words(head.slice(16)).toLowerCase()}`;
   return words(String(code).replace(":", ": "));
 }
