@@ -248,7 +248,8 @@ export function campaignView(id) {
       }
       patch(el("campaign-head"), `<p class="head" data-status="${esc(c.status)}" id="campaign-status">
         ${statusBadge(c.status)} <span>Sends ${esc(dayList(c.schedule.days))}, ${esc(c.schedule.window.start)}–${esc(c.schedule.window.end)}
-        (${esc(tz)})</span> <span>Steps: ${esc(c.steps.map(stepLabel).join(" → ") || "none")}</span></p>`);
+        (${esc(tz)})</span> <span>Steps: ${esc(c.steps.map(stepLabel).join(" → ") || "none")}</span>
+        <span id="stop-scope">A reply stops ${c.stop_on_reply === "company" ? "the whole company" : "that prospect only"}.</span></p>`);
       patch(el("reasons"), c.pause_reasons.length
         ? `<p class="hint">Hover or focus a reason to see what happened and what to do.</p>
            <div class="chips" role="list">${c.pause_reasons.map((r, i) =>
