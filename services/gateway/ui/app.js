@@ -10,6 +10,7 @@ import { inboxNewView } from "./view-inbox-new.js";
 import { inboxesView } from "./view-inboxes.js";
 import { finishOAuth } from "./oauth-return.js";
 import { signInView } from "./view-signin.js";
+import { suppressionsView } from "./view-suppressions.js";
 import { errorText, focusHeading, handleAuthError, main, say, sayError, showFlash } from "./ui.js";
 
 const POLL_MS = 2000;
@@ -38,6 +39,7 @@ const PAGES = [
   [/^#\/accounts/, () => accountsView(), "LinkedIn accounts"],
   [/^#\/inboxes\/new/, () => inboxNewView(), "Add an inbox"],
   [/^#\/inboxes/, () => inboxesView(), "Email inboxes"],
+  [/^#\/suppressions/, () => suppressionsView(), "Suppressions"],
   [/^/, () => campaignsView(), "Campaigns"],
 ];
 

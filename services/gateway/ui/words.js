@@ -44,6 +44,10 @@ export const PROSPECT_STATES = {
   resolving: "Looking up LinkedIn profile", not_found: "Profile not found",
 };
 
+export const SUPPRESSION_TYPES = { email: "Email address", domain: "Whole domain", linkedin: "LinkedIn profile" };
+export const SUPPRESSION_SOURCES = { opt_out: "Opted out", hard_bounce: "Email bounced", reply: "Asked in a reply",
+  member: "Added by a member", import: "Imported" };
+
 export const SCOPES = { campaign: "all sending", linkedin: "LinkedIn steps", email: "email steps" };
 
 const SOURCES = {
