@@ -210,7 +210,7 @@ export function campaignView(id) {
         <th scope="col">Next action (${esc(tz)})</th>${me !== tz ? `<th scope="col">Your time (${esc(me)})</th>` : ""}
         <th scope="col">Why not now</th></tr></thead>
       <tbody>${rows.map((p) => `<tr data-prospect-id="${esc(p.id)}" data-state="${esc(p.state)}">
-        <th scope="row">${esc(prospectName(p))}</th>
+        <th scope="row"><a href="#/campaigns/${esc(id)}/prospects/${esc(p.id)}">${esc(prospectName(p))}</a></th>
         <td data-label="State">${esc(prospectStateLabel(p.state))}</td>
         <td data-label="Step" class="step">${esc(stepText(p, c.steps))}</td>
         <td data-label="Next action (${esc(tz)})">${p.state === "done" ? "—" : esc(when(p.next_action_at, tz))}</td>${me !== tz

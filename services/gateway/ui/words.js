@@ -48,6 +48,17 @@ export const SUPPRESSION_TYPES = { email: "Email address", domain: "Whole domain
 export const SUPPRESSION_SOURCES = { opt_out: "Opted out", hard_bounce: "Email bounced", reply: "Asked in a reply",
   member: "Added by a member", import: "Imported" };
 
+// A prospect's page: what a reply was classified as, what each send attempt came to, and who heard the reply.
+export const REPLY_CLASSES = { replied: "Real reply", out_of_office: "Out of office", opted_out: "Do not contact" };
+export const ATTEMPT_STATUSES = { started: "Sending", succeeded: "Sent", refused: "Refused by the provider",
+  failed: "Failed", reconciled_sent: "Sent (confirmed later)", abandoned: "Given up" };
+export const ACTION_TYPES = { linkedin_invite: "LinkedIn invitation", linkedin_message: "LinkedIn message",
+  linkedin_inmail: "InMail", email: "Email" };
+const REPLY_SOURCES = { unipile: "LinkedIn", imap: "the inbox", unsubscribe_link: "the unsubscribe link",
+  list_unsubscribe: "the unsubscribe header" };
+export const replySourceText = (source) => (String(source).startsWith("member:") ? "a member"
+  : REPLY_SOURCES[source] || words(source).toLowerCase());
+
 export const SCOPES = { campaign: "all sending", linkedin: "LinkedIn steps", email: "email steps" };
 
 const SOURCES = {
