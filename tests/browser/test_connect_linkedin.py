@@ -43,6 +43,7 @@ async def test_connect_a_linkedin_account_through_the_hosted_page(world: World, 
         await expect(hosted_tab.get_by_role("heading", name="Connect a LinkedIn account")).to_be_visible()
         await hosted_tab.get_by_role("button", name="Connect").click()  # the user signs in to LinkedIn
         await expect(hosted_tab.get_by_role("heading", level=1)).to_have_text("LinkedIn accounts")
+        await expect(hosted_tab.locator("#reconnect-out")).to_contain_text("Back from LinkedIn's sign-in")
         # The page that started it shows the new account without a reload.
         card = page.locator("li[data-account-id]")
         await expect(card.get_by_role("heading", name="Jane's LinkedIn")).to_be_visible()
