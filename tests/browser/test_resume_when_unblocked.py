@@ -37,7 +37,7 @@ async def test_resume_when_unblocked_lifts_the_pause_and_says_what_it_waits_for(
 
         await later.click()
         await expect(page.locator("#status-line")).to_have_text(
-            "Your pause is lifted: the campaign resumes by itself once linkedin account disconnected clears.")
+            "Your pause is lifted: the campaign resumes by itself once “LinkedIn account disconnected” clears.")
         await expect(later).to_be_hidden()
         waiting = page.locator("#waiting-for")
         await expect(waiting).to_have_text("Resumes by itself once this clears: LinkedIn account disconnected.",

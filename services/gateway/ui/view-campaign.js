@@ -115,7 +115,7 @@ export function campaignView(id) {
       if (later) {
         const waits = answer.waiting_for || [];
         say(waits.length ? `Your pause is lifted: the campaign resumes by itself once ${waits.map((g) =>
-          reasonLabel(g.reason).toLowerCase()).join(" and ")} ${waits.length > 1 ? "clear" : "clears"}.`
+          `“${reasonLabel(g.reason)}”`).join(" and ")} ${waits.length > 1 ? "clear" : "clears"}.`
           : `Campaign resumed.${next}`);
       } else {
         say(answer.changed ? `${done}${next}` : `Nothing to do: the campaign was already ${answer.campaign.status}.`);
