@@ -63,6 +63,8 @@ async def test_build_a_three_step_campaign_with_previews_counters_schedule_and_s
         await page.get_by_label("To", exact=True).fill("16:00")
         await page.get_by_label("Timezone", exact=True).fill("America/New_York")
         await page.get_by_role("checkbox", name="Spread sends at random").uncheck()
+        await expect(page.get_by_role("radio", name="This prospect only")).to_be_checked()
+        await page.get_by_role("radio", name="The whole company").check()
 
         # The over-long note is refused before anything is sent, its field focused.
         save = page.get_by_role("button", name="Save the campaign as a draft")
@@ -83,6 +85,7 @@ async def test_build_a_three_step_campaign_with_previews_counters_schedule_and_s
         await expect(page.locator("#campaign-status")).to_have_attribute("data-status", "draft")
         await expect(page.locator("#status-line")).to_contain_text("is saved as a draft")
         await expect(page.get_by_role("button", name="Activate")).to_be_visible()
+        await expect(page.locator("#stop-scope")).to_have_text("A reply stops the whole company.")
         await no_axe_violations(page, "draft campaign")
         campaign_id = page.url.rsplit("/", 1)[-1]
         _, c = await w.suite.call("GET", f"/api/v1/campaigns/{campaign_id}", s.auth)
@@ -93,6 +96,7 @@ async def test_build_a_three_step_campaign_with_previews_counters_schedule_and_s
         assert c["schedule"] == {"days": ["mon", "tue", "wed", "thu"], "window": {"start": "10:00", "end": "16:00"},
                                  "timezone": "America/New_York", "randomize_within_window": False}, c["schedule"]
         assert c["senders"] == {"linkedin_account_ids": [s.linkedin_account_id], "inbox_ids": [s.inbox_id]}
+        assert c["stop_on_reply"] == "company"
         assert errors == []
     finally:
         await context.close()

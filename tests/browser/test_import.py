@@ -73,7 +73,8 @@ async def test_csv_import_maps_checks_each_row_and_imports_in_batches(world: Wor
         await expect(page.locator('tr[data-line="4"]')).to_contain_text("same person as line 3")
         await page.get_by_label("Show").select_option("invalid")
         await expect(page.locator('tr[data-line="5"]')).to_contain_text("the email is not an email address")
-        await expect(page.locator('tr[data-line="6"]')).to_contain_text("not a linkedin.com/in/ address")
+        await expect(page.locator('tr[data-line="6"]')).to_contain_text(
+            "not a linkedin.com/in/ or Sales Navigator lead address")
         await no_axe_violations(page, "import dry run")
 
         await page.get_by_role("button", name=f"Import {GENERATED + 1:,} new prospects").click()

@@ -38,7 +38,7 @@ async def test_messages_follow_the_state_focus_stays_and_changes_are_announced(w
         await page.get_by_role("button", name="Pause").click()
         await expect(status).to_have_attribute("data-status", "paused")
         await expect(live).to_have_text("Campaign paused.")
-        await expect(page.get_by_role("button", name="Resume")).to_be_focused()
+        await expect(page.get_by_role("button", name="Resume", exact=True)).to_be_focused()
         await page.keyboard.press("Enter")  # Resume from the keyboard, where focus was left
         await expect(status).to_have_attribute("data-status", "active")
         await expect(live).to_contain_text("Campaign resumed.")
@@ -49,7 +49,7 @@ async def test_messages_follow_the_state_focus_stays_and_changes_are_announced(w
         await expect(status).to_have_attribute("data-status", "paused", timeout=WAIT_MS)
         await expect(live).to_have_text("The campaign paused automatically: LinkedIn account disconnected.")
         await expect(page.get_by_text("Campaign resumed")).to_have_count(0)
-        await expect(page.get_by_role("button", name="Resume")).to_be_disabled()
+        await expect(page.get_by_role("button", name="Resume", exact=True)).to_be_disabled()
         assert await raw_codes(page) == []
         await no_axe_violations(page, "auto-paused, resume blocked")
 
@@ -83,7 +83,7 @@ async def test_a_resume_refused_between_two_polls_is_explained_in_words(world: W
         await page.locator(f'[data-campaign-id="{s.campaign_id}"] a').click()
         await expect(page.locator("#campaign-status")).to_have_attribute("data-status", "active")
         await page.get_by_role("button", name="Pause").click()
-        resume = page.get_by_role("button", name="Resume")
+        resume = page.get_by_role("button", name="Resume", exact=True)
         await expect(resume).to_be_enabled()
         await unipile_status(w, s.unipile_account_id, "CREDENTIALS")
         for _ in range(100):

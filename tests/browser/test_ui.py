@@ -65,7 +65,7 @@ async def test_disconnect_pause_refused_resume_reconnect_and_manual_pause(world:
         await expect(page.locator("#prospects thead")).to_contain_text("Your time (America/New_York)")
         await expect(page.locator("#prospects tbody tr").first).to_contain_text("Outside the sending window")
         # A gate known to block: Resume is disabled, described by the reason and what to do, with the way there.
-        resume = page.get_by_role("button", name="Resume")
+        resume = page.get_by_role("button", name="Resume", exact=True)
         await expect(resume).to_be_disabled()
         await expect(resume).to_have_accessible_description(re.compile("Resume is not possible yet"))
         why = page.locator("#resume-why")
@@ -112,7 +112,7 @@ async def test_disconnect_pause_refused_resume_reconnect_and_manual_pause(world:
         assert await page.evaluate("document.documentElement.scrollWidth") <= 375
         await shots(page, "detail-manual-pause-phone")
         await page.set_viewport_size({"width": 1100, "height": 900})
-        await page.get_by_role("button", name="Resume").click()
+        await page.get_by_role("button", name="Resume", exact=True).click()
         await expect(page.locator("#campaign-status")).to_have_attribute("data-status", "active", timeout=WAIT_MS)
         await expect(page.locator("main [role=alert]")).to_have_count(0)
         await expect(page.locator("#error-line")).to_be_hidden()

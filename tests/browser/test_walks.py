@@ -117,7 +117,7 @@ async def test_keyboard_only_sign_in_pause_resume_build_and_start(world: World, 
         await expect(page.get_by_role("heading", level=1, name="Founders")).to_be_focused()
         await tab_to(page, "Pause")
         await page.keyboard.press("Enter")
-        await expect(page.get_by_role("button", name="Resume")).to_be_focused()
+        await expect(page.get_by_role("button", name="Resume", exact=True)).to_be_focused()
         await expect(page.locator("#campaign-status")).to_have_attribute("data-status", "paused")
         await page.keyboard.press("Enter")
         await expect(page.get_by_role("button", name="Pause")).to_be_focused()

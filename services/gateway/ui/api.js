@@ -31,3 +31,19 @@ export async function api(method, path, body, prefix = "/api/v1") {
   if (!response.ok) throw new ApiError(response.status, data);
   return data;
 }
+
+// A file from the API (e.g. the suppression list as CSV), downloaded with the bearer token a plain link lacks.
+export async function download(path, filename) {
+  const response = await fetch(`/api/v1${path}`, { headers: { Authorization: `Bearer ${token.get()}` } });
+  if (!response.ok) {
+    let data = null;
+    try { data = await response.json(); } catch { data = null; }
+    throw new ApiError(response.status, data);
+  }
+  const url = URL.createObjectURL(await response.blob());
+  const link = Object.assign(document.createElement("a"), { href: url, download: filename });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}

@@ -8,8 +8,10 @@ import { campaignsView } from "./view-campaigns.js";
 import { importView } from "./view-import.js";
 import { inboxNewView } from "./view-inbox-new.js";
 import { inboxesView } from "./view-inboxes.js";
+import { prospectView } from "./view-prospect.js";
 import { finishOAuth } from "./oauth-return.js";
 import { signInView } from "./view-signin.js";
+import { suppressionsView } from "./view-suppressions.js";
 import { errorText, focusHeading, handleAuthError, main, say, sayError, showFlash } from "./ui.js";
 
 const POLL_MS = 2000;
@@ -34,10 +36,12 @@ async function tick() {
 const PAGES = [
   [/^#\/campaigns\/new$/, () => builderView(), "New campaign"],
   [/^#\/campaigns\/([\w-]+)\/import$/, (m) => importView(m[1]), "Import prospects"],
+  [/^#\/campaigns\/([\w-]+)\/prospects\/([\w-]+)$/, (m) => prospectView(m[1], m[2]), null],
   [/^#\/campaigns\/([\w-]+)$/, (m) => campaignView(m[1]), null],
   [/^#\/accounts/, () => accountsView(), "LinkedIn accounts"],
   [/^#\/inboxes\/new/, () => inboxNewView(), "Add an inbox"],
   [/^#\/inboxes/, () => inboxesView(), "Email inboxes"],
+  [/^#\/suppressions/, () => suppressionsView(), "Suppressions"],
   [/^/, () => campaignsView(), "Campaigns"],
 ];
 

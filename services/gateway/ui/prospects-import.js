@@ -31,10 +31,23 @@ export const fieldKey = (header) => header.trim().toLowerCase().replace(/[^a-z0-
 
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
-// "https://www.linkedin.com/in/jane-doe-123/?x=1" -> "jane-doe-123"; null when it is not a profile URL.
+// "https://www.linkedin.com/in/jane-doe-123/?x=1" -> "jane-doe-123", a Sales Navigator lead URL -> its member id;
+// null when it is not a profile URL (the API's own rule, services/campaigns/linkedin_identity.py).
 export function publicIdentifier(url) {
-  const match = /^(?:https?:\/\/)?(?:[\w-]+\.)?linkedin\.com\/in\/([^/?#\s]+)/i.exec(url.trim());
-  return match ? decodeURIComponent(match[1]) : null;
+  let text = url.trim();
+  if (!text.includes("://")) text = `https://${text}`;
+  let parsed;
+  try { parsed = new URL(text); } catch { return null; }
+  const host = parsed.hostname.toLowerCase();
+  if (!/^https?:$/.test(parsed.protocol) || !(host === "linkedin.com" || host.endsWith(".linkedin.com"))) return null;
+  let parts;
+  try { parts = parsed.pathname.split("/").filter(Boolean).map(decodeURIComponent); } catch { return null; }
+  if (parts.length >= 2 && parts[0] === "in") return /^[\p{L}\p{N}_-]{3,100}$/u.test(parts[1]) ? parts[1] : null;
+  if (parts.length >= 3 && parts[0] === "sales" && ["lead", "people"].includes(parts[1])) {
+    const member = parts[2].split(",")[0];
+    return /^[A-Za-z0-9_-]{10,100}$/.test(member) ? member : null;
+  }
+  return null;
 }
 
 export function toProspect(row, mapping, header) {
@@ -44,9 +57,9 @@ export function toProspect(row, mapping, header) {
     const value = (row[col] ?? "").trim();
     if (!value || target === "ignore") return;
     if (target === "linkedin_url") {
-      const id = publicIdentifier(value);
-      if (id) prospect.linkedin_public_identifier = id;
-      else problems.push("the LinkedIn profile URL is not a linkedin.com/in/ address");
+      // Sent as it is: Holdfast looks the profile up itself (the prospect shows "Looking up LinkedIn profile").
+      if (publicIdentifier(value)) prospect.linkedin_url = value;
+      else problems.push("the LinkedIn profile URL is not a linkedin.com/in/ or Sales Navigator lead address");
     } else if (target === "field") prospect.fields[fieldKey(header[col])] = value;
     else prospect[target] = target === "email" ? value.toLowerCase() : value;
   });
@@ -55,6 +68,7 @@ export function toProspect(row, mapping, header) {
 
 // Every identity of a prospect: two rows sharing one are the same person (as the API decides).
 export const identities = (p) => [p.linkedin_provider_id && `li:${p.linkedin_provider_id}`,
+  p.linkedin_url && `pub:${publicIdentifier(p.linkedin_url).toLowerCase()}`,
   p.linkedin_public_identifier && `pub:${p.linkedin_public_identifier.toLowerCase()}`,
   p.email && `em:${p.email.toLowerCase()}`].filter(Boolean);
 
@@ -75,10 +89,8 @@ export async function dryRun(rows, mapping, header, channels, existing) {
     let reason = problems[0] || "";
     if (!reason && !identities(prospect).length) reason = "no LinkedIn profile, provider id or email";
     if (!reason && prospect.email && (prospect.email.length > 254 || !EMAIL.test(prospect.email))) reason = "the email is not an email address";
-    if (!reason && channels.has("linkedin") && !prospect.linkedin_provider_id) {
-      reason = prospect.linkedin_public_identifier
-        ? "LinkedIn steps need the LinkedIn provider id; a profile URL alone is not enough yet"
-        : "LinkedIn steps need the LinkedIn provider id";
+    if (!reason && channels.has("linkedin") && !prospect.linkedin_provider_id && !prospect.linkedin_url) {
+      reason = "LinkedIn steps need a LinkedIn profile URL or provider id";
     }
     if (!reason && channels.has("email") && !prospect.email) reason = "email steps need an email";
     if (!reason && Object.keys(prospect.fields).length > 50) reason = "more than 50 custom fields";

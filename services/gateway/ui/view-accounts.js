@@ -15,6 +15,16 @@ const SANDBOX_DONE = {
 
 export function accountsView() {
   main.innerHTML = `<h1>LinkedIn accounts</h1><div id="reconnect-out"></div>
+    <form class="card" id="connect-form" novalidate aria-labelledby="connect-title">
+      <h2 id="connect-title">Connect a LinkedIn account</h2>
+      <p class="hint" id="connect-hint">LinkedIn's sign-in opens in a new tab (through Unipile). Once you have signed
+        in there, the account appears on this page by itself.</p>
+      <label for="connect-name">Account name</label>
+      <input id="connect-name" required maxlength="100" autocomplete="off">
+      ${zoneField("connect-zone", "Timezone of the account's owner (daily caps count in its day)", viewerZone())}
+      <button type="submit" class="primary" aria-describedby="connect-hint">Connect LinkedIn account</button>
+      <div id="connect-out"></div>
+    </form>
     <details class="card" id="add-account"><summary>Add an account already connected in Unipile</summary>
       <form id="account-form" novalidate>
         <label for="unipile-id">Unipile account id</label>
@@ -28,9 +38,17 @@ export function accountsView() {
       </form></details>
     <div id="accounts"><p>Loading…</p></div>`;
   document.getElementById("account-form").addEventListener("submit", addAccount);
+  document.getElementById("connect-form").addEventListener("submit", connectAccount);
   const box = document.getElementById("accounts");
   // Back from Unipile's hosted reconnect (#/accounts?reconnected=ID): say where that account stands now.
-  let returned = new URLSearchParams(location.hash.split("?")[1] || "").get("reconnected");
+  const query = new URLSearchParams(location.hash.split("?")[1] || "");
+  let returned = query.get("reconnected");
+  // Accounts on the page when a hosted connect began: one not among them is the account just connected.
+  let connecting = null;
+  if (query.get("connected")) {
+    document.getElementById("reconnect-out").innerHTML = `<p class="notice" role="status">Back from LinkedIn's
+      sign-in: the new account appears below as soon as Unipile confirms it.</p>`;
+  }
   let sandbox = null; // whether the local sandbox controls are on: asked once per visit
 
   async function addAccount(event) {
@@ -61,6 +79,41 @@ export function accountsView() {
       const input = { unipile_account_id: $("unipile-id"), name: $("account-name"), timezone: $("account-zone") }[field];
       if (input) refuse(input, errorText(err));
       else out.innerHTML = errorBox(err);
+    }
+  }
+
+  async function connectAccount(event) {
+    event.preventDefault();
+    const $ = (x) => document.getElementById(x);
+    const out = $("connect-out");
+    const refuse = (input, message) => {
+      input.setAttribute("aria-invalid", "true");
+      out.innerHTML = `<div class="alert" role="alert"><p>${esc(message)}</p></div>`;
+      input.focus();
+    };
+    event.target.querySelectorAll("[aria-invalid]").forEach((i) => i.removeAttribute("aria-invalid"));
+    if (!$("connect-name").value.trim()) return refuse($("connect-name"), "Give the account a name.");
+    if (!isZone($("connect-zone").value)) return refuse($("connect-zone"), "Choose a timezone from the list.");
+    const button = event.target.querySelector("button[type=submit]");
+    button.disabled = true;
+    try {
+      const before = (await api("GET", "/linkedin-accounts")).linkedin_accounts.map((a) => a.id);
+      const link = await api("POST", "/linkedin-connect-links", { name: $("connect-name").value.trim(),
+        timezone: $("connect-zone").value });
+      connecting = new Set(before);
+      window.open(link.url, "_blank", "noopener");
+      out.innerHTML = `<p class="notice" role="status" id="connect-waiting">LinkedIn's sign-in opened in a new tab.
+        Not there? <a href="${esc(link.url)}" target="_blank" rel="noopener" id="connect-link">Open LinkedIn's
+        sign-in</a> (valid until ${esc(when(link.expires_at, viewerZone()))}). This page shows the account as soon as
+        you have signed in.</p>`;
+    } catch (err) {
+      if (handleAuthError(err)) return;
+      const field = err instanceof ApiError && err.details && err.details.field;
+      const input = { name: $("connect-name"), timezone: $("connect-zone") }[field];
+      if (input) refuse(input, errorText(err));
+      else out.innerHTML = errorBox(err);
+    } finally {
+      button.disabled = false;
     }
   }
 
@@ -180,8 +233,18 @@ export function accountsView() {
         kept[`${out.closest("li").dataset.accountId} .${out.className}`] = out.innerHTML;
       }
       patch(box, accounts.length ? `<ul class="accounts" role="list">${accounts.map((a) => card(a, me)).join("")}</ul>`
-        : `<div class="empty"><p>No LinkedIn accounts yet.</p><p>LinkedIn steps need a connected account.
+        : `<div class="empty"><p>No LinkedIn accounts yet.</p><p>LinkedIn steps need a connected account:
+          connect one above.
           Email-only campaigns need just an inbox: <a href="#/inboxes">add an inbox</a>.</p></div>`);
+      const added = connecting && accounts.find((a) => !connecting.has(a.id));
+      if (added) {
+        connecting = null;
+        document.getElementById("connect-form").reset();
+        document.getElementById("connect-zone").value = viewerZone();
+        document.getElementById("connect-out").innerHTML = `<p class="notice" role="status" id="connected">${esc(added.name)}
+          is added: ${added.status === "connected" ? "connected. Campaigns can now send from it."
+          : `${esc(statusLabel(added.status).toLowerCase())}. It updates here by itself.`}</p>`;
+      }
       const back = returned && accounts.find((a) => a.id === returned);
       if (back) {
         returned = null;

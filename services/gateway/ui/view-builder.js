@@ -85,6 +85,14 @@ export function builderView() {
         ${zoneField("campaign-zone", "Timezone", viewerZone())}
         <label class="radio"><input type="checkbox" id="randomize" checked> Spread sends at random inside the window</label>
       </section>
+      <section class="card" aria-labelledby="b-reply-h"><h2 id="b-reply-h">When someone replies</h2>
+        <fieldset aria-describedby="stop-hint"><legend>A reply stops the sequence for</legend>
+          <label class="radio"><input type="radio" name="stop-on-reply" value="prospect" checked> This prospect
+            only</label>
+          <label class="radio"><input type="radio" name="stop-on-reply" value="company"> The whole company</label>
+        </fieldset>
+        <p class="hint" id="stop-hint">The whole company: everyone at the same email domain (free mail such as
+          Gmail excluded) or with the same company name stops too.</p></section>
       <section class="card" aria-labelledby="b-senders-h"><h2 id="b-senders-h">Senders</h2>
         <div id="senders"><p>Loading…</p></div></section>
       <button type="submit" class="primary">Save the campaign as a draft</button>
@@ -200,7 +208,8 @@ export function builderView() {
       timezone: $("campaign-zone").value, randomize_within_window: $("randomize").checked },
       steps: steps.map((s) => ({ channel: KINDS[s.action].channel, action: s.action, delay: s.delay,
         ...(s.action === "email" ? { subject: s.subject, body: s.body } : { text: s.text }) })),
-      senders: { linkedin_account_ids: usesLinkedIn ? linkedin : [], inbox_ids: usesEmail ? inboxes : [] } };
+      senders: { linkedin_account_ids: usesLinkedIn ? linkedin : [], inbox_ids: usesEmail ? inboxes : [] },
+      stop_on_reply: form.querySelector("input[name=stop-on-reply]:checked").value };
     try {
       const created = await api("POST", "/campaigns", body);
       flash(`“${created.name}” is saved as a draft. Import its prospects, then start it.`);

@@ -59,9 +59,15 @@ export function campaignView(id) {
       <div class="actions">
         <button type="button" id="pause-btn" hidden>Pause</button>
         <button type="button" id="resume-btn" class="primary" hidden>Resume</button>
+        <button type="button" id="resume-later-btn" hidden aria-describedby="resume-later-hint">Resume when
+          unblocked</button>
         <button type="button" id="activate-btn" class="primary" hidden>Activate</button>
       </div>
       <p id="resume-why" class="blocked" tabindex="-1" hidden></p>
+      <p id="resume-later-hint" class="hint" hidden>Resume when unblocked lifts your pause now; the campaign then
+        resumes by itself as soon as nothing else holds it.</p>
+      <p id="waiting-for" class="notice" tabindex="-1" hidden></p>
+      <ul id="cooldowns" class="cooldowns" hidden></ul>
       <div id="resume-alert"></div>
     </section>
     <section aria-labelledby="results-h" class="card">
@@ -92,19 +98,28 @@ export function campaignView(id) {
   let busy = false;
 
   async function transition(verb) {
-    const buttons = [el("pause-btn"), el("resume-btn"), el("activate-btn")];
+    const buttons = [el("pause-btn"), el("resume-btn"), el("activate-btn"), el("resume-later-btn")];
     buttons.forEach((b) => { b.disabled = true; });
     busy = true;
     let refused = false;
-    expected = verb === "pause" ? "paused" : "active";
+    const later = verb === "resume-later";
+    expected = verb === "pause" ? "paused" : later ? null : "active";
     try {
-      const answer = await api("POST", `/campaigns/${id}/${verb}`, {});
+      const answer = later ? await api("POST", `/campaigns/${id}/resume`, { when_unblocked: true })
+        : await api("POST", `/campaigns/${id}/${verb}`, {});
       patch(el("resume-alert"), "");
       const tz = answer.campaign.schedule.timezone;
       const next = answer.next_sends ? Object.entries(answer.next_sends)
         .map(([ch, at]) => ` Next ${ch === "email" ? "email" : "LinkedIn"} send: ${when(at, tz)}.`).join("") : "";
       const done = { pause: "Campaign paused.", resume: "Campaign resumed.", activate: "Campaign started." }[verb];
-      say(answer.changed ? `${done}${next}` : `Nothing to do: the campaign was already ${answer.campaign.status}.`);
+      if (later) {
+        const waits = answer.waiting_for || [];
+        say(waits.length ? `Your pause is lifted: the campaign resumes by itself once ${waits.map((g) =>
+          `“${reasonLabel(g.reason)}”`).join(" and ")} ${waits.length > 1 ? "clear" : "clears"}.`
+          : `Campaign resumed.${next}`);
+      } else {
+        say(answer.changed ? `${done}${next}` : `Nothing to do: the campaign was already ${answer.campaign.status}.`);
+      }
       await view.refresh();
     } catch (err) {
       expected = null;
@@ -125,11 +140,13 @@ export function campaignView(id) {
   }
   // After an action focus stays where the member acted: on the control now in that place.
   function focusControl() {
-    const target = [el("pause-btn"), el("resume-btn"), el("activate-btn")].find((b) => !b.hidden && !b.disabled);
-    (target || el("resume-why")).focus();
+    const target = [el("pause-btn"), el("resume-btn"), el("activate-btn"), el("resume-later-btn")]
+      .find((b) => !b.hidden && !b.disabled);
+    (target || (el("waiting-for").hidden ? el("resume-why") : el("waiting-for"))).focus();
   }
   el("pause-btn").addEventListener("click", () => transition("pause"));
   el("resume-btn").addEventListener("click", () => transition("resume"));
+  el("resume-later-btn").addEventListener("click", () => transition("resume-later"));
   el("activate-btn").addEventListener("click", () => transition("activate"));
   el("prev-page").addEventListener("click", () => { page = Math.max(0, page - 1); view.refresh(); });
   el("next-page").addEventListener("click", () => {
@@ -153,10 +170,30 @@ export function campaignView(id) {
     } else {
       resume.removeAttribute("aria-describedby");
     }
+    const manual = c.pause_reasons.some((r) => r.reason === "manual");
+    // Resume when unblocked: offered while a gate blocks a member's own pause (without it, the campaign already
+    // resumes by itself once the gates clear).
+    const later = el("resume-later-btn");
+    later.hidden = !(blockers.length && manual);
+    el("resume-later-hint").hidden = later.hidden;
+    if (!busy) later.disabled = false;
     const why = el("resume-why");
     why.hidden = !blockers.length;
     patch(why, blockers.length ? `<strong>Resume is not possible yet.</strong> ${blockers.map((b) =>
       `${esc(reasonLabel(b.reason))}: ${esc(reasonAction(b.reason, b.action))}${fixLink(b.reason)}`).join(" ")}` : "");
+    // No pause of a member's left: say what the campaign waits for before it resumes by itself.
+    const waiting = el("waiting-for");
+    const waits = c.status === "paused" && !manual ? c.pause_reasons : [];
+    waiting.hidden = !waits.length;
+    patch(waiting, waits.length ? `<strong>Resumes by itself once ${waits.length > 1 ? "these clear" : "this clears"}:</strong>
+      ${waits.map((r) => `<span data-reason="${esc(r.reason)}">${esc(reasonLabel(r.reason))}${r.clears_at
+        ? ` (cool-down until ${esc(when(r.clears_at, viewerZone()))})` : ""}</span>`).join(", ")}.` : "");
+    // A cause that is gone but waits for the auto-resume cool-down (P9): its end time and why, in view.
+    const cooling = c.status === "paused" ? c.pause_reasons.filter((r) => r.clears_at) : [];
+    el("cooldowns").hidden = !cooling.length;
+    patch(el("cooldowns"), cooling.map((r) => `<li data-reason="${esc(r.reason)}"><strong>${esc(reasonLabel(r.reason))}:</strong>
+      fixed, but the cool-down keeps the campaign paused until ${esc(when(r.clears_at, viewerZone()))}
+      because ${esc(r.cooldown || "the cause came back soon after a resume")}.</li>`).join(""));
   }
 
   function renderProspects(c, prospects, tz, me) {
@@ -173,7 +210,7 @@ export function campaignView(id) {
         <th scope="col">Next action (${esc(tz)})</th>${me !== tz ? `<th scope="col">Your time (${esc(me)})</th>` : ""}
         <th scope="col">Why not now</th></tr></thead>
       <tbody>${rows.map((p) => `<tr data-prospect-id="${esc(p.id)}" data-state="${esc(p.state)}">
-        <th scope="row">${esc(prospectName(p))}</th>
+        <th scope="row"><a href="#/campaigns/${esc(id)}/prospects/${esc(p.id)}">${esc(prospectName(p))}</a></th>
         <td data-label="State">${esc(prospectStateLabel(p.state))}</td>
         <td data-label="Step" class="step">${esc(stepText(p, c.steps))}</td>
         <td data-label="Next action (${esc(tz)})">${p.state === "done" ? "—" : esc(when(p.next_action_at, tz))}</td>${me !== tz
@@ -211,7 +248,8 @@ export function campaignView(id) {
       }
       patch(el("campaign-head"), `<p class="head" data-status="${esc(c.status)}" id="campaign-status">
         ${statusBadge(c.status)} <span>Sends ${esc(dayList(c.schedule.days))}, ${esc(c.schedule.window.start)}–${esc(c.schedule.window.end)}
-        (${esc(tz)})</span> <span>Steps: ${esc(c.steps.map(stepLabel).join(" → ") || "none")}</span></p>`);
+        (${esc(tz)})</span> <span>Steps: ${esc(c.steps.map(stepLabel).join(" → ") || "none")}</span>
+        <span id="stop-scope">A reply stops ${c.stop_on_reply === "company" ? "the whole company" : "that prospect only"}.</span></p>`);
       patch(el("reasons"), c.pause_reasons.length
         ? `<p class="hint">Hover or focus a reason to see what happened and what to do.</p>
            <div class="chips" role="list">${c.pause_reasons.map((r, i) =>

@@ -87,7 +87,7 @@ export function importView(id) {
   function drawVerdicts() {
     const filter = $("verdict-filter").value;
     const rows = verdicts.filter((v) => filter === "all" || v.status === filter);
-    const who = (p) => [p.first_name, p.last_name].filter(Boolean).join(" ") || p.email || p.linkedin_public_identifier
+    const who = (p) => [p.first_name, p.last_name].filter(Boolean).join(" ") || p.email || p.linkedin_url || p.linkedin_public_identifier
       || p.linkedin_provider_id || "—";
     $("verdicts").innerHTML = rows.length ? `<div class="table-wrap"><table><thead><tr><th scope="col">Line</th>
       <th scope="col">Prospect</th><th scope="col">Verdict</th><th scope="col">Why</th></tr></thead><tbody>

@@ -41,7 +41,23 @@ export const PROSPECT_STATES = {
   enrolling: "Starting", scheduled: "Scheduled", in_flight: "Sending now",
   waiting_acceptance: "Waiting for acceptance", done: "Done", stopped: "Stopped", replied: "Replied",
   opted_out: "Opted out", out_of_office: "Out of office", suppressed: "Suppressed",
+  resolving: "Looking up LinkedIn profile", not_found: "Profile not found",
 };
+
+export const SUPPRESSION_TYPES = { email: "Email address", domain: "Whole domain", linkedin: "LinkedIn profile" };
+export const SUPPRESSION_SOURCES = { opt_out: "Opted out", hard_bounce: "Email bounced", reply: "Asked in a reply",
+  member: "Added by a member", import: "Imported" };
+
+// A prospect's page: what a reply was classified as, what each send attempt came to, and who heard the reply.
+export const REPLY_CLASSES = { replied: "Real reply", out_of_office: "Out of office", opted_out: "Do not contact" };
+export const ATTEMPT_STATUSES = { started: "Sending", succeeded: "Sent", refused: "Refused by the provider",
+  failed: "Failed", reconciled_sent: "Sent (confirmed later)", abandoned: "Given up" };
+export const ACTION_TYPES = { linkedin_invite: "LinkedIn invitation", linkedin_message: "LinkedIn message",
+  linkedin_inmail: "InMail", email: "Email" };
+const REPLY_SOURCES = { unipile: "LinkedIn", imap: "the inbox", unsubscribe_link: "the unsubscribe link",
+  list_unsubscribe: "the unsubscribe header" };
+export const replySourceText = (source) => (String(source).startsWith("member:") ? "a member"
+  : REPLY_SOURCES[source] || words(source).toLowerCase());
 
 export const SCOPES = { campaign: "all sending", linkedin: "LinkedIn steps", email: "email steps" };
 
@@ -73,6 +89,8 @@ export const WHY = {
   opted_out: "Opted out: nothing more is sent",
   suppressed: "On the suppression list: nothing is sent",
   out_of_office: "Out of office: waiting until the return date",
+  resolving_linkedin_profile: "Looking up LinkedIn profile",
+  not_found: "Profile not found: nothing is sent",
 };
 
 const STEP_ACTIONS = { invite: "LinkedIn invitation", message: "LinkedIn message", inmail: "InMail", email: "Email" };
@@ -113,6 +131,7 @@ export function whyText(code) {
   if (head === "paused" && rest) return `Campaign paused: ${reasonLabel(rest)}`;
   if (head === "held" && rest) return `${rest === "campaign" ? "All sending" : rest === "email" ? "Email" : "LinkedIn"} held`;
   if (head === "stopped" && rest) return `Stopped: ${stopText(rest)}`;
+  if (head === "not_found" && rest) return `Profile not found: ${stopText(rest)}`;
   if (head.startsWith("sender_reported_")) return `The provider asked to wait: ${words(head.slice(16)).toLowerCase()}`;
   return words(String(code).replace(":", ": "));
 }
