@@ -167,7 +167,7 @@ class SchedulerClient:
         self._stub = stub
 
     async def next_sends(self, campaign_id: str) -> dict[str, datetime]:
-        reply = await self._stub.ReclampOnResume(scheduler_pb2.ReclampOnResumeRequest(campaign_id=campaign_id))
+        reply = await self._stub.GetNextSends(scheduler_pb2.GetNextSendsRequest(campaign_id=campaign_id))
         return {to_word(types_pb2.Channel, n.channel) or "": from_timestamp(n.planned_at) for n in reply.next_sends}
 
     async def warmup_progress(self, campaign_id: str) -> WarmupProgress:

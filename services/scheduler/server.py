@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import AsyncExitStack
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -70,6 +70,11 @@ def _plan(request: pb.UpsertCampaignPlanRequest) -> CampaignPlan:
                          to_word(types_pb2.ActionType, s.action_type) or "", s.delay_hours, s.text, s.subject, s.body)
                     for s in request.steps),
         warmup=request.warmup, stop_on_reply=_stop_on_reply(request.stop_on_reply))
+
+
+def _next_sends(next_sends: dict[str, datetime]) -> list[pb.NextChannelSend]:
+    return [pb.NextChannelSend(channel=from_word(types_pb2.Channel, c), planned_at=to_timestamp(at))
+            for c, at in sorted(next_sends.items())]
 
 
 def _stop_on_reply(value: str) -> str:
@@ -169,15 +174,19 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
             credentials_renewed=request.credentials_renewed)
         return pb.SetSenderStateResponse(applied=applied)
 
+    async def GetNextSends(self, request: pb.GetNextSendsRequest,
+                           context: grpc.aio.ServicerContext) -> pb.GetNextSendsResponse:
+        next_sends = await self._service.next_sends(parse_uuid(request.campaign_id, "campaign_id"))
+        return pb.GetNextSendsResponse(next_sends=_next_sends(next_sends))
+
     async def ReclampOnResume(self, request: pb.ReclampOnResumeRequest,
                               context: grpc.aio.ServicerContext) -> pb.ReclampOnResumeResponse:
+        """Deprecated (GetNextSends): kept for callers built against the older contract."""
         campaign_id = parse_uuid(request.campaign_id, "campaign_id")
         channels = sorted({to_word(types_pb2.Scope, s) or "" for s in request.scopes} - {""})
         replanned = await self._service.reclamp(campaign_id, channels) if channels else 0
         next_sends = await self._service.next_sends(campaign_id)
-        return pb.ReclampOnResumeResponse(replanned=replanned, next_sends=[
-            pb.NextChannelSend(channel=from_word(types_pb2.Channel, c), planned_at=to_timestamp(at))
-            for c, at in sorted(next_sends.items())])
+        return pb.ReclampOnResumeResponse(replanned=replanned, next_sends=_next_sends(next_sends))
 
     async def GetResumePreview(self, request: pb.GetResumePreviewRequest,
                                context: grpc.aio.ServicerContext) -> pb.GetResumePreviewResponse:
