@@ -20,6 +20,7 @@ from services.accounts.health_domain import HealthEvent, SenderHealthEvent
 from services.accounts.health_events import APPLY_HEALTH_EVENT, SET_SENDER_STATE
 from services.accounts.replies import RECORD_INBOUND_EMAILS, FoundMessage
 from services.common.errors import DomainError
+from services.common.limits import limit_values
 from services.common.proto_enums import from_word
 from services.common.proto_time import to_timestamp
 from services.common.providers import imap as imap_provider
@@ -33,15 +34,8 @@ SUBSCRIPTION = {
 
 
 def limit_pb(limit: SendingLimit) -> types_pb2.SendingLimit:
-    return types_pb2.SendingLimit(
-        action_type=from_word(types_pb2.ActionType, limit.action_type),
-        daily_cap=limit.daily_cap,
-        weekly_cap=limit.weekly_cap,
-        ramp_start=limit.ramp_start,
-        ramp_step=limit.ramp_step,
-        pacing_min_seconds=limit.pacing_min_seconds,
-        pacing_max_seconds=limit.pacing_max_seconds,
-    )
+    return types_pb2.SendingLimit(action_type=from_word(types_pb2.ActionType, limit.action_type),
+                                  **limit_values(limit))
 
 
 def sender_state(sender: Sender, *, credentials_renewed: bool = False) -> bytes:

@@ -19,7 +19,7 @@ from services.campaigns.ports import AttemptInfo, HealthChange, HoldState, PlanI
 from services.campaigns.repository import Event
 from services.campaigns.suppression_entries import Entry
 from services.common.errors import InvalidArgument, NotFound
-from services.common.outbox import Deliver
+from services.common.outbox import Deliver, grpc_destinations
 from services.common.proto_enums import from_word, to_word
 from services.common.proto_time import from_timestamp, to_timestamp
 
@@ -193,19 +193,6 @@ class AccountsDirectory:
 
 def outbox_deliveries(scheduler: scheduler_pb2_grpc.SchedulerServiceStub) -> dict[str, Deliver]:
     """Where each outbox destination of campaigns goes: a scheduler RPC (the relay retries until taken)."""
-    return {
-        "scheduler.UpsertCampaignPlan": lambda b: scheduler.UpsertCampaignPlan(
-            scheduler_pb2.UpsertCampaignPlanRequest.FromString(b)),
-        "scheduler.EnrollProspects": lambda b: scheduler.EnrollProspects(
-            scheduler_pb2.EnrollProspectsRequest.FromString(b)),
-        "scheduler.SetCampaignHolds": lambda b: scheduler.SetCampaignHolds(
-            scheduler_pb2.SetCampaignHoldsRequest.FromString(b), timeout=60),
-        "scheduler.SetCampaignHoldsBatch": lambda b: scheduler.SetCampaignHoldsBatch(
-            scheduler_pb2.SetCampaignHoldsBatchRequest.FromString(b), timeout=60),
-        "scheduler.StartProbation": lambda b: scheduler.StartProbation(
-            scheduler_pb2.StartProbationRequest.FromString(b)),
-        "scheduler.ApplySuppressions": lambda b: scheduler.ApplySuppressions(
-            scheduler_pb2.ApplySuppressionsRequest.FromString(b), timeout=60),
-        "scheduler.RecordProspectVoice": lambda b: scheduler.RecordProspectVoice(
-            scheduler_pb2.RecordProspectVoiceRequest.FromString(b), timeout=60),
-    }
+    return grpc_destinations("scheduler", scheduler, scheduler_pb2, {
+        "UpsertCampaignPlan": None, "EnrollProspects": None, "SetCampaignHolds": 60, "SetCampaignHoldsBatch": 60,
+        "StartProbation": None, "ApplySuppressions": 60, "RecordProspectVoice": 60})

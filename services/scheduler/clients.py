@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from holdfast.accounts.v1 import accounts_pb2, accounts_pb2_grpc
 from holdfast.campaigns.v1 import campaigns_pb2, campaigns_pb2_grpc
 from holdfast.common.v1 import types_pb2
-from services.common.outbox import Deliver
+from services.common.outbox import Deliver, grpc_destinations
 from services.common.proto_enums import from_word
 from services.common.proto_time import to_timestamp
 from services.common.providers.smtp import SmtpSettings
@@ -68,13 +68,6 @@ def sender_credentials(accounts: accounts_pb2_grpc.AccountsServiceStub) -> Calla
 def outbox_deliveries(campaigns: campaigns_pb2_grpc.CampaignsServiceStub,
                       accounts: accounts_pb2_grpc.AccountsServiceStub) -> dict[str, Deliver]:
     # Events to campaigns (failure-rate signals) and accounts (account-level failures), retried until taken.
-    return {
-        "campaigns.ApplyFailureRateSignal": lambda b: campaigns.ApplyFailureRateSignal(
-            campaigns_pb2.ApplyFailureRateSignalRequest.FromString(b)),
-        "campaigns.ApplyBounceRateSignal": lambda b: campaigns.ApplyBounceRateSignal(
-            campaigns_pb2.ApplyBounceRateSignalRequest.FromString(b)),
-        "campaigns.RecordOptOut": lambda b: campaigns.RecordOptOut(
-            campaigns_pb2.RecordOptOutRequest.FromString(b), timeout=30),
-        "accounts.ReportAccountFailure": lambda b: accounts.ReportAccountFailure(
-            accounts_pb2.ReportAccountFailureRequest.FromString(b)),
-    }
+    return {**grpc_destinations("campaigns", campaigns, campaigns_pb2, {
+        "ApplyFailureRateSignal": None, "ApplyBounceRateSignal": None, "RecordOptOut": 30}),
+        **grpc_destinations("accounts", accounts, accounts_pb2, {"ReportAccountFailure": None})}
