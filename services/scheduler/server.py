@@ -16,9 +16,10 @@ from services.common.ids import parse_uuid
 from services.common.proto_enums import from_word, to_word
 from services.common.proto_time import from_timestamp, to_timestamp
 from services.common.providers.unipile import UnipileError
+from services.common.records import Bounce
 from services.common.reply_classifier import AUTO_HEADERS
 from services.common.timemath import Schedule, ScheduleError
-from services.scheduler.bounce_rate import Bounce, BounceRateMonitor
+from services.scheduler.bounce_rate import BounceRateMonitor
 from services.scheduler.dispatcher import Dispatcher
 from services.scheduler.domain import CampaignPlan, Limits, Step
 from services.scheduler.email_replies import EmailReplies, InboundEmail
