@@ -31,10 +31,10 @@ from bench.b6_claim_scale import claim_once, explain_claim
 from bench.common import new_id, scheduler_databases
 from services.common.clock import ManualClock
 from services.common.providers.unipile import UnipileClient
+from services.scheduler.clients import ProtoEvents
 from services.scheduler.dispatcher import Dispatcher
 from services.scheduler.failure_rate import FailureRateMonitor
 from services.scheduler.providers import Providers
-from services.scheduler.server import ProtoEvents
 
 CAMPAIGNS = 10
 

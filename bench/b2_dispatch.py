@@ -33,12 +33,12 @@ from bench.common import new_id, scheduler_database
 from services.common import timemath
 from services.common.clock import ManualClock
 from services.common.providers.unipile import UnipileClient
+from services.scheduler.clients import ProtoEvents
 from services.scheduler.dispatcher import Dispatcher
 from services.scheduler.domain import CampaignPlan, Limits, Step
 from services.scheduler.failure_rate import FailureRateMonitor
 from services.scheduler.providers import Providers
 from services.scheduler.repository import Repository, Tx
-from services.scheduler.server import ProtoEvents
 from services.scheduler.service import SchedulerService
 
 NOW = datetime(2026, 3, 5, 12, 0, tzinfo=UTC)

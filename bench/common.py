@@ -21,7 +21,7 @@ from services.common.clock import SystemClock
 from services.common.migrations import migrate
 from services.common.providers.unipile import UnipileClient
 from services.gateway.webhooks import sign
-from services.scheduler.server import MIGRATIONS
+from services.scheduler.main import MIGRATIONS
 
 if TYPE_CHECKING:
     from tests.conftest import Suite

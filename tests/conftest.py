@@ -19,7 +19,7 @@ from aiohttp import web
 
 from services.accounts import main as accounts_main
 from services.accounts.config import Settings as AccountsSettings
-from services.campaigns import server as campaigns_server
+from services.campaigns import main as campaigns_main
 from services.campaigns.config import Settings as CampaignsSettings
 from services.common import config, embedded_pg
 from services.common import logging as holdfast_logging
@@ -27,7 +27,7 @@ from services.common.clock import ManualClock, SystemClock
 from services.common.grpc_server import RunningServer
 from services.gateway.app import create_app
 from services.gateway.config import Settings as GatewaySettings
-from services.scheduler import server as scheduler_server
+from services.scheduler import main as scheduler_main
 from services.scheduler.config import Settings as SchedulerSettings
 from tests import mailservers
 
@@ -140,9 +140,9 @@ def free_port() -> int:
 async def start_suite(dsn: str, stack: AsyncExitStack, clock: Any, **extra_env: str) -> Suite:
     env = suite_env(dsn, **extra_env)
     # Services call each other (accounts <-> scheduler), so every address is known before any starts.
-    starters = {"scheduler": (scheduler_server.start, SchedulerSettings),
+    starters = {"scheduler": (scheduler_main.start, SchedulerSettings),
                 "accounts": (accounts_main.start, AccountsSettings),
-                "campaigns": (campaigns_server.start, CampaignsSettings)}
+                "campaigns": (campaigns_main.start, CampaignsSettings)}
     ports = {name: free_port() for name in starters}
     env.update({f"HOLDFAST_{n.upper()}_TARGET": f"127.0.0.1:{p}" for n, p in ports.items()})
     for name, (start, settings_cls) in starters.items():

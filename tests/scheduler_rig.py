@@ -21,12 +21,13 @@ from services.common.clock import ManualClock
 from services.common.migrations import migrate
 from services.common.providers.smtp import SmtpSettings
 from services.common.providers.unipile import UnipileClient
+from services.scheduler.clients import ProtoEvents
 from services.scheduler.dispatcher import Dispatcher
 from services.scheduler.domain import CampaignPlan, FailurePolicy, Limits, Step
 from services.scheduler.failure_rate import FailureRateMonitor
+from services.scheduler.main import MIGRATIONS
 from services.scheduler.providers import Providers
 from services.scheduler.repository import Enrollee, Repository
-from services.scheduler.server import MIGRATIONS, ProtoEvents
 from services.scheduler.service import SchedulerService
 
 PARIS = timemath.Schedule.parse(["mon", "tue", "wed", "thu", "fri"], "09:00", "17:00", "Europe/Paris")

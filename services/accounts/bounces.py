@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
@@ -34,6 +33,7 @@ from services.common.crypto import Keyring, SecretError
 from services.common.errors import DomainError
 from services.common.metrics import BOUNCE_POLL_ERRORS
 from services.common.providers import imap as imap_provider
+from services.common.records import Bounce
 
 log = structlog.get_logger(__name__)
 # The outbox destination that carries an inbox's hard bounces to the scheduler.
@@ -46,17 +46,7 @@ FetchReports = Callable[..., Awaitable[imap_provider.Reports]]
 AccessToken = Callable[[str], Awaitable[str]]
 
 
-@dataclass(frozen=True, slots=True)
-class FoundBounce:
-    message_id: str
-    recipient: str
-    status: str
-    diagnostic: str
-    received_at: datetime
-    original_recipient: str = ""
-
-
-def bounces_in(messages: Sequence[tuple[int, bytes]], received_at: datetime) -> list[FoundBounce]:
+def bounces_in(messages: Sequence[tuple[int, bytes]], received_at: datetime) -> list[Bounce]:
     """The hard bounces of our emails among these messages (anything else is ignored)."""
     found = []
     for _uid, raw in messages:
@@ -64,14 +54,14 @@ def bounces_in(messages: Sequence[tuple[int, bytes]], received_at: datetime) -> 
         if report is None or not OUR_MESSAGE_ID.match(report.original_message_id):
             continue
         for recipient in report.hard_bounces:
-            found.append(FoundBounce(report.original_message_id, recipient.recipient, recipient.status,
+            found.append(Bounce(report.original_message_id, recipient.recipient, recipient.status,
                                      recipient.diagnostic, received_at, recipient.original_recipient))
     return found
 
 
 class BouncePoller:
     def __init__(self, repository: Repository, clock: Clock, *, keyring: Keyring,
-                 payload: Callable[[str, list[FoundBounce]], bytes], committed: Callable[[], None] = lambda: None,
+                 payload: Callable[[str, list[Bounce]], bytes], committed: Callable[[], None] = lambda: None,
                  interval: timedelta = timedelta(seconds=300), login_timeout_s: float = 15.0, batch: int = 50,
                  fetch: FetchReports = imap_provider.fetch_reports,
                  oauth_imap: Mapping[str, tuple[str, int, imap_provider.Security]] | None = None,

@@ -15,18 +15,20 @@ from google.protobuf.message import DecodeError
 from holdfast.campaigns.v1 import campaigns_pb2, campaigns_pb2_grpc
 from holdfast.common.v1 import types_pb2
 from holdfast.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
-from services.accounts.bounces import RECORD_BOUNCES, FoundBounce
+from services.accounts.bounces import RECORD_BOUNCES
 from services.accounts.config import Settings
 from services.accounts.domain import LinkedInAccount, Sender, SendingLimit, ServerLogin
 from services.accounts.health_domain import HealthEvent, SenderHealthEvent
 from services.accounts.health_events import APPLY_HEALTH_EVENT, SET_SENDER_STATE
 from services.accounts.replies import RECORD_INBOUND_EMAILS, FoundMessage
 from services.common.errors import DomainError
+from services.common.limits import limit_values
 from services.common.proto_enums import from_word
 from services.common.proto_time import to_timestamp
 from services.common.providers import imap as imap_provider
 from services.common.providers import smtp as smtp_provider
 from services.common.providers.unipile import UnipileClient
+from services.common.records import Bounce
 
 SUBSCRIPTION = {
     "active": types_pb2.SUBSCRIPTION_STATUS_ACTIVE,
@@ -35,15 +37,8 @@ SUBSCRIPTION = {
 
 
 def limit_pb(limit: SendingLimit) -> types_pb2.SendingLimit:
-    return types_pb2.SendingLimit(
-        action_type=from_word(types_pb2.ActionType, limit.action_type),
-        daily_cap=limit.daily_cap,
-        weekly_cap=limit.weekly_cap,
-        ramp_start=limit.ramp_start,
-        ramp_step=limit.ramp_step,
-        pacing_min_seconds=limit.pacing_min_seconds,
-        pacing_max_seconds=limit.pacing_max_seconds,
-    )
+    return types_pb2.SendingLimit(action_type=from_word(types_pb2.ActionType, limit.action_type),
+                                  **limit_values(limit))
 
 
 def sender_state(sender: Sender, *, credentials_renewed: bool = False) -> bytes:
@@ -94,7 +89,7 @@ def health_event_payload(event: HealthEvent) -> bytes:
     return campaigns_pb2.ApplyHealthEventRequest(event=health_event_pb(event)).SerializeToString()
 
 
-def bounces_payload(inbox_id: str, bounces: list[FoundBounce]) -> bytes:
+def bounces_payload(inbox_id: str, bounces: list[Bounce]) -> bytes:
     """The outbox payload telling the scheduler of an inbox's hard bounces: a RecordBouncesRequest."""
     return scheduler_pb2.RecordBouncesRequest(inbox_id=inbox_id, bounces=[scheduler_pb2.Bounce(
         message_id=b.message_id, recipient=b.recipient, status=b.status, diagnostic=b.diagnostic,

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from services.common.config import ServiceSettings, parse_bool, parse_listen, setting
+from services.common.config import ServiceSettings, listen_setting, parse_bool, parse_listen, setting, target_setting
 from services.common.crypto import Keyring
 
 
@@ -51,12 +51,7 @@ def parse_positive_seconds(raw: str) -> float:
 
 @dataclass(frozen=True, kw_only=True)
 class Settings(ServiceSettings):
-    grpc_listen: str = setting(
-        "HOLDFAST_GRPC_LISTEN",
-        "127.0.0.1:50051",
-        parse=parse_listen,
-        help="host:port the accounts gRPC server listens on",
-    )
+    grpc_listen: str = listen_setting("accounts")
     secret_keys: Keyring = setting(
         "HOLDFAST_SECRET_KEYS",
         parse=Keyring.parse,
@@ -64,18 +59,8 @@ class Settings(ServiceSettings):
         help="keys encrypting stored credentials: comma-separated key_id:base64url(32 bytes); the first "
         "encrypts, all decrypt (rotation)",
     )
-    scheduler_target: str = setting(
-        "HOLDFAST_SCHEDULER_TARGET",
-        "127.0.0.1:50053",
-        parse=parse_listen,
-        help="host:port of the scheduler gRPC service",
-    )
-    campaigns_target: str = setting(
-        "HOLDFAST_CAMPAIGNS_TARGET",
-        "127.0.0.1:50052",
-        parse=parse_listen,
-        help="host:port of the campaigns gRPC service",
-    )
+    scheduler_target: str = target_setting("scheduler")
+    campaigns_target: str = target_setting("campaigns")
     unipile_dsn: str = setting(
         "HOLDFAST_UNIPILE_DSN",
         "",

@@ -7,13 +7,13 @@ its queries run on that transaction's connection."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import asyncpg
 
 from services.accounts.domain import ACTION_TYPES, HistoryEntry, Inbox, LinkedInAccount, SendingLimit, ServerConfig
 from services.accounts.health_domain import HISTORY_LENGTH
-from services.common import outbox
+from services.common import db, outbox
 from services.common.errors import AlreadyExists, NotFound
 
 SCHEMA = "accounts"
@@ -180,10 +180,8 @@ class Repository:
     def __init__(self, pool: asyncpg.Pool):
         self._pool = pool
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Tx]:
-        async with self._pool.acquire() as conn, conn.transaction():
-            yield Tx(conn)
+    def transaction(self) -> AbstractAsyncContextManager[Tx]:
+        return db.transaction(self._pool, Tx)
 
     def pool_tx(self) -> Tx:
         """A `Tx` outside any transaction: each statement takes a pooled connection of its own."""

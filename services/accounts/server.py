@@ -27,6 +27,7 @@ from services.accounts.members_server import MembersRpcs
 from services.accounts.service import AccountsService
 from services.accounts.webhooks_server import WebhooksRpcs
 from services.common.grpc_server import Registration
+from services.common.limits import limit_values
 from services.common.proto_enums import from_word, to_word
 from services.common.proto_time import from_timestamp, to_timestamp
 
@@ -50,15 +51,7 @@ def _word(enum_type: Any, value: int) -> str:
 
 def limits_from_pb(limits: Any) -> list[SendingLimit]:
     return [
-        SendingLimit(
-            action_type=_word(types_pb2.ActionType, x.action_type),
-            daily_cap=x.daily_cap,
-            weekly_cap=x.weekly_cap,
-            ramp_start=x.ramp_start,
-            ramp_step=x.ramp_step,
-            pacing_min_seconds=x.pacing_min_seconds,
-            pacing_max_seconds=x.pacing_max_seconds,
-        )
+        SendingLimit(action_type=_word(types_pb2.ActionType, x.action_type), **limit_values(x))
         for x in limits
     ]
 

@@ -2,17 +2,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.common.config import ServiceSettings, parse_bool, parse_listen, setting
+from services.common.config import ServiceSettings, listen_setting, parse_bool, setting, target_setting
 
 
 @dataclass(frozen=True, kw_only=True)
 class Settings(ServiceSettings):
-    grpc_listen: str = setting("HOLDFAST_GRPC_LISTEN", "127.0.0.1:50052", parse=parse_listen,
-                               help="host:port the campaigns gRPC server listens on")
-    accounts_target: str = setting("HOLDFAST_ACCOUNTS_TARGET", "127.0.0.1:50051", parse=parse_listen,
-                                   help="host:port of the accounts gRPC service")
-    scheduler_target: str = setting("HOLDFAST_SCHEDULER_TARGET", "127.0.0.1:50053", parse=parse_listen,
-                                    help="host:port of the scheduler gRPC service")
+    grpc_listen: str = listen_setting("campaigns")
+    accounts_target: str = target_setting("accounts")
+    scheduler_target: str = target_setting("scheduler")
     auto_resume_cooldown_seconds: float = setting(
         "HOLDFAST_AUTO_RESUME_COOLDOWN_SECONDS", 600.0, parse=float,
         help="P9: a campaign auto-resumes at most once per this period; a flapping cause waits it out")

@@ -169,13 +169,14 @@ class PauseStates:
             event = await tx.enqueue(self._events.holds(campaign, self._clock.now()))
         return Change(campaign, True, "paused: " + ", ".join(n.reason for n in missing(campaign, needed)), event)
 
-    async def resume(self, workspace_id: str, campaign_id: str, actor: Actor, *, needed: Sequence[Needed] = (),
+    async def resume(self, campaign: Campaign, actor: Actor, *, needed: Sequence[Needed] = (),
                      when_unblocked: bool = False) -> Change:
         """P8: every gate passes (those of the active reasons, and `needed`: what the senders and subscription
         call for now) and every reason is cleared; else the resume is refused naming each blocking gate, and
         nothing changes. With `when_unblocked` the member's intent is kept instead: the reasons whose gates pass
-        are cleared, the needed ones added, and the campaign resumes by itself once the rest clear."""
-        campaign = await self._get(workspace_id, campaign_id)
+        are cleared, the needed ones added, and the campaign resumes by itself once the rest clear. `campaign` is
+        the caller's read (one read per resume); the row is read again only under its lock."""
+        workspace_id, campaign_id = campaign.workspace_id, campaign.id
         if campaign.status == "active":
             return Change(campaign, False, "campaign is already active")
         if campaign.status != "paused":
@@ -243,9 +244,8 @@ class PauseStates:
     async def _apply(self, tx: Transaction, campaign: Campaign, actor: Actor, action: str,
                      reason: ActiveReason) -> Campaign:
         now = self._clock.now()
-        fresh = await tx.get_campaign(campaign.workspace_id, campaign.id)
-        assert fresh is not None  # the row is locked by this transaction
-        active = [r.reason for r in fresh.reasons]
+        # `campaign` is the locked row as this transaction left it: its reasons after this change are known.
+        active = _reasons_after(campaign, action, reason)
         status = status_for(active)
         await tx.set_status(campaign.id, status, displayed_reason(active), now, pause_changed=True)
         await tx.record_history(campaign.id, action, reason, actor, status, now)
@@ -281,6 +281,13 @@ async def _in_chunks(campaign_ids: Sequence[str], work: Callable[[Sequence[str]]
     done = await asyncio.gather(*(work(ids[i:i + BULK_CHUNK]) for i in range(0, len(ids), BULK_CHUNK)))
     return BulkChange(tuple(c for d in done for c in d.changed), tuple(c for d in done for c in d.resumed),
                       tuple(e for d in done for e in d.holds_events))
+
+
+def _reasons_after(campaign: Campaign, action: str, changed: ActiveReason) -> list[str]:
+    """The names of the campaign's active reasons once `changed` is added or cleared."""
+    key = (changed.reason, changed.subject)
+    kept = [r.reason for r in campaign.reasons if (r.reason, r.subject) != key]
+    return kept + [changed.reason] if action == "added" else kept
 
 
 def _refusal(blocking: list[Gate]) -> FailedPrecondition:

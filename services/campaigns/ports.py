@@ -11,6 +11,7 @@ from typing import Protocol
 from services.campaigns.domain import Campaign, Prospect, Senders
 from services.campaigns.repository import Event
 from services.campaigns.suppression_entries import Entry
+from services.common.records import WarmupProgress
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,17 +68,6 @@ class PlanInfo:
     out_of_office_until: datetime | None = None
     # DESIGN T2: the prospect's send attempts, oldest first.
     history: tuple[AttemptInfo, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class WarmupProgress:
-    inbox_id: str
-    ramp_day: int
-    limit_today: int
-    sent_today: int
-    sent_total: int
-    queued: int
-    pool_size: int
 
 
 class Scheduler(Protocol):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime, time
 
 import asyncpg
@@ -21,7 +21,7 @@ from services.campaigns.domain import (
     Senders,
     Step,
 )
-from services.common import outbox
+from services.common import db, outbox
 from services.common.db import mark_session_state
 
 # (destination, ordering key, serialized request): built by the gRPC edge, written here.
@@ -294,10 +294,8 @@ class Repository:
     def __init__(self, pool: asyncpg.Pool):
         self._pool = pool
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Transaction]:
-        async with self._pool.acquire() as conn, conn.transaction():
-            yield Transaction(conn)
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]:
+        return db.transaction(self._pool, Transaction)
 
     async def create_campaign(self, workspace_id: str, name: str, kind: str, schedule: Schedule, steps: list[Step],
                               senders: Senders, now: datetime, plan_event: Callable[[Campaign], Event],

@@ -211,14 +211,22 @@ class CampaignsService:
         campaign = await self.get(workspace_id, campaign_id)
         needed: list[Needed] = []
         if campaign.status == "paused":
-            channels = (await self._scheduler.active_channels([campaign.id])).get(campaign.id, set())
-            needed = await self._gates.needed(campaign, channels)
-        change = await self.pause_states.resume(campaign.workspace_id, campaign.id, actor, needed=needed,
-                                                when_unblocked=when_unblocked)
+            needed = await self._needed_on_active_channels(campaign)
+        change = await self.pause_states.resume(campaign, actor, needed=needed, when_unblocked=when_unblocked)
         if change.changed:
             await self._acknowledge_holds(change)
             log.info("campaign resumed", campaign_id=campaign.id)
         return change, await self._scheduler.next_sends(campaign.id)
+
+    async def _needed_on_active_channels(self, campaign: Campaign) -> list[Needed]:
+        """The gate check of a resume (P5, P6): what the senders of the campaign's active channels and its
+        subscription call for. The senders of every step channel are asked first; the scheduler is asked which
+        channels are active only when a sender reason is found, so a healthy resume calls the scheduler once."""
+        needed = await self._gates.needed(campaign, _step_channels(campaign))
+        if all(n.scope == "campaign" for n in needed):
+            return needed
+        channels = (await self._scheduler.active_channels([campaign.id])).get(campaign.id, set())
+        return [n for n in needed if n.scope == "campaign" or n.scope in channels]
 
     async def _acknowledge_holds(self, change: Change) -> None:
         """Answer only once the scheduler enforces the new holds (or say in the log that it did not yet)."""

@@ -32,6 +32,22 @@ def setting(env: str, default: Any = REQUIRED, *, parse: Callable[[str], Any] = 
     return dataclasses.field(default=default, metadata=meta)
 
 
+# Where each internal gRPC service listens by default; every other service reaches it there.
+DEFAULT_PORTS = {"accounts": 50051, "campaigns": 50052, "scheduler": 50053}
+
+
+def listen_setting(service: str) -> Any:
+    """The `grpc_listen` setting of `service`'s own server."""
+    return setting("HOLDFAST_GRPC_LISTEN", f"127.0.0.1:{DEFAULT_PORTS[service]}", parse=parse_listen,
+                   help=f"host:port the {service} gRPC server listens on")
+
+
+def target_setting(service: str) -> Any:
+    """The `<service>_target` setting: where another service reaches `service`'s gRPC server."""
+    return setting(f"HOLDFAST_{service.upper()}_TARGET", f"127.0.0.1:{DEFAULT_PORTS[service]}", parse=parse_listen,
+                   help=f"host:port of the {service} gRPC service")
+
+
 def parse_bool(raw: str) -> bool:
     value = raw.strip().lower()
     if value in ("1", "true", "yes", "on"):

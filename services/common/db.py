@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import TypeVar
 
 import asyncpg
 import structlog
@@ -102,3 +105,14 @@ class DatabaseProbe:
         if self._conn is not None:
             self._conn.terminate()
             self._conn = None
+
+
+Q = TypeVar("Q")
+
+
+@asynccontextmanager
+async def transaction(pool: asyncpg.Pool, queries: Callable[[asyncpg.Connection], Q]) -> AsyncIterator[Q]:
+    """A pooled connection inside a transaction, as a service's query class (`queries(conn)`): every statement
+    of one use case runs on it and commits together when the block ends, or rolls back on an exception."""
+    async with pool.acquire() as conn, conn.transaction():
+        yield queries(conn)

@@ -26,6 +26,28 @@ log = structlog.get_logger(__name__)
 Deliver = Callable[[bytes], Awaitable[None]]
 
 
+def grpc_destination(call: Callable[..., Awaitable[object]], parse: Callable[[bytes], object], *,
+                     timeout: float | None = None) -> Deliver:
+    """An outbox destination that is one gRPC method: the stored payload, parsed as its request (`parse`, the
+    request type's FromString), sent as is. Without `timeout` the channel's default deadline applies."""
+
+    async def deliver(payload: bytes) -> None:
+        request = parse(payload)
+        await (call(request) if timeout is None else call(request, timeout=timeout))
+
+    return deliver
+
+
+def grpc_destinations(service: str, stub: object, requests: object,
+                      timeouts: dict[str, float | None]) -> dict[str, Deliver]:
+    """The destinations "<service>.<Method>" of an outbox, one per gRPC method of `stub`, each parsing its payload
+    as `<Method>Request` of the `requests` module. `timeouts`: each method's deadline (None: the channel's).
+    A misspelt method fails at wiring, when the service starts."""
+    return {f"{service}.{method}": grpc_destination(getattr(stub, method),
+                                                    getattr(requests, f"{method}Request").FromString, timeout=timeout)
+            for method, timeout in timeouts.items()}
+
+
 def table_sql(schema: str) -> str:
     return f"""
 CREATE TABLE {schema}.outbox (

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.common.config import CommonSettings, parse_listen, setting
+from services.common.config import CommonSettings, setting, target_setting
 from services.common.unsubscribe import MIN_KEY_CHARS
 
 
@@ -30,12 +30,9 @@ def _unsubscribe_key(raw: str) -> str:
 class Settings(CommonSettings):
     http_host: str = setting("HOLDFAST_HTTP_HOST", "127.0.0.1", help="address the HTTP server binds")
     http_port: int = setting("HOLDFAST_HTTP_PORT", 8080, parse=_port, help="port of the HTTP API and web UI")
-    accounts_target: str = setting("HOLDFAST_ACCOUNTS_TARGET", "127.0.0.1:50051", parse=parse_listen,
-                                   help="host:port of the accounts gRPC service")
-    campaigns_target: str = setting("HOLDFAST_CAMPAIGNS_TARGET", "127.0.0.1:50052", parse=parse_listen,
-                                    help="host:port of the campaigns gRPC service")
-    scheduler_target: str = setting("HOLDFAST_SCHEDULER_TARGET", "127.0.0.1:50053", parse=parse_listen,
-                                    help="host:port of the scheduler gRPC service")
+    accounts_target: str = target_setting("accounts")
+    campaigns_target: str = target_setting("campaigns")
+    scheduler_target: str = target_setting("scheduler")
     auth_cache_seconds: float = setting("HOLDFAST_AUTH_CACHE_SECONDS", 10.0, parse=float,
                                         help="how long the gateway remembers who a valid API token belongs to "
                                         "(a revoked token stops working within this; 0: ask accounts every time)")

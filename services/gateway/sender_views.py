@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from holdfast.accounts.v1 import accounts_pb2
 from holdfast.common.v1 import types_pb2
+from services.common.limits import limit_values
 from services.common.proto_enums import to_word
 from services.gateway import sender_models as sm
 from services.gateway.views import iso
@@ -13,14 +14,7 @@ from services.gateway.views import iso
 
 def limits(given: Iterable[types_pb2.SendingLimit]) -> dict[str, sm.LimitOut]:
     return {
-        to_word(types_pb2.ActionType, x.action_type): sm.LimitOut(
-            daily_cap=x.daily_cap,
-            weekly_cap=x.weekly_cap,
-            ramp_start=x.ramp_start,
-            ramp_step=x.ramp_step,
-            pacing_min_seconds=x.pacing_min_seconds,
-            pacing_max_seconds=x.pacing_max_seconds,
-        )
+        to_word(types_pb2.ActionType, x.action_type): sm.LimitOut(**limit_values(x))
         for x in given
     }
 

@@ -23,6 +23,7 @@ import structlog
 
 from services.common.clock import Clock
 from services.common.metrics import BOUNCE_REPORTS_IGNORED
+from services.common.records import Bounce
 from services.scheduler.bounce_repository import BounceTx
 from services.scheduler.domain import Event
 from services.scheduler.repository import Repository, Tx
@@ -61,17 +62,6 @@ class BounceSignal:
     sample: int
     bounces: int
     window_end: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Bounce:
-    message_id: str
-    # The report's Final-Recipient (or Original-Recipient when it has no Final-Recipient).
-    recipient: str
-    status: str
-    diagnostic: str
-    received_at: datetime
-    original_recipient: str = ""
 
 
 def attempt_id_of(message_id: str, domains: Sequence[str] = ()) -> str | None:

@@ -3,7 +3,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from services.common.config import ConfigError, ServiceSettings, parse_bool, parse_listen, setting
+from services.common.config import (
+    ConfigError,
+    ServiceSettings,
+    listen_setting,
+    parse_bool,
+    setting,
+    target_setting,
+)
 from services.common.unsubscribe import MIN_KEY_CHARS
 
 
@@ -50,12 +57,9 @@ def _base_url(raw: str) -> str:
 
 @dataclass(frozen=True, kw_only=True)
 class Settings(ServiceSettings):
-    grpc_listen: str = setting("HOLDFAST_GRPC_LISTEN", "127.0.0.1:50053", parse=parse_listen,
-                               help="host:port the scheduler gRPC server listens on")
-    accounts_target: str = setting("HOLDFAST_ACCOUNTS_TARGET", "127.0.0.1:50051", parse=parse_listen,
-                                   help="host:port of the accounts gRPC service")
-    campaigns_target: str = setting("HOLDFAST_CAMPAIGNS_TARGET", "127.0.0.1:50052", parse=parse_listen,
-                                    help="host:port of the campaigns gRPC service")
+    grpc_listen: str = listen_setting("scheduler")
+    accounts_target: str = target_setting("accounts")
+    campaigns_target: str = target_setting("campaigns")
     dispatch_enabled: bool = setting("HOLDFAST_DISPATCH_ENABLED", True, parse=parse_bool,
                                      help="run the dispatcher, reconciler and acceptance polling in this process")
     dispatch_interval_seconds: float = setting("HOLDFAST_DISPATCH_INTERVAL_SECONDS", 1.0, parse=float,

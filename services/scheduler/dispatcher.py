@@ -25,12 +25,12 @@ from services.scheduler.domain import (
     NOTE_TOO_LONG,
     AccountFailure,
     CampaignPlan,
-    Events,
     Sender,
     template_values,
 )
 from services.scheduler.failure_rate import FailureRateMonitor
 from services.scheduler.planner import due_after, planned_at
+from services.scheduler.ports import Events
 from services.scheduler.providers import Outcome, Providers
 from services.scheduler.repository import PlanRow, Repository, Tx
 from services.scheduler.service import FALLBACK_LIMITS

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Protocol
 
 from services.common.templates import render  # noqa: F401 -- re-exported: the scheduler fills the shared templates
 from services.common.timemath import Schedule
@@ -171,14 +170,6 @@ class AccountFailure:
 
 # An outbox event: (destination, ordering key, payload).
 Event = tuple[str, str, bytes]
-
-
-class Events(Protocol):
-    """Turns scheduler facts into other services' requests (implemented at the gRPC edge)."""
-
-    def failure_rate(self, signal: FailureSignal) -> Event: ...
-
-    def account_failure(self, failure: AccountFailure) -> Event: ...
 
 
 _RESTRICTION_KIND = re.compile(r"\b(warning|jail|partial)\b", re.IGNORECASE)

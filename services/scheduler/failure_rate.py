@@ -16,7 +16,8 @@ import asyncpg
 import structlog
 
 from services.common.clock import Clock
-from services.scheduler.domain import FAILURE_RATE_KINDS, Events, FailurePolicy, FailureSignal
+from services.scheduler.domain import FAILURE_RATE_KINDS, FailurePolicy, FailureSignal
+from services.scheduler.ports import Events
 from services.scheduler.repository import Repository, Tx
 
 log = structlog.get_logger(__name__)

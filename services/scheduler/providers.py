@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import structlog
@@ -14,6 +13,7 @@ from services.common.templates import render
 from services.common.unsubscribe import UnsubscribeTokens, list_unsubscribe_headers, unsubscribe_url
 from services.scheduler.bounce_rate import MESSAGE_ID_DOMAIN
 from services.scheduler.domain import NOTE_TOO_LONG, Sender, Step, restriction_kind, template_values
+from services.scheduler.ports import Credentials
 from services.scheduler.repository import PlanRow
 
 log = structlog.get_logger(__name__)
@@ -27,7 +27,6 @@ class SendingAs:
     display_name: str = ""
 
 
-Credentials = Callable[[str], Awaitable[SmtpSettings | SendingAs]]
 # The error code of accounts' GetSenderCredentials when an OAuth inbox's grant was revoked or expired.
 OAUTH_REVOKED = "oauth_revoked"
 

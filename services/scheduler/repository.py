@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 
-from services.common import outbox
+from services.common import db, outbox
 from services.common.timemath import Schedule
 from services.scheduler.domain import (
     COUNTED,
@@ -777,7 +777,5 @@ class Repository:
     def __init__(self, pool: asyncpg.Pool):
         self.pool = pool
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Tx]:
-        async with self.pool.acquire() as conn, conn.transaction():
-            yield Tx(conn)
+    def transaction(self) -> AbstractAsyncContextManager[Tx]:
+        return db.transaction(self.pool, Tx)

@@ -1,53 +1,34 @@
-"""gRPC edge of the scheduler service: protobuf <-> domain, and the wiring of its background work."""
+"""gRPC edge of the scheduler service: the servicer and its protobuf <-> domain mapping, nothing else (outbound
+clients in clients.py, wiring and background loops in main.py)."""
 
 from __future__ import annotations
 
-import asyncio
-from contextlib import AsyncExitStack
-from datetime import timedelta
-from pathlib import Path
+from datetime import datetime
 
-import aiohttp
 import grpc
 
-from holdfast.accounts.v1 import accounts_pb2, accounts_pb2_grpc
-from holdfast.campaigns.v1 import campaigns_pb2, campaigns_pb2_grpc
 from holdfast.common.v1 import types_pb2
 from holdfast.scheduler.v1 import scheduler_pb2 as pb
 from holdfast.scheduler.v1 import scheduler_pb2_grpc as pb_grpc
-from services.common.clock import Clock, SystemClock
-from services.common.db import create_pool
 from services.common.errors import InvalidArgument, NotImplementedYet, Unavailable
-from services.common.grpc_client import open_channel
-from services.common.grpc_server import Registration, RunningServer, start_server
+from services.common.grpc_server import Registration
 from services.common.ids import parse_uuid
-from services.common.loops import cancel, run_loop
-from services.common.outbox import Relay
 from services.common.proto_enums import from_word, to_word
 from services.common.proto_time import from_timestamp, to_timestamp
-from services.common.providers.smtp import SmtpSettings
-from services.common.providers.unipile import UnipileClient, UnipileError
+from services.common.providers.unipile import UnipileError
+from services.common.records import Bounce
 from services.common.reply_classifier import AUTO_HEADERS
-from services.common.service_main import prepare_schema
 from services.common.timemath import Schedule, ScheduleError
-from services.common.unsubscribe import UnsubscribeTokens
-from services.common.webhook_relay import RECORD_WEBHOOK_EVENT, webhook_event_request
-from services.scheduler.bounce_rate import Bounce, BouncePolicy, BounceRateMonitor, BounceSignal
-from services.scheduler.config import Settings
+from services.scheduler.bounce_rate import BounceRateMonitor
 from services.scheduler.dispatcher import Dispatcher
-from services.scheduler.domain import AccountFailure, CampaignPlan, Event, FailurePolicy, FailureSignal, Limits, Step
+from services.scheduler.domain import CampaignPlan, Limits, Step
 from services.scheduler.email_replies import EmailReplies, InboundEmail
-from services.scheduler.failure_rate import FailureRateMonitor
 from services.scheduler.linkedin_replies import LinkedInReplies
-from services.scheduler.providers import Providers, SendingAs, UnsubscribeLinks
-from services.scheduler.repository import Enrollee, Repository
-from services.scheduler.resolver import ProfileResolver
+from services.scheduler.repository import Enrollee
 from services.scheduler.service import SchedulerService
 from services.scheduler.stats import Stats
 from services.scheduler.voices import ProspectVoices, shown_state
 from services.scheduler.warmup import WarmupFeeder
-
-MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def _limits(items: list[types_pb2.SendingLimit]) -> dict[str, Limits]:
@@ -73,44 +54,15 @@ def _plan(request: pb.UpsertCampaignPlanRequest) -> CampaignPlan:
         warmup=request.warmup, stop_on_reply=_stop_on_reply(request.stop_on_reply))
 
 
+def _next_sends(next_sends: dict[str, datetime]) -> list[pb.NextChannelSend]:
+    return [pb.NextChannelSend(channel=from_word(types_pb2.Channel, c), planned_at=to_timestamp(at))
+            for c, at in sorted(next_sends.items())]
+
+
 def _stop_on_reply(value: str) -> str:
     if value not in ("", "prospect", "company"):
         raise InvalidArgument("stop_on_reply must be prospect or company", field="stop_on_reply")
     return value or "prospect"
-
-
-class ProtoEvents:
-    """Scheduler facts as other services' requests, for the outbox."""
-
-    def failure_rate(self, signal: FailureSignal) -> Event:
-        request = campaigns_pb2.ApplyFailureRateSignalRequest(
-            event_id=signal.event_id, sender_kind=from_word(types_pb2.SenderKind, signal.sender_kind),
-            sender_id=signal.sender_id, above_threshold=signal.above, failure_rate=signal.rate,
-            sample_size=signal.sample, window_end=to_timestamp(signal.window_end))
-        # In order per sender: an "above" and the "below" after it must not swap.
-        return "campaigns.ApplyFailureRateSignal", signal.sender_id, request.SerializeToString()
-
-    def bounce_rate(self, signal: BounceSignal) -> Event:
-        request = campaigns_pb2.ApplyBounceRateSignalRequest(
-            event_id=signal.event_id, inbox_id=signal.inbox_id, above_threshold=signal.above,
-            bounce_rate=signal.rate, sample_size=signal.sample, bounces=signal.bounces,
-            window_end=to_timestamp(signal.window_end))
-        # The inbox's key, like its failure-rate signals: an "above" and the "below" after it never swap.
-        return "campaigns.ApplyBounceRateSignal", signal.inbox_id, request.SerializeToString()
-
-    def suppress_opt_out(self, workspace_id: str, prospect_id: str, source: str) -> Event:
-        """V6: a prospect who asked to stop in a reply joins its workspace's suppression list."""
-        request = campaigns_pb2.RecordOptOutRequest(workspace_id=workspace_id, prospect_id=prospect_id,
-                                                    source=source, suppress_only=True)
-        return "campaigns.RecordOptOut", f"opt-out:{prospect_id}", request.SerializeToString()
-
-    def account_failure(self, failure: AccountFailure) -> Event:
-        request = accounts_pb2.ReportAccountFailureRequest(
-            sender_kind=from_word(types_pb2.SenderKind, failure.sender_kind), sender_id=failure.sender_id,
-            status=from_word(types_pb2.SenderStatus, failure.status), restriction_kind=failure.restriction_kind,
-            detail=failure.detail[:500], attempt_id=failure.attempt_id)
-        # Its own ordering key: a receiver that is down (campaigns) must not hold up accounts' reports.
-        return "accounts.ReportAccountFailure", f"accounts:{failure.sender_id}", request.SerializeToString()
 
 
 class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
@@ -170,15 +122,19 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
             credentials_renewed=request.credentials_renewed)
         return pb.SetSenderStateResponse(applied=applied)
 
+    async def GetNextSends(self, request: pb.GetNextSendsRequest,
+                           context: grpc.aio.ServicerContext) -> pb.GetNextSendsResponse:
+        next_sends = await self._service.next_sends(parse_uuid(request.campaign_id, "campaign_id"))
+        return pb.GetNextSendsResponse(next_sends=_next_sends(next_sends))
+
     async def ReclampOnResume(self, request: pb.ReclampOnResumeRequest,
                               context: grpc.aio.ServicerContext) -> pb.ReclampOnResumeResponse:
+        """Deprecated (GetNextSends): kept for callers built against the older contract."""
         campaign_id = parse_uuid(request.campaign_id, "campaign_id")
         channels = sorted({to_word(types_pb2.Scope, s) or "" for s in request.scopes} - {""})
         replanned = await self._service.reclamp(campaign_id, channels) if channels else 0
         next_sends = await self._service.next_sends(campaign_id)
-        return pb.ReclampOnResumeResponse(replanned=replanned, next_sends=[
-            pb.NextChannelSend(channel=from_word(types_pb2.Channel, c), planned_at=to_timestamp(at))
-            for c, at in sorted(next_sends.items())])
+        return pb.ReclampOnResumeResponse(replanned=replanned, next_sends=_next_sends(next_sends))
 
     async def GetResumePreview(self, request: pb.GetResumePreviewRequest,
                                context: grpc.aio.ServicerContext) -> pb.GetResumePreviewResponse:
@@ -332,93 +288,9 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
         return pb.RecordBouncesResponse(recorded=recorded)
 
 
-async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None = None) -> RunningServer:
-    clock = clock or SystemClock()
-    pool = await create_pool(settings.database_url, application_name="holdfast-scheduler",
-                             max_size=settings.db_pool_max, wait_seconds=settings.db_wait_seconds)
-    stack.push_async_callback(pool.close)
-    await prepare_schema(pool, "scheduler", MIGRATIONS, apply=settings.migrate_on_start)
-    repository = Repository(pool)
-
-    accounts_channel = open_channel(settings.accounts_target, default_timeout=settings.rpc_timeout_seconds)
-    stack.push_async_callback(accounts_channel.close)
-    accounts = accounts_pb2_grpc.AccountsServiceStub(accounts_channel)
-
-    async def credentials(inbox_id: str) -> SendingAs:
-        reply = await accounts.GetSenderCredentials(accounts_pb2.GetSenderCredentialsRequest(
-            sender_kind=types_pb2.SENDER_KIND_INBOX, sender_id=inbox_id))
-        # An OAuth inbox comes with an access token (and no password): the sender logs in with XOAUTH2.
-        return SendingAs(SmtpSettings(host=reply.smtp.host, port=reply.smtp.port, security=reply.smtp.security,
-                                      username=reply.smtp.username, password=reply.smtp.password,
-                                      access_token=reply.oauth_access_token), display_name=reply.display_name)
-
-    campaigns_channel = open_channel(settings.campaigns_target, default_timeout=settings.rpc_timeout_seconds)
-    stack.push_async_callback(campaigns_channel.close)
-    campaigns = campaigns_pb2_grpc.CampaignsServiceStub(campaigns_channel)
-    # Events to campaigns (failure-rate signals) and accounts (account-level failures), retried until taken.
-    relay = Relay(pool, "scheduler", {
-        "campaigns.ApplyFailureRateSignal": lambda b: campaigns.ApplyFailureRateSignal(
-            campaigns_pb2.ApplyFailureRateSignalRequest.FromString(b)),
-        "campaigns.ApplyBounceRateSignal": lambda b: campaigns.ApplyBounceRateSignal(
-            campaigns_pb2.ApplyBounceRateSignalRequest.FromString(b)),
-        "campaigns.RecordOptOut": lambda b: campaigns.RecordOptOut(
-            campaigns_pb2.RecordOptOutRequest.FromString(b), timeout=30),
-        "accounts.ReportAccountFailure": lambda b: accounts.ReportAccountFailure(
-            accounts_pb2.ReportAccountFailureRequest.FromString(b)),
-        # prospect.accepted, written by a trigger on the prospect plans (migrations/011_webhook_events.sql), as JSON.
-        RECORD_WEBHOOK_EVENT: lambda b: accounts.RecordWebhookEvent(webhook_event_request(b)),
-    })
-    await relay.start()
-    stack.push_async_callback(relay.stop)
-    events = ProtoEvents()
-    failure_rates = FailureRateMonitor(repository, clock, events, FailurePolicy(
-        window_seconds=settings.failure_window_seconds, threshold=settings.failure_rate_threshold,
-        min_sample=settings.failure_min_sample, probation_sample=settings.failure_probation_sample),
-        kick=relay.kick)
-    bounce_rates = BounceRateMonitor(repository, clock, events.bounce_rate, BouncePolicy(
-        window_seconds=settings.bounce_window_seconds, threshold=settings.bounce_rate_threshold,
-        min_sample=settings.bounce_min_sample), kick=relay.kick, suppress=events.suppress_opt_out)
-
-    http = aiohttp.ClientSession()
-    stack.push_async_callback(http.close)
-    unipile = (UnipileClient(settings.unipile_dsn, settings.unipile_api_key, http,
-                             timeout_s=settings.provider_timeout_seconds) if settings.unipile_dsn else None)
-    stale_after = timedelta(seconds=settings.attempt_stale_seconds)
-    unsubscribe = UnsubscribeLinks(settings.public_url, UnsubscribeTokens(settings.unsubscribe_key))
-    providers = Providers(unipile, credentials, timeout_s=settings.provider_timeout_seconds, unsubscribe=unsubscribe)
-    dispatcher = Dispatcher(repository, providers, clock, batch=settings.dispatch_batch,
-                            unipile=unipile, stale_after=stale_after,
-                            relations_poll=timedelta(seconds=settings.relations_poll_seconds),
-                            failure_rates=failure_rates, events=events, kick=relay.kick)
-    service = SchedulerService(repository, clock, failure_rates=failure_rates, bounce_rates=bounce_rates,
-                               hold_drain_seconds=settings.hold_drain_seconds, stale_after=stale_after)
-    warmups = WarmupFeeder(repository, service, clock)
-    voices = ProspectVoices(repository, clock, ooo_days=settings.ooo_days,
-                            drain_seconds=settings.hold_drain_seconds, stale_after=stale_after,
-                            suppress=events.suppress_opt_out, kick=relay.kick)
-    linkedin_replies = LinkedInReplies(repository, unipile, voices, clock,
-                                       poll_interval=timedelta(seconds=settings.chats_poll_seconds),
-                                       ooo_days=settings.ooo_days)
-    email_replies = EmailReplies(repository, voices, tokens=unsubscribe.tokens, ooo_days=settings.ooo_days)
-    servicer = SchedulerServicer(service, dispatcher, warmups, bounce_rates, voices, linkedin_replies, email_replies,
-                                 Stats(repository, clock))
-    resolver = ProfileResolver(repository, unipile, clock, daily_cap=settings.lookup_daily_cap,
-                               gap=timedelta(seconds=settings.lookup_gap_seconds))
-    running = await start_server(settings.grpc_listen, [Registration(
+def registration(servicer: SchedulerServicer) -> Registration:
+    """The servicer as the gRPC server registers it."""
+    return Registration(
         pb.DESCRIPTOR.services_by_name["SchedulerService"].full_name,
         lambda server: pb_grpc.add_SchedulerServiceServicer_to_server(servicer, server),
-    )])
-    if settings.dispatch_enabled:
-        reconcile_every = max(settings.attempt_stale_seconds / 4, 1.0)
-        for name, interval, step in (("dispatch", settings.dispatch_interval_seconds, dispatcher.run_once),
-                                     ("reconcile", reconcile_every, dispatcher.reconcile_once),
-                                     ("relations", 60.0, dispatcher.poll_acceptances_once),
-                                     ("chats", 60.0, linkedin_replies.poll_once),
-                                     ("failure-rate", 60.0, failure_rates.evaluate_failure_rates_once),
-                                     ("bounce-rate", 60.0, bounce_rates.evaluate_bounce_rates_once),
-                                     ("warmup-feed", settings.warmup_feed_interval_seconds, warmups.feed_once),
-                                     ("profile-lookups", 5.0, resolver.run_once)):
-            task = asyncio.create_task(run_loop(name, interval, step), name=f"scheduler-{name}")
-            stack.push_async_callback(cancel, task)
-    stack.push_async_callback(running.stop, settings.shutdown_grace_seconds)
-    return running
+    )

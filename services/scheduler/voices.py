@@ -19,16 +19,14 @@ import structlog
 
 from services.common.clock import Clock
 from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
-from services.scheduler.domain import Event, company_domain
+from services.scheduler.domain import company_domain
 from services.scheduler.planner import planned_at
+from services.scheduler.ports import SuppressEvent
 from services.scheduler.repository import Repository
 from services.scheduler.voice_repository import RANK, STOPPING, VoiceEvent, VoiceTx
 
 log = structlog.get_logger(__name__)
 VOICES = ("out_of_office", "replied", "opted_out")
-# Builds the event asking campaigns to put an opted-out prospect on its workspace's suppression list:
-# (workspace id, prospect id, source).
-SuppressEvent = Callable[[str, str, str], Event]
 SUPPRESSION_KINDS = ("email", "domain", "linkedin")
 
 

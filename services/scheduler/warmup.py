@@ -6,7 +6,6 @@ a pause holds the queue where it is and the ramp day moves on only on days the i
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
@@ -15,6 +14,7 @@ import structlog
 from services.common import timemath
 from services.common.clock import Clock
 from services.common.errors import FailedPrecondition, NotFound
+from services.common.records import WarmupProgress
 from services.scheduler.domain import Sender
 from services.scheduler.repository import Enrollee, Repository, Tx
 from services.scheduler.service import FALLBACK_LIMITS, SchedulerService
@@ -44,17 +44,6 @@ def content(n: int, sender_email: str) -> dict[str, str]:
     line_b = _LINES[(n // len(_LINES) + n + 3) % len(_LINES)]
     body = f"{_OPENINGS[n % len(_OPENINGS)]}\n\n{line_a}\n{line_b if line_b != line_a else ''}\n\nBest,\n{name}\n"
     return {"warmup_subject": subject, "warmup_body": body}
-
-
-@dataclass(frozen=True, slots=True)
-class Progress:
-    inbox_id: str
-    ramp_day: int
-    limit_today: int
-    sent_today: int
-    sent_total: int
-    queued: int
-    pool_size: int
 
 
 class WarmupFeeder:
@@ -98,7 +87,7 @@ class WarmupFeeder:
         log.info("warm-up queue topped up", campaign_id=plan.campaign_id, queued=queued, ramp_day=ramp_day)
         return queued
 
-    async def progress(self, campaign_id: str) -> Progress:
+    async def progress(self, campaign_id: str) -> WarmupProgress:
         now = self._clock.now()
         async with self._repo.transaction() as tx:
             warmups = WarmupTx(tx)
@@ -114,5 +103,5 @@ class WarmupFeeder:
             sent_total = await warmups.sent_total(campaign_id)
         ramp_day = inbox.ramp_day_on(today) if inbox else 0
         limits = inbox.limits.get("email", FALLBACK_LIMITS) if inbox else FALLBACK_LIMITS
-        return Progress(inbox_id, ramp_day, limits.cap_on_ramp_day(ramp_day), sent_today, int(sent_total),
+        return WarmupProgress(inbox_id, ramp_day, limits.cap_on_ramp_day(ramp_day), sent_today, int(sent_total),
                         int(row["queued"]), len(row["pool"]))

@@ -23,7 +23,7 @@ from services.accounts.config import Settings as AccountsSettings
 from services.common import config
 from services.common.db import create_pool
 from services.common.grpc_client import open_channel
-from services.scheduler import server as scheduler_server
+from services.scheduler import clients as scheduler_clients
 from services.scheduler.bounce_rate import BouncePolicy, BounceRateMonitor
 from services.scheduler.repository import Repository as SchedulerRepository
 from tests.conftest import suite_env
@@ -50,7 +50,7 @@ async def poller(world: World) -> AsyncIterator[BouncePoller]:
 async def monitor(world: World) -> AsyncIterator[BounceRateMonitor]:
     """Another scheduler replica's periodic bounce-rate job (the suite's own runs every 60 real seconds)."""
     pool = await create_pool(world.suite.dsn, application_name="test-bounce-monitor", max_size=2)
-    yield BounceRateMonitor(SchedulerRepository(pool), world.clock, scheduler_server.ProtoEvents().bounce_rate,
+    yield BounceRateMonitor(SchedulerRepository(pool), world.clock, scheduler_clients.ProtoEvents().bounce_rate,
                             BouncePolicy())
     await pool.close()
 

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from services.common.migrations import migrate
+from services.scheduler.main import MIGRATIONS
 from services.scheduler.repository import Tx
-from services.scheduler.server import MIGRATIONS
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 

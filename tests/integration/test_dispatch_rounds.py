@@ -14,11 +14,11 @@ import pytest
 
 from services.common.clock import ManualClock
 from services.common.providers.unipile import UnipileClient
+from services.scheduler.clients import ProtoEvents
 from services.scheduler.dispatcher import Dispatcher
 from services.scheduler.domain import Limits, Step
 from services.scheduler.providers import Providers
 from services.scheduler.repository import Repository, Tx
-from services.scheduler.server import ProtoEvents
 from tests.scheduler_rig import MONDAY_7_UTC, Rig, scheduler_rig
 
 LIMITS = Limits(daily_cap=10, weekly_cap=1000, ramp_start=10, ramp_step=0, pacing_min_seconds=0,

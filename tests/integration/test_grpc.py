@@ -14,11 +14,11 @@ from holdfast.accounts.v1.accounts_pb2_grpc import AccountsServiceStub
 from holdfast.campaigns.v1 import campaigns_pb2, campaigns_pb2_grpc
 from holdfast.common.v1 import types_pb2
 from holdfast.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
+from services.campaigns.clients import AccountsDirectory, ProtoEvents
 from services.campaigns.domain import CATALOG, Actor
 from services.campaigns.gates import Gates
 from services.campaigns.pause import PauseStates
 from services.campaigns.repository import Repository
-from services.campaigns.server import AccountsDirectory, ProtoEvents
 from services.common import errors
 from services.common.clock import SystemClock
 from services.common.db import create_pool

@@ -25,11 +25,11 @@ from datetime import datetime, timedelta
 from services.common.clock import ManualClock
 from services.common.providers.smtp import SmtpSettings
 from services.common.providers.unipile import UnipileClient
+from services.scheduler.clients import ProtoEvents
 from services.scheduler.dispatcher import Dispatcher
 from services.scheduler.domain import FailurePolicy, Limits
 from services.scheduler.providers import Providers
 from services.scheduler.repository import Repository
-from services.scheduler.server import ProtoEvents
 from tests.scheduler_rig import MONDAY_7_UTC, Rig, scheduler_rig
 
 SEED = int(os.environ.get("RELIABILITY_SEED") or random.SystemRandom().randrange(2**32))

@@ -197,6 +197,18 @@ class ReclampOnResumeResponse(_message.Message):
     next_sends: _containers.RepeatedCompositeFieldContainer[NextChannelSend]
     def __init__(self, replanned: _Optional[int] = ..., days: _Optional[_Iterable[_Union[DayCount, _Mapping]]] = ..., next_sends: _Optional[_Iterable[_Union[NextChannelSend, _Mapping]]] = ...) -> None: ...
 
+class GetNextSendsRequest(_message.Message):
+    __slots__ = ("campaign_id",)
+    CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
+    campaign_id: str
+    def __init__(self, campaign_id: _Optional[str] = ...) -> None: ...
+
+class GetNextSendsResponse(_message.Message):
+    __slots__ = ("next_sends",)
+    NEXT_SENDS_FIELD_NUMBER: _ClassVar[int]
+    next_sends: _containers.RepeatedCompositeFieldContainer[NextChannelSend]
+    def __init__(self, next_sends: _Optional[_Iterable[_Union[NextChannelSend, _Mapping]]] = ...) -> None: ...
+
 class NextChannelSend(_message.Message):
     __slots__ = ("channel", "planned_at")
     CHANNEL_FIELD_NUMBER: _ClassVar[int]

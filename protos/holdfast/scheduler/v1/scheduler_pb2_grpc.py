@@ -59,6 +59,11 @@ class SchedulerServiceStub:
                 request_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.SetSenderStateRequest.SerializeToString,
                 response_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.SetSenderStateResponse.FromString,
                 _registered_method=True)
+        self.GetNextSends = channel.unary_unary(
+                '/holdfast.scheduler.v1.SchedulerService/GetNextSends',
+                request_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetNextSendsRequest.SerializeToString,
+                response_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetNextSendsResponse.FromString,
+                _registered_method=True)
         self.ReclampOnResume = channel.unary_unary(
                 '/holdfast.scheduler.v1.SchedulerService/ReclampOnResume',
                 request_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.ReclampOnResumeRequest.SerializeToString,
@@ -178,8 +183,17 @@ class SchedulerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetNextSends(self, request, context):
+        """Per channel, when the campaign's next send is planned (a resume answers with it, P8). Read only: the
+        re-clamp of a resume (S4) runs when its holds arrive through SetCampaignHolds.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ReclampOnResume(self, request, context):
-        """DESIGN S4: re-plan the actions that fell due during a pause, spread under caps, ramp and pacing.
+        """Deprecated: use GetNextSends. Kept for older callers (buf breaking); with scopes it re-plans the overdue
+        actions of those scopes now, without them it only reads next sends as GetNextSends does.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -323,6 +337,11 @@ def add_SchedulerServiceServicer_to_server(servicer, server):
                     servicer.SetSenderState,
                     request_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.SetSenderStateRequest.FromString,
                     response_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.SetSenderStateResponse.SerializeToString,
+            ),
+            'GetNextSends': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetNextSends,
+                    request_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetNextSendsRequest.FromString,
+                    response_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetNextSendsResponse.SerializeToString,
             ),
             'ReclampOnResume': grpc.unary_unary_rpc_method_handler(
                     servicer.ReclampOnResume,
@@ -540,6 +559,33 @@ class SchedulerService:
             '/holdfast.scheduler.v1.SchedulerService/SetSenderState',
             holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.SetSenderStateRequest.SerializeToString,
             holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.SetSenderStateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetNextSends(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.scheduler.v1.SchedulerService/GetNextSends',
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetNextSendsRequest.SerializeToString,
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetNextSendsResponse.FromString,
             options,
             channel_credentials,
             insecure,

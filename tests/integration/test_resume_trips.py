@@ -1,0 +1,130 @@
+"""Issue 12, "one trip": what one resume costs. The campaigns use case runs here against the suite's database and
+its real accounts and scheduler over gRPC; the suite's campaigns process delivers the holds from the outbox."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from holdfast.accounts.v1.accounts_pb2_grpc import AccountsServiceStub
+from holdfast.scheduler.v1 import scheduler_pb2
+from holdfast.scheduler.v1.scheduler_pb2_grpc import SchedulerServiceStub
+from services.campaigns.clients import AccountsDirectory, ProtoEvents, SchedulerClient
+from services.campaigns.domain import Actor
+from services.campaigns.repository import Repository, Transaction
+from services.campaigns.service import CampaignsService
+from services.common.clock import SystemClock
+from services.common.db import create_pool
+from services.common.errors import FailedPrecondition
+from services.common.grpc_client import open_channel
+from services.common.outbox import Relay
+
+SCHEDULE = {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "window": {"start": "00:00", "end": "23:59"},
+            "timezone": "UTC"}
+
+
+class CountingScheduler(SchedulerClient):
+    """The real scheduler client, writing down each call."""
+
+    def __init__(self, stub: SchedulerServiceStub):
+        super().__init__(stub)
+        self.calls: list[str] = []
+
+    async def active_channels(self, campaign_ids: list[str]) -> dict[str, set[str]]:
+        self.calls.append("active_channels")
+        return await super().active_channels(campaign_ids)
+
+    async def next_sends(self, campaign_id: str):  # type: ignore[no-untyped-def]
+        self.calls.append("next_sends")
+        return await super().next_sends(campaign_id)
+
+
+async def test_a_resume_reads_the_campaign_once_before_its_lock_and_asks_the_scheduler_once(suite, monkeypatch):
+    workspace_id, auth = await suite.new_workspace()
+    account = await suite.linkedin_account(auth)
+    _, created = await suite.call("POST", "/api/v1/campaigns", auth, json={
+        "name": "c", "schedule": SCHEDULE, "steps": [{"channel": "linkedin", "action": "invite"}],
+        "senders": {"linkedin_account_ids": [account]}})
+    cid = created["id"]
+    await suite.call("POST", f"/api/v1/campaigns/{cid}/prospects", auth, json={"prospects": [
+        {"linkedin_provider_id": f"P-{cid[:8]}"}]})
+    assert (await suite.call("POST", f"/api/v1/campaigns/{cid}/activate", auth))[0] == 200
+    assert (await suite.call("POST", f"/api/v1/campaigns/{cid}/pause", auth))[0] == 200
+
+    reads: list[str] = []
+    read = Transaction.get_campaign
+
+    async def counted(self, *args):  # type: ignore[no-untyped-def]
+        reads.append(args[1])
+        return await read(self, *args)
+
+    pool = await create_pool(suite.dsn, application_name="test")
+    try:
+        scheduler = CountingScheduler(SchedulerServiceStub(open_channel(f"127.0.0.1:{suite.ports['scheduler']}")))
+        directory = AccountsDirectory(AccountsServiceStub(open_channel(f"127.0.0.1:{suite.ports['accounts']}")))
+        service = CampaignsService(Repository(pool), SystemClock(), events=ProtoEvents(),
+                                   outbox=Relay(pool, "campaigns", {}), scheduler=scheduler, directory=directory)
+        monkeypatch.setattr(Transaction, "get_campaign", counted)  # every read of a campaign row goes through it
+        change, next_sends = await service.resume(workspace_id, cid, Actor(kind="member", member_id=str(uuid.uuid4())))
+    finally:
+        await pool.close()
+
+    assert change.changed and change.campaign.status == "active"
+    assert set(next_sends) <= {"linkedin"}  # empty once the suite's dispatcher has sent the only invite
+    assert scheduler.calls == ["next_sends"], "a healthy resume asks the scheduler once, after the holds"
+    # One read to check the gates before the lock, the locked row, and the row after the write (before: five).
+    assert reads == [cid, cid, cid]
+
+
+async def test_the_deprecated_reclamp_on_resume_still_answers_as_get_next_sends(suite):
+    """ReclampOnResume stays for callers built against the older contract (buf breaking): without scopes it
+    re-plans nothing and answers the next sends, as GetNextSends does."""
+    _, auth = await suite.new_workspace()
+    account = await suite.linkedin_account(auth)
+    _, created = await suite.call("POST", "/api/v1/campaigns", auth, json={
+        "name": "c", "schedule": SCHEDULE, "steps": [{"channel": "linkedin", "action": "invite"}],
+        "senders": {"linkedin_account_ids": [account]}})
+    cid = created["id"]
+    await suite.call("POST", f"/api/v1/campaigns/{cid}/prospects", auth, json={"prospects": [
+        {"linkedin_provider_id": f"P-{cid[:8]}"}]})
+    assert (await suite.call("POST", f"/api/v1/campaigns/{cid}/activate", auth))[0] == 200
+    stub = SchedulerServiceStub(open_channel(f"127.0.0.1:{suite.ports['scheduler']}"))
+    new = await stub.GetNextSends(scheduler_pb2.GetNextSendsRequest(campaign_id=cid))
+    old = await stub.ReclampOnResume(scheduler_pb2.ReclampOnResumeRequest(campaign_id=cid))
+    assert list(old.next_sends) == list(new.next_sends) and old.replanned == 0
+
+
+async def test_a_resume_with_an_unusable_sender_asks_which_channels_are_active(suite):
+    """P6: a sender reason found at resume pauses only a channel the campaign still sends on, so then (and only
+    then) the scheduler is asked for the active channels before the lock, and the resume is refused."""
+    workspace_id, auth = await suite.new_workspace()
+    account = await suite.linkedin_account(auth)
+    _, created = await suite.call("POST", "/api/v1/campaigns", auth, json={
+        "name": "c", "schedule": SCHEDULE, "steps": [{"channel": "linkedin", "action": "invite"}],
+        "senders": {"linkedin_account_ids": [account]}})
+    cid = created["id"]
+    await suite.call("POST", f"/api/v1/campaigns/{cid}/prospects", auth, json={"prospects": [
+        {"linkedin_provider_id": f"P-{cid[:8]}"}]})
+    assert (await suite.call("POST", f"/api/v1/campaigns/{cid}/activate", auth))[0] == 200
+    assert (await suite.call("POST", f"/api/v1/campaigns/{cid}/pause", auth))[0] == 200
+
+    class Unusable(AccountsDirectory):
+        async def sender_health(self, workspace_id, kind, sender_id):  # type: ignore[no-untyped-def]
+            found = await super().sender_health(workspace_id, kind, sender_id)
+            assert found is not None
+            return type(found)("disconnected", found.restriction_verified)
+
+    pool = await create_pool(suite.dsn, application_name="test")
+    try:
+        scheduler = CountingScheduler(SchedulerServiceStub(open_channel(f"127.0.0.1:{suite.ports['scheduler']}")))
+        directory = Unusable(AccountsServiceStub(open_channel(f"127.0.0.1:{suite.ports['accounts']}")))
+        service = CampaignsService(Repository(pool), SystemClock(), events=ProtoEvents(),
+                                   outbox=Relay(pool, "campaigns", {}), scheduler=scheduler, directory=directory)
+        with pytest.raises(FailedPrecondition) as refused:
+            await service.resume(workspace_id, cid, Actor(kind="member", member_id=str(uuid.uuid4())))
+    finally:
+        await pool.close()
+
+    assert refused.value.code == "resume_blocked"
+    assert scheduler.calls == ["active_channels"]
