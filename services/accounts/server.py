@@ -279,6 +279,7 @@ class AccountsServicer(pb_grpc.AccountsServiceServicer):
             request.restriction_kind,
             request.detail,
             request.attempt_id,
+            sender_refused=request.sender_refused,
         )
         return pb.ReportAccountFailureResponse(changed=changed)
 

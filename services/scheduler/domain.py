@@ -167,6 +167,9 @@ class AccountFailure:
     restriction_kind: str
     detail: str
     attempt_id: str
+    # An inbox whose mail server refused the inbox itself (its sender address, relaying: T3, T5) though its login
+    # works: accounts records it at once, since no login probe can see it.
+    sender_refused: bool = False
 
 
 # An outbox event: (destination, ordering key, payload).
