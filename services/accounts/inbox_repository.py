@@ -155,13 +155,16 @@ class InboxTx:
         )
         return await self.lock_inbox_probe_state(inbox_id) if found else None
 
-    async def mark_sender_refused(self, inbox_id: str) -> str | None:
-        """The mail server refused the inbox itself: no login probe connects it again, new credentials do. Returns
-        the inbox's workspace id (its row now locked), None if there is no such inbox."""
+    async def lock_inbox_row(self, inbox_id: str) -> str | None:
+        """Lock an inbox's row (its health changes one at a time); its workspace id, None if there is no such inbox."""
         found = await self._conn.fetchval(
-            "UPDATE accounts.inboxes SET sender_refused = true WHERE id = $1 RETURNING workspace_id", inbox_id
+            "SELECT workspace_id FROM accounts.inboxes WHERE id = $1 FOR UPDATE", inbox_id
         )
         return None if found is None else str(found)
+
+    async def mark_sender_refused(self, inbox_id: str) -> None:
+        """The mail server refused the inbox itself: no login probe connects it again, new credentials do."""
+        await self._conn.execute("UPDATE accounts.inboxes SET sender_refused = true WHERE id = $1", inbox_id)
 
     async def probe_inbox_soon(self, inbox_id: str, now: datetime) -> bool:
         """Make a password inbox due for a probe now (unless it already is); False if there is no such inbox."""

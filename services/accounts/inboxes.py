@@ -365,20 +365,26 @@ class InboxService:
             },
         )
 
-    async def sender_refused_reported(self, inbox_id: str, detail: str, attempt_id: str) -> bool:
+    async def sender_refused_reported(self, inbox_id: str, detail: str, attempt_id: str, version: int = 0) -> bool:
         """The mail server refused the inbox itself at a send (its sender address, relaying: T3, T5) though its
         login works. No probe can see that, so it is recorded at once: the inbox is disconnected naming the address
         and the server's answer (campaigns pause its email steps, P6), and stays so until new credentials are
-        stored (T8). Idempotent by attempt id; True when the status changed."""
+        stored (T8). A report for a `version` older than the inbox's concerns credentials replaced since: ignored.
+        Idempotent by attempt id; True when the status changed."""
         async with self._repo.transaction() as tx:
             earlier = await HealthTx(tx).claim_failure_report(attempt_id, inbox_id, "disconnected", self._clock.now())
             if earlier is not None:
                 return earlier
-            workspace_id = await InboxTx(tx).mark_sender_refused(inbox_id)
+            workspace_id = await InboxTx(tx).lock_inbox_row(inbox_id)
             if workspace_id is None:
                 raise NotFound("inbox not found")
             inbox = await tx.get_inbox(workspace_id, inbox_id)
             assert inbox is not None
+            if version and version < inbox.version:
+                log.info("sender refusal of replaced credentials ignored", inbox_id=inbox_id, attempt_id=attempt_id,
+                         reported_version=version, version=inbox.version)
+                return False
+            await InboxTx(tx).mark_sender_refused(inbox_id)
             changed = inbox.status != "disconnected"
             if changed:
                 await self._health.change_inbox(

@@ -280,6 +280,7 @@ class AccountsServicer(pb_grpc.AccountsServiceServicer):
             request.detail,
             request.attempt_id,
             sender_refused=request.sender_refused,
+            sender_version=request.sender_version,
         )
         return pb.ReportAccountFailureResponse(changed=changed)
 

@@ -231,7 +231,8 @@ class Dispatcher:
                 # the inbox (disconnected, naming the address) and campaigns pause its email steps (P6).
                 await tx.enqueue(self._events.account_failure(AccountFailure(
                     sender_kind=sender.kind, sender_id=sender_id, status="disconnected", restriction_kind="",
-                    detail=outcome.detail, attempt_id=attempt_id, sender_refused=True)))
+                    detail=outcome.detail, attempt_id=attempt_id, sender_refused=True,
+                    sender_version=sender.version)))
                 return 1
         elif kind in (FailureKind.DISCONNECTED, FailureKind.RESTRICTED):
             status = "disconnected" if kind is FailureKind.DISCONNECTED else "restricted"

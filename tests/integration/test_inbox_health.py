@@ -353,12 +353,12 @@ async def test_a_probe_outdated_by_a_reconnect_is_ignored(w: World) -> None:
     # A probe with the old credentials is at the servers while the user reconnects with the new password.
     release = asyncio.Event()
     started = asyncio.Event()
-    from services.accounts.clients import check_imap_login
+    from services.accounts.clients import LOGIN_CHECKS
 
     async def slow_imap(login: ServerLogin, timeout_s: float) -> None:
         started.set()
         await release.wait()
-        await check_imap_login(login, timeout_s)
+        await LOGIN_CHECKS["imap"](login, timeout_s)
 
     slow = AccountsService(
         w.replica._repo,
@@ -530,6 +530,16 @@ async def test_a_refused_sender_address_disconnects_at_once_and_only_new_credent
     # Cleared with the new credentials: a later disconnect by refused logins recovers by a probe again.
     assert await w.db.fetchval("SELECT sender_refused FROM accounts.inboxes WHERE id = $1",
                                uuid.UUID(inbox.id)) is False
+    # A refusal of a send made with the replaced credentials (an older version of the inbox) changes nothing.
+    version = (await inbox.row())["version"]
+    assert await w.replica.senders.report_account_failure(
+        "inbox", inbox.id, "disconnected", "", answer, f"att-{uuid.uuid4().hex[:8]}", sender_refused=True,
+        sender_version=version - 1) is False
+    assert (await inbox.row())["status"] == "connected"
+    assert await w.replica.senders.report_account_failure(
+        "inbox", inbox.id, "disconnected", "", answer, f"att-{uuid.uuid4().hex[:8]}", sender_refused=True,
+        sender_version=version) is True
+    assert (await inbox.row())["status"] == "disconnected"
     with pytest.raises(InvalidArgument):
         await w.replica.senders.report_account_failure(
             "linkedin_account", inbox.id, "disconnected", "", answer, f"att-{uuid.uuid4().hex[:8]}",
