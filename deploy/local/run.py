@@ -105,7 +105,9 @@ def _start_sandbox(env: dict[str, str], providers: list[subprocess.Popen[bytes]]
     _wait_listening([unipile_port, smtp_port, imap_port, *oauth_ports.values()], sandbox, timeout=30)
     unipile = f"http://127.0.0.1:{unipile_port}"
     env.update(HOLDFAST_UNIPILE_DSN=unipile, HOLDFAST_UNIPILE_API_KEY=SANDBOX_API_KEY, HOLDFAST_SANDBOX="true",
-               HOLDFAST_SANDBOX_UNIPILE_URL=unipile)
+               HOLDFAST_SANDBOX_UNIPILE_URL=unipile,
+               # Webhook endpoints may be local receivers here (the SSRF guard is on everywhere else).
+               HOLDFAST_WEBHOOKS_ALLOW_PRIVATE="true")
     faked = []
     for provider, port in oauth_ports.items():
         if env.get(f"HOLDFAST_{provider}_CLIENT_ID"):

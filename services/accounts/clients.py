@@ -3,6 +3,8 @@ the Unipile client, and the live SMTP and IMAP login checks. The use cases reach
 
 from __future__ import annotations
 
+import asyncio
+import socket
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -202,3 +204,31 @@ def login_checks(allow_public_plaintext: bool = False) -> dict[str, LoginCheck]:
 
 # The live login checks as the providers' default (plaintext only to loopback and private addresses).
 LOGIN_CHECKS = login_checks()
+
+
+class HttpWebhookPoster:
+    """Posts signed webhooks over HTTP(S); follows no redirect (it could lead to a private address)."""
+
+    def __init__(self, session: aiohttp.ClientSession):
+        self._session = session
+
+    async def resolve(self, host: str) -> list[str]:
+        try:
+            found = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError, ValueError):  # no such name, or not one IDNA can encode
+            return []
+        return sorted({str(info[4][0]) for info in found})
+
+    async def post(self, url: str, headers: dict[str, str], body: bytes) -> int:
+        try:
+            async with self._session.post(url, data=body, headers=headers, allow_redirects=False) as response:
+                await response.read()
+                return response.status
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise OSError(str(exc) or type(exc).__name__) from exc
+
+
+async def open_webhook_poster(settings: Settings, stack: AsyncExitStack) -> HttpWebhookPoster:
+    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=settings.webhook_timeout_seconds))
+    stack.push_async_callback(session.close)
+    return HttpWebhookPoster(session)

@@ -182,6 +182,24 @@ class Settings(ServiceSettings):
         parse=parse_bool,
         help="read inboxes for bounce reports in this process (replica-safe: any number may)",
     )
+    webhooks_allow_private: bool = setting(
+        "HOLDFAST_WEBHOOKS_ALLOW_PRIVATE",
+        False,
+        parse=parse_bool,
+        help="let webhook endpoints resolve to loopback or private addresses (SSRF guard off; local sandboxes only)",
+    )
+    webhook_delivery_seconds: float = setting(
+        "HOLDFAST_WEBHOOK_DELIVERY_SECONDS",
+        1.0,
+        parse=parse_positive_seconds,
+        help="how often due webhook deliveries are sent (replica-safe: any number may)",
+    )
+    webhook_timeout_seconds: float = setting(
+        "HOLDFAST_WEBHOOK_TIMEOUT_SECONDS",
+        10.0,
+        parse=parse_positive_seconds,
+        help="how long a webhook receiver has to answer before the attempt counts as failed",
+    )
     google_client_id: str = setting(
         "HOLDFAST_GOOGLE_CLIENT_ID", "", help="OAuth client id of the Google app inboxes connect with (empty: off)"
     )

@@ -26,10 +26,13 @@ class Workspace:
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who a bearer token belongs to."""
+    """Who a bearer token belongs to: its member's role and the token's scopes (services/common/roles.py)."""
 
     workspace_id: str
     member_id: str
+    role: str = "owner"
+    scopes: tuple[str, ...] = ("read", "write", "admin")
+    token_id: str = ""
 
 
 def new_token() -> str:

@@ -18,6 +18,7 @@ from services.accounts.inbox_repository import InboxTx
 from services.accounts.linkedin_repository import LinkedInTx
 from services.accounts.ports import HealthEventPayload, SenderStatePayload
 from services.accounts.repository import Repository, Tx
+from services.accounts.webhooks import record_sender_event
 from services.common.clock import Clock
 from services.common.errors import InvalidArgument
 
@@ -123,6 +124,9 @@ class HealthWriter:
         HealthEvent for campaigns leave through the outbox, ordered per sender."""
         await self.announce(tx, sender)
         await self.to_campaigns(tx, sender.id, event)
+        await record_sender_event(tx, event_id=event.event_id, workspace_id=sender.workspace_id,
+                                  sender_kind=event.sender_kind, sender_id=sender.id, previous=previous,
+                                  status=event.status, detail=event.detail, occurred_at=event.occurred_at)
         log.info("sender health changed", kind=event.sender_kind, sender_id=sender.id,
                  workspace_id=sender.workspace_id, previous=previous, status=event.status, source=source,
                  version=event.version, sequence=sequence)

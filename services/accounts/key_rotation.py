@@ -1,5 +1,5 @@
-"""Key rotation (DESIGN A5): re-encrypt every stored inbox secret under the active key of HOLDFAST_SECRET_KEYS
-(`python -m services.accounts rotate-keys`)."""
+"""Key rotation (DESIGN A5): re-encrypt every stored inbox and webhook signing secret under the active key of
+HOLDFAST_SECRET_KEYS (`python -m services.accounts rotate-keys`)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import structlog
 from services.accounts.domain import secret_context
 from services.accounts.repository import Repository
 from services.accounts.secret_repository import SecretTx
+from services.accounts.webhooks import webhook_secret_context
 from services.common.crypto import Keyring, SecretError
 from services.common.errors import FailedPrecondition, InvalidArgument
 
@@ -77,11 +78,34 @@ class KeyRotation:
                 if not rows:
                     break
                 after = rows[-1][0]
+        rewritten += await self._rotate_webhook_secrets(active, batch, unreadable)
         for (inbox_id, server), reason in sorted(unreadable.items()):
             # The reason names at most a key id, never key material or the password.
             log.error("stored inbox secret cannot be re-encrypted", inbox_id=inbox_id, secret=server, reason=reason)
         log.info("secrets rotated", rewritten=rewritten, unreadable=len(unreadable), active_key=active)
         return Rotation(rewritten=rewritten, unreadable=len(unreadable), reasons=sorted(set(unreadable.values())))
+
+    async def _rotate_webhook_secrets(self, active: str, batch: int, unreadable: dict[tuple[str, str], str]) -> int:
+        """The webhook endpoints' signing secrets, as the inbox secrets above (unreadable ones under their id)."""
+        rewritten = 0
+        for skip_locked in (True, False):
+            after: str | None = None
+            while True:
+                async with self._repo.transaction() as tx:
+                    rows = await SecretTx(tx).webhook_secrets_to_rotate(active, after, batch, skip_locked=skip_locked)
+                    for endpoint_id, workspace_id, secret in rows:
+                        try:
+                            fresh = self._keyring.reencrypt(secret, context=webhook_secret_context(workspace_id))
+                        except SecretError as exc:
+                            unreadable[(endpoint_id, "webhook")] = str(exc)
+                            continue
+                        unreadable.pop((endpoint_id, "webhook"), None)
+                        await SecretTx(tx).set_webhook_secret(endpoint_id, fresh)
+                        rewritten += 1
+                if not rows:
+                    break
+                after = rows[-1][0]
+        return rewritten
 
     def _stale(self, secret: bytes) -> bool:
         try:

@@ -20,6 +20,7 @@ from services.accounts.clients import (
     inbound_emails_payload,
     login_checks,
     open_unipile,
+    open_webhook_poster,
     outbox_deliveries,
     sender_state,
 )
@@ -27,7 +28,7 @@ from services.accounts.config import Settings
 from services.accounts.health_domain import InboxHealthSettings
 from services.accounts.inboxes import InboxService
 from services.accounts.oauth import providers_from
-from services.accounts.ports import Unipile
+from services.accounts.ports import Unipile, WebhookPoster
 from services.accounts.replies import ReplyPoller
 from services.accounts.repository import SCHEMA, Repository
 from services.accounts.server import AccountsServicer, registration
@@ -55,6 +56,7 @@ def build_service(
     *,
     unipile: Unipile | None,
     committed: Callable[[], None] = lambda: None,
+    webhook_poster: WebhookPoster | None = None,
 ) -> AccountsService:
     """The accounts use cases wired as the server runs them (tests build a second one, like another replica)."""
     return AccountsService(
@@ -72,6 +74,8 @@ def build_service(
         inbox_health=inbox_health_settings(settings),
         login_checks=login_checks(settings.allow_public_plaintext),
         oauth=providers_from(settings),
+        webhook_poster=webhook_poster,
+        webhooks_allow_private=settings.webhooks_allow_private,
     )
 
 
@@ -164,7 +168,14 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
     relay = Relay(pool, SCHEMA, outbox_deliveries(channel, campaigns_channel))
     await relay.start()
     stack.push_async_callback(relay.stop)
-    service = build_service(settings, pool, clock or SystemClock(), unipile=unipile, committed=relay.kick)
+    poster = await open_webhook_poster(settings, stack)
+    service = build_service(settings, pool, clock or SystemClock(), unipile=unipile, committed=relay.kick,
+                            webhook_poster=poster)
+    webhook_loop = asyncio.create_task(
+        run_loop("webhook-delivery", settings.webhook_delivery_seconds, service.webhooks.deliver_due_once),
+        name="accounts-webhook-delivery",
+    )
+    stack.push_async_callback(cancel, webhook_loop)
     grace_loop = asyncio.create_task(
         run_loop("grace", grace_interval_seconds(settings), service.linkedin.expire_grace_once), name="accounts-grace"
     )

@@ -46,3 +46,15 @@ class Unipile(Protocol):
         name: str,
         success_redirect_url: str | None = None,
     ) -> str: ...
+
+
+class WebhookPoster(Protocol):
+    """Sends one signed webhook (clients.py `HttpWebhookPoster`)."""
+
+    async def resolve(self, host: str) -> list[str]:
+        """Every address `host` resolves to (an address resolves to itself); [] when it does not resolve."""
+        ...
+
+    async def post(self, url: str, headers: dict[str, str], body: bytes) -> int:
+        """The HTTP status of the answer; raises OSError (or a subclass) when no answer came."""
+        ...

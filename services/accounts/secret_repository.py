@@ -1,4 +1,4 @@
-"""SQL of key rotation (DESIGN A5): the inbox secrets not yet under the active key.
+"""SQL of key rotation (DESIGN A5): the inbox and webhook secrets not yet under the active key.
 
 Part of the repository layer beside `repository.py`: every query runs on the connection of a `Tx`."""
 
@@ -54,3 +54,22 @@ class SecretTx:
         await self._conn.execute(
             f"UPDATE accounts.inboxes SET {assignments} WHERE id = $1", inbox_id, *(v for _, v in given)
         )
+
+    async def webhook_secrets_to_rotate(
+        self, active_key_id: str, after_id: str | None, limit: int, *, skip_locked: bool
+    ) -> list[tuple[str, str, bytes]]:
+        """Webhook endpoints in id order after `after_id` whose signing secret is not under `active_key_id`,
+        locked as `inbox_secrets_to_rotate` locks inboxes: (id, workspace id, encrypted secret)."""
+        lock = "FOR UPDATE SKIP LOCKED" if skip_locked else "FOR UPDATE"
+        rows = await self._conn.fetch(
+            "SELECT id, workspace_id, secret FROM accounts.webhook_endpoints"
+            f" WHERE ($2::uuid IS NULL OR id > $2::uuid) AND {_STALE.format(col='secret')}"
+            f" ORDER BY id LIMIT $3 {lock}",
+            active_key_id.encode(),
+            after_id,
+            limit,
+        )
+        return [(str(r["id"]), str(r["workspace_id"]), r["secret"]) for r in rows]
+
+    async def set_webhook_secret(self, endpoint_id: str, secret: bytes) -> None:
+        await self._conn.execute("UPDATE accounts.webhook_endpoints SET secret = $2 WHERE id = $1", endpoint_id, secret)

@@ -12,6 +12,7 @@ from holdfast.accounts.v1 import accounts_pb2 as pb
 from holdfast.accounts.v1 import accounts_pb2_grpc as pb_grpc
 from holdfast.common.v1 import types_pb2
 from services.accounts import oauth
+from services.accounts.audit_server import AuditRpcs
 from services.accounts.clients import SUBSCRIPTION, health_event_pb, limit_pb
 from services.accounts.domain import (
     HistoryEntry,
@@ -22,7 +23,9 @@ from services.accounts.domain import (
     ServerLogin,
     Workspace,
 )
+from services.accounts.members_server import MembersRpcs
 from services.accounts.service import AccountsService
+from services.accounts.webhooks_server import WebhooksRpcs
 from services.common.grpc_server import Registration
 from services.common.proto_enums import from_word, to_word
 from services.common.proto_time import from_timestamp, to_timestamp
@@ -124,7 +127,7 @@ def _actor(actor: types_pb2.Actor) -> str:
     return ":".join(part for part in (actor.source, actor.event_id) if part)
 
 
-class AccountsServicer(pb_grpc.AccountsServiceServicer):
+class AccountsServicer(MembersRpcs, WebhooksRpcs, AuditRpcs, pb_grpc.AccountsServiceServicer):
     def __init__(self, service: AccountsService):
         self._service = service
 
@@ -138,7 +141,9 @@ class AccountsServicer(pb_grpc.AccountsServiceServicer):
         self, request: pb.AuthenticateRequest, context: grpc.aio.ServicerContext
     ) -> pb.AuthenticateResponse:
         principal = await self._service.workspaces.authenticate(request.token)
-        return pb.AuthenticateResponse(workspace_id=principal.workspace_id, member_id=principal.member_id)
+        return pb.AuthenticateResponse(workspace_id=principal.workspace_id, member_id=principal.member_id,
+                                       role=principal.role, scopes=principal.scopes,
+                                       token_id=principal.token_id)
 
     async def GetWorkspace(
         self, request: pb.GetWorkspaceRequest, context: grpc.aio.ServicerContext

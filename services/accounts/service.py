@@ -1,7 +1,10 @@
 """The accounts use cases, composed: one object holding each seam's service, built from the dependencies they
 share. It holds no use case of its own; the servicer and the background jobs call the seam they need:
 
-- `workspaces`  workspaces, tokens and the subscription (workspaces.py)
+- `workspaces`  workspaces, authentication and the subscription (workspaces.py)
+- `members`     members, their roles and API tokens (members.py)
+- `audit`       the audit log of members' and integrations' changes (audit.py)
+- `webhooks`    outbound webhook endpoints, events and their signed deliveries (webhooks.py)
 - `linkedin`    LinkedIn accounts and their health (linkedin.py)
 - `inboxes`     inboxes, their login probes and reconnect by credentials (inboxes.py)
 - `inbox_oauth` the OAuth flow of inboxes, their probes and access tokens (inbox_oauth.py)
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from services.accounts.audit import AuditService
 from services.accounts.clients import LOGIN_CHECKS
 from services.accounts.health_domain import InboxHealthSettings
 from services.accounts.health_events import HealthFeed, HealthWriter
@@ -20,10 +24,19 @@ from services.accounts.inbox_oauth import InboxOAuthService
 from services.accounts.inboxes import InboxService
 from services.accounts.key_rotation import KeyRotation
 from services.accounts.linkedin import LinkedInService
+from services.accounts.members import MemberService
 from services.accounts.oauth import OAuthProvider
-from services.accounts.ports import Committed, HealthEventPayload, LoginCheck, SenderStatePayload, Unipile
+from services.accounts.ports import (
+    Committed,
+    HealthEventPayload,
+    LoginCheck,
+    SenderStatePayload,
+    Unipile,
+    WebhookPoster,
+)
 from services.accounts.repository import Repository
 from services.accounts.senders import SenderService
+from services.accounts.webhooks import WebhookService
 from services.accounts.workspaces import WorkspaceService
 from services.common.clock import Clock
 from services.common.crypto import Keyring
@@ -47,6 +60,8 @@ class AccountsService:
         inbox_health: InboxHealthSettings | None = None,
         login_checks: dict[str, LoginCheck] | None = None,
         oauth: dict[str, OAuthProvider] | None = None,
+        webhook_poster: WebhookPoster | None = None,
+        webhooks_allow_private: bool = False,
     ):
         """`sender_state` serializes a sender's state for the scheduler and `health_event` a health event for
         campaigns (the outbox payloads); `committed` is called after each committed write that enqueued one (it
@@ -59,6 +74,10 @@ class AccountsService:
         health = HealthWriter(clock, sender_state=sender_state, health_event=health_event)
         settings = inbox_health or InboxHealthSettings()
         self.workspaces = WorkspaceService(repository, clock, health=health, committed=committed)
+        self.members = MemberService(repository, clock)
+        self.audit = AuditService(repository, clock)
+        self.webhooks = WebhookService(repository, clock, keyring=keyring, poster=webhook_poster,
+                                       allow_private=webhooks_allow_private)
         self.linkedin = LinkedInService(
             repository,
             clock,

@@ -29,7 +29,7 @@ class WorkspaceTx:
         self._conn = tx.conn
 
     async def create_workspace(
-        self, name: str, owner_email: str, token_hash: bytes, now: datetime
+        self, name: str, owner_email: str, token_hash: bytes, token_hint: str, now: datetime
     ) -> tuple[Workspace, str]:
         """The workspace, its owner and the owner's token (in the caller's transaction)."""
         row = await self._conn.fetchrow(
@@ -46,23 +46,26 @@ class WorkspaceTx:
             now,
         )
         await self._conn.execute(
-            "INSERT INTO accounts.api_tokens (member_id, workspace_id, token_hash, created_at)"
-            " VALUES ($1, $2, $3, $4)",
+            "INSERT INTO accounts.api_tokens (member_id, workspace_id, token_hash, created_at, name, hint)"
+            " VALUES ($1, $2, $3, $4, 'owner', $5)",
             member_id,
             row["id"],
             token_hash,
             now,
+            token_hint,
         )
         return _workspace(row), str(member_id)
 
     async def principal_for(self, token_hash: bytes) -> Principal | None:
         row = await self._conn.fetchrow(
-            "SELECT workspace_id, member_id FROM accounts.api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+            "SELECT t.id, t.workspace_id, t.member_id, m.role, t.scopes FROM accounts.api_tokens t"
+            " JOIN accounts.members m ON m.id = t.member_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
             token_hash,
         )
         if row is None:
             return None
-        return Principal(workspace_id=str(row["workspace_id"]), member_id=str(row["member_id"]))
+        return Principal(workspace_id=str(row["workspace_id"]), member_id=str(row["member_id"]), role=row["role"],
+                         scopes=tuple(row["scopes"]), token_id=str(row["id"]))
 
     async def get_workspace(self, workspace_id: str) -> Workspace | None:
         row = await self._conn.fetchrow("SELECT * FROM accounts.workspaces WHERE id = $1", workspace_id)

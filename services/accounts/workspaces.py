@@ -43,7 +43,7 @@ class WorkspaceService:
         token = new_token()
         async with self._repo.transaction() as tx:
             workspace, member_id = await WorkspaceTx(tx).create_workspace(
-                name, owner_email, hash_token(token), self._clock.now()
+                name, owner_email, hash_token(token), token[-4:], self._clock.now()
             )
         log.info("workspace created", workspace_id=workspace.id)
         return workspace, member_id, token

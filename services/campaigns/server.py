@@ -46,6 +46,7 @@ from services.common.outbox import Relay
 from services.common.proto_enums import from_word, to_word
 from services.common.proto_time import from_timestamp, to_timestamp
 from services.common.service_main import prepare_schema
+from services.common.webhook_relay import RECORD_WEBHOOK_EVENT, webhook_event_request
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Campaigns per SetCampaignHoldsBatch call: about 70 kB, well under gRPC's 4 MB limit.
@@ -441,6 +442,7 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
     for channel in channels.values():
         stack.push_async_callback(channel.close)
     scheduler = scheduler_pb2_grpc.SchedulerServiceStub(channels["scheduler"])
+    accounts = accounts_pb2_grpc.AccountsServiceStub(channels["accounts"])
     relay = Relay(pool, "campaigns", {
         "scheduler.UpsertCampaignPlan": lambda b: scheduler.UpsertCampaignPlan(
             scheduler_pb2.UpsertCampaignPlanRequest.FromString(b)),
@@ -456,6 +458,8 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
             scheduler_pb2.ApplySuppressionsRequest.FromString(b), timeout=60),
         "scheduler.RecordProspectVoice": lambda b: scheduler.RecordProspectVoice(
             scheduler_pb2.RecordProspectVoiceRequest.FromString(b), timeout=60),
+        # Written by a trigger on the pause history (migrations/005_webhook_events.sql), as JSON.
+        RECORD_WEBHOOK_EVENT: lambda b: accounts.RecordWebhookEvent(webhook_event_request(b)),
     })
     await relay.start()
     stack.push_async_callback(relay.stop)

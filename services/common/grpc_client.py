@@ -1,5 +1,5 @@
-"""gRPC client channels: every call carries a deadline and the caller's request id, and a failure comes
-back as the domain error the server raised."""
+"""gRPC client channels: every call carries a deadline, the caller's request id and role (while a member's
+request is served), and a failure comes back as the domain error the server raised."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import structlog
 
 from services.common.grpc_errors import from_rpc_error
 from services.common.grpc_server import MAX_MESSAGE_BYTES, REQUEST_ID_KEY
+from services.common.roles import CALLER_ROLE, ROLE_KEY
 
 
 class _DeadlineInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
@@ -23,6 +24,9 @@ class _DeadlineInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
         request_id = structlog.contextvars.get_contextvars().get("request_id")
         if request_id and REQUEST_ID_KEY not in metadata:
             metadata.add(REQUEST_ID_KEY, request_id)
+        role = CALLER_ROLE.get()
+        if role is not None and ROLE_KEY not in metadata:
+            metadata.add(ROLE_KEY, role.word)
         details = grpc.aio.ClientCallDetails(
             method=details.method,
             timeout=details.timeout if details.timeout is not None else self._default_timeout,

@@ -25,6 +25,7 @@ from services.common import errors, reflection, request_ids
 from services.common.db import is_unreachable
 from services.common.grpc_errors import to_status
 from services.common.metrics import GRPC_LATENCY, GRPC_REQUESTS
+from services.common.roles import ROLE_KEY, check_call
 
 log = structlog.get_logger(__name__)
 
@@ -38,7 +39,8 @@ LIVENESS = "liveness"
 
 
 class ContextInterceptor(grpc.aio.ServerInterceptor):
-    """Binds request id and method to the log context; maps domain errors to statuses."""
+    """Binds request id and method to the log context; refuses a call below its role (services.common.roles);
+    maps domain errors to statuses."""
 
     def __init__(self) -> None:
         # The wrapped handler of each unary method, built once: the request id is read per call, from the call's
@@ -61,12 +63,13 @@ class ContextInterceptor(grpc.aio.ServerInterceptor):
         inner = handler.unary_unary
 
         async def unary_unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            given = next((value for key, value in context.invocation_metadata() or () if key == REQUEST_ID_KEY), None)
-            request_id = request_ids.accept(given)
+            metadata = dict(context.invocation_metadata() or ())
+            request_id = request_ids.accept(metadata.get(REQUEST_ID_KEY))
             structlog.contextvars.bind_contextvars(request_id=request_id, rpc=method)
             started = time.perf_counter()
             code = "OK"
             try:
+                check_call(method, metadata.get(ROLE_KEY))  # roles are enforced here, not only at the gateway
                 return await inner(request, context)
             except errors.DomainError as exc:
                 status, message, trailers = to_status(exc)

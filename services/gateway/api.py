@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field, ValidationError
 from holdfast.accounts.v1 import accounts_pb2
 from holdfast.common.v1 import types_pb2
 from services.common.errors import InvalidArgument, Unauthenticated
+from services.common.roles import CALLER_ROLE, Role, effective_role, require
 from services.gateway import models
 from services.gateway.config import Settings
 from services.gateway.upstreams import Upstreams
@@ -30,6 +31,9 @@ OPENAPI = web.AppKey("openapi", dict)
 class Principal:
     workspace_id: str
     member_id: str
+    # The member's role capped by the token's scopes (services/common/roles.py).
+    role: Role = Role.OWNER
+    token_id: str = ""
 
     def actor(self) -> types_pb2.Actor:
         return types_pb2.Actor(kind=types_pb2.ACTOR_KIND_MEMBER, member_id=self.member_id)
@@ -76,8 +80,16 @@ class PrincipalCache:
                 del self._entries[next(iter(self._entries))]
         self._entries[self._key(token)] = (now + self._ttl_s, principal)
 
+    def clear(self) -> None:
+        """Forget everyone: a member's role or tokens changed (other gateway replicas learn within `ttl_s`)."""
+        self._entries.clear()
+
 
 PRINCIPALS = web.AppKey("principals", PrincipalCache)
+# The least role the matched route needs (set by the router's wrapper in app.py; owner if unknown).
+ROUTE_ROLE = web.RequestKey("route_role", Role)
+# Who the request is served for, once authenticated (the audit log names them).
+PRINCIPAL = web.RequestKey("principal", Principal)
 
 
 async def authenticate(request: web.Request) -> Principal:
@@ -90,8 +102,15 @@ async def authenticate(request: web.Request) -> Principal:
     principal = cache.get(token)
     if principal is None:
         reply = await upstreams(request).accounts.Authenticate(accounts_pb2.AuthenticateRequest(token=token))
-        principal = Principal(workspace_id=reply.workspace_id, member_id=reply.member_id)
+        principal = Principal(workspace_id=reply.workspace_id, member_id=reply.member_id,
+                              role=effective_role(Role.parse(reply.role), tuple(reply.scopes)),
+                              token_id=reply.token_id)
         cache.put(token, principal)
+    # Every service this request calls checks the role again (services/common/grpc_server.py); refusing here
+    # first answers 403 before the body is even read.
+    CALLER_ROLE.set(principal.role)
+    request[PRINCIPAL] = principal
+    require(principal.role, request.get(ROUTE_ROLE, Role.OWNER))
     return principal
 
 
@@ -186,5 +205,20 @@ class Route:
     tag: str = "campaigns"
     # The JSON Schema of a body the handler reads itself, without a model (webhooks: their raw bytes are signed).
     raw_body: dict[str, Any] | None = None
+    # The least role that may call it; unset: a read needs viewer, managing senders (and the sandbox's controls)
+    # and suppressions admin, any other change member.
+    role: Role | None = None
+
+    @property
+    def required_role(self) -> Role:
+        if self.role is not None:
+            return self.role
+        if self.method in ("GET", "HEAD"):
+            return Role.VIEWER
+        return Role.ADMIN if self.tag in ADMIN_TAGS else Role.MEMBER
+
+
+# Route tags whose changes are an admin's.
+ADMIN_TAGS = ("senders", "sandbox", "suppressions")
 
 

@@ -13,9 +13,10 @@ from aiohttp import web
 from services.common import request_ids
 from services.common.errors import DomainError
 from services.common.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from services.common.roles import CALLER_ROLE
 from services.common.unsubscribe import UnsubscribeTokens
-from services.gateway import openapi
-from services.gateway.api import OPENAPI, PRINCIPALS, SETTINGS, UPSTREAMS, PrincipalCache
+from services.gateway import audit, openapi
+from services.gateway.api import OPENAPI, PRINCIPALS, ROUTE_ROLE, SETTINGS, UPSTREAMS, PrincipalCache, Route
 from services.gateway.config import Settings
 from services.gateway.routes import ROUTES
 from services.gateway.unsubscribe_routes import TOKENS as UNSUBSCRIBE_TOKENS
@@ -96,13 +97,32 @@ def create_app(settings: Settings) -> web.Application:
     app[PRINCIPALS] = PrincipalCache(settings.auth_cache_seconds)
     app[UNSUBSCRIBE_TOKENS] = UnsubscribeTokens(settings.unsubscribe_key)
     for route in ROUTES:
-        app.router.add_route(route.method, route.path, route.handler)
+        app.router.add_route(route.method, route.path, _with_role(route))
     # The web UI: static files, no build step (not API routes, so not in ROUTES nor the OpenAPI document).
     app.router.add_get("/", ui_index)
     app.router.add_get("/oauth/return", ui_index)  # Google / Microsoft send the browser back here (the UI finishes)
     app.router.add_get("/linkedin-accounts/{account_id}", ui_account_return)  # a hosted reconnect's way back
     app.router.add_static("/ui/", UI_DIR, append_version=False)
     return app
+
+
+def _with_role(route: Route) -> web.Handler:
+    """The route's handler, told the least role it needs (authenticate() checks it); a change it made is written
+    to the audit log (gateway/audit.py)."""
+    role, handler = route.required_role, route.handler
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        request[ROUTE_ROLE] = role
+        # Requests of one keep-alive connection share a task: no role may outlive its request.
+        reset = CALLER_ROLE.set(None)
+        try:
+            response = await handler(request)
+        finally:
+            CALLER_ROLE.reset(reset)
+        await audit.record(request, route, response)
+        return response
+
+    return handle
 
 
 async def ui_account_return(request: web.Request) -> web.Response:

@@ -15,7 +15,10 @@ from services.gateway import models
 from services.gateway.routes import ROUTES
 
 _ERROR_TEXT = {400: "Invalid input; `details.field` names the field. Nothing was written.",
-               401: "Missing or unknown bearer token.", 404: "No such object in this workspace.",
+               401: "Missing or unknown bearer token.",
+               403: "The caller's role (capped by its token's scopes) is below the one this route needs; "
+                    "`details.required_role` names it.",
+               404: "No such object in this workspace.",
                409: "The current state refuses the request; `error.code` says why.",
                413: "The body is too large.",
                422: "A live check refused it (e.g. a login failed); nothing changed.",
@@ -79,6 +82,12 @@ def build() -> dict[str, Any]:
                                           "content": {"application/json": {"schema": _ref(models.ErrorOut)}}}
         if route.auth:
             op["security"] = [{"bearer": []}]
+            # Who may call it: the least role (services/common/roles.py), in the document and its description.
+            op["x-holdfast-role"] = route.required_role.word
+            op["description"] = f"Needs the {route.required_role.word} role or higher."
+            if "403" not in op["responses"]:
+                op["responses"]["403"] = {"description": _ERROR_TEXT[403],
+                                          "content": {"application/json": {"schema": _ref(models.ErrorOut)}}}
         paths.setdefault(route.path, {})[route.method.lower()] = op
     return {
         "openapi": "3.1.0",

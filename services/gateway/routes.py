@@ -29,12 +29,15 @@ from services.gateway.api import (
     reply,
     upstreams,
 )
+from services.gateway.audit import AUDIT_ROUTES
 from services.gateway.reply_routes import REPLY_ROUTES
 from services.gateway.sandbox_routes import SANDBOX_ROUTES
 from services.gateway.sender_routes import SENDER_ROUTES
 from services.gateway.stats_routes import STATS_ROUTES
 from services.gateway.suppression_routes import SUPPRESSION_ROUTES
+from services.gateway.team_routes import TEAM_ROUTES
 from services.gateway.unsubscribe_routes import UNSUBSCRIBE_ROUTES
+from services.gateway.webhook_endpoint_routes import ENDPOINT_ROUTES
 from services.gateway.webhooks import WEBHOOK_ROUTES
 
 # Handlers
@@ -239,6 +242,9 @@ ROUTES: tuple[Route, ...] = (
     *SUPPRESSION_ROUTES,
     *UNSUBSCRIBE_ROUTES,
     *STATS_ROUTES,
+    *TEAM_ROUTES,
+    *ENDPOINT_ROUTES,
+    *AUDIT_ROUTES,
     *WEBHOOK_ROUTES,
     *SANDBOX_ROUTES,
 )

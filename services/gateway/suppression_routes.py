@@ -23,7 +23,8 @@ Kind = Literal["email", "domain", "linkedin"]
 
 class EntryIn(models.Request):
     type: Kind
-    value: str = Field(max_length=2000, description="an address, a domain, or a LinkedIn provider id or profile URL")
+    value: str = Field(min_length=1, max_length=2000,
+                       description="an address, a domain, or a LinkedIn provider id or profile URL (by type)")
 
 
 class AddSuppressions(models.Request):

@@ -31,6 +31,7 @@ from services.common.reply_classifier import AUTO_HEADERS
 from services.common.service_main import prepare_schema
 from services.common.timemath import Schedule, ScheduleError
 from services.common.unsubscribe import UnsubscribeTokens
+from services.common.webhook_relay import RECORD_WEBHOOK_EVENT, webhook_event_request
 from services.scheduler.bounce_rate import Bounce, BouncePolicy, BounceRateMonitor, BounceSignal
 from services.scheduler.config import Settings
 from services.scheduler.dispatcher import Dispatcher
@@ -365,6 +366,8 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
             campaigns_pb2.RecordOptOutRequest.FromString(b), timeout=30),
         "accounts.ReportAccountFailure": lambda b: accounts.ReportAccountFailure(
             accounts_pb2.ReportAccountFailureRequest.FromString(b)),
+        # prospect.accepted, written by a trigger on the prospect plans (migrations/011_webhook_events.sql), as JSON.
+        RECORD_WEBHOOK_EVENT: lambda b: accounts.RecordWebhookEvent(webhook_event_request(b)),
     })
     await relay.start()
     stack.push_async_callback(relay.stop)

@@ -104,7 +104,9 @@ async def world(pg_dsn) -> AsyncIterator[World]:
                                   HOLDFAST_UNIPILE_API_KEY="sandbox-key",
                                   HOLDFAST_UNIPILE_WEBHOOK_SECRET=WEBHOOK_SECRET,
                                   HOLDFAST_BILLING_WEBHOOK_SECRET=BILLING_SECRET,
-                                  HOLDFAST_PUBLIC_URL="http://127.0.0.1:1")
+                                  HOLDFAST_PUBLIC_URL="http://127.0.0.1:1",
+                                  # Outbound webhooks may go to a test's local receiver.
+                                  HOLDFAST_WEBHOOKS_ALLOW_PRIVATE="true", HOLDFAST_WEBHOOK_DELIVERY_SECONDS="0.1")
         db = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
         stack.push_async_callback(db.close)
         async with aiohttp.ClientSession() as http:

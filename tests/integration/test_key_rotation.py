@@ -18,8 +18,9 @@ import pytest
 
 from holdfast.accounts.v1 import accounts_pb2, accounts_pb2_grpc
 from holdfast.common.v1 import types_pb2
+from services.accounts.webhooks import webhook_secret_context
 from services.common import errors
-from services.common.crypto import key_id_of
+from services.common.crypto import Keyring, key_id_of
 from services.common.grpc_client import open_channel
 from tests.conftest import free_port, suite_env
 from tests.e2e.test_processes import wait_serving
@@ -250,3 +251,23 @@ async def test_a_row_locked_elsewhere_is_rotated_once_it_is_released(migrated: s
         await conn.close()
     assert code == 0 and rotated_count(out) == 10, (out, err)
     assert await stored_key_ids(dsn) == ["k2"] * 10
+
+
+async def test_rotate_keys_reencrypts_webhook_signing_secrets_too(migrated: str) -> None:
+    dsn = migrated
+    async with accounts_process(dsn, K1) as (stub, _):
+        workspace = (await stub.CreateWorkspace(
+            accounts_pb2.CreateWorkspaceRequest(name="Hooks", owner_email="h@acme.example"))).workspace.id
+        created = await stub.CreateWebhookEndpoint(accounts_pb2.CreateWebhookEndpointRequest(
+            workspace_id=workspace, url="https://93.184.216.34/hook", events=["campaign.paused"]))
+    code, out, err = await run_command(dsn, f"{K2},{K1}", "rotate-keys")
+    assert code == 0, err
+    assert rotated_count(out) == 1, out
+    conn = await asyncpg.connect(dsn)
+    try:
+        stored = await conn.fetchval("SELECT secret FROM accounts.webhook_endpoints")
+    finally:
+        await conn.close()
+    assert key_id_of(stored) == "k2"
+    # Under k2 alone, the secret is the one shown when the endpoint was made.
+    assert Keyring.parse(K2).decrypt(stored, context=webhook_secret_context(workspace)) == created.secret

@@ -20,6 +20,7 @@ import os
 import random
 import re
 import time
+import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
@@ -29,6 +30,7 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
+from google.protobuf.timestamp_pb2 import Timestamp
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
@@ -42,9 +44,11 @@ from schemathesis.checks import (
 )
 from schemathesis.errors import FailureGroup
 
+from holdfast.accounts.v1 import accounts_pb2, accounts_pb2_grpc
 from sandbox.serving import serve
 from sandbox.unipile import create_app as create_unipile
 from services.common.clock import SystemClock
+from services.common.grpc_client import open_channel
 from services.common.providers.unipile import UnipileClient
 from services.common.unsubscribe import UnsubscribeTokens
 from services.gateway.routes import ROUTES
@@ -84,7 +88,9 @@ async def fuzzed(pg_dsn: str) -> AsyncIterator[Fuzzed]:
             HOLDFAST_SANDBOX_UNIPILE_URL=unipile_url, HOLDFAST_UNIPILE_WEBHOOK_SECRET=UNIPILE_SECRET,
             HOLDFAST_BILLING_WEBHOOK_SECRET=BILLING_SECRET, HOLDFAST_MAX_BODY_BYTES=str(MAX_BODY_BYTES),
             # Fuzzed inbox credentials name hosts that do not exist: fail their live logins fast.
-            HOLDFAST_INBOX_LOGIN_TIMEOUT_SECONDS="1")
+            HOLDFAST_INBOX_LOGIN_TIMEOUT_SECONDS="1",
+            # A webhook endpoint on a closed local port gives the delivery routes a real id.
+            HOLDFAST_WEBHOOKS_ALLOW_PRIVATE="true")
         workspace_id, auth = await suite.new_workspace("Fuzz")
         async with suite.http.post(f"{unipile_url}/_sandbox/accounts", json={"id": "acc-fuzz", "name": "Ana"}) as r:
             assert r.status < 300, await r.text()
@@ -119,7 +125,31 @@ async def fuzzed(pg_dsn: str) -> AsyncIterator[Fuzzed]:
         yield Fuzzed(suite, auth, {"campaign_id": campaign["id"], "account_id": account_id,
                                    "inbox_id": inbox["id"], "prospect_id": prospect_id,
                                    "reply_id": detail["replies"][0]["id"],
-                                   "suppression_id": listed["suppressions"][0]["id"], "token": token})
+                                   "suppression_id": listed["suppressions"][0]["id"], "token": token,
+                                   **await team_ids(suite, auth)})
+
+
+async def team_ids(suite: Suite, auth: dict[str, str]) -> dict[str, str]:
+    """Real ids for the member, token and webhook routes: another member and its token (not the fuzzer's own, which
+    a fuzzed revocation would take away), and an endpoint (on a closed local port) with one delivery."""
+    status, member = await suite.call("POST", "/api/v1/members", auth, json={"email": "v@fuzz.example",
+                                                                             "role": "viewer"})
+    assert status == 201, member
+    status, token = await suite.call("POST", "/api/v1/tokens", auth, json={"member_id": member["id"],
+                                                                           "scopes": ["read"]})
+    assert status == 201, token
+    status, endpoint = await suite.call("POST", "/api/v1/webhook-endpoints", auth, json={
+        "url": "http://127.0.0.1:9/fuzz", "events": ["campaign.paused"]})
+    assert status == 201, endpoint
+    status, workspace = await suite.call("GET", "/api/v1/workspace", auth)
+    async with open_channel(f"127.0.0.1:{suite.ports['accounts']}") as channel:
+        await accounts_pb2_grpc.AccountsServiceStub(channel).RecordWebhookEvent(
+            accounts_pb2.RecordWebhookEventRequest(event_id=str(uuid.uuid4()), workspace_id=workspace["id"],
+                                                   type="campaign.paused", occurred_at=Timestamp(seconds=1),
+                                                   data_json="{}"))
+    status, listed = await suite.call("GET", f"/api/v1/webhook-endpoints/{endpoint['id']}/deliveries", auth)
+    return {"member_id": member["id"], "token_id": token["token"]["id"], "endpoint_id": endpoint["id"],
+            "delivery_id": listed["deliveries"][0]["id"]}
 
 
 def error_shape(ctx: Any, response: schemathesis.Response, case: schemathesis.Case) -> bool | None:
@@ -153,6 +183,8 @@ def refusal_the_document_cannot_state(case: schemathesis.Case, error: dict[str, 
         return True  # what a valid value is depends on the entry's type (an address, a domain, a profile)
     if case.operation.label == "POST /api/v1/campaigns" and CAMPAIGN_AS_A_WHOLE.match(field):
         return True  # a window's end after its start; which actions, texts and senders the steps need together
+    if case.operation.label.endswith("/classification") and field == "until":
+        return True  # a real instant with its offset (a pattern cannot tell 2026-02-30 from 2026-03-02)
     # The provider's redirect: state and code together, or error (a denial); the state must be one we issued.
     return case.operation.label == "GET /oauth/callback"
 

@@ -13,6 +13,7 @@ A route whose path parameter or body this test does not know fails the test, nam
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import uuid
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 from sandbox.serving import serve
 from sandbox.unipile import create_app as create_unipile
@@ -45,9 +47,13 @@ VALID_BODIES: dict[str, Any] = {
     "UpdateInboxCredentials": {"app_password": "b-password"},
     "StartInboxOAuth": {"provider": "google"},
     "FailSends": {"count": 1},
+    "ChangeRole": {"role": "viewer"},
+    "UpdateEndpoint": {"events": ["campaign.resumed"]},
     "Reclassify": {"classification": "replied"},
     "AddSuppressions": {"entries": [{"type": "email", "value": "someone@beta.example"}]},
 }
+# Routes that delete the object they name: their control (as A) runs last, once.
+REMOVES = {("DELETE", "/api/v1/members/{member_id}"), ("DELETE", "/api/v1/webhook-endpoints/{endpoint_id}")}
 # Routes that are not workspace-scoped: public, or authenticated by the third party's secret or signature
 # (their sweep is tests/reliability/test_webhook_sweep.py), or by a single-use OAuth state.
 NOT_BEARER = {"/webhooks/unipile", "/webhooks/billing", "/oauth/callback",
@@ -84,11 +90,22 @@ async def swept(pg_dsn: str) -> AsyncIterator[Swept]:
             HOLDFAST_SANDBOX_UNIPILE_URL=unipile_url,
             # OAuth configured, so starting it reaches the ownership check instead of "not configured".
             HOLDFAST_GOOGLE_CLIENT_ID="isolation-client", HOLDFAST_GOOGLE_CLIENT_SECRET="isolation-secret",
-            HOLDFAST_INBOX_LOGIN_TIMEOUT_SECONDS="1", HOLDFAST_UNIPILE_WEBHOOK_SECRET=WEBHOOK_SECRET)
-        yield Swept(suite, await workspace_a(suite, unipile_url), (await suite.new_workspace("Beta"))[1])
+            HOLDFAST_INBOX_LOGIN_TIMEOUT_SECONDS="1", HOLDFAST_UNIPILE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+            # A's webhook endpoint is a local receiver.
+            HOLDFAST_WEBHOOKS_ALLOW_PRIVATE="true", HOLDFAST_WEBHOOK_DELIVERY_SECONDS="0.1")
+        yield Swept(suite, await workspace_a(suite, unipile_url, stack), (await suite.new_workspace("Beta"))[1])
 
 
-async def workspace_a(suite: Suite, unipile_url: str) -> Owner:
+def receiver_app() -> web.Application:
+    async def hook(request: web.Request) -> web.Response:
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_post("/{name}", hook)
+    return app
+
+
+async def workspace_a(suite: Suite, unipile_url: str, stack: AsyncExitStack) -> Owner:
     marker = uuid.uuid4().hex[:10]
     workspace_id, auth = await suite.new_workspace(f"Alpha {marker}")
     unipile_id = f"acc-alpha-{marker}"
@@ -114,6 +131,10 @@ async def workspace_a(suite: Suite, unipile_url: str) -> Owner:
         "prospects": [{"linkedin_provider_id": f"ACoAlpha{marker}", "email": prospect_email,
                        "first_name": f"Alphonse{marker}"}]})
     assert status == 200 and added["added"] == 1, added
+    hook_url = await serve(receiver_app(), stack) + f"/hook-{marker}"
+    status, endpoint = await suite.call("POST", "/api/v1/webhook-endpoints", auth,
+                                        json={"url": hook_url, "events": ["campaign.paused"]})
+    assert status == 201, endpoint
     for action in ("activate", "pause"):
         status, body = await suite.call("POST", f"/api/v1/campaigns/{campaign['id']}/{action}", auth, json={})
         assert status == 200, body
@@ -133,10 +154,27 @@ async def workspace_a(suite: Suite, unipile_url: str) -> Owner:
     assert status == 200 and added["added"] == 5, added
     status, listed = await suite.call("GET", "/api/v1/suppressions", auth)
     suppression_ids = [s["id"] for s in listed["suppressions"]]
+    member_email = f"member-{marker}@alpha.example"
+    status, member = await suite.call("POST", "/api/v1/members", auth, json={"email": member_email, "role": "viewer"})
+    assert status == 201, member
+    status, token = await suite.call("POST", "/api/v1/tokens", auth,
+                                     json={"member_id": member["id"], "name": f"alpha token {marker}",
+                                           "scopes": ["read"]})
+    assert status == 201, token
+    deliveries: list = []
+    for _ in range(200):  # the pause's webhook delivery, made once campaigns' outbox reached accounts
+        status, listed = await suite.call("GET", f"/api/v1/webhook-endpoints/{endpoint['id']}/deliveries", auth)
+        deliveries = listed["deliveries"]
+        if deliveries:
+            break
+        await asyncio.sleep(0.05)
+    assert deliveries, "no webhook delivery for A's pause"
     ids = {"campaign_id": campaign["id"], "account_id": account_id, "inbox_id": inbox["id"],
-           "prospect_id": prospect_id, "reply_id": detail["replies"][0]["id"], "suppression_id": suppression_ids[0]}
-    return Owner(auth, ids, [workspace_id, *ids.values(), marker, unipile_id, email, prospect_email, *suppressed],
-                 [{"suppression_id": s} for s in suppression_ids[1:]])
+           "prospect_id": prospect_id, "reply_id": detail["replies"][0]["id"], "suppression_id": suppression_ids[0],
+           "member_id": member["id"], "token_id": token["token"]["id"], "endpoint_id": endpoint["id"],
+           "delivery_id": deliveries[0]["id"]}
+    return Owner(auth, ids, [workspace_id, *ids.values(), marker, unipile_id, email, prospect_email, *suppressed,
+                             member_email], [{"suppression_id": s} for s in suppression_ids[1:]])
 
 
 def id_forms(value: str) -> list[str]:
@@ -169,7 +207,8 @@ async def snapshot(suite: Suite, a: Owner) -> dict[str, Any]:
     views = {}
     for path in ("/api/v1/campaigns", "/api/v1/linkedin-accounts", "/api/v1/inboxes",
                  f"/api/v1/campaigns/{a.ids['campaign_id']}", f"/api/v1/campaigns/{a.ids['campaign_id']}/prospects",
-                 f"/api/v1/campaigns/{a.ids['campaign_id']}/pause-history"):
+                 f"/api/v1/campaigns/{a.ids['campaign_id']}/pause-history", "/api/v1/workspace",
+                 "/api/v1/tokens", "/api/v1/webhook-endpoints"):
         status, views[path] = await suite.call("GET", path, a.auth)
         assert status == 200, views[path]
     return views
@@ -196,6 +235,11 @@ async def test_no_route_shows_or_changes_another_workspaces_objects(swept: Swept
                                  "password": "b"}},
         "CreateWorkspace": {"name": "Gamma", "owner_email": "gamma@gamma.example"},
         "AddSuppressions": {"entries": [{"type": "email", "value": "beta@beta.example"}]},
+        "AddMember": {"email": "beta-member@beta.example", "role": "viewer"},
+        # A token or the ownership for A's member: refused as unknown.
+        "CreateToken": {"scopes": ["read"], "member_id": a.ids["member_id"]},
+        "TransferOwnership": {"member_id": a.ids["member_id"]},
+        "CreateEndpoint": {"url": "http://127.0.0.1:9/beta", "events": ["campaign.paused"]},
     }
     routes = calls = leaks = 0
     for route in ROUTES:
@@ -229,6 +273,8 @@ async def test_no_route_shows_or_changes_another_workspaces_objects(swept: Swept
             assert not found, f"B {route.method} {route.path} answered {found} of A: {answer}"
             if model == "CreateCampaign":  # a campaign of B sending from A's account and inbox: refused
                 assert_error(status, answer, (400, 403, 404), f"B {route.method} {route.path} with A's senders")
+            if model in ("CreateToken", "TransferOwnership"):  # naming A's member
+                assert_error(status, answer, (404,), f"B {route.method} {route.path} with A's member")
         if route.auth:
             path = route.path.format(**a.ids)
             for headers in ({}, {"Authorization": f"Bearer {uuid.uuid4().hex}"}, {"Authorization": "Basic eA=="}):
@@ -245,12 +291,12 @@ async def test_no_route_shows_or_changes_another_workspaces_objects(swept: Swept
 
     # The control: the same calls as A find the objects, in every id form, so B's 404s are about ownership.
     controls = 0
-    for route in ROUTES:
+    for route in sorted(ROUTES, key=lambda r: (r.method, r.path) in REMOVES):
         names = params(route.path)
         if route.path in NOT_BEARER or not names:
             continue
         body = VALID_BODIES.get(route.body.__name__) if route.body is not None else None
-        for form in range(4):
+        for form in range(1 if (route.method, route.path) in REMOVES else 4):
             own = {**a.ids, **a.deletable[form]} if route.method == "DELETE" else a.ids
             path = route.path.format(**{n: id_forms(own[n])[form] for n in names})
             status, answer = await call(suite, route.method, path, a.auth, body)
@@ -261,6 +307,6 @@ async def test_no_route_shows_or_changes_another_workspaces_objects(swept: Swept
 
 async def call(suite: Suite, method: str, path: str, headers: dict[str, str], body: Any) -> tuple[int, Any]:
     async with suite.http.request(method, f"{suite.base_url}{path}", headers=headers,
-                                  json=body if method in ("POST", "PUT") else None) as r:
+                                  json=body if method in ("POST", "PUT", "PATCH") else None) as r:
         text = await r.text()
         return r.status, (await r.json() if r.content_type == "application/json" else text)

@@ -37,6 +37,7 @@ GRPC_PLUMBING = {
     "services/common/proto_enums.py",
     "services/common/proto_time.py",
     "services/common/reflection.py",
+    "services/common/webhook_relay.py",  # the outbox relays' JSON rows as the accounts call
 }
 # Modules whose very name is I/O: a domain module importing one of them (or anything under it) does I/O.
 IO_MODULES = (
@@ -178,7 +179,12 @@ def test_protobuf_is_imported_only_where_grpc_is_spoken():
         if not module.rel.startswith("services/"):
             continue
         service = service_of(module)
-        if module.rel in GRPC_PLUMBING or module.path.name in ("server.py", "clients.py", "main.py"):
+        # `<seam>_server.py`: a part of a servicer too large for one file (mixed into server.py's class).
+        if (
+            module.rel in GRPC_PLUMBING
+            or module.path.name in ("server.py", "clients.py", "main.py")
+            or module.path.name.endswith("_server.py")
+        ):
             continue
         if service == "gateway" and module.path.name not in ("models.py", "sender_models.py", "config.py"):
             continue  # the gateway translates HTTP to gRPC in its routes, views and webhooks

@@ -49,6 +49,96 @@ class AccountsServiceStub:
                 request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.GetWorkspaceRequest.SerializeToString,
                 response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.GetWorkspaceResponse.FromString,
                 _registered_method=True)
+        self.ListMembers = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/ListMembers',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListMembersRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListMembersResponse.FromString,
+                _registered_method=True)
+        self.AddMember = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/AddMember',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.AddMemberRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.AddMemberResponse.FromString,
+                _registered_method=True)
+        self.ChangeMemberRole = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/ChangeMemberRole',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ChangeMemberRoleRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ChangeMemberRoleResponse.FromString,
+                _registered_method=True)
+        self.RemoveMember = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/RemoveMember',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RemoveMemberRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RemoveMemberResponse.FromString,
+                _registered_method=True)
+        self.TransferOwnership = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/TransferOwnership',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.TransferOwnershipRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.TransferOwnershipResponse.FromString,
+                _registered_method=True)
+        self.ListTokens = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/ListTokens',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListTokensRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListTokensResponse.FromString,
+                _registered_method=True)
+        self.CreateToken = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/CreateToken',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CreateTokenRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CreateTokenResponse.FromString,
+                _registered_method=True)
+        self.RevokeToken = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/RevokeToken',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RevokeTokenRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RevokeTokenResponse.FromString,
+                _registered_method=True)
+        self.CreateWebhookEndpoint = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/CreateWebhookEndpoint',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CreateWebhookEndpointRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CreateWebhookEndpointResponse.FromString,
+                _registered_method=True)
+        self.ListWebhookEndpoints = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/ListWebhookEndpoints',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListWebhookEndpointsRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListWebhookEndpointsResponse.FromString,
+                _registered_method=True)
+        self.UpdateWebhookEndpoint = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/UpdateWebhookEndpoint',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.UpdateWebhookEndpointRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.UpdateWebhookEndpointResponse.FromString,
+                _registered_method=True)
+        self.DeleteWebhookEndpoint = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/DeleteWebhookEndpoint',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.DeleteWebhookEndpointRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.DeleteWebhookEndpointResponse.FromString,
+                _registered_method=True)
+        self.RotateWebhookSecret = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/RotateWebhookSecret',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RotateWebhookSecretRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RotateWebhookSecretResponse.FromString,
+                _registered_method=True)
+        self.ListWebhookDeliveries = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/ListWebhookDeliveries',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListWebhookDeliveriesRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListWebhookDeliveriesResponse.FromString,
+                _registered_method=True)
+        self.ReplayWebhookDelivery = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/ReplayWebhookDelivery',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ReplayWebhookDeliveryRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ReplayWebhookDeliveryResponse.FromString,
+                _registered_method=True)
+        self.RecordWebhookEvent = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/RecordWebhookEvent',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RecordWebhookEventRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RecordWebhookEventResponse.FromString,
+                _registered_method=True)
+        self.RecordAuditEntry = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/RecordAuditEntry',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RecordAuditEntryRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RecordAuditEntryResponse.FromString,
+                _registered_method=True)
+        self.ListAuditEntries = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/ListAuditEntries',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListAuditEntriesRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListAuditEntriesResponse.FromString,
+                _registered_method=True)
         self.ApplyBillingEvent = channel.unary_unary(
                 '/holdfast.accounts.v1.AccountsService/ApplyBillingEvent',
                 request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ApplyBillingEventRequest.SerializeToString,
@@ -173,6 +263,119 @@ class AccountsServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetWorkspace(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListMembers(self, request, context):
+        """Members and their roles, API tokens and their scopes (services/common/roles.py). Each change names its actor,
+        whose role is read from the database: an admin manages members and tokens, the owner transfers ownership.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddMember(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ChangeMemberRole(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveMember(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TransferOwnership(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTokens(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateToken(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeToken(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateWebhookEndpoint(self, request, context):
+        """Outbound webhooks: endpoints, their deliveries (signed, Standard Webhooks), and the events to send.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWebhookEndpoints(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateWebhookEndpoint(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteWebhookEndpoint(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RotateWebhookSecret(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWebhookDeliveries(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReplayWebhookDelivery(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordWebhookEvent(self, request, context):
+        """An event another service saw (campaigns: campaign.paused, campaign.resumed); idempotent on its id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordAuditEntry(self, request, context):
+        """The audit log: every change a member or an integration made through the API (written by the gateway).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAuditEntries(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -332,6 +535,96 @@ def add_AccountsServiceServicer_to_server(servicer, server):
                     servicer.GetWorkspace,
                     request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.GetWorkspaceRequest.FromString,
                     response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.GetWorkspaceResponse.SerializeToString,
+            ),
+            'ListMembers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListMembers,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListMembersRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListMembersResponse.SerializeToString,
+            ),
+            'AddMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddMember,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.AddMemberRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.AddMemberResponse.SerializeToString,
+            ),
+            'ChangeMemberRole': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChangeMemberRole,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ChangeMemberRoleRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ChangeMemberRoleResponse.SerializeToString,
+            ),
+            'RemoveMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveMember,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RemoveMemberRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RemoveMemberResponse.SerializeToString,
+            ),
+            'TransferOwnership': grpc.unary_unary_rpc_method_handler(
+                    servicer.TransferOwnership,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.TransferOwnershipRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.TransferOwnershipResponse.SerializeToString,
+            ),
+            'ListTokens': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTokens,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListTokensRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListTokensResponse.SerializeToString,
+            ),
+            'CreateToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateToken,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CreateTokenRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CreateTokenResponse.SerializeToString,
+            ),
+            'RevokeToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeToken,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RevokeTokenRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RevokeTokenResponse.SerializeToString,
+            ),
+            'CreateWebhookEndpoint': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateWebhookEndpoint,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CreateWebhookEndpointRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CreateWebhookEndpointResponse.SerializeToString,
+            ),
+            'ListWebhookEndpoints': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWebhookEndpoints,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListWebhookEndpointsRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListWebhookEndpointsResponse.SerializeToString,
+            ),
+            'UpdateWebhookEndpoint': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateWebhookEndpoint,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.UpdateWebhookEndpointRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.UpdateWebhookEndpointResponse.SerializeToString,
+            ),
+            'DeleteWebhookEndpoint': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteWebhookEndpoint,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.DeleteWebhookEndpointRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.DeleteWebhookEndpointResponse.SerializeToString,
+            ),
+            'RotateWebhookSecret': grpc.unary_unary_rpc_method_handler(
+                    servicer.RotateWebhookSecret,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RotateWebhookSecretRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RotateWebhookSecretResponse.SerializeToString,
+            ),
+            'ListWebhookDeliveries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWebhookDeliveries,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListWebhookDeliveriesRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListWebhookDeliveriesResponse.SerializeToString,
+            ),
+            'ReplayWebhookDelivery': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReplayWebhookDelivery,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ReplayWebhookDeliveryRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ReplayWebhookDeliveryResponse.SerializeToString,
+            ),
+            'RecordWebhookEvent': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordWebhookEvent,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RecordWebhookEventRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RecordWebhookEventResponse.SerializeToString,
+            ),
+            'RecordAuditEntry': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordAuditEntry,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RecordAuditEntryRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RecordAuditEntryResponse.SerializeToString,
+            ),
+            'ListAuditEntries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAuditEntries,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListAuditEntriesRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListAuditEntriesResponse.SerializeToString,
             ),
             'ApplyBillingEvent': grpc.unary_unary_rpc_method_handler(
                     servicer.ApplyBillingEvent,
@@ -520,6 +813,492 @@ class AccountsService:
             '/holdfast.accounts.v1.AccountsService/GetWorkspace',
             holdfast_dot_accounts_dot_v1_dot_accounts__pb2.GetWorkspaceRequest.SerializeToString,
             holdfast_dot_accounts_dot_v1_dot_accounts__pb2.GetWorkspaceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListMembers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/ListMembers',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListMembersRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListMembersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/AddMember',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.AddMemberRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.AddMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChangeMemberRole(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/ChangeMemberRole',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ChangeMemberRoleRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ChangeMemberRoleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/RemoveMember',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RemoveMemberRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RemoveMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TransferOwnership(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/TransferOwnership',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.TransferOwnershipRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.TransferOwnershipResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTokens(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/ListTokens',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListTokensRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListTokensResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/CreateToken',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CreateTokenRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CreateTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/RevokeToken',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RevokeTokenRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RevokeTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateWebhookEndpoint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/CreateWebhookEndpoint',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CreateWebhookEndpointRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CreateWebhookEndpointResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWebhookEndpoints(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/ListWebhookEndpoints',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListWebhookEndpointsRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListWebhookEndpointsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateWebhookEndpoint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/UpdateWebhookEndpoint',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.UpdateWebhookEndpointRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.UpdateWebhookEndpointResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteWebhookEndpoint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/DeleteWebhookEndpoint',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.DeleteWebhookEndpointRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.DeleteWebhookEndpointResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RotateWebhookSecret(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/RotateWebhookSecret',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RotateWebhookSecretRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RotateWebhookSecretResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWebhookDeliveries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/ListWebhookDeliveries',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListWebhookDeliveriesRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListWebhookDeliveriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReplayWebhookDelivery(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/ReplayWebhookDelivery',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ReplayWebhookDeliveryRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ReplayWebhookDeliveryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordWebhookEvent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/RecordWebhookEvent',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RecordWebhookEventRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RecordWebhookEventResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordAuditEntry(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/RecordAuditEntry',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RecordAuditEntryRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RecordAuditEntryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAuditEntries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/ListAuditEntries',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListAuditEntriesRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListAuditEntriesResponse.FromString,
             options,
             channel_credentials,
             insecure,
