@@ -65,10 +65,11 @@ class BouncePoller:
                  interval: timedelta = timedelta(seconds=300), login_timeout_s: float = 15.0, batch: int = 50,
                  fetch: FetchReports = imap_provider.fetch_reports,
                  oauth_imap: Mapping[str, tuple[str, int, imap_provider.Security]] | None = None,
-                 access_token: AccessToken | None = None):
+                 access_token: AccessToken | None = None, allow_public_plaintext: bool = False):
         """`payload` serializes an inbox's bounces for the scheduler (the outbox payload); `committed` kicks the
         relay after a commit that enqueued one; `batch`: most reports read per inbox and poll. `oauth_imap` is the
-        IMAP server (host, port, security) of each OAuth auth kind, `access_token` gives an OAuth inbox's token."""
+        IMAP server (host, port, security) of each OAuth auth kind, `access_token` gives an OAuth inbox's token;
+        `allow_public_plaintext`: HOLDFAST_ALLOW_PUBLIC_PLAINTEXT."""
         self._repo = repository
         self._clock = clock
         self._keyring = keyring
@@ -80,6 +81,7 @@ class BouncePoller:
         self._fetch = fetch
         self._oauth_imap = dict(oauth_imap or {})
         self._access_token = access_token
+        self._allow_public_plaintext = allow_public_plaintext
 
     async def poll_once(self, limit: int = 20) -> int:
         """Poll every inbox due (at most `limit`); returns how many were polled."""
@@ -138,7 +140,8 @@ class BouncePoller:
                           reason=str(exc))
                 return None
             return imap_provider.ImapSettings(claim.imap.host, claim.imap.port, claim.imap.security,
-                                              claim.imap.username, password)
+                                              claim.imap.username, password,
+                                              allow_public_plaintext=self._allow_public_plaintext)
         server = self._oauth_imap.get(claim.auth_kind)
         if server is None or self._access_token is None:
             log.error("no IMAP server for this OAuth provider; no bounce poll", inbox_id=claim.inbox_id,

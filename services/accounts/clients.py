@@ -20,6 +20,7 @@ from services.accounts.config import Settings
 from services.accounts.domain import LinkedInAccount, Sender, SendingLimit, ServerLogin
 from services.accounts.health_domain import HealthEvent, SenderHealthEvent
 from services.accounts.health_events import APPLY_HEALTH_EVENT, SET_SENDER_STATE
+from services.accounts.ports import LoginCheck
 from services.accounts.replies import RECORD_INBOUND_EMAILS, FoundMessage
 from services.common.errors import DomainError
 from services.common.limits import limit_values
@@ -180,18 +181,24 @@ async def open_unipile(settings: Settings, stack: AsyncExitStack) -> UnipileClie
     return UnipileClient(settings.unipile_dsn, settings.unipile_api_key, http, timeout_s=10.0)
 
 
-async def check_smtp_login(login: ServerLogin, timeout_s: float) -> None:
-    settings = smtp_provider.SmtpSettings(login.host, login.port, login.security, login.username, login.password)  # type: ignore[arg-type]
-    await smtp_provider.check_login(settings, timeout_s)
+def login_checks(allow_public_plaintext: bool = False) -> dict[str, LoginCheck]:
+    """The live login checks of inboxes by server; `allow_public_plaintext`: HOLDFAST_ALLOW_PUBLIC_PLAINTEXT."""
+
+    async def check_smtp_login(login: ServerLogin, timeout_s: float) -> None:
+        settings = smtp_provider.SmtpSettings(login.host, login.port, login.security, login.username,  # type: ignore[arg-type]
+                                              login.password, allow_public_plaintext=allow_public_plaintext)
+        await smtp_provider.check_login(settings, timeout_s)
+
+    async def check_imap_login(login: ServerLogin, timeout_s: float) -> None:
+        settings = imap_provider.ImapSettings(login.host, login.port, login.security, login.username,  # type: ignore[arg-type]
+                                              login.password, allow_public_plaintext=allow_public_plaintext)
+        await imap_provider.check_login(settings, timeout_s)
+
+    return {"smtp": check_smtp_login, "imap": check_imap_login}
 
 
-async def check_imap_login(login: ServerLogin, timeout_s: float) -> None:
-    settings = imap_provider.ImapSettings(login.host, login.port, login.security, login.username, login.password)  # type: ignore[arg-type]
-    await imap_provider.check_login(settings, timeout_s)
-
-
-# The live login checks of inboxes by server.
-LOGIN_CHECKS = {"smtp": check_smtp_login, "imap": check_imap_login}
+# The live login checks as the providers' default (plaintext only to loopback and private addresses).
+LOGIN_CHECKS = login_checks()
 
 
 class HttpWebhookPoster:

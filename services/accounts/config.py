@@ -123,6 +123,13 @@ class Settings(ServiceSettings):
         parse=parse_login_timeout,
         help="longest wait for one SMTP or IMAP login of a probe or a reconnect",
     )
+    allow_public_plaintext: bool = setting(
+        "HOLDFAST_ALLOW_PUBLIC_PLAINTEXT",
+        False,
+        parse=parse_bool,
+        help="let an inbox with security `none` send its password in plaintext to a public address (by default only "
+        "loopback and private addresses may: reason plaintext_refused)",
+    )
     inbox_check_login_on_create: bool = setting(
         "HOLDFAST_INBOX_CHECK_LOGIN_ON_CREATE",
         True,

@@ -373,6 +373,8 @@ class InboxProbeState:
     status: str
     auth_failures: int
     network_failing_since: datetime | None
+    # Disconnected because the mail server refused the inbox's sender address: only new credentials lift it.
+    sender_refused: bool = False
 
 
 @dataclass(frozen=True, slots=True)

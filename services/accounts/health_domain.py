@@ -214,10 +214,14 @@ def decide_inbox_probe(
     now: datetime,
     auth_threshold: int,
     network_grace: timedelta,
+    *,
+    sender_refused: bool = False,
 ) -> InboxProbeDecision:
     """What one probe means for an inbox. Refused logins count up and disconnect at `auth_threshold` in a row;
     unreachable servers disconnect only once every probe has failed for `network_grace`; a probe where both
-    logins work resets the counters and connects a disconnected inbox again (its stored credentials work)."""
+    logins work resets the counters and connects a disconnected inbox again (its stored credentials work),
+    unless it was disconnected because the mail server refused its sender address (`sender_refused`): logins
+    that work say nothing about that, only new credentials do (T3, T8)."""
     refused = [o for o in outcomes if o.failure == "auth"]
     unreachable = [o for o in outcomes if o.failure == "network"]
     insecure = [o for o in outcomes if o.failure == "tls"]
@@ -231,7 +235,7 @@ def decide_inbox_probe(
         detail = f"{insecure[0].reason}: the {servers} connection is not secure: {error}"
         return InboxProbeDecision(auth_failures, None, error, "disconnected", clip_detail(detail))
     if not refused and not unreachable:
-        if status == "disconnected":
+        if status == "disconnected" and not sender_refused:
             return InboxProbeDecision(0, None, "", "connected", "the SMTP and IMAP logins work again (probe)")
         return InboxProbeDecision(0, None, "", None, "")
     failures = auth_failures + 1 if refused else auth_failures

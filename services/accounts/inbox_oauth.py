@@ -211,6 +211,7 @@ class InboxOAuthService:
                 self._clock.now(),
                 self._inbox_health.auth_failures,
                 self._inbox_health.network_grace,
+                sender_refused=row["sender_refused"],
             )
             await InboxTx(tx).record_probe(
                 inbox_id, decision.auth_failures, decision.network_failing_since, decision.error

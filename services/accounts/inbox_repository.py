@@ -134,7 +134,7 @@ class InboxTx:
         row = await self._conn.fetchrow(
             """SELECT id, workspace_id, smtp_host, smtp_port, smtp_security, smtp_username, smtp_password,
                       imap_host, imap_port, imap_security, imap_username, imap_password, status, auth_failures,
-                      network_failing_since
+                      network_failing_since, sender_refused
                  FROM accounts.inboxes WHERE id = $1 FOR UPDATE""",
             inbox_id,
         )
@@ -145,6 +145,7 @@ class InboxTx:
             status=row["status"],
             auth_failures=row["auth_failures"],
             network_failing_since=row["network_failing_since"],
+            sender_refused=row["sender_refused"],
         )
 
     async def lock_inbox(self, inbox_id: str, workspace_id: str) -> InboxProbeState | None:
@@ -153,6 +154,17 @@ class InboxTx:
             "SELECT true FROM accounts.inboxes WHERE id = $1 AND workspace_id = $2", inbox_id, workspace_id
         )
         return await self.lock_inbox_probe_state(inbox_id) if found else None
+
+    async def lock_inbox_row(self, inbox_id: str) -> str | None:
+        """Lock an inbox's row (its health changes one at a time); its workspace id, None if there is no such inbox."""
+        found = await self._conn.fetchval(
+            "SELECT workspace_id FROM accounts.inboxes WHERE id = $1 FOR UPDATE", inbox_id
+        )
+        return None if found is None else str(found)
+
+    async def mark_sender_refused(self, inbox_id: str) -> None:
+        """The mail server refused the inbox itself: no login probe connects it again, new credentials do."""
+        await self._conn.execute("UPDATE accounts.inboxes SET sender_refused = true WHERE id = $1", inbox_id)
 
     async def probe_inbox_soon(self, inbox_id: str, now: datetime) -> bool:
         """Make a password inbox due for a probe now (unless it already is); False if there is no such inbox."""
@@ -192,7 +204,7 @@ class InboxTx:
                   SET smtp_host = $2, smtp_port = $3, smtp_security = $4, smtp_username = $5, smtp_password = $6,
                       imap_host = $7, imap_port = $8, imap_security = $9, imap_username = $10, imap_password = $11,
                       auth_kind = 'password', oauth_refresh_token = NULL,
-                      oauth_access_token = NULL, oauth_access_expires_at = NULL,
+                      oauth_access_token = NULL, oauth_access_expires_at = NULL, sender_refused = false,
                       auth_failures = 0, network_failing_since = NULL, last_probe_error = '',
                       last_probe_at = $12::timestamptz,
                       next_probe_at = $12::timestamptz + make_interval(secs => $13 * (0.8 + 0.4 * random()))

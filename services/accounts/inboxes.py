@@ -28,6 +28,7 @@ from services.accounts.health_domain import (
     PROBE_SERVERS,
     InboxHealthSettings,
     LoginOutcome,
+    clip_detail,
     decide_inbox_probe,
     next_probe_delay,
 )
@@ -227,6 +228,7 @@ class InboxService:
                 self._clock.now(),
                 self._inbox_health.auth_failures,
                 self._inbox_health.network_grace,
+                sender_refused=state.sender_refused,
             )
             await InboxTx(tx).record_probe(
                 claim.inbox_id, decision.auth_failures, decision.network_failing_since, decision.error
@@ -362,6 +364,39 @@ class InboxService:
                 "messages": {o.server: o.message for o in failed},
             },
         )
+
+    async def sender_refused_reported(self, inbox_id: str, detail: str, attempt_id: str, version: int = 0) -> bool:
+        """The mail server refused the inbox itself at a send (its sender address, relaying: T3, T5) though its
+        login works. No probe can see that, so it is recorded at once: the inbox is disconnected naming the address
+        and the server's answer (campaigns pause its email steps, P6), and stays so until new credentials are
+        stored (T8). A report for a `version` older than the inbox's concerns credentials replaced since: ignored.
+        Idempotent by attempt id; True when the status changed."""
+        async with self._repo.transaction() as tx:
+            earlier = await HealthTx(tx).claim_failure_report(attempt_id, inbox_id, "disconnected", self._clock.now())
+            if earlier is not None:
+                return earlier
+            workspace_id = await InboxTx(tx).lock_inbox_row(inbox_id)
+            if workspace_id is None:
+                raise NotFound("inbox not found")
+            inbox = await tx.get_inbox(workspace_id, inbox_id)
+            assert inbox is not None
+            if version and version < inbox.version:
+                log.info("sender refusal of replaced credentials ignored", inbox_id=inbox_id, attempt_id=attempt_id,
+                         reported_version=version, version=inbox.version)
+                return False
+            await InboxTx(tx).mark_sender_refused(inbox_id)
+            changed = inbox.status != "disconnected"
+            if changed:
+                await self._health.change_inbox(
+                    tx, inbox, status="disconnected", source="send_failure", actor="",
+                    detail=clip_detail(f"the mail server refused to send as {inbox.email}: {detail.strip()}; "
+                                       "fix the sender address or the login, then reconnect the inbox"))
+            await HealthTx(tx).set_failure_report_changed(attempt_id, changed)
+        if changed:
+            self._committed()
+        log.warning("inbox sender refused by its mail server", inbox_id=inbox_id, attempt_id=attempt_id,
+                    changed=changed)
+        return changed
 
     async def failure_reported(self, inbox_id: str, status: str, attempt_id: str) -> bool:
         """A send of the inbox was refused for its login: the probe decides (A4), so the inbox is only made due

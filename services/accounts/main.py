@@ -18,6 +18,7 @@ from services.accounts.clients import (
     bounces_payload,
     health_event_payload,
     inbound_emails_payload,
+    login_checks,
     open_unipile,
     open_webhook_poster,
     outbox_deliveries,
@@ -71,6 +72,7 @@ def build_service(
         recheck=timedelta(seconds=settings.account_recheck_seconds),
         public_url=settings.public_url,
         inbox_health=inbox_health_settings(settings),
+        login_checks=login_checks(settings.allow_public_plaintext),
         oauth=providers_from(settings),
         webhook_poster=webhook_poster,
         webhooks_allow_private=settings.webhooks_allow_private,
@@ -132,7 +134,7 @@ def _inbox_poller(cls: type[P], payload: Callable[..., bytes], interval_s: float
     return cls(Repository(pool), clock, keyring=settings.secret_keys, payload=payload,
                committed=committed, interval=timedelta(seconds=interval_s),
                login_timeout_s=settings.inbox_login_timeout_seconds, oauth_imap=oauth_imap,
-               access_token=access_token)
+               access_token=access_token, allow_public_plaintext=settings.allow_public_plaintext)
 
 
 async def _probe_every(interval_s: float, inboxes: InboxService) -> None:

@@ -58,7 +58,7 @@ class OAuthTx:
         await self._conn.execute(
             """UPDATE accounts.inboxes
                   SET auth_kind = $2, oauth_refresh_token = $3,
-                      oauth_access_token = NULL, oauth_access_expires_at = NULL,
+                      oauth_access_token = NULL, oauth_access_expires_at = NULL, sender_refused = false,
                       auth_failures = 0, network_failing_since = NULL, last_probe_error = '',
                       last_probe_at = $4::timestamptz,
                       next_probe_at = $4::timestamptz + make_interval(secs => $5 * (0.8 + 0.4 * random()))
@@ -91,7 +91,7 @@ class OAuthTx:
     async def lock_inbox_oauth(self, inbox_id: str) -> asyncpg.Record | None:
         """Lock an inbox's row and read its probe counters and refresh token."""
         return await self._conn.fetchrow(
-            "SELECT status, auth_failures, network_failing_since, auth_kind, oauth_refresh_token"
+            "SELECT status, auth_failures, network_failing_since, auth_kind, oauth_refresh_token, sender_refused"
             " FROM accounts.inboxes WHERE id = $1 FOR UPDATE",
             inbox_id,
         )

@@ -16,6 +16,7 @@ from services.accounts.domain import (
     secret_context,
     validate_limits,
 )
+from services.accounts.health_domain import validate_detail
 from services.accounts.health_events import HealthWriter
 from services.accounts.inbox_oauth import InboxOAuthService
 from services.accounts.inbox_repository import InboxTx
@@ -117,11 +118,15 @@ class SenderService:
         )
 
     async def report_account_failure(
-        self, kind: str, sender_id: str, status: str, restriction_kind: str, detail: str, attempt_id: str
+        self, kind: str, sender_id: str, status: str, restriction_kind: str, detail: str, attempt_id: str,
+        *, sender_refused: bool = False, sender_version: int = 0
     ) -> bool:
         """An account-level send failure seen by the scheduler (S10), idempotent by attempt id. Disconnected:
         the account is re-read and the read decides (nothing is recorded if it says OK). Restricted: recorded
-        with its kind (default warning) until an operator verifies the account (A2)."""
+        with its kind (default warning) until an operator verifies the account (A2). `sender_refused` (an inbox
+        only): its mail server refused the inbox's sender address, which no re-read can see, so it is recorded at
+        once (T3), unless `sender_version` (the inbox's version the send used) is older than its current one: new
+        credentials were stored since (T8)."""
         if kind not in SENDER_KINDS:
             raise InvalidArgument(f"sender_kind must be one of {', '.join(SENDER_KINDS)}", field="sender_kind")
         sender_id = parse_uuid(sender_id, "sender_id")
@@ -130,6 +135,11 @@ class SenderService:
             raise InvalidArgument("attempt_id must be 1 to 200 characters", field="attempt_id")
         if status not in ("disconnected", "restricted"):
             raise InvalidArgument("status must be disconnected or restricted", field="status")
+        if sender_refused and (kind != "inbox" or status != "disconnected"):
+            raise InvalidArgument("sender_refused applies to a disconnected inbox only", field="sender_refused")
+        if kind == "inbox" and sender_refused:
+            return await self._inboxes.sender_refused_reported(sender_id, validate_detail(detail), attempt_id,
+                                                               sender_version)
         if kind == "inbox":
             return await self._inboxes.failure_reported(sender_id, status, attempt_id)
         return await self._linkedin.failure_reported(sender_id, status, restriction_kind, detail, attempt_id)

@@ -277,6 +277,8 @@ class AccountsServicer(MembersRpcs, WebhooksRpcs, AuditRpcs, pb_grpc.AccountsSer
             request.restriction_kind,
             request.detail,
             request.attempt_id,
+            sender_refused=request.sender_refused,
+            sender_version=request.sender_version,
         )
         return pb.ReportAccountFailureResponse(changed=changed)
 

@@ -47,7 +47,8 @@ class ProtoEvents:
         request = accounts_pb2.ReportAccountFailureRequest(
             sender_kind=from_word(types_pb2.SenderKind, failure.sender_kind), sender_id=failure.sender_id,
             status=from_word(types_pb2.SenderStatus, failure.status), restriction_kind=failure.restriction_kind,
-            detail=failure.detail[:500], attempt_id=failure.attempt_id)
+            detail=failure.detail[:500], attempt_id=failure.attempt_id, sender_refused=failure.sender_refused,
+            sender_version=failure.sender_version)
         # Its own ordering key: a receiver that is down (campaigns) must not hold up accounts' reports.
         return "accounts.ReportAccountFailure", f"accounts:{failure.sender_id}", request.SerializeToString()
 

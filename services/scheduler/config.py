@@ -73,6 +73,10 @@ class Settings(ServiceSettings):
                                             "read to catch acceptances the webhook missed")
     provider_timeout_seconds: float = setting("HOLDFAST_PROVIDER_TIMEOUT_SECONDS", 15.0, parse=float,
                                               help="longest wait for Unipile or an SMTP server on one send")
+    allow_public_plaintext: bool = setting(
+        "HOLDFAST_ALLOW_PUBLIC_PLAINTEXT", False, parse=parse_bool,
+        help="let an inbox with security `none` send its password in plaintext to a public address (by default only "
+        "loopback and private addresses may: reason plaintext_refused)")
     unipile_dsn: str = setting("HOLDFAST_UNIPILE_DSN", "", help="Unipile base URL (https://apiN.unipile.com:PORT); "
                                "make run points it at the sandbox")
     unipile_api_key: str = setting("HOLDFAST_UNIPILE_API_KEY", "", secret=True, help="Unipile X-API-KEY")

@@ -226,6 +226,14 @@ class Dispatcher:
             await self._reschedule(tx, row, plan, now, now)
             log.warning("the mail server refused the inbox itself; its sends wait", sender_id=sender_id,
                         attempt_id=attempt_id, error=outcome.error_type, detail=outcome.detail)
+            if self._events is not None:
+                # A campaign that cannot send is never shown as quietly active: accounts records the refusal on
+                # the inbox (disconnected, naming the address) and campaigns pause its email steps (P6).
+                await tx.enqueue(self._events.account_failure(AccountFailure(
+                    sender_kind=sender.kind, sender_id=sender_id, status="disconnected", restriction_kind="",
+                    detail=outcome.detail, attempt_id=attempt_id, sender_refused=True,
+                    sender_version=sender.version)))
+                return 1
         elif kind in (FailureKind.DISCONNECTED, FailureKind.RESTRICTED):
             status = "disconnected" if kind is FailureKind.DISCONNECTED else "restricted"
             await tx.finish_attempt(attempt_id, "failed", kind.value, "", outcome.detail, now)

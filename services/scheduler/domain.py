@@ -94,6 +94,8 @@ class Sender:
     # T3: the share (%) of LinkedIn's invitation limit the provider last said this sender used, and when.
     invite_usage: int | None = None
     invite_usage_at: datetime | None = None
+    # The version of the sender's state (accounts' version, from SetSenderState) when it was read.
+    version: int = 0
 
     def invite_cap(self, cap: int, now: datetime) -> int:
         """The invitation cap once the provider's own usage figure is heeded: a sender near LinkedIn's limit
@@ -166,6 +168,11 @@ class AccountFailure:
     restriction_kind: str
     detail: str
     attempt_id: str
+    # An inbox whose mail server refused the inbox itself (its sender address, relaying: T3, T5) though its login
+    # works: accounts records it at once, since no login probe can see it.
+    sender_refused: bool = False
+    # The sender's state version the attempt was sent with: accounts ignores a refusal of replaced credentials.
+    sender_version: int = 0
 
 
 # An outbox event: (destination, ordering key, payload).

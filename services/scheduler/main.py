@@ -76,7 +76,8 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
                              timeout_s=settings.provider_timeout_seconds) if settings.unipile_dsn else None)
     stale_after = timedelta(seconds=settings.attempt_stale_seconds)
     unsubscribe = UnsubscribeLinks(settings.public_url, UnsubscribeTokens(settings.unsubscribe_key))
-    providers = Providers(unipile, credentials, timeout_s=settings.provider_timeout_seconds, unsubscribe=unsubscribe)
+    providers = Providers(unipile, credentials, timeout_s=settings.provider_timeout_seconds, unsubscribe=unsubscribe,
+                          allow_public_plaintext=settings.allow_public_plaintext)
     dispatcher = Dispatcher(repository, providers, clock, batch=settings.dispatch_batch,
                             unipile=unipile, stale_after=stale_after,
                             relations_poll=timedelta(seconds=settings.relations_poll_seconds),

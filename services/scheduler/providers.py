@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import structlog
 
@@ -62,8 +62,11 @@ class UnsubscribeLinks:
 
 class Providers:
     def __init__(self, unipile: UnipileClient | None, credentials: Credentials, *, timeout_s: float = 15.0,
-                 unsubscribe: UnsubscribeLinks | None = None):
+                 unsubscribe: UnsubscribeLinks | None = None, allow_public_plaintext: bool = False):
+        """`allow_public_plaintext` (HOLDFAST_ALLOW_PUBLIC_PLAINTEXT): an inbox with security `none` may send its
+        password to a public address."""
         self._unipile = unipile
+        self._allow_public_plaintext = allow_public_plaintext
         self._credentials = credentials
         self._timeout_s = timeout_s
         self._unsubscribe = unsubscribe
@@ -131,6 +134,8 @@ class Providers:
             # Nothing reached the mail server: safe to try again later.
             return Outcome(False, FailureKind.TRANSIENT, "credentials_unavailable", detail=exc.message)
         identity = settings if isinstance(settings, SendingAs) else SendingAs(settings)
+        if self._allow_public_plaintext:
+            identity = replace(identity, smtp=replace(identity.smtp, allow_public_plaintext=True))
         result = await send_email(identity.smtp, sender=sender.email, sender_name=identity.display_name,
                                   to=plan.email, subject=render(step.subject, values), body=render(step.body, values),
                                   message_id=message_id(attempt_id, sender.email), headers=headers,

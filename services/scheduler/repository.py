@@ -112,7 +112,7 @@ def _sender(r: asyncpg.Record, limits: dict[str, Limits]) -> Sender:
                   unipile_account_id=r["unipile_account_id"], email=r["email"], ramp_day=r["ramp_day"],
                   last_sent_local_date=r["last_sent_local_date"], next_send_after=_aware(r["next_send_after"]),
                   limits=limits, provider_block=r["provider_block"], invite_usage=r["invite_usage"],
-                  invite_usage_at=r["invite_usage_at"])
+                  invite_usage_at=r["invite_usage_at"], version=r["version"])
 
 
 def _campaign_plan(r: asyncpg.Record, steps: Sequence[asyncpg.Record]) -> CampaignPlan:

@@ -117,29 +117,66 @@ async def test_a_refused_recipient_stops_that_prospect_only_and_a_content_refusa
     assert servers.messages(target) == []
 
 
-async def test_a_sender_refusal_is_the_inboxs_problem_and_leaves_every_prospect_in_place(
+async def test_a_sender_refusal_pauses_the_campaign_with_a_reason_and_a_reconnect_resumes_it(
         world: World, mail_servers: MailServers) -> None:
+    """Issue 14 item 3 (T3, T5, T8): a refusal of the inbox's sender address is the inbox's problem, shown as such:
+    the inbox reads disconnected naming the address, the campaign paused with email_account_disconnected within
+    seconds, every prospect keeps its place; a login probe (the logins work) does not lift it, new credentials do,
+    and the next email leaves within seconds."""
     w, servers = world, mail_servers
     _, auth = await w.suite.new_workspace()
     login = _user(servers, SENDER_DOMAIN, "login")
+    address = f"sales-{uuid.uuid4().hex[:6]}@{SENDER_DOMAIN}"
     # The inbox sends as an address its login does not own: Postfix answers RCPT with
     # "553 5.7.1 <…>: Sender address rejected: not owned by user …" (reject_sender_login_mismatch).
-    inbox = await _inbox(w, servers, auth, login=login, password="prospect-password",
-                         address=f"sales-{uuid.uuid4().hex[:6]}@{SENDER_DOMAIN}")
+    inbox = await _inbox(w, servers, auth, login=login, password="prospect-password", address=address)
     prospects = [_user(servers) for _ in range(3)]
     cid = await _campaign(w, auth, inbox["id"], prospects)
-    await w.run_until(PARIS_0905 + timedelta(minutes=50))
+    w.clock.set(PARIS_0905)
+    started = time.monotonic()
+    while True:
+        status, campaign = await w.suite.call("GET", f"/api/v1/campaigns/{cid}", auth)
+        assert status == 200, campaign
+        if campaign["status"] == "paused":
+            break
+        assert time.monotonic() - started < 5.0, (campaign, await _attempts(w, cid))
+        await asyncio.sleep(0.05)
+    print(f"\nsender refusal -> campaign paused in {(time.monotonic() - started) * 1000:.0f} ms")  # noqa: T201
+    assert campaign["paused_reason"] == "email_account_disconnected", campaign
+    await w.run_until(PARIS_0905 + timedelta(hours=2))  # past the scheduler's own block: the pause holds
 
     attempts = await _attempts(w, cid)
     assert len(attempts) == 1, "one refusal is enough: the inbox waits, it does not try every prospect"
     assert attempts[0][1:] == ("failed", "sender_refused")
-    detail = await w.db.fetchval("SELECT detail FROM scheduler.send_attempts WHERE campaign_id = $1",
-                                 uuid.UUID(cid))
-    assert "Sender address rejected" in detail
+    status, shown = await w.suite.call("GET", f"/api/v1/inboxes/{inbox['id']}", auth)
+    assert status == 200 and shown["status"] == "disconnected", shown
+    assert address in shown["status_detail"] and "Sender address rejected" in shown["status_detail"], shown
     listed = await _prospects(w, auth, cid)
     assert all(p["state"] == "scheduled" for p in listed.values()), listed
-    assert all("sender_reported_sender_refused" in p["why_not_now"] for p in listed.values()), listed
     assert all(servers.messages(p) == [] for p in prospects)
+
+    # Its logins work, so a probe (here a member's check-now) cannot tell the refusal is fixed: it stays.
+    status, checked = await w.suite.call("POST", f"/api/v1/inboxes/{inbox['id']}/check", auth)
+    assert status == 200 and checked["status"] == "disconnected", checked
+
+    # The fix: log in as the user that owns the address. The reconnect lifts the pause and every block (T8).
+    servers.add_user(address, "sales-password")
+    status, reconnected = await w.suite.call("PUT", f"/api/v1/inboxes/{inbox['id']}/credentials", auth,
+                                             json={"smtp": {"username": address, "password": "sales-password"}})
+    assert status == 200 and reconnected["status"] == "connected", reconnected
+    answered = time.monotonic()
+    # No virtual time passes: the reconnect alone lets the next email go (the resume re-clamp spreads the rest).
+    while sum(len(servers.messages(p)) for p in prospects) < 1:
+        assert time.monotonic() - answered < 5.0, [(p["state"], p["why_not_now"], p.get("next_action_at"))
+                                                   for p in (await _prospects(w, auth, cid)).values()]
+        await asyncio.sleep(0.05)
+    print(f"reconnect -> next email delivered in {(time.monotonic() - answered) * 1000:.0f} ms")  # noqa: T201
+    status, campaign = await w.suite.call("GET", f"/api/v1/campaigns/{cid}", auth)
+    assert status == 200 and campaign["status"] == "active" and campaign["paused_reason"] is None, campaign
+    await w.run_until(w.clock.now() + timedelta(hours=1))
+    assert all(len(servers.messages(p)) == 1 for p in prospects)
+    assert sorted(a[1:] for a in await _attempts(w, cid)) == [("failed", "sender_refused")] + [
+        ("succeeded", "sent")] * 3
 
 
 async def test_reconnect_lifts_the_block_of_the_refused_send_and_the_next_email_leaves_within_seconds(

@@ -30,6 +30,7 @@ from services.accounts.service import AccountsService
 from services.common import config
 from services.common.clock import ManualClock
 from services.common.db import create_pool
+from services.common.errors import InvalidArgument
 from tests.conftest import Suite, create_database, start_suite, suite_env
 
 # Longer than the largest jittered probe interval (300 s + 20 %): every inbox is due again after it.
@@ -190,11 +191,16 @@ UNREACHABLE = (LoginOutcome("smtp"), LoginOutcome("imap", "network", "connect: r
         ("connected", 0, 899, UNREACHABLE, (0, 899, None)),
         ("connected", 0, 900, UNREACHABLE, (0, 900, "disconnected")),
         ("connected", 1, 300, REFUSED, (2, None, None)),  # the server answers again: the network clock stops
+        # Disconnected for a refused sender address: logins that work say nothing about it (T3, T8).
+        ("disconnected:sender_refused", 0, None, OK, (0, None, None)),
+        ("connected:sender_refused", 2, None, REFUSED, (3, None, "disconnected")),
     ],
 )
 def test_probe_decision(status, failures, since_s, outcomes, expected) -> None:
     since = None if since_s is None else T0 - timedelta(seconds=since_s)
-    decision = decide_inbox_probe(status, failures, since, outcomes, T0, 3, GRACE)
+    status, _, refused = status.partition(":")
+    decision = decide_inbox_probe(status, failures, since, outcomes, T0, 3, GRACE,
+                                  sender_refused=refused == "sender_refused")
     got_since = None if decision.network_failing_since is None else (T0 - decision.network_failing_since).seconds
     assert (decision.auth_failures, got_since, decision.status) == expected
     assert bool(decision.error) == any(o.failure for o in outcomes)
@@ -347,12 +353,12 @@ async def test_a_probe_outdated_by_a_reconnect_is_ignored(w: World) -> None:
     # A probe with the old credentials is at the servers while the user reconnects with the new password.
     release = asyncio.Event()
     started = asyncio.Event()
-    from services.accounts.clients import check_imap_login
+    from services.accounts.clients import LOGIN_CHECKS
 
     async def slow_imap(login: ServerLogin, timeout_s: float) -> None:
         started.set()
         await release.wait()
-        await check_imap_login(login, timeout_s)
+        await LOGIN_CHECKS["imap"](login, timeout_s)
 
     slow = AccountsService(
         w.replica._repo,
@@ -497,6 +503,47 @@ async def test_a_refused_send_makes_the_inbox_due_for_a_probe_now(w: World) -> N
     assert await w.replica.inboxes.probe_inboxes_once(batch=1000) >= 1  # no time passed: it was due at once
     row = await inbox.row()
     assert (row["status"], row["auth_failures"]) == ("connected", 1), "one refusal counts once; the probe decides"
+
+
+async def test_a_refused_sender_address_disconnects_at_once_and_only_new_credentials_connect_again(w: World) -> None:
+    """T3/T5: the mail server refused the inbox's sender address though its logins work. Recorded at once (no probe
+    can see it), naming the address; probes and check-now leave it; a reconnect lifts it (T8)."""
+    inbox = await w.inbox()
+    attempt = f"att-{uuid.uuid4().hex[:8]}"
+    answer = "rcpt: 553 5.7.1 <x@acme.example>: Sender address rejected: not owned by user"
+    assert await w.replica.senders.report_account_failure(
+        "inbox", inbox.id, "disconnected", "", answer, attempt, sender_refused=True) is True
+    row = await inbox.row()
+    assert row["status"] == "disconnected" and inbox.user in row["status_detail"], row
+    assert "Sender address rejected" in row["status_detail"]
+    assert await inbox.history() == [("disconnected", "send_failure")]
+    assert (await inbox.campaigns_events())[-1].sender.status == types_pb2.SENDER_STATUS_DISCONNECTED
+    # The same report again changes nothing more.
+    assert await w.replica.senders.report_account_failure(
+        "inbox", inbox.id, "disconnected", "", answer, attempt, sender_refused=True) is True
+    assert len(await inbox.history()) == 1
+    status, checked = await w.suite.call("POST", f"/api/v1/inboxes/{inbox.id}/check", inbox.auth)
+    assert status == 200 and checked["status"] == "disconnected", checked
+    status, body = await inbox.put_credentials({"app_password": inbox.password})
+    assert status == 200 and body["status"] == "connected", body
+    assert await inbox.history() == [("disconnected", "send_failure"), ("connected", "reconnect")]
+    # Cleared with the new credentials: a later disconnect by refused logins recovers by a probe again.
+    assert await w.db.fetchval("SELECT sender_refused FROM accounts.inboxes WHERE id = $1",
+                               uuid.UUID(inbox.id)) is False
+    # A refusal of a send made with the replaced credentials (an older version of the inbox) changes nothing.
+    version = (await inbox.row())["version"]
+    assert await w.replica.senders.report_account_failure(
+        "inbox", inbox.id, "disconnected", "", answer, f"att-{uuid.uuid4().hex[:8]}", sender_refused=True,
+        sender_version=version - 1) is False
+    assert (await inbox.row())["status"] == "connected"
+    assert await w.replica.senders.report_account_failure(
+        "inbox", inbox.id, "disconnected", "", answer, f"att-{uuid.uuid4().hex[:8]}", sender_refused=True,
+        sender_version=version) is True
+    assert (await inbox.row())["status"] == "disconnected"
+    with pytest.raises(InvalidArgument):
+        await w.replica.senders.report_account_failure(
+            "linkedin_account", inbox.id, "disconnected", "", answer, f"att-{uuid.uuid4().hex[:8]}",
+            sender_refused=True)
 
 
 async def test_passwords_never_reach_a_log_line(w: World) -> None:

@@ -455,20 +455,24 @@ class VerifyLinkedInAccountResponse(_message.Message):
     def __init__(self, account: _Optional[_Union[LinkedInAccount, _Mapping]] = ...) -> None: ...
 
 class ReportAccountFailureRequest(_message.Message):
-    __slots__ = ("sender_kind", "sender_id", "status", "restriction_kind", "detail", "attempt_id")
+    __slots__ = ("sender_kind", "sender_id", "status", "restriction_kind", "detail", "attempt_id", "sender_refused", "sender_version")
     SENDER_KIND_FIELD_NUMBER: _ClassVar[int]
     SENDER_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     RESTRICTION_KIND_FIELD_NUMBER: _ClassVar[int]
     DETAIL_FIELD_NUMBER: _ClassVar[int]
     ATTEMPT_ID_FIELD_NUMBER: _ClassVar[int]
+    SENDER_REFUSED_FIELD_NUMBER: _ClassVar[int]
+    SENDER_VERSION_FIELD_NUMBER: _ClassVar[int]
     sender_kind: _types_pb2.SenderKind
     sender_id: str
     status: _types_pb2.SenderStatus
     restriction_kind: str
     detail: str
     attempt_id: str
-    def __init__(self, sender_kind: _Optional[_Union[_types_pb2.SenderKind, str]] = ..., sender_id: _Optional[str] = ..., status: _Optional[_Union[_types_pb2.SenderStatus, str]] = ..., restriction_kind: _Optional[str] = ..., detail: _Optional[str] = ..., attempt_id: _Optional[str] = ...) -> None: ...
+    sender_refused: bool
+    sender_version: int
+    def __init__(self, sender_kind: _Optional[_Union[_types_pb2.SenderKind, str]] = ..., sender_id: _Optional[str] = ..., status: _Optional[_Union[_types_pb2.SenderStatus, str]] = ..., restriction_kind: _Optional[str] = ..., detail: _Optional[str] = ..., attempt_id: _Optional[str] = ..., sender_refused: _Optional[bool] = ..., sender_version: _Optional[int] = ...) -> None: ...
 
 class ReportAccountFailureResponse(_message.Message):
     __slots__ = ("changed",)
