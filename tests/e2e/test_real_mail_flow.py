@@ -212,7 +212,11 @@ async def test_reconnect_lifts_the_block_of_the_refused_send_and_the_next_email_
         await asyncio.sleep(0.05)
     print(f"\nreconnect answered in {(answered - started) * 1000:.0f} ms (its live logins), next email delivered "  # noqa: T201
           f"{(time.monotonic() - answered) * 1000:.0f} ms later")
+    # Dovecot may hold the message a moment before the dispatcher has booked Postfix's answer to DATA.
     attempts = await _attempts(w, cid)
+    while attempts[-1][1] == "started" and time.monotonic() - answered < 5.0:
+        await asyncio.sleep(0.05)
+        attempts = await _attempts(w, cid)
     assert [a[1:] for a in attempts] == [("succeeded", "sent"), ("failed", "disconnected"), ("succeeded", "sent")]
     assert attempts[1][0] == attempts[2][0], "the prospect the refused send was for is the next one served"
 
