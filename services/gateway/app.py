@@ -102,6 +102,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/", ui_index)
     app.router.add_get("/oauth/return", ui_index)  # Google / Microsoft send the browser back here (the UI finishes)
     app.router.add_get("/linkedin-accounts/{account_id}", ui_account_return)  # a hosted reconnect's way back
+    app.router.add_get("/linkedin-accounts", ui_connected_return)  # a hosted connect's way back
     app.router.add_static("/ui/", UI_DIR, append_version=False)
     return app
 
@@ -131,6 +132,12 @@ async def ui_account_return(request: web.Request) -> web.Response:
     known = re.fullmatch(r"[0-9a-fA-F-]{1,64}", account_id)
     where = f"/#/accounts?reconnected={account_id}" if known else "/#/accounts"
     return web.Response(status=302, headers={"Location": where})
+
+
+async def ui_connected_return(request: web.Request) -> web.Response:
+    """Unipile's hosted connect (a new account) sends the browser back to /linkedin-accounts: the accounts page,
+    which says the account is being added."""
+    return web.Response(status=302, headers={"Location": "/#/accounts?connected=1"})
 
 
 async def ui_index(request: web.Request) -> web.FileResponse:

@@ -368,3 +368,15 @@ async def test_openapi_describes_every_route(suite):
     create = doc["paths"]["/api/v1/campaigns"]["post"]
     assert create["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/CreateCampaign")
     assert {"400", "401", "201"} <= set(create["responses"])
+
+
+@pytest.mark.parametrize(("path", "where"), [
+    ("/linkedin-accounts?connected=1", "/#/accounts?connected=1"),
+    ("/linkedin-accounts/0b5e7c1e-3c1f-4d55-9d0e-2f3f2a0c9d11?reconnected=1",
+     "/#/accounts?reconnected=0b5e7c1e-3c1f-4d55-9d0e-2f3f2a0c9d11"),
+])
+async def test_hosted_linkedin_pages_send_the_browser_back_to_the_accounts_page(suite, path, where):
+    """Unipile's hosted connect and reconnect pages end on these addresses (success_redirect_url): never a 404."""
+    async with suite.http.get(f"{suite.base_url}{path}", allow_redirects=False) as response:
+        assert response.status == 302
+        assert response.headers["Location"] == where
