@@ -21,7 +21,7 @@ from services.accounts.domain import LinkedInAccount, Sender, SendingLimit, Serv
 from services.accounts.health_domain import HealthEvent, SenderHealthEvent
 from services.accounts.health_events import APPLY_HEALTH_EVENT, SET_SENDER_STATE
 from services.accounts.ports import LoginCheck
-from services.accounts.replies import RECORD_INBOUND_EMAILS, FoundMessage
+from services.accounts.replies import RECORD_INBOUND_EMAILS
 from services.common.errors import DomainError
 from services.common.limits import limit_values
 from services.common.proto_enums import from_word
@@ -29,7 +29,7 @@ from services.common.proto_time import to_timestamp
 from services.common.providers import imap as imap_provider
 from services.common.providers import smtp as smtp_provider
 from services.common.providers.unipile import UnipileClient
-from services.common.records import Bounce
+from services.common.records import Bounce, ReplyCandidate
 
 SUBSCRIPTION = {
     "active": types_pb2.SUBSCRIPTION_STATUS_ACTIVE,
@@ -111,7 +111,7 @@ def scheduler_delivery(stub: scheduler_pb2_grpc.SchedulerServiceStub) -> Any:
     return deliver
 
 
-def inbound_emails_payload(inbox_id: str, messages: list[FoundMessage]) -> bytes:
+def inbound_emails_payload(inbox_id: str, messages: list[ReplyCandidate]) -> bytes:
     """The outbox payload handing an inbox's new messages to the scheduler: a RecordInboundEmailsRequest."""
     return scheduler_pb2.RecordInboundEmailsRequest(inbox_id=inbox_id, emails=[scheduler_pb2.InboundEmail(
         message_id=m.message_id, in_reply_to=m.in_reply_to, references=list(m.references),

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
@@ -21,6 +20,7 @@ from services.accounts.domain import BouncePollClaim
 from services.accounts.reply_repository import ReplyTx
 from services.common.inbound_email import MAX_MESSAGE_BYTES, parse
 from services.common.providers import imap as imap_provider
+from services.common.records import ReplyCandidate
 from services.common.reply_classifier import AUTO_HEADERS
 
 log = structlog.get_logger(__name__)
@@ -31,19 +31,7 @@ READ_BYTES = 64 * 1024
 TEXT_CHARS = 8192
 
 
-@dataclass(frozen=True, slots=True)
-class FoundMessage:
-    message_id: str
-    in_reply_to: str
-    references: tuple[str, ...]
-    from_address: str
-    subject: str
-    text: str
-    headers: dict[str, str]
-    received_at: datetime
-
-
-def messages_in(raw_messages: list[tuple[int, bytes]], received_at: datetime) -> list[FoundMessage]:
+def messages_in(raw_messages: list[tuple[int, bytes]], received_at: datetime) -> list[ReplyCandidate]:
     """The messages that may be replies: not delivery reports (the bounce poll reads those), not from nobody."""
     found = []
     for uid, raw in raw_messages:
@@ -55,9 +43,10 @@ def messages_in(raw_messages: list[tuple[int, bytes]], received_at: datetime) ->
         if "report-type=delivery-status" in email.headers.get("content-type", "").replace(" ", "").lower() \
                 or not email.from_address:
             continue
-        found.append(FoundMessage(email.message_id, email.in_reply_to, email.references[-50:], email.from_address,
-                                  email.subject[:1000], email.text[:TEXT_CHARS],
-                                  {k: v[:200] for k, v in email.headers.items() if k in AUTO_HEADERS}, received_at))
+        found.append(ReplyCandidate(
+            message_id=email.message_id, in_reply_to=email.in_reply_to, references=email.references[-50:],
+            from_address=email.from_address, subject=email.subject[:1000], text=email.text[:TEXT_CHARS],
+            received_at=received_at, headers={k: v[:200] for k, v in email.headers.items() if k in AUTO_HEADERS}))
     return found
 
 

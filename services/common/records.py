@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 
@@ -32,3 +32,20 @@ class WarmupProgress:
     sent_total: int
     queued: int
     pool_size: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyCandidate:
+    """A message in an inbox's INBOX that may be a prospect's reply (V2): accounts reads it over IMAP, the
+    scheduler matches it to a prospect and classifies it."""
+
+    message_id: str
+    in_reply_to: str
+    references: tuple[str, ...]
+    from_address: str
+    subject: str
+    # What the sender wrote (quoted text cut), at most a few kilobytes.
+    text: str
+    received_at: datetime
+    # The auto-reply headers, lower-cased names (auto-submitted, x-autoreply, x-autorespond, precedence).
+    headers: dict[str, str] = field(default_factory=dict)

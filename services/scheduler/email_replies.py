@@ -14,11 +14,11 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 
 import structlog
 
+from services.common.records import ReplyCandidate
 from services.common.reply_classifier import classify_text, snippet
 from services.common.unsubscribe import UnsubscribeTokens
 from services.scheduler.domain import company_domain
@@ -30,20 +30,6 @@ log = structlog.get_logger(__name__)
 # `<attempt id@sending domain>` (`@holdfast` before): the attempt must be one this inbox sent (checked in SQL).
 _OURS = re.compile(r"^<([0-9a-f-]{36})@[^<>@\s]+>$", re.IGNORECASE)
 _UNSUBSCRIBE = re.compile(r"^(?:(?:re|aw|tr|fw|fwd)\s*:\s*)*unsubscribe\s+([A-Za-z0-9_-]{20,100})\s*$", re.I)
-
-
-@dataclass(frozen=True, slots=True)
-class InboundEmail:
-    message_id: str
-    in_reply_to: str
-    references: tuple[str, ...]
-    from_address: str
-    subject: str
-    # What the sender wrote (quoted text cut), at most a few kilobytes.
-    text: str
-    received_at: datetime
-    # The auto-reply headers, lower-cased names (auto-submitted, x-autoreply, x-autorespond, precedence).
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +47,7 @@ class EmailReplies:
         self._tokens = tokens
         self._ooo_days = ooo_days
 
-    async def record(self, inbox_id: str, emails: list[InboundEmail]) -> Heard:
+    async def record(self, inbox_id: str, emails: list[ReplyCandidate]) -> Heard:
         recorded = unmatched = 0
         for email in emails:
             event = email.message_id or _fingerprint(email)
@@ -84,7 +70,7 @@ class EmailReplies:
             log.info("inbox messages that are no prospect's reply", inbox_id=inbox_id, count=unmatched)
         return Heard(recorded, unmatched)
 
-    async def _prospects(self, inbox_id: str, email: InboundEmail) -> list[str]:
+    async def _prospects(self, inbox_id: str, email: ReplyCandidate) -> list[str]:
         sender = email.from_address.strip().lower()
         attempts = [m[1].lower() for ref in (email.in_reply_to, *email.references) if (m := _OURS.match(ref.strip()))
                     and _is_uuid(m[1])]
@@ -99,7 +85,7 @@ class EmailReplies:
                  if address and (address.lower() == sender or (domain and company_domain(address) == domain))]
         return list(dict.fromkeys(found + by_address))
 
-    async def _unsubscribe(self, inbox_id: str, email: InboundEmail, event: str) -> int | None:
+    async def _unsubscribe(self, inbox_id: str, email: ReplyCandidate, event: str) -> int | None:
         """V5 mailto: None when the subject is not an unsubscribe request; else how many opt-outs it recorded."""
         match = _UNSUBSCRIBE.match(email.subject.strip())
         if match is None or self._tokens is None:
@@ -128,7 +114,7 @@ def _is_uuid(value: str) -> bool:
     return True
 
 
-def _fingerprint(email: InboundEmail) -> str:
+def _fingerprint(email: ReplyCandidate) -> str:
     """An id for a message without a Message-ID, the same each time it is read."""
     digest = hashlib.sha256("\x00".join((email.from_address, email.subject, email.received_at.isoformat(),
                                          email.text[:2000])).encode()).hexdigest()

@@ -16,13 +16,13 @@ from services.common.ids import parse_uuid
 from services.common.proto_enums import from_word, to_word
 from services.common.proto_time import from_timestamp, to_timestamp
 from services.common.providers.unipile import UnipileError
-from services.common.records import Bounce
+from services.common.records import Bounce, ReplyCandidate
 from services.common.reply_classifier import AUTO_HEADERS
 from services.common.timemath import Schedule, ScheduleError
 from services.scheduler.bounce_rate import BounceRateMonitor
 from services.scheduler.dispatcher import Dispatcher
 from services.scheduler.domain import CampaignPlan, Limits, Step
-from services.scheduler.email_replies import EmailReplies, InboundEmail
+from services.scheduler.email_replies import EmailReplies
 from services.scheduler.linkedin_replies import LinkedInReplies
 from services.scheduler.repository import Enrollee
 from services.scheduler.service import SchedulerService
@@ -215,7 +215,7 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
     async def RecordInboundEmails(self, request: pb.RecordInboundEmailsRequest,
                                   context: grpc.aio.ServicerContext) -> pb.RecordInboundEmailsResponse:
         now = self._service.clock.now()
-        heard = await self._email_replies.record(parse_uuid(request.inbox_id, "inbox_id"), [InboundEmail(
+        heard = await self._email_replies.record(parse_uuid(request.inbox_id, "inbox_id"), [ReplyCandidate(
             message_id=e.message_id[:1000], in_reply_to=e.in_reply_to[:1000], references=tuple(e.references[-50:]),
             from_address=e.from_address[:320], subject=e.subject[:1000], text=e.text[:8192],
             received_at=from_timestamp(e.received_at) if e.HasField("received_at") else now,

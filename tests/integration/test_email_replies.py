@@ -13,10 +13,11 @@ from sandbox.smtp import SandboxSmtp
 from services.common.clock import ManualClock
 from services.common.inbound_email import parse
 from services.common.providers.smtp import SmtpSettings
+from services.common.records import ReplyCandidate
 from services.common.reply_classifier import AUTO_HEADERS
 from services.common.unsubscribe import UnsubscribeTokens
 from services.scheduler.domain import CampaignPlan, Limits, Step
-from services.scheduler.email_replies import EmailReplies, InboundEmail
+from services.scheduler.email_replies import EmailReplies
 from services.scheduler.providers import Providers, UnsubscribeLinks
 from services.scheduler.repository import Enrollee, Repository
 from services.scheduler.voices import ProspectVoices
@@ -37,9 +38,9 @@ def gmail_reply(sender: str, to: str, message_id: str, text: str, *, subject: st
             f"{text}\r\n\r\nOn Mon, Mar 2, 2026 at 10:00 AM <{to}> wrote:\r\n> Hi, unsubscribe here\r\n").encode()
 
 
-def as_inbound(raw: bytes, at: datetime) -> InboundEmail:
+def as_inbound(raw: bytes, at: datetime) -> ReplyCandidate:
     m = parse(raw)
-    return InboundEmail(m.message_id, m.in_reply_to, m.references, m.from_address, m.subject, m.text, at,
+    return ReplyCandidate(m.message_id, m.in_reply_to, m.references, m.from_address, m.subject, m.text, at,
                         {k: v for k, v in m.headers.items() if k in AUTO_HEADERS})
 
 
