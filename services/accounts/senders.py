@@ -1,5 +1,5 @@
 """Use cases that apply to a sender of either kind: its sending limits, the credentials the scheduler sends with,
-and the account-level failures the scheduler reports (dispatched to linkedin.py or inboxes.py)."""
+and the account-level failures the scheduler reports (dispatched to linkedin_health.py or inboxes.py)."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ share. It holds no use case of its own; the servicer and the background jobs cal
 - `members`     members, their roles and API tokens (members.py)
 - `audit`       the audit log of members' and integrations' changes (audit.py)
 - `webhooks`    outbound webhook endpoints, events and their signed deliveries (webhooks.py)
-- `linkedin`    LinkedIn accounts and their health (linkedin.py)
+- `linkedin`    LinkedIn accounts (linkedin.py) and their health (linkedin_health.py)
 - `inboxes`     inboxes, their login probes and reconnect by credentials (inboxes.py)
 - `inbox_oauth` the OAuth flow of inboxes, their probes and access tokens (inbox_oauth.py)
 - `senders`     limits, send credentials and send failures of either kind of sender (senders.py)
