@@ -60,9 +60,14 @@ def configure(service: str, *, level: str = "info", fmt: str = "auto") -> None:
     renderer: Any = (structlog.processors.JSONRenderer() if use_json
                      else structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty()))
     # Redaction runs last before rendering, after exceptions were formatted into text.
+    # A logger is cached on its first use (cache_logger_on_first_use) holding the chain it found then. Changing
+    # that one chain in place, as structlog.testing.capture_logs does, keeps every cached logger on the current
+    # configuration, however often logging is configured again (each service started in-process in the tests).
+    chain = structlog.get_config()["processors"]
+    # A call below the level is dropped before any other work (debug lines sit on hot paths: every RPC).
+    chain[:] = [structlog.stdlib.filter_by_level, *shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter]
     structlog.configure(
-        # A call below the level is dropped before any other work (debug lines sit on hot paths: every RPC).
-        processors=[structlog.stdlib.filter_by_level, *shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        processors=chain,
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,

@@ -17,7 +17,6 @@ import structlog
 from aiohttp import web
 from multidict import CIMultiDictProxy
 
-import services.common.providers.unipile as unipile_module
 from sandbox.unipile import ENDPOINTS, STATE, SandboxState, create_app
 from services.common.metrics import PROVIDER_UNMAPPED_ERRORS
 from services.common.providers.unipile import (
@@ -375,15 +374,13 @@ def test_a_linkedin_limit_500_is_the_senders_cool_down() -> None:
 
 
 async def test_an_undocumented_4xx_is_refused_logged_and_counted(
-    client: UnipileClient, sandbox: Sandbox, http: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
+    client: UnipileClient, sandbox: Sandbox, http: aiohttp.ClientSession
 ) -> None:
     counter = PROVIDER_UNMAPPED_ERRORS.labels("422", "errors/brand_new")
     before = counter._value.get()
     await control(http, sandbox, "failures", {"endpoint": "send_invite", "status": 422, "type": "errors/brand_new"})
 
     with structlog.testing.capture_logs() as logs, pytest.raises(UnipileError) as caught:
-        # A logger another test already used is cached with that test's configuration: take a fresh one.
-        monkeypatch.setattr(unipile_module, "log", structlog.get_logger(unipile_module.__name__))
         await client.send_invite(ACCOUNT, PROSPECT, None)
 
     assert caught.value.kind is FailureKind.PROSPECT_REFUSED
