@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from services.campaigns.domain import (
@@ -244,16 +244,14 @@ class PauseStates:
     async def _apply(self, tx: Transaction, campaign: Campaign, actor: Actor, action: str,
                      reason: ActiveReason) -> Campaign:
         now = self._clock.now()
-        # `campaign` is the locked row as this transaction left it: its reasons after this change are known.
-        active = _reasons_after(campaign, action, reason)
-        status = status_for(active)
-        await tx.set_status(campaign.id, status, displayed_reason(active), now, pause_changed=True)
-        await tx.record_history(campaign.id, action, reason, actor, status, now)
+        # `campaign` is the locked row as this transaction left it: the row these writes leave is known without
+        # reading it back (one read per resume, issue 12).
+        updated = _after_change(campaign, action, reason, now, by_system=actor.kind == "system")
+        await tx.set_status(campaign.id, updated.status, updated.paused_reason, now, pause_changed=True)
+        await tx.record_history(campaign.id, action, reason, actor, updated.status, now)
         PAUSE_CHANGES.labels(reason.reason, action, actor.source or actor.kind).inc()
-        if status == "active" and campaign.status == "paused" and actor.kind == "system":
+        if updated.last_auto_resumed_at != campaign.last_auto_resumed_at:
             await tx.set_auto_resumed(campaign.id, now)
-        updated = await tx.get_campaign(campaign.workspace_id, campaign.id)
-        assert updated is not None
         return updated
 
     async def _apply_many(self, tx: Transaction, changed: dict[str, ActiveReason], actor: Actor,
@@ -283,11 +281,21 @@ async def _in_chunks(campaign_ids: Sequence[str], work: Callable[[Sequence[str]]
                       tuple(e for d in done for e in d.holds_events))
 
 
-def _reasons_after(campaign: Campaign, action: str, changed: ActiveReason) -> list[str]:
-    """The names of the campaign's active reasons once `changed` is added or cleared."""
+def _after_change(campaign: Campaign, action: str, changed: ActiveReason, now: datetime, *,
+                  by_system: bool) -> Campaign:
+    """The locked campaign as `_apply`'s writes leave it once `changed` is added or cleared: its reasons (in the
+    order a read gives them: since, then name), status and displayed reason (P2), `updated_at`, pause version,
+    and the auto-resume mark when the system resumed it (P9)."""
     key = (changed.reason, changed.subject)
-    kept = [r.reason for r in campaign.reasons if (r.reason, r.subject) != key]
-    return kept + [changed.reason] if action == "added" else kept
+    reasons = [r for r in campaign.reasons if (r.reason, r.subject) != key]
+    if action == "added":
+        reasons = sorted([*reasons, changed], key=lambda r: (r.since, r.reason))
+    names = [r.reason for r in reasons]
+    status = status_for(names)
+    auto_resumed = by_system and status == "active" and campaign.status == "paused"
+    return replace(campaign, reasons=tuple(reasons), status=status, paused_reason=displayed_reason(names),
+                   updated_at=now, pause_version=campaign.pause_version + 1,
+                   last_auto_resumed_at=now if auto_resumed else campaign.last_auto_resumed_at)
 
 
 def _refusal(blocking: list[Gate]) -> FailedPrecondition:
