@@ -11,6 +11,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from services.common.errors import InvalidArgument
+from services.common.limits import Limits
 
 TOKEN_PREFIX = "hf_"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -78,25 +79,17 @@ _HOSTNAME = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9](
 
 
 @dataclass(frozen=True, slots=True)
-class SendingLimit:
+class SendingLimit(Limits):
     """Caps, ramp and pacing of one sender for one action type."""
 
-    action_type: str
-    daily_cap: int
-    weekly_cap: int
-    # Ramp (S6): the cap of the first day the sender actually sends, and its increase per day it sent.
-    ramp_start: int
-    ramp_step: int
-    # Pacing (S7): a random gap in [min, max] seconds between consecutive actions of the sender.
-    pacing_min_seconds: int
-    pacing_max_seconds: int
+    action_type: str = dataclasses.field(kw_only=True)
 
 
 # S5-S7 defaults, the one place they are written. LinkedIn figures follow the provider's published guidance
 # (invites about 80-100 a day and 200 a week, messages about 100 a day); email is conservative for a new inbox.
 DEFAULT_LIMITS: dict[str, SendingLimit] = {
     "linkedin_invite": SendingLimit(
-        "linkedin_invite",
+        action_type="linkedin_invite",
         daily_cap=80,
         weekly_cap=200,
         ramp_start=10,
@@ -105,7 +98,7 @@ DEFAULT_LIMITS: dict[str, SendingLimit] = {
         pacing_max_seconds=300,
     ),
     "linkedin_message": SendingLimit(
-        "linkedin_message",
+        action_type="linkedin_message",
         daily_cap=100,
         weekly_cap=500,
         ramp_start=20,
@@ -114,7 +107,7 @@ DEFAULT_LIMITS: dict[str, SendingLimit] = {
         pacing_max_seconds=300,
     ),
     "linkedin_inmail": SendingLimit(
-        "linkedin_inmail",
+        action_type="linkedin_inmail",
         daily_cap=25,
         weekly_cap=100,
         ramp_start=5,
@@ -123,7 +116,13 @@ DEFAULT_LIMITS: dict[str, SendingLimit] = {
         pacing_max_seconds=300,
     ),
     "email": SendingLimit(
-        "email", daily_cap=50, weekly_cap=300, ramp_start=10, ramp_step=5, pacing_min_seconds=60, pacing_max_seconds=180
+        action_type="email",
+        daily_cap=50,
+        weekly_cap=300,
+        ramp_start=10,
+        ramp_step=5,
+        pacing_min_seconds=60,
+        pacing_max_seconds=180,
     ),
 }
 

@@ -49,7 +49,7 @@ _DUPLICATES = {
 
 
 def _limits(rows: Iterable[asyncpg.Record]) -> tuple[SendingLimit, ...]:
-    limits = [SendingLimit(*row) for row in rows]
+    limits = [SendingLimit(*row[1:], action_type=row[0]) for row in rows]
     return tuple(sorted(limits, key=lambda limit: ACTION_TYPES.index(limit.action_type)))
 
 

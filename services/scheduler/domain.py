@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from services.common.limits import Limits
 from services.common.templates import render  # noqa: F401 -- re-exported: the scheduler fills the shared templates
 from services.common.timemath import Schedule
 
@@ -26,20 +27,6 @@ LOCAL_REFUSALS = ("missing_provider_id", "missing_email", NOTE_TOO_LONG)
 HARMLESS_REFUSALS = ("errors/already_invited_recently", "errors/cannot_resend_yet", "errors/cannot_resend_within_24hrs")
 # Senders whose failure rate is watched: the pause reason it feeds is linkedin_high_failure_rate (P1).
 FAILURE_RATE_KINDS = ("linkedin_account",)
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    daily_cap: int
-    weekly_cap: int
-    ramp_start: int
-    ramp_step: int
-    pacing_min_seconds: int
-    pacing_max_seconds: int
-
-    def cap_on_ramp_day(self, ramp_day: int) -> int:
-        """S6: the cap grows with each day the sender actually sent, up to its daily cap."""
-        return min(self.daily_cap, self.ramp_start + self.ramp_step * max(ramp_day, 0))
 
 
 @dataclass(frozen=True, slots=True)
