@@ -9,18 +9,58 @@ Wire formats follow developer.unipile.com (v1) and DESIGN.md §6. Every non-2xx 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
-from typing import Any, Generic, TypeVar
+from typing import Any
 from urllib.parse import quote
 
 import aiohttp
 import structlog
 
 from services.common.metrics import PROVIDER_UNMAPPED_ERRORS
+
+# Re-exported: callers import what Unipile answers from here, with the client.
+from services.common.providers.unipile_answers import (
+    Account as Account,
+)
+from services.common.providers.unipile_answers import (
+    ChatMessage as ChatMessage,
+)
+from services.common.providers.unipile_answers import (
+    ChatResult as ChatResult,
+)
+from services.common.providers.unipile_answers import (
+    ChatSummary as ChatSummary,
+)
+from services.common.providers.unipile_answers import (
+    InviteResult as InviteResult,
+)
+from services.common.providers.unipile_answers import (
+    Page as Page,
+)
+from services.common.providers.unipile_answers import (
+    Payload,
+    account_from,
+    as_text,
+    chat_message_from,
+    chat_summary_from,
+    decode_success,
+    headers_from,
+    parse_datetime,
+    parse_retry_after,
+)
+from services.common.providers.unipile_answers import (
+    Relation as Relation,
+)
+from services.common.providers.unipile_answers import (
+    SentInvitation as SentInvitation,
+)
+from services.common.providers.unipile_answers import (
+    UserProfile as UserProfile,
+)
+from services.common.providers.unipile_answers import (
+    WebhookInfo as WebhookInfo,
+)
 
 # Re-exported: callers import the error model from here, with the client.
 from services.common.providers.unipile_errors import (
@@ -58,114 +98,6 @@ CHATS_MAX_LIMIT = 250
 _RAW_DETAIL_MAX_CHARS = 200
 
 
-@dataclass(frozen=True, slots=True)
-class Account:
-    id: str
-    type: str
-    name: str
-    # The most severe of the account's `sources[].status` values: OK, CONNECTING, STOPPED, ERROR,
-    # PERMISSIONS, CREDENTIALS; "UNKNOWN" when Unipile lists no source yet.
-    status: str
-    # LinkedIn's paid products of the account ("sales_navigator", "recruiter", "premium").
-    premium_features: tuple[str, ...] = ()
-
-    @property
-    def inmail_api(self) -> str | None:
-        """The `linkedin[api]` an InMail of this account goes through: its Recruiter or Sales Navigator seat."""
-        for api in ("recruiter", "sales_navigator"):
-            if api in self.premium_features:
-                return api
-        return None
-
-
-@dataclass(frozen=True, slots=True)
-class InviteResult:
-    invitation_id: str
-    # The percentage of the provider's invitation limit used, sent only when it passes 50/75/90/95.
-    usage: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class UserProfile:
-    provider_id: str
-    public_identifier: str | None
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class WebhookInfo:
-    id: str
-    source: str
-    request_url: str
-    name: str
-    # The headers Unipile sends with each call (our shared secret among them).
-    headers: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class ChatResult:
-    # Both are documented as nullable: the provider does not always return them at once.
-    chat_id: str | None
-    message_id: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class SentInvitation:
-    invitation_id: str
-    provider_id: str | None
-    public_identifier: str | None
-    name: str | None
-    sent_at: datetime | None
-    message: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Relation:
-    # LinkedIn's member id (`member_id` on the wire): the same id invites and chats take.
-    provider_id: str
-    public_identifier: str | None
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class ChatMessage:
-    """A message of a chat, as Unipile reports it (GET /messages/{id}, GET /chats/{id}/messages)."""
-
-    id: str
-    chat_id: str
-    # The attendee who wrote it (LinkedIn's provider id); ours too when is_sender.
-    sender_provider_id: str
-    text: str | None
-    # True for a message our account sent: Unipile reports those as well.
-    is_sender: bool
-    sent_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class ChatSummary:
-    id: str
-    account_id: str
-    # The other person of a one-to-one chat.
-    attendee_provider_id: str | None
-    # The last activity in the chat.
-    updated_at: datetime | None
-
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class Page(Generic[T]):
-    items: tuple[T, ...]
-    # None when there is no further page.
-    cursor: str | None
-
-
-# Worst first; a status Unipile adds later ranks just below CREDENTIALS, so it never reads as healthy.
-_STATUS_SEVERITY = {"CREDENTIALS": 0, "PERMISSIONS": 2, "ERROR": 3, "STOPPED": 4, "CONNECTING": 5, "OK": 6}
-_UNLISTED_STATUS_SEVERITY = 1
-
-
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -195,14 +127,14 @@ class UnipileClient:
 
     async def get_account(self, account_id: str) -> Account:
         payload = await self._request("GET", f"accounts/{_segment(account_id)}")
-        return _account(payload)
+        return account_from(payload)
 
     async def list_accounts(self, cursor: str | None = None, limit: int = 100) -> Page[Account]:
         params = {"limit": str(limit)}
         if cursor:
             params["cursor"] = cursor
         payload = await self._request("GET", "accounts", params=params)
-        return Page(items=tuple(_account(item) for item in payload.items()),
+        return Page(items=tuple(account_from(item) for item in payload.items()),
                     cursor=payload.optional_str("cursor") or None)
 
     async def get_user(self, account_id: str, identifier: str) -> UserProfile:
@@ -264,7 +196,7 @@ class UnipileClient:
                 provider_id=item.optional_str("invited_user_id"),
                 public_identifier=item.optional_str("invited_user_public_id"),
                 name=item.optional_str("invited_user"),
-                sent_at=_parse_datetime(item.optional_str("parsed_datetime")),
+                sent_at=parse_datetime(item.optional_str("parsed_datetime")),
                 message=item.optional_str("invitation_text"),
             )
             for item in payload.items()
@@ -288,10 +220,10 @@ class UnipileClient:
         return Page(items=items, cursor=payload.optional_str("cursor") or None)
 
     async def get_message(self, message_id: str) -> ChatMessage:
-        return _chat_message(await self._request("GET", f"messages/{_segment(message_id)}"))
+        return chat_message_from(await self._request("GET", f"messages/{_segment(message_id)}"))
 
     async def get_chat(self, chat_id: str) -> ChatSummary:
-        return _chat_summary(await self._request("GET", f"chats/{_segment(chat_id)}"))
+        return chat_summary_from(await self._request("GET", f"chats/{_segment(chat_id)}"))
 
     async def list_chats(self, account_id: str, cursor: str | None = None, limit: int = 20, *,
                          after: datetime | None = None) -> Page[ChatSummary]:
@@ -300,7 +232,7 @@ class UnipileClient:
         if after is not None:
             params["after"] = _format_expires_on(after)
         payload = await self._request("GET", "chats", params=params)
-        return Page(items=tuple(_chat_summary(item) for item in payload.items()),
+        return Page(items=tuple(chat_summary_from(item) for item in payload.items()),
                     cursor=payload.optional_str("cursor") or None)
 
     async def list_chat_messages(self, chat_id: str, cursor: str | None = None, limit: int = 20, *,
@@ -312,7 +244,7 @@ class UnipileClient:
         if after is not None:
             params["after"] = _format_expires_on(after)
         payload = await self._request("GET", f"chats/{_segment(chat_id)}/messages", params=params)
-        return Page(items=tuple(_chat_message(item) for item in payload.items()),
+        return Page(items=tuple(chat_message_from(item) for item in payload.items()),
                     cursor=payload.optional_str("cursor") or None)
 
     async def create_reconnect_link(
@@ -372,7 +304,7 @@ class UnipileClient:
         payload = await self._request("GET", "webhooks", params=params)
         items = tuple(WebhookInfo(id=item.required_str("id"), source=item.optional_str("source") or "",
                                   request_url=item.optional_str("request_url") or "",
-                                  name=item.optional_str("name") or "", headers=_headers(item.body.get("headers")))
+                                  name=item.optional_str("name") or "", headers=headers_from(item.body.get("headers")))
                       for item in payload.items())
         return Page(items=items, cursor=payload.optional_str("cursor") or None)
 
@@ -400,7 +332,7 @@ class UnipileClient:
         params: Mapping[str, str] | None = None,
         json_body: Mapping[str, Any] | None = None,
         data: aiohttp.FormData | None = None,
-    ) -> _Payload:
+    ) -> Payload:
         headers = {"X-API-KEY": self._api_key, "accept": "application/json"}
         try:
             # No redirects: following one could hand the API key to another host.
@@ -426,7 +358,7 @@ class UnipileClient:
                 0, error_type, type(exc).__name__, self._redact(str(exc) or "request timed out")
             ) from None
         if 200 <= status < 300:
-            return _Payload(status, _decode_success(status, raw))
+            return Payload(status, decode_success(status, raw))
         raise self._error_from_answer(status, reason, raw, retry_after)
 
     def _error_from_answer(self, status: int, reason: str, raw: bytes, retry_after: str | None) -> UnipileError:
@@ -435,9 +367,9 @@ class UnipileClient:
         except ValueError:
             body = None
         if isinstance(body, dict):
-            error_type = _as_text(body.get("type"))
-            title = _as_text(body.get("title")) or reason
-            detail = _as_text(body.get("detail"))
+            error_type = as_text(body.get("type"))
+            title = as_text(body.get("title")) or reason
+            detail = as_text(body.get("detail"))
         else:
             error_type = ""
             title = reason or f"HTTP {status}"
@@ -452,88 +384,11 @@ class UnipileClient:
             error_type,
             self._redact(title),
             self._redact(detail),
-            retry_after_s=_parse_retry_after(retry_after, self._now()),
+            retry_after_s=parse_retry_after(retry_after, self._now()),
         )
 
     def _redact(self, text: str) -> str:
         return text.replace(self._api_key, "[redacted]")
-
-
-@dataclass(frozen=True, slots=True)
-class _Payload:
-    """A decoded JSON object; missing or mistyped fields raise a malformed-response error."""
-
-    status: int
-    body: Mapping[str, Any]
-
-    def required_str(self, key: str) -> str:
-        value = self.body.get(key)
-        if not isinstance(value, str) or not value:
-            raise _malformed(self.status, f"field {key!r} is missing or not a string")
-        return value
-
-    def optional_str(self, key: str) -> str | None:
-        value = self.body.get(key)
-        if value is None or isinstance(value, str):
-            return value
-        raise _malformed(self.status, f"field {key!r} is not a string")
-
-    def items(self) -> list[_Payload]:
-        items = self.body.get("items")
-        if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-            raise _malformed(self.status, "field 'items' is not a list of objects")
-        return [_Payload(self.status, item) for item in items]
-
-
-def _chat_message(payload: _Payload) -> ChatMessage:
-    is_sender = payload.body.get("is_sender")
-    if not isinstance(is_sender, bool | int):
-        raise _malformed(payload.status, "field 'is_sender' is missing or not a number")
-    return ChatMessage(id=payload.required_str("id"), chat_id=payload.optional_str("chat_id") or "",
-                       sender_provider_id=payload.optional_str("sender_id") or "",
-                       text=payload.optional_str("text"), is_sender=bool(is_sender),
-                       sent_at=_parse_datetime(payload.optional_str("timestamp")))
-
-
-def _chat_summary(payload: _Payload) -> ChatSummary:
-    return ChatSummary(id=payload.required_str("id"), account_id=payload.optional_str("account_id") or "",
-                       attendee_provider_id=payload.optional_str("attendee_provider_id"),
-                       updated_at=_parse_datetime(payload.optional_str("timestamp")))
-
-
-def _account(payload: _Payload) -> Account:
-    im = payload.body.get("connection_params")
-    im = im.get("im") if isinstance(im, dict) else None
-    features = im.get("premiumFeatures") if isinstance(im, dict) else None
-    return Account(
-        id=payload.required_str("id"),
-        type=payload.required_str("type"),
-        name=payload.optional_str("name") or "",
-        status=_account_status(payload.body.get("sources")),
-        premium_features=tuple(f for f in features if isinstance(f, str)) if isinstance(features, list) else (),
-    )
-
-
-def _headers(value: object) -> dict[str, str]:
-    if not isinstance(value, list):
-        return {}
-    return {h["key"]: h["value"] for h in value
-            if isinstance(h, dict) and isinstance(h.get("key"), str) and isinstance(h.get("value"), str)}
-
-
-def _malformed(status: int, detail: str) -> UnipileError:
-    # UNKNOWN, never TRANSIENT: the call was answered 2xx, so the action may well have happened.
-    return UnipileError(status, MALFORMED_RESPONSE_TYPE, "Unexpected response from Unipile", detail)
-
-
-def _decode_success(status: int, raw: bytes) -> Mapping[str, Any]:
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        raise _malformed(status, "body is not JSON") from None
-    if not isinstance(body, dict):
-        raise _malformed(status, "body is not a JSON object")
-    return body
 
 
 def _segment(value: str) -> str:
@@ -551,52 +406,7 @@ def _page_params(account_id: str, cursor: str | None, limit: int, max_limit: int
     return params
 
 
-def _account_status(sources: object) -> str:
-    statuses: list[str] = [
-        source["status"]
-        for source in (sources if isinstance(sources, list) else [])
-        if isinstance(source, dict) and isinstance(source.get("status"), str)
-    ]
-    if not statuses:
-        return "UNKNOWN"
-    return min(statuses, key=lambda status: _STATUS_SEVERITY.get(status, _UNLISTED_STATUS_SEVERITY))
-
-
 def _format_expires_on(moment: datetime) -> str:
     # Unipile's documented form: ISO 8601 UTC with milliseconds, e.g. 2024-12-22T12:00:00.701Z.
     utc = moment.astimezone(UTC)
     return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
-
-
-def _parse_datetime(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
-
-
-def _parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Retry-After is either delta-seconds or an HTTP date (RFC 9110 §10.2.3)."""
-    if value is None:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - now).total_seconds()
-    if not math.isfinite(seconds):
-        return None
-    return max(0.0, seconds)
-
-
-def _as_text(value: object) -> str:
-    return value if isinstance(value, str) else ""
