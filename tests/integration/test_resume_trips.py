@@ -12,6 +12,8 @@ from holdfast.scheduler.v1 import scheduler_pb2
 from holdfast.scheduler.v1.scheduler_pb2_grpc import SchedulerServiceStub
 from services.campaigns.clients import AccountsDirectory, ProtoEvents, SchedulerClient
 from services.campaigns.domain import Actor
+from services.campaigns.gates import Gates
+from services.campaigns.pause import PauseStates
 from services.campaigns.repository import Repository, Transaction
 from services.campaigns.service import CampaignsService
 from services.common.clock import SystemClock
@@ -40,9 +42,8 @@ class CountingScheduler(SchedulerClient):
         return await super().next_sends(campaign_id)
 
 
-async def test_a_resume_reads_the_campaign_once_before_its_lock_and_asks_the_scheduler_once(suite, monkeypatch):
-    workspace_id, auth = await suite.new_workspace()
-    account = await suite.linkedin_account(auth)
+async def active_campaign(suite, auth: dict[str, str], account: str) -> str:
+    """An active LinkedIn campaign of the account with one prospect; its id."""
     _, created = await suite.call("POST", "/api/v1/campaigns", auth, json={
         "name": "c", "schedule": SCHEDULE, "steps": [{"channel": "linkedin", "action": "invite"}],
         "senders": {"linkedin_account_ids": [account]}})
@@ -50,6 +51,13 @@ async def test_a_resume_reads_the_campaign_once_before_its_lock_and_asks_the_sch
     await suite.call("POST", f"/api/v1/campaigns/{cid}/prospects", auth, json={"prospects": [
         {"linkedin_provider_id": f"P-{cid[:8]}"}]})
     assert (await suite.call("POST", f"/api/v1/campaigns/{cid}/activate", auth))[0] == 200
+    return cid
+
+
+async def test_a_resume_reads_the_campaign_once_before_its_lock_and_asks_the_scheduler_once(suite, monkeypatch):
+    workspace_id, auth = await suite.new_workspace()
+    account = await suite.linkedin_account(auth)
+    cid = await active_campaign(suite, auth, account)
     assert (await suite.call("POST", f"/api/v1/campaigns/{cid}/pause", auth))[0] == 200
 
     reads: list[str] = []
@@ -86,13 +94,7 @@ async def test_the_deprecated_reclamp_on_resume_still_answers_as_get_next_sends(
     re-plans nothing and answers the next sends, as GetNextSends does."""
     _, auth = await suite.new_workspace()
     account = await suite.linkedin_account(auth)
-    _, created = await suite.call("POST", "/api/v1/campaigns", auth, json={
-        "name": "c", "schedule": SCHEDULE, "steps": [{"channel": "linkedin", "action": "invite"}],
-        "senders": {"linkedin_account_ids": [account]}})
-    cid = created["id"]
-    await suite.call("POST", f"/api/v1/campaigns/{cid}/prospects", auth, json={"prospects": [
-        {"linkedin_provider_id": f"P-{cid[:8]}"}]})
-    assert (await suite.call("POST", f"/api/v1/campaigns/{cid}/activate", auth))[0] == 200
+    cid = await active_campaign(suite, auth, account)
     stub = SchedulerServiceStub(open_channel(f"127.0.0.1:{suite.ports['scheduler']}"))
     new = await stub.GetNextSends(scheduler_pb2.GetNextSendsRequest(campaign_id=cid))
     old = await stub.ReclampOnResume(scheduler_pb2.ReclampOnResumeRequest(campaign_id=cid))
@@ -104,13 +106,7 @@ async def test_a_resume_with_an_unusable_sender_asks_which_channels_are_active(s
     then) the scheduler is asked for the active channels before the lock, and the resume is refused."""
     workspace_id, auth = await suite.new_workspace()
     account = await suite.linkedin_account(auth)
-    _, created = await suite.call("POST", "/api/v1/campaigns", auth, json={
-        "name": "c", "schedule": SCHEDULE, "steps": [{"channel": "linkedin", "action": "invite"}],
-        "senders": {"linkedin_account_ids": [account]}})
-    cid = created["id"]
-    await suite.call("POST", f"/api/v1/campaigns/{cid}/prospects", auth, json={"prospects": [
-        {"linkedin_provider_id": f"P-{cid[:8]}"}]})
-    assert (await suite.call("POST", f"/api/v1/campaigns/{cid}/activate", auth))[0] == 200
+    cid = await active_campaign(suite, auth, account)
     assert (await suite.call("POST", f"/api/v1/campaigns/{cid}/pause", auth))[0] == 200
 
     class Unusable(AccountsDirectory):
@@ -132,3 +128,43 @@ async def test_a_resume_with_an_unusable_sender_asks_which_channels_are_active(s
 
     assert refused.value.code == "resume_blocked"
     assert scheduler.calls == ["active_channels"]
+
+
+async def test_each_pause_state_change_answers_with_the_row_it_wrote(suite):
+    """A pause-state change answers with the campaign row as its writes left it, without reading it back: what it
+    answers is what a later read finds, reason by reason, through an auto-resume (P9 mark)."""
+    workspace_id, auth = await suite.new_workspace()
+    account = await suite.linkedin_account(auth)
+    cid = await active_campaign(suite, auth, account)
+
+    system = Actor(kind="system", source="send_failure", event_id="evt_1")
+    member = Actor(kind="member", member_id=str(uuid.uuid4()))
+    pool = await create_pool(suite.dsn, application_name="test")
+    try:
+        repository = Repository(pool)
+        directory = AccountsDirectory(AccountsServiceStub(open_channel(f"127.0.0.1:{suite.ports['accounts']}")))
+        states = PauseStates(repository, SystemClock(), Gates(directory).check, ProtoEvents())
+        steps = [
+            lambda: states.add(workspace_id, cid, "account_restricted", "linkedin", system, subject=account),
+            lambda: states.add(workspace_id, cid, "manual", "campaign", member),
+            lambda: states.clear(workspace_id, cid, "manual", member),
+            lambda: states.clear(workspace_id, cid, "account_restricted", system, subject=account, damped=False),
+        ]
+        changes, stored = [], []
+        for step in steps:
+            changes.append(await step())
+            stored.append(await repository.get_campaign(workspace_id, cid))
+    finally:
+        await pool.close()
+
+    answered = [change.campaign for change in changes]
+    assert all(change.changed for change in changes)
+    assert answered == stored, "each change answers with the row a read finds after it"
+    assert [(c.status, sorted(r.reason for r in c.reasons)) for c in answered] == [
+        ("paused", ["account_restricted"]),
+        ("paused", ["account_restricted", "manual"]),
+        ("paused", ["account_restricted"]),
+        ("active", []),
+    ]
+    assert [c.pause_version for c in answered] == [answered[0].pause_version + i for i in range(4)]
+    assert answered[-1].last_auto_resumed_at == answered[-1].updated_at, "the system's resume is marked (P9)"
