@@ -102,7 +102,8 @@ class Reports:
 SEARCH_WINDOW = 2000
 # SEARCHes per read: with the window, how much of a mailbox one read may look at (40,000 UIDs).
 MAX_WINDOWS = 20
-_REPORTS = ' HEADER Content-Type "multipart/report"'
+# IMAP SEARCH criteria of delivery reports (DSNs are multipart/report, RFC 3464).
+DELIVERY_REPORTS = ' HEADER Content-Type "multipart/report"'
 
 
 async def check_login(settings: ImapSettings, timeout_s: float = 15) -> None:
@@ -165,7 +166,7 @@ async def _highest_uid(session: _Session, examined: list[tuple[str, list[bytes]]
     return max((int(m[1]) for line, _ in untagged for m in (_FETCH_UID.match(line.encode()),) if m), default=0)
 
 
-async def _search(session: _Session, low: int, high: int, criteria: str = _REPORTS) -> list[int]:
+async def _search(session: _Session, low: int, high: int, criteria: str = DELIVERY_REPORTS) -> list[int]:
     """The messages among UIDs low..high that match `criteria` (the reports by default), ascending (never "n:*",
     whose answer has no bound)."""
     status, text, untagged = await session.exchange(f"UID SEARCH UID {low}:{high}{criteria}")
@@ -176,7 +177,7 @@ async def _search(session: _Session, low: int, high: int, criteria: str = _REPOR
 
 
 async def _scan_up(session: _Session, start: int, top: int, limit: int, window: int,
-                   max_windows: int, criteria: str = _REPORTS) -> tuple[list[int], int]:
+                   max_windows: int, criteria: str = DELIVERY_REPORTS) -> tuple[list[int], int]:
     """The oldest `limit` messages matching `criteria` after `start`, and how far they were looked for."""
     uids: list[int] = []
     low = start + 1
@@ -192,7 +193,7 @@ async def _scan_up(session: _Session, start: int, top: int, limit: int, window: 
 
 
 async def _scan_down(session: _Session, top: int, limit: int, window: int, max_windows: int,
-                     criteria: str = _REPORTS) -> list[int]:
+                     criteria: str = DELIVERY_REPORTS) -> list[int]:
     """The newest `limit` messages matching `criteria` (reports by default), looked for from the top down."""
     uids: list[int] = []
     high = top
@@ -240,7 +241,7 @@ class InboxRead:
 
 
 async def read_inbox(settings: ImapSettings, uidvalidity: int | None, after_uid: int, *, limit: int = 50,
-                     part_bytes: int = REPORT_BYTES, history: str | None = _REPORTS, timeout_s: float = 30,
+                     part_bytes: int = REPORT_BYTES, history: str | None = DELIVERY_REPORTS, timeout_s: float = 30,
                      window: int = SEARCH_WINDOW, max_windows: int = MAX_WINDOWS) -> InboxRead:
     """One read-only look (EXAMINE, BODY.PEEK) at INBOX, in one session, whose cost follows what is new, never the
     mailbox's size: EXAMINE, `UID SEARCH UID a:b` over the UIDs after the cursor (bounded: never `n:*`, whose
@@ -264,6 +265,7 @@ async def read_inbox(settings: ImapSettings, uidvalidity: int | None, after_uid:
         if known:
             uids, last = await _scan_up(session, start, top, limit, window, max_windows, criteria="")
         else:
+            assert history is not None
             uids, last = await _scan_down(session, top, limit, window, max_windows, history), top
         messages = await _fetch_parts(session, uids, part_bytes) if uids else []
         return InboxRead(validity, last, messages, history=not known)
