@@ -49,6 +49,8 @@ _UIDVALIDITY = re.compile(r"\[UIDVALIDITY (\d+)\]", re.IGNORECASE)
 _UIDNEXT = re.compile(r"\[UIDNEXT (\d+)\]", re.IGNORECASE)
 _FETCH_UID = re.compile(rb"^\* \d+ FETCH \(.*?\bUID (\d+)", re.IGNORECASE)
 _RFC822_SIZE = re.compile(r"\bRFC822\.SIZE (\d+)", re.IGNORECASE)
+_STATUS_UIDNEXT = re.compile(r"\bUIDNEXT (\d+)", re.IGNORECASE)
+_STATUS_UIDVALIDITY = re.compile(r"\bUIDVALIDITY (\d+)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -244,9 +246,11 @@ async def read_inbox(settings: ImapSettings, uidvalidity: int | None, after_uid:
                      part_bytes: int = REPORT_BYTES, history: str | None = DELIVERY_REPORTS, timeout_s: float = 30,
                      window: int = SEARCH_WINDOW, max_windows: int = MAX_WINDOWS) -> InboxRead:
     """One read-only look (EXAMINE, BODY.PEEK) at INBOX, in one session, whose cost follows what is new, never the
-    mailbox's size: EXAMINE, `UID SEARCH UID a:b` over the UIDs after the cursor (bounded: never `n:*`, whose
-    answer names the last message even when nothing is new), one `UID FETCH` of at most `limit` messages, each its
-    size and first `part_bytes`.
+    mailbox's size: `STATUS INBOX (UIDNEXT UIDVALIDITY)` first, and when nothing arrived after the cursor, nothing
+    more (a server answers STATUS from its index, where opening a large mailbox costs it in proportion to its size:
+    Dovecot's maildir); else EXAMINE, `UID SEARCH UID a:b` over the UIDs after the cursor (bounded: never `n:*`,
+    whose answer names the last message even when nothing is new), one `UID FETCH` of at most `limit` messages,
+    each its size and first `part_bytes`.
 
     - Known mailbox (`uidvalidity` matches): every message after `after_uid`, oldest first; the cursor moves past
       what was looked at, so a backlog drains over the next reads.
@@ -256,6 +260,8 @@ async def read_inbox(settings: ImapSettings, uidvalidity: int | None, after_uid:
     if limit < 1 or window < 1 or max_windows < 1 or not 0 < part_bytes <= REPORT_BYTES:
         raise ValueError("limit, window and max_windows must be positive, part_bytes at most REPORT_BYTES")
     async with _logged_in(settings, timeout_s) as session:
+        if uidvalidity is not None and await _nothing_after(session, uidvalidity, after_uid):
+            return InboxRead(uidvalidity, after_uid, [])
         validity, untagged = await _examine(session)
         known = validity == uidvalidity
         start = after_uid if known else 0
@@ -269,6 +275,16 @@ async def read_inbox(settings: ImapSettings, uidvalidity: int | None, after_uid:
             uids, last = await _scan_down(session, top, limit, window, max_windows, history), top
         messages = await _fetch_parts(session, uids, part_bytes) if uids else []
         return InboxRead(validity, last, messages, history=not known)
+
+
+async def _nothing_after(session: _Session, uidvalidity: int, after_uid: int) -> bool:
+    """Whether STATUS says INBOX is the mailbox the cursor knows and holds no UID after it (UIDNEXT only grows as
+    messages are added, RFC 3501 2.3.1.1). A server that refuses STATUS is read the long way."""
+    status, _, untagged = await session.exchange("STATUS INBOX (UIDNEXT UIDVALIDITY)")
+    line = next((line for line, _ in untagged if line.upper().startswith("* STATUS ")), "")
+    uidnext, validity = _STATUS_UIDNEXT.search(line), _STATUS_UIDVALIDITY.search(line)
+    return status == "OK" and uidnext is not None and validity is not None and int(validity[1]) == uidvalidity \
+        and int(uidnext[1]) - 1 <= after_uid
 
 
 async def _fetch_parts(session: _Session, uids: list[int], part_bytes: int) -> list[InboxMessage]:
