@@ -112,7 +112,8 @@ class InboxPoller:
             log.warning("inbox poll could not read the inbox", inbox_id=claim.inbox_id, error=exc.message)
             await self._failed(claim.inbox_id, str(exc), exc.reason or exc.kind.value)
             return False
-        found = {r.name: r.found_in(read.messages, now) for r in self._readers if r.history or not read.history}
+        with structlog.contextvars.bound_contextvars(inbox_id=claim.inbox_id):  # the readers' log lines name it
+            found = {r.name: r.found_in(read.messages, now) for r in self._readers if r.history or not read.history}
         async with self._repo.transaction() as tx:
             if not await InboxPollTx(tx).advance_cursor(claim, read.uidvalidity, read.last_uid):
                 log.info("inbox poll outdated; the next one reads again", inbox_id=claim.inbox_id)

@@ -12,40 +12,13 @@ import email.policy
 import smtplib
 import time
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import pytest
-
-from services.accounts import main as accounts_main
-from services.accounts.config import Settings as AccountsSettings
 from services.accounts.inbox_poller import InboxPoller
-from services.common import config
-from services.common.db import create_pool
-from tests.conftest import suite_env
 from tests.e2e.conftest import World
+from tests.e2e.test_email_reply_flow import poll, poller  # noqa: F401 - poller: the fixture
 from tests.e2e.test_real_mail_flow import PARIS_0905, _campaign, _inbox, _prospects, _user
 from tests.mailservers import SENDER_DOMAIN, MailServers
-
-POLL_STEP = timedelta(seconds=145)  # more than the largest jittered poll interval (120 s + 20 %)
-
-
-@pytest.fixture
-async def poller(world: World) -> AsyncIterator[InboxPoller]:
-    """An accounts replica's inbox poller on the suite's database, run when the test says so."""
-    pool = await create_pool(world.suite.dsn, application_name="test-inbox-poller", max_size=2)
-    yield accounts_main.build_inbox_poller(config.load(AccountsSettings, suite_env(world.suite.dsn)), pool,
-                                           world.clock)
-    await pool.close()
-
-
-async def poll(w: World, poller: InboxPoller) -> None:
-    w.clock.advance(POLL_STEP)
-    assert await poller.poll_once() >= 1
-    deadline = time.monotonic() + 10
-    while await w.db.fetchval("SELECT count(*) FROM accounts.outbox"):
-        assert time.monotonic() < deadline
-        await asyncio.sleep(0.02)
 
 
 def answer(servers: MailServers, prospect: str, to: str, body: str, *, in_reply_to: str = "",
@@ -67,7 +40,7 @@ def message_id(servers: MailServers, prospect: str) -> str:
 
 
 async def test_replies_through_postfix_and_dovecot_stop_or_park_their_prospects(
-        world: World, mail_servers: MailServers, poller: InboxPoller) -> None:
+        world: World, mail_servers: MailServers, poller: InboxPoller) -> None:  # noqa: F811
     w, servers = world, mail_servers
     _, auth = await w.suite.new_workspace()
     sender = _user(servers, SENDER_DOMAIN, "sales")

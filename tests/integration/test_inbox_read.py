@@ -9,6 +9,7 @@ import asyncio
 
 from sandbox.imap import SandboxImap, build_dsn
 from services.common.providers.imap import ImapSettings, read_inbox
+from tests.integration.test_imap_new_mail import CountingProxy
 from tests.mailservers import SENDER_DOMAIN, MailServers
 
 
@@ -17,39 +18,10 @@ def message(n: int) -> bytes:
             f"Reply {n}\r\n").encode()
 
 
-class CommandLog:
-    """A TCP relay in front of the IMAP server that keeps what the client sends."""
-
-    def __init__(self, port: int):
-        self._port = port
-        self.sent = b""
-
-    async def start(self) -> int:
-        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
-        return self._server.sockets[0].getsockname()[1]
-
-    async def stop(self) -> None:
-        self._server.close()
-        await self._server.wait_closed()
-
-    async def _relay(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
-        server_r, server_w = await asyncio.open_connection("127.0.0.1", self._port)
-
-        async def pipe(r: asyncio.StreamReader, w: asyncio.StreamWriter, keep: bool) -> None:
-            while data := await r.read(65536):
-                if keep:
-                    self.sent += data
-                w.write(data)
-                await w.drain()
-            w.close()
-
-        await asyncio.gather(pipe(client_r, server_w, True), pipe(server_r, client_w, False), return_exceptions=True)
-
-
 async def test_a_read_with_nothing_new_asks_status_only_and_a_first_read_hands_on_only_the_newest_reports():
     imap = SandboxImap()
     port = await imap.start()
-    proxy = CommandLog(port)
+    proxy = CountingProxy(port)
     relay = await proxy.start()
     imap.set_password("sam", "pw")
     settings = ImapSettings("127.0.0.1", relay, "none", "sam", "pw")

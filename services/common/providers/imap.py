@@ -138,8 +138,8 @@ async def fetch_reports(settings: ImapSettings, uidvalidity: int | None, after_u
             uids, last = await _scan_up(session, start, top, limit, window, max_windows)
         else:
             uids, last = await _scan_down(session, top, limit, window, max_windows), top
-        messages = await _fetch(session, uids) if uids else []
-        return Reports(validity, last, messages)
+        fetched = await _fetch_parts(session, uids, REPORT_BYTES) if uids else []
+        return Reports(validity, last, [(m.uid, m.data) for m in fetched if m.data])
 
 
 async def _examine(session: _Session) -> tuple[int, list[tuple[str, list[bytes]]]]:
@@ -207,19 +207,6 @@ async def _scan_down(session: _Session, top: int, limit: int, window: int, max_w
         high = low - 1
     return uids[-limit:]
 
-
-async def _fetch(session: _Session, uids: list[int]) -> list[tuple[int, bytes]]:
-    wanted = set(uids)
-    status, text, untagged = await session.exchange(
-        f"UID FETCH {','.join(map(str, uids))} (UID BODY.PEEK[]<0.{REPORT_BYTES}>)")
-    if status != "OK":
-        raise ImapError(FailureKind.UNKNOWN, status, f"UID FETCH refused: {text}")
-    messages = []
-    for line, literals in untagged:
-        uid = _FETCH_UID.match(line.encode())
-        if uid and literals and int(uid[1]) in wanted:
-            messages.append((int(uid[1]), literals[0]))
-    return sorted(messages)
 
 @dataclass(frozen=True)
 class InboxMessage:
