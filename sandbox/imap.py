@@ -2,7 +2,8 @@
 
 A small IMAP4rev1 server (RFC 3501) on asyncio streams, enough for the login check behind inbox health and
 reconnect (DESIGN A4) and for bounce detection: CAPABILITY, NOOP, LOGOUT, LOGIN (plain text, no TLS here),
-SELECT and EXAMINE of each user's INBOX (EXISTS, UIDVALIDITY, UIDNEXT), CLOSE, and SEARCH / FETCH with their
+SELECT and EXAMINE of each user's INBOX (EXISTS, UIDVALIDITY, UIDNEXT), STATUS of it (MESSAGES,
+UIDNEXT, UIDVALIDITY, RECENT), CLOSE, and SEARCH / FETCH with their
 UID forms: search keys ALL, UID <set>, HEADER <field> <string> (all of them must match); fetch items UID,
 FLAGS, RFC822.SIZE, RFC822, BODY[] and BODY.PEEK[] with an optional partial range <offset.count> (BODY[]
 sets the Seen flag unless the mailbox was EXAMINEd). Arguments are atoms, quoted strings or synchronizing literals,
@@ -220,6 +221,9 @@ class _Session:
                     # Their arguments hold lists and sections ("(UID BODY.PEEK[])"), not just atoms and strings.
                     await self._search_or_fetch(tag, command.upper(), rest[:-2].decode("utf-8", "replace"))
                     continue
+                if command.upper() == "STATUS":  # its items are a list: "STATUS INBOX (UIDNEXT UIDVALIDITY)"
+                    await self._status(tag, rest[:-2].decode("utf-8", "replace").split())
+                    continue
                 args = await self._arguments(rest)
                 if not await self._dispatch(tag, command.upper(), args):
                     return
@@ -305,6 +309,24 @@ class _Session:
             raise _ProtocolError(f"unknown command {command[:40]}")
         return True
 
+
+    async def _status(self, tag: str, args: list[str]) -> None:
+        """STATUS INBOX (items): its MESSAGES, UIDNEXT, UIDVALIDITY and RECENT (always 0), without selecting it."""
+        if self._user is None:
+            raise _ProtocolError("STATUS is valid only after LOGIN")
+        items = " ".join(args[1:]).strip().removeprefix("(").removesuffix(")").upper().split()
+        if len(args) < 2 or not items:
+            raise _ProtocolError("expected: STATUS mailbox (items)")
+        if args[0].upper() != "INBOX":
+            await self._send(f"{tag} NO [NONEXISTENT] Mailbox does not exist")
+            return
+        box = self._sandbox.mailbox(self._user)
+        values = {"MESSAGES": len(box.messages), "UIDNEXT": box.uidnext, "UIDVALIDITY": box.uidvalidity, "RECENT": 0}
+        unknown = [item for item in items if item not in values]
+        if unknown:
+            raise _ProtocolError(f"unknown STATUS item {unknown[0]}")
+        await self._send(f"* STATUS INBOX ({' '.join(f'{item} {values[item]}' for item in items)})")
+        await self._send(f"{tag} OK STATUS completed")
 
     async def _authenticate(self, tag: str, mechanism: str, initial: str | None) -> None:
         """AUTHENTICATE XOAUTH2 (RFC 3501 6.2.2); its initial response inline (SASL-IR) or after a continuation."""

@@ -350,8 +350,8 @@ class InboxProbeClaim:
 
 
 @dataclass(frozen=True, slots=True)
-class BouncePollClaim:
-    """An inbox's bounce cursor (UIDVALIDITY and last UID read) and its login: a password inbox's IMAP server and
+class InboxPollClaim:
+    """An inbox's poll cursor (UIDVALIDITY and last UID read) and its login: a password inbox's IMAP server and
     encrypted password; for an OAuth inbox (no `imap`), its auth kind and address, the provider's IMAP server coming
     from the settings and an access token from the token cache."""
 

@@ -8,12 +8,11 @@ from collections.abc import Callable
 from contextlib import AsyncExitStack
 from datetime import timedelta
 from pathlib import Path
-from typing import TypeVar
 
 import asyncpg
 
 from services.accounts import oauth
-from services.accounts.bounces import BouncePoller
+from services.accounts.bounces import bounce_reader
 from services.accounts.clients import (
     bounces_payload,
     health_event_payload,
@@ -26,10 +25,11 @@ from services.accounts.clients import (
 )
 from services.accounts.config import Settings
 from services.accounts.health_domain import InboxHealthSettings
+from services.accounts.inbox_poller import InboxPoller, Reader
 from services.accounts.inboxes import InboxService
 from services.accounts.oauth import providers_from
 from services.accounts.ports import Unipile, WebhookPoster
-from services.accounts.replies import ReplyPoller
+from services.accounts.replies import reply_reader
 from services.accounts.repository import SCHEMA, Repository
 from services.accounts.server import AccountsServicer, registration
 from services.accounts.service import AccountsService
@@ -43,8 +43,6 @@ from services.common.outbox import Relay
 from services.common.service_main import prepare_schema
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-# A poller of inboxes' IMAP INBOX: bounce reports, or replies.
-P = TypeVar("P", bound=BouncePoller)
 # The most inboxes one probe round claims.
 PROBE_BATCH = 50
 
@@ -99,27 +97,30 @@ def grace_interval_seconds(settings: Settings) -> float:
     return min(settings.account_grace_seconds / 4, 60.0)
 
 
-def build_bounce_poller(settings: Settings, pool: asyncpg.Pool, clock: Clock, *,
-                        committed: Callable[[], None] = lambda: None,
-                        service: AccountsService | None = None) -> BouncePoller:
-    """The bounce poller wired as the server runs it (tests build another one, like another replica). OAuth inboxes
-    are read with the access token their sends use: `service`'s cached one, refreshed by the same path."""
-    return _inbox_poller(BouncePoller, bounces_payload, settings.bounce_poll_seconds, settings, pool, clock,
-                         committed=committed, service=service)
+def inbox_readers(settings: Settings, *, enabled_only: bool = False) -> list[Reader]:
+    """The readers of the inbox poll: bounce reports and replies (with `enabled_only`, those this process runs)."""
+    readers = []
+    if settings.bounce_polls_enabled or not enabled_only:
+        readers.append(bounce_reader(bounces_payload))
+    if settings.reply_polls_enabled or not enabled_only:
+        readers.append(reply_reader(inbound_emails_payload))
+    return readers
 
 
-def build_reply_poller(settings: Settings, pool: asyncpg.Pool, clock: Clock, *,
-                       committed: Callable[[], None] = lambda: None,
-                       service: AccountsService | None = None) -> ReplyPoller:
-    """The reply poller (issue 16) wired as the server runs it: the bounce poller's logins, its own cursor."""
-    return _inbox_poller(ReplyPoller, inbound_emails_payload, settings.reply_poll_seconds, settings, pool, clock,
-                         committed=committed, service=service)
+def inbox_poll_seconds(settings: Settings, readers: list[Reader]) -> float:
+    """One session reads for every reader, so the inbox is read as often as the most frequent one asks."""
+    wanted = {"bounces": settings.bounce_poll_seconds, "replies": settings.reply_poll_seconds}
+    return min(wanted[r.name] for r in readers)
 
 
-def _inbox_poller(cls: type[P], payload: Callable[..., bytes], interval_s: float, settings: Settings,
-                  pool: asyncpg.Pool, clock: Clock, *, committed: Callable[[], None],
-                  service: AccountsService | None) -> P:
+def build_inbox_poller(settings: Settings, pool: asyncpg.Pool, clock: Clock, *,
+                       committed: Callable[[], None] = lambda: None, service: AccountsService | None = None,
+                       readers: list[Reader] | None = None) -> InboxPoller:
+    """The inbox poller (bounce reports and replies, issues 5 and 16) wired as the server runs it (tests build
+    another one, like another replica). OAuth inboxes are read with the access token their sends use: `service`'s
+    cached one, refreshed by the same path."""
     service = service or build_service(settings, pool, clock, unipile=None)
+    readers = readers or inbox_readers(settings)
 
     async def access_token(inbox_id: str) -> str:
         credentials = await service.senders.sender_credentials("inbox", inbox_id)
@@ -131,10 +132,10 @@ def _inbox_poller(cls: type[P], payload: Callable[..., bytes], interval_s: float
     for provider, auth_kind in oauth.AUTH_KINDS.items():
         host, _, port = getattr(settings, f"{provider}_imap").rpartition(":")
         oauth_imap[auth_kind] = (host, int(port), getattr(settings, f"{provider}_imap_security"))
-    return cls(Repository(pool), clock, keyring=settings.secret_keys, payload=payload,
-               committed=committed, interval=timedelta(seconds=interval_s),
-               login_timeout_s=settings.inbox_login_timeout_seconds, oauth_imap=oauth_imap,
-               access_token=access_token, allow_public_plaintext=settings.allow_public_plaintext)
+    return InboxPoller(Repository(pool), clock, keyring=settings.secret_keys, readers=readers, committed=committed,
+                       interval=timedelta(seconds=inbox_poll_seconds(settings, readers)),
+                       login_timeout_s=settings.inbox_login_timeout_seconds, oauth_imap=oauth_imap,
+                       access_token=access_token, allow_public_plaintext=settings.allow_public_plaintext)
 
 
 async def _probe_every(interval_s: float, inboxes: InboxService) -> None:
@@ -191,20 +192,15 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
             _probe_every(probe_loop_interval_seconds(settings), service.inboxes), name="accounts-inbox-probe"
         )
         stack.push_async_callback(cancel, probe_loop)
-    if settings.bounce_polls_enabled:
-        poller = build_bounce_poller(settings, pool, clock or SystemClock(), committed=relay.kick, service=service)
-        bounce_loop = asyncio.create_task(
-            run_loop("bounce-poll", min(settings.bounce_poll_seconds / 10, 30.0), poller.poll_once),
-            name="accounts-bounce-poll",
+    readers = inbox_readers(settings, enabled_only=True)
+    if readers:
+        poller = build_inbox_poller(settings, pool, clock or SystemClock(), committed=relay.kick, service=service,
+                                    readers=readers)
+        poll_loop = asyncio.create_task(
+            run_loop("inbox-poll", min(inbox_poll_seconds(settings, readers) / 10, 30.0), poller.poll_once),
+            name="accounts-inbox-poll",
         )
-        stack.push_async_callback(cancel, bounce_loop)
-    if settings.reply_polls_enabled:
-        replies = build_reply_poller(settings, pool, clock or SystemClock(), committed=relay.kick, service=service)
-        reply_loop = asyncio.create_task(
-            run_loop("reply-poll", min(settings.reply_poll_seconds / 10, 30.0), replies.poll_once),
-            name="accounts-reply-poll",
-        )
-        stack.push_async_callback(cancel, reply_loop)
+        stack.push_async_callback(cancel, poll_loop)
     running = await start_server(settings.grpc_listen, [registration(AccountsServicer(service))])
     stack.push_async_callback(running.stop, settings.shutdown_grace_seconds)
     return running

@@ -1,6 +1,6 @@
 """The repository layer of the accounts service: the connection (`Repository`, `Tx`), the sender reads every seam
 shares, and the row mappers. Each seam's SQL lives in its own part beside this one (`linkedin_repository.py`,
-`inbox_repository.py`, `oauth_repository.py`, `secret_repository.py`, `bounce_repository.py`,
+`inbox_repository.py`, `oauth_repository.py`, `secret_repository.py`, `inbox_poll_repository.py`,
 `health_repository.py`, `workspace_repository.py`), each a class wrapping a `Tx`, as the scheduler's `BounceTx(tx)`:
 its queries run on that transaction's connection."""
 

@@ -121,16 +121,28 @@ class VoiceTx:
                 WHERE prospect_id = $1 AND voice IN ('', 'out_of_office') AND state = ANY($3::text[])
                 RETURNING true""", prospect_id, until, list(UNFINISHED)))
 
-    async def unstop(self, prospect_id: str, voice: str, until: datetime) -> bool:
-        """A member says the reply that stopped the prospect was an out-of-office: back to where it was, parked
-        until `until` (a prospect that was waiting for acceptance waits again)."""
+    async def unstop(self, prospect_id: str, voice: str, until: datetime, *, park: bool = True) -> bool:
+        """A member says the reply that stopped the prospect was an out-of-office: back to where it was (a prospect
+        that was waiting for acceptance waits again), nothing planned before `until`; parked until then (`park`, its
+        author) or with no voice at all (a colleague that reply stopped company-wide)."""
         return bool(await self._conn.fetchval(
-            """UPDATE scheduler.prospect_plans SET voice = 'out_of_office', voice_changed_at = clock_timestamp(),
-                   parked_until = $3, state = stopped_from, stop_reason = '',
-                   next_action_at = CASE WHEN stopped_from = 'scheduled' THEN greatest(due_at, $3) END
+            """UPDATE scheduler.prospect_plans
+                  SET voice = CASE WHEN $4 THEN 'out_of_office' ELSE '' END, voice_changed_at = clock_timestamp(),
+                      parked_until = CASE WHEN $4 THEN $3::timestamptz END, state = stopped_from, stop_reason = '',
+                      next_action_at = CASE WHEN stopped_from = 'scheduled' THEN greatest(due_at, $3) END
                 WHERE prospect_id = $1 AND voice = $2 AND state = 'stopped' AND stop_reason = $2
                   AND stopped_from IS NOT NULL
-                RETURNING true""", prospect_id, voice, until))
+                RETURNING true""", prospect_id, voice, until, park))
+
+    async def standing_authors(self, campaign_id: str, excluding: str) -> list[tuple[str, str | None, str]]:
+        """Prospects of the campaign (but `excluding`) whose own reply or opt-out stopped them and still does (a
+        re-classification as an out-of-office would have lifted it), with their email and company."""
+        rows = await self._conn.fetch(
+            """SELECT DISTINCT p.prospect_id, p.email, p.company FROM scheduler.voice_events e
+                 JOIN scheduler.prospect_plans p ON p.prospect_id = e.prospect_id
+                WHERE e.campaign_id = $1 AND e.prospect_id <> $2 AND e.voice = ANY($3::text[])
+                  AND p.voice = ANY($3::text[])""", campaign_id, excluding, list(STOPPING))
+        return [(str(r["prospect_id"]), r["email"], r["company"]) for r in rows]
 
     async def event(self, reply_id: str) -> VoiceEvent | None:
         """A recorded voice by the id the API shows."""

@@ -19,11 +19,11 @@ import structlog
 
 from services.common.clock import Clock
 from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
-from services.scheduler.domain import company_domain
+from services.scheduler.domain import CampaignPlan, company_domain
 from services.scheduler.planner import planned_at
 from services.scheduler.ports import SuppressEvent
 from services.scheduler.repository import Repository
-from services.scheduler.voice_repository import RANK, STOPPING, VoiceEvent, VoiceTx
+from services.scheduler.voice_repository import RANK, STOPPING, Target, VoiceEvent, VoiceTx
 
 log = structlog.get_logger(__name__)
 VOICES = ("out_of_office", "replied", "opted_out")
@@ -111,9 +111,11 @@ class ProspectVoices:
 
     async def reclassify(self, campaign_id: str, prospect_id: str, reply_id: str, voice: str, actor: str,
                          until: datetime | None = None) -> Recorded:
-        """V3: a member says what a reply really was. A stronger reading applies like a new reply; an opt-out is
-        never undone this way (the suppression list is where a member lifts it); a reply re-read as an
-        out-of-office puts the prospect back where it was, parked. The re-classification joins the history."""
+        """V3: a member says what a reply really was. A stronger reading applies like a new reply (with
+        stop_on_reply=company, to the author's company too); an opt-out is never undone this way (the suppression
+        list is where a member lifts it); a reply re-read as an out-of-office puts the prospect back where it was,
+        parked, and with stop_on_reply=company the colleagues that reply stopped go back where they were too, unless
+        a reply that still stands (their own, or another colleague's) stops them. It joins the history."""
         if voice not in VOICES:
             raise InvalidArgument(f"classification must be one of {', '.join(VOICES)}", field="classification")
         now = self._clock.now()
@@ -124,29 +126,59 @@ class ProspectVoices:
             if original is None or original.prospect_id != prospect_id or found is None \
                     or found[0].campaign_id != campaign_id:
                 raise NotFound("no such reply")
-            target = found[0]
+            target, _, email, company = found
             if target.voice in ("opted_out", "suppressed") and RANK[voice] < RANK[target.voice]:
                 raise FailedPrecondition(f"the prospect is {target.voice.replace('_', ' ')}; that is never undone by "
                                          "re-classifying a reply", code=f"{target.voice}_is_final")
             plan = await tx.plan(campaign_id)
             assert plan is not None
+            colleagues: list[str] = []
+            if plan.stop_on_reply == "company":
+                colleagues = [c for c in await store.company_of(campaign_id, company_domain(email), company)
+                              if c != prospect_id]
+            locked = {t.prospect_id: t for t in await store.lock_targets(sorted({prospect_id, *colleagues}))}
             parked = None
-            await store.lock_targets([prospect_id])
+            others: list[str] = []
             if voice == "out_of_office":
                 back = max(until or original.received_at + self._ooo, now)
                 parked = planned_at(plan.schedule, back, prospect_id, target.step_index)
                 changed = (await store.unstop(prospect_id, target.voice, parked) if target.voice in STOPPING
                            else await store.park(prospect_id, parked))
+                if changed and target.voice in STOPPING and colleagues:
+                    others = await self._restore(store, plan, target.voice, prospect_id,
+                                                 [locked[c] for c in colleagues if c in locked], now)
             else:
-                changed = bool(await store.stop([prospect_id], voice))
+                stopped = await store.stop(sorted({prospect_id, *colleagues}), voice)
+                changed = prospect_id in stopped
+                others = [p for p in stopped if p != prospect_id]
+            affected = ([prospect_id] if changed else []) + others
             event_id = f"{original.event_id}#{voice}@{now.isoformat()}"
             await store.record_event(VoiceEvent(
                 event_id, prospect_id, voice, original.channel, actor, f"re-classified {original.voice} -> {voice}",
-                parked, int(changed), original.received_at, now), campaign_id)
+                parked, len(affected), original.received_at, now), campaign_id)
         log.info("reply re-classified", prospect_id=prospect_id, was=original.voice, now=voice, actor=actor,
-                 changed=changed)
-        await self._drain([prospect_id] if voice != "out_of_office" else [])
-        return Recorded(True, [prospect_id] if changed else [], parked)
+                 changed=changed, colleagues=len(others))
+        await self._drain(affected if voice != "out_of_office" else [])
+        return Recorded(True, affected, parked)
+
+    async def _restore(self, store: VoiceTx, plan: CampaignPlan, voice: str, author: str, colleagues: list[Target],
+                       now: datetime) -> list[str]:
+        """The colleagues the author's reply stopped (company-wide, V4), back where they were, with nothing parked:
+        those that reply's `voice` stopped and that no other reply still standing stops (their own, or with
+        stop_on_reply=company one from their company). Each next action goes into the window from now on."""
+        covered: set[str] = set()
+        for other, other_email, other_company in await store.standing_authors(plan.campaign_id, author):
+            covered.add(other)
+            if plan.stop_on_reply == "company":
+                covered.update(await store.company_of(plan.campaign_id, company_domain(other_email), other_company))
+        restored = []
+        for colleague in colleagues:
+            if colleague.voice != voice or colleague.prospect_id in covered:
+                continue
+            back = planned_at(plan.schedule, now, colleague.prospect_id, colleague.step_index)
+            if await store.unstop(colleague.prospect_id, voice, back, park=False):
+                restored.append(colleague.prospect_id)
+        return restored
 
     async def change_suppressions(self, workspace_id: str, add: Sequence[tuple[str, str]],
                                   remove: Sequence[tuple[str, str]]) -> int:

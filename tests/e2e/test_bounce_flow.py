@@ -18,8 +18,8 @@ import pytest
 from holdfast.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
 from sandbox.imap import SandboxImap
 from services.accounts import main as accounts_main
-from services.accounts.bounces import BouncePoller
 from services.accounts.config import Settings as AccountsSettings
+from services.accounts.inbox_poller import InboxPoller
 from services.common import config
 from services.common.db import create_pool
 from services.common.grpc_client import open_channel
@@ -38,11 +38,11 @@ NO_PACING = {"daily_cap": 100, "weekly_cap": 500, "ramp_start": 100, "ramp_step"
 
 
 @pytest.fixture
-async def poller(world: World) -> AsyncIterator[BouncePoller]:
+async def poller(world: World) -> AsyncIterator[InboxPoller]:
     """Another accounts replica's bounce poller on the suite's database, run when the test says so."""
     pool = await create_pool(world.suite.dsn, application_name="test-bounce-poller", max_size=2)
     settings = config.load(AccountsSettings, suite_env(world.suite.dsn))
-    yield accounts_main.build_bounce_poller(settings, pool, world.clock)
+    yield accounts_main.build_inbox_poller(settings, pool, world.clock)
     await pool.close()
 
 
@@ -65,7 +65,7 @@ async def wait_for(w: World, auth: dict, cid: str, check, what: str, within_s: f
         await asyncio.sleep(0.02)
 
 
-async def poll(w: World, poller: BouncePoller) -> None:
+async def poll(w: World, poller: InboxPoller) -> None:
     """One bounce poll of every inbox (time moves on so that each is due), then wait for the reports to land."""
     w.clock.advance(POLL_STEP)
     await poller.poll_once()
@@ -116,7 +116,7 @@ def sent_to(w: World, address: str) -> list[bytes]:
 
 
 async def test_bounce_rate_pauses_email_only_counts_a_dsn_once_and_clears_when_the_window_slides(
-    world: World, imap: SandboxImap, poller: BouncePoller, monitor: BounceRateMonitor
+    world: World, imap: SandboxImap, poller: InboxPoller, monitor: BounceRateMonitor
 ) -> None:
     w = world
     steps = [{"channel": "email", "action": "email", "subject": "Hello {{first_name}}", "body": "A note"},
@@ -200,7 +200,7 @@ async def test_bounce_rate_pauses_email_only_counts_a_dsn_once_and_clears_when_t
 
 
 async def test_member_resume_clears_the_bounce_rate_and_the_old_bounces_no_longer_count(
-    world: World, imap: SandboxImap, poller: BouncePoller
+    world: World, imap: SandboxImap, poller: InboxPoller
 ) -> None:
     w = world
     steps = [{"channel": "email", "action": "email", "subject": "Hello {{first_name}}", "body": "A note"},

@@ -18,7 +18,7 @@ import pytest
 from sandbox.imap import SandboxImap
 from services.accounts import main as accounts_main
 from services.accounts.config import Settings as AccountsSettings
-from services.accounts.replies import ReplyPoller
+from services.accounts.inbox_poller import InboxPoller
 from services.common import config
 from services.common.db import create_pool
 from tests.conftest import suite_env
@@ -35,15 +35,15 @@ STEPS = [{"channel": "email", "action": "email", "subject": "Hello", "body": "Hi
 
 
 @pytest.fixture
-async def poller(world: World) -> AsyncIterator[ReplyPoller]:
+async def poller(world: World) -> AsyncIterator[InboxPoller]:
     """Another accounts replica's reply poller on the suite's database, run when the test says so."""
     pool = await create_pool(world.suite.dsn, application_name="test-reply-poller", max_size=2)
     settings = config.load(AccountsSettings, suite_env(world.suite.dsn))
-    yield accounts_main.build_reply_poller(settings, pool, world.clock)
+    yield accounts_main.build_inbox_poller(settings, pool, world.clock)
     await pool.close()
 
 
-async def poll(w: World, poller: ReplyPoller) -> None:
+async def poll(w: World, poller: InboxPoller) -> None:
     w.clock.advance(POLL_STEP)
     assert await poller.poll_once() >= 1
     # This replica cannot kick the suite's relay: wait for the outbox to deliver to the scheduler.
@@ -66,7 +66,7 @@ def reply(sender: str, in_reply_to: str | None, body: str, subject: str = "Re: H
 
 
 async def test_email_replies_are_read_from_the_inbox_and_stop_or_park_their_prospects(
-        world: World, imap: SandboxImap, poller: ReplyPoller) -> None:
+        world: World, imap: SandboxImap, poller: InboxPoller) -> None:
     w = world
     _, auth = await w.suite.new_workspace()
     imap_port = imap._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
@@ -141,7 +141,7 @@ async def test_a_hard_bounce_puts_the_address_on_the_suppression_list(world: Wor
     pool = await create_pool(w.suite.dsn, application_name="test-bounce-poller", max_size=2)
     try:
         settings = config.load(AccountsSettings, suite_env(w.suite.dsn))
-        bounces = accounts_main.build_bounce_poller(settings, pool, w.clock)
+        bounces = accounts_main.build_inbox_poller(settings, pool, w.clock)
         w.clock.advance(timedelta(seconds=361))
         assert await bounces.poll_once() >= 1
     finally:

@@ -26,8 +26,8 @@ from sandbox.oauth import create_app as create_oauth
 from sandbox.smtp import SandboxSmtp
 from sandbox.unipile import SandboxState
 from services.accounts import main as accounts_main
-from services.accounts.bounces import BouncePoller
 from services.accounts.config import Settings as AccountsSettings
+from services.accounts.inbox_poller import InboxPoller
 from services.common import config
 from services.common.clock import ManualClock
 from services.common.db import create_pool
@@ -46,7 +46,7 @@ class OAuthBounceWorld:
     imap: SandboxImap
     providers: dict[str, OAuthState]
     urls: dict[str, str]
-    poller: BouncePoller
+    poller: InboxPoller
 
 
 @pytest.fixture
@@ -90,7 +90,7 @@ async def obw(pg_dsn: str) -> AsyncIterator[OAuthBounceWorld]:
         stack.push_async_callback(db.close)
         pool = await create_pool(dsn, application_name="test-bounce-poller", max_size=2)
         stack.push_async_callback(pool.close)
-        poller = accounts_main.build_bounce_poller(config.load(AccountsSettings, suite_env(dsn, **env)), pool, clock)
+        poller = accounts_main.build_inbox_poller(config.load(AccountsSettings, suite_env(dsn, **env)), pool, clock)
         world = World(suite, clock, SandboxState("unused"), "", smtp, smtp_port, db)  # email only: no Unipile
         yield OAuthBounceWorld(world, imap, providers, urls, poller)
 

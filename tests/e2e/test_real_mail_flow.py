@@ -17,8 +17,8 @@ import pytest
 
 from sandbox.imap import build_dsn
 from services.accounts import main as accounts_main
-from services.accounts.bounces import BouncePoller
 from services.accounts.config import Settings as AccountsSettings
+from services.accounts.inbox_poller import InboxPoller
 from services.common import config
 from services.common.clock import SystemClock
 from services.common.db import create_pool
@@ -306,10 +306,10 @@ async def test_delivered_messages_carry_the_inbox_name_and_one_message_per_prosp
 
 
 @pytest.fixture
-async def poller(world: World) -> AsyncIterator[BouncePoller]:
+async def poller(world: World) -> AsyncIterator[InboxPoller]:
     """An accounts replica's bounce poller on the suite's database, run when the test says so."""
     pool = await create_pool(world.suite.dsn, application_name="test-bounce-poller", max_size=2)
-    yield accounts_main.build_bounce_poller(config.load(AccountsSettings, suite_env(world.suite.dsn)), pool,
+    yield accounts_main.build_inbox_poller(config.load(AccountsSettings, suite_env(world.suite.dsn)), pool,
                                             world.clock)
     await pool.close()
 
@@ -324,7 +324,7 @@ def _report_about(sent: bytes, final: str, original: str = "") -> bytes:
 
 
 async def test_only_a_real_bounce_of_the_prospect_counts(world: World, mail_servers: MailServers,
-                                                         poller: BouncePoller) -> None:
+                                                         poller: InboxPoller) -> None:
     """T6 against real servers: Postfix's own bounce for an unknown mailbox stops that prospect; a forwarder's
     bounce (Original-Recipient the prospect, Final-Recipient a mailbox elsewhere) and a report quoting our
     Message-ID about someone else are read from Dovecot and ignored."""

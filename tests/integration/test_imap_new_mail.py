@@ -47,11 +47,13 @@ async def test_new_mail_is_read_after_the_cursor_and_never_the_whole_mailbox_aga
 
 
 class CountingProxy:
-    """A TCP relay in front of the IMAP server that counts the bytes a read exchanges (both directions)."""
+    """A TCP relay in front of the IMAP server that counts the bytes a read exchanges (both directions) and keeps
+    what the client sends."""
 
     def __init__(self, port: int):
         self._port = port
         self.bytes = 0
+        self.sent = b""
 
     async def start(self) -> int:
         self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
@@ -64,14 +66,16 @@ class CountingProxy:
     async def _relay(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
         server_r, server_w = await asyncio.open_connection("127.0.0.1", self._port)
 
-        async def pipe(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        async def pipe(r: asyncio.StreamReader, w: asyncio.StreamWriter, from_client: bool) -> None:
             while data := await r.read(65536):
                 self.bytes += len(data)
+                if from_client:
+                    self.sent += data
                 w.write(data)
                 await w.drain()
             w.close()
 
-        await asyncio.gather(pipe(client_r, server_w), pipe(server_r, client_w), return_exceptions=True)
+        await asyncio.gather(pipe(client_r, server_w, True), pipe(server_r, client_w, False), return_exceptions=True)
 
 
 async def test_a_read_exchanges_the_same_with_ten_or_ten_thousand_messages_in_the_mailbox():

@@ -49,6 +49,8 @@ _UIDVALIDITY = re.compile(r"\[UIDVALIDITY (\d+)\]", re.IGNORECASE)
 _UIDNEXT = re.compile(r"\[UIDNEXT (\d+)\]", re.IGNORECASE)
 _FETCH_UID = re.compile(rb"^\* \d+ FETCH \(.*?\bUID (\d+)", re.IGNORECASE)
 _RFC822_SIZE = re.compile(r"\bRFC822\.SIZE (\d+)", re.IGNORECASE)
+_STATUS_UIDNEXT = re.compile(r"\bUIDNEXT (\d+)", re.IGNORECASE)
+_STATUS_UIDVALIDITY = re.compile(r"\bUIDVALIDITY (\d+)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,8 @@ class Reports:
 SEARCH_WINDOW = 2000
 # SEARCHes per read: with the window, how much of a mailbox one read may look at (40,000 UIDs).
 MAX_WINDOWS = 20
-_REPORTS = ' HEADER Content-Type "multipart/report"'
+# IMAP SEARCH criteria of delivery reports (DSNs are multipart/report, RFC 3464).
+DELIVERY_REPORTS = ' HEADER Content-Type "multipart/report"'
 
 
 async def check_login(settings: ImapSettings, timeout_s: float = 15) -> None:
@@ -125,13 +128,7 @@ async def fetch_reports(settings: ImapSettings, uidvalidity: int | None, after_u
     if limit < 1 or window < 1 or max_windows < 1:
         raise ValueError("limit, window and max_windows must be positive")
     async with _logged_in(settings, timeout_s) as session:
-        status, text, untagged = await session.exchange("EXAMINE INBOX")
-        if status != "OK":
-            raise ImapError(FailureKind.UNKNOWN, status, f"EXAMINE INBOX refused: {text}")
-        found = [m for line, _ in untagged for m in (_UIDVALIDITY.search(line),) if m]
-        if not found:
-            raise ImapError(FailureKind.UNKNOWN, None, "the server sent no UIDVALIDITY for INBOX")
-        validity = int(found[-1][1])
+        validity, untagged = await _examine(session)
         known = validity == uidvalidity
         start = after_uid if known else 0
         top = await _highest_uid(session, untagged)
@@ -141,8 +138,19 @@ async def fetch_reports(settings: ImapSettings, uidvalidity: int | None, after_u
             uids, last = await _scan_up(session, start, top, limit, window, max_windows)
         else:
             uids, last = await _scan_down(session, top, limit, window, max_windows), top
-        messages = await _fetch(session, uids) if uids else []
-        return Reports(validity, last, messages)
+        fetched = await _fetch_parts(session, uids, REPORT_BYTES) if uids else []
+        return Reports(validity, last, [(m.uid, m.data) for m in fetched if m.data])
+
+
+async def _examine(session: _Session) -> tuple[int, list[tuple[str, list[bytes]]]]:
+    """EXAMINE INBOX (read-only): its UIDVALIDITY and the server's untagged answers."""
+    status, text, untagged = await session.exchange("EXAMINE INBOX")
+    if status != "OK":
+        raise ImapError(FailureKind.UNKNOWN, status, f"EXAMINE INBOX refused: {text}")
+    found = [m for line, _ in untagged for m in (_UIDVALIDITY.search(line),) if m]
+    if not found:
+        raise ImapError(FailureKind.UNKNOWN, None, "the server sent no UIDVALIDITY for INBOX")
+    return int(found[-1][1]), untagged
 
 
 async def _highest_uid(session: _Session, examined: list[tuple[str, list[bytes]]]) -> int:
@@ -160,7 +168,7 @@ async def _highest_uid(session: _Session, examined: list[tuple[str, list[bytes]]
     return max((int(m[1]) for line, _ in untagged for m in (_FETCH_UID.match(line.encode()),) if m), default=0)
 
 
-async def _search(session: _Session, low: int, high: int, criteria: str = _REPORTS) -> list[int]:
+async def _search(session: _Session, low: int, high: int, criteria: str = DELIVERY_REPORTS) -> list[int]:
     """The messages among UIDs low..high that match `criteria` (the reports by default), ascending (never "n:*",
     whose answer has no bound)."""
     status, text, untagged = await session.exchange(f"UID SEARCH UID {low}:{high}{criteria}")
@@ -171,7 +179,7 @@ async def _search(session: _Session, low: int, high: int, criteria: str = _REPOR
 
 
 async def _scan_up(session: _Session, start: int, top: int, limit: int, window: int,
-                   max_windows: int, criteria: str = _REPORTS) -> tuple[list[int], int]:
+                   max_windows: int, criteria: str = DELIVERY_REPORTS) -> tuple[list[int], int]:
     """The oldest `limit` messages matching `criteria` after `start`, and how far they were looked for."""
     uids: list[int] = []
     low = start + 1
@@ -186,31 +194,101 @@ async def _scan_up(session: _Session, start: int, top: int, limit: int, window: 
     return uids, low - 1
 
 
-async def _scan_down(session: _Session, top: int, limit: int, window: int, max_windows: int) -> list[int]:
-    """The newest `limit` reports, looked for from the top of the mailbox down."""
+async def _scan_down(session: _Session, top: int, limit: int, window: int, max_windows: int,
+                     criteria: str = DELIVERY_REPORTS) -> list[int]:
+    """The newest `limit` messages matching `criteria` (reports by default), looked for from the top down."""
     uids: list[int] = []
     high = top
     for _ in range(max_windows):
         low = max(1, high - window + 1)
-        uids = await _search(session, low, high) + uids
+        uids = await _search(session, low, high, criteria) + uids
         if len(uids) >= limit or low == 1:
             break
         high = low - 1
     return uids[-limit:]
 
 
-async def _fetch(session: _Session, uids: list[int]) -> list[tuple[int, bytes]]:
+@dataclass(frozen=True)
+class InboxMessage:
+    """A message of an INBOX as one read saw it: its UID, its size (RFC822.SIZE) and its first bytes."""
+
+    uid: int
+    size: int
+    data: bytes
+
+
+@dataclass(frozen=True)
+class InboxRead:
+    """What one read of an INBOX found: its UIDVALIDITY, the highest UID looked at (the next read starts after it)
+    and the messages, oldest first. `history`: the messages are not new ones but the newest of the mailbox matching
+    the read's `history` criteria (a first read, or one after a new UIDVALIDITY)."""
+
+    uidvalidity: int
+    last_uid: int
+    messages: list[InboxMessage]
+    history: bool = False
+
+
+async def read_inbox(settings: ImapSettings, uidvalidity: int | None, after_uid: int, *, limit: int = 50,
+                     part_bytes: int = REPORT_BYTES, history: str | None = DELIVERY_REPORTS, timeout_s: float = 30,
+                     window: int = SEARCH_WINDOW, max_windows: int = MAX_WINDOWS) -> InboxRead:
+    """One read-only look (EXAMINE, BODY.PEEK) at INBOX, in one session, whose cost follows what is new, never the
+    mailbox's size: `STATUS INBOX (UIDNEXT UIDVALIDITY)` first, and when nothing arrived after the cursor, nothing
+    more (a server answers STATUS from its index, where opening a large mailbox costs it in proportion to its size:
+    Dovecot's maildir); else EXAMINE, `UID SEARCH UID a:b` over the UIDs after the cursor (bounded: never `n:*`,
+    whose answer names the last message even when nothing is new), one `UID FETCH` of at most `limit` messages,
+    each its size and first `part_bytes`.
+
+    - Known mailbox (`uidvalidity` matches): every message after `after_uid`, oldest first; the cursor moves past
+      what was looked at, so a backlog drains over the next reads.
+    - First read, or a new UIDVALIDITY (the old UIDs mean nothing, RFC 3501 2.3.1.1): the cursor goes to the top of
+      the mailbox, and only the newest `limit` messages matching `history` (IMAP SEARCH criteria: delivery reports
+      by default; None: nothing) are read, looked for from the top down: the whole mailbox is never read."""
+    if limit < 1 or window < 1 or max_windows < 1 or not 0 < part_bytes <= REPORT_BYTES:
+        raise ValueError("limit, window and max_windows must be positive, part_bytes at most REPORT_BYTES")
+    async with _logged_in(settings, timeout_s) as session:
+        if uidvalidity is not None and await _nothing_after(session, uidvalidity, after_uid):
+            return InboxRead(uidvalidity, after_uid, [])
+        validity, untagged = await _examine(session)
+        known = validity == uidvalidity
+        start = after_uid if known else 0
+        top = await _highest_uid(session, untagged)
+        if top <= start or (not known and history is None):
+            return InboxRead(validity, max(start, top), [], history=not known)
+        if known:
+            uids, last = await _scan_up(session, start, top, limit, window, max_windows, criteria="")
+        else:
+            assert history is not None
+            uids, last = await _scan_down(session, top, limit, window, max_windows, history), top
+        messages = await _fetch_parts(session, uids, part_bytes) if uids else []
+        return InboxRead(validity, last, messages, history=not known)
+
+
+async def _nothing_after(session: _Session, uidvalidity: int, after_uid: int) -> bool:
+    """Whether STATUS says INBOX is the mailbox the cursor knows and holds no UID after it (UIDNEXT only grows as
+    messages are added, RFC 3501 2.3.1.1). A server that refuses STATUS is read the long way."""
+    status, _, untagged = await session.exchange("STATUS INBOX (UIDNEXT UIDVALIDITY)")
+    line = next((line for line, _ in untagged if line.upper().startswith("* STATUS ")), "")
+    uidnext, validity = _STATUS_UIDNEXT.search(line), _STATUS_UIDVALIDITY.search(line)
+    return status == "OK" and uidnext is not None and validity is not None and int(validity[1]) == uidvalidity \
+        and int(uidnext[1]) - 1 <= after_uid
+
+
+async def _fetch_parts(session: _Session, uids: list[int], part_bytes: int) -> list[InboxMessage]:
     wanted = set(uids)
     status, text, untagged = await session.exchange(
-        f"UID FETCH {','.join(map(str, uids))} (UID BODY.PEEK[]<0.{REPORT_BYTES}>)")
+        f"UID FETCH {','.join(map(str, uids))} (UID RFC822.SIZE BODY.PEEK[]<0.{part_bytes}>)")
     if status != "OK":
         raise ImapError(FailureKind.UNKNOWN, status, f"UID FETCH refused: {text}")
     messages = []
     for line, literals in untagged:
         uid = _FETCH_UID.match(line.encode())
-        if uid and literals and int(uid[1]) in wanted:
-            messages.append((int(uid[1]), literals[0]))
-    return sorted(messages)
+        if not uid or int(uid[1]) not in wanted:
+            continue
+        size = _RFC822_SIZE.search(line)
+        messages.append(InboxMessage(int(uid[1]), int(size[1]) if size else 0, literals[0] if literals else b""))
+    return sorted(messages, key=lambda m: m.uid)
+
 
 @dataclass(frozen=True)
 class NewMail:
@@ -226,48 +304,15 @@ class NewMail:
 async def fetch_new_mail(settings: ImapSettings, uidvalidity: int | None, after_uid: int, *, limit: int = 50,
                          max_bytes: int = 64 * 1024, max_message_bytes: int = 10 * 1024 * 1024,
                          timeout_s: float = 30) -> NewMail:
-    """Read-only (EXAMINE, BODY.PEEK) look at the messages that arrived in INBOX after `after_uid`, at most `limit`,
-    each cut at `max_bytes` (a reply's headers and what its sender wrote come first). Its cost follows the new
-    messages, never the mailbox's size: a first read, or one after a new UIDVALIDITY (old UIDs mean nothing, RFC 3501
-    2.3.1.1), reads nothing and only marks where the mailbox ends, so the whole mailbox is never read again."""
-    async with _logged_in(settings, timeout_s) as session:
-        status, text, untagged = await session.exchange("EXAMINE INBOX")
-        if status != "OK":
-            raise ImapError(FailureKind.UNKNOWN, status, f"EXAMINE INBOX refused: {text}")
-        found = [m for line, _ in untagged for m in (_UIDVALIDITY.search(line),) if m]
-        if not found:
-            raise ImapError(FailureKind.UNKNOWN, None, "the server sent no UIDVALIDITY for INBOX")
-        validity = int(found[-1][1])
-        uidnext = next((int(m[1]) for line, _ in untagged for m in (_UIDNEXT.search(line),) if m), None)
-        if validity != uidvalidity and uidnext is not None:
-            return NewMail(validity, uidnext - 1, [], [])
-        start = after_uid if validity == uidvalidity else 0
-        top = await _highest_uid(session, untagged)
-        if validity != uidvalidity:  # no UIDNEXT: the highest UID marks the end
-            return NewMail(validity, top, [], [])
-        if top <= start:
-            return NewMail(validity, max(start, top), [], [])
-        # Searched a window at a time like the reports: a long backlog never makes one unbounded answer.
-        batch, last = await _scan_up(session, start, top, limit, SEARCH_WINDOW, MAX_WINDOWS, criteria="")
-        messages: list[tuple[int, bytes]] = []
-        oversized: list[int] = []
-        if batch:
-            part = min(max_bytes, REPORT_BYTES)
-            status, text, untagged = await session.exchange(
-                f"UID FETCH {','.join(map(str, batch))} (UID RFC822.SIZE BODY.PEEK[]<0.{part}>)")
-            if status != "OK":
-                raise ImapError(FailureKind.UNKNOWN, status, f"UID FETCH refused: {text}")
-            for line, literals in untagged:
-                uid = _FETCH_UID.match(line.encode())
-                if not uid or int(uid[1]) not in batch:
-                    continue
-                size = _RFC822_SIZE.search(line)
-                if size and int(size[1]) > max_message_bytes:
-                    oversized.append(int(uid[1]))
-                elif literals:
-                    messages.append((int(uid[1]), literals[0]))
-            messages.sort()
-        return NewMail(validity, last, messages, sorted(oversized))
+    """The messages that arrived in INBOX after `after_uid` (`read_inbox` with no history), at most `limit`, each
+    cut at `max_bytes` (a reply's headers and what its sender wrote come first); those over `max_message_bytes`
+    are named, not read. A first read, or one after a new UIDVALIDITY, reads nothing and only marks where the
+    mailbox ends, so the whole mailbox is never read again."""
+    read = await read_inbox(settings, uidvalidity, after_uid, limit=limit, part_bytes=min(max_bytes, REPORT_BYTES),
+                            history=None, timeout_s=timeout_s)
+    return NewMail(read.uidvalidity, read.last_uid,
+                   [(m.uid, m.data) for m in read.messages if m.size <= max_message_bytes and m.data],
+                   [m.uid for m in read.messages if m.size > max_message_bytes])
 
 
 @contextlib.asynccontextmanager
