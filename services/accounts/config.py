@@ -147,13 +147,15 @@ class Settings(ServiceSettings):
         "HOLDFAST_BOUNCE_POLL_SECONDS",
         300.0,
         parse=parse_positive_seconds,
-        help="how often (jittered ±20%) each inbox's IMAP INBOX is read for new bounce reports (DSNs)",
+        help="how often (jittered ±20%) each inbox is polled for bounce reports (DSNs); one poll serves bounces and "
+        "replies, so the shorter of this and HOLDFAST_REPLY_POLL_SECONDS wins while both readers run",
     )
     reply_poll_seconds: float = setting(
         "HOLDFAST_REPLY_POLL_SECONDS",
         120.0,
         parse=parse_positive_seconds,
-        help="how often (jittered ±20%) each inbox's IMAP INBOX is read for new replies",
+        help="how often (jittered ±20%) each inbox is polled for replies (the same poll as bounce reports; see "
+        "HOLDFAST_BOUNCE_POLL_SECONDS)",
     )
     reply_polls_enabled: bool = setting(
         "HOLDFAST_REPLY_POLLS_ENABLED",
