@@ -31,11 +31,10 @@ from services.accounts.oauth import providers_from
 from services.accounts.ports import Unipile, WebhookPoster
 from services.accounts.replies import ReplyPoller
 from services.accounts.repository import SCHEMA, Repository
-from services.accounts.sign_in_domain import SignInPolicy
-from services.accounts.system_mail import SmtpSystemMail
-from services.common.providers.smtp import SmtpSettings
 from services.accounts.server import AccountsServicer, registration
 from services.accounts.service import AccountsService
+from services.accounts.sign_in_domain import SignInPolicy
+from services.accounts.system_mail import SmtpSystemMail
 from services.common.clock import Clock, SystemClock
 from services.common.db import create_pool
 from services.common.errors import FailedPrecondition
@@ -43,6 +42,7 @@ from services.common.grpc_client import open_channel
 from services.common.grpc_server import RunningServer, start_server
 from services.common.loops import cancel, run_loop
 from services.common.outbox import Relay
+from services.common.providers.smtp import SmtpSettings
 from services.common.service_main import prepare_schema
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -153,7 +153,7 @@ async def _probe_every(interval_s: float, inboxes: InboxService) -> None:
     await run_loop("inbox-probe", interval_s, whole_batch)
 
 
-async def system_mail(settings: Settings) -> SmtpSystemMail:
+def system_mail(settings: Settings) -> SmtpSystemMail:
     """Holdfast's own mail (invitations, sign-in links, resets) through HOLDFAST_SYSTEM_SMTP, if set."""
     if not settings.system_smtp:
         return SmtpSystemMail(None, settings.system_mail_from)

@@ -24,8 +24,8 @@ from services.accounts.domain import (
     Workspace,
 )
 from services.accounts.members_server import MembersRpcs
-from services.accounts.sign_in_server import SignInRpcs
 from services.accounts.service import AccountsService
+from services.accounts.sign_in_server import SignInRpcs
 from services.accounts.webhooks_server import WebhooksRpcs
 from services.common.grpc_server import Registration
 from services.common.limits import limit_values

@@ -15,7 +15,7 @@ import structlog
 from services.accounts.domain import validate_email
 from services.accounts.member_repository import MemberTx
 from services.accounts.members_domain import assignable_role, check_manager
-from services.accounts.repository import Repository
+from services.accounts.repository import Repository, Tx
 from services.accounts.sign_in_domain import (
     LINK_PREFIX,
     SESSION_PREFIX,
@@ -36,7 +36,6 @@ from services.accounts.sign_in_domain import (
 from services.accounts.sign_in_repository import SignInTx
 from services.accounts.system_mail import SystemMail
 from services.accounts.workspace_repository import WorkspaceTx
-from services.accounts.repository import Tx
 from services.common.clock import Clock
 from services.common.errors import AlreadyExists, FailedPrecondition, NotFound, Unauthenticated
 from services.common.ids import parse_uuid

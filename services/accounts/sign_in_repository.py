@@ -8,8 +8,8 @@ from datetime import datetime
 
 import asyncpg
 
-from services.accounts.sign_in_domain import Invitation, Link, Session
 from services.accounts.repository import Tx
+from services.accounts.sign_in_domain import Invitation, Link, Session
 from services.common.roles import Role
 
 
