@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -42,7 +43,7 @@ def parse_smtp_security(raw: str) -> str:
     return raw
 
 
-def _bounded(low: float, high: float):  # noqa: ANN202
+def _bounded(low: float, high: float) -> Callable[[str], float]:
     def parse(raw: str) -> float:
         value = float(raw)
         if not low < value <= high:

@@ -48,14 +48,14 @@ class SignInRpcs:
         return pb.CreateInvitationResponse(invitation=invitation_pb(invitation))
 
     async def AcceptInvitation(self, request: pb.AcceptInvitationRequest,
-                               context: grpc.aio.ServicerContext) -> pb.SignedIn:
-        return signed_in_pb(await self._service.sign_in.accept_invitation(request.token, request.password,
-                                                                          _client(request.client)))
+                               context: grpc.aio.ServicerContext) -> pb.AcceptInvitationResponse:
+        return pb.AcceptInvitationResponse(signed_in=signed_in_pb(await self._service.sign_in.accept_invitation(
+            request.token, request.password, _client(request.client))))
 
     async def SignInWithPassword(self, request: pb.SignInWithPasswordRequest,
-                                 context: grpc.aio.ServicerContext) -> pb.SignedIn:
-        return signed_in_pb(await self._service.sign_in.sign_in_with_password(
-            request.email, request.password, request.workspace_id, _client(request.client)))
+                                 context: grpc.aio.ServicerContext) -> pb.SignInWithPasswordResponse:
+        return pb.SignInWithPasswordResponse(signed_in=signed_in_pb(await self._service.sign_in.sign_in_with_password(
+            request.email, request.password, request.workspace_id, _client(request.client))))
 
     async def SendSignInLink(self, request: pb.SendSignInLinkRequest,
                              context: grpc.aio.ServicerContext) -> pb.SendSignInLinkResponse:
@@ -63,17 +63,19 @@ class SignInRpcs:
         return pb.SendSignInLinkResponse()
 
     async def SignInWithLink(self, request: pb.SignInWithLinkRequest,
-                             context: grpc.aio.ServicerContext) -> pb.SignedIn:
-        return signed_in_pb(await self._service.sign_in.sign_in_with_link(request.token, _client(request.client)))
+                             context: grpc.aio.ServicerContext) -> pb.SignInWithLinkResponse:
+        return pb.SignInWithLinkResponse(signed_in=signed_in_pb(
+            await self._service.sign_in.sign_in_with_link(request.token, _client(request.client))))
 
     async def SendPasswordReset(self, request: pb.SendPasswordResetRequest,
                                 context: grpc.aio.ServicerContext) -> pb.SendPasswordResetResponse:
         await self._service.sign_in.send_password_reset(request.email, _client(request.client))
         return pb.SendPasswordResetResponse()
 
-    async def ResetPassword(self, request: pb.ResetPasswordRequest, context: grpc.aio.ServicerContext) -> pb.SignedIn:
-        return signed_in_pb(await self._service.sign_in.reset_password(request.token, request.password,
-                                                                       _client(request.client)))
+    async def ResetPassword(self, request: pb.ResetPasswordRequest,
+                            context: grpc.aio.ServicerContext) -> pb.ResetPasswordResponse:
+        return pb.ResetPasswordResponse(signed_in=signed_in_pb(await self._service.sign_in.reset_password(
+            request.token, request.password, _client(request.client))))
 
     async def AuthenticateSession(self, request: pb.AuthenticateSessionRequest,
                                   context: grpc.aio.ServicerContext) -> pb.AuthenticateSessionResponse:

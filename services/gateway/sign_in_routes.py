@@ -10,10 +10,11 @@ gateway's route table."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Literal
 
 from aiohttp import web
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from holdfast.accounts.v1 import accounts_pb2
 from services.common.errors import FailedPrecondition
@@ -172,7 +173,7 @@ async def sign_in(request: web.Request) -> web.Response:
     body = await parse_body(request, SignIn)
     signed = await upstreams(request).accounts.SignInWithPassword(accounts_pb2.SignInWithPasswordRequest(
         email=body.email, password=body.password, workspace_id=body.workspace_id, client=_client(request)))
-    return _signed_in(request, signed)
+    return _signed_in(request, signed.signed_in)
 
 
 async def send_sign_in_link(request: web.Request) -> web.Response:
@@ -186,7 +187,7 @@ async def sign_in_with_link(request: web.Request) -> web.Response:
     body = await parse_body(request, RedeemLink)
     signed = await upstreams(request).accounts.SignInWithLink(accounts_pb2.SignInWithLinkRequest(
         token=body.token, client=_client(request)))
-    return _signed_in(request, signed)
+    return _signed_in(request, signed.signed_in)
 
 
 async def send_password_reset(request: web.Request) -> web.Response:
@@ -200,14 +201,14 @@ async def reset_password(request: web.Request) -> web.Response:
     body = await parse_body(request, CompleteReset)
     signed = await upstreams(request).accounts.ResetPassword(accounts_pb2.ResetPasswordRequest(
         token=body.token, password=body.password, client=_client(request)))
-    return _signed_in(request, signed)
+    return _signed_in(request, signed.signed_in)
 
 
 async def accept_invitation(request: web.Request) -> web.Response:
     body = await parse_body(request, AcceptInvitation)
     signed = await upstreams(request).accounts.AcceptInvitation(accounts_pb2.AcceptInvitationRequest(
         token=body.token, password=body.password, client=_client(request)))
-    return _signed_in(request, signed)
+    return _signed_in(request, signed.signed_in)
 
 
 async def create_invitation(request: web.Request) -> web.Response:
@@ -263,7 +264,8 @@ async def revoke_member_sessions(request: web.Request) -> web.Response:
     return reply(RevokedSessions(revoked=revoked.revoked))
 
 
-def _public(method: str, path: str, handler, summary: str, response, body, status: int = 200,  # noqa: ANN001
+def _public(method: str, path: str, handler: Callable[[web.Request], Awaitable[web.Response]], summary: str,
+            response: type[BaseModel], body: type[BaseModel], status: int = 200,
             errors: tuple[int, ...] = (400, 401, 429)) -> Route:
     return Route(method, path, handler, summary, response, status=status, body=body, auth=False, errors=errors,
                  tag="sign-in")

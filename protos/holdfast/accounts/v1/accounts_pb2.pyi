@@ -1161,3 +1161,27 @@ class RevokeMemberSessionsResponse(_message.Message):
     REVOKED_FIELD_NUMBER: _ClassVar[int]
     revoked: int
     def __init__(self, revoked: _Optional[int] = ...) -> None: ...
+
+class AcceptInvitationResponse(_message.Message):
+    __slots__ = ("signed_in",)
+    SIGNED_IN_FIELD_NUMBER: _ClassVar[int]
+    signed_in: SignedIn
+    def __init__(self, signed_in: _Optional[_Union[SignedIn, _Mapping]] = ...) -> None: ...
+
+class SignInWithPasswordResponse(_message.Message):
+    __slots__ = ("signed_in",)
+    SIGNED_IN_FIELD_NUMBER: _ClassVar[int]
+    signed_in: SignedIn
+    def __init__(self, signed_in: _Optional[_Union[SignedIn, _Mapping]] = ...) -> None: ...
+
+class SignInWithLinkResponse(_message.Message):
+    __slots__ = ("signed_in",)
+    SIGNED_IN_FIELD_NUMBER: _ClassVar[int]
+    signed_in: SignedIn
+    def __init__(self, signed_in: _Optional[_Union[SignedIn, _Mapping]] = ...) -> None: ...
+
+class ResetPasswordResponse(_message.Message):
+    __slots__ = ("signed_in",)
+    SIGNED_IN_FIELD_NUMBER: _ClassVar[int]
+    signed_in: SignedIn
+    def __init__(self, signed_in: _Optional[_Union[SignedIn, _Mapping]] = ...) -> None: ...

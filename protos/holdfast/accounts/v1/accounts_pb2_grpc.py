@@ -252,12 +252,12 @@ class AccountsServiceStub:
         self.AcceptInvitation = channel.unary_unary(
                 '/holdfast.accounts.v1.AccountsService/AcceptInvitation',
                 request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.AcceptInvitationRequest.SerializeToString,
-                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SignedIn.FromString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.AcceptInvitationResponse.FromString,
                 _registered_method=True)
         self.SignInWithPassword = channel.unary_unary(
                 '/holdfast.accounts.v1.AccountsService/SignInWithPassword',
                 request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SignInWithPasswordRequest.SerializeToString,
-                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SignedIn.FromString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SignInWithPasswordResponse.FromString,
                 _registered_method=True)
         self.SendSignInLink = channel.unary_unary(
                 '/holdfast.accounts.v1.AccountsService/SendSignInLink',
@@ -267,7 +267,7 @@ class AccountsServiceStub:
         self.SignInWithLink = channel.unary_unary(
                 '/holdfast.accounts.v1.AccountsService/SignInWithLink',
                 request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SignInWithLinkRequest.SerializeToString,
-                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SignedIn.FromString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SignInWithLinkResponse.FromString,
                 _registered_method=True)
         self.SendPasswordReset = channel.unary_unary(
                 '/holdfast.accounts.v1.AccountsService/SendPasswordReset',
@@ -277,7 +277,7 @@ class AccountsServiceStub:
         self.ResetPassword = channel.unary_unary(
                 '/holdfast.accounts.v1.AccountsService/ResetPassword',
                 request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ResetPasswordRequest.SerializeToString,
-                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SignedIn.FromString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ResetPasswordResponse.FromString,
                 _registered_method=True)
         self.AuthenticateSession = channel.unary_unary(
                 '/holdfast.accounts.v1.AccountsService/AuthenticateSession',
@@ -861,12 +861,12 @@ def add_AccountsServiceServicer_to_server(servicer, server):
             'AcceptInvitation': grpc.unary_unary_rpc_method_handler(
                     servicer.AcceptInvitation,
                     request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.AcceptInvitationRequest.FromString,
-                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SignedIn.SerializeToString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.AcceptInvitationResponse.SerializeToString,
             ),
             'SignInWithPassword': grpc.unary_unary_rpc_method_handler(
                     servicer.SignInWithPassword,
                     request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SignInWithPasswordRequest.FromString,
-                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SignedIn.SerializeToString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SignInWithPasswordResponse.SerializeToString,
             ),
             'SendSignInLink': grpc.unary_unary_rpc_method_handler(
                     servicer.SendSignInLink,
@@ -876,7 +876,7 @@ def add_AccountsServiceServicer_to_server(servicer, server):
             'SignInWithLink': grpc.unary_unary_rpc_method_handler(
                     servicer.SignInWithLink,
                     request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SignInWithLinkRequest.FromString,
-                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SignedIn.SerializeToString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SignInWithLinkResponse.SerializeToString,
             ),
             'SendPasswordReset': grpc.unary_unary_rpc_method_handler(
                     servicer.SendPasswordReset,
@@ -886,7 +886,7 @@ def add_AccountsServiceServicer_to_server(servicer, server):
             'ResetPassword': grpc.unary_unary_rpc_method_handler(
                     servicer.ResetPassword,
                     request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ResetPasswordRequest.FromString,
-                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SignedIn.SerializeToString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ResetPasswordResponse.SerializeToString,
             ),
             'AuthenticateSession': grpc.unary_unary_rpc_method_handler(
                     servicer.AuthenticateSession,
@@ -2096,7 +2096,7 @@ class AccountsService:
             target,
             '/holdfast.accounts.v1.AccountsService/AcceptInvitation',
             holdfast_dot_accounts_dot_v1_dot_accounts__pb2.AcceptInvitationRequest.SerializeToString,
-            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SignedIn.FromString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.AcceptInvitationResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -2123,7 +2123,7 @@ class AccountsService:
             target,
             '/holdfast.accounts.v1.AccountsService/SignInWithPassword',
             holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SignInWithPasswordRequest.SerializeToString,
-            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SignedIn.FromString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SignInWithPasswordResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -2177,7 +2177,7 @@ class AccountsService:
             target,
             '/holdfast.accounts.v1.AccountsService/SignInWithLink',
             holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SignInWithLinkRequest.SerializeToString,
-            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SignedIn.FromString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SignInWithLinkResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -2231,7 +2231,7 @@ class AccountsService:
             target,
             '/holdfast.accounts.v1.AccountsService/ResetPassword',
             holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ResetPasswordRequest.SerializeToString,
-            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SignedIn.FromString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ResetPasswordResponse.FromString,
             options,
             channel_credentials,
             insecure,
