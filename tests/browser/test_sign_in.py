@@ -18,7 +18,7 @@ from sandbox.smtp import SandboxSmtp
 from services.common.clock import ManualClock
 from tests.browser.helpers import no_axe_violations
 from tests.conftest import Suite, create_database, start_suite
-from tests.sign_in_helpers import mails_to, system_smtp, tokens_in
+from tests.sign_in_helpers import mails_to, signed_in, system_smtp, tokens_in
 
 PASSWORD = "a long enough passphrase"
 
@@ -102,6 +102,21 @@ async def test_invitation_password_link_reset_and_expiry_in_the_browser(rig: Rig
         await page.get_by_label("Password", exact=True).fill(PASSWORD)
         await page.get_by_role("button", name="Sign in with password").click()
         await campaigns_shown(page)
+
+        # Your sessions: this browser's, and one opened elsewhere, which is revoked from here and stops at once.
+        _, _, elsewhere = await signed_in(suite, "/api/v1/sign-in", {"email": address, "password": PASSWORD})
+        assert elsewhere is not None
+        await page.get_by_role("navigation", name="Main").get_by_role("link", name="Your sessions").click()
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Your sessions")
+        rows = page.locator("#sessions-out tbody tr")
+        await expect(rows).to_have_count(2)
+        await expect(rows.filter(has_text="(this browser)")).to_have_count(1)
+        await no_axe_violations(page, "your sessions")
+        await page.locator(f'tr[data-session="{elsewhere.session_id}"]').get_by_role("button", name="Revoke").click()
+        await expect(page.get_by_role("status")).to_have_text("Session revoked.")
+        await expect(rows).to_have_count(1)
+        status, _ = await suite.call("GET", "/api/v1/me", elsewhere.headers(csrf=False))
+        assert status == 401
 
         # An emailed sign-in link.
         await page.get_by_role("button", name="Sign out").click()

@@ -13,6 +13,7 @@ import { finishOAuth } from "./oauth-return.js";
 import { invitationView } from "./view-invitation.js";
 import { forgotPasswordView, resetPasswordView } from "./view-reset.js";
 import { signInLinkView, signInView } from "./view-signin.js";
+import { sessionsView } from "./view-sessions.js";
 import { suppressionsView } from "./view-suppressions.js";
 import { errorText, focusHeading, handleAuthError, main, say, sayError, showFlash } from "./ui.js";
 
@@ -44,6 +45,7 @@ const PAGES = [
   [/^#\/inboxes\/new/, () => inboxNewView(), "Add an inbox"],
   [/^#\/inboxes/, () => inboxesView(), "Email inboxes"],
   [/^#\/suppressions/, () => suppressionsView(), "Suppressions"],
+  [/^#\/sessions/, () => sessionsView(), "Your sessions"],
   [/^/, () => campaignsView(), "Campaigns"],
 ];
 
