@@ -20,7 +20,7 @@ function rows(sessions) {
       <td>${esc(HOW[s.method] || s.method)}</td><td>${esc(s.address || "—")}</td>
       <td>${esc(s.user_agent || "—")}</td><td>${esc(when(s.expires_at))}</td>
       <td><button type="button" data-revoke="${esc(s.id)}" data-current="${s.current}">${s.current
-        ? "Sign out here" : "Revoke"}<span class="visually-hidden"> the session of ${esc(when(s.created_at))}</span></button></td>
+        ? "End this session" : "Revoke"}<span class="visually-hidden"> the session of ${esc(when(s.created_at))}</span></button></td>
     </tr>`).join("")}</tbody></table></div>`;
 }
 
