@@ -23,6 +23,7 @@ import binascii
 import hmac
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -88,6 +89,8 @@ class SandboxSmtp:
         self._server: asyncio.Server | None = None
         self._connections: set[_Connection] = set()
         self._oauth: list[OAuthState] = []
+        # Called with each message received (the sandbox process prints Holdfast's own mail with it).
+        self.on_message: Callable[[ReceivedMessage], None] | None = None
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
         """Listen on host:port (0: any free port) and return the bound port."""
@@ -224,6 +227,8 @@ class SandboxSmtp:
                 message=message,
             )
         )
+        if self.on_message is not None:
+            self.on_message(self._messages[-1])
         if self._data_reply_delay_s:
             await asyncio.sleep(self._data_reply_delay_s)
         return f"250 2.0.0 Ok: queued as {message_id}"

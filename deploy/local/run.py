@@ -34,6 +34,7 @@ SERVICES = {"accounts": 50051, "campaigns": 50052, "scheduler": 50053}
 # The sandbox's credentials are fixed and printed: they guard nothing but fakes on 127.0.0.1.
 SANDBOX_API_KEY = "sandbox-key"
 SANDBOX_SMTP_LOGIN = "sandbox"
+SANDBOX_MAIL_FROM = "holdfast@sandbox.invalid"
 SANDBOX_OAUTH_PORTS = {"GOOGLE": 8091, "MICROSOFT": 8092}
 PR_SET_PDEATHSIG = 1
 
@@ -100,7 +101,8 @@ def _start_sandbox(env: dict[str, str], providers: list[subprocess.Popen[bytes]]
                             f"--{flavor}-client-secret", client_secret]
     sandbox = _spawn(["-m", "sandbox", "--unipile-port", str(unipile_port), "--smtp-port", str(smtp_port),
                       "--imap-port", str(imap_port), "--api-key", SANDBOX_API_KEY, "--smtp-user", SANDBOX_SMTP_LOGIN,
-                      "--smtp-password", SANDBOX_SMTP_LOGIN, *oauth_arguments], env)
+                      "--smtp-password", SANDBOX_SMTP_LOGIN, "--print-mail-from", SANDBOX_MAIL_FROM,
+                      *oauth_arguments], env)
     providers.append(sandbox)
     _wait_listening([unipile_port, smtp_port, imap_port, *oauth_ports.values()], sandbox, timeout=30)
     unipile = f"http://127.0.0.1:{unipile_port}"
@@ -108,6 +110,12 @@ def _start_sandbox(env: dict[str, str], providers: list[subprocess.Popen[bytes]]
                HOLDFAST_SANDBOX_UNIPILE_URL=unipile,
                # Webhook endpoints may be local receivers here (the SSRF guard is on everywhere else).
                HOLDFAST_WEBHOOKS_ALLOW_PRIVATE="true")
+    # Holdfast's own mail (invitations, sign-in and reset links) goes to the sandbox SMTP server, which prints it.
+    for name, value in (("HOLDFAST_SYSTEM_SMTP", f"127.0.0.1:{smtp_port}"), ("HOLDFAST_SYSTEM_SMTP_SECURITY", "none"),
+                        ("HOLDFAST_SYSTEM_SMTP_USERNAME", SANDBOX_SMTP_LOGIN),
+                        ("HOLDFAST_SYSTEM_SMTP_PASSWORD", SANDBOX_SMTP_LOGIN),
+                        ("HOLDFAST_SYSTEM_MAIL_FROM", SANDBOX_MAIL_FROM)):
+        env.setdefault(name, value)
     faked = []
     for provider, port in oauth_ports.items():
         if env.get(f"HOLDFAST_{provider}_CLIENT_ID"):
@@ -126,7 +134,8 @@ def _start_sandbox(env: dict[str, str], providers: list[subprocess.Popen[bytes]]
         env.setdefault(f"HOLDFAST_{provider}_IMAP_SECURITY", "none")
         faked.append(f"{provider.title()} OAuth at {oauth}")
     return (f"sandbox Unipile at {unipile} (X-API-KEY {SANDBOX_API_KEY}), sandbox SMTP at 127.0.0.1:{smtp_port} "
-            f"and IMAP at 127.0.0.1:{imap_port} (login {SANDBOX_SMTP_LOGIN}, password {SANDBOX_SMTP_LOGIN})"
+            f"and IMAP at 127.0.0.1:{imap_port} (login {SANDBOX_SMTP_LOGIN}, password {SANDBOX_SMTP_LOGIN}; "
+            "invitations and sign-in links go there and are printed in the sandbox's log)"
             + (f", sandbox {' and '.join(faked)} (inboxes: Sign in with Google/Microsoft)" if faked else ""))
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -40,6 +41,21 @@ def parse_smtp_security(raw: str) -> str:
     if raw not in ("ssl", "starttls", "none"):
         raise ValueError(f"expected ssl, starttls or none, got {raw!r}")
     return raw
+
+
+def _bounded(low: float, high: float) -> Callable[[str], float]:
+    def parse(raw: str) -> float:
+        value = float(raw)
+        if not low < value <= high:
+            raise ValueError(f"must be more than {low:g} and at most {high:g}")
+        return value
+
+    return parse
+
+
+parse_session_hours = _bounded(0, 24 * 30)
+parse_link_minutes = _bounded(0, 24 * 60)
+parse_invitation_days = _bounded(0, 30)
 
 
 def parse_positive_seconds(raw: str) -> float:
@@ -98,6 +114,54 @@ class Settings(ServiceSettings):
         "http://127.0.0.1:8080",
         parse=parse_base_url,
         help="where users reach Holdfast; hosted reconnect links send them back there",
+    )
+    system_smtp: str = setting(
+        "HOLDFAST_SYSTEM_SMTP",
+        "",
+        parse=lambda raw: parse_server(raw) if raw else "",
+        help="host:port of the SMTP server Holdfast's own mail (invitations, sign-in links, password resets) leaves "
+        "through (empty: none is sent, and inviting by email or asking for a link is refused); make run points it "
+        "at the sandbox",
+    )
+    system_smtp_security: str = setting(
+        "HOLDFAST_SYSTEM_SMTP_SECURITY",
+        "starttls",
+        parse=parse_smtp_security,
+        help="TLS to that server: ssl, starttls or none",
+    )
+    system_smtp_username: str = setting(
+        "HOLDFAST_SYSTEM_SMTP_USERNAME", "", help="login on that server (empty: no AUTH, a local relay)"
+    )
+    system_smtp_password: str = setting(
+        "HOLDFAST_SYSTEM_SMTP_PASSWORD", "", secret=True, help="password of that login"
+    )
+    system_mail_from: str = setting(
+        "HOLDFAST_SYSTEM_MAIL_FROM", "holdfast@localhost", help="the From address of Holdfast's own mail"
+    )
+    session_hours: float = setting(
+        "HOLDFAST_SESSION_HOURS",
+        12.0,
+        parse=parse_session_hours,
+        help="how long a web UI session lasts after sign-in (then the member signs in again)",
+    )
+    sign_in_link_minutes: float = setting(
+        "HOLDFAST_SIGN_IN_LINK_MINUTES",
+        30.0,
+        parse=parse_link_minutes,
+        help="how long an emailed sign-in or password-reset link works (once)",
+    )
+    invitation_days: float = setting(
+        "HOLDFAST_INVITATION_DAYS",
+        7.0,
+        parse=parse_invitation_days,
+        help="how long an emailed invitation works (once)",
+    )
+    sign_in_max_failures: int = setting(
+        "HOLDFAST_SIGN_IN_MAX_FAILURES",
+        5,
+        parse=parse_failure_count,
+        help="failed sign-ins per email, and per client address, within 15 minutes before more are refused (429 "
+        "with Retry-After); the same number bounds emailed links and resets asked for",
     )
     inbox_probe_seconds: float = setting(
         "HOLDFAST_INBOX_PROBE_SECONDS",

@@ -33,6 +33,8 @@ from services.accounts.replies import reply_reader
 from services.accounts.repository import SCHEMA, Repository
 from services.accounts.server import AccountsServicer, registration
 from services.accounts.service import AccountsService
+from services.accounts.sign_in_domain import SignInPolicy
+from services.accounts.system_mail import SmtpSystemMail
 from services.common.clock import Clock, SystemClock
 from services.common.db import create_pool
 from services.common.errors import FailedPrecondition
@@ -40,6 +42,7 @@ from services.common.grpc_client import open_channel
 from services.common.grpc_server import RunningServer, start_server
 from services.common.loops import cancel, run_loop
 from services.common.outbox import Relay
+from services.common.providers.smtp import SmtpSettings
 from services.common.service_main import prepare_schema
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -74,6 +77,8 @@ def build_service(
         oauth=providers_from(settings),
         webhook_poster=webhook_poster,
         webhooks_allow_private=settings.webhooks_allow_private,
+        system_mail=system_mail(settings),
+        sign_in_policy=sign_in_policy(settings),
     )
 
 
@@ -147,6 +152,24 @@ async def _probe_every(interval_s: float, inboxes: InboxService) -> None:
 
     await asyncio.sleep(interval_s)
     await run_loop("inbox-probe", interval_s, whole_batch)
+
+
+def system_mail(settings: Settings) -> SmtpSystemMail:
+    """Holdfast's own mail (invitations, sign-in links, resets) through HOLDFAST_SYSTEM_SMTP, if set."""
+    if not settings.system_smtp:
+        return SmtpSystemMail(None, settings.system_mail_from)
+    host, _, port = settings.system_smtp.rpartition(":")
+    smtp = SmtpSettings(host=host.strip("[]"), port=int(port), security=settings.system_smtp_security,  # type: ignore[arg-type]
+                        username=settings.system_smtp_username, password=settings.system_smtp_password,
+                        allow_public_plaintext=settings.allow_public_plaintext)
+    return SmtpSystemMail(smtp, settings.system_mail_from)
+
+
+def sign_in_policy(settings: Settings) -> SignInPolicy:
+    return SignInPolicy(session_ttl=timedelta(hours=settings.session_hours),
+                        link_ttl=timedelta(minutes=settings.sign_in_link_minutes),
+                        invitation_ttl=timedelta(days=settings.invitation_days),
+                        max_failures=settings.sign_in_max_failures, max_emails=settings.sign_in_max_failures)
 
 
 async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None = None) -> RunningServer:

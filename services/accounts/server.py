@@ -25,6 +25,7 @@ from services.accounts.domain import (
 )
 from services.accounts.members_server import MembersRpcs
 from services.accounts.service import AccountsService
+from services.accounts.sign_in_server import SignInRpcs
 from services.accounts.webhooks_server import WebhooksRpcs
 from services.common.grpc_server import Registration
 from services.common.limits import limit_values
@@ -120,7 +121,7 @@ def _actor(actor: types_pb2.Actor) -> str:
     return ":".join(part for part in (actor.source, actor.event_id) if part)
 
 
-class AccountsServicer(MembersRpcs, WebhooksRpcs, AuditRpcs, pb_grpc.AccountsServiceServicer):
+class AccountsServicer(MembersRpcs, WebhooksRpcs, AuditRpcs, SignInRpcs, pb_grpc.AccountsServiceServicer):
     def __init__(self, service: AccountsService):
         self._service = service
 

@@ -4,6 +4,7 @@ share. It holds no use case of its own; the servicer and the background jobs cal
 - `workspaces`  workspaces, authentication and the subscription (workspaces.py)
 - `members`     members, their roles and API tokens (members.py)
 - `audit`       the audit log of members' and integrations' changes (audit.py)
+- `sign_in`     invitations by email, passwords, emailed links and UI sessions (sign_in.py)
 - `webhooks`    outbound webhook endpoints, events and their signed deliveries (webhooks.py)
 - `linkedin`    LinkedIn accounts (linkedin.py) and their health (linkedin_health.py)
 - `inboxes`     inboxes, their login probes and reconnect by credentials (inboxes.py)
@@ -36,6 +37,9 @@ from services.accounts.ports import (
 )
 from services.accounts.repository import Repository
 from services.accounts.senders import SenderService
+from services.accounts.sign_in import SignInService
+from services.accounts.sign_in_domain import SignInPolicy
+from services.accounts.system_mail import SmtpSystemMail, SystemMail
 from services.accounts.webhooks import WebhookService
 from services.accounts.workspaces import WorkspaceService
 from services.common.clock import Clock
@@ -62,6 +66,8 @@ class AccountsService:
         oauth: dict[str, OAuthProvider] | None = None,
         webhook_poster: WebhookPoster | None = None,
         webhooks_allow_private: bool = False,
+        system_mail: SystemMail | None = None,
+        sign_in_policy: SignInPolicy | None = None,
     ):
         """`sender_state` serializes a sender's state for the scheduler and `health_event` a health event for
         campaigns (the outbox payloads); `committed` is called after each committed write that enqueued one (it
@@ -76,6 +82,8 @@ class AccountsService:
         self.workspaces = WorkspaceService(repository, clock, health=health, committed=committed)
         self.members = MemberService(repository, clock)
         self.audit = AuditService(repository, clock)
+        self.sign_in = SignInService(repository, clock, mail=system_mail or SmtpSystemMail(None, ""),
+                                     public_url=public_url, policy=sign_in_policy)
         self.webhooks = WebhookService(repository, clock, keyring=keyring, poster=webhook_poster,
                                        allow_private=webhooks_allow_private)
         self.linkedin = LinkedInService(

@@ -73,7 +73,8 @@ _ADMIN_CALLS = ("CreateLinkedInAccount", "CreateReconnectLink", "RecordRestricti
                 "CreateInbox", "UpdateInboxCredentials", "StartInboxOAuth", "UpdateSendingLimits", "AddMember",
                 "ChangeMemberRole", "RemoveMember", "ListTokens", "CreateToken", "RevokeToken", "CreateWebhookEndpoint",
                 "ListWebhookEndpoints", "UpdateWebhookEndpoint", "DeleteWebhookEndpoint", "RotateWebhookSecret",
-                "ListWebhookDeliveries", "ReplayWebhookDelivery", "ListAuditEntries")
+                "ListWebhookDeliveries", "ReplayWebhookDelivery", "ListAuditEntries", "CreateInvitation",
+                "RevokeMemberSessions")
 _OWNER_CALLS = ("TransferOwnership",)
 # The least role of each member-facing call that changes something; any other call only needs a role at all.
 RPC_ROLES: dict[str, Role] = {

@@ -3,7 +3,9 @@ through response models, and the Route record that drives both the router and th
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -15,7 +17,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from holdfast.accounts.v1 import accounts_pb2
 from holdfast.common.v1 import types_pb2
-from services.common.errors import InvalidArgument, Unauthenticated
+from services.common.errors import InvalidArgument, PermissionDenied, Unauthenticated
 from services.common.roles import CALLER_ROLE, Role, effective_role, require
 from services.gateway import models
 from services.gateway.config import Settings
@@ -34,6 +36,8 @@ class Principal:
     # The member's role capped by the token's scopes (services/common/roles.py).
     role: Role = Role.OWNER
     token_id: str = ""
+    # Set when the request was made with the web UI's session cookie (sign_in_routes.py).
+    session_id: str = ""
 
     def actor(self) -> types_pb2.Actor:
         return types_pb2.Actor(kind=types_pb2.ACTOR_KIND_MEMBER, member_id=self.member_id)
@@ -92,12 +96,46 @@ ROUTE_ROLE = web.RequestKey("route_role", Role)
 PRINCIPAL = web.RequestKey("principal", Principal)
 
 
+# The web UI's session (sign_in_routes.py): the secret in an HttpOnly cookie, and the CSRF token derived from it in a
+# cookie the UI reads and sends back as a header with every change.
+SESSION_COOKIE = "holdfast_session"
+CSRF_COOKIE = "holdfast_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+_SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def csrf_token(session_secret: str) -> str:
+    """The CSRF token of a session: derived from its secret (which no other site can read), so nothing more is
+    stored, and useless without the session cookie."""
+    digest = hashlib.sha256(b"holdfast-csrf\x00" + session_secret.encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+async def _session_principal(request: web.Request, secret: str) -> Principal:
+    """Who a session cookie belongs to (asked of accounts every time: a revoked or expired session stops at once);
+    a change needs the CSRF header too."""
+    got = await upstreams(request).accounts.AuthenticateSession(accounts_pb2.AuthenticateSessionRequest(secret=secret))
+    if request.method not in _SAFE_METHODS and not hmac.compare_digest(
+            request.headers.get(CSRF_HEADER, "").encode(), csrf_token(secret).encode()):
+        raise PermissionDenied(f"a change made with the session cookie needs the {CSRF_HEADER} header (the "
+                               f"{CSRF_COOKIE} cookie's value)", code="csrf_failed")
+    return Principal(workspace_id=got.workspace_id, member_id=got.member_id, role=Role.parse(got.role),
+                     session_id=got.session_id)
+
+
 async def authenticate(request: web.Request) -> Principal:
     header = request.headers.get("Authorization", "")
+    session = request.cookies.get(SESSION_COOKIE, "")
+    if not header and session:
+        principal = await _session_principal(request, session)
+        CALLER_ROLE.set(principal.role)
+        request[PRINCIPAL] = principal
+        require(principal.role, request.get(ROUTE_ROLE, Role.OWNER))
+        return principal
     scheme, _, token = header.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
-        raise Unauthenticated("send Authorization: Bearer <token>")
+        raise Unauthenticated("send Authorization: Bearer <token>, or sign in (the session cookie)")
     cache = request.app[PRINCIPALS]
     principal = cache.get(token)
     if principal is None:

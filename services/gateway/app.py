@@ -55,7 +55,11 @@ async def errors_and_context(request: web.Request, handler: web.Handler) -> web.
         return response
     except DomainError as exc:
         status = exc.http_status
-        return error_response(status, exc.code, exc.message, exc.details, request_id)
+        response = error_response(status, exc.code, exc.message, exc.details, request_id)
+        retry_after = exc.details.get("retry_after_seconds")
+        if status == 429 and isinstance(retry_after, int | float):  # a rate limit says when to try again
+            response.headers["Retry-After"] = str(max(1, int(retry_after)))
+        return response
     except web.HTTPException as exc:
         status = exc.status
         code = _HTTP_CODES.get(exc.status, "http_error")

@@ -22,6 +22,7 @@ _ERROR_TEXT = {400: "Invalid input; `details.field` names the field. Nothing was
                409: "The current state refuses the request; `error.code` says why.",
                413: "The body is too large.",
                422: "A live check refused it (e.g. a login failed); nothing changed.",
+               429: "Too many attempts; `Retry-After` (seconds) says when to try again.",
                503: "Not ready, or not configured."}
 
 
@@ -81,7 +82,8 @@ def build() -> dict[str, Any]:
             op["responses"][str(code)] = {"description": _ERROR_TEXT[code],
                                           "content": {"application/json": {"schema": _ref(models.ErrorOut)}}}
         if route.auth:
-            op["security"] = [{"bearer": []}]
+            # A bearer token (integrations), or the web UI's session cookie (changes also need X-CSRF-Token).
+            op["security"] = [{"bearer": []}, {"session": []}]
             # Who may call it: the least role (services/common/roles.py), in the document and its description.
             op["x-holdfast-role"] = route.required_role.word
             op["description"] = f"Needs the {route.required_role.word} role or higher."
@@ -95,7 +97,11 @@ def build() -> dict[str, Any]:
                  "description": "Outreach campaigns that pause safely and resume without a burst."},
         "paths": paths,
         "components": {"schemas": {**schema.get("$defs", {}), "JsonWithoutNul": models.JSON_WITHOUT_NUL},
-                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+                       "securitySchemes": {
+                           "bearer": {"type": "http", "scheme": "bearer"},
+                           "session": {"type": "apiKey", "in": "cookie", "name": "holdfast_session",
+                                       "description": "the web UI's session (POST /api/v1/sign-in); a change made "
+                                       "with it needs the X-CSRF-Token header, the holdfast_csrf cookie's value"}}},
     }
 
 

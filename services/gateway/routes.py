@@ -33,6 +33,7 @@ from services.gateway.audit import AUDIT_ROUTES
 from services.gateway.reply_routes import REPLY_ROUTES
 from services.gateway.sandbox_routes import SANDBOX_ROUTES
 from services.gateway.sender_routes import SENDER_ROUTES
+from services.gateway.sign_in_routes import SIGN_IN_ROUTES
 from services.gateway.stats_routes import STATS_ROUTES
 from services.gateway.suppression_routes import SUPPRESSION_ROUTES
 from services.gateway.team_routes import TEAM_ROUTES
@@ -245,6 +246,7 @@ ROUTES: tuple[Route, ...] = (
     *TEAM_ROUTES,
     *ENDPOINT_ROUTES,
     *AUDIT_ROUTES,
+    *SIGN_IN_ROUTES,
     *WEBHOOK_ROUTES,
     *SANDBOX_ROUTES,
 )

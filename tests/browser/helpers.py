@@ -15,7 +15,7 @@ RAW_CODE = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b|\b(?:CREDENTIALS|PERMISSIONS|CONN
 async def sign_in(page: Page, base_url: str, auth: dict[str, str], heading: str = "Campaigns") -> None:
     await page.goto(base_url + "/")
     await page.get_by_label("API token", exact=True).fill(auth["Authorization"].split()[1])
-    await page.get_by_role("button", name="Sign in").click()
+    await page.get_by_role("button", name="Sign in", exact=True).click()
     await expect(page.get_by_role("heading", level=1, name=heading)).to_be_visible()
 
 

@@ -53,7 +53,7 @@ async def test_inbox_disconnects_wrong_password_refused_new_password_reconnects(
     try:
         await page.goto(w.suite.base_url + "/")
         await page.get_by_label("API token", exact=True).fill(token)
-        await page.get_by_role("button", name="Sign in").click()
+        await page.get_by_role("button", name="Sign in", exact=True).click()
         await expect(page.get_by_role("heading", name="Campaigns")).to_be_visible()
         await page.get_by_role("navigation", name="Main").get_by_role("link", name="Inboxes").click()
         await expect(page.get_by_role("heading", level=1)).to_have_text("Email inboxes")
@@ -131,7 +131,7 @@ async def test_sign_in_with_a_provider_shows_the_apis_refusal_inline(world: Worl
     try:
         await page.goto(w.suite.base_url + "/")
         await page.get_by_label("API token", exact=True).fill(auth["Authorization"].split()[1])
-        await page.get_by_role("button", name="Sign in").click()
+        await page.get_by_role("button", name="Sign in", exact=True).click()
         await expect(page.get_by_role("heading", name="Campaigns")).to_be_visible()
         await page.get_by_role("navigation", name="Main").get_by_role("link", name="Inboxes").click()
         row = page.locator(f'[data-inbox-id="{inbox["id"]}"]')

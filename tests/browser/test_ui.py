@@ -28,7 +28,7 @@ async def test_disconnect_pause_refused_resume_reconnect_and_manual_pause(world:
         await page.goto(w.suite.base_url + "/")
         await expect(page.get_by_role("heading", name="Sign in to Holdfast")).to_be_visible()
         await page.get_by_label("API token", exact=True).fill(token)
-        await page.get_by_role("button", name="Sign in").click()
+        await page.get_by_role("button", name="Sign in", exact=True).click()
         row = page.locator(f'[data-campaign-id="{s.campaign_id}"]')
         await expect(row).to_have_attribute("data-status", "active")
         await expect(row.locator(".badge")).to_have_text("Active")
@@ -129,13 +129,16 @@ async def test_create_workspace_on_a_phone(world: World, browser: Browser, shots
     page = await context.new_page()
     try:
         await page.goto(world.suite.base_url + "/")
-        # Keyboard: the skip link comes first, then the brand, then the token field;
-        # a wrong token is refused in an alert.
+        # Keyboard: the skip link comes first, then the brand, then the email sign-in (email, password, its two
+        # buttons, the reset link), then the token field; a wrong token is refused in an alert.
         await page.keyboard.press("Tab")
         assert await page.evaluate("document.activeElement.className") == "skip"
         await page.keyboard.press("Tab")
         await expect(page.get_by_role("link", name="Holdfast")).to_be_focused()
         await page.keyboard.press("Tab")
+        await expect(page.get_by_label("Email", exact=True)).to_be_focused()
+        for _ in range(5):
+            await page.keyboard.press("Tab")
         await expect(page.get_by_label("API token", exact=True)).to_be_focused()
         await page.keyboard.type("hf_not-a-real-token")
         await page.keyboard.press("Enter")
@@ -172,7 +175,7 @@ async def test_sandbox_controls_disconnect_pauses_and_reconnect_resumes(sandbox_
     try:
         await page.goto(w.suite.base_url + "/")
         await page.get_by_label("API token", exact=True).fill(s.auth["Authorization"].split()[1])
-        await page.get_by_role("button", name="Sign in").click()
+        await page.get_by_role("button", name="Sign in", exact=True).click()
         row = page.locator(f'[data-campaign-id="{s.campaign_id}"]')
         await expect(row).to_have_attribute("data-status", "active")
 

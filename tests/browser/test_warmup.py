@@ -33,7 +33,7 @@ async def test_warmup_progress_is_shown_and_kept_while_paused(world: World, feed
     try:
         await page.goto(w.suite.base_url + "/")
         await page.get_by_label("API token", exact=True).fill(auth["Authorization"].split()[1])
-        await page.get_by_role("button", name="Sign in").click()
+        await page.get_by_role("button", name="Sign in", exact=True).click()
         row = page.locator(f'[data-campaign-id="{campaign["id"]}"]')
         await expect(row).to_contain_text("warm-up")
         await row.get_by_role("link").click()

@@ -8,6 +8,7 @@ import asyncio
 import importlib.util
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -349,6 +350,37 @@ def test_make_run_starts_the_sandbox_and_points_the_services_at_it(tmp_path: Pat
     stops = suite.stop_events()
     sandbox_stop = stops.index(("sandbox", "sandbox stopping"))
     assert {service for service, _ in stops[:sandbox_stop]} == {"accounts", "campaigns", "scheduler", "gateway"}
+
+
+def _post(url: str, body: dict, headers: dict[str, str] | None = None) -> tuple[int, dict]:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as refused:
+        with refused:
+            return refused.code, json.load(refused)
+
+
+def test_make_run_sends_invitations_through_the_sandbox_smtp_which_prints_the_link(tmp_path: Path) -> None:
+    """Holdfast's own mail under `make run` goes to the sandbox SMTP server, whose log shows the link to follow."""
+    with make_run(tmp_path, HOLDFAST_SANDBOX_SMTP_PORT=str(free_port()),
+                  HOLDFAST_SANDBOX_UNIPILE_PORT=str(free_port()), HOLDFAST_SANDBOX_IMAP_PORT=str(free_port())) as suite:
+        base = f"http://127.0.0.1:{suite.env['HOLDFAST_HTTP_PORT']}/api/v1"
+        status, created = _post(f"{base}/workspaces", {"name": "Run Co", "owner_email": "owner@run.example"})
+        assert status == 201, created
+        status, invited = _post(f"{base}/invitations", {"email": "new@run.example", "role": "member"},
+                                {"Authorization": f"Bearer {created['token']}"})
+        assert status == 201, invited
+        deadline, token = time.monotonic() + 10, ""
+        while not token:
+            assert time.monotonic() < deadline, suite.log_path.read_text()[-3000:]
+            found = re.search(r"accept-invitation\?token=(hfl_[A-Za-z0-9_-]{43})", suite.log_path.read_text())
+            token = found.group(1) if found else ""
+            time.sleep(0.2)
+        status, joined = _post(f"{base}/invitations/accept", {"token": token, "password": "run-password-1"})
+        assert status == 200 and joined["email"] == "new@run.example" and joined["role"] == "member", joined
 
 
 def test_make_run_without_sandbox_when_a_unipile_dsn_is_given(tmp_path: Path) -> None:

@@ -54,6 +54,7 @@ from services.common.unsubscribe import UnsubscribeTokens
 from services.gateway.routes import ROUTES
 from services.gateway.webhooks import SIGNATURE_HEADER, sign
 from tests.conftest import TEST_UNSUBSCRIBE_KEY, Suite, create_database, start_suite
+from tests.sign_in_helpers import join_by_invitation, system_smtp
 
 EXAMPLES = int(os.environ.get("HOLDFAST_FUZZ_EXAMPLES") or 12)
 # A fixed seed by default, so `make test` is repeatable; HOLDFAST_FUZZ_SEED=random explores new inputs (and prints the
@@ -82,8 +83,9 @@ class Fuzzed:
 async def fuzzed(pg_dsn: str) -> AsyncIterator[Fuzzed]:
     async with AsyncExitStack() as stack:
         unipile_url = await serve(create_unipile("sandbox-key"), stack)
+        smtp, smtp_env = await system_smtp(stack)  # invitations, sign-in links and resets go out through it
         suite = await start_suite(
-            await create_database(pg_dsn), stack, SystemClock(),
+            await create_database(pg_dsn), stack, SystemClock(), **smtp_env,
             HOLDFAST_UNIPILE_DSN=unipile_url, HOLDFAST_UNIPILE_API_KEY="sandbox-key",
             HOLDFAST_SANDBOX_UNIPILE_URL=unipile_url, HOLDFAST_UNIPILE_WEBHOOK_SECRET=UNIPILE_SECRET,
             HOLDFAST_BILLING_WEBHOOK_SECRET=BILLING_SECRET, HOLDFAST_MAX_BODY_BYTES=str(MAX_BODY_BYTES),
@@ -122,10 +124,13 @@ async def fuzzed(pg_dsn: str) -> AsyncIterator[Fuzzed]:
                                      json={"entries": [{"type": "domain", "value": "fuzz.example"}]})
         status, listed = await suite.call("GET", "/api/v1/suppressions", auth)
         token = UnsubscribeTokens(TEST_UNSUBSCRIBE_KEY).make(workspace_id, prospect_id)
+        # A member's session (joined by an emailed invitation): a real id for the session routes.
+        browser = await join_by_invitation(suite, smtp, auth, "s@fuzz.example", "member", "fuzz-password-1")
         yield Fuzzed(suite, auth, {"campaign_id": campaign["id"], "account_id": account_id,
                                    "inbox_id": inbox["id"], "prospect_id": prospect_id,
                                    "reply_id": detail["replies"][0]["id"],
                                    "suppression_id": listed["suppressions"][0]["id"], "token": token,
+                                   "session_id": browser.session_id,
                                    **await team_ids(suite, auth)})
 
 

@@ -26,11 +26,13 @@ import pytest
 from aiohttp import web
 
 from sandbox.serving import serve
+from sandbox.smtp import SandboxSmtp
 from sandbox.unipile import create_app as create_unipile
 from services.common.clock import SystemClock
 from services.common.providers.unipile import UnipileClient
 from services.gateway.routes import ROUTES
 from tests.conftest import Suite, create_database, start_suite
+from tests.sign_in_helpers import join_by_invitation, system_smtp
 
 LIMIT = {"daily_cap": 20, "weekly_cap": 100, "ramp_start": 5, "ramp_step": 5, "pacing_min_seconds": 0,
          "pacing_max_seconds": 0}
@@ -84,8 +86,9 @@ class Swept:
 async def swept(pg_dsn: str) -> AsyncIterator[Swept]:
     async with AsyncExitStack() as stack:
         unipile_url = await serve(create_unipile("sandbox-key"), stack)
+        smtp, smtp_env = await system_smtp(stack)  # invitations by email: A's member holds a session
         suite = await start_suite(
-            await create_database(pg_dsn), stack, SystemClock(),
+            await create_database(pg_dsn), stack, SystemClock(), **smtp_env,
             HOLDFAST_UNIPILE_DSN=unipile_url, HOLDFAST_UNIPILE_API_KEY="sandbox-key",
             HOLDFAST_SANDBOX_UNIPILE_URL=unipile_url,
             # OAuth configured, so starting it reaches the ownership check instead of "not configured".
@@ -93,7 +96,7 @@ async def swept(pg_dsn: str) -> AsyncIterator[Swept]:
             HOLDFAST_INBOX_LOGIN_TIMEOUT_SECONDS="1", HOLDFAST_UNIPILE_WEBHOOK_SECRET=WEBHOOK_SECRET,
             # A's webhook endpoint is a local receiver.
             HOLDFAST_WEBHOOKS_ALLOW_PRIVATE="true", HOLDFAST_WEBHOOK_DELIVERY_SECONDS="0.1")
-        yield Swept(suite, await workspace_a(suite, unipile_url, stack), (await suite.new_workspace("Beta"))[1])
+        yield Swept(suite, await workspace_a(suite, unipile_url, stack, smtp), (await suite.new_workspace("Beta"))[1])
 
 
 def receiver_app() -> web.Application:
@@ -105,7 +108,7 @@ def receiver_app() -> web.Application:
     return app
 
 
-async def workspace_a(suite: Suite, unipile_url: str, stack: AsyncExitStack) -> Owner:
+async def workspace_a(suite: Suite, unipile_url: str, stack: AsyncExitStack, smtp: SandboxSmtp) -> Owner:
     marker = uuid.uuid4().hex[:10]
     workspace_id, auth = await suite.new_workspace(f"Alpha {marker}")
     unipile_id = f"acc-alpha-{marker}"
@@ -161,6 +164,9 @@ async def workspace_a(suite: Suite, unipile_url: str, stack: AsyncExitStack) -> 
                                      json={"member_id": member["id"], "name": f"alpha token {marker}",
                                            "scopes": ["read"]})
     assert status == 201, token
+    # A member who joined by an emailed invitation and signed in: a session of A.
+    session_email = f"session-{marker}@alpha.example"
+    browser = await join_by_invitation(suite, smtp, auth, session_email, "member", f"alpha-password-{marker}")
     deliveries: list = []
     for _ in range(200):  # the pause's webhook delivery, made once campaigns' outbox reached accounts
         status, listed = await suite.call("GET", f"/api/v1/webhook-endpoints/{endpoint['id']}/deliveries", auth)
@@ -172,9 +178,9 @@ async def workspace_a(suite: Suite, unipile_url: str, stack: AsyncExitStack) -> 
     ids = {"campaign_id": campaign["id"], "account_id": account_id, "inbox_id": inbox["id"],
            "prospect_id": prospect_id, "reply_id": detail["replies"][0]["id"], "suppression_id": suppression_ids[0],
            "member_id": member["id"], "token_id": token["token"]["id"], "endpoint_id": endpoint["id"],
-           "delivery_id": deliveries[0]["id"]}
+           "delivery_id": deliveries[0]["id"], "session_id": browser.session_id}
     return Owner(auth, ids, [workspace_id, *ids.values(), marker, unipile_id, email, prospect_email, *suppressed,
-                             member_email], [{"suppression_id": s} for s in suppression_ids[1:]])
+                             member_email, session_email], [{"suppression_id": s} for s in suppression_ids[1:]])
 
 
 def id_forms(value: str) -> list[str]:
@@ -240,6 +246,14 @@ async def test_no_route_shows_or_changes_another_workspaces_objects(swept: Swept
         "CreateToken": {"scopes": ["read"], "member_id": a.ids["member_id"]},
         "TransferOwnership": {"member_id": a.ids["member_id"]},
         "CreateEndpoint": {"url": "http://127.0.0.1:9/beta", "events": ["campaign.paused"]},
+        # Sign-in (public routes, and B's own invitations and sign-out): aimed at A's member, never showing A.
+        "Empty": {},
+        "SignIn": {"email": a.secrets[-1], "password": "b-guesses-wrong"},
+        "EmailOnly": {"email": a.secrets[-1]},
+        "RedeemLink": {"token": "hfl_" + "b" * 43},
+        "CompleteReset": {"token": "hfl_" + "b" * 43, "password": "b-chooses-a-password"},
+        "AcceptInvitation": {"token": "hfl_" + "b" * 43, "password": "b-chooses-a-password"},
+        "Invite": {"email": a.secrets[-1], "role": "viewer"},
     }
     routes = calls = leaks = 0
     for route in ROUTES:

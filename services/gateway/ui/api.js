@@ -1,5 +1,22 @@
-// The HTTP API client: bearer token from localStorage, errors in the API's {"error": {...}} shape.
+// The HTTP API client: the session cookie (signed in by email), or a bearer token from localStorage (an integration
+// token pasted on the sign-in page); errors in the API's {"error": {...}} shape.
 const TOKEN_KEY = "holdfast.token";
+const CSRF_COOKIE = "holdfast_csrf";
+const SAFE = ["GET", "HEAD"];
+
+// The session's CSRF token: the gateway sets it in a cookie this script reads (the session's own cookie is
+// HttpOnly), and every change made with the session sends it back as X-CSRF-Token.
+export function csrfToken() {
+  const found = document.cookie.split("; ").find((c) => c.startsWith(`${CSRF_COOKIE}=`));
+  return found ? decodeURIComponent(found.slice(CSRF_COOKIE.length + 1)) : "";
+}
+
+export function forgetSession() {
+  document.cookie = `${CSRF_COOKIE}=; Max-Age=0; path=/; SameSite=Lax`;
+}
+
+// Signed in: with an integration token, or with a session (its CSRF cookie is there until it ends).
+export const signedIn = () => Boolean(localStorage.getItem(TOKEN_KEY) || csrfToken());
 
 export const token = {
   get: () => localStorage.getItem(TOKEN_KEY),
@@ -22,19 +39,22 @@ export async function api(method, path, body, prefix = "/api/v1") {
   const headers = { Accept: "application/json" };
   const t = token.get();
   if (t) headers.Authorization = `Bearer ${t}`;
+  else if (!SAFE.includes(method) && csrfToken()) headers["X-CSRF-Token"] = csrfToken();
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(`${prefix}${path}`, {
     method, headers, body: body === undefined ? undefined : JSON.stringify(body),
   });
   let data = null;
   try { data = await response.json(); } catch { data = null; }
+  if (response.status === 401 && !t) forgetSession(); // the session ended: the UI shows the sign-in page
   if (!response.ok) throw new ApiError(response.status, data);
   return data;
 }
 
 // A file from the API (e.g. the suppression list as CSV), downloaded with the bearer token a plain link lacks.
 export async function download(path, filename) {
-  const response = await fetch(`/api/v1${path}`, { headers: { Authorization: `Bearer ${token.get()}` } });
+  const t = token.get();
+  const response = await fetch(`/api/v1${path}`, { headers: t ? { Authorization: `Bearer ${t}` } : {} });
   if (!response.ok) {
     let data = null;
     try { data = await response.json(); } catch { data = null; }

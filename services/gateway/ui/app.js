@@ -1,6 +1,6 @@
 // Holdfast web UI: plain ES modules, no build step, no network besides this gateway's own API.
 // This module routes between the views and polls the one on screen every two seconds while visible.
-import { token } from "./api.js";
+import { api, forgetSession, signedIn, token } from "./api.js";
 import { accountsView } from "./view-accounts.js";
 import { builderView } from "./view-builder.js";
 import { campaignView } from "./view-campaign.js";
@@ -10,7 +10,10 @@ import { inboxNewView } from "./view-inbox-new.js";
 import { inboxesView } from "./view-inboxes.js";
 import { prospectView } from "./view-prospect.js";
 import { finishOAuth } from "./oauth-return.js";
-import { signInView } from "./view-signin.js";
+import { invitationView } from "./view-invitation.js";
+import { forgotPasswordView, resetPasswordView } from "./view-reset.js";
+import { signInLinkView, signInView } from "./view-signin.js";
+import { sessionsView } from "./view-sessions.js";
 import { suppressionsView } from "./view-suppressions.js";
 import { errorText, focusHeading, handleAuthError, main, say, sayError, showFlash } from "./ui.js";
 
@@ -42,7 +45,16 @@ const PAGES = [
   [/^#\/inboxes\/new/, () => inboxNewView(), "Add an inbox"],
   [/^#\/inboxes/, () => inboxesView(), "Email inboxes"],
   [/^#\/suppressions/, () => suppressionsView(), "Suppressions"],
+  [/^#\/sessions/, () => sessionsView(), "Your sessions"],
   [/^/, () => campaignsView(), "Campaigns"],
+];
+
+// Pages of emailed links and the password reset: shown whether signed in or not.
+const PUBLIC = [
+  [/^#\/accept-invitation/, invitationView],
+  [/^#\/reset-password/, resetPasswordView],
+  [/^#\/forgot-password/, forgotPasswordView],
+  [/^#\/sign-in-link/, signInLinkView],
 ];
 
 function route(event) {
@@ -51,8 +63,14 @@ function route(event) {
   say("");
   sayError("");
   showFlash();
-  if (!token.get() || hash === "#/sign-in") {
-    current = signInView(hash === "#/sign-in" && !token.get() && sessionStorage.getItem("holdfast.expired")
+  const open = PUBLIC.find(([pattern]) => pattern.test(hash));
+  if (open) {
+    current = open[1]();
+    if (moved) focusHeading();
+    return;
+  }
+  if (!signedIn() || hash === "#/sign-in") {
+    current = signInView(hash === "#/sign-in" && !signedIn() && sessionStorage.getItem("holdfast.expired")
       ? "Your session ended: sign in again." : "");
     if (moved) focusHeading();
     return;
@@ -74,7 +92,11 @@ function route(event) {
   tick();
 }
 
-document.getElementById("sign-out").addEventListener("click", () => {
+document.getElementById("sign-out").addEventListener("click", async () => {
+  if (!token.get()) {
+    try { await api("POST", "/sign-out", {}); } catch { /* already ended */ }
+    forgetSession();
+  }
   token.clear();
   location.hash = "#/sign-in";
 });

@@ -957,3 +957,231 @@ class ListAuditEntriesResponse(_message.Message):
     entries: _containers.RepeatedCompositeFieldContainer[AuditEntry]
     next_page_token: str
     def __init__(self, entries: _Optional[_Iterable[_Union[AuditEntry, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class SignInClient(_message.Message):
+    __slots__ = ("address", "user_agent")
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    USER_AGENT_FIELD_NUMBER: _ClassVar[int]
+    address: str
+    user_agent: str
+    def __init__(self, address: _Optional[str] = ..., user_agent: _Optional[str] = ...) -> None: ...
+
+class Invitation(_message.Message):
+    __slots__ = ("id", "email", "role", "created_at", "expires_at")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    email: str
+    role: str
+    created_at: _timestamp_pb2.Timestamp
+    expires_at: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., email: _Optional[str] = ..., role: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class CreateInvitationRequest(_message.Message):
+    __slots__ = ("workspace_id", "actor", "email", "role")
+    WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    workspace_id: str
+    actor: _types_pb2.Actor
+    email: str
+    role: str
+    def __init__(self, workspace_id: _Optional[str] = ..., actor: _Optional[_Union[_types_pb2.Actor, _Mapping]] = ..., email: _Optional[str] = ..., role: _Optional[str] = ...) -> None: ...
+
+class CreateInvitationResponse(_message.Message):
+    __slots__ = ("invitation",)
+    INVITATION_FIELD_NUMBER: _ClassVar[int]
+    invitation: Invitation
+    def __init__(self, invitation: _Optional[_Union[Invitation, _Mapping]] = ...) -> None: ...
+
+class AcceptInvitationRequest(_message.Message):
+    __slots__ = ("token", "password", "client")
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PASSWORD_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_FIELD_NUMBER: _ClassVar[int]
+    token: str
+    password: str
+    client: SignInClient
+    def __init__(self, token: _Optional[str] = ..., password: _Optional[str] = ..., client: _Optional[_Union[SignInClient, _Mapping]] = ...) -> None: ...
+
+class Session(_message.Message):
+    __slots__ = ("id", "member_id", "created_at", "expires_at", "revoked_at", "method", "address", "user_agent")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    REVOKED_AT_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    USER_AGENT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    member_id: str
+    created_at: _timestamp_pb2.Timestamp
+    expires_at: _timestamp_pb2.Timestamp
+    revoked_at: _timestamp_pb2.Timestamp
+    method: str
+    address: str
+    user_agent: str
+    def __init__(self, id: _Optional[str] = ..., member_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revoked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., method: _Optional[str] = ..., address: _Optional[str] = ..., user_agent: _Optional[str] = ...) -> None: ...
+
+class SignedIn(_message.Message):
+    __slots__ = ("session", "secret", "workspace_id", "member_id", "role", "email")
+    SESSION_FIELD_NUMBER: _ClassVar[int]
+    SECRET_FIELD_NUMBER: _ClassVar[int]
+    WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    session: Session
+    secret: str
+    workspace_id: str
+    member_id: str
+    role: str
+    email: str
+    def __init__(self, session: _Optional[_Union[Session, _Mapping]] = ..., secret: _Optional[str] = ..., workspace_id: _Optional[str] = ..., member_id: _Optional[str] = ..., role: _Optional[str] = ..., email: _Optional[str] = ...) -> None: ...
+
+class SignInWithPasswordRequest(_message.Message):
+    __slots__ = ("email", "password", "workspace_id", "client")
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    PASSWORD_FIELD_NUMBER: _ClassVar[int]
+    WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_FIELD_NUMBER: _ClassVar[int]
+    email: str
+    password: str
+    workspace_id: str
+    client: SignInClient
+    def __init__(self, email: _Optional[str] = ..., password: _Optional[str] = ..., workspace_id: _Optional[str] = ..., client: _Optional[_Union[SignInClient, _Mapping]] = ...) -> None: ...
+
+class SendSignInLinkRequest(_message.Message):
+    __slots__ = ("email", "client")
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_FIELD_NUMBER: _ClassVar[int]
+    email: str
+    client: SignInClient
+    def __init__(self, email: _Optional[str] = ..., client: _Optional[_Union[SignInClient, _Mapping]] = ...) -> None: ...
+
+class SendSignInLinkResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class SignInWithLinkRequest(_message.Message):
+    __slots__ = ("token", "client")
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_FIELD_NUMBER: _ClassVar[int]
+    token: str
+    client: SignInClient
+    def __init__(self, token: _Optional[str] = ..., client: _Optional[_Union[SignInClient, _Mapping]] = ...) -> None: ...
+
+class SendPasswordResetRequest(_message.Message):
+    __slots__ = ("email", "client")
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_FIELD_NUMBER: _ClassVar[int]
+    email: str
+    client: SignInClient
+    def __init__(self, email: _Optional[str] = ..., client: _Optional[_Union[SignInClient, _Mapping]] = ...) -> None: ...
+
+class SendPasswordResetResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ResetPasswordRequest(_message.Message):
+    __slots__ = ("token", "password", "client")
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PASSWORD_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_FIELD_NUMBER: _ClassVar[int]
+    token: str
+    password: str
+    client: SignInClient
+    def __init__(self, token: _Optional[str] = ..., password: _Optional[str] = ..., client: _Optional[_Union[SignInClient, _Mapping]] = ...) -> None: ...
+
+class AuthenticateSessionRequest(_message.Message):
+    __slots__ = ("secret",)
+    SECRET_FIELD_NUMBER: _ClassVar[int]
+    secret: str
+    def __init__(self, secret: _Optional[str] = ...) -> None: ...
+
+class AuthenticateSessionResponse(_message.Message):
+    __slots__ = ("workspace_id", "member_id", "role", "session_id")
+    WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    workspace_id: str
+    member_id: str
+    role: str
+    session_id: str
+    def __init__(self, workspace_id: _Optional[str] = ..., member_id: _Optional[str] = ..., role: _Optional[str] = ..., session_id: _Optional[str] = ...) -> None: ...
+
+class ListSessionsRequest(_message.Message):
+    __slots__ = ("workspace_id", "member_id")
+    WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    workspace_id: str
+    member_id: str
+    def __init__(self, workspace_id: _Optional[str] = ..., member_id: _Optional[str] = ...) -> None: ...
+
+class ListSessionsResponse(_message.Message):
+    __slots__ = ("sessions",)
+    SESSIONS_FIELD_NUMBER: _ClassVar[int]
+    sessions: _containers.RepeatedCompositeFieldContainer[Session]
+    def __init__(self, sessions: _Optional[_Iterable[_Union[Session, _Mapping]]] = ...) -> None: ...
+
+class RevokeSessionRequest(_message.Message):
+    __slots__ = ("workspace_id", "actor", "session_id")
+    WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    workspace_id: str
+    actor: _types_pb2.Actor
+    session_id: str
+    def __init__(self, workspace_id: _Optional[str] = ..., actor: _Optional[_Union[_types_pb2.Actor, _Mapping]] = ..., session_id: _Optional[str] = ...) -> None: ...
+
+class RevokeSessionResponse(_message.Message):
+    __slots__ = ("session",)
+    SESSION_FIELD_NUMBER: _ClassVar[int]
+    session: Session
+    def __init__(self, session: _Optional[_Union[Session, _Mapping]] = ...) -> None: ...
+
+class RevokeMemberSessionsRequest(_message.Message):
+    __slots__ = ("workspace_id", "actor", "member_id")
+    WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    workspace_id: str
+    actor: _types_pb2.Actor
+    member_id: str
+    def __init__(self, workspace_id: _Optional[str] = ..., actor: _Optional[_Union[_types_pb2.Actor, _Mapping]] = ..., member_id: _Optional[str] = ...) -> None: ...
+
+class RevokeMemberSessionsResponse(_message.Message):
+    __slots__ = ("revoked",)
+    REVOKED_FIELD_NUMBER: _ClassVar[int]
+    revoked: int
+    def __init__(self, revoked: _Optional[int] = ...) -> None: ...
+
+class AcceptInvitationResponse(_message.Message):
+    __slots__ = ("signed_in",)
+    SIGNED_IN_FIELD_NUMBER: _ClassVar[int]
+    signed_in: SignedIn
+    def __init__(self, signed_in: _Optional[_Union[SignedIn, _Mapping]] = ...) -> None: ...
+
+class SignInWithPasswordResponse(_message.Message):
+    __slots__ = ("signed_in",)
+    SIGNED_IN_FIELD_NUMBER: _ClassVar[int]
+    signed_in: SignedIn
+    def __init__(self, signed_in: _Optional[_Union[SignedIn, _Mapping]] = ...) -> None: ...
+
+class SignInWithLinkResponse(_message.Message):
+    __slots__ = ("signed_in",)
+    SIGNED_IN_FIELD_NUMBER: _ClassVar[int]
+    signed_in: SignedIn
+    def __init__(self, signed_in: _Optional[_Union[SignedIn, _Mapping]] = ...) -> None: ...
+
+class ResetPasswordResponse(_message.Message):
+    __slots__ = ("signed_in",)
+    SIGNED_IN_FIELD_NUMBER: _ClassVar[int]
+    signed_in: SignedIn
+    def __init__(self, signed_in: _Optional[_Union[SignedIn, _Mapping]] = ...) -> None: ...

@@ -244,6 +244,61 @@ class AccountsServiceStub:
                 request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListHealthEventsRequest.SerializeToString,
                 response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListHealthEventsResponse.FromString,
                 _registered_method=True)
+        self.CreateInvitation = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/CreateInvitation',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CreateInvitationRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CreateInvitationResponse.FromString,
+                _registered_method=True)
+        self.AcceptInvitation = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/AcceptInvitation',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.AcceptInvitationRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.AcceptInvitationResponse.FromString,
+                _registered_method=True)
+        self.SignInWithPassword = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/SignInWithPassword',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SignInWithPasswordRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SignInWithPasswordResponse.FromString,
+                _registered_method=True)
+        self.SendSignInLink = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/SendSignInLink',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SendSignInLinkRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SendSignInLinkResponse.FromString,
+                _registered_method=True)
+        self.SignInWithLink = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/SignInWithLink',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SignInWithLinkRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SignInWithLinkResponse.FromString,
+                _registered_method=True)
+        self.SendPasswordReset = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/SendPasswordReset',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SendPasswordResetRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SendPasswordResetResponse.FromString,
+                _registered_method=True)
+        self.ResetPassword = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/ResetPassword',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ResetPasswordRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ResetPasswordResponse.FromString,
+                _registered_method=True)
+        self.AuthenticateSession = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/AuthenticateSession',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.AuthenticateSessionRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.AuthenticateSessionResponse.FromString,
+                _registered_method=True)
+        self.ListSessions = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/ListSessions',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListSessionsRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListSessionsResponse.FromString,
+                _registered_method=True)
+        self.RevokeSession = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/RevokeSession',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RevokeSessionRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RevokeSessionResponse.FromString,
+                _registered_method=True)
+        self.RevokeMemberSessions = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/RevokeMemberSessions',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RevokeMemberSessionsRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RevokeMemberSessionsResponse.FromString,
+                _registered_method=True)
 
 
 class AccountsServiceServicer:
@@ -518,6 +573,73 @@ class AccountsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateInvitation(self, request, context):
+        """Sign-in for the web UI (issue 18): invitations by email, passwords, one-time emailed links, sessions.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AcceptInvitation(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SignInWithPassword(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SendSignInLink(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SignInWithLink(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SendPasswordReset(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResetPassword(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AuthenticateSession(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSessions(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeSession(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeMemberSessions(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AccountsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -730,6 +852,61 @@ def add_AccountsServiceServicer_to_server(servicer, server):
                     servicer.ListHealthEvents,
                     request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListHealthEventsRequest.FromString,
                     response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListHealthEventsResponse.SerializeToString,
+            ),
+            'CreateInvitation': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateInvitation,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CreateInvitationRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CreateInvitationResponse.SerializeToString,
+            ),
+            'AcceptInvitation': grpc.unary_unary_rpc_method_handler(
+                    servicer.AcceptInvitation,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.AcceptInvitationRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.AcceptInvitationResponse.SerializeToString,
+            ),
+            'SignInWithPassword': grpc.unary_unary_rpc_method_handler(
+                    servicer.SignInWithPassword,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SignInWithPasswordRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SignInWithPasswordResponse.SerializeToString,
+            ),
+            'SendSignInLink': grpc.unary_unary_rpc_method_handler(
+                    servicer.SendSignInLink,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SendSignInLinkRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SendSignInLinkResponse.SerializeToString,
+            ),
+            'SignInWithLink': grpc.unary_unary_rpc_method_handler(
+                    servicer.SignInWithLink,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SignInWithLinkRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SignInWithLinkResponse.SerializeToString,
+            ),
+            'SendPasswordReset': grpc.unary_unary_rpc_method_handler(
+                    servicer.SendPasswordReset,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SendPasswordResetRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SendPasswordResetResponse.SerializeToString,
+            ),
+            'ResetPassword': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResetPassword,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ResetPasswordRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ResetPasswordResponse.SerializeToString,
+            ),
+            'AuthenticateSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.AuthenticateSession,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.AuthenticateSessionRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.AuthenticateSessionResponse.SerializeToString,
+            ),
+            'ListSessions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSessions,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListSessionsRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListSessionsResponse.SerializeToString,
+            ),
+            'RevokeSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeSession,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RevokeSessionRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RevokeSessionResponse.SerializeToString,
+            ),
+            'RevokeMemberSessions': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeMemberSessions,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RevokeMemberSessionsRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RevokeMemberSessionsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1866,6 +2043,303 @@ class AccountsService:
             '/holdfast.accounts.v1.AccountsService/ListHealthEvents',
             holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListHealthEventsRequest.SerializeToString,
             holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListHealthEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateInvitation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/CreateInvitation',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CreateInvitationRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.CreateInvitationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AcceptInvitation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/AcceptInvitation',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.AcceptInvitationRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.AcceptInvitationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SignInWithPassword(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/SignInWithPassword',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SignInWithPasswordRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SignInWithPasswordResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SendSignInLink(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/SendSignInLink',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SendSignInLinkRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SendSignInLinkResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SignInWithLink(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/SignInWithLink',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SignInWithLinkRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SignInWithLinkResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SendPasswordReset(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/SendPasswordReset',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SendPasswordResetRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.SendPasswordResetResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResetPassword(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/ResetPassword',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ResetPasswordRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ResetPasswordResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AuthenticateSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/AuthenticateSession',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.AuthenticateSessionRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.AuthenticateSessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSessions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/ListSessions',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListSessionsRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListSessionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/RevokeSession',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RevokeSessionRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RevokeSessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeMemberSessions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/RevokeMemberSessions',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RevokeMemberSessionsRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RevokeMemberSessionsResponse.FromString,
             options,
             channel_credentials,
             insecure,
