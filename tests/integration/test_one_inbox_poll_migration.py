@@ -35,7 +35,7 @@ async def test_the_shared_cursor_starts_from_the_lower_of_the_two(fresh_dsn: str
                    VALUES ($1, $2, 'google_oauth', $3, now(), now(), $4, $5, $6, $7) RETURNING id""",
                 workspace, f"{name.replace(' ', '-')}@acme.example", token, bounce_validity, bounce_uid,
                 reply_validity, reply_uid)
-        assert await migrate(conn, "accounts", MIGRATIONS) == ["016_one_inbox_poll.sql"]
+        assert (await migrate(conn, "accounts", MIGRATIONS))[0] == "016_one_inbox_poll.sql"
         got = {name: await conn.fetchval("SELECT bounce_last_uid FROM accounts.inboxes WHERE id = $1", ids[name])
                for name in cursors}
         assert got == {"behind": 100, "ahead": 90, "renumbered": 50, "never read for replies": 60}
