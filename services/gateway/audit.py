@@ -10,10 +10,11 @@ from typing import Any
 
 import structlog
 from aiohttp import web
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from holdfast.accounts.v1 import accounts_pb2
 from services.common.errors import DomainError
+from services.common.proto_time import to_timestamp
 from services.common.roles import Role
 from services.gateway import models, views
 from services.gateway.api import PRINCIPAL, Route, authenticate, parse_query, reply, upstreams
@@ -88,6 +89,8 @@ class AuditQuery(models.Request):
     page_token: str = Field("", max_length=20)
     action: str = Field("", max_length=100, description="only this operation, e.g. pause_campaign")
     member_id: str = Field("", max_length=64, description="only this member's changes (an unknown id: none)")
+    since: AwareDatetime | None = Field(None, description="only changes at or after this instant")
+    until: AwareDatetime | None = Field(None, description="only changes before this instant")
 
 
 class AuditEntryOut(models.Response):
@@ -115,7 +118,8 @@ async def list_audit(request: web.Request) -> web.Response:
     query = parse_query(request, AuditQuery)
     listed = await upstreams(request).accounts.ListAuditEntries(accounts_pb2.ListAuditEntriesRequest(
         workspace_id=principal.workspace_id, page_size=query.page_size, page_token=query.page_token,
-        action=query.action, member_id=query.member_id))
+        action=query.action, member_id=query.member_id,
+        since=to_timestamp(query.since), until=to_timestamp(query.until)))
     return reply(AuditPage(entries=[AuditEntryOut(
         id=e.id, at=views.iso(e.at), member_id=e.member_id, member_email=e.member_email, token_id=e.token_id or None,
         action=e.action, method=e.method, path=e.path, target=json.loads(e.target_json),
