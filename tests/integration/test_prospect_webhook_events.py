@@ -8,19 +8,30 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 
 import asyncpg
+import pytest
 import standardwebhooks
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from holdfast.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
 from services.accounts.audit_repository import SYSTEM_ACTOR
+from services.common.clock import ManualClock
 from services.common.grpc_client import open_channel
-from tests.integration.test_outbound_webhooks import SCHEDULE, manual, paused_campaign_rig, until  # noqa: F401
+from tests.integration.test_outbound_webhooks import SCHEDULE, Rig, paused_campaign_rig, rig, until
 
 EVENTS = ["prospect.replied", "prospect.out_of_office", "prospect.opted_out", "prospect.bounced",
           "campaign.completed"]
+
+
+@pytest.fixture
+async def hooks(pg_dsn: str) -> AsyncIterator[Rig]:
+    """The suite on an injected clock, delivering to a local receiver (test_outbound_webhooks.rig)."""
+    async with AsyncExitStack() as stack:
+        yield await rig(pg_dsn, stack, ManualClock(datetime(2026, 3, 2, 8, 0, tzinfo=UTC)))
 
 
 def verified(secret: str, got: tuple[dict[str, str], bytes, int]) -> dict:
@@ -32,8 +43,8 @@ def verified(secret: str, got: tuple[dict[str, str], bytes, int]) -> dict:
     return json.loads(body)
 
 
-async def test_replies_out_of_office_opt_out_bounce_and_completion_are_delivered_signed(manual):
-    r = manual
+async def test_replies_out_of_office_opt_out_bounce_and_completion_are_delivered_signed(hooks):
+    r = hooks
     _, auth = await r.suite.new_workspace("Voices")
     status, endpoint = await r.suite.call("POST", "/api/v1/webhook-endpoints", auth,
                                           json={"url": r.receiver.url, "events": EVENTS})
@@ -109,8 +120,8 @@ async def test_replies_out_of_office_opt_out_bounce_and_completion_are_delivered
     assert by_type["campaign.completed"]["timestamp"] >= by_type["prospect.bounced"]["timestamp"]
 
 
-async def test_a_campaign_is_not_complete_while_a_prospect_is_left_and_is_announced_once(manual):
-    r = manual
+async def test_a_campaign_is_not_complete_while_a_prospect_is_left_and_is_announced_once(hooks):
+    r = hooks
     _, auth = await r.suite.new_workspace("Finishing")
     status, endpoint = await r.suite.call("POST", "/api/v1/webhook-endpoints", auth,
                                           json={"url": r.receiver.url, "events": ["campaign.completed"]})
@@ -145,8 +156,8 @@ async def test_a_campaign_is_not_complete_while_a_prospect_is_left_and_is_announ
     assert message["data"] == {"campaign_id": cid, "prospects": 2, "finished": 0, "stopped": 2}
 
 
-async def test_an_endpoint_holdfast_disables_is_flagged_and_the_workspace_told_in_its_audit_log(manual):
-    r = manual
+async def test_an_endpoint_holdfast_disables_is_flagged_and_the_workspace_told_in_its_audit_log(hooks):
+    r = hooks
     auth, endpoint, campaign_id = await paused_campaign_rig(r, events=("campaign.paused",))
     r.receiver.answer = 410
     assert (await r.suite.call("POST", f"/api/v1/campaigns/{campaign_id}/pause", auth, json={}))[0] == 200
