@@ -5,7 +5,7 @@ import { api } from "./api.js";
 import { esc, viewerZone, when } from "./format.js";
 import { can, roleNotice, workspace } from "./team.js";
 import { handleAuthError, main, patch } from "./ui.js";
-import { AUDIT_ACTIONS, auditActionLabel, detailText, eventLabel, roleLabel, WEBHOOK_EVENTS, words } from "./words.js";
+import { AUDIT_ACTIONS, auditActionLabel, eventLabel, roleLabel, WEBHOOK_EVENTS, words } from "./words.js";
 
 const PAGE_SIZE = 25;
 const SYSTEM = "00000000-0000-0000-0000-000000000000";
@@ -14,18 +14,23 @@ const SYSTEM = "00000000-0000-0000-0000-000000000000";
 function valueText(value) {
   if (Array.isArray(value)) return value.map(valueText).join(", ");
   if (value && typeof value === "object") {
-    return Object.entries(value).map(([k, v]) => `${words(k).toLowerCase()} ${valueText(v)}`).join("; ");
+    return Object.entries(value).map(([k, v]) => `${fieldText(k).toLowerCase()} ${valueText(v)}`).join("; ");
   }
   if (typeof value === "boolean") return value ? "yes" : "no";
   if (WEBHOOK_EVENTS[value]) return eventLabel(value);
   if (["owner", "admin", "member", "viewer"].includes(value)) return roleLabel(value).toLowerCase();
-  return detailText(String(value ?? "")) || "—";
+  const text = String(value ?? "");
+  if (/^[a-z]+(?:_[a-z]+)+$/.test(text)) return words(text).toLowerCase(); // a code, in words
+  return text || "—";
 }
+
+const FIELDS = { url: "URL", member_id: "Member", endpoint_id: "Endpoint", campaign_id: "Campaign" };
+const fieldText = (key) => FIELDS[key] || words(key);
 
 function changesText(changes) {
   const entries = Object.entries(changes || {});
   if (!entries.length) return "—";
-  return entries.map(([k, v]) => `${words(k)}: ${valueText(v)}`).join(". ");
+  return entries.map(([k, v]) => `${fieldText(k)}: ${valueText(v)}`).join(". ");
 }
 
 export function auditView() {

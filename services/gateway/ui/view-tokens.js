@@ -76,7 +76,7 @@ export function tokensView() {
     if (button.dataset.confirm !== "yes") {
       button.dataset.confirm = "yes";
       button.textContent = "Confirm: revoke";
-      button.setAttribute("aria-label", `Confirm: ${button.getAttribute("aria-label")}`);
+      button.setAttribute("aria-label", `Confirm: revoke ${button.getAttribute("aria-label").replace(/^Revoke /, "")}`);
       return;
     }
     button.disabled = true;

@@ -94,7 +94,7 @@ export function webhooksView() {
     if (what === "delete" && button.dataset.confirm !== "yes") {
       button.dataset.confirm = "yes";
       button.textContent = "Confirm: delete";
-      button.setAttribute("aria-label", `Confirm: ${button.getAttribute("aria-label")}`);
+      button.setAttribute("aria-label", `Confirm: delete ${button.getAttribute("aria-label").replace(/^Delete /, "")}`);
       return;
     }
     button.disabled = true;
@@ -180,7 +180,7 @@ export function webhooksView() {
       <p class="hint">Added ${esc(when(e.created_at, zone))}</p>
       <div class="actions">
         <button type="button" data-act="deliveries" data-id="${esc(e.id)}" aria-label="Deliveries to ${esc(name)}">Deliveries</button>
-        <button type="button" data-act="rotate" data-id="${esc(e.id)}" aria-label="Rotate the secret of ${esc(name)}">Rotate secret</button>
+        <button type="button" data-act="rotate" data-id="${esc(e.id)}" aria-label="Rotate secret of ${esc(name)}">Rotate secret</button>
         <button type="button" data-act="${e.enabled ? "disable" : "enable"}" data-id="${esc(e.id)}"
           aria-label="${e.enabled ? "Disable" : "Enable"} ${esc(name)}">${e.enabled ? "Disable" : "Enable"}</button>
         <button type="button" data-act="delete" data-id="${esc(e.id)}" aria-label="Delete ${esc(name)}">Delete</button>
