@@ -94,7 +94,8 @@ async def test_an_owner_manages_members_tokens_webhooks_and_reads_the_audit_log(
         await page.get_by_role("button", name="Confirm: revoke CRM sync").click()
         await expect(page.locator("#status-line")).to_have_text("The token CRM sync was revoked: it no longer works.")
         await expect(page.locator(f"tr[data-token-id='{crm['id']}'] td[data-label=State]")).to_contain_text("Revoked")
-        await expect(page.get_by_role("textbox", name="The new token:")).to_have_count(1)  # still there until the page is left
+        # The secret stays on screen until the page is left.
+        await expect(page.get_by_role("textbox", name="The new token:")).to_have_count(1)
         for _ in range(40):  # the gateway forgets a revoked token's principal at once; allow its cache a moment
             status, _ = await w.suite.call("GET", "/api/v1/campaigns", {"Authorization": f"Bearer {secret}"})
             if status == 401:
