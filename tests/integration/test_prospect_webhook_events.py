@@ -162,8 +162,12 @@ async def test_an_endpoint_holdfast_disables_is_flagged_and_the_workspace_told_i
     r.receiver.answer = 410
     assert (await r.suite.call("POST", f"/api/v1/campaigns/{campaign_id}/pause", auth, json={}))[0] == 200
     await until(lambda: len(r.receiver.got) == 1, "the 410")
-    status, listed = await r.suite.call("GET", "/api/v1/webhook-endpoints", auth)
-    (flagged,) = listed["endpoints"]
+    for _ in range(100):  # the answer is recorded just after the receiver got the request
+        status, listed = await r.suite.call("GET", "/api/v1/webhook-endpoints", auth)
+        (flagged,) = listed["endpoints"]
+        if not flagged["enabled"]:
+            break
+        await asyncio.sleep(0.05)
     assert not flagged["enabled"] and flagged["disabled_reason"] == "the endpoint answered 410 Gone"
     status, audit = await r.suite.call("GET", "/api/v1/audit?action=disable_webhook_endpoint", auth)
     assert status == 200, audit
@@ -179,3 +183,43 @@ async def test_an_endpoint_holdfast_disables_is_flagged_and_the_workspace_told_i
     await until(lambda: len(r.receiver.acknowledged()) == 1, "the held delivery")
     _, audit = await r.suite.call("GET", "/api/v1/audit?action=disable_webhook_endpoint", auth)
     assert len(audit["entries"]) == 1, "a delivery that succeeds tells nobody anything"
+
+
+async def test_two_transactions_finishing_the_last_two_prospects_at_once_announce_the_completion_once(hooks):
+    """Each transaction alone still sees the other's prospect unfinished; the check runs at commit, one after the
+    other, so the second sees the first's change."""
+    r = hooks
+    _, auth = await r.suite.new_workspace("Race")
+    status, endpoint = await r.suite.call("POST", "/api/v1/webhook-endpoints", auth,
+                                          json={"url": r.receiver.url, "events": ["campaign.completed"]})
+    assert status == 201, endpoint
+    account = await r.suite.linkedin_account(auth)
+    status, campaign = await r.suite.call("POST", "/api/v1/campaigns", auth, json={
+        "name": "Race", "schedule": SCHEDULE, "steps": [{"channel": "linkedin", "action": "invite"}],
+        "senders": {"linkedin_account_ids": [account]}})
+    cid = campaign["id"]
+    people = [{"linkedin_provider_id": f"ACo{i}"} for i in range(2)]
+    assert (await r.suite.call("POST", f"/api/v1/campaigns/{cid}/prospects", auth, json={"prospects": people}))[0] \
+        == 200
+    assert (await r.suite.call("POST", f"/api/v1/campaigns/{cid}/activate", auth, json={}))[0] == 200
+    _, page = await r.suite.call("GET", f"/api/v1/campaigns/{cid}/prospects", auth)
+    first, second = (p["id"] for p in page["prospects"])
+    stop = ("UPDATE scheduler.prospect_plans SET state = 'stopped', next_action_at = NULL, stop_reason = 'replied',"
+            " updated_at = now() WHERE prospect_id = $1")
+    one, two = await asyncpg.connect(r.suite.dsn), await asyncpg.connect(r.suite.dsn)
+    try:
+        a, b = one.transaction(), two.transaction()
+        await a.start()
+        await b.start()
+        await one.execute(stop, first)
+        await two.execute(stop, second)
+        await a.commit()
+        await b.commit()
+    finally:
+        await one.close()
+        await two.close()
+    await until(lambda: len(r.receiver.got) >= 1, "the completion")
+    await asyncio.sleep(1.0)
+    assert len(r.receiver.got) == 1
+    assert verified(endpoint["secret"], r.receiver.got[0])["data"] == {
+        "campaign_id": cid, "prospects": 2, "finished": 0, "stopped": 2}

@@ -81,12 +81,15 @@ BEGIN
                  AND state IN ('scheduled', 'in_flight', 'waiting_acceptance')) THEN
         RETURN NULL;
     END IF;
+    SELECT workspace_id INTO workspace FROM scheduler.campaign_plans WHERE campaign_id = NEW.campaign_id;
+    IF NOT FOUND THEN
+        RETURN NULL;  -- the campaign's plan is gone: nothing to announce
+    END IF;
     INSERT INTO scheduler.completed_campaigns (campaign_id, completed_at) VALUES (NEW.campaign_id, NEW.updated_at)
         ON CONFLICT (campaign_id) DO NOTHING;
     IF NOT FOUND THEN
         RETURN NULL;  -- announced already (another row of the same transaction, or an earlier one)
     END IF;
-    SELECT workspace_id INTO workspace FROM scheduler.campaign_plans WHERE campaign_id = NEW.campaign_id;
     SELECT count(*) FILTER (WHERE state = 'done'), count(*) FILTER (WHERE state = 'stopped')
       INTO done_count, stopped_count FROM scheduler.prospect_plans WHERE campaign_id = NEW.campaign_id;
     INSERT INTO scheduler.outbox (destination, ordering_key, payload)
