@@ -20,6 +20,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from holdfast.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
 from services.accounts.audit_repository import SYSTEM_ACTOR
 from services.common.clock import ManualClock
+from services.common.errors import NotFound
 from services.common.grpc_client import open_channel
 from tests.integration.test_outbound_webhooks import SCHEDULE, Rig, paused_campaign_rig, rig, until
 
@@ -150,10 +151,27 @@ async def test_a_campaign_is_not_complete_while_a_prospect_is_left_and_is_announ
         await stub.RecordProspectVoice(scheduler_pb2.RecordProspectVoiceRequest(
             event_id="three", prospect_id=first, voice="opted_out"))
         await asyncio.sleep(1.0)
-    assert len(r.receiver.got) == 1
-    message = verified(endpoint["secret"], r.receiver.got[0])
-    assert message["type"] == "campaign.completed"
-    assert message["data"] == {"campaign_id": cid, "prospects": 2, "finished": 0, "stopped": 2}
+        assert len(r.receiver.got) == 1
+        message = verified(endpoint["secret"], r.receiver.got[0])
+        assert message["type"] == "campaign.completed"
+        assert message["data"] == {"campaign_id": cid, "prospects": 2, "finished": 0, "stopped": 2}
+
+        # A prospect added later reopens the campaign; once it is stopped too, the completion is announced again.
+        assert (await r.suite.call("POST", f"/api/v1/campaigns/{cid}/prospects", auth,
+                                   json={"prospects": [{"linkedin_provider_id": "ACo9"}]}))[0] == 200
+        _, page = await r.suite.call("GET", f"/api/v1/campaigns/{cid}/prospects", auth)
+        third = next(p["id"] for p in page["prospects"] if p["linkedin_provider_id"] == "ACo9")
+        for _ in range(100):  # enrolled in the scheduler through the campaigns outbox
+            try:
+                await stub.RecordProspectVoice(scheduler_pb2.RecordProspectVoiceRequest(
+                    event_id="four", prospect_id=third, voice="replied"))
+                break
+            except NotFound:
+                await asyncio.sleep(0.1)
+        await until(lambda: len(r.receiver.got) >= 2, "the second completion")
+    again = verified(endpoint["secret"], r.receiver.got[1])
+    assert again["data"] == {"campaign_id": cid, "prospects": 3, "finished": 0, "stopped": 3}
+    assert r.receiver.got[0][0]["webhook-id"] != r.receiver.got[1][0]["webhook-id"]
 
 
 async def test_an_endpoint_holdfast_disables_is_flagged_and_the_workspace_told_in_its_audit_log(hooks):
