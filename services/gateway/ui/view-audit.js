@@ -27,10 +27,12 @@ function valueText(value) {
 const FIELDS = { url: "URL", member_id: "Member", endpoint_id: "Endpoint", campaign_id: "Campaign" };
 const fieldText = (key) => FIELDS[key] || words(key);
 
-function changesText(changes) {
+// `members`: a member named by id in the changes is shown by its address while it is a member.
+function changesText(changes, members) {
   const entries = Object.entries(changes || {});
   if (!entries.length) return "—";
-  return entries.map(([k, v]) => `${fieldText(k)}: ${valueText(v)}`).join(". ");
+  const named = (k, v) => (k === "member_id" && members.find((m) => m.id === v) || { email: null }).email;
+  return entries.map(([k, v]) => `${fieldText(k)}: ${named(k, v) || valueText(v)}`).join(". ");
 }
 
 export function auditView() {
@@ -123,7 +125,7 @@ export function auditView() {
         <td data-label="When">${esc(when(e.at, zone))}</td>
         <td data-label="Who">${esc(who(e))}</td>
         <th scope="row">${esc(auditActionLabel(e.action))}</th>
-        <td data-label="Details">${esc(changesText(e.changes))}</td>
+        <td data-label="Details">${esc(changesText(e.changes, members))}</td>
       </tr>`).join("")}</tbody></table></div>`
       : `<div class="empty"><p>${filtered ? "No change matches these filters." : "Nothing was changed yet."}</p></div>`);
   }
