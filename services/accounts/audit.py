@@ -4,6 +4,7 @@ successful change it served, secrets redacted there), and read it back newest fi
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from services.accounts.audit_repository import AuditEntry, AuditTx
@@ -40,7 +41,8 @@ class AuditService:
             _object(target_json, "target_json"), _object(changes_json, "changes_json"), status, request_id[:64])
 
     async def list(self, workspace_id: str, page_size: int, page_token: str, action: str,
-                   member_id: str) -> tuple[list[AuditEntry], str]:
+                   member_id: str, *, since: datetime | None = None,
+                   until: datetime | None = None) -> tuple[list[AuditEntry], str]:
         """A page, newest first, and the token of the next one ("" at the end)."""
         if page_size < 0:
             raise InvalidArgument("page_size must not be negative", field="page_size")
@@ -58,7 +60,7 @@ class AuditService:
             except InvalidArgument:
                 return [], ""  # a filter no member matches
         entries = await AuditTx(self._repo.pool_tx()).page(
-            parse_uuid(workspace_id, "workspace_id"), before, size + 1, action or None, member)
+            parse_uuid(workspace_id, "workspace_id"), before, size + 1, action or None, member, since, until)
         more = len(entries) > size
         entries = entries[:size]
         return entries, str(entries[-1].id) if more else ""

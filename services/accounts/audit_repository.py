@@ -11,6 +11,9 @@ from typing import Any
 
 from services.accounts.repository import Tx
 
+# The member id of entries Holdfast itself wrote (an endpoint it disabled): no member has it.
+SYSTEM_ACTOR = "00000000-0000-0000-0000-000000000000"
+
 
 @dataclass(frozen=True, slots=True)
 class AuditEntry:
@@ -42,15 +45,17 @@ class AuditTx:
             status, request_id)
 
     async def page(self, workspace_id: str, before_id: int | None, limit: int, action: str | None,
-                   member_id: str | None) -> list[AuditEntry]:
-        """Newest first, older than `before_id`; filtered by action and member when given."""
+                   member_id: str | None, since: datetime | None = None,
+                   until: datetime | None = None) -> list[AuditEntry]:
+        """Newest first, older than `before_id`; filtered by action, member and time when given."""
         rows = await self._conn.fetch(
             """SELECT a.*, coalesce(m.email, '') AS member_email FROM accounts.audit_log a
                  LEFT JOIN accounts.members m ON m.id = a.member_id
                 WHERE a.workspace_id = $1 AND ($2::bigint IS NULL OR a.id < $2)
                   AND ($4::text IS NULL OR a.action = $4) AND ($5::uuid IS NULL OR a.member_id = $5)
+                  AND ($6::timestamptz IS NULL OR a.at >= $6) AND ($7::timestamptz IS NULL OR a.at < $7)
                 ORDER BY a.id DESC LIMIT $3""",
-            workspace_id, before_id, limit, action, member_id)
+            workspace_id, before_id, limit, action, member_id, since, until)
         return [AuditEntry(id=r["id"], at=r["at"], member_id=str(r["member_id"]), member_email=r["member_email"],
                            token_id=str(r["token_id"]) if r["token_id"] else "", action=r["action"],
                            method=r["method"], path=r["path"], target=json.loads(r["target"]),

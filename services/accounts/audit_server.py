@@ -9,7 +9,7 @@ import grpc
 
 from holdfast.accounts.v1 import accounts_pb2 as pb
 from services.accounts.audit_repository import AuditEntry
-from services.common.proto_time import to_timestamp
+from services.common.proto_time import from_timestamp, to_timestamp
 
 if TYPE_CHECKING:
     from services.accounts.service import AccountsService
@@ -34,6 +34,8 @@ class AuditRpcs:
 
     async def ListAuditEntries(self, request: pb.ListAuditEntriesRequest,
                                context: grpc.aio.ServicerContext) -> pb.ListAuditEntriesResponse:
-        entries, next_token = await self._service.audit.list(request.workspace_id, request.page_size,
-                                                             request.page_token, request.action, request.member_id)
+        entries, next_token = await self._service.audit.list(
+            request.workspace_id, request.page_size, request.page_token, request.action, request.member_id,
+            since=from_timestamp(request.since) if request.HasField("since") else None,
+            until=from_timestamp(request.until) if request.HasField("until") else None)
         return pb.ListAuditEntriesResponse(entries=[audit_entry_pb(e) for e in entries], next_page_token=next_token)

@@ -71,10 +71,12 @@ class WebhookTx:
             workspace_id, endpoint_id)
         return None if row is None else _endpoint(row)
 
-    async def disable_endpoint(self, endpoint_id: str, reason: str, now: datetime) -> None:
-        await self._conn.execute(
+    async def disable_endpoint(self, endpoint_id: str, reason: str, now: datetime) -> tuple[str, str] | None:
+        """Disable an enabled endpoint; its workspace and URL, or None if it was disabled already."""
+        row = await self._conn.fetchrow(
             "UPDATE accounts.webhook_endpoints SET enabled = false, disabled_reason = $2, updated_at = $3"
-            " WHERE id = $1 AND enabled", endpoint_id, reason, now)
+            " WHERE id = $1 AND enabled RETURNING workspace_id, url", endpoint_id, reason, now)
+        return (str(row["workspace_id"]), row["url"]) if row else None
 
     async def record_event(self, event_id: str, workspace_id: str, type_: str, occurred_at: datetime,
                            data: dict[str, Any], now: datetime) -> int:

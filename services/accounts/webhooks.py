@@ -14,6 +14,7 @@ from typing import Any
 
 import structlog
 
+from services.accounts.audit_repository import SYSTEM_ACTOR, AuditTx
 from services.accounts.ports import WebhookPoster
 from services.accounts.repository import Repository, Tx
 from services.accounts.webhook_domain import (
@@ -193,7 +194,7 @@ class WebhookService:
                 # The receiver says the endpoint is gone: stop sending to it (its deliveries wait, if re-enabled).
                 await webhooks.record_attempt(message.delivery_id, status="pending", next_attempt_at=now,
                                               http_status=http_status, error="410 Gone", now=now)
-                await webhooks.disable_endpoint(message.endpoint_id, "the endpoint answered 410 Gone", now)
+                await _disable(tx, message.endpoint_id, "the endpoint answered 410 Gone", now)
                 log.warning("webhook endpoint disabled: 410", endpoint_id=message.endpoint_id)
                 return
             retry_at = next_attempt(message.attempts + 1, message.created_at, now)
@@ -201,9 +202,21 @@ class WebhookService:
                 message.delivery_id, status="pending" if retry_at else "failed", next_attempt_at=retry_at,
                 http_status=http_status, error=error or f"answered {http_status}", now=now)
             if retry_at is None:
-                await webhooks.disable_endpoint(message.endpoint_id, "deliveries failed for three days", now)
+                await _disable(tx, message.endpoint_id, "deliveries failed for three days", now)
                 log.warning("webhook endpoint disabled: failing for three days", endpoint_id=message.endpoint_id)
         log.info("webhook attempt failed", delivery_id=message.delivery_id, status=http_status, error=error)
+
+
+async def _disable(tx: Tx, endpoint_id: str, reason: str, now: datetime) -> None:
+    """Holdfast disables an endpoint (a 410, or failures for three days): the workspace is told by an entry of its
+    audit log, written by the system actor in the same transaction, which the Webhooks page shows as a notice."""
+    disabled = await WebhookTx(tx).disable_endpoint(endpoint_id, reason, now)
+    if disabled is None:
+        return
+    workspace_id, url = disabled
+    await AuditTx(tx).record(workspace_id, now, SYSTEM_ACTOR, None, "disable_webhook_endpoint", "SYSTEM",
+                             f"/api/v1/webhook-endpoints/{endpoint_id}", {"endpoint_id": endpoint_id},
+                             {"enabled": False, "disabled_reason": reason, "url": url}, 200, "")
 
 
 async def record_event_in(tx: Tx, event_id: str, workspace_id: str, type_: str, occurred_at: datetime,

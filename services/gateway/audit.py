@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -13,7 +14,8 @@ from aiohttp import web
 from pydantic import Field
 
 from holdfast.accounts.v1 import accounts_pb2
-from services.common.errors import DomainError
+from services.common.errors import DomainError, InvalidArgument
+from services.common.proto_time import to_timestamp
 from services.common.roles import Role
 from services.gateway import models, views
 from services.gateway.api import PRINCIPAL, Route, authenticate, parse_query, reply, upstreams
@@ -88,6 +90,22 @@ class AuditQuery(models.Request):
     page_token: str = Field("", max_length=20)
     action: str = Field("", max_length=100, description="only this operation, e.g. pause_campaign")
     member_id: str = Field("", max_length=64, description="only this member's changes (an unknown id: none)")
+    since: str | None = Field(None, max_length=40,
+                              description="only changes at or after this instant (ISO 8601 with an offset)")
+    until: str | None = Field(None, max_length=40,
+                              description="only changes before this instant (ISO 8601 with an offset)")
+
+
+def _instant(raw: str | None, field: str) -> datetime | None:
+    if raw is None:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise InvalidArgument(f"{field} must be an ISO 8601 date and time", field=field) from None
+    if value.tzinfo is None:
+        raise InvalidArgument(f"{field} needs a timezone offset", field=field)
+    return value
 
 
 class AuditEntryOut(models.Response):
@@ -115,7 +133,8 @@ async def list_audit(request: web.Request) -> web.Response:
     query = parse_query(request, AuditQuery)
     listed = await upstreams(request).accounts.ListAuditEntries(accounts_pb2.ListAuditEntriesRequest(
         workspace_id=principal.workspace_id, page_size=query.page_size, page_token=query.page_token,
-        action=query.action, member_id=query.member_id))
+        action=query.action, member_id=query.member_id,
+        since=to_timestamp(_instant(query.since, "since")), until=to_timestamp(_instant(query.until, "until"))))
     return reply(AuditPage(entries=[AuditEntryOut(
         id=e.id, at=views.iso(e.at), member_id=e.member_id, member_email=e.member_email, token_id=e.token_id or None,
         action=e.action, method=e.method, path=e.path, target=json.loads(e.target_json),

@@ -65,8 +65,10 @@ def build() -> dict[str, Any]:
                   for name in re.findall(r"{(\w+)}", route.path)]
         if route.query is not None:
             for name, fld in route.query.model_fields.items():
+                # A query's text is refused with NUL in it (api.check_text), as a body's.
+                text = {"type": "string", "pattern": NO_NUL}
                 params.append({"name": name, "in": "query", "required": False,
-                               "schema": {"type": "integer" if fld.annotation is int else "string", **_bounds(fld)}})
+                               "schema": {"type": "integer", **_bounds(fld)} if fld.annotation is int else text})
         if params:
             op["parameters"] = params
         if route.body is not None:

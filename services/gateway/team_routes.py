@@ -54,12 +54,19 @@ class MemberList(models.Response):
     members: list[MemberOut]
 
 
+class You(models.Response):
+    member_id: str
+    role: Literal["owner", "admin", "member", "viewer"] = Field(
+        description="the caller's role, capped by its token's scopes: what the UI lets it do")
+
+
 class WorkspaceDetail(models.Response):
     id: str
     name: str
     subscription_status: Literal["active", "canceled"]
     created_at: str
     members: list[MemberOut]
+    you: You
 
 
 class TokenOut(models.Response):
@@ -104,7 +111,8 @@ async def get_workspace(request: web.Request) -> web.Response:
     w = views.workspace(got.workspace)
     return reply(WorkspaceDetail(id=w.id, name=w.name, subscription_status=w.subscription_status,
                                  created_at=views.iso(got.workspace.created_at),
-                                 members=[_member(m) for m in listed.members]))
+                                 members=[_member(m) for m in listed.members],
+                                 you=You(member_id=principal.member_id, role=principal.role.word)))
 
 
 async def add_member(request: web.Request) -> web.Response:

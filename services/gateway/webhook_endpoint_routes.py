@@ -28,8 +28,9 @@ class UrlRefused(DomainError):
     http_status = 422
 
 
-EventType = Literal["campaign.paused", "campaign.resumed", "prospect.accepted", "sender.disconnected",
-                    "sender.reconnected"]
+EventType = Literal["campaign.paused", "campaign.resumed", "campaign.completed", "prospect.accepted",
+                    "prospect.replied", "prospect.out_of_office", "prospect.opted_out", "prospect.bounced",
+                    "sender.disconnected", "sender.reconnected"]
 
 
 class CreateEndpoint(models.Request):

@@ -190,6 +190,8 @@ def refusal_the_document_cannot_state(case: schemathesis.Case, error: dict[str, 
         return True  # a window's end after its start; which actions, texts and senders the steps need together
     if case.operation.label.endswith("/classification") and field == "until":
         return True  # a real instant with its offset (a pattern cannot tell 2026-02-30 from 2026-03-02)
+    if case.operation.label == "GET /api/v1/audit" and field in ("since", "until"):
+        return True  # the same: a real instant with its offset
     # The provider's redirect: state and code together, or error (a denial); the state must be one we issued.
     return case.operation.label == "GET /oauth/callback"
 

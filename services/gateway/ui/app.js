@@ -2,12 +2,14 @@
 // This module routes between the views and polls the one on screen every two seconds while visible.
 import { api, forgetSession, signedIn, token } from "./api.js";
 import { accountsView } from "./view-accounts.js";
+import { auditView } from "./view-audit.js";
 import { builderView } from "./view-builder.js";
 import { campaignView } from "./view-campaign.js";
 import { campaignsView } from "./view-campaigns.js";
 import { importView } from "./view-import.js";
 import { inboxNewView } from "./view-inbox-new.js";
 import { inboxesView } from "./view-inboxes.js";
+import { membersView } from "./view-members.js";
 import { prospectView } from "./view-prospect.js";
 import { finishOAuth } from "./oauth-return.js";
 import { invitationView } from "./view-invitation.js";
@@ -15,6 +17,8 @@ import { forgotPasswordView, resetPasswordView } from "./view-reset.js";
 import { signInLinkView, signInView } from "./view-signin.js";
 import { sessionsView } from "./view-sessions.js";
 import { suppressionsView } from "./view-suppressions.js";
+import { tokensView } from "./view-tokens.js";
+import { webhooksView } from "./view-webhooks.js";
 import { errorText, focusHeading, handleAuthError, main, say, sayError, showFlash } from "./ui.js";
 
 const POLL_MS = 2000;
@@ -46,6 +50,10 @@ const PAGES = [
   [/^#\/inboxes/, () => inboxesView(), "Email inboxes"],
   [/^#\/suppressions/, () => suppressionsView(), "Suppressions"],
   [/^#\/sessions/, () => sessionsView(), "Your sessions"],
+  [/^#\/members/, () => membersView(), "Members"],
+  [/^#\/tokens/, () => tokensView(), "API tokens"],
+  [/^#\/webhooks/, () => webhooksView(), "Webhooks"],
+  [/^#\/audit/, () => auditView(), "Audit log"],
   [/^/, () => campaignsView(), "Campaigns"],
 ];
 

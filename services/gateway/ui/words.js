@@ -160,3 +160,39 @@ export function detailText(detail) {
     .replace(/\b[a-z]+(?:_[a-z]+)+\b/g, (code) => (REASONS[code] || words(code)).toLowerCase());
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
+
+// Team and integrations (members, API tokens, webhooks, the audit log).
+export const ROLES = { owner: "Owner", admin: "Admin", member: "Member", viewer: "Viewer" };
+export const ROLE_RANK = { viewer: 1, member: 2, admin: 3, owner: 4 };
+export const TOKEN_SCOPES = { read: "Read", write: "Write", admin: "Admin" };
+export const TOKEN_SCOPE_HINTS = { read: "reads everything, as a viewer",
+  write: "also pauses, resumes, edits campaigns and imports prospects, as a member",
+  admin: "also manages senders, members, tokens, webhooks and suppressions, as an admin" };
+export const WEBHOOK_EVENTS = {
+  "campaign.paused": "Campaign paused", "campaign.resumed": "Campaign resumed",
+  "campaign.completed": "Campaign completed", "prospect.accepted": "Invitation accepted",
+  "prospect.replied": "Prospect replied", "prospect.out_of_office": "Prospect out of office",
+  "prospect.opted_out": "Prospect opted out", "prospect.bounced": "Email bounced",
+  "sender.disconnected": "Sender disconnected", "sender.reconnected": "Sender reconnected",
+};
+export const DELIVERY_STATUSES = { pending: "Waiting to be sent again", delivered: "Delivered", failed: "Failed" };
+export const AUDIT_ACTIONS = {
+  pause_campaign: "Paused a campaign", resume_campaign: "Resumed a campaign", activate_campaign: "Started a campaign",
+  create_campaign: "Created a campaign", update_campaign: "Edited a campaign", add_prospects: "Imported prospects",
+  add_member: "Added a member", change_member_role: "Changed a member's role", remove_member: "Removed a member",
+  transfer_ownership: "Transferred ownership", create_token: "Created an API token",
+  revoke_token: "Revoked an API token", create_endpoint: "Added a webhook endpoint",
+  update_endpoint: "Changed a webhook endpoint", delete_endpoint: "Deleted a webhook endpoint",
+  rotate_secret: "Rotated a webhook secret", replay_delivery: "Replayed a webhook delivery",
+  disable_webhook_endpoint: "Disabled a failing webhook endpoint", add_suppressions: "Added suppressions",
+  delete_suppression: "Removed a suppression", create_linkedin_account: "Added a LinkedIn account",
+  reconnect_linkedin_account: "Reconnected a LinkedIn account", connect_linkedin_account: "Connected a LinkedIn account",
+  record_linkedin_restriction: "Recorded a LinkedIn restriction", verify_linkedin_account: "Verified a LinkedIn account",
+  create_inbox: "Added an inbox", update_inbox_credentials: "Changed an inbox's login", check_inbox: "Checked an inbox",
+  start_inbox_oauth: "Connected an inbox", reclassify_reply: "Re-classified a reply", fail_sends: "Simulated failures",
+};
+export const roleLabel = (role) => ROLES[role] || words(role);
+export const eventLabel = (type) => WEBHOOK_EVENTS[type] || words(String(type).replace(".", " "));
+export const auditActionLabel = (action) => AUDIT_ACTIONS[action] || words(action);
+// What a control needs, said where it is hidden or disabled.
+export const needsRole = (role) => `Needs the ${roleLabel(role)} role or higher.`;
