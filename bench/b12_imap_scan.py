@@ -23,7 +23,7 @@ import time
 import uuid
 
 from bench import summary
-from services.common.providers import imap
+from services.common.providers import imap, imap_session
 from tests import mailservers
 from tests.mailservers import PROSPECT_DOMAIN, SENDER_DOMAIN, MailServers
 
@@ -46,7 +46,7 @@ def read_by_a_person(servers: MailServers, address: str) -> None:
 async def phases(settings: imap.ImapSettings, validity: int, after: int) -> tuple[dict[str, float], int]:
     """One read as `read_inbox` does it, timed by phase; returns the timings and the new cursor."""
     started = time.perf_counter()
-    async with imap._logged_in(settings, 30) as session:  # noqa: SLF001 - the bench times the provider's own steps
+    async with imap_session.logged_in(settings, 30) as session:
         logged_in = time.perf_counter()
         got, untagged = await imap._examine(session)  # noqa: SLF001
         top = await imap._highest_uid(session, untagged)  # noqa: SLF001

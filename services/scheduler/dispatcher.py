@@ -1,5 +1,6 @@
 """The dispatcher (DESIGN S5-S10): claims due actions, records an attempt before the provider is called,
-performs them concurrently, and plans each prospect's next step from the outcome.
+performs them concurrently, and decides from each outcome how the prospect's plan moves (the moves themselves:
+plan_moves.py).
 
 Safe with several replicas: a claim locks the sender rows (FOR UPDATE SKIP LOCKED), so one sender's caps
 and pacing are decided by one transaction at a time, and the attempt's unique index makes a second attempt
@@ -29,7 +30,7 @@ from services.scheduler.domain import (
     template_values,
 )
 from services.scheduler.failure_rate import FailureRateMonitor
-from services.scheduler.planner import due_after, planned_at
+from services.scheduler.plan_moves import PlanMoves
 from services.scheduler.ports import Events
 from services.scheduler.providers import Outcome, Providers
 from services.scheduler.repository import PlanRow, Repository, Tx
@@ -39,14 +40,18 @@ log = structlog.get_logger(__name__)
 MAX_TRANSIENT_FAILURES = 5
 # T3: how long a recipient's cool-down lasts, by the provider's error type, and how many the prospect gets
 # before it stops (a withdrawn invitation blocks a new one for weeks; trying daily forever helps no one).
-RECIPIENT_COOLDOWN = {"errors/cannot_resend_within_24hrs": timedelta(hours=24),
-                      "errors/cannot_resend_yet": timedelta(days=7),
-                      "errors/already_invited_recently": timedelta(days=7)}
+RECIPIENT_COOLDOWN = {
+    "errors/cannot_resend_within_24hrs": timedelta(hours=24),
+    "errors/cannot_resend_yet": timedelta(days=7),
+    "errors/already_invited_recently": timedelta(days=7),
+}
 MAX_RECIPIENT_COOLDOWNS = 3
 # T3: how long a sender waits on the provider's word when it gives no Retry-After.
-SENDER_COOLDOWN = {"errors/missing_credentials": timedelta(minutes=15),
-                   "errors/insufficient_credits": timedelta(hours=24),
-                   "errors/limit_exceeded": timedelta(hours=24)}
+SENDER_COOLDOWN = {
+    "errors/missing_credentials": timedelta(minutes=15),
+    "errors/insufficient_credits": timedelta(hours=24),
+    "errors/limit_exceeded": timedelta(hours=24),
+}
 # T2: how long the reconciler keeps asking a provider that cannot answer before it decides without it.
 RECONCILE_PATIENCE = timedelta(hours=24)
 ASSUMED_SENT = "assumed sent: the provider's answer was lost"
@@ -61,10 +66,20 @@ SENDER_REFUSED_BLOCK = timedelta(hours=1)
 
 
 class Dispatcher:
-    def __init__(self, repository: Repository, providers: Providers, clock: Clock, *, batch: int = 100,
-                 unipile: UnipileClient | None = None, stale_after: timedelta = timedelta(minutes=10),
-                 relations_poll: timedelta = timedelta(hours=4), failure_rates: FailureRateMonitor | None = None,
-                 events: Events | None = None, kick: Callable[[], None] | None = None):
+    def __init__(
+        self,
+        repository: Repository,
+        providers: Providers,
+        clock: Clock,
+        *,
+        batch: int = 100,
+        unipile: UnipileClient | None = None,
+        stale_after: timedelta = timedelta(minutes=10),
+        relations_poll: timedelta = timedelta(hours=4),
+        failure_rates: FailureRateMonitor | None = None,
+        events: Events | None = None,
+        kick: Callable[[], None] | None = None,
+    ):
         """`failure_rates` evaluates the failure rate of a round's senders with its outcomes; `events` reports
         account-level failures to accounts (without them, in bare test set-ups, neither happens); `kick`
         tells the outbox relay that events were committed."""
@@ -78,6 +93,7 @@ class Dispatcher:
         self._failure_rates = failure_rates
         self._events = events
         self._kick = kick or (lambda: None)
+        self._plans = PlanMoves(clock)
 
     async def run_once(self) -> int:
         """Claim and perform one batch; returns how many actions were attempted."""
@@ -88,9 +104,12 @@ class Dispatcher:
                 return 0
             plans = await tx.campaign_plans({row.campaign_id for row, _ in claimed})
             # Today's and the rolling week's counts of every claimed sender, in one query.
-            counts = await tx.day_and_week_counts([
-                (sender.sender_id, row.action_type or "", timemath.local_date(sender.timezone, now))
-                for row, sender in claimed])
+            counts = await tx.day_and_week_counts(
+                [
+                    (sender.sender_id, row.action_type or "", timemath.local_date(sender.timezone, now))
+                    for row, sender in claimed
+                ]
+            )
             # The round's writes go in a few statements, not a few per action.
             writes = tx.buffered()
             starts: list[tuple[PlanRow, Sender, date, datetime]] = []
@@ -99,13 +118,16 @@ class Dispatcher:
                 assert row.action_type is not None
                 if not timemath.is_open(plan.schedule, now):
                     # Planned inside a window, but pacing or a retry pushed the claim past its end.
-                    await self._reschedule(writes, row, plan, now, now)
+                    await self._plans.reschedule(writes, row, plan, now, now)
                     continue
                 step = plan.step(row.step_index)
-                if (row.action_type == "linkedin_invite" and step is not None
-                        and len(render(step.text, template_values(row))) > INVITE_MESSAGE_MAX_CHARS):
+                if (
+                    row.action_type == "linkedin_invite"
+                    and step is not None
+                    and len(render(step.text, template_values(row))) > INVITE_MESSAGE_MAX_CHARS
+                ):
                     # Caught before any attempt: LinkedIn refuses a longer note, so trying again cannot help.
-                    await self._stop(writes, row, NOTE_TOO_LONG, now)
+                    await self._plans.stop(writes, row, NOTE_TOO_LONG, now)
                     continue
                 limits = sender.limits.get(row.action_type, FALLBACK_LIMITS)
                 day = timemath.local_date(sender.timezone, now)
@@ -117,10 +139,11 @@ class Dispatcher:
                 if today >= cap or week >= limits.weekly_cap:
                     # S5/S6: the sender's day (or week) is full: the action waits for its next local day.
                     tomorrow = datetime.combine(day + timedelta(days=1), time.min, tzinfo=ZoneInfo(sender.timezone))
-                    await self._reschedule(writes, row, plan, max(tomorrow, now), now)
+                    await self._plans.reschedule(writes, row, plan, max(tomorrow, now), now)
                     continue
                 gap = random.Random(f"{row.prospect_id}:{row.step_index}:gap").uniform(
-                    limits.pacing_min_seconds, limits.pacing_max_seconds)
+                    limits.pacing_min_seconds, limits.pacing_max_seconds
+                )
                 if row.next_action_at is not None:
                     DISPATCH_LAG.observe(max(0.0, (now - row.next_action_at).total_seconds()))
                 starts.append((row, sender, day, now + timedelta(seconds=gap)))
@@ -130,9 +153,13 @@ class Dispatcher:
         work = [(attempt_ids[row.prospect_id], row, sender, plans[row.campaign_id]) for row, sender, _, _ in starts]
         if not work:
             return 0
-        outcomes = await asyncio.gather(*(self._providers.perform(a, row, sender, plan.step(row.step_index),
-                                                                  plan.workspace_id)
-                                          for a, row, sender, plan in work), return_exceptions=True)
+        outcomes = await asyncio.gather(
+            *(
+                self._providers.perform(a, row, sender, plan.step(row.step_index), plan.workspace_id)
+                for a, row, sender, plan in work
+            ),
+            return_exceptions=True,
+        )
         settled: list[tuple[str, PlanRow, Sender, CampaignPlan, Outcome]] = []
         for (attempt_id, row, sender, plan), outcome in zip(work, outcomes, strict=True):
             if isinstance(outcome, BaseException):
@@ -165,7 +192,8 @@ class Dispatcher:
                 if self._failure_rates is not None:
                     # The rate moves with these outcomes, decided in the transaction that records them.
                     events += await self._failure_rates.evaluate(
-                        tx, sorted({sender.sender_id for _, _, sender, _, _ in settled}), now)
+                        tx, sorted({sender.sender_id for _, _, sender, _, _ in settled}), now
+                    )
                 return events
         except asyncpg.PostgresError as exc:
             if len(settled) == 1 or isinstance(exc, asyncpg.PostgresConnectionError):
@@ -174,12 +202,14 @@ class Dispatcher:
         counted = await asyncio.gather(*(self._record_round([item]) for item in settled), return_exceptions=True)
         for item, result in zip(settled, counted, strict=True):
             if isinstance(result, BaseException):
-                log.error("recording an outcome failed; left for reconciliation", attempt_id=item[0],
-                          error=repr(result))
+                log.error(
+                    "recording an outcome failed; left for reconciliation", attempt_id=item[0], error=repr(result)
+                )
         return sum(r for r in counted if isinstance(r, int))
 
-    async def _apply_outcome(self, tx: Tx, attempt_id: str, row: PlanRow, sender: Sender, plan: CampaignPlan,
-                             outcome: Outcome, now: datetime) -> int:
+    async def _apply_outcome(
+        self, tx: Tx, attempt_id: str, row: PlanRow, sender: Sender, plan: CampaignPlan, outcome: Outcome, now: datetime
+    ) -> int:
         """One outcome class per provider answer (T1-T3): a definite answer closes the attempt, and what it
         concerns (this prospect, this recipient for a while, this sender, the account) is what waits or stops."""
         sender_id = sender.sender_id
@@ -188,24 +218,25 @@ class Dispatcher:
             await tx.finish_attempt(attempt_id, "succeeded", "sent", outcome.provider_ref, "", now)
             if outcome.usage is not None:
                 await tx.record_invite_usage(sender_id, outcome.usage, now)
-            await self.step_done(tx, row, plan, now)
+            await self._plans.step_done(tx, row, plan, now)
         elif kind is FailureKind.PROSPECT_REFUSED:
             # T1: not performed, and asking again gets the same answer: never re-sent.
             await tx.finish_attempt(attempt_id, "refused", outcome.error_type, "", outcome.detail, now)
             if row.action_type == "linkedin_invite" and outcome.error_type == "errors/action_already_performed":
-                await self._wait_acceptance(tx, row, now)  # already invited or connected: wait for it
+                await self._plans.wait_acceptance(tx, row, now)  # already invited or connected: wait for it
             else:
-                await self._stop(tx, row, outcome.error_type or "refused", now)
+                await self._plans.stop(tx, row, outcome.error_type or "refused", now)
         elif kind is FailureKind.RECIPIENT_COOLDOWN:
             # T3: this recipient cannot get this action for a while; the sender and other prospects go on.
             await tx.finish_attempt(attempt_id, "refused", outcome.error_type, "", outcome.detail, now)
             failures = row.failures + 1
             if failures > MAX_RECIPIENT_COOLDOWNS:
-                await self._stop(tx, row, f"recipient_cooldown:{outcome.error_type}", now, failures)
+                await self._plans.stop(tx, row, f"recipient_cooldown:{outcome.error_type}", now, failures)
             else:
                 wait = RECIPIENT_COOLDOWN.get(outcome.error_type, timedelta(days=1))
-                await self._reschedule(tx, row, plan, now + wait, now, failures=failures,
-                                       note=f"recipient_cooldown:{outcome.error_type}")
+                await self._plans.reschedule(
+                    tx, row, plan, now + wait, now, failures=failures, note=f"recipient_cooldown:{outcome.error_type}"
+                )
         elif kind in (FailureKind.RATE_LIMITED, FailureKind.SENDER_COOLDOWN):
             # T3: the sender waits, with the provider's word as its reason; the prospect keeps its place.
             await tx.finish_attempt(attempt_id, "failed", kind.value, "", outcome.error_type, now)
@@ -217,89 +248,75 @@ class Dispatcher:
                 wait = SENDER_COOLDOWN.get(outcome.error_type, timedelta(hours=24))
             prefix = "rate_limited" if kind is FailureKind.RATE_LIMITED else "cooldown"
             await tx.defer_sender(sender_id, now + wait, f"{prefix}:{outcome.error_type or 'unknown'}")
-            await self._reschedule(tx, row, plan, now + wait, now)
+            await self._plans.reschedule(tx, row, plan, now + wait, now)
         elif kind is FailureKind.SENDER_REFUSED:
             # The inbox's problem, not the prospect's (T3): nothing was sent, the prospect keeps its step and
             # place, and the inbox's email steps wait with the reason (why-not-now: sender_reported_sender_refused).
             await tx.finish_attempt(attempt_id, "failed", kind.value, "", outcome.detail, now)
             await tx.block_sender(sender_id, "sender_refused", now + SENDER_REFUSED_BLOCK)
-            await self._reschedule(tx, row, plan, now, now)
-            log.warning("the mail server refused the inbox itself; its sends wait", sender_id=sender_id,
-                        attempt_id=attempt_id, error=outcome.error_type, detail=outcome.detail)
+            await self._plans.reschedule(tx, row, plan, now, now)
+            log.warning(
+                "the mail server refused the inbox itself; its sends wait",
+                sender_id=sender_id,
+                attempt_id=attempt_id,
+                error=outcome.error_type,
+                detail=outcome.detail,
+            )
             if self._events is not None:
                 # A campaign that cannot send is never shown as quietly active: accounts records the refusal on
                 # the inbox (disconnected, naming the address) and campaigns pause its email steps (P6).
-                await tx.enqueue(self._events.account_failure(AccountFailure(
-                    sender_kind=sender.kind, sender_id=sender_id, status="disconnected", restriction_kind="",
-                    detail=outcome.detail, attempt_id=attempt_id, sender_refused=True,
-                    sender_version=sender.version)))
+                await tx.enqueue(
+                    self._events.account_failure(
+                        AccountFailure(
+                            sender_kind=sender.kind,
+                            sender_id=sender_id,
+                            status="disconnected",
+                            restriction_kind="",
+                            detail=outcome.detail,
+                            attempt_id=attempt_id,
+                            sender_refused=True,
+                            sender_version=sender.version,
+                        )
+                    )
+                )
                 return 1
         elif kind in (FailureKind.DISCONNECTED, FailureKind.RESTRICTED):
             status = "disconnected" if kind is FailureKind.DISCONNECTED else "restricted"
             await tx.finish_attempt(attempt_id, "failed", kind.value, "", outcome.detail, now)
             await tx.block_sender(sender_id, status, now + PROVIDER_BLOCK)
-            await self._reschedule(tx, row, plan, now, now)
+            await self._plans.reschedule(tx, row, plan, now, now)
             if self._events is not None:
                 # S10: accounts owns the account's health; it hears of this from the attempt that saw it.
-                await tx.enqueue(self._events.account_failure(AccountFailure(
-                    sender_kind=sender.kind, sender_id=sender_id, status=status,
-                    restriction_kind=outcome.restriction_kind, detail=outcome.detail, attempt_id=attempt_id)))
+                await tx.enqueue(
+                    self._events.account_failure(
+                        AccountFailure(
+                            sender_kind=sender.kind,
+                            sender_id=sender_id,
+                            status=status,
+                            restriction_kind=outcome.restriction_kind,
+                            detail=outcome.detail,
+                            attempt_id=attempt_id,
+                        )
+                    )
+                )
                 log.warning("account failure reported", sender_id=sender_id, status=status, attempt_id=attempt_id)
                 return 1
         elif kind is FailureKind.UNKNOWN or kind is None:
             # S8/T1: no answer, an unreadable answer, or a 5xx that cannot tell: the provider may have acted.
             # Sending again could send twice: the attempt stays open for the reconciler, which asks the provider.
-            log.warning("send outcome unknown; left for reconciliation", attempt_id=attempt_id,
-                        error=outcome.error_type)
+            log.warning(
+                "send outcome unknown; left for reconciliation", attempt_id=attempt_id, error=outcome.error_type
+            )
         else:
             await tx.finish_attempt(attempt_id, "failed", kind.value, "", outcome.detail, now)
             failures = row.failures + 1
             if failures >= MAX_TRANSIENT_FAILURES:
-                await self._stop(tx, row, "provider_failures", now, failures)
+                await self._plans.stop(tx, row, "provider_failures", now, failures)
             else:
-                await self._reschedule(tx, row, plan, now + timedelta(minutes=5 * 2 ** failures), now,
-                                       failures=failures)
+                await self._plans.reschedule(
+                    tx, row, plan, now + timedelta(minutes=5 * 2**failures), now, failures=failures
+                )
         return 0
-
-    async def _stop(self, tx: Tx, row: PlanRow, reason: str, now: datetime, failures: int | None = None) -> None:
-        await tx.update_plan(row.prospect_id, state="stopped", step_index=row.step_index, channel=None,
-                             action_type=None, sender_id=None, due_at=None, next_action_at=None,
-                             failures=row.failures if failures is None else failures, stop_reason=reason, now=now)
-
-    async def step_done(self, tx: Tx, row: PlanRow, plan: CampaignPlan, completed_at: datetime) -> None:
-        """The current step was performed: an invite waits for acceptance, anything else moves on."""
-        if row.action_type == "linkedin_invite":
-            await self._wait_acceptance(tx, row, completed_at)
-            return
-        await self.advance(tx, row, plan, completed_at)
-
-    async def advance(self, tx: Tx, row: PlanRow, plan: CampaignPlan, completed_at: datetime) -> None:
-        now = self._clock.now()
-        step = plan.step(row.step_index + 1)
-        if step is None:
-            await tx.update_plan(row.prospect_id, state="done", step_index=row.step_index + 1, channel=None,
-                                 action_type=None, sender_id=None, due_at=None, next_action_at=None, failures=0,
-                                 stop_reason="", now=now)
-            return
-        due = due_after(completed_at, step)
-        sender = row.linkedin_sender_id if step.channel == "linkedin" else row.inbox_id
-        await tx.update_plan(row.prospect_id, state="scheduled", step_index=step.index, channel=step.channel,
-                             action_type=step.action_type, sender_id=sender, due_at=due,
-                             next_action_at=planned_at(plan.schedule, max(due, now), row.prospect_id, step.index),
-                             failures=0, stop_reason="", now=now)
-
-    async def _wait_acceptance(self, tx: Tx, row: PlanRow, now: datetime) -> None:
-        await tx.update_plan(row.prospect_id, state="waiting_acceptance", step_index=row.step_index,
-                             channel=row.channel, action_type=row.action_type, sender_id=row.sender_id,
-                             due_at=row.due_at, next_action_at=None, failures=0, stop_reason="", now=now)
-
-    async def _reschedule(self, tx: Tx, row: PlanRow, plan: CampaignPlan, not_before: datetime, now: datetime, *,
-                          failures: int | None = None, note: str = "") -> None:
-        """`note`: why a scheduled prospect waits (kept in stop_reason while scheduled; shown by why-not-now)."""
-        await tx.update_plan(row.prospect_id, state="scheduled", step_index=row.step_index, channel=row.channel,
-                             action_type=row.action_type, sender_id=row.sender_id, due_at=row.due_at,
-                             next_action_at=planned_at(plan.schedule, not_before, row.prospect_id, row.step_index),
-                             failures=row.failures if failures is None else failures, stop_reason=note, now=now)
 
     async def reconcile_once(self) -> int:
         """S8/T2: an attempt still 'started' long after it began got no answer (a crash, a time-out, a 5xx
@@ -328,14 +345,14 @@ class Dispatcher:
                 if sent is False:
                     # The provider shows nothing went out: the step may be tried again.
                     await tx.finish_attempt(attempt_id, "abandoned", "not_sent", "", "", now)
-                    await self._reschedule(tx, row, plan, now, now)
+                    await self._plans.reschedule(tx, row, plan, now, now)
                 elif sent is True:
                     await tx.finish_attempt(attempt_id, "reconciled_sent", "confirmed", "", "", now)
-                    await self.step_done(tx, row, plan, now)
+                    await self._plans.step_done(tx, row, plan, now)
                 else:
                     log.warning("attempt assumed sent", attempt_id=attempt_id, action=row.action_type)
                     await tx.finish_attempt(attempt_id, "reconciled_sent", "assumed", "", ASSUMED_SENT, now)
-                    await self.step_done(tx, row, plan, now)
+                    await self._plans.step_done(tx, row, plan, now)
                 resolved += 1
         return resolved
 
@@ -381,8 +398,9 @@ class Dispatcher:
                 break
         return False
 
-    async def invite_accepted(self, unipile_account_id: str, provider_id: str,
-                              accepted_at: datetime | None = None) -> int:
+    async def invite_accepted(
+        self, unipile_account_id: str, provider_id: str, accepted_at: datetime | None = None
+    ) -> int:
         """S9: the message after an invite is due its delay after acceptance; never invite again."""
         accepted_at = accepted_at or self._clock.now()
         advanced = 0
@@ -390,10 +408,9 @@ class Dispatcher:
             for row in await tx.awaiting_acceptance(unipile_account_id, provider_id):
                 plan = await tx.plan(row.campaign_id)
                 if plan is not None:
-                    await self.advance(tx, row, plan, accepted_at)
+                    await self._plans.advance(tx, row, plan, accepted_at)
                     advanced += 1
         return advanced
-
 
     async def poll_acceptances_once(self) -> int:
         """S9 fallback: read the relations of senders with prospects waiting for acceptance; a waiting
