@@ -85,6 +85,7 @@ class Relay:
         # webhook event per campaign, and the holds that make the pause take effect must not queue behind
         # 10,000 of them (B4).
         self._deliver_last = list(deliver_last)
+        self._last_batch = max(1, batch // 5)
         self._schema = schema
         self._destinations = destinations
         self._poll = poll_seconds
@@ -149,6 +150,10 @@ class Relay:
                                         WHERE p.ordering_key = o.ordering_key AND p.id < o.id)
                      ORDER BY o.destination = ANY($2::text[]), o.id LIMIT $1 FOR UPDATE SKIP LOCKED""",
                 self._batch, self._deliver_last)
+            # Those rows come last, and a few at a time: a batch of them in flight is what new rows wait for.
+            last = [r for r in rows if r["destination"] in self._deliver_last]
+            if len(last) > self._last_batch:
+                rows = rows[:len(rows) - len(last) + self._last_batch]  # the rest stay locked until this commits
             if not rows:
                 return 0
             results = await asyncio.gather(*(self._deliver(r["destination"], r["payload"]) for r in rows))
