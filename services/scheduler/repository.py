@@ -138,7 +138,7 @@ def _limits(rows: Sequence[asyncpg.Record]) -> dict[str, dict[str, Limits]]:
 
 # A sender the ready queue named with nothing to claim moves on to its earliest claimable action (or never), unless
 # a plan, hold or campaign write touched its row since the walk read it (its version moved: that writer lowered
-# due_at, or is lowering it; a row it holds locked is skipped). $1: the senders walked, $3: their versions read.
+# due_at, or is lowering it; a row it holds locked is skipped). $1: the idle senders, $2: their versions read.
 _REQUEUE = """
     UPDATE scheduler.sender_due q SET due_at = coalesce((
         SELECT min(p.next_action_at) FROM scheduler.prospect_plans p
@@ -146,9 +146,8 @@ _REQUEUE = """
           JOIN scheduler.campaign_holds h ON h.campaign_id = p.campaign_id
          WHERE p.sender_id = q.sender_id AND p.state = 'scheduled'
            AND NOT (h.held_scopes && ARRAY['campaign', p.channel])), 'infinity')
-      FROM (SELECT q.sender_id FROM unnest($1::uuid[], $3::bigint[]) AS t(sender_id, version)
+      FROM (SELECT q.sender_id FROM unnest($1::uuid[], $2::bigint[]) AS t(sender_id, version)
               JOIN scheduler.sender_due q ON q.sender_id = t.sender_id AND q.version = t.version
-             WHERE t.sender_id NOT IN (SELECT sender_id FROM claimed)
              ORDER BY q.sender_id FOR UPDATE OF q SKIP LOCKED) idle
      WHERE q.sender_id = idle.sender_id
     RETURNING q.sender_id"""
@@ -593,6 +592,7 @@ class Tx:
         # inactive, or sent already) is moved on to its next claimable action and the walk goes on, so it takes no
         # place in the batch. sender_states is checked and locked here, the hold again (FOR SHARE) below.
         senders: list[asyncpg.Record] = []
+        idle: list[asyncpg.Record] = []
         rows: list[asyncpg.Record] = []
         walked: list[object] = []  # the senders' ids, as asyncpg returns them
         for _ in range(_CLAIM_WALKS):
@@ -607,31 +607,34 @@ class Tx:
             if not found:
                 break
             walked += [r["sender_id"] for r in found]
-            # The earliest due, unheld action of each; in the same statement, those with none are requeued.
+            # The earliest due, unheld action of each.
             due = await self.conn.fetch(
-                f"""WITH claimed AS MATERIALIZED (
-                        SELECT p.* FROM unnest($1::uuid[]) AS s(sender_id)
-                        CROSS JOIN LATERAL (
-                            SELECT p.* FROM scheduler.prospect_plans p
-                              JOIN scheduler.campaign_plans c ON c.campaign_id = p.campaign_id AND c.active
-                              JOIN scheduler.campaign_holds h ON h.campaign_id = p.campaign_id
-                             WHERE p.sender_id = s.sender_id AND p.state = 'scheduled' AND p.next_action_at <= $2
-                               AND NOT (h.held_scopes && ARRAY['campaign', p.channel])
-                             ORDER BY p.next_action_at LIMIT 1
-                             FOR UPDATE OF p SKIP LOCKED FOR SHARE OF h) p
-                    ), requeued AS ({_REQUEUE})
-                    SELECT * FROM claimed""",
-                [r["sender_id"] for r in found], now, [r["due_version"] for r in found])
+                """SELECT p.* FROM unnest($1::uuid[]) AS s(sender_id)
+                   CROSS JOIN LATERAL (
+                       SELECT p.* FROM scheduler.prospect_plans p
+                         JOIN scheduler.campaign_plans c ON c.campaign_id = p.campaign_id AND c.active
+                         JOIN scheduler.campaign_holds h ON h.campaign_id = p.campaign_id
+                        WHERE p.sender_id = s.sender_id AND p.state = 'scheduled' AND p.next_action_at <= $2
+                          AND NOT (h.held_scopes && ARRAY['campaign', p.channel])
+                        ORDER BY p.next_action_at LIMIT 1
+                        FOR UPDATE OF p SKIP LOCKED FOR SHARE OF h) p""", [r["sender_id"] for r in found], now)
             claimed = {r["sender_id"] for r in due}
+            idle += [r for r in found if r["sender_id"] not in claimed]
             senders += [r for r in found if r["sender_id"] in claimed]
             rows += due
             if len(rows) >= batch or len(found) < wanted:  # full, or no one else is ready
                 break
+        if not walked:
+            return []
+        # The senders' limits; in the same statement, those walked with nothing to claim are requeued. Last, once:
+        # after taking queue rows the claim waits for no lock (a plan or hold writer lowering a row it holds
+        # waits for it, so the two can never wait for each other).
+        limits = _limits(await self.conn.fetch(
+            f"""WITH requeued AS ({_REQUEUE})
+                SELECT * FROM scheduler.sender_limits WHERE sender_id = ANY($3::uuid[])""",
+            [r["sender_id"] for r in idle], [r["due_version"] for r in idle], [r["sender_id"] for r in senders]))
         if not rows:
             return []
-        ids = [r["sender_id"] for r in senders]
-        limits = _limits(await self.conn.fetch(
-            "SELECT * FROM scheduler.sender_limits WHERE sender_id = ANY($1::uuid[])", ids))
         by_id = {str(r["sender_id"]): _sender(r, limits.get(str(r["sender_id"]), {})) for r in senders}
         return [(plan, by_id[plan.sender_id]) for plan in map(_plan_row, rows)]  # type: ignore[index]
 

@@ -87,14 +87,29 @@ CREATE TRIGGER sender_due_campaigns_updated AFTER UPDATE ON scheduler.campaign_p
     REFERENCING OLD TABLE AS old_campaigns NEW TABLE AS new_campaigns FOR EACH STATEMENT
     EXECUTE FUNCTION scheduler.sender_due_campaigns_updated();
 
--- The sender's own readiness: its pacing, or never while it cannot send.
+-- The sender's own readiness: its pacing, or never while it cannot send. A sender that becomes ready sooner (or
+-- new) waits for the row; one that becomes ready later (the dispatcher's pacing, in the claim's transaction) skips
+-- a row another transaction holds: a send_after left early costs a look, and the claim never waits for a lock
+-- after taking its senders.
 CREATE FUNCTION scheduler.sender_due_from_sender() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    ready timestamptz := CASE WHEN NEW.status IN ('connected', 'degraded') THEN NEW.next_send_after
+                              ELSE 'infinity' END;
+    was timestamptz := 'infinity';
 BEGIN
-    INSERT INTO scheduler.sender_due AS q (sender_id, send_after)
-    VALUES (NEW.sender_id, CASE WHEN NEW.status IN ('connected', 'degraded') THEN NEW.next_send_after
-                                ELSE 'infinity' END)
-    ON CONFLICT (sender_id) DO UPDATE SET send_after = EXCLUDED.send_after
-     WHERE q.send_after IS DISTINCT FROM EXCLUDED.send_after;
+    IF TG_OP = 'UPDATE' AND OLD.status IN ('connected', 'degraded') THEN
+        was := OLD.next_send_after;
+    END IF;
+    IF TG_OP = 'INSERT' OR ready < was THEN
+        INSERT INTO scheduler.sender_due AS q (sender_id, send_after) VALUES (NEW.sender_id, ready)
+        ON CONFLICT (sender_id) DO UPDATE SET send_after = EXCLUDED.send_after
+         WHERE q.send_after IS DISTINCT FROM EXCLUDED.send_after;
+    ELSE
+        UPDATE scheduler.sender_due q SET send_after = ready
+         WHERE q.sender_id = (SELECT l.sender_id FROM scheduler.sender_due l WHERE l.sender_id = NEW.sender_id
+                                 FOR UPDATE SKIP LOCKED)
+           AND q.send_after IS DISTINCT FROM ready;
+    END IF;
     RETURN NULL;
 END $$;
 CREATE TRIGGER sender_due_sender_inserted AFTER INSERT ON scheduler.sender_states
