@@ -181,29 +181,15 @@ class Transaction:
             list(campaign_ids), reason, subject)
         return [str(r["campaign_id"]) for r in rows]
 
-    async def add_reasons(self, campaign_ids: Sequence[str], reason: str, scope: str, subject: str, detail: str,
-                          now: datetime) -> list[str]:
-        """`add_reason` for many campaigns; returns those that did not have it yet."""
-        await self._conn.execute(
-            "UPDATE campaigns.pause_reasons r SET clear_pending = false FROM unnest($1::uuid[]) AS t(id)"
-            " WHERE r.campaign_id = t.id AND r.reason = $2 AND r.subject = $3 AND r.clear_pending",
-            list(campaign_ids), reason, subject)
-        rows = await self._conn.fetch(
-            """INSERT INTO campaigns.pause_reasons (campaign_id, reason, scope, subject, detail, since)
-               SELECT c, $2, $3, $4, $5, $6 FROM unnest($1::uuid[]) AS t(c)
-               ON CONFLICT DO NOTHING RETURNING campaign_id""",
-            list(campaign_ids), reason, scope, subject, detail, now)
-        return [str(r["campaign_id"]) for r in rows]
-
     async def pause_many(self, campaign_ids: Sequence[str], reason: str, scope: str, subject: str, detail: str,
                          precedence: Sequence[str], now: datetime) -> list[asyncpg.Record]:
-        """`lock_started_many`, `add_reasons` and `recompute_pause_states` in one statement (B4): lock those of the
-        campaigns that are started, in id order; add the reason to those that lack it (one that has it keeps it,
-        a clear waiting for the cool-down is called off); recompute their status and displayed reason (P2: a
-        campaign with a reason is paused; the first of its reasons in `precedence` is shown), bump their
-        pause_version. Data-modifying CTEs share one snapshot, so the
-        reasons after the change are those read plus the one added. Returns per campaign changed: id, status,
-        status_before, pause_version and held (its reasons' scopes, sorted)."""
+        """`lock_started_many`, `add_reason` for each and `recompute_pause_states` in one statement (B4): lock
+        those of the campaigns that are started, in id order; add the reason to those that lack it (one that has
+        it keeps it, a clear waiting for the cool-down is called off); recompute their status and displayed
+        reason (P2: a campaign with a reason is paused; the first of its reasons in `precedence` is shown), bump
+        their pause_version. Data-modifying CTEs share one snapshot, so the reasons after the change are those
+        read plus the one added. Returns per campaign changed: id, status, status_before, pause_version and held
+        (its reasons' scopes, sorted)."""
         return await self._conn.fetch(
             """WITH locked AS MATERIALIZED (
                    SELECT c.id, c.status FROM unnest($1::uuid[]) AS t(id) JOIN campaigns.campaigns c ON c.id = t.id
