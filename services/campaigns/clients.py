@@ -56,19 +56,24 @@ class ProtoEvents:
     def holds_many(self, states: list[HoldState], caused_at: datetime) -> list[Event]:
         caused = to_timestamp(caused_at)
         scopes = {s: from_word(types_pb2.Scope, s) for h in states for s in h.held_scopes}
-        requests = [scheduler_pb2.SetCampaignHoldsRequest(
-            campaign_id=h.campaign_id, version=h.version, caused_at=caused,
-            held_scopes=[scopes[s] for s in h.held_scopes]) for h in states]
-        if len(requests) == 1:
+        if len(states) == 1:
             # One campaign: the ordinary event, in line with that campaign's other events.
-            return [("scheduler.SetCampaignHolds", states[0].campaign_id, requests[0].SerializeToString())]
+            h = states[0]
+            request = scheduler_pb2.SetCampaignHoldsRequest(
+                campaign_id=h.campaign_id, version=h.version, caused_at=caused,
+                held_scopes=[scopes[s] for s in h.held_scopes])
+            return [("scheduler.SetCampaignHolds", h.campaign_id, request.SerializeToString())]
         events = []
-        for start in range(0, len(requests), HOLDS_PER_BATCH):
-            request = scheduler_pb2.SetCampaignHoldsBatchRequest(holds=requests[start:start + HOLDS_PER_BATCH])
+        for start in range(0, len(states), HOLDS_PER_BATCH):
+            batch = scheduler_pb2.SetCampaignHoldsBatchRequest()
+            add = batch.holds.add  # built in place: a message per hold then a copy of each cost 3x (B4)
+            for h in states[start:start + HOLDS_PER_BATCH]:
+                add(campaign_id=h.campaign_id, version=h.version,
+                    held_scopes=[scopes[s] for s in h.held_scopes]).caused_at.CopyFrom(caused)
             # Campaigns of one batch are in no other batch of it, and each campaign's version orders its holds
             # whatever the delivery order, so the batches need no common key: they go out side by side.
             events.append(("scheduler.SetCampaignHoldsBatch", f"holds-batch:{uuid.uuid4()}",
-                           request.SerializeToString()))
+                           batch.SerializeToString()))
         return events
 
     def probation(self, sender_ids: list[str], until: datetime) -> Event:

@@ -10,6 +10,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from asyncpg import Record
+
 from services.campaigns.domain import (
     CATALOG,
     PRECEDENCE,
@@ -106,16 +108,16 @@ class PauseStates:
 
         async def chunk(ids: Sequence[str]) -> BulkChange:
             async with self._repo.transaction() as tx:
-                locked = await tx.lock_started_many(ids)
                 now = self._clock.now()
-                added = await tx.add_reasons(list(locked), reason, scope, subject, detail, now) if locked else []
-                if not added:
+                # Lock, reason, status and displayed reason in one statement (B4).
+                rows = await tx.pause_many(ids, reason, scope, subject, detail, PRECEDENCE, now)
+                if not rows:
                     return BulkChange((), (), ())
                 entry = ActiveReason(reason, scope, subject, now, detail)
-                holds, resumed = await self._apply_many(tx, {c: entry for c in added}, actor, "added")
-                events = [await tx.enqueue(e) for e in self._events.holds_many(holds, caused_at or now)]
+                events = await self._record_many(tx, rows, {str(r["id"]): entry for r in rows}, actor, "added",
+                                                 caused_at or now)
             committed()
-            return BulkChange(tuple(added), tuple(resumed), tuple(events))
+            return BulkChange(tuple(str(r["id"]) for r in rows), (), tuple(events))
 
         return await _in_chunks(campaign_ids, chunk)
 
@@ -140,8 +142,10 @@ class PauseStates:
                 removed = await tx.remove_reasons([c for c in locked if c not in waiting], reason, subject)
                 if not removed:
                     return BulkChange((), (), ())
-                holds, resumed = await self._apply_many(tx, removed, actor, "cleared")
-                events = [await tx.enqueue(e) for e in self._events.holds_many(holds, caused_at or now)]
+                rows = await tx.recompute_pause_states(list(removed), PRECEDENCE, now,
+                                                       auto_resumed=actor.kind == "system")
+                events = await self._record_many(tx, rows, removed, actor, "cleared", caused_at or now)
+                resumed = [str(r["id"]) for r in rows if r["status"] == "active" and r["status_before"] == "paused"]
             committed()
             return BulkChange(tuple(removed), tuple(resumed), tuple(events))
 
@@ -254,18 +258,19 @@ class PauseStates:
             await tx.set_auto_resumed(campaign.id, now)
         return updated
 
-    async def _apply_many(self, tx: Transaction, changed: dict[str, ActiveReason], actor: Actor,
-                          action: str) -> tuple[list[HoldState], list[str]]:
-        """`_apply` for many campaigns, set-based: status and displayed reason (P2, the domain's precedence) from
-        each one's remaining reasons, the auto-resume mark, a history row each. Returns the new holds and the
-        campaigns now active again."""
+    async def _record_many(self, tx: Transaction, rows: Sequence[Record], changed: dict[str, ActiveReason],
+                           actor: Actor, action: str, caused_at: datetime) -> list[int]:
+        """After a bulk change (`rows`: id, status, pause_version, held per campaign changed): the outbox events
+        carrying the new holds to the scheduler, then a history row per campaign with its actor. The holds are
+        written first so that the relay, which goes in id order, sends them before the campaign.paused webhook
+        events the history rows bring (one per campaign, written by a trigger). Returns the holds events."""
         now = self._clock.now()
-        rows = await tx.recompute_pause_states(list(changed), PRECEDENCE, now, auto_resumed=actor.kind == "system")
+        holds = [HoldState(str(r["id"]), r["pause_version"], tuple(r["held"])) for r in rows]
+        events = [await tx.enqueue(e) for e in self._events.holds_many(holds, caused_at)]
         await tx.record_histories([(str(r["id"]), changed[str(r["id"])], r["status"]) for r in rows], action, actor,
                                   now)
         PAUSE_CHANGES.labels(next(iter(changed.values())).reason, action, actor.source or actor.kind).inc(len(rows))
-        resumed = [str(r["id"]) for r in rows if r["status"] == "active" and r["status_before"] == "paused"]
-        return [HoldState(str(r["id"]), r["pause_version"], tuple(r["held"])) for r in rows], resumed
+        return events
 
 
 # Campaigns per transaction of a bulk change. Chunks run side by side (the database has more than one core)

@@ -181,19 +181,43 @@ class Transaction:
             list(campaign_ids), reason, subject)
         return [str(r["campaign_id"]) for r in rows]
 
-    async def add_reasons(self, campaign_ids: Sequence[str], reason: str, scope: str, subject: str, detail: str,
-                          now: datetime) -> list[str]:
-        """`add_reason` for many campaigns; returns those that did not have it yet."""
-        await self._conn.execute(
-            "UPDATE campaigns.pause_reasons r SET clear_pending = false FROM unnest($1::uuid[]) AS t(id)"
-            " WHERE r.campaign_id = t.id AND r.reason = $2 AND r.subject = $3 AND r.clear_pending",
-            list(campaign_ids), reason, subject)
-        rows = await self._conn.fetch(
-            """INSERT INTO campaigns.pause_reasons (campaign_id, reason, scope, subject, detail, since)
-               SELECT c, $2, $3, $4, $5, $6 FROM unnest($1::uuid[]) AS t(c)
-               ON CONFLICT DO NOTHING RETURNING campaign_id""",
-            list(campaign_ids), reason, scope, subject, detail, now)
-        return [str(r["campaign_id"]) for r in rows]
+    async def pause_many(self, campaign_ids: Sequence[str], reason: str, scope: str, subject: str, detail: str,
+                         precedence: Sequence[str], now: datetime) -> list[asyncpg.Record]:
+        """`lock_started_many`, `add_reason` for each and `recompute_pause_states` in one statement (B4): lock
+        those of the campaigns that are started, in id order; add the reason to those that lack it (one that has
+        it keeps it, a clear waiting for the cool-down is called off); recompute their status and displayed
+        reason (P2: a campaign with a reason is paused; the first of its reasons in `precedence` is shown), bump
+        their pause_version. Data-modifying CTEs share one snapshot, so the reasons after the change are those
+        read plus the one added. Returns per campaign changed: id, status, status_before, pause_version and held
+        (its reasons' scopes, sorted)."""
+        return await self._conn.fetch(
+            """WITH locked AS MATERIALIZED (
+                   SELECT c.id, c.status FROM unnest($1::uuid[]) AS t(id) JOIN campaigns.campaigns c ON c.id = t.id
+                    WHERE c.status IN ('active', 'paused') ORDER BY c.id FOR UPDATE OF c
+               ), kept AS (
+                   UPDATE campaigns.pause_reasons r SET clear_pending = false FROM locked l
+                    WHERE r.campaign_id = l.id AND r.reason = $2 AND r.subject = $4 AND r.clear_pending
+               ), added AS (
+                   INSERT INTO campaigns.pause_reasons (campaign_id, reason, scope, subject, detail, since)
+                   SELECT id, $2, $3, $4, $5, $6 FROM locked ORDER BY id
+                   ON CONFLICT DO NOTHING RETURNING campaign_id
+               ), reasons AS (
+                   SELECT a.campaign_id, r.reason, r.scope FROM added a
+                     JOIN campaigns.pause_reasons r ON r.campaign_id = a.campaign_id
+                   UNION ALL
+                   SELECT campaign_id, $2, $3 FROM added
+               ), fresh AS (
+                   SELECT campaign_id, (array_agg(reason ORDER BY array_position($7::text[], reason), reason))[1]
+                          AS shown, array_agg(DISTINCT scope ORDER BY scope) AS held
+                     FROM reasons GROUP BY campaign_id
+               ), paused AS (
+                   UPDATE campaigns.campaigns c SET status = 'paused', paused_reason = f.shown, updated_at = $6,
+                          pause_version = c.pause_version + 1
+                     FROM fresh f JOIN locked l ON l.id = f.campaign_id
+                    WHERE c.id = f.campaign_id
+                   RETURNING c.id, c.status, l.status AS status_before, c.pause_version, f.held)
+               SELECT * FROM paused""",
+            list(campaign_ids), reason, scope, subject, detail, now, list(precedence))
 
     async def remove_reasons(self, campaign_ids: Sequence[str], reason: str, subject: str) -> dict[str, ActiveReason]:
         rows = await self._conn.fetch(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 
 import asyncpg
@@ -20,6 +20,7 @@ import structlog
 
 from services.common.errors import DomainError
 from services.common.metrics import OUTBOX_BACKLOG
+from services.common.webhook_relay import RECORD_WEBHOOK_EVENT
 
 log = structlog.get_logger(__name__)
 
@@ -77,8 +78,14 @@ class Relay:
     other replicas and retries failures with backoff."""
 
     def __init__(self, pool: asyncpg.Pool, schema: str, destinations: dict[str, Deliver], *,
-                 poll_seconds: float = 1.0, batch: int = 100, max_backoff: timedelta = timedelta(seconds=30)):
+                 poll_seconds: float = 1.0, batch: int = 100, max_backoff: timedelta = timedelta(seconds=30),
+                 deliver_last: Sequence[str] = (RECORD_WEBHOOK_EVENT,)):
         self._pool = pool
+        # Destinations that wait while others have rows ready (each key still in order): a bulk pause writes a
+        # webhook event per campaign, and the holds that make the pause take effect must not queue behind
+        # 10,000 of them (B4).
+        self._deliver_last = list(deliver_last)
+        self._last_batch = max(1, batch // 5)
         self._schema = schema
         self._destinations = destinations
         self._poll = poll_seconds
@@ -141,7 +148,12 @@ class Relay:
                      WHERE o.next_attempt_at <= clock_timestamp()
                        AND NOT EXISTS (SELECT 1 FROM {self._schema}.outbox p
                                         WHERE p.ordering_key = o.ordering_key AND p.id < o.id)
-                     ORDER BY o.id LIMIT $1 FOR UPDATE SKIP LOCKED""", self._batch)
+                     ORDER BY o.destination = ANY($2::text[]), o.id LIMIT $1 FOR UPDATE SKIP LOCKED""",
+                self._batch, self._deliver_last)
+            # Those rows come last, and a few at a time: a batch of them in flight is what new rows wait for.
+            last = [r for r in rows if r["destination"] in self._deliver_last]
+            if len(last) > self._last_batch:
+                rows = rows[:len(rows) - len(last) + self._last_batch]  # the rest stay locked until this commits
             if not rows:
                 return 0
             results = await asyncio.gather(*(self._deliver(r["destination"], r["payload"]) for r in rows))

@@ -136,6 +136,25 @@ def _limits(rows: Sequence[asyncpg.Record]) -> dict[str, dict[str, Limits]]:
     return out
 
 
+# A sender the ready queue named with nothing to claim moves on to its earliest claimable action (or never), unless
+# a plan, hold or campaign write touched its row since the walk read it (its version moved: that writer lowered
+# due_at, or is lowering it; a row it holds locked is skipped). $1: the idle senders, $2: their versions read.
+_REQUEUE = """
+    UPDATE scheduler.sender_due q SET due_at = coalesce((
+        SELECT min(p.next_action_at) FROM scheduler.prospect_plans p
+          JOIN scheduler.campaign_plans c ON c.campaign_id = p.campaign_id AND c.active
+          JOIN scheduler.campaign_holds h ON h.campaign_id = p.campaign_id
+         WHERE p.sender_id = q.sender_id AND p.state = 'scheduled'
+           AND NOT (h.held_scopes && ARRAY['campaign', p.channel])), 'infinity')
+      FROM (SELECT q.sender_id FROM unnest($1::uuid[], $2::bigint[]) AS t(sender_id, version)
+              JOIN scheduler.sender_due q ON q.sender_id = t.sender_id AND q.version = t.version
+             ORDER BY q.sender_id FOR UPDATE OF q SKIP LOCKED) idle
+     WHERE q.sender_id = idle.sender_id
+    RETURNING q.sender_id"""
+# Walks of the ready queue per claim: each corrects the senders it found with nothing to claim.
+_CLAIM_WALKS = 8
+
+
 class Tx:
     """Operations inside one transaction."""
 
@@ -567,37 +586,55 @@ class Tx:
     async def claim(self, now: datetime, batch: int) -> list[tuple[PlanRow, Sender]]:
         """Lock up to `batch` senders that may act now, each with its earliest due, unheld action. Holds are
         read FOR SHARE, so a hold being set waits for this claim, and a claim after it sees it."""
-        # Senders come from the due actions of active, unheld campaigns (read per campaign through
-        # prospect_plans_due_by_campaign), then are looked up by id (an array: the planner then probes the index
-        # rather than scanning every sender). Probing every ready sender cost O(senders) per round (B11); now a
-        # sender with nothing due costs nothing, and one whose due actions are all held no longer takes a place in
-        # the batch. The hold is checked again, FOR SHARE, below.
-        senders = await self.conn.fetch(
-            """SELECT s.* FROM scheduler.sender_states s
-                WHERE s.status IN ('connected', 'degraded') AND s.next_send_after <= $1
-                  AND s.sender_id = ANY(ARRAY(
-                      SELECT DISTINCT p.sender_id FROM scheduler.campaign_plans c
-                        JOIN scheduler.campaign_holds h ON h.campaign_id = c.campaign_id
-                        JOIN scheduler.prospect_plans p ON p.campaign_id = c.campaign_id
-                             AND p.state = 'scheduled' AND p.next_action_at <= $1
-                       WHERE c.active AND NOT (h.held_scopes && ARRAY['campaign', p.channel])))
-                ORDER BY s.next_send_after LIMIT $2
-                FOR UPDATE OF s SKIP LOCKED""", now, batch)
-        if not senders:
+        # Senders come from the ready queue (scheduler.sender_due, migration 012): walked in the order they became
+        # ready, stopping at the batch, so a round costs the same at 2,000 senders or 50,000 (B11). The queue may
+        # name a sender early, never late: one named with nothing to claim (all its due actions held, its campaigns
+        # inactive, or sent already) is moved on to its next claimable action and the walk goes on, so it takes no
+        # place in the batch. sender_states is checked and locked here, the hold again (FOR SHARE) below.
+        senders: list[asyncpg.Record] = []
+        idle: list[asyncpg.Record] = []
+        rows: list[asyncpg.Record] = []
+        walked: list[object] = []  # the senders' ids, as asyncpg returns them
+        for _ in range(_CLAIM_WALKS):
+            wanted = batch - len(rows)
+            found = await self.conn.fetch(
+                """SELECT s.*, q.version AS due_version FROM scheduler.sender_due q
+                     JOIN scheduler.sender_states s ON s.sender_id = q.sender_id
+                    WHERE q.ready_at <= $1 AND s.status IN ('connected', 'degraded') AND s.next_send_after <= $1
+                      AND q.sender_id <> ALL($3::uuid[])
+                    ORDER BY q.ready_at, q.send_after LIMIT $2
+                    FOR UPDATE OF s SKIP LOCKED""", now, wanted, walked)
+            if not found:
+                break
+            walked += [r["sender_id"] for r in found]
+            # The earliest due, unheld action of each.
+            due = await self.conn.fetch(
+                """SELECT p.* FROM unnest($1::uuid[]) AS s(sender_id)
+                   CROSS JOIN LATERAL (
+                       SELECT p.* FROM scheduler.prospect_plans p
+                         JOIN scheduler.campaign_plans c ON c.campaign_id = p.campaign_id AND c.active
+                         JOIN scheduler.campaign_holds h ON h.campaign_id = p.campaign_id
+                        WHERE p.sender_id = s.sender_id AND p.state = 'scheduled' AND p.next_action_at <= $2
+                          AND NOT (h.held_scopes && ARRAY['campaign', p.channel])
+                        ORDER BY p.next_action_at LIMIT 1
+                        FOR UPDATE OF p SKIP LOCKED FOR SHARE OF h) p""", [r["sender_id"] for r in found], now)
+            claimed = {r["sender_id"] for r in due}
+            idle += [r for r in found if r["sender_id"] not in claimed]
+            senders += [r for r in found if r["sender_id"] in claimed]
+            rows += due
+            if len(rows) >= batch or len(found) < wanted:  # full, or no one else is ready
+                break
+        if not walked:
             return []
-        ids = [r["sender_id"] for r in senders]
-        rows = await self.conn.fetch(
-            """SELECT p.* FROM unnest($1::uuid[]) AS s(sender_id)
-               CROSS JOIN LATERAL (
-                   SELECT p.* FROM scheduler.prospect_plans p
-                     JOIN scheduler.campaign_plans c ON c.campaign_id = p.campaign_id AND c.active
-                     JOIN scheduler.campaign_holds h ON h.campaign_id = p.campaign_id
-                    WHERE p.sender_id = s.sender_id AND p.state = 'scheduled' AND p.next_action_at <= $2
-                      AND NOT (h.held_scopes && ARRAY['campaign', p.channel])
-                    ORDER BY p.next_action_at LIMIT 1
-                    FOR UPDATE OF p SKIP LOCKED FOR SHARE OF h) p""", ids, now)
+        # The senders' limits; in the same statement, those walked with nothing to claim are requeued. Last, once:
+        # after taking queue rows the claim waits for no lock (a plan or hold writer lowering a row it holds
+        # waits for it, so the two can never wait for each other).
         limits = _limits(await self.conn.fetch(
-            "SELECT * FROM scheduler.sender_limits WHERE sender_id = ANY($1::uuid[])", ids))
+            f"""WITH requeued AS ({_REQUEUE})
+                SELECT * FROM scheduler.sender_limits WHERE sender_id = ANY($3::uuid[])""",
+            [r["sender_id"] for r in idle], [r["due_version"] for r in idle], [r["sender_id"] for r in senders]))
+        if not rows:
+            return []
         by_id = {str(r["sender_id"]): _sender(r, limits.get(str(r["sender_id"]), {})) for r in senders}
         return [(plan, by_id[plan.sender_id]) for plan in map(_plan_row, rows)]  # type: ignore[index]
 

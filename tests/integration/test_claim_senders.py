@@ -73,3 +73,49 @@ async def test_senders_with_only_held_or_inactive_due_actions_take_no_place_in_t
         assert [plan.campaign_id for plan, _ in everything] == [sendable]
     finally:
         await conn.close()
+
+
+async def _claimed(conn: asyncpg.Connection, now: datetime) -> list[str]:
+    async with conn.transaction():
+        return [sender.sender_id for _, sender in await Tx(conn).claim(now, 10)]
+
+
+async def test_the_ready_queue_names_a_sender_again_when_its_action_becomes_claimable(fresh_dsn: str) -> None:
+    """The claim moves a sender with nothing to claim on in its ready queue (migration 012); every write that makes
+    an action claimable brings it back: a hold lifted, a campaign activated, a plan written, time passing."""
+    conn = await asyncpg.connect(fresh_dsn)
+    try:
+        await migrate(conn, "scheduler", MIGRATIONS)
+        held_sender = await _sender(conn, NOW - timedelta(days=1))
+        held = await _campaign_with_due_invite(conn, held_sender, held=("linkedin",))
+        inactive_sender = await _sender(conn, NOW - timedelta(days=1))
+        inactive = await _campaign_with_due_invite(conn, inactive_sender, active=False)
+        later_sender = await _sender(conn, NOW - timedelta(days=1))
+        later = await _campaign_with_due_invite(conn, later_sender)
+        await conn.execute("UPDATE scheduler.prospect_plans SET next_action_at = $2 WHERE campaign_id = $1",
+                           uuid.UUID(later), NOW + timedelta(hours=2))
+        idle_sender = await _sender(conn, NOW - timedelta(days=1))
+
+        assert await _claimed(conn, NOW) == []
+        due = {str(r["sender_id"]): r["due"] for r in await conn.fetch(
+            "SELECT sender_id, CASE WHEN due_at = 'infinity' THEN 'never' ELSE due_at::text END AS due"
+            " FROM scheduler.sender_due")}
+        # Requeued: never for the held and the inactive ones and the one with no plan, in two hours for the other.
+        assert [due[held_sender], due[inactive_sender], due[idle_sender]] == ["never"] * 3
+        assert due[later_sender] != "never"
+        assert await conn.fetchval("SELECT due_at FROM scheduler.sender_due WHERE sender_id = $1",
+                                   uuid.UUID(later_sender)) == NOW + timedelta(hours=2)
+        assert await _claimed(conn, NOW) == []
+
+        await conn.execute("UPDATE scheduler.campaign_holds SET version = 2, held_scopes = '{}' WHERE campaign_id = $1",
+                           uuid.UUID(held))
+        assert await _claimed(conn, NOW) == [held_sender]
+        await conn.execute("UPDATE scheduler.campaign_plans SET active = true WHERE campaign_id = $1",
+                           uuid.UUID(inactive))
+        assert sorted(await _claimed(conn, NOW)) == sorted([held_sender, inactive_sender])
+        await _campaign_with_due_invite(conn, idle_sender)
+        assert sorted(await _claimed(conn, NOW)) == sorted([held_sender, inactive_sender, idle_sender])
+        assert sorted(await _claimed(conn, NOW + timedelta(hours=3))) == sorted(
+            [held_sender, inactive_sender, idle_sender, later_sender])
+    finally:
+        await conn.close()

@@ -1,0 +1,47 @@
+"""The outbox relay sends webhook-event rows after the others (B4): a bulk pause writes one per campaign, and the
+holds that make the pause take effect must not wait behind thousands of them. Each key keeps its order."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from services.common import outbox
+from services.common.outbox import Relay
+from services.common.webhook_relay import RECORD_WEBHOOK_EVENT
+
+
+async def test_webhook_events_go_after_other_rows_and_a_few_at_a_time(fresh_dsn: str) -> None:
+    conn = await asyncpg.connect(fresh_dsn)
+    pool = await asyncpg.create_pool(fresh_dsn, min_size=1, max_size=2)
+    try:
+        await conn.execute("CREATE SCHEMA relay_test")
+        await conn.execute(outbox.table_sql("relay_test"))
+        sent: list[tuple[str, bytes]] = []
+
+        def recorder(destination: str):
+            async def deliver(payload: bytes) -> None:
+                sent.append((destination, payload))
+            return deliver
+
+        # 30 webhook events written first (as a bulk pause's history does), then the holds, then a second
+        # event of the first campaign's key, which must still follow that key's first one.
+        for n in range(30):
+            await outbox.enqueue(conn, "relay_test", RECORD_WEBHOOK_EVENT, f"webhooks:{n}", f"w{n}".encode())
+        await outbox.enqueue(conn, "relay_test", "scheduler.SetCampaignHoldsBatch", "holds-batch:1", b"h1")
+        await outbox.enqueue(conn, "relay_test", "scheduler.SetCampaignHolds", "webhooks:0", b"k0-second")
+        relay = Relay(pool, "relay_test", {RECORD_WEBHOOK_EVENT: recorder(RECORD_WEBHOOK_EVENT),
+                                          "scheduler.SetCampaignHoldsBatch": recorder("holds"),
+                                          "scheduler.SetCampaignHolds": recorder("holds")}, batch=10)
+
+        assert await relay.deliver_once() == 3  # the holds, and 2 (10 // 5) webhook events
+        assert sent[0] == ("holds", b"h1")
+        assert [p for _, p in sent[1:]] == [b"w0", b"w1"]
+        while await relay.deliver_once():
+            pass
+        payloads = [p for _, p in sent]
+        assert len(payloads) == 32
+        assert payloads.index(b"k0-second") > payloads.index(b"w0")
+        assert await conn.fetchval("SELECT count(*) FROM relay_test.outbox") == 0
+    finally:
+        await pool.close()
+        await conn.close()
