@@ -586,7 +586,7 @@ class Tx:
     async def claim(self, now: datetime, batch: int) -> list[tuple[PlanRow, Sender]]:
         """Lock up to `batch` senders that may act now, each with its earliest due, unheld action. Holds are
         read FOR SHARE, so a hold being set waits for this claim, and a claim after it sees it."""
-        # Senders come from the ready queue (scheduler.sender_due, migration 012): walked in the order they became
+        # Senders come from the ready queue (scheduler.sender_due, migration 013): walked in the order they became
         # ready, stopping at the batch, so a round costs the same at 2,000 senders or 50,000 (B11). The queue may
         # name a sender early, never late: one named with nothing to claim (all its due actions held, its campaigns
         # inactive, or sent already) is moved on to its next claimable action and the walk goes on, so it takes no

@@ -81,7 +81,7 @@ async def _claimed(conn: asyncpg.Connection, now: datetime) -> list[str]:
 
 
 async def test_the_ready_queue_names_a_sender_again_when_its_action_becomes_claimable(fresh_dsn: str) -> None:
-    """The claim moves a sender with nothing to claim on in its ready queue (migration 012); every write that makes
+    """The claim moves a sender with nothing to claim on in its ready queue (migration 013); every write that makes
     an action claimable brings it back: a hold lifted, a campaign activated, a plan written, time passing."""
     conn = await asyncpg.connect(fresh_dsn)
     try:
