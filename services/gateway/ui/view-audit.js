@@ -9,6 +9,7 @@ import { AUDIT_ACTIONS, auditActionLabel, eventLabel, roleLabel, WEBHOOK_EVENTS,
 
 const PAGE_SIZE = 25;
 const SYSTEM = "00000000-0000-0000-0000-000000000000";
+const UNKNOWN = "00000000-0000-0000-0000-000000000001"; // a refused sign-in: the address tried is in the details
 
 // A changed field's value in words: event types and roles by their labels, codes in plain words.
 function valueText(value) {
@@ -98,6 +99,7 @@ export function auditView() {
 
   function who(e) {
     if (e.member_id === SYSTEM) return "Holdfast";
+    if (e.member_id === UNKNOWN) return "Someone not signed in";
     const name = e.member_email || (members.find((m) => m.id === e.member_id) || {}).email || "A removed member";
     return e.token_id ? `${name} (API token)` : name;
   }
