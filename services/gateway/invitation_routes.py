@@ -1,6 +1,7 @@
 """Pending invitations over HTTP (issue 18): the Members page lists the invitations sent and not yet accepted
-(nor expired), and an admin revokes one (`POST /api/v1/invitations/{id}/revoke`), so its emailed link stops working. Creating one is
-`POST /api/v1/invitations` (sign_in_routes.py). `INVITATION_ROUTES` joins the gateway's route table."""
+(nor expired), and an admin revokes one (`POST /api/v1/invitations/{id}/revoke`), so its emailed link stops
+working. Creating one is `POST /api/v1/invitations` (sign_in_routes.py). `INVITATION_ROUTES` joins the gateway's
+route table."""
 
 from __future__ import annotations
 
