@@ -50,9 +50,10 @@ async def _audit_failure(tx: Tx, workspace_ids: set[str], now: datetime, email: 
     """A refused password sign-in is an audit entry of each workspace the address is a member of (the one asked
     for, when given): who tried is unknown, so the actor is `UNKNOWN_ACTOR` and the entry keeps the address as it
     was typed and the client's address, never the password. An address of no member has no workspace to log in."""
+    request_id = str(structlog.contextvars.get_contextvars().get("request_id", ""))[:64]
     for workspace_id in sorted(workspace_ids):
         await AuditTx(tx).record(workspace_id, now, UNKNOWN_ACTOR, None, "sign_in_failed", "POST",
-                                 "/api/v1/sign-in", {}, {"email": email, "address": address}, 401, "")
+                                 "/api/v1/sign-in", {}, {"email": email, "address": address}, 401, request_id)
 
 
 @dataclass(frozen=True)

@@ -122,8 +122,10 @@ async def test_a_refused_sign_in_is_audited_with_the_address_as_typed_and_never_
     await join_by_invitation(suite, rig.smtp, rig.owner, address, "viewer", PASSWORD)
     typed = address.upper()
     wrong = "not-the-password-" + uuid.uuid4().hex
-    status, body, _ = await signed_in(suite, "/api/v1/sign-in", {"email": typed, "password": wrong})
-    assert status == 401 and body["error"]["code"] == "sign_in_failed", body
+    request_id = f"try-{uuid.uuid4().hex}"
+    async with suite.http.post(f"{suite.base_url}/api/v1/sign-in", headers={"X-Request-Id": request_id},
+                               json={"email": typed, "password": wrong}) as r:
+        assert r.status == 401 and (await r.json())["error"]["code"] == "sign_in_failed"
     # An address of no member: refused the same way, and no workspace has an entry for it.
     stranger = email()
     status, _, _ = await signed_in(suite, "/api/v1/sign-in", {"email": stranger, "password": wrong})
@@ -133,7 +135,7 @@ async def test_a_refused_sign_in_is_audited_with_the_address_as_typed_and_never_
     [entry] = [e for e in page["entries"] if e["changes"].get("email") == typed]
     assert entry["member_id"] == UNKNOWN_ACTOR and entry["token_id"] is None and entry["member_email"] == ""
     assert entry["changes"] == {"email": typed, "address": "127.0.0.1"} and entry["status"] == 401
-    assert entry["method"] == "POST" and entry["path"] == "/api/v1/sign-in"
+    assert entry["method"] == "POST" and entry["path"] == "/api/v1/sign-in" and entry["request_id"] == request_id
     assert wrong not in str(page) and stranger not in str(page)
     # Filtering by the unknown actor finds it too.
     status, by_actor = await suite.call("GET", f"/api/v1/audit?member_id={UNKNOWN_ACTOR}&page_size=200", rig.owner)

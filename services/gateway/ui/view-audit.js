@@ -56,7 +56,7 @@ export function auditView() {
     }
     body.innerHTML = `<form class="card toolbar" id="audit-filters" aria-label="Filter the audit log">
         <div><label for="f-actor">Who</label>
-        <select id="f-actor"><option value="">Anyone</option><option value="${SYSTEM}">Holdfast itself</option>
+        <select id="f-actor"><option value="">Anyone</option><option value="${SYSTEM}">Holdfast itself</option><option value="${UNKNOWN}">Someone not signed in</option>
           ${members.map((m) => `<option value="${esc(m.id)}">${esc(m.email)}</option>`).join("")}</select></div>
         <div><label for="f-action">What</label>
         <select id="f-action"><option value="">Any change</option>${Object.entries(AUDIT_ACTIONS)
