@@ -187,7 +187,8 @@ async def workspace_a(suite: Suite, unipile_url: str, stack: AsyncExitStack, smt
            "delivery_id": deliveries[0]["id"], "session_id": browser.session_id,
            "invitation_id": invitation["id"]}
     return Owner(auth, ids, [workspace_id, *ids.values(), marker, unipile_id, email, prospect_email, *suppressed,
-                             invitee_email, member_email, session_email], [{"suppression_id": s} for s in suppression_ids[1:]])
+                             invitee_email, member_email, session_email],
+                 [{"suppression_id": s} for s in suppression_ids[1:]])
 
 
 def id_forms(value: str) -> list[str]:
