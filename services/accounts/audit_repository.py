@@ -13,6 +13,8 @@ from services.accounts.repository import Tx
 
 # The member id of entries Holdfast itself wrote (an endpoint it disabled): no member has it.
 SYSTEM_ACTOR = "00000000-0000-0000-0000-000000000000"
+# The member id of entries whose actor is unknown (a refused sign-in: whoever typed the password).
+UNKNOWN_ACTOR = "00000000-0000-0000-0000-000000000001"
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import datetime
 
 import structlog
 
+from services.accounts.audit_repository import UNKNOWN_ACTOR, AuditTx
 from services.accounts.domain import validate_email
 from services.accounts.member_repository import MemberTx
 from services.accounts.members_domain import assignable_role, check_manager
@@ -42,6 +44,16 @@ from services.common.ids import parse_uuid
 from services.common.roles import Role
 
 log = structlog.get_logger(__name__)
+
+
+async def _audit_failure(tx: Tx, workspace_ids: set[str], now: datetime, email: str, address: str) -> None:
+    """A refused password sign-in is an audit entry of each workspace the address is a member of (the one asked
+    for, when given): who tried is unknown, so the actor is `UNKNOWN_ACTOR` and the entry keeps the address as it
+    was typed and the client's address, never the password. An address of no member has no workspace to log in."""
+    request_id = str(structlog.contextvars.get_contextvars().get("request_id", ""))[:64]
+    for workspace_id in sorted(workspace_ids):
+        await AuditTx(tx).record(workspace_id, now, UNKNOWN_ACTOR, None, "sign_in_failed", "POST",
+                                 "/api/v1/sign-in", {}, {"email": email, "address": address}, 401, request_id)
 
 
 @dataclass(frozen=True)
@@ -90,6 +102,26 @@ class SignInService:
         log.info("invitation sent", invitation_id=invitation.id, role=role_.word)
         return invitation
 
+    async def list_invitations(self, workspace_id: str, actor_id: str) -> list[Invitation]:
+        workspace_id = parse_uuid(workspace_id, "workspace_id")
+        actor_id = parse_uuid(actor_id, "actor.member_id")
+        async with self._repo.transaction() as tx:
+            check_manager(await MemberTx(tx).get_member(workspace_id, actor_id))
+            return await SignInTx(tx).pending_invitations(workspace_id, self._clock.now())
+
+    async def revoke_invitation(self, workspace_id: str, actor_id: str, invitation_id: str) -> Invitation:
+        """Withdraw a pending invitation: its emailed link no longer works."""
+        workspace_id = parse_uuid(workspace_id, "workspace_id")
+        actor_id = parse_uuid(actor_id, "actor.member_id")
+        invitation_id = parse_uuid(invitation_id, "invitation_id", missing_is_not_found=True)
+        async with self._repo.transaction() as tx:
+            check_manager(await MemberTx(tx).get_member(workspace_id, actor_id))
+            revoked = await SignInTx(tx).revoke_invitation(workspace_id, invitation_id, self._clock.now())
+        if revoked is None:
+            raise NotFound("invitation not found (or already accepted or expired)")
+        log.info("invitation revoked", invitation_id=invitation_id)
+        return revoked
+
     async def accept_invitation(self, token: str, password: str, client: Client) -> SignedIn:
         password_hash = await asyncio.to_thread(hash_password, validate_password(password)) if password else None
         now = self._clock.now()
@@ -111,6 +143,7 @@ class SignInService:
 
     async def sign_in_with_password(self, email: str, password: str, workspace_id: str,
                                     client: Client) -> SignedIn:
+        given = email[:254]
         email = validate_email(email, "email")
         address = clean_address(client.address)
         wanted = parse_uuid(workspace_id, "workspace_id") if workspace_id else None
@@ -126,6 +159,7 @@ class SignInService:
             now = self._clock.now()
             async with self._repo.transaction() as tx:
                 await SignInTx(tx).record_attempt("failure", email, address, now, now - self._policy.window)
+                await _audit_failure(tx, {str(m["workspace_id"]) for m in memberships}, now, given, address)
             log.info("sign-in refused")
             raise Unauthenticated("wrong email or password", code="sign_in_failed")
         async with self._repo.transaction() as tx:

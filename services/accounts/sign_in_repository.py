@@ -19,6 +19,11 @@ def _session(row: asyncpg.Record) -> Session:
                    method=row["method"], address=row["address"], user_agent=row["user_agent"])
 
 
+def _invitation(row: asyncpg.Record) -> Invitation:
+    return Invitation(id=str(row["id"]), email=row["email"], role=Role.parse(row["role"]),
+                      created_at=row["created_at"], expires_at=row["expires_at"])
+
+
 class SignInTx:
     def __init__(self, tx: Tx):
         self._conn = tx.conn
@@ -72,6 +77,22 @@ class SignInTx:
         return Link(id=str(row["id"]), purpose=row["purpose"], workspace_id=str(row["workspace_id"]),
                     member_id=str(row["member_id"]) if row["member_id"] else None, email=row["email"],
                     role=Role.parse(row["role"]) if row["role"] else None)
+
+    async def pending_invitations(self, workspace_id: str, now: datetime) -> list[Invitation]:
+        """Invitations sent and neither accepted, revoked nor expired, newest first."""
+        rows = await self._conn.fetch(
+            "SELECT id, email, role, created_at, expires_at FROM accounts.auth_links WHERE workspace_id = $1"
+            " AND purpose = 'invitation' AND used_at IS NULL AND expires_at > $2 ORDER BY created_at DESC, id",
+            workspace_id, now)
+        return [_invitation(r) for r in rows]
+
+    async def revoke_invitation(self, workspace_id: str, invitation_id: str, now: datetime) -> Invitation | None:
+        """Delete a pending invitation (its link stops working); None when unknown, used or expired."""
+        row = await self._conn.fetchrow(
+            "DELETE FROM accounts.auth_links WHERE workspace_id = $1 AND id = $2 AND purpose = 'invitation'"
+            " AND used_at IS NULL AND expires_at > $3 RETURNING id, email, role, created_at, expires_at",
+            workspace_id, invitation_id, now)
+        return None if row is None else _invitation(row)
 
     # Sessions.
 

@@ -99,3 +99,14 @@ class SignInRpcs:
         count = await self._service.sign_in.revoke_member_sessions(request.workspace_id, request.actor.member_id,
                                                                    request.member_id)
         return pb.RevokeMemberSessionsResponse(revoked=count)
+
+    async def ListInvitations(self, request: pb.ListInvitationsRequest,
+                              context: grpc.aio.ServicerContext) -> pb.ListInvitationsResponse:
+        invitations = await self._service.sign_in.list_invitations(request.workspace_id, request.actor.member_id)
+        return pb.ListInvitationsResponse(invitations=[invitation_pb(i) for i in invitations])
+
+    async def RevokeInvitation(self, request: pb.RevokeInvitationRequest,
+                               context: grpc.aio.ServicerContext) -> pb.RevokeInvitationResponse:
+        invitation = await self._service.sign_in.revoke_invitation(request.workspace_id, request.actor.member_id,
+                                                                   request.invitation_id)
+        return pb.RevokeInvitationResponse(invitation=invitation_pb(invitation))

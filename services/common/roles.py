@@ -74,7 +74,7 @@ _ADMIN_CALLS = ("CreateLinkedInAccount", "CreateReconnectLink", "RecordRestricti
                 "ChangeMemberRole", "RemoveMember", "ListTokens", "CreateToken", "RevokeToken", "CreateWebhookEndpoint",
                 "ListWebhookEndpoints", "UpdateWebhookEndpoint", "DeleteWebhookEndpoint", "RotateWebhookSecret",
                 "ListWebhookDeliveries", "ReplayWebhookDelivery", "ListAuditEntries", "CreateInvitation",
-                "RevokeMemberSessions")
+                "RevokeMemberSessions", "ListInvitations", "RevokeInvitation")
 _OWNER_CALLS = ("TransferOwnership",)
 # The least role of each member-facing call that changes something; any other call only needs a role at all.
 RPC_ROLES: dict[str, Role] = {

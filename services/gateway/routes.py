@@ -30,6 +30,7 @@ from services.gateway.api import (
     upstreams,
 )
 from services.gateway.audit import AUDIT_ROUTES
+from services.gateway.invitation_routes import INVITATION_ROUTES
 from services.gateway.reply_routes import REPLY_ROUTES
 from services.gateway.sandbox_routes import SANDBOX_ROUTES
 from services.gateway.sender_routes import SENDER_ROUTES
@@ -244,6 +245,7 @@ ROUTES: tuple[Route, ...] = (
     *UNSUBSCRIBE_ROUTES,
     *STATS_ROUTES,
     *TEAM_ROUTES,
+    *INVITATION_ROUTES,
     *ENDPOINT_ROUTES,
     *AUDIT_ROUTES,
     *SIGN_IN_ROUTES,

@@ -126,11 +126,15 @@ async def fuzzed(pg_dsn: str) -> AsyncIterator[Fuzzed]:
         token = UnsubscribeTokens(TEST_UNSUBSCRIBE_KEY).make(workspace_id, prospect_id)
         # A member's session (joined by an emailed invitation): a real id for the session routes.
         browser = await join_by_invitation(suite, smtp, auth, "s@fuzz.example", "member", "fuzz-password-1")
+        # A pending invitation: a real id for its revocation.
+        status, invitation = await suite.call("POST", "/api/v1/invitations", auth,
+                                              json={"email": "i@fuzz.example", "role": "viewer"})
+        assert status == 201, invitation
         yield Fuzzed(suite, auth, {"campaign_id": campaign["id"], "account_id": account_id,
                                    "inbox_id": inbox["id"], "prospect_id": prospect_id,
                                    "reply_id": detail["replies"][0]["id"],
                                    "suppression_id": listed["suppressions"][0]["id"], "token": token,
-                                   "session_id": browser.session_id,
+                                   "session_id": browser.session_id, "invitation_id": invitation["id"],
                                    **await team_ids(suite, auth)})
 
 

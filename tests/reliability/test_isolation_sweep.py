@@ -55,7 +55,8 @@ VALID_BODIES: dict[str, Any] = {
     "AddSuppressions": {"entries": [{"type": "email", "value": "someone@beta.example"}]},
 }
 # Routes that delete the object they name: their control (as A) runs last, once.
-REMOVES = {("DELETE", "/api/v1/members/{member_id}"), ("DELETE", "/api/v1/webhook-endpoints/{endpoint_id}")}
+REMOVES = {("DELETE", "/api/v1/members/{member_id}"), ("DELETE", "/api/v1/webhook-endpoints/{endpoint_id}"),
+           ("POST", "/api/v1/invitations/{invitation_id}/revoke")}
 # Routes that are not workspace-scoped: public, or authenticated by the third party's secret or signature
 # (their sweep is tests/reliability/test_webhook_sweep.py), or by a single-use OAuth state.
 NOT_BEARER = {"/webhooks/unipile", "/webhooks/billing", "/oauth/callback",
@@ -167,6 +168,11 @@ async def workspace_a(suite: Suite, unipile_url: str, stack: AsyncExitStack, smt
     # A member who joined by an emailed invitation and signed in: a session of A.
     session_email = f"session-{marker}@alpha.example"
     browser = await join_by_invitation(suite, smtp, auth, session_email, "member", f"alpha-password-{marker}")
+    # An invitation of A still pending (sent, not accepted).
+    invitee_email = f"invitee-{marker}@alpha.example"
+    status, invitation = await suite.call("POST", "/api/v1/invitations", auth,
+                                          json={"email": invitee_email, "role": "viewer"})
+    assert status == 201, invitation
     deliveries: list = []
     for _ in range(200):  # the pause's webhook delivery, made once campaigns' outbox reached accounts
         status, listed = await suite.call("GET", f"/api/v1/webhook-endpoints/{endpoint['id']}/deliveries", auth)
@@ -178,9 +184,11 @@ async def workspace_a(suite: Suite, unipile_url: str, stack: AsyncExitStack, smt
     ids = {"campaign_id": campaign["id"], "account_id": account_id, "inbox_id": inbox["id"],
            "prospect_id": prospect_id, "reply_id": detail["replies"][0]["id"], "suppression_id": suppression_ids[0],
            "member_id": member["id"], "token_id": token["token"]["id"], "endpoint_id": endpoint["id"],
-           "delivery_id": deliveries[0]["id"], "session_id": browser.session_id}
+           "delivery_id": deliveries[0]["id"], "session_id": browser.session_id,
+           "invitation_id": invitation["id"]}
     return Owner(auth, ids, [workspace_id, *ids.values(), marker, unipile_id, email, prospect_email, *suppressed,
-                             member_email, session_email], [{"suppression_id": s} for s in suppression_ids[1:]])
+                             invitee_email, member_email, session_email],
+                 [{"suppression_id": s} for s in suppression_ids[1:]])
 
 
 def id_forms(value: str) -> list[str]:
@@ -214,7 +222,7 @@ async def snapshot(suite: Suite, a: Owner) -> dict[str, Any]:
     for path in ("/api/v1/campaigns", "/api/v1/linkedin-accounts", "/api/v1/inboxes",
                  f"/api/v1/campaigns/{a.ids['campaign_id']}", f"/api/v1/campaigns/{a.ids['campaign_id']}/prospects",
                  f"/api/v1/campaigns/{a.ids['campaign_id']}/pause-history", "/api/v1/workspace",
-                 "/api/v1/tokens", "/api/v1/webhook-endpoints"):
+                 "/api/v1/tokens", "/api/v1/webhook-endpoints", "/api/v1/invitations"):
         status, views[path] = await suite.call("GET", path, a.auth)
         assert status == 200, views[path]
     return views

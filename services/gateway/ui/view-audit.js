@@ -9,6 +9,7 @@ import { AUDIT_ACTIONS, auditActionLabel, eventLabel, roleLabel, WEBHOOK_EVENTS,
 
 const PAGE_SIZE = 25;
 const SYSTEM = "00000000-0000-0000-0000-000000000000";
+const UNKNOWN = "00000000-0000-0000-0000-000000000001"; // a refused sign-in: the address tried is in the details
 
 // A changed field's value in words: event types and roles by their labels, codes in plain words.
 function valueText(value) {
@@ -55,7 +56,7 @@ export function auditView() {
     }
     body.innerHTML = `<form class="card toolbar" id="audit-filters" aria-label="Filter the audit log">
         <div><label for="f-actor">Who</label>
-        <select id="f-actor"><option value="">Anyone</option><option value="${SYSTEM}">Holdfast itself</option>
+        <select id="f-actor"><option value="">Anyone</option><option value="${SYSTEM}">Holdfast itself</option><option value="${UNKNOWN}">Someone not signed in</option>
           ${members.map((m) => `<option value="${esc(m.id)}">${esc(m.email)}</option>`).join("")}</select></div>
         <div><label for="f-action">What</label>
         <select id="f-action"><option value="">Any change</option>${Object.entries(AUDIT_ACTIONS)
@@ -98,6 +99,7 @@ export function auditView() {
 
   function who(e) {
     if (e.member_id === SYSTEM) return "Holdfast";
+    if (e.member_id === UNKNOWN) return "Someone not signed in";
     const name = e.member_email || (members.find((m) => m.id === e.member_id) || {}).email || "A removed member";
     return e.token_id ? `${name} (API token)` : name;
   }

@@ -190,6 +190,8 @@ export const AUDIT_ACTIONS = {
   record_linkedin_restriction: "Recorded a LinkedIn restriction", verify_linkedin_account: "Verified a LinkedIn account",
   create_inbox: "Added an inbox", update_inbox_credentials: "Changed an inbox's login", check_inbox: "Checked an inbox",
   start_inbox_oauth: "Connected an inbox", reclassify_reply: "Re-classified a reply", fail_sends: "Simulated failures",
+  create_invitation: "Invited a member", revoke_invitation: "Revoked an invitation",
+  sign_in_failed: "Failed sign-in",
 };
 export const roleLabel = (role) => ROLES[role] || words(role);
 export const eventLabel = (type) => WEBHOOK_EVENTS[type] || words(String(type).replace(".", " "));

@@ -299,6 +299,16 @@ class AccountsServiceStub:
                 request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RevokeMemberSessionsRequest.SerializeToString,
                 response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RevokeMemberSessionsResponse.FromString,
                 _registered_method=True)
+        self.ListInvitations = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/ListInvitations',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListInvitationsRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListInvitationsResponse.FromString,
+                _registered_method=True)
+        self.RevokeInvitation = channel.unary_unary(
+                '/holdfast.accounts.v1.AccountsService/RevokeInvitation',
+                request_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RevokeInvitationRequest.SerializeToString,
+                response_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RevokeInvitationResponse.FromString,
+                _registered_method=True)
 
 
 class AccountsServiceServicer:
@@ -640,6 +650,19 @@ class AccountsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListInvitations(self, request, context):
+        """Invitations still pending (sent, not accepted, not expired), and revoking one (its link stops working).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeInvitation(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AccountsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -907,6 +930,16 @@ def add_AccountsServiceServicer_to_server(servicer, server):
                     servicer.RevokeMemberSessions,
                     request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RevokeMemberSessionsRequest.FromString,
                     response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RevokeMemberSessionsResponse.SerializeToString,
+            ),
+            'ListInvitations': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListInvitations,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListInvitationsRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListInvitationsResponse.SerializeToString,
+            ),
+            'RevokeInvitation': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeInvitation,
+                    request_deserializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RevokeInvitationRequest.FromString,
+                    response_serializer=holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RevokeInvitationResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -2340,6 +2373,60 @@ class AccountsService:
             '/holdfast.accounts.v1.AccountsService/RevokeMemberSessions',
             holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RevokeMemberSessionsRequest.SerializeToString,
             holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RevokeMemberSessionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListInvitations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/ListInvitations',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListInvitationsRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.ListInvitationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeInvitation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.accounts.v1.AccountsService/RevokeInvitation',
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RevokeInvitationRequest.SerializeToString,
+            holdfast_dot_accounts_dot_v1_dot_accounts__pb2.RevokeInvitationResponse.FromString,
             options,
             channel_credentials,
             insecure,
