@@ -10,6 +10,7 @@ fixed, so `make test` repeats itself). `make soak` runs it longer with a random 
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import random
 import time
@@ -42,7 +43,21 @@ STEPS_OF = {
              {"channel": "email", "action": "email", "subject": "Hello", "body": "A note", "delay": {"hours": 2}}],
 }
 EVENTS: Counter[str] = Counter()
+SPENT: Counter[str] = Counter()  # real seconds per rule and for the invariants
 LENGTHS: list[int] = []  # steps of each sequence run
+DURATIONS: list[float] = []  # real seconds of each sequence
+
+
+def timed(f):  # noqa: ANN001, ANN201
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        started = time.monotonic()
+        try:
+            return f(*args, **kwargs)
+        finally:
+            SPENT[f.__name__] += time.monotonic() - started
+
+    return wrapper
 
 
 class Bridge:
@@ -138,6 +153,7 @@ class SuiteModel(RuleBasedStateMachine):
         self.prospects = 0
         self.billing_events = 0
         self.checks = -1  # the invariant also runs once before the first step
+        self.began = time.monotonic()
 
     def _new_workspace(self) -> tuple[str, dict[str, str]]:
         return self.b.run(self.b.w.suite.new_workspace())
@@ -147,12 +163,15 @@ class SuiteModel(RuleBasedStateMachine):
             assert r.status < 300, await r.text()
 
     def settle(self) -> None:
+        started = time.monotonic()
         self.b.run(settle(self.b.w))
+        SPENT["settle (within the rules)"] += time.monotonic() - started
 
     # ------------------------------------------------------------------ members
 
     @rule(channels=st.sampled_from(["both", "linkedin", "email"]), senders=st.integers(1, 2),
           prospects=st.integers(0, 4), activate=st.booleans())
+    @timed
     def create_campaign(self, channels: str, senders: int, prospects: int, activate: bool) -> None:
         EVENTS["create campaign"] += 1
         linkedin = list(self.accounts)[:senders] if channels != "email" else []
@@ -179,12 +198,14 @@ class SuiteModel(RuleBasedStateMachine):
 
     @precondition(lambda self: self.campaigns)
     @rule(pick=st.integers(0, 99), n=st.integers(1, 4))
+    @timed
     def add_prospects(self, pick: int, n: int) -> None:
         EVENTS["add prospects"] += 1
         self._add(self.campaigns[pick % len(self.campaigns)], n)
 
     @precondition(lambda self: self.campaigns)
     @rule(pick=st.integers(0, 99))
+    @timed
     def activate(self, pick: int) -> None:
         cid = self.campaigns[pick % len(self.campaigns)]
         status, answer = self.b.call("POST", f"/api/v1/campaigns/{cid}/activate", self.auth)
@@ -196,6 +217,7 @@ class SuiteModel(RuleBasedStateMachine):
 
     @precondition(lambda self: self.started)
     @rule(pick=st.integers(0, 99))
+    @timed
     def pause(self, pick: int) -> None:
         EVENTS["manual pause"] += 1
         cid = sorted(self.started)[pick % len(self.started)]
@@ -204,6 +226,7 @@ class SuiteModel(RuleBasedStateMachine):
 
     @precondition(lambda self: self.started)
     @rule(pick=st.integers(0, 99), hours=st.sampled_from([20, 3, 50]), when_unblocked=st.booleans())
+    @timed
     def pause_a_while_then_resume(self, pick: int, hours: int, when_unblocked: bool) -> None:
         """A member's pause over hours or days, then a resume that must do what its preview says."""
         self.pause(pick)
@@ -212,6 +235,7 @@ class SuiteModel(RuleBasedStateMachine):
 
     @precondition(lambda self: self.started)
     @rule(pick=st.integers(0, 99), when_unblocked=st.booleans())
+    @timed
     def resume(self, pick: int, when_unblocked: bool) -> None:
         cid = sorted(self.started)[pick % len(self.started)]
         self.settle()
@@ -250,10 +274,12 @@ class SuiteModel(RuleBasedStateMachine):
     # ------------------------------------------------------------------ providers and billing
 
     @rule(pick=st.integers(0, 1), lost=st.booleans())
+    @timed
     def disconnect_account(self, pick: int, lost: bool) -> None:
         self._account_status(pick, "disconnected", lost)
 
     @rule(pick=st.integers(0, 1), lost=st.booleans())
+    @timed
     def reconnect_account(self, pick: int, lost: bool) -> None:
         self._account_status(pick, "connected", lost)
 
@@ -268,6 +294,7 @@ class SuiteModel(RuleBasedStateMachine):
             self.settle()
 
     @rule(pick=st.integers(0, 1))
+    @timed
     def restrict_account(self, pick: int) -> None:
         EVENTS["account restricted"] += 1
         ours = list(self.accounts)[pick]
@@ -277,6 +304,7 @@ class SuiteModel(RuleBasedStateMachine):
         self.settle()
 
     @rule(pick=st.integers(0, 1))
+    @timed
     def verify_account(self, pick: int) -> None:
         ours = list(self.accounts)[pick]
         status, _ = self.b.call("POST", f"/api/v1/linkedin-accounts/{ours}/verify", self.auth)
@@ -284,6 +312,7 @@ class SuiteModel(RuleBasedStateMachine):
         self.settle()
 
     @rule(pick=st.integers(0, 1), status=st.sampled_from(["disconnected", "connected"]))
+    @timed
     def inbox_login(self, pick: int, status: str) -> None:
         """An inbox's login broken or repaired, found by accounts (the reconciliation carries it)."""
         EVENTS[f"inbox {status}"] += 1
@@ -310,6 +339,7 @@ class SuiteModel(RuleBasedStateMachine):
         self.settle()
 
     @rule(cancel=st.booleans())
+    @timed
     def billing(self, cancel: bool) -> None:
         EVENTS[f"billing {'canceled' if cancel else 'renewed'}"] += 1
         self.billing_events += 1
@@ -329,6 +359,7 @@ class SuiteModel(RuleBasedStateMachine):
     # ------------------------------------------------------------------ time
 
     @rule(hours=st.sampled_from([1, 3, 8, 20, 50]))
+    @timed
     def time_passes(self, hours: int) -> None:
         EVENTS["time passes"] += 1
         self.b.run(advance(self.b.w, self.b.w.clock.now() + timedelta(hours=hours)))
@@ -337,8 +368,10 @@ class SuiteModel(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         LENGTHS.append(self.checks)
+        DURATIONS.append(time.monotonic() - self.began)
 
     @invariant()
+    @timed
     def the_promises_hold(self) -> None:
         self.checks += 1
         db = self.b.w.db
@@ -346,6 +379,12 @@ class SuiteModel(RuleBasedStateMachine):
                  + self.b.run(invariants.no_silent_active(db, self.workspace))
                  + self.b.run(invariants.sends(db, self.workspace, PARIS, LIMITS)))
         assert not found, found
+
+
+def tenths(values: list[float]) -> list[float]:
+    n = len(values)
+    parts = [values[i * n // 10:(i + 1) * n // 10] for i in range(10)]
+    return [round(sum(p) / len(p), 2) for p in parts if p]
 
 
 async def test_the_suite_keeps_its_promises_through_random_sequences(world: World) -> None:
@@ -360,4 +399,7 @@ async def test_the_suite_keeps_its_promises_through_random_sequences(world: Worl
     finally:
         print(f"\nmodel: seed {SEED}, {len(LENGTHS)} sequences ({sum(n >= STEPS for n in LENGTHS)} of {STEPS} steps, "  # noqa: T201
               f"{sum(LENGTHS)} steps in all) in {time.monotonic() - started:.0f} s; "
-              f"events: {dict(sorted(EVENTS.items()))}")
+              f"events: {dict(sorted(EVENTS.items()))}; real seconds per sequence, by tenths of the run: "
+              f"{tenths(DURATIONS)}; "
+              f"real seconds spent: "
+              f"{ {k: round(v, 1) for k, v in SPENT.most_common()} }")
