@@ -11,6 +11,7 @@ import pytest
 from tests.e2e.conftest import World, open_world
 
 MODEL_ENV = {"HOLDFAST_DISPATCH_INTERVAL_SECONDS": "0.02", "HOLDFAST_SWEEP_SECONDS": "0.05",
+             "HOLDFAST_AUTO_RESUME_COOLDOWN_SECONDS": "600",
              "HOLDFAST_FAILURE_MIN_SAMPLE": "3", "HOLDFAST_BOUNCE_MIN_SAMPLE": "2"}
 
 
