@@ -658,7 +658,9 @@ async def test_the_suite_keeps_its_promises_through_random_sequences(world: Worl
     options = settings(max_examples=SEQUENCES, stateful_step_count=STEPS, deadline=None, database=None,
                        suppress_health_check=list(HealthCheck), phases=phases)
     try:
-        await asyncio.to_thread(run_state_machine_as_test, machine, settings=options)
+        # _min_steps: every sequence runs its STEPS steps (else hypothesis ends some early, at random or when
+        # its choice buffer fills).
+        await asyncio.to_thread(run_state_machine_as_test, machine, settings=options, _min_steps=STEPS)
     finally:
         await channel.close()
         print(f"\nmodel: seed {SEED}, {len(LENGTHS)} sequences ({sum(n >= STEPS for n in LENGTHS)} of {STEPS} steps, "  # noqa: T201
