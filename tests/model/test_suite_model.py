@@ -382,6 +382,17 @@ class SuiteModel(RuleBasedStateMachine):
                                   {"status": "CREDENTIALS" if status == "disconnected" else "OK"}))
             self.settle()
 
+    @rule(pick=st.integers(0, 1), minutes=st.sampled_from([0, 4, 20]))
+    @timed
+    def account_flaps(self, pick: int, minutes: int) -> None:
+        """The account drops and comes back twice, `minutes` apart (P9: the second auto-resume waits for the
+        cool-down, which time passing must end)."""
+        EVENTS["account flaps"] += 1
+        for _ in range(2):
+            self._account_status(pick, "disconnected", False)
+            self._account_status(pick, "connected", False)
+            self.b.run(advance(self.b.w, self.b.w.clock.now() + timedelta(minutes=minutes)))
+
     @rule(pick=st.integers(0, 1))
     @timed
     def restrict_account(self, pick: int) -> None:
