@@ -36,7 +36,7 @@ test: lint
 
 # The model-based test (tests/model) for longer, with a random seed (printed; HOLDFAST_MODEL_SEED=N repeats it).
 soak: $(STAMP)
-	HOLDFAST_MODEL_SEED=random HOLDFAST_MODEL_SEQUENCES=$${HOLDFAST_MODEL_SEQUENCES:-200} \
+	HOLDFAST_MODEL_SEED=random HOLDFAST_MODEL_SHRINK=1 HOLDFAST_MODEL_SEQUENCES=$${HOLDFAST_MODEL_SEQUENCES:-1000} \
 		$(PY) -m pytest tests/model -x -q -s
 
 # The README's screenshots of the web UI at 1440 and 375 px (docs/screenshots/); `make test` never writes them.

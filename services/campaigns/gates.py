@@ -1,6 +1,7 @@
 """Gates (DESIGN P5-P8): for each active reason, whether a member's Resume may clear it now; and the one check
-every path that starts sending goes through (activate, resume, prospects added, a sender's health changing):
-which reasons the campaign's senders and subscription call for on the channels it is about to send on."""
+every path that starts sending goes through (activate, resume, prospects added, a stopped prospect back in its
+sequence, a sender's health changing): which reasons the campaign's senders and subscription call for on the
+channels it is about to send on. (A campaign's senders are set when it is created; no path adds one later.)"""
 
 from __future__ import annotations
 

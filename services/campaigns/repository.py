@@ -358,6 +358,11 @@ class Repository:
         async with self._pool.acquire() as conn:
             return await Transaction(conn).get_campaign(workspace_id, campaign_id)
 
+    async def workspace_of(self, campaign_id: str) -> str | None:
+        """The workspace a campaign belongs to (for another service's event that names only the campaign)."""
+        found = await self._pool.fetchval("SELECT workspace_id FROM campaigns.campaigns WHERE id = $1", campaign_id)
+        return None if found is None else str(found)
+
     async def started_campaigns(self, *, sender_id: str | None = None,
                                 workspace_id: str | None = None) -> list[tuple[str, str]]:
         """(workspace id, campaign id) of active or paused campaigns using a sender, or of a workspace."""

@@ -233,6 +233,15 @@ class CampaignsServicer(pb_grpc.CampaignsServiceServicer):
             reason="email_high_bounce_rate", channel="email", source="bounce_detector")
         return pb.ApplyBounceRateSignalResponse(applied=effect.applied)
 
+    async def ApplyProspectProgress(self, request: pb.ApplyProspectProgressRequest,
+                                    context: grpc.aio.ServicerContext) -> pb.ApplyProspectProgressResponse:
+        """Only "back_in_sequence" is sent today: a stopped prospect is back, so the gate check runs (issue 15).
+        Idempotent: a redelivery finds the reasons already there."""
+        if request.outcome != "back_in_sequence":
+            return pb.ApplyProspectProgressResponse(applied=False)
+        await self._service.prospect_back(request.campaign_id)
+        return pb.ApplyProspectProgressResponse(applied=True)
+
     async def GetPauseHistory(self, request: pb.GetPauseHistoryRequest,
                               context: grpc.aio.ServicerContext) -> pb.GetPauseHistoryResponse:
         entries, token = await self._service.history(request.workspace_id, request.campaign_id,

@@ -228,6 +228,19 @@ class CampaignsService:
         channels = (await self._scheduler.active_channels([campaign.id])).get(campaign.id, set())
         return [n for n in needed if n.scope == "campaign" or n.scope in channels]
 
+    async def prospect_back(self, campaign_id: str) -> bool:
+        """The gate check of a step becoming active again (issue 15): a stopped prospect is back in its sequence
+        (the scheduler says so once it is), so a channel no sender of which can send on may be active again
+        without a reason. Returns whether a reason was added."""
+        workspace_id = await self._repo.workspace_of(parse_uuid(campaign_id, "campaign_id"))
+        if workspace_id is None:
+            return False
+        campaign = await self.get(workspace_id, campaign_id)
+        if campaign.status not in ("active", "paused"):
+            return False
+        channels = (await self._scheduler.active_channels([campaign.id])).get(campaign.id, set())
+        return (await self._enforce(campaign, set(channels))).changed
+
     async def _acknowledge_holds(self, change: Change) -> None:
         """Answer only once the scheduler enforces the new holds (or say in the log that it did not yet)."""
         if change.holds_event is None:

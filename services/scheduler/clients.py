@@ -37,6 +37,14 @@ class ProtoEvents:
         # The inbox's key, like its failure-rate signals: an "above" and the "below" after it never swap.
         return "campaigns.ApplyBounceRateSignal", signal.inbox_id, request.SerializeToString()
 
+    def prospect_back(self, event_id: str, campaign_id: str, prospect_id: str, step_index: int) -> Event:
+        """Issue 15: a stopped prospect is back in its sequence (a reply re-classified as an out-of-office), so a
+        step of its campaign may be active again: campaigns runs the gate check on the active channels."""
+        request = campaigns_pb2.ApplyProspectProgressRequest(
+            event_id=event_id, campaign_id=campaign_id, prospect_id=prospect_id, completed_step=step_index,
+            finished=False, outcome="back_in_sequence")
+        return "campaigns.ApplyProspectProgress", campaign_id, request.SerializeToString()
+
     def suppress_opt_out(self, workspace_id: str, prospect_id: str, source: str) -> Event:
         """V6: a prospect who asked to stop in a reply joins its workspace's suppression list."""
         request = campaigns_pb2.RecordOptOutRequest(workspace_id=workspace_id, prospect_id=prospect_id,
@@ -71,7 +79,8 @@ def outbox_deliveries(campaigns: campaigns_pb2_grpc.CampaignsServiceStub,
                       accounts: accounts_pb2_grpc.AccountsServiceStub) -> dict[str, Deliver]:
     # Events to campaigns (failure-rate signals) and accounts (account-level failures), retried until taken.
     return {**grpc_destinations("campaigns", campaigns, campaigns_pb2, {
-        "ApplyFailureRateSignal": None, "ApplyBounceRateSignal": None, "RecordOptOut": 30}),
+        "ApplyFailureRateSignal": None, "ApplyBounceRateSignal": None, "RecordOptOut": 30,
+        "ApplyProspectProgress": None}),
         **grpc_destinations("accounts", accounts, accounts_pb2, {"ReportAccountFailure": None}),
         # prospect.accepted, written by a trigger on the prospect plans (migrations/011_webhook_events.sql), as JSON.
         RECORD_WEBHOOK_EVENT: lambda b: accounts.RecordWebhookEvent(webhook_event_request(b))}

@@ -87,7 +87,7 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
     warmups = WarmupFeeder(repository, service, clock)
     voices = ProspectVoices(repository, clock, ooo_days=settings.ooo_days,
                             drain_seconds=settings.hold_drain_seconds, stale_after=stale_after,
-                            suppress=events.suppress_opt_out, kick=relay.kick)
+                            suppress=events.suppress_opt_out, kick=relay.kick, back=events.prospect_back)
     linkedin_replies = LinkedInReplies(repository, unipile, voices, clock,
                                        poll_interval=timedelta(seconds=settings.chats_poll_seconds),
                                        ooo_days=settings.ooo_days)

@@ -24,5 +24,7 @@ class Events(Protocol):
 # Builds the event asking campaigns to put an opted-out prospect on its workspace's suppression list:
 # (workspace id, prospect id, source).
 SuppressEvent = Callable[[str, str, str], Event]
+# (event id, campaign, prospect, its step) -> the event telling campaigns a stopped prospect is back (issue 15).
+BackEvent = Callable[[str, str, str, int], Event]
 # How the email sender logs in as an inbox (asked of accounts).
 Credentials = Callable[[str], Awaitable["SmtpSettings | SendingAs"]]

@@ -21,7 +21,7 @@ from services.common.clock import Clock
 from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.scheduler.domain import CampaignPlan, company_domain
 from services.scheduler.planner import planned_at
-from services.scheduler.ports import SuppressEvent
+from services.scheduler.ports import BackEvent, SuppressEvent
 from services.scheduler.repository import Repository
 from services.scheduler.voice_repository import RANK, STOPPING, Target, VoiceEvent, VoiceTx
 
@@ -52,10 +52,13 @@ class Recorded:
 class ProspectVoices:
     def __init__(self, repository: Repository, clock: Clock, *, ooo_days: float = 7.0,
                  drain_seconds: float = 30.0, stale_after: timedelta = timedelta(minutes=10),
-                 suppress: SuppressEvent | None = None, kick: Callable[[], None] = lambda: None):
+                 suppress: SuppressEvent | None = None, kick: Callable[[], None] = lambda: None,
+                 back: BackEvent | None = None):
         """`suppress` builds the event asking campaigns to suppress an opted-out prospect's address (V6: opt-outs
-        feed the list); `kick` tells the outbox relay an event was committed."""
+        feed the list); `back` the one telling campaigns a stopped prospect is back in its sequence (its gate
+        check, issue 15); `kick` tells the outbox relay an event was committed."""
         self._suppress = suppress
+        self._back = back
         self._kick = kick
         self._repo = repository
         self._clock = clock
@@ -142,11 +145,16 @@ class ProspectVoices:
             if voice == "out_of_office":
                 back = max(until or original.received_at + self._ooo, now)
                 parked = planned_at(plan.schedule, back, prospect_id, target.step_index)
-                changed = (await store.unstop(prospect_id, target.voice, parked) if target.voice in STOPPING
+                unstopped = target.voice in STOPPING
+                changed = (await store.unstop(prospect_id, target.voice, parked) if unstopped
                            else await store.park(prospect_id, parked))
-                if changed and target.voice in STOPPING and colleagues:
+                if changed and unstopped and colleagues:
                     others = await self._restore(store, plan, target.voice, prospect_id,
                                                  [locked[c] for c in colleagues if c in locked], now)
+                if changed and unstopped and self._back is not None:
+                    # A step of the campaign may be active again: the gate check must see it (P5, P6).
+                    await tx.enqueue(self._back(f"back:{reply_id}@{now.isoformat()}", campaign_id, prospect_id,
+                                                target.step_index))
             else:
                 stopped = await store.stop(sorted({prospect_id, *colleagues}), voice)
                 changed = prospect_id in stopped
@@ -158,6 +166,8 @@ class ProspectVoices:
                 parked, len(affected), original.received_at, now), campaign_id)
         log.info("reply re-classified", prospect_id=prospect_id, was=original.voice, now=voice, actor=actor,
                  changed=changed, colleagues=len(others))
+        if voice == "out_of_office" and changed:
+            self._kick()
         await self._drain(affected if voice != "out_of_office" else [])
         return Recorded(True, affected, parked)
 

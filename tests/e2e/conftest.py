@@ -91,30 +91,36 @@ class World:
 @pytest.fixture
 async def world(pg_dsn) -> AsyncIterator[World]:
     async with AsyncExitStack() as stack:
-        clock = ManualClock(MONDAY_0800_PARIS)
-        unipile_app = create_unipile("sandbox-key")
-        unipile_app[STATE].clock = clock.now  # the fake third party lives on the same virtual time
-        unipile_url = await serve(unipile_app, stack)
-        smtp = SandboxSmtp()
-        smtp.set_password(SENDER, SENDER_PASSWORD)
-        smtp_port = await smtp.start()
-        stack.push_async_callback(smtp.stop)
-        dsn = await create_database(pg_dsn)
-        suite = await start_suite(dsn, stack, clock, HOLDFAST_UNIPILE_DSN=unipile_url,
-                                  HOLDFAST_UNIPILE_API_KEY="sandbox-key",
-                                  HOLDFAST_UNIPILE_WEBHOOK_SECRET=WEBHOOK_SECRET,
-                                  HOLDFAST_BILLING_WEBHOOK_SECRET=BILLING_SECRET,
-                                  HOLDFAST_PUBLIC_URL="http://127.0.0.1:1",
-                                  # Outbound webhooks may go to a test's local receiver.
-                                  HOLDFAST_WEBHOOKS_ALLOW_PRIVATE="true", HOLDFAST_WEBHOOK_DELIVERY_SECONDS="0.1")
-        db = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
-        stack.push_async_callback(db.close)
-        async with aiohttp.ClientSession() as http:
-            client = UnipileClient(unipile_url, "sandbox-key", http)
-            for source in ("users", "account_status", "messaging"):
-                await client.create_webhook(f"{suite.base_url}/webhooks/unipile", source,
-                                            {"Unipile-Auth": WEBHOOK_SECRET})
-        yield World(suite, clock, unipile_app[STATE], unipile_url, smtp, smtp_port, db)
+        yield await open_world(pg_dsn, stack)
+
+
+async def open_world(pg_dsn: str, stack: AsyncExitStack, **extra_env: str) -> World:
+    """The world on `stack`; `extra_env` adds to or overrides the suite's settings (the model test's)."""
+    clock = ManualClock(MONDAY_0800_PARIS)
+    unipile_app = create_unipile("sandbox-key")
+    unipile_app[STATE].clock = clock.now  # the fake third party lives on the same virtual time
+    unipile_url = await serve(unipile_app, stack)
+    smtp = SandboxSmtp()
+    smtp.set_password(SENDER, SENDER_PASSWORD)
+    smtp_port = await smtp.start()
+    stack.push_async_callback(smtp.stop)
+    dsn = await create_database(pg_dsn)
+    suite = await start_suite(dsn, stack, clock, HOLDFAST_UNIPILE_DSN=unipile_url,
+                              HOLDFAST_UNIPILE_API_KEY="sandbox-key",
+                              HOLDFAST_UNIPILE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+                              HOLDFAST_BILLING_WEBHOOK_SECRET=BILLING_SECRET,
+                              HOLDFAST_PUBLIC_URL="http://127.0.0.1:1",
+                              # Outbound webhooks may go to a test's local receiver.
+                              HOLDFAST_WEBHOOKS_ALLOW_PRIVATE="true", HOLDFAST_WEBHOOK_DELIVERY_SECONDS="0.1",
+                              **extra_env)
+    db = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
+    stack.push_async_callback(db.close)
+    async with aiohttp.ClientSession() as http:
+        client = UnipileClient(unipile_url, "sandbox-key", http)
+        for source in ("users", "account_status", "messaging"):
+            await client.create_webhook(f"{suite.base_url}/webhooks/unipile", source,
+                                        {"Unipile-Auth": WEBHOOK_SECRET})
+    return World(suite, clock, unipile_app[STATE], unipile_url, smtp, smtp_port, db)
 
 
 @dataclass

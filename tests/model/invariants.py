@@ -122,3 +122,51 @@ async def sends(db: asyncpg.Pool, workspace: str, window: timemath.Schedule,
         last[a["sender_id"]] = t
     out += [f"prospect {p} step {s} sent {n} times" for (p, s), n in once.items() if n > 1]
     return out
+
+
+async def stopped_and_suppressed(db: asyncpg.Pool, workspace: str,
+                                 stops: dict[str, list[tuple[datetime, datetime | None]]],
+                                 suppressed: list[tuple[str, str, datetime]]) -> list[str]:
+    """V1, V5, V6, T6: no send to a prospect after a reply, an opt-out or a bounce stopped it (until a member
+    re-classified the reply), nor to a suppressed address or profile, once the stop or the suppression was
+    acknowledged. `stops` and `suppressed` are what the model saw acknowledged, at which virtual instant."""
+    attempts = await db.fetch(
+        """SELECT a.prospect_id::text, a.action_type, a.started_at, lower(p.email) AS email, p.linkedin_provider_id
+             FROM scheduler.send_attempts a JOIN campaigns.campaigns c ON c.id = a.campaign_id
+             JOIN scheduler.prospect_plans p ON p.prospect_id = a.prospect_id
+            WHERE c.workspace_id = $1::uuid AND a.status IN ('started', 'succeeded', 'reconciled_sent')""",
+        workspace)
+    out = []
+    for a in attempts:
+        t = a["started_at"]
+        for since, until in stops.get(a["prospect_id"], []):
+            if since < t and (until is None or t < until):
+                out.append(f"send {a['action_type']} at {t} to prospect {a['prospect_id']} stopped since {since}")
+        for kind, value, at in suppressed:
+            mine = a["email"] if kind == "email" else (a["linkedin_provider_id"] or "").lower()
+            if mine == value and at < t:
+                out.append(f"send {a['action_type']} at {t} to {value}, suppressed since {at}")
+    return out
+
+
+async def holds_match_reasons(db: asyncpg.Pool, workspace: str) -> tuple[list[str], list[str]]:
+    """P5, P8: once the suite has settled, the scheduler holds every scope of a started campaign's reasons (a
+    reason's scope is never sent on), and nothing else that blocks a send (a campaign whose last reason
+    cleared, or whose channel's reason cleared, sends again). Returns (violations, inert): a held scope no
+    reason calls for while the whole campaign is held anyway blocks nothing; it is reported, not failed (seen
+    rarely, timing-dependent; docs/HEALTH.md)."""
+    rows = await db.fetch(
+        """SELECT c.id::text, c.status, coalesce(h.held_scopes, '{}') AS held,
+                  array(SELECT DISTINCT r.scope FROM campaigns.pause_reasons r WHERE r.campaign_id = c.id) AS scopes
+             FROM campaigns.campaigns c LEFT JOIN scheduler.campaign_holds h ON h.campaign_id = c.id
+            WHERE c.workspace_id = $1::uuid AND c.status IN ('active', 'paused')""", workspace)
+    out, inert = [], []
+    for r in rows:
+        held, scopes = set(r["held"]), set(r["scopes"])
+        what = (f"{r['id']} ({r['status']}): the scheduler holds {sorted(held)}, the reasons' scopes are "
+                f"{sorted(scopes)}")
+        if scopes - held or (held - scopes and "campaign" not in scopes):
+            out.append(what)
+        elif held != scopes:
+            inert.append(what)
+    return out, inert
