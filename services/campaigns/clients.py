@@ -15,7 +15,15 @@ from services.campaigns.domain import (
     Prospect,
     Senders,
 )
-from services.campaigns.ports import AttemptInfo, HealthChange, HoldState, PlanInfo, SenderHealth, WarmupProgress
+from services.campaigns.ports import (
+    AttemptInfo,
+    HealthChange,
+    HoldState,
+    PlanInfo,
+    PlanMove,
+    SenderHealth,
+    WarmupProgress,
+)
 from services.campaigns.repository import Event
 from services.campaigns.suppression_entries import Entry
 from services.common.errors import InvalidArgument, NotFound
@@ -28,11 +36,8 @@ from services.common.webhook_relay import RECORD_WEBHOOK_EVENT, webhook_event_re
 HOLDS_PER_BATCH = 1000
 
 
-class ProtoEvents:
-    """Campaign changes as the scheduler's requests, ordered per campaign."""
-
-    def plan(self, campaign: Campaign) -> Event:
-        request = scheduler_pb2.UpsertCampaignPlanRequest(
+def plan_request(campaign: Campaign) -> scheduler_pb2.UpsertCampaignPlanRequest:
+    return scheduler_pb2.UpsertCampaignPlanRequest(
             campaign_id=campaign.id, workspace_id=campaign.workspace_id, version=campaign.definition_version,
             days=list(campaign.schedule.days), window_start=campaign.schedule.window_start,
             window_end=campaign.schedule.window_end, timezone=campaign.schedule.timezone,
@@ -44,7 +49,13 @@ class ProtoEvents:
             linkedin_account_ids=list(campaign.senders.linkedin_account_ids),
             inbox_ids=list(campaign.senders.inbox_ids), active=campaign.status in ("active", "paused"),
             warmup=campaign.kind == "warmup", stop_on_reply=campaign.stop_on_reply)
-        return "scheduler.UpsertCampaignPlan", campaign.id, request.SerializeToString()
+
+
+class ProtoEvents:
+    """Campaign changes as the scheduler's requests, ordered per campaign."""
+
+    def plan(self, campaign: Campaign) -> Event:
+        return "scheduler.UpsertCampaignPlan", campaign.id, plan_request(campaign).SerializeToString()
 
     def holds(self, campaign: Campaign, caused_at: datetime) -> Event:
         request = scheduler_pb2.SetCampaignHoldsRequest(
@@ -117,6 +128,17 @@ class SchedulerClient:
     async def active_channels(self, campaign_ids: list[str]) -> dict[str, set[str]]:
         reply = await self._stub.GetActiveChannels(scheduler_pb2.GetActiveChannelsRequest(campaign_ids=campaign_ids))
         return {c.campaign_id: {to_word(types_pb2.Channel, ch) or "" for ch in c.channels} for c in reply.campaigns}
+
+    async def progress(self, campaign_ids: list[str]) -> dict[str, tuple[int, int]]:
+        reply = await self._stub.GetCampaignProgress(scheduler_pb2.GetCampaignProgressRequest(
+            campaign_ids=campaign_ids))
+        return {c.campaign_id: (c.enrolled, c.unfinished) for c in reply.campaigns}
+
+    async def preview_plan_change(self, campaign: Campaign, limit: int) -> tuple[int, list[PlanMove]]:
+        reply = await self._stub.PreviewPlanChange(scheduler_pb2.PreviewPlanChangeRequest(
+            plan=plan_request(campaign), limit=limit))
+        return reply.moved, [PlanMove(m.prospect_id, m.step_index, from_timestamp(getattr(m, "from")),
+                                      from_timestamp(m.to)) for m in reply.moves]
 
     async def plans(self, campaign_id: str, prospect_ids: list[str]) -> dict[str, PlanInfo]:
         reply = await self._stub.ListProspectPlans(scheduler_pb2.ListProspectPlansRequest(
