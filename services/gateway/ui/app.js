@@ -35,6 +35,8 @@ async function tick() {
 
 const PAGES = [
   [/^#\/campaigns\/new$/, () => builderView(), "New campaign"],
+  [/^#\/campaigns\/([\w-]+)\/edit$/, (m) => builderView(m[1]), "Edit campaign"],
+  [/^#\/campaigns\?archived=(archived|all)$/, (m) => campaignsView(m[1]), "Campaigns"],
   [/^#\/campaigns\/([\w-]+)\/import$/, (m) => importView(m[1]), "Import prospects"],
   [/^#\/campaigns\/([\w-]+)\/prospects\/([\w-]+)$/, (m) => prospectView(m[1], m[2]), null],
   [/^#\/campaigns\/([\w-]+)$/, (m) => campaignView(m[1]), null],
