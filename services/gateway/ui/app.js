@@ -9,6 +9,7 @@ import { importView } from "./view-import.js";
 import { inboxNewView } from "./view-inbox-new.js";
 import { inboxesView } from "./view-inboxes.js";
 import { prospectView } from "./view-prospect.js";
+import { homeView } from "./view-home.js";
 import { finishOAuth } from "./oauth-return.js";
 import { signInView } from "./view-signin.js";
 import { suppressionsView } from "./view-suppressions.js";
@@ -40,6 +41,7 @@ const PAGES = [
   [/^#\/campaigns\/([\w-]+)\/import$/, (m) => importView(m[1]), "Import prospects"],
   [/^#\/campaigns\/([\w-]+)\/prospects\/([\w-]+)$/, (m) => prospectView(m[1], m[2]), null],
   [/^#\/campaigns\/([\w-]+)$/, (m) => campaignView(m[1]), null],
+  [/^#\/home$/, () => homeView(), "Needs attention"],
   [/^#\/accounts/, () => accountsView(), "LinkedIn accounts"],
   [/^#\/inboxes\/new/, () => inboxNewView(), "Add an inbox"],
   [/^#\/inboxes/, () => inboxesView(), "Email inboxes"],

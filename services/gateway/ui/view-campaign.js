@@ -4,6 +4,7 @@ import { api, ApiError } from "./api.js";
 import { dayList, esc, plural, viewerZone, when } from "./format.js";
 import { dayChart, progressMarkup, rate, stepsTable } from "./results.js";
 import { changeAnnouncement } from "./view-campaigns.js";
+import { markRepliesSeen } from "./view-home.js";
 import { chip, errorBox, flash, handleAuthError, main, patch, say, statusBadge } from "./ui.js";
 import {
   BLOCKS_RESUME, FIX_PAGE, SCOPES, actorText, detailText, prospectStateLabel, reasonAction, reasonLabel,
@@ -316,6 +317,7 @@ export function campaignView(id) {
           ${warmup.pool_size} other inbox${warmup.pool_size === 1 ? "" : "es"} of this workspace.</p>
           <p class="hint">The daily volume grows only on days the inbox actually sends: a pause keeps the ramp day.</p>`);
       } else renderProspects(c, prospects, tz, me);
+      markRepliesSeen(id, stats.replied); // its replies are in view here: read
       const sent = stats.steps.reduce((a, st) => a + st.sent, 0);
       patch(el("results"), `<ul class="figures">
           <li><strong>${stats.enrolled.toLocaleString("en")}</strong> enrolled</li>
