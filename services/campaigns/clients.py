@@ -34,6 +34,7 @@ from services.common.webhook_relay import RECORD_WEBHOOK_EVENT, webhook_event_re
 
 # Campaigns per SetCampaignHoldsBatch call: about 70 kB, well under gRPC's 4 MB limit.
 HOLDS_PER_BATCH = 1000
+ENROLL_PER_EVENT = 10_000
 
 
 def plan_request(campaign: Campaign) -> scheduler_pb2.UpsertCampaignPlanRequest:
@@ -101,13 +102,15 @@ class ProtoEvents:
 
     def enrollment(self, campaign: Campaign, prospects: list[Prospect]) -> list[Event]:
         events = []
-        for start in range(0, len(prospects), 2000):
+        # Up to 10,000 a request (about 1 MB, well under gRPC's 4 MB): each request is one enrollment and one re-clamp
+        # in the scheduler, so an import of 100,000 is 10 of them, not 50.
+        for start in range(0, len(prospects), ENROLL_PER_EVENT):
             request = scheduler_pb2.EnrollProspectsRequest(campaign_id=campaign.id, prospects=[
                 scheduler_pb2.EnrolledProspect(
                     prospect_id=p.id, linkedin_provider_id=p.data.linkedin_provider_id or "",
                     linkedin_public_identifier=p.data.linkedin_public_identifier or "",
                     email=p.data.email or "", first_name=p.data.first_name, last_name=p.data.last_name,
-                    company=p.data.company, fields=p.data.fields) for p in prospects[start:start + 2000]])
+                    company=p.data.company, fields=p.data.fields) for p in prospects[start:start + ENROLL_PER_EVENT]])
             events.append(("scheduler.EnrollProspects", campaign.id, request.SerializeToString()))
         return events
 
@@ -219,7 +222,7 @@ def outbox_deliveries(scheduler: scheduler_pb2_grpc.SchedulerServiceStub,
     """Where each outbox destination of campaigns goes: a scheduler or accounts RPC (the relay retries until
     taken)."""
     return {**grpc_destinations("scheduler", scheduler, scheduler_pb2, {
-        "UpsertCampaignPlan": None, "EnrollProspects": None, "SetCampaignHolds": 60, "SetCampaignHoldsBatch": 60,
+        "UpsertCampaignPlan": None, "EnrollProspects": 60, "SetCampaignHolds": 60, "SetCampaignHoldsBatch": 60,
         "StartProbation": None, "ApplySuppressions": 60, "RecordProspectVoice": 60}),
         # Written by a trigger on the pause history (migrations/005_webhook_events.sql), as JSON.
         RECORD_WEBHOOK_EVENT: lambda b: accounts.RecordWebhookEvent(webhook_event_request(b))}

@@ -113,12 +113,20 @@ class Transaction:
                       WITH ORDINALITY AS t(pid, pub, email, first, last, company, fields, n)
                 ORDER BY t.n
                ON CONFLICT DO NOTHING
-               RETURNING *""",
+               RETURNING id::text, seq, linkedin_provider_id, linkedin_public_identifier, email""",
             campaign_id, [p.linkedin_provider_id for p in prospects],
             [p.linkedin_public_identifier for p in prospects], [p.email for p in prospects],
             [p.first_name for p in prospects], [p.last_name for p in prospects], [p.company for p in prospects],
             [json.dumps(p.fields) for p in prospects], now)
-        return [_prospect(r) for r in rows]
+        # Only what the database adds comes back: an inserted row's identifiers name its input (a later input with
+        # the same ones conflicted), so its data is the input as given, not decoded again (an import of 10,000
+        # spent more time decoding its own rows than inserting them).
+        given: dict[tuple[str | None, str | None, str | None], ProspectIn] = {}
+        for p in prospects:
+            given.setdefault((p.linkedin_provider_id, p.linkedin_public_identifier, p.email), p)
+        inserted = [Prospect(id=r[0], seq=r[1], created_at=now, data=given[(r[2], r[3], r[4])]) for r in rows]
+        inserted.sort(key=lambda p: p.seq)
+        return inserted
 
     async def update_definition(self, campaign: Campaign, name: str, schedule: Schedule, steps: list[Step],
                                 senders: Senders, stop_on_reply: str, now: datetime) -> None:
