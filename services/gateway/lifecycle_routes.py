@@ -20,7 +20,8 @@ CAMPAIGN = "/api/v1/campaigns/{campaign_id}"
 
 class CampaignListQuery(Paging):
     archived: Literal["archived", "all"] | None = Field(
-        None, description="archived: only archived campaigns; all: both; left out: the campaigns not archived")
+        None, description="archived: only archived campaigns; all: both; left out: the campaigns not archived",
+        json_schema_extra={"enum": ["archived", "all"]})
 
 
 class EditCampaign(models.Request):
