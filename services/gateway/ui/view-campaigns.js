@@ -20,6 +20,7 @@ export function changeAnnouncement(name, before, after) {
     return `${name} paused automatically: ${reasonLabel(top)}.`;
   }
   if (after.status === "active" && before.status === "paused") return `${name} resumed automatically: nothing holds it any more.`;
+  if (after.status === "completed") return `${name} completed: every prospect is through the sequence.`;
   return "";
 }
 
