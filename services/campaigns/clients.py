@@ -15,7 +15,15 @@ from services.campaigns.domain import (
     Prospect,
     Senders,
 )
-from services.campaigns.ports import AttemptInfo, HealthChange, HoldState, PlanInfo, SenderHealth, WarmupProgress
+from services.campaigns.ports import (
+    AttemptInfo,
+    HealthChange,
+    HoldState,
+    PlanInfo,
+    PlanMove,
+    SenderHealth,
+    WarmupProgress,
+)
 from services.campaigns.repository import Event
 from services.campaigns.suppression_entries import Entry
 from services.common.errors import InvalidArgument, NotFound
@@ -26,13 +34,11 @@ from services.common.webhook_relay import RECORD_WEBHOOK_EVENT, webhook_event_re
 
 # Campaigns per SetCampaignHoldsBatch call: about 70 kB, well under gRPC's 4 MB limit.
 HOLDS_PER_BATCH = 1000
+ENROLL_PER_EVENT = 10_000
 
 
-class ProtoEvents:
-    """Campaign changes as the scheduler's requests, ordered per campaign."""
-
-    def plan(self, campaign: Campaign) -> Event:
-        request = scheduler_pb2.UpsertCampaignPlanRequest(
+def plan_request(campaign: Campaign) -> scheduler_pb2.UpsertCampaignPlanRequest:
+    return scheduler_pb2.UpsertCampaignPlanRequest(
             campaign_id=campaign.id, workspace_id=campaign.workspace_id, version=campaign.definition_version,
             days=list(campaign.schedule.days), window_start=campaign.schedule.window_start,
             window_end=campaign.schedule.window_end, timezone=campaign.schedule.timezone,
@@ -44,7 +50,13 @@ class ProtoEvents:
             linkedin_account_ids=list(campaign.senders.linkedin_account_ids),
             inbox_ids=list(campaign.senders.inbox_ids), active=campaign.status in ("active", "paused"),
             warmup=campaign.kind == "warmup", stop_on_reply=campaign.stop_on_reply)
-        return "scheduler.UpsertCampaignPlan", campaign.id, request.SerializeToString()
+
+
+class ProtoEvents:
+    """Campaign changes as the scheduler's requests, ordered per campaign."""
+
+    def plan(self, campaign: Campaign) -> Event:
+        return "scheduler.UpsertCampaignPlan", campaign.id, plan_request(campaign).SerializeToString()
 
     def holds(self, campaign: Campaign, caused_at: datetime) -> Event:
         request = scheduler_pb2.SetCampaignHoldsRequest(
@@ -95,13 +107,15 @@ class ProtoEvents:
 
     def enrollment(self, campaign: Campaign, prospects: list[Prospect]) -> list[Event]:
         events = []
-        for start in range(0, len(prospects), 2000):
+        # Up to 10,000 a request (about 1 MB, well under gRPC's 4 MB): each request is one enrollment and one re-clamp
+        # in the scheduler, so an import of 100,000 is 10 of them, not 50.
+        for start in range(0, len(prospects), ENROLL_PER_EVENT):
             request = scheduler_pb2.EnrollProspectsRequest(campaign_id=campaign.id, prospects=[
                 scheduler_pb2.EnrolledProspect(
                     prospect_id=p.id, linkedin_provider_id=p.data.linkedin_provider_id or "",
                     linkedin_public_identifier=p.data.linkedin_public_identifier or "",
                     email=p.data.email or "", first_name=p.data.first_name, last_name=p.data.last_name,
-                    company=p.data.company, fields=p.data.fields) for p in prospects[start:start + 2000]])
+                    company=p.data.company, fields=p.data.fields) for p in prospects[start:start + ENROLL_PER_EVENT]])
             events.append(("scheduler.EnrollProspects", campaign.id, request.SerializeToString()))
         return events
 
@@ -122,6 +136,17 @@ class SchedulerClient:
     async def active_channels(self, campaign_ids: list[str]) -> dict[str, set[str]]:
         reply = await self._stub.GetActiveChannels(scheduler_pb2.GetActiveChannelsRequest(campaign_ids=campaign_ids))
         return {c.campaign_id: {to_word(types_pb2.Channel, ch) or "" for ch in c.channels} for c in reply.campaigns}
+
+    async def progress(self, campaign_ids: list[str]) -> dict[str, tuple[int, int]]:
+        reply = await self._stub.GetCampaignProgress(scheduler_pb2.GetCampaignProgressRequest(
+            campaign_ids=campaign_ids))
+        return {c.campaign_id: (c.enrolled, c.unfinished) for c in reply.campaigns}
+
+    async def preview_plan_change(self, campaign: Campaign, limit: int) -> tuple[int, list[PlanMove]]:
+        reply = await self._stub.PreviewPlanChange(scheduler_pb2.PreviewPlanChangeRequest(
+            plan=plan_request(campaign), limit=limit))
+        return reply.moved, [PlanMove(m.prospect_id, m.step_index, from_timestamp(getattr(m, "from")),
+                                      from_timestamp(m.to)) for m in reply.moves]
 
     async def plans(self, campaign_id: str, prospect_ids: list[str]) -> dict[str, PlanInfo]:
         reply = await self._stub.ListProspectPlans(scheduler_pb2.ListProspectPlansRequest(
@@ -202,7 +227,7 @@ def outbox_deliveries(scheduler: scheduler_pb2_grpc.SchedulerServiceStub,
     """Where each outbox destination of campaigns goes: a scheduler or accounts RPC (the relay retries until
     taken)."""
     return {**grpc_destinations("scheduler", scheduler, scheduler_pb2, {
-        "UpsertCampaignPlan": None, "EnrollProspects": None, "SetCampaignHolds": 60, "SetCampaignHoldsBatch": 60,
+        "UpsertCampaignPlan": None, "EnrollProspects": 60, "SetCampaignHolds": 60, "SetCampaignHoldsBatch": 60,
         "StartProbation": None, "ApplySuppressions": 60, "RecordProspectVoice": 60}),
         # Written by a trigger on the pause history (migrations/005_webhook_events.sql), as JSON.
         RECORD_WEBHOOK_EVENT: lambda b: accounts.RecordWebhookEvent(webhook_event_request(b))}

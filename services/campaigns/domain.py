@@ -220,6 +220,14 @@ class Campaign:
     last_auto_resumed_at: datetime | None = None
     # V4: a reply stops its author ("prospect") or every prospect of its company ("company").
     stop_on_reply: str = "prospect"
+    # Archived: read-only and out of the default list.
+    archived_at: datetime | None = None
+    # Shown as "completed": started, not paused, and every prospect is done or stopped (derived on reading).
+    completed: bool = False
+
+    @property
+    def shown_status(self) -> str:
+        return "completed" if self.completed and self.status == "active" else self.status
 
     def uses(self, channel: str) -> bool:
         return any(step.channel == channel for step in self.steps)
@@ -366,3 +374,52 @@ def refusal(prospect: ProspectIn, steps: tuple[Step, ...]) -> tuple[str, str] | 
     if len(prospect.fields) > 50 or any(len(k) > 64 or len(v) > 2000 for k, v in prospect.fields.items()):
         return "fields_too_large", "at most 50 fields, keys up to 64 and values up to 2000 characters"
     return None
+
+
+def started_edit_refusal(before: Campaign, steps: list[Step], senders: Senders) -> tuple[str, str, str] | None:
+    """A started campaign's prospects stand at its steps and go out from its senders: an edit keeps the number of
+    steps, each one's channel and action, and the senders; delays, texts and the schedule may change.
+    Returns (code, message, field) when the edit is refused."""
+    if len(steps) != len(before.steps):
+        return ("steps_locked", "a started campaign keeps its number of steps: duplicate it to build another "
+                "sequence", "steps")
+    for i, (old, new) in enumerate(zip(before.steps, steps, strict=True)):
+        if (old.channel, old.action) != (new.channel, new.action):
+            return ("steps_locked", f"a started campaign keeps each step's channel and action (step {i + 1} is "
+                    f"a {old.channel} {old.action})", f"steps.{i}.action")
+    if (sorted(senders.linkedin_account_ids), sorted(senders.inbox_ids)) != (
+            sorted(before.senders.linkedin_account_ids), sorted(before.senders.inbox_ids)):
+        return ("senders_locked", "a started campaign keeps its senders: each prospect stays with the sender "
+                "it was given", "senders")
+    return None
+
+
+def changed_fields(before: Campaign, name: str, schedule: Schedule, steps: list[Step], senders: Senders,
+                   stop_on_reply: str) -> list[str]:
+    """What an edit changes, in the API's field names."""
+    out = []
+    if name != before.name:
+        out.append("name")
+    if schedule.days != before.schedule.days:
+        out.append("schedule.days")
+    if (schedule.window_start, schedule.window_end) != (before.schedule.window_start, before.schedule.window_end):
+        out.append("schedule.window")
+    if schedule.timezone != before.schedule.timezone:
+        out.append("schedule.timezone")
+    if schedule.randomize_within_window != before.schedule.randomize_within_window:
+        out.append("schedule.randomize_within_window")
+    if len(steps) != len(before.steps):
+        out.append("steps")
+    for i, (old, new) in enumerate(zip(before.steps, steps, strict=False)):
+        if (old.channel, old.action) != (new.channel, new.action):
+            out.append(f"steps.{i}")
+            continue
+        if old.delay_hours != new.delay_hours:
+            out.append(f"steps.{i}.delay")
+        if (old.text, old.subject, old.body) != (new.text, new.subject, new.body):
+            out.append(f"steps.{i}.text")
+    if senders != before.senders:
+        out.append("senders")
+    if stop_on_reply != before.stop_on_reply:
+        out.append("stop_on_reply")
+    return out

@@ -70,6 +70,16 @@ class PlanInfo:
     history: tuple[AttemptInfo, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class PlanMove:
+    """A waiting prospect whose next action a definition change moves."""
+
+    prospect_id: str
+    step_index: int
+    before: datetime
+    after: datetime
+
+
 class Scheduler(Protocol):
     async def next_sends(self, campaign_id: str) -> dict[str, datetime]: ...
 
@@ -78,6 +88,14 @@ class Scheduler(Protocol):
     async def active_channels(self, campaign_ids: list[str]) -> dict[str, set[str]]: ...
 
     async def plans(self, campaign_id: str, prospect_ids: list[str]) -> dict[str, PlanInfo]: ...
+
+    async def progress(self, campaign_ids: list[str]) -> dict[str, tuple[int, int]]:
+        """Per campaign: prospects enrolled, and those not yet done or stopped."""
+        ...
+
+    async def preview_plan_change(self, campaign: Campaign, limit: int) -> tuple[int, list[PlanMove]]:
+        """How many waiting prospects this definition would move, and the first `limit` of them."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,7 +35,7 @@ def campaign_pb(c: Campaign, views: list[ReasonView] | None = None) -> pb.Campai
     views = views or [ReasonView(CATALOG[r.reason].explanation, CATALOG[r.reason].action) for r in c.reasons]
     return pb.Campaign(
         id=c.id, workspace_id=c.workspace_id, name=c.name,
-        kind=from_word(pb.CampaignKind, c.kind), status=from_word(pb.CampaignStatus, c.status),
+        kind=from_word(pb.CampaignKind, c.kind), status=from_word(pb.CampaignStatus, c.shown_status),
         paused_reason=from_word(types_pb2.PauseReason, c.paused_reason),
         pause_reasons=[pb.ActivePauseReason(
             reason=from_word(types_pb2.PauseReason, r.reason), scope=from_word(types_pb2.Scope, r.scope),
@@ -52,6 +52,7 @@ def campaign_pb(c: Campaign, views: list[ReasonView] | None = None) -> pb.Campai
         senders=pb.Senders(linkedin_account_ids=list(c.senders.linkedin_account_ids),
                            inbox_ids=list(c.senders.inbox_ids)),
         created_at=to_timestamp(c.created_at), updated_at=to_timestamp(c.updated_at), stop_on_reply=c.stop_on_reply,
+        archived_at=to_timestamp(c.archived_at) if c.archived_at else None,
     )
 
 
@@ -172,8 +173,32 @@ class CampaignsServicer(pb_grpc.CampaignsServiceServicer):
 
     async def GetCampaign(self, request: pb.GetCampaignRequest,
                           context: grpc.aio.ServicerContext) -> pb.GetCampaignResponse:
-        return pb.GetCampaignResponse(campaign=self._pb(
-            await self._service.get(request.workspace_id, request.campaign_id)))
+        campaign = await self._service.get(request.workspace_id, request.campaign_id)
+        return pb.GetCampaignResponse(campaign=self._pb((await self._service.shown([campaign]))[0]))
+
+    async def UpdateCampaign(self, request: pb.UpdateCampaignRequest,
+                             context: grpc.aio.ServicerContext) -> pb.UpdateCampaignResponse:
+        result = await self._service.update(
+            request.workspace_id, request.campaign_id, actor_from_pb(request.actor), name=request.name,
+            schedule=_schedule(request.schedule), steps=[_step(s) for s in request.steps],
+            senders=Senders(tuple(request.senders.linkedin_account_ids), tuple(request.senders.inbox_ids)),
+            stop_on_reply=request.stop_on_reply or "prospect", preview=request.preview)
+        return pb.UpdateCampaignResponse(
+            campaign=self._pb(result.campaign), saved=result.saved, moved=result.moved, changed=result.changed,
+            moves=[pb.PlanMove(prospect_id=m.prospect_id, step_index=m.step_index, to=to_timestamp(m.after),
+                               **{"from": to_timestamp(m.before)}) for m in result.moves])
+
+    async def DuplicateCampaign(self, request: pb.DuplicateCampaignRequest,
+                                context: grpc.aio.ServicerContext) -> pb.DuplicateCampaignResponse:
+        copy = await self._service.duplicate(request.workspace_id, request.campaign_id,
+                                             actor_from_pb(request.actor), request.name)
+        return pb.DuplicateCampaignResponse(campaign=self._pb(copy))
+
+    async def ArchiveCampaign(self, request: pb.ArchiveCampaignRequest,
+                              context: grpc.aio.ServicerContext) -> pb.ArchiveCampaignResponse:
+        change = await self._service.archive(request.workspace_id, request.campaign_id,
+                                             actor_from_pb(request.actor), request.archived)
+        return pb.ArchiveCampaignResponse(**self._change(change))
 
     async def GetWarmupProgress(self, request: pb.GetWarmupProgressRequest,
                                 context: grpc.aio.ServicerContext) -> pb.GetWarmupProgressResponse:
@@ -184,7 +209,8 @@ class CampaignsServicer(pb_grpc.CampaignsServiceServicer):
 
     async def ListCampaigns(self, request: pb.ListCampaignsRequest,
                             context: grpc.aio.ServicerContext) -> pb.ListCampaignsResponse:
-        campaigns, token = await self._service.list(request.workspace_id, request.page_size, request.page_token)
+        campaigns, token = await self._service.list(request.workspace_id, request.page_size, request.page_token,
+                                                    request.archived)
         return pb.ListCampaignsResponse(campaigns=[self._pb(c) for c in campaigns], next_page_token=token)
 
     async def ActivateCampaign(self, request: pb.ActivateCampaignRequest,

@@ -68,7 +68,7 @@ CALLER_ROLE: contextvars.ContextVar[Role | None] = contextvars.ContextVar("calle
 # Adding suppressions only makes sending safer, and a member's re-classification of a reply as an opt-out adds
 # one: a member's call. Removing one is an admin's (DeleteSuppression), as is the suppression route itself.
 _MEMBER_CALLS = ("CreateCampaign", "ActivateCampaign", "PauseCampaign", "ResumeCampaign", "AddProspects",
-                 "AddSuppressions")
+                 "AddSuppressions", "UpdateCampaign", "DuplicateCampaign", "ArchiveCampaign")
 _ADMIN_CALLS = ("CreateLinkedInAccount", "CreateReconnectLink", "RecordRestriction", "VerifyLinkedInAccount",
                 "CreateInbox", "UpdateInboxCredentials", "StartInboxOAuth", "UpdateSendingLimits", "AddMember",
                 "ChangeMemberRole", "RemoveMember", "ListTokens", "CreateToken", "RevokeToken", "CreateWebhookEndpoint",

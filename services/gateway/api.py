@@ -7,6 +7,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -94,6 +95,8 @@ PRINCIPALS = web.AppKey("principals", PrincipalCache)
 ROUTE_ROLE = web.RequestKey("route_role", Role)
 # Who the request is served for, once authenticated (the audit log names them).
 PRINCIPAL = web.RequestKey("principal", Principal)
+# The JSON body as parse_body read it (the audit entry reuses it instead of parsing it again).
+PARSED_BODY = web.RequestKey("parsed_body", dict)
 
 
 # The web UI's session (sign_in_routes.py): the secret in an HttpOnly cookie, and the CSRF token derived from it in a
@@ -177,6 +180,11 @@ def check_text(value: object, field: str = "body") -> None:
             pending += [(child, f"{at}.{index}") for index, child in enumerate(item)]
 
 
+# Where a JSON body can hold NUL or a lone surrogate: a \u escape of NUL or of a surrogate, a surrogate encoded in the
+# bytes themselves (json.loads decodes with surrogatepass), or a NUL byte (UTF-16 or UTF-32 bodies, or NUL itself).
+_MAYBE_BAD_TEXT = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])|\xed[\xa0-\xbf]|\x00")
+
+
 def _has_lone_surrogate(text: str) -> bool:
     try:
         text.encode()
@@ -197,7 +205,9 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
         raise InvalidArgument(f"the body is not valid JSON: {exc}", code="malformed_json", field="body") from None
     if not isinstance(data, dict):
         raise InvalidArgument("the body must be a JSON object", code="malformed_json", field="body")
-    check_text(data)
+    if _MAYBE_BAD_TEXT.search(raw):  # else no string of the body can hold either: no need to walk it
+        check_text(data)
+    request[PARSED_BODY] = data
     try:
         return model.model_validate(data)
     except ValidationError as exc:

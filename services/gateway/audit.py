@@ -18,7 +18,7 @@ from services.common.errors import DomainError, InvalidArgument
 from services.common.proto_time import to_timestamp
 from services.common.roles import Role
 from services.gateway import models, views
-from services.gateway.api import PRINCIPAL, Route, authenticate, parse_query, reply, upstreams
+from services.gateway.api import PARSED_BODY, PRINCIPAL, Route, authenticate, parse_query, reply, upstreams
 
 log = structlog.get_logger(__name__)
 # Field names whose values never reach the log (passwords, secrets, tokens, keys).
@@ -50,7 +50,8 @@ def summarize(changes: dict[str, Any]) -> dict[str, Any]:
             return f"{len(value)} items" if len(value) > MAX_LIST_ITEMS else [shrink(v) for v in value]
         return value
 
-    small = shrink(redact(changes))
+    # Long lists are counted first: a 5,000-prospect body is never walked whole (redacting what is left is the same).
+    small = redact(shrink(changes))
     size = len(json.dumps(small))
     return small if size <= MAX_CHANGES_BYTES else {"truncated": True, "bytes": size}
 
@@ -67,7 +68,9 @@ async def record(request: web.Request, route: Route, response: web.StreamRespons
     if principal is None or route.method in ("GET", "HEAD") or not 200 <= response.status < 300:
         return
     changes: Any = {}
-    if request.body_exists:  # read before by the handler; aiohttp keeps the bytes
+    if PARSED_BODY in request:  # parsed once by the handler (parse_body)
+        changes = request[PARSED_BODY]
+    elif request.body_exists:  # read before by the handler; aiohttp keeps the bytes
         try:
             changes = json.loads(await request.read() or b"{}")
         except ValueError:

@@ -10,7 +10,7 @@ from zoneinfo import available_timezones
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-Status = Literal["draft", "active", "paused", "finished"]
+Status = Literal["draft", "active", "paused", "finished", "completed"]
 Reason = Literal["manual", "linkedin_account_disconnected", "linkedin_high_failure_rate", "account_restricted",
                  "subscription_canceled", "email_account_disconnected", "email_high_bounce_rate"]
 
@@ -212,6 +212,7 @@ class CampaignOut(Response):
     stop_on_reply: Literal["prospect", "company"]
     created_at: str
     updated_at: str
+    archived_at: str | None = Field(None, description="set when archived: read-only, out of the default list")
 
 
 class TemplateWarningOut(Response):

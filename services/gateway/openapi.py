@@ -115,6 +115,9 @@ def _bounds(fld: FieldInfo) -> dict[str, Any]:
             bounds["minimum"] = constraint.ge
         elif isinstance(constraint, annotated_types.Le):
             bounds["maximum"] = constraint.le
+    extra = fld.json_schema_extra if isinstance(fld.json_schema_extra, dict) else {}
+    if "enum" in extra:  # a query parameter that takes only these words
+        bounds["enum"] = extra["enum"]
     return bounds
 
 

@@ -31,6 +31,7 @@ from services.gateway.api import (
 )
 from services.gateway.audit import AUDIT_ROUTES
 from services.gateway.invitation_routes import INVITATION_ROUTES
+from services.gateway.lifecycle_routes import LIFECYCLE_ROUTES, CampaignListQuery
 from services.gateway.reply_routes import REPLY_ROUTES
 from services.gateway.sandbox_routes import SANDBOX_ROUTES
 from services.gateway.sender_routes import SENDER_ROUTES
@@ -141,9 +142,10 @@ async def resume_preview(request: web.Request) -> web.Response:
 
 async def list_campaigns(request: web.Request) -> web.Response:
     principal = await authenticate(request)
-    paging = parse_query(request, Paging)
+    paging = parse_query(request, CampaignListQuery)
     listed = await upstreams(request).campaigns.ListCampaigns(campaigns_pb2.ListCampaignsRequest(
-        workspace_id=principal.workspace_id, page_size=paging.page_size, page_token=paging.page_token))
+        workspace_id=principal.workspace_id, page_size=paging.page_size, page_token=paging.page_token,
+        archived=paging.archived or ""))
     return reply(models.CampaignList(campaigns=[views.campaign(c) for c in listed.campaigns],
                                      next_page_token=listed.next_page_token or None))
 
@@ -214,8 +216,9 @@ ROUTES: tuple[Route, ...] = (
           tag="workspaces"),
     Route("POST", "/api/v1/campaigns", create_campaign, "Create a campaign (a draft).", models.CreatedCampaign,
           status=201, body=models.CreateCampaign, errors=(400, 401)),
-    Route("GET", "/api/v1/campaigns", list_campaigns, "List this workspace's campaigns, oldest first.",
-          models.CampaignList, query=Paging, errors=(400, 401)),
+    Route("GET", "/api/v1/campaigns", list_campaigns, "List this workspace's campaigns, oldest first (archived "
+          "ones only with archived=archived or all).", models.CampaignList, query=CampaignListQuery,
+          errors=(400, 401)),
     Route("GET", CAMPAIGN, get_campaign, "One campaign with its pause state.", models.CampaignOut),
     Route("POST", f"{CAMPAIGN}/activate", activate_campaign, "Start a draft campaign.", models.CampaignChange,
           body=Empty, errors=(400, 401, 404, 409)),
@@ -239,6 +242,7 @@ ROUTES: tuple[Route, ...] = (
           errors=(401, 404, 409)),
     Route("GET", f"{CAMPAIGN}/pause-history", pause_history, "Every pause reason added and cleared, with its actor.",
           models.PauseHistory, query=Paging),
+    *LIFECYCLE_ROUTES,
     *SENDER_ROUTES,
     *REPLY_ROUTES,
     *SUPPRESSION_ROUTES,

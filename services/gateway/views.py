@@ -41,6 +41,7 @@ def campaign(c: campaigns_pb2.Campaign) -> models.CampaignOut:
                                   inbox_ids=list(c.senders.inbox_ids)),
         stop_on_reply="company" if c.stop_on_reply == "company" else "prospect",
         created_at=iso(c.created_at), updated_at=iso(c.updated_at),
+        archived_at=iso(c.archived_at) if c.HasField("archived_at") else None,
     )
 
 
@@ -60,7 +61,7 @@ def prospect(v: campaigns_pb2.ProspectView) -> models.ProspectOut:
 
 
 def change(response: campaigns_pb2.PauseCampaignResponse | campaigns_pb2.ResumeCampaignResponse
-           | campaigns_pb2.ActivateCampaignResponse) -> models.CampaignChange:
+           | campaigns_pb2.ActivateCampaignResponse | campaigns_pb2.ArchiveCampaignResponse) -> models.CampaignChange:
     next_sends = waiting = None
     if isinstance(response, campaigns_pb2.ResumeCampaignResponse):
         next_sends = {to_word(types_pb2.Channel, n.channel): iso(n.planned_at) for n in response.next_sends}

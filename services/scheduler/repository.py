@@ -24,6 +24,7 @@ from services.scheduler.domain import (
     Sender,
     Step,
 )
+from services.scheduler.replan import Move, Waiting
 
 WEEKDAY_NUMBER = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 WEEKDAY_NAME = {v: k for k, v in WEEKDAY_NUMBER.items()}
@@ -273,6 +274,34 @@ class Tx:
         return int(await self.conn.fetchval(
             """SELECT count(*) FROM scheduler.send_attempts WHERE status = 'started' AND campaign_id = $1
                  AND channel = ANY($2::text[]) AND started_at > $3""", campaign_id, list(channels), started_after))
+
+    async def waiting(self, campaign_id: str, lock: bool = False) -> list[Waiting]:
+        """The campaign's scheduled prospects (a changed delay or window may move them)."""
+        rows = await self.conn.fetch(
+            "SELECT prospect_id, step_index, due_at, next_action_at FROM scheduler.prospect_plans"
+            " WHERE campaign_id = $1 AND state = 'scheduled'" + (" FOR UPDATE" if lock else ""), campaign_id)
+        return [Waiting(str(r["prospect_id"]), r["step_index"], r["due_at"], r["next_action_at"]) for r in rows]
+
+    async def move(self, campaign_id: str, moves: Sequence[Move], now: datetime) -> int:
+        """Write re-planned times; a prospect that left 'scheduled' meanwhile is left alone. Set-based."""
+        if not moves:
+            return 0
+        result = await self.conn.execute(
+            """UPDATE scheduler.prospect_plans p SET next_action_at = t.after, due_at = COALESCE(t.due, p.due_at),
+                   updated_at = $5
+                 FROM unnest($2::uuid[], $3::timestamptz[], $4::timestamptz[]) AS t(id, after, due)
+                WHERE p.prospect_id = t.id AND p.campaign_id = $1 AND p.state = 'scheduled'""",
+            campaign_id, [m.prospect_id for m in moves], [m.after for m in moves], [m.due_at for m in moves], now)
+        return int(result.split()[-1])
+
+    async def progress(self, campaign_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
+        """Per campaign: prospects enrolled, and those not yet done or stopped. One query."""
+        rows = await self.conn.fetch(
+            """SELECT campaign_id, count(*) AS enrolled,
+                      count(*) FILTER (WHERE state NOT IN ('done', 'stopped')) AS unfinished
+                 FROM scheduler.prospect_plans WHERE campaign_id = ANY($1::uuid[]) GROUP BY campaign_id""",
+            list(campaign_ids))
+        return {str(r["campaign_id"]): (r["enrolled"], r["unfinished"]) for r in rows}
 
     async def active_channels(self, campaign_ids: Sequence[str]) -> dict[str, list[str]]:
         """P6: per campaign, the channels of the steps at least one unfinished prospect still has to perform

@@ -88,6 +88,21 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
             await self._warmups.feed_once(plan.campaign_id)  # its first emails are queued now, not next round
         return pb.UpsertCampaignPlanResponse(applied=applied, replanned=replanned)
 
+    async def PreviewPlanChange(self, request: pb.PreviewPlanChangeRequest,
+                                context: grpc.aio.ServicerContext) -> pb.PreviewPlanChangeResponse:
+        moves = await self._service.preview_plan_change(_plan(request.plan))
+        limit = request.limit if request.limit > 0 else 50
+        return pb.PreviewPlanChangeResponse(moved=len(moves), moves=[pb.PlannedMove(
+            prospect_id=m.prospect_id, step_index=m.step_index, to=to_timestamp(m.after),
+            **{"from": to_timestamp(m.before)}) for m in moves[:limit]])
+
+    async def GetCampaignProgress(self, request: pb.GetCampaignProgressRequest,
+                                  context: grpc.aio.ServicerContext) -> pb.GetCampaignProgressResponse:
+        ids = [parse_uuid(c, f"campaign_ids.{i}") for i, c in enumerate(request.campaign_ids)]
+        found = await self._service.progress(ids)
+        return pb.GetCampaignProgressResponse(campaigns=[
+            pb.CampaignProgress(campaign_id=c, enrolled=e, unfinished=u) for c, (e, u) in sorted(found.items())])
+
     async def EnrollProspects(self, request: pb.EnrollProspectsRequest,
                               context: grpc.aio.ServicerContext) -> pb.EnrollProspectsResponse:
         enrolled = await self._service.enroll(parse_uuid(request.campaign_id, "campaign_id"), [Enrollee(

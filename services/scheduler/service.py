@@ -16,6 +16,7 @@ from services.common import timemath
 from services.common.clock import Clock
 from services.common.errors import FailedPrecondition, NotFound
 from services.common.metrics import HOLD_DELAY
+from services.scheduler import replan
 from services.scheduler.bounce_rate import BounceRateMonitor
 from services.scheduler.domain import CampaignPlan, Limits, Sender, hold_blocks
 from services.scheduler.failure_rate import FailureRateMonitor
@@ -111,12 +112,30 @@ class SchedulerService:
     async def upsert_plan(self, plan: CampaignPlan) -> tuple[bool, int]:
         now = self._clock.now()
         async with self._repo.transaction() as tx:
+            previous = await tx.plan(plan.campaign_id)
             applied, became_active = await tx.upsert_plan(plan, now)
             replanned = 0
+            if applied and previous is not None and replan.changes(previous, plan):
+                # S3: a changed delay or window re-plans who waits on it.
+                replanned = await tx.move(plan.campaign_id, replan.moves(
+                    previous, plan, await tx.waiting(plan.campaign_id, lock=True), now), now)
+                log.info("plan changed", campaign_id=plan.campaign_id, replanned=replanned)
             if became_active:
                 released = [c for c in CHANNELS if not hold_blocks(await tx.held_scopes(plan.campaign_id), c)]
-                replanned = await self._reclamp(tx, plan, released, now)
+                replanned += await self._reclamp(tx, plan, released, now)
         return applied, replanned
+
+    async def preview_plan_change(self, plan: CampaignPlan) -> list[replan.Move]:
+        """What upsert_plan would re-plan for this definition; saves nothing."""
+        async with self._repo.transaction() as tx:
+            previous = await tx.plan(plan.campaign_id)
+            if previous is None or not replan.changes(previous, plan):
+                return []
+            return replan.moves(previous, plan, await tx.waiting(plan.campaign_id), self._clock.now())
+
+    async def progress(self, campaign_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
+        async with self._repo.transaction() as tx:
+            return await tx.progress(list(dict.fromkeys(campaign_ids)))
 
     async def enroll(self, campaign_id: str, enrollees: list[Enrollee]) -> int:
         async with self._repo.transaction() as tx:

@@ -5,7 +5,11 @@ map, dry run, import in batches — against the real suite, timing each phase an
 from __future__ import annotations
 
 import asyncio
+import io
+import json
+import os
 import time
+from pathlib import Path
 
 from playwright.async_api import Browser, expect
 
@@ -20,25 +24,38 @@ FRAME_PROBE = """() => { window.__gap = 0; let last = performance.now();
   requestAnimationFrame(tick); }"""
 
 
-async def test_import_100k_rows(world: World, browser: Browser) -> None:
+async def test_import_100k_rows(world: World, browser: Browser, tmp_path: Path) -> None:
     w = world
-    s = await setup_campaign(w, 1, [EMAIL_STEP])
+    # The day-one flow imports into a draft and then starts it; HOLDFAST_BENCH_STARTED=1 imports into started
+    # campaigns instead (each batch is then also planned at once by the scheduler, on the same cores).
+    started = os.environ.get("HOLDFAST_BENCH_STARTED") == "1"
+    s = await setup_campaign(w, 1, [EMAIL_STEP], activate=started)
     text = "email,first_name,last_name,company,title\n" + "".join(
         f"person{i}@bench.example,First{i},Last{i},Company {i % 997},Title {i % 13}\n" for i in range(ROWS))
-    data = text.encode()
-    # Baseline in the same run: the same rows straight to the API (batches of 5,000, two in flight, as the UI
+    csv_path = tmp_path / "bench.csv"
+    csv_path.write_bytes(text.encode())
+    # Baseline in the same run: the same rows straight to the API (batches of 10,000, two in flight, as the UI
     # sends them) into a second campaign of the same workspace.
     _, other = await w.suite.call("POST", "/api/v1/campaigns", s.auth, json={
         "name": "Baseline", "schedule": SCHEDULE, "steps": [EMAIL_STEP], "senders": {"inbox_ids": [s.inbox_id]}})
+    if started:
+        status, answer = await w.suite.call("POST", f"/api/v1/campaigns/{other['id']}/activate", s.auth)
+        assert status == 200, answer
     rows = [{"email": f"person{i}@bench.example", "first_name": f"First{i}", "last_name": f"Last{i}",
              "company": f"Company {i % 997}", "fields": {"title": f"Title {i % 13}"}} for i in range(ROWS)]
     b0 = time.perf_counter()
-    for start in range(0, ROWS, 10_000):
-        answers = await asyncio.gather(*(w.suite.call("POST", f"/api/v1/campaigns/{other['id']}/prospects", s.auth,
-                                                      json={"prospects": rows[at:at + 5000]})
-                                         for at in (start, start + 5000)))
-        assert all(status == 200 and got["added"] == 5000 for status, got in answers), answers
+    for start in range(0, ROWS, 20_000):
+        # As a stream: aiohttp refuses to send a body this large from raw bytes.
+        answers = await asyncio.gather(*(w.suite.call(
+            "POST", f"/api/v1/campaigns/{other['id']}/prospects", {**s.auth, "Content-Type": "application/json"},
+            data=io.BytesIO(json.dumps({"prospects": rows[at:at + 10_000]}).encode()))
+            for at in (start, start + 10_000)))
+        assert all(status == 200 and got["added"] == 10_000 for status, got in answers), answers
     baseline = time.perf_counter() - b0
+    # The scheduler enrolls and plans the baseline's rows after the API answered: let it finish, so the page's
+    # import does not compete with the baseline's backlog.
+    await w.settle(600)
+    backlog = time.perf_counter() - b0 - baseline
     context = await browser.new_context(viewport={"width": 1100, "height": 900})
     page = await context.new_page()
     try:
@@ -46,8 +63,9 @@ async def test_import_100k_rows(world: World, browser: Browser) -> None:
         await page.goto(f"{w.suite.base_url}/#/campaigns/{s.campaign_id}/import")
         await page.evaluate(FRAME_PROBE)
         t0 = time.perf_counter()
-        await page.locator("#csv-file").set_input_files(
-            files=[{"name": "bench.csv", "mimeType": "text/csv", "buffer": data}])
+        # From a file on disk, as a member picks it: Chromium reads it itself (a buffer would first travel to the
+        # browser base64-encoded over the DevTools protocol, seconds the page never sees).
+        await page.locator("#csv-file").set_input_files(csv_path)
         await expect(page.locator("#file-out")).to_contain_text("100,000 rows", timeout=60_000)
         t1 = time.perf_counter()
         gaps = [await page.evaluate("() => { const g = window.__gap; window.__gap = 0; return g; }")]
@@ -61,9 +79,12 @@ async def test_import_100k_rows(world: World, browser: Browser) -> None:
         gaps.append(await page.evaluate("window.__gap"))
         parse_ms = await page.evaluate("""async (t) => { const m = await import('/ui/csv.js');
             const s = performance.now(); await m.parseCsv(t); return performance.now() - s; }""", text)
-        print(f"\nfile to mapping {t1 - t0:.2f} s (parsing in the page {parse_ms / 1000:.2f} s), dry run "
+        kind = "started" if started else "draft"
+        print(f"\n{kind} campaigns: file to mapping {t1 - t0:.2f} s (parsing in the page {parse_ms / 1000:.2f} s), "
+              f"dry run "
               f"{t2 - t1:.2f} s, import {t3 - t2:.2f} s, total {t3 - t0:.2f} s, longest frame gap per phase "
               f"{' / '.join(f'{g:.0f}' for g in gaps)} ms; "
-              f"baseline (same rows straight to the API) {baseline:.2f} s")
+              f"baseline (same rows straight to the API) {baseline:.2f} s, its enrollment after the answers "
+              f"{backlog:.2f} s")
     finally:
         await context.close()

@@ -56,9 +56,23 @@ async def test_screenshots(world: World, browser: Browser) -> None:
         await expect(row).to_have_attribute("data-status", "paused", timeout=WAIT_MS)
         await snap(page, "campaigns")
 
+        await nav.get_by_role("link", name="Needs attention").click()
+        await expect(page.locator('#att-paused li[data-reason="linkedin_account_disconnected"]')).to_be_visible()
+        await expect(page.locator(f'#att-senders [data-account-id="{s.linkedin_account_id}"]')).to_be_visible()
+        await snap(page, "home")
+
+        await nav.get_by_role("link", name="Campaigns").click()
         await row.get_by_role("link").click()
         await expect(page.get_by_role("img", name="Sends per day", exact=False)).to_be_visible()
         await snap(page, "campaign")
+
+        await page.get_by_role("group", name="Manage the campaign").get_by_role("link", name="Edit").click()
+        await expect(page.locator("#edit-locked")).to_be_visible()
+        await expect(page.get_by_label("Campaign name")).to_have_value("Founders")
+        await page.locator("#window-start").fill("10:00")
+        await page.get_by_role("button", name="Review the changes").click()
+        await expect(page.locator("#edit-changes")).to_have_text("This changes the sending window.")
+        await snap(page, "edit")
 
         await nav.get_by_role("link", name="LinkedIn accounts").click()
         await expect(page.locator(f'[data-account-id="{s.linkedin_account_id}"] .usage')).to_be_visible()

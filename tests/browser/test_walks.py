@@ -78,8 +78,12 @@ async def test_day_one_from_an_empty_workspace_to_a_sending_campaign(world: Worl
         assert sent == ["ana@prospect.example", "bo@prospect.example"], sent
         await expect(page.locator("#results .figures")).to_contain_text("2 sent", timeout=8000)
         await expect(page.locator("#prospects tbody .step")).to_have_text(["Done", "Done"])
+        await expect(status).to_have_attribute("data-status", "completed")
+        await expect(page.locator("#status-line")).to_have_text(
+            "The campaign completed: every prospect is through the sequence.")
         await expect(page.locator("#reasons")).to_have_text(
-            "Every prospect is through the sequence: nothing more will be sent. Import more prospects to go on.")
+            "Completed: every prospect is through the sequence, nothing more will be sent. "
+            "Import more prospects to go on.")
         assert await raw_codes(page) == []
         await no_axe_violations(page, "day one: sending")
         assert errors == []

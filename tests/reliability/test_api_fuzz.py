@@ -190,7 +190,8 @@ def refusal_the_document_cannot_state(case: schemathesis.Case, error: dict[str, 
         return True  # opaque: only tokens the API handed out are valid
     if case.operation.label == "POST /api/v1/suppressions" and re.fullmatch(r"entries\[\d+\]\.value", field):
         return True  # what a valid value is depends on the entry's type (an address, a domain, a profile)
-    if case.operation.label == "POST /api/v1/campaigns" and CAMPAIGN_AS_A_WHOLE.match(field):
+    if case.operation.label in ("POST /api/v1/campaigns", "PUT /api/v1/campaigns/{campaign_id}") \
+            and CAMPAIGN_AS_A_WHOLE.match(field):
         return True  # a window's end after its start; which actions, texts and senders the steps need together
     if case.operation.label.endswith("/classification") and field == "until":
         return True  # a real instant with its offset (a pattern cannot tell 2026-02-30 from 2026-03-02)

@@ -53,6 +53,9 @@ VALID_BODIES: dict[str, Any] = {
     "UpdateEndpoint": {"events": ["campaign.resumed"]},
     "Reclassify": {"classification": "replied"},
     "AddSuppressions": {"entries": [{"type": "email", "value": "someone@beta.example"}]},
+    "EditCampaign": {"name": "B edits", "schedule": {"days": ["mon"], "window": {"start": "09:00", "end": "17:00"},
+                                                     "timezone": "UTC"}, "preview": True},
+    "DuplicateBody": {},
 }
 # Routes that delete the object they name: their control (as A) runs last, once.
 REMOVES = {("DELETE", "/api/v1/members/{member_id}"), ("DELETE", "/api/v1/webhook-endpoints/{endpoint_id}"),

@@ -11,6 +11,7 @@ import { inboxNewView } from "./view-inbox-new.js";
 import { inboxesView } from "./view-inboxes.js";
 import { membersView } from "./view-members.js";
 import { prospectView } from "./view-prospect.js";
+import { homeView } from "./view-home.js";
 import { finishOAuth } from "./oauth-return.js";
 import { invitationView } from "./view-invitation.js";
 import { forgotPasswordView, resetPasswordView } from "./view-reset.js";
@@ -42,9 +43,12 @@ async function tick() {
 
 const PAGES = [
   [/^#\/campaigns\/new$/, () => builderView(), "New campaign"],
+  [/^#\/campaigns\/([\w-]+)\/edit$/, (m) => builderView(m[1]), "Edit campaign"],
+  [/^#\/campaigns\?archived=(archived|all)$/, (m) => campaignsView(m[1]), "Campaigns"],
   [/^#\/campaigns\/([\w-]+)\/import$/, (m) => importView(m[1]), "Import prospects"],
   [/^#\/campaigns\/([\w-]+)\/prospects\/([\w-]+)$/, (m) => prospectView(m[1], m[2]), null],
   [/^#\/campaigns\/([\w-]+)$/, (m) => campaignView(m[1]), null],
+  [/^#\/home$/, () => homeView(), "Needs attention"],
   [/^#\/accounts/, () => accountsView(), "LinkedIn accounts"],
   [/^#\/inboxes\/new/, () => inboxNewView(), "Add an inbox"],
   [/^#\/inboxes/, () => inboxesView(), "Email inboxes"],

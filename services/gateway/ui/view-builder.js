@@ -2,7 +2,7 @@
 // templates, a live preview for a sample prospect with counters at each channel's limit, the schedule, and the
 // senders chosen from the workspace's connected accounts and inboxes. Saves a draft with the campaign create API.
 import { api, ApiError } from "./api.js";
-import { esc, viewerZone } from "./format.js";
+import { esc, plural, viewerZone, when } from "./format.js";
 import { errorText, flash, handleAuthError, main, patch, statusBadge } from "./ui.js";
 import { detailText } from "./words.js";
 import { isZone, zoneField } from "./zones.js";
@@ -60,11 +60,18 @@ function senderRow(kind, sender, label, detail) {
     ${esc(label)} ${statusBadge(sender.status)} <span class="muted">${esc(detail)}</span></label></li>`;
 }
 
-export function builderView() {
+// `editId`: edit that campaign instead of creating one. A started campaign keeps its steps' actions and its
+// senders (the API refuses other changes); a changed delay or window is previewed (who moves) before it is saved.
+export function builderView(editId = null) {
   const steps = [{ action: "invite", delay: { days: 0, hours: 0 }, text: "", subject: "", body: "" }];
   const sample = { first_name: "Alex", last_name: "Martin", company: "Northwind" };
-  main.innerHTML = `<p><a href="#/campaigns">← All campaigns</a></p>
-    <h1>New campaign</h1>
+  let editing = null; // the campaign being edited, once loaded
+  let locked = false; // a started campaign: step actions and senders stay
+  main.innerHTML = `<p><a href="${editId ? `#/campaigns/${esc(editId)}` : "#/campaigns"}">← ${editId ? "Back to the campaign" : "All campaigns"}</a></p>
+    <h1>${editId ? "Edit campaign" : "New campaign"}</h1>
+    ${editId ? `<p id="edit-locked" class="notice" hidden>This campaign has started: its steps' actions and its
+      senders stay as they are. Delays, texts, the schedule and the name can change; a changed delay or window
+      re-plans the prospects waiting on it, and you see who moves before saving.</p>` : ""}
     <form id="builder" novalidate>
       <section class="card" aria-labelledby="b-name-h"><h2 id="b-name-h">Name</h2>
         <label for="campaign-name">Campaign name</label>
@@ -95,8 +102,9 @@ export function builderView() {
           Gmail excluded) or with the same company name stops too.</p></section>
       <section class="card" aria-labelledby="b-senders-h"><h2 id="b-senders-h">Senders</h2>
         <div id="senders"><p>Loading…</p></div></section>
-      <button type="submit" class="primary">Save the campaign as a draft</button>
+      <button type="submit" class="primary" id="builder-submit">${editId ? "Review the changes" : "Save the campaign as a draft"}</button>
       <div id="builder-out"></div>
+      <section id="edit-preview" class="card" aria-labelledby="edit-preview-h" tabindex="-1" hidden></section>
     </form>`;
   const form = document.getElementById("builder");
   const list = document.getElementById("steps");
@@ -121,6 +129,11 @@ export function builderView() {
   function draw() {
     list.innerHTML = steps.map(stepMarkup).join("");
     list.querySelectorAll("li[data-step]").forEach((li, i) => preview(li, i));
+    if (locked) {
+      list.querySelectorAll("select[data-field=action]").forEach((el) => { el.disabled = true; });
+      list.querySelectorAll("button[data-remove]").forEach((el) => { el.hidden = true; });
+      document.getElementById("add-step").hidden = true;
+    }
   }
 
   list.addEventListener("input", (event) => {
@@ -211,6 +224,12 @@ export function builderView() {
       senders: { linkedin_account_ids: usesLinkedIn ? linkedin : [], inbox_ids: usesEmail ? inboxes : [] },
       stop_on_reply: form.querySelector("input[name=stop-on-reply]:checked").value };
     try {
+      if (editing) {
+        if (locked) senderIds(body, editing);
+        const answer = await api("PUT", `/campaigns/${editId}`, { ...body, preview: true });
+        showPreview(answer, body);
+        return;
+      }
       const created = await api("POST", "/campaigns", body);
       flash(`“${created.name}” is saved as a draft. Import its prospects, then start it.`);
       location.hash = `#/campaigns/${created.id}`;
@@ -224,10 +243,87 @@ export function builderView() {
     }
   });
 
+  // A started campaign's senders stay as they are (the checkboxes are locked).
+  function senderIds(body, c) {
+    body.senders = { linkedin_account_ids: c.senders.linkedin_account_ids, inbox_ids: c.senders.inbox_ids };
+  }
+
+  const CHANGED = { name: "the name", "schedule.days": "the sending days", "schedule.window": "the sending window",
+    "schedule.timezone": "the timezone", "schedule.randomize_within_window": "random spreading",
+    steps: "the steps", senders: "the senders", stop_on_reply: "who a reply stops" };
+  const changedText = (f) => CHANGED[f] || f.replace(/^steps\.(\d+)\.(\w+)$/, (_, i, what) =>
+    `step ${Number(i) + 1}'s ${what === "delay" ? "wait" : "text"}`).replace(/^steps\.(\d+)$/, (_, i) => `step ${Number(i) + 1}`);
+
+  // The preview of an edit: what changes and which waiting prospects move, then Save or keep editing.
+  function showPreview(answer, body) {
+    const box = document.getElementById("edit-preview");
+    const tz = answer.campaign.schedule.timezone;
+    box.hidden = false;
+    if (!answer.changed.length) {
+      box.innerHTML = `<h2 id="edit-preview-h">Nothing to save</h2><p>This is the campaign as it is.</p>`;
+      box.focus();
+      return;
+    }
+    const moves = answer.moves.map((m) => `<tr data-prospect-id="${esc(m.prospect_id)}">
+        <th scope="row"><a href="#/campaigns/${esc(editId)}/prospects/${esc(m.prospect_id)}">Prospect at step ${m.step_index + 1}</a></th>
+        <td data-label="Planned now">${esc(when(m.before, tz))}</td><td data-label="After the change">${esc(when(m.after, tz))}</td></tr>`).join("");
+    box.innerHTML = `<h2 id="edit-preview-h">Review the changes</h2>
+      <p id="edit-changes">This changes ${esc(answer.changed.map(changedText).join(", "))}.</p>
+      <p id="edit-moves" data-moved="${answer.moved}">${answer.moved
+        ? `${esc(plural(answer.moved, "waiting prospect moves", "waiting prospects move"))} to a new time${answer.moved > answer.moves.length ? ` (the first ${answer.moves.length} by their new time below)` : ""}.`
+        : "No waiting prospect moves."}</p>
+      ${moves ? `<div class="table-wrap" role="region" aria-label="Prospects that move (scrolls sideways)" tabindex="0">
+        <table><thead><tr><th scope="col">Prospect</th><th scope="col">Planned now (${esc(tz)})</th>
+        <th scope="col">After the change</th></tr></thead><tbody>${moves}</tbody></table></div>` : ""}
+      <div class="actions"><button type="button" class="primary" id="save-edit">Save the changes</button>
+        <button type="button" id="keep-editing">Keep editing</button></div>`;
+    box.focus();
+    document.getElementById("keep-editing").addEventListener("click", () => {
+      box.hidden = true;
+      document.getElementById("builder-submit").focus();
+    });
+    document.getElementById("save-edit").addEventListener("click", async (event) => {
+      event.target.disabled = true;
+      try {
+        const saved = await api("PUT", `/campaigns/${editId}`, body);
+        flash(`Changes saved.${saved.moved ? ` ${plural(saved.moved, "waiting prospect was", "waiting prospects were")} re-planned.` : ""}`);
+        location.hash = `#/campaigns/${editId}`;
+      } catch (err) {
+        event.target.disabled = false;
+        if (handleAuthError(err)) return;
+        out.innerHTML = `<div class="alert" role="alert" tabindex="-1"><p>${esc(errorText(err))}</p></div>`;
+        out.firstElementChild.focus();
+      }
+    });
+  }
+
+  // Edit: the form filled with the campaign as it is.
+  function fillForm(c) {
+    const $ = (id) => document.getElementById(id);
+    locked = c.status !== "draft";
+    if ($("edit-locked")) $("edit-locked").hidden = !locked;
+    $("campaign-name").value = c.name;
+    steps.splice(0, steps.length, ...c.steps.map((s) => ({ action: s.action, delay: { ...s.delay }, text: s.text,
+      subject: s.subject, body: s.body })));
+    form.querySelectorAll("input[name=day]").forEach((d) => { d.checked = c.schedule.days.includes(d.value); });
+    $("window-start").value = c.schedule.window.start;
+    $("window-end").value = c.schedule.window.end;
+    $("campaign-zone").value = c.schedule.timezone;
+    $("randomize").checked = c.schedule.randomize_within_window;
+    form.querySelector(`input[name=stop-on-reply][value=${c.stop_on_reply}]`).checked = true;
+    document.title = `Edit ${c.name} · Holdfast`;
+    draw();
+  }
+
   return {
     async refresh() {
-      const [{ linkedin_accounts: accounts }, { inboxes }] = await Promise.all([
-        api("GET", "/linkedin-accounts"), api("GET", "/inboxes")]);
+      const [{ linkedin_accounts: accounts }, { inboxes }, campaign] = await Promise.all([
+        api("GET", "/linkedin-accounts"), api("GET", "/inboxes"),
+        editId && !editing ? api("GET", `/campaigns/${editId}`) : Promise.resolve(null)]);
+      if (campaign && !editing) {
+        editing = campaign;
+        fillForm(campaign);
+      }
       const box = document.getElementById("senders");
       if (!box || box.dataset.html) return; // drawn once: polling never clears a choice
       const cap = (limits) => (limits ? `${limits.daily_cap} a day, ramp from ${limits.ramp_start}` : "");
@@ -237,6 +333,13 @@ export function builderView() {
         <fieldset><legend>Inboxes</legend>${inboxes.length ? `<ul class="plain">${inboxes.map((i) =>
           senderRow("inbox", i, i.email, `emails: ${cap(i.limits.email)}`)).join("")}</ul>`
           : `<p>No inbox yet: <a href="#/inboxes/new">add one</a> for email steps.</p>`}</fieldset>`);
+      if (editing) {
+        const mine = new Set([...editing.senders.linkedin_account_ids, ...editing.senders.inbox_ids]);
+        box.querySelectorAll("input[type=checkbox]").forEach((c) => {
+          c.checked = mine.has(c.value);
+          if (locked) c.disabled = true;
+        });
+      }
     },
   };
 }

@@ -4,7 +4,8 @@ import { api, ApiError } from "./api.js";
 import { dayList, esc, plural, viewerZone, when } from "./format.js";
 import { dayChart, progressMarkup, rate, stepsTable } from "./results.js";
 import { changeAnnouncement } from "./view-campaigns.js";
-import { chip, errorBox, handleAuthError, main, patch, say, statusBadge } from "./ui.js";
+import { markRepliesSeen } from "./view-home.js";
+import { chip, errorBox, flash, handleAuthError, main, patch, say, statusBadge } from "./ui.js";
 import {
   BLOCKS_RESUME, FIX_PAGE, SCOPES, actorText, detailText, prospectStateLabel, reasonAction, reasonLabel,
   stepLabel, whyText,
@@ -52,6 +53,14 @@ export function campaignView(id) {
     <p><a href="#/campaigns">← All campaigns</a></p>
     <h1 id="campaign-title">Campaign</h1>
     <div id="campaign-head"></div>
+    <p id="archived-note" class="notice" hidden>Archived: this campaign is read-only and out of the campaigns list.
+      Bring it back to change or resume it.</p>
+    <div class="actions" id="manage" role="group" aria-label="Manage the campaign">
+      <a class="button" id="edit-link" href="#/campaigns/${esc(id)}/edit">Edit</a>
+      <button type="button" id="duplicate-btn">Duplicate</button>
+      <button type="button" id="archive-btn">Archive</button>
+      <button type="button" id="unarchive-btn" hidden>Bring back from the archive</button>
+    </div>
     <section aria-labelledby="reasons-h" class="card">
       <h2 id="reasons-h">Pause state</h2>
       <div id="reasons"></div>
@@ -144,6 +153,40 @@ export function campaignView(id) {
       .find((b) => !b.hidden && !b.disabled);
     (target || (el("waiting-for").hidden ? el("resume-why") : el("waiting-for"))).focus();
   }
+  // Duplicate (a new draft, opened at once) and archive / bring back: focus stays on the control in that place.
+  async function manage(verb) {
+    const button = el(`${verb}-btn`);
+    button.disabled = true;
+    try {
+      if (verb === "duplicate") {
+        const copy = await api("POST", `/campaigns/${id}/duplicate`, {});
+        flash(`“${copy.name}” is a new draft with the same steps, schedule and senders, and no prospects.`);
+        location.hash = `#/campaigns/${copy.id}`;
+        return;
+      }
+      const answer = await api("POST", `/campaigns/${id}/${verb}`, {});
+      expected = answer.campaign.status;
+      patch(el("resume-alert"), "");
+      say(verb === "archive" ? (answer.changed ? `Campaign archived${answer.campaign.status === "paused"
+        ? " and paused: it sends nothing from the archive" : ""}.` : "The campaign was already archived.")
+        : "Campaign brought back from the archive. It stays paused until you resume it.");
+      await view.refresh();
+    } catch (err) {
+      if (handleAuthError(err)) return;
+      const box = el("resume-alert");
+      box.innerHTML = errorBox(err);
+      box.dataset.html = "(alert)";
+      box.firstElementChild.focus();
+      return;
+    } finally {
+      button.disabled = false;
+    }
+    const target = [el("archive-btn"), el("unarchive-btn")].find((b) => !b.hidden);
+    if (target) target.focus();
+  }
+  el("duplicate-btn").addEventListener("click", () => manage("duplicate"));
+  el("archive-btn").addEventListener("click", () => manage("archive"));
+  el("unarchive-btn").addEventListener("click", () => manage("unarchive"));
   el("pause-btn").addEventListener("click", () => transition("pause"));
   el("resume-btn").addEventListener("click", () => transition("resume"));
   el("resume-later-btn").addEventListener("click", () => transition("resume-later"));
@@ -160,9 +203,14 @@ export function campaignView(id) {
     if (!campaign) return;
     const c = campaign;
     const blockers = c.status === "paused" ? c.pause_reasons.filter((r) => BLOCKS_RESUME.has(r.reason)) : [];
-    el("pause-btn").hidden = c.status !== "active";
-    el("resume-btn").hidden = c.status !== "paused";
-    el("activate-btn").hidden = c.status !== "draft";
+    const archived = Boolean(c.archived_at);
+    el("archived-note").hidden = !archived;
+    el("archive-btn").hidden = archived;
+    el("unarchive-btn").hidden = !archived;
+    el("edit-link").hidden = archived;
+    el("pause-btn").hidden = c.status !== "active" && c.status !== "completed";
+    el("resume-btn").hidden = c.status !== "paused" || archived;
+    el("activate-btn").hidden = c.status !== "draft" || archived;
     const resume = el("resume-btn");
     if (!busy) resume.disabled = blockers.length > 0;
     if (blockers.length) {
@@ -174,7 +222,7 @@ export function campaignView(id) {
     // Resume when unblocked: offered while a gate blocks a member's own pause (without it, the campaign already
     // resumes by itself once the gates clear).
     const later = el("resume-later-btn");
-    later.hidden = !(blockers.length && manual);
+    later.hidden = !(blockers.length && manual) || archived;
     el("resume-later-hint").hidden = later.hidden;
     if (!busy) later.disabled = false;
     const why = el("resume-why");
@@ -254,14 +302,14 @@ export function campaignView(id) {
         ? `<p class="hint">Hover or focus a reason to see what happened and what to do.</p>
            <div class="chips" role="list">${c.pause_reasons.map((r, i) =>
              `<span role="listitem">${chip(r, c, `tip-reason-${i}-${r.reason}`)}</span>`).join("")}</div>`
-        : `<p>${c.status === "active" && stats.enrolled && stats.finished + stats.stopped === stats.enrolled
-          ? "Every prospect is through the sequence: nothing more will be sent. Import more prospects to go on."
+        : `<p>${c.status === "completed"
+          ? "Completed: every prospect is through the sequence, nothing more will be sent. Import more prospects to go on."
           : c.status === "active" ? "Sending: nothing holds this campaign." : c.status === "draft"
           ? "A draft: nothing is sent until you start it." : "This campaign has finished."}</p>`);
       patch(el("preview"), preview ? `<strong>If you resume now:</strong> ${esc(previewText(preview, tz))}` : "");
       render();
       el("prospects-h").textContent = warmup ? "Warm-up" : "Prospects";
-      el("import-link").hidden = Boolean(warmup) || c.status === "finished";
+      el("import-link").hidden = Boolean(warmup) || c.status === "finished" || Boolean(c.archived_at);
       if (warmup) {
         el("pager").hidden = true;
         patch(el("prospects"), `<p id="warmup-progress">Ramp day ${warmup.ramp_day + 1}: ${warmup.sent_today} of
@@ -269,6 +317,7 @@ export function campaignView(id) {
           ${warmup.pool_size} other inbox${warmup.pool_size === 1 ? "" : "es"} of this workspace.</p>
           <p class="hint">The daily volume grows only on days the inbox actually sends: a pause keeps the ramp day.</p>`);
       } else renderProspects(c, prospects, tz, me);
+      markRepliesSeen(id, stats.replied); // its replies are in view here: read
       const sent = stats.steps.reduce((a, st) => a + st.sent, 0);
       patch(el("results"), `<ul class="figures">
           <li><strong>${stats.enrolled.toLocaleString("en")}</strong> enrolled</li>

@@ -20,6 +20,7 @@ export function changeAnnouncement(name, before, after) {
     return `${name} paused automatically: ${reasonLabel(top)}.`;
   }
   if (after.status === "active" && before.status === "paused") return `${name} resumed automatically: nothing holds it any more.`;
+  if (after.status === "completed") return `${name} completed: every prospect is through the sequence.`;
   return "";
 }
 
@@ -42,15 +43,21 @@ function keyFigures(c, stats) {
   return `${progressMarkup(stats, `progress-${c.id}`)}<span class="muted key-figures">${esc(parts.join(" · "))}</span>`;
 }
 
-export function campaignsView() {
-  main.innerHTML = `<h1>Campaigns</h1><div id="campaigns"><p>Loading…</p></div>`;
+const SHOWN = { "": "Current campaigns", archived: "Archived campaigns", all: "All campaigns" };
+
+// `shown`: "" (the campaigns not archived), "archived" or "all" (#/campaigns?archived=...).
+export function campaignsView(shown = "") {
+  main.innerHTML = `<h1>Campaigns</h1>
+    <nav class="filters" aria-label="Which campaigns">${Object.entries(SHOWN).map(([key, label]) =>
+      `<a href="#/campaigns${key ? `?archived=${key}` : ""}" ${key === shown ? `aria-current="page"` : ""}>${label}</a>`).join(" ")}</nav>
+    <div id="campaigns"><p>Loading…</p></div>`;
   const box = document.getElementById("campaigns");
   const seen = new Map();
   const figures = new Map(); // campaign id -> its last stats
   let statsAt = 0;
   return {
     async refresh() {
-      const { campaigns } = await api("GET", "/campaigns?page_size=200");
+      const { campaigns } = await api("GET", `/campaigns?page_size=200${shown ? `&archived=${shown}` : ""}`);
       // Figures move slowly: read them every STATS_MS (or for a campaign not seen yet), not on every poll.
       const stale = Date.now() - statsAt > STATS_MS;
       const wanted = campaigns.filter((c) => c.kind !== "warmup" && (stale || !figures.has(c.id)));
@@ -62,6 +69,11 @@ export function campaignsView() {
       const news = campaigns.map((c) => changeAnnouncement(`“${c.name}”`, seen.get(c.id), c)).filter(Boolean);
       campaigns.forEach((c) => seen.set(c.id, c));
       if (news.length) say(news.join(" "));
+      if (!campaigns.length && shown) {
+        patch(box, `<div class="empty"><p>No ${shown === "archived" ? "archived " : ""}campaigns.</p>
+          <p><a href="#/campaigns">Show the current campaigns</a></p></div>`);
+        return;
+      }
       if (!campaigns.length) {
         patch(box, `<div class="empty"><p>No campaigns yet.</p>
           <p>A campaign needs a sender: <a href="#/inboxes">add an email inbox</a> or
@@ -75,6 +87,7 @@ export function campaignsView() {
           <a class="campaign-name" href="#/campaigns/${esc(c.id)}">${esc(c.name)}</a>
           ${c.kind === "warmup" ? `<span class="muted">warm-up</span>` : ""}
           ${statusBadge(c.status)}
+          ${c.archived_at ? `<span class="badge badge-archived">Archived</span>` : ""}
           ${listChip(c)}
           ${stats[i] ? keyFigures(c, stats[i]) : ""}
         </li>`).join("")}</ul>`);

@@ -18,6 +18,7 @@ class CampaignStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CAMPAIGN_STATUS_ACTIVE: _ClassVar[CampaignStatus]
     CAMPAIGN_STATUS_PAUSED: _ClassVar[CampaignStatus]
     CAMPAIGN_STATUS_FINISHED: _ClassVar[CampaignStatus]
+    CAMPAIGN_STATUS_COMPLETED: _ClassVar[CampaignStatus]
 
 class CampaignKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -43,6 +44,7 @@ CAMPAIGN_STATUS_DRAFT: CampaignStatus
 CAMPAIGN_STATUS_ACTIVE: CampaignStatus
 CAMPAIGN_STATUS_PAUSED: CampaignStatus
 CAMPAIGN_STATUS_FINISHED: CampaignStatus
+CAMPAIGN_STATUS_COMPLETED: CampaignStatus
 CAMPAIGN_KIND_UNSPECIFIED: CampaignKind
 CAMPAIGN_KIND_OUTREACH: CampaignKind
 CAMPAIGN_KIND_WARMUP: CampaignKind
@@ -124,7 +126,7 @@ class ActivePauseReason(_message.Message):
     def __init__(self, reason: _Optional[_Union[_types_pb2.PauseReason, str]] = ..., scope: _Optional[_Union[_types_pb2.Scope, str]] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., detail: _Optional[str] = ..., explanation: _Optional[str] = ..., action: _Optional[str] = ..., clears_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cooldown: _Optional[str] = ...) -> None: ...
 
 class Campaign(_message.Message):
-    __slots__ = ("id", "workspace_id", "name", "kind", "status", "paused_reason", "pause_reasons", "schedule", "steps", "senders", "created_at", "updated_at", "stop_on_reply")
+    __slots__ = ("id", "workspace_id", "name", "kind", "status", "paused_reason", "pause_reasons", "schedule", "steps", "senders", "created_at", "updated_at", "stop_on_reply", "archived_at")
     ID_FIELD_NUMBER: _ClassVar[int]
     WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -138,6 +140,7 @@ class Campaign(_message.Message):
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
     STOP_ON_REPLY_FIELD_NUMBER: _ClassVar[int]
+    ARCHIVED_AT_FIELD_NUMBER: _ClassVar[int]
     id: str
     workspace_id: str
     name: str
@@ -151,7 +154,8 @@ class Campaign(_message.Message):
     created_at: _timestamp_pb2.Timestamp
     updated_at: _timestamp_pb2.Timestamp
     stop_on_reply: str
-    def __init__(self, id: _Optional[str] = ..., workspace_id: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[CampaignKind, str]] = ..., status: _Optional[_Union[CampaignStatus, str]] = ..., paused_reason: _Optional[_Union[_types_pb2.PauseReason, str]] = ..., pause_reasons: _Optional[_Iterable[_Union[ActivePauseReason, _Mapping]]] = ..., schedule: _Optional[_Union[Schedule, _Mapping]] = ..., steps: _Optional[_Iterable[_Union[Step, _Mapping]]] = ..., senders: _Optional[_Union[Senders, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., stop_on_reply: _Optional[str] = ...) -> None: ...
+    archived_at: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., workspace_id: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[CampaignKind, str]] = ..., status: _Optional[_Union[CampaignStatus, str]] = ..., paused_reason: _Optional[_Union[_types_pb2.PauseReason, str]] = ..., pause_reasons: _Optional[_Iterable[_Union[ActivePauseReason, _Mapping]]] = ..., schedule: _Optional[_Union[Schedule, _Mapping]] = ..., steps: _Optional[_Iterable[_Union[Step, _Mapping]]] = ..., senders: _Optional[_Union[Senders, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., stop_on_reply: _Optional[str] = ..., archived_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class CreateCampaignRequest(_message.Message):
     __slots__ = ("workspace_id", "name", "kind", "schedule", "steps", "senders", "actor", "stop_on_reply")
@@ -220,14 +224,16 @@ class GetWarmupProgressResponse(_message.Message):
     def __init__(self, inbox_id: _Optional[str] = ..., ramp_day: _Optional[int] = ..., limit_today: _Optional[int] = ..., sent_today: _Optional[int] = ..., sent_total: _Optional[int] = ..., queued: _Optional[int] = ..., pool_size: _Optional[int] = ...) -> None: ...
 
 class ListCampaignsRequest(_message.Message):
-    __slots__ = ("workspace_id", "page_size", "page_token")
+    __slots__ = ("workspace_id", "page_size", "page_token", "archived")
     WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    ARCHIVED_FIELD_NUMBER: _ClassVar[int]
     workspace_id: str
     page_size: int
     page_token: str
-    def __init__(self, workspace_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    archived: str
+    def __init__(self, workspace_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., archived: _Optional[str] = ...) -> None: ...
 
 class ListCampaignsResponse(_message.Message):
     __slots__ = ("campaigns", "next_page_token")
@@ -663,3 +669,90 @@ class RecordOptOutResponse(_message.Message):
     RECORDED_FIELD_NUMBER: _ClassVar[int]
     recorded: bool
     def __init__(self, recorded: _Optional[bool] = ...) -> None: ...
+
+class UpdateCampaignRequest(_message.Message):
+    __slots__ = ("workspace_id", "campaign_id", "actor", "name", "schedule", "steps", "senders", "stop_on_reply", "preview")
+    WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    SCHEDULE_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    SENDERS_FIELD_NUMBER: _ClassVar[int]
+    STOP_ON_REPLY_FIELD_NUMBER: _ClassVar[int]
+    PREVIEW_FIELD_NUMBER: _ClassVar[int]
+    workspace_id: str
+    campaign_id: str
+    actor: _types_pb2.Actor
+    name: str
+    schedule: Schedule
+    steps: _containers.RepeatedCompositeFieldContainer[Step]
+    senders: Senders
+    stop_on_reply: str
+    preview: bool
+    def __init__(self, workspace_id: _Optional[str] = ..., campaign_id: _Optional[str] = ..., actor: _Optional[_Union[_types_pb2.Actor, _Mapping]] = ..., name: _Optional[str] = ..., schedule: _Optional[_Union[Schedule, _Mapping]] = ..., steps: _Optional[_Iterable[_Union[Step, _Mapping]]] = ..., senders: _Optional[_Union[Senders, _Mapping]] = ..., stop_on_reply: _Optional[str] = ..., preview: _Optional[bool] = ...) -> None: ...
+
+class PlanMove(_message.Message):
+    __slots__ = ("prospect_id", "step_index", "to")
+    PROSPECT_ID_FIELD_NUMBER: _ClassVar[int]
+    STEP_INDEX_FIELD_NUMBER: _ClassVar[int]
+    FROM_FIELD_NUMBER: _ClassVar[int]
+    TO_FIELD_NUMBER: _ClassVar[int]
+    prospect_id: str
+    step_index: int
+    to: _timestamp_pb2.Timestamp
+    def __init__(self, prospect_id: _Optional[str] = ..., step_index: _Optional[int] = ..., to: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., **kwargs) -> None: ...
+
+class UpdateCampaignResponse(_message.Message):
+    __slots__ = ("campaign", "saved", "moved", "moves", "changed")
+    CAMPAIGN_FIELD_NUMBER: _ClassVar[int]
+    SAVED_FIELD_NUMBER: _ClassVar[int]
+    MOVED_FIELD_NUMBER: _ClassVar[int]
+    MOVES_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_FIELD_NUMBER: _ClassVar[int]
+    campaign: Campaign
+    saved: bool
+    moved: int
+    moves: _containers.RepeatedCompositeFieldContainer[PlanMove]
+    changed: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, campaign: _Optional[_Union[Campaign, _Mapping]] = ..., saved: _Optional[bool] = ..., moved: _Optional[int] = ..., moves: _Optional[_Iterable[_Union[PlanMove, _Mapping]]] = ..., changed: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class DuplicateCampaignRequest(_message.Message):
+    __slots__ = ("workspace_id", "campaign_id", "actor", "name")
+    WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    workspace_id: str
+    campaign_id: str
+    actor: _types_pb2.Actor
+    name: str
+    def __init__(self, workspace_id: _Optional[str] = ..., campaign_id: _Optional[str] = ..., actor: _Optional[_Union[_types_pb2.Actor, _Mapping]] = ..., name: _Optional[str] = ...) -> None: ...
+
+class DuplicateCampaignResponse(_message.Message):
+    __slots__ = ("campaign",)
+    CAMPAIGN_FIELD_NUMBER: _ClassVar[int]
+    campaign: Campaign
+    def __init__(self, campaign: _Optional[_Union[Campaign, _Mapping]] = ...) -> None: ...
+
+class ArchiveCampaignRequest(_message.Message):
+    __slots__ = ("workspace_id", "campaign_id", "actor", "archived")
+    WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    ARCHIVED_FIELD_NUMBER: _ClassVar[int]
+    workspace_id: str
+    campaign_id: str
+    actor: _types_pb2.Actor
+    archived: bool
+    def __init__(self, workspace_id: _Optional[str] = ..., campaign_id: _Optional[str] = ..., actor: _Optional[_Union[_types_pb2.Actor, _Mapping]] = ..., archived: _Optional[bool] = ...) -> None: ...
+
+class ArchiveCampaignResponse(_message.Message):
+    __slots__ = ("campaign", "changed", "message")
+    CAMPAIGN_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    campaign: Campaign
+    changed: bool
+    message: str
+    def __init__(self, campaign: _Optional[_Union[Campaign, _Mapping]] = ..., changed: _Optional[bool] = ..., message: _Optional[str] = ...) -> None: ...

@@ -54,6 +54,21 @@ class CampaignsServiceStub:
                 request_serializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ActivateCampaignRequest.SerializeToString,
                 response_deserializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ActivateCampaignResponse.FromString,
                 _registered_method=True)
+        self.UpdateCampaign = channel.unary_unary(
+                '/holdfast.campaigns.v1.CampaignsService/UpdateCampaign',
+                request_serializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.UpdateCampaignRequest.SerializeToString,
+                response_deserializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.UpdateCampaignResponse.FromString,
+                _registered_method=True)
+        self.DuplicateCampaign = channel.unary_unary(
+                '/holdfast.campaigns.v1.CampaignsService/DuplicateCampaign',
+                request_serializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.DuplicateCampaignRequest.SerializeToString,
+                response_deserializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.DuplicateCampaignResponse.FromString,
+                _registered_method=True)
+        self.ArchiveCampaign = channel.unary_unary(
+                '/holdfast.campaigns.v1.CampaignsService/ArchiveCampaign',
+                request_serializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ArchiveCampaignRequest.SerializeToString,
+                response_deserializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ArchiveCampaignResponse.FromString,
+                _registered_method=True)
         self.GetWarmupProgress = channel.unary_unary(
                 '/holdfast.campaigns.v1.CampaignsService/GetWarmupProgress',
                 request_serializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.GetWarmupProgressRequest.SerializeToString,
@@ -149,6 +164,31 @@ class CampaignsServiceServicer:
 
     def ActivateCampaign(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateCampaign(self, request, context):
+        """Edit a campaign's definition. A draft takes any change; a started one keeps its steps' channels and actions
+        and its senders, while delays, texts, the schedule, the name and stop-on-reply change. A changed delay or
+        window re-plans the prospects waiting on it (DESIGN S3); with preview set nothing is saved and the answer
+        says what would move.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DuplicateCampaign(self, request, context):
+        """A copy of a campaign's definition (no prospects) as a new draft.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ArchiveCampaign(self, request, context):
+        """Archive (read-only, out of the default list; a sending campaign is paused by the member first) or
+        bring back from the archive.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -269,6 +309,21 @@ def add_CampaignsServiceServicer_to_server(servicer, server):
                     servicer.ActivateCampaign,
                     request_deserializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ActivateCampaignRequest.FromString,
                     response_serializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ActivateCampaignResponse.SerializeToString,
+            ),
+            'UpdateCampaign': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateCampaign,
+                    request_deserializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.UpdateCampaignRequest.FromString,
+                    response_serializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.UpdateCampaignResponse.SerializeToString,
+            ),
+            'DuplicateCampaign': grpc.unary_unary_rpc_method_handler(
+                    servicer.DuplicateCampaign,
+                    request_deserializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.DuplicateCampaignRequest.FromString,
+                    response_serializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.DuplicateCampaignResponse.SerializeToString,
+            ),
+            'ArchiveCampaign': grpc.unary_unary_rpc_method_handler(
+                    servicer.ArchiveCampaign,
+                    request_deserializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ArchiveCampaignRequest.FromString,
+                    response_serializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ArchiveCampaignResponse.SerializeToString,
             ),
             'GetWarmupProgress': grpc.unary_unary_rpc_method_handler(
                     servicer.GetWarmupProgress,
@@ -449,6 +504,87 @@ class CampaignsService:
             '/holdfast.campaigns.v1.CampaignsService/ActivateCampaign',
             holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ActivateCampaignRequest.SerializeToString,
             holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ActivateCampaignResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateCampaign(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.campaigns.v1.CampaignsService/UpdateCampaign',
+            holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.UpdateCampaignRequest.SerializeToString,
+            holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.UpdateCampaignResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DuplicateCampaign(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.campaigns.v1.CampaignsService/DuplicateCampaign',
+            holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.DuplicateCampaignRequest.SerializeToString,
+            holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.DuplicateCampaignResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ArchiveCampaign(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.campaigns.v1.CampaignsService/ArchiveCampaign',
+            holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ArchiveCampaignRequest.SerializeToString,
+            holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ArchiveCampaignResponse.FromString,
             options,
             channel_credentials,
             insecure,

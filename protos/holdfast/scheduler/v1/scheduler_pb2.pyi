@@ -667,3 +667,52 @@ class RecordInboundEmailsResponse(_message.Message):
     recorded: int
     unmatched: int
     def __init__(self, recorded: _Optional[int] = ..., unmatched: _Optional[int] = ...) -> None: ...
+
+class PreviewPlanChangeRequest(_message.Message):
+    __slots__ = ("plan", "limit")
+    PLAN_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    plan: UpsertCampaignPlanRequest
+    limit: int
+    def __init__(self, plan: _Optional[_Union[UpsertCampaignPlanRequest, _Mapping]] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class PlannedMove(_message.Message):
+    __slots__ = ("prospect_id", "step_index", "to")
+    PROSPECT_ID_FIELD_NUMBER: _ClassVar[int]
+    STEP_INDEX_FIELD_NUMBER: _ClassVar[int]
+    FROM_FIELD_NUMBER: _ClassVar[int]
+    TO_FIELD_NUMBER: _ClassVar[int]
+    prospect_id: str
+    step_index: int
+    to: _timestamp_pb2.Timestamp
+    def __init__(self, prospect_id: _Optional[str] = ..., step_index: _Optional[int] = ..., to: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., **kwargs) -> None: ...
+
+class PreviewPlanChangeResponse(_message.Message):
+    __slots__ = ("moved", "moves")
+    MOVED_FIELD_NUMBER: _ClassVar[int]
+    MOVES_FIELD_NUMBER: _ClassVar[int]
+    moved: int
+    moves: _containers.RepeatedCompositeFieldContainer[PlannedMove]
+    def __init__(self, moved: _Optional[int] = ..., moves: _Optional[_Iterable[_Union[PlannedMove, _Mapping]]] = ...) -> None: ...
+
+class GetCampaignProgressRequest(_message.Message):
+    __slots__ = ("campaign_ids",)
+    CAMPAIGN_IDS_FIELD_NUMBER: _ClassVar[int]
+    campaign_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, campaign_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class CampaignProgress(_message.Message):
+    __slots__ = ("campaign_id", "enrolled", "unfinished")
+    CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
+    ENROLLED_FIELD_NUMBER: _ClassVar[int]
+    UNFINISHED_FIELD_NUMBER: _ClassVar[int]
+    campaign_id: str
+    enrolled: int
+    unfinished: int
+    def __init__(self, campaign_id: _Optional[str] = ..., enrolled: _Optional[int] = ..., unfinished: _Optional[int] = ...) -> None: ...
+
+class GetCampaignProgressResponse(_message.Message):
+    __slots__ = ("campaigns",)
+    CAMPAIGNS_FIELD_NUMBER: _ClassVar[int]
+    campaigns: _containers.RepeatedCompositeFieldContainer[CampaignProgress]
+    def __init__(self, campaigns: _Optional[_Iterable[_Union[CampaignProgress, _Mapping]]] = ...) -> None: ...

@@ -39,6 +39,16 @@ class SchedulerServiceStub:
                 request_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.UpsertCampaignPlanRequest.SerializeToString,
                 response_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.UpsertCampaignPlanResponse.FromString,
                 _registered_method=True)
+        self.PreviewPlanChange = channel.unary_unary(
+                '/holdfast.scheduler.v1.SchedulerService/PreviewPlanChange',
+                request_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.PreviewPlanChangeRequest.SerializeToString,
+                response_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.PreviewPlanChangeResponse.FromString,
+                _registered_method=True)
+        self.GetCampaignProgress = channel.unary_unary(
+                '/holdfast.scheduler.v1.SchedulerService/GetCampaignProgress',
+                request_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetCampaignProgressRequest.SerializeToString,
+                response_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetCampaignProgressResponse.FromString,
+                _registered_method=True)
         self.EnrollProspects = channel.unary_unary(
                 '/holdfast.scheduler.v1.SchedulerService/EnrollProspects',
                 request_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.EnrollProspectsRequest.SerializeToString,
@@ -151,6 +161,20 @@ class SchedulerServiceServicer:
 
     def UpsertCampaignPlan(self, request, context):
         """The campaign definition the planner needs (schedule, steps, senders), pushed by campaigns.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PreviewPlanChange(self, request, context):
+        """What UpsertCampaignPlan would re-plan for this definition (changed delays or schedule), saving nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCampaignProgress(self, request, context):
+        """Per campaign, how many prospects it has enrolled and how many of them are not yet done or stopped.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -318,6 +342,16 @@ def add_SchedulerServiceServicer_to_server(servicer, server):
                     request_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.UpsertCampaignPlanRequest.FromString,
                     response_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.UpsertCampaignPlanResponse.SerializeToString,
             ),
+            'PreviewPlanChange': grpc.unary_unary_rpc_method_handler(
+                    servicer.PreviewPlanChange,
+                    request_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.PreviewPlanChangeRequest.FromString,
+                    response_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.PreviewPlanChangeResponse.SerializeToString,
+            ),
+            'GetCampaignProgress': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCampaignProgress,
+                    request_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetCampaignProgressRequest.FromString,
+                    response_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetCampaignProgressResponse.SerializeToString,
+            ),
             'EnrollProspects': grpc.unary_unary_rpc_method_handler(
                     servicer.EnrollProspects,
                     request_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.EnrollProspectsRequest.FromString,
@@ -451,6 +485,60 @@ class SchedulerService:
             '/holdfast.scheduler.v1.SchedulerService/UpsertCampaignPlan',
             holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.UpsertCampaignPlanRequest.SerializeToString,
             holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.UpsertCampaignPlanResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PreviewPlanChange(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.scheduler.v1.SchedulerService/PreviewPlanChange',
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.PreviewPlanChangeRequest.SerializeToString,
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.PreviewPlanChangeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCampaignProgress(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.scheduler.v1.SchedulerService/GetCampaignProgress',
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetCampaignProgressRequest.SerializeToString,
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetCampaignProgressResponse.FromString,
             options,
             channel_credentials,
             insecure,
