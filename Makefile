@@ -65,7 +65,7 @@ FORMATTED := services/common/request_ids.py services/common/reflection.py tests/
 	tests/unit/test_rules_cited.py tests/unit/test_embedded_pg.py tests/unit/test_newcomer_path.py \
 	tests/unit/test_openapi_constraints.py tests/e2e/test_newcomer_path.py
 FORMATTED += services/common/providers/imap.py services/common/providers/imap_session.py
-FORMATTED += services/scheduler/dispatcher.py services/scheduler/plan_moves.py
+FORMATTED += services/scheduler/dispatcher.py services/scheduler/plan_moves.py services/campaigns/lifecycle.py
 FORMATTED += services/gateway/sender_routes.py services/gateway/inbox_routes.py services/gateway/sender_limits.py
 
 # ruff, ruff format (the files above), mypy (strict: services/common and every domain.py, see pyproject.toml), buf.
