@@ -109,13 +109,14 @@ class PauseStates:
         async def chunk(ids: Sequence[str]) -> BulkChange:
             async with self._repo.transaction() as tx:
                 now = self._clock.now()
-                # Lock, reason, status and displayed reason in one statement (B4).
-                rows = await tx.pause_many(ids, reason, scope, subject, detail, PRECEDENCE, now)
+                # Lock, reason, status, displayed reason and history (with its webhook events) in one statement,
+                # then the holds in one more (B4).
+                rows = await tx.pause_many(ids, reason, scope, subject, detail, PRECEDENCE, now, actor)
                 if not rows:
                     return BulkChange((), (), ())
-                entry = ActiveReason(reason, scope, subject, now, detail)
-                events = await self._record_many(tx, rows, {str(r["id"]): entry for r in rows}, actor, "added",
-                                                 caused_at or now)
+                events = await tx.enqueue_many(self._events.holds_many(
+                    [HoldState(str(r["id"]), r["pause_version"], tuple(r["held"])) for r in rows], caused_at or now))
+                PAUSE_CHANGES.labels(reason, "added", actor.source or actor.kind).inc(len(rows))
             committed()
             return BulkChange(tuple(str(r["id"]) for r in rows), (), tuple(events))
 
@@ -266,16 +267,16 @@ class PauseStates:
         events the history rows bring (one per campaign, written by a trigger). Returns the holds events."""
         now = self._clock.now()
         holds = [HoldState(str(r["id"]), r["pause_version"], tuple(r["held"])) for r in rows]
-        events = [await tx.enqueue(e) for e in self._events.holds_many(holds, caused_at)]
+        events = await tx.enqueue_many(self._events.holds_many(holds, caused_at))
         await tx.record_histories([(str(r["id"]), changed[str(r["id"])], r["status"]) for r in rows], action, actor,
                                   now)
         PAUSE_CHANGES.labels(next(iter(changed.values())).reason, action, actor.source or actor.kind).inc(len(rows))
         return events
 
 
-# Campaigns per transaction of a bulk change. Chunks run side by side (the database has more than one core)
-# and hold their row locks briefly; each campaign still changes atomically, as one by one.
-BULK_CHUNK = 2500
+# Campaigns per transaction of a bulk change; each campaign still changes atomically, as one by one. One
+# statement over 10,000 campaigns beats four chunks side by side: on two cores the chunks only contend (B4).
+BULK_CHUNK = 10_000
 
 
 async def _in_chunks(campaign_ids: Sequence[str], work: Callable[[Sequence[str]], Awaitable[BulkChange]]) -> BulkChange:
