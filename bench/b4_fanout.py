@@ -29,7 +29,6 @@ from typing import Any
 from bench import summary
 from bench.common import RunningSuite, generate_campaigns, running_suite
 
-
 # --timeline: (what, started, ended) of each call of the instrumented steps, wall clock.
 SPANS: list[tuple[str, float, float]] = []
 
