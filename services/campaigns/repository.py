@@ -224,14 +224,15 @@ class Transaction:
         return [str(r["campaign_id"]) for r in rows]
 
     async def pause_many(self, campaign_ids: Sequence[str], reason: str, scope: str, subject: str, detail: str,
-                         precedence: Sequence[str], now: datetime) -> list[asyncpg.Record]:
-        """`lock_started_many`, `add_reason` for each and `recompute_pause_states` in one statement (B4): lock
-        those of the campaigns that are started, in id order; add the reason to those that lack it (one that has
-        it keeps it, a clear waiting for the cool-down is called off); recompute their status and displayed
-        reason (P2: a campaign with a reason is paused; the first of its reasons in `precedence` is shown), bump
-        their pause_version. Data-modifying CTEs share one snapshot, so the reasons after the change are those
-        read plus the one added. Returns per campaign changed: id, status, status_before, pause_version and held
-        (its reasons' scopes, sorted)."""
+                         precedence: Sequence[str], now: datetime, actor: Actor) -> list[asyncpg.Record]:
+        """`lock_started_many`, `add_reason` for each, `recompute_pause_states` and `record_histories` in one
+        statement (B4): lock those of the campaigns that are started, in id order; add the reason to those that
+        lack it (one that has it keeps it, a clear waiting for the cool-down is called off); recompute their status
+        and displayed reason (P2: a campaign with a reason is paused; the first of its reasons in `precedence` is
+        shown), bump their pause_version; write each one's history row with `actor` (its webhook event follows,
+        written by the statement trigger of pause_history). Data-modifying CTEs share one snapshot, so the reasons
+        after the change are those read plus the one added. Returns per campaign changed: id, status,
+        status_before, pause_version and held (its reasons' scopes, sorted)."""
         return await self._conn.fetch(
             """WITH locked AS MATERIALIZED (
                    SELECT c.id, c.status FROM unnest($1::uuid[]) AS t(id) JOIN campaigns.campaigns c ON c.id = t.id
@@ -257,9 +258,25 @@ class Transaction:
                           pause_version = c.pause_version + 1
                      FROM fresh f JOIN locked l ON l.id = f.campaign_id
                     WHERE c.id = f.campaign_id
-                   RETURNING c.id, c.status, l.status AS status_before, c.pause_version, f.held)
+                   RETURNING c.id, c.status, l.status AS status_before, c.pause_version, f.held
+               ), history AS (
+                   INSERT INTO campaigns.pause_history (campaign_id, action, reason, subject, scope, actor_kind,
+                       actor_member_id, actor_source, actor_event_id, detail, status_after, at)
+                   SELECT id, 'added', $2, $4, $3, $8, $9::uuid, $10, $11, $5, status, $6 FROM paused ORDER BY id)
                SELECT * FROM paused""",
-            list(campaign_ids), reason, scope, subject, detail, now, list(precedence))
+            list(campaign_ids), reason, scope, subject, detail, now, list(precedence), actor.kind, actor.member_id,
+            actor.source, actor.event_id)
+
+    async def enqueue_many(self, events: Sequence[Event]) -> list[int]:
+        """`enqueue` for many events in one statement; returns their ids, in order."""
+        if len(events) == 1:
+            return [await self.enqueue(events[0])]
+        rows = await self._conn.fetch(
+            """INSERT INTO campaigns.outbox (destination, ordering_key, payload)
+               SELECT d, k, p FROM unnest($1::text[], $2::text[], $3::bytea[]) WITH ORDINALITY AS t(d, k, p, n)
+                ORDER BY n RETURNING id""",
+            [d for d, _, _ in events], [k for _, k, _ in events], [p for _, _, p in events])
+        return sorted(int(r["id"]) for r in rows)
 
     async def remove_reasons(self, campaign_ids: Sequence[str], reason: str, subject: str) -> dict[str, ActiveReason]:
         rows = await self._conn.fetch(

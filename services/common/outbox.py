@@ -150,10 +150,13 @@ class Relay:
                                         WHERE p.ordering_key = o.ordering_key AND p.id < o.id)
                      ORDER BY o.destination = ANY($2::text[]), o.id LIMIT $1 FOR UPDATE SKIP LOCKED""",
                 self._batch, self._deliver_last)
-            # Those rows come last, and a few at a time: a batch of them in flight is what new rows wait for.
+            # Those rows come last, and a few at a time: a batch of them in flight is what new rows wait for. In a
+            # round with other rows they wait for the next round: they would share the machine with those (B4).
             last = [r for r in rows if r["destination"] in self._deliver_last]
-            if len(last) > self._last_batch:
-                rows = rows[:len(rows) - len(last) + self._last_batch]  # the rest stay locked until this commits
+            if last and len(last) < len(rows):
+                rows = rows[:len(rows) - len(last)]  # the rest stay locked until this commits
+            elif len(last) > self._last_batch:
+                rows = rows[:self._last_batch]
             if not rows:
                 return 0
             results = await asyncio.gather(*(self._deliver(r["destination"], r["payload"]) for r in rows))
