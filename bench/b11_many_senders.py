@@ -48,11 +48,15 @@ async def seed(pool: asyncpg.Pool, senders: int, due_share: float) -> list[str]:
         """INSERT INTO scheduler.sender_states (sender_kind, sender_id, version, status, timezone, updated_at,
                unipile_account_id)
            SELECT 'linkedin_account', s, 1, 'connected', 'UTC', $2, 'acc-' || s FROM unnest($1::uuid[]) AS t(s)""",
-        sender_ids, NOW)
+        sender_ids,
+        NOW,
+    )
     await pool.execute(
         """INSERT INTO scheduler.sender_limits (sender_id, action_type, daily_cap, weekly_cap, ramp_start, ramp_step,
                pacing_min_seconds, pacing_max_seconds)
-           SELECT s, 'linkedin_invite', 100, 500, 100, 0, 0, 0 FROM unnest($1::uuid[]) AS t(s)""", sender_ids)
+           SELECT s, 'linkedin_invite', 100, 500, 100, 0, 0, 0 FROM unnest($1::uuid[]) AS t(s)""",
+        sender_ids,
+    )
     # Each campaign is sent from its share of the senders (campaign i: senders i, i + 10, ...).
     await pool.execute(
         """INSERT INTO scheduler.campaign_plans (campaign_id, workspace_id, version, days, window_start, window_end,
@@ -61,13 +65,22 @@ async def seed(pool: asyncpg.Pool, senders: int, due_share: float) -> list[str]:
                   'UTC', true, true,
                   ARRAY(SELECT s FROM unnest($2::uuid[]) WITH ORDINALITY AS u(s, n) WHERE (n - 1) % $4 = i - 1), $3
              FROM unnest($1::uuid[]) WITH ORDINALITY AS t(c, i)""",
-        campaign_ids, sender_ids, NOW, CAMPAIGNS)
+        campaign_ids,
+        sender_ids,
+        NOW,
+        CAMPAIGNS,
+    )
     await pool.execute(
         """INSERT INTO scheduler.plan_steps (campaign_id, index, channel, action_type, delay_hours)
-           SELECT c, 0, 'linkedin', 'linkedin_invite', 0 FROM unnest($1::uuid[]) AS t(c)""", campaign_ids)
+           SELECT c, 0, 'linkedin', 'linkedin_invite', 0 FROM unnest($1::uuid[]) AS t(c)""",
+        campaign_ids,
+    )
     await pool.execute(
         """INSERT INTO scheduler.campaign_holds (campaign_id, version, held_scopes, updated_at)
-           SELECT c, 1, '{}', $2 FROM unnest($1::uuid[]) AS t(c)""", campaign_ids, NOW)
+           SELECT c, 1, '{}', $2 FROM unnest($1::uuid[]) AS t(c)""",
+        campaign_ids,
+        NOW,
+    )
     await pool.execute(
         """INSERT INTO scheduler.prospect_plans (prospect_id, campaign_id, linkedin_provider_id, state, channel,
                action_type, sender_id, due_at, next_action_at, linkedin_sender_id, updated_at)
@@ -76,10 +89,17 @@ async def seed(pool: asyncpg.Pool, senders: int, due_share: float) -> list[str]:
              FROM unnest($1::uuid[]) WITH ORDINALITY AS t(s, n),
                   LATERAL (SELECT CASE WHEN n % $5 = 0 THEN $3::timestamptz - interval '1 minute'
                                        ELSE $3::timestamptz + interval '1 day' END AS d) AS due""",
-        sender_ids, campaign_ids, NOW, CAMPAIGNS, round(1 / due_share))
+        sender_ids,
+        campaign_ids,
+        NOW,
+        CAMPAIGNS,
+        round(1 / due_share),
+    )
     await pool.execute("VACUUM ANALYZE")
-    return [str(r[0]) for r in await pool.fetch(
-        "SELECT sender_id FROM scheduler.prospect_plans WHERE next_action_at <= $1", NOW)]
+    return [
+        str(r[0])
+        for r in await pool.fetch("SELECT sender_id FROM scheduler.prospect_plans WHERE next_action_at <= $1", NOW)
+    ]
 
 
 async def dispatch_all(pool: asyncpg.Pool, due_senders: list[str], batch: int) -> tuple[float, float, float, float]:
@@ -87,8 +107,12 @@ async def dispatch_all(pool: asyncpg.Pool, due_senders: list[str], batch: int) -
     of PostgreSQL and of this process)."""
     async with unipile_sandbox() as url, aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=batch)) as http:
         for start in range(0, len(due_senders), 100):  # the sandbox knows every account that will send
-            await asyncio.gather(*(http.post(f"{url}/_sandbox/accounts", json={"id": f"acc-{s}", "name": "bench"})
-                                   for s in due_senders[start:start + 100]))
+            await asyncio.gather(
+                *(
+                    http.post(f"{url}/_sandbox/accounts", json={"id": f"acc-{s}", "name": "bench"})
+                    for s in due_senders[start : start + 100]
+                )
+            )
         unipile = UnipileClient(url, "bench-key", http)
 
         async def no_email(_: str) -> None:
@@ -97,8 +121,15 @@ async def dispatch_all(pool: asyncpg.Pool, due_senders: list[str], batch: int) -
         clock = ManualClock(NOW + timedelta(seconds=1))
         repository = CountingRepository(pool)
         events = ProtoEvents()
-        dispatcher = Dispatcher(repository, Providers(unipile, no_email), clock, batch=batch, unipile=unipile,
-                                failure_rates=FailureRateMonitor(repository, clock, events), events=events)
+        dispatcher = Dispatcher(
+            repository,
+            Providers(unipile, no_email),
+            clock,
+            batch=batch,
+            unipile=unipile,
+            failure_rates=FailureRateMonitor(repository, clock, events),
+            events=events,
+        )
         cpu_before, own_before = await backend_cpu_seconds(pool), time.process_time()
         started = time.perf_counter()
         done = 0
@@ -115,15 +146,17 @@ async def dispatch_all(pool: asyncpg.Pool, due_senders: list[str], batch: int) -
         return n / elapsed, repository.statements / n, 1000 * database / n, 1000 * own / n
 
 
-async def run(sizes: list[int], due_share: float, batch: int, dispatch_batch: int, runs: int,
-              explain: bool) -> None:
+async def run(sizes: list[int], due_share: float, batch: int, dispatch_batch: int, runs: int, explain: bool) -> None:
     async with scheduler_databases(len(sizes)) as pools:
         due: dict[int, list[str]] = {}
         for pool, size in zip(pools, sizes, strict=True):
             started = time.perf_counter()
             due[size] = await seed(pool, size, due_share)
-            print(f"B11 {size:>7,} senders ({len(due[size]):,} with an action due) generated in "
-                  f"{time.perf_counter() - started:5.1f} s", flush=True)
+            print(
+                f"B11 {size:>7,} senders ({len(due[size]):,} with an action due) generated in "
+                f"{time.perf_counter() - started:5.1f} s",
+                flush=True,
+            )
         await pools[0].execute("CHECKPOINT")
         timings: dict[int, list[float]] = {size: [] for size in sizes}
         for run_number in range(runs + 3):
@@ -134,23 +167,45 @@ async def run(sizes: list[int], due_share: float, batch: int, dispatch_batch: in
                     timings[size].append(elapsed)
         small, large = (statistics.median(timings[n]) for n in (min(sizes), max(sizes)))
         for size in sizes:
-            print(f"B11 {size:>7,} senders: claim of {min(batch, len(due[size])):,} (batch {batch}): median "
-                  f"{statistics.median(timings[size]) * 1000:7.2f} ms over {runs} runs", flush=True)
-        print(f"B11 claim at {max(sizes):,} vs {min(sizes):,} senders: ratio {large / small:.2f}x (target <= 1.5x: "
-              f"{'met' if large / small <= 1.5 else 'MISSED'})", flush=True)
-        summary.record("B11", f"claim per round, batch {batch}, {max(sizes):,} senders ({due_share:.0%} due)",
-                       f"median {large * 1000:.1f} ms", f"same claim at {min(sizes):,} senders: {small * 1000:.1f} ms",
-                       large / small, "<= 1.5x", large / small <= 1.5)
+            print(
+                f"B11 {size:>7,} senders: claim of {min(batch, len(due[size])):,} (batch {batch}): median "
+                f"{statistics.median(timings[size]) * 1000:7.2f} ms over {runs} runs",
+                flush=True,
+            )
+        print(
+            f"B11 claim at {max(sizes):,} vs {min(sizes):,} senders: ratio {large / small:.2f}x (target <= 1.5x: "
+            f"{'met' if large / small <= 1.5 else 'MISSED'})",
+            flush=True,
+        )
+        summary.record(
+            "B11",
+            f"claim per round, batch {batch}, {max(sizes):,} senders ({due_share:.0%} due)",
+            f"median {large * 1000:.1f} ms",
+            f"same claim at {min(sizes):,} senders: {small * 1000:.1f} ms",
+            large / small,
+            "<= 1.5x",
+            large / small <= 1.5,
+        )
         if explain:
             print(f"--- EXPLAIN (ANALYZE, BUFFERS) of the claim at {max(sizes):,} senders ---")
             print(await explain_claim(pools[-1], batch), flush=True)
         rate, statements, db_cpu, own_cpu = await dispatch_all(pools[-1], due[max(sizes)], dispatch_batch)
-        print(f"B11 dispatch at {max(sizes):,} senders: {rate:7.0f} actions/s (target >= 1,000: "
-              f"{'met' if rate >= 1000 else 'MISSED'}); {statements:.2f} statements/action; CPU ms/action: "
-              f"PostgreSQL {db_cpu:.3f}, dispatcher {own_cpu:.3f}", flush=True)
-        summary.record("B11", f"dispatch end to end, {max(sizes):,} senders ({len(due[max(sizes)]):,} due)",
-                       f"{rate:.0f} actions/s", "—", None, ">= 1,000 actions/s", rate >= 1000,
-                       f"PostgreSQL {db_cpu:.3f} ms, dispatcher {own_cpu:.3f} ms per action")
+        print(
+            f"B11 dispatch at {max(sizes):,} senders: {rate:7.0f} actions/s (target >= 1,000: "
+            f"{'met' if rate >= 1000 else 'MISSED'}); {statements:.2f} statements/action; CPU ms/action: "
+            f"PostgreSQL {db_cpu:.3f}, dispatcher {own_cpu:.3f}",
+            flush=True,
+        )
+        summary.record(
+            "B11",
+            f"dispatch end to end, {max(sizes):,} senders ({len(due[max(sizes)]):,} due)",
+            f"{rate:.0f} actions/s",
+            "—",
+            None,
+            ">= 1,000 actions/s",
+            rate >= 1000,
+            f"PostgreSQL {db_cpu:.3f} ms, dispatcher {own_cpu:.3f} ms per action",
+        )
 
 
 def main() -> None:

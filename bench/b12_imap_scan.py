@@ -31,8 +31,10 @@ PHASES = ("login", "examine", "scan", "whole read")
 
 
 def message(n: int) -> bytes:
-    return (f"From: p{n}@{PROSPECT_DOMAIN}\r\nTo: sales@{SENDER_DOMAIN}\r\nSubject: Re: Hello\r\n"
-            f"Message-ID: <{uuid.uuid4().hex}@{PROSPECT_DOMAIN}>\r\n\r\nReply {n}\r\n").encode()
+    return (
+        f"From: p{n}@{PROSPECT_DOMAIN}\r\nTo: sales@{SENDER_DOMAIN}\r\nSubject: Re: Hello\r\n"
+        f"Message-ID: <{uuid.uuid4().hex}@{PROSPECT_DOMAIN}>\r\n\r\nReply {n}\r\n"
+    ).encode()
 
 
 def read_by_a_person(servers: MailServers, address: str) -> None:
@@ -52,8 +54,21 @@ async def phases(settings: imap.ImapSettings, validity: int, after: int) -> tupl
         top = await imap._highest_uid(session, untagged)  # noqa: SLF001
         examined = time.perf_counter()
         assert got == validity
-        uids, last = (await imap._scan_up(session, after, top, 50, imap.SEARCH_WINDOW, imap.MAX_WINDOWS,  # noqa: SLF001
-                                          criteria="")) if top > after else ([], after)
+        uids, last = (
+            (
+                await imap._scan_up(
+                    session,
+                    after,
+                    top,
+                    50,
+                    imap.SEARCH_WINDOW,
+                    imap.MAX_WINDOWS,  # noqa: SLF001
+                    criteria="",
+                )
+            )
+            if top > after
+            else ([], after)
+        )
         if uids:
             await imap._fetch_parts(session, uids, imap.REPORT_BYTES)  # noqa: SLF001
         scanned = time.perf_counter()
@@ -78,8 +93,7 @@ async def measure(servers: MailServers, rounds: int, large: int, layout: str) ->
         await asyncio.to_thread(servers.fill_inbox, address, (message(n) for n in range(size)))
         if layout == "cur":
             await asyncio.to_thread(read_by_a_person, servers, address)
-        settings[name] = imap.ImapSettings(servers.host, servers.ports["imap_plain"], "none", address,
-                                           "bench-password")
+        settings[name] = imap.ImapSettings(servers.host, servers.ports["imap_plain"], "none", address, "bench-password")
         first = await imap.read_inbox(settings[name], None, 0, history=None)  # Dovecot indexes the maildir
         cursors[name] = (first.uidvalidity, first.last_uid)
     new: dict[str, dict[str, list[float]]] = {n: {p: [] for p in PHASES} for n in sizes}
@@ -108,8 +122,9 @@ async def measure(servers: MailServers, rounds: int, large: int, layout: str) ->
             assert (await imap.read_inbox(settings[name], validity, after, history=None)).messages == []
             idle[name].append(time.perf_counter() - started)
     small, big = sizes
-    print(f"B12 IMAP read of INBOX, Dovecot maildir ({layout}/), {rounds} rounds, medians in ms "
-          f"(10 vs {big} messages):")
+    print(
+        f"B12 IMAP read of INBOX, Dovecot maildir ({layout}/), {rounds} rounds, medians in ms (10 vs {big} messages):"
+    )
     for phase in PHASES:
         a, b = statistics.median(new[small][phase]), statistics.median(new[big][phase])
         print(f"B12   one new message, {phase:<11} {a * 1000:7.2f} vs {b * 1000:7.2f}  ({b / a:.2f}x)")
@@ -117,24 +132,46 @@ async def measure(servers: MailServers, rounds: int, large: int, layout: str) ->
     print(f"B12   nothing new, whole read    {a * 1000:7.2f} vs {b * 1000:7.2f}  ({b / a:.2f}x)")
     whole = [statistics.median(new[n]["whole read"]) for n in sizes]
     scan = [statistics.median(new[n]["scan"]) for n in sizes]
-    summary.record("B12", f"IMAP read of INBOX with one new message, {big} vs 10 messages (Dovecot maildir, {layout}/)",
-                   f"{whole[1] * 1000:.1f} ms", f"{whole[0] * 1000:.1f} ms", whole[1] / whole[0], "<= 1.2x",
-                   whole[1] / whole[0] <= 1.2)
-    summary.record("B12", f"the scan itself (UID SEARCH + UID FETCH), {big} vs 10 messages ({layout}/)",
-                   f"{scan[1] * 1000:.2f} ms", f"{scan[0] * 1000:.2f} ms", scan[1] / scan[0], "<= 1.2x",
-                   scan[1] / scan[0] <= 1.2)
-    summary.record("B12", f"IMAP read of INBOX with nothing new (STATUS only), {big} vs 10 messages ({layout}/)",
-                   f"{b * 1000:.1f} ms",
-                   f"{a * 1000:.1f} ms", b / a, "<= 1.2x", b / a <= 1.2)
+    summary.record(
+        "B12",
+        f"IMAP read of INBOX with one new message, {big} vs 10 messages (Dovecot maildir, {layout}/)",
+        f"{whole[1] * 1000:.1f} ms",
+        f"{whole[0] * 1000:.1f} ms",
+        whole[1] / whole[0],
+        "<= 1.2x",
+        whole[1] / whole[0] <= 1.2,
+    )
+    summary.record(
+        "B12",
+        f"the scan itself (UID SEARCH + UID FETCH), {big} vs 10 messages ({layout}/)",
+        f"{scan[1] * 1000:.2f} ms",
+        f"{scan[0] * 1000:.2f} ms",
+        scan[1] / scan[0],
+        "<= 1.2x",
+        scan[1] / scan[0] <= 1.2,
+    )
+    summary.record(
+        "B12",
+        f"IMAP read of INBOX with nothing new (STATUS only), {big} vs 10 messages ({layout}/)",
+        f"{b * 1000:.1f} ms",
+        f"{a * 1000:.1f} ms",
+        b / a,
+        "<= 1.2x",
+        b / a <= 1.2,
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=30, help="reads of each mailbox (one new message each)")
     parser.add_argument("--large", type=int, default=10_000, help="messages in the large INBOX")
-    parser.add_argument("--layout", choices=("new", "cur"), default="cur",
-                        help="where the mailbox's messages are: cur/ (seen by a person's mail client, the default) "
-                             "or new/ (never opened read-write by anyone)")
+    parser.add_argument(
+        "--layout",
+        choices=("new", "cur"),
+        default="cur",
+        help="where the mailbox's messages are: cur/ (seen by a person's mail client, the default) "
+        "or new/ (never opened read-write by anyone)",
+    )
     args = parser.parse_args()
     asyncio.run(run(args.rounds, args.large, args.layout))
 

@@ -27,14 +27,32 @@ async def run(prospects: int, per_sender: int) -> tuple[float, float]:
         clock = ManualClock(NOW)
         service = SchedulerService(Repository(pool), clock)
         senders = [new_id() for _ in range(max(1, prospects // per_sender))]
-        limits = Limits(daily_cap=per_sender, weekly_cap=per_sender * 7, ramp_start=per_sender, ramp_step=0,
-                        pacing_min_seconds=0, pacing_max_seconds=0)
+        limits = Limits(
+            daily_cap=per_sender,
+            weekly_cap=per_sender * 7,
+            ramp_start=per_sender,
+            ramp_step=0,
+            pacing_min_seconds=0,
+            pacing_max_seconds=0,
+        )
         for sender in senders:
-            await service.set_sender("linkedin_account", sender, 1, "connected", "UTC", None, f"acc-{sender}", "",
-                                     {"linkedin_invite": limits})
+            await service.set_sender(
+                "linkedin_account",
+                sender,
+                1,
+                "connected",
+                "UTC",
+                None,
+                f"acc-{sender}",
+                "",
+                {"linkedin_invite": limits},
+            )
         campaign = new_id()
-        await service.upsert_plan(CampaignPlan(campaign, new_id(), 1, EVERY_DAY, True, tuple(senders), (),
-                                               (Step(0, "linkedin", "linkedin_invite", 0),)))
+        await service.upsert_plan(
+            CampaignPlan(
+                campaign, new_id(), 1, EVERY_DAY, True, tuple(senders), (), (Step(0, "linkedin", "linkedin_invite", 0),)
+            )
+        )
         # The backlog: every prospect fell due during the pause, spread over its three days.
         await pool.execute(
             """INSERT INTO scheduler.prospect_plans (prospect_id, campaign_id, linkedin_provider_id, state, channel,
@@ -44,16 +62,26 @@ async def run(prospects: int, per_sender: int) -> tuple[float, float]:
                       $3::timestamptz - make_interval(secs => (g % 259200)),
                       $3::timestamptz - make_interval(secs => (g % 259200)),
                       ($2::uuid[])[1 + g % array_length($2::uuid[], 1)], $3
-                 FROM generate_series(1, $4) AS g""", campaign, senders, NOW - timedelta(minutes=1), prospects)
+                 FROM generate_series(1, $4) AS g""",
+            campaign,
+            senders,
+            NOW - timedelta(minutes=1),
+            prospects,
+        )
         await pool.execute("ANALYZE scheduler.prospect_plans")
 
         async def overdue_again() -> None:
-            await pool.execute("UPDATE scheduler.prospect_plans SET next_action_at = due_at WHERE campaign_id = $1",
-                               campaign)
+            await pool.execute(
+                "UPDATE scheduler.prospect_plans SET next_action_at = due_at WHERE campaign_id = $1", campaign
+            )
 
         async def baseline() -> None:
-            await pool.execute("UPDATE scheduler.prospect_plans SET next_action_at = $2 WHERE campaign_id = $1"
-                               " AND state = 'scheduled' AND next_action_at <= $2", campaign, NOW)
+            await pool.execute(
+                "UPDATE scheduler.prospect_plans SET next_action_at = $2 WHERE campaign_id = $1"
+                " AND state = 'scheduled' AND next_action_at <= $2",
+                campaign,
+                NOW,
+            )
 
         async def reclamp() -> None:
             moved = await service.reclamp(campaign, ["campaign"])
@@ -71,10 +99,19 @@ def main() -> None:
     args = parser.parse_args()
     for n in args.prospects:
         base, ours = asyncio.run(run(n, args.per_sender))
-        print(f"B1 re-clamp {n:>9,} overdue prospects ({max(1, n // args.per_sender)} senders): "
-              f"{ours:7.2f} s; bare UPDATE {base:6.2f} s; ratio {ours / base:4.2f}x (target <= 2x)")
-        summary.record("B1", f"re-clamp {n:,} overdue prospects", f"{ours:.2f} s", f"bare UPDATE {base:.2f} s",
-                       ours / base, "<= 2x", ours / base <= 2)
+        print(
+            f"B1 re-clamp {n:>9,} overdue prospects ({max(1, n // args.per_sender)} senders): "
+            f"{ours:7.2f} s; bare UPDATE {base:6.2f} s; ratio {ours / base:4.2f}x (target <= 2x)"
+        )
+        summary.record(
+            "B1",
+            f"re-clamp {n:,} overdue prospects",
+            f"{ours:.2f} s",
+            f"bare UPDATE {base:.2f} s",
+            ours / base,
+            "<= 2x",
+            ours / base <= 2,
+        )
 
 
 if __name__ == "__main__":

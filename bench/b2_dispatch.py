@@ -43,8 +43,7 @@ from services.scheduler.service import SchedulerService
 
 NOW = datetime(2026, 3, 5, 12, 0, tzinfo=UTC)
 EVERY_DAY = timemath.Schedule.parse(["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "00:00", "23:59", "UTC")
-LIMITS = Limits(daily_cap=100, weekly_cap=500, ramp_start=100, ramp_step=0, pacing_min_seconds=0,
-                pacing_max_seconds=0)
+LIMITS = Limits(daily_cap=100, weekly_cap=500, ramp_start=100, ramp_step=0, pacing_min_seconds=0, pacing_max_seconds=0)
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -110,8 +109,19 @@ async def unipile_sandbox() -> AsyncIterator[str]:
     is not part of the dispatcher's work, so its CPU time is not charged to it. Yields its URL."""
     unipile, smtp, imap = _free_port(), _free_port(), _free_port()
     child = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "sandbox", "--unipile-port", str(unipile), "--smtp-port", str(smtp), "--imap-port",
-        str(imap), "--api-key", "bench-key", stdout=asyncio.subprocess.DEVNULL)
+        sys.executable,
+        "-m",
+        "sandbox",
+        "--unipile-port",
+        str(unipile),
+        "--smtp-port",
+        str(smtp),
+        "--imap-port",
+        str(imap),
+        "--api-key",
+        "bench-key",
+        stdout=asyncio.subprocess.DEVNULL,
+    )
     try:
         for _ in range(300):
             if child.returncode is not None:
@@ -135,24 +145,43 @@ async def unipile_sandbox() -> AsyncIterator[str]:
 
 async def run(senders: int, batch: int, latency_ms: int) -> Result:
     connector = aiohttp.TCPConnector(limit=batch)
-    async with unipile_sandbox() as url, scheduler_database() as pool, \
-            aiohttp.ClientSession(connector=connector) as http:
+    async with (
+        unipile_sandbox() as url,
+        scheduler_database() as pool,
+        aiohttp.ClientSession(connector=connector) as http,
+    ):
         await http.post(f"{url}/_sandbox/latency", json={"endpoint": None, "ms": latency_ms})
         clock = ManualClock(NOW)
         service = SchedulerService(Repository(pool), clock)
         ids = [new_id() for _ in range(senders)]
         for sender in ids:
             await http.post(f"{url}/_sandbox/accounts", json={"id": f"acc-{sender}", "name": "bench"})
-            await service.set_sender("linkedin_account", sender, 1, "connected", "UTC", None, f"acc-{sender}", "",
-                                     {"linkedin_invite": LIMITS})
+            await service.set_sender(
+                "linkedin_account",
+                sender,
+                1,
+                "connected",
+                "UTC",
+                None,
+                f"acc-{sender}",
+                "",
+                {"linkedin_invite": LIMITS},
+            )
         campaign = new_id()
-        await service.upsert_plan(CampaignPlan(campaign, new_id(), 1, EVERY_DAY, True, tuple(ids), (),
-                                               (Step(0, "linkedin", "linkedin_invite", 0),)))
+        await service.upsert_plan(
+            CampaignPlan(
+                campaign, new_id(), 1, EVERY_DAY, True, tuple(ids), (), (Step(0, "linkedin", "linkedin_invite", 0),)
+            )
+        )
         await pool.execute(
             """INSERT INTO scheduler.prospect_plans (prospect_id, campaign_id, linkedin_provider_id, state,
                    channel, action_type, sender_id, due_at, next_action_at, linkedin_sender_id, updated_at)
                SELECT gen_random_uuid(), $1, 'p' || g, 'scheduled', 'linkedin', 'linkedin_invite', s, $3, $3, s, $3
-                 FROM unnest($2::uuid[]) WITH ORDINALITY AS t(s, g)""", campaign, ids, NOW)
+                 FROM unnest($2::uuid[]) WITH ORDINALITY AS t(s, g)""",
+            campaign,
+            ids,
+            NOW,
+        )
         unipile = UnipileClient(url, "bench-key", http)
 
         async def no_email(_: str):
@@ -162,8 +191,15 @@ async def run(senders: int, batch: int, latency_ms: int) -> Result:
         events = ProtoEvents()
         # As the scheduler runs it: the failure rate of every sender is evaluated with its outcomes.
         failure_rates = FailureRateMonitor(repository, clock, events)
-        dispatcher = Dispatcher(repository, Providers(unipile, no_email), clock, batch=batch,
-                                unipile=unipile, failure_rates=failure_rates, events=events)
+        dispatcher = Dispatcher(
+            repository,
+            Providers(unipile, no_email),
+            clock,
+            batch=batch,
+            unipile=unipile,
+            failure_rates=failure_rates,
+            events=events,
+        )
         cpu_before, own_cpu_before = await backend_cpu_seconds(pool), time.process_time()
         started = time.perf_counter()
         done = 0
@@ -174,20 +210,30 @@ async def run(senders: int, batch: int, latency_ms: int) -> Result:
         elapsed = time.perf_counter() - started
         own_cpu = time.process_time() - own_cpu_before
         db_cpu = await backend_cpu_seconds(pool) - cpu_before
-        assert await pool.fetchval("SELECT count(*) FROM scheduler.send_attempts WHERE status = 'succeeded'") \
+        assert await pool.fetchval("SELECT count(*) FROM scheduler.send_attempts WHERE status = 'succeeded'") == senders
+        assert (
+            await pool.fetchval("SELECT count(*) FROM scheduler.prospect_plans WHERE state = 'waiting_acceptance'")
             == senders
-        assert await pool.fetchval("SELECT count(*) FROM scheduler.prospect_plans"
-                                   " WHERE state = 'waiting_acceptance'") == senders
+        )
         # Baseline: the same number of attempt rows written by a bare INSERT.
         started = time.perf_counter()
         await pool.execute(
             """INSERT INTO scheduler.send_attempts (prospect_id, campaign_id, step_index, sender_id, channel,
                    action_type, status, started_at, sender_local_date)
                SELECT gen_random_uuid(), $1, 1, s, 'linkedin', 'linkedin_invite', 'failed', $3, '2026-03-05'
-                 FROM unnest($2::uuid[]) AS t(s)""", campaign, ids, NOW)
+                 FROM unnest($2::uuid[]) AS t(s)""",
+            campaign,
+            ids,
+            NOW,
+        )
         baseline = time.perf_counter() - started
-        return Result(senders / elapsed, senders / baseline, repository.statements / senders,
-                      1000 * db_cpu / senders, 1000 * own_cpu / senders)
+        return Result(
+            senders / elapsed,
+            senders / baseline,
+            repository.statements / senders,
+            1000 * db_cpu / senders,
+            1000 * own_cpu / senders,
+        )
 
 
 def main() -> None:
@@ -199,15 +245,22 @@ def main() -> None:
     for latency, target in ((0, 1000), (50, 500)):
         for _ in range(args.runs):
             r = asyncio.run(run(args.senders, args.batch, latency))
-            print(f"B2 dispatch, provider latency {latency:>2} ms: {r.rate:7.0f} actions/s (target >= {target}); "
-                  f"bare INSERT floor {r.floor:9.0f} rows/s; ratio {r.rate / r.floor:.3f}; "
-                  f"{r.statements_per_action:.2f} statements/action; "
-                  f"CPU ms/action: PostgreSQL {r.db_cpu_ms_per_action:.3f}, dispatcher {r.own_cpu_ms_per_action:.3f}")
-            summary.record("B2", f"dispatch {args.senders:,} senders, provider latency {latency} ms",
-                           f"{r.rate:.0f} actions/s", f"bare INSERT {r.floor:.0f} rows/s", r.rate / r.floor,
-                           f">= {target} actions/s", r.rate >= target,
-                           f"PostgreSQL {r.db_cpu_ms_per_action:.3f} ms, dispatcher {r.own_cpu_ms_per_action:.3f} ms"
-                           " per action")
+            print(
+                f"B2 dispatch, provider latency {latency:>2} ms: {r.rate:7.0f} actions/s (target >= {target}); "
+                f"bare INSERT floor {r.floor:9.0f} rows/s; ratio {r.rate / r.floor:.3f}; "
+                f"{r.statements_per_action:.2f} statements/action; "
+                f"CPU ms/action: PostgreSQL {r.db_cpu_ms_per_action:.3f}, dispatcher {r.own_cpu_ms_per_action:.3f}"
+            )
+            summary.record(
+                "B2",
+                f"dispatch {args.senders:,} senders, provider latency {latency} ms",
+                f"{r.rate:.0f} actions/s",
+                f"bare INSERT {r.floor:.0f} rows/s",
+                r.rate / r.floor,
+                f">= {target} actions/s",
+                r.rate >= target,
+                f"PostgreSQL {r.db_cpu_ms_per_action:.3f} ms, dispatcher {r.own_cpu_ms_per_action:.3f} ms per action",
+            )
 
 
 if __name__ == "__main__":

@@ -27,9 +27,15 @@ from bench.common import RunningSuite, generate_campaigns, percentiles, running_
 def note(what: str, seconds: list[float], floor: list[float], target_ms: float) -> None:
     """The figure for the summary table: p99 against the floor's p99."""
     p99, floor_p99 = percentiles(seconds)["p99"] * 1000, percentiles(floor)["p99"] * 1000
-    summary.record("B3", what, f"p99 {p99:.1f} ms (p50 {percentiles(seconds)['p50'] * 1000:.1f})",
-                   f"GET /healthz p99 {floor_p99:.1f} ms", p99 / floor_p99, f"p99 <= {target_ms:,.0f} ms",
-                   p99 <= target_ms)
+    summary.record(
+        "B3",
+        what,
+        f"p99 {p99:.1f} ms (p50 {percentiles(seconds)['p50'] * 1000:.1f})",
+        f"GET /healthz p99 {floor_p99:.1f} ms",
+        p99 / floor_p99,
+        f"p99 <= {target_ms:,.0f} ms",
+        p99 <= target_ms,
+    )
 
 
 def line(what: str, seconds: list[float], target_ms: float | None = None) -> str:
@@ -68,11 +74,15 @@ async def run(accounts: int, rate: float) -> None:
         unipile_ids = [await run.unipile_account(f"Ana {i}") for i in range(accounts)]
         linkedin_ids = []
         for start in range(0, accounts, 20):  # through the API, a few at a time
-            linkedin_ids += await asyncio.gather(*(suite.linkedin_account(auth, unipile_account_id=u)
-                                                   for u in unipile_ids[start:start + 20]))
+            linkedin_ids += await asyncio.gather(
+                *(suite.linkedin_account(auth, unipile_account_id=u) for u in unipile_ids[start : start + 20])
+            )
         campaign_ids = await generate_campaigns(run.db, workspace_id, linkedin_ids)
-        print(f"B3 {accounts:,} accounts (through the API) and their campaigns generated in "
-              f"{time.perf_counter() - started:.1f} s; webhooks at {rate:g}/s", flush=True)
+        print(
+            f"B3 {accounts:,} accounts (through the API) and their campaigns generated in "
+            f"{time.perf_counter() - started:.1f} s; webhooks at {rate:g}/s",
+            flush=True,
+        )
 
         async def healthz(_: int) -> float:
             started = time.time()
@@ -90,8 +100,9 @@ async def run(accounts: int, rate: float) -> None:
         print(line("floor: GET /healthz round trip", floor), flush=True)
 
         for u in unipile_ids:  # Unipile's own state changes first; the webhook only says so (DESIGN A1)
-            await run.post(f"{run.unipile_url}/_sandbox/accounts/{u}/status",
-                           json={"status": "CREDENTIALS", "notify": False})
+            await run.post(
+                f"{run.unipile_url}/_sandbox/accounts/{u}/status", json={"status": "CREDENTIALS", "notify": False}
+            )
         answered: list[float] = [0.0] * accounts
 
         async def disconnect(i: int) -> None:
@@ -99,10 +110,17 @@ async def run(accounts: int, rate: float) -> None:
             answered[i] = time.time()
 
         sent = await paced(accounts, rate, disconnect)
-        await wait_rows(run, "SELECT count(*) FROM scheduler.campaign_holds WHERE campaign_id = ANY($1)"
-                             " AND held_scopes = '{linkedin}'", campaign_ids)
-        held = {str(r["campaign_id"]): r["changed_at"].timestamp() for r in await run.db.fetch(
-            "SELECT campaign_id, changed_at FROM scheduler.campaign_holds WHERE campaign_id = ANY($1)", campaign_ids)}
+        await wait_rows(
+            run,
+            "SELECT count(*) FROM scheduler.campaign_holds WHERE campaign_id = ANY($1) AND held_scopes = '{linkedin}'",
+            campaign_ids,
+        )
+        held = {
+            str(r["campaign_id"]): r["changed_at"].timestamp()
+            for r in await run.db.fetch(
+                "SELECT campaign_id, changed_at FROM scheduler.campaign_holds WHERE campaign_id = ANY($1)", campaign_ids
+            )
+        }
         print(line("disconnect: webhook answered", [a - s for a, s in zip(answered, sent, strict=True)]))
         hold_in_force = [held[c] - s for c, s in zip(campaign_ids, sent, strict=True)]
         print(line("disconnect: webhook -> hold in force", hold_in_force, 250))
@@ -115,22 +133,34 @@ async def run(accounts: int, rate: float) -> None:
             await run.account_status_webhook(unipile_ids[i], "OK")
 
         sent = await paced(accounts, rate, reconnect)
-        await wait_rows(run, "SELECT count(*) FROM scheduler.campaign_holds WHERE campaign_id = ANY($1)"
-                             " AND held_scopes = '{}'", campaign_ids)
-        await wait_rows(run, "SELECT count(*) FROM campaigns.campaigns WHERE id = ANY($1) AND status = 'active'",
-                        campaign_ids)
+        await wait_rows(
+            run,
+            "SELECT count(*) FROM scheduler.campaign_holds WHERE campaign_id = ANY($1) AND held_scopes = '{}'",
+            campaign_ids,
+        )
+        await wait_rows(
+            run, "SELECT count(*) FROM campaigns.campaigns WHERE id = ANY($1) AND status = 'active'", campaign_ids
+        )
         rows = await run.db.fetch(
             """SELECT c.id, c.updated_at, h.changed_at FROM campaigns.campaigns c
-                 JOIN scheduler.campaign_holds h ON h.campaign_id = c.id WHERE c.id = ANY($1)""", campaign_ids)
+                 JOIN scheduler.campaign_holds h ON h.campaign_id = c.id WHERE c.id = ANY($1)""",
+            campaign_ids,
+        )
         active = {str(r["id"]): r["updated_at"].timestamp() for r in rows}
         released = {str(r["id"]): r["changed_at"].timestamp() for r in rows}
         back_active = [active[c] - s for c, s in zip(campaign_ids, sent, strict=True)]
         print(line("reconnect: webhook -> campaign active", back_active, 2000))
         note(f"{accounts:,} reconnect webhooks -> campaign active", back_active, floor, 2000)
-        print(line("reconnect: webhook -> hold lifted", [released[c] - s for c, s in zip(campaign_ids, sent,
-                                                                                            strict=True)], 2000))
-        history = await run.db.fetchval("SELECT count(*) FROM campaigns.pause_history WHERE campaign_id = ANY($1)",
-                                        campaign_ids)
+        print(
+            line(
+                "reconnect: webhook -> hold lifted",
+                [released[c] - s for c, s in zip(campaign_ids, sent, strict=True)],
+                2000,
+            )
+        )
+        history = await run.db.fetchval(
+            "SELECT count(*) FROM campaigns.pause_history WHERE campaign_id = ANY($1)", campaign_ids
+        )
         assert history == 2 * accounts, history
 
 

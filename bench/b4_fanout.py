@@ -92,16 +92,19 @@ def timeline(since: float) -> None:
 async def bare_update(run: RunningSuite, ids: list[str], reason: str) -> float:
     """The floor: the same rows' status set by one UPDATE (then put back)."""
     started = time.perf_counter()
-    await run.db.execute("UPDATE campaigns.campaigns SET status = 'paused', paused_reason = $2 WHERE id = ANY($1)",
-                         ids, reason)
+    await run.db.execute(
+        "UPDATE campaigns.campaigns SET status = 'paused', paused_reason = $2 WHERE id = ANY($1)", ids, reason
+    )
     elapsed = time.perf_counter() - started
-    await run.db.execute("UPDATE campaigns.campaigns SET status = 'active', paused_reason = NULL WHERE id = ANY($1)",
-                         ids)
+    await run.db.execute(
+        "UPDATE campaigns.campaigns SET status = 'active', paused_reason = NULL WHERE id = ANY($1)", ids
+    )
     return elapsed
 
 
-async def until_done(run: RunningSuite, ids: list[str], status: str, held: list[str], since: float,
-                     within_s: float = 300.0) -> tuple[float, float]:
+async def until_done(
+    run: RunningSuite, ids: list[str], status: str, held: list[str], since: float, within_s: float = 300.0
+) -> tuple[float, float]:
     """Seconds from `since` (wall clock) until every campaign is seen with `status` and until every one of their
     holds in the scheduler is seen as `held` (looked at every 20 ms: committed rows only). The ids are written
     once to a temporary table, and each look asks whether any campaign is not done yet (it stops at the first
@@ -116,12 +119,16 @@ async def until_done(run: RunningSuite, ids: list[str], status: str, held: list[
             await conn.execute("ANALYZE watched")
             while campaigns_at is None or holds_at is None:
                 if campaigns_at is None and not await conn.fetchval(
-                        "SELECT EXISTS (SELECT 1 FROM watched w LEFT JOIN campaigns.campaigns c ON c.id = w.id"
-                        " WHERE c.status IS DISTINCT FROM $1)", status):
+                    "SELECT EXISTS (SELECT 1 FROM watched w LEFT JOIN campaigns.campaigns c ON c.id = w.id"
+                    " WHERE c.status IS DISTINCT FROM $1)",
+                    status,
+                ):
                     campaigns_at = time.time()
                 if holds_at is None and not await conn.fetchval(
-                        "SELECT EXISTS (SELECT 1 FROM watched w LEFT JOIN scheduler.campaign_holds h"
-                        " ON h.campaign_id = w.id WHERE h.held_scopes IS DISTINCT FROM $1::text[])", held):
+                    "SELECT EXISTS (SELECT 1 FROM watched w LEFT JOIN scheduler.campaign_holds h"
+                    " ON h.campaign_id = w.id WHERE h.held_scopes IS DISTINCT FROM $1::text[])",
+                    held,
+                ):
                     holds_at = time.time()
                 assert time.monotonic() < deadline, f"not done after {within_s} s"
                 await asyncio.sleep(0.02)
@@ -134,20 +141,25 @@ async def drained(run: RunningSuite, within_s: float = 300.0) -> None:
     """Wait until every service's outbox is empty: each fan-out starts with the previous one's webhook events
     delivered, not competing with it for the machine."""
     deadline = time.monotonic() + within_s
-    while await run.db.fetchval("SELECT (SELECT count(*) FROM campaigns.outbox) + (SELECT count(*) FROM"
-                                " accounts.outbox) + (SELECT count(*) FROM scheduler.outbox)"):
+    while await run.db.fetchval(
+        "SELECT (SELECT count(*) FROM campaigns.outbox) + (SELECT count(*) FROM"
+        " accounts.outbox) + (SELECT count(*) FROM scheduler.outbox)"
+    ):
         assert time.monotonic() < deadline, f"outboxes not drained after {within_s} s"
         await asyncio.sleep(0.1)
 
 
 async def history_rows(run: RunningSuite, ids: list[str], reason: str) -> int:
-    return await run.db.fetchval("SELECT count(*) FROM campaigns.pause_history WHERE campaign_id = ANY($1)"
-                                 " AND reason = $2", ids, reason)
+    return await run.db.fetchval(
+        "SELECT count(*) FROM campaigns.pause_history WHERE campaign_id = ANY($1) AND reason = $2", ids, reason
+    )
 
 
 def report(what: str, n: int, campaigns_s: float, holds_s: float, floor_s: float | None) -> None:
-    line = f"B4 {what} {n:>6,} campaigns: all changed in {campaigns_s * 1000:7.0f} ms, holds in the scheduler " \
-           f"{holds_s * 1000:7.0f} ms"
+    line = (
+        f"B4 {what} {n:>6,} campaigns: all changed in {campaigns_s * 1000:7.0f} ms, holds in the scheduler "
+        f"{holds_s * 1000:7.0f} ms"
+    )
     if floor_s is not None:
         line += f"; bare UPDATE {floor_s * 1000:5.0f} ms; ratio {holds_s / floor_s:5.1f}x (target <= 1000 ms, <= 5x)"
     print(line, flush=True)
@@ -155,9 +167,15 @@ def report(what: str, n: int, campaigns_s: float, holds_s: float, floor_s: float
     if floor_s is None:
         summary.record("B4", f"{what.split('->')[0].strip()}: {n:,} campaigns", result, "—", None, "(measured)", None)
     else:
-        summary.record("B4", f"{what.split('->')[0].strip()}: {n:,} campaigns", result,
-                       f"bare UPDATE {floor_s * 1000:.0f} ms", holds_s / floor_s, "<= 1 s and <= 5x",
-                       holds_s <= 1 and holds_s / floor_s <= 5)
+        summary.record(
+            "B4",
+            f"{what.split('->')[0].strip()}: {n:,} campaigns",
+            result,
+            f"bare UPDATE {floor_s * 1000:.0f} ms",
+            holds_s / floor_s,
+            "<= 1 s and <= 5x",
+            holds_s <= 1 and holds_s / floor_s <= 5,
+        )
 
 
 async def run(campaigns: int, account_campaigns: int, show_timeline: bool) -> None:
@@ -176,15 +194,21 @@ async def run(campaigns: int, account_campaigns: int, show_timeline: bool) -> No
         shared_unipile = await run.unipile_account("Bo")
         shared = await suite.linkedin_account(other_auth, unipile_account_id=shared_unipile)
         users = await generate_campaigns(run.db, other_ws, [shared] * account_campaigns)
-        print(f"B4 generated {campaigns + account_campaigns:,} campaigns in {time.perf_counter() - started:.1f} s",
-              flush=True)
+        print(
+            f"B4 generated {campaigns + account_campaigns:,} campaigns in {time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
 
         floor = await bare_update(run, ids, "subscription_canceled")
         await drained(run)
         since = time.time()
         await run.billing_webhook(workspace_id, "subscription.canceled")
-        report("subscription canceled ->  paused", campaigns, *await until_done(
-            run, ids, "paused", ["campaign"], since), floor)
+        report(
+            "subscription canceled ->  paused",
+            campaigns,
+            *await until_done(run, ids, "paused", ["campaign"], since),
+            floor,
+        )
         if show_timeline:
             timeline(since)
         assert await history_rows(run, ids, "subscription_canceled") == campaigns
@@ -197,24 +221,35 @@ async def run(campaigns: int, account_campaigns: int, show_timeline: bool) -> No
             timeline(since)
 
         floor = await bare_update(run, users, "linkedin_account_disconnected")
-        await run.post(f"{run.unipile_url}/_sandbox/accounts/{shared_unipile}/status",
-                       json={"status": "CREDENTIALS", "notify": False})
+        await run.post(
+            f"{run.unipile_url}/_sandbox/accounts/{shared_unipile}/status",
+            json={"status": "CREDENTIALS", "notify": False},
+        )
         await drained(run)
         since = time.time()
         await run.account_status_webhook(shared_unipile, "CREDENTIALS")
-        report("account disconnected  ->  paused", account_campaigns, *await until_done(
-            run, users, "paused", ["linkedin"], since), floor)
+        report(
+            "account disconnected  ->  paused",
+            account_campaigns,
+            *await until_done(run, users, "paused", ["linkedin"], since),
+            floor,
+        )
         if show_timeline:
             timeline(since)
         assert await history_rows(run, users, "linkedin_account_disconnected") == account_campaigns
 
-        await run.post(f"{run.unipile_url}/_sandbox/accounts/{shared_unipile}/status",
-                       json={"status": "OK", "notify": False})
+        await run.post(
+            f"{run.unipile_url}/_sandbox/accounts/{shared_unipile}/status", json={"status": "OK", "notify": False}
+        )
         await drained(run)
         since = time.time()
         await run.account_status_webhook(shared_unipile, "OK")
-        report("account reconnected   ->  active", account_campaigns, *await until_done(
-            run, users, "active", [], since), None)
+        report(
+            "account reconnected   ->  active",
+            account_campaigns,
+            *await until_done(run, users, "active", [], since),
+            None,
+        )
         if show_timeline:
             timeline(since)
         assert await history_rows(run, users, "linkedin_account_disconnected") == 2 * account_campaigns
@@ -224,8 +259,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--campaigns", type=int, default=10_000, help="started campaigns of the workspace")
     parser.add_argument("--account-campaigns", type=int, default=5_000, help="campaigns using the LinkedIn account")
-    parser.add_argument("--timeline", action="store_true",
-                        help="print when each step ran (campaigns statements, relay, scheduler holds)")
+    parser.add_argument(
+        "--timeline",
+        action="store_true",
+        help="print when each step ran (campaigns statements, relay, scheduler holds)",
+    )
     args = parser.parse_args()
     asyncio.run(run(args.campaigns, args.account_campaigns, args.timeline))
 

@@ -118,10 +118,12 @@ def service_pids(runner: int) -> list[int]:
 def require_wrk() -> str:
     wrk = shutil.which("wrk")
     if wrk is None:
-        raise SystemExit("B5 needs wrk, which is not installed. Install it from Debian's packages:\n"
-                         "    sudo apt-get -o DPkg::Lock::Timeout=600 update\n"
-                         "    sudo apt-get -o DPkg::Lock::Timeout=600 install -y wrk\n"
-                         "(nothing is downloaded at run time)")
+        raise SystemExit(
+            "B5 needs wrk, which is not installed. Install it from Debian's packages:\n"
+            "    sudo apt-get -o DPkg::Lock::Timeout=600 update\n"
+            "    sudo apt-get -o DPkg::Lock::Timeout=600 install -y wrk\n"
+            "(nothing is downloaded at run time)"
+        )
     return wrk
 
 
@@ -139,31 +141,58 @@ def free_ports(count: int) -> list[int]:
 
 async def wrk(binary: str, url: str, token: str, seconds: int, connections: int, script: Path) -> Load:
     process = await asyncio.create_subprocess_exec(
-        binary, "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "-s", str(script),
-        "-H", f"Authorization: Bearer {token}", url, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        binary,
+        "-t2",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "5s",
+        "-s",
+        str(script),
+        "-H",
+        f"Authorization: Bearer {token}",
+        url,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await process.communicate()
     if process.returncode:
         raise SystemExit(f"wrk failed (exit {process.returncode}): {err.decode().strip()}")
     report = json.loads(out.decode().strip().splitlines()[-1])
-    failed = {k: report[k] for k in ("connect_errors", "read_errors", "write_errors", "non_2xx", "timeouts")
-              if report[k]}
+    failed = {
+        k: report[k] for k in ("connect_errors", "read_errors", "write_errors", "non_2xx", "timeouts") if report[k]
+    }
     if failed:
         raise SystemExit(f"wrk saw failures against {url}: {failed}")
-    return Load(report["requests"] / (report["duration_us"] / 1e6), report["p50"] / 1000, report["p99"] / 1000,
-                report["max"] / 1000, report["requests"])
+    return Load(
+        report["requests"] / (report["duration_us"] / 1e6),
+        report["p50"] / 1000,
+        report["p99"] / 1000,
+        report["max"] / 1000,
+        report["requests"],
+    )
 
 
 async def measured(run: Awaitable[Load], app_pids: list[int], db: asyncpg.Pool) -> Load:
     """`run`, with the CPU time our processes and PostgreSQL's backends spent meanwhile."""
-    backends = [r[0] for r in await db.fetch("SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend'"
-                                             " AND pid <> pg_backend_pid()")]
+    backends = [
+        r[0]
+        for r in await db.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+        )
+    ]
     app, database = cpu_seconds(app_pids), cpu_seconds(backends)
     each = {pid: cpu_seconds([pid]) for pid in app_pids}
     load = await run
-    per_process = tuple(sorted(((process_name(pid), cpu_seconds([pid]) - before) for pid, before in each.items()),
-                               key=lambda item: -item[1]))
-    return replace(load, app_cpu_s=cpu_seconds(app_pids) - app, db_cpu_s=cpu_seconds(backends) - database,
-                   per_process=per_process)
+    per_process = tuple(
+        sorted(
+            ((process_name(pid), cpu_seconds([pid]) - before) for pid, before in each.items()),
+            key=lambda item: -item[1],
+        )
+    )
+    return replace(
+        load, app_cpu_s=cpu_seconds(app_pids) - app, db_cpu_s=cpu_seconds(backends) - database, per_process=per_process
+    )
 
 
 @asynccontextmanager
@@ -171,14 +200,24 @@ async def suite(dsn: str, data: Path) -> AsyncIterator[tuple[str, str, list[int]
     """The suite as `make run` starts it (with its Unipile sandbox), on free ports; yields the gateway's URL,
     the sandbox's and the services' process ids."""
     port, accounts, campaigns, scheduler, unipile, smtp, imap, google, microsoft = free_ports(9)
-    env = {**os.environ, "DATABASE_URL": dsn, "HOLDFAST_LOCAL_DATA": str(data), "HOLDFAST_HTTP_PORT": str(port),
-           "HOLDFAST_ACCOUNTS_LISTEN": f"127.0.0.1:{accounts}", "HOLDFAST_CAMPAIGNS_LISTEN": f"127.0.0.1:{campaigns}",
-           "HOLDFAST_SCHEDULER_LISTEN": f"127.0.0.1:{scheduler}", "HOLDFAST_SANDBOX_UNIPILE_PORT": str(unipile),
-           "HOLDFAST_SANDBOX_SMTP_PORT": str(smtp), "HOLDFAST_SANDBOX_IMAP_PORT": str(imap),
-           "HOLDFAST_SANDBOX_GOOGLE_OAUTH_PORT": str(google), "HOLDFAST_SANDBOX_MICROSOFT_OAUTH_PORT": str(microsoft)}
+    env = {
+        **os.environ,
+        "DATABASE_URL": dsn,
+        "HOLDFAST_LOCAL_DATA": str(data),
+        "HOLDFAST_HTTP_PORT": str(port),
+        "HOLDFAST_ACCOUNTS_LISTEN": f"127.0.0.1:{accounts}",
+        "HOLDFAST_CAMPAIGNS_LISTEN": f"127.0.0.1:{campaigns}",
+        "HOLDFAST_SCHEDULER_LISTEN": f"127.0.0.1:{scheduler}",
+        "HOLDFAST_SANDBOX_UNIPILE_PORT": str(unipile),
+        "HOLDFAST_SANDBOX_SMTP_PORT": str(smtp),
+        "HOLDFAST_SANDBOX_IMAP_PORT": str(imap),
+        "HOLDFAST_SANDBOX_GOOGLE_OAUTH_PORT": str(google),
+        "HOLDFAST_SANDBOX_MICROSOFT_OAUTH_PORT": str(microsoft),
+    }
     log = (data / "suite.log").open("wb")
-    runner = await asyncio.create_subprocess_exec(sys.executable, str(ROOT / "deploy" / "local" / "run.py"), env=env,
-                                                  stdout=log, stderr=asyncio.subprocess.STDOUT)
+    runner = await asyncio.create_subprocess_exec(
+        sys.executable, str(ROOT / "deploy" / "local" / "run.py"), env=env, stdout=log, stderr=asyncio.subprocess.STDOUT
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as http:
@@ -209,12 +248,16 @@ async def baseline_app(pool: asyncpg.Pool) -> AsyncIterator[str]:
         token = request.headers.get("Authorization", "").partition(" ")[2]
         async with pool.acquire() as conn:
             principal = await conn.fetchrow(
-                "SELECT workspace_id, member_id FROM accounts.api_tokens WHERE token_hash = $1"
-                " AND revoked_at IS NULL", hashlib.sha256(token.encode()).digest())
+                "SELECT workspace_id, member_id FROM accounts.api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+                hashlib.sha256(token.encode()).digest(),
+            )
             if principal is None:
                 return web.json_response({"error": {"code": "unauthenticated"}}, status=401)
-            row = await conn.fetchrow(f"{_WITH_REASONS} WHERE c.id = $1 AND c.workspace_id = $2",
-                                      request.match_info["campaign_id"], principal["workspace_id"])
+            row = await conn.fetchrow(
+                f"{_WITH_REASONS} WHERE c.id = $1 AND c.workspace_id = $2",
+                request.match_info["campaign_id"],
+                principal["workspace_id"],
+            )
         if row is None:
             return web.json_response({"error": {"code": "not_found"}}, status=404)
         return web.json_response(dict(row), dumps=lambda v: json.dumps(v, default=str))
@@ -246,18 +289,28 @@ async def created(http: aiohttp.ClientSession, url: str, body: dict, headers: di
 async def create_campaign(http: aiohttp.ClientSession, base: str, unipile: str) -> tuple[str, str]:
     """A workspace, a LinkedIn account and a campaign sent from it, through the API; returns (token, campaign id)."""
     token = (await created(http, f"{base}/api/v1/workspaces", {"name": "Bench", "owner_email": "b5@bench.example"}))[
-        "token"]
+        "token"
+    ]
     auth = {"Authorization": f"Bearer {token}"}
     async with http.post(f"{unipile}/_sandbox/accounts", json={"id": "acc-b5", "name": "Ana"}) as r:
         assert r.status < 300, await r.text()
-    account = (await created(http, f"{base}/api/v1/linkedin-accounts",
-                             {"unipile_account_id": "acc-b5", "name": "Ana"}, auth))["id"]
-    body = {"name": "Founders", "schedule": {"days": ["mon", "tue", "wed", "thu", "fri"],
-                                             "window": {"start": "09:00", "end": "17:00"},
-                                             "timezone": "Europe/Paris", "randomize_within_window": True},
-            "steps": [{"channel": "linkedin", "action": "invite", "text": "Hi {{first_name}}"},
-                      {"channel": "linkedin", "action": "message", "delay": {"days": 2}, "text": "Thanks!"}],
-            "senders": {"linkedin_account_ids": [account]}}
+    account = (
+        await created(http, f"{base}/api/v1/linkedin-accounts", {"unipile_account_id": "acc-b5", "name": "Ana"}, auth)
+    )["id"]
+    body = {
+        "name": "Founders",
+        "schedule": {
+            "days": ["mon", "tue", "wed", "thu", "fri"],
+            "window": {"start": "09:00", "end": "17:00"},
+            "timezone": "Europe/Paris",
+            "randomize_within_window": True,
+        },
+        "steps": [
+            {"channel": "linkedin", "action": "invite", "text": "Hi {{first_name}}"},
+            {"channel": "linkedin", "action": "message", "delay": {"days": 2}, "text": "Thanks!"},
+        ],
+        "senders": {"linkedin_account_ids": [account]},
+    }
     return token, (await created(http, f"{base}/api/v1/campaigns", body, auth))["id"]
 
 
@@ -277,12 +330,14 @@ async def run(seconds: int, connections: int) -> tuple[Load, Load]:
             try:
                 # Warm both up (connections, caches) before measuring, then measure one after the other.
                 await wrk(binary, f"{base}{path}", token, 2, connections, script)
-                gateway = await measured(wrk(binary, f"{base}{path}", token, seconds, connections, script), services,
-                                         pool)
+                gateway = await measured(
+                    wrk(binary, f"{base}{path}", token, seconds, connections, script), services, pool
+                )
                 async with baseline_app(pool) as floor:
                     await wrk(binary, f"{floor}{path}", token, 2, connections, script)
-                    baseline = await measured(wrk(binary, f"{floor}{path}", token, seconds, connections, script),
-                                              [os.getpid()], pool)
+                    baseline = await measured(
+                        wrk(binary, f"{floor}{path}", token, seconds, connections, script), [os.getpid()], pool
+                    )
             finally:
                 await pool.close()
         return gateway, baseline
@@ -299,25 +354,36 @@ def main() -> None:
     require_wrk()
     gateway, baseline = asyncio.run(run(args.seconds, args.connections))
     ratio = gateway.requests_per_s / baseline.requests_per_s
-    for name, load in (("gateway (gRPC to accounts and campaigns)", gateway), ("baseline (bare aiohttp + asyncpg)",
-                                                                                baseline)):
+    for name, load in (
+        ("gateway (gRPC to accounts and campaigns)", gateway),
+        ("baseline (bare aiohttp + asyncpg)", baseline),
+    ):
         app_cpu, db_cpu = load.cpu_ms_per_request()
-        print(f"B5 {name:<42} {load.requests_per_s:8.0f} req/s  p50 {load.p50_ms:6.1f} ms  "
-              f"p99 {load.p99_ms:6.1f} ms  max {load.max_ms:6.1f} ms  CPU per request: Python {app_cpu:.2f} ms, "
-              f"PostgreSQL {db_cpu:.2f} ms")
+        print(
+            f"B5 {name:<42} {load.requests_per_s:8.0f} req/s  p50 {load.p50_ms:6.1f} ms  "
+            f"p99 {load.p99_ms:6.1f} ms  max {load.max_ms:6.1f} ms  CPU per request: Python {app_cpu:.2f} ms, "
+            f"PostgreSQL {db_cpu:.2f} ms"
+        )
         print(f"B5   CPU ms per request by process: {load.per_process_ms()}")
     p99_ratio = gateway.p99_ms / baseline.p99_ms
-    print(f"B5 ratio {ratio:.2f} (target >= 0.5: {'met' if ratio >= 0.5 else 'MISSED'}); gateway p99 "
-          f"{gateway.p99_ms:.1f} ms, {p99_ratio:.2f}x the baseline's (target <= 1.5x: "
-          f"{'met' if p99_ratio <= 1.5 else 'MISSED'})")
+    print(
+        f"B5 ratio {ratio:.2f} (target >= 0.5: {'met' if ratio >= 0.5 else 'MISSED'}); gateway p99 "
+        f"{gateway.p99_ms:.1f} ms, {p99_ratio:.2f}x the baseline's (target <= 1.5x: "
+        f"{'met' if p99_ratio <= 1.5 else 'MISSED'})"
+    )
     app_cpu, db_cpu = gateway.cpu_ms_per_request()
     base_app_cpu, base_db_cpu = baseline.cpu_ms_per_request()
-    summary.record("B5", "GET /api/v1/campaigns/{id}, wrk 64 connections",
-                   f"{gateway.requests_per_s:.0f} req/s, p99 {gateway.p99_ms:.1f} ms",
-                   f"bare aiohttp + asyncpg {baseline.requests_per_s:.0f} req/s, p99 {baseline.p99_ms:.1f} ms", ratio,
-                   ">= 0.5x, p99 <= 1.5x bare", ratio >= 0.5 and p99_ratio <= 1.5,
-                   f"Python {app_cpu:.2f} ms, PostgreSQL {db_cpu:.2f} ms per request (bare: {base_app_cpu:.2f}, "
-                   f"{base_db_cpu:.2f})")
+    summary.record(
+        "B5",
+        "GET /api/v1/campaigns/{id}, wrk 64 connections",
+        f"{gateway.requests_per_s:.0f} req/s, p99 {gateway.p99_ms:.1f} ms",
+        f"bare aiohttp + asyncpg {baseline.requests_per_s:.0f} req/s, p99 {baseline.p99_ms:.1f} ms",
+        ratio,
+        ">= 0.5x, p99 <= 1.5x bare",
+        ratio >= 0.5 and p99_ratio <= 1.5,
+        f"Python {app_cpu:.2f} ms, PostgreSQL {db_cpu:.2f} ms per request (bare: {base_app_cpu:.2f}, "
+        f"{base_db_cpu:.2f})",
+    )
 
 
 if __name__ == "__main__":

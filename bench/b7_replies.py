@@ -36,27 +36,40 @@ async def run(accounts: int, rate: float) -> None:
     async with running_suite() as run:
         suite = run.suite
         await UnipileClient(run.unipile_url, "bench-key", suite.http).create_webhook(
-            f"{suite.base_url}/webhooks/unipile", "messaging", {"Unipile-Auth": UNIPILE_WEBHOOK_SECRET})
+            f"{suite.base_url}/webhooks/unipile", "messaging", {"Unipile-Auth": UNIPILE_WEBHOOK_SECRET}
+        )
         workspace_id, auth = await suite.new_workspace("Replies")
         started = time.perf_counter()
         unipile_ids = [await run.unipile_account(f"Ana {i}") for i in range(accounts)]
         linkedin_ids = []
         for start in range(0, accounts, 20):
-            linkedin_ids += await asyncio.gather(*(suite.linkedin_account(auth, unipile_account_id=u)
-                                                   for u in unipile_ids[start:start + 20]))
+            linkedin_ids += await asyncio.gather(
+                *(suite.linkedin_account(auth, unipile_account_id=u) for u in unipile_ids[start : start + 20])
+            )
         campaign_ids = await generate_campaigns(run.db, workspace_id, linkedin_ids)
-        await wait_rows(run, "SELECT count(*) FROM scheduler.sender_states WHERE sender_id = ANY($1)"
-                             " AND unipile_account_id <> ''", linkedin_ids)
-        rows = await run.db.fetch("SELECT campaign_id, prospect_id, linkedin_provider_id FROM scheduler.prospect_plans"
-                                  " WHERE campaign_id = ANY($1)", campaign_ids)
+        await wait_rows(
+            run,
+            "SELECT count(*) FROM scheduler.sender_states WHERE sender_id = ANY($1) AND unipile_account_id <> ''",
+            linkedin_ids,
+        )
+        rows = await run.db.fetch(
+            "SELECT campaign_id, prospect_id, linkedin_provider_id FROM scheduler.prospect_plans"
+            " WHERE campaign_id = ANY($1)",
+            campaign_ids,
+        )
         prospects = {str(r["campaign_id"]): (str(r["prospect_id"]), r["linkedin_provider_id"]) for r in rows}
         messages = []
         for account, campaign in zip(unipile_ids, campaign_ids, strict=True):
-            written = await run.post(f"{run.unipile_url}/_sandbox/accounts/{account}/messages", json={
-                "provider_id": prospects[campaign][1], "text": "Thanks, not now.", "notify": False})
+            written = await run.post(
+                f"{run.unipile_url}/_sandbox/accounts/{account}/messages",
+                json={"provider_id": prospects[campaign][1], "text": "Thanks, not now.", "notify": False},
+            )
             messages.append(written["message_id"])
-        print(f"B7 {accounts:,} accounts, campaigns and replies generated in {time.perf_counter() - started:.1f} s;"
-              f" webhooks at {rate:g}/s", flush=True)
+        print(
+            f"B7 {accounts:,} accounts, campaigns and replies generated in {time.perf_counter() - started:.1f} s;"
+            f" webhooks at {rate:g}/s",
+            flush=True,
+        )
 
         floor: list[float] = []
 
@@ -73,18 +86,34 @@ async def run(accounts: int, rate: float) -> None:
         answered: list[float] = [0.0] * accounts
 
         async def webhook(i: int) -> None:
-            await run.post(f"{suite.base_url}/webhooks/unipile", headers={"Unipile-Auth": UNIPILE_WEBHOOK_SECRET},
-                           json={"event": "message_received", "account_id": unipile_ids[i], "account_type": "LINKEDIN",
-                                 "message_id": messages[i], "message": "Thanks, not now."})
+            await run.post(
+                f"{suite.base_url}/webhooks/unipile",
+                headers={"Unipile-Auth": UNIPILE_WEBHOOK_SECRET},
+                json={
+                    "event": "message_received",
+                    "account_id": unipile_ids[i],
+                    "account_type": "LINKEDIN",
+                    "message_id": messages[i],
+                    "message": "Thanks, not now.",
+                },
+            )
             answered[i] = time.time()
 
         sent = await paced(accounts, rate, webhook)
         ids = [prospects[c][0] for c in campaign_ids]
-        await wait_rows(run, "SELECT count(*) FROM scheduler.prospect_plans WHERE prospect_id = ANY($1::uuid[])"
-                             " AND voice = 'replied'", ids)
-        stopped = {str(r["prospect_id"]): r["voice_changed_at"].timestamp() for r in await run.db.fetch(
-            "SELECT prospect_id, voice_changed_at FROM scheduler.prospect_plans WHERE prospect_id = ANY($1::uuid[])",
-            ids)}
+        await wait_rows(
+            run,
+            "SELECT count(*) FROM scheduler.prospect_plans WHERE prospect_id = ANY($1::uuid[]) AND voice = 'replied'",
+            ids,
+        )
+        stopped = {
+            str(r["prospect_id"]): r["voice_changed_at"].timestamp()
+            for r in await run.db.fetch(
+                "SELECT prospect_id, voice_changed_at FROM scheduler.prospect_plans"
+                " WHERE prospect_id = ANY($1::uuid[])",
+                ids,
+            )
+        }
         print(line("webhook answered", [a - s for a, s in zip(answered, sent, strict=True)]))
         print(line("webhook -> prospect stopped", [stopped[p] - s for p, s in zip(ids, sent, strict=True)], 1000))
 

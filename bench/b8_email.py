@@ -30,27 +30,45 @@ async def refused_reconnects(servers: MailServers, tries: int) -> None:
         _, auth = await suite.new_workspace()
         address = f"sales-{uuid.uuid4().hex[:8]}@{SENDER_DOMAIN}"
         servers.add_user(address, "right-password")
-        smtp = {"host": servers.host, "port": servers.ports["submission"], "security": "starttls",
-                "username": address, "password": "right-password"}
-        status, inbox = await suite.call("POST", "/api/v1/inboxes", auth, json={
-            "email": address, "smtp": smtp, "imap": {**smtp, "port": servers.ports["imaps"], "security": "ssl"},
-            "timezone": "Europe/Paris"})
+        smtp = {
+            "host": servers.host,
+            "port": servers.ports["submission"],
+            "security": "starttls",
+            "username": address,
+            "password": "right-password",
+        }
+        status, inbox = await suite.call(
+            "POST",
+            "/api/v1/inboxes",
+            auth,
+            json={
+                "email": address,
+                "smtp": smtp,
+                "imap": {**smtp, "port": servers.ports["imaps"], "security": "ssl"},
+                "timezone": "Europe/Paris",
+            },
+        )
         assert status == 201, inbox
         timings, statuses = [], []
         for n in range(tries):
             started = time.perf_counter()
-            status, body = await suite.call("PUT", f"/api/v1/inboxes/{inbox['id']}/credentials", auth,
-                                            json={"app_password": f"wrong-{n}"})
+            status, body = await suite.call(
+                "PUT", f"/api/v1/inboxes/{inbox['id']}/credentials", auth, json={"app_password": f"wrong-{n}"}
+            )
             timings.append(time.perf_counter() - started)
             statuses.append(status)
         shares = percentiles(timings)
-        print(f"refused reconnect, {tries} tries: statuses {sorted(set(statuses))}, "  # noqa: T201
-              + ", ".join(f"{k} {v:.2f} s" for k, v in shares.items()))
+        print(
+            f"refused reconnect, {tries} tries: statuses {sorted(set(statuses))}, "  # noqa: T201
+            + ", ".join(f"{k} {v:.2f} s" for k, v in shares.items())
+        )
 
 
 def _report(message_id: str) -> bytes:
-    sent = (f"Message-ID: {message_id}\r\nFrom: sales@{SENDER_DOMAIN}\r\nTo: nobody@{PROSPECT_DOMAIN}\r\n"
-            "Subject: Hi\r\n\r\nHello\r\n").encode()
+    sent = (
+        f"Message-ID: {message_id}\r\nFrom: sales@{SENDER_DOMAIN}\r\nTo: nobody@{PROSPECT_DOMAIN}\r\n"
+        "Subject: Hi\r\n\r\nHello\r\n"
+    ).encode()
     return build_dsn(sent, reporting_mta=f"mail.{PROSPECT_DOMAIN}")
 
 
@@ -70,8 +88,9 @@ async def large_inbox(servers: MailServers, reports: int) -> None:
         address = f"box-{uuid.uuid4().hex[:8]}@{SENDER_DOMAIN}"
         servers.add_user(address, "box-password")
         template = _report("<MESSAGE-ID>")
-        servers.fill_inbox(address, (template.replace(b"<MESSAGE-ID>", f"<{n}@old.example>".encode())
-                                     for n in range(size)))
+        servers.fill_inbox(
+            address, (template.replace(b"<MESSAGE-ID>", f"<{n}@old.example>".encode()) for n in range(size))
+        )
         settings = imap.ImapSettings(servers.host, servers.ports["imaps"], "ssl", address, "box-password")
         first, first_s, first_peak = await timed_read(settings, None, 0)
         steady_times = []
@@ -83,8 +102,10 @@ async def large_inbox(servers: MailServers, reports: int) -> None:
             cursor = read.last_uid
             steady_times.append(elapsed)
         results[label] = (first_s, first_peak, sorted(steady_times)[len(steady_times) // 2])
-        print(f"{label} INBOX: first read {first_s:.3f} s, peak {first_peak / 1e6:.1f} MB, "  # noqa: T201
-              f"{len(first.messages)} reports; steady-state read (median of 5) {results[label][2] * 1000:.1f} ms")
+        print(
+            f"{label} INBOX: first read {first_s:.3f} s, peak {first_peak / 1e6:.1f} MB, "  # noqa: T201
+            f"{len(first.messages)} reports; steady-state read (median of 5) {results[label][2] * 1000:.1f} ms"
+        )
     small, large = results["10-message"][2], results[f"{reports:,}-report"][2]
     print(f"steady state, large / small: {large / small:.2f}x")  # noqa: T201
 

@@ -109,17 +109,25 @@ class RunningSuite:
 
     async def account_status_webhook(self, unipile_account_id: str, message: str) -> None:
         """What Unipile posts when an account's status changes (the sandbox's state is set first, quietly)."""
-        await self.post(f"{self.suite.base_url}/webhooks/unipile",
-                        json={"AccountStatus": {"account_id": unipile_account_id, "account_type": "LINKEDIN",
-                                                "message": message}},
-                        headers={"Unipile-Auth": UNIPILE_WEBHOOK_SECRET})
+        await self.post(
+            f"{self.suite.base_url}/webhooks/unipile",
+            json={"AccountStatus": {"account_id": unipile_account_id, "account_type": "LINKEDIN", "message": message}},
+            headers={"Unipile-Auth": UNIPILE_WEBHOOK_SECRET},
+        )
 
     async def billing_webhook(self, workspace_id: str, event_type: str) -> None:
         at = int(time.time())
-        raw = json.dumps({"id": f"evt_{uuid.uuid4().hex}", "type": event_type, "created": at,
-                          "data": {"workspace_id": workspace_id}}).encode()
-        await self.post(f"{self.suite.base_url}/webhooks/billing", data=raw, headers={
-            "Holdfast-Signature": f"t={at},v1={sign(BILLING_SECRET, at, raw)}", "Content-Type": "application/json"})
+        raw = json.dumps(
+            {"id": f"evt_{uuid.uuid4().hex}", "type": event_type, "created": at, "data": {"workspace_id": workspace_id}}
+        ).encode()
+        await self.post(
+            f"{self.suite.base_url}/webhooks/billing",
+            data=raw,
+            headers={
+                "Holdfast-Signature": f"t={at},v1={sign(BILLING_SECRET, at, raw)}",
+                "Content-Type": "application/json",
+            },
+        )
 
 
 @asynccontextmanager
@@ -132,16 +140,23 @@ async def running_suite(**extra_env: str) -> AsyncIterator[RunningSuite]:
             unipile_app = create_unipile(UNIPILE_KEY)
             unipile_url = await serve(unipile_app, stack)
             database = await create_database(dsn)
-            suite = await start_suite(database, stack, SystemClock(), HOLDFAST_UNIPILE_DSN=unipile_url,
-                                      HOLDFAST_UNIPILE_API_KEY=UNIPILE_KEY,
-                                      HOLDFAST_UNIPILE_WEBHOOK_SECRET=UNIPILE_WEBHOOK_SECRET,
-                                      HOLDFAST_BILLING_WEBHOOK_SECRET=BILLING_SECRET,
-                                      HOLDFAST_PUBLIC_URL="http://127.0.0.1:1", **extra_env)
+            suite = await start_suite(
+                database,
+                stack,
+                SystemClock(),
+                HOLDFAST_UNIPILE_DSN=unipile_url,
+                HOLDFAST_UNIPILE_API_KEY=UNIPILE_KEY,
+                HOLDFAST_UNIPILE_WEBHOOK_SECRET=UNIPILE_WEBHOOK_SECRET,
+                HOLDFAST_BILLING_WEBHOOK_SECRET=BILLING_SECRET,
+                HOLDFAST_PUBLIC_URL="http://127.0.0.1:1",
+                **extra_env,
+            )
             db = await asyncpg.create_pool(database, min_size=1, max_size=4)
             stack.push_async_callback(db.close)
             client = UnipileClient(unipile_url, UNIPILE_KEY, suite.http)
-            await client.create_webhook(f"{suite.base_url}/webhooks/unipile", "account_status",
-                                        {"Unipile-Auth": UNIPILE_WEBHOOK_SECRET})
+            await client.create_webhook(
+                f"{suite.base_url}/webhooks/unipile", "account_status", {"Unipile-Auth": UNIPILE_WEBHOOK_SECRET}
+            )
             yield RunningSuite(suite, unipile_url, db)
     finally:
         server.cleanup()  # type: ignore[attr-defined]
@@ -162,36 +177,60 @@ async def generate_campaigns(db: asyncpg.Pool, workspace_id: str, linkedin_accou
     invite step sent from that account and one prospect waiting for it (planned tomorrow), written with set-based
     SQL in the campaigns and scheduler schemas as activation would have left them. Returns their ids, in order."""
     now = datetime.now(UTC)
-    ids = [str(r[0]) for r in await db.fetch(
-        """INSERT INTO campaigns.campaigns (workspace_id, name, status, schedule_days, window_start, window_end,
+    ids = [
+        str(r[0])
+        for r in await db.fetch(
+            """INSERT INTO campaigns.campaigns (workspace_id, name, status, schedule_days, window_start, window_end,
                timezone, randomize_within_window, created_at, updated_at)
            SELECT $1, 'c' || g, 'active', ARRAY['mon','tue','wed','thu','fri'], '09:00', '17:00', 'Europe/Paris',
                   true, $3, $3
-             FROM generate_series(1, $2) AS g ORDER BY g RETURNING id""", workspace_id, len(linkedin_account_ids), now)]
+             FROM generate_series(1, $2) AS g ORDER BY g RETURNING id""",
+            workspace_id,
+            len(linkedin_account_ids),
+            now,
+        )
+    ]
     await db.execute(
         """INSERT INTO campaigns.steps (campaign_id, index, channel, action, delay_hours, text)
-           SELECT c, 0, 'linkedin', 'invite', 0, 'Hi' FROM unnest($1::uuid[]) AS t(c)""", ids)
+           SELECT c, 0, 'linkedin', 'invite', 0, 'Hi' FROM unnest($1::uuid[]) AS t(c)""",
+        ids,
+    )
     await db.execute(
         """INSERT INTO campaigns.campaign_senders (campaign_id, sender_kind, sender_id)
            SELECT c, 'linkedin_account', s FROM unnest($1::uuid[], $2::uuid[]) AS t(c, s)""",
-        ids, linkedin_account_ids)
+        ids,
+        linkedin_account_ids,
+    )
     await db.execute(
         """INSERT INTO scheduler.campaign_plans (campaign_id, workspace_id, version, days, window_start, window_end,
                timezone, randomize, active, linkedin_account_ids, updated_at)
            SELECT c, $3, 1, ARRAY['mon','tue','wed','thu','fri'], '09:00', '17:00', 'Europe/Paris', true, true,
                   ARRAY[s], $4 FROM unnest($1::uuid[], $2::uuid[]) AS t(c, s)""",
-        ids, linkedin_account_ids, workspace_id, now)
+        ids,
+        linkedin_account_ids,
+        workspace_id,
+        now,
+    )
     await db.execute(
         """INSERT INTO scheduler.plan_steps (campaign_id, index, channel, action_type, delay_hours, text)
-           SELECT c, 0, 'linkedin', 'linkedin_invite', 0, 'Hi' FROM unnest($1::uuid[]) AS t(c)""", ids)
+           SELECT c, 0, 'linkedin', 'linkedin_invite', 0, 'Hi' FROM unnest($1::uuid[]) AS t(c)""",
+        ids,
+    )
     await db.execute(
         """INSERT INTO scheduler.campaign_holds (campaign_id, version, held_scopes, updated_at)
-           SELECT c, 0, '{}', $2 FROM unnest($1::uuid[]) AS t(c)""", ids, now)
+           SELECT c, 0, '{}', $2 FROM unnest($1::uuid[]) AS t(c)""",
+        ids,
+        now,
+    )
     await db.execute(
         """INSERT INTO scheduler.prospect_plans (prospect_id, campaign_id, linkedin_provider_id, state, channel,
                action_type, sender_id, due_at, next_action_at, linkedin_sender_id, updated_at)
            SELECT gen_random_uuid(), c, 'ACo' || c, 'scheduled', 'linkedin', 'linkedin_invite', s,
                   $3::timestamptz + interval '1 day', $3::timestamptz + interval '1 day', s, $3
-             FROM unnest($1::uuid[], $2::uuid[]) AS t(c, s)""", ids, linkedin_account_ids, now)
+             FROM unnest($1::uuid[], $2::uuid[]) AS t(c, s)""",
+        ids,
+        linkedin_account_ids,
+        now,
+    )
     await db.execute("ANALYZE")
     return ids

@@ -19,12 +19,23 @@ RESULTS = Path(__file__).resolve().parents[1] / ".holdfast" / "bench" / "results
 COLUMNS = ("#", "what", "result", "baseline (same run)", "ratio", "target", "met?", "CPU per unit", "load")
 
 
-def record(bench: str, what: str, result: str, baseline: str, ratio: float | None, target: str, met: bool | None,
-           cpu: str = "") -> None:
+def record(
+    bench: str, what: str, result: str, baseline: str, ratio: float | None, target: str, met: bool | None, cpu: str = ""
+) -> None:
     """Append one figure for the summary (`met` None: measured, no target). The load average is read now."""
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    line = {"bench": bench, "what": what, "result": result, "baseline": baseline, "ratio": ratio, "target": target,
-            "met": met, "cpu": cpu, "load": round(os.getloadavg()[0], 1), "at": time.strftime("%Y-%m-%d %H:%M")}
+    line = {
+        "bench": bench,
+        "what": what,
+        "result": result,
+        "baseline": baseline,
+        "ratio": ratio,
+        "target": target,
+        "met": met,
+        "cpu": cpu,
+        "load": round(os.getloadavg()[0], 1),
+        "at": time.strftime("%Y-%m-%d %H:%M"),
+    }
     with RESULTS.open("a") as out:
         out.write(json.dumps(line) + "\n")
 
@@ -34,8 +45,17 @@ def table(rows: list[dict]) -> str:
     for r in rows:
         met = "—" if r["met"] is None else ("**yes**" if r["met"] else "**no**")
         ratio = "—" if r["ratio"] is None else f"{r['ratio']:.2f}"
-        cells = (r["bench"], r["what"], r["result"], r["baseline"], ratio, r["target"], met, r["cpu"] or "—",
-                 f"{r['load']:.1f}")
+        cells = (
+            r["bench"],
+            r["what"],
+            r["result"],
+            r["baseline"],
+            ratio,
+            r["target"],
+            met,
+            r["cpu"] or "—",
+            f"{r['load']:.1f}",
+        )
         lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines)
 
@@ -56,8 +76,10 @@ def main() -> None:
     rows = read()
     if not rows:
         raise SystemExit(f"nothing recorded yet in {RESULTS} (run a benchmark first)")
-    print(f"Benchmarks recorded {rows[0]['at']} to {rows[-1]['at']} (load: 1-minute load average at each figure; "
-          f"the machine has {os.cpu_count()} cores)\n")
+    print(
+        f"Benchmarks recorded {rows[0]['at']} to {rows[-1]['at']} (load: 1-minute load average at each figure; "
+        f"the machine has {os.cpu_count()} cores)\n"
+    )
     print(table(rows))
 
 

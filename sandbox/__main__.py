@@ -48,9 +48,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--api-key", default="sandbox-key", help="X-API-KEY the Unipile fake accepts")
     parser.add_argument("--smtp-user", default="sandbox", help="login the SMTP and IMAP servers accept")
     parser.add_argument("--smtp-password", default="sandbox", help="password of that login")
-    parser.add_argument("--print-mail-from", default="",
-                        help="print each message from this address (Holdfast's own mail: invitations, sign-in and "
-                        "reset links) to the log, so its link can be followed")
+    parser.add_argument(
+        "--print-mail-from",
+        default="",
+        help="print each message from this address (Holdfast's own mail: invitations, sign-in and "
+        "reset links) to the log, so its link can be followed",
+    )
     for flavor, default_port in DEFAULT_OAUTH_PORTS.items():
         parser.add_argument(
             f"--{flavor}-oauth-port",
@@ -105,8 +108,11 @@ async def _serve(args: argparse.Namespace) -> None:
         smtp.set_password(args.smtp_user, args.smtp_password)
         if args.print_mail_from:
             shown = args.print_mail_from.lower()
-            smtp.on_message = lambda m: log.info("sandbox mail", to=list(m.rcpt_tos), subject=m.subject,
-                                                 body=m.body) if m.mail_from.lower() == shown else None
+            smtp.on_message = lambda m: (
+                log.info("sandbox mail", to=list(m.rcpt_tos), subject=m.subject, body=m.body)
+                if m.mail_from.lower() == shown
+                else None
+            )
         smtp_port = await smtp.start(HOST, args.smtp_port)
         stack.push_async_callback(smtp.stop)
 

@@ -147,8 +147,15 @@ class SandboxImap:
         box.messages.append(_Message(uid, message.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")))
         return uid
 
-    def deliver_dsn(self, username: str, sent: bytes, *, status: str = "5.1.1", action: str = "failed",
-                    diagnostic: str = "550 5.1.1 The email account that you tried to reach does not exist") -> int:
+    def deliver_dsn(
+        self,
+        username: str,
+        sent: bytes,
+        *,
+        status: str = "5.1.1",
+        action: str = "failed",
+        diagnostic: str = "550 5.1.1 The email account that you tried to reach does not exist",
+    ) -> int:
         """Deliver to the user's INBOX the delivery-status notification (RFC 3464) a receiving server would send
         back for `sent` (a message as it was sent, e.g. one the SMTP sandbox received); returns its UID."""
         return self.deliver(username, build_dsn(sent, status=status, action=action, diagnostic=diagnostic))
@@ -171,8 +178,11 @@ class SandboxImap:
         """None when the token is good for `user`, else the OAuth server whose refusal the client gets."""
         issuer = next((o for o in self._oauth if o.issued(token)), self._oauth[0])
         found = issuer.access_tokens.get(token)
-        accepted = issuer.bearer_refusal(user, token) is None and found is not None and (
-            IMAP_SCOPE[issuer.flavor] in found.consent.scope.split())
+        accepted = (
+            issuer.bearer_refusal(user, token) is None
+            and found is not None
+            and (IMAP_SCOPE[issuer.flavor] in found.consent.scope.split())
+        )
         self._attempts.append(LoginAttempt(user, accepted, "XOAUTH2"))
         return None if accepted else issuer
 
@@ -308,7 +318,6 @@ class _Session:
         else:
             raise _ProtocolError(f"unknown command {command[:40]}")
         return True
-
 
     async def _status(self, tag: str, args: list[str]) -> None:
         """STATUS INBOX (items): its MESSAGES, UIDNEXT, UIDVALIDITY and RECENT (always 0), without selecting it."""
@@ -497,9 +506,14 @@ def _in_set(box: _Mailbox, sequence_set: str, by_uid: bool) -> list[tuple[int, _
     return [(n, m) for n, m in enumerate(box.messages, 1) if (m.uid if by_uid else n) in wanted]
 
 
-def build_dsn(sent: bytes, *, status: str = "5.1.1", action: str = "failed",
-              diagnostic: str = "550 5.1.1 The email account that you tried to reach does not exist",
-              reporting_mta: str = "mx.sandbox.invalid") -> bytes:
+def build_dsn(
+    sent: bytes,
+    *,
+    status: str = "5.1.1",
+    action: str = "failed",
+    diagnostic: str = "550 5.1.1 The email account that you tried to reach does not exist",
+    reporting_mta: str = "mx.sandbox.invalid",
+) -> bytes:
     """The delivery-status notification (RFC 3464: multipart/report; report-type=delivery-status) a receiving
     server sends back for a message it could not deliver: a human-readable part, the machine-readable
     message/delivery-status part, and the returned message's headers (text/rfc822-headers)."""

@@ -86,26 +86,28 @@ async def get_user(request: web.Request) -> web.Response:
     state = request.app[STATE]
     account = _usable_account(state, _required_str(request.query, "account_id", _invalid))
     identifier = request.match_info["identifier"]
-    profile = next((p for p in state.profiles.values()
-                    if identifier in (p.public_identifier, p.provider_id)), None)
+    profile = next((p for p in state.profiles.values() if identifier in (p.public_identifier, p.provider_id)), None)
     if profile is None:
-        raise _Reject(_unipile_error(422, "errors/invalid_recipient", "Invalid recipient",
-                                     "The recipient cannot be found."))
+        raise _Reject(
+            _unipile_error(422, "errors/invalid_recipient", "Invalid recipient", "The recipient cannot be found.")
+        )
     first_name, _, last_name = profile.full_name.partition(" ")
-    return _json({
-        "object": "UserProfile",
-        "provider": "LINKEDIN",
-        "provider_id": profile.provider_id,
-        "public_identifier": profile.public_identifier,
-        "first_name": first_name,
-        "last_name": last_name,
-        "headline": "",
-        "websites": [],
-        "is_relationship": profile.provider_id in account.relations,
-        "network_distance": "FIRST_DEGREE" if profile.provider_id in account.relations else "OUT_OF_NETWORK",
-        "profile_picture_url": profile.picture_url,
-        "public_profile_url": profile.profile_url,
-    })
+    return _json(
+        {
+            "object": "UserProfile",
+            "provider": "LINKEDIN",
+            "provider_id": profile.provider_id,
+            "public_identifier": profile.public_identifier,
+            "first_name": first_name,
+            "last_name": last_name,
+            "headline": "",
+            "websites": [],
+            "is_relationship": profile.provider_id in account.relations,
+            "network_distance": "FIRST_DEGREE" if profile.provider_id in account.relations else "OUT_OF_NETWORK",
+            "profile_picture_url": profile.picture_url,
+            "public_profile_url": profile.profile_url,
+        }
+    )
 
 
 async def send_invite(request: web.Request) -> web.Response:
@@ -137,8 +139,12 @@ async def send_invite(request: web.Request) -> web.Response:
         )
     before = state.invite_usage(account)
     if before >= 100:
-        return _unipile_error(422, "errors/limit_exceeded", "Limit exceeded",
-                              "The provider's invitation limit for this account is reached.")
+        return _unipile_error(
+            422,
+            "errors/limit_exceeded",
+            "Limit exceeded",
+            "The provider's invitation limit for this account is reached.",
+        )
     invitation = Invitation(
         id=str(secrets.randbits(62)),
         account_id=account_id,
@@ -224,8 +230,9 @@ async def start_chat(request: web.Request) -> web.Response:
     inmail = form.get("linkedin[inmail]") == "true" or api in ("sales_navigator", "recruiter")
     account = _usable_account(state, account_id)
     if api in ("sales_navigator", "recruiter") and api not in account.premium_features:
-        return _unipile_error(403, "errors/feature_not_subscribed", "Feature not subscribed",
-                              f"The account has no {api} subscription.")
+        return _unipile_error(
+            403, "errors/feature_not_subscribed", "Feature not subscribed", f"The account has no {api} subscription."
+        )
     if attendee not in account.relations:
         if not inmail:
             return _unipile_error(
@@ -235,17 +242,26 @@ async def start_chat(request: web.Request) -> web.Response:
                 "The recipient appears not to be first degree connection.",
             )
         if account.inmail_credits <= 0:
-            return _unipile_error(422, "errors/insufficient_credits", "Insufficient credits",
-                                  "The account has no InMail credits left.")
+            return _unipile_error(
+                422, "errors/insufficient_credits", "Insufficient credits", "The account has no InMail credits left."
+            )
         account.inmail_credits -= 1
     chat = next(
-        (c for c in state.chats.values()
-         if c.account_id == account.id and c.attendee_provider_id == attendee and c.inmail == inmail),
+        (
+            c
+            for c in state.chats.values()
+            if c.account_id == account.id and c.attendee_provider_id == attendee and c.inmail == inmail
+        ),
         None,
     )
     if chat is None:
-        chat = Chat(id=secrets.token_urlsafe(16), account_id=account.id, attendee_provider_id=attendee, inmail=inmail,
-                    api=api if isinstance(api, str) and api != "classic" else None)
+        chat = Chat(
+            id=secrets.token_urlsafe(16),
+            account_id=account.id,
+            attendee_provider_id=attendee,
+            inmail=inmail,
+            api=api if isinstance(api, str) and api != "classic" else None,
+        )
         state.chats[chat.id] = chat
     message = Message(id=secrets.token_urlsafe(16), text=text, sent_at=state.clock())
     chat.messages.append(message)
@@ -271,8 +287,11 @@ async def list_chats(request: web.Request) -> web.Response:
     state = request.app[STATE]
     account = _usable_account(state, _required_str(request.query, "account_id", _invalid))
     offset, limit = _page_bounds(request, CHATS_MAX_LIMIT)
-    chats = sorted((c for c in state.chats.values() if c.account_id == account.id),
-                   key=lambda c: c.messages[-1].sent_at if c.messages else account.created_at, reverse=True)
+    chats = sorted(
+        (c for c in state.chats.values() if c.account_id == account.id),
+        key=lambda c: c.messages[-1].sent_at if c.messages else account.created_at,
+        reverse=True,
+    )
     return _page("ChatList", [_chat_item(c) for c in chats], offset, limit)
 
 
@@ -351,19 +370,43 @@ async def _fire_message(app: web.Application, chat: Chat, message: Message) -> l
     profile = state.profile(chat.attendee_provider_id)
 
     def payload(webhook: Webhook) -> dict[str, Any]:
-        sender = ({"attendee_id": f"att-{chat.account_id}", "attendee_name": chat.account_id,
-                   "attendee_provider_id": f"SELF{chat.account_id}", "attendee_profile_url": ""}
-                  if message.is_sender else
-                  {"attendee_id": f"att-{profile.provider_id}", "attendee_name": profile.full_name,
-                   "attendee_provider_id": profile.provider_id, "attendee_profile_url": profile.profile_url})
+        sender = (
+            {
+                "attendee_id": f"att-{chat.account_id}",
+                "attendee_name": chat.account_id,
+                "attendee_provider_id": f"SELF{chat.account_id}",
+                "attendee_profile_url": "",
+            }
+            if message.is_sender
+            else {
+                "attendee_id": f"att-{profile.provider_id}",
+                "attendee_name": profile.full_name,
+                "attendee_provider_id": profile.provider_id,
+                "attendee_profile_url": profile.profile_url,
+            }
+        )
         return {
-            "account_id": chat.account_id, "account_type": "LINKEDIN", "account_info": {"type": "LINKEDIN"},
-            "event": "message_received", "chat_id": chat.id, "timestamp": _iso(message.sent_at),
-            "webhook_name": webhook.name, "message_id": message.id, "message": message.text, "sender": sender,
-            "attendees": [{"attendee_id": f"att-{profile.provider_id}", "attendee_name": profile.full_name,
-                           "attendee_provider_id": profile.provider_id,
-                           "attendee_profile_url": profile.profile_url}],
-            "attachments": [], "is_event": 0, "is_sender": message.is_sender,
+            "account_id": chat.account_id,
+            "account_type": "LINKEDIN",
+            "account_info": {"type": "LINKEDIN"},
+            "event": "message_received",
+            "chat_id": chat.id,
+            "timestamp": _iso(message.sent_at),
+            "webhook_name": webhook.name,
+            "message_id": message.id,
+            "message": message.text,
+            "sender": sender,
+            "attendees": [
+                {
+                    "attendee_id": f"att-{profile.provider_id}",
+                    "attendee_name": profile.full_name,
+                    "attendee_provider_id": profile.provider_id,
+                    "attendee_profile_url": profile.profile_url,
+                }
+            ],
+            "attachments": [],
+            "is_event": 0,
+            "is_sender": message.is_sender,
         }
 
     return await _fire(app, "messaging", payload)
@@ -381,8 +424,11 @@ async def create_hosted_link(request: web.Request) -> web.Response:
     _required_str(body, "api_url", _invalid)
     # Required to create an account; a reconnect may leave it out (the official SDK does).
     providers = body.get("providers")
-    if (providers is not None or link_type == "create") and providers != "*" and not (
-            isinstance(providers, list) and providers and all(isinstance(p, str) for p in providers)):
+    if (
+        (providers is not None or link_type == "create")
+        and providers != "*"
+        and not (isinstance(providers, list) and providers and all(isinstance(p, str) for p in providers))
+    ):
         raise _invalid("'providers' must be \"*\" or a list of provider names.")
     expires_raw = _required_str(body, "expiresOn", _invalid)
     try:
@@ -433,9 +479,22 @@ async def create_webhook(request: web.Request) -> web.Response:
 async def list_webhooks(request: web.Request) -> web.Response:
     state = request.app[STATE]
     offset, limit = _page_bounds(request, 250)
-    items = [{"object": "Webhook", "id": w.id, "account_ids": [], "name": w.name, "source": w.source,
-              "type": "AUTO", "data": [], "request_url": w.request_url, "format": "json", "enabled": True,
-              "headers": [{"key": k, "value": v} for k, v in w.headers.items()]} for w in state.webhooks]
+    items = [
+        {
+            "object": "Webhook",
+            "id": w.id,
+            "account_ids": [],
+            "name": w.name,
+            "source": w.source,
+            "type": "AUTO",
+            "data": [],
+            "request_url": w.request_url,
+            "format": "json",
+            "enabled": True,
+            "headers": [{"key": k, "value": v} for k, v in w.headers.items()],
+        }
+        for w in state.webhooks
+    ]
     return _page("WebhookList", items, offset, limit)
 
 
@@ -446,4 +505,3 @@ async def delete_webhook(request: web.Request) -> web.Response:
         raise _not_found(f"Webhook {webhook_id} not found.")
     state.webhooks[:] = [w for w in state.webhooks if w.id != webhook_id]
     return _json({"object": "WebhookDeleted"})
-

@@ -265,16 +265,18 @@ async def control_reply(request: web.Request) -> web.Response:
     body = await _json_object(request, _control_invalid)
     provider_id = _required_str(body, "provider_id", _control_invalid)
     text = _required_str(body, "text", _control_invalid)
-    chat = next((c for c in state.chats.values()
-                 if c.account_id == account.id and c.attendee_provider_id == provider_id), None)
+    chat = next(
+        (c for c in state.chats.values() if c.account_id == account.id and c.attendee_provider_id == provider_id), None
+    )
     if chat is None:
         chat = Chat(id=secrets.token_urlsafe(16), account_id=account.id, attendee_provider_id=provider_id)
         state.chats[chat.id] = chat
     message = Message(id=secrets.token_urlsafe(16), text=text, sent_at=state.clock(), is_sender=0)
     chat.messages.append(message)
     deliveries = await _fire_message(request.app, chat, message) if _optional_bool(body, "notify", True) else []
-    return _json({"chat_id": chat.id, "message_id": message.id,
-                  "deliveries": [_delivery_view(d) for d in deliveries]}, 201)
+    return _json(
+        {"chat_id": chat.id, "message_id": message.id, "deliveries": [_delivery_view(d) for d in deliveries]}, 201
+    )
 
 
 async def control_inject_failure(request: web.Request) -> web.Response:
@@ -365,8 +367,13 @@ async def hosted_complete(request: web.Request) -> web.Response:
     state = request.app[STATE]
     if link.type == "create":
         # The user signed in: a new account exists, CREATION_SUCCESS as Unipile reports it.
-        account = SandboxAccount(id=secrets.token_urlsafe(16), name=link.name or "LinkedIn account", status="OK",
-                                 restricted=False, created_at=state.clock())
+        account = SandboxAccount(
+            id=secrets.token_urlsafe(16),
+            name=link.name or "LinkedIn account",
+            status="OK",
+            restricted=False,
+            created_at=state.clock(),
+        )
         state.accounts[account.id] = account
         event = "CREATION_SUCCESS"
     else:

@@ -432,4 +432,3 @@ async def _fire(app: web.Application, source: str, payload_for: Callable[[Webhoo
 
 def _account_status_payload(account_id: str, message: str) -> dict[str, Any]:
     return {"AccountStatus": {"account_id": account_id, "account_type": "LINKEDIN", "message": message}}
-

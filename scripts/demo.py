@@ -24,8 +24,14 @@ import urllib.request
 import uuid
 from datetime import UTC, datetime
 
-FAST = {"daily_cap": 2000, "weekly_cap": 10000, "ramp_start": 2000, "ramp_step": 0, "pacing_min_seconds": 3,
-        "pacing_max_seconds": 6}
+FAST = {
+    "daily_cap": 2000,
+    "weekly_cap": 10000,
+    "ramp_start": 2000,
+    "ramp_step": 0,
+    "pacing_min_seconds": 3,
+    "pacing_max_seconds": 6,
+}
 
 
 class NotRunning(Exception):
@@ -67,8 +73,10 @@ def main() -> None:
     try:
         watch(args)
     except NotRunning as exc:
-        raise SystemExit(f"demo: nothing answers at {exc}; start `make run` first (in another terminal, with "
-                         "the same HOLDFAST_* port variables), then run `make demo` again") from None
+        raise SystemExit(
+            f"demo: nothing answers at {exc}; start `make run` first (in another terminal, with "
+            "the same HOLDFAST_* port variables), then run `make demo` again"
+        ) from None
 
 
 def watch(args: argparse.Namespace) -> None:
@@ -78,29 +86,71 @@ def watch(args: argparse.Namespace) -> None:
     token = workspace["token"]
     account = f"demo-{uuid.uuid4().hex[:6]}"
     call("POST", f"{args.unipile}/_sandbox/accounts", {"id": account, "name": "Demo account"})
-    linkedin = call("POST", f"{api}/linkedin-accounts", {"unipile_account_id": account, "name": "Demo account",
-                                                          "limits": {"linkedin_invite": FAST,
-                                                                     "linkedin_message": FAST}}, token)
-    server = {"host": "127.0.0.1", "port": args.smtp_port, "security": "none", "username": "sandbox",
-              "password": "sandbox"}
+    linkedin = call(
+        "POST",
+        f"{api}/linkedin-accounts",
+        {
+            "unipile_account_id": account,
+            "name": "Demo account",
+            "limits": {"linkedin_invite": FAST, "linkedin_message": FAST},
+        },
+        token,
+    )
+    server = {
+        "host": "127.0.0.1",
+        "port": args.smtp_port,
+        "security": "none",
+        "username": "sandbox",
+        "password": "sandbox",
+    }
     imap = {**server, "port": args.imap_port}
-    inbox = call("POST", f"{api}/inboxes", {"email": "demo@sandbox.example", "smtp": server, "imap": imap,
-                                            "limits": {"email": FAST}}, token)
-    campaign = call("POST", f"{api}/campaigns", {
-        "name": "Demo outreach",
-        # Open now, whenever the demo runs (the last minutes of a UTC day fall outside 00:00-23:59).
-        "schedule": {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-                     "window": {"start": "00:00", "end": "23:59"},
-                     "timezone": "UTC" if 0 < datetime.now(UTC).hour < 23 else "Etc/GMT-12"},
-        "steps": [{"channel": "linkedin", "action": "invite", "text": "Hi {{first_name}}, let's connect"},
-                  {"channel": "linkedin", "action": "message", "text": "Thanks for connecting, {{first_name}}!"},
-                  {"channel": "email", "action": "email", "subject": "Hello {{first_name}}",
-                   "body": "A short note for {{first_name}}."}],
-        "senders": {"linkedin_account_ids": [linkedin["id"]], "inbox_ids": [inbox["id"]]}}, token)
+    inbox = call(
+        "POST",
+        f"{api}/inboxes",
+        {"email": "demo@sandbox.example", "smtp": server, "imap": imap, "limits": {"email": FAST}},
+        token,
+    )
+    campaign = call(
+        "POST",
+        f"{api}/campaigns",
+        {
+            "name": "Demo outreach",
+            # Open now, whenever the demo runs (the last minutes of a UTC day fall outside 00:00-23:59).
+            "schedule": {
+                "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                "window": {"start": "00:00", "end": "23:59"},
+                "timezone": "UTC" if 0 < datetime.now(UTC).hour < 23 else "Etc/GMT-12",
+            },
+            "steps": [
+                {"channel": "linkedin", "action": "invite", "text": "Hi {{first_name}}, let's connect"},
+                {"channel": "linkedin", "action": "message", "text": "Thanks for connecting, {{first_name}}!"},
+                {
+                    "channel": "email",
+                    "action": "email",
+                    "subject": "Hello {{first_name}}",
+                    "body": "A short note for {{first_name}}.",
+                },
+            ],
+            "senders": {"linkedin_account_ids": [linkedin["id"]], "inbox_ids": [inbox["id"]]},
+        },
+        token,
+    )
     cid = campaign["id"]
-    call("POST", f"{api}/campaigns/{cid}/prospects", {"prospects": [
-        {"linkedin_provider_id": f"ACoDemo{i}", "email": f"prospect{i}@example.com", "first_name": f"Prospect{i}"}
-        for i in range(args.prospects)]}, token)
+    call(
+        "POST",
+        f"{api}/campaigns/{cid}/prospects",
+        {
+            "prospects": [
+                {
+                    "linkedin_provider_id": f"ACoDemo{i}",
+                    "email": f"prospect{i}@example.com",
+                    "first_name": f"Prospect{i}",
+                }
+                for i in range(args.prospects)
+            ]
+        },
+        token,
+    )
     call("POST", f"{api}/campaigns/{cid}/activate", {}, token)
     print(f"campaign {cid} is active; token for the API: {token}\n")
 
@@ -110,16 +160,24 @@ def watch(args: argparse.Namespace) -> None:
         state = call("GET", f"{args.unipile}/_sandbox/state")
         pending = [i for i in state.get("invitations", []) if not i.get("accepted_at")]
         if pending:  # someone accepts; the sandbox calls our webhook
-            call("POST", f"{args.unipile}/_sandbox/accounts/{account}/accept",
-                 {"provider_id": pending[0]["provider_id"]})
+            call(
+                "POST", f"{args.unipile}/_sandbox/accounts/{account}/accept", {"provider_id": pending[0]["provider_id"]}
+            )
         page = call("GET", f"{api}/campaigns/{cid}/prospects", token=token)
-        print(time.strftime("%H:%M:%S"), f"invites {len(state.get('invitations', []))}",
-              f"messages {sum(len(c.get('messages', [])) for c in state.get('chats', []))}")
+        print(
+            time.strftime("%H:%M:%S"),
+            f"invites {len(state.get('invitations', []))}",
+            f"messages {sum(len(c.get('messages', [])) for c in state.get('chats', []))}",
+        )
         for p in page["prospects"]:
-            print(f"   {p['first_name']:<10} step {p['current_step']} {p['state']:<19} "
-                  f"next {p['next_action_at'] or '-':<28} {', '.join(p['why_not_now'])}")
-    print("\nDone. Try: curl -H 'Authorization: Bearer TOKEN' "
-          f"{api}/campaigns/{cid}/pause -XPOST, then .../resume-preview and .../resume")
+            print(
+                f"   {p['first_name']:<10} step {p['current_step']} {p['state']:<19} "
+                f"next {p['next_action_at'] or '-':<28} {', '.join(p['why_not_now'])}"
+            )
+    print(
+        "\nDone. Try: curl -H 'Authorization: Bearer TOKEN' "
+        f"{api}/campaigns/{cid}/pause -XPOST, then .../resume-preview and .../resume"
+    )
 
 
 if __name__ == "__main__":

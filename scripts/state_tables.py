@@ -20,12 +20,16 @@ def _cell(text: str) -> str:
 
 
 def reasons() -> list[str]:
-    lines = ["| precedence | reason | scope | cleared by the system when | resume gate | explanation | action |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| precedence | reason | scope | cleared by the system when | resume gate | explanation | action |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for rank, name in enumerate(PRECEDENCE, 1):
         info = CATALOG[name]
-        lines.append(f"| {rank} | `{name}` | {info.scope} | {_cell(info.clears_when)} | `{RESUME_GATES[name]}` | "
-                     f"{_cell(info.explanation)} | {_cell(info.action)} |")
+        lines.append(
+            f"| {rank} | `{name}` | {info.scope} | {_cell(info.clears_when)} | `{RESUME_GATES[name]}` | "
+            f"{_cell(info.explanation)} | {_cell(info.action)} |"
+        )
     return lines
 
 

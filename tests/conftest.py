@@ -87,8 +87,10 @@ class Suite:
     unipile_url: str = ""
 
     async def new_workspace(self, name: str = "Acme") -> tuple[str, dict[str, str]]:
-        async with self.http.post(f"{self.base_url}/api/v1/workspaces",
-                                  json={"name": name, "owner_email": f"{uuid.uuid4().hex[:8]}@acme.example"}) as r:
+        async with self.http.post(
+            f"{self.base_url}/api/v1/workspaces",
+            json={"name": name, "owner_email": f"{uuid.uuid4().hex[:8]}@acme.example"},
+        ) as r:
             assert r.status == 201, await r.text()
             body = await r.json()
         return body["workspace"]["id"], {"Authorization": f"Bearer {body['token']}"}
@@ -97,15 +99,17 @@ class Suite:
         body = {"unipile_account_id": f"acc-{uuid.uuid4().hex[:12]}", "name": "Sales Nav", **overrides}
         if self.unipile_url:
             # Accounts reads a new account from Unipile first (issue 13): it must exist there.
-            async with self.http.post(f"{self.unipile_url}/_sandbox/accounts",
-                                      json={"id": body["unipile_account_id"], "name": body["name"]}) as r:
+            async with self.http.post(
+                f"{self.unipile_url}/_sandbox/accounts", json={"id": body["unipile_account_id"], "name": body["name"]}
+            ) as r:
                 assert r.status in (201, 409), await r.text()  # 409: the test made it itself
         status, created = await self.call("POST", "/api/v1/linkedin-accounts", auth, json=body)
         assert status == 201, created
         return created["id"]
 
-    async def call(self, method: str, path: str, headers: dict[str, str] | None = None,
-                   **kwargs: Any) -> tuple[int, Any]:
+    async def call(
+        self, method: str, path: str, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> tuple[int, Any]:
         async with self.http.request(method, f"{self.base_url}{path}", headers=headers, **kwargs) as r:
             return r.status, await r.json()
 
@@ -116,19 +120,31 @@ TEST_UNSUBSCRIBE_KEY = "test-unsubscribe-key-" + "u" * 32
 
 # Tests never reach a real mail provider: an OAuth inbox's SMTP and IMAP servers default to a closed local port
 # (a test that sends or polls through them points them at its sandboxes).
-NO_PROVIDER_MAIL = {f"HOLDFAST_{provider}_{server}": "127.0.0.1:1"
-                    for provider in ("GOOGLE", "MICROSOFT") for server in ("SMTP", "IMAP")}
+NO_PROVIDER_MAIL = {
+    f"HOLDFAST_{provider}_{server}": "127.0.0.1:1"
+    for provider in ("GOOGLE", "MICROSOFT")
+    for server in ("SMTP", "IMAP")
+}
 
 
 def suite_env(dsn: str, **extra: str) -> dict[str, str]:
     """The environment every in-process service of a test suite reads its settings from."""
-    return {"DATABASE_URL": dsn, "HOLDFAST_GRPC_LISTEN": "127.0.0.1:0", "HOLDFAST_SHUTDOWN_GRACE_SECONDS": "1",
-            "HOLDFAST_SECRET_KEYS": TEST_SECRET_KEYS, "HOLDFAST_DISPATCH_INTERVAL_SECONDS": "0.05",
-            "HOLDFAST_SWEEP_SECONDS": "0.2", "HOLDFAST_INBOX_PROBES_ENABLED": "false",
-            "HOLDFAST_BOUNCE_POLLS_ENABLED": "false", "HOLDFAST_REPLY_POLLS_ENABLED": "false",
-            "HOLDFAST_UNSUBSCRIBE_KEY": TEST_UNSUBSCRIBE_KEY, **NO_PROVIDER_MAIL,
-            # Most suites' inboxes point at servers that do not exist; the tests of creation turn the check on.
-            "HOLDFAST_INBOX_CHECK_LOGIN_ON_CREATE": "false", **extra}
+    return {
+        "DATABASE_URL": dsn,
+        "HOLDFAST_GRPC_LISTEN": "127.0.0.1:0",
+        "HOLDFAST_SHUTDOWN_GRACE_SECONDS": "1",
+        "HOLDFAST_SECRET_KEYS": TEST_SECRET_KEYS,
+        "HOLDFAST_DISPATCH_INTERVAL_SECONDS": "0.05",
+        "HOLDFAST_SWEEP_SECONDS": "0.2",
+        "HOLDFAST_INBOX_PROBES_ENABLED": "false",
+        "HOLDFAST_BOUNCE_POLLS_ENABLED": "false",
+        "HOLDFAST_REPLY_POLLS_ENABLED": "false",
+        "HOLDFAST_UNSUBSCRIBE_KEY": TEST_UNSUBSCRIBE_KEY,
+        **NO_PROVIDER_MAIL,
+        # Most suites' inboxes point at servers that do not exist; the tests of creation turn the check on.
+        "HOLDFAST_INBOX_CHECK_LOGIN_ON_CREATE": "false",
+        **extra,
+    }
 
 
 def free_port() -> int:
@@ -140,9 +156,11 @@ def free_port() -> int:
 async def start_suite(dsn: str, stack: AsyncExitStack, clock: Any, **extra_env: str) -> Suite:
     env = suite_env(dsn, **extra_env)
     # Services call each other (accounts <-> scheduler), so every address is known before any starts.
-    starters = {"scheduler": (scheduler_main.start, SchedulerSettings),
-                "accounts": (accounts_main.start, AccountsSettings),
-                "campaigns": (campaigns_main.start, CampaignsSettings)}
+    starters = {
+        "scheduler": (scheduler_main.start, SchedulerSettings),
+        "accounts": (accounts_main.start, AccountsSettings),
+        "campaigns": (campaigns_main.start, CampaignsSettings),
+    }
     ports = {name: free_port() for name in starters}
     env.update({f"HOLDFAST_{n.upper()}_TARGET": f"127.0.0.1:{p}" for n, p in ports.items()})
     for name, (start, settings_cls) in starters.items():
@@ -158,8 +176,13 @@ async def start_suite(dsn: str, stack: AsyncExitStack, clock: Any, **extra_env: 
     ports["http"] = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     http = aiohttp.ClientSession()
     stack.push_async_callback(http.close)
-    return Suite(base_url=f"http://127.0.0.1:{ports['http']}", dsn=dsn, ports=ports, http=http,
-                 unipile_url=extra_env.get("HOLDFAST_UNIPILE_DSN", ""))
+    return Suite(
+        base_url=f"http://127.0.0.1:{ports['http']}",
+        dsn=dsn,
+        ports=ports,
+        http=http,
+        unipile_url=extra_env.get("HOLDFAST_UNIPILE_DSN", ""),
+    )
 
 
 @pytest.fixture(scope="session")

@@ -161,8 +161,9 @@ class MailServers:
 
     def queue_empty(self) -> bool:
         """True when Postfix holds no message (everything delivered or bounced)."""
-        out = subprocess.run(["/usr/sbin/postqueue", "-c", str(self.root / "postfix"), "-j"],
-                             capture_output=True, text=True, check=False)
+        out = subprocess.run(
+            ["/usr/sbin/postqueue", "-c", str(self.root / "postfix"), "-j"], capture_output=True, text=True, check=False
+        )
         return out.returncode == 0 and not out.stdout.strip()
 
     # --- life cycle --------------------------------------------------------------------------------------
@@ -222,9 +223,11 @@ def _wait_for_ports(servers: MailServers) -> None:
     while waiting:
         for process in servers._processes:
             if process.poll() is not None:
-                errors = "".join((servers.root / name).read_text(errors="replace")
-                                 for name in ("dovecot.err", "postfix.err", "dovecot.log", "postfix.log")
-                                 if (servers.root / name).exists())
+                errors = "".join(
+                    (servers.root / name).read_text(errors="replace")
+                    for name in ("dovecot.err", "postfix.err", "dovecot.log", "postfix.log")
+                    if (servers.root / name).exists()
+                )
                 raise RuntimeError(f"a mail server exited ({process.args[0]}): {errors[-3000:]}")
         for name in sorted(waiting):
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", servers.ports[name]), 0.2):
@@ -240,28 +243,58 @@ def _make_certificates(root: Path) -> tuple[Path, Path, Path, Path]:
     now = datetime.now(UTC) - timedelta(minutes=5)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Holdfast test mail CA")])
-    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-          .serial_number(x509.random_serial_number()).not_valid_before(now).not_valid_after(now + timedelta(days=2))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-          .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
-                                       data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                                       crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
-          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-          .sign(ca_key, hashes.SHA256()))
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + timedelta(days=2))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
     key = ec.generate_private_key(ec.SECP256R1())
     import ipaddress
 
-    cert = (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, HOST)])).issuer_name(ca_name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now).not_valid_after(now + timedelta(days=2))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(HOST), x509.DNSName(f"mail.{SENDER_DOMAIN}"),
-                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-            .sign(ca_key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, HOST)]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + timedelta(days=2))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [
+                    x509.DNSName(HOST),
+                    x509.DNSName(f"mail.{SENDER_DOMAIN}"),
+                    x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                ]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
     tls = root / "tls"
     tls.mkdir()
     os.chmod(tls, 0o755)
@@ -270,8 +303,9 @@ def _make_certificates(root: Path) -> tuple[Path, Path, Path, Path]:
     ca_pem = ca.public_bytes(serialization.Encoding.PEM)
     ca_path.write_bytes(ca_pem)
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     os.chmod(key_path, 0o600)
     system = ssl.get_default_verify_paths().cafile
     roots = Path(system).read_bytes() if system and os.path.exists(system) else b""
@@ -401,9 +435,11 @@ bounce_queue_lifetime = 1h
 queue_run_delay = 10s
 minimal_backoff_time = 10s
 """)
-    submission = ("-o smtpd_sasl_auth_enable=yes -o smtpd_tls_auth_only=yes "
-                  "-o smtpd_sender_restrictions=reject_sender_login_mismatch "
-                  "-o smtpd_client_restrictions=permit_sasl_authenticated,reject")
+    submission = (
+        "-o smtpd_sasl_auth_enable=yes -o smtpd_tls_auth_only=yes "
+        "-o smtpd_sender_restrictions=reject_sender_login_mismatch "
+        "-o smtpd_client_restrictions=permit_sasl_authenticated,reject"
+    )
     (conf / "master.cf").write_text(f"""\
 127.0.0.1:{ports["submission"]} inet n - n - - smtpd -o smtpd_tls_security_level=encrypt {submission}
 127.0.0.1:{ports["smtps"]} inet n - n - - smtpd -o smtpd_tls_wrappermode=yes {submission}

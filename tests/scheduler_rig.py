@@ -32,8 +32,10 @@ from services.scheduler.service import SchedulerService
 
 PARIS = timemath.Schedule.parse(["mon", "tue", "wed", "thu", "fri"], "09:00", "17:00", "Europe/Paris")
 MONDAY_7_UTC = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)  # 08:00 in Paris, before the window
-INVITE_THEN_MESSAGE = (Step(0, "linkedin", "linkedin_invite", 0, "Hi {{first_name}}"),
-                       Step(1, "linkedin", "linkedin_message", 48, "Thanks for connecting, {{first_name}}!"))
+INVITE_THEN_MESSAGE = (
+    Step(0, "linkedin", "linkedin_invite", 0, "Hi {{first_name}}"),
+    Step(1, "linkedin", "linkedin_message", 48, "Thanks for connecting, {{first_name}}!"),
+)
 
 
 @dataclass
@@ -49,8 +51,9 @@ class Rig:
 
     async def outbox(self, destination: str) -> list[tuple[str, bytes]]:
         """Events the scheduler wrote for `destination`, oldest first, as (ordering key, payload)."""
-        rows = await self.pool.fetch("SELECT ordering_key, payload FROM scheduler.outbox WHERE destination = $1"
-                                     " ORDER BY id", destination)
+        rows = await self.pool.fetch(
+            "SELECT ordering_key, payload FROM scheduler.outbox WHERE destination = $1 ORDER BY id", destination
+        )
         return [(r["ordering_key"], bytes(r["payload"])) for r in rows]
 
     async def control(self, path: str, body: dict) -> dict:
@@ -63,25 +66,37 @@ class Rig:
         sender_id = str(uuid.uuid4())
         account = f"acc-{sender_id[:8]}"
         await self.control("accounts", {"id": account, "name": account, "connections": connections or []})
-        await self.service.set_sender("linkedin_account", sender_id, 1, "connected", tz, None, account, "",
-                                      {"linkedin_invite": limits, "linkedin_message": limits})
+        await self.service.set_sender(
+            "linkedin_account",
+            sender_id,
+            1,
+            "connected",
+            tz,
+            None,
+            account,
+            "",
+            {"linkedin_invite": limits, "linkedin_message": limits},
+        )
         return sender_id
 
     async def account_of(self, sender_id: str) -> str:
-        return await self.pool.fetchval("SELECT unipile_account_id FROM scheduler.sender_states WHERE sender_id = $1",
-                                        uuid.UUID(sender_id))
+        return await self.pool.fetchval(
+            "SELECT unipile_account_id FROM scheduler.sender_states WHERE sender_id = $1", uuid.UUID(sender_id)
+        )
 
     async def accept(self, account_id: str, provider_id: str) -> None:
         await self.control(f"accounts/{account_id}/accept", {"provider_id": provider_id, "notify": False})
 
-    async def campaign(self, senders: list[str], n: int, steps=INVITE_THEN_MESSAGE, schedule=PARIS,
-                       active: bool = True) -> tuple[str, list[str]]:
+    async def campaign(
+        self, senders: list[str], n: int, steps=INVITE_THEN_MESSAGE, schedule=PARIS, active: bool = True
+    ) -> tuple[str, list[str]]:
         campaign_id = str(uuid.uuid4())
         plan = CampaignPlan(campaign_id, str(uuid.uuid4()), 1, schedule, active, tuple(senders), (), steps)
         assert (await self.service.upsert_plan(plan))[0]
         prospects = [str(uuid.uuid4()) for _ in range(n)]
-        await self.service.enroll(campaign_id, [Enrollee(p, f"prov-{p[:12]}", None, f"P{i}", "", "", {})
-                                                for i, p in enumerate(prospects)])
+        await self.service.enroll(
+            campaign_id, [Enrollee(p, f"prov-{p[:12]}", None, f"P{i}", "", "", {}) for i, p in enumerate(prospects)]
+        )
         return campaign_id, prospects
 
     async def run_until(self, end: datetime, max_rounds: int = 100_000) -> int:
@@ -94,7 +109,8 @@ class Rig:
                      JOIN scheduler.sender_states s ON s.sender_id = p.sender_id
                      JOIN scheduler.campaign_holds h ON h.campaign_id = p.campaign_id
                     WHERE p.state = 'scheduled' AND s.status IN ('connected', 'degraded')
-                      AND NOT (h.held_scopes && ARRAY['campaign', p.channel])""")
+                      AND NOT (h.held_scopes && ARRAY['campaign', p.channel])"""
+            )
             if nxt is None or nxt > end:
                 self.clock.set(max(end, self.clock.now()))
                 return sent
@@ -108,9 +124,13 @@ async def _no_email(_: str) -> SmtpSettings:
 
 
 @asynccontextmanager
-async def scheduler_rig(dsn: str, clock: ManualClock,
-                        credentials: Callable[[str], Awaitable[SmtpSettings]] = _no_email,
-                        policy: FailurePolicy | None = None, hold_drain_seconds: float = 30.0) -> AsyncIterator[Rig]:
+async def scheduler_rig(
+    dsn: str,
+    clock: ManualClock,
+    credentials: Callable[[str], Awaitable[SmtpSettings]] = _no_email,
+    policy: FailurePolicy | None = None,
+    hold_drain_seconds: float = 30.0,
+) -> AsyncIterator[Rig]:
     pool = await asyncpg.create_pool(dsn, min_size=1, max_size=8)
     async with pool.acquire() as conn:
         await migrate(conn, "scheduler", MIGRATIONS)
@@ -126,10 +146,23 @@ async def scheduler_rig(dsn: str, clock: ManualClock,
     repo = Repository(pool)
     events = ProtoEvents()
     failure_rates = FailureRateMonitor(repo, clock, events, policy)
-    dispatcher = Dispatcher(repo, Providers(unipile, credentials), clock, batch=50, unipile=unipile,
-                            stale_after=timedelta(minutes=10), failure_rates=failure_rates, events=events)
-    service = SchedulerService(repo, clock, failure_rates=failure_rates, hold_drain_seconds=hold_drain_seconds,
-                               stale_after=timedelta(minutes=10))
+    dispatcher = Dispatcher(
+        repo,
+        Providers(unipile, credentials),
+        clock,
+        batch=50,
+        unipile=unipile,
+        stale_after=timedelta(minutes=10),
+        failure_rates=failure_rates,
+        events=events,
+    )
+    service = SchedulerService(
+        repo,
+        clock,
+        failure_rates=failure_rates,
+        hold_drain_seconds=hold_drain_seconds,
+        stale_after=timedelta(minutes=10),
+    )
     try:
         yield Rig(clock, pool, service, dispatcher, app[STATE], f"http://127.0.0.1:{port}", http, failure_rates)
     finally:

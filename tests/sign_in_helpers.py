@@ -23,9 +23,13 @@ async def system_smtp(stack: AsyncExitStack) -> tuple[SandboxSmtp, dict[str, str
     port = await smtp.start()
     stack.push_async_callback(smtp.stop)
     smtp.set_password(SMTP_LOGIN, SMTP_PASSWORD)
-    return smtp, {"HOLDFAST_SYSTEM_SMTP": f"127.0.0.1:{port}", "HOLDFAST_SYSTEM_SMTP_SECURITY": "none",
-                  "HOLDFAST_SYSTEM_SMTP_USERNAME": SMTP_LOGIN, "HOLDFAST_SYSTEM_SMTP_PASSWORD": SMTP_PASSWORD,
-                  "HOLDFAST_SYSTEM_MAIL_FROM": MAIL_FROM}
+    return smtp, {
+        "HOLDFAST_SYSTEM_SMTP": f"127.0.0.1:{port}",
+        "HOLDFAST_SYSTEM_SMTP_SECURITY": "none",
+        "HOLDFAST_SYSTEM_SMTP_USERNAME": SMTP_LOGIN,
+        "HOLDFAST_SYSTEM_SMTP_PASSWORD": SMTP_PASSWORD,
+        "HOLDFAST_SYSTEM_MAIL_FROM": MAIL_FROM,
+    }
 
 
 def mails_to(smtp: SandboxSmtp, address: str) -> list[ReceivedMessage]:
@@ -61,8 +65,9 @@ async def signed_in(suite: Any, path: str, body: dict[str, Any]) -> tuple[int, A
     return r.status, answer, Browser(session, csrf, answer["session"]["id"], answer["member_id"])
 
 
-async def join_by_invitation(suite: Any, smtp: SandboxSmtp, inviter: dict[str, str], email: str, role: str,
-                             password: str) -> Browser:
+async def join_by_invitation(
+    suite: Any, smtp: SandboxSmtp, inviter: dict[str, str], email: str, role: str, password: str
+) -> Browser:
     """Invite `email`, read the invitation from the sandbox, accept it with `password`: the new member's browser."""
     before = len(mails_to(smtp, email))
     status, invitation = await suite.call("POST", "/api/v1/invitations", inviter, json={"email": email, "role": role})
@@ -70,7 +75,8 @@ async def join_by_invitation(suite: Any, smtp: SandboxSmtp, inviter: dict[str, s
     received = mails_to(smtp, email)
     assert len(received) == before + 1, [m.subject for m in smtp.messages]
     [token] = tokens_in(received[-1])
-    status, answer, browser = await signed_in(suite, "/api/v1/invitations/accept",
-                                              {"token": token, "password": password})
+    status, answer, browser = await signed_in(
+        suite, "/api/v1/invitations/accept", {"token": token, "password": password}
+    )
     assert status == 200 and browser is not None, answer
     return browser

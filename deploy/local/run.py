@@ -64,8 +64,9 @@ def _wait_ready(url: str, children: list[subprocess.Popen[bytes]], timeout: floa
     raise SystemExit(f"the suite was not ready within {timeout:.0f}s")
 
 
-def _wait_listening(ports: list[int], child: subprocess.Popen[bytes], timeout: float, what: str = "the sandbox",
-                    host: str = "127.0.0.1") -> None:
+def _wait_listening(
+    ports: list[int], child: subprocess.Popen[bytes], timeout: float, what: str = "the sandbox", host: str = "127.0.0.1"
+) -> None:
     deadline = time.monotonic() + timeout
     waiting = list(ports)
     while waiting:
@@ -92,29 +93,62 @@ def _start_sandbox(env: dict[str, str], providers: list[subprocess.Popen[bytes]]
     unipile_port = _port(env, "HOLDFAST_SANDBOX_UNIPILE_PORT", 8090)
     smtp_port = _port(env, "HOLDFAST_SANDBOX_SMTP_PORT", 2525)
     imap_port = _port(env, "HOLDFAST_SANDBOX_IMAP_PORT", 1143)
-    oauth_ports = {provider: _port(env, f"HOLDFAST_SANDBOX_{provider}_OAUTH_PORT", default)
-                   for provider, default in SANDBOX_OAUTH_PORTS.items()}
+    oauth_ports = {
+        provider: _port(env, f"HOLDFAST_SANDBOX_{provider}_OAUTH_PORT", default)
+        for provider, default in SANDBOX_OAUTH_PORTS.items()
+    }
     oauth_arguments = []
     for provider, port in oauth_ports.items():
         flavor, (client_id, client_secret) = provider.lower(), _sandbox_client(provider)
-        oauth_arguments += [f"--{flavor}-oauth-port", str(port), f"--{flavor}-client-id", client_id,
-                            f"--{flavor}-client-secret", client_secret]
-    sandbox = _spawn(["-m", "sandbox", "--unipile-port", str(unipile_port), "--smtp-port", str(smtp_port),
-                      "--imap-port", str(imap_port), "--api-key", SANDBOX_API_KEY, "--smtp-user", SANDBOX_SMTP_LOGIN,
-                      "--smtp-password", SANDBOX_SMTP_LOGIN, "--print-mail-from", SANDBOX_MAIL_FROM,
-                      *oauth_arguments], env)
+        oauth_arguments += [
+            f"--{flavor}-oauth-port",
+            str(port),
+            f"--{flavor}-client-id",
+            client_id,
+            f"--{flavor}-client-secret",
+            client_secret,
+        ]
+    sandbox = _spawn(
+        [
+            "-m",
+            "sandbox",
+            "--unipile-port",
+            str(unipile_port),
+            "--smtp-port",
+            str(smtp_port),
+            "--imap-port",
+            str(imap_port),
+            "--api-key",
+            SANDBOX_API_KEY,
+            "--smtp-user",
+            SANDBOX_SMTP_LOGIN,
+            "--smtp-password",
+            SANDBOX_SMTP_LOGIN,
+            "--print-mail-from",
+            SANDBOX_MAIL_FROM,
+            *oauth_arguments,
+        ],
+        env,
+    )
     providers.append(sandbox)
     _wait_listening([unipile_port, smtp_port, imap_port, *oauth_ports.values()], sandbox, timeout=30)
     unipile = f"http://127.0.0.1:{unipile_port}"
-    env.update(HOLDFAST_UNIPILE_DSN=unipile, HOLDFAST_UNIPILE_API_KEY=SANDBOX_API_KEY, HOLDFAST_SANDBOX="true",
-               HOLDFAST_SANDBOX_UNIPILE_URL=unipile,
-               # Webhook endpoints may be local receivers here (the SSRF guard is on everywhere else).
-               HOLDFAST_WEBHOOKS_ALLOW_PRIVATE="true")
+    env.update(
+        HOLDFAST_UNIPILE_DSN=unipile,
+        HOLDFAST_UNIPILE_API_KEY=SANDBOX_API_KEY,
+        HOLDFAST_SANDBOX="true",
+        HOLDFAST_SANDBOX_UNIPILE_URL=unipile,
+        # Webhook endpoints may be local receivers here (the SSRF guard is on everywhere else).
+        HOLDFAST_WEBHOOKS_ALLOW_PRIVATE="true",
+    )
     # Holdfast's own mail (invitations, sign-in and reset links) goes to the sandbox SMTP server, which prints it.
-    for name, value in (("HOLDFAST_SYSTEM_SMTP", f"127.0.0.1:{smtp_port}"), ("HOLDFAST_SYSTEM_SMTP_SECURITY", "none"),
-                        ("HOLDFAST_SYSTEM_SMTP_USERNAME", SANDBOX_SMTP_LOGIN),
-                        ("HOLDFAST_SYSTEM_SMTP_PASSWORD", SANDBOX_SMTP_LOGIN),
-                        ("HOLDFAST_SYSTEM_MAIL_FROM", SANDBOX_MAIL_FROM)):
+    for name, value in (
+        ("HOLDFAST_SYSTEM_SMTP", f"127.0.0.1:{smtp_port}"),
+        ("HOLDFAST_SYSTEM_SMTP_SECURITY", "none"),
+        ("HOLDFAST_SYSTEM_SMTP_USERNAME", SANDBOX_SMTP_LOGIN),
+        ("HOLDFAST_SYSTEM_SMTP_PASSWORD", SANDBOX_SMTP_LOGIN),
+        ("HOLDFAST_SYSTEM_MAIL_FROM", SANDBOX_MAIL_FROM),
+    ):
         env.setdefault(name, value)
     faked = []
     for provider, port in oauth_ports.items():
@@ -133,10 +167,12 @@ def _start_sandbox(env: dict[str, str], providers: list[subprocess.Popen[bytes]]
         env.setdefault(f"HOLDFAST_{provider}_IMAP", f"127.0.0.1:{imap_port}")
         env.setdefault(f"HOLDFAST_{provider}_IMAP_SECURITY", "none")
         faked.append(f"{provider.title()} OAuth at {oauth}")
-    return (f"sandbox Unipile at {unipile} (X-API-KEY {SANDBOX_API_KEY}), sandbox SMTP at 127.0.0.1:{smtp_port} "
-            f"and IMAP at 127.0.0.1:{imap_port} (login {SANDBOX_SMTP_LOGIN}, password {SANDBOX_SMTP_LOGIN}; "
-            "invitations and sign-in links go there and are printed in the sandbox's log)"
-            + (f", sandbox {' and '.join(faked)} (inboxes: Sign in with Google/Microsoft)" if faked else ""))
+    return (
+        f"sandbox Unipile at {unipile} (X-API-KEY {SANDBOX_API_KEY}), sandbox SMTP at 127.0.0.1:{smtp_port} "
+        f"and IMAP at 127.0.0.1:{imap_port} (login {SANDBOX_SMTP_LOGIN}, password {SANDBOX_SMTP_LOGIN}; "
+        "invitations and sign-in links go there and are printed in the sandbox's log)"
+        + (f", sandbox {' and '.join(faked)} (inboxes: Sign in with Google/Microsoft)" if faked else "")
+    )
 
 
 def _sandbox_client(provider: str) -> tuple[str, str]:
@@ -152,10 +188,12 @@ def _local_secrets(env: dict[str, str], data: Path) -> None:
     if path.exists():
         saved = json.loads(path.read_text())
     else:
-        saved = {"HOLDFAST_SECRET_KEYS": generate_entry("local1"),
-                 "HOLDFAST_UNIPILE_WEBHOOK_SECRET": secrets.token_urlsafe(24),
-                 "HOLDFAST_BILLING_WEBHOOK_SECRET": secrets.token_urlsafe(24),
-                 "HOLDFAST_UNSUBSCRIBE_KEY": secrets.token_urlsafe(32)}
+        saved = {
+            "HOLDFAST_SECRET_KEYS": generate_entry("local1"),
+            "HOLDFAST_UNIPILE_WEBHOOK_SECRET": secrets.token_urlsafe(24),
+            "HOLDFAST_BILLING_WEBHOOK_SECRET": secrets.token_urlsafe(24),
+            "HOLDFAST_UNSUBSCRIBE_KEY": secrets.token_urlsafe(32),
+        }
         path.touch(mode=0o600)
         path.write_text(json.dumps(saved))
     for name, value in saved.items():
@@ -173,8 +211,13 @@ def _local_secrets(env: dict[str, str], data: Path) -> None:
 def _register_webhooks(env: dict[str, str], gateway: str) -> None:
     """Ask the (sandbox) Unipile to call our webhooks, with the shared secret in its header: the command the
     production Job runs."""
-    done = subprocess.run([sys.executable, "-m", "services.accounts", "register-webhooks"], cwd=ROOT,
-                          env={**env, "HOLDFAST_PUBLIC_URL": gateway}, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "services.accounts", "register-webhooks"],
+        cwd=ROOT,
+        env={**env, "HOLDFAST_PUBLIC_URL": gateway},
+        capture_output=True,
+        text=True,
+    )
     if done.returncode:
         raise SystemExit(f"registering the Unipile webhooks failed: {done.stderr.strip()[-500:]}")
     print(f"holdfast: {done.stdout.strip()}", flush=True)
@@ -229,8 +272,9 @@ def main() -> int:
         if sandbox:
             # Before the services start: Unipile only needs the URL, and the services then start with it done.
             _register_webhooks(env, base)
-        listen = {name: env.get(f"HOLDFAST_{name.upper()}_LISTEN", f"127.0.0.1:{port}")
-                  for name, port in SERVICES.items()}
+        listen = {
+            name: env.get(f"HOLDFAST_{name.upper()}_LISTEN", f"127.0.0.1:{port}") for name, port in SERVICES.items()
+        }
         env.update({f"HOLDFAST_{name.upper()}_TARGET": address for name, address in listen.items()})
         for name in SERVICES:
             children.append(_spawn(["-m", f"services.{name}"], {**env, "HOLDFAST_GRPC_LISTEN": listen[name]}))
@@ -239,18 +283,28 @@ def main() -> int:
                 # fails every call for its reconnect backoff (about a second), so a "ready" suite would answer 503.
                 host, _, port = listen[name].rpartition(":")
                 host = host.strip("[]")
-                _wait_listening([int(port)], children[-1], timeout=60, what="the accounts service",
-                                host="127.0.0.1" if host in ("", "0.0.0.0", "::") else host)
+                _wait_listening(
+                    [int(port)],
+                    children[-1],
+                    timeout=60,
+                    what="the accounts service",
+                    host="127.0.0.1" if host in ("", "0.0.0.0", "::") else host,
+                )
         children.append(_spawn(["-m", "services.gateway"], env))
         _wait_ready(f"{base}/readyz", providers + children, timeout=60)
         print(f"\nholdfast: ready at {base}  (API under {base}/api/v1, Ctrl-C to stop)", flush=True)
         if sandbox:
             print(f"holdfast: {sandbox}", flush=True)
-        print(f"holdfast: next, open {base} in a browser and create a workspace (or sign in with a workspace token)",
-              flush=True)
+        print(
+            f"holdfast: next, open {base} in a browser and create a workspace (or sign in with a workspace token)",
+            flush=True,
+        )
         if sandbox:  # the demo drives the sandbox providers
-            print("holdfast: or run `make demo` in another terminal, with the same HOLDFAST_* variables: it creates "
-                  "a campaign in the sandbox and prints what it sends", flush=True)
+            print(
+                "holdfast: or run `make demo` in another terminal, with the same HOLDFAST_* variables: it creates "
+                "a campaign in the sandbox and prints what it sends",
+                flush=True,
+            )
         print(flush=True)
         while not stopping:
             if any(child.poll() is not None for child in providers + children):

@@ -31,18 +31,46 @@ class AuditService:
         self._repo = repository
         self._clock = clock
 
-    async def record(self, workspace_id: str, member_id: str, token_id: str, action: str, method: str, path: str,
-                     target_json: str, changes_json: str, status: int, request_id: str) -> None:
+    async def record(
+        self,
+        workspace_id: str,
+        member_id: str,
+        token_id: str,
+        action: str,
+        method: str,
+        path: str,
+        target_json: str,
+        changes_json: str,
+        status: int,
+        request_id: str,
+    ) -> None:
         if not action or not method or not path:
             raise InvalidArgument("action, method and path are needed", field="action")
         await AuditTx(self._repo.pool_tx()).record(
-            parse_uuid(workspace_id, "workspace_id"), self._clock.now(), parse_uuid(member_id, "member_id"),
-            parse_uuid(token_id, "token_id") if token_id else None, action[:100], method[:10], path[:500],
-            _object(target_json, "target_json"), _object(changes_json, "changes_json"), status, request_id[:64])
+            parse_uuid(workspace_id, "workspace_id"),
+            self._clock.now(),
+            parse_uuid(member_id, "member_id"),
+            parse_uuid(token_id, "token_id") if token_id else None,
+            action[:100],
+            method[:10],
+            path[:500],
+            _object(target_json, "target_json"),
+            _object(changes_json, "changes_json"),
+            status,
+            request_id[:64],
+        )
 
-    async def list(self, workspace_id: str, page_size: int, page_token: str, action: str,
-                   member_id: str, *, since: datetime | None = None,
-                   until: datetime | None = None) -> tuple[list[AuditEntry], str]:
+    async def list(
+        self,
+        workspace_id: str,
+        page_size: int,
+        page_token: str,
+        action: str,
+        member_id: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> tuple[list[AuditEntry], str]:
         """A page, newest first, and the token of the next one ("" at the end)."""
         if page_size < 0:
             raise InvalidArgument("page_size must not be negative", field="page_size")
@@ -60,7 +88,8 @@ class AuditService:
             except InvalidArgument:
                 return [], ""  # a filter no member matches
         entries = await AuditTx(self._repo.pool_tx()).page(
-            parse_uuid(workspace_id, "workspace_id"), before, size + 1, action or None, member, since, until)
+            parse_uuid(workspace_id, "workspace_id"), before, size + 1, action or None, member, since, until
+        )
         more = len(entries) > size
         entries = entries[:size]
         return entries, str(entries[-1].id) if more else ""

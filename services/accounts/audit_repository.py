@@ -37,18 +37,46 @@ class AuditTx:
     def __init__(self, tx: Tx):
         self._conn = tx.conn
 
-    async def record(self, workspace_id: str, at: datetime, member_id: str, token_id: str | None, action: str,
-                     method: str, path: str, target: dict[str, Any], changes: dict[str, Any], status: int,
-                     request_id: str) -> None:
+    async def record(
+        self,
+        workspace_id: str,
+        at: datetime,
+        member_id: str,
+        token_id: str | None,
+        action: str,
+        method: str,
+        path: str,
+        target: dict[str, Any],
+        changes: dict[str, Any],
+        status: int,
+        request_id: str,
+    ) -> None:
         await self._conn.execute(
             "INSERT INTO accounts.audit_log (workspace_id, at, member_id, token_id, action, method, path, target,"
             " changes, status, request_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11)",
-            workspace_id, at, member_id, token_id, action, method, path, json.dumps(target), json.dumps(changes),
-            status, request_id)
+            workspace_id,
+            at,
+            member_id,
+            token_id,
+            action,
+            method,
+            path,
+            json.dumps(target),
+            json.dumps(changes),
+            status,
+            request_id,
+        )
 
-    async def page(self, workspace_id: str, before_id: int | None, limit: int, action: str | None,
-                   member_id: str | None, since: datetime | None = None,
-                   until: datetime | None = None) -> list[AuditEntry]:
+    async def page(
+        self,
+        workspace_id: str,
+        before_id: int | None,
+        limit: int,
+        action: str | None,
+        member_id: str | None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[AuditEntry]:
         """Newest first, older than `before_id`; filtered by action, member and time when given."""
         rows = await self._conn.fetch(
             """SELECT a.*, coalesce(m.email, '') AS member_email FROM accounts.audit_log a
@@ -57,9 +85,28 @@ class AuditTx:
                   AND ($4::text IS NULL OR a.action = $4) AND ($5::uuid IS NULL OR a.member_id = $5)
                   AND ($6::timestamptz IS NULL OR a.at >= $6) AND ($7::timestamptz IS NULL OR a.at < $7)
                 ORDER BY a.id DESC LIMIT $3""",
-            workspace_id, before_id, limit, action, member_id, since, until)
-        return [AuditEntry(id=r["id"], at=r["at"], member_id=str(r["member_id"]), member_email=r["member_email"],
-                           token_id=str(r["token_id"]) if r["token_id"] else "", action=r["action"],
-                           method=r["method"], path=r["path"], target=json.loads(r["target"]),
-                           changes=json.loads(r["changes"]), status=r["status"], request_id=r["request_id"])
-                for r in rows]
+            workspace_id,
+            before_id,
+            limit,
+            action,
+            member_id,
+            since,
+            until,
+        )
+        return [
+            AuditEntry(
+                id=r["id"],
+                at=r["at"],
+                member_id=str(r["member_id"]),
+                member_email=r["member_email"],
+                token_id=str(r["token_id"]) if r["token_id"] else "",
+                action=r["action"],
+                method=r["method"],
+                path=r["path"],
+                target=json.loads(r["target"]),
+                changes=json.loads(r["changes"]),
+                status=r["status"],
+                request_id=r["request_id"],
+            )
+            for r in rows
+        ]

@@ -34,8 +34,16 @@ def bounces_in(messages: Sequence[tuple[int, bytes]], received_at: datetime) -> 
         if report is None or not OUR_MESSAGE_ID.match(report.original_message_id):
             continue
         for recipient in report.hard_bounces:
-            found.append(Bounce(report.original_message_id, recipient.recipient, recipient.status,
-                                recipient.diagnostic, received_at, recipient.original_recipient))
+            found.append(
+                Bounce(
+                    report.original_message_id,
+                    recipient.recipient,
+                    recipient.status,
+                    recipient.diagnostic,
+                    received_at,
+                    recipient.original_recipient,
+                )
+            )
     return found
 
 

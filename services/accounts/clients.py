@@ -38,8 +38,7 @@ SUBSCRIPTION = {
 
 
 def limit_pb(limit: SendingLimit) -> types_pb2.SendingLimit:
-    return types_pb2.SendingLimit(action_type=from_word(types_pb2.ActionType, limit.action_type),
-                                  **limit_values(limit))
+    return types_pb2.SendingLimit(action_type=from_word(types_pb2.ActionType, limit.action_type), **limit_values(limit))
 
 
 def sender_state(sender: Sender, *, credentials_renewed: bool = False) -> bytes:
@@ -92,10 +91,20 @@ def health_event_payload(event: HealthEvent) -> bytes:
 
 def bounces_payload(inbox_id: str, bounces: list[Bounce]) -> bytes:
     """The outbox payload telling the scheduler of an inbox's hard bounces: a RecordBouncesRequest."""
-    return scheduler_pb2.RecordBouncesRequest(inbox_id=inbox_id, bounces=[scheduler_pb2.Bounce(
-        message_id=b.message_id, recipient=b.recipient, status=b.status, diagnostic=b.diagnostic,
-        received_at=to_timestamp(b.received_at), original_recipient=b.original_recipient)
-        for b in bounces]).SerializeToString()
+    return scheduler_pb2.RecordBouncesRequest(
+        inbox_id=inbox_id,
+        bounces=[
+            scheduler_pb2.Bounce(
+                message_id=b.message_id,
+                recipient=b.recipient,
+                status=b.status,
+                diagnostic=b.diagnostic,
+                received_at=to_timestamp(b.received_at),
+                original_recipient=b.original_recipient,
+            )
+            for b in bounces
+        ],
+    ).SerializeToString()
 
 
 def scheduler_delivery(stub: scheduler_pb2_grpc.SchedulerServiceStub) -> Any:
@@ -113,10 +122,22 @@ def scheduler_delivery(stub: scheduler_pb2_grpc.SchedulerServiceStub) -> Any:
 
 def inbound_emails_payload(inbox_id: str, messages: list[ReplyCandidate]) -> bytes:
     """The outbox payload handing an inbox's new messages to the scheduler: a RecordInboundEmailsRequest."""
-    return scheduler_pb2.RecordInboundEmailsRequest(inbox_id=inbox_id, emails=[scheduler_pb2.InboundEmail(
-        message_id=m.message_id, in_reply_to=m.in_reply_to, references=list(m.references),
-        from_address=m.from_address, subject=m.subject, text=m.text, received_at=to_timestamp(m.received_at),
-        headers=m.headers) for m in messages]).SerializeToString()
+    return scheduler_pb2.RecordInboundEmailsRequest(
+        inbox_id=inbox_id,
+        emails=[
+            scheduler_pb2.InboundEmail(
+                message_id=m.message_id,
+                in_reply_to=m.in_reply_to,
+                references=list(m.references),
+                from_address=m.from_address,
+                subject=m.subject,
+                text=m.text,
+                received_at=to_timestamp(m.received_at),
+                headers=m.headers,
+            )
+            for m in messages
+        ],
+    ).SerializeToString()
 
 
 def inbound_emails_delivery(stub: scheduler_pb2_grpc.SchedulerServiceStub) -> Any:
@@ -185,13 +206,25 @@ def login_checks(allow_public_plaintext: bool = False) -> dict[str, LoginCheck]:
     """The live login checks of inboxes by server; `allow_public_plaintext`: HOLDFAST_ALLOW_PUBLIC_PLAINTEXT."""
 
     async def check_smtp_login(login: ServerLogin, timeout_s: float) -> None:
-        settings = smtp_provider.SmtpSettings(login.host, login.port, login.security, login.username,  # type: ignore[arg-type]
-                                              login.password, allow_public_plaintext=allow_public_plaintext)
+        settings = smtp_provider.SmtpSettings(
+            login.host,
+            login.port,
+            login.security,
+            login.username,  # type: ignore[arg-type]
+            login.password,
+            allow_public_plaintext=allow_public_plaintext,
+        )
         await smtp_provider.check_login(settings, timeout_s)
 
     async def check_imap_login(login: ServerLogin, timeout_s: float) -> None:
-        settings = imap_provider.ImapSettings(login.host, login.port, login.security, login.username,  # type: ignore[arg-type]
-                                              login.password, allow_public_plaintext=allow_public_plaintext)
+        settings = imap_provider.ImapSettings(
+            login.host,
+            login.port,
+            login.security,
+            login.username,  # type: ignore[arg-type]
+            login.password,
+            allow_public_plaintext=allow_public_plaintext,
+        )
         await imap_provider.check_login(settings, timeout_s)
 
     return {"smtp": check_smtp_login, "imap": check_imap_login}

@@ -62,15 +62,20 @@ async def register_webhooks(settings: Settings) -> int:
         print("Unipile is not configured (HOLDFAST_UNIPILE_DSN): no webhooks to register")  # noqa: T201
         return 0
     if not settings.unipile_api_key or not settings.unipile_webhook_secret:
-        print("error: register-webhooks needs HOLDFAST_UNIPILE_API_KEY and HOLDFAST_UNIPILE_WEBHOOK_SECRET",
-              file=sys.stderr)
+        print(
+            "error: register-webhooks needs HOLDFAST_UNIPILE_API_KEY and HOLDFAST_UNIPILE_WEBHOOK_SECRET",
+            file=sys.stderr,
+        )
         return 1
     async with aiohttp.ClientSession() as http:
         client = UnipileClient(settings.unipile_dsn, settings.unipile_api_key, http)
         try:
             done = await unipile_webhooks.register_webhooks(
-                client, f"{settings.public_url.rstrip('/')}/webhooks/unipile", settings.unipile_webhook_header,
-                settings.unipile_webhook_secret)
+                client,
+                f"{settings.public_url.rstrip('/')}/webhooks/unipile",
+                settings.unipile_webhook_header,
+                settings.unipile_webhook_secret,
+            )
         except UnipileError as exc:
             print(f"error: Unipile refused the webhook registration: {exc}", file=sys.stderr)
             return 1

@@ -132,9 +132,7 @@ class Settings(ServiceSettings):
     system_smtp_username: str = setting(
         "HOLDFAST_SYSTEM_SMTP_USERNAME", "", help="login on that server (empty: no AUTH, a local relay)"
     )
-    system_smtp_password: str = setting(
-        "HOLDFAST_SYSTEM_SMTP_PASSWORD", "", secret=True, help="password of that login"
-    )
+    system_smtp_password: str = setting("HOLDFAST_SYSTEM_SMTP_PASSWORD", "", secret=True, help="password of that login")
     system_mail_from: str = setting(
         "HOLDFAST_SYSTEM_MAIL_FROM", "holdfast@localhost", help="the From address of Holdfast's own mail"
     )

@@ -86,13 +86,17 @@ def _status_blocks(part: Message) -> list[Message]:
     # took the encoded text for field blocks. Decode it and read the fields from the text.
     if isinstance(payload, list):
         encoded = "\n".join(str(block.get_payload()) for block in payload if isinstance(block, Message))
-        text = (email.base64mime.decode(encoded).decode("utf-8", "replace") if encoding == "base64"
-                else email.quoprimime.decode(encoded))
+        text = (
+            email.base64mime.decode(encoded).decode("utf-8", "replace")
+            if encoding == "base64"
+            else email.quoprimime.decode(encoded)
+        )
     else:
         text = _text(part)
     text = text.replace("\r\n", "\n")
-    return [HeaderParser(policy=_POLICY).parsestr(block + "\n") for block in re.split(r"\n\s*\n", text)
-            if block.strip()]
+    return [
+        HeaderParser(policy=_POLICY).parsestr(block + "\n") for block in re.split(r"\n\s*\n", text) if block.strip()
+    ]
 
 
 def _text(part: Message) -> str:
@@ -127,9 +131,12 @@ def _typed_value(value: object) -> str:
 
 
 def _original_id(original: Message | None, per_message: Message, report: Message) -> str:
-    candidates = [original.get("Message-ID") if original is not None else None,
-                  per_message.get("Original-Message-ID"), report.get("Original-Message-ID"),
-                  report.get("In-Reply-To")]
+    candidates = [
+        original.get("Message-ID") if original is not None else None,
+        per_message.get("Original-Message-ID"),
+        report.get("Original-Message-ID"),
+        report.get("In-Reply-To"),
+    ]
     for candidate in candidates:
         found = _MESSAGE_ID.findall(str(candidate or ""))
         if found:

@@ -254,8 +254,9 @@ def decide_inbox_probe(
     return InboxProbeDecision(failures, since, error, None, "")
 
 
-def next_probe_delay(status: str, network_failing_since: datetime | None, now: datetime, interval: timedelta,
-                     max_backoff: timedelta) -> timedelta | None:
+def next_probe_delay(
+    status: str, network_failing_since: datetime | None, now: datetime, interval: timedelta, max_backoff: timedelta
+) -> timedelta | None:
     """T7: the wait before the next probe of a disconnected inbox whose servers cannot be reached: as long as they
     have been failing (so the waits double), at least one interval, at most `max_backoff`. None: the usual
     interval."""

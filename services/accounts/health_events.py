@@ -49,8 +49,9 @@ class HealthWriter:
 
     async def announce(self, tx: Tx, sender: Sender, *, credentials_renewed: bool = False) -> None:
         """Enqueue the sender's state for the scheduler, in the caller's transaction, ordered per sender."""
-        await tx.enqueue(SET_SENDER_STATE, sender.id,
-                         self._sender_state(sender, credentials_renewed=credentials_renewed))
+        await tx.enqueue(
+            SET_SENDER_STATE, sender.id, self._sender_state(sender, credentials_renewed=credentials_renewed)
+        )
 
     async def credentials_renewed(self, tx: Tx, inbox: Inbox) -> Inbox:
         """New credentials that log in were stored for an inbox that stays connected (T8): a new version of its
@@ -92,16 +93,28 @@ class HealthWriter:
         )
         updated = await tx.get_linkedin_account(account.workspace_id, account.id)
         assert updated is not None
-        await self._publish(tx, updated, SenderHealthEvent(
-            event_id=event_id, workspace_id=updated.workspace_id, version=version, occurred_at=now,
-            sender_kind="linkedin_account", sender_id=updated.id, status=status, restriction_kind=restriction_kind,
-            restriction_verified=restriction_verified, detail=detail), previous=account.status, source=source,
-            sequence=sequence)
+        await self._publish(
+            tx,
+            updated,
+            SenderHealthEvent(
+                event_id=event_id,
+                workspace_id=updated.workspace_id,
+                version=version,
+                occurred_at=now,
+                sender_kind="linkedin_account",
+                sender_id=updated.id,
+                status=status,
+                restriction_kind=restriction_kind,
+                restriction_verified=restriction_verified,
+                detail=detail,
+            ),
+            previous=account.status,
+            source=source,
+            sequence=sequence,
+        )
         return updated
 
-    async def change_inbox(
-        self, tx: Tx, inbox: Inbox, *, status: str, detail: str, source: str, actor: str
-    ) -> Inbox:
+    async def change_inbox(self, tx: Tx, inbox: Inbox, *, status: str, detail: str, source: str, actor: str) -> Inbox:
         """Write one inbox health change in the caller's transaction, as `change_linkedin` does for LinkedIn: the
         new state (version bumped, numbered in the global change sequence), a history row, the sender state for
         the scheduler and a HealthEvent for campaigns."""
@@ -112,24 +125,56 @@ class HealthWriter:
         await HealthTx(tx).add_health_history("inbox", inbox.id, status, detail, source, actor, None, version, now)
         updated = await tx.get_inbox(inbox.workspace_id, inbox.id)
         assert updated is not None
-        await self._publish(tx, updated, SenderHealthEvent(
-            event_id=event_id, workspace_id=updated.workspace_id, version=version, occurred_at=now,
-            sender_kind="inbox", sender_id=updated.id, status=status, restriction_kind=None,
-            restriction_verified=False, detail=detail), previous=inbox.status, source=source, sequence=sequence)
+        await self._publish(
+            tx,
+            updated,
+            SenderHealthEvent(
+                event_id=event_id,
+                workspace_id=updated.workspace_id,
+                version=version,
+                occurred_at=now,
+                sender_kind="inbox",
+                sender_id=updated.id,
+                status=status,
+                restriction_kind=None,
+                restriction_verified=False,
+                detail=detail,
+            ),
+            previous=inbox.status,
+            source=source,
+            sequence=sequence,
+        )
         return updated
 
-    async def _publish(self, tx: Tx, sender: Sender, event: SenderHealthEvent, *, previous: str,
-                              source: str, sequence: int) -> None:
+    async def _publish(
+        self, tx: Tx, sender: Sender, event: SenderHealthEvent, *, previous: str, source: str, sequence: int
+    ) -> None:
         """A sender's health changed (in the caller's transaction): its new state for the scheduler and the
         HealthEvent for campaigns leave through the outbox, ordered per sender."""
         await self.announce(tx, sender)
         await self.to_campaigns(tx, sender.id, event)
-        await record_sender_event(tx, event_id=event.event_id, workspace_id=sender.workspace_id,
-                                  sender_kind=event.sender_kind, sender_id=sender.id, previous=previous,
-                                  status=event.status, detail=event.detail, occurred_at=event.occurred_at)
-        log.info("sender health changed", kind=event.sender_kind, sender_id=sender.id,
-                 workspace_id=sender.workspace_id, previous=previous, status=event.status, source=source,
-                 version=event.version, sequence=sequence)
+        await record_sender_event(
+            tx,
+            event_id=event.event_id,
+            workspace_id=sender.workspace_id,
+            sender_kind=event.sender_kind,
+            sender_id=sender.id,
+            previous=previous,
+            status=event.status,
+            detail=event.detail,
+            occurred_at=event.occurred_at,
+        )
+        log.info(
+            "sender health changed",
+            kind=event.sender_kind,
+            sender_id=sender.id,
+            workspace_id=sender.workspace_id,
+            previous=previous,
+            status=event.status,
+            source=source,
+            version=event.version,
+            sequence=sequence,
+        )
 
 
 class HealthFeed:

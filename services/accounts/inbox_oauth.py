@@ -296,6 +296,10 @@ class InboxOAuthService:
             self._clock.now() + timedelta(seconds=tokens.expires_in),
             rotated,
         )
-        log.info("inbox oauth access token refreshed for sending", inbox_id=inbox_id, provider=app.name,
-                 expires_in=tokens.expires_in)
+        log.info(
+            "inbox oauth access token refreshed for sending",
+            inbox_id=inbox_id,
+            provider=app.name,
+            expires_in=tokens.expires_in,
+        )
         return tokens.access_token

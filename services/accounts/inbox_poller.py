@@ -55,11 +55,22 @@ class Reader:
 
 
 class InboxPoller:
-    def __init__(self, repository: Repository, clock: Clock, *, keyring: Keyring, readers: Sequence[Reader],
-                 committed: Callable[[], None] = lambda: None, interval: timedelta = timedelta(seconds=120),
-                 login_timeout_s: float = 15.0, batch: int = 50, read: ReadInbox = imap_provider.read_inbox,
-                 oauth_imap: Mapping[str, tuple[str, int, imap_provider.Security]] | None = None,
-                 access_token: AccessToken | None = None, allow_public_plaintext: bool = False):
+    def __init__(
+        self,
+        repository: Repository,
+        clock: Clock,
+        *,
+        keyring: Keyring,
+        readers: Sequence[Reader],
+        committed: Callable[[], None] = lambda: None,
+        interval: timedelta = timedelta(seconds=120),
+        login_timeout_s: float = 15.0,
+        batch: int = 50,
+        read: ReadInbox = imap_provider.read_inbox,
+        oauth_imap: Mapping[str, tuple[str, int, imap_provider.Security]] | None = None,
+        access_token: AccessToken | None = None,
+        allow_public_plaintext: bool = False,
+    ):
         """`committed` kicks the relay after a commit that enqueued an event; `batch`: most messages read per inbox
         and poll. `oauth_imap` is the IMAP server (host, port, security) of each OAuth auth kind, `access_token`
         gives an OAuth inbox's token; `allow_public_plaintext`: HOLDFAST_ALLOW_PUBLIC_PLAINTEXT."""
@@ -104,9 +115,14 @@ class InboxPoller:
         if settings is None:
             return False
         try:
-            read = await self._read(settings, claim.uidvalidity, claim.last_uid, limit=self._batch,
-                                    history=imap_provider.DELIVERY_REPORTS if any(r.history for r in self._readers)
-                                    else None, timeout_s=self._timeout_s)
+            read = await self._read(
+                settings,
+                claim.uidvalidity,
+                claim.last_uid,
+                limit=self._batch,
+                history=imap_provider.DELIVERY_REPORTS if any(r.history for r in self._readers) else None,
+                timeout_s=self._timeout_s,
+            )
         except imap_provider.ImapError as exc:
             # The login probe decides what a refused login means for the inbox's health; here it only waits.
             log.warning("inbox poll could not read the inbox", inbox_id=claim.inbox_id, error=exc.message)
@@ -120,12 +136,19 @@ class InboxPoller:
                 return False
             for reader in self._readers:
                 if found.get(reader.name):
-                    await tx.enqueue(reader.destination, f"{reader.name}:{claim.inbox_id}",
-                                     reader.payload(claim.inbox_id, found[reader.name]))
+                    await tx.enqueue(
+                        reader.destination,
+                        f"{reader.name}:{claim.inbox_id}",
+                        reader.payload(claim.inbox_id, found[reader.name]),
+                    )
         if read.messages:
-            log.info("inbox messages read", inbox_id=claim.inbox_id, read=len(read.messages),
-                     renumbered=claim.uidvalidity not in (None, read.uidvalidity),
-                     **{name: len(items) for name, items in found.items()})
+            log.info(
+                "inbox messages read",
+                inbox_id=claim.inbox_id,
+                read=len(read.messages),
+                renumbered=claim.uidvalidity not in (None, read.uidvalidity),
+                **{name: len(items) for name, items in found.items()},
+            )
         return any(found.values())
 
     async def _failed(self, inbox_id: str, error: str, reason: str) -> None:
@@ -140,24 +163,37 @@ class InboxPoller:
             try:
                 password = self._keyring.decrypt(claim.imap_secret, context=secret_context(claim.inbox_id, "imap"))
             except SecretError as exc:
-                log.error("stored IMAP password cannot be decrypted; no inbox poll", inbox_id=claim.inbox_id,
-                          reason=str(exc))
+                log.error(
+                    "stored IMAP password cannot be decrypted; no inbox poll", inbox_id=claim.inbox_id, reason=str(exc)
+                )
                 return None
-            return imap_provider.ImapSettings(claim.imap.host, claim.imap.port, claim.imap.security,
-                                              claim.imap.username, password,
-                                              allow_public_plaintext=self._allow_public_plaintext)
+            return imap_provider.ImapSettings(
+                claim.imap.host,
+                claim.imap.port,
+                claim.imap.security,
+                claim.imap.username,
+                password,
+                allow_public_plaintext=self._allow_public_plaintext,
+            )
         server = self._oauth_imap.get(claim.auth_kind)
         if server is None or self._access_token is None:
-            log.error("no IMAP server for this OAuth provider; no inbox poll", inbox_id=claim.inbox_id,
-                      auth_kind=claim.auth_kind)
+            log.error(
+                "no IMAP server for this OAuth provider; no inbox poll",
+                inbox_id=claim.inbox_id,
+                auth_kind=claim.auth_kind,
+            )
             return None
         try:
             token = await self._access_token(claim.inbox_id)
         except DomainError as exc:
             # A revoked grant (invalid_grant) or an unreachable token endpoint: the login probe decides what it
             # means for the inbox's health; this poll only waits for the next round.
-            log.warning("no access token for an inbox poll; next round", inbox_id=claim.inbox_id, code=exc.code,
-                        error=exc.message)
+            log.warning(
+                "no access token for an inbox poll; next round",
+                inbox_id=claim.inbox_id,
+                code=exc.code,
+                error=exc.message,
+            )
             await self._failed(claim.inbox_id, f"access token: {exc.message}", "access_token")
             return None
         host, port, security = server

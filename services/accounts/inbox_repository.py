@@ -107,8 +107,9 @@ class InboxTx:
         )
         return [_probe_claim(r) for r in rows]
 
-    async def claim_inbox_now(self, inbox_id: str, workspace_id: str, now: datetime,
-                              interval_s: float) -> InboxProbeClaim | None:
+    async def claim_inbox_now(
+        self, inbox_id: str, workspace_id: str, now: datetime, interval_s: float
+    ) -> InboxProbeClaim | None:
         """Claim one password inbox of the workspace for a probe now, due or not (a member's check-now); None if
         there is no such inbox."""
         row = await self._conn.fetchrow(

@@ -234,8 +234,13 @@ class InboxService:
                 claim.inbox_id, decision.auth_failures, decision.network_failing_since, decision.error
             )
             now = self._clock.now()
-            backoff = next_probe_delay(decision.status or state.status, decision.network_failing_since, now,
-                                       self._inbox_health.probe_interval, self._inbox_health.max_probe_backoff)
+            backoff = next_probe_delay(
+                decision.status or state.status,
+                decision.network_failing_since,
+                now,
+                self._inbox_health.probe_interval,
+                self._inbox_health.max_probe_backoff,
+            )
             if backoff is not None:
                 await InboxTx(tx).defer_probe(claim.inbox_id, now + backoff)
             if decision.error:
@@ -334,8 +339,9 @@ class InboxService:
         workspace_id = parse_uuid(workspace_id, "workspace_id")
         inbox_id = parse_uuid(inbox_id, "inbox_id", missing_is_not_found=True)
         async with self._repo.transaction() as tx:
-            claim = await InboxTx(tx).claim_inbox_now(inbox_id, workspace_id, self._clock.now(),
-                                                      self._inbox_health.probe_interval.total_seconds())
+            claim = await InboxTx(tx).claim_inbox_now(
+                inbox_id, workspace_id, self._clock.now(), self._inbox_health.probe_interval.total_seconds()
+            )
             if claim is None:
                 if await tx.get_inbox(workspace_id, inbox_id) is None:
                     raise NotFound("inbox not found")
@@ -359,8 +365,9 @@ class InboxService:
             refused + " and ".join(o.server.upper() for o in failed) + "; nothing was changed",
             details={
                 "failed": [o.server for o in failed],
-                "reasons": {o.server: o.reason or ("refused" if o.failure == "auth" else "unreachable")
-                            for o in failed},
+                "reasons": {
+                    o.server: o.reason or ("refused" if o.failure == "auth" else "unreachable") for o in failed
+                },
                 "messages": {o.server: o.message for o in failed},
             },
         )
@@ -381,21 +388,34 @@ class InboxService:
             inbox = await tx.get_inbox(workspace_id, inbox_id)
             assert inbox is not None
             if version and version < inbox.version:
-                log.info("sender refusal of replaced credentials ignored", inbox_id=inbox_id, attempt_id=attempt_id,
-                         reported_version=version, version=inbox.version)
+                log.info(
+                    "sender refusal of replaced credentials ignored",
+                    inbox_id=inbox_id,
+                    attempt_id=attempt_id,
+                    reported_version=version,
+                    version=inbox.version,
+                )
                 return False
             await InboxTx(tx).mark_sender_refused(inbox_id)
             changed = inbox.status != "disconnected"
             if changed:
                 await self._health.change_inbox(
-                    tx, inbox, status="disconnected", source="send_failure", actor="",
-                    detail=clip_detail(f"the mail server refused to send as {inbox.email}: {detail.strip()}; "
-                                       "fix the sender address or the login, then reconnect the inbox"))
+                    tx,
+                    inbox,
+                    status="disconnected",
+                    source="send_failure",
+                    actor="",
+                    detail=clip_detail(
+                        f"the mail server refused to send as {inbox.email}: {detail.strip()}; "
+                        "fix the sender address or the login, then reconnect the inbox"
+                    ),
+                )
             await HealthTx(tx).set_failure_report_changed(attempt_id, changed)
         if changed:
             self._committed()
-        log.warning("inbox sender refused by its mail server", inbox_id=inbox_id, attempt_id=attempt_id,
-                    changed=changed)
+        log.warning(
+            "inbox sender refused by its mail server", inbox_id=inbox_id, attempt_id=attempt_id, changed=changed
+        )
         return changed
 
     async def failure_reported(self, inbox_id: str, status: str, attempt_id: str) -> bool:

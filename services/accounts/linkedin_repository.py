@@ -63,24 +63,35 @@ class LinkedInTx:
         )
         return [str(r["id"]) for r in rows]
 
-    async def insert_connect_link(self, token_sha256: bytes, workspace_id: str, name: str, timezone: str,
-                                  now: datetime, expires_at: datetime) -> None:
+    async def insert_connect_link(
+        self, token_sha256: bytes, workspace_id: str, name: str, timezone: str, now: datetime, expires_at: datetime
+    ) -> None:
         async with refusing_duplicates():
             await self._conn.execute(
                 "INSERT INTO accounts.linkedin_connect_links (token_sha256, workspace_id, name, timezone, created_at,"
                 " expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                token_sha256, workspace_id, name, timezone, now, expires_at)
+                token_sha256,
+                workspace_id,
+                name,
+                timezone,
+                now,
+                expires_at,
+            )
 
     async def find_connect_link(self, token_sha256: bytes) -> asyncpg.Record | None:
         """Read without a lock: completing a link reads Unipile, and no row lock is held across that call."""
         return await self._conn.fetchrow(
             "SELECT workspace_id, name, timezone, expires_at, account_id FROM accounts.linkedin_connect_links"
-            " WHERE token_sha256 = $1", token_sha256)
+            " WHERE token_sha256 = $1",
+            token_sha256,
+        )
 
     async def set_connect_link_account(self, token_sha256: bytes, account_id: str) -> None:
         await self._conn.execute(
-            "UPDATE accounts.linkedin_connect_links SET account_id = $2 WHERE token_sha256 = $1"
-            " AND account_id IS NULL", token_sha256, account_id)
+            "UPDATE accounts.linkedin_connect_links SET account_id = $2 WHERE token_sha256 = $1 AND account_id IS NULL",
+            token_sha256,
+            account_id,
+        )
 
     async def claim_rechecks(self, now: datetime, interval: timedelta, limit: int) -> list[str]:
         """Accounts not OK whose re-read is due, locked SKIP LOCKED, their next re-read set now (interval +-25 %,
@@ -93,7 +104,10 @@ class LinkedInTx:
                UPDATE accounts.linkedin_accounts a
                   SET next_recheck_at = $1 + $2::interval * (0.75 + 0.5 * random())
                  FROM due WHERE a.id = due.id RETURNING a.id""",
-            now, interval, limit)
+            now,
+            interval,
+            limit,
+        )
         return [str(r["id"]) for r in rows]
 
     async def find_linkedin_account(self, account_id: str, workspace_id: str | None = None) -> LinkedInAccount | None:

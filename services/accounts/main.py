@@ -118,9 +118,15 @@ def inbox_poll_seconds(settings: Settings, readers: list[Reader]) -> float:
     return min(wanted[r.name] for r in readers)
 
 
-def build_inbox_poller(settings: Settings, pool: asyncpg.Pool, clock: Clock, *,
-                       committed: Callable[[], None] = lambda: None, service: AccountsService | None = None,
-                       readers: list[Reader] | None = None) -> InboxPoller:
+def build_inbox_poller(
+    settings: Settings,
+    pool: asyncpg.Pool,
+    clock: Clock,
+    *,
+    committed: Callable[[], None] = lambda: None,
+    service: AccountsService | None = None,
+    readers: list[Reader] | None = None,
+) -> InboxPoller:
     """The inbox poller (bounce reports and replies, issues 5 and 16) wired as the server runs it (tests build
     another one, like another replica). OAuth inboxes are read with the access token their sends use: `service`'s
     cached one, refreshed by the same path."""
@@ -137,10 +143,18 @@ def build_inbox_poller(settings: Settings, pool: asyncpg.Pool, clock: Clock, *,
     for provider, auth_kind in oauth.AUTH_KINDS.items():
         host, _, port = getattr(settings, f"{provider}_imap").rpartition(":")
         oauth_imap[auth_kind] = (host, int(port), getattr(settings, f"{provider}_imap_security"))
-    return InboxPoller(Repository(pool), clock, keyring=settings.secret_keys, readers=readers, committed=committed,
-                       interval=timedelta(seconds=inbox_poll_seconds(settings, readers)),
-                       login_timeout_s=settings.inbox_login_timeout_seconds, oauth_imap=oauth_imap,
-                       access_token=access_token, allow_public_plaintext=settings.allow_public_plaintext)
+    return InboxPoller(
+        Repository(pool),
+        clock,
+        keyring=settings.secret_keys,
+        readers=readers,
+        committed=committed,
+        interval=timedelta(seconds=inbox_poll_seconds(settings, readers)),
+        login_timeout_s=settings.inbox_login_timeout_seconds,
+        oauth_imap=oauth_imap,
+        access_token=access_token,
+        allow_public_plaintext=settings.allow_public_plaintext,
+    )
 
 
 async def _probe_every(interval_s: float, inboxes: InboxService) -> None:
@@ -159,17 +173,25 @@ def system_mail(settings: Settings) -> SmtpSystemMail:
     if not settings.system_smtp:
         return SmtpSystemMail(None, settings.system_mail_from)
     host, _, port = settings.system_smtp.rpartition(":")
-    smtp = SmtpSettings(host=host.strip("[]"), port=int(port), security=settings.system_smtp_security,  # type: ignore[arg-type]
-                        username=settings.system_smtp_username, password=settings.system_smtp_password,
-                        allow_public_plaintext=settings.allow_public_plaintext)
+    smtp = SmtpSettings(
+        host=host.strip("[]"),
+        port=int(port),
+        security=settings.system_smtp_security,  # type: ignore[arg-type]
+        username=settings.system_smtp_username,
+        password=settings.system_smtp_password,
+        allow_public_plaintext=settings.allow_public_plaintext,
+    )
     return SmtpSystemMail(smtp, settings.system_mail_from)
 
 
 def sign_in_policy(settings: Settings) -> SignInPolicy:
-    return SignInPolicy(session_ttl=timedelta(hours=settings.session_hours),
-                        link_ttl=timedelta(minutes=settings.sign_in_link_minutes),
-                        invitation_ttl=timedelta(days=settings.invitation_days),
-                        max_failures=settings.sign_in_max_failures, max_emails=settings.sign_in_max_failures)
+    return SignInPolicy(
+        session_ttl=timedelta(hours=settings.session_hours),
+        link_ttl=timedelta(minutes=settings.sign_in_link_minutes),
+        invitation_ttl=timedelta(days=settings.invitation_days),
+        max_failures=settings.sign_in_max_failures,
+        max_emails=settings.sign_in_max_failures,
+    )
 
 
 async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None = None) -> RunningServer:
@@ -193,8 +215,9 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
     await relay.start()
     stack.push_async_callback(relay.stop)
     poster = await open_webhook_poster(settings, stack)
-    service = build_service(settings, pool, clock or SystemClock(), unipile=unipile, committed=relay.kick,
-                            webhook_poster=poster)
+    service = build_service(
+        settings, pool, clock or SystemClock(), unipile=unipile, committed=relay.kick, webhook_poster=poster
+    )
     webhook_loop = asyncio.create_task(
         run_loop("webhook-delivery", settings.webhook_delivery_seconds, service.webhooks.deliver_due_once),
         name="accounts-webhook-delivery",
@@ -217,8 +240,9 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
         stack.push_async_callback(cancel, probe_loop)
     readers = inbox_readers(settings, enabled_only=True)
     if readers:
-        poller = build_inbox_poller(settings, pool, clock or SystemClock(), committed=relay.kick, service=service,
-                                    readers=readers)
+        poller = build_inbox_poller(
+            settings, pool, clock or SystemClock(), committed=relay.kick, service=service, readers=readers
+        )
         poll_loop = asyncio.create_task(
             run_loop("inbox-poll", min(inbox_poll_seconds(settings, readers) / 10, 30.0), poller.poll_once),
             name="accounts-inbox-poll",

@@ -46,8 +46,9 @@ class MemberService:
             check_manager(await members.get_member(workspace_id, actor_id))
             added = await members.add_member(workspace_id, email, role_, self._clock.now())
         if added is None:
-            raise AlreadyExists("this email is already a member of the workspace", code="member_exists",
-                                details={"field": "email"})
+            raise AlreadyExists(
+                "this email is already a member of the workspace", code="member_exists", details={"field": "email"}
+            )
         log.info("member added", member_id=added.id, role=added.role.word)
         return added
 
@@ -80,8 +81,10 @@ class MemberService:
         member_id = parse_uuid(member_id, "member_id", missing_is_not_found=True)
         async with self._repo.transaction() as tx:
             members = MemberTx(tx)
-            owner, target = check_transfer(await members.get_member(workspace_id, actor_id, lock=True),
-                                           await members.get_member(workspace_id, member_id, lock=True))
+            owner, target = check_transfer(
+                await members.get_member(workspace_id, actor_id, lock=True),
+                await members.get_member(workspace_id, member_id, lock=True),
+            )
             # One owner per workspace (a unique index): step down first, then hand over.
             await members.set_role(workspace_id, owner.id, Role.ADMIN)
             await members.set_role(workspace_id, target.id, Role.OWNER)
@@ -92,8 +95,9 @@ class MemberService:
     async def list_tokens(self, workspace_id: str) -> list[ApiToken]:
         return await MemberTx(self._repo.pool_tx()).list_tokens(parse_uuid(workspace_id, "workspace_id"))
 
-    async def create_token(self, workspace_id: str, actor_id: str, member_id: str, name: str,
-                           scopes: list[str]) -> tuple[ApiToken, str]:
+    async def create_token(
+        self, workspace_id: str, actor_id: str, member_id: str, name: str, scopes: list[str]
+    ) -> tuple[ApiToken, str]:
         """A new token of `member_id` (the actor's own when empty); returns it and its secret (shown once)."""
         workspace_id, actor_id = _ids(workspace_id, actor_id)
         member_id = parse_uuid(member_id, "member_id") if member_id else actor_id
@@ -105,8 +109,15 @@ class MemberService:
             holder = await members.get_member(workspace_id, member_id)
             if holder is None:
                 raise NotFound("member not found")
-            token = await members.create_token(workspace_id, member_id, name, token_scopes(scopes, holder),
-                                               hash_token(secret), secret[-4:], self._clock.now())
+            token = await members.create_token(
+                workspace_id,
+                member_id,
+                name,
+                token_scopes(scopes, holder),
+                hash_token(secret),
+                secret[-4:],
+                self._clock.now(),
+            )
         log.info("token created", token_id=token.id, member_id=member_id, scopes=list(token.scopes))
         return token, secret
 

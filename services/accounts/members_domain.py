@@ -72,8 +72,9 @@ def token_scopes(scopes: list[str], member: Member) -> tuple[str, ...]:
     scopes_ = validate_scopes(scopes)
     widest = effective_role(Role.OWNER, scopes_)
     if widest > member.role and not (member.role is Role.ADMIN and widest is Role.OWNER):
-        raise InvalidArgument(f"scopes: {scopes_[-1]!r} reaches above the member's role {member.role.word}",
-                              field="scopes")
+        raise InvalidArgument(
+            f"scopes: {scopes_[-1]!r} reaches above the member's role {member.role.word}", field="scopes"
+        )
     return scopes_
 
 

@@ -16,6 +16,8 @@ class SenderStatePayload(Protocol):
     """The outbox payload telling the scheduler a sender's state (a SetSenderStateRequest)."""
 
     def __call__(self, sender: Sender, *, credentials_renewed: bool = False) -> bytes: ...
+
+
 # The outbox payload telling campaigns of a health change (an ApplyHealthEventRequest).
 HealthEventPayload = Callable[[HealthEvent], bytes]
 # Called after each committed write that enqueued an outbox row: it kicks the outbox relay.

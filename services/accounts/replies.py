@@ -37,13 +37,23 @@ def messages_in(raw_messages: Sequence[tuple[int, bytes]], received_at: datetime
         except Exception as exc:  # noqa: BLE001 - one unreadable message must not stop the inbox's poll
             log.warning("inbox message could not be parsed; skipped", uid=uid, error=type(exc).__name__)
             continue
-        if "report-type=delivery-status" in email.headers.get("content-type", "").replace(" ", "").lower() \
-                or not email.from_address:
+        if (
+            "report-type=delivery-status" in email.headers.get("content-type", "").replace(" ", "").lower()
+            or not email.from_address
+        ):
             continue
-        found.append(ReplyCandidate(
-            message_id=email.message_id, in_reply_to=email.in_reply_to, references=email.references[-50:],
-            from_address=email.from_address, subject=email.subject[:1000], text=email.text[:TEXT_CHARS],
-            received_at=received_at, headers={k: v[:200] for k, v in email.headers.items() if k in AUTO_HEADERS}))
+        found.append(
+            ReplyCandidate(
+                message_id=email.message_id,
+                in_reply_to=email.in_reply_to,
+                references=email.references[-50:],
+                from_address=email.from_address,
+                subject=email.subject[:1000],
+                text=email.text[:TEXT_CHARS],
+                received_at=received_at,
+                headers={k: v[:200] for k, v in email.headers.items() if k in AUTO_HEADERS},
+            )
+        )
     return found
 
 
@@ -55,7 +65,8 @@ def reply_reader(payload: Callable[[str, list[ReplyCandidate]], bytes]) -> Reade
         oversized = [m.uid for m in messages if m.size > MAX_MESSAGE_BYTES]
         if oversized:
             log.warning("inbox messages too large to be replies; skipped", uids=oversized[:20])
-        return messages_in([(m.uid, m.data[:READ_BYTES]) for m in messages
-                            if m.size <= MAX_MESSAGE_BYTES and m.data], received_at)
+        return messages_in(
+            [(m.uid, m.data[:READ_BYTES]) for m in messages if m.size <= MAX_MESSAGE_BYTES and m.data], received_at
+        )
 
     return Reader("replies", RECORD_INBOUND_EMAILS, found_in, payload)  # type: ignore[arg-type]

@@ -118,8 +118,16 @@ class SenderService:
         )
 
     async def report_account_failure(
-        self, kind: str, sender_id: str, status: str, restriction_kind: str, detail: str, attempt_id: str,
-        *, sender_refused: bool = False, sender_version: int = 0
+        self,
+        kind: str,
+        sender_id: str,
+        status: str,
+        restriction_kind: str,
+        detail: str,
+        attempt_id: str,
+        *,
+        sender_refused: bool = False,
+        sender_version: int = 0,
     ) -> bool:
         """An account-level send failure seen by the scheduler (S10), idempotent by attempt id. Disconnected:
         the account is re-read and the read decides (nothing is recorded if it says OK). Restricted: recorded
@@ -138,8 +146,9 @@ class SenderService:
         if sender_refused and (kind != "inbox" or status != "disconnected"):
             raise InvalidArgument("sender_refused applies to a disconnected inbox only", field="sender_refused")
         if kind == "inbox" and sender_refused:
-            return await self._inboxes.sender_refused_reported(sender_id, validate_detail(detail), attempt_id,
-                                                               sender_version)
+            return await self._inboxes.sender_refused_reported(
+                sender_id, validate_detail(detail), attempt_id, sender_version
+            )
         if kind == "inbox":
             return await self._inboxes.failure_reported(sender_id, status, attempt_id)
         return await self._linkedin.failure_reported(sender_id, status, restriction_kind, detail, attempt_id)

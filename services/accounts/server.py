@@ -51,10 +51,7 @@ def _word(enum_type: Any, value: int) -> str:
 
 
 def limits_from_pb(limits: Any) -> list[SendingLimit]:
-    return [
-        SendingLimit(action_type=_word(types_pb2.ActionType, x.action_type), **limit_values(x))
-        for x in limits
-    ]
+    return [SendingLimit(action_type=_word(types_pb2.ActionType, x.action_type), **limit_values(x)) for x in limits]
 
 
 def linkedin_account_pb(a: LinkedInAccount) -> pb.LinkedInAccount:
@@ -76,8 +73,12 @@ def linkedin_account_pb(a: LinkedInAccount) -> pb.LinkedInAccount:
 
 
 def history_pb(history: Sequence[HistoryEntry]) -> list[pb.HealthChange]:
-    return [pb.HealthChange(status=from_word(types_pb2.SenderStatus, h.status), detail=h.detail,
-                            at=to_timestamp(h.at), source=h.source) for h in history]
+    return [
+        pb.HealthChange(
+            status=from_word(types_pb2.SenderStatus, h.status), detail=h.detail, at=to_timestamp(h.at), source=h.source
+        )
+        for h in history
+    ]
 
 
 def _server_pb(config: ServerConfig | None) -> pb.ServerSettings | None:
@@ -135,9 +136,13 @@ class AccountsServicer(MembersRpcs, WebhooksRpcs, AuditRpcs, SignInRpcs, pb_grpc
         self, request: pb.AuthenticateRequest, context: grpc.aio.ServicerContext
     ) -> pb.AuthenticateResponse:
         principal = await self._service.workspaces.authenticate(request.token)
-        return pb.AuthenticateResponse(workspace_id=principal.workspace_id, member_id=principal.member_id,
-                                       role=principal.role, scopes=principal.scopes,
-                                       token_id=principal.token_id)
+        return pb.AuthenticateResponse(
+            workspace_id=principal.workspace_id,
+            member_id=principal.member_id,
+            role=principal.role,
+            scopes=principal.scopes,
+            token_id=principal.token_id,
+        )
 
     async def GetWorkspace(
         self, request: pb.GetWorkspaceRequest, context: grpc.aio.ServicerContext
@@ -207,8 +212,9 @@ class AccountsServicer(MembersRpcs, WebhooksRpcs, AuditRpcs, SignInRpcs, pb_grpc
         )
         return pb.UpdateInboxCredentialsResponse(inbox=inbox_pb(inbox))
 
-    async def CheckInbox(self, request: pb.CheckInboxRequest, context: grpc.aio.ServicerContext
-                         ) -> pb.CheckInboxResponse:
+    async def CheckInbox(
+        self, request: pb.CheckInboxRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CheckInboxResponse:
         inbox = await self._service.inboxes.check_inbox(request.workspace_id, request.inbox_id)
         return pb.CheckInboxResponse(inbox=inbox_pb(inbox))
 
@@ -308,15 +314,15 @@ class AccountsServicer(MembersRpcs, WebhooksRpcs, AuditRpcs, SignInRpcs, pb_grpc
     async def CreateConnectLink(
         self, request: pb.CreateConnectLinkRequest, context: grpc.aio.ServicerContext
     ) -> pb.CreateConnectLinkResponse:
-        link = await self._service.linkedin.create_connect_link(request.workspace_id, request.name,
-                                                                request.timezone or "UTC")
+        link = await self._service.linkedin.create_connect_link(
+            request.workspace_id, request.name, request.timezone or "UTC"
+        )
         return pb.CreateConnectLinkResponse(url=link.url, expires_at=to_timestamp(link.expires_at))
 
     async def CompleteLinkedInConnect(
         self, request: pb.CompleteLinkedInConnectRequest, context: grpc.aio.ServicerContext
     ) -> pb.CompleteLinkedInConnectResponse:
-        account, created = await self._service.linkedin.complete_connect(request.token,
-                                                                        request.unipile_account_id)
+        account, created = await self._service.linkedin.complete_connect(request.token, request.unipile_account_id)
         return pb.CompleteLinkedInConnectResponse(account=linkedin_account_pb(account), created=created)
 
     async def ApplyBillingEvent(

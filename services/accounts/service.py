@@ -82,10 +82,16 @@ class AccountsService:
         self.workspaces = WorkspaceService(repository, clock, health=health, committed=committed)
         self.members = MemberService(repository, clock)
         self.audit = AuditService(repository, clock)
-        self.sign_in = SignInService(repository, clock, mail=system_mail or SmtpSystemMail(None, ""),
-                                     public_url=public_url, policy=sign_in_policy)
-        self.webhooks = WebhookService(repository, clock, keyring=keyring, poster=webhook_poster,
-                                       allow_private=webhooks_allow_private)
+        self.sign_in = SignInService(
+            repository,
+            clock,
+            mail=system_mail or SmtpSystemMail(None, ""),
+            public_url=public_url,
+            policy=sign_in_policy,
+        )
+        self.webhooks = WebhookService(
+            repository, clock, keyring=keyring, poster=webhook_poster, allow_private=webhooks_allow_private
+        )
         self.linkedin = LinkedInService(
             repository,
             clock,

@@ -52,8 +52,19 @@ async def _audit_failure(tx: Tx, workspace_ids: set[str], now: datetime, email: 
     was typed and the client's address, never the password. An address of no member has no workspace to log in."""
     request_id = str(structlog.contextvars.get_contextvars().get("request_id", ""))[:64]
     for workspace_id in sorted(workspace_ids):
-        await AuditTx(tx).record(workspace_id, now, UNKNOWN_ACTOR, None, "sign_in_failed", "POST",
-                                 "/api/v1/sign-in", {}, {"email": email, "address": address}, 401, request_id)
+        await AuditTx(tx).record(
+            workspace_id,
+            now,
+            UNKNOWN_ACTOR,
+            None,
+            "sign_in_failed",
+            "POST",
+            "/api/v1/sign-in",
+            {},
+            {"email": email, "address": address},
+            401,
+            request_id,
+        )
 
 
 @dataclass(frozen=True)
@@ -63,8 +74,15 @@ class Client:
 
 
 class SignInService:
-    def __init__(self, repository: Repository, clock: Clock, *, mail: SystemMail, public_url: str,
-                 policy: SignInPolicy | None = None):
+    def __init__(
+        self,
+        repository: Repository,
+        clock: Clock,
+        *,
+        mail: SystemMail,
+        public_url: str,
+        policy: SignInPolicy | None = None,
+    ):
         self._repo = repository
         self._clock = clock
         self._mail = mail
@@ -73,8 +91,10 @@ class SignInService:
 
     def _need_mail(self) -> None:
         if not self._mail.configured:
-            raise FailedPrecondition("email cannot be sent: no system SMTP server is configured "
-                                     "(HOLDFAST_SYSTEM_SMTP)", code="mail_not_configured")
+            raise FailedPrecondition(
+                "email cannot be sent: no system SMTP server is configured (HOLDFAST_SYSTEM_SMTP)",
+                code="mail_not_configured",
+            )
 
     # Invitations.
 
@@ -89,16 +109,31 @@ class SignInService:
         async with self._repo.transaction() as tx:
             actor = check_manager(await MemberTx(tx).get_member(workspace_id, actor_id))
             if any(str(m["workspace_id"]) == workspace_id for m in await SignInTx(tx).memberships(email)):
-                raise AlreadyExists("this email is already a member of the workspace", code="member_exists",
-                                    details={"field": "email"})
+                raise AlreadyExists(
+                    "this email is already a member of the workspace", code="member_exists", details={"field": "email"}
+                )
             workspace = await WorkspaceTx(tx).get_workspace(workspace_id)
-            invitation = await SignInTx(tx).create_link(hash_secret(token), "invitation", workspace_id, None, email,
-                                                        role_, actor.id, now, now + self._policy.invitation_ttl)
+            invitation = await SignInTx(tx).create_link(
+                hash_secret(token),
+                "invitation",
+                workspace_id,
+                None,
+                email,
+                role_,
+                actor.id,
+                now,
+                now + self._policy.invitation_ttl,
+            )
         name = workspace.name if workspace else "a workspace"
-        await self._mail.send(email, f"You are invited to {name} on Holdfast", (
-            f"{actor.email} invites you to join {name} on Holdfast as {role_.word}.\n\n"
-            f"Accept the invitation (the link works once, until {invitation.expires_at:%Y-%m-%d %H:%M} UTC):\n"
-            f"{self._public_url}/#/accept-invitation?token={token}\n"))
+        await self._mail.send(
+            email,
+            f"You are invited to {name} on Holdfast",
+            (
+                f"{actor.email} invites you to join {name} on Holdfast as {role_.word}.\n\n"
+                f"Accept the invitation (the link works once, until {invitation.expires_at:%Y-%m-%d %H:%M} UTC):\n"
+                f"{self._public_url}/#/accept-invitation?token={token}\n"
+            ),
+        )
         log.info("invitation sent", invitation_id=invitation.id, role=role_.word)
         return invitation
 
@@ -131,8 +166,11 @@ class SignInService:
             assert link.role is not None
             member_id = await sign_in.add_member(link.workspace_id, link.email, link.role, now)
             if member_id is None:  # added meanwhile: the invitation signs them in
-                member_id = next(str(m["id"]) for m in await sign_in.memberships(link.email)
-                                 if str(m["workspace_id"]) == link.workspace_id)
+                member_id = next(
+                    str(m["id"])
+                    for m in await sign_in.memberships(link.email)
+                    if str(m["workspace_id"]) == link.workspace_id
+                )
             if password_hash:
                 await sign_in.set_password(member_id, password_hash)
             signed = await self._open_session(tx, member_id, "invitation", client)
@@ -141,15 +179,17 @@ class SignInService:
 
     # Passwords.
 
-    async def sign_in_with_password(self, email: str, password: str, workspace_id: str,
-                                    client: Client) -> SignedIn:
+    async def sign_in_with_password(self, email: str, password: str, workspace_id: str, client: Client) -> SignedIn:
         given = email[:254]
         email = validate_email(email, "email")
         address = clean_address(client.address)
         wanted = parse_uuid(workspace_id, "workspace_id") if workspace_id else None
         await self._check_rate("failure", email, address)
-        memberships = [m for m in await SignInTx(self._repo.pool_tx()).memberships(email)
-                       if wanted is None or str(m["workspace_id"]) == wanted]
+        memberships = [
+            m
+            for m in await SignInTx(self._repo.pool_tx()).memberships(email)
+            if wanted is None or str(m["workspace_id"]) == wanted
+        ]
         matched = None
         for m in [m for m in memberships if m["password_hash"]] or [None]:
             if await asyncio.to_thread(verify_password, m["password_hash"] if m else None, password[:1024]):
@@ -200,15 +240,19 @@ class SignInService:
     # Sessions.
 
     async def authenticate(self, secret: str) -> tuple[Session, Role]:
-        found = await SignInTx(self._repo.pool_tx()).live_session(hash_secret(secret), self._clock.now()) \
-            if secret.startswith(SESSION_PREFIX) else None
+        found = (
+            await SignInTx(self._repo.pool_tx()).live_session(hash_secret(secret), self._clock.now())
+            if secret.startswith(SESSION_PREFIX)
+            else None
+        )
         if found is None:
             raise Unauthenticated("the session is unknown, expired or revoked; sign in again", code="session_invalid")
         return found
 
     async def list_sessions(self, workspace_id: str, member_id: str) -> list[Session]:
         return await SignInTx(self._repo.pool_tx()).list_sessions(
-            parse_uuid(workspace_id, "workspace_id"), parse_uuid(member_id, "member_id"), self._clock.now())
+            parse_uuid(workspace_id, "workspace_id"), parse_uuid(member_id, "member_id"), self._clock.now()
+        )
 
     async def revoke_session(self, workspace_id: str, actor_id: str, session_id: str) -> Session:
         """A member revokes one of their sessions; an admin or the owner any of the workspace."""
@@ -244,16 +288,21 @@ class SignInService:
 
     async def _check_rate(self, kind: str, email: str, address: str) -> None:
         now = self._clock.now()
-        by_email, by_address = await SignInTx(self._repo.pool_tx()).attempts(kind, email, address,
-                                                                             now - self._policy.window)
+        by_email, by_address = await SignInTx(self._repo.pool_tx()).attempts(
+            kind, email, address, now - self._policy.window
+        )
         check_rate(kind, by_email, by_address, now, self._policy)
 
     async def _redeem(self, sign_in: SignInTx, token: str, purpose: str) -> Link:
-        link = await sign_in.redeem_link(hash_secret(token), purpose, self._clock.now()) \
-            if token.startswith(LINK_PREFIX) else None
+        link = (
+            await sign_in.redeem_link(hash_secret(token), purpose, self._clock.now())
+            if token.startswith(LINK_PREFIX)
+            else None
+        )
         if link is None:
-            raise Unauthenticated("this link is unknown, already used or expired; ask for a new one",
-                                  code="link_invalid")
+            raise Unauthenticated(
+                "this link is unknown, already used or expired; ask for a new one", code="link_invalid"
+            )
         return link
 
     async def _open_session(self, tx: Tx, member_id: str, method: str, client: Client) -> SignedIn:
@@ -263,9 +312,16 @@ class SignInService:
             raise NotFound("member not found")
         secret = new_secret(SESSION_PREFIX)
         now = self._clock.now()
-        session = await sign_in.create_session(hash_secret(secret), str(member["workspace_id"]), member_id, now,
-                                               now + self._policy.session_ttl, method, clean_address(client.address),
-                                               clean_user_agent(client.user_agent))
+        session = await sign_in.create_session(
+            hash_secret(secret),
+            str(member["workspace_id"]),
+            member_id,
+            now,
+            now + self._policy.session_ttl,
+            method,
+            clean_address(client.address),
+            clean_user_agent(client.user_agent),
+        )
         return SignedIn(session=session, secret=secret, role=Role.parse(member["role"]), email=member["email"])
 
     async def _send_links(self, email: str, client: Client, purpose: str) -> None:
@@ -282,8 +338,17 @@ class SignInService:
             await sign_in.record_attempt("email", email, address, now, now - self._policy.window)
             for m in await sign_in.memberships(email):
                 token = new_secret(LINK_PREFIX)
-                await sign_in.create_link(hash_secret(token), purpose, str(m["workspace_id"]), str(m["id"]), email,
-                                          None, None, now, now + self._policy.link_ttl)
+                await sign_in.create_link(
+                    hash_secret(token),
+                    purpose,
+                    str(m["workspace_id"]),
+                    str(m["id"]),
+                    email,
+                    None,
+                    None,
+                    now,
+                    now + self._policy.link_ttl,
+                )
                 workspace = await WorkspaceTx(tx).get_workspace(str(m["workspace_id"]))
                 links.append((workspace.name if workspace else "", token))
         if not links:
@@ -296,7 +361,12 @@ class SignInService:
             subject, intro = "Your Holdfast sign-in link", "Sign in to Holdfast with the link of your workspace"
         else:
             subject, intro = "Reset your Holdfast password", "Choose a new Holdfast password with this link"
-        await self._mail.send(email, subject, (
-            f"{intro} (each works once, for {minutes} minutes):\n\n{lines}\n\n"
-            "If you did not ask for this, ignore this email.\n"))
+        await self._mail.send(
+            email,
+            subject,
+            (
+                f"{intro} (each works once, for {minutes} minutes):\n\n{lines}\n\n"
+                "If you did not ask for this, ignore this email.\n"
+            ),
+        )
         log.info("sign-in email sent", purpose=purpose, links=len(links))

@@ -84,8 +84,7 @@ class Link:
 
 def validate_password(password: str, field: str = "password") -> str:
     if not MIN_PASSWORD_CHARS <= len(password) <= MAX_PASSWORD_CHARS:
-        raise InvalidArgument(f"{field}: between {MIN_PASSWORD_CHARS} and {MAX_PASSWORD_CHARS} characters",
-                              field=field)
+        raise InvalidArgument(f"{field}: between {MIN_PASSWORD_CHARS} and {MAX_PASSWORD_CHARS} characters", field=field)
     if "\x00" in password:
         raise InvalidArgument(f"{field}: no NUL characters", field=field)
     return password
@@ -119,8 +118,9 @@ def clean_user_agent(user_agent: str) -> str:
     return "".join(c for c in user_agent if c.isprintable())[:300]
 
 
-def check_rate(kind: str, by_email: list[datetime], by_address: list[datetime], now: datetime,
-               policy: SignInPolicy) -> None:
+def check_rate(
+    kind: str, by_email: list[datetime], by_address: list[datetime], now: datetime, policy: SignInPolicy
+) -> None:
     """Refuse with 429 (and how long to wait) when the email or the address had `max` attempts of this kind
     within the window; `by_email` and `by_address` are those attempts' times, oldest first."""
     limit = policy.max_failures if kind == "failure" else policy.max_emails
@@ -128,5 +128,8 @@ def check_rate(kind: str, by_email: list[datetime], by_address: list[datetime], 
     if waits:
         seconds = max(1, ceil(max(waits).total_seconds()))
         what = "failed sign-ins" if kind == "failure" else "emails requested"
-        raise ResourceExhausted(f"too many {what}; try again in {seconds} seconds", code="rate_limited",
-                                details={"retry_after_seconds": seconds})
+        raise ResourceExhausted(
+            f"too many {what}; try again in {seconds} seconds",
+            code="rate_limited",
+            details={"retry_after_seconds": seconds},
+        )

@@ -39,9 +39,16 @@ class SmtpSystemMail:
             raise Unavailable("no system SMTP server is configured", code="mail_not_configured")
         domain = self.sender.rpartition("@")[2] or "holdfast.invalid"
         try:
-            await send_email(self.smtp, sender=self.sender, to=to, subject=subject, body=body,
-                             message_id=f"<{uuid.uuid4()}@{domain}>", sender_name="Holdfast",
-                             timeout_s=self.timeout_s)
+            await send_email(
+                self.smtp,
+                sender=self.sender,
+                to=to,
+                subject=subject,
+                body=body,
+                message_id=f"<{uuid.uuid4()}@{domain}>",
+                sender_name="Holdfast",
+                timeout_s=self.timeout_s,
+            )
         except (SmtpError, ValueError) as exc:
             # The link is not in the error: only the server's answer.
             log.warning("system mail not sent", error=str(exc))

@@ -22,9 +22,18 @@ from urllib.parse import urlsplit
 from services.common.errors import InvalidArgument
 
 SECRET_PREFIX = "whsec_"
-EVENT_TYPES = ("campaign.paused", "campaign.resumed", "campaign.completed", "prospect.accepted", "prospect.replied",
-               "prospect.out_of_office", "prospect.opted_out", "prospect.bounced", "sender.disconnected",
-               "sender.reconnected")
+EVENT_TYPES = (
+    "campaign.paused",
+    "campaign.resumed",
+    "campaign.completed",
+    "prospect.accepted",
+    "prospect.replied",
+    "prospect.out_of_office",
+    "prospect.opted_out",
+    "prospect.bounced",
+    "sender.disconnected",
+    "sender.reconnected",
+)
 # Retries stop this long after the event: the delivery has failed, and its endpoint is disabled.
 RETRY_WINDOW = timedelta(days=3)
 FIRST_RETRY = timedelta(seconds=5)
@@ -84,8 +93,11 @@ def message_id(event_id: str) -> str:
 
 
 def body_of(event_type: str, occurred_at: datetime, data: dict[str, Any]) -> bytes:
-    return json.dumps({"type": event_type, "timestamp": occurred_at.isoformat().replace("+00:00", "Z"),
-                       "data": data}, separators=(",", ":"), sort_keys=True).encode()
+    return json.dumps(
+        {"type": event_type, "timestamp": occurred_at.isoformat().replace("+00:00", "Z"), "data": data},
+        separators=(",", ":"),
+        sort_keys=True,
+    ).encode()
 
 
 def signature(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
@@ -96,8 +108,12 @@ def signature(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
 
 def signed_headers(secret: str, msg_id: str, now: datetime, body: bytes) -> dict[str, str]:
     timestamp = int(now.timestamp())
-    return {"webhook-id": msg_id, "webhook-timestamp": str(timestamp),
-            "webhook-signature": signature(secret, msg_id, timestamp, body), "Content-Type": "application/json"}
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": signature(secret, msg_id, timestamp, body),
+        "Content-Type": "application/json",
+    }
 
 
 def next_attempt(attempts: int, created_at: datetime, now: datetime) -> datetime | None:
@@ -127,8 +143,9 @@ def validate_events(events: list[str], field: str = "events") -> tuple[str, ...]
         raise InvalidArgument(f"{field}: at least one event type is needed", field=field)
     unknown = sorted(set(events) - set(EVENT_TYPES))
     if unknown:
-        raise InvalidArgument(f"{field}: unknown event type {unknown[0]!r}", field=field,
-                              details={"known": list(EVENT_TYPES)})
+        raise InvalidArgument(
+            f"{field}: unknown event type {unknown[0]!r}", field=field, details={"known": list(EVENT_TYPES)}
+        )
     return tuple(t for t in EVENT_TYPES if t in events)
 
 

@@ -48,8 +48,16 @@ def webhook_secret_context(workspace_id: str) -> str:
 
 
 class WebhookService:
-    def __init__(self, repository: Repository, clock: Clock, *, keyring: Keyring, poster: WebhookPoster | None,
-                 allow_private: bool = False, batch: int = 50):
+    def __init__(
+        self,
+        repository: Repository,
+        clock: Clock,
+        *,
+        keyring: Keyring,
+        poster: WebhookPoster | None,
+        allow_private: bool = False,
+        batch: int = 50,
+    ):
         self._repo = repository
         self._clock = clock
         self._keyring = keyring
@@ -63,11 +71,15 @@ class WebhookService:
         addresses = await self._poster.resolve(host)
         # A live check (DNS), not the request's shape: refused as the gateway's 422, naming the field.
         if not addresses:
-            raise FailedPrecondition(f"{field}: the host does not resolve", code="url_unresolvable",
-                                     details={"field": field})
+            raise FailedPrecondition(
+                f"{field}: the host does not resolve", code="url_unresolvable", details={"field": field}
+            )
         if any(is_private(a) for a in addresses):
-            raise FailedPrecondition(f"{field}: the host resolves to a loopback or private address",
-                                     code="url_not_public", details={"field": field})
+            raise FailedPrecondition(
+                f"{field}: the host resolves to a loopback or private address",
+                code="url_not_public",
+                details={"field": field},
+            )
 
     async def create_endpoint(self, workspace_id: str, url: str, events: list[str]) -> tuple[Endpoint, str]:
         """The endpoint and its signing secret (shown once)."""
@@ -78,16 +90,21 @@ class WebhookService:
         secret = new_secret()
         async with self._repo.transaction() as tx:
             endpoint = await WebhookTx(tx).create_endpoint(
-                workspace_id, url, events_, self._keyring.encrypt(secret, context=webhook_secret_context(workspace_id)),
-                self._clock.now())
+                workspace_id,
+                url,
+                events_,
+                self._keyring.encrypt(secret, context=webhook_secret_context(workspace_id)),
+                self._clock.now(),
+            )
         log.info("webhook endpoint created", endpoint_id=endpoint.id, events=list(events_))
         return endpoint, secret
 
     async def list_endpoints(self, workspace_id: str) -> list[Endpoint]:
         return await WebhookTx(self._repo.pool_tx()).list_endpoints(parse_uuid(workspace_id, "workspace_id"))
 
-    async def update_endpoint(self, workspace_id: str, endpoint_id: str, *, url: str | None,
-                              events: list[str] | None, enabled: bool | None) -> Endpoint:
+    async def update_endpoint(
+        self, workspace_id: str, endpoint_id: str, *, url: str | None, events: list[str] | None, enabled: bool | None
+    ) -> Endpoint:
         workspace_id = parse_uuid(workspace_id, "workspace_id")
         endpoint_id = parse_uuid(endpoint_id, "endpoint_id", missing_is_not_found=True)
         if url is not None:
@@ -95,8 +112,9 @@ class WebhookService:
             await self._check_address(host)
         events_ = validate_events(events) if events is not None else None
         async with self._repo.transaction() as tx:
-            endpoint = await WebhookTx(tx).update_endpoint(workspace_id, endpoint_id, url=url, events=events_,
-                                                           enabled=enabled, now=self._clock.now())
+            endpoint = await WebhookTx(tx).update_endpoint(
+                workspace_id, endpoint_id, url=url, events=events_, enabled=enabled, now=self._clock.now()
+            )
         if endpoint is None:
             raise NotFound("webhook endpoint not found")
         log.info("webhook endpoint updated", endpoint_id=endpoint_id, enabled=endpoint.enabled)
@@ -108,8 +126,11 @@ class WebhookService:
         secret = new_secret()
         async with self._repo.transaction() as tx:
             endpoint = await WebhookTx(tx).set_secret(
-                workspace_id, endpoint_id, self._keyring.encrypt(secret, context=webhook_secret_context(workspace_id)),
-                self._clock.now())
+                workspace_id,
+                endpoint_id,
+                self._keyring.encrypt(secret, context=webhook_secret_context(workspace_id)),
+                self._clock.now(),
+            )
         if endpoint is None:
             raise NotFound("webhook endpoint not found")
         log.info("webhook secret rotated", endpoint_id=endpoint_id)
@@ -145,8 +166,9 @@ class WebhookService:
         log.info("webhook delivery replayed", delivery_id=delivery_id)
         return delivery
 
-    async def record_event(self, event_id: str, workspace_id: str, type_: str, occurred_at: datetime,
-                           data: dict[str, Any]) -> int:
+    async def record_event(
+        self, event_id: str, workspace_id: str, type_: str, occurred_at: datetime, data: dict[str, Any]
+    ) -> int:
         """An event from this service or another (campaigns); idempotent on its id. Returns its deliveries."""
         event_id = parse_uuid(event_id, "event_id")
         workspace_id = parse_uuid(workspace_id, "workspace_id")
@@ -162,11 +184,20 @@ class WebhookService:
             claimed = await WebhookTx(tx).claim_due(now, now + CLAIM_LEASE, self._batch)
         for row in claimed:
             secret = self._keyring.decrypt(row["secret"], context=webhook_secret_context(str(row["workspace_id"])))
-            await self._attempt(Message(
-                delivery_id=str(row["id"]), endpoint_id=str(row["endpoint_id"]), url=row["url"], secret=secret,
-                event_id=str(row["event_id"]), event_type=row["type"],
-                occurred_at=row["occurred_at"], data=json.loads(row["data"]), attempts=row["attempts"],
-                created_at=row["created_at"]))
+            await self._attempt(
+                Message(
+                    delivery_id=str(row["id"]),
+                    endpoint_id=str(row["endpoint_id"]),
+                    url=row["url"],
+                    secret=secret,
+                    event_id=str(row["event_id"]),
+                    event_type=row["type"],
+                    occurred_at=row["occurred_at"],
+                    data=json.loads(row["data"]),
+                    attempts=row["attempts"],
+                    created_at=row["created_at"],
+                )
+            )
         return len(claimed)
 
     async def _attempt(self, message: Message) -> None:
@@ -177,8 +208,8 @@ class WebhookService:
         try:
             await self._check_address(validate_url(message.url)[1])
             http_status = await self._poster.post(
-                message.url, signed_headers(message.secret, message_id(message.event_id), self._clock.now(), body),
-                body)
+                message.url, signed_headers(message.secret, message_id(message.event_id), self._clock.now(), body), body
+            )
         except (InvalidArgument, FailedPrecondition) as exc:
             error = exc.message
         except OSError as exc:
@@ -187,20 +218,37 @@ class WebhookService:
         async with self._repo.transaction() as tx:
             webhooks = WebhookTx(tx)
             if http_status is not None and 200 <= http_status < 300:
-                await webhooks.record_attempt(message.delivery_id, status="delivered", next_attempt_at=None,
-                                              http_status=http_status, error="", now=now)
+                await webhooks.record_attempt(
+                    message.delivery_id,
+                    status="delivered",
+                    next_attempt_at=None,
+                    http_status=http_status,
+                    error="",
+                    now=now,
+                )
                 return
             if http_status == 410:
                 # The receiver says the endpoint is gone: stop sending to it (its deliveries wait, if re-enabled).
-                await webhooks.record_attempt(message.delivery_id, status="pending", next_attempt_at=now,
-                                              http_status=http_status, error="410 Gone", now=now)
+                await webhooks.record_attempt(
+                    message.delivery_id,
+                    status="pending",
+                    next_attempt_at=now,
+                    http_status=http_status,
+                    error="410 Gone",
+                    now=now,
+                )
                 await _disable(tx, message.endpoint_id, "the endpoint answered 410 Gone", now)
                 log.warning("webhook endpoint disabled: 410", endpoint_id=message.endpoint_id)
                 return
             retry_at = next_attempt(message.attempts + 1, message.created_at, now)
             await webhooks.record_attempt(
-                message.delivery_id, status="pending" if retry_at else "failed", next_attempt_at=retry_at,
-                http_status=http_status, error=error or f"answered {http_status}", now=now)
+                message.delivery_id,
+                status="pending" if retry_at else "failed",
+                next_attempt_at=retry_at,
+                http_status=http_status,
+                error=error or f"answered {http_status}",
+                now=now,
+            )
             if retry_at is None:
                 await _disable(tx, message.endpoint_id, "deliveries failed for three days", now)
                 log.warning("webhook endpoint disabled: failing for three days", endpoint_id=message.endpoint_id)
@@ -214,13 +262,24 @@ async def _disable(tx: Tx, endpoint_id: str, reason: str, now: datetime) -> None
     if disabled is None:
         return
     workspace_id, url = disabled
-    await AuditTx(tx).record(workspace_id, now, SYSTEM_ACTOR, None, "disable_webhook_endpoint", "SYSTEM",
-                             f"/api/v1/webhook-endpoints/{endpoint_id}", {"endpoint_id": endpoint_id},
-                             {"enabled": False, "disabled_reason": reason, "url": url}, 200, "")
+    await AuditTx(tx).record(
+        workspace_id,
+        now,
+        SYSTEM_ACTOR,
+        None,
+        "disable_webhook_endpoint",
+        "SYSTEM",
+        f"/api/v1/webhook-endpoints/{endpoint_id}",
+        {"endpoint_id": endpoint_id},
+        {"enabled": False, "disabled_reason": reason, "url": url},
+        200,
+        "",
+    )
 
 
-async def record_event_in(tx: Tx, event_id: str, workspace_id: str, type_: str, occurred_at: datetime,
-                          data: dict[str, Any], now: datetime) -> int:
+async def record_event_in(
+    tx: Tx, event_id: str, workspace_id: str, type_: str, occurred_at: datetime, data: dict[str, Any], now: datetime
+) -> int:
     """Record an event in the caller's transaction (a health change writes its sender event with it)."""
     count = await WebhookTx(tx).record_event(event_id, workspace_id, type_, occurred_at, data, now)
     if count:
@@ -228,11 +287,33 @@ async def record_event_in(tx: Tx, event_id: str, workspace_id: str, type_: str, 
     return count
 
 
-async def record_sender_event(tx: Tx, *, event_id: str, workspace_id: str, sender_kind: str, sender_id: str,
-                              previous: str, status: str, detail: str, occurred_at: datetime) -> None:
+async def record_sender_event(
+    tx: Tx,
+    *,
+    event_id: str,
+    workspace_id: str,
+    sender_kind: str,
+    sender_id: str,
+    previous: str,
+    status: str,
+    detail: str,
+    occurred_at: datetime,
+) -> None:
     """sender.disconnected / sender.reconnected for a health change, in its transaction."""
     type_ = sender_event_type(previous, status)
     if type_ is not None:
-        await record_event_in(tx, event_id, workspace_id, type_, occurred_at,
-                              {"sender_kind": sender_kind, "sender_id": sender_id, "status": status,
-                               "previous_status": previous, "detail": detail}, occurred_at)
+        await record_event_in(
+            tx,
+            event_id,
+            workspace_id,
+            type_,
+            occurred_at,
+            {
+                "sender_kind": sender_kind,
+                "sender_id": sender_id,
+                "status": status,
+                "previous_status": previous,
+                "detail": detail,
+            },
+            occurred_at,
+        )

@@ -33,8 +33,7 @@ class WorkspaceTx:
     ) -> tuple[Workspace, str]:
         """The workspace, its owner and the owner's token (in the caller's transaction)."""
         row = await self._conn.fetchrow(
-            "INSERT INTO accounts.workspaces (name, created_at, subscription_since)"
-            " VALUES ($1, $2, $2) RETURNING *",
+            "INSERT INTO accounts.workspaces (name, created_at, subscription_since) VALUES ($1, $2, $2) RETURNING *",
             name,
             now,
         )
@@ -64,8 +63,13 @@ class WorkspaceTx:
         )
         if row is None:
             return None
-        return Principal(workspace_id=str(row["workspace_id"]), member_id=str(row["member_id"]), role=row["role"],
-                         scopes=tuple(row["scopes"]), token_id=str(row["id"]))
+        return Principal(
+            workspace_id=str(row["workspace_id"]),
+            member_id=str(row["member_id"]),
+            role=row["role"],
+            scopes=tuple(row["scopes"]),
+            token_id=str(row["id"]),
+        )
 
     async def get_workspace(self, workspace_id: str) -> Workspace | None:
         row = await self._conn.fetchrow("SELECT * FROM accounts.workspaces WHERE id = $1", workspace_id)

@@ -40,17 +40,32 @@ ENROLL_PER_EVENT = 10_000
 
 def plan_request(campaign: Campaign) -> scheduler_pb2.UpsertCampaignPlanRequest:
     return scheduler_pb2.UpsertCampaignPlanRequest(
-            campaign_id=campaign.id, workspace_id=campaign.workspace_id, version=campaign.definition_version,
-            days=list(campaign.schedule.days), window_start=campaign.schedule.window_start,
-            window_end=campaign.schedule.window_end, timezone=campaign.schedule.timezone,
-            randomize_within_window=campaign.schedule.randomize_within_window,
-            steps=[scheduler_pb2.PlanStep(index=s.index, channel=from_word(types_pb2.Channel, s.channel),
-                                          action_type=from_word(types_pb2.ActionType, s.action_type),
-                                          delay_hours=s.delay_hours, text=s.text, subject=s.subject, body=s.body)
-                   for s in campaign.steps],
-            linkedin_account_ids=list(campaign.senders.linkedin_account_ids),
-            inbox_ids=list(campaign.senders.inbox_ids), active=campaign.status in ("active", "paused"),
-            warmup=campaign.kind == "warmup", stop_on_reply=campaign.stop_on_reply)
+        campaign_id=campaign.id,
+        workspace_id=campaign.workspace_id,
+        version=campaign.definition_version,
+        days=list(campaign.schedule.days),
+        window_start=campaign.schedule.window_start,
+        window_end=campaign.schedule.window_end,
+        timezone=campaign.schedule.timezone,
+        randomize_within_window=campaign.schedule.randomize_within_window,
+        steps=[
+            scheduler_pb2.PlanStep(
+                index=s.index,
+                channel=from_word(types_pb2.Channel, s.channel),
+                action_type=from_word(types_pb2.ActionType, s.action_type),
+                delay_hours=s.delay_hours,
+                text=s.text,
+                subject=s.subject,
+                body=s.body,
+            )
+            for s in campaign.steps
+        ],
+        linkedin_account_ids=list(campaign.senders.linkedin_account_ids),
+        inbox_ids=list(campaign.senders.inbox_ids),
+        active=campaign.status in ("active", "paused"),
+        warmup=campaign.kind == "warmup",
+        stop_on_reply=campaign.stop_on_reply,
+    )
 
 
 class ProtoEvents:
@@ -61,9 +76,11 @@ class ProtoEvents:
 
     def holds(self, campaign: Campaign, caused_at: datetime) -> Event:
         request = scheduler_pb2.SetCampaignHoldsRequest(
-            campaign_id=campaign.id, version=campaign.pause_version,
+            campaign_id=campaign.id,
+            version=campaign.pause_version,
             held_scopes=[from_word(types_pb2.Scope, s) for s in campaign.held_scopes()],
-            caused_at=to_timestamp(caused_at))
+            caused_at=to_timestamp(caused_at),
+        )
         return "scheduler.SetCampaignHolds", campaign.id, request.SerializeToString()
 
     def holds_many(self, states: list[HoldState], caused_at: datetime) -> list[Event]:
@@ -73,37 +90,47 @@ class ProtoEvents:
             # One campaign: the ordinary event, in line with that campaign's other events.
             h = states[0]
             request = scheduler_pb2.SetCampaignHoldsRequest(
-                campaign_id=h.campaign_id, version=h.version, caused_at=caused,
-                held_scopes=[scopes[s] for s in h.held_scopes])
+                campaign_id=h.campaign_id,
+                version=h.version,
+                caused_at=caused,
+                held_scopes=[scopes[s] for s in h.held_scopes],
+            )
             return [("scheduler.SetCampaignHolds", h.campaign_id, request.SerializeToString())]
         events = []
         for start in range(0, len(states), HOLDS_PER_BATCH):
             batch = scheduler_pb2.SetCampaignHoldsBatchRequest()
             add = batch.holds.add  # built in place: a message per hold then a copy of each cost 3x (B4)
-            for h in states[start:start + HOLDS_PER_BATCH]:
-                add(campaign_id=h.campaign_id, version=h.version,
-                    held_scopes=[scopes[s] for s in h.held_scopes]).caused_at.CopyFrom(caused)
+            for h in states[start : start + HOLDS_PER_BATCH]:
+                add(
+                    campaign_id=h.campaign_id, version=h.version, held_scopes=[scopes[s] for s in h.held_scopes]
+                ).caused_at.CopyFrom(caused)
             # Campaigns of one batch are in no other batch of it, and each campaign's version orders its holds
             # whatever the delivery order, so the batches need no common key: they go out side by side.
-            events.append(("scheduler.SetCampaignHoldsBatch", f"holds-batch:{uuid.uuid4()}",
-                           batch.SerializeToString()))
+            events.append(("scheduler.SetCampaignHoldsBatch", f"holds-batch:{uuid.uuid4()}", batch.SerializeToString()))
         return events
 
     def probation(self, sender_ids: list[str], until: datetime) -> Event:
-        request = scheduler_pb2.StartProbationRequest(event_id=str(uuid.uuid4()), sender_ids=sorted(set(sender_ids)),
-                                                      until=to_timestamp(until))
+        request = scheduler_pb2.StartProbationRequest(
+            event_id=str(uuid.uuid4()), sender_ids=sorted(set(sender_ids)), until=to_timestamp(until)
+        )
         return "scheduler.StartProbation", f"probation:{','.join(sorted(set(sender_ids)))}", request.SerializeToString()
 
     def suppressions(self, workspace_id: str, add: Sequence[Entry], remove: Sequence[Entry]) -> Event:
         request = scheduler_pb2.ApplySuppressionsRequest(
-            workspace_id=workspace_id, add=[scheduler_pb2.SuppressionEntry(kind=e.kind, value=e.value) for e in add],
-            remove=[scheduler_pb2.SuppressionEntry(kind=e.kind, value=e.value) for e in remove])
+            workspace_id=workspace_id,
+            add=[scheduler_pb2.SuppressionEntry(kind=e.kind, value=e.value) for e in add],
+            remove=[scheduler_pb2.SuppressionEntry(kind=e.kind, value=e.value) for e in remove],
+        )
         return "scheduler.ApplySuppressions", f"suppressions:{workspace_id}", request.SerializeToString()
 
     def opt_out(self, event_id: str, prospect_id: str, source: str) -> Event:
         request = scheduler_pb2.RecordProspectVoiceRequest(
-            event_id=event_id, prospect_id=prospect_id, voice="opted_out", channel=types_pb2.CHANNEL_EMAIL,
-            source=source)
+            event_id=event_id,
+            prospect_id=prospect_id,
+            voice="opted_out",
+            channel=types_pb2.CHANNEL_EMAIL,
+            source=source,
+        )
         return "scheduler.RecordProspectVoice", f"voice:{prospect_id}", request.SerializeToString()
 
     def enrollment(self, campaign: Campaign, prospects: list[Prospect]) -> list[Event]:
@@ -111,12 +138,22 @@ class ProtoEvents:
         # Up to 10,000 a request (about 1 MB, well under gRPC's 4 MB): each request is one enrollment and one re-clamp
         # in the scheduler, so an import of 100,000 is 10 of them, not 50.
         for start in range(0, len(prospects), ENROLL_PER_EVENT):
-            request = scheduler_pb2.EnrollProspectsRequest(campaign_id=campaign.id, prospects=[
-                scheduler_pb2.EnrolledProspect(
-                    prospect_id=p.id, linkedin_provider_id=p.data.linkedin_provider_id or "",
-                    linkedin_public_identifier=p.data.linkedin_public_identifier or "",
-                    email=p.data.email or "", first_name=p.data.first_name, last_name=p.data.last_name,
-                    company=p.data.company, fields=p.data.fields) for p in prospects[start:start + ENROLL_PER_EVENT]])
+            request = scheduler_pb2.EnrollProspectsRequest(
+                campaign_id=campaign.id,
+                prospects=[
+                    scheduler_pb2.EnrolledProspect(
+                        prospect_id=p.id,
+                        linkedin_provider_id=p.data.linkedin_provider_id or "",
+                        linkedin_public_identifier=p.data.linkedin_public_identifier or "",
+                        email=p.data.email or "",
+                        first_name=p.data.first_name,
+                        last_name=p.data.last_name,
+                        company=p.data.company,
+                        fields=p.data.fields,
+                    )
+                    for p in prospects[start : start + ENROLL_PER_EVENT]
+                ],
+            )
             events.append(("scheduler.EnrollProspects", campaign.id, request.SerializeToString()))
         return events
 
@@ -131,52 +168,80 @@ class SchedulerClient:
 
     async def warmup_progress(self, campaign_id: str) -> WarmupProgress:
         r = await self._stub.GetWarmupProgress(scheduler_pb2.GetWarmupProgressRequest(campaign_id=campaign_id))
-        return WarmupProgress(r.inbox_id, r.ramp_day, r.limit_today, r.sent_today, r.sent_total, r.queued,
-                              r.pool_size)
+        return WarmupProgress(r.inbox_id, r.ramp_day, r.limit_today, r.sent_today, r.sent_total, r.queued, r.pool_size)
 
     async def active_channels(self, campaign_ids: list[str]) -> dict[str, set[str]]:
         reply = await self._stub.GetActiveChannels(scheduler_pb2.GetActiveChannelsRequest(campaign_ids=campaign_ids))
         return {c.campaign_id: {to_word(types_pb2.Channel, ch) or "" for ch in c.channels} for c in reply.campaigns}
 
     async def progress(self, campaign_ids: list[str]) -> dict[str, tuple[int, int]]:
-        reply = await self._stub.GetCampaignProgress(scheduler_pb2.GetCampaignProgressRequest(
-            campaign_ids=campaign_ids))
+        reply = await self._stub.GetCampaignProgress(
+            scheduler_pb2.GetCampaignProgressRequest(campaign_ids=campaign_ids)
+        )
         return {c.campaign_id: (c.enrolled, c.unfinished) for c in reply.campaigns}
 
     async def preview_plan_change(self, campaign: Campaign, limit: int) -> tuple[int, list[PlanMove]]:
-        reply = await self._stub.PreviewPlanChange(scheduler_pb2.PreviewPlanChangeRequest(
-            plan=plan_request(campaign), limit=limit))
-        return reply.moved, [PlanMove(m.prospect_id, m.step_index, from_timestamp(getattr(m, "from")),
-                                      from_timestamp(m.to)) for m in reply.moves]
+        reply = await self._stub.PreviewPlanChange(
+            scheduler_pb2.PreviewPlanChangeRequest(plan=plan_request(campaign), limit=limit)
+        )
+        return reply.moved, [
+            PlanMove(m.prospect_id, m.step_index, from_timestamp(getattr(m, "from")), from_timestamp(m.to))
+            for m in reply.moves
+        ]
 
     async def plans(self, campaign_id: str, prospect_ids: list[str]) -> dict[str, PlanInfo]:
-        reply = await self._stub.ListProspectPlans(scheduler_pb2.ListProspectPlansRequest(
-            campaign_id=campaign_id, prospect_ids=prospect_ids))
-        return {p.prospect_id: PlanInfo(p.state, p.step_index,
-                                        from_timestamp(p.next_action_at) if p.HasField("next_action_at") else None,
-                                        list(p.why_not_now),
-                                        from_timestamp(p.out_of_office_until)
-                                        if p.HasField("out_of_office_until") else None,
-                                        tuple(_attempt(a) for a in p.history)) for p in reply.plans}
+        reply = await self._stub.ListProspectPlans(
+            scheduler_pb2.ListProspectPlansRequest(campaign_id=campaign_id, prospect_ids=prospect_ids)
+        )
+        return {
+            p.prospect_id: PlanInfo(
+                p.state,
+                p.step_index,
+                from_timestamp(p.next_action_at) if p.HasField("next_action_at") else None,
+                list(p.why_not_now),
+                from_timestamp(p.out_of_office_until) if p.HasField("out_of_office_until") else None,
+                tuple(_attempt(a) for a in p.history),
+            )
+            for p in reply.plans
+        }
 
 
 def _attempt(a: scheduler_pb2.AttemptRecord) -> AttemptInfo:
-    return AttemptInfo(a.step_index, a.action_type, a.status, a.outcome, a.note,
-                       from_timestamp(a.started_at) if a.HasField("started_at") else None,
-                       from_timestamp(a.finished_at) if a.HasField("finished_at") else None)
+    return AttemptInfo(
+        a.step_index,
+        a.action_type,
+        a.status,
+        a.outcome,
+        a.note,
+        from_timestamp(a.started_at) if a.HasField("started_at") else None,
+        from_timestamp(a.finished_at) if a.HasField("finished_at") else None,
+    )
 
 
 def health_change(event: types_pb2.HealthEvent) -> HealthChange:
     occurred = from_timestamp(event.occurred_at) if event.HasField("occurred_at") else None
     if event.HasField("subscription"):
-        return HealthChange(event.event_id, event.workspace_id, event.version, "subscription", event.workspace_id,
-                            to_word(types_pb2.SubscriptionStatus, event.subscription.status) or "",
-                            occurred_at=occurred)
+        return HealthChange(
+            event.event_id,
+            event.workspace_id,
+            event.version,
+            "subscription",
+            event.workspace_id,
+            to_word(types_pb2.SubscriptionStatus, event.subscription.status) or "",
+            occurred_at=occurred,
+        )
     sender = event.sender
-    return HealthChange(event.event_id, event.workspace_id, event.version,
-                        to_word(types_pb2.SenderKind, sender.kind) or "", sender.sender_id,
-                        to_word(types_pb2.SenderStatus, sender.status) or "", sender.restriction_verified,
-                        sender.detail, occurred_at=occurred)
+    return HealthChange(
+        event.event_id,
+        event.workspace_id,
+        event.version,
+        to_word(types_pb2.SenderKind, sender.kind) or "",
+        sender.sender_id,
+        to_word(types_pb2.SenderStatus, sender.status) or "",
+        sender.restriction_verified,
+        sender.detail,
+        occurred_at=occurred,
+    )
 
 
 class AccountsDirectory:
@@ -186,11 +251,17 @@ class AccountsDirectory:
     async def sender_health(self, workspace_id: str, kind: str, sender_id: str) -> SenderHealth | None:
         try:
             if kind == "inbox":
-                inbox = (await self._stub.GetInbox(accounts_pb2.GetInboxRequest(
-                    workspace_id=workspace_id, inbox_id=sender_id))).inbox
+                inbox = (
+                    await self._stub.GetInbox(
+                        accounts_pb2.GetInboxRequest(workspace_id=workspace_id, inbox_id=sender_id)
+                    )
+                ).inbox
                 return SenderHealth(to_word(types_pb2.SenderStatus, inbox.status) or "unknown")
-            account = (await self._stub.GetLinkedInAccount(accounts_pb2.GetLinkedInAccountRequest(
-                workspace_id=workspace_id, account_id=sender_id))).account
+            account = (
+                await self._stub.GetLinkedInAccount(
+                    accounts_pb2.GetLinkedInAccountRequest(workspace_id=workspace_id, account_id=sender_id)
+                )
+            ).account
         except NotFound:
             return None
         return SenderHealth(to_word(types_pb2.SenderStatus, account.status) or "unknown", account.restriction_verified)
@@ -200,8 +271,9 @@ class AccountsDirectory:
         return reply.workspace.subscription_status == types_pb2.SUBSCRIPTION_STATUS_ACTIVE
 
     async def health_since(self, sequence: int) -> tuple[list[HealthChange], int]:
-        reply = await self._stub.ListHealthEvents(accounts_pb2.ListHealthEventsRequest(after_sequence=sequence,
-                                                                                       limit=500))
+        reply = await self._stub.ListHealthEvents(
+            accounts_pb2.ListHealthEventsRequest(after_sequence=sequence, limit=500)
+        )
         return [health_change(e) for e in reply.events], max(reply.last_sequence, sequence)
 
     async def inbox_count(self, workspace_id: str) -> int:
@@ -211,11 +283,13 @@ class AccountsDirectory:
     async def check_senders(self, workspace_id: str, senders: Senders) -> None:
         for i, sender_id in enumerate(senders.linkedin_account_ids):
             try:
-                await self._stub.GetLinkedInAccount(accounts_pb2.GetLinkedInAccountRequest(
-                    workspace_id=workspace_id, account_id=sender_id))
+                await self._stub.GetLinkedInAccount(
+                    accounts_pb2.GetLinkedInAccountRequest(workspace_id=workspace_id, account_id=sender_id)
+                )
             except NotFound:
-                raise InvalidArgument("not a LinkedIn account of this workspace",
-                                      field=f"senders.linkedin_account_ids.{i}") from None
+                raise InvalidArgument(
+                    "not a LinkedIn account of this workspace", field=f"senders.linkedin_account_ids.{i}"
+                ) from None
         for i, sender_id in enumerate(senders.inbox_ids):
             try:
                 await self._stub.GetInbox(accounts_pb2.GetInboxRequest(workspace_id=workspace_id, inbox_id=sender_id))
@@ -223,12 +297,26 @@ class AccountsDirectory:
                 raise InvalidArgument("not an inbox of this workspace", field=f"senders.inbox_ids.{i}") from None
 
 
-def outbox_deliveries(scheduler: scheduler_pb2_grpc.SchedulerServiceStub,
-                      accounts: accounts_pb2_grpc.AccountsServiceStub) -> dict[str, Deliver]:
+def outbox_deliveries(
+    scheduler: scheduler_pb2_grpc.SchedulerServiceStub, accounts: accounts_pb2_grpc.AccountsServiceStub
+) -> dict[str, Deliver]:
     """Where each outbox destination of campaigns goes: a scheduler or accounts RPC (the relay retries until
     taken)."""
-    return {**grpc_destinations("scheduler", scheduler, scheduler_pb2, {
-        "UpsertCampaignPlan": None, "EnrollProspects": 60, "SetCampaignHolds": 60, "SetCampaignHoldsBatch": 60,
-        "StartProbation": None, "ApplySuppressions": 60, "RecordProspectVoice": 60}),
+    return {
+        **grpc_destinations(
+            "scheduler",
+            scheduler,
+            scheduler_pb2,
+            {
+                "UpsertCampaignPlan": None,
+                "EnrollProspects": 60,
+                "SetCampaignHolds": 60,
+                "SetCampaignHoldsBatch": 60,
+                "StartProbation": None,
+                "ApplySuppressions": 60,
+                "RecordProspectVoice": 60,
+            },
+        ),
         # Written by a trigger on the pause history (migrations/005_webhook_events.sql), as JSON.
-        RECORD_WEBHOOK_EVENT: lambda b: accounts.RecordWebhookEvent(webhook_event_request(b))}
+        RECORD_WEBHOOK_EVENT: lambda b: accounts.RecordWebhookEvent(webhook_event_request(b)),
+    }

@@ -64,8 +64,7 @@ CATALOG: dict[str, ReasonInfo] = {
         "The LinkedIn account that sends for this campaign lost its connection (LinkedIn ended the "
         "session, the password changed, or a security check is waiting). LinkedIn steps are held; "
         "nothing is lost.",
-        "Reconnect the account on the LinkedIn accounts page; the campaign resumes by itself within "
-        "seconds.",
+        "Reconnect the account on the LinkedIn accounts page; the campaign resumes by itself within seconds.",
         clears_automatically=True,
         scope="linkedin",
         clears_when="the account is connected again (auto-resume within seconds, P9 cool-down aside)",
@@ -87,7 +86,7 @@ CATALOG: dict[str, ReasonInfo] = {
         clears_automatically=False,
         scope="linkedin",
         clears_when="never: once the restriction is lifted and an administrator verified the account, a member's "
-                    "Resume",
+        "Resume",
     ),
     "subscription_canceled": ReasonInfo(
         "The workspace's subscription has lapsed. Every prospect keeps its place, but nothing is sent.",
@@ -99,8 +98,7 @@ CATALOG: dict[str, ReasonInfo] = {
     "email_account_disconnected": ReasonInfo(
         "The mailbox that sends for this campaign can no longer log in (its password or app password "
         "changed, or the Google / Microsoft sign-in expired). Email steps are held; nothing is lost.",
-        "Reconnect the inbox with its new password or sign in again; the campaign continues exactly "
-        "where it stopped.",
+        "Reconnect the inbox with its new password or sign in again; the campaign continues exactly where it stopped.",
         clears_automatically=True,
         scope="email",
         clears_when="the inbox is reconnected and a live login succeeds",
@@ -133,8 +131,10 @@ def describe(campaign: Campaign, reason: ActiveReason, *, cooldown: timedelta, n
     """The catalog's texts, unless the state says otherwise: a reason waiting for its cool-down says so and
     when it ends (not "resumes within seconds"), and a reason that clears by itself says what else holds."""
     info = CATALOG[reason.reason]
-    others = sorted({r.reason for r in campaign.reasons if (r.reason, r.subject) != (reason.reason, reason.subject)},
-                    key=PRECEDENCE.index)
+    others = sorted(
+        {r.reason for r in campaign.reasons if (r.reason, r.subject) != (reason.reason, reason.subject)},
+        key=PRECEDENCE.index,
+    )
     also = f" The campaign also stays paused for: {', '.join(others)}." if others else ""
     resumed = campaign.last_auto_resumed_at
     if not (reason.clear_pending and resumed):
@@ -144,8 +144,10 @@ def describe(campaign: Campaign, reason: ActiveReason, *, cooldown: timedelta, n
     recent = [t for t in reason.recent_adds if t >= resumed - cooldown] or [reason.since]
     span = max(1, math.ceil((now - min(recent)).total_seconds() / 60))
     why = f"the cause appeared {len(recent)} times in {span} minutes"
-    explanation = (f"The cause is gone now, but {why}, and this campaign resumed by itself at {resumed:%H:%M} UTC. "
-                   f"To avoid switching on and off, it resumes by itself at most once every {minutes} minutes.")
+    explanation = (
+        f"The cause is gone now, but {why}, and this campaign resumed by itself at {resumed:%H:%M} UTC. "
+        f"To avoid switching on and off, it resumes by itself at most once every {minutes} minutes."
+    )
     then = "this reason clears" if others else "the campaign resumes by itself"
     action = f"Nothing to do: {then} at {clears_at:%H:%M} UTC. Click Resume to continue now.{also}"
     return ReasonView(explanation, action, clears_at, why)
@@ -305,8 +307,9 @@ def validate_steps(steps: list[Step]) -> list[Step]:
             raise InvalidArgument("channel must be linkedin or email", field=f"{where}.channel")
         allowed = LINKEDIN_ACTIONS if step.channel == "linkedin" else ("email",)
         if step.action not in allowed:
-            raise InvalidArgument(f"a {step.channel} step's action is one of {', '.join(allowed)}",
-                                  field=f"{where}.action")
+            raise InvalidArgument(
+                f"a {step.channel} step's action is one of {', '.join(allowed)}", field=f"{where}.action"
+            )
         if not 0 <= step.delay_hours <= 366 * 24:
             raise InvalidArgument("delay must be between 0 and 366 days", field=f"{where}.delay")
         if step.action == "invite":
@@ -314,12 +317,15 @@ def validate_steps(steps: list[Step]) -> list[Step]:
                 raise InvalidArgument("a campaign invites a prospect once", field=f"{where}.action")
             invited = True
             if len(step.text) > 300:
-                raise InvalidArgument("LinkedIn allows at most 300 characters in an invitation note",
-                                      field=f"{where}.text")
+                raise InvalidArgument(
+                    "LinkedIn allows at most 300 characters in an invitation note", field=f"{where}.text"
+                )
         elif step.action in ("message", "inmail"):
             if step.action == "message" and not invited:
-                raise InvalidArgument("a LinkedIn message goes to a connection: put an invite step before it "
-                                      "(or use inmail)", field=f"{where}.action")
+                raise InvalidArgument(
+                    "a LinkedIn message goes to a connection: put an invite step before it (or use inmail)",
+                    field=f"{where}.action",
+                )
             if not 1 <= len(step.text.strip()) <= 8000:
                 raise InvalidArgument("text must be 1 to 8000 characters", field=f"{where}.text")
         else:
@@ -353,8 +359,7 @@ def validate_senders(steps: list[Step], senders: Senders) -> None:
         if len(set(ids)) != len(ids):
             raise InvalidArgument("a sender is listed twice", field=f"senders.{field_name}")
     if any(s.channel == "linkedin" for s in steps) and not senders.linkedin_account_ids:
-        raise InvalidArgument("LinkedIn steps need at least one LinkedIn account",
-                              field="senders.linkedin_account_ids")
+        raise InvalidArgument("LinkedIn steps need at least one LinkedIn account", field="senders.linkedin_account_ids")
     if any(s.channel == "email" for s in steps) and not senders.inbox_ids:
         raise InvalidArgument("email steps need at least one inbox", field="senders.inbox_ids")
 
@@ -366,9 +371,13 @@ def refusal(prospect: ProspectIn, steps: tuple[Step, ...]) -> tuple[str, str] | 
     if prospect.email is not None and (len(prospect.email) > 254 or not _EMAIL.match(prospect.email)):
         return "invalid_email", "email is not an email address"
     if any(s.channel == "linkedin" for s in steps) and not (
-            prospect.linkedin_provider_id or prospect.linkedin_public_identifier):
-        return ("missing_linkedin_identity", "the campaign has LinkedIn steps, which need a LinkedIn profile URL, "
-                "public identifier or linkedin_provider_id")
+        prospect.linkedin_provider_id or prospect.linkedin_public_identifier
+    ):
+        return (
+            "missing_linkedin_identity",
+            "the campaign has LinkedIn steps, which need a LinkedIn profile URL, "
+            "public identifier or linkedin_provider_id",
+        )
     if any(s.channel == "email" for s in steps) and not prospect.email:
         return "missing_email", "the campaign has email steps, which need an email"
     if len(prospect.fields) > 50 or any(len(k) > 64 or len(v) > 2000 for k, v in prospect.fields.items()):
@@ -381,21 +390,34 @@ def started_edit_refusal(before: Campaign, steps: list[Step], senders: Senders) 
     steps, each one's channel and action, and the senders; delays, texts and the schedule may change.
     Returns (code, message, field) when the edit is refused."""
     if len(steps) != len(before.steps):
-        return ("steps_locked", "a started campaign keeps its number of steps: duplicate it to build another "
-                "sequence", "steps")
+        return (
+            "steps_locked",
+            "a started campaign keeps its number of steps: duplicate it to build another sequence",
+            "steps",
+        )
     for i, (old, new) in enumerate(zip(before.steps, steps, strict=True)):
         if (old.channel, old.action) != (new.channel, new.action):
-            return ("steps_locked", f"a started campaign keeps each step's channel and action (step {i + 1} is "
-                    f"a {old.channel} {old.action})", f"steps.{i}.action")
+            return (
+                "steps_locked",
+                f"a started campaign keeps each step's channel and action (step {i + 1} is "
+                f"a {old.channel} {old.action})",
+                f"steps.{i}.action",
+            )
     if (sorted(senders.linkedin_account_ids), sorted(senders.inbox_ids)) != (
-            sorted(before.senders.linkedin_account_ids), sorted(before.senders.inbox_ids)):
-        return ("senders_locked", "a started campaign keeps its senders: each prospect stays with the sender "
-                "it was given", "senders")
+        sorted(before.senders.linkedin_account_ids),
+        sorted(before.senders.inbox_ids),
+    ):
+        return (
+            "senders_locked",
+            "a started campaign keeps its senders: each prospect stays with the sender it was given",
+            "senders",
+        )
     return None
 
 
-def changed_fields(before: Campaign, name: str, schedule: Schedule, steps: list[Step], senders: Senders,
-                   stop_on_reply: str) -> list[str]:
+def changed_fields(
+    before: Campaign, name: str, schedule: Schedule, steps: list[Step], senders: Senders, stop_on_reply: str
+) -> list[str]:
     """What an edit changes, in the API's field names."""
     out = []
     if name != before.name:

@@ -53,8 +53,11 @@ class Gates:
         if not await self._directory.subscription_active(campaign.workspace_id):
             out.append(Needed("subscription_canceled", "campaign", "", "the workspace subscription is not active"))
         for channel in sorted(set(channels)):
-            kind, ids = (("linkedin_account", campaign.senders.linkedin_account_ids) if channel == "linkedin"
-                         else ("inbox", campaign.senders.inbox_ids))
+            kind, ids = (
+                ("linkedin_account", campaign.senders.linkedin_account_ids)
+                if channel == "linkedin"
+                else ("inbox", campaign.senders.inbox_ids)
+            )
             what = "LinkedIn account" if kind == "linkedin_account" else "inbox"
             for sender_id in ids:
                 health = await self._directory.sender_health(campaign.workspace_id, kind, sender_id)
@@ -71,16 +74,21 @@ class Gates:
             return Gate(name, _CLEARED_BY_MEMBER[name], True)
         if name == "subscription_canceled":
             ok = await self._directory.subscription_active(campaign.workspace_id)
-            return Gate(name, "subscription_active", ok, "" if ok else "the workspace subscription is not active",
-                        action)
+            return Gate(
+                name, "subscription_active", ok, "" if ok else "the workspace subscription is not active", action
+            )
         kind = "inbox" if name == "email_account_disconnected" else "linkedin_account"
         health = await self._directory.sender_health(campaign.workspace_id, kind, reason.subject)
         status = health.status if health else "unknown"
         if name == "account_restricted":
             ok = health is not None and status == "connected" and health.restriction_verified
-            return Gate(name, "restriction_lifted_and_verified", ok,
-                        "" if ok else f"the account is {status} and has not been verified since its restriction",
-                        action)
+            return Gate(
+                name,
+                "restriction_lifted_and_verified",
+                ok,
+                "" if ok else f"the account is {status} and has not been verified since its restriction",
+                action,
+            )
         ok = status in ("connected", "degraded")
         what = "inbox" if kind == "inbox" else "LinkedIn account"
         return Gate(name, _GATE_OF_SENDER_REASON[name], ok, "" if ok else f"the {what} is {status}", action)

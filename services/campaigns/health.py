@@ -31,8 +31,17 @@ class Effect:
 
 
 class HealthReactions:
-    def __init__(self, repository: Repository, pause_states: PauseStates, scheduler: Scheduler,
-                 directory: Directory, outbox: Outbox, clock: Clock, *, cooldown: timedelta):
+    def __init__(
+        self,
+        repository: Repository,
+        pause_states: PauseStates,
+        scheduler: Scheduler,
+        directory: Directory,
+        outbox: Outbox,
+        clock: Clock,
+        *,
+        cooldown: timedelta,
+    ):
         self._repo = repository
         self._outbox = outbox
         self._pause = pause_states
@@ -62,8 +71,7 @@ class HealthReactions:
                 await tx.record_event(change.event_id, subject, change.version, self._clock.now())
         if effect.paused or effect.resumed:
             self._outbox.kick()  # the new holds leave for the scheduler now, not at the next poll
-        log.info("health applied", subject=subject, status=change.status, paused=effect.paused,
-                 resumed=effect.resumed)
+        log.info("health applied", subject=subject, status=change.status, paused=effect.paused, resumed=effect.resumed)
         return effect
 
     @contextlib.asynccontextmanager
@@ -80,48 +88,91 @@ class HealthReactions:
             else:
                 self._applying[subject] = (lock, users - 1)
 
-    async def _hold_users_of(self, sender_id: str, reason: str, channel: str, actor: Actor, detail: str,
-                             caused_at: datetime | None = None) -> int:
+    async def _hold_users_of(
+        self, sender_id: str, reason: str, channel: str, actor: Actor, detail: str, caused_at: datetime | None = None
+    ) -> int:
         """P6: of the campaigns using the sender, only those with an active step on the channel are held."""
         using = [c for _, c in await self._repo.started_campaigns(sender_id=sender_id)]
         active = await self._scheduler.active_channels(using) if using else {}
         # One set-based change for all of them: an account may send for thousands of campaigns (B4).
-        done = await self._pause.add_many([c for c in using if channel in active.get(c, set())], reason, channel,
-                                          actor, subject=sender_id, detail=detail, caused_at=caused_at,
-                                          committed=self._outbox.kick)
+        done = await self._pause.add_many(
+            [c for c in using if channel in active.get(c, set())],
+            reason,
+            channel,
+            actor,
+            subject=sender_id,
+            detail=detail,
+            caused_at=caused_at,
+            committed=self._outbox.kick,
+        )
         return len(done.changed)
 
     async def _sender(self, change: HealthChange, actor: Actor) -> Effect:
         reason = SENDER_REASONS.get((change.kind, change.status))
         if reason is not None:
-            return Effect(True, paused=await self._hold_users_of(change.subject_id, *reason, actor, change.detail,
-                                                                 change.occurred_at))
+            return Effect(
+                True,
+                paused=await self._hold_users_of(change.subject_id, *reason, actor, change.detail, change.occurred_at),
+            )
         if change.status in ("connected", "degraded"):
             # A restriction is never cleared by the system (P7): verification makes Resume pass its gate.
-            return Effect(True, resumed=await self._clear(_RECOVERABLE[change.kind], change.subject_id, actor,
-                                                          caused_at=change.occurred_at))
+            return Effect(
+                True,
+                resumed=await self._clear(
+                    _RECOVERABLE[change.kind], change.subject_id, actor, caused_at=change.occurred_at
+                ),
+            )
         return Effect(True)
 
     async def _subscription(self, change: HealthChange, actor: Actor) -> Effect:
         if change.status == "canceled":
             started = await self._repo.started_campaigns(workspace_id=change.workspace_id)
-            done = await self._pause.add_many([c for _, c in started], "subscription_canceled", "campaign", actor,
-                                              caused_at=change.occurred_at, committed=self._outbox.kick)
+            done = await self._pause.add_many(
+                [c for _, c in started],
+                "subscription_canceled",
+                "campaign",
+                actor,
+                caused_at=change.occurred_at,
+                committed=self._outbox.kick,
+            )
             return Effect(True, paused=len(done.changed))
-        return Effect(True, resumed=await self._clear("subscription_canceled", "", actor,
-                                                      workspace_id=change.workspace_id, caused_at=change.occurred_at))
+        return Effect(
+            True,
+            resumed=await self._clear(
+                "subscription_canceled", "", actor, workspace_id=change.workspace_id, caused_at=change.occurred_at
+            ),
+        )
 
-    async def _clear(self, reason: str, subject: str, actor: Actor, workspace_id: str | None = None,
-                     caused_at: datetime | None = None) -> int:
-        holding = [c for ws, c in await self._repo.campaigns_with_reason(reason, subject)
-                   if workspace_id is None or ws == workspace_id]
-        done = await self._pause.clear_many(holding, reason, actor, subject=subject, caused_at=caused_at,
-                                            committed=self._outbox.kick)
+    async def _clear(
+        self,
+        reason: str,
+        subject: str,
+        actor: Actor,
+        workspace_id: str | None = None,
+        caused_at: datetime | None = None,
+    ) -> int:
+        holding = [
+            c
+            for ws, c in await self._repo.campaigns_with_reason(reason, subject)
+            if workspace_id is None or ws == workspace_id
+        ]
+        done = await self._pause.clear_many(
+            holding, reason, actor, subject=subject, caused_at=caused_at, committed=self._outbox.kick
+        )
         return len(done.resumed)
 
-    async def failure_signal(self, event_id: str, sender_id: str, above: bool, order: int, detail: str, *,
-                             reason: str = "linkedin_high_failure_rate", channel: str = "linkedin",
-                             source: str = "failure_detector") -> Effect:
+    async def failure_signal(
+        self,
+        event_id: str,
+        sender_id: str,
+        above: bool,
+        order: int,
+        detail: str,
+        *,
+        reason: str = "linkedin_high_failure_rate",
+        channel: str = "linkedin",
+        source: str = "failure_detector",
+    ) -> Effect:
         """S10: a sender's failure rate crossed its threshold (above) or fell back (auto-clear, P7); with
         reason email_high_bounce_rate, channel email and source bounce_detector, an inbox's bounce rate.
         `order` (the evaluation's window end) puts a late, older signal behind a newer one."""
@@ -150,7 +201,8 @@ class HealthReactions:
             actor = Actor(kind="system", source="sweeper")
             due: dict[tuple[str, str], list[str]] = {}
             for _, campaign_id, reason, subject in await self._repo.due_pending_clears(
-                    self._clock.now() - self._cooldown):
+                self._clock.now() - self._cooldown
+            ):
                 due.setdefault((reason, subject), []).append(campaign_id)
             for (reason, subject), campaign_ids in due.items():
                 change = await self._pause.clear_many(campaign_ids, reason, actor, subject=subject, damped=False)

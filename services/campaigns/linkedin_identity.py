@@ -30,8 +30,9 @@ def linkedin_identifier(value: str) -> str:
     looks_like_url = "/" in text or "." in text
     if not looks_like_url:
         if not _IDENTIFIER.match(text):
-            raise IdentityError("invalid_linkedin_identifier",
-                                "a public identifier is 3 to 100 letters, digits or hyphens")
+            raise IdentityError(
+                "invalid_linkedin_identifier", "a public identifier is 3 to 100 letters, digits or hyphens"
+            )
         return text
     if "://" not in text:
         text = f"https://{text}"

@@ -27,12 +27,18 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None = None) -> RunningServer:
-    pool = await create_pool(settings.database_url, application_name="holdfast-campaigns",
-                             max_size=settings.db_pool_max, wait_seconds=settings.db_wait_seconds)
+    pool = await create_pool(
+        settings.database_url,
+        application_name="holdfast-campaigns",
+        max_size=settings.db_pool_max,
+        wait_seconds=settings.db_wait_seconds,
+    )
     stack.push_async_callback(pool.close)
     await prepare_schema(pool, "campaigns", MIGRATIONS, apply=settings.migrate_on_start)
-    channels = {name: open_channel(target, default_timeout=settings.rpc_timeout_seconds)
-                for name, target in (("accounts", settings.accounts_target), ("scheduler", settings.scheduler_target))}
+    channels = {
+        name: open_channel(target, default_timeout=settings.rpc_timeout_seconds)
+        for name, target in (("accounts", settings.accounts_target), ("scheduler", settings.scheduler_target))
+    }
     for channel in channels.values():
         stack.push_async_callback(channel.close)
     scheduler = scheduler_pb2_grpc.SchedulerServiceStub(channels["scheduler"])
@@ -41,14 +47,19 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
     await relay.start()
     stack.push_async_callback(relay.stop)
     service = CampaignsService(
-        Repository(pool), clock or SystemClock(), events=ProtoEvents(), outbox=relay,
+        Repository(pool),
+        clock or SystemClock(),
+        events=ProtoEvents(),
+        outbox=relay,
         scheduler=SchedulerClient(scheduler),
         directory=AccountsDirectory(accounts),
         auto_resume_cooldown=timedelta(seconds=settings.auto_resume_cooldown_seconds),
-        probation=timedelta(seconds=settings.probation_seconds))
+        probation=timedelta(seconds=settings.probation_seconds),
+    )
     if settings.sweeper_enabled:
-        sweeper = asyncio.create_task(run_loop("sweeper", settings.sweep_seconds, service.health.sweep_once,
-                                               idle_only=False))
+        sweeper = asyncio.create_task(
+            run_loop("sweeper", settings.sweep_seconds, service.health.sweep_once, idle_only=False)
+        )
         stack.push_async_callback(cancel, sweeper)
     servicer = CampaignsServicer(service)
     running = await start_server(settings.grpc_listen, [registration(servicer)])

@@ -55,9 +55,16 @@ class BulkChange:
 
 
 class PauseStates:
-    def __init__(self, repository: Repository, clock: Clock, gate_check: GateCheck, events: Events, *,
-                 auto_resume_cooldown: timedelta = timedelta(minutes=10),
-                 probation: timedelta = timedelta(hours=24)):
+    def __init__(
+        self,
+        repository: Repository,
+        clock: Clock,
+        gate_check: GateCheck,
+        events: Events,
+        *,
+        auto_resume_cooldown: timedelta = timedelta(minutes=10),
+        probation: timedelta = timedelta(hours=24),
+    ):
         self._repo = repository
         self._clock = clock
         self._gate_check = gate_check
@@ -65,8 +72,18 @@ class PauseStates:
         self._cooldown = auto_resume_cooldown
         self._probation = probation
 
-    async def add(self, workspace_id: str, campaign_id: str, reason: str, scope: str, actor: Actor, *,
-                  subject: str = "", detail: str = "", caused_at: datetime | None = None) -> Change:
+    async def add(
+        self,
+        workspace_id: str,
+        campaign_id: str,
+        reason: str,
+        scope: str,
+        actor: Actor,
+        *,
+        subject: str = "",
+        detail: str = "",
+        caused_at: datetime | None = None,
+    ) -> Change:
         """`caused_at`: when the cause happened (a webhook processed upstream), else now."""
         async with self._repo.transaction() as tx:
             campaign = await self._lock_started(tx, workspace_id, campaign_id)
@@ -78,8 +95,17 @@ class PauseStates:
             event = await tx.enqueue(self._events.holds(campaign, caused_at or now))
         return Change(campaign, True, f"paused: {reason}", event)
 
-    async def clear(self, workspace_id: str, campaign_id: str, reason: str, actor: Actor, *,
-                    subject: str = "", damped: bool = True, caused_at: datetime | None = None) -> Change:
+    async def clear(
+        self,
+        workspace_id: str,
+        campaign_id: str,
+        reason: str,
+        actor: Actor,
+        *,
+        subject: str = "",
+        damped: bool = True,
+        caused_at: datetime | None = None,
+    ) -> Change:
         """Clear a reason whose cause is gone. P9: when the system would resume a campaign it auto-resumed
         less than a cool-down ago, the clear waits (the sweeper does it once the cool-down has passed)."""
         async with self._repo.transaction() as tx:
@@ -97,9 +123,18 @@ class PauseStates:
             event = await tx.enqueue(self._events.holds(campaign, caused_at or now))
         return Change(campaign, True, f"cleared: {reason}", event)
 
-    async def add_many(self, campaign_ids: Sequence[str], reason: str, scope: str, actor: Actor, *,
-                       subject: str = "", detail: str = "", caused_at: datetime | None = None,
-                       committed: Callable[[], None] = lambda: None) -> BulkChange:
+    async def add_many(
+        self,
+        campaign_ids: Sequence[str],
+        reason: str,
+        scope: str,
+        actor: Actor,
+        *,
+        subject: str = "",
+        detail: str = "",
+        caused_at: datetime | None = None,
+        committed: Callable[[], None] = lambda: None,
+    ) -> BulkChange:
         """`add` for many campaigns (a subscription lapse, an account used by thousands of campaigns): two
         statements per chunk of campaigns (the change with its history, then the holds), each chunk one
         transaction, the chunks side by side. Campaigns not started are skipped; one that has the reason already is
@@ -114,16 +149,27 @@ class PauseStates:
                 rows = await tx.pause_many(ids, reason, scope, subject, detail, PRECEDENCE, now, actor)
                 if not rows:
                     return BulkChange((), (), ())
-                events = await tx.enqueue_many(self._events.holds_many(
-                    [HoldState(str(r["id"]), r["pause_version"], tuple(r["held"])) for r in rows], caused_at or now))
+                events = await tx.enqueue_many(
+                    self._events.holds_many(
+                        [HoldState(str(r["id"]), r["pause_version"], tuple(r["held"])) for r in rows], caused_at or now
+                    )
+                )
                 PAUSE_CHANGES.labels(reason, "added", actor.source or actor.kind).inc(len(rows))
             return BulkChange(tuple(str(r["id"]) for r in rows), (), tuple(events))
 
         return await _in_chunks(campaign_ids, chunk, committed)
 
-    async def clear_many(self, campaign_ids: Sequence[str], reason: str, actor: Actor, *, subject: str = "",
-                         damped: bool = True, caused_at: datetime | None = None,
-                         committed: Callable[[], None] = lambda: None) -> BulkChange:
+    async def clear_many(
+        self,
+        campaign_ids: Sequence[str],
+        reason: str,
+        actor: Actor,
+        *,
+        subject: str = "",
+        damped: bool = True,
+        caused_at: datetime | None = None,
+        committed: Callable[[], None] = lambda: None,
+    ) -> BulkChange:
         """`clear` for many campaigns, in chunks like `add_many`, with the same P9 damping per campaign: a system
         clear of a campaign's last reason within the cool-down of its last auto-resume waits for the sweeper."""
 
@@ -142,8 +188,9 @@ class PauseStates:
                 removed = await tx.remove_reasons([c for c in locked if c not in waiting], reason, subject)
                 if not removed:
                     return BulkChange((), (), ())
-                rows = await tx.recompute_pause_states(list(removed), PRECEDENCE, now,
-                                                       auto_resumed=actor.kind == "system")
+                rows = await tx.recompute_pause_states(
+                    list(removed), PRECEDENCE, now, auto_resumed=actor.kind == "system"
+                )
                 events = await self._record_many(tx, rows, removed, actor, "cleared", caused_at or now)
                 resumed = [str(r["id"]) for r in rows if r["status"] == "active" and r["status_before"] == "paused"]
             return BulkChange(tuple(removed), tuple(resumed), tuple(events))
@@ -156,8 +203,9 @@ class PauseStates:
         now = self._clock.now()
         for n in missing(campaign, needed):
             if await tx.add_reason(campaign.id, n.reason, n.scope, n.subject, n.detail, now):
-                campaign = await self._apply(tx, campaign, GATE_CHECK, "added",
-                                             ActiveReason(n.reason, n.scope, n.subject, now, n.detail))
+                campaign = await self._apply(
+                    tx, campaign, GATE_CHECK, "added", ActiveReason(n.reason, n.scope, n.subject, now, n.detail)
+                )
         return campaign
 
     async def enforce(self, workspace_id: str, campaign_id: str, needed: Sequence[Needed]) -> Change:
@@ -172,8 +220,9 @@ class PauseStates:
             event = await tx.enqueue(self._events.holds(campaign, self._clock.now()))
         return Change(campaign, True, "paused: " + ", ".join(n.reason for n in missing(campaign, needed)), event)
 
-    async def resume(self, campaign: Campaign, actor: Actor, *, needed: Sequence[Needed] = (),
-                     when_unblocked: bool = False) -> Change:
+    async def resume(
+        self, campaign: Campaign, actor: Actor, *, needed: Sequence[Needed] = (), when_unblocked: bool = False
+    ) -> Change:
         """P8: every gate passes (those of the active reasons, and `needed`: what the senders and subscription
         call for now) and every reason is cleared; else the resume is refused naming each blocking gate, and
         nothing changes. With `when_unblocked` the member's intent is kept instead: the reasons whose gates pass
@@ -183,8 +232,11 @@ class PauseStates:
         if campaign.status == "active":
             return Change(campaign, False, "campaign is already active")
         if campaign.status != "paused":
-            raise FailedPrecondition(f"a {campaign.status} campaign cannot be resumed", code="invalid_state",
-                                     details={"status": campaign.status})
+            raise FailedPrecondition(
+                f"a {campaign.status} campaign cannot be resumed",
+                code="invalid_state",
+                details={"status": campaign.status},
+            )
         # Gates may call other services: evaluate them before taking the row lock.
         gates = {(r.reason, r.subject): await self._gate_check(campaign, r) for r in campaign.reasons}
         event = None
@@ -196,9 +248,16 @@ class PauseStates:
                 gate = gates.get((reason.reason, reason.subject))
                 if gate is None or not gate.passes:
                     # A reason added after the gates were read is never cleared unchecked.
-                    blocking.append(gate or Gate(reason.reason, "not_checked", False,
-                                                 "this reason appeared while resuming",
-                                                 "Try Resume again."))
+                    blocking.append(
+                        gate
+                        or Gate(
+                            reason.reason,
+                            "not_checked",
+                            False,
+                            "this reason appeared while resuming",
+                            "Try Resume again.",
+                        )
+                    )
                 else:
                     passing.append(reason)
             if blocking and not when_unblocked:
@@ -212,8 +271,9 @@ class PauseStates:
                 campaign = await self.add_needed(tx, campaign, needed)
                 if campaign != campaign_before:
                     event = await tx.enqueue(self._events.holds(campaign, self._clock.now()))
-                failing = [r.subject for r in passing
-                           if r.reason in ("linkedin_high_failure_rate", "email_high_bounce_rate")]
+                failing = [
+                    r.subject for r in passing if r.reason in ("linkedin_high_failure_rate", "email_high_bounce_rate")
+                ]
                 if failing:
                     # P7: after a member's resume, a smaller sample of failures pauses again for a while; an
                     # inbox's bounce sample starts afresh (the old list's bounces no longer count).
@@ -222,9 +282,13 @@ class PauseStates:
             raise refused
         if blocking:
             waiting = tuple(_unique(blocking))
-            return Change(campaign, event is not None,
-                          "resumes by itself once: " + "; ".join(g.message or g.reason for g in waiting), event,
-                          waiting=waiting)
+            return Change(
+                campaign,
+                event is not None,
+                "resumes by itself once: " + "; ".join(g.message or g.reason for g in waiting),
+                event,
+                waiting=waiting,
+            )
         return Change(campaign, True, "campaign resumed", event)
 
     async def _get(self, workspace_id: str, campaign_id: str) -> Campaign:
@@ -241,11 +305,14 @@ class PauseStates:
             raise FailedPrecondition(
                 f"a {campaign.status} campaign has no pause state; "
                 + ("activate it first" if campaign.status == "draft" else "it has ended"),
-                code="invalid_state", details={"status": campaign.status})
+                code="invalid_state",
+                details={"status": campaign.status},
+            )
         return campaign
 
-    async def _apply(self, tx: Transaction, campaign: Campaign, actor: Actor, action: str,
-                     reason: ActiveReason) -> Campaign:
+    async def _apply(
+        self, tx: Transaction, campaign: Campaign, actor: Actor, action: str, reason: ActiveReason
+    ) -> Campaign:
         now = self._clock.now()
         # `campaign` is the locked row as this transaction left it: the row these writes leave is known without
         # reading it back (one read per resume, issue 12).
@@ -257,8 +324,15 @@ class PauseStates:
             await tx.set_auto_resumed(campaign.id, now)
         return updated
 
-    async def _record_many(self, tx: Transaction, rows: Sequence[Record], changed: dict[str, ActiveReason],
-                           actor: Actor, action: str, caused_at: datetime) -> list[int]:
+    async def _record_many(
+        self,
+        tx: Transaction,
+        rows: Sequence[Record],
+        changed: dict[str, ActiveReason],
+        actor: Actor,
+        action: str,
+        caused_at: datetime,
+    ) -> list[int]:
         """After a bulk change (`rows`: id, status, pause_version, held per campaign changed): the outbox events
         carrying the new holds to the scheduler, then a history row per campaign with its actor. The holds are
         written first so that the relay, which goes in id order, sends them before the campaign.paused webhook
@@ -266,8 +340,9 @@ class PauseStates:
         now = self._clock.now()
         holds = [HoldState(str(r["id"]), r["pause_version"], tuple(r["held"])) for r in rows]
         events = await tx.enqueue_many(self._events.holds_many(holds, caused_at))
-        await tx.record_histories([(str(r["id"]), changed[str(r["id"])], r["status"]) for r in rows], action, actor,
-                                  now)
+        await tx.record_histories(
+            [(str(r["id"]), changed[str(r["id"])], r["status"]) for r in rows], action, actor, now
+        )
         PAUSE_CHANGES.labels(next(iter(changed.values())).reason, action, actor.source or actor.kind).inc(len(rows))
         return events
 
@@ -279,23 +354,28 @@ BULK_CHUNKS = 2
 BULK_CHUNK_MIN = 1000
 
 
-async def _in_chunks(campaign_ids: Sequence[str], work: Callable[[Sequence[str]], Awaitable[BulkChange]],
-                     committed: Callable[[], None]) -> BulkChange:
+async def _in_chunks(
+    campaign_ids: Sequence[str], work: Callable[[Sequence[str]], Awaitable[BulkChange]], committed: Callable[[], None]
+) -> BulkChange:
     # Sorted before cutting: every chunk locks its rows in id order, and no two chunks share a row.
     ids = sorted(set(campaign_ids))
     size = max(BULK_CHUNK_MIN, -(-len(ids) // BULK_CHUNKS))
     try:
-        done = await asyncio.gather(*(work(ids[i:i + size]) for i in range(0, len(ids), size)))
+        done = await asyncio.gather(*(work(ids[i : i + size]) for i in range(0, len(ids), size)))
     finally:
         # Once, when every chunk has committed (or failed): the chunks commit within moments of each other, and
         # their holds then leave in one relay round side by side, not one round after the other (B4).
         committed()
-    return BulkChange(tuple(c for d in done for c in d.changed), tuple(c for d in done for c in d.resumed),
-                      tuple(e for d in done for e in d.holds_events))
+    return BulkChange(
+        tuple(c for d in done for c in d.changed),
+        tuple(c for d in done for c in d.resumed),
+        tuple(e for d in done for e in d.holds_events),
+    )
 
 
-def _after_change(campaign: Campaign, action: str, changed: ActiveReason, now: datetime, *,
-                  by_system: bool) -> Campaign:
+def _after_change(
+    campaign: Campaign, action: str, changed: ActiveReason, now: datetime, *, by_system: bool
+) -> Campaign:
     """The locked campaign as `_apply`'s writes leave it once `changed` is added or cleared: its reasons (in the
     order a read gives them: since, then name), status and displayed reason (P2), `updated_at`, pause version,
     and the auto-resume mark when the system resumed it (P9)."""
@@ -306,17 +386,33 @@ def _after_change(campaign: Campaign, action: str, changed: ActiveReason, now: d
     names = [r.reason for r in reasons]
     status = status_for(names)
     auto_resumed = by_system and status == "active" and campaign.status == "paused"
-    return replace(campaign, reasons=tuple(reasons), status=status, paused_reason=displayed_reason(names),
-                   updated_at=now, pause_version=campaign.pause_version + 1,
-                   last_auto_resumed_at=now if auto_resumed else campaign.last_auto_resumed_at)
+    return replace(
+        campaign,
+        reasons=tuple(reasons),
+        status=status,
+        paused_reason=displayed_reason(names),
+        updated_at=now,
+        pause_version=campaign.pause_version + 1,
+        last_auto_resumed_at=now if auto_resumed else campaign.last_auto_resumed_at,
+    )
 
 
 def _refusal(blocking: list[Gate]) -> FailedPrecondition:
     return FailedPrecondition(
         "the campaign cannot resume yet: " + "; ".join(sorted({g.reason for g in blocking})),
         code="resume_blocked",
-        details={"blocking": [{"reason": g.reason, "gate": g.gate, "message": g.message,
-                               "action": g.action or CATALOG[g.reason].action} for g in _unique(blocking)]})
+        details={
+            "blocking": [
+                {
+                    "reason": g.reason,
+                    "gate": g.gate,
+                    "message": g.message,
+                    "action": g.action or CATALOG[g.reason].action,
+                }
+                for g in _unique(blocking)
+            ]
+        },
+    )
 
 
 def _unique(gates: list[Gate]) -> list[Gate]:

@@ -34,38 +34,76 @@ def campaign_pb(c: Campaign, views: list[ReasonView] | None = None) -> pb.Campai
     """`views`: what to say of each reason now (CampaignsService.describe); the catalog's texts without it."""
     views = views or [ReasonView(CATALOG[r.reason].explanation, CATALOG[r.reason].action) for r in c.reasons]
     return pb.Campaign(
-        id=c.id, workspace_id=c.workspace_id, name=c.name,
-        kind=from_word(pb.CampaignKind, c.kind), status=from_word(pb.CampaignStatus, c.shown_status),
+        id=c.id,
+        workspace_id=c.workspace_id,
+        name=c.name,
+        kind=from_word(pb.CampaignKind, c.kind),
+        status=from_word(pb.CampaignStatus, c.shown_status),
         paused_reason=from_word(types_pb2.PauseReason, c.paused_reason),
-        pause_reasons=[pb.ActivePauseReason(
-            reason=from_word(types_pb2.PauseReason, r.reason), scope=from_word(types_pb2.Scope, r.scope),
-            since=to_timestamp(r.since), detail=r.detail, explanation=v.explanation, action=v.action,
-            clears_at=to_timestamp(v.clears_at) if v.clears_at else None, cooldown=v.cooldown)
-            for r, v in zip(c.reasons, views, strict=True)],
-        schedule=pb.Schedule(days=list(c.schedule.days), window_start=c.schedule.window_start,
-                             window_end=c.schedule.window_end, timezone=c.schedule.timezone,
-                             randomize_within_window=c.schedule.randomize_within_window),
-        steps=[pb.Step(index=s.index, channel=from_word(types_pb2.Channel, s.channel),
-                       action=from_word(pb.StepAction, s.action),
-                       delay=pb.Delay(days=s.delay_hours // 24, hours=s.delay_hours % 24), text=s.text,
-                       subject=s.subject, body=s.body) for s in c.steps],
-        senders=pb.Senders(linkedin_account_ids=list(c.senders.linkedin_account_ids),
-                           inbox_ids=list(c.senders.inbox_ids)),
-        created_at=to_timestamp(c.created_at), updated_at=to_timestamp(c.updated_at), stop_on_reply=c.stop_on_reply,
+        pause_reasons=[
+            pb.ActivePauseReason(
+                reason=from_word(types_pb2.PauseReason, r.reason),
+                scope=from_word(types_pb2.Scope, r.scope),
+                since=to_timestamp(r.since),
+                detail=r.detail,
+                explanation=v.explanation,
+                action=v.action,
+                clears_at=to_timestamp(v.clears_at) if v.clears_at else None,
+                cooldown=v.cooldown,
+            )
+            for r, v in zip(c.reasons, views, strict=True)
+        ],
+        schedule=pb.Schedule(
+            days=list(c.schedule.days),
+            window_start=c.schedule.window_start,
+            window_end=c.schedule.window_end,
+            timezone=c.schedule.timezone,
+            randomize_within_window=c.schedule.randomize_within_window,
+        ),
+        steps=[
+            pb.Step(
+                index=s.index,
+                channel=from_word(types_pb2.Channel, s.channel),
+                action=from_word(pb.StepAction, s.action),
+                delay=pb.Delay(days=s.delay_hours // 24, hours=s.delay_hours % 24),
+                text=s.text,
+                subject=s.subject,
+                body=s.body,
+            )
+            for s in c.steps
+        ],
+        senders=pb.Senders(
+            linkedin_account_ids=list(c.senders.linkedin_account_ids), inbox_ids=list(c.senders.inbox_ids)
+        ),
+        created_at=to_timestamp(c.created_at),
+        updated_at=to_timestamp(c.updated_at),
+        stop_on_reply=c.stop_on_reply,
         archived_at=to_timestamp(c.archived_at) if c.archived_at else None,
     )
 
 
 def _step(s: pb.Step) -> Step:
-    return Step(index=s.index, channel=to_word(types_pb2.Channel, s.channel) or "",
-                action=to_word(pb.StepAction, s.action) or "", delay_hours=s.delay.days * 24 + s.delay.hours,
-                text=s.text, subject=s.subject, body=s.body)
+    return Step(
+        index=s.index,
+        channel=to_word(types_pb2.Channel, s.channel) or "",
+        action=to_word(pb.StepAction, s.action) or "",
+        delay_hours=s.delay.days * 24 + s.delay.hours,
+        text=s.text,
+        subject=s.subject,
+        body=s.body,
+    )
 
 
 def _prospect_pb(p: ProspectIn) -> pb.Prospect:
-    return pb.Prospect(linkedin_provider_id=p.linkedin_provider_id or "",
-                       linkedin_public_identifier=p.linkedin_public_identifier or "", email=p.email or "",
-                       first_name=p.first_name, last_name=p.last_name, company=p.company, fields=p.fields)
+    return pb.Prospect(
+        linkedin_provider_id=p.linkedin_provider_id or "",
+        linkedin_public_identifier=p.linkedin_public_identifier or "",
+        email=p.email or "",
+        first_name=p.first_name,
+        last_name=p.last_name,
+        company=p.company,
+        fields=p.fields,
+    )
 
 
 def actor_from_pb(actor: types_pb2.Actor) -> Actor:
@@ -77,21 +115,35 @@ def actor_from_pb(actor: types_pb2.Actor) -> Actor:
 
 
 def actor_pb(actor: Actor) -> types_pb2.Actor:
-    return types_pb2.Actor(kind=from_word(types_pb2.ActorKind, actor.kind), member_id=actor.member_id or "",
-                           source=actor.source, event_id=actor.event_id)
+    return types_pb2.Actor(
+        kind=from_word(types_pb2.ActorKind, actor.kind),
+        member_id=actor.member_id or "",
+        source=actor.source,
+        event_id=actor.event_id,
+    )
 
 
 def history_pb(e: HistoryEntry) -> pb.PauseHistoryEntry:
     return pb.PauseHistoryEntry(
-        id=e.id, action=from_word(pb.PauseHistoryAction, e.action),
-        reason=from_word(types_pb2.PauseReason, e.reason), scope=from_word(types_pb2.Scope, e.scope),
-        actor=actor_pb(e.actor), detail=e.detail, at=to_timestamp(e.at),
-        status_after=from_word(pb.CampaignStatus, e.status_after))
+        id=e.id,
+        action=from_word(pb.PauseHistoryAction, e.action),
+        reason=from_word(types_pb2.PauseReason, e.reason),
+        scope=from_word(types_pb2.Scope, e.scope),
+        actor=actor_pb(e.actor),
+        detail=e.detail,
+        at=to_timestamp(e.at),
+        status_after=from_word(pb.CampaignStatus, e.status_after),
+    )
 
 
 def _schedule(s: pb.Schedule) -> Schedule:
-    return Schedule(days=tuple(s.days), window_start=s.window_start, window_end=s.window_end,
-                    timezone=s.timezone, randomize_within_window=s.randomize_within_window)
+    return Schedule(
+        days=tuple(s.days),
+        window_start=s.window_start,
+        window_end=s.window_end,
+        timezone=s.timezone,
+        randomize_within_window=s.randomize_within_window,
+    )
 
 
 class CampaignsServicer(pb_grpc.CampaignsServiceServicer):
@@ -104,163 +156,274 @@ class CampaignsServicer(pb_grpc.CampaignsServiceServicer):
     def _change(self, change: Change) -> dict[str, object]:
         return {"campaign": self._pb(change.campaign), "changed": change.changed, "message": change.message}
 
-    async def CreateCampaign(self, request: pb.CreateCampaignRequest,
-                             context: grpc.aio.ServicerContext) -> pb.CreateCampaignResponse:
+    async def CreateCampaign(
+        self, request: pb.CreateCampaignRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CreateCampaignResponse:
         kind = to_word(pb.CampaignKind, request.kind) or "outreach"
         campaign = await self._service.create(
-            request.workspace_id, request.name, kind, _schedule(request.schedule),
+            request.workspace_id,
+            request.name,
+            kind,
+            _schedule(request.schedule),
             [_step(s) for s in request.steps],
             Senders(tuple(request.senders.linkedin_account_ids), tuple(request.senders.inbox_ids)),
-            request.stop_on_reply or "prospect")
+            request.stop_on_reply or "prospect",
+        )
         return pb.CreateCampaignResponse(campaign=self._pb(campaign))
 
-    async def AddProspects(self, request: pb.AddProspectsRequest,
-                           context: grpc.aio.ServicerContext) -> pb.AddProspectsResponse:
-        result = await self._service.add_prospects(request.workspace_id, request.campaign_id, [ProspectIn(
-            linkedin_provider_id=p.linkedin_provider_id or None,
-            linkedin_public_identifier=p.linkedin_public_identifier or None, email=p.email or None,
-            first_name=p.first_name, last_name=p.last_name, company=p.company, fields=dict(p.fields))
-            for p in request.prospects])
-        return pb.AddProspectsResponse(added=result.added, already_present=result.already_present, refused=[
-            pb.RefusedProspect(index=i, code=code, message=message) for i, code, message in result.refused],
-            suppressed=result.suppressed)
+    async def AddProspects(
+        self, request: pb.AddProspectsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.AddProspectsResponse:
+        result = await self._service.add_prospects(
+            request.workspace_id,
+            request.campaign_id,
+            [
+                ProspectIn(
+                    linkedin_provider_id=p.linkedin_provider_id or None,
+                    linkedin_public_identifier=p.linkedin_public_identifier or None,
+                    email=p.email or None,
+                    first_name=p.first_name,
+                    last_name=p.last_name,
+                    company=p.company,
+                    fields=dict(p.fields),
+                )
+                for p in request.prospects
+            ],
+        )
+        return pb.AddProspectsResponse(
+            added=result.added,
+            already_present=result.already_present,
+            refused=[pb.RefusedProspect(index=i, code=code, message=message) for i, code, message in result.refused],
+            suppressed=result.suppressed,
+        )
 
-    async def AddSuppressions(self, request: pb.AddSuppressionsRequest,
-                              context: grpc.aio.ServicerContext) -> pb.AddSuppressionsResponse:
+    async def AddSuppressions(
+        self, request: pb.AddSuppressionsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.AddSuppressionsResponse:
         actor = actor_from_pb(request.actor)
         added = await self._service.suppressions.add(
-            parse_uuid(request.workspace_id, "workspace_id"), [(e.type, e.value) for e in request.entries],
-            request.source or "member", actor.member_id or actor.source)
-        return pb.AddSuppressionsResponse(added=added.added, already_listed=added.already_listed,
-                                          enforced=added.enforced)
+            parse_uuid(request.workspace_id, "workspace_id"),
+            [(e.type, e.value) for e in request.entries],
+            request.source or "member",
+            actor.member_id or actor.source,
+        )
+        return pb.AddSuppressionsResponse(
+            added=added.added, already_listed=added.already_listed, enforced=added.enforced
+        )
 
-    async def ListSuppressions(self, request: pb.ListSuppressionsRequest,
-                               context: grpc.aio.ServicerContext) -> pb.ListSuppressionsResponse:
+    async def ListSuppressions(
+        self, request: pb.ListSuppressionsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListSuppressionsResponse:
         rows, token = await self._service.suppressions.page(
-            parse_uuid(request.workspace_id, "workspace_id"), request.query, request.page_size, request.page_token)
+            parse_uuid(request.workspace_id, "workspace_id"), request.query, request.page_size, request.page_token
+        )
         return pb.ListSuppressionsResponse(suppressions=[_suppression_pb(s) for s in rows], next_page_token=token)
 
-    async def DeleteSuppression(self, request: pb.DeleteSuppressionRequest,
-                                context: grpc.aio.ServicerContext) -> pb.DeleteSuppressionResponse:
+    async def DeleteSuppression(
+        self, request: pb.DeleteSuppressionRequest, context: grpc.aio.ServicerContext
+    ) -> pb.DeleteSuppressionResponse:
         gone = await self._service.suppressions.delete(
             parse_uuid(request.workspace_id, "workspace_id"),
-            parse_uuid(request.suppression_id, "suppression_id", missing_is_not_found=True))
+            parse_uuid(request.suppression_id, "suppression_id", missing_is_not_found=True),
+        )
         return pb.DeleteSuppressionResponse(suppression=_suppression_pb(gone))
 
-    async def RecordOptOut(self, request: pb.RecordOptOutRequest,
-                           context: grpc.aio.ServicerContext) -> pb.RecordOptOutResponse:
+    async def RecordOptOut(
+        self, request: pb.RecordOptOutRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RecordOptOutResponse:
         recorded = await self._service.suppressions.opt_out(
             parse_uuid(request.workspace_id, "workspace_id"),
-            parse_uuid(request.prospect_id, "prospect_id", missing_is_not_found=True), request.source or "unsubscribe",
-            record_voice=not request.suppress_only)
+            parse_uuid(request.prospect_id, "prospect_id", missing_is_not_found=True),
+            request.source or "unsubscribe",
+            record_voice=not request.suppress_only,
+        )
         return pb.RecordOptOutResponse(recorded=recorded)
 
-    async def ListProspects(self, request: pb.ListProspectsRequest,
-                            context: grpc.aio.ServicerContext) -> pb.ListProspectsResponse:
-        views, token = await self._service.list_prospects(request.workspace_id, request.campaign_id,
-                                                          request.page_size, request.page_token,
-                                                          list(request.prospect_ids) or None)
-        return pb.ListProspectsResponse(next_page_token=token, prospects=[pb.ProspectView(
-            id=v.prospect.id, prospect=_prospect_pb(v.prospect.data),
-            state=v.plan.state if v.plan else "enrolling", current_step=v.plan.step_index if v.plan else 0,
-            next_action_at=to_timestamp(v.plan.next_action_at) if v.plan else None,
-            why_not_now=v.plan.why_not_now if v.plan else ["enrolling"],
-            out_of_office_until=to_timestamp(v.plan.out_of_office_until) if v.plan else None,
-            history=[pb.ProspectAttempt(step_index=a.step_index, action_type=a.action_type, status=a.status,
-                                        outcome=a.outcome, note=a.note, started_at=to_timestamp(a.started_at),
-                                        finished_at=to_timestamp(a.finished_at))
-                     for a in (v.plan.history if v.plan else ())]) for v in views])
+    async def ListProspects(
+        self, request: pb.ListProspectsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListProspectsResponse:
+        views, token = await self._service.list_prospects(
+            request.workspace_id,
+            request.campaign_id,
+            request.page_size,
+            request.page_token,
+            list(request.prospect_ids) or None,
+        )
+        return pb.ListProspectsResponse(
+            next_page_token=token,
+            prospects=[
+                pb.ProspectView(
+                    id=v.prospect.id,
+                    prospect=_prospect_pb(v.prospect.data),
+                    state=v.plan.state if v.plan else "enrolling",
+                    current_step=v.plan.step_index if v.plan else 0,
+                    next_action_at=to_timestamp(v.plan.next_action_at) if v.plan else None,
+                    why_not_now=v.plan.why_not_now if v.plan else ["enrolling"],
+                    out_of_office_until=to_timestamp(v.plan.out_of_office_until) if v.plan else None,
+                    history=[
+                        pb.ProspectAttempt(
+                            step_index=a.step_index,
+                            action_type=a.action_type,
+                            status=a.status,
+                            outcome=a.outcome,
+                            note=a.note,
+                            started_at=to_timestamp(a.started_at),
+                            finished_at=to_timestamp(a.finished_at),
+                        )
+                        for a in (v.plan.history if v.plan else ())
+                    ],
+                )
+                for v in views
+            ],
+        )
 
-    async def GetCampaign(self, request: pb.GetCampaignRequest,
-                          context: grpc.aio.ServicerContext) -> pb.GetCampaignResponse:
+    async def GetCampaign(
+        self, request: pb.GetCampaignRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetCampaignResponse:
         campaign = await self._service.get(request.workspace_id, request.campaign_id)
         return pb.GetCampaignResponse(campaign=self._pb((await self._service.shown([campaign]))[0]))
 
-    async def UpdateCampaign(self, request: pb.UpdateCampaignRequest,
-                             context: grpc.aio.ServicerContext) -> pb.UpdateCampaignResponse:
+    async def UpdateCampaign(
+        self, request: pb.UpdateCampaignRequest, context: grpc.aio.ServicerContext
+    ) -> pb.UpdateCampaignResponse:
         result = await self._service.update(
-            request.workspace_id, request.campaign_id, actor_from_pb(request.actor), name=request.name,
-            schedule=_schedule(request.schedule), steps=[_step(s) for s in request.steps],
+            request.workspace_id,
+            request.campaign_id,
+            actor_from_pb(request.actor),
+            name=request.name,
+            schedule=_schedule(request.schedule),
+            steps=[_step(s) for s in request.steps],
             senders=Senders(tuple(request.senders.linkedin_account_ids), tuple(request.senders.inbox_ids)),
-            stop_on_reply=request.stop_on_reply or "prospect", preview=request.preview)
+            stop_on_reply=request.stop_on_reply or "prospect",
+            preview=request.preview,
+        )
         return pb.UpdateCampaignResponse(
-            campaign=self._pb(result.campaign), saved=result.saved, moved=result.moved, changed=result.changed,
-            moves=[pb.PlanMove(prospect_id=m.prospect_id, step_index=m.step_index, to=to_timestamp(m.after),
-                               **{"from": to_timestamp(m.before)}) for m in result.moves])
+            campaign=self._pb(result.campaign),
+            saved=result.saved,
+            moved=result.moved,
+            changed=result.changed,
+            moves=[
+                pb.PlanMove(
+                    prospect_id=m.prospect_id,
+                    step_index=m.step_index,
+                    to=to_timestamp(m.after),
+                    **{"from": to_timestamp(m.before)},
+                )
+                for m in result.moves
+            ],
+        )
 
-    async def DuplicateCampaign(self, request: pb.DuplicateCampaignRequest,
-                                context: grpc.aio.ServicerContext) -> pb.DuplicateCampaignResponse:
-        copy = await self._service.duplicate(request.workspace_id, request.campaign_id,
-                                             actor_from_pb(request.actor), request.name)
+    async def DuplicateCampaign(
+        self, request: pb.DuplicateCampaignRequest, context: grpc.aio.ServicerContext
+    ) -> pb.DuplicateCampaignResponse:
+        copy = await self._service.duplicate(
+            request.workspace_id, request.campaign_id, actor_from_pb(request.actor), request.name
+        )
         return pb.DuplicateCampaignResponse(campaign=self._pb(copy))
 
-    async def ArchiveCampaign(self, request: pb.ArchiveCampaignRequest,
-                              context: grpc.aio.ServicerContext) -> pb.ArchiveCampaignResponse:
-        change = await self._service.archive(request.workspace_id, request.campaign_id,
-                                             actor_from_pb(request.actor), request.archived)
+    async def ArchiveCampaign(
+        self, request: pb.ArchiveCampaignRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ArchiveCampaignResponse:
+        change = await self._service.archive(
+            request.workspace_id, request.campaign_id, actor_from_pb(request.actor), request.archived
+        )
         return pb.ArchiveCampaignResponse(**self._change(change))
 
-    async def GetWarmupProgress(self, request: pb.GetWarmupProgressRequest,
-                                context: grpc.aio.ServicerContext) -> pb.GetWarmupProgressResponse:
+    async def GetWarmupProgress(
+        self, request: pb.GetWarmupProgressRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetWarmupProgressResponse:
         p = await self._service.warmup_progress(request.workspace_id, request.campaign_id)
-        return pb.GetWarmupProgressResponse(inbox_id=p.inbox_id, ramp_day=p.ramp_day, limit_today=p.limit_today,
-                                            sent_today=p.sent_today, sent_total=p.sent_total, queued=p.queued,
-                                            pool_size=p.pool_size)
+        return pb.GetWarmupProgressResponse(
+            inbox_id=p.inbox_id,
+            ramp_day=p.ramp_day,
+            limit_today=p.limit_today,
+            sent_today=p.sent_today,
+            sent_total=p.sent_total,
+            queued=p.queued,
+            pool_size=p.pool_size,
+        )
 
-    async def ListCampaigns(self, request: pb.ListCampaignsRequest,
-                            context: grpc.aio.ServicerContext) -> pb.ListCampaignsResponse:
-        campaigns, token = await self._service.list(request.workspace_id, request.page_size, request.page_token,
-                                                    request.archived)
+    async def ListCampaigns(
+        self, request: pb.ListCampaignsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListCampaignsResponse:
+        campaigns, token = await self._service.list(
+            request.workspace_id, request.page_size, request.page_token, request.archived
+        )
         return pb.ListCampaignsResponse(campaigns=[self._pb(c) for c in campaigns], next_page_token=token)
 
-    async def ActivateCampaign(self, request: pb.ActivateCampaignRequest,
-                               context: grpc.aio.ServicerContext) -> pb.ActivateCampaignResponse:
-        change = await self._service.activate(request.workspace_id, request.campaign_id,
-                                              actor_from_pb(request.actor))
+    async def ActivateCampaign(
+        self, request: pb.ActivateCampaignRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ActivateCampaignResponse:
+        change = await self._service.activate(request.workspace_id, request.campaign_id, actor_from_pb(request.actor))
         return pb.ActivateCampaignResponse(**self._change(change))
 
-    async def PauseCampaign(self, request: pb.PauseCampaignRequest,
-                            context: grpc.aio.ServicerContext) -> pb.PauseCampaignResponse:
-        change = await self._service.pause(request.workspace_id, request.campaign_id,
-                                           actor_from_pb(request.actor))
+    async def PauseCampaign(
+        self, request: pb.PauseCampaignRequest, context: grpc.aio.ServicerContext
+    ) -> pb.PauseCampaignResponse:
+        change = await self._service.pause(request.workspace_id, request.campaign_id, actor_from_pb(request.actor))
         return pb.PauseCampaignResponse(**self._change(change))
 
-    async def ResumeCampaign(self, request: pb.ResumeCampaignRequest,
-                             context: grpc.aio.ServicerContext) -> pb.ResumeCampaignResponse:
-        change, next_sends = await self._service.resume(request.workspace_id, request.campaign_id,
-                                                        actor_from_pb(request.actor),
-                                                        when_unblocked=request.when_unblocked)
-        return pb.ResumeCampaignResponse(**self._change(change), next_sends=[
-            pb.NextSend(channel=from_word(types_pb2.Channel, channel), planned_at=to_timestamp(at))
-            for channel, at in sorted(next_sends.items())], waiting_for=[
-            pb.WaitingGate(reason=from_word(types_pb2.PauseReason, g.reason), gate=g.gate, message=g.message,
-                           action=g.action) for g in change.waiting])
+    async def ResumeCampaign(
+        self, request: pb.ResumeCampaignRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ResumeCampaignResponse:
+        change, next_sends = await self._service.resume(
+            request.workspace_id,
+            request.campaign_id,
+            actor_from_pb(request.actor),
+            when_unblocked=request.when_unblocked,
+        )
+        return pb.ResumeCampaignResponse(
+            **self._change(change),
+            next_sends=[
+                pb.NextSend(channel=from_word(types_pb2.Channel, channel), planned_at=to_timestamp(at))
+                for channel, at in sorted(next_sends.items())
+            ],
+            waiting_for=[
+                pb.WaitingGate(
+                    reason=from_word(types_pb2.PauseReason, g.reason), gate=g.gate, message=g.message, action=g.action
+                )
+                for g in change.waiting
+            ],
+        )
 
-    async def ApplyHealthEvent(self, request: pb.ApplyHealthEventRequest,
-                               context: grpc.aio.ServicerContext) -> pb.ApplyHealthEventResponse:
+    async def ApplyHealthEvent(
+        self, request: pb.ApplyHealthEventRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ApplyHealthEventResponse:
         effect = await self._service.health.apply(health_change(request.event))
-        return pb.ApplyHealthEventResponse(applied=effect.applied, campaigns_paused=effect.paused,
-                                           campaigns_resumed=effect.resumed)
+        return pb.ApplyHealthEventResponse(
+            applied=effect.applied, campaigns_paused=effect.paused, campaigns_resumed=effect.resumed
+        )
 
-    async def ApplyFailureRateSignal(self, request: pb.ApplyFailureRateSignalRequest,
-                                     context: grpc.aio.ServicerContext) -> pb.ApplyFailureRateSignalResponse:
+    async def ApplyFailureRateSignal(
+        self, request: pb.ApplyFailureRateSignalRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ApplyFailureRateSignalResponse:
         detail = f"{request.failure_rate:.0%} of the last {request.sample_size} sends failed"
         order = request.window_end.seconds * 1000 + request.window_end.nanos // 1_000_000
-        effect = await self._service.health.failure_signal(request.event_id, request.sender_id,
-                                                           request.above_threshold, order, detail)
+        effect = await self._service.health.failure_signal(
+            request.event_id, request.sender_id, request.above_threshold, order, detail
+        )
         return pb.ApplyFailureRateSignalResponse(applied=effect.applied)
 
-    async def ApplyBounceRateSignal(self, request: pb.ApplyBounceRateSignalRequest,
-                                    context: grpc.aio.ServicerContext) -> pb.ApplyBounceRateSignalResponse:
+    async def ApplyBounceRateSignal(
+        self, request: pb.ApplyBounceRateSignalRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ApplyBounceRateSignalResponse:
         detail = f"{request.bounce_rate:.0%} of the last {request.sample_size} emails bounced ({request.bounces})"
         order = request.window_end.seconds * 1000 + request.window_end.nanos // 1_000_000
         effect = await self._service.health.failure_signal(
-            request.event_id, request.inbox_id, request.above_threshold, order, detail,
-            reason="email_high_bounce_rate", channel="email", source="bounce_detector")
+            request.event_id,
+            request.inbox_id,
+            request.above_threshold,
+            order,
+            detail,
+            reason="email_high_bounce_rate",
+            channel="email",
+            source="bounce_detector",
+        )
         return pb.ApplyBounceRateSignalResponse(applied=effect.applied)
 
-    async def ApplyProspectProgress(self, request: pb.ApplyProspectProgressRequest,
-                                    context: grpc.aio.ServicerContext) -> pb.ApplyProspectProgressResponse:
+    async def ApplyProspectProgress(
+        self, request: pb.ApplyProspectProgressRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ApplyProspectProgressResponse:
         """Only "back_in_sequence" is sent today: a stopped prospect is back, so the gate check runs (issue 15).
         Idempotent: a redelivery finds the reasons already there."""
         if request.outcome != "back_in_sequence":
@@ -268,16 +431,19 @@ class CampaignsServicer(pb_grpc.CampaignsServiceServicer):
         await self._service.prospect_back(request.campaign_id)
         return pb.ApplyProspectProgressResponse(applied=True)
 
-    async def GetPauseHistory(self, request: pb.GetPauseHistoryRequest,
-                              context: grpc.aio.ServicerContext) -> pb.GetPauseHistoryResponse:
-        entries, token = await self._service.history(request.workspace_id, request.campaign_id,
-                                                     request.page_size, request.page_token)
+    async def GetPauseHistory(
+        self, request: pb.GetPauseHistoryRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetPauseHistoryResponse:
+        entries, token = await self._service.history(
+            request.workspace_id, request.campaign_id, request.page_size, request.page_token
+        )
         return pb.GetPauseHistoryResponse(entries=[history_pb(e) for e in entries], next_page_token=token)
 
 
 def _suppression_pb(s: Suppression) -> pb.Suppression:
-    return pb.Suppression(id=s.id, type=s.kind, value=s.value, source=s.source, actor=s.actor,
-                          created_at=to_timestamp(s.created_at))
+    return pb.Suppression(
+        id=s.id, type=s.kind, value=s.value, source=s.source, actor=s.actor, created_at=to_timestamp(s.created_at)
+    )
 
 
 def registration(servicer: CampaignsServicer) -> Registration:

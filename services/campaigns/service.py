@@ -60,9 +60,18 @@ class ProspectView:
 
 
 class CampaignsService(CampaignLifecycle):
-    def __init__(self, repository: Repository, clock: Clock, *, events: Events, outbox: Outbox,
-                 scheduler: Scheduler, directory: Directory, auto_resume_cooldown: timedelta = timedelta(minutes=10),
-                 probation: timedelta = timedelta(hours=24)):
+    def __init__(
+        self,
+        repository: Repository,
+        clock: Clock,
+        *,
+        events: Events,
+        outbox: Outbox,
+        scheduler: Scheduler,
+        directory: Directory,
+        auto_resume_cooldown: timedelta = timedelta(minutes=10),
+        probation: timedelta = timedelta(hours=24),
+    ):
         self._repo = repository
         self._clock = clock
         self._events = events
@@ -72,10 +81,12 @@ class CampaignsService(CampaignLifecycle):
         self.suppressions = Suppressions(repository, clock, outbox, events.suppressions, events.opt_out)
         self._cooldown = auto_resume_cooldown
         self._gates = Gates(directory)
-        self.pause_states = PauseStates(repository, clock, self._gates.check, events,
-                                        auto_resume_cooldown=auto_resume_cooldown, probation=probation)
-        self.health = HealthReactions(repository, self.pause_states, scheduler, directory, outbox, clock,
-                                      cooldown=auto_resume_cooldown)
+        self.pause_states = PauseStates(
+            repository, clock, self._gates.check, events, auto_resume_cooldown=auto_resume_cooldown, probation=probation
+        )
+        self.health = HealthReactions(
+            repository, self.pause_states, scheduler, directory, outbox, clock, cooldown=auto_resume_cooldown
+        )
 
     async def shown(self, campaigns: list[Campaign]) -> list[Campaign]:
         """The campaigns as a member sees them: an active one whose every prospect is done or stopped is
@@ -96,20 +107,21 @@ class CampaignsService(CampaignLifecycle):
         return [describe(campaign, r, cooldown=self._cooldown, now=now) for r in campaign.reasons]
 
     async def get(self, workspace_id: str, campaign_id: str) -> Campaign:
-        campaign = await self._repo.get_campaign(parse_uuid(workspace_id, "workspace_id"),
-                                                 parse_uuid(campaign_id, "campaign_id", missing_is_not_found=True))
+        campaign = await self._repo.get_campaign(
+            parse_uuid(workspace_id, "workspace_id"), parse_uuid(campaign_id, "campaign_id", missing_is_not_found=True)
+        )
         if campaign is None:
             raise NotFound("campaign not found")
         return campaign
 
-    async def list(self, workspace_id: str, page_size: int, page_token: str,
-                   archived: str = "") -> tuple[list[Campaign], str]:
+    async def list(
+        self, workspace_id: str, page_size: int, page_token: str, archived: str = ""
+    ) -> tuple[list[Campaign], str]:
         size = _page_size(page_size)
         if archived not in ("", "archived", "all"):
             raise InvalidArgument("archived must be archived or all", field="archived")
         after = _decode_cursor(page_token) if page_token else None
-        campaigns = await self._repo.list_campaigns(parse_uuid(workspace_id, "workspace_id"), size + 1, after,
-                                                    archived)
+        campaigns = await self._repo.list_campaigns(parse_uuid(workspace_id, "workspace_id"), size + 1, after, archived)
         next_token = _encode_cursor(campaigns[size - 1]) if len(campaigns) > size else ""
         return await self.shown(campaigns[:size]), next_token
 
@@ -122,7 +134,9 @@ class CampaignsService(CampaignLifecycle):
             raise FailedPrecondition(
                 f"a {campaign.status} campaign cannot be activated"
                 + ("; resume it instead" if campaign.status == "paused" else ""),
-                code="invalid_state", details={"status": campaign.status})
+                code="invalid_state",
+                details={"status": campaign.status},
+            )
         if not campaign.steps:
             raise FailedPrecondition("add at least one step before activating", code="no_steps")
         # The gate check (P5, P6): a campaign never starts active on a channel it cannot send on. A draft's
@@ -151,29 +165,35 @@ class CampaignsService(CampaignLifecycle):
             activated = again.campaign
         log.info("campaign activated", campaign_id=campaign.id, actor=actor.kind, status=activated.status)
         if activated.status == "paused":
-            return Change(activated, True, "campaign activated, and paused at once: " + "; ".join(
-                r.detail or r.reason for r in activated.reasons))
+            return Change(
+                activated,
+                True,
+                "campaign activated, and paused at once: " + "; ".join(r.detail or r.reason for r in activated.reasons),
+            )
         return Change(activated, True, "campaign activated")
 
     async def _enforce(self, campaign: Campaign, channels: set[str]) -> Change:
         """The gate check on a started campaign, in its own transaction; answers once the holds are applied."""
-        change = await self.pause_states.enforce(campaign.workspace_id, campaign.id,
-                                                 await self._gates.needed(campaign, channels))
+        change = await self.pause_states.enforce(
+            campaign.workspace_id, campaign.id, await self._gates.needed(campaign, channels)
+        )
         await self._acknowledge_holds(change)
         return change
 
     async def pause(self, workspace_id: str, campaign_id: str, actor: Actor) -> Change:
         campaign = await self.get(workspace_id, campaign_id)
-        change = await self.pause_states.add(campaign.workspace_id, campaign.id, "manual", "campaign", actor,
-                                             subject="")
+        change = await self.pause_states.add(
+            campaign.workspace_id, campaign.id, "manual", "campaign", actor, subject=""
+        )
         if not change.changed:
             return Change(change.campaign, False, "campaign is already paused by a member")
         await self._acknowledge_holds(change)
         log.info("campaign paused", campaign_id=campaign.id, reason="manual")
         return change
 
-    async def resume(self, workspace_id: str, campaign_id: str, actor: Actor, *,
-                     when_unblocked: bool = False) -> tuple[Change, dict[str, datetime]]:
+    async def resume(
+        self, workspace_id: str, campaign_id: str, actor: Actor, *, when_unblocked: bool = False
+    ) -> tuple[Change, dict[str, datetime]]:
         """Returns the change and, per channel, when the next send is planned (P8). A refused resume changes
         nothing; `when_unblocked` keeps the member's intent instead (see PauseStates.resume)."""
         campaign = await self.get(workspace_id, campaign_id)
@@ -215,8 +235,9 @@ class CampaignsService(CampaignLifecycle):
         if change.holds_event is None:
             return
         if not await self._outbox.wait_delivered(change.holds_event, HOLDS_ACK_SECONDS):
-            log.warning("holds not yet applied by the scheduler; the outbox keeps retrying",
-                        campaign_id=change.campaign.id)
+            log.warning(
+                "holds not yet applied by the scheduler; the outbox keeps retrying", campaign_id=change.campaign.id
+            )
 
     async def add_prospects(self, workspace_id: str, campaign_id: str, prospects: list[ProspectIn]) -> AddResult:
         campaign = await self.get(workspace_id, campaign_id)
@@ -226,23 +247,32 @@ class CampaignsService(CampaignLifecycle):
         if campaign.status == "finished":
             raise FailedPrecondition("a finished campaign takes no prospects", code="invalid_state")
         if campaign.kind == "warmup":
-            raise FailedPrecondition("a warm-up campaign writes to the workspace's other inboxes; it takes no "
-                                     "prospects", code="warmup_takes_no_prospects")
+            raise FailedPrecondition(
+                "a warm-up campaign writes to the workspace's other inboxes; it takes no prospects",
+                code="warmup_takes_no_prospects",
+            )
         valid: list[ProspectIn] = []
         refused: list[tuple[int, str, str]] = []
         for index, prospect in enumerate(prospects):
             try:
                 # A profile URL or a public identifier; the scheduler resolves it to a provider id (issue 13).
-                identifier = (linkedin_identifier(prospect.linkedin_public_identifier)
-                              if (prospect.linkedin_public_identifier or "").strip() else None)
+                identifier = (
+                    linkedin_identifier(prospect.linkedin_public_identifier)
+                    if (prospect.linkedin_public_identifier or "").strip()
+                    else None
+                )
             except IdentityError as exc:
                 refused.append((index, exc.code, exc.message))
                 continue
             normalized = ProspectIn(
                 linkedin_provider_id=(prospect.linkedin_provider_id or "").strip() or None,
                 linkedin_public_identifier=identifier,
-                email=(prospect.email or "").strip().lower() or None, first_name=prospect.first_name.strip(),
-                last_name=prospect.last_name.strip(), company=prospect.company.strip(), fields=prospect.fields)
+                email=(prospect.email or "").strip().lower() or None,
+                first_name=prospect.first_name.strip(),
+                last_name=prospect.last_name.strip(),
+                company=prospect.company.strip(),
+                fields=prospect.fields,
+            )
             why = refusal(normalized, campaign.steps)
             if why is None:
                 valid.append(normalized)
@@ -265,14 +295,20 @@ class CampaignsService(CampaignLifecycle):
         self._outbox.kick()
         if holds_event is not None:
             await self._acknowledge_holds(Change(campaign, True, "", holds_event))
-        suppressed = sum(await self.suppressions.suppressed(campaign.workspace_id, [
-            (p.data.email, p.data.linkedin_provider_id, p.data.linkedin_public_identifier) for p in added]))
-        log.info("prospects added", campaign_id=campaign.id, added=len(added), refused=len(refused),
-                 suppressed=suppressed)
+        suppressed = sum(
+            await self.suppressions.suppressed(
+                campaign.workspace_id,
+                [(p.data.email, p.data.linkedin_provider_id, p.data.linkedin_public_identifier) for p in added],
+            )
+        )
+        log.info(
+            "prospects added", campaign_id=campaign.id, added=len(added), refused=len(refused), suppressed=suppressed
+        )
         return AddResult(len(added), len(valid) - len(added), refused, suppressed)
 
-    async def list_prospects(self, workspace_id: str, campaign_id: str, page_size: int,
-                             page_token: str, only: list[str] | None = None) -> tuple[list[ProspectView], str]:
+    async def list_prospects(
+        self, workspace_id: str, campaign_id: str, page_size: int, page_token: str, only: list[str] | None = None
+    ) -> tuple[list[ProspectView], str]:
         campaign = await self.get(workspace_id, campaign_id)
         size = _page_size(page_size)
         try:
@@ -288,8 +324,14 @@ class CampaignsService(CampaignLifecycle):
         for prospect in page:
             plan = plans.get(prospect.id)
             if plan is not None:
-                plan = PlanInfo(plan.state, plan.step_index, plan.next_action_at,
-                                _with_reasons(plan.why_not_now, campaign), plan.out_of_office_until, plan.history)
+                plan = PlanInfo(
+                    plan.state,
+                    plan.step_index,
+                    plan.next_action_at,
+                    _with_reasons(plan.why_not_now, campaign),
+                    plan.out_of_office_until,
+                    plan.history,
+                )
             views.append(ProspectView(prospect, plan))
         return views, next_token
 
@@ -301,8 +343,9 @@ class CampaignsService(CampaignLifecycle):
             return WarmupProgress(campaign.senders.inbox_ids[0], 0, 0, 0, 0, 0, 0)
         return await self._scheduler.warmup_progress(campaign.id)
 
-    async def history(self, workspace_id: str, campaign_id: str, page_size: int,
-                      page_token: str) -> tuple[list[HistoryEntry], str]:
+    async def history(
+        self, workspace_id: str, campaign_id: str, page_size: int, page_token: str
+    ) -> tuple[list[HistoryEntry], str]:
         campaign = await self.get(workspace_id, campaign_id)
         size = _page_size(page_size)
         try:

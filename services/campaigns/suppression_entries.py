@@ -34,8 +34,14 @@ def normalize(kind: str, value: str) -> Entry | None:
     if kind == "email":
         address = raw.lower()
         local, at, domain = address.rpartition("@")
-        if at and _LOCAL.match(local) and not local.startswith(".") and ".." not in local and _DOMAIN.match(domain) \
-                and len(address) <= 254:
+        if (
+            at
+            and _LOCAL.match(local)
+            and not local.startswith(".")
+            and ".." not in local
+            and _DOMAIN.match(domain)
+            and len(address) <= 254
+        ):
             return Entry("email", address)
         return None
     if kind == "domain":
@@ -67,12 +73,18 @@ def validate(entries: list[tuple[str, str]]) -> list[Entry]:
     out: dict[Entry, None] = {}
     for index, (kind, value) in enumerate(entries):
         if kind not in KINDS:
-            raise InvalidArgument(f"entries[{index}].type must be one of {', '.join(KINDS)}",
-                                  field=f"entries[{index}].type", details={"index": index})
+            raise InvalidArgument(
+                f"entries[{index}].type must be one of {', '.join(KINDS)}",
+                field=f"entries[{index}].type",
+                details={"index": index},
+            )
         entry = normalize(kind, value)
         if entry is None:
-            raise InvalidArgument(f"entries[{index}].value is not a valid {kind}", field=f"entries[{index}].value",
-                                  details={"index": index})
+            raise InvalidArgument(
+                f"entries[{index}].value is not a valid {kind}",
+                field=f"entries[{index}].value",
+                details={"index": index},
+            )
         out[entry] = None
     return list(out)
 

@@ -39,8 +39,9 @@ class Added:
 
 
 class Suppressions:
-    def __init__(self, repository: Repository, clock: Clock, outbox: Outbox, event: SuppressionEvent,
-                 opt_out_event: OptOutEvent):
+    def __init__(
+        self, repository: Repository, clock: Clock, outbox: Outbox, event: SuppressionEvent, opt_out_event: OptOutEvent
+    ):
         self._repo = repository
         self._store = SuppressionStore(repository)
         self._clock = clock
@@ -60,16 +61,29 @@ class Suppressions:
         entry = Entry("email", email) if email else Entry("linkedin", provider_id or "")
         async with self._repo.transaction() as tx:
             listed_as = "hard_bounce" if source == "hard_bounce" else "opt_out"
-            new = await self._store.add(tx, workspace_id, [entry], listed_as, f"prospect:{prospect_id}",
-                                        self._clock.now()) if entry.value else []
+            new = (
+                await self._store.add(
+                    tx, workspace_id, [entry], listed_as, f"prospect:{prospect_id}", self._clock.now()
+                )
+                if entry.value
+                else []
+            )
             suppressed = await tx.enqueue(self._event(workspace_id, new, [])) if new else None
             # One opt-out per prospect: a second click, a redelivered POST or the mailto after the link is a no-op.
-            voice = await tx.enqueue(self._opt_out_event(f"opt-out:{prospect_id}", prospect_id, source)) \
-                if record_voice else None
+            voice = (
+                await tx.enqueue(self._opt_out_event(f"opt-out:{prospect_id}", prospect_id, source))
+                if record_voice
+                else None
+            )
         await self._acknowledge(suppressed)
         await self._acknowledge(voice)
-        log.info("prospect opted out", workspace_id=workspace_id, prospect_id=prospect_id, source=source,
-                 newly_suppressed=bool(new))
+        log.info(
+            "prospect opted out",
+            workspace_id=workspace_id,
+            prospect_id=prospect_id,
+            source=source,
+            newly_suppressed=bool(new),
+        )
         return bool(new)
 
     async def add(self, workspace_id: str, raw: list[tuple[str, str]], source: str, actor: str) -> Added:
@@ -80,10 +94,15 @@ class Suppressions:
         async with self._repo.transaction() as tx:
             new = await self._store.add(tx, workspace_id, entries, source, actor, self._clock.now())
             for start in range(0, len(new), EVENT_CHUNK):
-                last = await tx.enqueue(self._event(workspace_id, new[start:start + EVENT_CHUNK], []))
+                last = await tx.enqueue(self._event(workspace_id, new[start : start + EVENT_CHUNK], []))
         enforced = await self._acknowledge(last)
-        log.info("suppressions added", workspace_id=workspace_id, added=len(new),
-                 already_listed=len(entries) - len(new), source=source)
+        log.info(
+            "suppressions added",
+            workspace_id=workspace_id,
+            added=len(new),
+            already_listed=len(entries) - len(new),
+            source=source,
+        )
         return Added(len(new), len(entries) - len(new), enforced)
 
     async def delete(self, workspace_id: str, suppression_id: str) -> Suppression:
@@ -96,8 +115,9 @@ class Suppressions:
         log.info("suppression removed", workspace_id=workspace_id, suppression_id=suppression_id)
         return gone
 
-    async def page(self, workspace_id: str, query: str, page_size: int,
-                   page_token: str) -> tuple[list[Suppression], str]:
+    async def page(
+        self, workspace_id: str, query: str, page_size: int, page_token: str
+    ) -> tuple[list[Suppression], str]:
         size = min(page_size or 50, MAX_PAGE)
         if len(query) > 320:
             raise InvalidArgument("q is at most 320 characters", field="q")
@@ -108,13 +128,17 @@ class Suppressions:
         rows = await self._store.page(workspace_id, query.strip(), size + 1, before)
         return rows[:size], (str(rows[size - 1].seq) if len(rows) > size else "")
 
-    async def suppressed(self, workspace_id: str,
-                         prospects: Sequence[tuple[str | None, str | None, str | None]]) -> list[bool]:
+    async def suppressed(
+        self, workspace_id: str, prospects: Sequence[tuple[str | None, str | None, str | None]]
+    ) -> list[bool]:
         """For prospects (email, provider id, public identifier): whether the list suppresses each."""
         emails = [e for e, _, _ in prospects if e]
         found = await self._store.matching(
-            workspace_id, emails, [e.rpartition("@")[2] for e in emails],
-            [x for _, p, i in prospects for x in (p, (i or "").lower()) if x])
+            workspace_id,
+            emails,
+            [e.rpartition("@")[2] for e in emails],
+            [x for _, p, i in prospects for x in (p, (i or "").lower()) if x],
+        )
         return [matches(found, e, p, i) for e, p, i in prospects]
 
     async def _acknowledge(self, event: int | None) -> bool:

@@ -23,8 +23,9 @@ class ConfigError(Exception):
         self.problems = problems
 
 
-def setting(env: str, default: Any = REQUIRED, *, parse: Callable[[str], Any] = str, help: str = "",
-            secret: bool = False) -> Any:
+def setting(
+    env: str, default: Any = REQUIRED, *, parse: Callable[[str], Any] = str, help: str = "", secret: bool = False
+) -> Any:
     """Declare a settings field read from `env`."""
     meta = {"env": env, "parse": parse, "help": help, "secret": secret, "required": default is REQUIRED}
     if default is REQUIRED:
@@ -38,14 +39,22 @@ DEFAULT_PORTS = {"accounts": 50051, "campaigns": 50052, "scheduler": 50053}
 
 def listen_setting(service: str) -> Any:
     """The `grpc_listen` setting of `service`'s own server."""
-    return setting("HOLDFAST_GRPC_LISTEN", f"127.0.0.1:{DEFAULT_PORTS[service]}", parse=parse_listen,
-                   help=f"host:port the {service} gRPC server listens on")
+    return setting(
+        "HOLDFAST_GRPC_LISTEN",
+        f"127.0.0.1:{DEFAULT_PORTS[service]}",
+        parse=parse_listen,
+        help=f"host:port the {service} gRPC server listens on",
+    )
 
 
 def target_setting(service: str) -> Any:
     """The `<service>_target` setting: where another service reaches `service`'s gRPC server."""
-    return setting(f"HOLDFAST_{service.upper()}_TARGET", f"127.0.0.1:{DEFAULT_PORTS[service]}", parse=parse_listen,
-                   help=f"host:port of the {service} gRPC service")
+    return setting(
+        f"HOLDFAST_{service.upper()}_TARGET",
+        f"127.0.0.1:{DEFAULT_PORTS[service]}",
+        parse=parse_listen,
+        help=f"host:port of the {service} gRPC service",
+    )
 
 
 def parse_bool(raw: str) -> bool:
@@ -94,8 +103,15 @@ def describe(cls: type) -> list[dict[str, Any]]:
         meta = field.metadata
         if "env" in meta:
             default = None if meta["required"] else field.default
-            rows.append({"env": meta["env"], "required": meta["required"], "default": default,
-                         "help": meta["help"], "secret": meta["secret"]})
+            rows.append(
+                {
+                    "env": meta["env"],
+                    "required": meta["required"],
+                    "default": default,
+                    "help": meta["help"],
+                    "secret": meta["secret"],
+                }
+            )
     return rows
 
 
@@ -104,24 +120,34 @@ class CommonSettings:
     """Settings every process reads."""
 
     log_level: str = setting("HOLDFAST_LOG_LEVEL", "info", help="debug, info, warning or error")
-    log_format: str = setting("HOLDFAST_LOG_FORMAT", "auto",
-                              help="json, console, or auto (json unless stdout is a terminal)")
-    shutdown_grace_seconds: float = setting("HOLDFAST_SHUTDOWN_GRACE_SECONDS", 10.0, parse=float,
-                                            help="how long in-flight calls may finish after SIGTERM")
-    rpc_timeout_seconds: float = setting("HOLDFAST_RPC_TIMEOUT_SECONDS", 5.0, parse=float,
-                                         help="deadline of calls to other services")
+    log_format: str = setting(
+        "HOLDFAST_LOG_FORMAT", "auto", help="json, console, or auto (json unless stdout is a terminal)"
+    )
+    shutdown_grace_seconds: float = setting(
+        "HOLDFAST_SHUTDOWN_GRACE_SECONDS", 10.0, parse=float, help="how long in-flight calls may finish after SIGTERM"
+    )
+    rpc_timeout_seconds: float = setting(
+        "HOLDFAST_RPC_TIMEOUT_SECONDS", 5.0, parse=float, help="deadline of calls to other services"
+    )
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class ServiceSettings(CommonSettings):
     """Settings every internal (database-owning) service reads."""
 
-    database_url: str = setting("DATABASE_URL", parse=str, secret=True,
-                                help="PostgreSQL URL, e.g. postgresql://user:pw@host:5432/holdfast")
-    migrate_on_start: bool = setting("HOLDFAST_MIGRATE_ON_START", True, parse=parse_bool,
-                                     help="apply pending migrations at start (else only check them)")
+    database_url: str = setting(
+        "DATABASE_URL", parse=str, secret=True, help="PostgreSQL URL, e.g. postgresql://user:pw@host:5432/holdfast"
+    )
+    migrate_on_start: bool = setting(
+        "HOLDFAST_MIGRATE_ON_START",
+        True,
+        parse=parse_bool,
+        help="apply pending migrations at start (else only check them)",
+    )
     db_pool_max: int = setting("HOLDFAST_DB_POOL_MAX", 10, parse=int, help="database connections per process")
-    db_wait_seconds: float = setting("HOLDFAST_DB_WAIT_SECONDS", 30.0, parse=float,
-                                     help="how long start-up waits for the database")
-    metrics_port: int = setting("HOLDFAST_METRICS_PORT", 0, parse=int,
-                                help="port of the Prometheus /metrics endpoint (0: not served)")
+    db_wait_seconds: float = setting(
+        "HOLDFAST_DB_WAIT_SECONDS", 30.0, parse=float, help="how long start-up waits for the database"
+    )
+    metrics_port: int = setting(
+        "HOLDFAST_METRICS_PORT", 0, parse=int, help="port of the Prometheus /metrics endpoint (0: not served)"
+    )

@@ -42,14 +42,19 @@ def mark_session_state(conn: asyncpg.Connection) -> None:
         mark()
 
 
-async def create_pool(dsn: str, *, application_name: str, min_size: int = 1, max_size: int = 10,
-                      wait_seconds: float = 30.0) -> asyncpg.Pool:
+async def create_pool(
+    dsn: str, *, application_name: str, min_size: int = 1, max_size: int = 10, wait_seconds: float = 30.0
+) -> asyncpg.Pool:
     deadline = time.monotonic() + wait_seconds
     delay = 0.1
     while True:
         try:
             pool = await asyncpg.create_pool(
-                dsn, min_size=min_size, max_size=max_size, command_timeout=60, connection_class=Connection,
+                dsn,
+                min_size=min_size,
+                max_size=max_size,
+                command_timeout=60,
+                connection_class=Connection,
                 server_settings={"application_name": application_name},
             )
             async with pool.acquire() as conn:
@@ -93,8 +98,9 @@ class DatabaseProbe:
     async def answers(self) -> bool:
         try:
             if self._conn is None or self._conn.is_closed():
-                self._conn = await asyncpg.connect(self._dsn, timeout=self._timeout_s,
-                                                   server_settings={"application_name": self._application_name})
+                self._conn = await asyncpg.connect(
+                    self._dsn, timeout=self._timeout_s, server_settings={"application_name": self._application_name}
+                )
             await self._conn.fetchval("SELECT 1", timeout=self._timeout_s)
             return True
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):

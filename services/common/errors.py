@@ -27,8 +27,9 @@ class InvalidArgument(DomainError):
     code = "invalid_argument"
     http_status = 400
 
-    def __init__(self, message: str, *, field: str | None = None, code: str | None = None,
-                 details: dict[str, Any] | None = None):
+    def __init__(
+        self, message: str, *, field: str | None = None, code: str | None = None, details: dict[str, Any] | None = None
+    ):
         merged = dict(details or {})
         if field is not None:
             merged.setdefault("field", field)

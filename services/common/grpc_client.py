@@ -18,8 +18,9 @@ class _DeadlineInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
     def __init__(self, default_timeout: float):
         self._default_timeout = default_timeout
 
-    async def intercept_unary_unary(self, continuation: Callable[..., Any],
-                                    details: grpc.aio.ClientCallDetails, request: Any) -> Any:
+    async def intercept_unary_unary(
+        self, continuation: Callable[..., Any], details: grpc.aio.ClientCallDetails, request: Any
+    ) -> Any:
         metadata = grpc.aio.Metadata(*(details.metadata or ()))
         request_id = structlog.contextvars.get_contextvars().get("request_id")
         if request_id and REQUEST_ID_KEY not in metadata:
@@ -46,7 +47,10 @@ def open_channel(target: str, *, default_timeout: float = 5.0) -> grpc.aio.Chann
     return grpc.aio.insecure_channel(
         target,
         interceptors=[_DeadlineInterceptor(default_timeout)],
-        options=[("grpc.keepalive_time_ms", 30_000), ("grpc.enable_retries", 1),
-                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES)],
+        options=[
+            ("grpc.keepalive_time_ms", 30_000),
+            ("grpc.enable_retries", 1),
+            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+        ],
     )

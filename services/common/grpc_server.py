@@ -47,8 +47,9 @@ class ContextInterceptor(grpc.aio.ServerInterceptor):
         # own metadata, so the wrapper is the same for every call (building it per call was measurable, B5).
         self._wrapped: dict[str, Any] = {}
 
-    async def intercept_service(self, continuation: Callable[..., Awaitable[Any]],
-                                details: grpc.HandlerCallDetails) -> Any:
+    async def intercept_service(
+        self, continuation: Callable[..., Awaitable[Any]], details: grpc.HandlerCallDetails
+    ) -> Any:
         wrapped = self._wrapped.get(details.method)
         if wrapped is not None:
             return wrapped
@@ -90,8 +91,9 @@ class ContextInterceptor(grpc.aio.ServerInterceptor):
                     # The database is down or restarting: the caller may retry later (a 503, not a 500).
                     code = "UNAVAILABLE"
                     log.warning("rpc failed: database unreachable", error=repr(exc))
-                    status, message, trailers = to_status(errors.Unavailable(
-                        "the database is unreachable; retry later", code="database_unavailable"))
+                    status, message, trailers = to_status(
+                        errors.Unavailable("the database is unreachable; retry later", code="database_unavailable")
+                    )
                     await context.abort(status, message, trailing_metadata=trailers)
                 log.exception("rpc failed")
                 code = "INTERNAL"
@@ -120,8 +122,9 @@ class Registration:
 
 
 class RunningServer:
-    def __init__(self, server: grpc.aio.Server, port: int, health_servicer: health.aio.HealthServicer,
-                 names: Sequence[str]):
+    def __init__(
+        self, server: grpc.aio.Server, port: int, health_servicer: health.aio.HealthServicer, names: Sequence[str]
+    ):
         self.server = server
         self.port = port
         self.health = health_servicer
@@ -171,10 +174,14 @@ class RunningServer:
 async def start_server(listen: str, registrations: Sequence[Registration]) -> RunningServer:
     """Start serving on `listen` (host:port; port 0 picks a free one). Health stays NOT_SERVING until
     `mark_serving` is called by the caller once everything the service needs is ready."""
-    server = grpc.aio.server(interceptors=[ContextInterceptor()],
-                             options=[("grpc.so_reuseport", 0),
-                                      # A 100,000-entry suppression upload (V6) passes in one call.
-                                      ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES)])
+    server = grpc.aio.server(
+        interceptors=[ContextInterceptor()],
+        options=[
+            ("grpc.so_reuseport", 0),
+            # A 100,000-entry suppression upload (V6) passes in one call.
+            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+        ],
+    )
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     names = [r.full_name for r in registrations]

@@ -23,21 +23,24 @@ MAX_MESSAGE_BYTES = 10 * 1024 * 1024
 # A line opening the quoted message, in the languages the classifier reads.
 _QUOTE_INTRO = re.compile(
     r"^\s*(?:"
-    r"on\b.{0,200}\bwrote\s*:|"                       # en (Gmail, Apple Mail)
-    r"le\b.{0,200}\ba\s+[ée]crit\s*:|"                # fr
-    r"am\b.{0,200}\bschrieb\b.{0,200}:|"              # de
-    r"el\b.{0,200}\bescribi[óo]\s*:|"                 # es
-    r"em\b.{0,200}\bescreveu\s*:|"                    # pt
-    r"il\b.{0,200}\bha\s+scritto\s*:|"                # it
-    r"op\b.{0,200}\bschreef\b.{0,200}:|"              # nl
+    r"on\b.{0,200}\bwrote\s*:|"  # en (Gmail, Apple Mail)
+    r"le\b.{0,200}\ba\s+[ée]crit\s*:|"  # fr
+    r"am\b.{0,200}\bschrieb\b.{0,200}:|"  # de
+    r"el\b.{0,200}\bescribi[óo]\s*:|"  # es
+    r"em\b.{0,200}\bescreveu\s*:|"  # pt
+    r"il\b.{0,200}\bha\s+scritto\s*:|"  # it
+    r"op\b.{0,200}\bschreef\b.{0,200}:|"  # nl
     r"-{2,}\s*(?:original message|message d'origine|urspr[üu]ngliche nachricht|mensaje original|"
     r"mensagem original|messaggio originale|oorspronkelijk bericht)\s*-{2,}|"
-    r"_{10,}"                                         # Outlook's rule above the header block
-    r")\s*$", re.IGNORECASE)
+    r"_{10,}"  # Outlook's rule above the header block
+    r")\s*$",
+    re.IGNORECASE,
+)
 # Outlook's header block: "From:" (localized) followed within a few lines by "Sent:"/"Date:" (localized).
 _FROM_LINE = re.compile(r"^\s*\*?(?:from|de|von|da|van|от)\s*\*?\s*:", re.IGNORECASE)
-_SENT_LINE = re.compile(r"^\s*\*?(?:sent|date|envoy[ée]|gesendet|datum|enviado|inviato|verzonden|data)\s*\*?\s*:",
-                        re.IGNORECASE)
+_SENT_LINE = re.compile(
+    r"^\s*\*?(?:sent|date|envoy[ée]|gesendet|datum|enviado|inviato|verzonden|data)\s*\*?\s*:", re.IGNORECASE
+)
 _SIGNATURE = re.compile(r"^-- ?$")
 _HTML_QUOTE_START = re.compile(r"gmail_quote|divRplyFwdMsg|appendonsend|moz-cite-prefix|yahoo_quoted", re.I)
 
@@ -67,10 +70,14 @@ def parse(raw: bytes) -> InboundEmail:
     recipients = getaddresses([headers.get("to", ""), headers.get("cc", "")])
     return InboundEmail(
         message_id=(re.findall(r"<[^<>\s]+>", headers.get("message-id", "")) or [""])[0],
-        in_reply_to=in_reply_to, references=tuple(ids),
+        in_reply_to=in_reply_to,
+        references=tuple(ids),
         from_address=parseaddr(headers.get("from", ""))[1].strip().lower(),
         to_addresses=tuple(a.strip().lower() for _, a in recipients if a),
-        subject=" ".join(headers.get("subject", "").split()), headers=headers, text=_written_text(message))
+        subject=" ".join(headers.get("subject", "").split()),
+        headers=headers,
+        text=_written_text(message),
+    )
 
 
 def _header_text(value: object) -> str:
@@ -112,7 +119,7 @@ def strip_quoted(text: str) -> str:
         # Gmail wraps a long "On ... wrote:" over two lines.
         if i + 1 < len(lines) and _QUOTE_INTRO.match(f"{line} {lines[i + 1]}"):
             break
-        if _FROM_LINE.match(line) and any(_SENT_LINE.match(x) for x in lines[i + 1:i + 4]):
+        if _FROM_LINE.match(line) and any(_SENT_LINE.match(x) for x in lines[i + 1 : i + 4]):
             break
         kept.append(line)
     return "\n".join(kept).strip()

@@ -31,8 +31,7 @@ def _redact(value: Any) -> Any:
     if isinstance(value, str):
         return redact_text(value)
     if isinstance(value, dict):
-        return {k: (REDACTED if isinstance(k, str) and _SECRET_KEY.search(k) else _redact(v))
-                for k, v in value.items()}
+        return {k: (REDACTED if isinstance(k, str) and _SECRET_KEY.search(k) else _redact(v)) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return type(value)(_redact(v) for v in value)
     return value
@@ -57,8 +56,9 @@ def configure(service: str, *, level: str = "info", fmt: str = "auto") -> None:
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.format_exc_info if use_json else structlog.processors.StackInfoRenderer(),
     ]
-    renderer: Any = (structlog.processors.JSONRenderer() if use_json
-                     else structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty()))
+    renderer: Any = (
+        structlog.processors.JSONRenderer() if use_json else structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty())
+    )
     # Redaction runs last before rendering, after exceptions were formatted into text.
     # A logger is cached on its first use (cache_logger_on_first_use) holding the chain it found then. Changing
     # that one chain in place, as structlog.testing.capture_logs does, keeps every cached logger on the current

@@ -11,8 +11,7 @@ import structlog
 log = structlog.get_logger(__name__)
 
 
-async def run_loop(name: str, interval_s: float, step: Callable[[], Awaitable[int]], *,
-                   idle_only: bool = True) -> None:
+async def run_loop(name: str, interval_s: float, step: Callable[[], Awaitable[int]], *, idle_only: bool = True) -> None:
     """Run `step` forever. With `idle_only`, sleep only when it found nothing to do (so a backlog drains at
     full speed); otherwise sleep after every run."""
     while True:

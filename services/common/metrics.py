@@ -12,21 +12,32 @@ GRPC_REQUESTS = Counter("holdfast_grpc_requests_total", "gRPC calls served", ["m
 GRPC_LATENCY = Histogram("holdfast_grpc_request_seconds", "gRPC call latency", ["method"], buckets=LATENCY_BUCKETS)
 HTTP_REQUESTS = Counter("holdfast_http_requests_total", "HTTP requests served", ["route", "status"])
 HTTP_LATENCY = Histogram("holdfast_http_request_seconds", "HTTP request latency", ["route"], buckets=LATENCY_BUCKETS)
-PAUSE_CHANGES = Counter("holdfast_pause_reason_changes_total", "pause reasons added and cleared",
-                        ["reason", "action", "actor"])
+PAUSE_CHANGES = Counter(
+    "holdfast_pause_reason_changes_total", "pause reasons added and cleared", ["reason", "action", "actor"]
+)
 SENDS = Counter("holdfast_sends_total", "send attempts by channel and outcome", ["channel", "outcome"])
-DISPATCH_LAG = Histogram("holdfast_dispatch_lag_seconds", "claim time minus planned time of a send",
-                         buckets=(0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600))
-HOLD_DELAY = Histogram("holdfast_hold_delay_seconds", "from a pause or resume cause to the scheduler enforcing it",
-                       ["action"], buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
-BOUNCE_REPORTS_IGNORED = Counter("holdfast_bounce_reports_ignored_total",
-                                 "delivery reports quoting one of our Message-IDs not counted as a bounce (T6)",
-                                 ["reason"])
-BOUNCE_POLL_ERRORS = Counter("holdfast_bounce_poll_errors_total", "bounce polls of an inbox that failed",
-                             ["kind"])
-PROVIDER_UNMAPPED_ERRORS = Counter("holdfast_provider_unmapped_errors_total",
-                                   "provider error answers of a type the provider does not document",
-                                   ["status", "type"])
+DISPATCH_LAG = Histogram(
+    "holdfast_dispatch_lag_seconds",
+    "claim time minus planned time of a send",
+    buckets=(0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600),
+)
+HOLD_DELAY = Histogram(
+    "holdfast_hold_delay_seconds",
+    "from a pause or resume cause to the scheduler enforcing it",
+    ["action"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+BOUNCE_REPORTS_IGNORED = Counter(
+    "holdfast_bounce_reports_ignored_total",
+    "delivery reports quoting one of our Message-IDs not counted as a bounce (T6)",
+    ["reason"],
+)
+BOUNCE_POLL_ERRORS = Counter("holdfast_bounce_poll_errors_total", "bounce polls of an inbox that failed", ["kind"])
+PROVIDER_UNMAPPED_ERRORS = Counter(
+    "holdfast_provider_unmapped_errors_total",
+    "provider error answers of a type the provider does not document",
+    ["status", "type"],
+)
 OUTBOX_BACKLOG = Gauge("holdfast_outbox_backlog", "outbox events not yet delivered", ["schema"])
 
 

@@ -48,8 +48,7 @@ def discover(folder: Path) -> list[Migration]:
 
 def _lock_key(schema: str) -> int:
     # A stable signed 64-bit key per schema.
-    return int.from_bytes(hashlib.sha256(f"holdfast.migrate.{schema}".encode()).digest()[:8], "big",
-                          signed=True)
+    return int.from_bytes(hashlib.sha256(f"holdfast.migrate.{schema}".encode()).digest()[:8], "big", signed=True)
 
 
 async def _applied(conn: asyncpg.Connection, schema: str) -> dict[int, str]:
@@ -64,11 +63,15 @@ def _verify(applied: dict[int, str], migrations: list[Migration], schema: str) -
     known = {m.version: m for m in migrations}
     for version, checksum in applied.items():
         if version not in known:
-            raise MigrationError(f"schema {schema} has migration {version} that this code does not know; "
-                                 "is an older version of the service running against a newer database?")
+            raise MigrationError(
+                f"schema {schema} has migration {version} that this code does not know; "
+                "is an older version of the service running against a newer database?"
+            )
         if known[version].checksum != checksum:
-            raise MigrationError(f"migration {known[version].name} of schema {schema} changed after it was "
-                                 "applied; add a new migration instead")
+            raise MigrationError(
+                f"migration {known[version].name} of schema {schema} changed after it was "
+                "applied; add a new migration instead"
+            )
     return [m for m in migrations if m.version not in applied]
 
 
@@ -92,7 +95,9 @@ async def migrate(conn: asyncpg.Connection, schema: str, folder: Path) -> list[s
             await conn.execute(migration.sql)
             await conn.execute(
                 f"INSERT INTO {schema}.schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
-                migration.version, migration.name, migration.checksum,
+                migration.version,
+                migration.name,
+                migration.checksum,
             )
     return [m.name for m in pending]
 

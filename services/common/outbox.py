@@ -27,8 +27,9 @@ log = structlog.get_logger(__name__)
 Deliver = Callable[[bytes], Awaitable[None]]
 
 
-def grpc_destination(call: Callable[..., Awaitable[object]], parse: Callable[[bytes], object], *,
-                     timeout: float | None = None) -> Deliver:
+def grpc_destination(
+    call: Callable[..., Awaitable[object]], parse: Callable[[bytes], object], *, timeout: float | None = None
+) -> Deliver:
     """An outbox destination that is one gRPC method: the stored payload, parsed as its request (`parse`, the
     request type's FromString), sent as is. Without `timeout` the channel's default deadline applies."""
 
@@ -39,14 +40,18 @@ def grpc_destination(call: Callable[..., Awaitable[object]], parse: Callable[[by
     return deliver
 
 
-def grpc_destinations(service: str, stub: object, requests: object,
-                      timeouts: dict[str, float | None]) -> dict[str, Deliver]:
+def grpc_destinations(
+    service: str, stub: object, requests: object, timeouts: dict[str, float | None]
+) -> dict[str, Deliver]:
     """The destinations "<service>.<Method>" of an outbox, one per gRPC method of `stub`, each parsing its payload
     as `<Method>Request` of the `requests` module. `timeouts`: each method's deadline (None: the channel's).
     A misspelt method fails at wiring, when the service starts."""
-    return {f"{service}.{method}": grpc_destination(getattr(stub, method),
-                                                    getattr(requests, f"{method}Request").FromString, timeout=timeout)
-            for method, timeout in timeouts.items()}
+    return {
+        f"{service}.{method}": grpc_destination(
+            getattr(stub, method), getattr(requests, f"{method}Request").FromString, timeout=timeout
+        )
+        for method, timeout in timeouts.items()
+    }
 
 
 def table_sql(schema: str) -> str:
@@ -65,21 +70,33 @@ CREATE INDEX outbox_by_key ON {schema}.outbox (ordering_key, id);
 """
 
 
-async def enqueue(conn: asyncpg.Connection, schema: str, destination: str, ordering_key: str,
-                  payload: bytes) -> int:
+async def enqueue(conn: asyncpg.Connection, schema: str, destination: str, ordering_key: str, payload: bytes) -> int:
     """Write an event inside the caller's transaction; returns its id."""
-    return int(await conn.fetchval(
-        f"INSERT INTO {schema}.outbox (destination, ordering_key, payload) VALUES ($1, $2, $3) RETURNING id",
-        destination, ordering_key, payload))
+    return int(
+        await conn.fetchval(
+            f"INSERT INTO {schema}.outbox (destination, ordering_key, payload) VALUES ($1, $2, $3) RETURNING id",
+            destination,
+            ordering_key,
+            payload,
+        )
+    )
 
 
 class Relay:
     """Delivers outbox rows. `kick()` after a commit delivers at once; a poll catches rows written by
     other replicas and retries failures with backoff."""
 
-    def __init__(self, pool: asyncpg.Pool, schema: str, destinations: dict[str, Deliver], *,
-                 poll_seconds: float = 1.0, batch: int = 100, max_backoff: timedelta = timedelta(seconds=30),
-                 deliver_last: Sequence[str] = (RECORD_WEBHOOK_EVENT,)):
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        schema: str,
+        destinations: dict[str, Deliver],
+        *,
+        poll_seconds: float = 1.0,
+        batch: int = 100,
+        max_backoff: timedelta = timedelta(seconds=30),
+        deliver_last: Sequence[str] = (RECORD_WEBHOOK_EVENT,),
+    ):
         self._pool = pool
         # Destinations that wait while others have rows ready (each key still in order): a bulk pause writes a
         # webhook event per campaign, and the holds that make the pause take effect must not queue behind
@@ -149,14 +166,16 @@ class Relay:
                        AND NOT EXISTS (SELECT 1 FROM {self._schema}.outbox p
                                         WHERE p.ordering_key = o.ordering_key AND p.id < o.id)
                      ORDER BY o.destination = ANY($2::text[]), o.id LIMIT $1 FOR UPDATE SKIP LOCKED""",
-                self._batch, self._deliver_last)
+                self._batch,
+                self._deliver_last,
+            )
             # Those rows come last, and a few at a time: a batch of them in flight is what new rows wait for. In a
             # round with other rows they wait for the next round: they would share the machine with those (B4).
             last = [r for r in rows if r["destination"] in self._deliver_last]
             if last and len(last) < len(rows):
-                rows = rows[:len(rows) - len(last)]  # the rest stay locked until this commits
+                rows = rows[: len(rows) - len(last)]  # the rest stay locked until this commits
             elif len(last) > self._last_batch:
-                rows = rows[:self._last_batch]
+                rows = rows[: self._last_batch]
             if not rows:
                 return 0
             results = await asyncio.gather(*(self._deliver(r["destination"], r["payload"]) for r in rows))
@@ -169,7 +188,10 @@ class Relay:
                 await conn.execute(
                     f"UPDATE {self._schema}.outbox SET attempts = attempts + 1, last_error = $2,"
                     f" next_attempt_at = clock_timestamp() + make_interval(secs => $3) WHERE id = $1",
-                    row_id, error[:500], backoff)
+                    row_id,
+                    error[:500],
+                    backoff,
+                )
                 log.warning("outbox delivery failed", event_id=row_id, attempts=attempts + 1, error=error)
         if done:
             async with self._delivered:

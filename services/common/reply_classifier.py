@@ -35,51 +35,123 @@ def _fold(text: str) -> str:
 
 
 # Subjects of auto-replies (accents folded, lower case), as each client writes them.
-_AUTO_SUBJECT = re.compile(r"^(?:" + "|".join((
-    r"automatic reply", r"auto(?:matic)?[ -]?reply", r"autoreply", r"auto[ -]?response", r"out of (?:the )?office",
-    r"away from (?:the )?office", r"on vacation", r"on leave", r"vacation reply",           # en: Outlook, Gmail
-    r"reponse automatique", r"absence du bureau", r"absent du bureau", r"message d'absence", r"absent",      # fr
-    r"automatische antwort", r"abwesenheitsnotiz", r"abwesend", r"automatische abwesenheitsnotiz",           # de
-    r"respuesta automatica", r"fuera de la oficina", r"ausente", r"fuera de oficina",                        # es
-    r"resposta automatica", r"ausencia temporaria", r"fora do escritorio", r"ausente do escritorio",        # pt
-    r"risposta automatica", r"fuori sede", r"fuori ufficio", r"assente",                                     # it
-    r"automatisch antwoord", r"afwezig", r"niet aanwezig", r"buiten kantoor", r"automatisch bericht",        # nl
-)) + r")\b")
+_AUTO_SUBJECT = re.compile(
+    r"^(?:"
+    + "|".join(
+        (
+            r"automatic reply",
+            r"auto(?:matic)?[ -]?reply",
+            r"autoreply",
+            r"auto[ -]?response",
+            r"out of (?:the )?office",
+            r"away from (?:the )?office",
+            r"on vacation",
+            r"on leave",
+            r"vacation reply",  # en: Outlook, Gmail
+            r"reponse automatique",
+            r"absence du bureau",
+            r"absent du bureau",
+            r"message d'absence",
+            r"absent",  # fr
+            r"automatische antwort",
+            r"abwesenheitsnotiz",
+            r"abwesend",
+            r"automatische abwesenheitsnotiz",  # de
+            r"respuesta automatica",
+            r"fuera de la oficina",
+            r"ausente",
+            r"fuera de oficina",  # es
+            r"resposta automatica",
+            r"ausencia temporaria",
+            r"fora do escritorio",
+            r"ausente do escritorio",  # pt
+            r"risposta automatica",
+            r"fuori sede",
+            r"fuori ufficio",
+            r"assente",  # it
+            r"automatisch antwoord",
+            r"afwezig",
+            r"niet aanwezig",
+            r"buiten kantoor",
+            r"automatisch bericht",  # nl
+        )
+    )
+    + r")\b"
+)
 # Opening sentences of out-of-office messages (folded).
-_OOO_BODY = re.compile("|".join((
-    r"\bi(?: am|'m| will be| shall be) (?:currently )?(?:out of (?:the )?office|away|on (?:annual |parental |"
-    r"maternity |paternity |sick )?(?:leave|vacation|holiday)|travell?ing with limited)",
-    r"\bout of (?:the )?office (?:until|till|from|through|and|with)\b", r"\bthis is an automatic reply\b",
-    r"\bi am (?:currently )?(?:unavailable|not in the office)\b", r"\blimited access to (?:my )?e-?mail\b",
-    r"\bje (?:suis|serai) (?:actuellement )?(?:absente?|en conges?|en vacances|hors du bureau|en deplacement)",
-    r"\bmessage d'absence\b", r"\breponse automatique\b",
-    r"\bich bin (?:derzeit |zurzeit |bis )?.{0,40}?(?:nicht im (?:buro|buero)|abwesend|im urlaub|auser haus|"
-    r"ausser haus|außer haus)", r"\b(?:bin ich|ich bin) (?:nicht im (?:buro|buero)|abwesend|im urlaub)",
-    r"\bvielen dank fur ihre (?:e-?mail|nachricht)\. ich bin\b",
-    r"\b(?:estoy|estare) (?:fuera de la oficina|ausente|de vacaciones|fuera)\b",
-    r"\b(?:estou|estarei) (?:fora do escritorio|ausente|de ferias|fora)\b",
-    r"\b(?:sono|saro) (?:fuori (?:ufficio|sede)|assente|in ferie|in vacanza)\b",
-    r"\bik ben (?:momenteel |tot .{0,30})?(?:afwezig|niet aanwezig|met vakantie|buiten kantoor|op vakantie)\b",
-    r"\bben ik (?:afwezig|niet aanwezig|met vakantie|op vakantie)\b",
-)))
+_OOO_BODY = re.compile(
+    "|".join(
+        (
+            r"\bi(?: am|'m| will be| shall be) (?:currently )?(?:out of (?:the )?office|away|on (?:annual |parental |"
+            r"maternity |paternity |sick )?(?:leave|vacation|holiday)|travell?ing with limited)",
+            r"\bout of (?:the )?office (?:until|till|from|through|and|with)\b",
+            r"\bthis is an automatic reply\b",
+            r"\bi am (?:currently )?(?:unavailable|not in the office)\b",
+            r"\blimited access to (?:my )?e-?mail\b",
+            r"\bje (?:suis|serai) (?:actuellement )?(?:absente?|en conges?|en vacances|hors du bureau|en deplacement)",
+            r"\bmessage d'absence\b",
+            r"\breponse automatique\b",
+            r"\bich bin (?:derzeit |zurzeit |bis )?.{0,40}?(?:nicht im (?:buro|buero)|abwesend|im urlaub|auser haus|"
+            r"ausser haus|außer haus)",
+            r"\b(?:bin ich|ich bin) (?:nicht im (?:buro|buero)|abwesend|im urlaub)",
+            r"\bvielen dank fur ihre (?:e-?mail|nachricht)\. ich bin\b",
+            r"\b(?:estoy|estare) (?:fuera de la oficina|ausente|de vacaciones|fuera)\b",
+            r"\b(?:estou|estarei) (?:fora do escritorio|ausente|de ferias|fora)\b",
+            r"\b(?:sono|saro) (?:fuori (?:ufficio|sede)|assente|in ferie|in vacanza)\b",
+            r"\bik ben (?:momenteel |tot .{0,30})?(?:afwezig|niet aanwezig|met vakantie|buiten kantoor|op vakantie)\b",
+            r"\bben ik (?:afwezig|niet aanwezig|met vakantie|op vakantie)\b",
+        )
+    )
+)
 # Clear requests to stop (folded), short and conservative: a reply that merely says "not interested" is a reply.
-_OPT_OUT = re.compile("|".join((
-    r"\bunsubscribe\b", r"\bremove me\b", r"\btake me off\b", r"\bstop (?:e-?mailing|contacting|messaging|"
-    r"writing to|sending)\b", r"\b(?:do not|don't|dont) (?:contact|email|e-mail|message|write to) me\b",
-    r"\bopt(?:-| )?out\b", r"\bremove my (?:e-?mail|address|name|details)\b",
-    r"\bdesabonn", r"\bdesinscri", r"\bne plus (?:me )?(?:recevoir|contacter|ecrire)\b", r"\bretirez[- ]moi\b",
-    r"\bsupprimez[- ]moi\b", r"\bne me (?:contactez|recontactez|ecrivez) plus\b",
-    r"\babmelden\b", r"\baustragen\b", r"\bkeine (?:weiteren )?(?:e-?mails|nachrichten)\b",
-    r"\bkontaktieren sie mich nicht\b", r"\bentfernen sie mich\b", r"\bschreiben sie mir nicht\b",
-    r"\bdar(?:me)? de baja\b", r"\bno me (?:contacte|contactes|escriba|escribas|envie|envies)\b",
-    r"\beliminame\b", r"\bquitarme de\b", r"\bsacadme de\b",
-    r"\bdescadastr", r"\bcancelar (?:a )?(?:minha )?inscricao\b", r"\bnao me (?:contate|contacte|envie|escreva)\b",
-    r"\bremova[- ]me\b", r"\bpare de me (?:enviar|contatar|escrever)\b",
-    r"\bdisiscriv", r"\bcancellatemi\b", r"\brimuovetemi\b", r"\bnon (?:contattatemi|mi contatti|scrivetemi)\b",
-    r"\bcancellarmi\b", r"\brimuovermi\b",
-    r"\bafmelden\b", r"\buitschrijven\b", r"\bverwijder (?:mij|me)\b", r"\bhaal (?:mij|me) (?:van|uit)\b",
-    r"\bneem geen contact\b", r"\bgeen (?:e-?mails|berichten) meer\b",
-)))
+_OPT_OUT = re.compile(
+    "|".join(
+        (
+            r"\bunsubscribe\b",
+            r"\bremove me\b",
+            r"\btake me off\b",
+            r"\bstop (?:e-?mailing|contacting|messaging|"
+            r"writing to|sending)\b",
+            r"\b(?:do not|don't|dont) (?:contact|email|e-mail|message|write to) me\b",
+            r"\bopt(?:-| )?out\b",
+            r"\bremove my (?:e-?mail|address|name|details)\b",
+            r"\bdesabonn",
+            r"\bdesinscri",
+            r"\bne plus (?:me )?(?:recevoir|contacter|ecrire)\b",
+            r"\bretirez[- ]moi\b",
+            r"\bsupprimez[- ]moi\b",
+            r"\bne me (?:contactez|recontactez|ecrivez) plus\b",
+            r"\babmelden\b",
+            r"\baustragen\b",
+            r"\bkeine (?:weiteren )?(?:e-?mails|nachrichten)\b",
+            r"\bkontaktieren sie mich nicht\b",
+            r"\bentfernen sie mich\b",
+            r"\bschreiben sie mir nicht\b",
+            r"\bdar(?:me)? de baja\b",
+            r"\bno me (?:contacte|contactes|escriba|escribas|envie|envies)\b",
+            r"\beliminame\b",
+            r"\bquitarme de\b",
+            r"\bsacadme de\b",
+            r"\bdescadastr",
+            r"\bcancelar (?:a )?(?:minha )?inscricao\b",
+            r"\bnao me (?:contate|contacte|envie|escreva)\b",
+            r"\bremova[- ]me\b",
+            r"\bpare de me (?:enviar|contatar|escrever)\b",
+            r"\bdisiscriv",
+            r"\bcancellatemi\b",
+            r"\brimuovetemi\b",
+            r"\bnon (?:contattatemi|mi contatti|scrivetemi)\b",
+            r"\bcancellarmi\b",
+            r"\brimuovermi\b",
+            r"\bafmelden\b",
+            r"\buitschrijven\b",
+            r"\bverwijder (?:mij|me)\b",
+            r"\bhaal (?:mij|me) (?:van|uit)\b",
+            r"\bneem geen contact\b",
+            r"\bgeen (?:e-?mails|berichten) meer\b",
+        )
+    )
+)
 _ONLY_STOP = re.compile(r"^\W*(?:stop|stopp|arret|arrete|alto|pare|basta)\W*$")
 _AUTO_PRECEDENCE = ("auto_reply", "bulk", "junk")
 # The headers that mark a message automatic: all a reader needs to pass on besides the text.
@@ -108,8 +180,14 @@ def is_auto_submitted(headers: dict[str, str]) -> str:
     return ""
 
 
-def classify_text(subject: str, text: str, arrived: datetime, *, headers: dict[str, str] | None = None,
-                  default_ooo_days: float = DEFAULT_OOO_DAYS) -> Classification:
+def classify_text(
+    subject: str,
+    text: str,
+    arrived: datetime,
+    *,
+    headers: dict[str, str] | None = None,
+    default_ooo_days: float = DEFAULT_OOO_DAYS,
+) -> Classification:
     """Classify what the sender wrote (quoted text already removed). `headers`: lower-cased names."""
     folded_subject = _fold(re.sub(r"^(?:(?:re|aw|sv|tr|rv|r|antw|wg|fw|fwd)\s*:\s*)+", "", subject.strip(), flags=re.I))
     folded_text = _fold(text)
@@ -127,10 +205,13 @@ def classify_text(subject: str, text: str, arrived: datetime, *, headers: dict[s
     return Classification("replied")
 
 
-def classify_email(email: InboundEmail, arrived: datetime, *, default_ooo_days: float = DEFAULT_OOO_DAYS,
-                   ) -> Classification:
-    return classify_text(email.subject, email.text, arrived, headers=email.headers,
-                         default_ooo_days=default_ooo_days)
+def classify_email(
+    email: InboundEmail,
+    arrived: datetime,
+    *,
+    default_ooo_days: float = DEFAULT_OOO_DAYS,
+) -> Classification:
+    return classify_text(email.subject, email.text, arrived, headers=email.headers, default_ooo_days=default_ooo_days)
 
 
 def _start_of(day: date) -> datetime:
@@ -140,4 +221,4 @@ def _start_of(day: date) -> datetime:
 def snippet(text: str, limit: int = 200) -> str:
     """A short, single-line excerpt of what the prospect wrote, for its history."""
     flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[:limit - 1].rstrip() + "…"
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"

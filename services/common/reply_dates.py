@@ -15,6 +15,7 @@ from datetime import date, timedelta
 # Dates further out than this are not a return from leave (an order number, a contract date...).
 HORIZON_DAYS = 366
 
+
 def _fold(text: str) -> str:
     """Lower case without accents, so "Março", "marco" and "MARÇO" read alike."""
     decomposed = unicodedata.normalize("NFKD", text.lower())

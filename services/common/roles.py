@@ -58,8 +58,11 @@ def effective_role(role: Role, scopes: tuple[str, ...] | list[str]) -> Role:
 
 def require(held: Role, needed: Role) -> None:
     if held < needed:
-        raise PermissionDenied(f"this needs the {needed.word} role (or higher); the caller acts as {held.word}",
-                               code="forbidden", details={"required_role": needed.word, "role": held.word})
+        raise PermissionDenied(
+            f"this needs the {needed.word} role (or higher); the caller acts as {held.word}",
+            code="forbidden",
+            details={"required_role": needed.word, "role": held.word},
+        )
 
 
 # The caller's effective role for the gRPC calls made while serving its request (the gateway sets it).
@@ -67,14 +70,45 @@ CALLER_ROLE: contextvars.ContextVar[Role | None] = contextvars.ContextVar("calle
 
 # Adding suppressions only makes sending safer, and a member's re-classification of a reply as an opt-out adds
 # one: a member's call. Removing one is an admin's (DeleteSuppression), as is the suppression route itself.
-_MEMBER_CALLS = ("CreateCampaign", "ActivateCampaign", "PauseCampaign", "ResumeCampaign", "AddProspects",
-                 "AddSuppressions", "UpdateCampaign", "DuplicateCampaign", "ArchiveCampaign")
-_ADMIN_CALLS = ("CreateLinkedInAccount", "CreateReconnectLink", "RecordRestriction", "VerifyLinkedInAccount",
-                "CreateInbox", "UpdateInboxCredentials", "StartInboxOAuth", "UpdateSendingLimits", "AddMember",
-                "ChangeMemberRole", "RemoveMember", "ListTokens", "CreateToken", "RevokeToken", "CreateWebhookEndpoint",
-                "ListWebhookEndpoints", "UpdateWebhookEndpoint", "DeleteWebhookEndpoint", "RotateWebhookSecret",
-                "ListWebhookDeliveries", "ReplayWebhookDelivery", "ListAuditEntries", "CreateInvitation",
-                "RevokeMemberSessions", "ListInvitations", "RevokeInvitation")
+_MEMBER_CALLS = (
+    "CreateCampaign",
+    "ActivateCampaign",
+    "PauseCampaign",
+    "ResumeCampaign",
+    "AddProspects",
+    "AddSuppressions",
+    "UpdateCampaign",
+    "DuplicateCampaign",
+    "ArchiveCampaign",
+)
+_ADMIN_CALLS = (
+    "CreateLinkedInAccount",
+    "CreateReconnectLink",
+    "RecordRestriction",
+    "VerifyLinkedInAccount",
+    "CreateInbox",
+    "UpdateInboxCredentials",
+    "StartInboxOAuth",
+    "UpdateSendingLimits",
+    "AddMember",
+    "ChangeMemberRole",
+    "RemoveMember",
+    "ListTokens",
+    "CreateToken",
+    "RevokeToken",
+    "CreateWebhookEndpoint",
+    "ListWebhookEndpoints",
+    "UpdateWebhookEndpoint",
+    "DeleteWebhookEndpoint",
+    "RotateWebhookSecret",
+    "ListWebhookDeliveries",
+    "ReplayWebhookDelivery",
+    "ListAuditEntries",
+    "CreateInvitation",
+    "RevokeMemberSessions",
+    "ListInvitations",
+    "RevokeInvitation",
+)
 _OWNER_CALLS = ("TransferOwnership",)
 # The least role of each member-facing call that changes something; any other call only needs a role at all.
 RPC_ROLES: dict[str, Role] = {
@@ -87,15 +121,24 @@ RPC_ROLES: dict[str, Role] = {
 
 
 # Calls between the services only (another service's events, the credentials of a send): no member makes them.
-INTERNAL_CALLS = frozenset({
-    "/holdfast.accounts.v1.AccountsService/GetSenderCredentials",
-    "/holdfast.accounts.v1.AccountsService/RecordWebhookEvent",
-    "/holdfast.accounts.v1.AccountsService/RecordAuditEntry",
-    "/holdfast.accounts.v1.AccountsService/ReportAccountFailure",
-    *(f"/holdfast.campaigns.v1.CampaignsService/{m}" for m in (
-        "ApplyHealthEvent", "ApplyFailureRateSignal", "ApplyBounceRateSignal", "ApplyProspectProgress",
-        "RecordOptOut")),
-})
+INTERNAL_CALLS = frozenset(
+    {
+        "/holdfast.accounts.v1.AccountsService/GetSenderCredentials",
+        "/holdfast.accounts.v1.AccountsService/RecordWebhookEvent",
+        "/holdfast.accounts.v1.AccountsService/RecordAuditEntry",
+        "/holdfast.accounts.v1.AccountsService/ReportAccountFailure",
+        *(
+            f"/holdfast.campaigns.v1.CampaignsService/{m}"
+            for m in (
+                "ApplyHealthEvent",
+                "ApplyFailureRateSignal",
+                "ApplyBounceRateSignal",
+                "ApplyProspectProgress",
+                "RecordOptOut",
+            )
+        ),
+    }
+)
 
 
 def check_call(method: str, role_word: str | None) -> None:
@@ -104,8 +147,11 @@ def check_call(method: str, role_word: str | None) -> None:
     if role_word is None:
         return
     if method in INTERNAL_CALLS:
-        raise PermissionDenied("an internal call between services; no member makes it", code="forbidden",
-                               details={"required_role": "service", "role": role_word})
+        raise PermissionDenied(
+            "an internal call between services; no member makes it",
+            code="forbidden",
+            details={"required_role": "service", "role": role_word},
+        )
     try:
         held = Role[role_word.upper()]
     except KeyError:

@@ -47,8 +47,9 @@ async def _migrate_only(settings: config.ServiceSettings, schema: str, folder: P
         await pool.close()
 
 
-async def _with_metrics(settings: config.ServiceSettings, stack: AsyncExitStack, start: Start,
-                        name: str) -> RunningServer:
+async def _with_metrics(
+    settings: config.ServiceSettings, stack: AsyncExitStack, start: Start, name: str
+) -> RunningServer:
     if settings.metrics_port:
         host = settings.grpc_listen.rpartition(":")[0]  # type: ignore[attr-defined]
         runner = await serve_metrics(host, settings.metrics_port)

@@ -38,9 +38,12 @@ def long_value_warnings(steps: Iterable[tuple[int, str, str]]) -> list[TemplateW
         sample = {name: LONG_SAMPLE.get(name, "D" * LONG_CUSTOM_FIELD) for name in PLACEHOLDER.findall(text)}
         length = len(render(text, sample))
         if length > INVITE_NOTE_MAX_CHARS:
-            warnings.append(TemplateWarning(
-                f"steps.{index}.text",
-                f"filled with long values this invitation note has {length} characters; LinkedIn allows "
-                f"{INVITE_NOTE_MAX_CHARS}, and a prospect whose note is too long is stopped, not invited",
-                length))
+            warnings.append(
+                TemplateWarning(
+                    f"steps.{index}.text",
+                    f"filled with long values this invitation note has {length} characters; LinkedIn allows "
+                    f"{INVITE_NOTE_MAX_CHARS}, and a prospect whose note is too long is stopped, not invited",
+                    length,
+                )
+            )
     return warnings

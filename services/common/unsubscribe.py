@@ -51,5 +51,7 @@ def unsubscribe_url(public_url: str, token: str) -> str:
 def list_unsubscribe_headers(public_url: str, token: str, mailbox: str) -> dict[str, str]:
     """RFC 2369 / RFC 8058: the one-click https URL first, then a mailto whose subject carries the token."""
     mailto = f"mailto:{mailbox}?subject={quote(f'unsubscribe {token}')}"
-    return {"List-Unsubscribe": f"<{unsubscribe_url(public_url, token)}>, <{mailto}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+    return {
+        "List-Unsubscribe": f"<{unsubscribe_url(public_url, token)}>, <{mailto}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }

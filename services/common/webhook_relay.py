@@ -17,6 +17,9 @@ RECORD_WEBHOOK_EVENT = "accounts.RecordWebhookEvent"
 def webhook_event_request(payload: bytes) -> accounts_pb2.RecordWebhookEventRequest:
     event = json.loads(payload)
     return accounts_pb2.RecordWebhookEventRequest(
-        event_id=event["event_id"], workspace_id=event["workspace_id"], type=event["type"],
+        event_id=event["event_id"],
+        workspace_id=event["workspace_id"],
+        type=event["type"],
         occurred_at=to_timestamp(datetime.fromtimestamp(float(event["occurred_at_epoch"]), tz=UTC)),
-        data_json=json.dumps(event["data"]))
+        data_json=json.dumps(event["data"]),
+    )

@@ -21,9 +21,15 @@ def main() -> None:
     logging.configure("gateway", level=settings.log_level, fmt=settings.log_format)
     log = structlog.get_logger(__name__)
     log.info("serving", url=f"http://{settings.http_host}:{settings.http_port}")
-    web.run_app(create_app(settings), host=settings.http_host, port=settings.http_port,
-                shutdown_timeout=settings.shutdown_grace_seconds, access_log=None, print=None,
-                loop=event_loop.new_loop())
+    web.run_app(
+        create_app(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        shutdown_timeout=settings.shutdown_grace_seconds,
+        access_log=None,
+        print=None,
+        loop=event_loop.new_loop(),
+    )
     log.info("stopped")
 
 

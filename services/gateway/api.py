@@ -119,11 +119,15 @@ async def _session_principal(request: web.Request, secret: str) -> Principal:
     a change needs the CSRF header too."""
     got = await upstreams(request).accounts.AuthenticateSession(accounts_pb2.AuthenticateSessionRequest(secret=secret))
     if request.method not in _SAFE_METHODS and not hmac.compare_digest(
-            request.headers.get(CSRF_HEADER, "").encode(), csrf_token(secret).encode()):
-        raise PermissionDenied(f"a change made with the session cookie needs the {CSRF_HEADER} header (the "
-                               f"{CSRF_COOKIE} cookie's value)", code="csrf_failed")
-    return Principal(workspace_id=got.workspace_id, member_id=got.member_id, role=Role.parse(got.role),
-                     session_id=got.session_id)
+        request.headers.get(CSRF_HEADER, "").encode(), csrf_token(secret).encode()
+    ):
+        raise PermissionDenied(
+            f"a change made with the session cookie needs the {CSRF_HEADER} header (the {CSRF_COOKIE} cookie's value)",
+            code="csrf_failed",
+        )
+    return Principal(
+        workspace_id=got.workspace_id, member_id=got.member_id, role=Role.parse(got.role), session_id=got.session_id
+    )
 
 
 async def authenticate(request: web.Request) -> Principal:
@@ -143,9 +147,12 @@ async def authenticate(request: web.Request) -> Principal:
     principal = cache.get(token)
     if principal is None:
         reply = await upstreams(request).accounts.Authenticate(accounts_pb2.AuthenticateRequest(token=token))
-        principal = Principal(workspace_id=reply.workspace_id, member_id=reply.member_id,
-                              role=effective_role(Role.parse(reply.role), tuple(reply.scopes)),
-                              token_id=reply.token_id)
+        principal = Principal(
+            workspace_id=reply.workspace_id,
+            member_id=reply.member_id,
+            role=effective_role(Role.parse(reply.role), tuple(reply.scopes)),
+            token_id=reply.token_id,
+        )
         cache.put(token, principal)
     # Every service this request calls checks the role again (services/common/grpc_server.py); refusing here
     # first answers 403 before the body is even read.
@@ -156,11 +163,12 @@ async def authenticate(request: web.Request) -> Principal:
 
 
 def pydantic_error(exc: ValidationError) -> InvalidArgument:
-    problems = [{"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"], "type": e["type"]}
-                for e in exc.errors(include_url=False, include_input=False)]
+    problems = [
+        {"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"], "type": e["type"]}
+        for e in exc.errors(include_url=False, include_input=False)
+    ]
     first = problems[0]
-    return InvalidArgument(f"{first['field']}: {first['message']}", field=first["field"],
-                           details={"errors": problems})
+    return InvalidArgument(f"{first['field']}: {first['message']}", field=first["field"], details={"errors": problems})
 
 
 def check_text(value: object, field: str = "body") -> None:
@@ -224,8 +232,12 @@ def parse_query(request: web.Request, model: type[M]) -> M:
 
 def reply(model: BaseModel, status: int = 200) -> web.Response:
     # Serialized by pydantic's core straight to JSON bytes: no dict of Python objects, no stdlib json (B5).
-    return web.Response(body=model.__pydantic_serializer__.to_json(model), status=status,
-                        content_type="application/json", charset="utf-8")
+    return web.Response(
+        body=model.__pydantic_serializer__.to_json(model),
+        status=status,
+        content_type="application/json",
+        charset="utf-8",
+    )
 
 
 class Empty(models.Request):
@@ -268,5 +280,3 @@ class Route:
 
 # Route tags whose changes are an admin's.
 ADMIN_TAGS = ("senders", "sandbox", "suppressions")
-
-

@@ -28,17 +28,16 @@ UI_DIR = Path(__file__).parent / "ui"
 SLOW_REQUEST_SECONDS = 1.0
 
 
-def error_response(status: int, code: str, message: str, details: dict | None = None,
-                   request_id: str | None = None) -> web.Response:
-    response = web.json_response({"error": {"code": code, "message": message, "details": details or {}}},
-                                 status=status)
+def error_response(
+    status: int, code: str, message: str, details: dict | None = None, request_id: str | None = None
+) -> web.Response:
+    response = web.json_response({"error": {"code": code, "message": message, "details": details or {}}}, status=status)
     if request_id:
         response.headers[REQUEST_ID_HEADER] = request_id
     return response
 
 
-_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
-               415: "unsupported_media_type"}
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type"}
 
 
 @web.middleware
@@ -89,9 +88,13 @@ def create_app(settings: Settings) -> web.Application:
 
     async def connect(app: web.Application) -> AsyncIterator[None]:
         app[UPSTREAMS] = Upstreams.connect(
-            {"accounts": settings.accounts_target, "campaigns": settings.campaigns_target,
-             "scheduler": settings.scheduler_target},
-            timeout=settings.rpc_timeout_seconds)
+            {
+                "accounts": settings.accounts_target,
+                "campaigns": settings.campaigns_target,
+                "scheduler": settings.scheduler_target,
+            },
+            timeout=settings.rpc_timeout_seconds,
+        )
         yield
         await app[UPSTREAMS].close()
 

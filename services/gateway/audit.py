@@ -76,11 +76,17 @@ async def record(request: web.Request, route: Route, response: web.StreamRespons
         except ValueError:
             changes = {}
     entry = accounts_pb2.RecordAuditEntryRequest(
-        workspace_id=principal.workspace_id, member_id=principal.member_id, token_id=principal.token_id,
-        action=action_of(route), method=route.method, path=request.path,
+        workspace_id=principal.workspace_id,
+        member_id=principal.member_id,
+        token_id=principal.token_id,
+        action=action_of(route),
+        method=route.method,
+        path=request.path,
         target_json=json.dumps(dict(request.match_info)),
         changes_json=json.dumps(summarize(changes) if isinstance(changes, dict) else {}),
-        status=response.status, request_id=structlog.contextvars.get_contextvars().get("request_id", ""))
+        status=response.status,
+        request_id=structlog.contextvars.get_contextvars().get("request_id", ""),
+    )
     try:
         await upstreams(request).accounts.RecordAuditEntry(entry)
     except DomainError as exc:
@@ -93,10 +99,12 @@ class AuditQuery(models.Request):
     page_token: str = Field("", max_length=20)
     action: str = Field("", max_length=100, description="only this operation, e.g. pause_campaign")
     member_id: str = Field("", max_length=64, description="only this member's changes (an unknown id: none)")
-    since: str | None = Field(None, max_length=40,
-                              description="only changes at or after this instant (ISO 8601 with an offset)")
-    until: str | None = Field(None, max_length=40,
-                              description="only changes before this instant (ISO 8601 with an offset)")
+    since: str | None = Field(
+        None, max_length=40, description="only changes at or after this instant (ISO 8601 with an offset)"
+    )
+    until: str | None = Field(
+        None, max_length=40, description="only changes before this instant (ISO 8601 with an offset)"
+    )
 
 
 def _instant(raw: str | None, field: str) -> datetime | None:
@@ -134,20 +142,52 @@ class AuditPage(models.Response):
 async def list_audit(request: web.Request) -> web.Response:
     principal = await authenticate(request)
     query = parse_query(request, AuditQuery)
-    listed = await upstreams(request).accounts.ListAuditEntries(accounts_pb2.ListAuditEntriesRequest(
-        workspace_id=principal.workspace_id, page_size=query.page_size, page_token=query.page_token,
-        action=query.action, member_id=query.member_id,
-        since=to_timestamp(_instant(query.since, "since")), until=to_timestamp(_instant(query.until, "until"))))
-    return reply(AuditPage(entries=[AuditEntryOut(
-        id=e.id, at=views.iso(e.at), member_id=e.member_id, member_email=e.member_email, token_id=e.token_id or None,
-        action=e.action, method=e.method, path=e.path, target=json.loads(e.target_json),
-        changes=json.loads(e.changes_json), status=e.status, request_id=e.request_id) for e in listed.entries],
-        next_page_token=listed.next_page_token or None))
+    listed = await upstreams(request).accounts.ListAuditEntries(
+        accounts_pb2.ListAuditEntriesRequest(
+            workspace_id=principal.workspace_id,
+            page_size=query.page_size,
+            page_token=query.page_token,
+            action=query.action,
+            member_id=query.member_id,
+            since=to_timestamp(_instant(query.since, "since")),
+            until=to_timestamp(_instant(query.until, "until")),
+        )
+    )
+    return reply(
+        AuditPage(
+            entries=[
+                AuditEntryOut(
+                    id=e.id,
+                    at=views.iso(e.at),
+                    member_id=e.member_id,
+                    member_email=e.member_email,
+                    token_id=e.token_id or None,
+                    action=e.action,
+                    method=e.method,
+                    path=e.path,
+                    target=json.loads(e.target_json),
+                    changes=json.loads(e.changes_json),
+                    status=e.status,
+                    request_id=e.request_id,
+                )
+                for e in listed.entries
+            ],
+            next_page_token=listed.next_page_token or None,
+        )
+    )
 
 
 AUDIT_ROUTES: tuple[Route, ...] = (
-    Route("GET", "/api/v1/audit", list_audit,
-          "Who changed what: every change a member or an integration made through the API, newest first; "
-          "filter by action or member.", AuditPage, query=AuditQuery, errors=(400, 401, 403), tag="team",
-          role=Role.ADMIN),
+    Route(
+        "GET",
+        "/api/v1/audit",
+        list_audit,
+        "Who changed what: every change a member or an integration made through the API, newest first; "
+        "filter by action or member.",
+        AuditPage,
+        query=AuditQuery,
+        errors=(400, 401, 403),
+        tag="team",
+        role=Role.ADMIN,
+    ),
 )

@@ -20,8 +20,10 @@ CAMPAIGN = "/api/v1/campaigns/{campaign_id}"
 
 class CampaignListQuery(Paging):
     archived: Literal["archived", "all"] | None = Field(
-        None, description="archived: only archived campaigns; all: both; left out: the campaigns not archived",
-        json_schema_extra={"enum": ["archived", "all"]})
+        None,
+        description="archived: only archived campaigns; all: both; left out: the campaigns not archived",
+        json_schema_extra={"enum": ["archived", "all"]},
+    )
 
 
 class EditCampaign(models.Request):
@@ -30,8 +32,9 @@ class EditCampaign(models.Request):
     steps: list[models.StepIn] = Field(default_factory=list, max_length=50)
     senders: models.SendersIn = Field(default_factory=models.SendersIn)
     stop_on_reply: Literal["prospect", "company"] = "prospect"
-    preview: bool = Field(False, description="save nothing; answer what would change and which waiting prospects "
-                                             "would move")
+    preview: bool = Field(
+        False, description="save nothing; answer what would change and which waiting prospects would move"
+    )
 
 
 class PlanMoveOut(models.Response):
@@ -56,31 +59,68 @@ class DuplicateBody(models.Request):
 async def edit_campaign(request: web.Request) -> web.Response:
     principal = await authenticate(request)
     body = await parse_body(request, EditCampaign)
-    answer = await upstreams(request).campaigns.UpdateCampaign(campaigns_pb2.UpdateCampaignRequest(
-        workspace_id=principal.workspace_id, campaign_id=request.match_info["campaign_id"], actor=principal.actor(),
-        name=body.name, preview=body.preview, stop_on_reply=body.stop_on_reply,
-        schedule=campaigns_pb2.Schedule(
-            days=body.schedule.days, window_start=body.schedule.window.start, window_end=body.schedule.window.end,
-            timezone=body.schedule.timezone, randomize_within_window=body.schedule.randomize_within_window),
-        steps=[campaigns_pb2.Step(
-            index=i, channel=from_word(types_pb2.Channel, s.channel),
-            action=from_word(campaigns_pb2.StepAction, s.action),
-            delay=campaigns_pb2.Delay(days=s.delay.days, hours=s.delay.hours), text=s.text, subject=s.subject,
-            body=s.body) for i, s in enumerate(body.steps)],
-        senders=campaigns_pb2.Senders(linkedin_account_ids=body.senders.linkedin_account_ids,
-                                      inbox_ids=body.senders.inbox_ids)))
-    return reply(CampaignEditOut(
-        campaign=views.campaign(answer.campaign), saved=answer.saved, moved=answer.moved, changed=list(answer.changed),
-        moves=[PlanMoveOut(prospect_id=m.prospect_id, step_index=m.step_index, after=views.iso(m.to),
-                           before=views.iso(getattr(m, "from"))) for m in answer.moves]))
+    answer = await upstreams(request).campaigns.UpdateCampaign(
+        campaigns_pb2.UpdateCampaignRequest(
+            workspace_id=principal.workspace_id,
+            campaign_id=request.match_info["campaign_id"],
+            actor=principal.actor(),
+            name=body.name,
+            preview=body.preview,
+            stop_on_reply=body.stop_on_reply,
+            schedule=campaigns_pb2.Schedule(
+                days=body.schedule.days,
+                window_start=body.schedule.window.start,
+                window_end=body.schedule.window.end,
+                timezone=body.schedule.timezone,
+                randomize_within_window=body.schedule.randomize_within_window,
+            ),
+            steps=[
+                campaigns_pb2.Step(
+                    index=i,
+                    channel=from_word(types_pb2.Channel, s.channel),
+                    action=from_word(campaigns_pb2.StepAction, s.action),
+                    delay=campaigns_pb2.Delay(days=s.delay.days, hours=s.delay.hours),
+                    text=s.text,
+                    subject=s.subject,
+                    body=s.body,
+                )
+                for i, s in enumerate(body.steps)
+            ],
+            senders=campaigns_pb2.Senders(
+                linkedin_account_ids=body.senders.linkedin_account_ids, inbox_ids=body.senders.inbox_ids
+            ),
+        )
+    )
+    return reply(
+        CampaignEditOut(
+            campaign=views.campaign(answer.campaign),
+            saved=answer.saved,
+            moved=answer.moved,
+            changed=list(answer.changed),
+            moves=[
+                PlanMoveOut(
+                    prospect_id=m.prospect_id,
+                    step_index=m.step_index,
+                    after=views.iso(m.to),
+                    before=views.iso(getattr(m, "from")),
+                )
+                for m in answer.moves
+            ],
+        )
+    )
 
 
 async def duplicate_campaign(request: web.Request) -> web.Response:
     principal = await authenticate(request)
     body = await parse_body(request, DuplicateBody)
-    answer = await upstreams(request).campaigns.DuplicateCampaign(campaigns_pb2.DuplicateCampaignRequest(
-        workspace_id=principal.workspace_id, campaign_id=request.match_info["campaign_id"], actor=principal.actor(),
-        name=body.name))
+    answer = await upstreams(request).campaigns.DuplicateCampaign(
+        campaigns_pb2.DuplicateCampaignRequest(
+            workspace_id=principal.workspace_id,
+            campaign_id=request.match_info["campaign_id"],
+            actor=principal.actor(),
+            name=body.name,
+        )
+    )
     return reply(views.campaign(answer.campaign), 201)
 
 
@@ -88,29 +128,59 @@ def _archive(archived: bool):  # type: ignore[no-untyped-def]
     async def handler(request: web.Request) -> web.Response:
         principal = await authenticate(request)
         await parse_body(request, Empty)
-        answer = await upstreams(request).campaigns.ArchiveCampaign(campaigns_pb2.ArchiveCampaignRequest(
-            workspace_id=principal.workspace_id, campaign_id=request.match_info["campaign_id"],
-            actor=principal.actor(), archived=archived))
+        answer = await upstreams(request).campaigns.ArchiveCampaign(
+            campaigns_pb2.ArchiveCampaignRequest(
+                workspace_id=principal.workspace_id,
+                campaign_id=request.match_info["campaign_id"],
+                actor=principal.actor(),
+                archived=archived,
+            )
+        )
         return reply(views.change(answer))
 
     return handler
 
 
 LIFECYCLE_ROUTES: tuple[Route, ...] = (
-    Route("PUT", CAMPAIGN, edit_campaign,
-          "Edit a campaign's definition (the whole of it, as when created). A draft takes any change; a started "
-          "campaign keeps its steps' channels and actions and its senders (409 steps_locked, senders_locked). A "
-          "changed delay or window re-plans the prospects waiting on it; with preview nothing is saved and the "
-          "answer lists who would move. 409 archived for an archived campaign.",
-          CampaignEditOut, body=EditCampaign, errors=(400, 401, 404, 409)),
-    Route("POST", f"{CAMPAIGN}/duplicate", duplicate_campaign,
-          "A copy of the campaign's definition, without its prospects, as a new draft.", models.CampaignOut,
-          status=201, body=DuplicateBody, errors=(400, 401, 404)),
-    Route("POST", f"{CAMPAIGN}/archive", _archive(True),
-          "Archive: read-only and out of the default list (GET /api/v1/campaigns?archived=archived lists them). "
-          "A sending campaign is paused by the member first.", models.CampaignChange, body=Empty,
-          errors=(400, 401, 404)),
-    Route("POST", f"{CAMPAIGN}/unarchive", _archive(False),
-          "Bring a campaign back from the archive (a paused one stays paused until resumed).",
-          models.CampaignChange, body=Empty, errors=(400, 401, 404)),
+    Route(
+        "PUT",
+        CAMPAIGN,
+        edit_campaign,
+        "Edit a campaign's definition (the whole of it, as when created). A draft takes any change; a started "
+        "campaign keeps its steps' channels and actions and its senders (409 steps_locked, senders_locked). A "
+        "changed delay or window re-plans the prospects waiting on it; with preview nothing is saved and the "
+        "answer lists who would move. 409 archived for an archived campaign.",
+        CampaignEditOut,
+        body=EditCampaign,
+        errors=(400, 401, 404, 409),
+    ),
+    Route(
+        "POST",
+        f"{CAMPAIGN}/duplicate",
+        duplicate_campaign,
+        "A copy of the campaign's definition, without its prospects, as a new draft.",
+        models.CampaignOut,
+        status=201,
+        body=DuplicateBody,
+        errors=(400, 401, 404),
+    ),
+    Route(
+        "POST",
+        f"{CAMPAIGN}/archive",
+        _archive(True),
+        "Archive: read-only and out of the default list (GET /api/v1/campaigns?archived=archived lists them). "
+        "A sending campaign is paused by the member first.",
+        models.CampaignChange,
+        body=Empty,
+        errors=(400, 401, 404),
+    ),
+    Route(
+        "POST",
+        f"{CAMPAIGN}/unarchive",
+        _archive(False),
+        "Bring a campaign back from the archive (a paused one stays paused until resumed).",
+        models.CampaignChange,
+        body=Empty,
+        errors=(400, 401, 404),
+    ),
 )

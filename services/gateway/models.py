@@ -11,8 +11,15 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 Status = Literal["draft", "active", "paused", "finished", "completed"]
-Reason = Literal["manual", "linkedin_account_disconnected", "linkedin_high_failure_rate", "account_restricted",
-                 "subscription_canceled", "email_account_disconnected", "email_high_bounce_rate"]
+Reason = Literal[
+    "manual",
+    "linkedin_account_disconnected",
+    "linkedin_high_failure_rate",
+    "account_restricted",
+    "subscription_canceled",
+    "email_account_disconnected",
+    "email_high_bounce_rate",
+]
 
 
 class Request(BaseModel):
@@ -49,18 +56,27 @@ TIMEZONES = sorted(available_timezones())
 # Request text is refused with NUL in it (PostgreSQL cannot store it; api.check_text).
 NO_NUL = "^[^\\u0000]*$"
 # Any JSON without NUL in a key or a string, at any depth: what a webhook's body may be (components/schemas).
-JSON_WITHOUT_NUL = {"anyOf": [
-    {"type": "string", "pattern": NO_NUL},
-    {"type": ["number", "boolean", "null"]},
-    {"type": "array", "items": {"$ref": "#/components/schemas/JsonWithoutNul"}},
-    {"type": "object", "propertyNames": {"pattern": NO_NUL},
-     "additionalProperties": {"$ref": "#/components/schemas/JsonWithoutNul"}},
-]}
+JSON_WITHOUT_NUL = {
+    "anyOf": [
+        {"type": "string", "pattern": NO_NUL},
+        {"type": ["number", "boolean", "null"]},
+        {"type": "array", "items": {"$ref": "#/components/schemas/JsonWithoutNul"}},
+        {
+            "type": "object",
+            "propertyNames": {"pattern": NO_NUL},
+            "additionalProperties": {"$ref": "#/components/schemas/JsonWithoutNul"},
+        },
+    ]
+}
 
 
 def json_object_without_nul(description: str) -> dict[str, Any]:
-    return {"type": "object", "description": description, "propertyNames": {"pattern": NO_NUL},
-            "additionalProperties": {"$ref": "#/components/schemas/JsonWithoutNul"}}
+    return {
+        "type": "object",
+        "description": description,
+        "propertyNames": {"pattern": NO_NUL},
+        "additionalProperties": {"$ref": "#/components/schemas/JsonWithoutNul"},
+    }
 
 
 class Response(BaseModel):
@@ -72,8 +88,9 @@ class Response(BaseModel):
 
 class CreateWorkspace(Request):
     name: str = Field(max_length=100, examples=["Acme Sales"], json_schema_extra={"pattern": NOT_BLANK})
-    owner_email: str = Field(max_length=254, examples=["owner@acme.example"],
-                             json_schema_extra={"pattern": EMAIL_PATTERN})
+    owner_email: str = Field(
+        max_length=254, examples=["owner@acme.example"], json_schema_extra={"pattern": EMAIL_PATTERN}
+    )
 
 
 UNIQUE = {"uniqueItems": True}
@@ -82,18 +99,23 @@ _HH_MM = {"pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"}
 
 
 class Window(Request):
-    start: str = Field(pattern=r"^\d{2}:\d{2}$", examples=["09:00"], description="local time, HH:MM",
-                       json_schema_extra=_HH_MM)
-    end: str = Field(pattern=r"^\d{2}:\d{2}$", examples=["17:00"],
-                     description="local time, HH:MM, after start (windows across midnight are refused)",
-                     json_schema_extra=_HH_MM)
+    start: str = Field(
+        pattern=r"^\d{2}:\d{2}$", examples=["09:00"], description="local time, HH:MM", json_schema_extra=_HH_MM
+    )
+    end: str = Field(
+        pattern=r"^\d{2}:\d{2}$",
+        examples=["17:00"],
+        description="local time, HH:MM, after start (windows across midnight are refused)",
+        json_schema_extra=_HH_MM,
+    )
 
 
 class ScheduleIn(Request):
     days: list[Weekday] = Field(min_length=1, max_length=7, json_schema_extra={"uniqueItems": True})
     window: Window
-    timezone: str = Field(max_length=64, examples=["Europe/Paris"], description="IANA timezone",
-                          json_schema_extra={"enum": TIMEZONES})
+    timezone: str = Field(
+        max_length=64, examples=["Europe/Paris"], description="IANA timezone", json_schema_extra={"enum": TIMEZONES}
+    )
     randomize_within_window: bool = False
 
 
@@ -105,10 +127,16 @@ class Delay(Request):
 class StepIn(Request):
     channel: Literal["linkedin", "email"]
     action: Literal["invite", "message", "inmail", "email"]
-    delay: Delay = Field(default_factory=Delay, description="after the previous step completed (for a message "
-                         "after an invite: after the invite was accepted)")
-    text: str = Field("", max_length=8000, description="invite note (up to 300) or LinkedIn message; "
-                      "{{first_name}}, {{last_name}}, {{company}} and custom fields are filled in")
+    delay: Delay = Field(
+        default_factory=Delay,
+        description="after the previous step completed (for a message after an invite: after the invite was accepted)",
+    )
+    text: str = Field(
+        "",
+        max_length=8000,
+        description="invite note (up to 300) or LinkedIn message; "
+        "{{first_name}}, {{last_name}}, {{company}} and custom fields are filled in",
+    )
     subject: str = Field("", max_length=998, description="email subject")
     body: str = Field("", max_length=100_000, description="email body")
 
@@ -121,24 +149,33 @@ class SendersIn(Request):
 class CreateCampaign(Request):
     name: str = Field(max_length=200, json_schema_extra={"pattern": NOT_BLANK})
     kind: Literal["outreach", "warmup"] = Field(
-        "outreach", description="warmup: one inbox (senders.inbox_ids, exactly one) sends a daily volume that grows "
-        "with each day it sent, to the workspace's other inboxes; give no steps or prospects")
+        "outreach",
+        description="warmup: one inbox (senders.inbox_ids, exactly one) sends a daily volume that grows "
+        "with each day it sent, to the workspace's other inboxes; give no steps or prospects",
+    )
     schedule: ScheduleIn
     steps: list[StepIn] = Field(default_factory=list, max_length=50)
     senders: SendersIn = Field(default_factory=SendersIn)
     stop_on_reply: Literal["prospect", "company"] = Field(
-        "prospect", description="a reply stops its author (prospect) or every prospect of its company: same email "
-        "domain (free-mail excluded) or same company name (company)")
+        "prospect",
+        description="a reply stops its author (prospect) or every prospect of its company: same email "
+        "domain (free-mail excluded) or same company name (company)",
+    )
 
 
 class ProspectIn(Request):
     linkedin_provider_id: str | None = Field(None, max_length=200)
     linkedin_public_identifier: str | None = Field(
-        None, max_length=500, description="a public identifier (ada-lovelace) or a profile URL; Holdfast looks "
-        "up the provider id itself")
+        None,
+        max_length=500,
+        description="a public identifier (ada-lovelace) or a profile URL; Holdfast looks up the provider id itself",
+    )
     linkedin_url: str | None = Field(
-        None, max_length=500, examples=["https://www.linkedin.com/in/ada-lovelace/"],
-        description="a LinkedIn profile URL (or Sales Navigator lead URL); same as linkedin_public_identifier")
+        None,
+        max_length=500,
+        examples=["https://www.linkedin.com/in/ada-lovelace/"],
+        description="a LinkedIn profile URL (or Sales Navigator lead URL); same as linkedin_public_identifier",
+    )
     email: str | None = Field(None, max_length=254)
     first_name: str = Field("", max_length=200)
     last_name: str = Field("", max_length=200)
@@ -178,10 +215,14 @@ class PauseReasonOut(Response):
     detail: str
     explanation: str = Field(description="what happened, in plain language, true to the state now")
     action: str = Field(description="what the user can do about it")
-    clears_at: str | None = Field(None, description="set when the cause is gone but the reason waits for the "
-                                                    "auto-resume cool-down (P9): when it clears")
-    cooldown: str | None = Field(None, description="why it waits for the cool-down, e.g. 'the cause appeared 2 "
-                                                   "times in 3 minutes'")
+    clears_at: str | None = Field(
+        None,
+        description="set when the cause is gone but the reason waits for the "
+        "auto-resume cool-down (P9): when it clears",
+    )
+    cooldown: str | None = Field(
+        None, description="why it waits for the cool-down, e.g. 'the cause appeared 2 times in 3 minutes'"
+    )
 
 
 class StepOut(Response):
@@ -223,7 +264,8 @@ class TemplateWarningOut(Response):
 
 class CreatedCampaign(CampaignOut):
     warnings: list[TemplateWarningOut] = Field(
-        description="templates that would pass their channel's limit with long names, companies or fields")
+        description="templates that would pass their channel's limit with long names, companies or fields"
+    )
 
 
 class CampaignList(Response):
@@ -243,16 +285,21 @@ class CampaignChange(Response):
     changed: bool = Field(description="false when the call found the campaign already in that state")
     message: str
     next_sends: dict[Literal["linkedin", "email"], str] | None = Field(
-        None, description="after a resume: when each channel's next send is planned")
+        None, description="after a resume: when each channel's next send is planned"
+    )
     waiting_for: list[WaitingGateOut] | None = Field(
-        None, description="after a resume with when_unblocked: the gates the campaign still waits for before it "
-                          "resumes by itself (empty when it resumed now)")
+        None,
+        description="after a resume with when_unblocked: the gates the campaign still waits for before it "
+        "resumes by itself (empty when it resumed now)",
+    )
 
 
 class ResumeBody(Request):
     when_unblocked: bool = Field(
-        False, description="when a gate still blocks: clear the manual pause and resume by itself once the other "
-                           "reasons clear, instead of a refusal that changes nothing")
+        False,
+        description="when a gate still blocks: clear the manual pause and resume by itself once the other "
+        "reasons clear, instead of a refusal that changes nothing",
+    )
 
 
 class RefusedOut(Response):
@@ -273,7 +320,7 @@ class AttemptOut(Response):
     action: str = Field(examples=["linkedin_invite"])
     status: str = Field(description="started, succeeded, refused, failed, reconciled_sent or abandoned")
     outcome: str = Field(description="the provider's error type, an outcome class, or confirmed/assumed")
-    note: str = Field(description="e.g. \"assumed sent: the provider's answer was lost\"")
+    note: str = Field(description='e.g. "assumed sent: the provider\'s answer was lost"')
     started_at: str
     finished_at: str | None
 
@@ -287,9 +334,11 @@ class ProspectOut(Response):
     last_name: str
     company: str
     fields: dict[str, str]
-    state: str = Field(description="enrolling, resolving (its LinkedIn profile is being looked up), scheduled, "
-                       "in_flight, waiting_acceptance, done, stopped or not_found; or what the prospect said: "
-                       "replied, opted_out, suppressed, out_of_office")
+    state: str = Field(
+        description="enrolling, resolving (its LinkedIn profile is being looked up), scheduled, "
+        "in_flight, waiting_acceptance, done, stopped or not_found; or what the prospect said: "
+        "replied, opted_out, suppressed, out_of_office"
+    )
     current_step: int
     next_action_at: str | None
     why_not_now: list[str] = Field(description="every reason the next action is not happening now (S11)")
@@ -313,8 +362,11 @@ class ResumePreview(Response):
     days: list[PreviewDay]
     first_at: str | None
     last_at: str | None
-    left_out: dict[str, int] = Field(default_factory=dict, description="prospects a resume leaves out because of "
-                                     "what they said, per reason: replied, opted_out, suppressed, out_of_office")
+    left_out: dict[str, int] = Field(
+        default_factory=dict,
+        description="prospects a resume leaves out because of "
+        "what they said, per reason: replied, opted_out, suppressed, out_of_office",
+    )
 
 
 class WarmupProgress(Response):

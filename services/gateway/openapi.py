@@ -14,16 +14,18 @@ from pydantic_core import core_schema
 from services.gateway import models
 from services.gateway.routes import ROUTES
 
-_ERROR_TEXT = {400: "Invalid input; `details.field` names the field. Nothing was written.",
-               401: "Missing or unknown bearer token.",
-               403: "The caller's role (capped by its token's scopes) is below the one this route needs; "
-                    "`details.required_role` names it.",
-               404: "No such object in this workspace.",
-               409: "The current state refuses the request; `error.code` says why.",
-               413: "The body is too large.",
-               422: "A live check refused it (e.g. a login failed); nothing changed.",
-               429: "Too many attempts; `Retry-After` (seconds) says when to try again.",
-               503: "Not ready, or not configured."}
+_ERROR_TEXT = {
+    400: "Invalid input; `details.field` names the field. Nothing was written.",
+    401: "Missing or unknown bearer token.",
+    403: "The caller's role (capped by its token's scopes) is below the one this route needs; "
+    "`details.required_role` names it.",
+    404: "No such object in this workspace.",
+    409: "The current state refuses the request; `error.code` says why.",
+    413: "The body is too large.",
+    422: "A live check refused it (e.g. a login failed); nothing changed.",
+    429: "Too many attempts; `Retry-After` (seconds) says when to try again.",
+    503: "Not ready, or not configured.",
+}
 
 
 # Said for every string of a request that has no stricter pattern of its own.
@@ -53,27 +55,46 @@ def build() -> dict[str, Any]:
     used: set[type[BaseModel]] = {models.ErrorOut}
     for route in ROUTES:
         used.update(m for m in (route.body, route.response) if m is not None)
-    _, schema = models_json_schema([(m, "validation" if issubclass(m, models.Request) else "serialization")
-                                    for m in sorted(used, key=lambda m: m.__name__)],
-                                   ref_template="#/components/schemas/{model}", schema_generator=_Schemas)
+    _, schema = models_json_schema(
+        [
+            (m, "validation" if issubclass(m, models.Request) else "serialization")
+            for m in sorted(used, key=lambda m: m.__name__)
+        ],
+        ref_template="#/components/schemas/{model}",
+        schema_generator=_Schemas,
+    )
     paths: dict[str, dict[str, Any]] = {}
     for route in ROUTES:
-        op: dict[str, Any] = {"summary": route.summary, "tags": [route.tag],
-                              "operationId": route.handler.__name__ if route.handler.__name__ != "handler"
-                              else route.path.rsplit("/", 1)[-1] + "_campaign"}
-        params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
-                  for name in re.findall(r"{(\w+)}", route.path)]
+        op: dict[str, Any] = {
+            "summary": route.summary,
+            "tags": [route.tag],
+            "operationId": route.handler.__name__
+            if route.handler.__name__ != "handler"
+            else route.path.rsplit("/", 1)[-1] + "_campaign",
+        }
+        params = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+            for name in re.findall(r"{(\w+)}", route.path)
+        ]
         if route.query is not None:
             for name, fld in route.query.model_fields.items():
                 # A query's text is refused with NUL in it (api.check_text), as a body's.
                 text = {"type": "string", "pattern": NO_NUL}
-                params.append({"name": name, "in": "query", "required": False,
-                               "schema": {"type": "integer", **_bounds(fld)} if fld.annotation is int else text})
+                params.append(
+                    {
+                        "name": name,
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "integer", **_bounds(fld)} if fld.annotation is int else text,
+                    }
+                )
         if params:
             op["parameters"] = params
         if route.body is not None:
-            op["requestBody"] = {"required": bool(route.body.model_fields),
-                                 "content": {"application/json": {"schema": _ref(route.body)}}}
+            op["requestBody"] = {
+                "required": bool(route.body.model_fields),
+                "content": {"application/json": {"schema": _ref(route.body)}},
+            }
         elif route.raw_body is not None:
             op["requestBody"] = {"required": True, "content": {"application/json": {"schema": route.raw_body}}}
         ok: dict[str, Any] = {"description": "OK"}
@@ -81,8 +102,10 @@ def build() -> dict[str, Any]:
             ok["content"] = {"application/json": {"schema": _ref(route.response)}}
         op["responses"] = {str(route.status): ok}
         for code in route.errors + ((413,) if route.body is not None else ()):
-            op["responses"][str(code)] = {"description": _ERROR_TEXT[code],
-                                          "content": {"application/json": {"schema": _ref(models.ErrorOut)}}}
+            op["responses"][str(code)] = {
+                "description": _ERROR_TEXT[code],
+                "content": {"application/json": {"schema": _ref(models.ErrorOut)}},
+            }
         if route.auth:
             # A bearer token (integrations), or the web UI's session cookie (changes also need X-CSRF-Token).
             op["security"] = [{"bearer": []}, {"session": []}]
@@ -90,20 +113,32 @@ def build() -> dict[str, Any]:
             op["x-holdfast-role"] = route.required_role.word
             op["description"] = f"Needs the {route.required_role.word} role or higher."
             if "403" not in op["responses"]:
-                op["responses"]["403"] = {"description": _ERROR_TEXT[403],
-                                          "content": {"application/json": {"schema": _ref(models.ErrorOut)}}}
+                op["responses"]["403"] = {
+                    "description": _ERROR_TEXT[403],
+                    "content": {"application/json": {"schema": _ref(models.ErrorOut)}},
+                }
         paths.setdefault(route.path, {})[route.method.lower()] = op
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Holdfast API", "version": "1",
-                 "description": "Outreach campaigns that pause safely and resume without a burst."},
+        "info": {
+            "title": "Holdfast API",
+            "version": "1",
+            "description": "Outreach campaigns that pause safely and resume without a burst.",
+        },
         "paths": paths,
-        "components": {"schemas": {**schema.get("$defs", {}), "JsonWithoutNul": models.JSON_WITHOUT_NUL},
-                       "securitySchemes": {
-                           "bearer": {"type": "http", "scheme": "bearer"},
-                           "session": {"type": "apiKey", "in": "cookie", "name": "holdfast_session",
-                                       "description": "the web UI's session (POST /api/v1/sign-in); a change made "
-                                       "with it needs the X-CSRF-Token header, the holdfast_csrf cookie's value"}}},
+        "components": {
+            "schemas": {**schema.get("$defs", {}), "JsonWithoutNul": models.JSON_WITHOUT_NUL},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "session": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "holdfast_session",
+                    "description": "the web UI's session (POST /api/v1/sign-in); a change made "
+                    "with it needs the X-CSRF-Token header, the holdfast_csrf cookie's value",
+                },
+            },
+        },
     }
 
 

@@ -74,8 +74,9 @@ def _set_status(status: str, action: str):
         base, unipile_id = await _unipile_account(request)
         await parse_body(request, Empty)
         await _control(f"{base}/_sandbox/accounts/{unipile_id}/status", {"status": status})
-        return reply(SandboxDone(account_id=request.match_info["account_id"], unipile_account_id=unipile_id,
-                                 action=action))
+        return reply(
+            SandboxDone(account_id=request.match_info["account_id"], unipile_account_id=unipile_id, action=action)
+        )
 
     return handler
 
@@ -88,26 +89,62 @@ async def fail_sends(request: web.Request) -> web.Response:
     base, unipile_id = await _unipile_account(request)
     body = await parse_body(request, FailSends)
     # This account's invitations only: another workspace's sends are not this member's to break.
-    await _control(f"{base}/_sandbox/failures", {"endpoint": "send_invite", "account_id": unipile_id, "status": 422,
-                                                 "type": "errors/invalid_recipient", "count": body.count})
-    return reply(SandboxDone(account_id=request.match_info["account_id"], unipile_account_id=unipile_id,
-                             action="fail-sends"))
+    await _control(
+        f"{base}/_sandbox/failures",
+        {
+            "endpoint": "send_invite",
+            "account_id": unipile_id,
+            "status": 422,
+            "type": "errors/invalid_recipient",
+            "count": body.count,
+        },
+    )
+    return reply(
+        SandboxDone(account_id=request.match_info["account_id"], unipile_account_id=unipile_id, action="fail-sends")
+    )
 
 
 SANDBOX_ACCOUNT = "/api/v1/sandbox/linkedin-accounts/{account_id}"
 SANDBOX_ROUTES: tuple[Route, ...] = (
-    Route("GET", "/api/v1/sandbox", sandbox_info,
-          "Whether the local sandbox controls are on (HOLDFAST_SANDBOX_UNIPILE_URL set).", SandboxInfo,
-          errors=(401,), tag="sandbox"),
-    Route("POST", f"{SANDBOX_ACCOUNT}/disconnect", disconnect,
-          "Sandbox only: the sandbox Unipile reports the account's session ended (CREDENTIALS), so its campaigns "
-          "auto-pause. 404 sandbox_disabled outside the sandbox.", SandboxDone, body=Empty,
-          errors=(400, 401, 404, 503), tag="sandbox"),
-    Route("POST", f"{SANDBOX_ACCOUNT}/reconnect", reconnect,
-          "Sandbox only: the sandbox Unipile reports the account OK again, so its campaigns auto-resume.",
-          SandboxDone, body=Empty, errors=(400, 401, 404, 503), tag="sandbox"),
-    Route("POST", f"{SANDBOX_ACCOUNT}/fail-sends", fail_sends,
-          "Sandbox only: the next `count` invitations of this account (default 10) fail with 422 "
-          "errors/invalid_recipient; other accounts are untouched.",
-          SandboxDone, body=FailSends, errors=(400, 401, 404, 503), tag="sandbox"),
+    Route(
+        "GET",
+        "/api/v1/sandbox",
+        sandbox_info,
+        "Whether the local sandbox controls are on (HOLDFAST_SANDBOX_UNIPILE_URL set).",
+        SandboxInfo,
+        errors=(401,),
+        tag="sandbox",
+    ),
+    Route(
+        "POST",
+        f"{SANDBOX_ACCOUNT}/disconnect",
+        disconnect,
+        "Sandbox only: the sandbox Unipile reports the account's session ended (CREDENTIALS), so its campaigns "
+        "auto-pause. 404 sandbox_disabled outside the sandbox.",
+        SandboxDone,
+        body=Empty,
+        errors=(400, 401, 404, 503),
+        tag="sandbox",
+    ),
+    Route(
+        "POST",
+        f"{SANDBOX_ACCOUNT}/reconnect",
+        reconnect,
+        "Sandbox only: the sandbox Unipile reports the account OK again, so its campaigns auto-resume.",
+        SandboxDone,
+        body=Empty,
+        errors=(400, 401, 404, 503),
+        tag="sandbox",
+    ),
+    Route(
+        "POST",
+        f"{SANDBOX_ACCOUNT}/fail-sends",
+        fail_sends,
+        "Sandbox only: the next `count` invitations of this account (default 10) fail with 422 "
+        "errors/invalid_recipient; other accounts are untouched.",
+        SandboxDone,
+        body=FailSends,
+        errors=(400, 401, 404, 503),
+        tag="sandbox",
+    ),
 )

@@ -39,20 +39,36 @@ RestrictionKind = Literal["warning", "jail", "partial"]
 class LimitIn(Request):
     """The complete limits of one action type; they replace that action type's limits."""
 
-    daily_cap: Int32 = Field(description="actions per day, in the sender's local day (1 to 10000)", examples=[80],
-                             **_schema(minimum=1, maximum=MAX_DAILY_CAP))
-    weekly_cap: Int32 = Field(description="actions per rolling 7 days, at least daily_cap", examples=[200],
-                              **_schema(minimum=1, maximum=7 * MAX_DAILY_CAP))
-    ramp_start: Int32 = Field(description="the cap of the first day the sender sends (1 to daily_cap)", examples=[10],
-                              **_schema(minimum=1, maximum=MAX_DAILY_CAP))
-    ramp_step: Int32 = Field(description="added to the ramp cap after each day the sender actually sent", examples=[5],
-                             **_schema(minimum=0, maximum=MAX_DAILY_CAP))
+    daily_cap: Int32 = Field(
+        description="actions per day, in the sender's local day (1 to 10000)",
+        examples=[80],
+        **_schema(minimum=1, maximum=MAX_DAILY_CAP),
+    )
+    weekly_cap: Int32 = Field(
+        description="actions per rolling 7 days, at least daily_cap",
+        examples=[200],
+        **_schema(minimum=1, maximum=7 * MAX_DAILY_CAP),
+    )
+    ramp_start: Int32 = Field(
+        description="the cap of the first day the sender sends (1 to daily_cap)",
+        examples=[10],
+        **_schema(minimum=1, maximum=MAX_DAILY_CAP),
+    )
+    ramp_step: Int32 = Field(
+        description="added to the ramp cap after each day the sender actually sent",
+        examples=[5],
+        **_schema(minimum=0, maximum=MAX_DAILY_CAP),
+    )
     pacing_min_seconds: Int32 = Field(
-        description="smallest random gap between two actions of the sender", examples=[120],
+        description="smallest random gap between two actions of the sender",
+        examples=[120],
         **_schema(minimum=0, maximum=MAX_PACING_SECONDS),
     )
-    pacing_max_seconds: Int32 = Field(description="largest random gap, at least pacing_min_seconds", examples=[300],
-                                      **_schema(minimum=0, maximum=MAX_PACING_SECONDS))
+    pacing_max_seconds: Int32 = Field(
+        description="largest random gap, at least pacing_min_seconds",
+        examples=[300],
+        **_schema(minimum=0, maximum=MAX_PACING_SECONDS),
+    )
 
 
 class LinkedInLimitsIn(Request):
@@ -77,8 +93,9 @@ def _at_least_one_of(*names: str) -> dict[str, object]:
 class LinkedInLimitsUpdate(LinkedInLimitsIn):
     """Limits per action type to change; at least one; the others keep their current limits."""
 
-    model_config = ConfigDict(json_schema_extra=_at_least_one_of("linkedin_invite", "linkedin_message",
-                                                                 "linkedin_inmail"))
+    model_config = ConfigDict(
+        json_schema_extra=_at_least_one_of("linkedin_invite", "linkedin_message", "linkedin_inmail")
+    )
 
 
 class InboxLimitsUpdate(InboxLimitsIn):
@@ -89,7 +106,8 @@ class InboxLimitsUpdate(InboxLimitsIn):
 
 class CreateLinkedInAccount(Request):
     unipile_account_id: str = Field(
-        description="the Unipile account that sends (1 to 200 characters)", examples=["t5XY4yQzR9WVrlNFyzPMhw"],
+        description="the Unipile account that sends (1 to 200 characters)",
+        examples=["t5XY4yQzR9WVrlNFyzPMhw"],
         **_schema(pattern=stripped(200)),
     )
     name: str = Field(description="1 to 100 characters", examples=["Jane's LinkedIn"], **_schema(pattern=stripped(100)))
@@ -121,12 +139,20 @@ class ServerIn(Request):
 
 
 class CreateInbox(Request):
-    email: str = Field(examples=["jane@acme.example"], description="unique in the workspace (case-insensitive)",
-                       **_schema(maxLength=254, pattern=EMAIL_PATTERN))
-    display_name: str = Field("", description="the From name, up to 100 characters", examples=["Jane Doe"],
-                              **_schema(pattern=stripped(100, required=False)))
-    timezone: str = Field("UTC", description="IANA timezone: daily caps count in its day", examples=["Europe/Paris"],
-                          **TIMEZONE)
+    email: str = Field(
+        examples=["jane@acme.example"],
+        description="unique in the workspace (case-insensitive)",
+        **_schema(maxLength=254, pattern=EMAIL_PATTERN),
+    )
+    display_name: str = Field(
+        "",
+        description="the From name, up to 100 characters",
+        examples=["Jane Doe"],
+        **_schema(pattern=stripped(100, required=False)),
+    )
+    timezone: str = Field(
+        "UTC", description="IANA timezone: daily caps count in its day", examples=["Europe/Paris"], **TIMEZONE
+    )
     smtp: ServerIn
     imap: ServerIn
     limits: InboxLimitsIn | None = None
@@ -141,26 +167,32 @@ class ServerCredentialsIn(Request):
     security: Security | None = Field(None, examples=["ssl"])
     username: str | None = Field(None, examples=["jane@acme.example"], **_schema(pattern=stripped(254)))
     password: str | None = Field(
-        None, description="write-only: stored encrypted, never returned",
+        None,
+        description="write-only: stored encrypted, never returned",
         json_schema_extra={"writeOnly": True, "minLength": 1, "maxLength": 1024},
     )
 
 
 def _password_given(server: str) -> dict[str, object]:
-    return {"required": ["app_password", server],
-            "properties": {"app_password": {"type": "string"},
-                           server: {"type": "object", "required": ["password"],
-                                    "properties": {"password": {"type": "string"}}}}}
+    return {
+        "required": ["app_password", server],
+        "properties": {
+            "app_password": {"type": "string"},
+            server: {"type": "object", "required": ["password"], "properties": {"password": {"type": "string"}}},
+        },
+    }
 
 
 class UpdateInboxCredentials(Request):
     """New SMTP and IMAP credentials, logged in live before anything is stored."""
 
-    model_config = ConfigDict(json_schema_extra={
-        **_at_least_one_of("smtp", "imap", "app_password"),
-        # app_password stands for both servers' passwords: not with either of them.
-        "not": {"anyOf": [_password_given("smtp"), _password_given("imap")]},
-    })
+    model_config = ConfigDict(
+        json_schema_extra={
+            **_at_least_one_of("smtp", "imap", "app_password"),
+            # app_password stands for both servers' passwords: not with either of them.
+            "not": {"anyOf": [_password_given("smtp"), _password_given("imap")]},
+        }
+    )
 
     smtp: ServerCredentialsIn | None = None
     imap: ServerCredentialsIn | None = None
@@ -255,15 +287,21 @@ class LinkedInAccountOut(Response):
 
 
 class CreateConnectLink(Request):
-    name: str = Field(description="the new account's name in Holdfast (1 to 100 characters)",
-                      examples=["Jane's LinkedIn"], **_schema(pattern=stripped(100)))
-    timezone: str = Field("UTC", description="IANA timezone of the account's owner", examples=["Europe/Paris"],
-                          **TIMEZONE)
+    name: str = Field(
+        description="the new account's name in Holdfast (1 to 100 characters)",
+        examples=["Jane's LinkedIn"],
+        **_schema(pattern=stripped(100)),
+    )
+    timezone: str = Field(
+        "UTC", description="IANA timezone of the account's owner", examples=["Europe/Paris"], **TIMEZONE
+    )
 
 
 class ConnectLinkOut(Response):
-    url: str = Field(description="a Unipile hosted-auth page where the user signs in to LinkedIn; the account is "
-                     "added to this workspace when Unipile reports it connected")
+    url: str = Field(
+        description="a Unipile hosted-auth page where the user signs in to LinkedIn; the account is "
+        "added to this workspace when Unipile reports it connected"
+    )
     expires_at: str
 
 
@@ -298,10 +336,13 @@ class InboxOut(Response):
     status_detail: str
     limits: InboxLimitsOut
     created_at: str
-    bounce_poll_error: str = Field(description="why the last read of the inbox's bounce reports failed; empty when "
-                                   "it worked")
-    next_probe_at: str | None = Field(description="when the inbox's logins are next checked (a disconnected inbox "
-                                      "backs off; a reconnect or check-now probes at once)")
+    bounce_poll_error: str = Field(
+        description="why the last read of the inbox's bounce reports failed; empty when it worked"
+    )
+    next_probe_at: str | None = Field(
+        description="when the inbox's logins are next checked (a disconnected inbox "
+        "backs off; a reconnect or check-now probes at once)"
+    )
 
 
 class InboxList(Response):

@@ -13,10 +13,7 @@ from services.gateway.views import iso
 
 
 def limits(given: Iterable[types_pb2.SendingLimit]) -> dict[str, sm.LimitOut]:
-    return {
-        to_word(types_pb2.ActionType, x.action_type): sm.LimitOut(**limit_values(x))
-        for x in given
-    }
+    return {to_word(types_pb2.ActionType, x.action_type): sm.LimitOut(**limit_values(x)) for x in given}
 
 
 def linkedin_limits(given: Iterable[types_pb2.SendingLimit]) -> sm.LinkedInLimitsOut:

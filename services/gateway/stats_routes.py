@@ -59,25 +59,45 @@ class SenderStatsOut(models.Response):
 async def campaign_stats(request: web.Request) -> web.Response:
     principal = await authenticate(request)
     services = upstreams(request)
-    got = await services.campaigns.GetCampaign(campaigns_pb2.GetCampaignRequest(
-        workspace_id=principal.workspace_id, campaign_id=request.match_info["campaign_id"]))
+    got = await services.campaigns.GetCampaign(
+        campaigns_pb2.GetCampaignRequest(
+            workspace_id=principal.workspace_id, campaign_id=request.match_info["campaign_id"]
+        )
+    )
     try:
         stats = await services.scheduler.GetCampaignStats(
-            scheduler_pb2.GetCampaignStatsRequest(campaign_id=got.campaign.id))
+            scheduler_pb2.GetCampaignStatsRequest(campaign_id=got.campaign.id)
+        )
     except NotFound:
         stats = scheduler_pb2.GetCampaignStatsResponse()  # the plan is still on its way: nothing sent yet
     by_index = {s.step_index: s for s in stats.steps}
     steps = []
     for step in got.campaign.steps:
         figures = by_index.get(step.index, scheduler_pb2.StepStats())
-        steps.append(StepStatsOut(
-            index=step.index, channel=to_word(types_pb2.Channel, step.channel),
-            action=to_word(campaigns_pb2.StepAction, step.action), reached=figures.reached, sent=figures.sent,
-            failed=figures.failed, bounced=figures.bounced, accepted=figures.accepted))
-    return reply(CampaignStatsOut(enrolled=stats.enrolled, finished=stats.finished, stopped=stats.stopped,
-                                  replied=stats.replied, out_of_office=stats.out_of_office, opted_out=stats.opted_out,
-                                  steps=steps, days=[DayStatsOut(date=d.date, sent=d.sent, failed=d.failed,
-                                                                 bounced=d.bounced) for d in stats.days]))
+        steps.append(
+            StepStatsOut(
+                index=step.index,
+                channel=to_word(types_pb2.Channel, step.channel),
+                action=to_word(campaigns_pb2.StepAction, step.action),
+                reached=figures.reached,
+                sent=figures.sent,
+                failed=figures.failed,
+                bounced=figures.bounced,
+                accepted=figures.accepted,
+            )
+        )
+    return reply(
+        CampaignStatsOut(
+            enrolled=stats.enrolled,
+            finished=stats.finished,
+            stopped=stats.stopped,
+            replied=stats.replied,
+            out_of_office=stats.out_of_office,
+            opted_out=stats.opted_out,
+            steps=steps,
+            days=[DayStatsOut(date=d.date, sent=d.sent, failed=d.failed, bounced=d.bounced) for d in stats.days],
+        )
+    )
 
 
 def _sender_stats(kind: str):
@@ -85,33 +105,62 @@ def _sender_stats(kind: str):
         principal = await authenticate(request)
         services = upstreams(request)
         if kind == "linkedin_account":
-            got = await services.accounts.GetLinkedInAccount(accounts_pb2.GetLinkedInAccountRequest(
-                workspace_id=principal.workspace_id, account_id=request.match_info["account_id"]))
+            got = await services.accounts.GetLinkedInAccount(
+                accounts_pb2.GetLinkedInAccountRequest(
+                    workspace_id=principal.workspace_id, account_id=request.match_info["account_id"]
+                )
+            )
             sender_id = got.account.id
         else:
-            got = await services.accounts.GetInbox(accounts_pb2.GetInboxRequest(
-                workspace_id=principal.workspace_id, inbox_id=request.match_info["inbox_id"]))
+            got = await services.accounts.GetInbox(
+                accounts_pb2.GetInboxRequest(
+                    workspace_id=principal.workspace_id, inbox_id=request.match_info["inbox_id"]
+                )
+            )
             sender_id = got.inbox.id
         try:
             s = await services.scheduler.GetSenderStats(scheduler_pb2.GetSenderStatsRequest(sender_id=sender_id))
         except NotFound:
             s = scheduler_pb2.GetSenderStatsResponse()  # not announced to the scheduler yet: nothing sent
-        return reply(SenderStatsOut(sent_today=s.sent_today, sent_last_7_days=s.sent_last_7_days,
-                                    ramp_day=s.ramp_day, failure_rate=s.failure_rate,
-                                    failure_sample=s.failure_sample))
+        return reply(
+            SenderStatsOut(
+                sent_today=s.sent_today,
+                sent_last_7_days=s.sent_last_7_days,
+                ramp_day=s.ramp_day,
+                failure_rate=s.failure_rate,
+                failure_sample=s.failure_sample,
+            )
+        )
 
     return handler
 
 
 STATS_ROUTES: tuple[Route, ...] = (
-    Route("GET", "/api/v1/campaigns/{campaign_id}/stats", campaign_stats,
-          "What the campaign's sends came to: prospects enrolled, finished and stopped; per step reached, sent, "
-          "failed, bounced and accepted; per local day sent, failed and bounced.", CampaignStatsOut,
-          errors=(401, 404)),
-    Route("GET", "/api/v1/linkedin-accounts/{account_id}/stats", _sender_stats("linkedin_account"),
-          "Actions counted against the account's caps today and over 7 days, its ramp day and failure rate.",
-          SenderStatsOut, errors=(401, 404), tag="senders"),
-    Route("GET", "/api/v1/inboxes/{inbox_id}/stats", _sender_stats("inbox"),
-          "Emails counted against the inbox's caps today and over 7 days, its ramp day and bounce rate.",
-          SenderStatsOut, errors=(401, 404), tag="senders"),
+    Route(
+        "GET",
+        "/api/v1/campaigns/{campaign_id}/stats",
+        campaign_stats,
+        "What the campaign's sends came to: prospects enrolled, finished and stopped; per step reached, sent, "
+        "failed, bounced and accepted; per local day sent, failed and bounced.",
+        CampaignStatsOut,
+        errors=(401, 404),
+    ),
+    Route(
+        "GET",
+        "/api/v1/linkedin-accounts/{account_id}/stats",
+        _sender_stats("linkedin_account"),
+        "Actions counted against the account's caps today and over 7 days, its ramp day and failure rate.",
+        SenderStatsOut,
+        errors=(401, 404),
+        tag="senders",
+    ),
+    Route(
+        "GET",
+        "/api/v1/inboxes/{inbox_id}/stats",
+        _sender_stats("inbox"),
+        "Emails counted against the inbox's caps today and over 7 days, its ramp day and bounce rate.",
+        SenderStatsOut,
+        errors=(401, 404),
+        tag="senders",
+    ),
 )

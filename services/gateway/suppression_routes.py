@@ -23,8 +23,11 @@ Kind = Literal["email", "domain", "linkedin"]
 
 class EntryIn(models.Request):
     type: Kind
-    value: str = Field(min_length=1, max_length=2000,
-                       description="an address, a domain, or a LinkedIn provider id or profile URL (by type)")
+    value: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="an address, a domain, or a LinkedIn provider id or profile URL (by type)",
+    )
 
 
 class AddSuppressions(models.Request):
@@ -55,50 +58,78 @@ class SuppressionPage(models.Response):
 class SuppressionsAdded(models.Response):
     added: int
     already_listed: int
-    enforced: bool = Field(description="the scheduler enforces the new entries (false only if it did not answer "
-                                       "in time; they are kept and applied as soon as it does)")
+    enforced: bool = Field(
+        description="the scheduler enforces the new entries (false only if it did not answer "
+        "in time; they are kept and applied as soon as it does)"
+    )
 
 
 def _out(s: campaigns_pb2.Suppression) -> SuppressionOut:
-    return SuppressionOut(id=s.id, type=s.type, value=s.value, source=s.source, actor=s.actor,  # type: ignore[arg-type]
-                          created_at=iso(s.created_at))
+    return SuppressionOut(
+        id=s.id,
+        type=s.type,
+        value=s.value,
+        source=s.source,
+        actor=s.actor,  # type: ignore[arg-type]
+        created_at=iso(s.created_at),
+    )
 
 
 async def list_suppressions(request: web.Request) -> web.Response:
     principal = await authenticate(request)
     query = parse_query(request, SuppressionQuery)
-    page = await upstreams(request).campaigns.ListSuppressions(campaigns_pb2.ListSuppressionsRequest(
-        workspace_id=principal.workspace_id, query=query.q, page_size=query.page_size, page_token=query.page_token))
-    return reply(SuppressionPage(suppressions=[_out(s) for s in page.suppressions],
-                                 next_page_token=page.next_page_token or None))
+    page = await upstreams(request).campaigns.ListSuppressions(
+        campaigns_pb2.ListSuppressionsRequest(
+            workspace_id=principal.workspace_id, query=query.q, page_size=query.page_size, page_token=query.page_token
+        )
+    )
+    return reply(
+        SuppressionPage(suppressions=[_out(s) for s in page.suppressions], next_page_token=page.next_page_token or None)
+    )
 
 
 async def add_suppressions(request: web.Request) -> web.Response:
     principal = await authenticate(request)
     body = await parse_body(request, AddSuppressions)
-    added = await upstreams(request).campaigns.AddSuppressions(campaigns_pb2.AddSuppressionsRequest(
-        workspace_id=principal.workspace_id, source=body.source, actor=principal.actor(),
-        entries=[campaigns_pb2.SuppressionInput(type=e.type, value=e.value) for e in body.entries]), timeout=120)
+    added = await upstreams(request).campaigns.AddSuppressions(
+        campaigns_pb2.AddSuppressionsRequest(
+            workspace_id=principal.workspace_id,
+            source=body.source,
+            actor=principal.actor(),
+            entries=[campaigns_pb2.SuppressionInput(type=e.type, value=e.value) for e in body.entries],
+        ),
+        timeout=120,
+    )
     return reply(SuppressionsAdded(added=added.added, already_listed=added.already_listed, enforced=added.enforced))
 
 
 async def delete_suppression(request: web.Request) -> web.Response:
     principal = await authenticate(request)
-    gone = await upstreams(request).campaigns.DeleteSuppression(campaigns_pb2.DeleteSuppressionRequest(
-        workspace_id=principal.workspace_id, suppression_id=request.match_info["suppression_id"]))
+    gone = await upstreams(request).campaigns.DeleteSuppression(
+        campaigns_pb2.DeleteSuppressionRequest(
+            workspace_id=principal.workspace_id, suppression_id=request.match_info["suppression_id"]
+        )
+    )
     return reply(_out(gone.suppression))
 
 
 async def export_suppressions(request: web.Request) -> web.StreamResponse:
     principal = await authenticate(request)
-    response = web.StreamResponse(headers={"Content-Type": "text/csv; charset=utf-8",
-                                           "Content-Disposition": 'attachment; filename="suppressions.csv"'})
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": 'attachment; filename="suppressions.csv"',
+        }
+    )
     await response.prepare(request)
     token = ""
     first = True
     while True:
-        page = await upstreams(request).campaigns.ListSuppressions(campaigns_pb2.ListSuppressionsRequest(
-            workspace_id=principal.workspace_id, page_size=EXPORT_PAGE, page_token=token))
+        page = await upstreams(request).campaigns.ListSuppressions(
+            campaigns_pb2.ListSuppressionsRequest(
+                workspace_id=principal.workspace_id, page_size=EXPORT_PAGE, page_token=token
+            )
+        )
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
         if first:
@@ -115,15 +146,42 @@ async def export_suppressions(request: web.Request) -> web.StreamResponse:
 
 
 SUPPRESSION_ROUTES: tuple[Route, ...] = (
-    Route("GET", SUPPRESSIONS, list_suppressions, "The workspace's suppression list, newest first (searchable).",
-          SuppressionPage, query=SuppressionQuery, errors=(400, 401), tag="suppressions"),
-    Route("POST", SUPPRESSIONS, add_suppressions,
-          "Suppress email addresses, whole domains or LinkedIn profiles (up to 100,000 at once; an invalid entry "
-          "refuses the call, named by its index, and nothing is written). Answers once the scheduler enforces them.",
-          SuppressionsAdded, body=AddSuppressions, errors=(400, 401), tag="suppressions"),
-    Route("GET", f"{SUPPRESSIONS}.csv", export_suppressions, "The whole list as CSV.", None,
-          errors=(401,), tag="suppressions"),
-    Route("DELETE", SUPPRESSIONS + "/{suppression_id}", delete_suppression,
-          "Remove an entry: later uploads are no longer suppressed by it (prospects it stopped stay stopped).",
-          SuppressionOut, tag="suppressions"),
+    Route(
+        "GET",
+        SUPPRESSIONS,
+        list_suppressions,
+        "The workspace's suppression list, newest first (searchable).",
+        SuppressionPage,
+        query=SuppressionQuery,
+        errors=(400, 401),
+        tag="suppressions",
+    ),
+    Route(
+        "POST",
+        SUPPRESSIONS,
+        add_suppressions,
+        "Suppress email addresses, whole domains or LinkedIn profiles (up to 100,000 at once; an invalid entry "
+        "refuses the call, named by its index, and nothing is written). Answers once the scheduler enforces them.",
+        SuppressionsAdded,
+        body=AddSuppressions,
+        errors=(400, 401),
+        tag="suppressions",
+    ),
+    Route(
+        "GET",
+        f"{SUPPRESSIONS}.csv",
+        export_suppressions,
+        "The whole list as CSV.",
+        None,
+        errors=(401,),
+        tag="suppressions",
+    ),
+    Route(
+        "DELETE",
+        SUPPRESSIONS + "/{suppression_id}",
+        delete_suppression,
+        "Remove an entry: later uploads are no longer suppressed by it (prospects it stopped stay stopped).",
+        SuppressionOut,
+        tag="suppressions",
+    ),
 )

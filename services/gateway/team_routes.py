@@ -31,16 +31,22 @@ class ChangeRole(models.Request):
 
 
 class TransferOwnership(models.Request):
-    member_id: str = Field(max_length=64, pattern=UUID_PATTERN,
-                           description="the member who becomes the owner; the owner becomes admin")
+    member_id: str = Field(
+        max_length=64, pattern=UUID_PATTERN, description="the member who becomes the owner; the owner becomes admin"
+    )
 
 
 class CreateToken(models.Request):
     name: str = Field("", max_length=100, examples=["CRM sync"])
-    scopes: list[Scope] = Field(min_length=1, max_length=3, examples=[["read"]],
-                                description="read: as a viewer; write: up to member; admin: up to the member's role")
-    member_id: str | None = Field(None, max_length=64, pattern=UUID_PATTERN,
-                                  description="whose token (default: the caller's own)")
+    scopes: list[Scope] = Field(
+        min_length=1,
+        max_length=3,
+        examples=[["read"]],
+        description="read: as a viewer; write: up to member; admin: up to the member's role",
+    )
+    member_id: str | None = Field(
+        None, max_length=64, pattern=UUID_PATTERN, description="whose token (default: the caller's own)"
+    )
 
 
 class MemberOut(models.Response):
@@ -57,7 +63,8 @@ class MemberList(models.Response):
 class You(models.Response):
     member_id: str
     role: Literal["owner", "admin", "member", "viewer"] = Field(
-        description="the caller's role, capped by its token's scopes: what the UI lets it do")
+        description="the caller's role, capped by its token's scopes: what the UI lets it do"
+    )
 
 
 class WorkspaceDetail(models.Response):
@@ -93,9 +100,15 @@ def _member(m: accounts_pb2.Member) -> MemberOut:
 
 
 def _token(t: accounts_pb2.ApiToken) -> TokenOut:
-    return TokenOut(id=t.id, member_id=t.member_id, name=t.name, scopes=list(t.scopes), hint=t.hint,  # type: ignore[arg-type]
-                    created_at=views.iso(t.created_at),
-                    revoked_at=views.iso(t.revoked_at) if t.HasField("revoked_at") else None)
+    return TokenOut(
+        id=t.id,
+        member_id=t.member_id,
+        name=t.name,
+        scopes=list(t.scopes),
+        hint=t.hint,  # type: ignore[arg-type]
+        created_at=views.iso(t.created_at),
+        revoked_at=views.iso(t.revoked_at) if t.HasField("revoked_at") else None,
+    )
 
 
 def _changed(request: web.Request) -> None:
@@ -109,34 +122,51 @@ async def get_workspace(request: web.Request) -> web.Response:
     got = await accounts.GetWorkspace(accounts_pb2.GetWorkspaceRequest(workspace_id=principal.workspace_id))
     listed = await accounts.ListMembers(accounts_pb2.ListMembersRequest(workspace_id=principal.workspace_id))
     w = views.workspace(got.workspace)
-    return reply(WorkspaceDetail(id=w.id, name=w.name, subscription_status=w.subscription_status,
-                                 created_at=views.iso(got.workspace.created_at),
-                                 members=[_member(m) for m in listed.members],
-                                 you=You(member_id=principal.member_id, role=principal.role.word)))
+    return reply(
+        WorkspaceDetail(
+            id=w.id,
+            name=w.name,
+            subscription_status=w.subscription_status,
+            created_at=views.iso(got.workspace.created_at),
+            members=[_member(m) for m in listed.members],
+            you=You(member_id=principal.member_id, role=principal.role.word),
+        )
+    )
 
 
 async def add_member(request: web.Request) -> web.Response:
     principal = await authenticate(request)
     body = await parse_body(request, AddMember)
-    added = await upstreams(request).accounts.AddMember(accounts_pb2.AddMemberRequest(
-        workspace_id=principal.workspace_id, actor=principal.actor(), email=body.email, role=body.role))
+    added = await upstreams(request).accounts.AddMember(
+        accounts_pb2.AddMemberRequest(
+            workspace_id=principal.workspace_id, actor=principal.actor(), email=body.email, role=body.role
+        )
+    )
     return reply(_member(added.member), 201)
 
 
 async def change_member_role(request: web.Request) -> web.Response:
     principal = await authenticate(request)
     body = await parse_body(request, ChangeRole)
-    changed = await upstreams(request).accounts.ChangeMemberRole(accounts_pb2.ChangeMemberRoleRequest(
-        workspace_id=principal.workspace_id, actor=principal.actor(), member_id=request.match_info["member_id"],
-        role=body.role))
+    changed = await upstreams(request).accounts.ChangeMemberRole(
+        accounts_pb2.ChangeMemberRoleRequest(
+            workspace_id=principal.workspace_id,
+            actor=principal.actor(),
+            member_id=request.match_info["member_id"],
+            role=body.role,
+        )
+    )
     _changed(request)
     return reply(_member(changed.member))
 
 
 async def remove_member(request: web.Request) -> web.Response:
     principal = await authenticate(request)
-    removed = await upstreams(request).accounts.RemoveMember(accounts_pb2.RemoveMemberRequest(
-        workspace_id=principal.workspace_id, actor=principal.actor(), member_id=request.match_info["member_id"]))
+    removed = await upstreams(request).accounts.RemoveMember(
+        accounts_pb2.RemoveMemberRequest(
+            workspace_id=principal.workspace_id, actor=principal.actor(), member_id=request.match_info["member_id"]
+        )
+    )
     _changed(request)
     return reply(_member(removed.member))
 
@@ -144,8 +174,11 @@ async def remove_member(request: web.Request) -> web.Response:
 async def transfer_ownership(request: web.Request) -> web.Response:
     principal = await authenticate(request)
     body = await parse_body(request, TransferOwnership)
-    moved = await upstreams(request).accounts.TransferOwnership(accounts_pb2.TransferOwnershipRequest(
-        workspace_id=principal.workspace_id, actor=principal.actor(), member_id=body.member_id))
+    moved = await upstreams(request).accounts.TransferOwnership(
+        accounts_pb2.TransferOwnershipRequest(
+            workspace_id=principal.workspace_id, actor=principal.actor(), member_id=body.member_id
+        )
+    )
     _changed(request)
     return reply(MemberList(members=[_member(m) for m in moved.members]))
 
@@ -153,46 +186,122 @@ async def transfer_ownership(request: web.Request) -> web.Response:
 async def list_tokens(request: web.Request) -> web.Response:
     principal = await authenticate(request)
     listed = await upstreams(request).accounts.ListTokens(
-        accounts_pb2.ListTokensRequest(workspace_id=principal.workspace_id))
+        accounts_pb2.ListTokensRequest(workspace_id=principal.workspace_id)
+    )
     return reply(TokenList(tokens=[_token(t) for t in listed.tokens]))
 
 
 async def create_token(request: web.Request) -> web.Response:
     principal = await authenticate(request)
     body = await parse_body(request, CreateToken)
-    created = await upstreams(request).accounts.CreateToken(accounts_pb2.CreateTokenRequest(
-        workspace_id=principal.workspace_id, actor=principal.actor(), member_id=body.member_id or "",
-        name=body.name, scopes=body.scopes))
+    created = await upstreams(request).accounts.CreateToken(
+        accounts_pb2.CreateTokenRequest(
+            workspace_id=principal.workspace_id,
+            actor=principal.actor(),
+            member_id=body.member_id or "",
+            name=body.name,
+            scopes=body.scopes,
+        )
+    )
     return reply(CreatedToken(token=_token(created.token), secret=created.secret), 201)
 
 
 async def revoke_token(request: web.Request) -> web.Response:
     principal = await authenticate(request)
-    revoked = await upstreams(request).accounts.RevokeToken(accounts_pb2.RevokeTokenRequest(
-        workspace_id=principal.workspace_id, actor=principal.actor(), token_id=request.match_info["token_id"]))
+    revoked = await upstreams(request).accounts.RevokeToken(
+        accounts_pb2.RevokeTokenRequest(
+            workspace_id=principal.workspace_id, actor=principal.actor(), token_id=request.match_info["token_id"]
+        )
+    )
     _changed(request)
     return reply(_token(revoked.token))
 
 
 MEMBER = "/api/v1/members/{member_id}"
 TEAM_ROUTES: tuple[Route, ...] = (
-    Route("GET", "/api/v1/workspace", get_workspace, "This workspace: id, name, subscription and members.",
-          WorkspaceDetail, errors=(401,), tag="team"),
-    Route("POST", "/api/v1/members", add_member, "Add a member with a role (admin, member or viewer).", MemberOut,
-          status=201, body=AddMember, errors=(400, 401, 403, 409), tag="team", role=Role.ADMIN),
-    Route("PATCH", MEMBER, change_member_role, "Change a member's role (not the owner's: transfer ownership).",
-          MemberOut, body=ChangeRole, errors=(400, 401, 403, 404, 409), tag="team", role=Role.ADMIN),
-    Route("DELETE", MEMBER, remove_member,
-          "Remove a member (not the owner) and revoke their tokens; answers the member removed.", MemberOut,
-          errors=(401, 403, 404, 409), tag="team", role=Role.ADMIN),
-    Route("POST", "/api/v1/workspace/transfer-ownership", transfer_ownership,
-          "Make another member the owner; the owner becomes an admin.", MemberList, body=TransferOwnership,
-          errors=(400, 401, 403, 404, 409), tag="team", role=Role.OWNER),
-    Route("GET", "/api/v1/tokens", list_tokens, "Every API token of the workspace (never the secret), revoked too.",
-          TokenList, errors=(401, 403), tag="team", role=Role.ADMIN),
-    Route("POST", "/api/v1/tokens", create_token,
-          "Create an API token for a member with scopes no wider than its role; the secret is shown once.",
-          CreatedToken, status=201, body=CreateToken, errors=(400, 401, 403, 404), tag="team", role=Role.ADMIN),
-    Route("DELETE", "/api/v1/tokens/{token_id}", revoke_token, "Revoke a token; it stops working at once.",
-          TokenOut, errors=(401, 403, 404), tag="team", role=Role.ADMIN),
+    Route(
+        "GET",
+        "/api/v1/workspace",
+        get_workspace,
+        "This workspace: id, name, subscription and members.",
+        WorkspaceDetail,
+        errors=(401,),
+        tag="team",
+    ),
+    Route(
+        "POST",
+        "/api/v1/members",
+        add_member,
+        "Add a member with a role (admin, member or viewer).",
+        MemberOut,
+        status=201,
+        body=AddMember,
+        errors=(400, 401, 403, 409),
+        tag="team",
+        role=Role.ADMIN,
+    ),
+    Route(
+        "PATCH",
+        MEMBER,
+        change_member_role,
+        "Change a member's role (not the owner's: transfer ownership).",
+        MemberOut,
+        body=ChangeRole,
+        errors=(400, 401, 403, 404, 409),
+        tag="team",
+        role=Role.ADMIN,
+    ),
+    Route(
+        "DELETE",
+        MEMBER,
+        remove_member,
+        "Remove a member (not the owner) and revoke their tokens; answers the member removed.",
+        MemberOut,
+        errors=(401, 403, 404, 409),
+        tag="team",
+        role=Role.ADMIN,
+    ),
+    Route(
+        "POST",
+        "/api/v1/workspace/transfer-ownership",
+        transfer_ownership,
+        "Make another member the owner; the owner becomes an admin.",
+        MemberList,
+        body=TransferOwnership,
+        errors=(400, 401, 403, 404, 409),
+        tag="team",
+        role=Role.OWNER,
+    ),
+    Route(
+        "GET",
+        "/api/v1/tokens",
+        list_tokens,
+        "Every API token of the workspace (never the secret), revoked too.",
+        TokenList,
+        errors=(401, 403),
+        tag="team",
+        role=Role.ADMIN,
+    ),
+    Route(
+        "POST",
+        "/api/v1/tokens",
+        create_token,
+        "Create an API token for a member with scopes no wider than its role; the secret is shown once.",
+        CreatedToken,
+        status=201,
+        body=CreateToken,
+        errors=(400, 401, 403, 404),
+        tag="team",
+        role=Role.ADMIN,
+    ),
+    Route(
+        "DELETE",
+        "/api/v1/tokens/{token_id}",
+        revoke_token,
+        "Revoke a token; it stops working at once.",
+        TokenOut,
+        errors=(401, 403, 404),
+        tag="team",
+        role=Role.ADMIN,
+    ),
 )

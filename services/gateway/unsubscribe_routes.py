@@ -36,17 +36,23 @@ def _read(request: web.Request) -> tuple[str, str]:
 
 
 def _page(title: str, content: str) -> web.Response:
-    return web.Response(text=_PAGE.format(title=html.escape(title), content=content), content_type="text/html",
-                        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+    return web.Response(
+        text=_PAGE.format(title=html.escape(title), content=content),
+        content_type="text/html",
+        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+    )
 
 
 async def unsubscribe_page(request: web.Request) -> web.Response:
     """Shows the button; records nothing (a link scanner's GET must not opt anyone out)."""
     _read(request)
     action = html.escape(f"/u/{request.match_info['token']}", quote=True)
-    return _page("Unsubscribe", "<p>Stop receiving these emails?</p>"
-                 f'<form method="post" action="{action}"><input type="hidden" name="List-Unsubscribe" '
-                 'value="One-Click"><button type="submit">Unsubscribe</button></form>')
+    return _page(
+        "Unsubscribe",
+        "<p>Stop receiving these emails?</p>"
+        f'<form method="post" action="{action}"><input type="hidden" name="List-Unsubscribe" '
+        'value="One-Click"><button type="submit">Unsubscribe</button></form>',
+    )
 
 
 async def unsubscribe(request: web.Request) -> web.Response:
@@ -54,14 +60,34 @@ async def unsubscribe(request: web.Request) -> web.Response:
     # same, so an oversized one is refused (413) like on every route.
     await request.read()
     workspace_id, prospect_id = _read(request)
-    await upstreams(request).campaigns.RecordOptOut(campaigns_pb2.RecordOptOutRequest(
-        workspace_id=workspace_id, prospect_id=prospect_id, source="unsubscribe_link"), timeout=30)
+    await upstreams(request).campaigns.RecordOptOut(
+        campaigns_pb2.RecordOptOutRequest(
+            workspace_id=workspace_id, prospect_id=prospect_id, source="unsubscribe_link"
+        ),
+        timeout=30,
+    )
     return _page("Unsubscribed", "<p>You will not receive these emails any more.</p>")
 
 
 UNSUBSCRIBE_ROUTES: tuple[Route, ...] = (
-    Route("GET", "/u/{token}", unsubscribe_page, "An unsubscribe link: a page with a confirm button (changes "
-          "nothing).", None, auth=False, errors=(404,), tag="unsubscribe"),
-    Route("POST", "/u/{token}", unsubscribe, "One-click unsubscribe (RFC 8058): records the opt-out at once, "
-          "idempotently.", None, auth=False, errors=(404,), tag="unsubscribe"),
+    Route(
+        "GET",
+        "/u/{token}",
+        unsubscribe_page,
+        "An unsubscribe link: a page with a confirm button (changes nothing).",
+        None,
+        auth=False,
+        errors=(404,),
+        tag="unsubscribe",
+    ),
+    Route(
+        "POST",
+        "/u/{token}",
+        unsubscribe,
+        "One-click unsubscribe (RFC 8058): records the opt-out at once, idempotently.",
+        None,
+        auth=False,
+        errors=(404,),
+        tag="unsubscribe",
+    ),
 )

@@ -37,8 +37,9 @@ class Upstreams:
 
         async def check(channel: grpc.aio.Channel) -> str:
             try:
-                reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(),
-                                                                         timeout=deadline_s)
+                reply = await health_pb2_grpc.HealthStub(channel).Check(
+                    health_pb2.HealthCheckRequest(), timeout=deadline_s
+                )
             except DomainError:
                 return "UNREACHABLE"
             return health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)

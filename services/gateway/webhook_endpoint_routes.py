@@ -28,9 +28,18 @@ class UrlRefused(DomainError):
     http_status = 422
 
 
-EventType = Literal["campaign.paused", "campaign.resumed", "campaign.completed", "prospect.accepted",
-                    "prospect.replied", "prospect.out_of_office", "prospect.opted_out", "prospect.bounced",
-                    "sender.disconnected", "sender.reconnected"]
+EventType = Literal[
+    "campaign.paused",
+    "campaign.resumed",
+    "campaign.completed",
+    "prospect.accepted",
+    "prospect.replied",
+    "prospect.out_of_office",
+    "prospect.opted_out",
+    "prospect.bounced",
+    "sender.disconnected",
+    "sender.reconnected",
+]
 
 
 class CreateEndpoint(models.Request):
@@ -84,8 +93,14 @@ class DeliveryList(models.Response):
 
 
 def _endpoint(e: accounts_pb2.WebhookEndpoint) -> EndpointOut:
-    return EndpointOut(id=e.id, url=e.url, events=list(e.events), enabled=e.enabled,
-                       disabled_reason=e.disabled_reason, created_at=views.iso(e.created_at))
+    return EndpointOut(
+        id=e.id,
+        url=e.url,
+        events=list(e.events),
+        enabled=e.enabled,
+        disabled_reason=e.disabled_reason,
+        created_at=views.iso(e.created_at),
+    )
 
 
 def _with_secret(e: accounts_pb2.WebhookEndpoint, secret: str) -> EndpointWithSecret:
@@ -94,12 +109,18 @@ def _with_secret(e: accounts_pb2.WebhookEndpoint, secret: str) -> EndpointWithSe
 
 def _delivery(d: accounts_pb2.WebhookDelivery) -> DeliveryOut:
     return DeliveryOut(
-        id=d.id, event_id=d.event_id, webhook_id="msg_" + d.event_id.replace("-", ""), event_type=d.event_type,
-        status=d.status, attempts=d.attempts,  # type: ignore[arg-type]
+        id=d.id,
+        event_id=d.event_id,
+        webhook_id="msg_" + d.event_id.replace("-", ""),
+        event_type=d.event_type,
+        status=d.status,
+        attempts=d.attempts,  # type: ignore[arg-type]
         next_attempt_at=views.iso(d.next_attempt_at) if d.HasField("next_attempt_at") else None,
-        last_status=d.last_status or None, last_error=d.last_error,
+        last_status=d.last_status or None,
+        last_error=d.last_error,
         delivered_at=views.iso(d.delivered_at) if d.HasField("delivered_at") else None,
-        created_at=views.iso(d.created_at))
+        created_at=views.iso(d.created_at),
+    )
 
 
 @contextmanager
@@ -116,15 +137,19 @@ async def create_endpoint(request: web.Request) -> web.Response:
     principal = await authenticate(request)
     body = await parse_body(request, CreateEndpoint)
     with _url_refusals():
-        created = await upstreams(request).accounts.CreateWebhookEndpoint(accounts_pb2.CreateWebhookEndpointRequest(
-            workspace_id=principal.workspace_id, url=body.url, events=body.events))
+        created = await upstreams(request).accounts.CreateWebhookEndpoint(
+            accounts_pb2.CreateWebhookEndpointRequest(
+                workspace_id=principal.workspace_id, url=body.url, events=body.events
+            )
+        )
     return reply(_with_secret(created.endpoint, created.secret), 201)
 
 
 async def list_endpoints(request: web.Request) -> web.Response:
     principal = await authenticate(request)
     listed = await upstreams(request).accounts.ListWebhookEndpoints(
-        accounts_pb2.ListWebhookEndpointsRequest(workspace_id=principal.workspace_id))
+        accounts_pb2.ListWebhookEndpointsRequest(workspace_id=principal.workspace_id)
+    )
     return reply(EndpointList(endpoints=[_endpoint(e) for e in listed.endpoints]))
 
 
@@ -132,8 +157,11 @@ async def update_endpoint(request: web.Request) -> web.Response:
     principal = await authenticate(request)
     body = await parse_body(request, UpdateEndpoint)
     update = accounts_pb2.UpdateWebhookEndpointRequest(
-        workspace_id=principal.workspace_id, endpoint_id=request.match_info["endpoint_id"],
-        events=body.events or [], events_set=body.events is not None)
+        workspace_id=principal.workspace_id,
+        endpoint_id=request.match_info["endpoint_id"],
+        events=body.events or [],
+        events_set=body.events is not None,
+    )
     if body.url is not None:
         update.url = body.url
     if body.enabled is not None:
@@ -145,33 +173,46 @@ async def update_endpoint(request: web.Request) -> web.Response:
 
 async def delete_endpoint(request: web.Request) -> web.Response:
     principal = await authenticate(request)
-    deleted = await upstreams(request).accounts.DeleteWebhookEndpoint(accounts_pb2.DeleteWebhookEndpointRequest(
-        workspace_id=principal.workspace_id, endpoint_id=request.match_info["endpoint_id"]))
+    deleted = await upstreams(request).accounts.DeleteWebhookEndpoint(
+        accounts_pb2.DeleteWebhookEndpointRequest(
+            workspace_id=principal.workspace_id, endpoint_id=request.match_info["endpoint_id"]
+        )
+    )
     return reply(_endpoint(deleted.endpoint))
 
 
 async def rotate_secret(request: web.Request) -> web.Response:
     principal = await authenticate(request)
     await parse_body(request, Empty)
-    rotated = await upstreams(request).accounts.RotateWebhookSecret(accounts_pb2.RotateWebhookSecretRequest(
-        workspace_id=principal.workspace_id, endpoint_id=request.match_info["endpoint_id"]))
+    rotated = await upstreams(request).accounts.RotateWebhookSecret(
+        accounts_pb2.RotateWebhookSecretRequest(
+            workspace_id=principal.workspace_id, endpoint_id=request.match_info["endpoint_id"]
+        )
+    )
     return reply(_with_secret(rotated.endpoint, rotated.secret))
 
 
 async def list_deliveries(request: web.Request) -> web.Response:
     principal = await authenticate(request)
     query = parse_query(request, DeliveryQuery)
-    listed = await upstreams(request).accounts.ListWebhookDeliveries(accounts_pb2.ListWebhookDeliveriesRequest(
-        workspace_id=principal.workspace_id, endpoint_id=request.match_info["endpoint_id"], limit=query.limit))
+    listed = await upstreams(request).accounts.ListWebhookDeliveries(
+        accounts_pb2.ListWebhookDeliveriesRequest(
+            workspace_id=principal.workspace_id, endpoint_id=request.match_info["endpoint_id"], limit=query.limit
+        )
+    )
     return reply(DeliveryList(deliveries=[_delivery(d) for d in listed.deliveries]))
 
 
 async def replay_delivery(request: web.Request) -> web.Response:
     principal = await authenticate(request)
     await parse_body(request, Empty)
-    replayed = await upstreams(request).accounts.ReplayWebhookDelivery(accounts_pb2.ReplayWebhookDeliveryRequest(
-        workspace_id=principal.workspace_id, endpoint_id=request.match_info["endpoint_id"],
-        delivery_id=request.match_info["delivery_id"]))
+    replayed = await upstreams(request).accounts.ReplayWebhookDelivery(
+        accounts_pb2.ReplayWebhookDeliveryRequest(
+            workspace_id=principal.workspace_id,
+            endpoint_id=request.match_info["endpoint_id"],
+            delivery_id=request.match_info["delivery_id"],
+        )
+    )
     return reply(_delivery(replayed.delivery))
 
 
@@ -179,23 +220,74 @@ ENDPOINTS = "/api/v1/webhook-endpoints"
 ENDPOINT = ENDPOINTS + "/{endpoint_id}"
 _ADMIN = {"tag": "webhook-endpoints", "role": Role.ADMIN}
 ENDPOINT_ROUTES: tuple[Route, ...] = (
-    Route("POST", ENDPOINTS, create_endpoint,
-          "Send these events to a URL, signed (Standard Webhooks); answers the secret once. A host that does not "
-          "resolve, or resolves to a loopback or private address, is refused 422.", EndpointWithSecret, status=201,
-          body=CreateEndpoint, errors=(400, 401, 403, 422),
-          **_ADMIN),
-    Route("GET", ENDPOINTS, list_endpoints, "The workspace's webhook endpoints (never their secrets).", EndpointList,
-          errors=(401, 403), **_ADMIN),
-    Route("PATCH", ENDPOINT, update_endpoint, "Change the URL or events, or enable or disable the endpoint.",
-          EndpointOut, body=UpdateEndpoint, errors=(400, 401, 403, 404, 422), **_ADMIN),
-    Route("DELETE", ENDPOINT, delete_endpoint, "Delete the endpoint and its pending deliveries.", EndpointOut,
-          errors=(401, 403, 404), **_ADMIN),
-    Route("POST", f"{ENDPOINT}/rotate-secret", rotate_secret,
-          "A new signing secret, shown once; the old one stops signing at once.", EndpointWithSecret, body=Empty,
-          errors=(400, 401, 403, 404), **_ADMIN),
-    Route("GET", f"{ENDPOINT}/deliveries", list_deliveries, "The endpoint's deliveries, newest first.", DeliveryList,
-          query=DeliveryQuery, errors=(400, 401, 403, 404), **_ADMIN),
-    Route("POST", f"{ENDPOINT}/deliveries/{{delivery_id}}/replay", replay_delivery,
-          "Send a delivery again now, with the same webhook-id.", DeliveryOut, body=Empty,
-          errors=(400, 401, 403, 404), **_ADMIN),
+    Route(
+        "POST",
+        ENDPOINTS,
+        create_endpoint,
+        "Send these events to a URL, signed (Standard Webhooks); answers the secret once. A host that does not "
+        "resolve, or resolves to a loopback or private address, is refused 422.",
+        EndpointWithSecret,
+        status=201,
+        body=CreateEndpoint,
+        errors=(400, 401, 403, 422),
+        **_ADMIN,
+    ),
+    Route(
+        "GET",
+        ENDPOINTS,
+        list_endpoints,
+        "The workspace's webhook endpoints (never their secrets).",
+        EndpointList,
+        errors=(401, 403),
+        **_ADMIN,
+    ),
+    Route(
+        "PATCH",
+        ENDPOINT,
+        update_endpoint,
+        "Change the URL or events, or enable or disable the endpoint.",
+        EndpointOut,
+        body=UpdateEndpoint,
+        errors=(400, 401, 403, 404, 422),
+        **_ADMIN,
+    ),
+    Route(
+        "DELETE",
+        ENDPOINT,
+        delete_endpoint,
+        "Delete the endpoint and its pending deliveries.",
+        EndpointOut,
+        errors=(401, 403, 404),
+        **_ADMIN,
+    ),
+    Route(
+        "POST",
+        f"{ENDPOINT}/rotate-secret",
+        rotate_secret,
+        "A new signing secret, shown once; the old one stops signing at once.",
+        EndpointWithSecret,
+        body=Empty,
+        errors=(400, 401, 403, 404),
+        **_ADMIN,
+    ),
+    Route(
+        "GET",
+        f"{ENDPOINT}/deliveries",
+        list_deliveries,
+        "The endpoint's deliveries, newest first.",
+        DeliveryList,
+        query=DeliveryQuery,
+        errors=(400, 401, 403, 404),
+        **_ADMIN,
+    ),
+    Route(
+        "POST",
+        f"{ENDPOINT}/deliveries/{{delivery_id}}/replay",
+        replay_delivery,
+        "Send a delivery again now, with the same webhook-id.",
+        DeliveryOut,
+        body=Empty,
+        errors=(400, 401, 403, 404),
+        **_ADMIN,
+    ),
 )

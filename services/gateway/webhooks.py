@@ -209,7 +209,8 @@ async def unipile_connected(request: web.Request) -> web.Response:
     account_id = _text(payload, "account_id", "account_id")
     answer = await upstreams(request).accounts.CompleteLinkedInConnect(
         accounts_pb2.CompleteLinkedInConnectRequest(
-            token=token, unipile_account_id=account_id,
+            token=token,
+            unipile_account_id=account_id,
             status=_text(payload, "status", "status", required=False, max_chars=40),
         )
     )
@@ -273,7 +274,8 @@ WEBHOOK_ROUTES: tuple[Route, ...] = (
         tag="webhooks",
         raw_body=models.json_object_without_nul(
             "new_relation: event, account_id, user_provider_id; account_status: AccountStatus {account_id, "
-            "account_type, message}; any other event is ignored"),
+            "account_type, message}; any other event is ignored"
+        ),
     ),
     Route(
         "POST",
@@ -286,11 +288,15 @@ WEBHOOK_ROUTES: tuple[Route, ...] = (
         auth=False,
         errors=(400, 404, 409, 422, 503),
         tag="webhooks",
-        raw_body={**models.json_object_without_nul("{status, account_id, name}"), "required": ["account_id", "name"],
-                  "properties": {"account_id": {"type": "string", "minLength": 1, "maxLength": 255,
-                                                "pattern": models.NO_NUL},
-                                 "name": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": models.NO_NUL},
-                                 "status": {"type": "string", "maxLength": 40, "pattern": models.NO_NUL}}},
+        raw_body={
+            **models.json_object_without_nul("{status, account_id, name}"),
+            "required": ["account_id", "name"],
+            "properties": {
+                "account_id": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": models.NO_NUL},
+                "name": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": models.NO_NUL},
+                "status": {"type": "string", "maxLength": 40, "pattern": models.NO_NUL},
+            },
+        },
     ),
     Route(
         "POST",

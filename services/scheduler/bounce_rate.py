@@ -96,10 +96,18 @@ def names_the_prospect(prospect: str, final_recipient: str, original_recipient: 
 
 
 class BounceRateMonitor:
-    def __init__(self, repository: Repository, clock: Clock, signal_event: Callable[[BounceSignal], Event],
-                 policy: BouncePolicy | None = None, *, every: timedelta = timedelta(seconds=60), batch: int = 200,
-                 kick: Callable[[], None] | None = None,
-                 suppress: Callable[[str, str, str], Event] | None = None):
+    def __init__(
+        self,
+        repository: Repository,
+        clock: Clock,
+        signal_event: Callable[[BounceSignal], Event],
+        policy: BouncePolicy | None = None,
+        *,
+        every: timedelta = timedelta(seconds=60),
+        batch: int = 200,
+        kick: Callable[[], None] | None = None,
+        suppress: Callable[[str, str, str], Event] | None = None,
+    ):
         """`signal_event` turns a signal into the outbox event for campaigns; `kick` tells the relay; `suppress`
         builds the event asking campaigns to suppress a hard-bounced prospect's address (V6)."""
         self._suppress = suppress
@@ -134,11 +142,16 @@ class BounceRateMonitor:
                     continue
                 if not names_the_prospect(sent_to, bounce.recipient, bounce.original_recipient):
                     BOUNCE_REPORTS_IGNORED.labels("other_recipient").inc()
-                    log.info("bounce report ignored: it names another recipient than the prospect",
-                             inbox_id=inbox_id, attempt_id=attempt_id, status=bounce.status)
+                    log.info(
+                        "bounce report ignored: it names another recipient than the prospect",
+                        inbox_id=inbox_id,
+                        attempt_id=attempt_id,
+                        status=bounce.status,
+                    )
                     continue
-                prospect_id = await store.record_bounce(attempt_id, inbox_id, bounce.recipient, bounce.status,
-                                                        bounce.diagnostic, bounce.received_at, now)
+                prospect_id = await store.record_bounce(
+                    attempt_id, inbox_id, bounce.recipient, bounce.status, bounce.diagnostic, bounce.received_at, now
+                )
                 if prospect_id is None:
                     continue
                 recorded += 1
@@ -148,8 +161,13 @@ class BounceRateMonitor:
                     # V6: a hard-bounced address joins the workspace's suppression list.
                     await tx.enqueue(self._suppress(found[1], prospect_id, "hard_bounce"))
                     suppressing = True
-                log.info("email bounced", inbox_id=inbox_id, attempt_id=attempt_id, status=bounce.status,
-                         prospect_stopped=stopped)
+                log.info(
+                    "email bounced",
+                    inbox_id=inbox_id,
+                    attempt_id=attempt_id,
+                    status=bounce.status,
+                    prospect_stopped=stopped,
+                )
             if recorded:
                 changed = await self.evaluate(tx, [inbox_id], now)
         if changed or suppressing:
@@ -199,10 +217,25 @@ class BounceRateMonitor:
             if not transition:
                 continue
             changed += 1
-            await tx.enqueue(self._signal_event(BounceSignal(
-                event_id=str(uuid.uuid4()), inbox_id=inbox_id, above=above, rate=rate, sample=sent,
-                bounces=bounced, window_end=now)))
-            log.info("bounce rate " + ("above threshold" if above else "back under threshold"), inbox_id=inbox_id,
-                     bounce_rate=round(rate, 3), sample=sent, bounces=bounced)
+            await tx.enqueue(
+                self._signal_event(
+                    BounceSignal(
+                        event_id=str(uuid.uuid4()),
+                        inbox_id=inbox_id,
+                        above=above,
+                        rate=rate,
+                        sample=sent,
+                        bounces=bounced,
+                        window_end=now,
+                    )
+                )
+            )
+            log.info(
+                "bounce rate " + ("above threshold" if above else "back under threshold"),
+                inbox_id=inbox_id,
+                bounce_rate=round(rate, 3),
+                sample=sent,
+                bounces=bounced,
+            )
         await store.save_states(saved, now)
         return changed

@@ -23,6 +23,7 @@ from services.common.metrics import DISPATCH_LAG, SENDS
 from services.common.providers.unipile import INVITE_MESSAGE_MAX_CHARS, FailureKind, UnipileClient, UnipileError
 from services.common.templates import render
 from services.scheduler.domain import (
+    FALLBACK_LIMITS,
     NOTE_TOO_LONG,
     AccountFailure,
     CampaignPlan,
@@ -34,7 +35,6 @@ from services.scheduler.plan_moves import PlanMoves
 from services.scheduler.ports import Events
 from services.scheduler.providers import Outcome, Providers
 from services.scheduler.repository import PlanRow, Repository, Tx
-from services.scheduler.service import FALLBACK_LIMITS
 
 log = structlog.get_logger(__name__)
 MAX_TRANSIENT_FAILURES = 5

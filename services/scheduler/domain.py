@@ -5,14 +5,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from services.common.limits import Limits
 from services.common.templates import render  # noqa: F401 -- re-exported: the scheduler fills the shared templates
 from services.common.timemath import Schedule
 
 ACTION_TYPES = ("linkedin_invite", "linkedin_message", "linkedin_inmail", "email")
-CHANNEL_OF = {"linkedin_invite": "linkedin", "linkedin_message": "linkedin", "linkedin_inmail": "linkedin",
-              "email": "email"}
+CHANNEL_OF = {
+    "linkedin_invite": "linkedin",
+    "linkedin_message": "linkedin",
+    "linkedin_inmail": "linkedin",
+    "email": "email",
+}
 # Attempts that count against a sender's caps: the provider was asked to act.
 COUNTED = ("started", "succeeded", "refused", "reconciled_sent")
 
@@ -27,6 +32,12 @@ LOCAL_REFUSALS = ("missing_provider_id", "missing_email", NOTE_TOO_LONG)
 HARMLESS_REFUSALS = ("errors/already_invited_recently", "errors/cannot_resend_yet", "errors/cannot_resend_within_24hrs")
 # Senders whose failure rate is watched: the pause reason it feeds is linkedin_high_failure_rate (P1).
 FAILURE_RATE_KINDS = ("linkedin_account",)
+
+
+# Used only until a sender's own limits arrive from accounts: the most careful of the defaults.
+FALLBACK_LIMITS = Limits(
+    daily_cap=10, weekly_cap=50, ramp_start=5, ramp_step=5, pacing_min_seconds=300, pacing_max_seconds=600
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,8 +118,8 @@ class Sender:
 
 def template_values(plan: object) -> dict[str, str]:
     """The values a prospect's templates are filled with."""
-    return {"first_name": plan.first_name, "last_name": plan.last_name,  # type: ignore[attr-defined]
-            "company": plan.company, **plan.fields}  # type: ignore[attr-defined]
+    p: Any = plan  # a plan row or a prospect: anything with these attributes
+    return {"first_name": p.first_name, "last_name": p.last_name, "company": p.company, **p.fields}
 
 
 def hold_blocks(held_scopes: list[str] | tuple[str, ...], channel: str) -> bool:
@@ -179,15 +190,67 @@ def restriction_kind(*texts: str) -> str:
 
 
 # V4: addresses at these domains belong to people, not companies: a reply from one stops no colleague.
-FREE_MAIL_DOMAINS = frozenset({
-    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "hotmail.fr", "hotmail.co.uk", "live.com",
-    "live.fr", "msn.com", "yahoo.com", "yahoo.fr", "yahoo.co.uk", "yahoo.de", "yahoo.es", "yahoo.it", "ymail.com",
-    "icloud.com", "me.com", "mac.com", "aol.com", "proton.me", "protonmail.com", "pm.me", "gmx.de", "gmx.net",
-    "gmx.com", "web.de", "t-online.de", "orange.fr", "wanadoo.fr", "free.fr", "sfr.fr", "laposte.net",
-    "libero.it", "virgilio.it", "mail.com", "zoho.com", "yandex.com", "yandex.ru", "mail.ru", "qq.com",
-    "163.com", "fastmail.com", "hey.com", "tutanota.com", "seznam.cz", "wp.pl", "o2.pl", "interia.pl",
-    "telenet.be", "skynet.be", "ziggo.nl", "kpnmail.nl", "bluewin.ch", "terra.com.br", "uol.com.br", "bol.com.br",
-})
+FREE_MAIL_DOMAINS = frozenset(
+    {
+        "gmail.com",
+        "googlemail.com",
+        "outlook.com",
+        "hotmail.com",
+        "hotmail.fr",
+        "hotmail.co.uk",
+        "live.com",
+        "live.fr",
+        "msn.com",
+        "yahoo.com",
+        "yahoo.fr",
+        "yahoo.co.uk",
+        "yahoo.de",
+        "yahoo.es",
+        "yahoo.it",
+        "ymail.com",
+        "icloud.com",
+        "me.com",
+        "mac.com",
+        "aol.com",
+        "proton.me",
+        "protonmail.com",
+        "pm.me",
+        "gmx.de",
+        "gmx.net",
+        "gmx.com",
+        "web.de",
+        "t-online.de",
+        "orange.fr",
+        "wanadoo.fr",
+        "free.fr",
+        "sfr.fr",
+        "laposte.net",
+        "libero.it",
+        "virgilio.it",
+        "mail.com",
+        "zoho.com",
+        "yandex.com",
+        "yandex.ru",
+        "mail.ru",
+        "qq.com",
+        "163.com",
+        "fastmail.com",
+        "hey.com",
+        "tutanota.com",
+        "seznam.cz",
+        "wp.pl",
+        "o2.pl",
+        "interia.pl",
+        "telenet.be",
+        "skynet.be",
+        "ziggo.nl",
+        "kpnmail.nl",
+        "bluewin.ch",
+        "terra.com.br",
+        "uol.com.br",
+        "bol.com.br",
+    }
+)
 
 
 def company_domain(email: str | None) -> str | None:

@@ -40,8 +40,14 @@ class Heard:
 
 
 class EmailReplies:
-    def __init__(self, repository: Repository, voices: ProspectVoices, *, tokens: UnsubscribeTokens | None = None,
-                 ooo_days: float = 7.0):
+    def __init__(
+        self,
+        repository: Repository,
+        voices: ProspectVoices,
+        *,
+        tokens: UnsubscribeTokens | None = None,
+        ooo_days: float = 7.0,
+    ):
         self._repo = repository
         self._voices = voices
         self._tokens = tokens
@@ -59,12 +65,20 @@ class EmailReplies:
             if not prospects:
                 unmatched += 1
                 continue
-            said = classify_text(email.subject, email.text, email.received_at, headers=email.headers,
-                                 default_ooo_days=self._ooo_days)
+            said = classify_text(
+                email.subject, email.text, email.received_at, headers=email.headers, default_ooo_days=self._ooo_days
+            )
             for prospect_id in prospects:
                 result = await self._voices.record(
-                    f"email:{event}:{prospect_id}", prospect_id, said.kind, until=said.until, channel="email",
-                    source="imap", snippet=snippet(email.text), received_at=email.received_at)
+                    f"email:{event}:{prospect_id}",
+                    prospect_id,
+                    said.kind,
+                    until=said.until,
+                    channel="email",
+                    source="imap",
+                    snippet=snippet(email.text),
+                    received_at=email.received_at,
+                )
                 recorded += result.applied
         if unmatched:
             log.info("inbox messages that are no prospect's reply", inbox_id=inbox_id, count=unmatched)
@@ -72,8 +86,11 @@ class EmailReplies:
 
     async def _prospects(self, inbox_id: str, email: ReplyCandidate) -> list[str]:
         sender = email.from_address.strip().lower()
-        attempts = [m[1].lower() for ref in (email.in_reply_to, *email.references) if (m := _OURS.match(ref.strip()))
-                    and _is_uuid(m[1])]
+        attempts = [
+            m[1].lower()
+            for ref in (email.in_reply_to, *email.references)
+            if (m := _OURS.match(ref.strip())) and _is_uuid(m[1])
+        ]
         async with self._repo.transaction() as tx:
             store = VoiceTx(tx)
             threaded = await store.prospects_of_attempts(inbox_id, attempts) if attempts else []
@@ -81,8 +98,11 @@ class EmailReplies:
         domain = company_domain(sender)
         # A thread counts only from the prospect's own address or a colleague's: a forged In-Reply-To from a
         # stranger changes nothing.
-        found = [p for p, address in threaded
-                 if address and (address.lower() == sender or (domain and company_domain(address) == domain))]
+        found = [
+            p
+            for p, address in threaded
+            if address and (address.lower() == sender or (domain and company_domain(address) == domain))
+        ]
         return list(dict.fromkeys(found + by_address))
 
     async def _unsubscribe(self, inbox_id: str, email: ReplyCandidate, event: str) -> int | None:
@@ -101,8 +121,14 @@ class EmailReplies:
             log.warning("unsubscribe mail for a prospect this inbox does not write to", inbox_id=inbox_id)
             return 0
         # The same event id as the link's: clicking and mailing opt out once.
-        result = await self._voices.record(f"opt-out:{prospect_id}", prospect_id, "opted_out", channel="email",
-                                           source="unsubscribe_mailto", received_at=email.received_at)
+        result = await self._voices.record(
+            f"opt-out:{prospect_id}",
+            prospect_id,
+            "opted_out",
+            channel="email",
+            source="unsubscribe_mailto",
+            received_at=email.received_at,
+        )
         return int(result.applied)
 
 
@@ -116,7 +142,7 @@ def _is_uuid(value: str) -> bool:
 
 def _fingerprint(email: ReplyCandidate) -> str:
     """An id for a message without a Message-ID, the same each time it is read."""
-    digest = hashlib.sha256("\x00".join((email.from_address, email.subject, email.received_at.isoformat(),
-                                         email.text[:2000])).encode()).hexdigest()
+    digest = hashlib.sha256(
+        "\x00".join((email.from_address, email.subject, email.received_at.isoformat(), email.text[:2000])).encode()
+    ).hexdigest()
     return f"<{digest[:32]}@no-message-id>"
-

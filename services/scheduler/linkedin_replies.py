@@ -36,8 +36,16 @@ class Heard:
 
 
 class LinkedInReplies:
-    def __init__(self, repository: Repository, unipile: UnipileClient | None, voices: ProspectVoices, clock: Clock, *,
-                 poll_interval: timedelta = timedelta(minutes=15), ooo_days: float = 7.0):
+    def __init__(
+        self,
+        repository: Repository,
+        unipile: UnipileClient | None,
+        voices: ProspectVoices,
+        clock: Clock,
+        *,
+        poll_interval: timedelta = timedelta(minutes=15),
+        ooo_days: float = 7.0,
+    ):
         self._repo = repository
         self._unipile = unipile
         self._voices = voices
@@ -106,8 +114,14 @@ class LinkedInReplies:
         recorded = 0
         for prospect_id in prospects:
             result = await self._voices.record(
-                f"unipile:{message.id}:{prospect_id}", prospect_id, said.kind, until=said.until, channel="linkedin",
-                source="unipile", snippet=snippet(message.text or ""), received_at=arrived)
+                f"unipile:{message.id}:{prospect_id}",
+                prospect_id,
+                said.kind,
+                until=said.until,
+                channel="linkedin",
+                source="unipile",
+                snippet=snippet(message.text or ""),
+                received_at=arrived,
+            )
             recorded += result.applied
         return Heard(recorded, "" if recorded else "already_recorded")
-

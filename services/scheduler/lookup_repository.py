@@ -27,8 +27,9 @@ class LookupTx:
     def __init__(self, tx: Tx):
         self._conn: asyncpg.Connection = tx.conn
 
-    async def claim(self, now: datetime, today: date, daily_cap: int, gap: timedelta, jitter: float,
-                    limit: int) -> list[Lookup]:
+    async def claim(
+        self, now: datetime, today: date, daily_cap: int, gap: timedelta, jitter: float, limit: int
+    ) -> list[Lookup]:
         """Up to `limit` senders whose next look-up is due and whose daily cap is not reached, each with one
         resolving prospect of an active, unheld campaign. The senders are locked (SKIP LOCKED: replicas share
         the work) and their next look-up is moved on at once, so a look-up is paced even if it then fails."""
@@ -51,7 +52,12 @@ class LookupTx:
                        WHERE p.linkedin_sender_id = due.sender_id AND p.state = 'resolving'
                          AND NOT (h.held_scopes && ARRAY['campaign', 'linkedin'])
                        ORDER BY p.updated_at, p.prospect_id LIMIT 1
-                       FOR UPDATE OF p SKIP LOCKED) p""", now, today, daily_cap, limit)
+                       FOR UPDATE OF p SKIP LOCKED) p""",
+            now,
+            today,
+            daily_cap,
+            limit,
+        )
         if rows:
             await self._conn.execute(
                 """UPDATE scheduler.sender_states
@@ -59,25 +65,51 @@ class LookupTx:
                           lookups_on_day = CASE WHEN lookup_day = $3 THEN lookups_on_day + 1 ELSE 1 END,
                           lookup_day = $3
                     WHERE sender_id = ANY($1::uuid[])""",
-                [r["sender_id"] for r in rows], now + gap * jitter, today)
-        return [Lookup(str(r["prospect_id"]), str(r["campaign_id"]), r["step_index"], str(r["sender_id"]),
-                       r["unipile_account_id"], r["linkedin_public_identifier"]) for r in rows]
+                [r["sender_id"] for r in rows],
+                now + gap * jitter,
+                today,
+            )
+        return [
+            Lookup(
+                str(r["prospect_id"]),
+                str(r["campaign_id"]),
+                r["step_index"],
+                str(r["sender_id"]),
+                r["unipile_account_id"],
+                r["linkedin_public_identifier"],
+            )
+            for r in rows
+        ]
 
     async def resolved(self, prospect_id: str, provider_id: str, next_action_at: datetime, now: datetime) -> bool:
         """The prospect is planned from where it stands, its provider id known."""
-        return bool(await self._conn.fetchval(
-            """UPDATE scheduler.prospect_plans SET linkedin_provider_id = $2, state = 'scheduled', due_at = $4,
+        return bool(
+            await self._conn.fetchval(
+                """UPDATE scheduler.prospect_plans SET linkedin_provider_id = $2, state = 'scheduled', due_at = $4,
                    next_action_at = $3, stop_reason = '', updated_at = $4
                 WHERE prospect_id = $1 AND state = 'resolving' RETURNING true""",
-            prospect_id, provider_id, next_action_at, now))
+                prospect_id,
+                provider_id,
+                next_action_at,
+                now,
+            )
+        )
 
     async def not_found(self, prospect_id: str, reason: str, now: datetime) -> bool:
-        return bool(await self._conn.fetchval(
-            """UPDATE scheduler.prospect_plans SET state = 'not_found', next_action_at = NULL, stop_reason = $2,
+        return bool(
+            await self._conn.fetchval(
+                """UPDATE scheduler.prospect_plans SET state = 'not_found', next_action_at = NULL, stop_reason = $2,
                    updated_at = $3
-                WHERE prospect_id = $1 AND state = 'resolving' RETURNING true""", prospect_id, reason[:200], now))
+                WHERE prospect_id = $1 AND state = 'resolving' RETURNING true""",
+                prospect_id,
+                reason[:200],
+                now,
+            )
+        )
 
     async def postpone(self, sender_id: str, until: datetime) -> None:
         await self._conn.execute(
             "UPDATE scheduler.sender_states SET next_lookup_at = greatest(next_lookup_at, $2) WHERE sender_id = $1",
-            sender_id, until)
+            sender_id,
+            until,
+        )

@@ -43,8 +43,12 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None = None) -> RunningServer:
     clock = clock or SystemClock()
-    pool = await create_pool(settings.database_url, application_name="holdfast-scheduler",
-                             max_size=settings.db_pool_max, wait_seconds=settings.db_wait_seconds)
+    pool = await create_pool(
+        settings.database_url,
+        application_name="holdfast-scheduler",
+        max_size=settings.db_pool_max,
+        wait_seconds=settings.db_wait_seconds,
+    )
     stack.push_async_callback(pool.close)
     await prepare_schema(pool, "scheduler", MIGRATIONS, apply=settings.migrate_on_start)
     repository = Repository(pool)
@@ -62,51 +66,110 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
     await relay.start()
     stack.push_async_callback(relay.stop)
     events = ProtoEvents()
-    failure_rates = FailureRateMonitor(repository, clock, events, FailurePolicy(
-        window_seconds=settings.failure_window_seconds, threshold=settings.failure_rate_threshold,
-        min_sample=settings.failure_min_sample, probation_sample=settings.failure_probation_sample),
-        kick=relay.kick)
-    bounce_rates = BounceRateMonitor(repository, clock, events.bounce_rate, BouncePolicy(
-        window_seconds=settings.bounce_window_seconds, threshold=settings.bounce_rate_threshold,
-        min_sample=settings.bounce_min_sample), kick=relay.kick, suppress=events.suppress_opt_out)
+    failure_rates = FailureRateMonitor(
+        repository,
+        clock,
+        events,
+        FailurePolicy(
+            window_seconds=settings.failure_window_seconds,
+            threshold=settings.failure_rate_threshold,
+            min_sample=settings.failure_min_sample,
+            probation_sample=settings.failure_probation_sample,
+        ),
+        kick=relay.kick,
+    )
+    bounce_rates = BounceRateMonitor(
+        repository,
+        clock,
+        events.bounce_rate,
+        BouncePolicy(
+            window_seconds=settings.bounce_window_seconds,
+            threshold=settings.bounce_rate_threshold,
+            min_sample=settings.bounce_min_sample,
+        ),
+        kick=relay.kick,
+        suppress=events.suppress_opt_out,
+    )
 
     http = aiohttp.ClientSession()
     stack.push_async_callback(http.close)
-    unipile = (UnipileClient(settings.unipile_dsn, settings.unipile_api_key, http,
-                             timeout_s=settings.provider_timeout_seconds) if settings.unipile_dsn else None)
+    unipile = (
+        UnipileClient(settings.unipile_dsn, settings.unipile_api_key, http, timeout_s=settings.provider_timeout_seconds)
+        if settings.unipile_dsn
+        else None
+    )
     stale_after = timedelta(seconds=settings.attempt_stale_seconds)
     unsubscribe = UnsubscribeLinks(settings.public_url, UnsubscribeTokens(settings.unsubscribe_key))
-    providers = Providers(unipile, credentials, timeout_s=settings.provider_timeout_seconds, unsubscribe=unsubscribe,
-                          allow_public_plaintext=settings.allow_public_plaintext)
-    dispatcher = Dispatcher(repository, providers, clock, batch=settings.dispatch_batch,
-                            unipile=unipile, stale_after=stale_after,
-                            relations_poll=timedelta(seconds=settings.relations_poll_seconds),
-                            failure_rates=failure_rates, events=events, kick=relay.kick)
-    service = SchedulerService(repository, clock, failure_rates=failure_rates, bounce_rates=bounce_rates,
-                               hold_drain_seconds=settings.hold_drain_seconds, stale_after=stale_after)
+    providers = Providers(
+        unipile,
+        credentials,
+        timeout_s=settings.provider_timeout_seconds,
+        unsubscribe=unsubscribe,
+        allow_public_plaintext=settings.allow_public_plaintext,
+    )
+    dispatcher = Dispatcher(
+        repository,
+        providers,
+        clock,
+        batch=settings.dispatch_batch,
+        unipile=unipile,
+        stale_after=stale_after,
+        relations_poll=timedelta(seconds=settings.relations_poll_seconds),
+        failure_rates=failure_rates,
+        events=events,
+        kick=relay.kick,
+    )
+    service = SchedulerService(
+        repository,
+        clock,
+        failure_rates=failure_rates,
+        bounce_rates=bounce_rates,
+        hold_drain_seconds=settings.hold_drain_seconds,
+        stale_after=stale_after,
+    )
     warmups = WarmupFeeder(repository, service, clock)
-    voices = ProspectVoices(repository, clock, ooo_days=settings.ooo_days,
-                            drain_seconds=settings.hold_drain_seconds, stale_after=stale_after,
-                            suppress=events.suppress_opt_out, kick=relay.kick, back=events.prospect_back)
-    linkedin_replies = LinkedInReplies(repository, unipile, voices, clock,
-                                       poll_interval=timedelta(seconds=settings.chats_poll_seconds),
-                                       ooo_days=settings.ooo_days)
+    voices = ProspectVoices(
+        repository,
+        clock,
+        ooo_days=settings.ooo_days,
+        drain_seconds=settings.hold_drain_seconds,
+        stale_after=stale_after,
+        suppress=events.suppress_opt_out,
+        kick=relay.kick,
+        back=events.prospect_back,
+    )
+    linkedin_replies = LinkedInReplies(
+        repository,
+        unipile,
+        voices,
+        clock,
+        poll_interval=timedelta(seconds=settings.chats_poll_seconds),
+        ooo_days=settings.ooo_days,
+    )
     email_replies = EmailReplies(repository, voices, tokens=unsubscribe.tokens, ooo_days=settings.ooo_days)
-    servicer = SchedulerServicer(service, dispatcher, warmups, bounce_rates, voices, linkedin_replies, email_replies,
-                                 Stats(repository, clock))
-    resolver = ProfileResolver(repository, unipile, clock, daily_cap=settings.lookup_daily_cap,
-                               gap=timedelta(seconds=settings.lookup_gap_seconds))
+    servicer = SchedulerServicer(
+        service, dispatcher, warmups, bounce_rates, voices, linkedin_replies, email_replies, Stats(repository, clock)
+    )
+    resolver = ProfileResolver(
+        repository,
+        unipile,
+        clock,
+        daily_cap=settings.lookup_daily_cap,
+        gap=timedelta(seconds=settings.lookup_gap_seconds),
+    )
     running = await start_server(settings.grpc_listen, [registration(servicer)])
     if settings.dispatch_enabled:
         reconcile_every = max(settings.attempt_stale_seconds / 4, 1.0)
-        for name, interval, step in (("dispatch", settings.dispatch_interval_seconds, dispatcher.run_once),
-                                     ("reconcile", reconcile_every, dispatcher.reconcile_once),
-                                     ("relations", 60.0, dispatcher.poll_acceptances_once),
-                                     ("chats", 60.0, linkedin_replies.poll_once),
-                                     ("failure-rate", 60.0, failure_rates.evaluate_failure_rates_once),
-                                     ("bounce-rate", 60.0, bounce_rates.evaluate_bounce_rates_once),
-                                     ("warmup-feed", settings.warmup_feed_interval_seconds, warmups.feed_once),
-                                     ("profile-lookups", 5.0, resolver.run_once)):
+        for name, interval, step in (
+            ("dispatch", settings.dispatch_interval_seconds, dispatcher.run_once),
+            ("reconcile", reconcile_every, dispatcher.reconcile_once),
+            ("relations", 60.0, dispatcher.poll_acceptances_once),
+            ("chats", 60.0, linkedin_replies.poll_once),
+            ("failure-rate", 60.0, failure_rates.evaluate_failure_rates_once),
+            ("bounce-rate", 60.0, bounce_rates.evaluate_bounce_rates_once),
+            ("warmup-feed", settings.warmup_feed_interval_seconds, warmups.feed_once),
+            ("profile-lookups", 5.0, resolver.run_once),
+        ):
             task = asyncio.create_task(run_loop(name, interval, step), name=f"scheduler-{name}")
             stack.push_async_callback(cancel, task)
     stack.push_async_callback(running.stop, settings.shutdown_grace_seconds)

@@ -102,13 +102,17 @@ def spread(schedule: timemath.Schedule, load: SenderLoad, start: datetime, neede
             sending_days += 1
         at = window_end
     if remaining > 0:
-        log.warning("backlog does not fit the planning horizon; the rest stays overdue and goes out under caps",
-                    needed=needed, placed=needed - remaining)
+        log.warning(
+            "backlog does not fit the planning horizon; the rest stays overdue and goes out under caps",
+            needed=needed,
+            placed=needed - remaining,
+        )
     return slots
 
 
-def place(schedule: timemath.Schedule, load: SenderLoad, start: datetime, needed: int, busy: list[datetime],
-          gap: timedelta) -> list[datetime]:
+def place(
+    schedule: timemath.Schedule, load: SenderLoad, start: datetime, needed: int, busy: list[datetime], gap: timedelta
+) -> list[datetime]:
     """S4 across campaigns: the instants of `needed` actions of one sender and action type, in order, from
     `start` on. The windows and per-day capacities are `spread`'s; in its slot each action goes at the slot's
     steady pace, but never closer than `gap` (the sender's pacing) to anything else planned for the sender,

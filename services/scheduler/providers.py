@@ -61,8 +61,15 @@ class UnsubscribeLinks:
 
 
 class Providers:
-    def __init__(self, unipile: UnipileClient | None, credentials: Credentials, *, timeout_s: float = 15.0,
-                 unsubscribe: UnsubscribeLinks | None = None, allow_public_plaintext: bool = False):
+    def __init__(
+        self,
+        unipile: UnipileClient | None,
+        credentials: Credentials,
+        *,
+        timeout_s: float = 15.0,
+        unsubscribe: UnsubscribeLinks | None = None,
+        allow_public_plaintext: bool = False,
+    ):
         """`allow_public_plaintext` (HOLDFAST_ALLOW_PUBLIC_PLAINTEXT): an inbox with security `none` may send its
         password to a public address."""
         self._unipile = unipile
@@ -73,8 +80,9 @@ class Providers:
         # Each account's InMail seat (`linkedin[api]`), read from Unipile once per process.
         self._inmail_api: dict[str, str | None] = {}
 
-    async def perform(self, attempt_id: str, plan: PlanRow, sender: Sender, step: Step,
-                      workspace_id: str = "") -> Outcome:
+    async def perform(
+        self, attempt_id: str, plan: PlanRow, sender: Sender, step: Step, workspace_id: str = ""
+    ) -> Outcome:
         values = template_values(plan)
         try:
             if step.channel == "email":
@@ -82,8 +90,14 @@ class Providers:
             return await self._linkedin(plan, sender, step, values)
         except UnipileError as exc:
             restricted = restriction_kind(exc.title, exc.detail) if exc.kind is FailureKind.RESTRICTED else ""
-            return Outcome(False, exc.kind, exc.type, detail=exc.title or exc.detail, retry_after_s=exc.retry_after_s,
-                           restriction_kind=restricted)
+            return Outcome(
+                False,
+                exc.kind,
+                exc.type,
+                detail=exc.title or exc.detail,
+                retry_after_s=exc.retry_after_s,
+                restriction_kind=restricted,
+            )
         except SmtpError as exc:
             # e.g. "550 5.7.1": the reply code and, when given, the RFC 3463 code (T5).
             error_type = " ".join(part for part in (str(exc.code or ""), exc.enhanced) if part)
@@ -99,13 +113,13 @@ class Providers:
             if len(text) > INVITE_MESSAGE_MAX_CHARS:
                 # The dispatcher stops such a prospect before any attempt; this only keeps the promise here too.
                 return Outcome(False, FailureKind.PROSPECT_REFUSED, NOTE_TOO_LONG)
-            invite = await self._unipile.send_invite(sender.unipile_account_id, plan.linkedin_provider_id,
-                                                     text or None)
+            invite = await self._unipile.send_invite(sender.unipile_account_id, plan.linkedin_provider_id, text or None)
             return Outcome(True, provider_ref=invite.invitation_id, usage=invite.usage)
         inmail = step.action_type == "linkedin_inmail"
         api = await self._inmail_seat(sender.unipile_account_id) if inmail else None
-        chat = await self._unipile.start_chat(sender.unipile_account_id, plan.linkedin_provider_id, text,
-                                              inmail=inmail, api=api)
+        chat = await self._unipile.start_chat(
+            sender.unipile_account_id, plan.linkedin_provider_id, text, inmail=inmail, api=api
+        )
         # Both ids are nullable in Unipile's answer; a 2xx is the provider's yes either way.
         return Outcome(True, provider_ref=chat.message_id or chat.chat_id or "")
 
@@ -115,8 +129,9 @@ class Providers:
             self._inmail_api[account_id] = (await self._unipile.get_account(account_id)).inmail_api
         return self._inmail_api[account_id]
 
-    async def _email(self, attempt_id: str, plan: PlanRow, sender: Sender, step: Step,
-                     values: dict[str, str], workspace_id: str) -> Outcome:
+    async def _email(
+        self, attempt_id: str, plan: PlanRow, sender: Sender, step: Step, values: dict[str, str], workspace_id: str
+    ) -> Outcome:
         if not plan.email:
             return Outcome(False, FailureKind.PROSPECT_REFUSED, "missing_email")
         headers: dict[str, str] = {}
@@ -136,8 +151,15 @@ class Providers:
         identity = settings if isinstance(settings, SendingAs) else SendingAs(settings)
         if self._allow_public_plaintext:
             identity = replace(identity, smtp=replace(identity.smtp, allow_public_plaintext=True))
-        result = await send_email(identity.smtp, sender=sender.email, sender_name=identity.display_name,
-                                  to=plan.email, subject=render(step.subject, values), body=render(step.body, values),
-                                  message_id=message_id(attempt_id, sender.email), headers=headers,
-                                  timeout_s=self._timeout_s)
+        result = await send_email(
+            identity.smtp,
+            sender=sender.email,
+            sender_name=identity.display_name,
+            to=plan.email,
+            subject=render(step.subject, values),
+            body=render(step.body, values),
+            message_id=message_id(attempt_id, sender.email),
+            headers=headers,
+            timeout_s=self._timeout_s,
+        )
         return Outcome(True, provider_ref=result.message_id)

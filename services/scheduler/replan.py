@@ -63,7 +63,10 @@ def moves(old: CampaignPlan, new: CampaignPlan, waiting: Iterable[Waiting], now:
         after = target if start <= target < end else planned_at(new.schedule, target, w.prospect_id, w.step_index)
         if after == w.next_action_at or (after <= now and w.next_action_at <= now):
             continue
-        out.append(Move(w.prospect_id, w.step_index, w.next_action_at, after,
-                        w.due_at + shift if w.due_at is not None else None))
+        out.append(
+            Move(
+                w.prospect_id, w.step_index, w.next_action_at, after, w.due_at + shift if w.due_at is not None else None
+            )
+        )
     out.sort(key=lambda m: (m.after, m.prospect_id))
     return out

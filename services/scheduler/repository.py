@@ -35,8 +35,10 @@ WEEKDAY_NAME = {v: k for k, v in WEEKDAY_NUMBER.items()}
 _STOPPING = "p.voice IN ('replied', 'suppressed', 'opted_out')"
 _UNFINISHED = "IN ('scheduled', 'waiting_acceptance', 'in_flight')"
 _VOICE_STATE = "CASE WHEN " + _STOPPING + " AND {s} " + _UNFINISHED + " THEN 'stopped' ELSE {s} END"
-_VOICE_NEXT = ("CASE WHEN " + _STOPPING + " AND {s} " + _UNFINISHED + " THEN NULL"
-               " WHEN p.parked_until > {n} THEN p.parked_until ELSE {n} END")
+_VOICE_NEXT = (
+    "CASE WHEN " + _STOPPING + " AND {s} " + _UNFINISHED + " THEN NULL"
+    " WHEN p.parked_until > {n} THEN p.parked_until ELSE {n} END"
+)
 _VOICE_REASON = "CASE WHEN " + _STOPPING + " AND {s} " + _UNFINISHED + " THEN p.voice ELSE {r} END"
 
 
@@ -94,13 +96,28 @@ def _plan_row(r: asyncpg.Record) -> PlanRow:
 
     fields = r["fields"]
     return PlanRow(
-        prospect_id=str(r["prospect_id"]), campaign_id=str(r["campaign_id"]), step_index=r["step_index"],
-        state=r["state"], channel=r["channel"], action_type=r["action_type"], sender_id=s(r["sender_id"]),
-        due_at=r["due_at"], next_action_at=r["next_action_at"], linkedin_provider_id=r["linkedin_provider_id"],
-        email=r["email"], first_name=r["first_name"], last_name=r["last_name"], company=r["company"],
+        prospect_id=str(r["prospect_id"]),
+        campaign_id=str(r["campaign_id"]),
+        step_index=r["step_index"],
+        state=r["state"],
+        channel=r["channel"],
+        action_type=r["action_type"],
+        sender_id=s(r["sender_id"]),
+        due_at=r["due_at"],
+        next_action_at=r["next_action_at"],
+        linkedin_provider_id=r["linkedin_provider_id"],
+        email=r["email"],
+        first_name=r["first_name"],
+        last_name=r["last_name"],
+        company=r["company"],
         fields=json.loads(fields) if isinstance(fields, str) else dict(fields),
-        linkedin_sender_id=s(r["linkedin_sender_id"]), inbox_id=s(r["inbox_id"]), failures=r["failures"],
-        stop_reason=r["stop_reason"], voice=r["voice"], parked_until=r["parked_until"])
+        linkedin_sender_id=s(r["linkedin_sender_id"]),
+        inbox_id=s(r["inbox_id"]),
+        failures=r["failures"],
+        stop_reason=r["stop_reason"],
+        voice=r["voice"],
+        parked_until=r["parked_until"],
+    )
 
 
 def _aware(value: datetime) -> datetime:
@@ -109,31 +126,59 @@ def _aware(value: datetime) -> datetime:
 
 
 def _sender(r: asyncpg.Record, limits: dict[str, Limits]) -> Sender:
-    return Sender(sender_id=str(r["sender_id"]), kind=r["sender_kind"], status=r["status"], timezone=r["timezone"],
-                  unipile_account_id=r["unipile_account_id"], email=r["email"], ramp_day=r["ramp_day"],
-                  last_sent_local_date=r["last_sent_local_date"], next_send_after=_aware(r["next_send_after"]),
-                  limits=limits, provider_block=r["provider_block"], invite_usage=r["invite_usage"],
-                  invite_usage_at=r["invite_usage_at"], version=r["version"])
+    return Sender(
+        sender_id=str(r["sender_id"]),
+        kind=r["sender_kind"],
+        status=r["status"],
+        timezone=r["timezone"],
+        unipile_account_id=r["unipile_account_id"],
+        email=r["email"],
+        ramp_day=r["ramp_day"],
+        last_sent_local_date=r["last_sent_local_date"],
+        next_send_after=_aware(r["next_send_after"]),
+        limits=limits,
+        provider_block=r["provider_block"],
+        invite_usage=r["invite_usage"],
+        invite_usage_at=r["invite_usage_at"],
+        version=r["version"],
+    )
 
 
 def _campaign_plan(r: asyncpg.Record, steps: Sequence[asyncpg.Record]) -> CampaignPlan:
     return CampaignPlan(
-        campaign_id=str(r["campaign_id"]), workspace_id=str(r["workspace_id"]), version=r["version"],
-        schedule=Schedule(days=frozenset(WEEKDAY_NUMBER[d] for d in r["days"]), window_start=r["window_start"],
-                          window_end=r["window_end"], timezone=r["timezone"], randomize_within_window=r["randomize"]),
-        active=r["active"], linkedin_account_ids=tuple(str(x) for x in r["linkedin_account_ids"]),
+        campaign_id=str(r["campaign_id"]),
+        workspace_id=str(r["workspace_id"]),
+        version=r["version"],
+        schedule=Schedule(
+            days=frozenset(WEEKDAY_NUMBER[d] for d in r["days"]),
+            window_start=r["window_start"],
+            window_end=r["window_end"],
+            timezone=r["timezone"],
+            randomize_within_window=r["randomize"],
+        ),
+        active=r["active"],
+        linkedin_account_ids=tuple(str(x) for x in r["linkedin_account_ids"]),
         inbox_ids=tuple(str(x) for x in r["inbox_ids"]),
-        steps=tuple(Step(s["index"], s["channel"], s["action_type"], s["delay_hours"], s["text"], s["subject"],
-                         s["body"]) for s in steps),
-        warmup=r["warmup"], stop_on_reply=r["stop_on_reply"])
+        steps=tuple(
+            Step(s["index"], s["channel"], s["action_type"], s["delay_hours"], s["text"], s["subject"], s["body"])
+            for s in steps
+        ),
+        warmup=r["warmup"],
+        stop_on_reply=r["stop_on_reply"],
+    )
 
 
 def _limits(rows: Sequence[asyncpg.Record]) -> dict[str, dict[str, Limits]]:
     out: dict[str, dict[str, Limits]] = {}
     for r in rows:
         out.setdefault(str(r["sender_id"]), {})[r["action_type"]] = Limits(
-            r["daily_cap"], r["weekly_cap"], r["ramp_start"], r["ramp_step"], r["pacing_min_seconds"],
-            r["pacing_max_seconds"])
+            r["daily_cap"],
+            r["weekly_cap"],
+            r["ramp_start"],
+            r["ramp_step"],
+            r["pacing_min_seconds"],
+            r["pacing_max_seconds"],
+        )
     return out
 
 
@@ -167,7 +212,8 @@ class Tx:
     async def upsert_plan(self, plan: CampaignPlan, now: datetime) -> tuple[bool, bool]:
         """Returns (applied, became_active)."""
         previous = await self.conn.fetchrow(
-            "SELECT version, active FROM scheduler.campaign_plans WHERE campaign_id = $1 FOR UPDATE", plan.campaign_id)
+            "SELECT version, active FROM scheduler.campaign_plans WHERE campaign_id = $1 FOR UPDATE", plan.campaign_id
+        )
         if previous is not None and previous["version"] >= plan.version:
             return False, False
         s = plan.schedule
@@ -178,19 +224,37 @@ class Tx:
                ON CONFLICT (campaign_id) DO UPDATE SET version = $3, days = $4, window_start = $5, window_end = $6,
                    timezone = $7, randomize = $8, active = $9, linkedin_account_ids = $10, inbox_ids = $11,
                    updated_at = $12, warmup = $13, stop_on_reply = $14""",
-            plan.campaign_id, plan.workspace_id, plan.version, [WEEKDAY_NAME[d] for d in sorted(s.days)],
-            s.window_start, s.window_end, s.timezone, s.randomize_within_window, plan.active,
-            list(plan.linkedin_account_ids), list(plan.inbox_ids), now, plan.warmup, plan.stop_on_reply)
+            plan.campaign_id,
+            plan.workspace_id,
+            plan.version,
+            [WEEKDAY_NAME[d] for d in sorted(s.days)],
+            s.window_start,
+            s.window_end,
+            s.timezone,
+            s.randomize_within_window,
+            plan.active,
+            list(plan.linkedin_account_ids),
+            list(plan.inbox_ids),
+            now,
+            plan.warmup,
+            plan.stop_on_reply,
+        )
         await self.conn.execute("DELETE FROM scheduler.plan_steps WHERE campaign_id = $1", plan.campaign_id)
         await self.conn.executemany(
             "INSERT INTO scheduler.plan_steps (campaign_id, index, channel, action_type, delay_hours, text, subject,"
             " body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            [(plan.campaign_id, st.index, st.channel, st.action_type, st.delay_hours, st.text, st.subject, st.body)
-             for st in plan.steps])
+            [
+                (plan.campaign_id, st.index, st.channel, st.action_type, st.delay_hours, st.text, st.subject, st.body)
+                for st in plan.steps
+            ],
+        )
         # Every campaign has a holds row, so a claim can lock it and a hold change waits for running claims.
         await self.conn.execute(
             "INSERT INTO scheduler.campaign_holds (campaign_id, version, held_scopes, updated_at)"
-            " VALUES ($1, 0, '{}', $2) ON CONFLICT DO NOTHING", plan.campaign_id, now)
+            " VALUES ($1, 0, '{}', $2) ON CONFLICT DO NOTHING",
+            plan.campaign_id,
+            now,
+        )
         return True, plan.active and (previous is None or not previous["active"])
 
     async def plan(self, campaign_id: str) -> CampaignPlan | None:
@@ -198,7 +262,8 @@ class Tx:
         if r is None:
             return None
         steps = await self.conn.fetch(
-            "SELECT * FROM scheduler.plan_steps WHERE campaign_id = $1 ORDER BY index", campaign_id)
+            "SELECT * FROM scheduler.plan_steps WHERE campaign_id = $1 ORDER BY index", campaign_id
+        )
         return _campaign_plan(r, steps)
 
     async def campaign_plans(self, campaign_ids: Sequence[str]) -> dict[str, CampaignPlan]:
@@ -207,15 +272,16 @@ class Tx:
         rows = await self.conn.fetch("SELECT * FROM scheduler.campaign_plans WHERE campaign_id = ANY($1::uuid[])", ids)
         steps: dict[str, list[asyncpg.Record]] = {}
         for s in await self.conn.fetch(
-                "SELECT * FROM scheduler.plan_steps WHERE campaign_id = ANY($1::uuid[]) ORDER BY campaign_id, index",
-                ids):
+            "SELECT * FROM scheduler.plan_steps WHERE campaign_id = ANY($1::uuid[]) ORDER BY campaign_id, index", ids
+        ):
             steps.setdefault(str(s["campaign_id"]), []).append(s)
         return {str(r["campaign_id"]): _campaign_plan(r, steps.get(str(r["campaign_id"]), [])) for r in rows}
 
     async def set_holds(self, campaign_id: str, version: int, scopes: list[str], now: datetime) -> list[str] | None:
         """Apply a newer hold state; returns the scopes it released, or None for a stale version."""
         row = await self.conn.fetchrow(
-            "SELECT version, held_scopes FROM scheduler.campaign_holds WHERE campaign_id = $1 FOR UPDATE", campaign_id)
+            "SELECT version, held_scopes FROM scheduler.campaign_holds WHERE campaign_id = $1 FOR UPDATE", campaign_id
+        )
         if row is not None and row["version"] >= version:
             return None
         # changed_at is read after the row lock: every claim that saw the previous holds has committed.
@@ -224,12 +290,15 @@ class Tx:
                VALUES ($1, $2, $3, $4, clock_timestamp())
                ON CONFLICT (campaign_id) DO UPDATE SET version = $2, held_scopes = $3, updated_at = $4,
                    changed_at = clock_timestamp()""",
-            campaign_id, version, scopes, now)
+            campaign_id,
+            version,
+            scopes,
+            now,
+        )
         before = set(row["held_scopes"]) if row is not None else set()
         return sorted(before - set(scopes))
 
-    async def set_holds_many(self, holds: Sequence[tuple[str, int, list[str]]],
-                             now: datetime) -> dict[str, list[str]]:
+    async def set_holds_many(self, holds: Sequence[tuple[str, int, list[str]]], now: datetime) -> dict[str, list[str]]:
         """`set_holds` for many campaigns in one statement: each (campaign, version, scopes) newer than what is
         stored is applied. Returns, per campaign applied, the scopes it released."""
         newest: dict[str, tuple[int, list[str]]] = {}
@@ -248,38 +317,58 @@ class Tx:
                    changed_at = clock_timestamp()
                 WHERE h.version < EXCLUDED.version
                RETURNING h.campaign_id, old.held_scopes AS before""",
-            ids, [newest[c][0] for c in ids], [",".join(newest[c][1]) for c in ids], now)
-        return {str(r["campaign_id"]): sorted(set(r["before"] or ()) - set(newest[str(r["campaign_id"])][1]))
-                for r in rows}
+            ids,
+            [newest[c][0] for c in ids],
+            [",".join(newest[c][1]) for c in ids],
+            now,
+        )
+        return {
+            str(r["campaign_id"]): sorted(set(r["before"] or ()) - set(newest[str(r["campaign_id"])][1])) for r in rows
+        }
 
     async def with_overdue(self, campaign_ids: Sequence[str], now: datetime) -> list[str]:
         """Of these campaigns, those with an action that fell due (only they need a re-clamp on release)."""
         rows = await self.conn.fetch(
             """SELECT DISTINCT campaign_id FROM scheduler.prospect_plans
                 WHERE campaign_id = ANY($1::uuid[]) AND state = 'scheduled' AND next_action_at <= $2""",
-            list(campaign_ids), now)
+            list(campaign_ids),
+            now,
+        )
         return [str(r["campaign_id"]) for r in rows]
 
     async def in_flight_held(self, campaign_ids: Sequence[str], started_after: datetime) -> int:
         """Attempts of these campaigns still at the provider on a scope their holds now block."""
-        return int(await self.conn.fetchval(
-            """SELECT count(*) FROM scheduler.send_attempts a
+        return int(
+            await self.conn.fetchval(
+                """SELECT count(*) FROM scheduler.send_attempts a
                  JOIN scheduler.campaign_holds h ON h.campaign_id = a.campaign_id
                 WHERE a.status = 'started' AND a.campaign_id = ANY($1::uuid[]) AND a.started_at > $2
-                  AND h.held_scopes && ARRAY['campaign', a.channel]""", list(campaign_ids), started_after))
+                  AND h.held_scopes && ARRAY['campaign', a.channel]""",
+                list(campaign_ids),
+                started_after,
+            )
+        )
 
     async def in_flight(self, campaign_id: str, channels: Sequence[str], started_after: datetime) -> int:
         """Attempts of the campaign on these channels still at the provider (begun after `started_after`:
         older ones were cut off by a crash and belong to the reconciler)."""
-        return int(await self.conn.fetchval(
-            """SELECT count(*) FROM scheduler.send_attempts WHERE status = 'started' AND campaign_id = $1
-                 AND channel = ANY($2::text[]) AND started_at > $3""", campaign_id, list(channels), started_after))
+        return int(
+            await self.conn.fetchval(
+                """SELECT count(*) FROM scheduler.send_attempts WHERE status = 'started' AND campaign_id = $1
+                 AND channel = ANY($2::text[]) AND started_at > $3""",
+                campaign_id,
+                list(channels),
+                started_after,
+            )
+        )
 
     async def waiting(self, campaign_id: str, lock: bool = False) -> list[Waiting]:
         """The campaign's scheduled prospects (a changed delay or window may move them)."""
         rows = await self.conn.fetch(
             "SELECT prospect_id, step_index, due_at, next_action_at FROM scheduler.prospect_plans"
-            " WHERE campaign_id = $1 AND state = 'scheduled'" + (" FOR UPDATE" if lock else ""), campaign_id)
+            " WHERE campaign_id = $1 AND state = 'scheduled'" + (" FOR UPDATE" if lock else ""),
+            campaign_id,
+        )
         return [Waiting(str(r["prospect_id"]), r["step_index"], r["due_at"], r["next_action_at"]) for r in rows]
 
     async def move(self, campaign_id: str, moves: Sequence[Move], now: datetime) -> int:
@@ -291,7 +380,12 @@ class Tx:
                    updated_at = $5
                  FROM unnest($2::uuid[], $3::timestamptz[], $4::timestamptz[]) AS t(id, after, due)
                 WHERE p.prospect_id = t.id AND p.campaign_id = $1 AND p.state = 'scheduled'""",
-            campaign_id, [m.prospect_id for m in moves], [m.after for m in moves], [m.due_at for m in moves], now)
+            campaign_id,
+            [m.prospect_id for m in moves],
+            [m.after for m in moves],
+            [m.due_at for m in moves],
+            now,
+        )
         return int(result.split()[-1])
 
     async def progress(self, campaign_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
@@ -300,7 +394,8 @@ class Tx:
             """SELECT campaign_id, count(*) AS enrolled,
                       count(*) FILTER (WHERE state NOT IN ('done', 'stopped')) AS unfinished
                  FROM scheduler.prospect_plans WHERE campaign_id = ANY($1::uuid[]) GROUP BY campaign_id""",
-            list(campaign_ids))
+            list(campaign_ids),
+        )
         return {str(r["campaign_id"]): (r["enrolled"], r["unfinished"]) for r in rows}
 
     async def active_channels(self, campaign_ids: Sequence[str]) -> dict[str, list[str]]:
@@ -320,7 +415,9 @@ class Tx:
                UNION ALL
                -- An active warm-up never runs out of emails to send: its queue is topped up as it goes.
                SELECT campaign_id, ARRAY['email'] FROM scheduler.campaign_plans
-                WHERE campaign_id = ANY($1::uuid[]) AND warmup AND active""", list(campaign_ids))
+                WHERE campaign_id = ANY($1::uuid[]) AND warmup AND active""",
+            list(campaign_ids),
+        )
         found: dict[str, set[str]] = {}
         for r in rows:
             found.setdefault(str(r["campaign_id"]), set()).update(r["channels"])
@@ -328,16 +425,30 @@ class Tx:
 
     async def held_scopes(self, campaign_id: str) -> list[str]:
         scopes = await self.conn.fetchval(
-            "SELECT held_scopes FROM scheduler.campaign_holds WHERE campaign_id = $1", campaign_id)
+            "SELECT held_scopes FROM scheduler.campaign_holds WHERE campaign_id = $1", campaign_id
+        )
         return list(scopes or [])
 
     # Senders
 
-    async def set_sender(self, kind: str, sender_id: str, version: int, status: str, timezone: str,
-                         workspace_id: str | None, unipile_account_id: str, email: str,
-                         limits: dict[str, Limits], now: datetime, *, credentials_renewed: bool = False) -> bool:
+    async def set_sender(
+        self,
+        kind: str,
+        sender_id: str,
+        version: int,
+        status: str,
+        timezone: str,
+        workspace_id: str | None,
+        unipile_account_id: str,
+        email: str,
+        limits: dict[str, Limits],
+        now: datetime,
+        *,
+        credentials_renewed: bool = False,
+    ) -> bool:
         current = await self.conn.fetchrow(
-            "SELECT version, status FROM scheduler.sender_states WHERE sender_id = $1 FOR UPDATE", sender_id)
+            "SELECT version, status FROM scheduler.sender_states WHERE sender_id = $1 FOR UPDATE", sender_id
+        )
         if current is not None and current["version"] >= version:
             return False
         if status == "connected" and current is not None and (credentials_renewed or current["status"] != "connected"):
@@ -346,27 +457,55 @@ class Tx:
             # put back are due already, so the next round sends.
             await self.conn.execute(
                 "UPDATE scheduler.sender_states SET next_send_after = least(next_send_after, $2), provider_block = ''"
-                " WHERE sender_id = $1 AND provider_block <> ''", sender_id, now)
+                " WHERE sender_id = $1 AND provider_block <> ''",
+                sender_id,
+                now,
+            )
         await self.conn.execute(
             """INSERT INTO scheduler.sender_states (sender_kind, sender_id, version, status, timezone, updated_at,
                    workspace_id, unipile_account_id, email)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                ON CONFLICT (sender_kind, sender_id) DO UPDATE SET version = $3, status = $4, timezone = $5,
                    updated_at = $6, workspace_id = $7, unipile_account_id = $8, email = $9""",
-            kind, sender_id, version, status, timezone, now, workspace_id, unipile_account_id, email)
+            kind,
+            sender_id,
+            version,
+            status,
+            timezone,
+            now,
+            workspace_id,
+            unipile_account_id,
+            email,
+        )
         if limits:
             await self.conn.execute("DELETE FROM scheduler.sender_limits WHERE sender_id = $1", sender_id)
             await self.conn.executemany(
                 "INSERT INTO scheduler.sender_limits VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                [(sender_id, action, lim.daily_cap, lim.weekly_cap, lim.ramp_start, lim.ramp_step,
-                  lim.pacing_min_seconds, lim.pacing_max_seconds) for action, lim in limits.items()])
+                [
+                    (
+                        sender_id,
+                        action,
+                        lim.daily_cap,
+                        lim.weekly_cap,
+                        lim.ramp_start,
+                        lim.ramp_step,
+                        lim.pacing_min_seconds,
+                        lim.pacing_max_seconds,
+                    )
+                    for action, lim in limits.items()
+                ],
+            )
         return True
 
     async def senders(self, sender_ids: Sequence[str]) -> dict[str, Sender]:
-        rows = await self.conn.fetch("SELECT * FROM scheduler.sender_states WHERE sender_id = ANY($1::uuid[])",
-                                     list(sender_ids))
-        limits = _limits(await self.conn.fetch(
-            "SELECT * FROM scheduler.sender_limits WHERE sender_id = ANY($1::uuid[])", list(sender_ids)))
+        rows = await self.conn.fetch(
+            "SELECT * FROM scheduler.sender_states WHERE sender_id = ANY($1::uuid[])", list(sender_ids)
+        )
+        limits = _limits(
+            await self.conn.fetch(
+                "SELECT * FROM scheduler.sender_limits WHERE sender_id = ANY($1::uuid[])", list(sender_ids)
+            )
+        )
         return {str(r["sender_id"]): _sender(r, limits.get(str(r["sender_id"]), {})) for r in rows}
 
     async def block_sender(self, sender_id: str, status: str, until: datetime) -> None:
@@ -375,30 +514,48 @@ class Tx:
         simply resumes after the block instead of waiting for a change that may never come."""
         await self.conn.execute(
             "UPDATE scheduler.sender_states SET next_send_after = greatest(next_send_after, $3), provider_block = $2"
-            " WHERE sender_id = $1", sender_id, status, until)
+            " WHERE sender_id = $1",
+            sender_id,
+            status,
+            until,
+        )
 
     async def first_time(self, event_id: str, kind: str, now: datetime) -> bool:
         """Record an incoming event id; False when it was already processed."""
-        return bool(await self.conn.fetchval(
-            "INSERT INTO scheduler.processed_events (event_id, kind, processed_at) VALUES ($1, $2, $3)"
-            " ON CONFLICT DO NOTHING RETURNING true", event_id, kind, now))
+        return bool(
+            await self.conn.fetchval(
+                "INSERT INTO scheduler.processed_events (event_id, kind, processed_at) VALUES ($1, $2, $3)"
+                " ON CONFLICT DO NOTHING RETURNING true",
+                event_id,
+                kind,
+                now,
+            )
+        )
 
     async def start_probation(self, sender_ids: Sequence[str], until: datetime, now: datetime) -> list[str]:
         """P7: the senders' failure sample starts afresh now, and until `until` a smaller one suffices."""
         rows = await self.conn.fetch(
             """UPDATE scheduler.sender_states
                   SET probation_until = greatest(coalesce(probation_until, $2), $2), failure_window_start = $3
-                WHERE sender_id = ANY($1::uuid[]) RETURNING sender_id""", list(sender_ids), until, now)
+                WHERE sender_id = ANY($1::uuid[]) RETURNING sender_id""",
+            list(sender_ids),
+            until,
+            now,
+        )
         return [str(r["sender_id"]) for r in rows]
 
     async def lock_failure_states(self, sender_ids: Sequence[str], kinds: Sequence[str]) -> list[asyncpg.Record]:
         return await self.conn.fetch(
             """SELECT sender_id, sender_kind, failure_alert, probation_until, failure_window_start
                  FROM scheduler.sender_states WHERE sender_id = ANY($1::uuid[]) AND sender_kind = ANY($2::text[])
-                ORDER BY sender_id FOR UPDATE""", list(sender_ids), list(kinds))
+                ORDER BY sender_id FOR UPDATE""",
+            list(sender_ids),
+            list(kinds),
+        )
 
-    async def claim_failure_evaluations(self, now: datetime, evaluated_before: datetime, finished_after: datetime,
-                                        kinds: Sequence[str], limit: int) -> list[asyncpg.Record]:
+    async def claim_failure_evaluations(
+        self, now: datetime, evaluated_before: datetime, finished_after: datetime, kinds: Sequence[str], limit: int
+    ) -> list[asyncpg.Record]:
         """Senders whose failure rate may have changed with time alone (the window slid): those in alert, and
         those with outcomes recent enough to still be in the window, not evaluated lately. Locked SKIP LOCKED,
         so replicas share the work."""
@@ -410,10 +567,17 @@ class Tx:
                        SELECT 1 FROM scheduler.send_attempts a
                         WHERE a.sender_id = s.sender_id AND a.finished_at > $3 AND a.finished_at <= $1))
                 ORDER BY s.failure_evaluated_at LIMIT $5
-                FOR UPDATE OF s SKIP LOCKED""", now, evaluated_before, finished_after, list(kinds), limit)
+                FOR UPDATE OF s SKIP LOCKED""",
+            now,
+            evaluated_before,
+            finished_after,
+            list(kinds),
+            limit,
+        )
 
-    async def failure_counts(self, sender_ids: Sequence[str], window_start: datetime,
-                             now: datetime) -> dict[str, tuple[int, int]]:
+    async def failure_counts(
+        self, sender_ids: Sequence[str], window_start: datetime, now: datetime
+    ) -> dict[str, tuple[int, int]]:
         """Per sender, (attempts, failures) over (window_start, now], none before its failure_window_start."""
         rows = await self.conn.fetch(
             """SELECT s.sender_id,
@@ -428,8 +592,13 @@ class Tx:
                       AND a.finished_at > $2 AND a.finished_at >= s.failure_window_start AND a.finished_at <= $3
                 WHERE s.sender_id = ANY($1::uuid[])
                 GROUP BY s.sender_id""",
-            list(sender_ids), window_start, now, list(LOCAL_REFUSALS), list(HARMLESS_REFUSALS),
-            list(FAILED_OUTCOMES_COUNTED))
+            list(sender_ids),
+            window_start,
+            now,
+            list(LOCAL_REFUSALS),
+            list(HARMLESS_REFUSALS),
+            list(FAILED_OUTCOMES_COUNTED),
+        )
         return {str(r["sender_id"]): (int(r["attempts"]), int(r["failures"])) for r in rows}
 
     async def save_failure_states(self, rows: Sequence[tuple[str, bool, float, int, bool]], now: datetime) -> None:
@@ -443,7 +612,10 @@ class Tx:
                    failure_alert_changed_at = CASE WHEN t.changed THEN $6 ELSE s.failure_alert_changed_at END
                  FROM unnest($1::uuid[], $2::bool[], $3::float8[], $4::int[], $5::bool[])
                       AS t(sender_id, alert, rate, sample, changed)
-                WHERE s.sender_id = t.sender_id""", *columns, now)
+                WHERE s.sender_id = t.sender_id""",
+            *columns,
+            now,
+        )
 
     async def enqueue(self, event: Event) -> int:
         destination, key, payload = event
@@ -454,12 +626,18 @@ class Tx:
         await self.conn.execute(
             "UPDATE scheduler.sender_states SET next_send_after = greatest(next_send_after, $2),"
             " provider_block = CASE WHEN $3 = '' THEN provider_block ELSE $3 END WHERE sender_id = $1",
-            sender_id, until, reason)
+            sender_id,
+            until,
+            reason,
+        )
 
     async def record_invite_usage(self, sender_id: str, usage: int, now: datetime) -> None:
         await self.conn.execute(
             "UPDATE scheduler.sender_states SET invite_usage = $2, invite_usage_at = $3 WHERE sender_id = $1",
-            sender_id, max(0, min(usage, 100)), now)
+            sender_id,
+            max(0, min(usage, 100)),
+            now,
+        )
 
     async def attempt_history(self, prospect_ids: Sequence[str]) -> dict[str, list[asyncpg.Record]]:
         """Every attempt of these prospects, oldest first: what was tried, what the provider said, and any
@@ -467,7 +645,8 @@ class Tx:
         rows = await self.conn.fetch(
             """SELECT prospect_id, step_index, action_type, status, outcome, detail, started_at, finished_at
                  FROM scheduler.send_attempts WHERE prospect_id = ANY($1::uuid[]) ORDER BY started_at, id""",
-            list(prospect_ids))
+            list(prospect_ids),
+        )
         out: dict[str, list[asyncpg.Record]] = {}
         for r in rows:
             out.setdefault(str(r["prospect_id"]), []).append(r)
@@ -492,42 +671,72 @@ class Tx:
                      $13::text[], $14::uuid[], $15::timestamptz[], $16::timestamptz[], $17::text[]) AS t
                  ON CONFLICT (prospect_id) DO NOTHING RETURNING 1)
                SELECT count(*) FROM ins""",
-            *[list(c) for c in columns], now)
+            *[list(c) for c in columns],
+            now,
+        )
         return int(inserted)
 
     async def plans(self, prospect_ids: Sequence[str]) -> list[PlanRow]:
         rows = await self.conn.fetch(
-            "SELECT * FROM scheduler.prospect_plans WHERE prospect_id = ANY($1::uuid[])", list(prospect_ids))
+            "SELECT * FROM scheduler.prospect_plans WHERE prospect_id = ANY($1::uuid[])", list(prospect_ids)
+        )
         return [_plan_row(r) for r in rows]
 
     async def lock_plan(self, prospect_id: str) -> PlanRow | None:
         r = await self.conn.fetchrow(
-            "SELECT * FROM scheduler.prospect_plans WHERE prospect_id = $1 FOR UPDATE", prospect_id)
+            "SELECT * FROM scheduler.prospect_plans WHERE prospect_id = $1 FOR UPDATE", prospect_id
+        )
         return None if r is None else _plan_row(r)
 
-    async def update_plan(self, prospect_id: str, *, state: str, step_index: int, channel: str | None,
-                          action_type: str | None, sender_id: str | None, due_at: datetime | None,
-                          next_action_at: datetime | None, failures: int, stop_reason: str, now: datetime) -> None:
+    async def update_plan(
+        self,
+        prospect_id: str,
+        *,
+        state: str,
+        step_index: int,
+        channel: str | None,
+        action_type: str | None,
+        sender_id: str | None,
+        due_at: datetime | None,
+        next_action_at: datetime | None,
+        failures: int,
+        stop_reason: str,
+        now: datetime,
+    ) -> None:
         await self.conn.execute(
             f"""UPDATE scheduler.prospect_plans p SET state = {_VOICE_STATE.format(s="$2")}, step_index = $3,
                    channel = $4, action_type = $5, sender_id = $6, due_at = $7,
                    next_action_at = {_VOICE_NEXT.format(s="$2", n="$8")}, failures = $9,
                    stop_reason = {_VOICE_REASON.format(s="$2", r="$10")}, updated_at = $11 WHERE prospect_id = $1""",
-            prospect_id, state, step_index, channel, action_type, sender_id, due_at, next_action_at, failures,
-            stop_reason, now)
+            prospect_id,
+            state,
+            step_index,
+            channel,
+            action_type,
+            sender_id,
+            due_at,
+            next_action_at,
+            failures,
+            stop_reason,
+            now,
+        )
 
     async def awaiting_acceptance(self, unipile_account_id: str, provider_id: str) -> list[PlanRow]:
         rows = await self.conn.fetch(
             """SELECT p.* FROM scheduler.prospect_plans p
                  JOIN scheduler.sender_states s ON s.sender_id = p.linkedin_sender_id
                 WHERE s.unipile_account_id = $1 AND p.linkedin_provider_id = $2 AND p.state = 'waiting_acceptance'
-                FOR UPDATE OF p""", unipile_account_id, provider_id)
+                FOR UPDATE OF p""",
+            unipile_account_id,
+            provider_id,
+        )
         return [_plan_row(r) for r in rows]
 
     # Capacity
 
-    async def used_per_day(self, keys: Sequence[tuple[str, str]], now: datetime,
-                           exclude_overdue_of: str | None = None) -> dict[tuple[str, str], dict[date, int]]:
+    async def used_per_day(
+        self, keys: Sequence[tuple[str, str]], now: datetime, exclude_overdue_of: str | None = None
+    ) -> dict[tuple[str, str], dict[date, int]]:
         """For each (sender, action type), per local date of the sender from a week ago on: attempts that
         counted plus actions already planned, leaving out the overdue actions of `exclude_overdue_of`, which
         are the ones being re-planned. One query for all senders."""
@@ -549,7 +758,12 @@ class Tx:
                 WHERE p.state = 'scheduled' AND p.next_action_at >= $3::timestamptz - interval '7 days'
                   AND NOT (p.campaign_id IS NOT DISTINCT FROM $5::uuid AND p.next_action_at <= $3)
                 GROUP BY 1, 2, 3""",
-            [k[0] for k in keys], [k[1] for k in keys], now, list(COUNTED), exclude_overdue_of)
+            [k[0] for k in keys],
+            [k[1] for k in keys],
+            now,
+            list(COUNTED),
+            exclude_overdue_of,
+        )
         used: dict[tuple[str, str], dict[date, int]] = {key: {} for key in keys}
         for row in rows:
             per_day = used.setdefault((str(row["sender_id"]), row["action_type"]), {})
@@ -560,10 +774,15 @@ class Tx:
         return await self.conn.fetch(
             """SELECT sender_id, action_type, count(*) AS n FROM scheduler.prospect_plans
                 WHERE campaign_id = $1 AND state = 'scheduled' AND next_action_at <= $2 AND channel = ANY($3::text[])
-                GROUP BY 1, 2""", campaign_id, now, list(channels))
+                GROUP BY 1, 2""",
+            campaign_id,
+            now,
+            list(channels),
+        )
 
-    async def planned_instants(self, sender_ids: Sequence[str], now: datetime,
-                               exclude_overdue_of: str | None = None) -> dict[str, list[datetime]]:
+    async def planned_instants(
+        self, sender_ids: Sequence[str], now: datetime, exclude_overdue_of: str | None = None
+    ) -> dict[str, list[datetime]]:
         """Per sender, sorted: the instants of every action planned for it, whatever the campaign, from a day
         ago on, leaving out the overdue actions of `exclude_overdue_of` (the ones being re-planned)."""
         rows = await self.conn.fetch(
@@ -572,18 +791,24 @@ class Tx:
                 WHERE sender_id = ANY($1::uuid[]) AND state = 'scheduled'
                   AND next_action_at >= $2::timestamptz - interval '1 day'
                   AND NOT (campaign_id IS NOT DISTINCT FROM $3::uuid AND next_action_at <= $2)
-                GROUP BY sender_id""", list(sender_ids), now, exclude_overdue_of)
+                GROUP BY sender_id""",
+            list(sender_ids),
+            now,
+            exclude_overdue_of,
+        )
         return {str(r["sender_id"]): [_aware(at) for at in r["at"]] for r in rows}
 
-    async def reclamp(self, campaign_id: str, channels: Sequence[str], now: datetime,
-                      placed: list[tuple[str, str, int, datetime]]) -> int:
+    async def reclamp(
+        self, campaign_id: str, channels: Sequence[str], now: datetime, placed: list[tuple[str, str, int, datetime]]
+    ) -> int:
         """S4, set-based: the k-th overdue action of a sender and action type, in the order it was originally
         due, goes to the k-th instant placed for them; those with no instant stay overdue."""
         if not placed:
             return 0
         columns = [list(c) for c in zip(*placed, strict=True)]
-        return int(await self.conn.fetchval(
-            """WITH overdue AS (
+        return int(
+            await self.conn.fetchval(
+                """WITH overdue AS (
                    SELECT prospect_id, sender_id, action_type,
                           row_number() OVER (PARTITION BY sender_id, action_type ORDER BY due_at, prospect_id) - 1 AS k
                      FROM scheduler.prospect_plans
@@ -599,17 +824,30 @@ class Tx:
                     -- Re-checked on the row itself: one the dispatcher claimed meanwhile is no longer ours to move.
                     WHERE p.prospect_id = o.prospect_id AND p.state = 'scheduled' AND p.next_action_at <= $2
                    RETURNING 1)
-               SELECT count(*) FROM moved""", campaign_id, now, list(channels), *columns))
+               SELECT count(*) FROM moved""",
+                campaign_id,
+                now,
+                list(channels),
+                *columns,
+            )
+        )
 
     async def overdue_count(self, campaign_id: str, now: datetime) -> int:
-        return int(await self.conn.fetchval(
-            "SELECT count(*) FROM scheduler.prospect_plans WHERE campaign_id = $1 AND state = 'scheduled'"
-            " AND next_action_at <= $2", campaign_id, now))
+        return int(
+            await self.conn.fetchval(
+                "SELECT count(*) FROM scheduler.prospect_plans WHERE campaign_id = $1 AND state = 'scheduled'"
+                " AND next_action_at <= $2",
+                campaign_id,
+                now,
+            )
+        )
 
     async def next_sends(self, campaign_id: str) -> dict[str, datetime]:
         rows = await self.conn.fetch(
             "SELECT channel, min(next_action_at) AS at FROM scheduler.prospect_plans WHERE campaign_id = $1"
-            " AND state = 'scheduled' GROUP BY channel", campaign_id)
+            " AND state = 'scheduled' GROUP BY channel",
+            campaign_id,
+        )
         return {r["channel"]: r["at"] for r in rows}
 
     async def claim(self, now: datetime, batch: int) -> list[tuple[PlanRow, Sender]]:
@@ -632,7 +870,11 @@ class Tx:
                     WHERE q.ready_at <= $1 AND s.status IN ('connected', 'degraded') AND s.next_send_after <= $1
                       AND q.sender_id <> ALL($3::uuid[])
                     ORDER BY q.ready_at, q.send_after LIMIT $2
-                    FOR UPDATE OF s SKIP LOCKED""", now, wanted, walked)
+                    FOR UPDATE OF s SKIP LOCKED""",
+                now,
+                wanted,
+                walked,
+            )
             if not found:
                 break
             walked += [r["sender_id"] for r in found]
@@ -646,7 +888,10 @@ class Tx:
                         WHERE p.sender_id = s.sender_id AND p.state = 'scheduled' AND p.next_action_at <= $2
                           AND NOT (h.held_scopes && ARRAY['campaign', p.channel])
                         ORDER BY p.next_action_at LIMIT 1
-                        FOR UPDATE OF p SKIP LOCKED FOR SHARE OF h) p""", [r["sender_id"] for r in found], now)
+                        FOR UPDATE OF p SKIP LOCKED FOR SHARE OF h) p""",
+                [r["sender_id"] for r in found],
+                now,
+            )
             claimed = {r["sender_id"] for r in due}
             idle += [r for r in found if r["sender_id"] not in claimed]
             senders += [r for r in found if r["sender_id"] in claimed]
@@ -658,17 +903,24 @@ class Tx:
         # The senders' limits; in the same statement, those walked with nothing to claim are requeued. Last, once:
         # after taking queue rows the claim waits for no lock (a plan or hold writer lowering a row it holds
         # waits for it, so the two can never wait for each other).
-        limits = _limits(await self.conn.fetch(
-            f"""WITH requeued AS ({_REQUEUE})
+        limits = _limits(
+            await self.conn.fetch(
+                f"""WITH requeued AS ({_REQUEUE})
                 SELECT * FROM scheduler.sender_limits WHERE sender_id = ANY($3::uuid[])""",
-            [r["sender_id"] for r in idle], [r["due_version"] for r in idle], [r["sender_id"] for r in senders]))
+                [r["sender_id"] for r in idle],
+                [r["due_version"] for r in idle],
+                [r["sender_id"] for r in senders],
+            )
+        )
         if not rows:
             return []
         by_id = {str(r["sender_id"]): _sender(r, limits.get(str(r["sender_id"]), {})) for r in senders}
         return [(plan, by_id[plan.sender_id]) for plan in map(_plan_row, rows)]  # type: ignore[index]
 
-    async def day_and_week_counts(self, keys: Sequence[tuple[str, str, date]],
-                                  ) -> dict[tuple[str, str], tuple[int, int]]:
+    async def day_and_week_counts(
+        self,
+        keys: Sequence[tuple[str, str, date]],
+    ) -> dict[tuple[str, str], tuple[int, int]]:
         """For each (sender, action type, local day): attempts that counted that day and in the 7 days to it."""
         if not keys:
             return {}
@@ -680,22 +932,35 @@ class Tx:
                    ON a.sender_id = k.sender_id AND a.action_type = k.action_type
                   AND a.sender_local_date BETWEEN k.day - 6 AND k.day AND a.status = ANY($4::text[])
                 GROUP BY 1, 2""",
-            [k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys], list(COUNTED))
+            [k[0] for k in keys],
+            [k[1] for k in keys],
+            [k[2] for k in keys],
+            list(COUNTED),
+        )
         return {(str(r["sender_id"]), r["action_type"]): (r["today"], r["week"]) for r in rows}
 
     async def counted(self, sender_id: str, action_type: str, since: date, until: date) -> int:
-        return int(await self.conn.fetchval(
-            """SELECT count(*) FROM scheduler.send_attempts WHERE sender_id = $1 AND action_type = $2
+        return int(
+            await self.conn.fetchval(
+                """SELECT count(*) FROM scheduler.send_attempts WHERE sender_id = $1 AND action_type = $2
                  AND sender_local_date BETWEEN $3 AND $4 AND status = ANY($5::text[])""",
-            sender_id, action_type, since, until, list(COUNTED)))
+                sender_id,
+                action_type,
+                since,
+                until,
+                list(COUNTED),
+            )
+        )
 
-    async def start_attempt(self, plan: PlanRow, sender: Sender, local_day: date, now: datetime,
-                            next_send_after: datetime) -> str:
+    async def start_attempt(
+        self, plan: PlanRow, sender: Sender, local_day: date, now: datetime, next_send_after: datetime
+    ) -> str:
         """One attempt (the dispatcher records a round's at once with `start_attempts`)."""
         return (await self.start_attempts([(plan, sender, local_day, next_send_after)], now))[plan.prospect_id]
 
-    async def start_attempts(self, starts: Sequence[tuple[PlanRow, Sender, date, datetime]],
-                             now: datetime) -> dict[str, str]:
+    async def start_attempts(
+        self, starts: Sequence[tuple[PlanRow, Sender, date, datetime]], now: datetime
+    ) -> dict[str, str]:
         """A round's attempts in one statement: starts are (plan, sender, sender's local day, its next
         send after), at most one per sender and per prospect. Returns the attempt id of each prospect."""
         if not starts:
@@ -724,18 +989,31 @@ class Tx:
                      FROM t WHERE s.sender_id = t.sender_id
                )
                SELECT prospect_id, id FROM attempts""",
-            [p.prospect_id for p, _, _, _ in starts], [p.campaign_id for p, _, _, _ in starts],
-            [p.step_index for p, _, _, _ in starts], [s.sender_id for _, s, _, _ in starts],
-            [p.channel for p, _, _, _ in starts], [p.action_type for p, _, _, _ in starts],
-            [d for _, _, d, _ in starts], [n for _, _, _, n in starts], now)
+            [p.prospect_id for p, _, _, _ in starts],
+            [p.campaign_id for p, _, _, _ in starts],
+            [p.step_index for p, _, _, _ in starts],
+            [s.sender_id for _, s, _, _ in starts],
+            [p.channel for p, _, _, _ in starts],
+            [p.action_type for p, _, _, _ in starts],
+            [d for _, _, d, _ in starts],
+            [n for _, _, _, n in starts],
+            now,
+        )
         return {str(r["prospect_id"]): str(r["id"]) for r in rows}
 
-    async def finish_attempt(self, attempt_id: str, status: str, outcome: str, provider_ref: str, detail: str,
-                             now: datetime) -> None:
+    async def finish_attempt(
+        self, attempt_id: str, status: str, outcome: str, provider_ref: str, detail: str, now: datetime
+    ) -> None:
         await self.conn.execute(
             """UPDATE scheduler.send_attempts SET status = $2, outcome = $3, provider_ref = $4, detail = $5,
                    finished_at = $6, settled_at = clock_timestamp() WHERE id = $1""",
-            attempt_id, status, outcome, provider_ref, detail[:500], now)
+            attempt_id,
+            status,
+            outcome,
+            provider_ref,
+            detail[:500],
+            now,
+        )
 
     async def finish_attempts(self, rows: Sequence[tuple[str, str, str, str, str, datetime]]) -> None:
         """`finish_attempt` for many: rows are (attempt id, status, outcome, provider ref, detail, now)."""
@@ -748,7 +1026,9 @@ class Tx:
                    settled_at = clock_timestamp()
                  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
                       AS t(id, status, outcome, provider_ref, detail, finished_at)
-                WHERE a.id = t.id""", *columns)
+                WHERE a.id = t.id""",
+            *columns,
+        )
 
     async def update_plans(self, rows: Sequence[tuple]) -> None:
         """`update_plan` for many: rows are (prospect id, state, step index, channel, action type, sender id,
@@ -766,21 +1046,26 @@ class Tx:
                              $7::timestamptz[], $8::timestamptz[], $9::int[], $10::text[], $11::timestamptz[])
                       AS t(prospect_id, state, step_index, channel, action_type, sender_id, due_at, next_action_at,
                            failures, stop_reason, updated_at)
-                WHERE p.prospect_id = t.prospect_id""", *columns)
+                WHERE p.prospect_id = t.prospect_id""",
+            *columns,
+        )
 
     async def lock_senders(self, sender_ids: Sequence[str]) -> None:
         """Lock these senders' rows in id order, so transactions that each touch several senders cannot
         deadlock."""
         await self.conn.execute(
             """SELECT 1 FROM scheduler.sender_states WHERE sender_id = ANY($1::uuid[])
-                ORDER BY sender_id FOR UPDATE""", list(sender_ids))
+                ORDER BY sender_id FOR UPDATE""",
+            list(sender_ids),
+        )
 
     def buffered(self) -> BufferedTx:
         """This transaction, with plan updates and attempt outcomes held back until `flush` (see BufferedTx)."""
         return BufferedTx(self.conn)
 
-    async def claim_relation_polls(self, now: datetime, limit: int, interval_s: float,
-                                   seed: str) -> list[tuple[str, str, set[str]]]:
+    async def claim_relation_polls(
+        self, now: datetime, limit: int, interval_s: float, seed: str
+    ) -> list[tuple[str, str, set[str]]]:
         """LinkedIn senders due a relations poll that have prospects waiting for acceptance, with those
         prospects' provider ids. Their next poll is set (jittered) before anyone reads Unipile, so replicas
         do not poll the same account twice."""
@@ -790,16 +1075,23 @@ class Tx:
                   AND s.next_relations_poll_at <= $1
                   AND EXISTS (SELECT 1 FROM scheduler.prospect_plans p
                                WHERE p.linkedin_sender_id = s.sender_id AND p.state = 'waiting_acceptance')
-                ORDER BY s.next_relations_poll_at LIMIT $2 FOR UPDATE OF s SKIP LOCKED""", now, limit)
+                ORDER BY s.next_relations_poll_at LIMIT $2 FOR UPDATE OF s SKIP LOCKED""",
+            now,
+            limit,
+        )
         out = []
         for r in rows:
             jitter = 0.75 + 0.5 * random.Random(f"{seed}:{r['sender_id']}").random()
             await self.conn.execute(
                 "UPDATE scheduler.sender_states SET next_relations_poll_at = $2 WHERE sender_id = $1",
-                r["sender_id"], now + timedelta(seconds=interval_s * jitter))
+                r["sender_id"],
+                now + timedelta(seconds=interval_s * jitter),
+            )
             waiting = await self.conn.fetch(
                 "SELECT linkedin_provider_id FROM scheduler.prospect_plans WHERE linkedin_sender_id = $1"
-                " AND state = 'waiting_acceptance'", r["sender_id"])
+                " AND state = 'waiting_acceptance'",
+                r["sender_id"],
+            )
             out.append((str(r["sender_id"]), r["unipile_account_id"], {w[0] for w in waiting if w[0]}))
         return out
 
@@ -808,7 +1100,10 @@ class Tx:
             """SELECT a.*, s.unipile_account_id FROM scheduler.send_attempts a
                  JOIN scheduler.sender_states s ON s.sender_id = a.sender_id
                 WHERE a.status = 'started' AND a.started_at < $1 ORDER BY a.started_at LIMIT $2
-                FOR UPDATE OF a SKIP LOCKED""", older_than, limit)
+                FOR UPDATE OF a SKIP LOCKED""",
+            older_than,
+            limit,
+        )
 
 
 class BufferedTx(Tx):
@@ -821,15 +1116,39 @@ class BufferedTx(Tx):
         self._plans: dict[str, tuple] = {}
         self._attempts: dict[str, tuple[str, str, str, str, str, datetime]] = {}
 
-    async def update_plan(self, prospect_id: str, *, state: str, step_index: int, channel: str | None,
-                          action_type: str | None, sender_id: str | None, due_at: datetime | None,
-                          next_action_at: datetime | None, failures: int, stop_reason: str, now: datetime) -> None:
+    async def update_plan(
+        self,
+        prospect_id: str,
+        *,
+        state: str,
+        step_index: int,
+        channel: str | None,
+        action_type: str | None,
+        sender_id: str | None,
+        due_at: datetime | None,
+        next_action_at: datetime | None,
+        failures: int,
+        stop_reason: str,
+        now: datetime,
+    ) -> None:
         # Keyed by prospect: a later update of the same prospect wins, as it would written one by one.
-        self._plans[prospect_id] = (prospect_id, state, step_index, channel, action_type, sender_id, due_at,
-                                    next_action_at, failures, stop_reason, now)
+        self._plans[prospect_id] = (
+            prospect_id,
+            state,
+            step_index,
+            channel,
+            action_type,
+            sender_id,
+            due_at,
+            next_action_at,
+            failures,
+            stop_reason,
+            now,
+        )
 
-    async def finish_attempt(self, attempt_id: str, status: str, outcome: str, provider_ref: str, detail: str,
-                             now: datetime) -> None:
+    async def finish_attempt(
+        self, attempt_id: str, status: str, outcome: str, provider_ref: str, detail: str, now: datetime
+    ) -> None:
         self._attempts[attempt_id] = (attempt_id, status, outcome, provider_ref, detail, now)
 
     async def flush(self) -> None:

@@ -28,8 +28,16 @@ SENDER_COOLDOWN_WAIT = timedelta(hours=1)
 
 
 class ProfileResolver:
-    def __init__(self, repository: Repository, unipile: UnipileClient | None, clock: Clock, *, daily_cap: int = 80,
-                 gap: timedelta = timedelta(seconds=60), batch: int = 20):
+    def __init__(
+        self,
+        repository: Repository,
+        unipile: UnipileClient | None,
+        clock: Clock,
+        *,
+        daily_cap: int = 80,
+        gap: timedelta = timedelta(seconds=60),
+        batch: int = 20,
+    ):
         self._repo = repository
         self._unipile = unipile
         self._clock = clock
@@ -49,16 +57,16 @@ class ProfileResolver:
             lookups = await LookupTx(tx).claim(now, now.date(), self._daily_cap, self._gap, jitter, self._batch)
         if not lookups:
             return 0
-        answers = await asyncio.gather(*(self._unipile.get_user(x.unipile_account_id, x.identifier)
-                                         for x in lookups), return_exceptions=True)
+        answers = await asyncio.gather(
+            *(self._unipile.get_user(x.unipile_account_id, x.identifier) for x in lookups), return_exceptions=True
+        )
         async with self._repo.transaction() as tx:
             lookup_tx = LookupTx(tx)
             for lookup, answer in zip(lookups, answers, strict=True):
                 await self._apply(tx, lookup_tx, lookup, answer)
         return len(lookups)
 
-    async def _apply(self, tx: Tx, lookup_tx: LookupTx, lookup: Lookup,
-                     answer: UserProfile | BaseException) -> None:
+    async def _apply(self, tx: Tx, lookup_tx: LookupTx, lookup: Lookup, answer: UserProfile | BaseException) -> None:
         now = self._clock.now()
         if isinstance(answer, UserProfile):
             plan = await tx.plan(lookup.campaign_id)
@@ -80,6 +88,6 @@ class ProfileResolver:
             wait = timedelta(seconds=answer.retry_after_s) if answer.retry_after_s else SENDER_COOLDOWN_WAIT
             await lookup_tx.postpone(lookup.sender_id, now + wait)
         else:
-            log.warning("profile look-up failed; will try again", prospect_id=lookup.prospect_id,
-                        kind=answer.kind.value)
-
+            log.warning(
+                "profile look-up failed; will try again", prospect_id=lookup.prospect_id, kind=answer.kind.value
+            )

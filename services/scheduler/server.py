@@ -10,14 +10,12 @@ import grpc
 from holdfast.common.v1 import types_pb2
 from holdfast.scheduler.v1 import scheduler_pb2 as pb
 from holdfast.scheduler.v1 import scheduler_pb2_grpc as pb_grpc
-from services.common.errors import InvalidArgument, NotImplementedYet, Unavailable
+from services.common.errors import InvalidArgument, NotImplementedYet
 from services.common.grpc_server import Registration
 from services.common.ids import parse_uuid
 from services.common.proto_enums import from_word, to_word
 from services.common.proto_time import from_timestamp, to_timestamp
-from services.common.providers.unipile import UnipileError
-from services.common.records import Bounce, ReplyCandidate
-from services.common.reply_classifier import AUTO_HEADERS
+from services.common.records import Bounce
 from services.common.timemath import Schedule, ScheduleError
 from services.scheduler.bounce_rate import BounceRateMonitor
 from services.scheduler.dispatcher import Dispatcher
@@ -27,36 +25,61 @@ from services.scheduler.linkedin_replies import LinkedInReplies
 from services.scheduler.repository import Enrollee
 from services.scheduler.service import SchedulerService
 from services.scheduler.stats import Stats
+from services.scheduler.voice_server import VoiceRpcs
 from services.scheduler.voices import ProspectVoices, shown_state
 from services.scheduler.warmup import WarmupFeeder
 
 
 def _limits(items: list[types_pb2.SendingLimit]) -> dict[str, Limits]:
-    return {to_word(types_pb2.ActionType, x.action_type) or "": Limits(
-        x.daily_cap, x.weekly_cap, x.ramp_start, x.ramp_step, x.pacing_min_seconds, x.pacing_max_seconds)
-        for x in items}
+    return {
+        to_word(types_pb2.ActionType, x.action_type) or "": Limits(
+            x.daily_cap, x.weekly_cap, x.ramp_start, x.ramp_step, x.pacing_min_seconds, x.pacing_max_seconds
+        )
+        for x in items
+    }
 
 
 def _plan(request: pb.UpsertCampaignPlanRequest) -> CampaignPlan:
     try:
-        schedule = Schedule.parse(list(request.days), request.window_start, request.window_end, request.timezone,
-                                  request.randomize_within_window)
+        schedule = Schedule.parse(
+            list(request.days),
+            request.window_start,
+            request.window_end,
+            request.timezone,
+            request.randomize_within_window,
+        )
     except ScheduleError as exc:
         raise InvalidArgument(exc.message, field=exc.field) from None
     return CampaignPlan(
         campaign_id=parse_uuid(request.campaign_id, "campaign_id"),
-        workspace_id=parse_uuid(request.workspace_id, "workspace_id"), version=request.version, schedule=schedule,
-        active=request.active, linkedin_account_ids=tuple(request.linkedin_account_ids),
+        workspace_id=parse_uuid(request.workspace_id, "workspace_id"),
+        version=request.version,
+        schedule=schedule,
+        active=request.active,
+        linkedin_account_ids=tuple(request.linkedin_account_ids),
         inbox_ids=tuple(request.inbox_ids),
-        steps=tuple(Step(s.index, to_word(types_pb2.Channel, s.channel) or "",
-                         to_word(types_pb2.ActionType, s.action_type) or "", s.delay_hours, s.text, s.subject, s.body)
-                    for s in request.steps),
-        warmup=request.warmup, stop_on_reply=_stop_on_reply(request.stop_on_reply))
+        steps=tuple(
+            Step(
+                s.index,
+                to_word(types_pb2.Channel, s.channel) or "",
+                to_word(types_pb2.ActionType, s.action_type) or "",
+                s.delay_hours,
+                s.text,
+                s.subject,
+                s.body,
+            )
+            for s in request.steps
+        ),
+        warmup=request.warmup,
+        stop_on_reply=_stop_on_reply(request.stop_on_reply),
+    )
 
 
 def _next_sends(next_sends: dict[str, datetime]) -> list[pb.NextChannelSend]:
-    return [pb.NextChannelSend(channel=from_word(types_pb2.Channel, c), planned_at=to_timestamp(at))
-            for c, at in sorted(next_sends.items())]
+    return [
+        pb.NextChannelSend(channel=from_word(types_pb2.Channel, c), planned_at=to_timestamp(at))
+        for c, at in sorted(next_sends.items())
+    ]
 
 
 def _stop_on_reply(value: str) -> str:
@@ -65,63 +88,101 @@ def _stop_on_reply(value: str) -> str:
     return value or "prospect"
 
 
-class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
-    def __init__(self, service: SchedulerService, dispatcher: Dispatcher, warmups: WarmupFeeder,
-                 bounce_rates: BounceRateMonitor | None = None, voices: ProspectVoices | None = None,
-                 linkedin_replies: LinkedInReplies | None = None, email_replies: EmailReplies | None = None,
-                 stats: Stats | None = None):
+class SchedulerServicer(VoiceRpcs, pb_grpc.SchedulerServiceServicer):
+    def __init__(
+        self,
+        service: SchedulerService,
+        dispatcher: Dispatcher,
+        warmups: WarmupFeeder,
+        bounce_rates: BounceRateMonitor | None = None,
+        voices: ProspectVoices | None = None,
+        linkedin_replies: LinkedInReplies | None = None,
+        email_replies: EmailReplies | None = None,
+        stats: Stats | None = None,
+    ):
         self._service = service
         self._stats = stats or Stats(service.repository, service.clock)
         self._voices = voices or ProspectVoices(service.repository, service.clock)
-        self._linkedin_replies = linkedin_replies or LinkedInReplies(service.repository, None, self._voices,
-                                                                     service.clock)
+        self._linkedin_replies = linkedin_replies or LinkedInReplies(
+            service.repository, None, self._voices, service.clock
+        )
         self._email_replies = email_replies or EmailReplies(service.repository, self._voices)
         self._dispatcher = dispatcher
         self._warmups = warmups
         self._bounce_rates = bounce_rates
 
-    async def UpsertCampaignPlan(self, request: pb.UpsertCampaignPlanRequest,
-                                 context: grpc.aio.ServicerContext) -> pb.UpsertCampaignPlanResponse:
+    async def UpsertCampaignPlan(
+        self, request: pb.UpsertCampaignPlanRequest, context: grpc.aio.ServicerContext
+    ) -> pb.UpsertCampaignPlanResponse:
         plan = _plan(request)
         applied, replanned = await self._service.upsert_plan(plan)
         if applied and plan.warmup and plan.active:
             await self._warmups.feed_once(plan.campaign_id)  # its first emails are queued now, not next round
         return pb.UpsertCampaignPlanResponse(applied=applied, replanned=replanned)
 
-    async def PreviewPlanChange(self, request: pb.PreviewPlanChangeRequest,
-                                context: grpc.aio.ServicerContext) -> pb.PreviewPlanChangeResponse:
+    async def PreviewPlanChange(
+        self, request: pb.PreviewPlanChangeRequest, context: grpc.aio.ServicerContext
+    ) -> pb.PreviewPlanChangeResponse:
         moves = await self._service.preview_plan_change(_plan(request.plan))
         limit = request.limit if request.limit > 0 else 50
-        return pb.PreviewPlanChangeResponse(moved=len(moves), moves=[pb.PlannedMove(
-            prospect_id=m.prospect_id, step_index=m.step_index, to=to_timestamp(m.after),
-            **{"from": to_timestamp(m.before)}) for m in moves[:limit]])
+        return pb.PreviewPlanChangeResponse(
+            moved=len(moves),
+            moves=[
+                pb.PlannedMove(
+                    prospect_id=m.prospect_id,
+                    step_index=m.step_index,
+                    to=to_timestamp(m.after),
+                    **{"from": to_timestamp(m.before)},
+                )
+                for m in moves[:limit]
+            ],
+        )
 
-    async def GetCampaignProgress(self, request: pb.GetCampaignProgressRequest,
-                                  context: grpc.aio.ServicerContext) -> pb.GetCampaignProgressResponse:
+    async def GetCampaignProgress(
+        self, request: pb.GetCampaignProgressRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetCampaignProgressResponse:
         ids = [parse_uuid(c, f"campaign_ids.{i}") for i, c in enumerate(request.campaign_ids)]
         found = await self._service.progress(ids)
-        return pb.GetCampaignProgressResponse(campaigns=[
-            pb.CampaignProgress(campaign_id=c, enrolled=e, unfinished=u) for c, (e, u) in sorted(found.items())])
+        return pb.GetCampaignProgressResponse(
+            campaigns=[
+                pb.CampaignProgress(campaign_id=c, enrolled=e, unfinished=u) for c, (e, u) in sorted(found.items())
+            ]
+        )
 
-    async def EnrollProspects(self, request: pb.EnrollProspectsRequest,
-                              context: grpc.aio.ServicerContext) -> pb.EnrollProspectsResponse:
-        enrolled = await self._service.enroll(parse_uuid(request.campaign_id, "campaign_id"), [Enrollee(
-            prospect_id=parse_uuid(p.prospect_id, "prospect_id"), linkedin_provider_id=p.linkedin_provider_id or None,
-            email=p.email or None, first_name=p.first_name, last_name=p.last_name, company=p.company,
-            fields=dict(p.fields), linkedin_public_identifier=p.linkedin_public_identifier or None)
-            for p in request.prospects])
+    async def EnrollProspects(
+        self, request: pb.EnrollProspectsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.EnrollProspectsResponse:
+        enrolled = await self._service.enroll(
+            parse_uuid(request.campaign_id, "campaign_id"),
+            [
+                Enrollee(
+                    prospect_id=parse_uuid(p.prospect_id, "prospect_id"),
+                    linkedin_provider_id=p.linkedin_provider_id or None,
+                    email=p.email or None,
+                    first_name=p.first_name,
+                    last_name=p.last_name,
+                    company=p.company,
+                    fields=dict(p.fields),
+                    linkedin_public_identifier=p.linkedin_public_identifier or None,
+                )
+                for p in request.prospects
+            ],
+        )
         return pb.EnrollProspectsResponse(enrolled=enrolled)
 
-    async def SetCampaignHolds(self, request: pb.SetCampaignHoldsRequest,
-                               context: grpc.aio.ServicerContext) -> pb.SetCampaignHoldsResponse:
+    async def SetCampaignHolds(
+        self, request: pb.SetCampaignHoldsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SetCampaignHoldsResponse:
         scopes = sorted({to_word(types_pb2.Scope, s) or "" for s in request.held_scopes} - {""})
         caused_at = from_timestamp(request.caused_at) if request.HasField("caused_at") else None
-        applied, _ = await self._service.set_holds(parse_uuid(request.campaign_id, "campaign_id"), request.version,
-                                                   scopes, caused_at)
+        applied, _ = await self._service.set_holds(
+            parse_uuid(request.campaign_id, "campaign_id"), request.version, scopes, caused_at
+        )
         return pb.SetCampaignHoldsResponse(applied=applied)
 
-    async def SetCampaignHoldsBatch(self, request: pb.SetCampaignHoldsBatchRequest,
-                                    context: grpc.aio.ServicerContext) -> pb.SetCampaignHoldsBatchResponse:
+    async def SetCampaignHoldsBatch(
+        self, request: pb.SetCampaignHoldsBatchRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SetCampaignHoldsBatchResponse:
         # Thousands of holds per call (B4): the scopes and the cause time, alike across a batch, are converted once.
         words: dict[tuple[int, ...], list[str]] = {}
         times: dict[tuple[int, int], datetime] = {}
@@ -141,22 +202,32 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
         applied, _ = await self._service.set_holds_many(holds)
         return pb.SetCampaignHoldsBatchResponse(applied=applied)
 
-    async def SetSenderState(self, request: pb.SetSenderStateRequest,
-                             context: grpc.aio.ServicerContext) -> pb.SetSenderStateResponse:
+    async def SetSenderState(
+        self, request: pb.SetSenderStateRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SetSenderStateResponse:
         applied = await self._service.set_sender(
-            to_word(types_pb2.SenderKind, request.kind) or "", parse_uuid(request.sender_id, "sender_id"),
-            request.version, to_word(types_pb2.SenderStatus, request.status) or "connected", request.timezone,
-            request.workspace_id or None, request.unipile_account_id, request.email, _limits(list(request.limits)),
-            credentials_renewed=request.credentials_renewed)
+            to_word(types_pb2.SenderKind, request.kind) or "",
+            parse_uuid(request.sender_id, "sender_id"),
+            request.version,
+            to_word(types_pb2.SenderStatus, request.status) or "connected",
+            request.timezone,
+            request.workspace_id or None,
+            request.unipile_account_id,
+            request.email,
+            _limits(list(request.limits)),
+            credentials_renewed=request.credentials_renewed,
+        )
         return pb.SetSenderStateResponse(applied=applied)
 
-    async def GetNextSends(self, request: pb.GetNextSendsRequest,
-                           context: grpc.aio.ServicerContext) -> pb.GetNextSendsResponse:
+    async def GetNextSends(
+        self, request: pb.GetNextSendsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetNextSendsResponse:
         next_sends = await self._service.next_sends(parse_uuid(request.campaign_id, "campaign_id"))
         return pb.GetNextSendsResponse(next_sends=_next_sends(next_sends))
 
-    async def ReclampOnResume(self, request: pb.ReclampOnResumeRequest,
-                              context: grpc.aio.ServicerContext) -> pb.ReclampOnResumeResponse:
+    async def ReclampOnResume(
+        self, request: pb.ReclampOnResumeRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ReclampOnResumeResponse:
         """Deprecated (GetNextSends): kept for callers built against the older contract."""
         campaign_id = parse_uuid(request.campaign_id, "campaign_id")
         channels = sorted({to_word(types_pb2.Scope, s) or "" for s in request.scopes} - {""})
@@ -164,155 +235,163 @@ class SchedulerServicer(pb_grpc.SchedulerServiceServicer):
         next_sends = await self._service.next_sends(campaign_id)
         return pb.ReclampOnResumeResponse(replanned=replanned, next_sends=_next_sends(next_sends))
 
-    async def GetResumePreview(self, request: pb.GetResumePreviewRequest,
-                               context: grpc.aio.ServicerContext) -> pb.GetResumePreviewResponse:
+    async def GetResumePreview(
+        self, request: pb.GetResumePreviewRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetResumePreviewResponse:
         campaign_id = parse_uuid(request.campaign_id, "campaign_id")
         preview = await self._service.preview(campaign_id)
         left_out = await self._voices.left_out(campaign_id)
         return pb.GetResumePreviewResponse(
             left_out=[pb.LeftOut(reason=r, count=n) for r, n in sorted(left_out.items())],
             overdue=preview.overdue,
-            days=[pb.DayCount(date=d.isoformat(), channel=from_word(types_pb2.Channel, c), count=n)
-                  for d, c, n in preview.days],
-            first_at=to_timestamp(preview.first_at), last_at=to_timestamp(preview.last_at))
+            days=[
+                pb.DayCount(date=d.isoformat(), channel=from_word(types_pb2.Channel, c), count=n)
+                for d, c, n in preview.days
+            ],
+            first_at=to_timestamp(preview.first_at),
+            last_at=to_timestamp(preview.last_at),
+        )
 
-    async def ListProspectPlans(self, request: pb.ListProspectPlansRequest,
-                                context: grpc.aio.ServicerContext) -> pb.ListProspectPlansResponse:
-        views = await self._service.list_plans(parse_uuid(request.campaign_id, "campaign_id"),
-                                               [parse_uuid(p, "prospect_ids") for p in request.prospect_ids])
+    async def ListProspectPlans(
+        self, request: pb.ListProspectPlansRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListProspectPlansResponse:
+        views = await self._service.list_plans(
+            parse_uuid(request.campaign_id, "campaign_id"),
+            [parse_uuid(p, "prospect_ids") for p in request.prospect_ids],
+        )
         now = self._service.clock.now()
-        return pb.ListProspectPlansResponse(plans=[pb.ProspectPlan(
-            prospect_id=v.plan.prospect_id, step_index=v.plan.step_index,
-            state=shown_state(v.plan.state, v.plan.voice, v.plan.parked_until, now),
-            next_action_at=to_timestamp(v.plan.next_action_at), why_not_now=v.why_not_now,
-            out_of_office_until=to_timestamp(v.plan.parked_until if v.plan.voice == "out_of_office"
-                                             and v.plan.parked_until and v.plan.parked_until > now else None),
-            history=[pb.AttemptRecord(step_index=a.step_index, action_type=a.action_type, status=a.status,
-                                      outcome=a.outcome, note=a.note, started_at=to_timestamp(a.started_at),
-                                      finished_at=to_timestamp(a.finished_at)) for a in v.history])
-            for v in views])
+        return pb.ListProspectPlansResponse(
+            plans=[
+                pb.ProspectPlan(
+                    prospect_id=v.plan.prospect_id,
+                    step_index=v.plan.step_index,
+                    state=shown_state(v.plan.state, v.plan.voice, v.plan.parked_until, now),
+                    next_action_at=to_timestamp(v.plan.next_action_at),
+                    why_not_now=v.why_not_now,
+                    out_of_office_until=to_timestamp(
+                        v.plan.parked_until
+                        if v.plan.voice == "out_of_office" and v.plan.parked_until and v.plan.parked_until > now
+                        else None
+                    ),
+                    history=[
+                        pb.AttemptRecord(
+                            step_index=a.step_index,
+                            action_type=a.action_type,
+                            status=a.status,
+                            outcome=a.outcome,
+                            note=a.note,
+                            started_at=to_timestamp(a.started_at),
+                            finished_at=to_timestamp(a.finished_at),
+                        )
+                        for a in v.history
+                    ],
+                )
+                for v in views
+            ]
+        )
 
-    async def RecordProspectVoice(self, request: pb.RecordProspectVoiceRequest,
-                                  context: grpc.aio.ServicerContext) -> pb.RecordProspectVoiceResponse:
-        recorded = await self._voices.record(
-            request.event_id, parse_uuid(request.prospect_id, "prospect_id", missing_is_not_found=True),
-            request.voice, until=from_timestamp(request.until) if request.HasField("until") else None,
-            channel=to_word(types_pb2.Channel, request.channel) or "", source=request.source,
-            snippet=request.snippet,
-            received_at=from_timestamp(request.received_at) if request.HasField("received_at") else None)
-        return pb.RecordProspectVoiceResponse(applied=recorded.applied, affected_prospect_ids=recorded.affected,
-                                              parked_until=to_timestamp(recorded.parked_until))
-
-    async def RecordLinkedInMessage(self, request: pb.RecordLinkedInMessageRequest,
-                                    context: grpc.aio.ServicerContext) -> pb.RecordLinkedInMessageResponse:
-        if not request.unipile_account_id or not request.message_id:
-            raise InvalidArgument("unipile_account_id and message_id are required", field="message_id")
-        try:
-            heard = await self._linkedin_replies.on_webhook(request.unipile_account_id, request.message_id)
-        except UnipileError as exc:
-            # Unipile retries the webhook, and the chat poll catches the message anyway.
-            raise Unavailable(f"Unipile could not be read now ({exc.kind.value})",
-                              code="provider_unavailable") from None
-        return pb.RecordLinkedInMessageResponse(recorded=heard.recorded, ignored=heard.ignored)
-
-    async def GetProspectHistory(self, request: pb.GetProspectHistoryRequest,
-                                 context: grpc.aio.ServicerContext) -> pb.GetProspectHistoryResponse:
-        events, attempts = await self._voices.history(
-            parse_uuid(request.campaign_id, "campaign_id", missing_is_not_found=True),
-            parse_uuid(request.prospect_id, "prospect_id", missing_is_not_found=True))
-        return pb.GetProspectHistoryResponse(
-            replies=[pb.ProspectReply(
-                id=e.id, received_at=to_timestamp(e.received_at), channel=from_word(types_pb2.Channel, e.channel),
-                classification=e.voice, snippet=e.snippet, source=e.source, affected=e.affected,
-                out_of_office_until=to_timestamp(e.until)) for e in events],
-            attempts=[pb.ProspectAttempt(
-                step_index=a.step_index, action_type=from_word(types_pb2.ActionType, a.action_type), status=a.status,
-                outcome=a.outcome, started_at=to_timestamp(a.started_at), finished_at=to_timestamp(a.finished_at))
-                for a in attempts])
-
-    async def ReclassifyReply(self, request: pb.ReclassifyReplyRequest,
-                              context: grpc.aio.ServicerContext) -> pb.ReclassifyReplyResponse:
-        done = await self._voices.reclassify(
-            parse_uuid(request.campaign_id, "campaign_id", missing_is_not_found=True),
-            parse_uuid(request.prospect_id, "prospect_id", missing_is_not_found=True),
-            parse_uuid(request.reply_id, "reply_id", missing_is_not_found=True), request.classification,
-            f"member:{request.member_id}",
-            from_timestamp(request.until) if request.HasField("until") else None)
-        return pb.ReclassifyReplyResponse(changed=bool(done.affected), parked_until=to_timestamp(done.parked_until))
-
-    async def RecordInboundEmails(self, request: pb.RecordInboundEmailsRequest,
-                                  context: grpc.aio.ServicerContext) -> pb.RecordInboundEmailsResponse:
-        now = self._service.clock.now()
-        heard = await self._email_replies.record(parse_uuid(request.inbox_id, "inbox_id"), [ReplyCandidate(
-            message_id=e.message_id[:1000], in_reply_to=e.in_reply_to[:1000], references=tuple(e.references[-50:]),
-            from_address=e.from_address[:320], subject=e.subject[:1000], text=e.text[:8192],
-            received_at=from_timestamp(e.received_at) if e.HasField("received_at") else now,
-            headers={k.lower(): v[:200] for k, v in e.headers.items() if k.lower() in AUTO_HEADERS})
-            for e in request.emails])
-        return pb.RecordInboundEmailsResponse(recorded=heard.recorded, unmatched=heard.unmatched)
-
-    async def ApplySuppressions(self, request: pb.ApplySuppressionsRequest,
-                                context: grpc.aio.ServicerContext) -> pb.ApplySuppressionsResponse:
-        stopped = await self._voices.change_suppressions(
-            parse_uuid(request.workspace_id, "workspace_id"), [(e.kind, e.value) for e in request.add],
-            [(e.kind, e.value) for e in request.remove])
-        return pb.ApplySuppressionsResponse(prospects_stopped=stopped)
-
-    async def RecordInviteAccepted(self, request: pb.RecordInviteAcceptedRequest,
-                                   context: grpc.aio.ServicerContext) -> pb.RecordInviteAcceptedResponse:
+    async def RecordInviteAccepted(
+        self, request: pb.RecordInviteAcceptedRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RecordInviteAcceptedResponse:
         seen = from_timestamp(request.seen_at) if request.HasField("seen_at") else None
         advanced = await self._dispatcher.invite_accepted(request.unipile_account_id, request.provider_id, seen)
         return pb.RecordInviteAcceptedResponse(prospects_advanced=advanced)
 
-    async def GetActiveChannels(self, request: pb.GetActiveChannelsRequest,
-                                context: grpc.aio.ServicerContext) -> pb.GetActiveChannelsResponse:
+    async def GetActiveChannels(
+        self, request: pb.GetActiveChannelsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetActiveChannelsResponse:
         ids = [parse_uuid(c, "campaign_ids") for c in request.campaign_ids]
         found = await self._service.active_channels(ids)
-        return pb.GetActiveChannelsResponse(campaigns=[pb.CampaignChannels(
-            campaign_id=c, channels=[from_word(types_pb2.Channel, ch) for ch in found[c]]) for c in ids])
+        return pb.GetActiveChannelsResponse(
+            campaigns=[
+                pb.CampaignChannels(campaign_id=c, channels=[from_word(types_pb2.Channel, ch) for ch in found[c]])
+                for c in ids
+            ]
+        )
 
-    async def GetWarmupProgress(self, request: pb.GetWarmupProgressRequest,
-                                context: grpc.aio.ServicerContext) -> pb.GetWarmupProgressResponse:
+    async def GetWarmupProgress(
+        self, request: pb.GetWarmupProgressRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetWarmupProgressResponse:
         p = await self._warmups.progress(parse_uuid(request.campaign_id, "campaign_id"))
-        return pb.GetWarmupProgressResponse(inbox_id=p.inbox_id, ramp_day=p.ramp_day, limit_today=p.limit_today,
-                                            sent_today=p.sent_today, sent_total=p.sent_total, queued=p.queued,
-                                            pool_size=p.pool_size)
+        return pb.GetWarmupProgressResponse(
+            inbox_id=p.inbox_id,
+            ramp_day=p.ramp_day,
+            limit_today=p.limit_today,
+            sent_today=p.sent_today,
+            sent_total=p.sent_total,
+            queued=p.queued,
+            pool_size=p.pool_size,
+        )
 
-    async def GetSenderStats(self, request: pb.GetSenderStatsRequest,
-                             context: grpc.aio.ServicerContext) -> pb.GetSenderStatsResponse:
+    async def GetSenderStats(
+        self, request: pb.GetSenderStatsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetSenderStatsResponse:
         got = await self._stats.sender(parse_uuid(request.sender_id, "sender_id", missing_is_not_found=True))
-        return pb.GetSenderStatsResponse(sent_today=got.sent_today, sent_last_7_days=got.sent_last_7_days,
-                                         ramp_day=got.ramp_day, failure_rate=got.failure_rate,
-                                         failure_sample=got.failure_sample)
+        return pb.GetSenderStatsResponse(
+            sent_today=got.sent_today,
+            sent_last_7_days=got.sent_last_7_days,
+            ramp_day=got.ramp_day,
+            failure_rate=got.failure_rate,
+            failure_sample=got.failure_sample,
+        )
 
-    async def GetCampaignStats(self, request: pb.GetCampaignStatsRequest,
-                               context: grpc.aio.ServicerContext) -> pb.GetCampaignStatsResponse:
+    async def GetCampaignStats(
+        self, request: pb.GetCampaignStatsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetCampaignStatsResponse:
         got = await self._stats.campaign(parse_uuid(request.campaign_id, "campaign_id", missing_is_not_found=True))
         return pb.GetCampaignStatsResponse(
-            enrolled=got.enrolled, finished=got.finished, stopped=got.stopped, replied=got.replied,
-            out_of_office=got.out_of_office, opted_out=got.opted_out,
-            steps=[pb.StepStats(step_index=t.step_index, reached=t.reached, sent=t.sent, failed=t.failed,
-                                bounced=t.bounced, accepted=t.accepted) for t in got.steps],
-            days=[pb.DayStats(date=d.date, sent=d.sent, failed=d.failed, bounced=d.bounced) for d in got.days])
+            enrolled=got.enrolled,
+            finished=got.finished,
+            stopped=got.stopped,
+            replied=got.replied,
+            out_of_office=got.out_of_office,
+            opted_out=got.opted_out,
+            steps=[
+                pb.StepStats(
+                    step_index=t.step_index,
+                    reached=t.reached,
+                    sent=t.sent,
+                    failed=t.failed,
+                    bounced=t.bounced,
+                    accepted=t.accepted,
+                )
+                for t in got.steps
+            ],
+            days=[pb.DayStats(date=d.date, sent=d.sent, failed=d.failed, bounced=d.bounced) for d in got.days],
+        )
 
-    async def StartProbation(self, request: pb.StartProbationRequest,
-                             context: grpc.aio.ServicerContext) -> pb.StartProbationResponse:
+    async def StartProbation(
+        self, request: pb.StartProbationRequest, context: grpc.aio.ServicerContext
+    ) -> pb.StartProbationResponse:
         if not request.HasField("until"):
             raise InvalidArgument("until is required", field="until")
         applied = await self._service.start_probation(
-            parse_uuid(request.event_id, "event_id"), [parse_uuid(s, "sender_ids") for s in request.sender_ids],
-            from_timestamp(request.until))
+            parse_uuid(request.event_id, "event_id"),
+            [parse_uuid(s, "sender_ids") for s in request.sender_ids],
+            from_timestamp(request.until),
+        )
         return pb.StartProbationResponse(applied=applied)
 
-    async def RecordBounces(self, request: pb.RecordBouncesRequest,
-                            context: grpc.aio.ServicerContext) -> pb.RecordBouncesResponse:
+    async def RecordBounces(
+        self, request: pb.RecordBouncesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RecordBouncesResponse:
         inbox_id = parse_uuid(request.inbox_id, "inbox_id")
         if self._bounce_rates is None:
             raise NotImplementedYet("bounces are not recorded by this scheduler")
-        recorded = await self._bounce_rates.record(inbox_id, [Bounce(
-            message_id=b.message_id, recipient=b.recipient, status=b.status, diagnostic=b.diagnostic,
-            received_at=from_timestamp(b.received_at), original_recipient=b.original_recipient)
-            for b in request.bounces])
+        recorded = await self._bounce_rates.record(
+            inbox_id,
+            [
+                Bounce(
+                    message_id=b.message_id,
+                    recipient=b.recipient,
+                    status=b.status,
+                    diagnostic=b.diagnostic,
+                    received_at=from_timestamp(b.received_at),
+                    original_recipient=b.original_recipient,
+                )
+                for b in request.bounces
+            ],
+        )
         return pb.RecordBouncesResponse(recorded=recorded)
 
 

@@ -7,7 +7,7 @@ import hashlib
 import json
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import structlog
@@ -18,18 +18,15 @@ from services.common.errors import FailedPrecondition, NotFound
 from services.common.metrics import HOLD_DELAY
 from services.scheduler import replan
 from services.scheduler.bounce_rate import BounceRateMonitor
-from services.scheduler.domain import CampaignPlan, Limits, Sender, hold_blocks
+from services.scheduler.domain import FALLBACK_LIMITS, CampaignPlan, Limits, hold_blocks
 from services.scheduler.failure_rate import FailureRateMonitor
+from services.scheduler.plan_views import PlanViews
 from services.scheduler.planner import SenderLoad, place
-from services.scheduler.repository import Enrollee, PlanRow, Repository, Tx
+from services.scheduler.repository import Enrollee, Repository, Tx
 from services.scheduler.voice_repository import VoiceTx
-from services.scheduler.why_not_now import value as why
 
 log = structlog.get_logger(__name__)
 CHANNELS = ("linkedin", "email")
-# Used only until a sender's own limits arrive from accounts: the most careful of the defaults.
-FALLBACK_LIMITS = Limits(daily_cap=10, weekly_cap=50, ramp_start=5, ramp_step=5, pacing_min_seconds=300,
-                         pacing_max_seconds=600)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,37 +47,6 @@ class Placement:
     at: list[datetime]
 
 
-@dataclass(frozen=True, slots=True)
-class AttemptRecord:
-    step_index: int
-    action_type: str
-    status: str
-    outcome: str
-    note: str
-    started_at: datetime
-    finished_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class PlanView:
-    plan: PlanRow
-    why_not_now: list[str]
-    # T2: the prospect's attempts, oldest first.
-    history: list[AttemptRecord] = field(default_factory=list)
-
-
-def _sender_wait(block: str) -> str:
-    """S11/T3: why a sender waits: the provider's word ("sender_cooldown:errors/limit_exceeded",
-    "rate_limited:errors/too_many_requests", "sender_reported_disconnected") or its own pacing."""
-    if not block:
-        return why("pacing")
-    if block.startswith("cooldown:"):
-        return why("sender_cooldown:<type>", block.removeprefix("cooldown:"))
-    if block.startswith("rate_limited:"):
-        return why("rate_limited:<type>", block.removeprefix("rate_limited:"))
-    return why("sender_reported_<block>", block)
-
-
 def pick(ids: tuple[str, ...], prospect_id: str) -> str | None:
     """A sticky, even choice of sender per prospect."""
     if not ids:
@@ -88,10 +54,17 @@ def pick(ids: tuple[str, ...], prospect_id: str) -> str | None:
     return ids[int(hashlib.sha256(prospect_id.encode()).hexdigest(), 16) % len(ids)]
 
 
-class SchedulerService:
-    def __init__(self, repository: Repository, clock: Clock, *, failure_rates: FailureRateMonitor | None = None,
-                 bounce_rates: BounceRateMonitor | None = None, hold_drain_seconds: float = 30.0,
-                 stale_after: timedelta = timedelta(minutes=10)):
+class SchedulerService(PlanViews):
+    def __init__(
+        self,
+        repository: Repository,
+        clock: Clock,
+        *,
+        failure_rates: FailureRateMonitor | None = None,
+        bounce_rates: BounceRateMonitor | None = None,
+        hold_drain_seconds: float = 30.0,
+        stale_after: timedelta = timedelta(minutes=10),
+    ):
         """`hold_drain_seconds`: how long set_holds waits for sends already at the provider on a held channel;
         `stale_after`: an attempt older than this was cut off by a crash (the reconciler's), not in flight."""
         self._repo = repository
@@ -117,8 +90,11 @@ class SchedulerService:
             replanned = 0
             if applied and previous is not None and replan.changes(previous, plan):
                 # S3: a changed delay or window re-plans who waits on it.
-                replanned = await tx.move(plan.campaign_id, replan.moves(
-                    previous, plan, await tx.waiting(plan.campaign_id, lock=True), now), now)
+                replanned = await tx.move(
+                    plan.campaign_id,
+                    replan.moves(previous, plan, await tx.waiting(plan.campaign_id, lock=True), now),
+                    now,
+                )
                 log.info("plan changed", campaign_id=plan.campaign_id, replanned=replanned)
             if became_active:
                 released = [c for c in CHANNELS if not hold_blocks(await tx.held_scopes(plan.campaign_id), c)]
@@ -165,9 +141,27 @@ class SchedulerService:
                 # Issue 13: its provider id is looked up first (services/scheduler/resolver.py), then it is planned.
                 state, next_at = "resolving", None
             # New prospects are due now and, like a backlog after a pause, get spread by the re-clamp.
-            rows.append((e.prospect_id, campaign_id, e.linkedin_provider_id, e.email, e.first_name, e.last_name,
-                         e.company, json.dumps(e.fields), linkedin, inbox, state, channel, action, sender, due,
-                         next_at, e.linkedin_public_identifier))
+            rows.append(
+                (
+                    e.prospect_id,
+                    campaign_id,
+                    e.linkedin_provider_id,
+                    e.email,
+                    e.first_name,
+                    e.last_name,
+                    e.company,
+                    json.dumps(e.fields),
+                    linkedin,
+                    inbox,
+                    state,
+                    channel,
+                    action,
+                    sender,
+                    due,
+                    next_at,
+                    e.linkedin_public_identifier,
+                )
+            )
         # V6: the workspace's suppression list is read under its lock, so a suppression being added either
         # sees these rows or is seen by them.
         await VoiceTx(tx).lock_suppressions(plan.workspace_id)
@@ -178,8 +172,9 @@ class SchedulerService:
             await self._reclamp(tx, plan, [c for c in CHANNELS if not hold_blocks(held, c)], now)
         return enrolled
 
-    async def set_holds(self, campaign_id: str, version: int, scopes: list[str],
-                        caused_at: datetime | None = None) -> tuple[bool, int]:
+    async def set_holds(
+        self, campaign_id: str, version: int, scopes: list[str], caused_at: datetime | None = None
+    ) -> tuple[bool, int]:
         """Returns (applied, re-planned). Releasing a scope re-plans what fell due while it was held (S4).
 
         The pause guarantee: once this returns, no send on a held channel of the campaign starts, and none is
@@ -193,15 +188,17 @@ class SchedulerService:
             replanned = 0
             if released is not None:
                 plan = await tx.plan(campaign_id)
-                channels = [c for c in CHANNELS if not hold_blocks(scopes, c)
-                            and ("campaign" in released or c in released)]
+                channels = [
+                    c for c in CHANNELS if not hold_blocks(scopes, c) and ("campaign" in released or c in released)
+                ]
                 replanned = await self._reclamp(tx, plan, channels, now) if plan and plan.active and channels else 0
         if released is not None:
             log.info("holds set", campaign_id=campaign_id, held=scopes, released=released, replanned=replanned)
             if caused_at is not None:
                 # From the cause (a webhook processed, a member's click) to the scheduler enforcing it.
                 HOLD_DELAY.labels("held" if scopes else "released").observe(
-                    max(0.0, (self._clock.now() - caused_at).total_seconds()))
+                    max(0.0, (self._clock.now() - caused_at).total_seconds())
+                )
         await self._drain(campaign_id, held)
         return released is not None, replanned
 
@@ -217,8 +214,9 @@ class SchedulerService:
             for campaign_id in await tx.with_overdue(releasing, now) if releasing else []:
                 plan = await tx.plan(campaign_id)
                 gone = released[campaign_id]
-                channels = [c for c in CHANNELS if not hold_blocks(scopes[campaign_id], c)
-                            and ("campaign" in gone or c in gone)]
+                channels = [
+                    c for c in CHANNELS if not hold_blocks(scopes[campaign_id], c) and ("campaign" in gone or c in gone)
+                ]
                 if plan and plan.active and channels:
                     replanned += await self._reclamp(tx, plan, channels, now)
         if released:
@@ -227,7 +225,8 @@ class SchedulerService:
             for campaign_id, _, held, caused_at in holds:
                 if caused_at is not None and campaign_id in released:
                     HOLD_DELAY.labels("held" if held else "released").observe(
-                        max(0.0, (done - caused_at).total_seconds()))
+                        max(0.0, (done - caused_at).total_seconds())
+                    )
         await self._drain_many([c for c, _, _, _ in holds])
         return len(released), replanned
 
@@ -242,8 +241,12 @@ class SchedulerService:
                 return
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                log.warning("holds set but sends are still in flight on the held scopes", campaigns=len(campaign_ids),
-                            in_flight=in_flight, waited_seconds=self._hold_drain_seconds)
+                log.warning(
+                    "holds set but sends are still in flight on the held scopes",
+                    campaigns=len(campaign_ids),
+                    in_flight=in_flight,
+                    waited_seconds=self._hold_drain_seconds,
+                )
                 return
             await asyncio.sleep(min(pause, remaining))
             pause = min(pause * 2, 0.05)
@@ -262,8 +265,13 @@ class SchedulerService:
                 return
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                log.warning("holds set but sends are still in flight on the held scope", campaign_id=campaign_id,
-                            held=held, in_flight=in_flight, waited_seconds=self._hold_drain_seconds)
+                log.warning(
+                    "holds set but sends are still in flight on the held scope",
+                    campaign_id=campaign_id,
+                    held=held,
+                    in_flight=in_flight,
+                    waited_seconds=self._hold_drain_seconds,
+                )
                 return
             await asyncio.sleep(min(pause, remaining))
             pause = min(pause * 2, 0.05)
@@ -293,13 +301,34 @@ class SchedulerService:
         log.info("probation started", senders=started, until=until.isoformat(), unknown_senders=unknown)
         return True
 
-    async def set_sender(self, kind: str, sender_id: str, version: int, status: str, timezone: str,
-                         workspace_id: str | None, unipile_account_id: str, email: str,
-                         limits: dict[str, Limits], *, credentials_renewed: bool = False) -> bool:
+    async def set_sender(
+        self,
+        kind: str,
+        sender_id: str,
+        version: int,
+        status: str,
+        timezone: str,
+        workspace_id: str | None,
+        unipile_account_id: str,
+        email: str,
+        limits: dict[str, Limits],
+        *,
+        credentials_renewed: bool = False,
+    ) -> bool:
         async with self._repo.transaction() as tx:
-            applied = await tx.set_sender(kind, sender_id, version, status, timezone or "UTC", workspace_id,
-                                          unipile_account_id, email, limits, self._clock.now(),
-                                          credentials_renewed=credentials_renewed)
+            applied = await tx.set_sender(
+                kind,
+                sender_id,
+                version,
+                status,
+                timezone or "UTC",
+                workspace_id,
+                unipile_account_id,
+                email,
+                limits,
+                self._clock.now(),
+                credentials_renewed=credentials_renewed,
+            )
         return applied
 
     async def preview(self, campaign_id: str) -> Preview:
@@ -316,8 +345,12 @@ class SchedulerService:
             for at in p.at:
                 key = (timemath.local_date(plan.schedule.timezone, at), p.channel)
                 per_day[key] = per_day.get(key, 0) + 1
-        return Preview(overdue, [(d, c, n) for (d, c), n in sorted(per_day.items())],
-                       min(instants) if instants else None, max(instants) if instants else None)
+        return Preview(
+            overdue,
+            [(d, c, n) for (d, c), n in sorted(per_day.items())],
+            min(instants) if instants else None,
+            max(instants) if instants else None,
+        )
 
     async def reclamp(self, campaign_id: str, scopes: list[str]) -> int:
         """Re-plan now what is overdue in these scopes ("campaign" means every channel)."""
@@ -332,75 +365,6 @@ class SchedulerService:
         async with self._repo.transaction() as tx:
             return await tx.next_sends(campaign_id)
 
-    async def list_plans(self, campaign_id: str, prospect_ids: list[str]) -> list[PlanView]:
-        now = self._clock.now()
-        async with self._repo.transaction() as tx:
-            plan = await self._plan(tx, campaign_id)
-            rows = [r for r in await tx.plans(prospect_ids) if r.campaign_id == campaign_id]
-            held = await tx.held_scopes(campaign_id)
-            senders = await tx.senders({r.sender_id for r in rows if r.sender_id})
-            histories = await tx.attempt_history([r.prospect_id for r in rows])
-            views = []
-            for row in rows:
-                sender = senders.get(row.sender_id or "")
-                history = [AttemptRecord(a["step_index"], a["action_type"], a["status"], a["outcome"], a["detail"],
-                                         a["started_at"], a["finished_at"])
-                           for a in histories.get(row.prospect_id, [])]
-                views.append(PlanView(row, await self._why_not_now(tx, plan, row, held, sender, now), history))
-        return views
-
-    async def _why_not_now(self, tx: Tx, plan: CampaignPlan, row: PlanRow, held: list[str], sender: Sender | None,
-                           now: datetime) -> list[str]:
-        """S11: every reason the prospect's next action is not happening now, most important first. Values come
-        only from the catalog (why_not_now.py), which the docs' table is generated from."""
-        if row.voice in ("replied", "opted_out", "suppressed"):
-            return [why(row.voice)]  # V1: it stops for good, whatever else holds it
-        if row.state == "done":
-            return [why("done")]
-        if row.state == "stopped":
-            return [why("stopped:<reason>", row.stop_reason or "unknown")]
-        if row.state == "not_found":
-            return [why("not_found:<reason>", (row.stop_reason or "unknown").removeprefix("not_found:"))]
-        if row.state == "waiting_acceptance":
-            return [why("waiting_for_acceptance")]
-        if row.state == "in_flight":
-            return [why("sending_now")]
-        if row.state == "resolving":
-            return [why("resolving_linkedin_profile")]
-        reasons = []
-        if row.voice == "out_of_office" and row.parked_until and row.parked_until > now:
-            reasons.append(why("out_of_office"))  # V3: parked until its return
-        if not plan.active:
-            reasons.append(why("campaign_not_active"))
-        if row.channel and hold_blocks(held, row.channel):
-            reasons.append(why("held:<channel>", row.channel))
-        if sender is None or not sender.can_send:
-            reasons.append(why("sender_<status>", sender.status if sender else "unknown"))
-        if not timemath.is_open(plan.schedule, now):
-            local = now.astimezone(plan.schedule.zone)
-            reasons.append(why("day_not_in_schedule" if local.weekday() not in plan.schedule.days else "window_closed"))
-        if sender is not None and row.action_type:
-            limits = sender.limits.get(row.action_type, FALLBACK_LIMITS)
-            day = timemath.local_date(sender.timezone, now)
-            sent_today = await tx.counted(sender.sender_id, row.action_type, day, day)
-            ramp = sender.ramp_day_on(day)
-            if sent_today >= limits.daily_cap:
-                reasons.append(why("daily_cap_reached"))
-            elif sent_today >= limits.cap_on_ramp_day(ramp):
-                reasons.append(why("ramp_limit_reached"))
-            elif row.action_type == "linkedin_invite" and sent_today >= sender.invite_cap(limits.daily_cap, now):
-                reasons.append(why("provider_usage_<n>_percent", str(sender.invite_usage)))
-            if await tx.counted(sender.sender_id, row.action_type, day - timedelta(days=6), day) >= limits.weekly_cap:
-                reasons.append(why("weekly_cap_reached"))
-            if sender.next_send_after > now:
-                reasons.append(_sender_wait(sender.provider_block))
-        if row.stop_reason.startswith("recipient_cooldown:") and row.next_action_at and row.next_action_at > now:
-            # A scheduled prospect's own wait (T3).
-            reasons.append(why("recipient_cooldown:<type>", row.stop_reason.removeprefix("recipient_cooldown:")))
-        if row.next_action_at and row.next_action_at > now and not reasons:
-            reasons.append(why("scheduled_later"))
-        return reasons
-
     async def _plan(self, tx: Tx, campaign_id: str) -> CampaignPlan:
         plan = await tx.plan(campaign_id)
         if plan is None:
@@ -413,8 +377,9 @@ class SchedulerService:
         groups = [g for g in await tx.overdue_groups(plan.campaign_id, channels, now) if g["sender_id"] is not None]
         sender_ids = sorted({str(g["sender_id"]) for g in groups})
         senders = await tx.senders(sender_ids)
-        usage = await tx.used_per_day([(str(g["sender_id"]), g["action_type"]) for g in groups], now,
-                                      exclude_overdue_of=plan.campaign_id)
+        usage = await tx.used_per_day(
+            [(str(g["sender_id"]), g["action_type"]) for g in groups], now, exclude_overdue_of=plan.campaign_id
+        )
         busy = await tx.planned_instants(sender_ids, now, exclude_overdue_of=plan.campaign_id)
         out: list[Placement] = []
         for g in groups:
@@ -422,12 +387,20 @@ class SchedulerService:
             sender = senders.get(sender_id)
             tz = sender.timezone if sender else "UTC"
             limits = sender.limits.get(action, FALLBACK_LIMITS) if sender else FALLBACK_LIMITS
-            load = SenderLoad(limits, tz, sender.ramp_day if sender else 0,
-                              sender.last_sent_local_date if sender else None,  # type: ignore[arg-type]
-                              usage[(sender_id, action)])
+            load = SenderLoad(
+                limits,
+                tz,
+                sender.ramp_day if sender else 0,
+                sender.last_sent_local_date if sender else None,  # type: ignore[arg-type]
+                usage[(sender_id, action)],
+            )
             # The dispatcher keeps one gap per sender whatever the action: the widest of its action types.
-            gap = timedelta(seconds=max([lim.pacing_min_seconds for lim in (sender.limits.values() if sender else ())]
-                                        + [limits.pacing_min_seconds]))
+            gap = timedelta(
+                seconds=max(
+                    [lim.pacing_min_seconds for lim in (sender.limits.values() if sender else ())]
+                    + [limits.pacing_min_seconds]
+                )
+            )
             start = max(now, sender.next_send_after) if sender else now
             at = place(plan.schedule, load, start, g["n"], busy.setdefault(sender_id, []), gap)
             out.append(Placement("email" if action == "email" else "linkedin", sender_id, action, at))
@@ -437,5 +410,9 @@ class SchedulerService:
         if plan is None or not channels:
             return 0
         placements = await self._placements(tx, plan, channels, now)
-        return await tx.reclamp(plan.campaign_id, channels, now, [
-            (p.sender_id, p.action_type, k, at) for p in placements for k, at in enumerate(p.at)])
+        return await tx.reclamp(
+            plan.campaign_id,
+            channels,
+            now,
+            [(p.sender_id, p.action_type, k, at) for p in placements for k, at in enumerate(p.at)],
+        )

@@ -69,9 +69,13 @@ class Stats:
             rates = await store.sender_rates(sender_id)
         inbox = sender.kind == "inbox"
         assert rates is not None  # the row senders() just read
-        return SenderStats(sent_today, last_7, sender.ramp_day_on(today),
-                           float(rates["bounce_rate" if inbox else "failure_rate"]),
-                           int(rates["bounce_sample" if inbox else "failure_sample"]))
+        return SenderStats(
+            sent_today,
+            last_7,
+            sender.ramp_day_on(today),
+            float(rates["bounce_rate" if inbox else "failure_rate"]),
+            int(rates["bounce_sample" if inbox else "failure_sample"]),
+        )
 
     async def campaign(self, campaign_id: str) -> CampaignStats:
         async with self._repo.transaction() as tx:
@@ -84,10 +88,17 @@ class Stats:
             days = await store.days(campaign_id, timezone)
             voices = await store.voices(campaign_id)
         return CampaignStats(
-            enrolled=sum(states.values()), finished=states.get("done", 0), stopped=states.get("stopped", 0),
-            steps=tuple(StepStats(*(int(r[k]) for k in ("step_index", "reached", "sent", "failed", "bounced",
-                                                         "accepted"))) for r in steps),
-            days=tuple(DayStats(r["day"].isoformat(), int(r["sent"]), int(r["failed"]), int(r["bounced"]))
-                       for r in days),
-            replied=voices.get("replied", 0), out_of_office=voices.get("out_of_office", 0),
-            opted_out=voices.get("opted_out", 0))
+            enrolled=sum(states.values()),
+            finished=states.get("done", 0),
+            stopped=states.get("stopped", 0),
+            steps=tuple(
+                StepStats(*(int(r[k]) for k in ("step_index", "reached", "sent", "failed", "bounced", "accepted")))
+                for r in steps
+            ),
+            days=tuple(
+                DayStats(r["day"].isoformat(), int(r["sent"]), int(r["failed"]), int(r["bounced"])) for r in days
+            ),
+            replied=voices.get("replied", 0),
+            out_of_office=voices.get("out_of_office", 0),
+            opted_out=voices.get("opted_out", 0),
+        )

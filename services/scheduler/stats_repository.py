@@ -20,30 +20,42 @@ class StatsTx:
 
     async def counted_between(self, sender_id: str, since: date, until: date) -> int:
         """Actions of every type that count against the sender's caps, on its local days since..until."""
-        return int(await self._conn.fetchval(
-            """SELECT count(*) FROM scheduler.send_attempts WHERE sender_id = $1
+        return int(
+            await self._conn.fetchval(
+                """SELECT count(*) FROM scheduler.send_attempts WHERE sender_id = $1
                  AND sender_local_date BETWEEN $2 AND $3 AND status = ANY($4::text[])""",
-            sender_id, since, until, list(COUNTED)))
+                sender_id,
+                since,
+                until,
+                list(COUNTED),
+            )
+        )
 
     async def sender_rates(self, sender_id: str) -> asyncpg.Record | None:
         return await self._conn.fetchrow(
             "SELECT failure_rate, failure_sample, bounce_rate, bounce_sample FROM scheduler.sender_states"
-            " WHERE sender_id = $1", sender_id)
+            " WHERE sender_id = $1",
+            sender_id,
+        )
 
     async def campaign_timezone(self, campaign_id: str) -> str | None:
         return await self._conn.fetchval(
-            "SELECT timezone FROM scheduler.campaign_plans WHERE campaign_id = $1", campaign_id)
+            "SELECT timezone FROM scheduler.campaign_plans WHERE campaign_id = $1", campaign_id
+        )
 
     async def prospect_states(self, campaign_id: str) -> dict[str, int]:
         rows = await self._conn.fetch(
             "SELECT state, count(*) AS n FROM scheduler.prospect_plans WHERE campaign_id = $1 GROUP BY state",
-            campaign_id)
+            campaign_id,
+        )
         return {r["state"]: int(r["n"]) for r in rows}
 
     async def voices(self, campaign_id: str) -> dict[str, int]:
         rows = await self._conn.fetch(
             "SELECT voice, count(*) AS n FROM scheduler.prospect_plans WHERE campaign_id = $1 AND voice <> ''"
-            " GROUP BY voice", campaign_id)
+            " GROUP BY voice",
+            campaign_id,
+        )
         return {r["voice"]: int(r["n"]) for r in rows}
 
     async def steps(self, campaign_id: str) -> list[asyncpg.Record]:
@@ -69,7 +81,10 @@ class StatsTx:
                       coalesce(t.bounced, 0) AS bounced, coalesce(t.accepted, 0) AS accepted
                  FROM scheduler.plan_steps s LEFT JOIN attempts t ON t.step_index = s.index
                 WHERE s.campaign_id = $1 ORDER BY s.index""",
-            campaign_id, list(SENT), list(FAILED))
+            campaign_id,
+            list(SENT),
+            list(FAILED),
+        )
 
     async def days(self, campaign_id: str, timezone: str) -> list[asyncpg.Record]:
         """Sends, failures and bounces per local day of the campaign (the day each attempt started)."""
@@ -81,4 +96,8 @@ class StatsTx:
                  FROM scheduler.send_attempts a LEFT JOIN scheduler.bounces b ON b.attempt_id = a.id
                 WHERE a.campaign_id = $1 AND a.status <> 'started'
                 GROUP BY 1 ORDER BY 1""",
-            campaign_id, timezone, list(SENT), list(FAILED))
+            campaign_id,
+            timezone,
+            list(SENT),
+            list(FAILED),
+        )

@@ -50,10 +50,18 @@ class Recorded:
 
 
 class ProspectVoices:
-    def __init__(self, repository: Repository, clock: Clock, *, ooo_days: float = 7.0,
-                 drain_seconds: float = 30.0, stale_after: timedelta = timedelta(minutes=10),
-                 suppress: SuppressEvent | None = None, kick: Callable[[], None] = lambda: None,
-                 back: BackEvent | None = None):
+    def __init__(
+        self,
+        repository: Repository,
+        clock: Clock,
+        *,
+        ooo_days: float = 7.0,
+        drain_seconds: float = 30.0,
+        stale_after: timedelta = timedelta(minutes=10),
+        suppress: SuppressEvent | None = None,
+        kick: Callable[[], None] = lambda: None,
+        back: BackEvent | None = None,
+    ):
         """`suppress` builds the event asking campaigns to suppress an opted-out prospect's address (V6: opt-outs
         feed the list); `back` the one telling campaigns a stopped prospect is back in its sequence (its gate
         check, issue 15); `kick` tells the outbox relay an event was committed."""
@@ -66,9 +74,18 @@ class ProspectVoices:
         self._drain_seconds = drain_seconds
         self._stale_after = stale_after
 
-    async def record(self, event_id: str, prospect_id: str, voice: str, *, until: datetime | None = None,
-                     channel: str = "", source: str = "", snippet: str = "",
-                     received_at: datetime | None = None) -> Recorded:
+    async def record(
+        self,
+        event_id: str,
+        prospect_id: str,
+        voice: str,
+        *,
+        until: datetime | None = None,
+        channel: str = "",
+        source: str = "",
+        snippet: str = "",
+        received_at: datetime | None = None,
+    ) -> Recorded:
         """What the prospect said, once per event id. `until` is an out-of-office's return (else ooo_days)."""
         if voice not in VOICES:
             raise InvalidArgument(f"voice must be one of {', '.join(VOICES)}", field="voice")
@@ -91,29 +108,43 @@ class ProspectVoices:
                 # Parked into the window of its return (V3), from its current step.
                 back = max(until or received_at + self._ooo, now)
                 parked = planned_at(plan.schedule, back, prospect_id, target.step_index)
-                affected = [prospect_id] if (await store.lock_targets([prospect_id])
-                                             and await store.park(prospect_id, parked)) else []
+                affected = (
+                    [prospect_id]
+                    if (await store.lock_targets([prospect_id]) and await store.park(prospect_id, parked))
+                    else []
+                )
             else:
                 ids = [prospect_id]
                 if plan.stop_on_reply == "company":
                     ids += await store.company_of(plan.campaign_id, company_domain(email), company)
                 await store.lock_targets(sorted(set(ids)))
                 affected = await store.stop(sorted(set(ids)), voice)
-            await store.record_event(VoiceEvent(event_id, prospect_id, voice, channel, source, snippet, parked,
-                                                len(affected), received_at, now), target.campaign_id)
+            await store.record_event(
+                VoiceEvent(
+                    event_id, prospect_id, voice, channel, source, snippet, parked, len(affected), received_at, now
+                ),
+                target.campaign_id,
+            )
             # The unsubscribe link's opt-out comes from campaigns, which suppressed the address already.
             suppressing = voice == "opted_out" and self._suppress is not None and source != "unsubscribe_link"
             if suppressing:
                 await tx.enqueue(self._suppress(workspace_id, prospect_id, source))  # type: ignore[misc]
         if suppressing:
             self._kick()
-        log.info("prospect voice recorded", prospect_id=prospect_id, voice=voice, affected=len(affected),
-                 channel=channel, source=source)
+        log.info(
+            "prospect voice recorded",
+            prospect_id=prospect_id,
+            voice=voice,
+            affected=len(affected),
+            channel=channel,
+            source=source,
+        )
         await self._drain(affected)
         return Recorded(True, affected, parked)
 
-    async def reclassify(self, campaign_id: str, prospect_id: str, reply_id: str, voice: str, actor: str,
-                         until: datetime | None = None) -> Recorded:
+    async def reclassify(
+        self, campaign_id: str, prospect_id: str, reply_id: str, voice: str, actor: str, until: datetime | None = None
+    ) -> Recorded:
         """V3: a member says what a reply really was. A stronger reading applies like a new reply (with
         stop_on_reply=company, to the author's company too); an opt-out is never undone this way (the suppression
         list is where a member lifts it); a reply re-read as an out-of-office puts the prospect back where it was,
@@ -126,19 +157,26 @@ class ProspectVoices:
             store = VoiceTx(tx)
             original = await store.event(reply_id)
             found = await store.prospect(prospect_id)
-            if original is None or original.prospect_id != prospect_id or found is None \
-                    or found[0].campaign_id != campaign_id:
+            if (
+                original is None
+                or original.prospect_id != prospect_id
+                or found is None
+                or found[0].campaign_id != campaign_id
+            ):
                 raise NotFound("no such reply")
             target, _, email, company = found
             if target.voice in ("opted_out", "suppressed") and RANK[voice] < RANK[target.voice]:
-                raise FailedPrecondition(f"the prospect is {target.voice.replace('_', ' ')}; that is never undone by "
-                                         "re-classifying a reply", code=f"{target.voice}_is_final")
+                raise FailedPrecondition(
+                    f"the prospect is {target.voice.replace('_', ' ')}; that is never undone by re-classifying a reply",
+                    code=f"{target.voice}_is_final",
+                )
             plan = await tx.plan(campaign_id)
             assert plan is not None
             colleagues: list[str] = []
             if plan.stop_on_reply == "company":
-                colleagues = [c for c in await store.company_of(campaign_id, company_domain(email), company)
-                              if c != prospect_id]
+                colleagues = [
+                    c for c in await store.company_of(campaign_id, company_domain(email), company) if c != prospect_id
+                ]
             locked = {t.prospect_id: t for t in await store.lock_targets(sorted({prospect_id, *colleagues}))}
             parked = None
             others: list[str] = []
@@ -146,33 +184,58 @@ class ProspectVoices:
                 back = max(until or original.received_at + self._ooo, now)
                 parked = planned_at(plan.schedule, back, prospect_id, target.step_index)
                 unstopped = target.voice in STOPPING
-                changed = (await store.unstop(prospect_id, target.voice, parked) if unstopped
-                           else await store.park(prospect_id, parked))
+                changed = (
+                    await store.unstop(prospect_id, target.voice, parked)
+                    if unstopped
+                    else await store.park(prospect_id, parked)
+                )
                 if changed and unstopped and colleagues:
-                    others = await self._restore(store, plan, target.voice, prospect_id,
-                                                 [locked[c] for c in colleagues if c in locked], now)
+                    others = await self._restore(
+                        store, plan, target.voice, prospect_id, [locked[c] for c in colleagues if c in locked], now
+                    )
                 if changed and unstopped and self._back is not None:
                     # A step of the campaign may be active again: the gate check must see it (P5, P6).
-                    await tx.enqueue(self._back(f"back:{reply_id}@{now.isoformat()}", campaign_id, prospect_id,
-                                                target.step_index))
+                    await tx.enqueue(
+                        self._back(f"back:{reply_id}@{now.isoformat()}", campaign_id, prospect_id, target.step_index)
+                    )
             else:
                 stopped = await store.stop(sorted({prospect_id, *colleagues}), voice)
                 changed = prospect_id in stopped
                 others = [p for p in stopped if p != prospect_id]
             affected = ([prospect_id] if changed else []) + others
             event_id = f"{original.event_id}#{voice}@{now.isoformat()}"
-            await store.record_event(VoiceEvent(
-                event_id, prospect_id, voice, original.channel, actor, f"re-classified {original.voice} -> {voice}",
-                parked, len(affected), original.received_at, now), campaign_id)
-        log.info("reply re-classified", prospect_id=prospect_id, was=original.voice, now=voice, actor=actor,
-                 changed=changed, colleagues=len(others))
+            await store.record_event(
+                VoiceEvent(
+                    event_id,
+                    prospect_id,
+                    voice,
+                    original.channel,
+                    actor,
+                    f"re-classified {original.voice} -> {voice}",
+                    parked,
+                    len(affected),
+                    original.received_at,
+                    now,
+                ),
+                campaign_id,
+            )
+        log.info(
+            "reply re-classified",
+            prospect_id=prospect_id,
+            was=original.voice,
+            now=voice,
+            actor=actor,
+            changed=changed,
+            colleagues=len(others),
+        )
         if voice == "out_of_office" and changed:
             self._kick()
         await self._drain(affected if voice != "out_of_office" else [])
         return Recorded(True, affected, parked)
 
-    async def _restore(self, store: VoiceTx, plan: CampaignPlan, voice: str, author: str, colleagues: list[Target],
-                       now: datetime) -> list[str]:
+    async def _restore(
+        self, store: VoiceTx, plan: CampaignPlan, voice: str, author: str, colleagues: list[Target], now: datetime
+    ) -> list[str]:
         """The colleagues the author's reply stopped (company-wide, V4), back where they were, with nothing parked:
         those that reply's `voice` stopped and that no other reply still standing stops (their own, or with
         stop_on_reply=company one from their company). Each next action goes into the window from now on."""
@@ -190,8 +253,9 @@ class ProspectVoices:
                 restored.append(colleague.prospect_id)
         return restored
 
-    async def change_suppressions(self, workspace_id: str, add: Sequence[tuple[str, str]],
-                                  remove: Sequence[tuple[str, str]]) -> int:
+    async def change_suppressions(
+        self, workspace_id: str, add: Sequence[tuple[str, str]], remove: Sequence[tuple[str, str]]
+    ) -> int:
         """V6: keep the scheduler's copy of the workspace's list; every unfinished prospect a new entry matches
         is suppressed now. Returns how many prospects that stopped. A removed entry lets later enrollments
         through; prospects it already stopped stay stopped (they may have been told they would hear no more)."""
@@ -206,8 +270,13 @@ class ProspectVoices:
             await store.lock_targets(matched)
             stopped = await store.stop(matched, "suppressed") if matched else []
         if add or remove:
-            log.info("suppressions changed", workspace_id=workspace_id, added=len(add), removed=len(remove),
-                     prospects_stopped=len(stopped))
+            log.info(
+                "suppressions changed",
+                workspace_id=workspace_id,
+                added=len(add),
+                removed=len(remove),
+                prospects_stopped=len(stopped),
+            )
         await self._drain(matched)
         return len(stopped)
 
@@ -226,8 +295,10 @@ class ProspectVoices:
             found = await store.prospect(prospect_id)
             if found is None or found[0].campaign_id != campaign_id:
                 raise NotFound("no such prospect")
-            attempts = [Attempt(r["step_index"], r["action_type"], r["status"], r["outcome"], r["started_at"],
-                                r["finished_at"]) for r in await store.attempts_of(campaign_id, prospect_id)]
+            attempts = [
+                Attempt(r["step_index"], r["action_type"], r["status"], r["outcome"], r["started_at"], r["finished_at"])
+                for r in await store.attempts_of(campaign_id, prospect_id)
+            ]
             return await store.events_of(prospect_id), attempts
 
     async def _drain(self, prospect_ids: list[str]) -> None:
@@ -243,8 +314,12 @@ class ProspectVoices:
                 return
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                log.warning("voice recorded but sends are still in flight", prospects=len(prospect_ids),
-                            in_flight=in_flight, waited_seconds=self._drain_seconds)
+                log.warning(
+                    "voice recorded but sends are still in flight",
+                    prospects=len(prospect_ids),
+                    in_flight=in_flight,
+                    waited_seconds=self._drain_seconds,
+                )
                 return
             await asyncio.sleep(min(pause, remaining))
             pause = min(pause * 2, 0.05)

@@ -15,9 +15,9 @@ from services.common import timemath
 from services.common.clock import Clock
 from services.common.errors import FailedPrecondition, NotFound
 from services.common.records import WarmupProgress
-from services.scheduler.domain import Sender
+from services.scheduler.domain import FALLBACK_LIMITS, Sender
 from services.scheduler.repository import Enrollee, Repository, Tx
-from services.scheduler.service import FALLBACK_LIMITS, SchedulerService
+from services.scheduler.service import SchedulerService
 from services.scheduler.warmup_repository import WarmupTx
 
 log = structlog.get_logger(__name__)
@@ -25,15 +25,25 @@ log = structlog.get_logger(__name__)
 SUBJECT_TEMPLATE = "{{warmup_subject}}"
 BODY_TEMPLATE = "{{warmup_body}}"
 
-_SUBJECTS = ("Quick question about next week", "Notes from today", "Following up on our chat", "Lunch on Thursday?",
-             "The document you asked for", "Small update", "Thanks again", "Plans for the quarter")
+_SUBJECTS = (
+    "Quick question about next week",
+    "Notes from today",
+    "Following up on our chat",
+    "Lunch on Thursday?",
+    "The document you asked for",
+    "Small update",
+    "Thanks again",
+    "Plans for the quarter",
+)
 _OPENINGS = ("Hi,", "Hello,", "Hi there,", "Good morning,")
-_LINES = ("I went through the notes from our call and everything looks fine on my side.",
-          "Could you have a look at the draft when you have a minute? No rush at all.",
-          "Thanks for sending this over, it helped a lot.",
-          "Let me know if Thursday still works for you; otherwise Friday is fine too.",
-          "I have updated the figures and shared the new version with the team.",
-          "Just checking in to see how things are going on your end.")
+_LINES = (
+    "I went through the notes from our call and everything looks fine on my side.",
+    "Could you have a look at the draft when you have a minute? No rush at all.",
+    "Thanks for sending this over, it helped a lot.",
+    "Let me know if Thursday still works for you; otherwise Friday is fine too.",
+    "I have updated the figures and shared the new version with the team.",
+    "Just checking in to see how things are going on your end.",
+)
 
 
 def content(n: int, sender_email: str) -> dict[str, str]:
@@ -81,8 +91,10 @@ class WarmupFeeder:
         if plan is None:
             return 0
         start = row["fed"]
-        enrollees = [Enrollee(str(uuid.uuid4()), None, pool[n % len(pool)], "", "", "", content(n, inbox.email))
-                     for n in range(start, start + wanted)]
+        enrollees = [
+            Enrollee(str(uuid.uuid4()), None, pool[n % len(pool)], "", "", "", content(n, inbox.email))
+            for n in range(start, start + wanted)
+        ]
         queued = await self._service.enroll_in(tx, plan, enrollees)
         log.info("warm-up queue topped up", campaign_id=plan.campaign_id, queued=queued, ramp_day=ramp_day)
         return queued
@@ -103,5 +115,12 @@ class WarmupFeeder:
             sent_total = await warmups.sent_total(campaign_id)
         ramp_day = inbox.ramp_day_on(today) if inbox else 0
         limits = inbox.limits.get("email", FALLBACK_LIMITS) if inbox else FALLBACK_LIMITS
-        return WarmupProgress(inbox_id, ramp_day, limits.cap_on_ramp_day(ramp_day), sent_today, int(sent_total),
-                        int(row["queued"]), len(row["pool"]))
+        return WarmupProgress(
+            inbox_id,
+            ramp_day,
+            limits.cap_on_ramp_day(ramp_day),
+            sent_today,
+            int(sent_total),
+            int(row["queued"]),
+            len(row["pool"]),
+        )

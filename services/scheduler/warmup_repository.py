@@ -36,11 +36,15 @@ class WarmupTx:
 
     async def feedable(self, campaign_id: str | None) -> list[asyncpg.Record]:
         """The state of every active warm-up (or only `campaign_id`) that no hold stops from sending email."""
-        return list(await self._conn.fetch(
-            _STATE + """ AND c.active AND ($1::uuid IS NULL OR c.campaign_id = $1) AND NOT EXISTS (
+        return list(
+            await self._conn.fetch(
+                _STATE
+                + """ AND c.active AND ($1::uuid IS NULL OR c.campaign_id = $1) AND NOT EXISTS (
                 SELECT 1 FROM scheduler.campaign_holds h
                  WHERE h.campaign_id = c.campaign_id AND h.held_scopes && ARRAY['campaign', 'email'])""",
-            campaign_id))
+                campaign_id,
+            )
+        )
 
     async def state(self, campaign_id: str) -> asyncpg.Record | None:
         """One warm-up campaign's state, active or not; None if it is no warm-up (or unknown)."""
@@ -48,6 +52,10 @@ class WarmupTx:
         return row
 
     async def sent_total(self, campaign_id: str) -> int:
-        return int(await self._conn.fetchval(
-            "SELECT count(*) FROM scheduler.send_attempts WHERE campaign_id = $1"
-            " AND status IN ('succeeded', 'reconciled_sent')", campaign_id))
+        return int(
+            await self._conn.fetchval(
+                "SELECT count(*) FROM scheduler.send_attempts WHERE campaign_id = $1"
+                " AND status IN ('succeeded', 'reconciled_sent')",
+                campaign_id,
+            )
+        )

@@ -32,15 +32,25 @@ async def test_campaign_page_with_10000_prospects(world: World, browser: Browser
     w = world
     big = await setup_campaign(w, 10, STEPS)
     for start in range(10, 10_000, 5000):
-        status, _ = await w.suite.call("POST", f"/api/v1/campaigns/{big.campaign_id}/prospects", big.auth, json={
-            "prospects": [{"email": f"p{i}@bench.example", "first_name": f"N{i}"}
-                          for i in range(start, min(start + 5000, 10_000))]})
+        status, _ = await w.suite.call(
+            "POST",
+            f"/api/v1/campaigns/{big.campaign_id}/prospects",
+            big.auth,
+            json={
+                "prospects": [
+                    {"email": f"p{i}@bench.example", "first_name": f"N{i}"}
+                    for i in range(start, min(start + 5000, 10_000))
+                ]
+            },
+        )
         assert status == 200
     small = await setup_campaign(w, 10, STEPS)
     figures = {}
     for name, s in (("10,000", big), ("10", small)):
-        figures[name] = (await timed(w, s.auth, f"/api/v1/campaigns/{s.campaign_id}/prospects?page_size=100"),
-                         await timed(w, s.auth, f"/api/v1/campaigns/{s.campaign_id}/stats"))
+        figures[name] = (
+            await timed(w, s.auth, f"/api/v1/campaigns/{s.campaign_id}/prospects?page_size=100"),
+            await timed(w, s.auth, f"/api/v1/campaigns/{s.campaign_id}/stats"),
+        )
     context = await browser.new_context(viewport={"width": 1100, "height": 900})
     page = await context.new_page()
     try:
@@ -51,5 +61,10 @@ async def test_campaign_page_with_10000_prospects(world: World, browser: Browser
         drawn = (time.perf_counter() - t) * 1000
     finally:
         await context.close()
-    print("\n" + "; ".join(f"{n} prospects: first page {p:.0f} ms, stats {st:.0f} ms (median)"
-                           for n, (p, st) in figures.items()) + f"; page drawn with 100 rows in {drawn:.0f} ms")
+    print(
+        "\n"
+        + "; ".join(
+            f"{n} prospects: first page {p:.0f} ms, stats {st:.0f} ms (median)" for n, (p, st) in figures.items()
+        )
+        + f"; page drawn with 100 rows in {drawn:.0f} ms"
+    )

@@ -31,25 +31,45 @@ async def test_import_100k_rows(world: World, browser: Browser, tmp_path: Path) 
     started = os.environ.get("HOLDFAST_BENCH_STARTED") == "1"
     s = await setup_campaign(w, 1, [EMAIL_STEP], activate=started)
     text = "email,first_name,last_name,company,title\n" + "".join(
-        f"person{i}@bench.example,First{i},Last{i},Company {i % 997},Title {i % 13}\n" for i in range(ROWS))
+        f"person{i}@bench.example,First{i},Last{i},Company {i % 997},Title {i % 13}\n" for i in range(ROWS)
+    )
     csv_path = tmp_path / "bench.csv"
     csv_path.write_bytes(text.encode())
     # Baseline in the same run: the same rows straight to the API (batches of 10,000, two in flight, as the UI
     # sends them) into a second campaign of the same workspace.
-    _, other = await w.suite.call("POST", "/api/v1/campaigns", s.auth, json={
-        "name": "Baseline", "schedule": SCHEDULE, "steps": [EMAIL_STEP], "senders": {"inbox_ids": [s.inbox_id]}})
+    _, other = await w.suite.call(
+        "POST",
+        "/api/v1/campaigns",
+        s.auth,
+        json={"name": "Baseline", "schedule": SCHEDULE, "steps": [EMAIL_STEP], "senders": {"inbox_ids": [s.inbox_id]}},
+    )
     if started:
         status, answer = await w.suite.call("POST", f"/api/v1/campaigns/{other['id']}/activate", s.auth)
         assert status == 200, answer
-    rows = [{"email": f"person{i}@bench.example", "first_name": f"First{i}", "last_name": f"Last{i}",
-             "company": f"Company {i % 997}", "fields": {"title": f"Title {i % 13}"}} for i in range(ROWS)]
+    rows = [
+        {
+            "email": f"person{i}@bench.example",
+            "first_name": f"First{i}",
+            "last_name": f"Last{i}",
+            "company": f"Company {i % 997}",
+            "fields": {"title": f"Title {i % 13}"},
+        }
+        for i in range(ROWS)
+    ]
     b0 = time.perf_counter()
     for start in range(0, ROWS, 20_000):
         # As a stream: aiohttp refuses to send a body this large from raw bytes.
-        answers = await asyncio.gather(*(w.suite.call(
-            "POST", f"/api/v1/campaigns/{other['id']}/prospects", {**s.auth, "Content-Type": "application/json"},
-            data=io.BytesIO(json.dumps({"prospects": rows[at:at + 10_000]}).encode()))
-            for at in (start, start + 10_000)))
+        answers = await asyncio.gather(
+            *(
+                w.suite.call(
+                    "POST",
+                    f"/api/v1/campaigns/{other['id']}/prospects",
+                    {**s.auth, "Content-Type": "application/json"},
+                    data=io.BytesIO(json.dumps({"prospects": rows[at : at + 10_000]}).encode()),
+                )
+                for at in (start, start + 10_000)
+            )
+        )
         assert all(status == 200 and got["added"] == 10_000 for status, got in answers), answers
     baseline = time.perf_counter() - b0
     # The scheduler enrolls and plans the baseline's rows after the API answered: let it finish, so the page's
@@ -77,14 +97,19 @@ async def test_import_100k_rows(world: World, browser: Browser, tmp_path: Path) 
         await expect(page.locator("#progress-text")).to_have_text("Done: 100,000 prospects added.", timeout=600_000)
         t3 = time.perf_counter()
         gaps.append(await page.evaluate("window.__gap"))
-        parse_ms = await page.evaluate("""async (t) => { const m = await import('/ui/csv.js');
-            const s = performance.now(); await m.parseCsv(t); return performance.now() - s; }""", text)
+        parse_ms = await page.evaluate(
+            """async (t) => { const m = await import('/ui/csv.js');
+            const s = performance.now(); await m.parseCsv(t); return performance.now() - s; }""",
+            text,
+        )
         kind = "started" if started else "draft"
-        print(f"\n{kind} campaigns: file to mapping {t1 - t0:.2f} s (parsing in the page {parse_ms / 1000:.2f} s), "
-              f"dry run "
-              f"{t2 - t1:.2f} s, import {t3 - t2:.2f} s, total {t3 - t0:.2f} s, longest frame gap per phase "
-              f"{' / '.join(f'{g:.0f}' for g in gaps)} ms; "
-              f"baseline (same rows straight to the API) {baseline:.2f} s, its enrollment after the answers "
-              f"{backlog:.2f} s")
+        print(
+            f"\n{kind} campaigns: file to mapping {t1 - t0:.2f} s (parsing in the page {parse_ms / 1000:.2f} s), "
+            f"dry run "
+            f"{t2 - t1:.2f} s, import {t3 - t2:.2f} s, total {t3 - t0:.2f} s, longest frame gap per phase "
+            f"{' / '.join(f'{g:.0f}' for g in gaps)} ms; "
+            f"baseline (same rows straight to the API) {baseline:.2f} s, its enrollment after the answers "
+            f"{backlog:.2f} s"
+        )
     finally:
         await context.close()

@@ -24,8 +24,14 @@ from tests.e2e import conftest as e2e
 from tests.e2e.conftest import imap, replica, world  # noqa: F401 (fixtures shared with the e2e tests)
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 
 
@@ -80,17 +86,24 @@ async def _world(pg_dsn: str, sandbox: bool = False, **env: str) -> AsyncIterato
         smtp_port = await smtp.start()
         stack.push_async_callback(smtp.stop)
         dsn = await create_database(pg_dsn)
-        suite = await start_suite(dsn, stack, clock, HOLDFAST_UNIPILE_DSN=unipile_url,
-                                  HOLDFAST_UNIPILE_API_KEY="sandbox-key",
-                                  HOLDFAST_UNIPILE_WEBHOOK_SECRET=e2e.WEBHOOK_SECRET,
-                                  HOLDFAST_BILLING_WEBHOOK_SECRET=e2e.BILLING_SECRET,
-                                  HOLDFAST_PUBLIC_URL="http://127.0.0.1:1",
-                                  **({"HOLDFAST_SANDBOX_UNIPILE_URL": unipile_url} if sandbox else {}), **env)
+        suite = await start_suite(
+            dsn,
+            stack,
+            clock,
+            HOLDFAST_UNIPILE_DSN=unipile_url,
+            HOLDFAST_UNIPILE_API_KEY="sandbox-key",
+            HOLDFAST_UNIPILE_WEBHOOK_SECRET=e2e.WEBHOOK_SECRET,
+            HOLDFAST_BILLING_WEBHOOK_SECRET=e2e.BILLING_SECRET,
+            HOLDFAST_PUBLIC_URL="http://127.0.0.1:1",
+            **({"HOLDFAST_SANDBOX_UNIPILE_URL": unipile_url} if sandbox else {}),
+            **env,
+        )
         db = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
         stack.push_async_callback(db.close)
         async with aiohttp.ClientSession() as http:
             client = UnipileClient(unipile_url, "sandbox-key", http)
             for source in ("users", "account_status"):
-                await client.create_webhook(f"{suite.base_url}/webhooks/unipile", source,
-                                            {"Unipile-Auth": e2e.WEBHOOK_SECRET})
+                await client.create_webhook(
+                    f"{suite.base_url}/webhooks/unipile", source, {"Unipile-Auth": e2e.WEBHOOK_SECRET}
+                )
         yield e2e.World(suite, clock, unipile_app[STATE], unipile_url, smtp, smtp_port, db)

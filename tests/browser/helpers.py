@@ -8,8 +8,10 @@ from pathlib import Path
 from playwright.async_api import Page, expect
 
 # What a raw code looks like on screen: snake_case words, or a provider status in capitals.
-RAW_CODE = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b|\b(?:CREDENTIALS|PERMISSIONS|CONNECTING|STOPPED|UNKNOWN)\b|"
-                      r"Unipile reports|paused: manual|Stopped: \d{3}\b")
+RAW_CODE = re.compile(
+    r"\b[a-z]+(?:_[a-z]+)+\b|\b(?:CREDENTIALS|PERMISSIONS|CONNECTING|STOPPED|UNKNOWN)\b|"
+    r"Unipile reports|paused: manual|Stopped: \d{3}\b"
+)
 
 
 async def sign_in(page: Page, base_url: str, auth: dict[str, str], heading: str = "Campaigns") -> None:
@@ -35,5 +37,6 @@ async def no_axe_violations(page: Page, where: str) -> None:
         await page.add_script_tag(path=str(AXE))
     violations = await page.evaluate(
         "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-        ".map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' '))}))")
+        ".map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' '))}))"
+    )
     assert violations == [], f"{where}: {violations}"

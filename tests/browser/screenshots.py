@@ -38,8 +38,9 @@ async def test_screenshots(world: World, browser: Browser) -> None:
     w.smtp.reject_recipient("p2@prospect.example", 550)
     await w.run_until(MONDAY_0800_PARIS + timedelta(hours=10))
     for provider in ("ACo0000", "ACo0002"):
-        async with w.suite.http.post(f"{w.unipile_url}/_sandbox/accounts/{s.unipile_account_id}/accept",
-                                     json={"provider_id": provider}) as r:
+        async with w.suite.http.post(
+            f"{w.unipile_url}/_sandbox/accounts/{s.unipile_account_id}/accept", json={"provider_id": provider}
+        ) as r:
             assert r.status < 300, await r.text()
     await w.settle()
     await w.run_until(MONDAY_0800_PARIS + timedelta(days=1, hours=10))
@@ -50,8 +51,9 @@ async def test_screenshots(world: World, browser: Browser) -> None:
         await sign_in(page, w.suite.base_url, s.auth)
         row = page.locator(f'[data-campaign-id="{s.campaign_id}"]')
         await expect(row.locator(".key-figures")).to_be_visible()
-        async with w.suite.http.post(f"{w.unipile_url}/_sandbox/accounts/{s.unipile_account_id}/status",
-                                     json={"status": "CREDENTIALS"}) as r:
+        async with w.suite.http.post(
+            f"{w.unipile_url}/_sandbox/accounts/{s.unipile_account_id}/status", json={"status": "CREDENTIALS"}
+        ) as r:
             assert r.status < 300, await r.text()
         await expect(row).to_have_attribute("data-status", "paused", timeout=WAIT_MS)
         await snap(page, "campaigns")
@@ -96,7 +98,8 @@ async def test_screenshots(world: World, browser: Browser) -> None:
 
         await page.goto(f"{w.suite.base_url}/#/campaigns/{s.campaign_id}/import")
         await page.locator("#csv-file").set_input_files(
-            files=[{"name": "leads.csv", "mimeType": "text/csv", "buffer": csv_file()}])
+            files=[{"name": "leads.csv", "mimeType": "text/csv", "buffer": csv_file()}]
+        )
         await page.get_by_role("button", name="Check the rows").click()
         await expect(page.locator("#summary")).to_contain_text("new")
         await page.get_by_label("Show").select_option("invalid")

@@ -10,8 +10,9 @@ from tests.browser.helpers import no_axe_violations, raw_codes, sign_in
 from tests.e2e.conftest import World, setup_campaign
 
 
-async def test_build_a_three_step_campaign_with_previews_counters_schedule_and_senders(world: World,
-                                                                                    browser: Browser) -> None:
+async def test_build_a_three_step_campaign_with_previews_counters_schedule_and_senders(
+    world: World, browser: Browser
+) -> None:
     w = world
     s = await setup_campaign(w, 1, [{"channel": "linkedin", "action": "invite", "text": ""}])
     context = await browser.new_context(viewport={"width": 1100, "height": 900}, timezone_id="Europe/Paris")
@@ -27,8 +28,11 @@ async def test_build_a_three_step_campaign_with_previews_counters_schedule_and_s
         # Step 1, an invitation: a variable inserted at the caret, the preview for the sample prospect, the counter.
         note = page.get_by_label("Invitation note (optional)")
         await note.fill("Hi ")
-        await page.get_by_role("group", name="Insert a variable into step 1").get_by_role(
-            "button", name="{{first_name}}").click()
+        await (
+            page.get_by_role("group", name="Insert a variable into step 1")
+            .get_by_role("button", name="{{first_name}}")
+            .click()
+        )
         await note.press("End")
         await note.type(", glad to connect.")
         await expect(note).to_have_value("Hi {{first_name}}, glad to connect.")
@@ -92,9 +96,14 @@ async def test_build_a_three_step_campaign_with_previews_counters_schedule_and_s
         assert [(st["action"], st["delay"]["days"], st["text"], st["subject"], st["body"]) for st in c["steps"]] == [
             ("invite", 0, "Hi {{first_name}}", "", ""),
             ("message", 2, "Thanks {{first_name}}! How is {{company}} doing?", "", ""),
-            ("email", 3, "", "{{company}} and us", "Hello {{first_name}} {{last_name}}")], c["steps"]
-        assert c["schedule"] == {"days": ["mon", "tue", "wed", "thu"], "window": {"start": "10:00", "end": "16:00"},
-                                 "timezone": "America/New_York", "randomize_within_window": False}, c["schedule"]
+            ("email", 3, "", "{{company}} and us", "Hello {{first_name}} {{last_name}}"),
+        ], c["steps"]
+        assert c["schedule"] == {
+            "days": ["mon", "tue", "wed", "thu"],
+            "window": {"start": "10:00", "end": "16:00"},
+            "timezone": "America/New_York",
+            "randomize_within_window": False,
+        }, c["schedule"]
         assert c["senders"] == {"linkedin_account_ids": [s.linkedin_account_id], "inbox_ids": [s.inbox_id]}
         assert c["stop_on_reply"] == "company"
         assert errors == []

@@ -47,12 +47,12 @@ async def test_edit_with_a_preview_duplicate_archive_and_completed(world: World,
         _, unchanged = await w.suite.call("GET", f"/api/v1/campaigns/{s.campaign_id}", s.auth)
         assert unchanged["steps"][1]["delay"] == {"days": 3, "hours": 0}  # the review saved nothing
         await review.get_by_role("button", name="Save the changes").click()
-        await expect(page.locator("#status-line")).to_have_text(
-            "Changes saved. 2 waiting prospects were re-planned.")
+        await expect(page.locator("#status-line")).to_have_text("Changes saved. 2 waiting prospects were re-planned.")
         await w.settle()
         _, page_ = await w.suite.call("GET", f"/api/v1/campaigns/{s.campaign_id}/prospects", s.auth)
         assert {p["id"]: datetime.fromisoformat(p["next_action_at"]) for p in page_["prospects"]} == {
-            p: at - timedelta(days=2) for p, at in before.items()}
+            p: at - timedelta(days=2) for p, at in before.items()
+        }
 
         # Duplicate: a new draft, opened at once.
         await page.get_by_role("button", name="Duplicate").click()
@@ -66,7 +66,8 @@ async def test_edit_with_a_preview_duplicate_archive_and_completed(world: World,
         await page.locator(f'[data-campaign-id="{s.campaign_id}"]').get_by_role("link").click()
         await page.get_by_role("button", name="Archive").click()
         await expect(page.locator("#status-line")).to_have_text(
-            "Campaign archived and paused: it sends nothing from the archive.")
+            "Campaign archived and paused: it sends nothing from the archive."
+        )
         await expect(page.locator("#archived-note")).to_be_visible()
         await expect(page.get_by_role("button", name="Bring back from the archive")).to_be_focused()
         await expect(page.locator("#resume-btn")).to_be_hidden()

@@ -49,12 +49,16 @@ async def test_connect_a_linkedin_account_through_the_hosted_page(world: World, 
         await expect(card.get_by_role("heading", name="Jane's LinkedIn")).to_be_visible()
         await expect(card).to_have_attribute("data-status", "connected")
         await expect(page.locator("#connected")).to_have_text(
-            "Jane's LinkedIn is added: connected. Campaigns can now send from it.", use_inner_text=True)
+            "Jane's LinkedIn is added: connected. Campaigns can now send from it.", use_inner_text=True
+        )
         await expect(page.get_by_label("Account name")).to_have_value("")
         _, listed = await w.suite.call("GET", "/api/v1/linkedin-accounts", auth)
         [account] = listed["linkedin_accounts"]
-        assert (account["name"], account["timezone"], account["status"]) == \
-            ("Jane's LinkedIn", "Europe/Paris", "connected")
+        assert (account["name"], account["timezone"], account["status"]) == (
+            "Jane's LinkedIn",
+            "Europe/Paris",
+            "connected",
+        )
         await no_axe_violations(page, "connected")
         assert await raw_codes(page) == []
         assert errors == []

@@ -31,9 +31,9 @@ PRESET_SERVERS = {
 FIELDS = ("#smtp-host", "#smtp-port", "#smtp-security", "#imap-host", "#imap-port", "#imap-security")
 
 
-async def test_add_an_inbox_with_presets_refusals_in_place_and_the_live_api(live_login_world: World,
-                                                                           imap: SandboxImap,
-                                                                           browser: Browser) -> None:
+async def test_add_an_inbox_with_presets_refusals_in_place_and_the_live_api(
+    live_login_world: World, imap: SandboxImap, browser: Browser
+) -> None:
     w = live_login_world
     imap_port = imap._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     _, auth = await w.suite.new_workspace()
@@ -95,7 +95,11 @@ async def test_add_an_inbox_with_presets_refusals_in_place_and_the_live_api(live
         _, listed = await w.suite.call("GET", "/api/v1/inboxes", auth)
         (inbox,) = listed["inboxes"]
         assert (inbox["email"], inbox["timezone"], inbox["smtp"]["port"], inbox["imap"]["port"]) == (
-            SENDER, "Europe/Paris", w.smtp_port, imap_port), inbox
+            SENDER,
+            "Europe/Paris",
+            w.smtp_port,
+            imap_port,
+        ), inbox
         row = page.locator(f'[data-inbox-id="{inbox["id"]}"]')
         await expect(row).to_have_attribute("data-status", "connected")
         assert await raw_codes(page) == []
@@ -122,11 +126,18 @@ async def oauth_world(pg_dsn) -> AsyncIterator[World]:
         smtp_port = await smtp.start()
         stack.push_async_callback(smtp.stop)
         dsn = await create_database(pg_dsn)
-        suite = await start_suite(dsn, stack, clock, HOLDFAST_PUBLIC_URL="http://127.0.0.1:1",
-                                  HOLDFAST_GOOGLE_CLIENT_ID="google-client-id",
-                                  HOLDFAST_GOOGLE_CLIENT_SECRET="google-client-secret",
-                                  HOLDFAST_GOOGLE_AUTH_URL=f"{url}/authorize", HOLDFAST_GOOGLE_TOKEN_URL=f"{url}/token",
-                                  HOLDFAST_GOOGLE_SMTP=f"127.0.0.1:{smtp_port}", HOLDFAST_GOOGLE_SMTP_SECURITY="none")
+        suite = await start_suite(
+            dsn,
+            stack,
+            clock,
+            HOLDFAST_PUBLIC_URL="http://127.0.0.1:1",
+            HOLDFAST_GOOGLE_CLIENT_ID="google-client-id",
+            HOLDFAST_GOOGLE_CLIENT_SECRET="google-client-secret",
+            HOLDFAST_GOOGLE_AUTH_URL=f"{url}/authorize",
+            HOLDFAST_GOOGLE_TOKEN_URL=f"{url}/token",
+            HOLDFAST_GOOGLE_SMTP=f"127.0.0.1:{smtp_port}",
+            HOLDFAST_GOOGLE_SMTP_SECURITY="none",
+        )
         db = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
         stack.push_async_callback(db.close)
         yield World(suite, clock, SandboxState("unused"), "", smtp, smtp_port, db)
@@ -136,8 +147,12 @@ async def test_google_sign_in_comes_back_to_the_inboxes_page(oauth_world: World,
     w = oauth_world
     _, auth = await w.suite.new_workspace()
     placeholder = {"host": "127.0.0.1", "port": 1, "security": "none", "username": SENDER, "password": "unused-1"}
-    status, inbox = await w.suite.call("POST", "/api/v1/inboxes", auth, json={
-        "email": SENDER, "smtp": placeholder, "imap": placeholder, "timezone": "Europe/Paris"})
+    status, inbox = await w.suite.call(
+        "POST",
+        "/api/v1/inboxes",
+        auth,
+        json={"email": SENDER, "smtp": placeholder, "imap": placeholder, "timezone": "Europe/Paris"},
+    )
     assert status == 201, inbox
     context = await browser.new_context(viewport={"width": 1100, "height": 900})
     page = await context.new_page()
@@ -179,11 +194,11 @@ async def test_the_hosted_reconnect_comes_back_to_the_accounts_page(world: World
         await expect(page.get_by_role("heading", level=1)).to_have_text("LinkedIn accounts")
         await expect(page.locator("#returned")).to_have_text(
             f"Back from the reconnect page: {got['name']} is connected. Its campaigns resume by themselves.",
-            use_inner_text=True)
+            use_inner_text=True,
+        )
         await expect(page.get_by_role("link", name="LinkedIn accounts")).to_have_attribute("aria-current", "page")
         await no_axe_violations(page, "back from reconnect")
-        async with w.suite.http.get(f"{w.suite.base_url}/linkedin-accounts/not%20an%20id",
-                                    allow_redirects=False) as r:
+        async with w.suite.http.get(f"{w.suite.base_url}/linkedin-accounts/not%20an%20id", allow_redirects=False) as r:
             assert (r.status, r.headers["Location"]) == (302, "/#/accounts")
     finally:
         await context.close()

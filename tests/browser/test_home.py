@@ -36,14 +36,21 @@ async def test_home_lists_what_needs_attention_with_the_next_action(world: World
         await write(w, s.unipile_account_id, "ACo0000", "Sounds good, call me Tuesday.")
         # The bounce-rate monitor's last check of the inbox (services/scheduler/bounce_rate.py, tested on its own):
         # 2 of the last 25 emails bounced.
-        await w.db.execute("UPDATE scheduler.sender_states SET bounce_rate = 0.08, bounce_sample = 25"
-                           " WHERE sender_id = $1", s.inbox_id)
+        await w.db.execute(
+            "UPDATE scheduler.sender_states SET bounce_rate = 0.08, bounce_sample = 25 WHERE sender_id = $1", s.inbox_id
+        )
         await unipile_status(w, s.unipile_account_id, "CREDENTIALS")
-        _, second = await w.suite.call("POST", "/api/v1/campaigns", s.auth, json={
-            "name": "Partners", "schedule": {"days": ["mon"], "window": {"start": "09:00", "end": "17:00"},
-                                             "timezone": "Europe/Paris"},
-            "steps": [{"channel": "email", "action": "email", "subject": "Hi", "body": "Hello"}],
-            "senders": {"inbox_ids": [s.inbox_id]}})
+        _, second = await w.suite.call(
+            "POST",
+            "/api/v1/campaigns",
+            s.auth,
+            json={
+                "name": "Partners",
+                "schedule": {"days": ["mon"], "window": {"start": "09:00", "end": "17:00"}, "timezone": "Europe/Paris"},
+                "steps": [{"channel": "email", "action": "email", "subject": "Hi", "body": "Hello"}],
+                "senders": {"inbox_ids": [s.inbox_id]},
+            },
+        )
         await w.suite.call("POST", f"/api/v1/campaigns/{second['id']}/activate", s.auth)
         await w.suite.call("POST", f"/api/v1/campaigns/{second['id']}/pause", s.auth)
 
@@ -52,22 +59,27 @@ async def test_home_lists_what_needs_attention_with_the_next_action(world: World
         await expect(disconnected).to_contain_text("LinkedIn account disconnected", timeout=WAIT_MS)
         await expect(disconnected.locator(f'[data-campaign-id="{s.campaign_id}"]')).to_contain_text("Founders")
         await expect(disconnected.get_by_role("link", name="Go to LinkedIn accounts")).to_have_attribute(
-            "href", "#/accounts")
+            "href", "#/accounts"
+        )
         manual = paused.locator('li[data-reason="manual"]')
         await expect(manual.locator(f'[data-campaign-id="{second["id"]}"]')).to_contain_text("Partners")
         await expect(manual.get_by_role("link", name="Review and resume")).to_have_attribute(
-            "href", f"#/campaigns/{second['id']}")
+            "href", f"#/campaigns/{second['id']}"
+        )
         senders = page.locator("#att-senders")
         await expect(senders.locator(f'[data-account-id="{s.linkedin_account_id}"]')).to_contain_text(
-            "LinkedIn account Sales Nav: Disconnected")
+            "LinkedIn account Sales Nav: Disconnected"
+        )
         await expect(senders.get_by_role("link", name="Reconnect it on LinkedIn accounts")).to_be_visible()
         await page.reload()  # figures (bounce rates, replies) are read every 10 s; a reload reads them now
         bounces = page.locator("#att-bounces")
         await expect(bounces.locator(f'[data-inbox-id="{s.inbox_id}"]')).to_contain_text(
-            "8% of its last 25 emails bounced", timeout=WAIT_MS)
+            "8% of its last 25 emails bounced", timeout=WAIT_MS
+        )
         replies = page.locator("#att-replies")
         await expect(replies.locator(f'[data-campaign-id="{s.campaign_id}"]')).to_contain_text(
-            "1 new reply in Founders", timeout=WAIT_MS)
+            "1 new reply in Founders", timeout=WAIT_MS
+        )
         await expect(page.locator("#attention-summary")).to_contain_text("These need you")
         assert await raw_codes(page) == []
         await no_axe_violations(page, "home with everything to do")

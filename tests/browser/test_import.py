@@ -30,8 +30,9 @@ def csv_file() -> bytes:
 async def all_prospects(w: World, s) -> list[dict]:
     found, token = [], ""
     while True:
-        _, page = await w.suite.call("GET", f"/api/v1/campaigns/{s.campaign_id}/prospects?page_size=100"
-                                     f"&page_token={token}", s.auth)
+        _, page = await w.suite.call(
+            "GET", f"/api/v1/campaigns/{s.campaign_id}/prospects?page_size=100&page_token={token}", s.auth
+        )
         found += page["prospects"]
         token = page["next_page_token"]
         if not token:
@@ -51,14 +52,22 @@ async def test_csv_import_maps_checks_each_row_and_imports_in_batches(world: Wor
         await page.get_by_role("link", name="Import prospects from a CSV file").click()
         await expect(page.get_by_role("heading", level=1)).to_have_text("Import prospects into “Founders”")
         await page.locator("#csv-file").set_input_files(
-            files=[{"name": "leads.csv", "mimeType": "text/csv", "buffer": csv_file()}])
-        await expect(page.locator("#file-out")).to_have_text(f"leads.csv: {GENERATED + 5:,} rows, 7 columns.",
-                                                             use_inner_text=True)
+            files=[{"name": "leads.csv", "mimeType": "text/csv", "buffer": csv_file()}]
+        )
+        await expect(page.locator("#file-out")).to_have_text(
+            f"leads.csv: {GENERATED + 5:,} rows, 7 columns.", use_inner_text=True
+        )
 
         # Guessed from the headers; "Notes" is changed to be ignored.
-        for column, target in (("Email", "email"), ("First name", "first_name"), ("Last name", "last_name"),
-                               ("Company", "company"), ("LinkedIn URL", "linkedin_url"), ("Job title", "field"),
-                               ("Notes", "field")):
+        for column, target in (
+            ("Email", "email"),
+            ("First name", "first_name"),
+            ("Last name", "last_name"),
+            ("Company", "company"),
+            ("LinkedIn URL", "linkedin_url"),
+            ("Job title", "field"),
+            ("Notes", "field"),
+        ):
             await expect(page.get_by_label(f"Use {column} as")).to_have_value(target)
         await no_axe_violations(page, "import mapping")
         await page.get_by_label("Use Notes as").select_option("ignore")
@@ -74,20 +83,27 @@ async def test_csv_import_maps_checks_each_row_and_imports_in_batches(world: Wor
         await page.get_by_label("Show").select_option("invalid")
         await expect(page.locator('tr[data-line="5"]')).to_contain_text("the email is not an email address")
         await expect(page.locator('tr[data-line="6"]')).to_contain_text(
-            "not a linkedin.com/in/ or Sales Navigator lead address")
+            "not a linkedin.com/in/ or Sales Navigator lead address"
+        )
         await no_axe_violations(page, "import dry run")
 
         await page.get_by_role("button", name=f"Import {GENERATED + 1:,} new prospects").click()
         progress = page.locator("#import-progress")
-        await expect(page.locator("#progress-text")).to_have_text(f"Done: {GENERATED + 1:,} prospects added.",
-                                                                  timeout=30_000)
+        await expect(page.locator("#progress-text")).to_have_text(
+            f"Done: {GENERATED + 1:,} prospects added.", timeout=30_000
+        )
         assert await progress.evaluate("p => [p.value, p.max]") == [GENERATED + 1, GENERATED + 1]
         await no_axe_violations(page, "import done")
         prospects = await all_prospects(w, s)
         assert len(prospects) == 2 + GENERATED + 1
         ann = next(p for p in prospects if p["email"] == "new1@x.example")
-        assert (ann["first_name"], ann["last_name"], ann["company"], ann["linkedin_public_identifier"],
-                ann["fields"]) == ("Ann", "Lee", "Acme, Inc.", "ann-lee", {"job_title": "CTO"}), ann
+        assert (
+            ann["first_name"],
+            ann["last_name"],
+            ann["company"],
+            ann["linkedin_public_identifier"],
+            ann["fields"],
+        ) == ("Ann", "Lee", "Acme, Inc.", "ann-lee", {"job_title": "CTO"}), ann
         await page.get_by_role("link", name="Open the campaign").click()
         await expect(page.locator("#prospects tbody tr")).to_have_count(100)
         assert errors == []

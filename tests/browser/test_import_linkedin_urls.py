@@ -13,15 +13,19 @@ from tests.browser.helpers import no_axe_violations, raw_codes, sign_in
 from tests.e2e.conftest import World, setup_campaign
 
 INVITE = {"channel": "linkedin", "action": "invite", "text": ""}
-CSV = ("LinkedIn profile\r\nhttps://www.linkedin.com/in/ada-lovelace/\r\nlinkedin.com/in/nobody-at-all\r\n"
-       "https://example.com/in/not-linkedin\r\n")
+CSV = (
+    "LinkedIn profile\r\nhttps://www.linkedin.com/in/ada-lovelace/\r\nlinkedin.com/in/nobody-at-all\r\n"
+    "https://example.com/in/not-linkedin\r\n"
+)
 
 
 async def test_profile_urls_alone_import_then_resolve_or_read_not_found(world: World, browser: Browser) -> None:
     w = world
     s = await setup_campaign(w, 0, [INVITE])
-    async with w.suite.http.post(f"{w.unipile_url}/_sandbox/profiles", json={
-            "provider_id": "ACoADA", "public_identifier": "ada-lovelace", "full_name": "Ada Lovelace"}) as r:
+    async with w.suite.http.post(
+        f"{w.unipile_url}/_sandbox/profiles",
+        json={"provider_id": "ACoADA", "public_identifier": "ada-lovelace", "full_name": "Ada Lovelace"},
+    ) as r:
         assert r.status == 201
     context = await browser.new_context(viewport={"width": 1100, "height": 900}, timezone_id="Europe/Paris")
     page = await context.new_page()
@@ -31,7 +35,8 @@ async def test_profile_urls_alone_import_then_resolve_or_read_not_found(world: W
         await sign_in(page, w.suite.base_url, s.auth)
         await page.goto(f"{w.suite.base_url}/#/campaigns/{s.campaign_id}/import")
         await page.locator("#csv-file").set_input_files(
-            files=[{"name": "urls.csv", "mimeType": "text/csv", "buffer": CSV.encode()}])
+            files=[{"name": "urls.csv", "mimeType": "text/csv", "buffer": CSV.encode()}]
+        )
         await expect(page.get_by_label("Use LinkedIn profile as")).to_have_value("linkedin_url")
         await page.get_by_role("button", name="Check the rows").click()
         await expect(page.locator("#summary")).to_have_text("2 new, 0 duplicate, 1 invalid.")
@@ -41,8 +46,7 @@ async def test_profile_urls_alone_import_then_resolve_or_read_not_found(world: W
         await page.get_by_role("button", name="Import 2 new prospects").click()
         await expect(page.locator("#progress-text")).to_have_text("Done: 2 prospects added.", timeout=30_000)
         _, listed = await w.suite.call("GET", f"/api/v1/campaigns/{s.campaign_id}/prospects", s.auth)
-        assert sorted(p["linkedin_public_identifier"] for p in listed["prospects"]) == ["ada-lovelace",
-                                                                                       "nobody-at-all"]
+        assert sorted(p["linkedin_public_identifier"] for p in listed["prospects"]) == ["ada-lovelace", "nobody-at-all"]
 
         await page.get_by_role("link", name="Open the campaign").click()
         rows = page.locator("#prospects tbody tr")

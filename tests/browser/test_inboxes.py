@@ -121,8 +121,12 @@ async def test_sign_in_with_a_provider_shows_the_apis_refusal_inline(world: Worl
     w = world
     _, auth = await w.suite.new_workspace()
     smtp = {"host": "127.0.0.1", "port": w.smtp_port, "security": "none", "username": USER, "password": OLD_PASSWORD}
-    status, inbox = await w.suite.call("POST", "/api/v1/inboxes", auth, json={
-        "email": USER, "smtp": smtp, "imap": {**smtp, "port": 1}, "timezone": "Europe/Paris"})
+    status, inbox = await w.suite.call(
+        "POST",
+        "/api/v1/inboxes",
+        auth,
+        json={"email": USER, "smtp": smtp, "imap": {**smtp, "port": 1}, "timezone": "Europe/Paris"},
+    )
     assert status == 201, inbox
     context = await browser.new_context(viewport={"width": 1100, "height": 900})
     page = await context.new_page()
@@ -140,8 +144,9 @@ async def test_sign_in_with_a_provider_shows_the_apis_refusal_inline(world: Worl
         await row.get_by_role("button", name="Sign in with Google").click()
         alert = row.get_by_role("alert")
         await expect(alert).to_be_visible()
-        status, refused = await w.suite.call("POST", f"/api/v1/inboxes/{inbox['id']}/oauth/start", auth,
-                                             json={"provider": "google"})
+        status, refused = await w.suite.call(
+            "POST", f"/api/v1/inboxes/{inbox['id']}/oauth/start", auth, json={"provider": "google"}
+        )
         assert status >= 400, refused
         await expect(alert).to_have_attribute("data-code", refused["error"]["code"])
         await expect(alert).not_to_contain_text(refused["error"]["code"])  # the code stays out of the copy

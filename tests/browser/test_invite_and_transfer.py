@@ -76,8 +76,9 @@ async def test_an_owner_invites_by_email_revokes_one_and_hands_over_ownership(ri
 
         # Two invitations: each emailed (in the sandbox), said on the page, listed as pending.
         await invite(page, newcomer, "admin")
-        await expect(page.locator("#invite-sent")).to_contain_text(f"An invitation was emailed to {newcomer} to "
-                                                                   "join as admin.")
+        await expect(page.locator("#invite-sent")).to_contain_text(
+            f"An invitation was emailed to {newcomer} to join as admin."
+        )
         [mail] = mails_to(rig.smtp, newcomer)
         assert "Invite Co" in mail.subject and "as admin" in mail.body
         [token] = tokens_in(mail)
@@ -94,12 +95,14 @@ async def test_an_owner_invites_by_email_revokes_one_and_hands_over_ownership(ri
         await page.get_by_role("button", name=f"Revoke the invitation of {withdrawn}").click()
         await page.get_by_role("button", name=f"Confirm: revoke the invitation of {withdrawn}").click()
         await expect(page.locator("#status-line")).to_have_text(
-            f"The invitation of {withdrawn} was revoked; its link no longer works.")
+            f"The invitation of {withdrawn} was revoked; its link no longer works."
+        )
         await expect(rows).to_have_count(1)
         await expect(page.locator("#pending-h")).to_be_focused()
         [revoked_token] = tokens_in(mails_to(rig.smtp, withdrawn)[-1])
-        status, refused, _ = await signed_in(suite, "/api/v1/invitations/accept",
-                                             {"token": revoked_token, "password": PASSWORD})
+        status, refused, _ = await signed_in(
+            suite, "/api/v1/invitations/accept", {"token": revoked_token, "password": PASSWORD}
+        )
         assert status == 401 and refused["error"]["code"] == "link_invalid", refused
 
         # The newcomer joins through the emailed link in their own browser.
@@ -109,8 +112,7 @@ async def test_an_owner_invites_by_email_revokes_one_and_hands_over_ownership(ri
         await other.get_by_role("button", name="Join with this password").click()
         await expect(other.get_by_role("heading", level=1, name="Campaigns")).to_be_visible()
         # The owner's page, polling, lists them as a member and no longer as pending.
-        await expect(page.locator("#pending")).to_have_text("No invitation is waiting to be accepted.",
-                                                            timeout=10_000)
+        await expect(page.locator("#pending")).to_have_text("No invitation is waiting to be accepted.", timeout=10_000)
         await expect(page.locator("#members tbody tr[data-role=admin] th")).to_have_text(newcomer)
 
         # Transfer of ownership: choose, then confirm; the owner becomes an admin.
@@ -152,8 +154,7 @@ async def test_an_owner_invites_by_email_revokes_one_and_hands_over_ownership(ri
         await expect(transfers.nth(1)).to_contain_text("(API token)")
         invited = other.locator("#audit tr[data-action=create_invitation]")
         await expect(invited).to_have_count(2)
-        await expect(other.locator("#audit tr[data-action=revoke_invitation] th")).to_have_text(
-            "Revoked an invitation")
+        await expect(other.locator("#audit tr[data-action=revoke_invitation] th")).to_have_text("Revoked an invitation")
         await no_axe_violations(other, "audit after the transfers")
         assert errors == []
     finally:

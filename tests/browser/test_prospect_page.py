@@ -33,8 +33,7 @@ async def test_a_prospects_timeline_why_not_now_and_reclassifying_its_reply(worl
         await expect(page.locator("#prospect-state")).to_have_text("Replied")
         await expect(page.locator("#why-not-now")).to_have_text("Replied: the sequence stopped")
         timeline = page.locator("#timeline")
-        await expect(timeline.locator('li[data-kind="attempt"]')).to_contain_text(
-            "Step 1, LinkedIn invitation: Sent")
+        await expect(timeline.locator('li[data-kind="attempt"]')).to_contain_text("Step 1, LinkedIn invitation: Sent")
         await expect(timeline.locator('li[data-kind="pause"]')).to_contain_text("Campaign paused: Paused by a member")
         reply = timeline.locator('li[data-kind="reply"]')
         await expect(reply).to_contain_text("Reply (Real reply)")
@@ -48,7 +47,8 @@ async def test_a_prospects_timeline_why_not_now_and_reclassifying_its_reply(worl
         await reply.get_by_label("Back on").fill("2026-03-10")
         await reply.get_by_role("button", name="Re-classify").click()
         await expect(page.locator("#reclassified")).to_contain_text(
-            "Re-classified as “Out of office”. The prospect is now: Out of office, until")
+            "Re-classified as “Out of office”. The prospect is now: Out of office, until"
+        )
         await expect(page.locator("#prospect-state")).to_have_attribute("data-state", "out_of_office")
         await expect(page.locator("#ooo-until")).to_contain_text("10 Mar 2026")
         await expect(page.locator("#why-not-now")).to_contain_text("Out of office: waiting until the return date")
@@ -58,10 +58,11 @@ async def test_a_prospects_timeline_why_not_now_and_reclassifying_its_reply(worl
         await expect(changed).to_have_count(1)
         await expect(changed).to_contain_text("Re-classified by a member: Out of office until")
         await expect(reply.get_by_label("This reply is")).to_have_value("out_of_office")
-        ids = {p["linkedin_provider_id"]: p["id"] for p in (await w.suite.call(
-            "GET", f"/api/v1/campaigns/{s.campaign_id}/prospects", s.auth))[1]["prospects"]}
-        _, detail = await w.suite.call("GET", f"/api/v1/campaigns/{s.campaign_id}/prospects/{ids['ACo0000']}",
-                                       s.auth)
+        ids = {
+            p["linkedin_provider_id"]: p["id"]
+            for p in (await w.suite.call("GET", f"/api/v1/campaigns/{s.campaign_id}/prospects", s.auth))[1]["prospects"]
+        }
+        _, detail = await w.suite.call("GET", f"/api/v1/campaigns/{s.campaign_id}/prospects/{ids['ACo0000']}", s.auth)
         assert detail["prospect"]["state"] == "out_of_office"
         assert detail["prospect"]["out_of_office_until"] >= "2026-03-10"
         assert await raw_codes(page) == []
@@ -71,10 +72,12 @@ async def test_a_prospects_timeline_why_not_now_and_reclassifying_its_reply(worl
         await reply.get_by_label("This reply is").select_option("opted_out")
         await reply.get_by_role("button", name="Re-classify").click()
         await expect(page.locator("#reclassified")).to_have_text(
-            "Re-classified as “Do not contact”. The prospect is now: Opted out.", use_inner_text=True)
+            "Re-classified as “Do not contact”. The prospect is now: Opted out.", use_inner_text=True
+        )
         await expect(page.locator("#prospect-state")).to_have_text("Opted out")
         await expect(timeline.locator('li[data-kind="reclassified"]').last).to_contain_text(
-            "Re-classified by a member: Do not contact")
+            "Re-classified by a member: Do not contact"
+        )
         _, listed = await w.suite.call("GET", "/api/v1/suppressions", s.auth)
         assert [(x["value"], x["source"]) for x in listed["suppressions"]] == [("p0@prospect.example", "reply")]
         await no_axe_violations(page, "prospect do not contact")

@@ -15,8 +15,9 @@ EMAIL_NOW = {"channel": "email", "action": "email", "subject": "Hello {{first_na
 async def finished_count(w: World, s) -> int:
     done, token = 0, ""
     while True:
-        _, page = await w.suite.call("GET", f"/api/v1/campaigns/{s.campaign_id}/prospects?page_size=100"
-                                     f"&page_token={token}", s.auth)
+        _, page = await w.suite.call(
+            "GET", f"/api/v1/campaigns/{s.campaign_id}/prospects?page_size=100&page_token={token}", s.auth
+        )
         done += sum(p["state"] == "done" for p in page["prospects"])
         token = page["next_page_token"]
         if not token:
@@ -43,13 +44,17 @@ async def test_250_prospects_page_by_page_and_finished_ones_read_done(world: Wor
         await expect(previous).to_be_disabled()
         seen: set[str] = set()
         finished = 0
-        for expected_rows, expected_label in ((100, "Prospects 1–100"), (100, "Prospects 101–200"),
-                                              (50, "Prospects 201–250")):
+        for expected_rows, expected_label in (
+            (100, "Prospects 1–100"),
+            (100, "Prospects 101–200"),
+            (50, "Prospects 201–250"),
+        ):
             await expect(label).to_have_text(expected_label)
             await expect(rows).to_have_count(expected_rows)
             seen.update(await rows.evaluate_all("rows => rows.map(r => r.dataset.prospectId)"))
             for state, step in await rows.evaluate_all(
-                    "rows => rows.map(r => [r.dataset.state, r.querySelector('.step').textContent])"):
+                "rows => rows.map(r => [r.dataset.state, r.querySelector('.step').textContent])"
+            ):
                 if state == "done":
                     finished += 1
                     assert step == "Done", step

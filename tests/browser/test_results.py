@@ -18,8 +18,9 @@ async def test_results_per_campaign_step_day_and_sender(world: World, browser: B
     w.smtp.reject_recipient("p2@prospect.example", 550)
     await w.run_until(MONDAY_0800_PARIS + timedelta(hours=10))
     for provider in ("ACo0000", "ACo0002"):
-        async with w.suite.http.post(f"{w.unipile_url}/_sandbox/accounts/{s.unipile_account_id}/accept",
-                                     json={"provider_id": provider}) as r:
+        async with w.suite.http.post(
+            f"{w.unipile_url}/_sandbox/accounts/{s.unipile_account_id}/accept", json={"provider_id": provider}
+        ) as r:
             assert r.status < 300, await r.text()
     await w.settle()
     await w.run_until(MONDAY_0800_PARIS + timedelta(days=1, hours=10))
@@ -52,7 +53,8 @@ async def test_results_per_campaign_step_day_and_sender(world: World, browser: B
         await expect(chart).to_be_visible()
         await expect(chart.locator("rect.bar-sent")).to_have_count(2)
         heights = await chart.locator("rect.bar-sent").evaluate_all(
-            "bars => bars.map(b => Number(b.getAttribute('height')))")
+            "bars => bars.map(b => Number(b.getAttribute('height')))"
+        )
         assert heights[0] == 3 * heights[1] > 0, heights  # Monday's 3 invitations, Tuesday's one email
         await expect(chart.locator("rect.bar-failed").nth(1)).not_to_have_attribute("height", "0")
         stopped = page.locator('#prospects tr[data-state="stopped"] [data-label="Why not now"]')
@@ -63,7 +65,8 @@ async def test_results_per_campaign_step_day_and_sender(world: World, browser: B
         nav = page.get_by_role("navigation", name="Main")
         await nav.get_by_role("link", name="LinkedIn accounts").click()
         await expect(page.locator(f'[data-account-id="{s.linkedin_account_id}"] .usage')).to_have_text(
-            "Today 0 of 100 (daily cap), ramp day 2; last 7 days 3 of 500 (weekly cap)")
+            "Today 0 of 100 (daily cap), ramp day 2; last 7 days 3 of 500 (weekly cap)"
+        )
         await nav.get_by_role("link", name="Inboxes").click()
         await expect(page.locator(f'[data-inbox-id="{s.inbox_id}"] .usage')).to_contain_text("of 100 (daily cap)")
         await no_axe_violations(page, "inboxes with usage")

@@ -37,11 +37,13 @@ async def test_resume_when_unblocked_lifts_the_pause_and_says_what_it_waits_for(
 
         await later.click()
         await expect(page.locator("#status-line")).to_have_text(
-            "Your pause is lifted: the campaign resumes by itself once “LinkedIn account disconnected” clears.")
+            "Your pause is lifted: the campaign resumes by itself once “LinkedIn account disconnected” clears."
+        )
         await expect(later).to_be_hidden()
         waiting = page.locator("#waiting-for")
-        await expect(waiting).to_have_text("Resumes by itself once this clears: LinkedIn account disconnected.",
-                                           use_inner_text=True)
+        await expect(waiting).to_have_text(
+            "Resumes by itself once this clears: LinkedIn account disconnected.", use_inner_text=True
+        )
         await expect(waiting).to_be_focused()
         await expect(page.locator("#campaign-status")).to_have_attribute("data-status", "paused")
         _, campaign = await w.suite.call("GET", f"/api/v1/campaigns/{s.campaign_id}", s.auth)
@@ -79,8 +81,9 @@ async def test_a_cool_down_shows_when_it_ends_and_why(world: World, browser: Bro
         await sign_in(page, w.suite.base_url, s.auth)
         await page.goto(f"{w.suite.base_url}/#/campaigns/{s.campaign_id}")
         cooldown = page.locator('#cooldowns li[data-reason="linkedin_account_disconnected"]')
-        await expect(cooldown).to_contain_text("LinkedIn account disconnected: fixed, but the cool-down keeps the "
-                                               "campaign paused until")
+        await expect(cooldown).to_contain_text(
+            "LinkedIn account disconnected: fixed, but the cool-down keeps the campaign paused until"
+        )
         await expect(cooldown).to_contain_text(f"{clears:%H:%M}")
         await expect(cooldown).to_contain_text("because the cause appeared 2 times in 3 minutes.")
         await expect(page.locator("#waiting-for")).to_contain_text("(cool-down until")

@@ -14,8 +14,7 @@ from tests.e2e.conftest import World, setup_campaign
 
 
 async def unipile_status(w: World, account: str, status: str) -> None:
-    async with w.suite.http.post(f"{w.unipile_url}/_sandbox/accounts/{account}/status",
-                                 json={"status": status}) as r:
+    async with w.suite.http.post(f"{w.unipile_url}/_sandbox/accounts/{account}/status", json={"status": status}) as r:
         assert r.status < 300, await r.text()
 
 
@@ -111,8 +110,12 @@ async def test_a_resume_refused_between_two_polls_is_explained_in_words(world: W
 async def test_a_restricted_account_is_verified_from_its_page(world: World, browser: Browser):
     w = world
     s = await setup_campaign(w, 1, [INVITE])
-    status, _ = await w.suite.call("POST", f"/api/v1/linkedin-accounts/{s.linkedin_account_id}/restriction", s.auth,
-                                   json={"kind": "jail", "detail": "Weekly invitation limit"})
+    status, _ = await w.suite.call(
+        "POST",
+        f"/api/v1/linkedin-accounts/{s.linkedin_account_id}/restriction",
+        s.auth,
+        json={"kind": "jail", "detail": "Weekly invitation limit"},
+    )
     assert status == 200
     await unipile_status(w, s.unipile_account_id, "CREDENTIALS")  # LinkedIn has not lifted it yet
     context = await browser.new_context(viewport={"width": 1100, "height": 900})

@@ -12,7 +12,11 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_no_collected_test_writes_the_tracked_screenshots() -> None:
     collected = subprocess.run(
         [str(ROOT / ".venv" / "bin" / "python"), "-m", "pytest", "--collect-only", "-q", "tests/browser"],
-        cwd=ROOT, capture_output=True, text=True, check=True).stdout
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "tests/browser/screenshots.py" not in collected
     assert "tests/browser/test_ui.py" in collected
     for module in set((ROOT / "tests").rglob("test_*.py")) - {Path(__file__).resolve()}:

@@ -57,8 +57,7 @@ async def test_invitation_password_link_reset_and_expiry_in_the_browser(rig: Rig
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     try:
-        status, _ = await suite.call("POST", "/api/v1/invitations", rig.owner, json={"email": address,
-                                                                                      "role": "admin"})
+        status, _ = await suite.call("POST", "/api/v1/invitations", rig.owner, json={"email": address, "role": "admin"})
         assert status == 201
         # The invitation's page: a mismatch is said in place, then the invitee joins with a password.
         await page.goto(f"{suite.base_url}/#/accept-invitation?token={last_token(rig, address)}")
@@ -98,7 +97,8 @@ async def test_invitation_password_link_reset_and_expiry_in_the_browser(rig: Rig
         await page.get_by_label("Password", exact=True).fill("not the password")
         await page.get_by_role("button", name="Sign in with password").click()
         await expect(page.locator("#password-result [role=alert]")).to_have_text(
-            "This email and password do not match. Check them and try again.")
+            "This email and password do not match. Check them and try again."
+        )
         await page.get_by_label("Password", exact=True).fill(PASSWORD)
         await page.get_by_role("button", name="Sign in with password").click()
         await campaigns_shown(page)

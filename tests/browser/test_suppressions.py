@@ -37,7 +37,8 @@ async def test_list_add_search_remove_and_export_suppressions(world: World, brow
         await values.fill("ann@x.example\nnot an address")
         await add.click()  # the API refuses the second line: named, focused, nothing written
         await expect(page.locator("#suppress-out [role=alert]")).to_have_text(
-            "Line 2 (not an address) is not a valid email.")
+            "Line 2 (not an address) is not a valid email."
+        )
         await expect(values).to_be_focused()
         await expect(values).to_have_attribute("aria-invalid", "true")
         assert await listed(w, auth) == []
@@ -56,9 +57,12 @@ async def test_list_add_search_remove_and_export_suppressions(world: World, brow
         await expect(page.locator("#status-line")).to_have_text("1 entry added to the suppression list.")
         rows = page.locator("#suppressions tbody tr")
         await expect(rows).to_have_count(4)
-        assert await listed(w, auth) == [("domain", "competitor.example", "member"),
-                                         ("email", "ann@x.example", "member"), ("email", "bob@y.example", "member"),
-                                         ("linkedin", "ada-lovelace", "member")]
+        assert await listed(w, auth) == [
+            ("domain", "competitor.example", "member"),
+            ("email", "ann@x.example", "member"),
+            ("email", "bob@y.example", "member"),
+            ("linkedin", "ada-lovelace", "member"),
+        ]
         await expect(page.locator('tr[data-type="domain"]')).to_contain_text("Whole domain")
         await expect(page.locator('tr[data-type="domain"]')).to_contain_text("Added by a member")
         assert await raw_codes(page) == []
@@ -69,7 +73,8 @@ async def test_list_add_search_remove_and_export_suppressions(world: World, brow
         await expect(rows.first.locator("th")).to_have_text("ann@x.example")
         await page.get_by_role("button", name="Remove ann@x.example").click()
         await expect(page.locator("#status-line")).to_have_text(
-            "ann@x.example is no longer suppressed. Prospects it already stopped stay stopped.")
+            "ann@x.example is no longer suppressed. Prospects it already stopped stay stopped."
+        )
         await expect(page.get_by_text("Nothing on the list matches “ann@”.")).to_be_visible()
         await expect(page.get_by_label("Search")).to_be_focused()
         assert [v for _, v, _ in await listed(w, auth)] == ["competitor.example", "bob@y.example", "ada-lovelace"]
@@ -81,8 +86,11 @@ async def test_list_add_search_remove_and_export_suppressions(world: World, brow
         assert download.suggested_filename == "suppressions.csv"
         lines = (await asyncio.to_thread(Path(await download.path()).read_text, encoding="utf-8")).splitlines()
         assert lines[0] == "type,value,source,created_at"
-        assert sorted(line.split(",")[1] for line in lines[1:]) == ["ada-lovelace", "bob@y.example",
-                                                                     "competitor.example"]
+        assert sorted(line.split(",")[1] for line in lines[1:]) == [
+            "ada-lovelace",
+            "bob@y.example",
+            "competitor.example",
+        ]
         assert errors == []
     finally:
         await context.close()

@@ -27,8 +27,7 @@ from tests.integration.test_roles import add_member
 @pytest.fixture
 async def hooks_world(pg_dsn) -> AsyncIterator[World]:
     """The e2e world whose webhooks may go to this machine (a local receiver), delivered at once."""
-    async for made in _world(pg_dsn, HOLDFAST_WEBHOOKS_ALLOW_PRIVATE="true",
-                             HOLDFAST_WEBHOOK_DELIVERY_SECONDS="0.05"):
+    async for made in _world(pg_dsn, HOLDFAST_WEBHOOKS_ALLOW_PRIVATE="true", HOLDFAST_WEBHOOK_DELIVERY_SECONDS="0.05"):
         yield made
 
 
@@ -44,8 +43,9 @@ async def go(page: Page, link: str, heading: str) -> None:
     await expect(page.get_by_role("heading", level=1)).to_have_text(heading)
 
 
-async def test_an_owner_manages_members_tokens_webhooks_and_reads_the_audit_log(hooks_world: World,
-                                                                              browser: Browser) -> None:
+async def test_an_owner_manages_members_tokens_webhooks_and_reads_the_audit_log(
+    hooks_world: World, browser: Browser
+) -> None:
     w = hooks_world
     _, owner = await w.suite.new_workspace("Team")
     viewer_id, _ = await add_member(w.suite, owner, "viewer", ["read"])
@@ -82,7 +82,8 @@ async def test_an_owner_manages_members_tokens_webhooks_and_reads_the_audit_log(
         await page.get_by_role("button", name=f"Remove {email}").click()
         await page.get_by_role("button", name=f"Confirm: remove {email}").click()
         await expect(page.locator("#status-line")).to_have_text(
-            f"{email} was removed; their API tokens no longer work.")
+            f"{email} was removed; their API tokens no longer work."
+        )
         await expect(row).to_have_count(0)
         assert await raw_codes(page) == []
 
@@ -137,9 +138,17 @@ async def test_an_owner_manages_members_tokens_webhooks_and_reads_the_audit_log(
 
         # A campaign pauses; the receiver answers 410: Holdfast disables the endpoint, and the page says so.
         account = await w.suite.linkedin_account(owner)
-        status, campaign = await w.suite.call("POST", "/api/v1/campaigns", owner, json={
-            "name": "Hooked", "schedule": SCHEDULE, "steps": [{"channel": "linkedin", "action": "invite"}],
-            "senders": {"linkedin_account_ids": [account]}})
+        status, campaign = await w.suite.call(
+            "POST",
+            "/api/v1/campaigns",
+            owner,
+            json={
+                "name": "Hooked",
+                "schedule": SCHEDULE,
+                "steps": [{"channel": "linkedin", "action": "invite"}],
+                "senders": {"linkedin_account_ids": [account]},
+            },
+        )
         assert status == 201, campaign
         assert (await w.suite.call("POST", f"/api/v1/campaigns/{campaign['id']}/activate", owner, json={}))[0] == 200
         assert (await w.suite.call("POST", f"/api/v1/campaigns/{campaign['id']}/pause", owner, json={}))[0] == 200
@@ -153,7 +162,8 @@ async def test_an_owner_manages_members_tokens_webhooks_and_reads_the_audit_log(
         receiver.answer = 200
         await page.get_by_role("button", name=f"Enable {receiver.url}").click()
         await expect(page.locator("#status-line")).to_have_text(
-            "Endpoint enabled: its waiting deliveries are sent again.")
+            "Endpoint enabled: its waiting deliveries are sent again."
+        )
         await expect(card).to_have_attribute("data-enabled", "true")
         await expect(notice).to_have_count(0)
         await until(lambda: len(receiver.acknowledged()) == 1, "the held delivery")
@@ -185,8 +195,14 @@ async def test_an_owner_manages_members_tokens_webhooks_and_reads_the_audit_log(
 
         # Audit: everything above, newest first, paged and filtered.
         for i in range(20):
-            assert (await w.suite.call("POST", "/api/v1/suppressions", owner,
-                                       json={"entries": [{"type": "email", "value": f"s{i}@x.example"}]}))[0] == 200
+            assert (
+                await w.suite.call(
+                    "POST",
+                    "/api/v1/suppressions",
+                    owner,
+                    json={"entries": [{"type": "email", "value": f"s{i}@x.example"}]},
+                )
+            )[0] == 200
         await go(page, "Audit log", "Audit log")
         rows = page.locator("#audit tbody tr")
         await expect(rows).to_have_count(25)
@@ -197,9 +213,18 @@ async def test_an_owner_manages_members_tokens_webhooks_and_reads_the_audit_log(
         await expect(rows.first).not_to_have_attribute("data-action", "add_suppressions")
         older = await rows.evaluate_all("rs => rs.map(r => r.dataset.action)")
         assert newer[:4] == ["add_suppressions"] * 4 and len(newer) + len(older) > 25
-        assert {"disable_webhook_endpoint", "create_token", "revoke_token", "remove_member", "change_member_role",
-                "create_endpoint", "update_endpoint", "replay_delivery", "rotate_secret",
-                "delete_endpoint"} <= set(newer + older)
+        assert {
+            "disable_webhook_endpoint",
+            "create_token",
+            "revoke_token",
+            "remove_member",
+            "change_member_role",
+            "create_endpoint",
+            "update_endpoint",
+            "replay_delivery",
+            "rotate_secret",
+            "delete_endpoint",
+        } <= set(newer + older)
         await page.get_by_role("button", name="Newer changes").click()
         await expect(rows).to_have_count(25)
 
@@ -229,8 +254,9 @@ async def test_an_owner_manages_members_tokens_webhooks_and_reads_the_audit_log(
     assert errors == []
 
 
-async def test_a_viewer_sees_each_page_with_what_it_may_not_use_hidden_or_disabled(hooks_world: World,
-                                                                                  browser: Browser) -> None:
+async def test_a_viewer_sees_each_page_with_what_it_may_not_use_hidden_or_disabled(
+    hooks_world: World, browser: Browser
+) -> None:
     w = hooks_world
     _, owner = await w.suite.new_workspace("Team")
     _, viewer = await add_member(w.suite, owner, "viewer", ["read"])

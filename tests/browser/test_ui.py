@@ -37,8 +37,9 @@ async def test_disconnect_pause_refused_resume_reconnect_and_manual_pause(world:
 
         # Unipile says the session ended: the campaign pauses by itself and the list updates without a reload.
         marker = await page.evaluate("window.__noReload = 1")  # lost if the page reloaded
-        async with w.suite.http.post(f"{w.unipile_url}/_sandbox/accounts/{s.unipile_account_id}/status",
-                                     json={"status": "CREDENTIALS"}) as r:
+        async with w.suite.http.post(
+            f"{w.unipile_url}/_sandbox/accounts/{s.unipile_account_id}/status", json={"status": "CREDENTIALS"}
+        ) as r:
             assert r.status < 300, await r.text()
         await expect(row).to_have_attribute("data-status", "paused", timeout=WAIT_MS)
         chip = row.locator('.chip[data-reason="linkedin_account_disconnected"]')
@@ -90,8 +91,9 @@ async def test_disconnect_pause_refused_resume_reconnect_and_manual_pause(world:
         await shots(page, "accounts-reconnect")
         await hosted.close()
         link_token = url.rstrip("/").rsplit("/", 1)[-1]
-        async with w.suite.http.post(f"{w.unipile_url}/_sandbox/hosted/{link_token}/complete",
-                                     allow_redirects=False) as r:
+        async with w.suite.http.post(
+            f"{w.unipile_url}/_sandbox/hosted/{link_token}/complete", allow_redirects=False
+        ) as r:
             assert r.status < 400, await r.text()
         await expect(account).to_have_attribute("data-status", "connected", timeout=WAIT_MS)
         await page.get_by_role("link", name="Campaigns").click()
@@ -164,8 +166,7 @@ async def test_create_workspace_on_a_phone(world: World, browser: Browser, shots
         await context.close()
 
 
-async def test_sandbox_controls_disconnect_pauses_and_reconnect_resumes(sandbox_world: World, browser: Browser,
-                                                                         shots):
+async def test_sandbox_controls_disconnect_pauses_and_reconnect_resumes(sandbox_world: World, browser: Browser, shots):
     w = sandbox_world
     s = await setup_campaign(w, 3, [INVITE, EMAIL])
     context = await browser.new_context(viewport={"width": 1100, "height": 900})

@@ -16,8 +16,9 @@ from tests.e2e.conftest import MONDAY_0800_PARIS, SENDER, SENDER_PASSWORD, World
 PROSPECTS_CSV = "email,first_name,company\r\nana@prospect.example,Ana,Acme\r\nbo@prospect.example,Bo,Beta\r\n"
 
 
-async def test_day_one_from_an_empty_workspace_to_a_sending_campaign(world: World, imap: SandboxImap,
-                                                                     browser: Browser) -> None:
+async def test_day_one_from_an_empty_workspace_to_a_sending_campaign(
+    world: World, imap: SandboxImap, browser: Browser
+) -> None:
     w = world
     imap_port = imap._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     context = await browser.new_context(viewport={"width": 1100, "height": 900}, timezone_id="Europe/Paris")
@@ -61,7 +62,8 @@ async def test_day_one_from_an_empty_workspace_to_a_sending_campaign(world: Worl
         # Its prospects, from a CSV file.
         await page.get_by_role("link", name="Import prospects from a CSV file").click()
         await page.locator("#csv-file").set_input_files(
-            files=[{"name": "first.csv", "mimeType": "text/csv", "buffer": PROSPECTS_CSV.encode()}])
+            files=[{"name": "first.csv", "mimeType": "text/csv", "buffer": PROSPECTS_CSV.encode()}]
+        )
         await page.get_by_role("button", name="Check the rows").click()
         await expect(page.locator("#summary")).to_have_text("2 new, 0 duplicate, 0 invalid.")
         await page.get_by_role("button", name="Import 2 new prospects").click()
@@ -80,10 +82,12 @@ async def test_day_one_from_an_empty_workspace_to_a_sending_campaign(world: Worl
         await expect(page.locator("#prospects tbody .step")).to_have_text(["Done", "Done"])
         await expect(status).to_have_attribute("data-status", "completed")
         await expect(page.locator("#status-line")).to_have_text(
-            "The campaign completed: every prospect is through the sequence.")
+            "The campaign completed: every prospect is through the sequence."
+        )
         await expect(page.locator("#reasons")).to_have_text(
             "Completed: every prospect is through the sequence, nothing more will be sent. "
-            "Import more prospects to go on.")
+            "Import more prospects to go on."
+        )
         assert await raw_codes(page) == []
         await no_axe_violations(page, "day one: sending")
         assert errors == []
@@ -98,7 +102,7 @@ async def tab_to(page: Page, name: str | re.Pattern[str], backwards: bool = Fals
         label = await page.evaluate("""() => { const e = document.activeElement; if (!e) return '';
             const l = e.labels && e.labels[0] ? e.labels[0].textContent : '';
             return (e.getAttribute('aria-label') || l || e.textContent || e.value || '').trim(); }""")
-        if (name.search(label) if isinstance(name, re.Pattern) else label == name):
+        if name.search(label) if isinstance(name, re.Pattern) else label == name:
             return
     raise AssertionError(f"never reached {name!r} with the keyboard")
 

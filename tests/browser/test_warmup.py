@@ -12,15 +12,23 @@ from tests.e2e.conftest import World
 from tests.e2e.test_warmup_flow import MON, POOL, RAMP, SCHEDULE, WARMED, feeder, inbox, live_day  # noqa: F401
 
 
-async def test_warmup_progress_is_shown_and_kept_while_paused(world: World, feeder: WarmupFeeder,  # noqa: F811
-                                                              browser: Browser, shots) -> None:
+async def test_warmup_progress_is_shown_and_kept_while_paused(
+    world: World,
+    feeder: WarmupFeeder,  # noqa: F811
+    browser: Browser,
+    shots,
+) -> None:
     w = world
     _, auth = await w.suite.new_workspace()
     warmed = await inbox(w, auth, WARMED, RAMP)
     for email in POOL:
         await inbox(w, auth, email)
-    status, campaign = await w.suite.call("POST", "/api/v1/campaigns", auth, json={
-        "name": "Warm up", "kind": "warmup", "schedule": SCHEDULE, "senders": {"inbox_ids": [warmed]}})
+    status, campaign = await w.suite.call(
+        "POST",
+        "/api/v1/campaigns",
+        auth,
+        json={"name": "Warm up", "kind": "warmup", "schedule": SCHEDULE, "senders": {"inbox_ids": [warmed]}},
+    )
     assert status == 201, campaign
     await w.settle()
     status, _ = await w.suite.call("POST", f"/api/v1/campaigns/{campaign['id']}/activate", auth)
@@ -46,8 +54,7 @@ async def test_warmup_progress_is_shown_and_kept_while_paused(world: World, feed
         await expect(page.locator("#campaign-status")).to_have_attribute("data-status", "paused", timeout=WAIT_MS)
         # Three days later the next sending day is still the third ramp day (6 emails), as Wednesday was.
         w.clock.set(w.clock.now() + timedelta(days=3))
-        await expect(progress).to_contain_text("Ramp day 3: 0 of 6 emails sent today; 6 sent in all",
-                                               timeout=WAIT_MS)
+        await expect(progress).to_contain_text("Ramp day 3: 0 of 6 emails sent today; 6 sent in all", timeout=WAIT_MS)
         await shots(page, "warmup-paused")
     finally:
         await context.close()

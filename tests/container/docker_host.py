@@ -41,8 +41,12 @@ def engine(log_dir: Path) -> Iterator[str]:
         assert os.geteuid() == 0, "no Docker engine answers and starting dockerd needs root"
         log_dir.mkdir(parents=True, exist_ok=True)
         with open(log_dir / "dockerd.log", "wb") as log:
-            started = subprocess.Popen([dockerd, "--iptables=false", "--bridge=none"], stdout=log,
-                                       stderr=subprocess.STDOUT, start_new_session=True)
+            started = subprocess.Popen(
+                [dockerd, "--iptables=false", "--bridge=none"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + 60
         while not engine_answers():
             assert started.poll() is None, f"dockerd exited ({started.returncode}); see {log_dir / 'dockerd.log'}"

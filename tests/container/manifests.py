@@ -15,18 +15,53 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 KUBECTL = ROOT / ".venv" / "bin" / "kubectl"
 
-POD_SPEC_KEYS = {"serviceAccountName", "automountServiceAccountToken", "enableServiceLinks", "securityContext",
-                 "terminationGracePeriodSeconds", "containers", "volumes", "restartPolicy"}
-CONTAINER_KEYS = {"name", "image", "imagePullPolicy", "args", "ports", "envFrom", "env", "resources",
-                  "startupProbe", "readinessProbe", "livenessProbe", "lifecycle", "securityContext", "volumeMounts"}
-SECURITY_KEYS = {"runAsNonRoot", "runAsUser", "runAsGroup", "fsGroup", "readOnlyRootFilesystem",
-                 "allowPrivilegeEscalation", "capabilities", "seccompProfile"}
+POD_SPEC_KEYS = {
+    "serviceAccountName",
+    "automountServiceAccountToken",
+    "enableServiceLinks",
+    "securityContext",
+    "terminationGracePeriodSeconds",
+    "containers",
+    "volumes",
+    "restartPolicy",
+}
+CONTAINER_KEYS = {
+    "name",
+    "image",
+    "imagePullPolicy",
+    "args",
+    "ports",
+    "envFrom",
+    "env",
+    "resources",
+    "startupProbe",
+    "readinessProbe",
+    "livenessProbe",
+    "lifecycle",
+    "securityContext",
+    "volumeMounts",
+}
+SECURITY_KEYS = {
+    "runAsNonRoot",
+    "runAsUser",
+    "runAsGroup",
+    "fsGroup",
+    "readOnlyRootFilesystem",
+    "allowPrivilegeEscalation",
+    "capabilities",
+    "seccompProfile",
+}
 QUANTITY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30}
 
 
 def render_prod() -> list[dict[str, Any]]:
-    out = subprocess.run([str(KUBECTL), "kustomize", str(ROOT / "deploy" / "k8s" / "overlays" / "prod")],
-                         check=True, capture_output=True, text=True, timeout=60).stdout
+    out = subprocess.run(
+        [str(KUBECTL), "kustomize", str(ROOT / "deploy" / "k8s" / "overlays" / "prod")],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
     return [doc for doc in yaml.safe_load_all(out) if doc]
 
 
@@ -34,6 +69,7 @@ def render_prod() -> list[dict[str, Any]]:
 class Workload:
     """One Deployment's or Job's single container, as docker run will run it (`env` goes in an env file, so
     no secret value appears on a command line)."""
+
     kind: str
     name: str
     service_alias: str | None
@@ -62,8 +98,9 @@ def _cpus(quantity: str) -> str:
     return str(int(quantity[:-1]) / 1000) if quantity.endswith("m") else quantity
 
 
-def _environment(by_name: dict[tuple[str, str], dict[str, Any]], container: dict[str, Any],
-                 secret: dict[str, str], where: str) -> dict[str, str]:
+def _environment(
+    by_name: dict[tuple[str, str], dict[str, Any]], container: dict[str, Any], secret: dict[str, str], where: str
+) -> dict[str, str]:
     env: dict[str, str] = {}
     for source in container.get("envFrom", []):
         _unknown(f"{where} envFrom", source, {"configMapRef"})
@@ -152,14 +189,21 @@ def workloads(docs: list[dict[str, Any]], secret: dict[str, str], image: str) ->
         pre_stop = container.get("lifecycle", {}).get("preStop", {})
         _unknown(f"{name} preStop", pre_stop, {"sleep"})
         found[name] = Workload(
-            kind=doc["kind"], name=name,
+            kind=doc["kind"],
+            name=name,
             service_alias=_service_for(docs, template["metadata"]["labels"]) if doc["kind"] == "Deployment" else None,
-            run_args=run_args, command=[image, *container.get("args", [])],
+            run_args=run_args,
+            command=[image, *container.get("args", [])],
             ports={p["name"]: p["containerPort"] for p in container.get("ports", [])},
-            probes={kind: container[kind] for kind in ("startupProbe", "readinessProbe", "livenessProbe")
-                    if kind in container},
+            probes={
+                kind: container[kind]
+                for kind in ("startupProbe", "readinessProbe", "livenessProbe")
+                if kind in container
+            },
             grace_seconds=pod.get("terminationGracePeriodSeconds", 30),
             pre_stop_seconds=pre_stop.get("sleep", {}).get("seconds", 0),
             deadline_seconds=doc["spec"].get("activeDeadlineSeconds"),
-            annotations=template["metadata"].get("annotations", {}), env=env)
+            annotations=template["metadata"].get("annotations", {}),
+            env=env,
+        )
     return found

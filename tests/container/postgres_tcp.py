@@ -47,18 +47,32 @@ def postgres(host: str, port: int, password: str) -> Iterator[str]:
     if user:
         shutil.chown(workdir / "pw", user)
     run = {"check": True, "capture_output": True, "text": True, "timeout": 60, "user": user}
-    subprocess.run([str(binaries / "initdb"), "-D", str(data), "-U", "postgres", "--encoding=utf8",
-                    "--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={workdir / 'pw'}"], **run)
+    subprocess.run(
+        [
+            str(binaries / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "--encoding=utf8",
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+            f"--pwfile={workdir / 'pw'}",
+        ],
+        **run,
+    )
     (workdir / "pw").unlink()
     # Any client address may try (the containers' network); every one of them needs the password.
     with open(data / "pg_hba.conf", "a") as hba:
         hba.write("host all all 0.0.0.0/0 scram-sha-256\n")
     options = f"-h {host} -p {port} -k {workdir} -c max_connections=200"
-    subprocess.run([str(binaries / "pg_ctl"), "-D", str(data), "-w", "-o", options, "-l", str(workdir / "log"),
-                    "start"], **run)
+    subprocess.run(
+        [str(binaries / "pg_ctl"), "-D", str(data), "-w", "-o", options, "-l", str(workdir / "log"), "start"], **run
+    )
     try:
         yield f"postgresql://postgres:{password}@{host}:{port}/postgres"
     finally:
-        subprocess.run([str(binaries / "pg_ctl"), "-D", str(data), "-w", "-m", "fast", "stop"],
-                       **{**run, "check": False})
+        subprocess.run(
+            [str(binaries / "pg_ctl"), "-D", str(data), "-w", "-m", "fast", "stop"], **{**run, "check": False}
+        )
         shutil.rmtree(workdir, ignore_errors=True)

@@ -43,8 +43,11 @@ ROOT = Path(__file__).resolve().parents[2]
 IMAGE = "holdfast:container-test"
 FIGURES = ROOT / ".holdfast" / "container-test.json"
 SERVERS = ("holdfast-accounts", "holdfast-campaigns", "holdfast-scheduler", "holdfast-gateway")
-JOBS = {"holdfast-accounts-migrate": "accounts", "holdfast-campaigns-migrate": "campaigns",
-        "holdfast-scheduler-migrate": "scheduler"}
+JOBS = {
+    "holdfast-accounts-migrate": "accounts",
+    "holdfast-campaigns-migrate": "campaigns",
+    "holdfast-scheduler-migrate": "scheduler",
+}
 # Rendered and checked like the others (environment, Secret keys, security), but not run: it registers webhooks
 # with Unipile, which cannot be reached from here (its command runs against the sandbox in tests/integration and
 # under `make run`).
@@ -91,8 +94,9 @@ def _port(probe_port: int | str, ports: dict[str, int]) -> int:
 
 def grpc_health(ip: str, port: int, service: str = "", timeout: float = 2) -> int:
     with grpc.insecure_channel(f"{ip}:{port}") as channel:
-        reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=service),
-                                                          timeout=timeout)
+        reply = health_pb2_grpc.HealthStub(channel).Check(
+            health_pb2.HealthCheckRequest(service=service), timeout=timeout
+        )
     return reply.status
 
 
@@ -109,8 +113,9 @@ def probe_passes(running: Running, probe: dict[str, Any]) -> bool:
     ports, timeout = running.workload.ports, probe.get("timeoutSeconds", 1)
     try:
         if "grpc" in probe:
-            status = grpc_health(running.ip, _port(probe["grpc"]["port"], ports), probe["grpc"].get("service", ""),
-                                 timeout)
+            status = grpc_health(
+                running.ip, _port(probe["grpc"]["port"], ports), probe["grpc"].get("service", ""), timeout
+            )
             return status == health_pb2.HealthCheckResponse.SERVING
         get = probe["httpGet"]
         status, _ = http_get(f"http://{running.ip}:{_port(get['port'], ports)}{get['path']}", timeout)
@@ -119,12 +124,15 @@ def probe_passes(running: Running, probe: dict[str, Any]) -> bool:
         return False
 
 
-def call(gateway: Running, method: str, path: str, token: str | None = None,
-         body: dict[str, Any] | None = None) -> tuple[int, Any]:
-    request = urllib.request.Request(f"http://{gateway.ip}:{gateway.workload.ports['http']}{path}", method=method,
-                                     data=json.dumps(body).encode() if body is not None else None,
-                                     headers={"Content-Type": "application/json",
-                                              **({"Authorization": f"Bearer {token}"} if token else {})})
+def call(
+    gateway: Running, method: str, path: str, token: str | None = None, body: dict[str, Any] | None = None
+) -> tuple[int, Any]:
+    request = urllib.request.Request(
+        f"http://{gateway.ip}:{gateway.workload.ports['http']}{path}",
+        method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})},
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as reply:
             return reply.status, json.loads(reply.read())
@@ -139,21 +147,39 @@ def _run(stack: ExitStack, workload: manifests.Workload, prefix: str, network: s
     stack.callback(shutil.rmtree, env_file.parent, ignore_errors=True)
     env_file.write_text("".join(f"{key}={value}\n" for key, value in workload.env.items()))
     stack.callback(docker, "rm", "-f", name, check=False)
-    docker("run", "--detach", "--name", name, "--network", network, *alias, "--env-file", str(env_file),
-           *workload.run_args, *workload.command)
+    docker(
+        "run",
+        "--detach",
+        "--name",
+        name,
+        "--network",
+        network,
+        *alias,
+        "--env-file",
+        str(env_file),
+        *workload.run_args,
+        *workload.command,
+    )
     return name
 
 
 def _build_image() -> float:
     started = time.monotonic()
-    build = subprocess.run(["bash", "scripts/image_build.sh", IMAGE], cwd=ROOT, capture_output=True, text=True,
-                           timeout=1800, env={**os.environ, "PYTHON": sys.executable})
+    build = subprocess.run(
+        ["bash", "scripts/image_build.sh", IMAGE],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        env={**os.environ, "PYTHON": sys.executable},
+    )
     assert build.returncode == 0, f"make image failed:\n{build.stdout[-3000:]}\n{build.stderr[-3000:]}"
     return time.monotonic() - started
 
 
-def _migrate(stack: ExitStack, specs: dict[str, manifests.Workload], prefix: str,
-             network: str) -> dict[str, tuple[int, str]]:
+def _migrate(
+    stack: ExitStack, specs: dict[str, manifests.Workload], prefix: str, network: str
+) -> dict[str, tuple[int, str]]:
     # The Jobs run side by side, as `kubectl apply` starts them; each takes its schema's advisory lock.
     names = {job: _run(stack, specs[job], prefix, network) for job in JOBS}
     results = {}
@@ -163,8 +189,9 @@ def _migrate(stack: ExitStack, specs: dict[str, manifests.Workload], prefix: str
     return results
 
 
-def _start_servers(stack: ExitStack, specs: dict[str, manifests.Workload], prefix: str,
-                   network: str) -> dict[str, Running]:
+def _start_servers(
+    stack: ExitStack, specs: dict[str, manifests.Workload], prefix: str, network: str
+) -> dict[str, Running]:
     servers = {}
     for name in SERVERS:
         started = time.monotonic()
@@ -183,8 +210,9 @@ def _start_servers(stack: ExitStack, specs: dict[str, manifests.Workload], prefi
                 continue
             state = docker("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", running.container).stdout
             assert state.startswith("running"), f"{name} stopped ({state.strip()}):\n{_logs(running.container)}"
-            assert time.monotonic() - running.started_at < budget, \
+            assert time.monotonic() - running.started_at < budget, (
                 f"{name}: startup probe failing after {budget} s:\n{_logs(running.container)}"
+            )
         time.sleep(0.1)
     return servers
 
@@ -197,17 +225,21 @@ def deployment() -> Iterator[Deployment]:
         build_seconds = _build_image()
         docker("network", "create", prefix)
         stack.callback(docker, "network", "rm", prefix, check=False)
-        gateway_ip = docker("network", "inspect", "-f", "{{range .IPAM.Config}}{{.Gateway}}{{end}}",
-                            prefix).stdout.strip()
+        gateway_ip = docker(
+            "network", "inspect", "-f", "{{range .IPAM.Config}}{{.Gateway}}{{end}}", prefix
+        ).stdout.strip()
         password = secrets.token_urlsafe(18)
         dsn = stack.enter_context(postgres(gateway_ip, _free_port(gateway_ip), password))
         secret = {f"{schema}-database-url": dsn for schema in JOBS.values()} | {
-            "secret-keys": TEST_SECRET_KEYS, "unipile-api-key": "container-test-unipile-key",
+            "secret-keys": TEST_SECRET_KEYS,
+            "unipile-api-key": "container-test-unipile-key",
             "unipile-webhook-secret": "container-test-webhook-secret",
             "billing-webhook-secret": "container-test-billing-secret",
-            "unsubscribe-key": "container-test-unsubscribe-key-0123456789abcdef"}
-        unipile = stack.enter_context(unipile_sandbox(gateway_ip, _free_port(gateway_ip), secret["unipile-api-key"],
-                                                      [UNIPILE_ACCOUNT]))
+            "unsubscribe-key": "container-test-unsubscribe-key-0123456789abcdef",
+        }
+        unipile = stack.enter_context(
+            unipile_sandbox(gateway_ip, _free_port(gateway_ip), secret["unipile-api-key"], [UNIPILE_ACCOUNT])
+        )
         render = manifests.render_prod()
         for doc in render:
             if doc["kind"] == "ConfigMap" and "HOLDFAST_UNIPILE_DSN" in doc.get("data", {}):
@@ -217,8 +249,12 @@ def deployment() -> Iterator[Deployment]:
         jobs = _migrate(stack, specs, prefix, network=prefix)
         servers = _start_servers(stack, specs, prefix, network=prefix)
         size = int(docker("image", "inspect", "-f", "{{.Size}}", IMAGE).stdout)
-        figures = {"engine": version, "build_seconds": round(build_seconds, 1), "image_bytes": size,
-                   "run_to_serving_seconds": {n: round(r.serving_after or -1, 2) for n, r in servers.items()}}
+        figures = {
+            "engine": version,
+            "build_seconds": round(build_seconds, 1),
+            "image_bytes": size,
+            "run_to_serving_seconds": {n: round(r.serving_after or -1, 2) for n, r in servers.items()},
+        }
         deployment = Deployment(dsn, password, servers, jobs, figures)
         yield deployment
         FIGURES.parent.mkdir(parents=True, exist_ok=True)
@@ -229,8 +265,10 @@ def test_each_schema_migration_job_completes_from_the_image(deployment: Deployme
     async def applied() -> dict[str, int]:
         conn = await asyncpg.connect(deployment.dsn)
         try:
-            return {schema: await conn.fetchval(f"SELECT count(*) FROM {schema}.schema_migrations")
-                    for schema in JOBS.values()}
+            return {
+                schema: await conn.fetchval(f"SELECT count(*) FROM {schema}.schema_migrations")
+                for schema in JOBS.values()
+            }
         finally:
             await conn.close()
 
@@ -257,27 +295,44 @@ def test_grpc_health_is_serving_on_each_service(deployment: Deployment) -> None:
         assert grpc_health(running.ip, port) == health_pb2.HealthCheckResponse.SERVING, name
         # and reachable under the Service name the other pods use (the ConfigMaps' *_TARGET)
         target = running.workload.service_alias
-        assert any(target and f"{target}:{port}" in value for r in deployment.servers.values()
-                   for value in r.workload.env.values()), f"nothing addresses {target}:{port}"
+        assert any(
+            target and f"{target}:{port}" in value
+            for r in deployment.servers.values()
+            for value in r.workload.env.values()
+        ), f"nothing addresses {target}:{port}"
 
 
 def test_a_campaign_is_created_paused_and_resumed_through_the_gateway(deployment: Deployment) -> None:
     gateway = deployment.servers["holdfast-gateway"]
-    status, workspace = call(gateway, "POST", "/api/v1/workspaces",
-                             body={"name": "Container Co", "owner_email": "owner@container.example"})
+    status, workspace = call(
+        gateway, "POST", "/api/v1/workspaces", body={"name": "Container Co", "owner_email": "owner@container.example"}
+    )
     assert status == 201, workspace
     token = workspace["token"]
-    schedule = {"days": ["mon", "tue", "wed", "thu", "fri"], "window": {"start": "09:00", "end": "17:00"},
-                "timezone": "Europe/Paris", "randomize_within_window": True}
+    schedule = {
+        "days": ["mon", "tue", "wed", "thu", "fri"],
+        "window": {"start": "09:00", "end": "17:00"},
+        "timezone": "Europe/Paris",
+        "randomize_within_window": True,
+    }
     # accounts announces the new sender to scheduler, campaigns hands the plan to scheduler: every service
     # takes part, each reaching the others by the Service names of the ConfigMaps.
-    status, account = call(gateway, "POST", "/api/v1/linkedin-accounts", token,
-                           {"unipile_account_id": UNIPILE_ACCOUNT, "name": "Sales Nav"})
+    status, account = call(
+        gateway,
+        "POST",
+        "/api/v1/linkedin-accounts",
+        token,
+        {"unipile_account_id": UNIPILE_ACCOUNT, "name": "Sales Nav"},
+    )
     assert status == 201, account
     step = {"channel": "linkedin", "action": "invite", "text": "Hello {{first_name}}"}
-    status, campaign = call(gateway, "POST", "/api/v1/campaigns", token,
-                            {"name": "Boxed", "schedule": schedule, "steps": [step],
-                             "senders": {"linkedin_account_ids": [account["id"]]}})
+    status, campaign = call(
+        gateway,
+        "POST",
+        "/api/v1/campaigns",
+        token,
+        {"name": "Boxed", "schedule": schedule, "steps": [step], "senders": {"linkedin_account_ids": [account["id"]]}},
+    )
     assert status == 201, campaign
     cid = campaign["id"]
     status, activated = call(gateway, "POST", f"/api/v1/campaigns/{cid}/activate", token)

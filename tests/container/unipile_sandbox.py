@@ -36,9 +36,12 @@ def unipile_sandbox(host: str, port: int, api_key: str, accounts: list[str]) -> 
     url = f"http://{host}:{port}"
     try:
         for account in accounts:
-            request = urllib.request.Request(f"{url}/_sandbox/accounts", method="POST",
-                                             data=json.dumps({"id": account, "name": account}).encode(),
-                                             headers={"Content-Type": "application/json"})
+            request = urllib.request.Request(
+                f"{url}/_sandbox/accounts",
+                method="POST",
+                data=json.dumps({"id": account, "name": account}).encode(),
+                headers={"Content-Type": "application/json"},
+            )
             with urllib.request.urlopen(request, timeout=5) as answer:
                 assert answer.status == 201
         yield url

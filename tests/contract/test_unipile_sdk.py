@@ -20,10 +20,25 @@ HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
 API_KEY = "sk-contract-1"
 # Every endpoint the Holdfast client calls, as the script names them (two more: InMail variants).
-HOLDFAST_ENDPOINTS = {"get_account", "list_accounts", "get_user", "send_invite", "list_sent_invitations",
-                      "list_relations", "start_chat", "start_chat_inmail", "start_chat_sales_navigator",
-                      "list_chats", "send_message", "list_chat_messages", "create_reconnect_link",
-                      "create_account_link", "create_webhook", "list_webhooks", "delete_webhook"}
+HOLDFAST_ENDPOINTS = {
+    "get_account",
+    "list_accounts",
+    "get_user",
+    "send_invite",
+    "list_sent_invitations",
+    "list_relations",
+    "start_chat",
+    "start_chat_inmail",
+    "start_chat_sales_navigator",
+    "list_chats",
+    "send_message",
+    "list_chat_messages",
+    "create_reconnect_link",
+    "create_account_link",
+    "create_webhook",
+    "list_webhooks",
+    "delete_webhook",
+}
 
 
 @pytest.fixture(scope="module")
@@ -43,10 +58,19 @@ async def sandbox() -> AsyncIterator[tuple[str, SandboxState]]:
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     url = f"http://127.0.0.1:{port}"
     async with aiohttp.ClientSession() as http:
-        for path, body in (("accounts", {"id": "acc-1", "name": "Ada", "connections": ["REL-1"], "inmail_credits": 2,
-                                         "premium_features": ["sales_navigator"]}),
-                           ("profiles", {"provider_id": "ACoADA", "public_identifier": "ada-lovelace",
-                                         "full_name": "Ada Lovelace"})):
+        for path, body in (
+            (
+                "accounts",
+                {
+                    "id": "acc-1",
+                    "name": "Ada",
+                    "connections": ["REL-1"],
+                    "inmail_credits": 2,
+                    "premium_features": ["sales_navigator"],
+                },
+            ),
+            ("profiles", {"provider_id": "ACoADA", "public_identifier": "ada-lovelace", "full_name": "Ada Lovelace"}),
+        ):
             async with http.post(f"{url}/_sandbox/{path}", json=body) as response:
                 assert response.status == 201, await response.text()
     yield url, app[STATE]
@@ -55,10 +79,24 @@ async def sandbox() -> AsyncIterator[tuple[str, SandboxState]]:
 
 async def test_the_official_sdk_accepts_every_answer_holdfast_relies_on(sdk: Path, sandbox) -> None:
     url, state = sandbox
-    ids = {"account_id": "acc-1", "relation": "REL-1", "stranger": "STRANGER-1", "stranger2": "STRANGER-2",
-           "invitee": "INVITEE-1", "public_identifier": "ada-lovelace"}
-    process = await asyncio.create_subprocess_exec("node", str(sdk), url, API_KEY, json.dumps(ids), cwd=HERE,
-                                                   stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    ids = {
+        "account_id": "acc-1",
+        "relation": "REL-1",
+        "stranger": "STRANGER-1",
+        "stranger2": "STRANGER-2",
+        "invitee": "INVITEE-1",
+        "public_identifier": "ada-lovelace",
+    }
+    process = await asyncio.create_subprocess_exec(
+        "node",
+        str(sdk),
+        url,
+        API_KEY,
+        json.dumps(ids),
+        cwd=HERE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await asyncio.wait_for(process.communicate(), timeout=120)
     results = {r["name"]: r for r in map(json.loads, out.decode().splitlines())}
     failures = {name: r["error"] for name, r in results.items() if not r["ok"]}

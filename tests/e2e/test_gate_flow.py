@@ -13,8 +13,7 @@ from tests.e2e.test_health_flow import EMAIL, INVITE, signed, wait_for
 
 
 async def unipile_status(w: World, account: str, status: str) -> None:
-    async with w.suite.http.post(f"{w.unipile_url}/_sandbox/accounts/{account}/status",
-                                 json={"status": status}) as r:
+    async with w.suite.http.post(f"{w.unipile_url}/_sandbox/accounts/{account}/status", json={"status": status}) as r:
         assert r.status < 300, await r.text()
 
 
@@ -29,9 +28,14 @@ async def lost_push(w: World, table: str, sender_id: str, status: str) -> None:
     """A sender's status changes in accounts with no event pushed (the reconciliation carries it later)."""
     async with w.db.acquire() as conn, conn.transaction():
         seq = await conn.fetchval("UPDATE accounts.health_sequence SET value = value + 1 RETURNING value")
-        await conn.execute(f"UPDATE accounts.{table} SET status = $2, version = version + 1, health_sequence = $3,"
-                           " health_event_id = gen_random_uuid()"
-                           " WHERE id = $1::uuid", sender_id, status, seq)
+        await conn.execute(
+            f"UPDATE accounts.{table} SET status = $2, version = version + 1, health_sequence = $3,"
+            " health_event_id = gen_random_uuid()"
+            " WHERE id = $1::uuid",
+            sender_id,
+            status,
+            seq,
+        )
 
 
 async def history(w: World, auth, cid: str) -> list[tuple[str, str, str]]:
@@ -49,7 +53,8 @@ async def test_activating_with_a_disconnected_account_pauses_with_its_reason_unt
     assert answer["campaign"]["status"] == "paused"
     assert answer["campaign"]["paused_reason"] == "linkedin_account_disconnected"
     assert [(r["reason"], r["scope"]) for r in answer["campaign"]["pause_reasons"]] == [
-        ("linkedin_account_disconnected", "linkedin")]
+        ("linkedin_account_disconnected", "linkedin")
+    ]
     assert "paused at once" in answer["message"] and "disconnected" in answer["message"]
     assert await history(w, s.auth, s.campaign_id) == [("added", "linkedin_account_disconnected", "gate_check")]
     _, page = await w.suite.call("GET", f"/api/v1/campaigns/{s.campaign_id}/prospects", s.auth)
@@ -71,7 +76,8 @@ async def test_activating_with_a_disconnected_inbox_pauses_email_until_it_is_rep
     status, answer = await w.suite.call("POST", f"/api/v1/campaigns/{s.campaign_id}/activate", s.auth)
     assert status == 200 and answer["campaign"]["status"] == "paused", answer
     assert [(r["reason"], r["scope"]) for r in answer["campaign"]["pause_reasons"]] == [
-        ("email_account_disconnected", "email")]
+        ("email_account_disconnected", "email")
+    ]
     await lost_push(w, "inboxes", s.inbox_id, "connected")  # repaired; the sweeper carries it
     await wait_for(w, s.auth, s.campaign_id, "active")
 
@@ -79,14 +85,19 @@ async def test_activating_with_a_disconnected_inbox_pauses_email_until_it_is_rep
 async def test_activating_with_a_restricted_account_pauses_until_verified_and_resumed(world):
     w = world
     s = await setup_campaign(w, 1, [INVITE], activate=False)
-    status, _ = await w.suite.call("POST", f"/api/v1/linkedin-accounts/{s.linkedin_account_id}/restriction",
-                                   s.auth, json={"kind": "jail", "detail": "LinkedIn jail notice"})
+    status, _ = await w.suite.call(
+        "POST",
+        f"/api/v1/linkedin-accounts/{s.linkedin_account_id}/restriction",
+        s.auth,
+        json={"kind": "jail", "detail": "LinkedIn jail notice"},
+    )
     assert status == 200
     status, answer = await w.suite.call("POST", f"/api/v1/campaigns/{s.campaign_id}/activate", s.auth)
     assert status == 200 and answer["campaign"]["paused_reason"] == "account_restricted", answer
     status, refused = await w.suite.call("POST", f"/api/v1/campaigns/{s.campaign_id}/resume", s.auth)
     assert status == 409 and [b["gate"] for b in refused["error"]["details"]["blocking"]] == [
-        "restriction_lifted_and_verified"]
+        "restriction_lifted_and_verified"
+    ]
     status, _ = await w.suite.call("POST", f"/api/v1/linkedin-accounts/{s.linkedin_account_id}/verify", s.auth)
     assert status == 200
     status, resumed = await w.suite.call("POST", f"/api/v1/campaigns/{s.campaign_id}/resume", s.auth)
@@ -96,13 +107,15 @@ async def test_activating_with_a_restricted_account_pauses_until_verified_and_re
 async def test_activating_with_a_lapsed_subscription_pauses_until_renewal(world):
     w = world
     s = await setup_campaign(w, 1, [INVITE], activate=False)
-    workspace = await w.db.fetchval("SELECT workspace_id::text FROM campaigns.campaigns WHERE id = $1::uuid",
-                                    s.campaign_id)
+    workspace = await w.db.fetchval(
+        "SELECT workspace_id::text FROM campaigns.campaigns WHERE id = $1::uuid", s.campaign_id
+    )
     now = int(time.time())
 
     async def billing(event_type: str, event_id: str, created: int) -> None:
-        raw, headers = signed({"id": event_id, "type": event_type, "created": created,
-                               "data": {"workspace_id": workspace}}, now)
+        raw, headers = signed(
+            {"id": event_id, "type": event_type, "created": created, "data": {"workspace_id": workspace}}, now
+        )
         async with w.suite.http.post(f"{w.suite.base_url}/webhooks/billing", data=raw, headers=headers) as r:
             assert r.status == 200, await r.text()
 
@@ -122,8 +135,12 @@ async def test_prospects_added_while_the_account_is_down_pause_the_campaign(worl
     await wait_sender(w, s.auth, f"/api/v1/linkedin-accounts/{s.linkedin_account_id}", "disconnected")
     _, campaign = await w.suite.call("GET", f"/api/v1/campaigns/{s.campaign_id}", s.auth)
     assert campaign["status"] == "active", "no active step yet: nothing to hold (P6)"
-    status, added = await w.suite.call("POST", f"/api/v1/campaigns/{s.campaign_id}/prospects", s.auth, json={
-        "prospects": [{"linkedin_provider_id": "ACo9000", "first_name": "Late"}]})
+    status, added = await w.suite.call(
+        "POST",
+        f"/api/v1/campaigns/{s.campaign_id}/prospects",
+        s.auth,
+        json={"prospects": [{"linkedin_provider_id": "ACo9000", "first_name": "Late"}]},
+    )
     assert status == 200 and added["added"] == 1
     _, campaign = await w.suite.call("GET", f"/api/v1/campaigns/{s.campaign_id}", s.auth)
     assert campaign["status"] == "paused" and campaign["paused_reason"] == "linkedin_account_disconnected"
@@ -146,24 +163,27 @@ async def test_a_refused_resume_changes_nothing_and_when_unblocked_keeps_the_mem
     assert after == before, "a refused resume changes nothing"
     assert await history(w, s.auth, s.campaign_id) == history_before
 
-    status, bad = await w.suite.call("POST", f"/api/v1/campaigns/{s.campaign_id}/resume", s.auth,
-                                     json={"when_unblocked": "yes"})
+    status, bad = await w.suite.call(
+        "POST", f"/api/v1/campaigns/{s.campaign_id}/resume", s.auth, json={"when_unblocked": "yes"}
+    )
     assert status == 400 and bad["error"]["details"]["field"] == "when_unblocked", bad
 
-    status, answer = await w.suite.call("POST", f"/api/v1/campaigns/{s.campaign_id}/resume", s.auth,
-                                        json={"when_unblocked": True})
+    status, answer = await w.suite.call(
+        "POST", f"/api/v1/campaigns/{s.campaign_id}/resume", s.auth, json={"when_unblocked": True}
+    )
     assert status == 200, answer
     assert answer["campaign"]["status"] == "paused"
     assert [r["reason"] for r in answer["campaign"]["pause_reasons"]] == ["linkedin_account_disconnected"]
     assert [(g["reason"], g["gate"]) for g in answer["waiting_for"]] == [
-        ("linkedin_account_disconnected", "linkedin_account_connected")]
+        ("linkedin_account_disconnected", "linkedin_account_connected")
+    ]
     assert "resumes by itself once" in answer["message"]
     await unipile_status(w, s.unipile_account_id, "OK")
     await wait_for(w, s.auth, s.campaign_id, "active")
     entries = await history(w, s.auth, s.campaign_id)
     # The account's reason is cleared by the system: by the health push, or by the reconciliation sweep when it
     # reads the account first (both are the system acting on the account being back; which one wins is timing).
-    [(action, reason, source)] = entries[len(history_before) + 1:]
+    [(action, reason, source)] = entries[len(history_before) + 1 :]
     assert entries[len(history_before)] == ("cleared", "manual", "member")
     assert (action, reason) == ("cleared", "linkedin_account_disconnected")
     assert source in {"account_health", "reconciliation"}, entries
@@ -176,20 +196,26 @@ async def test_a_resume_checks_the_senders_even_when_their_reason_was_never_adde
     s = await setup_campaign(w, 1, [INVITE])
     status, _ = await w.suite.call("POST", f"/api/v1/campaigns/{s.campaign_id}/pause", s.auth)
     assert status == 200
-    await w.db.execute("UPDATE accounts.linkedin_accounts SET status = 'disconnected' WHERE id = $1::uuid",
-                       s.linkedin_account_id)
+    await w.db.execute(
+        "UPDATE accounts.linkedin_accounts SET status = 'disconnected' WHERE id = $1::uuid", s.linkedin_account_id
+    )
     status, refused = await w.suite.call("POST", f"/api/v1/campaigns/{s.campaign_id}/resume", s.auth)
     assert status == 409, refused
     assert [(b["reason"], b["gate"]) for b in refused["error"]["details"]["blocking"]] == [
-        ("linkedin_account_disconnected", "linkedin_account_connected")]
+        ("linkedin_account_disconnected", "linkedin_account_connected")
+    ]
     _, campaign = await w.suite.call("GET", f"/api/v1/campaigns/{s.campaign_id}", s.auth)
     assert [r["reason"] for r in campaign["pause_reasons"]] == ["manual"]
-    status, answer = await w.suite.call("POST", f"/api/v1/campaigns/{s.campaign_id}/resume", s.auth,
-                                        json={"when_unblocked": True})
+    status, answer = await w.suite.call(
+        "POST", f"/api/v1/campaigns/{s.campaign_id}/resume", s.auth, json={"when_unblocked": True}
+    )
     assert status == 200 and [r["reason"] for r in answer["campaign"]["pause_reasons"]] == [
-        "linkedin_account_disconnected"], answer
+        "linkedin_account_disconnected"
+    ], answer
     assert (await history(w, s.auth, s.campaign_id))[-2:] == [
-        ("cleared", "manual", "member"), ("added", "linkedin_account_disconnected", "gate_check")]
+        ("cleared", "manual", "member"),
+        ("added", "linkedin_account_disconnected", "gate_check"),
+    ]
     await lost_push(w, "linkedin_accounts", s.linkedin_account_id, "connected")
     await wait_for(w, s.auth, s.campaign_id, "active")
 

@@ -19,8 +19,9 @@ INVITE_THEN_EMAIL = [INVITE, {**EMAIL, "delay": {"hours": 2}}]
 async def sweeper_caught_up(w: World) -> None:
     """The reconciliation has read every health change accounts knows of."""
     started = time.monotonic()
-    while await w.db.fetchval("SELECT coalesce(max(position), 0) FROM campaigns.sync_cursors WHERE name = 'accounts'") \
-            < await w.db.fetchval("SELECT value FROM accounts.health_sequence"):
+    while await w.db.fetchval(
+        "SELECT coalesce(max(position), 0) FROM campaigns.sync_cursors WHERE name = 'accounts'"
+    ) < await w.db.fetchval("SELECT value FROM accounts.health_sequence"):
         assert time.monotonic() - started < 10, "the sweeper never caught up"
         await asyncio.sleep(0.02)
     await w.settle()
@@ -32,8 +33,10 @@ async def test_a_prospect_back_in_its_sequence_brings_the_reason_of_its_channel(
     await w.run_until(MONDAY_0800_PARIS + timedelta(hours=3))
     assert [i.provider_id for i in w.unipile.invitations] == ["ACo0000"]
     # The prospect replies on LinkedIn: stopped; no prospect has a step left, so no channel is active.
-    async with w.suite.http.post(f"{w.unipile_url}/_sandbox/accounts/{s.unipile_account_id}/messages",
-                                 json={"provider_id": "ACo0000", "text": "Yes, Thursday works."}) as r:
+    async with w.suite.http.post(
+        f"{w.unipile_url}/_sandbox/accounts/{s.unipile_account_id}/messages",
+        json={"provider_id": "ACo0000", "text": "Yes, Thursday works."},
+    ) as r:
         assert r.status == 201, await r.text()
     _, page = await w.suite.call("GET", f"/api/v1/campaigns/{s.campaign_id}/prospects", s.auth)
     prospect = page["prospects"][0]
@@ -48,8 +51,11 @@ async def test_a_prospect_back_in_its_sequence_brings_the_reason_of_its_channel(
     _, detail = await w.suite.call("GET", f"/api/v1/campaigns/{s.campaign_id}/prospects/{prospect['id']}", s.auth)
     reply_id = detail["replies"][0]["id"]
     status, answer = await w.suite.call(
-        "POST", f"/api/v1/campaigns/{s.campaign_id}/prospects/{prospect['id']}/replies/{reply_id}/classification",
-        s.auth, json={"classification": "out_of_office", "until": w.clock.now().isoformat()})
+        "POST",
+        f"/api/v1/campaigns/{s.campaign_id}/prospects/{prospect['id']}/replies/{reply_id}/classification",
+        s.auth,
+        json={"classification": "out_of_office", "until": w.clock.now().isoformat()},
+    )
     assert status == 200 and answer["changed"], answer
     campaign, _ = await wait_for(w, s.auth, s.campaign_id, "paused")
     assert [(r["reason"], r["scope"]) for r in campaign["pause_reasons"]] == [("email_account_disconnected", "email")]
@@ -58,8 +64,9 @@ async def test_a_prospect_back_in_its_sequence_brings_the_reason_of_its_channel(
     # Repaired: the campaign resumes by itself, and once the invite is accepted the email goes out.
     await lost_push(w, "inboxes", s.inbox_id, "connected")
     await wait_for(w, s.auth, s.campaign_id, "active")
-    async with w.suite.http.post(f"{w.unipile_url}/_sandbox/accounts/{s.unipile_account_id}/accept",
-                                 json={"provider_id": "ACo0000"}) as r:
+    async with w.suite.http.post(
+        f"{w.unipile_url}/_sandbox/accounts/{s.unipile_account_id}/accept", json={"provider_id": "ACo0000"}
+    ) as r:
         assert r.status < 300, await r.text()
     await w.settle()
     await w.run_until(MONDAY_0800_PARIS + timedelta(hours=8))

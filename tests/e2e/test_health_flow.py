@@ -31,8 +31,9 @@ async def test_disconnect_pauses_resume_is_refused_reconnect_resumes_within_seco
     w = world
     s = await setup_campaign(w, 3, [INVITE])
     # LinkedIn ends the session: Unipile says CREDENTIALS and calls our webhook.
-    async with w.suite.http.post(f"{w.unipile_url}/_sandbox/accounts/{s.unipile_account_id}/status",
-                                 json={"status": "CREDENTIALS"}) as r:
+    async with w.suite.http.post(
+        f"{w.unipile_url}/_sandbox/accounts/{s.unipile_account_id}/status", json={"status": "CREDENTIALS"}
+    ) as r:
         assert r.status < 300, await r.text()
     campaign, _ = await wait_for(w, s.auth, s.campaign_id, "paused")
     assert campaign["paused_reason"] == "linkedin_account_disconnected"
@@ -41,12 +42,16 @@ async def test_disconnect_pauses_resume_is_refused_reconnect_resumes_within_seco
 
     status, refused = await w.suite.call("POST", f"/api/v1/campaigns/{s.campaign_id}/resume", s.auth)
     assert status == 409 and refused["error"]["code"] == "resume_blocked"
-    assert refused["error"]["details"]["blocking"] == [{
-        "reason": "linkedin_account_disconnected", "gate": "linkedin_account_connected",
-        "message": "the LinkedIn account is disconnected", "action": reason["action"]}]
+    assert refused["error"]["details"]["blocking"] == [
+        {
+            "reason": "linkedin_account_disconnected",
+            "gate": "linkedin_account_connected",
+            "message": "the LinkedIn account is disconnected",
+            "action": reason["action"],
+        }
+    ]
 
-    status, link = await w.suite.call("POST", f"/api/v1/linkedin-accounts/{s.linkedin_account_id}/reconnect",
-                                      s.auth)
+    status, link = await w.suite.call("POST", f"/api/v1/linkedin-accounts/{s.linkedin_account_id}/reconnect", s.auth)
     assert status == 200 and link["url"].startswith(w.unipile_url), link
     token = link["url"].rstrip("/").rsplit("/", 1)[-1]
     started = time.monotonic()
@@ -58,7 +63,9 @@ async def test_disconnect_pauses_resume_is_refused_reconnect_resumes_within_seco
     assert elapsed < 5.0
     _, history = await w.suite.call("GET", f"/api/v1/campaigns/{s.campaign_id}/pause-history", s.auth)
     assert [(e["action"], e["reason"], e["actor"]["kind"]) for e in history["entries"]] == [
-        ("added", "linkedin_account_disconnected", "system"), ("cleared", "linkedin_account_disconnected", "system")]
+        ("added", "linkedin_account_disconnected", "system"),
+        ("cleared", "linkedin_account_disconnected", "system"),
+    ]
     _, account = await w.suite.call("GET", f"/api/v1/linkedin-accounts/{s.linkedin_account_id}", s.auth)
     assert account["status"] == "connected"
     assert [h["status"] for h in account["history"][:2]] == ["connected", "disconnected"]
@@ -67,12 +74,14 @@ async def test_disconnect_pauses_resume_is_refused_reconnect_resumes_within_seco
 async def test_email_steps_keep_going_while_linkedin_is_down(world):
     w = world
     s = await setup_campaign(w, 2, [EMAIL, INVITE])
-    async with w.suite.http.post(f"{w.unipile_url}/_sandbox/accounts/{s.unipile_account_id}/status",
-                                 json={"status": "CREDENTIALS"}) as r:
+    async with w.suite.http.post(
+        f"{w.unipile_url}/_sandbox/accounts/{s.unipile_account_id}/status", json={"status": "CREDENTIALS"}
+    ) as r:
         assert r.status < 300
     campaign, _ = await wait_for(w, s.auth, s.campaign_id, "paused")
     assert [(r["reason"], r["scope"]) for r in campaign["pause_reasons"]] == [
-        ("linkedin_account_disconnected", "linkedin")]
+        ("linkedin_account_disconnected", "linkedin")
+    ]
     from datetime import timedelta
 
     from tests.e2e.conftest import MONDAY_0800_PARIS
@@ -95,14 +104,16 @@ async def test_a_lapsed_subscription_holds_everything_and_renewal_resumes(world)
     s = await setup_campaign(w, 2, [INVITE])
     workspace = (await w.suite.call("GET", f"/api/v1/linkedin-accounts/{s.linkedin_account_id}", s.auth))[1]
     status, me = await w.suite.call("GET", "/api/v1/campaigns", s.auth)
-    conn_ws = await w.db.fetchval("SELECT workspace_id::text FROM campaigns.campaigns WHERE id = $1::uuid",
-                                  s.campaign_id)
+    conn_ws = await w.db.fetchval(
+        "SELECT workspace_id::text FROM campaigns.campaigns WHERE id = $1::uuid", s.campaign_id
+    )
     assert workspace and me
     now = int(time.time())
 
     async def billing(event_type: str, event_id: str, created: int) -> dict:
-        raw, headers = signed({"id": event_id, "type": event_type, "created": created,
-                               "data": {"workspace_id": conn_ws}}, now)
+        raw, headers = signed(
+            {"id": event_id, "type": event_type, "created": created, "data": {"workspace_id": conn_ws}}, now
+        )
         async with w.suite.http.post(f"{w.suite.base_url}/webhooks/billing", data=raw, headers=headers) as r:
             assert r.status == 200, await r.text()
             return await r.json()
@@ -111,12 +122,14 @@ async def test_a_lapsed_subscription_holds_everything_and_renewal_resumes(world)
     campaign, _ = await wait_for(w, s.auth, s.campaign_id, "paused")
     assert campaign["paused_reason"] == "subscription_canceled"
     # While canceled, a reconnecting account changes nothing: still paused, for the subscription.
-    async with w.suite.http.post(f"{w.unipile_url}/_sandbox/accounts/{s.unipile_account_id}/status",
-                                 json={"status": "CREDENTIALS"}) as r:
+    async with w.suite.http.post(
+        f"{w.unipile_url}/_sandbox/accounts/{s.unipile_account_id}/status", json={"status": "CREDENTIALS"}
+    ) as r:
         assert r.status < 300
     await asyncio.sleep(0.3)
-    async with w.suite.http.post(f"{w.unipile_url}/_sandbox/accounts/{s.unipile_account_id}/status",
-                                 json={"status": "OK"}) as r:
+    async with w.suite.http.post(
+        f"{w.unipile_url}/_sandbox/accounts/{s.unipile_account_id}/status", json={"status": "OK"}
+    ) as r:
         assert r.status < 300
     await asyncio.sleep(0.3)
     _, campaign = await w.suite.call("GET", f"/api/v1/campaigns/{s.campaign_id}", s.auth)
@@ -132,8 +145,12 @@ async def test_a_lapsed_subscription_holds_everything_and_renewal_resumes(world)
 async def test_a_restricted_account_resumes_only_after_verification(world):
     w = world
     s = await setup_campaign(w, 2, [INVITE])
-    status, account = await w.suite.call("POST", f"/api/v1/linkedin-accounts/{s.linkedin_account_id}/restriction",
-                                         s.auth, json={"kind": "jail", "detail": "LinkedIn jail notice"})
+    status, account = await w.suite.call(
+        "POST",
+        f"/api/v1/linkedin-accounts/{s.linkedin_account_id}/restriction",
+        s.auth,
+        json={"kind": "jail", "detail": "LinkedIn jail notice"},
+    )
     assert status == 200 and account["status"] == "restricted" and account["restriction_kind"] == "jail"
     campaign, _ = await wait_for(w, s.auth, s.campaign_id, "paused")
     assert campaign["paused_reason"] == "account_restricted"
@@ -154,14 +171,17 @@ async def test_webhook_to_effective_hold_delay(world):
     w = world
     s = await setup_campaign(w, 1, [INVITE])
     started = time.monotonic()
-    async with w.suite.http.post(f"{w.unipile_url}/_sandbox/accounts/{s.unipile_account_id}/status",
-                                 json={"status": "CREDENTIALS"}) as r:
+    async with w.suite.http.post(
+        f"{w.unipile_url}/_sandbox/accounts/{s.unipile_account_id}/status", json={"status": "CREDENTIALS"}
+    ) as r:
         assert r.status < 300
     while True:
-        held = await w.db.fetchval("SELECT held_scopes FROM scheduler.campaign_holds WHERE campaign_id = $1::uuid",
-                                   s.campaign_id)
-        sender = await w.db.fetchval("SELECT status FROM scheduler.sender_states WHERE sender_id = $1::uuid",
-                                     s.linkedin_account_id)
+        held = await w.db.fetchval(
+            "SELECT held_scopes FROM scheduler.campaign_holds WHERE campaign_id = $1::uuid", s.campaign_id
+        )
+        sender = await w.db.fetchval(
+            "SELECT status FROM scheduler.sender_states WHERE sender_id = $1::uuid", s.linkedin_account_id
+        )
         if held == ["linkedin"] and sender == "disconnected":
             break
         assert time.monotonic() - started < 5
@@ -179,7 +199,10 @@ async def test_a_lost_push_is_caught_by_reconciliation(world):
         seq = await conn.fetchval("UPDATE accounts.health_sequence SET value = value + 1 RETURNING value")
         await conn.execute(
             "UPDATE accounts.linkedin_accounts SET status = 'disconnected', version = version + 1,"
-            " health_sequence = $2, status_detail = 'lost push' WHERE id = $1::uuid", s.linkedin_account_id, seq)
+            " health_sequence = $2, status_detail = 'lost push' WHERE id = $1::uuid",
+            s.linkedin_account_id,
+            seq,
+        )
     campaign, _ = await wait_for(w, s.auth, s.campaign_id, "paused")
     assert campaign["paused_reason"] == "linkedin_account_disconnected"
     _, history = await w.suite.call("GET", f"/api/v1/campaigns/{s.campaign_id}/pause-history", s.auth)
@@ -189,8 +212,10 @@ async def test_a_lost_push_is_caught_by_reconciliation(world):
 async def test_a_member_resume_of_a_failure_rate_pause_puts_the_sender_on_probation(world):
     w = world
     s = await setup_campaign(w, 12, [INVITE])
-    async with w.suite.http.post(f"{w.unipile_url}/_sandbox/failures", json={
-            "endpoint": "send_invite", "status": 422, "type": "errors/invalid_recipient", "count": 12}) as r:
+    async with w.suite.http.post(
+        f"{w.unipile_url}/_sandbox/failures",
+        json={"endpoint": "send_invite", "status": 422, "type": "errors/invalid_recipient", "count": 12},
+    ) as r:
         assert r.status < 300
     from datetime import timedelta
 
@@ -202,8 +227,9 @@ async def test_a_member_resume_of_a_failure_rate_pause_puts_the_sender_on_probat
     status, resumed = await w.suite.call("POST", f"/api/v1/campaigns/{s.campaign_id}/resume", s.auth)
     assert status == 200 and resumed["campaign"]["status"] == "active"
     for _ in range(100):
-        until = await w.db.fetchval("SELECT probation_until FROM scheduler.sender_states WHERE sender_id = $1::uuid",
-                                    s.linkedin_account_id)
+        until = await w.db.fetchval(
+            "SELECT probation_until FROM scheduler.sender_states WHERE sender_id = $1::uuid", s.linkedin_account_id
+        )
         if until is not None:
             break
         await asyncio.sleep(0.05)
@@ -220,8 +246,9 @@ async def test_the_hold_delay_is_measured(world):
     w = world
     s = await setup_campaign(w, 1, [INVITE])
     before = observed()
-    async with w.suite.http.post(f"{w.unipile_url}/_sandbox/accounts/{s.unipile_account_id}/status",
-                                 json={"status": "CREDENTIALS"}) as r:
+    async with w.suite.http.post(
+        f"{w.unipile_url}/_sandbox/accounts/{s.unipile_account_id}/status", json={"status": "CREDENTIALS"}
+    ) as r:
         assert r.status < 300
     await wait_for(w, s.auth, s.campaign_id, "paused")
     for _ in range(100):

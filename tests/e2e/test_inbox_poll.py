@@ -16,7 +16,10 @@ from tests.e2e.test_email_reply_flow import POLL_STEP, STEPS, USER, poller, repl
 
 
 async def test_one_login_per_round_serves_the_bounce_reader_and_the_reply_reader(
-        world: World, imap: SandboxImap, poller: InboxPoller) -> None:  # noqa: F811
+    world: World,
+    imap: SandboxImap,
+    poller: InboxPoller,  # noqa: F811
+) -> None:
     w = world
     auth, cid, _ = await setup(w, imap, STEPS, prospects=3)
     w.clock.advance(POLL_STEP)
@@ -33,12 +36,16 @@ async def test_one_login_per_round_serves_the_bounce_reader_and_the_reply_reader
     assert await poller.poll_once() == 1
     assert len(imap.login_attempts) == 1, "one session for both readers"
     deadline = time.monotonic() + 10
-    while (seen := await states(w, auth, cid))["p1@prospect.example"] != "replied" \
-            or seen["p0@prospect.example"] == "scheduled":
+    while (seen := await states(w, auth, cid))["p1@prospect.example"] != "replied" or seen[
+        "p0@prospect.example"
+    ] == "scheduled":
         assert time.monotonic() < deadline, seen
         await asyncio.sleep(0.05)
-    assert seen == {"p0@prospect.example": "stopped", "p1@prospect.example": "replied",
-                    "p2@prospect.example": "scheduled"}, seen
+    assert seen == {
+        "p0@prospect.example": "stopped",
+        "p1@prospect.example": "replied",
+        "p2@prospect.example": "scheduled",
+    }, seen
     assert await w.db.fetchval("SELECT count(*) FROM scheduler.bounces") == 1
 
     imap.clear()

@@ -12,13 +12,17 @@ from datetime import timedelta
 
 from tests.e2e.conftest import MONDAY_0800_PARIS, SCHEDULE, WEBHOOK_SECRET, World, setup_campaign
 
-INVITE_THEN_MESSAGE = [{"channel": "linkedin", "action": "invite", "text": "Hi {{first_name}}"},
-                       {"channel": "linkedin", "action": "message", "delay": {"days": 1}, "text": "Thanks!"}]
+INVITE_THEN_MESSAGE = [
+    {"channel": "linkedin", "action": "invite", "text": "Hi {{first_name}}"},
+    {"channel": "linkedin", "action": "message", "delay": {"days": 1}, "text": "Thanks!"},
+]
 
 
 async def write(w: World, account: str, provider_id: str, text: str, notify: bool = True) -> dict:
-    async with w.suite.http.post(f"{w.unipile_url}/_sandbox/accounts/{account}/messages",
-                                 json={"provider_id": provider_id, "text": text, "notify": notify}) as r:
+    async with w.suite.http.post(
+        f"{w.unipile_url}/_sandbox/accounts/{account}/messages",
+        json={"provider_id": provider_id, "text": text, "notify": notify},
+    ) as r:
         assert r.status == 201, await r.text()
         return await r.json()
 
@@ -36,8 +40,9 @@ async def ids_of(w: World, auth: dict, cid: str) -> dict[str, str]:
 
 async def accept_all(w: World, account: str, providers: list[str]) -> None:
     for provider in providers:
-        async with w.suite.http.post(f"{w.unipile_url}/_sandbox/accounts/{account}/accept",
-                                     json={"provider_id": provider}) as r:
+        async with w.suite.http.post(
+            f"{w.unipile_url}/_sandbox/accounts/{account}/accept", json={"provider_id": provider}
+        ) as r:
             assert r.status < 300, await r.text()
     await w.settle()
 
@@ -63,22 +68,26 @@ async def test_a_linkedin_reply_stops_that_prospect_within_a_second_and_our_own_
             break
         await asyncio.sleep(0.02)
     assert [(s["value"], s["source"], s["actor"]) for s in listed["suppressions"]] == [
-        ("p2@prospect.example", "opt_out", f"prospect:{(await ids_of(w, auth, cid))['ACo0002']}")]
+        ("p2@prospect.example", "opt_out", f"prospect:{(await ids_of(w, auth, cid))['ACo0002']}")
+    ]
     # A redelivered webhook (Unipile retries) records nothing new.
     delivery = next(d for d in w.unipile.deliveries if d.source == "messaging")
-    status, ack = await w.suite.call("POST", "/webhooks/unipile", {"Unipile-Auth": WEBHOOK_SECRET},
-                                     json=delivery.payload)
+    status, ack = await w.suite.call(
+        "POST", "/webhooks/unipile", {"Unipile-Auth": WEBHOOK_SECRET}, json=delivery.payload
+    )
     assert status == 200 and ack["replies_recorded"] == 0, ack
 
     await w.run_until(MONDAY_0800_PARIS + timedelta(days=4))
-    messaged = sorted(c.attendee_provider_id for c in w.unipile.chats.values()
-                      if any(m.is_sender for m in c.messages))
+    messaged = sorted(c.attendee_provider_id for c in w.unipile.chats.values() if any(m.is_sender for m in c.messages))
     assert messaged == ["ACo0001"], messaged
     seen = await states(w, auth, cid)
     assert seen["ACo0002"] == ("opted_out", ["opted_out"]) and seen["ACo0001"][0] == "done"
     # Our own message was reported too, as Unipile does; it was read back and ignored.
-    ours = [d for d in w.unipile.deliveries if d.source == "messaging" and d.payload["sender"][
-        "attendee_provider_id"].startswith("SELF")]
+    ours = [
+        d
+        for d in w.unipile.deliveries
+        if d.source == "messaging" and d.payload["sender"]["attendee_provider_id"].startswith("SELF")
+    ]
     assert ours and all(d.status == 200 for d in ours)
 
 
@@ -90,23 +99,41 @@ async def test_forged_webhooks_and_strangers_change_nothing(world):
     await accept_all(w, account, ["ACo0000", "ACo0001"])
     secret = {"Unipile-Auth": WEBHOOK_SECRET}
     # A message id Unipile does not know, and a real message attributed to another account.
-    status, ack = await w.suite.call("POST", "/webhooks/unipile", secret, json={
-        "event": "message_received", "account_id": account, "message_id": "forged-1", "chat_id": "x",
-        "sender": {"attendee_provider_id": "ACo0000"}, "message": "stop"})
+    status, ack = await w.suite.call(
+        "POST",
+        "/webhooks/unipile",
+        secret,
+        json={
+            "event": "message_received",
+            "account_id": account,
+            "message_id": "forged-1",
+            "chat_id": "x",
+            "sender": {"attendee_provider_id": "ACo0000"},
+            "message": "stop",
+        },
+    )
     assert status == 200 and ack["replies_recorded"] == 0
     other = f"acc-{uuid.uuid4().hex[:8]}"
     async with w.suite.http.post(f"{w.unipile_url}/_sandbox/accounts", json={"id": other, "name": "Eve"}) as r:
         assert r.status < 300
     real = await write(w, other, "ACo0000", "unsubscribe", notify=False)
-    status, ack = await w.suite.call("POST", "/webhooks/unipile", secret, json={
-        "event": "message_received", "account_id": account, "message_id": real["message_id"]})
+    status, ack = await w.suite.call(
+        "POST",
+        "/webhooks/unipile",
+        secret,
+        json={"event": "message_received", "account_id": account, "message_id": real["message_id"]},
+    )
     assert status == 200 and ack["replies_recorded"] == 0
     # Someone who is not a prospect writes to our account.
     stranger = await write(w, account, "ACo9999", "Hello there")
     assert [d["status"] for d in stranger["deliveries"]] == [200]
     # Without the shared secret the webhook is refused.
-    status, _ = await w.suite.call("POST", "/webhooks/unipile", {"Unipile-Auth": "wrong"}, json={
-        "event": "message_received", "account_id": account, "message_id": real["message_id"]})
+    status, _ = await w.suite.call(
+        "POST",
+        "/webhooks/unipile",
+        {"Unipile-Auth": "wrong"},
+        json={"event": "message_received", "account_id": account, "message_id": real["message_id"]},
+    )
     assert status == 401
     seen = await states(w, auth, cid)
     assert {p: s for p, (s, _) in seen.items()} == {"ACo0000": "scheduled", "ACo0001": "scheduled"}
@@ -116,15 +143,33 @@ async def test_stop_on_reply_company_and_a_reply_during_a_pause_is_honoured_at_r
     w = world
     setup = await setup_campaign(w, 1, INVITE_THEN_MESSAGE)
     auth, account, li = setup.auth, setup.unipile_account_id, setup.linkedin_account_id
-    status, campaign = await w.suite.call("POST", "/api/v1/campaigns", auth, json={
-        "name": "Company-wide", "schedule": SCHEDULE, "steps": INVITE_THEN_MESSAGE, "stop_on_reply": "company",
-        "senders": {"linkedin_account_ids": [li]}})
+    status, campaign = await w.suite.call(
+        "POST",
+        "/api/v1/campaigns",
+        auth,
+        json={
+            "name": "Company-wide",
+            "schedule": SCHEDULE,
+            "steps": INVITE_THEN_MESSAGE,
+            "stop_on_reply": "company",
+            "senders": {"linkedin_account_ids": [li]},
+        },
+    )
     assert status == 201 and campaign["stop_on_reply"] == "company", campaign
     cid = campaign["id"]
-    people = [("ACo0100", "ana@acme.example"), ("ACo0101", "bo@acme.example"), ("ACo0102", "cy@gmail.com"),
-              ("ACo0103", "di@gmail.com"), ("ACo0104", "ed@other.example")]
-    status, added = await w.suite.call("POST", f"/api/v1/campaigns/{cid}/prospects", auth, json={"prospects": [
-        {"linkedin_provider_id": p, "email": e} for p, e in people]})
+    people = [
+        ("ACo0100", "ana@acme.example"),
+        ("ACo0101", "bo@acme.example"),
+        ("ACo0102", "cy@gmail.com"),
+        ("ACo0103", "di@gmail.com"),
+        ("ACo0104", "ed@other.example"),
+    ]
+    status, added = await w.suite.call(
+        "POST",
+        f"/api/v1/campaigns/{cid}/prospects",
+        auth,
+        json={"prospects": [{"linkedin_provider_id": p, "email": e} for p, e in people]},
+    )
     assert added["added"] == 5
     status, _ = await w.suite.call("POST", f"/api/v1/campaigns/{cid}/activate", auth)
     await w.run_until(MONDAY_0800_PARIS + timedelta(hours=6))
@@ -132,8 +177,8 @@ async def test_stop_on_reply_company_and_a_reply_during_a_pause_is_honoured_at_r
 
     status, paused = await w.suite.call("POST", f"/api/v1/campaigns/{cid}/pause", auth)
     assert paused["campaign"]["status"] == "paused"
-    await write(w, account, "ACo0100", "Not now, but thanks.")          # acme.example: Ana and Bo stop
-    await write(w, account, "ACo0102", "Sure, call me.")                 # gmail: only Cy
+    await write(w, account, "ACo0100", "Not now, but thanks.")  # acme.example: Ana and Bo stop
+    await write(w, account, "ACo0102", "Sure, call me.")  # gmail: only Cy
     await write(w, account, "ACo0104", "I am out of the office until March 20.")
     await w.run_until(MONDAY_0800_PARIS + timedelta(days=3))
     status, preview = await w.suite.call("GET", f"/api/v1/campaigns/{cid}/resume-preview", auth)
@@ -143,11 +188,15 @@ async def test_stop_on_reply_company_and_a_reply_during_a_pause_is_honoured_at_r
     assert seen["ACo0104"][0] == "out_of_office" and seen["ACo0104"][1][0] == "out_of_office"
     status, _ = await w.suite.call("POST", f"/api/v1/campaigns/{cid}/resume", auth)
     await w.run_until(MONDAY_0800_PARIS + timedelta(days=30))
-    messaged = sorted(c.attendee_provider_id for c in w.unipile.chats.values()
-                      if any(m.is_sender for m in c.messages))
+    messaged = sorted(c.attendee_provider_id for c in w.unipile.chats.values() if any(m.is_sender for m in c.messages))
     assert messaged == ["ACo0103", "ACo0104"], messaged  # Ed once back, on March 23 (the window after the 21st)
-    ed = [m.sent_at for c in w.unipile.chats.values() if c.attendee_provider_id == "ACo0104"
-          for m in c.messages if m.is_sender]
+    ed = [
+        m.sent_at
+        for c in w.unipile.chats.values()
+        if c.attendee_provider_id == "ACo0104"
+        for m in c.messages
+        if m.is_sender
+    ]
     assert ed and ed[0].date().isoformat() >= "2026-03-21"
 
 
@@ -158,8 +207,10 @@ async def test_a_prospects_page_shows_its_replies_and_history_and_a_member_can_r
     await w.run_until(MONDAY_0800_PARIS + timedelta(hours=6))
     await accept_all(w, account, ["ACo0000", "ACo0001"])
     await write(w, account, "ACo0000", "Thanks! Travelling this week,\nlet's talk when I'm back.")
-    ids = {p["linkedin_provider_id"]: p["id"] for p in (await w.suite.call(
-        "GET", f"/api/v1/campaigns/{cid}/prospects", auth))[1]["prospects"]}
+    ids = {
+        p["linkedin_provider_id"]: p["id"]
+        for p in (await w.suite.call("GET", f"/api/v1/campaigns/{cid}/prospects", auth))[1]["prospects"]
+    }
 
     status, page = await w.suite.call("GET", f"/api/v1/campaigns/{cid}/prospects/{ids['ACo0000']}", auth)
     assert status == 200 and page["prospect"]["state"] == "replied", page
@@ -170,8 +221,9 @@ async def test_a_prospects_page_shows_its_replies_and_history_and_a_member_can_r
 
     # It was really an out-of-office: back where it was, parked until the given day, then it continues.
     path = f"/api/v1/campaigns/{cid}/prospects/{ids['ACo0000']}/replies/{reply['id']}/classification"
-    status, body = await w.suite.call("POST", path, auth, json={"classification": "out_of_office",
-                                                                "until": "2026-03-10T00:00:00+00:00"})
+    status, body = await w.suite.call(
+        "POST", path, auth, json={"classification": "out_of_office", "until": "2026-03-10T00:00:00+00:00"}
+    )
     assert status == 200 and body["changed"] and body["out_of_office_until"] >= "2026-03-10", body
     status, page = await w.suite.call("GET", f"/api/v1/campaigns/{cid}/prospects/{ids['ACo0000']}", auth)
     assert page["prospect"]["state"] == "out_of_office" and page["prospect"]["out_of_office_until"]
@@ -190,12 +242,16 @@ async def test_a_prospects_page_shows_its_replies_and_history_and_a_member_can_r
     assert status == 409 and body["error"]["code"] == "opted_out_is_final", body
 
     # Bad input changes nothing; another workspace sees nothing.
-    for bad in ({"classification": "maybe"}, {"classification": "out_of_office", "until": "next week"},
-                {"classification": "out_of_office", "until": "2026-03-10T00:00:00"}):
+    for bad in (
+        {"classification": "maybe"},
+        {"classification": "out_of_office", "until": "next week"},
+        {"classification": "out_of_office", "until": "2026-03-10T00:00:00"},
+    ):
         status, body = await w.suite.call("POST", path, auth, json=bad)
         assert status == 400, (bad, body)
-    status, body = await w.suite.call("POST", path.replace(reply["id"], str(uuid.uuid4())), auth,
-                                      json={"classification": "replied"})
+    status, body = await w.suite.call(
+        "POST", path.replace(reply["id"], str(uuid.uuid4())), auth, json={"classification": "replied"}
+    )
     assert status == 404, body
     _, other = await w.suite.new_workspace("Other")
     status, _ = await w.suite.call("GET", f"/api/v1/campaigns/{cid}/prospects/{ids['ACo0000']}", other)
@@ -204,8 +260,14 @@ async def test_a_prospects_page_shows_its_replies_and_history_and_a_member_can_r
     assert status == 404
 
     await w.run_until(MONDAY_0800_PARIS + timedelta(days=14))
-    sent = [m.sent_at for c in w.unipile.chats.values() if c.attendee_provider_id == "ACo0000"
-            for m in c.messages if m.is_sender]
+    sent = [
+        m.sent_at
+        for c in w.unipile.chats.values()
+        if c.attendee_provider_id == "ACo0000"
+        for m in c.messages
+        if m.is_sender
+    ]
     assert len(sent) == 1 and sent[0].date().isoformat() >= "2026-03-10"
-    assert not [m for c in w.unipile.chats.values() if c.attendee_provider_id == "ACo0001"
-                for m in c.messages if m.is_sender]
+    assert not [
+        m for c in w.unipile.chats.values() if c.attendee_provider_id == "ACo0001" for m in c.messages if m.is_sender
+    ]

@@ -28,28 +28,50 @@ async def test_the_gateway_serves_metrics_by_route_pattern(suite):
     _, auth = await suite.new_workspace()
     cid = str(uuid.uuid4())
     async with suite.http.get(f"{suite.base_url}/metrics") as r:
-        before = sample(await r.text(), "holdfast_http_requests_total",
-                        route="/api/v1/campaigns/{campaign_id}", status="404")
+        before = sample(
+            await r.text(), "holdfast_http_requests_total", route="/api/v1/campaigns/{campaign_id}", status="404"
+        )
     for _ in range(3):
         await suite.call("GET", f"/api/v1/campaigns/{cid}", auth)
     async with suite.http.get(f"{suite.base_url}/metrics") as r:
         assert r.status == 200 and r.headers["Content-Type"].startswith("text/plain")
         text = await r.text()
-    assert sample(text, "holdfast_http_requests_total", route="/api/v1/campaigns/{campaign_id}",
-                  status="404") == before + 3
+    assert (
+        sample(text, "holdfast_http_requests_total", route="/api/v1/campaigns/{campaign_id}", status="404")
+        == before + 3
+    )
     assert cid not in text, "labels carry the route pattern, never an id"
-    assert sample(text, "holdfast_grpc_requests_total", method="/holdfast.campaigns.v1.CampaignsService/GetCampaign",
-                  code="NOT_FOUND") >= 3
+    assert (
+        sample(
+            text,
+            "holdfast_grpc_requests_total",
+            method="/holdfast.campaigns.v1.CampaignsService/GetCampaign",
+            code="NOT_FOUND",
+        )
+        >= 3
+    )
     assert "holdfast_http_request_seconds_bucket" in text
 
 
 @pytest.mark.parametrize("service", ["accounts", "campaigns", "scheduler"])
 async def test_each_grpc_service_serves_metrics(fresh_dsn, service):
     port, metrics = free_port(), free_port()
-    env = {**os.environ, **suite_env(fresh_dsn), "HOLDFAST_GRPC_LISTEN": f"127.0.0.1:{port}",
-           "HOLDFAST_METRICS_PORT": str(metrics), "HOLDFAST_LOG_FORMAT": "json"}
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", f"services.{service}", cwd=ROOT, env=env,
-                                                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        **suite_env(fresh_dsn),
+        "HOLDFAST_GRPC_LISTEN": f"127.0.0.1:{port}",
+        "HOLDFAST_METRICS_PORT": str(metrics),
+        "HOLDFAST_LOG_FORMAT": "json",
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        f"services.{service}",
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
     try:
         await wait_serving(f"127.0.0.1:{port}")
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:

@@ -84,8 +84,9 @@ async def obw(pg_dsn: str) -> AsyncIterator[OAuthBounceWorld]:
             }
         dsn = await create_database(pg_dsn)
         # The suite's own bounce loop is off: the test's replica polls when the test says so.
-        suite = await start_suite(dsn, stack, clock, HOLDFAST_PUBLIC_URL="http://127.0.0.1:1",
-                                  HOLDFAST_BOUNCE_POLLS_ENABLED="false", **env)
+        suite = await start_suite(
+            dsn, stack, clock, HOLDFAST_PUBLIC_URL="http://127.0.0.1:1", HOLDFAST_BOUNCE_POLLS_ENABLED="false", **env
+        )
         db = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
         stack.push_async_callback(db.close)
         pool = await create_pool(dsn, application_name="test-bounce-poller", max_size=2)
@@ -109,24 +110,50 @@ async def test_an_oauth_inbox_bounce_reports_are_read_with_xoauth2_and_a_revoked
 ) -> None:
     w, imap, oauth_server = obw.world, obw.imap, obw.providers[provider]
     _, auth = await w.suite.new_workspace()
-    no_pacing = {"daily_cap": 100, "weekly_cap": 500, "ramp_start": 100, "ramp_step": 0, "pacing_min_seconds": 0,
-                 "pacing_max_seconds": 0}
+    no_pacing = {
+        "daily_cap": 100,
+        "weekly_cap": 500,
+        "ramp_start": 100,
+        "ramp_step": 0,
+        "pacing_min_seconds": 0,
+        "pacing_max_seconds": 0,
+    }
     placeholder = {"host": "127.0.0.1", "port": 1, "security": "none", "username": USER, "password": "not-used-1"}
-    status, inbox = await w.suite.call("POST", "/api/v1/inboxes", auth, json={
-        "email": USER, "smtp": placeholder, "imap": placeholder, "timezone": "Europe/Paris",
-        "limits": {"email": no_pacing}})
+    status, inbox = await w.suite.call(
+        "POST",
+        "/api/v1/inboxes",
+        auth,
+        json={
+            "email": USER,
+            "smtp": placeholder,
+            "imap": placeholder,
+            "timezone": "Europe/Paris",
+            "limits": {"email": no_pacing},
+        },
+    )
     assert status == 201, inbox
     inbox_id = inbox["id"]
     connected = await connect_with_oauth(w, auth, inbox_id, provider, obw.urls[provider])
     assert connected["auth_kind"] == f"{provider}_oauth"
-    status, campaign = await w.suite.call("POST", "/api/v1/campaigns", auth, json={
-        "name": "OAuth bounces", "schedule": SCHEDULE,
-        "steps": [{"channel": "email", "action": "email", "subject": "Hello {{first_name}}", "body": "A note"}],
-        "senders": {"inbox_ids": [inbox_id]}})
+    status, campaign = await w.suite.call(
+        "POST",
+        "/api/v1/campaigns",
+        auth,
+        json={
+            "name": "OAuth bounces",
+            "schedule": SCHEDULE,
+            "steps": [{"channel": "email", "action": "email", "subject": "Hello {{first_name}}", "body": "A note"}],
+            "senders": {"inbox_ids": [inbox_id]},
+        },
+    )
     assert status == 201, campaign
     cid = campaign["id"]
-    status, added = await w.suite.call("POST", f"/api/v1/campaigns/{cid}/prospects", auth, json={
-        "prospects": [{"email": f"p{i}@prospect.example", "first_name": f"Name{i}"} for i in range(PROSPECTS)]})
+    status, added = await w.suite.call(
+        "POST",
+        f"/api/v1/campaigns/{cid}/prospects",
+        auth,
+        json={"prospects": [{"email": f"p{i}@prospect.example", "first_name": f"Name{i}"} for i in range(PROSPECTS)]},
+    )
     assert status == 200 and added["added"] == PROSPECTS, added
     status, activated = await w.suite.call("POST", f"/api/v1/campaigns/{cid}/activate", auth)
     assert status == 200, activated
@@ -146,9 +173,13 @@ async def test_an_oauth_inbox_bounce_reports_are_read_with_xoauth2_and_a_revoked
     assert oauth_server.refresh_grants == refreshes, "the poll used the access token the sends cached"
     bounce = await w.db.fetchrow("SELECT sender_id, recipient, status FROM scheduler.bounces")
     assert (str(bounce["sender_id"]), bounce["recipient"], bounce["status"]) == (
-        inbox_id, "p0@prospect.example", "5.1.1")
-    cursor = await w.db.fetchrow("SELECT bounce_last_uid, last_bounce_poll_error FROM accounts.inboxes WHERE id = $1",
-                                 uuid.UUID(inbox_id))
+        inbox_id,
+        "p0@prospect.example",
+        "5.1.1",
+    )
+    cursor = await w.db.fetchrow(
+        "SELECT bounce_last_uid, last_bounce_poll_error FROM accounts.inboxes WHERE id = $1", uuid.UUID(inbox_id)
+    )
     assert (cursor["bounce_last_uid"], cursor["last_bounce_poll_error"]) == (2, "")
 
     # The user removes the app's access; an hour on, the cached token has expired and the refresh answers
@@ -156,14 +187,17 @@ async def test_an_oauth_inbox_bounce_reports_are_read_with_xoauth2_and_a_revoked
     # (the login probe, off in this suite, decides its health).
     async with w.suite.http.post(f"{obw.urls[provider]}/_sandbox/revoke") as r:
         assert r.status == 200
-    imap.deliver_dsn(USER, next(m.message.as_bytes() for m in w.smtp.messages
-                                if m.rcpt_tos == ("p1@prospect.example",)))
+    imap.deliver_dsn(
+        USER, next(m.message.as_bytes() for m in w.smtp.messages if m.rcpt_tos == ("p1@prospect.example",))
+    )
     imap.clear()
     w.clock.advance(timedelta(hours=1))
     assert await obw.poller.poll_once() == 1
     assert imap.login_attempts == []
-    row = await w.db.fetchrow("SELECT status, bounce_last_uid, last_bounce_poll_error FROM accounts.inboxes"
-                              " WHERE id = $1", uuid.UUID(inbox_id))
+    row = await w.db.fetchrow(
+        "SELECT status, bounce_last_uid, last_bounce_poll_error FROM accounts.inboxes WHERE id = $1",
+        uuid.UUID(inbox_id),
+    )
     assert row["status"] == "connected" and row["bounce_last_uid"] == 2, dict(row)
     assert "invalid_grant" in row["last_bounce_poll_error"], row["last_bounce_poll_error"]
     assert not any(token in row["last_bounce_poll_error"] for token in oauth_server.access_tokens)

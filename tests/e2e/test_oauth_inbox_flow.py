@@ -171,28 +171,54 @@ async def test_oauth_inbox_sends_with_xoauth2_pauses_on_revoke_and_resumes_after
     w, oauth_server = ow.world, ow.providers[provider]
     refresh_tokens: set[str] = set()  # every one the provider issued (it forgets revoked ones)
     _, auth = await w.suite.new_workspace()
-    limits = {"daily_cap": 100, "weekly_cap": 500, "ramp_start": 100, "ramp_step": 0,
-              "pacing_min_seconds": PACING_S, "pacing_max_seconds": PACING_S}
+    limits = {
+        "daily_cap": 100,
+        "weekly_cap": 500,
+        "ramp_start": 100,
+        "ramp_step": 0,
+        "pacing_min_seconds": PACING_S,
+        "pacing_max_seconds": PACING_S,
+    }
     # An inbox is created with a login, then connected with OAuth (as the UI does); its old login is never used.
     placeholder = {"host": "127.0.0.1", "port": 1, "security": "none", "username": USER, "password": "not-used-1"}
-    status, inbox = await w.suite.call("POST", "/api/v1/inboxes", auth, json={
-        "email": USER, "smtp": placeholder, "imap": placeholder, "timezone": "Europe/Paris",
-        "limits": {"email": limits}})
+    status, inbox = await w.suite.call(
+        "POST",
+        "/api/v1/inboxes",
+        auth,
+        json={
+            "email": USER,
+            "smtp": placeholder,
+            "imap": placeholder,
+            "timezone": "Europe/Paris",
+            "limits": {"email": limits},
+        },
+    )
     assert status == 201, inbox
     inbox_id = inbox["id"]
     connected = await connect_with_oauth(w, auth, inbox_id, provider, ow.urls[provider])
     assert (connected["auth_kind"], connected["status"]) == (f"{provider}_oauth", "connected")
     refresh_tokens |= set(oauth_server.refresh_tokens)
 
-    status, campaign = await w.suite.call("POST", "/api/v1/campaigns", auth, json={
-        "name": "OAuth inbox", "schedule": SCHEDULE,
-        "steps": [{"channel": "email", "action": "email", "subject": "Hello {{first_name}}", "body": "A note"}],
-        "senders": {"inbox_ids": [inbox_id]}})
+    status, campaign = await w.suite.call(
+        "POST",
+        "/api/v1/campaigns",
+        auth,
+        json={
+            "name": "OAuth inbox",
+            "schedule": SCHEDULE,
+            "steps": [{"channel": "email", "action": "email", "subject": "Hello {{first_name}}", "body": "A note"}],
+            "senders": {"inbox_ids": [inbox_id]},
+        },
+    )
     assert status == 201, campaign
     cid = campaign["id"]
     emails = [f"p{i}@prospect.example" for i in range(PROSPECTS)]
-    status, added = await w.suite.call("POST", f"/api/v1/campaigns/{cid}/prospects", auth, json={
-        "prospects": [{"email": e, "first_name": f"Name{i}"} for i, e in enumerate(emails)]})
+    status, added = await w.suite.call(
+        "POST",
+        f"/api/v1/campaigns/{cid}/prospects",
+        auth,
+        json={"prospects": [{"email": e, "first_name": f"Name{i}"} for i, e in enumerate(emails)]},
+    )
     assert status == 200 and added["added"] == PROSPECTS, added
     status, activated = await w.suite.call("POST", f"/api/v1/campaigns/{cid}/activate", auth)
     assert status == 200, activated
@@ -245,9 +271,14 @@ async def test_oauth_inbox_sends_with_xoauth2_pauses_on_revoke_and_resumes_after
     assert got["status"] == "disconnected" and "invalid_grant" in got["status_detail"], got
 
     # Who is next, in the scheduler's line (held in place while paused).
-    line = [r["email"] for r in await w.db.fetch(
-        "SELECT email FROM scheduler.prospect_plans WHERE campaign_id = $1 AND state = 'scheduled'"
-        " ORDER BY next_action_at, due_at, prospect_id", uuid.UUID(cid))]
+    line = [
+        r["email"]
+        for r in await w.db.fetch(
+            "SELECT email FROM scheduler.prospect_plans WHERE campaign_id = $1 AND state = 'scheduled'"
+            " ORDER BY next_action_at, due_at, prospect_id",
+            uuid.UUID(cid),
+        )
+    ]
     assert sorted(before + line) == sorted(emails)
     # Paused for two hours: nothing goes out.
     await w.run_until(w.clock.now() + timedelta(hours=2))
@@ -272,7 +303,7 @@ async def test_oauth_inbox_sends_with_xoauth2_pauses_on_revoke_and_resumes_after
     sent = await sent_to(w)
     assert sent[: len(before)] == before
     assert sorted(sent) == sorted(emails) and len(set(sent)) == len(sent) == PROSPECTS, sent
-    assert sent[len(before):] == line, "in sequence: the next email goes to the next prospect in line"
+    assert sent[len(before) :] == line, "in sequence: the next email goes to the next prospect in line"
     assert {(m.user, m.mechanism) for m in w.smtp.messages} == {(USER, "XOAUTH2")}
     succeeded = await w.db.fetchval("SELECT count(*) FROM scheduler.send_attempts WHERE status = 'succeeded'")
     assert succeeded == PROSPECTS
@@ -300,8 +331,9 @@ async def test_oauth_inbox_sends_with_xoauth2_pauses_on_revoke_and_resumes_after
     query = "SELECT oauth_access_token FROM accounts.inboxes WHERE id = $1"
     last = keyring.decrypt(await w.db.fetchval(query, uuid.UUID(inbox_id)), context=context)
     rotated = Keyring.parse("k2:" + "A" * 43 + "=," + TEST_SECRET_KEYS)
-    rotation = await AccountsService(ow.replica_repository, w.clock, keyring=rotated,
-                                     sender_state=lambda s: b"").keys.rotate_secret_keys()
+    rotation = await AccountsService(
+        ow.replica_repository, w.clock, keyring=rotated, sender_state=lambda s: b""
+    ).keys.rotate_secret_keys()
     assert rotation.unreadable == 0
     stored = await w.db.fetchval(query, uuid.UUID(inbox_id))
     assert key_id_of(stored) == "k2" and rotated.decrypt(stored, context=context) == last
@@ -316,8 +348,9 @@ async def test_sender_credentials_refresh_once_across_replicas_and_classify_refr
     w, microsoft = ow.world, ow.providers["microsoft"]
     _, auth = await w.suite.new_workspace()
     placeholder = {"host": "127.0.0.1", "port": 1, "security": "none", "username": USER, "password": "not-used-1"}
-    status, inbox = await w.suite.call("POST", "/api/v1/inboxes", auth, json={
-        "email": USER, "smtp": placeholder, "imap": placeholder})
+    status, inbox = await w.suite.call(
+        "POST", "/api/v1/inboxes", auth, json={"email": USER, "smtp": placeholder, "imap": placeholder}
+    )
     assert status == 201, inbox
     inbox_id = inbox["id"]
     await connect_with_oauth(w, auth, inbox_id, "microsoft", ow.urls["microsoft"])
@@ -334,9 +367,15 @@ async def test_sender_credentials_refresh_once_across_replicas_and_classify_refr
         assert len(tokens) == 1 and microsoft.bearer_refusal(USER, tokens.pop()) is None
         smtp = replies[0].smtp
         assert (smtp.host, smtp.port, smtp.security, smtp.username, smtp.password) == (
-            "127.0.0.1", w.smtp_port, "none", USER, "")
+            "127.0.0.1",
+            w.smtp_port,
+            "none",
+            USER,
+            "",
+        )
         stored = await w.db.fetchval(
-            "SELECT oauth_refresh_token FROM accounts.inboxes WHERE id = $1", uuid.UUID(inbox_id))
+            "SELECT oauth_refresh_token FROM accounts.inboxes WHERE id = $1", uuid.UUID(inbox_id)
+        )
         kept = Keyring.parse(TEST_SECRET_KEYS).decrypt(stored, context=f"inbox:{inbox_id}:oauth")
         assert list(microsoft.refresh_tokens) == [kept], "Microsoft's new refresh token replaced the used one"
 

@@ -41,17 +41,23 @@ async def wait_serving(target: str, within_s: float = 30) -> None:
 
 def test_missing_required_setting_stops_start_up_with_a_clear_message():
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    result = subprocess.run([sys.executable, "-m", "services.campaigns"], cwd=ROOT, env=env, capture_output=True,
-                            text=True, timeout=30)
+    result = subprocess.run(
+        [sys.executable, "-m", "services.campaigns"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=30
+    )
     assert result.returncode == 2
     assert "DATABASE_URL is required" in result.stderr
 
 
 def test_malformed_setting_is_reported_without_echoing_secrets():
-    env = {**os.environ, "DATABASE_URL": "postgresql://u:pw@h/db", "HOLDFAST_GRPC_LISTEN": "nonsense",
-           "HOLDFAST_DB_POOL_MAX": "many"}
-    result = subprocess.run([sys.executable, "-m", "services.accounts"], cwd=ROOT, env=env, capture_output=True,
-                            text=True, timeout=30)
+    env = {
+        **os.environ,
+        "DATABASE_URL": "postgresql://u:pw@h/db",
+        "HOLDFAST_GRPC_LISTEN": "nonsense",
+        "HOLDFAST_DB_POOL_MAX": "many",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "services.accounts"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=30
+    )
     assert result.returncode == 2
     assert "HOLDFAST_GRPC_LISTEN='nonsense' is invalid" in result.stderr
     assert "HOLDFAST_DB_POOL_MAX='many' is invalid" in result.stderr
@@ -60,10 +66,22 @@ def test_malformed_setting_is_reported_without_echoing_secrets():
 async def test_sigterm_drains_in_flight_calls_then_exits_zero(fresh_dsn):
     """SIGTERM: health goes NOT_SERVING, a call already running finishes, the process exits 0."""
     port = free_port()
-    env = {**os.environ, **suite_env(fresh_dsn), "HOLDFAST_GRPC_LISTEN": f"127.0.0.1:{port}",
-           "HOLDFAST_SHUTDOWN_GRACE_SECONDS": "20", "HOLDFAST_LOG_FORMAT": "json"}
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "services.campaigns", cwd=ROOT, env=env,
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    env = {
+        **os.environ,
+        **suite_env(fresh_dsn),
+        "HOLDFAST_GRPC_LISTEN": f"127.0.0.1:{port}",
+        "HOLDFAST_SHUTDOWN_GRACE_SECONDS": "20",
+        "HOLDFAST_LOG_FORMAT": "json",
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "services.campaigns",
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
     target = f"127.0.0.1:{port}"
     try:
         await wait_serving(target)
@@ -72,9 +90,11 @@ async def test_sigterm_drains_in_flight_calls_then_exits_zero(fresh_dsn):
             workspace = "6d3f1a52-54f4-4b1c-9d26-1f0b8a0c7e11"
             member = types_pb2.Actor(kind=types_pb2.ACTOR_KIND_MEMBER, member_id="0b5e0f6c-9a7e-4a59-8d0c-2e3c4f5a6b7c")
             request = campaigns_pb2.CreateCampaignRequest(
-                workspace_id=workspace, name="c", actor=member,
-                schedule=campaigns_pb2.Schedule(days=["mon"], window_start="09:00", window_end="10:00",
-                                                timezone="UTC"))
+                workspace_id=workspace,
+                name="c",
+                actor=member,
+                schedule=campaigns_pb2.Schedule(days=["mon"], window_start="09:00", window_end="10:00", timezone="UTC"),
+            )
             await stub.CreateCampaign(request, timeout=5)  # warm: the schema is there
 
             # Lock the table so the next create blocks inside the server, in flight.
@@ -109,16 +129,25 @@ def test_make_run_runner_starts_everything_and_stops_cleanly(tmp_path):
     """The runner behind `make run`: ready within a minute, then SIGTERM leaves no process behind."""
     http_port = free_port()
     ports = [free_port() for _ in range(3)]
-    env = {**os.environ, "HOLDFAST_HTTP_PORT": str(http_port), "HOLDFAST_LOG_FORMAT": "json",
-           "HOLDFAST_ACCOUNTS_LISTEN": f"127.0.0.1:{ports[0]}", "HOLDFAST_CAMPAIGNS_LISTEN": f"127.0.0.1:{ports[1]}",
-           "HOLDFAST_SCHEDULER_LISTEN": f"127.0.0.1:{ports[2]}", "HOLDFAST_LOCAL_DATA": str(tmp_path / "data"),
-           # Not the sandbox's fixed defaults, which a developer's `make run` (or another test run) may hold.
-           **{f"HOLDFAST_SANDBOX_{name}_PORT": str(free_port())
-              for name in ("UNIPILE", "SMTP", "IMAP", "GOOGLE_OAUTH", "MICROSOFT_OAUTH")}}
+    env = {
+        **os.environ,
+        "HOLDFAST_HTTP_PORT": str(http_port),
+        "HOLDFAST_LOG_FORMAT": "json",
+        "HOLDFAST_ACCOUNTS_LISTEN": f"127.0.0.1:{ports[0]}",
+        "HOLDFAST_CAMPAIGNS_LISTEN": f"127.0.0.1:{ports[1]}",
+        "HOLDFAST_SCHEDULER_LISTEN": f"127.0.0.1:{ports[2]}",
+        "HOLDFAST_LOCAL_DATA": str(tmp_path / "data"),
+        # Not the sandbox's fixed defaults, which a developer's `make run` (or another test run) may hold.
+        **{
+            f"HOLDFAST_SANDBOX_{name}_PORT": str(free_port())
+            for name in ("UNIPILE", "SMTP", "IMAP", "GOOGLE_OAUTH", "MICROSOFT_OAUTH")
+        },
+    }
     env.pop("DATABASE_URL", None)
     with (tmp_path / "run.log").open("w") as log:
-        proc = subprocess.Popen([sys.executable, "deploy/local/run.py"], cwd=ROOT, env=env, stdout=log,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "deploy/local/run.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
     try:
         deadline = time.monotonic() + 60
         while True:

@@ -21,15 +21,22 @@ async def test_an_accepted_invitation_is_announced_once(world):
     async with AsyncExitStack() as stack:
         receiver = Receiver()
         receiver.url = await serve(receiver.app(), stack) + "/hook"
-        setup = await setup_campaign(w, 2, [{"channel": "linkedin", "action": "invite", "text": "Hi"},
-                                            {"channel": "linkedin", "action": "message", "delay": {"days": 1},
-                                             "text": "Thanks"}])
-        status, endpoint = await w.suite.call("POST", "/api/v1/webhook-endpoints", setup.auth,
-                                              json={"url": receiver.url, "events": ["prospect.accepted"]})
+        setup = await setup_campaign(
+            w,
+            2,
+            [
+                {"channel": "linkedin", "action": "invite", "text": "Hi"},
+                {"channel": "linkedin", "action": "message", "delay": {"days": 1}, "text": "Thanks"},
+            ],
+        )
+        status, endpoint = await w.suite.call(
+            "POST", "/api/v1/webhook-endpoints", setup.auth, json={"url": receiver.url, "events": ["prospect.accepted"]}
+        )
         assert status == 201, endpoint
         await w.run_until(MONDAY_0800_PARIS + timedelta(days=1))
-        async with w.suite.http.post(f"{w.unipile_url}/_sandbox/accounts/{setup.unipile_account_id}/accept",
-                                     json={"provider_id": "ACo0001"}) as r:
+        async with w.suite.http.post(
+            f"{w.unipile_url}/_sandbox/accounts/{setup.unipile_account_id}/accept", json={"provider_id": "ACo0001"}
+        ) as r:
             assert r.status < 300, await r.text()
         await w.settle()
         await until(lambda: len(receiver.got) >= 1, "prospect.accepted")
@@ -37,8 +44,10 @@ async def test_an_accepted_invitation_is_announced_once(world):
         assert len(receiver.got) == 1, "only the prospect who accepted"
         headers, body, _ = receiver.got[0]
         signed_at = datetime.fromtimestamp(int(headers["webhook-timestamp"]), tz=UTC)
-        assert standardwebhooks.Webhook(endpoint["secret"]).sign(headers["webhook-id"], signed_at, body) == \
-            headers["webhook-signature"]
+        assert (
+            standardwebhooks.Webhook(endpoint["secret"]).sign(headers["webhook-id"], signed_at, body)
+            == headers["webhook-signature"]
+        )
         message = json.loads(body)
         assert message["type"] == "prospect.accepted"
         assert message["data"]["campaign_id"] == setup.campaign_id

@@ -26,42 +26,93 @@ from tests.conftest import create_database, start_suite, suite_env
 from tests.e2e.conftest import World
 from tests.mailservers import PROSPECT_DOMAIN, SENDER_DOMAIN, MailServers
 
-SCHEDULE = {"days": ["mon", "tue", "wed", "thu", "fri"], "window": {"start": "09:00", "end": "17:00"},
-            "timezone": "Europe/Paris", "randomize_within_window": False}
+SCHEDULE = {
+    "days": ["mon", "tue", "wed", "thu", "fri"],
+    "window": {"start": "09:00", "end": "17:00"},
+    "timezone": "Europe/Paris",
+    "randomize_within_window": False,
+}
 PARIS_0905 = datetime(2026, 3, 2, 8, 5, tzinfo=UTC)
 PROBE_STEP = timedelta(seconds=361)  # more than the largest jittered probe interval (300 s + 20 %)
 
 
 def _limits(pacing_s: int) -> dict:
-    return {"daily_cap": 100, "weekly_cap": 500, "ramp_start": 100, "ramp_step": 0,
-            "pacing_min_seconds": pacing_s, "pacing_max_seconds": pacing_s}
+    return {
+        "daily_cap": 100,
+        "weekly_cap": 500,
+        "ramp_start": 100,
+        "ramp_step": 0,
+        "pacing_min_seconds": pacing_s,
+        "pacing_max_seconds": pacing_s,
+    }
 
 
-async def _inbox(w: World, servers: MailServers, auth: dict, *, login: str, password: str, address: str = "",
-                 pacing_s: int = 0) -> dict:
-    smtp = {"host": servers.host, "port": servers.ports["submission"], "security": "starttls",
-            "username": login, "password": password}
+async def _inbox(
+    w: World, servers: MailServers, auth: dict, *, login: str, password: str, address: str = "", pacing_s: int = 0
+) -> dict:
+    smtp = {
+        "host": servers.host,
+        "port": servers.ports["submission"],
+        "security": "starttls",
+        "username": login,
+        "password": password,
+    }
     imap = {**smtp, "port": servers.ports["imaps"], "security": "ssl"}
-    status, inbox = await w.suite.call("POST", "/api/v1/inboxes", auth, json={
-        "email": address or login, "display_name": "Ada Lovelace", "smtp": smtp, "imap": imap,
-        "timezone": "Europe/Paris", "limits": {"email": _limits(pacing_s)}})
+    status, inbox = await w.suite.call(
+        "POST",
+        "/api/v1/inboxes",
+        auth,
+        json={
+            "email": address or login,
+            "display_name": "Ada Lovelace",
+            "smtp": smtp,
+            "imap": imap,
+            "timezone": "Europe/Paris",
+            "limits": {"email": _limits(pacing_s)},
+        },
+    )
     assert status == 201, inbox
     return inbox
 
 
-async def _campaign(w: World, auth: dict, inbox_id: str, prospects: list[str], subject: str = "Hello {{first_name}}",
-                    follow_up: bool = False) -> str:
+async def _campaign(
+    w: World,
+    auth: dict,
+    inbox_id: str,
+    prospects: list[str],
+    subject: str = "Hello {{first_name}}",
+    follow_up: bool = False,
+) -> str:
     steps = [{"channel": "email", "action": "email", "subject": subject, "body": "A short note."}]
     if follow_up:
-        steps.append({"channel": "email", "action": "email", "delay": {"days": 2}, "subject": "Re: hello",
-                      "body": "Following up."})
-    status, campaign = await w.suite.call("POST", "/api/v1/campaigns", auth, json={
-        "name": f"Real mail {uuid.uuid4().hex[:6]}", "schedule": SCHEDULE, "steps": steps,
-        "senders": {"inbox_ids": [inbox_id]}})
+        steps.append(
+            {
+                "channel": "email",
+                "action": "email",
+                "delay": {"days": 2},
+                "subject": "Re: hello",
+                "body": "Following up.",
+            }
+        )
+    status, campaign = await w.suite.call(
+        "POST",
+        "/api/v1/campaigns",
+        auth,
+        json={
+            "name": f"Real mail {uuid.uuid4().hex[:6]}",
+            "schedule": SCHEDULE,
+            "steps": steps,
+            "senders": {"inbox_ids": [inbox_id]},
+        },
+    )
     assert status == 201, campaign
     cid = campaign["id"]
-    status, added = await w.suite.call("POST", f"/api/v1/campaigns/{cid}/prospects", auth, json={
-        "prospects": [{"email": e, "first_name": f"Name{i}"} for i, e in enumerate(prospects)]})
+    status, added = await w.suite.call(
+        "POST",
+        f"/api/v1/campaigns/{cid}/prospects",
+        auth,
+        json={"prospects": [{"email": e, "first_name": f"Name{i}"} for i, e in enumerate(prospects)]},
+    )
     assert status == 200 and added["added"] == len(prospects), added
     status, activated = await w.suite.call("POST", f"/api/v1/campaigns/{cid}/activate", auth)
     assert status == 200, activated
@@ -78,7 +129,9 @@ async def _attempts(w: World, cid: str) -> list[tuple[str, str, str]]:
     rows = await w.db.fetch(
         """SELECT p.email, a.status, a.outcome FROM scheduler.send_attempts a
              JOIN scheduler.prospect_plans p ON p.prospect_id = a.prospect_id
-            WHERE a.campaign_id = $1 ORDER BY a.started_at, p.email""", uuid.UUID(cid))
+            WHERE a.campaign_id = $1 ORDER BY a.started_at, p.email""",
+        uuid.UUID(cid),
+    )
     return [(r["email"], r["status"], r["outcome"]) for r in rows]
 
 
@@ -89,7 +142,8 @@ def _user(servers: MailServers, domain: str = PROSPECT_DOMAIN, prefix: str = "p"
 
 
 async def test_a_refused_recipient_stops_that_prospect_only_and_a_content_refusal_is_not_booked_sent(
-        world: World, mail_servers: MailServers) -> None:
+    world: World, mail_servers: MailServers
+) -> None:
     w, servers = world, mail_servers
     _, auth = await w.suite.new_workspace()
     sender = _user(servers, SENDER_DOMAIN, "sales")
@@ -118,7 +172,8 @@ async def test_a_refused_recipient_stops_that_prospect_only_and_a_content_refusa
 
 
 async def test_a_sender_refusal_pauses_the_campaign_with_a_reason_and_a_reconnect_resumes_it(
-        world: World, mail_servers: MailServers) -> None:
+    world: World, mail_servers: MailServers
+) -> None:
     """Issue 14 item 3 (T3, T5, T8): a refusal of the inbox's sender address is the inbox's problem, shown as such:
     the inbox reads disconnected naming the address, the campaign paused with email_account_disconnected within
     seconds, every prospect keeps its place; a login probe (the logins work) does not lift it, new credentials do,
@@ -161,26 +216,33 @@ async def test_a_sender_refusal_pauses_the_campaign_with_a_reason_and_a_reconnec
 
     # The fix: log in as the user that owns the address. The reconnect lifts the pause and every block (T8).
     servers.add_user(address, "sales-password")
-    status, reconnected = await w.suite.call("PUT", f"/api/v1/inboxes/{inbox['id']}/credentials", auth,
-                                             json={"smtp": {"username": address, "password": "sales-password"}})
+    status, reconnected = await w.suite.call(
+        "PUT",
+        f"/api/v1/inboxes/{inbox['id']}/credentials",
+        auth,
+        json={"smtp": {"username": address, "password": "sales-password"}},
+    )
     assert status == 200 and reconnected["status"] == "connected", reconnected
     answered = time.monotonic()
     # No virtual time passes: the reconnect alone lets the next email go (the resume re-clamp spreads the rest).
     while sum(len(servers.messages(p)) for p in prospects) < 1:
-        assert time.monotonic() - answered < 5.0, [(p["state"], p["why_not_now"], p.get("next_action_at"))
-                                                   for p in (await _prospects(w, auth, cid)).values()]
+        assert time.monotonic() - answered < 5.0, [
+            (p["state"], p["why_not_now"], p.get("next_action_at")) for p in (await _prospects(w, auth, cid)).values()
+        ]
         await asyncio.sleep(0.05)
     print(f"reconnect -> next email delivered in {(time.monotonic() - answered) * 1000:.0f} ms")  # noqa: T201
     status, campaign = await w.suite.call("GET", f"/api/v1/campaigns/{cid}", auth)
     assert status == 200 and campaign["status"] == "active" and campaign["paused_reason"] is None, campaign
     await w.run_until(w.clock.now() + timedelta(hours=1))
     assert all(len(servers.messages(p)) == 1 for p in prospects)
-    assert sorted(a[1:] for a in await _attempts(w, cid)) == [("failed", "sender_refused")] + [
-        ("succeeded", "sent")] * 3
+    assert (
+        sorted(a[1:] for a in await _attempts(w, cid)) == [("failed", "sender_refused")] + [("succeeded", "sent")] * 3
+    )
 
 
 async def test_reconnect_lifts_the_block_of_the_refused_send_and_the_next_email_leaves_within_seconds(
-        world: World, mail_servers: MailServers) -> None:
+    world: World, mail_servers: MailServers
+) -> None:
     """Issue 14 item 4: the send refused for the changed password blocks the inbox for 15 minutes while accounts
     decides; the member reconnects at once (the inbox still reads connected). The reconnect lifts that block in
     the transaction that stores the new password (T8), so the next email leaves within seconds."""
@@ -202,16 +264,19 @@ async def test_reconnect_lifts_the_block_of_the_refused_send_and_the_next_email_
     assert any("sender_reported_disconnected" in p["why_not_now"] for p in listed.values()), listed
 
     started = time.monotonic()
-    status, reconnected = await w.suite.call("PUT", f"/api/v1/inboxes/{inbox['id']}/credentials", auth,
-                                             json={"app_password": "changed-password"})
+    status, reconnected = await w.suite.call(
+        "PUT", f"/api/v1/inboxes/{inbox['id']}/credentials", auth, json={"app_password": "changed-password"}
+    )
     assert status == 200 and reconnected["status"] == "connected", reconnected
     answered = time.monotonic()
     # No virtual time passes: only the lifted block lets the next email go.
     while sum(len(servers.messages(p)) for p in prospects) < 2:
         assert time.monotonic() - answered < 5.0, await _prospects(w, auth, cid)
         await asyncio.sleep(0.05)
-    print(f"\nreconnect answered in {(answered - started) * 1000:.0f} ms (its live logins), next email delivered "  # noqa: T201
-          f"{(time.monotonic() - answered) * 1000:.0f} ms later")
+    print(
+        f"\nreconnect answered in {(answered - started) * 1000:.0f} ms (its live logins), next email delivered "  # noqa: T201
+        f"{(time.monotonic() - answered) * 1000:.0f} ms later"
+    )
     # Dovecot may hold the message a moment before the dispatcher has booked Postfix's answer to DATA.
     attempts = await _attempts(w, cid)
     while attempts[-1][1] == "started" and time.monotonic() - answered < 5.0:
@@ -222,62 +287,109 @@ async def test_reconnect_lifts_the_block_of_the_refused_send_and_the_next_email_
 
 
 async def test_a_refused_reconnect_answers_422_even_when_the_refusal_outlasts_the_general_rpc_deadline(
-        pg_dsn: str, mail_servers: MailServers) -> None:
+    pg_dsn: str, mail_servers: MailServers
+) -> None:
     """Item 2 of issue 14: Dovecot answers a wrong password after its 2 s failure delay. With the gateway's general
     gRPC deadline at 1 s, the live-login calls still wait for accounts' answer (their own deadline is the login
     budget plus a margin): a 422 naming the login, never a 504."""
     servers = mail_servers
     async with AsyncExitStack() as stack:
-        suite = await start_suite(await create_database(pg_dsn), stack, SystemClock(),
-                                  HOLDFAST_RPC_TIMEOUT_SECONDS="1", HOLDFAST_INBOX_LOGIN_TIMEOUT_SECONDS="10",
-                                  HOLDFAST_INBOX_CHECK_LOGIN_ON_CREATE="true")
+        suite = await start_suite(
+            await create_database(pg_dsn),
+            stack,
+            SystemClock(),
+            HOLDFAST_RPC_TIMEOUT_SECONDS="1",
+            HOLDFAST_INBOX_LOGIN_TIMEOUT_SECONDS="10",
+            HOLDFAST_INBOX_CHECK_LOGIN_ON_CREATE="true",
+        )
         _, auth = await suite.new_workspace()
         sender = _user(servers, SENDER_DOMAIN, "sales")
-        smtp = {"host": servers.host, "port": servers.ports["submission"], "security": "starttls",
-                "username": sender, "password": "prospect-password"}
+        smtp = {
+            "host": servers.host,
+            "port": servers.ports["submission"],
+            "security": "starttls",
+            "username": sender,
+            "password": "prospect-password",
+        }
         imap = {**smtp, "port": servers.ports["imaps"], "security": "ssl"}
 
         # Creation logs in as a reconnect does: a wrong password is refused, naming both logins; nothing saved.
-        status, refused = await suite.call("POST", "/api/v1/inboxes", auth, json={
-            "email": sender, "smtp": {**smtp, "password": "wrong"}, "imap": {**imap, "password": "wrong"}})
+        status, refused = await suite.call(
+            "POST",
+            "/api/v1/inboxes",
+            auth,
+            json={"email": sender, "smtp": {**smtp, "password": "wrong"}, "imap": {**imap, "password": "wrong"}},
+        )
         assert status == 422 and refused["error"]["code"] == "login_failed", refused
         assert refused["error"]["details"]["reasons"] == {"smtp": "refused", "imap": "refused"}
         assert (await suite.call("GET", "/api/v1/inboxes", auth))[1]["inboxes"] == []
 
-        status, inbox = await suite.call("POST", "/api/v1/inboxes", auth, json={
-            "email": sender, "smtp": smtp, "imap": imap, "timezone": "Europe/Paris"})
+        status, inbox = await suite.call(
+            "POST",
+            "/api/v1/inboxes",
+            auth,
+            json={"email": sender, "smtp": smtp, "imap": imap, "timezone": "Europe/Paris"},
+        )
         assert status == 201, inbox
         started = time.monotonic()
-        status, refused = await suite.call("PUT", f"/api/v1/inboxes/{inbox['id']}/credentials", auth,
-                                           json={"app_password": "not-the-password"})
+        status, refused = await suite.call(
+            "PUT", f"/api/v1/inboxes/{inbox['id']}/credentials", auth, json={"app_password": "not-the-password"}
+        )
         elapsed = time.monotonic() - started
         assert status == 422, refused
         assert refused["error"]["code"] == "login_failed"
         assert sorted(refused["error"]["details"]["failed"]) == ["imap", "smtp"]
         assert 1.5 < elapsed < 10, elapsed  # Dovecot's delay, once: one SASL mechanism, not PLAIN then LOGIN
-        refusals = [line for line in servers.postfix_log().splitlines()
-                    if "authentication failed" in line and f"sasl_username={sender}" in line]
+        refusals = [
+            line
+            for line in servers.postfix_log().splitlines()
+            if "authentication failed" in line and f"sasl_username={sender}" in line
+        ]
         # One refusal per live login (the refused creation, the refused reconnect), never a second mechanism.
         assert len(refusals) == 2 and all("SASL PLAIN" in line for line in refusals), refusals
 
 
 async def test_delivered_messages_carry_the_inbox_name_and_one_message_per_prospect_and_step(
-        world: World, mail_servers: MailServers) -> None:
+    world: World, mail_servers: MailServers
+) -> None:
     w, servers = world, mail_servers
     _, auth = await w.suite.new_workspace()
     sender = _user(servers, SENDER_DOMAIN, "sales")
     inbox = await _inbox(w, servers, auth, login=sender, password="prospect-password")
     prospects = [_user(servers) for _ in range(3)]
-    status, campaign = await w.suite.call("POST", "/api/v1/campaigns", auth, json={
-        "name": "Hygiene", "schedule": SCHEDULE, "senders": {"inbox_ids": [inbox["id"]]},
-        "steps": [{"channel": "email", "action": "email", "subject": "Café, {{first_name}}?",
-                   "body": "Bonjour {{first_name}} — à bientôt ✓"},
-                  {"channel": "email", "action": "email", "delay": {"days": 1}, "subject": "Re: café",
-                   "body": "A follow-up."}]})
+    status, campaign = await w.suite.call(
+        "POST",
+        "/api/v1/campaigns",
+        auth,
+        json={
+            "name": "Hygiene",
+            "schedule": SCHEDULE,
+            "senders": {"inbox_ids": [inbox["id"]]},
+            "steps": [
+                {
+                    "channel": "email",
+                    "action": "email",
+                    "subject": "Café, {{first_name}}?",
+                    "body": "Bonjour {{first_name}} — à bientôt ✓",
+                },
+                {
+                    "channel": "email",
+                    "action": "email",
+                    "delay": {"days": 1},
+                    "subject": "Re: café",
+                    "body": "A follow-up.",
+                },
+            ],
+        },
+    )
     assert status == 201, campaign
     cid = campaign["id"]
-    status, added = await w.suite.call("POST", f"/api/v1/campaigns/{cid}/prospects", auth, json={
-        "prospects": [{"email": e, "first_name": f"Zoë{i}"} for i, e in enumerate(prospects)]})
+    status, added = await w.suite.call(
+        "POST",
+        f"/api/v1/campaigns/{cid}/prospects",
+        auth,
+        json={"prospects": [{"email": e, "first_name": f"Zoë{i}"} for i, e in enumerate(prospects)]},
+    )
     assert status == 200, added
     assert (await w.suite.call("POST", f"/api/v1/campaigns/{cid}/activate", auth))[0] == 200
     await w.run_until(PARIS_0905 + timedelta(days=2))
@@ -309,8 +421,7 @@ async def test_delivered_messages_carry_the_inbox_name_and_one_message_per_prosp
 async def poller(world: World) -> AsyncIterator[InboxPoller]:
     """An accounts replica's bounce poller on the suite's database, run when the test says so."""
     pool = await create_pool(world.suite.dsn, application_name="test-bounce-poller", max_size=2)
-    yield accounts_main.build_inbox_poller(config.load(AccountsSettings, suite_env(world.suite.dsn)), pool,
-                                            world.clock)
+    yield accounts_main.build_inbox_poller(config.load(AccountsSettings, suite_env(world.suite.dsn)), pool, world.clock)
     await pool.close()
 
 
@@ -319,12 +430,14 @@ def _report_about(sent: bytes, final: str, original: str = "") -> bytes:
     report = build_dsn(sent, reporting_mta=f"mx.{PROSPECT_DOMAIN}")
     original_line = f"Original-Recipient: rfc822; {original}\r\n" if original else ""
     to = email.message_from_bytes(sent, policy=email.policy.default)["To"]
-    return report.replace(f"Final-Recipient: rfc822; {to}\r\n".encode(),
-                          f"{original_line}Final-Recipient: rfc822; {final}\r\n".encode())
+    return report.replace(
+        f"Final-Recipient: rfc822; {to}\r\n".encode(), f"{original_line}Final-Recipient: rfc822; {final}\r\n".encode()
+    )
 
 
-async def test_only_a_real_bounce_of_the_prospect_counts(world: World, mail_servers: MailServers,
-                                                         poller: InboxPoller) -> None:
+async def test_only_a_real_bounce_of_the_prospect_counts(
+    world: World, mail_servers: MailServers, poller: InboxPoller
+) -> None:
     """T6 against real servers: Postfix's own bounce for an unknown mailbox stops that prospect; a forwarder's
     bounce (Original-Recipient the prospect, Final-Recipient a mailbox elsewhere) and a report quoting our
     Message-ID about someone else are read from Dovecot and ignored."""
@@ -341,18 +454,24 @@ async def test_only_a_real_bounce_of_the_prospect_counts(world: World, mail_serv
     # The real bounce reaches the inbox; the other two reports are put there as a forwarder and a forger would.
     reports = await asyncio.to_thread(servers.wait_for_messages, sender, 1)
     assert len(reports) == 1 and b"multipart/report" in reports[0]
-    for address, final, original in ((forwarding, "someone@elsewhere.example", forwarding),
-                                     (forged, f"victim@{PROSPECT_DOMAIN}", "")):
+    for address, final, original in (
+        (forwarding, "someone@elsewhere.example", forwarding),
+        (forged, f"victim@{PROSPECT_DOMAIN}", ""),
+    ):
         [sent] = servers.messages(address)
         assert email.message_from_bytes(sent, policy=email.policy.default)["Message-ID"].endswith(
-            f"@{SENDER_DOMAIN}>"), "the Message-ID carries the sending domain"
+            f"@{SENDER_DOMAIN}>"
+        ), "the Message-ID carries the sending domain"
         await asyncio.to_thread(servers.append, sender, _report_about(sent, final, original))
 
     w.clock.advance(timedelta(minutes=7))
     assert await poller.poll_once() >= 1
     await w.settle()
-    bounced = await w.db.fetch("SELECT b.recipient, b.status FROM scheduler.bounces b JOIN scheduler.send_attempts a"
-                               " ON a.id = b.attempt_id WHERE a.campaign_id = $1", uuid.UUID(cid))
+    bounced = await w.db.fetch(
+        "SELECT b.recipient, b.status FROM scheduler.bounces b JOIN scheduler.send_attempts a"
+        " ON a.id = b.attempt_id WHERE a.campaign_id = $1",
+        uuid.UUID(cid),
+    )
     assert [(r["recipient"], r["status"]) for r in bounced] == [(ghost, "5.1.1")]
     listed = await _prospects(w, auth, cid)
     assert listed[ghost]["state"] == "stopped"
@@ -362,22 +481,31 @@ async def test_only_a_real_bounce_of_the_prospect_counts(world: World, mail_serv
 
 
 async def test_an_untrusted_certificate_is_refused_at_creation_naming_it(
-        pg_dsn: str, mail_servers: MailServers, monkeypatch: pytest.MonkeyPatch) -> None:
+    pg_dsn: str, mail_servers: MailServers, monkeypatch: pytest.MonkeyPatch
+) -> None:
     servers = mail_servers
     async with AsyncExitStack() as stack:
-        suite = await start_suite(await create_database(pg_dsn), stack, SystemClock(),
-                                  HOLDFAST_INBOX_CHECK_LOGIN_ON_CREATE="true")
+        suite = await start_suite(
+            await create_database(pg_dsn), stack, SystemClock(), HOLDFAST_INBOX_CHECK_LOGIN_ON_CREATE="true"
+        )
         _, auth = await suite.new_workspace()
         sender = _user(servers, SENDER_DOMAIN, "sales")
-        smtp = {"host": servers.host, "port": servers.ports["smtps"], "security": "ssl",
-                "username": sender, "password": "prospect-password"}
+        smtp = {
+            "host": servers.host,
+            "port": servers.ports["smtps"],
+            "security": "ssl",
+            "username": sender,
+            "password": "prospect-password",
+        }
         imap = {**smtp, "port": servers.ports["imap"], "security": "starttls"}
         monkeypatch.delenv("SSL_CERT_FILE")  # this machine does not trust the servers' private CA
-        status, refused = await suite.call("POST", "/api/v1/inboxes", auth, json={
-            "email": sender, "smtp": smtp, "imap": imap})
+        status, refused = await suite.call(
+            "POST", "/api/v1/inboxes", auth, json={"email": sender, "smtp": smtp, "imap": imap}
+        )
         assert status == 422, refused
         details = refused["error"]["details"]
         assert details["reasons"] == {"smtp": "tls_certificate", "imap": "tls_certificate"}, details
-        assert all(f"the certificate of {servers.host} could not be verified" in m
-                   for m in details["messages"].values()), details
+        assert all(
+            f"the certificate of {servers.host} could not be verified" in m for m in details["messages"].values()
+        ), details
         assert (await suite.call("GET", "/api/v1/inboxes", auth))[1]["inboxes"] == []

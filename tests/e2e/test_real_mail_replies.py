@@ -21,13 +21,23 @@ from tests.e2e.test_real_mail_flow import PARIS_0905, _campaign, _inbox, _prospe
 from tests.mailservers import SENDER_DOMAIN, MailServers
 
 
-def answer(servers: MailServers, prospect: str, to: str, body: str, *, in_reply_to: str = "",
-           subject: str = "Re: Hello", headers: str = "") -> None:
+def answer(
+    servers: MailServers,
+    prospect: str,
+    to: str,
+    body: str,
+    *,
+    in_reply_to: str = "",
+    subject: str = "Re: Hello",
+    headers: str = "",
+) -> None:
     """The prospect writes to `to` through Postfix's submission port with its own login, as its mail client would."""
     thread = f"In-Reply-To: {in_reply_to}\r\nReferences: {in_reply_to}\r\n" if in_reply_to else ""
-    raw = (f"From: {prospect}\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: <{uuid.uuid4().hex}@example.test>\r\n"
-           f"{thread}{headers}MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
-           f"Content-Transfer-Encoding: 8bit\r\n\r\n{body}\r\n").encode()
+    raw = (
+        f"From: {prospect}\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: <{uuid.uuid4().hex}@example.test>\r\n"
+        f"{thread}{headers}MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        f"Content-Transfer-Encoding: 8bit\r\n\r\n{body}\r\n"
+    ).encode()
     with smtplib.SMTP(servers.host, servers.ports["submission"], timeout=15) as smtp:
         smtp.starttls(context=servers.ssl_context())
         smtp.login(prospect, servers.password(prospect))
@@ -40,7 +50,10 @@ def message_id(servers: MailServers, prospect: str) -> str:
 
 
 async def test_replies_through_postfix_and_dovecot_stop_or_park_their_prospects(
-        world: World, mail_servers: MailServers, poller: InboxPoller) -> None:  # noqa: F811
+    world: World,
+    mail_servers: MailServers,
+    poller: InboxPoller,  # noqa: F811
+) -> None:
     w, servers = world, mail_servers
     _, auth = await w.suite.new_workspace()
     sender = _user(servers, SENDER_DOMAIN, "sales")
@@ -53,13 +66,20 @@ async def test_replies_through_postfix_and_dovecot_stop_or_park_their_prospects(
     for prospect in (ana, bo, cy, di):
         assert len(await asyncio.to_thread(servers.wait_for_messages, prospect, 1)) == 1
 
-    await asyncio.to_thread(answer, servers, ana, sender, "Yes, Thursday 10:00 works.",
-                            in_reply_to=message_id(servers, ana))
+    await asyncio.to_thread(
+        answer, servers, ana, sender, "Yes, Thursday 10:00 works.", in_reply_to=message_id(servers, ana)
+    )
     await asyncio.to_thread(answer, servers, bo, sender, "Tell me more.", subject="About your note")  # address alone
-    await asyncio.to_thread(answer, servers, di, sender, "Bonjour,\r\n\r\nJe suis absente jusqu'au 20 mars 2026 "
-                            "inclus, avec un accès limité à mes e-mails.\r\n", in_reply_to=message_id(servers, di),
-                            subject="=?utf-8?q?R=C3=A9ponse_automatique_=3A_Hello?=",
-                            headers="Auto-Submitted: auto-replied\r\n")
+    await asyncio.to_thread(
+        answer,
+        servers,
+        di,
+        sender,
+        "Bonjour,\r\n\r\nJe suis absente jusqu'au 20 mars 2026 inclus, avec un accès limité à mes e-mails.\r\n",
+        in_reply_to=message_id(servers, di),
+        subject="=?utf-8?q?R=C3=A9ponse_automatique_=3A_Hello?=",
+        headers="Auto-Submitted: auto-replied\r\n",
+    )
     assert len(await asyncio.to_thread(servers.wait_for_messages, sender, 4)) == 4
     await poll(w, poller)
 
@@ -76,5 +96,7 @@ async def test_replies_through_postfix_and_dovecot_stop_or_park_their_prospects(
     assert {p: len(m) for p, m in follow_ups.items()} == {ana: 1, bo: 1, cy: 2, di: 2}
     di_at = await w.db.fetchval(
         "SELECT started_at FROM scheduler.send_attempts a JOIN scheduler.prospect_plans p USING (prospect_id)"
-        " WHERE p.email = $1 AND a.step_index = 1", di)
+        " WHERE p.email = $1 AND a.step_index = 1",
+        di,
+    )
     assert di_at.date().isoformat() >= "2026-03-21"

@@ -9,21 +9,38 @@ from datetime import timedelta
 from tests.e2e.conftest import MONDAY_0800_PARIS, World, setup_campaign
 from tests.e2e.test_linkedin_replies import INVITE_THEN_MESSAGE, SCHEDULE, accept_all, states, write
 
-PEOPLE = [("ACo0200", "ana@acme.example"), ("ACo0201", "bo@acme.example"), ("ACo0202", "cy@acme.example"),
-          ("ACo0203", "di@other.example")]
+PEOPLE = [
+    ("ACo0200", "ana@acme.example"),
+    ("ACo0201", "bo@acme.example"),
+    ("ACo0202", "cy@acme.example"),
+    ("ACo0203", "di@other.example"),
+]
 
 
 async def test_an_out_of_office_read_again_restores_the_colleagues_its_reply_stopped(world: World) -> None:
     w = world
     setup = await setup_campaign(w, 1, INVITE_THEN_MESSAGE)
     auth, account = setup.auth, setup.unipile_account_id
-    status, campaign = await w.suite.call("POST", "/api/v1/campaigns", auth, json={
-        "name": "Company-wide", "schedule": SCHEDULE, "steps": INVITE_THEN_MESSAGE, "stop_on_reply": "company",
-        "senders": {"linkedin_account_ids": [setup.linkedin_account_id]}})
+    status, campaign = await w.suite.call(
+        "POST",
+        "/api/v1/campaigns",
+        auth,
+        json={
+            "name": "Company-wide",
+            "schedule": SCHEDULE,
+            "steps": INVITE_THEN_MESSAGE,
+            "stop_on_reply": "company",
+            "senders": {"linkedin_account_ids": [setup.linkedin_account_id]},
+        },
+    )
     assert status == 201, campaign
     cid = campaign["id"]
-    status, added = await w.suite.call("POST", f"/api/v1/campaigns/{cid}/prospects", auth, json={"prospects": [
-        {"linkedin_provider_id": p, "email": e} for p, e in PEOPLE]})
+    status, added = await w.suite.call(
+        "POST",
+        f"/api/v1/campaigns/{cid}/prospects",
+        auth,
+        json={"prospects": [{"linkedin_provider_id": p, "email": e} for p, e in PEOPLE]},
+    )
     assert status == 200 and added["added"] == 4, added
     assert (await w.suite.call("POST", f"/api/v1/campaigns/{cid}/activate", auth))[0] == 200
     await w.run_until(MONDAY_0800_PARIS + timedelta(hours=6))
@@ -75,5 +92,8 @@ async def test_an_out_of_office_read_again_restores_the_colleagues_its_reply_sto
 
 def messaged(w: World) -> dict[str, list]:
     """When each prospect was messaged (the invitation aside), by provider id."""
-    return {c.attendee_provider_id: at for c in w.unipile.chats.values()
-            if (at := [m.sent_at for m in c.messages if m.is_sender])}
+    return {
+        c.attendee_provider_id: at
+        for c in w.unipile.chats.values()
+        if (at := [m.sent_at for m in c.messages if m.is_sender])
+    }

@@ -301,7 +301,9 @@ def make_run(tmp_path: Path, **extra_env: str) -> Iterator[RunningSuite]:
             assert time.monotonic() < deadline, log_path.read_text()
             time.sleep(0.3)
         suite = RunningSuite(
-            output=log_path.read_text(), children=psutil.Process(proc.pid).children(recursive=True), log_path=log_path,
+            output=log_path.read_text(),
+            children=psutil.Process(proc.pid).children(recursive=True),
+            log_path=log_path,
             env=env,
         )
         yield suite
@@ -320,8 +322,10 @@ def test_make_run_starts_the_sandbox_and_points_the_services_at_it(tmp_path: Pat
     """The sandbox is one more child, the services' environment names it, and it stops after them."""
     unipile_port, smtp_port, imap_port = free_port(), free_port(), free_port()
     with make_run(
-        tmp_path, HOLDFAST_SANDBOX_UNIPILE_PORT=str(unipile_port), HOLDFAST_SANDBOX_SMTP_PORT=str(smtp_port),
-        HOLDFAST_SANDBOX_IMAP_PORT=str(imap_port)
+        tmp_path,
+        HOLDFAST_SANDBOX_UNIPILE_PORT=str(unipile_port),
+        HOLDFAST_SANDBOX_SMTP_PORT=str(smtp_port),
+        HOLDFAST_SANDBOX_IMAP_PORT=str(imap_port),
     ) as suite:
         assert f"sandbox Unipile at http://127.0.0.1:{unipile_port}" in suite.output
         assert f"sandbox SMTP at 127.0.0.1:{smtp_port}" in suite.output
@@ -342,8 +346,10 @@ def test_make_run_starts_the_sandbox_and_points_the_services_at_it(tmp_path: Pat
         with urllib.request.urlopen(f"http://127.0.0.1:{unipile_port}/_sandbox/state", timeout=5) as response:
             hooks = json.load(response)["webhooks"]
         assert sorted((w["source"], w["name"]) for w in hooks) == [
-            ("account_status", "holdfast-account_status"), ("messaging", "holdfast-messaging"),
-            ("users", "holdfast-users")]
+            ("account_status", "holdfast-account_status"),
+            ("messaging", "holdfast-messaging"),
+            ("users", "holdfast-users"),
+        ]
         assert all(w["request_url"].endswith("/webhooks/unipile") and w["headers"] for w in hooks)
         assert "holdfast: webhooks: created" in suite.output
     # The services drain first: a send in flight still reaches its provider.
@@ -353,8 +359,12 @@ def test_make_run_starts_the_sandbox_and_points_the_services_at_it(tmp_path: Pat
 
 
 def _post(url: str, body: dict, headers: dict[str, str] | None = None) -> tuple[int, dict]:
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json", **(headers or {})})
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.load(response)
@@ -365,13 +375,20 @@ def _post(url: str, body: dict, headers: dict[str, str] | None = None) -> tuple[
 
 def test_make_run_sends_invitations_through_the_sandbox_smtp_which_prints_the_link(tmp_path: Path) -> None:
     """Holdfast's own mail under `make run` goes to the sandbox SMTP server, whose log shows the link to follow."""
-    with make_run(tmp_path, HOLDFAST_SANDBOX_SMTP_PORT=str(free_port()),
-                  HOLDFAST_SANDBOX_UNIPILE_PORT=str(free_port()), HOLDFAST_SANDBOX_IMAP_PORT=str(free_port())) as suite:
+    with make_run(
+        tmp_path,
+        HOLDFAST_SANDBOX_SMTP_PORT=str(free_port()),
+        HOLDFAST_SANDBOX_UNIPILE_PORT=str(free_port()),
+        HOLDFAST_SANDBOX_IMAP_PORT=str(free_port()),
+    ) as suite:
         base = f"http://127.0.0.1:{suite.env['HOLDFAST_HTTP_PORT']}/api/v1"
         status, created = _post(f"{base}/workspaces", {"name": "Run Co", "owner_email": "owner@run.example"})
         assert status == 201, created
-        status, invited = _post(f"{base}/invitations", {"email": "new@run.example", "role": "member"},
-                                {"Authorization": f"Bearer {created['token']}"})
+        status, invited = _post(
+            f"{base}/invitations",
+            {"email": "new@run.example", "role": "member"},
+            {"Authorization": f"Bearer {created['token']}"},
+        )
         assert status == 201, invited
         deadline, token = time.monotonic() + 10, ""
         while not token:
@@ -460,8 +477,12 @@ def test_make_run_connects_inboxes_with_sandbox_oauth_and_sends_with_xoauth2(tmp
                              "timezone": "UTC" if 0 < datetime.now(UTC).hour < 23 else "Etc/GMT-12"},
                 "steps": [{"channel": "email", "action": "email", "subject": "Hello {{first_name}}", "body": "A note"}],
                 "senders": {"inbox_ids": [inbox["id"]]}}, token)  # fmt: skip
-            call("POST", f"{api}/api/v1/campaigns/{campaign['id']}/prospects",
-                 {"prospects": [{"email": f"grace.{flavor}@prospect.example", "first_name": "Grace"}]}, token)
+            call(
+                "POST",
+                f"{api}/api/v1/campaigns/{campaign['id']}/prospects",
+                {"prospects": [{"email": f"grace.{flavor}@prospect.example", "first_name": "Grace"}]},
+                token,
+            )
             call("POST", f"{api}/api/v1/campaigns/{campaign['id']}/activate", {}, token)
             campaigns[flavor] = campaign["id"]
 

@@ -19,7 +19,9 @@ async def planned(w: World, account_id: str, campaign_id: str | None = None) -> 
     rows = await w.db.fetch(
         "SELECT prospect_id::text, next_action_at FROM scheduler.prospect_plans WHERE sender_id = $1::uuid"
         " AND state = 'scheduled' AND ($2::uuid IS NULL OR campaign_id = $2::uuid) ORDER BY next_action_at",
-        account_id, campaign_id)
+        account_id,
+        campaign_id,
+    )
     return [(r[0], r[1]) for r in rows]
 
 
@@ -33,17 +35,32 @@ async def test_two_campaigns_sharing_an_account_keep_its_pacing_and_resume_as_pr
     account = f"acc-{uuid.uuid4().hex[:8]}"
     async with w.suite.http.post(f"{w.unipile_url}/_sandbox/accounts", json={"id": account, "name": "Ana"}) as r:
         assert r.status < 300
-    limits = {"daily_cap": 20, "weekly_cap": 100, "ramp_start": 20, "ramp_step": 0,
-              "pacing_min_seconds": int(GAP.total_seconds()), "pacing_max_seconds": 90}
-    li = await w.suite.linkedin_account(auth, unipile_account_id=account, timezone="Europe/Paris",
-                                        limits={"linkedin_invite": limits})
+    limits = {
+        "daily_cap": 20,
+        "weekly_cap": 100,
+        "ramp_start": 20,
+        "ramp_step": 0,
+        "pacing_min_seconds": int(GAP.total_seconds()),
+        "pacing_max_seconds": 90,
+    }
+    li = await w.suite.linkedin_account(
+        auth, unipile_account_id=account, timezone="Europe/Paris", limits={"linkedin_invite": limits}
+    )
     campaigns = []
     for name, first in (("A", 0), ("B", 100)):
-        status, c = await w.suite.call("POST", "/api/v1/campaigns", auth, json={
-            "name": name, "schedule": SCHEDULE, "steps": [INVITE], "senders": {"linkedin_account_ids": [li]}})
+        status, c = await w.suite.call(
+            "POST",
+            "/api/v1/campaigns",
+            auth,
+            json={"name": name, "schedule": SCHEDULE, "steps": [INVITE], "senders": {"linkedin_account_ids": [li]}},
+        )
         assert status == 201, c
-        status, added = await w.suite.call("POST", f"/api/v1/campaigns/{c['id']}/prospects", auth, json={
-            "prospects": [{"linkedin_provider_id": f"ACo{first + i:04d}"} for i in range(15)]})
+        status, added = await w.suite.call(
+            "POST",
+            f"/api/v1/campaigns/{c['id']}/prospects",
+            auth,
+            json={"prospects": [{"linkedin_provider_id": f"ACo{first + i:04d}"} for i in range(15)]},
+        )
         assert status == 200 and added["added"] == 15
         status, _ = await w.suite.call("POST", f"/api/v1/campaigns/{c['id']}/activate", auth)
         assert status == 200
@@ -78,6 +95,7 @@ async def test_two_campaigns_sharing_an_account_keep_its_pacing_and_resume_as_pr
         assert closest([at for _, at in await planned(w, li)]) >= GAP
 
     await w.run_until(MONDAY_0800_PARIS + timedelta(days=7))
-    sent = sorted(r[0] for r in await w.db.fetch(
-        "SELECT started_at FROM scheduler.send_attempts WHERE sender_id = $1::uuid", li))
+    sent = sorted(
+        r[0] for r in await w.db.fetch("SELECT started_at FROM scheduler.send_attempts WHERE sender_id = $1::uuid", li)
+    )
     assert len(sent) == 30 and closest(sent) >= GAP

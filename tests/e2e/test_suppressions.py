@@ -10,8 +10,10 @@ from datetime import timedelta
 
 from tests.e2e.conftest import MONDAY_0800_PARIS, setup_campaign
 
-INVITE_THEN_EMAIL = [{"channel": "linkedin", "action": "invite", "text": "Hi {{first_name}}"},
-                     {"channel": "email", "action": "email", "subject": "Hello", "body": "Hi {{first_name}}"}]
+INVITE_THEN_EMAIL = [
+    {"channel": "linkedin", "action": "invite", "text": "Hi {{first_name}}"},
+    {"channel": "email", "action": "email", "subject": "Hello", "body": "Hi {{first_name}}"},
+]
 
 
 async def test_suppressed_addresses_domains_and_profiles_are_never_sent(world):
@@ -20,54 +22,94 @@ async def test_suppressed_addresses_domains_and_profiles_are_never_sent(world):
     auth, cid = setup.auth, setup.campaign_id
 
     # An invalid entry refuses the whole call, named by its index; nothing is written.
-    status, body = await w.suite.call("POST", "/api/v1/suppressions", auth, json={"entries": [
-        {"type": "email", "value": "fine@ok.example"}, {"type": "email", "value": "not an address"}]})
+    status, body = await w.suite.call(
+        "POST",
+        "/api/v1/suppressions",
+        auth,
+        json={"entries": [{"type": "email", "value": "fine@ok.example"}, {"type": "email", "value": "not an address"}]},
+    )
     assert status == 400 and body["error"]["details"]["field"] == "entries[1].value", body
     assert body["error"]["details"]["index"] == 1
-    status, body = await w.suite.call("POST", "/api/v1/suppressions", auth, json={"entries": [
-        {"type": "domain", "value": "ok.example"}, {"type": "phone", "value": "+33 1"}]})
+    status, body = await w.suite.call(
+        "POST",
+        "/api/v1/suppressions",
+        auth,
+        json={"entries": [{"type": "domain", "value": "ok.example"}, {"type": "phone", "value": "+33 1"}]},
+    )
     assert status == 400 and "entries.1.type" in body["error"]["details"]["field"], body
-    status, body = await w.suite.call("POST", "/api/v1/suppressions", auth, json={"entries": [
-        {"type": "domain", "value": "ok.example"}, {"type": "linkedin", "value": "https://example.com/in/x"}]})
+    status, body = await w.suite.call(
+        "POST",
+        "/api/v1/suppressions",
+        auth,
+        json={
+            "entries": [
+                {"type": "domain", "value": "ok.example"},
+                {"type": "linkedin", "value": "https://example.com/in/x"},
+            ]
+        },
+    )
     assert status == 400 and body["error"]["details"]["index"] == 1, body
     status, page = await w.suite.call("GET", "/api/v1/suppressions", auth)
     assert status == 200 and page["suppressions"] == []
 
     # p1 is enrolled already: suppressing its address stops it now. ACo0002 by its profile id.
-    status, added = await w.suite.call("POST", "/api/v1/suppressions", auth, json={"entries": [
-        {"type": "email", "value": " P1@Prospect.example "}, {"type": "linkedin", "value": "ACo0002"},
-        {"type": "domain", "value": "@Blocked.example"},
-        {"type": "linkedin", "value": "https://www.linkedin.com/in/Jane-Doe-42/"},
-        {"type": "email", "value": "p1@prospect.example"}]})
+    status, added = await w.suite.call(
+        "POST",
+        "/api/v1/suppressions",
+        auth,
+        json={
+            "entries": [
+                {"type": "email", "value": " P1@Prospect.example "},
+                {"type": "linkedin", "value": "ACo0002"},
+                {"type": "domain", "value": "@Blocked.example"},
+                {"type": "linkedin", "value": "https://www.linkedin.com/in/Jane-Doe-42/"},
+                {"type": "email", "value": "p1@prospect.example"},
+            ]
+        },
+    )
     assert status == 200 and added == {"added": 4, "already_listed": 0, "enforced": True}, added
-    status, again = await w.suite.call("POST", "/api/v1/suppressions", auth, json={"entries": [
-        {"type": "domain", "value": "blocked.example"}]})
+    status, again = await w.suite.call(
+        "POST", "/api/v1/suppressions", auth, json={"entries": [{"type": "domain", "value": "blocked.example"}]}
+    )
     assert again["added"] == 0 and again["already_listed"] == 1
 
     # Uploading suppressed prospects: accepted, counted, never sent.
-    status, upload = await w.suite.call("POST", f"/api/v1/campaigns/{cid}/prospects", auth, json={"prospects": [
-        {"linkedin_provider_id": "ACo0100", "email": "anyone@blocked.example"},
-        {"linkedin_provider_id": "ACo0102", "linkedin_public_identifier": "Jane-Doe-42", "email": "jane@fine.example"},
-        {"linkedin_provider_id": "ACo0101", "email": "new@prospect.example"}]})
+    status, upload = await w.suite.call(
+        "POST",
+        f"/api/v1/campaigns/{cid}/prospects",
+        auth,
+        json={
+            "prospects": [
+                {"linkedin_provider_id": "ACo0100", "email": "anyone@blocked.example"},
+                {
+                    "linkedin_provider_id": "ACo0102",
+                    "linkedin_public_identifier": "Jane-Doe-42",
+                    "email": "jane@fine.example",
+                },
+                {"linkedin_provider_id": "ACo0101", "email": "new@prospect.example"},
+            ]
+        },
+    )
     assert status == 200 and upload["added"] == 3 and upload["suppressed"] == 2, upload
 
     await w.run_until(MONDAY_0800_PARIS + timedelta(days=5))
     invited = sorted(i.provider_id for i in w.unipile.invitations)
     assert invited == ["ACo0000", "ACo0101"], invited
     status, page = await w.suite.call("GET", f"/api/v1/campaigns/{cid}/prospects", auth)
-    states = {p["linkedin_provider_id"]: (p["state"], p["why_not_now"])
-              for p in page["prospects"]}
+    states = {p["linkedin_provider_id"]: (p["state"], p["why_not_now"]) for p in page["prospects"]}
     for suppressed in ("ACo0001", "ACo0002", "ACo0100", "ACo0102"):
         assert states[suppressed] == ("suppressed", ["suppressed"]), (suppressed, states)
 
     # Listed newest first, searchable, paged; exported as CSV.
     status, page = await w.suite.call("GET", "/api/v1/suppressions?q=BLOCKED", auth)
     assert [(s["type"], s["value"], s["source"]) for s in page["suppressions"]] == [
-        ("domain", "blocked.example", "member")]
+        ("domain", "blocked.example", "member")
+    ]
     status, first = await w.suite.call("GET", "/api/v1/suppressions?page_size=3", auth)
     assert len(first["suppressions"]) == 3 and first["next_page_token"]
-    status, rest = await w.suite.call("GET", f"/api/v1/suppressions?page_size=3&page_token={first['next_page_token']}",
-                                      auth)
+    status, rest = await w.suite.call(
+        "GET", f"/api/v1/suppressions?page_size=3&page_token={first['next_page_token']}", auth
+    )
     values = [s["value"] for s in first["suppressions"] + rest["suppressions"]]
     assert sorted(values) == sorted(["p1@prospect.example", "ACo0002", "blocked.example", "jane-doe-42"])
     assert rest["next_page_token"] is None
@@ -90,6 +132,10 @@ async def test_suppressed_addresses_domains_and_profiles_are_never_sent(world):
     assert status == 200 and gone["value"] == "blocked.example"
     status, page = await w.suite.call("GET", "/api/v1/suppressions?q=blocked", auth)
     assert page["suppressions"] == []
-    status, upload = await w.suite.call("POST", f"/api/v1/campaigns/{cid}/prospects", auth, json={"prospects": [
-        {"linkedin_provider_id": "ACo0200", "email": "later@blocked.example"}]})
+    status, upload = await w.suite.call(
+        "POST",
+        f"/api/v1/campaigns/{cid}/prospects",
+        auth,
+        json={"prospects": [{"linkedin_provider_id": "ACo0200", "email": "later@blocked.example"}]},
+    )
     assert upload["suppressed"] == 0

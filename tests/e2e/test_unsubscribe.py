@@ -11,10 +11,19 @@ from datetime import timedelta
 from tests.e2e.conftest import MONDAY_0800_PARIS, setup_campaign
 
 TWO_EMAILS = [
-    {"channel": "email", "action": "email", "subject": "Hello {{first_name}}",
-     "body": "Hi {{first_name}}.\n\nNot for you? {{unsubscribe_url}}"},
-    {"channel": "email", "action": "email", "delay": {"days": 2}, "subject": "Following up",
-     "body": "Just checking in, {{first_name}}."},
+    {
+        "channel": "email",
+        "action": "email",
+        "subject": "Hello {{first_name}}",
+        "body": "Hi {{first_name}}.\n\nNot for you? {{unsubscribe_url}}",
+    },
+    {
+        "channel": "email",
+        "action": "email",
+        "delay": {"days": 2},
+        "subject": "Following up",
+        "body": "Just checking in, {{first_name}}.",
+    },
 ]
 
 
@@ -29,8 +38,11 @@ async def test_one_click_unsubscribe_stops_the_prospect_and_a_get_changes_nothin
     mail = first["p0@prospect.example"]
     header = mail.message["List-Unsubscribe"]
     links = re.findall(r"<([^>]+)>", header)
-    assert len(links) == 2 and links[0].startswith("http://127.0.0.1:1/u/") and links[1].startswith(
-        "mailto:sender@acme.example?subject=unsubscribe%20"), header
+    assert (
+        len(links) == 2
+        and links[0].startswith("http://127.0.0.1:1/u/")
+        and links[1].startswith("mailto:sender@acme.example?subject=unsubscribe%20")
+    ), header
     assert mail.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert links[0] in mail.body  # {{unsubscribe_url}}
     token = links[0].rsplit("/u/", 1)[1]
@@ -49,20 +61,25 @@ async def test_one_click_unsubscribe_stops_the_prospect_and_a_get_changes_nothin
     tampered = token[:-2] + ("AA" if token[-2:] != "AA" else "BB")
     for method in ("GET", "POST"):
         for bad in (tampered, "nonsense", "x" * 300):
-            async with w.suite.http.request(method, f"{w.suite.base_url}/u/{bad}",
-                                            data="List-Unsubscribe=One-Click") as r:
+            async with w.suite.http.request(
+                method, f"{w.suite.base_url}/u/{bad}", data="List-Unsubscribe=One-Click"
+            ) as r:
                 assert r.status == 404, (method, bad, r.status)
     status, listed = await w.suite.call("GET", "/api/v1/suppressions", auth)
     assert listed["suppressions"] == []
 
     # RFC 8058 one-click: a POST with List-Unsubscribe=One-Click, no cookies, no auth.
     for _ in range(2):  # a second POST changes nothing
-        async with w.suite.http.post(f"{w.suite.base_url}/u/{token}", data="List-Unsubscribe=One-Click",
-                                     headers={"Content-Type": "application/x-www-form-urlencoded"}) as r:
+        async with w.suite.http.post(
+            f"{w.suite.base_url}/u/{token}",
+            data="List-Unsubscribe=One-Click",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        ) as r:
             assert r.status == 200, await r.text()
     status, listed = await w.suite.call("GET", "/api/v1/suppressions", auth)
     assert [(s["type"], s["value"], s["source"]) for s in listed["suppressions"]] == [
-        ("email", "p0@prospect.example", "opt_out")]
+        ("email", "p0@prospect.example", "opt_out")
+    ]
     status, page = await w.suite.call("GET", f"/api/v1/campaigns/{cid}/prospects", auth)
     states = {p["email"]: (p["state"], p["why_not_now"]) for p in page["prospects"]}
     assert states["p0@prospect.example"] == ("opted_out", ["opted_out"])

@@ -21,10 +21,20 @@ from services.scheduler.warmup import WarmupFeeder
 from tests.conftest import suite_env
 from tests.e2e.conftest import World
 
-SCHEDULE = {"days": ["mon", "tue", "wed", "thu", "fri"], "window": {"start": "09:00", "end": "17:00"},
-            "timezone": "Europe/Paris", "randomize_within_window": False}
-RAMP = {"daily_cap": 20, "weekly_cap": 100, "ramp_start": 2, "ramp_step": 2, "pacing_min_seconds": 600,
-        "pacing_max_seconds": 600}
+SCHEDULE = {
+    "days": ["mon", "tue", "wed", "thu", "fri"],
+    "window": {"start": "09:00", "end": "17:00"},
+    "timezone": "Europe/Paris",
+    "randomize_within_window": False,
+}
+RAMP = {
+    "daily_cap": 20,
+    "weekly_cap": 100,
+    "ramp_start": 2,
+    "ramp_step": 2,
+    "pacing_min_seconds": 600,
+    "pacing_max_seconds": 600,
+}
 WARMED = "warm@acme.example"
 POOL = ("peer.one@acme.example", "peer.two@acme.example")
 PASSWORD = "app-password-w"
@@ -45,8 +55,11 @@ async def feeder(world: World) -> AsyncIterator[WarmupFeeder]:
     pool = await create_pool(world.suite.dsn, application_name="test-warmup-feeder", max_size=2)
     settings = config.load(SchedulerSettings, suite_env(world.suite.dsn))
     repository = Repository(pool)
-    yield WarmupFeeder(repository, SchedulerService(repository, world.clock,
-                                                    hold_drain_seconds=settings.hold_drain_seconds), world.clock)
+    yield WarmupFeeder(
+        repository,
+        SchedulerService(repository, world.clock, hold_drain_seconds=settings.hold_drain_seconds),
+        world.clock,
+    )
     await pool.close()
 
 
@@ -62,8 +75,10 @@ async def inbox(w: World, auth: dict, email: str, limits: dict | None = None) ->
 
 
 async def sent_per_day(w: World, cid: str) -> Counter[date]:
-    rows = await w.db.fetch("SELECT sender_local_date AS day FROM scheduler.send_attempts WHERE campaign_id = $1"
-                            " AND status = 'succeeded'", uuid.UUID(cid))
+    rows = await w.db.fetch(
+        "SELECT sender_local_date AS day FROM scheduler.send_attempts WHERE campaign_id = $1 AND status = 'succeeded'",
+        uuid.UUID(cid),
+    )
     return Counter(r["day"] for r in rows)
 
 
@@ -88,8 +103,12 @@ async def test_warmup_ramps_by_sending_day_and_a_three_day_pause_resumes_on_the_
     warmed = await inbox(w, auth, WARMED, RAMP)
     for email in POOL:
         await inbox(w, auth, email)
-    status, campaign = await w.suite.call("POST", "/api/v1/campaigns", auth, json={
-        "name": "Warm up", "kind": "warmup", "schedule": SCHEDULE, "senders": {"inbox_ids": [warmed]}})
+    status, campaign = await w.suite.call(
+        "POST",
+        "/api/v1/campaigns",
+        auth,
+        json={"name": "Warm up", "kind": "warmup", "schedule": SCHEDULE, "senders": {"inbox_ids": [warmed]}},
+    )
     assert status == 201, campaign
     cid = campaign["id"]
     assert campaign["kind"] == "warmup"
@@ -147,8 +166,13 @@ async def test_warmup_definition_is_checked(world: World) -> None:
     warmed = await inbox(w, auth, WARMED, RAMP)
 
     async def create(**overrides: object) -> tuple[int, dict]:
-        body = {"name": "Warm up", "kind": "warmup", "schedule": SCHEDULE, "senders": {"inbox_ids": [warmed]},
-                **overrides}
+        body = {
+            "name": "Warm up",
+            "kind": "warmup",
+            "schedule": SCHEDULE,
+            "senders": {"inbox_ids": [warmed]},
+            **overrides,
+        }
         return await w.suite.call("POST", "/api/v1/campaigns", auth, json=body)
 
     status, alone = await create()
@@ -163,15 +187,27 @@ async def test_warmup_definition_is_checked(world: World) -> None:
 
     status, campaign = await create()
     assert status == 201, campaign
-    status, refused = await w.suite.call("POST", f"/api/v1/campaigns/{campaign['id']}/prospects", auth,
-                                         json={"prospects": [{"email": "someone@prospect.example"}]})
+    status, refused = await w.suite.call(
+        "POST",
+        f"/api/v1/campaigns/{campaign['id']}/prospects",
+        auth,
+        json={"prospects": [{"email": "someone@prospect.example"}]},
+    )
     assert status == 409 and refused["error"]["code"] == "warmup_takes_no_prospects", refused
     status, draft = await w.suite.call("GET", f"/api/v1/campaigns/{campaign['id']}/warmup", auth)
     assert status == 200 and (draft["sent_total"], draft["queued"]) == (0, 0), draft
 
-    status, outreach = await w.suite.call("POST", "/api/v1/campaigns", auth, json={
-        "name": "Outreach", "schedule": SCHEDULE, "senders": {"inbox_ids": [warmed]},
-        "steps": [{"channel": "email", "action": "email", "subject": "Hi", "body": "Hello"}]})
+    status, outreach = await w.suite.call(
+        "POST",
+        "/api/v1/campaigns",
+        auth,
+        json={
+            "name": "Outreach",
+            "schedule": SCHEDULE,
+            "senders": {"inbox_ids": [warmed]},
+            "steps": [{"channel": "email", "action": "email", "subject": "Hi", "body": "Hello"}],
+        },
+    )
     assert status == 201, outreach
     status, not_warmup = await w.suite.call("GET", f"/api/v1/campaigns/{outreach['id']}/warmup", auth)
     assert status == 409 and not_warmup["error"]["code"] == "not_warmup", not_warmup

@@ -246,8 +246,12 @@ async def test_credentials_webhook_disconnects_when_unipile_says_so(h: Health) -
     assert "CREDENTIALS" in after["status_detail"] and "reconnect" in after["status_detail"]
     assert datetime.fromisoformat(after["status_since"]) == h.clock.now()
     assert after["history"] == [
-        {"status": "disconnected", "detail": after["status_detail"], "source": "unipile_webhook",
-         "at": after["status_since"]}
+        {
+            "status": "disconnected",
+            "detail": after["status_detail"],
+            "source": "unipile_webhook",
+            "at": after["status_since"],
+        }
     ]
     assert await a.history_sources() == [("disconnected", "unipile_webhook")]
     _, listed = await h.suite.call("GET", "/api/v1/linkedin-accounts", a.auth)
@@ -781,8 +785,16 @@ async def test_a_change_while_unipile_answers_makes_the_decision_read_unipile_ag
             "PUT",
             f"/api/v1/linkedin-accounts/{a.id}/limits",
             a.auth,
-            json={"linkedin_invite": {"daily_cap": 7, "weekly_cap": 30, "ramp_start": 7, "ramp_step": 0,
-                                      "pacing_min_seconds": 60, "pacing_max_seconds": 120}},
+            json={
+                "linkedin_invite": {
+                    "daily_cap": 7,
+                    "weekly_cap": 30,
+                    "ramp_start": 7,
+                    "ramp_step": 0,
+                    "pacing_min_seconds": 60,
+                    "pacing_max_seconds": 120,
+                }
+            },
         )
         assert status == 200, limits
         assert not webhook.done(), "the limits changed while Unipile was still answering"

@@ -10,17 +10,28 @@ from services.common.roles import Role
 from services.gateway.audit import MAX_CHANGES_BYTES, REDACTED, redact, summarize
 from tests.integration.test_roles import new_team
 
-SCHEDULE = {"days": ["mon", "tue", "wed", "thu", "fri"], "window": {"start": "09:00", "end": "17:00"},
-            "timezone": "UTC"}
+SCHEDULE = {
+    "days": ["mon", "tue", "wed", "thu", "fri"],
+    "window": {"start": "09:00", "end": "17:00"},
+    "timezone": "UTC",
+}
 
 
 async def test_changes_are_audited_with_actor_time_and_what_changed(suite):
     team = await new_team(suite)
     owner, admin, member, viewer = (team.auth[r] for r in (Role.OWNER, Role.ADMIN, Role.MEMBER, Role.VIEWER))
     account = await suite.linkedin_account(owner)
-    status, campaign = await suite.call("POST", "/api/v1/campaigns", owner, json={
-        "name": "Audited", "schedule": SCHEDULE, "steps": [{"channel": "linkedin", "action": "invite"}],
-        "senders": {"linkedin_account_ids": [account]}})
+    status, campaign = await suite.call(
+        "POST",
+        "/api/v1/campaigns",
+        owner,
+        json={
+            "name": "Audited",
+            "schedule": SCHEDULE,
+            "steps": [{"channel": "linkedin", "action": "invite"}],
+            "senders": {"linkedin_account_ids": [account]},
+        },
+    )
     assert status == 201, campaign
     path = f"/api/v1/campaigns/{campaign['id']}"
     prospects = [{"linkedin_provider_id": f"ACo{i}", "first_name": "Bo"} for i in range(12)]
@@ -29,14 +40,14 @@ async def test_changes_are_audited_with_actor_time_and_what_changed(suite):
     assert (await suite.call("POST", f"{path}/pause", member, json={}))[0] == 200
     assert (await suite.call("POST", f"{path}/resume", viewer, json={}))[0] == 403  # refused: not audited
     assert (await suite.call("GET", path, viewer))[0] == 200  # a read: not audited
-    status, endpoint = await suite.call("POST", "/api/v1/webhook-endpoints", admin,
-                                        json={"url": "http://127.0.0.1:9/x", "events": ["campaign.paused"]})
+    status, endpoint = await suite.call(
+        "POST", "/api/v1/webhook-endpoints", admin, json={"url": "http://127.0.0.1:9/x", "events": ["campaign.paused"]}
+    )
     assert status == 422  # refused (SSRF guard): not audited
     status, entries = await suite.call("GET", "/api/v1/audit", admin)
     assert status == 200, entries
     got = entries["entries"]
-    assert [e["action"] for e in got[:4]] == ["pause_campaign", "activate_campaign", "add_prospects",
-                                               "create_campaign"]
+    assert [e["action"] for e in got[:4]] == ["pause_campaign", "activate_campaign", "add_prospects", "create_campaign"]
     assert got[2]["changes"] == {"prospects": "12 items"} and got[2]["member_id"] == team.member_ids[Role.MEMBER]
     pause = got[0]
     assert pause["member_id"] == team.member_ids[Role.MEMBER] and pause["member_email"].startswith("member-")
@@ -83,17 +94,30 @@ async def test_the_audit_log_pages_newest_first_and_filters(suite):
 
 
 def test_secrets_are_redacted_wherever_they_sit():
-    body = {"email": "a@b.example", "smtp": {"host": "h", "password": "p"}, "app_password": "x",
-            "list": [{"refresh_token": "t", "name": "n"}], "api_key": "k", "secret": "s"}
-    assert redact(body) == {"email": "a@b.example", "smtp": {"host": "h", "password": REDACTED},
-                            "app_password": REDACTED, "list": [{"refresh_token": REDACTED, "name": "n"}],
-                            "api_key": REDACTED, "secret": REDACTED}
+    body = {
+        "email": "a@b.example",
+        "smtp": {"host": "h", "password": "p"},
+        "app_password": "x",
+        "list": [{"refresh_token": "t", "name": "n"}],
+        "api_key": "k",
+        "secret": "s",
+    }
+    assert redact(body) == {
+        "email": "a@b.example",
+        "smtp": {"host": "h", "password": REDACTED},
+        "app_password": REDACTED,
+        "list": [{"refresh_token": REDACTED, "name": "n"}],
+        "api_key": REDACTED,
+        "secret": REDACTED,
+    }
 
 
 def test_long_lists_are_counted_and_huge_bodies_sized():
     prospects = [{"linkedin_provider_id": f"ACo{i}", "first_name": "x"} for i in range(10_000)]
     assert summarize({"prospects": prospects}) == {"prospects": "10000 items"}
     assert summarize({"days": ["mon", "tue"], "smtp": {"password": "p"}}) == {
-        "days": ["mon", "tue"], "smtp": {"password": REDACTED}}
+        "days": ["mon", "tue"],
+        "smtp": {"password": REDACTED},
+    }
     huge = summarize({"text": "y" * (MAX_CHANGES_BYTES + 1)})
     assert huge["truncated"] is True and huge["bytes"] > MAX_CHANGES_BYTES

@@ -9,8 +9,11 @@ import uuid
 
 import pytest
 
-SCHEDULE = {"days": ["mon", "tue", "wed", "thu", "fri"], "window": {"start": "09:00", "end": "17:00"},
-            "timezone": "America/New_York"}
+SCHEDULE = {
+    "days": ["mon", "tue", "wed", "thu", "fri"],
+    "window": {"start": "09:00", "end": "17:00"},
+    "timezone": "America/New_York",
+}
 INVITE = {"channel": "linkedin", "action": "invite", "text": "Hi {{first_name}}"}
 MESSAGE = {"channel": "linkedin", "action": "message", "delay": {"days": 2}, "text": "Thanks!"}
 EMAIL = {"channel": "email", "action": "email", "delay": {"days": 1, "hours": 6}, "subject": "Hi", "body": "Hello"}
@@ -19,8 +22,12 @@ SERVER = {"host": "127.0.0.1", "port": 2525, "security": "none", "username": "u"
 
 async def senders(suite, auth):
     account = await suite.linkedin_account(auth)
-    status, inbox = await suite.call("POST", "/api/v1/inboxes", auth, json={
-        "email": f"{uuid.uuid4().hex[:8]}@acme.example", "smtp": SERVER, "imap": SERVER})
+    status, inbox = await suite.call(
+        "POST",
+        "/api/v1/inboxes",
+        auth,
+        json={"email": f"{uuid.uuid4().hex[:8]}@acme.example", "smtp": SERVER, "imap": SERVER},
+    )
     assert status == 201, inbox
     return {"linkedin_account_ids": [account], "inbox_ids": [inbox["id"]]}
 
@@ -28,12 +35,18 @@ async def senders(suite, auth):
 async def test_a_multichannel_campaign_is_stored_as_given(suite):
     _, auth = await suite.new_workspace()
     who = await senders(suite, auth)
-    status, created = await suite.call("POST", "/api/v1/campaigns", auth, json={
-        "name": "Multi", "schedule": SCHEDULE, "steps": [INVITE, MESSAGE, EMAIL], "senders": who})
+    status, created = await suite.call(
+        "POST",
+        "/api/v1/campaigns",
+        auth,
+        json={"name": "Multi", "schedule": SCHEDULE, "steps": [INVITE, MESSAGE, EMAIL], "senders": who},
+    )
     assert status == 201, created
     assert [(s["index"], s["channel"], s["action"], s["delay"]) for s in created["steps"]] == [
-        (0, "linkedin", "invite", {"days": 0, "hours": 0}), (1, "linkedin", "message", {"days": 2, "hours": 0}),
-        (2, "email", "email", {"days": 1, "hours": 6})]
+        (0, "linkedin", "invite", {"days": 0, "hours": 0}),
+        (1, "linkedin", "message", {"days": 2, "hours": 0}),
+        (2, "email", "email", {"days": 1, "hours": 6}),
+    ]
     assert created["senders"] == who
     _, got = await suite.call("GET", f"/api/v1/campaigns/{created['id']}", auth)
     assert created.pop("warnings") == []  # only the creation answer warns
@@ -60,8 +73,9 @@ BAD_STEPS = [
 async def test_invalid_steps_are_400_naming_the_field(suite, case, steps, field):
     _, auth = await suite.new_workspace()
     who = await senders(suite, auth)
-    status, body = await suite.call("POST", "/api/v1/campaigns", auth, json={
-        "name": "c", "schedule": SCHEDULE, "steps": steps, "senders": who})
+    status, body = await suite.call(
+        "POST", "/api/v1/campaigns", auth, json={"name": "c", "schedule": SCHEDULE, "steps": steps, "senders": who}
+    )
     assert status == 400, body
     assert body["error"]["details"]["field"] == field, body
     _, listed = await suite.call("GET", "/api/v1/campaigns", auth)
@@ -81,8 +95,9 @@ async def test_senders_must_match_the_steps_and_belong_to_the_workspace(suite):
         ({"linkedin_account_ids": mine["linkedin_account_ids"] * 2}, [INVITE], "senders.linkedin_account_ids"),
     ]
     for who, steps, field in cases:
-        status, body = await suite.call("POST", "/api/v1/campaigns", auth, json={
-            "name": "c", "schedule": SCHEDULE, "steps": steps, "senders": who})
+        status, body = await suite.call(
+            "POST", "/api/v1/campaigns", auth, json={"name": "c", "schedule": SCHEDULE, "steps": steps, "senders": who}
+        )
         assert status == 400 and body["error"]["details"]["field"] == field, (who, body)
     _, listed = await suite.call("GET", "/api/v1/campaigns", auth)
     assert listed["campaigns"] == []
@@ -97,8 +112,12 @@ async def test_a_campaign_without_steps_cannot_be_activated(suite):
 
 async def campaign(suite, auth, steps=(INVITE, EMAIL)):
     who = await senders(suite, auth)
-    status, created = await suite.call("POST", "/api/v1/campaigns", auth, json={
-        "name": "c", "schedule": SCHEDULE, "steps": list(steps), "senders": who})
+    status, created = await suite.call(
+        "POST",
+        "/api/v1/campaigns",
+        auth,
+        json={"name": "c", "schedule": SCHEDULE, "steps": list(steps), "senders": who},
+    )
     assert status == 201, created
     return created["id"]
 
@@ -130,15 +149,28 @@ async def test_prospects_are_refused_with_reasons_and_added_once(suite):
     assert status == 200, added
     assert (added["added"], added["already_present"]) == (2, 1)
     assert [(r["index"], r["code"]) for r in added["refused"]] == [
-        (1, "invalid_email"), (2, "missing_identity"), (3, "missing_linkedin_identity")]
+        (1, "invalid_email"),
+        (2, "missing_identity"),
+        (3, "missing_linkedin_identity"),
+    ]
     # The same people again, one under another of their identifiers: nobody is added twice.
-    status, again = await suite.call("POST", f"/api/v1/campaigns/{cid}/prospects", auth, json={"prospects": [
-        {"linkedin_provider_id": "ACoX", "email": "d@x.example"},
-        {"linkedin_provider_id": "ACoA", "email": "a@x.example"}]})
+    status, again = await suite.call(
+        "POST",
+        f"/api/v1/campaigns/{cid}/prospects",
+        auth,
+        json={
+            "prospects": [
+                {"linkedin_provider_id": "ACoX", "email": "d@x.example"},
+                {"linkedin_provider_id": "ACoA", "email": "a@x.example"},
+            ]
+        },
+    )
     assert (again["added"], again["already_present"]) == (0, 2)
     page = await enrolled(suite, auth, cid)
     assert [(p["linkedin_provider_id"], p["email"]) for p in page["prospects"]] == [
-        ("ACoA", "a@x.example"), ("ACoD", "d@x.example")]
+        ("ACoA", "a@x.example"),
+        ("ACoD", "d@x.example"),
+    ]
     assert page["prospects"][1]["fields"] == {"title": "CTO"}
     assert all(p["state"] == "scheduled" and p["why_not_now"] for p in page["prospects"])
 
@@ -162,8 +194,9 @@ async def test_ten_thousand_prospects_in_one_call_and_paging(suite):
         if token is None or pages >= 3:
             break
     assert seen == [f"ACo{i:05d}" for i in range(600)]
-    status, body = await suite.call("POST", f"/api/v1/campaigns/{cid}/prospects", auth,
-                                    json={"prospects": prospects + [{"email": "one@too.many"}]})
+    status, body = await suite.call(
+        "POST", f"/api/v1/campaigns/{cid}/prospects", auth, json={"prospects": prospects + [{"email": "one@too.many"}]}
+    )
     assert status == 400 and body["error"]["details"]["field"] == "prospects"
 
 
@@ -171,9 +204,11 @@ async def test_prospects_and_preview_of_another_workspace_are_not_found(suite):
     _, auth = await suite.new_workspace()
     _, other = await suite.new_workspace()
     cid = await campaign(suite, auth, steps=(INVITE,))
-    for method, path, body in [("GET", f"/api/v1/campaigns/{cid}/prospects", None),
-                               ("POST", f"/api/v1/campaigns/{cid}/prospects", {"prospects": []}),
-                               ("GET", f"/api/v1/campaigns/{cid}/resume-preview", None)]:
+    for method, path, body in [
+        ("GET", f"/api/v1/campaigns/{cid}/prospects", None),
+        ("POST", f"/api/v1/campaigns/{cid}/prospects", {"prospects": []}),
+        ("GET", f"/api/v1/campaigns/{cid}/resume-preview", None),
+    ]:
         status, answer = await suite.call(method, path, other, json=body)
         assert status == 404 and answer["error"]["code"] == "not_found", (path, answer)
     status, preview = await suite.call("GET", f"/api/v1/campaigns/{cid}/resume-preview", auth)

@@ -20,33 +20,55 @@ async def _sender(conn: asyncpg.Connection, next_send_after: datetime) -> str:
     await conn.execute(
         """INSERT INTO scheduler.sender_states (sender_kind, sender_id, version, status, timezone, updated_at,
                unipile_account_id, next_send_after) VALUES ('linkedin_account', $1, 1, 'connected', 'UTC', $2,
-               'acc', $3)""", sender, NOW, next_send_after)
+               'acc', $3)""",
+        sender,
+        NOW,
+        next_send_after,
+    )
     await conn.execute(
         """INSERT INTO scheduler.sender_limits (sender_id, action_type, daily_cap, weekly_cap, ramp_start,
                ramp_step, pacing_min_seconds, pacing_max_seconds)
            VALUES ($1, 'linkedin_invite', 10, 50, 10, 0, 0, 0)""",
-        sender)
+        sender,
+    )
     return sender
 
 
-async def _campaign_with_due_invite(conn: asyncpg.Connection, sender: str, *, active: bool = True,
-                                    held: tuple[str, ...] = ()) -> str:
+async def _campaign_with_due_invite(
+    conn: asyncpg.Connection, sender: str, *, active: bool = True, held: tuple[str, ...] = ()
+) -> str:
     campaign = str(uuid.uuid4())
     await conn.execute(
         """INSERT INTO scheduler.campaign_plans (campaign_id, workspace_id, version, days, window_start, window_end,
                timezone, randomize, active, linkedin_account_ids, updated_at)
            VALUES ($1, gen_random_uuid(), 1, ARRAY['mon','tue','wed','thu','fri','sat','sun'], '00:00', '23:59',
-                   'UTC', false, $2, ARRAY[$3::uuid], $4)""", campaign, active, sender, NOW)
-    await conn.execute("INSERT INTO scheduler.plan_steps (campaign_id, index, channel, action_type, delay_hours)"
-                       " VALUES ($1, 0, 'linkedin', 'linkedin_invite', 0)", campaign)
-    await conn.execute("INSERT INTO scheduler.campaign_holds (campaign_id, version, held_scopes, updated_at)"
-                       " VALUES ($1, 1, $2, $3)", campaign, list(held), NOW)
+                   'UTC', false, $2, ARRAY[$3::uuid], $4)""",
+        campaign,
+        active,
+        sender,
+        NOW,
+    )
+    await conn.execute(
+        "INSERT INTO scheduler.plan_steps (campaign_id, index, channel, action_type, delay_hours)"
+        " VALUES ($1, 0, 'linkedin', 'linkedin_invite', 0)",
+        campaign,
+    )
+    await conn.execute(
+        "INSERT INTO scheduler.campaign_holds (campaign_id, version, held_scopes, updated_at) VALUES ($1, 1, $2, $3)",
+        campaign,
+        list(held),
+        NOW,
+    )
     due = NOW - timedelta(minutes=5)
     await conn.execute(
         """INSERT INTO scheduler.prospect_plans (prospect_id, campaign_id, linkedin_provider_id, state, channel,
                action_type, sender_id, due_at, next_action_at, linkedin_sender_id, updated_at)
            VALUES (gen_random_uuid(), $1, 'ACo1', 'scheduled', 'linkedin', 'linkedin_invite', $2, $3, $3, $2, $4)""",
-        campaign, sender, due, NOW)
+        campaign,
+        sender,
+        due,
+        NOW,
+    )
     return campaign
 
 
@@ -92,30 +114,42 @@ async def test_the_ready_queue_names_a_sender_again_when_its_action_becomes_clai
         inactive = await _campaign_with_due_invite(conn, inactive_sender, active=False)
         later_sender = await _sender(conn, NOW - timedelta(days=1))
         later = await _campaign_with_due_invite(conn, later_sender)
-        await conn.execute("UPDATE scheduler.prospect_plans SET next_action_at = $2 WHERE campaign_id = $1",
-                           uuid.UUID(later), NOW + timedelta(hours=2))
+        await conn.execute(
+            "UPDATE scheduler.prospect_plans SET next_action_at = $2 WHERE campaign_id = $1",
+            uuid.UUID(later),
+            NOW + timedelta(hours=2),
+        )
         idle_sender = await _sender(conn, NOW - timedelta(days=1))
 
         assert await _claimed(conn, NOW) == []
-        due = {str(r["sender_id"]): r["due"] for r in await conn.fetch(
-            "SELECT sender_id, CASE WHEN due_at = 'infinity' THEN 'never' ELSE due_at::text END AS due"
-            " FROM scheduler.sender_due")}
+        due = {
+            str(r["sender_id"]): r["due"]
+            for r in await conn.fetch(
+                "SELECT sender_id, CASE WHEN due_at = 'infinity' THEN 'never' ELSE due_at::text END AS due"
+                " FROM scheduler.sender_due"
+            )
+        }
         # Requeued: never for the held and the inactive ones and the one with no plan, in two hours for the other.
         assert [due[held_sender], due[inactive_sender], due[idle_sender]] == ["never"] * 3
         assert due[later_sender] != "never"
-        assert await conn.fetchval("SELECT due_at FROM scheduler.sender_due WHERE sender_id = $1",
-                                   uuid.UUID(later_sender)) == NOW + timedelta(hours=2)
+        assert await conn.fetchval(
+            "SELECT due_at FROM scheduler.sender_due WHERE sender_id = $1", uuid.UUID(later_sender)
+        ) == NOW + timedelta(hours=2)
         assert await _claimed(conn, NOW) == []
 
-        await conn.execute("UPDATE scheduler.campaign_holds SET version = 2, held_scopes = '{}' WHERE campaign_id = $1",
-                           uuid.UUID(held))
+        await conn.execute(
+            "UPDATE scheduler.campaign_holds SET version = 2, held_scopes = '{}' WHERE campaign_id = $1",
+            uuid.UUID(held),
+        )
         assert await _claimed(conn, NOW) == [held_sender]
-        await conn.execute("UPDATE scheduler.campaign_plans SET active = true WHERE campaign_id = $1",
-                           uuid.UUID(inactive))
+        await conn.execute(
+            "UPDATE scheduler.campaign_plans SET active = true WHERE campaign_id = $1", uuid.UUID(inactive)
+        )
         assert sorted(await _claimed(conn, NOW)) == sorted([held_sender, inactive_sender])
         await _campaign_with_due_invite(conn, idle_sender)
         assert sorted(await _claimed(conn, NOW)) == sorted([held_sender, inactive_sender, idle_sender])
         assert sorted(await _claimed(conn, NOW + timedelta(hours=3))) == sorted(
-            [held_sender, inactive_sender, idle_sender, later_sender])
+            [held_sender, inactive_sender, idle_sender, later_sender]
+        )
     finally:
         await conn.close()

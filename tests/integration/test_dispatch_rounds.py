@@ -21,8 +21,7 @@ from services.scheduler.providers import Providers
 from services.scheduler.repository import Repository, Tx
 from tests.scheduler_rig import MONDAY_7_UTC, Rig, scheduler_rig
 
-LIMITS = Limits(daily_cap=10, weekly_cap=1000, ramp_start=10, ramp_step=0, pacing_min_seconds=0,
-                pacing_max_seconds=0)
+LIMITS = Limits(daily_cap=10, weekly_cap=1000, ramp_start=10, ramp_step=0, pacing_min_seconds=0, pacing_max_seconds=0)
 INVITE_ONLY = (Step(0, "linkedin", "linkedin_invite", 0, "Hi {{first_name}}"),)
 OPEN_WINDOW = MONDAY_7_UTC + timedelta(hours=3)  # 11:00 in Paris
 
@@ -66,9 +65,17 @@ async def due_now(rig: Rig, senders: int) -> list[str]:
                   next_action_at = $2
              FROM (SELECT prospect_id, row_number() OVER (ORDER BY prospect_id) AS k FROM scheduler.prospect_plans
                     WHERE campaign_id = $1) o
-            WHERE p.prospect_id = o.prospect_id""", uuid.UUID(campaign), rig.clock.now(), [uuid.UUID(i) for i in ids])
-    assert await rig.pool.fetchval("SELECT count(DISTINCT sender_id) FROM scheduler.prospect_plans"
-                                   " WHERE campaign_id = $1", uuid.UUID(campaign)) == senders
+            WHERE p.prospect_id = o.prospect_id""",
+        uuid.UUID(campaign),
+        rig.clock.now(),
+        [uuid.UUID(i) for i in ids],
+    )
+    assert (
+        await rig.pool.fetchval(
+            "SELECT count(DISTINCT sender_id) FROM scheduler.prospect_plans WHERE campaign_id = $1", uuid.UUID(campaign)
+        )
+        == senders
+    )
     return prospects
 
 
@@ -80,15 +87,24 @@ def counting_dispatcher(rig: Rig) -> tuple[Dispatcher, CountingRepository]:
     async def no_email(_: str):
         raise AssertionError("no email here")
 
-    return Dispatcher(repository, Providers(unipile, no_email), rig.clock, batch=100, unipile=unipile,
-                      failure_rates=rig.failure_rates, events=events), repository
+    return Dispatcher(
+        repository,
+        Providers(unipile, no_email),
+        rig.clock,
+        batch=100,
+        unipile=unipile,
+        failure_rates=rig.failure_rates,
+        events=events,
+    ), repository
 
 
 async def states(rig: Rig, prospects: list[str]) -> list[tuple[str, str | None]]:
     rows = await rig.pool.fetch(
         """SELECT p.state, a.status FROM scheduler.prospect_plans p
              LEFT JOIN scheduler.send_attempts a ON a.prospect_id = p.prospect_id
-            WHERE p.prospect_id = ANY($1::uuid[])""", [uuid.UUID(p) for p in prospects])
+            WHERE p.prospect_id = ANY($1::uuid[])""",
+        [uuid.UUID(p) for p in prospects],
+    )
     return sorted((r["state"], r["status"]) for r in rows)
 
 
@@ -106,7 +122,8 @@ async def test_a_round_costs_the_same_statements_for_3_actions_as_for_40(rig):
             """SELECT failure_sample FROM scheduler.sender_states s
                 WHERE EXISTS (SELECT 1 FROM scheduler.prospect_plans p
                                WHERE p.sender_id = s.sender_id AND p.prospect_id = ANY($1::uuid[]))""",
-            [uuid.UUID(p) for p in prospects])
+            [uuid.UUID(p) for p in prospects],
+        )
         assert [r["failure_sample"] for r in failure_states] == [1] * size, "each sender's rate was evaluated"
     assert len(rig.sandbox.invitations) == 43
     assert costs[3] == costs[40], costs

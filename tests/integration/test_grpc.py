@@ -24,9 +24,11 @@ from services.common.clock import SystemClock
 from services.common.db import create_pool
 from services.common.grpc_client import open_channel
 
-SERVICES = {"accounts": "holdfast.accounts.v1.AccountsService",
-            "campaigns": "holdfast.campaigns.v1.CampaignsService",
-            "scheduler": "holdfast.scheduler.v1.SchedulerService"}
+SERVICES = {
+    "accounts": "holdfast.accounts.v1.AccountsService",
+    "campaigns": "holdfast.campaigns.v1.CampaignsService",
+    "scheduler": "holdfast.scheduler.v1.SchedulerService",
+}
 
 
 @pytest.mark.parametrize("name", SERVICES)
@@ -54,8 +56,10 @@ async def test_every_service_serves_reflection(suite, name):
         names = {s.name for s in listed.list_services_response.service}
         assert {SERVICES[name], "grpc.health.v1.Health"} <= names
         found = await ask(reflection_pb2.ServerReflectionRequest(file_containing_symbol=SERVICES[name]))
-        files = [descriptor_pb2.FileDescriptorProto.FromString(raw)
-                 for raw in found.file_descriptor_response.file_descriptor_proto]
+        files = [
+            descriptor_pb2.FileDescriptorProto.FromString(raw)
+            for raw in found.file_descriptor_response.file_descriptor_proto
+        ]
         assert any(s.name == SERVICES[name].rsplit(".", 1)[-1] for f in files for s in f.service)
 
 
@@ -76,12 +80,18 @@ async def test_every_service_serves_reflection_v1(suite, name):
 
         listed = await ask(reflection_pb2.ServerReflectionRequest(list_services=""))
         names = {s.name for s in listed.list_services_response.service}
-        assert {SERVICES[name], "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection",
-                "grpc.reflection.v1alpha.ServerReflection"} <= names
+        assert {
+            SERVICES[name],
+            "grpc.health.v1.Health",
+            "grpc.reflection.v1.ServerReflection",
+            "grpc.reflection.v1alpha.ServerReflection",
+        } <= names
         for symbol in (SERVICES[name], "grpc.reflection.v1.ServerReflection"):
             found = await ask(reflection_pb2.ServerReflectionRequest(file_containing_symbol=symbol))
-            files = [descriptor_pb2.FileDescriptorProto.FromString(raw)
-                     for raw in found.file_descriptor_response.file_descriptor_proto]
+            files = [
+                descriptor_pb2.FileDescriptorProto.FromString(raw)
+                for raw in found.file_descriptor_response.file_descriptor_proto
+            ]
             package, _, service = symbol.rpartition(".")
             assert any(f.package == package and s.name == service for f in files for s in f.service), symbol
 
@@ -90,15 +100,21 @@ async def test_domain_errors_cross_grpc_with_code_and_field(suite):
     async with open_channel(f"127.0.0.1:{suite.ports['campaigns']}") as channel:
         stub = campaigns_pb2_grpc.CampaignsServiceStub(channel)
         with pytest.raises(errors.InvalidArgument) as exc:
-            await stub.CreateCampaign(campaigns_pb2.CreateCampaignRequest(
-                workspace_id=str(uuid.uuid4()), name="x",
-                schedule=campaigns_pb2.Schedule(days=["mon"], window_start="09:00", window_end="10:00",
-                                                timezone="Nowhere/Town")))
+            await stub.CreateCampaign(
+                campaigns_pb2.CreateCampaignRequest(
+                    workspace_id=str(uuid.uuid4()),
+                    name="x",
+                    schedule=campaigns_pb2.Schedule(
+                        days=["mon"], window_start="09:00", window_end="10:00", timezone="Nowhere/Town"
+                    ),
+                )
+            )
         assert exc.value.code == "invalid_argument"
         assert exc.value.field == "schedule.timezone"
         with pytest.raises(errors.NotFound):
-            await stub.GetCampaign(campaigns_pb2.GetCampaignRequest(workspace_id=str(uuid.uuid4()),
-                                                                   campaign_id=str(uuid.uuid4())))
+            await stub.GetCampaign(
+                campaigns_pb2.GetCampaignRequest(workspace_id=str(uuid.uuid4()), campaign_id=str(uuid.uuid4()))
+            )
 
 
 async def test_raw_grpc_clients_see_the_rich_status(suite):
@@ -119,13 +135,21 @@ async def test_raw_grpc_clients_see_the_rich_status(suite):
 
 async def test_an_actor_is_required_to_pause(suite):
     workspace_id, auth = await suite.new_workspace()
-    _, created = await suite.call("POST", "/api/v1/campaigns", auth, json={
-        "name": "c", "schedule": {"days": ["mon"], "window": {"start": "09:00", "end": "10:00"}, "timezone": "UTC"}})
+    _, created = await suite.call(
+        "POST",
+        "/api/v1/campaigns",
+        auth,
+        json={
+            "name": "c",
+            "schedule": {"days": ["mon"], "window": {"start": "09:00", "end": "10:00"}, "timezone": "UTC"},
+        },
+    )
     async with open_channel(f"127.0.0.1:{suite.ports['campaigns']}") as channel:
         stub = campaigns_pb2_grpc.CampaignsServiceStub(channel)
         with pytest.raises(errors.InvalidArgument) as exc:
-            await stub.PauseCampaign(campaigns_pb2.PauseCampaignRequest(workspace_id=workspace_id,
-                                                                       campaign_id=created["id"]))
+            await stub.PauseCampaign(
+                campaigns_pb2.PauseCampaignRequest(workspace_id=workspace_id, campaign_id=created["id"])
+            )
         assert exc.value.field == "actor"
 
 
@@ -134,9 +158,17 @@ async def test_resume_blocked_names_each_reason_gate_and_action(suite):
     refused resume changes nothing: the manual reason, whose gate passes, stays (issue 15)."""
     workspace_id, auth = await suite.new_workspace()
     account = await suite.linkedin_account(auth)
-    _, created = await suite.call("POST", "/api/v1/campaigns", auth, json={
-        "name": "c", "schedule": {"days": ["mon"], "window": {"start": "09:00", "end": "10:00"}, "timezone": "UTC"},
-        "steps": [{"channel": "linkedin", "action": "invite"}], "senders": {"linkedin_account_ids": [account]}})
+    _, created = await suite.call(
+        "POST",
+        "/api/v1/campaigns",
+        auth,
+        json={
+            "name": "c",
+            "schedule": {"days": ["mon"], "window": {"start": "09:00", "end": "10:00"}, "timezone": "UTC"},
+            "steps": [{"channel": "linkedin", "action": "invite"}],
+            "senders": {"linkedin_account_ids": [account]},
+        },
+    )
     cid = created["id"]
     await suite.call("POST", f"/api/v1/campaigns/{cid}/activate", auth)
     await suite.call("POST", f"/api/v1/campaigns/{cid}/pause", auth)
@@ -145,8 +177,14 @@ async def test_resume_blocked_names_each_reason_gate_and_action(suite):
     try:
         directory = AccountsDirectory(AccountsServiceStub(open_channel(f"127.0.0.1:{suite.ports['accounts']}")))
         helper = PauseStates(Repository(pool), SystemClock(), Gates(directory).check, ProtoEvents())
-        change = await helper.add(workspace_id, cid, "account_restricted", "linkedin",
-                                  Actor(kind="system", source="send_failure", event_id="evt_1"), subject=account)
+        change = await helper.add(
+            workspace_id,
+            cid,
+            "account_restricted",
+            "linkedin",
+            Actor(kind="system", source="send_failure", event_id="evt_1"),
+            subject=account,
+        )
         assert change.changed and change.campaign.paused_reason == "account_restricted"
     finally:
         await pool.close()
@@ -154,19 +192,31 @@ async def test_resume_blocked_names_each_reason_gate_and_action(suite):
     status, body = await suite.call("POST", f"/api/v1/campaigns/{cid}/resume", auth)
     assert status == 409
     assert body["error"]["code"] == "resume_blocked"
-    assert body["error"]["details"]["blocking"] == [{
-        "reason": "account_restricted", "gate": "restriction_lifted_and_verified",
-        "message": "the account is connected and has not been verified since its restriction",
-        "action": CATALOG["account_restricted"].action}]
+    assert body["error"]["details"]["blocking"] == [
+        {
+            "reason": "account_restricted",
+            "gate": "restriction_lifted_and_verified",
+            "message": "the account is connected and has not been verified since its restriction",
+            "action": CATALOG["account_restricted"].action,
+        }
+    ]
     _, got = await suite.call("GET", f"/api/v1/campaigns/{cid}", auth)
     assert got["status"] == "paused" and got["paused_reason"] == "account_restricted"
     assert sorted((r["reason"], r["scope"]) for r in got["pause_reasons"]) == [
-        ("account_restricted", "linkedin"), ("manual", "campaign")], "a refused resume changes nothing"
+        ("account_restricted", "linkedin"),
+        ("manual", "campaign"),
+    ], "a refused resume changes nothing"
     _, history = await suite.call("GET", f"/api/v1/campaigns/{cid}/pause-history", auth)
     assert [(e["action"], e["reason"], e["actor"]["kind"]) for e in history["entries"]] == [
-        ("added", "manual", "member"), ("added", "account_restricted", "system")]
-    assert history["entries"][1]["actor"] == {"kind": "system", "member_id": None, "source": "send_failure",
-                                              "event_id": "evt_1"}
+        ("added", "manual", "member"),
+        ("added", "account_restricted", "system"),
+    ]
+    assert history["entries"][1]["actor"] == {
+        "kind": "system",
+        "member_id": None,
+        "source": "send_failure",
+        "event_id": "evt_1",
+    }
 
 
 async def test_sender_stats_of_an_unknown_sender_is_not_found(suite):
@@ -175,7 +225,8 @@ async def test_sender_stats_of_an_unknown_sender_is_not_found(suite):
 
         with pytest.raises(errors.NotFound):
             await scheduler_pb2_grpc.SchedulerServiceStub(channel).GetSenderStats(
-                scheduler_pb2.GetSenderStatsRequest(sender_id=str(uuid.uuid4())))
+                scheduler_pb2.GetSenderStatsRequest(sender_id=str(uuid.uuid4()))
+            )
 
 
 def test_reason_enum_matches_the_database_and_domain():
@@ -187,7 +238,8 @@ def test_reason_enum_matches_the_database_and_domain():
 
 
 @pytest.mark.parametrize(
-    "rpc", ["GetResumePreview", "GetWarmupProgress", "ListProspectPlans", "SetCampaignHolds", "EnrollProspects"])
+    "rpc", ["GetResumePreview", "GetWarmupProgress", "ListProspectPlans", "SetCampaignHolds", "EnrollProspects"]
+)
 async def test_the_scheduler_refuses_a_malformed_campaign_id_as_invalid_argument(suite, rpc):
     """Like every other service: an id that does not parse is a bad argument naming its field, not a missing
     object (the gateway decides what a malformed id in a URL means, before any call)."""

@@ -11,8 +11,12 @@ import pytest
 
 from services.gateway.routes import ROUTES
 
-SCHEDULE = {"days": ["mon", "tue", "wed", "thu", "fri"], "window": {"start": "09:00", "end": "17:00"},
-            "timezone": "Europe/Paris", "randomize_within_window": True}
+SCHEDULE = {
+    "days": ["mon", "tue", "wed", "thu", "fri"],
+    "window": {"start": "09:00", "end": "17:00"},
+    "timezone": "Europe/Paris",
+    "randomize_within_window": True,
+}
 
 
 def campaign_body(**overrides):
@@ -24,8 +28,10 @@ def campaign_body(**overrides):
 async def create_campaign(suite, auth, **overrides):
     """A campaign that can be activated: one invite step sent by a LinkedIn account of the workspace."""
     account = await suite.linkedin_account(auth)
-    body = campaign_body(steps=[{"channel": "linkedin", "action": "invite", "text": "Hi {{first_name}}"}],
-                         senders={"linkedin_account_ids": [account]})
+    body = campaign_body(
+        steps=[{"channel": "linkedin", "action": "invite", "text": "Hi {{first_name}}"}],
+        senders={"linkedin_account_ids": [account]},
+    )
     body.update(overrides)
     status, created = await suite.call("POST", "/api/v1/campaigns", auth, json=body)
     assert status == 201, created
@@ -51,10 +57,12 @@ async def test_workspace_creation_returns_token_and_stores_only_its_hash(suite):
     conn = await asyncpg.connect(suite.dsn)
     try:
         stored = await conn.fetchval(
-            "SELECT count(*) FROM accounts.api_tokens WHERE workspace_id = $1", uuid.UUID(body["workspace"]["id"]))
+            "SELECT count(*) FROM accounts.api_tokens WHERE workspace_id = $1", uuid.UUID(body["workspace"]["id"])
+        )
         plaintext = await conn.fetchval(
             "SELECT count(*) FROM accounts.api_tokens WHERE encode(token_hash, 'escape') LIKE '%' || $1 || '%'",
-            token[3:20])
+            token[3:20],
+        )
     finally:
         await conn.close()
     assert stored == 1
@@ -128,10 +136,14 @@ async def test_pause_history_records_every_change_with_its_actor(suite):
     assert status == 200
     entries = history["entries"]
     assert [(e["action"], e["reason"], e["status_after"]) for e in entries] == [
-        ("added", "manual", "paused"), ("cleared", "manual", "active"), ("added", "manual", "paused")]
+        ("added", "manual", "paused"),
+        ("cleared", "manual", "active"),
+        ("added", "manual", "paused"),
+    ]
     assert all(e["actor"]["kind"] == "member" and uuid.UUID(e["actor"]["member_id"]) for e in entries)
     status, rest = await suite.call(
-        "GET", f"/api/v1/campaigns/{cid}/pause-history?page_token={history['next_page_token']}", auth)
+        "GET", f"/api/v1/campaigns/{cid}/pause-history?page_token={history['next_page_token']}", auth
+    )
     assert [(e["action"], e["status_after"]) for e in rest["entries"]] == [("cleared", "active")]
     assert rest["next_page_token"] is None
 
@@ -171,9 +183,13 @@ async def test_another_workspaces_campaign_is_not_found(suite):
     _, auth_b = await suite.new_workspace("B")
     cid = (await create_campaign(suite, auth_a))["id"]
     await suite.call("POST", f"/api/v1/campaigns/{cid}/activate", auth_a)
-    for method, path in [("GET", f"/api/v1/campaigns/{cid}"), ("POST", f"/api/v1/campaigns/{cid}/activate"),
-                         ("POST", f"/api/v1/campaigns/{cid}/pause"), ("POST", f"/api/v1/campaigns/{cid}/resume"),
-                         ("GET", f"/api/v1/campaigns/{cid}/pause-history")]:
+    for method, path in [
+        ("GET", f"/api/v1/campaigns/{cid}"),
+        ("POST", f"/api/v1/campaigns/{cid}/activate"),
+        ("POST", f"/api/v1/campaigns/{cid}/pause"),
+        ("POST", f"/api/v1/campaigns/{cid}/resume"),
+        ("GET", f"/api/v1/campaigns/{cid}/pause-history"),
+    ]:
         status, body = await suite.call(method, path, auth_b)
         assert status == 404, (method, path, body)
         assert_error(body, "not_found")
@@ -189,8 +205,9 @@ async def test_unknown_campaign_is_not_found(suite, path):
     assert_error(body, "not_found")
 
 
-@pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer ", "Basic abc", "Bearer hf_unknown_token_value_1234",
-                                    "bearer"])
+@pytest.mark.parametrize(
+    "header", [None, "", "Bearer", "Bearer ", "Basic abc", "Bearer hf_unknown_token_value_1234", "bearer"]
+)
 async def test_missing_or_bad_token_is_401(suite, header):
     headers = {} if header is None else {"Authorization": header}
     status, body = await suite.call("GET", "/api/v1/campaigns", headers)
@@ -212,20 +229,28 @@ BAD_CAMPAIGNS = [
     ("no days", {"schedule": {**SCHEDULE, "days": []}}, "schedule.days"),
     ("unknown day", {"schedule": {**SCHEDULE, "days": ["mon", "funday"]}}, "schedule.days.1"),
     ("duplicate day", {"schedule": {**SCHEDULE, "days": ["mon", "mon"]}}, "schedule.days"),
-    ("end before start", {"schedule": {**SCHEDULE, "window": {"start": "17:00", "end": "09:00"}}},
-     "schedule.window.end"),
-    ("empty window", {"schedule": {**SCHEDULE, "window": {"start": "09:00", "end": "09:00"}}},
-     "schedule.window.end"),
+    (
+        "end before start",
+        {"schedule": {**SCHEDULE, "window": {"start": "17:00", "end": "09:00"}}},
+        "schedule.window.end",
+    ),
+    ("empty window", {"schedule": {**SCHEDULE, "window": {"start": "09:00", "end": "09:00"}}}, "schedule.window.end"),
     ("bad time", {"schedule": {**SCHEDULE, "window": {"start": "25:00", "end": "26:00"}}}, "schedule.window.start"),
-    ("bad time format", {"schedule": {**SCHEDULE, "window": {"start": "9am", "end": "17:00"}}},
-     "schedule.window.start"),
+    (
+        "bad time format",
+        {"schedule": {**SCHEDULE, "window": {"start": "9am", "end": "17:00"}}},
+        "schedule.window.start",
+    ),
     ("unknown top-level field", {"colour": "blue"}, "colour"),
     ("unknown nested field", {"schedule": {**SCHEDULE, "speed": 3}}, "schedule.speed"),
     ("name wrong type", {"name": 42}, "name"),
     ("name empty", {"name": "   "}, "name"),
     ("name too long", {"name": "x" * 201}, "name"),
-    ("randomize wrong type", {"schedule": {**SCHEDULE, "randomize_within_window": "yes"}},
-     "schedule.randomize_within_window"),
+    (
+        "randomize wrong type",
+        {"schedule": {**SCHEDULE, "randomize_within_window": "yes"}},
+        "schedule.randomize_within_window",
+    ),
     ("schedule missing", {"schedule": None}, "schedule"),
     ("bad kind", {"kind": "spam"}, "kind"),
 ]
@@ -247,8 +272,7 @@ async def test_invalid_campaign_is_400_naming_the_field_and_writes_nothing(suite
 @pytest.mark.parametrize("raw", [b"{not json", b"[1, 2]", b"\xff\xfe", b'"text"', b"\n\n", b"  "])
 async def test_malformed_json_is_400(suite, raw):
     _, auth = await suite.new_workspace()
-    status, body = await suite.call("POST", "/api/v1/campaigns", {**auth, "Content-Type": "application/json"},
-                                    data=raw)
+    status, body = await suite.call("POST", "/api/v1/campaigns", {**auth, "Content-Type": "application/json"}, data=raw)
     assert status == 400
     assert_error(body, "malformed_json", "body")
     _, listed = await suite.call("GET", "/api/v1/campaigns", auth)
@@ -331,8 +355,9 @@ async def test_every_405_says_which_methods_the_route_takes(suite):
 async def test_oversized_body_is_refused(suite):
     _, auth = await suite.new_workspace()
     huge = b'{"name": "' + b"x" * (9 * 1024 * 1024) + b'"}'
-    status, body = await suite.call("POST", "/api/v1/campaigns", {**auth, "Content-Type": "application/json"},
-                                    data=io.BytesIO(huge))
+    status, body = await suite.call(
+        "POST", "/api/v1/campaigns", {**auth, "Content-Type": "application/json"}, data=io.BytesIO(huge)
+    )
     assert status == 413
     assert_error(body, "payload_too_large")
 
@@ -370,11 +395,16 @@ async def test_openapi_describes_every_route(suite):
     assert {"400", "401", "201"} <= set(create["responses"])
 
 
-@pytest.mark.parametrize(("path", "where"), [
-    ("/linkedin-accounts?connected=1", "/#/accounts?connected=1"),
-    ("/linkedin-accounts/0b5e7c1e-3c1f-4d55-9d0e-2f3f2a0c9d11?reconnected=1",
-     "/#/accounts?reconnected=0b5e7c1e-3c1f-4d55-9d0e-2f3f2a0c9d11"),
-])
+@pytest.mark.parametrize(
+    ("path", "where"),
+    [
+        ("/linkedin-accounts?connected=1", "/#/accounts?connected=1"),
+        (
+            "/linkedin-accounts/0b5e7c1e-3c1f-4d55-9d0e-2f3f2a0c9d11?reconnected=1",
+            "/#/accounts?reconnected=0b5e7c1e-3c1f-4d55-9d0e-2f3f2a0c9d11",
+        ),
+    ],
+)
 async def test_hosted_linkedin_pages_send_the_browser_back_to_the_accounts_page(suite, path, where):
     """Unipile's hosted connect and reconnect pages end on these addresses (success_redirect_url): never a 404."""
     async with suite.http.get(f"{suite.base_url}{path}", allow_redirects=False) as response:

@@ -13,8 +13,10 @@ from services.common.providers.imap import ImapSettings, fetch_new_mail
 
 
 def message(n: int, size: int = 0) -> bytes:
-    return (f"From: p{n}@acme.example\r\nSubject: Re: Hello\r\nMessage-ID: <m{n}@acme.example>\r\n\r\n"
-            f"Reply {n}\r\n" + "x" * size).encode()
+    return (
+        f"From: p{n}@acme.example\r\nSubject: Re: Hello\r\nMessage-ID: <m{n}@acme.example>\r\n\r\n"
+        f"Reply {n}\r\n" + "x" * size
+    ).encode()
 
 
 async def test_new_mail_is_read_after_the_cursor_and_never_the_whole_mailbox_again():
@@ -104,9 +106,11 @@ async def test_a_read_exchanges_the_same_with_ten_or_ten_thousand_messages_in_th
                 assert len(got.messages) == 1
                 cursor = got
             exchanged[user], timings[user] = max(per_read), best
-        print(f"\nIMAP reply read: bytes exchanged 10 messages {exchanged['small']:,}, 10,000 messages "
-              f"{exchanged['large']:,} ({exchanged['large'] / exchanged['small']:.3f}x); sandbox wall clock, best of "
-              f"10: {timings['small'] * 1000:.2f} / {timings['large'] * 1000:.2f} ms")
+        print(
+            f"\nIMAP reply read: bytes exchanged 10 messages {exchanged['small']:,}, 10,000 messages "
+            f"{exchanged['large']:,} ({exchanged['large'] / exchanged['small']:.3f}x); sandbox wall clock, best of "
+            f"10: {timings['small'] * 1000:.2f} / {timings['large'] * 1000:.2f} ms"
+        )
         assert exchanged["large"] <= 1.2 * exchanged["small"]
     finally:
         await proxy.stop()

@@ -199,8 +199,9 @@ UNREACHABLE = (LoginOutcome("smtp"), LoginOutcome("imap", "network", "connect: r
 def test_probe_decision(status, failures, since_s, outcomes, expected) -> None:
     since = None if since_s is None else T0 - timedelta(seconds=since_s)
     status, _, refused = status.partition(":")
-    decision = decide_inbox_probe(status, failures, since, outcomes, T0, 3, GRACE,
-                                  sender_refused=refused == "sender_refused")
+    decision = decide_inbox_probe(
+        status, failures, since, outcomes, T0, 3, GRACE, sender_refused=refused == "sender_refused"
+    )
     got_since = None if decision.network_failing_since is None else (T0 - decision.network_failing_since).seconds
     assert (decision.auth_failures, got_since, decision.status) == expected
     assert bool(decision.error) == any(o.failure for o in outcomes)
@@ -489,16 +490,14 @@ async def test_a_refused_send_makes_the_inbox_due_for_a_probe_now(w: World) -> N
     inbox.set_server_password("changed-mid-send")
     attempt = f"att-{uuid.uuid4().hex[:8]}"
     assert (
-        await w.replica.senders.report_account_failure(
-            "inbox", inbox.id, "disconnected", "", "535 refused", attempt
-        ) is False
+        await w.replica.senders.report_account_failure("inbox", inbox.id, "disconnected", "", "535 refused", attempt)
+        is False
     )
     assert (await inbox.row())["next_probe_at"] == w.clock.now()
     # The same report again changes nothing more.
     assert (
-        await w.replica.senders.report_account_failure(
-            "inbox", inbox.id, "disconnected", "", "535 refused", attempt
-        ) is False
+        await w.replica.senders.report_account_failure("inbox", inbox.id, "disconnected", "", "535 refused", attempt)
+        is False
     )
     assert await w.replica.inboxes.probe_inboxes_once(batch=1000) >= 1  # no time passed: it was due at once
     row = await inbox.row()
@@ -511,16 +510,24 @@ async def test_a_refused_sender_address_disconnects_at_once_and_only_new_credent
     inbox = await w.inbox()
     attempt = f"att-{uuid.uuid4().hex[:8]}"
     answer = "rcpt: 553 5.7.1 <x@acme.example>: Sender address rejected: not owned by user"
-    assert await w.replica.senders.report_account_failure(
-        "inbox", inbox.id, "disconnected", "", answer, attempt, sender_refused=True) is True
+    assert (
+        await w.replica.senders.report_account_failure(
+            "inbox", inbox.id, "disconnected", "", answer, attempt, sender_refused=True
+        )
+        is True
+    )
     row = await inbox.row()
     assert row["status"] == "disconnected" and inbox.user in row["status_detail"], row
     assert "Sender address rejected" in row["status_detail"]
     assert await inbox.history() == [("disconnected", "send_failure")]
     assert (await inbox.campaigns_events())[-1].sender.status == types_pb2.SENDER_STATUS_DISCONNECTED
     # The same report again changes nothing more.
-    assert await w.replica.senders.report_account_failure(
-        "inbox", inbox.id, "disconnected", "", answer, attempt, sender_refused=True) is True
+    assert (
+        await w.replica.senders.report_account_failure(
+            "inbox", inbox.id, "disconnected", "", answer, attempt, sender_refused=True
+        )
+        is True
+    )
     assert len(await inbox.history()) == 1
     status, checked = await w.suite.call("POST", f"/api/v1/inboxes/{inbox.id}/check", inbox.auth)
     assert status == 200 and checked["status"] == "disconnected", checked
@@ -528,22 +535,43 @@ async def test_a_refused_sender_address_disconnects_at_once_and_only_new_credent
     assert status == 200 and body["status"] == "connected", body
     assert await inbox.history() == [("disconnected", "send_failure"), ("connected", "reconnect")]
     # Cleared with the new credentials: a later disconnect by refused logins recovers by a probe again.
-    assert await w.db.fetchval("SELECT sender_refused FROM accounts.inboxes WHERE id = $1",
-                               uuid.UUID(inbox.id)) is False
+    assert (
+        await w.db.fetchval("SELECT sender_refused FROM accounts.inboxes WHERE id = $1", uuid.UUID(inbox.id)) is False
+    )
     # A refusal of a send made with the replaced credentials (an older version of the inbox) changes nothing.
     version = (await inbox.row())["version"]
-    assert await w.replica.senders.report_account_failure(
-        "inbox", inbox.id, "disconnected", "", answer, f"att-{uuid.uuid4().hex[:8]}", sender_refused=True,
-        sender_version=version - 1) is False
+    assert (
+        await w.replica.senders.report_account_failure(
+            "inbox",
+            inbox.id,
+            "disconnected",
+            "",
+            answer,
+            f"att-{uuid.uuid4().hex[:8]}",
+            sender_refused=True,
+            sender_version=version - 1,
+        )
+        is False
+    )
     assert (await inbox.row())["status"] == "connected"
-    assert await w.replica.senders.report_account_failure(
-        "inbox", inbox.id, "disconnected", "", answer, f"att-{uuid.uuid4().hex[:8]}", sender_refused=True,
-        sender_version=version) is True
+    assert (
+        await w.replica.senders.report_account_failure(
+            "inbox",
+            inbox.id,
+            "disconnected",
+            "",
+            answer,
+            f"att-{uuid.uuid4().hex[:8]}",
+            sender_refused=True,
+            sender_version=version,
+        )
+        is True
+    )
     assert (await inbox.row())["status"] == "disconnected"
     with pytest.raises(InvalidArgument):
         await w.replica.senders.report_account_failure(
-            "linkedin_account", inbox.id, "disconnected", "", answer, f"att-{uuid.uuid4().hex[:8]}",
-            sender_refused=True)
+            "linkedin_account", inbox.id, "disconnected", "", answer, f"att-{uuid.uuid4().hex[:8]}", sender_refused=True
+        )
 
 
 async def test_passwords_never_reach_a_log_line(w: World) -> None:
@@ -566,8 +594,10 @@ async def test_passwords_never_reach_a_log_line(w: World) -> None:
 
 # T7: a disconnected inbox is left alone.
 
-INSECURE = (LoginOutcome("smtp", "tls", "tls_certificate: the certificate of mx could not be verified",
-                         "tls_certificate"), LoginOutcome("imap"))
+INSECURE = (
+    LoginOutcome("smtp", "tls", "tls_certificate: the certificate of mx could not be verified", "tls_certificate"),
+    LoginOutcome("imap"),
+)
 
 
 def test_a_certificate_problem_disconnects_at_once_naming_it() -> None:

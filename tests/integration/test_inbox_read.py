@@ -14,8 +14,9 @@ from tests.mailservers import SENDER_DOMAIN, MailServers
 
 
 def message(n: int) -> bytes:
-    return (f"From: p{n}@acme.example\r\nSubject: Re: Hello\r\nMessage-ID: <m{n}@acme.example>\r\n\r\n"
-            f"Reply {n}\r\n").encode()
+    return (
+        f"From: p{n}@acme.example\r\nSubject: Re: Hello\r\nMessage-ID: <m{n}@acme.example>\r\n\r\nReply {n}\r\n"
+    ).encode()
 
 
 async def test_a_read_with_nothing_new_asks_status_only_and_a_first_read_hands_on_only_the_newest_reports():

@@ -37,8 +37,9 @@ async def rig(pg_dsn: str) -> AsyncIterator[Rig]:
     async with AsyncExitStack() as stack:
         smtp, env = await system_smtp(stack)
         clock = ManualClock(datetime(2026, 3, 2, 8, 0, tzinfo=UTC))
-        suite = await start_suite(await create_database(pg_dsn), stack, clock,
-                                  HOLDFAST_PUBLIC_URL="https://holdfast.example", **env)
+        suite = await start_suite(
+            await create_database(pg_dsn), stack, clock, HOLDFAST_PUBLIC_URL="https://holdfast.example", **env
+        )
         workspace_id, owner = await suite.new_workspace("Invites")
         yield Rig(suite, smtp, clock, owner, workspace_id)
 
@@ -48,8 +49,9 @@ def email() -> str:
 
 
 async def invite(rig: Rig, address: str, role: str = "member", auth: dict[str, str] | None = None) -> dict:
-    status, invitation = await rig.suite.call("POST", "/api/v1/invitations", auth or rig.owner,
-                                              json={"email": address, "role": role})
+    status, invitation = await rig.suite.call(
+        "POST", "/api/v1/invitations", auth or rig.owner, json={"email": address, "role": role}
+    )
     assert status == 201, invitation
     return invitation
 
@@ -123,8 +125,11 @@ async def test_a_refused_sign_in_is_audited_with_the_address_as_typed_and_never_
     typed = address.upper()
     wrong = "not-the-password-" + uuid.uuid4().hex
     request_id = f"try-{uuid.uuid4().hex}"
-    async with suite.http.post(f"{suite.base_url}/api/v1/sign-in", headers={"X-Request-Id": request_id},
-                               json={"email": typed, "password": wrong}) as r:
+    async with suite.http.post(
+        f"{suite.base_url}/api/v1/sign-in",
+        headers={"X-Request-Id": request_id},
+        json={"email": typed, "password": wrong},
+    ) as r:
         assert r.status == 401 and (await r.json())["error"]["code"] == "sign_in_failed"
     # An address of no member: refused the same way, and no workspace has an entry for it.
     stranger = email()
@@ -150,14 +155,17 @@ async def test_a_change_made_with_the_session_cookie_is_logged_as_its_member_not
     # The creator (a token) invites an admin who receives ownership, then hands it on from a browser.
     heir = await join_by_invitation(suite, rig.smtp, owner_token, heir_address, "admin", PASSWORD)
     second = await join_by_invitation(suite, rig.smtp, owner_token, owner_address, "member", PASSWORD)
-    status, _ = await suite.call("POST", "/api/v1/workspace/transfer-ownership", owner_token,
-                                 json={"member_id": heir.member_id})
+    status, _ = await suite.call(
+        "POST", "/api/v1/workspace/transfer-ownership", owner_token, json={"member_id": heir.member_id}
+    )
     assert status == 200
-    status, body = await suite.call("POST", "/api/v1/workspace/transfer-ownership", heir.headers(csrf=False),
-                                    json={"member_id": second.member_id})
+    status, body = await suite.call(
+        "POST", "/api/v1/workspace/transfer-ownership", heir.headers(csrf=False), json={"member_id": second.member_id}
+    )
     assert status == 403 and body["error"]["code"] == "csrf_failed", body
-    status, moved = await suite.call("POST", "/api/v1/workspace/transfer-ownership", heir.headers(),
-                                     json={"member_id": second.member_id})
+    status, moved = await suite.call(
+        "POST", "/api/v1/workspace/transfer-ownership", heir.headers(), json={"member_id": second.member_id}
+    )
     assert status == 200, moved
     roles = {m["id"]: m["role"] for m in moved["members"]}
     assert roles[second.member_id] == "owner" and roles[heir.member_id] == "admin"

@@ -256,10 +256,14 @@ async def test_a_row_locked_elsewhere_is_rotated_once_it_is_released(migrated: s
 async def test_rotate_keys_reencrypts_webhook_signing_secrets_too(migrated: str) -> None:
     dsn = migrated
     async with accounts_process(dsn, K1) as (stub, _):
-        workspace = (await stub.CreateWorkspace(
-            accounts_pb2.CreateWorkspaceRequest(name="Hooks", owner_email="h@acme.example"))).workspace.id
-        created = await stub.CreateWebhookEndpoint(accounts_pb2.CreateWebhookEndpointRequest(
-            workspace_id=workspace, url="https://93.184.216.34/hook", events=["campaign.paused"]))
+        workspace = (
+            await stub.CreateWorkspace(accounts_pb2.CreateWorkspaceRequest(name="Hooks", owner_email="h@acme.example"))
+        ).workspace.id
+        created = await stub.CreateWebhookEndpoint(
+            accounts_pb2.CreateWebhookEndpointRequest(
+                workspace_id=workspace, url="https://93.184.216.34/hook", events=["campaign.paused"]
+            )
+        )
     code, out, err = await run_command(dsn, f"{K2},{K1}", "rotate-keys")
     assert code == 0, err
     assert rotated_count(out) == 1, out

@@ -15,8 +15,7 @@ from services.scheduler.repository import Repository
 from services.scheduler.voices import ProspectVoices
 from tests.scheduler_rig import MONDAY_7_UTC, scheduler_rig
 
-LIMITS = Limits(daily_cap=50, weekly_cap=200, ramp_start=50, ramp_step=0, pacing_min_seconds=0,
-                pacing_max_seconds=0)
+LIMITS = Limits(daily_cap=50, weekly_cap=200, ramp_start=50, ramp_step=0, pacing_min_seconds=0, pacing_max_seconds=0)
 POLL = timedelta(minutes=15)
 
 
@@ -37,10 +36,13 @@ async def test_a_missed_webhook_is_caught_by_the_chat_poll_once_and_by_one_repli
 
         # The first poll reads everything there is (nothing from prospects yet).
         assert sum(await asyncio.gather(*(r.poll_once() for r in replicas))) == 0
-        await rig.control(f"accounts/{account}/messages",
-                          {"provider_id": providers[0], "text": "Sounds good, call me", "notify": False})
-        await rig.control(f"accounts/{account}/messages",
-                          {"provider_id": "stranger-1", "text": "unsubscribe", "notify": False})
+        await rig.control(
+            f"accounts/{account}/messages",
+            {"provider_id": providers[0], "text": "Sounds good, call me", "notify": False},
+        )
+        await rig.control(
+            f"accounts/{account}/messages", {"provider_id": "stranger-1", "text": "unsubscribe", "notify": False}
+        )
         # Not due yet: nothing is read.
         calls = rig.sandbox.calls["list_chats"]
         assert await replicas[0].poll_once() == 0 and rig.sandbox.calls["list_chats"] == calls
@@ -54,9 +56,10 @@ async def test_a_missed_webhook_is_caught_by_the_chat_poll_once_and_by_one_repli
         assert plans[prospects[1]].plan.state == "scheduled"
 
         # Later polls do not record it again; a new message is found.
-        await rig.control(f"accounts/{account}/messages",
-                          {"provider_id": providers[1], "text": "I am out of the office until March 20.",
-                           "notify": False})
+        await rig.control(
+            f"accounts/{account}/messages",
+            {"provider_id": providers[1], "text": "I am out of the office until March 20.", "notify": False},
+        )
         rig.clock.set(rig.clock.now() + POLL * 1.3)
         assert await replicas[1].poll_once() == 1
         events = await voices.events(prospects[1])

@@ -22,8 +22,7 @@ from services.scheduler.providers import Providers
 from services.scheduler.repository import Enrollee, Repository
 from tests.scheduler_rig import MONDAY_7_UTC, PARIS, Rig, scheduler_rig
 
-ROOMY = Limits(daily_cap=20, weekly_cap=1000, ramp_start=20, ramp_step=0, pacing_min_seconds=0,
-               pacing_max_seconds=0)
+ROOMY = Limits(daily_cap=20, weekly_cap=1000, ramp_start=20, ramp_step=0, pacing_min_seconds=0, pacing_max_seconds=0)
 MONDAY_EVENING = MONDAY_7_UTC + timedelta(hours=12)
 INVITE = (Step(0, "linkedin", "linkedin_invite", 0, "Hi {{first_name}}, about {{company}}"),)
 MESSAGE = (Step(0, "linkedin", "linkedin_message", 0, "Hello {{first_name}}"),)
@@ -44,40 +43,59 @@ async def sender(rig: Rig, **account: object) -> tuple[str, str]:
     sender_id = str(uuid.uuid4())
     account_id = f"acc-{sender_id[:8]}"
     await rig.control("accounts", {"id": account_id, "name": account_id, **account})
-    await rig.service.set_sender("linkedin_account", sender_id, 1, "connected", "Europe/Paris", None, account_id, "",
-                                 {a: ROOMY for a in ("linkedin_invite", "linkedin_message", "linkedin_inmail")})
+    await rig.service.set_sender(
+        "linkedin_account",
+        sender_id,
+        1,
+        "connected",
+        "Europe/Paris",
+        None,
+        account_id,
+        "",
+        {a: ROOMY for a in ("linkedin_invite", "linkedin_message", "linkedin_inmail")},
+    )
     return sender_id, account_id
 
 
-async def campaign(rig: Rig, sender_id: str, steps: tuple[Step, ...],
-                   prospects: list[tuple[str, dict[str, str]]]) -> tuple[str, list[str]]:
+async def campaign(
+    rig: Rig, sender_id: str, steps: tuple[Step, ...], prospects: list[tuple[str, dict[str, str]]]
+) -> tuple[str, list[str]]:
     """prospects: (provider id, extra values such as company)."""
     campaign_id = str(uuid.uuid4())
     plan = CampaignPlan(campaign_id, str(uuid.uuid4()), 1, PARIS, True, (sender_id,), (), steps)
     assert (await rig.service.upsert_plan(plan))[0]
     ids = [str(uuid.uuid4()) for _ in prospects]
-    await rig.service.enroll(campaign_id, [
-        Enrollee(pid, provider, None, f"P{i}", "", values.get("company", "Acme"), {})
-        for i, (pid, (provider, values)) in enumerate(zip(ids, prospects, strict=True))])
+    await rig.service.enroll(
+        campaign_id,
+        [
+            Enrollee(pid, provider, None, f"P{i}", "", values.get("company", "Acme"), {})
+            for i, (pid, (provider, values)) in enumerate(zip(ids, prospects, strict=True))
+        ],
+    )
     return campaign_id, ids
 
 
 async def plan_of(rig: Rig, prospect_id: str):
-    return await rig.pool.fetchrow("SELECT * FROM scheduler.prospect_plans WHERE prospect_id = $1",
-                                   uuid.UUID(prospect_id))
+    return await rig.pool.fetchrow(
+        "SELECT * FROM scheduler.prospect_plans WHERE prospect_id = $1", uuid.UUID(prospect_id)
+    )
 
 
 async def attempts_of(rig: Rig, prospect_id: str) -> list[tuple[str, str]]:
-    rows = await rig.pool.fetch("SELECT status, outcome FROM scheduler.send_attempts WHERE prospect_id = $1"
-                                " ORDER BY started_at, id", uuid.UUID(prospect_id))
+    rows = await rig.pool.fetch(
+        "SELECT status, outcome FROM scheduler.send_attempts WHERE prospect_id = $1 ORDER BY started_at, id",
+        uuid.UUID(prospect_id),
+    )
     return [(r["status"], r["outcome"]) for r in rows]
 
 
 async def test_a_recipient_cool_down_defers_only_that_prospect(rig):
     sender_id, account = await sender(rig)
     campaign_id, prospects = await campaign(rig, sender_id, INVITE, [(f"prov-{i}", {}) for i in range(3)])
-    await rig.control("failures", {"endpoint": "send_invite", "account_id": account, "status": 422,
-                                   "type": "errors/cannot_resend_yet"})
+    await rig.control(
+        "failures",
+        {"endpoint": "send_invite", "account_id": account, "status": 422, "type": "errors/cannot_resend_yet"},
+    )
     await rig.run_until(MONDAY_EVENING)
     attempts = {p: await attempts_of(rig, p) for p in prospects}
     [first] = [p for p, a in attempts.items() if a == [("refused", "errors/cannot_resend_yet")]]
@@ -97,8 +115,9 @@ async def test_a_recipient_cool_down_defers_only_that_prospect(rig):
 async def test_a_sender_cool_down_waits_with_its_reason_and_stops_no_prospect(rig):
     sender_id, account = await sender(rig)
     campaign_id, prospects = await campaign(rig, sender_id, INVITE, [(f"prov-{i}", {}) for i in range(2)])
-    await rig.control("failures", {"endpoint": "send_invite", "account_id": account, "status": 422,
-                                   "type": "errors/limit_exceeded"})
+    await rig.control(
+        "failures", {"endpoint": "send_invite", "account_id": account, "status": 422, "type": "errors/limit_exceeded"}
+    )
     await rig.run_until(MONDAY_EVENING)
     views = await rig.service.list_plans(campaign_id, prospects)
     assert all("sender_cooldown:errors/limit_exceeded" in v.why_not_now for v in views), views
@@ -110,8 +129,9 @@ async def test_a_sender_cool_down_waits_with_its_reason_and_stops_no_prospect(ri
 async def test_a_note_too_long_once_rendered_stops_the_prospect_before_any_attempt(rig):
     sender_id, _ = await sender(rig)
     note = (Step(0, "linkedin", "linkedin_invite", 0, "Hi {{first_name}}, I read about {{company}}. " + "x" * 200),)
-    _, (long_one, short_one) = await campaign(rig, sender_id, note, [("prov-long", {"company": "C" * 80}),
-                                                                      ("prov-short", {"company": "Acme"})])
+    _, (long_one, short_one) = await campaign(
+        rig, sender_id, note, [("prov-long", {"company": "C" * 80}), ("prov-short", {"company": "Acme"})]
+    )
     await rig.run_until(MONDAY_EVENING)
     row = await plan_of(rig, long_one)
     assert (row["state"], row["stop_reason"]) == ("stopped", "invite_note_too_long")
@@ -142,8 +162,10 @@ async def test_no_inmail_credits_is_the_senders_cool_down_and_a_refused_inmail_s
     campaign_id, [prospect] = await campaign(rig, poor, INMAIL, [("stranger-1", {})])
     rich, rich_account = await sender(rig, inmail_credits=5)
     _, pair = await campaign(rig, rich, INMAIL, [("stranger-2", {}), ("stranger-3", {})])
-    await rig.control("failures", {"endpoint": "start_chat", "account_id": rich_account, "status": 422,
-                                   "type": "errors/not_allowed_inmail"})
+    await rig.control(
+        "failures",
+        {"endpoint": "start_chat", "account_id": rich_account, "status": 422, "type": "errors/not_allowed_inmail"},
+    )
     await rig.run_until(MONDAY_EVENING)
     assert await attempts_of(rig, prospect) == [("failed", "sender_cooldown")]
     [view] = await rig.service.list_plans(campaign_id, [prospect])
@@ -161,8 +183,9 @@ async def test_invite_usage_is_recorded_and_slows_the_sender_before_linkedin_sto
     await rig.run_until(MONDAY_EVENING)
     # Usage 50 % after 5 invites (cap 20 -> 15), 80 % after 8 (-> 10), 90 % after 9 (-> 5): the day stops at 9.
     assert len(rig.sandbox.invitations) == 9
-    state = await rig.pool.fetchrow("SELECT invite_usage FROM scheduler.sender_states WHERE sender_id = $1",
-                                    uuid.UUID(sender_id))
+    state = await rig.pool.fetchrow(
+        "SELECT invite_usage FROM scheduler.sender_states WHERE sender_id = $1", uuid.UUID(sender_id)
+    )
     assert state["invite_usage"] == 90
     views = await rig.service.list_plans(campaign_id, prospects)
     waiting = [v for v in views if v.plan.state == "scheduled"]
@@ -174,8 +197,13 @@ async def test_invite_usage_is_recorded_and_slows_the_sender_before_linkedin_sto
 @pytest.mark.parametrize("after_acting", [True, False])
 async def test_a_lost_message_answer_is_settled_from_the_chat(rig, after_acting):
     impatient = UnipileClient(rig.sandbox_url, "test-key", rig.http, timeout_s=0.2, now=rig.clock.now)
-    rig.dispatcher = Dispatcher(Repository(rig.pool), Providers(impatient, _no_email), rig.clock, unipile=impatient,
-                                stale_after=timedelta(minutes=10))
+    rig.dispatcher = Dispatcher(
+        Repository(rig.pool),
+        Providers(impatient, _no_email),
+        rig.clock,
+        unipile=impatient,
+        stale_after=timedelta(minutes=10),
+    )
     sender_id, account = await sender(rig, connections=["friend-1"])
     campaign_id, [prospect] = await campaign(rig, sender_id, MESSAGE, [("friend-1", {})])
     await rig.control("latency", {"endpoint": "start_chat", "ms": 500, "after_acting": after_acting})
@@ -198,10 +226,19 @@ async def test_when_the_provider_cannot_answer_for_a_day_the_assumption_is_in_th
     sender_id, account = await sender(rig, connections=["friend-1"])
     campaign_id, [prospect] = await campaign(rig, sender_id, MESSAGE, [("friend-1", {})])
     # The send gets a 5xx that cannot tell; then Unipile cannot list the account's chats for a long while.
-    await rig.control("failures", {"endpoint": "start_chat", "account_id": account, "status": 504,
-                                   "type": "errors/request_timeout"})
-    await rig.control("failures", {"endpoint": "list_chats", "account_id": account, "status": 503,
-                                   "type": "errors/no_client_session", "count": 1000})
+    await rig.control(
+        "failures", {"endpoint": "start_chat", "account_id": account, "status": 504, "type": "errors/request_timeout"}
+    )
+    await rig.control(
+        "failures",
+        {
+            "endpoint": "list_chats",
+            "account_id": account,
+            "status": 503,
+            "type": "errors/no_client_session",
+            "count": 1000,
+        },
+    )
     await rig.run_until(MONDAY_7_UTC + timedelta(hours=2))
     for hours in (1, 12, 22):
         rig.clock.set(MONDAY_7_UTC + timedelta(hours=2 + hours))
@@ -219,9 +256,17 @@ async def test_campaign_creation_warns_when_long_values_would_overflow_an_invite
     schedule = {"days": ["mon"], "window": {"start": "09:00", "end": "17:00"}, "timezone": "Europe/Paris"}
 
     async def create(text: str) -> dict:
-        status, body = await suite.call("POST", "/api/v1/campaigns", auth, json={
-            "name": "Notes", "schedule": schedule, "senders": {"linkedin_account_ids": [account]},
-            "steps": [{"channel": "linkedin", "action": "invite", "text": text}]})
+        status, body = await suite.call(
+            "POST",
+            "/api/v1/campaigns",
+            auth,
+            json={
+                "name": "Notes",
+                "schedule": schedule,
+                "senders": {"linkedin_account_ids": [account]},
+                "steps": [{"channel": "linkedin", "action": "invite", "text": text}],
+            },
+        )
         assert status == 201, body
         return body
 
@@ -235,6 +280,7 @@ async def test_campaign_creation_warns_when_long_values_would_overflow_an_invite
 
 async def test_a_chat_answered_without_a_message_id_is_a_send(rig):
     """Unipile documents `message_id` (and `chat_id`) as nullable: a 2xx without them is still its yes."""
+
     async def answer(_: web.Request) -> web.Response:
         return web.json_response({"object": "ChatStarted", "chat_id": "c-9", "message_id": None}, status=201)
 
@@ -251,8 +297,9 @@ async def test_a_chat_answered_without_a_message_id_is_a_send(rig):
         sender_id, _ = await sender(rig, connections=["friend-1"])
         _, [prospect] = await campaign(rig, sender_id, MESSAGE, [("friend-1", {})])
         await rig.run_until(MONDAY_EVENING)
-        row = await rig.pool.fetchrow("SELECT status, provider_ref FROM scheduler.send_attempts"
-                                      " WHERE prospect_id = $1", uuid.UUID(prospect))
+        row = await rig.pool.fetchrow(
+            "SELECT status, provider_ref FROM scheduler.send_attempts WHERE prospect_id = $1", uuid.UUID(prospect)
+        )
         assert (row["status"], row["provider_ref"]) == ("succeeded", "c-9")
         assert (await plan_of(rig, prospect))["state"] == "done"
     finally:

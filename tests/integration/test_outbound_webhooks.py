@@ -22,8 +22,11 @@ from services.accounts.webhook_domain import is_private, next_attempt
 from services.common.clock import ManualClock, SystemClock
 from tests.conftest import Suite, create_database, start_suite
 
-SCHEDULE = {"days": ["mon", "tue", "wed", "thu", "fri"], "window": {"start": "09:00", "end": "17:00"},
-            "timezone": "UTC"}
+SCHEDULE = {
+    "days": ["mon", "tue", "wed", "thu", "fri"],
+    "window": {"start": "09:00", "end": "17:00"},
+    "timezone": "UTC",
+}
 
 
 @dataclass
@@ -58,8 +61,13 @@ class Rig:
 async def rig(pg_dsn: str, stack: AsyncExitStack, clock) -> Rig:
     receiver = Receiver()
     receiver.url = await serve(receiver.app(), stack) + "/hook"
-    suite = await start_suite(await create_database(pg_dsn), stack, clock, HOLDFAST_WEBHOOKS_ALLOW_PRIVATE="true",
-                              HOLDFAST_WEBHOOK_DELIVERY_SECONDS="0.05")
+    suite = await start_suite(
+        await create_database(pg_dsn),
+        stack,
+        clock,
+        HOLDFAST_WEBHOOKS_ALLOW_PRIVATE="true",
+        HOLDFAST_WEBHOOK_DELIVERY_SECONDS="0.05",
+    )
     return Rig(suite, receiver, clock if isinstance(clock, ManualClock) else None)
 
 
@@ -79,14 +87,23 @@ async def manual(pg_dsn: str) -> AsyncIterator[Rig]:
 async def paused_campaign_rig(r: Rig, events=("campaign.paused", "campaign.resumed")) -> tuple[dict, dict, str]:
     """A workspace with an endpoint to the receiver and an active campaign; returns auth, endpoint, campaign id."""
     _, auth = await r.suite.new_workspace("Hooks")
-    status, endpoint = await r.suite.call("POST", "/api/v1/webhook-endpoints", auth,
-                                          json={"url": r.receiver.url, "events": list(events)})
+    status, endpoint = await r.suite.call(
+        "POST", "/api/v1/webhook-endpoints", auth, json={"url": r.receiver.url, "events": list(events)}
+    )
     assert status == 201, endpoint
     assert endpoint["secret"].startswith("whsec_") and len(base64.b64decode(endpoint["secret"][6:])) == 32
     account = await r.suite.linkedin_account(auth)
-    status, campaign = await r.suite.call("POST", "/api/v1/campaigns", auth, json={
-        "name": "Hooked", "schedule": SCHEDULE, "steps": [{"channel": "linkedin", "action": "invite"}],
-        "senders": {"linkedin_account_ids": [account]}})
+    status, campaign = await r.suite.call(
+        "POST",
+        "/api/v1/campaigns",
+        auth,
+        json={
+            "name": "Hooked",
+            "schedule": SCHEDULE,
+            "steps": [{"channel": "linkedin", "action": "invite"}],
+            "senders": {"linkedin_account_ids": [account]},
+        },
+    )
     assert status == 201, campaign
     status, body = await r.suite.call("POST", f"/api/v1/campaigns/{campaign['id']}/activate", auth, json={})
     assert status == 200, body
@@ -139,8 +156,9 @@ async def test_pause_and_resume_arrive_signed_and_verify_with_the_standardwebhoo
 async def test_a_rotated_secret_signs_from_then_on_and_a_replay_keeps_the_webhook_id(live):
     r = live
     auth, endpoint, campaign_id = await paused_campaign_rig(r, events=("campaign.paused",))
-    status, rotated = await r.suite.call("POST", f"/api/v1/webhook-endpoints/{endpoint['id']}/rotate-secret", auth,
-                                         json={})
+    status, rotated = await r.suite.call(
+        "POST", f"/api/v1/webhook-endpoints/{endpoint['id']}/rotate-secret", auth, json={}
+    )
     assert status == 200 and rotated["secret"] != endpoint["secret"], rotated
     status, listed = await r.suite.call("GET", "/api/v1/webhook-endpoints", auth)
     assert all("secret" not in e for e in listed["endpoints"])
@@ -153,7 +171,8 @@ async def test_a_rotated_secret_signs_from_then_on_and_a_replay_keeps_the_webhoo
         standardwebhooks.Webhook(endpoint["secret"]).verify(body, headers)
     delivery = (await deliveries(r, auth, endpoint["id"]))[0]
     status, replayed = await r.suite.call(
-        "POST", f"/api/v1/webhook-endpoints/{endpoint['id']}/deliveries/{delivery['id']}/replay", auth, json={})
+        "POST", f"/api/v1/webhook-endpoints/{endpoint['id']}/deliveries/{delivery['id']}/replay", auth, json={}
+    )
     assert status == 200 and replayed["status"] == "pending", replayed
     await until(lambda: len(r.receiver.got) > start + 1, "the replay")
     again, _, _ = r.receiver.got[start + 1]
@@ -176,8 +195,9 @@ async def test_a_receiver_outage_loses_nothing_and_duplicates_nothing(manual):
     listed = await deliveries(r, auth, endpoint["id"])
     assert len(listed) == 3 and {d["status"] for d in listed} == {"pending"}
     assert {d["last_status"] for d in listed} == {503}
-    assert {d["next_attempt_at"] for d in listed} == {(failed_at + timedelta(seconds=5)).isoformat()
-                                                     .replace("+00:00", "Z")}
+    assert {d["next_attempt_at"] for d in listed} == {
+        (failed_at + timedelta(seconds=5)).isoformat().replace("+00:00", "Z")
+    }
     # Still down: each retry (after 5 s, then 20 s) fails again with the same webhook-id.
     for wait, attempts in ((5, 2), (20, 3)):
         clock.advance(timedelta(seconds=wait))
@@ -218,8 +238,9 @@ async def test_a_410_disables_the_endpoint_until_it_is_enabled_again(manual):
     assert len(r.receiver.got) == 1
     assert len(await deliveries(r, auth, endpoint["id"])) == 1
     r.receiver.answer = 200
-    status, enabled = await r.suite.call("PATCH", f"/api/v1/webhook-endpoints/{endpoint['id']}", auth,
-                                         json={"enabled": True})
+    status, enabled = await r.suite.call(
+        "PATCH", f"/api/v1/webhook-endpoints/{endpoint['id']}", auth, json={"enabled": True}
+    )
     assert status == 200 and enabled["enabled"] and enabled["disabled_reason"] == "", enabled
     await until(lambda: len(r.receiver.acknowledged()) == 1, "the held delivery")
     assert r.receiver.acknowledged()[0][0]["webhook-id"] == r.receiver.got[0][0]["webhook-id"]
@@ -258,27 +279,41 @@ def test_the_back_off_grows_four_times_and_stops_after_three_days():
     assert at - start <= timedelta(days=3) < at - start + timedelta(hours=12, seconds=1)
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:9/hook", "http://localhost/hook", "http://10.1.2.3/",
-                                 "http://169.254.169.254/latest/meta-data", "http://192.168.0.4/",
-                                 "http://100.64.0.1/", "http://0.0.0.0:8080/", "http://2130706433/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/hook",
+        "http://localhost/hook",
+        "http://10.1.2.3/",
+        "http://169.254.169.254/latest/meta-data",
+        "http://192.168.0.4/",
+        "http://100.64.0.1/",
+        "http://0.0.0.0:8080/",
+        "http://2130706433/",
+    ],
+)
 async def test_urls_resolving_to_loopback_or_private_addresses_are_refused(suite, url):
     _, auth = await suite.new_workspace()
-    status, body = await suite.call("POST", "/api/v1/webhook-endpoints", auth,
-                                    json={"url": url, "events": ["campaign.paused"]})
+    status, body = await suite.call(
+        "POST", "/api/v1/webhook-endpoints", auth, json={"url": url, "events": ["campaign.paused"]}
+    )
     assert status == 422 and body["error"]["code"] == "url_not_public" and body["error"]["details"]["field"] == "url"
     status, listed = await suite.call("GET", "/api/v1/webhook-endpoints", auth)
     assert listed == {"endpoints": []}
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"url": "ftp://hooks.example/x", "events": ["campaign.paused"]}, "url"),
-    ({"url": "https://user:pw@hooks.example/x", "events": ["campaign.paused"]}, "url"),
-    ({"url": "https://hooks.example/x", "events": []}, "events"),
-    ({"url": "https://hooks.example/x", "events": ["campaign.exploded"]}, "events.0"),
-    ({"url": "http://:80/x", "events": ["campaign.paused"]}, "url"),
-    ({"url": "http://[::1]/x", "events": ["campaign.paused"]}, "url"),  # no IPv6 literal (nor its SSRF forms)
-    ({"url": "http://[0]/x", "events": ["campaign.paused"]}, "url"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"url": "ftp://hooks.example/x", "events": ["campaign.paused"]}, "url"),
+        ({"url": "https://user:pw@hooks.example/x", "events": ["campaign.paused"]}, "url"),
+        ({"url": "https://hooks.example/x", "events": []}, "events"),
+        ({"url": "https://hooks.example/x", "events": ["campaign.exploded"]}, "events.0"),
+        ({"url": "http://:80/x", "events": ["campaign.paused"]}, "url"),
+        ({"url": "http://[::1]/x", "events": ["campaign.paused"]}, "url"),  # no IPv6 literal (nor its SSRF forms)
+        ({"url": "http://[0]/x", "events": ["campaign.paused"]}, "url"),
+    ],
+)
 async def test_bad_endpoints_are_400_naming_the_field(suite, body, field):
     _, auth = await suite.new_workspace()
     status, answer = await suite.call("POST", "/api/v1/webhook-endpoints", auth, json=body)
@@ -287,14 +322,29 @@ async def test_bad_endpoints_are_400_naming_the_field(suite, body, field):
 
 def test_public_addresses_pass_the_ssrf_check():
     assert not is_private("93.184.216.34") and not is_private("2606:4700::1111")
-    assert all(is_private(a) for a in ("127.0.0.1", "10.0.0.1", "172.16.0.1", "192.168.1.1", "169.254.1.1",
-                                       "::1", "fe80::1", "fc00::1", "0.0.0.0", "224.0.0.1", "::ffff:10.0.0.1"))
+    assert all(
+        is_private(a)
+        for a in (
+            "127.0.0.1",
+            "10.0.0.1",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.1.1",
+            "::1",
+            "fe80::1",
+            "fc00::1",
+            "0.0.0.0",
+            "224.0.0.1",
+            "::ffff:10.0.0.1",
+        )
+    )
 
 
 async def test_a_host_that_does_not_resolve_is_refused_422(suite):
     _, auth = await suite.new_workspace()
     for url in ("https://no-such-host.invalid/hook", "https://\u00e9\u00e9\u00e9.invalid/x"):
-        status, body = await suite.call("POST", "/api/v1/webhook-endpoints", auth,
-                                        json={"url": url, "events": ["campaign.paused"]})
+        status, body = await suite.call(
+            "POST", "/api/v1/webhook-endpoints", auth, json={"url": url, "events": ["campaign.paused"]}
+        )
         assert status == 422 and body["error"]["code"] == "url_unresolvable", body
         assert body["error"]["details"]["field"] == "url"

@@ -21,6 +21,7 @@ async def test_webhook_events_go_after_other_rows_and_a_few_at_a_time(fresh_dsn:
         def recorder(destination: str):
             async def deliver(payload: bytes) -> None:
                 sent.append((destination, payload))
+
             return deliver
 
         # 30 webhook events written first (as a bulk pause's history does), then the holds, then a second
@@ -29,9 +30,16 @@ async def test_webhook_events_go_after_other_rows_and_a_few_at_a_time(fresh_dsn:
             await outbox.enqueue(conn, "relay_test", RECORD_WEBHOOK_EVENT, f"webhooks:{n}", f"w{n}".encode())
         await outbox.enqueue(conn, "relay_test", "scheduler.SetCampaignHoldsBatch", "holds-batch:1", b"h1")
         await outbox.enqueue(conn, "relay_test", "scheduler.SetCampaignHolds", "webhooks:0", b"k0-second")
-        relay = Relay(pool, "relay_test", {RECORD_WEBHOOK_EVENT: recorder(RECORD_WEBHOOK_EVENT),
-                                          "scheduler.SetCampaignHoldsBatch": recorder("holds"),
-                                          "scheduler.SetCampaignHolds": recorder("holds")}, batch=10)
+        relay = Relay(
+            pool,
+            "relay_test",
+            {
+                RECORD_WEBHOOK_EVENT: recorder(RECORD_WEBHOOK_EVENT),
+                "scheduler.SetCampaignHoldsBatch": recorder("holds"),
+                "scheduler.SetCampaignHolds": recorder("holds"),
+            },
+            batch=10,
+        )
 
         # The holds alone: webhook events do not share a round with other rows (B4).
         assert await relay.deliver_once() == 1

@@ -18,17 +18,34 @@ from services.common.grpc_client import open_channel
 from tests.integration.test_pause_state import EMAIL, INVITE, SCHEDULE, SERVER, Health
 
 
-async def new_campaign(suite, auth, li: str, inbox: str, steps: list[dict], prospects: int = 2, *,
-                       activate: bool = True) -> str:
-    status, created = await suite.call("POST", "/api/v1/campaigns", auth, json={
-        "name": "c", "schedule": SCHEDULE, "steps": steps,
-        "senders": {"linkedin_account_ids": [li], "inbox_ids": [inbox]}})
+async def new_campaign(
+    suite, auth, li: str, inbox: str, steps: list[dict], prospects: int = 2, *, activate: bool = True
+) -> str:
+    status, created = await suite.call(
+        "POST",
+        "/api/v1/campaigns",
+        auth,
+        json={
+            "name": "c",
+            "schedule": SCHEDULE,
+            "steps": steps,
+            "senders": {"linkedin_account_ids": [li], "inbox_ids": [inbox]},
+        },
+    )
     assert status == 201, created
     cid = created["id"]
     if prospects:
-        status, _ = await suite.call("POST", f"/api/v1/campaigns/{cid}/prospects", auth, json={"prospects": [
-            {"linkedin_provider_id": f"P{i}-{uuid.uuid4().hex[:6]}", "email": f"p{i}@x.example"}
-            for i in range(prospects)]})
+        status, _ = await suite.call(
+            "POST",
+            f"/api/v1/campaigns/{cid}/prospects",
+            auth,
+            json={
+                "prospects": [
+                    {"linkedin_provider_id": f"P{i}-{uuid.uuid4().hex[:6]}", "email": f"p{i}@x.example"}
+                    for i in range(prospects)
+                ]
+            },
+        )
         assert status == 200
     if activate:
         status, body = await suite.call("POST", f"/api/v1/campaigns/{cid}/activate", auth)
@@ -40,8 +57,12 @@ async def shared_account(suite):
     """A workspace, one LinkedIn account and one inbox its campaigns all send from."""
     workspace_id, auth = await suite.new_workspace()
     li = await suite.linkedin_account(auth)
-    status, inbox = await suite.call("POST", "/api/v1/inboxes", auth, json={
-        "email": f"{uuid.uuid4().hex[:8]}@acme.example", "smtp": SERVER, "imap": SERVER})
+    status, inbox = await suite.call(
+        "POST",
+        "/api/v1/inboxes",
+        auth,
+        json={"email": f"{uuid.uuid4().hex[:8]}@acme.example", "smtp": SERVER, "imap": SERVER},
+    )
     assert status == 201
     return workspace_id, auth, li, inbox["id"]
 
@@ -54,8 +75,9 @@ async def state(suite, auth, cid) -> dict:
 
 async def history(suite, auth, cid) -> list[tuple[str, str, str, str, str]]:
     _, body = await suite.call("GET", f"/api/v1/campaigns/{cid}/pause-history", auth)
-    return [(e["action"], e["reason"], e["actor"]["kind"], e["actor"]["source"], e["status_after"])
-            for e in body["entries"]]
+    return [
+        (e["action"], e["reason"], e["actor"]["kind"], e["actor"]["source"], e["status_after"]) for e in body["entries"]
+    ]
 
 
 async def eventually_held(suite, campaign_ids: list[str], expected: list[str], within_s: float = 5.0) -> None:
@@ -63,8 +85,10 @@ async def eventually_held(suite, campaign_ids: list[str], expected: list[str], w
     conn = await asyncpg.connect(suite.dsn)
     try:
         for _ in range(int(within_s / 0.05)):
-            rows = await conn.fetch("SELECT held_scopes FROM scheduler.campaign_holds WHERE campaign_id = ANY($1)",
-                                    [uuid.UUID(c) for c in campaign_ids])
+            rows = await conn.fetch(
+                "SELECT held_scopes FROM scheduler.campaign_holds WHERE campaign_id = ANY($1)",
+                [uuid.UUID(c) for c in campaign_ids],
+            )
             if len(rows) == len(campaign_ids) and all(sorted(r[0]) == expected for r in rows):
                 return
             await asyncio.sleep(0.05)
@@ -89,9 +113,11 @@ async def test_an_account_drop_pauses_every_campaign_with_an_active_linkedin_ste
         got = await state(suite, auth, cid)
         assert got["status"] == "paused" and got["paused_reason"] == "linkedin_account_disconnected"
         assert [(r["reason"], r["scope"]) for r in got["pause_reasons"]] == [
-            ("linkedin_account_disconnected", "linkedin")]
+            ("linkedin_account_disconnected", "linkedin")
+        ]
         assert await history(suite, auth, cid) == [
-            ("added", "linkedin_account_disconnected", "system", "account_health", "paused")]
+            ("added", "linkedin_account_disconnected", "system", "account_health", "paused")
+        ]
     # P6: no active LinkedIn step, no pause; a draft has no pause state at all.
     for cid in (email_only, nobody_left):
         assert (await state(suite, auth, cid))["status"] == "active"
@@ -113,7 +139,12 @@ async def test_an_account_drop_pauses_every_campaign_with_an_active_linkedin_ste
         assert got["status"] == "active" and got["paused_reason"] is None and got["pause_reasons"] == []
         assert [h[0] for h in await history(suite, auth, cid)] == ["added", "cleared"]
         assert (await history(suite, auth, cid))[1] == (
-            "cleared", "linkedin_account_disconnected", "system", "account_health", "active")
+            "cleared",
+            "linkedin_account_disconnected",
+            "system",
+            "account_health",
+            "active",
+        )
     await eventually_held(suite, held, [])
 
 
@@ -140,11 +171,16 @@ async def test_a_clear_in_bulk_is_damped_per_campaign_and_keeps_other_reasons(su
     assert got["status"] == "paused" and got["paused_reason"] == "manual"
     assert [r["reason"] for r in got["pause_reasons"]] == ["manual"], "not the last reason: cleared at once"
     assert [(h[0], h[1], h[4]) for h in await history(suite, auth, manual)][-1] == (
-        "cleared", "linkedin_account_disconnected", "paused")
+        "cleared",
+        "linkedin_account_disconnected",
+        "paused",
+    )
     conn = await asyncpg.connect(suite.dsn)
     try:
-        pending = await conn.fetchval("SELECT count(*) FROM campaigns.pause_reasons WHERE campaign_id = ANY($1)"
-                                      " AND clear_pending", [uuid.UUID(c) for c in flapping])
+        pending = await conn.fetchval(
+            "SELECT count(*) FROM campaigns.pause_reasons WHERE campaign_id = ANY($1) AND clear_pending",
+            [uuid.UUID(c) for c in flapping],
+        )
     finally:
         await conn.close()
     assert pending == 2, "the sweeper clears them once the cool-down has passed"
@@ -164,7 +200,8 @@ async def test_a_lapsed_subscription_pauses_every_started_campaign_of_the_worksp
         got = await state(suite, auth, cid)
         assert got["status"] == "paused" and got["paused_reason"] == "subscription_canceled"
         assert await history(suite, auth, cid) == [
-            ("added", "subscription_canceled", "system", "account_health", "paused")]
+            ("added", "subscription_canceled", "system", "account_health", "paused")
+        ]
     assert (await state(suite, auth, draft))["status"] == "draft"
     assert (await state(suite, other_auth, elsewhere))["status"] == "active", "another workspace is untouched"
     await eventually_held(suite, started, ["campaign"])
@@ -185,20 +222,23 @@ async def test_the_scheduler_applies_a_batch_of_holds_by_each_campaign_version(s
     def hold(cid: str, version: int, *scopes: int) -> scheduler_pb2.SetCampaignHoldsRequest:
         return scheduler_pb2.SetCampaignHoldsRequest(campaign_id=cid, version=version, held_scopes=list(scopes))
 
-    reply = await stub.SetCampaignHoldsBatch(scheduler_pb2.SetCampaignHoldsBatchRequest(
-        holds=[hold(a, 2, linkedin), hold(b, 1, everything)]))
+    reply = await stub.SetCampaignHoldsBatch(
+        scheduler_pb2.SetCampaignHoldsBatchRequest(holds=[hold(a, 2, linkedin), hold(b, 1, everything)])
+    )
     assert reply.applied == 2
     await eventually_held(suite, [a], ["linkedin"])
     await eventually_held(suite, [b], ["campaign"])
     # A redelivered or reordered (older) batch changes nothing; a newer version of one campaign does.
-    reply = await stub.SetCampaignHoldsBatch(scheduler_pb2.SetCampaignHoldsBatchRequest(
-        holds=[hold(a, 1), hold(b, 1, everything), hold(b, 3)]))
+    reply = await stub.SetCampaignHoldsBatch(
+        scheduler_pb2.SetCampaignHoldsBatchRequest(holds=[hold(a, 1), hold(b, 1, everything), hold(b, 3)])
+    )
     assert reply.applied == 1
     await eventually_held(suite, [a], ["linkedin"])
     await eventually_held(suite, [b], [])
     # Bad input: a clear error naming the field, and nothing of the batch applied.
     with pytest.raises(errors.InvalidArgument) as exc:
-        await stub.SetCampaignHoldsBatch(scheduler_pb2.SetCampaignHoldsBatchRequest(
-            holds=[hold(a, 9), hold("nope", 1)]))
+        await stub.SetCampaignHoldsBatch(
+            scheduler_pb2.SetCampaignHoldsBatchRequest(holds=[hold(a, 9), hold("nope", 1)])
+        )
     assert exc.value.field == "holds.campaign_id"
     await eventually_held(suite, [a], ["linkedin"])

@@ -15,8 +15,11 @@ from holdfast.campaigns.v1 import campaigns_pb2, campaigns_pb2_grpc
 from holdfast.common.v1 import types_pb2
 from services.common.grpc_client import open_channel
 
-SCHEDULE = {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "window": {"start": "00:00", "end": "23:59"},
-            "timezone": "UTC"}
+SCHEDULE = {
+    "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+    "window": {"start": "00:00", "end": "23:59"},
+    "timezone": "UTC",
+}
 INVITE = {"channel": "linkedin", "action": "invite"}
 EMAIL = {"channel": "email", "action": "email", "subject": "Hi", "body": "Hello"}
 SERVER = {"host": "127.0.0.1", "port": 1, "security": "none", "username": "u", "password": "p"}
@@ -29,39 +32,79 @@ class Health:
         self.stub = campaigns_pb2_grpc.CampaignsServiceStub(open_channel(f"127.0.0.1:{suite.ports['campaigns']}"))
         self.versions: dict[str, int] = {}
 
-    async def send(self, workspace_id: str, *, sender: tuple[str, str] | None = None, status: str = "",
-                   subscription: str = "", event_id: str | None = None, version: int | None = None,
-                   verified: bool = False) -> campaigns_pb2.ApplyHealthEventResponse:
+    async def send(
+        self,
+        workspace_id: str,
+        *,
+        sender: tuple[str, str] | None = None,
+        status: str = "",
+        subscription: str = "",
+        event_id: str | None = None,
+        version: int | None = None,
+        verified: bool = False,
+    ) -> campaigns_pb2.ApplyHealthEventResponse:
         subject = sender[1] if sender else workspace_id
         self.versions[subject] = version if version is not None else self.versions.get(subject, 0) + 1
-        event = types_pb2.HealthEvent(event_id=event_id or str(uuid.uuid4()), workspace_id=workspace_id,
-                                      version=self.versions[subject], occurred_at=Timestamp(seconds=1))
+        event = types_pb2.HealthEvent(
+            event_id=event_id or str(uuid.uuid4()),
+            workspace_id=workspace_id,
+            version=self.versions[subject],
+            occurred_at=Timestamp(seconds=1),
+        )
         if sender:
             kind = types_pb2.SENDER_KIND_INBOX if sender[0] == "inbox" else types_pb2.SENDER_KIND_LINKEDIN_ACCOUNT
-            event.sender.CopyFrom(types_pb2.SenderHealth(
-                kind=kind, sender_id=sender[1], status=types_pb2.SenderStatus.Value(f"SENDER_STATUS_{status.upper()}"),
-                restriction_verified=verified))
+            event.sender.CopyFrom(
+                types_pb2.SenderHealth(
+                    kind=kind,
+                    sender_id=sender[1],
+                    status=types_pb2.SenderStatus.Value(f"SENDER_STATUS_{status.upper()}"),
+                    restriction_verified=verified,
+                )
+            )
         else:
-            event.subscription.CopyFrom(types_pb2.SubscriptionHealth(
-                status=types_pb2.SubscriptionStatus.Value(f"SUBSCRIPTION_STATUS_{subscription.upper()}")))
+            event.subscription.CopyFrom(
+                types_pb2.SubscriptionHealth(
+                    status=types_pb2.SubscriptionStatus.Value(f"SUBSCRIPTION_STATUS_{subscription.upper()}")
+                )
+            )
         return await self.stub.ApplyHealthEvent(campaigns_pb2.ApplyHealthEventRequest(event=event))
 
 
 async def setup(suite, steps, prospects=2, *, workspace=None):
     workspace_id, auth = workspace or await suite.new_workspace()
     li = await suite.linkedin_account(auth)
-    status, inbox = await suite.call("POST", "/api/v1/inboxes", auth, json={
-        "email": f"{uuid.uuid4().hex[:8]}@acme.example", "smtp": SERVER, "imap": SERVER})
+    status, inbox = await suite.call(
+        "POST",
+        "/api/v1/inboxes",
+        auth,
+        json={"email": f"{uuid.uuid4().hex[:8]}@acme.example", "smtp": SERVER, "imap": SERVER},
+    )
     assert status == 201
-    status, campaign = await suite.call("POST", "/api/v1/campaigns", auth, json={
-        "name": "c", "schedule": SCHEDULE, "steps": steps,
-        "senders": {"linkedin_account_ids": [li], "inbox_ids": [inbox["id"]]}})
+    status, campaign = await suite.call(
+        "POST",
+        "/api/v1/campaigns",
+        auth,
+        json={
+            "name": "c",
+            "schedule": SCHEDULE,
+            "steps": steps,
+            "senders": {"linkedin_account_ids": [li], "inbox_ids": [inbox["id"]]},
+        },
+    )
     assert status == 201, campaign
     cid = campaign["id"]
     if prospects:
-        await suite.call("POST", f"/api/v1/campaigns/{cid}/prospects", auth, json={"prospects": [
-            {"linkedin_provider_id": f"P{i}-{uuid.uuid4().hex[:6]}", "email": f"p{i}@x.example"}
-            for i in range(prospects)]})
+        await suite.call(
+            "POST",
+            f"/api/v1/campaigns/{cid}/prospects",
+            auth,
+            json={
+                "prospects": [
+                    {"linkedin_provider_id": f"P{i}-{uuid.uuid4().hex[:6]}", "email": f"p{i}@x.example"}
+                    for i in range(prospects)
+                ]
+            },
+        )
     status, activated = await suite.call("POST", f"/api/v1/campaigns/{cid}/activate", auth)
     assert status == 200, activated
     return workspace_id, auth, cid, li, inbox["id"]
@@ -80,8 +123,11 @@ async def holds(suite, cid) -> list[str]:
             if not await conn.fetchval("SELECT count(*) FROM campaigns.outbox WHERE ordering_key = $1", cid):
                 break
             await asyncio.sleep(0.05)
-        return sorted(await conn.fetchval("SELECT held_scopes FROM scheduler.campaign_holds WHERE campaign_id = $1",
-                                          uuid.UUID(cid)))
+        return sorted(
+            await conn.fetchval(
+                "SELECT held_scopes FROM scheduler.campaign_holds WHERE campaign_id = $1", uuid.UUID(cid)
+            )
+        )
     finally:
         await conn.close()
 
@@ -103,7 +149,9 @@ async def test_a_disconnected_account_pauses_its_campaigns_linkedin_scope_and_re
     assert await holds(suite, cid) == []
     _, history = await suite.call("GET", f"/api/v1/campaigns/{cid}/pause-history", auth)
     assert [(e["action"], e["actor"]["kind"], e["actor"]["source"]) for e in history["entries"]] == [
-        ("added", "system", "account_health"), ("cleared", "system", "account_health")]
+        ("added", "system", "account_health"),
+        ("cleared", "system", "account_health"),
+    ]
 
 
 async def test_a_campaign_with_no_active_linkedin_step_is_not_paused(suite):
@@ -142,8 +190,9 @@ async def test_several_reasons_at_once_show_the_highest_and_resume_only_when_all
     assert {r["reason"] for r in got["pause_reasons"]} == {"subscription_canceled", "linkedin_account_disconnected"}
     await health.send(ws, sender=("linkedin_account", li), status="connected")
     got = await campaign(suite, auth, cid)
-    assert got["status"] == "paused" and got["paused_reason"] == "subscription_canceled", \
+    assert got["status"] == "paused" and got["paused_reason"] == "subscription_canceled", (
         "reconnecting while the subscription is canceled stays paused"
+    )
     assert await holds(suite, cid) == ["campaign"]
     await health.send(ws, subscription="active")
     got = await campaign(suite, auth, cid)
@@ -178,9 +227,17 @@ async def test_failure_rate_signals_pause_and_clear(suite):
     async def signal(above: bool, minutes: int, event_id: str | None = None):
         end = Timestamp()
         end.FromDatetime(datetime(2026, 3, 2, tzinfo=UTC) + timedelta(minutes=minutes))
-        return await stub.ApplyFailureRateSignal(campaigns_pb2.ApplyFailureRateSignalRequest(
-            event_id=event_id or str(uuid.uuid4()), sender_kind=types_pb2.SENDER_KIND_LINKEDIN_ACCOUNT,
-            sender_id=li, above_threshold=above, failure_rate=0.6, sample_size=10, window_end=end))
+        return await stub.ApplyFailureRateSignal(
+            campaigns_pb2.ApplyFailureRateSignalRequest(
+                event_id=event_id or str(uuid.uuid4()),
+                sender_kind=types_pb2.SENDER_KIND_LINKEDIN_ACCOUNT,
+                sender_id=li,
+                above_threshold=above,
+                failure_rate=0.6,
+                sample_size=10,
+                window_end=end,
+            )
+        )
 
     assert (await signal(True, 1)).applied
     got = await campaign(suite, auth, cid)
@@ -204,11 +261,14 @@ async def test_a_flapping_account_does_not_resume_more_than_once_per_cooldown(su
     assert got["status"] == "paused", "the second auto-resume within the cool-down is held back"
     conn = await asyncpg.connect(suite.dsn)
     try:
-        assert await conn.fetchval("SELECT clear_pending FROM campaigns.pause_reasons WHERE campaign_id = $1",
-                                   uuid.UUID(cid))
+        assert await conn.fetchval(
+            "SELECT clear_pending FROM campaigns.pause_reasons WHERE campaign_id = $1", uuid.UUID(cid)
+        )
         if cooldown_passed:
-            await conn.execute("UPDATE campaigns.campaigns SET last_auto_resumed_at = now() - interval '1 hour'"
-                               " WHERE id = $1", uuid.UUID(cid))
+            await conn.execute(
+                "UPDATE campaigns.campaigns SET last_auto_resumed_at = now() - interval '1 hour' WHERE id = $1",
+                uuid.UUID(cid),
+            )
     finally:
         await conn.close()
     # The sweeper runs every 0.2 s in the test suite; give it a few rounds.

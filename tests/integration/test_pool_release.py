@@ -10,8 +10,10 @@ from services.common.db import create_pool, mark_session_state
 
 
 async def _statements_seen(conn: asyncpg.Connection) -> list[str]:
-    return [r[0] for r in await conn.fetch(
-        "SELECT query FROM pg_stat_activity WHERE application_name = 'pool-release-test'")]
+    return [
+        r[0]
+        for r in await conn.fetch("SELECT query FROM pg_stat_activity WHERE application_name = 'pool-release-test'")
+    ]
 
 
 async def test_release_sends_no_reset_query_yet_rolls_back_an_open_transaction(fresh_dsn: str) -> None:

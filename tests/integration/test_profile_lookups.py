@@ -32,24 +32,37 @@ async def rig(fresh_dsn) -> AsyncIterator[Rig]:
 async def setup(rig: Rig, identifiers: list[str], daily_cap: int = 80) -> tuple[str, list[str], ProfileResolver]:
     sender_id = await rig.add_sender(ROOMY)
     for n in range(3):
-        await rig.control("profiles", {"provider_id": f"ACoMEMBER{n}", "public_identifier": f"member-{n}",
-                                       "full_name": f"Member {n}"})
+        await rig.control(
+            "profiles", {"provider_id": f"ACoMEMBER{n}", "public_identifier": f"member-{n}", "full_name": f"Member {n}"}
+        )
     campaign_id = str(uuid.uuid4())
     plan = CampaignPlan(campaign_id, str(uuid.uuid4()), 1, PARIS, True, (sender_id,), (), INVITE_THEN_MESSAGE)
     assert (await rig.service.upsert_plan(plan))[0]
     prospects = [str(uuid.uuid4()) for _ in identifiers]
-    await rig.service.enroll(campaign_id, [Enrollee(p, None, None, f"P{i}", "", "", {}, linkedin_public_identifier=x)
-                                           for i, (p, x) in enumerate(zip(prospects, identifiers, strict=True))])
-    resolver = ProfileResolver(Repository(rig.pool), rig.dispatcher._unipile, rig.clock,  # noqa: SLF001
-                               daily_cap=daily_cap, gap=GAP)
+    await rig.service.enroll(
+        campaign_id,
+        [
+            Enrollee(p, None, None, f"P{i}", "", "", {}, linkedin_public_identifier=x)
+            for i, (p, x) in enumerate(zip(prospects, identifiers, strict=True))
+        ],
+    )
+    resolver = ProfileResolver(
+        Repository(rig.pool),
+        rig.dispatcher._unipile,
+        rig.clock,  # noqa: SLF001
+        daily_cap=daily_cap,
+        gap=GAP,
+    )
     return campaign_id, prospects, resolver
 
 
 async def states(rig: Rig, prospects: list[str]) -> list[tuple]:
     out = []
     for p in prospects:
-        r = await rig.pool.fetchrow("SELECT state, linkedin_provider_id, stop_reason FROM scheduler.prospect_plans"
-                                    " WHERE prospect_id = $1", uuid.UUID(p))
+        r = await rig.pool.fetchrow(
+            "SELECT state, linkedin_provider_id, stop_reason FROM scheduler.prospect_plans WHERE prospect_id = $1",
+            uuid.UUID(p),
+        )
         out.append(tuple(r))
     return out
 
@@ -69,9 +82,13 @@ async def test_prospects_are_resolved_one_per_sender_at_a_time_then_invited(rig)
         rig.clock.advance(GAP * 1.3)
         assert await resolver.run_once() == 1
     assert rig.sandbox.calls["get_user"] == 3
-    assert sorted(await states(rig, prospects)) == sorted([
-        ("scheduled", "ACoMEMBER0", ""), ("scheduled", "ACoMEMBER1", ""),
-        ("not_found", None, "not_found:errors/invalid_recipient")])
+    assert sorted(await states(rig, prospects)) == sorted(
+        [
+            ("scheduled", "ACoMEMBER0", ""),
+            ("scheduled", "ACoMEMBER1", ""),
+            ("not_found", None, "not_found:errors/invalid_recipient"),
+        ]
+    )
     [missing] = [p for p, s in zip(prospects, await states(rig, prospects), strict=True) if s[0] == "not_found"]
     [view] = await rig.service.list_plans(campaign_id, [missing])
     assert view.why_not_now == ["not_found:errors/invalid_recipient"]
@@ -98,9 +115,10 @@ async def test_the_daily_look_up_cap_and_holds_are_respected(rig):
 
 async def test_a_failing_look_up_keeps_the_prospect_resolving(rig):
     _, prospects, resolver = await setup(rig, ["member-0"])
-    account = (await rig.pool.fetchval("SELECT unipile_account_id FROM scheduler.sender_states"))
-    await rig.control("failures", {"endpoint": "get_user", "account_id": account, "status": 503,
-                                   "type": "errors/no_client_session"})
+    account = await rig.pool.fetchval("SELECT unipile_account_id FROM scheduler.sender_states")
+    await rig.control(
+        "failures", {"endpoint": "get_user", "account_id": account, "status": 503, "type": "errors/no_client_session"}
+    )
     rig.clock.set(IN_WINDOW)
     assert await resolver.run_once() == 1
     assert await states(rig, prospects) == [("resolving", None, "")]
@@ -112,25 +130,44 @@ async def test_a_failing_look_up_keeps_the_prospect_resolving(rig):
 async def test_uploads_take_profile_urls_and_refuse_what_is_no_profile(suite):
     _, auth = await suite.new_workspace()
     account = await suite.linkedin_account(auth)
-    status, created = await suite.call("POST", "/api/v1/campaigns", auth, json={
-        "name": "By URL", "schedule": {"days": ["mon"], "window": {"start": "09:00", "end": "17:00"},
-                                       "timezone": "Europe/Paris"},
-        "steps": [{"channel": "linkedin", "action": "invite", "text": "Hi {{first_name}}"}],
-        "senders": {"linkedin_account_ids": [account]}})
+    status, created = await suite.call(
+        "POST",
+        "/api/v1/campaigns",
+        auth,
+        json={
+            "name": "By URL",
+            "schedule": {"days": ["mon"], "window": {"start": "09:00", "end": "17:00"}, "timezone": "Europe/Paris"},
+            "steps": [{"channel": "linkedin", "action": "invite", "text": "Hi {{first_name}}"}],
+            "senders": {"linkedin_account_ids": [account]},
+        },
+    )
     assert status == 201, created
-    status, added = await suite.call("POST", f"/api/v1/campaigns/{created['id']}/prospects", auth, json={
-        "prospects": [{"linkedin_url": "https://www.linkedin.com/in/ada-lovelace/", "first_name": "Ada"},
-                      {"linkedin_public_identifier": "grace-hopper"},
-                      {"linkedin_url": "https://www.linkedin.com/company/acme/"},
-                      {"linkedin_public_identifier": "not an identifier"},
-                      {"first_name": "No LinkedIn at all"}]})
+    status, added = await suite.call(
+        "POST",
+        f"/api/v1/campaigns/{created['id']}/prospects",
+        auth,
+        json={
+            "prospects": [
+                {"linkedin_url": "https://www.linkedin.com/in/ada-lovelace/", "first_name": "Ada"},
+                {"linkedin_public_identifier": "grace-hopper"},
+                {"linkedin_url": "https://www.linkedin.com/company/acme/"},
+                {"linkedin_public_identifier": "not an identifier"},
+                {"first_name": "No LinkedIn at all"},
+            ]
+        },
+    )
     assert status == 200, added
     assert added["added"] == 2
     assert [(r["index"], r["code"]) for r in added["refused"]] == [
-        (2, "invalid_linkedin_url"), (3, "invalid_linkedin_identifier"), (4, "missing_identity")]
+        (2, "invalid_linkedin_url"),
+        (3, "invalid_linkedin_identifier"),
+        (4, "missing_identity"),
+    ]
     assert all(r["message"] for r in added["refused"])
     page = await enrolled(suite, auth, created["id"])
-    assert [(p["linkedin_public_identifier"], p["state"], p["why_not_now"], p["history"])
-            for p in page["prospects"]] == [
+    assert [
+        (p["linkedin_public_identifier"], p["state"], p["why_not_now"], p["history"]) for p in page["prospects"]
+    ] == [
         ("ada-lovelace", "resolving", ["resolving_linkedin_profile"], []),
-        ("grace-hopper", "resolving", ["resolving_linkedin_profile"], [])]
+        ("grace-hopper", "resolving", ["resolving_linkedin_profile"], []),
+    ]

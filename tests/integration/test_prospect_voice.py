@@ -14,20 +14,35 @@ from services.scheduler.repository import Enrollee, Repository
 from services.scheduler.voices import ProspectVoices
 from tests.scheduler_rig import INVITE_THEN_MESSAGE, MONDAY_7_UTC, PARIS, Rig, scheduler_rig
 
-LIMITS = Limits(daily_cap=50, weekly_cap=200, ramp_start=50, ramp_step=0, pacing_min_seconds=60,
-                pacing_max_seconds=120)
+LIMITS = Limits(daily_cap=50, weekly_cap=200, ramp_start=50, ramp_step=0, pacing_min_seconds=60, pacing_max_seconds=120)
 
 
-async def campaign(rig: Rig, sender: str, people: list[tuple[str, str]], *, stop_on_reply: str = "prospect",
-                   workspace: str | None = None) -> tuple[str, list[str]]:
+async def campaign(
+    rig: Rig,
+    sender: str,
+    people: list[tuple[str, str]],
+    *,
+    stop_on_reply: str = "prospect",
+    workspace: str | None = None,
+) -> tuple[str, list[str]]:
     """A campaign (invite, then a message 48 h after acceptance) with prospects (provider id, email)."""
     campaign_id = str(uuid.uuid4())
-    plan = CampaignPlan(campaign_id, workspace or str(uuid.uuid4()), 1, PARIS, True, (sender,), (),
-                        INVITE_THEN_MESSAGE, stop_on_reply=stop_on_reply)
+    plan = CampaignPlan(
+        campaign_id,
+        workspace or str(uuid.uuid4()),
+        1,
+        PARIS,
+        True,
+        (sender,),
+        (),
+        INVITE_THEN_MESSAGE,
+        stop_on_reply=stop_on_reply,
+    )
     assert (await rig.service.upsert_plan(plan))[0]
     ids = [str(uuid.uuid4()) for _ in people]
-    await rig.service.enroll(campaign_id, [Enrollee(p, prov, email, "P", "", "", {})
-                                           for p, (prov, email) in zip(ids, people, strict=True)])
+    await rig.service.enroll(
+        campaign_id, [Enrollee(p, prov, email, "P", "", "", {}) for p, (prov, email) in zip(ids, people, strict=True)]
+    )
     return campaign_id, ids
 
 
@@ -91,8 +106,9 @@ async def test_an_out_of_office_parks_the_prospect_until_its_return_then_it_cont
         assert await invites_to(rig, "prov-away") == 0
         await rig.run_until(back + timedelta(days=1))
         assert await invites_to(rig, "prov-away") == 1
-        sent_at = await rig.pool.fetchval("SELECT started_at FROM scheduler.send_attempts WHERE prospect_id = $1",
-                                          uuid.UUID(away))
+        sent_at = await rig.pool.fetchval(
+            "SELECT started_at FROM scheduler.send_attempts WHERE prospect_id = $1", uuid.UUID(away)
+        )
         assert sent_at >= recorded.parked_until and timemath.is_open(PARIS, sent_at)
         assert (await states(rig, campaign_id, [away]))[away][0] == "waiting_acceptance"
 
@@ -116,8 +132,13 @@ async def test_stop_on_reply_company_stops_colleagues_at_the_same_domain_but_not
     async with scheduler_rig(fresh_dsn, ManualClock(MONDAY_7_UTC)) as rig:
         voices = ProspectVoices(Repository(rig.pool), rig.clock)
         sender = await rig.add_sender(LIMITS)
-        people = [("p-a", "ana@acme.example"), ("p-b", "bo@ACME.example"), ("p-c", "cy@gmail.com"),
-                  ("p-d", "di@gmail.com"), ("p-e", "ed@other.example")]
+        people = [
+            ("p-a", "ana@acme.example"),
+            ("p-b", "bo@ACME.example"),
+            ("p-c", "cy@gmail.com"),
+            ("p-d", "di@gmail.com"),
+            ("p-e", "ed@other.example"),
+        ]
         _, ids = await campaign(rig, sender, people, stop_on_reply="company")
         assert sorted((await voices.record("r-1", ids[0], "replied")).affected) == sorted(ids[:2])
         assert (await voices.record("r-2", ids[2], "replied")).affected == [ids[2]]
@@ -135,13 +156,23 @@ async def test_suppressions_stop_matching_prospects_now_and_at_enrollment_in_the
         sender = await rig.add_sender(LIMITS)
         workspace, elsewhere = str(uuid.uuid4()), str(uuid.uuid4())
         _, (early,) = await campaign(rig, sender, [("p-early", "x@late.example")], workspace=workspace)
-        stopped = await voices.change_suppressions(workspace, [("email", "no@one.example"),
-                                                               ("domain", "blocked.example"),
-                                                               ("linkedin", "p-li"), ("domain", "late.example")], [])
+        stopped = await voices.change_suppressions(
+            workspace,
+            [
+                ("email", "no@one.example"),
+                ("domain", "blocked.example"),
+                ("linkedin", "p-li"),
+                ("domain", "late.example"),
+            ],
+            [],
+        )
         assert stopped == 1
-        campaign_id, ids = await campaign(rig, sender, [("p-1", "no@one.example"), ("p-2", "any@blocked.example"),
-                                                        ("p-li", None), ("p-ok", "ok@fine.example")],
-                                          workspace=workspace)
+        campaign_id, ids = await campaign(
+            rig,
+            sender,
+            [("p-1", "no@one.example"), ("p-2", "any@blocked.example"), ("p-li", None), ("p-ok", "ok@fine.example")],
+            workspace=workspace,
+        )
         _, other_ws = await campaign(rig, sender, [("p-x", "no@one.example")], workspace=elsewhere)
         seen = await states(rig, campaign_id, ids)
         assert [seen[p][1] for p in ids[:3]] == [["suppressed"]] * 3
@@ -152,9 +183,17 @@ async def test_suppressions_stop_matching_prospects_now_and_at_enrollment_in_the
         # A removed entry lets later enrollments through.
         await voices.change_suppressions(workspace, [], [("linkedin", "p-li")])
         _, (again,) = await campaign(rig, sender, [("p-li", None)], workspace=workspace)
-        assert (await rig.service.list_plans((await rig.pool.fetchval(
-            "SELECT campaign_id::text FROM scheduler.prospect_plans WHERE prospect_id = $1", uuid.UUID(again))),
-            [again]))[0].plan.state == "scheduled"
+        assert (
+            await rig.service.list_plans(
+                (
+                    await rig.pool.fetchval(
+                        "SELECT campaign_id::text FROM scheduler.prospect_plans WHERE prospect_id = $1",
+                        uuid.UUID(again),
+                    )
+                ),
+                [again],
+            )
+        )[0].plan.state == "scheduled"
 
 
 async def test_replies_during_a_pause_are_applied_and_the_resume_leaves_those_prospects_out(fresh_dsn):

@@ -24,8 +24,7 @@ from services.common.errors import NotFound
 from services.common.grpc_client import open_channel
 from tests.integration.test_outbound_webhooks import SCHEDULE, Rig, paused_campaign_rig, rig, until
 
-EVENTS = ["prospect.replied", "prospect.out_of_office", "prospect.opted_out", "prospect.bounced",
-          "campaign.completed"]
+EVENTS = ["prospect.replied", "prospect.out_of_office", "prospect.opted_out", "prospect.bounced", "campaign.completed"]
 
 
 @pytest.fixture
@@ -39,28 +38,38 @@ def verified(secret: str, got: tuple[dict[str, str], bytes, int]) -> dict:
     """The message, once the standardwebhooks package signs it as we did."""
     headers, body, _ = got
     signed_at = datetime.fromtimestamp(int(headers["webhook-timestamp"]), tz=UTC)
-    assert standardwebhooks.Webhook(secret).sign(headers["webhook-id"], signed_at, body) == \
-        headers["webhook-signature"]
+    assert standardwebhooks.Webhook(secret).sign(headers["webhook-id"], signed_at, body) == headers["webhook-signature"]
     return json.loads(body)
 
 
 async def test_replies_out_of_office_opt_out_bounce_and_completion_are_delivered_signed(hooks):
     r = hooks
     _, auth = await r.suite.new_workspace("Voices")
-    status, endpoint = await r.suite.call("POST", "/api/v1/webhook-endpoints", auth,
-                                          json={"url": r.receiver.url, "events": EVENTS})
+    status, endpoint = await r.suite.call(
+        "POST", "/api/v1/webhook-endpoints", auth, json={"url": r.receiver.url, "events": EVENTS}
+    )
     assert status == 201, endpoint
     assert sorted(endpoint["events"]) == sorted(EVENTS)
     account = await r.suite.linkedin_account(auth)
-    status, campaign = await r.suite.call("POST", "/api/v1/campaigns", auth, json={
-        "name": "Voices", "schedule": SCHEDULE, "steps": [{"channel": "linkedin", "action": "invite"}],
-        "senders": {"linkedin_account_ids": [account]}})
+    status, campaign = await r.suite.call(
+        "POST",
+        "/api/v1/campaigns",
+        auth,
+        json={
+            "name": "Voices",
+            "schedule": SCHEDULE,
+            "steps": [{"channel": "linkedin", "action": "invite"}],
+            "senders": {"linkedin_account_ids": [account]},
+        },
+    )
     assert status == 201, campaign
     cid = campaign["id"]
-    people = [{"linkedin_provider_id": f"ACo{i}", "email": f"p{i}@prospect.example", "first_name": f"P{i}"}
-              for i in range(3)]
-    assert (await r.suite.call("POST", f"/api/v1/campaigns/{cid}/prospects", auth, json={"prospects": people}))[0] \
-        == 200
+    people = [
+        {"linkedin_provider_id": f"ACo{i}", "email": f"p{i}@prospect.example", "first_name": f"P{i}"} for i in range(3)
+    ]
+    assert (await r.suite.call("POST", f"/api/v1/campaigns/{cid}/prospects", auth, json={"prospects": people}))[
+        0
+    ] == 200
     assert (await r.suite.call("POST", f"/api/v1/campaigns/{cid}/activate", auth, json={}))[0] == 200
     status, page = await r.suite.call("GET", f"/api/v1/campaigns/{cid}/prospects", auth)
     assert status == 200, page
@@ -71,8 +80,11 @@ async def test_replies_out_of_office_opt_out_bounce_and_completion_are_delivered
         stub = scheduler_pb2_grpc.SchedulerServiceStub(channel)
 
         async def voice(event_id: str, prospect_id: str, kind: str) -> None:
-            await stub.RecordProspectVoice(scheduler_pb2.RecordProspectVoiceRequest(
-                event_id=event_id, prospect_id=prospect_id, voice=kind, source="imap", snippet=f"a {kind}"))
+            await stub.RecordProspectVoice(
+                scheduler_pb2.RecordProspectVoiceRequest(
+                    event_id=event_id, prospect_id=prospect_id, voice=kind, source="imap", snippet=f"a {kind}"
+                )
+            )
 
         await voice("msg-replied", replied, "replied")
         await voice("msg-replied", replied, "replied")  # redelivered (V9): nothing new is announced
@@ -90,13 +102,27 @@ async def test_replies_out_of_office_opt_out_bounce_and_completion_are_delivered
                 """INSERT INTO scheduler.send_attempts (id, prospect_id, campaign_id, step_index, sender_id, channel,
                        action_type, status, started_at, finished_at, sender_local_date)
                    VALUES ($1, $2, $3, 0, $4, 'email', 'email', 'succeeded', now(), now(), current_date)""",
-                attempt_id, away, cid, inbox_id)
+                attempt_id,
+                away,
+                cid,
+                inbox_id,
+            )
         finally:
             await conn.close()
-        reply = await stub.RecordBounces(scheduler_pb2.RecordBouncesRequest(inbox_id=inbox_id, bounces=[
-            scheduler_pb2.Bounce(message_id=f"<{attempt_id}@holdfast>", recipient="p1@prospect.example",
-                                 status="5.1.1", diagnostic="550 5.1.1 no such user",
-                                 received_at=Timestamp(seconds=1_772_440_000))]))
+        reply = await stub.RecordBounces(
+            scheduler_pb2.RecordBouncesRequest(
+                inbox_id=inbox_id,
+                bounces=[
+                    scheduler_pb2.Bounce(
+                        message_id=f"<{attempt_id}@holdfast>",
+                        recipient="p1@prospect.example",
+                        status="5.1.1",
+                        diagnostic="550 5.1.1 no such user",
+                        received_at=Timestamp(seconds=1_772_440_000),
+                    )
+                ],
+            )
+        )
         assert reply.recorded == 1
     await until(lambda: len(r.receiver.got) >= 5, "the bounce and the completion")
     await asyncio.sleep(0.5)
@@ -124,32 +150,45 @@ async def test_replies_out_of_office_opt_out_bounce_and_completion_are_delivered
 async def test_a_campaign_is_not_complete_while_a_prospect_is_left_and_is_announced_once(hooks):
     r = hooks
     _, auth = await r.suite.new_workspace("Finishing")
-    status, endpoint = await r.suite.call("POST", "/api/v1/webhook-endpoints", auth,
-                                          json={"url": r.receiver.url, "events": ["campaign.completed"]})
+    status, endpoint = await r.suite.call(
+        "POST", "/api/v1/webhook-endpoints", auth, json={"url": r.receiver.url, "events": ["campaign.completed"]}
+    )
     assert status == 201, endpoint
     account = await r.suite.linkedin_account(auth)
-    status, campaign = await r.suite.call("POST", "/api/v1/campaigns", auth, json={
-        "name": "Two", "schedule": SCHEDULE, "steps": [{"channel": "linkedin", "action": "invite"}],
-        "senders": {"linkedin_account_ids": [account]}})
+    status, campaign = await r.suite.call(
+        "POST",
+        "/api/v1/campaigns",
+        auth,
+        json={
+            "name": "Two",
+            "schedule": SCHEDULE,
+            "steps": [{"channel": "linkedin", "action": "invite"}],
+            "senders": {"linkedin_account_ids": [account]},
+        },
+    )
     cid = campaign["id"]
     people = [{"linkedin_provider_id": f"ACo{i}"} for i in range(2)]
-    assert (await r.suite.call("POST", f"/api/v1/campaigns/{cid}/prospects", auth, json={"prospects": people}))[0] \
-        == 200
+    assert (await r.suite.call("POST", f"/api/v1/campaigns/{cid}/prospects", auth, json={"prospects": people}))[
+        0
+    ] == 200
     assert (await r.suite.call("POST", f"/api/v1/campaigns/{cid}/activate", auth, json={}))[0] == 200
     status, page = await r.suite.call("GET", f"/api/v1/campaigns/{cid}/prospects", auth)
     first, second = (p["id"] for p in page["prospects"])
     async with open_channel(f"127.0.0.1:{r.suite.ports['scheduler']}") as channel:
         stub = scheduler_pb2_grpc.SchedulerServiceStub(channel)
-        await stub.RecordProspectVoice(scheduler_pb2.RecordProspectVoiceRequest(
-            event_id="one", prospect_id=first, voice="replied"))
+        await stub.RecordProspectVoice(
+            scheduler_pb2.RecordProspectVoiceRequest(event_id="one", prospect_id=first, voice="replied")
+        )
         await asyncio.sleep(1.0)
         assert r.receiver.got == [], "one prospect is still in its sequence"
-        await stub.RecordProspectVoice(scheduler_pb2.RecordProspectVoiceRequest(
-            event_id="two", prospect_id=second, voice="opted_out"))
+        await stub.RecordProspectVoice(
+            scheduler_pb2.RecordProspectVoiceRequest(event_id="two", prospect_id=second, voice="opted_out")
+        )
         await until(lambda: len(r.receiver.got) >= 1, "the completion")
         # A stopped prospect stopped again (a re-classification) changes no state: no second completion.
-        await stub.RecordProspectVoice(scheduler_pb2.RecordProspectVoiceRequest(
-            event_id="three", prospect_id=first, voice="opted_out"))
+        await stub.RecordProspectVoice(
+            scheduler_pb2.RecordProspectVoiceRequest(event_id="three", prospect_id=first, voice="opted_out")
+        )
         await asyncio.sleep(1.0)
         assert len(r.receiver.got) == 1
         message = verified(endpoint["secret"], r.receiver.got[0])
@@ -157,14 +196,21 @@ async def test_a_campaign_is_not_complete_while_a_prospect_is_left_and_is_announ
         assert message["data"] == {"campaign_id": cid, "prospects": 2, "finished": 0, "stopped": 2}
 
         # A prospect added later reopens the campaign; once it is stopped too, the completion is announced again.
-        assert (await r.suite.call("POST", f"/api/v1/campaigns/{cid}/prospects", auth,
-                                   json={"prospects": [{"linkedin_provider_id": "ACo9"}]}))[0] == 200
+        assert (
+            await r.suite.call(
+                "POST",
+                f"/api/v1/campaigns/{cid}/prospects",
+                auth,
+                json={"prospects": [{"linkedin_provider_id": "ACo9"}]},
+            )
+        )[0] == 200
         _, page = await r.suite.call("GET", f"/api/v1/campaigns/{cid}/prospects", auth)
         third = next(p["id"] for p in page["prospects"] if p["linkedin_provider_id"] == "ACo9")
         for _ in range(100):  # enrolled in the scheduler through the campaigns outbox
             try:
-                await stub.RecordProspectVoice(scheduler_pb2.RecordProspectVoiceRequest(
-                    event_id="four", prospect_id=third, voice="replied"))
+                await stub.RecordProspectVoice(
+                    scheduler_pb2.RecordProspectVoiceRequest(event_id="four", prospect_id=third, voice="replied")
+                )
                 break
             except NotFound:
                 await asyncio.sleep(0.1)
@@ -192,12 +238,16 @@ async def test_an_endpoint_holdfast_disables_is_flagged_and_the_workspace_told_i
     (entry,) = audit["entries"]
     assert entry["member_id"] == SYSTEM_ACTOR and entry["member_email"] == "" and entry["token_id"] is None
     assert entry["target"] == {"endpoint_id": endpoint["id"]}
-    assert entry["changes"] == {"enabled": False, "disabled_reason": "the endpoint answered 410 Gone",
-                                "url": r.receiver.url}
+    assert entry["changes"] == {
+        "enabled": False,
+        "disabled_reason": "the endpoint answered 410 Gone",
+        "url": r.receiver.url,
+    }
     # Re-enabled by a member, then disabled again: told again (one entry per time Holdfast disables it).
     r.receiver.answer = 200
-    assert (await r.suite.call("PATCH", f"/api/v1/webhook-endpoints/{endpoint['id']}", auth,
-                               json={"enabled": True}))[0] == 200
+    assert (await r.suite.call("PATCH", f"/api/v1/webhook-endpoints/{endpoint['id']}", auth, json={"enabled": True}))[
+        0
+    ] == 200
     await until(lambda: len(r.receiver.acknowledged()) == 1, "the held delivery")
     _, audit = await r.suite.call("GET", "/api/v1/audit?action=disable_webhook_endpoint", auth)
     assert len(audit["entries"]) == 1, "a delivery that succeeds tells nobody anything"
@@ -208,22 +258,34 @@ async def test_two_transactions_finishing_the_last_two_prospects_at_once_announc
     other, so the second sees the first's change."""
     r = hooks
     _, auth = await r.suite.new_workspace("Race")
-    status, endpoint = await r.suite.call("POST", "/api/v1/webhook-endpoints", auth,
-                                          json={"url": r.receiver.url, "events": ["campaign.completed"]})
+    status, endpoint = await r.suite.call(
+        "POST", "/api/v1/webhook-endpoints", auth, json={"url": r.receiver.url, "events": ["campaign.completed"]}
+    )
     assert status == 201, endpoint
     account = await r.suite.linkedin_account(auth)
-    status, campaign = await r.suite.call("POST", "/api/v1/campaigns", auth, json={
-        "name": "Race", "schedule": SCHEDULE, "steps": [{"channel": "linkedin", "action": "invite"}],
-        "senders": {"linkedin_account_ids": [account]}})
+    status, campaign = await r.suite.call(
+        "POST",
+        "/api/v1/campaigns",
+        auth,
+        json={
+            "name": "Race",
+            "schedule": SCHEDULE,
+            "steps": [{"channel": "linkedin", "action": "invite"}],
+            "senders": {"linkedin_account_ids": [account]},
+        },
+    )
     cid = campaign["id"]
     people = [{"linkedin_provider_id": f"ACo{i}"} for i in range(2)]
-    assert (await r.suite.call("POST", f"/api/v1/campaigns/{cid}/prospects", auth, json={"prospects": people}))[0] \
-        == 200
+    assert (await r.suite.call("POST", f"/api/v1/campaigns/{cid}/prospects", auth, json={"prospects": people}))[
+        0
+    ] == 200
     assert (await r.suite.call("POST", f"/api/v1/campaigns/{cid}/activate", auth, json={}))[0] == 200
     _, page = await r.suite.call("GET", f"/api/v1/campaigns/{cid}/prospects", auth)
     first, second = (p["id"] for p in page["prospects"])
-    stop = ("UPDATE scheduler.prospect_plans SET state = 'stopped', next_action_at = NULL, stop_reason = 'replied',"
-            " updated_at = now() WHERE prospect_id = $1")
+    stop = (
+        "UPDATE scheduler.prospect_plans SET state = 'stopped', next_action_at = NULL, stop_reason = 'replied',"
+        " updated_at = now() WHERE prospect_id = $1"
+    )
     one, two = await asyncpg.connect(r.suite.dsn), await asyncpg.connect(r.suite.dsn)
     try:
         a, b = one.transaction(), two.transaction()
@@ -240,4 +302,8 @@ async def test_two_transactions_finishing_the_last_two_prospects_at_once_announc
     await asyncio.sleep(1.0)
     assert len(r.receiver.got) == 1
     assert verified(endpoint["secret"], r.receiver.got[0])["data"] == {
-        "campaign_id": cid, "prospects": 2, "finished": 0, "stopped": 2}
+        "campaign_id": cid,
+        "prospects": 2,
+        "finished": 0,
+        "stopped": 2,
+    }

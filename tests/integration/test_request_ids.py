@@ -31,8 +31,9 @@ async def test_the_gateways_request_id_reaches_every_service_log(suite):
     root.setLevel(logging.DEBUG)
     try:
         request_id = f"trace-{uuid.uuid4().hex[:8]}"
-        async with suite.http.get(f"{suite.base_url}/api/v1/campaigns/{uuid.uuid4()}",
-                                  headers={**auth, "X-Request-Id": request_id}) as r:
+        async with suite.http.get(
+            f"{suite.base_url}/api/v1/campaigns/{uuid.uuid4()}", headers={**auth, "X-Request-Id": request_id}
+        ) as r:
             assert r.status == 404 and r.headers["X-Request-Id"] == request_id
     finally:
         root.removeHandler(capture)
@@ -42,8 +43,9 @@ async def test_the_gateways_request_id_reaches_every_service_log(suite):
     assert "/holdfast.accounts.v1.AccountsService/Authenticate" in rpcs, "the accounts hop carries it"
     assert "/holdfast.campaigns.v1.CampaignsService/GetCampaign" in rpcs, "the campaigns hop carries it"
     assert any(line.get("http") and line.get("status") == 404 for line in mine), "the gateway's own line"
-    assert all(line.get("request_id") in (request_id, None) for line in capture.lines
-               if line.get("rpc") in rpcs), "no other id on those hops"
+    assert all(line.get("request_id") in (request_id, None) for line in capture.lines if line.get("rpc") in rpcs), (
+        "no other id on those hops"
+    )
 
 
 async def test_an_over_long_request_id_is_cut_before_any_log_line_or_hop(suite):
@@ -56,17 +58,20 @@ async def test_an_over_long_request_id_is_cut_before_any_log_line_or_hop(suite):
     root.setLevel(logging.DEBUG)
     long_id = "t" + uuid.uuid4().hex + "x" * 6000
     try:
-        async with suite.http.get(f"{suite.base_url}/api/v1/campaigns/{uuid.uuid4()}",
-                                  headers={**auth, "X-Request-Id": long_id}) as r:
+        async with suite.http.get(
+            f"{suite.base_url}/api/v1/campaigns/{uuid.uuid4()}", headers={**auth, "X-Request-Id": long_id}
+        ) as r:
             assert r.status == 404
             assert r.headers["X-Request-Id"] == long_id[:64]
         # Straight to a service, as another caller of its gRPC API would.
         async with grpc.aio.insecure_channel(f"127.0.0.1:{suite.ports['campaigns']}") as channel:
             stub = campaigns_pb2_grpc.CampaignsServiceStub(channel)
             with pytest.raises(grpc.aio.AioRpcError):
-                await stub.GetCampaign(campaigns_pb2.GetCampaignRequest(
-                    workspace_id=str(uuid.uuid4()), campaign_id=str(uuid.uuid4())),
-                    metadata=[("x-request-id", "g" + long_id)], timeout=5)
+                await stub.GetCampaign(
+                    campaigns_pb2.GetCampaignRequest(workspace_id=str(uuid.uuid4()), campaign_id=str(uuid.uuid4())),
+                    metadata=[("x-request-id", "g" + long_id)],
+                    timeout=5,
+                )
     finally:
         root.removeHandler(capture)
         root.setLevel(level)

@@ -22,8 +22,11 @@ from services.common.errors import FailedPrecondition
 from services.common.grpc_client import open_channel
 from services.common.outbox import Relay
 
-SCHEDULE = {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "window": {"start": "00:00", "end": "23:59"},
-            "timezone": "UTC"}
+SCHEDULE = {
+    "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+    "window": {"start": "00:00", "end": "23:59"},
+    "timezone": "UTC",
+}
 
 
 class CountingScheduler(SchedulerClient):
@@ -44,12 +47,24 @@ class CountingScheduler(SchedulerClient):
 
 async def active_campaign(suite, auth: dict[str, str], account: str) -> str:
     """An active LinkedIn campaign of the account with one prospect; its id."""
-    _, created = await suite.call("POST", "/api/v1/campaigns", auth, json={
-        "name": "c", "schedule": SCHEDULE, "steps": [{"channel": "linkedin", "action": "invite"}],
-        "senders": {"linkedin_account_ids": [account]}})
+    _, created = await suite.call(
+        "POST",
+        "/api/v1/campaigns",
+        auth,
+        json={
+            "name": "c",
+            "schedule": SCHEDULE,
+            "steps": [{"channel": "linkedin", "action": "invite"}],
+            "senders": {"linkedin_account_ids": [account]},
+        },
+    )
     cid = created["id"]
-    await suite.call("POST", f"/api/v1/campaigns/{cid}/prospects", auth, json={"prospects": [
-        {"linkedin_provider_id": f"P-{cid[:8]}"}]})
+    await suite.call(
+        "POST",
+        f"/api/v1/campaigns/{cid}/prospects",
+        auth,
+        json={"prospects": [{"linkedin_provider_id": f"P-{cid[:8]}"}]},
+    )
     assert (await suite.call("POST", f"/api/v1/campaigns/{cid}/activate", auth))[0] == 200
     return cid
 
@@ -71,8 +86,14 @@ async def test_a_resume_reads_the_campaign_once_before_its_lock_and_asks_the_sch
     try:
         scheduler = CountingScheduler(SchedulerServiceStub(open_channel(f"127.0.0.1:{suite.ports['scheduler']}")))
         directory = AccountsDirectory(AccountsServiceStub(open_channel(f"127.0.0.1:{suite.ports['accounts']}")))
-        service = CampaignsService(Repository(pool), SystemClock(), events=ProtoEvents(),
-                                   outbox=Relay(pool, "campaigns", {}), scheduler=scheduler, directory=directory)
+        service = CampaignsService(
+            Repository(pool),
+            SystemClock(),
+            events=ProtoEvents(),
+            outbox=Relay(pool, "campaigns", {}),
+            scheduler=scheduler,
+            directory=directory,
+        )
         monkeypatch.setattr(Transaction, "get_campaign", counted)  # every read of a campaign row goes through it
         change, next_sends = await service.resume(workspace_id, cid, Actor(kind="member", member_id=str(uuid.uuid4())))
         counted_reads = list(reads)
@@ -119,8 +140,14 @@ async def test_a_resume_with_an_unusable_sender_asks_which_channels_are_active(s
     try:
         scheduler = CountingScheduler(SchedulerServiceStub(open_channel(f"127.0.0.1:{suite.ports['scheduler']}")))
         directory = Unusable(AccountsServiceStub(open_channel(f"127.0.0.1:{suite.ports['accounts']}")))
-        service = CampaignsService(Repository(pool), SystemClock(), events=ProtoEvents(),
-                                   outbox=Relay(pool, "campaigns", {}), scheduler=scheduler, directory=directory)
+        service = CampaignsService(
+            Repository(pool),
+            SystemClock(),
+            events=ProtoEvents(),
+            outbox=Relay(pool, "campaigns", {}),
+            scheduler=scheduler,
+            directory=directory,
+        )
         with pytest.raises(FailedPrecondition) as refused:
             await service.resume(workspace_id, cid, Actor(kind="member", member_id=str(uuid.uuid4())))
     finally:

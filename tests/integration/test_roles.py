@@ -30,11 +30,19 @@ def bearer(secret: str) -> dict[str, str]:
 
 
 async def add_member(suite, owner_auth, role: str, scopes: list[str]) -> tuple[str, dict[str, str]]:
-    status, member = await suite.call("POST", "/api/v1/members", owner_auth,
-                                      json={"email": f"{role}-{uuid.uuid4().hex[:6]}@acme.example", "role": role})
+    status, member = await suite.call(
+        "POST",
+        "/api/v1/members",
+        owner_auth,
+        json={"email": f"{role}-{uuid.uuid4().hex[:6]}@acme.example", "role": role},
+    )
     assert status == 201, member
-    status, created = await suite.call("POST", "/api/v1/tokens", owner_auth,
-                                       json={"member_id": member["id"], "name": f"{role} token", "scopes": scopes})
+    status, created = await suite.call(
+        "POST",
+        "/api/v1/tokens",
+        owner_auth,
+        json={"member_id": member["id"], "name": f"{role} token", "scopes": scopes},
+    )
     assert status == 201, created
     assert created["secret"].startswith("hf_") and created["token"]["hint"] == created["secret"][-4:]
     return member["id"], bearer(created["secret"])
@@ -45,8 +53,11 @@ async def new_team(suite) -> Team:
     status, ws = await suite.call("GET", "/api/v1/workspace", owner)
     assert status == 200, ws
     auth, ids = {Role.OWNER: owner}, {Role.OWNER: ws["members"][0]["id"]}
-    for role, scopes in ((Role.ADMIN, ["read", "write", "admin"]), (Role.MEMBER, ["read", "write"]),
-                         (Role.VIEWER, ["read"])):
+    for role, scopes in (
+        (Role.ADMIN, ["read", "write", "admin"]),
+        (Role.MEMBER, ["read", "write"]),
+        (Role.VIEWER, ["read"]),
+    ):
         ids[role], auth[role] = await add_member(suite, owner, role.word, scopes)
     return Team(workspace_id, auth, ids)
 
@@ -90,8 +101,12 @@ async def test_role_matrix_every_route_allows_its_roles_and_refuses_the_others_4
     """Unknown ids and empty bodies: an allowed call gets past the role check to a 2xx, 400, 404 or 409 (nothing
     exists to change); a refused one is 403 naming the role it needs."""
     path = re.sub(r"\{\w+\}", str(uuid.uuid4()), route.path)
-    async with suite.http.request(route.method, f"{suite.base_url}{path}", headers=team.auth[role],
-                                  json={} if route.method in ("POST", "PUT", "PATCH") else None) as r:
+    async with suite.http.request(
+        route.method,
+        f"{suite.base_url}{path}",
+        headers=team.auth[role],
+        json={} if route.method in ("POST", "PUT", "PATCH") else None,
+    ) as r:
         status = r.status
         body = await r.json() if r.content_type == "application/json" else await r.text()  # a CSV export
     if role >= route.required_role:
@@ -121,20 +136,23 @@ async def test_a_tokens_scopes_cap_its_members_role(suite):
     team = await new_team(suite)
     owner = team.auth[Role.OWNER]
     # An admin's read-only token reads, and is refused a change as a viewer would be.
-    status, created = await suite.call("POST", "/api/v1/tokens", owner,
-                                       json={"member_id": team.member_ids[Role.ADMIN], "scopes": ["read"]})
+    status, created = await suite.call(
+        "POST", "/api/v1/tokens", owner, json={"member_id": team.member_ids[Role.ADMIN], "scopes": ["read"]}
+    )
     assert status == 201, created
     read_only = bearer(created["secret"])
     status, _ = await suite.call("GET", "/api/v1/campaigns", read_only)
     assert status == 200
-    status, body = await suite.call("POST", "/api/v1/members", read_only,
-                                    json={"email": "x@acme.example", "role": "viewer"})
+    status, body = await suite.call(
+        "POST", "/api/v1/members", read_only, json={"email": "x@acme.example", "role": "viewer"}
+    )
     assert status == 403
     assert_forbidden(body, Role.ADMIN, Role.VIEWER)
     # Scopes wider than the member's role are refused, naming the field; so are unknown ones.
     for member_role, scopes in ((Role.VIEWER, ["write"]), (Role.MEMBER, ["admin"])):
-        status, body = await suite.call("POST", "/api/v1/tokens", owner,
-                                        json={"member_id": team.member_ids[member_role], "scopes": scopes})
+        status, body = await suite.call(
+            "POST", "/api/v1/tokens", owner, json={"member_id": team.member_ids[member_role], "scopes": scopes}
+        )
         assert status == 400 and body["error"]["details"]["field"] == "scopes", body
     status, body = await suite.call("POST", "/api/v1/tokens", owner, json={"scopes": ["root"]})
     assert status == 400 and body["error"]["details"]["field"] == "scopes.0", body
@@ -177,11 +195,13 @@ async def test_roles_change_at_once_and_the_owner_is_protected(suite):
     assert status == 409 and body["error"]["code"] == "owner_protected", body
     status, body = await suite.call("DELETE", owner_path, admin)
     assert status == 409 and body["error"]["code"] == "owner_protected", body
-    status, body = await suite.call("POST", "/api/v1/members", admin,
-                                    json={"email": "dup@acme.example", "role": "member"})
+    status, body = await suite.call(
+        "POST", "/api/v1/members", admin, json={"email": "dup@acme.example", "role": "member"}
+    )
     assert status == 201
-    status, body = await suite.call("POST", "/api/v1/members", owner,
-                                    json={"email": "DUP@acme.example", "role": "viewer"})
+    status, body = await suite.call(
+        "POST", "/api/v1/members", owner, json={"email": "DUP@acme.example", "role": "viewer"}
+    )
     assert status == 409 and body["error"]["code"] == "member_exists", body
     status, ws = await suite.call("GET", "/api/v1/workspace", owner)
     assert [m["role"] for m in ws["members"] if m["id"] == team.member_ids[Role.OWNER]] == ["owner"]
@@ -200,20 +220,23 @@ async def test_ownership_transfers_to_a_member_and_the_owner_becomes_admin(suite
     assert roles[team.member_ids[Role.ADMIN]] == "owner" and roles[team.member_ids[Role.OWNER]] == "admin"
     assert list(roles.values()).count("owner") == 1
     # The former owner, now an admin, cannot take it back; the new owner can hand it on.
-    status, refused = await suite.call("POST", "/api/v1/workspace/transfer-ownership", owner,
-                                       json={"member_id": team.member_ids[Role.OWNER]})
+    status, refused = await suite.call(
+        "POST", "/api/v1/workspace/transfer-ownership", owner, json={"member_id": team.member_ids[Role.OWNER]}
+    )
     assert status == 403
     assert_forbidden(refused, Role.OWNER, Role.ADMIN)
-    status, body = await suite.call("POST", "/api/v1/workspace/transfer-ownership", admin,
-                                    json={"member_id": str(uuid.uuid4())})
+    status, body = await suite.call(
+        "POST", "/api/v1/workspace/transfer-ownership", admin, json={"member_id": str(uuid.uuid4())}
+    )
     assert status == 404, body
 
 
 async def test_a_removed_members_tokens_stop_working(suite):
     team = await new_team(suite)
     viewer = team.auth[Role.VIEWER]
-    status, removed = await suite.call("DELETE", f"/api/v1/members/{team.member_ids[Role.VIEWER]}",
-                                       team.auth[Role.ADMIN])
+    status, removed = await suite.call(
+        "DELETE", f"/api/v1/members/{team.member_ids[Role.VIEWER]}", team.auth[Role.ADMIN]
+    )
     assert status == 200 and removed["role"] == "viewer", removed
     status, body = await suite.call("GET", "/api/v1/campaigns", viewer)
     assert status == 401, body

@@ -31,8 +31,14 @@ async def sandboxed(pg_dsn: str) -> AsyncIterator[Sandboxed]:
     async with AsyncExitStack() as stack:
         app = create_unipile("sandbox-key")
         url = await serve(app, stack)
-        suite = await start_suite(await create_database(pg_dsn), stack, SystemClock(), HOLDFAST_UNIPILE_DSN=url,
-                                  HOLDFAST_UNIPILE_API_KEY="sandbox-key", HOLDFAST_SANDBOX_UNIPILE_URL=url)
+        suite = await start_suite(
+            await create_database(pg_dsn),
+            stack,
+            SystemClock(),
+            HOLDFAST_UNIPILE_DSN=url,
+            HOLDFAST_UNIPILE_API_KEY="sandbox-key",
+            HOLDFAST_SANDBOX_UNIPILE_URL=url,
+        )
         yield Sandboxed(suite, app[STATE], url)
 
 
@@ -42,8 +48,9 @@ async def test_disabled_answers_404_sandbox_disabled(suite: Suite) -> None:
     status, body = await suite.call("GET", "/api/v1/sandbox", auth)
     assert (status, body) == (200, {"enabled": False})
     for action in ACTIONS:
-        status, body = await suite.call("POST", f"/api/v1/sandbox/linkedin-accounts/{account_id}/{action}", auth,
-                                        json={})
+        status, body = await suite.call(
+            "POST", f"/api/v1/sandbox/linkedin-accounts/{account_id}/{action}", auth, json={}
+        )
         assert status == 404, body
         assert body["error"]["code"] == "sandbox_disabled"
     status, body = await suite.call("POST", f"/api/v1/sandbox/linkedin-accounts/{account_id}/disconnect", json={})

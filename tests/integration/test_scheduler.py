@@ -28,13 +28,17 @@ async def rig(fresh_dsn) -> AsyncIterator[Rig]:
         yield built
 
 
-NO_PACING = Limits(daily_cap=10, weekly_cap=1000, ramp_start=10, ramp_step=0, pacing_min_seconds=0,
-                   pacing_max_seconds=0)
+NO_PACING = Limits(
+    daily_cap=10, weekly_cap=1000, ramp_start=10, ramp_step=0, pacing_min_seconds=0, pacing_max_seconds=0
+)
 
 
 async def planned(rig: Rig, campaign_id: str) -> list[datetime]:
-    rows = await rig.pool.fetch("SELECT next_action_at FROM scheduler.prospect_plans WHERE campaign_id = $1"
-                                " AND state = 'scheduled' ORDER BY next_action_at", uuid.UUID(campaign_id))
+    rows = await rig.pool.fetch(
+        "SELECT next_action_at FROM scheduler.prospect_plans WHERE campaign_id = $1"
+        " AND state = 'scheduled' ORDER BY next_action_at",
+        uuid.UUID(campaign_id),
+    )
     return [r["next_action_at"] for r in rows]
 
 
@@ -76,8 +80,9 @@ async def test_acceptance_schedules_the_message_after_its_delay_and_never_reinvi
     await rig.accept(invitation.account_id, invitation.provider_id)
     advanced = await rig.dispatcher.invite_accepted(invitation.account_id, invitation.provider_id, accepted_at)
     assert advanced == 1
-    row = await rig.pool.fetchrow("SELECT * FROM scheduler.prospect_plans WHERE linkedin_provider_id = $1",
-                                  invitation.provider_id)
+    row = await rig.pool.fetchrow(
+        "SELECT * FROM scheduler.prospect_plans WHERE linkedin_provider_id = $1", invitation.provider_id
+    )
     assert row["state"] == "scheduled" and row["step_index"] == 1
     assert row["due_at"] == accepted_at + timedelta(hours=48)
     assert row["next_action_at"] >= row["due_at"] and timemath.is_open(PARIS, row["next_action_at"])
@@ -100,21 +105,30 @@ async def test_a_three_day_pause_spreads_its_backlog_as_the_preview_said(rig):
     assert len(rig.sandbox.invitations) == sent_before
 
     preview = await rig.service.preview(campaign)
-    overdue_ids = [r["prospect_id"] for r in await rig.pool.fetch(
-        "SELECT prospect_id FROM scheduler.prospect_plans WHERE state = 'scheduled' AND next_action_at <= $1",
-        rig.clock.now())]
+    overdue_ids = [
+        r["prospect_id"]
+        for r in await rig.pool.fetch(
+            "SELECT prospect_id FROM scheduler.prospect_plans WHERE state = 'scheduled' AND next_action_at <= $1",
+            rig.clock.now(),
+        )
+    ]
     assert preview.overdue == len(overdue_ids) > 0
     applied, replanned = await rig.service.set_holds(campaign, 2, [])
     assert applied and replanned == preview.overdue
-    replanned_times = [r["next_action_at"] for r in await rig.pool.fetch(
-        "SELECT next_action_at FROM scheduler.prospect_plans WHERE prospect_id = ANY($1)", overdue_ids)]
+    replanned_times = [
+        r["next_action_at"]
+        for r in await rig.pool.fetch(
+            "SELECT next_action_at FROM scheduler.prospect_plans WHERE prospect_id = ANY($1)", overdue_ids
+        )
+    ]
     assert {(d, "linkedin", n) for d, n in per_local_day(replanned_times).items()} == set(preview.days)
     times = await planned(rig, campaign)
     assert max(per_local_day(times).values()) <= 10, "no day over the cap: no burst"
     assert min(times) >= rig.clock.now() and all(timemath.is_open(PARIS, t) for t in times)
     # Order is kept: who was due first goes first.
-    rows = await rig.pool.fetch("SELECT due_at, next_action_at FROM scheduler.prospect_plans WHERE state = 'scheduled'"
-                                " ORDER BY next_action_at")
+    rows = await rig.pool.fetch(
+        "SELECT due_at, next_action_at FROM scheduler.prospect_plans WHERE state = 'scheduled' ORDER BY next_action_at"
+    )
     assert [r["due_at"] for r in rows] == sorted(r["due_at"] for r in rows)
     # A stale hold version changes nothing.
     assert (await rig.service.set_holds(campaign, 1, ["campaign"])) == (False, 0)
@@ -136,16 +150,18 @@ async def test_an_attempt_cut_off_by_a_crash_is_reconciled_not_repeated(rig):
         claimed = await tx.claim(rig.clock.now(), 10)
         assert len(claimed) == 1
         row, snd = claimed[0]
-        await tx.start_attempt(row, snd, timemath.local_date("Europe/Paris", rig.clock.now()), rig.clock.now(),
-                               rig.clock.now())
+        await tx.start_attempt(
+            row, snd, timemath.local_date("Europe/Paris", rig.clock.now()), rig.clock.now(), rig.clock.now()
+        )
     await rig.dispatcher._unipile.send_invite(snd.unipile_account_id, row.linkedin_provider_id, "Hi")  # noqa: SLF001
     rig.clock.advance(timedelta(minutes=11))
     assert await rig.dispatcher.reconcile_once() == 1
     attempt = await rig.pool.fetchrow("SELECT status, outcome FROM scheduler.send_attempts")
     assert (attempt["status"], attempt["outcome"]) == ("reconciled_sent", "confirmed")
     await rig.run_until(MONDAY_7_UTC + timedelta(days=2))
-    assert sorted(i.provider_id for i in rig.sandbox.invitations) == sorted(
-        f"prov-{p[:12]}" for p in prospects), "each prospect invited exactly once"
+    assert sorted(i.provider_id for i in rig.sandbox.invitations) == sorted(f"prov-{p[:12]}" for p in prospects), (
+        "each prospect invited exactly once"
+    )
 
 
 async def test_a_crash_before_the_provider_call_retries_the_step_once(rig):
@@ -154,8 +170,9 @@ async def test_a_crash_before_the_provider_call_retries_the_step_once(rig):
     rig.clock.set(MONDAY_7_UTC + timedelta(hours=2))
     async with rig.service._repo.transaction() as tx:  # noqa: SLF001
         row, snd = (await tx.claim(rig.clock.now(), 10))[0]
-        await tx.start_attempt(row, snd, timemath.local_date("Europe/Paris", rig.clock.now()), rig.clock.now(),
-                               rig.clock.now())
+        await tx.start_attempt(
+            row, snd, timemath.local_date("Europe/Paris", rig.clock.now()), rig.clock.now(), rig.clock.now()
+        )
     rig.clock.advance(timedelta(minutes=11))
     assert await rig.dispatcher.reconcile_once() == 1
     assert await rig.pool.fetchval("SELECT status FROM scheduler.send_attempts") == "abandoned"
@@ -185,8 +202,9 @@ async def test_rate_limits_defer_without_counting_and_disconnection_stops_the_se
     sender = await rig.add_sender(NO_PACING)
     campaign, _ = await rig.campaign([sender], 3)
     rig.clock.set(MONDAY_7_UTC + timedelta(hours=2))
-    await rig.control("failures", {"endpoint": "send_invite", "status": 429, "type": "errors/too_many_requests",
-                                   "retry_after": 600})
+    await rig.control(
+        "failures", {"endpoint": "send_invite", "status": 429, "type": "errors/too_many_requests", "retry_after": 600}
+    )
     assert await rig.dispatcher.run_once() == 1
     attempt = await rig.pool.fetchrow("SELECT status, outcome FROM scheduler.send_attempts")
     assert (attempt["status"], attempt["outcome"]) == ("failed", "rate_limited")
@@ -241,8 +259,9 @@ async def test_acceptances_the_webhook_missed_are_found_by_polling_relations(rig
     await rig.run_until(MONDAY_7_UTC + timedelta(days=1))
     invitation = rig.sandbox.invitations[1]
     # Accepted on LinkedIn, but no webhook arrives.
-    await rig.control(f"accounts/{invitation.account_id}/accept", {"provider_id": invitation.provider_id,
-                                                                   "notify": False})
+    await rig.control(
+        f"accounts/{invitation.account_id}/accept", {"provider_id": invitation.provider_id, "notify": False}
+    )
     assert await rig.dispatcher.poll_acceptances_once() == 1
     states = dict(await rig.pool.fetch("SELECT linkedin_provider_id, state FROM scheduler.prospect_plans"))
     assert states[invitation.provider_id] == "scheduled"
@@ -262,8 +281,12 @@ async def test_an_unknown_outcome_is_reconciled_not_retried_blindly(rig):
     await rig.campaign([sender], 1)
     rig.clock.set(MONDAY_7_UTC + timedelta(hours=2))
     impatient = UnipileClient(rig.sandbox_url, "test-key", rig.http, timeout_s=0.2)
-    hasty = Dispatcher(Repository(rig.pool), Providers(impatient, rig.dispatcher._providers._credentials),  # noqa: SLF001
-                       rig.clock, unipile=impatient)
+    hasty = Dispatcher(
+        Repository(rig.pool),
+        Providers(impatient, rig.dispatcher._providers._credentials),  # noqa: SLF001
+        rig.clock,
+        unipile=impatient,
+    )
     await rig.control("latency", {"endpoint": "send_invite", "ms": 1000})
     assert await hasty.run_once() == 1
     await rig.control("latency", {"endpoint": "send_invite", "ms": 0})

@@ -39,8 +39,12 @@ async def test_a_paused_campaign_without_a_reason_cannot_be_written(fresh_dsn):
         await conn.execute(INSERT, "paused", "manual")
         with pytest.raises(asyncpg.CheckViolationError, match="paused_iff_reason"):
             await conn.execute("UPDATE campaigns.campaigns SET paused_reason = NULL")
-        assert await conn.fetchval("SELECT count(*) FROM campaigns.campaigns WHERE status = 'paused'"
-                                   " AND paused_reason IS NULL") == 0
+        assert (
+            await conn.fetchval(
+                "SELECT count(*) FROM campaigns.campaigns WHERE status = 'paused' AND paused_reason IS NULL"
+            )
+            == 0
+        )
     finally:
         await conn.close()
 
@@ -73,8 +77,15 @@ async def test_two_processes_migrating_at_once_apply_each_migration_once(fresh_d
 
     async def run(schema: str) -> tuple[int, bytes]:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", f"services.{schema}", "migrate", cwd=ROOT, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+            sys.executable,
+            "-m",
+            f"services.{schema}",
+            "migrate",
+            cwd=ROOT,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
         out, _ = await proc.communicate()
         return proc.returncode, out
 

@@ -15,8 +15,7 @@ from services.scheduler.domain import Limits
 from services.scheduler.repository import Repository
 from tests.scheduler_rig import MONDAY_7_UTC, Rig, scheduler_rig
 
-LIMITS = Limits(daily_cap=50, weekly_cap=200, ramp_start=50, ramp_step=0, pacing_min_seconds=0,
-                pacing_max_seconds=0)
+LIMITS = Limits(daily_cap=50, weekly_cap=200, ramp_start=50, ramp_step=0, pacing_min_seconds=0, pacing_max_seconds=0)
 
 
 @pytest.fixture
@@ -31,14 +30,25 @@ async def _block(rig: Rig, sender_id: str, status: str) -> None:
 
 
 async def _state(rig: Rig, sender_id: str) -> tuple[str, bool]:
-    row = await rig.pool.fetchrow("SELECT provider_block, next_send_after FROM scheduler.sender_states"
-                                  " WHERE sender_id = $1", uuid.UUID(sender_id))
+    row = await rig.pool.fetchrow(
+        "SELECT provider_block, next_send_after FROM scheduler.sender_states WHERE sender_id = $1", uuid.UUID(sender_id)
+    )
     return row["provider_block"], row["next_send_after"] > rig.clock.now()
 
 
 async def _set(rig: Rig, sender_id: str, version: int, status: str, renewed: bool = False) -> None:
-    assert await rig.service.set_sender("inbox", sender_id, version, status, "Europe/Paris", None, "",
-                                        "sales@acme.example", {"email": LIMITS}, credentials_renewed=renewed)
+    assert await rig.service.set_sender(
+        "inbox",
+        sender_id,
+        version,
+        status,
+        "Europe/Paris",
+        None,
+        "",
+        "sales@acme.example",
+        {"email": LIMITS},
+        credentials_renewed=renewed,
+    )
 
 
 async def test_new_credentials_or_a_return_to_connected_lift_the_block_and_nothing_else_does(rig: Rig) -> None:
@@ -64,6 +74,7 @@ async def test_new_credentials_or_a_return_to_connected_lift_the_block_and_nothi
 
     # An outdated state changes nothing.
     await _block(rig, sender_id, "disconnected")
-    assert not await rig.service.set_sender("inbox", sender_id, 5, "connected", "Europe/Paris", None, "",
-                                            "sales@acme.example", {}, credentials_renewed=True)
+    assert not await rig.service.set_sender(
+        "inbox", sender_id, 5, "connected", "Europe/Paris", None, "", "sales@acme.example", {}, credentials_renewed=True
+    )
     assert await _state(rig, sender_id) == ("disconnected", True)

@@ -136,8 +136,9 @@ def test_sender_routes_are_in_the_gateway_route_table():
         ("GET", "/api/v1/inboxes/{inbox_id}"),
         ("PUT", "/api/v1/inboxes/{inbox_id}/limits"),
     } <= paths
-    assert all(r.tag == "senders" for r in ROUTES
-               if r.path.startswith(("/api/v1/linkedin-accounts", "/api/v1/inboxes")))
+    assert all(
+        r.tag == "senders" for r in ROUTES if r.path.startswith(("/api/v1/linkedin-accounts", "/api/v1/inboxes"))
+    )
 
 
 # Create, list, get

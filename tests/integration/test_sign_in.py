@@ -37,8 +37,14 @@ async def rig(pg_dsn: str) -> AsyncIterator[Rig]:
     async with AsyncExitStack() as stack:
         smtp, env = await system_smtp(stack)
         clock = ManualClock(datetime(2026, 3, 2, 8, 0, tzinfo=UTC))
-        suite = await start_suite(await create_database(pg_dsn), stack, clock, HOLDFAST_SESSION_HOURS="1",
-                                  HOLDFAST_PUBLIC_URL="https://holdfast.example", **env)
+        suite = await start_suite(
+            await create_database(pg_dsn),
+            stack,
+            clock,
+            HOLDFAST_SESSION_HOURS="1",
+            HOLDFAST_PUBLIC_URL="https://holdfast.example",
+            **env,
+        )
         workspace_id, owner = await suite.new_workspace("Signin")
         yield Rig(suite, smtp, clock, owner, workspace_id)
 
@@ -58,8 +64,9 @@ def after_the_window(rig: Rig) -> None:
 
 async def test_an_invitation_is_emailed_accepted_once_and_its_session_cookie_works(rig: Rig) -> None:
     suite, address = rig.suite, email()
-    status, invitation = await suite.call("POST", "/api/v1/invitations", rig.owner,
-                                          json={"email": address, "role": "member"})
+    status, invitation = await suite.call(
+        "POST", "/api/v1/invitations", rig.owner, json={"email": address, "role": "member"}
+    )
     assert status == 201, invitation
     assert invitation["role"] == "member" and invitation["email"] == address
     [mail] = mails_to(rig.smtp, address)
@@ -75,8 +82,9 @@ async def test_an_invitation_is_emailed_accepted_once_and_its_session_cookie_wor
         await conn.close()
     assert hashlib.sha256(token.encode()).digest() in hashes and token not in dump
 
-    async with suite.http.post(f"{suite.base_url}/api/v1/invitations/accept",
-                               json={"token": token, "password": PASSWORD}) as r:
+    async with suite.http.post(
+        f"{suite.base_url}/api/v1/invitations/accept", json={"token": token, "password": PASSWORD}
+    ) as r:
         assert r.status == 200, await r.text()
         cookies = r.headers.getall("Set-Cookie")
         body = await r.json()
@@ -86,8 +94,11 @@ async def test_an_invitation_is_emailed_accepted_once_and_its_session_cookie_wor
     assert "Secure" not in session_cookie  # loopback: plain http
     assert "HttpOnly" not in csrf_cookie
     # Reached by another name than loopback (behind TLS): the cookies are Secure.
-    async with suite.http.post(f"{suite.base_url}/api/v1/sign-in", headers={"Host": "holdfast.example"},
-                               json={"email": address, "password": PASSWORD}) as r:
+    async with suite.http.post(
+        f"{suite.base_url}/api/v1/sign-in",
+        headers={"Host": "holdfast.example"},
+        json={"email": address, "password": PASSWORD},
+    ) as r:
         assert r.status == 200, await r.text()
         assert all("Secure" in c for c in r.headers.getall("Set-Cookie"))
     assert body["role"] == "member" and body["email"] == address and body["session"]["method"] == "invitation"
@@ -119,16 +130,21 @@ async def test_changes_with_the_cookie_need_the_csrf_header_reads_do_not(rig: Ri
     # Another session's CSRF token is not this one's.
     status, who = await me(rig, browser)
     other = await join_by_invitation(suite, rig.smtp, rig.owner, email(), "admin", PASSWORD)
-    status, refused = await suite.call("POST", "/api/v1/suppressions", {**browser.headers(),
-                                                                        "X-CSRF-Token": other.csrf}, json=entry)
+    status, refused = await suite.call(
+        "POST", "/api/v1/suppressions", {**browser.headers(), "X-CSRF-Token": other.csrf}, json=entry
+    )
     assert status == 403 and refused["error"]["code"] == "csrf_failed", refused
     status, listed = await suite.call("GET", "/api/v1/suppressions", rig.owner)
     assert entry["entries"][0]["value"] not in str(listed)  # nothing was written
     status, added = await suite.call("POST", "/api/v1/suppressions", browser.headers(), json=entry)
     assert status == 200 and added["added"] == 1, added
     # A bearer token needs no CSRF header, even with a stale cookie beside it.
-    status, _ = await suite.call("POST", "/api/v1/suppressions", {**rig.owner, "Cookie": "holdfast_session=x"},
-                                 json={"entries": [{"type": "domain", "value": "bearer.example"}]})
+    status, _ = await suite.call(
+        "POST",
+        "/api/v1/suppressions",
+        {**rig.owner, "Cookie": "holdfast_session=x"},
+        json={"entries": [{"type": "domain", "value": "bearer.example"}]},
+    )
     assert status == 200
     after_the_window(rig)
 
@@ -239,12 +255,14 @@ async def test_a_password_reset_by_email_revokes_the_old_sessions(rig: Rig) -> N
     mail = mails_to(rig.smtp, address)[-1]
     assert "reset" in mail.subject.lower()
     [token] = tokens_in(mail)
-    status, refused, _ = await signed_in(suite, "/api/v1/password-reset/complete", {"token": token,
-                                                                                   "password": "short"})
+    status, refused, _ = await signed_in(
+        suite, "/api/v1/password-reset/complete", {"token": token, "password": "short"}
+    )
     assert status == 400 and refused["error"]["details"]["field"] == "password"
     new_password = "a brand new passphrase"
-    status, answer, browser = await signed_in(suite, "/api/v1/password-reset/complete",
-                                              {"token": token, "password": new_password})
+    status, answer, browser = await signed_in(
+        suite, "/api/v1/password-reset/complete", {"token": token, "password": new_password}
+    )
     assert status == 200 and browser is not None and answer["session"]["method"] == "password_reset", answer
     assert (await me(rig, old))[0] == 401
     assert (await me(rig, browser))[0] == 200
@@ -261,8 +279,9 @@ async def test_sign_in_invitation_password_and_session_changes_are_audited_witho
     await signed_in(suite, "/api/v1/sign-in", {"email": address, "password": PASSWORD})
     await suite.call("POST", "/api/v1/password-reset", json={"email": address})
     [token] = tokens_in(mails_to(rig.smtp, address)[-1])
-    _, _, reset = await signed_in(suite, "/api/v1/password-reset/complete", {"token": token,
-                                                                            "password": PASSWORD + "!"})
+    _, _, reset = await signed_in(
+        suite, "/api/v1/password-reset/complete", {"token": token, "password": PASSWORD + "!"}
+    )
     assert reset is not None
     status, _ = await suite.call("POST", "/api/v1/sign-out", reset.headers(), json={})
     assert status == 200
@@ -270,8 +289,7 @@ async def test_sign_in_invitation_password_and_session_changes_are_audited_witho
     assert status == 200, page
     mine = [e for e in page["entries"] if e["member_id"] == browser.member_id]
     assert {"accept_invitation", "sign_in", "reset_password", "sign_out"} <= {e["action"] for e in mine}, mine
-    assert any(e["action"] == "create_invitation" and e["changes"].get("email") == address
-               for e in page["entries"])
+    assert any(e["action"] == "create_invitation" and e["changes"].get("email") == address for e in page["entries"])
     text = str(page)
     assert PASSWORD not in text and token not in text and browser.session not in text
     sign_in = next(e for e in mine if e["action"] == "sign_in")

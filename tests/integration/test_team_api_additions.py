@@ -25,8 +25,11 @@ async def test_the_workspace_says_who_the_caller_is_with_its_role_capped_by_the_
 
 async def test_the_audit_log_filters_by_time(suite):
     _, owner = await suite.new_workspace("When")
-    assert (await suite.call("POST", "/api/v1/suppressions", owner,
-                             json={"entries": [{"type": "email", "value": "a@x.example"}]}))[0] == 200
+    assert (
+        await suite.call(
+            "POST", "/api/v1/suppressions", owner, json={"entries": [{"type": "email", "value": "a@x.example"}]}
+        )
+    )[0] == 200
     status, page = await suite.call("GET", "/api/v1/audit", owner)
     assert status == 200, page
     (entry,) = page["entries"]

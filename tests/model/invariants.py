@@ -21,7 +21,9 @@ async def pause_states(db: asyncpg.Pool, workspace: str) -> list[str]:
     rows = await db.fetch(
         """SELECT c.id::text, c.status, c.paused_reason, array_remove(array_agg(r.reason), NULL) AS reasons
              FROM campaigns.campaigns c LEFT JOIN campaigns.pause_reasons r ON r.campaign_id = c.id
-            WHERE c.workspace_id = $1::uuid GROUP BY c.id""", workspace)
+            WHERE c.workspace_id = $1::uuid GROUP BY c.id""",
+        workspace,
+    )
     for r in rows:
         if r["status"] not in ("active", "paused"):
             continue
@@ -33,7 +35,9 @@ async def pause_states(db: asyncpg.Pool, workspace: str) -> list[str]:
     manual = await db.fetchval(
         """SELECT count(*) FROM campaigns.pause_history h JOIN campaigns.campaigns c ON c.id = h.campaign_id
             WHERE c.workspace_id = $1::uuid AND h.reason = 'manual' AND h.action = 'cleared'
-              AND h.actor_kind = 'system'""", workspace)
+              AND h.actor_kind = 'system'""",
+        workspace,
+    )
     if manual:
         out.append(f"the system cleared a manual pause {manual} times")
     return out
@@ -42,11 +46,17 @@ async def pause_states(db: asyncpg.Pool, workspace: str) -> list[str]:
 async def no_silent_active(db: asyncpg.Pool, workspace: str) -> list[str]:
     """Issue 15: no campaign sends on a channel (an active step uses it, P6) whose every sender is unusable, or
     with a lapsed subscription, without a reason that covers it."""
-    canceled = await db.fetchval("SELECT subscription_status = 'canceled' FROM accounts.workspaces WHERE id = $1::uuid",
-                                 workspace)
-    senders = {str(r[0]): r[1] for r in await db.fetch(
-        """SELECT id, status FROM accounts.linkedin_accounts WHERE workspace_id = $1::uuid
-           UNION ALL SELECT id, status FROM accounts.inboxes WHERE workspace_id = $1::uuid""", workspace)}
+    canceled = await db.fetchval(
+        "SELECT subscription_status = 'canceled' FROM accounts.workspaces WHERE id = $1::uuid", workspace
+    )
+    senders = {
+        str(r[0]): r[1]
+        for r in await db.fetch(
+            """SELECT id, status FROM accounts.linkedin_accounts WHERE workspace_id = $1::uuid
+           UNION ALL SELECT id, status FROM accounts.inboxes WHERE workspace_id = $1::uuid""",
+            workspace,
+        )
+    }
     rows = await db.fetch(
         """SELECT c.id::text, c.status,
                   array(SELECT DISTINCT r.scope FROM campaigns.pause_reasons r WHERE r.campaign_id = c.id) AS scopes,
@@ -60,7 +70,8 @@ async def no_silent_active(db: asyncpg.Pool, workspace: str) -> list[str]:
                   array(SELECT cs.sender_id::text FROM campaigns.campaign_senders cs WHERE cs.campaign_id = c.id
                           AND cs.sender_kind = 'inbox') AS email
              FROM campaigns.campaigns c WHERE c.workspace_id = $1::uuid AND c.status IN ('active', 'paused')""",
-        workspace)
+        workspace,
+    )
     out = []
     for r in rows:
         covered = set(r["scopes"])
@@ -75,8 +86,9 @@ async def no_silent_active(db: asyncpg.Pool, workspace: str) -> list[str]:
     return out
 
 
-async def sends(db: asyncpg.Pool, workspace: str, window: timemath.Schedule,
-                limits: dict[str, tuple[int, int]]) -> list[str]:
+async def sends(
+    db: asyncpg.Pool, workspace: str, window: timemath.Schedule, limits: dict[str, tuple[int, int]]
+) -> list[str]:
     """No send while a reason covered its channel (strictly inside the reason's interval); at most one send per
     (prospect, step); every send inside the window; per sender the daily cap and the pacing gap hold across
     all its campaigns. `limits`: per action type, (daily cap, pacing seconds)."""
@@ -86,11 +98,14 @@ async def sends(db: asyncpg.Pool, workspace: str, window: timemath.Schedule,
                   a.action_type, a.status, a.started_at, a.sender_local_date
              FROM scheduler.send_attempts a JOIN campaigns.campaigns c ON c.id = a.campaign_id
             WHERE c.workspace_id = $1::uuid AND a.status IN ('started', 'succeeded', 'reconciled_sent')
-            ORDER BY a.started_at""", workspace)
+            ORDER BY a.started_at""",
+        workspace,
+    )
     history = await db.fetch(
         """SELECT h.campaign_id::text, h.action, h.reason, h.subject, h.scope, h.at FROM campaigns.pause_history h
              JOIN campaigns.campaigns c ON c.id = h.campaign_id WHERE c.workspace_id = $1::uuid ORDER BY h.id""",
-        workspace)
+        workspace,
+    )
     intervals: dict[str, list[tuple[str, datetime, datetime | None]]] = defaultdict(list)
     opened: dict[tuple[str, str, str], tuple[str, datetime]] = {}
     for h in history:
@@ -124,9 +139,12 @@ async def sends(db: asyncpg.Pool, workspace: str, window: timemath.Schedule,
     return out
 
 
-async def stopped_and_suppressed(db: asyncpg.Pool, workspace: str,
-                                 stops: dict[str, list[tuple[datetime, datetime | None]]],
-                                 suppressed: list[tuple[str, str, datetime]]) -> list[str]:
+async def stopped_and_suppressed(
+    db: asyncpg.Pool,
+    workspace: str,
+    stops: dict[str, list[tuple[datetime, datetime | None]]],
+    suppressed: list[tuple[str, str, datetime]],
+) -> list[str]:
     """V1, V5, V6, T6: no send to a prospect after a reply, an opt-out or a bounce stopped it (until a member
     re-classified the reply), nor to a suppressed address or profile, once the stop or the suppression was
     acknowledged. `stops` and `suppressed` are what the model saw acknowledged, at which virtual instant."""
@@ -135,7 +153,8 @@ async def stopped_and_suppressed(db: asyncpg.Pool, workspace: str,
              FROM scheduler.send_attempts a JOIN campaigns.campaigns c ON c.id = a.campaign_id
              JOIN scheduler.prospect_plans p ON p.prospect_id = a.prospect_id
             WHERE c.workspace_id = $1::uuid AND a.status IN ('started', 'succeeded', 'reconciled_sent')""",
-        workspace)
+        workspace,
+    )
     out = []
     for a in attempts:
         t = a["started_at"]
@@ -159,12 +178,15 @@ async def holds_match_reasons(db: asyncpg.Pool, workspace: str) -> tuple[list[st
         """SELECT c.id::text, c.status, coalesce(h.held_scopes, '{}') AS held,
                   array(SELECT DISTINCT r.scope FROM campaigns.pause_reasons r WHERE r.campaign_id = c.id) AS scopes
              FROM campaigns.campaigns c LEFT JOIN scheduler.campaign_holds h ON h.campaign_id = c.id
-            WHERE c.workspace_id = $1::uuid AND c.status IN ('active', 'paused')""", workspace)
+            WHERE c.workspace_id = $1::uuid AND c.status IN ('active', 'paused')""",
+        workspace,
+    )
     out, inert = [], []
     for r in rows:
         held, scopes = set(r["held"]), set(r["scopes"])
-        what = (f"{r['id']} ({r['status']}): the scheduler holds {sorted(held)}, the reasons' scopes are "
-                f"{sorted(scopes)}")
+        what = (
+            f"{r['id']} ({r['status']}): the scheduler holds {sorted(held)}, the reasons' scopes are {sorted(scopes)}"
+        )
         if scopes - held or (held - scopes and "campaign" not in scopes):
             out.append(what)
         elif held != scopes:

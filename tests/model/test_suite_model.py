@@ -49,19 +49,30 @@ SEED = random.randrange(2**32) if _SEED == "random" else int(_SEED)
 # failing sequence as it ran.
 SHRINK = os.environ.get("HOLDFAST_MODEL_SHRINK") == "1"
 PACING = 60
-LIMIT = {"daily_cap": 6, "weekly_cap": 30, "ramp_start": 6, "ramp_step": 0, "pacing_min_seconds": PACING,
-         "pacing_max_seconds": PACING}
+LIMIT = {
+    "daily_cap": 6,
+    "weekly_cap": 30,
+    "ramp_start": 6,
+    "ramp_step": 0,
+    "pacing_min_seconds": PACING,
+    "pacing_max_seconds": PACING,
+}
 LIMITS = {t: (LIMIT["daily_cap"], PACING) for t in ("linkedin_invite", "linkedin_message", "email")}
 STEPS_OF = {
     "linkedin": [{"channel": "linkedin", "action": "invite", "text": "Hi"}],
     "email": [{"channel": "email", "action": "email", "subject": "Hello", "body": "A note"}],
-    "both": [{"channel": "linkedin", "action": "invite", "text": "Hi"},
-             {"channel": "email", "action": "email", "subject": "Hello", "body": "A note", "delay": {"hours": 2}}],
+    "both": [
+        {"channel": "linkedin", "action": "invite", "text": "Hi"},
+        {"channel": "email", "action": "email", "subject": "Hello", "body": "A note", "delay": {"hours": 2}},
+    ],
 }
 COOLDOWN = timedelta(seconds=float(MODEL_ENV["HOLDFAST_AUTO_RESUME_COOLDOWN_SECONDS"]))
 TZ = ZoneInfo(SCHEDULE["timezone"])
-TEXTS = {"reply": "Yes, Thursday 10:00 works for me.", "opt_out": "Please remove me from your list.",
-         "out_of_office": "I am out of the office until next week, with limited access to email."}
+TEXTS = {
+    "reply": "Yes, Thursday 10:00 works for me.",
+    "opt_out": "Please remove me from your list.",
+    "out_of_office": "I am out of the office until next week, with limited access to email.",
+}
 EVENTS: Counter[str] = Counter()
 SPENT: Counter[str] = Counter()  # real seconds per rule and for the invariants
 INERT: list[str] = []  # what holds_match_reasons reported as inert, printed at the end
@@ -84,8 +95,9 @@ def timed(f):  # noqa: ANN001, ANN201
 class Bridge:
     """Runs the suite's coroutines on its own event loop from hypothesis' thread."""
 
-    def __init__(self, world: World, loop: asyncio.AbstractEventLoop,
-                 scheduler: scheduler_pb2_grpc.SchedulerServiceStub):
+    def __init__(
+        self, world: World, loop: asyncio.AbstractEventLoop, scheduler: scheduler_pb2_grpc.SchedulerServiceStub
+    ):
         self.w = world
         self.loop = loop
         self.scheduler = scheduler  # what accounts calls with the bounces it finds
@@ -108,8 +120,9 @@ DUE_CLEARS = """SELECT count(*) FROM campaigns.pause_reasons r JOIN campaigns.ca
 async def quiet(w: World) -> bool:
     """Nothing due at this virtual instant is left undone: no send (P8: a campaign with no reason sends), no
     event in any outbox, no clear whose cool-down has ended (P9). One query, so polling it is cheap."""
-    return bool(await w.db.fetchval(
-        """SELECT NOT EXISTS (SELECT FROM scheduler.prospect_plans p
+    return bool(
+        await w.db.fetchval(
+            """SELECT NOT EXISTS (SELECT FROM scheduler.prospect_plans p
                   JOIN scheduler.sender_states s ON s.sender_id = p.sender_id
                   JOIN scheduler.campaign_holds h ON h.campaign_id = p.campaign_id
                   JOIN scheduler.campaign_plans c ON c.campaign_id = p.campaign_id AND c.active
@@ -121,7 +134,10 @@ async def quiet(w: World) -> bool:
               AND NOT EXISTS (SELECT FROM campaigns.pause_reasons r JOIN campaigns.campaigns c ON c.id = r.campaign_id
                                WHERE r.clear_pending
                                  AND (c.last_auto_resumed_at IS NULL OR c.last_auto_resumed_at <= $2))""",
-        w.clock.now(), w.clock.now() - COOLDOWN))
+            w.clock.now(),
+            w.clock.now() - COOLDOWN,
+        )
+    )
 
 
 async def settle(w: World) -> None:
@@ -134,8 +150,11 @@ async def settle(w: World) -> None:
         await asyncio.sleep(0.005)
     else:
         return
-    outbox = [dict(r) for schema in ("campaigns", "accounts", "scheduler")
-              for r in await w.db.fetch(f"SELECT * FROM {schema}.outbox")]
+    outbox = [
+        dict(r)
+        for schema in ("campaigns", "accounts", "scheduler")
+        for r in await w.db.fetch(f"SELECT * FROM {schema}.outbox")
+    ]
     pending = await w.db.fetch(
         """SELECT p.*, s.status AS sender_status, s.next_send_after, h.held_scopes FROM scheduler.prospect_plans p
              JOIN scheduler.sender_states s ON s.sender_id = p.sender_id
@@ -144,16 +163,22 @@ async def settle(w: World) -> None:
             WHERE (p.state = 'in_flight')
                OR (p.state = 'scheduled' AND p.next_action_at <= $1 AND s.next_send_after <= $1
                    AND s.status = 'connected' AND NOT (h.held_scopes && ARRAY['campaign', p.channel]))""",
-        w.clock.now())
+        w.clock.now(),
+    )
     busy = await w.db.fetch(
         "SELECT state, wait_event_type, wait_event, left(query, 300) AS query FROM pg_stat_activity"
-        " WHERE datname = current_database() AND state <> 'idle' AND pid <> pg_backend_pid()")
-    attempts = await w.db.fetch("SELECT * FROM scheduler.send_attempts WHERE sender_id = ANY($1::uuid[])"
-                                " ORDER BY started_at DESC LIMIT 5", [r["sender_id"] for r in pending])
+        " WHERE datname = current_database() AND state <> 'idle' AND pid <> pg_backend_pid()"
+    )
+    attempts = await w.db.fetch(
+        "SELECT * FROM scheduler.send_attempts WHERE sender_id = ANY($1::uuid[]) ORDER BY started_at DESC LIMIT 5",
+        [r["sender_id"] for r in pending],
+    )
     clears = await w.db.fetchval(DUE_CLEARS, w.clock.now() - COOLDOWN)
-    raise AssertionError(f"the suite did not settle at {w.clock.now()}: clears due {clears}, outbox {outbox}, "
-                         f"pending {[dict(r) for r in pending]}, busy {[dict(r) for r in busy]}, "
-                         f"attempts {[dict(r) for r in attempts]}")
+    raise AssertionError(
+        f"the suite did not settle at {w.clock.now()}: clears due {clears}, outbox {outbox}, "
+        f"pending {[dict(r) for r in pending]}, busy {[dict(r) for r in busy]}, "
+        f"attempts {[dict(r) for r in attempts]}"
+    )
 
 
 async def advance(w: World, end: datetime) -> None:
@@ -168,12 +193,17 @@ async def advance(w: World, end: datetime) -> None:
                  JOIN scheduler.campaign_plans c ON c.campaign_id = p.campaign_id AND c.active
                 WHERE p.state = 'scheduled' AND s.status IN ('connected', 'degraded')
                   AND NOT (h.held_scopes && ARRAY['campaign', p.channel])
-                  AND greatest(p.next_action_at, s.next_send_after) > $1""", w.clock.now())
+                  AND greatest(p.next_action_at, s.next_send_after) > $1""",
+            w.clock.now(),
+        )
         # P9: a clear waiting for its cool-down is due at the campaign's last auto-resume + the cool-down.
         cooled = await w.db.fetchval(
             """SELECT min(c.last_auto_resumed_at + $2::interval) FROM campaigns.pause_reasons r
                  JOIN campaigns.campaigns c ON c.id = r.campaign_id
-                WHERE r.clear_pending AND c.last_auto_resumed_at + $2::interval > $1""", w.clock.now(), COOLDOWN)
+                WHERE r.clear_pending AND c.last_auto_resumed_at + $2::interval > $1""",
+            w.clock.now(),
+            COOLDOWN,
+        )
         if cooled is not None and cooled <= end and (nxt is None or cooled <= nxt):
             # Once the cool-down ends, the campaign resumes within 5 s of virtual time: the clock stands still
             # at its end while the sweeper works, then moves 5 s, and the clear must be done by then.
@@ -212,18 +242,37 @@ class SuiteModel(RuleBasedStateMachine):
             unipile_id = f"acc-{uuid.uuid4().hex[:10]}"
             self.b.run(self._post(f"{w.unipile_url}/_sandbox/accounts", {"id": unipile_id, "name": "Ana"}))
             limits = {"linkedin_invite": LIMIT, "linkedin_message": LIMIT}
-            self.accounts[self.b.run(w.suite.linkedin_account(self.auth, unipile_account_id=unipile_id,
-                                                              timezone="Europe/Paris", limits=limits))] = unipile_id
+            self.accounts[
+                self.b.run(
+                    w.suite.linkedin_account(
+                        self.auth, unipile_account_id=unipile_id, timezone="Europe/Paris", limits=limits
+                    )
+                )
+            ] = unipile_id
         self.inboxes: list[str] = []
         self.addresses: list[str] = []
         for _ in range(2):
             address = f"s{uuid.uuid4().hex[:8]}@acme.example"
             w.smtp.set_password(address, SENDER_PASSWORD)
-            server = {"host": "127.0.0.1", "port": w.smtp_port, "security": "none", "username": address,
-                      "password": SENDER_PASSWORD}
-            status, inbox = self.b.call("POST", "/api/v1/inboxes", self.auth, json={
-                "email": address, "smtp": server, "imap": {**server, "port": 1}, "timezone": "Europe/Paris",
-                "limits": {"email": LIMIT}})
+            server = {
+                "host": "127.0.0.1",
+                "port": w.smtp_port,
+                "security": "none",
+                "username": address,
+                "password": SENDER_PASSWORD,
+            }
+            status, inbox = self.b.call(
+                "POST",
+                "/api/v1/inboxes",
+                self.auth,
+                json={
+                    "email": address,
+                    "smtp": server,
+                    "imap": {**server, "port": 1},
+                    "timezone": "Europe/Paris",
+                    "limits": {"email": LIMIT},
+                },
+            )
             assert status == 201, inbox
             self.inboxes.append(inbox["id"])
             self.addresses.append(address)
@@ -252,23 +301,36 @@ class SuiteModel(RuleBasedStateMachine):
 
     # ------------------------------------------------------------------ members
 
-    @initialize(channels=st.sampled_from(["both", "linkedin", "email"]), senders=st.integers(1, 2),
-                prospects=st.integers(1, 4))
+    @initialize(
+        channels=st.sampled_from(["both", "linkedin", "email"]), senders=st.integers(1, 2), prospects=st.integers(1, 4)
+    )
     @timed
     def first_campaign(self, channels: str, senders: int, prospects: int) -> None:
         """Every sequence starts with a campaign that sends."""
         self.create_campaign(channels, senders, prospects, True)
 
-    @rule(channels=st.sampled_from(["both", "linkedin", "email"]), senders=st.integers(1, 2),
-          prospects=st.integers(0, 4), activate=st.booleans())
+    @rule(
+        channels=st.sampled_from(["both", "linkedin", "email"]),
+        senders=st.integers(1, 2),
+        prospects=st.integers(0, 4),
+        activate=st.booleans(),
+    )
     @timed
     def create_campaign(self, channels: str, senders: int, prospects: int, activate: bool) -> None:
         EVENTS["create campaign"] += 1
         linkedin = list(self.accounts)[:senders] if channels != "email" else []
         inboxes = self.inboxes[:senders] if channels != "linkedin" else []
-        status, c = self.b.call("POST", "/api/v1/campaigns", self.auth, json={
-            "name": f"C{len(self.campaigns)}", "schedule": SCHEDULE, "steps": STEPS_OF[channels],
-            "senders": {"linkedin_account_ids": linkedin, "inbox_ids": inboxes}})
+        status, c = self.b.call(
+            "POST",
+            "/api/v1/campaigns",
+            self.auth,
+            json={
+                "name": f"C{len(self.campaigns)}",
+                "schedule": SCHEDULE,
+                "steps": STEPS_OF[channels],
+                "senders": {"linkedin_account_ids": linkedin, "inbox_ids": inboxes},
+            },
+        )
         assert status == 201, c
         self.campaigns.append(c["id"])
         self._add(c["id"], prospects)
@@ -278,11 +340,15 @@ class SuiteModel(RuleBasedStateMachine):
     def _add(self, cid: str, n: int) -> None:
         if n == 0:
             return
-        people = [{"linkedin_provider_id": f"ACo{self.prospects + i:05d}{uuid.uuid4().hex[:4]}",
-                   "email": f"p{self.prospects + i}.{uuid.uuid4().hex[:6]}@prospect.example"} for i in range(n)]
+        people = [
+            {
+                "linkedin_provider_id": f"ACo{self.prospects + i:05d}{uuid.uuid4().hex[:4]}",
+                "email": f"p{self.prospects + i}.{uuid.uuid4().hex[:6]}@prospect.example",
+            }
+            for i in range(n)
+        ]
         self.prospects += n
-        status, added = self.b.call("POST", f"/api/v1/campaigns/{cid}/prospects", self.auth,
-                                    json={"prospects": people})
+        status, added = self.b.call("POST", f"/api/v1/campaigns/{cid}/prospects", self.auth, json={"prospects": people})
         assert status == 200 and added["added"] == n, added
         self.settle()
 
@@ -352,9 +418,13 @@ class SuiteModel(RuleBasedStateMachine):
             EVENTS["resume checked against its preview"] += 1
 
     def _planned(self, cid: str) -> list[tuple[str, datetime]]:
-        rows = self.b.run(self.b.w.db.fetch(
-            "SELECT prospect_id::text, next_action_at FROM scheduler.prospect_plans WHERE campaign_id = $1::uuid"
-            " AND state = 'scheduled'", cid))
+        rows = self.b.run(
+            self.b.w.db.fetch(
+                "SELECT prospect_id::text, next_action_at FROM scheduler.prospect_plans WHERE campaign_id = $1::uuid"
+                " AND state = 'scheduled'",
+                cid,
+            )
+        )
         return [(r[0], r[1]) for r in rows]
 
     def _overdue(self, cid: str) -> set[str]:
@@ -379,8 +449,12 @@ class SuiteModel(RuleBasedStateMachine):
         if lost:
             self._lost_push("linkedin_accounts", ours, status)
         else:
-            self.b.run(self._post(f"{self.b.w.unipile_url}/_sandbox/accounts/{unipile_id}/status",
-                                  {"status": "CREDENTIALS" if status == "disconnected" else "OK"}))
+            self.b.run(
+                self._post(
+                    f"{self.b.w.unipile_url}/_sandbox/accounts/{unipile_id}/status",
+                    {"status": "CREDENTIALS" if status == "disconnected" else "OK"},
+                )
+            )
             self.settle()
 
     @rule(pick=st.integers(0, 1), minutes=st.sampled_from([0, 4, 20]))
@@ -399,8 +473,9 @@ class SuiteModel(RuleBasedStateMachine):
     def restrict_account(self, pick: int) -> None:
         EVENTS["account restricted"] += 1
         ours = list(self.accounts)[pick]
-        status, _ = self.b.call("POST", f"/api/v1/linkedin-accounts/{ours}/restriction", self.auth,
-                                json={"kind": "jail", "detail": "model"})
+        status, _ = self.b.call(
+            "POST", f"/api/v1/linkedin-accounts/{ours}/restriction", self.auth, json={"kind": "jail", "detail": "model"}
+        )
         assert status in (200, 409)
         self.settle()
 
@@ -427,14 +502,25 @@ class SuiteModel(RuleBasedStateMachine):
                     f"UPDATE accounts.{table} SET status = $2, version = version + 1, health_sequence = $3,"
                     " health_event_id = gen_random_uuid()"
                     " WHERE id = $1::uuid AND status IN ('connected', 'disconnected') AND status <> $2"
-                    " RETURNING true", sender_id, status, seq)
+                    " RETURNING true",
+                    sender_id,
+                    status,
+                    seq,
+                )
                 return seq if changed else 0
 
         seq = self.b.run(change())
         deadline = time.monotonic() + 10
         # The sweeper reconciles it: wait until its cursor has passed the change.
-        while seq and self.b.run(self.b.w.db.fetchval(
-                "SELECT coalesce(max(position), 0) FROM campaigns.sync_cursors WHERE name = 'accounts'")) < seq:
+        while (
+            seq
+            and self.b.run(
+                self.b.w.db.fetchval(
+                    "SELECT coalesce(max(position), 0) FROM campaigns.sync_cursors WHERE name = 'accounts'"
+                )
+            )
+            < seq
+        ):
             assert time.monotonic() < deadline, "the sweeper never caught up"
             time.sleep(0.02)
         self.settle()
@@ -448,13 +534,20 @@ class SuiteModel(RuleBasedStateMachine):
     def _billing(self, cancel: bool) -> None:
         self.billing_events += 1
         now = int(time.time())
-        raw, headers = signed({"id": f"evt_{uuid.uuid4().hex}", "type": "subscription.canceled" if cancel
-                               else "subscription.activated", "created": now - 100 + self.billing_events,
-                               "data": {"workspace_id": self.workspace}}, now)
+        raw, headers = signed(
+            {
+                "id": f"evt_{uuid.uuid4().hex}",
+                "type": "subscription.canceled" if cancel else "subscription.activated",
+                "created": now - 100 + self.billing_events,
+                "data": {"workspace_id": self.workspace},
+            },
+            now,
+        )
 
         async def post() -> None:
-            async with self.b.w.suite.http.post(f"{self.b.w.suite.base_url}/webhooks/billing", data=raw,
-                                                headers=headers) as r:
+            async with self.b.w.suite.http.post(
+                f"{self.b.w.suite.base_url}/webhooks/billing", data=raw, headers=headers
+            ) as r:
                 assert r.status == 200, await r.text()
 
         self.b.run(post())
@@ -466,27 +559,50 @@ class SuiteModel(RuleBasedStateMachine):
         """The account's next n invites fail at the provider (S10: the failure rate pauses its campaigns)."""
         EVENTS["failure burst"] += 1
         unipile_id = list(self.accounts.values())[pick]
-        self.b.run(self._post(f"{self.b.w.unipile_url}/_sandbox/failures", {
-            "endpoint": "send_invite", "status": 422, "type": "errors/invalid_recipient", "account_id": unipile_id,
-            "count": n}))
+        self.b.run(
+            self._post(
+                f"{self.b.w.unipile_url}/_sandbox/failures",
+                {
+                    "endpoint": "send_invite",
+                    "status": 422,
+                    "type": "errors/invalid_recipient",
+                    "account_id": unipile_id,
+                    "count": n,
+                },
+            )
+        )
 
     @rule(pick=st.integers(0, 1), share=st.sampled_from([1, 2]))
     @timed
     def bounce_burst(self, pick: int, share: int) -> None:
         """Hard bounces of the inbox's sent emails (every one, or every other), reported as accounts reports the
         delivery-status notifications it finds (T6)."""
-        rows = self.b.run(self.b.w.db.fetch(
-            """SELECT a.id::text, a.prospect_id::text, p.email FROM scheduler.send_attempts a
+        rows = self.b.run(
+            self.b.w.db.fetch(
+                """SELECT a.id::text, a.prospect_id::text, p.email FROM scheduler.send_attempts a
                  JOIN scheduler.prospect_plans p ON p.prospect_id = a.prospect_id
                 WHERE a.sender_id = $1::uuid AND a.channel = 'email' AND a.status = 'succeeded'
-                ORDER BY a.started_at""", self.inboxes[pick]))[::share]
+                ORDER BY a.started_at""",
+                self.inboxes[pick],
+            )
+        )[::share]
         EVENTS["bounce burst" if rows else "bounce burst (nothing sent yet)"] += 1
         if not rows:
             return
         now = self.b.w.clock.now()
-        request = scheduler_pb2.RecordBouncesRequest(inbox_id=self.inboxes[pick], bounces=[scheduler_pb2.Bounce(
-            message_id=message_id(r[0], self.addresses[pick]), recipient=r[2], status="5.1.1",
-            diagnostic="550 5.1.1 no such user", received_at=to_timestamp(now)) for r in rows])
+        request = scheduler_pb2.RecordBouncesRequest(
+            inbox_id=self.inboxes[pick],
+            bounces=[
+                scheduler_pb2.Bounce(
+                    message_id=message_id(r[0], self.addresses[pick]),
+                    recipient=r[2],
+                    status="5.1.1",
+                    diagnostic="550 5.1.1 no such user",
+                    received_at=to_timestamp(now),
+                )
+                for r in rows
+            ],
+        )
 
         async def report() -> scheduler_pb2.RecordBouncesResponse:
             return await self.b.scheduler.RecordBounces(request)
@@ -503,11 +619,15 @@ class SuiteModel(RuleBasedStateMachine):
             spans.append((at, None))
 
     def _ours(self, where: str = "true") -> list:  # noqa: ANN401
-        return self.b.run(self.b.w.db.fetch(
-            f"""SELECT p.prospect_id::text, p.campaign_id::text, p.email, p.linkedin_provider_id, p.state, p.voice,
+        return self.b.run(
+            self.b.w.db.fetch(
+                f"""SELECT p.prospect_id::text, p.campaign_id::text, p.email, p.linkedin_provider_id, p.state, p.voice,
                        s.unipile_account_id FROM scheduler.prospect_plans p
                   LEFT JOIN scheduler.sender_states s ON s.sender_id = p.linkedin_sender_id
-                 WHERE p.campaign_id = ANY($1::uuid[]) AND {where} ORDER BY p.prospect_id""", self.campaigns))
+                 WHERE p.campaign_id = ANY($1::uuid[]) AND {where} ORDER BY p.prospect_id""",
+                self.campaigns,
+            )
+        )
 
     @precondition(lambda self: self.campaigns)
     @rule(pick=st.integers(0, 999), kind=st.sampled_from(["reply", "opt_out", "out_of_office"]))
@@ -519,10 +639,12 @@ class SuiteModel(RuleBasedStateMachine):
             EVENTS["prospect writes (nobody to write)"] += 1
             return
         who = people[pick % len(people)]
+
         async def write() -> None:
             async with self.b.w.suite.http.post(
-                    f"{self.b.w.unipile_url}/_sandbox/accounts/{who['unipile_account_id']}/messages",
-                    json={"provider_id": who["linkedin_provider_id"], "text": TEXTS[kind], "notify": True}) as r:
+                f"{self.b.w.unipile_url}/_sandbox/accounts/{who['unipile_account_id']}/messages",
+                json={"provider_id": who["linkedin_provider_id"], "text": TEXTS[kind], "notify": True},
+            ) as r:
                 assert r.status == 201, await r.text()
                 return [d["status"] for d in (await r.json())["deliveries"]]
 
@@ -536,8 +658,11 @@ class SuiteModel(RuleBasedStateMachine):
             EVENTS[f"prospect writes {kind} -> not read yet (the account cannot be read)"] += 1
             return
         now = self.b.w.clock.now()
-        voice = self.b.run(self.b.w.db.fetchval(
-            "SELECT voice FROM scheduler.prospect_plans WHERE prospect_id = $1::uuid", who["prospect_id"]))
+        voice = self.b.run(
+            self.b.w.db.fetchval(
+                "SELECT voice FROM scheduler.prospect_plans WHERE prospect_id = $1::uuid", who["prospect_id"]
+            )
+        )
         EVENTS[f"prospect writes {kind} -> {voice or 'nothing'}"] += 1
         if voice in ("replied", "opted_out"):
             self._stop(who["prospect_id"], now)
@@ -554,8 +679,9 @@ class SuiteModel(RuleBasedStateMachine):
             return
         who = people[pick % len(people)]
         value = who["email"] if kind == "email" else who["linkedin_provider_id"]
-        status, added = self.b.call("POST", "/api/v1/suppressions", self.auth,
-                                    json={"entries": [{"type": kind, "value": value}]})
+        status, added = self.b.call(
+            "POST", "/api/v1/suppressions", self.auth, json={"entries": [{"type": kind, "value": value}]}
+        )
         assert status in (200, 201) and added["enforced"], added
         EVENTS[f"suppression of an {kind}"] += 1
         self.suppressed.append((kind, value.lower(), self.b.w.clock.now()))
@@ -567,19 +693,26 @@ class SuiteModel(RuleBasedStateMachine):
     def member_says_it_was_out_of_office(self, pick: int, hours: int) -> None:
         """A member re-classifies a reply as an out-of-office (V3): the prospect goes back to where it was, so a
         step of the campaign may become active again (the gate check must follow it)."""
-        replies = self.b.run(self.b.w.db.fetch(
-            """SELECT v.id::text, v.prospect_id::text, v.campaign_id::text FROM scheduler.voice_events v
+        replies = self.b.run(
+            self.b.w.db.fetch(
+                """SELECT v.id::text, v.prospect_id::text, v.campaign_id::text FROM scheduler.voice_events v
                  JOIN scheduler.prospect_plans p ON p.prospect_id = v.prospect_id
                 WHERE v.campaign_id = ANY($1::uuid[]) AND v.voice = 'replied' AND p.voice = 'replied'
-                ORDER BY v.id""", self.campaigns))
+                ORDER BY v.id""",
+                self.campaigns,
+            )
+        )
         if not replies:
             EVENTS["re-classification (no reply yet)"] += 1
             return
         reply_id, prospect_id, cid = replies[pick % len(replies)]
         now = self.b.w.clock.now()
         status, answer = self.b.call(
-            "POST", f"/api/v1/campaigns/{cid}/prospects/{prospect_id}/replies/{reply_id}/classification", self.auth,
-            json={"classification": "out_of_office", "until": (now + timedelta(hours=hours)).isoformat()})
+            "POST",
+            f"/api/v1/campaigns/{cid}/prospects/{prospect_id}/replies/{reply_id}/classification",
+            self.auth,
+            json={"classification": "out_of_office", "until": (now + timedelta(hours=hours)).isoformat()},
+        )
         assert status == 200, answer
         EVENTS[f"re-classified as out-of-office -> {'changed' if answer['changed'] else 'unchanged'}"] += 1
         if answer["changed"] and prospect_id in self.stops:
@@ -609,15 +742,23 @@ class SuiteModel(RuleBasedStateMachine):
     def teardown(self) -> None:
         """Count what the sequence's campaigns went through, then quiet its workspace (its subscription lapses,
         every campaign holds), so the sequences after it run alone on the suite."""
-        for r in self.b.run(self.b.w.db.fetch(
+        for r in self.b.run(
+            self.b.w.db.fetch(
                 """SELECT h.action, h.reason, count(*) FROM campaigns.pause_history h
                      JOIN campaigns.campaigns c ON c.id = h.campaign_id
-                    WHERE c.workspace_id = $1::uuid GROUP BY 1, 2""", self.workspace)):
+                    WHERE c.workspace_id = $1::uuid GROUP BY 1, 2""",
+                self.workspace,
+            )
+        ):
             EVENTS[f"reason {r[0]}: {r[1]}"] += r[2]
-        for r in self.b.run(self.b.w.db.fetch(
+        for r in self.b.run(
+            self.b.w.db.fetch(
                 """SELECT a.action_type, a.status, count(*) FROM scheduler.send_attempts a
                      JOIN campaigns.campaigns c ON c.id = a.campaign_id
-                    WHERE c.workspace_id = $1::uuid GROUP BY 1, 2""", self.workspace)):
+                    WHERE c.workspace_id = $1::uuid GROUP BY 1, 2""",
+                self.workspace,
+            )
+        ):
             EVENTS[f"send {r[0]} {r[1]}"] += r[2]
         self._billing(cancel=True)
         LENGTHS.append(self.checks)
@@ -631,9 +772,11 @@ class SuiteModel(RuleBasedStateMachine):
 
         async def check() -> list[str]:
             found = await asyncio.gather(
-                invariants.pause_states(db, self.workspace), invariants.no_silent_active(db, self.workspace),
+                invariants.pause_states(db, self.workspace),
+                invariants.no_silent_active(db, self.workspace),
                 invariants.sends(db, self.workspace, PARIS, LIMITS),
-                invariants.stopped_and_suppressed(db, self.workspace, self.stops, self.suppressed))
+                invariants.stopped_and_suppressed(db, self.workspace, self.stops, self.suppressed),
+            )
             violations, inert = await invariants.holds_match_reasons(db, self.workspace)
             if inert:
                 EVENTS["a held scope no reason calls for, under a campaign-wide hold (inert)"] += 1
@@ -659,7 +802,7 @@ def next_dst_change(after: datetime) -> datetime:
 
 def tenths(values: list[float]) -> list[float]:
     n = len(values)
-    parts = [values[i * n // 10:(i + 1) * n // 10] for i in range(10)]
+    parts = [values[i * n // 10 : (i + 1) * n // 10] for i in range(10)]
     return [round(sum(p) / len(p), 2) for p in parts if p]
 
 
@@ -670,17 +813,25 @@ async def test_the_suite_keeps_its_promises_through_random_sequences(world: Worl
     started = time.monotonic()
     machine = hypothesis_seed(SEED)(SuiteModel)
     phases = [Phase.explicit, Phase.reuse, Phase.generate, *([Phase.shrink] if SHRINK else [])]
-    options = settings(max_examples=SEQUENCES, stateful_step_count=STEPS, deadline=None, database=None,
-                       suppress_health_check=list(HealthCheck), phases=phases)
+    options = settings(
+        max_examples=SEQUENCES,
+        stateful_step_count=STEPS,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        phases=phases,
+    )
     try:
         # _min_steps: every sequence runs its STEPS steps (else hypothesis ends some early, at random or when
         # its choice buffer fills).
         await asyncio.to_thread(run_state_machine_as_test, machine, settings=options, _min_steps=STEPS)
     finally:
         await channel.close()
-        print(f"\nmodel: seed {SEED}, {len(LENGTHS)} sequences ({sum(n >= STEPS for n in LENGTHS)} of {STEPS} steps, "  # noqa: T201
-              f"{sum(LENGTHS)} steps in all) in {time.monotonic() - started:.0f} s; "
-              f"events: {dict(sorted(EVENTS.items()))}; real seconds per sequence, by tenths of the run: "
-              f"{tenths(DURATIONS)}; "
-              f"inert holds seen: {INERT[:3]}; real seconds spent: "
-              f"{ {k: round(v, 1) for k, v in SPENT.most_common()} }")
+        print(
+            f"\nmodel: seed {SEED}, {len(LENGTHS)} sequences ({sum(n >= STEPS for n in LENGTHS)} of {STEPS} steps, "  # noqa: T201
+            f"{sum(LENGTHS)} steps in all) in {time.monotonic() - started:.0f} s; "
+            f"events: {dict(sorted(EVENTS.items()))}; real seconds per sequence, by tenths of the run: "
+            f"{tenths(DURATIONS)}; "
+            f"inert holds seen: {INERT[:3]}; real seconds spent: "
+            f"{ {k: round(v, 1) for k, v in SPENT.most_common()} }"
+        )

@@ -64,11 +64,36 @@ SEED = random.SystemRandom().randrange(2**32) if _SEED == "random" else int(_SEE
 MAX_BODY_BYTES = 64 * 1024
 UNIPILE_SECRET = "fuzz-unipile-secret"
 BILLING_SECRET = "fuzz-billing-secret"
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
-          negative_data_rejection]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+]
 # Invalid data may also be refused for its size: more than 10,000 prospects is also more than the body limit (413).
-CONFIG = schemathesis.Config.from_dict({"checks": {"negative_data_rejection": {"expected-statuses": [
-    "400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429"]}}})
+CONFIG = schemathesis.Config.from_dict(
+    {
+        "checks": {
+            "negative_data_rejection": {
+                "expected-statuses": [
+                    "400",
+                    "401",
+                    "403",
+                    "404",
+                    "405",
+                    "406",
+                    "409",
+                    "413",
+                    "415",
+                    "422",
+                    "428",
+                    "429",
+                ]
+            }
+        }
+    }
+)
 
 
 @dataclass
@@ -85,80 +110,133 @@ async def fuzzed(pg_dsn: str) -> AsyncIterator[Fuzzed]:
         unipile_url = await serve(create_unipile("sandbox-key"), stack)
         smtp, smtp_env = await system_smtp(stack)  # invitations, sign-in links and resets go out through it
         suite = await start_suite(
-            await create_database(pg_dsn), stack, SystemClock(), **smtp_env,
-            HOLDFAST_UNIPILE_DSN=unipile_url, HOLDFAST_UNIPILE_API_KEY="sandbox-key",
-            HOLDFAST_SANDBOX_UNIPILE_URL=unipile_url, HOLDFAST_UNIPILE_WEBHOOK_SECRET=UNIPILE_SECRET,
-            HOLDFAST_BILLING_WEBHOOK_SECRET=BILLING_SECRET, HOLDFAST_MAX_BODY_BYTES=str(MAX_BODY_BYTES),
+            await create_database(pg_dsn),
+            stack,
+            SystemClock(),
+            **smtp_env,
+            HOLDFAST_UNIPILE_DSN=unipile_url,
+            HOLDFAST_UNIPILE_API_KEY="sandbox-key",
+            HOLDFAST_SANDBOX_UNIPILE_URL=unipile_url,
+            HOLDFAST_UNIPILE_WEBHOOK_SECRET=UNIPILE_SECRET,
+            HOLDFAST_BILLING_WEBHOOK_SECRET=BILLING_SECRET,
+            HOLDFAST_MAX_BODY_BYTES=str(MAX_BODY_BYTES),
             # Fuzzed inbox credentials name hosts that do not exist: fail their live logins fast.
             HOLDFAST_INBOX_LOGIN_TIMEOUT_SECONDS="1",
             # A webhook endpoint on a closed local port gives the delivery routes a real id.
-            HOLDFAST_WEBHOOKS_ALLOW_PRIVATE="true")
+            HOLDFAST_WEBHOOKS_ALLOW_PRIVATE="true",
+        )
         workspace_id, auth = await suite.new_workspace("Fuzz")
         async with suite.http.post(f"{unipile_url}/_sandbox/accounts", json={"id": "acc-fuzz", "name": "Ana"}) as r:
             assert r.status < 300, await r.text()
         account_id = await suite.linkedin_account(auth, unipile_account_id="acc-fuzz")
-        status, inbox = await suite.call("POST", "/api/v1/inboxes", auth, json={
-            "email": "fuzz@acme.example",
-            "smtp": {"host": "127.0.0.1", "port": 1, "security": "none", "username": "u", "password": "p"},
-            "imap": {"host": "127.0.0.1", "port": 1, "security": "none", "username": "u", "password": "p"}})
+        status, inbox = await suite.call(
+            "POST",
+            "/api/v1/inboxes",
+            auth,
+            json={
+                "email": "fuzz@acme.example",
+                "smtp": {"host": "127.0.0.1", "port": 1, "security": "none", "username": "u", "password": "p"},
+                "imap": {"host": "127.0.0.1", "port": 1, "security": "none", "username": "u", "password": "p"},
+            },
+        )
         assert status == 201, inbox
-        status, campaign = await suite.call("POST", "/api/v1/campaigns", auth, json={
-            "name": "Fuzz", "schedule": {"days": ["mon"], "window": {"start": "09:00", "end": "17:00"},
-                                         "timezone": "UTC"},
-            "steps": [{"channel": "linkedin", "action": "invite", "text": "Hi"}],
-            "senders": {"linkedin_account_ids": [account_id]}})
+        status, campaign = await suite.call(
+            "POST",
+            "/api/v1/campaigns",
+            auth,
+            json={
+                "name": "Fuzz",
+                "schedule": {"days": ["mon"], "window": {"start": "09:00", "end": "17:00"}, "timezone": "UTC"},
+                "steps": [{"channel": "linkedin", "action": "invite", "text": "Hi"}],
+                "senders": {"linkedin_account_ids": [account_id]},
+            },
+        )
         assert status == 201, campaign
         # A prospect who replied (the sandbox calls our messaging webhook), and a suppression entry.
-        status, _ = await suite.call("POST", f"/api/v1/campaigns/{campaign['id']}/prospects", auth,
-                                     json={"prospects": [{"linkedin_provider_id": "ACoFuzz1"}]})
+        status, _ = await suite.call(
+            "POST",
+            f"/api/v1/campaigns/{campaign['id']}/prospects",
+            auth,
+            json={"prospects": [{"linkedin_provider_id": "ACoFuzz1"}]},
+        )
         status, _ = await suite.call("POST", f"/api/v1/campaigns/{campaign['id']}/activate", auth, json={})
         await UnipileClient(unipile_url, "sandbox-key", suite.http).create_webhook(
-            f"{suite.base_url}/webhooks/unipile", "messaging", {"Unipile-Auth": UNIPILE_SECRET})
-        async with suite.http.post(f"{unipile_url}/_sandbox/accounts/acc-fuzz/messages",
-                                   json={"provider_id": "ACoFuzz1", "text": "Sounds good"}) as r:
+            f"{suite.base_url}/webhooks/unipile", "messaging", {"Unipile-Auth": UNIPILE_SECRET}
+        )
+        async with suite.http.post(
+            f"{unipile_url}/_sandbox/accounts/acc-fuzz/messages",
+            json={"provider_id": "ACoFuzz1", "text": "Sounds good"},
+        ) as r:
             assert r.status == 201, await r.text()
         status, page = await suite.call("GET", f"/api/v1/campaigns/{campaign['id']}/prospects", auth)
         prospect_id = page["prospects"][0]["id"]
         status, detail = await suite.call("GET", f"/api/v1/campaigns/{campaign['id']}/prospects/{prospect_id}", auth)
-        status, _ = await suite.call("POST", "/api/v1/suppressions", auth,
-                                     json={"entries": [{"type": "domain", "value": "fuzz.example"}]})
+        status, _ = await suite.call(
+            "POST", "/api/v1/suppressions", auth, json={"entries": [{"type": "domain", "value": "fuzz.example"}]}
+        )
         status, listed = await suite.call("GET", "/api/v1/suppressions", auth)
         token = UnsubscribeTokens(TEST_UNSUBSCRIBE_KEY).make(workspace_id, prospect_id)
         # A member's session (joined by an emailed invitation): a real id for the session routes.
         browser = await join_by_invitation(suite, smtp, auth, "s@fuzz.example", "member", "fuzz-password-1")
         # A pending invitation: a real id for its revocation.
-        status, invitation = await suite.call("POST", "/api/v1/invitations", auth,
-                                              json={"email": "i@fuzz.example", "role": "viewer"})
+        status, invitation = await suite.call(
+            "POST", "/api/v1/invitations", auth, json={"email": "i@fuzz.example", "role": "viewer"}
+        )
         assert status == 201, invitation
-        yield Fuzzed(suite, auth, {"campaign_id": campaign["id"], "account_id": account_id,
-                                   "inbox_id": inbox["id"], "prospect_id": prospect_id,
-                                   "reply_id": detail["replies"][0]["id"],
-                                   "suppression_id": listed["suppressions"][0]["id"], "token": token,
-                                   "session_id": browser.session_id, "invitation_id": invitation["id"],
-                                   **await team_ids(suite, auth)})
+        yield Fuzzed(
+            suite,
+            auth,
+            {
+                "campaign_id": campaign["id"],
+                "account_id": account_id,
+                "inbox_id": inbox["id"],
+                "prospect_id": prospect_id,
+                "reply_id": detail["replies"][0]["id"],
+                "suppression_id": listed["suppressions"][0]["id"],
+                "token": token,
+                "session_id": browser.session_id,
+                "invitation_id": invitation["id"],
+                **await team_ids(suite, auth),
+            },
+        )
 
 
 async def team_ids(suite: Suite, auth: dict[str, str]) -> dict[str, str]:
     """Real ids for the member, token and webhook routes: another member and its token (not the fuzzer's own, which
     a fuzzed revocation would take away), and an endpoint (on a closed local port) with one delivery."""
-    status, member = await suite.call("POST", "/api/v1/members", auth, json={"email": "v@fuzz.example",
-                                                                             "role": "viewer"})
+    status, member = await suite.call(
+        "POST", "/api/v1/members", auth, json={"email": "v@fuzz.example", "role": "viewer"}
+    )
     assert status == 201, member
-    status, token = await suite.call("POST", "/api/v1/tokens", auth, json={"member_id": member["id"],
-                                                                           "scopes": ["read"]})
+    status, token = await suite.call(
+        "POST", "/api/v1/tokens", auth, json={"member_id": member["id"], "scopes": ["read"]}
+    )
     assert status == 201, token
-    status, endpoint = await suite.call("POST", "/api/v1/webhook-endpoints", auth, json={
-        "url": "http://127.0.0.1:9/fuzz", "events": ["campaign.paused"]})
+    status, endpoint = await suite.call(
+        "POST",
+        "/api/v1/webhook-endpoints",
+        auth,
+        json={"url": "http://127.0.0.1:9/fuzz", "events": ["campaign.paused"]},
+    )
     assert status == 201, endpoint
     status, workspace = await suite.call("GET", "/api/v1/workspace", auth)
     async with open_channel(f"127.0.0.1:{suite.ports['accounts']}") as channel:
         await accounts_pb2_grpc.AccountsServiceStub(channel).RecordWebhookEvent(
-            accounts_pb2.RecordWebhookEventRequest(event_id=str(uuid.uuid4()), workspace_id=workspace["id"],
-                                                   type="campaign.paused", occurred_at=Timestamp(seconds=1),
-                                                   data_json="{}"))
+            accounts_pb2.RecordWebhookEventRequest(
+                event_id=str(uuid.uuid4()),
+                workspace_id=workspace["id"],
+                type="campaign.paused",
+                occurred_at=Timestamp(seconds=1),
+                data_json="{}",
+            )
+        )
     status, listed = await suite.call("GET", f"/api/v1/webhook-endpoints/{endpoint['id']}/deliveries", auth)
-    return {"member_id": member["id"], "token_id": token["token"]["id"], "endpoint_id": endpoint["id"],
-            "delivery_id": listed["deliveries"][0]["id"]}
+    return {
+        "member_id": member["id"],
+        "token_id": token["token"]["id"],
+        "endpoint_id": endpoint["id"],
+        "delivery_id": listed["deliveries"][0]["id"],
+    }
 
 
 def error_shape(ctx: Any, response: schemathesis.Response, case: schemathesis.Case) -> bool | None:
@@ -190,8 +268,10 @@ def refusal_the_document_cannot_state(case: schemathesis.Case, error: dict[str, 
         return True  # opaque: only tokens the API handed out are valid
     if case.operation.label == "POST /api/v1/suppressions" and re.fullmatch(r"entries\[\d+\]\.value", field):
         return True  # what a valid value is depends on the entry's type (an address, a domain, a profile)
-    if case.operation.label in ("POST /api/v1/campaigns", "PUT /api/v1/campaigns/{campaign_id}") \
-            and CAMPAIGN_AS_A_WHOLE.match(field):
+    if case.operation.label in (
+        "POST /api/v1/campaigns",
+        "PUT /api/v1/campaigns/{campaign_id}",
+    ) and CAMPAIGN_AS_A_WHOLE.match(field):
         return True  # a window's end after its start; which actions, texts and senders the steps need together
     if case.operation.label.endswith("/classification") and field == "until":
         return True  # a real instant with its offset (a pattern cannot tell 2026-02-30 from 2026-03-02)
@@ -207,7 +287,8 @@ def positive_data_accepted(ctx: Any, response: schemathesis.Response, case: sche
         return None
     error = response.json()["error"]
     assert refusal_the_document_cannot_state(case, error), (
-        f"valid per the document, refused: {error['code']} {error['details'].get('field')}: {error['message']}")
+        f"valid per the document, refused: {error['code']} {error['details'].get('field')}: {error['message']}"
+    )
     return True
 
 
@@ -230,22 +311,34 @@ def fuzz(base_url: str, auth: dict[str, str], real_ids: dict[str, str], examples
             operation = result.ok()
             report.operations += 1
             ids = {p.name: real_ids[p.name] for p in operation.path_parameters}
-            for path_parameters in ([None, ids] if ids else [None]):
+            for path_parameters in [None, ids] if ids else [None]:
                 for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
                     fuzz_one_way(operation, mode, path_parameters, base_url, session, auth, examples, report)
     return report
 
 
-def fuzz_one_way(operation: schemathesis.APIOperation, mode: GenerationMode, path_parameters: dict[str, str] | None,
-                 base_url: str, session: requests.Session, auth: dict[str, str], examples: int,
-                 report: Report) -> None:
+def fuzz_one_way(
+    operation: schemathesis.APIOperation,
+    mode: GenerationMode,
+    path_parameters: dict[str, str] | None,
+    base_url: str,
+    session: requests.Session,
+    auth: dict[str, str],
+    examples: int,
+    report: Report,
+) -> None:
     # Webhooks get their shared secret too, so their bodies are parsed rather than refused at the door.
     headers = {**auth, "Unipile-Auth": UNIPILE_SECRET}
     way = f"{operation.label} [{mode.value}{', real ids' if path_parameters else ''}]"
 
     @seed(SEED)
-    @settings(max_examples=examples, deadline=None, database=None, phases=[Phase.explicit, Phase.generate],
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(case=operation.as_strategy(generation_mode=mode, path_parameters=path_parameters))
     def run(case: schemathesis.Case) -> None:
         report.cases += 1
@@ -268,10 +361,12 @@ async def test_fuzzed_requests_never_fail_the_server_and_errors_keep_their_shape
     started = time.monotonic()
     report = await asyncio.to_thread(fuzz, fuzzed.suite.base_url, fuzzed.auth, fuzzed.real_ids, EXAMPLES)
     elapsed = time.monotonic() - started
-    print(f"\nschemathesis: {report.operations} operations, {report.cases} requests, {report.violations} violations"
-          f" ({len(report.failures)} ways; {len(report.no_negative)} operations have no invalid input), seed {SEED},"
-          f" {elapsed:.1f} s;"
-          f" statuses {dict(sorted(report.statuses.items()))}")
+    print(
+        f"\nschemathesis: {report.operations} operations, {report.cases} requests, {report.violations} violations"
+        f" ({len(report.failures)} ways; {len(report.no_negative)} operations have no invalid input), seed {SEED},"
+        f" {elapsed:.1f} s;"
+        f" statuses {dict(sorted(report.statuses.items()))}"
+    )
     assert report.cases > 0
     assert not report.failures, "\n\n".join(f"{k}\n{v}" for k, v in report.failures.items())
 
@@ -302,8 +397,9 @@ async def test_bodies_over_the_limit_are_refused_413_with_the_error_shape(fuzzed
                 assert r.status == 413, (route.method, route.path, r.status, await r.text())
                 assert_error_shape(await r.json(), "payload_too_large")
         # At the limit exactly: the body is read (whatever the handler then says of blank JSON, it is not 413).
-        async with suite.http.request(route.method, f"{suite.base_url}{path}", headers=headers,
-                                      data=b" " * MAX_BODY_BYTES) as r:
+        async with suite.http.request(
+            route.method, f"{suite.base_url}{path}", headers=headers, data=b" " * MAX_BODY_BYTES
+        ) as r:
             tried += 1
             assert r.status != 413 and r.status < 500, (route.method, route.path, r.status, await r.text())
     print(f"\noversized bodies: {len(readers)} routes, {tried} requests, all over the limit refused 413")
@@ -323,14 +419,25 @@ async def test_text_that_cannot_be_stored_is_refused_400_and_nothing_is_written(
     _, before = await suite.call("GET", f"{prospects}?page_size=1000", fuzzed.auth)
     _, accounts_before = await suite.call("GET", "/api/v1/linkedin-accounts", fuzzed.auth)
     cases = [
-        ("POST", prospects, f'{{"prospects": [{{"linkedin_provider_id": "ACoNul", "company": {text}}}]}}',
-         "prospects.0.company"),
-        ("POST", prospects, f'{{"prospects": [{{"linkedin_provider_id": "ACoNul", "fields": {{{text}: "x"}}}}]}}',
-         "prospects.0.fields"),
+        (
+            "POST",
+            prospects,
+            f'{{"prospects": [{{"linkedin_provider_id": "ACoNul", "company": {text}}}]}}',
+            "prospects.0.company",
+        ),
+        (
+            "POST",
+            prospects,
+            f'{{"prospects": [{{"linkedin_provider_id": "ACoNul", "fields": {{{text}: "x"}}}}]}}',
+            "prospects.0.fields",
+        ),
         ("POST", "/api/v1/linkedin-accounts", f'{{"unipile_account_id": "acc-nul", "name": {text}}}', "name"),
-        ("POST", "/webhooks/unipile",
-         f'{{"AccountStatus": {{"account_id": "acc-fuzz", "account_type": "LINKEDIN", "message": {text}}}}}',
-         "AccountStatus.message"),
+        (
+            "POST",
+            "/webhooks/unipile",
+            f'{{"AccountStatus": {{"account_id": "acc-fuzz", "account_type": "LINKEDIN", "message": {text}}}}}',
+            "AccountStatus.message",
+        ),
     ]
     for method, path, raw, named in cases:
         status, body = await suite.call(method, path, {**headers, "Unipile-Auth": UNIPILE_SECRET}, data=raw.encode())
@@ -370,8 +477,11 @@ async def test_json_the_parser_cannot_take_is_refused_400_never_500(fuzzed: Fuzz
     for route in (r for r in ROUTES if r.method in ("POST", "PUT") and r.path != "/u/{token}"):
         path = route.path.format(**fuzzed.real_ids)
         for depth in (900, 990, 5000):
-            for raw in ('{"a":' * depth + "1" + "}" * depth, '{"prospects": ' + "[" * depth + "]" * depth + "}",
-                        '{"count": ' + "7" * depth + "}"):
+            for raw in (
+                '{"a":' * depth + "1" + "}" * depth,
+                '{"prospects": ' + "[" * depth + "]" * depth + "}",
+                '{"count": ' + "7" * depth + "}",
+            ):
                 status, body = await suite.call(route.method, path, headers, data=raw.encode())
                 tried += 1
                 # A webhook acknowledges an event it does not know (200 ignored); everything else refuses it.
@@ -383,22 +493,47 @@ async def test_json_the_parser_cannot_take_is_refused_400_never_500(fuzzed: Fuzz
 # Webhook bodies are not in the OpenAPI document (they are the providers' formats), so schemathesis cannot make
 # them: hypothesis does, near-valid and arbitrary, sent with the right secret or a valid signature so the body is
 # what is tested.
-JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner,
-                                                                                  max_size=4), max_leaves=12)
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=12,
+)
 UNIPILE_BODIES = st.one_of(
     st.dictionaries(st.text(max_size=12), JSON, max_size=4),
-    st.fixed_dictionaries({"AccountStatus": st.one_of(JSON, st.fixed_dictionaries(
-        {}, optional={"account_id": st.one_of(st.just("acc-fuzz"), JSON), "account_type": JSON, "message": JSON}))}),
-    st.fixed_dictionaries({"event": st.just("new_relation")}, optional={
-        "account_id": st.one_of(st.just("acc-fuzz"), JSON), "user_provider_id": JSON,
-        "user_public_identifier": JSON}),
+    st.fixed_dictionaries(
+        {
+            "AccountStatus": st.one_of(
+                JSON,
+                st.fixed_dictionaries(
+                    {},
+                    optional={
+                        "account_id": st.one_of(st.just("acc-fuzz"), JSON),
+                        "account_type": JSON,
+                        "message": JSON,
+                    },
+                ),
+            )
+        }
+    ),
+    st.fixed_dictionaries(
+        {"event": st.just("new_relation")},
+        optional={
+            "account_id": st.one_of(st.just("acc-fuzz"), JSON),
+            "user_provider_id": JSON,
+            "user_public_identifier": JSON,
+        },
+    ),
 )
 BILLING_BODIES = st.one_of(
     st.dictionaries(st.text(max_size=12), JSON, max_size=4),
-    st.fixed_dictionaries({"type": st.sampled_from(["subscription.canceled", "subscription.activated"])}, optional={
-        "id": JSON | st.text(min_size=1, max_size=300), "created": JSON | st.integers(-10, 10**12),
-        "data": JSON | st.fixed_dictionaries({"workspace_id": JSON | st.uuids().map(str)})}),
+    st.fixed_dictionaries(
+        {"type": st.sampled_from(["subscription.canceled", "subscription.activated"])},
+        optional={
+            "id": JSON | st.text(min_size=1, max_size=300),
+            "created": JSON | st.integers(-10, 10**12),
+            "data": JSON | st.fixed_dictionaries({"workspace_id": JSON | st.uuids().map(str)}),
+        },
+    ),
 )
 WEBHOOK_EXAMPLES = 150
 
@@ -408,8 +543,9 @@ def fuzz_webhooks(base_url: str) -> Counter:
     with requests.Session() as session:
 
         def post(path: str, raw: bytes, headers: dict[str, str]) -> None:
-            response = session.post(f"{base_url}{path}", data=raw, timeout=30,
-                                    headers={"Content-Type": "application/json", **headers})
+            response = session.post(
+                f"{base_url}{path}", data=raw, timeout=30, headers={"Content-Type": "application/json", **headers}
+            )
             statuses[response.status_code] += 1
             assert response.status_code < 500, (path, raw[:300], response.status_code, response.text[:300])
             if response.status_code >= 400:
@@ -417,8 +553,7 @@ def fuzz_webhooks(base_url: str) -> Counter:
                 assert set(body) == {"error"} and body["error"]["code"] and body["error"]["message"], body
 
         @seed(SEED)
-        @settings(max_examples=WEBHOOK_EXAMPLES, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(max_examples=WEBHOOK_EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
         @given(unipile=UNIPILE_BODIES, billing=BILLING_BODIES)
         def run(unipile: dict[str, Any], billing: dict[str, Any]) -> None:
             post("/webhooks/unipile", json.dumps(unipile).encode(), {"Unipile-Auth": UNIPILE_SECRET})
@@ -431,5 +566,7 @@ def fuzz_webhooks(base_url: str) -> Counter:
 
 async def test_fuzzed_webhook_bodies_never_fail_the_server(fuzzed: Fuzzed) -> None:
     statuses = await asyncio.to_thread(fuzz_webhooks, fuzzed.suite.base_url)
-    print(f"\nwebhook bodies: {sum(statuses.values())} requests, statuses {dict(sorted(statuses.items()))},"
-          f" none 5xx, seed {SEED}")
+    print(
+        f"\nwebhook bodies: {sum(statuses.values())} requests, statuses {dict(sorted(statuses.items()))},"
+        f" none 5xx, seed {SEED}"
+    )

@@ -64,8 +64,9 @@ class StoppablePostgres:
         await asyncio.to_thread(self._pg_ctl, "-w", "-m", "immediate", "stop")
 
     async def start(self) -> None:
-        await asyncio.to_thread(self._pg_ctl, "-w", "-o", '-h ""', "-o", f"-k {self.socket_dir}",
-                                "-l", str(self.server.log), "start")  # type: ignore[attr-defined]
+        await asyncio.to_thread(
+            self._pg_ctl, "-w", "-o", '-h ""', "-o", f"-k {self.socket_dir}", "-l", str(self.server.log), "start"
+        )  # type: ignore[attr-defined]
 
     async def close(self) -> None:
         # The handle only knows the first server process; stop the current one before its data is deleted.
@@ -82,8 +83,9 @@ async def readiness(suite: ProcessSuite, http: aiohttp.ClientSession) -> dict[st
     return states
 
 
-async def until(what: str, suite: ProcessSuite, http: aiohttp.ClientSession, want: dict[str, Any],
-                within_s: float = 30) -> dict[str, float]:
+async def until(
+    what: str, suite: ProcessSuite, http: aiohttp.ClientSession, want: dict[str, Any], within_s: float = 30
+) -> dict[str, float]:
     """Poll readiness until each service reaches `want`; returns when each got there (seconds)."""
     started = time.monotonic()
     reached: dict[str, float] = {}
@@ -123,33 +125,59 @@ async def test_postgres_stopped_and_restarted_mid_flow_loses_nothing_and_readine
 
                 async def some_invited() -> bool:
                     return (await plan_states(db, campaign.id))["waiting_acceptance@0"] >= 10
+
                 await wait_for("ten invites sent", some_invited)
-                accepted = [r["linkedin_provider_id"] for r in await db.fetch(
-                    "SELECT linkedin_provider_id FROM scheduler.prospect_plans WHERE campaign_id = $1"
-                    " AND state = 'waiting_acceptance' LIMIT $2", uuid.UUID(campaign.id), ACCEPTED_DURING_OUTAGE)]
+                accepted = [
+                    r["linkedin_provider_id"]
+                    for r in await db.fetch(
+                        "SELECT linkedin_provider_id FROM scheduler.prospect_plans WHERE campaign_id = $1"
+                        " AND state = 'waiting_acceptance' LIMIT $2",
+                        uuid.UUID(campaign.id),
+                        ACCEPTED_DURING_OUTAGE,
+                    )
+                ]
                 for provider_id in accepted:
-                    await client.sandbox(f"accounts/{campaign.account_id}/accept",
-                                         {"provider_id": provider_id, "notify": False})
+                    await client.sandbox(
+                        f"accounts/{campaign.account_id}/accept", {"provider_id": provider_id, "notify": False}
+                    )
             finally:
                 await db.close()
 
             assert {**await readiness(suite, http)} == {**dict.fromkeys(SERVICES, "SERVING"), "gateway": 200}
             stopped_at = time.monotonic()
             await pg.stop()
-            not_ready = await until("not ready while the database is down", suite, http,
-                                    {**dict.fromkeys(SERVICES, "NOT_SERVING"), "gateway": 503})
+            not_ready = await until(
+                "not ready while the database is down",
+                suite,
+                http,
+                {**dict.fromkeys(SERVICES, "NOT_SERVING"), "gateway": 503},
+            )
             # Liveness is another matter: restarting a process would not bring the database back.
             assert {n: await suite.health(n, LIVENESS) for n in SERVICES} == dict.fromkeys(SERVICES, "SERVING")
 
             # During the outage: refused with a clear 503, each once (no retry yet).
             refused: Counter[str] = Counter()
-            webhook = {"event": "new_relation", "account_id": campaign.account_id, "account_type": "LINKEDIN",
-                       "webhook_name": "reliability", "user_full_name": "x", "user_public_identifier": "x",
-                       "user_profile_url": "", "user_picture_url": ""}
+            webhook = {
+                "event": "new_relation",
+                "account_id": campaign.account_id,
+                "account_type": "LINKEDIN",
+                "webhook_name": "reliability",
+                "user_full_name": "x",
+                "user_public_identifier": "x",
+                "user_profile_url": "",
+                "user_picture_url": "",
+            }
             for provider_id in accepted:
-                refused[assert_refused_503(*await client.once(
-                    "POST", "/webhooks/unipile", {"Unipile-Auth": WEBHOOK_SECRET},
-                    json={**webhook, "user_provider_id": provider_id}))] += 1
+                refused[
+                    assert_refused_503(
+                        *await client.once(
+                            "POST",
+                            "/webhooks/unipile",
+                            {"Unipile-Auth": WEBHOOK_SECRET},
+                            json={**webhook, "user_provider_id": provider_id},
+                        )
+                    )
+                ] += 1
             refused[assert_refused_503(*await client.once("POST", f"{path}/pause", campaign.auth))] += 1
             refused[assert_refused_503(*await client.once("GET", path, campaign.auth))] += 1
             refused[assert_refused_503(*await client.once("GET", f"{path}/prospects", campaign.auth))] += 1
@@ -157,8 +185,12 @@ async def test_postgres_stopped_and_restarted_mid_flow_loses_nothing_and_readine
 
             await pg.start()
             outage_s = time.monotonic() - stopped_at
-            recovered = await until("ready again after the database is back", suite, http,
-                                    {**dict.fromkeys(SERVICES, "SERVING"), "gateway": 200})
+            recovered = await until(
+                "ready again after the database is back",
+                suite,
+                http,
+                {**dict.fromkeys(SERVICES, "SERVING"), "gateway": 200},
+            )
 
             # The provider retries the refused webhooks: each applied once; another delivery changes nothing.
             first = [await client.deliver_new_relation(campaign.account_id, p) for p in accepted]
@@ -169,8 +201,7 @@ async def test_postgres_stopped_and_restarted_mid_flow_loses_nothing_and_readine
             db = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
             try:
                 cid = uuid.UUID(campaign.id)
-                history = await db.fetchval("SELECT count(*) FROM campaigns.pause_history WHERE campaign_id = $1",
-                                            cid)
+                history = await db.fetchval("SELECT count(*) FROM campaigns.pause_history WHERE campaign_id = $1", cid)
                 assert history == 0, "the pause refused during the outage was applied anyway"
                 status, paused = await client.call("POST", f"{path}/pause", campaign.auth)
                 assert status == 200 and paused["campaign"]["status"] == "paused", paused
@@ -182,29 +213,41 @@ async def test_postgres_stopped_and_restarted_mid_flow_loses_nothing_and_readine
 
                 async def settled() -> bool:
                     states = await plan_states(db, campaign.id)
-                    unfinished = await db.fetchval("SELECT count(*) FROM scheduler.send_attempts"
-                                                   " WHERE status = 'started'")
+                    unfinished = await db.fetchval(
+                        "SELECT count(*) FROM scheduler.send_attempts WHERE status = 'started'"
+                    )
                     if states["scheduled@0"] + states["scheduled@1"] and not unfinished:
                         await make_all_due_now(db)  # the resume spread what fell due while paused (S4)
-                    return (sum((await outboxes(db)).values()) == 0 and unfinished == 0
-                            and states["done@2"] == len(accepted)
-                            and states["waiting_acceptance@0"] == PROSPECTS - len(accepted))
+                    return (
+                        sum((await outboxes(db)).values()) == 0
+                        and unfinished == 0
+                        and states["done@2"] == len(accepted)
+                        and states["waiting_acceptance@0"] == PROSPECTS - len(accepted)
+                    )
 
                 async def describe() -> str:
                     return f"plans {dict(await plan_states(db, campaign.id))}, outboxes {await outboxes(db)}"
-                await wait_for("every invite and message sent after the outage", settled, within_s=60,
-                               describe=describe)
+
+                await wait_for(
+                    "every invite and message sent after the outage", settled, within_s=60, describe=describe
+                )
                 await assert_sent_once(client, db, campaign, set(accepted))
                 final = await assert_pause_state_consistent(db, campaign.id)
                 assert final["status"] == "active"
-                attempts = Counter({r["status"]: r["n"] for r in await db.fetch(
-                    "SELECT status, count(*) AS n FROM scheduler.send_attempts GROUP BY 1")})
+                attempts = Counter(
+                    {
+                        r["status"]: r["n"]
+                        for r in await db.fetch("SELECT status, count(*) AS n FROM scheduler.send_attempts GROUP BY 1")
+                    }
+                )
             finally:
                 await db.close()
-            print(f"\ndatabase outage: PostgreSQL down {outage_s:.1f}s (immediate stop, then restart); "
-                  f"not ready after {not_ready} s; ready again after {recovered} s (no service restarted); "
-                  f"{sum(refused.values())} requests refused with 503 {dict(refused)}; "
-                  f"{len(accepted)} refused webhooks applied once on retry, 0 on redelivery; "
-                  f"attempts {dict(attempts)}; {PROSPECTS} invited once each, {len(accepted)} messaged once")
+            print(
+                f"\ndatabase outage: PostgreSQL down {outage_s:.1f}s (immediate stop, then restart); "
+                f"not ready after {not_ready} s; ready again after {recovered} s (no service restarted); "
+                f"{sum(refused.values())} requests refused with 503 {dict(refused)}; "
+                f"{len(accepted)} refused webhooks applied once on retry, 0 on redelivery; "
+                f"attempts {dict(attempts)}; {PROSPECTS} invited once each, {len(accepted)} messaged once"
+            )
     finally:
         await pg.close()

@@ -34,8 +34,14 @@ from services.gateway.routes import ROUTES
 from tests.conftest import Suite, create_database, start_suite
 from tests.sign_in_helpers import join_by_invitation, system_smtp
 
-LIMIT = {"daily_cap": 20, "weekly_cap": 100, "ramp_start": 5, "ramp_step": 5, "pacing_min_seconds": 0,
-         "pacing_max_seconds": 0}
+LIMIT = {
+    "daily_cap": 20,
+    "weekly_cap": 100,
+    "ramp_start": 5,
+    "ramp_step": 5,
+    "pacing_min_seconds": 0,
+    "pacing_max_seconds": 0,
+}
 # A valid body for each request model, so a call gets past validation to the ownership check.
 VALID_BODIES: dict[str, Any] = {
     "Empty": {},
@@ -53,18 +59,28 @@ VALID_BODIES: dict[str, Any] = {
     "UpdateEndpoint": {"events": ["campaign.resumed"]},
     "Reclassify": {"classification": "replied"},
     "AddSuppressions": {"entries": [{"type": "email", "value": "someone@beta.example"}]},
-    "EditCampaign": {"name": "B edits", "schedule": {"days": ["mon"], "window": {"start": "09:00", "end": "17:00"},
-                                                     "timezone": "UTC"}, "preview": True},
+    "EditCampaign": {
+        "name": "B edits",
+        "schedule": {"days": ["mon"], "window": {"start": "09:00", "end": "17:00"}, "timezone": "UTC"},
+        "preview": True,
+    },
     "DuplicateBody": {},
 }
 # Routes that delete the object they name: their control (as A) runs last, once.
-REMOVES = {("DELETE", "/api/v1/members/{member_id}"), ("DELETE", "/api/v1/webhook-endpoints/{endpoint_id}"),
-           ("POST", "/api/v1/invitations/{invitation_id}/revoke")}
+REMOVES = {
+    ("DELETE", "/api/v1/members/{member_id}"),
+    ("DELETE", "/api/v1/webhook-endpoints/{endpoint_id}"),
+    ("POST", "/api/v1/invitations/{invitation_id}/revoke"),
+}
 # Routes that are not workspace-scoped: public, or authenticated by the third party's secret or signature
 # (their sweep is tests/reliability/test_webhook_sweep.py), or by a single-use OAuth state.
-NOT_BEARER = {"/webhooks/unipile", "/webhooks/billing", "/oauth/callback",
-              # an unsubscribe link: its signed token is the credential (tests/e2e/test_unsubscribe.py)
-              "/u/{token}"}
+NOT_BEARER = {
+    "/webhooks/unipile",
+    "/webhooks/billing",
+    "/oauth/callback",
+    # an unsubscribe link: its signed token is the credential (tests/e2e/test_unsubscribe.py)
+    "/u/{token}",
+}
 WEBHOOK_SECRET = "isolation-webhook-secret-0123456789"
 
 
@@ -92,14 +108,22 @@ async def swept(pg_dsn: str) -> AsyncIterator[Swept]:
         unipile_url = await serve(create_unipile("sandbox-key"), stack)
         smtp, smtp_env = await system_smtp(stack)  # invitations by email: A's member holds a session
         suite = await start_suite(
-            await create_database(pg_dsn), stack, SystemClock(), **smtp_env,
-            HOLDFAST_UNIPILE_DSN=unipile_url, HOLDFAST_UNIPILE_API_KEY="sandbox-key",
+            await create_database(pg_dsn),
+            stack,
+            SystemClock(),
+            **smtp_env,
+            HOLDFAST_UNIPILE_DSN=unipile_url,
+            HOLDFAST_UNIPILE_API_KEY="sandbox-key",
             HOLDFAST_SANDBOX_UNIPILE_URL=unipile_url,
             # OAuth configured, so starting it reaches the ownership check instead of "not configured".
-            HOLDFAST_GOOGLE_CLIENT_ID="isolation-client", HOLDFAST_GOOGLE_CLIENT_SECRET="isolation-secret",
-            HOLDFAST_INBOX_LOGIN_TIMEOUT_SECONDS="1", HOLDFAST_UNIPILE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+            HOLDFAST_GOOGLE_CLIENT_ID="isolation-client",
+            HOLDFAST_GOOGLE_CLIENT_SECRET="isolation-secret",
+            HOLDFAST_INBOX_LOGIN_TIMEOUT_SECONDS="1",
+            HOLDFAST_UNIPILE_WEBHOOK_SECRET=WEBHOOK_SECRET,
             # A's webhook endpoint is a local receiver.
-            HOLDFAST_WEBHOOKS_ALLOW_PRIVATE="true", HOLDFAST_WEBHOOK_DELIVERY_SECONDS="0.1")
+            HOLDFAST_WEBHOOKS_ALLOW_PRIVATE="true",
+            HOLDFAST_WEBHOOK_DELIVERY_SECONDS="0.1",
+        )
         yield Swept(suite, await workspace_a(suite, unipile_url, stack, smtp), (await suite.new_workspace("Beta"))[1])
 
 
@@ -119,62 +143,102 @@ async def workspace_a(suite: Suite, unipile_url: str, stack: AsyncExitStack, smt
     async with suite.http.post(f"{unipile_url}/_sandbox/accounts", json={"id": unipile_id, "name": "Ana"}) as r:
         assert r.status < 300, await r.text()
     account_id = await suite.linkedin_account(auth, unipile_account_id=unipile_id, name=f"Alpha LI {marker}")
-    server = {"host": "127.0.0.1", "port": 1, "security": "none", "username": f"alpha-{marker}",
-              "password": f"alpha-pw-{marker}"}
+    server = {
+        "host": "127.0.0.1",
+        "port": 1,
+        "security": "none",
+        "username": f"alpha-{marker}",
+        "password": f"alpha-pw-{marker}",
+    }
     email = f"alpha-{marker}@alpha.example"
-    status, inbox = await suite.call("POST", "/api/v1/inboxes", auth, json={
-        "email": email, "display_name": f"Alpha Inbox {marker}", "smtp": server, "imap": server})
+    status, inbox = await suite.call(
+        "POST",
+        "/api/v1/inboxes",
+        auth,
+        json={"email": email, "display_name": f"Alpha Inbox {marker}", "smtp": server, "imap": server},
+    )
     assert status == 201, inbox
-    status, campaign = await suite.call("POST", "/api/v1/campaigns", auth, json={
-        "name": f"Alpha campaign {marker}",
-        "schedule": {"days": ["mon", "tue", "wed", "thu", "fri"], "window": {"start": "09:00", "end": "17:00"},
-                     "timezone": "Europe/Paris"},
-        "steps": [{"channel": "linkedin", "action": "invite", "text": f"Hi from alpha {marker}"},
-                  {"channel": "email", "action": "email", "subject": f"alpha {marker}", "body": "Hello"}],
-        "senders": {"linkedin_account_ids": [account_id], "inbox_ids": [inbox["id"]]}})
+    status, campaign = await suite.call(
+        "POST",
+        "/api/v1/campaigns",
+        auth,
+        json={
+            "name": f"Alpha campaign {marker}",
+            "schedule": {
+                "days": ["mon", "tue", "wed", "thu", "fri"],
+                "window": {"start": "09:00", "end": "17:00"},
+                "timezone": "Europe/Paris",
+            },
+            "steps": [
+                {"channel": "linkedin", "action": "invite", "text": f"Hi from alpha {marker}"},
+                {"channel": "email", "action": "email", "subject": f"alpha {marker}", "body": "Hello"},
+            ],
+            "senders": {"linkedin_account_ids": [account_id], "inbox_ids": [inbox["id"]]},
+        },
+    )
     assert status == 201, campaign
     prospect_email = f"prospect-{marker}@alpha-leads.example"
-    status, added = await suite.call("POST", f"/api/v1/campaigns/{campaign['id']}/prospects", auth, json={
-        "prospects": [{"linkedin_provider_id": f"ACoAlpha{marker}", "email": prospect_email,
-                       "first_name": f"Alphonse{marker}"}]})
+    status, added = await suite.call(
+        "POST",
+        f"/api/v1/campaigns/{campaign['id']}/prospects",
+        auth,
+        json={
+            "prospects": [
+                {
+                    "linkedin_provider_id": f"ACoAlpha{marker}",
+                    "email": prospect_email,
+                    "first_name": f"Alphonse{marker}",
+                }
+            ]
+        },
+    )
     assert status == 200 and added["added"] == 1, added
     hook_url = await serve(receiver_app(), stack) + f"/hook-{marker}"
-    status, endpoint = await suite.call("POST", "/api/v1/webhook-endpoints", auth,
-                                        json={"url": hook_url, "events": ["campaign.paused"]})
+    status, endpoint = await suite.call(
+        "POST", "/api/v1/webhook-endpoints", auth, json={"url": hook_url, "events": ["campaign.paused"]}
+    )
     assert status == 201, endpoint
     for action in ("activate", "pause"):
         status, body = await suite.call("POST", f"/api/v1/campaigns/{campaign['id']}/{action}", auth, json={})
         assert status == 200, body
     # The prospect replies on LinkedIn (the sandbox calls our webhook), and A suppresses a few addresses.
     await UnipileClient(unipile_url, "sandbox-key", suite.http).create_webhook(
-        f"{suite.base_url}/webhooks/unipile", "messaging", {"Unipile-Auth": WEBHOOK_SECRET})
-    async with suite.http.post(f"{unipile_url}/_sandbox/accounts/{unipile_id}/messages", json={
-            "provider_id": f"ACoAlpha{marker}", "text": f"Sounds good {marker}"}) as r:
+        f"{suite.base_url}/webhooks/unipile", "messaging", {"Unipile-Auth": WEBHOOK_SECRET}
+    )
+    async with suite.http.post(
+        f"{unipile_url}/_sandbox/accounts/{unipile_id}/messages",
+        json={"provider_id": f"ACoAlpha{marker}", "text": f"Sounds good {marker}"},
+    ) as r:
         assert r.status == 201, await r.text()
     status, page = await suite.call("GET", f"/api/v1/campaigns/{campaign['id']}/prospects", auth)
     prospect_id = page["prospects"][0]["id"]
     status, detail = await suite.call("GET", f"/api/v1/campaigns/{campaign['id']}/prospects/{prospect_id}", auth)
     assert status == 200 and len(detail["replies"]) == 1, detail
     suppressed = [f"alpha-{n}-{marker}@alpha-block.example" for n in range(5)]
-    status, added = await suite.call("POST", "/api/v1/suppressions", auth, json={
-        "entries": [{"type": "email", "value": v} for v in suppressed]})
+    status, added = await suite.call(
+        "POST", "/api/v1/suppressions", auth, json={"entries": [{"type": "email", "value": v} for v in suppressed]}
+    )
     assert status == 200 and added["added"] == 5, added
     status, listed = await suite.call("GET", "/api/v1/suppressions", auth)
     suppression_ids = [s["id"] for s in listed["suppressions"]]
     member_email = f"member-{marker}@alpha.example"
     status, member = await suite.call("POST", "/api/v1/members", auth, json={"email": member_email, "role": "viewer"})
     assert status == 201, member
-    status, token = await suite.call("POST", "/api/v1/tokens", auth,
-                                     json={"member_id": member["id"], "name": f"alpha token {marker}",
-                                           "scopes": ["read"]})
+    status, token = await suite.call(
+        "POST",
+        "/api/v1/tokens",
+        auth,
+        json={"member_id": member["id"], "name": f"alpha token {marker}", "scopes": ["read"]},
+    )
     assert status == 201, token
     # A member who joined by an emailed invitation and signed in: a session of A.
     session_email = f"session-{marker}@alpha.example"
     browser = await join_by_invitation(suite, smtp, auth, session_email, "member", f"alpha-password-{marker}")
     # An invitation of A still pending (sent, not accepted).
     invitee_email = f"invitee-{marker}@alpha.example"
-    status, invitation = await suite.call("POST", "/api/v1/invitations", auth,
-                                          json={"email": invitee_email, "role": "viewer"})
+    status, invitation = await suite.call(
+        "POST", "/api/v1/invitations", auth, json={"email": invitee_email, "role": "viewer"}
+    )
     assert status == 201, invitation
     deliveries: list = []
     for _ in range(200):  # the pause's webhook delivery, made once campaigns' outbox reached accounts
@@ -184,14 +248,37 @@ async def workspace_a(suite: Suite, unipile_url: str, stack: AsyncExitStack, smt
             break
         await asyncio.sleep(0.05)
     assert deliveries, "no webhook delivery for A's pause"
-    ids = {"campaign_id": campaign["id"], "account_id": account_id, "inbox_id": inbox["id"],
-           "prospect_id": prospect_id, "reply_id": detail["replies"][0]["id"], "suppression_id": suppression_ids[0],
-           "member_id": member["id"], "token_id": token["token"]["id"], "endpoint_id": endpoint["id"],
-           "delivery_id": deliveries[0]["id"], "session_id": browser.session_id,
-           "invitation_id": invitation["id"]}
-    return Owner(auth, ids, [workspace_id, *ids.values(), marker, unipile_id, email, prospect_email, *suppressed,
-                             invitee_email, member_email, session_email],
-                 [{"suppression_id": s} for s in suppression_ids[1:]])
+    ids = {
+        "campaign_id": campaign["id"],
+        "account_id": account_id,
+        "inbox_id": inbox["id"],
+        "prospect_id": prospect_id,
+        "reply_id": detail["replies"][0]["id"],
+        "suppression_id": suppression_ids[0],
+        "member_id": member["id"],
+        "token_id": token["token"]["id"],
+        "endpoint_id": endpoint["id"],
+        "delivery_id": deliveries[0]["id"],
+        "session_id": browser.session_id,
+        "invitation_id": invitation["id"],
+    }
+    return Owner(
+        auth,
+        ids,
+        [
+            workspace_id,
+            *ids.values(),
+            marker,
+            unipile_id,
+            email,
+            prospect_email,
+            *suppressed,
+            invitee_email,
+            member_email,
+            session_email,
+        ],
+        [{"suppression_id": s} for s in suppression_ids[1:]],
+    )
 
 
 def id_forms(value: str) -> list[str]:
@@ -207,8 +294,7 @@ def leaked(a: Owner, text: str, sent: Any = None) -> list[str]:
     """A's strings in an answer, except those the caller sent itself (an echo of its own input is no leak)."""
     lowered, echoed = text.lower(), json.dumps(sent).lower()
     found = [s for s in a.secrets if s.lower() in lowered and s.lower() not in echoed]
-    found += [s for s in a.ids.values()
-              if s.replace("-", "") in lowered.replace("-", "") and s not in echoed]
+    found += [s for s in a.ids.values() if s.replace("-", "") in lowered.replace("-", "") and s not in echoed]
     return sorted(set(found))
 
 
@@ -222,10 +308,18 @@ def assert_error(status: int, body: Any, allowed: tuple[int, ...], where: str) -
 async def snapshot(suite: Suite, a: Owner) -> dict[str, Any]:
     """Everything of A the API shows A."""
     views = {}
-    for path in ("/api/v1/campaigns", "/api/v1/linkedin-accounts", "/api/v1/inboxes",
-                 f"/api/v1/campaigns/{a.ids['campaign_id']}", f"/api/v1/campaigns/{a.ids['campaign_id']}/prospects",
-                 f"/api/v1/campaigns/{a.ids['campaign_id']}/pause-history", "/api/v1/workspace",
-                 "/api/v1/tokens", "/api/v1/webhook-endpoints", "/api/v1/invitations"):
+    for path in (
+        "/api/v1/campaigns",
+        "/api/v1/linkedin-accounts",
+        "/api/v1/inboxes",
+        f"/api/v1/campaigns/{a.ids['campaign_id']}",
+        f"/api/v1/campaigns/{a.ids['campaign_id']}/prospects",
+        f"/api/v1/campaigns/{a.ids['campaign_id']}/pause-history",
+        "/api/v1/workspace",
+        "/api/v1/tokens",
+        "/api/v1/webhook-endpoints",
+        "/api/v1/invitations",
+    ):
         status, views[path] = await suite.call("GET", path, a.auth)
         assert status == 200, views[path]
     return views
@@ -236,20 +330,22 @@ async def test_no_route_shows_or_changes_another_workspaces_objects(swept: Swept
     before = await snapshot(suite, a)
     # B's bodies for routes that name no object: B's own objects, except that a campaign names A's senders.
     foreign_bodies: dict[str, Any] = {
-        "CreateCampaign": {"name": "B steals", "schedule": {"days": ["mon"], "window": {"start": "09:00",
-                                                                                       "end": "17:00"},
-                                                               "timezone": "UTC"},
-                           "steps": [{"channel": "linkedin", "action": "invite"},
-                                     {"channel": "email", "action": "email", "subject": "s", "body": "b"}],
-                           "senders": {"linkedin_account_ids": [a.ids["account_id"]],
-                                       "inbox_ids": [a.ids["inbox_id"]]}},
+        "CreateCampaign": {
+            "name": "B steals",
+            "schedule": {"days": ["mon"], "window": {"start": "09:00", "end": "17:00"}, "timezone": "UTC"},
+            "steps": [
+                {"channel": "linkedin", "action": "invite"},
+                {"channel": "email", "action": "email", "subject": "s", "body": "b"},
+            ],
+            "senders": {"linkedin_account_ids": [a.ids["account_id"]], "inbox_ids": [a.ids["inbox_id"]]},
+        },
         "CreateLinkedInAccount": {"unipile_account_id": "acc-beta", "name": "Beta LI"},
         "CreateConnectLink": {"name": "Beta connect"},
-        "CreateInbox": {"email": "beta@beta.example",
-                        "smtp": {"host": "127.0.0.1", "port": 1, "security": "none", "username": "b",
-                                 "password": "b"},
-                        "imap": {"host": "127.0.0.1", "port": 1, "security": "none", "username": "b",
-                                 "password": "b"}},
+        "CreateInbox": {
+            "email": "beta@beta.example",
+            "smtp": {"host": "127.0.0.1", "port": 1, "security": "none", "username": "b", "password": "b"},
+            "imap": {"host": "127.0.0.1", "port": 1, "security": "none", "username": "b", "password": "b"},
+        },
         "CreateWorkspace": {"name": "Gamma", "owner_email": "gamma@gamma.example"},
         "AddSuppressions": {"entries": [{"type": "email", "value": "beta@beta.example"}]},
         "AddMember": {"email": "beta-member@beta.example", "role": "viewer"},
@@ -308,8 +404,10 @@ async def test_no_route_shows_or_changes_another_workspaces_objects(swept: Swept
                 assert_error(status, answer, (401,), f"{headers or 'no token'} {route.method} {path}")
                 leaks += bool(leaked(a, json.dumps(answer)))
     after = await snapshot(suite, a)
-    print(f"\nisolation sweep: {routes} routes, {calls} calls as workspace B or without a valid token,"
-          f" {leaks} leaks, A unchanged: {after == before}")
+    print(
+        f"\nisolation sweep: {routes} routes, {calls} calls as workspace B or without a valid token,"
+        f" {leaks} leaks, A unchanged: {after == before}"
+    )
     assert leaks == 0
     assert after == before, "workspace B changed workspace A's objects"
     assert routes >= 30
@@ -331,7 +429,8 @@ async def test_no_route_shows_or_changes_another_workspaces_objects(swept: Swept
 
 
 async def call(suite: Suite, method: str, path: str, headers: dict[str, str], body: Any) -> tuple[int, Any]:
-    async with suite.http.request(method, f"{suite.base_url}{path}", headers=headers,
-                                  json=body if method in ("POST", "PUT", "PATCH") else None) as r:
+    async with suite.http.request(
+        method, f"{suite.base_url}{path}", headers=headers, json=body if method in ("POST", "PUT", "PATCH") else None
+    ) as r:
         text = await r.text()
         return r.status, (await r.json() if r.content_type == "application/json" else text)

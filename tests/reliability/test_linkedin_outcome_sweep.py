@@ -24,8 +24,7 @@ from services.scheduler.domain import CampaignPlan, Limits, Step
 from services.scheduler.repository import Enrollee
 from tests.scheduler_rig import MONDAY_7_UTC, PARIS, Rig, scheduler_rig
 
-ROOMY = Limits(daily_cap=200, weekly_cap=1000, ramp_start=200, ramp_step=0, pacing_min_seconds=0,
-               pacing_max_seconds=0)
+ROOMY = Limits(daily_cap=200, weekly_cap=1000, ramp_start=200, ramp_step=0, pacing_min_seconds=0, pacing_max_seconds=0)
 STEPS = {
     "linkedin_invite": Step(0, "linkedin", "linkedin_invite", 0, "Hi {{first_name}}"),
     "linkedin_message": Step(0, "linkedin", "linkedin_message", 0, "Hello {{first_name}}"),
@@ -69,29 +68,50 @@ async def _set_up(rig: Rig, case: Case, n: int) -> None:
     case.provider_id = f"prov-sweep-{n}"
     # Messages go to relations; InMails to strangers, with credits to pay for them.
     connections = [case.provider_id] if case.action == "linkedin_message" else []
-    await rig.control("accounts", {"id": case.account, "name": case.account, "connections": connections,
-                                   "inmail_credits": 5})
-    await rig.service.set_sender("linkedin_account", case.sender_id, 1, "connected", "Europe/Paris", None,
-                                 case.account, "", {action: ROOMY for action in STEPS})
+    await rig.control(
+        "accounts", {"id": case.account, "name": case.account, "connections": connections, "inmail_credits": 5}
+    )
+    await rig.service.set_sender(
+        "linkedin_account",
+        case.sender_id,
+        1,
+        "connected",
+        "Europe/Paris",
+        None,
+        case.account,
+        "",
+        {action: ROOMY for action in STEPS},
+    )
     case.campaign_id = str(uuid.uuid4())
-    plan = CampaignPlan(case.campaign_id, str(uuid.uuid4()), 1, PARIS, True, (case.sender_id,), (),
-                        (STEPS[case.action],))
+    plan = CampaignPlan(
+        case.campaign_id, str(uuid.uuid4()), 1, PARIS, True, (case.sender_id,), (), (STEPS[case.action],)
+    )
     assert (await rig.service.upsert_plan(plan))[0]
     case.prospect_id = str(uuid.uuid4())
-    await rig.service.enroll(case.campaign_id, [Enrollee(case.prospect_id, case.provider_id, None, f"P{n}", "", "",
-                                                         {})])
-    failure = {"endpoint": ENDPOINT[case.action], "account_id": case.account, "status": case.status,
-               "type": case.error_type or "ignored", "non_json": not case.error_type}
+    await rig.service.enroll(
+        case.campaign_id, [Enrollee(case.prospect_id, case.provider_id, None, f"P{n}", "", "", {})]
+    )
+    failure = {
+        "endpoint": ENDPOINT[case.action],
+        "account_id": case.account,
+        "status": case.status,
+        "type": case.error_type or "ignored",
+        "non_json": not case.error_type,
+    }
     if case.detail:
         failure["detail"] = case.detail
     await rig.control("failures", failure)
 
 
 def _cases() -> list[Case]:
-    cases = [Case(action, error_type, status, "", kind)
-             for action in STEPS for error_type, (status, kind) in DOCUMENTED_ERRORS.items()]
-    cases += [Case(action, error_type, status, detail, kind)
-              for action in STEPS for error_type, status, detail, kind in EXTRA]
+    cases = [
+        Case(action, error_type, status, "", kind)
+        for action in STEPS
+        for error_type, (status, kind) in DOCUMENTED_ERRORS.items()
+    ]
+    cases += [
+        Case(action, error_type, status, detail, kind) for action in STEPS for error_type, status, detail, kind in EXTRA
+    ]
     return cases
 
 
@@ -121,7 +141,8 @@ async def test_every_documented_error_type_in_every_linkedin_action_gets_its_out
         for case in cases:
             attempts = await rig.pool.fetch(
                 "SELECT status, outcome FROM scheduler.send_attempts WHERE prospect_id = $1 ORDER BY started_at, id",
-                uuid.UUID(case.prospect_id))
+                uuid.UUID(case.prospect_id),
+            )
             assert attempts, f"{case.action} {case.error_type}: never attempted"
             first[case.prospect_id] = (attempts[0]["status"], attempts[0]["outcome"])
         wrong = {}
@@ -135,8 +156,7 @@ async def test_every_documented_error_type_in_every_linkedin_action_gets_its_out
                 wrong[case.action, case.error_type, case.status, case.detail] = (got, expected)
         assert wrong == {}, wrong
         # 0 definite refusals (any 4xx) left unknown.
-        open_4xx = [c for c in cases if 400 <= c.status < 500
-                    and first[c.prospect_id][0] in ("started", "abandoned")]
+        open_4xx = [c for c in cases if 400 <= c.status < 500 and first[c.prospect_id][0] in ("started", "abandoned")]
         assert open_4xx == []
 
         # While a cool-down lasts, why-not-now names it and whose it is.
@@ -156,13 +176,22 @@ async def test_every_documented_error_type_in_every_linkedin_action_gets_its_out
         for case in cases:
             attempts = await rig.pool.fetch(
                 "SELECT status, outcome FROM scheduler.send_attempts WHERE prospect_id = $1",
-                uuid.UUID(case.prospect_id))
-            plan = await rig.pool.fetchrow("SELECT state, stop_reason FROM scheduler.prospect_plans"
-                                           " WHERE prospect_id = $1", uuid.UUID(case.prospect_id))
-            invites = [i for i in state.invitations if i.account_id == case.account
-                       and i.provider_id == case.provider_id]
-            messages = [m for c in state.chats.values() if c.account_id == case.account
-                        and c.attendee_provider_id == case.provider_id for m in c.messages if m.is_sender]
+                uuid.UUID(case.prospect_id),
+            )
+            plan = await rig.pool.fetchrow(
+                "SELECT state, stop_reason FROM scheduler.prospect_plans WHERE prospect_id = $1",
+                uuid.UUID(case.prospect_id),
+            )
+            invites = [
+                i for i in state.invitations if i.account_id == case.account and i.provider_id == case.provider_id
+            ]
+            messages = [
+                m
+                for c in state.chats.values()
+                if c.account_id == case.account and c.attendee_provider_id == case.provider_id
+                for m in c.messages
+                if m.is_sender
+            ]
             at_provider = len(invites) if case.action == "linkedin_invite" else len(messages)
             booked = sum(1 for a in attempts if a["status"] in ("succeeded", "reconciled_sent"))
             key = (case.action, case.error_type, case.status, case.detail)
@@ -184,6 +213,8 @@ async def test_every_documented_error_type_in_every_linkedin_action_gets_its_out
 
         assert _unmapped_total() - unmapped_before == 2 * len(STEPS)  # the new 4xx type and the 502 page
         classes = Counter(c.kind.value for c in cases)
-        print(f"\noutcome sweep: {len(cases)} cases ({len(DOCUMENTED_ERRORS)} documented types x {len(STEPS)} "
-              f"actions + {len(EXTRA) * len(STEPS)} undocumented); classes {dict(classes)}; 0 refusals left "
-              f"unknown, 0 re-sends after a refusal, 0 booked sent unseen by the sandbox")
+        print(
+            f"\noutcome sweep: {len(cases)} cases ({len(DOCUMENTED_ERRORS)} documented types x {len(STEPS)} "
+            f"actions + {len(EXTRA) * len(STEPS)} undocumented); classes {dict(classes)}; 0 refusals left "
+            f"unknown, 0 re-sends after a refusal, 0 booked sent unseen by the sandbox"
+        )

@@ -38,11 +38,18 @@ CLIENT_TIMEOUT_S = 0.25
 LATE_MS = 600  # longer than the client waits
 STALE_AFTER = timedelta(minutes=10)
 DEFAULT_RATE_LIMIT_WAIT = timedelta(minutes=15)
-ROOMY = Limits(daily_cap=200, weekly_cap=1000, ramp_start=200, ramp_step=0, pacing_min_seconds=0,
-               pacing_max_seconds=0)
+ROOMY = Limits(daily_cap=200, weekly_cap=1000, ramp_start=200, ramp_step=0, pacing_min_seconds=0, pacing_max_seconds=0)
 # (weight, fault): None is a normal answer.
-FAULTS = ((55, None), (12, "429"), (5, "429_no_retry_after"), (8, "500"), (4, "503"), (4, "502_html"),
-          (7, "late_after_acting"), (5, "late_before_acting"))
+FAULTS = (
+    (55, None),
+    (12, "429"),
+    (5, "429_no_retry_after"),
+    (8, "500"),
+    (4, "503"),
+    (4, "502_html"),
+    (7, "late_after_acting"),
+    (5, "late_before_acting"),
+)
 
 
 async def _no_email(_: str) -> SmtpSettings:
@@ -52,19 +59,29 @@ async def _no_email(_: str) -> SmtpSettings:
 async def inject(rig: Rig, fault: str, retry_after_s: int) -> None:
     match fault:
         case "429":
-            await rig.control("failures", {"endpoint": "send_invite", "status": 429, "type": "errors/too_many_requests",
-                                           "retry_after": retry_after_s})
+            await rig.control(
+                "failures",
+                {
+                    "endpoint": "send_invite",
+                    "status": 429,
+                    "type": "errors/too_many_requests",
+                    "retry_after": retry_after_s,
+                },
+            )
         case "429_no_retry_after":
-            await rig.control("failures", {"endpoint": "send_invite", "status": 429,
-                                           "type": "errors/too_many_requests"})
+            await rig.control(
+                "failures", {"endpoint": "send_invite", "status": 429, "type": "errors/too_many_requests"}
+            )
         case "500":
             await rig.control("failures", {"endpoint": "send_invite", "status": 500, "type": "errors/provider_error"})
         case "503":
-            await rig.control("failures", {"endpoint": "send_invite", "status": 503,
-                                           "type": "errors/service_unavailable"})
+            await rig.control(
+                "failures", {"endpoint": "send_invite", "status": 503, "type": "errors/service_unavailable"}
+            )
         case "502_html":  # a proxy's error page, not Unipile's JSON
-            await rig.control("failures", {"endpoint": "send_invite", "status": 502, "type": "bad_gateway",
-                                           "non_json": True})
+            await rig.control(
+                "failures", {"endpoint": "send_invite", "status": 502, "type": "bad_gateway", "non_json": True}
+            )
         case "late_after_acting":
             await rig.control("latency", {"endpoint": "send_invite", "ms": LATE_MS, "after_acting": True})
         case "late_before_acting":
@@ -79,7 +96,8 @@ async def clear_latency(rig: Rig) -> None:
 async def next_due(rig: Rig):
     return await rig.pool.fetchval(
         """SELECT min(greatest(p.next_action_at, s.next_send_after)) FROM scheduler.prospect_plans p
-             JOIN scheduler.sender_states s ON s.sender_id = p.sender_id WHERE p.state = 'scheduled'""")
+             JOIN scheduler.sender_states s ON s.sender_id = p.sender_id WHERE p.state = 'scheduled'"""
+    )
 
 
 async def test_429_5xx_and_timeouts_are_classified_retried_or_reconciled_and_each_invite_goes_once(fresh_dsn):
@@ -88,10 +106,16 @@ async def test_429_5xx_and_timeouts_are_classified_retried_or_reconciled_and_eac
     # A high threshold: this test counts failures itself; pausing the sender is test_failure_rate's subject.
     policy = FailurePolicy(window_seconds=30 * 86400, threshold=0.99, min_sample=10_000)
     async with scheduler_rig(fresh_dsn, clock, policy=policy) as rig:
-        impatient = UnipileClient(rig.sandbox_url, "test-key", rig.http, timeout_s=CLIENT_TIMEOUT_S,
-                                  now=clock.now)
-        dispatcher = Dispatcher(Repository(rig.pool), Providers(impatient, _no_email), clock, unipile=impatient,
-                                stale_after=STALE_AFTER, failure_rates=rig.failure_rates, events=ProtoEvents())
+        impatient = UnipileClient(rig.sandbox_url, "test-key", rig.http, timeout_s=CLIENT_TIMEOUT_S, now=clock.now)
+        dispatcher = Dispatcher(
+            Repository(rig.pool),
+            Providers(impatient, _no_email),
+            clock,
+            unipile=impatient,
+            stale_after=STALE_AFTER,
+            failure_rates=rig.failure_rates,
+            events=ProtoEvents(),
+        )
         sender = await rig.add_sender(ROOMY)
         await rig.campaign([sender], PROSPECTS)
         account = await rig.account_of(sender)
@@ -129,7 +153,8 @@ async def test_429_5xx_and_timeouts_are_classified_retried_or_reconciled_and_eac
                 assert await dispatcher.reconcile_once() == 1
 
         attempts = await rig.pool.fetch(
-            "SELECT status, outcome, started_at, prospect_id FROM scheduler.send_attempts ORDER BY started_at, id")
+            "SELECT status, outcome, started_at, prospect_id FROM scheduler.send_attempts ORDER BY started_at, id"
+        )
         outcomes = Counter((a["status"], a["outcome"]) for a in attempts)
 
         # 429: one rate-limited attempt each, the sender's next send only after the wait the provider asked for.
@@ -144,8 +169,10 @@ async def test_429_5xx_and_timeouts_are_classified_retried_or_reconciled_and_eac
         # No answer: reconciled, never sent blindly again.
         assert outcomes[("reconciled_sent", "confirmed")] == injected["late_after_acting"], outcomes
         late_before = injected["late_before_acting"]
-        assert (outcomes[("reconciled_sent", "confirmed")] + outcomes[("abandoned", "not_sent")]
-                == injected["late_after_acting"] + late_before + injected["502_html"]), outcomes
+        assert (
+            outcomes[("reconciled_sent", "confirmed")] + outcomes[("abandoned", "not_sent")]
+            == injected["late_after_acting"] + late_before + injected["502_html"]
+        ), outcomes
         # Every prospect invited exactly once: one success (or confirmed send) each, no refusal from Unipile
         # for a second invite, and every call Unipile received accounted for by one attempt.
         sent = Counter(a["prospect_id"] for a in attempts if a["status"] in ("succeeded", "reconciled_sent"))
@@ -157,13 +184,20 @@ async def test_429_5xx_and_timeouts_are_classified_retried_or_reconciled_and_eac
 
         # The failure rate counts the 5xx and nothing of the 429s: exactly the transient failures injected.
         counts = await _failure_counts(rig, sender, clock)
-        assert counts == (len(attempts) - outcomes[("failed", "rate_limited")] - outcomes[("abandoned", "not_sent")]
-                          - outcomes[("reconciled_sent", "confirmed")], transient), (counts, outcomes)
-        print(f"\nprovider faults (seed {SEED}): {sum(injected.values())} faults injected over "
-              f"{len(attempts)} send attempts for {PROSPECTS} prospects ({dict(injected)}); "
-              f"outcomes {dict((f'{s}/{o}', n) for (s, o), n in outcomes.items())}; failure rate counted "
-              f"{counts[1]} failures in {counts[0]} attempts (0 from 429s); every prospect invited once, 0 lost, "
-              f"0 repeated; virtual time {clock.now() - MONDAY_7_UTC}")
+        assert counts == (
+            len(attempts)
+            - outcomes[("failed", "rate_limited")]
+            - outcomes[("abandoned", "not_sent")]
+            - outcomes[("reconciled_sent", "confirmed")],
+            transient,
+        ), (counts, outcomes)
+        print(
+            f"\nprovider faults (seed {SEED}): {sum(injected.values())} faults injected over "
+            f"{len(attempts)} send attempts for {PROSPECTS} prospects ({dict(injected)}); "
+            f"outcomes {dict((f'{s}/{o}', n) for (s, o), n in outcomes.items())}; failure rate counted "
+            f"{counts[1]} failures in {counts[0]} attempts (0 from 429s); every prospect invited once, 0 lost, "
+            f"0 repeated; virtual time {clock.now() - MONDAY_7_UTC}"
+        )
 
 
 async def _failure_counts(rig: Rig, sender: str, clock: ManualClock) -> tuple[int, int]:

@@ -102,8 +102,9 @@ class ProcessSuite:
         """A service's gRPC health status name (UNREACHABLE when nothing answers); "" is its readiness."""
         async with grpc.aio.insecure_channel(f"127.0.0.1:{self.ports[name]}") as channel:
             try:
-                reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=service),
-                                                                         timeout=1)
+                reply = await health_pb2_grpc.HealthStub(channel).Check(
+                    health_pb2.HealthCheckRequest(service=service), timeout=1
+                )
             except grpc.aio.AioRpcError:
                 return "UNREACHABLE"
         return health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
@@ -156,14 +157,17 @@ class Client:
         self.retries = 0
         self.refusals: Counter[str] = Counter()  # error codes of the 5xx answers seen
 
-    async def once(self, method: str, path: str, headers: dict[str, str] | None = None,
-                   **kwargs: Any) -> tuple[int, Any]:
-        async with self.http.request(method, f"{self.suite.base_url}{path}", headers=headers,
-                                     timeout=aiohttp.ClientTimeout(total=30), **kwargs) as r:
+    async def once(
+        self, method: str, path: str, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> tuple[int, Any]:
+        async with self.http.request(
+            method, f"{self.suite.base_url}{path}", headers=headers, timeout=aiohttp.ClientTimeout(total=30), **kwargs
+        ) as r:
             return r.status, await r.json()
 
-    async def call(self, method: str, path: str, headers: dict[str, str] | None = None, *,
-                   within_s: float = 90, **kwargs: Any) -> tuple[int, Any]:
+    async def call(
+        self, method: str, path: str, headers: dict[str, str] | None = None, *, within_s: float = 90, **kwargs: Any
+    ) -> tuple[int, Any]:
         deadline = time.monotonic() + within_s
         delay = 0.05
         while True:
@@ -197,12 +201,22 @@ class Client:
 
     async def deliver_new_relation(self, account_id: str, provider_id: str) -> dict[str, Any]:
         """Deliver a new_relation webhook, in Unipile's format, until it is acknowledged."""
-        status, ack = await self.call("POST", "/webhooks/unipile", {"Unipile-Auth": WEBHOOK_SECRET}, json={
-            "event": "new_relation", "account_id": account_id, "account_type": "LINKEDIN",
-            "webhook_name": "reliability", "user_full_name": f"Prospect {provider_id}",
-            "user_provider_id": provider_id, "user_public_identifier": provider_id.lower(),
-            "user_profile_url": f"https://www.linkedin.com/in/{provider_id.lower()}/",
-            "user_picture_url": ""})
+        status, ack = await self.call(
+            "POST",
+            "/webhooks/unipile",
+            {"Unipile-Auth": WEBHOOK_SECRET},
+            json={
+                "event": "new_relation",
+                "account_id": account_id,
+                "account_type": "LINKEDIN",
+                "webhook_name": "reliability",
+                "user_full_name": f"Prospect {provider_id}",
+                "user_provider_id": provider_id,
+                "user_public_identifier": provider_id.lower(),
+                "user_profile_url": f"https://www.linkedin.com/in/{provider_id.lower()}/",
+                "user_picture_url": "",
+            },
+        )
         assert status == 200, ack
         return ack
 
@@ -221,12 +235,16 @@ def open_all_day() -> tuple[str, list[str]]:
     return ("UTC" if 0 < now.hour < 23 else "Etc/GMT-12"), ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
-async def set_up_campaign(client: Client, prospects: int, *, message_step: bool = True,
-                          failure_sample: int | None = None) -> Campaign:
+async def set_up_campaign(
+    client: Client, prospects: int, *, message_step: bool = True, failure_sample: int | None = None
+) -> Campaign:
     """Through the API, as a user would: a workspace, a LinkedIn account (its sandbox account first), an active
     campaign open all day (invite, then a message once accepted), `prospects` prospects."""
-    status, created = await client.call("POST", "/api/v1/workspaces", json={
-        "name": "Reliability", "owner_email": f"{uuid.uuid4().hex[:8]}@acme.example"})
+    status, created = await client.call(
+        "POST",
+        "/api/v1/workspaces",
+        json={"name": "Reliability", "owner_email": f"{uuid.uuid4().hex[:8]}@acme.example"},
+    )
     assert status == 201, created
     auth = {"Authorization": f"Bearer {created['token']}"}
     account = f"acc-{uuid.uuid4().hex[:10]}"
@@ -234,23 +252,53 @@ async def set_up_campaign(client: Client, prospects: int, *, message_step: bool 
     # sender near it rightly slows down (T3), which is not what these tests measure.
     await client.sandbox("accounts", {"id": account, "name": "Ana", "invite_limit": 100_000})
     timezone, days = open_all_day()
-    no_pacing = {"daily_cap": 500, "weekly_cap": 2000, "ramp_start": 500, "ramp_step": 0,
-                 "pacing_min_seconds": 0, "pacing_max_seconds": 0}
-    status, li = await client.call("POST", "/api/v1/linkedin-accounts", auth, json={
-        "unipile_account_id": account, "name": "Ana", "timezone": timezone,
-        "limits": {"linkedin_invite": no_pacing, "linkedin_message": no_pacing}})
+    no_pacing = {
+        "daily_cap": 500,
+        "weekly_cap": 2000,
+        "ramp_start": 500,
+        "ramp_step": 0,
+        "pacing_min_seconds": 0,
+        "pacing_max_seconds": 0,
+    }
+    status, li = await client.call(
+        "POST",
+        "/api/v1/linkedin-accounts",
+        auth,
+        json={
+            "unipile_account_id": account,
+            "name": "Ana",
+            "timezone": timezone,
+            "limits": {"linkedin_invite": no_pacing, "linkedin_message": no_pacing},
+        },
+    )
     assert status == 201, li
     steps = [{"channel": "linkedin", "action": "invite", "text": "Hi {{first_name}}"}]
     if message_step:
         steps.append({"channel": "linkedin", "action": "message", "text": "Thanks, {{first_name}}!"})
-    status, campaign = await client.call("POST", "/api/v1/campaigns", auth, json={
-        "name": "Founders", "steps": steps, "senders": {"linkedin_account_ids": [li["id"]]},
-        "schedule": {"days": days, "window": {"start": "00:00", "end": "23:59"}, "timezone": timezone,
-                     "randomize_within_window": False}})
+    status, campaign = await client.call(
+        "POST",
+        "/api/v1/campaigns",
+        auth,
+        json={
+            "name": "Founders",
+            "steps": steps,
+            "senders": {"linkedin_account_ids": [li["id"]]},
+            "schedule": {
+                "days": days,
+                "window": {"start": "00:00", "end": "23:59"},
+                "timezone": timezone,
+                "randomize_within_window": False,
+            },
+        },
+    )
     assert status == 201, campaign
     provider_ids = [f"ACo{i:04d}{uuid.uuid4().hex[:6]}" for i in range(prospects)]
-    status, added = await client.call("POST", f"/api/v1/campaigns/{campaign['id']}/prospects", auth, json={
-        "prospects": [{"linkedin_provider_id": p, "first_name": f"P{i}"} for i, p in enumerate(provider_ids)]})
+    status, added = await client.call(
+        "POST",
+        f"/api/v1/campaigns/{campaign['id']}/prospects",
+        auth,
+        json={"prospects": [{"linkedin_provider_id": p, "first_name": f"P{i}"} for i, p in enumerate(provider_ids)]},
+    )
     assert status == 200 and added["added"] == prospects, added
     status, activated = await client.call("POST", f"/api/v1/campaigns/{campaign['id']}/activate", auth)
     assert status == 200, activated
@@ -260,13 +308,16 @@ async def set_up_campaign(client: Client, prospects: int, *, message_step: bool 
 async def make_all_due_now(db: asyncpg.Pool) -> int:
     """Set-up shortcut (as in test_scheduler_crashes): enrolment spreads prospects over the day's window;
     pull every planned action forward to now so the whole list is due at once."""
-    status = await db.execute("UPDATE scheduler.prospect_plans SET next_action_at = now()"
-                              " WHERE state = 'scheduled' AND next_action_at > now()")
+    status = await db.execute(
+        "UPDATE scheduler.prospect_plans SET next_action_at = now()"
+        " WHERE state = 'scheduled' AND next_action_at > now()"
+    )
     return int(status.split()[-1])
 
 
-async def wait_for(what: str, check: Callable[[], Any], within_s: float = 60,
-                   describe: Callable[[], Any] | None = None) -> float:
+async def wait_for(
+    what: str, check: Callable[[], Any], within_s: float = 60, describe: Callable[[], Any] | None = None
+) -> float:
     started = time.monotonic()
     while True:
         if await check():
@@ -281,8 +332,10 @@ async def outboxes(db: asyncpg.Pool) -> dict[str, int]:
 
 
 async def plan_states(db: asyncpg.Pool, campaign_id: str) -> Counter[str]:
-    rows = await db.fetch("SELECT state, step_index, count(*) AS n FROM scheduler.prospect_plans"
-                          " WHERE campaign_id = $1 GROUP BY 1, 2", uuid.UUID(campaign_id))
+    rows = await db.fetch(
+        "SELECT state, step_index, count(*) AS n FROM scheduler.prospect_plans WHERE campaign_id = $1 GROUP BY 1, 2",
+        uuid.UUID(campaign_id),
+    )
     return Counter({f"{r['state']}@{r['step_index']}": r["n"] for r in rows})
 
 
@@ -290,11 +343,11 @@ async def assert_pause_state_consistent(db: asyncpg.Pool, campaign_id: str) -> d
     """P3 and its copy in the scheduler: status and reason agree, the reasons table agrees, and the scheduler
     enforces the holds of the campaign's latest pause version."""
     cid = uuid.UUID(campaign_id)
-    campaign = await db.fetchrow("SELECT status, paused_reason, pause_version FROM campaigns.campaigns"
-                                 " WHERE id = $1", cid)
+    campaign = await db.fetchrow(
+        "SELECT status, paused_reason, pause_version FROM campaigns.campaigns WHERE id = $1", cid
+    )
     reasons = await db.fetch("SELECT reason FROM campaigns.pause_reasons WHERE campaign_id = $1", cid)
-    holds = await db.fetchrow("SELECT version, held_scopes FROM scheduler.campaign_holds WHERE campaign_id = $1",
-                              cid)
+    holds = await db.fetchrow("SELECT version, held_scopes FROM scheduler.campaign_holds WHERE campaign_id = $1", cid)
     assert (campaign["status"] == "paused") == (campaign["paused_reason"] is not None)
     assert (campaign["status"] == "paused") == bool(reasons), (dict(campaign), [dict(r) for r in reasons])
     assert holds is not None and holds["version"] == campaign["pause_version"], (dict(campaign), dict(holds))
@@ -309,15 +362,26 @@ async def assert_sent_once(client: Client, db: asyncpg.Pool, campaign: Campaign,
     invited = Counter(i["provider_id"] for i in state["invitations"] if i["account_id"] == campaign.account_id)
     assert {p: n for p, n in invited.items() if n > 1} == {}, "invited twice"
     assert set(invited) == set(campaign.provider_ids), "some prospects never invited"
-    messaged = Counter(c["attendee_provider_id"] for c in state["chats"] if c["account_id"] == campaign.account_id
-                       for _ in c["messages"])
+    messaged = Counter(
+        c["attendee_provider_id"]
+        for c in state["chats"]
+        if c["account_id"] == campaign.account_id
+        for _ in c["messages"]
+    )
     assert {p: n for p, n in messaged.items() if n > 1} == {}, "messaged twice"
     assert set(messaged) == accepted, (sorted(set(messaged) ^ accepted))[:10]
     cid = uuid.UUID(campaign.id)
-    assert await db.fetchval("SELECT count(*) FROM scheduler.send_attempts WHERE campaign_id = $1"
-                             " AND status = 'started'", cid) == 0
-    counted = await db.fetchval("SELECT count(*) FROM scheduler.send_attempts WHERE campaign_id = $1"
-                                " AND status IN ('succeeded', 'reconciled_sent')", cid)
+    assert (
+        await db.fetchval(
+            "SELECT count(*) FROM scheduler.send_attempts WHERE campaign_id = $1 AND status = 'started'", cid
+        )
+        == 0
+    )
+    counted = await db.fetchval(
+        "SELECT count(*) FROM scheduler.send_attempts WHERE campaign_id = $1"
+        " AND status IN ('succeeded', 'reconciled_sent')",
+        cid,
+    )
     assert counted == len(campaign.provider_ids) + len(accepted)
 
 
@@ -352,7 +416,7 @@ async def test_sigkill_of_each_service_mid_pause_resume_and_webhooks_loses_nothi
 
             started = time.monotonic()
             for round_no, victim in enumerate(victims):
-                batch = waiting[round_no * per_round:(round_no + 1) * per_round]
+                batch = waiting[round_no * per_round : (round_no + 1) * per_round]
                 work = asyncio.create_task(one_round(batch))
                 await asyncio.sleep(rng.uniform(0.0, 0.8))
                 await suite.kill(victim)
@@ -367,38 +431,53 @@ async def test_sigkill_of_each_service_mid_pause_resume_and_webhooks_loses_nothi
 
             async def settled() -> bool:
                 states = await plan_states(db, campaign.id)
-                return (sum((await outboxes(db)).values()) == 0 and states["done@2"] == len(accepted)
-                        and states["waiting_acceptance@0"] == len(campaign.provider_ids) - len(accepted))
+                return (
+                    sum((await outboxes(db)).values()) == 0
+                    and states["done@2"] == len(accepted)
+                    and states["waiting_acceptance@0"] == len(campaign.provider_ids) - len(accepted)
+                )
 
             async def describe() -> str:
                 """What is still pending, for the failure message."""
-                stuck = await db.fetch("SELECT destination, attempts, last_error FROM campaigns.outbox"
-                                       " UNION ALL SELECT destination, attempts, last_error FROM accounts.outbox"
-                                       " UNION ALL SELECT destination, attempts, last_error FROM scheduler.outbox")
+                stuck = await db.fetch(
+                    "SELECT destination, attempts, last_error FROM campaigns.outbox"
+                    " UNION ALL SELECT destination, attempts, last_error FROM accounts.outbox"
+                    " UNION ALL SELECT destination, attempts, last_error FROM scheduler.outbox"
+                )
                 waiting = await db.fetch(
                     "SELECT p.next_action_at, now() AS now, s.status, s.next_send_after, h.held_scopes, c.active"
                     " FROM scheduler.prospect_plans p JOIN scheduler.sender_states s USING (sender_id)"
                     " JOIN scheduler.campaign_holds h USING (campaign_id) JOIN scheduler.campaign_plans c"
-                    " USING (campaign_id) WHERE p.state = 'scheduled' LIMIT 3")
-                return (f"plans {dict(await plan_states(db, campaign.id))}, {len(accepted)} accepted, "
-                        f"outbox rows {[dict(r) for r in stuck][:5]}, scheduled {[dict(r) for r in waiting]}")
+                    " USING (campaign_id) WHERE p.state = 'scheduled' LIMIT 3"
+                )
+                return (
+                    f"plans {dict(await plan_states(db, campaign.id))}, {len(accepted)} accepted, "
+                    f"outbox rows {[dict(r) for r in stuck][:5]}, scheduled {[dict(r) for r in waiting]}"
+                )
 
-            await wait_for("outboxes drained, every accepted prospect messaged", settled, within_s=90,
-                           describe=describe)
+            await wait_for(
+                "outboxes drained, every accepted prospect messaged", settled, within_s=90, describe=describe
+            )
             elapsed = time.monotonic() - started
 
             final = await assert_pause_state_consistent(db, campaign.id)
             assert final["status"] == "active", final
-            history = Counter(r["action"] for r in await db.fetch(
-                "SELECT action FROM campaigns.pause_history WHERE campaign_id = $1", uuid.UUID(campaign.id)))
+            history = Counter(
+                r["action"]
+                for r in await db.fetch(
+                    "SELECT action FROM campaigns.pause_history WHERE campaign_id = $1", uuid.UUID(campaign.id)
+                )
+            )
             assert history == Counter({"added": len(victims), "cleared": len(victims)}), history
             await assert_sent_once(client, db, campaign, accepted)
             advanced = sum(a.get("prospects_advanced", 0) for a in acks)
-            print(f"\nservice kills (seed {SEED}): {len(victims)} SIGKILLs ({Counter(victims)}), "
-                  f"{len(victims)} pause/resume rounds, {len(accepted)} webhooks applied "
-                  f"({advanced} acknowledged as applied, the rest applied before a lost answer), "
-                  f"{client.retries} client retries ({dict(client.refusals)}), outboxes drained, "
-                  f"0 duplicates; rounds {rounds_s:.1f}s, total {elapsed:.1f}s")
+            print(
+                f"\nservice kills (seed {SEED}): {len(victims)} SIGKILLs ({Counter(victims)}), "
+                f"{len(victims)} pause/resume rounds, {len(accepted)} webhooks applied "
+                f"({advanced} acknowledged as applied, the rest applied before a lost answer), "
+                f"{client.retries} client retries ({dict(client.refusals)}), outboxes drained, "
+                f"0 duplicates; rounds {rounds_s:.1f}s, total {elapsed:.1f}s"
+            )
         finally:
             await db.close()
 

@@ -78,15 +78,24 @@ async def test_two_relation_pollers_read_each_account_once(fresh_dsn):
         await rig.run_until(MONDAY_7_UTC + timedelta(days=1))
         other_pool = await asyncpg.create_pool(fresh_dsn, min_size=1, max_size=4)
         try:
-            twin = Dispatcher(Repository(other_pool), rig.dispatcher._providers, clock,  # noqa: SLF001
-                              unipile=rig.dispatcher._unipile)  # noqa: SLF001
+            twin = Dispatcher(
+                Repository(other_pool),
+                rig.dispatcher._providers,
+                clock,  # noqa: SLF001
+                unipile=rig.dispatcher._unipile,
+            )  # noqa: SLF001
             before = rig.sandbox.calls["list_relations"]
-            await asyncio.gather(rig.dispatcher.poll_acceptances_once(), twin.poll_acceptances_once(),
-                                 rig.dispatcher.poll_acceptances_once(), twin.poll_acceptances_once())
+            await asyncio.gather(
+                rig.dispatcher.poll_acceptances_once(),
+                twin.poll_acceptances_once(),
+                rig.dispatcher.poll_acceptances_once(),
+                twin.poll_acceptances_once(),
+            )
         finally:
             await other_pool.close()
-        waiting = await rig.pool.fetchval("SELECT count(DISTINCT linkedin_sender_id) FROM scheduler.prospect_plans"
-                                          " WHERE state = 'waiting_acceptance'")
+        waiting = await rig.pool.fetchval(
+            "SELECT count(DISTINCT linkedin_sender_id) FROM scheduler.prospect_plans WHERE state = 'waiting_acceptance'"
+        )
         assert waiting >= 3
         assert rig.sandbox.calls["list_relations"] - before == waiting, "each account's relations read once"
 
@@ -101,18 +110,23 @@ async def test_two_reconcilers_resolve_each_cut_off_attempt_once(fresh_dsn):
             claimed = await tx.claim(clock.now(), 50)
             assert len(claimed) >= 4
             for row, sender in claimed:
-                await tx.start_attempt(row, sender, timemath.local_date(sender.timezone, clock.now()), clock.now(),
-                                       clock.now())
+                await tx.start_attempt(
+                    row, sender, timemath.local_date(sender.timezone, clock.now()), clock.now(), clock.now()
+                )
         clock.advance(timedelta(minutes=11))
         other_pool = await asyncpg.create_pool(fresh_dsn, min_size=1, max_size=4)
         try:
-            twin = Dispatcher(Repository(other_pool), rig.dispatcher._providers, clock,  # noqa: SLF001
-                              unipile=rig.dispatcher._unipile, stale_after=timedelta(minutes=10))  # noqa: SLF001
+            twin = Dispatcher(
+                Repository(other_pool),
+                rig.dispatcher._providers,
+                clock,  # noqa: SLF001
+                unipile=rig.dispatcher._unipile,
+                stale_after=timedelta(minutes=10),
+            )  # noqa: SLF001
             resolved = await asyncio.gather(rig.dispatcher.reconcile_once(), twin.reconcile_once())
         finally:
             await other_pool.close()
         assert sum(resolved) == len(claimed)
         statuses = Counter(r["status"] for r in await rig.pool.fetch("SELECT status FROM scheduler.send_attempts"))
         assert statuses == {"abandoned": len(claimed)}, "each resolved once: nothing was sent, each may be retried"
-        assert await rig.pool.fetchval(
-            "SELECT count(*) FROM scheduler.prospect_plans WHERE state = 'scheduled'") == 10
+        assert await rig.pool.fetchval("SELECT count(*) FROM scheduler.prospect_plans WHERE state = 'scheduled'") == 10

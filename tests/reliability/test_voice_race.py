@@ -42,17 +42,22 @@ INVITE = (Step(0, "linkedin", "linkedin_invite", 0, "Hi {{first_name}}"),)
 async def due_campaign(rig: Rig, senders: list[str], workspace: str, domain: str) -> list[str]:
     """A campaign with one prospect per sender, every action due now; returns the prospects."""
     campaign = str(uuid.uuid4())
-    assert (await rig.service.upsert_plan(CampaignPlan(campaign, workspace, 1, ALWAYS, True, tuple(senders), (),
-                                                       INVITE)))[0]
+    assert (
+        await rig.service.upsert_plan(CampaignPlan(campaign, workspace, 1, ALWAYS, True, tuple(senders), (), INVITE))
+    )[0]
     prospects: dict[str, str] = {}
     while len(prospects) < len(senders):
         candidate = str(uuid.uuid4())
         prospects.setdefault(pick(tuple(senders), candidate) or "", candidate)
-    await rig.service.enroll(campaign, [Enrollee(p, f"prov-{p}", f"p{i}@{domain}", "P", "", "", {})
-                                        for i, p in enumerate(prospects.values())])
+    await rig.service.enroll(
+        campaign,
+        [Enrollee(p, f"prov-{p}", f"p{i}@{domain}", "P", "", "", {}) for i, p in enumerate(prospects.values())],
+    )
     await rig.pool.execute(
         "UPDATE scheduler.prospect_plans SET next_action_at = $2 WHERE campaign_id = $1 AND state = 'scheduled'",
-        uuid.UUID(campaign), rig.clock.now())
+        uuid.UUID(campaign),
+        rig.clock.now(),
+    )
     return list(prospects.values())
 
 
@@ -60,7 +65,9 @@ async def forget(rig: Rig, prospects: list[str]) -> None:
     """Forget the trial's plan (its attempts stay in the ledger)."""
     await rig.pool.execute(
         "DELETE FROM scheduler.campaign_plans WHERE campaign_id = (SELECT campaign_id FROM scheduler.prospect_plans"
-        " WHERE prospect_id = $1)", uuid.UUID(prospects[0]))
+        " WHERE prospect_id = $1)",
+        uuid.UUID(prospects[0]),
+    )
 
 
 async def jitter(rng: random.Random) -> None:
@@ -110,10 +117,14 @@ async def test_no_send_to_a_prospect_starts_after_its_reply_opt_out_or_suppressi
             sent, ack = await asyncio.gather(dispatch(), speak())
             rows = await rig.pool.fetch(
                 "SELECT prospect_id, state, stop_reason, voice_changed_at FROM scheduler.prospect_plans"
-                " WHERE prospect_id = ANY($1::uuid[])", [uuid.UUID(p) for p in spoken])
+                " WHERE prospect_id = ANY($1::uuid[])",
+                [uuid.UUID(p) for p in spoken],
+            )
             attempts = await rig.pool.fetch(
                 "SELECT prospect_id, claimed_at, settled_at FROM scheduler.send_attempts"
-                " WHERE prospect_id = ANY($1::uuid[])", [uuid.UUID(p) for p in prospects])
+                " WHERE prospect_id = ANY($1::uuid[])",
+                [uuid.UUID(p) for p in prospects],
+            )
             assert len(attempts) == sent
             changed = {r["prospect_id"]: r["voice_changed_at"] for r in rows}
             mine = [a for a in attempts if a["prospect_id"] in changed]

@@ -78,13 +78,19 @@ async def swept(pg_dsn: str) -> AsyncIterator[Swept]:
     async with AsyncExitStack() as stack:
         unipile_url = await serve(create_unipile(API_KEY), stack)
         suite = await start_suite(
-            await create_database(pg_dsn), stack, ManualClock(datetime.now(UTC)),
-            HOLDFAST_UNIPILE_DSN=unipile_url, HOLDFAST_UNIPILE_API_KEY=API_KEY,
-            HOLDFAST_UNIPILE_WEBHOOK_SECRET=UNIPILE_SECRET, HOLDFAST_BILLING_WEBHOOK_SECRET=BILLING_SECRET)
+            await create_database(pg_dsn),
+            stack,
+            ManualClock(datetime.now(UTC)),
+            HOLDFAST_UNIPILE_DSN=unipile_url,
+            HOLDFAST_UNIPILE_API_KEY=API_KEY,
+            HOLDFAST_UNIPILE_WEBHOOK_SECRET=UNIPILE_SECRET,
+            HOLDFAST_BILLING_WEBHOOK_SECRET=BILLING_SECRET,
+        )
         async with aiohttp.ClientSession() as http:
             # Unipile itself calls our webhook when the sandbox's truth changes with notify.
             await UnipileClient(unipile_url, API_KEY, http).create_webhook(
-                f"{suite.base_url}/webhooks/unipile", "account_status", {"Unipile-Auth": UNIPILE_SECRET})
+                f"{suite.base_url}/webhooks/unipile", "account_status", {"Unipile-Auth": UNIPILE_SECRET}
+            )
         channel = open_channel(f"127.0.0.1:{suite.ports['accounts']}")
         stack.push_async_callback(channel.close)
         yield Swept(suite, unipile_url, accounts_pb2_grpc.AccountsServiceStub(channel))
@@ -99,8 +105,10 @@ class Figures:
 
     def line(self, name: str, elapsed: float) -> str:
         kinds = ", ".join(f"{n} {k}" for k, n in sorted(self.deliveries.items()))
-        return (f"{name}: {self.rounds} rounds, {sum(self.deliveries.values())} deliveries ({kinds}), {self.checks}"
-                f" state checks, {len(self.violations)} mis-applied, seed {SEED}, {elapsed:.1f} s")
+        return (
+            f"{name}: {self.rounds} rounds, {sum(self.deliveries.values())} deliveries ({kinds}), {self.checks}"
+            f" state checks, {len(self.violations)} mis-applied, seed {SEED}, {elapsed:.1f} s"
+        )
 
 
 def keep_going(rounds_done: int, default_rounds: int, started: float) -> bool:
@@ -123,10 +131,17 @@ class Account:
 
 def unipile_headers(rng: random.Random) -> tuple[str, dict[str, str]]:
     """A delivery's headers: authentic, or one of the ways a forger gets the secret wrong."""
-    kind = rng.choice(["authentic"] * 5 + ["no secret", "wrong secret", "secret prefix", "secret suffix",
-                                           "secret case", "other header"])
-    value = {"authentic": UNIPILE_SECRET, "wrong secret": uuid.uuid4().hex, "secret prefix": UNIPILE_SECRET[:-1],
-             "secret suffix": UNIPILE_SECRET + "x", "secret case": UNIPILE_SECRET.upper()}.get(kind)
+    kind = rng.choice(
+        ["authentic"] * 5
+        + ["no secret", "wrong secret", "secret prefix", "secret suffix", "secret case", "other header"]
+    )
+    value = {
+        "authentic": UNIPILE_SECRET,
+        "wrong secret": uuid.uuid4().hex,
+        "secret prefix": UNIPILE_SECRET[:-1],
+        "secret suffix": UNIPILE_SECRET + "x",
+        "secret case": UNIPILE_SECRET.upper(),
+    }.get(kind)
     headers = {"Content-Type": "application/json"}
     if value is not None:
         headers["Unipile-Auth"] = value
@@ -153,8 +168,12 @@ async def test_unipile_status_webhooks_never_mislead_the_account_state(swept: Sw
             account = rng.choice(accounts)
             account.truth = rng.choice(TRUTHS)
             notify = rng.random() < 0.4
-            answer = await sandbox(suite, swept.unipile_url, f"/_sandbox/accounts/{account.unipile_id}/status",
-                                   {"status": account.truth, "notify": notify})
+            answer = await sandbox(
+                suite,
+                swept.unipile_url,
+                f"/_sandbox/accounts/{account.unipile_id}/status",
+                {"status": account.truth, "notify": notify},
+            )
             if notify:
                 assert [d["status"] for d in answer["deliveries"]] == [200], answer
                 figures.deliveries["from the sandbox"] += 1
@@ -166,16 +185,20 @@ async def test_unipile_status_webhooks_never_mislead_the_account_state(swept: Sw
             kind, headers = unipile_headers(rng)
             target = rng.choice(accounts)
             unipile_id = target.unipile_id if rng.random() < 0.9 else f"acc-unknown-{uuid.uuid4().hex[:6]}"
-            payload: dict[str, Any] = {"AccountStatus": {"account_id": unipile_id, "account_type": "LINKEDIN",
-                                                         "message": rng.choice(MESSAGES)}}
+            payload: dict[str, Any] = {
+                "AccountStatus": {"account_id": unipile_id, "account_type": "LINKEDIN", "message": rng.choice(MESSAGES)}
+            }
             if rng.random() < 0.1:  # an invitation "accepted" for a prospect no campaign has: advances nothing
                 payload = {"event": "new_relation", "account_id": unipile_id, "user_provider_id": "ACoNobody"}
             copies = rng.choice([1, 1, 1, 2, 3])  # duplicated deliveries
             batch += [(kind, headers, payload, target if unipile_id == target.unipile_id else None)] * copies
         rng.shuffle(batch)
-        answers = await asyncio.gather(*(deliver(suite, "/webhooks/unipile", headers, json.dumps(payload).encode(),
-                                                 jitter=rng.random() * 0.004)
-                                         for _, headers, payload, _ in batch))
+        answers = await asyncio.gather(
+            *(
+                deliver(suite, "/webhooks/unipile", headers, json.dumps(payload).encode(), jitter=rng.random() * 0.004)
+                for _, headers, payload, _ in batch
+            )
+        )
         for (kind, _, payload, target), (status, body) in zip(batch, answers, strict=True):
             figures.deliveries[kind if target is not None or kind != "authentic" else "unknown account"] += 1
             if kind != "authentic":
@@ -200,7 +223,8 @@ async def test_unipile_status_webhooks_never_mislead_the_account_state(swept: Sw
             if got["status"] != account.expected or len(got["history"]) != account.changes:
                 figures.violations.append(
                     f"round {figures.rounds}: {account.unipile_id} is {got['status']} with {len(got['history'])}"
-                    f" changes, the provider's truth {account.truth} says {account.expected} ({account.changes})")
+                    f" changes, the provider's truth {account.truth} says {account.expected} ({account.changes})"
+                )
     print("\n" + figures.line("unipile webhook sweep", time.monotonic() - started))
     assert not figures.violations, "\n".join(figures.violations[:20])
     assert figures.deliveries["authentic"] > 0 and sum(figures.deliveries.values()) > figures.deliveries["authentic"]
@@ -229,8 +253,10 @@ class Event:
 def billing_headers(rng: random.Random, event: Event, now: int) -> tuple[str, dict[str, str], bytes]:
     """One delivery of an event: authentic (possibly a replay of a capture), or forged."""
     raw = event.raw
-    kind = rng.choice(["authentic"] * 6 + ["unsigned", "wrong secret", "tampered body", "stale", "future",
-                                           "timestamp moved", "malformed"])
+    kind = rng.choice(
+        ["authentic"] * 6
+        + ["unsigned", "wrong secret", "tampered body", "stale", "future", "timestamp moved", "malformed"]
+    )
     t = now
     if kind == "stale":
         t = now - 301 - rng.randrange(0, 86400)  # a capture replayed too late
@@ -266,29 +292,48 @@ async def test_billing_webhooks_apply_the_providers_newest_event_once(swept: Swe
         for _ in range(rng.choice([0, 1, 1, 2])):
             created += rng.randint(1, 50)
             workspace_id = rng.choice(workspaces)
-            event = Event(workspace_id, f"evt_{uuid.uuid4().hex}",
-                          rng.choice(["subscription.canceled", "subscription.activated"]), created)
-            event.raw = json.dumps({"id": event.id, "type": event.type, "created": event.created,
-                                    "data": {"workspace_id": workspace_id}}).encode()
+            event = Event(
+                workspace_id,
+                f"evt_{uuid.uuid4().hex}",
+                rng.choice(["subscription.canceled", "subscription.activated"]),
+                created,
+            )
+            event.raw = json.dumps(
+                {"id": event.id, "type": event.type, "created": event.created, "data": {"workspace_id": workspace_id}}
+            ).encode()
             sent.append(event)
         if not sent:
             continue
         # Deliveries: new and old events (reordered, replayed, duplicated), some forged; sent concurrently.
         now = int(time.time())
-        batch = [(event, *billing_headers(rng, event, now))
-                 for event in rng.choices(sent[-12:] + rng.sample(sent, min(3, len(sent))), k=rng.randint(1, 8))]
+        batch = [
+            (event, *billing_headers(rng, event, now))
+            for event in rng.choices(sent[-12:] + rng.sample(sent, min(3, len(sent))), k=rng.randint(1, 8))
+        ]
         # A forger's own event, newer than everything, for a workspace it wants canceled.
         if rng.random() < 0.3:
             created += 1
             forged = Event(rng.choice(workspaces), f"evt_{uuid.uuid4().hex}", "subscription.canceled", created)
-            forged.raw = json.dumps({"id": forged.id, "type": forged.type, "created": forged.created,
-                                     "data": {"workspace_id": forged.workspace_id}}).encode()
-            headers = {"Content-Type": "application/json",
-                       SIGNATURE_HEADER: f"t={now},v1={sign('guessed-secret', now, forged.raw)}"}
+            forged.raw = json.dumps(
+                {
+                    "id": forged.id,
+                    "type": forged.type,
+                    "created": forged.created,
+                    "data": {"workspace_id": forged.workspace_id},
+                }
+            ).encode()
+            headers = {
+                "Content-Type": "application/json",
+                SIGNATURE_HEADER: f"t={now},v1={sign('guessed-secret', now, forged.raw)}",
+            }
             batch.append((forged, "forged event", headers, forged.raw))
         rng.shuffle(batch)
-        answers = await asyncio.gather(*(deliver(suite, "/webhooks/billing", headers, raw, jitter=rng.random() * 0.004)
-                                         for _, _, headers, raw in batch))
+        answers = await asyncio.gather(
+            *(
+                deliver(suite, "/webhooks/billing", headers, raw, jitter=rng.random() * 0.004)
+                for _, _, headers, raw in batch
+            )
+        )
         for (event, kind, _, _), (status, body) in zip(batch, answers, strict=True):
             figures.deliveries[kind] += 1
             if kind != "authentic":
@@ -309,11 +354,16 @@ async def test_billing_webhooks_apply_the_providers_newest_event_once(swept: Swe
             figures.checks += 1
             got = await swept.accounts.GetWorkspace(accounts_pb2.GetWorkspaceRequest(workspace_id=workspace_id))
             shown = types_pb2.SubscriptionStatus.Name(got.workspace.subscription_status)
-            truth = "SUBSCRIPTION_STATUS_ACTIVE" if event is None or event.type.endswith("activated") \
+            truth = (
+                "SUBSCRIPTION_STATUS_ACTIVE"
+                if event is None or event.type.endswith("activated")
                 else "SUBSCRIPTION_STATUS_CANCELED"
+            )
             if shown != truth:
-                figures.violations.append(f"round {figures.rounds}: {workspace_id} is {shown}, the provider's"
-                                          f" newest event delivered says {truth}")
+                figures.violations.append(
+                    f"round {figures.rounds}: {workspace_id} is {shown}, the provider's"
+                    f" newest event delivered says {truth}"
+                )
     print("\n" + figures.line("billing webhook sweep", time.monotonic() - started))
     assert not figures.violations, "\n".join(figures.violations[:20])
     assert figures.deliveries["authentic"] > 0 and sum(figures.deliveries.values()) > figures.deliveries["authentic"]

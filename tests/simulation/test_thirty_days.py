@@ -25,12 +25,19 @@ from tests.scheduler_rig import scheduler_rig
 # Starts two days before the US DST change and ends after the European one and Sydney's/Chatham's.
 START = datetime(2026, 3, 6, 0, 0, tzinfo=UTC)
 END = START + timedelta(days=30)
-ZONES = ["America/New_York", "Europe/Paris", "Australia/Sydney", "America/Sao_Paulo", "Asia/Kolkata",
-         "Pacific/Chatham", "Europe/London", "America/Los_Angeles"]
+ZONES = [
+    "America/New_York",
+    "Europe/Paris",
+    "Australia/Sydney",
+    "America/Sao_Paulo",
+    "Asia/Kolkata",
+    "Pacific/Chatham",
+    "Europe/London",
+    "America/Los_Angeles",
+]
 DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 INVITE = Limits(daily_cap=8, weekly_cap=30, ramp_start=3, ramp_step=2, pacing_min_seconds=120, pacing_max_seconds=300)
-MESSAGE = Limits(daily_cap=15, weekly_cap=60, ramp_start=5, ramp_step=5, pacing_min_seconds=120,
-                 pacing_max_seconds=300)
+MESSAGE = Limits(daily_cap=15, weekly_cap=60, ramp_start=5, ramp_step=5, pacing_min_seconds=120, pacing_max_seconds=300)
 EMAIL = Limits(daily_cap=12, weekly_cap=60, ramp_start=4, ramp_step=4, pacing_min_seconds=60, pacing_max_seconds=180)
 
 
@@ -63,14 +70,24 @@ async def simulate(rig, rng: random.Random, clock: ManualClock) -> dict[str, int
     for _ in range(20):
         sender_id, account = str(uuid.uuid4()), f"acc-{uuid.uuid4().hex[:8]}"
         await rig.control("accounts", {"id": account, "name": account})
-        await rig.service.set_sender("linkedin_account", sender_id, 1, "connected", rng.choice(ZONES), None, account,
-                                     "", {"linkedin_invite": INVITE, "linkedin_message": MESSAGE})
+        await rig.service.set_sender(
+            "linkedin_account",
+            sender_id,
+            1,
+            "connected",
+            rng.choice(ZONES),
+            None,
+            account,
+            "",
+            {"linkedin_invite": INVITE, "linkedin_message": MESSAGE},
+        )
         linkedin.append((sender_id, account))
     inboxes = []
     for i in range(10):
         inbox_id = str(uuid.uuid4())
-        await rig.service.set_sender("inbox", inbox_id, 1, "connected", rng.choice(ZONES), None, "",
-                                     f"sender{i}@sim.example", {"email": EMAIL})
+        await rig.service.set_sender(
+            "inbox", inbox_id, 1, "connected", rng.choice(ZONES), None, "", f"sender{i}@sim.example", {"email": EMAIL}
+        )
         inboxes.append(inbox_id)
 
     schedules: dict[str, timemath.Schedule] = {}
@@ -82,21 +99,33 @@ async def simulate(rig, rng: random.Random, clock: ManualClock) -> dict[str, int
         days = sorted(rng.sample(DAYS, rng.randint(3, 6)), key=DAYS.index)
         start_hour = rng.randint(0, 13) if zone == "Pacific/Chatham" else rng.randint(6, 12)
         length = rng.randint(4, 10)
-        schedule = timemath.Schedule.parse(days, f"{start_hour:02d}:{rng.choice([0, 15, 30]):02d}",
-                                           f"{min(start_hour + length, 23):02d}:00", zone, rng.random() < 0.5)
-        steps = [Step(0, "linkedin", "linkedin_invite", 0, "Hi {{first_name}}"),
-                 Step(1, "linkedin", "linkedin_message", 24 * rng.randint(1, 3), "Thanks {{first_name}}")]
+        schedule = timemath.Schedule.parse(
+            days,
+            f"{start_hour:02d}:{rng.choice([0, 15, 30]):02d}",
+            f"{min(start_hour + length, 23):02d}:00",
+            zone,
+            rng.random() < 0.5,
+        )
+        steps = [
+            Step(0, "linkedin", "linkedin_invite", 0, "Hi {{first_name}}"),
+            Step(1, "linkedin", "linkedin_message", 24 * rng.randint(1, 3), "Thanks {{first_name}}"),
+        ]
         if c % 2 == 0:
             steps.append(Step(2, "email", "email", 48, "", "Hello {{first_name}}", "A note for {{first_name}}."))
         campaign_id = str(uuid.uuid4())
         senders = tuple(s for s, _ in rng.sample(linkedin, rng.randint(1, 2)))
-        plan = CampaignPlan(campaign_id, str(uuid.uuid4()), 1, schedule, True, senders, (rng.choice(inboxes),),
-                            tuple(steps))
+        plan = CampaignPlan(
+            campaign_id, str(uuid.uuid4()), 1, schedule, True, senders, (rng.choice(inboxes),), tuple(steps)
+        )
         await rig.service.upsert_plan(plan)
         schedules[campaign_id] = schedule
-        await rig.service.enroll(campaign_id, [
-            Enrollee(str(uuid.uuid4()), f"li-{c}-{i}", f"p{c}-{i}@prospect.example", f"P{i}", "", "", {})
-            for i in range(rng.randint(8, 12))])
+        await rig.service.enroll(
+            campaign_id,
+            [
+                Enrollee(str(uuid.uuid4()), f"li-{c}-{i}", f"p{c}-{i}@prospect.example", f"P{i}", "", "", {})
+                for i in range(rng.randint(8, 12))
+            ],
+        )
         version = 1
         at = START
         for _ in range(rng.choice([0, 1, 1, 2, 2, 3])):
@@ -120,17 +149,26 @@ async def simulate(rig, rng: random.Random, clock: ManualClock) -> dict[str, int
             " JOIN scheduler.prospect_plans p ON p.prospect_id = a.prospect_id"
             " JOIN scheduler.sender_states s ON s.sender_id = a.sender_id"
             " WHERE a.action_type = 'linkedin_invite' AND a.status = 'succeeded' ORDER BY a.started_at OFFSET $1",
-            seen_attempts)
+            seen_attempts,
+        )
         seen_attempts += len(new)
         for row in new:
             if rng.random() < 0.6:
-                heapq.heappush(events, (row["started_at"] + timedelta(hours=rng.uniform(1, 72)), next(tie), "accept",
-                                        (row["unipile_account_id"], row["linkedin_provider_id"])))
+                heapq.heappush(
+                    events,
+                    (
+                        row["started_at"] + timedelta(hours=rng.uniform(1, 72)),
+                        next(tie),
+                        "accept",
+                        (row["unipile_account_id"], row["linkedin_provider_id"]),
+                    ),
+                )
         due = await rig.pool.fetchval(
             """SELECT min(greatest(p.next_action_at, s.next_send_after)) FROM scheduler.prospect_plans p
                  JOIN scheduler.sender_states s ON s.sender_id = p.sender_id
                  JOIN scheduler.campaign_holds h ON h.campaign_id = p.campaign_id
-                WHERE p.state = 'scheduled' AND NOT (h.held_scopes && ARRAY['campaign', p.channel])""")
+                WHERE p.state = 'scheduled' AND NOT (h.held_scopes && ARRAY['campaign', p.channel])"""
+        )
         upcoming = events[0][0] if events else None
         nxt = min(t for t in (due, upcoming) if t is not None) if (due or upcoming) else None
         if nxt is None or nxt > END:
@@ -157,13 +195,18 @@ async def simulate(rig, rng: random.Random, clock: ManualClock) -> dict[str, int
 async def audit(rig, schedules, holds, accepted, pauses) -> dict[str, int]:
     attempts = await rig.pool.fetch(
         """SELECT a.*, s.timezone AS sender_tz FROM scheduler.send_attempts a
-             JOIN scheduler.sender_states s ON s.sender_id = a.sender_id ORDER BY a.started_at""")
+             JOIN scheduler.sender_states s ON s.sender_id = a.sender_id ORDER BY a.started_at"""
+    )
     sent = [a for a in attempts if a["status"] in ("succeeded", "refused", "reconciled_sent")]
     limits = {"linkedin_invite": INVITE, "linkedin_message": MESSAGE, "email": EMAIL}
 
     outside = sum(1 for a in sent if not timemath.is_open(schedules[str(a["campaign_id"])], a["started_at"]))
-    while_held = sum(1 for a in sent for start, end in holds.get(str(a["campaign_id"]), [])
-                     if start <= a["started_at"] and (end is None or a["started_at"] < end))
+    while_held = sum(
+        1
+        for a in sent
+        for start, end in holds.get(str(a["campaign_id"]), [])
+        if start <= a["started_at"] and (end is None or a["started_at"] < end)
+    )
     per_day = Counter((a["sender_id"], a["action_type"], a["sender_local_date"]) for a in sent)
     cap = sum(1 for (_, action, _), n in per_day.items() if n > limits[action].daily_cap)
     # Ramp: the k-th sending day of a sender allows ramp_start + k * ramp_step.
@@ -178,8 +221,11 @@ async def audit(rig, schedules, holds, accepted, pauses) -> dict[str, int]:
                 ramp += 1
     weekly = 0
     for (sender, action, day), _ in per_day.items():
-        week = sum(n for (s2, a2, d2), n in per_day.items()
-                   if s2 == sender and a2 == action and timedelta(0) <= day - d2 < timedelta(days=7))
+        week = sum(
+            n
+            for (s2, a2, d2), n in per_day.items()
+            if s2 == sender and a2 == action and timedelta(0) <= day - d2 < timedelta(days=7)
+        )
         weekly += week > limits[action].weekly_cap
     pacing = 0
     by_sender: dict = defaultdict(list)
@@ -187,37 +233,58 @@ async def audit(rig, schedules, holds, accepted, pauses) -> dict[str, int]:
         by_sender[a["sender_id"]].append(a)
     for items in by_sender.values():
         for before, after in zip(items, items[1:], strict=False):
-            if (after["started_at"] - before["started_at"]).total_seconds() < limits[before["action_type"]] \
-                    .pacing_min_seconds:
+            if (after["started_at"] - before["started_at"]).total_seconds() < limits[
+                before["action_type"]
+            ].pacing_min_seconds:
                 pacing += 1
-    duplicates = sum(n - 1 for n in Counter((a["prospect_id"], a["step_index"]) for a in sent
-                                            if a["status"] != "refused").values() if n > 1)
+    duplicates = sum(
+        n - 1
+        for n in Counter((a["prospect_id"], a["step_index"]) for a in sent if a["status"] != "refused").values()
+        if n > 1
+    )
     invites = Counter((i.account_id, i.provider_id) for i in rig.sandbox.invitations)
     duplicate_invites = sum(n - 1 for n in invites.values() if n > 1)
     plans = await rig.pool.fetch(
         """SELECT p.*, h.held_scopes FROM scheduler.prospect_plans p
-             JOIN scheduler.campaign_holds h ON h.campaign_id = p.campaign_id""")
+             JOIN scheduler.campaign_holds h ON h.campaign_id = p.campaign_id"""
+    )
     now = rig.clock.now()
-    stuck = sum(1 for p in plans if p["state"] == "in_flight" or (
-        p["state"] == "scheduled" and not p["held_scopes"] and p["next_action_at"] < now - timedelta(hours=1)))
+    stuck = sum(
+        1
+        for p in plans
+        if p["state"] == "in_flight"
+        or (p["state"] == "scheduled" and not p["held_scopes"] and p["next_action_at"] < now - timedelta(hours=1))
+    )
     lost = sum(1 for p in plans if p["state"] == "waiting_acceptance" and p["linkedin_provider_id"] in accepted)
     hourly_after_resume = 0
     for campaign_id, spans in holds.items():
         for _, end in spans:
             if end is None:
                 continue
-            hour = Counter(a["sender_id"] for a in sent if str(a["campaign_id"]) == campaign_id
-                           and end <= a["started_at"] < end + timedelta(hours=1))
+            hour = Counter(
+                a["sender_id"]
+                for a in sent
+                if str(a["campaign_id"]) == campaign_id and end <= a["started_at"] < end + timedelta(hours=1)
+            )
             hourly_after_resume += sum(1 for n in hour.values() if n > 3600 // 120)
     return {
-        "campaigns": len(schedules), "prospects": len(plans), "pauses": pauses, "sends": len(sent),
+        "campaigns": len(schedules),
+        "prospects": len(plans),
+        "pauses": pauses,
+        "sends": len(sent),
         "invites": sum(a["action_type"] == "linkedin_invite" for a in sent),
         "messages": sum(a["action_type"] == "linkedin_message" for a in sent),
         "emails": sum(a["action_type"] == "email" for a in sent),
-        "accepted": len(accepted), "done": sum(p["state"] == "done" for p in plans),
-        "violations_outside_window": outside, "violations_sent_while_held": while_held,
-        "violations_daily_cap": cap, "violations_ramp": ramp, "violations_weekly_cap": weekly,
-        "violations_pacing": pacing, "violations_duplicate_sends": duplicates + duplicate_invites,
-        "violations_stuck": stuck, "violations_lost_after_acceptance": lost,
+        "accepted": len(accepted),
+        "done": sum(p["state"] == "done" for p in plans),
+        "violations_outside_window": outside,
+        "violations_sent_while_held": while_held,
+        "violations_daily_cap": cap,
+        "violations_ramp": ramp,
+        "violations_weekly_cap": weekly,
+        "violations_pacing": pacing,
+        "violations_duplicate_sends": duplicates + duplicate_invites,
+        "violations_stuck": stuck,
+        "violations_lost_after_acceptance": lost,
         "violations_burst_after_resume": hourly_after_resume,
     }

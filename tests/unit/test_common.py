@@ -58,9 +58,14 @@ def test_listen_addresses_are_validated(raw):
 
 
 def test_redaction_by_key_and_by_shape():
-    event = {"event": "login with hf_abcdefghijklmnopqrstuvwxyz0123", "password": "p4ss", "api_key": "k",
-             "nested": {"refresh_token": "r", "ok": "fine"}, "dsn_like": "postgresql://u:secretpw@h/db",
-             "items": [{"Authorization": "Bearer x"}]}
+    event = {
+        "event": "login with hf_abcdefghijklmnopqrstuvwxyz0123",
+        "password": "p4ss",
+        "api_key": "k",
+        "nested": {"refresh_token": "r", "ok": "fine"},
+        "dsn_like": "postgresql://u:secretpw@h/db",
+        "items": [{"Authorization": "Bearer x"}],
+    }
     out = redact_secrets(None, "info", dict(event))
     assert out["password"] == out["api_key"] == REDACTED
     assert out["nested"] == {"refresh_token": REDACTED, "ok": "fine"}
@@ -90,8 +95,10 @@ def test_enum_words_round_trip():
     for value in types_pb2.PauseReason.values():
         word = to_word(types_pb2.PauseReason, value)
         assert from_word(types_pb2.PauseReason, word) == value
-    assert to_word(types_pb2.PauseReason, types_pb2.PAUSE_REASON_LINKEDIN_ACCOUNT_DISCONNECTED) == \
-        "linkedin_account_disconnected"
+    assert (
+        to_word(types_pb2.PauseReason, types_pb2.PAUSE_REASON_LINKEDIN_ACCOUNT_DISCONNECTED)
+        == "linkedin_account_disconnected"
+    )
     assert to_word(campaigns_pb2.CampaignStatus, campaigns_pb2.CAMPAIGN_STATUS_PAUSED) == "paused"
     assert to_word(types_pb2.Scope, 0) is None
 
@@ -111,8 +118,9 @@ def test_readme_configuration_table_matches_the_code():
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    table = subprocess.run([sys.executable, "scripts/config_table.py"], cwd=root, capture_output=True, text=True,
-                           check=True).stdout.strip()
+    table = subprocess.run(
+        [sys.executable, "scripts/config_table.py"], cwd=root, capture_output=True, text=True, check=True
+    ).stdout.strip()
     readme = (root / "README.md").read_text()
     documented = readme.split("<!-- config-table:start -->")[1].split("<!-- config-table:end -->")[0].strip()
     assert documented == table, "README configuration table is stale: paste `.venv/bin/python scripts/config_table.py`"
@@ -121,8 +129,11 @@ def test_readme_configuration_table_matches_the_code():
 def test_the_scheduler_refuses_a_stale_threshold_shorter_than_a_send_can_take():
     from services.scheduler.config import Settings
 
-    base = {"DATABASE_URL": "postgresql://x/y", "HOLDFAST_PROVIDER_TIMEOUT_SECONDS": "15",
-            "HOLDFAST_UNSUBSCRIBE_KEY": "k" * 32}
+    base = {
+        "DATABASE_URL": "postgresql://x/y",
+        "HOLDFAST_PROVIDER_TIMEOUT_SECONDS": "15",
+        "HOLDFAST_UNSUBSCRIBE_KEY": "k" * 32,
+    }
     with pytest.raises(config.ConfigError, match="at least twice"):
         config.load(Settings, {**base, "HOLDFAST_ATTEMPT_STALE_SECONDS": "20"})
     assert config.load(Settings, {**base, "HOLDFAST_ATTEMPT_STALE_SECONDS": "30"}).attempt_stale_seconds == 30

@@ -181,16 +181,22 @@ def test_an_outlook_hard_bounce_with_headers_only() -> None:
 
 
 def test_delayed_and_delivered_reports_are_no_bounces() -> None:
-    delayed = report(status_part="Reporting-MTA: dns; mx.example\n\nFinal-Recipient: rfc822; a@b.example\n"
-                                 "Action: delayed\nStatus: 4.4.7\n",
-                     headers=f"In-Reply-To: {OURS}\n")
-    delivered = report(status_part="Reporting-MTA: dns; mx.example\n\nFinal-Recipient: rfc822; a@b.example\n"
-                                   "Action: delivered\nStatus: 2.0.0\n",
-                       headers=f"In-Reply-To: {OURS}\n")
+    delayed = report(
+        status_part="Reporting-MTA: dns; mx.example\n\nFinal-Recipient: rfc822; a@b.example\n"
+        "Action: delayed\nStatus: 4.4.7\n",
+        headers=f"In-Reply-To: {OURS}\n",
+    )
+    delivered = report(
+        status_part="Reporting-MTA: dns; mx.example\n\nFinal-Recipient: rfc822; a@b.example\n"
+        "Action: delivered\nStatus: 2.0.0\n",
+        headers=f"In-Reply-To: {OURS}\n",
+    )
     # "failed" with a transient status is not permanent either (RFC 3463: 4.x.x).
-    transient = report(status_part="Reporting-MTA: dns; mx.example\n\nFinal-Recipient: rfc822; a@b.example\n"
-                                   "Action: failed\nStatus: 4.2.2\n",
-                       headers=f"In-Reply-To: {OURS}\n")
+    transient = report(
+        status_part="Reporting-MTA: dns; mx.example\n\nFinal-Recipient: rfc822; a@b.example\n"
+        "Action: failed\nStatus: 4.2.2\n",
+        headers=f"In-Reply-To: {OURS}\n",
+    )
     for raw in (delayed, delivered, transient):
         parsed = parse_report(raw)
         assert parsed is not None and parsed.original_message_id == OURS
@@ -198,15 +204,21 @@ def test_delayed_and_delivered_reports_are_no_bounces() -> None:
 
 
 def test_the_original_message_id_falls_back_to_the_report_fields_then_to_references() -> None:
-    by_field = report(status_part=f"Reporting-MTA: dns; mx.example\nOriginal-Message-ID: {OURS}\n\n"
-                                  "Final-Recipient: rfc822; a@b.example\nAction: failed\nStatus: 5.0.0\n")
+    by_field = report(
+        status_part=f"Reporting-MTA: dns; mx.example\nOriginal-Message-ID: {OURS}\n\n"
+        "Final-Recipient: rfc822; a@b.example\nAction: failed\nStatus: 5.0.0\n"
+    )
     assert parse_report(by_field).original_message_id == OURS  # type: ignore[union-attr]
-    by_references = report(status_part="Reporting-MTA: dns; mx.example\n\nFinal-Recipient: rfc822; a@b.example\n"
-                                       "Action: failed\nStatus: 5.1.1\n",
-                           headers=f"References: <older@elsewhere.example> {OURS}\n")
+    by_references = report(
+        status_part="Reporting-MTA: dns; mx.example\n\nFinal-Recipient: rfc822; a@b.example\n"
+        "Action: failed\nStatus: 5.1.1\n",
+        headers=f"References: <older@elsewhere.example> {OURS}\n",
+    )
     assert parse_report(by_references).original_message_id == OURS  # type: ignore[union-attr]
-    unknown = report(status_part="Reporting-MTA: dns; mx.example\n\nFinal-Recipient: rfc822; a@b.example\n"
-                                 "Action: failed\nStatus: 5.1.1\n")
+    unknown = report(
+        status_part="Reporting-MTA: dns; mx.example\n\nFinal-Recipient: rfc822; a@b.example\n"
+        "Action: failed\nStatus: 5.1.1\n"
+    )
     assert parse_report(unknown).original_message_id == ""  # type: ignore[union-attr]
 
 
@@ -218,10 +230,12 @@ def test_a_report_part_encoded_against_the_rules_is_still_read() -> None:
 
 
 def test_one_failed_recipient_among_several() -> None:
-    fields = ("Reporting-MTA: dns; mx.example\n\n"
-              "Final-Recipient: rfc822; ok@b.example\nAction: delivered\nStatus: 2.0.0\n\n"
-              "Final-Recipient: rfc822; gone@b.example\nAction: failed\nStatus: 5.2.1\n"
-              "Diagnostic-Code: smtp; 550 5.2.1 mailbox disabled\n")
+    fields = (
+        "Reporting-MTA: dns; mx.example\n\n"
+        "Final-Recipient: rfc822; ok@b.example\nAction: delivered\nStatus: 2.0.0\n\n"
+        "Final-Recipient: rfc822; gone@b.example\nAction: failed\nStatus: 5.2.1\n"
+        "Diagnostic-Code: smtp; 550 5.2.1 mailbox disabled\n"
+    )
     parsed = parse_report(report(status_part=fields, headers=f"In-Reply-To: {OURS}\n"))
     assert parsed is not None and len(parsed.recipients) == 2
     failed = [(r.recipient, r.diagnostic) for r in parsed.hard_bounces]
@@ -231,8 +245,10 @@ def test_one_failed_recipient_among_several() -> None:
 def test_mail_that_is_not_a_delivery_report_is_ignored() -> None:
     assert parse_report(crlf("From: a@b.example\nSubject: Out of office\n\nBack Monday.\n")) is None
     # A multipart/report of another type (a read receipt, RFC 8098).
-    mdn = crlf('From: a@b.example\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=disposition-'
-               'notification; boundary="Z"\n\n--Z\nContent-Type: text/plain\n\nRead.\n--Z--\n')
+    mdn = crlf(
+        "From: a@b.example\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=disposition-"
+        'notification; boundary="Z"\n\n--Z\nContent-Type: text/plain\n\nRead.\n--Z--\n'
+    )
     assert parse_report(mdn) is None
     assert parse_report(b"\xff\xfe not even mail") is None
 
@@ -242,7 +258,9 @@ def test_only_hard_bounces_of_our_own_messages_are_reported() -> None:
     theirs = GMAIL_HARD.replace(OURS.encode(), b"<CAB1234@mail.gmail.com>")
     found = bounces_in([(1, GMAIL_HARD), (2, theirs), (3, OUTLOOK_HARD)], received)
     assert [(b.message_id, b.recipient, b.status) for b in found] == [
-        (OURS, "nobody@prospect.example", "5.1.1"), (OURS, "nobody@contoso.example", "5.1.10")]
+        (OURS, "nobody@prospect.example", "5.1.1"),
+        (OURS, "nobody@contoso.example", "5.1.10"),
+    ]
 
 
 def test_the_message_id_names_the_attempt() -> None:
@@ -250,8 +268,13 @@ def test_the_message_id_names_the_attempt() -> None:
     assert attempt_id_of(f"<{ATTEMPT.upper()}@HOLDFAST>") == ATTEMPT
     # The sending inbox's domain is ours too (Message-IDs carry it now); no other domain is.
     assert attempt_id_of(f"<{ATTEMPT}@Acme.example>", ["acme.example"]) == ATTEMPT
-    for other in ("<CAB1234@mail.gmail.com>", f"<{ATTEMPT}@holdfast.evil.example>", "<not-a-uuid@holdfast>", "",
-                  f"<{ATTEMPT}@acme.example>"):
+    for other in (
+        "<CAB1234@mail.gmail.com>",
+        f"<{ATTEMPT}@holdfast.evil.example>",
+        "<not-a-uuid@holdfast>",
+        "",
+        f"<{ATTEMPT}@acme.example>",
+    ):
         assert attempt_id_of(other) is None
     assert attempt_id_of(f"<{ATTEMPT}@evil.example>", ["acme.example"]) is None
 
@@ -272,8 +295,9 @@ def test_the_message_id_names_the_attempt() -> None:
         ("", "", False),
     ],
 )
-def test_a_report_counts_only_when_its_failed_recipient_is_the_prospect(final: str, original: str,
-                                                                        counts: bool) -> None:
+def test_a_report_counts_only_when_its_failed_recipient_is_the_prospect(
+    final: str, original: str, counts: bool
+) -> None:
     assert names_the_prospect("jane@corp.example", final, original) is counts
 
 
@@ -350,13 +374,18 @@ async def test_examine_does_not_mark_reports_seen_and_a_refused_login_says_so(im
 
 def test_a_report_carries_its_final_and_original_recipients_and_the_sending_domain_is_ours() -> None:
     sent = SENT.replace(OURS.encode(), f"<{ATTEMPT}@acme.example>".encode())
-    forwarded = build_dsn(sent).replace(b"Final-Recipient: rfc822; nobody@prospect.example\r\n",
-                                        b"Original-Recipient: rfc822; nobody@prospect.example\r\n"
-                                        b"Final-Recipient: rfc822; someone@elsewhere.example\r\n")
+    forwarded = build_dsn(sent).replace(
+        b"Final-Recipient: rfc822; nobody@prospect.example\r\n",
+        b"Original-Recipient: rfc822; nobody@prospect.example\r\n"
+        b"Final-Recipient: rfc822; someone@elsewhere.example\r\n",
+    )
     received = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
     [found] = bounces_in([(1, forwarded)], received)
     assert (found.message_id, found.recipient, found.original_recipient) == (
-        f"<{ATTEMPT}@acme.example>", "someone@elsewhere.example", "nobody@prospect.example")
+        f"<{ATTEMPT}@acme.example>",
+        "someone@elsewhere.example",
+        "nobody@prospect.example",
+    )
     # Not a UUID: someone else's Message-ID, whatever its domain.
     other = SENT.replace(OURS.encode(), b"<CAB1234@acme.example>")
     assert bounces_in([(1, build_dsn(other))], received) == []

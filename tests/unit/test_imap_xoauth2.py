@@ -40,8 +40,10 @@ class OAuthImap:
 
 @pytest.fixture
 async def oauth_imap() -> AsyncIterator[OAuthImap]:
-    providers = {flavor: OAuthState(flavor, f"{flavor}-client", "secret", clock=lambda: NOW)
-                 for flavor in ("google", "microsoft")}
+    providers = {
+        flavor: OAuthState(flavor, f"{flavor}-client", "secret", clock=lambda: NOW)
+        for flavor in ("google", "microsoft")
+    }
     imap = SandboxImap()
     imap.trust_oauth(*providers.values())
     port = await imap.start()
@@ -52,8 +54,10 @@ async def oauth_imap() -> AsyncIterator[OAuthImap]:
 @pytest.mark.parametrize("flavor", ["google", "microsoft"])
 async def test_a_live_token_of_the_user_logs_in_and_reads_the_inbox(oauth_imap: OAuthImap, flavor: str) -> None:
     token = oauth_imap.token(flavor)
-    oauth_imap.imap.deliver_dsn(USER, b"From: ada@acme.example\r\nTo: gone@else.example\r\n"
-                                      b"Message-ID: <a1@holdfast>\r\nSubject: Hi\r\n\r\nHello\r\n")
+    oauth_imap.imap.deliver_dsn(
+        USER,
+        b"From: ada@acme.example\r\nTo: gone@else.example\r\nMessage-ID: <a1@holdfast>\r\nSubject: Hi\r\n\r\nHello\r\n",
+    )
     reports = await fetch_reports(oauth_imap.settings(token), None, 0, timeout_s=5)
     assert [uid for uid, _ in reports.messages] == [1]
     assert b"multipart/report" in reports.messages[0][1]
@@ -107,7 +111,10 @@ async def test_outlook_refuses_at_once_and_a_token_without_the_imap_scope_is_ref
     with pytest.raises(ImapError) as caught:
         await check_login(oauth_imap.settings(expired), timeout_s=5)
     assert (caught.value.kind, caught.value.status, caught.value.message) == (
-        FailureKind.DISCONNECTED, "NO", "login: AUTHENTICATE failed.")
+        FailureKind.DISCONNECTED,
+        "NO",
+        "login: AUTHENTICATE failed.",
+    )
     # Consented to sending only: good for SMTP, not for reading the mailbox.
     send_only = "EwBsend-only-Zq8v1W3nB7x0"
     microsoft.access_tokens[send_only] = AccessToken(Consent(USER, SMTP_SCOPE["microsoft"]), NOW + timedelta(hours=1))
@@ -121,10 +128,13 @@ async def test_a_server_without_xoauth2_is_not_sent_the_token() -> None:
     port = await imap.start()
     try:
         with pytest.raises(ImapError) as caught:
-            await check_login(ImapSettings("127.0.0.1", port, "none", USER, access_token="ya29.x-Zq8v1W3nB7x0"),
-                              timeout_s=5)
+            await check_login(
+                ImapSettings("127.0.0.1", port, "none", USER, access_token="ya29.x-Zq8v1W3nB7x0"), timeout_s=5
+            )
     finally:
         await imap.stop()
     assert (caught.value.kind, caught.value.message) == (
-        FailureKind.UNKNOWN, "login: the server does not offer AUTH=XOAUTH2")
+        FailureKind.UNKNOWN,
+        "login: the server does not offer AUTH=XOAUTH2",
+    )
     assert imap.login_attempts == []

@@ -24,11 +24,14 @@ def test_displayed_reason_is_the_highest_in_precedence(size):
 
 
 def test_documented_order():
-    assert displayed_reason(["manual", "linkedin_account_disconnected", "subscription_canceled"]) == \
-        "subscription_canceled"
+    assert (
+        displayed_reason(["manual", "linkedin_account_disconnected", "subscription_canceled"])
+        == "subscription_canceled"
+    )
     assert displayed_reason(["manual", "account_restricted", "subscription_canceled"]) == "account_restricted"
-    assert displayed_reason(["linkedin_high_failure_rate", "email_account_disconnected"]) == \
-        "email_account_disconnected"
+    assert (
+        displayed_reason(["linkedin_high_failure_rate", "email_account_disconnected"]) == "email_account_disconnected"
+    )
     assert displayed_reason([]) is None
 
 
@@ -43,8 +46,20 @@ def _campaign(*reasons, resumed=None):
     from services.campaigns.domain import Campaign, Schedule
 
     at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-    return Campaign("c", "w", "n", "outreach", "paused", reasons[0].reason, Schedule(("mon",), "09:00", "17:00",
-                    "UTC", False), at, at, 1, reasons=reasons, last_auto_resumed_at=resumed)
+    return Campaign(
+        "c",
+        "w",
+        "n",
+        "outreach",
+        "paused",
+        reasons[0].reason,
+        Schedule(("mon",), "09:00", "17:00", "UTC", False),
+        at,
+        at,
+        1,
+        reasons=reasons,
+        last_auto_resumed_at=resumed,
+    )
 
 
 def test_texts_match_the_state_other_reasons_and_cool_downs():
@@ -59,12 +74,25 @@ def test_texts_match_the_state_other_reasons_and_cool_downs():
     assert alone.action == CATALOG["linkedin_account_disconnected"].action and alone.clears_at is None
     both = describe(_campaign(down, manual), down, cooldown=timedelta(minutes=10), now=at)
     assert both.action.endswith("The campaign also stays paused for: manual.")
-    assert describe(_campaign(down, manual), manual, cooldown=timedelta(minutes=10), now=at).action == \
-        CATALOG["manual"].action, "manual never resumes by itself: nothing to add"
-    waiting = ActiveReason("linkedin_account_disconnected", "linkedin", "acc", at, "", clear_pending=True,
-                           recent_adds=(at - timedelta(minutes=4), at))
-    view = describe(_campaign(waiting, resumed=at - timedelta(minutes=1)), waiting, cooldown=timedelta(minutes=10),
-                    now=at + timedelta(minutes=1))
+    assert (
+        describe(_campaign(down, manual), manual, cooldown=timedelta(minutes=10), now=at).action
+        == CATALOG["manual"].action
+    ), "manual never resumes by itself: nothing to add"
+    waiting = ActiveReason(
+        "linkedin_account_disconnected",
+        "linkedin",
+        "acc",
+        at,
+        "",
+        clear_pending=True,
+        recent_adds=(at - timedelta(minutes=4), at),
+    )
+    view = describe(
+        _campaign(waiting, resumed=at - timedelta(minutes=1)),
+        waiting,
+        cooldown=timedelta(minutes=10),
+        now=at + timedelta(minutes=1),
+    )
     assert view.clears_at == at + timedelta(minutes=9)
     assert view.cooldown == "the cause appeared 2 times in 5 minutes"
     assert "within seconds" not in view.explanation + view.action and "09:09 UTC" in view.action

@@ -15,8 +15,9 @@ PARIS_WEEKDAYS = timemath.Schedule.parse(["mon", "tue", "wed", "thu", "fri"], "0
 MONDAY_8_UTC = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # 09:00 in Paris
 
 
-def load(limits: Limits, used: dict[date, int] | None = None, ramp_day: int = 0,
-         last_sent: date | None = None) -> SenderLoad:
+def load(
+    limits: Limits, used: dict[date, int] | None = None, ramp_day: int = 0, last_sent: date | None = None
+) -> SenderLoad:
     return SenderLoad(limits, "Europe/Paris", ramp_day, last_sent, used or {})
 
 
@@ -38,14 +39,14 @@ def test_ramp_grows_per_sending_day_up_to_the_cap():
 
 def test_ramp_continues_from_where_the_sender_is():
     # It sent on 3 earlier days (ramp day 3 after its last sending day, which is before today).
-    slots = spread(PARIS_WEEKDAYS, load(Limits(100, 1000, 10, 10, 0, 0), ramp_day=2, last_sent=date(2026, 2, 27)),
-                   MONDAY_8_UTC, 90)
+    slots = spread(
+        PARIS_WEEKDAYS, load(Limits(100, 1000, 10, 10, 0, 0), ramp_day=2, last_sent=date(2026, 2, 27)), MONDAY_8_UTC, 90
+    )
     assert [s.capacity for s in slots] == [40, 50]
 
 
 def test_what_is_already_used_today_counts():
-    slots = spread(PARIS_WEEKDAYS, load(Limits(20, 1000, 20, 0, 0, 0), used={date(2026, 3, 2): 15}),
-                   MONDAY_8_UTC, 30)
+    slots = spread(PARIS_WEEKDAYS, load(Limits(20, 1000, 20, 0, 0, 0), used={date(2026, 3, 2): 15}), MONDAY_8_UTC, 30)
     assert [s.capacity for s in slots] == [5, 20, 5]
 
 
@@ -89,8 +90,10 @@ def test_capacity_adds_up_exactly(needed):
 
 
 def test_templates_fill_known_fields_and_drop_unknown_ones():
-    assert render("Hi {{first_name}} at {{ company }}{{nope}}!", {"first_name": "Ana", "company": "Acme"}) == \
-        "Hi Ana at Acme!"
+    assert (
+        render("Hi {{first_name}} at {{ company }}{{nope}}!", {"first_name": "Ana", "company": "Acme"})
+        == "Hi Ana at Acme!"
+    )
 
 
 def test_a_backlog_of_years_is_placed_as_far_as_the_horizon_goes():

@@ -52,8 +52,9 @@ def buf() -> str:
 
 
 def breaking_against(against: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([buf(), "breaking", "--against", against], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [buf(), "breaking", "--against", against], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
 
 
 def previous_commit_protos(into: Path) -> Path | None:
@@ -61,8 +62,9 @@ def previous_commit_protos(into: Path) -> Path | None:
     git = ["git", "-C", str(ROOT)]
     if subprocess.run([*git, "rev-parse", "--verify", "-q", "HEAD~1^{commit}"], capture_output=True).returncode:
         return None
-    archive = subprocess.run([*git, "archive", "--format=tar", "HEAD~1", "--", "buf.yaml", "protos"],
-                             capture_output=True, check=True).stdout
+    archive = subprocess.run(
+        [*git, "archive", "--format=tar", "HEAD~1", "--", "buf.yaml", "protos"], capture_output=True, check=True
+    ).stdout
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
     return into
 
@@ -88,7 +90,8 @@ def test_a_deleted_rpc_is_caught_as_breaking(tmp_path):
     text = scheduler.read_text()
     assert "rpc GetResumePreview(" in text
     scheduler.write_text("\n".join(line for line in text.splitlines() if "rpc GetResumePreview(" not in line))
-    result = subprocess.run([buf(), "breaking", str(tmp_path), "--against", str(ROOT)], capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run(
+        [buf(), "breaking", str(tmp_path), "--against", str(ROOT)], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode != 0
     assert 'Previously present RPC "GetResumePreview"' in result.stdout

@@ -38,7 +38,8 @@ GMAIL_HUMAN_REPLY = (
     '<div dir="ltr">Yes, Thursday 10:00 works for me.<div><br></div><div>Ana</div></div><br>'
     '<div class="gmail_quote"><div dir="ltr" class="gmail_attr">On Mon, Mar 2, 2026 at 9:00 AM Sam wrote:<br>'
     f'</div><blockquote class="gmail_quote">Hi Ana, would you have 15 minutes?<br>{OUR_FOOTER}</blockquote></div>\r\n'
-    "--000000000000a1b2--\r\n").encode()
+    "--000000000000a1b2--\r\n"
+).encode()
 
 GMAIL_VACATION_RESPONDER = (
     b"MIME-Version: 1.0\r\n"
@@ -51,7 +52,8 @@ GMAIL_VACATION_RESPONDER = (
     b"To: sam@holdfast.example\r\n"
     b'Content-Type: text/plain; charset="UTF-8"\r\n\r\n'
     b"Thanks for your email. I'm travelling and will be back on Monday, March 16th, 2026.\r\n"
-    b"For anything urgent please contact office@acme.example.\r\n")
+    b"For anything urgent please contact office@acme.example.\r\n"
+)
 
 OUTLOOK_FRENCH_OOO = (
     b"Thread-Topic: Votre projet\r\n"
@@ -75,7 +77,8 @@ OUTLOOK_FRENCH_OOO = (
     b"Content-Transfer-Encoding: quoted-printable\r\n\r\n"
     b"<html><head><style>p{margin:0}</style></head><body><p>Bonjour,</p><p>Je suis absente du bureau jusqu'au "
     b"lundi 16 mars 2026 inclus.</p></body></html>\r\n"
-    b"--_000_PR3P_--\r\n")
+    b"--_000_PR3P_--\r\n"
+)
 
 OUTLOOK_GERMAN_HTML_OPT_OUT = (
     "Subject: AW: Kurze Frage\r\n"
@@ -86,9 +89,10 @@ OUTLOOK_GERMAN_HTML_OPT_OUT = (
     "MIME-Version: 1.0\r\n"
     'Content-Type: text/html; charset="utf-8"\r\n\r\n'
     "<html><body><div>Bitte tragen Sie mich aus Ihrem Verteiler aus und kontaktieren Sie mich nicht mehr."
-    "</div><div id=\"appendonsend\"></div><hr><div id=\"divRplyFwdMsg\"><b>Von:</b> Sam<br><b>Gesendet:</b> "
+    '</div><div id="appendonsend"></div><hr><div id="divRplyFwdMsg"><b>Von:</b> Sam<br><b>Gesendet:</b> '
     "Montag, 2. M&auml;rz 2026 09:00<br><b>Betreff:</b> Kurze Frage</div><div>Hallo Jonas, ... "
-    f"{OUR_FOOTER}</div></body></html>\r\n").encode()
+    f"{OUR_FOOTER}</div></body></html>\r\n"
+).encode()
 
 APPLE_MAIL_REPLY = (
     "Content-Type: text/plain; charset=utf-8\r\n"
@@ -104,7 +108,8 @@ APPLE_MAIL_REPLY = (
     "> On 2 Mar 2026, at 09:00, Sam <sam@holdfast.example> wrote:\r\n"
     ">=20\r\n"
     "> Hi Dana,\r\n"
-    f"> {OUR_FOOTER}\r\n").encode()
+    f"> {OUR_FOOTER}\r\n"
+).encode()
 
 APPLE_MAIL_RULE_OOO_DUTCH = (
     b"Content-Type: text/plain; charset=utf-8\r\n"
@@ -113,7 +118,8 @@ APPLE_MAIL_RULE_OOO_DUTCH = (
     b"From: Eva <eva@bedrijf.example>\r\n"
     b"Message-Id: <E1@bedrijf.example>\r\n"
     b"To: sam@holdfast.example\r\n\r\n"
-    b"Beste afzender,\r\n\r\nIk ben met vakantie tot en met 20 maart en lees mijn mail niet.\r\n")
+    b"Beste afzender,\r\n\r\nIk ben met vakantie tot en met 20 maart en lees mijn mail niet.\r\n"
+)
 
 
 def test_a_gmail_reply_is_a_reply_even_though_its_quote_says_unsubscribe():
@@ -163,86 +169,138 @@ def test_an_apple_mail_rule_reply_in_dutch_is_an_out_of_office_by_its_words():
 
 
 def test_an_out_of_office_without_a_date_parks_for_the_default_days():
-    c = classify_text("Automatic reply: Quick question", "I am currently out of the office.", ARRIVED,
-                      default_ooo_days=7)
+    c = classify_text(
+        "Automatic reply: Quick question", "I am currently out of the office.", ARRIVED, default_ooo_days=7
+    )
     assert c.until == ARRIVED + timedelta(days=7)
 
 
-@pytest.mark.parametrize(("headers", "evidence"), [
-    ({"auto-submitted": "auto-replied"}, "auto-submitted"),
-    ({"auto-submitted": "auto-generated"}, "auto-submitted"),
-    ({"x-autoreply": "yes"}, "x-autoreply"),
-    ({"x-autorespond": "Out of office"}, "x-autorespond"),
-    ({"precedence": "auto_reply"}, "precedence"),
-    ({"precedence": "bulk"}, "precedence"),
-    ({"precedence": "junk"}, "precedence"),
-    ({"auto-submitted": "no"}, ""),
-    ({"precedence": "list"}, ""),
-    ({"x-autoreply": "no"}, ""),
-    ({}, ""),
-])
+@pytest.mark.parametrize(
+    ("headers", "evidence"),
+    [
+        ({"auto-submitted": "auto-replied"}, "auto-submitted"),
+        ({"auto-submitted": "auto-generated"}, "auto-submitted"),
+        ({"x-autoreply": "yes"}, "x-autoreply"),
+        ({"x-autorespond": "Out of office"}, "x-autorespond"),
+        ({"precedence": "auto_reply"}, "precedence"),
+        ({"precedence": "bulk"}, "precedence"),
+        ({"precedence": "junk"}, "precedence"),
+        ({"auto-submitted": "no"}, ""),
+        ({"precedence": "list"}, ""),
+        ({"x-autoreply": "no"}, ""),
+        ({}, ""),
+    ],
+)
 def test_rfc_3834_and_common_auto_reply_headers(headers, evidence):
     assert is_auto_submitted(headers) == evidence
     c = classify_text("Re: hello", "Thanks, sounds good.", ARRIVED, headers=headers)
     assert c.kind == ("out_of_office" if evidence else "replied")
 
 
-@pytest.mark.parametrize("subject", [
-    "Automatic reply: Quick question", "Auto-Reply: Quick question", "Out of Office: Quick question",
-    "Réponse automatique : Votre projet", "Absence du bureau", "Automatische Antwort: Kurze Frage",
-    "Abwesenheitsnotiz: Kurze Frage", "Respuesta automática: Pregunta", "Fuera de la oficina",
-    "Resposta automática: Pergunta", "Ausência temporária", "Risposta automatica: Domanda", "Fuori ufficio",
-    "Automatisch antwoord: Korte vraag", "Afwezig", "RE: Automatic reply: Quick question",
-])
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Automatic reply: Quick question",
+        "Auto-Reply: Quick question",
+        "Out of Office: Quick question",
+        "Réponse automatique : Votre projet",
+        "Absence du bureau",
+        "Automatische Antwort: Kurze Frage",
+        "Abwesenheitsnotiz: Kurze Frage",
+        "Respuesta automática: Pregunta",
+        "Fuera de la oficina",
+        "Resposta automática: Pergunta",
+        "Ausência temporária",
+        "Risposta automatica: Domanda",
+        "Fuori ufficio",
+        "Automatisch antwoord: Korte vraag",
+        "Afwezig",
+        "RE: Automatic reply: Quick question",
+    ],
+)
 def test_auto_reply_subjects_of_the_major_clients_in_seven_languages(subject):
     assert classify_text(subject, "Thank you for your message.", ARRIVED).kind == "out_of_office"
 
 
-@pytest.mark.parametrize("body", [
-    "I am out of the office until March 12 with limited access to email.",
-    "I'm currently on annual leave and will return on 16 March.",
-    "Je suis actuellement absent et serai de retour le 12 mars.",
-    "Vielen Dank für Ihre Nachricht. Ich bin bis zum 12. März nicht im Büro.",
-    "Estoy fuera de la oficina hasta el 12 de marzo.",
-    "Estou fora do escritório até 12 de março.",
-    "Sono fuori ufficio fino al 12 marzo.",
-    "Ik ben afwezig tot en met 12 maart.",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "I am out of the office until March 12 with limited access to email.",
+        "I'm currently on annual leave and will return on 16 March.",
+        "Je suis actuellement absent et serai de retour le 12 mars.",
+        "Vielen Dank für Ihre Nachricht. Ich bin bis zum 12. März nicht im Büro.",
+        "Estoy fuera de la oficina hasta el 12 de marzo.",
+        "Estou fora do escritório até 12 de março.",
+        "Sono fuori ufficio fino al 12 marzo.",
+        "Ik ben afwezig tot en met 12 maart.",
+    ],
+)
 def test_out_of_office_sentences_in_seven_languages_name_the_12th_of_march(body):
     c = classify_text("Re: Quick question", body, ARRIVED)
     assert c.kind == "out_of_office"
     assert c.until is not None and c.until.date() in (date(2026, 3, 13), date(2026, 3, 17))
 
 
-@pytest.mark.parametrize("body", [
-    "Please unsubscribe me.", "Remove me from your list", "Stop emailing me.", "Please don't contact me again",
-    "STOP", "stop.", "Merci de me désabonner.", "Ne me contactez plus, merci.", "Bitte abmelden.",
-    "Entfernen Sie mich bitte aus dem Verteiler", "Por favor, darme de baja.", "No me contacte más.",
-    "Quero descadastrar meu e-mail.", "Não me contate mais.", "Vorrei disiscrivermi.", "Non contattatemi più.",
-    "Graag uitschrijven.", "Verwijder mij uit uw lijst.", "opt out",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Please unsubscribe me.",
+        "Remove me from your list",
+        "Stop emailing me.",
+        "Please don't contact me again",
+        "STOP",
+        "stop.",
+        "Merci de me désabonner.",
+        "Ne me contactez plus, merci.",
+        "Bitte abmelden.",
+        "Entfernen Sie mich bitte aus dem Verteiler",
+        "Por favor, darme de baja.",
+        "No me contacte más.",
+        "Quero descadastrar meu e-mail.",
+        "Não me contate mais.",
+        "Vorrei disiscrivermi.",
+        "Non contattatemi più.",
+        "Graag uitschrijven.",
+        "Verwijder mij uit uw lijst.",
+        "opt out",
+    ],
+)
 def test_clear_requests_to_stop_are_opt_outs_in_seven_languages(body):
     assert classify_text("Re: Quick question", body, ARRIVED).kind == "opted_out"
 
 
-@pytest.mark.parametrize("body", [
-    "Not interested, thanks.", "Can you stop by on Thursday?", "Yes, let's talk next week.",
-    "We stopped using that tool last year.", "Who gave you my address?", "Pas intéressé pour le moment.",
-    "Kein Interesse, danke.", "I was away last week, sorry for the delay. Happy to talk!",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Not interested, thanks.",
+        "Can you stop by on Thursday?",
+        "Yes, let's talk next week.",
+        "We stopped using that tool last year.",
+        "Who gave you my address?",
+        "Pas intéressé pour le moment.",
+        "Kein Interesse, danke.",
+        "I was away last week, sorry for the delay. Happy to talk!",
+    ],
+)
 def test_ordinary_replies_are_replies(body):
     assert classify_text("Re: Quick question", body, ARRIVED).kind == "replied"
 
 
 def test_an_auto_reply_whose_footer_says_unsubscribe_is_an_out_of_office_not_an_opt_out():
-    c = classify_text("Automatic reply", "I am out of the office.\nTo unsubscribe from our newsletter click here.",
-                      ARRIVED, headers={"auto-submitted": "auto-replied"})
+    c = classify_text(
+        "Automatic reply",
+        "I am out of the office.\nTo unsubscribe from our newsletter click here.",
+        ARRIVED,
+        headers={"auto-submitted": "auto-replied"},
+    )
     assert c.kind == "out_of_office"
 
 
 def test_broken_encodings_and_broken_mime_never_raise():
-    unknown_charset = (b"Subject: Re: hi\r\nFrom: x@y.example\r\nContent-Type: text/plain; charset=x-made-up\r\n\r\n"
-                       b"Caf\xe9 ok, remove me please\r\n")
+    unknown_charset = (
+        b"Subject: Re: hi\r\nFrom: x@y.example\r\nContent-Type: text/plain; charset=x-made-up\r\n\r\n"
+        b"Caf\xe9 ok, remove me please\r\n"
+    )
     email = parse(unknown_charset)
     assert "remove me" in email.text and classify_email(email, ARRIVED).kind == "opted_out"
     broken = b"Subject: =?utf-8?B?!!!?=\r\nContent-Type: multipart/alternative\r\n\r\nno boundary at all\r\n"
@@ -252,15 +310,20 @@ def test_broken_encodings_and_broken_mime_never_raise():
 
 
 def test_quote_markers_of_each_language_and_outlook_header_blocks_are_cut():
-    for intro in ("Le lun. 2 mars 2026 à 09:00, Sam <s@h.example> a écrit :", "Am 02.03.2026 um 09:00 schrieb Sam:",
-                  "El lun, 2 mar 2026 a las 9:00, Sam escribió:", "Em seg., 2 de mar. de 2026 às 09:00, Sam escreveu:",
-                  "Il giorno lun 2 mar 2026 alle ore 09:00 Sam ha scritto:", "Op ma 2 mrt 2026 om 09:00 schreef Sam:",
-                  "-----Original Message-----"):
+    for intro in (
+        "Le lun. 2 mars 2026 à 09:00, Sam <s@h.example> a écrit :",
+        "Am 02.03.2026 um 09:00 schrieb Sam:",
+        "El lun, 2 mar 2026 a las 9:00, Sam escribió:",
+        "Em seg., 2 de mar. de 2026 às 09:00, Sam escreveu:",
+        "Il giorno lun 2 mar 2026 alle ore 09:00 Sam ha scritto:",
+        "Op ma 2 mrt 2026 om 09:00 schreef Sam:",
+        "-----Original Message-----",
+    ):
         assert strip_quoted(f"Yes please.\n\n{intro}\n{OUR_FOOTER}") == "Yes please."
     outlook = f"Sure.\n\nFrom: Sam <s@h.example>\nSent: Monday, March 2, 2026 9:00 AM\nSubject: Hi\n\n{OUR_FOOTER}"
     assert strip_quoted(outlook) == "Sure."
     assert strip_quoted("Thanks\n-- \nAna Lima | CEO | unsubscribe from our news") == "Thanks"
-    assert html_to_text("<p>Yes</p><blockquote type=\"cite\">unsubscribe</blockquote>") == "Yes"
+    assert html_to_text('<p>Yes</p><blockquote type="cite">unsubscribe</blockquote>') == "Yes"
 
 
 def test_dates_in_seven_languages_and_numeric_forms():

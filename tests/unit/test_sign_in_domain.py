@@ -51,8 +51,10 @@ def times(n: int, start: datetime) -> list[datetime]:
 
 def test_four_failures_pass_the_fifth_is_the_limit_per_email_or_per_address() -> None:
     check_rate("failure", times(4, NOW - timedelta(minutes=5)), [], NOW, POLICY)
-    for by_email, by_address in ((times(5, NOW - timedelta(minutes=10)), []),
-                                 ([], times(5, NOW - timedelta(minutes=10)))):
+    for by_email, by_address in (
+        (times(5, NOW - timedelta(minutes=10)), []),
+        ([], times(5, NOW - timedelta(minutes=10))),
+    ):
         with pytest.raises(ResourceExhausted) as refused:
             check_rate("failure", by_email, by_address, NOW, POLICY)
         # The oldest of the last five leaves the 15-minute window in 5 minutes.
@@ -62,8 +64,7 @@ def test_four_failures_pass_the_fifth_is_the_limit_per_email_or_per_address() ->
 
 def test_the_longer_wait_of_email_and_address_is_given() -> None:
     with pytest.raises(ResourceExhausted) as refused:
-        check_rate("failure", times(5, NOW - timedelta(minutes=14)), times(6, NOW - timedelta(minutes=6)), NOW,
-                   POLICY)
+        check_rate("failure", times(5, NOW - timedelta(minutes=14)), times(6, NOW - timedelta(minutes=6)), NOW, POLICY)
     assert refused.value.details["retry_after_seconds"] == 10 * 60
 
 

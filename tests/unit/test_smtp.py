@@ -346,6 +346,7 @@ async def test_a_sandbox_login_logs_no_deprecation_notice(
     assert any(r.name == "mail.log" for r in caplog.records), "aiosmtpd's log was captured"
     assert not [r for r in caplog.records if "deprecated" in r.getMessage()]
 
+
 # ---------------------------------------------------------------------------------------------------------
 # Outcomes by stage, code and RFC 3463 enhanced code (T5)
 
@@ -356,8 +357,12 @@ async def test_a_sandbox_login_logs_no_deprecation_notice(
         ("rcpt", 550, "5.1.1 <x@example.test>: Recipient address rejected: User unknown", FailureKind.PROSPECT_REFUSED),
         ("rcpt", 552, "5.2.2 Mailbox full", FailureKind.PROSPECT_REFUSED),
         ("data", 550, "5.1.1 user unknown", FailureKind.PROSPECT_REFUSED),
-        ("rcpt", 553, "5.7.1 <s@holdfast.test>: Sender address rejected: not owned by user u@holdfast.test",
-         FailureKind.SENDER_REFUSED),
+        (
+            "rcpt",
+            553,
+            "5.7.1 <s@holdfast.test>: Sender address rejected: not owned by user u@holdfast.test",
+            FailureKind.SENDER_REFUSED,
+        ),
         ("rcpt", 554, "5.7.1 <x@elsewhere.test>: Relay access denied", FailureKind.SENDER_REFUSED),
         ("rcpt", 550, "5.7.1 Client does not have permissions to send as this sender", FailureKind.SENDER_REFUSED),
         ("rcpt", 554, "Relay access denied", FailureKind.SENDER_REFUSED),
@@ -394,17 +399,36 @@ def test_enhanced_codes_are_read_from_the_start_of_the_reply_text() -> None:
 
 
 def test_the_from_header_carries_the_inbox_display_name() -> None:
-    raw = build_message(sender="ada@acme.example", sender_name="Ada Lovelace", to=PROSPECT, subject="Hi",
-                        body="Hello\n", message_id="<m1@acme.example>")
+    raw = build_message(
+        sender="ada@acme.example",
+        sender_name="Ada Lovelace",
+        to=PROSPECT,
+        subject="Hi",
+        body="Hello\n",
+        message_id="<m1@acme.example>",
+    )
     assert b"\r\nFrom: Ada Lovelace <ada@acme.example>\r\n" in raw
-    quoted = build_message(sender="ada@acme.example", sender_name="Lovelace, Ada", to=PROSPECT, subject="Hi",
-                           body="Hello\n", message_id="<m1@acme.example>")
+    quoted = build_message(
+        sender="ada@acme.example",
+        sender_name="Lovelace, Ada",
+        to=PROSPECT,
+        subject="Hi",
+        body="Hello\n",
+        message_id="<m1@acme.example>",
+    )
     assert b'\r\nFrom: "Lovelace, Ada" <ada@acme.example>\r\n' in quoted
-    encoded = build_message(sender="ada@acme.example", sender_name="Zoë Ñandú", to=PROSPECT, subject="Hi",
-                            body="Hello\n", message_id="<m1@acme.example>")
+    encoded = build_message(
+        sender="ada@acme.example",
+        sender_name="Zoë Ñandú",
+        to=PROSPECT,
+        subject="Hi",
+        body="Hello\n",
+        message_id="<m1@acme.example>",
+    )
     assert b"From: =?utf-8?" in encoded and encoded.isascii()
-    bare = build_message(sender="ada@acme.example", to=PROSPECT, subject="Hi", body="Hello\n",
-                         message_id="<m1@acme.example>")
+    bare = build_message(
+        sender="ada@acme.example", to=PROSPECT, subject="Hi", body="Hello\n", message_id="<m1@acme.example>"
+    )
     assert b"\r\nFrom: ada@acme.example\r\n" in bare
 
 

@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_the_documented_table_is_generated_from_the_code(name):
     _, build = state_tables.TABLES[name]
     assert state_tables.documented(name) == build(), (
-        f"the {name} table is stale: run `python scripts/state_tables.py --write`")
+        f"the {name} table is stale: run `python scripts/state_tables.py --write`"
+    )
 
 
 def test_every_reason_has_a_precedence_a_gate_and_the_scope_its_senders_hold():
@@ -30,8 +31,10 @@ def test_every_reason_has_a_precedence_a_gate_and_the_scope_its_senders_hold():
 
 def test_every_value_the_code_can_build_is_in_the_catalog():
     """The scheduler and the campaigns service write why-not-now values only as catalog entries."""
-    sources = {"services/scheduler/service.py": r'why\("([^"]+)"',
-               "services/campaigns/server.py": r'why_not_now=.*\["([a-z_]+)"\]'}
+    sources = {
+        "services/scheduler/service.py": r'why\("([^"]+)"',
+        "services/campaigns/server.py": r'why_not_now=.*\["([a-z_]+)"\]',
+    }
     for path, pattern in sources.items():
         for key in re.findall(pattern, (ROOT / path).read_text()):
             assert key in why_not_now.WHY_NOT_NOW, f"{path} builds {key!r}, which no table documents"

@@ -325,38 +325,69 @@ async def test_missing_api_key_gets_unipile_error_shape(sandbox: Sandbox, http: 
     assert {"title", "detail"} <= body.keys()
 
 
-P, R, S, RL, D, X, T, U = (FailureKind.PROSPECT_REFUSED, FailureKind.RECIPIENT_COOLDOWN, FailureKind.SENDER_COOLDOWN,
-                           FailureKind.RATE_LIMITED, FailureKind.DISCONNECTED, FailureKind.RESTRICTED,
-                           FailureKind.TRANSIENT, FailureKind.UNKNOWN)
+P, R, S, RL, D, X, T, U = (
+    FailureKind.PROSPECT_REFUSED,
+    FailureKind.RECIPIENT_COOLDOWN,
+    FailureKind.SENDER_COOLDOWN,
+    FailureKind.RATE_LIMITED,
+    FailureKind.DISCONNECTED,
+    FailureKind.RESTRICTED,
+    FailureKind.TRANSIENT,
+    FailureKind.UNKNOWN,
+)
 # Every error type Unipile documents for v1 (DESIGN §6), with the outcome class DESIGN T1-T3 gives it. Written
 # out here rather than read from the client, so a change of the client's table has to change this one too.
 CLASSIFICATION = [
-    (400, "errors/invalid_parameters", P), (400, "errors/malformed_request", P),
-    (400, "errors/content_too_large", P), (400, "errors/invalid_url", P), (400, "errors/too_many_characters", P),
-    (400, "errors/unescaped_characters", P), (400, "errors/missing_parameters", P),
-    (401, "errors/missing_credentials", S), (401, "errors/multiple_sessions", D),
-    (401, "errors/disconnected_account", D), (401, "errors/expired_credentials", D),
-    (401, "errors/invalid_credentials", D), (401, "errors/checkpoint_error", D),
-    (403, "errors/account_restricted", X), (403, "errors/account_mismatch", P),
-    (403, "errors/insufficient_permissions", S), (403, "errors/feature_not_subscribed", S),
+    (400, "errors/invalid_parameters", P),
+    (400, "errors/malformed_request", P),
+    (400, "errors/content_too_large", P),
+    (400, "errors/invalid_url", P),
+    (400, "errors/too_many_characters", P),
+    (400, "errors/unescaped_characters", P),
+    (400, "errors/missing_parameters", P),
+    (401, "errors/missing_credentials", S),
+    (401, "errors/multiple_sessions", D),
+    (401, "errors/disconnected_account", D),
+    (401, "errors/expired_credentials", D),
+    (401, "errors/invalid_credentials", D),
+    (401, "errors/checkpoint_error", D),
+    (403, "errors/account_restricted", X),
+    (403, "errors/account_mismatch", P),
+    (403, "errors/insufficient_permissions", S),
+    (403, "errors/feature_not_subscribed", S),
     (403, "errors/action_required", S),
-    (404, "errors/resource_not_found", P), (404, "errors/invalid_resource_identifier", P),
-    (422, "errors/invalid_account", S), (422, "errors/invalid_recipient", P),
-    (422, "errors/no_connection_with_recipient", P), (422, "errors/blocked_recipient", P),
-    (422, "errors/user_unreachable", P), (422, "errors/action_already_performed", P),
-    (422, "errors/not_allowed_inmail", P), (422, "errors/insufficient_credits", S),
-    (422, "errors/cannot_resend_yet", R), (422, "errors/cannot_resend_within_24hrs", R),
-    (422, "errors/limit_exceeded", S), (422, "errors/already_invited_recently", R),
+    (404, "errors/resource_not_found", P),
+    (404, "errors/invalid_resource_identifier", P),
+    (422, "errors/invalid_account", S),
+    (422, "errors/invalid_recipient", P),
+    (422, "errors/no_connection_with_recipient", P),
+    (422, "errors/blocked_recipient", P),
+    (422, "errors/user_unreachable", P),
+    (422, "errors/action_already_performed", P),
+    (422, "errors/not_allowed_inmail", P),
+    (422, "errors/insufficient_credits", S),
+    (422, "errors/cannot_resend_yet", R),
+    (422, "errors/cannot_resend_within_24hrs", R),
+    (422, "errors/limit_exceeded", S),
+    (422, "errors/already_invited_recently", R),
     (422, "errors/cannot_invite_attendee", P),
     (429, "errors/too_many_requests", RL),
-    (500, "errors/unexpected_error", U), (500, "errors/provider_error", T),
-    (500, "errors/authentication_intent_error", T), (501, "errors/feature_not_implemented", S),
-    (503, "errors/no_client_session", T), (503, "errors/no_channel", T), (503, "errors/no_handler", T),
-    (503, "errors/network_down", T), (503, "errors/service_unavailable", T),
+    (500, "errors/unexpected_error", U),
+    (500, "errors/provider_error", T),
+    (500, "errors/authentication_intent_error", T),
+    (501, "errors/feature_not_implemented", S),
+    (503, "errors/no_client_session", T),
+    (503, "errors/no_channel", T),
+    (503, "errors/no_handler", T),
+    (503, "errors/network_down", T),
+    (503, "errors/service_unavailable", T),
     (504, "errors/request_timeout", U),
     # Undocumented types: a 4xx is still a definite no (T2); a 429 is still a rate limit; a 5xx cannot tell.
-    (429, "errors/some_future_type", RL), (422, "errors/some_future_type", P), (403, "errors/new_thing", P),
-    (502, "errors/some_future_type", U), (503, "errors/some_future_type", T),
+    (429, "errors/some_future_type", RL),
+    (422, "errors/some_future_type", P),
+    (403, "errors/new_thing", P),
+    (502, "errors/some_future_type", U),
+    (503, "errors/some_future_type", T),
 ]
 
 
@@ -364,7 +395,8 @@ def test_every_documented_type_is_classified_by_the_table_above() -> None:
     documented = {t for _, t, _ in CLASSIFICATION if "future" not in t and "new_thing" not in t}
     assert documented == set(DOCUMENTED_ERRORS), "DESIGN §6 and the client disagree on the documented types"
     assert {t: s for s, t, _ in CLASSIFICATION if t in DOCUMENTED_ERRORS} == {
-        t: s for t, (s, _) in DOCUMENTED_ERRORS.items()}
+        t: s for t, (s, _) in DOCUMENTED_ERRORS.items()
+    }
 
 
 def test_a_linkedin_limit_500_is_the_senders_cool_down() -> None:
@@ -388,8 +420,9 @@ async def test_an_undocumented_4xx_is_refused_logged_and_counted(
     assert [e["type"] for e in logs if e["event"] == "undocumented Unipile error type"] == ["errors/brand_new"]
     # A documented type is not counted.
     documented = PROVIDER_UNMAPPED_ERRORS.labels("422", "errors/invalid_recipient")
-    await control(http, sandbox, "failures", {"endpoint": "send_invite", "status": 422,
-                                              "type": "errors/invalid_recipient"})
+    await control(
+        http, sandbox, "failures", {"endpoint": "send_invite", "status": 422, "type": "errors/invalid_recipient"}
+    )
     with pytest.raises(UnipileError):
         await client.send_invite(ACCOUNT, PROSPECT, None)
     assert documented._value.get() == 0
@@ -512,8 +545,9 @@ async def test_retry_after_http_date_is_relative_to_the_injected_clock(
     assert caught.value.retry_after_s == 90.0
 
 
-@pytest.mark.parametrize(("status", "kind"), [(502, FailureKind.UNKNOWN), (503, FailureKind.TRANSIENT),
-                                              (429, FailureKind.RATE_LIMITED)])
+@pytest.mark.parametrize(
+    ("status", "kind"), [(502, FailureKind.UNKNOWN), (503, FailureKind.TRANSIENT), (429, FailureKind.RATE_LIMITED)]
+)
 async def test_non_json_error_body_does_not_crash(
     client: UnipileClient, sandbox: Sandbox, http: aiohttp.ClientSession, status: int, kind: FailureKind
 ) -> None:
@@ -820,8 +854,12 @@ async def test_failures_are_injected_for_one_account_only(
     client: UnipileClient, sandbox: Sandbox, http: aiohttp.ClientSession
 ) -> None:
     await control(http, sandbox, "accounts", {"id": "acc-other", "name": "Other workspace's account"})
-    await control(http, sandbox, "failures", {"endpoint": "send_invite", "account_id": ACCOUNT, "status": 422,
-                                              "type": "errors/invalid_recipient"})
+    await control(
+        http,
+        sandbox,
+        "failures",
+        {"endpoint": "send_invite", "account_id": ACCOUNT, "status": 422, "type": "errors/invalid_recipient"},
+    )
 
     # Another workspace's account is untouched; ours meets the failure on its next call.
     assert (await client.send_invite("acc-other", PROSPECT, None)).invitation_id
@@ -846,8 +884,12 @@ async def test_invites_answer_usage_when_passing_each_threshold(
 async def test_a_message_to_a_stranger_needs_an_inmail_and_credits(
     client: UnipileClient, sandbox: Sandbox, http: aiohttp.ClientSession
 ) -> None:
-    await control(http, sandbox, "accounts", {"id": "acc-nav", "name": "Nav", "inmail_credits": 1,
-                                              "premium_features": ["sales_navigator"]})
+    await control(
+        http,
+        sandbox,
+        "accounts",
+        {"id": "acc-nav", "name": "Nav", "inmail_credits": 1, "premium_features": ["sales_navigator"]},
+    )
     with pytest.raises(UnipileError) as caught:
         await client.start_chat("acc-nav", "STRANGER", "hi")
     assert caught.value.type == "errors/no_connection_with_recipient"
@@ -882,7 +924,8 @@ async def test_chats_and_messages_can_be_read_back(
     messages = (await client.list_chat_messages(chat.id)).items
     assert [(m.text, m.is_sender, m.sent_at) for m in messages] == [
         ("Welcome", False, datetime(2026, 3, 2, 9, 5, tzinfo=UTC)),
-        ("Thanks for connecting", True, datetime(2026, 3, 2, 9, 0, tzinfo=UTC))]
+        ("Thanks for connecting", True, datetime(2026, 3, 2, 9, 0, tzinfo=UTC)),
+    ]
     assert messages[1].id == started.message_id
     after = datetime(2026, 3, 2, 9, 1, tzinfo=UTC)
     assert [m.text for m in (await client.list_chat_messages(chat.id, after=after)).items] == ["Welcome"]
@@ -891,12 +934,15 @@ async def test_chats_and_messages_can_be_read_back(
 async def test_profiles_are_found_by_public_identifier(
     client: UnipileClient, sandbox: Sandbox, http: aiohttp.ClientSession
 ) -> None:
-    await control(http, sandbox, "profiles", {"provider_id": "ACoADA", "public_identifier": "ada-lovelace",
-                                              "full_name": "Ada Lovelace"})
+    await control(
+        http,
+        sandbox,
+        "profiles",
+        {"provider_id": "ACoADA", "public_identifier": "ada-lovelace", "full_name": "Ada Lovelace"},
+    )
 
     profile = await client.get_user(ACCOUNT, "ada-lovelace")
-    assert (profile.provider_id, profile.public_identifier, profile.name) == ("ACoADA", "ada-lovelace",
-                                                                               "Ada Lovelace")
+    assert (profile.provider_id, profile.public_identifier, profile.name) == ("ACoADA", "ada-lovelace", "Ada Lovelace")
     with pytest.raises(UnipileError) as caught:
         await client.get_user(ACCOUNT, "nobody-here")
     assert caught.value.kind is FailureKind.PROSPECT_REFUSED
@@ -907,8 +953,12 @@ async def test_accounts_and_webhooks_are_listed_and_webhooks_deleted(client: Uni
     hook = await client.create_webhook("http://127.0.0.1:9/hook", "messaging", {"X-Secret": "s"}, name="hf")
 
     [listed] = (await client.list_webhooks()).items
-    assert (listed.id, listed.source, listed.request_url, listed.name) == (hook, "messaging",
-                                                                          "http://127.0.0.1:9/hook", "hf")
+    assert (listed.id, listed.source, listed.request_url, listed.name) == (
+        hook,
+        "messaging",
+        "http://127.0.0.1:9/hook",
+        "hf",
+    )
     await client.delete_webhook(hook)
     assert (await client.list_webhooks()).items == ()
 
@@ -923,10 +973,17 @@ async def test_messaging_webhooks_report_our_messages_and_theirs(
     ours, theirs = (r.body for r in receiver.received)
     assert all(r.headers["X-Holdfast-Secret"] == "whsec-m" for r in receiver.received)
     assert (ours["event"], ours["chat_id"], ours["message_id"], ours["message"]) == (
-        "message_received", started.chat_id, started.message_id, "Hello")
+        "message_received",
+        started.chat_id,
+        started.message_id,
+        "Hello",
+    )
     assert ours["sender"]["attendee_provider_id"] != RELATION
     assert (theirs["sender"]["attendee_provider_id"], theirs["message"], theirs["webhook_name"]) == (
-        RELATION, "Hi back", "hf-messaging")
+        RELATION,
+        "Hi back",
+        "hf-messaging",
+    )
 
 
 async def test_reconnect_links_work_without_providers_and_die_at_the_daily_restart(
@@ -936,9 +993,16 @@ async def test_reconnect_links_work_without_providers_and_die_at_the_daily_resta
     sandbox.state.clock = lambda: now
     try:
         # As the official SDK sends it: no `providers`.
-        async with http.post(f"{sandbox.url}/api/v1/hosted/accounts/link", headers={"X-API-KEY": API_KEY}, json={
-                "type": "reconnect", "reconnect_account": ACCOUNT, "api_url": sandbox.url,
-                "expiresOn": "2026-03-04T00:00:00.000Z"}) as response:
+        async with http.post(
+            f"{sandbox.url}/api/v1/hosted/accounts/link",
+            headers={"X-API-KEY": API_KEY},
+            json={
+                "type": "reconnect",
+                "reconnect_account": ACCOUNT,
+                "api_url": sandbox.url,
+                "expiresOn": "2026-03-04T00:00:00.000Z",
+            },
+        ) as response:
             assert response.status == 201, await response.text()
             url = (await response.json())["url"]
         async with http.get(url) as page:
@@ -953,8 +1017,9 @@ async def test_reconnect_links_work_without_providers_and_die_at_the_daily_resta
 async def test_a_create_link_makes_a_new_account_and_notifies(
     client: UnipileClient, sandbox: Sandbox, http: aiohttp.ClientSession, receiver: Receiver
 ) -> None:
-    url = await client.create_account_link(datetime.now(UTC) + timedelta(hours=1), sandbox.url,
-                                           notify_url=receiver.url, name="ws-123")
+    url = await client.create_account_link(
+        datetime.now(UTC) + timedelta(hours=1), sandbox.url, notify_url=receiver.url, name="ws-123"
+    )
     async with http.post(url + "/complete") as done:
         assert done.status == 200
         body = await done.json()
@@ -965,33 +1030,68 @@ async def test_a_create_link_makes_a_new_account_and_notifies(
 
 # Documented response shapes (Unipile API reference, v1), including the fields it documents as nullable.
 DOCUMENTED_ANSWERS = [
-    ("start_chat", b'{"object": "ChatStarted", "chat_id": "c-1", "message_id": null}',
-     lambda c: c.start_chat(ACCOUNT, RELATION, "hi"), lambda r: (r.chat_id, r.message_id) == ("c-1", None)),
-    ("start_chat", b'{"object": "ChatStarted", "chat_id": null, "message_id": null}',
-     lambda c: c.start_chat(ACCOUNT, RELATION, "hi"), lambda r: (r.chat_id, r.message_id) == (None, None)),
-    ("send_invite", b'{"object": "UserInvitationSent", "invitation_id": "7123"}',
-     lambda c: c.send_invite(ACCOUNT, PROSPECT, None), lambda r: (r.invitation_id, r.usage) == ("7123", None)),
-    ("send_invite", b'{"object": "UserInvitationSent", "invitation_id": "7123", "usage": 75}',
-     lambda c: c.send_invite(ACCOUNT, PROSPECT, None), lambda r: r.usage == 75),
-    ("list_chat_messages", b'{"object": "MessageList", "cursor": null, "items": [{"object": "Message", "id": "m1",'
-     b' "text": null, "is_sender": 1, "timestamp": "2026-03-02T09:00:00.000Z", "attachments": []}]}',
-     lambda c: c.list_chat_messages("c-1"),
-     lambda r: [(m.id, m.text, m.is_sender, m.sent_at) for m in r.items]
-     == [("m1", None, True, datetime(2026, 3, 2, 9, tzinfo=UTC))]),
-    ("list_chats", b'{"object": "ChatList", "cursor": null, "items": [{"object": "Chat", "id": "c-1",'
-     b' "attendee_provider_id": null, "name": "A group", "type": 1}]}',
-     lambda c: c.list_chats(ACCOUNT), lambda r: [(x.id, x.attendee_provider_id) for x in r.items] == [("c-1", None)]),
-    ("get_user", b'{"object": "UserProfile", "provider": "LINKEDIN", "provider_id": "ACoA1",'
-     b' "public_identifier": "ada", "first_name": "Ada", "last_name": null}',
-     lambda c: c.get_user(ACCOUNT, "ada"), lambda r: (r.provider_id, r.name) == ("ACoA1", "Ada")),
+    (
+        "start_chat",
+        b'{"object": "ChatStarted", "chat_id": "c-1", "message_id": null}',
+        lambda c: c.start_chat(ACCOUNT, RELATION, "hi"),
+        lambda r: (r.chat_id, r.message_id) == ("c-1", None),
+    ),
+    (
+        "start_chat",
+        b'{"object": "ChatStarted", "chat_id": null, "message_id": null}',
+        lambda c: c.start_chat(ACCOUNT, RELATION, "hi"),
+        lambda r: (r.chat_id, r.message_id) == (None, None),
+    ),
+    (
+        "send_invite",
+        b'{"object": "UserInvitationSent", "invitation_id": "7123"}',
+        lambda c: c.send_invite(ACCOUNT, PROSPECT, None),
+        lambda r: (r.invitation_id, r.usage) == ("7123", None),
+    ),
+    (
+        "send_invite",
+        b'{"object": "UserInvitationSent", "invitation_id": "7123", "usage": 75}',
+        lambda c: c.send_invite(ACCOUNT, PROSPECT, None),
+        lambda r: r.usage == 75,
+    ),
+    (
+        "list_chat_messages",
+        b'{"object": "MessageList", "cursor": null, "items": [{"object": "Message", "id": "m1",'
+        b' "text": null, "is_sender": 1, "timestamp": "2026-03-02T09:00:00.000Z", "attachments": []}]}',
+        lambda c: c.list_chat_messages("c-1"),
+        lambda r: (
+            [(m.id, m.text, m.is_sender, m.sent_at) for m in r.items]
+            == [("m1", None, True, datetime(2026, 3, 2, 9, tzinfo=UTC))]
+        ),
+    ),
+    (
+        "list_chats",
+        b'{"object": "ChatList", "cursor": null, "items": [{"object": "Chat", "id": "c-1",'
+        b' "attendee_provider_id": null, "name": "A group", "type": 1}]}',
+        lambda c: c.list_chats(ACCOUNT),
+        lambda r: [(x.id, x.attendee_provider_id) for x in r.items] == [("c-1", None)],
+    ),
+    (
+        "get_user",
+        b'{"object": "UserProfile", "provider": "LINKEDIN", "provider_id": "ACoA1",'
+        b' "public_identifier": "ada", "first_name": "Ada", "last_name": null}',
+        lambda c: c.get_user(ACCOUNT, "ada"),
+        lambda r: (r.provider_id, r.name) == ("ACoA1", "Ada"),
+    ),
 ]
 
 
-@pytest.mark.parametrize(("name", "body", "call", "check"), DOCUMENTED_ANSWERS,
-                         ids=[f"{a[0]}-{i}" for i, a in enumerate(DOCUMENTED_ANSWERS)])
-async def test_documented_answers_are_read(stub: Stub, http: aiohttp.ClientSession, name: str, body: bytes,
-                                           call: Callable[[UnipileClient], Awaitable[Any]],
-                                           check: Callable[[Any], bool]) -> None:
+@pytest.mark.parametrize(
+    ("name", "body", "call", "check"), DOCUMENTED_ANSWERS, ids=[f"{a[0]}-{i}" for i, a in enumerate(DOCUMENTED_ANSWERS)]
+)
+async def test_documented_answers_are_read(
+    stub: Stub,
+    http: aiohttp.ClientSession,
+    name: str,
+    body: bytes,
+    call: Callable[[UnipileClient], Awaitable[Any]],
+    check: Callable[[Any], bool],
+) -> None:
     stub.status, stub.body = 201 if name in ("start_chat",) else 200, body
     assert check(await call(UnipileClient(stub.url, API_KEY, http)))
 

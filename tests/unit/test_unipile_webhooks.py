@@ -58,7 +58,8 @@ async def test_a_changed_url_or_secret_replaces_ours_and_leaves_others_alone(uni
 
     assert hooks(state) == {("users", "crm-sync", "https://someone-else.example/hook", (("X", "y"),))} | {
         (s, f"holdfast-{s}", "https://new.holdfast.example/webhooks/unipile", (("Unipile-Auth", "n3w"),))
-        for s in SOURCES}
+        for s in SOURCES
+    }
 
 
 async def test_duplicates_left_by_racing_runs_are_removed(unipile):
@@ -74,8 +75,10 @@ async def test_duplicates_left_by_racing_runs_are_removed(unipile):
 async def test_a_provider_failure_is_raised_not_swallowed(unipile):
     client, state, base = unipile
     async with aiohttp.ClientSession() as http:
-        await http.post(f"{base}/_sandbox/failures", json={"endpoint": "list_webhooks", "status": 401,
-                                                           "type": "errors/missing_credentials"})
+        await http.post(
+            f"{base}/_sandbox/failures",
+            json={"endpoint": "list_webhooks", "status": 401, "type": "errors/missing_credentials"},
+        )
     with pytest.raises(UnipileError):
         await register_webhooks(client, URL, "Unipile-Auth", "s3cret")
     assert state.webhooks == []

@@ -83,8 +83,15 @@ async def env() -> AsyncIterator[Env]:
 
 
 async def send(settings: SmtpSettings, message_id: str = "<x1@acme.example>") -> None:
-    await send_email(settings, sender=USER, to="grace@prospect.example", subject="Hi", body="Hello\n",
-                     message_id=message_id, timeout_s=10)
+    await send_email(
+        settings,
+        sender=USER,
+        to="grace@prospect.example",
+        subject="Hi",
+        body="Hello\n",
+        message_id=message_id,
+        timeout_s=10,
+    )
 
 
 @pytest.mark.parametrize("provider", ["google", "microsoft"])
@@ -186,7 +193,10 @@ async def test_the_wire_answers_are_gmails_and_outlooks(env: Env) -> None:
     challenge, final = await smtp_dialog(env.port, b"AUTH XOAUTH2 " + initial_response(USER, "ya29.revoked"), b"")
     assert challenge.startswith(b"334 ")
     assert json.loads(base64.b64decode(challenge[4:].strip())) == {
-        "status": "401", "schemes": "bearer mac", "scope": "https://mail.google.com/"}
+        "status": "401",
+        "schemes": "bearer mac",
+        "scope": "https://mail.google.com/",
+    }
     assert final.startswith(b"535-5.7.8 ") and b"\r\n535 5.7.8 " in final
 
     # Outlook answers at once.

@@ -47,8 +47,7 @@ _AUTH_CODES = frozenset({530, 534, 535})
 # RFC 3463: class.subject.detail at the start of the reply text.
 _ENHANCED = re.compile(r"^\s*([245])\.(\d{1,3})\.(\d{1,3})(?=\s|$)")
 # A policy refusal (5.7.x) is the inbox's when it says so: its sender address, its login, or relaying.
-_SENDER_WORDS = re.compile(r"\bsender\b|\bauthenticat|\brelay|\bnot owned by\b|\bsend as\b|\bspoof",
-                           re.IGNORECASE)
+_SENDER_WORDS = re.compile(r"\bsender\b|\bauthenticat|\brelay|\bnot owned by\b|\bsend as\b|\bspoof", re.IGNORECASE)
 # 5.1.7 bad sender mailbox syntax, 5.1.8 bad sender system address: the sender's, not the recipient's.
 _SENDER_ADDRESS_DETAILS = frozenset({"5.1.7", "5.1.8"})
 # SASL mechanisms tried, best first; only the first the server offers is used (see _login).
@@ -93,8 +92,16 @@ class SmtpError(Exception):
     """A failed SMTP exchange. `code` is the server's reply code, None when there was no answer; `enhanced` its
     RFC 3463 status code ("5.7.1") when it gave one."""
 
-    def __init__(self, kind: FailureKind, code: int | None, message: str, *, stage: str = "",
-                 enhanced: str = "", reason: str = "") -> None:
+    def __init__(
+        self,
+        kind: FailureKind,
+        code: int | None,
+        message: str,
+        *,
+        stage: str = "",
+        enhanced: str = "",
+        reason: str = "",
+    ) -> None:
         super().__init__(kind, code, message)
         self.kind = kind
         self.code = code
@@ -108,8 +115,10 @@ class SmtpError(Exception):
         return f"SMTP {self.code if self.code is not None else '-'} ({self.kind}): {self.message}"
 
     def __repr__(self) -> str:
-        return (f"SmtpError(kind={self.kind.value!r}, code={self.code!r}, enhanced={self.enhanced!r}, "
-                f"stage={self.stage!r}, message={self.message!r})")
+        return (
+            f"SmtpError(kind={self.kind.value!r}, code={self.code!r}, enhanced={self.enhanced!r}, "
+            f"stage={self.stage!r}, message={self.message!r})"
+        )
 
 
 async def send_email(
@@ -127,8 +136,15 @@ async def send_email(
     """Send one plain-text UTF-8 email; `timeout_s` bounds the whole exchange, connection included. `sender_name`
     is the From header's display name (`From: "Ada Lovelace" <ada@acme.example>`); `headers` are added as given
     (List-Unsubscribe and the like)."""
-    raw = build_message(sender=sender, to=to, subject=subject, body=body, message_id=message_id, headers=headers,
-                        sender_name=sender_name)
+    raw = build_message(
+        sender=sender,
+        to=to,
+        subject=subject,
+        body=body,
+        message_id=message_id,
+        headers=headers,
+        sender_name=sender_name,
+    )
     client = _client(settings, timeout_s)
     stage = "connect"
     try:
@@ -169,7 +185,13 @@ async def check_login(settings: SmtpSettings, timeout_s: float = 15) -> None:
 
 
 def build_message(
-    *, sender: str, to: str, subject: str, body: str, message_id: str, headers: Mapping[str, str] | None = None,
+    *,
+    sender: str,
+    to: str,
+    subject: str,
+    body: str,
+    message_id: str,
+    headers: Mapping[str, str] | None = None,
     sender_name: str = "",
 ) -> bytes:
     """The message as it goes on the wire (CRLF, 7-bit). Extra `headers` come last, after the standard ones."""
@@ -227,11 +249,20 @@ async def _login(client: aiosmtplib.SMTP, settings: SmtpSettings) -> None:
 
 
 async def _refuse_public_plaintext(settings: SmtpSettings) -> None:
-    if settings.security == "none" and settings.username and not settings.allow_public_plaintext \
-            and not await plaintext_allowed(settings.host, settings.port):
-        raise SmtpError(FailureKind.DISCONNECTED, None, f"connect: {PLAINTEXT_REFUSED}: {settings.host} is not a "
-                        "loopback or private address; security \"none\" would send the password unencrypted",
-                        stage="connect", reason=PLAINTEXT_REFUSED)
+    if (
+        settings.security == "none"
+        and settings.username
+        and not settings.allow_public_plaintext
+        and not await plaintext_allowed(settings.host, settings.port)
+    ):
+        raise SmtpError(
+            FailureKind.DISCONNECTED,
+            None,
+            f"connect: {PLAINTEXT_REFUSED}: {settings.host} is not a "
+            'loopback or private address; security "none" would send the password unencrypted',
+            stage="connect",
+            reason=PLAINTEXT_REFUSED,
+        )
 
 
 async def _quit(client: aiosmtplib.SMTP) -> None:
@@ -245,8 +276,13 @@ def _error(exc: BaseException, stage: str, settings: SmtpSettings) -> SmtpError:
     if problem is not None:
         # Not the network: the member must fix the server name or the trust store. Nothing was sent; the inbox
         # cannot send until then (A4, reported at once by the probe).
-        return SmtpError(FailureKind.DISCONNECTED, None, f"{stage}: {describe(settings.host, problem)}", stage=stage,
-                         reason=TLS_CERTIFICATE)
+        return SmtpError(
+            FailureKind.DISCONNECTED,
+            None,
+            f"{stage}: {describe(settings.host, problem)}",
+            stage=stage,
+            reason=TLS_CERTIFICATE,
+        )
     code: int | None = getattr(exc, "code", None)
     if code is not None and not 200 <= code < 600:
         code = None  # aiosmtplib uses -1 for "no reply"
@@ -273,8 +309,12 @@ def classify(stage: str, code: int | None, enhanced: str, text: str, *, auth_ref
     if code is None:
         # No answer: before DATA nothing can have been taken, after it the server may hold the message.
         return FailureKind.UNKNOWN if stage == "data" else FailureKind.TRANSIENT
-    if code in _AUTH_CODES or enhanced == "5.7.8" or (stage == "login" and code >= 500) or (
-            auth_refused and code >= 500):
+    if (
+        code in _AUTH_CODES
+        or enhanced == "5.7.8"
+        or (stage == "login" and code >= 500)
+        or (auth_refused and code >= 500)
+    ):
         return FailureKind.DISCONNECTED
     # After the AUTH check: a 454 "temporary authentication failure" is no reason to disconnect the inbox.
     if 400 <= code < 500:

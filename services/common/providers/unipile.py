@@ -134,17 +134,22 @@ class UnipileClient:
         if cursor:
             params["cursor"] = cursor
         payload = await self._request("GET", "accounts", params=params)
-        return Page(items=tuple(account_from(item) for item in payload.items()),
-                    cursor=payload.optional_str("cursor") or None)
+        return Page(
+            items=tuple(account_from(item) for item in payload.items()), cursor=payload.optional_str("cursor") or None
+        )
 
     async def get_user(self, account_id: str, identifier: str) -> UserProfile:
         """A LinkedIn member by public identifier (or provider id), as `account_id` sees it: the provider id an
         invite needs (Unipile's first step of inviting)."""
         payload = await self._request("GET", f"users/{_segment(identifier)}", params={"account_id": account_id})
-        name = " ".join(part for part in (payload.optional_str("first_name"), payload.optional_str("last_name"))
-                        if part)
-        return UserProfile(provider_id=payload.required_str("provider_id"),
-                           public_identifier=payload.optional_str("public_identifier"), name=name)
+        name = " ".join(
+            part for part in (payload.optional_str("first_name"), payload.optional_str("last_name")) if part
+        )
+        return UserProfile(
+            provider_id=payload.required_str("provider_id"),
+            public_identifier=payload.optional_str("public_identifier"),
+            name=name,
+        )
 
     async def send_invite(self, account_id: str, provider_id: str, message: str | None) -> InviteResult:
         if message is not None and len(message) > INVITE_MESSAGE_MAX_CHARS:
@@ -155,12 +160,14 @@ class UnipileClient:
             body["message"] = message
         payload = await self._request("POST", "users/invite", json_body=body)
         usage = payload.body.get("usage")
-        return InviteResult(invitation_id=payload.required_str("invitation_id"),
-                            usage=int(usage) if isinstance(usage, int | float) and not isinstance(usage, bool)
-                            else None)
+        return InviteResult(
+            invitation_id=payload.required_str("invitation_id"),
+            usage=int(usage) if isinstance(usage, int | float) and not isinstance(usage, bool) else None,
+        )
 
-    async def start_chat(self, account_id: str, attendee_provider_id: str, text: str, *, inmail: bool = False,
-                         api: str | None = None) -> ChatResult:
+    async def start_chat(
+        self, account_id: str, attendee_provider_id: str, text: str, *, inmail: bool = False, api: str | None = None
+    ) -> ChatResult:
         """A new chat with one member; `inmail` sends it as an InMail (to someone not connected), through the
         account's Sales Navigator or Recruiter seat when `api` names one."""
         form = aiohttp.FormData(default_to_multipart=True)
@@ -225,18 +232,22 @@ class UnipileClient:
     async def get_chat(self, chat_id: str) -> ChatSummary:
         return chat_summary_from(await self._request("GET", f"chats/{_segment(chat_id)}"))
 
-    async def list_chats(self, account_id: str, cursor: str | None = None, limit: int = 20, *,
-                         after: datetime | None = None) -> Page[ChatSummary]:
+    async def list_chats(
+        self, account_id: str, cursor: str | None = None, limit: int = 20, *, after: datetime | None = None
+    ) -> Page[ChatSummary]:
         """The account's chats, most recently active first (only those active since `after`, when given)."""
         params = _page_params(account_id, cursor, limit, CHATS_MAX_LIMIT)
         if after is not None:
             params["after"] = _format_expires_on(after)
         payload = await self._request("GET", "chats", params=params)
-        return Page(items=tuple(chat_summary_from(item) for item in payload.items()),
-                    cursor=payload.optional_str("cursor") or None)
+        return Page(
+            items=tuple(chat_summary_from(item) for item in payload.items()),
+            cursor=payload.optional_str("cursor") or None,
+        )
 
-    async def list_chat_messages(self, chat_id: str, cursor: str | None = None, limit: int = 20, *,
-                                 after: datetime | None = None) -> Page[ChatMessage]:
+    async def list_chat_messages(
+        self, chat_id: str, cursor: str | None = None, limit: int = 20, *, after: datetime | None = None
+    ) -> Page[ChatMessage]:
         """A chat's messages, newest first (only those sent since `after`, when given)."""
         if not 1 <= limit <= CHATS_MAX_LIMIT:
             raise ValueError(f"limit must be between 1 and {CHATS_MAX_LIMIT}")
@@ -244,8 +255,10 @@ class UnipileClient:
         if after is not None:
             params["after"] = _format_expires_on(after)
         payload = await self._request("GET", f"chats/{_segment(chat_id)}/messages", params=params)
-        return Page(items=tuple(chat_message_from(item) for item in payload.items()),
-                    cursor=payload.optional_str("cursor") or None)
+        return Page(
+            items=tuple(chat_message_from(item) for item in payload.items()),
+            cursor=payload.optional_str("cursor") or None,
+        )
 
     async def create_reconnect_link(
         self,
@@ -302,10 +315,16 @@ class UnipileClient:
         if cursor:
             params["cursor"] = cursor
         payload = await self._request("GET", "webhooks", params=params)
-        items = tuple(WebhookInfo(id=item.required_str("id"), source=item.optional_str("source") or "",
-                                  request_url=item.optional_str("request_url") or "",
-                                  name=item.optional_str("name") or "", headers=headers_from(item.body.get("headers")))
-                      for item in payload.items())
+        items = tuple(
+            WebhookInfo(
+                id=item.required_str("id"),
+                source=item.optional_str("source") or "",
+                request_url=item.optional_str("request_url") or "",
+                name=item.optional_str("name") or "",
+                headers=headers_from(item.body.get("headers")),
+            )
+            for item in payload.items()
+        )
         return Page(items=items, cursor=payload.optional_str("cursor") or None)
 
     async def delete_webhook(self, webhook_id: str) -> None:
@@ -377,8 +396,9 @@ class UnipileClient:
         if is_unmapped(status, error_type):
             # T2: a type Unipile does not document is still a definite answer; make a new one visible.
             PROVIDER_UNMAPPED_ERRORS.labels(str(status), error_type[:60] or "-").inc()
-            log.warning("undocumented Unipile error type", status=status, type=error_type[:60],
-                        title=self._redact(title)[:100])
+            log.warning(
+                "undocumented Unipile error type", status=status, type=error_type[:60], title=self._redact(title)[:100]
+            )
         return UnipileError(
             status,
             error_type,

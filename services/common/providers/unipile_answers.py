@@ -124,7 +124,6 @@ _STATUS_SEVERITY = {"CREDENTIALS": 0, "PERMISSIONS": 2, "ERROR": 3, "STOPPED": 4
 _UNLISTED_STATUS_SEVERITY = 1
 
 
-
 @dataclass(frozen=True, slots=True)
 class Payload:
     """A decoded JSON object; missing or mistyped fields raise a malformed-response error."""
@@ -155,16 +154,23 @@ def chat_message_from(payload: Payload) -> ChatMessage:
     is_sender = payload.body.get("is_sender")
     if not isinstance(is_sender, bool | int):
         raise malformed(payload.status, "field 'is_sender' is missing or not a number")
-    return ChatMessage(id=payload.required_str("id"), chat_id=payload.optional_str("chat_id") or "",
-                       sender_provider_id=payload.optional_str("sender_id") or "",
-                       text=payload.optional_str("text"), is_sender=bool(is_sender),
-                       sent_at=parse_datetime(payload.optional_str("timestamp")))
+    return ChatMessage(
+        id=payload.required_str("id"),
+        chat_id=payload.optional_str("chat_id") or "",
+        sender_provider_id=payload.optional_str("sender_id") or "",
+        text=payload.optional_str("text"),
+        is_sender=bool(is_sender),
+        sent_at=parse_datetime(payload.optional_str("timestamp")),
+    )
 
 
 def chat_summary_from(payload: Payload) -> ChatSummary:
-    return ChatSummary(id=payload.required_str("id"), account_id=payload.optional_str("account_id") or "",
-                       attendee_provider_id=payload.optional_str("attendee_provider_id"),
-                       updated_at=parse_datetime(payload.optional_str("timestamp")))
+    return ChatSummary(
+        id=payload.required_str("id"),
+        account_id=payload.optional_str("account_id") or "",
+        attendee_provider_id=payload.optional_str("attendee_provider_id"),
+        updated_at=parse_datetime(payload.optional_str("timestamp")),
+    )
 
 
 def account_from(payload: Payload) -> Account:
@@ -183,8 +189,11 @@ def account_from(payload: Payload) -> Account:
 def headers_from(value: object) -> dict[str, str]:
     if not isinstance(value, list):
         return {}
-    return {h["key"]: h["value"] for h in value
-            if isinstance(h, dict) and isinstance(h.get("key"), str) and isinstance(h.get("value"), str)}
+    return {
+        h["key"]: h["value"]
+        for h in value
+        if isinstance(h, dict) and isinstance(h.get("key"), str) and isinstance(h.get("value"), str)
+    }
 
 
 def malformed(status: int, detail: str) -> UnipileError:
@@ -202,10 +211,6 @@ def decode_success(status: int, raw: bytes) -> Mapping[str, Any]:
     return body
 
 
-
-
-
-
 def account_status(sources: object) -> str:
     statuses: list[str] = [
         source["status"]
@@ -215,8 +220,6 @@ def account_status(sources: object) -> str:
     if not statuses:
         return "UNKNOWN"
     return min(statuses, key=lambda status: _STATUS_SEVERITY.get(status, _UNLISTED_STATUS_SEVERITY))
-
-
 
 
 def parse_datetime(value: str | None) -> datetime | None:

@@ -31,8 +31,10 @@ class Registration:
     removed_duplicates: int = 0
 
     def summary(self) -> str:
-        return (f"webhooks: created {sorted(self.created)}, replaced {sorted(self.replaced)}, "
-                f"kept {sorted(self.kept)}, duplicates removed {self.removed_duplicates}")
+        return (
+            f"webhooks: created {sorted(self.created)}, replaced {sorted(self.replaced)}, "
+            f"kept {sorted(self.kept)}, duplicates removed {self.removed_duplicates}"
+        )
 
 
 async def register_webhooks(client: UnipileClient, request_url: str, header: str, secret: str) -> Registration:
@@ -43,8 +45,11 @@ async def register_webhooks(client: UnipileClient, request_url: str, header: str
     existing = await _all_webhooks(client)
     for source in SOURCES:
         ours = [w for w in existing if w.name == webhook_name(source)]
-        current = [w for w in ours if w.source in (source, "") and w.request_url == request_url
-                   and w.headers.get(header) == secret]
+        current = [
+            w
+            for w in ours
+            if w.source in (source, "") and w.request_url == request_url and w.headers.get(header) == secret
+        ]
         if current:
             done.kept.append(source)
             keep = current[0]
