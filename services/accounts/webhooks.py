@@ -57,17 +57,16 @@ def webhook_secret_context(workspace_id: str) -> str:
 
 @dataclass(frozen=True)
 class Disabled:
-    """An endpoint Holdfast has just disabled, and whom to tell (read in the disabling transaction)."""
+    """An endpoint Holdfast has just disabled."""
 
     endpoint_id: str
     workspace_id: str
-    workspace_name: str
     url: str
     reason: str
-    owner_email: str
 
 
-def disabled_mail(disabled: Disabled, *, failing_since: datetime | None, public_url: str) -> tuple[str, str]:
+def disabled_mail(disabled: Disabled, workspace_name: str, *, failing_since: datetime | None,
+                  public_url: str) -> tuple[str, str]:
     """The subject and body of the email telling the owner an endpoint was disabled."""
     if failing_since is None:
         why = "it answered 410 Gone, which says the endpoint no longer exists"
@@ -76,7 +75,7 @@ def disabled_mail(disabled: Disabled, *, failing_since: datetime | None, public_
                "retries")
     page = f"{public_url.rstrip('/')}/#/webhooks" if public_url else "the Webhooks page of Holdfast"
     subject = f"Holdfast stopped sending webhooks to {disabled.url}"
-    of = f" of the workspace {disabled.workspace_name}" if disabled.workspace_name else ""
+    of = f" of the workspace {workspace_name}" if workspace_name else ""
     body = (f"Holdfast has disabled the webhook endpoint {disabled.url}{of}:\n"
             f"{why}.\n\n"
             "No events are sent to it while it is disabled; the deliveries it missed are kept and go out when it is "
@@ -265,13 +264,19 @@ class WebhookService:
             log.info("webhook endpoint disabled; no system SMTP server, the owner is not emailed",
                      endpoint_id=disabled.endpoint_id)
             return
-        if not disabled.owner_email:
+        # Plain reads on the pool (no transaction, no lock): whom to email, and the workspace's name.
+        tx = self._repo.pool_tx()
+        owner = next((m for m in await MemberTx(tx).list_members(disabled.workspace_id) if m.role == Role.OWNER),
+                     None)
+        if owner is None:
             log.warning("webhook endpoint disabled; the workspace has no owner to email",
                         endpoint_id=disabled.endpoint_id)
             return
-        subject, body = disabled_mail(disabled, failing_since=failing_since, public_url=self._public_url)
+        workspace = await WorkspaceTx(tx).get_workspace(disabled.workspace_id)
+        subject, body = disabled_mail(disabled, workspace.name if workspace else "", failing_since=failing_since,
+                                      public_url=self._public_url)
         try:
-            await self._mail.send(disabled.owner_email, subject, body)
+            await self._mail.send(owner.email, subject, body)
         except (Unavailable, OSError) as exc:
             log.warning("webhook endpoint disabled; the email to the owner was not sent",
                         endpoint_id=disabled.endpoint_id, error=str(exc))
@@ -290,12 +295,7 @@ async def _disable(tx: Tx, endpoint_id: str, reason: str, now: datetime) -> Disa
     await AuditTx(tx).record(workspace_id, now, SYSTEM_ACTOR, None, "disable_webhook_endpoint", "SYSTEM",
                              f"/api/v1/webhook-endpoints/{endpoint_id}", {"endpoint_id": endpoint_id},
                              {"enabled": False, "disabled_reason": reason, "url": url}, 200, "")
-    # Plain reads (no row lock): who to email and the workspace's name, as they are when it was disabled.
-    owner = next((m for m in await MemberTx(tx).list_members(workspace_id) if m.role == Role.OWNER), None)
-    workspace = await WorkspaceTx(tx).get_workspace(workspace_id)
-    return Disabled(endpoint_id=endpoint_id, workspace_id=workspace_id,
-                    workspace_name=workspace.name if workspace else "", url=url, reason=reason,
-                    owner_email=owner.email if owner else "")
+    return Disabled(endpoint_id=endpoint_id, workspace_id=workspace_id, url=url, reason=reason)
 
 
 async def record_event_in(tx: Tx, event_id: str, workspace_id: str, type_: str, occurred_at: datetime,
