@@ -82,15 +82,16 @@ class AccountsService:
         self.workspaces = WorkspaceService(repository, clock, health=health, committed=committed)
         self.members = MemberService(repository, clock)
         self.audit = AuditService(repository, clock)
-        self.sign_in = SignInService(
+        mail = system_mail or SmtpSystemMail(None, "")
+        self.sign_in = SignInService(repository, clock, mail=mail, public_url=public_url, policy=sign_in_policy)
+        self.webhooks = WebhookService(
             repository,
             clock,
-            mail=system_mail or SmtpSystemMail(None, ""),
+            keyring=keyring,
+            poster=webhook_poster,
+            allow_private=webhooks_allow_private,
+            mail=mail,
             public_url=public_url,
-            policy=sign_in_policy,
-        )
-        self.webhooks = WebhookService(
-            repository, clock, keyring=keyring, poster=webhook_poster, allow_private=webhooks_allow_private
         )
         self.linkedin = LinkedInService(
             repository,

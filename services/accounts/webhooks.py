@@ -1,7 +1,8 @@
 """Use cases of outbound webhooks: endpoints (created with a secret shown once, listed, updated, deleted, secret
 rotated), events recorded with one delivery per subscribed endpoint, and the delivery loop: each due delivery is
 signed and sent, at least once with the same webhook-id, retried with back-off for three days; a 410 answer or
-three days of failures disable the endpoint. Rules and signing: webhook_domain.py.
+three days of failures disable the endpoint, and the workspace's owner is emailed (after the disabling
+transaction commits; nothing is sent without a system SMTP server). Rules and signing: webhook_domain.py.
 
 Endpoint URLs resolving to loopback or private addresses are refused (when created or changed, and again before
 each attempt) unless `allow_private` (HOLDFAST_WEBHOOKS_ALLOW_PRIVATE); the gateway answers such a refusal 422."""
@@ -9,14 +10,17 @@ each attempt) unless `allow_private` (HOLDFAST_WEBHOOKS_ALLOW_PRIVATE); the gate
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import structlog
 
 from services.accounts.audit_repository import SYSTEM_ACTOR, AuditTx
+from services.accounts.member_repository import MemberTx
 from services.accounts.ports import WebhookPoster
 from services.accounts.repository import Repository, Tx
+from services.accounts.system_mail import SystemMail
 from services.accounts.webhook_domain import (
     CLAIM_LEASE,
     Delivery,
@@ -33,18 +37,53 @@ from services.accounts.webhook_domain import (
     validate_url,
 )
 from services.accounts.webhook_repository import WebhookTx
+from services.accounts.workspace_repository import WorkspaceTx
 from services.common.clock import Clock
 from services.common.crypto import Keyring
-from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
+from services.common.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from services.common.ids import parse_uuid
+from services.common.roles import Role
 
 log = structlog.get_logger(__name__)
 MAX_DELIVERIES_PAGE = 100
+REASON_GONE = "the endpoint answered 410 Gone"
+REASON_FAILING = "deliveries failed for three days"
 
 
 def webhook_secret_context(workspace_id: str) -> str:
     """What a stored signing secret is bound to (key rotation re-encrypts it under the same)."""
     return f"webhook-secret:{workspace_id}"
+
+
+@dataclass(frozen=True)
+class Disabled:
+    """An endpoint Holdfast has just disabled."""
+
+    endpoint_id: str
+    workspace_id: str
+    url: str
+    reason: str
+
+
+def disabled_mail(
+    disabled: Disabled, workspace_name: str, *, failing_since: datetime | None, public_url: str
+) -> tuple[str, str]:
+    """The subject and body of the email telling the owner an endpoint was disabled."""
+    if failing_since is None:
+        why = "it answered 410 Gone, which says the endpoint no longer exists"
+    else:
+        why = f"every delivery to it has failed since {failing_since:%Y-%m-%d %H:%M} UTC, for three days of retries"
+    page = f"{public_url.rstrip('/')}/#/webhooks" if public_url else "the Webhooks page of Holdfast"
+    subject = f"Holdfast stopped sending webhooks to {disabled.url}"
+    of = f" of the workspace {workspace_name}" if workspace_name else ""
+    body = (
+        f"Holdfast has disabled the webhook endpoint {disabled.url}{of}:\n"
+        f"{why}.\n\n"
+        "No events are sent to it while it is disabled; the deliveries it missed are kept and go out when it is "
+        "enabled again.\n\n"
+        f"When the endpoint works again, an admin or the owner can enable it on the Webhooks page:\n{page}\n"
+    )
+    return subject, body
 
 
 class WebhookService:
@@ -57,13 +96,19 @@ class WebhookService:
         poster: WebhookPoster | None,
         allow_private: bool = False,
         batch: int = 50,
+        mail: SystemMail | None = None,
+        public_url: str = "",
     ):
+        """`mail` tells a workspace's owner when Holdfast disables one of its endpoints (None or not configured:
+        only the audit entry and the Webhooks page's notice tell); `public_url` names the UI in that email."""
         self._repo = repository
         self._clock = clock
         self._keyring = keyring
         self._poster = poster
         self._allow_private = allow_private
         self._batch = batch
+        self._mail = mail
+        self._public_url = public_url
 
     async def _check_address(self, host: str, field: str = "url") -> None:
         if self._allow_private or self._poster is None:
@@ -215,6 +260,8 @@ class WebhookService:
         except OSError as exc:
             error = f"no answer: {type(exc).__name__}"
         now = self._clock.now()
+        disabled: Disabled | None = None
+        failing_since: datetime | None = None
         async with self._repo.transaction() as tx:
             webhooks = WebhookTx(tx)
             if http_status is not None and 200 <= http_status < 300:
@@ -237,30 +284,70 @@ class WebhookService:
                     error="410 Gone",
                     now=now,
                 )
-                await _disable(tx, message.endpoint_id, "the endpoint answered 410 Gone", now)
-                log.warning("webhook endpoint disabled: 410", endpoint_id=message.endpoint_id)
-                return
-            retry_at = next_attempt(message.attempts + 1, message.created_at, now)
-            await webhooks.record_attempt(
-                message.delivery_id,
-                status="pending" if retry_at else "failed",
-                next_attempt_at=retry_at,
-                http_status=http_status,
-                error=error or f"answered {http_status}",
-                now=now,
-            )
-            if retry_at is None:
-                await _disable(tx, message.endpoint_id, "deliveries failed for three days", now)
+                disabled = await _disable(tx, message.endpoint_id, REASON_GONE, now)
+            else:
+                retry_at = next_attempt(message.attempts + 1, message.created_at, now)
+                await webhooks.record_attempt(
+                    message.delivery_id,
+                    status="pending" if retry_at else "failed",
+                    next_attempt_at=retry_at,
+                    http_status=http_status,
+                    error=error or f"answered {http_status}",
+                    now=now,
+                )
+                if retry_at is None:
+                    disabled = await _disable(tx, message.endpoint_id, REASON_FAILING, now)
+                    failing_since = message.created_at
+        if http_status == 410:
+            log.warning("webhook endpoint disabled: 410", endpoint_id=message.endpoint_id)
+        else:
+            if disabled is not None:
                 log.warning("webhook endpoint disabled: failing for three days", endpoint_id=message.endpoint_id)
-        log.info("webhook attempt failed", delivery_id=message.delivery_id, status=http_status, error=error)
+            log.info("webhook attempt failed", delivery_id=message.delivery_id, status=http_status, error=error)
+        if disabled is not None:
+            # Committed: the email goes out with no transaction open (docs/DECISIONS.md "Locks").
+            await self._tell_owner(disabled, failing_since)
+
+    async def _tell_owner(self, disabled: Disabled, failing_since: datetime | None) -> None:
+        """Email the owner that Holdfast disabled an endpoint. Best effort: the disable stands whatever happens
+        here, and the audit entry and the Webhooks page's notice tell in any case."""
+        if self._mail is None or not self._mail.configured:
+            log.info(
+                "webhook endpoint disabled; no system SMTP server, the owner is not emailed",
+                endpoint_id=disabled.endpoint_id,
+            )
+            return
+        # Plain reads on the pool (no transaction, no lock): whom to email, and the workspace's name.
+        tx = self._repo.pool_tx()
+        owner = next((m for m in await MemberTx(tx).list_members(disabled.workspace_id) if m.role == Role.OWNER), None)
+        if owner is None:
+            log.warning(
+                "webhook endpoint disabled; the workspace has no owner to email", endpoint_id=disabled.endpoint_id
+            )
+            return
+        workspace = await WorkspaceTx(tx).get_workspace(disabled.workspace_id)
+        subject, body = disabled_mail(
+            disabled, workspace.name if workspace else "", failing_since=failing_since, public_url=self._public_url
+        )
+        try:
+            await self._mail.send(owner.email, subject, body)
+        except (Unavailable, OSError) as exc:
+            log.warning(
+                "webhook endpoint disabled; the email to the owner was not sent",
+                endpoint_id=disabled.endpoint_id,
+                error=str(exc),
+            )
+            return
+        log.info("webhook endpoint disabled; the owner was emailed", endpoint_id=disabled.endpoint_id)
 
 
-async def _disable(tx: Tx, endpoint_id: str, reason: str, now: datetime) -> None:
+async def _disable(tx: Tx, endpoint_id: str, reason: str, now: datetime) -> Disabled | None:
     """Holdfast disables an endpoint (a 410, or failures for three days): the workspace is told by an entry of its
-    audit log, written by the system actor in the same transaction, which the Webhooks page shows as a notice."""
+    audit log, written by the system actor in the same transaction, which the Webhooks page shows as a notice, and
+    its owner by email once this commits (the caller sends it). None if it was disabled already."""
     disabled = await WebhookTx(tx).disable_endpoint(endpoint_id, reason, now)
     if disabled is None:
-        return
+        return None
     workspace_id, url = disabled
     await AuditTx(tx).record(
         workspace_id,
@@ -275,6 +362,7 @@ async def _disable(tx: Tx, endpoint_id: str, reason: str, now: datetime) -> None
         200,
         "",
     )
+    return Disabled(endpoint_id=endpoint_id, workspace_id=workspace_id, url=url, reason=reason)
 
 
 async def record_event_in(
