@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Literal
 
 from aiohttp import web
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from holdfast.campaigns.v1 import campaigns_pb2
 from holdfast.common.v1 import types_pb2
@@ -24,6 +24,12 @@ class CampaignListQuery(Paging):
         description="archived: only archived campaigns; all: both; left out: the campaigns not archived",
         json_schema_extra={"enum": ["archived", "all"]},
     )
+
+    @field_validator("archived", mode="before")
+    @classmethod
+    def _empty_is_left_out(cls, value: object) -> object:
+        # `?archived=` (how a form or a client sends "none") is the parameter left out.
+        return None if value == "" else value
 
 
 class EditCampaign(models.Request):

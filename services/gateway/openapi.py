@@ -85,7 +85,9 @@ def build() -> dict[str, Any]:
                         "name": name,
                         "in": "query",
                         "required": False,
-                        "schema": {"type": "integer", **_bounds(fld)} if fld.annotation is int else text,
+                        "schema": {"type": "integer", **_bounds(fld)}
+                        if fld.annotation is int
+                        else {**text, **_bounds(fld)},
                     }
                 )
         if params:
