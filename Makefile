@@ -85,10 +85,12 @@ lock: $(STAMP)
 # pulled; docs/OPERATIONS.md). Needs a running dockerd; `make test-image` starts one when none runs.
 IMAGE ?= holdfast:dev
 image: $(STAMP)
+	bash scripts/ensure_docker.sh
 	PYTHON=$(PY) bash scripts/image_build.sh $(IMAGE)
 
 # The image run as the prod overlay runs it, against an embedded PostgreSQL (tests/container).
 test-image: $(STAMP)
+	bash scripts/ensure_docker.sh
 	HOLDFAST_CONTAINER_TEST=1 $(PY) -m pytest tests/container -q
 	@cat .holdfast/container-test.json
 
