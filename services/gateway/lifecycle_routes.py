@@ -4,7 +4,7 @@ prospects a changed delay or window moves), duplicate it as a new draft, archive
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import Field, field_validator
@@ -43,6 +43,34 @@ class EditCampaign(models.Request):
     )
 
 
+def definition_pb(body: models.CreateCampaign | EditCampaign) -> dict[str, Any]:
+    """A campaign's schedule, steps and senders as the campaigns service's messages (create and edit share it)."""
+    return {
+        "schedule": campaigns_pb2.Schedule(
+            days=body.schedule.days,
+            window_start=body.schedule.window.start,
+            window_end=body.schedule.window.end,
+            timezone=body.schedule.timezone,
+            randomize_within_window=body.schedule.randomize_within_window,
+        ),
+        "steps": [
+            campaigns_pb2.Step(
+                index=i,
+                channel=from_word(types_pb2.Channel, s.channel),
+                action=from_word(campaigns_pb2.StepAction, s.action),
+                delay=campaigns_pb2.Delay(days=s.delay.days, hours=s.delay.hours),
+                text=s.text,
+                subject=s.subject,
+                body=s.body,
+            )
+            for i, s in enumerate(body.steps)
+        ],
+        "senders": campaigns_pb2.Senders(
+            linkedin_account_ids=body.senders.linkedin_account_ids, inbox_ids=body.senders.inbox_ids
+        ),
+    }
+
+
 class PlanMoveOut(models.Response):
     prospect_id: str
     step_index: int
@@ -73,28 +101,7 @@ async def edit_campaign(request: web.Request) -> web.Response:
             name=body.name,
             preview=body.preview,
             stop_on_reply=body.stop_on_reply,
-            schedule=campaigns_pb2.Schedule(
-                days=body.schedule.days,
-                window_start=body.schedule.window.start,
-                window_end=body.schedule.window.end,
-                timezone=body.schedule.timezone,
-                randomize_within_window=body.schedule.randomize_within_window,
-            ),
-            steps=[
-                campaigns_pb2.Step(
-                    index=i,
-                    channel=from_word(types_pb2.Channel, s.channel),
-                    action=from_word(campaigns_pb2.StepAction, s.action),
-                    delay=campaigns_pb2.Delay(days=s.delay.days, hours=s.delay.hours),
-                    text=s.text,
-                    subject=s.subject,
-                    body=s.body,
-                )
-                for i, s in enumerate(body.steps)
-            ],
-            senders=campaigns_pb2.Senders(
-                linkedin_account_ids=body.senders.linkedin_account_ids, inbox_ids=body.senders.inbox_ids
-            ),
+            **definition_pb(body),
         )
     )
     return reply(

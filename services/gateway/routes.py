@@ -31,7 +31,7 @@ from services.gateway.api import (
 )
 from services.gateway.audit import AUDIT_ROUTES
 from services.gateway.invitation_routes import INVITATION_ROUTES
-from services.gateway.lifecycle_routes import LIFECYCLE_ROUTES, CampaignListQuery
+from services.gateway.lifecycle_routes import LIFECYCLE_ROUTES, CampaignListQuery, definition_pb
 from services.gateway.reply_routes import REPLY_ROUTES
 from services.gateway.sandbox_routes import SANDBOX_ROUTES
 from services.gateway.sender_routes import SENDER_ROUTES
@@ -82,28 +82,7 @@ async def create_campaign(request: web.Request) -> web.Response:
             workspace_id=principal.workspace_id,
             name=body.name,
             kind=from_word(campaigns_pb2.CampaignKind, body.kind),
-            schedule=campaigns_pb2.Schedule(
-                days=body.schedule.days,
-                window_start=body.schedule.window.start,
-                window_end=body.schedule.window.end,
-                timezone=body.schedule.timezone,
-                randomize_within_window=body.schedule.randomize_within_window,
-            ),
-            steps=[
-                campaigns_pb2.Step(
-                    index=i,
-                    channel=from_word(types_pb2.Channel, s.channel),
-                    action=from_word(campaigns_pb2.StepAction, s.action),
-                    delay=campaigns_pb2.Delay(days=s.delay.days, hours=s.delay.hours),
-                    text=s.text,
-                    subject=s.subject,
-                    body=s.body,
-                )
-                for i, s in enumerate(body.steps)
-            ],
-            senders=campaigns_pb2.Senders(
-                linkedin_account_ids=body.senders.linkedin_account_ids, inbox_ids=body.senders.inbox_ids
-            ),
+            **definition_pb(body),
             actor=principal.actor(),
             stop_on_reply=body.stop_on_reply,
         )
