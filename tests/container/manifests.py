@@ -114,6 +114,8 @@ def _environment(
         _unknown(f"{where} env {var['name']}", var["valueFrom"], {"secretKeyRef"})
         ref = var["valueFrom"]["secretKeyRef"]
         assert ref["name"] == "holdfast-secrets", f"{where}: Secret {ref['name']} is not the documented one"
+        if ref.get("optional") is True and ref["key"] not in secret:
+            continue  # as Kubernetes does: an optional key the Secret lacks leaves the variable unset
         assert ref["key"] in secret, f"{where}: the Secret has no key {ref['key']!r} (docs/OPERATIONS.md lists them)"
         env[var["name"]] = secret[ref["key"]]
     return env
