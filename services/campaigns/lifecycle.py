@@ -3,6 +3,7 @@ duplicate and archive. Part of the campaigns use cases (`CampaignsService` mixes
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -105,11 +106,8 @@ class CampaignLifecycle:
     _cooldown: timedelta
     pause_states: PauseStates
 
-    async def get(self, workspace_id: str, campaign_id: str) -> Campaign:
-        raise NotImplementedError
-
-    async def _acknowledge_holds(self, change: Change) -> None:
-        raise NotImplementedError
+    get: Callable[[str, str], Awaitable[Campaign]]
+    _acknowledge_holds: Callable[[Change], Awaitable[None]]
 
     async def create(
         self,

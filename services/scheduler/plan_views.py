@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -50,8 +51,7 @@ class PlanViews:
     _repo: Repository
     _clock: Clock
 
-    async def _plan(self, tx: Tx, campaign_id: str) -> CampaignPlan:
-        raise NotImplementedError
+    _plan: Callable[[Tx, str], Awaitable[CampaignPlan]]
 
     async def list_plans(self, campaign_id: str, prospect_ids: list[str]) -> list[PlanView]:
         now = self._clock.now()
