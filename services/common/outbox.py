@@ -144,6 +144,9 @@ class Relay:
 
     async def _run(self) -> None:
         while True:
+            # Cleared before the claim, not after: a kick that lands while the claim runs (its row committed too
+            # late for the claim to see) must wake the next wait, not be wiped by it and wait a whole poll.
+            self._wake.clear()
             try:
                 delivered = await self.deliver_once()
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
@@ -153,7 +156,6 @@ class Relay:
                 continue  # there may be more, including the next row of the same keys
             with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
                 OUTBOX_BACKLOG.labels(self._schema).set(await self.backlog())
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll)
 

@@ -63,6 +63,7 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
     stack.push_async_callback(campaigns_channel.close)
     campaigns = campaigns_pb2_grpc.CampaignsServiceStub(campaigns_channel)
     relay = Relay(pool, "scheduler", outbox_deliveries(campaigns, accounts))
+    repository.committed = relay.kick
     await relay.start()
     stack.push_async_callback(relay.stop)
     events = ProtoEvents()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -1161,6 +1161,12 @@ class BufferedTx(Tx):
 class Repository:
     def __init__(self, pool: asyncpg.Pool):
         self.pool = pool
+        # Called after every commit: the outbox relay's kick, once it exists. Triggers write outbox rows (the
+        # webhook events) in transactions that do not know it, and each must leave now, not at the next poll.
+        self.committed: Callable[[], None] = lambda: None
 
-    def transaction(self) -> AbstractAsyncContextManager[Tx]:
-        return db.transaction(self.pool, Tx)
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        async with db.transaction(self.pool, Tx) as tx:
+            yield tx
+        self.committed()

@@ -129,8 +129,7 @@ class ProspectVoices:
             suppressing = voice == "opted_out" and self._suppress is not None and source != "unsubscribe_link"
             if suppressing:
                 await tx.enqueue(self._suppress(workspace_id, prospect_id, source))  # type: ignore[misc]
-        if suppressing:
-            self._kick()
+        self._kick()  # the voice's webhook event (a trigger writes it) and any suppression leave now
         log.info(
             "prospect voice recorded",
             prospect_id=prospect_id,
@@ -228,8 +227,7 @@ class ProspectVoices:
             changed=changed,
             colleagues=len(others),
         )
-        if voice == "out_of_office" and changed:
-            self._kick()
+        self._kick()  # the re-classification's webhook event (a trigger writes it) leaves now
         await self._drain(affected if voice != "out_of_office" else [])
         return Recorded(True, affected, parked)
 

@@ -3,11 +3,15 @@ holds that make the pause take effect must not wait behind thousands of them. Ea
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
+import pytest
 
 from services.common import outbox
 from services.common.outbox import Relay
 from services.common.webhook_relay import RECORD_WEBHOOK_EVENT
+from services.scheduler.repository import Repository
 
 
 async def test_webhook_events_go_after_other_rows_and_a_few_at_a_time(fresh_dsn: str) -> None:
@@ -55,3 +59,62 @@ async def test_webhook_events_go_after_other_rows_and_a_few_at_a_time(fresh_dsn:
     finally:
         await pool.close()
         await conn.close()
+
+
+async def test_a_kick_during_a_claim_is_not_lost(fresh_dsn: str) -> None:
+    """A row committed while the relay's claim runs (too late for it to see) comes with a kick: the relay must
+    deliver it now, not after its poll (here 30 s; it waited a whole poll when the kick was wiped)."""
+    conn = await asyncpg.connect(fresh_dsn)
+    pool = await asyncpg.create_pool(fresh_dsn, min_size=1, max_size=2)
+    try:
+        await conn.execute("CREATE SCHEMA relay_race")
+        await conn.execute(outbox.table_sql("relay_race"))
+        delivered = asyncio.Event()
+
+        async def deliver(payload: bytes) -> None:
+            delivered.set()
+
+        class CommitDuringClaim(Relay):
+            claims = 0
+            late = 0
+
+            async def deliver_once(self) -> int:
+                self.claims += 1
+                if self.claims == 1:
+                    found = await super().deliver_once()  # sees nothing yet
+                    # Another transaction commits its row and kicks before this claim returns.
+                    self.late = await outbox.enqueue(conn, "relay_race", "x.Deliver", "k", b"late")
+                    self.kick()
+                    return found
+                return await super().deliver_once()
+
+        relay = CommitDuringClaim(pool, "relay_race", {"x.Deliver": deliver}, poll_seconds=30)
+        await relay.start()
+        try:
+            await asyncio.wait_for(delivered.wait(), 5)
+            assert await relay.wait_delivered(relay.late, 5)  # its delete commits just after the delivery
+        finally:
+            await relay.stop()
+    finally:
+        await pool.close()
+        await conn.close()
+
+
+async def test_every_committed_scheduler_transaction_kicks_its_relay(fresh_dsn: str) -> None:
+    """Triggers write the scheduler's webhook events into its outbox in transactions that do not know it: the
+    repository tells the relay after every commit (and not after a rollback, which left nothing)."""
+    pool = await asyncpg.create_pool(fresh_dsn, min_size=1, max_size=1)
+    try:
+        repository = Repository(pool)
+        kicks: list[str] = []
+        repository.committed = lambda: kicks.append("kick")
+        async with repository.transaction() as tx:
+            await tx.conn.execute("SELECT 1")
+        assert kicks == ["kick"]
+        with pytest.raises(RuntimeError):
+            async with repository.transaction() as tx:
+                await tx.conn.execute("SELECT 1")
+                raise RuntimeError("rolled back")
+        assert kicks == ["kick"]
+    finally:
+        await pool.close()
