@@ -26,8 +26,9 @@ from services.scheduler.dispatcher import Dispatcher
 from services.scheduler.domain import CampaignPlan, FailurePolicy, Limits, Step
 from services.scheduler.failure_rate import FailureRateMonitor
 from services.scheduler.main import MIGRATIONS
+from services.scheduler.plan_rows_repository import Enrollee
 from services.scheduler.providers import Providers
-from services.scheduler.repository import Enrollee, Repository
+from services.scheduler.repository import Repository
 from services.scheduler.service import SchedulerService
 
 PARIS = timemath.Schedule.parse(["mon", "tue", "wed", "thu", "fri"], "09:00", "17:00", "Europe/Paris")

@@ -32,9 +32,10 @@ from services.scheduler.domain import (
 )
 from services.scheduler.failure_rate import FailureRateMonitor
 from services.scheduler.plan_moves import PlanMoves
+from services.scheduler.plan_rows_repository import PlanRow
 from services.scheduler.ports import Events
 from services.scheduler.providers import Outcome, Providers
-from services.scheduler.repository import PlanRow, Repository, Tx
+from services.scheduler.repository import Repository, Tx
 
 log = structlog.get_logger(__name__)
 MAX_TRANSIENT_FAILURES = 5

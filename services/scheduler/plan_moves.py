@@ -9,8 +9,9 @@ from datetime import datetime
 
 from services.common.clock import Clock
 from services.scheduler.domain import CampaignPlan
+from services.scheduler.plan_rows_repository import PlanRow
 from services.scheduler.planner import due_after, planned_at
-from services.scheduler.repository import PlanRow, Tx
+from services.scheduler.repository import Tx
 
 
 class PlanMoves:

@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 from services.common import timemath
 from services.common.clock import Clock
 from services.scheduler.domain import FALLBACK_LIMITS, CampaignPlan, Sender, hold_blocks
-from services.scheduler.repository import PlanRow, Repository, Tx
+from services.scheduler.plan_rows_repository import PlanRow
+from services.scheduler.repository import Repository, Tx
 from services.scheduler.why_not_now import value as why
 
 

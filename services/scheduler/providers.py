@@ -13,8 +13,8 @@ from services.common.templates import render
 from services.common.unsubscribe import UnsubscribeTokens, list_unsubscribe_headers, unsubscribe_url
 from services.scheduler.bounce_rate import MESSAGE_ID_DOMAIN
 from services.scheduler.domain import NOTE_TOO_LONG, Sender, Step, restriction_kind, template_values
+from services.scheduler.plan_rows_repository import PlanRow
 from services.scheduler.ports import Credentials
-from services.scheduler.repository import PlanRow
 
 log = structlog.get_logger(__name__)
 

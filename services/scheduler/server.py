@@ -22,7 +22,7 @@ from services.scheduler.dispatcher import Dispatcher
 from services.scheduler.domain import CampaignPlan, Limits, Step
 from services.scheduler.email_replies import EmailReplies
 from services.scheduler.linkedin_replies import LinkedInReplies
-from services.scheduler.repository import Enrollee
+from services.scheduler.plan_rows_repository import Enrollee
 from services.scheduler.service import SchedulerService
 from services.scheduler.stats import Stats
 from services.scheduler.voice_server import VoiceRpcs

@@ -20,9 +20,10 @@ from services.scheduler import replan
 from services.scheduler.bounce_rate import BounceRateMonitor
 from services.scheduler.domain import FALLBACK_LIMITS, CampaignPlan, Limits, hold_blocks
 from services.scheduler.failure_rate import FailureRateMonitor
+from services.scheduler.plan_rows_repository import Enrollee
 from services.scheduler.plan_views import PlanViews
 from services.scheduler.planner import SenderLoad, place
-from services.scheduler.repository import Enrollee, Repository, Tx
+from services.scheduler.repository import Repository, Tx
 from services.scheduler.voice_repository import VoiceTx
 
 log = structlog.get_logger(__name__)

@@ -16,7 +16,8 @@ from services.common.clock import Clock
 from services.common.errors import FailedPrecondition, NotFound
 from services.common.records import WarmupProgress
 from services.scheduler.domain import FALLBACK_LIMITS, Sender
-from services.scheduler.repository import Enrollee, Repository, Tx
+from services.scheduler.plan_rows_repository import Enrollee
+from services.scheduler.repository import Repository, Tx
 from services.scheduler.service import SchedulerService
 from services.scheduler.warmup_repository import WarmupTx
 

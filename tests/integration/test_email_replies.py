@@ -18,8 +18,9 @@ from services.common.reply_classifier import AUTO_HEADERS
 from services.common.unsubscribe import UnsubscribeTokens
 from services.scheduler.domain import CampaignPlan, Limits, Step
 from services.scheduler.email_replies import EmailReplies
+from services.scheduler.plan_rows_repository import Enrollee
 from services.scheduler.providers import Providers, UnsubscribeLinks
-from services.scheduler.repository import Enrollee, Repository
+from services.scheduler.repository import Repository
 from services.scheduler.voices import ProspectVoices
 from tests.scheduler_rig import MONDAY_7_UTC, PARIS, scheduler_rig
 

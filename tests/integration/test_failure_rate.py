@@ -19,7 +19,7 @@ from holdfast.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
 from services.common.clock import ManualClock
 from services.common.proto_time import from_timestamp, to_timestamp
 from services.scheduler.domain import CampaignPlan, Limits, Step
-from services.scheduler.repository import Enrollee
+from services.scheduler.plan_rows_repository import Enrollee
 from tests.scheduler_rig import MONDAY_7_UTC, PARIS, Rig, scheduler_rig
 
 SIGNAL = "campaigns.ApplyFailureRateSignal"

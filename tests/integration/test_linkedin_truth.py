@@ -18,8 +18,9 @@ from services.common.providers.smtp import SmtpSettings
 from services.common.providers.unipile import UnipileClient
 from services.scheduler.dispatcher import ASSUMED_SENT, Dispatcher
 from services.scheduler.domain import CampaignPlan, Limits, Step
+from services.scheduler.plan_rows_repository import Enrollee
 from services.scheduler.providers import Providers
-from services.scheduler.repository import Enrollee, Repository
+from services.scheduler.repository import Repository
 from tests.scheduler_rig import MONDAY_7_UTC, PARIS, Rig, scheduler_rig
 
 ROOMY = Limits(daily_cap=20, weekly_cap=1000, ramp_start=20, ramp_step=0, pacing_min_seconds=0, pacing_max_seconds=0)

@@ -13,7 +13,8 @@ import pytest
 
 from services.common.clock import ManualClock
 from services.scheduler.domain import CampaignPlan, Limits
-from services.scheduler.repository import Enrollee, Repository
+from services.scheduler.plan_rows_repository import Enrollee
+from services.scheduler.repository import Repository
 from services.scheduler.resolver import ProfileResolver
 from tests.integration.test_campaign_definition import enrolled
 from tests.scheduler_rig import INVITE_THEN_MESSAGE, MONDAY_7_UTC, PARIS, Rig, scheduler_rig

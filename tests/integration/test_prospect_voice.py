@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 from services.common import timemath
 from services.common.clock import ManualClock
 from services.scheduler.domain import CampaignPlan, Limits
-from services.scheduler.repository import Enrollee, Repository
+from services.scheduler.plan_rows_repository import Enrollee
+from services.scheduler.repository import Repository
 from services.scheduler.voices import ProspectVoices
 from tests.scheduler_rig import INVITE_THEN_MESSAGE, MONDAY_7_UTC, PARIS, Rig, scheduler_rig
 

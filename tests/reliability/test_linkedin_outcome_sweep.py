@@ -21,7 +21,7 @@ from services.common.clock import ManualClock
 from services.common.metrics import PROVIDER_UNMAPPED_ERRORS
 from services.common.providers.unipile import DOCUMENTED_ERRORS, FailureKind
 from services.scheduler.domain import CampaignPlan, Limits, Step
-from services.scheduler.repository import Enrollee
+from services.scheduler.plan_rows_repository import Enrollee
 from tests.scheduler_rig import MONDAY_7_UTC, PARIS, Rig, scheduler_rig
 
 ROOMY = Limits(daily_cap=200, weekly_cap=1000, ramp_start=200, ramp_step=0, pacing_min_seconds=0, pacing_max_seconds=0)

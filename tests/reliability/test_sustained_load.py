@@ -26,7 +26,7 @@ import asyncpg
 
 from services.common.clock import ManualClock
 from services.scheduler.domain import Limits
-from services.scheduler.repository import Enrollee
+from services.scheduler.plan_rows_repository import Enrollee
 from tests.reliability.test_service_kills import (
     SEED,
     SERVICES,

@@ -22,7 +22,8 @@ from datetime import UTC, datetime
 from services.common import timemath
 from services.common.clock import ManualClock
 from services.scheduler.domain import CampaignPlan, Limits, Step
-from services.scheduler.repository import Enrollee, Repository
+from services.scheduler.plan_rows_repository import Enrollee
+from services.scheduler.repository import Repository
 from services.scheduler.service import pick
 from services.scheduler.voices import ProspectVoices
 from tests.scheduler_rig import Rig, scheduler_rig

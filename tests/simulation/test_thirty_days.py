@@ -19,7 +19,7 @@ from services.common import timemath
 from services.common.clock import ManualClock
 from services.common.providers.smtp import SmtpSettings
 from services.scheduler.domain import CampaignPlan, Limits, Step
-from services.scheduler.repository import Enrollee
+from services.scheduler.plan_rows_repository import Enrollee
 from tests.scheduler_rig import scheduler_rig
 
 # Starts two days before the US DST change and ends after the European one and Sydney's/Chatham's.

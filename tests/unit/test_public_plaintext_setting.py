@@ -20,8 +20,8 @@ from services.common.providers.smtp import SmtpSettings
 from services.common.providers.unipile import FailureKind
 from services.scheduler.config import Settings as SchedulerSettings
 from services.scheduler.domain import Limits, Sender, Step
+from services.scheduler.plan_rows_repository import PlanRow
 from services.scheduler.providers import Providers
-from services.scheduler.repository import PlanRow
 from tests.conftest import suite_env
 
 PUBLIC = "1.1.1.1"  # not loopback nor private (192.0.2.0/24 counts as private in ipaddress)
