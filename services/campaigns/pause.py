@@ -227,7 +227,7 @@ class PauseStates:
         call for now) and every reason is cleared; else the resume is refused naming each blocking gate, and
         nothing changes. With `when_unblocked` the member's intent is kept instead: the reasons whose gates pass
         are cleared, the needed ones added, and the campaign resumes by itself once the rest clear. `campaign` is
-        the caller's read (one read per resume); the row is read again only under its lock."""
+        the caller's read (one read per resume); under the lock the row is read again only if it changed since."""
         workspace_id, campaign_id = campaign.workspace_id, campaign.id
         if campaign.status == "active":
             return Change(campaign, False, "campaign is already active")
@@ -241,7 +241,7 @@ class PauseStates:
         gates = {(r.reason, r.subject): await self._gate_check(campaign, r) for r in campaign.reasons}
         event = None
         async with self._repo.transaction() as tx:
-            campaign = campaign_before = await self._lock_started(tx, workspace_id, campaign_id)
+            campaign = campaign_before = await self._lock_started(tx, workspace_id, campaign_id, read=campaign)
             blocking: list[Gate] = [n.gate() for n in missing(campaign, needed)]
             passing: list[ActiveReason] = []
             for reason in campaign.reasons:
@@ -297,8 +297,13 @@ class PauseStates:
             raise NotFound("campaign not found")
         return campaign
 
-    async def _lock_started(self, tx: Transaction, workspace_id: str, campaign_id: str) -> Campaign:
-        campaign = await tx.lock_campaign(workspace_id, campaign_id)
+    async def _lock_started(
+        self, tx: Transaction, workspace_id: str, campaign_id: str, *, read: Campaign | None = None
+    ) -> Campaign:
+        """Lock a started campaign's row; `read`: the caller's read of it, not read again if the row is as read."""
+        campaign = await (
+            tx.lock_campaign(workspace_id, campaign_id) if read is None else tx.lock_campaign_as_read(read)
+        )
         if campaign is None:
             raise NotFound("campaign not found")
         if campaign.status not in ("active", "paused"):

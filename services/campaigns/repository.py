@@ -147,6 +147,27 @@ class Transaction(BulkPauseTx):
             return None
         return await self.get_campaign(workspace_id, campaign_id)
 
+    async def lock_campaign_as_read(self, campaign: Campaign) -> Campaign | None:
+        """`lock_campaign` for a campaign the caller read before the lock: `campaign` itself when its row is as read,
+        else read again (one read per resume, issue 12). Every write of a campaign moves its pause or definition
+        version, `updated_at` or `archived_at`, but a clear marked pending (or unmarked) moves none: those are
+        compared too."""
+        row = await self._conn.fetchrow(
+            """SELECT c.pause_version, c.definition_version, c.updated_at, c.archived_at,
+                      ARRAY(SELECT ROW(r.reason, r.subject) FROM campaigns.pause_reasons r
+                             WHERE r.campaign_id = c.id AND r.clear_pending) AS pending
+                 FROM campaigns.campaigns c WHERE c.id = $1 AND c.workspace_id = $2 FOR UPDATE OF c""",
+            campaign.id,
+            campaign.workspace_id,
+        )
+        if row is None:
+            return None
+        as_read = (campaign.pause_version, campaign.definition_version, campaign.updated_at, campaign.archived_at)
+        pending = sorted((r.reason, r.subject) for r in campaign.reasons if r.clear_pending)
+        if tuple(row)[:4] == as_read and sorted(tuple(p) for p in row["pending"]) == pending:
+            return campaign
+        return await self.get_campaign(campaign.workspace_id, campaign.id)
+
     async def get_campaign(self, workspace_id: str, campaign_id: str) -> Campaign | None:
         row = await self._conn.fetchrow(
             f"{WITH_REASONS} WHERE c.id = $1 AND c.workspace_id = $2", campaign_id, workspace_id

@@ -11,7 +11,7 @@ from holdfast.accounts.v1.accounts_pb2_grpc import AccountsServiceStub
 from holdfast.scheduler.v1 import scheduler_pb2
 from holdfast.scheduler.v1.scheduler_pb2_grpc import SchedulerServiceStub
 from services.campaigns.clients import AccountsDirectory, ProtoEvents, SchedulerClient
-from services.campaigns.domain import Actor
+from services.campaigns.domain import ActiveReason, Actor, Campaign, Gate
 from services.campaigns.gates import Gates
 from services.campaigns.pause import PauseStates
 from services.campaigns.repository import Repository, Transaction
@@ -69,7 +69,7 @@ async def active_campaign(suite, auth: dict[str, str], account: str) -> str:
     return cid
 
 
-async def test_a_resume_reads_the_campaign_once_before_its_lock_and_asks_the_scheduler_once(suite, monkeypatch):
+async def test_a_resume_reads_the_campaign_once_and_asks_the_scheduler_once(suite, monkeypatch):
     workspace_id, auth = await suite.new_workspace()
     account = await suite.linkedin_account(auth)
     cid = await active_campaign(suite, auth, account)
@@ -104,9 +104,9 @@ async def test_a_resume_reads_the_campaign_once_before_its_lock_and_asks_the_sch
     assert change.changed and change.campaign.status == "active"
     assert set(next_sends) <= {"linkedin"}  # empty once the suite's dispatcher has sent the only invite
     assert scheduler.calls == ["next_sends"], "a healthy resume asks the scheduler once, after the holds"
-    # One read to check the gates before the lock and the locked row; the row the writes leave is not read back
-    # (before: five reads, then three).
-    assert counted_reads == [cid, cid]
+    # One read, to check the gates before the lock; the locked row is that read (it did not change meanwhile), and
+    # the row the writes leave is not read back (before: five reads, then three, then two).
+    assert counted_reads == [cid]
     assert change.campaign == stored, "the campaign a resume answers with is the row it wrote"
 
 
@@ -195,3 +195,96 @@ async def test_each_pause_state_change_answers_with_the_row_it_wrote(suite):
     ]
     assert [c.pause_version for c in answered] == [answered[0].pause_version + i for i in range(4)]
     assert answered[-1].last_auto_resumed_at == answered[-1].updated_at, "the system's resume is marked (P9)"
+
+
+# Writes another use case may commit while a resume checks its gates (no lock is held then). A new reason moves the
+# pause version, an edit the definition version and `updated_at`; a clear marked pending moves no version at all.
+async def add_reason(repository: Repository, states: PauseStates, campaign: Campaign, account: str) -> None:
+    system = Actor(kind="system", source="send_failure", event_id="evt_2")
+    await states.add(campaign.workspace_id, campaign.id, "account_restricted", "linkedin", system, subject=account)
+
+
+async def rename(repository: Repository, states: PauseStates, campaign: Campaign, account: str) -> None:
+    async with repository.transaction() as tx:
+        await tx.update_definition(
+            campaign,
+            "renamed",
+            campaign.schedule,
+            list(campaign.steps),
+            campaign.senders,
+            campaign.stop_on_reply,
+            SystemClock().now(),
+        )
+
+
+async def mark_clear_pending(repository: Repository, states: PauseStates, campaign: Campaign, account: str) -> None:
+    async with repository.transaction() as tx:
+        assert await tx.mark_clear_pending(campaign.id, "account_restricted", account)
+
+
+@pytest.mark.parametrize("write", [add_reason, rename, mark_clear_pending])
+async def test_a_campaign_changed_while_its_gates_are_checked_is_read_again_under_the_lock(suite, monkeypatch, write):
+    """The one read of a resume is reused under the lock only when the row is as read: each write committed
+    meanwhile makes the resume read the locked row again, so it decides on it and answers with what it wrote."""
+    workspace_id, auth = await suite.new_workspace()
+    account = await suite.linkedin_account(auth)
+    cid = await active_campaign(suite, auth, account)
+    system = Actor(kind="system", source="send_failure", event_id="evt_1")
+    member = Actor(kind="member", member_id=str(uuid.uuid4()))
+
+    pool = await create_pool(suite.dsn, application_name="test")
+    try:
+        repository = Repository(pool)
+        written: list[str] = []
+        reads: list[str] = []
+
+        async def gate(campaign: Campaign, reason: ActiveReason) -> Gate:
+            if not written:  # once, before the first gate's answer: as if another use case committed meanwhile
+                written.append(reason.reason)
+                before = len(reads)
+                await write(repository, states, campaign, account)
+                del reads[before:]  # the writer's own reads are not the resume's
+            # A member's pause lifts; the restriction is not lifted yet.
+            return Gate(reason.reason, "checked", reason.reason == "manual", "", "")
+
+        states = PauseStates(repository, SystemClock(), gate, ProtoEvents())
+        if write is not add_reason:
+            await states.add(workspace_id, cid, "account_restricted", "linkedin", system, subject=account)
+        await states.add(workspace_id, cid, "manual", "campaign", member)
+        read = await repository.get_campaign(workspace_id, cid)
+        assert read is not None
+
+        get = Transaction.get_campaign
+
+        async def counted(self, *args):  # type: ignore[no-untyped-def]
+            reads.append(args[1])
+            return await get(self, *args)
+
+        monkeypatch.setattr(Transaction, "get_campaign", counted)
+        if write is add_reason:
+            # The reason that appeared was never checked: the resume is refused and changes nothing.
+            with pytest.raises(FailedPrecondition) as refused:
+                await states.resume(read, member)
+            assert refused.value.code == "resume_blocked"
+            assert [b["gate"] for b in refused.value.details["blocking"]] == ["not_checked"]
+            change = None
+        else:
+            # With the member's intent kept: the manual pause clears, the campaign waits for the restriction.
+            change = await states.resume(read, member, when_unblocked=True)
+        monkeypatch.undo()
+        stored = await repository.get_campaign(workspace_id, cid)
+    finally:
+        await pool.close()
+
+    assert reads == [cid], "the locked row is read again, once"
+    assert stored is not None
+    if change is None:
+        assert sorted(r.reason for r in stored.reasons) == ["account_restricted", "manual"]
+        assert stored.pause_version == read.pause_version + 1  # the add only
+        return
+    assert change.changed and [r.reason for r in change.campaign.reasons] == ["account_restricted"]
+    assert change.campaign == stored, "the answer is the row the resume wrote, the write meanwhile included"
+    if write is rename:
+        assert stored.name == "renamed"
+    else:
+        assert [r.clear_pending for r in stored.reasons] == [True]
