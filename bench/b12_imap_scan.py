@@ -1,7 +1,7 @@
 """B12: the inbox poll's IMAP read (`read_inbox`, what every round of the bounce and reply readers costs) against the
 real Dovecot 2.3 the suite uses (tests/mailservers.py; needs root and scripts/ensure_mailservers.sh), with 10 and
-with 10,000 messages in the INBOX, in Dovecot's maildir format (what the suite runs) or sdbox (`--format`: an
-indexed store, as large providers run; see docs/REPLIES.md for why that is a fair server).
+with 10,000 messages in the INBOX, in Dovecot's maildir format (what the suite runs) and in sdbox (an indexed
+store, Dovecot's own high-performance format; docs/REPLIES.md says why that is a fair server), one after the other.
 
 Each round, for each mailbox in turn (the two alternating so that the machine's load falls on both alike): one new
 message is appended (IMAP APPEND), then read from the cursor (UIDVALIDITY + last UID), timed whole (a new session:
@@ -12,7 +12,7 @@ new (most polls: STATUS says so, the mailbox is not opened), once Dovecot has se
 vs 10 messages <= 1.2x. `--layout`: how the messages were left (cur: read by a person's mail client, flagged
 \\Seen; new: never opened read-write).
 
-    .venv/bin/python -m bench.b12_imap_scan [--format maildir|sdbox] [--rounds 30] [--large 10000]
+    .venv/bin/python -m bench.b12_imap_scan [--format maildir sdbox] [--rounds 30] [--large 10000]
 """
 
 from __future__ import annotations
@@ -184,12 +184,15 @@ def main() -> None:
     )
     parser.add_argument(
         "--format",
+        nargs="+",
         choices=tuple(MAIL_FORMATS),
-        default="maildir",
-        help="Dovecot's mailbox format: maildir (what the test suite runs, the default), or the indexed sdbox/mdbox",
+        default=["maildir", "sdbox"],
+        help="Dovecot's mailbox formats to measure, one after the other: maildir (what the test suite runs) and the "
+        "indexed sdbox (the default: both), or mdbox",
     )
     args = parser.parse_args()
-    asyncio.run(run(args.rounds, args.large, args.layout, args.format))
+    for mail_format in args.format:
+        asyncio.run(run(args.rounds, args.large, args.layout, mail_format))
 
 
 if __name__ == "__main__":
