@@ -50,6 +50,10 @@ _DOVECOT = "/usr/sbin/dovecot"
 _POSTFIX = "/usr/sbin/postfix"
 _MASTER = "/usr/lib/postfix/sbin/master"
 _START_TIMEOUT_S = 30.0
+# Dovecot's mailbox formats the rig can run (`start(mail_format=...)`): maildir (one file per message, a text
+# uidlist of every file name beside the index; what the suite uses) or the indexed stores sdbox and mdbox, whose
+# index is the only record of what a mailbox holds (the kind of store large providers run).
+MAIL_FORMATS = {"maildir": "maildir:~/Maildir", "sdbox": "sdbox:~/sdbox", "mdbox": "mdbox:~/mdbox"}
 
 
 def _free_port() -> int:
@@ -64,6 +68,7 @@ class MailServers:
     ca_bundle: Path
     ca_cert: Path
     ports: dict[str, int]
+    mail_format: str = "maildir"
     started_s: float = 0.0
     _stamp: int = 0
     _users: dict[str, str] = field(default_factory=dict)
@@ -131,22 +136,42 @@ class MailServers:
             with contextlib.suppress(Exception):
                 client.logout()
 
-    def fill_inbox(self, address: str, messages: Iterable[bytes]) -> int:
-        """Put many messages into the user's INBOX at once, as Maildir files Dovecot indexes when the mailbox is
-        next opened (far faster than APPEND for tests of large mailboxes); returns how many."""
+    def fill_inbox(self, address: str, messages: Iterable[bytes], *, seen: bool = False) -> int:
+        """Put many messages into the user's INBOX at once (far faster than APPEND for tests of large mailboxes);
+        returns how many. `seen`: as a person's mail client leaves them (in cur/, flagged \\Seen), else as just
+        delivered and never opened (in new/). Maildir: the files are written where Dovecot finds them when the
+        mailbox is next opened. sdbox/mdbox: they are written as a maildir beside the mailbox, then imported by
+        `doveadm import` (Dovecot's own writer: those stores have no files Dovecot would find by itself)."""
         local, _, domain = address.lower().partition("@")
-        maildir = self.root / "mail" / domain / local / "Maildir"
-        folders = (maildir.parent.parent, maildir.parent, maildir, maildir / "new", maildir / "cur", maildir / "tmp")
+        home = self.root / "mail" / domain / local
+        maildir = home / ("Maildir" if self.mail_format == "maildir" else "import")
+        folders = (home.parent, home, maildir, maildir / "new", maildir / "cur", maildir / "tmp")
         for folder in folders:
             folder.mkdir(exist_ok=True)
             shutil.chown(folder, "mail", "mail")
         count = 0
         batch = uuid.uuid4().hex[:12]
         for count, raw in enumerate(messages, 1):
-            path = maildir / "new" / f"{int(time.time())}.M{count}R{batch}.holdfast-test"
+            name = f"{int(time.time())}.M{count}R{batch}.holdfast-test"
+            path = maildir / "cur" / f"{name}:2,S" if seen else maildir / "new" / name
             path.write_bytes(raw)
             shutil.chown(path, "mail", "mail")
+        if self.mail_format != "maildir":
+            self.doveadm("import", "-u", address, f"maildir:{maildir}", "", "ALL")
+            shutil.rmtree(maildir)
         return count
+
+    def doveadm(self, *args: str) -> str:
+        """Run `doveadm` against this Dovecot (its configuration); raises with its errors if it fails."""
+        done = subprocess.run(
+            ["/usr/bin/doveadm", "-c", str(self.root / "dovecot" / "dovecot.conf"), *args],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"doveadm {' '.join(args[:1])} failed ({done.returncode}): {done.stderr[-2000:]}")
+        return done.stdout
 
     def append(self, address: str, raw: bytes, mailbox: str = "INBOX") -> None:
         with self.imap(address) as client:
@@ -186,9 +211,11 @@ class MailServers:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def start() -> MailServers:
+def start(mail_format: str = "maildir") -> MailServers:
     """Write both configurations, start Dovecot and Postfix in the foreground (children of this process),
-    and return once every port answers."""
+    and return once every port answers. `mail_format`: Dovecot's mailbox format, one of MAIL_FORMATS."""
+    if mail_format not in MAIL_FORMATS:
+        raise ValueError(f"mail_format must be one of {', '.join(MAIL_FORMATS)}, got {mail_format!r}")
     for binary in (_DOVECOT, _POSTFIX):
         if not os.path.exists(binary):
             raise RuntimeError(f"{binary} is missing: run scripts/ensure_mailservers.sh")
@@ -199,9 +226,9 @@ def start() -> MailServers:
     names = ("imap", "imaps", "imap_plain", "lmtp", "auth", "submission", "smtps", "smtp_plain")
     ports = {name: _free_port() for name in names}
     ca_cert, ca_bundle, cert, key = _make_certificates(root)
-    servers = MailServers(root=root, ca_bundle=ca_bundle, ca_cert=ca_cert, ports=ports)
+    servers = MailServers(root=root, ca_bundle=ca_bundle, ca_cert=ca_cert, ports=ports, mail_format=mail_format)
     try:
-        _write_dovecot(root, ports, cert, key)
+        _write_dovecot(root, ports, cert, key, MAIL_FORMATS[mail_format])
         servers.add_user(f"postmaster@{SENDER_DOMAIN}", "postmaster-password")
         _write_postfix(root, ports, cert, key)
         servers._spawn([_DOVECOT, "-F", "-c", str(root / "dovecot" / "dovecot.conf")], root / "dovecot.err")
@@ -313,7 +340,7 @@ def _make_certificates(root: Path) -> tuple[Path, Path, Path, Path]:
     return ca_path, bundle_path, cert_path, key_path
 
 
-def _write_dovecot(root: Path, ports: dict[str, int], cert: Path, key: Path) -> None:
+def _write_dovecot(root: Path, ports: dict[str, int], cert: Path, key: Path, mail_location: str) -> None:
     conf = root / "dovecot"
     conf.mkdir()
     os.chmod(conf, 0o755)
@@ -346,7 +373,7 @@ userdb {{
 }}
 first_valid_uid = 8
 first_valid_gid = 8
-mail_location = maildir:~/Maildir
+mail_location = {mail_location}
 postmaster_address = postmaster@{SENDER_DOMAIN}
 hostname = mail.{SENDER_DOMAIN}
 service imap-login {{

@@ -169,16 +169,31 @@ class VoiceTx:
             )
         )
 
-    async def standing_authors(self, campaign_id: str, excluding: str) -> list[tuple[str, str | None, str]]:
-        """Prospects of the campaign (but `excluding`) whose own reply or opt-out stopped them and still does (a
-        re-classification as an out-of-office would have lifted it), with their email and company."""
+    async def standing_authors(
+        self, campaign_id: str, prospect_id: str, excluding_event: str
+    ) -> list[tuple[str, str | None, str]]:
+        """Prospects of the campaign whose own reply or opt-out still stops them, with their email and company,
+        leaving out the reply being re-classified (`excluding_event`, of `prospect_id`). A reply and its
+        re-classifications (whose event ids extend its own with '#...') form a chain; the latest of each chain says
+        what that reply is now, and it stands if that is a stopping voice."""
         rows = await self._conn.fetch(
-            """SELECT DISTINCT p.prospect_id, p.email, p.company FROM scheduler.voice_events e
-                 JOIN scheduler.prospect_plans p ON p.prospect_id = e.prospect_id
-                WHERE e.campaign_id = $1 AND e.prospect_id <> $2 AND e.voice = ANY($3::text[])
-                  AND p.voice = ANY($3::text[])""",
+            """WITH chained AS (
+                 SELECT e.prospect_id, e.voice, e.recorded_at, e.event_id,
+                        (SELECT r.event_id FROM scheduler.voice_events r
+                          WHERE r.prospect_id = e.prospect_id
+                            AND (r.event_id = e.event_id OR starts_with(e.event_id, r.event_id || '#'))
+                          ORDER BY length(r.event_id) LIMIT 1) AS root
+                   FROM scheduler.voice_events e WHERE e.campaign_id = $1),
+               latest AS (
+                 SELECT DISTINCT ON (prospect_id, root) prospect_id, root, voice FROM chained
+                  ORDER BY prospect_id, root, recorded_at DESC, length(event_id) DESC)
+               SELECT DISTINCT p.prospect_id, p.email, p.company FROM latest l
+                 JOIN scheduler.prospect_plans p ON p.prospect_id = l.prospect_id
+                WHERE l.voice = ANY($4::text[])
+                  AND NOT (l.prospect_id = $2 AND (l.root = $3 OR starts_with($3, l.root || '#')))""",
             campaign_id,
-            excluding,
+            prospect_id,
+            excluding_event,
             list(STOPPING),
         )
         return [(str(r["prospect_id"]), r["email"], r["company"]) for r in rows]

@@ -147,8 +147,9 @@ class ProspectVoices:
         """V3: a member says what a reply really was. A stronger reading applies like a new reply (with
         stop_on_reply=company, to the author's company too); an opt-out is never undone this way (the suppression
         list is where a member lifts it); a reply re-read as an out-of-office puts the prospect back where it was,
-        parked, and with stop_on_reply=company the colleagues that reply stopped go back where they were too, unless
-        a reply that still stands (their own, or another colleague's) stops them. It joins the history."""
+        parked, unless a reply that still stands stops it (its own other reply, or with stop_on_reply=company a
+        colleague's), and with stop_on_reply=company the colleagues that reply stopped go back where they were too,
+        under the same condition. It joins the history."""
         if voice not in VOICES:
             raise InvalidArgument(f"classification must be one of {', '.join(VOICES)}", field="classification")
         now = self._clock.now()
@@ -183,14 +184,18 @@ class ProspectVoices:
                 back = max(until or original.received_at + self._ooo, now)
                 parked = planned_at(plan.schedule, back, prospect_id, target.step_index)
                 unstopped = target.voice in STOPPING
-                changed = (
-                    await store.unstop(prospect_id, target.voice, parked)
-                    if unstopped
-                    else await store.park(prospect_id, parked)
-                )
-                if changed and unstopped and colleagues:
+                # Who a reply that still stands stops (V4): the author too, when it is its own other reply or,
+                # company-wide, a colleague's; the member re-read this one reply, not those.
+                covered = await self._still_stopped(store, plan, prospect_id, original.event_id) if unstopped else set()
+                if not unstopped:
+                    changed = await store.park(prospect_id, parked)
+                elif prospect_id in covered:
+                    changed = False
+                else:
+                    changed = await store.unstop(prospect_id, target.voice, parked)
+                if unstopped and colleagues and (changed or prospect_id in covered):
                     others = await self._restore(
-                        store, plan, target.voice, prospect_id, [locked[c] for c in colleagues if c in locked], now
+                        store, plan, target.voice, [locked[c] for c in colleagues if c in locked], covered, now
                     )
                 if changed and unstopped and self._back is not None:
                     # A step of the campaign may be active again: the gate check must see it (P5, P6).
@@ -231,17 +236,22 @@ class ProspectVoices:
         await self._drain(affected if voice != "out_of_office" else [])
         return Recorded(True, affected, parked)
 
-    async def _restore(
-        self, store: VoiceTx, plan: CampaignPlan, voice: str, author: str, colleagues: list[Target], now: datetime
-    ) -> list[str]:
-        """The colleagues the author's reply stopped (company-wide, V4), back where they were, with nothing parked:
-        those that reply's `voice` stopped and that no other reply still standing stops (their own, or with
-        stop_on_reply=company one from their company). Each next action goes into the window from now on."""
+    async def _still_stopped(self, store: VoiceTx, plan: CampaignPlan, author: str, event_id: str) -> set[str]:
+        """The prospects a reply or opt-out that still stands stops, leaving out the author's reply `event_id`
+        (being re-classified): each standing author, and with stop_on_reply=company its company."""
         covered: set[str] = set()
-        for other, other_email, other_company in await store.standing_authors(plan.campaign_id, author):
+        for other, other_email, other_company in await store.standing_authors(plan.campaign_id, author, event_id):
             covered.add(other)
             if plan.stop_on_reply == "company":
                 covered.update(await store.company_of(plan.campaign_id, company_domain(other_email), other_company))
+        return covered
+
+    async def _restore(
+        self, store: VoiceTx, plan: CampaignPlan, voice: str, colleagues: list[Target], covered: set[str], now: datetime
+    ) -> list[str]:
+        """The colleagues the author's reply stopped (company-wide, V4), back where they were, with nothing parked:
+        those that reply's `voice` stopped and that no reply still standing stops (`covered`: their own, or with
+        stop_on_reply=company one from their company). Each next action goes into the window from now on."""
         restored = []
         for colleague in colleagues:
             if colleague.voice != voice or colleague.prospect_id in covered:

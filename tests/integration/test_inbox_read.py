@@ -1,7 +1,7 @@
 """`read_inbox`, the inbox poll's one read of an INBOX for every reader, against real IMAP servers (the sandbox and
-Dovecot): a read with nothing new asks STATUS only and never opens the mailbox (whose cost, on Dovecot's maildir,
-grows with its size); a first read goes to the top and hands on only the newest delivery reports; a known mailbox
-yields every new message once, oldest first, with its size."""
+Dovecot, in maildir and in the indexed sdbox): a read with nothing new asks STATUS only and never opens the mailbox
+(whose cost, on Dovecot's maildir, grows with its size); a first read goes to the top and hands on only the newest
+delivery reports; a known mailbox yields every new message once, oldest first, with its size."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import asyncio
 
 from sandbox.imap import SandboxImap, build_dsn
 from services.common.providers.imap import ImapSettings, read_inbox
+from tests import mailservers
 from tests.integration.test_imap_new_mail import CountingProxy
 from tests.mailservers import SENDER_DOMAIN, MailServers
 
@@ -56,11 +57,26 @@ async def test_a_read_with_nothing_new_asks_status_only_and_a_first_read_hands_o
 
 
 async def test_dovecot_answers_status_and_the_read_finds_what_arrived(mail_servers: MailServers):
-    servers = mail_servers
-    address = f"reader@{SENDER_DOMAIN}"
-    servers.add_user(address, "reader-password")
-    servers.fill_inbox(address, (message(n) for n in range(300)))
-    settings = ImapSettings(servers.host, servers.ports["imaps"], "ssl", address, "reader-password")
+    settings = ImapSettings(mail_servers.host, mail_servers.ports["imaps"], "ssl", f"reader@{SENDER_DOMAIN}", "pw-r")
+    await read_what_arrived(mail_servers, settings)
+
+
+async def test_dovecot_with_an_indexed_store_sdbox_serves_the_same_reads():
+    """The format B12 measures beside maildir (docs/REPLIES.md): the rig fills it through `doveadm import`."""
+    servers = await asyncio.to_thread(mailservers.start, "sdbox")
+    try:
+        settings = ImapSettings(servers.host, servers.ports["imap_plain"], "none", f"indexed@{SENDER_DOMAIN}", "pw-i")
+        await read_what_arrived(servers, settings, seen=True)
+        assert (servers.root / "mail" / SENDER_DOMAIN / "indexed" / "sdbox").is_dir()
+        assert not (servers.root / "mail" / SENDER_DOMAIN / "indexed" / "import").exists()
+    finally:
+        await asyncio.to_thread(servers.stop)
+
+
+async def read_what_arrived(servers: MailServers, settings: ImapSettings, *, seen: bool = False) -> None:
+    address = settings.username
+    servers.add_user(address, settings.password)
+    await asyncio.to_thread(servers.fill_inbox, address, (message(n) for n in range(300)), seen=seen)
     first = await read_inbox(settings, None, 0, history=None)
     assert first.last_uid == 300 and first.messages == []
     assert (await read_inbox(settings, first.uidvalidity, first.last_uid)).messages == []

@@ -213,3 +213,63 @@ async def test_replies_during_a_pause_are_applied_and_the_resume_leaves_those_pr
         assert replanned == 2
         await rig.run_until(MONDAY_7_UTC + timedelta(days=10))
         assert {i.provider_id for i in rig.sandbox.invitations} == {"p-3", "p-4"}
+
+
+async def reply_id(voices: ProspectVoices, prospect: str, event_id: str) -> str:
+    return next(e.id for e in await voices.events(prospect) if e.event_id == event_id)
+
+
+async def test_an_author_re_read_as_out_of_office_stays_stopped_while_a_colleagues_reply_stops_it_company_wide(
+    fresh_dsn,
+):
+    async with scheduler_rig(fresh_dsn, ManualClock(MONDAY_7_UTC)) as rig:
+        voices = ProspectVoices(Repository(rig.pool), rig.clock)
+        sender = await rig.add_sender(LIMITS)
+        people = [("p-ana", "ana@acme.example"), ("p-bo", "bo@acme.example"), ("p-cy", "cy@other.example")]
+        campaign_id, (ana, bo, cy) = await campaign(rig, sender, people, stop_on_reply="company")
+        assert sorted((await voices.record("r-ana", ana, "replied")).affected) == sorted([ana, bo])
+        # Bo answers too: already stopped by Ana's reply, but its own reply stands on its own (V4: it stops Ana).
+        assert (await voices.record("r-bo", bo, "replied")).affected == []
+
+        # A member says Ana's reply was an out-of-office: Bo's reply still stops the whole company, Ana included.
+        re_read = await voices.reclassify(
+            campaign_id, ana, await reply_id(voices, ana, "r-ana"), "out_of_office", "m-1"
+        )
+        assert re_read.affected == []
+        seen = await states(rig, campaign_id, [ana, bo, cy])
+        assert seen[ana] == ("stopped", ["replied"]) and seen[bo] == ("stopped", ["replied"])
+        await rig.run_until(MONDAY_7_UTC + timedelta(days=3))
+        assert {i.provider_id for i in rig.sandbox.invitations} == {"p-cy"}
+
+        # Bo's reply re-read as an out-of-office too: nothing stands any more, both go back (Bo parked, Ana not).
+        back = MONDAY_7_UTC + timedelta(days=6)
+        lifted = await voices.reclassify(
+            campaign_id, bo, await reply_id(voices, bo, "r-bo"), "out_of_office", "m-1", until=back
+        )
+        assert sorted(lifted.affected) == sorted([ana, bo])
+        await rig.run_until(back + timedelta(days=2))
+        assert {i.provider_id for i in rig.sandbox.invitations} == {"p-cy", "p-ana", "p-bo"}
+
+
+async def test_an_author_re_read_as_out_of_office_stays_stopped_while_another_reply_of_its_own_stands(fresh_dsn):
+    async with scheduler_rig(fresh_dsn, ManualClock(MONDAY_7_UTC)) as rig:
+        voices = ProspectVoices(Repository(rig.pool), rig.clock)
+        sender = await rig.add_sender(LIMITS)
+        campaign_id, (ana,) = await campaign(rig, sender, [("p-ana", "ana@acme.example")])
+        await voices.record("r-1", ana, "replied")
+        await voices.record("r-2", ana, "replied")
+        first = await reply_id(voices, ana, "r-1")
+        assert (await voices.reclassify(campaign_id, ana, first, "out_of_office", "m-1")).affected == []
+        assert (await states(rig, campaign_id, [ana]))[ana] == ("stopped", ["replied"])
+        # Re-read once more as a real reply, then as an out-of-office again: the latest reading of r-1 counts, and
+        # r-2 still stands.
+        rig.clock.set(MONDAY_7_UTC + timedelta(minutes=1))
+        assert (await voices.reclassify(campaign_id, ana, first, "replied", "m-1")).affected == []
+        rig.clock.set(MONDAY_7_UTC + timedelta(minutes=2))
+        assert (await voices.reclassify(campaign_id, ana, first, "out_of_office", "m-1")).affected == []
+        # Once r-2 is re-read too, no reply of Ana's stands: it goes back, parked.
+        lifted = await voices.reclassify(campaign_id, ana, await reply_id(voices, ana, "r-2"), "out_of_office", "m-1")
+        assert lifted.affected == [ana] and lifted.parked_until is not None
+        assert (await states(rig, campaign_id, [ana]))[ana][1][0] == "out_of_office"
+        await rig.run_until(lifted.parked_until + timedelta(days=2))
+        assert {i.provider_id for i in rig.sandbox.invitations} == {"p-ana"}
