@@ -8,6 +8,7 @@ outbox."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 import structlog
 
@@ -96,18 +97,7 @@ class HealthWriter:
         await self._publish(
             tx,
             updated,
-            SenderHealthEvent(
-                event_id=event_id,
-                workspace_id=updated.workspace_id,
-                version=version,
-                occurred_at=now,
-                sender_kind="linkedin_account",
-                sender_id=updated.id,
-                status=status,
-                restriction_kind=restriction_kind,
-                restriction_verified=restriction_verified,
-                detail=detail,
-            ),
+            self._event(event_id, updated, version, now, status, detail, restriction_kind, restriction_verified),
             previous=account.status,
             source=source,
             sequence=sequence,
@@ -128,23 +118,37 @@ class HealthWriter:
         await self._publish(
             tx,
             updated,
-            SenderHealthEvent(
-                event_id=event_id,
-                workspace_id=updated.workspace_id,
-                version=version,
-                occurred_at=now,
-                sender_kind="inbox",
-                sender_id=updated.id,
-                status=status,
-                restriction_kind=None,
-                restriction_verified=False,
-                detail=detail,
-            ),
+            self._event(event_id, updated, version, now, status, detail, None, False),
             previous=inbox.status,
             source=source,
             sequence=sequence,
         )
         return updated
+
+    @staticmethod
+    def _event(
+        event_id: str,
+        sender: Sender,
+        version: int,
+        now: datetime,
+        status: str,
+        detail: str,
+        restriction_kind: str | None,
+        restriction_verified: bool,
+    ) -> SenderHealthEvent:
+        """The HealthEvent for campaigns of a sender's new state (an inbox has no restriction)."""
+        return SenderHealthEvent(
+            event_id=event_id,
+            workspace_id=sender.workspace_id,
+            version=version,
+            occurred_at=now,
+            sender_kind="linkedin_account" if isinstance(sender, LinkedInAccount) else "inbox",
+            sender_id=sender.id,
+            status=status,
+            restriction_kind=restriction_kind,
+            restriction_verified=restriction_verified,
+            detail=detail,
+        )
 
     async def _publish(
         self, tx: Tx, sender: Sender, event: SenderHealthEvent, *, previous: str, source: str, sequence: int
