@@ -64,6 +64,21 @@ class HealthWriter:
         await self.announce(tx, updated, credentials_renewed=True)
         return updated
 
+    async def credentials_stored(
+        self, tx: Tx, workspace_id: str, inbox_id: str, *, detail: str, actor: str
+    ) -> tuple[Inbox, bool]:
+        """New credentials that log in were just stored for the inbox (locked by the caller): it is connected again
+        (`detail` says how), or, connected already, its credentials are renewed (T8). The inbox now, and whether its
+        status changed."""
+        inbox = await tx.get_inbox(workspace_id, inbox_id)
+        assert inbox is not None
+        if inbox.status == "connected":
+            return await self.credentials_renewed(tx, inbox), False
+        connected = await self.change_inbox(
+            tx, inbox, status="connected", detail=detail, source="reconnect", actor=actor
+        )
+        return connected, True
+
     async def to_campaigns(self, tx: Tx, subject_id: str, event: HealthEvent) -> None:
         """Enqueue a HealthEvent for campaigns, in the caller's transaction, ordered per sender or workspace."""
         await tx.enqueue(APPLY_HEALTH_EVENT, campaigns_ordering_key(subject_id), self._health_event(event))
