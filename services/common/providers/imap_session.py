@@ -24,18 +24,19 @@ import re
 import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Literal, get_args
 
 from services.common.providers.tls import (
     PLAINTEXT_REFUSED,
     TLS_CERTIFICATE,
+    Security,
     certificate_problem,
+    check_endpoint,
     describe,
     plaintext_allowed,
+    plaintext_refusal,
 )
 from services.common.providers.unipile import FailureKind
 
-Security = Literal["ssl", "starttls", "none"]
 # Response codes of a NO that say "try later", not "these credentials are wrong" (RFC 5530).
 _TRANSIENT_CODES = ("UNAVAILABLE", "INUSE", "LIMIT", "SERVERBUG")
 _MAX_LINE = 65536
@@ -59,10 +60,7 @@ class ImapSettings:
     allow_public_plaintext: bool = False
 
     def __post_init__(self) -> None:
-        if self.security not in get_args(Security):
-            raise ValueError(f"security must be one of {', '.join(get_args(Security))}, got {self.security!r}")
-        if not 0 < self.port < 65536:
-            raise ValueError(f"port must be between 1 and 65535, got {self.port}")
+        check_endpoint(self.security, self.port)
 
 
 class ImapError(Exception):
@@ -100,8 +98,7 @@ async def logged_in(settings: ImapSettings, timeout_s: float) -> AsyncIterator[S
                 raise ImapError(
                     FailureKind.DISCONNECTED,
                     None,
-                    f"{PLAINTEXT_REFUSED}: {settings.host} is not a loopback or private address; "
-                    'security "none" would send the password unencrypted',
+                    plaintext_refusal(settings.host),
                     reason=PLAINTEXT_REFUSED,
                 )
             reader, writer = await asyncio.open_connection(

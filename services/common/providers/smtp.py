@@ -27,20 +27,22 @@ from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import Literal, get_args
+from typing import Literal
 
 import aiosmtplib
 
 from services.common.providers.tls import (
     PLAINTEXT_REFUSED,
     TLS_CERTIFICATE,
+    Security,
     certificate_problem,
+    check_endpoint,
     describe,
     plaintext_allowed,
+    plaintext_refusal,
 )
 from services.common.providers.unipile import FailureKind
 
-Security = Literal["ssl", "starttls", "none"]
 Stage = Literal["connect", "login", "mail", "rcpt", "data"]
 # Authentication required (530), temporary auth failure treated as refused (534), bad credentials (535).
 _AUTH_CODES = frozenset({530, 534, 535})
@@ -71,10 +73,7 @@ class SmtpSettings:
     allow_public_plaintext: bool = False
 
     def __post_init__(self) -> None:
-        if self.security not in get_args(Security):
-            raise ValueError(f"security must be one of {', '.join(get_args(Security))}, got {self.security!r}")
-        if not 0 < self.port < 65536:
-            raise ValueError(f"port must be between 1 and 65535, got {self.port}")
+        check_endpoint(self.security, self.port)
         if self.access_token and (self.password or not self.username):
             raise ValueError("an access token logs in as a username and takes no password")
 
@@ -258,8 +257,7 @@ async def _refuse_public_plaintext(settings: SmtpSettings) -> None:
         raise SmtpError(
             FailureKind.DISCONNECTED,
             None,
-            f"connect: {PLAINTEXT_REFUSED}: {settings.host} is not a "
-            'loopback or private address; security "none" would send the password unencrypted',
+            f"connect: {plaintext_refusal(settings.host)}",
             stage="connect",
             reason=PLAINTEXT_REFUSED,
         )

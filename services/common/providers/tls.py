@@ -9,6 +9,10 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import ssl
+from typing import Literal, get_args
+
+# How a mail server (SMTP or IMAP) is reached: TLS from the start, upgraded by STARTTLS, or plaintext.
+Security = Literal["ssl", "starttls", "none"]
 
 # The reason both providers give such a failure (SmtpError.reason, ImapError.reason).
 TLS_CERTIFICATE = "tls_certificate"
@@ -31,6 +35,22 @@ def describe(host: str, verify_message: str) -> str:
 
 # The reason given when a password would travel in plaintext to a public address.
 PLAINTEXT_REFUSED = "plaintext_refused"
+
+
+def check_endpoint(security: str, port: int) -> None:
+    """A mail server's settings as both providers take them: a known security and a port that can exist."""
+    if security not in get_args(Security):
+        raise ValueError(f"security must be one of {', '.join(get_args(Security))}, got {security!r}")
+    if not 0 < port < 65536:
+        raise ValueError(f"port must be between 1 and 65535, got {port}")
+
+
+def plaintext_refusal(host: str) -> str:
+    """What a refused plaintext login says (reason PLAINTEXT_REFUSED)."""
+    return (
+        f"{PLAINTEXT_REFUSED}: {host} is not a loopback or private address; "
+        'security "none" would send the password unencrypted'
+    )
 
 
 async def plaintext_allowed(host: str, port: int) -> bool:
