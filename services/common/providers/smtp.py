@@ -21,13 +21,13 @@ import asyncio
 import contextlib
 import email.policy
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import Literal
+from typing import Literal, TypeVar
 
 import aiosmtplib
 
@@ -44,6 +44,7 @@ from services.common.providers.tls import (
 from services.common.providers.unipile import FailureKind
 
 Stage = Literal["connect", "login", "mail", "rcpt", "data"]
+T = TypeVar("T")
 # Authentication required (530), temporary auth failure treated as refused (534), bad credentials (535).
 _AUTH_CODES = frozenset({530, 534, 535})
 # RFC 3463: class.subject.detail at the start of the reply text.
@@ -144,43 +145,55 @@ async def send_email(
         headers=headers,
         sender_name=sender_name,
     )
-    client = _client(settings, timeout_s)
-    stage = "connect"
-    try:
-        async with asyncio.timeout(timeout_s):
-            await _refuse_public_plaintext(settings)
-            await client.connect()
-            stage = "login"
-            await _login(client, settings)
-            stage = "mail"
-            await client.mail(sender)
-            stage = "rcpt"
-            await client.rcpt(to)
-            stage = "data"
-            reply = await client.data(raw)
-        await _quit(client)
-    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-        raise _error(exc, stage, settings) from None
-    finally:
-        client.close()
-    return SendResult(message_id=message_id, accepted=True, response=reply.message)
+
+    async def deliver(client: aiosmtplib.SMTP, stage: _Stage) -> str:
+        stage.name = "mail"
+        await client.mail(sender)
+        stage.name = "rcpt"
+        await client.rcpt(to)
+        stage.name = "data"
+        reply = await client.data(raw)
+        return reply.message
+
+    response = await _logged_in(settings, timeout_s, deliver)
+    return SendResult(message_id=message_id, accepted=True, response=response)
 
 
 async def check_login(settings: SmtpSettings, timeout_s: float = 15) -> None:
     """Connect and log in, nothing more: the live check behind inbox health and reconnect (DESIGN A4)."""
+
+    async def nothing_more(client: aiosmtplib.SMTP, stage: _Stage) -> None:
+        return None
+
+    await _logged_in(settings, timeout_s, nothing_more)
+
+
+@dataclass
+class _Stage:
+    """Where the exchange is, for the error (a step moves it on as it goes)."""
+
+    name: Stage
+
+
+async def _logged_in(
+    settings: SmtpSettings, timeout_s: float, then: Callable[[aiosmtplib.SMTP, _Stage], Awaitable[T]]
+) -> T:
+    """Connect, log in, run `then` and quit; `timeout_s` bounds all but the quit, every failure is an SmtpError."""
     client = _client(settings, timeout_s)
-    stage = "connect"
+    stage = _Stage("connect")
     try:
         async with asyncio.timeout(timeout_s):
             await _refuse_public_plaintext(settings)
             await client.connect()
-            stage = "login"
+            stage.name = "login"
             await _login(client, settings)
+            result = await then(client, stage)
         await _quit(client)
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-        raise _error(exc, stage, settings) from None
+        raise _error(exc, stage.name, settings) from None
     finally:
         client.close()
+    return result
 
 
 def build_message(
