@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
+from typing import Any
 
 import aiohttp
 import grpc
@@ -175,29 +176,26 @@ async def open_unipile(settings: Settings, stack: AsyncExitStack) -> UnipileClie
 def login_checks(allow_public_plaintext: bool = False) -> dict[str, LoginCheck]:
     """The live login checks of inboxes by server; `allow_public_plaintext`: HOLDFAST_ALLOW_PUBLIC_PLAINTEXT."""
 
-    async def check_smtp_login(login: ServerLogin, timeout_s: float) -> None:
-        settings = smtp_provider.SmtpSettings(
-            login.host,
-            login.port,
-            login.security,
-            login.username,  # type: ignore[arg-type]
-            login.password,
-            allow_public_plaintext=allow_public_plaintext,
-        )
-        await smtp_provider.check_login(settings, timeout_s)
+    def check(settings_type: Any, check_login: Callable[[Any, float], Awaitable[None]]) -> LoginCheck:
+        """The check of one server: `settings_type` (SmtpSettings, ImapSettings) and its provider's check_login."""
 
-    async def check_imap_login(login: ServerLogin, timeout_s: float) -> None:
-        settings = imap_provider.ImapSettings(
-            login.host,
-            login.port,
-            login.security,
-            login.username,  # type: ignore[arg-type]
-            login.password,
-            allow_public_plaintext=allow_public_plaintext,
-        )
-        await imap_provider.check_login(settings, timeout_s)
+        async def check_server_login(login: ServerLogin, timeout_s: float) -> None:
+            settings = settings_type(
+                login.host,
+                login.port,
+                login.security,
+                login.username,
+                login.password,
+                allow_public_plaintext=allow_public_plaintext,
+            )
+            await check_login(settings, timeout_s)
 
-    return {"smtp": check_smtp_login, "imap": check_imap_login}
+        return check_server_login
+
+    return {
+        "smtp": check(smtp_provider.SmtpSettings, smtp_provider.check_login),
+        "imap": check(imap_provider.ImapSettings, imap_provider.check_login),
+    }
 
 
 # The live login checks as the providers' default (plaintext only to loopback and private addresses).
