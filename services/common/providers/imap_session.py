@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from services.common.providers.tls import (
     PLAINTEXT_REFUSED,
     TLS_CERTIFICATE,
+    MailServerError,
     Security,
     certificate_problem,
     check_endpoint,
@@ -63,16 +64,12 @@ class ImapSettings:
         check_endpoint(self.security, self.port)
 
 
-class ImapError(Exception):
+class ImapError(MailServerError):
     """A failed IMAP exchange; `status` is the server's answer (NO, BAD, BYE), None when there was none."""
 
     def __init__(self, kind: FailureKind, status: str | None, message: str, *, reason: str = "") -> None:
-        super().__init__(kind, status, message)
-        self.kind = kind
+        super().__init__(kind, status, message, reason)
         self.status = status
-        self.message = message
-        # "tls_certificate" when the server's certificate could not be verified (tls.py), else "".
-        self.reason = reason
 
     def __str__(self) -> str:
         return f"IMAP {self.status or '-'} ({self.kind}): {self.message}"

@@ -34,6 +34,7 @@ import aiosmtplib
 from services.common.providers.tls import (
     PLAINTEXT_REFUSED,
     TLS_CERTIFICATE,
+    MailServerError,
     Security,
     certificate_problem,
     check_endpoint,
@@ -88,7 +89,7 @@ class SendResult:
     response: str
 
 
-class SmtpError(Exception):
+class SmtpError(MailServerError):
     """A failed SMTP exchange. `code` is the server's reply code, None when there was no answer; `enhanced` its
     RFC 3463 status code ("5.7.1") when it gave one."""
 
@@ -102,14 +103,10 @@ class SmtpError(Exception):
         enhanced: str = "",
         reason: str = "",
     ) -> None:
-        super().__init__(kind, code, message)
-        self.kind = kind
+        super().__init__(kind, code, message, reason)
         self.code = code
-        self.message = message
         self.stage = stage
         self.enhanced = enhanced
-        # "tls_certificate" when the server's certificate could not be verified (tls.py), else "".
-        self.reason = reason
 
     def __str__(self) -> str:
         return f"SMTP {self.code if self.code is not None else '-'} ({self.kind}): {self.message}"

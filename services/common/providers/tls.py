@@ -11,11 +11,25 @@ import ipaddress
 import ssl
 from typing import Literal, get_args
 
+from services.common.providers.unipile import FailureKind
+
 # How a mail server (SMTP or IMAP) is reached: TLS from the start, upgraded by STARTTLS, or plaintext.
 Security = Literal["ssl", "starttls", "none"]
 
 # The reason both providers give such a failure (SmtpError.reason, ImapError.reason).
 TLS_CERTIFICATE = "tls_certificate"
+
+
+class MailServerError(Exception):
+    """A failed exchange with an inbox's mail server (SmtpError, ImapError): what it means (`kind`), the server's
+    answer (`answer`: the SMTP reply code or IMAP status, None when there was none) and the message."""
+
+    def __init__(self, kind: FailureKind, answer: int | str | None, message: str, reason: str) -> None:
+        super().__init__(kind, answer, message)
+        self.kind = kind
+        self.message = message
+        # TLS_CERTIFICATE when the server's certificate could not be verified, PLAINTEXT_REFUSED, else "".
+        self.reason = reason
 
 
 def certificate_problem(exc: BaseException | None) -> str | None:
