@@ -33,8 +33,8 @@ from services.common.providers.tls import (
     certificate_problem,
     check_endpoint,
     describe,
-    plaintext_allowed,
     plaintext_refusal,
+    refuses_plaintext,
 )
 from services.common.providers.unipile import FailureKind
 
@@ -87,10 +87,8 @@ async def logged_in(settings: ImapSettings, timeout_s: float) -> AsyncIterator[S
     writer: asyncio.StreamWriter | None = None
     try:
         async with asyncio.timeout(timeout_s):
-            if (
-                settings.security == "none"
-                and not settings.allow_public_plaintext
-                and not await plaintext_allowed(settings.host, settings.port)
+            if await refuses_plaintext(
+                settings.host, settings.port, settings.security, settings.allow_public_plaintext
             ):
                 raise ImapError(
                     FailureKind.DISCONNECTED,

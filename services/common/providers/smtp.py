@@ -39,8 +39,8 @@ from services.common.providers.tls import (
     certificate_problem,
     check_endpoint,
     describe,
-    plaintext_allowed,
     plaintext_refusal,
+    refuses_plaintext,
 )
 from services.common.providers.unipile import FailureKind
 
@@ -258,11 +258,9 @@ async def _login(client: aiosmtplib.SMTP, settings: SmtpSettings) -> None:
 
 
 async def _refuse_public_plaintext(settings: SmtpSettings) -> None:
-    if (
-        settings.security == "none"
-        and settings.username
-        and not settings.allow_public_plaintext
-        and not await plaintext_allowed(settings.host, settings.port)
+    # Without a username nothing logs in, so no password can travel.
+    if settings.username and await refuses_plaintext(
+        settings.host, settings.port, settings.security, settings.allow_public_plaintext
     ):
         raise SmtpError(
             FailureKind.DISCONNECTED,

@@ -67,6 +67,12 @@ def plaintext_refusal(host: str) -> str:
     )
 
 
+async def refuses_plaintext(host: str, port: int, security: str, allow_public_plaintext: bool) -> bool:
+    """Must a login keep its password back? security "none" to an address plaintext_allowed refuses, unless the
+    operator allows public plaintext (HOLDFAST_ALLOW_PUBLIC_PLAINTEXT)."""
+    return security == "none" and not allow_public_plaintext and not await plaintext_allowed(host, port)
+
+
 async def plaintext_allowed(host: str, port: int) -> bool:
     """`security: "none"` sends the password as is: only to loopback or private addresses (a relay on the same
     machine or network), unless the operator allows more. Every address the name resolves to must qualify."""
