@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from typing import Any
 
 import aiohttp
 import grpc
-from google.protobuf.message import DecodeError
+from google.protobuf.message import DecodeError, Message
 
 from holdfast.campaigns.v1 import campaigns_pb2, campaigns_pb2_grpc
 from holdfast.common.v1 import types_pb2
@@ -24,6 +25,7 @@ from services.accounts.ports import LoginCheck
 from services.accounts.replies import RECORD_INBOUND_EMAILS
 from services.common.errors import DomainError
 from services.common.limits import limit_values
+from services.common.outbox import Deliver, grpc_destination
 from services.common.proto_enums import from_word
 from services.common.proto_time import to_timestamp
 from services.common.providers import imap as imap_provider
@@ -107,17 +109,18 @@ def bounces_payload(inbox_id: str, bounces: list[Bounce]) -> bytes:
     ).SerializeToString()
 
 
-def scheduler_delivery(stub: scheduler_pb2_grpc.SchedulerServiceStub) -> Any:
-    """The outbox handler of SET_SENDER_STATE: the stored payload, sent to the scheduler as is."""
+def _parse(request_type: type[Message]) -> Callable[[bytes], Message]:
+    """The outbox payload as `request_type`; a payload that is not one fails its delivery with a DomainError (the
+    row stays for a retry) instead of an exception the relay does not expect."""
+    name = request_type.DESCRIPTOR.name
 
-    async def deliver(payload: bytes) -> None:
+    def parse(payload: bytes) -> Message:
         try:
-            request = scheduler_pb2.SetSenderStateRequest.FromString(payload)
+            return request_type.FromString(payload)
         except DecodeError:
-            raise DomainError("the outbox payload is not a SetSenderStateRequest") from None
-        await stub.SetSenderState(request)  # the channel's interceptor sets the deadline
+            raise DomainError(f"the outbox payload is not a{'n' if name[0] in 'AEIOU' else ''} {name}") from None
 
-    return deliver
+    return parse
 
 
 def inbound_emails_payload(inbox_id: str, messages: list[ReplyCandidate]) -> bytes:
@@ -140,53 +143,21 @@ def inbound_emails_payload(inbox_id: str, messages: list[ReplyCandidate]) -> byt
     ).SerializeToString()
 
 
-def inbound_emails_delivery(stub: scheduler_pb2_grpc.SchedulerServiceStub) -> Any:
-    """The outbox handler of RECORD_INBOUND_EMAILS; the scheduler records each message once (by Message-ID)."""
-
-    async def deliver(payload: bytes) -> None:
-        try:
-            request = scheduler_pb2.RecordInboundEmailsRequest.FromString(payload)
-        except DecodeError:
-            raise DomainError("the outbox payload is not a RecordInboundEmailsRequest") from None
-        await stub.RecordInboundEmails(request, timeout=60)
-
-    return deliver
-
-
-def bounces_delivery(stub: scheduler_pb2_grpc.SchedulerServiceStub) -> Any:
-    """The outbox handler of RECORD_BOUNCES; the scheduler records each bounce once, so a retry is harmless."""
-
-    async def deliver(payload: bytes) -> None:
-        try:
-            request = scheduler_pb2.RecordBouncesRequest.FromString(payload)
-        except DecodeError:
-            raise DomainError("the outbox payload is not a RecordBouncesRequest") from None
-        await stub.RecordBounces(request)
-
-    return deliver
-
-
-def campaigns_delivery(stub: campaigns_pb2_grpc.CampaignsServiceStub) -> Any:
-    """The outbox handler of APPLY_HEALTH_EVENT: the stored payload, sent to campaigns as is. A failure (campaigns
-    down, or UNIMPLEMENTED) leaves the row for a retry; campaigns is idempotent by event id and version."""
-
-    async def deliver(payload: bytes) -> None:
-        try:
-            request = campaigns_pb2.ApplyHealthEventRequest.FromString(payload)
-        except DecodeError:
-            raise DomainError("the outbox payload is not an ApplyHealthEventRequest") from None
-        await stub.ApplyHealthEvent(request)
-
-    return deliver
-
-
-def outbox_deliveries(scheduler: grpc.aio.Channel, campaigns: grpc.aio.Channel) -> dict[str, Any]:
-    """The outbox relay's handler of each destination accounts writes to."""
+def outbox_deliveries(scheduler: grpc.aio.Channel, campaigns: grpc.aio.Channel) -> dict[str, Deliver]:
+    """The outbox relay's handler of each destination accounts writes to: each stored payload sent as is (the
+    scheduler records each bounce and message once, campaigns is idempotent by event id and version, so a retry
+    is harmless; a failure leaves the row for one). Without a timeout the channel's deadline applies."""
+    to_scheduler = scheduler_pb2_grpc.SchedulerServiceStub(scheduler)
+    to_campaigns = campaigns_pb2_grpc.CampaignsServiceStub(campaigns)
     return {
-        SET_SENDER_STATE: scheduler_delivery(scheduler_pb2_grpc.SchedulerServiceStub(scheduler)),
-        RECORD_BOUNCES: bounces_delivery(scheduler_pb2_grpc.SchedulerServiceStub(scheduler)),
-        RECORD_INBOUND_EMAILS: inbound_emails_delivery(scheduler_pb2_grpc.SchedulerServiceStub(scheduler)),
-        APPLY_HEALTH_EVENT: campaigns_delivery(campaigns_pb2_grpc.CampaignsServiceStub(campaigns)),
+        SET_SENDER_STATE: grpc_destination(to_scheduler.SetSenderState, _parse(scheduler_pb2.SetSenderStateRequest)),
+        RECORD_BOUNCES: grpc_destination(to_scheduler.RecordBounces, _parse(scheduler_pb2.RecordBouncesRequest)),
+        RECORD_INBOUND_EMAILS: grpc_destination(
+            to_scheduler.RecordInboundEmails, _parse(scheduler_pb2.RecordInboundEmailsRequest), timeout=60
+        ),
+        APPLY_HEALTH_EVENT: grpc_destination(
+            to_campaigns.ApplyHealthEvent, _parse(campaigns_pb2.ApplyHealthEventRequest)
+        ),
     }
 
 
@@ -205,29 +176,26 @@ async def open_unipile(settings: Settings, stack: AsyncExitStack) -> UnipileClie
 def login_checks(allow_public_plaintext: bool = False) -> dict[str, LoginCheck]:
     """The live login checks of inboxes by server; `allow_public_plaintext`: HOLDFAST_ALLOW_PUBLIC_PLAINTEXT."""
 
-    async def check_smtp_login(login: ServerLogin, timeout_s: float) -> None:
-        settings = smtp_provider.SmtpSettings(
-            login.host,
-            login.port,
-            login.security,
-            login.username,  # type: ignore[arg-type]
-            login.password,
-            allow_public_plaintext=allow_public_plaintext,
-        )
-        await smtp_provider.check_login(settings, timeout_s)
+    def check(settings_type: Any, check_login: Callable[[Any, float], Awaitable[None]]) -> LoginCheck:
+        """The check of one server: `settings_type` (SmtpSettings, ImapSettings) and its provider's check_login."""
 
-    async def check_imap_login(login: ServerLogin, timeout_s: float) -> None:
-        settings = imap_provider.ImapSettings(
-            login.host,
-            login.port,
-            login.security,
-            login.username,  # type: ignore[arg-type]
-            login.password,
-            allow_public_plaintext=allow_public_plaintext,
-        )
-        await imap_provider.check_login(settings, timeout_s)
+        async def check_server_login(login: ServerLogin, timeout_s: float) -> None:
+            settings = settings_type(
+                login.host,
+                login.port,
+                login.security,
+                login.username,
+                login.password,
+                allow_public_plaintext=allow_public_plaintext,
+            )
+            await check_login(settings, timeout_s)
 
-    return {"smtp": check_smtp_login, "imap": check_imap_login}
+        return check_server_login
+
+    return {
+        "smtp": check(smtp_provider.SmtpSettings, smtp_provider.check_login),
+        "imap": check(imap_provider.ImapSettings, imap_provider.check_login),
+    }
 
 
 # The live login checks as the providers' default (plaintext only to loopback and private addresses).

@@ -5,7 +5,16 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from services.common.config import ServiceSettings, listen_setting, parse_bool, parse_listen, setting, target_setting
+from services.common.config import (
+    ServiceSettings,
+    allow_public_plaintext_setting,
+    listen_setting,
+    parse_bool,
+    parse_listen,
+    parse_login_timeout,
+    setting,
+    target_setting,
+)
 from services.common.crypto import Keyring
 
 
@@ -21,13 +30,6 @@ def parse_failure_count(raw: str) -> int:
     if not 1 <= count <= 100:
         raise ValueError("must be 1 to 100")
     return count
-
-
-def parse_login_timeout(raw: str) -> float:
-    seconds = float(raw)
-    if not 0 < seconds <= 120:
-        raise ValueError("must be more than 0 and at most 120")
-    return seconds
 
 
 def parse_server(raw: str) -> str:
@@ -185,13 +187,7 @@ class Settings(ServiceSettings):
         parse=parse_login_timeout,
         help="longest wait for one SMTP or IMAP login of a probe or a reconnect",
     )
-    allow_public_plaintext: bool = setting(
-        "HOLDFAST_ALLOW_PUBLIC_PLAINTEXT",
-        False,
-        parse=parse_bool,
-        help="let an inbox with security `none` send its password in plaintext to a public address (by default only "
-        "loopback and private addresses may: reason plaintext_refused)",
-    )
+    allow_public_plaintext: bool = allow_public_plaintext_setting()
     inbox_check_login_on_create: bool = setting(
         "HOLDFAST_INBOX_CHECK_LOGIN_ON_CREATE",
         True,

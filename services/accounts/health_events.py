@@ -8,6 +8,7 @@ outbox."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 import structlog
 
@@ -63,6 +64,21 @@ class HealthWriter:
         await self.announce(tx, updated, credentials_renewed=True)
         return updated
 
+    async def credentials_stored(
+        self, tx: Tx, workspace_id: str, inbox_id: str, *, detail: str, actor: str
+    ) -> tuple[Inbox, bool]:
+        """New credentials that log in were just stored for the inbox (locked by the caller): it is connected again
+        (`detail` says how), or, connected already, its credentials are renewed (T8). The inbox now, and whether its
+        status changed."""
+        inbox = await tx.get_inbox(workspace_id, inbox_id)
+        assert inbox is not None
+        if inbox.status == "connected":
+            return await self.credentials_renewed(tx, inbox), False
+        connected = await self.change_inbox(
+            tx, inbox, status="connected", detail=detail, source="reconnect", actor=actor
+        )
+        return connected, True
+
     async def to_campaigns(self, tx: Tx, subject_id: str, event: HealthEvent) -> None:
         """Enqueue a HealthEvent for campaigns, in the caller's transaction, ordered per sender or workspace."""
         await tx.enqueue(APPLY_HEALTH_EVENT, campaigns_ordering_key(subject_id), self._health_event(event))
@@ -96,18 +112,7 @@ class HealthWriter:
         await self._publish(
             tx,
             updated,
-            SenderHealthEvent(
-                event_id=event_id,
-                workspace_id=updated.workspace_id,
-                version=version,
-                occurred_at=now,
-                sender_kind="linkedin_account",
-                sender_id=updated.id,
-                status=status,
-                restriction_kind=restriction_kind,
-                restriction_verified=restriction_verified,
-                detail=detail,
-            ),
+            self._event(event_id, updated, version, now, status, detail, restriction_kind, restriction_verified),
             previous=account.status,
             source=source,
             sequence=sequence,
@@ -128,23 +133,37 @@ class HealthWriter:
         await self._publish(
             tx,
             updated,
-            SenderHealthEvent(
-                event_id=event_id,
-                workspace_id=updated.workspace_id,
-                version=version,
-                occurred_at=now,
-                sender_kind="inbox",
-                sender_id=updated.id,
-                status=status,
-                restriction_kind=None,
-                restriction_verified=False,
-                detail=detail,
-            ),
+            self._event(event_id, updated, version, now, status, detail, None, False),
             previous=inbox.status,
             source=source,
             sequence=sequence,
         )
         return updated
+
+    @staticmethod
+    def _event(
+        event_id: str,
+        sender: Sender,
+        version: int,
+        now: datetime,
+        status: str,
+        detail: str,
+        restriction_kind: str | None,
+        restriction_verified: bool,
+    ) -> SenderHealthEvent:
+        """The HealthEvent for campaigns of a sender's new state (an inbox has no restriction)."""
+        return SenderHealthEvent(
+            event_id=event_id,
+            workspace_id=sender.workspace_id,
+            version=version,
+            occurred_at=now,
+            sender_kind="linkedin_account" if isinstance(sender, LinkedInAccount) else "inbox",
+            sender_id=sender.id,
+            status=status,
+            restriction_kind=restriction_kind,
+            restriction_verified=restriction_verified,
+            detail=detail,
+        )
 
     async def _publish(
         self, tx: Tx, sender: Sender, event: SenderHealthEvent, *, previous: str, source: str, sequence: int

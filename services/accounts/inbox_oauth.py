@@ -142,20 +142,13 @@ class InboxOAuthService:
                 self._clock.now(),
                 self._inbox_health.probe_interval.total_seconds(),
             )
-            inbox = await tx.get_inbox(workspace_id, inbox_id)
-            assert inbox is not None
-            changed = inbox.status != "connected"
-            if changed:
-                inbox = await self._health.change_inbox(
-                    tx,
-                    inbox,
-                    status="connected",
-                    detail=f"connected with {provider} OAuth; the refresh token works",
-                    source="reconnect",
-                    actor=actor,
-                )
-            else:
-                inbox = await self._health.credentials_renewed(tx, inbox)
+            inbox, changed = await self._health.credentials_stored(
+                tx,
+                workspace_id,
+                inbox_id,
+                detail=f"connected with {provider} OAuth; the refresh token works",
+                actor=actor,
+            )
         self._committed()
         log.info("inbox oauth connected", inbox_id=inbox_id, provider=provider, reconnected=changed)
         return inbox

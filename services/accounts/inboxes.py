@@ -315,20 +315,13 @@ class InboxService:
                 self._clock.now(),
                 self._inbox_health.probe_interval.total_seconds(),
             )
-            inbox = await tx.get_inbox(workspace_id, inbox_id)
-            assert inbox is not None
-            changed = inbox.status != "connected"
-            if changed:
-                inbox = await self._health.change_inbox(
-                    tx,
-                    inbox,
-                    status="connected",
-                    detail="reconnected with new credentials; SMTP and IMAP logins work",
-                    source="reconnect",
-                    actor=actor,
-                )
-            else:
-                inbox = await self._health.credentials_renewed(tx, inbox)
+            inbox, changed = await self._health.credentials_stored(
+                tx,
+                workspace_id,
+                inbox_id,
+                detail="reconnected with new credentials; SMTP and IMAP logins work",
+                actor=actor,
+            )
         self._committed()
         log.info("inbox credentials updated", inbox_id=inbox_id, workspace_id=workspace_id, reconnected=changed)
         return inbox

@@ -20,20 +20,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from services.common.errors import InvalidArgument
+from services.common.webhook_events import EVENT_TYPES
 
 SECRET_PREFIX = "whsec_"
-EVENT_TYPES = (
-    "campaign.paused",
-    "campaign.resumed",
-    "campaign.completed",
-    "prospect.accepted",
-    "prospect.replied",
-    "prospect.out_of_office",
-    "prospect.opted_out",
-    "prospect.bounced",
-    "sender.disconnected",
-    "sender.reconnected",
-)
 # Retries stop this long after the event: the delivery has failed, and its endpoint is disabled.
 RETRY_WINDOW = timedelta(days=3)
 FIRST_RETRY = timedelta(seconds=5)

@@ -8,16 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from services.common.errors import InvalidArgument
+from services.common.pause_reasons import REASONS as REASONS  # every reason, for the rules' tests
 
-REASONS = (
-    "manual",
-    "linkedin_account_disconnected",
-    "linkedin_high_failure_rate",
-    "account_restricted",
-    "subscription_canceled",
-    "email_account_disconnected",
-    "email_high_bounce_rate",
-)
 # P2: the reason shown when several are active, highest first.
 PRECEDENCE = (
     "account_restricted",

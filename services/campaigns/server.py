@@ -3,6 +3,8 @@ clients in clients.py, wiring in main.py)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import grpc
 
 from holdfast.campaigns.v1 import campaigns_pb2 as pb
@@ -333,15 +335,8 @@ class CampaignsServicer(pb_grpc.CampaignsServiceServicer):
         self, request: pb.GetWarmupProgressRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetWarmupProgressResponse:
         p = await self._service.warmup_progress(request.workspace_id, request.campaign_id)
-        return pb.GetWarmupProgressResponse(
-            inbox_id=p.inbox_id,
-            ramp_day=p.ramp_day,
-            limit_today=p.limit_today,
-            sent_today=p.sent_today,
-            sent_total=p.sent_total,
-            queued=p.queued,
-            pool_size=p.pool_size,
-        )
+        # The record's fields are the message's, by name (common.records.WarmupProgress).
+        return pb.GetWarmupProgressResponse(**asdict(p))
 
     async def ListCampaigns(
         self, request: pb.ListCampaignsRequest, context: grpc.aio.ServicerContext

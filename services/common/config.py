@@ -73,6 +73,25 @@ def parse_listen(raw: str) -> str:
     return raw
 
 
+def parse_login_timeout(raw: str) -> float:
+    """HOLDFAST_INBOX_LOGIN_TIMEOUT_SECONDS, which accounts waits on and the gateway budgets for."""
+    seconds = float(raw)
+    if not 0 < seconds <= 120:
+        raise ValueError("must be more than 0 and at most 120")
+    return seconds
+
+
+def allow_public_plaintext_setting() -> Any:
+    """HOLDFAST_ALLOW_PUBLIC_PLAINTEXT, read alike by every service that logs in to an inbox's mail servers."""
+    return setting(
+        "HOLDFAST_ALLOW_PUBLIC_PLAINTEXT",
+        False,
+        parse=parse_bool,
+        help="let an inbox with security `none` send its password in plaintext to a public address (by default only "
+        "loopback and private addresses may: reason plaintext_refused)",
+    )
+
+
 def load(cls: type[T], environ: Mapping[str, str] | None = None) -> T:
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {}

@@ -15,6 +15,13 @@ _MAC_BYTES = 16
 MIN_KEY_CHARS = 32
 
 
+def parse_key(raw: str) -> str:
+    """HOLDFAST_UNSUBSCRIBE_KEY as a setting: the scheduler signs with it, the gateway reads with it."""
+    if len(raw) < MIN_KEY_CHARS:
+        raise ValueError(f"expected at least {MIN_KEY_CHARS} characters")
+    return raw
+
+
 class UnsubscribeTokens:
     def __init__(self, key: str):
         if len(key) < MIN_KEY_CHARS:

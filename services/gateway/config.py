@@ -2,15 +2,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.common.config import CommonSettings, setting, target_setting
-from services.common.unsubscribe import MIN_KEY_CHARS
-
-
-def _login_timeout(raw: str) -> float:
-    seconds = float(raw)
-    if not 0 < seconds <= 120:
-        raise ValueError("must be more than 0 and at most 120")
-    return seconds
+from services.common.config import CommonSettings, parse_login_timeout, setting, target_setting
+from services.common.unsubscribe import parse_key
 
 
 def _port(raw: str) -> int:
@@ -18,12 +11,6 @@ def _port(raw: str) -> int:
     if not 0 <= port <= 65535:
         raise ValueError("port must be 0..65535")
     return port
-
-
-def _unsubscribe_key(raw: str) -> str:
-    if len(raw) < MIN_KEY_CHARS:
-        raise ValueError(f"expected at least {MIN_KEY_CHARS} characters")
-    return raw
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,7 +30,7 @@ class Settings(CommonSettings):
     inbox_login_timeout_seconds: float = setting(
         "HOLDFAST_INBOX_LOGIN_TIMEOUT_SECONDS",
         15.0,
-        parse=_login_timeout,
+        parse=parse_login_timeout,
         help="accounts' budget for one live SMTP or IMAP login: inbox creation and reconnect, which log in before "
         "saving, wait this long plus a margin for accounts' answer instead of the general RPC deadline",
     )
@@ -71,7 +58,7 @@ class Settings(CommonSettings):
     unsubscribe_key: str = setting(
         "HOLDFAST_UNSUBSCRIBE_KEY",
         secret=True,
-        parse=_unsubscribe_key,
+        parse=parse_key,
         help="key (32+ characters) the scheduler signs unsubscribe links with (V5)",
     )
     sandbox_unipile_url: str = setting(

@@ -9,17 +9,11 @@ from zoneinfo import available_timezones
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from services.common.pause_reasons import PauseReason
+
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 Status = Literal["draft", "active", "paused", "finished", "completed"]
-Reason = Literal[
-    "manual",
-    "linkedin_account_disconnected",
-    "linkedin_high_failure_rate",
-    "account_restricted",
-    "subscription_canceled",
-    "email_account_disconnected",
-    "email_high_bounce_rate",
-]
+Reason = PauseReason
 
 
 class Request(BaseModel):

@@ -16,7 +16,8 @@ from services.common.errors import InvalidArgument, NotFound
 from services.common.proto_enums import to_word
 from services.common.proto_time import to_timestamp
 from services.gateway import models, views
-from services.gateway.api import Route, authenticate, parse_body, reply, upstreams
+from services.gateway.api import Principal, Route, authenticate, parse_body, reply, upstreams
+from services.gateway.upstreams import Upstreams
 
 PROSPECT = "/api/v1/campaigns/{campaign_id}/prospects/{prospect_id}"
 
@@ -53,9 +54,8 @@ def _ts(message: object, name: str) -> str | None:
     return views.iso(getattr(message, name)) if message.HasField(name) else None  # type: ignore[attr-defined]
 
 
-async def get_prospect(request: web.Request) -> web.Response:
-    principal = await authenticate(request)
-    services = upstreams(request)
+async def _path_prospect(request: web.Request, principal: Principal, services: Upstreams) -> campaigns_pb2.Prospect:
+    """The prospect the path names, in the campaign it names, of the caller's workspace; NotFound otherwise."""
     listed = await services.campaigns.ListProspects(
         campaigns_pb2.ListProspectsRequest(
             workspace_id=principal.workspace_id,
@@ -66,7 +66,13 @@ async def get_prospect(request: web.Request) -> web.Response:
     )
     if not listed.prospects:
         raise NotFound("no such prospect in this campaign")
-    prospect = listed.prospects[0]
+    return listed.prospects[0]
+
+
+async def get_prospect(request: web.Request) -> web.Response:
+    principal = await authenticate(request)
+    services = upstreams(request)
+    prospect = await _path_prospect(request, principal, services)
     try:
         history = await services.scheduler.GetProspectHistory(
             scheduler_pb2.GetProspectHistoryRequest(
@@ -137,17 +143,7 @@ async def reclassify_reply(request: web.Request) -> web.Response:
     principal = await authenticate(request)
     body = await parse_body(request, Reclassify)
     services = upstreams(request)
-    listed = await services.campaigns.ListProspects(
-        campaigns_pb2.ListProspectsRequest(
-            workspace_id=principal.workspace_id,
-            campaign_id=request.match_info["campaign_id"],
-            page_size=1,
-            prospect_ids=[request.match_info["prospect_id"]],
-        )
-    )
-    if not listed.prospects:
-        raise NotFound("no such prospect in this campaign")
-    prospect = listed.prospects[0]
+    prospect = await _path_prospect(request, principal, services)
     until = _instant(body.until)
     done = await services.scheduler.ReclassifyReply(
         scheduler_pb2.ReclassifyReplyRequest(

@@ -14,6 +14,7 @@ from pydantic import Field
 from holdfast.accounts.v1 import accounts_pb2
 from services.common.errors import DomainError, FailedPrecondition
 from services.common.roles import Role
+from services.common.webhook_events import WebhookEventType
 from services.gateway import models, views
 from services.gateway.api import Empty, Route, authenticate, parse_body, parse_query, reply, upstreams
 
@@ -28,18 +29,7 @@ class UrlRefused(DomainError):
     http_status = 422
 
 
-EventType = Literal[
-    "campaign.paused",
-    "campaign.resumed",
-    "campaign.completed",
-    "prospect.accepted",
-    "prospect.replied",
-    "prospect.out_of_office",
-    "prospect.opted_out",
-    "prospect.bounced",
-    "sender.disconnected",
-    "sender.reconnected",
-]
+EventType = WebhookEventType
 
 
 class CreateEndpoint(models.Request):

@@ -26,6 +26,7 @@ from services.common.metrics import BOUNCE_REPORTS_IGNORED
 from services.common.records import Bounce
 from services.scheduler.bounce_repository import BounceTx
 from services.scheduler.domain import Event
+from services.scheduler.rate_alerts import judge_states
 from services.scheduler.repository import Repository, Tx
 from services.scheduler.voice_repository import VoiceTx
 
@@ -206,36 +207,29 @@ class BounceRateMonitor:
         if not states:
             return 0
         counts = await store.counts([str(s["sender_id"]) for s in states], now - self.window, now)
-        saved: list[tuple[str, bool, float, int, bool]] = []
-        changed = 0
-        for state in states:
-            inbox_id = str(state["sender_id"])
-            sent, bounced = counts.get(inbox_id, (0, 0))
-            above, rate = self.policy.judge(sent, bounced)
-            transition = above != state["bounce_alert"]
-            saved.append((inbox_id, above, rate, sent, transition))
-            if not transition:
-                continue
-            changed += 1
+        saved, crossings = judge_states(
+            states, counts, "bounce_alert", lambda _, sent, bounced: self.policy.judge(sent, bounced)
+        )
+        for c in crossings:
             await tx.enqueue(
                 self._signal_event(
                     BounceSignal(
                         event_id=str(uuid.uuid4()),
-                        inbox_id=inbox_id,
-                        above=above,
-                        rate=rate,
-                        sample=sent,
-                        bounces=bounced,
+                        inbox_id=c.subject_id,
+                        above=c.above,
+                        rate=c.rate,
+                        sample=c.sample,
+                        bounces=c.hits,
                         window_end=now,
                     )
                 )
             )
             log.info(
-                "bounce rate " + ("above threshold" if above else "back under threshold"),
-                inbox_id=inbox_id,
-                bounce_rate=round(rate, 3),
-                sample=sent,
-                bounces=bounced,
+                "bounce rate " + ("above threshold" if c.above else "back under threshold"),
+                inbox_id=c.subject_id,
+                bounce_rate=round(c.rate, 3),
+                sample=c.sample,
+                bounces=c.hits,
             )
         await store.save_states(saved, now)
-        return changed
+        return len(crossings)

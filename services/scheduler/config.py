@@ -6,12 +6,13 @@ from urllib.parse import urlsplit
 from services.common.config import (
     ConfigError,
     ServiceSettings,
+    allow_public_plaintext_setting,
     listen_setting,
     parse_bool,
     setting,
     target_setting,
 )
-from services.common.unsubscribe import MIN_KEY_CHARS
+from services.common.unsubscribe import parse_key
 
 
 def _positive(raw: str) -> float:
@@ -40,12 +41,6 @@ def _at_least_one(raw: str) -> int:
     if value < 1:
         raise ValueError(f"expected an integer >= 1, got {raw!r}")
     return value
-
-
-def _unsubscribe_key(raw: str) -> str:
-    if len(raw) < MIN_KEY_CHARS:
-        raise ValueError(f"expected at least {MIN_KEY_CHARS} characters")
-    return raw
 
 
 def _base_url(raw: str) -> str:
@@ -94,13 +89,7 @@ class Settings(ServiceSettings):
         parse=float,
         help="longest wait for Unipile or an SMTP server on one send",
     )
-    allow_public_plaintext: bool = setting(
-        "HOLDFAST_ALLOW_PUBLIC_PLAINTEXT",
-        False,
-        parse=parse_bool,
-        help="let an inbox with security `none` send its password in plaintext to a public address (by default only "
-        "loopback and private addresses may: reason plaintext_refused)",
-    )
+    allow_public_plaintext: bool = allow_public_plaintext_setting()
     unipile_dsn: str = setting(
         "HOLDFAST_UNIPILE_DSN",
         "",
@@ -179,7 +168,7 @@ class Settings(ServiceSettings):
     unsubscribe_key: str = setting(
         "HOLDFAST_UNSUBSCRIBE_KEY",
         secret=True,
-        parse=_unsubscribe_key,
+        parse=parse_key,
         help="key (32+ characters) signing the unsubscribe links of campaign emails; the gateway needs the same one",
     )
     public_url: str = setting(

@@ -18,6 +18,7 @@ import structlog
 from services.common.clock import Clock
 from services.scheduler.domain import FAILURE_RATE_KINDS, FailurePolicy, FailureSignal
 from services.scheduler.ports import Events
+from services.scheduler.rate_alerts import judge_states
 from services.scheduler.repository import Repository, Tx
 
 log = structlog.get_logger(__name__)
@@ -74,38 +75,38 @@ class FailureRateMonitor:
         if not states:
             return 0
         counts = await tx.failure_counts([str(s["sender_id"]) for s in states], now - self.window, now)
-        saved: list[tuple[str, bool, float, int, bool]] = []
-        changed = 0
-        for state in states:
-            sender_id = str(state["sender_id"])
-            attempts, failures = counts.get(sender_id, (0, 0))
+
+        def on_probation(state: asyncpg.Record) -> bool:
             probation = state["probation_until"]
-            above, rate = self.policy.judge(attempts, failures, probation is not None and probation > now)
-            transition = above != state["failure_alert"]
-            saved.append((sender_id, above, rate, attempts, transition))
-            if not transition:
-                continue
-            changed += 1
+            return probation is not None and probation > now
+
+        saved, crossings = judge_states(
+            states,
+            counts,
+            "failure_alert",
+            lambda s, attempts, failures: self.policy.judge(attempts, failures, on_probation(s)),
+        )
+        for c in crossings:
             await tx.enqueue(
                 self._events.failure_rate(
                     FailureSignal(
                         event_id=str(uuid.uuid4()),
-                        sender_kind=state["sender_kind"],
-                        sender_id=sender_id,
-                        above=above,
-                        rate=rate,
-                        sample=attempts,
+                        sender_kind=c.state["sender_kind"],
+                        sender_id=c.subject_id,
+                        above=c.above,
+                        rate=c.rate,
+                        sample=c.sample,
                         window_end=now,
                     )
                 )
             )
             log.info(
-                "failure rate " + ("above threshold" if above else "back under threshold"),
-                sender_id=sender_id,
-                failure_rate=round(rate, 3),
-                sample=attempts,
-                failures=failures,
-                probation=probation is not None and probation > now,
+                "failure rate " + ("above threshold" if c.above else "back under threshold"),
+                sender_id=c.subject_id,
+                failure_rate=round(c.rate, 3),
+                sample=c.sample,
+                failures=c.hits,
+                probation=on_probation(c.state),
             )
         await tx.save_failure_states(saved, now)
-        return changed
+        return len(crossings)

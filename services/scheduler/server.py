@@ -3,6 +3,7 @@ clients in clients.py, wiring and background loops in main.py)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 
 import grpc
@@ -313,15 +314,8 @@ class SchedulerServicer(VoiceRpcs, pb_grpc.SchedulerServiceServicer):
         self, request: pb.GetWarmupProgressRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetWarmupProgressResponse:
         p = await self._warmups.progress(parse_uuid(request.campaign_id, "campaign_id"))
-        return pb.GetWarmupProgressResponse(
-            inbox_id=p.inbox_id,
-            ramp_day=p.ramp_day,
-            limit_today=p.limit_today,
-            sent_today=p.sent_today,
-            sent_total=p.sent_total,
-            queued=p.queued,
-            pool_size=p.pool_size,
-        )
+        # The record's fields are the message's, by name (common.records.WarmupProgress).
+        return pb.GetWarmupProgressResponse(**asdict(p))
 
     async def GetSenderStats(
         self, request: pb.GetSenderStatsRequest, context: grpc.aio.ServicerContext

@@ -13,10 +13,10 @@ from services.common.providers.imap_session import (
     MAX_PART_BYTES,
     ImapError,
     ImapSettings,
-    Security,
     Session,
     logged_in,
 )
+from services.common.providers.tls import Security
 from services.common.providers.unipile import FailureKind
 
 __all__ = [

@@ -24,18 +24,20 @@ import re
 import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Literal, get_args
 
 from services.common.providers.tls import (
     PLAINTEXT_REFUSED,
     TLS_CERTIFICATE,
+    MailServerError,
+    Security,
     certificate_problem,
+    check_endpoint,
     describe,
-    plaintext_allowed,
+    plaintext_refusal,
+    refuses_plaintext,
 )
 from services.common.providers.unipile import FailureKind
 
-Security = Literal["ssl", "starttls", "none"]
 # Response codes of a NO that say "try later", not "these credentials are wrong" (RFC 5530).
 _TRANSIENT_CODES = ("UNAVAILABLE", "INUSE", "LIMIT", "SERVERBUG")
 _MAX_LINE = 65536
@@ -59,22 +61,15 @@ class ImapSettings:
     allow_public_plaintext: bool = False
 
     def __post_init__(self) -> None:
-        if self.security not in get_args(Security):
-            raise ValueError(f"security must be one of {', '.join(get_args(Security))}, got {self.security!r}")
-        if not 0 < self.port < 65536:
-            raise ValueError(f"port must be between 1 and 65535, got {self.port}")
+        check_endpoint(self.security, self.port)
 
 
-class ImapError(Exception):
+class ImapError(MailServerError):
     """A failed IMAP exchange; `status` is the server's answer (NO, BAD, BYE), None when there was none."""
 
     def __init__(self, kind: FailureKind, status: str | None, message: str, *, reason: str = "") -> None:
-        super().__init__(kind, status, message)
-        self.kind = kind
+        super().__init__(kind, status, message, reason)
         self.status = status
-        self.message = message
-        # "tls_certificate" when the server's certificate could not be verified (tls.py), else "".
-        self.reason = reason
 
     def __str__(self) -> str:
         return f"IMAP {self.status or '-'} ({self.kind}): {self.message}"
@@ -92,16 +87,13 @@ async def logged_in(settings: ImapSettings, timeout_s: float) -> AsyncIterator[S
     writer: asyncio.StreamWriter | None = None
     try:
         async with asyncio.timeout(timeout_s):
-            if (
-                settings.security == "none"
-                and not settings.allow_public_plaintext
-                and not await plaintext_allowed(settings.host, settings.port)
+            if await refuses_plaintext(
+                settings.host, settings.port, settings.security, settings.allow_public_plaintext
             ):
                 raise ImapError(
                     FailureKind.DISCONNECTED,
                     None,
-                    f"{PLAINTEXT_REFUSED}: {settings.host} is not a loopback or private address; "
-                    'security "none" would send the password unencrypted',
+                    plaintext_refusal(settings.host),
                     reason=PLAINTEXT_REFUSED,
                 )
             reader, writer = await asyncio.open_connection(

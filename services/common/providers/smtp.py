@@ -21,27 +21,31 @@ import asyncio
 import contextlib
 import email.policy
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import Literal, get_args
+from typing import Literal, TypeVar
 
 import aiosmtplib
 
 from services.common.providers.tls import (
     PLAINTEXT_REFUSED,
     TLS_CERTIFICATE,
+    MailServerError,
+    Security,
     certificate_problem,
+    check_endpoint,
     describe,
-    plaintext_allowed,
+    plaintext_refusal,
+    refuses_plaintext,
 )
 from services.common.providers.unipile import FailureKind
 
-Security = Literal["ssl", "starttls", "none"]
 Stage = Literal["connect", "login", "mail", "rcpt", "data"]
+T = TypeVar("T")
 # Authentication required (530), temporary auth failure treated as refused (534), bad credentials (535).
 _AUTH_CODES = frozenset({530, 534, 535})
 # RFC 3463: class.subject.detail at the start of the reply text.
@@ -71,10 +75,7 @@ class SmtpSettings:
     allow_public_plaintext: bool = False
 
     def __post_init__(self) -> None:
-        if self.security not in get_args(Security):
-            raise ValueError(f"security must be one of {', '.join(get_args(Security))}, got {self.security!r}")
-        if not 0 < self.port < 65536:
-            raise ValueError(f"port must be between 1 and 65535, got {self.port}")
+        check_endpoint(self.security, self.port)
         if self.access_token and (self.password or not self.username):
             raise ValueError("an access token logs in as a username and takes no password")
 
@@ -88,7 +89,7 @@ class SendResult:
     response: str
 
 
-class SmtpError(Exception):
+class SmtpError(MailServerError):
     """A failed SMTP exchange. `code` is the server's reply code, None when there was no answer; `enhanced` its
     RFC 3463 status code ("5.7.1") when it gave one."""
 
@@ -102,14 +103,10 @@ class SmtpError(Exception):
         enhanced: str = "",
         reason: str = "",
     ) -> None:
-        super().__init__(kind, code, message)
-        self.kind = kind
+        super().__init__(kind, code, message, reason)
         self.code = code
-        self.message = message
         self.stage = stage
         self.enhanced = enhanced
-        # "tls_certificate" when the server's certificate could not be verified (tls.py), else "".
-        self.reason = reason
 
     def __str__(self) -> str:
         return f"SMTP {self.code if self.code is not None else '-'} ({self.kind}): {self.message}"
@@ -145,43 +142,55 @@ async def send_email(
         headers=headers,
         sender_name=sender_name,
     )
-    client = _client(settings, timeout_s)
-    stage = "connect"
-    try:
-        async with asyncio.timeout(timeout_s):
-            await _refuse_public_plaintext(settings)
-            await client.connect()
-            stage = "login"
-            await _login(client, settings)
-            stage = "mail"
-            await client.mail(sender)
-            stage = "rcpt"
-            await client.rcpt(to)
-            stage = "data"
-            reply = await client.data(raw)
-        await _quit(client)
-    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-        raise _error(exc, stage, settings) from None
-    finally:
-        client.close()
-    return SendResult(message_id=message_id, accepted=True, response=reply.message)
+
+    async def deliver(client: aiosmtplib.SMTP, stage: _Stage) -> str:
+        stage.name = "mail"
+        await client.mail(sender)
+        stage.name = "rcpt"
+        await client.rcpt(to)
+        stage.name = "data"
+        reply = await client.data(raw)
+        return reply.message
+
+    response = await _logged_in(settings, timeout_s, deliver)
+    return SendResult(message_id=message_id, accepted=True, response=response)
 
 
 async def check_login(settings: SmtpSettings, timeout_s: float = 15) -> None:
     """Connect and log in, nothing more: the live check behind inbox health and reconnect (DESIGN A4)."""
+
+    async def nothing_more(client: aiosmtplib.SMTP, stage: _Stage) -> None:
+        return None
+
+    await _logged_in(settings, timeout_s, nothing_more)
+
+
+@dataclass
+class _Stage:
+    """Where the exchange is, for the error (a step moves it on as it goes)."""
+
+    name: Stage
+
+
+async def _logged_in(
+    settings: SmtpSettings, timeout_s: float, then: Callable[[aiosmtplib.SMTP, _Stage], Awaitable[T]]
+) -> T:
+    """Connect, log in, run `then` and quit; `timeout_s` bounds all but the quit, every failure is an SmtpError."""
     client = _client(settings, timeout_s)
-    stage = "connect"
+    stage = _Stage("connect")
     try:
         async with asyncio.timeout(timeout_s):
             await _refuse_public_plaintext(settings)
             await client.connect()
-            stage = "login"
+            stage.name = "login"
             await _login(client, settings)
+            result = await then(client, stage)
         await _quit(client)
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-        raise _error(exc, stage, settings) from None
+        raise _error(exc, stage.name, settings) from None
     finally:
         client.close()
+    return result
 
 
 def build_message(
@@ -249,17 +258,14 @@ async def _login(client: aiosmtplib.SMTP, settings: SmtpSettings) -> None:
 
 
 async def _refuse_public_plaintext(settings: SmtpSettings) -> None:
-    if (
-        settings.security == "none"
-        and settings.username
-        and not settings.allow_public_plaintext
-        and not await plaintext_allowed(settings.host, settings.port)
+    # Without a username nothing logs in, so no password can travel.
+    if settings.username and await refuses_plaintext(
+        settings.host, settings.port, settings.security, settings.allow_public_plaintext
     ):
         raise SmtpError(
             FailureKind.DISCONNECTED,
             None,
-            f"connect: {PLAINTEXT_REFUSED}: {settings.host} is not a "
-            'loopback or private address; security "none" would send the password unencrypted',
+            f"connect: {plaintext_refusal(settings.host)}",
             stage="connect",
             reason=PLAINTEXT_REFUSED,
         )
