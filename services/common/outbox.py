@@ -208,4 +208,8 @@ class Relay:
             await handler(payload)
         except DomainError as exc:
             return f"{exc.code}: {exc.message}"
+        except Exception as exc:  # noqa: BLE001 - a payload that cannot be parsed, a bug: retried, never fatal
+            # Anything else would escape the relay's loop and stop every delivery of this service; the row is
+            # retried with backoff instead (its key waits, the others go on) and the error is logged.
+            return f"{type(exc).__name__}: {exc}"
         return None

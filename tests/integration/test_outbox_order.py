@@ -118,3 +118,35 @@ async def test_every_committed_scheduler_transaction_kicks_its_relay(fresh_dsn: 
         assert kicks == ["kick"]
     finally:
         await pool.close()
+
+
+async def test_a_row_its_destination_cannot_take_is_retried_and_the_relay_goes_on(fresh_dsn: str) -> None:
+    """A payload that fails with anything but a DomainError (it cannot be parsed, a bug) must not stop the relay's
+    loop: that row is retried with backoff, and the rows of other keys are delivered."""
+    conn = await asyncpg.connect(fresh_dsn)
+    pool = await asyncpg.create_pool(fresh_dsn, min_size=1, max_size=2)
+    try:
+        await conn.execute("CREATE SCHEMA relay_poison")
+        await conn.execute(outbox.table_sql("relay_poison"))
+        delivered = asyncio.Event()
+
+        async def parse(payload: bytes) -> None:
+            if payload == b"poison":
+                raise ValueError("not a request")
+            delivered.set()
+
+        poison = await outbox.enqueue(conn, "relay_poison", "x.Deliver", "k1", b"poison")
+        good = await outbox.enqueue(conn, "relay_poison", "x.Deliver", "k2", b"good")
+        relay = Relay(pool, "relay_poison", {"x.Deliver": parse}, poll_seconds=0.05)
+        await relay.start()
+        try:
+            await asyncio.wait_for(delivered.wait(), 5)
+            assert await relay.wait_delivered(good, 5)
+            row = await conn.fetchrow("SELECT attempts, last_error FROM relay_poison.outbox WHERE id = $1", poison)
+            assert row["attempts"] >= 1 and row["last_error"] == "ValueError: not a request", row
+            assert relay._task is not None and not relay._task.done()  # the loop still runs
+        finally:
+            await relay.stop()
+    finally:
+        await pool.close()
+        await conn.close()
