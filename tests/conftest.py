@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import base64
 import os
+import shutil
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -41,9 +43,19 @@ def pg_dsn() -> Iterator[str]:
     if external:
         yield external
         return
-    server, dsn = embedded_pg.start_throwaway()
+    server, dsn = embedded_pg.start_throwaway(_in_memory_folder())
     yield dsn
     server.cleanup()  # type: ignore[attr-defined]
+
+
+def _in_memory_folder() -> Path | None:
+    """The tests' throwaway server keeps its data in memory (/dev/shm) when there is room: the suite creates and
+    migrates hundreds of databases, about 1.2 s each on this machine's disk and 0.3 s in memory. Durability
+    across a machine crash is all it gives up, and a throwaway server never needs it."""
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK) and shutil.disk_usage(shm).free >= 8 * 2**30:
+        return shm / "holdfast-tests"
+    return None
 
 
 async def create_database(pg_dsn: str) -> str:

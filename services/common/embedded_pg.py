@@ -33,9 +33,10 @@ def start(pgdata: Path, *, keep: bool) -> tuple[object, str]:
     return server, server.get_uri()
 
 
-def start_throwaway() -> tuple[object, str]:
-    """A server on a fresh folder under `.holdfast/tmp/`; the folder is gone when the process exits."""
-    base = ROOT / ".holdfast" / "tmp"
+def start_throwaway(base: Path | None = None) -> tuple[object, str]:
+    """A server on a fresh folder under `base` (default `.holdfast/tmp/`); the folder is gone when the process
+    exits."""
+    base = base or ROOT / ".holdfast" / "tmp"
     base.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix="pg-", dir=base))
     # Registered before the server's own exit hook, so it runs after it (atexit is last in, first out): the
