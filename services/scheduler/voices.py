@@ -193,6 +193,7 @@ class ProspectVoices:
                     changed = False
                 else:
                     changed = await store.unstop(prospect_id, target.voice, parked)
+                parked = parked if changed else None  # nothing parked: the answer and the history name no return
                 if unstopped and colleagues and (changed or prospect_id in covered):
                     others = await self._restore(
                         store, plan, target.voice, [locked[c] for c in colleagues if c in locked], covered, now
