@@ -242,3 +242,31 @@ async def test_the_scheduler_applies_a_batch_of_holds_by_each_campaign_version(s
         )
     assert exc.value.field == "holds.campaign_id"
     await eventually_held(suite, [a], ["linkedin"])
+
+
+async def test_each_campaign_changed_in_bulk_gets_a_webhook_event_of_its_own(suite):
+    """The events of one bulk statement draw their ids from one random salt and each history row's id (campaigns
+    migration 008): every campaign paused and resumed gets its own event, none taken for another's replay
+    (accounts records an event id once)."""
+    health = Health(suite)
+    ws, auth, li, inbox = await shared_account(suite)
+    started = [await new_campaign(suite, auth, li, inbox, [INVITE], prospects=0) for _ in range(4)]
+    assert (await health.send(ws, subscription="canceled")).campaigns_paused == 4
+    assert (await health.send(ws, subscription="active")).campaigns_resumed == 4
+    conn = await asyncpg.connect(suite.dsn)
+    try:
+        for _ in range(200):
+            rows = await conn.fetch(
+                "SELECT id, type, data->>'campaign_id' AS campaign_id FROM accounts.webhook_events"
+                " WHERE workspace_id = $1 AND type IN ('campaign.paused', 'campaign.resumed')",
+                uuid.UUID(ws),
+            )
+            if len(rows) >= 8:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await conn.close()
+    assert sorted((r["type"], r["campaign_id"]) for r in rows) == sorted(
+        (t, c) for t in ("campaign.paused", "campaign.resumed") for c in started
+    )
+    assert len({r["id"] for r in rows}) == 8
