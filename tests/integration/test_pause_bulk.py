@@ -270,3 +270,25 @@ async def test_each_campaign_changed_in_bulk_gets_a_webhook_event_of_its_own(sui
         (t, c) for t in ("campaign.paused", "campaign.resumed") for c in started
     )
     assert len({r["id"] for r in rows}) == 8
+
+
+async def test_a_bulk_pause_of_campaigns_paused_already_shows_the_first_reason_and_holds_every_scope(suite):
+    """P2 in the set-based path: campaigns that have reasons already (a lapsed subscription, one also a manual
+    pause, both scope campaign) get the new one beside them; the reason shown stays the first of all by precedence
+    (not the one added), and the holds carry every scope, sorted."""
+    health = Health(suite)
+    ws, auth, li, inbox = await shared_account(suite)
+    manual, other = [await new_campaign(suite, auth, li, inbox, [INVITE]) for _ in range(2)]
+    status, _ = await suite.call("POST", f"/api/v1/campaigns/{manual}/pause", auth)
+    assert status == 200
+    assert (await health.send(ws, subscription="canceled")).campaigns_paused == 2
+    answer = await health.send(ws, sender=("linkedin_account", li), status="disconnected")
+    assert answer.campaigns_paused == 2
+    for cid, reasons in (
+        (manual, ["linkedin_account_disconnected", "manual", "subscription_canceled"]),
+        (other, ["linkedin_account_disconnected", "subscription_canceled"]),
+    ):
+        got = await state(suite, auth, cid)
+        assert got["status"] == "paused" and got["paused_reason"] == "subscription_canceled"
+        assert sorted(r["reason"] for r in got["pause_reasons"]) == reasons
+    await eventually_held(suite, [manual, other], ["campaign", "linkedin"])
