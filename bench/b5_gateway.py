@@ -34,7 +34,7 @@ import asyncpg
 from aiohttp import web
 
 from bench import summary
-from services.campaigns.repository import _WITH_REASONS
+from services.campaigns.campaign_rows_repository import WITH_REASONS
 from services.common import embedded_pg
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -254,7 +254,7 @@ async def baseline_app(pool: asyncpg.Pool) -> AsyncIterator[str]:
             if principal is None:
                 return web.json_response({"error": {"code": "unauthenticated"}}, status=401)
             row = await conn.fetchrow(
-                f"{_WITH_REASONS} WHERE c.id = $1 AND c.workspace_id = $2",
+                f"{WITH_REASONS} WHERE c.id = $1 AND c.workspace_id = $2",
                 request.match_info["campaign_id"],
                 principal["workspace_id"],
             )

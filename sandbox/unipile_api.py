@@ -130,7 +130,7 @@ async def send_invite(request: web.Request) -> web.Response:
         return _unipile_error(
             422, "errors/cannot_invite_attendee", "Cannot invite attendee", "The user is already a relation."
         )
-    if any(i.account_id == account_id and i.provider_id == provider_id for i in state.invitations):
+    if any(i.provider_id == provider_id for i in state.invitations_of(account_id)):
         return _unipile_error(
             422,
             "errors/already_invited_recently",
@@ -152,7 +152,7 @@ async def send_invite(request: web.Request) -> web.Response:
         message=message or None,
         sent_at=state.clock(),
     )
-    state.invitations.append(invitation)
+    state.add_invitation(invitation)
     answer: dict[str, Any] = {"object": "UserInvitationSent", "invitation_id": invitation.id}
     after = state.invite_usage(account)
     # `usage` comes only with the invite that passes a threshold.
@@ -165,7 +165,7 @@ async def list_sent_invitations(request: web.Request) -> web.Response:
     state = request.app[STATE]
     account = _usable_account(state, _required_str(request.query, "account_id", _invalid))
     offset, limit = _page_bounds(request, SENT_INVITATIONS_MAX_LIMIT)
-    pending = [i for i in state.invitations if i.account_id == account.id and i.accepted_at is None]
+    pending = [i for i in state.invitations_of(account.id) if i.accepted_at is None]
     items = [_invitation_item(state, invitation) for invitation in reversed(pending)]
     return _page("InvitationList", items, offset, limit)
 

@@ -171,6 +171,9 @@ class SandboxState:
     accounts: dict[str, SandboxAccount] = field(default_factory=dict)
     profiles: dict[str, Profile] = field(default_factory=dict)
     invitations: list[Invitation] = field(default_factory=list)
+    # The same invitations by account (`add_invitation` keeps both): a send looks at its account's only, not at
+    # every invitation sent so far (B11 sends 5,000 invites; the scans made the sandbox quadratic, its slowest part).
+    invitations_by_account: dict[str, list[Invitation]] = field(default_factory=dict)
     chats: dict[str, Chat] = field(default_factory=dict)
     webhooks: list[Webhook] = field(default_factory=list)
     deliveries: list[Delivery] = field(default_factory=list)
@@ -187,6 +190,7 @@ class SandboxState:
             self.accounts,
             self.profiles,
             self.invitations,
+            self.invitations_by_account,
             self.chats,
             self.webhooks,
             self.deliveries,
@@ -207,14 +211,19 @@ class SandboxState:
             picture_url=f"https://sandbox.invalid/pictures/{provider_id}.jpg",
         )
 
+    def add_invitation(self, invitation: Invitation) -> None:
+        self.invitations.append(invitation)
+        self.invitations_by_account.setdefault(invitation.account_id, []).append(invitation)
+
+    def invitations_of(self, account_id: str) -> list[Invitation]:
+        return self.invitations_by_account.get(account_id, [])
+
     def pending_invitation(self, account_id: str, provider_id: str) -> Invitation | None:
         return next(
             (
                 invitation
-                for invitation in self.invitations
-                if invitation.account_id == account_id
-                and invitation.provider_id == provider_id
-                and invitation.accepted_at is None
+                for invitation in self.invitations_of(account_id)
+                if invitation.provider_id == provider_id and invitation.accepted_at is None
             ),
             None,
         )
@@ -233,7 +242,7 @@ class SandboxState:
     def invite_usage(self, account: SandboxAccount) -> int:
         """Per cent of the account's invitation limit used over the last 7 days."""
         week_ago = self.clock().timestamp() - 7 * 86400
-        sent = sum(1 for i in self.invitations if i.account_id == account.id and i.sent_at.timestamp() > week_ago)
+        sent = sum(1 for i in self.invitations_of(account.id) if i.sent_at.timestamp() > week_ago)
         return sent * 100 // max(account.invite_limit, 1)
 
 

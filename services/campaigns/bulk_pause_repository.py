@@ -57,7 +57,8 @@ class BulkPauseTx:
         and displayed reason (P2: a campaign with a reason is paused; the first of its reasons in `precedence` is
         shown), bump their pause_version; write each one's history row with `actor` (its webhook event follows,
         written by the statement trigger of pause_history). Data-modifying CTEs share one snapshot, so the reasons
-        after the change are those read plus the one added. Returns per campaign changed: id, status,
+        after the change are those read (`others`: most campaigns have none, and take the added reason as it is, with
+        no sort or aggregate of their own) plus the one added. Returns per campaign changed: id, status,
         status_before, pause_version and held (its reasons' scopes, sorted)."""
         return await self._conn.fetch(
             """WITH locked AS MATERIALIZED (
@@ -70,15 +71,18 @@ class BulkPauseTx:
                    INSERT INTO campaigns.pause_reasons (campaign_id, reason, scope, subject, detail, since)
                    SELECT id, $2, $3, $4, $5, $6 FROM locked ORDER BY id
                    ON CONFLICT DO NOTHING RETURNING campaign_id
-               ), reasons AS (
-                   SELECT a.campaign_id, r.reason, r.scope FROM added a
-                     JOIN campaigns.pause_reasons r ON r.campaign_id = a.campaign_id
-                   UNION ALL
-                   SELECT campaign_id, $2, $3 FROM added
+               ), others AS (
+                   SELECT r.campaign_id, array_agg(r.reason) AS reasons, array_agg(r.scope) AS scopes
+                     FROM added a JOIN campaigns.pause_reasons r ON r.campaign_id = a.campaign_id
+                    GROUP BY r.campaign_id
                ), fresh AS (
-                   SELECT campaign_id, (array_agg(reason ORDER BY array_position($7::text[], reason), reason))[1]
-                          AS shown, array_agg(DISTINCT scope ORDER BY scope) AS held
-                     FROM reasons GROUP BY campaign_id
+                   SELECT a.campaign_id,
+                          CASE WHEN o.campaign_id IS NULL THEN $2 ELSE (
+                              SELECT x FROM unnest(o.reasons || $2::text) AS x
+                               ORDER BY array_position($7::text[], x), x LIMIT 1) END AS shown,
+                          CASE WHEN o.campaign_id IS NULL THEN ARRAY[$3::text] ELSE ARRAY(
+                              SELECT DISTINCT s FROM unnest(o.scopes || $3::text) AS s ORDER BY s) END AS held
+                     FROM added a LEFT JOIN others o ON o.campaign_id = a.campaign_id
                ), paused AS (
                    UPDATE campaigns.campaigns c SET status = 'paused', paused_reason = f.shown, updated_at = $6,
                           pause_version = c.pause_version + 1

@@ -162,22 +162,17 @@ class Relay:
     async def deliver_once(self) -> int:
         """Claim and deliver one batch; returns how many were delivered."""
         async with self._pool.acquire() as conn, conn.transaction():
+            # Two claims, not one sorted by destination: the rows not to deliver last; when there are none, the
+            # oldest ready rows whatever their destination (the rows to deliver last, bar one that turned ready since
+            # the first claim), a few at a time. Each key's order holds in both (the NOT EXISTS looks at every row of
+            # the key). One claim sorted by destination read, anti-joined and sorted every row of a 10,000-event
+            # backlog each round (~20 ms, and 500 rounds to drain it): the first claim now filters them out before
+            # the join, the second walks the ids in order and stops at its few rows (B4).
             rows = await conn.fetch(
-                f"""SELECT o.id, o.destination, o.payload, o.attempts FROM {self._schema}.outbox o
-                     WHERE o.next_attempt_at <= clock_timestamp()
-                       AND NOT EXISTS (SELECT 1 FROM {self._schema}.outbox p
-                                        WHERE p.ordering_key = o.ordering_key AND p.id < o.id)
-                     ORDER BY o.destination = ANY($2::text[]), o.id LIMIT $1 FOR UPDATE SKIP LOCKED""",
-                self._batch,
-                self._deliver_last,
+                self._claim_sql("AND o.destination <> ALL($2::text[])"), self._batch, self._deliver_last
             )
-            # Those rows come last, and a few at a time: a batch of them in flight is what new rows wait for. In a
-            # round with other rows they wait for the next round: they would share the machine with those (B4).
-            last = [r for r in rows if r["destination"] in self._deliver_last]
-            if last and len(last) < len(rows):
-                rows = rows[: len(rows) - len(last)]  # the rest stay locked until this commits
-            elif len(last) > self._last_batch:
-                rows = rows[: self._last_batch]
+            if not rows and self._deliver_last:
+                rows = await conn.fetch(self._claim_sql(""), self._last_batch)
             if not rows:
                 return 0
             results = await asyncio.gather(*(self._deliver(r["destination"], r["payload"]) for r in rows))
@@ -199,6 +194,14 @@ class Relay:
             async with self._delivered:
                 self._delivered.notify_all()
         return len(done)
+
+    def _claim_sql(self, among: str) -> str:
+        """The oldest ready row of each key, in id order, up to $1, among the rows `among` says."""
+        return f"""SELECT o.id, o.destination, o.payload, o.attempts FROM {self._schema}.outbox o
+                    WHERE o.next_attempt_at <= clock_timestamp() {among}
+                      AND NOT EXISTS (SELECT 1 FROM {self._schema}.outbox p
+                                       WHERE p.ordering_key = o.ordering_key AND p.id < o.id)
+                    ORDER BY o.id LIMIT $1 FOR UPDATE SKIP LOCKED"""
 
     async def _deliver(self, destination: str, payload: bytes) -> str | None:
         handler = self._destinations.get(destination)

@@ -242,3 +242,53 @@ async def test_the_scheduler_applies_a_batch_of_holds_by_each_campaign_version(s
         )
     assert exc.value.field == "holds.campaign_id"
     await eventually_held(suite, [a], ["linkedin"])
+
+
+async def test_each_campaign_changed_in_bulk_gets_a_webhook_event_of_its_own(suite):
+    """The events of one bulk statement draw their ids from one random salt and each history row's id (campaigns
+    migration 008): every campaign paused and resumed gets its own event, none taken for another's replay
+    (accounts records an event id once)."""
+    health = Health(suite)
+    ws, auth, li, inbox = await shared_account(suite)
+    started = [await new_campaign(suite, auth, li, inbox, [INVITE], prospects=0) for _ in range(4)]
+    assert (await health.send(ws, subscription="canceled")).campaigns_paused == 4
+    assert (await health.send(ws, subscription="active")).campaigns_resumed == 4
+    conn = await asyncpg.connect(suite.dsn)
+    try:
+        for _ in range(200):
+            rows = await conn.fetch(
+                "SELECT id, type, data->>'campaign_id' AS campaign_id FROM accounts.webhook_events"
+                " WHERE workspace_id = $1 AND type IN ('campaign.paused', 'campaign.resumed')",
+                uuid.UUID(ws),
+            )
+            if len(rows) >= 8:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await conn.close()
+    assert sorted((r["type"], r["campaign_id"]) for r in rows) == sorted(
+        (t, c) for t in ("campaign.paused", "campaign.resumed") for c in started
+    )
+    assert len({r["id"] for r in rows}) == 8
+
+
+async def test_a_bulk_pause_of_campaigns_paused_already_shows_the_first_reason_and_holds_every_scope(suite):
+    """P2 in the set-based path: campaigns that have reasons already (a lapsed subscription, one also a manual
+    pause, both scope campaign) get the new one beside them; the reason shown stays the first of all by precedence
+    (not the one added), and the holds carry every scope, sorted."""
+    health = Health(suite)
+    ws, auth, li, inbox = await shared_account(suite)
+    manual, other = [await new_campaign(suite, auth, li, inbox, [INVITE]) for _ in range(2)]
+    status, _ = await suite.call("POST", f"/api/v1/campaigns/{manual}/pause", auth)
+    assert status == 200
+    assert (await health.send(ws, subscription="canceled")).campaigns_paused == 2
+    answer = await health.send(ws, sender=("linkedin_account", li), status="disconnected")
+    assert answer.campaigns_paused == 2
+    for cid, reasons in (
+        (manual, ["linkedin_account_disconnected", "manual", "subscription_canceled"]),
+        (other, ["linkedin_account_disconnected", "subscription_canceled"]),
+    ):
+        got = await state(suite, auth, cid)
+        assert got["status"] == "paused" and got["paused_reason"] == "subscription_canceled"
+        assert sorted(r["reason"] for r in got["pause_reasons"]) == reasons
+    await eventually_held(suite, [manual, other], ["campaign", "linkedin"])
