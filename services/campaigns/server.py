@@ -179,23 +179,25 @@ class CampaignsServicer(pb_grpc.CampaignsServiceServicer):
             request.campaign_id,
             [
                 ProspectIn(
-                    linkedin_provider_id=p.linkedin_provider_id or None,
-                    linkedin_public_identifier=p.linkedin_public_identifier or None,
-                    email=p.email or None,
-                    first_name=p.first_name,
-                    last_name=p.last_name,
-                    company=p.company,
-                    fields=dict(p.fields),
+                    p.linkedin_provider_id or None,
+                    p.linkedin_public_identifier or None,
+                    p.email or None,
+                    p.first_name,
+                    p.last_name,
+                    p.company,
+                    # dict(map) goes through the map's Python-level mapping methods: twice the cost of its items.
+                    dict(p.fields.items()) if p.fields else {},
                 )
                 for p in request.prospects
             ],
         )
-        return pb.AddProspectsResponse(
-            added=result.added,
-            already_present=result.already_present,
-            refused=[pb.RefusedProspect(index=i, code=code, message=message) for i, code, message in result.refused],
-            suppressed=result.suppressed,
+        answer = pb.AddProspectsResponse(
+            added=result.added, already_present=result.already_present, suppressed=result.suppressed
         )
+        add = answer.refused.add
+        for i, code, message in result.refused:
+            add(index=i, code=code, message=message)
+        return answer
 
     async def AddSuppressions(
         self, request: pb.AddSuppressionsRequest, context: grpc.aio.ServicerContext

@@ -17,15 +17,14 @@ from services.campaigns.domain import (
     ProspectIn,
     ReasonView,
     describe,
-    refusal,
 )
 from services.campaigns.gates import Gates, Needed
 from services.campaigns.gates import missing as gates_missing
 from services.campaigns.health import HealthReactions
 from services.campaigns.lifecycle import HOLDS_ACK_SECONDS, CampaignLifecycle, read_only
-from services.campaigns.linkedin_identity import IdentityError, linkedin_identifier
 from services.campaigns.pause import Change, PauseStates
 from services.campaigns.ports import Directory, Events, Outbox, PlanInfo, Scheduler, WarmupProgress
+from services.campaigns.prospect_batch import check_batch
 from services.campaigns.repository import Repository
 from services.campaigns.suppressions import Suppressions
 from services.common.clock import Clock
@@ -251,33 +250,7 @@ class CampaignsService(CampaignLifecycle):
                 "a warm-up campaign writes to the workspace's other inboxes; it takes no prospects",
                 code="warmup_takes_no_prospects",
             )
-        valid: list[ProspectIn] = []
-        refused: list[tuple[int, str, str]] = []
-        for index, prospect in enumerate(prospects):
-            try:
-                # A profile URL or a public identifier; the scheduler resolves it to a provider id (issue 13).
-                identifier = (
-                    linkedin_identifier(prospect.linkedin_public_identifier)
-                    if (prospect.linkedin_public_identifier or "").strip()
-                    else None
-                )
-            except IdentityError as exc:
-                refused.append((index, exc.code, exc.message))
-                continue
-            normalized = ProspectIn(
-                linkedin_provider_id=(prospect.linkedin_provider_id or "").strip() or None,
-                linkedin_public_identifier=identifier,
-                email=(prospect.email or "").strip().lower() or None,
-                first_name=prospect.first_name.strip(),
-                last_name=prospect.last_name.strip(),
-                company=prospect.company.strip(),
-                fields=prospect.fields,
-            )
-            why = refusal(normalized, campaign.steps)
-            if why is None:
-                valid.append(normalized)
-            else:
-                refused.append((index, *why))
+        valid, refused = check_batch(prospects, campaign.steps)
         # The gate check (P6): new prospects make every step of the campaign active again.
         started = campaign.status in ("active", "paused") and bool(valid)
         needed = await self._gates.needed(campaign, _step_channels(campaign)) if started else []

@@ -103,25 +103,23 @@ async def create_campaign(request: web.Request) -> web.Response:
 async def add_prospects(request: web.Request) -> web.Response:
     principal = await authenticate(request)
     body = await parse_body(request, models.AddProspects)
-    added = await upstreams(request).campaigns.AddProspects(
-        campaigns_pb2.AddProspectsRequest(
-            workspace_id=principal.workspace_id,
-            campaign_id=request.match_info["campaign_id"],
-            prospects=[
-                campaigns_pb2.Prospect(
-                    linkedin_provider_id=p.linkedin_provider_id or "",
-                    linkedin_public_identifier=p.linkedin_url or p.linkedin_public_identifier or "",
-                    email=p.email or "",
-                    first_name=p.first_name,
-                    last_name=p.last_name,
-                    company=p.company,
-                    fields=p.fields,
-                )
-                for p in body.prospects
-            ],
-        ),
-        timeout=60,
+    call = campaigns_pb2.AddProspectsRequest(
+        workspace_id=principal.workspace_id, campaign_id=request.match_info["campaign_id"]
     )
+    # Each prospect is written straight into the request (add): a list of messages given to the constructor is
+    # copied once more, which cost more than building them for 10,000 rows.
+    add = call.prospects.add
+    for p in body.prospects:
+        add(
+            linkedin_provider_id=p.linkedin_provider_id or "",
+            linkedin_public_identifier=p.linkedin_url or p.linkedin_public_identifier or "",
+            email=p.email or "",
+            first_name=p.first_name,
+            last_name=p.last_name,
+            company=p.company,
+            fields=p.fields,
+        )
+    added = await upstreams(request).campaigns.AddProspects(call, timeout=60)
     return reply(
         models.AddedProspects(
             added=added.added,
