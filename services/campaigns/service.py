@@ -25,6 +25,7 @@ from services.campaigns.lifecycle import HOLDS_ACK_SECONDS, CampaignLifecycle, r
 from services.campaigns.pause import Change, PauseStates
 from services.campaigns.ports import Directory, Events, Outbox, PlanInfo, Scheduler, WarmupProgress
 from services.campaigns.prospect_batch import check_batch
+from services.campaigns.replies_read_repository import Read, RepliesReadStore
 from services.campaigns.repository import Repository
 from services.campaigns.suppressions import Suppressions
 from services.common.clock import Clock
@@ -34,6 +35,7 @@ from services.common.ids import parse_uuid
 log = structlog.get_logger(__name__)
 MAX_PAGE = 200
 MAX_PROSPECTS_PER_CALL = 10_000
+MAX_REPLIED = 2**31 - 1  # an int32 over gRPC
 # How long pause/resume wait for the scheduler to apply the new holds before answering.
 
 
@@ -77,6 +79,7 @@ class CampaignsService(CampaignLifecycle):
         self._outbox = outbox
         self._scheduler = scheduler
         self._directory = directory
+        self._replies_read = RepliesReadStore(repository)
         self.suppressions = Suppressions(repository, clock, outbox, events.suppressions, events.opt_out)
         self._cooldown = auto_resume_cooldown
         self._gates = Gates(directory)
@@ -307,6 +310,19 @@ class CampaignsService(CampaignLifecycle):
                 )
             views.append(ProspectView(prospect, plan))
         return views, next_token
+
+    async def mark_replies_read(self, workspace_id: str, member_id: str, campaign_id: str, replied: int) -> Read:
+        """A member has seen `replied` replies of one of their workspace's campaigns (issue 17)."""
+        member = parse_uuid(member_id, "member_id")
+        if not 0 <= replied <= MAX_REPLIED:
+            raise InvalidArgument("replied: a count of replies, 0 or more", field="replied")
+        campaign = await self.get(workspace_id, campaign_id)  # another workspace's campaign is not found
+        return await self._replies_read.mark(campaign.workspace_id, member, campaign.id, replied, self._clock.now())
+
+    async def replies_read(self, workspace_id: str, member_id: str) -> list[Read]:
+        return await self._replies_read.of_member(
+            parse_uuid(workspace_id, "workspace_id"), parse_uuid(member_id, "member_id")
+        )
 
     async def warmup_progress(self, workspace_id: str, campaign_id: str) -> WarmupProgress:
         campaign = await self.get(workspace_id, campaign_id)

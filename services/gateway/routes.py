@@ -32,6 +32,7 @@ from services.gateway.api import (
 from services.gateway.audit import AUDIT_ROUTES
 from services.gateway.invitation_routes import INVITATION_ROUTES
 from services.gateway.lifecycle_routes import LIFECYCLE_ROUTES, CampaignListQuery, definition_pb
+from services.gateway.replies_read_routes import REPLIES_READ_ROUTES
 from services.gateway.reply_routes import REPLY_ROUTES
 from services.gateway.sandbox_routes import SANDBOX_ROUTES
 from services.gateway.sender_routes import SENDER_ROUTES
@@ -409,6 +410,7 @@ ROUTES: tuple[Route, ...] = (
     *SUPPRESSION_ROUTES,
     *UNSUBSCRIBE_ROUTES,
     *STATS_ROUTES,
+    *REPLIES_READ_ROUTES,
     *TEAM_ROUTES,
     *INVITATION_ROUTES,
     *ENDPOINT_ROUTES,
