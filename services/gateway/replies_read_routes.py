@@ -14,7 +14,7 @@ from services.gateway.api import Route, authenticate, parse_body, reply, upstrea
 
 
 class RepliesReadBody(models.Request):
-    replied: int = Field(
+    replied: models.Integer = Field(
         ge=0, le=2**31 - 1, description="how many of the campaign's replies the member has seen (its replied count)"
     )
 
