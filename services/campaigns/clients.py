@@ -143,7 +143,7 @@ class ProtoEvents:
             add = request.prospects.add
             for p in prospects[start : start + ENROLL_PER_EVENT]:
                 data = p.data
-                add(
+                row = add(
                     prospect_id=p.id,
                     linkedin_provider_id=data.linkedin_provider_id or "",
                     linkedin_public_identifier=data.linkedin_public_identifier or "",
@@ -151,8 +151,11 @@ class ProtoEvents:
                     first_name=data.first_name,
                     last_name=data.last_name,
                     company=data.company,
-                    fields=data.fields,
                 )
+                if data.fields:  # set one by one: a map given as an argument goes through a slower generic update
+                    fields = row.fields
+                    for key, value in data.fields.items():
+                        fields[key] = value
             events.append(("scheduler.EnrollProspects", campaign.id, request.SerializeToString()))
         return events
 
