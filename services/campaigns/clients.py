@@ -138,22 +138,24 @@ class ProtoEvents:
         # Up to 10,000 a request (about 1 MB, well under gRPC's 4 MB): each request is one enrollment and one re-clamp
         # in the scheduler, so an import of 100,000 is 10 of them, not 50.
         for start in range(0, len(prospects), ENROLL_PER_EVENT):
-            request = scheduler_pb2.EnrollProspectsRequest(
-                campaign_id=campaign.id,
-                prospects=[
-                    scheduler_pb2.EnrolledProspect(
-                        prospect_id=p.id,
-                        linkedin_provider_id=p.data.linkedin_provider_id or "",
-                        linkedin_public_identifier=p.data.linkedin_public_identifier or "",
-                        email=p.data.email or "",
-                        first_name=p.data.first_name,
-                        last_name=p.data.last_name,
-                        company=p.data.company,
-                        fields=p.data.fields,
-                    )
-                    for p in prospects[start : start + ENROLL_PER_EVENT]
-                ],
-            )
+            request = scheduler_pb2.EnrollProspectsRequest(campaign_id=campaign.id)
+            # Written in place (add): messages given to the constructor as a list are each copied once more.
+            add = request.prospects.add
+            for p in prospects[start : start + ENROLL_PER_EVENT]:
+                data = p.data
+                row = add(
+                    prospect_id=p.id,
+                    linkedin_provider_id=data.linkedin_provider_id or "",
+                    linkedin_public_identifier=data.linkedin_public_identifier or "",
+                    email=data.email or "",
+                    first_name=data.first_name,
+                    last_name=data.last_name,
+                    company=data.company,
+                )
+                if data.fields:  # set one by one: a map given as an argument goes through a slower generic update
+                    fields = row.fields
+                    for key, value in data.fields.items():
+                        fields[key] = value
             events.append(("scheduler.EnrollProspects", campaign.id, request.SerializeToString()))
         return events
 

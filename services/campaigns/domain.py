@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -356,25 +357,35 @@ def validate_senders(steps: list[Step], senders: Senders) -> None:
         raise InvalidArgument("email steps need at least one inbox", field="senders.inbox_ids")
 
 
-def refusal(prospect: ProspectIn, steps: tuple[Step, ...]) -> tuple[str, str] | None:
+def refusal(prospect: ProspectIn, steps: Sequence[Step]) -> tuple[str, str] | None:
     """Why a prospect cannot join this campaign, or None."""
-    if not (prospect.linkedin_provider_id or prospect.linkedin_public_identifier or prospect.email):
-        return "missing_identity", "give linkedin_provider_id, linkedin_public_identifier or email"
-    if prospect.email is not None and (len(prospect.email) > 254 or not _EMAIL.match(prospect.email)):
-        return "invalid_email", "email is not an email address"
-    if any(s.channel == "linkedin" for s in steps) and not (
-        prospect.linkedin_provider_id or prospect.linkedin_public_identifier
-    ):
-        return (
-            "missing_linkedin_identity",
-            "the campaign has LinkedIn steps, which need a LinkedIn profile URL, "
-            "public identifier or linkedin_provider_id",
-        )
-    if any(s.channel == "email" for s in steps) and not prospect.email:
-        return "missing_email", "the campaign has email steps, which need an email"
-    if len(prospect.fields) > 50 or any(len(k) > 64 or len(v) > 2000 for k, v in prospect.fields.items()):
-        return "fields_too_large", "at most 50 fields, keys up to 64 and values up to 2000 characters"
-    return None
+    return refusal_for(steps)(prospect)
+
+
+def refusal_for(steps: Sequence[Step]) -> Callable[[ProspectIn], tuple[str, str] | None]:
+    """refusal() for many prospects of one campaign: its channels are read once."""
+    needs_linkedin = any(s.channel == "linkedin" for s in steps)
+    needs_email = any(s.channel == "email" for s in steps)
+
+    def why_not(prospect: ProspectIn) -> tuple[str, str] | None:
+        if not (prospect.linkedin_provider_id or prospect.linkedin_public_identifier or prospect.email):
+            return "missing_identity", "give linkedin_provider_id, linkedin_public_identifier or email"
+        if prospect.email is not None and (len(prospect.email) > 254 or not _EMAIL.match(prospect.email)):
+            return "invalid_email", "email is not an email address"
+        if needs_linkedin and not (prospect.linkedin_provider_id or prospect.linkedin_public_identifier):
+            return (
+                "missing_linkedin_identity",
+                "the campaign has LinkedIn steps, which need a LinkedIn profile URL, "
+                "public identifier or linkedin_provider_id",
+            )
+        if needs_email and not prospect.email:
+            return "missing_email", "the campaign has email steps, which need an email"
+        fields = prospect.fields
+        if fields and (len(fields) > 50 or any(len(k) > 64 or len(v) > 2000 for k, v in fields.items())):
+            return "fields_too_large", "at most 50 fields, keys up to 64 and values up to 2000 characters"
+        return None
+
+    return why_not
 
 
 def started_edit_refusal(before: Campaign, steps: list[Step], senders: Senders) -> tuple[str, str, str] | None:

@@ -44,11 +44,14 @@ class Transaction(BulkPauseTx):
 
     async def add_prospects(self, campaign_id: str, prospects: list[ProspectIn], now: datetime) -> list[Prospect]:
         """Insert the new ones; a prospect already present under any identifier is skipped. Set-based."""
+        # The custom fields travel as one JSON array (one dumps in C, not one per row) and are cut back into rows
+        # in the same order by the database.
         rows = await self._conn.fetch(
             """INSERT INTO campaigns.prospects (campaign_id, linkedin_provider_id, linkedin_public_identifier, email,
                    first_name, last_name, company, fields, created_at)
                SELECT $1, t.pid, t.pub, t.email, t.first, t.last, t.company, t.fields, $9
-                 FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::jsonb[])
+                 FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                             ARRAY(SELECT f FROM jsonb_array_elements($8::jsonb) WITH ORDINALITY AS j(f, k) ORDER BY k))
                       WITH ORDINALITY AS t(pid, pub, email, first, last, company, fields, n)
                 ORDER BY t.n
                ON CONFLICT DO NOTHING
@@ -60,7 +63,7 @@ class Transaction(BulkPauseTx):
             [p.first_name for p in prospects],
             [p.last_name for p in prospects],
             [p.company for p in prospects],
-            [json.dumps(p.fields) for p in prospects],
+            json.dumps([p.fields for p in prospects]),
             now,
         )
         # Only what the database adds comes back: an inserted row's identifiers name its input (a later input with

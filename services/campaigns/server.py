@@ -23,6 +23,7 @@ from services.campaigns.domain import (
     Step,
 )
 from services.campaigns.pause import Change
+from services.campaigns.replies_read_repository import Read
 from services.campaigns.service import CampaignsService
 from services.campaigns.suppression_repository import Suppression
 from services.common.errors import InvalidArgument
@@ -181,23 +182,39 @@ class CampaignsServicer(pb_grpc.CampaignsServiceServicer):
             request.campaign_id,
             [
                 ProspectIn(
-                    linkedin_provider_id=p.linkedin_provider_id or None,
-                    linkedin_public_identifier=p.linkedin_public_identifier or None,
-                    email=p.email or None,
-                    first_name=p.first_name,
-                    last_name=p.last_name,
-                    company=p.company,
-                    fields=dict(p.fields),
+                    p.linkedin_provider_id or None,
+                    p.linkedin_public_identifier or None,
+                    p.email or None,
+                    p.first_name,
+                    p.last_name,
+                    p.company,
+                    # dict(map) goes through the map's Python-level mapping methods: twice the cost of its items.
+                    dict(p.fields.items()) if p.fields else {},
                 )
                 for p in request.prospects
             ],
         )
-        return pb.AddProspectsResponse(
-            added=result.added,
-            already_present=result.already_present,
-            refused=[pb.RefusedProspect(index=i, code=code, message=message) for i, code, message in result.refused],
-            suppressed=result.suppressed,
+        answer = pb.AddProspectsResponse(
+            added=result.added, already_present=result.already_present, suppressed=result.suppressed
         )
+        add = answer.refused.add
+        for i, code, message in result.refused:
+            add(index=i, code=code, message=message)
+        return answer
+
+    async def MarkRepliesRead(
+        self, request: pb.MarkRepliesReadRequest, context: grpc.aio.ServicerContext
+    ) -> pb.MarkRepliesReadResponse:
+        read = await self._service.mark_replies_read(
+            request.workspace_id, request.member_id, request.campaign_id, request.replied
+        )
+        return pb.MarkRepliesReadResponse(read=_read(read))
+
+    async def ListRepliesRead(
+        self, request: pb.ListRepliesReadRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListRepliesReadResponse:
+        reads = await self._service.replies_read(request.workspace_id, request.member_id)
+        return pb.ListRepliesReadResponse(campaigns=[_read(r) for r in reads])
 
     async def AddSuppressions(
         self, request: pb.AddSuppressionsRequest, context: grpc.aio.ServicerContext
@@ -447,3 +464,7 @@ def registration(servicer: CampaignsServicer) -> Registration:
         pb.DESCRIPTOR.services_by_name["CampaignsService"].full_name,
         lambda server: pb_grpc.add_CampaignsServiceServicer_to_server(servicer, server),
     )
+
+
+def _read(r: Read) -> pb.RepliesRead:
+    return pb.RepliesRead(campaign_id=r.campaign_id, replied=r.replied, read_at=to_timestamp(r.read_at))

@@ -17,15 +17,15 @@ from services.campaigns.domain import (
     ProspectIn,
     ReasonView,
     describe,
-    refusal,
 )
 from services.campaigns.gates import Gates, Needed
 from services.campaigns.gates import missing as gates_missing
 from services.campaigns.health import HealthReactions
 from services.campaigns.lifecycle import HOLDS_ACK_SECONDS, CampaignLifecycle, read_only
-from services.campaigns.linkedin_identity import IdentityError, linkedin_identifier
 from services.campaigns.pause import Change, PauseStates
 from services.campaigns.ports import Directory, Events, Outbox, PlanInfo, Scheduler, WarmupProgress
+from services.campaigns.prospect_batch import check_batch
+from services.campaigns.replies_read_repository import Read, RepliesReadStore
 from services.campaigns.repository import Repository
 from services.campaigns.suppressions import Suppressions
 from services.common.clock import Clock
@@ -35,6 +35,7 @@ from services.common.ids import parse_uuid
 log = structlog.get_logger(__name__)
 MAX_PAGE = 200
 MAX_PROSPECTS_PER_CALL = 10_000
+MAX_REPLIED = 2**31 - 1  # an int32 over gRPC
 # How long pause/resume wait for the scheduler to apply the new holds before answering.
 
 
@@ -78,6 +79,7 @@ class CampaignsService(CampaignLifecycle):
         self._outbox = outbox
         self._scheduler = scheduler
         self._directory = directory
+        self._replies_read = RepliesReadStore(repository)
         self.suppressions = Suppressions(repository, clock, outbox, events.suppressions, events.opt_out)
         self._cooldown = auto_resume_cooldown
         self._gates = Gates(directory)
@@ -251,33 +253,7 @@ class CampaignsService(CampaignLifecycle):
                 "a warm-up campaign writes to the workspace's other inboxes; it takes no prospects",
                 code="warmup_takes_no_prospects",
             )
-        valid: list[ProspectIn] = []
-        refused: list[tuple[int, str, str]] = []
-        for index, prospect in enumerate(prospects):
-            try:
-                # A profile URL or a public identifier; the scheduler resolves it to a provider id (issue 13).
-                identifier = (
-                    linkedin_identifier(prospect.linkedin_public_identifier)
-                    if (prospect.linkedin_public_identifier or "").strip()
-                    else None
-                )
-            except IdentityError as exc:
-                refused.append((index, exc.code, exc.message))
-                continue
-            normalized = ProspectIn(
-                linkedin_provider_id=(prospect.linkedin_provider_id or "").strip() or None,
-                linkedin_public_identifier=identifier,
-                email=(prospect.email or "").strip().lower() or None,
-                first_name=prospect.first_name.strip(),
-                last_name=prospect.last_name.strip(),
-                company=prospect.company.strip(),
-                fields=prospect.fields,
-            )
-            why = refusal(normalized, campaign.steps)
-            if why is None:
-                valid.append(normalized)
-            else:
-                refused.append((index, *why))
+        valid, refused = check_batch(prospects, campaign.steps)
         # The gate check (P6): new prospects make every step of the campaign active again.
         started = campaign.status in ("active", "paused") and bool(valid)
         needed = await self._gates.needed(campaign, _step_channels(campaign)) if started else []
@@ -334,6 +310,19 @@ class CampaignsService(CampaignLifecycle):
                 )
             views.append(ProspectView(prospect, plan))
         return views, next_token
+
+    async def mark_replies_read(self, workspace_id: str, member_id: str, campaign_id: str, replied: int) -> Read:
+        """A member has seen `replied` replies of one of their workspace's campaigns (issue 17)."""
+        member = parse_uuid(member_id, "member_id")
+        if not 0 <= replied <= MAX_REPLIED:
+            raise InvalidArgument("replied: a count of replies, 0 or more", field="replied")
+        campaign = await self.get(workspace_id, campaign_id)  # another workspace's campaign is not found
+        return await self._replies_read.mark(campaign.workspace_id, member, campaign.id, replied, self._clock.now())
+
+    async def replies_read(self, workspace_id: str, member_id: str) -> list[Read]:
+        return await self._replies_read.of_member(
+            parse_uuid(workspace_id, "workspace_id"), parse_uuid(member_id, "member_id")
+        )
 
     async def warmup_progress(self, workspace_id: str, campaign_id: str) -> WarmupProgress:
         campaign = await self.get(workspace_id, campaign_id)

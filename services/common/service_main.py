@@ -57,6 +57,7 @@ async def _with_metrics(
     probe = DatabaseProbe(settings.database_url, application_name=f"holdfast-{name}-readiness")
     stack.push_async_callback(probe.close)  # closed last: the server's stop ends the follower first
     running = await start(settings, stack)
+    event_loop.freeze_heap()
     running.follow(probe.answers)
     return running
 

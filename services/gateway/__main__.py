@@ -21,8 +21,14 @@ def main() -> None:
     logging.configure("gateway", level=settings.log_level, fmt=settings.log_format)
     log = structlog.get_logger(__name__)
     log.info("serving", url=f"http://{settings.http_host}:{settings.http_port}")
+    app = create_app(settings)
+
+    async def started(_: web.Application) -> None:
+        event_loop.freeze_heap()
+
+    app.on_startup.append(started)
     web.run_app(
-        create_app(settings),
+        app,
         host=settings.http_host,
         port=settings.http_port,
         shutdown_timeout=settings.shutdown_grace_seconds,

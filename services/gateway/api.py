@@ -268,6 +268,8 @@ class Route:
     # The least role that may call it; unset: a read needs viewer, managing senders (and the sandbox's controls)
     # and suppressions admin, any other change member.
     role: Role | None = None
+    # False for a caller's own reading state (replies read): not a change to the workspace, no audit entry.
+    audited: bool = True
 
     @property
     def required_role(self) -> Role:

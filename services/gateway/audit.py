@@ -65,7 +65,7 @@ def action_of(route: Route) -> str:
 async def record(request: web.Request, route: Route, response: web.StreamResponse) -> None:
     """Write the audit entry of a successful change (called once the request is served)."""
     principal = request.get(PRINCIPAL)
-    if principal is None or route.method in ("GET", "HEAD") or not 200 <= response.status < 300:
+    if principal is None or route.method in ("GET", "HEAD") or not route.audited or not 200 <= response.status < 300:
         return
     changes: Any = {}
     if PARSED_BODY in request:  # parsed once by the handler (parse_body)

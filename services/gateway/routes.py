@@ -32,6 +32,7 @@ from services.gateway.api import (
 from services.gateway.audit import AUDIT_ROUTES
 from services.gateway.invitation_routes import INVITATION_ROUTES
 from services.gateway.lifecycle_routes import LIFECYCLE_ROUTES, CampaignListQuery, definition_pb
+from services.gateway.replies_read_routes import REPLIES_READ_ROUTES
 from services.gateway.reply_routes import REPLY_ROUTES
 from services.gateway.sandbox_routes import SANDBOX_ROUTES
 from services.gateway.sender_routes import SENDER_ROUTES
@@ -103,25 +104,26 @@ async def create_campaign(request: web.Request) -> web.Response:
 async def add_prospects(request: web.Request) -> web.Response:
     principal = await authenticate(request)
     body = await parse_body(request, models.AddProspects)
-    added = await upstreams(request).campaigns.AddProspects(
-        campaigns_pb2.AddProspectsRequest(
-            workspace_id=principal.workspace_id,
-            campaign_id=request.match_info["campaign_id"],
-            prospects=[
-                campaigns_pb2.Prospect(
-                    linkedin_provider_id=p.linkedin_provider_id or "",
-                    linkedin_public_identifier=p.linkedin_url or p.linkedin_public_identifier or "",
-                    email=p.email or "",
-                    first_name=p.first_name,
-                    last_name=p.last_name,
-                    company=p.company,
-                    fields=p.fields,
-                )
-                for p in body.prospects
-            ],
-        ),
-        timeout=60,
+    call = campaigns_pb2.AddProspectsRequest(
+        workspace_id=principal.workspace_id, campaign_id=request.match_info["campaign_id"]
     )
+    # Each prospect is written straight into the request (add): a list of messages given to the constructor is
+    # copied once more, which cost more than building them for 10,000 rows.
+    add = call.prospects.add
+    for p in body.prospects:
+        row = add(
+            linkedin_provider_id=p.linkedin_provider_id or "",
+            linkedin_public_identifier=p.linkedin_url or p.linkedin_public_identifier or "",
+            email=p.email or "",
+            first_name=p.first_name,
+            last_name=p.last_name,
+            company=p.company,
+        )
+        if p.fields:  # set one by one: a map given as an argument goes through a slower generic update
+            fields = row.fields
+            for key, value in p.fields.items():
+                fields[key] = value
+    added = await upstreams(request).campaigns.AddProspects(call, timeout=60)
     return reply(
         models.AddedProspects(
             added=added.added,
@@ -411,6 +413,7 @@ ROUTES: tuple[Route, ...] = (
     *SUPPRESSION_ROUTES,
     *UNSUBSCRIBE_ROUTES,
     *STATS_ROUTES,
+    *REPLIES_READ_ROUTES,
     *TEAM_ROUTES,
     *INVITATION_ROUTES,
     *ENDPOINT_ROUTES,

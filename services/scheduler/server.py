@@ -3,6 +3,7 @@ clients in clients.py, wiring and background loops in main.py)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 from datetime import datetime
 
@@ -29,6 +30,9 @@ from services.scheduler.stats import Stats
 from services.scheduler.voice_server import VoiceRpcs
 from services.scheduler.voices import ProspectVoices, shown_state
 from services.scheduler.warmup import WarmupFeeder
+
+# A UUID as str(uuid.UUID(x)) writes it: such an id is taken as it is (parse_uuid would give it back unchanged).
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 
 
 def _limits(items: list[types_pb2.SendingLimit]) -> dict[str, Limits]:
@@ -157,14 +161,16 @@ class SchedulerServicer(VoiceRpcs, pb_grpc.SchedulerServiceServicer):
             parse_uuid(request.campaign_id, "campaign_id"),
             [
                 Enrollee(
-                    prospect_id=parse_uuid(p.prospect_id, "prospect_id"),
-                    linkedin_provider_id=p.linkedin_provider_id or None,
-                    email=p.email or None,
-                    first_name=p.first_name,
-                    last_name=p.last_name,
-                    company=p.company,
-                    fields=dict(p.fields),
-                    linkedin_public_identifier=p.linkedin_public_identifier or None,
+                    # Campaigns writes ids in canonical form: checked by one regex match, parsed only if not.
+                    p.prospect_id if _CANONICAL_UUID.match(p.prospect_id) else parse_uuid(p.prospect_id, "prospect_id"),
+                    p.linkedin_provider_id or None,
+                    p.email or None,
+                    p.first_name,
+                    p.last_name,
+                    p.company,
+                    # dict(map) goes through the map's Python-level mapping methods: twice the cost of its items.
+                    dict(p.fields.items()) if p.fields else {},
+                    p.linkedin_public_identifier or None,
                 )
                 for p in request.prospects
             ],

@@ -1,7 +1,8 @@
 """The home view in Chromium (issue 17): what needs attention, each with its next action. A campaign paused because
 its LinkedIn account disconnected (grouped under that reason, with the page that fixes it), a member's pause, the
 disconnected account itself, an inbox whose bounce rate is high, and a reply not read yet (read once its campaign's
-page is opened). axe-core finds 0 violations, with and without anything to show."""
+page is opened, for that member: the server keeps it, so another browser of theirs has nothing to read and another
+member still has). axe-core finds 0 violations, with and without anything to show."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from tests.browser.test_safety_states import unipile_status
 from tests.browser.test_ui import WAIT_MS
 from tests.e2e.conftest import MONDAY_0800_PARIS, World, setup_campaign
 from tests.e2e.test_linkedin_replies import INVITE_THEN_MESSAGE, accept_all, write
+from tests.integration.test_roles import add_member
 
 
 async def test_home_lists_what_needs_attention_with_the_next_action(world: World, browser: Browser) -> None:
@@ -92,5 +94,21 @@ async def test_home_lists_what_needs_attention_with_the_next_action(world: World
         await expect(page.locator("#att-replies")).to_contain_text("No new replies.")
         await expect(page.locator("#att-paused li[data-reason]")).to_have_count(2)
         assert errors == []
+        assert await page.evaluate("Object.keys(localStorage).filter((k) => k.includes('replies'))") == []
+
+        # What the member read is kept by the server: another browser of theirs has nothing to read either, while
+        # another member of the workspace still has the reply to read.
+        _, viewer = await add_member(w.suite, s.auth, "viewer", ["read"])
+        for auth, expected in ((s.auth, "No new replies."), (viewer, "1 new reply in Founders")):
+            other = await browser.new_context(viewport={"width": 1100, "height": 900}, timezone_id="Europe/Paris")
+            try:
+                elsewhere = await other.new_page()
+                await sign_in(elsewhere, w.suite.base_url, auth)
+                await (
+                    elsewhere.get_by_role("navigation", name="Main").get_by_role("link", name="Needs attention").click()
+                )
+                await expect(elsewhere.locator("#att-replies")).to_contain_text(expected, timeout=WAIT_MS)
+            finally:
+                await other.close()
     finally:
         await context.close()

@@ -46,6 +46,7 @@ LIMIT = {
 VALID_BODIES: dict[str, Any] = {
     "Empty": {},
     "ResumeBody": {"when_unblocked": True},
+    "RepliesReadBody": {"replied": 1},
     "AddProspects": {"prospects": [{"linkedin_provider_id": "ACoB1", "first_name": "Bea"}]},
     "LinkedInLimitsIn": {"linkedin_invite": LIMIT},
     "InboxLimitsIn": {"email": LIMIT},

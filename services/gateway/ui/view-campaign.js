@@ -49,6 +49,7 @@ function prospectName(p) {
 }
 
 export function campaignView(id) {
+  const repliesMarked = { sent: null }; // the replied count this page last marked read
   main.innerHTML = `
     <p><a href="#/campaigns">← All campaigns</a></p>
     <h1 id="campaign-title">Campaign</h1>
@@ -317,7 +318,8 @@ export function campaignView(id) {
           ${warmup.pool_size} other inbox${warmup.pool_size === 1 ? "" : "es"} of this workspace.</p>
           <p class="hint">The daily volume grows only on days the inbox actually sends: a pause keeps the ramp day.</p>`);
       } else renderProspects(c, prospects, tz, me);
-      markRepliesSeen(id, stats.replied); // its replies are in view here: read
+      // Its replies are in view here: read, for this member (kept by the server, not by this browser).
+      markRepliesSeen(id, stats.replied, repliesMarked).catch(() => {});
       const sent = stats.steps.reduce((a, st) => a + st.sent, 0);
       patch(el("results"), `<ul class="figures">
           <li><strong>${stats.enrolled.toLocaleString("en")}</strong> enrolled</li>

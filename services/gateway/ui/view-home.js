@@ -1,28 +1,24 @@
 // Home: what needs attention, each with its next action. Paused campaigns grouped by reason, senders that are
 // disconnected, restricted or unstable, inboxes with a high bounce rate, and replies not read yet. Replies count
-// as read once their campaign's page was opened in this browser (the count seen is kept in localStorage).
+// as read once the member opened their campaign's page: the server keeps what each member has read, per workspace
+// (GET /replies-read, PUT /campaigns/{id}/replies-read), so it follows them from one browser to another.
 import { api } from "./api.js";
 import { esc, plural } from "./format.js";
 import { main, patch } from "./ui.js";
 import { FIX_PAGE, REASONS, reasonLabel, statusLabel } from "./words.js";
 
-const SEEN_KEY = "holdfast.replies-seen";
 const STATS_MS = 10000;
 // The scheduler's default bounce-rate threshold (HOLDFAST_BOUNCE_RATE_THRESHOLD): at or over it an inbox shows
 // here before (or while) it pauses its campaigns.
 export const HIGH_BOUNCE_RATE = 0.05;
 const MIN_BOUNCE_SAMPLE = 20;
 
-function seenReplies() {
-  try { return JSON.parse(localStorage.getItem(SEEN_KEY)) || {}; } catch { return {}; }
-}
-
-// Called by the campaign page: the replies counted there are read.
-export function markRepliesSeen(campaignId, replied) {
-  const seen = seenReplies();
-  if (seen[campaignId] === replied) return;
-  seen[campaignId] = replied;
-  localStorage.setItem(SEEN_KEY, JSON.stringify(seen));
+// Called by the campaign page with the replied count it shows: those replies are read. Sent again only when the
+// count changes (`last`: what this page sent); a failed call is tried again at the next refresh.
+export async function markRepliesSeen(campaignId, replied, last) {
+  if (last.sent === replied) return;
+  await api("PUT", `/campaigns/${campaignId}/replies-read`, { replied });
+  last.sent = replied;
 }
 
 const campaignLink = (c) => `<a href="#/campaigns/${esc(c.id)}">${esc(c.name)}</a>`;
@@ -62,8 +58,9 @@ export function homeView() {
   let statsAt = 0;
   return {
     async refresh() {
-      const [{ campaigns }, { linkedin_accounts: accounts }, { inboxes }] = await Promise.all([
-        api("GET", "/campaigns?page_size=200"), api("GET", "/linkedin-accounts"), api("GET", "/inboxes")]);
+      const [{ campaigns }, { linkedin_accounts: accounts }, { inboxes }, read] = await Promise.all([
+        api("GET", "/campaigns?page_size=200"), api("GET", "/linkedin-accounts"), api("GET", "/inboxes"),
+        api("GET", "/replies-read")]);
       const stale = Date.now() - statsAt > STATS_MS;
       const outreach = campaigns.filter((c) => c.kind !== "warmup" && c.status !== "draft");
       const wanted = outreach.filter((c) => stale || !stats.has(c.id));
@@ -94,7 +91,7 @@ export function homeView() {
           of its last ${s.failure_sample.toLocaleString("en")} emails bounced`,
           `<a href="#/inboxes">Check the inbox and clean the list</a>`);
       });
-      const seen = seenReplies();
+      const seen = Object.fromEntries(read.campaigns.map((r) => [r.campaign_id, r.replied]));
       const replies = outreach.filter((c) => stats.get(c.id) && stats.get(c.id).replied > (seen[c.id] || 0))
         .map((c) => {
           const unread = stats.get(c.id).replied - (seen[c.id] || 0);

@@ -756,3 +756,45 @@ class ArchiveCampaignResponse(_message.Message):
     changed: bool
     message: str
     def __init__(self, campaign: _Optional[_Union[Campaign, _Mapping]] = ..., changed: _Optional[bool] = ..., message: _Optional[str] = ...) -> None: ...
+
+class MarkRepliesReadRequest(_message.Message):
+    __slots__ = ("workspace_id", "member_id", "campaign_id", "replied")
+    WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
+    REPLIED_FIELD_NUMBER: _ClassVar[int]
+    workspace_id: str
+    member_id: str
+    campaign_id: str
+    replied: int
+    def __init__(self, workspace_id: _Optional[str] = ..., member_id: _Optional[str] = ..., campaign_id: _Optional[str] = ..., replied: _Optional[int] = ...) -> None: ...
+
+class MarkRepliesReadResponse(_message.Message):
+    __slots__ = ("read",)
+    READ_FIELD_NUMBER: _ClassVar[int]
+    read: RepliesRead
+    def __init__(self, read: _Optional[_Union[RepliesRead, _Mapping]] = ...) -> None: ...
+
+class ListRepliesReadRequest(_message.Message):
+    __slots__ = ("workspace_id", "member_id")
+    WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    workspace_id: str
+    member_id: str
+    def __init__(self, workspace_id: _Optional[str] = ..., member_id: _Optional[str] = ...) -> None: ...
+
+class RepliesRead(_message.Message):
+    __slots__ = ("campaign_id", "replied", "read_at")
+    CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
+    REPLIED_FIELD_NUMBER: _ClassVar[int]
+    READ_AT_FIELD_NUMBER: _ClassVar[int]
+    campaign_id: str
+    replied: int
+    read_at: _timestamp_pb2.Timestamp
+    def __init__(self, campaign_id: _Optional[str] = ..., replied: _Optional[int] = ..., read_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListRepliesReadResponse(_message.Message):
+    __slots__ = ("campaigns",)
+    CAMPAIGNS_FIELD_NUMBER: _ClassVar[int]
+    campaigns: _containers.RepeatedCompositeFieldContainer[RepliesRead]
+    def __init__(self, campaigns: _Optional[_Iterable[_Union[RepliesRead, _Mapping]]] = ...) -> None: ...

@@ -139,6 +139,16 @@ class CampaignsServiceStub:
                 request_serializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.RecordOptOutRequest.SerializeToString,
                 response_deserializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.RecordOptOutResponse.FromString,
                 _registered_method=True)
+        self.MarkRepliesRead = channel.unary_unary(
+                '/holdfast.campaigns.v1.CampaignsService/MarkRepliesRead',
+                request_serializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.MarkRepliesReadRequest.SerializeToString,
+                response_deserializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.MarkRepliesReadResponse.FromString,
+                _registered_method=True)
+        self.ListRepliesRead = channel.unary_unary(
+                '/holdfast.campaigns.v1.CampaignsService/ListRepliesRead',
+                request_serializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ListRepliesReadRequest.SerializeToString,
+                response_deserializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ListRepliesReadResponse.FromString,
+                _registered_method=True)
 
 
 class CampaignsServiceServicer:
@@ -287,6 +297,20 @@ class CampaignsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def MarkRepliesRead(self, request, context):
+        """Replies a member has read, per campaign of their workspace: the home view's "replies to read" follows the
+        member from one browser to another.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRepliesRead(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CampaignsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -394,6 +418,16 @@ def add_CampaignsServiceServicer_to_server(servicer, server):
                     servicer.RecordOptOut,
                     request_deserializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.RecordOptOutRequest.FromString,
                     response_serializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.RecordOptOutResponse.SerializeToString,
+            ),
+            'MarkRepliesRead': grpc.unary_unary_rpc_method_handler(
+                    servicer.MarkRepliesRead,
+                    request_deserializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.MarkRepliesReadRequest.FromString,
+                    response_serializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.MarkRepliesReadResponse.SerializeToString,
+            ),
+            'ListRepliesRead': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRepliesRead,
+                    request_deserializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ListRepliesReadRequest.FromString,
+                    response_serializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ListRepliesReadResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -963,6 +997,60 @@ class CampaignsService:
             '/holdfast.campaigns.v1.CampaignsService/RecordOptOut',
             holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.RecordOptOutRequest.SerializeToString,
             holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.RecordOptOutResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MarkRepliesRead(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.campaigns.v1.CampaignsService/MarkRepliesRead',
+            holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.MarkRepliesReadRequest.SerializeToString,
+            holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.MarkRepliesReadResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRepliesRead(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.campaigns.v1.CampaignsService/ListRepliesRead',
+            holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ListRepliesReadRequest.SerializeToString,
+            holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ListRepliesReadResponse.FromString,
             options,
             channel_credentials,
             insecure,
