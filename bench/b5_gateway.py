@@ -314,7 +314,27 @@ async def create_campaign(http: aiohttp.ClientSession, base: str, unipile: str) 
     return token, (await created(http, f"{base}/api/v1/campaigns", body, auth))["id"]
 
 
-async def run(seconds: int, connections: int) -> tuple[Load, Load]:
+async def profiled(
+    pids: list[int], seconds: int, into: Path | None, native: bool = False
+) -> list[asyncio.subprocess.Process]:
+    """py-spy on each service for the measured run (`--profile DIR`: DIR/<service>.raw, collapsed stacks;
+    `--native`: C frames too, so grpc's core and the event loop show by name)."""
+    if into is None:
+        return []
+    into.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, before the run
+    spy = str(Path(sys.executable).parent / "py-spy")
+    mode = ["--native"] if native else ["--nonblocking"]
+    return [
+        await asyncio.create_subprocess_exec(
+            spy, "record", *mode, "-r", "250", "-f", "raw", "-d", str(seconds), "--pid", str(pid),
+            "-o", str(into / f"{process_name(pid)}.raw"),
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        )
+        for pid in pids
+    ]  # fmt: skip
+
+
+async def run(seconds: int, connections: int, profile: Path | None = None, native: bool = False) -> tuple[Load, Load]:
     binary = require_wrk()
     server, dsn = embedded_pg.start_throwaway()
     data = Path(tempfile.mkdtemp(prefix="b5-", dir=ROOT / ".holdfast" / "tmp"))
@@ -330,9 +350,12 @@ async def run(seconds: int, connections: int) -> tuple[Load, Load]:
             try:
                 # Warm both up (connections, caches) before measuring, then measure one after the other.
                 await wrk(binary, f"{base}{path}", token, 2, connections, script)
+                spies = await profiled(services, seconds, profile, native)
                 gateway = await measured(
                     wrk(binary, f"{base}{path}", token, seconds, connections, script), services, pool
                 )
+                for spy in spies:
+                    await spy.wait()
                 async with baseline_app(pool) as floor:
                     await wrk(binary, f"{floor}{path}", token, 2, connections, script)
                     baseline = await measured(
@@ -350,9 +373,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--profile", type=Path, help="py-spy each service during the gateway's run, into this folder")
+    parser.add_argument("--native", action="store_true", help="with --profile: C frames too (slower sampling)")
     args = parser.parse_args()
     require_wrk()
-    gateway, baseline = asyncio.run(run(args.seconds, args.connections))
+    gateway, baseline = asyncio.run(run(args.seconds, args.connections, args.profile, args.native))
     ratio = gateway.requests_per_s / baseline.requests_per_s
     for name, load in (
         ("gateway (gRPC to accounts and campaigns)", gateway),
