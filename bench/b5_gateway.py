@@ -5,10 +5,12 @@ read through the campaigns service. Targets: at least half the baseline's reques
 
 Baseline, in the same run and against the same database and rows: a bare aiohttp app whose handler runs the
 equivalent queries (the token's principal, then the campaign with its pause reasons) directly with asyncpg and
-answers the row as JSON. wrk comes from Debian (`apt-get install wrk`); the benchmark stops with that advice
-when it is missing.
+answers the row as JSON. The two are measured in turns (`--slices`, default 5: gateway 2 s, baseline 2 s, five
+times for `--seconds 10`), so that other work on the machine weighs on both alike; requests/s, CPU and the
+p50/p99 of each side are pooled over its slices. wrk comes from Debian (`apt-get install wrk`); the benchmark
+stops with that advice when it is missing.
 
-    .venv/bin/python -m bench.b5_gateway [--seconds 15] [--connections 64]
+    .venv/bin/python -m bench.b5_gateway [--seconds 15] [--connections 64] [--slices 5] [--profile DIR [--native]]
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import itertools
 import json
 import os
 import shutil
@@ -38,15 +41,20 @@ from services.campaigns.campaign_rows_repository import WITH_REASONS
 from services.common import embedded_pg
 
 ROOT = Path(__file__).resolve().parents[1]
-# wrk calls done() once at the end: the figures as one JSON line (latencies in microseconds).
+# wrk calls done() once at the end: the figures as one JSON line (latencies in microseconds), with the latency at
+# each of QUANTILES so that slices of a run can be pooled (`pooled`).
+QUANTILES = (50.0, 75.0, *(90 + i / 10 for i in range(101)))
 WRK_REPORT = """
 done = function(summary, latency, requests)
   local e = summary.errors
+  local q = {}
+  for _, p in ipairs({50, 75}) do q[#q + 1] = string.format("%d", latency:percentile(p)) end
+  for i = 0, 100 do q[#q + 1] = string.format("%d", latency:percentile(90 + i / 10)) end
   io.write(string.format(
     '{"requests": %d, "duration_us": %d, "connect_errors": %d, "read_errors": %d, "write_errors": %d, '
-    .. '"non_2xx": %d, "timeouts": %d, "p50": %d, "p90": %d, "p99": %d, "max": %d}\\n',
+    .. '"non_2xx": %d, "timeouts": %d, "p50": %d, "p90": %d, "p99": %d, "max": %d, "q": [%s]}\\n',
     summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, table.concat(q, ",")))
 end
 """
 
@@ -64,6 +72,9 @@ class Load:
     db_cpu_s: float = 0.0
     # The same per process (its name: the service's module, "bench" for the baseline), CPU seconds.
     per_process: tuple[tuple[str, float], ...] = ()
+    duration_s: float = 0.0
+    # Latency in ms at each of QUANTILES.
+    quantiles: tuple[float, ...] = ()
 
     def cpu_ms_per_request(self) -> tuple[float, float]:
         return 1000 * self.app_cpu_s / self.requests, 1000 * self.db_cpu_s / self.requests
@@ -170,6 +181,52 @@ async def wrk(binary: str, url: str, token: str, seconds: int, connections: int,
         report["p99"] / 1000,
         report["max"] / 1000,
         report["requests"],
+        duration_s=report["duration_us"] / 1e6,
+        quantiles=tuple(q / 1000 for q in report["q"]),
+    )
+
+
+def _share_at_most(load: Load, ms: float) -> float:
+    """The share of `load`'s requests answered within `ms` (linear between its quantiles; 0 below its median)."""
+    points = list(zip(load.quantiles, (q / 100 for q in QUANTILES), strict=True))
+    if ms < points[0][0]:
+        return 0.0
+    for (x0, p0), (x1, p1) in itertools.pairwise(points):
+        if ms <= x1:
+            return p1 if x1 == x0 else p0 + (p1 - p0) * (ms - x0) / (x1 - x0)
+    return 1.0
+
+
+def pooled(slices: list[Load]) -> Load:
+    """One figure for slices of a run: requests over time, CPU summed, and the p50 and p99 of all their requests
+    together (each slice weighed by its requests; from the quantiles wrk printed)."""
+    requests = sum(s.requests for s in slices)
+
+    def quantile(p: float) -> float:
+        low, high = 0.0, max(s.max_ms for s in slices)
+        for _ in range(60):
+            mid = (low + high) / 2
+            if sum(s.requests * _share_at_most(s, mid) for s in slices) / requests >= p:
+                high = mid
+            else:
+                low = mid
+        return high
+
+    per_process: dict[str, float] = {}
+    for s in slices:
+        for name, cpu in s.per_process:
+            per_process[name] = per_process.get(name, 0.0) + cpu
+    duration = sum(s.duration_s for s in slices)
+    return Load(
+        requests / duration,
+        quantile(0.5),
+        quantile(0.99),
+        max(s.max_ms for s in slices),
+        requests,
+        app_cpu_s=sum(s.app_cpu_s for s in slices),
+        db_cpu_s=sum(s.db_cpu_s for s in slices),
+        per_process=tuple(sorted(per_process.items(), key=lambda item: -item[1])),
+        duration_s=duration,
     )
 
 
@@ -314,7 +371,29 @@ async def create_campaign(http: aiohttp.ClientSession, base: str, unipile: str) 
     return token, (await created(http, f"{base}/api/v1/campaigns", body, auth))["id"]
 
 
-async def run(seconds: int, connections: int) -> tuple[Load, Load]:
+async def profiled(
+    pids: list[int], seconds: int, into: Path | None, native: bool = False
+) -> list[asyncio.subprocess.Process]:
+    """py-spy on each service for the measured run (`--profile DIR`: DIR/<service>.raw, collapsed stacks;
+    `--native`: C frames too, so grpc's core and the event loop show by name)."""
+    if into is None:
+        return []
+    into.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, before the run
+    spy = str(Path(sys.executable).parent / "py-spy")
+    mode = ["--native"] if native else ["--nonblocking"]
+    return [
+        await asyncio.create_subprocess_exec(
+            spy, "record", *mode, "-r", "250", "-f", "raw", "-d", str(seconds), "--pid", str(pid),
+            "-o", str(into / f"{process_name(pid)}.raw"),
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        )
+        for pid in pids
+    ]  # fmt: skip
+
+
+async def run(
+    seconds: int, connections: int, profile: Path | None = None, native: bool = False, slices: int = 5
+) -> tuple[Load, Load]:
     binary = require_wrk()
     server, dsn = embedded_pg.start_throwaway()
     data = Path(tempfile.mkdtemp(prefix="b5-", dir=ROOT / ".holdfast" / "tmp"))
@@ -328,16 +407,29 @@ async def run(seconds: int, connections: int) -> tuple[Load, Load]:
                 assert r.status == 200, await r.text()
             pool = await asyncpg.create_pool(dsn, min_size=4, max_size=10)
             try:
-                # Warm both up (connections, caches) before measuring, then measure one after the other.
-                await wrk(binary, f"{base}{path}", token, 2, connections, script)
-                gateway = await measured(
-                    wrk(binary, f"{base}{path}", token, seconds, connections, script), services, pool
-                )
                 async with baseline_app(pool) as floor:
-                    await wrk(binary, f"{floor}{path}", token, 2, connections, script)
-                    baseline = await measured(
-                        wrk(binary, f"{floor}{path}", token, seconds, connections, script), [os.getpid()], pool
-                    )
+                    gateway_url, floor_url = f"{base}{path}", f"{floor}{path}"
+                    # Warm both up (connections, caches), then measure them in turns: slices of the gateway and
+                    # of the baseline one after the other, so that both see the same load from other work on the
+                    # machine (one 10-second run of each, one after the other, moved the ratio 0.34-0.61 for the
+                    # same code).
+                    await wrk(binary, gateway_url, token, 2, connections, script)
+                    await wrk(binary, floor_url, token, 2, connections, script)
+                    spies = await profiled(services, 2 * seconds + 2, profile, native)
+                    turns, runs = max(1, slices), {"gateway": list[Load](), "baseline": list[Load]()}
+                    each = max(1, round(seconds / turns))
+                    for _ in range(turns):
+                        runs["gateway"].append(
+                            await measured(wrk(binary, gateway_url, token, each, connections, script), services, pool)
+                        )
+                        runs["baseline"].append(
+                            await measured(
+                                wrk(binary, floor_url, token, each, connections, script), [os.getpid()], pool
+                            )
+                        )
+                    for spy in spies:
+                        await spy.wait()
+                gateway, baseline = pooled(runs["gateway"]), pooled(runs["baseline"])
             finally:
                 await pool.close()
         return gateway, baseline
@@ -350,9 +442,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--profile", type=Path, help="py-spy each service during the gateway's run, into this folder")
+    parser.add_argument("--native", action="store_true", help="with --profile: C frames too (slower sampling)")
+    parser.add_argument(
+        "--slices", type=int, default=5, help="turns of gateway then baseline the seconds are cut in (1: one run each)"
+    )
     args = parser.parse_args()
     require_wrk()
-    gateway, baseline = asyncio.run(run(args.seconds, args.connections))
+    gateway, baseline = asyncio.run(run(args.seconds, args.connections, args.profile, args.native, args.slices))
     ratio = gateway.requests_per_s / baseline.requests_per_s
     for name, load in (
         ("gateway (gRPC to accounts and campaigns)", gateway),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -24,10 +25,13 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from services.common import errors, reflection, request_ids
 from services.common.db import is_unreachable
 from services.common.grpc_errors import to_status
-from services.common.metrics import GRPC_LATENCY, GRPC_REQUESTS
+from services.common.metrics import GRPC_LATENCY, GRPC_REQUESTS, Labelled
 from services.common.roles import ROLE_KEY, check_call
 
 log = structlog.get_logger(__name__)
+# The standard logger structlog hands lines to: a per-call debug line below its level is not even built.
+_stdlog = logging.getLogger(__name__)
+_requests, _latency = Labelled(GRPC_REQUESTS), Labelled(GRPC_LATENCY)
 
 # Largest gRPC message between the services (the gateway takes JSON bodies up to 8 MiB).
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
@@ -101,9 +105,10 @@ class ContextInterceptor(grpc.aio.ServerInterceptor):
                 await context.abort(status, message, trailing_metadata=trailers)
             finally:
                 elapsed = time.perf_counter() - started
-                GRPC_REQUESTS.labels(method, code).inc()
-                GRPC_LATENCY.labels(method).observe(elapsed)
-                log.debug("rpc done", ms=round(elapsed * 1000, 2))
+                _requests(method, code).inc()
+                _latency(method).observe(elapsed)
+                if _stdlog.isEnabledFor(logging.DEBUG):
+                    log.debug("rpc done", ms=round(elapsed * 1000, 2))
                 structlog.contextvars.unbind_contextvars("request_id", "rpc")
 
         return grpc.unary_unary_rpc_method_handler(

@@ -3,6 +3,8 @@ HTTP port, the gRPC services on HOLDFAST_METRICS_PORT."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 
@@ -39,6 +41,22 @@ PROVIDER_UNMAPPED_ERRORS = Counter(
     ["status", "type"],
 )
 OUTBOX_BACKLOG = Gauge("holdfast_outbox_backlog", "outbox events not yet delivered", ["schema"])
+
+
+class Labelled:
+    """`metric.labels(*values)`, remembered: prometheus_client checks the labels and takes a lock each time, which
+    is measurable on a path taken once per request or call (B5). The children are prometheus_client's own, so
+    what /metrics shows is unchanged. Label values come from a bounded set (route patterns, methods, codes)."""
+
+    def __init__(self, metric: Any):
+        self._metric = metric
+        self._children: dict[tuple[str, ...], Any] = {}
+
+    def __call__(self, *values: str) -> Any:
+        child = self._children.get(values)
+        if child is None:
+            child = self._children[values] = self._metric.labels(*values)
+        return child
 
 
 async def metrics_handler(_: web.Request) -> web.Response:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 
@@ -56,34 +58,72 @@ class PlanRow:
     parked_until: datetime | None = None
 
 
-def plan_row(r: asyncpg.Record) -> PlanRow:
-    def s(v: object) -> str | None:
-        return None if v is None else str(v)
+def _text(v: object) -> str | None:
+    return None if v is None else str(v)
 
-    fields = r["fields"]
+
+def _fields(raw: Any) -> dict[str, str]:
+    # jsonb comes as its text; "{}" (no custom fields, the common case) needs no parser.
+    if isinstance(raw, str):
+        decoded: dict[str, str] = {} if raw == "{}" else json.loads(raw)
+        return decoded
+    return dict(raw)
+
+
+def plan_row(r: asyncpg.Record) -> PlanRow:
+    # Positional, in PlanRow's field order (PLAN_ROW_ORDER, checked below): the dispatcher maps every claimed row,
+    # and 21 keyword arguments cost about as much as the rest of the mapping (B11).
     return PlanRow(
-        prospect_id=str(r["prospect_id"]),
-        campaign_id=str(r["campaign_id"]),
-        step_index=r["step_index"],
-        state=r["state"],
-        channel=r["channel"],
-        action_type=r["action_type"],
-        sender_id=s(r["sender_id"]),
-        due_at=r["due_at"],
-        next_action_at=r["next_action_at"],
-        linkedin_provider_id=r["linkedin_provider_id"],
-        email=r["email"],
-        first_name=r["first_name"],
-        last_name=r["last_name"],
-        company=r["company"],
-        fields=json.loads(fields) if isinstance(fields, str) else dict(fields),
-        linkedin_sender_id=s(r["linkedin_sender_id"]),
-        inbox_id=s(r["inbox_id"]),
-        failures=r["failures"],
-        stop_reason=r["stop_reason"],
-        voice=r["voice"],
-        parked_until=r["parked_until"],
+        str(r["prospect_id"]),
+        str(r["campaign_id"]),
+        r["step_index"],
+        r["state"],
+        r["channel"],
+        r["action_type"],
+        _text(r["sender_id"]),
+        r["due_at"],
+        r["next_action_at"],
+        r["linkedin_provider_id"],
+        r["email"],
+        r["first_name"],
+        r["last_name"],
+        r["company"],
+        _fields(r["fields"]),
+        _text(r["linkedin_sender_id"]),
+        _text(r["inbox_id"]),
+        r["failures"],
+        r["stop_reason"],
+        r["voice"],
+        r["parked_until"],
     )
+
+
+# The order plan_row passes its values in; a field added, removed or moved in PlanRow must be moved there too.
+PLAN_ROW_ORDER = (
+    "prospect_id",
+    "campaign_id",
+    "step_index",
+    "state",
+    "channel",
+    "action_type",
+    "sender_id",
+    "due_at",
+    "next_action_at",
+    "linkedin_provider_id",
+    "email",
+    "first_name",
+    "last_name",
+    "company",
+    "fields",
+    "linkedin_sender_id",
+    "inbox_id",
+    "failures",
+    "stop_reason",
+    "voice",
+    "parked_until",
+)
+if tuple(f.name for f in dataclass_fields(PlanRow)) != PLAN_ROW_ORDER:  # pragma: no cover - a programming error
+    raise RuntimeError("PlanRow's fields moved: update plan_row and PLAN_ROW_ORDER")
 
 
 def aware(value: datetime) -> datetime:
