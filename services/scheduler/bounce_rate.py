@@ -106,10 +106,9 @@ class BounceRateMonitor:
         *,
         every: timedelta = timedelta(seconds=60),
         batch: int = 200,
-        kick: Callable[[], None] | None = None,
         suppress: Callable[[str, str, str], Event] | None = None,
     ):
-        """`signal_event` turns a signal into the outbox event for campaigns; `kick` tells the relay; `suppress`
+        """`signal_event` turns a signal into the outbox event for campaigns; `suppress`
         builds the event asking campaigns to suppress a hard-bounced prospect's address (V6)."""
         self._suppress = suppress
         self._repo = repository
@@ -118,7 +117,6 @@ class BounceRateMonitor:
         self.policy = policy or BouncePolicy()
         self._every = every
         self._batch = batch
-        self._kick = kick or (lambda: None)
 
     @property
     def window(self) -> timedelta:
@@ -128,8 +126,7 @@ class BounceRateMonitor:
         """Record the hard bounces accounts found in the inbox; returns how many were new. Idempotent per
         message: a DSN delivered twice, or reported again after a crash, counts once."""
         now = self._clock.now()
-        recorded = changed = 0
-        suppressing = False
+        recorded = 0
         async with self._repo.transaction() as tx:
             store = BounceTx(tx)
             domains = await store.inbox_domains(inbox_id)
@@ -161,7 +158,6 @@ class BounceRateMonitor:
                 if found is not None and self._suppress is not None:
                     # V6: a hard-bounced address joins the workspace's suppression list.
                     await tx.enqueue(self._suppress(found[1], prospect_id, "hard_bounce"))
-                    suppressing = True
                 log.info(
                     "email bounced",
                     inbox_id=inbox_id,
@@ -170,9 +166,7 @@ class BounceRateMonitor:
                     prospect_stopped=stopped,
                 )
             if recorded:
-                changed = await self.evaluate(tx, [inbox_id], now)
-        if changed or suppressing:
-            self._kick()
+                await self.evaluate(tx, [inbox_id], now)
         return recorded
 
     async def evaluate(self, tx: Tx, inbox_ids: Sequence[str], now: datetime) -> int:
@@ -195,13 +189,8 @@ class BounceRateMonitor:
         async with self._repo.transaction() as tx:
             store = BounceTx(tx)
             states = await store.claim_evaluations(now - self._every, now - self.window - self._every, self._batch)
-            changed = await self._apply(tx, store, states, now)
-        if changed:
-            self._kick()
+            await self._apply(tx, store, states, now)
         return len(states)
-
-    def kick(self) -> None:
-        self._kick()
 
     async def _apply(self, tx: Tx, store: BounceTx, states: Sequence[asyncpg.Record], now: datetime) -> int:
         if not states:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -79,11 +78,10 @@ class Dispatcher:
         relations_poll: timedelta = timedelta(hours=4),
         failure_rates: FailureRateMonitor | None = None,
         events: Events | None = None,
-        kick: Callable[[], None] | None = None,
     ):
         """`failure_rates` evaluates the failure rate of a round's senders with its outcomes; `events` reports
-        account-level failures to accounts (without them, in bare test set-ups, neither happens); `kick`
-        tells the outbox relay that events were committed."""
+        account-level failures to accounts (without them, in bare test set-ups, neither happens). The
+        repository tells the outbox relay after each commit."""
         self._repo = repository
         self._providers = providers
         self._clock = clock
@@ -93,7 +91,6 @@ class Dispatcher:
         self._relations_poll = relations_poll
         self._failure_rates = failure_rates
         self._events = events
-        self._kick = kick or (lambda: None)
         self._plans = PlanMoves(clock)
 
     async def run_once(self) -> int:
@@ -169,8 +166,7 @@ class Dispatcher:
                 log.error("send raised", attempt_id=attempt_id, error=repr(outcome))
             else:
                 settled.append((attempt_id, row, sender, plan, outcome))
-        if await self._record_round(settled):
-            self._kick()
+        await self._record_round(settled)
         for _, row, _, _, outcome in settled:
             kind = outcome.kind
             SENDS.labels(row.channel or "", "sent" if outcome.ok else (kind.value if kind else "unknown")).inc()

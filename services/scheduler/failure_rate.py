@@ -9,7 +9,7 @@ too small -> below."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import asyncpg
@@ -34,7 +34,6 @@ class FailureRateMonitor:
         *,
         every: timedelta = timedelta(seconds=60),
         batch: int = 200,
-        kick: Callable[[], None] | None = None,
     ):
         self._repo = repository
         self._clock = clock
@@ -42,7 +41,6 @@ class FailureRateMonitor:
         self.policy = policy or FailurePolicy()
         self._every = every
         self._batch = batch
-        self._kick = kick or (lambda: None)
 
     @property
     def window(self) -> timedelta:
@@ -62,14 +60,8 @@ class FailureRateMonitor:
             states = await tx.claim_failure_evaluations(
                 now, now - self._every, now - self.window - self._every, FAILURE_RATE_KINDS, self._batch
             )
-            changed = await self._apply(tx, states, now)
-        if changed:
-            self.kick()
+            await self._apply(tx, states, now)
         return len(states)
-
-    def kick(self) -> None:
-        """Deliver written events now rather than at the relay's next poll (call after the commit)."""
-        self._kick()
 
     async def _apply(self, tx: Tx, states: Sequence[asyncpg.Record], now: datetime) -> int:
         if not states:

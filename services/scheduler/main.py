@@ -51,7 +51,6 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
     )
     stack.push_async_callback(pool.close)
     await prepare_schema(pool, "scheduler", MIGRATIONS, apply=settings.migrate_on_start)
-    repository = Repository(pool)
 
     accounts_channel = open_channel(settings.accounts_target, default_timeout=settings.rpc_timeout_seconds)
     stack.push_async_callback(accounts_channel.close)
@@ -63,7 +62,8 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
     stack.push_async_callback(campaigns_channel.close)
     campaigns = campaigns_pb2_grpc.CampaignsServiceStub(campaigns_channel)
     relay = Relay(pool, "scheduler", outbox_deliveries(campaigns, accounts))
-    repository.committed = relay.kick
+    # Every committed transaction kicks the relay: triggers write outbox rows the code does not see.
+    repository = Repository(pool, committed=relay.kick)
     await relay.start()
     stack.push_async_callback(relay.stop)
     events = ProtoEvents()
@@ -77,7 +77,6 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
             min_sample=settings.failure_min_sample,
             probation_sample=settings.failure_probation_sample,
         ),
-        kick=relay.kick,
     )
     bounce_rates = BounceRateMonitor(
         repository,
@@ -88,7 +87,6 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
             threshold=settings.bounce_rate_threshold,
             min_sample=settings.bounce_min_sample,
         ),
-        kick=relay.kick,
         suppress=events.suppress_opt_out,
     )
 
@@ -118,7 +116,6 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
         relations_poll=timedelta(seconds=settings.relations_poll_seconds),
         failure_rates=failure_rates,
         events=events,
-        kick=relay.kick,
     )
     service = SchedulerService(
         repository,
@@ -136,7 +133,6 @@ async def start(settings: Settings, stack: AsyncExitStack, clock: Clock | None =
         drain_seconds=settings.hold_drain_seconds,
         stale_after=stale_after,
         suppress=events.suppress_opt_out,
-        kick=relay.kick,
         back=events.prospect_back,
     )
     linkedin_replies = LinkedInReplies(

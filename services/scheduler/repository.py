@@ -326,14 +326,14 @@ class BufferedTx(Tx):
 
 
 class Repository:
-    def __init__(self, pool: asyncpg.Pool):
+    def __init__(self, pool: asyncpg.Pool, committed: Callable[[], None] = lambda: None):
         self.pool = pool
-        # Called after every commit: the outbox relay's kick, once it exists. Triggers write outbox rows (the
-        # webhook events) in transactions that do not know it, and each must leave now, not at the next poll.
-        self.committed: Callable[[], None] = lambda: None
+        # Called after every commit: the outbox relay's kick. Triggers write outbox rows (the webhook events) in
+        # transactions that do not know it, and each must leave now, not at the relay's next poll.
+        self._committed = committed
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         async with db.transaction(self.pool, Tx) as tx:
             yield tx
-        self.committed()
+        self._committed()

@@ -291,13 +291,11 @@ class SchedulerService(PlanViews):
             if not await tx.first_time(event_id, "start_probation", now):
                 return False
             started = await tx.start_probation(list(dict.fromkeys(sender_ids)), until, now)
-            changed = await self._failure_rates.evaluate(tx, started, now) if self._failure_rates else 0
-            # Inboxes resumed from email_high_bounce_rate: their sample of sent emails starts afresh.
-            bounces_changed = await self._bounce_rates.restart(tx, started, now) if self._bounce_rates else 0
-        if changed and self._failure_rates is not None:
-            self._failure_rates.kick()
-        if bounces_changed and self._bounce_rates is not None:
-            self._bounce_rates.kick()
+            if self._failure_rates is not None:
+                await self._failure_rates.evaluate(tx, started, now)
+            if self._bounce_rates is not None:
+                # Inboxes resumed from email_high_bounce_rate: their sample of sent emails starts afresh.
+                await self._bounce_rates.restart(tx, started, now)
         unknown = sorted(set(sender_ids) - set(started))
         log.info("probation started", senders=started, until=until.isoformat(), unknown_senders=unknown)
         return True

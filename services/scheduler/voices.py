@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -59,15 +59,13 @@ class ProspectVoices:
         drain_seconds: float = 30.0,
         stale_after: timedelta = timedelta(minutes=10),
         suppress: SuppressEvent | None = None,
-        kick: Callable[[], None] = lambda: None,
         back: BackEvent | None = None,
     ):
         """`suppress` builds the event asking campaigns to suppress an opted-out prospect's address (V6: opt-outs
         feed the list); `back` the one telling campaigns a stopped prospect is back in its sequence (its gate
-        check, issue 15); `kick` tells the outbox relay an event was committed."""
+        check, issue 15). The repository tells the outbox relay after each commit."""
         self._suppress = suppress
         self._back = back
-        self._kick = kick
         self._repo = repository
         self._clock = clock
         self._ooo = timedelta(days=ooo_days)
@@ -129,7 +127,6 @@ class ProspectVoices:
             suppressing = voice == "opted_out" and self._suppress is not None and source != "unsubscribe_link"
             if suppressing:
                 await tx.enqueue(self._suppress(workspace_id, prospect_id, source))  # type: ignore[misc]
-        self._kick()  # the voice's webhook event (a trigger writes it) and any suppression leave now
         log.info(
             "prospect voice recorded",
             prospect_id=prospect_id,
@@ -233,7 +230,6 @@ class ProspectVoices:
             changed=changed,
             colleagues=len(others),
         )
-        self._kick()  # the re-classification's webhook event (a trigger writes it) leaves now
         await self._drain(affected if voice != "out_of_office" else [])
         return Recorded(True, affected, parked)
 

@@ -105,9 +105,8 @@ async def test_every_committed_scheduler_transaction_kicks_its_relay(fresh_dsn: 
     repository tells the relay after every commit (and not after a rollback, which left nothing)."""
     pool = await asyncpg.create_pool(fresh_dsn, min_size=1, max_size=1)
     try:
-        repository = Repository(pool)
         kicks: list[str] = []
-        repository.committed = lambda: kicks.append("kick")
+        repository = Repository(pool, committed=lambda: kicks.append("kick"))
         async with repository.transaction() as tx:
             await tx.conn.execute("SELECT 1")
         assert kicks == ["kick"]
