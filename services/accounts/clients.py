@@ -11,7 +11,6 @@ from typing import Any
 
 import aiohttp
 import grpc
-from google.protobuf.message import DecodeError, Message
 
 from holdfast.campaigns.v1 import campaigns_pb2, campaigns_pb2_grpc
 from holdfast.common.v1 import types_pb2
@@ -23,7 +22,6 @@ from services.accounts.health_domain import HealthEvent, SenderHealthEvent
 from services.accounts.health_events import APPLY_HEALTH_EVENT, SET_SENDER_STATE
 from services.accounts.ports import LoginCheck
 from services.accounts.replies import RECORD_INBOUND_EMAILS
-from services.common.errors import DomainError
 from services.common.limits import limit_values
 from services.common.outbox import Deliver, grpc_destination
 from services.common.proto_enums import from_word
@@ -109,20 +107,6 @@ def bounces_payload(inbox_id: str, bounces: list[Bounce]) -> bytes:
     ).SerializeToString()
 
 
-def _parse(request_type: type[Message]) -> Callable[[bytes], Message]:
-    """The outbox payload as `request_type`; a payload that is not one fails its delivery with a DomainError (the
-    row stays for a retry) instead of an exception the relay does not expect."""
-    name = request_type.DESCRIPTOR.name
-
-    def parse(payload: bytes) -> Message:
-        try:
-            return request_type.FromString(payload)
-        except DecodeError:
-            raise DomainError(f"the outbox payload is not a{'n' if name[0] in 'AEIOU' else ''} {name}") from None
-
-    return parse
-
-
 def inbound_emails_payload(inbox_id: str, messages: list[ReplyCandidate]) -> bytes:
     """The outbox payload handing an inbox's new messages to the scheduler: a RecordInboundEmailsRequest."""
     return scheduler_pb2.RecordInboundEmailsRequest(
@@ -146,17 +130,18 @@ def inbound_emails_payload(inbox_id: str, messages: list[ReplyCandidate]) -> byt
 def outbox_deliveries(scheduler: grpc.aio.Channel, campaigns: grpc.aio.Channel) -> dict[str, Deliver]:
     """The outbox relay's handler of each destination accounts writes to: each stored payload sent as is (the
     scheduler records each bounce and message once, campaigns is idempotent by event id and version, so a retry
-    is harmless; a failure leaves the row for one). Without a timeout the channel's deadline applies."""
+    is harmless; a failure, a payload that cannot be parsed included, leaves the row for one). Without a timeout the
+    channel's deadline applies."""
     to_scheduler = scheduler_pb2_grpc.SchedulerServiceStub(scheduler)
     to_campaigns = campaigns_pb2_grpc.CampaignsServiceStub(campaigns)
     return {
-        SET_SENDER_STATE: grpc_destination(to_scheduler.SetSenderState, _parse(scheduler_pb2.SetSenderStateRequest)),
-        RECORD_BOUNCES: grpc_destination(to_scheduler.RecordBounces, _parse(scheduler_pb2.RecordBouncesRequest)),
+        SET_SENDER_STATE: grpc_destination(to_scheduler.SetSenderState, scheduler_pb2.SetSenderStateRequest.FromString),
+        RECORD_BOUNCES: grpc_destination(to_scheduler.RecordBounces, scheduler_pb2.RecordBouncesRequest.FromString),
         RECORD_INBOUND_EMAILS: grpc_destination(
-            to_scheduler.RecordInboundEmails, _parse(scheduler_pb2.RecordInboundEmailsRequest), timeout=60
+            to_scheduler.RecordInboundEmails, scheduler_pb2.RecordInboundEmailsRequest.FromString, timeout=60
         ),
         APPLY_HEALTH_EVENT: grpc_destination(
-            to_campaigns.ApplyHealthEvent, _parse(campaigns_pb2.ApplyHealthEventRequest)
+            to_campaigns.ApplyHealthEvent, campaigns_pb2.ApplyHealthEventRequest.FromString
         ),
     }
 
