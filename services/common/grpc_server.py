@@ -1,9 +1,10 @@
 """grpc.aio server bootstrap shared by the internal services.
 
 Every server gets the standard health service (SERVING only once the service is ready), reflection (v1 and
-v1alpha), and an interceptor that binds the request id and method into the log context and turns domain errors
-into rich gRPC statuses. `serve_forever` waits for SIGTERM or SIGINT and then shuts down in order: health
-NOT_SERVING, drain in-flight calls for the grace period, stop, then close the rest (pool, channels).
+v1alpha), and every unary method wrapped (once, as it is registered) to bind the request id and method into the log
+context, check the caller's role, count the call and turn domain errors into rich gRPC statuses. `serve_forever`
+waits for SIGTERM or SIGINT and then shuts down in order: health NOT_SERVING, drain in-flight calls for the grace
+period, stop, then close the rest (pool, channels).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import grpc
 import structlog
@@ -42,79 +43,98 @@ REQUEST_ID_KEY = "x-request-id"
 LIVENESS = "liveness"
 
 
-class ContextInterceptor(grpc.aio.ServerInterceptor):
-    """Binds request id and method to the log context; refuses a call below its role (services.common.roles);
-    maps domain errors to statuses."""
+def _in_context(method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+    """`handler` (a unary method) made to bind request id and method to the log context, refuse a call below its
+    role (services.common.roles), count it in the metrics and map domain errors to statuses. Other shapes as they
+    are (no service serves one but health's Watch and reflection)."""
+    if handler.unary_unary is None:
+        return handler
+    inner = handler.unary_unary
 
-    def __init__(self) -> None:
-        # The wrapped handler of each unary method, built once: the request id is read per call, from the call's
-        # own metadata, so the wrapper is the same for every call (building it per call was measurable, B5).
-        self._wrapped: dict[str, Any] = {}
+    async def unary_unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        metadata = dict(context.invocation_metadata() or ())
+        request_id = request_ids.accept(metadata.get(REQUEST_ID_KEY))
+        structlog.contextvars.bind_contextvars(request_id=request_id, rpc=method)
+        started = time.perf_counter()
+        code = "OK"
+        try:
+            check_call(method, metadata.get(ROLE_KEY))  # roles are enforced here, not only at the gateway
+            return await inner(request, context)
+        except errors.DomainError as exc:
+            status, message, trailers = to_status(exc)
+            code = status.name
+            log.info("rpc refused", code=exc.code, status=code)
+            await context.abort(status, message, trailing_metadata=trailers)
+        except asyncio.CancelledError:
+            raise
+        except NotImplementedError:
+            # The generated base servicer's answer for an RPC that is in the contract but not built yet.
+            code = "UNIMPLEMENTED"
+            status, message, trailers = to_status(errors.NotImplementedYet(f"{method} is not implemented yet"))
+            await context.abort(status, message, trailing_metadata=trailers)
+        except Exception as exc:
+            if isinstance(exc, grpc.aio.AbortError):
+                raise
+            if is_unreachable(exc):
+                # The database is down or restarting: the caller may retry later (a 503, not a 500).
+                code = "UNAVAILABLE"
+                log.warning("rpc failed: database unreachable", error=repr(exc))
+                status, message, trailers = to_status(
+                    errors.Unavailable("the database is unreachable; retry later", code="database_unavailable")
+                )
+                await context.abort(status, message, trailing_metadata=trailers)
+            log.exception("rpc failed")
+            code = "INTERNAL"
+            status, message, trailers = to_status(errors.DomainError("internal error"))
+            await context.abort(status, message, trailing_metadata=trailers)
+        finally:
+            elapsed = time.perf_counter() - started
+            _requests(method, code).inc()
+            _latency(method).observe(elapsed)
+            if _stdlog.isEnabledFor(logging.DEBUG):
+                log.debug("rpc done", ms=round(elapsed * 1000, 2))
+            structlog.contextvars.unbind_contextvars("request_id", "rpc")
 
-    async def intercept_service(
-        self, continuation: Callable[..., Awaitable[Any]], details: grpc.HandlerCallDetails
-    ) -> Any:
-        wrapped = self._wrapped.get(details.method)
-        if wrapped is not None:
-            return wrapped
-        handler = await continuation(details)
-        if handler is None or handler.unary_unary is None:
-            return handler
-        wrapped = self._wrap(details.method, handler)
-        self._wrapped[details.method] = wrapped
+    return grpc.unary_unary_rpc_method_handler(
+        unary_unary,
+        request_deserializer=handler.request_deserializer,
+        response_serializer=handler.response_serializer,
+    )
+
+
+class _InContext(grpc.GenericRpcHandler):
+    """A generic handler whose methods are wrapped by `_in_context`, each once."""
+
+    def __init__(self, inner: grpc.GenericRpcHandler):
+        self._inner = inner
+        self._wrapped: dict[str, grpc.RpcMethodHandler] = {}
+
+    def service(self, handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
+        method = handler_call_details.method
+        wrapped = self._wrapped.get(method)
+        if wrapped is None:
+            found = self._inner.service(handler_call_details)
+            if found is None:  # not this service's method: not remembered (a caller may make up any name)
+                return None
+            wrapped = self._wrapped[method] = _in_context(method, found)
         return wrapped
 
-    def _wrap(self, method: str, handler: Any) -> Any:
-        inner = handler.unary_unary
 
-        async def unary_unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            metadata = dict(context.invocation_metadata() or ())
-            request_id = request_ids.accept(metadata.get(REQUEST_ID_KEY))
-            structlog.contextvars.bind_contextvars(request_id=request_id, rpc=method)
-            started = time.perf_counter()
-            code = "OK"
-            try:
-                check_call(method, metadata.get(ROLE_KEY))  # roles are enforced here, not only at the gateway
-                return await inner(request, context)
-            except errors.DomainError as exc:
-                status, message, trailers = to_status(exc)
-                code = status.name
-                log.info("rpc refused", code=exc.code, status=code)
-                await context.abort(status, message, trailing_metadata=trailers)
-            except asyncio.CancelledError:
-                raise
-            except NotImplementedError:
-                # The generated base servicer's answer for an RPC that is in the contract but not built yet.
-                code = "UNIMPLEMENTED"
-                status, message, trailers = to_status(errors.NotImplementedYet(f"{method} is not implemented yet"))
-                await context.abort(status, message, trailing_metadata=trailers)
-            except Exception as exc:
-                if isinstance(exc, grpc.aio.AbortError):
-                    raise
-                if is_unreachable(exc):
-                    # The database is down or restarting: the caller may retry later (a 503, not a 500).
-                    code = "UNAVAILABLE"
-                    log.warning("rpc failed: database unreachable", error=repr(exc))
-                    status, message, trailers = to_status(
-                        errors.Unavailable("the database is unreachable; retry later", code="database_unavailable")
-                    )
-                    await context.abort(status, message, trailing_metadata=trailers)
-                log.exception("rpc failed")
-                code = "INTERNAL"
-                status, message, trailers = to_status(errors.DomainError("internal error"))
-                await context.abort(status, message, trailing_metadata=trailers)
-            finally:
-                elapsed = time.perf_counter() - started
-                _requests(method, code).inc()
-                _latency(method).observe(elapsed)
-                if _stdlog.isEnabledFor(logging.DEBUG):
-                    log.debug("rpc done", ms=round(elapsed * 1000, 2))
-                structlog.contextvars.unbind_contextvars("request_id", "rpc")
+class _Registrar:
+    """The server as the generated `add_*Servicer_to_server` functions see it: every method handler they register
+    is wrapped by `_in_context` once, at registration. (A grpc.aio server interceptor did the same per call: a
+    coroutine and a lookup on every call, measurable on the hot read, B5 in docs/BENCHMARKS.md.)"""
 
-        return grpc.unary_unary_rpc_method_handler(
-            unary_unary,
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
+    def __init__(self, server: grpc.aio.Server):
+        self._server = server
+
+    def add_generic_rpc_handlers(self, generic_rpc_handlers: Sequence[grpc.GenericRpcHandler]) -> None:
+        self._server.add_generic_rpc_handlers([_InContext(h) for h in generic_rpc_handlers])
+
+    def add_registered_method_handlers(self, service_name: str, method_handlers: dict[str, Any]) -> None:
+        self._server.add_registered_method_handlers(
+            service_name,
+            {name: _in_context(f"/{service_name}/{name}", h) for name, h in method_handlers.items()},
         )
 
 
@@ -180,7 +200,6 @@ async def start_server(listen: str, registrations: Sequence[Registration]) -> Ru
     """Start serving on `listen` (host:port; port 0 picks a free one). Health stays NOT_SERVING until
     `mark_serving` is called by the caller once everything the service needs is ready."""
     server = grpc.aio.server(
-        interceptors=[ContextInterceptor()],
         options=[
             ("grpc.so_reuseport", 0),
             # A 100,000-entry suppression upload (V6) passes in one call.
@@ -188,10 +207,12 @@ async def start_server(listen: str, registrations: Sequence[Registration]) -> Ru
         ],
     )
     health_servicer = health.aio.HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    # What the generated functions register goes through _Registrar; it passes for the server they expect.
+    registrar = cast(grpc.aio.Server, _Registrar(server))
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, registrar)
     names = [r.full_name for r in registrations]
     for registration in registrations:
-        registration.add(server)
+        registration.add(registrar)
     reflection.enable(server, [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name])
     for name in ["", LIVENESS, *names]:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
