@@ -55,18 +55,7 @@ class PlanViews:
             views = []
             for row in rows:
                 sender = senders.get(row.sender_id or "")
-                history = [
-                    Attempt(
-                        a["step_index"],
-                        a["action_type"],
-                        a["status"],
-                        a["outcome"],
-                        a["detail"],
-                        a["started_at"],
-                        a["finished_at"],
-                    )
-                    for a in histories.get(row.prospect_id, [])
-                ]
+                history = histories.get(row.prospect_id, [])
                 views.append(PlanView(row, await self._why_not_now(tx, plan, row, held, sender, now), history))
         return views
 
