@@ -23,7 +23,8 @@ class Attempt:
 
 
 def proto_fields(attempt: Attempt) -> dict[str, Any]:
-    """The keyword fields of the scheduler's AttemptRecord and of campaigns' ProspectAttempt (no time: unset)."""
+    """The keyword fields of the scheduler's AttemptRecord and of campaigns' ProspectAttempt; a time that is None
+    stays unset."""
     return {
         "step_index": attempt.step_index,
         "action_type": attempt.action_type,
