@@ -64,9 +64,13 @@ class LinkedInService(LinkedInHealth):
         recheck: timedelta = timedelta(minutes=5),
     ):
         """Without `unipile`, nothing that must read Unipile can be done."""
-        super().__init__(
-            repository, clock, health=health, committed=committed, unipile=unipile, grace=grace, recheck=recheck
-        )
+        self._repo = repository
+        self._clock = clock
+        self._health = health
+        self._committed = committed
+        self._unipile = unipile
+        self._grace = grace
+        self._recheck = recheck
         self._unipile_api_url = unipile_api_url.rstrip("/")
         self._public_url = public_url.rstrip("/")
 

@@ -47,27 +47,18 @@ class LinkedInHealth:
     decision is always made on a later read, so forged, duplicated or reordered webhooks cannot leave a stale
     status behind. No row lock is held while Unipile answers (docs/DECISIONS.md, Locks): the account is read,
     Unipile is asked, then the row is locked and the decision made only if the account did not change
-    meanwhile (same version); if it did, Unipile is asked again."""
+    meanwhile (same version); if it did, Unipile is asked again. `LinkedInService` provides what is declared
+    here (without `_unipile`, nothing that must read Unipile can be done)."""
 
-    def __init__(
-        self,
-        repository: Repository,
-        clock: Clock,
-        *,
-        health: HealthWriter,
-        committed: Committed,
-        unipile: Unipile | None,
-        grace: timedelta,
-        recheck: timedelta = timedelta(minutes=5),
-    ):
-        """Without `unipile`, nothing that must read Unipile can be done."""
-        self._repo = repository
-        self._clock = clock
-        self._health = health
-        self._committed = committed
-        self._unipile = unipile
-        self._grace = grace
-        self._recheck = recheck
+    _repo: Repository
+    _clock: Clock
+    _health: HealthWriter
+    _committed: Committed
+    _unipile: Unipile | None
+    # A2: how long an account Unipile reports CONNECTING, ERROR or STOPPED still counts as connected.
+    _grace: timedelta
+    # How often an account that is not OK is read again.
+    _recheck: timedelta
 
     async def handle_account_status_webhook(self, unipile_account_id: str, message: str) -> bool:
         """A Unipile account_status webhook: only a trigger to re-read the account. False when the account is

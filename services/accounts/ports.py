@@ -4,12 +4,11 @@ so the use cases hold neither protobuf nor network code of their own."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Protocol
 
 from services.accounts.domain import Sender, ServerLogin
 from services.accounts.health_domain import HealthEvent
-from services.common.providers.unipile import Account as UnipileAccount
+from services.common.providers.unipile import UnipileClient
 
 
 class SenderStatePayload(Protocol):
@@ -26,28 +25,9 @@ Committed = Callable[[], None]
 LoginCheck = Callable[[ServerLogin, float], Awaitable[None]]
 
 
-class Unipile(Protocol):
-    """What the accounts service asks Unipile (services.common.providers.unipile.UnipileClient)."""
-
-    async def get_account(self, account_id: str) -> UnipileAccount: ...
-
-    async def create_reconnect_link(
-        self,
-        account_id: str,
-        expires_on: datetime,
-        api_url: str,
-        notify_url: str | None = None,
-        success_redirect_url: str | None = None,
-    ) -> str: ...
-
-    async def create_account_link(
-        self,
-        expires_on: datetime,
-        api_url: str,
-        notify_url: str,
-        name: str,
-        success_redirect_url: str | None = None,
-    ) -> str: ...
+# What the accounts service asks Unipile (an account, its hosted-auth connect and reconnect links): the shared client
+# itself, not a Protocol here that repeated its signatures; tests point it at the sandbox's Unipile.
+Unipile = UnipileClient
 
 
 class WebhookPoster(Protocol):

@@ -16,7 +16,6 @@ from services.campaigns.domain import (
     Senders,
 )
 from services.campaigns.ports import (
-    AttemptInfo,
     HealthChange,
     HoldState,
     PlanInfo,
@@ -26,6 +25,7 @@ from services.campaigns.ports import (
 )
 from services.campaigns.repository import Event
 from services.campaigns.suppression_entries import Entry
+from services.common.attempts import Attempt
 from services.common.errors import InvalidArgument, NotFound
 from services.common.outbox import Deliver, grpc_destinations
 from services.common.proto_enums import from_word, to_word
@@ -208,8 +208,8 @@ class SchedulerClient:
         }
 
 
-def _attempt(a: scheduler_pb2.AttemptRecord) -> AttemptInfo:
-    return AttemptInfo(
+def _attempt(a: scheduler_pb2.AttemptRecord) -> Attempt:
+    return Attempt(
         a.step_index,
         a.action_type,
         a.status,

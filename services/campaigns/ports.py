@@ -11,6 +11,7 @@ from typing import Protocol
 from services.campaigns.domain import Campaign, Prospect, Senders
 from services.campaigns.repository import Event
 from services.campaigns.suppression_entries import Entry
+from services.common.attempts import Attempt
 from services.common.records import WarmupProgress
 
 
@@ -48,17 +49,6 @@ class Events(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class AttemptInfo:
-    step_index: int
-    action_type: str
-    status: str
-    outcome: str
-    note: str
-    started_at: datetime | None
-    finished_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
 class PlanInfo:
     state: str
     step_index: int
@@ -67,7 +57,7 @@ class PlanInfo:
     # V3: set while an out-of-office parks the prospect.
     out_of_office_until: datetime | None = None
     # DESIGN T2: the prospect's send attempts, oldest first.
-    history: tuple[AttemptInfo, ...] = ()
+    history: tuple[Attempt, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ from services.campaigns.pause import Change
 from services.campaigns.replies_read_repository import Read
 from services.campaigns.service import CampaignsService
 from services.campaigns.suppression_repository import Suppression
+from services.common import attempts
 from services.common.errors import InvalidArgument
 from services.common.grpc_server import Registration
 from services.common.ids import parse_uuid
@@ -280,16 +281,7 @@ class CampaignsServicer(pb_grpc.CampaignsServiceServicer):
                     why_not_now=v.plan.why_not_now if v.plan else ["enrolling"],
                     out_of_office_until=to_timestamp(v.plan.out_of_office_until) if v.plan else None,
                     history=[
-                        pb.ProspectAttempt(
-                            step_index=a.step_index,
-                            action_type=a.action_type,
-                            status=a.status,
-                            outcome=a.outcome,
-                            note=a.note,
-                            started_at=to_timestamp(a.started_at),
-                            finished_at=to_timestamp(a.finished_at),
-                        )
-                        for a in (v.plan.history if v.plan else ())
+                        pb.ProspectAttempt(**attempts.proto_fields(a)) for a in (v.plan.history if v.plan else ())
                     ],
                 )
                 for v in views

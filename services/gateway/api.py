@@ -17,6 +17,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field, ValidationError
 
 from holdfast.accounts.v1 import accounts_pb2
+from holdfast.campaigns.v1 import campaigns_pb2
 from holdfast.common.v1 import types_pb2
 from services.common.errors import InvalidArgument, PermissionDenied, Unauthenticated
 from services.common.roles import CALLER_ROLE, Role, effective_role, require
@@ -46,6 +47,17 @@ class Principal:
 
 def upstreams(request: web.Request) -> Upstreams:
     return request.app[UPSTREAMS]
+
+
+async def path_campaign(request: web.Request, principal: Principal) -> campaigns_pb2.Campaign:
+    """The campaign of the path's `campaign_id`, as campaigns has it: one of another workspace is not found there
+    (404), so this is also the ownership check before another service is asked about the campaign."""
+    got = await upstreams(request).campaigns.GetCampaign(
+        campaigns_pb2.GetCampaignRequest(
+            workspace_id=principal.workspace_id, campaign_id=request.match_info["campaign_id"]
+        )
+    )
+    return got.campaign
 
 
 class PrincipalCache:

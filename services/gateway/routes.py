@@ -26,6 +26,7 @@ from services.gateway.api import (
     authenticate,
     parse_body,
     parse_query,
+    path_campaign,
     reply,
     upstreams,
 )
@@ -153,16 +154,10 @@ async def list_prospects(request: web.Request) -> web.Response:
 
 
 async def resume_preview(request: web.Request) -> web.Response:
-    principal = await authenticate(request)
-    services = upstreams(request)
-    got = await services.campaigns.GetCampaign(
-        campaigns_pb2.GetCampaignRequest(
-            workspace_id=principal.workspace_id, campaign_id=request.match_info["campaign_id"]
-        )
-    )
+    campaign = await path_campaign(request, await authenticate(request))
     try:
-        preview = await services.scheduler.GetResumePreview(
-            scheduler_pb2.GetResumePreviewRequest(campaign_id=got.campaign.id)
+        preview = await upstreams(request).scheduler.GetResumePreview(
+            scheduler_pb2.GetResumePreviewRequest(campaign_id=campaign.id)
         )
     except NotFound:
         # The campaign's plan is still on its way to the scheduler: nothing can be overdue yet.
@@ -200,13 +195,7 @@ async def list_campaigns(request: web.Request) -> web.Response:
 
 
 async def get_campaign(request: web.Request) -> web.Response:
-    principal = await authenticate(request)
-    got = await upstreams(request).campaigns.GetCampaign(
-        campaigns_pb2.GetCampaignRequest(
-            workspace_id=principal.workspace_id, campaign_id=request.match_info["campaign_id"]
-        )
-    )
-    return reply(views.campaign(got.campaign))
+    return reply(views.campaign(await path_campaign(request, await authenticate(request))))
 
 
 async def warmup_progress(request: web.Request) -> web.Response:

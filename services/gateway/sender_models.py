@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field, create_model
 
+from services.common.limits import LIMIT_FIELDS
 from services.gateway.models import EMAIL_PATTERN, TIMEZONES, WS, Request, Response, integral, stripped
 
 # Any int32: the accounts service checks the ranges, so its messages explain the rule. The OpenAPI document
@@ -235,13 +236,8 @@ class OAuthStartOut(Response):
     url: str = Field(description="the provider's consent page; open it in the user's browser")
 
 
-class LimitOut(Response):
-    daily_cap: int
-    weekly_cap: int
-    ramp_start: int
-    ramp_step: int
-    pacing_min_seconds: int
-    pacing_max_seconds: int
+# The limits of one action type as shown: every number of services.common.limits.Limits, by the names it gives.
+LimitOut = create_model("LimitOut", __base__=Response, __module__=__name__, **{n: (int, ...) for n in LIMIT_FIELDS})
 
 
 class LinkedInLimitsOut(Response):

@@ -16,7 +16,7 @@ from holdfast.scheduler.v1 import scheduler_pb2
 from services.common.errors import NotFound
 from services.common.proto_enums import to_word
 from services.gateway import models
-from services.gateway.api import Route, authenticate, reply, upstreams
+from services.gateway.api import Route, authenticate, path_campaign, reply, upstreams
 
 
 class StepStatsOut(models.Response):
@@ -57,22 +57,16 @@ class SenderStatsOut(models.Response):
 
 
 async def campaign_stats(request: web.Request) -> web.Response:
-    principal = await authenticate(request)
-    services = upstreams(request)
-    got = await services.campaigns.GetCampaign(
-        campaigns_pb2.GetCampaignRequest(
-            workspace_id=principal.workspace_id, campaign_id=request.match_info["campaign_id"]
-        )
-    )
+    campaign = await path_campaign(request, await authenticate(request))
     try:
-        stats = await services.scheduler.GetCampaignStats(
-            scheduler_pb2.GetCampaignStatsRequest(campaign_id=got.campaign.id)
+        stats = await upstreams(request).scheduler.GetCampaignStats(
+            scheduler_pb2.GetCampaignStatsRequest(campaign_id=campaign.id)
         )
     except NotFound:
         stats = scheduler_pb2.GetCampaignStatsResponse()  # the plan is still on its way: nothing sent yet
     by_index = {s.step_index: s for s in stats.steps}
     steps = []
-    for step in got.campaign.steps:
+    for step in campaign.steps:
         figures = by_index.get(step.index, scheduler_pb2.StepStats())
         steps.append(
             StepStatsOut(

@@ -8,8 +8,15 @@ from datetime import date, datetime
 
 import asyncpg
 
+from services.common.attempts import Attempt
 from services.scheduler.domain import Sender
-from services.scheduler.plan_rows_repository import PlanRow, limits_from_rows, plan_row, sender_from_row
+from services.scheduler.plan_rows_repository import (
+    PlanRow,
+    attempt_row,
+    limits_from_rows,
+    plan_row,
+    sender_from_row,
+)
 
 # A sender the ready queue named with nothing to claim moves on to its earliest claimable action (or never), unless
 # a plan, hold or campaign write touched its row since the walk read it (its version moved: that writer lowered
@@ -188,7 +195,7 @@ class DispatchTx:
             limit,
         )
 
-    async def attempt_history(self, prospect_ids: Sequence[str]) -> dict[str, list[asyncpg.Record]]:
+    async def attempt_history(self, prospect_ids: Sequence[str]) -> dict[str, list[Attempt]]:
         """Every attempt of these prospects, oldest first: what was tried, what the provider said, and any
         choice made without its answer."""
         rows = await self.conn.fetch(
@@ -196,7 +203,7 @@ class DispatchTx:
                  FROM scheduler.send_attempts WHERE prospect_id = ANY($1::uuid[]) ORDER BY started_at, id""",
             list(prospect_ids),
         )
-        out: dict[str, list[asyncpg.Record]] = {}
+        out: dict[str, list[Attempt]] = {}
         for r in rows:
-            out.setdefault(str(r["prospect_id"]), []).append(r)
+            out.setdefault(str(r["prospect_id"]), []).append(attempt_row(r))
         return out

@@ -172,42 +172,40 @@ class Dispatcher:
             SENDS.labels(row.channel or "", "sent" if outcome.ok else (kind.value if kind else "unknown")).inc()
         return len(work)
 
-    async def _record_round(self, settled: list[tuple[str, PlanRow, Sender, CampaignPlan, Outcome]]) -> int:
+    async def _record_round(self, settled: list[tuple[str, PlanRow, Sender, CampaignPlan, Outcome]]) -> None:
         """Record a round's outcomes and their consequences in one transaction, then evaluate the failure rate
-        of its senders once (S10); returns how many events were written. Should that transaction fail, each
-        outcome is recorded on its own, so one bad row cannot leave a whole round to the reconciler."""
+        of its senders once (S10). Should that transaction fail, each outcome is recorded on its own, so one bad
+        row cannot leave a whole round to the reconciler."""
         if not settled:
-            return 0
+            return
         now = self._clock.now()
         try:
             async with self._repo.transaction() as tx:
                 await tx.lock_senders(sorted({sender.sender_id for _, _, sender, _, _ in settled}))
                 writes = tx.buffered()
-                events = 0
                 for attempt_id, row, sender, plan, outcome in settled:
-                    events += await self._apply_outcome(writes, attempt_id, row, sender, plan, outcome, now)
+                    await self._apply_outcome(writes, attempt_id, row, sender, plan, outcome, now)
                 await writes.flush()
                 if self._failure_rates is not None:
                     # The rate moves with these outcomes, decided in the transaction that records them.
-                    events += await self._failure_rates.evaluate(
+                    await self._failure_rates.evaluate(
                         tx, sorted({sender.sender_id for _, _, sender, _, _ in settled}), now
                     )
-                return events
+                return
         except asyncpg.PostgresError as exc:
             if len(settled) == 1 or isinstance(exc, asyncpg.PostgresConnectionError):
                 raise
             log.warning("recording a round failed; recording its outcomes one by one", error=repr(exc))
-        counted = await asyncio.gather(*(self._record_round([item]) for item in settled), return_exceptions=True)
-        for item, result in zip(settled, counted, strict=True):
+        results = await asyncio.gather(*(self._record_round([item]) for item in settled), return_exceptions=True)
+        for item, result in zip(settled, results, strict=True):
             if isinstance(result, BaseException):
                 log.error(
                     "recording an outcome failed; left for reconciliation", attempt_id=item[0], error=repr(result)
                 )
-        return sum(r for r in counted if isinstance(r, int))
 
     async def _apply_outcome(
         self, tx: Tx, attempt_id: str, row: PlanRow, sender: Sender, plan: CampaignPlan, outcome: Outcome, now: datetime
-    ) -> int:
+    ) -> None:
         """One outcome class per provider answer (T1-T3): a definite answer closes the attempt, and what it
         concerns (this prospect, this recipient for a while, this sender, the account) is what waits or stops."""
         sender_id = sender.sender_id
@@ -260,45 +258,26 @@ class Dispatcher:
                 error=outcome.error_type,
                 detail=outcome.detail,
             )
-            if self._events is not None:
-                # A campaign that cannot send is never shown as quietly active: accounts records the refusal on
-                # the inbox (disconnected, naming the address) and campaigns pause its email steps (P6).
-                await tx.enqueue(
-                    self._events.account_failure(
-                        AccountFailure(
-                            sender_kind=sender.kind,
-                            sender_id=sender_id,
-                            status="disconnected",
-                            restriction_kind="",
-                            detail=outcome.detail,
-                            attempt_id=attempt_id,
-                            sender_refused=True,
-                            sender_version=sender.version,
-                        )
-                    )
-                )
-                return 1
+            # A campaign that cannot send is never shown as quietly active: accounts records the refusal on the
+            # inbox (disconnected, naming the address) and campaigns pause its email steps (P6).
+            await self._report_account_failure(
+                tx,
+                sender,
+                attempt_id,
+                "disconnected",
+                outcome.detail,
+                sender_refused=True,
+                sender_version=sender.version,
+            )
         elif kind in (FailureKind.DISCONNECTED, FailureKind.RESTRICTED):
             status = "disconnected" if kind is FailureKind.DISCONNECTED else "restricted"
             await tx.finish_attempt(attempt_id, "failed", kind.value, "", outcome.detail, now)
             await tx.block_sender(sender_id, status, now + PROVIDER_BLOCK)
             await self._plans.reschedule(tx, row, plan, now, now)
-            if self._events is not None:
-                # S10: accounts owns the account's health; it hears of this from the attempt that saw it.
-                await tx.enqueue(
-                    self._events.account_failure(
-                        AccountFailure(
-                            sender_kind=sender.kind,
-                            sender_id=sender_id,
-                            status=status,
-                            restriction_kind=outcome.restriction_kind,
-                            detail=outcome.detail,
-                            attempt_id=attempt_id,
-                        )
-                    )
-                )
+            if await self._report_account_failure(
+                tx, sender, attempt_id, status, outcome.detail, restriction_kind=outcome.restriction_kind
+            ):
                 log.warning("account failure reported", sender_id=sender_id, status=status, attempt_id=attempt_id)
-                return 1
         elif kind is FailureKind.UNKNOWN or kind is None:
             # S8/T1: no answer, an unreadable answer, or a 5xx that cannot tell: the provider may have acted.
             # Sending again could send twice: the attempt stays open for the reconciler, which asks the provider.
@@ -314,7 +293,35 @@ class Dispatcher:
                 await self._plans.reschedule(
                     tx, row, plan, now + timedelta(minutes=5 * 2**failures), now, failures=failures
                 )
-        return 0
+
+    async def _report_account_failure(
+        self,
+        tx: Tx,
+        sender: Sender,
+        attempt_id: str,
+        status: str,
+        detail: str,
+        *,
+        restriction_kind: str = "",
+        sender_refused: bool = False,
+        sender_version: int = 0,
+    ) -> bool:
+        """S10: accounts owns the account's health; it hears of a failure from the attempt that saw it (an event
+        in this transaction). False when this dispatcher reports nothing (no events given)."""
+        if self._events is None:
+            return False
+        failure = AccountFailure(
+            sender_kind=sender.kind,
+            sender_id=sender.sender_id,
+            status=status,
+            restriction_kind=restriction_kind,
+            detail=detail,
+            attempt_id=attempt_id,
+            sender_refused=sender_refused,
+            sender_version=sender_version,
+        )
+        await tx.enqueue(self._events.account_failure(failure))
+        return True
 
     async def reconcile_once(self) -> int:
         """S8/T2: an attempt still 'started' long after it began got no answer (a crash, a time-out, a 5xx

@@ -12,6 +12,7 @@ from typing import Any
 
 import asyncpg
 
+from services.common.attempts import Attempt
 from services.common.timemath import Schedule
 from services.scheduler.domain import CampaignPlan, Limits, Sender, Step
 
@@ -95,6 +96,13 @@ def plan_row(r: asyncpg.Record) -> PlanRow:
         r["stop_reason"],
         r["voice"],
         r["parked_until"],
+    )
+
+
+def attempt_row(r: asyncpg.Record) -> Attempt:
+    """A row of scheduler.send_attempts as the prospect's history shows it (T2): its detail is the note."""
+    return Attempt(
+        r["step_index"], r["action_type"], r["status"], r["outcome"], r["detail"], r["started_at"], r["finished_at"]
     )
 
 

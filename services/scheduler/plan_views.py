@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from services.common import timemath
+from services.common.attempts import Attempt
 from services.common.clock import Clock
 from services.scheduler.domain import FALLBACK_LIMITS, CampaignPlan, Sender, hold_blocks
 from services.scheduler.plan_rows_repository import PlanRow
@@ -16,22 +17,11 @@ from services.scheduler.why_not_now import value as why
 
 
 @dataclass(frozen=True, slots=True)
-class AttemptRecord:
-    step_index: int
-    action_type: str
-    status: str
-    outcome: str
-    note: str
-    started_at: datetime
-    finished_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
 class PlanView:
     plan: PlanRow
     why_not_now: list[str]
     # T2: the prospect's attempts, oldest first.
-    history: list[AttemptRecord] = field(default_factory=list)
+    history: list[Attempt] = field(default_factory=list)
 
 
 def _sender_wait(block: str) -> str:
@@ -65,18 +55,7 @@ class PlanViews:
             views = []
             for row in rows:
                 sender = senders.get(row.sender_id or "")
-                history = [
-                    AttemptRecord(
-                        a["step_index"],
-                        a["action_type"],
-                        a["status"],
-                        a["outcome"],
-                        a["detail"],
-                        a["started_at"],
-                        a["finished_at"],
-                    )
-                    for a in histories.get(row.prospect_id, [])
-                ]
+                history = histories.get(row.prospect_id, [])
                 views.append(PlanView(row, await self._why_not_now(tx, plan, row, held, sender, now), history))
         return views
 

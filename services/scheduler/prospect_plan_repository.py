@@ -75,22 +75,31 @@ class ProspectPlanTx:
         stop_reason: str,
         now: datetime,
     ) -> None:
+        """How a plan moved, written by `write_plan` (which a dispatch round's BufferedTx holds back)."""
+        await self.write_plan(
+            (
+                prospect_id,
+                state,
+                step_index,
+                channel,
+                action_type,
+                sender_id,
+                due_at,
+                next_action_at,
+                failures,
+                stop_reason,
+                now,
+            )
+        )
+
+    async def write_plan(self, row: tuple) -> None:
+        """One row of `update_plans`, written now."""
         await self.conn.execute(
             f"""UPDATE scheduler.prospect_plans p SET state = {_VOICE_STATE.format(s="$2")}, step_index = $3,
                    channel = $4, action_type = $5, sender_id = $6, due_at = $7,
                    next_action_at = {_VOICE_NEXT.format(s="$2", n="$8")}, failures = $9,
                    stop_reason = {_VOICE_REASON.format(s="$2", r="$10")}, updated_at = $11 WHERE prospect_id = $1""",
-            prospect_id,
-            state,
-            step_index,
-            channel,
-            action_type,
-            sender_id,
-            due_at,
-            next_action_at,
-            failures,
-            stop_reason,
-            now,
+            *row,
         )
 
     async def update_plans(self, rows: Sequence[tuple]) -> None:

@@ -274,44 +274,18 @@ class Tx(ProspectPlanTx, SenderTx, FailureRateTx, CapacityTx, DispatchTx):
 
 
 class BufferedTx(Tx):
-    """A dispatch round's transaction: `update_plan` and `finish_attempt` are held back and written by `flush`
-    in one statement each (a round has hundreds), everything else goes straight through. Reads of plans or
-    attempts see the held-back writes only after `flush`."""
+    """A dispatch round's transaction: `update_plan` (through `write_plan`) and `finish_attempt` are held back and
+    written by `flush` in one statement each (a round has hundreds), everything else goes straight through. Reads
+    of plans or attempts see the held-back writes only after `flush`."""
 
     def __init__(self, conn: asyncpg.Connection):
         super().__init__(conn)
         self._plans: dict[str, tuple] = {}
         self._attempts: dict[str, tuple[str, str, str, str, str, datetime]] = {}
 
-    async def update_plan(
-        self,
-        prospect_id: str,
-        *,
-        state: str,
-        step_index: int,
-        channel: str | None,
-        action_type: str | None,
-        sender_id: str | None,
-        due_at: datetime | None,
-        next_action_at: datetime | None,
-        failures: int,
-        stop_reason: str,
-        now: datetime,
-    ) -> None:
+    async def write_plan(self, row: tuple) -> None:
         # Keyed by prospect: a later update of the same prospect wins, as it would written one by one.
-        self._plans[prospect_id] = (
-            prospect_id,
-            state,
-            step_index,
-            channel,
-            action_type,
-            sender_id,
-            due_at,
-            next_action_at,
-            failures,
-            stop_reason,
-            now,
-        )
+        self._plans[row[0]] = row
 
     async def finish_attempt(
         self, attempt_id: str, status: str, outcome: str, provider_ref: str, detail: str, now: datetime

@@ -12,6 +12,7 @@ import grpc
 from holdfast.common.v1 import types_pb2
 from holdfast.scheduler.v1 import scheduler_pb2 as pb
 from holdfast.scheduler.v1 import scheduler_pb2_grpc as pb_grpc
+from services.common import attempts
 from services.common.errors import InvalidArgument, NotImplementedYet
 from services.common.grpc_server import Registration
 from services.common.ids import parse_uuid
@@ -280,18 +281,7 @@ class SchedulerServicer(VoiceRpcs, pb_grpc.SchedulerServiceServicer):
                         if v.plan.voice == "out_of_office" and v.plan.parked_until and v.plan.parked_until > now
                         else None
                     ),
-                    history=[
-                        pb.AttemptRecord(
-                            step_index=a.step_index,
-                            action_type=a.action_type,
-                            status=a.status,
-                            outcome=a.outcome,
-                            note=a.note,
-                            started_at=to_timestamp(a.started_at),
-                            finished_at=to_timestamp(a.finished_at),
-                        )
-                        for a in v.history
-                    ],
+                    history=[pb.AttemptRecord(**attempts.proto_fields(a)) for a in v.history],
                 )
                 for v in views
             ]

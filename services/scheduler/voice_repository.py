@@ -14,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
+from services.common.attempts import Attempt
+from services.scheduler.plan_rows_repository import attempt_row
 from services.scheduler.repository import Tx
 
 # Stronger voices win; a weaker one never replaces a stronger (an out-of-office after a reply changes nothing).
@@ -227,13 +229,15 @@ class VoiceTx:
         )
         return [_event(r) for r in rows]
 
-    async def attempts_of(self, campaign_id: str, prospect_id: str) -> list[asyncpg.Record]:
-        return await self._conn.fetch(
-            """SELECT step_index, action_type, status, outcome, started_at, finished_at FROM scheduler.send_attempts
-                WHERE campaign_id = $1 AND prospect_id = $2 ORDER BY started_at, step_index""",
+    async def attempts_of(self, campaign_id: str, prospect_id: str) -> list[Attempt]:
+        rows = await self._conn.fetch(
+            """SELECT step_index, action_type, status, outcome, detail, started_at, finished_at
+                 FROM scheduler.send_attempts WHERE campaign_id = $1 AND prospect_id = $2
+                ORDER BY started_at, step_index""",
             campaign_id,
             prospect_id,
         )
+        return [attempt_row(r) for r in rows]
 
     async def in_flight(self, prospect_ids: Sequence[str], started_after: datetime) -> int:
         return int(

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 import structlog
 
+from services.common.attempts import Attempt
 from services.common.clock import Clock
 from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.scheduler.domain import CampaignPlan, company_domain
@@ -28,16 +29,6 @@ from services.scheduler.voice_repository import RANK, STOPPING, Target, VoiceEve
 log = structlog.get_logger(__name__)
 VOICES = ("out_of_office", "replied", "opted_out")
 SUPPRESSION_KINDS = ("email", "domain", "linkedin")
-
-
-@dataclass(frozen=True, slots=True)
-class Attempt:
-    step_index: int
-    action_type: str
-    status: str
-    outcome: str
-    started_at: datetime
-    finished_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,10 +291,7 @@ class ProspectVoices:
             found = await store.prospect(prospect_id)
             if found is None or found[0].campaign_id != campaign_id:
                 raise NotFound("no such prospect")
-            attempts = [
-                Attempt(r["step_index"], r["action_type"], r["status"], r["outcome"], r["started_at"], r["finished_at"])
-                for r in await store.attempts_of(campaign_id, prospect_id)
-            ]
+            attempts = await store.attempts_of(campaign_id, prospect_id)
             return await store.events_of(prospect_id), attempts
 
     async def _drain(self, prospect_ids: list[str]) -> None:

@@ -9,6 +9,22 @@ export async function workspace() {
   return api("GET", "/workspace");
 }
 
+// The part of a team page that depends on the viewer (their role, the members): `build(w)` runs once, with
+// GET /workspace, the first time the page refreshes. The function returned resolves to false when the viewer left
+// the page (`body` is gone) before it was built, true once it is.
+export function buildOnce(body, build) {
+  let built = false;
+  return async () => {
+    if (!built) {
+      const w = await workspace();
+      if (!body.isConnected) return false;
+      build(w);
+      built = true;
+    }
+    return true;
+  };
+}
+
 export const can = (role, needed) => (ROLE_RANK[role] || 0) >= ROLE_RANK[needed];
 
 // A notice in place of a part of the page the viewer's role may not use.

@@ -3,7 +3,7 @@
 // workspace's integrations (an endpoint it disabled). Admins read it; other roles are told which role it needs.
 import { api } from "./api.js";
 import { esc, viewerZone, when } from "./format.js";
-import { can, roleNotice, workspace } from "./team.js";
+import { buildOnce, can, roleNotice } from "./team.js";
 import { handleAuthError, main, patch } from "./ui.js";
 import { AUDIT_ACTIONS, auditActionLabel, eventLabel, roleLabel, WEBHOOK_EVENTS, words } from "./words.js";
 
@@ -42,7 +42,7 @@ export function auditView() {
     <div id="audit-body"><p>Loading…</p></div>`;
   const $ = (x) => document.getElementById(x);
   const body = $("audit-body");
-  let built = false;
+  const built = buildOnce(body, build);
   let members = [];
   const pages = [""];
   let page = 0;
@@ -135,12 +135,7 @@ export function auditView() {
   const view = {
     async refresh() {
       try {
-        if (!built) {
-          const w = await workspace();
-          if (!body.isConnected) return;
-          build(w);
-          built = true;
-        }
+        if (!(await built())) return;
         if ($("audit")) await load();
       } catch (err) {
         if (!handleAuthError(err)) throw err;

@@ -3,7 +3,7 @@
 // stops working at once. Other roles are told which role this page needs.
 import { api } from "./api.js";
 import { esc, viewerZone, when } from "./format.js";
-import { can, roleNotice, secretBox, wireCopy, workspace } from "./team.js";
+import { buildOnce, can, roleNotice, secretBox, wireCopy } from "./team.js";
 import { errorBox, handleAuthError, main, patch, say } from "./ui.js";
 import { roleLabel, TOKEN_SCOPE_HINTS, TOKEN_SCOPES } from "./words.js";
 
@@ -13,7 +13,7 @@ export function tokensView() {
     <div id="tokens-body"><p>Loading…</p></div>`;
   const $ = (x) => document.getElementById(x);
   const body = $("tokens-body");
-  let built = false;
+  const built = buildOnce(body, build);
   let members = [];
   wireCopy(body);
 
@@ -96,12 +96,7 @@ export function tokensView() {
 
   const view = {
     async refresh() {
-      if (!built) {
-        const w = await workspace();
-        if (!body.isConnected) return;
-        build(w);
-        built = true;
-      }
+      if (!(await built())) return;
       const box = $("tokens");
       if (!box) return;
       const listed = await api("GET", "/tokens");

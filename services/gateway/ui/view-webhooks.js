@@ -4,7 +4,7 @@
 // look at its recent deliveries and replay one. Other roles are told which role this page needs.
 import { api } from "./api.js";
 import { esc, viewerZone, when } from "./format.js";
-import { can, roleNotice, secretBox, wireCopy, workspace } from "./team.js";
+import { buildOnce, can, roleNotice, secretBox, wireCopy } from "./team.js";
 import { errorBox, handleAuthError, main, patch, say } from "./ui.js";
 import { DELIVERY_STATUSES, eventLabel, WEBHOOK_EVENTS } from "./words.js";
 
@@ -15,7 +15,7 @@ export function webhooksView() {
     <div id="hooks-body"><p>Loading…</p></div>`;
   const $ = (x) => document.getElementById(x);
   const body = $("hooks-body");
-  let built = false;
+  const built = buildOnce(body, build);
   let open = ""; // the endpoint whose deliveries are shown
   wireCopy(body);
 
@@ -189,12 +189,7 @@ export function webhooksView() {
 
   const view = {
     async refresh() {
-      if (!built) {
-        const w = await workspace();
-        if (!body.isConnected) return;
-        build(w);
-        built = true;
-      }
+      if (!(await built())) return;
       const box = $("endpoints");
       if (!box) return;
       const listed = await api("GET", "/webhook-endpoints");
