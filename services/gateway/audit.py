@@ -120,18 +120,21 @@ def _instant(raw: str | None, field: str) -> datetime | None:
 
 
 class AuditEntryOut(models.Response):
-    id: str
-    at: str
-    member_id: str
-    member_email: str
-    token_id: str | None
-    action: str
-    method: str
-    path: str
-    target: dict[str, Any]
-    changes: dict[str, Any]
-    status: int
-    request_id: str
+    id: str = Field(description="the entry's id; entries are listed newest first")
+    at: str = Field(description="when the change was made (ISO 8601, UTC)")
+    member_id: str = Field(
+        description="who made it (00000000-0000-0000-0000-000000000000: Holdfast itself; "
+        "00000000-0000-0000-0000-000000000001: unknown, a refused sign-in)"
+    )
+    member_email: str = Field(description="their email address when the entry was written")
+    token_id: str | None = Field(description="the API token used, or null for a signed-in member")
+    action: str = Field(description="the operation, as in this document, e.g. pause_campaign")
+    method: str = Field(description="the HTTP method")
+    path: str = Field(description="the path called")
+    target: dict[str, Any] = Field(description="the path's ids, e.g. campaign_id")
+    changes: dict[str, Any] = Field(description="the request body, secrets redacted, lists of over 10 items counted")
+    status: int = Field(description="the HTTP status answered")
+    request_id: str = Field(description="the request's X-Request-Id, to find its log lines")
 
 
 class AuditPage(models.Response):
