@@ -23,9 +23,12 @@ import argparse
 import asyncio
 import functools
 import gc
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
+
+import asyncpg
 
 from bench import summary
 from bench.common import RunningSuite, generate_campaigns, running_suite
@@ -115,21 +118,32 @@ async def bare_update(run: RunningSuite, ids: list[str], reason: str) -> float:
     return elapsed
 
 
-async def until_done(
-    run: RunningSuite, ids: list[str], status: str, held: list[str], since: float, within_s: float = 300.0
+def watch(
+    dsn: str,
+    ids: list[str],
+    status: str,
+    held: list[str],
+    ready: threading.Event,
+    go: threading.Event,
+    within_s: float = 300.0,
 ) -> tuple[float, float]:
-    """Seconds from `since` (wall clock) until every campaign is seen with `status` and until every one of their
-    holds in the scheduler is seen as `held` (looked at every 20 ms: committed rows only). The ids are written
-    once to a temporary table, and each look asks whether any campaign is not done yet (it stops at the first
-    one): the watching costs the machine little next to what it watches, not 10,000 ids encoded and looked up
-    50 times a second."""
-    deadline = time.monotonic() + within_s
-    campaigns_at = holds_at = None
-    async with run.db.acquire() as conn:
-        await conn.execute("CREATE TEMPORARY TABLE watched (id uuid PRIMARY KEY)")
+    """Wall-clock times when every campaign is first seen with `status` and every one of their holds in the scheduler
+    as `held` (looked at every 20 ms: committed rows only). Runs in a thread of its own, on its own connection: the
+    suite's services share the bench's process and event loop, and a look queued behind their callbacks (the
+    webhook events that leave right after the holds) saw the holds up to 100 ms late. The ids are written to a
+    temporary table before the event is sent (`ready`), and the looks start once it is (`go`); each look asks
+    whether any campaign is not done yet (it stops at the first one)."""
+
+    async def looks() -> tuple[float, float]:
+        deadline = time.monotonic() + within_s
+        campaigns_at = holds_at = None
+        conn = await asyncpg.connect(dsn)
         try:
+            await conn.execute("CREATE TEMPORARY TABLE watched (id uuid PRIMARY KEY)")
             await conn.execute("INSERT INTO watched SELECT unnest($1::uuid[])", ids)
             await conn.execute("ANALYZE watched")
+            ready.set()
+            go.wait(within_s)
             while campaigns_at is None or holds_at is None:
                 if campaigns_at is None and not await conn.fetchval(
                     "SELECT EXISTS (SELECT 1 FROM watched w LEFT JOIN campaigns.campaigns c ON c.id = w.id"
@@ -146,8 +160,29 @@ async def until_done(
                 assert time.monotonic() < deadline, f"not done after {within_s} s"
                 await asyncio.sleep(0.02)
         finally:
-            await conn.execute("DROP TABLE watched")
-    return campaigns_at - since, holds_at - since
+            ready.set()
+            await conn.close()
+        return campaigns_at, holds_at
+
+    return asyncio.run(looks())
+
+
+async def until_done(
+    run: RunningSuite, ids: list[str], status: str, held: list[str], send: Callable[[], Awaitable[object]]
+) -> tuple[float, float, float]:
+    """Seconds from sending an event (`send`) until every campaign is seen with `status` and until every one of
+    their holds in the scheduler is seen as `held` (see `watch`), and when it was sent (wall clock)."""
+    ready, go = threading.Event(), threading.Event()
+    watching = asyncio.ensure_future(asyncio.to_thread(watch, run.suite.dsn, ids, status, held, ready, go))
+    try:
+        await asyncio.to_thread(ready.wait)
+        since = time.time()
+        go.set()
+        await send()
+    finally:
+        go.set()
+    campaigns_at, holds_at = await watching
+    return campaigns_at - since, holds_at - since, since
 
 
 async def drained(run: RunningSuite, within_s: float = 300.0) -> None:
@@ -218,22 +253,19 @@ async def run(campaigns: int, account_campaigns: int, show_timeline: bool) -> No
 
         floor = await bare_update(run, ids, "subscription_canceled")
         await drained(run)
-        since = time.time()
-        await run.billing_webhook(workspace_id, "subscription.canceled")
-        report(
-            "subscription canceled ->  paused",
-            campaigns,
-            *await until_done(run, ids, "paused", ["campaign"], since),
-            floor,
+        campaigns_s, holds_s, since = await until_done(
+            run, ids, "paused", ["campaign"], lambda: run.billing_webhook(workspace_id, "subscription.canceled")
         )
+        report("subscription canceled ->  paused", campaigns, campaigns_s, holds_s, floor)
         if show_timeline:
             timeline(since)
         assert await history_rows(run, ids, "subscription_canceled") == campaigns
 
         await drained(run)
-        since = time.time()
-        await run.billing_webhook(workspace_id, "subscription.activated")
-        report("subscribed again      ->  active", campaigns, *await until_done(run, ids, "active", [], since), None)
+        campaigns_s, holds_s, since = await until_done(
+            run, ids, "active", [], lambda: run.billing_webhook(workspace_id, "subscription.activated")
+        )
+        report("subscribed again      ->  active", campaigns, campaigns_s, holds_s, None)
         if show_timeline:
             timeline(since)
 
@@ -243,14 +275,10 @@ async def run(campaigns: int, account_campaigns: int, show_timeline: bool) -> No
             json={"status": "CREDENTIALS", "notify": False},
         )
         await drained(run)
-        since = time.time()
-        await run.account_status_webhook(shared_unipile, "CREDENTIALS")
-        report(
-            "account disconnected  ->  paused",
-            account_campaigns,
-            *await until_done(run, users, "paused", ["linkedin"], since),
-            floor,
+        campaigns_s, holds_s, since = await until_done(
+            run, users, "paused", ["linkedin"], lambda: run.account_status_webhook(shared_unipile, "CREDENTIALS")
         )
+        report("account disconnected  ->  paused", account_campaigns, campaigns_s, holds_s, floor)
         if show_timeline:
             timeline(since)
         assert await history_rows(run, users, "linkedin_account_disconnected") == account_campaigns
@@ -259,14 +287,10 @@ async def run(campaigns: int, account_campaigns: int, show_timeline: bool) -> No
             f"{run.unipile_url}/_sandbox/accounts/{shared_unipile}/status", json={"status": "OK", "notify": False}
         )
         await drained(run)
-        since = time.time()
-        await run.account_status_webhook(shared_unipile, "OK")
-        report(
-            "account reconnected   ->  active",
-            account_campaigns,
-            *await until_done(run, users, "active", [], since),
-            None,
+        campaigns_s, holds_s, since = await until_done(
+            run, users, "active", [], lambda: run.account_status_webhook(shared_unipile, "OK")
         )
+        report("account reconnected   ->  active", account_campaigns, campaigns_s, holds_s, None)
         if show_timeline:
             timeline(since)
         assert await history_rows(run, users, "linkedin_account_disconnected") == 2 * account_campaigns
@@ -282,7 +306,7 @@ def main() -> None:
         help="print when each step ran (campaigns statements, relay, scheduler holds)",
     )
     args = parser.parse_args()
-    asyncio.run(run(args.campaigns, args.account_campaigns, args.timeline))
+    event_loop.run(run(args.campaigns, args.account_campaigns, args.timeline))
 
 
 if __name__ == "__main__":
