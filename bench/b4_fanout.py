@@ -23,7 +23,7 @@ import argparse
 import asyncio
 import functools
 import gc
-import threading
+import multiprocessing
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -119,20 +119,15 @@ async def bare_update(run: RunningSuite, ids: list[str], reason: str) -> float:
 
 
 def watch(
-    dsn: str,
-    ids: list[str],
-    status: str,
-    held: list[str],
-    ready: threading.Event,
-    go: threading.Event,
-    within_s: float = 300.0,
-) -> tuple[float, float]:
-    """Wall-clock times when every campaign is first seen with `status` and every one of their holds in the scheduler
-    as `held` (looked at every 20 ms: committed rows only). Runs in a thread of its own, on its own connection: the
-    suite's services share the bench's process and event loop, and a look queued behind their callbacks (the
-    webhook events that leave right after the holds) saw the holds up to 100 ms late. The ids are written to a
-    temporary table before the event is sent (`ready`), and the looks start once it is (`go`); each look asks
-    whether any campaign is not done yet (it stops at the first one)."""
+    dsn: str, ids: list[str], status: str, held: list[str], ready: Any, go: Any, times: Any, within_s: float = 300.0
+) -> None:
+    """In a process of its own: put on `times` the wall-clock times when every campaign is first seen with `status`
+    and every one of their holds in the scheduler as `held` (looked at every 20 ms: committed rows only), or the
+    error that stopped it. The suite's services share the bench's process (its event loop and its interpreter lock):
+    a look from there waited behind their work (the webhook events leave right after the holds) and saw the holds
+    up to 100 ms late, from a thread still 20-50 ms. The ids are written to a temporary table before the event is
+    sent (`ready`), and the looks start once it is (`go`); each look asks whether any campaign is not done yet (it
+    stops at the first one)."""
 
     async def looks() -> tuple[float, float]:
         deadline = time.monotonic() + within_s
@@ -160,11 +155,16 @@ def watch(
                 assert time.monotonic() < deadline, f"not done after {within_s} s"
                 await asyncio.sleep(0.02)
         finally:
-            ready.set()
             await conn.close()
         return campaigns_at, holds_at
 
-    return asyncio.run(looks())
+    try:
+        times.put(asyncio.run(looks()))
+    except BaseException as exc:
+        times.put(repr(exc))
+        raise
+    finally:
+        ready.set()
 
 
 async def until_done(
@@ -172,16 +172,21 @@ async def until_done(
 ) -> tuple[float, float, float]:
     """Seconds from sending an event (`send`) until every campaign is seen with `status` and until every one of
     their holds in the scheduler is seen as `held` (see `watch`), and when it was sent (wall clock)."""
-    ready, go = threading.Event(), threading.Event()
-    watching = asyncio.ensure_future(asyncio.to_thread(watch, run.suite.dsn, ids, status, held, ready, go))
+    spawn = multiprocessing.get_context("spawn")
+    ready, go, times = spawn.Event(), spawn.Event(), spawn.Queue()
+    watcher = spawn.Process(target=watch, args=(run.suite.dsn, ids, status, held, ready, go, times), daemon=True)
+    watcher.start()
     try:
-        await asyncio.to_thread(ready.wait)
+        await asyncio.to_thread(ready.wait, 120)
         since = time.time()
         go.set()
         await send()
+        seen = await asyncio.to_thread(times.get, True, 330)
     finally:
         go.set()
-    campaigns_at, holds_at = await watching
+        await asyncio.to_thread(watcher.join, 30)
+    assert isinstance(seen, tuple), f"the watcher failed: {seen}"
+    campaigns_at, holds_at = seen
     return campaigns_at - since, holds_at - since, since
 
 
