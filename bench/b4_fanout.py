@@ -7,8 +7,10 @@
   Then it says the account is OK again.
 
 Each is timed from the webhook's POST until every campaign is seen changed in the campaigns schema, and until
-every hold is seen changed in the scheduler's (committed rows, looked at every 20 ms). Target: <= 1 s to paused.
-The baseline, measured in the same run, is a bare SQL UPDATE setting the same rows' status.
+every hold is seen changed in the scheduler's (committed rows, looked at every 20 ms by a process of its own).
+Target: <= 1 s to paused. The baseline, measured in the same run, is a bare SQL UPDATE setting the same rows' status.
+The suite's services run in this process, on uvloop and with the heap they built to start frozen, as each service
+process does (services/common/service_main.py).
 
 The campaigns, their steps, senders and plans are generated with set-based SQL in the campaigns and scheduler
 schemas (creating 15,000 campaigns through the API would take longer than the benchmark); the workspace and the
