@@ -121,8 +121,9 @@ class Tx(ProspectPlanTx, SenderTx, FailureRateTx, CapacityTx, DispatchTx):
 
     async def set_holds_many(self, holds: Sequence[tuple[str, int, list[str]]], now: datetime) -> dict[str, list[str]]:
         """`set_holds` for many campaigns in one statement: each (campaign, version, scopes) newer than what is
-        stored is applied. Returns, per campaign applied, the scopes it released. `scopes` lists are only read (a
-        batch may share one among its campaigns)."""
+        stored is applied. Returns, per campaign applied, the scopes it released. Campaign ids in canonical form (as
+        `parse_uuid` gives them: the rows come back keyed by PostgreSQL's text of the id); `scopes` lists are only read
+        (a batch may share one among its campaigns)."""
         newest: dict[str, tuple[int, list[str]]] = {}
         get = newest.get
         for campaign_id, version, scopes in holds:
