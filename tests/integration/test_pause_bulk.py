@@ -289,6 +289,27 @@ async def test_a_batch_of_holds_takes_any_uuid_spelling_and_measures_each_campai
     await eventually_held(suite, [c], ["linkedin"])
 
 
+async def test_active_channels_answer_each_campaign_in_canonical_form_with_its_own_channels(suite):
+    """GetActiveChannels for thousands of campaigns (B4) converts each set of channels once: every campaign still
+    gets its own, and an id spelt otherwise than canonically is answered in canonical form."""
+    _, auth, li, inbox = await shared_account(suite)
+    invite = await new_campaign(suite, auth, li, inbox, [INVITE])
+    email = await new_campaign(suite, auth, li, inbox, [EMAIL])
+    both = await new_campaign(suite, auth, li, inbox, [EMAIL, INVITE])
+    other = await new_campaign(suite, auth, li, inbox, [INVITE])
+    stub = scheduler_pb2_grpc.SchedulerServiceStub(open_channel(f"127.0.0.1:{suite.ports['scheduler']}"))
+    reply = await stub.GetActiveChannels(
+        scheduler_pb2.GetActiveChannelsRequest(campaign_ids=[invite.upper(), email, both, other])
+    )
+    linkedin, mail = types_pb2.CHANNEL_LINKEDIN, types_pb2.CHANNEL_EMAIL
+    assert [(c.campaign_id, list(c.channels)) for c in reply.campaigns] == [
+        (invite, [linkedin]),
+        (email, [mail]),
+        (both, [linkedin, mail]),
+        (other, [linkedin]),
+    ]
+
+
 async def test_each_campaign_changed_in_bulk_gets_a_webhook_event_of_its_own(suite):
     """The events of one bulk statement draw their ids from one random salt and each history row's id (campaigns
     migration 008): every campaign paused and resumed gets its own event, none taken for another's replay
