@@ -58,14 +58,17 @@ def _timed(owner: Any, name: str, label: str | Callable[..., str]) -> None:
 def instrument() -> None:
     """Time the steps of a fan-out: the campaigns statements, the outbox relay's rounds and deliveries (per
     destination), the scheduler's holds batches and their apply."""
+    from services.campaigns.clients import SchedulerClient
     from services.campaigns.health import HealthReactions
     from services.campaigns.pause import PauseStates
-    from services.campaigns.repository import Transaction
+    from services.campaigns.repository import Repository, Transaction
     from services.common.outbox import Relay
     from services.scheduler.repository import Tx
     from services.scheduler.service import SchedulerService
 
     _timed(HealthReactions, "apply", "campaigns: health event applied (all)")
+    _timed(Repository, "started_campaigns", "campaigns: started campaigns (of the workspace or account)")
+    _timed(SchedulerClient, "active_channels", "campaigns: the scheduler's active channels (call)")
     _timed(PauseStates, "add_many", "campaigns: add_many (all chunks, committed)")
     _timed(PauseStates, "clear_many", "campaigns: clear_many (all chunks, committed)")
     _timed(Transaction, "pause_many", "campaigns: pause_many statement")
