@@ -58,8 +58,8 @@ class BulkPauseTx:
         shown), bump their pause_version; write each one's history row with `actor` (its webhook event follows,
         written by the statement trigger of pause_history). Data-modifying CTEs share one snapshot, so the reasons
         after the change are those read (`others`: most campaigns have none, and take the added reason as it is, with
-        no sort or aggregate of their own) plus the one added. Returns per campaign changed: id, status,
-        status_before, pause_version and held (its reasons' scopes, sorted)."""
+        no sort or aggregate of their own) plus the one added. Returns per campaign changed: id (as text: thousands of
+        them go on as strings), status, status_before, pause_version and held (its reasons' scopes, sorted)."""
         return await self._conn.fetch(
             """WITH locked AS MATERIALIZED (
                    SELECT c.id, c.status FROM unnest($1::uuid[]) AS t(id) JOIN campaigns.campaigns c ON c.id = t.id
@@ -93,7 +93,7 @@ class BulkPauseTx:
                    INSERT INTO campaigns.pause_history (campaign_id, action, reason, subject, scope, actor_kind,
                        actor_member_id, actor_source, actor_event_id, detail, status_after, at)
                    SELECT id, 'added', $2, $4, $3, $8, $9::uuid, $10, $11, $5, status, $6 FROM paused ORDER BY id)
-               SELECT * FROM paused""",
+               SELECT id::text AS id, status, status_before, pause_version, held FROM paused""",
             list(campaign_ids),
             reason,
             scope,

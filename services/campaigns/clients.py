@@ -174,7 +174,16 @@ class SchedulerClient:
 
     async def active_channels(self, campaign_ids: list[str]) -> dict[str, set[str]]:
         reply = await self._stub.GetActiveChannels(scheduler_pb2.GetActiveChannelsRequest(campaign_ids=campaign_ids))
-        return {c.campaign_id: {to_word(types_pb2.Channel, ch) or "" for ch in c.channels} for c in reply.campaigns}
+        # Thousands of campaigns per call (B4): each set of channels converted once (a fresh set per campaign).
+        words: dict[tuple[int, ...], frozenset[str]] = {}
+        found = {}
+        for c in reply.campaigns:
+            codes = tuple(c.channels)
+            channels = words.get(codes)
+            if channels is None:
+                channels = words[codes] = frozenset(to_word(types_pb2.Channel, ch) or "" for ch in codes)
+            found[c.campaign_id] = set(channels)
+        return found
 
     async def progress(self, campaign_ids: list[str]) -> dict[str, tuple[int, int]]:
         reply = await self._stub.GetCampaignProgress(

@@ -151,11 +151,11 @@ class PauseStates:
                     return BulkChange((), (), ())
                 events = await tx.enqueue_many(
                     self._events.holds_many(
-                        [HoldState(str(r["id"]), r["pause_version"], tuple(r["held"])) for r in rows], caused_at or now
+                        [HoldState(r["id"], r["pause_version"], tuple(r["held"])) for r in rows], caused_at or now
                     )
                 )
                 PAUSE_CHANGES.labels(reason, "added", actor.source or actor.kind).inc(len(rows))
-            return BulkChange(tuple(str(r["id"]) for r in rows), (), tuple(events))
+            return BulkChange(tuple(r["id"] for r in rows), (), tuple(events))
 
         return await _in_chunks(campaign_ids, chunk, committed)
 

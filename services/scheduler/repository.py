@@ -121,14 +121,24 @@ class Tx(ProspectPlanTx, SenderTx, FailureRateTx, CapacityTx, DispatchTx):
 
     async def set_holds_many(self, holds: Sequence[tuple[str, int, list[str]]], now: datetime) -> dict[str, list[str]]:
         """`set_holds` for many campaigns in one statement: each (campaign, version, scopes) newer than what is
-        stored is applied. Returns, per campaign applied, the scopes it released."""
+        stored is applied. Returns, per campaign applied, the scopes it released. Campaign ids in canonical form (as
+        `parse_uuid` gives them: the rows come back keyed by PostgreSQL's text of the id); `scopes` lists are only read
+        (a batch may share one among its campaigns)."""
         newest: dict[str, tuple[int, list[str]]] = {}
+        get = newest.get
         for campaign_id, version, scopes in holds:
-            if campaign_id not in newest or version > newest[campaign_id][0]:
+            seen = get(campaign_id)
+            if seen is None or version > seen[0]:
                 newest[campaign_id] = (version, scopes)
         # Rows are written (and locked) in id order, so two batches over the same campaigns cannot deadlock;
-        # a row locked by a running claim (FOR SHARE) is waited for, as in set_holds.
+        # a row locked by a running claim (FOR SHARE) is waited for, as in set_holds. Only a row whose scopes lost
+        # one comes back with those it held before: a pause only adds, and its thousands of rows cost nothing here.
         ids = sorted(newest)
+        versions, texts = [], []
+        for campaign_id in ids:
+            version, scopes = newest[campaign_id]
+            versions.append(version)
+            texts.append(",".join(scopes))
         rows = await self.conn.fetch(
             """INSERT INTO scheduler.campaign_holds AS h (campaign_id, version, held_scopes, updated_at, changed_at)
                SELECT t.c, t.v, string_to_array(t.s, ','), $4, clock_timestamp()
@@ -137,15 +147,17 @@ class Tx(ProspectPlanTx, SenderTx, FailureRateTx, CapacityTx, DispatchTx):
                    held_scopes = EXCLUDED.held_scopes, updated_at = EXCLUDED.updated_at,
                    changed_at = clock_timestamp()
                 WHERE h.version < EXCLUDED.version
-               RETURNING h.campaign_id, old.held_scopes AS before""",
+               RETURNING h.campaign_id::text,
+                         CASE WHEN old.held_scopes <@ h.held_scopes THEN NULL ELSE old.held_scopes END AS before""",
             ids,
-            [newest[c][0] for c in ids],
-            [",".join(newest[c][1]) for c in ids],
+            versions,
+            texts,
             now,
         )
-        return {
-            str(r["campaign_id"]): sorted(set(r["before"] or ()) - set(newest[str(r["campaign_id"])][1])) for r in rows
-        }
+        released: dict[str, list[str]] = {}
+        for campaign_id, before in rows:
+            released[campaign_id] = sorted(set(before) - set(newest[campaign_id][1])) if before else []
+        return released
 
     async def held_scopes(self, campaign_id: str) -> list[str]:
         scopes = await self.conn.fetchval(

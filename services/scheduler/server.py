@@ -191,10 +191,13 @@ class SchedulerServicer(VoiceRpcs, pb_grpc.SchedulerServiceServicer):
     async def SetCampaignHoldsBatch(
         self, request: pb.SetCampaignHoldsBatchRequest, context: grpc.aio.ServicerContext
     ) -> pb.SetCampaignHoldsBatchResponse:
-        # Thousands of holds per call (B4): the scopes and the cause time, alike across a batch, are converted once.
+        # Thousands of holds per call (B4): the scopes and the cause time, alike across a batch, are converted once,
+        # and an id already in canonical form is taken as it is (parse_uuid would give it back unchanged; it still
+        # checks and names any other).
         words: dict[tuple[int, ...], list[str]] = {}
         times: dict[tuple[int, int], datetime] = {}
         holds = []
+        canonical = _CANONICAL_UUID.match
         for h in request.holds:
             codes = tuple(h.held_scopes)
             scopes = words.get(codes)
@@ -202,11 +205,15 @@ class SchedulerServicer(VoiceRpcs, pb_grpc.SchedulerServiceServicer):
                 scopes = words[codes] = sorted({to_word(types_pb2.Scope, s) or "" for s in codes} - {""})
             caused_at: datetime | None = None
             if h.HasField("caused_at"):
-                key = (h.caused_at.seconds, h.caused_at.nanos)
+                ts = h.caused_at
+                key = (ts.seconds, ts.nanos)
                 caused_at = times.get(key)
                 if caused_at is None:
-                    caused_at = times[key] = from_timestamp(h.caused_at)
-            holds.append((parse_uuid(h.campaign_id, "holds.campaign_id"), h.version, list(scopes), caused_at))
+                    caused_at = times[key] = from_timestamp(ts)
+            campaign_id = h.campaign_id
+            if not canonical(campaign_id):
+                campaign_id = parse_uuid(campaign_id, "holds.campaign_id")
+            holds.append((campaign_id, h.version, scopes, caused_at))
         applied, _ = await self._service.set_holds_many(holds)
         return pb.SetCampaignHoldsBatchResponse(applied=applied)
 
@@ -297,14 +304,21 @@ class SchedulerServicer(VoiceRpcs, pb_grpc.SchedulerServiceServicer):
     async def GetActiveChannels(
         self, request: pb.GetActiveChannelsRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetActiveChannelsResponse:
-        ids = [parse_uuid(c, "campaign_ids") for c in request.campaign_ids]
+        # Thousands of campaigns per call (B4, an account's campaigns): canonical ids taken as they are, each set of
+        # channels converted once, the answer built in place.
+        canonical = _CANONICAL_UUID.match
+        ids = [c if canonical(c) else parse_uuid(c, "campaign_ids") for c in request.campaign_ids]
         found = await self._service.active_channels(ids)
-        return pb.GetActiveChannelsResponse(
-            campaigns=[
-                pb.CampaignChannels(campaign_id=c, channels=[from_word(types_pb2.Channel, ch) for ch in found[c]])
-                for c in ids
-            ]
-        )
+        reply = pb.GetActiveChannelsResponse()
+        add = reply.campaigns.add
+        codes: dict[tuple[str, ...], list[int]] = {}
+        for c in ids:
+            channels = tuple(found[c])
+            code = codes.get(channels)
+            if code is None:
+                code = codes[channels] = [from_word(types_pb2.Channel, ch) for ch in channels]
+            add(campaign_id=c, channels=code)
+        return reply
 
     async def GetWarmupProgress(
         self, request: pb.GetWarmupProgressRequest, context: grpc.aio.ServicerContext

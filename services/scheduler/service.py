@@ -15,7 +15,7 @@ import structlog
 from services.common import timemath
 from services.common.clock import Clock
 from services.common.errors import FailedPrecondition, NotFound
-from services.common.metrics import HOLD_DELAY
+from services.common.metrics import HOLD_DELAY, Labelled
 from services.scheduler import replan
 from services.scheduler.bounce_rate import BounceRateMonitor
 from services.scheduler.domain import FALLBACK_LIMITS, CampaignPlan, Limits, hold_blocks
@@ -28,6 +28,7 @@ from services.scheduler.voice_repository import VoiceTx
 
 log = structlog.get_logger(__name__)
 CHANNELS = ("linkedin", "email")
+_HOLD_DELAY = Labelled(HOLD_DELAY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,25 +210,31 @@ class SchedulerService(PlanViews):
         now = self._clock.now()
         async with self._repo.transaction() as tx:
             released = await tx.set_holds_many([(c, v, s) for c, v, s, _ in holds], now)
-            scopes = {c: s for c, _, s, _ in holds}
             releasing = [c for c, r in released.items() if r]
             replanned = 0
-            for campaign_id in await tx.with_overdue(releasing, now) if releasing else []:
-                plan = await tx.plan(campaign_id)
-                gone = released[campaign_id]
-                channels = [
-                    c for c in CHANNELS if not hold_blocks(scopes[campaign_id], c) and ("campaign" in gone or c in gone)
-                ]
-                if plan and plan.active and channels:
-                    replanned += await self._reclamp(tx, plan, channels, now)
+            if releasing:
+                scopes = {c: s for c, _, s, _ in holds}
+                for campaign_id in await tx.with_overdue(releasing, now):
+                    plan = await tx.plan(campaign_id)
+                    gone = released[campaign_id]
+                    channels = [
+                        c
+                        for c in CHANNELS
+                        if not hold_blocks(scopes[campaign_id], c) and ("campaign" in gone or c in gone)
+                    ]
+                    if plan and plan.active and channels:
+                        replanned += await self._reclamp(tx, plan, channels, now)
         if released:
             log.info("holds set", campaigns=len(released), released=len(releasing), replanned=replanned)
             done = self._clock.now()
+            # One delay per cause time (a batch has one), observed per campaign as set_holds does (B4).
+            delays: dict[datetime, float] = {}
             for campaign_id, _, held, caused_at in holds:
                 if caused_at is not None and campaign_id in released:
-                    HOLD_DELAY.labels("held" if held else "released").observe(
-                        max(0.0, (done - caused_at).total_seconds())
-                    )
+                    delay = delays.get(caused_at)
+                    if delay is None:
+                        delay = delays[caused_at] = max(0.0, (done - caused_at).total_seconds())
+                    _HOLD_DELAY("held" if held else "released").observe(delay)
         await self._drain_many([c for c, _, _, _ in holds])
         return len(released), replanned
 

@@ -10,6 +10,7 @@ import uuid
 
 import asyncpg
 import pytest
+from google.protobuf import timestamp_pb2
 
 from holdfast.common.v1 import types_pb2
 from holdfast.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
@@ -242,6 +243,71 @@ async def test_the_scheduler_applies_a_batch_of_holds_by_each_campaign_version(s
         )
     assert exc.value.field == "holds.campaign_id"
     await eventually_held(suite, [a], ["linkedin"])
+
+
+async def test_a_batch_of_holds_takes_any_uuid_spelling_and_measures_each_campaign(suite):
+    """The batch's fast path (B4) takes a canonical id as it is; an id spelt otherwise is still read as its UUID
+    (here upper case: the same campaign), and each campaign applied with a cause time is one observation of the
+    hold delay, as one by one."""
+    from prometheus_client import REGISTRY
+
+    def observed(action: str) -> float:
+        return REGISTRY.get_sample_value("holdfast_hold_delay_seconds_count", {"action": action}) or 0.0
+
+    stub = scheduler_pb2_grpc.SchedulerServiceStub(open_channel(f"127.0.0.1:{suite.ports['scheduler']}"))
+    a, b, c = (str(uuid.uuid4()) for _ in range(3))
+    caused = timestamp_pb2.Timestamp()
+    caused.GetCurrentTime()
+
+    def hold(cid: str, version: int, *scopes: int) -> scheduler_pb2.SetCampaignHoldsRequest:
+        return scheduler_pb2.SetCampaignHoldsRequest(
+            campaign_id=cid, version=version, held_scopes=list(scopes), caused_at=caused
+        )
+
+    held, released = observed("held"), observed("released")
+    everything, linkedin = types_pb2.SCOPE_CAMPAIGN, types_pb2.SCOPE_LINKEDIN
+    reply = await stub.SetCampaignHoldsBatch(
+        scheduler_pb2.SetCampaignHoldsBatchRequest(
+            holds=[hold(a, 1, everything), hold(b.upper(), 1, linkedin, everything), hold(c, 1, linkedin)]
+        )
+    )
+    assert reply.applied == 3
+    assert (observed("held"), observed("released")) == (held + 3, released)
+    await eventually_held(suite, [a], ["campaign"])
+    await eventually_held(suite, [b], ["campaign", "linkedin"])
+    # The upper-case spelling is the same campaign: a newer version of it releases a scope, and then an older one in
+    # canonical form changes nothing.
+    reply = await stub.SetCampaignHoldsBatch(
+        scheduler_pb2.SetCampaignHoldsBatchRequest(holds=[hold(b.upper(), 2, linkedin), hold(a, 2)])
+    )
+    assert reply.applied == 2
+    assert (observed("held"), observed("released")) == (held + 4, released + 1)
+    reply = await stub.SetCampaignHoldsBatch(scheduler_pb2.SetCampaignHoldsBatchRequest(holds=[hold(b, 1), hold(c, 1)]))
+    assert reply.applied == 0
+    await eventually_held(suite, [a], [])
+    await eventually_held(suite, [b], ["linkedin"])
+    await eventually_held(suite, [c], ["linkedin"])
+
+
+async def test_active_channels_answer_each_campaign_in_canonical_form_with_its_own_channels(suite):
+    """GetActiveChannels for thousands of campaigns (B4) converts each set of channels once: every campaign still
+    gets its own, and an id spelt otherwise than canonically is answered in canonical form."""
+    _, auth, li, inbox = await shared_account(suite)
+    invite = await new_campaign(suite, auth, li, inbox, [INVITE])
+    email = await new_campaign(suite, auth, li, inbox, [EMAIL])
+    both = await new_campaign(suite, auth, li, inbox, [EMAIL, INVITE])
+    other = await new_campaign(suite, auth, li, inbox, [INVITE])
+    stub = scheduler_pb2_grpc.SchedulerServiceStub(open_channel(f"127.0.0.1:{suite.ports['scheduler']}"))
+    reply = await stub.GetActiveChannels(
+        scheduler_pb2.GetActiveChannelsRequest(campaign_ids=[invite.upper(), email, both, other])
+    )
+    linkedin, mail = types_pb2.CHANNEL_LINKEDIN, types_pb2.CHANNEL_EMAIL
+    assert [(c.campaign_id, list(c.channels)) for c in reply.campaigns] == [
+        (invite, [linkedin]),
+        (email, [mail]),
+        (both, [linkedin, mail]),
+        (other, [linkedin]),
+    ]
 
 
 async def test_each_campaign_changed_in_bulk_gets_a_webhook_event_of_its_own(suite):
