@@ -51,7 +51,7 @@ class BulkPauseTx:
         now: datetime,
         actor: Actor,
     ) -> list[asyncpg.Record]:
-        """`lock_started_many`, `add_reason` for each, `recompute_pause_states` and `record_histories` in one
+        """`lock_started_many`, then `add_reason` for each, `recompute_pause_states` and `record_histories` in one
         statement (B4): lock those of the campaigns that are started, in id order; add the reason to those that
         lack it (one that has it keeps it, a clear waiting for the cool-down is called off); recompute their status
         and displayed reason (P2: a campaign with a reason is paused; the first of its reasons in `precedence` is
@@ -59,7 +59,13 @@ class BulkPauseTx:
         written by the statement trigger of pause_history). Data-modifying CTEs share one snapshot, so the reasons
         after the change are those read (`others`: most campaigns have none, and take the added reason as it is, with
         no sort or aggregate of their own) plus the one added. Returns per campaign changed: id (as text: thousands of
-        them go on as strings), status, status_before, pause_version and held (its reasons' scopes, sorted)."""
+        them go on as strings), status, status_before, pause_version and held (its reasons' scopes, sorted).
+
+        The rows are locked first, by a statement of their own: a statement reads with the snapshot it took before
+        waiting for a lock, so a single change that held a campaign's lock and committed meanwhile (a reason
+        cleared) would be missed by the reasons read in the same statement, and its scope held again with the
+        newest version (P5; found by the model-based test). The second statement's snapshot has it."""
+        await self.lock_started_many(campaign_ids)
         return await self._conn.fetch(
             """WITH locked AS MATERIALIZED (
                    SELECT c.id, c.status FROM unnest($1::uuid[]) AS t(id) JOIN campaigns.campaigns c ON c.id = t.id

@@ -135,8 +135,8 @@ class PauseStates:
         caused_at: datetime | None = None,
         committed: Callable[[], None] = lambda: None,
     ) -> BulkChange:
-        """`add` for many campaigns (a subscription lapse, an account used by thousands of campaigns): two
-        statements per chunk of campaigns (the change with its history, then the holds), each chunk one
+        """`add` for many campaigns (a subscription lapse, an account used by thousands of campaigns): three
+        statements per chunk of campaigns (the lock, the change with its history, then the holds), each chunk one
         transaction, the chunks side by side. Campaigns not started are skipped; one that has the reason already is
         left as it is. Each campaign changed gets its history row and its holds. `committed` is called once every
         chunk has committed (to send the holds at once)."""
@@ -144,8 +144,8 @@ class PauseStates:
         async def chunk(ids: Sequence[str]) -> BulkChange:
             async with self._repo.transaction() as tx:
                 now = self._clock.now()
-                # Lock, reason, status, displayed reason and history (with its webhook events) in one statement,
-                # then the holds in one more (B4).
+                # The lock, then reason, status, displayed reason and history (with its webhook events) in one
+                # statement, then the holds in one more (B4).
                 rows = await tx.pause_many(ids, reason, scope, subject, detail, PRECEDENCE, now, actor)
                 if not rows:
                     return BulkChange((), (), ())
