@@ -52,24 +52,26 @@ class BulkPauseTx:
         actor: Actor,
     ) -> list[asyncpg.Record]:
         """`lock_started_many`, then `add_reason` for each, `recompute_pause_states` and `record_histories` in one
-        statement (B4): lock those of the campaigns that are started, in id order; add the reason to those that
-        lack it (one that has it keeps it, a clear waiting for the cool-down is called off); recompute their status
-        and displayed reason (P2: a campaign with a reason is paused; the first of its reasons in `precedence` is
-        shown), bump their pause_version; write each one's history row with `actor` (its webhook event follows,
-        written by the statement trigger of pause_history). Data-modifying CTEs share one snapshot, so the reasons
-        after the change are those read (`others`: most campaigns have none, and take the added reason as it is, with
-        no sort or aggregate of their own) plus the one added. Returns per campaign changed: id (as text: thousands of
-        them go on as strings), status, status_before, pause_version and held (its reasons' scopes, sorted).
+        statement (B4): lock those of the campaigns that are started, in id order (the first statement); add the
+        reason to those that lack it (one that has it keeps it, a clear waiting for the cool-down is called off);
+        recompute their status and displayed reason (P2: a campaign with a reason is paused; the first of its
+        reasons in `precedence` is shown), bump their pause_version; write each one's history row with `actor` (its
+        webhook event follows, written by the statement trigger of pause_history). Data-modifying CTEs share one
+        snapshot, so the reasons after the change are those read (`others`: most campaigns have none, and take the
+        added reason as it is, with no sort or aggregate of their own) plus the one added. Returns per campaign
+        changed: id (as text: thousands of them go on as strings), status, status_before, pause_version and held
+        (its reasons' scopes, sorted).
 
         The rows are locked first, by a statement of their own: a statement reads with the snapshot it took before
         waiting for a lock, so a single change that held a campaign's lock and committed meanwhile (a reason
         cleared) would be missed by the reasons read in the same statement, and its scope held again with the
         newest version (P5; found by the model-based test). The second statement's snapshot has it."""
-        await self.lock_started_many(campaign_ids)
+        locked = await self.lock_started_many(campaign_ids)
+        if not locked:
+            return []
         return await self._conn.fetch(
             """WITH locked AS MATERIALIZED (
                    SELECT c.id, c.status FROM unnest($1::uuid[]) AS t(id) JOIN campaigns.campaigns c ON c.id = t.id
-                    WHERE c.status IN ('active', 'paused') ORDER BY c.id FOR UPDATE OF c
                ), kept AS (
                    UPDATE campaigns.pause_reasons r SET clear_pending = false FROM locked l
                     WHERE r.campaign_id = l.id AND r.reason = $2 AND r.subject = $4 AND r.clear_pending
@@ -100,7 +102,7 @@ class BulkPauseTx:
                        actor_member_id, actor_source, actor_event_id, detail, status_after, at)
                    SELECT id, 'added', $2, $4, $3, $8, $9::uuid, $10, $11, $5, status, $6 FROM paused ORDER BY id)
                SELECT id::text AS id, status, status_before, pause_version, held FROM paused""",
-            list(campaign_ids),
+            list(locked),
             reason,
             scope,
             subject,
