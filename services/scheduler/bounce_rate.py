@@ -169,18 +169,19 @@ class BounceRateMonitor:
                 await self.evaluate(tx, [inbox_id], now)
         return recorded
 
-    async def evaluate(self, tx: Tx, inbox_ids: Sequence[str], now: datetime) -> int:
-        """Re-evaluate these inboxes inside the caller's transaction (locks their rows); returns how many changed
-        state, each with its event written to the outbox."""
+    async def evaluate(self, tx: Tx, inbox_ids: Sequence[str], now: datetime) -> None:
+        """Re-evaluate these inboxes inside the caller's transaction (locks their rows); each that changed state
+        has its event written to the outbox."""
         store = BounceTx(tx)
-        return await self._apply(tx, store, await store.lock_states(inbox_ids), now)
+        await self._apply(tx, store, await store.lock_states(inbox_ids), now)
 
-    async def restart(self, tx: Tx, inbox_ids: Sequence[str], now: datetime) -> int:
+    async def restart(self, tx: Tx, inbox_ids: Sequence[str], now: datetime) -> None:
         """A member resumed a campaign paused for this rate (P7: they say the cause is fixed): emails sent
         before now no longer count, so the same full sample must build up again before a re-pause."""
         store = BounceTx(tx)
         restarted = await store.restart_sample(inbox_ids, now)
-        return await self._apply(tx, store, await store.lock_states(restarted), now) if restarted else 0
+        if restarted:
+            await self._apply(tx, store, await store.lock_states(restarted), now)
 
     async def evaluate_bounce_rates_once(self) -> int:
         """The periodic job: re-evaluate the inboxes the sliding window may have changed; returns how many were
@@ -192,9 +193,9 @@ class BounceRateMonitor:
             await self._apply(tx, store, states, now)
         return len(states)
 
-    async def _apply(self, tx: Tx, store: BounceTx, states: Sequence[asyncpg.Record], now: datetime) -> int:
+    async def _apply(self, tx: Tx, store: BounceTx, states: Sequence[asyncpg.Record], now: datetime) -> None:
         if not states:
-            return 0
+            return
         counts = await store.counts([str(s["sender_id"]) for s in states], now - self.window, now)
         saved, crossings = judge_states(
             states, counts, "bounce_alert", lambda _, sent, bounced: self.policy.judge(sent, bounced)
@@ -221,4 +222,3 @@ class BounceRateMonitor:
                 bounces=c.hits,
             )
         await store.save_states(saved, now)
-        return len(crossings)

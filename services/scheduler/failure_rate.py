@@ -46,11 +46,11 @@ class FailureRateMonitor:
     def window(self) -> timedelta:
         return timedelta(seconds=self.policy.window_seconds)
 
-    async def evaluate(self, tx: Tx, sender_ids: Sequence[str], now: datetime) -> int:
-        """Re-evaluate these senders inside the caller's transaction (locks their rows); returns how many
-        changed state, each with its event written to the outbox."""
+    async def evaluate(self, tx: Tx, sender_ids: Sequence[str], now: datetime) -> None:
+        """Re-evaluate these senders inside the caller's transaction (locks their rows); each that changed state
+        has its event written to the outbox."""
         states = await tx.lock_failure_states(sender_ids, FAILURE_RATE_KINDS)
-        return await self._apply(tx, states, now)
+        await self._apply(tx, states, now)
 
     async def evaluate_failure_rates_once(self) -> int:
         """The periodic job: re-evaluate the senders the sliding window may have changed; returns how many
@@ -63,9 +63,9 @@ class FailureRateMonitor:
             await self._apply(tx, states, now)
         return len(states)
 
-    async def _apply(self, tx: Tx, states: Sequence[asyncpg.Record], now: datetime) -> int:
+    async def _apply(self, tx: Tx, states: Sequence[asyncpg.Record], now: datetime) -> None:
         if not states:
-            return 0
+            return
         counts = await tx.failure_counts([str(s["sender_id"]) for s in states], now - self.window, now)
 
         def on_probation(state: asyncpg.Record) -> bool:
@@ -101,4 +101,3 @@ class FailureRateMonitor:
                 probation=on_probation(c.state),
             )
         await tx.save_failure_states(saved, now)
-        return len(crossings)
