@@ -117,9 +117,13 @@ async def test_the_deprecated_reclamp_on_resume_still_answers_as_get_next_sends(
     account = await suite.linkedin_account(auth)
     cid = await active_campaign(suite, auth, account)
     stub = SchedulerServiceStub(open_channel(f"127.0.0.1:{suite.ports['scheduler']}"))
-    new = await stub.GetNextSends(scheduler_pb2.GetNextSendsRequest(campaign_id=cid))
+    # The suite's dispatcher runs meanwhile and may send the only invite between two calls: the old RPC's answer
+    # is GetNextSends' answer just before it or just after it.
+    before = await stub.GetNextSends(scheduler_pb2.GetNextSendsRequest(campaign_id=cid))
     old = await stub.ReclampOnResume(scheduler_pb2.ReclampOnResumeRequest(campaign_id=cid))
-    assert list(old.next_sends) == list(new.next_sends) and old.replanned == 0
+    after = await stub.GetNextSends(scheduler_pb2.GetNextSendsRequest(campaign_id=cid))
+    assert list(old.next_sends) in (list(before.next_sends), list(after.next_sends))
+    assert old.replanned == 0
 
 
 async def test_a_resume_with_an_unusable_sender_asks_which_channels_are_active(suite):
