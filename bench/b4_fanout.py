@@ -68,7 +68,7 @@ def instrument() -> None:
 
     _timed(HealthReactions, "apply", "campaigns: health event applied (all)")
     _timed(Repository, "started_campaigns", "campaigns: started campaigns (of the workspace or account)")
-    _timed(SchedulerClient, "active_channels", "campaigns: the scheduler's active channels (call)")
+    _timed(SchedulerClient, "active_on_channel", "campaigns: the scheduler's campaigns active on the channel (call)")
     _timed(PauseStates, "add_many", "campaigns: add_many (all chunks, committed)")
     _timed(PauseStates, "clear_many", "campaigns: clear_many (all chunks, committed)")
     _timed(Transaction, "pause_many", "campaigns: pause_many statement")

@@ -185,6 +185,15 @@ class SchedulerClient:
             found[c.campaign_id] = set(channels)
         return found
 
+    async def active_on_channel(self, campaign_ids: list[str], channel: str) -> set[str]:
+        # A sender's thousands of campaigns (B4): one list of ids each way, no message per campaign.
+        reply = await self._stub.GetCampaignsActiveOnChannel(
+            scheduler_pb2.GetCampaignsActiveOnChannelRequest(
+                campaign_ids=campaign_ids, channel=from_word(types_pb2.Channel, channel)
+            )
+        )
+        return set(reply.campaign_ids)
+
     async def progress(self, campaign_ids: list[str]) -> dict[str, tuple[int, int]]:
         reply = await self._stub.GetCampaignProgress(
             scheduler_pb2.GetCampaignProgressRequest(campaign_ids=campaign_ids)

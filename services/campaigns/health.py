@@ -93,10 +93,11 @@ class HealthReactions:
     ) -> int:
         """P6: of the campaigns using the sender, only those with an active step on the channel are held."""
         using = [c for _, c in await self._repo.started_campaigns(sender_id=sender_id)]
-        active = await self._scheduler.active_channels(using) if using else {}
-        # One set-based change for all of them: an account may send for thousands of campaigns (B4).
+        # Only which of them are active on the channel is asked: an account may send for thousands (B4).
+        active = await self._scheduler.active_on_channel(using, channel) if using else set()
+        # One set-based change for all of them.
         done = await self._pause.add_many(
-            [c for c in using if channel in active.get(c, set())],
+            [c for c in using if c in active],
             reason,
             channel,
             actor,

@@ -77,6 +77,10 @@ class Scheduler(Protocol):
 
     async def active_channels(self, campaign_ids: list[str]) -> dict[str, set[str]]: ...
 
+    async def active_on_channel(self, campaign_ids: list[str], channel: str) -> set[str]:
+        """Of these campaigns, those `active_channels` would give with `channel` (P6)."""
+        ...
+
     async def plans(self, campaign_id: str, prospect_ids: list[str]) -> dict[str, PlanInfo]: ...
 
     async def progress(self, campaign_ids: list[str]) -> dict[str, tuple[int, int]]:

@@ -262,6 +262,29 @@ class Tx(ProspectPlanTx, SenderTx, FailureRateTx, CapacityTx, DispatchTx):
             found.setdefault(str(r["campaign_id"]), set()).update(r["channels"])
         return {campaign_id: sorted(channels) for campaign_id, channels in found.items()}
 
+    async def active_on_channel(self, campaign_ids: Sequence[str], channel: str) -> list[str]:
+        """P6 for one channel: of these campaigns, those `active_channels` lists with `channel` (as PostgreSQL's
+        text of their ids), gathered by the query into one array: a sender's thousands of campaigns (B4) are not
+        read row by row."""
+        return list(
+            await self.conn.fetchval(
+                """WITH lowest AS (
+                       SELECT campaign_id, min(step_index) AS step_index FROM scheduler.prospect_plans
+                        WHERE campaign_id = ANY($1::uuid[])
+                          AND state IN ('scheduled', 'in_flight', 'waiting_acceptance', 'resolving')
+                        GROUP BY campaign_id)
+                   SELECT coalesce(array_agg(campaign_id::text), '{}') FROM (
+                       SELECT l.campaign_id FROM lowest l
+                        WHERE EXISTS (SELECT 1 FROM scheduler.plan_steps s WHERE s.campaign_id = l.campaign_id
+                                         AND s.index >= l.step_index AND s.channel = $2)
+                       UNION
+                       SELECT campaign_id FROM scheduler.campaign_plans
+                        WHERE $2 = 'email' AND campaign_id = ANY($1::uuid[]) AND warmup AND active) AS active""",
+                list(campaign_ids),
+                channel,
+            )
+        )
+
     # Incoming events and the outbox
 
     async def first_time(self, event_id: str, kind: str, now: datetime) -> bool:

@@ -290,6 +290,11 @@ class SchedulerService(PlanViews):
             found = await tx.active_channels(list(dict.fromkeys(campaign_ids)))
         return {c: [ch for ch in CHANNELS if ch in found.get(c, ())] for c in campaign_ids}
 
+    async def active_on_channel(self, campaign_ids: Sequence[str], channel: str) -> list[str]:
+        """P6 for one channel: of these campaigns, those whose active channels (`active_channels`) include it."""
+        async with self._repo.transaction() as tx:
+            return await tx.active_on_channel(list(dict.fromkeys(campaign_ids)), channel)
+
     async def start_probation(self, event_id: str, sender_ids: Sequence[str], until: datetime) -> bool:
         """P7: after a member resumed a campaign paused for a high failure rate, its senders' samples start
         afresh and, until `until`, a smaller one re-pauses. Idempotent per event id; returns whether applied."""

@@ -225,6 +225,15 @@ async def test_account_failures_are_reported_to_accounts_and_do_not_count(rig):
     assert len(await reports(rig)) == 2
 
 
+async def agree_per_channel(rig: Rig, ids: list[str]) -> None:
+    """What a sender's health change asks for one channel (active_on_channel) is what active_channels lists."""
+    per_campaign = await rig.service.active_channels(ids)
+    for channel in ("linkedin", "email"):
+        assert sorted(await rig.service.active_on_channel(ids, channel)) == sorted(
+            c for c, channels in per_campaign.items() if channel in channels
+        ), channel
+
+
 async def test_active_channels_follow_what_unfinished_prospects_still_have_to_do(rig):
     sender = await rig.add_sender(ROOMY)
     invite_message, _ = await rig.campaign([sender], 3)
@@ -251,7 +260,12 @@ async def test_active_channels_follow_what_unfinished_prospects_still_have_to_do
     await rig.service.enroll(
         message_only, [Enrollee(str(uuid.uuid4()), f"prov-{i}", None, "P", "", "", {}) for i in range(2)]
     )
-    ids = [invite_message, multichannel, message_only, empty, unknown]
+    # An active warm-up always has email ahead, with no prospect at all; a stopped one has nothing.
+    warming, stopped_warmup = str(uuid.uuid4()), str(uuid.uuid4())
+    for campaign_id, active in ((warming, True), (stopped_warmup, False)):
+        plan = CampaignPlan(campaign_id, str(uuid.uuid4()), 1, PARIS, active, (), (), warmup=True)
+        assert (await rig.service.upsert_plan(plan))[0]
+    ids = [invite_message, multichannel, message_only, empty, unknown, warming, stopped_warmup]
     # Before any send: the first step and every step after it are active.
     assert await rig.service.active_channels(ids) == {
         invite_message: ["linkedin"],
@@ -259,7 +273,10 @@ async def test_active_channels_follow_what_unfinished_prospects_still_have_to_do
         message_only: ["linkedin"],
         empty: [],
         unknown: [],
+        warming: ["email"],
+        stopped_warmup: [],
     }
+    await agree_per_channel(rig, ids)
 
     await rig.run_until(MONDAY_MIDDAY)
     states = dict(
@@ -276,6 +293,7 @@ async def test_active_channels_follow_what_unfinished_prospects_still_have_to_do
     # Waiting for acceptance still has the LinkedIn message (and the email) ahead; finished has nothing ahead.
     assert after[invite_message] == ["linkedin"] and after[multichannel] == ["linkedin", "email"]
     assert after[message_only] == []
+    await agree_per_channel(rig, ids)
 
     # Every prospect of the multichannel campaign accepts and gets its message: only the email step is ahead.
     account = await rig.account_of(sender)
@@ -292,6 +310,7 @@ async def test_active_channels_follow_what_unfinished_prospects_still_have_to_do
         multichannel: ["email"],
         invite_message: ["linkedin"],
     }
+    await agree_per_channel(rig, ids)
 
 
 async def test_the_new_rpcs_over_grpc(suite):

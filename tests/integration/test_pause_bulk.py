@@ -310,6 +310,26 @@ async def test_active_channels_answer_each_campaign_in_canonical_form_with_its_o
     ]
 
 
+async def test_campaigns_active_on_a_channel_are_answered_as_one_list_in_canonical_form(suite):
+    """GetCampaignsActiveOnChannel (a sender's health change, B4): of the campaigns asked about, those with an active
+    step on the channel, each id in canonical form however it was spelt; no channel is refused."""
+    _, auth, li, inbox = await shared_account(suite)
+    invite = await new_campaign(suite, auth, li, inbox, [INVITE])
+    email = await new_campaign(suite, auth, li, inbox, [EMAIL])
+    both = await new_campaign(suite, auth, li, inbox, [EMAIL, INVITE])
+    unknown = str(uuid.uuid4())
+    stub = scheduler_pb2_grpc.SchedulerServiceStub(open_channel(f"127.0.0.1:{suite.ports['scheduler']}"))
+    asked = [invite.upper(), email, both, unknown]
+    for channel, expected in ((types_pb2.CHANNEL_LINKEDIN, {invite, both}), (types_pb2.CHANNEL_EMAIL, {email, both})):
+        reply = await stub.GetCampaignsActiveOnChannel(
+            scheduler_pb2.GetCampaignsActiveOnChannelRequest(campaign_ids=asked, channel=channel)
+        )
+        assert sorted(reply.campaign_ids) == sorted(expected)
+    with pytest.raises(errors.InvalidArgument) as refused:
+        await stub.GetCampaignsActiveOnChannel(scheduler_pb2.GetCampaignsActiveOnChannelRequest(campaign_ids=asked))
+    assert refused.value.field == "channel"
+
+
 async def test_each_campaign_changed_in_bulk_gets_a_webhook_event_of_its_own(suite):
     """The events of one bulk statement draw their ids from one random salt and each history row's id (campaigns
     migration 008): every campaign paused and resumed gets its own event, none taken for another's replay

@@ -409,6 +409,20 @@ class GetActiveChannelsResponse(_message.Message):
     campaigns: _containers.RepeatedCompositeFieldContainer[CampaignChannels]
     def __init__(self, campaigns: _Optional[_Iterable[_Union[CampaignChannels, _Mapping]]] = ...) -> None: ...
 
+class GetCampaignsActiveOnChannelRequest(_message.Message):
+    __slots__ = ("campaign_ids", "channel")
+    CAMPAIGN_IDS_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    campaign_ids: _containers.RepeatedScalarFieldContainer[str]
+    channel: _types_pb2.Channel
+    def __init__(self, campaign_ids: _Optional[_Iterable[str]] = ..., channel: _Optional[_Union[_types_pb2.Channel, str]] = ...) -> None: ...
+
+class GetCampaignsActiveOnChannelResponse(_message.Message):
+    __slots__ = ("campaign_ids",)
+    CAMPAIGN_IDS_FIELD_NUMBER: _ClassVar[int]
+    campaign_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, campaign_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
 class StartProbationRequest(_message.Message):
     __slots__ = ("event_id", "sender_ids", "until")
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]

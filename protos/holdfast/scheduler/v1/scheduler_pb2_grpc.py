@@ -114,6 +114,11 @@ class SchedulerServiceStub:
                 request_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetActiveChannelsRequest.SerializeToString,
                 response_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetActiveChannelsResponse.FromString,
                 _registered_method=True)
+        self.GetCampaignsActiveOnChannel = channel.unary_unary(
+                '/holdfast.scheduler.v1.SchedulerService/GetCampaignsActiveOnChannel',
+                request_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetCampaignsActiveOnChannelRequest.SerializeToString,
+                response_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetCampaignsActiveOnChannelResponse.FromString,
+                _registered_method=True)
         self.StartProbation = channel.unary_unary(
                 '/holdfast.scheduler.v1.SchedulerService/StartProbation',
                 request_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.StartProbationRequest.SerializeToString,
@@ -270,6 +275,14 @@ class SchedulerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetCampaignsActiveOnChannel(self, request, context):
+        """DESIGN P6 for one channel: of the campaigns asked about, those with an active step on it, as
+        GetActiveChannels would list it (a sender's thousands of campaigns answered as one list of ids).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def StartProbation(self, request, context):
         """After a member resumes a campaign paused for a high failure rate, its senders are on probation: a
         smaller sample re-pauses (DESIGN P7).
@@ -416,6 +429,11 @@ def add_SchedulerServiceServicer_to_server(servicer, server):
                     servicer.GetActiveChannels,
                     request_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetActiveChannelsRequest.FromString,
                     response_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetActiveChannelsResponse.SerializeToString,
+            ),
+            'GetCampaignsActiveOnChannel': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCampaignsActiveOnChannel,
+                    request_deserializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetCampaignsActiveOnChannelRequest.FromString,
+                    response_serializer=holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetCampaignsActiveOnChannelResponse.SerializeToString,
             ),
             'StartProbation': grpc.unary_unary_rpc_method_handler(
                     servicer.StartProbation,
@@ -890,6 +908,33 @@ class SchedulerService:
             '/holdfast.scheduler.v1.SchedulerService/GetActiveChannels',
             holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetActiveChannelsRequest.SerializeToString,
             holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetActiveChannelsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCampaignsActiveOnChannel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.scheduler.v1.SchedulerService/GetCampaignsActiveOnChannel',
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetCampaignsActiveOnChannelRequest.SerializeToString,
+            holdfast_dot_scheduler_dot_v1_dot_scheduler__pb2.GetCampaignsActiveOnChannelResponse.FromString,
             options,
             channel_credentials,
             insecure,
