@@ -65,7 +65,10 @@ class BulkPauseTx:
         The rows are locked first, by a statement of their own: a statement reads with the snapshot it took before
         waiting for a lock, so a single change that held a campaign's lock and committed meanwhile (a reason
         cleared) would be missed by the reasons read in the same statement, and its scope held again with the
-        newest version (P5; found by the model-based test). The second statement's snapshot has it."""
+        newest version (P5; found by the model-based test). The second statement's snapshot has it. It also has
+        every reason the campaigns hold: whoever adds one holds the campaign's row lock, so none can appear while
+        these are locked, and the reason is inserted where the snapshot lacks it (not ON CONFLICT DO NOTHING, whose
+        speculative insertion per row was about a tenth of the statement)."""
         locked = await self.lock_started_many(campaign_ids)
         if not locked:
             return []
@@ -77,8 +80,11 @@ class BulkPauseTx:
                     WHERE r.campaign_id = l.id AND r.reason = $2 AND r.subject = $4 AND r.clear_pending
                ), added AS (
                    INSERT INTO campaigns.pause_reasons (campaign_id, reason, scope, subject, detail, since)
-                   SELECT id, $2, $3, $4, $5, $6 FROM locked ORDER BY id
-                   ON CONFLICT DO NOTHING RETURNING campaign_id
+                   SELECT l.id, $2, $3, $4, $5, $6 FROM locked l
+                    WHERE NOT EXISTS (SELECT 1 FROM campaigns.pause_reasons r
+                                       WHERE r.campaign_id = l.id AND r.reason = $2 AND r.subject = $4)
+                    ORDER BY l.id
+                   RETURNING campaign_id
                ), others AS (
                    SELECT r.campaign_id, array_agg(r.reason) AS reasons, array_agg(r.scope) AS scopes
                      FROM added a JOIN campaigns.pause_reasons r ON r.campaign_id = a.campaign_id
