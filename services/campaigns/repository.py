@@ -366,21 +366,22 @@ class Repository:
     async def started_campaigns(
         self, *, sender_id: str | None = None, workspace_id: str | None = None
     ) -> list[tuple[str, str]]:
-        """(workspace id, campaign id) of active or paused campaigns using a sender, or of a workspace."""
+        """(workspace id, campaign id) of active or paused campaigns using a sender, or of a workspace. The ids come
+        as PostgreSQL's text of them (what str() of a UUID gives): thousands of them (B4) are not converted here."""
         if sender_id is not None:
             rows = await self._pool.fetch(
-                """SELECT c.workspace_id, c.id FROM campaigns.campaigns c
+                """SELECT c.workspace_id::text, c.id::text FROM campaigns.campaigns c
                      JOIN campaigns.campaign_senders s ON s.campaign_id = c.id
                     WHERE s.sender_id = $1 AND c.status IN ('active', 'paused') ORDER BY c.id""",
                 sender_id,
             )
         else:
             rows = await self._pool.fetch(
-                "SELECT workspace_id, id FROM campaigns.campaigns WHERE workspace_id = $1"
+                "SELECT workspace_id::text, id::text FROM campaigns.campaigns WHERE workspace_id = $1"
                 " AND status IN ('active', 'paused') ORDER BY id",
                 workspace_id,
             )
-        return [(str(r[0]), str(r[1])) for r in rows]
+        return [(r[0], r[1]) for r in rows]
 
     async def campaigns_with_reason(self, reason: str, subject: str) -> list[tuple[str, str]]:
         rows = await self._pool.fetch(
