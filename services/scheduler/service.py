@@ -14,7 +14,7 @@ import structlog
 
 from services.common import timemath
 from services.common.clock import Clock
-from services.common.errors import FailedPrecondition, NotFound
+from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.common.metrics import HOLD_DELAY, Labelled
 from services.scheduler import replan
 from services.scheduler.bounce_rate import BounceRateMonitor
@@ -292,6 +292,8 @@ class SchedulerService(PlanViews):
 
     async def active_on_channel(self, campaign_ids: Sequence[str], channel: str) -> list[str]:
         """P6 for one channel: of these campaigns, those whose active channels (`active_channels`) include it."""
+        if channel not in CHANNELS:
+            raise InvalidArgument("channel must be linkedin or email", field="channel")
         async with self._repo.transaction() as tx:
             return await tx.active_on_channel(list(dict.fromkeys(campaign_ids)), channel)
 
