@@ -21,6 +21,14 @@ from services.scheduler.prospect_plan_repository import ProspectPlanTx
 from services.scheduler.replan import Move, Waiting
 from services.scheduler.sender_repository import SenderTx
 
+# P6: per campaign asked about ($1), the lowest step an unfinished prospect is at (a prospect at step i has steps
+# i.. ahead of it; one waiting for acceptance still has those after its invite). Shared by the two active-channel
+# reads, which must agree.
+_LOWEST_UNFINISHED_STEP = """lowest AS (
+    SELECT campaign_id, min(step_index) AS step_index FROM scheduler.prospect_plans
+     WHERE campaign_id = ANY($1::uuid[]) AND state IN ('scheduled', 'in_flight', 'waiting_acceptance', 'resolving')
+     GROUP BY campaign_id)"""
+
 
 class Tx(ProspectPlanTx, SenderTx, FailureRateTx, CapacityTx, DispatchTx):
     """Operations inside one transaction."""
@@ -242,11 +250,7 @@ class Tx(ProspectPlanTx, SenderTx, FailureRateTx, CapacityTx, DispatchTx):
         (a prospect at step i has steps i.. ahead of it; one waiting for acceptance still has those after its
         invite). One query for every campaign."""
         rows = await self.conn.fetch(
-            """WITH lowest AS (
-                   SELECT campaign_id, min(step_index) AS step_index FROM scheduler.prospect_plans
-                    WHERE campaign_id = ANY($1::uuid[])
-                      AND state IN ('scheduled', 'in_flight', 'waiting_acceptance', 'resolving')
-                    GROUP BY campaign_id)
+            f"""WITH {_LOWEST_UNFINISHED_STEP}
                SELECT l.campaign_id, array_agg(DISTINCT s.channel) AS channels
                  FROM lowest l JOIN scheduler.plan_steps s ON s.campaign_id = l.campaign_id
                                                           AND s.index >= l.step_index
@@ -268,12 +272,8 @@ class Tx(ProspectPlanTx, SenderTx, FailureRateTx, CapacityTx, DispatchTx):
         read row by row."""
         return list(
             await self.conn.fetchval(
-                """WITH lowest AS (
-                       SELECT campaign_id, min(step_index) AS step_index FROM scheduler.prospect_plans
-                        WHERE campaign_id = ANY($1::uuid[])
-                          AND state IN ('scheduled', 'in_flight', 'waiting_acceptance', 'resolving')
-                        GROUP BY campaign_id)
-                   SELECT coalesce(array_agg(campaign_id::text), '{}') FROM (
+                f"""WITH {_LOWEST_UNFINISHED_STEP}
+                   SELECT coalesce(array_agg(campaign_id::text), '{{}}') FROM (
                        SELECT l.campaign_id FROM lowest l
                         WHERE EXISTS (SELECT 1 FROM scheduler.plan_steps s WHERE s.campaign_id = l.campaign_id
                                          AND s.index >= l.step_index AND s.channel = $2)
