@@ -213,7 +213,8 @@ class SchedulerService(PlanViews):
             releasing = [c for c, r in released.items() if r]
             replanned = 0
             if releasing:
-                scopes = {c: s for c, _, s, _ in holds}
+                # Each campaign's newest scopes (a batch may carry two versions of one campaign; the newest applies).
+                scopes = {c: s for c, _, s, _ in sorted(holds, key=lambda h: h[1])}
                 for campaign_id in await tx.with_overdue(releasing, now):
                     plan = await tx.plan(campaign_id)
                     gone = released[campaign_id]

@@ -134,6 +134,29 @@ async def test_a_three_day_pause_spreads_its_backlog_as_the_preview_said(rig):
     assert (await rig.service.set_holds(campaign, 1, ["campaign"])) == (False, 0)
 
 
+async def test_a_batch_with_two_versions_of_a_campaign_replans_by_the_newest(rig):
+    """A batch of holds may carry two versions of one campaign, the newer first: the newest is stored, and the
+    backlog of the scope it releases is re-planned by it (not by the older scopes, which still held it)."""
+    sender = await rig.add_sender(NO_PACING)
+    campaign, _ = await rig.campaign([sender], 40)
+    await rig.run_until(MONDAY_7_UTC + timedelta(hours=3))
+    assert (await rig.service.set_holds(campaign, 1, ["linkedin"]))[0]
+    await rig.run_until(MONDAY_7_UTC + timedelta(days=3, hours=3))
+    overdue = await rig.pool.fetchval(
+        "SELECT count(*) FROM scheduler.prospect_plans WHERE state = 'scheduled' AND next_action_at <= $1",
+        rig.clock.now(),
+    )
+    assert overdue > 0
+    applied, replanned = await rig.service.set_holds_many([(campaign, 3, [], None), (campaign, 2, ["linkedin"], None)])
+    assert (applied, replanned) == (1, overdue)
+    assert (
+        await rig.pool.fetchval("SELECT held_scopes FROM scheduler.campaign_holds WHERE campaign_id = $1", campaign)
+        == []
+    )
+    times = await planned(rig, campaign)
+    assert min(times) >= rig.clock.now() and max(per_local_day(times).values()) <= 10
+
+
 async def test_a_held_channel_does_not_stop_the_other(rig):
     sender = await rig.add_sender(NO_PACING)
     campaign, _ = await rig.campaign([sender], 5)
