@@ -22,50 +22,55 @@ def workspace(w: accounts_pb2.Workspace) -> models.WorkspaceOut:
 
 
 def campaign(c: campaigns_pb2.Campaign) -> models.CampaignOut:
-    return models.CampaignOut(
-        id=c.id,
-        name=c.name,
-        kind=to_word(campaigns_pb2.CampaignKind, c.kind),
-        status=to_word(campaigns_pb2.CampaignStatus, c.status),
-        paused_reason=to_word(types_pb2.PauseReason, c.paused_reason),
-        pause_reasons=[
-            models.PauseReasonOut(
-                reason=to_word(types_pb2.PauseReason, r.reason),
-                scope=to_word(types_pb2.Scope, r.scope),
-                since=iso(r.since),
-                detail=r.detail,
-                explanation=r.explanation,
-                action=r.action,
-                clears_at=iso(r.clears_at) if r.HasField("clears_at") else None,
-                cooldown=r.cooldown or None,
-            )
-            for r in c.pause_reasons
-        ],
-        schedule=models.ScheduleOut(
-            days=list(c.schedule.days),
-            window={"start": c.schedule.window_start, "end": c.schedule.window_end},
-            timezone=c.schedule.timezone,
-            randomize_within_window=c.schedule.randomize_within_window,
-        ),
-        steps=[
-            models.StepOut(
-                index=s.index,
-                channel=to_word(types_pb2.Channel, s.channel),
-                action=to_word(campaigns_pb2.StepAction, s.action),
-                delay={"days": s.delay.days, "hours": s.delay.hours},
-                text=s.text,
-                subject=s.subject,
-                body=s.body,
-            )
-            for s in c.steps
-        ],
-        senders=models.SendersOut(
-            linkedin_account_ids=list(c.senders.linkedin_account_ids), inbox_ids=list(c.senders.inbox_ids)
-        ),
-        stop_on_reply="company" if c.stop_on_reply == "company" else "prospect",
-        created_at=iso(c.created_at),
-        updated_at=iso(c.updated_at),
-        archived_at=iso(c.archived_at) if c.HasField("archived_at") else None,
+    # Built as one dict and validated once (nested models from dicts): the hot read (B5) spent twice as long
+    # constructing each nested model on its own.
+    return models.CampaignOut.model_validate(
+        {
+            "id": c.id,
+            "name": c.name,
+            "kind": to_word(campaigns_pb2.CampaignKind, c.kind),
+            "status": to_word(campaigns_pb2.CampaignStatus, c.status),
+            "paused_reason": to_word(types_pb2.PauseReason, c.paused_reason),
+            "pause_reasons": [
+                {
+                    "reason": to_word(types_pb2.PauseReason, r.reason),
+                    "scope": to_word(types_pb2.Scope, r.scope),
+                    "since": iso(r.since),
+                    "detail": r.detail,
+                    "explanation": r.explanation,
+                    "action": r.action,
+                    "clears_at": iso(r.clears_at) if r.HasField("clears_at") else None,
+                    "cooldown": r.cooldown or None,
+                }
+                for r in c.pause_reasons
+            ],
+            "schedule": {
+                "days": list(c.schedule.days),
+                "window": {"start": c.schedule.window_start, "end": c.schedule.window_end},
+                "timezone": c.schedule.timezone,
+                "randomize_within_window": c.schedule.randomize_within_window,
+            },
+            "steps": [
+                {
+                    "index": s.index,
+                    "channel": to_word(types_pb2.Channel, s.channel),
+                    "action": to_word(campaigns_pb2.StepAction, s.action),
+                    "delay": {"days": s.delay.days, "hours": s.delay.hours},
+                    "text": s.text,
+                    "subject": s.subject,
+                    "body": s.body,
+                }
+                for s in c.steps
+            ],
+            "senders": {
+                "linkedin_account_ids": list(c.senders.linkedin_account_ids),
+                "inbox_ids": list(c.senders.inbox_ids),
+            },
+            "stop_on_reply": "company" if c.stop_on_reply == "company" else "prospect",
+            "created_at": iso(c.created_at),
+            "updated_at": iso(c.updated_at),
+            "archived_at": iso(c.archived_at) if c.HasField("archived_at") else None,
+        }
     )
 
 
