@@ -107,7 +107,7 @@ class CampaignLifecycle:
     pause_states: PauseStates
 
     get: Callable[[str, str], Awaitable[Campaign]]
-    _acknowledge_holds: Callable[[Change], Awaitable[None]]
+    _acknowledge_holds: Callable[[Change], Awaitable[bool]]
 
     async def create(
         self,

@@ -42,6 +42,8 @@ class Change:
     holds_event: int | None = None
     # After a resume "when unblocked": the gates the campaign still waits for before it resumes by itself.
     waiting: tuple[Gate, ...] = ()
+    # The scheduler had not applied the new holds when the caller was answered (they are delivered later).
+    holds_pending: bool = False
 
 
 @dataclass(frozen=True, slots=True)

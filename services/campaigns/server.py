@@ -22,6 +22,7 @@ from services.campaigns.domain import (
     Senders,
     Step,
 )
+from services.campaigns.lifecycle import HOLDS_ACK_SECONDS
 from services.campaigns.pause import Change
 from services.campaigns.replies_read_repository import Read
 from services.campaigns.service import CampaignsService
@@ -84,6 +85,15 @@ def campaign_pb(c: Campaign, views: list[ReasonView] | None = None) -> pb.Campai
         stop_on_reply=c.stop_on_reply,
         archived_at=to_timestamp(c.archived_at) if c.archived_at else None,
     )
+
+
+def _ack_within(context: grpc.aio.ServicerContext) -> float:
+    """How long a pause or resume may wait for the scheduler's holds: HOLDS_ACK_SECONDS, but answered a second
+    before the caller's deadline, so that the caller hears that the holds are pending rather than a timeout."""
+    remaining = context.time_remaining()
+    if remaining is None:
+        return HOLDS_ACK_SECONDS
+    return max(0.1, min(HOLDS_ACK_SECONDS, remaining - 1.0))
 
 
 def _step(s: pb.Step) -> Step:
@@ -364,8 +374,10 @@ class CampaignsServicer(pb_grpc.CampaignsServiceServicer):
     async def PauseCampaign(
         self, request: pb.PauseCampaignRequest, context: grpc.aio.ServicerContext
     ) -> pb.PauseCampaignResponse:
-        change = await self._service.pause(request.workspace_id, request.campaign_id, actor_from_pb(request.actor))
-        return pb.PauseCampaignResponse(**self._change(change))
+        change = await self._service.pause(
+            request.workspace_id, request.campaign_id, actor_from_pb(request.actor), ack_within=_ack_within(context)
+        )
+        return pb.PauseCampaignResponse(**self._change(change), holds_pending=change.holds_pending)
 
     async def ResumeCampaign(
         self, request: pb.ResumeCampaignRequest, context: grpc.aio.ServicerContext
@@ -375,9 +387,11 @@ class CampaignsServicer(pb_grpc.CampaignsServiceServicer):
             request.campaign_id,
             actor_from_pb(request.actor),
             when_unblocked=request.when_unblocked,
+            ack_within=_ack_within(context),
         )
         return pb.ResumeCampaignResponse(
             **self._change(change),
+            holds_pending=change.holds_pending,
             next_sends=[
                 pb.NextSend(channel=from_word(types_pb2.Channel, channel), planned_at=to_timestamp(at))
                 for channel, at in sorted(next_sends.items())

@@ -33,6 +33,9 @@ from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.common.ids import parse_uuid
 
 log = structlog.get_logger(__name__)
+# Said when the scheduler has not confirmed a member's pause or resume before the answer (Change.holds_pending).
+HOLD_NOT_CONFIRMED = "; not enforced yet: the scheduler has not confirmed the hold, and a send may start until it does"
+RELEASE_NOT_CONFIRMED = "; the scheduler has not confirmed yet: sending resumes once it does"
 MAX_PAGE = 200
 MAX_PROSPECTS_PER_CALL = 10_000
 MAX_REPLIED = 2**31 - 1  # an int32 over gRPC
@@ -182,22 +185,34 @@ class CampaignsService(CampaignLifecycle):
         await self._acknowledge_holds(change)
         return change
 
-    async def pause(self, workspace_id: str, campaign_id: str, actor: Actor) -> Change:
+    async def pause(
+        self, workspace_id: str, campaign_id: str, actor: Actor, *, ack_within: float = HOLDS_ACK_SECONDS
+    ) -> Change:
+        """`ack_within`: how long to wait for the scheduler to apply the holds before answering (within the
+        caller's deadline); past it the answer says the pause is not enforced yet."""
         campaign = await self.get(workspace_id, campaign_id)
         change = await self.pause_states.add(
             campaign.workspace_id, campaign.id, "manual", "campaign", actor, subject=""
         )
         if not change.changed:
             return Change(change.campaign, False, "campaign is already paused by a member")
-        await self._acknowledge_holds(change)
         log.info("campaign paused", campaign_id=campaign.id, reason="manual")
+        if not await self._acknowledge_holds(change, ack_within):
+            return replace(change, holds_pending=True, message=change.message + HOLD_NOT_CONFIRMED)
         return change
 
     async def resume(
-        self, workspace_id: str, campaign_id: str, actor: Actor, *, when_unblocked: bool = False
+        self,
+        workspace_id: str,
+        campaign_id: str,
+        actor: Actor,
+        *,
+        when_unblocked: bool = False,
+        ack_within: float = HOLDS_ACK_SECONDS,
     ) -> tuple[Change, dict[str, datetime]]:
         """Returns the change and, per channel, when the next send is planned (P8). A refused resume changes
-        nothing; `when_unblocked` keeps the member's intent instead (see PauseStates.resume)."""
+        nothing; `when_unblocked` keeps the member's intent instead (see PauseStates.resume). `ack_within` as
+        for `pause`."""
         campaign = await self.get(workspace_id, campaign_id)
         read_only(campaign)
         needed: list[Needed] = []
@@ -205,8 +220,9 @@ class CampaignsService(CampaignLifecycle):
             needed = await self._needed_on_active_channels(campaign)
         change = await self.pause_states.resume(campaign, actor, needed=needed, when_unblocked=when_unblocked)
         if change.changed:
-            await self._acknowledge_holds(change)
             log.info("campaign resumed", campaign_id=campaign.id)
+            if not await self._acknowledge_holds(change, ack_within):
+                change = replace(change, holds_pending=True, message=change.message + RELEASE_NOT_CONFIRMED)
         return change, await self._scheduler.next_sends(campaign.id)
 
     async def _needed_on_active_channels(self, campaign: Campaign) -> list[Needed]:
@@ -232,14 +248,15 @@ class CampaignsService(CampaignLifecycle):
         channels = (await self._scheduler.active_channels([campaign.id])).get(campaign.id, set())
         return (await self._enforce(campaign, set(channels))).changed
 
-    async def _acknowledge_holds(self, change: Change) -> None:
-        """Answer only once the scheduler enforces the new holds (or say in the log that it did not yet)."""
+    async def _acknowledge_holds(self, change: Change, within: float = HOLDS_ACK_SECONDS) -> bool:
+        """Wait until the scheduler enforces the new holds; False (and a line in the log) when it has not within
+        `within` seconds: the outbox keeps delivering them."""
         if change.holds_event is None:
-            return
-        if not await self._outbox.wait_delivered(change.holds_event, HOLDS_ACK_SECONDS):
-            log.warning(
-                "holds not yet applied by the scheduler; the outbox keeps retrying", campaign_id=change.campaign.id
-            )
+            return True
+        if await self._outbox.wait_delivered(change.holds_event, within):
+            return True
+        log.warning("holds not yet applied by the scheduler; the outbox keeps retrying", campaign_id=change.campaign.id)
+        return False
 
     async def add_prospects(self, workspace_id: str, campaign_id: str, prospects: list[ProspectIn]) -> AddResult:
         campaign = await self.get(workspace_id, campaign_id)

@@ -286,6 +286,11 @@ class CampaignChange(Response):
         description="after a resume with when_unblocked: the gates the campaign still waits for before it "
         "resumes by itself (empty when it resumed now)",
     )
+    holds_pending: bool = Field(
+        False,
+        description="after a pause or resume: true when the scheduler had not confirmed the change before this "
+        "answer (it is applied once the scheduler answers); a paused campaign may still start a send until then",
+    )
 
 
 class ResumeBody(Request):

@@ -274,14 +274,16 @@ class PauseCampaignRequest(_message.Message):
     def __init__(self, workspace_id: _Optional[str] = ..., campaign_id: _Optional[str] = ..., actor: _Optional[_Union[_types_pb2.Actor, _Mapping]] = ...) -> None: ...
 
 class PauseCampaignResponse(_message.Message):
-    __slots__ = ("campaign", "changed", "message")
+    __slots__ = ("campaign", "changed", "message", "holds_pending")
     CAMPAIGN_FIELD_NUMBER: _ClassVar[int]
     CHANGED_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    HOLDS_PENDING_FIELD_NUMBER: _ClassVar[int]
     campaign: Campaign
     changed: bool
     message: str
-    def __init__(self, campaign: _Optional[_Union[Campaign, _Mapping]] = ..., changed: _Optional[bool] = ..., message: _Optional[str] = ...) -> None: ...
+    holds_pending: bool
+    def __init__(self, campaign: _Optional[_Union[Campaign, _Mapping]] = ..., changed: _Optional[bool] = ..., message: _Optional[str] = ..., holds_pending: _Optional[bool] = ...) -> None: ...
 
 class ResumeCampaignRequest(_message.Message):
     __slots__ = ("workspace_id", "campaign_id", "actor", "when_unblocked")
@@ -316,18 +318,20 @@ class NextSend(_message.Message):
     def __init__(self, channel: _Optional[_Union[_types_pb2.Channel, str]] = ..., planned_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ResumeCampaignResponse(_message.Message):
-    __slots__ = ("campaign", "changed", "message", "next_sends", "waiting_for")
+    __slots__ = ("campaign", "changed", "message", "next_sends", "waiting_for", "holds_pending")
     CAMPAIGN_FIELD_NUMBER: _ClassVar[int]
     CHANGED_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     NEXT_SENDS_FIELD_NUMBER: _ClassVar[int]
     WAITING_FOR_FIELD_NUMBER: _ClassVar[int]
+    HOLDS_PENDING_FIELD_NUMBER: _ClassVar[int]
     campaign: Campaign
     changed: bool
     message: str
     next_sends: _containers.RepeatedCompositeFieldContainer[NextSend]
     waiting_for: _containers.RepeatedCompositeFieldContainer[WaitingGate]
-    def __init__(self, campaign: _Optional[_Union[Campaign, _Mapping]] = ..., changed: _Optional[bool] = ..., message: _Optional[str] = ..., next_sends: _Optional[_Iterable[_Union[NextSend, _Mapping]]] = ..., waiting_for: _Optional[_Iterable[_Union[WaitingGate, _Mapping]]] = ...) -> None: ...
+    holds_pending: bool
+    def __init__(self, campaign: _Optional[_Union[Campaign, _Mapping]] = ..., changed: _Optional[bool] = ..., message: _Optional[str] = ..., next_sends: _Optional[_Iterable[_Union[NextSend, _Mapping]]] = ..., waiting_for: _Optional[_Iterable[_Union[WaitingGate, _Mapping]]] = ..., holds_pending: _Optional[bool] = ...) -> None: ...
 
 class PauseHistoryEntry(_message.Message):
     __slots__ = ("id", "action", "reason", "scope", "actor", "detail", "at", "status_after")

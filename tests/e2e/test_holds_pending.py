@@ -1,0 +1,64 @@
+"""A member's pause or resume that the scheduler has not confirmed before the answer says so (`holds_pending`),
+within the caller's deadline rather than as a time-out, and the holds are enforced once the scheduler applies them.
+The scheduler is kept from applying them the way a slow scheduler would be: its holds row is locked meanwhile."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from tests.e2e.conftest import World, setup_campaign
+
+EMAILS = [{"channel": "email", "action": "email", "subject": "Hello", "body": "A note"}]
+
+
+async def _held(w: World, campaign_id: str) -> list[str]:
+    scopes = await w.db.fetchval(
+        "SELECT held_scopes FROM scheduler.campaign_holds WHERE campaign_id = $1::uuid", campaign_id
+    )
+    return list(scopes)
+
+
+async def _eventually_held(w: World, campaign_id: str, scopes: list[str]) -> None:
+    deadline = time.monotonic() + 15
+    while await _held(w, campaign_id) != scopes:
+        assert time.monotonic() < deadline, await _held(w, campaign_id)
+        await asyncio.sleep(0.05)
+
+
+async def test_a_pause_the_scheduler_has_not_confirmed_says_so_and_holds_once_it_does(world: World) -> None:
+    w = world
+    s = await setup_campaign(w, 2, EMAILS)
+    pause = f"/api/v1/campaigns/{s.campaign_id}/pause"
+    async with w.db.acquire() as lock, lock.transaction():
+        await lock.execute(
+            "SELECT 1 FROM scheduler.campaign_holds WHERE campaign_id = $1::uuid FOR UPDATE", s.campaign_id
+        )
+        started = time.monotonic()
+        status, answer = await w.suite.call("POST", pause, s.auth)
+        took = time.monotonic() - started
+        assert await _held(w, s.campaign_id) == []  # still not applied while the row is locked
+    assert status == 200, answer
+    assert answer["campaign"]["status"] == "paused" and answer["changed"] is True
+    assert answer["holds_pending"] is True and "not enforced yet" in answer["message"], answer
+    assert took < 5.0, took  # answered within the gateway's 5 s deadline, not timed out
+    await _eventually_held(w, s.campaign_id, ["campaign"])
+
+    # The same with the scheduler answering: nothing pending, the holds applied before the answer.
+    resume = f"/api/v1/campaigns/{s.campaign_id}/resume"
+    status, answer = await w.suite.call("POST", resume, s.auth)
+    assert status == 200 and answer["holds_pending"] is False and "not confirmed" not in answer["message"], answer
+    assert await _held(w, s.campaign_id) == []
+    status, answer = await w.suite.call("POST", pause, s.auth)
+    assert status == 200 and answer["holds_pending"] is False, answer
+    assert await _held(w, s.campaign_id) == ["campaign"]
+
+    # A resume the scheduler has not confirmed says so too, and the campaign is released once it does.
+    async with w.db.acquire() as lock, lock.transaction():
+        await lock.execute(
+            "SELECT 1 FROM scheduler.campaign_holds WHERE campaign_id = $1::uuid FOR UPDATE", s.campaign_id
+        )
+        status, answer = await w.suite.call("POST", resume, s.auth)
+    assert status == 200 and answer["campaign"]["status"] == "active", answer
+    assert answer["holds_pending"] is True and "not confirmed" in answer["message"], answer
+    await _eventually_held(w, s.campaign_id, [])
