@@ -144,3 +144,28 @@ async def test_a_restricted_account_is_verified_from_its_page(world: World, brow
         await expect(account.get_by_role("button", name=re.compile("^Verify"))).to_have_count(0)
     finally:
         await context.close()
+
+
+async def test_a_pause_the_scheduler_has_not_confirmed_is_not_announced_as_done(world: World, browser: Browser):
+    """While the scheduler cannot apply the holds (its row locked here), Pause answers with holds_pending: the page
+    says the pause is recorded but not enforced yet, never "Campaign paused."."""
+    w = world
+    s = await setup_campaign(w, 2, [EMAIL])
+    context = await browser.new_context(viewport={"width": 1100, "height": 900})
+    page = await context.new_page()
+    try:
+        await sign_in(page, w.suite.base_url, s.auth)
+        await page.locator(f'[data-campaign-id="{s.campaign_id}"] a').click()
+        status = page.locator("#campaign-status")
+        await expect(status).to_have_attribute("data-status", "active")
+        live = page.locator("#status-line")
+        async with w.db.acquire() as lock, lock.transaction():
+            await lock.execute(
+                "SELECT 1 FROM scheduler.campaign_holds WHERE campaign_id = $1::uuid FOR UPDATE", s.campaign_id
+            )
+            await page.get_by_role("button", name="Pause").click()
+            await expect(live).to_contain_text("Pause recorded. Not enforced yet", timeout=WAIT_MS)
+        await expect(status).to_have_attribute("data-status", "paused")
+        await expect(page.get_by_text("Campaign paused.")).to_have_count(0)
+    finally:
+        await context.close()

@@ -121,14 +121,21 @@ export function campaignView(id) {
       const tz = answer.campaign.schedule.timezone;
       const next = answer.next_sends ? Object.entries(answer.next_sends)
         .map(([ch, at]) => ` Next ${ch === "email" ? "email" : "LinkedIn"} send: ${when(at, tz)}.`).join("") : "";
-      const done = { pause: "Campaign paused.", resume: "Campaign resumed.", activate: "Campaign started." }[verb];
+      // The scheduler had not confirmed the change when the answer came (holds_pending): say so, never "paused".
+      const pending = !answer.holds_pending ? "" : verb === "pause"
+        ? " Not enforced yet: the scheduler has not confirmed the pause, and a send may start until it does."
+        : " The scheduler has not confirmed it yet: sending resumes once it does.";
+      const done = {
+        pause: pending ? "Pause recorded." : "Campaign paused.", resume: "Campaign resumed.", activate: "Campaign started.",
+      }[verb];
       if (later) {
         const waits = answer.waiting_for || [];
         say(waits.length ? `Your pause is lifted: the campaign resumes by itself once ${waits.map((g) =>
           `“${reasonLabel(g.reason)}”`).join(" and ")} ${waits.length > 1 ? "clear" : "clears"}.`
           : `Campaign resumed.${next}`);
       } else {
-        say(answer.changed ? `${done}${next}` : `Nothing to do: the campaign was already ${answer.campaign.status}.`);
+        say(answer.changed ? `${done}${next}${pending}`
+          : `Nothing to do: the campaign was already ${answer.campaign.status}.`);
       }
       await view.refresh();
     } catch (err) {
