@@ -182,6 +182,9 @@ class Dispatcher:
         try:
             async with self._repo.transaction() as tx:
                 await tx.lock_senders(sorted({sender.sender_id for _, _, sender, _, _ in settled}))
+                # The round's plan rows in id order before any is read or written one by one: a suppression or a
+                # prospect's voice locks its rows in that order too (a deadlock was seen in the voice race test).
+                await tx.lock_plans([row.prospect_id for _, row, _, _, _ in settled])
                 writes = tx.buffered()
                 for attempt_id, row, sender, plan, outcome in settled:
                     await self._apply_outcome(writes, attempt_id, row, sender, plan, outcome, now)

@@ -54,6 +54,15 @@ class ProspectPlanTx:
         )
         return [plan_row(r) for r in rows]
 
+    async def lock_plans(self, prospect_ids: Sequence[str]) -> None:
+        """Lock these plan rows in id order, the order every writer of several takes them in (a prospect's voice,
+        a suppression: VoiceTx.lock_targets), so that two such transactions cannot deadlock."""
+        await self.conn.execute(
+            "SELECT 1 FROM scheduler.prospect_plans WHERE prospect_id = ANY($1::uuid[]) ORDER BY prospect_id"
+            " FOR UPDATE",
+            sorted(prospect_ids),
+        )
+
     async def lock_plan(self, prospect_id: str) -> PlanRow | None:
         r = await self.conn.fetchrow(
             "SELECT * FROM scheduler.prospect_plans WHERE prospect_id = $1 FOR UPDATE", prospect_id
