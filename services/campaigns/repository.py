@@ -358,6 +358,17 @@ class Repository:
         async with self._pool.acquire() as conn:
             return await Transaction(conn).get_campaign(workspace_id, campaign_id)
 
+    async def get_campaigns(self, reads: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Campaign]:
+        """The campaigns of several (workspace id, campaign id) reads in one statement, keyed by that pair: a
+        campaign comes back only for a read naming its own workspace."""
+        rows = await self._pool.fetch(
+            f"{WITH_REASONS} WHERE (c.workspace_id, c.id) IN (SELECT * FROM unnest($1::uuid[], $2::uuid[]))",
+            [w for w, _ in reads],
+            [c for _, c in reads],
+        )
+        campaigns = (campaign_from_row(r) for r in rows)
+        return {(c.workspace_id, c.id): c for c in campaigns}
+
     async def workspace_of(self, campaign_id: str) -> str | None:
         """The workspace a campaign belongs to (for another service's event that names only the campaign)."""
         found = await self._pool.fetchval("SELECT workspace_id FROM campaigns.campaigns WHERE id = $1", campaign_id)

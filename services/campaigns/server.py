@@ -1,90 +1,45 @@
-"""gRPC edge of the campaigns service: the servicer and its protobuf <-> domain mapping, nothing else (outbound
-clients in clients.py, wiring in main.py)."""
+"""gRPC edge of the campaigns service: the servicer, nothing else (its protobuf <-> domain mapping in messages.py,
+outbound clients in clients.py, wiring in main.py)."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
 
 import grpc
+import structlog
 
 from holdfast.campaigns.v1 import campaigns_pb2 as pb
 from holdfast.campaigns.v1 import campaigns_pb2_grpc as pb_grpc
 from holdfast.common.v1 import types_pb2
 from services.campaigns.clients import health_change
 from services.campaigns.domain import (
-    CATALOG,
-    Actor,
     Campaign,
-    HistoryEntry,
     ProspectIn,
-    ReasonView,
-    Schedule,
     Senders,
-    Step,
 )
 from services.campaigns.lifecycle import HOLDS_ACK_SECONDS
+from services.campaigns.messages import (
+    actor_from_pb,
+    campaign_pb,
+    history_pb,
+    prospect_pb,
+    schedule_from_pb,
+    step_from_pb,
+)
 from services.campaigns.pause import Change
 from services.campaigns.replies_read_repository import Read
 from services.campaigns.service import CampaignsService
 from services.campaigns.suppression_repository import Suppression
-from services.common import attempts
-from services.common.errors import InvalidArgument
+from services.common import attempts, request_ids
+from services.common.errors import DomainError, InvalidArgument
+from services.common.grpc_errors import status_of
 from services.common.grpc_server import Registration
 from services.common.ids import parse_uuid
 from services.common.proto_enums import from_word, to_word
 from services.common.proto_time import to_timestamp
 
-
-def campaign_pb(c: Campaign, views: list[ReasonView] | None = None) -> pb.Campaign:
-    """`views`: what to say of each reason now (CampaignsService.describe); the catalog's texts without it."""
-    views = views or [ReasonView(CATALOG[r.reason].explanation, CATALOG[r.reason].action) for r in c.reasons]
-    return pb.Campaign(
-        id=c.id,
-        workspace_id=c.workspace_id,
-        name=c.name,
-        kind=from_word(pb.CampaignKind, c.kind),
-        status=from_word(pb.CampaignStatus, c.shown_status),
-        paused_reason=from_word(types_pb2.PauseReason, c.paused_reason),
-        pause_reasons=[
-            pb.ActivePauseReason(
-                reason=from_word(types_pb2.PauseReason, r.reason),
-                scope=from_word(types_pb2.Scope, r.scope),
-                since=to_timestamp(r.since),
-                detail=r.detail,
-                explanation=v.explanation,
-                action=v.action,
-                clears_at=to_timestamp(v.clears_at) if v.clears_at else None,
-                cooldown=v.cooldown,
-            )
-            for r, v in zip(c.reasons, views, strict=True)
-        ],
-        schedule=pb.Schedule(
-            days=list(c.schedule.days),
-            window_start=c.schedule.window_start,
-            window_end=c.schedule.window_end,
-            timezone=c.schedule.timezone,
-            randomize_within_window=c.schedule.randomize_within_window,
-        ),
-        steps=[
-            pb.Step(
-                index=s.index,
-                channel=from_word(types_pb2.Channel, s.channel),
-                action=from_word(pb.StepAction, s.action),
-                delay=pb.Delay(days=s.delay_hours // 24, hours=s.delay_hours % 24),
-                text=s.text,
-                subject=s.subject,
-                body=s.body,
-            )
-            for s in c.steps
-        ],
-        senders=pb.Senders(
-            linkedin_account_ids=list(c.senders.linkedin_account_ids), inbox_ids=list(c.senders.inbox_ids)
-        ),
-        created_at=to_timestamp(c.created_at),
-        updated_at=to_timestamp(c.updated_at),
-        stop_on_reply=c.stop_on_reply,
-        archived_at=to_timestamp(c.archived_at) if c.archived_at else None,
-    )
+# Reads one GetCampaigns call may carry (the gateway sends at most 64 at a time).
+MAX_READS = 500
 
 
 def _ack_within(context: grpc.aio.ServicerContext) -> float:
@@ -94,70 +49,6 @@ def _ack_within(context: grpc.aio.ServicerContext) -> float:
     if remaining is None:
         return HOLDS_ACK_SECONDS
     return max(0.1, min(HOLDS_ACK_SECONDS, remaining - 1.0))
-
-
-def _step(s: pb.Step) -> Step:
-    return Step(
-        index=s.index,
-        channel=to_word(types_pb2.Channel, s.channel) or "",
-        action=to_word(pb.StepAction, s.action) or "",
-        delay_hours=s.delay.days * 24 + s.delay.hours,
-        text=s.text,
-        subject=s.subject,
-        body=s.body,
-    )
-
-
-def _prospect_pb(p: ProspectIn) -> pb.Prospect:
-    return pb.Prospect(
-        linkedin_provider_id=p.linkedin_provider_id or "",
-        linkedin_public_identifier=p.linkedin_public_identifier or "",
-        email=p.email or "",
-        first_name=p.first_name,
-        last_name=p.last_name,
-        company=p.company,
-        fields=p.fields,
-    )
-
-
-def actor_from_pb(actor: types_pb2.Actor) -> Actor:
-    if actor.kind == types_pb2.ACTOR_KIND_MEMBER and actor.member_id:
-        return Actor(kind="member", member_id=actor.member_id, event_id=actor.event_id)
-    if actor.kind == types_pb2.ACTOR_KIND_SYSTEM and actor.source:
-        return Actor(kind="system", source=actor.source, event_id=actor.event_id)
-    raise InvalidArgument("actor must be a member with member_id or the system with a source", field="actor")
-
-
-def actor_pb(actor: Actor) -> types_pb2.Actor:
-    return types_pb2.Actor(
-        kind=from_word(types_pb2.ActorKind, actor.kind),
-        member_id=actor.member_id or "",
-        source=actor.source,
-        event_id=actor.event_id,
-    )
-
-
-def history_pb(e: HistoryEntry) -> pb.PauseHistoryEntry:
-    return pb.PauseHistoryEntry(
-        id=e.id,
-        action=from_word(pb.PauseHistoryAction, e.action),
-        reason=from_word(types_pb2.PauseReason, e.reason),
-        scope=from_word(types_pb2.Scope, e.scope),
-        actor=actor_pb(e.actor),
-        detail=e.detail,
-        at=to_timestamp(e.at),
-        status_after=from_word(pb.CampaignStatus, e.status_after),
-    )
-
-
-def _schedule(s: pb.Schedule) -> Schedule:
-    return Schedule(
-        days=tuple(s.days),
-        window_start=s.window_start,
-        window_end=s.window_end,
-        timezone=s.timezone,
-        randomize_within_window=s.randomize_within_window,
-    )
 
 
 class CampaignsServicer(pb_grpc.CampaignsServiceServicer):
@@ -178,8 +69,8 @@ class CampaignsServicer(pb_grpc.CampaignsServiceServicer):
             request.workspace_id,
             request.name,
             kind,
-            _schedule(request.schedule),
-            [_step(s) for s in request.steps],
+            schedule_from_pb(request.schedule),
+            [step_from_pb(s) for s in request.steps],
             Senders(tuple(request.senders.linkedin_account_ids), tuple(request.senders.inbox_ids)),
             request.stop_on_reply or "prospect",
         )
@@ -284,7 +175,7 @@ class CampaignsServicer(pb_grpc.CampaignsServiceServicer):
             prospects=[
                 pb.ProspectView(
                     id=v.prospect.id,
-                    prospect=_prospect_pb(v.prospect.data),
+                    prospect=prospect_pb(v.prospect.data),
                     state=v.plan.state if v.plan else "enrolling",
                     current_step=v.plan.step_index if v.plan else 0,
                     next_action_at=to_timestamp(v.plan.next_action_at) if v.plan else None,
@@ -304,6 +195,26 @@ class CampaignsServicer(pb_grpc.CampaignsServiceServicer):
         campaign = await self._service.get(request.workspace_id, request.campaign_id)
         return pb.GetCampaignResponse(campaign=self._pb((await self._service.shown([campaign]))[0]))
 
+    async def GetCampaigns(
+        self, request: pb.GetCampaignsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetCampaignsResponse:
+        if len(request.reads) > MAX_READS:
+            raise InvalidArgument(f"at most {MAX_READS} reads per call", field="reads")
+        if request.request_ids:
+            structlog.contextvars.bind_contextvars(
+                request_ids=",".join(request_ids.accept(r) for r in request.request_ids)
+            )
+        answers = await self._service.get_many([(r.workspace_id, r.campaign_id) for r in request.reads])
+        shown = iter(await self._service.shown([a for a in answers if not isinstance(a, DomainError)]))
+        return pb.GetCampaignsResponse(
+            reads=[
+                pb.CampaignRead(error=status_of(a).SerializeToString())
+                if isinstance(a, DomainError)
+                else pb.CampaignRead(campaign=self._pb(next(shown)))
+                for a in answers
+            ]
+        )
+
     async def UpdateCampaign(
         self, request: pb.UpdateCampaignRequest, context: grpc.aio.ServicerContext
     ) -> pb.UpdateCampaignResponse:
@@ -312,8 +223,8 @@ class CampaignsServicer(pb_grpc.CampaignsServiceServicer):
             request.campaign_id,
             actor_from_pb(request.actor),
             name=request.name,
-            schedule=_schedule(request.schedule),
-            steps=[_step(s) for s in request.steps],
+            schedule=schedule_from_pb(request.schedule),
+            steps=[step_from_pb(s) for s in request.steps],
             senders=Senders(tuple(request.senders.linkedin_account_ids), tuple(request.senders.inbox_ids)),
             stop_on_reply=request.stop_on_reply or "prospect",
             preview=request.preview,

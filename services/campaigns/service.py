@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -29,7 +30,7 @@ from services.campaigns.replies_read_repository import Read, RepliesReadStore
 from services.campaigns.repository import Repository
 from services.campaigns.suppressions import Suppressions
 from services.common.clock import Clock
-from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
+from services.common.errors import DomainError, FailedPrecondition, InvalidArgument, NotFound
 from services.common.ids import parse_uuid
 
 log = structlog.get_logger(__name__)
@@ -118,6 +119,27 @@ class CampaignsService(CampaignLifecycle):
         if campaign is None:
             raise NotFound("campaign not found")
         return campaign
+
+    async def get_many(self, reads: Sequence[tuple[str, str]]) -> list[Campaign | DomainError]:
+        """Each (workspace id, campaign id) read as `get` would answer it alone (the campaign, or the error it
+        would raise), with one query for them all."""
+        checked: list[tuple[str, str] | DomainError] = []
+        for workspace_id, campaign_id in reads:
+            try:
+                checked.append(
+                    (
+                        parse_uuid(workspace_id, "workspace_id"),
+                        parse_uuid(campaign_id, "campaign_id", missing_is_not_found=True),
+                    )
+                )
+            except DomainError as exc:
+                checked.append(exc)
+        valid = [read for read in checked if isinstance(read, tuple)]
+        found = await self._repo.get_campaigns(valid) if valid else {}
+        return [
+            read if isinstance(read, DomainError) else found.get(read) or NotFound("campaign not found")
+            for read in checked
+        ]
 
     async def list(
         self, workspace_id: str, page_size: int, page_token: str, archived: str = ""

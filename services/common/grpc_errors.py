@@ -40,39 +40,56 @@ def grpc_code(error: errors.DomainError) -> grpc.StatusCode:
     return grpc.StatusCode.INTERNAL
 
 
-def to_status(error: errors.DomainError) -> tuple[grpc.StatusCode, str, tuple[tuple[str, bytes], ...]]:
-    """The status code, message and trailing metadata that carry `error`."""
-    code = grpc_code(error)
+def status_of(error: errors.DomainError) -> status_pb2.Status:
+    """`error` as a google.rpc.Status: its gRPC code, message, ErrorInfo (the stable code) and details."""
     info = any_pb2.Any()
     info.Pack(error_details_pb2.ErrorInfo(reason=error.code, domain=DOMAIN))
     details = any_pb2.Any()
     struct = struct_pb2.Struct()
     struct.update(error.details)
     details.Pack(struct)
-    status = status_pb2.Status(code=code.value[0], message=error.message, details=[info, details])
-    return code, error.message, ((_STATUS_KEY, status.SerializeToString()),)
+    return status_pb2.Status(code=grpc_code(error).value[0], message=error.message, details=[info, details])
+
+
+def to_status(error: errors.DomainError) -> tuple[grpc.StatusCode, str, tuple[tuple[str, bytes], ...]]:
+    """The status code, message and trailing metadata that carry `error`."""
+    return grpc_code(error), error.message, ((_STATUS_KEY, status_of(error).SerializeToString()),)
 
 
 def from_rpc_error(exc: grpc.aio.AioRpcError) -> errors.DomainError:
     """Rebuild the domain error a server raised; plain gRPC failures map by status code."""
-    cls = _FROM_GRPC.get(exc.code(), errors.DomainError)
+    status = next(
+        (status_pb2.Status.FromString(value) for key, value in exc.trailing_metadata() or () if key == _STATUS_KEY),
+        None,
+    )
+    return _domain_error(exc.code(), exc.details() or exc.code().name.lower(), status)
+
+
+def from_status(raw: bytes) -> errors.DomainError:
+    """Rebuild the domain error of a serialized google.rpc.Status (an error answered inside a message, as
+    GetCampaigns answers each read)."""
+    status = status_pb2.Status.FromString(raw)
+    code = _BY_VALUE.get(status.code, grpc.StatusCode.UNKNOWN)
+    return _domain_error(code, status.message or code.name.lower(), status)
+
+
+_BY_VALUE = {code.value[0]: code for code in grpc.StatusCode}
+
+
+def _domain_error(status_code: grpc.StatusCode, message: str, status: status_pb2.Status | None) -> errors.DomainError:
+    cls = _FROM_GRPC.get(status_code, errors.DomainError)
     code: str | None = None
     details: dict[str, Any] = {}
-    for key, value in exc.trailing_metadata() or ():
-        if key != _STATUS_KEY:
-            continue
-        status = status_pb2.Status.FromString(value)
-        for packed in status.details:
-            info = error_details_pb2.ErrorInfo()
-            struct = struct_pb2.Struct()
-            if packed.Unpack(info):
-                code = info.reason
-            elif packed.Unpack(struct):
-                details = json_format.MessageToDict(struct)
-    message = exc.details() or exc.code().name.lower()
+    for packed in status.details if status is not None else ():
+        info = error_details_pb2.ErrorInfo()
+        struct = struct_pb2.Struct()
+        if packed.Unpack(info):
+            code = info.reason
+        elif packed.Unpack(struct):
+            details = json_format.MessageToDict(struct)
     if cls is errors.InvalidArgument:
         return errors.InvalidArgument(message, code=code, details=details, field=details.get("field"))
     if code is None and cls is errors.DomainError:
         # A failure that is not ours (e.g. the peer is down): say what gRPC said, no internals.
-        return errors.Unavailable(f"upstream call failed: {exc.code().name}")
+        return errors.Unavailable(f"upstream call failed: {status_code.name}")
     return cls(message, code=code, details=details)

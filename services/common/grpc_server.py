@@ -93,7 +93,8 @@ def _in_context(method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHa
             _latency(method).observe(elapsed)
             if _stdlog.isEnabledFor(logging.DEBUG):
                 log.debug("rpc done", ms=round(elapsed * 1000, 2))
-            structlog.contextvars.unbind_contextvars("request_id", "rpc")
+            # request_ids: the requests a call serves together (campaigns' GetCampaigns binds them).
+            structlog.contextvars.unbind_contextvars("request_id", "rpc", "request_ids")
 
     return grpc.unary_unary_rpc_method_handler(
         unary_unary,

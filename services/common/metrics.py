@@ -40,6 +40,11 @@ PROVIDER_UNMAPPED_ERRORS = Counter(
     "provider error answers of a type the provider does not document",
     ["status", "type"],
 )
+CAMPAIGN_READ_BATCH = Histogram(
+    "holdfast_gateway_campaign_read_batch_size",
+    "campaign reads sent to campaigns in one GetCampaigns call (services/gateway/campaign_reads.py)",
+    buckets=(1, 2, 4, 8, 16, 32, 64),
+)
 OUTBOX_BACKLOG = Gauge("holdfast_outbox_backlog", "outbox events not yet delivered", ["schema"])
 
 

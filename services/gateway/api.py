@@ -22,6 +22,7 @@ from holdfast.common.v1 import types_pb2
 from services.common.errors import InvalidArgument, PermissionDenied, Unauthenticated
 from services.common.roles import CALLER_ROLE, Role, effective_role, require
 from services.gateway import models
+from services.gateway.campaign_reads import CampaignReads
 from services.gateway.config import Settings
 from services.gateway.upstreams import Upstreams
 
@@ -29,6 +30,7 @@ M = TypeVar("M", bound=BaseModel)
 SETTINGS = web.AppKey("settings", Settings)
 UPSTREAMS = web.AppKey("upstreams", Upstreams)
 OPENAPI = web.AppKey("openapi", dict)
+CAMPAIGN_READS = web.AppKey("campaign_reads", CampaignReads)
 
 
 @dataclass(frozen=True)
@@ -51,13 +53,9 @@ def upstreams(request: web.Request) -> Upstreams:
 
 async def path_campaign(request: web.Request, principal: Principal) -> campaigns_pb2.Campaign:
     """The campaign of the path's `campaign_id`, as campaigns has it: one of another workspace is not found there
-    (404), so this is also the ownership check before another service is asked about the campaign."""
-    got = await upstreams(request).campaigns.GetCampaign(
-        campaigns_pb2.GetCampaignRequest(
-            workspace_id=principal.workspace_id, campaign_id=request.match_info["campaign_id"]
-        )
-    )
-    return got.campaign
+    (404), so this is also the ownership check before another service is asked about the campaign. Read with the
+    concurrent requests' reads in one call (campaign_reads.py)."""
+    return await request.app[CAMPAIGN_READS].get(principal.workspace_id, request.match_info["campaign_id"])
 
 
 class PrincipalCache:

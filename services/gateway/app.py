@@ -17,7 +17,17 @@ from services.common.metrics import HTTP_LATENCY, HTTP_REQUESTS, Labelled
 from services.common.roles import CALLER_ROLE
 from services.common.unsubscribe import UnsubscribeTokens
 from services.gateway import audit, openapi
-from services.gateway.api import OPENAPI, PRINCIPALS, ROUTE_ROLE, SETTINGS, UPSTREAMS, PrincipalCache, Route
+from services.gateway.api import (
+    CAMPAIGN_READS,
+    OPENAPI,
+    PRINCIPALS,
+    ROUTE_ROLE,
+    SETTINGS,
+    UPSTREAMS,
+    PrincipalCache,
+    Route,
+)
+from services.gateway.campaign_reads import CampaignReads
 from services.gateway.config import Settings
 from services.gateway.routes import ROUTES
 from services.gateway.unsubscribe_routes import TOKENS as UNSUBSCRIBE_TOKENS
@@ -103,6 +113,7 @@ def create_app(settings: Settings) -> web.Application:
             },
             timeout=settings.rpc_timeout_seconds,
         )
+        app[CAMPAIGN_READS] = CampaignReads(app[UPSTREAMS].campaigns)
         yield
         await app[UPSTREAMS].close()
 

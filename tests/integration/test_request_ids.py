@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
@@ -41,11 +42,43 @@ async def test_the_gateways_request_id_reaches_every_service_log(suite):
     mine = [line for line in capture.lines if line.get("request_id") == request_id]
     rpcs = {line.get("rpc") for line in mine if line.get("rpc")}
     assert "/holdfast.accounts.v1.AccountsService/Authenticate" in rpcs, "the accounts hop carries it"
-    assert "/holdfast.campaigns.v1.CampaignsService/GetCampaign" in rpcs, "the campaigns hop carries it"
+    assert "/holdfast.campaigns.v1.CampaignsService/GetCampaigns" in rpcs, "the campaigns hop carries it"
     assert any(line.get("http") and line.get("status") == 404 for line in mine), "the gateway's own line"
     assert all(line.get("request_id") in (request_id, None) for line in capture.lines if line.get("rpc") in rpcs), (
         "no other id on those hops"
     )
+
+
+async def test_reads_sent_together_name_every_request_they_serve(suite):
+    """Concurrent requests' campaign reads go to campaigns as one call (services/gateway/campaign_reads.py): its
+    log lines carry the first request's id and name all of them in request_ids."""
+    _, auth = await suite.new_workspace()
+    root = logging.getLogger()
+    capture = Lines(root.handlers[0].formatter)
+    level = root.level
+    root.addHandler(capture)
+    root.setLevel(logging.DEBUG)
+    ids = [f"trace-{uuid.uuid4().hex[:8]}" for _ in range(3)]
+
+    async def read(request_id: str) -> int:
+        async with suite.http.get(
+            f"{suite.base_url}/api/v1/campaigns/{uuid.uuid4()}", headers={**auth, "X-Request-Id": request_id}
+        ) as r:
+            return r.status
+
+    try:
+        assert await asyncio.gather(*(read(i) for i in ids)) == [404, 404, 404]
+    finally:
+        root.removeHandler(capture)
+        root.setLevel(level)
+    calls = [
+        line
+        for line in capture.lines
+        if line.get("rpc") == "/holdfast.campaigns.v1.CampaignsService/GetCampaigns" and line.get("request_id") in ids
+    ]
+    named = [i for line in calls for i in line["request_ids"].split(",")]
+    assert sorted(named) == sorted(ids), calls
+    assert all(line["request_id"] == line["request_ids"].split(",")[0] for line in calls)
 
 
 async def test_an_over_long_request_id_is_cut_before_any_log_line_or_hop(suite):

@@ -197,6 +197,28 @@ class GetCampaignResponse(_message.Message):
     campaign: Campaign
     def __init__(self, campaign: _Optional[_Union[Campaign, _Mapping]] = ...) -> None: ...
 
+class GetCampaignsRequest(_message.Message):
+    __slots__ = ("reads", "request_ids")
+    READS_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_IDS_FIELD_NUMBER: _ClassVar[int]
+    reads: _containers.RepeatedCompositeFieldContainer[GetCampaignRequest]
+    request_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, reads: _Optional[_Iterable[_Union[GetCampaignRequest, _Mapping]]] = ..., request_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class GetCampaignsResponse(_message.Message):
+    __slots__ = ("reads",)
+    READS_FIELD_NUMBER: _ClassVar[int]
+    reads: _containers.RepeatedCompositeFieldContainer[CampaignRead]
+    def __init__(self, reads: _Optional[_Iterable[_Union[CampaignRead, _Mapping]]] = ...) -> None: ...
+
+class CampaignRead(_message.Message):
+    __slots__ = ("campaign", "error")
+    CAMPAIGN_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    campaign: Campaign
+    error: bytes
+    def __init__(self, campaign: _Optional[_Union[Campaign, _Mapping]] = ..., error: _Optional[bytes] = ...) -> None: ...
+
 class GetWarmupProgressRequest(_message.Message):
     __slots__ = ("workspace_id", "campaign_id")
     WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]

@@ -44,6 +44,11 @@ class CampaignsServiceStub:
                 request_serializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.GetCampaignRequest.SerializeToString,
                 response_deserializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.GetCampaignResponse.FromString,
                 _registered_method=True)
+        self.GetCampaigns = channel.unary_unary(
+                '/holdfast.campaigns.v1.CampaignsService/GetCampaigns',
+                request_serializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.GetCampaignsRequest.SerializeToString,
+                response_deserializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.GetCampaignsResponse.FromString,
+                _registered_method=True)
         self.ListCampaigns = channel.unary_unary(
                 '/holdfast.campaigns.v1.CampaignsService/ListCampaigns',
                 request_serializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ListCampaignsRequest.SerializeToString,
@@ -162,6 +167,15 @@ class CampaignsServiceServicer:
 
     def GetCampaign(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCampaigns(self, request, context):
+        """Several campaigns read at once, each in its own workspace, answered in the order asked: the gateway sends the
+        reads its concurrent requests make as one call (docs/BENCHMARKS.md, B5). Each read is answered as GetCampaign
+        alone would answer it: the campaign, or the error that call would have failed with.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -324,6 +338,11 @@ def add_CampaignsServiceServicer_to_server(servicer, server):
                     request_deserializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.GetCampaignRequest.FromString,
                     response_serializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.GetCampaignResponse.SerializeToString,
             ),
+            'GetCampaigns': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCampaigns,
+                    request_deserializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.GetCampaignsRequest.FromString,
+                    response_serializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.GetCampaignsResponse.SerializeToString,
+            ),
             'ListCampaigns': grpc.unary_unary_rpc_method_handler(
                     servicer.ListCampaigns,
                     request_deserializer=holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.ListCampaignsRequest.FromString,
@@ -484,6 +503,33 @@ class CampaignsService:
             '/holdfast.campaigns.v1.CampaignsService/GetCampaign',
             holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.GetCampaignRequest.SerializeToString,
             holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.GetCampaignResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCampaigns(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/holdfast.campaigns.v1.CampaignsService/GetCampaigns',
+            holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.GetCampaignsRequest.SerializeToString,
+            holdfast_dot_campaigns_dot_v1_dot_campaigns__pb2.GetCampaignsResponse.FromString,
             options,
             channel_credentials,
             insecure,
