@@ -517,7 +517,7 @@ def main() -> None:
     base_app_cpu, base_db_cpu = baseline.cpu_ms_per_request()
     summary.record(
         "B5",
-        "GET /api/v1/campaigns/{id}, wrk 64 connections",
+        f"GET /api/v1/campaigns/{{id}}, wrk {args.connections} connections",
         f"{gateway.requests_per_s:.0f} req/s, p99 {gateway.p99_ms:.1f} ms",
         f"bare aiohttp + asyncpg {baseline.requests_per_s:.0f} req/s, p99 {baseline.p99_ms:.1f} ms",
         ratio,
