@@ -34,6 +34,10 @@ from services.common.timemath import ScheduleError
 log = structlog.get_logger(__name__)
 # How long pause/resume wait for the scheduler to apply the new holds before answering.
 HOLDS_ACK_SECONDS = 5.0
+# Said when the scheduler has not confirmed a member's change before the answer (Change.holds_pending).
+HOLD_NOT_CONFIRMED = "; not enforced yet: the scheduler has not confirmed the hold, and a send may start until it does"
+RELEASE_NOT_CONFIRMED = "; the scheduler has not confirmed yet: sending resumes once it does"
+PLAN_NOT_CONFIRMED = "; the scheduler has not confirmed yet: sending starts once it does"
 
 
 def validate_schedule(schedule: Schedule) -> Schedule:
@@ -107,7 +111,7 @@ class CampaignLifecycle:
     pause_states: PauseStates
 
     get: Callable[[str, str], Awaitable[Campaign]]
-    _acknowledge_holds: Callable[[Change], Awaitable[bool]]
+    _acknowledge_holds: Callable[[Change, float], Awaitable[bool]]
 
     async def create(
         self,
@@ -218,17 +222,28 @@ class CampaignLifecycle:
         log.info("campaign duplicated", campaign_id=source.id, copy_id=copy.id, actor=actor.kind)
         return copy
 
-    async def archive(self, workspace_id: str, campaign_id: str, actor: Actor, archived: bool) -> Change:
+    async def archive(
+        self,
+        workspace_id: str,
+        campaign_id: str,
+        actor: Actor,
+        archived: bool,
+        *,
+        ack_within: float = HOLDS_ACK_SECONDS,
+    ) -> Change:
         """Archive: read-only and out of the default list. A started campaign is paused by the member first, so
-        an archived campaign never sends (only a member's resume clears that, and it is refused while archived)."""
+        an archived campaign never sends (only a member's resume clears that, and it is refused while archived).
+        `ack_within`: how long to wait for the scheduler to apply that pause before answering (within the caller's
+        deadline); past it the answer says the pause is not enforced yet."""
         campaign = await self.get(workspace_id, campaign_id)
         if (campaign.archived_at is not None) == archived:
             return Change(campaign, False, "campaign is already archived" if archived else "campaign is not archived")
+        held = True
         if archived and campaign.status in ("active", "paused"):
             paused = await self.pause_states.add(
                 campaign.workspace_id, campaign.id, "manual", "campaign", actor, subject=""
             )
-            await self._acknowledge_holds(paused)
+            held = await self._acknowledge_holds(paused, ack_within)
         async with self._repo.transaction() as tx:
             locked = await tx.lock_campaign(campaign.workspace_id, campaign.id)
             if locked is None:
@@ -240,4 +255,5 @@ class CampaignLifecycle:
         log.info("campaign archived" if archived else "campaign unarchived", campaign_id=campaign.id)
         if not archived:
             return Change(after, True, "campaign brought back from the archive")
-        return Change(after, True, "campaign archived" + (" and paused" if after.status == "paused" else ""))
+        message = "campaign archived" + (" and paused" if after.status == "paused" else "")
+        return Change(after, True, message + ("" if held else HOLD_NOT_CONFIRMED), holds_pending=not held)

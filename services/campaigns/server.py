@@ -59,7 +59,12 @@ class CampaignsServicer(pb_grpc.CampaignsServiceServicer):
         return campaign_pb(campaign, self._service.describe(campaign))
 
     def _change(self, change: Change) -> dict[str, object]:
-        return {"campaign": self._pb(change.campaign), "changed": change.changed, "message": change.message}
+        return {
+            "campaign": self._pb(change.campaign),
+            "changed": change.changed,
+            "message": change.message,
+            "holds_pending": change.holds_pending,
+        }
 
     async def CreateCampaign(
         self, request: pb.CreateCampaignRequest, context: grpc.aio.ServicerContext
@@ -257,7 +262,11 @@ class CampaignsServicer(pb_grpc.CampaignsServiceServicer):
         self, request: pb.ArchiveCampaignRequest, context: grpc.aio.ServicerContext
     ) -> pb.ArchiveCampaignResponse:
         change = await self._service.archive(
-            request.workspace_id, request.campaign_id, actor_from_pb(request.actor), request.archived
+            request.workspace_id,
+            request.campaign_id,
+            actor_from_pb(request.actor),
+            request.archived,
+            ack_within=_ack_within(context),
         )
         return pb.ArchiveCampaignResponse(**self._change(change))
 
@@ -279,7 +288,9 @@ class CampaignsServicer(pb_grpc.CampaignsServiceServicer):
     async def ActivateCampaign(
         self, request: pb.ActivateCampaignRequest, context: grpc.aio.ServicerContext
     ) -> pb.ActivateCampaignResponse:
-        change = await self._service.activate(request.workspace_id, request.campaign_id, actor_from_pb(request.actor))
+        change = await self._service.activate(
+            request.workspace_id, request.campaign_id, actor_from_pb(request.actor), ack_within=_ack_within(context)
+        )
         return pb.ActivateCampaignResponse(**self._change(change))
 
     async def PauseCampaign(
@@ -288,7 +299,7 @@ class CampaignsServicer(pb_grpc.CampaignsServiceServicer):
         change = await self._service.pause(
             request.workspace_id, request.campaign_id, actor_from_pb(request.actor), ack_within=_ack_within(context)
         )
-        return pb.PauseCampaignResponse(**self._change(change), holds_pending=change.holds_pending)
+        return pb.PauseCampaignResponse(**self._change(change))
 
     async def ResumeCampaign(
         self, request: pb.ResumeCampaignRequest, context: grpc.aio.ServicerContext
@@ -302,7 +313,6 @@ class CampaignsServicer(pb_grpc.CampaignsServiceServicer):
         )
         return pb.ResumeCampaignResponse(
             **self._change(change),
-            holds_pending=change.holds_pending,
             next_sends=[
                 pb.NextSend(channel=from_word(types_pb2.Channel, channel), planned_at=to_timestamp(at))
                 for channel, at in sorted(next_sends.items())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -22,7 +23,14 @@ from services.campaigns.domain import (
 from services.campaigns.gates import Gates, Needed
 from services.campaigns.gates import missing as gates_missing
 from services.campaigns.health import HealthReactions
-from services.campaigns.lifecycle import HOLDS_ACK_SECONDS, CampaignLifecycle, read_only
+from services.campaigns.lifecycle import (
+    HOLD_NOT_CONFIRMED,
+    HOLDS_ACK_SECONDS,
+    PLAN_NOT_CONFIRMED,
+    RELEASE_NOT_CONFIRMED,
+    CampaignLifecycle,
+    read_only,
+)
 from services.campaigns.pause import Change, PauseStates
 from services.campaigns.ports import Directory, Events, Outbox, PlanInfo, Scheduler, WarmupProgress
 from services.campaigns.prospect_batch import check_batch
@@ -34,9 +42,6 @@ from services.common.errors import DomainError, FailedPrecondition, InvalidArgum
 from services.common.ids import parse_uuid
 
 log = structlog.get_logger(__name__)
-# Said when the scheduler has not confirmed a member's pause or resume before the answer (Change.holds_pending).
-HOLD_NOT_CONFIRMED = "; not enforced yet: the scheduler has not confirmed the hold, and a send may start until it does"
-RELEASE_NOT_CONFIRMED = "; the scheduler has not confirmed yet: sending resumes once it does"
 MAX_PAGE = 200
 MAX_PROSPECTS_PER_CALL = 10_000
 MAX_REPLIED = 2**31 - 1  # an int32 over gRPC
@@ -152,7 +157,11 @@ class CampaignsService(CampaignLifecycle):
         next_token = _encode_cursor(campaigns[size - 1]) if len(campaigns) > size else ""
         return await self.shown(campaigns[:size]), next_token
 
-    async def activate(self, workspace_id: str, campaign_id: str, actor: Actor) -> Change:
+    async def activate(
+        self, workspace_id: str, campaign_id: str, actor: Actor, *, ack_within: float = HOLDS_ACK_SECONDS
+    ) -> Change:
+        """`ack_within`: how long to wait, in all, for the scheduler to take the new plan (and any holds the
+        campaign starts with) before answering (within the caller's deadline); past it the answer says so."""
         campaign = await self.get(workspace_id, campaign_id)
         read_only(campaign)
         if campaign.status == "active":
@@ -184,28 +193,35 @@ class CampaignsService(CampaignLifecycle):
                 activated = await self.pause_states.add_needed(tx, activated, needed)
                 await tx.enqueue(self._events.holds(activated, self._clock.now()))
             event = await tx.enqueue(self._events.plan(activated))
-        await self._outbox.wait_delivered(event, HOLDS_ACK_SECONDS)
+        answer_by = time.monotonic() + ack_within
+        # The holds travel before the plan: until the plan is taken, nothing of the campaign is sent.
+        unconfirmed = "" if await self._outbox.wait_delivered(event, ack_within) else PLAN_NOT_CONFIRMED
+        if unconfirmed:
+            log.warning(
+                "the new plan is not yet applied by the scheduler; the outbox keeps retrying", campaign_id=campaign.id
+            )
         if starting:
             # A sender that failed between the check and the commit was not seen by its health event either
             # (the campaign was still a draft): check once more now that the campaign is started.
-            again = await self._enforce(activated, _step_channels(activated))
-            activated = again.campaign
-        log.info("campaign activated", campaign_id=campaign.id, actor=actor.kind, status=activated.status)
-        if activated.status == "paused":
-            return Change(
-                activated,
-                True,
-                "campaign activated, and paused at once: " + "; ".join(r.detail or r.reason for r in activated.reasons),
+            again = await self._enforce(
+                activated, _step_channels(activated), within=max(0.1, answer_by - time.monotonic())
             )
-        return Change(activated, True, "campaign activated")
+            activated = again.campaign
+            if again.holds_pending and not unconfirmed:
+                unconfirmed = HOLD_NOT_CONFIRMED
+        log.info("campaign activated", campaign_id=campaign.id, actor=actor.kind, status=activated.status)
+        message = "campaign activated"
+        if activated.status == "paused":
+            message += ", and paused at once: " + "; ".join(r.detail or r.reason for r in activated.reasons)
+        return Change(activated, True, message + unconfirmed, holds_pending=bool(unconfirmed))
 
-    async def _enforce(self, campaign: Campaign, channels: set[str]) -> Change:
-        """The gate check on a started campaign, in its own transaction; answers once the holds are applied."""
+    async def _enforce(self, campaign: Campaign, channels: set[str], within: float = HOLDS_ACK_SECONDS) -> Change:
+        """The gate check on a started campaign, in its own transaction; answers once the holds are applied, or
+        after `within` seconds with holds_pending."""
         change = await self.pause_states.enforce(
             campaign.workspace_id, campaign.id, await self._gates.needed(campaign, channels)
         )
-        await self._acknowledge_holds(change)
-        return change
+        return change if await self._acknowledge_holds(change, within) else replace(change, holds_pending=True)
 
     async def pause(
         self, workspace_id: str, campaign_id: str, actor: Actor, *, ack_within: float = HOLDS_ACK_SECONDS

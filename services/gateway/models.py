@@ -288,8 +288,9 @@ class CampaignChange(Response):
     )
     holds_pending: bool = Field(
         False,
-        description="after a pause or resume: true when the scheduler had not confirmed the change before this "
-        "answer (it is applied once the scheduler answers); a paused campaign may still start a send until then",
+        description="after a pause, resume, activation or archive: true when the scheduler had not confirmed the "
+        "change before this answer (it is applied once the scheduler answers); until then a paused or archived "
+        "campaign may still start a send, and an activated one starts sending only once it does",
     )
 
 

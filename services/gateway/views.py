@@ -112,10 +112,6 @@ def change(
     | campaigns_pb2.ArchiveCampaignResponse,
 ) -> models.CampaignChange:
     next_sends = waiting = None
-    pending = (
-        isinstance(response, campaigns_pb2.PauseCampaignResponse | campaigns_pb2.ResumeCampaignResponse)
-        and response.holds_pending
-    )
     if isinstance(response, campaigns_pb2.ResumeCampaignResponse):
         next_sends = {to_word(types_pb2.Channel, n.channel): iso(n.planned_at) for n in response.next_sends}
         waiting = [
@@ -130,7 +126,7 @@ def change(
         message=response.message,
         next_sends=next_sends,
         waiting_for=waiting,
-        holds_pending=pending,
+        holds_pending=response.holds_pending,
     )
 
 

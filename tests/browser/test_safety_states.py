@@ -148,7 +148,8 @@ async def test_a_restricted_account_is_verified_from_its_page(world: World, brow
 
 async def test_a_pause_the_scheduler_has_not_confirmed_is_not_announced_as_done(world: World, browser: Browser):
     """While the scheduler cannot apply the holds (its row locked here), Pause answers with holds_pending: the page
-    says the pause is recorded but not enforced yet, never "Campaign paused."."""
+    says the pause is recorded but not enforced yet, never "Campaign paused."; Archive, which pauses a sending
+    campaign, says the same."""
     w = world
     s = await setup_campaign(w, 2, [EMAIL])
     context = await browser.new_context(viewport={"width": 1100, "height": 900})
@@ -167,5 +168,15 @@ async def test_a_pause_the_scheduler_has_not_confirmed_is_not_announced_as_done(
             await expect(live).to_contain_text("Pause recorded. Not enforced yet", timeout=WAIT_MS)
         await expect(status).to_have_attribute("data-status", "paused")
         await expect(page.get_by_text("Campaign paused.")).to_have_count(0)
+        # Archiving a sending campaign pauses it: the same when the scheduler has not confirmed that pause.
+        await page.get_by_role("button", name="Resume", exact=True).click()
+        await expect(status).to_have_attribute("data-status", "active", timeout=WAIT_MS)
+        async with w.db.acquire() as lock, lock.transaction():
+            await lock.execute(
+                "SELECT 1 FROM scheduler.campaign_holds WHERE campaign_id = $1::uuid FOR UPDATE", s.campaign_id
+            )
+            await page.get_by_role("button", name="Archive").click()
+            await expect(live).to_contain_text("Campaign archived and paused. Not enforced yet", timeout=WAIT_MS)
+        await expect(page.get_by_text("it sends nothing from the archive")).to_have_count(0)
     finally:
         await context.close()

@@ -62,3 +62,57 @@ async def test_a_pause_the_scheduler_has_not_confirmed_says_so_and_holds_once_it
     assert status == 200 and answer["campaign"]["status"] == "active", answer
     assert answer["holds_pending"] is True and "not confirmed" in answer["message"], answer
     await _eventually_held(w, s.campaign_id, [])
+
+
+async def _eventually_active_plan(w: World, campaign_id: str) -> None:
+    deadline = time.monotonic() + 15
+    query = "SELECT active FROM scheduler.campaign_plans WHERE campaign_id = $1::uuid"
+    while not await w.db.fetchval(query, campaign_id):
+        assert time.monotonic() < deadline, "the plan never reached the scheduler"
+        await asyncio.sleep(0.05)
+
+
+async def test_an_activation_the_scheduler_has_not_confirmed_says_so_within_the_deadline(world: World) -> None:
+    """Activation waits for the scheduler to take the new plan; a slow scheduler used to make it a 504 although
+    the campaign was active. The plan row is locked meanwhile, as a slow scheduler would hold it."""
+    w = world
+    s = await setup_campaign(w, 2, EMAILS, activate=False)
+    assert await w.db.fetchval(
+        "SELECT count(*) FROM scheduler.campaign_plans WHERE campaign_id = $1::uuid", s.campaign_id
+    ), "the draft's plan row must exist for this test to hold it"
+    async with w.db.acquire() as lock, lock.transaction():
+        await lock.execute(
+            "SELECT 1 FROM scheduler.campaign_plans WHERE campaign_id = $1::uuid FOR UPDATE", s.campaign_id
+        )
+        started = time.monotonic()
+        status, answer = await w.suite.call("POST", f"/api/v1/campaigns/{s.campaign_id}/activate", s.auth)
+        took = time.monotonic() - started
+    assert status == 200, answer
+    assert answer["campaign"]["status"] == "active" and answer["changed"] is True
+    assert answer["holds_pending"] is True and "sending starts once it does" in answer["message"], answer
+    assert took < 5.0, took
+    await _eventually_active_plan(w, s.campaign_id)
+
+
+async def test_archiving_while_the_scheduler_has_not_confirmed_the_pause_says_so(world: World) -> None:
+    """Archiving a sending campaign pauses it first; with the scheduler slow the answer says the pause is not
+    enforced yet (it was a 504), and the hold comes once the scheduler applies it."""
+    w = world
+    s = await setup_campaign(w, 2, EMAILS)
+    async with w.db.acquire() as lock, lock.transaction():
+        await lock.execute(
+            "SELECT 1 FROM scheduler.campaign_holds WHERE campaign_id = $1::uuid FOR UPDATE", s.campaign_id
+        )
+        started = time.monotonic()
+        status, answer = await w.suite.call("POST", f"/api/v1/campaigns/{s.campaign_id}/archive", s.auth)
+        took = time.monotonic() - started
+    assert status == 200, answer
+    assert answer["campaign"]["status"] == "paused" and answer["campaign"]["archived_at"], answer
+    assert answer["holds_pending"] is True and "not enforced yet" in answer["message"], answer
+    assert took < 5.0, took
+    await _eventually_held(w, s.campaign_id, ["campaign"])
+    # With the scheduler answering: nothing pending.
+    s2 = await setup_campaign(w, 2, EMAILS)
+    status, answer = await w.suite.call("POST", f"/api/v1/campaigns/{s2.campaign_id}/archive", s2.auth)
+    assert status == 200 and answer["holds_pending"] is False, answer
+    assert await _held(w, s2.campaign_id) == ["campaign"]

@@ -122,11 +122,14 @@ export function campaignView(id) {
       const next = answer.next_sends ? Object.entries(answer.next_sends)
         .map(([ch, at]) => ` Next ${ch === "email" ? "email" : "LinkedIn"} send: ${when(at, tz)}.`).join("") : "";
       // The scheduler had not confirmed the change when the answer came (holds_pending): say so, never "paused".
-      const pending = !answer.holds_pending ? "" : verb === "pause"
-        ? " Not enforced yet: the scheduler has not confirmed the pause, and a send may start until it does."
-        : " The scheduler has not confirmed it yet: sending resumes once it does.";
+      const pending = !answer.holds_pending ? "" : {
+        pause: " Not enforced yet: the scheduler has not confirmed the pause, and a send may start until it does.",
+        resume: " The scheduler has not confirmed it yet: sending resumes once it does.",
+        activate: " The scheduler has not confirmed it yet: sending starts once it does.",
+      }[verb];
       const done = {
-        pause: pending ? "Pause recorded." : "Campaign paused.", resume: "Campaign resumed.", activate: "Campaign started.",
+        pause: pending ? "Pause recorded." : "Campaign paused.", resume: "Campaign resumed.",
+        activate: pending ? "Campaign activated." : "Campaign started.",
       }[verb];
       if (later) {
         const waits = answer.waiting_for || [];
@@ -175,8 +178,11 @@ export function campaignView(id) {
       const answer = await api("POST", `/campaigns/${id}/${verb}`, {});
       expected = answer.campaign.status;
       patch(el("resume-alert"), "");
-      say(verb === "archive" ? (answer.changed ? `Campaign archived${answer.campaign.status === "paused"
-        ? " and paused: it sends nothing from the archive" : ""}.` : "The campaign was already archived.")
+      const paused = answer.campaign.status === "paused";
+      say(verb === "archive" ? (!answer.changed ? "The campaign was already archived."
+        : answer.holds_pending ? "Campaign archived and paused. Not enforced yet: the scheduler has not confirmed the "
+          + "pause, and a send may start until it does."
+        : `Campaign archived${paused ? " and paused: it sends nothing from the archive" : ""}.`)
         : "Campaign brought back from the archive. It stays paused until you resume it.");
       await view.refresh();
     } catch (err) {

@@ -276,14 +276,16 @@ class ActivateCampaignRequest(_message.Message):
     def __init__(self, workspace_id: _Optional[str] = ..., campaign_id: _Optional[str] = ..., actor: _Optional[_Union[_types_pb2.Actor, _Mapping]] = ...) -> None: ...
 
 class ActivateCampaignResponse(_message.Message):
-    __slots__ = ("campaign", "changed", "message")
+    __slots__ = ("campaign", "changed", "message", "holds_pending")
     CAMPAIGN_FIELD_NUMBER: _ClassVar[int]
     CHANGED_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    HOLDS_PENDING_FIELD_NUMBER: _ClassVar[int]
     campaign: Campaign
     changed: bool
     message: str
-    def __init__(self, campaign: _Optional[_Union[Campaign, _Mapping]] = ..., changed: _Optional[bool] = ..., message: _Optional[str] = ...) -> None: ...
+    holds_pending: bool
+    def __init__(self, campaign: _Optional[_Union[Campaign, _Mapping]] = ..., changed: _Optional[bool] = ..., message: _Optional[str] = ..., holds_pending: _Optional[bool] = ...) -> None: ...
 
 class PauseCampaignRequest(_message.Message):
     __slots__ = ("workspace_id", "campaign_id", "actor")
@@ -774,14 +776,16 @@ class ArchiveCampaignRequest(_message.Message):
     def __init__(self, workspace_id: _Optional[str] = ..., campaign_id: _Optional[str] = ..., actor: _Optional[_Union[_types_pb2.Actor, _Mapping]] = ..., archived: _Optional[bool] = ...) -> None: ...
 
 class ArchiveCampaignResponse(_message.Message):
-    __slots__ = ("campaign", "changed", "message")
+    __slots__ = ("campaign", "changed", "message", "holds_pending")
     CAMPAIGN_FIELD_NUMBER: _ClassVar[int]
     CHANGED_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    HOLDS_PENDING_FIELD_NUMBER: _ClassVar[int]
     campaign: Campaign
     changed: bool
     message: str
-    def __init__(self, campaign: _Optional[_Union[Campaign, _Mapping]] = ..., changed: _Optional[bool] = ..., message: _Optional[str] = ...) -> None: ...
+    holds_pending: bool
+    def __init__(self, campaign: _Optional[_Union[Campaign, _Mapping]] = ..., changed: _Optional[bool] = ..., message: _Optional[str] = ..., holds_pending: _Optional[bool] = ...) -> None: ...
 
 class MarkRepliesReadRequest(_message.Message):
     __slots__ = ("workspace_id", "member_id", "campaign_id", "replied")
