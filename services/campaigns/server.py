@@ -207,7 +207,7 @@ class CampaignsServicer(pb_grpc.CampaignsServiceServicer):
             raise InvalidArgument(f"at most {MAX_READS} reads per call", field="reads")
         if request.request_ids:
             structlog.contextvars.bind_contextvars(
-                request_ids=",".join(request_ids.accept(r) for r in request.request_ids)
+                request_ids=",".join(request_ids.accept(r) for r in request.request_ids if r)
             )
         answers = await self._service.get_many([(r.workspace_id, r.campaign_id) for r in request.reads])
         shown = iter(await self._service.shown([a for a in answers if not isinstance(a, DomainError)]))
