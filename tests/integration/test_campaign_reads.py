@@ -115,3 +115,11 @@ def _batches() -> tuple[float, float]:
         samples["holdfast_gateway_campaign_read_batch_size_count"],
         samples["holdfast_gateway_campaign_read_batch_size_sum"],
     )
+
+
+async def test_a_server_without_get_campaigns_answers_not_implemented_which_the_gateway_falls_back_on(suite):
+    """What the gateway's fallback (campaign_reads.py) catches is what gRPC answers for a method a server lacks:
+    accounts, asked for GetCampaigns, stands in for a campaigns pod older than it."""
+    async with open_channel(f"127.0.0.1:{suite.ports['accounts']}") as channel:
+        with pytest.raises(errors.NotImplementedYet):
+            await campaigns_pb2_grpc.CampaignsServiceStub(channel).GetCampaigns(campaigns_pb2.GetCampaignsRequest())

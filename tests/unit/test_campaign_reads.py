@@ -26,8 +26,13 @@ class Campaigns:
         self.fail: errors.DomainError | None = None
         self.hold: asyncio.Event | None = None
         self.called = asyncio.Event()
+        # An older campaigns: no GetCampaigns; GetCampaign calls recorded here.
+        self.older = False
+        self.alone: list[tuple[campaigns_pb2.GetCampaignRequest, dict[str, Any]]] = []
 
     async def GetCampaigns(self, request: campaigns_pb2.GetCampaignsRequest, **kwargs: Any) -> Any:
+        if self.older:
+            raise errors.NotImplementedYet("Method not found!")
         self.calls.append((request, dict(kwargs.get("metadata") or ())))
         self.called.set()
         if self.hold is not None:
@@ -43,6 +48,14 @@ class Campaigns:
                 )
                 for r in request.reads
             ]
+        )
+
+    async def GetCampaign(self, request: campaigns_pb2.GetCampaignRequest, **kwargs: Any) -> Any:
+        self.alone.append((request, dict(kwargs.get("metadata") or ())))
+        if request.campaign_id.startswith("gone"):
+            raise errors.NotFound("campaign not found")
+        return campaigns_pb2.GetCampaignResponse(
+            campaign=campaigns_pb2.Campaign(id=request.campaign_id, workspace_id=request.workspace_id)
         )
 
 
@@ -116,3 +129,22 @@ async def test_a_request_that_goes_away_leaves_the_other_reads_of_its_call_answe
     with pytest.raises(asyncio.CancelledError):
         await leaving
     assert len(campaigns.calls) == 1
+
+
+async def test_an_older_campaigns_without_get_campaigns_is_asked_read_by_read():
+    """During a rolling upgrade this gateway may reach a campaigns pod that predates GetCampaigns: each read goes
+    as its own GetCampaign call, with its own request's id and role."""
+    campaigns = Campaigns()
+    campaigns.older = True
+    reads = CampaignReads(campaigns)  # type: ignore[arg-type]
+    got = await asyncio.gather(
+        read_as(reads, "w1", "c1", "req-1", Role.OWNER),
+        read_as(reads, "w2", "gone-2", "req-2", Role.VIEWER),
+        return_exceptions=True,
+    )
+    assert isinstance(got[0], campaigns_pb2.Campaign) and (got[0].workspace_id, got[0].id) == ("w1", "c1")
+    assert isinstance(got[1], errors.NotFound)
+    assert [(r.workspace_id, r.campaign_id, m) for r, m in campaigns.alone] == [
+        ("w1", "c1", {"x-request-id": "req-1", "x-holdfast-role": "owner"}),
+        ("w2", "gone-2", {"x-request-id": "req-2", "x-holdfast-role": "viewer"}),
+    ]
