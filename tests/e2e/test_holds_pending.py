@@ -6,10 +6,27 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from tests.e2e.conftest import World, setup_campaign
 
 EMAILS = [{"channel": "email", "action": "email", "subject": "Hello", "body": "A note"}]
+
+
+@asynccontextmanager
+async def _scheduler_row_locked(w: World, table: str, campaign_id: str) -> AsyncIterator[None]:
+    """The campaign's row of a scheduler table locked meanwhile, as a slow scheduler would hold it up."""
+    async with w.db.acquire() as lock, lock.transaction():
+        await lock.execute(f"SELECT 1 FROM scheduler.{table} WHERE campaign_id = $1::uuid FOR UPDATE", campaign_id)
+        yield
+
+
+async def _timed(w: World, path: str, auth: dict[str, str]) -> tuple[int, dict, float]:
+    """POST `path`: its status, answer and how long it took."""
+    started = time.monotonic()
+    status, answer = await w.suite.call("POST", path, auth)
+    return status, answer, time.monotonic() - started
 
 
 async def _held(w: World, campaign_id: str) -> list[str]:
@@ -30,13 +47,8 @@ async def test_a_pause_the_scheduler_has_not_confirmed_says_so_and_holds_once_it
     w = world
     s = await setup_campaign(w, 2, EMAILS)
     pause = f"/api/v1/campaigns/{s.campaign_id}/pause"
-    async with w.db.acquire() as lock, lock.transaction():
-        await lock.execute(
-            "SELECT 1 FROM scheduler.campaign_holds WHERE campaign_id = $1::uuid FOR UPDATE", s.campaign_id
-        )
-        started = time.monotonic()
-        status, answer = await w.suite.call("POST", pause, s.auth)
-        took = time.monotonic() - started
+    async with _scheduler_row_locked(w, "campaign_holds", s.campaign_id):
+        status, answer, took = await _timed(w, pause, s.auth)
         assert await _held(w, s.campaign_id) == []  # still not applied while the row is locked
     assert status == 200, answer
     assert answer["campaign"]["status"] == "paused" and answer["changed"] is True
@@ -54,10 +66,7 @@ async def test_a_pause_the_scheduler_has_not_confirmed_says_so_and_holds_once_it
     assert await _held(w, s.campaign_id) == ["campaign"]
 
     # A resume the scheduler has not confirmed says so too, and the campaign is released once it does.
-    async with w.db.acquire() as lock, lock.transaction():
-        await lock.execute(
-            "SELECT 1 FROM scheduler.campaign_holds WHERE campaign_id = $1::uuid FOR UPDATE", s.campaign_id
-        )
+    async with _scheduler_row_locked(w, "campaign_holds", s.campaign_id):
         status, answer = await w.suite.call("POST", resume, s.auth)
     assert status == 200 and answer["campaign"]["status"] == "active", answer
     assert answer["holds_pending"] is True and "not confirmed" in answer["message"], answer
@@ -80,13 +89,8 @@ async def test_an_activation_the_scheduler_has_not_confirmed_says_so_within_the_
     assert await w.db.fetchval(
         "SELECT count(*) FROM scheduler.campaign_plans WHERE campaign_id = $1::uuid", s.campaign_id
     ), "the draft's plan row must exist for this test to hold it"
-    async with w.db.acquire() as lock, lock.transaction():
-        await lock.execute(
-            "SELECT 1 FROM scheduler.campaign_plans WHERE campaign_id = $1::uuid FOR UPDATE", s.campaign_id
-        )
-        started = time.monotonic()
-        status, answer = await w.suite.call("POST", f"/api/v1/campaigns/{s.campaign_id}/activate", s.auth)
-        took = time.monotonic() - started
+    async with _scheduler_row_locked(w, "campaign_plans", s.campaign_id):
+        status, answer, took = await _timed(w, f"/api/v1/campaigns/{s.campaign_id}/activate", s.auth)
     assert status == 200, answer
     assert answer["campaign"]["status"] == "active" and answer["changed"] is True
     assert answer["holds_pending"] is True and "sending starts once it does" in answer["message"], answer
@@ -99,13 +103,8 @@ async def test_archiving_while_the_scheduler_has_not_confirmed_the_pause_says_so
     enforced yet (it was a 504), and the hold comes once the scheduler applies it."""
     w = world
     s = await setup_campaign(w, 2, EMAILS)
-    async with w.db.acquire() as lock, lock.transaction():
-        await lock.execute(
-            "SELECT 1 FROM scheduler.campaign_holds WHERE campaign_id = $1::uuid FOR UPDATE", s.campaign_id
-        )
-        started = time.monotonic()
-        status, answer = await w.suite.call("POST", f"/api/v1/campaigns/{s.campaign_id}/archive", s.auth)
-        took = time.monotonic() - started
+    async with _scheduler_row_locked(w, "campaign_holds", s.campaign_id):
+        status, answer, took = await _timed(w, f"/api/v1/campaigns/{s.campaign_id}/archive", s.auth)
     assert status == 200, answer
     assert answer["campaign"]["status"] == "paused" and answer["campaign"]["archived_at"], answer
     assert answer["holds_pending"] is True and "not enforced yet" in answer["message"], answer

@@ -6,6 +6,8 @@ import asyncio
 import json
 import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import grpc
 import pytest
@@ -23,22 +25,29 @@ class Lines(logging.Handler):
         self.lines.append(json.loads(self.format(record)))
 
 
-async def test_the_gateways_request_id_reaches_every_service_log(suite):
-    _, auth = await suite.new_workspace()
+@contextmanager
+def captured() -> Iterator[Lines]:
+    """Every log line written meanwhile, debug ones included, as the suite's JSON renderer writes it."""
     root = logging.getLogger()
-    capture = Lines(root.handlers[0].formatter)  # the structlog JSON renderer set up for the suite
+    capture = Lines(root.handlers[0].formatter)
     level = root.level
     root.addHandler(capture)
     root.setLevel(logging.DEBUG)
     try:
-        request_id = f"trace-{uuid.uuid4().hex[:8]}"
+        yield capture
+    finally:
+        root.removeHandler(capture)
+        root.setLevel(level)
+
+
+async def test_the_gateways_request_id_reaches_every_service_log(suite):
+    _, auth = await suite.new_workspace()
+    request_id = f"trace-{uuid.uuid4().hex[:8]}"
+    with captured() as capture:
         async with suite.http.get(
             f"{suite.base_url}/api/v1/campaigns/{uuid.uuid4()}", headers={**auth, "X-Request-Id": request_id}
         ) as r:
             assert r.status == 404 and r.headers["X-Request-Id"] == request_id
-    finally:
-        root.removeHandler(capture)
-        root.setLevel(level)
     mine = [line for line in capture.lines if line.get("request_id") == request_id]
     rpcs = {line.get("rpc") for line in mine if line.get("rpc")}
     assert "/holdfast.accounts.v1.AccountsService/Authenticate" in rpcs, "the accounts hop carries it"
@@ -53,11 +62,6 @@ async def test_reads_sent_together_name_every_request_they_serve(suite):
     """Concurrent requests' campaign reads go to campaigns as one call (services/gateway/campaign_reads.py): its
     log lines carry the first request's id and name all of them in request_ids."""
     _, auth = await suite.new_workspace()
-    root = logging.getLogger()
-    capture = Lines(root.handlers[0].formatter)
-    level = root.level
-    root.addHandler(capture)
-    root.setLevel(logging.DEBUG)
     ids = [f"trace-{uuid.uuid4().hex[:8]}" for _ in range(3)]
 
     async def read(request_id: str) -> int:
@@ -66,11 +70,8 @@ async def test_reads_sent_together_name_every_request_they_serve(suite):
         ) as r:
             return r.status
 
-    try:
+    with captured() as capture:
         assert await asyncio.gather(*(read(i) for i in ids)) == [404, 404, 404]
-    finally:
-        root.removeHandler(capture)
-        root.setLevel(level)
     calls = [
         line
         for line in capture.lines
@@ -84,13 +85,8 @@ async def test_reads_sent_together_name_every_request_they_serve(suite):
 async def test_an_over_long_request_id_is_cut_before_any_log_line_or_hop(suite):
     """A caller's id is written into every log line: 6,000 characters of it would be logged on every hop."""
     _, auth = await suite.new_workspace()
-    root = logging.getLogger()
-    capture = Lines(root.handlers[0].formatter)
-    level = root.level
-    root.addHandler(capture)
-    root.setLevel(logging.DEBUG)
     long_id = "t" + uuid.uuid4().hex + "x" * 6000
-    try:
+    with captured() as capture:
         async with suite.http.get(
             f"{suite.base_url}/api/v1/campaigns/{uuid.uuid4()}", headers={**auth, "X-Request-Id": long_id}
         ) as r:
@@ -105,9 +101,6 @@ async def test_an_over_long_request_id_is_cut_before_any_log_line_or_hop(suite):
                     metadata=[("x-request-id", "g" + long_id)],
                     timeout=5,
                 )
-    finally:
-        root.removeHandler(capture)
-        root.setLevel(level)
     ids = {line.get("request_id") for line in capture.lines} - {None}
     assert long_id[:64] in ids and ("g" + long_id)[:64] in ids, "both hops logged the cut id"
     assert all(len(i) <= 64 for i in ids), sorted(ids, key=len)[-1][:100]
