@@ -85,6 +85,8 @@ class EditResult:
     moved: int
     moves: list[PlanMove]
     changed: list[str]
+    # The scheduler had not taken the saved plan when the answer was given (it will: the outbox keeps delivering).
+    plan_pending: bool = False
 
 
 # How many moves an edit's preview lists (the count covers every one).
@@ -175,9 +177,11 @@ class CampaignLifecycle:
         senders: Senders,
         stop_on_reply: str,
         preview: bool,
+        ack_within: float = HOLDS_ACK_SECONDS,
     ) -> EditResult:
         """Edit a campaign's definition (see the RPC). The scheduler re-plans the prospects waiting on a changed
-        delay or window when the new plan reaches it (S3); the preview asks it who would move."""
+        delay or window when the new plan reaches it (S3); the preview asks it who would move. `ack_within`: how
+        long to wait for the scheduler to take the saved plan before answering (within the caller's deadline)."""
         campaign = await self.get(workspace_id, campaign_id)
         read_only(campaign)
         name, schedule, steps, senders = self._definition(campaign, name, schedule, steps, senders, stop_on_reply)
@@ -204,12 +208,13 @@ class CampaignLifecycle:
             saved = await tx.get_campaign(campaign.workspace_id, campaign.id)
             assert saved is not None
             event = await tx.enqueue(self._events.plan(saved))
-        if not await self._outbox.wait_delivered(event, HOLDS_ACK_SECONDS):
+        pending = not await self._outbox.wait_delivered(event, ack_within)
+        if pending:
             log.warning(
                 "the new plan is not yet applied by the scheduler; the outbox keeps retrying", campaign_id=campaign.id
             )
         log.info("campaign edited", campaign_id=campaign.id, changed=changed, moved=moved, actor=actor.kind)
-        return EditResult(saved, True, moved, moves, changed)
+        return EditResult(saved, True, moved, moves, changed, plan_pending=pending)
 
     async def duplicate(self, workspace_id: str, campaign_id: str, actor: Actor, name: str = "") -> Campaign:
         """A new draft with the campaign's definition and no prospects."""

@@ -233,12 +233,14 @@ class CampaignsServicer(pb_grpc.CampaignsServiceServicer):
             senders=Senders(tuple(request.senders.linkedin_account_ids), tuple(request.senders.inbox_ids)),
             stop_on_reply=request.stop_on_reply or "prospect",
             preview=request.preview,
+            ack_within=_ack_within(context),
         )
         return pb.UpdateCampaignResponse(
             campaign=self._pb(result.campaign),
             saved=result.saved,
             moved=result.moved,
             changed=result.changed,
+            plan_pending=result.plan_pending,
             moves=[
                 pb.PlanMove(
                     prospect_id=m.prospect_id,

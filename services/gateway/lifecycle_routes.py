@@ -84,6 +84,11 @@ class CampaignEditOut(models.Response):
     moved: int = Field(description="waiting prospects whose next action moves with this edit")
     moves: list[PlanMoveOut] = Field(description="the first 50 of them, by their new time")
     changed: list[str] = Field(description="what the edit changes: name, schedule.window, steps.1.delay, ...")
+    plan_pending: bool = Field(
+        False,
+        description="true when the scheduler had not taken the saved plan before this answer (it is applied once "
+        "the scheduler answers); until then sends follow the plan as it was",
+    )
 
 
 class DuplicateBody(models.Request):
@@ -110,6 +115,7 @@ async def edit_campaign(request: web.Request) -> web.Response:
             saved=answer.saved,
             moved=answer.moved,
             changed=list(answer.changed),
+            plan_pending=answer.plan_pending,
             moves=[
                 PlanMoveOut(
                     prospect_id=m.prospect_id,

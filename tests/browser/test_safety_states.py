@@ -180,3 +180,28 @@ async def test_a_pause_the_scheduler_has_not_confirmed_is_not_announced_as_done(
         await expect(page.get_by_text("it sends nothing from the archive")).to_have_count(0)
     finally:
         await context.close()
+
+
+async def test_an_edit_the_scheduler_has_not_taken_is_said_so(world: World, browser: Browser):
+    """While the scheduler cannot take the saved plan (its row locked here), the edit is saved and the page says
+    sends follow the campaign as it was until the scheduler takes it."""
+    w = world
+    s = await setup_campaign(w, 2, [EMAIL])
+    context = await browser.new_context(viewport={"width": 1100, "height": 900})
+    page = await context.new_page()
+    try:
+        await sign_in(page, w.suite.base_url, s.auth)
+        await page.locator(f'[data-campaign-id="{s.campaign_id}"] a').click()
+        await page.get_by_role("group", name="Manage the campaign").get_by_role("link", name="Edit").click()
+        await page.locator("#step-0-subject").fill("Hello again")
+        await page.get_by_role("button", name="Review the changes").click()
+        async with w.db.acquire() as lock, lock.transaction():
+            await lock.execute(
+                "SELECT 1 FROM scheduler.campaign_plans WHERE campaign_id = $1::uuid FOR UPDATE", s.campaign_id
+            )
+            await page.locator("#edit-preview").get_by_role("button", name="Save the changes").click()
+            await expect(page.locator("#status-line")).to_contain_text(
+                "Changes saved. The scheduler has not taken them yet", timeout=WAIT_MS
+            )
+    finally:
+        await context.close()

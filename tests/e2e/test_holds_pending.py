@@ -9,7 +9,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from tests.e2e.conftest import World, setup_campaign
+from tests.e2e.conftest import SCHEDULE, World, setup_campaign
 
 EMAILS = [{"channel": "email", "action": "email", "subject": "Hello", "body": "A note"}]
 
@@ -115,3 +115,34 @@ async def test_archiving_while_the_scheduler_has_not_confirmed_the_pause_says_so
     status, answer = await w.suite.call("POST", f"/api/v1/campaigns/{s2.campaign_id}/archive", s2.auth)
     assert status == 200 and answer["holds_pending"] is False, answer
     assert await _held(w, s2.campaign_id) == ["campaign"]
+
+
+async def test_an_edit_the_scheduler_has_not_taken_says_so_within_the_deadline(world: World) -> None:
+    """An edit of a started campaign waits for the scheduler to take the saved plan; a slow scheduler used to make it
+    a 504 although the edit was saved."""
+    w = world
+    s = await setup_campaign(w, 2, EMAILS)
+    edit = {
+        "name": "Founders",
+        "schedule": SCHEDULE,
+        "steps": [{**EMAILS[0], "subject": "Hello again"}],
+        "senders": {"linkedin_account_ids": [s.linkedin_account_id], "inbox_ids": [s.inbox_id]},
+    }
+    path = f"/api/v1/campaigns/{s.campaign_id}"
+    version = "SELECT version FROM scheduler.campaign_plans WHERE campaign_id = $1::uuid"
+    before = await w.db.fetchval(version, s.campaign_id)
+    async with _scheduler_row_locked(w, "campaign_plans", s.campaign_id):
+        started = time.monotonic()
+        status, saved = await w.suite.call("PUT", path, s.auth, json=edit)
+        took = time.monotonic() - started
+        assert await w.db.fetchval(version, s.campaign_id) == before
+    assert status == 200 and saved["saved"] is True and saved["changed"] == ["steps.0.text"], saved
+    assert saved["plan_pending"] is True, saved
+    assert took < 5.0, took
+    deadline = time.monotonic() + 15
+    while await w.db.fetchval(version, s.campaign_id) == before:
+        assert time.monotonic() < deadline, "the edited plan never reached the scheduler"
+        await asyncio.sleep(0.05)
+    # With the scheduler answering: nothing pending.
+    status, saved = await w.suite.call("PUT", path, s.auth, json={**edit, "name": "Founders 2"})
+    assert status == 200 and saved["saved"] is True and saved["plan_pending"] is False, saved

@@ -286,7 +286,11 @@ export function builderView(editId = null) {
       event.target.disabled = true;
       try {
         const saved = await api("PUT", `/campaigns/${editId}`, body);
-        flash(`Changes saved.${saved.moved ? ` ${plural(saved.moved, "waiting prospect was", "waiting prospects were")} re-planned.` : ""}`);
+        const moved = saved.moved ? ` ${plural(saved.moved, "waiting prospect was", "waiting prospects were")} re-planned.` : "";
+        // The scheduler had not taken the new plan when the answer came: sends follow the old one until it does.
+        const pending = saved.plan_pending
+          ? " The scheduler has not taken them yet: until it does, sends follow the campaign as it was." : "";
+        flash(`Changes saved.${moved}${pending}`);
         location.hash = `#/campaigns/${editId}`;
       } catch (err) {
         event.target.disabled = false;

@@ -732,18 +732,20 @@ class PlanMove(_message.Message):
     def __init__(self, prospect_id: _Optional[str] = ..., step_index: _Optional[int] = ..., to: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., **kwargs) -> None: ...
 
 class UpdateCampaignResponse(_message.Message):
-    __slots__ = ("campaign", "saved", "moved", "moves", "changed")
+    __slots__ = ("campaign", "saved", "moved", "moves", "changed", "plan_pending")
     CAMPAIGN_FIELD_NUMBER: _ClassVar[int]
     SAVED_FIELD_NUMBER: _ClassVar[int]
     MOVED_FIELD_NUMBER: _ClassVar[int]
     MOVES_FIELD_NUMBER: _ClassVar[int]
     CHANGED_FIELD_NUMBER: _ClassVar[int]
+    PLAN_PENDING_FIELD_NUMBER: _ClassVar[int]
     campaign: Campaign
     saved: bool
     moved: int
     moves: _containers.RepeatedCompositeFieldContainer[PlanMove]
     changed: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, campaign: _Optional[_Union[Campaign, _Mapping]] = ..., saved: _Optional[bool] = ..., moved: _Optional[int] = ..., moves: _Optional[_Iterable[_Union[PlanMove, _Mapping]]] = ..., changed: _Optional[_Iterable[str]] = ...) -> None: ...
+    plan_pending: bool
+    def __init__(self, campaign: _Optional[_Union[Campaign, _Mapping]] = ..., saved: _Optional[bool] = ..., moved: _Optional[int] = ..., moves: _Optional[_Iterable[_Union[PlanMove, _Mapping]]] = ..., changed: _Optional[_Iterable[str]] = ..., plan_pending: _Optional[bool] = ...) -> None: ...
 
 class DuplicateCampaignRequest(_message.Message):
     __slots__ = ("workspace_id", "campaign_id", "actor", "name")
