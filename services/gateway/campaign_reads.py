@@ -72,6 +72,20 @@ class CampaignReads:
 
     async def _send(self, reads: list[_Read]) -> None:
         CAMPAIGN_READ_BATCH.observe(len(reads))
+        try:
+            await self._call(reads)
+        except asyncio.CancelledError:  # the gateway is stopping
+            for read in reads:
+                read.answer.cancel()
+            raise
+        except Exception:
+            log.exception("campaign reads failed")
+        finally:
+            for read in reads:  # a read left unanswered fails rather than waits for ever
+                if not read.answer.done():
+                    read.answer.set_exception(DomainError("internal error"))
+
+    async def _call(self, reads: list[_Read]) -> None:
         metadata = [(REQUEST_ID_KEY, reads[0].request_id)] if reads[0].request_id else []
         roles = [r.role for r in reads if r.role is not None]
         if roles:  # the least of them: the call is checked as made by the least-privileged caller in it
@@ -87,8 +101,6 @@ class CampaignReads:
                 ),
                 metadata=metadata,
             )
-            if len(got.reads) != len(reads):
-                raise DomainError(f"campaigns answered {len(got.reads)} reads of {len(reads)}")
         except NotImplementedYet:
             # Campaigns is older than this gateway (the Deployments roll side by side): each read alone.
             await asyncio.gather(*(self._send_alone(read) for read in reads))
@@ -98,16 +110,8 @@ class CampaignReads:
                 if not read.answer.done():  # a copy each: every request raises (and adds its traceback to) its own
                     read.answer.set_exception(copy.copy(exc))
             return
-        except asyncio.CancelledError:  # the gateway is stopping
-            for read in reads:
-                read.answer.cancel()
-            raise
-        except Exception:
-            log.exception("campaign reads failed")
-            for read in reads:
-                if not read.answer.done():
-                    read.answer.set_exception(DomainError("internal error"))
-            return
+        if len(got.reads) != len(reads):
+            raise DomainError(f"campaigns answered {len(got.reads)} reads of {len(reads)}")
         for read, answer in zip(reads, got.reads, strict=True):
             if read.answer.done():  # its request went away meanwhile
                 continue

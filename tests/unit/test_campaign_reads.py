@@ -28,6 +28,8 @@ class Campaigns:
         self.called = asyncio.Event()
         # An older campaigns: no GetCampaigns; GetCampaign calls recorded here.
         self.older = False
+        # Answer one read fewer than asked (a broken peer).
+        self.short = False
         self.alone: list[tuple[campaigns_pb2.GetCampaignRequest, dict[str, Any]]] = []
 
     async def GetCampaigns(self, request: campaigns_pb2.GetCampaignsRequest, **kwargs: Any) -> Any:
@@ -39,6 +41,7 @@ class Campaigns:
             await self.hold.wait()
         if self.fail is not None:
             raise self.fail
+        answered = request.reads[1:] if self.short else request.reads
         return campaigns_pb2.GetCampaignsResponse(
             reads=[
                 campaigns_pb2.CampaignRead(error=status_of(errors.NotFound("campaign not found")).SerializeToString())
@@ -46,7 +49,7 @@ class Campaigns:
                 else campaigns_pb2.CampaignRead(
                     campaign=campaigns_pb2.Campaign(id=r.campaign_id, workspace_id=r.workspace_id)
                 )
-                for r in request.reads
+                for r in answered
             ]
         )
 
@@ -148,3 +151,11 @@ async def test_an_older_campaigns_without_get_campaigns_is_asked_read_by_read():
         ("w1", "c1", {"x-request-id": "req-1", "x-holdfast-role": "owner"}),
         ("w2", "gone-2", {"x-request-id": "req-2", "x-holdfast-role": "viewer"}),
     ]
+
+
+async def test_an_answer_that_does_not_fit_fails_each_read_rather_than_leaving_it_waiting():
+    campaigns = Campaigns()
+    campaigns.short = True
+    reads = CampaignReads(campaigns)  # type: ignore[arg-type]
+    got = await asyncio.wait_for(asyncio.gather(reads.get("w", "c1"), reads.get("w", "c2"), return_exceptions=True), 1)
+    assert [(type(e), e.message) for e in got] == [(errors.DomainError, "internal error")] * 2  # type: ignore[union-attr]
