@@ -44,7 +44,7 @@ screenshots: $(STAMP)
 	bash scripts/ensure_chromium.sh
 	$(PY) -m pytest -q tests/browser/screenshots.py
 
-# Benchmarks (opt-in: about 20 minutes in all; figures and how to read them in docs/BENCHMARKS.md).
+# Benchmarks (opt-in: about 20 minutes in all, the two browser benchmarks of issue 17 included; figures and how to read them in docs/BENCHMARKS.md).
 # B5 drives the gateway with Debian's wrk (apt-get install wrk). Each records its figures; the last step prints
 # them as one table (bench/summary.py; kept in .holdfast/bench/, untracked).
 bench: $(STAMP)
@@ -57,6 +57,9 @@ bench: $(STAMP)
 	$(PY) -m bench.b6_claim_scale --explain
 	$(PY) -m bench.b7_replies
 	$(PY) -m bench.b11_many_senders
+	bash scripts/ensure_chromium.sh
+	test -f tests/browser/node_modules/axe-core/axe.min.js || (cd tests/browser && npm install --no-audit --no-fund)
+	$(PY) -m pytest -q -s -p no:cacheprovider tests/browser/bench_import.py tests/browser/bench_campaign_page.py
 	$(PY) -m bench.summary
 
 # ruff, ruff format (the whole tree), mypy (strict: services/common and every domain.py, see pyproject.toml), buf.

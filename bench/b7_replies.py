@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import time
 
+from bench import summary
 from bench.b3_propagation import paced, wait_rows
 from bench.common import UNIPILE_WEBHOOK_SECRET, generate_campaigns, percentiles, running_suite
 from services.common.providers.unipile import UnipileClient
@@ -115,7 +116,18 @@ async def run(accounts: int, rate: float) -> None:
             )
         }
         print(line("webhook answered", [a - s for a, s in zip(answered, sent, strict=True)]))
-        print(line("webhook -> prospect stopped", [stopped[p] - s for p, s in zip(ids, sent, strict=True)], 1000))
+        latency = [stopped[p] - s for p, s in zip(ids, sent, strict=True)]
+        print(line("webhook -> prospect stopped", latency, 1000))
+        p99, floor_p99 = percentiles(latency)["p99"], percentiles(floor)["p99"]
+        summary.record(
+            "B7",
+            f"LinkedIn reply webhook -> prospect stopped, {accounts:,} at {rate:g}/s",
+            f"p99 {p99 * 1000:.0f} ms",
+            f"GET /healthz round trip p99 {floor_p99 * 1000:.1f} ms",
+            None,
+            "p99 <= 1 s",
+            p99 <= 1.0,
+        )
 
 
 def main() -> None:
